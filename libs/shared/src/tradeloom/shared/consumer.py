@@ -1,0 +1,186 @@
+"""The durable pull-consumer loop: inbox claim + effect in one transaction, commit, then ack.
+
+For each message: claim its id in ``<schema>.inbox`` and run the handler in the same
+transaction, commit, then ``ack_sync``. A redelivery (JetStream redelivers after crashes) finds
+the claim and is acked without effect. Transient failures are nak'ed with backoff; a message
+that fails on its last allowed delivery, or can never succeed, goes to ``dlq.<subject>`` with
+its error in headers and is then acked, so nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.shared.context import HEADER_ERROR, HEADER_ERROR_CODE, HEADER_MSG_ID, correlation_id_var
+from tradeloom.shared.db import check_schema_name
+from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.errors import PermanentError
+from tradeloom.shared.streams import ConsumerSpec, ensure_consumer
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.telemetry import extract_trace, tracer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+
+class ConsumerMetrics:
+    """Counters of one registry, shared by every consumer of a process."""
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        labels = ["consumer"]
+        self.processed = Counter("tl_consumer_processed", "Messages applied", labels, registry=registry)
+        self.duplicates = Counter(
+            "tl_consumer_duplicates", "Redeliveries acked without effect", labels, registry=registry
+        )
+        self.retries = Counter("tl_consumer_retries", "Messages nak'ed for retry", labels, registry=registry)
+        self.dead_letters = Counter(
+            "tl_consumer_dead_letters", "Messages sent to the dead-letter subject", labels, registry=registry
+        )
+
+
+class DurableConsumer:
+    """Runs ``handler`` exactly once per message id of a durable pull consumer."""
+
+    def __init__(
+        self,
+        *,
+        js: JetStreamContext,
+        engine: AsyncEngine,
+        schema: str,
+        spec: ConsumerSpec,
+        subjects: Subjects,
+        handler: Handler,
+        metrics: ConsumerMetrics,
+        batch_size: int = 50,
+        fetch_timeout_s: float = 1.0,
+        after_commit: Callable[[Envelope], Awaitable[None]] | None = None,
+    ) -> None:
+        self.js = js
+        self.engine = engine
+        self.schema = check_schema_name(schema)
+        self.spec = spec
+        self.subjects = subjects
+        self.handler = handler
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.fetch_timeout_s = fetch_timeout_s
+        # Fault-injection point for tests: runs after the commit, before the ack.
+        self.after_commit = after_commit
+
+    @property
+    def name(self) -> str:
+        return self.spec.durable
+
+    async def run(self, stop: asyncio.Event, ready: Callable[[], bool] = lambda: True) -> None:
+        """Fetch and process until ``stop``; pauses while ``ready()`` is false (e.g. database down)."""
+        subscription = None
+        while not stop.is_set():
+            try:
+                if subscription is None:
+                    await ensure_consumer(self.js, self.spec, self.subjects)
+                    subscription = await self.js.pull_subscribe_bind(
+                        self.spec.durable, stream=self.subjects.stream(self.spec.stream)
+                    )
+                if not ready():
+                    await asyncio.sleep(0.5)
+                    continue
+                messages = await subscription.fetch(self.batch_size, timeout=self.fetch_timeout_s)
+            except (nats.errors.TimeoutError, TimeoutError):
+                continue
+            except Exception as error:
+                log.warning("consumer %s fetch failed: %r", self.name, error)
+                await asyncio.sleep(0.5)
+                continue
+            for message in messages:
+                await self.process(message)
+        if subscription is not None:
+            await subscription.unsubscribe()
+
+    async def process(self, message: Msg) -> None:
+        """Apply one message once, then acknowledge it (or retry, or dead-letter it)."""
+        try:
+            envelope = Envelope.from_bytes(message.data)
+        except ValidationError as error:
+            await self._dead_letter(message, "invalid_envelope", str(error))
+            return
+        delivered = message.metadata.num_delivered
+        correlation = correlation_id_var.set(envelope.correlationid or envelope.id)
+        span_name = f"consume {self.subjects.strip(message.subject)}"
+        try:
+            with tracer().start_as_current_span(
+                span_name, context=extract_trace(message.headers), kind=trace.SpanKind.CONSUMER
+            ):
+                try:
+                    applied = await self._apply(envelope, message.subject)
+                except PermanentError as error:
+                    await self._dead_letter(message, "permanent", str(error))
+                    return
+                except Exception as error:
+                    if delivered >= self.spec.max_deliver:
+                        await self._dead_letter(message, "max_deliver", repr(error))
+                    else:
+                        await self._retry(message, delivered, error)
+                    return
+                if self.after_commit is not None:
+                    await self.after_commit(envelope)
+                await message.ack_sync()
+                (self.metrics.processed if applied else self.metrics.duplicates).labels(self.name).inc()
+        finally:
+            correlation_id_var.reset(correlation)
+
+    async def _apply(self, envelope: Envelope, subject: str) -> bool:
+        """Claim the id and run the handler in one transaction; False when already claimed."""
+        async with self.engine.begin() as connection:
+            claimed = await connection.execute(
+                text(
+                    f'INSERT INTO "{self.schema}".inbox (consumer, message_id, subject) '
+                    "VALUES (:consumer, :id, :subject) ON CONFLICT DO NOTHING RETURNING 1"
+                ),
+                {"consumer": self.name, "id": envelope.id, "subject": subject},
+            )
+            if claimed.first() is None:
+                return False
+            await self.handler(connection, envelope)
+        return True
+
+    async def _retry(self, message: Msg, delivered: int, error: Exception) -> None:
+        backoff = self.spec.backoff_s or (1.0,)
+        delay = backoff[min(delivered - 1, len(backoff) - 1)]
+        log.warning("consumer %s will retry in %ss: %r", self.name, delay, error)
+        self.metrics.retries.labels(self.name).inc()
+        await message.nak(delay=delay)
+
+    async def _dead_letter(self, message: Msg, code: str, error: str) -> None:
+        headers = dict(message.headers or {})
+        original_id = headers.get(HEADER_MSG_ID, f"seq-{message.metadata.sequence.stream}")
+        headers.update(
+            {
+                HEADER_MSG_ID: f"dlq:{self.name}:{original_id}",
+                HEADER_ERROR: error[:2000],
+                HEADER_ERROR_CODE: code,
+                "tl-original-subject": message.subject,
+                "tl-consumer": self.name,
+                "tl-delivered": str(message.metadata.num_delivered),
+            }
+        )
+        try:
+            await self.js.publish(self.subjects.dead_letter(message.subject), message.data, headers=headers)
+        except Exception as publish_error:  # never drop: leave it for redelivery instead
+            log.error("dead-letter publish failed, will retry: %r", publish_error)
+            await message.nak(delay=5.0)
+            return
+        log.error("consumer %s dead-lettered a message: %s: %s", self.name, code, error[:300])
+        self.metrics.dead_letters.labels(self.name).inc()
+        await message.ack_sync()

@@ -1,0 +1,69 @@
+"""Async SQLAlchemy 2 engine factory (asyncpg) and small database helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def check_schema_name(schema: str) -> str:
+    """Schema names are interpolated into DDL, so only plain lower-case identifiers are allowed."""
+    if not _SCHEMA.match(schema):
+        raise ValueError(f"invalid schema name {schema!r}")
+    return schema
+
+
+def asyncpg_url(url: str) -> str:
+    """Any postgres URL as a ``postgresql+asyncpg://`` SQLAlchemy URL."""
+    scheme, _, rest = url.partition("://")
+    return url if scheme == "postgresql+asyncpg" else f"postgresql+asyncpg://{rest}"
+
+
+def libpq_url(url: str) -> str:
+    """Any postgres URL as a plain ``postgresql://`` URL (for asyncpg.connect)."""
+    _, _, rest = url.partition("://")
+    return f"postgresql://{rest}"
+
+
+def create_engine(
+    url: str,
+    *,
+    application_name: str = "tradeloom",
+    pool_size: int = 5,
+    pooled: bool = True,
+    connect_timeout_s: float = 5.0,
+) -> AsyncEngine:
+    """An engine that survives a Postgres restart: pre-ping drops dead connections from the pool."""
+    connect_args = {
+        "server_settings": {"application_name": application_name},
+        "timeout": connect_timeout_s,
+        "command_timeout": 60,
+    }
+    if not pooled:
+        return create_async_engine(asyncpg_url(url), poolclass=NullPool, connect_args=connect_args)
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_timeout=5,
+        connect_args=connect_args,
+    )
+
+
+async def ping(engine: AsyncEngine, timeout_s: float = 1.0) -> bool:
+    """True when ``SELECT 1`` answers within ``timeout_s``."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure means "not ready"; the reason is logged by the caller's loop
+        return False

@@ -1,0 +1,74 @@
+"""Errors that cross service boundaries as the reply error envelope of DESIGN section 2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """An error a handler wants to return to its caller: stable code, message, details."""
+
+    code = "internal"
+    status = 500
+    retryable = False
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details or {}
+
+    def to_reply(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class ValidationFailed(ServiceError):
+    code = "validation_error"
+    status = 422
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+    status = 409
+
+
+class Unavailable(ServiceError):
+    """The callee did not answer (no responders, timeout, broken connection): retry later."""
+
+    code = "unavailable"
+    status = 503
+    retryable = True
+
+
+class Timeout(Unavailable):
+    code = "timeout"
+    status = 504
+
+
+class TransientError(Exception):
+    """Raised by consumer handlers for failures worth retrying (the message is nak'ed with backoff)."""
+
+
+class PermanentError(Exception):
+    """Raised by consumer handlers for messages that can never succeed (dead-lettered at once)."""
+
+
+# Codes the gateway maps to HTTP statuses; services may add their own with a status.
+STATUS_BY_CODE: dict[str, int] = {
+    "validation_error": 422,
+    "bad_request": 400,
+    "not_found": 404,
+    "conflict": 409,
+    "forbidden": 403,
+    "unauthorized": 401,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "timeout": 504,
+    "internal": 500,
+}

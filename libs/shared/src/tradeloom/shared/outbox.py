@@ -1,0 +1,179 @@
+"""The transactional outbox: write events in the caller's transaction; a relay publishes them.
+
+The relay takes unpublished rows in ``FOR UPDATE SKIP LOCKED`` batches (so several replicas can
+run it), publishes each with its event id as ``Nats-Msg-Id``, and marks rows only after the
+publish ack. A relay that dies between the two leaves rows unmarked; the next one republishes
+them with the same id, which JetStream's duplicate window and the consumers' inboxes absorb.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from nats.js import JetStreamContext
+from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.shared.aio import wait_for_stop
+from tradeloom.shared.db import check_schema_name, libpq_url
+from tradeloom.shared.envelope import Envelope, Event
+from tradeloom.shared.migrations import outbox_channel
+from tradeloom.shared.publish import event_subject, make_envelope, publish_headers
+from tradeloom.shared.subjects import Subjects
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    """Writes events into ``<schema>.outbox`` inside the caller's transaction."""
+
+    def __init__(self, schema: str, subjects: Subjects, source: str) -> None:
+        self.schema = check_schema_name(schema)
+        self.subjects = subjects
+        self.source = source
+
+    async def add(self, connection: AsyncConnection, event: Event, *keys: str, **attributes: Any) -> Envelope:
+        """Queue ``event`` for publication; it is sent only if the transaction commits."""
+        envelope = make_envelope(event, self.source, **attributes)
+        await self.add_envelope(connection, event_subject(self.subjects, event, *keys), envelope)
+        return envelope
+
+    async def add_envelope(self, connection: AsyncConnection, subject: str, envelope: Envelope) -> None:
+        await connection.execute(
+            text(
+                f'INSERT INTO "{self.schema}".outbox (event_id, subject, payload, headers) '
+                "VALUES (:event_id, :subject, :payload, CAST(:headers AS jsonb))"
+            ),
+            {
+                "event_id": envelope.id,
+                "subject": subject,
+                "payload": envelope.to_bytes(),
+                "headers": json.dumps(publish_headers(envelope)),
+            },
+        )
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order; woken by NOTIFY, polling as a fallback."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        js: JetStreamContext,
+        schema: str,
+        *,
+        database_url: str,
+        registry: CollectorRegistry | None = None,
+        batch_size: int = 200,
+        poll_interval_s: float = 1.0,
+        publish_timeout_s: float = 5.0,
+        after_publish: Callable[[list[int]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.js = js
+        self.schema = check_schema_name(schema)
+        self.database_url = database_url
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.publish_timeout_s = publish_timeout_s
+        # Fault-injection point for tests: runs after publishing, before marking rows.
+        self.after_publish = after_publish
+        self._wake = asyncio.Event()
+        self.published = Counter(
+            "tl_outbox_published", "Outbox events published", ["schema"], registry=registry
+        )
+        self.failures = Counter(
+            "tl_outbox_publish_failures", "Outbox publish attempts that failed", ["schema"], registry=registry
+        )
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published and marked."""
+        s = self.schema
+        async with self.engine.begin() as connection:
+            rows = (
+                await connection.execute(
+                    text(
+                        f'SELECT seq, event_id, subject, payload, headers FROM "{s}".outbox '
+                        "WHERE published_at IS NULL ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
+                    ),
+                    {"limit": self.batch_size},
+                )
+            ).all()
+            published: list[int] = []
+            for row in rows:
+                try:
+                    await self.js.publish(
+                        row.subject,
+                        bytes(row.payload),
+                        timeout=self.publish_timeout_s,
+                        headers=dict(row.headers),
+                    )
+                except Exception as error:  # keep order: stop at the first failure, retry later
+                    self.failures.labels(s).inc()
+                    await connection.execute(
+                        text(
+                            f'UPDATE "{s}".outbox SET attempts = attempts + 1, last_error = :e WHERE seq = :q'
+                        ),
+                        {"e": repr(error)[:500], "q": row.seq},
+                    )
+                    log.warning(
+                        "outbox publish failed", extra={"event_id": row.event_id, "error": repr(error)}
+                    )
+                    break
+                published.append(row.seq)
+            if self.after_publish is not None:
+                await self.after_publish(published)
+            if published:
+                await connection.execute(
+                    text(f'UPDATE "{s}".outbox SET published_at = now() WHERE seq = ANY(:seqs)'),
+                    {"seqs": published},
+                )
+        self.published.labels(s).inc(len(published))
+        return len(published)
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """Keep a LISTEN connection open (reconnecting) and set the wake flag on NOTIFY."""
+        while not stop.is_set():
+            try:
+                connection = await asyncpg.connect(libpq_url(self.database_url), timeout=5)
+            except Exception as error:
+                log.debug("outbox listen connect failed: %r", error)
+                await wait_for_stop(stop, self.poll_interval_s)
+                continue
+            try:
+                await connection.add_listener(outbox_channel(self.schema), lambda *_: self._wake.set())
+                self._wake.set()
+                while not stop.is_set() and not connection.is_closed():
+                    await wait_for_stop(stop, self.poll_interval_s)
+            finally:
+                await connection.close(timeout=2)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; survives NATS and Postgres outages."""
+        listener = asyncio.create_task(self._listen(stop))
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # before the round, so a NOTIFY during it is not lost
+                try:
+                    sent = await self.relay_once()
+                except Exception as error:
+                    log.warning("outbox relay round failed: %r", error)
+                    sent = 0
+                if sent >= self.batch_size:
+                    continue
+                waiter = asyncio.create_task(self._wake.wait())
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait(
+                    {waiter, stopper}, timeout=self.poll_interval_s, return_when="FIRST_COMPLETED"
+                )
+                waiter.cancel()
+                stopper.cancel()
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)

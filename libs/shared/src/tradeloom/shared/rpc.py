@@ -1,0 +1,188 @@
+"""Request/reply over the NATS service API (``nats.micro``) with the error envelope of DESIGN 2.
+
+Server side: ``serve()`` registers typed operations ``svc.<service>.<op>`` in a queue group;
+each reply is ``{"data": ...}`` or ``{"error": {"code", "message", "details"}}``. Client side:
+``ServiceClient.call()`` carries the caller's identity and trace in headers and turns "nobody
+answered" into ``Unavailable`` at once and a deadline into ``Timeout``, never a hang.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import nats.errors
+from nats.aio.client import Client
+from nats.micro import add_service
+from nats.micro.request import Request
+from nats.micro.service import Service
+from opentelemetry import trace
+from pydantic import BaseModel, ValidationError
+
+from tradeloom.shared.context import HEADER_REQUEST_ID, CallerContext, request_id_var
+from tradeloom.shared.errors import ServiceError, Timeout, Unavailable
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.telemetry import extract_trace, inject_trace, tracer
+
+log = logging.getLogger(__name__)
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Operation(Generic[RequestT, ReplyT]):
+    """One request/reply operation: its name, models and handler."""
+
+    name: str
+    request_model: type[RequestT]
+    reply_model: type[ReplyT]
+    handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT]]
+    description: str = ""
+
+
+class RemoteError(ServiceError):
+    """An error reply from another service, re-raised on the caller's side."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, details=details)
+
+
+def validation_details(error: ValidationError) -> dict[str, Any]:
+    """Pydantic errors as ``{"fields": [{"field": "a.b", "message": ...}]}``."""
+    fields = [
+        {"field": ".".join(str(part) for part in item["loc"]) or "body", "message": item["msg"]}
+        for item in error.errors()
+    ]
+    return {"fields": fields}
+
+
+def _error_reply(code: str, message: str, details: dict[str, Any] | None = None) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "details": details or {}}}).encode()
+
+
+async def handle_request(operation: Operation[Any, Any], service: str, request: Request) -> bytes:
+    """Decode, validate, run and encode one request; never raises."""
+    caller = CallerContext.from_headers(request.headers)
+    request_token = request_id_var.set(caller.request_id)
+    try:
+        with tracer().start_as_current_span(
+            f"svc.{service}.{operation.name}",
+            context=extract_trace(request.headers),
+            kind=trace.SpanKind.SERVER,
+        ):
+            try:
+                raw = json.loads(request.data or b"{}")
+            except ValueError as error:
+                return _error_reply("bad_request", f"request body is not valid JSON: {error}")
+            try:
+                body = operation.request_model.model_validate(raw)
+            except ValidationError as error:
+                return _error_reply("validation_error", "invalid request", validation_details(error))
+            try:
+                reply = await operation.handler(caller, body)
+            except ServiceError as error:
+                encoded: bytes = json.dumps(error.to_reply(), default=str).encode()
+                return encoded
+            except Exception:
+                log.exception("unhandled error in svc.%s.%s", service, operation.name)
+                return _error_reply("internal", "internal error", {"request_id": caller.request_id})
+            reply_json: str = reply.model_dump_json()
+            return b'{"data":' + reply_json.encode() + b"}"
+    finally:
+        request_id_var.reset(request_token)
+
+
+async def serve(
+    nc: Client,
+    *,
+    service: str,
+    version: str,
+    subjects: Subjects,
+    operations: list[Operation[Any, Any]],
+    description: str = "",
+) -> Service:
+    """Start a micro service answering ``svc.<service>.<op>`` for every operation."""
+    micro = await add_service(
+        nc,
+        name=service,
+        version=version,
+        description=description or f"tradeloom {service}",
+        queue_group=f"svc-{service}",
+    )
+    group = micro.add_group(name=subjects.request_group(service))
+    for operation in operations:
+
+        async def endpoint(request: Request, operation: Operation[Any, Any] = operation) -> None:
+            payload = await handle_request(operation, service, request)
+            headers = {}
+            request_id = (request.headers or {}).get(HEADER_REQUEST_ID)
+            if request_id:
+                headers[HEADER_REQUEST_ID] = request_id
+            await request.respond(payload, headers=headers or None)
+
+        await group.add_endpoint(name=operation.name, handler=endpoint)
+    return micro
+
+
+class ServiceClient:
+    """Calls other services' operations with identity and trace headers."""
+
+    def __init__(self, nc: Client, subjects: Subjects) -> None:
+        self.nc = nc
+        self.subjects = subjects
+
+    async def call_raw(
+        self,
+        service: str,
+        op: str,
+        body: BaseModel | dict[str, Any] | None = None,
+        *,
+        caller: CallerContext | None = None,
+        timeout_s: float = 2.0,
+    ) -> dict[str, Any]:
+        """The reply's ``data`` as a dict; raises ``RemoteError``, ``Unavailable`` or ``Timeout``."""
+        if isinstance(body, BaseModel):
+            payload = body.model_dump_json().encode()
+        else:
+            payload = json.dumps(body or {}).encode()
+        headers = inject_trace((caller or CallerContext()).headers())
+        subject = self.subjects.request(service, op)
+        try:
+            message = await self.nc.request(subject, payload, timeout=timeout_s, headers=headers)
+        except nats.errors.NoRespondersError as error:
+            raise Unavailable(f"{service} is not answering (no responders)") from error
+        except (nats.errors.TimeoutError, TimeoutError) as error:
+            raise Timeout(f"{service} did not answer within {timeout_s}s") from error
+        except nats.errors.ConnectionClosedError as error:
+            raise Unavailable("NATS connection closed") from error
+        try:
+            reply = json.loads(message.data)
+        except ValueError as error:
+            raise RemoteError("internal", f"{service} sent a reply that is not JSON") from error
+        if "error" in reply:
+            err = reply["error"]
+            raise RemoteError(
+                str(err.get("code", "internal")), str(err.get("message", "")), err.get("details")
+            )
+        data = reply.get("data")
+        if not isinstance(data, dict):
+            raise RemoteError("internal", f"{service} sent a reply without data")
+        return data
+
+    async def call(
+        self,
+        service: str,
+        op: str,
+        body: BaseModel | dict[str, Any] | None,
+        reply_model: type[ReplyT],
+        *,
+        caller: CallerContext | None = None,
+        timeout_s: float = 2.0,
+    ) -> ReplyT:
+        """Like ``call_raw`` but validated into ``reply_model``."""
+        data = await self.call_raw(service, op, body, caller=caller, timeout_s=timeout_s)
+        return reply_model.model_validate(data)

@@ -1,0 +1,185 @@
+"""One declaration of every JetStream stream and durable consumer, and ``ensure_streams``.
+
+Run ``python -m tradeloom.shared.streams ensure`` (or call ``ensure_streams``) at deploy time; it
+creates what is missing and updates what changed, so running it twice is harmless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Literal
+
+import nats
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from tradeloom.shared.subjects import Subjects
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A stream: unprefixed subject patterns, retention and limits."""
+
+    name: str
+    subjects: tuple[str, ...]
+    description: str
+    retention: Literal["limits", "workqueue"] = "limits"
+    max_age_s: float = 7 * DAY
+    duplicate_window_s: float = 120.0
+    max_bytes: int = -1
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer: explicit ack, bounded redelivery with backoff."""
+
+    stream: str
+    durable: str
+    filter_subject: str
+    description: str
+    max_deliver: int = 5
+    backoff_s: tuple[float, ...] = (1.0, 5.0, 15.0, 60.0)
+    max_ack_pending: int = 1000
+    extra_filters: tuple[str, ...] = field(default=())
+
+
+STREAMS: tuple[StreamSpec, ...] = (
+    StreamSpec("SYSTEM", ("system.evt.>",), "platform lifecycle events"),
+    StreamSpec("AUTH", ("auth.evt.>",), "gateway-auth events", max_age_s=30 * DAY),
+    StreamSpec("MD_TRADES", ("md.evt.trade.>",), "ingested trades", max_age_s=1 * DAY),
+    StreamSpec("MD_CANDLES", ("md.evt.candle_closed.>",), "closed candles", max_age_s=30 * DAY),
+    StreamSpec("MD_BOOKS", ("md.evt.book.>",), "order-book snapshots", max_age_s=3600.0),
+    StreamSpec("ORDERS", ("orders.evt.>",), "orders and fills", max_age_s=365 * DAY),
+    StreamSpec("RISK", ("risk.evt.>",), "risk events, halts, alerts", max_age_s=90 * DAY),
+    StreamSpec("BACKTEST_EVENTS", ("backtest.evt.>",), "backtest progress and results"),
+    StreamSpec("BACKTEST_COMMANDS", ("backtest.cmd.>",), "backtest jobs", retention="workqueue"),
+    StreamSpec("ANALYTICS", ("analytics.evt.>",), "analytics events"),
+    StreamSpec("SANDBOX_EVENTS", ("sandbox.evt.>",), "sandbox execution events"),
+    StreamSpec("SANDBOX_COMMANDS", ("sandbox.cmd.>",), "sandbox jobs", retention="workqueue"),
+    StreamSpec("STRATEGY", ("strategy.evt.>",), "strategy and bot events", max_age_s=30 * DAY),
+    StreamSpec("DEAD_LETTERS", ("dlq.>",), "messages that could not be processed", max_age_s=30 * DAY),
+)
+
+CONSUMERS: tuple[ConsumerSpec, ...] = (
+    ConsumerSpec("BACKTEST_COMMANDS", "backtest_engine_runs", "backtest.cmd.>", "backtest work queue"),
+    ConsumerSpec("SANDBOX_COMMANDS", "sandbox_executor_jobs", "sandbox.cmd.>", "sandbox work queue"),
+)
+
+
+def stream_config(spec: StreamSpec, subjects: Subjects, replicas: int = 1) -> StreamConfig:
+    """The concrete config of ``spec`` inside a namespace."""
+    return StreamConfig(
+        name=subjects.stream(spec.name),
+        description=spec.description,
+        subjects=[subjects.pattern(pattern) for pattern in spec.subjects],
+        retention=RetentionPolicy.WORK_QUEUE if spec.retention == "workqueue" else RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=spec.max_age_s,
+        max_bytes=spec.max_bytes,
+        duplicate_window=spec.duplicate_window_s,
+        num_replicas=replicas,
+    )
+
+
+def consumer_config(spec: ConsumerSpec, subjects: Subjects) -> ConsumerConfig:
+    """The concrete durable consumer config of ``spec`` inside a namespace."""
+    filters = [subjects.pattern(spec.filter_subject), *(subjects.pattern(f) for f in spec.extra_filters)]
+    return ConsumerConfig(
+        durable_name=spec.durable,
+        description=spec.description,
+        filter_subject=filters[0] if len(filters) == 1 else None,
+        filter_subjects=filters if len(filters) > 1 else None,
+        max_deliver=spec.max_deliver,
+        backoff=list(spec.backoff_s) if spec.backoff_s else None,
+        ack_wait=spec.backoff_s[0] if spec.backoff_s else 30.0,
+        max_ack_pending=spec.max_ack_pending,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, spec: StreamSpec, subjects: Subjects, replicas: int = 1) -> str:
+    """Create or update one stream; returns ``created``, ``updated`` or ``unchanged``."""
+    config = stream_config(spec, subjects, replicas)
+    try:
+        info = await js.stream_info(config.name or "")
+    except NotFoundError:
+        await js.add_stream(config)
+        return "created"
+    current = info.config
+    wanted = (sorted(config.subjects or []), config.max_age, config.description, config.duplicate_window)
+    have = (sorted(current.subjects or []), current.max_age, current.description, current.duplicate_window)
+    if wanted == have and current.max_bytes == config.max_bytes:
+        return "unchanged"
+    await js.update_stream(config)
+    return "updated"
+
+
+async def ensure_consumer(js: JetStreamContext, spec: ConsumerSpec, subjects: Subjects) -> str:
+    """Create or update one durable consumer (adding an existing durable updates it)."""
+    stream = subjects.stream(spec.stream)
+    config = consumer_config(spec, subjects)
+    try:
+        await js.consumer_info(stream, spec.durable)
+        existed = True
+    except NotFoundError:
+        existed = False
+    await js.add_consumer(stream, config)
+    return "updated" if existed else "created"
+
+
+async def ensure_streams(
+    js: JetStreamContext,
+    subjects: Subjects | None = None,
+    *,
+    replicas: int = 1,
+    streams: tuple[StreamSpec, ...] = STREAMS,
+    consumers: tuple[ConsumerSpec, ...] = CONSUMERS,
+) -> dict[str, str]:
+    """Create or update every declared stream and consumer; idempotent."""
+    subjects = subjects or Subjects()
+    outcome: dict[str, str] = {}
+    for spec in streams:
+        outcome[subjects.stream(spec.name)] = await ensure_stream(js, spec, subjects, replicas)
+    for consumer in consumers:
+        key = f"{subjects.stream(consumer.stream)}/{consumer.durable}"
+        outcome[key] = await ensure_consumer(js, consumer, subjects)
+    return outcome
+
+
+async def _main(nats_url: str, prefix: str, replicas: int) -> int:
+    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        outcome = await ensure_streams(client.jetstream(), Subjects(prefix), replicas=replicas)
+    finally:
+        await client.close()
+    for name, result in outcome.items():
+        print(f"{name}: {result}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tradeloom.shared.streams ensure [--nats-url URL] [--prefix P] [--replicas N]``."""
+    parser = argparse.ArgumentParser(prog="python -m tradeloom.shared.streams")
+    parser.add_argument("command", choices=["ensure"])
+    parser.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
+    parser.add_argument("--prefix", default=os.environ.get("TL_NATS_PREFIX", ""))
+    parser.add_argument("--replicas", type=int, default=int(os.environ.get("TL_STREAM_REPLICAS", "1")))
+    args = parser.parse_args(argv)
+    try:
+        return asyncio.run(_main(args.nats_url, args.prefix, args.replicas))
+    except (OSError, nats.errors.NoServersError, TimeoutError) as error:
+        print(f"cannot reach NATS at {args.nats_url} (NATS_URL): {error}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+"""Wiring: the one place backtest-engine builds its concrete objects."""
+
+from tradeloom.backtest_engine import SERVICE, __version__, api
+from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.shared.cli import service_main
+from tradeloom.shared.migrations import find_migrations
+from tradeloom.shared.runtime import ServiceRuntime
+from tradeloom.shared.settings import ServiceSettings
+
+
+def build(settings: ServiceSettings) -> ServiceRuntime:
+    """A runtime with backtest-engine's operations registered, not yet started."""
+    runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
+    api.register(runtime)
+    return runtime
+
+
+def main(argv: list[str] | None = None) -> int:
+    return service_main(
+        service=SERVICE,
+        settings_cls=BacktestEngineSettings,
+        build=build,
+        migrations_dir=find_migrations(__file__),
+        argv=argv,
+    )

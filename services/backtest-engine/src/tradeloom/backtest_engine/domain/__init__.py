@@ -1,0 +1,1 @@
+"""Pure backtest-engine rules: no NATS, SQL or HTTP imports (checked by import-linter)."""

@@ -1,0 +1,1 @@
+"""Pure gateway-auth rules: no NATS, SQL or HTTP imports (checked by import-linter)."""

@@ -1,0 +1,13 @@
+"""gateway-auth starts against real NATS and Postgres, migrates, answers ping and health."""
+
+from tradeloom.gateway_auth.app import build
+from tradeloom.gateway_auth.settings import GatewayAuthSettings
+from tradeloom.shared.testing.service_checks import check_service_skeleton
+
+
+async def test_gateway_auth_skeleton(
+    database_url: str, nats_url: str, db_schema: str, nats_prefix: str
+) -> None:
+    await check_service_skeleton(
+        "gateway-auth", GatewayAuthSettings, build, database_url, nats_url, db_schema, nats_prefix
+    )

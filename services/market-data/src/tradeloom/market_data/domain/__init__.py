@@ -1,0 +1,1 @@
+"""Pure market-data rules: no NATS, SQL or HTTP imports (checked by import-linter)."""

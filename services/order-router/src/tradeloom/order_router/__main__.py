@@ -1,0 +1,5 @@
+"""``python -m tradeloom.order_router [run|migrate]``."""
+
+from tradeloom.order_router.app import main
+
+raise SystemExit(main())

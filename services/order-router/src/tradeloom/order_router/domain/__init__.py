@@ -1,0 +1,1 @@
+"""Pure order-router rules: no NATS, SQL or HTTP imports (checked by import-linter)."""

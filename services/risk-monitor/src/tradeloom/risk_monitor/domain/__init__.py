@@ -1,0 +1,1 @@
+"""Pure risk-monitor rules: no NATS, SQL or HTTP imports (checked by import-linter)."""

@@ -1,0 +1,16 @@
+"""risk-monitor settings: environment variables prefixed ``TL_RISK_MONITOR_``."""
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from tradeloom.shared.settings import ServiceSettings
+
+
+class RiskMonitorSettings(ServiceSettings):
+    """Built once at start by ``app.main`` and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="TL_RISK_MONITOR_", extra="ignore", case_sensitive=False)
+    service_name: ClassVar[str] = "risk-monitor"
+
+    health_port: int = 9104

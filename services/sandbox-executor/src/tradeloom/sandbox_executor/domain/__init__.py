@@ -1,0 +1,1 @@
+"""Pure sandbox-executor rules: no NATS, SQL or HTTP imports (checked by import-linter)."""

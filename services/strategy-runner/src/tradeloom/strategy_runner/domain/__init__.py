@@ -1,0 +1,1 @@
+"""Pure strategy-runner rules: no NATS, SQL or HTTP imports (checked by import-linter)."""
