@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import threading
+from pathlib import Path
 
 import pytest
 from nats.aio.client import Client as NatsClient
@@ -11,6 +14,7 @@ from nats.js.api import ConsumerConfig, StorageType
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tradeloom.shared.testing._pg_container import docker_available
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
@@ -150,3 +154,28 @@ async def test_embedded_postgres_strategy_answers(monkeypatch: pytest.MonkeyPatc
     finally:
         server.close()
     assert data_dir is not None and not os.path.exists(data_dir)
+
+
+@pytest.mark.parametrize(("reply", "expected"), [(b"HTTP/1.1 200 OK\r\n\r\nOK", True), (b"nope", False)])
+def test_docker_probe_needs_a_ping_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: bytes, expected: bool
+) -> None:
+    """The container strategy is only chosen when something answers ``GET /_ping`` like Docker."""
+    path = tmp_path / "docker.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(path))
+        server.listen(1)
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                assert conn.recv(1024).startswith(b"GET /_ping ")
+                conn.sendall(reply)
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        assert docker_available(timeout=1.0) is expected
+        thread.join(timeout=2)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'absent.sock'}")
+    assert docker_available(timeout=1.0) is False

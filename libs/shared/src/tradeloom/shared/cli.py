@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from tradeloom.shared.log_setup import setup_logging
 from tradeloom.shared.migrations import migrate
@@ -19,6 +20,7 @@ from tradeloom.shared.settings import ServiceSettings, describe_settings_error
 
 EXIT_BAD_SETTINGS = 2
 EXIT_UNREACHABLE = 3
+EXIT_MIGRATION_FAILED = 4
 
 
 def fatal(service: str, message: str) -> None:
@@ -52,6 +54,13 @@ def service_main(
             variable = (settings_cls.env_prefix() + "database_url").upper()
             fatal(service, f"cannot reach Postgres at {where} ({variable}): {error!r}")
             return EXIT_UNREACHABLE
+        except SQLAlchemyError as error:
+            fatal(
+                service,
+                f"migration of schema {settings.db_schema} failed: {error.__class__.__name__}: "
+                f"{str(error.orig if hasattr(error, 'orig') else error).splitlines()[0]}",
+            )
+            return EXIT_MIGRATION_FAILED
         logging.getLogger(__name__).info("schema %s migrated", settings.db_schema)
         return 0
     try:

@@ -104,7 +104,14 @@ class DurableConsumer:
                 await asyncio.sleep(0.5)
                 continue
             for message in messages:
-                await self.process(message)
+                try:
+                    await self.process(message)
+                except Exception as error:
+                    # The ack/nak was lost (NATS restarting): the effect, if any, is committed with
+                    # its inbox claim, so the redelivery is acked without effect. Drop the rest of
+                    # the batch too; JetStream redelivers it after ack_wait.
+                    log.warning("consumer %s could not settle a message: %r", self.name, error)
+                    break
         if subscription is not None:
             await subscription.unsubscribe()
 

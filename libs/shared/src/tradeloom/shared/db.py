@@ -14,7 +14,7 @@ _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def check_schema_name(schema: str) -> str:
     """Schema names are interpolated into DDL, so only plain lower-case identifiers are allowed."""
-    if not _SCHEMA.match(schema):
+    if not _SCHEMA.fullmatch(schema):  # fullmatch: "$" would accept a trailing newline
         raise ValueError(f"invalid schema name {schema!r}")
     return schema
 

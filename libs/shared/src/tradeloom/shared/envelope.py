@@ -20,7 +20,9 @@ EventT = TypeVar("EventT", bound="Event")
 class Event(BaseModel):
     """Base of every event payload. Subclasses declare domain, name and major version."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: the "before" validator below only sees floats and Decimals, so without
+    # it a wire string such as "NaN" or "inf" would still parse into a float field.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     domain: ClassVar[str]
     name: ClassVar[str]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from pathlib import Path
 
 from alembic import command, context
@@ -18,6 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.shared.db import check_schema_name, create_engine
 
 log = logging.getLogger(__name__)
+
+# Alembic keeps the running migration context in module globals (``alembic.context``), so two
+# migrations in threads of one process would clobber each other; the Postgres advisory lock only
+# serialises separate processes (replicas). This lock serialises threads of one process.
+_ALEMBIC_LOCK = threading.Lock()
 
 
 def advisory_lock_key(schema: str) -> str:
@@ -35,12 +41,14 @@ def migration_config(url: str, schema: str, script_location: Path) -> Config:
 
 
 def migrate(url: str, schema: str, script_location: Path, revision: str = "head") -> None:
-    """Upgrade ``schema`` to ``revision``; safe to run from several replicas at once."""
-    command.upgrade(migration_config(url, schema, script_location), revision)
+    """Upgrade ``schema`` to ``revision``; safe to run from several replicas (or threads) at once."""
+    with _ALEMBIC_LOCK:
+        command.upgrade(migration_config(url, schema, script_location), revision)
 
 
 def downgrade(url: str, schema: str, script_location: Path, revision: str = "base") -> None:
-    command.downgrade(migration_config(url, schema, script_location), revision)
+    with _ALEMBIC_LOCK:
+        command.downgrade(migration_config(url, schema, script_location), revision)
 
 
 def current_schema() -> str:
@@ -71,12 +79,19 @@ async def _run_async(url: str, schema: str) -> None:
             )
             await connection.commit()
             try:
-                await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                exists = await connection.execute(
+                    text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+                )
+                if (
+                    exists.first() is None
+                ):  # CREATE SCHEMA needs CREATE on the database even with IF NOT EXISTS
+                    await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
                 await connection.execute(text(f'SET search_path TO "{schema}"'))
                 await connection.commit()
                 await connection.run_sync(_run_sync, schema)
                 await connection.commit()
             finally:
+                await connection.rollback()  # a failed migration leaves the transaction aborted
                 await connection.execute(
                     text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": advisory_lock_key(schema)}
                 )

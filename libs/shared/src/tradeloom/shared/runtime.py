@@ -8,6 +8,7 @@ the outbox relay, durable consumers and background tasks, and stops cleanly on S
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -124,11 +125,15 @@ class ServiceRuntime:
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def _connect_nats(self) -> Client:
-        deadline = time.monotonic() + self.settings.startup_timeout_s
+        """Connect, retrying until ``startup_timeout_s``; afterwards the client reconnects forever.
+
+        nats-py retries the first connect forever when reconnects are unlimited, so the deadline
+        is enforced here.
+        """
         servers = [server.strip() for server in self.settings.nats_url.split(",")]
-        while True:
-            try:
-                return await nats.connect(
+        try:
+            return await asyncio.wait_for(
+                nats.connect(
                     servers,
                     name=self.instance_id,
                     connect_timeout=2,
@@ -138,17 +143,17 @@ class ServiceRuntime:
                     disconnected_cb=self._on_nats_disconnected,
                     reconnected_cb=self._on_nats_reconnected,
                     error_cb=self._on_nats_error,
-                )
-            except Exception as error:
-                if time.monotonic() >= deadline:
-                    raise StartupError(
-                        f"cannot reach NATS at {self.settings.nats_url} ({self.setting_name('nats_url')}): "
-                        f"{error!r}"
-                    ) from error
-                await asyncio.sleep(0.5)
+                ),
+                timeout=self.settings.startup_timeout_s,
+            )
+        except (TimeoutError, OSError, nats.errors.Error) as error:
+            raise StartupError(
+                f"cannot reach NATS at {self.settings.nats_url} ({self.setting_name('nats_url')}) "
+                f"within {self.settings.startup_timeout_s}s: {error!r}"
+            ) from error
 
     async def _on_nats_disconnected(self) -> None:
-        log.warning("NATS disconnected")
+        log.log(logging.INFO if self.stop_event.is_set() else logging.WARNING, "NATS disconnected")
 
     async def _on_nats_reconnected(self) -> None:
         log.info("NATS reconnected")
@@ -196,7 +201,14 @@ class ServiceRuntime:
 
     async def _start_http(self, app: Any, host: str, port: int, setting: str) -> None:
         server = http_server(app, host, port)
-        task = asyncio.create_task(server.serve(), name=f"http:{port}")
+
+        async def serve() -> None:
+            # uvicorn calls sys.exit() when it cannot bind; a SystemExit escaping a task would stop
+            # the whole event loop instead of giving the one-line StartupError below.
+            with contextlib.suppress(SystemExit):
+                await server.serve()
+
+        task = asyncio.create_task(serve(), name=f"http:{port}")
         while not server.started:
             if task.done():
                 raise StartupError(f"cannot serve HTTP on {host}:{port} ({self.setting_name(setting)})")

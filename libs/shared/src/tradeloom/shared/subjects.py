@@ -23,7 +23,7 @@ def symbol_token(symbol: str) -> str:
 
 def check_token(token: str) -> str:
     """Refuse tokens that would change a subject's shape (dots, spaces, wildcards)."""
-    if not _TOKEN.match(token):
+    if not _TOKEN.fullmatch(token):  # fullmatch: "$" would accept a trailing newline
         raise ValueError(f"invalid subject token {token!r}: use letters, digits, '-' and '_'")
     return token
 
@@ -91,5 +91,5 @@ class Subjects:
 
 
 def _check_name(name: str) -> None:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ValueError(f"invalid subject name {name!r}: lower-case letters, digits and '_'")

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from tradeloom.gateway_auth import __version__
 from tradeloom.gateway_auth.system_status import system_status
@@ -41,7 +42,9 @@ def create_http_app(client_factory: Callable[[], ServiceClient], status_timeout_
     app = FastAPI(
         title="Tradeloom API",
         version=__version__,
-        description="The public REST API of Tradeloom. Errors are application/problem+json with a stable code.",
+        description=(
+            "The public REST API of Tradeloom. Errors are application/problem+json with a stable code."
+        ),
         openapi_url="/v1/openapi.json",
         docs_url="/v1/docs",
         redoc_url=None,
@@ -70,6 +73,13 @@ def create_http_app(client_factory: Callable[[], ServiceClient], status_timeout_
             request_id_var.get(),
             retryable=error.retryable,
             details=error.details,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return problem(
+            error.status_code, code, code.replace("_", " "), str(error.detail), request_id_var.get()
         )
 
     @app.exception_handler(RequestValidationError)

@@ -78,7 +78,9 @@ class ContainerPostgres:
             from testcontainers.community.postgres import PostgresContainer  # heavy: import lazily
 
             if not docker_available(timeout=2.0):
-                raise TestServerError("no Docker engine answers (checked $DOCKER_HOST or /var/run/docker.sock)")
+                raise TestServerError(
+                    "no Docker engine answers (checked $DOCKER_HOST or /var/run/docker.sock)"
+                )
             command = ["postgres", *(f"-c{key}={value}" for key, value in self.settings.items())]
             try:
                 container = PostgresContainer(  # the image insists on a password; auth is trust anyway

@@ -158,6 +158,9 @@ class LocalCluster:
                     extra_groups=[] if uid is not None else None,
                     check=False,
                 )
+            except OSError as exc:  # e.g. the binaries are not reachable by the unprivileged user
+                who = f" as uid {uid}" if uid is not None else ""
+                raise TestServerError(f"cannot run {self.bindir / program}{who}: {exc}") from exc
             except subprocess.TimeoutExpired as exc:
                 raise TestServerError(
                     f"{program} timed out after {exc.timeout}s\n"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 from collections.abc import Callable
 
@@ -18,12 +17,7 @@ from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tradeloom.shared.testing.ports import free_port
 
 
 async def check_service_skeleton(

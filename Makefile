@@ -1,0 +1,80 @@
+# Tradeloom: `make run` starts the whole platform, `make test` runs every gate. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SERVICE_DIRS := $(sort $(wildcard services/*))
+PACKAGES := tradeloom.shared tradeloom.quant $(foreach s,$(SERVICE_DIRS),tradeloom.$(subst -,_,$(notdir $(s))))
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint format typecheck imports filesize contracts contracts-check k8s-check \
+	pytest unit integration e2e bench clean
+
+help:
+	@echo "make run        start NATS, Postgres and all eight services (data in .devstack/)"
+	@echo "make test       lint, types, import boundaries, contracts, k8s policy, then every test"
+	@echo "make bench      benchmarks with ratios against peers"
+	@echo "make contracts  regenerate contracts/ from the models"
+	@echo "make install    build .venv from the pinned lock files"
+
+$(STAMP): requirements/runtime.txt requirements/dev.txt libs/*/pyproject.toml services/*/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes \
+		-r requirements/runtime.txt -r requirements/dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
+		-e libs/shared -e libs/quant $(addprefix -e ,$(SERVICE_DIRS))
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python -m tools.devstack up
+
+test: install lint contracts-check k8s-check pytest
+
+lint: format imports typecheck filesize
+	$(BIN)/ruff check .
+
+format:
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy $(addprefix -p ,$(PACKAGES))
+	$(BIN)/mypy tools
+
+imports:
+	$(BIN)/lint-imports
+
+filesize:
+	$(BIN)/python tools/check_file_size.py
+
+contracts: install
+	$(BIN)/python tools/contracts.py generate
+
+contracts-check:
+	$(BIN)/python tools/contracts.py all
+
+k8s-check:
+	$(BIN)/python tools/k8s_check.py
+	$(BIN)/python tools/compose_check.py
+
+pytest:
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+unit:
+	$(BIN)/pytest libs/shared/tests/unit libs/quant/tests tests/contracts tests/infra $(PYTEST_ARGS)
+
+integration:
+	$(BIN)/pytest libs/shared/tests/integration services $(PYTEST_ARGS)
+
+e2e:
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

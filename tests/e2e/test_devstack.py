@@ -1,0 +1,114 @@
+"""`make run`'s stack: up with all eight services healthy, Ctrl-C stops it, a restart keeps the data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from tradeloom.shared.testing.ports import free_ports
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_stack(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tools.devstack", "up"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, like a terminal's foreground job
+        )
+
+
+def wait_up(
+    process: subprocess.Popen[bytes], gateway: str, log: Path, timeout_s: float = 90
+) -> dict[str, object]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            body = httpx.get(f"{gateway}/v1/system/status", timeout=3).json()
+            if body["status"] == "up":
+                return dict(body)
+        except (httpx.HTTPError, ValueError, KeyError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError("stack not up:\n" + log.read_text(errors="replace")[-4000:])
+
+
+def ctrl_c(process: subprocess.Popen[bytes]) -> int:
+    """What a terminal does on Ctrl-C: SIGINT to the whole foreground process group."""
+    os.killpg(process.pid, signal.SIGINT)
+    return process.wait(timeout=60)
+
+
+async def count_started_events(devstack: Path, pg_port: int) -> int:
+    password = (devstack / "pg" / "admin-password").read_text().strip()
+    url = f"postgresql://postgres:{password}@127.0.0.1:{pg_port}/tradeloom"
+    connection = await asyncpg.connect(url)
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM gateway_auth.outbox"))
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def devstack_dir() -> Iterator[Path]:
+    """Not under pytest's 0700 tmp dirs: under root, Postgres runs as `nobody`, who must reach it."""
+    path = Path(tempfile.mkdtemp(prefix="tl-devstack-"))
+    path.chmod(0o755)
+    yield path / "devstack"
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Path) -> None:
+    nats_port, nats_monitor, pg_port, gateway_port, base = free_ports(5)
+    devstack = devstack_dir
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TL_") and k not in ("NATS_URL", "DATABASE_URL")
+    }
+    env |= {
+        "TL_DEVSTACK_DIR": str(devstack),
+        "TL_DEV_NATS_PORT": str(nats_port),
+        "TL_DEV_NATS_MONITOR_PORT": str(nats_monitor),
+        "TL_DEV_PG_PORT": str(pg_port),
+        "TL_DEV_GATEWAY_PORT": str(gateway_port),
+        "TL_DEV_PORT_BASE": str(base - 10_000 if base > 20_000 else base),
+    }
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    log = tmp_path / "stack.log"
+
+    first = start_stack(env, log)
+    try:
+        status = wait_up(first, gateway, log)
+        assert len(status["services"]) == 8  # type: ignore[arg-type]
+    finally:
+        assert ctrl_c(first) == 0
+    assert "devstack: stopped" in log.read_text()
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(devstack)], capture_output=True, text=True, check=False
+    ).stdout
+    assert leftovers.strip() == "", f"processes left behind: {leftovers}"
+
+    second = start_stack(env, log)
+    try:
+        wait_up(second, gateway, log)
+        # Each start writes a ServiceStarted event to the outbox: the first run's row is still there.
+        assert await count_started_events(devstack, pg_port) >= 2
+    finally:
+        assert ctrl_c(second) == 0

@@ -1,0 +1,216 @@
+"""``make run``: the whole platform on one machine, data kept under ``.devstack/``.
+
+Starts NATS and Postgres (or uses ``NATS_URL`` / ``DATABASE_URL``), creates one role and schema per
+service, creates the JetStream streams, migrates every schema with each service's own ``migrate``
+command, then runs all eight services under honcho with prefixed logs. Ctrl-C stops the services,
+then the servers. Settings: ``TL_DEVSTACK_DIR`` (default ``.devstack``), ``TL_DEV_NATS_PORT``
+(4222), ``TL_DEV_PG_PORT`` (54329), ``TL_DEV_GATEWAY_PORT`` (8000), ``TL_DEV_PORT_BASE`` (9100:
+health ports are base+1..base+8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import nats
+
+from tools.devstack_servers import DevNats, DevPostgres, DevServerError
+from tradeloom.shared.contracts.catalog import SERVICES
+from tradeloom.shared.streams import ensure_streams
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "tradeloom"
+
+
+def package(service: str) -> str:
+    return service.replace("-", "_")
+
+
+def service_passwords(root: Path) -> dict[str, str]:
+    """One generated password per service role, kept in ``.devstack/role-passwords`` (never in git)."""
+    path = root / "role-passwords"
+    known = (
+        dict(line.split("=", 1) for line in path.read_text().split() if "=" in line) if path.exists() else {}
+    )
+    for service in SERVICES:
+        known.setdefault(service, secrets.token_urlsafe(18))
+    path.write_text("".join(f"{name}={value}\n" for name, value in known.items()))
+    path.chmod(0o600)
+    return known
+
+
+async def bootstrap_database(admin_url: str, passwords: dict[str, str]) -> None:
+    """Create the database, and per service a login role owning its schema (idempotent)."""
+    connection = await asyncpg.connect(admin_url, timeout=10)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
+            await connection.execute(f"CREATE DATABASE {DATABASE}")
+    finally:
+        await connection.close()
+    parts = urlsplit(admin_url)
+    connection = await asyncpg.connect(urlunsplit(parts._replace(path="/" + DATABASE)), timeout=10)
+    try:
+        await connection.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        for service, password in passwords.items():
+            role, schema = f"tl_{package(service)}", package(service)
+            exists = await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            verb = "ALTER" if exists else "CREATE"
+            quoted = password.replace("'", "''")
+            await connection.execute(f"{verb} ROLE {role} LOGIN PASSWORD '{quoted}'")
+            await connection.execute(f"GRANT CONNECT ON DATABASE {DATABASE} TO {role}")
+            await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}")
+    finally:
+        await connection.close()
+
+
+async def bootstrap_streams(nats_url: str) -> None:
+    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        await ensure_streams(client.jetstream())
+    finally:
+        await client.close()
+
+
+def service_url(admin_url: str, service: str, password: str) -> str:
+    parts = urlsplit(admin_url)
+    netloc = f"tl_{package(service)}:{password}@{parts.hostname}:{parts.port or 5432}"
+    return urlunsplit(("postgresql+asyncpg", netloc, "/" + DATABASE, "", ""))
+
+
+def service_env(admin_url: str, nats_url: str, passwords: dict[str, str]) -> dict[str, str]:
+    """Every service's settings, as environment variables, for honcho's env file."""
+    port_base = int(os.environ.get("TL_DEV_PORT_BASE", "9100"))
+    env: dict[str, str] = {}
+    for index, service in enumerate(SERVICES, start=1):
+        prefix = f"TL_{package(service).upper()}_"
+        env[prefix + "ENVIRONMENT"] = "development"
+        env[prefix + "DATABASE_URL"] = service_url(admin_url, service, passwords[service])
+        env[prefix + "NATS_URL"] = nats_url
+        env[prefix + "HEALTH_PORT"] = str(port_base + index)
+        env[prefix + "LOG_JSON"] = os.environ.get("TL_DEV_LOG_JSON", "false")
+    env["TL_GATEWAY_AUTH_HTTP_PORT"] = os.environ.get("TL_DEV_GATEWAY_PORT", "8000")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def migrate_all(env: dict[str, str]) -> None:
+    """Run every service's own ``migrate`` command, in parallel."""
+    processes = {
+        service: subprocess.Popen(
+            [sys.executable, "-m", f"tradeloom.{package(service)}", "migrate"],
+            env=os.environ | env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for service in SERVICES
+    }
+    failed = []
+    for service, process in processes.items():
+        output, _ = process.communicate(timeout=120)
+        if process.returncode != 0:
+            failed.append(f"{service}: {output.decode(errors='replace').strip()[-800:]}")
+    if failed:
+        raise DevServerError("migrations failed:\n" + "\n".join(failed))
+
+
+def write_honcho_files(root: Path, env: dict[str, str]) -> tuple[Path, Path]:
+    procfile, envfile = root / "Procfile", root / "services.env"
+    procfile.write_text(
+        "".join(
+            f"{service}: exec {sys.executable} -m tradeloom.{package(service)} run\n" for service in SERVICES
+        )
+    )
+    envfile.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
+    envfile.chmod(0o600)
+    return procfile, envfile
+
+
+def up() -> int:
+    root = Path(os.environ.get("TL_DEVSTACK_DIR", ROOT / ".devstack")).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    nats_server = postgres = None
+    try:
+        nats_url = os.environ.get("NATS_URL")
+        if not nats_url:
+            port = int(os.environ.get("TL_DEV_NATS_PORT", "4222"))
+            nats_server = DevNats(
+                root, port, int(os.environ.get("TL_DEV_NATS_MONITOR_PORT", str(port + 4000)))
+            )
+            nats_server.start()
+            nats_url = nats_server.url
+        admin_url = os.environ.get("DATABASE_URL", "").replace("postgresql+asyncpg://", "postgresql://")
+        if not admin_url:
+            postgres = DevPostgres(root, int(os.environ.get("TL_DEV_PG_PORT", "54329")))
+            postgres.start()
+            admin_url = postgres.admin_url()
+        print(
+            f"devstack: NATS {nats_url}, Postgres {urlsplit(admin_url).hostname}:{urlsplit(admin_url).port}"
+        )
+        passwords = service_passwords(root)
+        asyncio.run(bootstrap_database(admin_url, passwords))
+        asyncio.run(bootstrap_streams(nats_url))
+        env = service_env(admin_url, nats_url, passwords)
+        migrate_all(env)
+        procfile, envfile = write_honcho_files(root, env)
+        gateway = f"http://127.0.0.1:{env['TL_GATEWAY_AUTH_HTTP_PORT']}"
+        print(f"devstack: gateway {gateway}  (status: {gateway}/v1/system/status, docs: {gateway}/v1/docs)")
+        print("devstack: Ctrl-C stops everything; data stays in", root)
+        honcho = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "honcho",
+                "-f",
+                str(procfile),
+                "-e",
+                str(envfile),
+                "-d",
+                str(ROOT),
+                "start",
+            ]
+        )
+        interrupted = []
+
+        def on_ctrl_c(*_: object) -> None:  # honcho gets Ctrl-C too and stops the services
+            interrupted.append(True)
+
+        def on_term(*_: object) -> None:
+            interrupted.append(True)
+            honcho.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGINT, on_ctrl_c)
+        signal.signal(signal.SIGTERM, on_term)
+        code = honcho.wait()
+        return 0 if interrupted and code in (0, 130, -signal.SIGINT, -signal.SIGTERM) else code
+    except DevServerError as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 1
+    except (OSError, asyncpg.PostgresError, nats.errors.Error) as error:
+        print(f"devstack: cannot bootstrap: {error!r}", file=sys.stderr)
+        return 1
+    finally:
+        if nats_server:
+            nats_server.stop()
+        if postgres:
+            postgres.stop()
+        print("devstack: stopped")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["up"])
+    parser.parse_args()
+    return up()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
