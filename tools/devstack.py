@@ -24,7 +24,7 @@ import asyncpg
 import nats
 
 from tools.devstack_servers import DevNats, DevPostgres, DevServerError
-from tradeloom.shared.contracts.catalog import SERVICES
+from tradeloom.shared.contracts.catalog import SCHEMAS, SERVICES
 from tradeloom.shared.streams import ensure_streams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ async def bootstrap_database(admin_url: str, passwords: dict[str, str]) -> None:
     try:
         await connection.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         for service, password in passwords.items():
-            role, schema = f"tl_{package(service)}", package(service)
+            role, schema = f"tl_{package(service)}", SCHEMAS[service]
             exists = await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
             verb = "ALTER" if exists else "CREATE"
             quoted = password.replace("'", "''")

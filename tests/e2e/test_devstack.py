@@ -60,7 +60,7 @@ async def count_started_events(devstack: Path, pg_port: int) -> int:
     url = f"postgresql://postgres:{password}@127.0.0.1:{pg_port}/tradeloom"
     connection = await asyncpg.connect(url)
     try:
-        return int(await connection.fetchval("SELECT count(*) FROM gateway_auth.outbox"))
+        return int(await connection.fetchval("SELECT count(*) FROM gateway.outbox"))
     finally:
         await connection.close()
 

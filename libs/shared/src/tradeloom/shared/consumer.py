@@ -17,7 +17,7 @@ import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from opentelemetry import trace
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -47,6 +47,12 @@ class ConsumerMetrics:
         self.retries = Counter("tl_consumer_retries", "Messages nak'ed for retry", labels, registry=registry)
         self.dead_letters = Counter(
             "tl_consumer_dead_letters", "Messages sent to the dead-letter subject", labels, registry=registry
+        )
+        self.pending = Gauge(
+            "tl_consumer_pending",
+            "Messages in the stream not yet delivered (consumer lag)",
+            labels,
+            registry=registry,
         )
 
 
@@ -103,6 +109,8 @@ class DurableConsumer:
                 log.warning("consumer %s fetch failed: %r", self.name, error)
                 await asyncio.sleep(0.5)
                 continue
+            if messages:
+                self.metrics.pending.labels(self.name).set(messages[-1].metadata.num_pending)
             for message in messages:
                 try:
                     await self.process(message)
@@ -135,15 +143,16 @@ class DurableConsumer:
                     await self._dead_letter(message, "permanent", str(error))
                     return
                 except Exception as error:
-                    if delivered >= self.spec.max_deliver:
+                    if 0 < self.spec.max_deliver <= delivered:
                         await self._dead_letter(message, "max_deliver", repr(error))
                     else:
                         await self._retry(message, delivered, error)
                     return
+                # counted at commit: an effect whose ack is then lost was still applied (once)
+                (self.metrics.processed if applied else self.metrics.duplicates).labels(self.name).inc()
                 if self.after_commit is not None:
                     await self.after_commit(envelope)
                 await message.ack_sync()
-                (self.metrics.processed if applied else self.metrics.duplicates).labels(self.name).inc()
         finally:
             correlation_id_var.reset(correlation)
 

@@ -39,6 +39,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
     service_name: ClassVar[str] = "service"
+    default_schema: ClassVar[str] = ""  # the service's package name unless DESIGN names another
 
     environment: Environment = Environment.PRODUCTION
     database_url: SecretStr = Field(description="postgresql+asyncpg://user:password@host:port/database")
@@ -95,7 +96,7 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _defaults_and_placeholders(self) -> Self:
         if not self.db_schema:
-            self.db_schema = self.service_name.replace("-", "_")
+            self.db_schema = self.default_schema or self.service_name.replace("-", "_")
         if self.environment is Environment.PRODUCTION:
             for name, field_value in self:
                 if isinstance(field_value, SecretStr) and is_placeholder(field_value.get_secret_value()):

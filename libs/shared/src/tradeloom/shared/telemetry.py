@@ -30,7 +30,8 @@ class Telemetry:
         self.meter_provider = MeterProvider(
             resource=resource, metric_readers=[PrometheusMetricReader(registry=registry)]
         )
-        if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        self.owns_global_tracer = not isinstance(trace.get_tracer_provider(), TracerProvider)
+        if self.owns_global_tracer:
             trace.set_tracer_provider(self.tracer_provider)
         if not isinstance(metrics.get_meter_provider(), MeterProvider):
             metrics.set_meter_provider(self.meter_provider)
@@ -38,7 +39,11 @@ class Telemetry:
         self.meter = self.meter_provider.get_meter("tradeloom." + service)
 
     def shutdown(self) -> None:
-        self.tracer_provider.shutdown()
+        """Flush; the globally installed provider stays usable for later runtimes in this process."""
+        if self.owns_global_tracer:
+            self.tracer_provider.force_flush()
+        else:
+            self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
 
 

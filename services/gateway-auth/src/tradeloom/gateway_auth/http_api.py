@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from starlette.exceptions import HTTPException
 
 from tradeloom.gateway_auth import __version__
@@ -16,6 +17,7 @@ from tradeloom.shared.context import request_id_var
 from tradeloom.shared.contracts.system import SystemStatus
 from tradeloom.shared.errors import STATUS_BY_CODE, ServiceError
 from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.telemetry import extract_trace, tracer
 
 PROBLEM = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -55,8 +57,15 @@ def create_http_app(client_factory: Callable[[], ServiceClient], status_timeout_
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         rid = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        # The span's context rides on every NATS request this route makes (traceparent header).
+        span_name = f"{request.method} {request.url.path}"
         try:
-            response = await call_next(request)
+            with tracer().start_as_current_span(
+                span_name, context=extract_trace(dict(request.headers)), kind=trace.SpanKind.SERVER
+            ) as span:
+                span.set_attribute("tl.request_id", rid)
+                response = await call_next(request)
+                span.set_attribute("http.response.status_code", response.status_code)
         finally:
             request_id_var.reset(token)
         response.headers[REQUEST_ID_HEADER] = rid

@@ -13,6 +13,7 @@ class GatewayAuthSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="TL_GATEWAY_AUTH_", extra="ignore", case_sensitive=False)
     service_name: ClassVar[str] = "gateway-auth"
+    default_schema: ClassVar[str] = "gateway"
 
     health_port: int = 9101
     http_host: str = "127.0.0.1"

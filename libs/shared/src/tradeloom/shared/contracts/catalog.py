@@ -20,6 +20,9 @@ SERVICES: tuple[str, ...] = (
     "strategy-runner",
 )
 
+# The Postgres schema each service owns (DESIGN section 1); its login role is tl_<package>.
+SCHEMAS: dict[str, str] = {service: service.replace("-", "_") for service in SERVICES} | {"gateway-auth": "gateway"}
+
 
 @dataclass(frozen=True)
 class EventContract:
