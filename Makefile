@@ -20,7 +20,8 @@ help:
 	@echo "make contracts  regenerate contracts/ from the models"
 	@echo "make install    build .venv from the pinned lock files"
 
-$(STAMP): requirements/runtime.txt requirements/dev.txt libs/*/pyproject.toml services/*/pyproject.toml
+$(STAMP): tools/system_deps.sh requirements/runtime.txt requirements/dev.txt libs/*/pyproject.toml services/*/pyproject.toml
+	@bash tools/system_deps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes \
 		-r requirements/runtime.txt -r requirements/dev.txt

@@ -1,13 +1,17 @@
-"""Every published event and request/reply model, in one place, for contract generation."""
+"""Every published event and request/reply model, in one place, for contract generation.
+
+Each domain declares its own ``EVENTS`` and ``REQUESTS`` in its module of this package (so work on
+different services never edits the same file); this module only gathers them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pydantic import BaseModel
 
+from tradeloom.shared.contracts import auth, backtest, market_data, sandbox
+from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
-from tradeloom.shared.envelope import Envelope, Event
+from tradeloom.shared.envelope import Envelope
 
 SERVICES: tuple[str, ...] = (
     "gateway-auth",
@@ -24,33 +28,28 @@ SERVICES: tuple[str, ...] = (
 SCHEMAS: dict[str, str] = {service: service.replace("-", "_") for service in SERVICES} | {"gateway-auth": "gateway"}
 
 
-@dataclass(frozen=True)
-class EventContract:
-    """An event type, the stream it lives on and the subject keys that follow its version."""
-
-    model: type[Event]
-    stream: str
-    subject_keys: tuple[str, ...] = ()
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class RequestContract:
-    """A request/reply operation `svc.<service>.<op>` (``service='*'``: every service has it)."""
-
-    service: str
-    op: str
-    request: type[BaseModel]
-    reply: type[BaseModel]
-    description: str = ""
-
-
-EVENTS: tuple[EventContract, ...] = (
+SYSTEM_EVENTS: tuple[EventContract, ...] = (
     EventContract(ServiceStarted, "SYSTEM", ("service",), "A service instance came up."),
 )
 
-REQUESTS: tuple[RequestContract, ...] = (
+SYSTEM_REQUESTS: tuple[RequestContract, ...] = (
     RequestContract("*", "ping", PingRequest, PingReply, "Liveness and version of a service."),
+)
+
+EVENTS: tuple[EventContract, ...] = (
+    *SYSTEM_EVENTS,
+    *auth.EVENTS,
+    *market_data.EVENTS,
+    *backtest.EVENTS,
+    *sandbox.EVENTS,
+)
+
+REQUESTS: tuple[RequestContract, ...] = (
+    *SYSTEM_REQUESTS,
+    *auth.REQUESTS,
+    *market_data.REQUESTS,
+    *backtest.REQUESTS,
+    *sandbox.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# System packages the project needs beyond Python wheels, installed when missing (Debian, as root).
+# bubblewrap: the sandbox-executor's OS sandbox. Without it the sandbox refuses to execute code.
+set -euo pipefail
+need=()
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+if ((${#need[@]} == 0)); then
+  exit 0
+fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "system_deps: installing ${need[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "system_deps: please install ${need[*]} (the sandbox fails closed without it)" >&2
+fi
