@@ -328,6 +328,7 @@ async def test_ensure_streams_is_idempotent_and_updates(nc: NatsClient, nats_pre
 
         second = await ensure_streams(js, subjects)
         assert all(second[subjects.stream(spec.name)] == "unchanged" for spec in STREAMS)
+        assert all(second[f"{subjects.stream(c.stream)}/{c.durable}"] == "unchanged" for c in CONSUMERS)
 
         for name in ("BACKTEST_COMMANDS", "SANDBOX_COMMANDS"):
             info = await js.stream_info(subjects.stream(name))
@@ -365,6 +366,12 @@ async def test_ensure_streams_is_idempotent_and_updates(nc: NatsClient, nats_pre
         assert outcome == {f"{subjects.stream(tuned.stream)}/{tuned.durable}": "updated"}
         info = await js.consumer_info(subjects.stream(tuned.stream), tuned.durable)
         assert info.config.max_deliver == 7 and info.config.backoff == [1.0, 2.0]
+        again = await ensure_streams(js, subjects, streams=(), consumers=(tuned,))
+        assert again == {f"{subjects.stream(tuned.stream)}/{tuned.durable}": "unchanged"}
+
+        as_work_queue = dataclasses.replace(risk, retention="workqueue")
+        with pytest.raises(ValueError, match="retention"):
+            await ensure_streams(js, subjects, streams=(as_work_queue,), consumers=())
     finally:
         await delete_streams(nc, nats_prefix)
 

@@ -107,7 +107,11 @@ def consumer_config(spec: ConsumerSpec, subjects: Subjects) -> ConsumerConfig:
 
 
 async def ensure_stream(js: JetStreamContext, spec: StreamSpec, subjects: Subjects, replicas: int = 1) -> str:
-    """Create or update one stream; returns ``created``, ``updated`` or ``unchanged``."""
+    """Create or update one stream; returns ``created``, ``updated`` or ``unchanged``.
+
+    Retention and storage cannot change on a live stream (JetStream refuses), so a spec that
+    changes them is an error naming the stream rather than a silent "unchanged".
+    """
     config = stream_config(spec, subjects, replicas)
     try:
         info = await js.stream_info(config.name or "")
@@ -115,6 +119,12 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec, subjects: Subjec
         await js.add_stream(config)
         return "created"
     current = info.config
+    if current.retention != config.retention or current.storage != config.storage:
+        raise ValueError(
+            f"stream {config.name}: retention/storage differ from the declaration "
+            f"({current.retention}/{current.storage} vs {config.retention}/{config.storage}); "
+            "migrate it to a new stream instead"
+        )
     wanted = (sorted(config.subjects or []), config.max_age, config.description, config.duplicate_window)
     have = (sorted(current.subjects or []), current.max_age, current.description, current.duplicate_window)
     if wanted == have and current.max_bytes == config.max_bytes:
@@ -123,17 +133,31 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec, subjects: Subjec
     return "updated"
 
 
+def _consumer_shape(config: ConsumerConfig) -> tuple[object, ...]:
+    filters = sorted(config.filter_subjects or ([config.filter_subject] if config.filter_subject else []))
+    return (
+        filters,
+        config.max_deliver,
+        list(config.backoff or []),
+        config.ack_wait,
+        config.max_ack_pending,
+        config.description,
+    )
+
+
 async def ensure_consumer(js: JetStreamContext, spec: ConsumerSpec, subjects: Subjects) -> str:
-    """Create or update one durable consumer (adding an existing durable updates it)."""
+    """Create or update one durable consumer; ``unchanged`` when its config already matches."""
     stream = subjects.stream(spec.stream)
     config = consumer_config(spec, subjects)
     try:
-        await js.consumer_info(stream, spec.durable)
-        existed = True
+        info = await js.consumer_info(stream, spec.durable)
     except NotFoundError:
-        existed = False
-    await js.add_consumer(stream, config)
-    return "updated" if existed else "created"
+        await js.add_consumer(stream, config)
+        return "created"
+    if _consumer_shape(info.config) == _consumer_shape(config):
+        return "unchanged"
+    await js.add_consumer(stream, config)  # adding an existing durable updates it
+    return "updated"
 
 
 async def ensure_streams(
