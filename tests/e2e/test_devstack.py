@@ -16,7 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
+from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.ports import free_ports
+from tradeloom.shared.testing.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +114,26 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
         assert await count_started_events(devstack, pg_port) >= 2
     finally:
         assert ctrl_c(second) == 0
+
+
+def test_make_run_uses_existing_servers(
+    nats_server: NatsServer, pg_server: PostgresServer, devstack_dir: Path, tmp_path: Path
+) -> None:
+    """NATS_URL and DATABASE_URL point the stack at servers it did not start (and must not stop)."""
+    gateway_port, base = free_ports(2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TL_")}
+    env |= {
+        "TL_DEVSTACK_DIR": str(devstack_dir),
+        "NATS_URL": nats_server.url,
+        "DATABASE_URL": pg_server.dsn(),
+        "TL_DEV_GATEWAY_PORT": str(gateway_port),
+        "TL_DEV_PORT_BASE": str(base - 10_000 if base > 20_000 else base),
+    }
+    log = tmp_path / "stack.log"
+    stack = start_stack(env, log)
+    try:
+        wait_up(stack, f"http://127.0.0.1:{gateway_port}", log)
+    finally:
+        assert ctrl_c(stack) == 0
+    assert not (devstack_dir / "nats").exists() and not (devstack_dir / "pg").exists()
+    assert nats_server.running and pg_server.running
