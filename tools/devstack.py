@@ -35,6 +35,23 @@ def package(service: str) -> str:
     return service.replace("-", "_")
 
 
+# Secrets beyond database passwords, generated once per dev stack (never in git).
+GENERATED_SECRETS = ("TL_GATEWAY_AUTH_JWT_SECRET",)
+
+
+def generated_secrets(root: Path) -> dict[str, str]:
+    """Random values for every secret setting, kept in ``.devstack/secrets.env`` across restarts."""
+    path = root / "secrets.env"
+    known = (
+        dict(line.split("=", 1) for line in path.read_text().split() if "=" in line) if path.exists() else {}
+    )
+    for name in GENERATED_SECRETS:
+        known.setdefault(name, secrets.token_urlsafe(48))
+    path.write_text("".join(f"{name}={value}\n" for name, value in known.items()))
+    path.chmod(0o600)
+    return known
+
+
 def service_passwords(root: Path) -> dict[str, str]:
     """One generated password per service role, kept in ``.devstack/role-passwords`` (never in git)."""
     path = root / "role-passwords"
@@ -86,7 +103,7 @@ def service_url(admin_url: str, service: str, password: str) -> str:
     return urlunsplit(("postgresql+asyncpg", netloc, "/" + DATABASE, "", ""))
 
 
-def service_env(admin_url: str, nats_url: str, passwords: dict[str, str]) -> dict[str, str]:
+def service_env(root: Path, admin_url: str, nats_url: str, passwords: dict[str, str]) -> dict[str, str]:
     """Every service's settings, as environment variables, for honcho's env file."""
     port_base = int(os.environ.get("TL_DEV_PORT_BASE", "9100"))
     env: dict[str, str] = {}
@@ -99,7 +116,7 @@ def service_env(admin_url: str, nats_url: str, passwords: dict[str, str]) -> dic
         env[prefix + "LOG_JSON"] = os.environ.get("TL_DEV_LOG_JSON", "false")
     env["TL_GATEWAY_AUTH_HTTP_PORT"] = os.environ.get("TL_DEV_GATEWAY_PORT", "8000")
     env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return env | generated_secrets(root)
 
 
 def migrate_all(env: dict[str, str]) -> None:
@@ -158,7 +175,7 @@ def up() -> int:
         passwords = service_passwords(root)
         asyncio.run(bootstrap_database(admin_url, passwords))
         asyncio.run(bootstrap_streams(nats_url))
-        env = service_env(admin_url, nats_url, passwords)
+        env = service_env(root, admin_url, nats_url, passwords)
         migrate_all(env)
         procfile, envfile = write_honcho_files(root, env)
         gateway = f"http://127.0.0.1:{env['TL_GATEWAY_AUTH_HTTP_PORT']}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -84,6 +85,7 @@ def service_env(database_url: str, nats_url: str, prefix: str, ports: list[int])
             p + "STARTUP_TIMEOUT_S": "20",
         }
     env["TL_GATEWAY_AUTH_HTTP_PORT"] = str(ports[len(SERVICES)])
+    env["TL_GATEWAY_AUTH_JWT_SECRET"] = secrets.token_urlsafe(48)
     return env
 
 
