@@ -2,7 +2,8 @@
 # Create the tradeloom-secrets Secret with fresh random passwords (never stored in git).
 #   infra/k8s/create-secrets.sh [namespace]        (default namespace: tradeloom)
 # Keys: POSTGRES_PASSWORD, TL_<PKG>_DB_PASSWORD (read by TimescaleDB's init script) and
-# TL_<PKG>_DATABASE_URL (mounted as a file into each service, read through TL_SECRETS_DIR).
+# TL_<PKG>_DATABASE_URL (mounted as a file into each service, read through TL_SECRETS_DIR),
+# TL_GATEWAY_AUTH_JWT_SECRET (the gateway's token signing key).
 # The database roles get these passwords on TimescaleDB's first start only, so the script
 # refuses to replace an existing Secret (README.md, "Rotating database passwords").
 set -eu
@@ -26,4 +27,5 @@ for pkg in gateway_auth market_data order_router risk_monitor backtest_engine an
     echo "${prefix}_DATABASE_URL=postgresql+asyncpg://tl_$pkg:$password@$db_host:5432/tradeloom"
   } >> "$env_file"
 done
+echo "TL_GATEWAY_AUTH_JWT_SECRET=$(random)$(random)" >> "$env_file"
 kubectl -n "$ns" create secret generic tradeloom-secrets --from-env-file="$env_file"
