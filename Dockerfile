@@ -39,6 +39,11 @@ FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE
 LABEL org.opencontainers.image.title="tradeloom-${SERVICE}" \
       org.opencontainers.image.description="Tradeloom service ${SERVICE}"
+# The sandbox-executor runs user code under bubblewrap and drops to per-run uids with setpriv.
+RUN if [ "${SERVICE}" = "sandbox-executor" ] || [ "${SERVICE}" = "all" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends bubblewrap util-linux \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 RUN groupadd --system --gid 10001 tradeloom \
  && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin tradeloom

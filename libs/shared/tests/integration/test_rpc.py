@@ -213,3 +213,58 @@ async def test_closed_connection_is_unavailable(nats_url: str, nats_prefix: str)
     await client_nc.close()
     with pytest.raises(Unavailable):
         await ServiceClient(client_nc, Subjects(nats_prefix)).call_raw(SERVICE, "quote", {"symbol": "BTC"})
+
+
+async def test_one_instance_answers_requests_concurrently(nc: NatsClient, nats_prefix: str) -> None:
+    """Each handler waits until both are inside at once: sequential handling would time out."""
+    subjects = Subjects(nats_prefix)
+    inside = 0
+    both_inside = asyncio.Event()
+
+    async def handler(_: CallerContext, __: Empty) -> QuoteReply:
+        nonlocal inside
+        inside += 1
+        if inside == 2:
+            both_inside.set()
+        await asyncio.wait_for(both_inside.wait(), timeout=3)
+        return QuoteReply(symbol="x", depth=inside)
+
+    service = await serve(
+        nc,
+        service="parallel",
+        version="1.0.0",
+        subjects=subjects,
+        operations=[Operation("wait", Empty, QuoteReply, handler)],
+    )
+    try:
+        client = ServiceClient(nc, subjects)
+        replies = await asyncio.gather(
+            *(client.call("parallel", "wait", None, QuoteReply, timeout_s=5) for _ in range(2))
+        )
+    finally:
+        await service.stop()
+    assert [reply.depth for reply in replies] == [2, 2]
+
+
+async def test_a_full_operation_applies_backpressure(nc: NatsClient, nats_prefix: str) -> None:
+    """With max_concurrency=1 the second request waits for the first instead of running beside it."""
+    subjects = Subjects(nats_prefix)
+    active = 0
+    peak = 0
+
+    async def handler(_: CallerContext, __: Empty) -> QuoteReply:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+        return QuoteReply(symbol="x", depth=1)
+
+    operation = Operation("one", Empty, QuoteReply, handler, max_concurrency=1)
+    service = await serve(nc, service="single", version="1.0.0", subjects=subjects, operations=[operation])
+    try:
+        client = ServiceClient(nc, subjects)
+        await asyncio.gather(*(client.call("single", "one", None, QuoteReply, timeout_s=5) for _ in range(4)))
+    finally:
+        await service.stop()
+    assert peak == 1

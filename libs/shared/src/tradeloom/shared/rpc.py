@@ -8,6 +8,7 @@ answered" into ``Unavailable`` at once and a deadline into ``Timeout``, never a 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,7 @@ class Operation(Generic[RequestT, ReplyT]):
     reply_model: type[ReplyT]
     handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT]]
     description: str = ""
+    max_concurrency: int = 64
 
 
 class RemoteError(ServiceError):
@@ -114,15 +116,32 @@ async def serve(
         queue_group=f"svc-{service}",
     )
     group = micro.add_group(name=subjects.request_group(service))
+    running: set[asyncio.Task[None]] = set()
     for operation in operations:
+        # nats.micro awaits each handler before taking the next message of its subscription, so
+        # requests are handed to tasks (bounded per operation: a full semaphore is backpressure).
+        slots = asyncio.Semaphore(operation.max_concurrency)
 
-        async def endpoint(request: Request, operation: Operation[Any, Any] = operation) -> None:
-            payload = await handle_request(operation, service, request)
-            headers = {}
-            request_id = (request.headers or {}).get(HEADER_REQUEST_ID)
-            if request_id:
-                headers[HEADER_REQUEST_ID] = request_id
-            await request.respond(payload, headers=headers or None)
+        async def answer(request: Request, operation: Operation[Any, Any], slots: asyncio.Semaphore) -> None:
+            try:
+                payload = await handle_request(operation, service, request)
+                headers = {}
+                request_id = (request.headers or {}).get(HEADER_REQUEST_ID)
+                if request_id:
+                    headers[HEADER_REQUEST_ID] = request_id
+                await request.respond(payload, headers=headers or None)
+            except Exception:  # the caller times out; never let a task die silently
+                log.exception("could not answer svc.%s.%s", service, operation.name)
+            finally:
+                slots.release()
+
+        async def endpoint(
+            request: Request, operation: Operation[Any, Any] = operation, slots: asyncio.Semaphore = slots
+        ) -> None:
+            await slots.acquire()
+            task = asyncio.create_task(answer(request, operation, slots))
+            running.add(task)
+            task.add_done_callback(running.discard)
 
         await group.add_endpoint(name=operation.name, handler=endpoint)
     return micro

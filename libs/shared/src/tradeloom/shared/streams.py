@@ -72,8 +72,25 @@ STREAMS: tuple[StreamSpec, ...] = (
 
 CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec("BACKTEST_COMMANDS", "backtest_engine_runs", "backtest.cmd.>", "backtest work queue"),
-    ConsumerSpec("SANDBOX_COMMANDS", "sandbox_executor_jobs", "sandbox.cmd.>", "sandbox work queue"),
+    # A job may run up to 300 s: the first redelivery waits longer than that (ack_wait = backoff[0]).
+    ConsumerSpec(
+        "SANDBOX_COMMANDS",
+        "sandbox_executor_jobs",
+        "sandbox.cmd.>",
+        "sandbox work queue",
+        max_deliver=3,
+        backoff_s=(330.0, 600.0),
+        max_ack_pending=100,
+    ),
 )
+
+
+def consumer_spec(durable: str) -> ConsumerSpec:
+    """The declared consumer named ``durable`` (services take their specs from here)."""
+    for spec in CONSUMERS:
+        if spec.durable == durable:
+            return spec
+    raise KeyError(f"no consumer {durable!r} is declared in tradeloom.shared.streams")
 
 
 def stream_config(spec: StreamSpec, subjects: Subjects, replicas: int = 1) -> StreamConfig:
