@@ -1,9 +1,9 @@
 """gateway-auth settings: environment variables prefixed ``TL_GATEWAY_AUTH_``."""
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from tradeloom.shared.settings import ServiceSettings
 
@@ -19,3 +19,54 @@ class GatewayAuthSettings(ServiceSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535, description="the public REST API")
     status_timeout_s: float = Field(default=0.8, gt=0, le=10, description="deadline of each service ping")
+
+    # --- tokens -----------------------------------------------------------------------------------
+    jwt_secret: SecretStr = Field(description="HMAC key signing access tokens and cursors (>= 32 chars)")
+    jwt_issuer: str = "tradeloom-gateway"
+    jwt_audience: str = "tradeloom-api"
+    access_ttl_s: int = Field(default=900, ge=1, le=3600, description="access token lifetime")
+    refresh_ttl_s: int = Field(default=30 * 86400, ge=1, description="refresh token lifetime")
+    user_cache_s: float = Field(
+        default=1.0, ge=0, le=5, description="how long a user's status/role is cached per instance"
+    )
+
+    # --- passwords (argon2id; below the OWASP floor is refused) -----------------------------------
+    argon2_memory_kib: int = Field(default=19456, ge=19456)
+    argon2_time_cost: int = Field(default=2, ge=2)
+
+    # --- public API -------------------------------------------------------------------------------
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated allowed origins"
+    )
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="larger request bodies get 413")
+    proxy_timeout_s: float = Field(default=2.0, gt=0, le=30, description="deadline of a forwarded call")
+    idempotency_ttl_s: int = Field(default=86400, ge=60)
+
+    # --- rate limits: capacity (burst) and refill per second --------------------------------------
+    rate_ip_capacity: float = Field(default=300, gt=0)
+    rate_ip_per_s: float = Field(default=100, gt=0)
+    rate_user_capacity: float = Field(default=300, gt=0)
+    rate_user_per_s: float = Field(default=100, gt=0)
+    rate_login_capacity: float = Field(default=10, gt=0)
+    rate_login_per_s: float = Field(default=0.2, gt=0)
+    rate_orders_capacity: float = Field(default=20, gt=0)
+    rate_orders_per_s: float = Field(default=5, gt=0)
+    rate_code_capacity: float = Field(default=5, gt=0)
+    rate_code_per_s: float = Field(default=0.1, gt=0)
+    lockout_after: int = Field(default=5, ge=1, description="failed logins before an account locks")
+    lockout_base_s: float = Field(default=30, gt=0, description="first lock; doubles each further failure")
+    lockout_max_s: float = Field(default=900, gt=0)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value

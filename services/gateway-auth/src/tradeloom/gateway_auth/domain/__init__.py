@@ -1,1 +1,1 @@
-"""Pure gateway-auth rules: no NATS, SQL or HTTP imports (checked by import-linter)."""
+"""Pure rules of gateway-auth: passwords, tokens, scopes, cursors, rate limits (no NATS/SQL/HTTP)."""

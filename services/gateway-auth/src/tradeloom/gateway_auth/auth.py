@@ -1,0 +1,140 @@
+"""Who is calling: bearer JWT or API key, re-checked against the user's current state per request.
+
+``require(scope)`` is the dependency every protected route uses: authenticate, rate-limit by IP
+and by user (buckets shared by all replicas), then enforce the scope.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from tradeloom.gateway_auth.domain import ratelimit
+from tradeloom.gateway_auth.domain.scopes import Principal, Role, Scope, session_scopes
+from tradeloom.gateway_auth.domain.tokens import InvalidToken, parse_api_key, secret_matches
+from tradeloom.gateway_auth.errors import Forbidden, RateLimited, Unauthorized
+from tradeloom.gateway_auth.gateway import Gateway
+from tradeloom.gateway_auth.store.users import AuthState
+
+bearer_scheme = HTTPBearer(auto_error=False, description="an access token (JWT) or an API key")
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
+KEY_TOUCH_EVERY_S = 60.0
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """The authenticated caller plus what handlers need of the request."""
+
+    principal: Principal
+    ip: str
+    request: Request
+
+    @property
+    def user_id(self) -> str:
+        return self.principal.user_id
+
+
+async def _session_principal(gateway: Gateway, token: str) -> Principal:
+    try:
+        claims = gateway.tokens.verify(token)
+    except InvalidToken as error:
+        raise Unauthorized(str(error)) from error
+    cache_key = (claims.user_id, claims.session_id)
+    state = gateway.auth_cache.get(cache_key)
+    if not isinstance(state, AuthState):
+        state = await gateway.users.auth_state(claims.user_id, claims.session_id)
+        if state is None:
+            raise Unauthorized("the account no longer exists")
+        gateway.auth_cache.put(cache_key, state)
+    if state.status != "active":
+        raise Unauthorized("the account is disabled")
+    if state.session_revoked:
+        raise Unauthorized("the session has ended; log in again")
+    if state.tokens_valid_after is not None and claims.issued_at < int(state.tokens_valid_after.timestamp()):
+        raise Unauthorized("the access token was revoked; log in again")
+    role = Role(state.role)
+    return Principal(claims.user_id, role, session_scopes(role), "session", session_id=claims.session_id)
+
+
+async def _api_key_principal(gateway: Gateway, secret: str) -> Principal:
+    key_id = parse_api_key(secret)
+    found = await gateway.api_keys.for_auth(key_id) if key_id else None
+    if found is None or not secret_matches(secret, found.secret_hash):
+        raise Unauthorized("the API key is invalid")
+    if not found.usable:
+        raise Unauthorized("the API key is revoked or expired")
+    if found.user_status != "active":
+        raise Unauthorized("the account is disabled")
+    now = time.monotonic()
+    if now - gateway.key_last_used.get(found.id, 0.0) > KEY_TOUCH_EVERY_S:
+        gateway.key_last_used[found.id] = now
+        await gateway.api_keys.touch(found.id)
+    scopes = frozenset(Scope(s) for s in found.scopes if s in (Scope.READ, Scope.TRADE))
+    return Principal(found.user_id, Role(found.role), scopes, "api_key", api_key_id=found.id)
+
+
+async def authenticate(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    gateway = gateway_of(request)
+    if bearer is not None and bearer.credentials:
+        credential = bearer.credentials
+    elif api_key:
+        credential = api_key
+    else:
+        raise Unauthorized("authentication required: send 'Authorization: Bearer <token or API key>'")
+    if parse_api_key(credential) is not None:
+        return await _api_key_principal(gateway, credential)
+    return await _session_principal(gateway, credential)
+
+
+async def take_tokens(gateway: Gateway, wanted: list[tuple[str, str]], what: str) -> None:
+    denied = await gateway.limits.take([(gateway.buckets[name], subject) for name, subject in wanted])
+    if denied is not None:
+        raise RateLimited(f"too many {what}; retry in {denied.retry_after_s}s", denied.retry_after_s)
+
+
+async def limit_ip(request: Request) -> str:
+    """Dependency of public routes: the per-IP bucket only."""
+    ip = client_ip(request)
+    await take_tokens(gateway_of(request), [(ratelimit.IP, ip)], "requests")
+    return ip
+
+
+def require(
+    scope: Scope, *, session_only: bool = False, bucket: str | None = None
+) -> Callable[..., Awaitable[CallContext]]:
+    """A dependency: an authenticated caller holding ``scope``; ``session_only`` refuses API keys;
+    ``bucket`` (e.g. ``orders``) also takes from that per-user bucket."""
+
+    async def dependency(
+        request: Request, principal: Annotated[Principal, Depends(authenticate)]
+    ) -> CallContext:
+        ip = client_ip(request)
+        wanted = [(ratelimit.IP, ip), (ratelimit.USER, principal.user_id)]
+        if bucket is not None:
+            wanted.append((bucket, principal.user_id))
+        await take_tokens(gateway_of(request), wanted, "requests")
+        if session_only and principal.via != "session":
+            raise Forbidden("this route needs a logged-in session; API keys cannot use it")
+        if principal.missing(scope):
+            raise Forbidden(f"this route needs the {scope.value!r} scope", details={"scope": scope.value})
+        return CallContext(principal, ip, request)
+
+    return dependency

@@ -1,0 +1,124 @@
+"""The gateway's shared state for request handlers: settings, stores, token codecs, caches.
+
+Built once in ``app.build`` (or by tests) and put on ``app.state.gateway``. The engine and NATS
+client exist only after the runtime starts, so stores are created on first use.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.gateway_auth.domain import ratelimit
+from tradeloom.gateway_auth.domain.cursors import CursorCodec
+from tradeloom.gateway_auth.domain.passwords import PasswordHashing
+from tradeloom.gateway_auth.domain.ratelimit import BucketSpec, LockoutPolicy
+from tradeloom.gateway_auth.domain.tokens import AccessTokens
+from tradeloom.gateway_auth.settings import GatewayAuthSettings
+from tradeloom.gateway_auth.store.api_keys import ApiKeyStore
+from tradeloom.gateway_auth.store.audit import AuditStore
+from tradeloom.gateway_auth.store.idempotency import IdempotencyStore
+from tradeloom.gateway_auth.store.limits import LimitStore
+from tradeloom.gateway_auth.store.sessions import SessionStore
+from tradeloom.gateway_auth.store.users import UserStore
+from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.rpc import ServiceClient
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class TtlCache(Generic[K, V]):
+    """A tiny per-instance cache with a short lifetime (user status; at most ``ttl_s`` stale)."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._items: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        if self.ttl_s <= 0:
+            return None
+        item = self._items.get(key)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def put(self, key: K, value: V) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._items) >= self.max_entries:
+            self._items.clear()
+        self._items[key] = (time.monotonic() + self.ttl_s, value)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: GatewayAuthSettings,
+        engine: Callable[[], AsyncEngine],
+        client: Callable[[], ServiceClient],
+        outbox: Callable[[], Outbox],
+    ) -> None:
+        self.settings = settings
+        self._engine = engine
+        self._client = client
+        self._outbox = outbox
+        secret = settings.jwt_secret.get_secret_value()
+        self.tokens = AccessTokens(secret, settings.jwt_issuer, settings.jwt_audience, settings.access_ttl_s)
+        self.cursors = CursorCodec(secret.encode())
+        self.hashing = PasswordHashing(settings.argon2_memory_kib, settings.argon2_time_cost)
+        self.auth_cache: TtlCache[tuple[str, str], object] = TtlCache(settings.user_cache_s)
+        self.lockout = LockoutPolicy(settings.lockout_after, settings.lockout_base_s, settings.lockout_max_s)
+        s = settings
+        self.buckets = {
+            ratelimit.IP: BucketSpec(ratelimit.IP, s.rate_ip_capacity, s.rate_ip_per_s),
+            ratelimit.USER: BucketSpec(ratelimit.USER, s.rate_user_capacity, s.rate_user_per_s),
+            ratelimit.LOGIN: BucketSpec(ratelimit.LOGIN, s.rate_login_capacity, s.rate_login_per_s),
+            ratelimit.ORDERS: BucketSpec(ratelimit.ORDERS, s.rate_orders_capacity, s.rate_orders_per_s),
+            ratelimit.CODE: BucketSpec(ratelimit.CODE, s.rate_code_capacity, s.rate_code_per_s),
+        }
+        self.key_last_used: dict[str, float] = {}
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine()
+
+    @property
+    def client(self) -> ServiceClient:
+        return self._client()
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox()
+
+    @cached_property
+    def users(self) -> UserStore:
+        return UserStore(self.engine, self.settings.db_schema)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        return SessionStore(self.engine, self.settings.db_schema)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyStore:
+        return ApiKeyStore(self.engine, self.settings.db_schema)
+
+    @cached_property
+    def audit(self) -> AuditStore:
+        return AuditStore(self.engine, self.settings.db_schema)
+
+    @cached_property
+    def limits(self) -> LimitStore:
+        return LimitStore(self.engine, self.settings.db_schema)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        return IdempotencyStore(self.engine, self.settings.db_schema)

@@ -1,0 +1,59 @@
+"""The one way a public route reaches another service: ``svc.<service>.<op>`` with the caller's identity.
+
+Headers ``tl-user-id``, ``tl-roles``, ``tl-request-id`` and ``traceparent`` ride on the NATS
+request (ServiceClient). A service that does not answer within the deadline becomes 503
+(no responders) or 504 (deadline passed), both with ``retryable: true``, never a hung request.
+State-changing calls are written to the audit log with their outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from tradeloom.gateway_auth.auth import CallContext, gateway_of
+from tradeloom.gateway_auth.store.audit import AuditEntry
+from tradeloom.shared.context import CallerContext, request_id_var
+from tradeloom.shared.errors import ServiceError
+
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def forward(
+    ctx: CallContext,
+    service: str,
+    op: str,
+    body: BaseModel | dict[str, Any] | None,
+    reply_model: type[ReplyT],
+    *,
+    timeout_s: float | None = None,
+) -> ReplyT:
+    """Call ``svc.<service>.<op>`` as the caller; the reply validated into ``reply_model``."""
+    gw = gateway_of(ctx.request)
+    caller = CallerContext(user_id=ctx.user_id, roles=ctx.principal.roles, request_id=request_id_var.get())
+    deadline = timeout_s or gw.settings.proxy_timeout_s
+    state_changing = ctx.request.method not in READ_METHODS
+    try:
+        reply = await gw.client.call(service, op, body, reply_model, caller=caller, timeout_s=deadline)
+    except ServiceError as error:
+        if state_changing:
+            await _audit(ctx, service, op, error.code)
+        raise
+    if state_changing:
+        await _audit(ctx, service, op, "success")
+    return reply
+
+
+async def _audit(ctx: CallContext, service: str, op: str, outcome: str) -> None:
+    entry = AuditEntry(
+        action=f"{service}.{op}",
+        outcome=outcome,
+        user_id=ctx.user_id,
+        actor_id=ctx.user_id,
+        ip=ctx.ip,
+        request_id=request_id_var.get(),
+        details={"method": ctx.request.method, "path": ctx.request.url.path, "via": ctx.principal.via},
+    )
+    await gateway_of(ctx.request).audit.record(entry)

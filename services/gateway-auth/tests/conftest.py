@@ -1,0 +1,47 @@
+"""Fixtures: the gateway app in-process (httpx ASGITransport) against real Postgres and NATS."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from nats.aio.client import Client as NatsClient
+
+_HERE = str(Path(__file__).parent)
+if _HERE not in sys.path:  # --import-mode=importlib: make gateway_testkit importable
+    sys.path.insert(0, _HERE)
+
+from gateway_testkit import PASSWORD, Api, ApiFactory, build_api, make_settings, migrated  # noqa: E402
+
+
+@pytest_asyncio.fixture
+async def make_api(
+    database_url: str, nats_url: str, db_schema: str, nats_prefix: str, nc: NatsClient
+) -> AsyncIterator[ApiFactory]:
+    """Build gateway apps (several may share the schema: replicas) with setting overrides."""
+    await migrated(database_url, db_schema)
+    made: list[Api] = []
+
+    async def factory(client_ip: str = "203.0.113.7", **overrides: Any) -> Api:
+        settings = make_settings(database_url, nats_url, db_schema, nats_prefix, **overrides)
+        made.append(build_api(settings, nc, client_ip))
+        return made[-1]
+
+    yield factory
+    for built in made:
+        await built.http.aclose()
+        await built.engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def api(make_api: ApiFactory) -> Api:
+    return await make_api()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD

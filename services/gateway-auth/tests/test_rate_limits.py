@@ -1,0 +1,46 @@
+"""Rate limits hold across replicas: two gateway app instances share the buckets in Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gateway_testkit import ApiFactory
+
+
+async def test_ip_bucket_is_shared_by_two_replicas(make_api: ApiFactory) -> None:
+    limits = {"rate_ip_capacity": 6, "rate_ip_per_s": 0.5}
+    one, two = await make_api(**limits), await make_api(**limits)
+    codes = []
+    for index in range(8):  # alternate replicas: 6 allowed in total, not 6 each
+        replica = one if index % 2 == 0 else two
+        codes.append((await replica.http.get("/v1/system/status")).status_code)
+    assert codes.count(429) == 2 and codes[:6].count(429) == 0, codes
+    limited = await two.http.get("/v1/system/status")
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    assert limited.headers["retry-after"] == "2" and limited.json()["retryable"] is True
+    other_ip = await make_api(client_ip="198.51.100.9", **limits)
+    assert (await other_ip.http.get("/v1/system/status")).status_code == 200
+    await asyncio.sleep(2.1)
+    assert (await one.http.get("/v1/system/status")).status_code == 200  # refilled
+
+
+async def test_user_bucket_follows_the_user_across_ips(make_api: ApiFactory) -> None:
+    limits = {"rate_user_capacity": 4, "rate_user_per_s": 0.1}
+    here = await make_api(**limits)
+    there = await make_api(client_ip="198.51.100.10", **limits)
+    _, session = await here.user()
+    codes = [
+        (await (here if i % 2 else there).http.get("/v1/users/me", headers=session)).status_code
+        for i in range(6)
+    ]
+    assert codes == [200, 200, 200, 200, 429, 429]
+
+
+async def test_login_bucket_is_stricter_and_concurrent_takes_are_atomic(make_api: ApiFactory) -> None:
+    limits = {"rate_login_capacity": 3, "rate_login_per_s": 0.01}
+    one, two = await make_api(**limits), await make_api(**limits)
+    body = {"email": "nobody@example.com", "password": "whatever-it-is-1"}
+    responses = await asyncio.gather(*(api.http.post("/v1/auth/login", json=body) for api in (one, two) * 4))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [401, 401, 401, 429, 429, 429, 429, 429], codes
+    assert (await one.http.get("/v1/system/status")).status_code == 200  # other buckets unaffected
