@@ -185,6 +185,33 @@ async def test_each_effect_applied_once(world: World) -> None:
     assert info.num_ack_pending == 0 and info.num_pending == 0
 
 
+async def test_a_long_handler_keeps_its_message_with_in_progress_beats(world: World) -> None:
+    """The handler runs for three ack waits while a second replica pulls: without in-progress
+    beats JetStream would hand the message to the idle replica (a duplicate delivery)."""
+    spec = world.spec(max_deliver=3, backoff_s=(0.4, 0.4))
+    delivered: list[int] = []
+
+    async def slow(connection: AsyncConnection, envelope: Envelope) -> None:
+        await asyncio.sleep(1.2)
+        await world.apply(connection, envelope)
+
+    busy, idle = world.consumer(spec, slow), world.consumer(spec, slow)
+    for replica in (busy, idle):
+        original = replica.process
+
+        async def counting(message: Msg, original: Callable[[Msg], Awaitable[None]] = original) -> None:
+            delivered.append(message.metadata.num_delivered)
+            await original(message)
+
+        replica.process = counting  # type: ignore[method-assign]
+    await world.publish(Probe(n=1))
+    async with running(busy, idle):
+        await eventually(lambda: _equals(world.effects(), 1))
+        await asyncio.sleep(0.6)  # room for a (wrong) redelivery to show up
+    assert delivered == [1]
+    assert world.metric("duplicates", busy) == 0
+
+
 async def test_killed_between_commit_and_ack_does_not_apply_twice(world: World) -> None:
     spec = world.spec(max_deliver=5, backoff_s=(0.5, 0.5))
     [envelope] = await world.publish(Probe(n=1))

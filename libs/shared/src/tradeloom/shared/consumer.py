@@ -10,8 +10,9 @@ its error in headers and is then acked, so nothing is silently dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import nats.errors
 from nats.aio.msg import Msg
@@ -138,7 +139,8 @@ class DurableConsumer:
                 span_name, context=extract_trace(message.headers), kind=trace.SpanKind.CONSUMER
             ):
                 try:
-                    applied = await self._apply(envelope, message.subject)
+                    async with self._working(message):
+                        applied = await self._apply(envelope, message.subject)
                 except PermanentError as error:
                     await self._dead_letter(message, "permanent", str(error))
                     return
@@ -155,6 +157,29 @@ class DurableConsumer:
                 await message.ack_sync()
         finally:
             correlation_id_var.reset(correlation)
+
+    @contextlib.asynccontextmanager
+    async def _working(self, message: Msg) -> AsyncIterator[None]:
+        """Tell JetStream the message is in progress every half ack-wait while the handler runs.
+
+        A long handler (a backtest, a sandbox job) then keeps its message, while a crashed
+        worker's message is redelivered after one short ack wait.
+        """
+        ack_wait = self.spec.backoff_s[0] if self.spec.backoff_s else 30.0
+        interval = max(0.2, ack_wait / 2)
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                with contextlib.suppress(Exception):  # a missed beat only risks a redelivery
+                    await message.in_progress()
+
+        heartbeat = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
 
     async def _apply(self, envelope: Envelope, subject: str) -> bool:
         """Claim the id and run the handler in one transaction; False when already claimed."""

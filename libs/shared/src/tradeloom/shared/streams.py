@@ -71,7 +71,16 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 CONSUMERS: tuple[ConsumerSpec, ...] = (
-    ConsumerSpec("BACKTEST_COMMANDS", "backtest_engine_runs", "backtest.cmd.>", "backtest work queue"),
+    # Runs keep their message with in-progress beats; a crashed worker's run is retried in 30 s.
+    ConsumerSpec(
+        "BACKTEST_COMMANDS",
+        "backtest_engine_runs",
+        "backtest.cmd.>",
+        "backtest work queue",
+        max_deliver=4,
+        backoff_s=(30.0, 60.0, 120.0),
+        max_ack_pending=100,
+    ),
     # A job may run up to 300 s: the first redelivery waits longer than that (ack_wait = backoff[0]).
     ConsumerSpec(
         "SANDBOX_COMMANDS",

@@ -1,8 +1,39 @@
-"""Request/reply operations of backtest-engine (``svc.backtest-engine.<op>``); ping is built in."""
+"""Request/reply operations of backtest-engine (``svc.backtest-engine.<op>``) and its work queue."""
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from tradeloom.backtest_engine.api_results import ResultsApi
+from tradeloom.backtest_engine.api_runs import RunsApi
+from tradeloom.backtest_engine.worker import BacktestWorker
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.backtest import REQUESTS
+from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime) -> None:
-    """Add this service's operations and consumers to the runtime."""
-    del runtime  # the backtest-engine issue adds its operations here
+def register(runtime: ServiceRuntime, runs: RunsApi, results: ResultsApi, worker: BacktestWorker) -> None:
+    """Every operation declared in ``contracts.backtest.REQUESTS``, and the run consumer."""
+    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
+        "submit": runs.submit,
+        "status": runs.status,
+        "list": runs.list,
+        "cancel": runs.cancel,
+        "delete": runs.delete,
+        "results": results.results_of,
+        "trades": results.trades,
+        "equity": results.equity,
+        "export": results.export,
+        "compare": results.compare,
+    }
+    for contract in REQUESTS:
+        runtime.add_operation(
+            Operation(
+                contract.op, contract.request, contract.reply, handlers[contract.op], contract.description
+            )
+        )
+    runtime.add_consumer(worker.spec, worker.handle)

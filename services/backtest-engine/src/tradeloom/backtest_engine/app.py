@@ -1,18 +1,53 @@
 """Wiring: the one place backtest-engine builds its concrete objects."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from tradeloom.backtest_engine import SERVICE, __version__, api
+from tradeloom.backtest_engine.api_results import ResultsApi
+from tradeloom.backtest_engine.api_runs import RunsApi
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.backtest_engine.worker import RUNS_CONSUMER, BacktestWorker
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
+from tradeloom.shared.streams import ConsumerSpec
+
+
+@dataclass(frozen=True)
+class Parts:
+    runtime: ServiceRuntime
+    runs: RunsApi
+    results: ResultsApi
+    worker: BacktestWorker
 
 
 def build(settings: ServiceSettings) -> ServiceRuntime:
     """A runtime with backtest-engine's operations registered, not yet started."""
+    return build_parts(settings).runtime
+
+
+def build_parts(settings: ServiceSettings, runs_consumer: ConsumerSpec = RUNS_CONSUMER) -> Parts:
+    """The runtime and the objects behind it (tests reach the worker's fault hook through this)."""
+    if not isinstance(settings, BacktestEngineSettings):
+        raise TypeError("backtest-engine needs BacktestEngineSettings")
     runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
-    api.register(runtime)
-    return runtime
+    source = f"tradeloom/{SERVICE}"
+    runs = RunsApi(lambda: runtime.engine, settings.db_schema, runtime.outbox, runtime.subjects, source)
+    results = ResultsApi(
+        lambda: runtime.engine,
+        lambda: runtime.js,
+        settings.db_schema,
+        runtime.subjects,
+        settings.export_ttl_s,
+    )
+    worker = BacktestWorker(
+        lambda: runtime.engine, lambda: runtime.client, runtime.outbox, settings, runs_consumer
+    )
+    api.register(runtime, runs, results, worker)
+    return Parts(runtime, runs, results, worker)
 
 
 def main(argv: list[str] | None = None) -> int:

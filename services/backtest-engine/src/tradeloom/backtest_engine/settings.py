@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.shared.settings import ServiceSettings
@@ -14,3 +15,7 @@ class BacktestEngineSettings(ServiceSettings):
     service_name: ClassVar[str] = "backtest-engine"
 
     health_port: int = 9105
+    candles_page_size: int = Field(default=5000, ge=100, le=5000, description="candles per market-data call")
+    max_bars: int = Field(default=2_000_000, ge=1000, description="longest series one run may fetch")
+    market_data_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    export_ttl_s: float = Field(default=86_400.0, gt=0, description="how long CSV exports are kept")

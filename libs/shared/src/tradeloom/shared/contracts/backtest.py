@@ -1,8 +1,328 @@
-"""Events and requests of backtest-engine (backtest.evt.*, backtest.cmd.*, svc.backtest-engine.*)."""
+"""Events and requests of backtest-engine (backtest.evt.*, backtest.cmd.*, svc.backtest-engine.*).
+
+A backtest is submitted (``svc.backtest-engine.submit``), answered at once with an id and status
+``queued``, and run as the command ``backtest.cmd.run.v1`` on the BACKTEST_COMMANDS work queue
+(not listed in ``EVENTS``: the catalog documents ``*.evt.*`` subjects only; its body is
+``RunCommand``). Progress and the outcome go to ``backtest.evt.<name>.v1.<backtest_id>`` with the
+owner's ``user_id`` in the payload. Money and prices are decimal strings; bar and trade times are
+integer nanoseconds (UTC); chart series (equity, drawdown) are plain numbers.
+
+Error codes: ``validation_error`` 422 (``details.fields[].field`` names the field, e.g.
+``params.fast``, ``strategy``, ``end``, ``initial_cash``), ``unauthorized`` 401 (no user),
+``not_found`` 404 (a backtest that does not exist or belongs to someone else), ``conflict`` 409
+(results of an unfinished run, deleting an active run).
+"""
 
 from __future__ import annotations
 
-from tradeloom.shared.contracts.spec import EventContract, RequestContract
+import math
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
 
-EVENTS: tuple[EventContract, ...] = ()
-REQUESTS: tuple[RequestContract, ...] = ()
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from tradeloom.shared.contracts.spec import EventContract, RequestContract
+from tradeloom.shared.envelope import Event
+
+SERVICE = "backtest-engine"
+Status = Literal["queued", "running", "completed", "failed", "cancelled"]
+Phase = Literal["queued", "fetching", "simulating", "metrics", "storing", "done"]
+ID = Field(min_length=1, max_length=64, examples=["0190f0a0-0000-7000-8000-000000000000"])
+MONEY = Field(examples=["10000"], allow_inf_nan=False)
+FRACTION = Field(default=None, gt=0, allow_inf_nan=False, examples=["0.05"])
+CURSOR = Field(default=None, max_length=64, description="next_cursor of the previous page")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class CommissionTier(_Request):
+    from_notional: Decimal = Field(ge=0, examples=["0"], description="cumulative traded notional")
+    maker_rate: Decimal = Field(ge=0, lt=1, examples=["0.0008"])
+    taker_rate: Decimal = Field(ge=0, lt=1, examples=["0.001"])
+
+
+class BacktestCosts(_Request):
+    """Commission and slippage (the quant fill rules: ``tradeloom.quant.fills``)."""
+
+    commission_model: Literal["none", "fixed", "percent", "tiered"] = "none"
+    fixed_fee: Decimal = Field(default=Decimal(0), ge=0, examples=["1.5"], description="fixed: cash per fill")
+    maker_rate: Decimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.0008"])
+    taker_rate: Decimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.001"])
+    tiers: list[CommissionTier] = Field(default_factory=list, max_length=20, description="tiered only")
+    slippage_model: Literal["none", "fixed", "percent", "volume_share"] = "none"
+    slippage: Decimal = Field(
+        default=Decimal(0), ge=0, examples=["0.0005"], description="fixed: price units; percent: fraction"
+    )
+    volume_cap: Decimal = Field(
+        default=Decimal("0.025"), gt=0, le=1, examples=["0.025"], description="volume_share only"
+    )
+
+
+class BacktestSizing(_Request):
+    mode: Literal["fixed_quantity", "fixed_cash", "percent_equity", "volatility_target"] = "percent_equity"
+    value: Decimal = Field(
+        default=Decimal(1), gt=0, examples=["1"], description="units, cash, fraction of equity or target vol"
+    )
+    whole_units: bool = False
+    max_leverage: Decimal = Field(default=Decimal(1), gt=0, le=100, examples=["1"])
+
+
+class SubmitBacktest(_Request):
+    """`svc.backtest-engine.submit` (`POST /v1/backtests`)."""
+
+    strategy: str = Field(min_length=1, max_length=64, examples=["sma_cross"], description="a built-in")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=32,
+        examples=[{"fast": 10, "slow": 20}],
+        description="numbers or booleans, checked against the strategy's parameter schema",
+    )
+    symbol: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
+    venue: str | None = Field(default=None, min_length=1, max_length=32, examples=["sim"])
+    timeframe: str = Field(default="1h", max_length=8, examples=["1h"])
+    start: AwareDatetime = Field(examples=["2024-01-01T00:00:00Z"])
+    end: AwareDatetime = Field(examples=["2024-03-01T00:00:00Z"])
+    initial_cash: Decimal = Field(default=Decimal(10_000), gt=0, examples=["10000"], allow_inf_nan=False)
+    costs: BacktestCosts = Field(default_factory=BacktestCosts)
+    sizing: BacktestSizing = Field(default_factory=BacktestSizing)
+    fill: Literal["next_open", "close"] = "next_open"
+    stop_loss: Decimal | None = FRACTION
+    take_profit: Decimal | None = FRACTION
+    trailing_stop: Decimal | None = FRACTION
+    name: str | None = Field(default=None, max_length=100)
+
+
+class BacktestAccepted(_Reply):
+    backtest_id: str
+    status: Literal["queued"]
+
+
+class BacktestRef(_Request):
+    backtest_id: str = ID
+
+
+class BacktestSummary(_Reply):
+    backtest_id: str
+    name: str | None = None
+    status: Status
+    phase: Phase
+    percent: float = Field(ge=0, le=100)
+    strategy: str
+    params: dict[str, int | float | bool]
+    symbol: str
+    venue: str | None = None
+    timeframe: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error_code: str | None = None
+    error: str | None = None
+
+
+class ListBacktests(_Request):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = CURSOR
+    status: Status | None = None
+    strategy: str | None = Field(default=None, max_length=64)
+    symbol: str | None = Field(default=None, max_length=64)
+
+
+class BacktestList(_Reply):
+    items: list[BacktestSummary] = Field(description="newest first")
+    next_cursor: str | None = None
+
+
+class BacktestDeleted(_Reply):
+    backtest_id: str
+    deleted: bool
+
+
+class MaxDrawdownInfo(_Reply):
+    depth: float = Field(le=0, examples=[-0.12])
+    start_ns: int | None = None
+    trough_ns: int | None = None
+    end_ns: int | None = Field(default=None, description="null: not recovered")
+    duration_bars: int
+    recovery_bars: int = Field(description="-1: not recovered")
+
+
+class BacktestResults(_Reply):
+    backtest_id: str
+    bar_count: int
+    trade_count: int
+    initial_cash: Decimal = MONEY
+    final_equity: Decimal = MONEY
+    metrics: dict[str, float | None] = Field(description="null where undefined (e.g. no trades)")
+    max_drawdown: MaxDrawdownInfo | None = None
+
+
+class TradesRequest(_Request):
+    backtest_id: str = ID
+    limit: int = Field(default=100, ge=1, le=1000)
+    cursor: str | None = CURSOR
+
+
+class TradeRecord(_Reply):
+    seq: int
+    direction: Literal["long", "short"]
+    entry_ns: int | None = None
+    exit_ns: int | None = None
+    entry_index: int
+    exit_index: int
+    entry_price: Decimal = MONEY
+    exit_price: Decimal = MONEY
+    size: Decimal = MONEY
+    pnl: Decimal = MONEY
+    trade_return: Decimal = Field(examples=["0.012"], allow_inf_nan=False, description="pnl / entry notional")
+    fees: Decimal = MONEY
+    mae: float
+    mfe: float
+    exit_reason: Literal["signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data"]
+
+
+class TradesPage(_Reply):
+    items: list[TradeRecord]
+    next_cursor: str | None = None
+
+
+class EquityRequest(_Request):
+    backtest_id: str = ID
+    max_points: int = Field(default=2000, ge=3, le=2000, description="LTTB downsampling target")
+
+
+class Series(_Reply):
+    t_ns: list[int]
+    values: list[float]
+
+
+class EquityCurves(_Reply):
+    backtest_id: str
+    total_points: int
+    equity: Series
+    drawdown: Series = Field(description="fraction below the running peak (<= 0)")
+
+
+class ExportRequest(_Request):
+    backtest_id: str = ID
+    kind: Literal["equity", "trades"] = "equity"
+
+
+class ExportReady(_Reply):
+    """Where the CSV is: a JetStream object-store object (the gateway streams it)."""
+
+    backtest_id: str
+    kind: Literal["equity", "trades"]
+    bucket: str
+    object_name: str
+    size_bytes: int
+    rows: int
+    content_type: Literal["text/csv"] = "text/csv"
+
+
+class CompareRequest(_Request):
+    backtest_ids: list[str] = Field(min_length=1, max_length=10)
+
+
+class CompareItem(_Reply):
+    summary: BacktestSummary
+    metrics: dict[str, float | None] | None = Field(default=None, description="null until completed")
+
+
+class Comparison(_Reply):
+    items: list[CompareItem]
+    metric_names: list[str] = Field(description="union of the items' metric names, sorted")
+
+
+# ------------------------------------------------------------------------------------- events
+class _BacktestEvent(Event):
+    domain: ClassVar[str] = "backtest"
+    major: ClassVar[int] = 1
+
+    backtest_id: str
+    user_id: str
+
+
+class RunCommand(_BacktestEvent):
+    """A job on the BACKTEST_COMMANDS work queue (`backtest.cmd.run.v1`)."""
+
+    name: ClassVar[str] = "run"
+    request: SubmitBacktest
+
+
+class BacktestProgress(_BacktestEvent):
+    """`backtest.evt.progress.v1.<backtest_id>`: a run moved to a phase."""
+
+    name: ClassVar[str] = "progress"
+    phase: Phase
+    percent: float = Field(ge=0, le=100)
+    at: datetime
+
+
+class BacktestCompleted(_BacktestEvent):
+    """`backtest.evt.completed.v1.<backtest_id>`: results are stored."""
+
+    name: ClassVar[str] = "completed"
+    bar_count: int
+    trade_count: int
+    final_equity: Decimal = MONEY
+    total_return: float | None = None
+    sharpe: float | None = None
+    max_drawdown: float | None = Field(default=None, le=0, examples=[-0.12])
+    finished_at: datetime
+
+
+class BacktestFailed(_BacktestEvent):
+    """`backtest.evt.failed.v1.<backtest_id>`: the run could not complete; `error` says why."""
+
+    name: ClassVar[str] = "failed"
+    error_code: str = Field(examples=["no_data"])
+    error: str
+    finished_at: datetime
+
+
+class BacktestCancelled(_BacktestEvent):
+    """`backtest.evt.cancelled.v1.<backtest_id>`: the owner cancelled the run."""
+
+    name: ClassVar[str] = "cancelled"
+    finished_at: datetime
+
+
+def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
+    return RequestContract(SERVICE, op, request, reply, description)
+
+
+def _ev(model: type[Event], description: str) -> EventContract:
+    return EventContract(model, "BACKTEST_EVENTS", ("backtest_id",), description)
+
+
+EVENTS: tuple[EventContract, ...] = (
+    _ev(BacktestProgress, "A backtest moved to a phase (percent done)."),
+    _ev(BacktestCompleted, "A backtest completed; results are stored."),
+    _ev(BacktestFailed, "A backtest failed with a clear error."),
+    _ev(BacktestCancelled, "A backtest was cancelled by its owner."),
+)
+REQUESTS: tuple[RequestContract, ...] = (
+    _rq("submit", SubmitBacktest, BacktestAccepted, "Validate and queue a backtest (202 with its id)."),
+    _rq("status", BacktestRef, BacktestSummary, "One of the caller's backtests."),
+    _rq("list", ListBacktests, BacktestList, "The caller's backtests, newest first, filtered, paginated."),
+    _rq("cancel", BacktestRef, BacktestSummary, "Cancel a queued or running backtest."),
+    _rq("delete", BacktestRef, BacktestDeleted, "Delete a finished backtest and its results."),
+    _rq("results", BacktestRef, BacktestResults, "Metrics of a completed backtest."),
+    _rq("trades", TradesRequest, TradesPage, "Trade records, paginated."),
+    _rq("equity", EquityRequest, EquityCurves, "Equity and drawdown, LTTB-downsampled for charts."),
+    _rq("export", ExportRequest, ExportReady, "Full series as CSV in the JetStream object store."),
+    _rq("compare", CompareRequest, Comparison, "Several backtests side by side."),
+)
+
+
+def metric_or_none(value: Any) -> float | None:
+    """A metric as JSON allows it: NaN and infinity become null."""
+    number = float(value)
+    return number if math.isfinite(number) else None

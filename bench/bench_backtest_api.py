@@ -1,0 +1,217 @@
+"""backtest-engine through its API: a 100,000-bar backtest, submit → completed event, warm.
+
+Real NATS and Postgres (started here, stopped after), the service in-process, and a stand-in
+market-data answering ``svc.market-data.candles`` over NATS from memory (20 pages of 5,000 candles;
+its replies are built once, so the figure is backtest-engine's cost, not market-data's database).
+Measured: the time from sending ``submit`` to receiving ``backtest.evt.completed`` (p50/p90 over
+several warm runs; goal p50 < 500 ms), against two floors in the same run: the same backtest
+computed in-process by tradeloom.quant on arrays already in memory, and fetching the 20 pages
+alone over NATS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from decimal import Decimal
+from typing import Any
+
+import nats
+import numpy as np
+
+from tradeloom.backtest_engine import app
+from tradeloom.backtest_engine.adapters.candles_source import candle_pages
+from tradeloom.backtest_engine.domain.run_plan import plan_run
+from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
+from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.backtest import SubmitBacktest
+from tradeloom.shared.contracts.market_data import Candle, CandlesReply, CandlesRequest
+from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.rpc import Operation, ServiceClient, serve
+from tradeloom.shared.streams import ensure_streams
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.nats_server import NatsServer
+from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.postgres_server import PostgresServer
+
+BARS = 100_000
+MINUTE_NS = 60 * 10**9
+START_NS = 1_704_067_200 * 10**9
+WARMUP, RUNS = 2, 9
+SCHEMA = "bench_backtest_api"
+PREFIX = "benchbt"
+
+
+def random_walk(n: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(42)
+    close = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.002, n))), 2)
+    open_ = np.round(np.concatenate([[100.0], close[:-1]]), 2)
+    high = np.round(np.maximum(open_, close) * 1.001, 2)
+    low = np.round(np.minimum(open_, close) * 0.999, 2)
+    volume = np.round(rng.uniform(1, 100, n), 3)
+    time_ns = START_NS + np.arange(n, dtype=np.int64) * MINUTE_NS
+    return {"time": time_ns, "open": open_, "high": high, "low": low, "close": close, "volume": volume}
+
+
+class MemoryMarketData:
+    """Candles pages built once; answered through the real rpc layer with the contract models."""
+
+    def __init__(self, bars: dict[str, np.ndarray]) -> None:
+        self.bars = bars
+        self.candles = [
+            Candle(
+                open_ns=int(bars["time"][i]),
+                **{k: Decimal(repr(float(bars[k][i]))) for k in ("open", "high", "low", "close", "volume")},
+                trade_count=1,
+            )
+            for i in range(len(bars["time"]))
+        ]
+        self.pages: dict[tuple[int, int], CandlesReply] = {}
+
+    async def answer(self, _: CallerContext, body: CandlesRequest) -> CandlesReply:
+        times = self.bars["time"]
+        lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
+        key = (lo, body.limit)
+        if key not in self.pages:
+            hi = int(np.searchsorted(times, body.to_ns or times[-1], side="right"))
+            page = self.candles[lo : min(hi, lo + body.limit)]
+            more = lo + body.limit < hi
+            self.pages[key] = CandlesReply(
+                venue="sim",
+                symbol=body.symbol,
+                timeframe=body.timeframe,
+                candles=page,
+                next_cursor=str(page[-1].open_ns) if more and page else None,
+            )
+        return self.pages[key]
+
+
+def request_body() -> dict[str, Any]:
+    return {
+        "strategy": "sma_cross",
+        "params": {"fast": 10, "slow": 20},
+        "symbol": "BTC/USDT",
+        "timeframe": "1m",
+        "start": "2024-01-01T00:00:00Z",
+        "end": "2024-04-01T00:00:00Z",
+        "costs": {"commission_model": "percent", "taker_rate": "0.001", "maker_rate": "0.001"},
+    }
+
+
+async def wait_finished(
+    finished: dict[str, tuple[float, Envelope]], arrived: asyncio.Event, key: str
+) -> float:
+    """When the run's completed event arrived (it may come before the submit reply is read)."""
+    while key not in finished:
+        arrived.clear()
+        await asyncio.wait_for(arrived.wait(), 60)
+    at, envelope = finished[key]
+    if not envelope.type.endswith("completed.v1"):
+        raise RuntimeError(f"the run failed: {envelope.data}")
+    return at
+
+
+async def fetch_floor(client: ServiceClient, caller: CallerContext) -> list[float]:
+    """Seconds to fetch the run's candle pages alone, five times."""
+    plan = plan_run(SubmitBacktest.model_validate(request_body()))
+    fetch: list[float] = []
+    for _ in range(5):
+        began = time.perf_counter()
+        async for page in candle_pages(
+            client, caller, symbol="BTC/USDT", venue=None, timeframe="1m",
+            start_ns=plan.start_ns, end_ns=plan.end_ns, page_size=5000, timeout_s=10,
+        ):  # fmt: skip
+            del page
+        fetch.append(time.perf_counter() - began)
+    return fetch
+
+
+async def measure(nats_url: str, database_url: str) -> None:
+    subjects = Subjects(PREFIX)
+    nc = await nats.connect(nats_url)
+    await ensure_streams(nc.jetstream(), subjects)
+    market = MemoryMarketData(random_walk(BARS))
+    md = await serve(
+        nc,
+        service="market-data",
+        version="0.0.0",
+        subjects=subjects,
+        operations=[Operation("candles", CandlesRequest, CandlesReply, market.answer)],
+    )
+    finished: dict[str, tuple[float, Envelope]] = {}
+    arrived = asyncio.Event()
+
+    async def on_event(message: Any) -> None:
+        envelope = Envelope.from_bytes(message.data)
+        if envelope.type.endswith((".completed.v1", ".failed.v1")):
+            finished[str(envelope.data["backtest_id"])] = (time.perf_counter(), envelope)
+            arrived.set()
+
+    await nc.subscribe(subjects.event_filter("backtest"), cb=on_event)
+    settings = BacktestEngineSettings(
+        database_url=database_url,
+        nats_url=nats_url,
+        nats_prefix=PREFIX,
+        db_schema=SCHEMA,
+        environment="test",
+        health_port=free_port(),
+        log_level="WARNING",
+    )
+    parts = app.build_parts(settings)
+    await parts.runtime.start()
+    client = ServiceClient(nc, subjects)
+    caller = CallerContext(user_id="bench")
+    samples: list[float] = []
+    try:
+        for i in range(WARMUP + RUNS):
+            sent = time.perf_counter()
+            reply = await client.call_raw(
+                "backtest-engine", "submit", request_body(), caller=caller, timeout_s=10
+            )
+            done = await wait_finished(finished, arrived, reply["backtest_id"])
+            if i >= WARMUP:
+                samples.append(done - sent)
+
+        fetch = await fetch_floor(client, caller)
+    finally:
+        await parts.runtime.stop()
+        await md.stop()
+        await nc.close()
+
+    plan = plan_run(SubmitBacktest.model_validate(request_body()))
+    b = market.bars
+    arrays = BarArrays(b["time"], b["open"], b["high"], b["low"], b["close"], b["volume"])
+    run_backtest(plan, arrays)
+    compute: list[float] = []
+    for _ in range(5):
+        began = time.perf_counter()
+        run_backtest(plan, arrays)
+        compute.append(time.perf_counter() - began)
+
+    p50 = statistics.median(samples)
+    p90 = sorted(samples)[int(0.9 * (len(samples) - 1))]
+    print(f"backtest-engine API, {BARS:,} bars SMA(10,20), submit → completed event, {RUNS} warm runs:")
+    low = min(samples) * 1000
+    print(f"  p50 {p50 * 1000:.0f} ms, p90 {p90 * 1000:.0f} ms, min {low:.0f} ms (goal p50 < 500 ms)")
+    compute_ms = statistics.median(compute) * 1000
+    print(f"  floor 1, tradeloom.quant in-process on arrays in memory: median {compute_ms:.1f} ms")
+    print(f"  floor 2, the 20 candle pages alone over NATS: median {statistics.median(fetch) * 1000:.0f} ms")
+    print(
+        f"  ratio API/(compute+fetch) {p50 / (statistics.median(compute) + statistics.median(fetch)):.2f}; "
+        f"service overhead (queue, outbox, progress, storing) ≈ "
+        f"{(p50 - statistics.median(compute) - statistics.median(fetch)) * 1000:.0f} ms"
+    )
+
+
+def main() -> None:
+    with NatsServer() as nats_server, PostgresServer() as pg:
+        pg.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE", f"CREATE SCHEMA {SCHEMA}")
+        migrate(pg.sqlalchemy_url(), SCHEMA, find_migrations(app.__file__))
+        asyncio.run(measure(nats_server.url, pg.sqlalchemy_url()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""What backtest-engine reads from other services (market-data candles)."""

@@ -1,0 +1,217 @@
+"""Result operations: results, trades, equity (LTTB), export (object store CSV), compare."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from nats.js import JetStreamContext
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.backtest_engine.api_runs import invalid, not_found, require_user, summary
+from tradeloom.backtest_engine.domain.lttb import downsample
+from tradeloom.backtest_engine.domain.series import equity_csv
+from tradeloom.backtest_engine.domain.simulation import drawdown_of
+from tradeloom.backtest_engine.exports import exports_bucket, object_name, open_exports, put_csv
+from tradeloom.backtest_engine.store.results_store import TRADE_FIELDS, ResultsStore
+from tradeloom.backtest_engine.store.runs_store import RunsStore
+from tradeloom.quant.simulator import ExitReason
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.backtest import (
+    BacktestRef,
+    BacktestResults,
+    CompareItem,
+    CompareRequest,
+    Comparison,
+    EquityCurves,
+    EquityRequest,
+    ExportReady,
+    ExportRequest,
+    MaxDrawdownInfo,
+    Series,
+    TradeRecord,
+    TradesPage,
+    TradesRequest,
+)
+from tradeloom.shared.errors import Conflict
+from tradeloom.shared.subjects import Subjects
+
+EXIT_REASONS = {int(reason): reason.name.lower() for reason in ExitReason}
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+def trade_record(row: Row[Any]) -> TradeRecord:
+    return TradeRecord(
+        seq=row.seq,
+        direction="long" if row.direction > 0 else "short",
+        entry_ns=row.entry_ns,
+        exit_ns=row.exit_ns,
+        entry_index=row.entry_index,
+        exit_index=row.exit_index,
+        entry_price=_money(row.entry_price),
+        exit_price=_money(row.exit_price),
+        size=_money(row.size),
+        pnl=_money(row.pnl),
+        trade_return=_money(row.trade_return),
+        fees=_money(row.fees),
+        mae=row.mae,
+        mfe=row.mfe,
+        exit_reason=EXIT_REASONS[int(row.exit_reason)],
+    )
+
+
+def _at(time: np.ndarray, index: int) -> int | None:
+    return int(time[index]) if 0 <= index < time.size else None
+
+
+class ResultsApi:
+    def __init__(
+        self,
+        engine: Callable[[], AsyncEngine],
+        js: Callable[[], JetStreamContext],
+        schema: str,
+        subjects: Subjects,
+        export_ttl_s: float,
+    ) -> None:
+        self._engine = engine
+        self._js = js
+        self.runs = RunsStore(schema)
+        self.results = ResultsStore(schema)
+        self.subjects = subjects
+        self.export_ttl_s = export_ttl_s
+
+    async def _completed(self, conn: AsyncConnection, caller: CallerContext, backtest_id: str) -> Row[Any]:
+        row = await self.runs.get(conn, backtest_id, require_user(caller))
+        if row is None:
+            raise not_found(backtest_id)
+        if row.status != "completed":
+            raise Conflict(
+                f"backtest {backtest_id} is {row.status}, not completed", details={"status": row.status}
+            )
+        return row
+
+    async def results_of(self, caller: CallerContext, body: BacktestRef) -> BacktestResults:
+        async with self._engine().connect() as conn:
+            await self._completed(conn, caller, body.backtest_id)
+            row = await self.results.results(conn, body.backtest_id)
+            series = await self.results.series(conn, body.backtest_id)
+        if row is None or series is None:
+            raise not_found(body.backtest_id)
+        time = series[0]
+        worst = row.max_drawdown
+        drawdown = None
+        if worst:
+            drawdown = MaxDrawdownInfo(
+                depth=worst["depth"],
+                start_ns=_at(time, worst["start"]),
+                trough_ns=_at(time, worst["trough"]),
+                end_ns=_at(time, worst["end"]),
+                duration_bars=worst["duration_bars"],
+                recovery_bars=worst["recovery_bars"],
+            )
+        return BacktestResults(
+            backtest_id=body.backtest_id,
+            bar_count=row.bar_count,
+            trade_count=row.trade_count,
+            initial_cash=row.initial_cash,
+            final_equity=row.final_equity,
+            metrics=row.metrics,
+            max_drawdown=drawdown,
+        )
+
+    async def trades(self, caller: CallerContext, body: TradesRequest) -> TradesPage:
+        after = -1
+        if body.cursor is not None:
+            if not body.cursor.isdigit():
+                raise invalid("cursor", "not a cursor this service returned")
+            after = int(body.cursor)
+        async with self._engine().connect() as conn:
+            await self._completed(conn, caller, body.backtest_id)
+            rows = await self.results.trades(conn, body.backtest_id, after, body.limit + 1)
+        items = [trade_record(row) for row in rows[: body.limit]]
+        more = len(rows) > body.limit
+        return TradesPage(items=items, next_cursor=str(items[-1].seq) if more else None)
+
+    async def equity(self, caller: CallerContext, body: EquityRequest) -> EquityCurves:
+        async with self._engine().connect() as conn:
+            run = await self._completed(conn, caller, body.backtest_id)
+            series = await self.results.series(conn, body.backtest_id)
+        if series is None:
+            raise not_found(body.backtest_id)
+        time, equity = series
+        drawdown = drawdown_of(equity, float(run.request["initial_cash"]))
+        keep_e = downsample(equity, body.max_points)
+        keep_d = downsample(drawdown, body.max_points)
+        return EquityCurves(
+            backtest_id=body.backtest_id,
+            total_points=int(equity.size),
+            equity=Series(t_ns=time[keep_e].tolist(), values=equity[keep_e].tolist()),
+            drawdown=Series(t_ns=time[keep_d].tolist(), values=drawdown[keep_d].tolist()),
+        )
+
+    async def export(self, caller: CallerContext, body: ExportRequest) -> ExportReady:
+        async with self._engine().connect() as conn:
+            run = await self._completed(conn, caller, body.backtest_id)
+            if body.kind == "equity":
+                series = await self.results.series(conn, body.backtest_id)
+                if series is None:
+                    raise not_found(body.backtest_id)
+                time, equity = series
+                payload = equity_csv(time, equity, drawdown_of(equity, float(run.request["initial_cash"])))
+                rows = int(equity.size)
+            else:
+                trades = await self.results.all_trades(conn, body.backtest_id)
+                payload = trades_csv(trades)
+                rows = len(trades)
+        store = await open_exports(self._js(), self.subjects, self.export_ttl_s)
+        name = object_name(body.backtest_id, body.kind)
+        size = await put_csv(store, name, payload)
+        return ExportReady(
+            backtest_id=body.backtest_id,
+            kind=body.kind,
+            bucket=exports_bucket(self.subjects),
+            object_name=name,
+            size_bytes=size,
+            rows=rows,
+        )
+
+    async def compare(self, caller: CallerContext, body: CompareRequest) -> Comparison:
+        user_id = require_user(caller)
+        ids = list(dict.fromkeys(body.backtest_ids))
+        async with self._engine().connect() as conn:
+            runs = []
+            for backtest_id in ids:
+                row = await self.runs.get(conn, backtest_id, user_id)
+                if row is None:
+                    raise not_found(backtest_id)
+                runs.append(row)
+            metrics = await self.results.metrics_of(conn, ids)
+        items = [CompareItem(summary=summary(row), metrics=metrics.get(row.backtest_id)) for row in runs]
+        names = sorted({name for m in metrics.values() for name in m})
+        return Comparison(items=items, metric_names=names)
+
+
+def trades_csv(rows: list[Row[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    fields = [name.strip() for name in TRADE_FIELDS.split(",")]
+    writer.writerow(fields)
+    for row in rows:
+        record = trade_record(row).model_dump(mode="json")
+        writer.writerow(
+            [
+                record["seq"],
+                record["direction"],
+                *(getattr(row, f) for f in fields[2:14]),
+                record["exit_reason"],
+            ]
+        )
+    return out.getvalue().encode()

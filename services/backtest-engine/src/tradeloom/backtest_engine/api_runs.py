@@ -1,0 +1,148 @@
+"""Run lifecycle operations: submit, status, list, cancel, delete (thin: validate, store, reply)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.backtest_engine.domain.run_plan import PlanError, plan_run
+from tradeloom.backtest_engine.store.runs_store import RunsStore
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.backtest import (
+    BacktestAccepted,
+    BacktestCancelled,
+    BacktestDeleted,
+    BacktestList,
+    BacktestRef,
+    BacktestSummary,
+    ListBacktests,
+    RunCommand,
+    SubmitBacktest,
+)
+from tradeloom.shared.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from tradeloom.shared.ids import new_event_id
+from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.publish import make_envelope
+from tradeloom.shared.subjects import Subjects
+
+
+class Unauthorized(ServiceError):
+    code = "unauthorized"
+    status = 401
+
+
+def require_user(caller: CallerContext) -> str:
+    if not caller.user_id:
+        raise Unauthorized("no user in the request (tl-user-id)")
+    return caller.user_id
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {message}", details={"fields": [{"field": field, "message": message}]})
+
+
+def not_found(backtest_id: str) -> NotFound:
+    return NotFound(f"no backtest {backtest_id}", details={"backtest_id": backtest_id})
+
+
+def summary(row: Row[Any]) -> BacktestSummary:
+    return BacktestSummary(
+        backtest_id=row.backtest_id,
+        name=row.name,
+        status=row.status,
+        phase=row.phase,
+        percent=row.percent,
+        strategy=row.strategy,
+        params=row.params,
+        symbol=row.symbol,
+        venue=row.venue,
+        timeframe=row.timeframe,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error_code=row.error_code,
+        error=row.error,
+    )
+
+
+class RunsApi:
+    def __init__(
+        self, engine: Callable[[], AsyncEngine], schema: str, outbox: Outbox, subjects: Subjects, source: str
+    ) -> None:
+        self._engine = engine
+        self.runs = RunsStore(schema)
+        self.outbox = outbox
+        self.subjects = subjects
+        self.source = source
+
+    async def submit(self, caller: CallerContext, body: SubmitBacktest) -> BacktestAccepted:
+        """Validate now; queue the run row and its command in one transaction (outbox)."""
+        user_id = require_user(caller)
+        try:
+            plan = plan_run(body)
+        except PlanError as error:
+            raise invalid(error.field, error.message) from None
+        backtest_id = new_event_id()
+        command = RunCommand(backtest_id=backtest_id, user_id=user_id, request=body)
+        subject = self.subjects.command(command.domain, command.name, command.major)
+        async with self._engine().begin() as conn:
+            await self.runs.insert(conn, backtest_id, user_id, body, plan.params)
+            envelope = make_envelope(command, self.source, event_id=backtest_id, subject=backtest_id)
+            await self.outbox.add_envelope(conn, subject, envelope)
+        return BacktestAccepted(backtest_id=backtest_id, status="queued")
+
+    async def status(self, caller: CallerContext, body: BacktestRef) -> BacktestSummary:
+        user_id = require_user(caller)
+        async with self._engine().connect() as conn:
+            row = await self.runs.get(conn, body.backtest_id, user_id)
+        if row is None:
+            raise not_found(body.backtest_id)
+        return summary(row)
+
+    async def list(self, caller: CallerContext, body: ListBacktests) -> BacktestList:
+        user_id = require_user(caller)
+        async with self._engine().connect() as conn:
+            rows = await self.runs.list(
+                conn,
+                user_id,
+                limit=body.limit + 1,
+                before=body.cursor,
+                status=body.status,
+                strategy=body.strategy,
+                symbol=body.symbol,
+            )
+        items = [summary(row) for row in rows[: body.limit]]
+        more = len(rows) > body.limit
+        return BacktestList(items=items, next_cursor=items[-1].backtest_id if more else None)
+
+    async def cancel(self, caller: CallerContext, body: BacktestRef) -> BacktestSummary:
+        """A queued run is cancelled at once; a running one at the worker's next check (< 1 s)."""
+        user_id = require_user(caller)
+        async with self._engine().begin() as conn:
+            outcome = await self.runs.request_cancel(conn, body.backtest_id, user_id)
+            if outcome is None:
+                raise not_found(body.backtest_id)
+            if outcome == "cancelled":
+                event = BacktestCancelled(
+                    backtest_id=body.backtest_id, user_id=user_id, finished_at=datetime.now(UTC)
+                )
+                await self.outbox.add(conn, event, body.backtest_id)
+            row = await self.runs.get(conn, body.backtest_id, user_id)
+        if row is None:
+            raise not_found(body.backtest_id)
+        return summary(row)
+
+    async def delete(self, caller: CallerContext, body: BacktestRef) -> BacktestDeleted:
+        user_id = require_user(caller)
+        async with self._engine().begin() as conn:
+            row = await self.runs.get(conn, body.backtest_id, user_id)
+            if row is None:
+                raise not_found(body.backtest_id)
+            if row.status in ("queued", "running"):
+                raise Conflict(f"backtest {body.backtest_id} is {row.status}: cancel it first")
+            deleted = await self.runs.delete(conn, body.backtest_id, user_id)
+        return BacktestDeleted(backtest_id=body.backtest_id, deleted=deleted)

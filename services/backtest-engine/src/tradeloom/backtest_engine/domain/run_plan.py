@@ -1,0 +1,154 @@
+"""A submitted backtest turned into what the quant simulator takes, or a clear error naming the field.
+
+Pure: no NATS, SQL or HTTP. Money arrives as ``Decimal`` and becomes float64 only here, at the edge
+of the numeric kernels. Bars are annualised on a 365-day year (crypto venues trade every day).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from tradeloom.quant.fills import CommissionModel, Costs, SizingMode, SlippageModel
+from tradeloom.quant.simulator import SimulationConfig
+from tradeloom.quant.strategies import BUILTIN_STRATEGIES, InvalidParameters, validate_params
+from tradeloom.quant.strategies.schema import ParamValue
+from tradeloom.shared.contracts.backtest import BacktestCosts, SubmitBacktest
+
+TIMEFRAME_SECONDS: dict[str, int] = {
+    "1m": 60,
+    "5m": 300,
+    "15m": 900,
+    "1h": 3_600,
+    "4h": 14_400,
+    "1d": 86_400,
+    "1w": 604_800,
+}
+YEAR_SECONDS = 365 * 86_400
+MAX_INITIAL_CASH = 10**15
+
+_COMMISSION = {
+    "none": CommissionModel.NONE,
+    "fixed": CommissionModel.FIXED,
+    "percent": CommissionModel.PERCENT,
+    "tiered": CommissionModel.TIERED,
+}
+_SLIPPAGE = {
+    "none": SlippageModel.NONE,
+    "fixed": SlippageModel.FIXED,
+    "percent": SlippageModel.PERCENT,
+    "volume_share": SlippageModel.VOLUME_SHARE,
+}
+_SIZING = {
+    "fixed_quantity": SizingMode.FIXED_QUANTITY,
+    "fixed_cash": SizingMode.FIXED_CASH,
+    "percent_equity": SizingMode.PERCENT_EQUITY,
+    "volatility_target": SizingMode.VOLATILITY_TARGET,
+}
+
+
+class PlanError(ValueError):
+    """A request that cannot run; ``field`` is the dotted path of the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    strategy: str
+    params: dict[str, ParamValue]
+    start_ns: int
+    end_ns: int
+    periods_per_year: float
+    config: SimulationConfig
+    costs: Costs
+
+
+def to_ns(moment: datetime) -> int:
+    """An aware datetime as integer nanoseconds since the epoch (exact, no float rounding)."""
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def _fraction(field: str, value: object, upper: float) -> float:
+    if value is None:
+        return math.nan
+    number = float(str(value))
+    if not 0 < number < upper:
+        raise PlanError(field, f"must be a fraction of the entry price between 0 and {upper:g}")
+    return number
+
+
+def _costs(costs: BacktestCosts) -> Costs:
+    tiers = sorted(costs.tiers, key=lambda tier: tier.from_notional)
+    if costs.commission_model == "tiered":
+        if not tiers:
+            raise PlanError("costs.tiers", "at least one tier is needed for the tiered model")
+        if tiers[0].from_notional != 0:
+            raise PlanError("costs.tiers", "the first tier must start at from_notional 0")
+    thresholds = np.array([float(t.from_notional) for t in tiers] or [0.0])
+    maker = np.array([float(t.maker_rate) for t in tiers] or [0.0])
+    taker = np.array([float(t.taker_rate) for t in tiers] or [0.0])
+    return Costs(
+        slippage_model=int(_SLIPPAGE[costs.slippage_model]),
+        slippage=float(costs.slippage),
+        volume_cap=float(costs.volume_cap),
+        commission_model=int(_COMMISSION[costs.commission_model]),
+        fixed_fee=float(costs.fixed_fee),
+        maker_rate=float(costs.maker_rate),
+        taker_rate=float(costs.taker_rate),
+        tier_thresholds=thresholds,
+        tier_maker_rates=maker,
+        tier_taker_rates=taker,
+    )
+
+
+def plan_run(request: SubmitBacktest) -> RunPlan:
+    """Validate ``request`` against the strategy's schema and the simulator's rules."""
+    spec = BUILTIN_STRATEGIES.get(request.strategy)
+    if spec is None:
+        known = ", ".join(sorted(BUILTIN_STRATEGIES))
+        raise PlanError("strategy", f"unknown built-in strategy {request.strategy!r}: use one of {known}")
+    try:
+        params = validate_params(spec, request.params)
+    except InvalidParameters as error:
+        raise PlanError(f"params.{error.field}", str(error).split(": ", 1)[-1]) from None
+    seconds = TIMEFRAME_SECONDS.get(request.timeframe)
+    if seconds is None:
+        raise PlanError("timeframe", f"unknown timeframe: use one of {', '.join(TIMEFRAME_SECONDS)}")
+    start_ns, end_ns = to_ns(request.start), to_ns(request.end)
+    if start_ns >= end_ns:
+        raise PlanError("end", "must be after start")
+    if start_ns < 0:
+        raise PlanError("start", "must not be before 1970")
+    if request.initial_cash > MAX_INITIAL_CASH:
+        raise PlanError("initial_cash", f"must be at most {MAX_INITIAL_CASH}")
+    sizing = request.sizing
+    if sizing.mode == "percent_equity" and sizing.value > sizing.max_leverage:
+        raise PlanError("sizing.value", "a fraction of equity above max_leverage cannot be filled")
+    config = SimulationConfig(
+        initial_cash=float(request.initial_cash),
+        fill_on_close=request.fill == "close",
+        stop_loss=_fraction("stop_loss", request.stop_loss, 1.0),
+        take_profit=_fraction("take_profit", request.take_profit, 10.0),
+        trailing_stop=_fraction("trailing_stop", request.trailing_stop, 1.0),
+        sizing_mode=int(_SIZING[sizing.mode]),
+        sizing_value=float(sizing.value),
+        whole_units=sizing.whole_units,
+        max_leverage=float(sizing.max_leverage),
+    )
+    return RunPlan(
+        strategy=request.strategy,
+        params=params,
+        start_ns=start_ns,
+        end_ns=end_ns,
+        periods_per_year=YEAR_SECONDS / seconds,
+        config=config,
+        costs=_costs(request.costs),
+    )

@@ -1,0 +1,84 @@
+"""One backtest on arrays: strategy signals, the compiled simulator and the metrics, via tradeloom.quant.
+
+Pure and synchronous (the worker runs it in a thread). ``BarArrays`` is what the data fetch
+assembles; ``BacktestOutcome`` is what the store persists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradeloom.backtest_engine.domain.run_plan import RunPlan
+from tradeloom.backtest_engine.domain.series import FloatArray, IntArray
+from tradeloom.quant.metrics import MaxDrawdown, compute_metrics
+from tradeloom.quant.simulator import Bars, Signals, run_simulation
+from tradeloom.quant.strategies import OhlcArrays, strategy_signals
+
+
+class BadBars(ValueError):
+    """Market data the simulator cannot use (non-positive prices, unordered times)."""
+
+
+@dataclass(frozen=True)
+class BarArrays:
+    time: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+
+@dataclass(frozen=True)
+class BacktestOutcome:
+    time: IntArray
+    equity: FloatArray
+    trades: FloatArray  # the quant trade table (TradeColumn layout)
+    metrics: dict[str, float]
+    max_drawdown: MaxDrawdown | None
+
+
+def check_bars(bars: BarArrays) -> None:
+    if len(bars) and np.any(np.diff(bars.time) <= 0):
+        raise BadBars("bar times must be strictly increasing")
+    prices = (bars.open, bars.high, bars.low, bars.close)
+    if not all(np.isfinite(p).all() for p in (*prices, bars.volume)):
+        raise BadBars("bars must have finite prices and volumes")
+    if len(bars) and (min(float(p.min()) for p in prices) <= 0 or float(bars.volume.min()) < 0):
+        raise BadBars("bars must have positive prices and non-negative volumes")
+
+
+def run_backtest(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
+    """Signals → simulation → metrics for ``plan`` on ``bars``."""
+    check_bars(bars)
+    ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close)
+    entry_long, exit_long, entry_short, exit_short, level = strategy_signals(plan.strategy, ohlc, plan.params)
+    result = run_simulation(
+        Bars(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.time),
+        Signals(entry_long, exit_long, entry_short, exit_short, level),
+        plan.config,
+        plan.costs,
+        periods_per_year=plan.periods_per_year,
+    )
+    report = compute_metrics(
+        result,
+        bars.close,
+        plan.config.initial_cash,
+        periods_per_year=plan.periods_per_year,
+        time=bars.time,
+    )
+    return BacktestOutcome(bars.time, result.equity, result.trades.table, report.metrics, report.max_drawdown)
+
+
+def drawdown_of(equity: FloatArray, initial_cash: float) -> FloatArray:
+    """Fraction below the running peak (the initial cash counts as the first peak)."""
+    if equity.size == 0:
+        return equity.copy()
+    peak = np.maximum.accumulate(np.maximum(equity, initial_cash))
+    out: FloatArray = equity / peak - 1.0
+    return out

@@ -1,0 +1,1 @@
+"""SQL of the ``backtest_engine`` schema (runs; results, trades and series)."""

@@ -1,0 +1,178 @@
+"""The ``runs`` table: one row per backtest with its owner, status, progress and error."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.shared.contracts.backtest import SubmitBacktest
+from tradeloom.shared.db import check_schema_name
+
+ACTIVE = ("queued", "running")
+COLUMNS = (
+    "backtest_id, user_id, name, status, phase, percent, strategy, params, symbol, venue, timeframe, "
+    "request, cancel_requested, attempts, error_code, error, created_at, started_at, finished_at"
+)
+
+
+class RunsStore:
+    def __init__(self, schema: str) -> None:
+        self.s = check_schema_name(schema)
+
+    async def insert(
+        self,
+        conn: AsyncConnection,
+        backtest_id: str,
+        user_id: str,
+        request: SubmitBacktest,
+        params: dict[str, Any],
+    ) -> None:
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".runs (backtest_id, user_id, name, status, strategy, params, symbol, '
+                "venue, timeframe, request) VALUES (:id, :user, :name, 'queued', :strategy, "
+                "CAST(:params AS jsonb), :symbol, :venue, :timeframe, CAST(:request AS jsonb))"
+            ),
+            {
+                "id": backtest_id,
+                "user": user_id,
+                "name": request.name,
+                "strategy": request.strategy,
+                "params": json.dumps(params),
+                "symbol": request.symbol,
+                "venue": request.venue,
+                "timeframe": request.timeframe,
+                "request": request.model_dump_json(),
+            },
+        )
+
+    async def get(
+        self, conn: AsyncConnection, backtest_id: str, user_id: str | None = None
+    ) -> Row[Any] | None:
+        """The run, only when ``user_id`` owns it (``None``: any owner, for the worker)."""
+        owner = "" if user_id is None else " AND user_id = :user"
+        row = await conn.execute(
+            text(f'SELECT {COLUMNS} FROM "{self.s}".runs WHERE backtest_id = :id{owner}'),
+            {"id": backtest_id, "user": user_id},
+        )
+        return row.first()
+
+    async def list(
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        *,
+        limit: int,
+        before: str | None,
+        status: str | None,
+        strategy: str | None,
+        symbol: str | None,
+    ) -> list[Row[Any]]:
+        """Newest first (ids are UUIDv7, so id order is creation order); ``before`` is the cursor."""
+        rows = await conn.execute(
+            text(
+                f'SELECT {COLUMNS} FROM "{self.s}".runs WHERE user_id = :user '
+                "AND (CAST(:before AS text) IS NULL OR backtest_id < :before) "
+                "AND (CAST(:status AS text) IS NULL OR status = :status) "
+                "AND (CAST(:strategy AS text) IS NULL OR strategy = :strategy) "
+                "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
+                "ORDER BY backtest_id DESC LIMIT :limit"
+            ),
+            {
+                "user": user_id,
+                "before": before,
+                "status": status,
+                "strategy": strategy,
+                "symbol": symbol,
+                "limit": limit,
+            },
+        )
+        return list(rows.all())
+
+    async def start(self, conn: AsyncConnection, backtest_id: str) -> Row[Any] | None:
+        """Mark a queued (or crashed-while-running) run running; None when gone or already finished."""
+        row = await conn.execute(
+            text(
+                f"UPDATE \"{self.s}\".runs SET status = 'running', attempts = attempts + 1, "
+                "phase = 'fetching', percent = 0, started_at = coalesce(started_at, now()) "
+                "WHERE backtest_id = :id AND status IN ('queued', 'running') "
+                f"RETURNING {COLUMNS}"
+            ),
+            {"id": backtest_id},
+        )
+        return row.first()
+
+    async def progress(self, conn: AsyncConnection, backtest_id: str, phase: str, percent: float) -> bool:
+        """Record progress; returns whether the owner asked to cancel meanwhile."""
+        row = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".runs SET phase = :phase, percent = :percent '
+                "WHERE backtest_id = :id RETURNING cancel_requested"
+            ),
+            {"id": backtest_id, "phase": phase, "percent": percent},
+        )
+        found = row.first()
+        return found is None or bool(found.cancel_requested)
+
+    async def cancel_requested(self, conn: AsyncConnection, backtest_id: str) -> bool:
+        row = await conn.execute(
+            text(f'SELECT cancel_requested FROM "{self.s}".runs WHERE backtest_id = :id'), {"id": backtest_id}
+        )
+        found = row.first()
+        return found is None or bool(found.cancel_requested)
+
+    async def request_cancel(self, conn: AsyncConnection, backtest_id: str, user_id: str) -> str | None:
+        """``cancelled`` (a queued run, now final), ``requested`` (a running one), ``final``, or None."""
+        row = await conn.execute(
+            text(
+                f'SELECT status FROM "{self.s}".runs WHERE backtest_id = :id AND user_id = :user FOR UPDATE'
+            ),
+            {"id": backtest_id, "user": user_id},
+        )
+        found = row.first()
+        if found is None:
+            return None
+        if found.status not in ACTIVE:
+            return "final"
+        queued = found.status == "queued"
+        await conn.execute(
+            text(
+                f'UPDATE "{self.s}".runs SET cancel_requested = true, '
+                "status = CASE WHEN :queued THEN 'cancelled' ELSE status END, "
+                "finished_at = CASE WHEN :queued THEN now() ELSE finished_at END WHERE backtest_id = :id"
+            ),
+            {"id": backtest_id, "queued": queued},
+        )
+        return "cancelled" if queued else "requested"
+
+    async def finish(
+        self,
+        conn: AsyncConnection,
+        backtest_id: str,
+        status: str,
+        *,
+        error_code: str | None = None,
+        error: str | None = None,
+    ) -> Row[Any] | None:
+        """Set a final status unless the run is already final; returns the run or None."""
+        row = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".runs SET status = :status, finished_at = now(), error_code = :code, '
+                "error = :error, phase = CASE WHEN :status = 'completed' THEN 'done' ELSE phase END, "
+                "percent = CASE WHEN :status = 'completed' THEN 100 ELSE percent END "
+                "WHERE backtest_id = :id AND status IN ('queued', 'running') "
+                f"RETURNING {COLUMNS}"
+            ),
+            {"id": backtest_id, "status": status, "code": error_code, "error": error},
+        )
+        return row.first()
+
+    async def delete(self, conn: AsyncConnection, backtest_id: str, user_id: str) -> bool:
+        row = await conn.execute(
+            text(f'DELETE FROM "{self.s}".runs WHERE backtest_id = :id AND user_id = :user RETURNING 1'),
+            {"id": backtest_id, "user": user_id},
+        )
+        return row.first() is not None

@@ -1,0 +1,227 @@
+"""The work-queue side: runs ``backtest.cmd.run.v1`` commands (durable ``backtest_engine_runs``).
+
+The consumer claims the command in its inbox transaction; progress (status ``running``, phase,
+percent, and a ``progress`` event) is committed in separate short transactions so watchers see it
+while the run goes on; the results, the final status and the ``completed``/``failed``/``cancelled``
+event commit with the inbox claim. A worker that dies mid-run rolls that transaction back, so
+JetStream redelivers the command after ack_wait and another worker runs it again from the start:
+the recorded effects happen once. Cancel is a flag on the run, checked between pages and phases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.backtest_engine.adapters.candles_source import MalformedCandles, candle_pages, concat
+from tradeloom.backtest_engine.domain.run_plan import PlanError, RunPlan, plan_run
+from tradeloom.backtest_engine.domain.simulation import BacktestOutcome, BadBars, BarArrays, run_backtest
+from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.backtest_engine.store.results_store import ResultsStore
+from tradeloom.backtest_engine.store.runs_store import RunsStore
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.backtest import (
+    BacktestCancelled,
+    BacktestCompleted,
+    BacktestFailed,
+    BacktestProgress,
+    RunCommand,
+    metric_or_none,
+)
+from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.errors import PermanentError, TransientError, Unavailable
+from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.streams import ConsumerSpec, consumer_spec
+
+log = logging.getLogger(__name__)
+
+RUNS_CONSUMER = consumer_spec("backtest_engine_runs")
+FETCH_SHARE = 60.0  # percent of the progress bar spent fetching candles
+Fault = Callable[[str], Awaitable[None]]
+
+
+class Cancelled(Exception):
+    """The owner asked to cancel; the run stops at the next check."""
+
+
+class RunFailure(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def simulate(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
+    """``run_backtest``, with the simulator's own refusals turned into a recorded failure."""
+    try:
+        return run_backtest(plan, bars)
+    except BadBars:
+        raise
+    except ValueError as error:
+        raise RunFailure("simulation_rejected", str(error)) from error
+
+
+class BacktestWorker:
+    def __init__(
+        self,
+        engine: Callable[[], AsyncEngine],
+        client: Callable[[], ServiceClient],
+        outbox: Outbox,
+        settings: BacktestEngineSettings,
+        spec: ConsumerSpec = RUNS_CONSUMER,
+    ) -> None:
+        self._engine = engine  # the runtime's engine and client exist only once it has started
+        self._client = client
+        self.outbox = outbox
+        self.settings = settings
+        self.spec = spec
+        self.runs = RunsStore(settings.db_schema)
+        self.results = ResultsStore(settings.db_schema)
+        # Fault-injection point for tests: awaited at the start of every phase.
+        self.fault: Fault | None = None
+
+    async def _progress(self, command: RunCommand, phase: str, percent: float) -> None:
+        """Commit progress and its event now; raises ``Cancelled`` if the owner asked to cancel."""
+        async with self._engine().begin() as conn:
+            cancel = await self.runs.progress(conn, command.backtest_id, phase, percent)
+            if not cancel:
+                event = BacktestProgress(
+                    backtest_id=command.backtest_id,
+                    user_id=command.user_id,
+                    phase=phase,
+                    percent=round(percent, 1),
+                    at=datetime.now(UTC),
+                )
+                await self.outbox.add(conn, event, command.backtest_id)
+        if cancel:
+            raise Cancelled
+        if self.fault is not None:
+            await self.fault(phase)
+
+    async def _cancel_requested(self, backtest_id: str) -> bool:
+        async with self._engine().connect() as conn:
+            return await self.runs.cancel_requested(conn, backtest_id)
+
+    async def handle(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """The durable consumer's handler for ``backtest.cmd.run.v1``."""
+        try:
+            command = envelope.unwrap(RunCommand)
+        except ValueError as error:
+            raise PermanentError(f"not a backtest run command: {error}") from error
+        async with self._engine().begin() as progress:
+            run = await self.runs.start(progress, command.backtest_id)
+        if run is None:
+            return  # deleted, cancelled while queued, or already finished
+        final_attempt = run.attempts >= self.spec.max_deliver
+        try:
+            await self._progress(command, "fetching", 0.0)
+            plan = plan_run(command.request)
+            bars = await self._fetch(command, plan)
+            await self._progress(command, "simulating", FETCH_SHARE)
+            outcome = await asyncio.to_thread(simulate, plan, bars)
+            await self._progress(command, "storing", 90.0)
+            await self._complete(conn, command, outcome)
+        except Cancelled:
+            await self._finish(conn, command, "cancelled")
+        except PlanError as error:
+            await self._finish(conn, command, "failed", "invalid_request", str(error))
+        except (RunFailure, MalformedCandles, BadBars) as error:
+            code = error.code if isinstance(error, RunFailure) else "bad_market_data"
+            await self._finish(conn, command, "failed", code, str(error))
+        except Unavailable as error:
+            if not final_attempt:
+                raise TransientError(f"market-data unavailable: {error}") from error
+            await self._finish(conn, command, "failed", "market_data_unavailable", str(error))
+
+    async def _fetch(self, command: RunCommand, plan: RunPlan) -> BarArrays:
+        request = command.request
+        pages: list[BarArrays] = []
+        count = 0
+        reported = 0.0
+        span = max(plan.end_ns - plan.start_ns, 1)
+        try:
+            async for page in candle_pages(
+                self._client(),
+                CallerContext(user_id=command.user_id),
+                symbol=request.symbol,
+                venue=request.venue,
+                timeframe=request.timeframe,
+                start_ns=plan.start_ns,
+                end_ns=plan.end_ns,
+                page_size=self.settings.candles_page_size,
+                timeout_s=self.settings.market_data_timeout_s,
+            ):
+                pages.append(page.bars)
+                count += len(page.bars)
+                if count > self.settings.max_bars:
+                    raise RunFailure("too_many_bars", f"the range holds over {self.settings.max_bars} bars")
+                done = FETCH_SHARE * min(
+                    max(((page.last_ns or plan.start_ns) - plan.start_ns) / span, 0.0), 1.0
+                )
+                if page.done:
+                    break
+                if done - reported >= 10.0:
+                    reported = done
+                    await self._progress(command, "fetching", done)
+                elif await self._cancel_requested(command.backtest_id):
+                    raise Cancelled
+        except RemoteError as error:
+            raise RunFailure(f"market_data_{error.code}", f"market-data: {error.message}") from error
+        bars = concat(pages)
+        if len(bars) < 2:
+            raise RunFailure("no_data", f"no candles for {request.symbol} {request.timeframe} in the range")
+        return bars
+
+    async def _complete(self, conn: AsyncConnection, command: RunCommand, outcome: BacktestOutcome) -> None:
+        if await self._cancel_requested(command.backtest_id):
+            raise Cancelled
+        initial = command.request.initial_cash
+        await self.results.save(conn, command.backtest_id, outcome, initial)
+        run = await self.runs.finish(conn, command.backtest_id, "completed")
+        if run is None:
+            raise Cancelled
+        final = outcome.equity[-1] if outcome.equity.size else float(initial)
+        event = BacktestCompleted(
+            backtest_id=command.backtest_id,
+            user_id=command.user_id,
+            bar_count=int(outcome.equity.size),
+            trade_count=int(outcome.trades.shape[0]),
+            final_equity=repr(float(final)),
+            total_return=metric_or_none(outcome.metrics.get("total_return", float("nan"))),
+            sharpe=metric_or_none(outcome.metrics.get("sharpe", float("nan"))),
+            max_drawdown=metric_or_none(outcome.metrics.get("max_drawdown", float("nan"))),
+            finished_at=run.finished_at,
+        )
+        await self.outbox.add(conn, event, command.backtest_id)
+
+    async def _finish(
+        self,
+        conn: AsyncConnection,
+        command: RunCommand,
+        status: str,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        run = await self.runs.finish(conn, command.backtest_id, status, error_code=code, error=message)
+        if run is None:
+            return  # already final (e.g. cancelled meanwhile): nothing to announce twice
+        if status == "failed":
+            log.info("backtest %s failed: %s: %s", command.backtest_id, code, message)
+            failed = BacktestFailed(
+                backtest_id=command.backtest_id,
+                user_id=command.user_id,
+                error_code=code or "failed",
+                error=message or "",
+                finished_at=run.finished_at,
+            )
+            await self.outbox.add(conn, failed, command.backtest_id)
+        else:
+            cancelled = BacktestCancelled(
+                backtest_id=command.backtest_id, user_id=command.user_id, finished_at=run.finished_at
+            )
+            await self.outbox.add(conn, cancelled, command.backtest_id)

@@ -1,0 +1,219 @@
+"""Fixtures of backtest-engine's tests: a migrated schema, an in-process service, a fake market-data.
+
+The fake market-data is a real NATS responder (``tradeloom.shared.rpc.serve``) answering
+``svc.market-data.candles`` with the contract models from a deterministic random walk; everything
+else (NATS, JetStream, Postgres) is the real thing from the shared fixtures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import nats
+import numpy as np
+import pytest
+from nats.aio.client import Client
+from nats.micro.service import Service
+
+from tradeloom.backtest_engine import app
+from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.backtest_engine.worker import RUNS_CONSUMER
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import Candle, CandlesReply, CandlesRequest
+from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.errors import NotFound
+from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.rpc import Operation, ServiceClient, serve
+from tradeloom.shared.streams import ensure_streams
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.ports import free_port
+
+HOUR_NS = 3_600 * 1_000_000_000
+START_NS = 1_704_067_200 * 1_000_000_000  # 2024-01-01T00:00:00Z
+# A short ack_wait so a dead worker's run is redelivered within seconds in tests.
+TEST_RUNS_CONSUMER = dataclasses.replace(RUNS_CONSUMER, backoff_s=(2.0, 2.0, 2.0, 2.0))
+
+
+def random_walk(n: int, seed: int = 7) -> dict[str, np.ndarray]:
+    """Hourly OHLCV bars; prices rounded to cents so the decimal strings are exact."""
+    rng = np.random.default_rng(seed)
+    close = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))), 2)
+    open_ = np.round(np.concatenate([[100.0], close[:-1]]) * (1 + rng.normal(0, 0.001, n)), 2)
+    high = np.round(np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.003, n))), 2)
+    low = np.round(np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.003, n))), 2)
+    volume = np.round(rng.uniform(1, 100, n), 3)
+    time = START_NS + np.arange(n, dtype=np.int64) * HOUR_NS
+    return {"time": time, "open": open_, "high": high, "low": low, "close": close, "volume": volume}
+
+
+class FakeMarketData:
+    """``svc.market-data.candles`` over real NATS, paged by ``open_ns`` cursors like the real one."""
+
+    def __init__(self, bars: dict[str, np.ndarray], symbol: str = "BTC/USDT", page_delay_s: float = 0.0):
+        self.bars = bars
+        self.symbol = symbol
+        self.page_delay_s = page_delay_s
+        self.calls = 0
+        n = len(bars["time"])
+        self.candles = [
+            Candle(
+                open_ns=int(bars["time"][i]),
+                open=Decimal(repr(float(bars["open"][i]))),
+                high=Decimal(repr(float(bars["high"][i]))),
+                low=Decimal(repr(float(bars["low"][i]))),
+                close=Decimal(repr(float(bars["close"][i]))),
+                volume=Decimal(repr(float(bars["volume"][i]))),
+                trade_count=1,
+            )
+            for i in range(n)
+        ]
+
+    async def candles_op(self, _: CallerContext, body: CandlesRequest) -> CandlesReply:
+        self.calls += 1
+        if body.symbol != self.symbol:
+            raise NotFound(f"unknown symbol {body.symbol} on venue sim", details={"symbol": body.symbol})
+        if self.page_delay_s:
+            await asyncio.sleep(self.page_delay_s)
+        times = self.bars["time"]
+        lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
+        hi = int(np.searchsorted(times, body.to_ns if body.to_ns is not None else times[-1], side="right"))
+        page = self.candles[lo : min(hi, lo + body.limit)]
+        more = lo + body.limit < hi
+        return CandlesReply(
+            venue="sim",
+            symbol=body.symbol,
+            timeframe=body.timeframe,
+            candles=page,
+            next_cursor=str(page[-1].open_ns) if more and page else None,
+        )
+
+    async def start(self, nc: Client, subjects: Subjects) -> Service:
+        op = Operation("candles", CandlesRequest, CandlesReply, self.candles_op)
+        return await serve(nc, service="market-data", version="0.0.0", subjects=subjects, operations=[op])
+
+
+class EventWatcher:
+    """Collects every ``backtest.evt.*`` envelope of the namespace (core NATS subscription)."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+        self._changed = asyncio.Event()
+
+    async def on_message(self, message: Any) -> None:
+        self.envelopes.append(Envelope.from_bytes(message.data))
+        self._changed.set()
+
+    def of(self, backtest_id: str, name: str | None = None) -> list[Envelope]:
+        return [
+            e
+            for e in self.envelopes
+            if e.data.get("backtest_id") == backtest_id and (name is None or e.type.split(".")[2] == name)
+        ]
+
+    async def wait_for(self, backtest_id: str, name: str, timeout_s: float = 15.0) -> Envelope:
+        async def until() -> Envelope:
+            while True:
+                found = self.of(backtest_id, name)
+                if found:
+                    return found[0]
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(until(), timeout_s)
+
+
+@dataclasses.dataclass
+class Harness:
+    nc: Client
+    subjects: Subjects
+    events: EventWatcher
+    settings: Callable[..., BacktestEngineSettings]
+    start_service: Callable[..., Awaitable[app.Parts]]
+
+    @staticmethod
+    def body(**overrides: Any) -> dict[str, Any]:
+        """A valid submit request (SMA 5/20 cross on the fake's BTC/USDT, 0.1 % commission)."""
+        body: dict[str, Any] = {
+            "strategy": "sma_cross",
+            "params": {"fast": 5, "slow": 20},
+            "symbol": "BTC/USDT",
+            "timeframe": "1h",
+            "start": "2024-01-01T00:00:00Z",
+            "end": "2024-02-01T00:00:00Z",
+            "initial_cash": "10000",
+            "costs": {"commission_model": "percent", "taker_rate": "0.001", "maker_rate": "0.001"},
+        }
+        return body | overrides
+
+    async def submit(self, user: str = "alice", **overrides: Any) -> str:
+        reply = await self.call("submit", self.body(**overrides), user=user)
+        assert reply["status"] == "queued"
+        return str(reply["backtest_id"])
+
+    def client(self) -> ServiceClient:
+        return ServiceClient(self.nc, self.subjects)
+
+    async def call(self, op: str, body: dict[str, Any], user: str | None = "alice") -> dict[str, Any]:
+        return await self.client().call_raw(
+            "backtest-engine", op, body, caller=CallerContext(user_id=user), timeout_s=10
+        )
+
+
+@pytest.fixture
+async def bt_schema(database_url: str, db_schema: str) -> str:
+    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
+    await asyncio.to_thread(migrate, database_url, db_schema, migrations)
+    return db_schema
+
+
+@pytest.fixture
+async def harness(
+    database_url: str, nats_url: str, nats_prefix: str, bt_schema: str
+) -> AsyncIterator[Harness]:
+    """Streams ensured, the fake market-data serving 600 hourly bars, an event watcher; services
+    started with ``start_service()`` are stopped at the end."""
+    subjects = Subjects(nats_prefix)
+    nc = await nats.connect(nats_url)
+    await ensure_streams(nc.jetstream(), subjects)
+    events = EventWatcher()
+    await nc.subscribe(subjects.event_filter("backtest"), cb=events.on_message)
+    running: list[app.Parts] = []
+
+    def settings(**overrides: Any) -> BacktestEngineSettings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "nats_url": nats_url,
+            "nats_prefix": nats_prefix,
+            "db_schema": bt_schema,
+            "environment": "test",
+            "health_port": free_port(),
+        }
+        return BacktestEngineSettings(**(values | overrides))
+
+    async def start_service(**overrides: Any) -> app.Parts:
+        parts = app.build_parts(settings(**overrides), TEST_RUNS_CONSUMER)
+        await parts.runtime.start()
+        running.append(parts)
+        return parts
+
+    try:
+        yield Harness(nc, subjects, events, settings, start_service)
+    finally:
+        for parts in running:
+            await parts.runtime.stop()
+        await nc.close()
+
+
+@pytest.fixture
+async def market(harness: Harness) -> AsyncIterator[FakeMarketData]:
+    fake = FakeMarketData(random_walk(600))
+    service = await fake.start(harness.nc, harness.subjects)
+    try:
+        yield fake
+    finally:
+        await service.stop()
