@@ -71,6 +71,19 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 CONSUMERS: tuple[ConsumerSpec, ...] = (
+    # Batched COPY of trades; the first backoff is also the ack wait a big batch may need.
+    ConsumerSpec(
+        "MD_TRADES",
+        "market_data_trades_store",
+        "md.evt.trade.>",
+        "market-data trade persistence (batched COPY, inbox per message id)",
+        max_deliver=8,
+        backoff_s=(15.0, 30.0, 60.0),
+        max_ack_pending=20_000,
+    ),
+    ConsumerSpec(
+        "MD_BOOKS", "market_data_books_store", "md.evt.book.>", "market-data latest order book per symbol"
+    ),
     # Runs keep their message with in-progress beats; a crashed worker's run is retried in 30 s.
     ConsumerSpec(
         "BACKTEST_COMMANDS",

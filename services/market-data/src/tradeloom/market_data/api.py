@@ -1,8 +1,32 @@
 """Request/reply operations of market-data (``svc.market-data.<op>``); ping is built in."""
 
+from __future__ import annotations
+
+from tradeloom.market_data.api_datasets import DatasetApi
+from tradeloom.market_data.api_market import MarketApi
+from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.shared.contracts.market_data import REQUESTS
+from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime) -> None:
-    """Add this service's operations and consumers to the runtime."""
-    del runtime  # the market-data issue adds candles, trades, books and datasets here
+def register(runtime: ServiceRuntime, settings: MarketDataSettings) -> None:
+    """Add every operation declared in the market-data contracts to the runtime."""
+    market = MarketApi(lambda: runtime.engine, settings.db_schema, settings.default_venue)
+    handlers: dict[str, object] = {
+        "candles": market.candles,
+        "latest_price": market.latest_price,
+        "trades": market.trades,
+        "order_book": market.order_book,
+        "stats_24h": market.stats_24h,
+        "overview": market.overview,
+        "instruments": market.instruments,
+    }
+    datasets = DatasetApi(lambda: runtime.engine, settings.db_schema, settings.dataset_max_bytes)
+    handlers.update(datasets.handlers())
+    for contract in REQUESTS:
+        handler = handlers.get(contract.op)
+        if handler is not None:
+            runtime.add_operation(
+                Operation(contract.op, contract.request, contract.reply, handler, contract.description)  # type: ignore[arg-type]
+            )

@@ -1,17 +1,108 @@
 """Wiring: the one place market-data builds its concrete objects."""
 
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import cast
+
 from tradeloom.market_data import SERVICE, __version__, api
+from tradeloom.market_data.domain.instruments import default_sim_instruments, instruments_from_file_text
+from tradeloom.market_data.domain.simulator import SimConfig, SyntheticMarket
+from tradeloom.market_data.persistence import TradePersistence
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.sources.publisher import MarketPublisher
+from tradeloom.market_data.sources.synthetic import SyntheticSource
+from tradeloom.market_data.store.books_store import save_book
+from tradeloom.market_data.store.instruments_store import upsert_instruments
+from tradeloom.market_data.store.timescale import apply_timescale_policies
 from tradeloom.shared.cli import service_main
+from tradeloom.shared.contracts.market_data import BookSnapshot
 from tradeloom.shared.migrations import find_migrations
+from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
+from tradeloom.shared.streams import consumer_spec
+
+log = logging.getLogger(__name__)
+
+BOOKS_CONSUMER = consumer_spec("market_data_books_store")
+
+
+def synthetic_markets(settings: MarketDataSettings) -> list[SyntheticMarket]:
+    run_id = str(time.time_ns() // 1_000_000)  # a simulation's trades are new on every run
+    markets = []
+    for index, symbol in enumerate(settings.sim_symbols):
+        prices = settings.sim_start_prices
+        config = SimConfig(
+            symbol=symbol,
+            start_price=prices[index] if index < len(prices) else 100.0,
+            drift=settings.sim_drift,
+            volatility=settings.sim_volatility,
+            trades_per_s=settings.sim_trades_per_s,
+            mean_size=settings.sim_mean_size,
+        )
+        markets.append(SyntheticMarket(config, settings.sim_seed, run_id))
+    return markets
 
 
 def build(settings: ServiceSettings) -> ServiceRuntime:
-    """A runtime with market-data's operations registered, not yet started."""
-    runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
-    api.register(runtime)
+    """A runtime with market-data's operations, consumers and sources registered, not yet started."""
+    md = cast(MarketDataSettings, settings)  # service_main builds it from MarketDataSettings
+    runtime = ServiceRuntime(md, service=SERVICE, version=__version__, description=__doc__ or "")
+    api.register(runtime, md)
+
+    async def store_book(connection, envelope):  # type: ignore[no-untyped-def]
+        await save_book(connection, md.db_schema, envelope.unwrap(BookSnapshot))
+
+    runtime.add_consumer(BOOKS_CONSUMER, store_book)
+
+    async def load_instruments(stop: asyncio.Event) -> None:
+        instruments = default_sim_instruments(md.sim_venue, md.sim_symbols)
+        if md.instruments_file:
+            text = await asyncio.to_thread(Path(md.instruments_file).read_text)
+            instruments += instruments_from_file_text(text)
+        async with runtime.engine.begin() as connection:
+            await upsert_instruments(connection, md.db_schema, instruments, "file")
+            await apply_timescale_policies(
+                connection, md.db_schema, md.timescale_compress_after_days, md.timescale_retention_days
+            )
+        log.info("instruments loaded: %d", len(instruments))
+
+    async def persist_trades(stop: asyncio.Event) -> None:
+        persistence = TradePersistence(
+            js=runtime.js,
+            engine=runtime.engine,
+            schema=md.db_schema,
+            subjects=runtime.subjects,
+            outbox=runtime.outbox,
+            tolerance_ns=int(md.candle_tolerance_s * 1e9),
+            registry=runtime.registry,
+            batch_size=md.persist_batch_messages,
+        )
+        await persistence.run(stop)
+
+    async def synthetic(stop: asyncio.Event) -> None:
+        markets = synthetic_markets(md)
+        if not markets:
+            return
+        publisher = MarketPublisher(
+            EventPublisher(runtime.js, runtime.subjects, f"tradeloom/{SERVICE}"), md.publish_batch_max
+        )
+        source = SyntheticSource(
+            publisher,
+            md.sim_venue,
+            markets,
+            book_interval_s=md.sim_book_interval_s,
+            book_levels=md.sim_book_levels,
+        )
+        await source.run(stop)
+
+    runtime.add_task(load_instruments)
+    runtime.add_task(persist_trades)
+    runtime.add_task(synthetic)
     return runtime
 
 

@@ -2,8 +2,10 @@
 
 from typing import ClassVar
 
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from tradeloom.market_data.domain.symbols import normalise_symbol
 from tradeloom.shared.settings import ServiceSettings
 
 
@@ -14,3 +16,29 @@ class MarketDataSettings(ServiceSettings):
     service_name: ClassVar[str] = "market-data"
 
     health_port: int = 9102
+    default_venue: str = Field(default="sim", pattern=r"^[a-z0-9_\-]{1,32}$")
+    # synthetic source (the default in `make run`); empty symbols switches it off
+    sim_venue: str = Field(default="sim", pattern=r"^[a-z0-9_\-]{1,32}$")
+    sim_symbols: list[str] = Field(default_factory=lambda: ["BTC/USDT", "ETH/USDT"])
+    sim_start_prices: list[float] = Field(default_factory=lambda: [65000.0, 3500.0])
+    sim_seed: int = 42
+    sim_drift: float = 0.0
+    sim_volatility: float = Field(default=0.8, ge=0, le=20)
+    sim_trades_per_s: float = Field(default=5.0, ge=0, le=100_000)
+    sim_mean_size: float = Field(default=0.05, gt=0)
+    sim_book_interval_s: float = Field(default=1.0, gt=0)
+    sim_book_levels: int = Field(default=20, ge=1, le=500)
+    instruments_file: str | None = Field(default=None, description="JSON file of instruments for file venues")
+    publish_batch_max: int = Field(default=500, ge=1, le=5000)
+    persist_batch_messages: int = Field(default=200, ge=1, le=5000)
+    candle_tolerance_s: float = Field(
+        default=2.0, ge=0, le=3600, description="late trades within this close late"
+    )
+    timescale_compress_after_days: int = Field(default=7, ge=1)
+    timescale_retention_days: int | None = Field(default=None, ge=1)
+    dataset_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+
+    @field_validator("sim_symbols")
+    @classmethod
+    def _normalise(cls, value: list[str]) -> list[str]:
+        return [normalise_symbol(symbol) for symbol in value]

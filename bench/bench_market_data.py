@@ -1,0 +1,273 @@
+"""market-data: end-to-end ingest throughput and lag, and a year of candles read as 1h.
+
+- ingest: synthetic trades (two symbols, generated up front) published at full speed to JetStream
+  in batches of ``PUBLISH_BATCH`` trades per message, stored by the batched persistence consumer
+  (inbox claim + COPY + 1m candle merge + roll-ups + candle closing, one transaction per fetch).
+  Prints sustained trades/s and the publish-to-stored lag (p50/p99), against the bare peer: the
+  same rows COPYed by asyncpg into a plain table (no broker, no dedupe, no candles).
+- query: 525,600 1-minute candles (one year, one symbol) rolled up by the service, then read as
+  1h candles (8,760, two pages) through ``svc.market-data.candles`` over NATS, against the peer:
+  the same 1h candles aggregated on the fly from the 1m rows by one SQL GROUP BY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import nats
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.market_data import app as md_app
+from tradeloom.market_data.app import build
+from tradeloom.market_data.domain.simulator import SimConfig, SimTrade, SyntheticMarket
+from tradeloom.market_data.persistence import Parsed, TradePersistence
+from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.sources.publisher import MarketPublisher
+from tradeloom.market_data.store.trades_store import TouchedRange, rollup
+from tradeloom.shared.db import create_engine
+from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.publish import EventPublisher
+from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.streams import ensure_streams
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.nats_server import NatsServer
+from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.postgres_server import PostgresServer
+
+TRADES_PER_SYMBOL = 150_000
+PUBLISH_BATCH = 1000
+FETCH_MESSAGES = 50
+MINUTE = 60 * 10**9
+YEAR_MINUTES = 525_600
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def migrate_schema(pg: PostgresServer, schema: str) -> None:
+    pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE", f"CREATE SCHEMA {schema}")
+    migrate(pg.sqlalchemy_url(), schema, find_migrations(md_app.__file__))
+
+
+async def copy_peer(engine: AsyncEngine, schema: str, batches: list[tuple[str, list[SimTrade]]]) -> float:
+    """Seconds for the peer: the same rows COPYed straight into a plain table."""
+    async with engine.begin() as connection:
+        await connection.execute(text(f"CREATE TABLE {schema}.peer (LIKE {schema}.trades INCLUDING ALL)"))
+        driver = (await connection.get_raw_connection()).driver_connection
+        peer_began = time.perf_counter()
+        for symbol, trades in batches:
+            await driver.copy_records_to_table(
+                "peer",
+                schema_name=schema,
+                columns=["venue", "symbol", "ts_ns", "trade_id", "price", "amount", "side"],
+                records=[("sim", symbol, t.ts_ns, t.trade_id, t.price, t.amount, t.side) for t in trades],
+            )
+    return time.perf_counter() - peer_began
+
+
+async def bench_ingest(url: str, pg: PostgresServer, rate: float | None = None) -> None:  # noqa: PLR0915
+    """Full speed (``rate`` None) gives throughput; a paced offered load gives the lag under it."""
+    schema = "bench_md_ingest"
+    await asyncio.to_thread(migrate_schema, pg, schema)
+    nc = await nats.connect(url)
+    run = "paced" if rate else "full"  # distinct ids: the same ids would be dropped as duplicates
+    subjects = Subjects(f"benchmd{run}")
+    js = nc.jetstream()
+    await ensure_streams(js, subjects)
+    engine = create_engine(pg.sqlalchemy_url(), pool_size=4)
+    start_ns = time.time_ns()
+    generated = time.perf_counter()
+    batches = []
+    for symbol, price in (("BTC/USDT", 65000.0), ("ETH/USDT", 3500.0)):
+        market = SyntheticMarket(SimConfig(symbol, start_price=price), seed=1, run_id=f"bench{run}")
+        batches.append((symbol, market.trades([start_ns + i * 20_000 for i in range(TRADES_PER_SYMBOL)])))
+    generated = time.perf_counter() - generated
+    total = sum(len(trades) for _, trades in batches)
+    lags: list[float] = []
+    stored = 0
+    done = asyncio.Event()
+
+    async def on_commit(items: list[Parsed]) -> None:
+        nonlocal stored
+        now = datetime.now(UTC)
+        for item in items:
+            lags.append((now - item.envelope.time).total_seconds())
+            stored += len(item.event.trades)
+        if stored >= total:
+            done.set()
+
+    persistence = TradePersistence(
+        js=js,
+        engine=engine,
+        schema=schema,
+        subjects=subjects,
+        outbox=Outbox(schema, subjects, "bench"),
+        tolerance_ns=2 * 10**9,
+        batch_size=FETCH_MESSAGES,
+        after_commit=on_commit,
+    )
+    stop = asyncio.Event()
+    consumer = asyncio.create_task(persistence.run(stop))
+    publisher = MarketPublisher(
+        EventPublisher(js, subjects, "bench"), batch_max=PUBLISH_BATCH, concurrency=16
+    )
+    began = time.perf_counter()
+    slice_size = 2_000 if rate else 10_000  # interleave the two symbols, as a live feed would
+    for offset in range(0, TRADES_PER_SYMBOL, slice_size):
+        if rate is not None:  # 2 symbols × slice_size trades per step
+            await asyncio.sleep(max(0.0, began + offset * 2 / rate - time.perf_counter()))
+        for symbol, trades in batches:
+            await publisher.publish_trades("sim", symbol, trades[offset : offset + slice_size])
+    published = time.perf_counter() - began
+    await asyncio.wait_for(done.wait(), timeout=120)
+    elapsed = time.perf_counter() - began
+    stop.set()
+    await consumer
+    if rate is not None:
+        await engine.dispose()
+        await nc.close()
+        print(
+            f"ingest paced at {rate:,.0f} trades/s offered: {total / elapsed:,.0f} trades/s stored; "
+            f"lag p50 {statistics.median(lags):.3f}s p99 {percentile(lags, 0.99):.3f}s (goal < 2 s)"
+        )
+        return
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text(f"SELECT count(*) FROM {schema}.trades"))).scalar_one()
+        candles = (await connection.execute(text(f"SELECT count(*) FROM {schema}.candles"))).scalar_one()
+    peer = await copy_peer(engine, schema, batches)
+    await engine.dispose()
+    await nc.close()
+    print(
+        f"ingest: {total} trades ({PUBLISH_BATCH}/message, {FETCH_MESSAGES} messages/transaction), "
+        f"generated up front in {generated:.2f}s ({total / generated:,.0f}/s)"
+    )
+    print(
+        f"  stored {rows} rows, {candles} candles (7 timeframes); published in {published:.2f}s, "
+        f"all stored after {elapsed:.2f}s"
+    )
+    print(
+        f"  sustained {total / elapsed:,.0f} trades/s (goal ≥ 50,000); publish-to-stored lag "
+        f"p50 {statistics.median(lags):.3f}s p99 {percentile(lags, 0.99):.3f}s (goal < 2 s)"
+    )
+    print(
+        f"  peer bare asyncpg COPY into a plain table: {total / peer:,.0f} rows/s; "
+        f"ratio ours/peer throughput {peer / elapsed:.2f}"
+    )
+
+
+async def bench_query(url: str, pg: PostgresServer) -> None:
+    schema = "bench_md_query"
+    await asyncio.to_thread(migrate_schema, pg, schema)
+    engine = create_engine(pg.sqlalchemy_url())
+    start = 1_704_067_200 * 10**9
+    market = SyntheticMarket(SimConfig("BTC/USDT", start_price=40000.0), seed=3)
+    prices = [t.price for t in market.trades([start + i * MINUTE for i in range(YEAR_MINUTES)])]
+    records = [
+        ("sim", "BTC/USDT", "1m", start + i * MINUTE, p, p + 5, p - 5, p, Decimal("1.5"), 10, 0, "", 0, "")
+        for i, p in enumerate(prices)
+    ]
+    async with engine.begin() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        await driver.copy_records_to_table(
+            "candles",
+            schema_name=schema,
+            records=records,
+            columns=[
+                "venue",
+                "symbol",
+                "tf",
+                "open_ns",
+                "open",
+                "high",
+                "low",
+                "close",
+                "volume",
+                "trade_count",
+                "first_ts_ns",
+                "first_tid",
+                "last_ts_ns",
+                "last_tid",
+            ],
+        )
+        await connection.execute(text(f"ANALYZE {schema}.candles"))
+    began = time.perf_counter()
+    async with engine.begin() as connection:
+        await rollup(
+            connection, schema, TouchedRange("sim", "BTC/USDT", start, start + (YEAR_MINUTES - 1) * MINUTE)
+        )
+    rolled = time.perf_counter() - began
+
+    settings = MarketDataSettings(
+        database_url=pg.sqlalchemy_url(),
+        nats_url=url,
+        nats_prefix="benchq",
+        db_schema=schema,
+        environment="test",
+        health_port=free_port(),
+        sim_symbols=["BTC/USDT"],
+        sim_trades_per_s=0,
+    )
+    nc = await nats.connect(url)
+    await ensure_streams(nc.jetstream(), Subjects("benchq"))
+    runtime = build(settings)
+    await runtime.start()
+    client = ServiceClient(nc, Subjects("benchq"))
+    await asyncio.sleep(0.5)  # instruments loaded by the start task
+    ours: list[float] = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        body: dict[str, object] = {"symbol": "BTC/USDT", "timeframe": "1h", "limit": 5000}
+        got = 0
+        while True:
+            page = await client.call_raw("market-data", "candles", body, timeout_s=10)
+            got += len(page["candles"])
+            if not page["next_cursor"]:
+                break
+            body["cursor"] = page["next_cursor"]
+        ours.append(time.perf_counter() - t0)
+    assert got == YEAR_MINUTES // 60, got
+    peer: list[float] = []
+    sql = text(
+        "SELECT open_ns - open_ns % 3600000000000 AS b, (array_agg(open ORDER BY open_ns))[1], max(high), "
+        "min(low), (array_agg(close ORDER BY open_ns DESC))[1], sum(volume), sum(trade_count) "
+        f"FROM {schema}.candles WHERE venue = 'sim' AND symbol = 'BTC/USDT' AND tf = '1m' "
+        "GROUP BY b ORDER BY b"
+    )
+    for _ in range(3):
+        t0 = time.perf_counter()
+        async with engine.connect() as connection:
+            count = len((await connection.execute(sql)).all())
+        peer.append(time.perf_counter() - t0)
+    assert count == got
+    await runtime.stop()
+    await nc.close()
+    await engine.dispose()
+    print(f"query: {YEAR_MINUTES} 1m candles; service roll-up of the whole year to 5m…1w took {rolled:.2f}s")
+    print(
+        f"  1h candles for the year ({got}, 2 pages over NATS): "
+        f"median {statistics.median(ours) * 1000:.1f} ms, "
+        f"max {max(ours) * 1000:.1f} ms (goal < 200 ms)"
+    )
+    print(
+        f"  peer on-the-fly SQL GROUP BY over the 1m rows: median {statistics.median(peer) * 1000:.1f} ms; "
+        f"ratio ours/peer {statistics.median(ours) / statistics.median(peer):.2f}"
+    )
+
+
+def main() -> None:
+    with NatsServer() as nats_server, PostgresServer() as pg:
+        asyncio.run(bench_ingest(nats_server.url, pg))
+        asyncio.run(bench_ingest(nats_server.url, pg, rate=40_000))
+        asyncio.run(bench_query(nats_server.url, pg))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""Dataset request handlers: chunked CSV upload (size-limited, all-or-nothing), list, inspect,
+resample, delete. Every dataset and upload belongs to the caller (``tl-user-id``); another
+user's id answers not_found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.market_data.domain.candles import rollup
+from tradeloom.market_data.domain.datasets import DatasetFormatError, parse_ohlcv_csv, typical_interval
+from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
+from tradeloom.market_data.domain.timeframes import TimeframeError, width_ns
+from tradeloom.market_data.store import datasets_store as store
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import (
+    DatasetDeleted,
+    DatasetGap,
+    DatasetInfo,
+    DatasetInspection,
+    DatasetList,
+    DatasetListRequest,
+    DatasetRef,
+    DatasetResample,
+    DatasetUploadBegin,
+    DatasetUploadChunk,
+    DatasetUploadCommit,
+    DatasetUploadProgress,
+    DatasetUploadStarted,
+)
+from tradeloom.shared.errors import Conflict, NotFound, ServiceError, ValidationFailed
+
+
+def invalid(field: str, message: str, **details: Any) -> ValidationFailed:
+    return ValidationFailed(
+        f"{field}: {message}", details={"fields": [{"field": field, "message": message}], **details}
+    )
+
+
+def owner_of(caller: CallerContext) -> str:
+    if not caller.user_id:
+        raise ServiceError("datasets belong to a user: no tl-user-id header", code="unauthorized")
+    return caller.user_id
+
+
+def info(row: Row[Any]) -> DatasetInfo:
+    return DatasetInfo.model_validate({**row._mapping, "dataset_id": str(row.dataset_id)})
+
+
+class DatasetApi:
+    def __init__(self, engine: Callable[[], AsyncEngine], schema: str, max_bytes: int) -> None:
+        self._engine = engine
+        self.schema = schema
+        self.max_bytes = max_bytes
+
+    def handlers(self) -> dict[str, object]:
+        return {
+            "datasets_upload_begin": self.begin,
+            "datasets_upload_chunk": self.chunk,
+            "datasets_upload_commit": self.commit,
+            "datasets_list": self.list,
+            "datasets_inspect": self.inspect,
+            "datasets_resample": self.resample,
+            "datasets_delete": self.delete,
+        }
+
+    async def begin(self, caller: CallerContext, body: DatasetUploadBegin) -> DatasetUploadStarted:
+        owner = owner_of(caller)
+        symbol = None
+        if body.symbol is not None:
+            try:
+                symbol = normalise_symbol(body.symbol)
+            except SymbolError as error:
+                raise invalid("symbol", str(error)) from None
+        async with self._engine().begin() as connection:
+            if await store.name_taken(connection, self.schema, owner, body.name):
+                raise Conflict(f"a dataset named {body.name!r} exists", details={"name": body.name})
+            upload_id = await store.begin_upload(connection, self.schema, owner, body.name, symbol)
+        return DatasetUploadStarted(upload_id=upload_id, max_bytes=self.max_bytes)
+
+    async def chunk(self, caller: CallerContext, body: DatasetUploadChunk) -> DatasetUploadProgress:
+        owner = owner_of(caller)
+        size = len(body.data.encode())
+        async with self._engine().begin() as connection:
+            upload = await store.upload_for_update(connection, self.schema, owner, body.upload_id)
+            if upload is None:
+                raise NotFound("no such upload", details={"upload_id": body.upload_id})
+            if body.seq != upload.next_seq:
+                raise invalid("seq", f"expected chunk {upload.next_seq}, got {body.seq}")
+            if upload.received_bytes + size > self.max_bytes:
+                raise invalid("data", f"the file exceeds the limit of {self.max_bytes} bytes")
+            await store.append_chunk(connection, self.schema, body.upload_id, body.seq, body.data)
+        return DatasetUploadProgress(upload_id=body.upload_id, received_bytes=upload.received_bytes + size)
+
+    async def commit(self, caller: CallerContext, body: DatasetUploadCommit) -> DatasetInfo:
+        owner = owner_of(caller)
+        async with self._engine().begin() as connection:
+            upload = await store.upload_for_update(connection, self.schema, owner, body.upload_id)
+            if upload is None:
+                raise NotFound("no such upload", details={"upload_id": body.upload_id})
+            content = await store.upload_text(connection, self.schema, body.upload_id)
+            await store.drop_upload(connection, self.schema, body.upload_id)  # one attempt per upload
+        try:
+            parsed = parse_ohlcv_csv(content, body.columns, body.timezone)
+        except DatasetFormatError as error:
+            raise invalid(error.field, str(error)) from None
+        if parsed.bad_row_count:
+            rows = [{"line": bad.line, "reason": bad.reason} for bad in parsed.bad_rows]
+            raise invalid(
+                "data",
+                f"{parsed.bad_row_count} bad rows; nothing was stored",
+                rows=rows,
+                bad_row_count=parsed.bad_row_count,
+            )
+        if not parsed.bars:
+            raise invalid("data", "the file has a header but no rows")
+        interval = typical_interval([bar.open_ns for bar in parsed.bars])
+        async with self._engine().begin() as connection:
+            if await store.name_taken(connection, self.schema, owner, upload.name):
+                raise Conflict(f"a dataset named {upload.name!r} exists", details={"name": upload.name})
+            row = await store.create_dataset(
+                connection,
+                self.schema,
+                owner,
+                name=upload.name,
+                symbol=upload.symbol,
+                bars=parsed.bars,
+                interval_ns=interval,
+            )
+        return info(row)
+
+    async def list(self, caller: CallerContext, _: DatasetListRequest) -> DatasetList:
+        owner = owner_of(caller)
+        async with self._engine().connect() as connection:
+            rows = await store.list_datasets(connection, self.schema, owner)
+        return DatasetList(datasets=[info(row) for row in rows])
+
+    async def _get(self, connection: Any, owner: str, dataset_id: str) -> Row[Any]:
+        row = await store.dataset_info(connection, self.schema, owner, dataset_id)
+        if row is None:
+            raise NotFound("no such dataset", details={"dataset_id": dataset_id})
+        return row
+
+    async def inspect(self, caller: CallerContext, body: DatasetRef) -> DatasetInspection:
+        owner = owner_of(caller)
+        async with self._engine().connect() as connection:
+            row = await self._get(connection, owner, body.dataset_id)
+            gaps: list[Row[Any]] = []
+            total = 0
+            if row.interval_ns:
+                gaps, total = await store.dataset_gaps(
+                    connection, self.schema, body.dataset_id, row.interval_ns
+                )
+        return DatasetInspection(
+            **info(row).model_dump(),
+            gaps=[DatasetGap.model_validate(dict(g._mapping)) for g in gaps],
+            gap_count=total,
+        )
+
+    async def resample(self, caller: CallerContext, body: DatasetResample) -> DatasetInfo:
+        owner = owner_of(caller)
+        try:
+            width = width_ns(body.timeframe)
+        except TimeframeError as error:
+            raise invalid("timeframe", str(error)) from None
+        async with self._engine().begin() as connection:
+            row = await self._get(connection, owner, body.dataset_id)
+            if row.interval_ns and (width < row.interval_ns or width % row.interval_ns):
+                raise invalid("timeframe", f"must be a multiple of the dataset's {row.interval_ns} ns bars")
+            name = body.name or f"{row.name}-{body.timeframe}"
+            if await store.name_taken(connection, self.schema, owner, name):
+                raise Conflict(f"a dataset named {name!r} exists", details={"name": name})
+            bars = rollup(await store.dataset_bars(connection, self.schema, body.dataset_id), body.timeframe)
+            created = await store.create_dataset(
+                connection, self.schema, owner, name=name, symbol=row.symbol, bars=bars, interval_ns=width
+            )
+        return info(created)
+
+    async def delete(self, caller: CallerContext, body: DatasetRef) -> DatasetDeleted:
+        owner = owner_of(caller)
+        async with self._engine().begin() as connection:
+            if not await store.delete_dataset(connection, self.schema, owner, body.dataset_id):
+                raise NotFound("no such dataset", details={"dataset_id": body.dataset_id})
+        return DatasetDeleted(dataset_id=body.dataset_id, deleted=True)

@@ -1,0 +1,183 @@
+"""Market request handlers (thin): validate, resolve the symbol, read the store, shape the reply."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.market_data.domain.book import analyse
+from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
+from tradeloom.market_data.domain.timeframes import TimeframeError, width_ns
+from tradeloom.market_data.store import market_queries as q
+from tradeloom.market_data.store.instruments_store import instrument_exists, list_instruments
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import (
+    BookAnalytics,
+    BookLevel,
+    Candle,
+    CandlesReply,
+    CandlesRequest,
+    InstrumentsReply,
+    InstrumentsRequest,
+    LatestPriceReply,
+    OrderBookReply,
+    OrderBookRequest,
+    OverviewItem,
+    OverviewReply,
+    OverviewRequest,
+    Stats24hReply,
+    SymbolRequest,
+    TradesReply,
+    TradesRequest,
+    TradeTick,
+)
+from tradeloom.shared.errors import NotFound, ValidationFailed
+
+DAY_NS = 86_400 * 1_000_000_000
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {message}", details={"fields": [{"field": field, "message": message}]})
+
+
+class MarketApi:
+    def __init__(self, engine: Callable[[], AsyncEngine], schema: str, default_venue: str) -> None:
+        self._engine = engine  # the runtime's engine exists only once it has started
+        self.schema = schema
+        self.default_venue = default_venue
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine()
+
+    async def resolve(self, symbol: str, venue: str | None) -> tuple[str, str]:
+        try:
+            normalised = normalise_symbol(symbol)
+        except SymbolError as error:
+            raise invalid("symbol", str(error)) from None
+        venue = venue or self.default_venue
+        async with self.engine.connect() as connection:
+            if not await instrument_exists(connection, self.schema, venue, normalised):
+                raise NotFound(
+                    f"unknown symbol {normalised} on venue {venue}", details={"symbol": normalised}
+                )
+        return venue, normalised
+
+    async def candles(self, _: CallerContext, body: CandlesRequest) -> CandlesReply:
+        try:
+            width_ns(body.timeframe)
+        except TimeframeError as error:
+            raise invalid("timeframe", str(error)) from None
+        if body.from_ns is not None and body.to_ns is not None and body.from_ns > body.to_ns:
+            raise invalid("from_ns", "must not be after to_ns")
+        after = None
+        if body.cursor is not None:
+            if not body.cursor.isdigit():
+                raise invalid("cursor", "not a cursor this service returned")
+            after = int(body.cursor)
+        venue, symbol = await self.resolve(body.symbol, body.venue)
+        async with self.engine.connect() as connection:
+            rows = await q.candles(
+                connection,
+                self.schema,
+                venue,
+                symbol,
+                timeframe=body.timeframe,
+                from_ns=body.from_ns,
+                to_ns=body.to_ns,
+                after_ns=after,
+                limit=body.limit,
+            )
+        page = rows[: body.limit]
+        return CandlesReply(
+            venue=venue,
+            symbol=symbol,
+            timeframe=body.timeframe,
+            candles=[Candle.model_validate(dict(r._mapping)) for r in page],
+            next_cursor=str(page[-1].open_ns) if len(rows) > body.limit else None,
+        )
+
+    async def latest_price(self, _: CallerContext, body: SymbolRequest) -> LatestPriceReply:
+        venue, symbol = await self.resolve(body.symbol, body.venue)
+        async with self.engine.connect() as connection:
+            state = await q.market_state(connection, self.schema, venue, symbol)
+        if state is None:
+            raise NotFound(f"no trades yet for {symbol} on {venue}", details={"symbol": symbol})
+        return LatestPriceReply(
+            venue=venue,
+            symbol=symbol,
+            price=state.last_price,
+            ts_ns=state.last_ts_ns,
+            trade_id=state.last_tid,
+        )
+
+    async def trades(self, _: CallerContext, body: TradesRequest) -> TradesReply:
+        venue, symbol = await self.resolve(body.symbol, body.venue)
+        async with self.engine.connect() as connection:
+            rows = await q.recent_trades(connection, self.schema, venue, symbol, body.limit)
+        return TradesReply(
+            venue=venue, symbol=symbol, trades=[TradeTick.model_validate(dict(r._mapping)) for r in rows]
+        )
+
+    async def order_book(self, _: CallerContext, body: OrderBookRequest) -> OrderBookReply:
+        venue, symbol = await self.resolve(body.symbol, body.venue)
+        async with self.engine.connect() as connection:
+            row = await q.latest_book(connection, self.schema, venue, symbol)
+        if row is None:
+            raise NotFound(f"no order book yet for {symbol} on {venue}", details={"symbol": symbol})
+        bids = [(Decimal(p), Decimal(a)) for p, a in row.bids[: body.depth]]
+        asks = [(Decimal(p), Decimal(a)) for p, a in row.asks[: body.depth]]
+        analytics = analyse(bids, asks, body.band_bps)
+        return OrderBookReply(
+            venue=venue,
+            symbol=symbol,
+            ts_ns=row.ts_ns,
+            seq=row.seq,
+            bids=[BookLevel(price=p, amount=a) for p, a in bids],
+            asks=[BookLevel(price=p, amount=a) for p, a in asks],
+            analytics=BookAnalytics.model_validate(analytics.__dict__),
+        )
+
+    async def _stats(self, venue: str, symbol: str, now_ns: int) -> OverviewItem:
+        async with self.engine.connect() as connection:
+            row = await q.window_stats(
+                connection, self.schema, venue, symbol, from_ns=now_ns - DAY_NS, to_ns=now_ns
+            )
+        change = change_pct = None
+        if row.open is not None and row.last is not None:
+            change = row.last - row.open
+            change_pct = (change / row.open * 100).quantize(Decimal("0.0001")) if row.open else None
+        return OverviewItem(
+            venue=venue,
+            symbol=symbol,
+            from_ns=now_ns - DAY_NS,
+            to_ns=now_ns,
+            open=row.open,
+            high=row.high,
+            low=row.low,
+            last=row.last,
+            change=change,
+            change_pct=change_pct,
+            volume=row.volume,
+            trade_count=row.trade_count,
+            volatility=q.annualised(float(row.sd) if row.sd is not None else None),
+        )
+
+    async def stats_24h(self, _: CallerContext, body: SymbolRequest) -> Stats24hReply:
+        venue, symbol = await self.resolve(body.symbol, body.venue)
+        item = await self._stats(venue, symbol, time.time_ns())
+        return Stats24hReply.model_validate(item.model_dump(exclude={"volatility"}))
+
+    async def overview(self, _: CallerContext, body: OverviewRequest) -> OverviewReply:
+        async with self.engine.connect() as connection:
+            symbols = await q.symbols_of(connection, self.schema, body.venue)
+        now_ns = time.time_ns()
+        return OverviewReply(items=[await self._stats(venue, symbol, now_ns) for venue, symbol in symbols])
+
+    async def instruments(self, _: CallerContext, body: InstrumentsRequest) -> InstrumentsReply:
+        async with self.engine.connect() as connection:
+            found = await list_instruments(connection, self.schema, body.venue, body.kind, body.status)
+        return InstrumentsReply(instruments=found)

@@ -1,0 +1,104 @@
+"""Instrument records from a file (non-ccxt venues) or from ccxt's market list.
+
+Both give ``Instrument`` contract models with a normalised symbol; anything malformed raises
+``InstrumentError`` naming the entry and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol, split_symbol
+from tradeloom.shared.contracts.market_data import Instrument
+
+_CCXT_KIND = {"spot": "spot", "swap": "perpetual", "future": "future", "option": "option"}
+
+
+class InstrumentError(ValueError):
+    """An instrument entry that cannot be loaded."""
+
+
+def _decimal(value: Any, default: str) -> Decimal:
+    if value is None:
+        return Decimal(default)
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise InstrumentError(f"not a number: {value!r}") from None
+    if not number.is_finite():
+        raise InstrumentError(f"not a finite number: {value!r}")
+    return number
+
+
+def instrument_from_record(venue: str, record: dict[str, Any]) -> Instrument:
+    """One instrument from a file record (fields as in the ``Instrument`` contract)."""
+    try:
+        symbol = normalise_symbol(str(record.get("symbol", "")))
+        base, quote, settle = split_symbol(symbol)
+        data = {"venue": venue, "base": base, "quote": quote, "settle": settle, "kind": "spot"}
+        data.update(record)
+        data["symbol"] = symbol
+        return Instrument.model_validate(data)
+    except (SymbolError, ValidationError) as error:
+        raise InstrumentError(f"instrument {record.get('symbol')!r} of {venue}: {error}") from None
+
+
+def instruments_from_file_text(text: str) -> list[Instrument]:
+    """``{"venues": {"<venue>": [ {symbol, kind, tick_size, …}, … ]}}`` as JSON."""
+    try:
+        document = json.loads(text)
+        venues = document["venues"]
+    except (ValueError, KeyError, TypeError):
+        raise InstrumentError('instruments file must be JSON {"venues": {"<venue>": [ … ]}}') from None
+    return [instrument_from_record(venue, record) for venue, records in venues.items() for record in records]
+
+
+def _precision_step(value: Any, mode: int | None) -> Decimal:
+    """ccxt precision: a step size (TICK_SIZE mode, 4) or a number of decimals (DECIMAL_PLACES, 2)."""
+    if value is None:
+        return Decimal("0.00000001")
+    if mode == 2 or (isinstance(value, int) and mode is None):
+        return Decimal(1).scaleb(-int(value))
+    return _decimal(value, "0.00000001")
+
+
+def instrument_from_ccxt(venue: str, market: dict[str, Any], precision_mode: int | None = None) -> Instrument:
+    """One instrument from a ccxt unified market structure (``exchange.load_markets()`` values)."""
+    kind = _CCXT_KIND.get(str(market.get("type")))
+    if kind is None:
+        raise InstrumentError(f"market {market.get('symbol')!r}: unsupported type {market.get('type')!r}")
+    limits = market.get("limits") or {}
+    precision = market.get("precision") or {}
+    expiry_ms = market.get("expiry")
+    record = {
+        "symbol": market.get("symbol"),
+        "kind": kind,
+        "base": market.get("base"),
+        "quote": market.get("quote"),
+        "settle": market.get("settle"),
+        "tick_size": _precision_step(precision.get("price"), precision_mode),
+        "lot_size": _precision_step(precision.get("amount"), precision_mode),
+        "min_notional": _decimal((limits.get("cost") or {}).get("min"), "0"),
+        "status": "active" if market.get("active", True) is not False else "inactive",
+        "expiry": datetime.fromtimestamp(expiry_ms / 1000, UTC) if expiry_ms else None,
+        "strike": market.get("strike"),
+        "option_type": market.get("optionType"),
+        "underlying": market.get("base") if kind == "option" else None,
+        "multiplier": _decimal(market.get("contractSize"), "1"),
+    }
+    return instrument_from_record(venue, record)
+
+
+def default_sim_instruments(venue: str, symbols: list[str]) -> list[Instrument]:
+    """Spot instruments for the synthetic venue's configured symbols."""
+    return [
+        instrument_from_record(
+            venue, {"symbol": s, "tick_size": "0.01", "lot_size": "0.00001", "min_notional": "1"}
+        )
+        for s in symbols
+    ]

@@ -1,0 +1,1 @@
+"""Market-data sources: synthetic, replay and live exchanges; each publishes to JetStream."""

@@ -1,0 +1,1 @@
+"""SQL of the market_data schema (asyncpg through SQLAlchemy connections)."""

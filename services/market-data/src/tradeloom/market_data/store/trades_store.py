@@ -1,0 +1,145 @@
+"""Storing trades and maintaining candles in the caller's transaction.
+
+``store_trades`` COPYs a batch into a temporary table, inserts it into ``trades`` skipping
+duplicates (key venue, symbol, ts_ns, trade_id), and merges only the newly inserted trades into
+1-minute candles and the market state, all in one statement: a redelivered or re-sent trade never
+counts twice. Open/close follow (ts_ns, trade_id) order, so a late trade lands where it belongs.
+``rollup`` then rebuilds the touched buckets of each coarser timeframe from the next finer one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.market_data.domain.timeframes import ROLLUP_SOURCE, bucket_start, origin_ns, width_ns
+from tradeloom.shared.db import check_schema_name
+
+TradeRecord = tuple[
+    str, str, int, str, Decimal, Decimal, str
+]  # venue, symbol, ts_ns, id, price, amount, side
+TRADE_COLUMNS = ["venue", "symbol", "ts_ns", "trade_id", "price", "amount", "side"]
+
+
+@dataclass(frozen=True)
+class TouchedRange:
+    """The 1-minute candle range a batch changed for one symbol."""
+
+    venue: str
+    symbol: str
+    first_open_ns: int
+    last_open_ns: int
+
+
+def _merge_1m_sql(s: str) -> str:
+    return f"""
+WITH ins AS (
+    INSERT INTO "{s}".trades (venue, symbol, ts_ns, trade_id, price, amount, side)
+    SELECT venue, symbol, ts_ns, trade_id, price, amount, side FROM incoming_trades
+    ON CONFLICT DO NOTHING
+    RETURNING venue, symbol, ts_ns, trade_id, price, amount
+), agg AS (
+    SELECT venue, symbol, ts_ns - ts_ns % 60000000000 AS open_ns,
+        (array_agg(price ORDER BY ts_ns, trade_id))[1] AS open, max(price) AS high, min(price) AS low,
+        (array_agg(price ORDER BY ts_ns DESC, trade_id DESC))[1] AS close,
+        sum(amount) AS volume, count(*) AS trade_count,
+        min(ts_ns) AS first_ts_ns, (array_agg(trade_id ORDER BY ts_ns, trade_id))[1] AS first_tid,
+        max(ts_ns) AS last_ts_ns, (array_agg(trade_id ORDER BY ts_ns DESC, trade_id DESC))[1] AS last_tid
+    FROM ins GROUP BY 1, 2, 3
+), latest AS (
+    SELECT DISTINCT ON (venue, symbol) venue, symbol, ts_ns, trade_id, price
+    FROM ins ORDER BY venue, symbol, ts_ns DESC, trade_id DESC
+), state AS (
+    INSERT INTO "{s}".market_state AS m (venue, symbol, watermark_ns, last_ts_ns, last_tid, last_price)
+    SELECT venue, symbol, ts_ns, ts_ns, trade_id, price FROM latest
+    ON CONFLICT (venue, symbol) DO UPDATE SET
+        watermark_ns = greatest(m.watermark_ns, EXCLUDED.watermark_ns),
+        last_price = CASE WHEN (EXCLUDED.last_ts_ns, EXCLUDED.last_tid) > (m.last_ts_ns, m.last_tid)
+                     THEN EXCLUDED.last_price ELSE m.last_price END,
+        last_tid = CASE WHEN (EXCLUDED.last_ts_ns, EXCLUDED.last_tid) > (m.last_ts_ns, m.last_tid)
+                   THEN EXCLUDED.last_tid ELSE m.last_tid END,
+        last_ts_ns = greatest(m.last_ts_ns, EXCLUDED.last_ts_ns)
+), merged AS (
+    INSERT INTO "{s}".candles AS c (venue, symbol, tf, open_ns, open, high, low, close, volume,
+        trade_count, first_ts_ns, first_tid, last_ts_ns, last_tid)
+    SELECT venue, symbol, '1m', open_ns, open, high, low, close, volume, trade_count,
+        first_ts_ns, first_tid, last_ts_ns, last_tid FROM agg
+    ON CONFLICT (venue, symbol, tf, open_ns) DO UPDATE SET
+        open = CASE WHEN (EXCLUDED.first_ts_ns, EXCLUDED.first_tid) < (c.first_ts_ns, c.first_tid)
+               THEN EXCLUDED.open ELSE c.open END,
+        first_tid = CASE WHEN (EXCLUDED.first_ts_ns, EXCLUDED.first_tid) < (c.first_ts_ns, c.first_tid)
+                    THEN EXCLUDED.first_tid ELSE c.first_tid END,
+        first_ts_ns = least(c.first_ts_ns, EXCLUDED.first_ts_ns),
+        close = CASE WHEN (EXCLUDED.last_ts_ns, EXCLUDED.last_tid) > (c.last_ts_ns, c.last_tid)
+                THEN EXCLUDED.close ELSE c.close END,
+        last_tid = CASE WHEN (EXCLUDED.last_ts_ns, EXCLUDED.last_tid) > (c.last_ts_ns, c.last_tid)
+                   THEN EXCLUDED.last_tid ELSE c.last_tid END,
+        last_ts_ns = greatest(c.last_ts_ns, EXCLUDED.last_ts_ns),
+        high = greatest(c.high, EXCLUDED.high),
+        low = least(c.low, EXCLUDED.low),
+        volume = c.volume + EXCLUDED.volume,
+        trade_count = c.trade_count + EXCLUDED.trade_count
+    RETURNING venue, symbol, open_ns
+)
+SELECT venue, symbol, min(open_ns) AS lo, max(open_ns) AS hi
+FROM merged GROUP BY venue, symbol ORDER BY venue, symbol"""
+
+
+def _rollup_sql(s: str) -> str:
+    return f"""
+INSERT INTO "{s}".candles AS c (venue, symbol, tf, open_ns, open, high, low, close, volume, trade_count,
+    first_ts_ns, first_tid, last_ts_ns, last_tid)
+SELECT venue, symbol, :tf, b, (array_agg(open ORDER BY open_ns))[1], max(high), min(low),
+    (array_agg(close ORDER BY open_ns DESC))[1], sum(volume), sum(trade_count),
+    min(first_ts_ns), (array_agg(first_tid ORDER BY first_ts_ns, first_tid))[1],
+    max(last_ts_ns), (array_agg(last_tid ORDER BY last_ts_ns DESC, last_tid DESC))[1]
+FROM (SELECT *, open_ns - ((open_ns - :origin) % :width + :width) % :width AS b FROM "{s}".candles
+      WHERE venue = :venue AND symbol = :symbol AND tf = :source AND open_ns >= :lo AND open_ns < :hi) AS x
+GROUP BY venue, symbol, b
+ON CONFLICT (venue, symbol, tf, open_ns) DO UPDATE SET
+    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+    volume = EXCLUDED.volume, trade_count = EXCLUDED.trade_count,
+    first_ts_ns = EXCLUDED.first_ts_ns, first_tid = EXCLUDED.first_tid,
+    last_ts_ns = EXCLUDED.last_ts_ns, last_tid = EXCLUDED.last_tid"""
+
+
+async def store_trades(
+    connection: AsyncConnection, schema: str, records: list[TradeRecord]
+) -> list[TouchedRange]:
+    """Insert new trades and merge them into 1m candles and market state; returns touched ranges."""
+    s = check_schema_name(schema)
+    if not records:
+        return []
+    # Through SQLAlchemy first: that opens the transaction the raw asyncpg calls below then join.
+    await connection.execute(
+        text(f'CREATE TEMP TABLE IF NOT EXISTS incoming_trades (LIKE "{s}".trades) ON COMMIT DELETE ROWS')
+    )
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None and raw.is_in_transaction()
+    await raw.copy_records_to_table("incoming_trades", records=records, columns=TRADE_COLUMNS)
+    rows = await raw.fetch(_merge_1m_sql(s))
+    await raw.execute("TRUNCATE incoming_trades")
+    return [TouchedRange(r["venue"], r["symbol"], r["lo"], r["hi"]) for r in rows]
+
+
+async def rollup(connection: AsyncConnection, schema: str, touched: TouchedRange) -> None:
+    """Rebuild every coarser candle overlapping ``touched`` from the next finer timeframe."""
+    statement = text(_rollup_sql(check_schema_name(schema)))
+    for timeframe, source in ROLLUP_SOURCE.items():
+        width = width_ns(timeframe)
+        await connection.execute(
+            statement,
+            {
+                "tf": timeframe,
+                "source": source,
+                "origin": origin_ns(timeframe),
+                "width": width,
+                "venue": touched.venue,
+                "symbol": touched.symbol,
+                "lo": bucket_start(touched.first_open_ns, timeframe),
+                "hi": bucket_start(touched.last_open_ns, timeframe) + width,
+            },
+        )

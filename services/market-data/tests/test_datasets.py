@@ -1,0 +1,164 @@
+"""Dataset CSV validation (a file of known bad rows), and the dataset operations end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+
+from tradeloom.market_data.app import build
+from tradeloom.market_data.domain.datasets import DatasetFormatError, parse_ohlcv_csv
+from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.streams import ensure_streams
+from tradeloom.shared.subjects import Subjects
+
+H = 3600 * 10**9
+T0 = 1_704_067_200 * 10**9  # 2024-01-01T00:00:00Z
+
+BAD_FILE = """Date,Open,High,Low,Close,Volume
+2024-01-01T00:00:00Z,100,110,90,105,10
+2024-01-01T01:00:00Z,105,104,100,103,5
+2024-01-01T02:00:00Z,103,108,104,105,5
+2024-01-01T02:00:00Z,103,108,100,105,5
+2024-01-01T01:30:00Z,103,108,100,105,5
+2024-01-01T03:00:00Z,NaN,108,100,105,5
+2024-01-01T04:00:00Z,103,108,100,105,-1
+not a time,103,108,100,105,1
+2024-01-01T05:00:00Z,103,108,100,abc,1
+2024-01-01T06:00:00Z,103,108
+"""
+
+
+def test_file_of_known_bad_rows_reports_each_row_and_why() -> None:
+    parsed = parse_ohlcv_csv(BAD_FILE)
+    assert [(bad.line, bad.reason) for bad in parsed.bad_rows] == [
+        (3, "high below max(open, close)"),
+        (4, "low above min(open, close)"),
+        (5, "duplicate timestamp"),
+        (6, "time goes backwards"),
+        (7, "open is NaN (NaN/infinity not allowed)"),
+        (8, "negative volume"),
+        (9, "time: Invalid isoformat string: 'not a time'"),
+        (10, "close is not a number: 'abc'"),
+        (11, "expected at least 6 columns, found 3"),
+    ]
+    assert parsed.bad_row_count == 9
+
+
+def test_columns_timezones_and_epoch_units() -> None:
+    text = "when,o,h,l,c,qty\n2024-01-01 01:00:00,1,2,0.5,1.5,3\n2024-01-01 02:00:00+00:00,1,2,0.5,1.5,3\n"
+    parsed = parse_ohlcv_csv(text, {"time": "when", "volume": "qty"}, "Europe/Paris")
+    assert [b.open_ns for b in parsed.bars] == [T0, T0 + 2 * H]  # 01:00 Paris is 00:00 UTC
+    for stamp in ("1704067200", "1704067200000", "1704067200000000", "1704067200000000000"):
+        bars = parse_ohlcv_csv(f"timestamp,open,high,low,close,volume\n{stamp},1,1,1,1,0\n").bars
+        assert bars[0].open_ns == T0 and bars[0].volume == Decimal(0)
+    with pytest.raises(DatasetFormatError, match="volume"):
+        parse_ohlcv_csv("time,open,high,low,close\n1,1,1,1,1\n")
+    with pytest.raises(DatasetFormatError) as caught:
+        parse_ohlcv_csv("time,open,high,low,close,volume\n", timezone="Mars/Olympus")
+    assert caught.value.field == "timezone"
+
+
+def csv_of(hours: list[int]) -> str:
+    lines = ["timestamp,open,high,low,close,volume"]
+    for h in hours:
+        lines.append(f"{(T0 + h * H) // 10**6},{100 + h},{102 + h},{99 + h},{101 + h},{h + 1}")
+    return "\n".join(lines) + "\n"
+
+
+async def test_dataset_operations(
+    md_schema: str, md_settings: Callable[..., MarketDataSettings], nc: Client, nats_prefix: str
+) -> None:
+    subjects = Subjects(nats_prefix)
+    await ensure_streams(nc.jetstream(), subjects)
+    runtime = build(md_settings(md_schema, dataset_max_bytes=4096))
+    await runtime.start()
+    client = ServiceClient(nc, subjects)
+    alice, bob = CallerContext(user_id="alice"), CallerContext(user_id="bob")
+
+    async def call(op: str, body: dict[str, Any], caller: CallerContext = alice) -> dict[str, Any]:
+        return await client.call_raw("market-data", op, body, caller=caller, timeout_s=5)
+
+    async def upload(name: str, text: str, caller: CallerContext = alice, **commit: Any) -> dict[str, Any]:
+        started = await call("datasets_upload_begin", {"name": name, "symbol": "btc-usdt"}, caller)
+        pieces = [text[i : i + 500] for i in range(0, len(text), 500)]
+        for seq, piece in enumerate(pieces):
+            await call(
+                "datasets_upload_chunk",
+                {"upload_id": started["upload_id"], "seq": seq, "data": piece},
+                caller,
+            )
+        return await call("datasets_upload_commit", {"upload_id": started["upload_id"], **commit}, caller)
+
+    async def error(op: str, body: dict[str, Any], caller: CallerContext = alice) -> RemoteError:
+        with pytest.raises(RemoteError) as caught:
+            await call(op, body, caller)
+        return caught.value
+
+    try:
+        hours = [h for h in range(30) if h not in (5, 6, 20)]  # two gaps
+        created = await upload("btc-1h", csv_of(hours))
+        assert (created["bar_count"], created["start_ns"], created["interval_ns"]) == (27, T0, H)
+        assert created["symbol"] == "BTC/USDT"
+        inspected = await call("datasets_inspect", {"dataset_id": created["dataset_id"]})
+        assert inspected["gap_count"] == 2
+        assert [(g["after_ns"], g["missing_bars"]) for g in inspected["gaps"]] == [
+            (T0 + 4 * H, 2),
+            (T0 + 19 * H, 1),
+        ]
+        resampled = await call("datasets_resample", {"dataset_id": created["dataset_id"], "timeframe": "4h"})
+        assert (
+            resampled["name"] == "btc-1h-4h"
+            and resampled["bar_count"] == 8
+            and resampled["interval_ns"] == 4 * H
+        )
+        assert [d["name"] for d in (await call("datasets_list", {}))["datasets"]] == ["btc-1h", "btc-1h-4h"]
+
+        refused = await error(
+            "datasets_upload_commit",
+            {"upload_id": (await call("datasets_upload_begin", {"name": "bad"}))["upload_id"]},
+        )
+        assert refused.code == "validation_error"  # empty upload: no header
+        started = await call("datasets_upload_begin", {"name": "bad2"})
+        await call("datasets_upload_chunk", {"upload_id": started["upload_id"], "seq": 0, "data": BAD_FILE})
+        bad = await error("datasets_upload_commit", {"upload_id": started["upload_id"]})
+        assert bad.code == "validation_error" and bad.details["bad_row_count"] == 9
+        assert bad.details["rows"][0] == {"line": 3, "reason": "high below max(open, close)"}
+        assert len((await call("datasets_list", {}))["datasets"]) == 2  # nothing partial stored
+
+        too_big = await call("datasets_upload_begin", {"name": "big"})
+        big = await error(
+            "datasets_upload_chunk", {"upload_id": too_big["upload_id"], "seq": 0, "data": "x" * 5000}
+        )
+        assert big.code == "validation_error" and big.details["fields"][0]["field"] == "data"
+        out_of_order = await error(
+            "datasets_upload_chunk", {"upload_id": too_big["upload_id"], "seq": 3, "data": "x"}
+        )
+        assert out_of_order.details["fields"][0]["field"] == "seq"
+        assert (await error("datasets_upload_begin", {"name": "btc-1h"})).code == "conflict"
+        wrong_tf = await error("datasets_resample", {"dataset_id": created["dataset_id"], "timeframe": "2h"})
+        assert wrong_tf.details["fields"][0]["field"] == "timeframe"
+        finer = await error("datasets_resample", {"dataset_id": created["dataset_id"], "timeframe": "15m"})
+        assert finer.details["fields"][0]["field"] == "timeframe"
+
+        # ownership: bob sees nothing of alice's and gets not_found for her ids
+        assert (await call("datasets_list", {}, bob))["datasets"] == []
+        for op in ("datasets_inspect", "datasets_delete"):
+            assert (await error(op, {"dataset_id": created["dataset_id"]}, bob)).code == "not_found"
+        assert (
+            await error(
+                "datasets_upload_chunk", {"upload_id": too_big["upload_id"], "seq": 0, "data": "a"}, bob
+            )
+        ).code == "not_found"
+        assert (await error("datasets_list", {}, CallerContext())).code == "unauthorized"
+        assert (await error("datasets_inspect", {"dataset_id": "not-a-uuid"})).code == "not_found"
+
+        assert (await call("datasets_delete", {"dataset_id": created["dataset_id"]}))["deleted"] is True
+        assert (await error("datasets_inspect", {"dataset_id": created["dataset_id"]})).code == "not_found"
+    finally:
+        await runtime.stop()
