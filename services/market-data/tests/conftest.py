@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,9 @@ from tradeloom.market_data import app
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.testing.ports import free_port
+
+# test helpers next to the tests (the Binance stand-in) are imported by their module name
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ from tradeloom.market_data.domain.instruments import default_sim_instruments, in
 from tradeloom.market_data.domain.simulator import SimConfig, SyntheticMarket
 from tradeloom.market_data.persistence import TradePersistence
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.sources.live_wiring import run_live_source
 from tradeloom.market_data.sources.publisher import MarketPublisher
+from tradeloom.market_data.sources.replay import run_replay
 from tradeloom.market_data.sources.synthetic import SyntheticSource
 from tradeloom.market_data.store.books_store import save_book
 from tradeloom.market_data.store.instruments_store import upsert_instruments
@@ -61,11 +63,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
 
     async def load_instruments(stop: asyncio.Event) -> None:
         instruments = default_sim_instruments(md.sim_venue, md.sim_symbols)
+        for replay in md.replay_sources:
+            instruments += default_sim_instruments(replay.venue, [replay.symbol])
         if md.instruments_file:
             text = await asyncio.to_thread(Path(md.instruments_file).read_text)
             instruments += instruments_from_file_text(text)
+        unique = list({(i.venue, i.symbol): i for i in instruments}.values())  # the file's entry wins
         async with runtime.engine.begin() as connection:
-            await upsert_instruments(connection, md.db_schema, instruments, "file")
+            await upsert_instruments(connection, md.db_schema, unique, "file")
             await apply_timescale_policies(
                 connection, md.db_schema, md.timescale_compress_after_days, md.timescale_retention_days
             )
@@ -100,9 +105,31 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         )
         await source.run(stop)
 
+    def market_publisher() -> MarketPublisher:
+        return MarketPublisher(
+            EventPublisher(runtime.js, runtime.subjects, f"tradeloom/{SERVICE}"), md.publish_batch_max
+        )
+
+    async def replays(stop: asyncio.Event) -> None:
+        if md.replay_sources:
+            publisher = market_publisher()
+            await asyncio.gather(*(run_replay(publisher, config, stop) for config in md.replay_sources))
+
+    async def live(stop: asyncio.Event) -> None:
+        if md.live_sources:
+            publisher = market_publisher()
+            await asyncio.gather(
+                *(
+                    run_live_source(config, publisher, runtime.engine, md.db_schema, stop)
+                    for config in md.live_sources
+                )
+            )
+
     runtime.add_task(load_instruments)
     runtime.add_task(persist_trades)
     runtime.add_task(synthetic)
+    runtime.add_task(replays)
+    runtime.add_task(live)
     return runtime
 
 

@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.market_data.domain.symbols import normalise_symbol
+from tradeloom.market_data.source_settings import LiveSourceSettings, ReplaySourceSettings
 from tradeloom.shared.settings import ServiceSettings
 
 
@@ -28,6 +29,9 @@ class MarketDataSettings(ServiceSettings):
     sim_mean_size: float = Field(default=0.05, gt=0)
     sim_book_interval_s: float = Field(default=1.0, gt=0)
     sim_book_levels: int = Field(default=20, ge=1, le=500)
+    # replay and live sources: JSON lists, one entry per file / exchange (see source_settings.py)
+    replay_sources: list[ReplaySourceSettings] = Field(default_factory=list)
+    live_sources: list[LiveSourceSettings] = Field(default_factory=list)
     instruments_file: str | None = Field(default=None, description="JSON file of instruments for file venues")
     publish_batch_max: int = Field(default=500, ge=1, le=5000)
     persist_batch_messages: int = Field(default=200, ge=1, le=5000)

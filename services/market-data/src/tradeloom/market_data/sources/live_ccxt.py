@@ -1,0 +1,274 @@
+"""The live source: trades and order books of a ccxt exchange, published like any other source.
+
+- Transport: ccxt.pro's websocket ``watch_trades`` / ``watch_order_book`` where the venue has them
+  (and ``transport`` is not ``rest``), REST polling of ``fetch_trades`` / ``fetch_order_book``
+  every ``poll_interval_s`` otherwise.
+- Reconnect: any ccxt network error (a dropped websocket, a refused connection, a REST timeout) is
+  logged and retried after a backoff that doubles from ``backoff_initial_s`` up to
+  ``backoff_max_s``, and resets at the first data received. ccxt opens a new connection and
+  re-subscribes on the next ``watch_*`` call.
+- Gaps (``domain.gaps``): a jump in the venue's trade ids, or a silence longer than ``gap_time_s``
+  after a reconnect, is logged with its size. With ``backfill`` on, the whole minutes inside the gap
+  are fetched with ``fetch_ohlcv`` and written as 1m candles (``backfill`` callback) BEFORE the
+  first trades after the gap are published, so those candles exist when the watermark closes them.
+- Trades keep the venue's ids, so a reconnect that re-delivers trades, or a restarted service, stores
+  nothing twice. Books go out on change, at most once per ``book_interval_s``, top ``book_levels``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import ccxt
+
+from tradeloom.market_data.domain.candles import Bar
+from tradeloom.market_data.domain.gaps import Gap, detect_gap, is_newer
+from tradeloom.market_data.domain.timeframes import MINUTE_NS
+from tradeloom.market_data.source_settings import LiveSourceSettings
+from tradeloom.market_data.sources.ccxt_exchange import (
+    book_levels,
+    configured_symbols,
+    instruments_from_markets,
+    ohlcv_bar,
+    trade_tick,
+)
+from tradeloom.market_data.sources.publisher import MarketPublisher
+from tradeloom.shared.contracts.market_data import Instrument, TradeTick
+
+log = logging.getLogger(__name__)
+
+Backfill = Callable[[str, str, list[Bar]], Awaitable[int]]  # venue, symbol, 1m bars → stored
+
+
+class Backoff:
+    """Doubling delays between reconnect attempts, reset by success."""
+
+    def __init__(self, initial_s: float, max_s: float) -> None:
+        self.initial_s = initial_s
+        self.max_s = max_s
+        self.next_s = initial_s
+
+    def failed(self) -> float:
+        delay = self.next_s
+        self.next_s = min(self.next_s * 2, self.max_s)
+        return delay
+
+    def succeeded(self) -> None:
+        self.next_s = self.initial_s
+
+
+class LiveCcxtSource:
+    def __init__(
+        self,
+        exchange: Any,
+        config: LiveSourceSettings,
+        publisher: MarketPublisher,
+        *,
+        websocket: bool,
+        backfill: Backfill | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.exchange = exchange
+        self.config = config
+        self.venue = config.venue_name
+        self.publisher = publisher
+        self.websocket = websocket
+        self.backfill = backfill if config.backfill else None
+        self.sleep = sleep
+        self.symbols: list[str] = []
+        self.last: dict[str, tuple[str, int]] = {}  # symbol → (trade id, ts_ns) of the newest trade
+        self.reconnect_delays: list[tuple[str, float]] = []  # (what, seconds) of every backoff waited
+        self.gaps: list[Gap] = []
+        self.backfilled = 0  # 1m candles written after gaps
+        self.published = 0
+        self._polled: set[str] = set()
+
+    async def load(self) -> list[Instrument]:
+        """``load_markets`` (retried with backoff): every mapped instrument; picks the symbols."""
+        backoff = Backoff(self.config.backoff_initial_s, self.config.backoff_max_s)
+        while True:
+            try:
+                markets = await self.exchange.load_markets()
+                break
+            except ccxt.NetworkError as error:
+                await self._wait(backoff, "load_markets", error)
+        self.symbols = configured_symbols(self.config, markets)
+        return instruments_from_markets(self.venue, markets, getattr(self.exchange, "precisionMode", None))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Watch every symbol until ``stop``; then close the exchange's connections."""
+        loops = [self._trades_loop(symbol) for symbol in self.symbols]
+        if self.config.books:
+            loops += [self._books_loop(symbol) for symbol in self.symbols]
+        tasks = [asyncio.create_task(loop) for loop in loops]
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.exchange.close()
+
+    async def _wait(self, backoff: Backoff, what: str, error: Exception) -> None:
+        delay = backoff.failed()
+        self.reconnect_delays.append((what, delay))
+        log.warning("%s %s failed, reconnecting in %.2fs: %s", self.venue, what, delay, error)
+        await self.sleep(delay)
+
+    # ------------------------------------------------------------------------------ trades
+    async def _trades_loop(self, symbol: str) -> None:
+        """A receiver that re-arms ``watch_trades`` at once (ccxt hands over trades only when the
+        next message arrives after the call) and a processor that may wait on a backfill or NATS."""
+        received: asyncio.Queue[tuple[list[dict[str, Any]], bool]] = asyncio.Queue()
+        processor = asyncio.create_task(self._process_trades(symbol, received))
+        backoff = Backoff(self.config.backoff_initial_s, self.config.backoff_max_s)
+        reconnected = False
+        try:
+            while True:
+                try:
+                    raw = await self._next_trades(symbol)
+                except ccxt.BaseError as error:  # network (drop, refusal, timeout) or the venue refusing
+                    reconnected = True
+                    await self._wait(backoff, f"trades {symbol}", error)
+                    continue
+                backoff.succeeded()
+                received.put_nowait((raw, reconnected))
+                reconnected = False
+        finally:
+            processor.cancel()
+            await asyncio.gather(processor, return_exceptions=True)
+
+    async def _process_trades(
+        self, symbol: str, received: asyncio.Queue[tuple[list[dict[str, Any]], bool]]
+    ) -> None:
+        backoff = Backoff(self.config.backoff_initial_s, self.config.backoff_max_s)
+        reconnected = False
+        while True:
+            raw, after_reconnect = await received.get()
+            reconnected = reconnected or after_reconnect
+            if self.websocket:  # the polled REST list is fetched by ``since``; these come in bursts
+                while not received.empty():
+                    more, again = received.get_nowait()
+                    raw, reconnected = raw + more, reconnected or again
+            trades = self._new_trades(symbol, raw)
+            if not trades:
+                continue
+            gap = detect_gap(
+                symbol,
+                self.last.get(symbol),
+                (trades[0].trade_id, trades[0].ts_ns),
+                reconnected=reconnected,
+                max_silence_ns=int(self.config.gap_time_s * 1e9),
+            )
+            reconnected = False
+            if gap is not None:
+                await self._on_gap(gap)
+            while True:  # a websocket does not resend: keep these until NATS takes them
+                try:
+                    await self.publisher.publish_trades(self.venue, symbol, trades)
+                    break
+                except Exception as error:
+                    await self._wait(backoff, f"publishing trades {symbol}", error)
+            self.published += len(trades)
+            self.last[symbol] = (trades[-1].trade_id, trades[-1].ts_ns)
+
+    async def _next_trades(self, symbol: str) -> list[dict[str, Any]]:
+        if self.websocket:
+            return list(await self.exchange.watch_trades(symbol))
+        if symbol in self._polled:  # the first poll takes the venue's recent trades without waiting
+            await self.sleep(self.config.poll_interval_s)
+        self._polled.add(symbol)
+        last = self.last.get(symbol)
+        since_ms = last[1] // 1_000_000 if last else None
+        return list(await self.exchange.fetch_trades(symbol, since=since_ms))
+
+    def _new_trades(self, symbol: str, raw: list[dict[str, Any]]) -> list[TradeTick]:
+        """Validated trades newer than the last one published, in venue order."""
+        out: list[TradeTick] = []
+        last = self.last.get(symbol)
+        for item in raw:
+            try:
+                tick = trade_tick(item)
+            except ValueError as error:
+                log.warning("%s %s: trade %r refused: %s", self.venue, symbol, item.get("id"), error)
+                continue
+            if is_newer((tick.trade_id, tick.ts_ns), last):
+                out.append(tick)
+                last = (tick.trade_id, tick.ts_ns)
+        return out
+
+    async def _on_gap(self, gap: Gap) -> None:
+        self.gaps.append(gap)
+        log.warning(
+            "%s %s: gap by %s between trade %s (%d) and %s (%d): %s trades missing, %.1fs silent",
+            self.venue, gap.symbol, gap.reason, gap.last_id, gap.last_ts_ns, gap.next_id, gap.next_ts_ns,
+            "?" if gap.missing_ids is None else gap.missing_ids, (gap.next_ts_ns - gap.last_ts_ns) / 1e9,
+        )  # fmt: skip
+        minutes = gap.interior_minutes()
+        if self.backfill is None or minutes is None:
+            return
+        first, end = minutes
+        bars: list[Bar] = []
+        since_ms = first // 1_000_000
+        try:
+            while since_ms < end // 1_000_000:
+                rows = await self.exchange.fetch_ohlcv(gap.symbol, "1m", since=since_ms, limit=500)
+                page = [ohlcv_bar(row) for row in rows]
+                bars += [bar for bar in page if first <= bar.open_ns < end]
+                if not page or page[-1].open_ns // 1_000_000 < since_ms:
+                    break
+                since_ms = page[-1].open_ns // 1_000_000 + MINUTE_NS // 1_000_000
+            stored = await self.backfill(self.venue, gap.symbol, bars)
+        except Exception as error:  # the gap stays logged; candles stay trade-built
+            log.error("%s %s: candle backfill failed: %r", self.venue, gap.symbol, error)
+            return
+        self.backfilled += stored
+        log.info("%s %s: backfilled %d 1m candles from fetch_ohlcv", self.venue, gap.symbol, stored)
+
+    # ------------------------------------------------------------------------------- books
+    async def _books_loop(self, symbol: str) -> None:
+        backoff = Backoff(self.config.backoff_initial_s, self.config.backoff_max_s)
+        last_nonce: Any = None
+        last_sent = float("-inf")
+        seq = 0
+        while True:
+            try:
+                if self.websocket:
+                    book = await self.exchange.watch_order_book(symbol)
+                else:
+                    await self.sleep(self.config.book_interval_s)
+                    book = await self.exchange.fetch_order_book(symbol, self.config.book_levels)
+            except ccxt.BaseError as error:
+                await self._wait(backoff, f"book {symbol}", error)
+                continue
+            backoff.succeeded()
+            nonce = book.get("nonce")
+            if (
+                nonce is not None and nonce == last_nonce
+            ) or time.monotonic() - last_sent < self.config.book_interval_s:
+                continue
+            try:
+                bids = book_levels(book["bids"], self.config.book_levels)
+                asks = book_levels(book["asks"], self.config.book_levels)
+            except (ValueError, IndexError, TypeError) as error:
+                log.warning("%s %s: book refused: %s", self.venue, symbol, error)
+                continue
+            seq += 1
+            ts_ms = book.get("timestamp")
+            try:
+                await self.publisher.publish_book(
+                    self.venue,
+                    symbol,
+                    ts_ns=ts_ms * 1_000_000 if isinstance(ts_ms, int) else time.time_ns(),
+                    seq=nonce if isinstance(nonce, int) and nonce >= 0 else seq,
+                    bids=bids,
+                    asks=asks,
+                )
+            except Exception as error:  # the next change publishes a newer book anyway
+                log.warning("%s %s: book publish failed: %r", self.venue, symbol, error)
+                continue
+            last_nonce, last_sent = nonce, time.monotonic()

@@ -1,0 +1,72 @@
+"""One configured live source from settings to running: exchange, instruments, backfill writer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.market_data.domain.candles import Bar
+from tradeloom.market_data.source_settings import LiveSourceSettings
+from tradeloom.market_data.sources.ccxt_exchange import LiveSourceError, make_exchange
+from tradeloom.market_data.sources.live_ccxt import LiveCcxtSource
+from tradeloom.market_data.sources.publisher import MarketPublisher
+from tradeloom.market_data.store.backfill_store import store_backfill_candles
+from tradeloom.market_data.store.instruments_store import upsert_instruments
+
+log = logging.getLogger(__name__)
+
+
+def backfill_writer(engine: AsyncEngine, schema: str):  # type: ignore[no-untyped-def]
+    async def write(venue: str, symbol: str, bars: list[Bar]) -> int:
+        async with engine.begin() as connection:
+            return await store_backfill_candles(connection, schema, venue, symbol, bars)
+
+    return write
+
+
+async def start_live_source(
+    config: LiveSourceSettings, publisher: MarketPublisher, engine: AsyncEngine, schema: str
+) -> LiveCcxtSource:
+    """Exchange built, markets loaded (retried until the venue answers), instruments stored."""
+    exchange, websocket = make_exchange(config)
+    source = LiveCcxtSource(
+        exchange, config, publisher, websocket=websocket, backfill=backfill_writer(engine, schema)
+    )
+    try:
+        instruments = await source.load()
+        async with engine.begin() as connection:
+            await upsert_instruments(connection, schema, instruments, "ccxt")
+    except BaseException:
+        await exchange.close()
+        raise
+    log.info(
+        "live %s (%s, %s): %d instruments, watching %s",
+        config.venue_name, config.exchange, "websocket" if websocket else "REST polling",
+        len(instruments), source.symbols,
+    )  # fmt: skip
+    return source
+
+
+async def run_live_source(
+    config: LiveSourceSettings,
+    publisher: MarketPublisher,
+    engine: AsyncEngine,
+    schema: str,
+    stop: asyncio.Event,
+) -> None:
+    starting = asyncio.create_task(start_live_source(config, publisher, engine, schema))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not starting.done():  # stopped while the venue was still unreachable
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        return
+    try:
+        source = starting.result()
+    except LiveSourceError as error:
+        log.error("live source %s: %s", config.venue_name, error)
+        return
+    await source.run(stop)
