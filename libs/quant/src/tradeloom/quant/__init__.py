@@ -1,3 +1,10 @@
-"""Pure numerics for Tradeloom: no I/O, no platform imports. Filled in by the quant issue."""
+"""Pure numerics for Tradeloom: no I/O, no platform imports (see libs/quant/README.md).
 
-__all__: list[str] = []
+Subpackages: ``indicators`` (compiled indicator kernels), ``fills`` (fill, slippage, commission and
+sizing rules shared with the paper exchange), ``simulator`` (the bar-by-bar backtest kernel and
+trade records), ``metrics`` (performance metrics), ``strategies`` (built-in signal kernels and
+parameter schemas), ``optimise`` (grid/random search and walk-forward), ``reference`` (plain
+implementations the kernels are tested against).
+"""
+
+__all__ = ["fills", "indicators", "metrics", "optimise", "reference", "simulator", "strategies"]

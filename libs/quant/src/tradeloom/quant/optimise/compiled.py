@@ -1,0 +1,153 @@
+# ruff: noqa: PLR0917 (compiled kernels take positional arguments: Numba has no keyword-only ones)
+"""Compiled pieces of the optimiser: strategy dispatch, summary metrics, the parallel grid loop."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from tradeloom.quant.fills.models import Costs
+from tradeloom.quant.simulator.config import END_OF_DATA_EXIT, SimulationConfig
+from tradeloom.quant.simulator.kernel import simulate
+from tradeloom.quant.strategies import signals as k
+from tradeloom.quant.types import FloatArray
+
+# Strategy ids and the order of their parameter rows (the StrategySpec.params order).
+STRATEGY_IDS = {"sma_cross": 0, "ema_cross": 1, "macd": 2, "rsi_reversion": 3, "bollinger": 4,
+                "donchian_breakout": 5}  # fmt: skip
+SUMMARY_COLUMNS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar", "trades",
+                   "win_rate", "profit_factor", "exposure")  # fmt: skip
+
+
+@njit(cache=True)
+def builtin_signals(
+    strategy: int, p: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray
+) -> k.SignalArrays:
+    if strategy == 0:
+        return k.sma_cross(close, int(p[0]), int(p[1]), p[2] != 0.0)
+    if strategy == 1:
+        return k.ema_cross(close, int(p[0]), int(p[1]), p[2] != 0.0)
+    if strategy == 2:
+        return k.macd_cross(close, int(p[0]), int(p[1]), int(p[2]), p[3] != 0.0)
+    if strategy == 3:
+        return k.rsi_reversion(close, int(p[0]), p[1], p[2], p[3], p[4] != 0.0)
+    if strategy == 4:
+        return k.bollinger_bands(close, int(p[0]), p[1], p[2] != 0.0, p[3] != 0.0)
+    return k.donchian_breakout(high, low, close, int(p[0]), int(p[1]), p[2] != 0.0)
+
+
+@njit(cache=True)
+def _ratio(numerator: float, denominator: float, n: int) -> float:
+    """numerator / denominator with the metrics module's edge cases: NaN below two returns or for 0/0,
+    ±inf for a non-zero numerator over zero."""
+    if n < 2 or (denominator == 0.0 and numerator == 0.0):
+        return np.nan
+    if denominator == 0.0:
+        return np.inf if numerator > 0.0 else -np.inf
+    return numerator / denominator
+
+
+@njit(cache=True)
+def _trade_summary(trades: FloatArray) -> tuple[float, float, float]:
+    """(closed trades, win rate, profit factor); the still-open last trade is left out."""
+    closed = 0
+    wins = 0
+    gross_win = 0.0
+    gross_loss = 0.0
+    for row in range(trades.shape[0]):
+        if trades[row, 11] == END_OF_DATA_EXIT:
+            continue
+        closed += 1
+        pnl = trades[row, 6]
+        if pnl > 0.0:
+            wins += 1
+            gross_win += pnl
+        elif pnl < 0.0:
+            gross_loss -= pnl
+    win_rate = wins / closed if closed else np.nan
+    factor = gross_win / gross_loss if gross_loss > 0.0 else (np.inf if gross_win > 0.0 else np.nan)
+    return float(closed), win_rate, factor
+
+
+@njit(cache=True)
+def summary_metrics(
+    equity: FloatArray, position: FloatArray, trades: FloatArray, initial: float, periods_per_year: float
+) -> FloatArray:
+    """SUMMARY_COLUMNS of one run, with the same definitions as tradeloom.quant.metrics (risk-free 0)."""
+    out = np.full(len(SUMMARY_COLUMNS), np.nan)
+    n = equity.shape[0]
+    if n == 0:
+        return out
+    shift = equity[0] / initial - 1.0  # shifted sums keep the one-pass variance accurate
+    total = 0.0
+    total_sq = 0.0
+    down_sq = 0.0
+    previous = initial
+    peak = initial
+    worst = 0.0
+    floor = initial  # equity below this deepens the worst drawdown (avoids a division per bar)
+    exposed = 0
+    growth = 1.0
+    lowest = np.inf
+    highest = -np.inf
+    for i in range(n):
+        value = equity[i]
+        r = value / previous - 1.0
+        previous = value
+        growth *= 1.0 + r
+        d = r - shift
+        total += d
+        total_sq += d * d
+        lowest = min(lowest, r)
+        highest = max(highest, r)
+        if r < 0.0:
+            down_sq += r * r
+        if value > peak:
+            peak = value
+            floor = peak * (1.0 + worst)
+        elif value < floor:
+            worst = value / peak - 1.0
+            floor = value
+        exposed += position[i] != 0.0
+    mean = shift + total / n
+    variance = (total_sq - total * total / n) / (n - 1) if n > 1 else np.nan
+    std = np.sqrt(max(variance, 0.0)) if n > 1 else np.nan
+    cagr = growth ** (periods_per_year / n) - 1.0 if growth > 0.0 else -1.0
+    out[0] = equity[n - 1] / initial - 1.0
+    out[1] = cagr
+    if lowest == highest:  # identical returns: exactly no dispersion (as empyrical)
+        std = 0.0
+    out[2] = _ratio(mean, std, n) * np.sqrt(periods_per_year)
+    downside = np.sqrt(down_sq / n) * np.sqrt(periods_per_year)
+    out[3] = _ratio(mean * periods_per_year, downside, n)
+    out[4] = worst
+    out[5] = cagr / -worst if worst < 0.0 else np.nan
+    out[6], out[7], out[8] = _trade_summary(trades)
+    out[9] = exposed / n
+    return out
+
+
+@njit(cache=True, parallel=True)
+def run_grid(
+    strategy: int,
+    param_rows: FloatArray,
+    open_: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    volatility: FloatArray,
+    config: SimulationConfig,
+    costs: Costs,
+    periods_per_year: float,
+) -> FloatArray:
+    """Summary metrics for every parameter row, rows run in parallel threads (bars validated first)."""
+    rows = param_rows.shape[0]
+    out = np.empty((rows, len(SUMMARY_COLUMNS)))
+    for r in prange(rows):
+        el, xl, es, xs, level = builtin_signals(strategy, param_rows[r], high, low, close)
+        trades, equity, position, _ = simulate(
+            open_, high, low, close, volume, el, xl, es, xs, level, volatility, config, costs
+        )
+        out[r] = summary_metrics(equity, position, trades, config.initial_cash, periods_per_year)
+    return out

@@ -1,0 +1,146 @@
+"""The bar-by-bar compiled simulator (one instrument, one position at a time, long and short).
+
+Order of events inside bar t:
+1. at the open: market orders from bar t−1's signals (exit first, then the entry: a reversal);
+2. a working limit/stop entry fills if the bar reaches its level (gaps fill at the open);
+3. stop-loss / trailing stop / take-profit of a position held since the open or earlier;
+4. at the close: bar t's signals become orders — filled now when ``fill_on_close``, else at t+1's open;
+5. equity and position are marked at the close.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from tradeloom.quant.fills.models import Costs
+from tradeloom.quant.fills.prices import order_fill_price
+from tradeloom.quant.simulator.config import (
+    END_OF_DATA_EXIT,
+    LIMIT_ORDER,
+    MARKET_ORDER,
+    SIGNAL_EXIT,
+    TRADE_COLUMNS,
+    SimulationConfig,
+)
+from tradeloom.quant.simulator.state import (
+    CASH,
+    POSITION,
+    TRADES,
+    check_exits,
+    enter,
+    exit_position,
+    new_state,
+    record_trade,
+    track_extremes,
+)
+from tradeloom.quant.types import BoolArray, FloatArray
+
+
+@njit(cache=True)
+def simulate(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positional arrays)
+    open_: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    entry_long: BoolArray,
+    exit_long: BoolArray,
+    entry_short: BoolArray,
+    exit_short: BoolArray,
+    entry_level: FloatArray,
+    volatility: FloatArray,
+    config: SimulationConfig,
+    costs: Costs,
+) -> tuple[FloatArray, FloatArray, FloatArray, int]:
+    """Returns (trade records [rows × TRADE_COLUMNS], equity at each close, signed position, invalid
+    bar). Invalid bar is −1, or the first bar with a non-positive or non-finite price or a negative
+    volume: the run stops there and returns empty arrays.
+
+    ``entry_level`` and ``volatility`` are either one value per bar or empty (no limit/stop levels;
+    no volatility target), which saves two full-length arrays on the common path.
+    """
+    n = close.shape[0]
+    state = new_state(config.initial_cash)
+    capacity = 1
+    for t in range(n):  # every trade needs an entry signal: size the record table by them
+        capacity += int(entry_long[t]) + int(entry_short[t])
+    trades = np.empty((min(capacity, n + 1), TRADE_COLUMNS))
+    equity = np.empty(n)
+    position = np.empty(n)
+    pending_exit = False
+    pending_side = 0  # +1/−1: an entry order is waiting
+    pending_type = MARKET_ORDER
+    order_type = MARKET_ORDER
+    pending_level = np.nan
+    pending_volatility = np.nan
+    pending_first = 0  # first bar the pending entry may fill in
+    pending_last = 0  # last bar it may fill in (limit/stop time in force)
+    has_exits = not (
+        np.isnan(config.stop_loss) and np.isnan(config.take_profit) and np.isnan(config.trailing_stop)
+    )
+    has_levels = entry_level.shape[0] == n  # an empty entry_level means market entries only
+    has_volatility = volatility.shape[0] == n  # empty unless sizing by volatility target
+    for t in range(n):
+        o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
+        if not (
+            o > 0.0 and h > 0.0 and lo > 0.0 and c > 0.0 and v >= 0.0 and np.isfinite(o + h + lo + c + v)
+        ):
+            return trades[:0], equity[:0], position[:0], t
+        intrabar_entry = False
+        if pending_exit and state[POSITION] != 0.0:
+            exit_position(state, trades, o, False, v, t, SIGNAL_EXIT, costs)
+        pending_exit = False
+        if pending_side != 0 and t >= pending_first:
+            if t > pending_last or state[POSITION] != 0.0:
+                pending_side = 0
+            elif pending_type == MARKET_ORDER:
+                enter(state, pending_side, o, False, v, pending_volatility, t, config, costs)
+                pending_side = 0
+            else:
+                price = order_fill_price(pending_type, pending_side, pending_level, o, h, lo)
+                if not np.isnan(price):
+                    is_maker = pending_type == LIMIT_ORDER
+                    intrabar_entry = enter(state, pending_side, price, is_maker, v, pending_volatility, t,
+                                           config, costs)  # fmt: skip
+                    pending_side = 0
+        if state[POSITION] != 0.0:
+            if intrabar_entry:
+                track_extremes(state, c, c)
+            elif not (has_exits and check_exits(state, trades, o, h, lo, v, t, config, costs)):
+                track_extremes(state, h, lo)
+        held = state[POSITION]
+        go_long = entry_long[t] and not exit_long[t]
+        go_short = entry_short[t] and not exit_short[t]
+        if go_long and go_short:
+            go_long = go_short = False
+        wants_exit = (held > 0.0 and (exit_long[t] or go_short)) or (
+            held < 0.0 and (exit_short[t] or go_long)
+        )
+        side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
+        if (pending_side > 0 and exit_long[t]) or (pending_side < 0 and exit_short[t]):
+            pending_side = 0
+        order_type = config.entry_order_type if has_levels else MARKET_ORDER
+        if order_type != MARKET_ORDER and np.isnan(entry_level[t]):
+            order_type = MARKET_ORDER
+        bar_volatility = volatility[t] if has_volatility else np.nan
+        if config.fill_on_close:
+            if wants_exit:
+                exit_position(state, trades, c, False, v, t, SIGNAL_EXIT, costs)
+            if side != 0 and order_type == MARKET_ORDER:
+                enter(state, side, c, False, v, bar_volatility, t, config, costs)
+                side = 0
+        else:
+            pending_exit = wants_exit
+        if side != 0:
+            pending_side = side
+            pending_type = order_type
+            pending_level = entry_level[t] if order_type != MARKET_ORDER else np.nan
+            pending_volatility = bar_volatility
+            pending_first = t + 1
+            pending_last = t + (config.entry_ttl if order_type != MARKET_ORDER else 1)
+        equity[t] = state[CASH] + state[POSITION] * c
+        position[t] = state[POSITION]
+    if n > 0 and state[POSITION] != 0.0:
+        record_trade(state, trades, close[n - 1], 0.0, n - 1, END_OF_DATA_EXIT)
+    return trades[: int(state[TRADES])], equity, position, -1
