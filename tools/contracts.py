@@ -40,13 +40,8 @@ from tools.contracts_asyncapi import (  # noqa: E402
     stream_for,
 )
 from tools.contracts_compat import compat_against_git  # noqa: E402
-from tradeloom.shared.contracts.catalog import (  # noqa: E402
-    EVENTS,
-    REQUESTS,
-    SHARED_MODELS,
-    EventContract,
-    RequestContract,
-)
+from tradeloom.shared.contracts.catalog import EVENTS, REQUESTS, SHARED_MODELS  # noqa: E402
+from tradeloom.shared.contracts.spec import EventContract, RequestContract  # noqa: E402
 from tradeloom.shared.envelope import SCHEMA_BASE  # noqa: E402
 from tradeloom.shared.subjects import Subjects  # noqa: E402
 
