@@ -217,3 +217,9 @@ async def market(harness: Harness) -> AsyncIterator[FakeMarketData]:
         yield fake
     finally:
         await service.stop()
+
+
+@pytest.fixture
+def make_walk() -> Callable[..., dict[str, np.ndarray]]:
+    """``random_walk`` for test modules (conftest is not importable under --import-mode=importlib)."""
+    return random_walk

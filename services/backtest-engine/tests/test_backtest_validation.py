@@ -35,6 +35,68 @@ BAD_SUBMITS: list[tuple[dict[str, Any], str, str]] = [
     ({"stop_loss": "1.5"}, "stop_loss", "fraction"),
     ({"fill": "whenever"}, "fill", ""),
     ({"colour": "blue"}, "colour", "Extra inputs"),
+    ({"dataset_id": "0190f0a0"}, "dataset_id", "not both"),
+    ({"symbol": None}, "symbol", "or a dataset_id"),
+    ({"start": None}, "start", "required for market candles"),
+    # optimisation spaces, validated against the strategy's schema
+    ({"optimise": {"space": {"window": {"values": [3]}}}}, "optimise.space.window", "unknown parameter"),
+    (
+        {"optimise": {"space": {"fast": {"min": 0, "max": 9, "step": 1}}}},
+        "optimise.space.fast.min",
+        "at least 1",
+    ),
+    (
+        {"optimise": {"space": {"fast": {"min": 9, "max": 5, "step": 1}}}},
+        "optimise.space.fast.max",
+        "at least min",
+    ),
+    ({"optimise": {"space": {"fast": {"min": 5, "max": 9}}}}, "optimise.space.fast.step", "needs a step"),
+    (
+        {"optimise": {"space": {"fast": {"min": 5, "max": 9, "step": 0.5}}}},
+        "optimise.space.fast.step",
+        "whole",
+    ),
+    ({"optimise": {"space": {"fast": {"min": 5, "max": 9, "step": 0}}}}, "optimise.space.fast.step", ""),
+    ({"optimise": {"space": {"fast": {"values": [2.5]}}}}, "optimise.space.fast.values", "whole number"),
+    (
+        {"optimise": {"space": {"allow_short": {"min": 0, "max": 1, "step": 1}}}},
+        "optimise.space.allow_short.min",
+        "boolean",
+    ),
+    (
+        {
+            "optimise": {
+                "space": {
+                    "fast": {"min": 1, "max": 500, "step": 1},
+                    "slow": {"min": 2, "max": 500, "step": 1},
+                }
+            }
+        },
+        "optimise.space",
+        "combinations; at most 10000",
+    ),
+    (
+        {"optimise": {"method": "random", "space": {"fast": {"min": 2, "max": 9}}}},
+        "optimise.count",
+        "needs count",
+    ),
+    (
+        {"optimise": {"method": "random", "count": 20000, "space": {"fast": {"min": 2, "max": 9}}}},
+        "optimise.count",
+        "at most",
+    ),
+    ({"optimise": {"space": {"fast": {"values": [5]}}, "metric": "luck"}}, "optimise.metric", ""),
+    ({"strategy": "dca", "params": {}, "optimise": {"space": {"interval": {"values": [5]}}}}, "strategy", ""),
+    (
+        {
+            "optimise": {
+                "space": {"fast": {"values": [5]}},
+                "walk_forward": {"in_sample_bars": 1, "out_of_sample_bars": 5},
+            }
+        },
+        "optimise.walk_forward.in_sample_bars",
+        "",
+    ),
 ]
 
 
@@ -88,6 +150,9 @@ async def test_another_users_backtest_is_not_found(harness: Any, market: Any) ->
         ("cancel", {"backtest_id": backtest_id}),
         ("delete", {"backtest_id": backtest_id}),
         ("compare", {"backtest_ids": [backtest_id]}),
+        ("optimisation", {"backtest_id": backtest_id}),
+        ("optimisation_rows", {"backtest_id": backtest_id}),
+        ("optimisation_heatmap", {"backtest_id": backtest_id, "x": "fast", "y": "slow"}),
     ]:
         with pytest.raises(RemoteError) as caught:
             await harness.call(op, body, user="mallory")

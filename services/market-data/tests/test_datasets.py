@@ -162,3 +162,71 @@ async def test_dataset_operations(
         assert (await error("datasets_inspect", {"dataset_id": created["dataset_id"]})).code == "not_found"
     finally:
         await runtime.stop()
+
+
+async def test_dataset_bars_pages_like_candles_and_is_owner_checked(
+    md_schema: str, md_settings: Callable[..., MarketDataSettings], nc: Client, nats_prefix: str
+) -> None:
+    subjects = Subjects(nats_prefix)
+    await ensure_streams(nc.jetstream(), subjects)
+    runtime = build(md_settings(md_schema))
+    await runtime.start()
+    client = ServiceClient(nc, subjects)
+    alice, bob = CallerContext(user_id="alice"), CallerContext(user_id="bob")
+
+    async def call(op: str, body: dict[str, Any], caller: CallerContext = alice) -> dict[str, Any]:
+        return await client.call_raw("market-data", op, body, caller=caller, timeout_s=5)
+
+    async def error(op: str, body: dict[str, Any], caller: CallerContext = alice) -> RemoteError:
+        with pytest.raises(RemoteError) as caught:
+            await call(op, body, caller)
+        return caught.value
+
+    try:
+        started = await call("datasets_upload_begin", {"name": "paged", "symbol": "BTC/USDT"})
+        await call(
+            "datasets_upload_chunk",
+            {"upload_id": started["upload_id"], "seq": 0, "data": csv_of(list(range(25)))},
+        )
+        dataset_id = (await call("datasets_upload_commit", {"upload_id": started["upload_id"]}))["dataset_id"]
+
+        seen: list[dict[str, Any]] = []
+        cursor = None
+        pages = 0
+        while True:
+            reply = await call("datasets_bars", {"dataset_id": dataset_id, "limit": 10, "cursor": cursor})
+            assert (reply["interval_ns"], reply["start_ns"], reply["end_ns"]) == (H, T0, T0 + 24 * H)
+            seen.extend(reply["candles"])
+            pages += 1
+            cursor = reply["next_cursor"]
+            if cursor is None:
+                break
+        assert pages == 3 and [c["open_ns"] for c in seen] == [T0 + h * H for h in range(25)]
+        assert seen[3] == {
+            "open_ns": T0 + 3 * H,
+            "open": "103",
+            "high": "105",
+            "low": "102",
+            "close": "104",
+            "volume": "4",
+            "trade_count": 0,
+        }
+        ranged = await call(
+            "datasets_bars", {"dataset_id": dataset_id, "from_ns": T0 + 5 * H, "to_ns": T0 + 7 * H}
+        )
+        assert [c["open_ns"] for c in ranged["candles"]] == [T0 + 5 * H, T0 + 6 * H, T0 + 7 * H]
+        assert ranged["next_cursor"] is None
+
+        assert (await error("datasets_bars", {"dataset_id": dataset_id}, bob)).code == "not_found"
+        assert (await error("datasets_bars", {"dataset_id": "nope"})).code == "not_found"
+        assert (
+            await error("datasets_bars", {"dataset_id": dataset_id}, CallerContext())
+        ).code == "unauthorized"
+        bad_cursor = await error("datasets_bars", {"dataset_id": dataset_id, "cursor": "x1"})
+        assert bad_cursor.details["fields"][0]["field"] == "cursor"
+        backwards = await error("datasets_bars", {"dataset_id": dataset_id, "from_ns": 5, "to_ns": 1})
+        assert backwards.details["fields"][0]["field"] == "from_ns"
+        too_many = await error("datasets_bars", {"dataset_id": dataset_id, "limit": 5001})
+        assert too_many.code == "validation_error" and too_many.details["fields"][0]["field"] == "limit"
+    finally:
+        await runtime.stop()

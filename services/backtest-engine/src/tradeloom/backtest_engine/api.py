@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tradeloom.backtest_engine.api_optimisations import OptimisationsApi
 from tradeloom.backtest_engine.api_results import ResultsApi
 from tradeloom.backtest_engine.api_runs import RunsApi
 from tradeloom.backtest_engine.worker import BacktestWorker
@@ -16,7 +17,13 @@ from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, runs: RunsApi, results: ResultsApi, worker: BacktestWorker) -> None:
+def register(
+    runtime: ServiceRuntime,
+    runs: RunsApi,
+    results: ResultsApi,
+    optimisations: OptimisationsApi,
+    worker: BacktestWorker,
+) -> None:
     """Every operation declared in ``contracts.backtest.REQUESTS``, and the run consumer."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "submit": runs.submit,
@@ -29,6 +36,9 @@ def register(runtime: ServiceRuntime, runs: RunsApi, results: ResultsApi, worker
         "equity": results.equity,
         "export": results.export,
         "compare": results.compare,
+        "optimisation": optimisations.optimisation,
+        "optimisation_rows": optimisations.rows,
+        "optimisation_heatmap": optimisations.heatmap,
     }
     for contract in REQUESTS:
         runtime.add_operation(

@@ -100,7 +100,9 @@ class ResultsApi:
 
     async def results_of(self, caller: CallerContext, body: BacktestRef) -> BacktestResults:
         async with self._engine().connect() as conn:
-            await self._completed(conn, caller, body.backtest_id)
+            run = await self._completed(conn, caller, body.backtest_id)
+            if run.kind == "search":
+                raise Conflict("a search has a table, not one result: use optimisation / optimisation_rows")
             row = await self.results.results(conn, body.backtest_id)
             series = await self.results.series(conn, body.backtest_id)
         if row is None or series is None:

@@ -56,11 +56,13 @@ def summary(row: Row[Any]) -> BacktestSummary:
         status=row.status,
         phase=row.phase,
         percent=row.percent,
+        kind=row.kind,
         strategy=row.strategy,
         params=row.params,
         symbol=row.symbol,
         venue=row.venue,
         timeframe=row.timeframe,
+        dataset_id=row.dataset_id,
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
@@ -90,7 +92,7 @@ class RunsApi:
         command = RunCommand(backtest_id=backtest_id, user_id=user_id, request=body)
         subject = self.subjects.command(command.domain, command.name, command.major)
         async with self._engine().begin() as conn:
-            await self.runs.insert(conn, backtest_id, user_id, body, plan.params)
+            await self.runs.insert(conn, backtest_id, user_id, body, plan)
             envelope = make_envelope(command, self.source, event_id=backtest_id, subject=backtest_id)
             await self.outbox.add_envelope(conn, subject, envelope)
         return BacktestAccepted(backtest_id=backtest_id, status="queued")
@@ -114,6 +116,7 @@ class RunsApi:
                 status=body.status,
                 strategy=body.strategy,
                 symbol=body.symbol,
+                kind=body.kind,
             )
         items = [summary(row) for row in rows[: body.limit]]
         more = len(rows) > body.limit

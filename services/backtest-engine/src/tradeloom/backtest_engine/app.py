@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tradeloom.backtest_engine import SERVICE, __version__, api
+from tradeloom.backtest_engine.api_optimisations import OptimisationsApi
 from tradeloom.backtest_engine.api_results import ResultsApi
 from tradeloom.backtest_engine.api_runs import RunsApi
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
@@ -46,7 +47,8 @@ def build_parts(settings: ServiceSettings, runs_consumer: ConsumerSpec = RUNS_CO
     worker = BacktestWorker(
         lambda: runtime.engine, lambda: runtime.client, runtime.outbox, settings, runs_consumer
     )
-    api.register(runtime, runs, results, worker)
+    optimisations = OptimisationsApi(lambda: runtime.engine, settings.db_schema)
+    api.register(runtime, runs, results, optimisations, worker)
     return Parts(runtime, runs, results, worker)
 
 

@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tradeloom.backtest_engine.adapters.candles_source import MalformedCandles, candle_pages, concat
-from tradeloom.backtest_engine.domain.run_plan import PlanError, RunPlan, plan_run
+from tradeloom.backtest_engine.adapters.candles_source import (
+    CandlePage,
+    MalformedCandles,
+    candle_pages,
+    concat,
+    dataset_pages,
+)
+from tradeloom.backtest_engine.domain.run_plan import PlanError, RunPlan, plan_run, with_interval
 from tradeloom.backtest_engine.domain.simulation import BacktestOutcome, BadBars, BarArrays, run_backtest
+from tradeloom.backtest_engine.optimise_job import Completion, OptimisationFailure, OptimisationJob
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.store.results_store import ResultsStore
 from tradeloom.backtest_engine.store.runs_store import RunsStore
@@ -66,6 +75,11 @@ def simulate(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
         raise RunFailure("simulation_rejected", str(error)) from error
 
 
+def completion_of(outcome: BacktestOutcome, initial: Decimal) -> Completion:
+    final = Decimal(repr(float(outcome.equity[-1]))) if outcome.equity.size else initial
+    return Completion(int(outcome.equity.size), int(outcome.trades.shape[0]), final, outcome.metrics)
+
+
 class BacktestWorker:
     def __init__(
         self,
@@ -82,6 +96,9 @@ class BacktestWorker:
         self.spec = spec
         self.runs = RunsStore(settings.db_schema)
         self.results = ResultsStore(settings.db_schema)
+        self.optimiser = OptimisationJob(
+            settings.db_schema, settings.optimise_chunk_bar_evaluations, settings.max_bar_evaluations
+        )
         # Fault-injection point for tests: awaited at the start of every phase.
         self.fault: Fault | None = None
 
@@ -121,48 +138,76 @@ class BacktestWorker:
         try:
             await self._progress(command, "fetching", 0.0)
             plan = plan_run(command.request)
-            bars = await self._fetch(command, plan)
-            await self._progress(command, "simulating", FETCH_SHARE)
-            outcome = await asyncio.to_thread(simulate, plan, bars)
-            await self._progress(command, "storing", 90.0)
-            await self._complete(conn, command, outcome)
+            bars, plan = await self._fetch(command, plan)
+            if plan.search is None:
+                await self._progress(command, "simulating", FETCH_SHARE)
+                outcome = await asyncio.to_thread(simulate, plan, bars)
+                await self._progress(command, "storing", 90.0)
+                await self.results.save(conn, command.backtest_id, outcome, command.request.initial_cash)
+                completion = completion_of(outcome, command.request.initial_cash)
+            else:
+                await self._progress(command, "optimising", FETCH_SHARE)
+                completion = await self.optimiser.run(
+                    conn, command.backtest_id, plan, bars, self._checkpoint(command)
+                )
+                await self._progress(command, "storing", 90.0)
+            await self._complete(conn, command, completion)
         except Cancelled:
             await self._finish(conn, command, "cancelled")
         except PlanError as error:
             await self._finish(conn, command, "failed", "invalid_request", str(error))
-        except (RunFailure, MalformedCandles, BadBars) as error:
-            code = error.code if isinstance(error, RunFailure) else "bad_market_data"
+        except (RunFailure, OptimisationFailure, MalformedCandles, BadBars) as error:
+            code = error.code if isinstance(error, RunFailure | OptimisationFailure) else "bad_market_data"
             await self._finish(conn, command, "failed", code, str(error))
         except Unavailable as error:
             if not final_attempt:
                 raise TransientError(f"market-data unavailable: {error}") from error
             await self._finish(conn, command, "failed", "market_data_unavailable", str(error))
 
-    async def _fetch(self, command: RunCommand, plan: RunPlan) -> BarArrays:
-        request = command.request
+    def _checkpoint(self, command: RunCommand) -> Callable[[float], Awaitable[None]]:
+        """Between optimisation chunks: a progress event every 5 points, else a cancel check."""
+        reported = [FETCH_SHARE]
+
+        async def checkpoint(percent: float) -> None:
+            if percent - reported[0] >= 5.0:
+                reported[0] = percent
+                await self._progress(command, "optimising", percent)
+            elif await self._cancel_requested(command.backtest_id):
+                raise Cancelled
+
+        return checkpoint
+
+    def _pages(self, command: RunCommand, plan: RunPlan) -> AsyncIterator[CandlePage]:
+        client, caller = self._client(), CallerContext(user_id=command.user_id)
+        size, timeout = self.settings.candles_page_size, self.settings.market_data_timeout_s
+        if plan.dataset_id is not None:
+            return dataset_pages(client, caller, dataset_id=plan.dataset_id, start_ns=plan.start_ns,
+                                 end_ns=plan.end_ns, page_size=size, timeout_s=timeout)  # fmt: skip
+        assert plan.symbol is not None and plan.timeframe is not None
+        assert plan.start_ns is not None and plan.end_ns is not None
+        return candle_pages(client, caller, symbol=plan.symbol, venue=plan.venue, timeframe=plan.timeframe,
+                            start_ns=plan.start_ns, end_ns=plan.end_ns, page_size=size,
+                            timeout_s=timeout)  # fmt: skip
+
+    async def _fetch(self, command: RunCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:
+        """Every bar of the run (candles or dataset), with cancel checks and progress between pages;
+        a dataset plan comes back annualised on the dataset's bar spacing."""
         pages: list[BarArrays] = []
         count = 0
         reported = 0.0
-        span = max(plan.end_ns - plan.start_ns, 1)
+        interval = None
+        lo, hi = plan.start_ns, plan.end_ns
         try:
-            async for page in candle_pages(
-                self._client(),
-                CallerContext(user_id=command.user_id),
-                symbol=request.symbol,
-                venue=request.venue,
-                timeframe=request.timeframe,
-                start_ns=plan.start_ns,
-                end_ns=plan.end_ns,
-                page_size=self.settings.candles_page_size,
-                timeout_s=self.settings.market_data_timeout_s,
-            ):
+            async for page in self._pages(command, plan):
+                interval = interval or page.interval_ns
+                lo = page.range_ns[0] if lo is None else lo
+                hi = page.range_ns[1] if hi is None else hi
                 pages.append(page.bars)
                 count += len(page.bars)
                 if count > self.settings.max_bars:
                     raise RunFailure("too_many_bars", f"the range holds over {self.settings.max_bars} bars")
-                done = FETCH_SHARE * min(
-                    max(((page.last_ns or plan.start_ns) - plan.start_ns) / span, 0.0), 1.0
-                )
+                start, span = lo or 0, max((hi or 0) - (lo or 0), 1)
+                done = FETCH_SHARE * min(max(((page.last_ns or start) - start) / span, 0.0), 1.0)
                 if page.done:
                     break
                 if done - reported >= 10.0:
@@ -174,27 +219,29 @@ class BacktestWorker:
             raise RunFailure(f"market_data_{error.code}", f"market-data: {error.message}") from error
         bars = concat(pages)
         if len(bars) < 2:
-            raise RunFailure("no_data", f"no candles for {request.symbol} {request.timeframe} in the range")
-        return bars
+            source = f"dataset {plan.dataset_id}" if plan.dataset_id else f"{plan.symbol} {plan.timeframe}"
+            raise RunFailure("no_data", f"fewer than two bars for {source} in the range")
+        if plan.dataset_id is not None:
+            spacing = interval or int(np.median(np.diff(bars.time)))
+            plan = with_interval(plan, max(spacing, 1))
+        return bars, plan
 
-    async def _complete(self, conn: AsyncConnection, command: RunCommand, outcome: BacktestOutcome) -> None:
+    async def _complete(self, conn: AsyncConnection, command: RunCommand, completion: Completion) -> None:
         if await self._cancel_requested(command.backtest_id):
             raise Cancelled
-        initial = command.request.initial_cash
-        await self.results.save(conn, command.backtest_id, outcome, initial)
         run = await self.runs.finish(conn, command.backtest_id, "completed")
         if run is None:
             raise Cancelled
-        final = outcome.equity[-1] if outcome.equity.size else float(initial)
+        metrics = completion.metrics
         event = BacktestCompleted(
             backtest_id=command.backtest_id,
             user_id=command.user_id,
-            bar_count=int(outcome.equity.size),
-            trade_count=int(outcome.trades.shape[0]),
-            final_equity=repr(float(final)),
-            total_return=metric_or_none(outcome.metrics.get("total_return", float("nan"))),
-            sharpe=metric_or_none(outcome.metrics.get("sharpe", float("nan"))),
-            max_drawdown=metric_or_none(outcome.metrics.get("max_drawdown", float("nan"))),
+            bar_count=completion.bar_count,
+            trade_count=completion.trade_count,
+            final_equity=completion.final_equity,
+            total_return=metric_or_none(metrics.get("total_return", float("nan"))),
+            sharpe=metric_or_none(metrics.get("sharpe", float("nan"))),
+            max_drawdown=metric_or_none(metrics.get("max_drawdown", float("nan"))),
             finished_at=run.finished_at,
         )
         await self.outbox.add(conn, event, command.backtest_id)

@@ -17,6 +17,9 @@ from tradeloom.market_data.domain.timeframes import TimeframeError, width_ns
 from tradeloom.market_data.store import datasets_store as store
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import (
+    Candle,
+    DatasetBarsReply,
+    DatasetBarsRequest,
     DatasetDeleted,
     DatasetGap,
     DatasetInfo,
@@ -63,6 +66,7 @@ class DatasetApi:
             "datasets_upload_commit": self.commit,
             "datasets_list": self.list,
             "datasets_inspect": self.inspect,
+            "datasets_bars": self.bars,
             "datasets_resample": self.resample,
             "datasets_delete": self.delete,
         }
@@ -158,6 +162,37 @@ class DatasetApi:
             **info(row).model_dump(),
             gaps=[DatasetGap.model_validate(dict(g._mapping)) for g in gaps],
             gap_count=total,
+        )
+
+    async def bars(self, caller: CallerContext, body: DatasetBarsRequest) -> DatasetBarsReply:
+        """A page of bars in the candles op's shape and cursor scheme (cursor = last ``open_ns``)."""
+        owner = owner_of(caller)
+        if body.from_ns is not None and body.to_ns is not None and body.from_ns > body.to_ns:
+            raise invalid("from_ns", "must not be after to_ns")
+        after = None
+        if body.cursor is not None:
+            if not body.cursor.isdigit():
+                raise invalid("cursor", "not a cursor this service returned")
+            after = int(body.cursor)
+        async with self._engine().connect() as connection:
+            row = await self._get(connection, owner, body.dataset_id)
+            rows = await store.dataset_bars_page(
+                connection,
+                self.schema,
+                body.dataset_id,
+                from_ns=body.from_ns,
+                to_ns=body.to_ns,
+                after_ns=after,
+                limit=body.limit,
+            )
+        page = rows[: body.limit]
+        return DatasetBarsReply(
+            dataset_id=body.dataset_id,
+            interval_ns=row.interval_ns,
+            start_ns=row.start_ns,
+            end_ns=row.end_ns,
+            candles=[Candle.model_validate(dict(r._mapping)) for r in page],
+            next_cursor=str(page[-1].open_ns) if len(rows) > body.limit else None,
         )
 
     async def resample(self, caller: CallerContext, body: DatasetResample) -> DatasetInfo:

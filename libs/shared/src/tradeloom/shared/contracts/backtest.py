@@ -22,12 +22,21 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.backtest_optimise import (
+    Heatmap,
+    HeatmapRequest,
+    OptimisationResults,
+    OptimisationRows,
+    OptimisationRowsRequest,
+    OptimiseSpec,
+)
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.envelope import Event
 
 SERVICE = "backtest-engine"
 Status = Literal["queued", "running", "completed", "failed", "cancelled"]
-Phase = Literal["queued", "fetching", "simulating", "metrics", "storing", "done"]
+Phase = Literal["queued", "fetching", "simulating", "optimising", "metrics", "storing", "done"]
+Kind = Literal["backtest", "search", "walk_forward"]
 ID = Field(min_length=1, max_length=64, examples=["0190f0a0-0000-7000-8000-000000000000"])
 MONEY = Field(examples=["10000"], allow_inf_nan=False)
 FRACTION = Field(default=None, gt=0, allow_inf_nan=False, examples=["0.05"])
@@ -75,7 +84,9 @@ class BacktestSizing(_Request):
 
 
 class SubmitBacktest(_Request):
-    """`svc.backtest-engine.submit` (`POST /v1/backtests`)."""
+    """`svc.backtest-engine.submit` (`POST /v1/backtests`): market candles (``symbol``, ``venue``,
+    ``timeframe``, ``start``, ``end``) or an uploaded ``dataset_id`` (optionally cut to ``start``/``end``),
+    exactly one of the two; with ``optimise``, a grid/random search or walk-forward instead of one run."""
 
     strategy: str = Field(min_length=1, max_length=64, examples=["sma_cross"], description="a built-in")
     params: dict[str, Any] = Field(
@@ -84,11 +95,14 @@ class SubmitBacktest(_Request):
         examples=[{"fast": 10, "slow": 20}],
         description="numbers or booleans, checked against the strategy's parameter schema",
     )
-    symbol: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
+    symbol: str | None = Field(default=None, min_length=3, max_length=64, examples=["BTC/USDT"])
     venue: str | None = Field(default=None, min_length=1, max_length=32, examples=["sim"])
-    timeframe: str = Field(default="1h", max_length=8, examples=["1h"])
-    start: AwareDatetime = Field(examples=["2024-01-01T00:00:00Z"])
-    end: AwareDatetime = Field(examples=["2024-03-01T00:00:00Z"])
+    timeframe: str | None = Field(default=None, max_length=8, examples=["1h"], description="default 1h")
+    dataset_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="market-data dataset"
+    )
+    start: AwareDatetime | None = Field(default=None, examples=["2024-01-01T00:00:00Z"])
+    end: AwareDatetime | None = Field(default=None, examples=["2024-03-01T00:00:00Z"])
     initial_cash: Decimal = Field(default=Decimal(10_000), gt=0, examples=["10000"], allow_inf_nan=False)
     costs: BacktestCosts = Field(default_factory=BacktestCosts)
     sizing: BacktestSizing = Field(default_factory=BacktestSizing)
@@ -97,6 +111,7 @@ class SubmitBacktest(_Request):
     take_profit: Decimal | None = FRACTION
     trailing_stop: Decimal | None = FRACTION
     name: str | None = Field(default=None, max_length=100)
+    optimise: OptimiseSpec | None = None
 
 
 class BacktestAccepted(_Reply):
@@ -114,11 +129,13 @@ class BacktestSummary(_Reply):
     status: Status
     phase: Phase
     percent: float = Field(ge=0, le=100)
+    kind: Kind = "backtest"
     strategy: str
     params: dict[str, int | float | bool]
-    symbol: str
+    symbol: str | None = None
     venue: str | None = None
-    timeframe: str
+    timeframe: str | None = None
+    dataset_id: str | None = None
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -132,6 +149,7 @@ class ListBacktests(_Request):
     status: Status | None = None
     strategy: str | None = Field(default=None, max_length=64)
     symbol: str | None = Field(default=None, max_length=64)
+    kind: Kind | None = None
 
 
 class BacktestList(_Reply):
@@ -319,6 +337,9 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("equity", EquityRequest, EquityCurves, "Equity and drawdown, LTTB-downsampled for charts."),
     _rq("export", ExportRequest, ExportReady, "Full series as CSV in the JetStream object store."),
     _rq("compare", CompareRequest, Comparison, "Several backtests side by side."),
+    _rq("optimisation", BacktestRef, OptimisationResults, "Best parameters or walk-forward folds."),
+    _rq("optimisation_rows", OptimisationRowsRequest, OptimisationRows, "A search's table, paginated."),
+    _rq("optimisation_heatmap", HeatmapRequest, Heatmap, "A metric over two parameters of a search."),
 )
 
 

@@ -291,6 +291,25 @@ class DatasetListRequest(_Request):
     pass
 
 
+class DatasetBarsRequest(_Request):
+    """A page of a dataset's bars in time order (``from_ns``/``to_ns`` inclusive)."""
+
+    dataset_id: str = Field(min_length=1, max_length=64)
+    from_ns: int | None = Field(default=None, ge=0, examples=[1_704_067_200_000_000_000])
+    to_ns: int | None = Field(default=None, ge=0, examples=[1_704_153_600_000_000_000])
+    limit: int = Field(default=500, ge=1, le=5000)
+    cursor: str | None = Field(default=None, max_length=64, description="next_cursor of the previous page")
+
+
+class DatasetBarsReply(_Reply):
+    dataset_id: str
+    interval_ns: int | None = Field(default=None, description="the dataset's most common bar spacing")
+    start_ns: int | None = Field(default=None, description="the dataset's first bar")
+    end_ns: int | None = Field(default=None, description="the dataset's last bar")
+    candles: list[Candle] = Field(description="trade_count is 0 (datasets carry no trade counts)")
+    next_cursor: str | None = None
+
+
 class DatasetInfo(_Reply):
     dataset_id: str
     name: str = Field(examples=["btc-2023-1h"])
@@ -346,6 +365,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("datasets_upload_commit", DatasetUploadCommit, DatasetInfo, "Validate and store, all or nothing."),
     _rq("datasets_list", DatasetListRequest, DatasetList, "The caller's datasets."),
     _rq("datasets_inspect", DatasetRef, DatasetInspection, "Range, bar count and gaps."),
+    _rq("datasets_bars", DatasetBarsRequest, DatasetBarsReply, "A dataset's bars as candles, paginated."),
     _rq("datasets_resample", DatasetResample, DatasetInfo, "A new dataset at a coarser timeframe."),
     _rq("datasets_delete", DatasetRef, DatasetDeleted, "Delete one of the caller's datasets."),
 )

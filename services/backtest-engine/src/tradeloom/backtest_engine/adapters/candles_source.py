@@ -1,4 +1,5 @@
-"""Candles from market-data (``svc.market-data.candles``), page by page, as float64/int64 arrays.
+"""Bars from market-data, page by page, as float64/int64 arrays: candles of a symbol
+(``svc.market-data.candles``) or an uploaded dataset (``svc.market-data.datasets_bars``, same shape).
 
 The reply is decoded without building a pydantic model per candle: the decimal strings go straight
 into numpy arrays (the simulator works in float64), which keeps 100,000 bars in tens of ms.
@@ -7,15 +8,16 @@ into numpy arrays (the simulator works in float64), which keeps 100,000 bars in 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from tradeloom.backtest_engine.domain.simulation import BarArrays
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.market_data import CandlesRequest
+from tradeloom.shared.contracts.market_data import CandlesRequest, DatasetBarsRequest
 from tradeloom.shared.rpc import ServiceClient
 
 MARKET_DATA = "market-data"
@@ -30,6 +32,8 @@ class CandlePage:
     bars: BarArrays
     last_ns: int | None
     done: bool
+    interval_ns: int | None = None  # datasets: the bar spacing market-data measured
+    range_ns: tuple[int | None, int | None] = (None, None)  # datasets: first and last bar
 
 
 def page_arrays(candles: list[dict[str, Any]]) -> BarArrays:
@@ -45,7 +49,7 @@ def page_arrays(candles: list[dict[str, Any]]) -> BarArrays:
     return BarArrays(time, *columns)
 
 
-async def candle_pages(
+def candle_pages(
     client: ServiceClient,
     caller: CallerContext,
     *,
@@ -57,24 +61,52 @@ async def candle_pages(
     page_size: int,
     timeout_s: float,
 ) -> AsyncIterator[CandlePage]:
-    """Every candle in [start_ns, end_ns], one page at a time; raises RemoteError/Unavailable.
+    """Every candle of a symbol in [start_ns, end_ns]; raises RemoteError/Unavailable."""
+
+    def body(cursor: str | None) -> BaseModel:
+        return CandlesRequest(symbol=symbol, venue=venue, timeframe=timeframe, from_ns=start_ns,
+                              to_ns=end_ns, limit=page_size, cursor=cursor)  # fmt: skip
+
+    return _pages(client, caller, "candles", body, end_ns=end_ns, timeout_s=timeout_s)
+
+
+def dataset_pages(
+    client: ServiceClient,
+    caller: CallerContext,
+    *,
+    dataset_id: str,
+    start_ns: int | None,
+    end_ns: int | None,
+    page_size: int,
+    timeout_s: float,
+) -> AsyncIterator[CandlePage]:
+    """Every bar of the caller's dataset in [start_ns, end_ns] (None: unbounded)."""
+
+    def body(cursor: str | None) -> BaseModel:
+        return DatasetBarsRequest(dataset_id=dataset_id, from_ns=start_ns, to_ns=end_ns,
+                                  limit=page_size, cursor=cursor)  # fmt: skip
+
+    return _pages(client, caller, "datasets_bars", body, end_ns=end_ns, timeout_s=timeout_s)
+
+
+async def _pages(
+    client: ServiceClient,
+    caller: CallerContext,
+    op: str,
+    body: Callable[[str | None], BaseModel],
+    *,
+    end_ns: int | None,
+    timeout_s: float,
+) -> AsyncIterator[CandlePage]:
+    """The pages of ``op``, following ``next_cursor``.
 
     The next page is requested as soon as a reply names its cursor, so decoding a page and the
     caller's work between pages overlap with the next round trip.
     """
 
     def request(cursor: str | None) -> asyncio.Task[dict[str, Any]]:
-        body = CandlesRequest(
-            symbol=symbol,
-            venue=venue,
-            timeframe=timeframe,
-            from_ns=start_ns,
-            to_ns=end_ns,
-            limit=page_size,
-            cursor=cursor,
-        )
         return asyncio.ensure_future(
-            client.call_raw(MARKET_DATA, "candles", body, caller=caller, timeout_s=timeout_s)
+            client.call_raw(MARKET_DATA, op, body(cursor), caller=caller, timeout_s=timeout_s)
         )
 
     pending = request(None)
@@ -90,14 +122,25 @@ async def candle_pages(
                 pending = request(str(cursor))
             bars = page_arrays(candles)
             last = int(bars.time[-1]) if len(bars) else None
-            done = not more or (last is not None and last >= end_ns)
-            yield CandlePage(bars, last, done)
+            done = not more or (last is not None and end_ns is not None and last >= end_ns)
+            interval = data.get("interval_ns")
+            yield CandlePage(
+                bars,
+                last,
+                done,
+                interval if isinstance(interval, int) else None,
+                (_int_or_none(data.get("start_ns")), _int_or_none(data.get("end_ns"))),
+            )
             if done:
                 return
     finally:
         if not pending.done():
             pending.cancel()
             await asyncio.gather(pending, return_exceptions=True)
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def concat(pages: list[BarArrays]) -> BarArrays:

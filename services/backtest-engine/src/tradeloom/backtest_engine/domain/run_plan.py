@@ -7,11 +7,12 @@ of the numeric kernels. Bars are annualised on a 365-day year (crypto venues tra
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
 
+from tradeloom.backtest_engine.domain.search_space import SearchPlan, plan_search
 from tradeloom.quant.fills import CommissionModel, Costs, SizingMode, SlippageModel
 from tradeloom.quant.simulator import SimulationConfig
 from tradeloom.quant.strategies import BUILTIN_STRATEGIES, InvalidParameters, validate_params
@@ -28,6 +29,7 @@ TIMEFRAME_SECONDS: dict[str, int] = {
     "1w": 604_800,
 }
 YEAR_SECONDS = 365 * 86_400
+DEFAULT_TIMEFRAME = "1h"
 MAX_INITIAL_CASH = 10**15
 
 _COMMISSION = {
@@ -61,13 +63,31 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class RunPlan:
+    """What to fetch (market candles or a dataset, ``None`` bounds: the whole dataset) and run."""
+
     strategy: str
     params: dict[str, ParamValue]
-    start_ns: int
-    end_ns: int
-    periods_per_year: float
+    start_ns: int | None
+    end_ns: int | None
+    periods_per_year: float  # NaN for a dataset until its bar spacing is known (``with_interval``)
     config: SimulationConfig
     costs: Costs
+    symbol: str | None = None
+    venue: str | None = None
+    timeframe: str | None = None
+    dataset_id: str | None = None
+    search: SearchPlan | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.search is None:
+            return "backtest"
+        return "walk_forward" if self.search.walk_forward is not None else "search"
+
+
+def with_interval(plan: RunPlan, interval_ns: int) -> RunPlan:
+    """A dataset plan annualised on its bar spacing (365-day year)."""
+    return replace(plan, periods_per_year=YEAR_SECONDS * 1_000_000_000 / interval_ns)
 
 
 def to_ns(moment: datetime) -> int:
@@ -109,6 +129,27 @@ def _costs(costs: BacktestCosts) -> Costs:
     )
 
 
+def _source(request: SubmitBacktest) -> tuple[str | None, float]:
+    """(timeframe, periods per year) after checking that exactly one data source is named."""
+    if request.dataset_id is not None:
+        for field in ("symbol", "venue", "timeframe"):
+            if getattr(request, field) is not None:
+                raise PlanError(
+                    "dataset_id", f"give either dataset_id or symbol/venue/timeframe, not both ({field})"
+                )
+        return None, math.nan
+    if request.symbol is None:
+        raise PlanError("symbol", "give a symbol (with venue and timeframe) or a dataset_id")
+    for field in ("start", "end"):
+        if getattr(request, field) is None:
+            raise PlanError(field, "required for market candles (optional only with dataset_id)")
+    timeframe = request.timeframe or DEFAULT_TIMEFRAME
+    seconds = TIMEFRAME_SECONDS.get(timeframe)
+    if seconds is None:
+        raise PlanError("timeframe", f"unknown timeframe: use one of {', '.join(TIMEFRAME_SECONDS)}")
+    return timeframe, YEAR_SECONDS / seconds
+
+
 def plan_run(request: SubmitBacktest) -> RunPlan:
     """Validate ``request`` against the strategy's schema and the simulator's rules."""
     spec = BUILTIN_STRATEGIES.get(request.strategy)
@@ -119,13 +160,12 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         params = validate_params(spec, request.params)
     except InvalidParameters as error:
         raise PlanError(f"params.{error.field}", str(error).split(": ", 1)[-1]) from None
-    seconds = TIMEFRAME_SECONDS.get(request.timeframe)
-    if seconds is None:
-        raise PlanError("timeframe", f"unknown timeframe: use one of {', '.join(TIMEFRAME_SECONDS)}")
-    start_ns, end_ns = to_ns(request.start), to_ns(request.end)
-    if start_ns >= end_ns:
+    timeframe, periods_per_year = _source(request)
+    start_ns = None if request.start is None else to_ns(request.start)
+    end_ns = None if request.end is None else to_ns(request.end)
+    if start_ns is not None and end_ns is not None and start_ns >= end_ns:
         raise PlanError("end", "must be after start")
-    if start_ns < 0:
+    if start_ns is not None and start_ns < 0:
         raise PlanError("start", "must not be before 1970")
     if request.initial_cash > MAX_INITIAL_CASH:
         raise PlanError("initial_cash", f"must be at most {MAX_INITIAL_CASH}")
@@ -143,12 +183,23 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         whole_units=sizing.whole_units,
         max_leverage=float(sizing.max_leverage),
     )
+    search = None
+    if request.optimise is not None:
+        try:
+            search = plan_search(request.strategy, params, request.optimise)
+        except InvalidParameters as error:
+            raise PlanError(error.field, str(error).split(": ", 1)[-1]) from None
     return RunPlan(
         strategy=request.strategy,
         params=params,
         start_ns=start_ns,
         end_ns=end_ns,
-        periods_per_year=YEAR_SECONDS / seconds,
+        periods_per_year=periods_per_year,
         config=config,
         costs=_costs(request.costs),
+        symbol=request.symbol,
+        venue=request.venue,
+        timeframe=timeframe,
+        dataset_id=request.dataset_id,
+        search=search,
     )

@@ -8,13 +8,15 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tradeloom.backtest_engine.domain.run_plan import RunPlan
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.db import check_schema_name
 
 ACTIVE = ("queued", "running")
 COLUMNS = (
     "backtest_id, user_id, name, status, phase, percent, strategy, params, symbol, venue, timeframe, "
-    "request, cancel_requested, attempts, error_code, error, created_at, started_at, finished_at"
+    "request, cancel_requested, attempts, error_code, error, created_at, started_at, finished_at, "
+    "kind, dataset_id"
 )
 
 
@@ -28,24 +30,27 @@ class RunsStore:
         backtest_id: str,
         user_id: str,
         request: SubmitBacktest,
-        params: dict[str, Any],
+        plan: RunPlan,
     ) -> None:
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".runs (backtest_id, user_id, name, status, strategy, params, symbol, '
-                "venue, timeframe, request) VALUES (:id, :user, :name, 'queued', :strategy, "
-                "CAST(:params AS jsonb), :symbol, :venue, :timeframe, CAST(:request AS jsonb))"
+                f'INSERT INTO "{self.s}".runs (backtest_id, user_id, name, status, strategy, params, '
+                "symbol, venue, timeframe, request, kind, dataset_id) VALUES (:id, :user, :name, 'queued', "
+                ":strategy, CAST(:params AS jsonb), :symbol, :venue, :timeframe, CAST(:request AS jsonb), "
+                ":kind, :dataset)"
             ),
             {
                 "id": backtest_id,
                 "user": user_id,
                 "name": request.name,
                 "strategy": request.strategy,
-                "params": json.dumps(params),
-                "symbol": request.symbol,
-                "venue": request.venue,
-                "timeframe": request.timeframe,
+                "params": json.dumps(plan.params),
+                "symbol": plan.symbol,
+                "venue": plan.venue,
+                "timeframe": plan.timeframe,
                 "request": request.model_dump_json(),
+                "kind": plan.kind,
+                "dataset": plan.dataset_id,
             },
         )
 
@@ -70,6 +75,7 @@ class RunsStore:
         status: str | None,
         strategy: str | None,
         symbol: str | None,
+        kind: str | None = None,
     ) -> list[Row[Any]]:
         """Newest first (ids are UUIDv7, so id order is creation order); ``before`` is the cursor."""
         rows = await conn.execute(
@@ -79,6 +85,7 @@ class RunsStore:
                 "AND (CAST(:status AS text) IS NULL OR status = :status) "
                 "AND (CAST(:strategy AS text) IS NULL OR strategy = :strategy) "
                 "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
+                "AND (CAST(:kind AS text) IS NULL OR kind = :kind) "
                 "ORDER BY backtest_id DESC LIMIT :limit"
             ),
             {
@@ -87,6 +94,7 @@ class RunsStore:
                 "status": status,
                 "strategy": strategy,
                 "symbol": symbol,
+                "kind": kind,
                 "limit": limit,
             },
         )

@@ -184,6 +184,35 @@ async def dataset_bars(connection: AsyncConnection, schema: str, dataset_id: str
     return [Bar(r.ts_ns, r.open, r.high, r.low, r.close, r.volume, 0) for r in rows]
 
 
+async def dataset_bars_page(
+    connection: AsyncConnection,
+    schema: str,
+    dataset_id: str,
+    *,
+    from_ns: int | None,
+    to_ns: int | None,
+    after_ns: int | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """Up to ``limit + 1`` bars in time order (the extra one tells the caller there is more)."""
+    s = check_schema_name(schema)
+    result = await connection.execute(
+        text(
+            "SELECT ts_ns AS open_ns, open, high, low, close, volume, 0 AS trade_count "
+            f'FROM "{s}".dataset_bars WHERE dataset_id = :d '
+            "AND ts_ns >= :lo AND ts_ns <= :hi AND ts_ns > :after ORDER BY ts_ns LIMIT :n"
+        ),
+        {
+            "d": uuid.UUID(dataset_id),
+            "lo": from_ns if from_ns is not None else 0,
+            "hi": to_ns if to_ns is not None else 2**63 - 1,
+            "after": after_ns if after_ns is not None else -1,
+            "n": limit + 1,
+        },
+    )
+    return list(result.all())
+
+
 async def delete_dataset(connection: AsyncConnection, schema: str, owner: str, dataset_id: str) -> bool:
     s = check_schema_name(schema)
     key = as_uuid(dataset_id)

@@ -1,0 +1,129 @@
+"""Optimisation in cancellable pieces, via ``tradeloom.quant.optimise``.
+
+A search is ``evaluate`` over consecutive chunks of the candidate list, merged in order: every row
+is independent, so the merged table (and ``best``, which keeps the first of equal rows) equals one
+``evaluate`` over the whole list. A walk-forward is run fold by fold with the same steps as
+``tradeloom.quant.optimise.walk_forward`` (in-sample search with the run's config, out-of-sample
+trading from the previous fold's equity, warm-up bars masked, stitched summary metrics); a test
+checks the two agree, so the worker can stop between chunks and folds. Pure and synchronous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradeloom.backtest_engine.domain.run_plan import RunPlan
+from tradeloom.backtest_engine.domain.series import FloatArray, IntArray
+from tradeloom.backtest_engine.domain.simulation import BarArrays
+from tradeloom.quant.optimise import SUMMARY_COLUMNS, SearchResults, evaluate, summary_metrics
+from tradeloom.quant.simulator import Bars, Signals, TradeColumn, run_simulation
+from tradeloom.quant.strategies import OhlcArrays, strategy_signals
+from tradeloom.quant.strategies.schema import ParamValue
+from tradeloom.shared.contracts.backtest_optimise import WalkForwardSpec
+
+TRADE_COLUMNS = len(TradeColumn)
+
+
+@dataclass(frozen=True)
+class FoldOutcome:
+    in_sample: tuple[int, int]
+    out_of_sample: tuple[int, int]
+    params: dict[str, ParamValue]
+    in_sample_value: float
+    metrics: dict[str, float]
+    equity: FloatArray
+    position: FloatArray
+
+
+def quant_bars(bars: BarArrays, start: int = 0, end: int | None = None) -> Bars:
+    stop = len(bars) if end is None else end
+    return Bars(bars.open[start:stop], bars.high[start:stop], bars.low[start:stop], bars.close[start:stop],
+                bars.volume[start:stop], bars.time[start:stop])  # fmt: skip
+
+
+def chunk_size(bar_count: int, bar_evaluations: int) -> int:
+    """Candidates per chunk so that one chunk is about ``bar_evaluations`` simulated bars (≥ 2, so
+    the parallel loop has work for two cores)."""
+    return max(2, bar_evaluations // max(bar_count, 1))
+
+
+def evaluate_chunk(plan: RunPlan, bars: Bars, candidates: Sequence[dict[str, object]]) -> SearchResults:
+    return evaluate(plan.strategy, candidates, bars, plan.config, plan.costs,
+                    periods_per_year=plan.periods_per_year)  # fmt: skip
+
+
+def merge(strategy: str, parts: Sequence[SearchResults]) -> SearchResults:
+    """Chunks' tables concatenated in order (skipped counts summed)."""
+    first = parts[0]
+    return SearchResults(
+        strategy,
+        {name: np.concatenate([p.params[name] for p in parts]) for name in first.params},
+        {name: np.concatenate([p.metrics[name] for p in parts]) for name in first.metrics},
+        sum(p.skipped for p in parts),
+    )
+
+
+def fold_ranges(bar_count: int, spec: WalkForwardSpec) -> list[tuple[int, int, int]]:
+    """(in-sample start, in-sample end = out-of-sample start, out-of-sample end) of every fold."""
+    if spec.in_sample_bars + spec.out_of_sample_bars > bar_count:
+        raise ValueError(
+            f"in-sample plus out-of-sample windows ({spec.in_sample_bars} + {spec.out_of_sample_bars} "
+            f"bars) are longer than the data ({bar_count} bars)"
+        )
+    folds = []
+    start = 0
+    while start + spec.in_sample_bars < bar_count:
+        is_end = start + spec.in_sample_bars
+        folds.append(
+            (0 if spec.anchored else start, is_end, min(is_end + spec.out_of_sample_bars, bar_count))
+        )
+        start += spec.out_of_sample_bars
+    return folds
+
+
+def trade_fold(
+    plan: RunPlan,
+    bars: BarArrays,
+    window: tuple[int, int, int],
+    params: dict[str, ParamValue],
+    *,
+    in_sample_value: float,
+    cash: float,
+) -> FoldOutcome:
+    """Trade the out-of-sample part of ``window`` with ``params``, from ``cash``."""
+    is_start, is_end, oos_end = window
+    span = quant_bars(bars, is_start, oos_end)
+    el, xl, es, xs, level = strategy_signals(
+        plan.strategy, OhlcArrays(span.open, span.high, span.low, span.close), params
+    )
+    warm = is_end - is_start
+    for flags in (el, xl, es, xs):
+        flags[:warm] = False
+    run = run_simulation(
+        span, Signals(el, xl, es, xs, level), plan.config._replace(initial_cash=cash), plan.costs
+    )
+    equity, position = run.equity[warm:], run.position[warm:]
+    values = summary_metrics(equity, position, run.trades.table, cash, plan.periods_per_year)
+    metrics = dict(zip(SUMMARY_COLUMNS, values.tolist(), strict=True))
+    return FoldOutcome(
+        (is_start, is_end), (is_end, oos_end), params, in_sample_value, metrics, equity, position
+    )
+
+
+def stitch(plan: RunPlan, folds: Sequence[FoldOutcome]) -> tuple[IntArray, FloatArray, dict[str, float]]:
+    """Bar numbers, equity and summary metrics of the stitched out-of-sample curve (trades summed over
+    folds; win rate and profit factor live in the folds)."""
+    index = np.concatenate([np.arange(*f.out_of_sample, dtype=np.int64) for f in folds])
+    equity = np.concatenate([f.equity for f in folds])
+    position = np.concatenate([f.position for f in folds])
+    values = summary_metrics(
+        equity, position, np.empty((0, TRADE_COLUMNS)), float(plan.config.initial_cash), plan.periods_per_year
+    )
+    metrics = dict(zip(SUMMARY_COLUMNS, values.tolist(), strict=True))
+    metrics["trades"] = float(sum(f.metrics["trades"] for f in folds))
+    for name in ("win_rate", "profit_factor"):
+        metrics.pop(name)
+    return index, equity, metrics

@@ -1,0 +1,201 @@
+"""The optimisation side of the worker: a search or a walk-forward on fetched bars, in chunks.
+
+Each chunk (about ``OPTIMISE_CHUNK_BAR_EVALUATIONS`` simulated bars) runs in a thread; between
+chunks ``checkpoint`` records progress or raises ``Cancelled``, so a cancel is honoured within about
+one chunk. The results are written in the caller's (inbox) transaction: a search's full table and
+best row in ``optimisations``; a walk-forward's folds there too, and its stitched out-of-sample
+equity and metrics in ``series``/``results`` (so ``results``, ``equity``, ``export`` and ``compare``
+serve it like a backtest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.backtest_engine.domain.optimisation import (
+    TRADE_COLUMNS,
+    FoldOutcome,
+    chunk_size,
+    evaluate_chunk,
+    fold_ranges,
+    merge,
+    quant_bars,
+    stitch,
+    trade_fold,
+)
+from tradeloom.backtest_engine.domain.run_plan import RunPlan
+from tradeloom.backtest_engine.domain.search_space import SearchPlan
+from tradeloom.backtest_engine.domain.simulation import BacktestOutcome, BarArrays, check_bars
+from tradeloom.backtest_engine.store.optimisations_store import OptimisationsStore
+from tradeloom.backtest_engine.store.results_store import ResultsStore
+from tradeloom.quant.optimise import SearchResults
+from tradeloom.quant.simulator import Bars
+from tradeloom.shared.contracts.backtest import metric_or_none
+
+Checkpoint = Callable[[float], Awaitable[None]]
+START, END = 60.0, 90.0  # the share of the progress bar spent optimising
+
+
+class OptimisationFailure(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What the ``completed`` event reports."""
+
+    bar_count: int
+    trade_count: int
+    final_equity: Decimal
+    metrics: dict[str, float]
+
+
+class OptimisationJob:
+    def __init__(self, schema: str, chunk_bar_evaluations: int, max_bar_evaluations: int) -> None:
+        self.store = OptimisationsStore(schema)
+        self.results = ResultsStore(schema)
+        self.chunk_bar_evaluations = chunk_bar_evaluations
+        self.max_bar_evaluations = max_bar_evaluations
+
+    def _bound(self, work: int) -> None:
+        if work > self.max_bar_evaluations:
+            raise OptimisationFailure(
+                "too_much_work",
+                f"{work} simulated bars (parameter sets x bars); at most {self.max_bar_evaluations}: "
+                "fewer combinations or a shorter range",
+            )
+
+    async def _search(
+        self, plan: RunPlan, bars: Bars, checkpoint: Checkpoint, done: int, total: int
+    ) -> SearchResults:
+        """Every candidate on ``bars`` in chunks; ``done``/``total`` place it on the progress bar."""
+        assert plan.search is not None
+        candidates = plan.search.candidates
+        size = chunk_size(len(bars.close), self.chunk_bar_evaluations)
+        parts = []
+        for first in range(0, len(candidates), size):
+            chunk = candidates[first : first + size]
+            parts.append(await asyncio.to_thread(evaluate_chunk, plan, bars, chunk))
+            finished = done + (first + len(chunk)) * len(bars.close)
+            await checkpoint(START + (END - START) * finished / max(total, 1))
+        table = merge(plan.strategy, parts)
+        if len(table) == 0:
+            raise OptimisationFailure(
+                "invalid_request",
+                "every parameter set was refused by the strategy's rules (e.g. fast >= slow)",
+            )
+        return table
+
+    async def run(
+        self, conn: AsyncConnection, backtest_id: str, plan: RunPlan, bars: BarArrays, checkpoint: Checkpoint
+    ) -> Completion:
+        search = plan.search
+        assert search is not None
+        check_bars(bars)
+        if search.walk_forward is None:
+            return await self._run_search(
+                conn, backtest_id, plan, search=search, bars=bars, checkpoint=checkpoint
+            )
+        return await self._run_walk_forward(
+            conn, backtest_id, plan, search=search, bars=bars, checkpoint=checkpoint
+        )
+
+    async def _run_search(
+        self,
+        conn: AsyncConnection,
+        backtest_id: str,
+        plan: RunPlan,
+        *,
+        search: SearchPlan,
+        bars: BarArrays,
+        checkpoint: Checkpoint,
+    ) -> Completion:
+        total = len(search.candidates) * len(bars)
+        self._bound(total)
+        table = await self._search(plan, quant_bars(bars), checkpoint, 0, total)
+        try:
+            best: tuple[dict[str, Any], float | None] | None = table.best(search.metric, search.maximize)
+        except ValueError:
+            best = None  # no row has a value for the metric (e.g. Sharpe without a single trade)
+        await self.store.save(conn, backtest_id, method=search.method, metric=search.metric,
+                              maximize=search.maximize, evaluated=len(table), table=table, best=best,
+                              folds=[])  # fmt: skip
+        row = 0
+        if best is not None:
+            row = int(np.flatnonzero(table.metrics[search.metric] == best[1])[0])
+        metrics = {name: float(values[row]) for name, values in table.metrics.items()}
+        initial = float(plan.config.initial_cash)
+        final = (
+            initial * (1.0 + metrics["total_return"]) if math.isfinite(metrics["total_return"]) else initial
+        )
+        return Completion(len(bars), int(metrics["trades"]), Decimal(repr(final)), metrics)
+
+    async def _run_walk_forward(
+        self,
+        conn: AsyncConnection,
+        backtest_id: str,
+        plan: RunPlan,
+        *,
+        search: SearchPlan,
+        bars: BarArrays,
+        checkpoint: Checkpoint,
+    ) -> Completion:
+        assert search.walk_forward is not None
+        try:
+            windows = fold_ranges(len(bars), search.walk_forward)
+        except ValueError as error:
+            raise OptimisationFailure("invalid_request", f"optimise.walk_forward: {error}") from error
+        total = sum((is_end - is_start) * len(search.candidates) for is_start, is_end, _ in windows)
+        self._bound(total)
+        folds: list[FoldOutcome] = []
+        cash = float(plan.config.initial_cash)
+        done = 0
+        evaluated = 0
+        for window in windows:
+            is_start, is_end, _ = window
+            table = await self._search(plan, quant_bars(bars, is_start, is_end), checkpoint, done, total)
+            done += (is_end - is_start) * len(search.candidates)
+            evaluated = len(table)
+            try:
+                params, value = table.best(search.metric, search.maximize)
+            except ValueError as error:
+                raise OptimisationFailure(
+                    "no_best_parameters", f"fold {len(folds)} (bars {is_start}-{is_end}): {error}"
+                ) from error
+            fold = await asyncio.to_thread(trade_fold, plan, bars, window, params,
+                                           in_sample_value=value, cash=cash)  # fmt: skip
+            folds.append(fold)
+            cash = float(fold.equity[-1])
+        index, equity, metrics = stitch(plan, folds)
+        outcome = BacktestOutcome(bars.time[index], equity, np.empty((0, TRADE_COLUMNS)), metrics, None)
+        await self.results.save(conn, backtest_id, outcome, Decimal(repr(float(plan.config.initial_cash))))
+        empty = SearchResults(plan.strategy, {}, {}, 0)
+        await self.store.save(conn, backtest_id, method=search.method, metric=search.metric,
+                              maximize=search.maximize, evaluated=evaluated, table=empty, best=None,
+                              folds=[fold_record(fold, bars) for fold in folds])  # fmt: skip
+        return Completion(int(equity.size), int(metrics["trades"]), Decimal(repr(float(equity[-1]))), metrics)
+
+
+def fold_record(fold: FoldOutcome, bars: BarArrays) -> dict[str, Any]:
+    """A fold as stored (and served as ``WalkForwardFold``)."""
+    return {
+        "in_sample": list(fold.in_sample),
+        "out_of_sample": list(fold.out_of_sample),
+        "in_sample_start_ns": int(bars.time[fold.in_sample[0]]),
+        "out_of_sample_start_ns": int(bars.time[fold.out_of_sample[0]]),
+        "out_of_sample_end_ns": int(bars.time[fold.out_of_sample[1] - 1]),
+        "params": fold.params,
+        "in_sample_value": metric_or_none(fold.in_sample_value),
+        "out_of_sample_metrics": {name: metric_or_none(v) for name, v in fold.metrics.items()},
+    }
