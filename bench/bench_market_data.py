@@ -1,22 +1,31 @@
 """market-data: end-to-end ingest throughput and lag, and a year of candles read as 1h.
 
-- ingest: synthetic trades (two symbols, generated up front) published at full speed to JetStream
-  in batches of ``PUBLISH_BATCH`` trades per message, stored by the batched persistence consumer
-  (inbox claim + COPY + 1m candle merge + roll-ups + candle closing, one transaction per fetch).
-  Prints sustained trades/s and the publish-to-stored lag (p50/p99), against the bare peer: the
-  same rows COPYed by asyncpg into a plain table (no broker, no dedupe, no candles).
+- ingest: synthetic trades (two symbols, 300,000, generated up front) published to JetStream in
+  batches of ``PUBLISH_BATCH`` trades per message by a publisher in its OWN PROCESS (as the source
+  and the store would be separate replicas; sharing one GIL measured the publisher's CPU, not the
+  store's), stored by the batched persistence consumer in this process (inbox claim + one
+  insert-and-merge statement + roll-ups + candle closing, one transaction per fetch of
+  ``FETCH_MESSAGES``). Two runs: full speed (sustained trades/s = all trades / time from the first
+  publish to the last commit; the lag there measures the backlog a producer faster than the store
+  builds) and paced at the 50,000 trades/s goal (publish-to-stored lag p50/p99 under that load).
+  Peer: the same rows COPYed by asyncpg into a plain table (no broker, no dedupe, no candles).
 - query: 525,600 1-minute candles (one year, one symbol) rolled up by the service, then read as
-  1h candles (8,760, two pages) through ``svc.market-data.candles`` over NATS, against the peer:
-  the same 1h candles aggregated on the fly from the 1m rows by one SQL GROUP BY.
+  1h candles (8,760, two pages of ≤ 5,000) through ``svc.market-data.candles`` over NATS, against
+  the peer: the same 1h candles aggregated on the fly from the 1m rows by one SQL GROUP BY.
+The machine is shared: run it when quiet and quote the load average with the figures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import multiprocessing
+import os
 import statistics
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from multiprocessing.connection import Connection
 
 import nats
 from sqlalchemy import text
@@ -73,35 +82,68 @@ async def copy_peer(engine: AsyncEngine, schema: str, batches: list[tuple[str, l
     return time.perf_counter() - peer_began
 
 
+def sim_batches(run: str, start_ns: int) -> list[tuple[str, list[SimTrade]]]:
+    """The bench's trades (deterministic: the publisher process and the peer build the same)."""
+    batches = []
+    for symbol, price in (("BTC/USDT", 65000.0), ("ETH/USDT", 3500.0)):
+        market = SyntheticMarket(SimConfig(symbol, start_price=price), seed=1, run_id=f"bench{run}")
+        batches.append((symbol, market.trades([start_ns + i * 20_000 for i in range(TRADES_PER_SYMBOL)])))
+    return batches
+
+
+async def publish_all(url: str, run: str, start_ns: int, rate: float | None, report: Connection) -> None:
+    nc = await nats.connect(url)
+    subjects = Subjects(f"benchmd{run}")
+    generated = time.perf_counter()
+    batches = sim_batches(run, start_ns)
+    generated = time.perf_counter() - generated
+    publisher = MarketPublisher(
+        EventPublisher(nc.jetstream(), subjects, "bench"), batch_max=PUBLISH_BATCH, concurrency=16
+    )
+    report.send(("ready", generated))
+    report.recv()  # go
+    began_wall, began = time.time(), time.perf_counter()
+    slice_size = 2_000 if rate else 10_000  # interleave the two symbols, as a live feed would
+    for offset in range(0, TRADES_PER_SYMBOL, slice_size):
+        if rate is not None:  # 2 symbols × slice_size trades per step
+            await asyncio.sleep(max(0.0, began + offset * 2 / rate - time.perf_counter()))
+        for symbol, trades in batches:
+            await publisher.publish_trades("sim", symbol, trades[offset : offset + slice_size])
+    report.send(("published", began_wall, time.perf_counter() - began))
+    await nc.close()
+
+
+def publisher_process(url: str, run: str, start_ns: int, rate: float | None, report: Connection) -> None:
+    """The synthetic source in its own process (its own GIL and core), as in production where the
+    source and the persistence consumer are separate tasks that could run in separate replicas."""
+    asyncio.run(publish_all(url, run, start_ns, rate, report))
+
+
 async def bench_ingest(url: str, pg: PostgresServer, rate: float | None = None) -> None:  # noqa: PLR0915
     """Full speed (``rate`` None) gives throughput; a paced offered load gives the lag under it."""
     schema = "bench_md_ingest"
     await asyncio.to_thread(migrate_schema, pg, schema)
     nc = await nats.connect(url)
-    run = "paced" if rate else "full"  # distinct ids: the same ids would be dropped as duplicates
+    run = f"paced{rate:.0f}" if rate else "full"  # distinct ids: the same ids would be dropped
     subjects = Subjects(f"benchmd{run}")
     js = nc.jetstream()
     await ensure_streams(js, subjects)
     engine = create_engine(pg.sqlalchemy_url(), pool_size=4)
     start_ns = time.time_ns()
-    generated = time.perf_counter()
-    batches = []
-    for symbol, price in (("BTC/USDT", 65000.0), ("ETH/USDT", 3500.0)):
-        market = SyntheticMarket(SimConfig(symbol, start_price=price), seed=1, run_id=f"bench{run}")
-        batches.append((symbol, market.trades([start_ns + i * 20_000 for i in range(TRADES_PER_SYMBOL)])))
-    generated = time.perf_counter() - generated
-    total = sum(len(trades) for _, trades in batches)
+    total = 2 * TRADES_PER_SYMBOL
     lags: list[float] = []
     stored = 0
     done = asyncio.Event()
+    last_commit_wall = 0.0
 
     async def on_commit(items: list[Parsed]) -> None:
-        nonlocal stored
+        nonlocal stored, last_commit_wall
         now = datetime.now(UTC)
         for item in items:
             lags.append((now - item.envelope.time).total_seconds())
-            stored += len(item.event.trades)
+            stored += len(item.trades)
         if stored >= total:
+            last_commit_wall = now.timestamp()
             done.set()
 
     persistence = TradePersistence(
@@ -114,48 +156,49 @@ async def bench_ingest(url: str, pg: PostgresServer, rate: float | None = None) 
         batch_size=FETCH_MESSAGES,
         after_commit=on_commit,
     )
+    ours, theirs = multiprocessing.get_context("spawn").Pipe()
+    child = multiprocessing.get_context("spawn").Process(
+        target=publisher_process, args=(url, run, start_ns, rate, theirs), daemon=True
+    )
+    child.start()
+    _, generated = await asyncio.to_thread(ours.recv)
     stop = asyncio.Event()
     consumer = asyncio.create_task(persistence.run(stop))
-    publisher = MarketPublisher(
-        EventPublisher(js, subjects, "bench"), batch_max=PUBLISH_BATCH, concurrency=16
-    )
-    began = time.perf_counter()
-    slice_size = 2_000 if rate else 10_000  # interleave the two symbols, as a live feed would
-    for offset in range(0, TRADES_PER_SYMBOL, slice_size):
-        if rate is not None:  # 2 symbols × slice_size trades per step
-            await asyncio.sleep(max(0.0, began + offset * 2 / rate - time.perf_counter()))
-        for symbol, trades in batches:
-            await publisher.publish_trades("sim", symbol, trades[offset : offset + slice_size])
-    published = time.perf_counter() - began
+    await asyncio.sleep(0.5)  # the consumer is bound before the first trade goes out
+    ours.send("go")
+    _, began_wall, published = await asyncio.to_thread(ours.recv)
     await asyncio.wait_for(done.wait(), timeout=120)
-    elapsed = time.perf_counter() - began
+    elapsed = last_commit_wall - began_wall
     stop.set()
     await consumer
+    child.join(10)
     if rate is not None:
         await engine.dispose()
         await nc.close()
         print(
-            f"ingest paced at {rate:,.0f} trades/s offered: {total / elapsed:,.0f} trades/s stored; "
-            f"lag p50 {statistics.median(lags):.3f}s p99 {percentile(lags, 0.99):.3f}s (goal < 2 s)"
+            f"ingest paced at {rate:,.0f} trades/s offered (published in {published:.2f}s): "
+            f"{total / elapsed:,.0f} trades/s stored; lag p50 {statistics.median(lags):.3f}s "
+            f"p99 {percentile(lags, 0.99):.3f}s max {max(lags):.3f}s (goal p99 < 2 s)"
         )
         return
     async with engine.connect() as connection:
         rows = (await connection.execute(text(f"SELECT count(*) FROM {schema}.trades"))).scalar_one()
         candles = (await connection.execute(text(f"SELECT count(*) FROM {schema}.candles"))).scalar_one()
-    peer = await copy_peer(engine, schema, batches)
+    peer = await copy_peer(engine, schema, sim_batches(run, start_ns))
     await engine.dispose()
     await nc.close()
     print(
         f"ingest: {total} trades ({PUBLISH_BATCH}/message, {FETCH_MESSAGES} messages/transaction), "
-        f"generated up front in {generated:.2f}s ({total / generated:,.0f}/s)"
+        f"generated up front in {generated:.2f}s; publisher in its own process"
     )
     print(
-        f"  stored {rows} rows, {candles} candles (7 timeframes); published in {published:.2f}s, "
-        f"all stored after {elapsed:.2f}s"
+        f"  stored {rows} rows, {candles} candles (7 timeframes); published in {published:.2f}s "
+        f"({total / published:,.0f}/s offered), all stored after {elapsed:.2f}s"
     )
     print(
-        f"  sustained {total / elapsed:,.0f} trades/s (goal ≥ 50,000); publish-to-stored lag "
-        f"p50 {statistics.median(lags):.3f}s p99 {percentile(lags, 0.99):.3f}s (goal < 2 s)"
+        f"  sustained {total / elapsed:,.0f} trades/s (goal ≥ 50,000); lag at full speed (a backlog "
+        f"by design: the producer outruns the store) p50 {statistics.median(lags):.3f}s "
+        f"p99 {percentile(lags, 0.99):.3f}s"
     )
     print(
         f"  peer bare asyncpg COPY into a plain table: {total / peer:,.0f} rows/s; "
@@ -198,6 +241,11 @@ async def bench_query(url: str, pg: PostgresServer) -> None:
             ],
         )
         await connection.execute(text(f"ANALYZE {schema}.candles"))
+    # The service runs in this process: drop the 525,600 generated rows so its garbage collector
+    # does not walk them (a full collection over them paused replies by ~150 ms; no real service
+    # process holds such a heap).
+    del records, prices, market
+    gc.collect()
     began = time.perf_counter()
     async with engine.begin() as connection:
         await rollup(
@@ -263,9 +311,11 @@ async def bench_query(url: str, pg: PostgresServer) -> None:
 
 
 def main() -> None:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average before the run (1/5/15 min): {load} on {os.cpu_count()} CPUs")
     with NatsServer() as nats_server, PostgresServer() as pg:
         asyncio.run(bench_ingest(nats_server.url, pg))
-        asyncio.run(bench_ingest(nats_server.url, pg, rate=40_000))
+        asyncio.run(bench_ingest(nats_server.url, pg, rate=50_000))
         asyncio.run(bench_query(nats_server.url, pg))
 
 

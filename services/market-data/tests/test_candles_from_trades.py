@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.domain.candles import Bar, TradePoint, candles_from_trades, rollup
 from tradeloom.market_data.domain.timeframes import TIMEFRAMES, WEEK_ORIGIN_NS
-from tradeloom.market_data.store.trades_store import TradeRecord, store_trades
 from tradeloom.market_data.store.trades_store import rollup as store_rollup
+from tradeloom.market_data.store.trades_store import store_trades
+from tradeloom.market_data.trade_batch import TradeColumns
 
 BASE_NS = 1_704_067_200_000_000_000 + 3 * 86_400 * 10**9  # 2024-01-04 00:00 UTC, a Thursday
 MINUTE = 60 * 10**9
@@ -102,11 +103,21 @@ async def test_store_candles_equal_independent_computation(
     )
     chunks = [arrivals[a:b] for a, b in zip([0, *cut], [*cut, len(arrivals)], strict=True)]
     for chunk in chunks:
-        records: list[TradeRecord] = [
-            (venue, "BTC/USDT", t.ts_ns, t.trade_id, t.price, t.amount, "buy") for t in chunk
+        half = len(chunk) // 2  # two messages' columns in one statement, as the consumer sends them
+        columns = [
+            TradeColumns(
+                venue,
+                "BTC/USDT",
+                [t.trade_id for t in part],
+                [t.ts_ns for t in part],
+                [str(t.price) for t in part],
+                [str(t.amount) for t in part],
+                ["buy"] * len(part),
+            )
+            for part in (chunk[:half], chunk[half:])
         ]
         async with db_engine.begin() as connection:
-            for touched in await store_trades(connection, md_schema, records):
+            for touched in await store_trades(connection, md_schema, columns):
                 await store_rollup(connection, md_schema, touched)
 
     assert await stored(db_engine, md_schema, venue, "1m") == pandas_candles(trades, "1min")

@@ -16,7 +16,7 @@ from tradeloom.market_data.domain.simulator import SimConfig, SyntheticMarket
 from tradeloom.market_data.persistence import PERSISTENCE_CONSUMER, Parsed, TradePersistence
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.sources.publisher import MarketPublisher
-from tradeloom.shared.contracts.market_data import CandleClosed, TradeTick
+from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested, TradeTick
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.publish import EventPublisher
@@ -191,3 +191,57 @@ async def test_killed_persistence_consumer_loses_and_duplicates_nothing(
 async def _pending_zero(js, subjects: Subjects, spec: ConsumerSpec) -> bool:  # type: ignore[no-untyped-def]
     info = await js.consumer_info(subjects.stream(spec.stream), spec.durable)
     return info.num_pending == 0 and info.num_ack_pending == 0
+
+
+async def test_bad_trade_messages_are_dead_lettered_and_the_rest_stored(
+    md_schema: str, nc: Client, nats_prefix: str, db_engine: AsyncEngine
+) -> None:
+    """The consumer's fast parse refuses what the contract refuses (NaN price, unknown key) into
+    ``dlq.<subject>``; a float price, which the contract accepts, is stored via the model path."""
+    subjects = Subjects(nats_prefix)
+    js = nc.jetstream()
+    await ensure_streams(js, subjects)
+    subject = subjects.event("md", "trade", 1, "sim", "BTC-USDT")
+
+    async def send(message_id: str, **trade: object) -> None:
+        data = {"trade_id": message_id, "ts_ns": T0, "price": "100", "amount": "1", "side": "buy", **trade}
+        envelope = Envelope.model_validate(
+            {
+                "id": message_id,
+                "source": "tradeloom/test",
+                "type": TradesIngested.event_type(),
+                "time": "2024-01-01T00:00:00Z",
+                "dataschema": TradesIngested.dataschema(),
+                "data": {"venue": "sim", "symbol": "BTC/USDT", "trades": [data]},
+            }
+        )
+        await js.publish(subject, envelope.to_bytes(), headers={"Nats-Msg-Id": message_id})
+
+    await send("nan", price="NaN")
+    await send("extra", note="x")
+    await send("float", price=101.5)
+    await send("good", price="102.25")
+    dlq = await js.pull_subscribe(subjects.dead_letter(subject), stream=subjects.stream("DEAD_LETTERS"))
+    persistence = TradePersistence(
+        js=js,
+        engine=db_engine,
+        schema=md_schema,
+        subjects=subjects,
+        outbox=Outbox(md_schema, subjects, "tradeloom/market-data"),
+        tolerance_ns=0,
+        batch_size=10,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(persistence.run(stop))
+    try:
+        await wait_for(lambda: _has(db_engine, md_schema, "trades", "TRUE", 2))
+        dead = await dlq.fetch(2, timeout=10)
+    finally:
+        stop.set()
+        await task
+    assert sorted(m.headers["tl-error-code"] for m in dead if m.headers) == ["invalid_message"] * 2
+    async with db_engine.connect() as connection:
+        stored = (
+            await connection.execute(text(f'SELECT trade_id, price FROM "{md_schema}".trades ORDER BY 1'))
+        ).all()
+    assert [tuple(r) for r in stored] == [("float", Decimal("101.5")), ("good", Decimal("102.25"))]

@@ -1,27 +1,24 @@
 """Storing trades and maintaining candles in the caller's transaction.
 
-``store_trades`` COPYs a batch into a temporary table, inserts it into ``trades`` skipping
-duplicates (key venue, symbol, ts_ns, trade_id), and merges only the newly inserted trades into
-1-minute candles and the market state, all in one statement: a redelivered or re-sent trade never
-counts twice. Open/close follow (ts_ns, trade_id) order, so a late trade lands where it belongs.
+``store_trades`` sends a batch as seven column arrays (prices and amounts as decimal strings that
+Postgres parses into ``numeric``), inserts them into ``trades`` skipping duplicates (key venue,
+symbol, ts_ns, trade_id), and merges only the newly inserted trades into 1-minute candles and the
+market state, all in ONE statement (one round trip, no temp table): a redelivered or re-sent trade
+never counts twice. Open/close follow (ts_ns, trade_id) order, so a late trade lands where it belongs.
 ``rollup`` then rebuilds the touched buckets of each coarser timeframe from the next finer one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.market_data.domain.timeframes import ROLLUP_SOURCE, bucket_start, origin_ns, width_ns
+from tradeloom.market_data.trade_batch import TradeColumns, concat
 from tradeloom.shared.db import check_schema_name
-
-TradeRecord = tuple[
-    str, str, int, str, Decimal, Decimal, str
-]  # venue, symbol, ts_ns, id, price, amount, side
-TRADE_COLUMNS = ["venue", "symbol", "ts_ns", "trade_id", "price", "amount", "side"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,9 @@ def _merge_1m_sql(s: str) -> str:
     return f"""
 WITH ins AS (
     INSERT INTO "{s}".trades (venue, symbol, ts_ns, trade_id, price, amount, side)
-    SELECT venue, symbol, ts_ns, trade_id, price, amount, side FROM incoming_trades
+    SELECT * FROM unnest(CAST(:venue AS text[]), CAST(:symbol AS text[]), CAST(:ts_ns AS bigint[]),
+        CAST(:trade_id AS text[]), CAST(CAST(:price AS text[]) AS numeric[]),
+        CAST(CAST(:amount AS text[]) AS numeric[]), CAST(:side AS text[]))
     ON CONFLICT DO NOTHING
     RETURNING venue, symbol, ts_ns, trade_id, price, amount
 ), agg AS (
@@ -49,12 +48,12 @@ WITH ins AS (
         min(ts_ns) AS first_ts_ns, (array_agg(trade_id ORDER BY ts_ns, trade_id))[1] AS first_tid,
         max(ts_ns) AS last_ts_ns, (array_agg(trade_id ORDER BY ts_ns DESC, trade_id DESC))[1] AS last_tid
     FROM ins GROUP BY 1, 2, 3
-), latest AS (
-    SELECT DISTINCT ON (venue, symbol) venue, symbol, ts_ns, trade_id, price
-    FROM ins ORDER BY venue, symbol, ts_ns DESC, trade_id DESC
+), latest AS (  -- the newest trade of each symbol closes its newest minute: no sort of every trade
+    SELECT DISTINCT ON (venue, symbol) venue, symbol, last_ts_ns, last_tid, close
+    FROM agg ORDER BY venue, symbol, open_ns DESC
 ), state AS (
     INSERT INTO "{s}".market_state AS m (venue, symbol, watermark_ns, last_ts_ns, last_tid, last_price)
-    SELECT venue, symbol, ts_ns, ts_ns, trade_id, price FROM latest
+    SELECT venue, symbol, last_ts_ns, last_ts_ns, last_tid, close FROM latest
     ON CONFLICT (venue, symbol) DO UPDATE SET
         watermark_ns = greatest(m.watermark_ns, EXCLUDED.watermark_ns),
         last_price = CASE WHEN (EXCLUDED.last_ts_ns, EXCLUDED.last_tid) > (m.last_ts_ns, m.last_tid)
@@ -107,22 +106,30 @@ ON CONFLICT (venue, symbol, tf, open_ns) DO UPDATE SET
 
 
 async def store_trades(
-    connection: AsyncConnection, schema: str, records: list[TradeRecord]
+    connection: AsyncConnection, schema: str, batches: Sequence[TradeColumns]
 ) -> list[TouchedRange]:
-    """Insert new trades and merge them into 1m candles and market state; returns touched ranges."""
-    s = check_schema_name(schema)
-    if not records:
+    """Insert new trades and merge them into 1m candles and market state; returns touched ranges.
+
+    ``batches`` must already be validated (``trade_batch.columns_from_payload`` or
+    ``TradeColumns.from_trades``): decimal strings here are finite by contract."""
+    if not any(len(batch) for batch in batches):
         return []
-    # Through SQLAlchemy first: that opens the transaction the raw asyncpg calls below then join.
-    await connection.execute(
-        text(f'CREATE TEMP TABLE IF NOT EXISTS incoming_trades (LIKE "{s}".trades) ON COMMIT DELETE ROWS')
+    venue, symbol, ts_ns, trade_id, price, amount, side = concat(batches)
+    # Sorting tens of thousands of rows (candle aggregates) spills to disk with the default 4 MB.
+    await connection.execute(text("SET LOCAL work_mem = '64MB'"))
+    rows = await connection.execute(
+        text(_merge_1m_sql(check_schema_name(schema))),
+        {
+            "venue": venue,
+            "symbol": symbol,
+            "ts_ns": ts_ns,
+            "trade_id": trade_id,
+            "price": price,
+            "amount": amount,
+            "side": side,
+        },
     )
-    raw = (await connection.get_raw_connection()).driver_connection
-    assert raw is not None and raw.is_in_transaction()
-    await raw.copy_records_to_table("incoming_trades", records=records, columns=TRADE_COLUMNS)
-    rows = await raw.fetch(_merge_1m_sql(s))
-    await raw.execute("TRUNCATE incoming_trades")
-    return [TouchedRange(r["venue"], r["symbol"], r["lo"], r["hi"]) for r in rows]
+    return [TouchedRange(r.venue, r.symbol, r.lo, r.hi) for r in rows]
 
 
 async def rollup(connection: AsyncConnection, schema: str, touched: TouchedRange) -> None:
