@@ -3,7 +3,8 @@
 A uvicorn process serves the gateway app (real Postgres and NATS started here); this process is an
 aiohttp load generator (CONCURRENCY connections). Measured, each with req/s, p50 and p99:
 - ``GET /v1/bench/bare``: the peer: same server and middleware, no auth, no I/O (framework floor);
-- ``GET /v1/users/me``: JWT check + user-state read + shared rate-limit buckets (Postgres);
+- ``GET /v1/users/me``: JWT check + user state (cached <= USER_CACHE_S) + rate-limit leases (Postgres
+  buckets, leased in batches per replica);
 - ``GET /v1/bench/echo``: the same auth, then ``svc.bench.echo`` over NATS (a tiny service in the
   server process: the request really crosses nats-server);
 - ``POST /v1/auth/login``: bounded on purpose by argon2id (m=19 MiB, t=2, p=1).
@@ -37,7 +38,9 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def load(session: aiohttp.ClientSession, method: str, url: str, count: int, **kwargs: Any) -> str:
+async def load(
+    session: aiohttp.ClientSession, method: str, url: str, count: int, **kwargs: Any
+) -> tuple[float, str]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue = iter(range(count))
@@ -54,7 +57,7 @@ async def load(session: aiohttp.ClientSession, method: str, url: str, count: int
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     elapsed = time.perf_counter() - started
     rate = count / elapsed
-    return (
+    return rate, (
         f"{rate:8.0f} req/s  p50 {percentile(latencies, 0.5) * 1000:6.2f} ms  "
         f"p99 {percentile(latencies, 0.99) * 1000:6.2f} ms  statuses {statuses}"
     )
@@ -78,9 +81,13 @@ async def drive(base: str) -> None:
         bare = await load(session, "GET", "/v1/bench/bare", REQUESTS)
         me = await load(session, "GET", "/v1/users/me", REQUESTS, headers=headers)
         echo = await load(session, "GET", "/v1/bench/echo", REQUESTS, headers=headers)
-    print(f"  peer: bare route (no auth/I/O)     {bare}")
-    print(f"  GET /v1/users/me (JWT + state)     {me}")
-    print(f"  GET /v1/bench/echo (auth + NATS)   {echo}")
+    print(f"  peer: bare route (no auth/I/O)     {bare[1]}")
+    print(f"  GET /v1/users/me (JWT + state)     {me[1]}")
+    print(f"  GET /v1/bench/echo (auth + NATS)   {echo[1]}")
+    print(
+        f"  ratio to the bare route: users/me {me[0] / bare[0]:.2f}, proxied echo {echo[0] / bare[0]:.2f} "
+        "(goal: proxied >= 2,000 req/s, p99 < 50 ms on 2 cores)"
+    )
     print(
         f"  login (argon2id m=19MiB t=2 p=1): median {statistics.median(login_times) * 1000:.1f} ms, "
         f"max {max(login_times) * 1000:.1f} ms (sequential, {LOGINS} logins)"

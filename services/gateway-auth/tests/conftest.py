@@ -45,3 +45,14 @@ async def api(make_api: ApiFactory) -> Api:
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest_asyncio.fixture
+async def sandbox(
+    database_url: str, nats_url: str, db_schema: str, nats_prefix: str
+) -> AsyncIterator[object]:
+    """A real sandbox-executor behind the gateway (see sandbox_backend.py)."""
+    from sandbox_backend import sandbox_executor
+
+    async with sandbox_executor(database_url, nats_url, db_schema, nats_prefix) as runtime:
+        yield runtime

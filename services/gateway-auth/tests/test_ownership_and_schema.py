@@ -4,28 +4,23 @@ and schemathesis against the app served by uvicorn in this process (no 5xx, resp
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import nats
 import pytest
 import schemathesis
-import uvicorn
 from gateway_testkit import PASSWORD, Api, make_settings, migrated
 from hypothesis import HealthCheck, given, settings
+from nats.aio.client import Client as NatsClient
+from sandbox_backend import SandboxThread
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
+from served import ServedGateway
+from stream_testkit import publish_backtest
 
-from tradeloom.gateway_auth.gateway import Gateway
-from tradeloom.gateway_auth.http_api import create_http_app
-from tradeloom.shared.db import create_engine
-from tradeloom.shared.outbox import Outbox
-from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
-from tradeloom.shared.testing.ports import free_port
 
 ADMIN_PREFIX = "/v1/admin/"
 
@@ -40,11 +35,22 @@ def object_routes(openapi: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-async def test_user_a_gets_404_on_user_b_objects(api: Api) -> None:
+async def test_user_a_gets_404_on_user_b_objects(
+    api: Api, sandbox: object, nc: NatsClient, nats_prefix: str
+) -> None:
+    await ensure_streams(nc.jetstream(), Subjects(nats_prefix))
     bob, bob_session = await api.user()
+    await publish_backtest(nc, nats_prefix, "bt-of-bob", bob["id"], 5.0)
     key = await api.http.post("/v1/api-keys", headers=bob_session, json={"name": "b", "scopes": ["read"]})
     sessions = (await api.http.get("/v1/users/me/sessions", headers=bob_session)).json()["items"]
-    bobs = {"key_id": key.json()["id"], "session_id": sessions[0]["id"], "user_id": bob["id"]}
+    execution = await api.http.post("/v1/sandbox/execute", headers=bob_session, json={"code": "pass"})
+    bobs = {
+        "key_id": key.json()["id"],
+        "session_id": sessions[0]["id"],
+        "user_id": bob["id"],
+        "execution_id": execution.json()["execution_id"],
+        "backtest_id": "bt-of-bob",
+    }
     _, alice = await api.user()
     routes = object_routes((await api.http.get("/v1/openapi.json")).json())
     assert len(routes) >= 5
@@ -61,56 +67,16 @@ async def test_user_a_gets_404_on_user_b_objects(api: Api) -> None:
         "revoked_at"
     ] is None
     assert (await api.http.get("/v1/users/me", headers=bob_session)).status_code == 200
-
-
-class ServedGateway:
-    """The app under uvicorn on a free port, in a thread with its own event loop and connections."""
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-        self.port = free_port()
-        self.holder: dict[str, Any] = {}
-        subjects = Subjects(settings.nats_prefix)
-        gateway = Gateway(
-            settings,
-            lambda: self.holder["engine"],
-            lambda: ServiceClient(self.holder["nc"], subjects),
-            lambda: Outbox(settings.db_schema, subjects, "tradeloom/gateway-auth"),
-        )
-        app = create_http_app(gateway)
-
-        @asynccontextmanager
-        async def lifespan(_: Any) -> Any:
-            self.holder["engine"] = create_engine(settings.sqlalchemy_url)
-            self.holder["nc"] = await nats.connect(settings.nats_url)
-            yield
-            await self.holder["nc"].close()
-            await self.holder["engine"].dispose()
-
-        app.router.lifespan_context = lifespan
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            threading.Event().wait(0.02)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+    assert (
+        await api.http.get(f"/v1/sandbox/jobs/{bobs['execution_id']}", headers=bob_session)
+    ).status_code == 200
 
 
 @pytest.fixture
 def served(database_url: str, nats_url: str, db_schema: str, nats_prefix: str) -> Iterator[str]:
     asyncio.run(migrated(database_url, db_schema))
     settings = make_settings(database_url, nats_url, db_schema, nats_prefix)
-    with ServedGateway(settings) as base_url:
+    with SandboxThread(database_url, nats_url, db_schema, nats_prefix), ServedGateway(settings) as base_url:
         yield base_url
 
 
@@ -144,4 +110,4 @@ def test_schemathesis_no_server_errors_and_responses_match(served: str) -> None:
 
         run_operation(operation, served, headers)
         tested += 1
-    assert tested >= 18
+    assert tested >= 24

@@ -44,3 +44,32 @@ async def test_login_bucket_is_stricter_and_concurrent_takes_are_atomic(make_api
     codes = sorted(r.status_code for r in responses)
     assert codes == [401, 401, 401, 429, 429, 429, 429, 429], codes
     assert (await one.http.get("/v1/system/status")).status_code == 200  # other buckets unaffected
+
+
+async def test_replicas_lease_batches_without_overshoot_and_return_unused_tokens(
+    make_api: ApiFactory,
+) -> None:
+    """Capacity 100, lease share 0.1: each replica takes 10 tokens per statement, spends them
+    locally, and gives back what an ended lease did not use. Across both replicas no more than the
+    capacity is ever admitted (the refill, 0.001/s, is negligible here)."""
+    limits = {"rate_ip_capacity": 100, "rate_ip_per_s": 0.001, "rate_lease_share": 0.1, "rate_lease_s": 5}
+    one, two = await make_api(**limits), await make_api(**limits)
+    assert (await one.http.get("/v1/system/status")).status_code == 200
+    assert (await two.http.get("/v1/system/status")).status_code == 200
+    key = "ip:203.0.113.7"
+    assert round(await one.gateway.limits.tokens(key) or 0) == 80  # two leases of 10 were taken
+    codes = [(await (one, two)[i % 2].http.get("/v1/system/status")).status_code for i in range(120)]
+    assert codes.count(200) == 98 and codes[:98] == [200] * 98, codes  # 100 in total, not 100 each
+    statements = one.gateway.limiter.renewals + two.gateway.limiter.renewals
+    assert statements <= 100 // 10 + 2 + 22, statements  # leases, not one statement per request
+
+
+async def test_an_ended_lease_gives_its_unused_tokens_back(make_api: ApiFactory) -> None:
+    limits = {"rate_ip_capacity": 100, "rate_ip_per_s": 0.001, "rate_lease_share": 0.1, "rate_lease_s": 0.2}
+    api = await make_api(**limits)
+    key = "ip:203.0.113.7"
+    assert (await api.http.get("/v1/system/status")).status_code == 200
+    assert round(await api.gateway.limits.tokens(key) or 0) == 90  # leased 10, spent 1 locally
+    await asyncio.sleep(0.3)  # the lease ended with 9 unused
+    assert (await api.http.get("/v1/system/status")).status_code == 200
+    assert round(await api.gateway.limits.tokens(key) or 0) == 89  # 90 + 9 back - 10 leased: 2 spent

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from tradeloom.gateway_auth import SERVICE, __version__, api
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.http_api import create_http_app
+from tradeloom.gateway_auth.invalidation import status_watch_task
 from tradeloom.gateway_auth.settings import GatewayAuthSettings
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.cli import service_main
@@ -51,6 +52,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     gateway = build_gateway(runtime, settings)
     runtime.add_http_app(create_http_app(gateway), settings.http_host, settings.http_port, "http_port")
     runtime.add_task(prune_task(gateway))  # type: ignore[arg-type]
+    runtime.add_task(status_watch_task(gateway, lambda: runtime.nc, runtime.subjects))
     return runtime
 
 

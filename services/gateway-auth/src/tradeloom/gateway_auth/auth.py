@@ -9,16 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Role, Scope, session_scopes
-from tradeloom.gateway_auth.domain.tokens import InvalidToken, parse_api_key, secret_matches
+from tradeloom.gateway_auth.domain.tokens import AccessClaims, InvalidToken, parse_api_key, secret_matches
 from tradeloom.gateway_auth.errors import Forbidden, RateLimited, Unauthorized
 from tradeloom.gateway_auth.gateway import Gateway
+from tradeloom.gateway_auth.store.api_keys import ApiKeyAuth
 from tradeloom.gateway_auth.store.users import AuthState
 
 bearer_scheme = HTTPBearer(auto_error=False, description="an access token (JWT) or an API key")
@@ -28,6 +29,11 @@ KEY_TOUCH_EVERY_S = 60.0
 
 def gateway_of(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+def gateway_of_app(app: Any) -> Gateway:
+    gateway: Gateway = app.state.gateway
     return gateway
 
 
@@ -48,18 +54,30 @@ class CallContext:
         return self.principal.user_id
 
 
+def _verified(gateway: Gateway, token: str) -> AccessClaims:
+    """Verify a JWT once per instance and remember it (the signature check is the costly part);
+    expiry and not-before are re-checked on every use."""
+    claims = gateway.verified_tokens.get(token)
+    now = time.time()
+    if claims is None:
+        try:
+            claims = gateway.tokens.verify(token)
+        except InvalidToken as error:
+            raise Unauthorized(str(error)) from error
+        gateway.verified_tokens.put(token, claims)
+    elif claims.expires_at <= now:
+        raise Unauthorized("the access token has expired")
+    return claims
+
+
 async def _session_principal(gateway: Gateway, token: str) -> Principal:
-    try:
-        claims = gateway.tokens.verify(token)
-    except InvalidToken as error:
-        raise Unauthorized(str(error)) from error
-    cache_key = (claims.user_id, claims.session_id)
-    state = gateway.auth_cache.get(cache_key)
+    claims = _verified(gateway, token)
+    state = await gateway.auth_cache.get_or_load(
+        (claims.user_id, claims.session_id),
+        lambda: gateway.users.auth_state(claims.user_id, claims.session_id),
+    )
     if not isinstance(state, AuthState):
-        state = await gateway.users.auth_state(claims.user_id, claims.session_id)
-        if state is None:
-            raise Unauthorized("the account no longer exists")
-        gateway.auth_cache.put(cache_key, state)
+        raise Unauthorized("the account no longer exists")
     if state.status != "active":
         raise Unauthorized("the account is disabled")
     if state.session_revoked:
@@ -72,7 +90,11 @@ async def _session_principal(gateway: Gateway, token: str) -> Principal:
 
 async def _api_key_principal(gateway: Gateway, secret: str) -> Principal:
     key_id = parse_api_key(secret)
-    found = await gateway.api_keys.for_auth(key_id) if key_id else None
+    found = gateway.auth_cache.get(("api_key", key_id or ""))
+    if not isinstance(found, ApiKeyAuth):
+        found = await gateway.api_keys.for_auth(key_id) if key_id else None
+        if found is not None:
+            gateway.auth_cache.put(("api_key", key_id or ""), found)
     if found is None or not secret_matches(secret, found.secret_hash):
         raise Unauthorized("the API key is invalid")
     if not found.usable:
@@ -99,13 +121,25 @@ async def authenticate(
         credential = api_key
     else:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <token or API key>'")
+    return await principal_for(gateway, credential)
+
+
+async def principal_for(gateway: Gateway, credential: str) -> Principal:
+    """The caller a bearer credential (access JWT or API key) names, checked against current state."""
     if parse_api_key(credential) is not None:
         return await _api_key_principal(gateway, credential)
     return await _session_principal(gateway, credential)
 
 
+def token_expires_at(gateway: Gateway, credential: str) -> float | None:
+    """Epoch seconds an access token stops working (None for API keys: checked periodically)."""
+    if parse_api_key(credential) is not None:
+        return None
+    return float(_verified(gateway, credential).expires_at)
+
+
 async def take_tokens(gateway: Gateway, wanted: list[tuple[str, str]], what: str) -> None:
-    denied = await gateway.limits.take([(gateway.buckets[name], subject) for name, subject in wanted])
+    denied = await gateway.limiter.take([(gateway.buckets[name], subject) for name, subject in wanted])
     if denied is not None:
         raise RateLimited(f"too many {what}; retry in {denied.retry_after_s}s", denied.retry_after_s)
 

@@ -6,18 +6,21 @@ client exist only after the runtime starts, so stores are created on first use.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import Generic, TypeVar
 
+from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.cursors import CursorCodec
 from tradeloom.gateway_auth.domain.passwords import PasswordHashing
 from tradeloom.gateway_auth.domain.ratelimit import BucketSpec, LockoutPolicy
-from tradeloom.gateway_auth.domain.tokens import AccessTokens
+from tradeloom.gateway_auth.domain.tokens import AccessClaims, AccessTokens
+from tradeloom.gateway_auth.leases import LeasedLimiter
 from tradeloom.gateway_auth.settings import GatewayAuthSettings
 from tradeloom.gateway_auth.store.api_keys import ApiKeyStore
 from tradeloom.gateway_auth.store.audit import AuditStore
@@ -27,6 +30,7 @@ from tradeloom.gateway_auth.store.sessions import SessionStore
 from tradeloom.gateway_auth.store.users import UserStore
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.subjects import Subjects
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -39,6 +43,8 @@ class TtlCache(Generic[K, V]):
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._items: dict[K, tuple[float, V]] = {}
+        self._loading: dict[K, asyncio.Future[V]] = {}
+        self._generation = 0
 
     def get(self, key: K) -> V | None:
         if self.ttl_s <= 0:
@@ -57,6 +63,27 @@ class TtlCache(Generic[K, V]):
 
     def clear(self) -> None:
         self._items.clear()
+        self._loading.clear()  # loads started before an invalidation are not shared or kept
+        self._generation += 1
+
+    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        """The cached value, or ``load()``'s — one load per key at a time: when an entry expires
+        under load, concurrent requests share one database read instead of each making their own."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        generation = self._generation
+        pending = self._loading.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(load())
+            self._loading[key] = pending
+            pending.add_done_callback(
+                lambda done: self._loading.pop(key, None) if self._loading.get(key) is done else None
+            )
+        value = await asyncio.shield(pending)
+        if value is not None and generation == self._generation:
+            self.put(key, value)
+        return value
 
 
 class Gateway:
@@ -76,6 +103,8 @@ class Gateway:
         self.cursors = CursorCodec(secret.encode())
         self.hashing = PasswordHashing(settings.argon2_memory_kib, settings.argon2_time_cost)
         self.auth_cache: TtlCache[tuple[str, str], object] = TtlCache(settings.user_cache_s)
+        # verified JWT signatures; what a token says never changes, its expiry is re-checked per use
+        self.verified_tokens: TtlCache[str, AccessClaims] = TtlCache(60.0)
         self.lockout = LockoutPolicy(settings.lockout_after, settings.lockout_base_s, settings.lockout_max_s)
         s = settings
         self.buckets = {
@@ -94,6 +123,14 @@ class Gateway:
     @property
     def client(self) -> ServiceClient:
         return self._client()
+
+    @property
+    def js(self) -> JetStreamContext:
+        return self.client.nc.jetstream()
+
+    @cached_property
+    def subjects(self) -> Subjects:
+        return Subjects(self.settings.nats_prefix)
 
     @property
     def outbox(self) -> Outbox:
@@ -118,6 +155,10 @@ class Gateway:
     @cached_property
     def limits(self) -> LimitStore:
         return LimitStore(self.engine, self.settings.db_schema)
+
+    @cached_property
+    def limiter(self) -> LeasedLimiter:
+        return LeasedLimiter(self.limits, self.settings.rate_lease_share, self.settings.rate_lease_s)
 
     @cached_property
     def idempotency(self) -> IdempotencyStore:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from tradeloom.gateway_auth import __version__, routes_admin, routes_auth, routes_keys, routes_users
+from tradeloom.gateway_auth import (
+    __version__,
+    routes_admin,
+    routes_auth,
+    routes_keys,
+    routes_sandbox,
+    routes_sse,
+    routes_users,
+    routes_ws,
+)
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.middleware import RequestContextMiddleware
 from tradeloom.gateway_auth.problems import install_error_handlers
@@ -39,6 +48,9 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         routes_users.router,
         routes_keys.router,
         routes_admin.router,
+        routes_sandbox.router,
+        routes_sse.router,
+        routes_ws.router,
     ):
         app.include_router(router)
     settings = gateway.settings

@@ -31,6 +31,23 @@ HTTP_CODES = {
     429: "rate_limited",
 }
 
+# Codes other services reply with, beyond the shared ones (each service's README lists its own).
+GATEWAY_STATUS: dict[str, int] = {
+    **STATUS_BY_CODE,
+    # sandbox-executor (tradeloom.shared.contracts.sandbox)
+    "code_too_large": 413,
+    "syntax_error": 400,
+    "time_limit": 408,
+    "memory_limit": 507,
+    "quota_exceeded": 429,
+    "rate_limited": 429,
+    "sandbox_unavailable": 503,
+    "internal": 500,
+}
+RETRYABLE_CODES = frozenset(
+    {"quota_exceeded", "rate_limited", "sandbox_unavailable", "unavailable", "timeout"}
+)
+
 
 class FieldProblem(BaseModel):
     field: str = Field(examples=["body.email"])
@@ -86,7 +103,7 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, error: ServiceError) -> Response:
-        status = STATUS_BY_CODE.get(error.code, error.status)
+        status = GATEWAY_STATUS.get(error.code, error.status)
         headers: dict[str, str] = {}
         if isinstance(error, RateLimited):
             headers["Retry-After"] = str(error.retry_after_s)
@@ -96,7 +113,7 @@ def install_error_handlers(app: FastAPI) -> None:
             status,
             error.code,
             error.message,
-            retryable=error.retryable,
+            retryable=error.retryable or error.code in RETRYABLE_CODES,
             details=error.details,
             headers=headers,
         )

@@ -49,9 +49,13 @@ def audit_out(row: AuditRow) -> AuditOut:
 
 @router.get("", response_model=UserOut, summary="The caller's profile", responses=ERRORS)
 async def get_me(request: Request, ctx: Annotated[CallContext, Depends(READ)]) -> UserOut:
-    user = await gateway_of(request).users.get(ctx.user_id)
-    if user is None:
-        raise Unauthorized("the account no longer exists")
+    gw = gateway_of(request)
+    user = gw.auth_cache.get(("profile", ctx.user_id))  # as stale as the auth state at most
+    if not isinstance(user, UserRow):
+        user = await gw.users.get(ctx.user_id)
+        if user is None:
+            raise Unauthorized("the account no longer exists")
+        gw.auth_cache.put(("profile", ctx.user_id), user)
     return user_out(user)
 
 
@@ -68,6 +72,7 @@ async def patch_me(
     user = await gw.users.get(ctx.user_id)
     if user is not None and body.display_name is not None:
         user = await gw.users.update_profile(ctx.user_id, body.display_name)
+        gw.auth_cache.clear()
     if user is None:
         raise Unauthorized("the account no longer exists")
     return user_out(user)

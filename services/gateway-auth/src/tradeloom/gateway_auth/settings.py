@@ -53,6 +53,16 @@ class GatewayAuthSettings(ServiceSettings):
     rate_orders_per_s: float = Field(default=5, gt=0)
     rate_code_capacity: float = Field(default=5, gt=0)
     rate_code_per_s: float = Field(default=0.1, gt=0)
+    rate_lease_share: float = Field(
+        default=0.1, ge=0, le=0.5, description="share of a bucket's burst one replica leases at once"
+    )
+    rate_lease_s: float = Field(default=1.0, gt=0, le=5, description="how long a replica keeps a lease")
+    # --- streams to the UI (/v1/ws, SSE) ----------------------------------------------------------
+    ws_venue: str = Field(default="sim", pattern=r"^[A-Za-z0-9_\-]+$", description="venue of market channels")
+    ws_heartbeat_s: float = Field(default=15, gt=0, le=120, description="heartbeat and auth re-check period")
+    ws_auth_timeout_s: float = Field(default=5, gt=0, le=60, description="time to send the auth message")
+    ws_max_buffer: int = Field(default=1000, ge=1, description="queued messages before a slow client is cut")
+    ws_max_subscriptions: int = Field(default=50, ge=1, le=1000)
     lockout_after: int = Field(default=5, ge=1, description="failed logins before an account locks")
     lockout_base_s: float = Field(default=30, gt=0, description="first lock; doubles each further failure")
     lockout_max_s: float = Field(default=900, gt=0)

@@ -38,7 +38,7 @@ class CursorCodec:
         return f"{_b64(payload)}.{self._mac(payload)}"
 
     def decode(self, kind: str, cursor: str) -> Any:
-        if len(cursor) > MAX_CURSOR_CHARS or cursor.count(".") != 1:
+        if len(cursor) > MAX_CURSOR_CHARS or cursor.count(".") != 1 or not cursor.isascii():
             raise InvalidCursor("malformed cursor")
         body, mac = cursor.split(".")
         try:

@@ -27,6 +27,11 @@ class BucketSpec:
             return True, available - cost
         return False, available
 
+    def lease_size(self, share: float) -> float:
+        """Tokens a replica takes from the shared bucket at once: ``share`` of the burst in whole
+        tokens, at least 1 (so small, strict buckets — login, orders, code — stay exact)."""
+        return max(1.0, float(math.floor(self.capacity * share)))
+
     def retry_after_s(self, available: float, cost: float = 1.0) -> int:
         """Whole seconds until ``cost`` tokens are available again (at least 1)."""
         return max(1, math.ceil((cost - available) / self.per_s))

@@ -1,8 +1,9 @@
 """Rate-limit buckets and login lockouts kept in Postgres, so every gateway replica shares them.
 
-One statement takes a token from several buckets at once (atomic per bucket under concurrency:
-``INSERT … ON CONFLICT DO UPDATE … WHERE enough tokens``); denied buckets are read back only to
-compute ``Retry-After``.
+Replicas lease tokens in batches (``leases.LeasedLimiter``): one statement gives back an ended
+lease's unused tokens and takes the next batch from several buckets at once (atomic per bucket
+under concurrency: ``INSERT … ON CONFLICT DO UPDATE … WHERE enough tokens``); denied buckets are
+read back only to compute ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -28,37 +29,54 @@ class LimitStore:
         self.engine = engine
         self.s = schema
 
-    async def take(self, wanted: list[tuple[BucketSpec, str]], cost: float = 1.0) -> Denied | None:
-        """Take ``cost`` from each ``(spec, subject)`` bucket; the first denial, or None if all allowed."""
-        specs = {spec.key(subject): spec for spec, subject in wanted}
-        keys = list(specs)
+    async def lease(
+        self, wanted: list[tuple[BucketSpec, str, float, float]], cost: float = 1.0
+    ) -> tuple[dict[str, float], Denied | None]:
+        """Lease tokens: for each ``(spec, key, size, returned)`` give back ``returned`` unused tokens of
+        an ended lease, then take up to ``size`` tokens (at least ``cost``) if ``cost`` are available.
+
+        One statement, atomic per bucket row (``INSERT … ON CONFLICT DO UPDATE … WHERE enough``,
+        rows locked in key order so concurrent multi-bucket leases never deadlock). Returns the
+        tokens granted per key, and the longest denial (None if every bucket granted)."""
+        specs = {key: spec for spec, key, _, _ in wanted}
+        keys = sorted(specs)
+        size = {key: want for _, key, want, _ in wanted}
+        back = {key: returned for _, key, _, returned in wanted}
         elapsed = (
             "GREATEST(0, EXTRACT(EPOCH FROM (EXCLUDED.updated_at - b.updated_at)))::float8 * EXCLUDED.per_s"
         )
-        available = f"LEAST(EXCLUDED.capacity, b.tokens + {elapsed})"
+        ask = "(SELECT q.w FROM q WHERE q.k = b.key)"
+        available = (
+            f"LEAST(EXCLUDED.capacity, b.tokens + {elapsed} + (SELECT q.ret FROM q WHERE q.k = b.key))"
+        )
+        grant = f"LEAST({ask}, GREATEST(:cost, floor({available})))"
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 text(
+                    "WITH q AS (SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:caps AS float8[]), "
+                    "CAST(:rates AS float8[]), CAST(:wants AS float8[]), CAST(:rets AS float8[])) "
+                    "AS q(k, c, r, w, ret)) "
                     f'INSERT INTO "{self.s}".rate_limit_buckets AS b '
-                    "(key, tokens, capacity, per_s, updated_at) "
-                    "SELECT k, c - :cost, c, r, clock_timestamp() FROM unnest("
-                    "CAST(:keys AS text[]), CAST(:caps AS float8[]), CAST(:rates AS float8[])) AS q(k, c, r) "
-                    "ORDER BY k "  # a fixed lock order: concurrent multi-bucket takes never deadlock
-                    f"ON CONFLICT (key) DO UPDATE SET tokens = {available} - :cost, "
+                    "(key, tokens, capacity, per_s, updated_at, granted) "
+                    "SELECT k, c - LEAST(w, GREATEST(:cost, floor(c))), c, r, clock_timestamp(), "
+                    "LEAST(w, GREATEST(:cost, floor(c))) FROM q ORDER BY k "
+                    f"ON CONFLICT (key) DO UPDATE SET tokens = {available} - {grant}, granted = {grant}, "
                     "updated_at = EXCLUDED.updated_at, capacity = EXCLUDED.capacity, per_s = EXCLUDED.per_s "
-                    f"WHERE {available} >= :cost RETURNING key"
+                    f"WHERE {available} >= :cost RETURNING key, granted"
                 ),
                 {
                     "keys": keys,
                     "caps": [specs[k].capacity for k in keys],
                     "rates": [specs[k].per_s for k in keys],
+                    "wants": [size[k] for k in keys],
+                    "rets": [back[k] for k in keys],
                     "cost": cost,
                 },
             )
-            allowed = {str(row[0]) for row in result}
-            denied = [key for key in keys if key not in allowed]
+            granted = {str(row[0]): float(row[1]) for row in result}
+            denied = [key for key in keys if key not in granted]
             if not denied:
-                return None
+                return granted, None
             rows = await conn.execute(
                 text(
                     "SELECT key, tokens, EXTRACT(EPOCH FROM (clock_timestamp() - updated_at))::float8 "
@@ -70,7 +88,16 @@ class LimitStore:
                 Denied(key, specs[key].retry_after_s(specs[key].refill(float(tokens), float(age)), cost))
                 for key, tokens, age in rows
             ]
-        return max(waits, key=lambda d: d.retry_after_s) if waits else Denied(denied[0], 1)
+        return granted, max(waits, key=lambda d: d.retry_after_s) if waits else Denied(denied[0], 1)
+
+    async def tokens(self, key: str) -> float | None:
+        """The tokens a bucket row holds now (for tests and diagnostics)."""
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                text(f'SELECT tokens FROM "{self.s}".rate_limit_buckets WHERE key = :key'), {"key": key}
+            )
+            value = result.scalar_one_or_none()
+        return None if value is None else float(value)
 
     async def locked_for_s(self, key: str) -> int:
         """Seconds left on a lockout of ``key`` (0: not locked)."""

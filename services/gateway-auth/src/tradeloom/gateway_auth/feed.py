@@ -1,0 +1,94 @@
+"""Follow a channel on JetStream: replay from a stream sequence, then live, with no gap in between.
+
+Each subscription is an *ordered consumer* (ephemeral, in-memory, flow-controlled, no acks): it
+starts at ``after_seq + 1`` when the client resumes (``DeliverPolicy.BY_START_SEQUENCE``) or
+with new messages only, and then simply keeps going — replayed and live messages come through
+the same consumer, in stream order, so nothing is lost or doubled at the switch-over. Every
+item carries its stream sequence; the client resumes with the last one it saw.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from tradeloom.gateway_auth.channels import Channel, backtest_subjects
+from tradeloom.shared.subjects import Subjects
+
+log = logging.getLogger(__name__)
+PENDING_MSGS = 10_000  # per subscription in the NATS client; the per-socket bound is the gateway's
+
+
+@dataclass(frozen=True)
+class StreamItem:
+    channel: str
+    stream: str
+    seq: int
+    event: dict[str, Any]  # the envelope (CloudEvents attributes + data)
+
+    def message(self) -> dict[str, Any]:
+        return {"type": "event", "channel": self.channel, "stream": self.stream, "seq": self.seq,
+                "event": self.event}  # fmt: skip
+
+
+async def follow(
+    js: JetStreamContext,
+    subjects: Subjects,
+    channel: Channel,
+    caller_id: str,
+    *,
+    after_seq: int | None,
+    deliver: Callable[[StreamItem], None],
+) -> Subscription:
+    """Subscribe; ``deliver`` is called (synchronously, in stream order) with each item the caller
+    may see. ``after_seq`` None means live only."""
+    stream = subjects.stream(channel.stream)
+    config = ConsumerConfig(
+        filter_subjects=list(channel.filters) if len(channel.filters) > 1 else None,
+        deliver_policy=DeliverPolicy.NEW if after_seq is None else DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=None if after_seq is None else after_seq + 1,
+    )
+
+    async def on_message(msg: Msg) -> None:
+        try:
+            envelope = json.loads(msg.data)
+            event_type, data = str(envelope["type"]), envelope["data"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("skipping a malformed envelope on %s", msg.subject)
+            return
+        if isinstance(data, dict) and channel.delivers(caller_id, event_type, data):
+            deliver(StreamItem(channel.name, channel.stream, msg.metadata.sequence.stream, envelope))
+
+    return await js.subscribe(
+        channel.filters[0], stream=stream, config=config, ordered_consumer=True, cb=on_message,
+        idle_heartbeat=5.0, pending_msgs_limit=PENDING_MSGS,
+    )  # fmt: skip
+
+
+async def backtest_owner(js: JetStreamContext, subjects: Subjects, backtest_id: str) -> str | None:
+    """The ``user_id`` of a backtest's latest event on the stream (None: no event of it yet)."""
+    stream = subjects.stream("BACKTEST_EVENTS")
+    for subject in backtest_subjects(subjects, backtest_id):
+        try:
+            raw = await js.get_last_msg(stream, subject)
+        except NotFoundError:
+            continue
+        except NatsError:
+            log.warning("could not read the last event of %s", subject)
+            continue
+        try:
+            owner = json.loads(raw.data or b"{}")["data"]["user_id"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        return str(owner)
+    return None

@@ -1,0 +1,158 @@
+"""``/v1/sandbox/*``: code in the OS sandbox, each route one ``svc.sandbox-executor.<op>``.
+
+Running code uses scope ``trade``: like placing an order it spends the account's resources (CPU
+quota) and has effects, so a read-only API key must not do it; reads use ``read``. Execution
+routes also take from the strict per-user ``code`` bucket. Error codes of the service map to
+statuses in ``problems.GATEWAY_STATUS`` (e.g. ``syntax_error`` 400, ``time_limit`` 408,
+``memory_limit`` 507).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from tradeloom.gateway_auth import proxy
+from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
+from tradeloom.gateway_auth.domain import ratelimit
+from tradeloom.gateway_auth.domain.cursors import MAX_CURSOR_CHARS
+from tradeloom.gateway_auth.domain.scopes import Scope
+from tradeloom.gateway_auth.errors import field_error
+from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
+from tradeloom.gateway_auth.problems import problem_responses
+from tradeloom.gateway_auth.schemas import Page
+from tradeloom.shared.contracts.sandbox import (
+    SERVICE,
+    EmptyRequest,
+    ExecuteReply,
+    ExecuteRequest,
+    ExecutionDetail,
+    ExecutionRequest,
+    ExecutionSummary,
+    HealthReply,
+    HistoryReply,
+    HistoryRequest,
+    LimitsReply,
+    SubmitReply,
+)
+
+router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
+READ = require(Scope.READ)
+RUN = require(Scope.TRADE, bucket=ratelimit.CODE)
+EXECUTE_MARGIN_S = 15.0  # beyond the code's own time limit: start-up, queueing, recording
+MAX_HISTORY_PAGE = 100
+EXECUTION_ID = Path(
+    min_length=1,
+    max_length=64,
+    pattern=r"^[A-Za-z0-9_\-]+$",
+    description="an execution id from execute/submit",
+)
+RUN_ERRORS = problem_responses(400, 401, 403, 408, 413, 422, 429, 500, 503, 504, 507)
+READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
+
+
+@router.post(
+    "/execute",
+    response_model=ExecuteReply,
+    summary="Run code now and wait for the result",
+    description="An exception in the code is a normal reply with `success: false`. Takes "
+    "`Idempotency-Key`. Scope `trade`; the strict per-user `code` rate bucket.",
+    responses=RUN_ERRORS,
+)
+async def execute(
+    body: ExecuteRequest,
+    ctx: Annotated[CallContext, Depends(RUN)],
+    key: Annotated[str | None, Depends(idempotency_key)],
+) -> JSONResponse:
+    async def run() -> tuple[int, ExecuteReply]:
+        deadline = body.time_limit_s + EXECUTE_MARGIN_S
+        return 200, await proxy.forward(ctx, SERVICE, "execute", body, ExecuteReply, timeout_s=deadline)
+
+    return await run_idempotent(ctx, key, body, run)
+
+
+@router.post(
+    "/jobs",
+    response_model=SubmitReply,
+    status_code=202,
+    summary="Queue code as a job",
+    description="Answers at once with the execution id; poll `GET /v1/sandbox/jobs/{execution_id}`. "
+    "Takes `Idempotency-Key`.",
+    responses=RUN_ERRORS,
+)
+async def submit(
+    body: ExecuteRequest,
+    ctx: Annotated[CallContext, Depends(RUN)],
+    key: Annotated[str | None, Depends(idempotency_key)],
+) -> JSONResponse:
+    async def run() -> tuple[int, SubmitReply]:
+        return 202, await proxy.forward(ctx, SERVICE, "submit", body, SubmitReply)
+
+    return await run_idempotent(ctx, key, body, run)
+
+
+@router.get(
+    "/jobs/{execution_id}",
+    response_model=ExecutionDetail,
+    summary="One of the caller's executions (a job's result once it finished)",
+    responses=READ_ERRORS,
+)
+async def get_execution(
+    execution_id: Annotated[str, EXECUTION_ID], ctx: Annotated[CallContext, Depends(READ)]
+) -> ExecutionDetail:
+    return await proxy.forward(
+        ctx, SERVICE, "get", ExecutionRequest(execution_id=execution_id), ExecutionDetail
+    )
+
+
+@router.get(
+    "/executions",
+    response_model=Page[ExecutionSummary],
+    summary="The caller's executions, newest first",
+    responses=READ_ERRORS,
+)
+async def list_executions(
+    request: Request,
+    ctx: Annotated[CallContext, Depends(READ)],
+    limit: int = Query(20, ge=1, le=MAX_HISTORY_PAGE, description=f"items per page (1..{MAX_HISTORY_PAGE})"),
+    cursor: str | None = Query(
+        None, min_length=1, max_length=MAX_CURSOR_CHARS, description="next_cursor of the previous page"
+    ),
+) -> Page[ExecutionSummary]:
+    gw = gateway_of(request)
+    before = None
+    if cursor is not None:
+        try:
+            before = datetime.fromisoformat(str(gw.cursors.decode("sandbox_executions", cursor)))
+        except ValueError as error:  # InvalidCursor is a ValueError; so is a bad timestamp
+            raise field_error("query.cursor", str(error)) from error
+    reply = await proxy.forward(
+        ctx, SERVICE, "history", HistoryRequest(limit=limit, before=before), HistoryReply
+    )
+    next_cursor = (
+        gw.cursors.encode("sandbox_executions", reply.next_before.isoformat()) if reply.next_before else None
+    )
+    return Page[ExecutionSummary](items=reply.items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/limits",
+    response_model=LimitsReply,
+    summary="Request bounds and the caller's quotas",
+    responses=READ_ERRORS,
+)
+async def limits(ctx: Annotated[CallContext, Depends(READ)]) -> LimitsReply:
+    return await proxy.forward(ctx, SERVICE, "limits", EmptyRequest(), LimitsReply)
+
+
+@router.get(
+    "/health",
+    response_model=HealthReply,
+    summary="Whether the sandbox's isolation is set up, per layer",
+    responses=READ_ERRORS,
+)
+async def health(ctx: Annotated[CallContext, Depends(READ)]) -> HealthReply:
+    return await proxy.forward(ctx, SERVICE, "health", EmptyRequest(), HealthReply)

@@ -1,0 +1,62 @@
+"""The gateway app under uvicorn on a free port, in a thread with its own event loop and connections
+(for tests that need a real server: schemathesis over HTTP, WebSocket clients)."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import asynccontextmanager
+from typing import Any
+
+import nats
+import uvicorn
+
+from tradeloom.gateway_auth.gateway import Gateway
+from tradeloom.gateway_auth.http_api import create_http_app
+from tradeloom.shared.db import create_engine
+from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.ports import free_port
+
+
+class ServedGateway:
+    """The app under uvicorn on a free port, in a thread with its own event loop and connections."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.holder: dict[str, Any] = {}
+        subjects = Subjects(settings.nats_prefix)
+        gateway = Gateway(
+            settings,
+            lambda: self.holder["engine"],
+            lambda: ServiceClient(self.holder["nc"], subjects),
+            lambda: Outbox(settings.db_schema, subjects, "tradeloom/gateway-auth"),
+        )
+        app = create_http_app(gateway)
+
+        @asynccontextmanager
+        async def lifespan(_: Any) -> Any:
+            self.holder["engine"] = create_engine(settings.sqlalchemy_url)
+            self.holder["nc"] = await nats.connect(settings.nats_url)
+            yield
+            await self.holder["nc"].close()
+            await self.holder["engine"].dispose()
+
+        app.router.lifespan_context = lifespan
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            threading.Event().wait(0.02)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
