@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from tradeloom.sandbox_executor.sandbox.reaping import processes_of_uid
 from tradeloom.sandbox_executor.sandbox.runner import RunResult, SandboxRunner
 
 from .conftest import TEST_UID_BASE
+
+REPO = Path(__file__).resolve().parents[3]  # wherever the checkout is (CI clones it elsewhere)
 
 Run = Callable[..., RunResult]
 
@@ -53,7 +56,7 @@ def test_network_is_unreachable(run: Run) -> None:
 def test_cannot_read_host_secrets_or_other_users_files(run: Run) -> None:
     outcome = attempts(
         run,
-        "paths = ['/etc/shadow', '/etc/passwd', '/root/.bashrc', '/work/main/.devstack/pg/password',"
+        f"paths = ['/etc/shadow', '/etc/passwd', '/root/.bashrc', '{REPO}/.devstack/pg/admin-password',"
         " '/proc/1/environ', '/home']\n"
         "result = [attempt(lambda p=p: open(p, 'rb').read(10)) for p in paths]\n",
     )
@@ -93,7 +96,7 @@ def test_proc_shows_only_the_sandbox(run: Run) -> None:
 def test_cannot_write_outside_tmpfs_and_tmpfs_is_private(run: Run) -> None:
     outcome = attempts(
         run,
-        "paths = ['/evil', '/usr/evil', '/sandbox/boot.py', '/work/main/.venv/evil', '/dev/evil']\n"
+        f"paths = ['/evil', '/usr/evil', '/sandbox/boot.py', '{sys.prefix}/evil', '/dev/evil']\n"
         "result = [attempt(lambda p=p: open(p, 'w').write('x')) for p in paths]\n"
         "result.append(attempt(lambda: open('/tmp/mine', 'w').write('private')))\n",
     )

@@ -45,6 +45,9 @@ class SandboxLayout:
         args: list[str] = []
         for target, link in self.symlinks:
             args += ["--symlink", target, link]
+        # The private /tmp comes first: binds that live under the host's /tmp (a checkout or venv
+        # there) are then mounted on top of it instead of being hidden by it.
+        args += ["--perms", "1777", "--size", str(tmpfs_bytes), "--tmpfs", SANDBOX_TMP]
         for directory in _ancestors(self.binds):
             args += ["--perms", "0755", "--dir", directory]
         for path in self.binds:
@@ -63,7 +66,6 @@ class SandboxLayout:
             BOOT_SCRIPT_IN_SANDBOX,
         ]
         args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--perms", "1777", "--size", str(tmpfs_bytes), "--tmpfs", SANDBOX_TMP]
         return args
 
 
