@@ -17,10 +17,13 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import nats
 
 from tools.devstack_servers import DevNats, DevPostgres, DevServerError
@@ -139,6 +142,31 @@ def migrate_all(env: dict[str, str]) -> None:
         raise DevServerError("migrations failed:\n" + "\n".join(failed))
 
 
+def demo_login(root: Path, gateway: str, timeout_s: float = 90.0) -> None:
+    """Once the gateway answers, make sure the demo user exists and print how to log in."""
+    path = root / "demo-login"
+    if not path.exists():
+        path.write_text(f"demo@tradeloom.dev {secrets.token_urlsafe(15)}\n")
+        path.chmod(0o600)
+    email, password = path.read_text().split()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.post(
+                f"{gateway}/v1/auth/register",
+                json={"email": email, "password": password, "display_name": "Demo trader"},
+                timeout=10,
+            )
+        except httpx.HTTPError:
+            time.sleep(1)
+            continue
+        if answer.status_code in (200, 201, 409):  # 409: created on an earlier run
+            print(f"devstack: demo login {email} / {password}  (POST {gateway}/v1/auth/login)", flush=True)
+            return
+        time.sleep(1)
+    print("devstack: could not create the demo user (is gateway-auth up?)", file=sys.stderr, flush=True)
+
+
 def write_honcho_files(root: Path, env: dict[str, str]) -> tuple[Path, Path]:
     procfile, envfile = root / "Procfile", root / "services.env"
     procfile.write_text(
@@ -195,6 +223,7 @@ def up() -> int:
                 "start",
             ]
         )
+        threading.Thread(target=demo_login, args=(root, gateway), daemon=True).start()
         interrupted = []
 
         def on_ctrl_c(*_: object) -> None:  # honcho gets Ctrl-C too and stops the services

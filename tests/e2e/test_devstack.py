@@ -51,6 +51,16 @@ def wait_up(
     raise AssertionError("stack not up:\n" + log.read_text(errors="replace")[-4000:])
 
 
+def wait_for_line(log: Path, marker: str, timeout_s: float = 60) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if marker in line:
+                return line
+        time.sleep(0.3)
+    raise AssertionError(f"no {marker!r} in the log:\n" + log.read_text(errors="replace")[-3000:])
+
+
 def ctrl_c(process: subprocess.Popen[bytes]) -> int:
     """What a terminal does on Ctrl-C: SIGINT to the whole foreground process group."""
     os.killpg(process.pid, signal.SIGINT)
@@ -99,6 +109,12 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
     try:
         status = wait_up(first, gateway, log)
         assert len(status["services"]) == 8  # type: ignore[arg-type]
+        demo = wait_for_line(log, "devstack: demo login ")
+        email, password = demo.split("demo login ", 1)[1].split(" (")[0].strip().split(" / ")
+        login = httpx.post(
+            f"{gateway}/v1/auth/login", json={"email": email, "password": password}, timeout=10
+        )
+        assert login.status_code == 200, login.text
     finally:
         assert ctrl_c(first) == 0
     assert "devstack: stopped" in log.read_text()
