@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import nats
 from sqlalchemy import text
@@ -60,11 +60,13 @@ async def sandbox_executor(
         await engine.dispose()
 
 
-class SandboxThread:
-    """``sandbox_executor`` in a thread with its own event loop, for synchronous tests (schemathesis)."""
+class RuntimesThread:
+    """Async context managers (runtimes of other services) entered in order in a thread with its own
+    event loop, kept open until ``__exit__`` and closed in reverse: for synchronous tests
+    (schemathesis). Each factory is called inside that loop."""
 
-    def __init__(self, database_url: str, nats_url: str, gateway_schema: str, prefix: str) -> None:
-        self.args = (database_url, nats_url, gateway_schema, prefix)
+    def __init__(self, *factories: Callable[[], AbstractAsyncContextManager[object]]) -> None:
+        self.factories = factories
         self.ready = threading.Event()
         self.failed: BaseException | None = None
         self.loop = asyncio.new_event_loop()
@@ -75,23 +77,31 @@ class SandboxThread:
         async def main() -> None:
             self.stop = asyncio.Event()
             try:
-                async with sandbox_executor(*self.args):
+                async with AsyncExitStack() as stack:
+                    for factory in self.factories:
+                        await stack.enter_async_context(factory())
                     self.ready.set()
                     await self.stop.wait()
             except BaseException as error:
                 self.failed = error
                 self.ready.set()
 
-        self.loop.run_until_complete(main())
+        try:
+            self.loop.run_until_complete(main())
+        finally:
+            self.loop.close()
 
-    def __enter__(self) -> SandboxThread:
+    def __enter__(self) -> RuntimesThread:
         self.thread.start()
-        self.ready.wait(timeout=60)
+        if not self.ready.wait(timeout=90):
+            self.__exit__()
+            raise RuntimeError("the runtimes did not start within 90 s")
         if self.failed is not None:
-            raise RuntimeError("sandbox-executor did not start") from self.failed
+            self.thread.join(timeout=30)
+            raise RuntimeError("a runtime did not start") from self.failed
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self.stop is not None:
+        if self.stop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.stop.set)
         self.thread.join(timeout=30)

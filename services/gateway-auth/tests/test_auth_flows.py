@@ -157,11 +157,12 @@ async def test_login_failures_are_audited_and_lock_progressively(make_api: ApiFa
 
 
 async def test_access_and_refresh_tokens_expire(make_api: ApiFactory) -> None:
-    api = await make_api(access_ttl_s=1, refresh_ttl_s=1)
+    # exp is whole seconds (int(now + ttl)): a 1 s ttl may leave almost nothing, so 2 s
+    api = await make_api(access_ttl_s=2, refresh_ttl_s=2)
     user = await api.register()
     tokens = await api.login(user["email"])
     assert (await api.http.get("/v1/users/me", headers=bearer(tokens))).status_code == 200
-    await asyncio.sleep(2.1)
+    await asyncio.sleep(3.1)
     expired = await api.http.get("/v1/users/me", headers=bearer(tokens))
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
     assert expired.headers["www-authenticate"].startswith("Bearer")

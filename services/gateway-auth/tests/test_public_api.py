@@ -62,6 +62,21 @@ async def test_body_size_limit(make_api: ApiFactory) -> None:
     assert streamed.status_code == 413
 
 
+async def test_dataset_upload_has_its_own_body_limit(make_api: ApiFactory) -> None:
+    """POST /v1/datasets streams a file: DATASET_UPLOAD_MAX_BYTES, not MAX_BODY_BYTES (64 KiB)."""
+    api = await make_api(dataset_upload_max_bytes=200_000)
+    _, session = await api.user()
+    csv = {**session, "content-type": "text/csv"}
+    upload = await api.http.post("/v1/datasets", headers=csv, params={"name": "d"}, content=b"x" * 100_000)
+    assert upload.status_code == 503, upload.text  # past the body limit; market-data is not running here
+    over = await api.http.post("/v1/datasets", headers=csv, params={"name": "d"}, content=b"x" * 200_001)
+    assert over.status_code == 413 and over.json()["details"]["max_bytes"] == 200_000
+    big_json = {**session, "content-type": "application/json"}
+    for method, path in (("POST", "/v1/datasets/ds1/resample"), ("POST", "/v1/backtests")):
+        other = await api.http.request(method, path, headers=big_json, content=b" " * 100_000)
+        assert other.status_code == 413 and other.json()["details"]["max_bytes"] == 64 * 1024, path
+
+
 async def test_auth_required_everywhere_but_status(api: Api) -> None:
     schema = (await api.http.get("/v1/openapi.json")).json()
     public = {"/v1/system/status", "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh"}

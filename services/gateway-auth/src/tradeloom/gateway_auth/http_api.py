@@ -9,7 +9,10 @@ from tradeloom.gateway_auth import (
     __version__,
     routes_admin,
     routes_auth,
+    routes_backtests,
+    routes_datasets,
     routes_keys,
+    routes_market_data,
     routes_sandbox,
     routes_sse,
     routes_users,
@@ -49,6 +52,9 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         routes_keys.router,
         routes_admin.router,
         routes_sandbox.router,
+        routes_market_data.router,
+        routes_datasets.router,
+        routes_backtests.router,
         routes_sse.router,
         routes_ws.router,
     ):
@@ -61,8 +67,13 @@ def create_http_app(gateway: Gateway) -> FastAPI:
             allow_credentials=False,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After", "Idempotent-Replayed"],
+            expose_headers=["X-Request-ID", "Retry-After", "Idempotent-Replayed", "Content-Disposition"],
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        # the upload route streams the file on and enforces market-data's own limit as it reads
+        body_limits={("POST", routes_datasets.UPLOAD_PATH): settings.dataset_upload_max_bytes},
+    )
     return app

@@ -1,13 +1,15 @@
 """Pure ASGI middleware around every request: request id, trace span, security headers, body limit.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) keeps the per-request overhead small and lets the body
-limit stop reading as soon as a request passes it.
+limit stop reading as soon as a request passes it. A few routes (dataset upload: a streamed file)
+get their own, larger limit from ``body_limits``; every other request gets ``max_body_bytes``.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
@@ -61,9 +63,12 @@ def _problem_413(limit: int, request_id: str) -> bytes:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, body_limits: Mapping[tuple[str, str], int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits or {})  # (method, exact path) -> max bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,10 +89,11 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        limit = self.body_limits.get((scope["method"], scope["path"]), self.max_body_bytes)
         try:
             declared = self._declared_length(scope)
-            if declared is not None and declared > self.max_body_bytes:
-                await self._send_413(send_with_headers, rid)
+            if declared is not None and declared > limit:
+                await self._send_413(send_with_headers, rid, limit)
                 return
             received = 0
 
@@ -96,7 +102,7 @@ class RequestContextMiddleware:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
+                    if received > limit:
                         raise BodyTooLarge
                 return message
 
@@ -111,7 +117,7 @@ class RequestContextMiddleware:
                 except BodyTooLarge:
                     if started:
                         raise
-                    await self._send_413(send_with_headers, rid)
+                    await self._send_413(send_with_headers, rid, limit)
         finally:
             request_id_var.reset(token)
 
@@ -125,8 +131,9 @@ class RequestContextMiddleware:
                     return None
         return None
 
-    async def _send_413(self, send: Any, rid: str) -> None:
-        body = _problem_413(self.max_body_bytes, rid)
+    @staticmethod
+    async def _send_413(send: Any, rid: str, limit: int) -> None:
+        body = _problem_413(limit, rid)
         await send(
             {
                 "type": "http.response.start",

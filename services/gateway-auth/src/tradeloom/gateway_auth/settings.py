@@ -39,6 +39,11 @@ class GatewayAuthSettings(ServiceSettings):
         default_factory=list, description="comma-separated allowed origins"
     )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="larger request bodies get 413")
+    dataset_upload_max_bytes: int = Field(
+        default=50 * 1024 * 1024,  # market-data's DATASET_MAX_BYTES default, which it also enforces
+        ge=1024,
+        description="body limit of POST /v1/datasets (streamed CSV) instead of max_body_bytes",
+    )
     proxy_timeout_s: float = Field(default=2.0, gt=0, le=30, description="deadline of a forwarded call")
     idempotency_ttl_s: int = Field(default=86400, ge=60)
 

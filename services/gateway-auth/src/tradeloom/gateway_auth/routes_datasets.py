@@ -1,0 +1,293 @@
+"""``/v1/datasets``: uploaded OHLCV datasets, each route one or more ``svc.market-data.datasets_*``.
+
+Writes (upload, resample, delete) take scope ``trade``: they create or destroy the caller's data
+used by backtests, which a read-only (dashboard) key must not do; reads take ``read``. Every
+dataset belongs to the caller: another user's id answers 404, like an unknown one.
+
+Upload (``POST /v1/datasets?name=…``, body = the CSV, ``Content-Type: text/csv``): the body is read
+as it arrives and forwarded as ``datasets_upload_begin``, then ``datasets_upload_chunk`` per piece
+of at most ``PIECE_BYTES``, then ``datasets_upload_commit`` — so the gateway never holds the file.
+A body over the service's ``max_bytes`` stops at once with 413; a file with bad rows is refused
+whole with 422 and ``details.rows[] {line, reason}`` and ``bad_row_count``. ``Idempotency-Key``
+covers the name and options (the body is streamed, not hashed); dataset names are unique per user,
+so a retry without a key gets 409.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from tradeloom.gateway_auth.auth import CallContext, require
+from tradeloom.gateway_auth.domain.scopes import Scope
+from tradeloom.gateway_auth.errors import field_error
+from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
+from tradeloom.gateway_auth.problems import problem_responses
+from tradeloom.gateway_auth.routes_market_data import (
+    CURSOR,
+    FROM,
+    QUERY_NAMES,
+    SERVICE,
+    TO,
+    forward_named,
+    time_range,
+    unwrap_cursor,
+    with_cursor,
+    wrap_cursor,
+)
+from tradeloom.shared.contracts.market_data import (
+    DatasetBarsReply,
+    DatasetBarsRequest,
+    DatasetDeleted,
+    DatasetInfo,
+    DatasetInspection,
+    DatasetList,
+    DatasetListRequest,
+    DatasetRef,
+    DatasetResample,
+    DatasetUploadBegin,
+    DatasetUploadChunk,
+    DatasetUploadCommit,
+    DatasetUploadProgress,
+    DatasetUploadStarted,
+)
+from tradeloom.shared.errors import ServiceError
+
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+UPLOAD_PATH = "/v1/datasets"  # POST: its own body limit (settings.dataset_upload_max_bytes)
+READ = require(Scope.READ)
+WRITE = require(Scope.TRADE)
+PIECE_BYTES = 512 * 1024  # per datasets_upload_chunk (the contract allows 700,000 characters)
+CSV_TYPES = ("text/csv", "text/plain", "application/octet-stream")
+NAME_PATTERN = r"^[\w.\- ]+$"
+DATASET_ID = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a dataset id")
+PATH_NAMES = {"dataset_id": "path.dataset_id"}
+UPLOAD_NAMES = {"data": "body", "upload_id": "body", "seq": "body"}
+READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 429, 503, 504)
+CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string", "example": "time,open,high,low,close,volume\n"}}
+        },
+    }
+}
+
+
+class UploadTooLarge(ServiceError):
+    code = "payload_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(ServiceError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class UploadOptions(BaseModel):
+    """What an upload's ``Idempotency-Key`` fingerprint covers (the query parameters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    symbol: str | None
+    columns: dict[str, str] | None
+    timezone: str
+
+
+class ResampleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timeframe: str = Field(max_length=8, examples=["1h"], description="a multiple of the dataset's bars")
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
+
+
+def parse_columns(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    try:
+        columns = json.loads(text)
+    except ValueError:
+        columns = None
+    if not isinstance(columns, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and "\x00" not in k + v for k, v in columns.items()
+    ):
+        raise field_error("query.columns", 'must be a JSON object such as {"time": "When", "volume": "Qty"}')
+    return columns
+
+
+def check_content_type(request: Request) -> None:
+    declared = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if declared and declared not in CSV_TYPES:
+        raise UnsupportedMediaType(
+            f"send the CSV as text/csv, not {declared}", details={"accepted": CSV_TYPES}
+        )
+
+
+async def stream_upload(ctx: CallContext, request: Request, options: UploadOptions) -> DatasetInfo:
+    """begin → chunk per ``PIECE_BYTES`` of the body as it arrives → commit."""
+    begin = DatasetUploadBegin(name=options.name, symbol=options.symbol)
+    started = await forward_named(ctx, SERVICE, "datasets_upload_begin", begin, DatasetUploadStarted)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = bytearray()
+    received = 0
+    seq = 0
+
+    async def send(piece: bytes, final: bool) -> None:
+        nonlocal seq
+        try:
+            text = decoder.decode(piece, final)
+        except UnicodeDecodeError as error:
+            raise field_error(
+                "body", f"is not UTF-8 text (byte {received - len(piece) + error.start})"
+            ) from None
+        if "\x00" in text:
+            raise field_error("body", "must not contain NUL characters")
+        if not text:
+            return
+        chunk = DatasetUploadChunk(upload_id=started.upload_id, seq=seq, data=text)
+        await forward_named(
+            ctx, SERVICE, "datasets_upload_chunk", chunk, DatasetUploadProgress, names=UPLOAD_NAMES
+        )
+        seq += 1
+
+    async for part in request.stream():
+        received += len(part)
+        if received > started.max_bytes:
+            raise UploadTooLarge(
+                f"the file is larger than {started.max_bytes} bytes", details={"max_bytes": started.max_bytes}
+            )
+        pending += part
+        while len(pending) >= PIECE_BYTES:
+            await send(bytes(pending[:PIECE_BYTES]), final=False)
+            del pending[:PIECE_BYTES]
+    await send(bytes(pending), final=True)
+    commit = DatasetUploadCommit(
+        upload_id=started.upload_id, columns=options.columns, timezone=options.timezone
+    )
+    return await forward_named(
+        ctx, SERVICE, "datasets_upload_commit", commit, DatasetInfo, names=UPLOAD_NAMES
+    )
+
+
+@router.post(
+    "",
+    response_model=DatasetInfo,
+    status_code=201,
+    summary="Upload a CSV of OHLCV bars as a named dataset (all or nothing)",
+    description="Body: the CSV (`text/csv`), streamed. Columns are found by name (`time|timestamp|"
+    "date|datetime|ts|open_time`, `open|o`, …) or mapped with `columns` (JSON). Times: ISO 8601 "
+    "(an offset wins, else `timezone`) or epoch s/ms/µs/ns. Bad rows → 422 with `details.rows` "
+    "and nothing stored. Scope `trade`; takes `Idempotency-Key`.",
+    responses=WRITE_ERRORS,
+    openapi_extra=CSV_BODY,
+)
+async def upload_dataset(
+    *,
+    request: Request,
+    ctx: Annotated[CallContext, Depends(WRITE)],
+    key: Annotated[str | None, Depends(idempotency_key)],
+    name: Annotated[str, Query(min_length=1, max_length=100, pattern=NAME_PATTERN, examples=["btc-2023-1h"])],
+    symbol: Annotated[str | None, Query(min_length=1, max_length=64, examples=["BTC/USDT"])] = None,
+    columns: Annotated[
+        str | None, Query(max_length=2000, description='JSON: {"time": "When", "volume": "Qty"}')
+    ] = None,
+    timezone: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")] = "UTC",
+) -> JSONResponse:
+    check_content_type(request)
+    options = UploadOptions(name=name, symbol=symbol, columns=parse_columns(columns), timezone=timezone)
+
+    async def run() -> tuple[int, DatasetInfo]:
+        return 201, await stream_upload(ctx, request, options)
+
+    return await run_idempotent(ctx, key, options, run)
+
+
+@router.get("", response_model=DatasetList, summary="The caller's datasets", responses=READ_ERRORS)
+async def list_datasets(ctx: Annotated[CallContext, Depends(READ)]) -> DatasetList:
+    return await forward_named(ctx, SERVICE, "datasets_list", DatasetListRequest(), DatasetList)
+
+
+@router.get(
+    "/{dataset_id}",
+    response_model=DatasetInspection,
+    summary="One dataset: range, bar count, spacing and gaps",
+    responses=READ_ERRORS,
+)
+async def inspect_dataset(
+    dataset_id: Annotated[str, DATASET_ID], ctx: Annotated[CallContext, Depends(READ)]
+) -> DatasetInspection:
+    ref = DatasetRef(dataset_id=dataset_id)
+    return await forward_named(ctx, SERVICE, "datasets_inspect", ref, DatasetInspection, names=PATH_NAMES)
+
+
+@router.delete(
+    "/{dataset_id}",
+    response_model=DatasetDeleted,
+    summary="Delete one of the caller's datasets",
+    description="Scope `trade`.",
+    responses=WRITE_ERRORS,
+)
+async def delete_dataset(
+    dataset_id: Annotated[str, DATASET_ID], ctx: Annotated[CallContext, Depends(WRITE)]
+) -> DatasetDeleted:
+    ref = DatasetRef(dataset_id=dataset_id)
+    return await forward_named(ctx, SERVICE, "datasets_delete", ref, DatasetDeleted, names=PATH_NAMES)
+
+
+@router.post(
+    "/{dataset_id}/resample",
+    response_model=DatasetInfo,
+    status_code=201,
+    summary="A new dataset at a coarser timeframe",
+    description="Scope `trade`; takes `Idempotency-Key`.",
+    responses=WRITE_ERRORS,
+)
+async def resample_dataset(
+    dataset_id: Annotated[str, DATASET_ID],
+    body: ResampleIn,
+    ctx: Annotated[CallContext, Depends(WRITE)],
+    key: Annotated[str | None, Depends(idempotency_key)],
+) -> JSONResponse:
+    request = DatasetResample(dataset_id=dataset_id, timeframe=body.timeframe, name=body.name)
+
+    async def run() -> tuple[int, DatasetInfo]:
+        names = {**PATH_NAMES, "timeframe": "body.timeframe", "name": "body.name"}
+        return 201, await forward_named(ctx, SERVICE, "datasets_resample", request, DatasetInfo, names=names)
+
+    return await run_idempotent(ctx, key, body, run)
+
+
+@router.get(
+    "/{dataset_id}/bars",
+    response_model=DatasetBarsReply,
+    summary="A dataset's bars as candles, oldest first, paginated (limit 1..5000)",
+    responses=READ_ERRORS,
+)
+async def dataset_bars(
+    *,
+    dataset_id: Annotated[str, DATASET_ID],
+    ctx: Annotated[CallContext, Depends(READ)],
+    from_: Annotated[str | None, FROM] = None,
+    to: Annotated[str | None, TO] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    cursor: Annotated[str | None, CURSOR] = None,
+) -> DatasetBarsReply:
+    from_ns, to_ns = time_range(from_, to)
+    kind = f"md_dataset_bars:{dataset_id}"
+    body = DatasetBarsRequest(
+        dataset_id=dataset_id,
+        from_ns=from_ns,
+        to_ns=to_ns,
+        limit=limit,
+        cursor=unwrap_cursor(ctx, kind, cursor),
+    )
+    names = {**QUERY_NAMES, **PATH_NAMES}
+    reply = await forward_named(ctx, SERVICE, "datasets_bars", body, DatasetBarsReply, names=names)
+    return with_cursor(reply, wrap_cursor(ctx, kind, reply.next_cursor))

@@ -1,0 +1,285 @@
+"""/v1/backtests/* end to end: the gateway app in-process, REAL backtest-engine and market-data
+runtimes (their ``build()``, own migrated schemas) on the same NATS and Postgres; backtests run on
+a dataset uploaded through the gateway. A slow fake for the 504."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from gateway_testkit import Api, ApiFactory
+from nats.aio.client import Client as NatsClient
+from test_routes_market_data import bars_csv, market_data_runtime
+
+from tradeloom.backtest_engine import app as bt_app
+from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.backtest import BacktestRef, BacktestSummary
+from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.rpc import Operation, serve
+from tradeloom.shared.runtime import ServiceRuntime
+from tradeloom.shared.streams import ensure_streams
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.ports import free_port
+
+BARS = 300
+
+
+@asynccontextmanager
+async def backtest_engine_runtime(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str
+) -> AsyncIterator[ServiceRuntime]:
+    """backtest-engine's own runtime on a fresh migrated schema, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.execute(f'CREATE SCHEMA "{schema}"')
+    migrations = find_migrations(sys.modules[bt_app.__name__].__file__ or "")
+    await asyncio.to_thread(migrate, database_url, schema, migrations)
+    settings = BacktestEngineSettings(
+        database_url=database_url, nats_url=nats_url, nats_prefix=prefix, db_schema=schema,
+        environment="test", health_port=free_port(),
+    )  # fmt: skip
+    runtime = bt_app.build(settings)
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+        pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+async def bt_api(
+    make_api: ApiFactory, nc: NatsClient, nats_prefix: str, pg_server: Any, database_url: str, nats_url: str
+) -> AsyncIterator[Api]:
+    """Gateway + market-data + backtest-engine (each on its own schema)."""
+    await ensure_streams(nc.jetstream(), Subjects(nats_prefix))
+    api = await make_api(rate_code_capacity=100)
+    async with (
+        market_data_runtime(pg_server, database_url, nats_url, nats_prefix),
+        backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
+    ):
+        yield api
+
+
+async def upload(api: Api, session: dict[str, str], name: str = "walk") -> str:
+    made = await api.http.post("/v1/datasets", headers=session, params={"name": name}, content=bars_csv(BARS))
+    assert made.status_code == 201, made.text
+    return str(made.json()["dataset_id"])
+
+
+def submit_body(dataset_id: str, **overrides: Any) -> dict[str, Any]:
+    body = {"strategy": "sma_cross", "params": {"fast": 5, "slow": 20}, "dataset_id": dataset_id}
+    return body | overrides
+
+
+async def finished(api: Api, session: dict[str, str], backtest_id: str) -> dict[str, Any]:
+    for _ in range(300):
+        response = await api.http.get(f"/v1/backtests/{backtest_id}", headers=session)
+        assert response.status_code == 200, response.text
+        if response.json()["status"] in {"completed", "failed", "cancelled"}:
+            return dict(response.json())
+        await asyncio.sleep(0.05)
+    raise AssertionError("the backtest did not finish")
+
+
+async def run(api: Api, session: dict[str, str], body: dict[str, Any]) -> str:
+    accepted = await api.http.post("/v1/backtests", headers=session, json=body)
+    assert accepted.status_code == 202, accepted.text
+    backtest_id = str(accepted.json()["backtest_id"])
+    done = await finished(api, session, backtest_id)
+    assert done["status"] == "completed", done
+    return backtest_id
+
+
+def fields(response: Any) -> list[str]:
+    return [f["field"] for f in response.json()["details"].get("fields", [])]
+
+
+async def test_backtest_lifecycle_results_export_list_compare_optimisation(bt_api: Api) -> None:
+    api = bt_api
+    _, session = await api.user()
+    get = api.http.get
+    dataset_id = await upload(api, session)
+    keyed = {**session, "Idempotency-Key": "bt-1"}
+    accepted = await api.http.post("/v1/backtests", headers=keyed, json=submit_body(dataset_id))
+    assert accepted.status_code == 202 and accepted.json()["status"] == "queued", accepted.text
+    replay = await api.http.post("/v1/backtests", headers=keyed, json=submit_body(dataset_id))
+    assert replay.status_code == 202 and replay.json() == accepted.json()
+    first = accepted.json()["backtest_id"]
+    summary = await finished(api, session, first)
+    assert summary["status"] == "completed" and summary["dataset_id"] == dataset_id
+
+    results = (await get(f"/v1/backtests/{first}/results", headers=session)).json()
+    assert results["bar_count"] == BARS and results["trade_count"] > 2
+    trades, cursor = [], None
+    while True:
+        page = await get(
+            f"/v1/backtests/{first}/trades",
+            headers=session,
+            params={"limit": 2} | ({"cursor": cursor} if cursor else {}),
+        )
+        assert page.status_code == 200, page.text
+        trades += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert [t["seq"] for t in trades] == list(range(len(trades))) and len(trades) == results["trade_count"]
+    curves = (await get(f"/v1/backtests/{first}/equity", headers=session, params={"max_points": 50})).json()
+    assert curves["total_points"] == BARS and len(curves["equity"]["t_ns"]) == 50
+
+    equity_csv = await get(f"/v1/backtests/{first}/export.csv", headers=session)
+    assert equity_csv.status_code == 200 and equity_csv.headers["content-type"].startswith("text/csv")
+    lines = equity_csv.text.strip().splitlines()
+    assert lines[0] == "time_ns,equity,drawdown" and len(lines) == BARS + 1
+    assert int(equity_csv.headers["content-length"]) == len(equity_csv.content)
+    trades_csv = await get(f"/v1/backtests/{first}/export.csv", headers=session, params={"kind": "trades"})
+    assert len(trades_csv.text.strip().splitlines()) == results["trade_count"] + 1
+
+    second = await run(api, session, submit_body(dataset_id, params={"fast": 3, "slow": 10}))
+    listed = await get("/v1/backtests", headers=session, params={"limit": 1, "status": "completed"})
+    assert [i["backtest_id"] for i in listed.json()["items"]] == [second]
+    more = await get(
+        "/v1/backtests", headers=session, params={"limit": 1, "cursor": listed.json()["next_cursor"]}
+    )
+    assert [i["backtest_id"] for i in more.json()["items"]] == [first] and more.json()["next_cursor"] is None
+    assert (await get("/v1/backtests", headers=session, params={"status": "failed"})).json()["items"] == []
+    compared = await get("/v1/backtests/compare", headers=session, params={"ids": f"{first},{second}"})
+    assert [i["summary"]["backtest_id"] for i in compared.json()["items"]] == [first, second]
+    assert "sharpe" in compared.json()["metric_names"]
+    assert (await get(f"/v1/backtests/{first}/optimisation", headers=session)).status_code == 409
+
+    space = {"fast": {"values": [3, 5]}, "slow": {"values": [10, 20, 30]}}
+    search = await run(
+        api, session, submit_body(dataset_id, optimise={"space": space, "metric": "total_return"})
+    )
+    best = (await get(f"/v1/backtests/{search}/optimisation", headers=session)).json()
+    assert (
+        best["kind"] == "search" and best["evaluated"] == 6 and {"fast", "slow"} <= set(best["best_params"])
+    )
+    rows_url = f"/v1/backtests/{search}/optimisation/rows"
+    top = await get(rows_url, headers=session, params={"limit": 4, "sort_by": "total_return"})
+    assert top.json()["total"] == 6 and len(top.json()["items"]) == 4, top.text
+    assert top.json()["items"][0]["params"] == best["best_params"]
+    rest = await get(
+        rows_url,
+        headers=session,
+        params={"limit": 4, "sort_by": "total_return", "cursor": top.json()["next_cursor"]},
+    )
+    assert len(rest.json()["items"]) == 2 and rest.json()["next_cursor"] is None
+    other_order = await get(rows_url, headers=session, params={"cursor": top.json()["next_cursor"]})
+    assert other_order.status_code == 422 and fields(other_order) == ["query.cursor"]
+    heat = await get(
+        f"/v1/backtests/{search}/optimisation/heatmap", headers=session, params={"x": "fast", "y": "slow"}
+    )
+    assert heat.json()["x_values"] == [3, 5] and heat.json()["y_values"] == [10, 20, 30]
+    assert (await get(f"/v1/backtests/{search}/results", headers=session)).status_code == 409
+
+    cancelled = await api.http.post(f"/v1/backtests/{second}/cancel", headers=session)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "completed"  # too late: a no-op
+    deleted = await api.http.delete(f"/v1/backtests/{second}", headers=session)
+    assert deleted.json() == {"backtest_id": second, "deleted": True}
+    assert (await get(f"/v1/backtests/{second}", headers=session)).status_code == 404
+
+
+async def test_backtest_bad_inputs_scopes_and_failed_runs(bt_api: Api) -> None:
+    api = bt_api
+    _, session = await api.user()
+    post = api.http.post
+    dataset_id = await upload(api, session)
+
+    async def refused(body: dict[str, Any], field: str) -> None:
+        response = await post("/v1/backtests", headers=session, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert field in fields(response), response.text
+
+    await refused(submit_body(dataset_id, strategy="nope"), "body.strategy")
+    await refused(submit_body(dataset_id, params={"fast": -3, "slow": 20}), "body.params.fast")
+    await refused(submit_body(dataset_id, symbol="BTC/USDT"), "body.dataset_id")
+    await refused(submit_body(dataset_id, owner="x"), "body.owner")
+    await refused(submit_body(dataset_id, name="a\x00b"), "body.name")
+    await refused(submit_body(dataset_id, initial_cash="NaN"), "body.initial_cash")
+    space = {"fast": {"min": 1, "max": 5000, "step": 0.5}}
+    await refused(submit_body(dataset_id, optimise={"space": space}), "body.optimise.space.fast.step")
+    malformed = await post(
+        "/v1/backtests", headers={**session, "Content-Type": "application/json"}, content=b"{"
+    )
+    assert malformed.status_code == 400 and malformed.json()["code"] == "malformed_json"
+
+    too_many = ",".join(f"id{i}" for i in range(11))
+    compared = await api.http.get("/v1/backtests/compare", headers=session, params={"ids": too_many})
+    assert compared.status_code == 422 and fields(compared) == ["query.ids"]
+    bad_cursor = await api.http.get("/v1/backtests", headers=session, params={"cursor": "abc.def"})
+    assert bad_cursor.status_code == 422 and fields(bad_cursor) == ["query.cursor"]
+    assert (
+        await api.http.get("/v1/backtests", headers=session, params={"status": "nope"})
+    ).status_code == 422
+
+    key = await post("/v1/api-keys", headers=session, json={"name": "ro", "scopes": ["read"]})
+    ro = {"X-API-Key": key.json()["key"]}
+    assert (await post("/v1/backtests", headers=ro, json=submit_body(dataset_id))).status_code == 403
+    assert (await api.http.get("/v1/backtests", headers=ro)).status_code == 200
+
+    unknown = await post(
+        "/v1/backtests",
+        headers=session,
+        json=submit_body(None, symbol="DOGE/USDT", start="2024-01-01T00:00:00Z", end="2024-01-05T00:00:00Z"),
+    )
+    assert unknown.status_code == 202, unknown.text
+    failed = await finished(api, session, unknown.json()["backtest_id"])
+    assert failed["status"] == "failed" and failed["error_code"] == "market_data_not_found"
+
+
+async def test_user_b_gets_404_on_every_backtest_object_route(bt_api: Api) -> None:
+    api = bt_api
+    _, bob = await api.user()
+    dataset_id = await upload(api, bob)
+    space = {"fast": {"values": [3, 5]}, "slow": {"values": [10, 20]}}
+    bobs = await run(api, bob, submit_body(dataset_id, optimise={"space": space}))
+    _, alice = await api.user()
+    openapi = (await api.http.get("/v1/openapi.json")).json()
+    routes = [
+        (m.upper(), p) for p, ops in openapi["paths"].items() if p.startswith("/v1/backtests/{") for m in ops
+    ]
+    assert len(routes) == 11  # incl. the SSE events route
+    extra = {"/v1/backtests/{backtest_id}/optimisation/heatmap": {"params": {"x": "fast", "y": "slow"}}}
+    for method, path in routes:
+        url = path.format(backtest_id=bobs)
+        response = await api.http.request(method, url, headers=alice, **extra.get(path, {}))
+        assert response.status_code == 404, (method, path, response.text)
+    compared = await api.http.get("/v1/backtests/compare", headers=alice, params={"ids": bobs})
+    assert compared.status_code == 404
+    assert (await api.http.get("/v1/backtests", headers=alice)).json()["items"] == []
+    mine = await api.http.get(f"/v1/backtests/{bobs}/optimisation", headers=bob)
+    assert mine.status_code == 200 and mine.json()["evaluated"] == 4
+
+
+async def test_backtest_engine_down_is_503_and_slow_is_504(
+    make_api: ApiFactory, nc: NatsClient, nats_prefix: str
+) -> None:
+    api = await make_api(proxy_timeout_s=0.3, rate_code_capacity=100)
+    _, session = await api.user()
+    down = await api.http.get("/v1/backtests/abc", headers=session)
+    assert down.status_code == 503 and down.json()["retryable"] is True
+    submitted = await api.http.post("/v1/backtests", headers=session, json=submit_body("ds"))
+    assert submitted.status_code == 503 and submitted.json()["code"] == "unavailable"
+
+    async def slow(_: CallerContext, body: BacktestRef) -> BacktestSummary:
+        await asyncio.sleep(1.0)
+        raise AssertionError("never answers in time")
+
+    op = Operation("status", BacktestRef, BacktestSummary, slow)
+    service = await serve(
+        nc, service="backtest-engine", version="0.0.0", subjects=Subjects(nats_prefix), operations=[op]
+    )
+    try:
+        late = await api.http.get("/v1/backtests/abc", headers=session)
+        assert (
+            late.status_code == 504 and late.json()["code"] == "timeout" and late.json()["retryable"] is True
+        )
+    finally:
+        await service.stop()
