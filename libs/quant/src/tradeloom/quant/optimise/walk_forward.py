@@ -48,6 +48,71 @@ def _slice(bars: Bars, start: int, end: int) -> Bars:
                 bars.volume[start:end], time)  # fmt: skip
 
 
+def fold_windows(
+    n: int, in_sample: int, out_of_sample: int, anchored: bool = False
+) -> list[tuple[int, int, int]]:
+    """(in-sample start, in-sample end = out-of-sample start, out-of-sample end) of every fold."""
+    if in_sample < 2:
+        raise ValueError("in_sample: must be at least 2 bars")
+    if out_of_sample < 1:
+        raise ValueError("out_of_sample: must be at least 1 bar")
+    if in_sample + out_of_sample > n:
+        raise ValueError("in_sample: in-sample plus out-of-sample windows are longer than the data")
+    windows = []
+    start = 0
+    while start + in_sample < n:
+        is_end = start + in_sample
+        windows.append((0 if anchored else start, is_end, min(is_end + out_of_sample, n)))
+        start += out_of_sample
+    return windows
+
+
+def trade_out_of_sample(
+    strategy: str,
+    bars: Bars,
+    window: tuple[int, int, int],
+    params: Mapping[str, ParamValue],
+    *,
+    config: SimulationConfig,
+    costs: Costs | None,
+    cash: float,
+    periods_per_year: float,
+) -> tuple[FloatArray, FloatArray, dict[str, float]]:
+    """Equity, position and summary metrics of trading the out-of-sample part of ``window`` from
+    ``cash`` (signals see the in-sample bars as warm-up but cannot trade in them)."""
+    is_start, is_end, oos_end = window
+    span = _slice(bars, is_start, oos_end)
+    el, xl, es, xs, level = strategy_signals(
+        strategy, OhlcArrays(span.open, span.high, span.low, span.close), dict(params)
+    )
+    warm = is_end - is_start
+    for flags in (el, xl, es, xs):
+        flags[:warm] = False
+    run = run_simulation(span, Signals(el, xl, es, xs, level), config._replace(initial_cash=cash), costs)
+    equity, position = run.equity[warm:], run.position[warm:]
+    values = summary_metrics(equity, position, run.trades.table, cash, periods_per_year)
+    return equity, position, dict(zip(SUMMARY_COLUMNS, values.tolist(), strict=True))
+
+
+def stitch_out_of_sample(
+    pieces: Sequence[tuple[tuple[int, int], FloatArray, FloatArray, float]],
+    initial_cash: float,
+    periods_per_year: float,
+) -> tuple[IntArray, FloatArray, FloatArray, dict[str, float]]:
+    """Bar numbers, equity, position and metrics of the stitched out-of-sample curve from
+    ``(out-of-sample range, equity, position, trades)`` per fold (trades summed; win rate and
+    profit factor live in the folds)."""
+    index = np.concatenate([np.arange(*span, dtype=np.int64) for span, _, _, _ in pieces])
+    equity = np.concatenate([piece[1] for piece in pieces])
+    position = np.concatenate([piece[2] for piece in pieces])
+    stitched = summary_metrics(equity, position, np.empty((0, 12)), initial_cash, periods_per_year)
+    metrics = dict(zip(SUMMARY_COLUMNS, stitched.tolist(), strict=True))
+    metrics["trades"] = float(sum(piece[3] for piece in pieces))
+    for name in ("win_rate", "profit_factor"):
+        metrics.pop(name)
+    return index, equity, position, metrics
+
+
 def walk_forward(
     strategy: str,
     candidates: Sequence[Mapping[str, object]],
@@ -66,50 +131,22 @@ def walk_forward(
     followed by ``out_of_sample`` bars of trading; windows step by ``out_of_sample``."""
     config = config or SimulationConfig()
     n = int(np.asarray(bars.close).shape[0])
-    if in_sample < 2:
-        raise ValueError("in_sample: must be at least 2 bars")
-    if out_of_sample < 1:
-        raise ValueError("out_of_sample: must be at least 1 bar")
-    if in_sample + out_of_sample > n:
-        raise ValueError("in_sample: in-sample plus out-of-sample windows are longer than the data")
     folds: list[Fold] = []
-    pieces: list[tuple[IntArray, FloatArray, FloatArray]] = []
-    trades = 0.0
+    pieces: list[tuple[tuple[int, int], FloatArray, FloatArray, float]] = []
     cash = float(config.initial_cash)
-    start = 0
-    while start + in_sample < n:
-        is_start, is_end = (0 if anchored else start), start + in_sample
-        oos_end = min(is_end + out_of_sample, n)
+    for window in fold_windows(n, in_sample, out_of_sample, anchored):
+        is_start, is_end, oos_end = window
         found = evaluate(strategy, candidates, _slice(bars, is_start, is_end), config, costs,
                          periods_per_year=periods_per_year)  # fmt: skip
         params, value = found.best(metric, maximize)
-        window = _slice(bars, is_start, oos_end)
-        el, xl, es, xs, level = strategy_signals(
-            strategy, OhlcArrays(window.open, window.high, window.low, window.close), params
-        )
-        warm = is_end - is_start
-        for flags in (el, xl, es, xs):
-            flags[:warm] = False
-        run = run_simulation(
-            window, Signals(el, xl, es, xs, level), config._replace(initial_cash=cash), costs
-        )
-        equity, position = run.equity[warm:], run.position[warm:]
-        table = run.trades.table
-        fold_metrics = summary_metrics(equity, position, table, cash, periods_per_year)
-        folds.append(Fold((is_start, is_end), (is_end, oos_end), params, value,
-                          dict(zip(SUMMARY_COLUMNS, fold_metrics.tolist(), strict=True))))  # fmt: skip
-        trades += fold_metrics[SUMMARY_COLUMNS.index("trades")]
-        pieces.append((np.arange(is_end, oos_end, dtype=np.int64), equity, position))
+        equity, position, fold_metrics = trade_out_of_sample(
+            strategy, bars, window, params, config=config, costs=costs, cash=cash,
+            periods_per_year=periods_per_year,
+        )  # fmt: skip
+        folds.append(Fold((is_start, is_end), (is_end, oos_end), params, value, fold_metrics))
+        pieces.append(((is_end, oos_end), equity, position, fold_metrics["trades"]))
         cash = float(equity[-1])
-        start += out_of_sample
-    index = np.concatenate([p[0] for p in pieces])
-    equity = np.concatenate([p[1] for p in pieces])
-    position = np.concatenate([p[2] for p in pieces])
-    stitched = summary_metrics(
-        equity, position, np.empty((0, 12)), float(config.initial_cash), periods_per_year
+    index, equity, position, metrics = stitch_out_of_sample(
+        pieces, float(config.initial_cash), periods_per_year
     )
-    metrics = dict(zip(SUMMARY_COLUMNS, stitched.tolist(), strict=True))
-    metrics["trades"] = trades
-    for name in ("win_rate", "profit_factor"):  # per-trade figures live in the folds
-        metrics.pop(name)
     return WalkForwardResult(folds, index, equity, position, metrics)

@@ -2,10 +2,10 @@
 
 A search is ``evaluate`` over consecutive chunks of the candidate list, merged in order: every row
 is independent, so the merged table (and ``best``, which keeps the first of equal rows) equals one
-``evaluate`` over the whole list. A walk-forward is run fold by fold with the same steps as
-``tradeloom.quant.optimise.walk_forward`` (in-sample search with the run's config, out-of-sample
-trading from the previous fold's equity, warm-up bars masked, stitched summary metrics); a test
-checks the two agree, so the worker can stop between chunks and folds. Pure and synchronous.
+``evaluate`` over the whole list. A walk-forward is run fold by fold with the fold
+pieces ``tradeloom.quant.optimise.walk_forward`` itself is built from (windows, out-of-sample
+trading from the previous fold's equity, stitching), so the worker can stop between chunks and
+folds; a test checks the two agree. Pure and synchronous.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import numpy as np
 from tradeloom.backtest_engine.domain.run_plan import RunPlan
 from tradeloom.backtest_engine.domain.series import FloatArray, IntArray
 from tradeloom.backtest_engine.domain.simulation import BarArrays
-from tradeloom.quant.optimise import SUMMARY_COLUMNS, SearchResults, evaluate, summary_metrics
-from tradeloom.quant.simulator import Bars, Signals, TradeColumn, run_simulation
-from tradeloom.quant.strategies import OhlcArrays, strategy_signals
+from tradeloom.quant.optimise import SearchResults, evaluate
+from tradeloom.quant.optimise.walk_forward import fold_windows, stitch_out_of_sample, trade_out_of_sample
+from tradeloom.quant.simulator import Bars, TradeColumn
 from tradeloom.quant.strategies.schema import ParamValue
 from tradeloom.shared.contracts.backtest_optimise import WalkForwardSpec
 
@@ -73,15 +73,7 @@ def fold_ranges(bar_count: int, spec: WalkForwardSpec) -> list[tuple[int, int, i
             f"in-sample plus out-of-sample windows ({spec.in_sample_bars} + {spec.out_of_sample_bars} "
             f"bars) are longer than the data ({bar_count} bars)"
         )
-    folds = []
-    start = 0
-    while start + spec.in_sample_bars < bar_count:
-        is_end = start + spec.in_sample_bars
-        folds.append(
-            (0 if spec.anchored else start, is_end, min(is_end + spec.out_of_sample_bars, bar_count))
-        )
-        start += spec.out_of_sample_bars
-    return folds
+    return fold_windows(bar_count, spec.in_sample_bars, spec.out_of_sample_bars, spec.anchored)
 
 
 def trade_fold(
@@ -95,19 +87,16 @@ def trade_fold(
 ) -> FoldOutcome:
     """Trade the out-of-sample part of ``window`` with ``params``, from ``cash``."""
     is_start, is_end, oos_end = window
-    span = quant_bars(bars, is_start, oos_end)
-    el, xl, es, xs, level = strategy_signals(
-        plan.strategy, OhlcArrays(span.open, span.high, span.low, span.close), params
+    equity, position, metrics = trade_out_of_sample(
+        plan.strategy,
+        quant_bars(bars),
+        window,
+        params,
+        config=plan.config,
+        costs=plan.costs,
+        cash=cash,
+        periods_per_year=plan.periods_per_year,
     )
-    warm = is_end - is_start
-    for flags in (el, xl, es, xs):
-        flags[:warm] = False
-    run = run_simulation(
-        span, Signals(el, xl, es, xs, level), plan.config._replace(initial_cash=cash), plan.costs
-    )
-    equity, position = run.equity[warm:], run.position[warm:]
-    values = summary_metrics(equity, position, run.trades.table, cash, plan.periods_per_year)
-    metrics = dict(zip(SUMMARY_COLUMNS, values.tolist(), strict=True))
     return FoldOutcome(
         (is_start, is_end), (is_end, oos_end), params, in_sample_value, metrics, equity, position
     )
@@ -116,14 +105,8 @@ def trade_fold(
 def stitch(plan: RunPlan, folds: Sequence[FoldOutcome]) -> tuple[IntArray, FloatArray, dict[str, float]]:
     """Bar numbers, equity and summary metrics of the stitched out-of-sample curve (trades summed over
     folds; win rate and profit factor live in the folds)."""
-    index = np.concatenate([np.arange(*f.out_of_sample, dtype=np.int64) for f in folds])
-    equity = np.concatenate([f.equity for f in folds])
-    position = np.concatenate([f.position for f in folds])
-    values = summary_metrics(
-        equity, position, np.empty((0, TRADE_COLUMNS)), float(plan.config.initial_cash), plan.periods_per_year
+    pieces = [(f.out_of_sample, f.equity, f.position, f.metrics["trades"]) for f in folds]
+    index, equity, _, metrics = stitch_out_of_sample(
+        pieces, float(plan.config.initial_cash), plan.periods_per_year
     )
-    metrics = dict(zip(SUMMARY_COLUMNS, values.tolist(), strict=True))
-    metrics["trades"] = float(sum(f.metrics["trades"] for f in folds))
-    for name in ("win_rate", "profit_factor"):
-        metrics.pop(name)
     return index, equity, metrics
