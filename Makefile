@@ -75,6 +75,7 @@ e2e:
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 bench: install
+	@bash tools/system_deps.sh --bench
 	$(BIN)/python -m bench
 
 clean:

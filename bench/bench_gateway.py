@@ -1,12 +1,14 @@
 """The gateway under load on loopback: authenticated reads, a read proxied over NATS, login cost.
 
-A uvicorn process serves the gateway app (real Postgres and NATS started here); this process is an
-aiohttp load generator (CONCURRENCY connections). Measured, each with req/s, p50 and p99:
+Three processes: a uvicorn process serving the gateway app (real Postgres and NATS started here), a
+separate tiny NATS service answering ``svc.bench.echo`` (so the proxied read really crosses
+nats-server to another process), and the load generator (wrk when installed: ``make bench``
+installs it; aiohttp otherwise). Measured over LOAD_S seconds on CONNECTIONS keep-alive
+connections, each with req/s, p50 and p99:
 - ``GET /v1/bench/bare``: the peer: same server and middleware, no auth, no I/O (framework floor);
 - ``GET /v1/users/me``: JWT check + user state (cached <= USER_CACHE_S) + rate-limit leases (Postgres
   buckets, leased in batches per replica);
-- ``GET /v1/bench/echo``: the same auth, then ``svc.bench.echo`` over NATS (a tiny service in the
-  server process: the request really crosses nats-server);
+- ``GET /v1/bench/echo``: the same auth, then ``svc.bench.echo`` over NATS;
 - ``POST /v1/auth/login``: bounded on purpose by argon2id (m=19 MiB, t=2, p=1).
 Goal (issue 3): >= 2,000 req/s for the proxied read with p99 < 50 ms on 2 cores.
 """
@@ -21,51 +23,22 @@ from typing import Annotated, Any
 
 import aiohttp
 
+from bench.http_load import LoadResult, load
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.ports import free_port, port_is_open
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = "gw_bench"
-REQUESTS = 3000
-CONCURRENCY = 32
+LOAD_S = 5.0
+CONNECTIONS = 32
 LOGINS = 10
 PASSWORD = "violet-harbor-kettle-42"
 
 
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def load(
-    session: aiohttp.ClientSession, method: str, url: str, count: int, **kwargs: Any
-) -> tuple[float, str]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    queue = iter(range(count))
-
-    async def worker() -> None:
-        for _ in queue:
-            started = time.perf_counter()
-            async with session.request(method, url, **kwargs) as response:
-                await response.read()
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    elapsed = time.perf_counter() - started
-    rate = count / elapsed
-    return rate, (
-        f"{rate:8.0f} req/s  p50 {percentile(latencies, 0.5) * 1000:6.2f} ms  "
-        f"p99 {percentile(latencies, 0.99) * 1000:6.2f} ms  statuses {statuses}"
-    )
-
-
-async def drive(base: str) -> None:
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(base_url=base, connector=connector) as session:
+async def login(base: str) -> tuple[str, list[float]]:
+    """Register the bench user, then time LOGINS sequential logins; returns a token and the times."""
+    async with aiohttp.ClientSession(base_url=base) as session:
         body = {"email": "bench@example.com", "password": PASSWORD}
         async with session.post("/v1/auth/register", json=body) as response:
             assert response.status == 201, await response.text()
@@ -75,18 +48,26 @@ async def drive(base: str) -> None:
             async with session.post("/v1/auth/login", json=body) as response:
                 tokens = await response.json()
             login_times.append(time.perf_counter() - started)
-        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-        for _ in range(2):  # warm-up: pools, caches, JIT-less but lazy imports
-            await load(session, "GET", "/v1/bench/echo", 200, headers=headers)
-        bare = await load(session, "GET", "/v1/bench/bare", REQUESTS)
-        me = await load(session, "GET", "/v1/users/me", REQUESTS, headers=headers)
-        echo = await load(session, "GET", "/v1/bench/echo", REQUESTS, headers=headers)
-    print(f"  peer: bare route (no auth/I/O)     {bare[1]}")
-    print(f"  GET /v1/users/me (JWT + state)     {me[1]}")
-    print(f"  GET /v1/bench/echo (auth + NATS)   {echo[1]}")
+    return str(tokens["access_token"]), login_times
+
+
+def drive(base: str) -> None:
+    token, login_times = asyncio.run(login(base))
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):  # warm-up: pools, caches, lazy imports, rate-limit leases
+        load(f"{base}/v1/bench/echo", 1.0, CONNECTIONS, headers)
+    bare = load(f"{base}/v1/bench/bare", LOAD_S, CONNECTIONS)
+    me = load(f"{base}/v1/users/me", LOAD_S, CONNECTIONS, headers)
+    echo = load(f"{base}/v1/bench/echo", LOAD_S, CONNECTIONS, headers)
+    for result in (bare, me, echo):
+        assert result.bad == 0, f"non-2xx responses under load: {result.line()}"
+    print(f"  peer: bare route (no auth/I/O)     {bare.line()}")
+    print(f"  GET /v1/users/me (JWT + state)     {me.line()}")
+    print(f"  GET /v1/bench/echo (auth + NATS)   {echo.line()}")
     print(
-        f"  ratio to the bare route: users/me {me[0] / bare[0]:.2f}, proxied echo {echo[0] / bare[0]:.2f} "
-        "(goal: proxied >= 2,000 req/s, p99 < 50 ms on 2 cores)"
+        f"  ratio to the bare route: users/me {me.rate / bare.rate:.2f}, "
+        f"proxied echo {echo.rate / bare.rate:.2f}; "
+        f"goal (>= 2,000 req/s and p99 < 50 ms for the proxied read): {verdict(echo)}"
     )
     print(
         f"  login (argon2id m=19MiB t=2 p=1): median {statistics.median(login_times) * 1000:.1f} ms, "
@@ -94,8 +75,38 @@ async def drive(base: str) -> None:
     )
 
 
+def verdict(result: LoadResult) -> str:
+    return "met" if result.rate >= 2000 and result.p99_s < 0.050 else "NOT met"
+
+
+def echo_service(nats_url: str) -> None:
+    """The second process: ``svc.bench.echo`` answering until killed."""
+    import nats
+    from pydantic import BaseModel
+
+    from tradeloom.shared.aio import run_main
+    from tradeloom.shared.rpc import Operation
+    from tradeloom.shared.rpc import serve as serve_ops
+    from tradeloom.shared.subjects import Subjects
+
+    class Echo(BaseModel):
+        value: int = 1
+
+    async def main() -> None:
+        nc = await nats.connect(nats_url)
+
+        async def answer(_: object, body: Echo) -> Echo:
+            return body
+
+        await serve_ops(nc, service="bench", version="1.0.0", subjects=Subjects("bench"),
+                        operations=[Operation("echo", Echo, Echo, answer, max_concurrency=256)])  # fmt: skip
+        await asyncio.Event().wait()
+
+    run_main(main())
+
+
 def serve(database_url: str, nats_url: str, port: int) -> None:
-    """The server process: gateway app + a tiny NATS service, until killed."""
+    """The gateway process: the real app plus two bench routes, until killed."""
     import nats
     import uvicorn
     from fastapi import Depends
@@ -107,10 +118,11 @@ def serve(database_url: str, nats_url: str, port: int) -> None:
     from tradeloom.gateway_auth.http_api import create_http_app
     from tradeloom.gateway_auth.proxy import forward
     from tradeloom.gateway_auth.settings import GatewayAuthSettings
+    from tradeloom.shared.aio import freeze_startup_heap, run_main
     from tradeloom.shared.db import create_engine
+    from tradeloom.shared.health import http_server
     from tradeloom.shared.outbox import Outbox
-    from tradeloom.shared.rpc import Operation, ServiceClient
-    from tradeloom.shared.rpc import serve as serve_ops
+    from tradeloom.shared.rpc import ServiceClient
     from tradeloom.shared.subjects import Subjects
 
     class Echo(BaseModel):
@@ -141,16 +153,19 @@ def serve(database_url: str, nats_url: str, port: int) -> None:
     async def main() -> None:
         held["engine"] = create_engine(settings.sqlalchemy_url, pool_size=10)
         held["nc"] = await nats.connect(nats_url)
+        server: uvicorn.Server = http_server(app, "127.0.0.1", port)  # the services' own server setup
+        freeze_startup_heap()  # as ServiceRuntime.run_forever does once started
+        await server.serve()
 
-        async def answer(_: object, body: Echo) -> Echo:
-            return body
+    run_main(main())
 
-        await serve_ops(held["nc"], service="bench", version="1.0.0", subjects=subjects,
-                        operations=[Operation("echo", Echo, Echo, answer)])  # fmt: skip
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-        await uvicorn.Server(config).serve()
 
-    asyncio.run(main())
+def wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + 30
+    while not port_is_open("127.0.0.1", port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the bench gateway did not start")
+        time.sleep(0.1)
 
 
 def main() -> None:
@@ -162,32 +177,24 @@ def main() -> None:
         pg.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         migrate(pg.sqlalchemy_url(), SCHEMA, find_migrations(app_file or ""))
         port = free_port()
+        module = [sys.executable, "-m", "bench.bench_gateway"]
+        echo = subprocess.Popen([*module, "echo", nats_server.url], cwd=ROOT)
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.bench_gateway",
-                "serve",
-                pg.sqlalchemy_url(),
-                nats_server.url,
-                str(port),
-            ],
-            cwd=ROOT,
+            [*module, "serve", pg.sqlalchemy_url(), nats_server.url, str(port)], cwd=ROOT
         )
         try:
-            deadline = time.monotonic() + 30
-            while not port_is_open("127.0.0.1", port):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the bench gateway did not start")
-                time.sleep(0.1)
-            asyncio.run(drive(f"http://127.0.0.1:{port}"))
+            wait_for_port(server, port)
+            drive(f"http://127.0.0.1:{port}")
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            for process in (server, echo):
+                process.terminate()
+                process.wait(timeout=10)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1:2] == ["echo"]:
+        echo_service(sys.argv[2])
     else:
         main()

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # System packages the project needs beyond Python wheels, installed when missing (Debian, as root).
 # bubblewrap: the sandbox-executor's OS sandbox. Without it the sandbox refuses to execute code.
+# --bench also wants wrk: the HTTP load generator of bench_gateway (which falls back to aiohttp).
 set -euo pipefail
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+if [ "${1:-}" = "--bench" ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+fi
 if ((${#need[@]} == 0)); then
   exit 0
 fi
@@ -12,5 +16,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  echo "system_deps: please install ${need[*]} (the sandbox fails closed without it)" >&2
+  echo "system_deps: please install ${need[*]} (the sandbox fails closed without bubblewrap;" \
+    "bench_gateway falls back to a slower Python load generator without wrk)" >&2
 fi

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from tradeloom.shared.aio import run_main
 from tradeloom.shared.log_setup import setup_logging
 from tradeloom.shared.migrations import migrate
 from tradeloom.shared.runtime import ServiceRuntime, StartupError, describe_database
@@ -64,7 +64,7 @@ def service_main(
         logging.getLogger(__name__).info("schema %s migrated", settings.db_schema)
         return 0
     try:
-        asyncio.run(build(settings).run_forever())
+        run_main(build(settings).run_forever())
     except StartupError as error:
         fatal(service, str(error))
         return EXIT_UNREACHABLE

@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tradeloom.shared.aio import wait_for_stop
+from tradeloom.shared.aio import freeze_startup_heap, wait_for_stop
 from tradeloom.shared.consumer import ConsumerMetrics, DurableConsumer, Handler
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.system import PingReply, PingRequest, ServiceStarted
@@ -319,6 +319,7 @@ class ServiceRuntime:
             loop.add_signal_handler(sig, self.stop_event.set)
         try:
             await self.start()
+            freeze_startup_heap()
             await self.stop_event.wait()
         finally:
             await self.stop()
