@@ -12,6 +12,7 @@ import uvicorn
 
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.http_api import create_http_app
+from tradeloom.gateway_auth.invalidation import watch_user_status
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
@@ -33,13 +34,17 @@ class ServedGateway:
             lambda: ServiceClient(self.holder["nc"], subjects),
             lambda: Outbox(settings.db_schema, subjects, "tradeloom/gateway-auth"),
         )
+        self.gateway = gateway
         app = create_http_app(gateway)
 
         @asynccontextmanager
         async def lifespan(_: Any) -> Any:
             self.holder["engine"] = create_engine(settings.sqlalchemy_url)
             self.holder["nc"] = await nats.connect(settings.nats_url)
+            # as the service's status_watch_task: other replicas' account changes re-check sockets
+            watch = await watch_user_status(gateway, self.holder["nc"], subjects)
             yield
+            await watch.unsubscribe()
             await self.holder["nc"].close()
             await self.holder["engine"].dispose()
 

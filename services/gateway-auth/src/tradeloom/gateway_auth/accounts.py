@@ -142,7 +142,7 @@ async def refresh(gw: Gateway, token: str, origin: Origin) -> TokenPair:
             )
     if result.outcome is RefreshOutcome.ROTATED and result.user_id and result.family_id:
         return await _issue(gw, result.user_id, result.family_id, new_token)
-    gw.auth_cache.clear()
+    gw.access_changed(result.user_id or None)
     messages = {
         RefreshOutcome.UNKNOWN: "the refresh token is invalid",
         RefreshOutcome.EXPIRED: "the refresh token has expired; log in again",
@@ -156,7 +156,7 @@ async def logout(gw: Gateway, user_id: str, session_id: str, origin: Origin) -> 
     async with gw.engine.begin() as conn:
         await gw.sessions.revoke(conn, session_id, "logout", user_id)
         await gw.audit.add(conn, origin.entry("logout", "success", user_id, session_id=session_id))
-    gw.auth_cache.clear()
+    gw.access_changed(user_id)
 
 
 async def end_session(gw: Gateway, user_id: str, session_id: str, origin: Origin) -> None:
@@ -165,7 +165,7 @@ async def end_session(gw: Gateway, user_id: str, session_id: str, origin: Origin
         if not await gw.sessions.revoke(conn, session_id, "revoked by user", user_id):
             raise NotFound("no such session")
         await gw.audit.add(conn, origin.entry("session_revoked", "by_user", user_id, session_id=session_id))
-    gw.auth_cache.clear()
+    gw.access_changed(user_id)
 
 
 async def logout_everywhere(gw: Gateway, user_id: str, origin: Origin) -> None:
@@ -173,7 +173,7 @@ async def logout_everywhere(gw: Gateway, user_id: str, origin: Origin) -> None:
         count = await gw.sessions.revoke_all(conn, user_id, "logout everywhere")
         await gw.users.invalidate_tokens(conn, user_id)
         await gw.audit.add(conn, origin.entry("logout_everywhere", "success", user_id, sessions=count))
-    gw.auth_cache.clear()
+    gw.access_changed(user_id)
 
 
 async def change_password(
@@ -198,7 +198,7 @@ async def change_password(
             if family != session_id:
                 await gw.sessions.revoke(conn, family, "password changed", user.id)
         await gw.audit.add(conn, origin.entry("password_change", "success", user.id))
-    gw.auth_cache.clear()
+    gw.access_changed(user.id)
 
 
 async def set_status(gw: Gateway, admin_id: str, user_id: str, status: str, origin: Origin) -> UserRow:
@@ -216,5 +216,5 @@ async def set_status(gw: Gateway, admin_id: str, user_id: str, status: str, orig
         await gw.outbox.add(conn, event, user_id)
         entry = origin.entry(f"user_{status}", "success", user_id)
         await gw.audit.add(conn, AuditEntry(**{**entry.__dict__, "actor_id": admin_id}))
-    gw.auth_cache.clear()
+    gw.access_changed(user_id)
     return user

@@ -21,6 +21,7 @@ from tradeloom.gateway_auth.domain.passwords import PasswordHashing
 from tradeloom.gateway_auth.domain.ratelimit import BucketSpec, LockoutPolicy
 from tradeloom.gateway_auth.domain.tokens import AccessClaims, AccessTokens
 from tradeloom.gateway_auth.leases import LeasedLimiter
+from tradeloom.gateway_auth.live_sockets import LiveSockets
 from tradeloom.gateway_auth.settings import GatewayAuthSettings
 from tradeloom.gateway_auth.store.api_keys import ApiKeyStore
 from tradeloom.gateway_auth.store.audit import AuditStore
@@ -115,6 +116,13 @@ class Gateway:
             ratelimit.CODE: BucketSpec(ratelimit.CODE, s.rate_code_capacity, s.rate_code_per_s),
         }
         self.key_last_used: dict[str, float] = {}
+        self.live_sockets = LiveSockets()
+
+    def access_changed(self, user_id: str | None) -> None:
+        """A user's access may have changed (``None``: someone's, unknown whose): drop every cached
+        user state and make that user's open sockets re-check now instead of at their heartbeat."""
+        self.auth_cache.clear()
+        self.live_sockets.wake(user_id)
 
     @property
     def engine(self) -> AsyncEngine:

@@ -5,7 +5,9 @@ The replica that handles the admin call clears its cache itself; the others hear
 wakes at once) on a plain core-NATS subscription and clear theirs, so a disabled user's tokens
 stop working everywhere within the relay's latency, not the cache lifetime. ``USER_CACHE_S``
 (≤ 5 s, default 1 s) remains the bound for everything not announced by an event (logout
-elsewhere, a revoked key) and for a relay that is down.
+elsewhere, a revoked key) and for a relay that is down. The user's open WebSockets on every
+replica re-check their caller at once too (``Gateway.access_changed``), so a disabled user's socket
+closes within the relay's latency instead of at its next heartbeat.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ async def watch_user_status(gateway: Gateway, nc: Client, subjects: Subjects) ->
     subject = subjects.event_filter(UserStatusChanged.domain, UserStatusChanged.name, UserStatusChanged.major)
 
     async def on_change(msg: Msg) -> None:
-        gateway.auth_cache.clear()
-        log.info("user status changed (%s): cached user state dropped", subjects.strip(msg.subject))
+        user_id = subjects.strip(msg.subject).rsplit(".", 1)[-1] or None  # the subject's last token
+        gateway.access_changed(user_id)
+        log.info("user status changed (%s): cached user state dropped, sockets re-checked", user_id)
 
     return await nc.subscribe(subject, cb=on_change)
 

@@ -128,5 +128,5 @@ async def revoke_key(
         if row is None:
             raise NotFound("no such API key")
         await gw.audit.add(conn, _entry(ctx, "api_key_revoked", row.id))
-    gw.auth_cache.clear()  # this instance at once; others within USER_CACHE_S
+    gw.access_changed(ctx.user_id)  # this instance at once; others within USER_CACHE_S
     return Response(status_code=204)

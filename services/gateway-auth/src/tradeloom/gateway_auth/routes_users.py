@@ -72,7 +72,7 @@ async def patch_me(
     user = await gw.users.get(ctx.user_id)
     if user is not None and body.display_name is not None:
         user = await gw.users.update_profile(ctx.user_id, body.display_name)
-        gw.auth_cache.clear()
+        gw.auth_cache.clear()  # the profile changed, not the access: sockets need no re-check
     if user is None:
         raise Unauthorized("the account no longer exists")
     return user_out(user)

@@ -9,7 +9,8 @@ Protocol (JSON text frames):
   ``{"type": "error", "code", "message", "channel"}`` (``not_found`` for another user's object).
 - ``{"op": "unsubscribe", "channel": "..."}`` → ``{"type": "unsubscribed", "channel"}``.
 - events: ``{"type": "event", "channel", "stream", "seq", "event": <envelope>}``;
-  ``{"type": "heartbeat", "time"}`` every ``WS_HEARTBEAT_S`` (the caller's state is re-checked then).
+  ``{"type": "heartbeat", "time"}`` every ``WS_HEARTBEAT_S`` (the caller's state is re-checked then,
+  and at once when this replica learns the caller's access changed: see ``live_sockets``).
 Closes: 4401 (not authenticated, token expired, account disabled or session ended), 4408 (no
 auth message in time), 4008 (slow consumer: more than ``WS_MAX_BUFFER`` messages waiting), 4429
 (rate limited); the reason says which.
@@ -62,7 +63,8 @@ class WsSession:
         self.settings = gateway.settings
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.subscriptions: dict[str, Subscription] = {}
-        self.overflow = asyncio.Event()
+        self.overflowed = False
+        self.wake_up = asyncio.Event()  # set on overflow and when the caller's access may have changed
         self.credential = ""
         self.principal: Principal | None = None
         self.expires_at: float | None = None
@@ -74,12 +76,16 @@ class WsSession:
         await self.ws.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
         try:
             await self._authenticate(bearer)
+            assert self.principal is not None
+            self.gw.live_sockets.register(self.principal.user_id, self.wake_up)
             await self._serve()
         except Closing as closing:
             await self._close(closing.code, closing.reason)
         except WebSocketDisconnect:
             pass
         finally:
+            if self.principal is not None:
+                self.gw.live_sockets.unregister(self.principal.user_id, self.wake_up)
             for subscription in self.subscriptions.values():
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()
@@ -153,14 +159,18 @@ class WsSession:
             await self.ws.send_text(json.dumps(await self.outbox.get(), separators=(",", ":")))
 
     async def _watch(self) -> None:
-        """Heartbeats, expiry, a re-check of the caller's state, and the slow-consumer cut-off."""
+        """Heartbeats, expiry, a re-check of the caller's state (each heartbeat, and at once when
+        ``Gateway.access_changed`` names this user), and the slow-consumer cut-off."""
+        beat_s = self.settings.ws_heartbeat_s
+        next_beat = time.monotonic() + beat_s
         while True:
-            wait = self.settings.ws_heartbeat_s
+            wait = max(0.0, next_beat - time.monotonic())
             if self.expires_at is not None:
                 wait = max(0.0, min(wait, self.expires_at - time.time()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.overflow.wait(), wait)
-            if self.overflow.is_set():
+                await asyncio.wait_for(self.wake_up.wait(), wait)
+            self.wake_up.clear()
+            if self.overflowed:
                 limit = self.settings.ws_max_buffer
                 raise Closing(CLOSE_SLOW, f"slow consumer: more than {limit} messages waiting")
             if self.expires_at is not None and time.time() >= self.expires_at:
@@ -169,7 +179,9 @@ class WsSession:
                 await principal_for(self.gw, self.credential)
             except Unauthorized as error:
                 raise Closing(CLOSE_UNAUTHORIZED, error.message) from error
-            self._send({"type": "heartbeat", "time": time.time()})
+            if time.monotonic() >= next_beat:
+                self._send({"type": "heartbeat", "time": time.time()})
+                next_beat = time.monotonic() + beat_s
 
     # --- subscriptions -----------------------------------------------------------------------
     async def _subscribe(self, name: str, after_seq: object) -> None:
@@ -209,9 +221,10 @@ class WsSession:
 
     def _deliver(self, item: StreamItem) -> None:
         if self.outbox.qsize() >= self.settings.ws_max_buffer:
-            self.overflow.set()  # the watcher closes the socket; nothing more is queued
+            self.overflowed = True  # the watcher closes the socket; nothing more is queued
+            self.wake_up.set()
             return
-        if not self.overflow.is_set():
+        if not self.overflowed:
             self.outbox.put_nowait(item.message())
 
     def _send(self, message: dict[str, Any]) -> None:
