@@ -10,6 +10,10 @@ The trade script is a list of trades; ``segments`` says which slice of it each a
 connection streams. A connection whose segment is not the last closes after sending it (a
 disconnect mid-stream); the trades between two segments are never streamed (the gap), but REST
 (klines, aggTrades) knows them. ``refuse_after_drop`` connection attempts after a drop get HTTP 503.
+With ``drop_after_segment`` off, a connection stays open after its segment until the client closes
+it (a service stopped while the venue carries on). REST serves the first ``history`` trades of the
+script (all when None): a test advances the venue's "now" by raising it; klines are always built from
+exactly that history. ``klines_status`` other than 200 makes klines fail (a backfill failure).
 """
 
 from __future__ import annotations
@@ -47,12 +51,18 @@ class StandinBinance:
     refused: int = 0
     requests: list[str] = field(default_factory=list)  # REST paths asked, in order
     book_update_id: int = 1000
+    drop_after_segment: bool = True
+    history: int | None = None  # trades of the script that REST knows (None: all)
+    klines_status: int = 200
     _to_refuse: dict[str, int] = field(default_factory=dict)
     _per_path: dict[str, int] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     port: int = 0
 
     # ----------------------------------------------------------------------------- REST
+    def _history(self) -> list[ScriptTrade]:
+        return self.trades if self.history is None else self.trades[: self.history]
+
     async def exchange_info(self, _: web.Request) -> web.Response:
         market = {
             "symbol": self.symbol_id,
@@ -92,11 +102,11 @@ class StandinBinance:
     async def agg_trades(self, request: web.Request) -> web.Response:
         q = request.query
         start, end = int(q.get("startTime", 0)), int(q.get("endTime", 2**62))
-        chosen = [t for t in self.trades if start <= t.ts_ms <= end and t.id >= int(q.get("fromId", 0))]
+        chosen = [t for t in self._history() if start <= t.ts_ms <= end and t.id >= int(q.get("fromId", 0))]
         return web.json_response([self._agg(t) for t in chosen[: int(q.get("limit", 500))]])
 
     async def recent_trades(self, request: web.Request) -> web.Response:
-        chosen = self.trades[-int(request.query.get("limit", 500)) :]
+        chosen = self._history()[-int(request.query.get("limit", 500)) :]
         return web.json_response(
             [
                 {
@@ -124,9 +134,11 @@ class StandinBinance:
     async def klines(self, request: web.Request) -> web.Response:
         q = request.query
         assert q.get("interval") == "1m", "the stand-in serves 1m klines only"
+        if self.klines_status != 200:
+            return web.json_response({"code": -1000, "msg": "unavailable"}, status=self.klines_status)
         start, end = int(q.get("startTime", 0)), int(q.get("endTime", 2**62))
         buckets: dict[int, list[ScriptTrade]] = {}
-        for t in self.trades:
+        for t in self._history():
             buckets.setdefault(t.ts_ms - t.ts_ms % MINUTE_MS, []).append(t)
         rows = []
         for open_ms, group in sorted(buckets.items()):
@@ -216,6 +228,8 @@ class StandinBinance:
                     }
                 )
             await asyncio.sleep(self.stream_delay_s)
+        if not last and not self.drop_after_segment:
+            return  # stays open, silent, until the client closes it
         if not last:
             self._to_refuse[ws_path] = self.refuse_after_drop
             await ws.close(code=1001, message=b"going away")

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from nats.aio.client import Client
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standin_binance import ScriptTrade, StandinBinance
@@ -21,6 +22,7 @@ from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.source_settings import LiveSourceSettings
 from tradeloom.market_data.sources.ccxt_exchange import make_exchange
 from tradeloom.market_data.sources.live_ccxt import LiveCcxtSource
+from tradeloom.market_data.sources.live_metrics import LiveSourceMetrics
 from tradeloom.market_data.sources.live_wiring import backfill_writer
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.shared.contracts.market_data import CandleClosed
@@ -86,6 +88,14 @@ async def run_until(source: LiveCcxtSource, condition: Callable[[], object], tim
         await task
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def candle_tuples(trades: list[ScriptTrade]) -> list[tuple]:  # type: ignore[type-arg]
     points = [TradePoint(str(t.id), t.ts_ms * 10**6, t.price, t.qty) for t in trades]
     return [(c.open_ns, c.open, c.high, c.low, c.close, c.volume) for c in candles_from_trades(points, "1m")]
@@ -113,6 +123,7 @@ async def test_websocket_disconnect_backoff_gap_and_ohlcv_backfill(
         await asyncio.sleep(seconds)
 
     publisher = MarketPublisher(EventPublisher(nc.jetstream(), subjects, "test"))
+    registry, clock = CollectorRegistry(), FakeClock()
     source = LiveCcxtSource(
         exchange,
         config,
@@ -120,6 +131,7 @@ async def test_websocket_disconnect_backoff_gap_and_ohlcv_backfill(
         websocket=True,
         backfill=backfill_writer(db_engine, md_schema),
         sleep=sleep,
+        metrics=LiveSourceMetrics(registry, clock),
     )
     try:
         instruments = await source.load()
@@ -142,6 +154,20 @@ async def test_websocket_disconnect_backoff_gap_and_ohlcv_backfill(
             ("id sequence", "539", "580", 40)
         ]
         assert source.backfilled == 2 and "/api/v3/klines" in standin.requests
+        assert source.book_feeds["BTC/USDT"].published >= 1
+        # the operator's view: the registry's metrics moved with what happened
+        vs = {"venue": "binance", "symbol": "BTC/USDT"}
+        assert registry.get_sample_value("tl_md_live_trades_received_total", vs) == source.published >= 76
+        assert (
+            registry.get_sample_value("tl_md_live_reconnects_total", {"venue": "binance", "stream": "trades"})
+            == 2
+        )
+        assert registry.get_sample_value("tl_md_live_gaps_total", {**vs, "reason": "id sequence"}) == 1
+        assert registry.get_sample_value("tl_md_live_gap_missing_trades_total", vs) == 40
+        assert registry.get_sample_value("tl_md_live_backfilled_candles_total", vs) == 2
+        assert registry.get_sample_value("tl_md_live_backfill_failures_total", vs) is None
+        clock.now += 7.5  # the gauge is read when scraped: seconds since the last trade received
+        assert registry.get_sample_value("tl_md_live_last_trade_age_seconds", vs) == 7.5
         stored = await rows(db_engine, f'SELECT trade_id, price, amount FROM "{s}".trades ORDER BY ts_ns')
         streamed = SCRIPT[:40] + SCRIPT[80:]
         assert stored == [(str(t.id), t.price, t.qty) for t in streamed][: len(stored)]
@@ -194,6 +220,10 @@ async def test_rest_polling_when_websockets_are_off(
             assert asyncio.get_running_loop().time() < deadline, "REST polling stored too little"
             await asyncio.sleep(0.1)
         assert standin.connections == 0 and "/api/v3/aggTrades" in standin.requests
+        received = runtime.registry.get_sample_value(
+            "tl_md_live_trades_received_total", {"venue": "binance", "symbol": "BTC/USDT"}
+        )
+        assert received == len(SCRIPT)  # the service's own registry, served on /metrics
         assert (await rows(db_engine, f"SELECT source FROM \"{s}\".instruments WHERE venue = 'binance'")) == [
             ("ccxt",)
         ]

@@ -28,6 +28,8 @@ from tradeloom.shared.contracts.market_data import (
     DatasetListRequest,
     DatasetRef,
     DatasetResample,
+    DatasetUploadAbort,
+    DatasetUploadAborted,
     DatasetUploadBegin,
     DatasetUploadChunk,
     DatasetUploadCommit,
@@ -49,6 +51,14 @@ def owner_of(caller: CallerContext) -> str:
     return caller.user_id
 
 
+def no_such_upload(upload_id: str) -> NotFound:
+    """The one answer for an unknown, another user's, committed, aborted or pruned upload."""
+    return NotFound(
+        "no such upload in progress (unknown, already committed, aborted, or pruned after inactivity)",
+        details={"upload_id": upload_id},
+    )
+
+
 def info(row: Row[Any]) -> DatasetInfo:
     return DatasetInfo.model_validate({**row._mapping, "dataset_id": str(row.dataset_id)})
 
@@ -64,6 +74,7 @@ class DatasetApi:
             "datasets_upload_begin": self.begin,
             "datasets_upload_chunk": self.chunk,
             "datasets_upload_commit": self.commit,
+            "datasets_upload_abort": self.abort,
             "datasets_list": self.list,
             "datasets_inspect": self.inspect,
             "datasets_bars": self.bars,
@@ -91,7 +102,7 @@ class DatasetApi:
         async with self._engine().begin() as connection:
             upload = await store.upload_for_update(connection, self.schema, owner, body.upload_id)
             if upload is None:
-                raise NotFound("no such upload", details={"upload_id": body.upload_id})
+                raise no_such_upload(body.upload_id)
             if body.seq != upload.next_seq:
                 raise invalid("seq", f"expected chunk {upload.next_seq}, got {body.seq}")
             if upload.received_bytes + size > self.max_bytes:
@@ -104,7 +115,7 @@ class DatasetApi:
         async with self._engine().begin() as connection:
             upload = await store.upload_for_update(connection, self.schema, owner, body.upload_id)
             if upload is None:
-                raise NotFound("no such upload", details={"upload_id": body.upload_id})
+                raise no_such_upload(body.upload_id)
             content = await store.upload_text(connection, self.schema, body.upload_id)
             await store.drop_upload(connection, self.schema, body.upload_id)  # one attempt per upload
         try:
@@ -135,6 +146,13 @@ class DatasetApi:
                 interval_ns=interval,
             )
         return info(row)
+
+    async def abort(self, caller: CallerContext, body: DatasetUploadAbort) -> DatasetUploadAborted:
+        owner = owner_of(caller)
+        async with self._engine().begin() as connection:
+            if not await store.abort_upload(connection, self.schema, owner, body.upload_id):
+                raise no_such_upload(body.upload_id)
+        return DatasetUploadAborted(upload_id=body.upload_id, aborted=True)
 
     async def list(self, caller: CallerContext, _: DatasetListRequest) -> DatasetList:
         owner = owner_of(caller)

@@ -13,13 +13,15 @@ from tradeloom.market_data.domain.instruments import default_sim_instruments, in
 from tradeloom.market_data.domain.simulator import SimConfig, SyntheticMarket
 from tradeloom.market_data.persistence import TradePersistence
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.sources.live_metrics import LiveSourceMetrics
 from tradeloom.market_data.sources.live_wiring import run_live_source
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.market_data.sources.replay import run_replay
 from tradeloom.market_data.sources.synthetic import SyntheticSource
 from tradeloom.market_data.store.books_store import save_book
 from tradeloom.market_data.store.instruments_store import upsert_instruments
-from tradeloom.market_data.store.timescale import apply_timescale_policies
+from tradeloom.market_data.store.timescale import apply_timescale_policies, ensure_candle_aggregates
+from tradeloom.market_data.upload_prune import UploadPruner
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.contracts.market_data import BookSnapshot
 from tradeloom.shared.migrations import find_migrations
@@ -74,6 +76,13 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             await apply_timescale_policies(
                 connection, md.db_schema, md.timescale_compress_after_days, md.timescale_retention_days
             )
+            if md.timescale_candle_aggregates:
+                await ensure_candle_aggregates(
+                    connection,
+                    md.db_schema,
+                    lookback_s=md.timescale_cagg_lookback_s,
+                    every_s=md.timescale_cagg_refresh_s,
+                )
         log.info("instruments loaded: %d", len(instruments))
 
     async def persist_trades(stop: asyncio.Event) -> None:
@@ -118,9 +127,10 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     async def live(stop: asyncio.Event) -> None:
         if md.live_sources:
             publisher = market_publisher()
+            metrics = LiveSourceMetrics(runtime.registry)  # one set for every exchange (label venue)
             await asyncio.gather(
                 *(
-                    run_live_source(config, publisher, runtime.engine, md.db_schema, stop)
+                    run_live_source(config, publisher, runtime.engine, md.db_schema, stop, metrics=metrics)
                     for config in md.live_sources
                 )
             )
@@ -130,6 +140,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_task(synthetic)
     runtime.add_task(replays)
     runtime.add_task(live)
+    pruner = UploadPruner(
+        lambda: runtime.engine,
+        md.db_schema,
+        ttl_s=md.dataset_upload_ttl_s,
+        interval_s=md.dataset_prune_interval_s,
+        registry=runtime.registry,
+    )
+    runtime.add_task(pruner.run)
     return runtime
 
 

@@ -40,7 +40,18 @@ class MarketDataSettings(ServiceSettings):
     )
     timescale_compress_after_days: int = Field(default=7, ge=1)
     timescale_retention_days: int | None = Field(default=None, ge=1)
+    timescale_candle_aggregates: bool = Field(
+        default=True, description="build 5m…1w candles as continuous aggregates where TimescaleDB ≥ 2.15 runs"
+    )
+    timescale_cagg_refresh_s: int = Field(default=60, ge=1, description="refresh policy schedule")
+    timescale_cagg_lookback_s: int = Field(
+        default=86_400, ge=60, description="each refresh re-materialises this much recent history"
+    )
     dataset_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    dataset_upload_ttl_s: float = Field(
+        default=3600, gt=0, description="an upload idle this long (no begin/chunk) is pruned"
+    )
+    dataset_prune_interval_s: float = Field(default=60, gt=0, description="how often uploads are pruned")
 
     @field_validator("sim_symbols")
     @classmethod

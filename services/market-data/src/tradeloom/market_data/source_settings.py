@@ -42,7 +42,10 @@ class LiveSourceSettings(BaseModel):
     transport: Literal["auto", "ws", "rest"] = "auto"
     books: bool = True
     book_levels: int = Field(default=20, ge=1, le=500)
-    book_interval_s: float = Field(default=1.0, gt=0)
+    book_interval_s: float = Field(default=1.0, gt=0, description="REST: order-book polling period")
+    book_max_hz: float = Field(
+        default=10.0, gt=0, le=1000, description="books published per second per symbol, at most"
+    )
     poll_interval_s: float = Field(default=2.0, gt=0, description="REST polling period")
     backoff_initial_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=60.0, gt=0)

@@ -277,6 +277,17 @@ class DatasetUploadCommit(_Request):
     timezone: str = Field(default="UTC", max_length=64, description="for timestamps without an offset")
 
 
+class DatasetUploadAbort(_Request):
+    """Abandon one of the caller's uploads in progress: its staged chunks are deleted at once."""
+
+    upload_id: str = Field(min_length=1, max_length=64)
+
+
+class DatasetUploadAborted(_Reply):
+    upload_id: str
+    aborted: bool = Field(description="always true: an unknown or another user's upload is not_found")
+
+
 class DatasetRef(_Request):
     dataset_id: str = Field(min_length=1, max_length=64)
 
@@ -363,6 +374,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("datasets_upload_begin", DatasetUploadBegin, DatasetUploadStarted, "Start a CSV upload."),
     _rq("datasets_upload_chunk", DatasetUploadChunk, DatasetUploadProgress, "Append a piece of CSV."),
     _rq("datasets_upload_commit", DatasetUploadCommit, DatasetInfo, "Validate and store, all or nothing."),
+    _rq("datasets_upload_abort", DatasetUploadAbort, DatasetUploadAborted, "Abandon an upload in progress."),
     _rq("datasets_list", DatasetListRequest, DatasetList, "The caller's datasets."),
     _rq("datasets_inspect", DatasetRef, DatasetInspection, "Range, bar count and gaps."),
     _rq("datasets_bars", DatasetBarsRequest, DatasetBarsReply, "A dataset's bars as candles, paginated."),

@@ -14,9 +14,12 @@ Trades are validated here, at the edge, once (``check_trade``: the ``TradeTick``
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from nats.js.errors import NotFoundError
 
 from tradeloom.market_data.domain.book import Level
 from tradeloom.market_data.domain.simulator import SimTrade
@@ -31,6 +34,7 @@ from tradeloom.shared.telemetry import inject_trace
 
 MAX_TRADE_ID = 64  # TradeTick.trade_id max_length
 MAX_BATCH = 5000  # TradesIngested.trades max_length
+TRADES_STREAM = "MD_TRADES"  # where TradesIngested is kept (contracts.market_data)
 
 
 def batch_id(venue: str, symbol: str, trades: Sequence[SimTrade | TradeTick]) -> str:
@@ -117,11 +121,29 @@ class MarketPublisher:
         self.batch_max = batch_max
         self.concurrency = concurrency
 
+    def trades_subject(self, venue: str, symbol: str) -> str:
+        return event_subject(self.publisher.subjects, TradesIngested, venue, symbol_token(token_form(symbol)))
+
+    async def last_published_trade(self, venue: str, symbol: str) -> tuple[str, int] | None:
+        """(trade id, ts_ns) of the newest trade in the symbol's last message still in JetStream.
+
+        A restarted live source resumes from the newer of this and the last stored trade: trades
+        published but not yet stored are not a gap (backfilling their minutes would count their
+        volume twice once they are stored)."""
+        stream = self.publisher.subjects.stream(TRADES_STREAM)
+        try:
+            message = await self.publisher.js.get_last_msg(stream, self.trades_subject(venue, symbol))
+        except NotFoundError:
+            return None
+        trades = json.loads(message.data or b"{}").get("data", {}).get("trades") or []
+        if not trades:
+            return None
+        newest = max(trades, key=lambda t: (int(t["ts_ns"]), str(t["trade_id"])))
+        return str(newest["trade_id"]), int(newest["ts_ns"])
+
     async def publish_trades(self, venue: str, symbol: str, trades: Sequence[SimTrade | TradeTick]) -> int:
         """Publish in batches (several in flight); returns the number of messages."""
-        subject = event_subject(
-            self.publisher.subjects, TradesIngested, venue, symbol_token(token_form(symbol))
-        )
+        subject = self.trades_subject(venue, symbol)
         source = self.publisher.source
         chunks = [trades[i : i + self.batch_max] for i in range(0, len(trades), self.batch_max)]
         for start in range(0, len(chunks), self.concurrency):

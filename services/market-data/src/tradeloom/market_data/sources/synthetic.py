@@ -1,5 +1,6 @@
 """The synthetic source: every configured symbol trades in real time (Poisson arrivals, GBM
-prices) and publishes a book snapshot at most every ``book_interval_s`` when it changed."""
+prices); its book (moved by the trades) goes out when it changed, at most every ``book_interval_s``,
+the newest one at the next allowed instant (``book_feed``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import time
 
 from tradeloom.market_data.domain.simulator import SyntheticMarket
+from tradeloom.market_data.sources.book_feed import BookFeed, BookState
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.shared.aio import wait_for_stop
 
@@ -29,41 +31,45 @@ class SyntheticSource:
         self.venue = venue
         self.markets = markets
         self.tick_s = tick_s
-        self.book_interval_s = book_interval_s
         self.book_levels = book_levels
         self._book_seq = 0
-        self._booked: set[str] = set()  # symbols with at least one book published
+        self.book_feeds = {
+            m.config.symbol: BookFeed(publisher, venue, m.config.symbol, 1.0 / book_interval_s)
+            for m in markets
+        }
+        self._booked: set[str] = set()  # symbols with at least one book offered
 
-    async def step(self, start_ns: int, end_ns: int, publish_books: bool) -> int:
-        """Trades of every market in [start_ns, end_ns), then books if asked; returns trades sent."""
+    async def step(self, start_ns: int, end_ns: int) -> int:
+        """Trades of every market in [start_ns, end_ns), then the books they moved offered to the
+        symbols' feeds; returns trades sent."""
         sent = 0
         for market in self.markets:
+            symbol = market.config.symbol
             trades = market.trades(market.arrivals(start_ns, end_ns))
             if trades:
-                await self.publisher.publish_trades(self.venue, market.config.symbol, trades)
+                await self.publisher.publish_trades(self.venue, symbol, trades)
                 sent += len(trades)
-            if publish_books and (trades or market.config.symbol not in self._booked):
+            if trades or symbol not in self._booked:
                 bids, asks = market.book(self.book_levels)
                 self._book_seq += 1
-                await self.publisher.publish_book(
-                    self.venue, market.config.symbol, ts_ns=end_ns, seq=self._book_seq, bids=bids, asks=asks
-                )
-                self._booked.add(market.config.symbol)
+                self.book_feeds[symbol].offer(BookState(end_ns, self._book_seq, bids, asks))
+                self._booked.add(symbol)
         return sent
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop``; errors (NATS down) are logged and the loop carries on."""
+        feeds = [asyncio.create_task(feed.run()) for feed in self.book_feeds.values()]
         last_ns = time.time_ns()
-        last_book = 0.0
-        while not stop.is_set():
-            await wait_for_stop(stop, self.tick_s)
-            now_ns = time.time_ns()
-            books_due = time.monotonic() - last_book >= self.book_interval_s
-            start_ns, last_ns = last_ns, now_ns  # a failed interval is skipped, not regenerated
-            try:
-                await self.step(start_ns, now_ns, books_due)
-            except Exception as error:
-                log.warning("synthetic source %s: publish failed: %r", self.venue, error)
-                continue
-            if books_due:
-                last_book = time.monotonic()
+        try:
+            while not stop.is_set():
+                await wait_for_stop(stop, self.tick_s)
+                now_ns = time.time_ns()
+                start_ns, last_ns = last_ns, now_ns  # a failed interval is skipped, not regenerated
+                try:
+                    await self.step(start_ns, now_ns)
+                except Exception as error:
+                    log.warning("synthetic source %s: publish failed: %r", self.venue, error)
+        finally:
+            for task in feeds:
+                task.cancel()
+            await asyncio.gather(*feeds, return_exceptions=True)

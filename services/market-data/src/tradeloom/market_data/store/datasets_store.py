@@ -61,7 +61,7 @@ async def append_chunk(connection: AsyncConnection, schema: str, upload_id: str,
     await connection.execute(
         text(
             f'UPDATE "{s}".dataset_uploads SET next_seq = next_seq + 1, '
-            "received_bytes = received_bytes + :n WHERE upload_id = :u"
+            "received_bytes = received_bytes + :n, last_activity_at = now() WHERE upload_id = :u"
         ),
         {"u": key, "n": len(data.encode())},
     )
@@ -81,6 +81,36 @@ async def drop_upload(connection: AsyncConnection, schema: str, upload_id: str) 
     await connection.execute(
         text(f'DELETE FROM "{s}".dataset_uploads WHERE upload_id = :u'), {"u": uuid.UUID(upload_id)}
     )
+
+
+async def abort_upload(connection: AsyncConnection, schema: str, owner: str, upload_id: str) -> bool:
+    """Delete the caller's upload and its staged chunks; False when there is no such upload of theirs."""
+    s = check_schema_name(schema)
+    key = as_uuid(upload_id)
+    if key is None:
+        return False
+    result = await connection.execute(
+        text(f'DELETE FROM "{s}".dataset_uploads WHERE upload_id = :u AND owner = :o RETURNING 1'),
+        {"u": key, "o": owner},
+    )
+    return result.first() is not None
+
+
+async def prune_uploads(connection: AsyncConnection, schema: str, idle_s: float) -> int:
+    """Delete uploads idle (no begin or chunk) for more than ``idle_s`` seconds; how many went.
+
+    Finished datasets live in ``datasets`` and are never touched. An upload receiving a chunk
+    right now holds its row lock; the DELETE waits, re-checks the refreshed activity time and
+    keeps it."""
+    s = check_schema_name(schema)
+    result = await connection.execute(
+        text(
+            f'DELETE FROM "{s}".dataset_uploads '
+            "WHERE last_activity_at < now() - make_interval(secs => :idle) RETURNING 1"
+        ),
+        {"idle": idle_s},
+    )
+    return len(result.all())
 
 
 async def name_taken(connection: AsyncConnection, schema: str, owner: str, name: str) -> bool:

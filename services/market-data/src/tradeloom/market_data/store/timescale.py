@@ -1,4 +1,5 @@
-"""TimescaleDB policies from settings, applied at start when ``trades`` is a hypertable.
+"""TimescaleDB policies and candle continuous aggregates, applied at start when ``trades`` is a
+hypertable (the guards), and the check the candles query uses to pick its source.
 
 Without the extension (plain Postgres) this does nothing: the tables and answers are the same.
 """
@@ -8,8 +9,16 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tradeloom.market_data.store.candle_aggregates import (
+    BASE_TIMEFRAME,
+    CAGG_TIMEFRAMES,
+    MIN_TIMESCALE_VERSION,
+    candle_aggregates_ddl,
+    view_name,
+)
 from tradeloom.shared.db import check_schema_name
 
 log = logging.getLogger(__name__)
@@ -64,3 +73,69 @@ async def apply_timescale_policies(
         retention_days,
     )
     return True
+
+
+def parse_version(text_version: str) -> tuple[int, int]:
+    """``'2.15.1'`` → ``(2, 15)``; anything unreadable → ``(0, 0)`` (too old)."""
+    parts = text_version.split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return 0, 0
+
+
+async def timescale_version(connection: AsyncConnection) -> tuple[int, int] | None:
+    found = await connection.execute(
+        text("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+    )
+    version = found.scalar_one_or_none()
+    return None if version is None else parse_version(str(version))
+
+
+async def ensure_candle_aggregates(
+    connection: AsyncConnection, schema: str, *, lookback_s: int, every_s: int
+) -> bool:
+    """Create the candle continuous aggregates and their refresh policies when TimescaleDB
+    (≥ 2.15) is installed and ``trades`` is a hypertable; False otherwise, and the service's own
+    roll-up stays the only source of coarse candles.
+
+    A failure (an older or changed TimescaleDB refusing the DDL) is rolled back to a savepoint
+    and logged: the service keeps running on the roll-up, never half-built views."""
+    s = check_schema_name(schema)
+    if not await trades_is_hypertable(connection, s):
+        return False
+    version = await timescale_version(connection)
+    if version is None or version < MIN_TIMESCALE_VERSION:
+        log.warning(
+            "timescaledb %s < %s: candle continuous aggregates not built", version, MIN_TIMESCALE_VERSION
+        )
+        return False
+    await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{s}.candle_caggs"})
+    try:
+        async with connection.begin_nested():
+            for statement in candle_aggregates_ddl(s, lookback_s=lookback_s, every_s=every_s):
+                await connection.execute(text(statement))
+    except DBAPIError as error:
+        log.warning("candle continuous aggregates not built, using the roll-up: %s", error)
+        return False
+    log.info("candle continuous aggregates ready in %s: %s", s, ", ".join(CAGG_TIMEFRAMES))
+    return True
+
+
+async def candle_views(connection: AsyncConnection, schema: str) -> dict[str, str]:
+    """Timeframe → continuous aggregate to read coarse candles from; empty (read the roll-up's
+    ``candles`` rows) unless every view of the chain exists as a continuous aggregate."""
+    s = check_schema_name(schema)
+    installed = await connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'"))
+    if installed.first() is None:
+        return {}
+    found = await connection.execute(
+        text(
+            "SELECT view_name FROM timescaledb_information.continuous_aggregates "
+            "WHERE view_schema = :s AND view_name = ANY(:names)"
+        ),
+        {"s": s, "names": [view_name(tf) for tf in CAGG_TIMEFRAMES]},
+    )
+    if len(set(found.scalars().all())) != len(CAGG_TIMEFRAMES):
+        return {}
+    return {tf: view_name(tf) for tf in CAGG_TIMEFRAMES if tf != BASE_TIMEFRAME}
