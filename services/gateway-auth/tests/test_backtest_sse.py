@@ -50,8 +50,10 @@ async def test_owner_streams_progress_then_resumes_with_last_event_id(
 
     foreign = await api.http.get(url, headers=alice_session)
     assert foreign.status_code == 404 and foreign.json()["code"] == "not_found"
+    # no event of it: only backtest-engine can tell unknown from just-submitted, and it is not
+    # running here, so the answer is a retryable 503, never a guess (404 with it: test_routes_backtests)
     unknown = await api.http.get("/v1/backtests/bt-nobody/events", headers=bob_session)
-    assert unknown.status_code == 404
+    assert unknown.status_code == 503 and unknown.json()["retryable"] is True
     bad = await api.http.get(url, headers=bob_session | {"Last-Event-ID": "yesterday"})
     assert bad.status_code == 422 and bad.json()["details"]["fields"][0]["field"] == "header.Last-Event-ID"
     bad_id = await api.http.get("/v1/backtests/bt.1/events", headers=bob_session)

@@ -253,6 +253,9 @@ async def test_user_b_gets_404_on_every_backtest_object_route(bt_api: Api) -> No
         assert response.status_code == 404, (method, path, response.text)
     compared = await api.http.get("/v1/backtests/compare", headers=alice, params={"ids": bobs})
     assert compared.status_code == 404
+    # an id with no events: backtest-engine's record decides (unknown → 404, as for bob's)
+    unknown = await api.http.get(f"/v1/backtests/{uuid.uuid4()}/events", headers=bob)
+    assert unknown.status_code == 404, unknown.text
     assert (await api.http.get("/v1/backtests", headers=alice)).json()["items"] == []
     mine = await api.http.get(f"/v1/backtests/{bobs}/optimisation", headers=bob)
     assert mine.status_code == 200 and mine.json()["evaluated"] == 4

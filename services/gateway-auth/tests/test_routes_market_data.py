@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from gateway_testkit import Api, ApiFactory
 from nats.aio.client import Client as NatsClient
+from sqlalchemy import text
 
 from tradeloom.gateway_auth import routes_datasets
 from tradeloom.market_data import app as md_app
@@ -95,7 +96,8 @@ async def md_api(
         sim_symbols=["BTC/USDT", "ETH/USDT"],
         sim_trades_per_s=0,
         dataset_max_bytes=2_000_000,
-    ):
+    ) as md_runtime:
+        api.md_schema = md_runtime.settings.db_schema  # type: ignore[attr-defined]
         now = time.time_ns()
         start = now - now % MINUTE - 30 * MINUTE
         trades = [
@@ -336,6 +338,10 @@ async def test_dataset_upload_refusals(md_api: Api) -> None:
         params={"name": "mapped", "columns": '{"time": "When", "volume": "Qty"}', "timezone": "Europe/Paris"},
     )
     assert ok.status_code == 201 and ok.json()["start_ns"] == (START_MS - HOUR_MS) * 10**6, ok.text
+    # every refused upload was aborted by the gateway: nothing staged waits for the prune task
+    async with api.engine.connect() as conn:
+        staged = await conn.execute(text(f'SELECT count(*) FROM "{api.md_schema}".dataset_uploads'))  # type: ignore[attr-defined]
+        assert staged.scalar_one() == 0
 
 
 async def test_user_b_gets_404_on_every_dataset_object_route(md_api: Api) -> None:

@@ -15,7 +15,9 @@ so a retry without a key gets 409.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
+import contextlib
 import json
 from typing import Annotated, Any
 
@@ -50,6 +52,8 @@ from tradeloom.shared.contracts.market_data import (
     DatasetListRequest,
     DatasetRef,
     DatasetResample,
+    DatasetUploadAbort,
+    DatasetUploadAborted,
     DatasetUploadBegin,
     DatasetUploadChunk,
     DatasetUploadCommit,
@@ -131,9 +135,31 @@ def check_content_type(request: Request) -> None:
 
 
 async def stream_upload(ctx: CallContext, request: Request, options: UploadOptions) -> DatasetInfo:
-    """begin → chunk per ``PIECE_BYTES`` of the body as it arrives → commit."""
+    """begin → chunk per ``PIECE_BYTES`` of the body as it arrives → commit; anything that stops it
+    on the way (too large, not UTF-8, a refused chunk or commit, the client gone) aborts the upload,
+    so market-data drops its staged chunks at once instead of at its prune deadline."""
     begin = DatasetUploadBegin(name=options.name, symbol=options.symbol)
     started = await forward_named(ctx, SERVICE, "datasets_upload_begin", begin, DatasetUploadStarted)
+    try:
+        return await _send_and_commit(ctx, request, options, started)
+    except BaseException:
+        await _abort(ctx, started.upload_id)
+        raise
+
+
+async def _abort(ctx: CallContext, upload_id: str) -> None:
+    """Best effort and shielded (a disconnect cancels the request); the prune task is the backstop."""
+    abort = DatasetUploadAbort(upload_id=upload_id)
+    call = forward_named(
+        ctx, SERVICE, "datasets_upload_abort", abort, DatasetUploadAborted, names=UPLOAD_NAMES
+    )
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await asyncio.shield(asyncio.ensure_future(call))
+
+
+async def _send_and_commit(
+    ctx: CallContext, request: Request, options: UploadOptions, started: DatasetUploadStarted
+) -> DatasetInfo:
     decoder = codecs.getincrementaldecoder("utf-8")()
     pending = bytearray()
     received = 0

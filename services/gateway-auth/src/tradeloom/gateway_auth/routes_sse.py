@@ -5,9 +5,9 @@ For clients without WebSocket. Each event is ``id: <stream sequence>``, ``event:
 client sends ``Last-Event-ID`` and gets what followed it, then live events. Comments
 (``: keepalive``) every ``WS_HEARTBEAT_S``. The stream ends after the terminal event.
 
-Ownership: the backtest's owner is the ``user_id`` of its events on BACKTEST_EVENTS; a backtest
-with no event yet, or someone else's, is 404 (subscribe once ``POST`` accepted it and the engine
-announced it; retry a 404 briefly after submitting).
+Ownership (``backtest_access``): the ``user_id`` of its latest event on BACKTEST_EVENTS, or, for a
+backtest with no event yet (opened right after the 202), backtest-engine's own record; someone
+else's or an unknown id is 404.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import StreamingResponse
 
 from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
+from tradeloom.gateway_auth.backtest_access import may_follow_backtest
 from tradeloom.gateway_auth.channels import parse_channel
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
-from tradeloom.gateway_auth.feed import StreamItem, backtest_owner, follow
+from tradeloom.gateway_auth.feed import StreamItem, follow
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.shared.errors import NotFound
 
@@ -65,7 +66,7 @@ async def backtest_events(
         if not last_event_id.isdigit():
             raise field_error("header.Last-Event-ID", "must be the stream sequence (`id`) of an event")
         after = int(last_event_id)
-    if await backtest_owner(gw.js, gw.subjects, backtest_id) != ctx.user_id:
+    if not await may_follow_backtest(gw, ctx.principal, backtest_id):
         raise NotFound("no such backtest")
     channel = parse_channel(f"backtests.{backtest_id}", gw.subjects, gw.settings.ws_venue)
     queue: asyncio.Queue[StreamItem | None] = asyncio.Queue()

@@ -28,11 +28,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from nats.aio.subscription import Subscription
 
 from tradeloom.gateway_auth.auth import gateway_of_app, principal_for, token_expires_at
+from tradeloom.gateway_auth.backtest_access import may_follow_backtest
 from tradeloom.gateway_auth.channels import BadChannel, Channel, parse_channel
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Scope
 from tradeloom.gateway_auth.errors import Unauthorized
-from tradeloom.gateway_auth.feed import StreamItem, backtest_owner, follow
+from tradeloom.gateway_auth.feed import StreamItem, follow
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.shared.errors import ServiceError
 
@@ -213,10 +214,9 @@ class WsSession:
             raise Refused("conflict", "already subscribed")
         if len(self.subscriptions) >= self.settings.ws_max_subscriptions:
             raise Refused("validation_error", "too many subscriptions on this socket")
-        if channel.stream == "BACKTEST_EVENTS" and channel.object_id is not None:
-            owner = await backtest_owner(self.gw.js, self.gw.subjects, channel.object_id)
-            if owner is not None and owner != self.principal.user_id:
-                raise Refused("not_found", "no such backtest")  # the same answer as an unknown one
+        backtest_id = channel.object_id if channel.stream == "BACKTEST_EVENTS" else None
+        if backtest_id is not None and not await may_follow_backtest(self.gw, self.principal, backtest_id):
+            raise Refused("not_found", "no such backtest")  # the same answer as an unknown one
         return channel
 
     def _deliver(self, item: StreamItem) -> None:
