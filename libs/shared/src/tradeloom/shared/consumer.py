@@ -23,11 +23,12 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tradeloom.shared.context import HEADER_ERROR, HEADER_ERROR_CODE, HEADER_MSG_ID, correlation_id_var
+from tradeloom.shared.context import correlation_id_var
 from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
-from tradeloom.shared.streams import ConsumerSpec, ensure_consumer
+from tradeloom.shared.settle import bind_pull, dead_letter, retry_delay
+from tradeloom.shared.streams import ConsumerSpec
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.telemetry import extract_trace, tracer
 
@@ -96,10 +97,7 @@ class DurableConsumer:
         while not stop.is_set():
             try:
                 if subscription is None:
-                    await ensure_consumer(self.js, self.spec, self.subjects)
-                    subscription = await self.js.pull_subscribe_bind(
-                        self.spec.durable, stream=self.subjects.stream(self.spec.stream)
-                    )
+                    subscription = await bind_pull(self.js, self.spec, self.subjects)
                 if not ready():
                     await asyncio.sleep(0.5)
                     continue
@@ -197,31 +195,11 @@ class DurableConsumer:
         return True
 
     async def _retry(self, message: Msg, delivered: int, error: Exception) -> None:
-        backoff = self.spec.backoff_s or (1.0,)
-        delay = backoff[min(delivered - 1, len(backoff) - 1)]
+        delay = retry_delay(self.spec, delivered)
         log.warning("consumer %s will retry in %ss: %r", self.name, delay, error)
         self.metrics.retries.labels(self.name).inc()
         await message.nak(delay=delay)
 
     async def _dead_letter(self, message: Msg, code: str, error: str) -> None:
-        headers = dict(message.headers or {})
-        original_id = headers.get(HEADER_MSG_ID, f"seq-{message.metadata.sequence.stream}")
-        headers.update(
-            {
-                HEADER_MSG_ID: f"dlq:{self.name}:{original_id}",
-                HEADER_ERROR: error[:2000],
-                HEADER_ERROR_CODE: code,
-                "tl-original-subject": message.subject,
-                "tl-consumer": self.name,
-                "tl-delivered": str(message.metadata.num_delivered),
-            }
-        )
-        try:
-            await self.js.publish(self.subjects.dead_letter(message.subject), message.data, headers=headers)
-        except Exception as publish_error:  # never drop: leave it for redelivery instead
-            log.error("dead-letter publish failed, will retry: %r", publish_error)
-            await message.nak(delay=5.0)
-            return
-        log.error("consumer %s dead-lettered a message: %s: %s", self.name, code, error[:300])
-        self.metrics.dead_letters.labels(self.name).inc()
-        await message.ack_sync()
+        if await dead_letter(self.js, self.subjects, message, consumer=self.name, code=code, error=error):
+            self.metrics.dead_letters.labels(self.name).inc()

@@ -9,7 +9,8 @@ claimed and is acked without effect. Trades are also unique by (venue, symbol, t
 so a restarted source re-sending under new message ids still stores each trade once.
 
 A batch that fails is retried message by message, so one poison message cannot block the rest;
-a message that fails on its last delivery (or cannot be parsed) goes to ``dlq.<subject>``.
+a message that fails on its last delivery (or cannot be parsed) goes to ``dlq.<subject>``. Binding,
+retry delays and dead letters are ``tradeloom.shared.settle``'s, as for ``DurableConsumer``.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.market_data.store.candle_close import close_candles
 from tradeloom.market_data.store.trades_store import rollup, store_trades
 from tradeloom.market_data.trade_batch import TradeColumns, columns_from_payload
-from tradeloom.shared.context import HEADER_ERROR, HEADER_ERROR_CODE, HEADER_MSG_ID
 from tradeloom.shared.contracts.market_data import TradesIngested
 from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.outbox import Outbox
-from tradeloom.shared.streams import ConsumerSpec, consumer_spec, ensure_consumer
+from tradeloom.shared.settle import bind_pull, dead_letter, retry_delay
+from tradeloom.shared.streams import ConsumerSpec, consumer_spec
 from tradeloom.shared.subjects import Subjects
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,7 @@ class TradePersistence:
             while not stop.is_set():
                 try:
                     if subscription is None:
-                        await ensure_consumer(self.js, self.spec, self.subjects)
-                        subscription = await self.js.pull_subscribe_bind(
-                            self.spec.durable, stream=self.subjects.stream(self.spec.stream)
-                        )
+                        subscription = await bind_pull(self.js, self.spec, self.subjects)
                     current = await (ahead or self._fetch_parsed(subscription))
                     ahead = None
                 except (nats.errors.TimeoutError, TimeoutError):
@@ -179,8 +177,7 @@ class TradePersistence:
             if delivered >= self.spec.max_deliver:
                 await self._dead_letter(item.message, "max_deliver", repr(error))
             else:
-                backoff = self.spec.backoff_s
-                await item.message.nak(delay=backoff[min(delivered - 1, len(backoff) - 1)])
+                await item.message.nak(delay=retry_delay(self.spec, delivered))
             return
         await self._ack([item])
 
@@ -234,22 +231,4 @@ class TradePersistence:
         await asyncio.gather(*(item.message.ack_sync() for item in items))
 
     async def _dead_letter(self, message: Msg, code: str, error: str) -> None:
-        headers = dict(message.headers or {})
-        original = headers.get(HEADER_MSG_ID, f"seq-{message.metadata.sequence.stream}")
-        headers.update(
-            {
-                HEADER_MSG_ID: f"dlq:{self.spec.durable}:{original}",
-                HEADER_ERROR: error[:2000],
-                HEADER_ERROR_CODE: code,
-                "tl-original-subject": message.subject,
-                "tl-consumer": self.spec.durable,
-            }
-        )
-        try:
-            await self.js.publish(self.subjects.dead_letter(message.subject), message.data, headers=headers)
-        except Exception as publish_error:
-            log.error("dead-letter publish failed, will retry: %r", publish_error)
-            await message.nak(delay=5.0)
-            return
-        log.error("trade persistence dead-lettered a message: %s: %s", code, error[:300])
-        await message.ack_sync()
+        await dead_letter(self.js, self.subjects, message, consumer=self.spec.durable, code=code, error=error)
