@@ -29,7 +29,7 @@ from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import NotFound
 from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import Operation, ServiceClient, serve
-from tradeloom.shared.streams import ensure_streams
+from tradeloom.shared.streams import ConsumerSpec, ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
 
@@ -195,8 +195,8 @@ async def harness(
         }
         return BacktestEngineSettings(**(values | overrides))
 
-    async def start_service(**overrides: Any) -> app.Parts:
-        parts = app.build_parts(settings(**overrides), TEST_RUNS_CONSUMER)
+    async def start_service(runs_consumer: ConsumerSpec = TEST_RUNS_CONSUMER, **overrides: Any) -> app.Parts:
+        parts = app.build_parts(settings(**overrides), runs_consumer)
         await parts.runtime.start()
         running.append(parts)
         return parts

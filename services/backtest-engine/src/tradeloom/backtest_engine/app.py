@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tradeloom.backtest_engine import SERVICE, __version__, api
+from tradeloom.backtest_engine.adapters.candle_cache import CandleCache
 from tradeloom.backtest_engine.api_optimisations import OptimisationsApi
 from tradeloom.backtest_engine.api_results import ResultsApi
 from tradeloom.backtest_engine.api_runs import RunsApi
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.backtest_engine.sweeper import RunSweeper
 from tradeloom.backtest_engine.worker import RUNS_CONSUMER, BacktestWorker
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
@@ -23,6 +25,7 @@ class Parts:
     runs: RunsApi
     results: ResultsApi
     worker: BacktestWorker
+    sweeper: RunSweeper
 
 
 def build(settings: ServiceSettings) -> ServiceRuntime:
@@ -44,12 +47,27 @@ def build_parts(settings: ServiceSettings, runs_consumer: ConsumerSpec = RUNS_CO
         runtime.subjects,
         settings.export_ttl_s,
     )
+    cache = CandleCache(settings.candle_cache_pages, settings.candle_cache_ttl_s)
     worker = BacktestWorker(
-        lambda: runtime.engine, lambda: runtime.client, runtime.outbox, settings, runs_consumer
+        lambda: runtime.engine,
+        lambda: runtime.client,
+        runtime.outbox,
+        settings,
+        spec=runs_consumer,
+        candle_cache=cache,
     )
     optimisations = OptimisationsApi(lambda: runtime.engine, settings.db_schema)
     api.register(runtime, runs, results, optimisations, worker)
-    return Parts(runtime, runs, results, worker)
+    sweeper = RunSweeper(
+        lambda: runtime.engine,
+        lambda: runtime.js,
+        subjects=runtime.subjects,
+        outbox=runtime.outbox,
+        settings=settings,
+        spec=runs_consumer,
+    )
+    runtime.add_task(sweeper.sweep_stale_runs)
+    return Parts(runtime, runs, results, worker, sweeper)
 
 
 def main(argv: list[str] | None = None) -> int:

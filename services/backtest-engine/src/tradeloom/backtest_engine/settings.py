@@ -1,8 +1,8 @@
 """backtest-engine settings: environment variables prefixed ``TL_BACKTEST_ENGINE_``."""
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.shared.settings import ServiceSettings
@@ -25,3 +25,26 @@ class BacktestEngineSettings(ServiceSettings):
         default=20_000_000_000, ge=1, description="largest optimisation (parameter sets x bars x folds)"
     )
     export_ttl_s: float = Field(default=86_400.0, gt=0, description="how long CSV exports are kept")
+    heartbeat_interval_s: float = Field(
+        default=10.0, gt=0, le=300, description="how often a worker stamps a run it is running as alive"
+    )
+    stale_run_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="a running run without a heartbeat for this long lost its worker and is failed "
+        "(must exceed the run consumer's longest redelivery wait plus two heartbeats)",
+    )
+    sweep_interval_s: float = Field(default=30.0, gt=0, description="how often the stale-run sweeper looks")
+    candles_concurrency: int = Field(default=4, ge=1, le=16, description="candle pages requested at once")
+    candle_cache_pages: int = Field(
+        default=128, ge=0, description="closed historical candle pages kept in memory (0: no cache)"
+    )
+    candle_cache_ttl_s: float = Field(
+        default=900.0, gt=0, description="how long a cached candle page is used (bounds a missed backfill)"
+    )
+
+    @model_validator(mode="after")
+    def _stale_after_beats(self) -> Self:
+        if self.stale_run_after_s <= 2 * self.heartbeat_interval_s:
+            raise ValueError("stale_run_after_s: must be more than twice heartbeat_interval_s")
+        return self

@@ -11,22 +11,31 @@ the recorded effects happen once. Cancel is a flag on the run, checked between p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tradeloom.backtest_engine.adapters.candle_blocks import BlockSource
+from tradeloom.backtest_engine.adapters.candle_cache import CandleCache
 from tradeloom.backtest_engine.adapters.candles_source import (
     CandlePage,
     MalformedCandles,
-    candle_pages,
     concat,
     dataset_pages,
 )
-from tradeloom.backtest_engine.domain.run_plan import PlanError, RunPlan, plan_run, with_interval
+from tradeloom.backtest_engine.domain.run_plan import (
+    TIMEFRAME_SECONDS,
+    PlanError,
+    RunPlan,
+    plan_run,
+    with_interval,
+)
 from tradeloom.backtest_engine.domain.simulation import BacktestOutcome, BadBars, BarArrays, run_backtest
 from tradeloom.backtest_engine.optimise_job import Completion, OptimisationFailure, OptimisationJob
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
@@ -51,6 +60,7 @@ log = logging.getLogger(__name__)
 
 RUNS_CONSUMER = consumer_spec("backtest_engine_runs")
 FETCH_SHARE = 60.0  # percent of the progress bar spent fetching candles
+CANCEL_CHECK_S = 0.2  # while fetching, look at the cancel flag at most this often
 Fault = Callable[[str], Awaitable[None]]
 
 
@@ -87,20 +97,26 @@ class BacktestWorker:
         client: Callable[[], ServiceClient],
         outbox: Outbox,
         settings: BacktestEngineSettings,
+        *,
         spec: ConsumerSpec = RUNS_CONSUMER,
+        candle_cache: CandleCache | None = None,
     ) -> None:
         self._engine = engine  # the runtime's engine and client exist only once it has started
         self._client = client
         self.outbox = outbox
         self.settings = settings
         self.spec = spec
+        self.candle_cache = candle_cache
         self.runs = RunsStore(settings.db_schema)
         self.results = ResultsStore(settings.db_schema)
         self.optimiser = OptimisationJob(
             settings.db_schema, settings.optimise_chunk_bar_evaluations, settings.max_bar_evaluations
         )
-        # Fault-injection point for tests: awaited at the start of every phase.
+        # Fault-injection points for tests: awaited at the start of every phase; heartbeats on/off.
         self.fault: Fault | None = None
+        self.beats = True
+        # perf_counter() when the last run reached each phase (benchmarks read it; see bench/)
+        self.last_phases: dict[str, float] = {}
 
     async def _progress(self, command: RunCommand, phase: str, percent: float) -> None:
         """Commit progress and its event now; raises ``Cancelled`` if the owner asked to cancel."""
@@ -130,27 +146,45 @@ class BacktestWorker:
             command = envelope.unwrap(RunCommand)
         except ValueError as error:
             raise PermanentError(f"not a backtest run command: {error}") from error
+        self.last_phases = {"claimed": time.perf_counter()}
         async with self._engine().begin() as progress:
             run = await self.runs.start(progress, command.backtest_id)
         if run is None:
-            return  # deleted, cancelled while queued, or already finished
-        final_attempt = run.attempts >= self.spec.max_deliver
+            return  # deleted, cancelled while queued, already finished, or swept as worker_lost
+        beat = asyncio.create_task(self._beat(command.backtest_id))
+        try:
+            await self._run(conn, command, final_attempt=run.attempts >= self.spec.max_deliver)
+            self.last_phases["handled"] = time.perf_counter()
+        finally:
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+
+    async def _run(self, conn: AsyncConnection, command: RunCommand, *, final_attempt: bool) -> None:
         try:
             await self._progress(command, "fetching", 0.0)
             plan = plan_run(command.request)
+            self.last_phases["started"] = time.perf_counter()
             bars, plan = await self._fetch(command, plan)
+            self.last_phases["fetched"] = time.perf_counter()
             if plan.search is None:
                 await self._progress(command, "simulating", FETCH_SHARE)
                 outcome = await asyncio.to_thread(simulate, plan, bars)
+                self.last_phases["simulated"] = time.perf_counter()
                 await self._progress(command, "storing", 90.0)
+                if not await self._still_running(conn, command):
+                    return
                 await self.results.save(conn, command.backtest_id, outcome, command.request.initial_cash)
                 completion = completion_of(outcome, command.request.initial_cash)
             else:
                 await self._progress(command, "optimising", FETCH_SHARE)
-                completion = await self.optimiser.run(
-                    conn, command.backtest_id, plan, bars, self._checkpoint(command)
-                )
-                await self._progress(command, "storing", 90.0)
+                async with conn.begin_nested() as stored:  # the search's rows: kept if still running
+                    completion = await self.optimiser.run(
+                        conn, command.backtest_id, plan, bars, self._checkpoint(command)
+                    )
+                    await self._progress(command, "storing", 90.0)
+                    if not await self._still_running(conn, command):
+                        await stored.rollback()
+                        return
             await self._complete(conn, command, completion)
         except Cancelled:
             await self._finish(conn, command, "cancelled")
@@ -163,6 +197,26 @@ class BacktestWorker:
             if not final_attempt:
                 raise TransientError(f"market-data unavailable: {error}") from error
             await self._finish(conn, command, "failed", "market_data_unavailable", str(error))
+
+    async def _still_running(self, conn: AsyncConnection, command: RunCommand) -> bool:
+        """Lock the run in the storing transaction (no progress update may follow); False when it
+        became final meanwhile (swept as ``worker_lost``): then nothing is stored or announced."""
+        if await self.runs.lock_running(conn, command.backtest_id):
+            return True
+        log.warning("backtest %s became final while it ran; its results are dropped", command.backtest_id)
+        return False
+
+    async def _beat(self, backtest_id: str) -> None:
+        """Stamp the run as alive every ``HEARTBEAT_INTERVAL_S`` until cancelled (see sweeper.py)."""
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_interval_s)
+            if not self.beats:
+                continue
+            try:
+                async with self._engine().begin() as conn:
+                    await self.runs.beat(conn, backtest_id)
+            except Exception as error:  # a missed beat only matters if the bound passes without one
+                log.warning("heartbeat of backtest %s failed: %r", backtest_id, error)
 
     def _checkpoint(self, command: RunCommand) -> Callable[[float], Awaitable[None]]:
         """Between optimisation chunks: a progress event every 5 points, else a cancel check."""
@@ -177,7 +231,7 @@ class BacktestWorker:
 
         return checkpoint
 
-    def _pages(self, command: RunCommand, plan: RunPlan) -> AsyncIterator[CandlePage]:
+    def _pages(self, command: RunCommand, plan: RunPlan) -> AsyncGenerator[CandlePage, None]:
         client, caller = self._client(), CallerContext(user_id=command.user_id)
         size, timeout = self.settings.candles_page_size, self.settings.market_data_timeout_s
         if plan.dataset_id is not None:
@@ -185,9 +239,10 @@ class BacktestWorker:
                                  end_ns=plan.end_ns, page_size=size, timeout_s=timeout)  # fmt: skip
         assert plan.symbol is not None and plan.timeframe is not None
         assert plan.start_ns is not None and plan.end_ns is not None
-        return candle_pages(client, caller, symbol=plan.symbol, venue=plan.venue, timeframe=plan.timeframe,
-                            start_ns=plan.start_ns, end_ns=plan.end_ns, page_size=size,
-                            timeout_s=timeout)  # fmt: skip
+        source = BlockSource(client, caller, symbol=plan.symbol, venue=plan.venue, timeframe=plan.timeframe,
+                             timeframe_ns=TIMEFRAME_SECONDS[plan.timeframe] * 1_000_000_000,
+                             page_size=size, timeout_s=timeout, cache=self.candle_cache)  # fmt: skip
+        return source.pages(plan.start_ns, plan.end_ns, self.settings.candles_concurrency)
 
     async def _fetch(self, command: RunCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:
         """Every bar of the run (candles or dataset), with cancel checks and progress between pages;
@@ -197,24 +252,31 @@ class BacktestWorker:
         reported = 0.0
         interval = None
         lo, hi = plan.start_ns, plan.end_ns
+        checked = time.monotonic()
         try:
-            async for page in self._pages(command, plan):
-                interval = interval or page.interval_ns
-                lo = page.range_ns[0] if lo is None else lo
-                hi = page.range_ns[1] if hi is None else hi
-                pages.append(page.bars)
-                count += len(page.bars)
-                if count > self.settings.max_bars:
-                    raise RunFailure("too_many_bars", f"the range holds over {self.settings.max_bars} bars")
-                start, span = lo or 0, max((hi or 0) - (lo or 0), 1)
-                done = FETCH_SHARE * min(max(((page.last_ns or start) - start) / span, 0.0), 1.0)
-                if page.done:
-                    break
-                if done - reported >= 10.0:
-                    reported = done
-                    await self._progress(command, "fetching", done)
-                elif await self._cancel_requested(command.backtest_id):
-                    raise Cancelled
+            async with contextlib.aclosing(self._pages(command, plan)) as stream:
+                async for page in stream:
+                    interval = interval or page.interval_ns
+                    lo = page.range_ns[0] if lo is None else lo
+                    hi = page.range_ns[1] if hi is None else hi
+                    pages.append(page.bars)
+                    count += len(page.bars)
+                    if count > self.settings.max_bars:
+                        raise RunFailure(
+                            "too_many_bars", f"the range holds over {self.settings.max_bars} bars"
+                        )
+                    start, span = lo or 0, max((hi or 0) - (lo or 0), 1)
+                    done = FETCH_SHARE * min(max(((page.last_ns or start) - start) / span, 0.0), 1.0)
+                    if page.done:
+                        break
+                    if done - reported >= 10.0:
+                        reported = done
+                        checked = time.monotonic()
+                        await self._progress(command, "fetching", done)
+                    elif time.monotonic() - checked >= CANCEL_CHECK_S:
+                        checked = time.monotonic()
+                        if await self._cancel_requested(command.backtest_id):
+                            raise Cancelled
         except RemoteError as error:
             raise RunFailure(f"market_data_{error.code}", f"market-data: {error.message}") from error
         bars = concat(pages)

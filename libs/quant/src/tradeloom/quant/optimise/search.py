@@ -12,11 +12,14 @@ import numpy as np
 from tradeloom.quant.fills.models import Costs, SizingMode, normalized_costs
 from tradeloom.quant.indicators.volatility import rolling_volatility
 from tradeloom.quant.optimise.compiled import STRATEGY_IDS, SUMMARY_COLUMNS, run_grid
+from tradeloom.quant.optimise.shared_averages import shared_average_grid
 from tradeloom.quant.simulator.api import Bars, first_invalid_bar, validate_config
 from tradeloom.quant.simulator.config import SimulationConfig, normalized_config
 from tradeloom.quant.strategies.catalog import BUILTIN_STRATEGIES
 from tradeloom.quant.strategies.schema import InvalidParameters, ParamValue, StrategySpec, validate_params
 from tradeloom.quant.types import FloatArray
+
+SHARED_AVERAGE_BYTES = 256 * 1024 * 1024  # largest table of shared moving averages (32 windows × 1M bars)
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,13 @@ def evaluate(
     *,
     periods_per_year: float = 252.0,
     volatility_window: int = 20,
+    shared_average_bytes: int = SHARED_AVERAGE_BYTES,
 ) -> SearchResults:
-    """Validate every candidate (invalid ones are skipped and counted), then run them in parallel."""
+    """Validate every candidate (invalid ones are skipped and counted), then run them in parallel.
+
+    Moving-average crosses compute each distinct average once for all rows when the table fits in
+    ``shared_average_bytes`` (``shared_averages``); the rows' results are the same either way.
+    """
     spec = _spec(strategy)
     if strategy not in STRATEGY_IDS:
         raise ValueError(f"strategy: {strategy} cannot be optimised in compiled code yet")
@@ -109,7 +117,11 @@ def evaluate(
     if bad >= 0:
         raise ValueError(f"bars: bar {bad} has a non-finite or non-positive price or a negative volume")
     sid = STRATEGY_IDS[strategy]
-    table = run_grid(sid, rows, open_, high, low, close, volume, volatility, config, costs, periods_per_year)
+    table = shared_average_grid(sid, rows, (open_, high, low, close, volume), volatility, config, costs,
+                                periods_per_year, shared_average_bytes)  # fmt: skip
+    if table is None:
+        table = run_grid(sid, rows, open_, high, low, close, volume, volatility, config, costs,
+                         periods_per_year)  # fmt: skip
     return SearchResults(
         strategy,
         {name: rows[:, i] for i, name in enumerate(names)},

@@ -1,5 +1,6 @@
-"""Bars from market-data, page by page, as float64/int64 arrays: candles of a symbol
-(``svc.market-data.candles``) or an uploaded dataset (``svc.market-data.datasets_bars``, same shape).
+"""Bars from market-data, page by page, as float64/int64 arrays: the page decoding shared by candles
+of a symbol (``svc.market-data.candles``, fetched in blocks by ``candle_blocks``) and the pages of
+an uploaded dataset (``svc.market-data.datasets_bars``, same shape, followed cursor by cursor here).
 
 The reply is decoded without building a pydantic model per candle: the decimal strings go straight
 into numpy arrays (the simulator works in float64), which keeps 100,000 bars in tens of ms.
@@ -8,7 +9,7 @@ into numpy arrays (the simulator works in float64), which keeps 100,000 bars in 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 
 from tradeloom.backtest_engine.domain.simulation import BarArrays
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.market_data import CandlesRequest, DatasetBarsRequest
+from tradeloom.shared.contracts.market_data import DatasetBarsRequest
 from tradeloom.shared.rpc import ServiceClient
 
 MARKET_DATA = "market-data"
@@ -49,27 +50,6 @@ def page_arrays(candles: list[dict[str, Any]]) -> BarArrays:
     return BarArrays(time, *columns)
 
 
-def candle_pages(
-    client: ServiceClient,
-    caller: CallerContext,
-    *,
-    symbol: str,
-    venue: str | None,
-    timeframe: str,
-    start_ns: int,
-    end_ns: int,
-    page_size: int,
-    timeout_s: float,
-) -> AsyncIterator[CandlePage]:
-    """Every candle of a symbol in [start_ns, end_ns]; raises RemoteError/Unavailable."""
-
-    def body(cursor: str | None) -> BaseModel:
-        return CandlesRequest(symbol=symbol, venue=venue, timeframe=timeframe, from_ns=start_ns,
-                              to_ns=end_ns, limit=page_size, cursor=cursor)  # fmt: skip
-
-    return _pages(client, caller, "candles", body, end_ns=end_ns, timeout_s=timeout_s)
-
-
 def dataset_pages(
     client: ServiceClient,
     caller: CallerContext,
@@ -79,7 +59,7 @@ def dataset_pages(
     end_ns: int | None,
     page_size: int,
     timeout_s: float,
-) -> AsyncIterator[CandlePage]:
+) -> AsyncGenerator[CandlePage, None]:
     """Every bar of the caller's dataset in [start_ns, end_ns] (None: unbounded)."""
 
     def body(cursor: str | None) -> BaseModel:
@@ -97,7 +77,7 @@ async def _pages(
     *,
     end_ns: int | None,
     timeout_s: float,
-) -> AsyncIterator[CandlePage]:
+) -> AsyncGenerator[CandlePage, None]:
     """The pages of ``op``, following ``next_cursor``.
 
     The next page is requested as soon as a reply names its cursor, so decoding a page and the

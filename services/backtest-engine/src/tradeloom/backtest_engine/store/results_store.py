@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import asdict
 from decimal import Decimal
@@ -20,6 +21,7 @@ from tradeloom.backtest_engine.domain.series import (
     unpack_ints,
 )
 from tradeloom.backtest_engine.domain.simulation import BacktestOutcome
+from tradeloom.backtest_engine.store.binary_copy import Column, binary_copy
 from tradeloom.quant.simulator import TradeColumn
 from tradeloom.shared.contracts.backtest import metric_or_none
 from tradeloom.shared.db import check_schema_name
@@ -30,11 +32,6 @@ TRADE_FIELDS = (
 )
 
 
-def _column(table: FloatArray, column: TradeColumn) -> list[float]:
-    values: list[float] = table[:, int(column)].tolist()
-    return values
-
-
 class ResultsStore:
     def __init__(self, schema: str) -> None:
         self.s = check_schema_name(schema)
@@ -42,7 +39,7 @@ class ResultsStore:
     async def save(
         self, conn: AsyncConnection, backtest_id: str, outcome: BacktestOutcome, initial: Decimal
     ) -> None:
-        """Metrics, every trade (one ``unnest`` insert) and the series, in the caller's transaction."""
+        """Metrics, every trade (one binary ``COPY``) and the series, in the caller's transaction."""
         metrics = {name: metric_or_none(value) for name, value in outcome.metrics.items()}
         final = Decimal(repr(float(outcome.equity[-1]))) if outcome.equity.size else initial
         await conn.execute(
@@ -72,40 +69,43 @@ class ResultsStore:
     async def _save_trades(
         self, conn: AsyncConnection, backtest_id: str, table: FloatArray, time: IntArray
     ) -> None:
+        """Every trade in one binary ``COPY`` on the caller's connection (and so its transaction)."""
         n = int(table.shape[0])
         if n == 0:
             return
         entry = table[:, int(TradeColumn.ENTRY_INDEX)].astype(np.int64)
         exit_ = table[:, int(TradeColumn.EXIT_INDEX)].astype(np.int64)
         has_time = time.size > 0
-        await conn.execute(
-            text(
-                f'INSERT INTO "{self.s}".trades (backtest_id, {TRADE_FIELDS}) '
-                "SELECT :id, * FROM unnest(CAST(:seq AS integer[]), CAST(:direction AS smallint[]), "
-                "CAST(:entry_index AS bigint[]), CAST(:exit_index AS bigint[]), CAST(:entry_ns AS bigint[]), "
-                "CAST(:exit_ns AS bigint[]), CAST(:entry_price AS float8[]), CAST(:exit_price AS float8[]), "
-                "CAST(:size AS float8[]), CAST(:pnl AS float8[]), CAST(:ret AS float8[]), "
-                "CAST(:fees AS float8[]), CAST(:mae AS float8[]), CAST(:mfe AS float8[]), "
-                "CAST(:reason AS smallint[]))"
-            ),
-            {
-                "id": backtest_id,
-                "seq": list(range(n)),
-                "direction": table[:, int(TradeColumn.DIRECTION)].astype(np.int64).tolist(),
-                "entry_index": entry.tolist(),
-                "exit_index": exit_.tolist(),
-                "entry_ns": time[entry].tolist() if has_time else [None] * n,
-                "exit_ns": time[exit_].tolist() if has_time else [None] * n,
-                "entry_price": _column(table, TradeColumn.ENTRY_PRICE),
-                "exit_price": _column(table, TradeColumn.EXIT_PRICE),
-                "size": _column(table, TradeColumn.SIZE),
-                "pnl": _column(table, TradeColumn.PNL),
-                "ret": _column(table, TradeColumn.RETURN),
-                "fees": _column(table, TradeColumn.FEES),
-                "mae": _column(table, TradeColumn.MAE),
-                "mfe": _column(table, TradeColumn.MFE),
-                "reason": table[:, int(TradeColumn.EXIT_REASON)].astype(np.int64).tolist(),
-            },
+
+        def floats(name: str, column: TradeColumn) -> Column:
+            return Column(name, "float8", table[:, int(column)])
+
+        columns = [
+            Column("backtest_id", "text", text=backtest_id),
+            Column("seq", "integer", np.arange(n, dtype=np.int32)),
+            Column("direction", "smallint", table[:, int(TradeColumn.DIRECTION)].astype(np.int16)),
+            Column("entry_index", "bigint", entry),
+            Column("exit_index", "bigint", exit_),
+            Column("entry_ns", "bigint", time[entry] if has_time else None),
+            Column("exit_ns", "bigint", time[exit_] if has_time else None),
+            floats("entry_price", TradeColumn.ENTRY_PRICE),
+            floats("exit_price", TradeColumn.EXIT_PRICE),
+            floats("size", TradeColumn.SIZE),
+            floats("pnl", TradeColumn.PNL),
+            floats("trade_return", TradeColumn.RETURN),
+            floats("fees", TradeColumn.FEES),
+            floats("mae", TradeColumn.MAE),
+            floats("mfe", TradeColumn.MFE),
+            Column("exit_reason", "smallint", table[:, int(TradeColumn.EXIT_REASON)].astype(np.int16)),
+        ]
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection  # asyncpg's connection, inside this transaction
+        await driver.copy_to_table(
+            "trades",
+            source=io.BytesIO(binary_copy(n, columns)),
+            schema_name=self.s,
+            columns=[c.name for c in columns],
+            format="binary",
         )
 
     async def results(self, conn: AsyncConnection, backtest_id: str) -> Row[Any] | None:

@@ -105,7 +105,8 @@ class RunsStore:
         row = await conn.execute(
             text(
                 f"UPDATE \"{self.s}\".runs SET status = 'running', attempts = attempts + 1, "
-                "phase = 'fetching', percent = 0, started_at = coalesce(started_at, now()) "
+                "phase = 'fetching', percent = 0, started_at = coalesce(started_at, now()), "
+                "heartbeat_at = now() "
                 "WHERE backtest_id = :id AND status IN ('queued', 'running') "
                 f"RETURNING {COLUMNS}"
             ),
@@ -117,13 +118,39 @@ class RunsStore:
         """Record progress; returns whether the owner asked to cancel meanwhile."""
         row = await conn.execute(
             text(
-                f'UPDATE "{self.s}".runs SET phase = :phase, percent = :percent '
+                f'UPDATE "{self.s}".runs SET phase = :phase, percent = :percent, heartbeat_at = now() '
                 "WHERE backtest_id = :id RETURNING cancel_requested"
             ),
             {"id": backtest_id, "phase": phase, "percent": percent},
         )
         found = row.first()
         return found is None or bool(found.cancel_requested)
+
+    async def beat(self, conn: AsyncConnection, backtest_id: str) -> None:
+        """Record that a worker is still running the run. Skips a row another transaction has
+        locked (the worker's own storing transaction, which is about to finish the run) rather
+        than wait for it."""
+        await conn.execute(
+            text(
+                f'UPDATE "{self.s}".runs SET heartbeat_at = now() WHERE backtest_id = ('
+                f'SELECT backtest_id FROM "{self.s}".runs WHERE backtest_id = :id '
+                "AND status = 'running' FOR NO KEY UPDATE SKIP LOCKED)"
+            ),
+            {"id": backtest_id},
+        )
+
+    async def lock_running(self, conn: AsyncConnection, backtest_id: str) -> bool:
+        """Lock the run for the rest of ``conn``'s transaction; whether it is still running.
+
+        Taken before results are stored: a run the sweeper failed meanwhile (or that reached any
+        final status) stays as it is and gets no results, while a sweep that comes after this lock
+        waits for the transaction and then finds the run final."""
+        row = await conn.execute(
+            text(f'SELECT status FROM "{self.s}".runs WHERE backtest_id = :id FOR NO KEY UPDATE'),
+            {"id": backtest_id},
+        )
+        found = row.first()
+        return found is not None and found.status == "running"
 
     async def cancel_requested(self, conn: AsyncConnection, backtest_id: str) -> bool:
         row = await conn.execute(
