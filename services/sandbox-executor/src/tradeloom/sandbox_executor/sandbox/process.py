@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 DRAIN_AFTER_EXIT_S = 0.5
@@ -71,25 +72,30 @@ def supervise(  # noqa: PLR0912, PLR0915 - one event loop over pipes and a pidfd
     report_cap: int,
     kill_tree: Callable[[int], None],
     on_spawn: Callable[[int], None] = lambda pid: None,
+    spawn_guard: AbstractContextManager[object] | None = None,
 ) -> ProcessOutcome:
-    """Run ``argv`` to completion or to the wall limit, then kill whatever is left."""
+    """Run ``argv`` to completion or to the wall limit, then kill whatever is left.
+
+    ``spawn_guard`` is held from before the fork until ``on_spawn`` has recorded the pid, so a
+    concurrent reaper holding it never sees this child unrecorded (and never steals its status)."""
     started = time.monotonic()
-    try:
-        process = subprocess.Popen(  # noqa: S603 - argv is built by the runner, never from user input
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(report_fd_write, *extra_fds),
-            preexec_fn=preexec,  # noqa: PLW1509 - only syscalls on pre-built values (see runner)
-            env={"PATH": "/usr/bin:/bin"},  # bwrap itself never sees the service's secrets
-            close_fds=True,
-        )
-    except OSError:
-        for fd in (report_fd_write, report_fd_read, *extra_fds):
-            os.close(fd)
-        raise
-    on_spawn(process.pid)
+    with spawn_guard if spawn_guard is not None else contextlib.nullcontext():
+        try:
+            process = subprocess.Popen(  # noqa: S603 - argv is built by the runner, never from user input
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(report_fd_write, *extra_fds),
+                preexec_fn=preexec,  # noqa: PLW1509 - only syscalls on pre-built values (see runner)
+                env={"PATH": "/usr/bin:/bin"},  # bwrap itself never sees the service's secrets
+                close_fds=True,
+            )
+        except OSError:
+            for fd in (report_fd_write, report_fd_read, *extra_fds):
+                os.close(fd)
+            raise
+        on_spawn(process.pid)
     os.close(report_fd_write)
     for fd in extra_fds:
         os.close(fd)

@@ -15,6 +15,7 @@ import os
 import pwd
 import queue
 import resource
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +121,8 @@ class SandboxRunner:
         self._memory_base: Path | None = None
         self._cpuacct_base: Path | None = None
         self._uids: queue.Queue[int] = queue.Queue()
-        self._active: set[int] = set()
+        self._active: set[int] = set()  # bwrap pids of runs in flight (never reaped as orphans)
+        self._reap_lock = threading.Lock()  # spawn+record vs orphan reaping (see reaping.py)
 
     # --- setup -----------------------------------------------------------------------------------
     def prepare(self) -> Isolation:
@@ -227,7 +229,8 @@ class SandboxRunner:
             if groups.pids_dir is None:
                 kill_uid(uid)
             groups.remove()
-            reap_orphans(self._active)
+            with self._reap_lock:
+                reap_orphans(self._active)
             self._uids.put(uid)
 
     def _argv(self, uid: int, report_fd: int, seccomp_fd: int) -> list[str]:
@@ -300,11 +303,13 @@ class SandboxRunner:
                 report_cap=4 * self.config.result_max_bytes + 65_536,
                 kill_tree=kill_tree,
                 on_spawn=track,
+                spawn_guard=self._reap_lock,
             )
         finally:
             for fd in join_fds:
                 os.close(fd)
-            self._active.difference_update(spawned)
+            with self._reap_lock:
+                self._active.difference_update(spawned)
 
     def _result(self, request: RunRequest, raw: ProcessOutcome, groups: RunGroups) -> RunResult:
         cpu_s = groups.cpu_seconds() or raw.cpu_s
