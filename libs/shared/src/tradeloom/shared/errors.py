@@ -38,6 +38,13 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Unauthorized(ServiceError):
+    """No (or no valid) caller: a user-owned object was asked for without ``tl-user-id``."""
+
+    code = "unauthorized"
+    status = 401
+
+
 class Unavailable(ServiceError):
     """The callee did not answer (no responders, timeout, broken connection): retry later."""
 

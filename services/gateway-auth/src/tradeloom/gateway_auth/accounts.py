@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from tradeloom.gateway_auth.domain.accounts import normalize_email
 from tradeloom.gateway_auth.domain.passwords import WeakPassword, check_password
 from tradeloom.gateway_auth.domain.tokens import digest, new_refresh_token
-from tradeloom.gateway_auth.errors import RateLimited, Unauthorized, field_error
+from tradeloom.gateway_auth.errors import RateLimited, field_error
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.schemas import TokenPair
 from tradeloom.gateway_auth.store.audit import AuditEntry
@@ -21,7 +21,7 @@ from tradeloom.gateway_auth.store.sessions import RefreshOutcome
 from tradeloom.gateway_auth.store.users import EmailTaken, UserRow
 from tradeloom.shared.context import request_id_var
 from tradeloom.shared.contracts.auth import UserRegistered, UserStatusChanged
-from tradeloom.shared.errors import Conflict, NotFound
+from tradeloom.shared.errors import Conflict, NotFound, Unauthorized
 
 # A real argon2id hash of a random password: unknown emails cost as much as wrong passwords.
 _DUMMY_PASSWORD = "not-a-real-password-only-for-timing"  # noqa: S105 - verified, never accepted

@@ -17,10 +17,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Role, Scope, session_scopes
 from tradeloom.gateway_auth.domain.tokens import AccessClaims, InvalidToken, parse_api_key, secret_matches
-from tradeloom.gateway_auth.errors import Forbidden, RateLimited, Unauthorized
+from tradeloom.gateway_auth.errors import Forbidden, RateLimited
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.store.api_keys import ApiKeyAuth
 from tradeloom.gateway_auth.store.users import AuthState
+from tradeloom.shared.errors import Unauthorized
 
 bearer_scheme = HTTPBearer(auto_error=False, description="an access token (JWT) or an API key")
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")

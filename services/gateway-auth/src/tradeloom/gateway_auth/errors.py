@@ -7,11 +7,6 @@ from typing import Any
 from tradeloom.shared.errors import ServiceError, ValidationFailed
 
 
-class Unauthorized(ServiceError):
-    code = "unauthorized"
-    status = 401
-
-
 class Forbidden(ServiceError):
     code = "forbidden"
     status = 403

@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from tradeloom.gateway_auth.errors import RateLimited, Unauthorized
+from tradeloom.gateway_auth.errors import RateLimited
 from tradeloom.gateway_auth.middleware import BodyTooLarge
 from tradeloom.shared.context import request_id_var
-from tradeloom.shared.errors import STATUS_BY_CODE, ServiceError
+from tradeloom.shared.errors import STATUS_BY_CODE, ServiceError, Unauthorized
 
 log = logging.getLogger(__name__)
 

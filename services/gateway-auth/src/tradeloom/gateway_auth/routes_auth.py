@@ -10,7 +10,6 @@ from tradeloom.gateway_auth import accounts
 from tradeloom.gateway_auth.auth import CallContext, client_ip, gateway_of, limit_ip, require, take_tokens
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.errors import Unauthorized
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes_users import user_out
 from tradeloom.gateway_auth.schemas import (
@@ -21,6 +20,7 @@ from tradeloom.gateway_auth.schemas import (
     TokenPair,
     UserOut,
 )
+from tradeloom.shared.errors import Unauthorized
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 SESSION = require(Scope.READ, session_only=True)

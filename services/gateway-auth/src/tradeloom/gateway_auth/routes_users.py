@@ -10,7 +10,6 @@ from tradeloom.gateway_auth import accounts
 from tradeloom.gateway_auth.auth import CallContext, client_ip, gateway_of, require
 from tradeloom.gateway_auth.domain.accounts import merge_preferences, with_defaults
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.errors import Unauthorized
 from tradeloom.gateway_auth.pagination import PageQuery, after, page_of, page_query
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.schemas import (
@@ -24,6 +23,7 @@ from tradeloom.gateway_auth.schemas import (
 )
 from tradeloom.gateway_auth.store.audit import AuditRow
 from tradeloom.gateway_auth.store.users import UserRow
+from tradeloom.shared.errors import Unauthorized
 
 router = APIRouter(prefix="/v1/users/me", tags=["users"])
 READ = require(Scope.READ)

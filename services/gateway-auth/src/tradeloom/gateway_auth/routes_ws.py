@@ -32,10 +32,9 @@ from tradeloom.gateway_auth.backtest_access import may_follow_backtest
 from tradeloom.gateway_auth.channels import BadChannel, Channel, parse_channel
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Scope
-from tradeloom.gateway_auth.errors import Unauthorized
 from tradeloom.gateway_auth.feed import StreamItem, follow
 from tradeloom.gateway_auth.gateway import Gateway
-from tradeloom.shared.errors import ServiceError
+from tradeloom.shared.errors import ServiceError, Unauthorized
 
 router = APIRouter()
 PROTOCOL = "tradeloom.v1"

@@ -33,11 +33,6 @@ class RateLimited(ServiceError):
     status = 429
 
 
-class Unauthorized(ServiceError):
-    code = "unauthorized"
-    status = 401
-
-
 class SandboxDown(ServiceError):
     code = "sandbox_unavailable"
     status = 503

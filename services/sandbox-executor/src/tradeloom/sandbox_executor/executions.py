@@ -24,14 +24,13 @@ from tradeloom.sandbox_executor.errors import (
     RateLimited,
     SandboxDown,
     TimeLimitExceeded,
-    Unauthorized,
     UserSyntaxError,
 )
 from tradeloom.sandbox_executor.sandbox.runner import RunRequest, RunResult, SandboxRunner, SandboxUnavailable
 from tradeloom.sandbox_executor.store import ExecutionStore, Finish
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.sandbox import ExecuteReply, ExecuteRequest, ExecutionFinished, UserError
-from tradeloom.shared.errors import ServiceError
+from tradeloom.shared.errors import ServiceError, Unauthorized
 from tradeloom.shared.outbox import Outbox
 
 MB = 1024 * 1024
