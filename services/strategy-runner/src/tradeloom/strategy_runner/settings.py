@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.shared.settings import ServiceSettings
@@ -14,3 +15,6 @@ class StrategyRunnerSettings(ServiceSettings):
     service_name: ClassVar[str] = "strategy-runner"
 
     health_port: int = 9108
+    # strategy_versions_list returns every version in one reply, which must stay under 1 MiB
+    # (a version is at most ~2.5 KB: a 500-character note and a template's few parameters).
+    max_versions_per_strategy: int = Field(default=200, ge=1, le=400)

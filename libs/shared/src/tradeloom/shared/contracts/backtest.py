@@ -86,14 +86,25 @@ class BacktestSizing(_Request):
 class SubmitBacktest(_Request):
     """`svc.backtest-engine.submit` (`POST /v1/backtests`): market candles (``symbol``, ``venue``,
     ``timeframe``, ``start``, ``end``) or an uploaded ``dataset_id`` (optionally cut to ``start``/``end``),
-    exactly one of the two; with ``optimise``, a grid/random search or walk-forward instead of one run."""
+    exactly one of the two; with ``optimise``, a grid/random search or walk-forward instead of one run.
+    The strategy is a built-in (``strategy`` + ``params``) or one of the caller's saved strategies
+    (``strategy_id``, optionally ``strategy_version``, default the latest: its template and
+    parameters are resolved from strategy-runner when the backtest is submitted), exactly one."""
 
-    strategy: str = Field(min_length=1, max_length=64, examples=["sma_cross"], description="a built-in")
+    strategy: str | None = Field(
+        default=None, min_length=1, max_length=64, examples=["sma_cross"], description="a built-in"
+    )
     params: dict[str, Any] = Field(
         default_factory=dict,
         max_length=32,
         examples=[{"fast": 10, "slow": 20}],
         description="numbers or booleans, checked against the strategy's parameter schema",
+    )
+    strategy_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="a saved strategy (instead of `strategy`)"
+    )
+    strategy_version: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="with strategy_id; default the latest"
     )
     symbol: str | None = Field(default=None, min_length=3, max_length=64, examples=["BTC/USDT"])
     venue: str | None = Field(default=None, min_length=1, max_length=32, examples=["sim"])
@@ -132,6 +143,8 @@ class BacktestSummary(_Reply):
     kind: Kind = "backtest"
     strategy: str
     params: dict[str, int | float | bool]
+    strategy_id: str | None = Field(default=None, description="the saved strategy it ran, if any")
+    strategy_version: int | None = None
     symbol: str | None = None
     venue: str | None = None
     timeframe: str | None = None

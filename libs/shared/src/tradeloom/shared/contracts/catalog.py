@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tradeloom.shared.contracts import auth, backtest, market_data, sandbox
+from tradeloom.shared.contracts import auth, backtest, market_data, sandbox, strategy
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -49,6 +49,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *auth.REQUESTS,
     *market_data.REQUESTS,
     *backtest.REQUESTS,
+    *strategy.REQUESTS,
     *sandbox.REQUESTS,
 )
 

@@ -1,0 +1,120 @@
+"""Requests of strategy-runner's strategy store (``svc.strategy-runner.strategies_*``).
+
+A saved strategy is a named configuration of a built-in template (``tradeloom.quant``'s strategies:
+``sma_cross``, ``rsi_reversion``…) with parameters checked against the template's schema. Its
+versions are immutable and numbered from 1; a change is a new version, so a backtest that names
+``strategy_id`` and ``strategy_version`` is reproducible. (User code and builder graphs come with
+the strategy-runner issue; they will be further ``kind``s of version.)
+
+Error codes: ``validation_error`` 422 naming the field (``template``, ``params.fast``, ``name``…),
+``unauthorized`` 401 (no user), ``not_found`` 404 (a strategy or version that does not exist or
+belongs to someone else), ``conflict`` 409 (a name the caller already uses).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tradeloom.shared.contracts.spec import RequestContract
+
+SERVICE = "strategy-runner"
+STRATEGY_ID = Field(min_length=1, max_length=64, examples=["0190f0a0-0000-7000-8000-000000000001"])
+NAME = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", examples=["btc trend 10-30"])
+PARAMS: Any = Field(
+    default_factory=dict,
+    max_length=32,
+    examples=[{"fast": 10, "slow": 30}],
+    description="numbers or booleans, checked against the template's parameter schema",
+)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class StrategyCreate(_Request):
+    """A new saved strategy with its version 1."""
+
+    name: str = NAME
+    template: str = Field(min_length=1, max_length=64, examples=["sma_cross"], description="a built-in")
+    params: dict[str, Any] = PARAMS
+    description: str = Field(default="", max_length=1000)
+
+
+class StrategyVersionAdd(_Request):
+    """A new version (the next number) of one of the caller's strategies: new parameters."""
+
+    strategy_id: str = STRATEGY_ID
+    params: dict[str, Any] = PARAMS
+    note: str = Field(default="", max_length=500, examples=["slower exit"])
+
+
+class StrategyRef(_Request):
+    strategy_id: str = STRATEGY_ID
+
+
+class StrategyVersionRef(_Request):
+    strategy_id: str = STRATEGY_ID
+    version: int | None = Field(default=None, ge=1, le=1_000_000, description="default: the latest")
+
+
+class StrategyListRequest(_Request):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=64, description="next_cursor of the previous page")
+
+
+class StrategyVersionInfo(_Reply):
+    strategy_id: str
+    version: int = Field(ge=1)
+    template: str
+    params: dict[str, int | float | bool] = Field(description="validated, with the template's defaults")
+    note: str = ""
+    created_at: datetime
+
+
+class StrategyInfo(_Reply):
+    strategy_id: str
+    name: str
+    template: str
+    description: str = ""
+    latest_version: int = Field(ge=1)
+    created_at: datetime
+    updated_at: datetime
+
+
+class StrategyList(_Reply):
+    items: list[StrategyInfo]
+    next_cursor: str | None = None
+
+
+class StrategyVersionList(_Reply):
+    strategy_id: str
+    items: list[StrategyVersionInfo] = Field(description="every version, oldest first")
+
+
+class StrategyDeleted(_Reply):
+    strategy_id: str
+    deleted: bool = Field(description="always true: an unknown or another user's strategy is not_found")
+
+
+def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
+    return RequestContract(SERVICE, op, request, reply, description)
+
+
+EVENTS: tuple[()] = ()
+REQUESTS: tuple[RequestContract, ...] = (
+    _rq("strategies_create", StrategyCreate, StrategyInfo, "Save a strategy (version 1)."),
+    _rq("strategies_list", StrategyListRequest, StrategyList, "The caller's strategies, newest first."),
+    _rq("strategies_get", StrategyRef, StrategyInfo, "One of the caller's strategies."),
+    _rq("strategies_delete", StrategyRef, StrategyDeleted, "Delete a strategy and its versions."),
+    _rq("strategy_versions_add", StrategyVersionAdd, StrategyVersionInfo, "A new version: new parameters."),
+    _rq("strategy_versions_list", StrategyRef, StrategyVersionList, "Every version of a strategy."),
+    _rq("strategy_versions_get", StrategyVersionRef, StrategyVersionInfo, "One version (default latest)."),
+)

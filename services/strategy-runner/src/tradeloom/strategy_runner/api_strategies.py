@@ -1,0 +1,179 @@
+"""Saved-strategy operations: create, list, get, delete, and versions add/list/get.
+
+Thin: check the caller and the template (domain), run one store call, shape the reply. Every
+strategy belongs to the caller (``tl-user-id``); an unknown id and another user's id get the same
+not_found answer, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.strategy import (
+    StrategyCreate,
+    StrategyDeleted,
+    StrategyInfo,
+    StrategyList,
+    StrategyListRequest,
+    StrategyRef,
+    StrategyVersionAdd,
+    StrategyVersionInfo,
+    StrategyVersionList,
+    StrategyVersionRef,
+)
+from tradeloom.shared.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from tradeloom.shared.ids import new_event_id
+from tradeloom.strategy_runner.domain.templates import TemplateError, checked_params
+from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
+
+
+def require_user(caller: CallerContext) -> str:
+    if not caller.user_id:
+        raise Unauthorized("strategies belong to a user: no user in the request (tl-user-id)")
+    return caller.user_id
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {message}", details={"fields": [{"field": field, "message": message}]})
+
+
+def no_strategy(strategy_id: str) -> NotFound:
+    """The one answer for an unknown strategy and for another user's."""
+    return NotFound(f"no strategy {strategy_id}", details={"strategy_id": strategy_id})
+
+
+def strategy_info(row: Row[Any]) -> StrategyInfo:
+    return StrategyInfo(
+        strategy_id=str(row.id),
+        name=row.name,
+        template=row.template,
+        description=row.description,
+        latest_version=row.latest_version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def version_info(row: Row[Any]) -> StrategyVersionInfo:
+    return StrategyVersionInfo(
+        strategy_id=str(row.strategy_id),
+        version=row.version,
+        template=row.template,
+        params=row.params,
+        note=row.note,
+        created_at=row.created_at,
+    )
+
+
+class StrategiesApi:
+    def __init__(self, engine: Callable[[], AsyncEngine], schema: str, max_versions: int) -> None:
+        self._engine = engine
+        self.store = StrategiesStore(schema)
+        self.max_versions = max_versions
+
+    async def create(self, caller: CallerContext, body: StrategyCreate) -> StrategyInfo:
+        user_id = require_user(caller)
+        try:
+            params = checked_params(body.template, body.params)
+        except TemplateError as error:
+            raise invalid(error.field, error.message) from None
+        async with self._engine().begin() as conn:
+            row = await self.store.create(
+                conn,
+                strategy_id=new_event_id(),
+                user_id=user_id,
+                name=body.name,
+                template=body.template,
+                description=body.description,
+                params=params,
+            )
+        if row is None:
+            raise Conflict(
+                f"you already have a strategy named {body.name!r}",
+                details={"fields": [{"field": "name", "message": "already used"}], "name": body.name},
+            )
+        return strategy_info(row)
+
+    async def list(self, caller: CallerContext, body: StrategyListRequest) -> StrategyList:
+        """Newest first; ``next_cursor`` is the last id of the page when there is more."""
+        user_id = require_user(caller)
+        before = None
+        if body.cursor is not None:
+            try:
+                before = uuid.UUID(body.cursor)
+            except ValueError:
+                raise invalid("cursor", "not a cursor this service returned (use next_cursor)") from None
+        async with self._engine().connect() as conn:
+            rows = await self.store.page(conn, user_id, limit=body.limit + 1, before=before)
+        items = [strategy_info(row) for row in rows[: body.limit]]
+        more = len(rows) > body.limit
+        return StrategyList(items=items, next_cursor=items[-1].strategy_id if more else None)
+
+    async def get(self, caller: CallerContext, body: StrategyRef) -> StrategyInfo:
+        user_id = require_user(caller)
+        async with self._engine().connect() as conn:
+            row = await self.store.get(conn, body.strategy_id, user_id)
+        if row is None:
+            raise no_strategy(body.strategy_id)
+        return strategy_info(row)
+
+    async def delete(self, caller: CallerContext, body: StrategyRef) -> StrategyDeleted:
+        user_id = require_user(caller)
+        async with self._engine().begin() as conn:
+            if not await self.store.delete(conn, body.strategy_id, user_id):
+                raise no_strategy(body.strategy_id)
+        return StrategyDeleted(strategy_id=body.strategy_id, deleted=True)
+
+    async def add_version(self, caller: CallerContext, body: StrategyVersionAdd) -> StrategyVersionInfo:
+        """Validate against the strategy's template, then number and store the version atomically."""
+        user_id = require_user(caller)
+        async with self._engine().connect() as conn:
+            current = await self.store.get(conn, body.strategy_id, user_id)
+        if current is None:
+            raise no_strategy(body.strategy_id)
+        try:
+            params = checked_params(current.template, body.params)  # a template never changes
+        except TemplateError as error:
+            raise invalid(error.field, error.message) from None
+        async with self._engine().begin() as conn:
+            row = await self.store.add_version(
+                conn, body.strategy_id, user_id, params=params, note=body.note, max_versions=self.max_versions
+            )
+            if row is None and await self.store.get(conn, body.strategy_id, user_id) is not None:
+                raise Conflict(
+                    f"strategy {body.strategy_id} has reached its limit of {self.max_versions} versions: "
+                    "save a new strategy instead",
+                    details={"strategy_id": body.strategy_id, "max_versions": self.max_versions},
+                )
+        if row is None:
+            raise no_strategy(body.strategy_id)  # deleted meanwhile
+        return version_info(row)
+
+    async def list_versions(self, caller: CallerContext, body: StrategyRef) -> StrategyVersionList:
+        user_id = require_user(caller)
+        async with self._engine().connect() as conn:
+            rows = await self.store.versions(conn, body.strategy_id, user_id)
+        if not rows:  # a strategy always has version 1, so no rows means not the caller's
+            raise no_strategy(body.strategy_id)
+        return StrategyVersionList(
+            strategy_id=str(rows[0].strategy_id), items=[version_info(row) for row in rows]
+        )
+
+    async def get_version(self, caller: CallerContext, body: StrategyVersionRef) -> StrategyVersionInfo:
+        user_id = require_user(caller)
+        async with self._engine().connect() as conn:
+            row = await self.store.version(conn, body.strategy_id, user_id, body.version)
+            if row is None and await self.store.get(conn, body.strategy_id, user_id) is not None:
+                raise NotFound(
+                    f"strategy {body.strategy_id} has no version {body.version}",
+                    details={"strategy_id": body.strategy_id, "version": body.version},
+                )
+        if row is None:
+            raise no_strategy(body.strategy_id)
+        return version_info(row)

@@ -1,0 +1,1 @@
+"""SQL of strategy-runner's schema (one module per table family)."""
