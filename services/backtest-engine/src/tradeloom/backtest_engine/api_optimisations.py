@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tradeloom.backtest_engine.api_runs import invalid, not_found, require_user
+from tradeloom.backtest_engine.api_runs import not_found, require_user
+from tradeloom.backtest_engine.field_errors import invalid
 from tradeloom.backtest_engine.store.optimisations_store import OptimisationsStore, StoredOptimisation
 from tradeloom.backtest_engine.store.runs_store import RunsStore
 from tradeloom.quant.strategies import BUILTIN_STRATEGIES

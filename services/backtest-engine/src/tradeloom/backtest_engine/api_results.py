@@ -13,11 +13,12 @@ from nats.js import JetStreamContext
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tradeloom.backtest_engine.api_runs import invalid, not_found, require_user, summary
+from tradeloom.backtest_engine.api_runs import not_found, require_user, summary
 from tradeloom.backtest_engine.domain.lttb import downsample
 from tradeloom.backtest_engine.domain.series import equity_csv
 from tradeloom.backtest_engine.domain.simulation import drawdown_of
 from tradeloom.backtest_engine.exports import exports_bucket, object_name, open_exports, put_csv
+from tradeloom.backtest_engine.field_errors import invalid
 from tradeloom.backtest_engine.store.results_store import TRADE_FIELDS, ResultsStore
 from tradeloom.backtest_engine.store.runs_store import RunsStore
 from tradeloom.quant.simulator import ExitReason

@@ -10,6 +10,8 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.backtest_engine.domain.run_plan import PlanError, plan_run
+from tradeloom.backtest_engine.field_errors import invalid
+from tradeloom.backtest_engine.saved_strategies import resolve_saved_strategy
 from tradeloom.backtest_engine.store.runs_store import RunsStore
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import (
@@ -23,26 +25,18 @@ from tradeloom.shared.contracts.backtest import (
     RunCommand,
     SubmitBacktest,
 )
-from tradeloom.shared.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from tradeloom.shared.errors import Conflict, NotFound, Unauthorized
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.publish import make_envelope
+from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.subjects import Subjects
-
-
-class Unauthorized(ServiceError):
-    code = "unauthorized"
-    status = 401
 
 
 def require_user(caller: CallerContext) -> str:
     if not caller.user_id:
         raise Unauthorized("no user in the request (tl-user-id)")
     return caller.user_id
-
-
-def invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{field}: {message}", details={"fields": [{"field": field, "message": message}]})
 
 
 def not_found(backtest_id: str) -> NotFound:
@@ -59,6 +53,8 @@ def summary(row: Row[Any]) -> BacktestSummary:
         kind=row.kind,
         strategy=row.strategy,
         params=row.params,
+        strategy_id=row.strategy_id,
+        strategy_version=row.strategy_version,
         symbol=row.symbol,
         venue=row.venue,
         timeframe=row.timeframe,
@@ -72,18 +68,26 @@ def summary(row: Row[Any]) -> BacktestSummary:
 
 
 class RunsApi:
-    def __init__(
-        self, engine: Callable[[], AsyncEngine], schema: str, outbox: Outbox, subjects: Subjects, source: str
+    def __init__(  # noqa: PLR0917 - the runtime's parts this API uses, wired in app.py
+        self,
+        engine: Callable[[], AsyncEngine],
+        schema: str,
+        outbox: Outbox,
+        subjects: Subjects,
+        source: str,
+        client: Callable[[], ServiceClient],
     ) -> None:
         self._engine = engine
         self.runs = RunsStore(schema)
         self.outbox = outbox
         self.subjects = subjects
         self.source = source
+        self._client = client
 
     async def submit(self, caller: CallerContext, body: SubmitBacktest) -> BacktestAccepted:
         """Validate now; queue the run row and its command in one transaction (outbox)."""
         user_id = require_user(caller)
+        body = await resolve_saved_strategy(self._client(), caller, body)
         try:
             plan = plan_run(body)
         except PlanError as error:

@@ -39,7 +39,10 @@ def build_parts(settings: ServiceSettings, runs_consumer: ConsumerSpec = RUNS_CO
         raise TypeError("backtest-engine needs BacktestEngineSettings")
     runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
     source = f"tradeloom/{SERVICE}"
-    runs = RunsApi(lambda: runtime.engine, settings.db_schema, runtime.outbox, runtime.subjects, source)
+    runs = RunsApi(
+        lambda: runtime.engine, settings.db_schema, runtime.outbox, runtime.subjects, source,
+        lambda: runtime.client,
+    )  # fmt: skip
     results = ResultsApi(
         lambda: runtime.engine,
         lambda: runtime.js,

@@ -152,10 +152,13 @@ def _source(request: SubmitBacktest) -> tuple[str | None, float]:
 
 def plan_run(request: SubmitBacktest) -> RunPlan:
     """Validate ``request`` against the strategy's schema and the simulator's rules."""
-    spec = BUILTIN_STRATEGIES.get(request.strategy)
+    strategy = request.strategy
+    if strategy is None:  # a saved strategy is resolved to its template before planning
+        raise PlanError("strategy", "give a built-in strategy or the strategy_id of a saved one")
+    spec = BUILTIN_STRATEGIES.get(strategy)
     if spec is None:
         known = ", ".join(sorted(BUILTIN_STRATEGIES))
-        raise PlanError("strategy", f"unknown built-in strategy {request.strategy!r}: use one of {known}")
+        raise PlanError("strategy", f"unknown built-in strategy {strategy!r}: use one of {known}")
     try:
         params = validate_params(spec, request.params)
     except InvalidParameters as error:
@@ -186,11 +189,11 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
     search = None
     if request.optimise is not None:
         try:
-            search = plan_search(request.strategy, params, request.optimise)
+            search = plan_search(strategy, params, request.optimise)
         except InvalidParameters as error:
             raise PlanError(error.field, str(error).split(": ", 1)[-1]) from None
     return RunPlan(
-        strategy=request.strategy,
+        strategy=strategy,
         params=params,
         start_ns=start_ns,
         end_ns=end_ns,

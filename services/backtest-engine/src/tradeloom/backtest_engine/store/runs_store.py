@@ -16,7 +16,7 @@ ACTIVE = ("queued", "running")
 COLUMNS = (
     "backtest_id, user_id, name, status, phase, percent, strategy, params, symbol, venue, timeframe, "
     "request, cancel_requested, attempts, error_code, error, created_at, started_at, finished_at, "
-    "kind, dataset_id"
+    "kind, dataset_id, strategy_id, strategy_version"
 )
 
 
@@ -35,9 +35,9 @@ class RunsStore:
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".runs (backtest_id, user_id, name, status, strategy, params, '
-                "symbol, venue, timeframe, request, kind, dataset_id) VALUES (:id, :user, :name, 'queued', "
-                ":strategy, CAST(:params AS jsonb), :symbol, :venue, :timeframe, CAST(:request AS jsonb), "
-                ":kind, :dataset)"
+                "symbol, venue, timeframe, request, kind, dataset_id, strategy_id, strategy_version) "
+                "VALUES (:id, :user, :name, 'queued', :strategy, CAST(:params AS jsonb), :symbol, :venue, "
+                ":timeframe, CAST(:request AS jsonb), :kind, :dataset, :strategy_id, :strategy_version)"
             ),
             {
                 "id": backtest_id,
@@ -51,6 +51,8 @@ class RunsStore:
                 "request": request.model_dump_json(),
                 "kind": plan.kind,
                 "dataset": plan.dataset_id,
+                "strategy_id": request.strategy_id,
+                "strategy_version": request.strategy_version,
             },
         )
 

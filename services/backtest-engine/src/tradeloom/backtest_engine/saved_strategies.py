@@ -1,0 +1,58 @@
+"""A backtest of a saved strategy: its template and parameters, resolved from strategy-runner at submit.
+
+The caller names ``strategy_id`` (and optionally ``strategy_version``, default the latest) instead of
+a built-in ``strategy`` with ``params``. The version is fetched once, as the caller (so another
+user's strategy is not found), and written into the run's request: the worker, a redelivery and
+anyone reading the run later see exactly the template, parameters and version number that ran,
+even if the strategy gets new versions or is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+from tradeloom.backtest_engine.field_errors import invalid
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.backtest import SubmitBacktest
+from tradeloom.shared.contracts.strategy import SERVICE as STRATEGY_SERVICE
+from tradeloom.shared.contracts.strategy import StrategyVersionInfo, StrategyVersionRef
+from tradeloom.shared.errors import ServiceError
+from tradeloom.shared.rpc import ServiceClient
+
+
+def check_strategy_choice(body: SubmitBacktest) -> None:
+    """Exactly one of a built-in (``strategy`` + ``params``) or a saved one (``strategy_id``)."""
+    if body.strategy_id is None:
+        if body.strategy_version is not None:
+            raise invalid("strategy_version", "only with strategy_id")
+        if body.strategy is None:
+            raise invalid("strategy", "give a built-in strategy or the strategy_id of a saved one")
+        return
+    if body.strategy is not None:
+        raise invalid("strategy", "give either a built-in strategy or strategy_id, not both")
+    if body.params:
+        raise invalid("params", "a saved strategy's parameters come from its version: leave params out")
+
+
+async def resolve_saved_strategy(
+    client: ServiceClient, caller: CallerContext, body: SubmitBacktest
+) -> SubmitBacktest:
+    """``body`` with a saved strategy's template, parameters and version filled in (a built-in as is)."""
+    check_strategy_choice(body)
+    if body.strategy_id is None:
+        return body
+    ref = StrategyVersionRef(strategy_id=body.strategy_id, version=body.strategy_version)
+    try:
+        version = await client.call(
+            STRATEGY_SERVICE, "strategy_versions_get", ref, StrategyVersionInfo, caller=caller
+        )
+    except ServiceError as error:
+        if error.code != "not_found":
+            raise  # strategy-runner down or slow: unavailable/timeout, never a wrong 422
+        field = "strategy_version" if body.strategy_version is not None else "strategy_id"
+        raise invalid(field, "no such strategy (or version) of yours") from None
+    return body.model_copy(
+        update={
+            "strategy": version.template,
+            "params": dict(version.params),
+            "strategy_version": version.version,
+        }
+    )
