@@ -17,6 +17,7 @@ from sandbox_backend import RuntimesThread, sandbox_executor
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from served import ServedGateway
+from strategy_backend import strategy_runner_runtime
 from test_routes_backtests import backtest_engine_runtime
 from test_routes_market_data import bars_csv, market_data_runtime
 
@@ -54,6 +55,7 @@ async def test_user_a_gets_404_on_user_b_objects(
     async with (
         market_data_runtime(pg_server, database_url, nats_url, nats_prefix),
         backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
+        strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
     ):
         bob, bob_session = await api.user()
         key = await api.http.post("/v1/api-keys", headers=bob_session, json={"name": "b", "scopes": ["read"]})
@@ -73,6 +75,10 @@ async def test_user_a_gets_404_on_user_b_objects(
             },
         )
         assert run.status_code == 202, run.text
+        strategy = await api.http.post(
+            "/v1/strategies", headers=bob_session, json={"name": "bobs", "template": "sma_cross"}
+        )
+        assert strategy.status_code == 201, strategy.text
         bobs = {
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
@@ -80,6 +86,8 @@ async def test_user_a_gets_404_on_user_b_objects(
             "execution_id": execution.json()["execution_id"],
             "dataset_id": dataset.json()["dataset_id"],
             "backtest_id": run.json()["backtest_id"],
+            "strategy_id": strategy.json()["strategy_id"],
+            "version": 1,
         }
         _, alice = await api.user()
         routes = object_routes((await api.http.get("/v1/openapi.json")).json())
@@ -102,6 +110,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/sandbox/jobs/{bobs['execution_id']}",
             f"/v1/datasets/{bobs['dataset_id']}",
             f"/v1/backtests/{bobs['backtest_id']}",
+            f"/v1/strategies/{bobs['strategy_id']}/versions/1",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 
@@ -110,13 +119,15 @@ async def test_user_a_gets_404_on_user_b_objects(
 def served(
     pg_server: Any, database_url: str, nats_url: str, db_schema: str, nats_prefix: str
 ) -> Iterator[str]:
-    """The gateway under uvicorn with real sandbox-executor, market-data and backtest-engine."""
+    """The gateway under uvicorn with real sandbox-executor, market-data, backtest-engine and
+    strategy-runner."""
     asyncio.run(migrated(database_url, db_schema))
     settings = make_settings(database_url, nats_url, db_schema, nats_prefix)
     backends = RuntimesThread(
         lambda: sandbox_executor(database_url, nats_url, db_schema, nats_prefix),
         lambda: market_data_runtime(pg_server, database_url, nats_url, nats_prefix),
         lambda: backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
+        lambda: strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
     )
     with backends, ServedGateway(settings) as base_url:
         yield base_url

@@ -15,6 +15,7 @@ from tradeloom.gateway_auth import (
     routes_market_data,
     routes_sandbox,
     routes_sse,
+    routes_strategies,
     routes_users,
     routes_ws,
 )
@@ -55,6 +56,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         routes_market_data.router,
         routes_datasets.router,
         routes_backtests.router,
+        routes_strategies.router,
         routes_sse.router,
         routes_ws.router,
     ):

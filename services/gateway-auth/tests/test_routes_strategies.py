@@ -1,0 +1,139 @@
+"""``/v1/strategies`` through the gateway with the REAL strategy-runner, and backtests of a saved
+strategy's version with the real backtest-engine and market-data (each on its own schema)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from gateway_testkit import Api, ApiFactory
+from nats.aio.client import Client as NatsClient
+from strategy_backend import strategy_runner_runtime
+from test_routes_backtests import backtest_engine_runtime, finished, upload
+from test_routes_market_data import market_data_runtime
+
+from tradeloom.shared.streams import ensure_streams
+from tradeloom.shared.subjects import Subjects
+
+
+@pytest.fixture
+async def sr_api(
+    make_api: ApiFactory, nc: NatsClient, nats_prefix: str, pg_server: Any, database_url: str, nats_url: str
+) -> AsyncIterator[Api]:
+    await ensure_streams(nc.jetstream(), Subjects(nats_prefix))
+    api = await make_api(rate_code_capacity=100)
+    async with (
+        strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
+        market_data_runtime(pg_server, database_url, nats_url, nats_prefix),
+        backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
+    ):
+        yield api
+
+
+def fields(response: Any) -> list[str]:
+    return [f["field"] for f in response.json()["details"].get("fields", [])]
+
+
+async def test_saved_strategy_versions_and_a_backtest_of_each(sr_api: Api) -> None:
+    api = sr_api
+    _, session = await api.user()
+    made = await api.http.post(
+        "/v1/strategies",
+        headers=session,
+        json={"name": "trend 5-20", "template": "sma_cross", "params": {"fast": 5, "slow": 20}},
+    )
+    assert made.status_code == 201, made.text
+    strategy_id = made.json()["strategy_id"]
+    assert made.json()["latest_version"] == 1
+    second = await api.http.post(
+        f"/v1/strategies/{strategy_id}/versions", headers=session, json={"params": {"fast": 8, "slow": 30}}
+    )
+    assert second.status_code == 201 and second.json()["version"] == 2, second.text
+    versions = (await api.http.get(f"/v1/strategies/{strategy_id}/versions", headers=session)).json()
+    assert [v["version"] for v in versions["items"]] == [1, 2]
+    listed = (await api.http.get("/v1/strategies", headers=session, params={"limit": 1})).json()
+    assert [s["strategy_id"] for s in listed["items"]] == [strategy_id] and listed["next_cursor"] is None
+
+    dataset_id = await upload(api, session)
+    ran = {}
+    for version in (1, None):  # version 1, then the latest (2)
+        body = {"strategy_id": strategy_id, "dataset_id": dataset_id}
+        if version is not None:
+            body["strategy_version"] = version
+        accepted = await api.http.post("/v1/backtests", headers=session, json=body)
+        assert accepted.status_code == 202, accepted.text
+        done = await finished(api, session, accepted.json()["backtest_id"])
+        assert done["status"] == "completed", done
+        assert done["strategy"] == "sma_cross" and done["strategy_id"] == strategy_id
+        ran[done["strategy_version"]] = done["params"]
+    assert ran[1]["fast"] == 5 and ran[2]["fast"] == 8 and ran[2]["slow"] == 30
+
+    # the strategy can go; the runs keep what they ran
+    assert (await api.http.delete(f"/v1/strategies/{strategy_id}", headers=session)).status_code == 200
+    assert (await api.http.get(f"/v1/strategies/{strategy_id}", headers=session)).status_code == 404
+
+
+async def test_saved_strategy_bad_inputs_and_ownership(sr_api: Api) -> None:
+    api = sr_api
+    _, bob = await api.user()
+    _, alice = await api.user()
+    post = api.http.post
+    unknown = await post("/v1/strategies", headers=bob, json={"name": "x", "template": "nope"})
+    assert unknown.status_code == 422 and fields(unknown) == ["body.template"], unknown.text
+    bad_param = await post(
+        "/v1/strategies", headers=bob, json={"name": "x", "template": "sma_cross", "params": {"fast": -3}}
+    )
+    assert bad_param.status_code == 422 and fields(bad_param) == ["body.params.fast"], bad_param.text
+    extra = await post(
+        "/v1/strategies", headers=bob, json={"name": "x", "template": "sma_cross", "owner": "a"}
+    )
+    assert extra.status_code == 422 and fields(extra) == ["body.owner"], extra.text
+    made = await post("/v1/strategies", headers=bob, json={"name": "mine", "template": "sma_cross"})
+    assert made.status_code == 201, made.text
+    again = await post("/v1/strategies", headers=bob, json={"name": "mine", "template": "rsi_reversion"})
+    assert again.status_code == 409, again.text
+    strategy_id = made.json()["strategy_id"]
+    assert (await api.http.get(f"/v1/strategies/{strategy_id}/versions/7", headers=bob)).status_code == 404
+    assert (await api.http.get(f"/v1/strategies/{strategy_id}/versions/0", headers=bob)).status_code == 422
+
+    dataset_id = await upload(api, bob)
+    both = await post(
+        "/v1/backtests",
+        headers=bob,
+        json={"strategy": "sma_cross", "strategy_id": strategy_id, "dataset_id": dataset_id},
+    )
+    assert both.status_code == 422 and fields(both) == ["body.strategy"], both.text
+    with_params = await post(
+        "/v1/backtests",
+        headers=bob,
+        json={"strategy_id": strategy_id, "params": {"fast": 3}, "dataset_id": dataset_id},
+    )
+    assert with_params.status_code == 422 and fields(with_params) == ["body.params"], with_params.text
+    neither = await post("/v1/backtests", headers=bob, json={"dataset_id": dataset_id})
+    assert neither.status_code == 422 and fields(neither) == ["body.strategy"], neither.text
+    no_version = await post(
+        "/v1/backtests",
+        headers=bob,
+        json={"strategy_id": strategy_id, "strategy_version": 9, "dataset_id": dataset_id},
+    )
+    assert no_version.status_code == 422 and fields(no_version) == ["body.strategy_version"], no_version.text
+
+    # alice: bob's strategy is not hers, through every route and through a backtest
+    for method, url in (
+        ("GET", f"/v1/strategies/{strategy_id}"),
+        ("DELETE", f"/v1/strategies/{strategy_id}"),
+        ("GET", f"/v1/strategies/{strategy_id}/versions"),
+        ("GET", f"/v1/strategies/{strategy_id}/versions/1"),
+    ):
+        assert (await api.http.request(method, url, headers=alice)).status_code == 404, (method, url)
+    foreign = await post(
+        f"/v1/strategies/{strategy_id}/versions", headers=alice, json={"params": {"fast": 3, "slow": 9}}
+    )
+    assert foreign.status_code == 404, foreign.text
+    alice_dataset = await upload(api, alice, name="alices")
+    borrowed = await post(
+        "/v1/backtests", headers=alice, json={"strategy_id": strategy_id, "dataset_id": alice_dataset}
+    )
+    assert borrowed.status_code == 422 and fields(borrowed) == ["body.strategy_id"], borrowed.text
+    assert (await api.http.get(f"/v1/strategies/{strategy_id}", headers=bob)).status_code == 200
