@@ -8,8 +8,8 @@ the page is written as JSON by one string join. The bytes have the published ``C
 shape (a test validates them against the model and compares with the model's own encoding).
 
 ``EncodedCandlesReply`` carries that text through the shared request/reply layer, which calls
-``model_dump_json()`` on a handler's reply: it returns the pre-encoded JSON; ``candles`` (and
-``model_dump``) decode it on demand for in-process callers.
+``model_dump_json()`` on a handler's reply: it returns the pre-encoded JSON. The ``candles`` field
+itself stays empty; in-process callers use ``decoded()`` (or ``model_dump``), which parse it.
 """
 
 from __future__ import annotations
