@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradeloom.shared.context import CallerContext
+
 
 class ServiceError(Exception):
     """An error a handler wants to return to its caller: stable code, message, details."""
@@ -43,6 +45,15 @@ class Unauthorized(ServiceError):
 
     code = "unauthorized"
     status = 401
+
+
+def require_user(caller: CallerContext) -> str:
+    """The caller's user id (``tl-user-id``, set by the gateway); ``Unauthorized`` without one.
+
+    Every op on user-owned objects starts here: a request that names no user owns nothing."""
+    if not caller.user_id:
+        raise Unauthorized("no user in the request (tl-user-id): this object belongs to a user")
+    return caller.user_id
 
 
 class Unavailable(ServiceError):

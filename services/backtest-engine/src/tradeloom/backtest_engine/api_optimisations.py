@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tradeloom.backtest_engine.api_runs import not_found, require_user
+from tradeloom.backtest_engine.api_runs import not_found
 from tradeloom.backtest_engine.field_errors import invalid
 from tradeloom.backtest_engine.store.optimisations_store import OptimisationsStore, StoredOptimisation
 from tradeloom.backtest_engine.store.runs_store import RunsStore
@@ -26,7 +26,7 @@ from tradeloom.shared.contracts.backtest_optimise import (
     OptimisationRowsRequest,
     WalkForwardFold,
 )
-from tradeloom.shared.errors import Conflict
+from tradeloom.shared.errors import Conflict, require_user
 
 
 def _param(strategy: str, name: str, value: float) -> int | float | bool:

@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tradeloom.backtest_engine.api_runs import not_found, require_user, summary
+from tradeloom.backtest_engine.api_runs import not_found, summary
 from tradeloom.backtest_engine.domain.lttb import downsample
 from tradeloom.backtest_engine.domain.series import equity_csv
 from tradeloom.backtest_engine.domain.simulation import drawdown_of
@@ -39,7 +39,7 @@ from tradeloom.shared.contracts.backtest import (
     TradesPage,
     TradesRequest,
 )
-from tradeloom.shared.errors import Conflict
+from tradeloom.shared.errors import Conflict, require_user
 from tradeloom.shared.subjects import Subjects
 
 EXIT_REASONS = {int(reason): reason.name.lower() for reason in ExitReason}

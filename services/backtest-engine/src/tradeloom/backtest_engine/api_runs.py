@@ -25,18 +25,12 @@ from tradeloom.shared.contracts.backtest import (
     RunCommand,
     SubmitBacktest,
 )
-from tradeloom.shared.errors import Conflict, NotFound, Unauthorized
+from tradeloom.shared.errors import Conflict, NotFound, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.publish import make_envelope
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.subjects import Subjects
-
-
-def require_user(caller: CallerContext) -> str:
-    if not caller.user_id:
-        raise Unauthorized("no user in the request (tl-user-id)")
-    return caller.user_id
 
 
 def not_found(backtest_id: str) -> NotFound:

@@ -36,19 +36,13 @@ from tradeloom.shared.contracts.market_data import (
     DatasetUploadProgress,
     DatasetUploadStarted,
 )
-from tradeloom.shared.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from tradeloom.shared.errors import Conflict, NotFound, ValidationFailed, require_user
 
 
 def invalid(field: str, message: str, **details: Any) -> ValidationFailed:
     return ValidationFailed(
         f"{field}: {message}", details={"fields": [{"field": field, "message": message}], **details}
     )
-
-
-def owner_of(caller: CallerContext) -> str:
-    if not caller.user_id:
-        raise ServiceError("datasets belong to a user: no tl-user-id header", code="unauthorized")
-    return caller.user_id
 
 
 def no_such_upload(upload_id: str) -> NotFound:
@@ -83,7 +77,7 @@ class DatasetApi:
         }
 
     async def begin(self, caller: CallerContext, body: DatasetUploadBegin) -> DatasetUploadStarted:
-        owner = owner_of(caller)
+        owner = require_user(caller)
         symbol = None
         if body.symbol is not None:
             try:
@@ -97,7 +91,7 @@ class DatasetApi:
         return DatasetUploadStarted(upload_id=upload_id, max_bytes=self.max_bytes)
 
     async def chunk(self, caller: CallerContext, body: DatasetUploadChunk) -> DatasetUploadProgress:
-        owner = owner_of(caller)
+        owner = require_user(caller)
         size = len(body.data.encode())
         async with self._engine().begin() as connection:
             upload = await store.upload_for_update(connection, self.schema, owner, body.upload_id)
@@ -111,7 +105,7 @@ class DatasetApi:
         return DatasetUploadProgress(upload_id=body.upload_id, received_bytes=upload.received_bytes + size)
 
     async def commit(self, caller: CallerContext, body: DatasetUploadCommit) -> DatasetInfo:
-        owner = owner_of(caller)
+        owner = require_user(caller)
         async with self._engine().begin() as connection:
             upload = await store.upload_for_update(connection, self.schema, owner, body.upload_id)
             if upload is None:
@@ -148,14 +142,14 @@ class DatasetApi:
         return info(row)
 
     async def abort(self, caller: CallerContext, body: DatasetUploadAbort) -> DatasetUploadAborted:
-        owner = owner_of(caller)
+        owner = require_user(caller)
         async with self._engine().begin() as connection:
             if not await store.abort_upload(connection, self.schema, owner, body.upload_id):
                 raise no_such_upload(body.upload_id)
         return DatasetUploadAborted(upload_id=body.upload_id, aborted=True)
 
     async def list(self, caller: CallerContext, _: DatasetListRequest) -> DatasetList:
-        owner = owner_of(caller)
+        owner = require_user(caller)
         async with self._engine().connect() as connection:
             rows = await store.list_datasets(connection, self.schema, owner)
         return DatasetList(datasets=[info(row) for row in rows])
@@ -167,7 +161,7 @@ class DatasetApi:
         return row
 
     async def inspect(self, caller: CallerContext, body: DatasetRef) -> DatasetInspection:
-        owner = owner_of(caller)
+        owner = require_user(caller)
         async with self._engine().connect() as connection:
             row = await self._get(connection, owner, body.dataset_id)
             gaps: list[Row[Any]] = []
@@ -184,7 +178,7 @@ class DatasetApi:
 
     async def bars(self, caller: CallerContext, body: DatasetBarsRequest) -> DatasetBarsReply:
         """A page of bars in the candles op's shape and cursor scheme (cursor = last ``open_ns``)."""
-        owner = owner_of(caller)
+        owner = require_user(caller)
         if body.from_ns is not None and body.to_ns is not None and body.from_ns > body.to_ns:
             raise invalid("from_ns", "must not be after to_ns")
         after = None
@@ -214,7 +208,7 @@ class DatasetApi:
         )
 
     async def resample(self, caller: CallerContext, body: DatasetResample) -> DatasetInfo:
-        owner = owner_of(caller)
+        owner = require_user(caller)
         try:
             width = width_ns(body.timeframe)
         except TimeframeError as error:
@@ -233,7 +227,7 @@ class DatasetApi:
         return info(created)
 
     async def delete(self, caller: CallerContext, body: DatasetRef) -> DatasetDeleted:
-        owner = owner_of(caller)
+        owner = require_user(caller)
         async with self._engine().begin() as connection:
             if not await store.delete_dataset(connection, self.schema, owner, body.dataset_id):
                 raise NotFound("no such dataset", details={"dataset_id": body.dataset_id})

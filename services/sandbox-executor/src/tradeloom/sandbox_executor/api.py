@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from tradeloom.sandbox_executor.domain import limits
-from tradeloom.sandbox_executor.executions import Executions, require_user
+from tradeloom.sandbox_executor.executions import Executions
 from tradeloom.sandbox_executor.jobs import JOBS_CONSUMER, Jobs
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.sandbox import (
@@ -24,7 +24,7 @@ from tradeloom.shared.contracts.sandbox import (
     Range,
     SubmitReply,
 )
-from tradeloom.shared.errors import NotFound
+from tradeloom.shared.errors import NotFound, require_user
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 

@@ -30,7 +30,7 @@ from tradeloom.sandbox_executor.sandbox.runner import RunRequest, RunResult, San
 from tradeloom.sandbox_executor.store import ExecutionStore, Finish
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.sandbox import ExecuteReply, ExecuteRequest, ExecutionFinished, UserError
-from tradeloom.shared.errors import ServiceError, Unauthorized
+from tradeloom.shared.errors import ServiceError, require_user
 from tradeloom.shared.outbox import Outbox
 
 MB = 1024 * 1024
@@ -43,12 +43,6 @@ ERROR_BY_OUTCOME: dict[Outcome, type[ServiceError]] = {
 
 def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def require_user(caller: CallerContext) -> str:
-    if not caller.user_id:
-        raise Unauthorized("no user in the request (tl-user-id)")
-    return caller.user_id
 
 
 class Executions:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.sandbox_executor.domain.limits import Outcome
-from tradeloom.sandbox_executor.executions import Executions, require_user
+from tradeloom.sandbox_executor.executions import Executions
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.sandbox import ExecuteCommand, ExecuteRequest, ExecutionStarted, SubmitReply
 from tradeloom.shared.envelope import Envelope
-from tradeloom.shared.errors import PermanentError, TransientError
+from tradeloom.shared.errors import PermanentError, TransientError, require_user
 from tradeloom.shared.publish import make_envelope
 from tradeloom.shared.streams import consumer_spec
 from tradeloom.shared.subjects import Subjects

@@ -27,16 +27,10 @@ from tradeloom.shared.contracts.strategy import (
     StrategyVersionList,
     StrategyVersionRef,
 )
-from tradeloom.shared.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from tradeloom.shared.errors import Conflict, NotFound, ValidationFailed, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.strategy_runner.domain.templates import TemplateError, checked_params
 from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
-
-
-def require_user(caller: CallerContext) -> str:
-    if not caller.user_id:
-        raise Unauthorized("strategies belong to a user: no user in the request (tl-user-id)")
-    return caller.user_id
 
 
 def invalid(field: str, message: str) -> ValidationFailed:
