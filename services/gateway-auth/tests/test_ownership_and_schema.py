@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from backends import backtest_engine_runtime, market_data_runtime, strategy_runner_runtime
 from gateway_testkit import PASSWORD, Api, make_settings, migrated
 from hypothesis import HealthCheck, given, settings
 from nats.aio.client import Client as NatsClient
@@ -17,9 +18,7 @@ from sandbox_backend import RuntimesThread, sandbox_executor
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from served import ServedGateway
-from strategy_backend import strategy_runner_runtime
-from test_routes_backtests import backtest_engine_runtime
-from test_routes_market_data import bars_csv, market_data_runtime
+from test_routes_market_data import bars_csv
 
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects

@@ -5,51 +5,23 @@ a dataset uploaded through the gateway. A slow fake for the 504."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from backends import backtest_engine_runtime, market_data_runtime
 from gateway_testkit import Api, ApiFactory
 from nats.aio.client import Client as NatsClient
-from test_routes_market_data import bars_csv, market_data_runtime
+from test_routes_market_data import bars_csv
 
-from tradeloom.backtest_engine import app as bt_app
-from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import BacktestRef, BacktestSummary
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import Operation, serve
-from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
-from tradeloom.shared.testing.ports import free_port
 
 BARS = 300
-
-
-@asynccontextmanager
-async def backtest_engine_runtime(
-    pg_server: Any, database_url: str, nats_url: str, prefix: str
-) -> AsyncIterator[ServiceRuntime]:
-    """backtest-engine's own runtime on a fresh migrated schema, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    migrations = find_migrations(sys.modules[bt_app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, schema, migrations)
-    settings = BacktestEngineSettings(
-        database_url=database_url, nats_url=nats_url, nats_prefix=prefix, db_schema=schema,
-        environment="test", health_port=free_port(),
-    )  # fmt: skip
-    runtime = bt_app.build(settings)
-    await runtime.start()
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
-        pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -5,64 +5,29 @@ behind it; a slow fake (``rpc.serve``) for the 504."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from backends import market_data_runtime
 from gateway_testkit import Api, ApiFactory
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 
 from tradeloom.gateway_auth import routes_datasets
-from tradeloom.market_data import app as md_app
-from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import CandlesReply, CandlesRequest, TradeTick
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient, serve
-from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
-from tradeloom.shared.testing.ports import free_port
 
 MINUTE = 60 * 10**9
 HOUR_MS = 3_600_000
 START_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
-
-
-@asynccontextmanager
-async def market_data_runtime(
-    pg_server: Any, database_url: str, nats_url: str, prefix: str, **overrides: Any
-) -> AsyncIterator[ServiceRuntime]:
-    """market-data's own runtime on a fresh migrated schema, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    migrations = find_migrations(sys.modules[md_app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, schema, migrations)
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "nats_url": nats_url,
-        "nats_prefix": prefix,
-        "db_schema": schema,
-        "environment": "test",
-        "health_port": free_port(),
-        "sim_symbols": [],
-        "candle_tolerance_s": 0,
-    }
-    runtime = md_app.build(MarketDataSettings(**(values | overrides)))
-    await runtime.start()
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
-        pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def bars_csv(n: int, start_ms: int = START_MS, step_ms: int = HOUR_MS) -> str:

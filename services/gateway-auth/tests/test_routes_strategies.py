@@ -7,11 +7,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from backends import backtest_engine_runtime, market_data_runtime, strategy_runner_runtime
 from gateway_testkit import Api, ApiFactory
 from nats.aio.client import Client as NatsClient
-from strategy_backend import strategy_runner_runtime
-from test_routes_backtests import backtest_engine_runtime, finished, upload
-from test_routes_market_data import market_data_runtime
+from test_routes_backtests import finished, upload
 
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects

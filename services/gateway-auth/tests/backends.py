@@ -1,0 +1,75 @@
+"""The other services' real runtimes (their ``build()``, each on a fresh migrated schema dropped
+afterwards) for the gateway's tests that go through to them."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+from tradeloom.backtest_engine import app as bt_app
+from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.market_data import app as md_app
+from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.runtime import ServiceRuntime
+from tradeloom.shared.settings import ServiceSettings
+from tradeloom.shared.testing.ports import free_port
+from tradeloom.strategy_runner import app as sr_app
+from tradeloom.strategy_runner.settings import StrategyRunnerSettings
+
+
+@asynccontextmanager
+async def service_runtime(
+    app: ModuleType,
+    settings_cls: type[ServiceSettings],
+    pg_server: Any,
+    database_url: str,
+    nats_url: str,
+    prefix: str,
+    **overrides: Any,
+) -> AsyncIterator[ServiceRuntime]:
+    """The service's runtime on a fresh migrated schema, started; stopped and dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.execute(f'CREATE SCHEMA "{schema}"')
+    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
+    await asyncio.to_thread(migrate, database_url, schema, migrations)
+    values: dict[str, Any] = {
+        "database_url": database_url, "nats_url": nats_url, "nats_prefix": prefix, "db_schema": schema,
+        "environment": "test", "health_port": free_port(),
+    }  # fmt: skip
+    runtime: ServiceRuntime = app.build(settings_cls(**(values | overrides)))
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+        pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def market_data_runtime(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str, **overrides: Any
+) -> AbstractAsyncContextManager[ServiceRuntime]:
+    """market-data without synthetic symbols (tests publish their own trades), no late-trade wait."""
+    quiet = {"sim_symbols": [], "candle_tolerance_s": 0} | overrides
+    return service_runtime(md_app, MarketDataSettings, pg_server, database_url, nats_url, prefix, **quiet)
+
+
+def backtest_engine_runtime(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str, **overrides: Any
+) -> AbstractAsyncContextManager[ServiceRuntime]:
+    return service_runtime(
+        bt_app, BacktestEngineSettings, pg_server, database_url, nats_url, prefix, **overrides
+    )
+
+
+def strategy_runner_runtime(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str, **overrides: Any
+) -> AbstractAsyncContextManager[ServiceRuntime]:
+    return service_runtime(
+        sr_app, StrategyRunnerSettings, pg_server, database_url, nats_url, prefix, **overrides
+    )
