@@ -142,7 +142,10 @@ async def refresh(gw: Gateway, token: str, origin: Origin) -> TokenPair:
             )
     if result.outcome is RefreshOutcome.ROTATED and result.user_id and result.family_id:
         return await _issue(gw, result.user_id, result.family_id, new_token)
-    gw.access_changed(result.user_id or None)
+    if result.outcome is RefreshOutcome.REUSED and result.user_id:
+        # only a reuse changes anyone's access (its family was just revoked); a bad or expired
+        # token must not make every open socket re-check (a cheap way to load the database)
+        gw.access_changed(result.user_id)
     messages = {
         RefreshOutcome.UNKNOWN: "the refresh token is invalid",
         RefreshOutcome.EXPIRED: "the refresh token has expired; log in again",

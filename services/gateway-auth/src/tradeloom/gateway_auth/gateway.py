@@ -119,8 +119,9 @@ class Gateway:
         self.live_sockets = LiveSockets()
 
     def access_changed(self, user_id: str | None) -> None:
-        """A user's access may have changed (``None``: someone's, unknown whose): drop every cached
-        user state and make that user's open sockets re-check now instead of at their heartbeat."""
+        """A user's access may have changed (``None``: someone's, unknown whose, which wakes every
+        socket: avoid it on paths a client can trigger at will): drop every cached user state and
+        make that user's open sockets re-check now instead of at their heartbeat."""
         self.auth_cache.clear()
         self.live_sockets.wake(user_id)
 
