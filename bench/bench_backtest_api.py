@@ -1,19 +1,22 @@
 """backtest-engine through its API: a 100,000-bar backtest, submit → completed event, warm.
 
 Real NATS and Postgres (started here, stopped after), the service in-process, and a stand-in
-market-data answering ``svc.market-data.candles`` over NATS from memory (20 pages of 5,000 candles;
-its replies are built once, so the figure is backtest-engine's cost, not market-data's database).
-Measured: the time from sending ``submit`` to receiving ``backtest.evt.completed`` (p50/p95 over
-several warm runs; goal p50 < 500 ms) with the phases inside it (the worker's ``last_phases``
-stamps), first with the candle cache off (every run fetches all 20 pages: the figure the goal is
-held to) and then on (the same range again: only the two partial edge blocks are fetched),
-against two floors in the same run: the same backtest computed in-process by tradeloom.quant on
-arrays already in memory, and fetching the pages alone over NATS.
+market-data answering ``svc.market-data.candles_columns`` over NATS from memory (aligned blocks of
+up to 10,000 candles as base64 float64/int64 columns; its replies are built once, so the figure is
+backtest-engine's cost, not market-data's database). Measured: the time from sending ``submit`` to
+receiving ``backtest.evt.completed`` (p50/p95 over several warm runs; goal p50 < 500 ms) with the
+phases inside it (the worker's ``last_phases`` stamps), first with the candle cache off (every run
+fetches every block: the figure the goal is held to) and then on (the same range again: only the
+two partial edge blocks are fetched), against floors in the same run: the same backtest computed
+in-process by tradeloom.quant on arrays already in memory; fetching the blocks alone over NATS
+(the worker's path, ``BlockSource``); and, for comparison, the same bars as the JSON ``candles``
+op's 5,000-candle pages decoded the way backtest-engine used to (``page_arrays``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import statistics
 import time
 from decimal import Decimal
@@ -24,12 +27,18 @@ import numpy as np
 
 from tradeloom.backtest_engine import app
 from tradeloom.backtest_engine.adapters.candle_blocks import BlockSource
+from tradeloom.backtest_engine.adapters.candles_source import MARKET_DATA, page_arrays
 from tradeloom.backtest_engine.domain.run_plan import plan_run
 from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
-from tradeloom.shared.contracts.market_data import Candle, CandlesReply, CandlesRequest
+from tradeloom.shared.contracts.market_data import (
+    Candle,
+    CandlesReply,
+    CandlesRequest,
+)
+from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import Operation, ServiceClient, serve
@@ -54,6 +63,7 @@ PHASES = {
     "commit, ack, relay → completed event": ("handled", "event"),
 }
 PREFIX = "benchbt"
+CACHE_BLOCKS = BacktestEngineSettings.model_fields["candle_cache_pages"].default
 
 
 def random_walk(n: int) -> dict[str, np.ndarray]:
@@ -68,7 +78,8 @@ def random_walk(n: int) -> dict[str, np.ndarray]:
 
 
 class MemoryMarketData:
-    """Candles pages built once; answered through the real rpc layer with the contract models."""
+    """Candles pages (JSON and columns) built once; answered through the real rpc layer with the
+    contract models."""
 
     def __init__(self, bars: dict[str, np.ndarray]) -> None:
         self.bars = bars
@@ -81,6 +92,7 @@ class MemoryMarketData:
             for i in range(len(bars["time"]))
         ]
         self.pages: dict[tuple[int, int], CandlesReply] = {}
+        self.column_pages: dict[tuple[int, int], CandleColumnsReply] = {}
 
     async def answer(self, _: CallerContext, body: CandlesRequest) -> CandlesReply:
         times = self.bars["time"]
@@ -98,6 +110,30 @@ class MemoryMarketData:
                 next_cursor=str(page[-1].open_ns) if more and page else None,
             )
         return self.pages[key]
+
+    async def answer_columns(self, _: CallerContext, body: CandleColumnsRequest) -> CandleColumnsReply:
+        times = self.bars["time"]
+        lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
+        hi = int(np.searchsorted(times, body.to_ns or times[-1], side="right"))
+        key = (lo, hi)
+        if key not in self.column_pages:
+            end = max(min(hi, lo + body.limit), lo)
+
+            def b64(values: np.ndarray, dtype: str) -> str:
+                return base64.b64encode(np.ascontiguousarray(values[lo:end], dtype=dtype).tobytes()).decode()
+
+            b = self.bars
+            self.column_pages[key] = CandleColumnsReply(
+                venue="sim",
+                symbol=body.symbol,
+                timeframe=body.timeframe,
+                count=end - lo,
+                **{k: b64(b[k], "<f8") for k in ("open", "high", "low", "close", "volume")},
+                open_ns=b64(times, "<i8"),
+                trade_count=b64(np.ones(len(times)), "<i8"),
+                next_cursor=str(int(times[end - 1])) if lo + body.limit < hi and end > lo else None,
+            )
+        return self.column_pages[key]
 
 
 def request_body() -> dict[str, Any]:
@@ -126,17 +162,38 @@ async def wait_finished(
 
 
 async def fetch_floor(client: ServiceClient, caller: CallerContext, concurrency: int) -> list[float]:
-    """Seconds to fetch the run's candle pages alone (as the worker does, without its cache), five
+    """Seconds to fetch the run's candle blocks alone (as the worker does, without its cache), five
     times."""
     plan = plan_run(SubmitBacktest.model_validate(request_body()))
     assert plan.start_ns is not None and plan.end_ns is not None
+    size = BacktestEngineSettings.model_fields["candle_block_size"].default
     source = BlockSource(client, caller, symbol="BTC/USDT", venue=None, timeframe="1m",
-                         timeframe_ns=MINUTE_NS, page_size=5000, timeout_s=10, cache=None)  # fmt: skip
+                         timeframe_ns=MINUTE_NS, page_size=size, timeout_s=10, cache=None)  # fmt: skip
     fetch: list[float] = []
     for _ in range(5):
         began = time.perf_counter()
         async for page in source.pages(plan.start_ns, plan.end_ns, concurrency):
             del page
+        fetch.append(time.perf_counter() - began)
+    return fetch
+
+
+async def json_floor(client: ServiceClient, caller: CallerContext) -> list[float]:
+    """Seconds to fetch the same bars as JSON ``candles`` pages of 5,000, one at a time, decoded as
+    backtest-engine did before ``candles_columns`` (``page_arrays``), five times."""
+    plan = plan_run(SubmitBacktest.model_validate(request_body()))
+    fetch: list[float] = []
+    for _ in range(5):
+        began = time.perf_counter()
+        cursor: str | None = None
+        while True:
+            body = CandlesRequest(symbol="BTC/USDT", timeframe="1m", from_ns=plan.start_ns,
+                                  to_ns=plan.end_ns, limit=5000, cursor=cursor)  # fmt: skip
+            data = await client.call_raw(MARKET_DATA, "candles", body, caller=caller, timeout_s=10)
+            page_arrays(data["candles"])
+            if data["next_cursor"] is None:
+                break
+            cursor = data["next_cursor"]
         fetch.append(time.perf_counter() - began)
     return fetch
 
@@ -184,7 +241,10 @@ async def measure(nats_url: str, database_url: str) -> None:
         service="market-data",
         version="0.0.0",
         subjects=subjects,
-        operations=[Operation("candles", CandlesRequest, CandlesReply, market.answer)],
+        operations=[
+            Operation("candles", CandlesRequest, CandlesReply, market.answer),
+            Operation("candles_columns", CandleColumnsRequest, CandleColumnsReply, market.answer_columns),
+        ],
     )
     finished: dict[str, tuple[float, Envelope]] = {}
     arrived = asyncio.Event()
@@ -200,7 +260,7 @@ async def measure(nats_url: str, database_url: str) -> None:
     caller = CallerContext(user_id="bench")
     results: dict[str, tuple[list[float], dict[str, list[float]]]] = {}
     try:
-        for label, cache_pages in (("no candle cache", 0), ("candle cache (same range again)", 128)):
+        for label, cache_pages in (("no candle cache", 0), ("candle cache (same range again)", CACHE_BLOCKS)):
             settings = BacktestEngineSettings(
                 database_url=database_url, nats_url=nats_url, nats_prefix=PREFIX, db_schema=SCHEMA,
                 environment="test", health_port=free_port(), log_level="WARNING",
@@ -216,6 +276,7 @@ async def measure(nats_url: str, database_url: str) -> None:
             client, caller, BacktestEngineSettings.model_fields["candles_concurrency"].default
         )
         fetch_serial = await fetch_floor(client, caller, 1)
+        fetch_json = await json_floor(client, caller)
     finally:
         await md.stop()
         await nc.close()
@@ -234,8 +295,10 @@ async def measure(nats_url: str, database_url: str) -> None:
     p50 = {label: report(label, *found) for label, found in results.items()}
     compute_s, fetch_s = statistics.median(compute), statistics.median(fetch)
     print(f"  floor 1, tradeloom.quant in-process on arrays in memory: median {compute_s * 1000:.1f} ms")
-    print(f"  floor 2, the 20 candle pages alone over NATS: median {fetch_s * 1000:.0f} ms "
-          f"({statistics.median(fetch_serial) * 1000:.0f} ms one request at a time)")  # fmt: skip
+    print(f"  floor 2, the candle blocks alone over NATS (candles_columns, ≤ 10,000 a block): median "
+          f"{fetch_s * 1000:.0f} ms ({statistics.median(fetch_serial) * 1000:.0f} ms one request at a time; "
+          f"the JSON candles op's 20 pages of 5,000 one at a time, decoded as before: "
+          f"{statistics.median(fetch_json) * 1000:.0f} ms)")  # fmt: skip
     uncached = p50["no candle cache"]
     print(
         f"  ratio API/(compute+fetch) {uncached / (compute_s + fetch_s):.2f} without the cache; service "

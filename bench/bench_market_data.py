@@ -11,7 +11,8 @@
   Peer: the same rows COPYed by asyncpg into a plain table (no broker, no dedupe, no candles).
 - query: 525,600 1-minute candles (one year, one symbol) rolled up by the service, then read as
   1h candles (8,760, two pages of ≤ 5,000) through ``svc.market-data.candles`` over NATS, against
-  the peer: the same 1h candles aggregated on the fly from the 1m rows by one SQL GROUP BY.
+  the peer: the same 1h candles aggregated on the fly from the 1m rows by one SQL GROUP BY; then
+  the same 1h candles as one ``svc.market-data.candles_columns`` page (base64 float64 columns).
 The machine is shared: run it when quiet and quote the load average with the figures.
 """
 
@@ -208,6 +209,39 @@ async def bench_ingest(url: str, pg: PostgresServer, rate: float | None = None) 
     )
 
 
+async def read_candles(client: ServiceClient) -> tuple[list[float], int]:
+    """Seconds per read of the year's 1h candles through ``candles`` (pages of 5,000), QUERY_REPEATS
+    times, and how many candles a read gave."""
+    ours: list[float] = []
+    got = 0
+    for _ in range(QUERY_REPEATS):
+        t0 = time.perf_counter()
+        body: dict[str, object] = {"symbol": "BTC/USDT", "timeframe": "1h", "limit": 5000}
+        got = 0
+        while True:
+            page = await client.call_raw("market-data", "candles", body, timeout_s=10)
+            got += len(page["candles"])
+            if not page["next_cursor"]:
+                break
+            body["cursor"] = page["next_cursor"]
+        ours.append(time.perf_counter() - t0)
+    return ours, got
+
+
+async def read_columns(client: ServiceClient, expected: int) -> list[float]:
+    """Seconds per read of the year's 1h candles as one ``candles_columns`` page, QUERY_REPEATS times
+    (after the ``candles`` reads, so their figures are as before)."""
+    seconds: list[float] = []
+    for _ in range(QUERY_REPEATS):
+        t0 = time.perf_counter()
+        page = await client.call_raw(
+            "market-data", "candles_columns", {"symbol": "BTC/USDT", "timeframe": "1h"}, timeout_s=10
+        )
+        seconds.append(time.perf_counter() - t0)
+        assert page["count"] == expected and page["next_cursor"] is None, page["count"]
+    return seconds
+
+
 async def bench_query(url: str, pg: PostgresServer) -> None:
     schema = "bench_md_query"
     await asyncio.to_thread(migrate_schema, pg, schema)
@@ -272,19 +306,9 @@ async def bench_query(url: str, pg: PostgresServer) -> None:
     freeze_startup_heap()  # as ServiceRuntime.run_forever does once a service process started
     client = ServiceClient(nc, Subjects("benchq"))
     await asyncio.sleep(0.5)  # instruments loaded by the start task
-    ours: list[float] = []
-    for _ in range(QUERY_REPEATS):
-        t0 = time.perf_counter()
-        body: dict[str, object] = {"symbol": "BTC/USDT", "timeframe": "1h", "limit": 5000}
-        got = 0
-        while True:
-            page = await client.call_raw("market-data", "candles", body, timeout_s=10)
-            got += len(page["candles"])
-            if not page["next_cursor"]:
-                break
-            body["cursor"] = page["next_cursor"]
-        ours.append(time.perf_counter() - t0)
+    ours, got = await read_candles(client)
     assert got == YEAR_MINUTES // 60, got
+    columns = await read_columns(client, got)
     peer: list[float] = []
     sql = text(
         "SELECT open_ns - open_ns % 3600000000000 AS b, (array_agg(open ORDER BY open_ns))[1], max(high), "
@@ -307,6 +331,11 @@ async def bench_query(url: str, pg: PostgresServer) -> None:
         f"median {statistics.median(ours) * 1000:.1f} ms, "
         f"p90 {percentile(ours, 0.9) * 1000:.1f} ms, max {max(ours) * 1000:.1f} ms (goal < 200 ms; "
         f"{QUERY_REPEATS} reads, the first {ours[0] * 1000:.1f} ms)"
+    )
+    print(
+        f"  the same as base64 float64 columns (candles_columns, 1 page): "
+        f"median {statistics.median(columns) * 1000:.1f} ms, p90 {percentile(columns, 0.9) * 1000:.1f} ms, "
+        f"max {max(columns) * 1000:.1f} ms"
     )
     print(
         f"  peer on-the-fly SQL GROUP BY over the 1m rows: median {statistics.median(peer) * 1000:.1f} ms; "

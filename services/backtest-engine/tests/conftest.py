@@ -1,17 +1,17 @@
 """Fixtures of backtest-engine's tests: a migrated schema, an in-process service, a fake market-data.
 
 The fake market-data is a real NATS responder (``tradeloom.shared.rpc.serve``) answering
-``svc.market-data.candles`` with the contract models from a deterministic random walk; everything
+``svc.market-data.candles_columns`` with the contract models from a deterministic random walk; everything
 else (NATS, JetStream, Postgres) is the real thing from the shared fixtures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
 import nats
@@ -24,7 +24,7 @@ from tradeloom.backtest_engine import app
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.worker import RUNS_CONSUMER
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.market_data import Candle, CandlesReply, CandlesRequest
+from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import NotFound
 from tradeloom.shared.migrations import find_migrations, migrate
@@ -51,29 +51,26 @@ def random_walk(n: int, seed: int = 7) -> dict[str, np.ndarray]:
     return {"time": time, "open": open_, "high": high, "low": low, "close": close, "volume": volume}
 
 
+def column_page(bars: dict[str, np.ndarray], lo: int, hi: int) -> dict[str, str]:
+    """Bars ``lo:hi`` as the base64 columns of a ``CandleColumnsReply`` (trade_count 1 each)."""
+
+    def b64(values: np.ndarray, dtype: str) -> str:
+        return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode()
+
+    columns = {"open_ns": b64(bars["time"][lo:hi], "<i8"), "trade_count": b64(np.ones(hi - lo), "<i8")}
+    return columns | {k: b64(bars[k][lo:hi], "<f8") for k in ("open", "high", "low", "close", "volume")}
+
+
 class FakeMarketData:
-    """``svc.market-data.candles`` over real NATS, paged by ``open_ns`` cursors like the real one."""
+    """``svc.market-data.candles_columns`` over real NATS, paged by ``open_ns`` cursors like the real one."""
 
     def __init__(self, bars: dict[str, np.ndarray], symbol: str = "BTC/USDT", page_delay_s: float = 0.0):
         self.bars = bars
         self.symbol = symbol
         self.page_delay_s = page_delay_s
         self.calls = 0
-        n = len(bars["time"])
-        self.candles = [
-            Candle(
-                open_ns=int(bars["time"][i]),
-                open=Decimal(repr(float(bars["open"][i]))),
-                high=Decimal(repr(float(bars["high"][i]))),
-                low=Decimal(repr(float(bars["low"][i]))),
-                close=Decimal(repr(float(bars["close"][i]))),
-                volume=Decimal(repr(float(bars["volume"][i]))),
-                trade_count=1,
-            )
-            for i in range(n)
-        ]
 
-    async def candles_op(self, _: CallerContext, body: CandlesRequest) -> CandlesReply:
+    async def candles_columns_op(self, _: CallerContext, body: CandleColumnsRequest) -> CandleColumnsReply:
         self.calls += 1
         if body.symbol != self.symbol:
             raise NotFound(f"unknown symbol {body.symbol} on venue sim", details={"symbol": body.symbol})
@@ -82,18 +79,19 @@ class FakeMarketData:
         times = self.bars["time"]
         lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
         hi = int(np.searchsorted(times, body.to_ns if body.to_ns is not None else times[-1], side="right"))
-        page = self.candles[lo : min(hi, lo + body.limit)]
+        end = min(hi, lo + body.limit)
         more = lo + body.limit < hi
-        return CandlesReply(
+        return CandleColumnsReply(
             venue="sim",
             symbol=body.symbol,
             timeframe=body.timeframe,
-            candles=page,
-            next_cursor=str(page[-1].open_ns) if more and page else None,
+            count=max(end - lo, 0),
+            next_cursor=str(int(times[end - 1])) if more and end > lo else None,
+            **column_page(self.bars, lo, max(end, lo)),
         )
 
     async def start(self, nc: Client, subjects: Subjects) -> Service:
-        op = Operation("candles", CandlesRequest, CandlesReply, self.candles_op)
+        op = Operation("candles_columns", CandleColumnsRequest, CandleColumnsReply, self.candles_columns_op)
         return await serve(nc, service="market-data", version="0.0.0", subjects=subjects, operations=[op])
 
 

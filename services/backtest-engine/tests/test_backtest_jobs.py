@@ -15,7 +15,7 @@ from tradeloom.shared.rpc import RemoteError
 
 async def test_cancel_of_a_running_backtest_is_honoured_within_a_second(harness: Any, market: Any) -> None:
     market.page_delay_s = 0.3  # 600 bars in pages of 100: about 2 s of fetching
-    await harness.start_service(candles_page_size=100)
+    await harness.start_service(candle_block_size=100)
     backtest_id = await harness.submit()
     await harness.events.wait_for(backtest_id, "progress")
     asked = time.monotonic()

@@ -1,9 +1,10 @@
 """Candle blocks: the range cut at aligned block edges, blocks fetched concurrently and yielded in
 order (the same bars as market-data's pages one after another), closed whole blocks cached within
-a bound and a TTL, open ones never."""
+a bound and a TTL, open ones never; a columns page decoded, a malformed one refused."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 from typing import Any
 
@@ -14,9 +15,11 @@ from hypothesis import strategies as st
 
 from tradeloom.backtest_engine.adapters.candle_blocks import BlockSource, blocks_of
 from tradeloom.backtest_engine.adapters.candle_cache import BlockKey, CandleCache
-from tradeloom.backtest_engine.adapters.candles_source import concat
+from tradeloom.backtest_engine.adapters.candles_source import MalformedCandles, column_arrays, concat
 from tradeloom.backtest_engine.domain.simulation import BarArrays
+from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data_columns import CandleColumnsRequest
 
 HOUR_NS = 3_600 * 1_000_000_000
 
@@ -109,3 +112,43 @@ async def test_blocks_that_have_not_closed_are_never_cached(harness: Any, market
     future.span_ns = 100 * HOUR_NS
     await _fetch(future, int(market.bars["time"][0]), end, 2)
     assert len(cache) == 0
+
+
+async def test_default_blocks_of_ten_thousand_candles(harness: Any, market: Any) -> None:
+    """The default block is one full ``candles_columns`` page; 100,000 minutes are 10–11 blocks."""
+    size = BacktestEngineSettings.model_fields["candle_block_size"].default
+    assert size == 10_000 == CandleColumnsRequest.model_fields["limit"].default
+    minute = 60 * 10**9
+    start = 1_704_067_200 * 10**9 + 17 * minute
+    assert len(blocks_of(start, start + 99_999 * minute, size * minute)) == 11
+    assert len(blocks_of(0, 100_000 * minute - 1, size * minute)) == 10
+
+    bars = market.bars  # 600 hourly bars: inside one or two blocks of 10,000 hours
+    got = await _fetch(_source(harness, size, None), int(bars["time"][0]), int(bars["time"][-1]), 4)
+    np.testing.assert_array_equal(got.time, bars["time"])
+    np.testing.assert_array_equal(got.volume, bars["volume"])
+    assert market.calls == len(blocks_of(int(bars["time"][0]), int(bars["time"][-1]), size * HOUR_NS))
+
+
+def _columns(n: int) -> dict[str, Any]:
+    def b64(dtype: str) -> str:
+        return base64.b64encode(np.arange(n, dtype=dtype).tobytes()).decode()
+
+    names = ("open", "high", "low", "close", "volume")
+    return {"count": n, "open_ns": b64("<i8"), "trade_count": b64("<i8")} | {k: b64("<f8") for k in names}
+
+
+def test_a_columns_page_is_decoded_and_a_malformed_one_refused() -> None:
+    bars = column_arrays(_columns(3))
+    assert bars.time.dtype == np.int64 and bars.close.dtype == np.float64
+    assert bars.time.tolist() == [0, 1, 2] and bars.volume.tolist() == [0.0, 1.0, 2.0]
+    assert len(column_arrays(_columns(0))) == 0
+    for broken in (
+        _columns(3) | {"count": 4},  # columns shorter than the count
+        _columns(3) | {"count": "3"},
+        {k: v for k, v in _columns(3).items() if k != "close"},
+        _columns(3) | {"open": "not base64!"},
+        _columns(3) | {"high": _columns(2)["high"]},
+    ):
+        with pytest.raises(MalformedCandles):
+            column_arrays(broken)

@@ -15,7 +15,12 @@ class BacktestEngineSettings(ServiceSettings):
     service_name: ClassVar[str] = "backtest-engine"
 
     health_port: int = 9105
-    candles_page_size: int = Field(default=5000, ge=100, le=5000, description="candles per market-data call")
+    candles_page_size: int = Field(
+        default=5000, ge=100, le=5000, description="bars per svc.market-data.datasets_bars call"
+    )
+    candle_block_size: int = Field(
+        default=10_000, ge=100, le=10_000, description="candles per svc.market-data.candles_columns call"
+    )
     max_bars: int = Field(default=2_000_000, ge=1000, description="longest series one run may fetch")
     market_data_timeout_s: float = Field(default=10.0, gt=0, le=120)
     optimise_chunk_bar_evaluations: int = Field(
@@ -37,10 +42,10 @@ class BacktestEngineSettings(ServiceSettings):
     sweep_interval_s: float = Field(default=30.0, gt=0, description="how often the stale-run sweeper looks")
     candles_concurrency: int = Field(default=4, ge=1, le=16, description="candle pages requested at once")
     candle_cache_pages: int = Field(
-        default=128, ge=0, description="closed historical candle pages kept in memory (0: no cache)"
+        default=64, ge=0, description="closed historical candle blocks kept in memory (0: no cache)"
     )
     candle_cache_ttl_s: float = Field(
-        default=900.0, gt=0, description="how long a cached candle page is used (bounds a missed backfill)"
+        default=900.0, gt=0, description="how long a cached candle block is used (bounds a missed backfill)"
     )
 
     @model_validator(mode="after")

@@ -241,7 +241,8 @@ class BacktestWorker:
         assert plan.start_ns is not None and plan.end_ns is not None
         source = BlockSource(client, caller, symbol=plan.symbol, venue=plan.venue, timeframe=plan.timeframe,
                              timeframe_ns=TIMEFRAME_SECONDS[plan.timeframe] * 1_000_000_000,
-                             page_size=size, timeout_s=timeout, cache=self.candle_cache)  # fmt: skip
+                             page_size=self.settings.candle_block_size, timeout_s=timeout,
+                             cache=self.candle_cache)  # fmt: skip
         return source.pages(plan.start_ns, plan.end_ns, self.settings.candles_concurrency)
 
     async def _fetch(self, command: RunCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:

@@ -15,6 +15,7 @@ def register(runtime: ServiceRuntime, settings: MarketDataSettings) -> None:
     market = MarketApi(lambda: runtime.engine, settings.db_schema, settings.default_venue)
     handlers: dict[str, object] = {
         "candles": market.candles,
+        "candles_columns": market.candles_columns,
         "latest_price": market.latest_price,
         "trades": market.trades,
         "order_book": market.order_book,

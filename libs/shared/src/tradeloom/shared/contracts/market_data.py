@@ -12,6 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.envelope import Event
 
@@ -365,6 +366,12 @@ EVENTS: tuple[EventContract, ...] = (
 )
 REQUESTS: tuple[RequestContract, ...] = (
     _rq("candles", CandlesRequest, CandlesReply, "Candles of one symbol and timeframe, paginated."),
+    _rq(
+        "candles_columns",
+        CandleColumnsRequest,
+        CandleColumnsReply,
+        "Candles as base64 int64/float64 columns (for numerics, not money), paginated.",
+    ),
     _rq("latest_price", SymbolRequest, LatestPriceReply, "The last trade's price."),
     _rq("trades", TradesRequest, TradesReply, "Recent trades, newest first."),
     _rq("order_book", OrderBookRequest, OrderBookReply, "The latest book with depth analytics."),

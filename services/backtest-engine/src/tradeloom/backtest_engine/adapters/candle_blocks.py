@@ -1,5 +1,8 @@
 """Candles of a symbol in epoch-aligned blocks, several requests in flight, closed blocks cached.
 
+Each block is one ``svc.market-data.candles_columns`` call (base64 float64/int64 columns, up to
+10,000 candles: ``candles_source.column_arrays`` decodes them without a Python object per candle).
+
 A block is ``page_size × timeframe`` of time starting at a multiple of that span, so it holds at
 most one page of candles and the same block has the same key in every run, whatever its range.
 The run's range is cut at block edges: blocks inside it are requested whole, the two edge blocks
@@ -21,13 +24,12 @@ from tradeloom.backtest_engine.adapters.candle_cache import BlockKey, CandleCach
 from tradeloom.backtest_engine.adapters.candles_source import (
     MARKET_DATA,
     CandlePage,
-    MalformedCandles,
+    column_arrays,
     concat,
-    page_arrays,
 )
 from tradeloom.backtest_engine.domain.simulation import BarArrays
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.market_data import CandlesRequest
+from tradeloom.shared.contracts.market_data_columns import CandleColumnsRequest
 from tradeloom.shared.rpc import ServiceClient
 
 
@@ -94,18 +96,16 @@ class BlockSource:
         pages: list[BarArrays] = []
         cursor: str | None = None
         while True:
-            body = CandlesRequest(symbol=self.symbol, venue=self.venue, timeframe=self.timeframe,
-                                  from_ns=block.lo_ns, to_ns=block.hi_ns, limit=self.page_size,
-                                  cursor=cursor)  # fmt: skip
+            body = CandleColumnsRequest(symbol=self.symbol, venue=self.venue, timeframe=self.timeframe,
+                                        from_ns=block.lo_ns, to_ns=block.hi_ns, limit=self.page_size,
+                                        cursor=cursor)  # fmt: skip
             data = await self.client.call_raw(
-                MARKET_DATA, "candles", body, caller=self.caller, timeout_s=self.timeout_s
+                MARKET_DATA, "candles_columns", body, caller=self.caller, timeout_s=self.timeout_s
             )
-            candles = data.get("candles")
-            if not isinstance(candles, list):
-                raise MalformedCandles("market-data sent a reply without candles")
-            pages.append(page_arrays(candles))
+            page = column_arrays(data)
+            pages.append(page)
             next_cursor = data.get("next_cursor")
-            if next_cursor is None or not candles:
+            if next_cursor is None or not len(page):
                 break
             cursor = str(next_cursor)
         bars = pages[0] if len(pages) == 1 else concat(pages)

@@ -3,8 +3,8 @@
 History before the current candle does not change: a block of candles that all closed (with one
 more candle's time to spare) is what market-data will answer for it again. The exception is a
 backfill of history market-data did not have yet (an import of older trades); ``ttl_s`` bounds how
-long a run may miss it. The bound is ``max_blocks`` blocks of at most ``CANDLES_PAGE_SIZE`` bars
-(48 bytes a bar: 5,000 bars are 240 kB, so the default 128 blocks stay under about 31 MB).
+long a run may miss it. The bound is ``max_blocks`` blocks of at most ``CANDLE_BLOCK_SIZE`` bars
+(48 bytes a bar: 10,000 bars are 480 kB, so the default 64 blocks stay under about 31 MB).
 """
 
 from __future__ import annotations

@@ -1,14 +1,17 @@
-"""Bars from market-data, page by page, as float64/int64 arrays: the page decoding shared by candles
-of a symbol (``svc.market-data.candles``, fetched in blocks by ``candle_blocks``) and the pages of
-an uploaded dataset (``svc.market-data.datasets_bars``, same shape, followed cursor by cursor here).
+"""Bars from market-data, page by page, as float64/int64 arrays: the decoding of a columns page
+(``svc.market-data.candles_columns``, fetched in aligned blocks by ``candle_blocks``) and of the
+JSON pages of an uploaded dataset (``svc.market-data.datasets_bars``, followed cursor by cursor here).
 
-The reply is decoded without building a pydantic model per candle: the decimal strings go straight
-into numpy arrays (the simulator works in float64), which keeps 100,000 bars in tens of ms.
+A columns page is seven base64 strings of little-endian arrays: each becomes a numpy array by one
+base64 decode and ``numpy.frombuffer`` (no Python object per candle; 10,000 bars in well under a
+millisecond of decoding). Dataset pages are decoded without a pydantic model per candle: the
+decimal strings go straight into numpy arrays (the simulator works in float64).
 """
 
 from __future__ import annotations
 
 import asyncio
+import binascii
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +51,37 @@ def page_arrays(candles: list[dict[str, Any]]) -> BarArrays:
     except (KeyError, TypeError, ValueError) as error:
         raise MalformedCandles(f"market-data sent a malformed candle: {error!r}") from error
     return BarArrays(time, *columns)
+
+
+# BarArrays field ← CandleColumnsReply column, with its little-endian dtype (trade_count is not used)
+_COLUMNS = (
+    ("time", "open_ns", "<i8"),
+    ("open", "open", "<f8"),
+    ("high", "high", "<f8"),
+    ("low", "low", "<f8"),
+    ("close", "close", "<f8"),
+    ("volume", "volume", "<f8"),
+)
+
+
+def column_arrays(data: dict[str, Any]) -> BarArrays:
+    """A ``CandleColumnsReply`` (as JSON-decoded) as arrays: read-only views of the decoded bytes."""
+    count = data.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise MalformedCandles("market-data sent a columns page without a count")
+    arrays = []
+    for _, name, dtype in _COLUMNS:
+        text = data.get(name)
+        try:
+            raw = binascii.a2b_base64(text, strict_mode=True) if isinstance(text, str) else None
+        except binascii.Error as error:
+            raise MalformedCandles(f"market-data sent a malformed column {name}: {error}") from error
+        if raw is None or len(raw) != 8 * count:
+            raise MalformedCandles(f"market-data sent a column {name} that does not hold {count} values")
+        wire = np.dtype(dtype)
+        # a no-op view on little-endian machines; a native copy elsewhere (the kernels want native)
+        arrays.append(np.frombuffer(raw, dtype=wire).astype(wire.newbyteorder("="), copy=False))
+    return BarArrays(*arrays)
 
 
 def dataset_pages(

@@ -28,6 +28,11 @@ CANDLE_TEXT_COLUMNS = (
     "open_ns, CAST(open AS text), CAST(high AS text), CAST(low AS text), CAST(close AS text), "
     "CAST(volume AS text), CAST(trade_count AS integer)"
 )
+# What a columns page reads (``candle_columns``): numbers as float8, the nearest double of each.
+CANDLE_FLOAT_COLUMNS = (
+    "open_ns, CAST(open AS float8), CAST(high AS float8), CAST(low AS float8), CAST(close AS float8), "
+    "CAST(volume AS float8), CAST(trade_count AS bigint)"
+)
 # The chain in creation order: every view after the first is built on the one before it.
 CAGG_TIMEFRAMES: tuple[str, ...] = (BASE_TIMEFRAME, *ROLLUP_SOURCE)
 # TimescaleDB accepts time_bucket's offset argument in continuous aggregates from 2.15 on.
@@ -105,10 +110,10 @@ def candle_aggregates_ddl(schema: str, *, lookback_s: int, every_s: int) -> list
     return statements
 
 
-def candles_from_view_sql(schema: str, timeframe: str) -> str:
+def candles_from_view_sql(schema: str, timeframe: str, columns: str = CANDLE_TEXT_COLUMNS) -> str:
     """The candles page query against a continuous aggregate (same columns and order as the table's)."""
     return (
-        f"SELECT {CANDLE_TEXT_COLUMNS} FROM {qualified_view(schema, timeframe)} "
+        f"SELECT {columns} FROM {qualified_view(schema, timeframe)} "
         "WHERE venue = :v AND symbol = :s AND open_ns >= :lo AND open_ns <= :hi AND open_ns > :after "
         "ORDER BY open_ns LIMIT :n"
     )

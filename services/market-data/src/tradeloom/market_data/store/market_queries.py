@@ -9,7 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tradeloom.market_data.store.candle_aggregates import CANDLE_TEXT_COLUMNS, candles_from_view_sql
+from tradeloom.market_data.store.candle_aggregates import (
+    CANDLE_FLOAT_COLUMNS,
+    CANDLE_TEXT_COLUMNS,
+    candles_from_view_sql,
+)
 from tradeloom.shared.db import check_schema_name
 
 MINUTES_PER_YEAR = 525_600
@@ -27,16 +31,19 @@ async def candles(
     after_ns: int | None,
     limit: int,
     from_aggregate: bool = False,
+    as_float: bool = False,
 ) -> list[Row[Any]]:
     """Up to ``limit + 1`` candles in time order (the extra one tells the caller there is more) as
-    ``(open_ns, open, high, low, close, volume, trade_count)`` with the numbers as text,
-    from the roll-up's ``candles`` rows, or with ``from_aggregate`` from the timeframe's TimescaleDB
-    continuous aggregate (``store.timescale.candle_views`` says when it exists)."""
+    ``(open_ns, open, high, low, close, volume, trade_count)`` with the numbers as text (or with
+    ``as_float`` as float8 and a bigint count), from the roll-up's ``candles`` rows, or with
+    ``from_aggregate`` from the timeframe's TimescaleDB continuous aggregate
+    (``store.timescale.candle_views`` says when it exists)."""
     s = check_schema_name(schema)
+    columns = CANDLE_FLOAT_COLUMNS if as_float else CANDLE_TEXT_COLUMNS
     sql = (
-        candles_from_view_sql(s, timeframe)
+        candles_from_view_sql(s, timeframe, columns)
         if from_aggregate
-        else f'SELECT {CANDLE_TEXT_COLUMNS} FROM "{s}".candles WHERE venue = :v AND symbol = :s AND tf = :tf '
+        else f'SELECT {columns} FROM "{s}".candles WHERE venue = :v AND symbol = :s AND tf = :tf '
         "AND open_ns >= :lo AND open_ns <= :hi AND open_ns > :after ORDER BY open_ns LIMIT :n"
     )
     result = await connection.execute(

@@ -1,0 +1,55 @@
+"""A candles page as base64 columns (``CandleColumnsReply``), built with numpy from the rows.
+
+The store returns ``(open_ns, open, high, low, close, volume, trade_count)`` with the numbers
+already cast by Postgres (float8, bigint), so no ``Decimal`` or model is built per candle: the rows
+are transposed once (``zip``, in C) and each column becomes one little-endian numpy array, then one
+base64 string. Timestamps stay int64 all the way (a float64 would round nanoseconds).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply
+
+# column name, little-endian dtype, in the row order of ``store.candle_aggregates.CANDLE_FLOAT_COLUMNS``
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("open_ns", "<i8"),
+    ("open", "<f8"),
+    ("high", "<f8"),
+    ("low", "<f8"),
+    ("close", "<f8"),
+    ("volume", "<f8"),
+    ("trade_count", "<i8"),
+)
+
+
+def encode_columns(rows: Sequence[Sequence[Any]]) -> dict[str, str]:
+    """Each column of ``rows`` as the base64 of its little-endian array."""
+    transposed: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
+    return {
+        name: base64.b64encode(np.asarray(values, dtype=dtype).tobytes()).decode("ascii")
+        for (name, dtype), values in zip(COLUMNS, transposed, strict=True)
+    }
+
+
+def columns_reply(
+    *, venue: str, symbol: str, timeframe: str, rows: Sequence[Sequence[Any]], next_cursor: str | None
+) -> CandleColumnsReply:
+    return CandleColumnsReply(
+        venue=venue,
+        symbol=symbol,
+        timeframe=timeframe,
+        count=len(rows),
+        next_cursor=next_cursor,
+        **encode_columns(rows),
+    )
+
+
+def decode_columns(reply: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The arrays of a reply as JSON-decoded (for tests and in-process readers)."""
+    return {name: np.frombuffer(base64.b64decode(reply[name]), dtype=dtype) for name, dtype in COLUMNS}
