@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tradeloom.shared.testing.nats_server import NatsServer
-from tradeloom.shared.testing.ports import free_ports
+from tradeloom.shared.testing.ports import free_port_run, free_ports
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.e2e
@@ -87,7 +87,7 @@ def devstack_dir() -> Iterator[Path]:
 
 
 async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Path) -> None:
-    nats_port, nats_monitor, pg_port, gateway_port, base = free_ports(5)
+    nats_port, nats_monitor, pg_port, gateway_port = free_ports(4)
     devstack = devstack_dir
     env = {
         k: v
@@ -100,7 +100,7 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
         "TL_DEV_NATS_MONITOR_PORT": str(nats_monitor),
         "TL_DEV_PG_PORT": str(pg_port),
         "TL_DEV_GATEWAY_PORT": str(gateway_port),
-        "TL_DEV_PORT_BASE": str(base - 10_000 if base > 20_000 else base),
+        "TL_DEV_PORT_BASE": str(free_port_run(8) - 1),  # health ports base+1..base+8
     }
     gateway = f"http://127.0.0.1:{gateway_port}"
     log = tmp_path / "stack.log"
@@ -136,14 +136,14 @@ def test_make_run_uses_existing_servers(
     nats_server: NatsServer, pg_server: PostgresServer, devstack_dir: Path, tmp_path: Path
 ) -> None:
     """NATS_URL and DATABASE_URL point the stack at servers it did not start (and must not stop)."""
-    gateway_port, base = free_ports(2)
+    (gateway_port,) = free_ports(1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TL_")}
     env |= {
         "TL_DEVSTACK_DIR": str(devstack_dir),
         "NATS_URL": nats_server.url,
         "DATABASE_URL": pg_server.dsn(),
         "TL_DEV_GATEWAY_PORT": str(gateway_port),
-        "TL_DEV_PORT_BASE": str(base - 10_000 if base > 20_000 else base),
+        "TL_DEV_PORT_BASE": str(free_port_run(8) - 1),  # health ports base+1..base+8
     }
     log = tmp_path / "stack.log"
     stack = start_stack(env, log)

@@ -39,12 +39,16 @@ async def staged(engine: AsyncEngine, schema: str, upload_id: str) -> tuple[int,
     return int(uploads), int(chunks)
 
 
-async def backdate(engine: AsyncEngine, schema: str, upload_id: str, seconds: int) -> None:
+async def backdate(
+    engine: AsyncEngine, schema: str, upload_id: str, seconds: int, *, idle_too: bool = True
+) -> None:
+    """Begun ``seconds`` ago; idle as long too, unless ``idle_too`` is False (still streaming)."""
+    activity = ", last_activity_at = now() - make_interval(secs => :s)" if idle_too else ""
     async with engine.begin() as connection:
         await connection.execute(
             text(
-                f'UPDATE "{schema}".dataset_uploads SET created_at = now() - make_interval(secs => :s), '
-                "last_activity_at = now() - make_interval(secs => :s) WHERE upload_id = CAST(:u AS uuid)"
+                f'UPDATE "{schema}".dataset_uploads SET created_at = now() - make_interval(secs => :s)'
+                f"{activity} WHERE upload_id = CAST(:u AS uuid)"
             ),
             {"u": upload_id, "s": seconds},
         )
@@ -130,8 +134,9 @@ async def test_prune_task_removes_only_expired_uploads_never_datasets(
     old_but_active = (await call("datasets_upload_begin", {"name": "old-but-active"}))["upload_id"]
     fresh = (await call("datasets_upload_begin", {"name": "fresh"}, BOB))["upload_id"]
     await backdate(db_engine, md_schema, expired, 601)
-    await backdate(db_engine, md_schema, old_but_active, 7200)
-    # a chunk is activity: begun two hours ago but still streaming, it stays
+    # begun two hours ago but still streaming (its last chunk is recent): it stays. (Backdating its
+    # activity too and then sending a chunk would race the pruner, which runs every 0.05 s.)
+    await backdate(db_engine, md_schema, old_but_active, 7200, idle_too=False)
     await call("datasets_upload_chunk", {"upload_id": old_but_active, "seq": 0, "data": CSV})
 
     for _ in range(200):  # the task prunes every 0.05 s; wait for it, bounded

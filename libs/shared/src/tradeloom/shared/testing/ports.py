@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
 
 LOOPBACK = "127.0.0.1"
@@ -38,3 +39,24 @@ def port_is_open(host: str, port: int, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
+
+
+def free_port_run(count: int, host: str = LOOPBACK, low: int = 20_000, high: int = 32_000) -> int:
+    """The first of ``count`` consecutive free ports between ``low`` and ``high``.
+
+    For settings that take a base port and use the ones after it. The default range lies below
+    Linux's ephemeral ports (32768+), where outgoing connections take local ports at random and so
+    can collide with a port picked ahead of time.
+    """
+    rng = random.Random()  # noqa: S311 - spreads parallel pickers over the range; not a secret
+    for _ in range(200):
+        start = rng.randrange(low, high - count)
+        with contextlib.ExitStack() as stack:
+            try:
+                for port in range(start, start + count):
+                    sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                    sock.bind((host, port))
+            except OSError:
+                continue
+            return start
+    raise RuntimeError(f"no {count} consecutive free ports between {low} and {high}")
