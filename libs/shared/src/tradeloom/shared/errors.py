@@ -30,6 +30,14 @@ class ValidationFailed(ServiceError):
     status = 422
 
 
+def field_invalid(field: str, message: str, **details: Any) -> ValidationFailed:
+    """``validation_error`` naming one field of the request in ``details.fields`` (the gateway
+    renames it to the public input, e.g. ``body.params.fast``); ``details`` adds context."""
+    return ValidationFailed(
+        f"{field}: {message}", details={"fields": [{"field": field, "message": message}], **details}
+    )
+
+
 class NotFound(ServiceError):
     code = "not_found"
     status = 404

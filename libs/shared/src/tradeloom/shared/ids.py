@@ -17,3 +17,12 @@ def new_event_id() -> str:
 def market_data_id(venue: str, symbol: str, trade_id: str) -> str:
     """A deterministic id for an ingested trade: the same trade always maps to the same id."""
     return str(uuid.uuid5(MARKET_DATA_NAMESPACE, f"{venue}|{symbol}|{trade_id}"))
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    """``value`` as a UUID, or ``None`` when it is not one: an id that cannot exist is "not found",
+    never a failed cast in Postgres."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -11,7 +11,6 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.backtest_engine.api_runs import not_found
-from tradeloom.backtest_engine.field_errors import invalid
 from tradeloom.backtest_engine.store.optimisations_store import OptimisationsStore, StoredOptimisation
 from tradeloom.backtest_engine.store.runs_store import RunsStore
 from tradeloom.quant.strategies import BUILTIN_STRATEGIES
@@ -26,7 +25,7 @@ from tradeloom.shared.contracts.backtest_optimise import (
     OptimisationRowsRequest,
     WalkForwardFold,
 )
-from tradeloom.shared.errors import Conflict, require_user
+from tradeloom.shared.errors import Conflict, field_invalid, require_user
 
 
 def _param(strategy: str, name: str, value: float) -> int | float | bool:
@@ -80,7 +79,7 @@ class OptimisationsApi:
         offset = 0
         if body.cursor is not None:
             if not body.cursor.isdigit():
-                raise invalid("cursor", "not a cursor this service returned")
+                raise field_invalid("cursor", "not a cursor this service returned")
             offset = int(body.cursor)
         run, stored = await self._load(caller, body.backtest_id)
         if run.kind != "search":
@@ -112,9 +111,9 @@ class OptimisationsApi:
             raise Conflict("a walk-forward has no search table: heat maps are for searches")
         for field, name in (("x", body.x), ("y", body.y)):
             if name not in stored.table.params:
-                raise invalid(field, f"not a parameter of {run.strategy}")
+                raise field_invalid(field, f"not a parameter of {run.strategy}")
         if body.x == body.y:
-            raise invalid("y", "must differ from x")
+            raise field_invalid("y", "must differ from x")
         metric = body.metric or stored.metric
         xs, ys, grid = stored.table.heatmap(body.x, body.y, metric)
         return Heatmap(

@@ -18,7 +18,6 @@ from tradeloom.backtest_engine.domain.lttb import downsample
 from tradeloom.backtest_engine.domain.series import equity_csv
 from tradeloom.backtest_engine.domain.simulation import drawdown_of
 from tradeloom.backtest_engine.exports import exports_bucket, object_name, open_exports, put_csv
-from tradeloom.backtest_engine.field_errors import invalid
 from tradeloom.backtest_engine.store.results_store import TRADE_FIELDS, ResultsStore
 from tradeloom.backtest_engine.store.runs_store import RunsStore
 from tradeloom.quant.simulator import ExitReason
@@ -39,7 +38,7 @@ from tradeloom.shared.contracts.backtest import (
     TradesPage,
     TradesRequest,
 )
-from tradeloom.shared.errors import Conflict, require_user
+from tradeloom.shared.errors import Conflict, field_invalid, require_user
 from tradeloom.shared.subjects import Subjects
 
 EXIT_REASONS = {int(reason): reason.name.lower() for reason in ExitReason}
@@ -134,7 +133,7 @@ class ResultsApi:
         after = -1
         if body.cursor is not None:
             if not body.cursor.isdigit():
-                raise invalid("cursor", "not a cursor this service returned")
+                raise field_invalid("cursor", "not a cursor this service returned")
             after = int(body.cursor)
         async with self._engine().connect() as conn:
             await self._completed(conn, caller, body.backtest_id)

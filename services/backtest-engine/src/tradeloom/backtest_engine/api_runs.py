@@ -10,7 +10,6 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.backtest_engine.domain.run_plan import PlanError, plan_run
-from tradeloom.backtest_engine.field_errors import invalid
 from tradeloom.backtest_engine.saved_strategies import resolve_saved_strategy
 from tradeloom.backtest_engine.store.runs_store import RunsStore
 from tradeloom.shared.context import CallerContext
@@ -25,7 +24,7 @@ from tradeloom.shared.contracts.backtest import (
     RunCommand,
     SubmitBacktest,
 )
-from tradeloom.shared.errors import Conflict, NotFound, require_user
+from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.publish import make_envelope
@@ -85,7 +84,7 @@ class RunsApi:
         try:
             plan = plan_run(body)
         except PlanError as error:
-            raise invalid(error.field, error.message) from None
+            raise field_invalid(error.field, error.message) from None
         backtest_id = new_event_id()
         command = RunCommand(backtest_id=backtest_id, user_id=user_id, request=body)
         subject = self.subjects.command(command.domain, command.name, command.major)

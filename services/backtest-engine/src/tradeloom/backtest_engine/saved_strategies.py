@@ -9,12 +9,11 @@ even if the strategy gets new versions or is deleted afterwards.
 
 from __future__ import annotations
 
-from tradeloom.backtest_engine.field_errors import invalid
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.contracts.strategy import SERVICE as STRATEGY_SERVICE
 from tradeloom.shared.contracts.strategy import StrategyVersionInfo, StrategyVersionRef
-from tradeloom.shared.errors import ServiceError
+from tradeloom.shared.errors import ServiceError, field_invalid
 from tradeloom.shared.rpc import ServiceClient
 
 
@@ -22,14 +21,14 @@ def check_strategy_choice(body: SubmitBacktest) -> None:
     """Exactly one of a built-in (``strategy`` + ``params``) or a saved one (``strategy_id``)."""
     if body.strategy_id is None:
         if body.strategy_version is not None:
-            raise invalid("strategy_version", "only with strategy_id")
+            raise field_invalid("strategy_version", "only with strategy_id")
         if body.strategy is None:
-            raise invalid("strategy", "give a built-in strategy or the strategy_id of a saved one")
+            raise field_invalid("strategy", "give a built-in strategy or the strategy_id of a saved one")
         return
     if body.strategy is not None:
-        raise invalid("strategy", "give either a built-in strategy or strategy_id, not both")
+        raise field_invalid("strategy", "give either a built-in strategy or strategy_id, not both")
     if body.params:
-        raise invalid("params", "a saved strategy's parameters come from its version: leave params out")
+        raise field_invalid("params", "a saved strategy's parameters come from its version: leave params out")
 
 
 async def resolve_saved_strategy(
@@ -48,7 +47,7 @@ async def resolve_saved_strategy(
         if error.code != "not_found":
             raise  # strategy-runner down or slow: unavailable/timeout, never a wrong 422
         field = "strategy_version" if body.strategy_version is not None else "strategy_id"
-        raise invalid(field, "no such strategy (or version) of yours") from None
+        raise field_invalid(field, "no such strategy (or version) of yours") from None
     return body.model_copy(
         update={
             "strategy": version.template,

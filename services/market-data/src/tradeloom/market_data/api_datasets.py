@@ -36,13 +36,7 @@ from tradeloom.shared.contracts.market_data import (
     DatasetUploadProgress,
     DatasetUploadStarted,
 )
-from tradeloom.shared.errors import Conflict, NotFound, ValidationFailed, require_user
-
-
-def invalid(field: str, message: str, **details: Any) -> ValidationFailed:
-    return ValidationFailed(
-        f"{field}: {message}", details={"fields": [{"field": field, "message": message}], **details}
-    )
+from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 
 
 def no_such_upload(upload_id: str) -> NotFound:
@@ -83,7 +77,7 @@ class DatasetApi:
             try:
                 symbol = normalise_symbol(body.symbol)
             except SymbolError as error:
-                raise invalid("symbol", str(error)) from None
+                raise field_invalid("symbol", str(error)) from None
         async with self._engine().begin() as connection:
             if await store.name_taken(connection, self.schema, owner, body.name):
                 raise Conflict(f"a dataset named {body.name!r} exists", details={"name": body.name})
@@ -98,9 +92,9 @@ class DatasetApi:
             if upload is None:
                 raise no_such_upload(body.upload_id)
             if body.seq != upload.next_seq:
-                raise invalid("seq", f"expected chunk {upload.next_seq}, got {body.seq}")
+                raise field_invalid("seq", f"expected chunk {upload.next_seq}, got {body.seq}")
             if upload.received_bytes + size > self.max_bytes:
-                raise invalid("data", f"the file exceeds the limit of {self.max_bytes} bytes")
+                raise field_invalid("data", f"the file exceeds the limit of {self.max_bytes} bytes")
             await store.append_chunk(connection, self.schema, body.upload_id, body.seq, body.data)
         return DatasetUploadProgress(upload_id=body.upload_id, received_bytes=upload.received_bytes + size)
 
@@ -115,17 +109,17 @@ class DatasetApi:
         try:
             parsed = parse_ohlcv_csv(content, body.columns, body.timezone)
         except DatasetFormatError as error:
-            raise invalid(error.field, str(error)) from None
+            raise field_invalid(error.field, str(error)) from None
         if parsed.bad_row_count:
             rows = [{"line": bad.line, "reason": bad.reason} for bad in parsed.bad_rows]
-            raise invalid(
+            raise field_invalid(
                 "data",
                 f"{parsed.bad_row_count} bad rows; nothing was stored",
                 rows=rows,
                 bad_row_count=parsed.bad_row_count,
             )
         if not parsed.bars:
-            raise invalid("data", "the file has a header but no rows")
+            raise field_invalid("data", "the file has a header but no rows")
         interval = typical_interval([bar.open_ns for bar in parsed.bars])
         async with self._engine().begin() as connection:
             if await store.name_taken(connection, self.schema, owner, upload.name):
@@ -180,11 +174,11 @@ class DatasetApi:
         """A page of bars in the candles op's shape and cursor scheme (cursor = last ``open_ns``)."""
         owner = require_user(caller)
         if body.from_ns is not None and body.to_ns is not None and body.from_ns > body.to_ns:
-            raise invalid("from_ns", "must not be after to_ns")
+            raise field_invalid("from_ns", "must not be after to_ns")
         after = None
         if body.cursor is not None:
             if not body.cursor.isdigit():
-                raise invalid("cursor", "not a cursor this service returned")
+                raise field_invalid("cursor", "not a cursor this service returned")
             after = int(body.cursor)
         async with self._engine().connect() as connection:
             row = await self._get(connection, owner, body.dataset_id)
@@ -212,11 +206,13 @@ class DatasetApi:
         try:
             width = width_ns(body.timeframe)
         except TimeframeError as error:
-            raise invalid("timeframe", str(error)) from None
+            raise field_invalid("timeframe", str(error)) from None
         async with self._engine().begin() as connection:
             row = await self._get(connection, owner, body.dataset_id)
             if row.interval_ns and (width < row.interval_ns or width % row.interval_ns):
-                raise invalid("timeframe", f"must be a multiple of the dataset's {row.interval_ns} ns bars")
+                raise field_invalid(
+                    "timeframe", f"must be a multiple of the dataset's {row.interval_ns} ns bars"
+                )
             name = body.name or f"{row.name}-{body.timeframe}"
             if await store.name_taken(connection, self.schema, owner, name):
                 raise Conflict(f"a dataset named {name!r} exists", details={"name": name})

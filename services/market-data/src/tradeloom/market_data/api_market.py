@@ -38,16 +38,12 @@ from tradeloom.shared.contracts.market_data import (
     TradeTick,
 )
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
-from tradeloom.shared.errors import NotFound, ValidationFailed
+from tradeloom.shared.errors import NotFound, field_invalid
 
 DAY_NS = 86_400 * 1_000_000_000
 # How often the candles query re-checks whether TimescaleDB continuous aggregates exist (they are
 # created by a start task, possibly after the first request).
 CANDLE_VIEWS_RECHECK_S = 60.0
-
-
-def invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{field}: {message}", details={"fields": [{"field": field, "message": message}]})
 
 
 class MarketApi:
@@ -74,7 +70,7 @@ class MarketApi:
         try:
             normalised = normalise_symbol(symbol)
         except SymbolError as error:
-            raise invalid("symbol", str(error)) from None
+            raise field_invalid("symbol", str(error)) from None
         venue = venue or self.default_venue
         async with self.engine.connect() as connection:
             if not await instrument_exists(connection, self.schema, venue, normalised):
@@ -92,13 +88,13 @@ class MarketApi:
         try:
             width_ns(body.timeframe)
         except TimeframeError as error:
-            raise invalid("timeframe", str(error)) from None
+            raise field_invalid("timeframe", str(error)) from None
         if body.from_ns is not None and body.to_ns is not None and body.from_ns > body.to_ns:
-            raise invalid("from_ns", "must not be after to_ns")
+            raise field_invalid("from_ns", "must not be after to_ns")
         after = None
         if body.cursor is not None:
             if not body.cursor.isdigit():
-                raise invalid("cursor", "not a cursor this service returned")
+                raise field_invalid("cursor", "not a cursor this service returned")
             after = int(body.cursor)
         venue, symbol = await self.resolve(body.symbol, body.venue)
         async with self.engine.connect() as connection:

@@ -7,7 +7,6 @@ not_found answer, so ids cannot be probed.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -27,14 +26,10 @@ from tradeloom.shared.contracts.strategy import (
     StrategyVersionList,
     StrategyVersionRef,
 )
-from tradeloom.shared.errors import Conflict, NotFound, ValidationFailed, require_user
-from tradeloom.shared.ids import new_event_id
+from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
+from tradeloom.shared.ids import new_event_id, parse_uuid
 from tradeloom.strategy_runner.domain.templates import TemplateError, checked_params
 from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
-
-
-def invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{field}: {message}", details={"fields": [{"field": field, "message": message}]})
 
 
 def no_strategy(strategy_id: str) -> NotFound:
@@ -76,7 +71,7 @@ class StrategiesApi:
         try:
             params = checked_params(body.template, body.params)
         except TemplateError as error:
-            raise invalid(error.field, error.message) from None
+            raise field_invalid(error.field, error.message) from None
         async with self._engine().begin() as conn:
             row = await self.store.create(
                 conn,
@@ -97,12 +92,9 @@ class StrategiesApi:
     async def list(self, caller: CallerContext, body: StrategyListRequest) -> StrategyList:
         """Newest first; ``next_cursor`` is the last id of the page when there is more."""
         user_id = require_user(caller)
-        before = None
-        if body.cursor is not None:
-            try:
-                before = uuid.UUID(body.cursor)
-            except ValueError:
-                raise invalid("cursor", "not a cursor this service returned (use next_cursor)") from None
+        before = None if body.cursor is None else parse_uuid(body.cursor)
+        if body.cursor is not None and before is None:
+            raise field_invalid("cursor", "not a cursor this service returned (use next_cursor)")
         async with self._engine().connect() as conn:
             rows = await self.store.page(conn, user_id, limit=body.limit + 1, before=before)
         items = [strategy_info(row) for row in rows[: body.limit]]
@@ -134,7 +126,7 @@ class StrategiesApi:
         try:
             params = checked_params(current.template, body.params)  # a template never changes
         except TemplateError as error:
-            raise invalid(error.field, error.message) from None
+            raise field_invalid(error.field, error.message) from None
         async with self._engine().begin() as conn:
             row = await self.store.add_version(
                 conn, body.strategy_id, user_id, params=params, note=body.note, max_versions=self.max_versions

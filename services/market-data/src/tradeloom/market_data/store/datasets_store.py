@@ -11,15 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.market_data.domain.candles import Bar
 from tradeloom.shared.db import check_schema_name
+from tradeloom.shared.ids import parse_uuid
 
 INFO_COLUMNS = "dataset_id, name, symbol, bar_count, start_ns, end_ns, interval_ns, created_at"
-
-
-def as_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 async def begin_upload(
@@ -38,7 +32,7 @@ async def upload_for_update(
     connection: AsyncConnection, schema: str, owner: str, upload_id: str
 ) -> Row[Any] | None:
     s = check_schema_name(schema)
-    key = as_uuid(upload_id)
+    key = parse_uuid(upload_id)
     if key is None:
         return None
     result = await connection.execute(
@@ -86,7 +80,7 @@ async def drop_upload(connection: AsyncConnection, schema: str, upload_id: str) 
 async def abort_upload(connection: AsyncConnection, schema: str, owner: str, upload_id: str) -> bool:
     """Delete the caller's upload and its staged chunks; False when there is no such upload of theirs."""
     s = check_schema_name(schema)
-    key = as_uuid(upload_id)
+    key = parse_uuid(upload_id)
     if key is None:
         return False
     result = await connection.execute(
@@ -167,7 +161,7 @@ async def dataset_info(
     connection: AsyncConnection, schema: str, owner: str, dataset_id: str
 ) -> Row[Any] | None:
     s = check_schema_name(schema)
-    key = as_uuid(dataset_id)
+    key = parse_uuid(dataset_id)
     if key is None:
         return None
     result = await connection.execute(
@@ -245,7 +239,7 @@ async def dataset_bars_page(
 
 async def delete_dataset(connection: AsyncConnection, schema: str, owner: str, dataset_id: str) -> bool:
     s = check_schema_name(schema)
-    key = as_uuid(dataset_id)
+    key = parse_uuid(dataset_id)
     if key is None:
         return False
     result = await connection.execute(

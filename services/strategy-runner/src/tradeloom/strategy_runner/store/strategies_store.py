@@ -15,16 +15,10 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.shared.db import check_schema_name
+from tradeloom.shared.ids import parse_uuid
 
 STRATEGY_COLUMNS = "id, user_id, name, template, description, latest_version, created_at, updated_at"
 VERSION_COLUMNS = "v.strategy_id, v.version, v.params, v.note, v.created_at, s.template"
-
-
-def as_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 class StrategiesStore:
@@ -67,7 +61,7 @@ class StrategiesStore:
         return row
 
     async def get(self, conn: AsyncConnection, strategy_id: str, user_id: str) -> Row[Any] | None:
-        key = as_uuid(strategy_id)
+        key = parse_uuid(strategy_id)
         if key is None:
             return None
         result = await conn.execute(
@@ -91,7 +85,7 @@ class StrategiesStore:
 
     async def delete(self, conn: AsyncConnection, strategy_id: str, user_id: str) -> bool:
         """Delete the strategy (its versions go with it: ON DELETE CASCADE); False when not the user's."""
-        key = as_uuid(strategy_id)
+        key = parse_uuid(strategy_id)
         if key is None:
             return False
         result = await conn.execute(
@@ -116,7 +110,7 @@ class StrategiesStore:
         once get N+1 and N+2, never the same number. ``None`` when the strategy is not the user's
         or already has ``max_versions`` versions (the caller tells which).
         """
-        key = as_uuid(strategy_id)
+        key = parse_uuid(strategy_id)
         if key is None:
             return None
         bumped = (
@@ -138,7 +132,7 @@ class StrategiesStore:
         self, conn: AsyncConnection, strategy_id: str, user_id: str, version: int | None
     ) -> Row[Any] | None:
         """One version of the user's strategy (``None``: the latest), with the strategy's template."""
-        key = as_uuid(strategy_id)
+        key = parse_uuid(strategy_id)
         if key is None:
             return None
         result = await conn.execute(
@@ -154,7 +148,7 @@ class StrategiesStore:
 
     async def versions(self, conn: AsyncConnection, strategy_id: str, user_id: str) -> list[Row[Any]]:
         """Every version of the user's strategy, oldest first (empty when it is not theirs)."""
-        key = as_uuid(strategy_id)
+        key = parse_uuid(strategy_id)
         if key is None:
             return []
         result = await conn.execute(
