@@ -20,8 +20,13 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.pagination import PageQuery, page_query
 from tradeloom.gateway_auth.problems import problem_responses
-from tradeloom.gateway_auth.routes_backtests import no_nul
-from tradeloom.gateway_auth.routes_market_data import forward_named, unwrap_cursor, with_cursor, wrap_cursor
+from tradeloom.gateway_auth.routes.forwarding import (
+    forward_named,
+    no_nul,
+    unwrap_cursor,
+    with_cursor,
+    wrap_cursor,
+)
 from tradeloom.shared.contracts.strategy import (
     PARAMS,
     SERVICE,

@@ -30,11 +30,10 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.problems import problem_responses
-from tradeloom.gateway_auth.routes_market_data import (
+from tradeloom.gateway_auth.routes.forwarding import (
     CURSOR,
     FROM,
     QUERY_NAMES,
-    SERVICE,
     TO,
     forward_named,
     time_range,
@@ -62,6 +61,7 @@ from tradeloom.shared.contracts.market_data import (
 )
 from tradeloom.shared.errors import ServiceError
 
+SERVICE = "market-data"
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 UPLOAD_PATH = "/v1/datasets"  # POST: its own body limit (settings.dataset_upload_max_bytes)
 READ = require(Scope.READ)

@@ -5,7 +5,7 @@ sets) spends the shared worker pool's CPU like code execution and changes what t
 so a read-only key must not do it; submit also takes from the strict per-user ``code`` bucket for
 the same reason. Reads take ``read``. Another user's backtest answers 404, like an unknown one.
 ``export.csv`` asks the service to write the CSV to the JetStream object store, then streams that
-object chunk by chunk (digest checked at the end). The progress stream is ``routes_sse.py``.
+object chunk by chunk (digest checked at the end). The progress stream is ``routes/sse.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,13 @@ from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.pagination import PageQuery, page_query
 from tradeloom.gateway_auth.problems import problem_responses
-from tradeloom.gateway_auth.routes_market_data import forward_named, unwrap_cursor, with_cursor, wrap_cursor
+from tradeloom.gateway_auth.routes.forwarding import (
+    forward_named,
+    no_nul,
+    unwrap_cursor,
+    with_cursor,
+    wrap_cursor,
+)
 from tradeloom.shared.contracts.backtest import (
     SERVICE,
     BacktestAccepted,
@@ -78,19 +84,6 @@ async def call(
     ctx: CallContext, op: str, body: BaseModel, reply_model: type[ReplyT], prefix: str = "query."
 ) -> ReplyT:
     return await forward_named(ctx, SERVICE, op, body, reply_model, names=PATH_NAMES, prefix=prefix)
-
-
-def no_nul(value: object, field: str) -> None:
-    """Postgres text cannot hold NUL: refuse it here (422 naming the field), not as a 500 there."""
-    if isinstance(value, str) and "\x00" in value:
-        raise field_error(field, "must not contain NUL characters")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            no_nul(str(key), field)
-            no_nul(item, f"{field}.{key}")
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            no_nul(item, f"{field}.{index}")
 
 
 @router.post(
