@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -136,3 +136,10 @@ def no_nul(value: object, field: str) -> None:
     if isinstance(value, list):
         for index, item in enumerate(value):
             no_nul(item, f"{field}.{index}")
+
+
+def time_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """``prepare`` of the routes with ``from``/``to``: them as ``from_ns``/``to_ns``."""
+    rest = {name: value for name, value in inputs.items() if name not in ("from_", "to")}
+    from_ns, to_ns = time_range(inputs.get("from_"), inputs.get("to"))
+    return {**rest, "from_ns": from_ns, "to_ns": to_ns}
