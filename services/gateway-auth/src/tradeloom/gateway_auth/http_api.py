@@ -7,6 +7,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from tradeloom.gateway_auth import __version__
 from tradeloom.gateway_auth.gateway import Gateway
+from tradeloom.gateway_auth.json_text import JsonTextGuard
 from tradeloom.gateway_auth.middleware import RequestContextMiddleware
 from tradeloom.gateway_auth.problems import install_error_handlers
 from tradeloom.gateway_auth.routes import (
@@ -42,6 +43,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         description=DESCRIPTION,
         openapi_url="/v1/openapi.json",
         docs_url="/v1/docs",
+        swagger_ui_oauth2_redirect_url="/v1/docs/oauth2-redirect",  # everything public under /v1
         redoc_url=None,
     )
     app.state.gateway = gateway
@@ -62,6 +64,8 @@ def create_http_app(gateway: Gateway) -> FastAPI:
     ):
         app.include_router(router)
     settings = gateway.settings
+    upload = ("POST", datasets.UPLOAD_PATH)
+    app.add_middleware(JsonTextGuard, passthrough={upload})  # innermost: CORS headers reach its 422
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -76,6 +80,6 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         # the upload route streams the file on and enforces market-data's own limit as it reads
-        body_limits={("POST", datasets.UPLOAD_PATH): settings.dataset_upload_max_bytes},
+        body_limits={upload: settings.dataset_upload_max_bytes},
     )
     return app
