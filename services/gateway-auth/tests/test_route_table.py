@@ -38,9 +38,13 @@ def probe(**overrides: object) -> Forward:
     )  # fmt: skip
 
 
-def test_a_parameter_named_like_the_endpoints_own_arguments_is_refused() -> None:
+def test_a_line_that_cannot_make_its_request_is_refused_when_the_app_is_built() -> None:
     with pytest.raises(ValueError, match="reserved"):
         add_forwarded(APIRouter(), [probe(query=(Param("key", str, Query()),))])
+    with pytest.raises(ValueError, match=r"has no \['m'\]"):
+        add_forwarded(APIRouter(), [probe(query=(Param("m", int, Query()),))])
+    with pytest.raises(ValueError, match=r"nothing fills \['name'\]"):
+        add_forwarded(APIRouter(), [probe(path_params=())])
 
 
 async def test_a_forwarded_route_checks_its_inputs_before_the_service(api: Api) -> None:

@@ -38,6 +38,7 @@ KW = inspect.Parameter.KEYWORD_ONLY
 def add_forwarded(router: APIRouter, routes: Iterable[Forward]) -> None:
     """Add every line of ``routes`` to ``router``, in order (order decides which path matches)."""
     for route in routes:
+        check_line(route)
         router.add_api_route(
             route.path,
             endpoint(route),
@@ -51,11 +52,29 @@ def add_forwarded(router: APIRouter, routes: Iterable[Forward]) -> None:
         )
 
 
+def check_line(route: Forward) -> None:
+    """Refuse, when the app is built, a line whose inputs cannot make its request: a reserved
+    parameter name, an input the request has no field for, a required field no input fills."""
+    where = f"{route.method} {route.path}"
+    inputs = {param.name for param in route.path_params + route.query}
+    clash = RESERVED & inputs
+    if clash:
+        raise ValueError(f"{where}: parameter names {sorted(clash)} are reserved")
+    if route.prepare is not None or (route.body is route.request and not inputs):
+        return  # prepare decides the fields; a body forwarded as it is is the request
+    inputs |= set(route.body.model_fields) if route.body is not None else set()
+    inputs |= {"limit", "cursor"} if route.page else set()
+    fields = route.request.model_fields
+    unknown = inputs - set(fields)
+    missing = {name for name, info in fields.items() if info.is_required()} - inputs
+    if unknown or missing:
+        raise ValueError(
+            f"{where}: {route.request.__name__} has no {sorted(unknown)}; nothing fills {sorted(missing)}"
+        )
+
+
 def endpoint(route: Forward) -> Any:
     """An endpoint function for ``route`` with the signature FastAPI reads its inputs from."""
-    clash = RESERVED & {param.name for param in route.path_params + route.query}
-    if clash:
-        raise ValueError(f"{route.method} {route.path}: parameter names {sorted(clash)} are reserved")
     names = {
         **{param.name: f"path.{param.public}" for param in route.path_params},
         **{param.name: f"query.{param.public}" for param in route.query},
