@@ -10,6 +10,8 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from tradeloom.gateway_auth.domain.accounts import normalize_email
 from tradeloom.gateway_auth.domain.passwords import WeakPassword, check_password
 from tradeloom.gateway_auth.domain.tokens import digest, new_refresh_token
@@ -51,21 +53,39 @@ def _weak(field: str, error: WeakPassword) -> Exception:
     return field_error(field, f"password {error}", code="weak_password")
 
 
-async def register(gw: Gateway, email: str, password: str, display_name: str, origin: Origin) -> UserRow:
+async def register(
+    gw: Gateway, email: str, password: str, display_name: str, origin: Origin
+) -> tuple[UserRow, TokenPair]:
+    """Create the account and start its first session (the client needs no login right after)."""
     try:
         check_password(password, email)
     except WeakPassword as error:
         raise _weak("body.password", error) from error
     password_hash = await asyncio.to_thread(gw.hashing.hash, password)
+    refresh = new_refresh_token()
     try:
         async with gw.engine.begin() as conn:
             user = await gw.users.create(conn, email, password_hash, display_name)
             event = UserRegistered(user_id=user.id, role="user", registered_at=user.created_at)
             await gw.outbox.add(conn, event, user.id)
-            await gw.audit.add(conn, origin.entry("register", "success", user.id))
+            family = await _start_session(gw, conn, user.id, refresh, origin)
+            await gw.audit.add(conn, origin.entry("register", "success", user.id, session_id=family))
     except EmailTaken as error:
         raise Conflict("an account with this email already exists", code="email_taken") from error
-    return user
+    return user, await _issue(gw, user.id, family, refresh)
+
+
+async def _start_session(
+    gw: Gateway, conn: AsyncConnection, user_id: str, refresh: str, origin: Origin
+) -> str:
+    return await gw.sessions.start(
+        conn,
+        user_id,
+        digest(refresh),
+        ttl_s=gw.settings.refresh_ttl_s,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+    )
 
 
 async def _issue(gw: Gateway, user_id: str, family_id: str, refresh_token: str) -> TokenPair:
@@ -110,14 +130,7 @@ async def login(gw: Gateway, raw_email: str, password: str, origin: Origin) -> T
         if gw.hashing.needs_rehash(stored):  # parameters were raised since this hash was made
             rehashed = await asyncio.to_thread(gw.hashing.hash, password)
             await gw.users.set_password_hash(conn, user.id, rehashed)
-        family = await gw.sessions.start(
-            conn,
-            user.id,
-            digest(refresh),
-            ttl_s=gw.settings.refresh_ttl_s,
-            ip=origin.ip,
-            user_agent=origin.user_agent,
-        )
+        family = await _start_session(gw, conn, user.id, refresh, origin)
         await gw.audit.add(conn, origin.entry("login", "success", user.id, session_id=family))
     return await _issue(gw, user.id, family, refresh)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Role, Scope, session_scopes
@@ -25,6 +25,10 @@ from tradeloom.shared.errors import Unauthorized
 
 bearer_scheme = HTTPBearer(auto_error=False, description="an access token (JWT) or an API key")
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
+# the same Authorization header, described as OAuth2 so the API docs' Authorize button can log in
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token", auto_error=False, description="log in with email and password"
+)
 KEY_TOUCH_EVERY_S = 60.0
 
 
@@ -114,6 +118,7 @@ async def authenticate(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
+    _oauth2: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     gateway = gateway_of(request)
     if bearer is not None and bearer.credentials:
