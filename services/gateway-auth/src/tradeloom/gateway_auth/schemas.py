@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from tradeloom.gateway_auth.domain.accounts import normalize_email
+from tradeloom.shared.contracts.sandbox import LimitsReply
 
 T = TypeVar("T")
 
@@ -221,6 +222,21 @@ class ApiKeyOut(_Out):
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="the whole key; shown only in this response, store it now")
+
+
+# --- sandbox --------------------------------------------------------------------------------------
+class RateLimitOut(_Out):
+    """A per-user token bucket: ``burst`` requests at once, refilled at ``per_minute``."""
+
+    bucket: str = Field(examples=["code"])
+    burst: int = Field(examples=[5])
+    per_minute: float = Field(examples=[6.0])
+
+
+class SandboxLimits(LimitsReply):
+    """The sandbox's limits and quotas, with the gateway's rate limit of code execution."""
+
+    rate_limit: RateLimitOut
 
 
 # --- audit ----------------------------------------------------------------------------------------

@@ -66,6 +66,8 @@ class GatewayAuthSettings(ServiceSettings):
     rate_orders_per_s: float = Field(default=5, gt=0)
     rate_code_capacity: float = Field(default=5, gt=0)
     rate_code_per_s: float = Field(default=0.1, gt=0)
+    rate_backtests_capacity: float = Field(default=5, gt=0)
+    rate_backtests_per_s: float = Field(default=0.1, gt=0)
     rate_lease_share: float = Field(
         default=0.1, ge=0, le=0.5, description="share of a bucket's burst one replica leases at once"
     )

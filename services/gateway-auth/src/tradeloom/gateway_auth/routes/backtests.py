@@ -22,6 +22,7 @@ from nats.js.object_store import OBJ_CHUNKS_PRE_TEMPLATE, OBJ_DIGEST_TYPE
 from pydantic import BaseModel
 
 from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
+from tradeloom.gateway_auth.budgets import budget
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
@@ -68,7 +69,7 @@ from tradeloom.shared.errors import Unavailable
 
 router = APIRouter(prefix="/v1/backtests", tags=["backtests"])
 READ = require(Scope.READ)
-SUBMIT = require(Scope.TRADE, bucket=ratelimit.CODE)
+SUBMIT = require(Scope.TRADE)  # the backtests budget is charged in the handler, once the body is valid
 WRITE = require(Scope.TRADE)
 MAX_COMPARE = 10
 ID_PATTERN = r"^[A-Za-z0-9_\-]+$"
@@ -93,7 +94,8 @@ async def call(
     summary="Validate and queue a backtest or an optimisation job",
     description="Answers at once with the id and status `queued`; follow it with "
     "`GET /v1/backtests/{backtest_id}` or `GET /v1/backtests/{backtest_id}/events` (SSE). Scope "
-    "`trade`, the per-user `code` bucket; takes `Idempotency-Key`.",
+    "`trade`, the per-user `backtests` bucket (not charged for a request refused as invalid); takes "
+    "`Idempotency-Key`.",
     responses=WRITE_ERRORS,
 )
 async def submit(
@@ -104,7 +106,8 @@ async def submit(
     no_nul(body.model_dump(mode="json"), "body")
 
     async def run() -> tuple[int, BacktestAccepted]:
-        return 202, await call(ctx, "submit", body, BacktestAccepted, prefix="body.")
+        async with budget(ctx, ratelimit.BACKTESTS):
+            return 202, await call(ctx, "submit", body, BacktestAccepted, prefix="body.")
 
     return await run_idempotent(ctx, key, body, run)
 

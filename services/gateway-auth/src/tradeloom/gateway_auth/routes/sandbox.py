@@ -16,14 +16,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from tradeloom.gateway_auth import proxy
-from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
+from tradeloom.gateway_auth.auth import CallContext, gateway_of, limit_ip, require
+from tradeloom.gateway_auth.budgets import budget, sandbox_limits
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.cursors import MAX_CURSOR_CHARS
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.problems import problem_responses
-from tradeloom.gateway_auth.schemas import Page
+from tradeloom.gateway_auth.schemas import Page, SandboxLimits
+from tradeloom.shared.context import CallerContext, request_id_var
 from tradeloom.shared.contracts.sandbox import (
     SERVICE,
     EmptyRequest,
@@ -41,7 +43,7 @@ from tradeloom.shared.contracts.sandbox import (
 
 router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
 READ = require(Scope.READ)
-RUN = require(Scope.TRADE, bucket=ratelimit.CODE)
+RUN = require(Scope.TRADE)  # the code budget is charged in the handler, once the body is valid
 EXECUTE_MARGIN_S = 15.0  # beyond the code's own time limit: start-up, queueing, recording
 MAX_HISTORY_PAGE = 100
 EXECUTION_ID = Path(
@@ -69,7 +71,8 @@ async def execute(
 ) -> JSONResponse:
     async def run() -> tuple[int, ExecuteReply]:
         deadline = body.time_limit_s + EXECUTE_MARGIN_S
-        return 200, await proxy.forward(ctx, SERVICE, "execute", body, ExecuteReply, timeout_s=deadline)
+        async with budget(ctx, ratelimit.CODE):
+            return 200, await proxy.forward(ctx, SERVICE, "execute", body, ExecuteReply, timeout_s=deadline)
 
     return await run_idempotent(ctx, key, body, run)
 
@@ -89,7 +92,8 @@ async def submit(
     key: Annotated[str | None, Depends(idempotency_key)],
 ) -> JSONResponse:
     async def run() -> tuple[int, SubmitReply]:
-        return 202, await proxy.forward(ctx, SERVICE, "submit", body, SubmitReply)
+        async with budget(ctx, ratelimit.CODE):
+            return 202, await proxy.forward(ctx, SERVICE, "submit", body, SubmitReply)
 
     return await run_idempotent(ctx, key, body, run)
 
@@ -140,19 +144,35 @@ async def list_executions(
 
 @router.get(
     "/limits",
-    response_model=LimitsReply,
+    response_model=SandboxLimits,
     summary="Request bounds and the caller's quotas",
+    description="`quotas.executions_per_minute` is what is enforced: the lower of the sandbox's quota "
+    "and the gateway's `code` bucket, which `rate_limit` describes (`burst` at once, refilled at "
+    "`per_minute`). Requests refused as invalid do not count.",
     responses=READ_ERRORS,
 )
-async def limits(ctx: Annotated[CallContext, Depends(READ)]) -> LimitsReply:
-    return await proxy.forward(ctx, SERVICE, "limits", EmptyRequest(), LimitsReply)
+async def limits(ctx: Annotated[CallContext, Depends(READ)]) -> SandboxLimits:
+    reply = await proxy.forward(ctx, SERVICE, "limits", EmptyRequest(), LimitsReply)
+    return sandbox_limits(gateway_of(ctx.request), reply)
 
 
 @router.get(
     "/health",
     response_model=HealthReply,
-    summary="Whether the sandbox's isolation is set up, per layer",
-    responses=READ_ERRORS,
+    summary="Whether the sandbox can run code (public, for probes)",
+    description="No authentication (the per-IP bucket only). A minimal status: `ready` and a generic "
+    "`reason`; `features` is empty here, since the isolation layers' details (paths, uid ranges) "
+    "are not for the public: operators read them in the service's log or with "
+    "`svc.sandbox-executor.health`. 503 while the sandbox does not answer.",
+    responses=problem_responses(429, 503, 504),
+    dependencies=[Depends(limit_ip)],
 )
-async def health(ctx: Annotated[CallContext, Depends(READ)]) -> HealthReply:
-    return await proxy.forward(ctx, SERVICE, "health", EmptyRequest(), HealthReply)
+async def health(request: Request) -> HealthReply:
+    gw = gateway_of(request)
+    caller = CallerContext(request_id=request_id_var.get())  # nobody's: no user header at all
+    timeout_s = gw.settings.proxy_timeout_s
+    reply = await gw.client.call(
+        SERVICE, "health", EmptyRequest(), HealthReply, caller=caller, timeout_s=timeout_s
+    )
+    reason = "isolation is set up" if reply.ready else "isolation is not available; code is not run"
+    return HealthReply(ready=reply.ready, reason=reason, features={})
