@@ -23,6 +23,7 @@ from tradeloom.gateway_auth.errors import RateLimited
 from tradeloom.gateway_auth.gateway import Gateway
 
 FORGET_AFTER_S = 86400.0
+NOBODY = "00000000-0000-0000-0000-000000000000"
 
 
 def locked(seconds: int) -> RateLimited:
@@ -49,10 +50,11 @@ class LoginThrottle:
         return LockoutPolicy(s.lockout_account_after, s.lockout_base_s, s.lockout_max_s)
 
     async def _known(self, user_id: str | None) -> bool:
-        if user_id is None or self.gw.settings.lockout_known_client_days == 0:
-            return False
         days = self.gw.settings.lockout_known_client_days
-        return await self.gw.sessions.logged_in_from(user_id, self.ip, days)
+        if days == 0:
+            return False
+        # an unknown email costs the same query: the answer's timing does not tell it is unknown
+        return await self.gw.sessions.logged_in_from(user_id or NOBODY, self.ip, days)
 
     async def locked_for_s(self, user_id: str | None) -> tuple[int, str]:
         """Seconds this client must wait before trying (0: it may try), and which lock holds it."""
