@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -53,6 +53,8 @@ class CallContext:
     principal: Principal
     ip: str
     request: Request
+    budget: str | None = None  # a per-user bucket charged when the request is forwarded (budgets.py)
+    charged: set[str] = field(default_factory=set, compare=False)
 
     @property
     def user_id(self) -> str:
@@ -161,20 +163,21 @@ def require(
     scope: Scope, *, session_only: bool = False, bucket: str | None = None
 ) -> Callable[..., Awaitable[CallContext]]:
     """A dependency: an authenticated caller holding ``scope``; ``session_only`` refuses API keys;
-    ``bucket`` (e.g. ``orders``) also takes from that per-user bucket."""
+    ``bucket`` (e.g. ``code``, ``orders``) is the per-user budget of the route's costly work: not
+    taken here (this runs before FastAPI validates the body) but when ``proxy.forward`` sends the
+    request on, i.e. only for a valid request (``budgets.py``)."""
 
     async def dependency(
         request: Request, principal: Annotated[Principal, Depends(authenticate)]
     ) -> CallContext:
         ip = client_ip(request)
-        wanted = [(ratelimit.IP, ip), (ratelimit.USER, principal.user_id)]
-        if bucket is not None:
-            wanted.append((bucket, principal.user_id))
-        await take_tokens(gateway_of(request), wanted, "requests")
+        await take_tokens(
+            gateway_of(request), [(ratelimit.IP, ip), (ratelimit.USER, principal.user_id)], "requests"
+        )
         if session_only and principal.via != "session":
             raise Forbidden("this route needs a logged-in session; API keys cannot use it")
         if principal.missing(scope):
             raise Forbidden(f"this route needs the {scope.value!r} scope", details={"scope": scope.value})
-        return CallContext(principal, ip, request)
+        return CallContext(principal, ip, request, budget=bucket)
 
     return dependency

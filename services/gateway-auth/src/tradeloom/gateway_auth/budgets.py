@@ -1,10 +1,11 @@
 """Per-user budgets of costly work: code execution (``code``) and backtest submission (``backtests``).
 
-A budget is charged only for a request that is valid: the route takes the token *inside* its
-handler, after FastAPI validated the body (a dependency would run before that and charge for a
-request answered 422), and inside the idempotent ``run`` (a replay is not charged again). When the
-service then refuses the request as invalid before running anything (``REFUSED_UNRUN``), the token
-is given back. A syntax error is not given back: the sandbox found it in a sandboxed process.
+A route names its budget with ``require(scope, bucket=…)``; the token is taken only when
+``proxy.forward`` sends the request on, i.e. after FastAPI and the handler validated it (the
+dependency itself runs before body validation and would charge for a request answered 422), and
+inside the idempotent run (a replay is not charged again). When the service then refuses the
+request as invalid before running anything (``REFUSED_UNRUN``), the token is given back. A syntax
+error is not: the sandbox found it in a sandboxed process. A route with a bucket must forward.
 """
 
 from __future__ import annotations
@@ -25,15 +26,22 @@ WHAT = {ratelimit.CODE: "code executions", ratelimit.BACKTESTS: "backtest submis
 
 
 @asynccontextmanager
-async def budget(ctx: CallContext, bucket: str) -> AsyncIterator[None]:
-    """Take one token of the caller's ``bucket`` for the work done inside the block."""
+async def charged(ctx: CallContext) -> AsyncIterator[None]:
+    """Charge the route's budget (``require(…, bucket=…)``) for the forwarded call inside the block:
+    once per request, given back if the service refuses the request as invalid before running it."""
+    bucket = ctx.budget
+    if bucket is None or bucket in ctx.charged:
+        yield
+        return
     gw = gateway_of(ctx.request)
     await take_tokens(gw, [(bucket, ctx.user_id)], WHAT.get(bucket, "requests"))
+    ctx.charged.add(bucket)
     try:
         yield
     except ServiceError as error:
         if error.code in REFUSED_UNRUN:
             gw.limiter.give_back([(gw.buckets[bucket], ctx.user_id)])
+            ctx.charged.discard(bucket)
         raise
 
 

@@ -22,7 +22,6 @@ from nats.js.object_store import OBJ_CHUNKS_PRE_TEMPLATE, OBJ_DIGEST_TYPE
 from pydantic import BaseModel
 
 from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
-from tradeloom.gateway_auth.budgets import budget
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
@@ -69,7 +68,7 @@ from tradeloom.shared.errors import Unavailable
 
 router = APIRouter(prefix="/v1/backtests", tags=["backtests"])
 READ = require(Scope.READ)
-SUBMIT = require(Scope.TRADE)  # the backtests budget is charged in the handler, once the body is valid
+SUBMIT = require(Scope.TRADE, bucket=ratelimit.BACKTESTS)
 WRITE = require(Scope.TRADE)
 MAX_COMPARE = 10
 ID_PATTERN = r"^[A-Za-z0-9_\-]+$"
@@ -106,8 +105,7 @@ async def submit(
     no_nul(body.model_dump(mode="json"), "body")
 
     async def run() -> tuple[int, BacktestAccepted]:
-        async with budget(ctx, ratelimit.BACKTESTS):
-            return 202, await call(ctx, "submit", body, BacktestAccepted, prefix="body.")
+        return 202, await call(ctx, "submit", body, BacktestAccepted, prefix="body.")
 
     return await run_idempotent(ctx, key, body, run)
 

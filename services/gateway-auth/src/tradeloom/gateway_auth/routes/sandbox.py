@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from tradeloom.gateway_auth import proxy
 from tradeloom.gateway_auth.auth import CallContext, gateway_of, limit_ip, require
-from tradeloom.gateway_auth.budgets import budget, sandbox_limits
+from tradeloom.gateway_auth.budgets import sandbox_limits
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.cursors import MAX_CURSOR_CHARS
 from tradeloom.gateway_auth.domain.scopes import Scope
@@ -43,7 +43,7 @@ from tradeloom.shared.contracts.sandbox import (
 
 router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
 READ = require(Scope.READ)
-RUN = require(Scope.TRADE)  # the code budget is charged in the handler, once the body is valid
+RUN = require(Scope.TRADE, bucket=ratelimit.CODE)
 EXECUTE_MARGIN_S = 15.0  # beyond the code's own time limit: start-up, queueing, recording
 MAX_HISTORY_PAGE = 100
 EXECUTION_ID = Path(
@@ -71,8 +71,7 @@ async def execute(
 ) -> JSONResponse:
     async def run() -> tuple[int, ExecuteReply]:
         deadline = body.time_limit_s + EXECUTE_MARGIN_S
-        async with budget(ctx, ratelimit.CODE):
-            return 200, await proxy.forward(ctx, SERVICE, "execute", body, ExecuteReply, timeout_s=deadline)
+        return 200, await proxy.forward(ctx, SERVICE, "execute", body, ExecuteReply, timeout_s=deadline)
 
     return await run_idempotent(ctx, key, body, run)
 
@@ -92,8 +91,7 @@ async def submit(
     key: Annotated[str | None, Depends(idempotency_key)],
 ) -> JSONResponse:
     async def run() -> tuple[int, SubmitReply]:
-        async with budget(ctx, ratelimit.CODE):
-            return 202, await proxy.forward(ctx, SERVICE, "submit", body, SubmitReply)
+        return 202, await proxy.forward(ctx, SERVICE, "submit", body, SubmitReply)
 
     return await run_idempotent(ctx, key, body, run)
 
