@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,15 @@ _HERE = str(Path(__file__).parent)
 if _HERE not in sys.path:  # --import-mode=importlib: make gateway_testkit importable
     sys.path.insert(0, _HERE)
 
-from gateway_testkit import PASSWORD, Api, ApiFactory, build_api, make_settings, migrated  # noqa: E402
+from gateway_testkit import (  # noqa: E402
+    PASSWORD,
+    Api,
+    ApiFactory,
+    ServeFactory,
+    build_api,
+    make_settings,
+    migrated,
+)
 
 
 @pytest_asyncio.fixture
@@ -56,3 +66,19 @@ async def sandbox(
 
     async with sandbox_executor(database_url, nats_url, db_schema, nats_prefix) as runtime:
         yield runtime
+
+
+@pytest.fixture
+def serve(database_url: str, nats_url: str, db_schema: str, nats_prefix: str) -> Iterator[ServeFactory]:
+    """Start gateways under uvicorn (the services' own server setup) with setting overrides; each
+    call returns a base URL. Requests reach them from 127.0.0.1, as through a local proxy."""
+    from served import ServedGateway
+
+    asyncio.run(migrated(database_url, db_schema))
+    with ExitStack() as stack:
+
+        def factory(**overrides: Any) -> str:
+            settings = make_settings(database_url, nats_url, db_schema, nats_prefix, **overrides)
+            return stack.enter_context(ServedGateway(settings))
+
+        yield factory

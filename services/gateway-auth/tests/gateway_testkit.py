@@ -90,6 +90,7 @@ async def migrated(database_url: str, schema: str) -> None:
 
 
 ApiFactory = Callable[..., Awaitable[Api]]
+ServeFactory = Callable[..., str]  # settings overrides -> base URL of a gateway under uvicorn
 
 
 def build_api(settings: GatewayAuthSettings, nc: Any, client_ip: str = "203.0.113.7") -> Api:

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import nats
-import uvicorn
 
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.http_api import create_http_app
 from tradeloom.gateway_auth.invalidation import watch_user_status
 from tradeloom.shared.db import create_engine
+from tradeloom.shared.health import http_server
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.subjects import Subjects
@@ -49,9 +49,9 @@ class ServedGateway:
             await self.holder["engine"].dispose()
 
         app.router.lifespan_context = lifespan
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
+        # the services' own server setup (proxy headers off among others), with the lifespan on
+        self.server = http_server(app, "127.0.0.1", self.port)
+        self.server.config.lifespan = "on"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:

@@ -79,7 +79,14 @@ async def test_dataset_upload_has_its_own_body_limit(make_api: ApiFactory) -> No
 
 async def test_auth_required_everywhere_but_status(api: Api) -> None:
     schema = (await api.http.get("/v1/openapi.json")).json()
-    public = {"/v1/system/status", "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh"}
+    public = {
+        "/v1/system/status",
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/token",
+        "/v1/auth/refresh",
+        "/v1/sandbox/health",
+    }
     checked = 0
     for path, operations in schema["paths"].items():
         if path in public:

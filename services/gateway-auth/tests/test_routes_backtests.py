@@ -30,7 +30,7 @@ async def bt_api(
 ) -> AsyncIterator[Api]:
     """Gateway + market-data + backtest-engine (each on its own schema)."""
     await ensure_streams(nc.jetstream(), Subjects(nats_prefix))
-    api = await make_api(rate_code_capacity=100)
+    api = await make_api(rate_code_capacity=100, rate_backtests_capacity=100)
     async with (
         market_data_runtime(pg_server, database_url, nats_url, nats_prefix),
         backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
@@ -236,7 +236,7 @@ async def test_user_b_gets_404_on_every_backtest_object_route(bt_api: Api) -> No
 async def test_backtest_engine_down_is_503_and_slow_is_504(
     make_api: ApiFactory, nc: NatsClient, nats_prefix: str
 ) -> None:
-    api = await make_api(proxy_timeout_s=0.3, rate_code_capacity=100)
+    api = await make_api(proxy_timeout_s=0.3, rate_backtests_capacity=100)
     _, session = await api.user()
     down = await api.http.get("/v1/backtests/abc", headers=session)
     assert down.status_code == 503 and down.json()["retryable"] is True

@@ -21,7 +21,7 @@ async def sr_api(
     make_api: ApiFactory, nc: NatsClient, nats_prefix: str, pg_server: Any, database_url: str, nats_url: str
 ) -> AsyncIterator[Api]:
     await ensure_streams(nc.jetstream(), Subjects(nats_prefix))
-    api = await make_api(rate_code_capacity=100)
+    api = await make_api(rate_code_capacity=100, rate_backtests_capacity=100)
     async with (
         strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
         market_data_runtime(pg_server, database_url, nats_url, nats_prefix),

@@ -84,5 +84,9 @@ def http_server(app: Starlette | object, host: str, port: int) -> uvicorn.Server
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=2,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 (its default): a local client could
+        # then claim any address. Services that need the client behind a proxy resolve it
+        # themselves from an explicit allow-list (gateway-auth: TRUSTED_PROXIES).
+        proxy_headers=False,
     )
     return EmbeddedServer(config)

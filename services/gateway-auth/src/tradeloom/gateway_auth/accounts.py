@@ -10,11 +10,14 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from tradeloom.gateway_auth.domain.accounts import normalize_email
 from tradeloom.gateway_auth.domain.passwords import WeakPassword, check_password
 from tradeloom.gateway_auth.domain.tokens import digest, new_refresh_token
-from tradeloom.gateway_auth.errors import RateLimited, field_error
+from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.gateway import Gateway
+from tradeloom.gateway_auth.login_throttle import LoginThrottle, locked
 from tradeloom.gateway_auth.schemas import TokenPair
 from tradeloom.gateway_auth.store.audit import AuditEntry
 from tradeloom.gateway_auth.store.sessions import RefreshOutcome
@@ -50,21 +53,39 @@ def _weak(field: str, error: WeakPassword) -> Exception:
     return field_error(field, f"password {error}", code="weak_password")
 
 
-async def register(gw: Gateway, email: str, password: str, display_name: str, origin: Origin) -> UserRow:
+async def register(
+    gw: Gateway, email: str, password: str, display_name: str, origin: Origin
+) -> tuple[UserRow, TokenPair]:
+    """Create the account and start its first session (the client needs no login right after)."""
     try:
         check_password(password, email)
     except WeakPassword as error:
         raise _weak("body.password", error) from error
     password_hash = await asyncio.to_thread(gw.hashing.hash, password)
+    refresh = new_refresh_token()
     try:
         async with gw.engine.begin() as conn:
             user = await gw.users.create(conn, email, password_hash, display_name)
             event = UserRegistered(user_id=user.id, role="user", registered_at=user.created_at)
             await gw.outbox.add(conn, event, user.id)
-            await gw.audit.add(conn, origin.entry("register", "success", user.id))
+            family = await _start_session(gw, conn, user.id, refresh, origin)
+            await gw.audit.add(conn, origin.entry("register", "success", user.id, session_id=family))
     except EmailTaken as error:
         raise Conflict("an account with this email already exists", code="email_taken") from error
-    return user
+    return user, await _issue(gw, user.id, family, refresh)
+
+
+async def _start_session(
+    gw: Gateway, conn: AsyncConnection, user_id: str, refresh: str, origin: Origin
+) -> str:
+    return await gw.sessions.start(
+        conn,
+        user_id,
+        digest(refresh),
+        ttl_s=gw.settings.refresh_ttl_s,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+    )
 
 
 async def _issue(gw: Gateway, user_id: str, family_id: str, refresh_token: str) -> TokenPair:
@@ -78,44 +99,38 @@ async def _issue(gw: Gateway, user_id: str, family_id: str, refresh_token: str) 
 
 
 async def login(gw: Gateway, raw_email: str, password: str, origin: Origin) -> TokenPair:
-    """Check the password (argon2id, off the loop), with progressive lockout per account."""
+    """Check the password (argon2id, off the loop), throttled per (account, client) and per account
+    (``login_throttle``)."""
     try:
         email = normalize_email(raw_email)
     except ValueError:
         email = raw_email.strip().lower()[:254]
-    lock_key = f"login:{email}"
-    locked = await gw.limits.locked_for_s(lock_key)
-    if locked:
-        await gw.audit.record(origin.entry("login", "locked", None, email=email))
-        raise RateLimited(f"too many failed logins; try again in {locked}s", locked)
+    throttle = LoginThrottle(gw, email, origin.ip)
     found = await gw.users.by_email(email)
+    user_id = found[0].id if found else None
+    wait_s, held_by = await throttle.locked_for_s(user_id)
+    if wait_s:
+        await gw.audit.record(origin.entry("login", "locked", user_id, email=email, lock=held_by))
+        raise locked(wait_s)
     stored = found[1] if found else _dummy_hash(gw)
     good = await asyncio.to_thread(gw.hashing.verify, stored, password)
     if found is None or not good or found[0].status != "active":
-        user_id = found[0].id if found else None
         reason = "disabled" if found and good else "bad_credentials"
-        lock_s = await gw.limits.record_failure(lock_key, gw.lockout, forget_after_s=86400)
+        now_locked = await throttle.failed(user_id)
         await gw.audit.record(origin.entry("login", "failure", user_id, email=email, reason=reason))
-        if lock_s:
-            raise RateLimited(f"too many failed logins; try again in {lock_s}s", lock_s)
+        if now_locked is not None:
+            raise now_locked
         raise Unauthorized(
             "wrong email or password" if reason == "bad_credentials" else "the account is disabled"
         )
     user, _ = found
-    await gw.limits.clear_failures(lock_key)
+    await throttle.succeeded()
     refresh = new_refresh_token()
     async with gw.engine.begin() as conn:
         if gw.hashing.needs_rehash(stored):  # parameters were raised since this hash was made
             rehashed = await asyncio.to_thread(gw.hashing.hash, password)
             await gw.users.set_password_hash(conn, user.id, rehashed)
-        family = await gw.sessions.start(
-            conn,
-            user.id,
-            digest(refresh),
-            ttl_s=gw.settings.refresh_ttl_s,
-            ip=origin.ip,
-            user_agent=origin.user_agent,
-        )
+        family = await _start_session(gw, conn, user.id, refresh, origin)
         await gw.audit.add(conn, origin.entry("login", "success", user.id, session_id=family))
     return await _issue(gw, user.id, family, refresh)
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Role, Scope, session_scopes
@@ -25,6 +25,10 @@ from tradeloom.shared.errors import Unauthorized
 
 bearer_scheme = HTTPBearer(auto_error=False, description="an access token (JWT) or an API key")
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
+# the same Authorization header, described as OAuth2 so the API docs' Authorize button can log in
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token", auto_error=False, description="log in with email and password"
+)
 KEY_TOUCH_EVERY_S = 60.0
 
 
@@ -49,6 +53,8 @@ class CallContext:
     principal: Principal
     ip: str
     request: Request
+    budget: str | None = None  # a per-user bucket charged when the request is forwarded (budgets.py)
+    charged: set[str] = field(default_factory=set, compare=False)
 
     @property
     def user_id(self) -> str:
@@ -114,6 +120,7 @@ async def authenticate(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
+    _oauth2: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     gateway = gateway_of(request)
     if bearer is not None and bearer.credentials:
@@ -156,20 +163,21 @@ def require(
     scope: Scope, *, session_only: bool = False, bucket: str | None = None
 ) -> Callable[..., Awaitable[CallContext]]:
     """A dependency: an authenticated caller holding ``scope``; ``session_only`` refuses API keys;
-    ``bucket`` (e.g. ``orders``) also takes from that per-user bucket."""
+    ``bucket`` (e.g. ``code``, ``orders``) is the per-user budget of the route's costly work: not
+    taken here (this runs before FastAPI validates the body) but when ``proxy.forward`` sends the
+    request on, i.e. only for a valid request (``budgets.py``)."""
 
     async def dependency(
         request: Request, principal: Annotated[Principal, Depends(authenticate)]
     ) -> CallContext:
         ip = client_ip(request)
-        wanted = [(ratelimit.IP, ip), (ratelimit.USER, principal.user_id)]
-        if bucket is not None:
-            wanted.append((bucket, principal.user_id))
-        await take_tokens(gateway_of(request), wanted, "requests")
+        await take_tokens(
+            gateway_of(request), [(ratelimit.IP, ip), (ratelimit.USER, principal.user_id)], "requests"
+        )
         if session_only and principal.via != "session":
             raise Forbidden("this route needs a logged-in session; API keys cannot use it")
         if principal.missing(scope):
             raise Forbidden(f"this route needs the {scope.value!r} scope", details={"scope": scope.value})
-        return CallContext(principal, ip, request)
+        return CallContext(principal, ip, request, budget=bucket)
 
     return dependency

@@ -114,6 +114,9 @@ class Gateway:
             ratelimit.LOGIN: BucketSpec(ratelimit.LOGIN, s.rate_login_capacity, s.rate_login_per_s),
             ratelimit.ORDERS: BucketSpec(ratelimit.ORDERS, s.rate_orders_capacity, s.rate_orders_per_s),
             ratelimit.CODE: BucketSpec(ratelimit.CODE, s.rate_code_capacity, s.rate_code_per_s),
+            ratelimit.BACKTESTS: BucketSpec(
+                ratelimit.BACKTESTS, s.rate_backtests_capacity, s.rate_backtests_per_s
+            ),
         }
         self.key_last_used: dict[str, float] = {}
         self.live_sockets = LiveSockets()

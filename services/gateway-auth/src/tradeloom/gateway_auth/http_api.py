@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from tradeloom.gateway_auth import __version__
+from tradeloom.gateway_auth.forwarded import TrustedProxyMiddleware, parse_networks
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.json_text import JsonTextGuard
 from tradeloom.gateway_auth.middleware import RequestContextMiddleware
@@ -81,5 +82,11 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         # the upload route streams the file on and enforces market-data's own limit as it reads
         body_limits={upload: settings.dataset_upload_max_bytes},
+    )
+    # outermost: everything inside (limits, sessions, audit) sees the client behind trusted proxies
+    app.add_middleware(
+        TrustedProxyMiddleware,
+        trusted=parse_networks(settings.trusted_proxies),
+        header=settings.forwarded_header,
     )
     return app

@@ -62,6 +62,15 @@ class LeasedLimiter:
                 return denied
         return Denied(next(iter(specs)), 1)  # only under extreme contention inside one replica
 
+    def give_back(self, wanted: list[tuple[BucketSpec, str]], cost: float = 1.0) -> None:
+        """Return ``cost`` a request took but did not use (refused as invalid after the take): to
+        this replica's lease, and with it to the shared bucket at its next renewal. A lease already
+        forgotten loses it (bounded under-admission, as for any stranded lease)."""
+        for spec, subject in wanted:
+            lease = self._leases.get(spec.key(subject))
+            if lease is not None:
+                lease.tokens += cost
+
     async def _renew(self, specs: dict[str, BucketSpec], cost: float) -> Denied | None:
         stripes = sorted({hash(key) % LOCK_STRIPES for key in specs})
         for stripe in stripes:  # a fixed order: concurrent renewals never deadlock

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from tradeloom.gateway_auth.auth import CallContext, gateway_of
+from tradeloom.gateway_auth.budgets import charged
 from tradeloom.gateway_auth.store.audit import AuditEntry
 from tradeloom.shared.context import CallerContext, request_id_var
 from tradeloom.shared.errors import ServiceError
@@ -35,12 +36,13 @@ async def forward(
     caller = CallerContext(user_id=ctx.user_id, roles=ctx.principal.roles, request_id=request_id_var.get())
     deadline = timeout_s or gw.settings.proxy_timeout_s
     state_changing = ctx.request.method not in READ_METHODS
-    try:
-        reply = await gw.client.call(service, op, body, reply_model, caller=caller, timeout_s=deadline)
-    except ServiceError as error:
-        if state_changing:
-            await _audit(ctx, service, op, error.code)
-        raise
+    async with charged(ctx):  # the route's budget, if it has one: the request is valid by now
+        try:
+            reply = await gw.client.call(service, op, body, reply_model, caller=caller, timeout_s=deadline)
+        except ServiceError as error:
+            if state_changing:
+                await _audit(ctx, service, op, error.code)
+            raise
     if state_changing:
         await _audit(ctx, service, op, "success")
     return reply

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from tradeloom.gateway_auth.domain.accounts import normalize_email
+from tradeloom.shared.contracts.sandbox import LimitsReply
 
 T = TypeVar("T")
 
@@ -57,6 +58,18 @@ class LoginIn(_In):
     password: Password
 
 
+class TokenForm(_In):
+    """The OAuth2 password grant (RFC 6749 §4.3) as a form; other form fields (client_id…) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    grant_type: Literal["password"] = "password"
+    username: Annotated[
+        str, Field(min_length=1, max_length=254, description="the account's email", examples=["a@b.co"])
+    ]
+    password: Password
+    scope: str = Field(default="", max_length=200, description="ignored")
+
+
 class RefreshIn(_In):
     refresh_token: str = Field(min_length=1, max_length=256)
 
@@ -82,6 +95,12 @@ class UserOut(_Out):
     role: Literal["user", "admin"]
     status: Literal["active", "disabled"]
     created_at: datetime
+
+
+class RegisteredOut(UserOut):
+    """The new user, and a session already started (no login needed right after registering)."""
+
+    tokens: TokenPair
 
 
 class UserPatch(_In):
@@ -149,23 +168,45 @@ class SessionOut(_Out):
 
 
 # --- API keys -------------------------------------------------------------------------------------
-class ApiKeyIn(_In):
-    name: Annotated[
-        str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$", examples=["bot"])
-    ]
-    scopes: list[Literal["read", "trade"]] = Field(min_length=1, max_length=2, examples=[["read"]])
-    expires_at: datetime | None = Field(default=None, description="UTC; omitted: never expires")
+KeyName = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$", examples=["bot"])
+]
+KeyScopes = Annotated[list[Literal["read", "trade"]], Field(min_length=1, max_length=2, examples=[["read"]])]
 
-    @field_validator("expires_at")
+
+def _future_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("must include a time zone (use Z for UTC)")
+    if value <= datetime.now(UTC):
+        raise ValueError("must be in the future")
+    return value.astimezone(UTC)
+
+
+class ApiKeyIn(_In):
+    name: KeyName
+    scopes: KeyScopes
+    expires_at: Annotated[datetime | None, AfterValidator(_future_utc)] = Field(
+        default=None, description="UTC; omitted: never expires"
+    )
+
+
+class ApiKeyPatch(_In):
+    """Only the fields sent change; the key's secret stays the same."""
+
+    name: KeyName | None = None
+    scopes: KeyScopes | None = Field(default=None, description="at most the caller's own scopes")
+    expires_at: Annotated[datetime | None, AfterValidator(_future_utc)] = Field(
+        default=None, description="UTC; `null` removes the expiry"
+    )
+
+    @field_validator("name", "scopes")
     @classmethod
-    def _future_utc(cls, value: datetime | None) -> datetime | None:
+    def _not_null(cls, value: object) -> object:
         if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("must include a time zone (use Z for UTC)")
-        if value <= datetime.now(UTC):
-            raise ValueError("must be in the future")
-        return value.astimezone(UTC)
+            raise ValueError("cannot be null; omit it to keep the current value")
+        return value
 
 
 class ApiKeyOut(_Out):
@@ -181,6 +222,21 @@ class ApiKeyOut(_Out):
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="the whole key; shown only in this response, store it now")
+
+
+# --- sandbox --------------------------------------------------------------------------------------
+class RateLimitOut(_Out):
+    """A per-user token bucket: ``burst`` requests at once, refilled at ``per_minute``."""
+
+    bucket: str = Field(examples=["code"])
+    burst: int = Field(examples=[5])
+    per_minute: float = Field(examples=[6.0])
+
+
+class SandboxLimits(LimitsReply):
+    """The sandbox's limits and quotas, with the gateway's rate limit of code execution."""
+
+    rate_limit: RateLimitOut
 
 
 # --- audit ----------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """gateway-auth settings: environment variables prefixed ``TL_GATEWAY_AUTH_``."""
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from tradeloom.gateway_auth.forwarded import parse_networks
 from tradeloom.shared.settings import ServiceSettings
 
 
@@ -44,6 +45,13 @@ class GatewayAuthSettings(ServiceSettings):
         ge=1024,
         description="body limit of POST /v1/datasets (streamed CSV) instead of max_body_bytes",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated CIDRs of reverse proxies whose forwarded header names the client",
+    )
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        default="x-forwarded-for", description="the header those proxies set (read from the right)"
+    )
     proxy_timeout_s: float = Field(default=2.0, gt=0, le=30, description="deadline of a forwarded call")
     idempotency_ttl_s: int = Field(default=86400, ge=60)
 
@@ -58,6 +66,8 @@ class GatewayAuthSettings(ServiceSettings):
     rate_orders_per_s: float = Field(default=5, gt=0)
     rate_code_capacity: float = Field(default=5, gt=0)
     rate_code_per_s: float = Field(default=0.1, gt=0)
+    rate_backtests_capacity: float = Field(default=5, gt=0)
+    rate_backtests_per_s: float = Field(default=0.1, gt=0)
     rate_lease_share: float = Field(
         default=0.1, ge=0, le=0.5, description="share of a bucket's burst one replica leases at once"
     )
@@ -68,7 +78,15 @@ class GatewayAuthSettings(ServiceSettings):
     ws_auth_timeout_s: float = Field(default=5, gt=0, le=60, description="time to send the auth message")
     ws_max_buffer: int = Field(default=1000, ge=1, description="queued messages before a slow client is cut")
     ws_max_subscriptions: int = Field(default=50, ge=1, le=1000)
-    lockout_after: int = Field(default=5, ge=1, description="failed logins before an account locks")
+    lockout_after: int = Field(
+        default=5, ge=1, description="failed logins for one account from one client before that pair locks"
+    )
+    lockout_account_after: int = Field(
+        default=20, ge=1, description="failed logins for one account from anywhere before new clients lock"
+    )
+    lockout_known_client_days: int = Field(
+        default=30, ge=0, description="a client that logged in to the account this recently is not locked"
+    )
     lockout_base_s: float = Field(default=30, gt=0, description="first lock; doubles each further failure")
     lockout_max_s: float = Field(default=900, gt=0)
 
@@ -79,9 +97,15 @@ class GatewayAuthSettings(ServiceSettings):
             raise ValueError("must be at least 32 characters")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
         return value

@@ -56,4 +56,5 @@ IP = "ip"
 USER = "user"
 LOGIN = "login"
 ORDERS = "orders"  # order placement routes (order-router issue) take from this bucket
-CODE = "code"  # code execution routes (sandbox issue) take from this bucket
+CODE = "code"  # code execution routes (sandbox) take from this bucket
+BACKTESTS = "backtests"  # backtest and optimisation submission: a budget apart from code execution

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 
 from tradeloom.gateway_auth import accounts
 from tradeloom.gateway_auth.auth import CallContext, client_ip, gateway_of, limit_ip, require, take_tokens
@@ -16,9 +16,10 @@ from tradeloom.gateway_auth.schemas import (
     ChangePasswordIn,
     LoginIn,
     RefreshIn,
+    RegisteredOut,
     RegisterIn,
+    TokenForm,
     TokenPair,
-    UserOut,
 )
 from tradeloom.shared.errors import Unauthorized
 
@@ -39,18 +40,19 @@ async def login_bucket(request: Request) -> None:
 @router.post(
     "/register",
     status_code=201,
-    response_model=UserOut,
-    summary="Create an account",
+    response_model=RegisteredOut,
+    summary="Create an account (and log in)",
     description="Weak, common or breached-looking passwords are refused with the reason "
-    "(code `weak_password`).",
+    "(code `weak_password`). Answers the new user and, in `tokens`, the token pair of a session "
+    "started for it, as `POST /v1/auth/login` would.",
     responses=problem_responses(400, 409, 413, 422, 429),
     dependencies=[Depends(login_bucket)],
 )
-async def register(body: RegisterIn, request: Request) -> UserOut:
-    user = await accounts.register(
+async def register(body: RegisterIn, request: Request) -> RegisteredOut:
+    user, tokens = await accounts.register(
         gateway_of(request), body.email, body.password, body.display_name, origin(request)
     )
-    return user_out(user)
+    return RegisteredOut(**user_out(user).model_dump(), tokens=tokens)
 
 
 @router.post(
@@ -64,6 +66,21 @@ async def register(body: RegisterIn, request: Request) -> UserOut:
 )
 async def login(body: LoginIn, request: Request) -> TokenPair:
     return await accounts.login(gateway_of(request), body.email, body.password, origin(request))
+
+
+@router.post(
+    "/token",
+    response_model=TokenPair,
+    summary="Log in with the OAuth2 password form",
+    description="The OAuth2 password grant (`application/x-www-form-urlencoded`: `grant_type=password`, "
+    "`username` = the email, `password`), as the API docs' Authorize button sends it. Same answer, "
+    "rate limits and lockout as `POST /v1/auth/login`; `scope` is ignored (a session has every scope "
+    "of its role).",
+    responses=problem_responses(400, 401, 413, 422, 429),
+    dependencies=[Depends(login_bucket)],
+)
+async def token(form: Annotated[TokenForm, Form()], request: Request) -> TokenPair:
+    return await accounts.login(gateway_of(request), form.username, form.password, origin(request))
 
 
 @router.post(

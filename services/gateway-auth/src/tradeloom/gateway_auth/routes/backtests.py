@@ -2,8 +2,8 @@
 
 Submit, cancel and delete take scope ``trade``: a backtest (or a search of up to 10,000 parameter
 sets) spends the shared worker pool's CPU like code execution and changes what the account holds,
-so a read-only key must not do it; submit also takes from the strict per-user ``code`` bucket for
-the same reason. Reads take ``read``. Another user's backtest answers 404, like an unknown one.
+so a read-only key must not do it; submit also takes from the per-user ``backtests`` bucket (apart from
+``code``'s). Reads take ``read``. Another user's backtest answers 404, like an unknown one.
 ``export.csv`` asks the service to write the CSV to the JetStream object store, then streams that
 object chunk by chunk (digest checked at the end). The progress stream is ``routes/sse.py``.
 """
@@ -89,11 +89,12 @@ def compare_ids(inputs: dict[str, Any]) -> dict[str, Any]:
 ROUTES = (
     Forward(
         "POST", "", TRADE, SERVICE, "submit", SubmitBacktest, BacktestAccepted,
-        name="submit", bucket=ratelimit.CODE, status=202, body=SubmitBacktest, idempotent=True,
+        name="submit", bucket=ratelimit.BACKTESTS, status=202, body=SubmitBacktest, idempotent=True,
         summary="Validate and queue a backtest or an optimisation job",
         description="Answers at once with the id and status `queued`; follow it with "
         "`GET /v1/backtests/{backtest_id}` or `GET /v1/backtests/{backtest_id}/events` (SSE). Scope "
-        "`trade`, the per-user `code` bucket; takes `Idempotency-Key`.",
+        "`trade`, the per-user `backtests` bucket (not charged for a request refused as invalid); takes "
+        "`Idempotency-Key`.",
         errors=WRITE_ERRORS,
     ),
     Forward(

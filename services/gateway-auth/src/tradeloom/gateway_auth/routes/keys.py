@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
+from tradeloom.gateway_auth import account_settings
+from tradeloom.gateway_auth.accounts import Origin
 from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.domain.tokens import mask_api_key, new_api_key
@@ -14,7 +16,7 @@ from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.pagination import PageQuery, after, page_of, page_query
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.forwarding import UUID_PATTERN
-from tradeloom.gateway_auth.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page
+from tradeloom.gateway_auth.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, Page
 from tradeloom.gateway_auth.store.api_keys import ApiKeyRow
 from tradeloom.gateway_auth.store.audit import AuditEntry
 from tradeloom.shared.context import request_id_var
@@ -60,6 +62,7 @@ async def create_key(
     key: Annotated[str | None, Depends(idempotency_key)],
 ) -> JSONResponse:
     gw = gateway_of(request)
+    account_settings.check_key_scopes(ctx.principal, body.scopes)
 
     async def run() -> tuple[int, ApiKeyCreated]:
         made = new_api_key()
@@ -108,6 +111,26 @@ async def get_key(
     row = await gateway_of(request).api_keys.get(ctx.user_id, key_id)
     if row is None:
         raise NotFound("no such API key")
+    return key_out(row)
+
+
+@router.patch(
+    "/{key_id}",
+    response_model=ApiKeyOut,
+    summary="Change an API key's name, scopes or expiry",
+    description="The key's secret stays the same. Only the fields sent change; `expires_at: null` removes "
+    "the expiry. Scopes cannot exceed the caller's own (422 `scope_not_allowed`); a revoked key cannot "
+    "change (409 `api_key_revoked`). Takes effect at once (within the per-instance cache time).",
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+)
+async def update_key(
+    body: ApiKeyPatch,
+    request: Request,
+    key_id: Annotated[str, KEY_ID],
+    ctx: Annotated[CallContext, Depends(SESSION)],
+) -> ApiKeyOut:
+    origin = Origin(ctx.ip, request.headers.get("user-agent", ""))
+    row = await account_settings.update_api_key(gateway_of(request), ctx.principal, key_id, body, origin)
     return key_out(row)
 
 

@@ -15,7 +15,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from tradeloom.gateway_auth import proxy
-from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
+from tradeloom.gateway_auth.auth import CallContext, gateway_of, limit_ip, require
+from tradeloom.gateway_auth.budgets import sandbox_limits
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.cursors import MAX_CURSOR_CHARS
 from tradeloom.gateway_auth.domain.scopes import Scope
@@ -23,7 +24,8 @@ from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.table import Forward, Param
-from tradeloom.gateway_auth.schemas import Page
+from tradeloom.gateway_auth.schemas import Page, SandboxLimits
+from tradeloom.shared.context import CallerContext, request_id_var
 from tradeloom.shared.contracts.sandbox import (
     SERVICE,
     EmptyRequest,
@@ -83,14 +85,6 @@ ROUTES = (
         name="get_execution", path_params=(EXECUTION_ID,), errors=READ_ERRORS,
         summary="One of the caller's executions (a job's result once it finished)",
     ),
-    Forward(
-        "GET", "/limits", Scope.READ, SERVICE, "limits", EmptyRequest, LimitsReply,
-        name="limits", errors=READ_ERRORS, summary="Request bounds and the caller's quotas",
-    ),
-    Forward(
-        "GET", "/health", Scope.READ, SERVICE, "health", EmptyRequest, HealthReply,
-        name="health", errors=READ_ERRORS, summary="Whether the sandbox's isolation is set up, per layer",
-    ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)
 
@@ -123,3 +117,39 @@ async def list_executions(
         gw.cursors.encode("sandbox_executions", reply.next_before.isoformat()) if reply.next_before else None
     )
     return Page[ExecutionSummary](items=reply.items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/limits",
+    response_model=SandboxLimits,
+    summary="Request bounds and the caller's quotas",
+    description="`quotas.executions_per_minute` is what is enforced: the lower of the sandbox's quota "
+    "and the gateway's `code` bucket, which `rate_limit` describes (`burst` at once, refilled at "
+    "`per_minute`). Requests refused as invalid do not count.",
+    responses=READ_ERRORS,
+)
+async def limits(ctx: Annotated[CallContext, Depends(READ)]) -> SandboxLimits:
+    reply = await proxy.forward(ctx, SERVICE, "limits", EmptyRequest(), LimitsReply)
+    return sandbox_limits(gateway_of(ctx.request), reply)
+
+
+@router.get(
+    "/health",
+    response_model=HealthReply,
+    summary="Whether the sandbox can run code (public, for probes)",
+    description="No authentication (the per-IP bucket only). A minimal status: `ready` and a generic "
+    "`reason`; `features` is empty here, since the isolation layers' details (paths, uid ranges) "
+    "are not for the public: operators read them in the service's log or with "
+    "`svc.sandbox-executor.health`. 503 while the sandbox does not answer.",
+    responses=problem_responses(429, 503, 504),
+    dependencies=[Depends(limit_ip)],
+)
+async def health(request: Request) -> HealthReply:
+    gw = gateway_of(request)
+    caller = CallerContext(request_id=request_id_var.get())  # nobody's: no user header at all
+    timeout_s = gw.settings.proxy_timeout_s
+    reply = await gw.client.call(
+        SERVICE, "health", EmptyRequest(), HealthReply, caller=caller, timeout_s=timeout_s
+    )
+    reason = "isolation is set up" if reply.ready else "isolation is not available; code is not run"
+    return HealthReply(ready=reply.ready, reason=reason, features={})

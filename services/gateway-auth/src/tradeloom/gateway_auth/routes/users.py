@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from tradeloom.gateway_auth import accounts
+from tradeloom.gateway_auth import account_settings, accounts
 from tradeloom.gateway_auth.auth import CallContext, client_ip, gateway_of, require
-from tradeloom.gateway_auth.domain.accounts import merge_preferences, with_defaults
+from tradeloom.gateway_auth.domain.accounts import with_defaults
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.pagination import PageQuery, after, page_of, page_query
 from tradeloom.gateway_auth.problems import problem_responses
@@ -53,13 +53,8 @@ async def get_me(request: Request, ctx: Annotated[CallContext, Depends(READ)]) -
 async def patch_me(
     body: UserPatch, request: Request, ctx: Annotated[CallContext, Depends(SESSION)]
 ) -> UserOut:
-    gw = gateway_of(request)
-    user = await gw.users.get(ctx.user_id)
-    if user is not None and body.display_name is not None:
-        user = await gw.users.update_profile(ctx.user_id, body.display_name)
-        gw.auth_cache.clear()  # the profile changed, not the access: sockets need no re-check
-    if user is None:
-        raise Unauthorized("the account no longer exists")
+    origin = accounts.Origin(client_ip(request), request.headers.get("user-agent", ""))
+    user = await account_settings.update_profile(gateway_of(request), ctx.user_id, body.display_name, origin)
     return user_out(user)
 
 
@@ -81,14 +76,12 @@ async def get_preferences(request: Request, ctx: Annotated[CallContext, Depends(
 async def patch_preferences(
     body: PreferencesPatch, request: Request, ctx: Annotated[CallContext, Depends(SESSION)]
 ) -> Preferences:
-    gw = gateway_of(request)
-    stored = await gw.users.preferences(ctx.user_id)
     patch = body.model_dump(exclude_unset=True)
     for group in ("notifications", "ui"):
         if isinstance(patch.get(group), dict):
             patch[group] = {k: v for k, v in patch[group].items() if v is not None}
-    merged = merge_preferences(stored, patch)
-    await gw.users.save_preferences(ctx.user_id, merged)
+    origin = accounts.Origin(client_ip(request), request.headers.get("user-agent", ""))
+    merged = await account_settings.update_preferences(gateway_of(request), ctx.user_id, patch, origin)
     return Preferences.model_validate(with_defaults(merged))
 
 

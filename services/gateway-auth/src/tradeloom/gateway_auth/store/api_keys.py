@@ -109,6 +109,41 @@ class ApiKeyStore:
         row = result.one_or_none()
         return None if row is None else ApiKeyRow(*row)
 
+    async def update(
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        key_uuid: str,
+        *,
+        name: str | None,
+        scopes: list[str] | None,
+        expires_at: datetime | None,
+        set_expiry: bool,
+    ) -> ApiKeyRow | None:
+        """Change the caller's own live key in place (its secret stays); ``None`` values keep the
+        current name/scopes, ``set_expiry`` replaces the expiry (``None``: never). None when the key
+        is not theirs, unknown or revoked."""
+        result = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".api_keys SET name = coalesce(:name, name), '
+                "scopes = coalesce(CAST(:scopes AS text[]), scopes), "
+                "expires_at = CASE WHEN :set_expiry THEN CAST(:expires_at AS timestamptz) "
+                "ELSE expires_at END "
+                "WHERE id = CAST(:id AS uuid) AND user_id = :user_id AND revoked_at IS NULL "
+                f"RETURNING {COLUMNS}"
+            ),
+            {
+                "id": key_uuid,
+                "user_id": user_id,
+                "name": name,
+                "scopes": scopes,
+                "expires_at": expires_at,
+                "set_expiry": set_expiry,
+            },
+        )
+        row = result.one_or_none()
+        return None if row is None else ApiKeyRow(*row)
+
     async def page(self, user_id: str, after: str | None, limit: int) -> list[ApiKeyRow]:
         async with self.engine.connect() as conn:
             result = await conn.execute(

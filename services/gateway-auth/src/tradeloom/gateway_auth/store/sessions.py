@@ -148,3 +148,15 @@ class SessionStore:
             {"user_id": user_id},
         )
         return [str(row[0]) for row in result]
+
+    async def logged_in_from(self, user_id: str, ip: str, within_days: int) -> bool:
+        """Whether a session of ``user_id`` was started or refreshed from ``ip`` in ``within_days``."""
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                text(
+                    f'SELECT EXISTS (SELECT 1 FROM "{self.s}".refresh_families WHERE user_id = :user_id '
+                    "AND ip = :ip AND last_used_at > now() - make_interval(days => :days))"
+                ),
+                {"user_id": user_id, "ip": ip, "days": within_days},
+            )
+            return bool(result.scalar_one())

@@ -129,16 +129,15 @@ class UserStore:
             return None
         return AuthState(str(row[0]), str(row[1]), row[2], bool(row[3]) if session_id else False)
 
-    async def update_profile(self, user_id: str, display_name: str) -> UserRow | None:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                text(
-                    f'UPDATE "{self.s}".users SET display_name = :name, updated_at = now() '
-                    f"WHERE id = :id RETURNING {USER_COLUMNS}"
-                ),
-                {"id": user_id, "name": display_name},
-            )
-            row = result.one_or_none()
+    async def update_profile(self, conn: AsyncConnection, user_id: str, display_name: str) -> UserRow | None:
+        result = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".users SET display_name = :name, updated_at = now() '
+                f"WHERE id = :id RETURNING {USER_COLUMNS}"
+            ),
+            {"id": user_id, "name": display_name},
+        )
+        row = result.one_or_none()
         return None if row is None else _user(row)
 
     async def set_status(self, conn: AsyncConnection, user_id: str, status: str) -> UserRow | None:
@@ -173,23 +172,26 @@ class UserStore:
             )
             return [_user(row) for row in result]
 
-    async def preferences(self, user_id: str) -> dict[str, Any]:
-        async with self.engine.connect() as conn:
-            result = await conn.execute(
-                text(f'SELECT data FROM "{self.s}".preferences WHERE user_id = :id'), {"id": user_id}
-            )
-            value = result.scalar_one_or_none()
+    async def preferences(self, user_id: str, conn: AsyncConnection | None = None) -> dict[str, Any]:
+        """The stored overrides; inside ``conn`` (a transaction) the row stays locked until it ends."""
+        query = text(
+            f'SELECT data FROM "{self.s}".preferences WHERE user_id = :id' + (" FOR UPDATE" if conn else "")
+        )
+        if conn is None:
+            async with self.engine.connect() as own:
+                value = (await own.execute(query, {"id": user_id})).scalar_one_or_none()
+        else:
+            value = (await conn.execute(query, {"id": user_id})).scalar_one_or_none()
         return dict(value) if isinstance(value, dict) else {}
 
-    async def save_preferences(self, user_id: str, data: dict[str, Any]) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                text(
-                    f'INSERT INTO "{self.s}".preferences (user_id, data) VALUES (:id, CAST(:data AS jsonb)) '
-                    "ON CONFLICT (user_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()"
-                ),
-                {"id": user_id, "data": json.dumps(data)},
-            )
+    async def save_preferences(self, conn: AsyncConnection, user_id: str, data: dict[str, Any]) -> None:
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".preferences (user_id, data) VALUES (:id, CAST(:data AS jsonb)) '
+                "ON CONFLICT (user_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()"
+            ),
+            {"id": user_id, "data": json.dumps(data)},
+        )
 
 
 def is_uuid(value: str) -> bool:
