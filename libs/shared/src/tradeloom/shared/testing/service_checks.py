@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import nats
@@ -20,7 +21,7 @@ from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
 
 
-def free_port_settings(settings_cls: type[ServiceSettings]) -> dict[str, int]:
+def free_port_settings(settings_cls: type[ServiceSettings]) -> dict[str, Any]:
     """A free port for each of the settings class's ``*_port`` fields."""
     return {name: free_port() for name in settings_cls.model_fields if name.endswith("_port")}
 
