@@ -1,0 +1,70 @@
+"""`make run` supervises: kill -9 of a service or of nats-server leaves the rest running, the
+status route shows the gap, and the killed process comes back; SIGTERM to its pid stops it all."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.e2e.devstack_kit import (
+    child,
+    remove_devstack,
+    services,
+    stack_env,
+    start_stack,
+    stop,
+    wait_status,
+    wait_up,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def devstack_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="tl-devstack-"))
+    yield path / "devstack"
+    remove_devstack(path / "devstack")
+    path.rmdir()
+
+
+def instance_ids(body: dict[str, object]) -> dict[str, object]:
+    return {name: item["instance_id"] for name, item in services(body).items()}
+
+
+def test_a_killed_service_or_nats_server_comes_back_while_the_rest_runs(
+    tmp_path: Path, devstack_dir: Path
+) -> None:
+    # A first restart delay of 2 s keeps the gap long enough for the status route to show it.
+    env, gateway, _ = stack_env(devstack_dir, TL_DEV_RESTART_FIRST_S="2")
+    log = tmp_path / "stack.log"
+    stack = start_stack(env, log)
+    try:
+        before = instance_ids(wait_up(stack, gateway, log))
+
+        market_data = child(stack, "tradeloom.market_data run")
+        market_data.kill()  # kill -9
+        gap = wait_status(stack, gateway, log, lambda b: services(b)["market-data"]["status"] == "down")
+        assert gap["status"] == "degraded"
+        assert all(item["status"] == "up" for name, item in services(gap).items() if name != "market-data")
+        back = instance_ids(wait_up(stack, gateway, log))
+        assert back["market-data"] != before["market-data"]  # a new process
+        assert {k: v for k, v in back.items() if k != "market-data"} == {
+            k: v for k, v in before.items() if k != "market-data"
+        }  # the others never stopped
+        assert child(stack, "tradeloom.market_data run").pid != market_data.pid
+
+        nats = child(stack, "nats-server")
+        nats.kill()
+        wait_status(stack, gateway, log, lambda b: b["status"] != "up")
+        wait_up(stack, gateway, log)  # every service reports up again
+        assert child(stack, "nats-server").pid != nats.pid
+        assert "nats-server exited (code -9); restarting" in log.read_text()
+    finally:
+        assert stop(stack, "SIGTERM") == 0
+    assert "devstack: stopped" in log.read_text()
+    assert not psutil.pid_exists(stack.pid)
