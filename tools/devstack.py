@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import os
 import secrets
 import signal
@@ -210,6 +211,19 @@ def start_servers(root: Path, supervisor: Supervisor) -> tuple[str, str]:
     return nats_url, admin_url
 
 
+def stop_with_make() -> None:
+    """Under ``make run``, get SIGTERM when make exits: GNU make dies at once on SIGTERM without
+    passing it on, which used to leave the whole stack running without its parent."""
+    try:
+        parent = Path(f"/proc/{os.getppid()}/comm").read_text().strip()
+    except OSError:
+        return
+    if parent != "make" or not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
 def up() -> int:
     root = Path(os.environ.get("TL_DEVSTACK_DIR", ROOT / ".devstack")).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -229,6 +243,7 @@ def up() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        stop_with_make()
         nats_url, admin_url = start_servers(root, supervisor)
         print(
             f"devstack: NATS {nats_url}, Postgres {urlsplit(admin_url).hostname}:{urlsplit(admin_url).port}"

@@ -3,6 +3,8 @@ status route shows the gap, and the killed process comes back; SIGTERM to its pi
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,9 @@ import psutil
 import pytest
 
 from tests.e2e.devstack_kit import (
+    ROOT,
     child,
+    descendants,
     remove_devstack,
     services,
     stack_env,
@@ -68,3 +72,24 @@ def test_a_killed_service_or_nats_server_comes_back_while_the_rest_runs(
         assert stop(stack, "SIGTERM") == 0
     assert "devstack: stopped" in log.read_text()
     assert not psutil.pid_exists(stack.pid)
+
+
+def test_sigterm_to_make_run_stops_the_whole_stack(tmp_path: Path, devstack_dir: Path) -> None:
+    """GNU make dies at once on SIGTERM without passing it on; the stack must not outlive it."""
+    env, gateway, _ = stack_env(devstack_dir)
+    log = tmp_path / "stack.log"
+    with log.open("ab") as out:
+        make = subprocess.Popen(
+            ["make", "--no-print-directory", "run"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_up(make, gateway, log)
+        family = descendants(make)
+        assert any("tools.devstack" in " ".join(p.cmdline()) for p in family)
+    finally:
+        make.send_signal(signal.SIGTERM)
+        make.wait(timeout=30)  # make's own status is its signal's (it re-raises it): not ours
+    _, alive = psutil.wait_procs(family, timeout=60)
+    assert not alive, f"processes left behind: {[(p.pid, p.name()) for p in alive]}"
+    assert "devstack: stopped" in log.read_text()
