@@ -1,4 +1,4 @@
-"""`make run` supervises: kill -9 of a service or of nats-server leaves the rest running, the
+"""`make run` supervises: kill -9 of a service, nats-server or Postgres leaves the rest running, the
 status route shows the gap, and the killed process comes back; SIGTERM to its pid stops it all."""
 
 from __future__ import annotations
@@ -6,9 +6,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -34,6 +37,23 @@ def devstack_dir() -> Iterator[Path]:
     yield path / "devstack"
     remove_devstack(path / "devstack")
     path.rmdir()
+
+
+def wait_for(condition: object, log: Path, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if condition():  # type: ignore[operator]
+                return
+        except (AssertionError, httpx.HTTPError):
+            pass
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-4000:]
+        time.sleep(0.5)
+
+
+def register(gateway: str) -> httpx.Response:
+    body = {"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "violet-harbor-kettle-42"}
+    return httpx.post(f"{gateway}/v1/auth/register", json=body | {"display_name": "After crash"}, timeout=10)
 
 
 def instance_ids(body: dict[str, object]) -> dict[str, object]:
@@ -68,6 +88,13 @@ def test_a_killed_service_or_nats_server_comes_back_while_the_rest_runs(
         wait_up(stack, gateway, log)  # every service reports up again
         assert child(stack, "nats-server").pid != nats.pid
         assert "nats-server exited (code -9); restarting" in log.read_text()
+
+        postgres = child(stack, "postgres -D")
+        postgres.kill()
+        wait_for(lambda: child(stack, "postgres -D").pid != postgres.pid, log)
+        wait_up(stack, gateway, log)
+        # Writes work again: the services' pools replace the connections the crash broke.
+        wait_for(lambda: register(gateway).status_code == 201, log)
     finally:
         assert stop(stack, "SIGTERM") == 0
     assert "devstack: stopped" in log.read_text()
