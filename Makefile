@@ -32,7 +32,7 @@ $(STAMP): tools/system_deps.sh requirements/runtime.txt requirements/dev.txt lib
 install: $(STAMP)
 
 run: install
-	$(BIN)/python -m tools.devstack up
+	exec $(BIN)/python -m tools.devstack up
 
 test: install lint contracts-check k8s-check pytest
 

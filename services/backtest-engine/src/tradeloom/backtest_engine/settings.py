@@ -23,6 +23,15 @@ class BacktestEngineSettings(ServiceSettings):
     )
     max_bars: int = Field(default=2_000_000, ge=1000, description="longest series one run may fetch")
     market_data_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    market_data_retries: int = Field(
+        default=6, ge=0, le=20, description="tries again within one delivery while market-data is unavailable"
+    )
+    market_data_retry_first_s: float = Field(
+        default=0.5, gt=0, le=60, description="first wait before trying market-data again (then doubled)"
+    )
+    market_data_retry_max_s: float = Field(
+        default=8.0, gt=0, le=300, description="longest wait between two tries of market-data"
+    )
     optimise_chunk_bar_evaluations: int = Field(
         default=20_000_000, ge=1, description="simulated bars per optimisation chunk (cancel granularity)"
     )

@@ -85,6 +85,11 @@ def simulate(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
         raise RunFailure("simulation_rejected", str(error)) from error
 
 
+def retry_delays(retries: int, first_s: float, max_s: float) -> list[float]:
+    """``retries`` waits doubling from ``first_s``, each capped at ``max_s``."""
+    return [min(first_s * 2**attempt, max_s) for attempt in range(retries)]
+
+
 def completion_of(outcome: BacktestOutcome, initial: Decimal) -> Completion:
     final = Decimal(repr(float(outcome.equity[-1]))) if outcome.equity.size else initial
     return Completion(int(outcome.equity.size), int(outcome.trades.shape[0]), final, outcome.metrics)
@@ -164,7 +169,7 @@ class BacktestWorker:
             await self._progress(command, "fetching", 0.0)
             plan = plan_run(command.request)
             self.last_phases["started"] = time.perf_counter()
-            bars, plan = await self._fetch(command, plan)
+            bars, plan = await self._fetch_retrying(command, plan)
             self.last_phases["fetched"] = time.perf_counter()
             if plan.search is None:
                 await self._progress(command, "simulating", FETCH_SHARE)
@@ -230,6 +235,30 @@ class BacktestWorker:
                 raise Cancelled
 
         return checkpoint
+
+    async def _fetch_retrying(self, command: RunCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:
+        """``_fetch``, tried again in this delivery while market-data is unavailable (not started
+        yet, restarting): after ``retry_delays`` (bounded exponential backoff), then the consumer's
+        redelivery takes over. Cancel is honoured between tries."""
+        delays = retry_delays(
+            self.settings.market_data_retries,
+            self.settings.market_data_retry_first_s,
+            self.settings.market_data_retry_max_s,
+        )
+        for delay in delays:
+            try:
+                return await self._fetch(command, plan)
+            except Unavailable as error:
+                log.info("backtest %s: market-data unavailable (%s); again in %.1fs",
+                         command.backtest_id, error, delay)  # fmt: skip
+            waited = 0.0
+            while waited < delay:
+                step = min(CANCEL_CHECK_S, delay - waited)
+                await asyncio.sleep(step)
+                waited += step
+                if await self._cancel_requested(command.backtest_id):
+                    raise Cancelled
+        return await self._fetch(command, plan)
 
     def _pages(self, command: RunCommand, plan: RunPlan) -> AsyncGenerator[CandlePage, None]:
         client, caller = self._client(), CallerContext(user_id=command.user_id)

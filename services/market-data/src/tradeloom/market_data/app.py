@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
@@ -20,6 +21,7 @@ from tradeloom.market_data.sources.replay import run_replay
 from tradeloom.market_data.sources.synthetic import SyntheticSource
 from tradeloom.market_data.store.books_store import save_book
 from tradeloom.market_data.store.instruments_store import upsert_instruments
+from tradeloom.market_data.store.last_trades_store import last_stored_prices
 from tradeloom.market_data.store.timescale import apply_timescale_policies, ensure_candle_aggregates
 from tradeloom.market_data.upload_prune import UploadPruner
 from tradeloom.shared.cli import service_main
@@ -35,14 +37,20 @@ log = logging.getLogger(__name__)
 BOOKS_CONSUMER = consumer_spec("market_data_books_store")
 
 
-def synthetic_markets(settings: MarketDataSettings) -> list[SyntheticMarket]:
+def synthetic_markets(
+    settings: MarketDataSettings, resume_prices: dict[str, Decimal] | None = None
+) -> list[SyntheticMarket]:
+    """One simulated market per symbol, starting from ``resume_prices`` (the last stored trade's
+    price) where known, else from the configured start price."""
     run_id = str(time.time_ns() // 1_000_000)  # a simulation's trades are new on every run
+    resume = resume_prices or {}
     markets = []
     for index, symbol in enumerate(settings.sim_symbols):
         prices = settings.sim_start_prices
+        seed_price = prices[index] if index < len(prices) else 100.0
         config = SimConfig(
             symbol=symbol,
-            start_price=prices[index] if index < len(prices) else 100.0,
+            start_price=float(resume[symbol]) if symbol in resume else seed_price,
             drift=settings.sim_drift,
             volatility=settings.sim_volatility,
             trades_per_s=settings.sim_trades_per_s,
@@ -99,9 +107,13 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         await persistence.run(stop)
 
     async def synthetic(stop: asyncio.Event) -> None:
-        markets = synthetic_markets(md)
-        if not markets:
+        if not md.sim_symbols:
             return
+        async with runtime.engine.connect() as connection:
+            resume = await last_stored_prices(connection, md.db_schema, md.sim_venue, md.sim_symbols)
+        if resume:
+            log.info("synthetic market resumes from the last stored prices: %s", resume)
+        markets = synthetic_markets(md, resume)
         publisher = MarketPublisher(
             EventPublisher(runtime.js, runtime.subjects, f"tradeloom/{SERVICE}"), md.publish_batch_max
         )

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tradeloom.shared.testing._util import TestServerError, log_tail
+from tradeloom.shared.testing.pg_reach import runnable_bindir
 from tradeloom.shared.testing.ports import LOOPBACK, free_port
 
 OS_USER_ENV = "TL_TEST_PG_OS_USER"
@@ -100,12 +101,15 @@ class LocalCluster:
 
     def __init__(self, bindir: Path, settings: Mapping[str, str], *, timeout: float = 60.0) -> None:
         """Remember where the binaries are; nothing is created until :meth:`start`."""
-        self.bindir = bindir
         self.settings = dict(settings)
         self.timeout = timeout
         self.host = LOOPBACK
         self.port = 0
         self._ids = _unprivileged_ids()
+        try:  # a checkout in a private directory hides .venv's binaries from the Postgres user
+            self.bindir = runnable_bindir(bindir, self._ids)
+        except OSError as exc:
+            raise TestServerError(f"Postgres binaries in {bindir}: {exc}") from exc
         self._base: Path | None = None
 
     @property

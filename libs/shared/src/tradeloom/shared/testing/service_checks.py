@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import nats
@@ -20,6 +21,11 @@ from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
 
 
+def free_port_settings(settings_cls: type[ServiceSettings]) -> dict[str, Any]:
+    """A free port for each of the settings class's ``*_port`` fields."""
+    return {name: free_port() for name in settings_cls.model_fields if name.endswith("_port")}
+
+
 async def check_service_skeleton(
     service: str,
     settings_cls: type[ServiceSettings],
@@ -29,14 +35,18 @@ async def check_service_skeleton(
     db_schema: str,
     nats_prefix: str,
 ) -> None:
-    """Migrate (twice), start, ping over NATS, probe health, see ServiceStarted relayed, stop."""
+    """Migrate (twice), start, ping over NATS, probe health, see ServiceStarted relayed, stop.
+
+    Every ``*_port`` setting (health, and e.g. gateway-auth's ``http_port``) gets a free port: a
+    test never binds a default port, which ``make run`` on the same machine holds.
+    """
     settings = settings_cls(
         database_url=database_url,
         nats_url=nats_url,
         db_schema=db_schema,
         nats_prefix=nats_prefix,
         environment="test",
-        health_port=free_port(),
+        **free_port_settings(settings_cls),
     )
     migrations = find_migrations(sys.modules[build.__module__].__file__ or "")
     for _ in range(2):  # idempotent

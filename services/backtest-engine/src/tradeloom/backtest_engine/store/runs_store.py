@@ -107,7 +107,7 @@ class RunsStore:
         row = await conn.execute(
             text(
                 f"UPDATE \"{self.s}\".runs SET status = 'running', attempts = attempts + 1, "
-                "phase = 'fetching', percent = 0, started_at = coalesce(started_at, now()), "
+                "phase = 'fetching', percent = 0, started_at = coalesce(started_at, clock_timestamp()), "
                 "heartbeat_at = now() "
                 "WHERE backtest_id = :id AND status IN ('queued', 'running') "
                 f"RETURNING {COLUMNS}"
@@ -179,7 +179,8 @@ class RunsStore:
             text(
                 f'UPDATE "{self.s}".runs SET cancel_requested = true, '
                 "status = CASE WHEN :queued THEN 'cancelled' ELSE status END, "
-                "finished_at = CASE WHEN :queued THEN now() ELSE finished_at END WHERE backtest_id = :id"
+                "finished_at = CASE WHEN :queued THEN clock_timestamp() ELSE finished_at END "
+                "WHERE backtest_id = :id"
             ),
             {"id": backtest_id, "queued": queued},
         )
@@ -197,7 +198,8 @@ class RunsStore:
         """Set a final status unless the run is already final; returns the run or None."""
         row = await conn.execute(
             text(
-                f'UPDATE "{self.s}".runs SET status = :status, finished_at = now(), error_code = :code, '
+                f'UPDATE "{self.s}".runs SET status = :status, error_code = :code, '
+                "finished_at = greatest(clock_timestamp(), coalesce(started_at, created_at)), "
                 "error = :error, phase = CASE WHEN :status = 'completed' THEN 'done' ELSE phase END, "
                 "percent = CASE WHEN :status = 'completed' THEN 100 ELSE percent END "
                 "WHERE backtest_id = :id AND status IN ('queued', 'running') "

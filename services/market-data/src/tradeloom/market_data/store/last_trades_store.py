@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,3 +36,26 @@ async def last_stored_trades(
         {"venue": venue, "symbols": symbols},
     )
     return {symbol: (trade_id, int(ts_ns)) for symbol, trade_id, ts_ns in result.all()}
+
+
+async def last_stored_prices(
+    connection: AsyncConnection, schema: str, venue: str, symbols: list[str]
+) -> dict[str, Decimal]:
+    """symbol → price of its newest stored trade (by time); symbols with none are left out.
+
+    Where a restarted synthetic market resumes, instead of jumping back to its seed price.
+    """
+    s = check_schema_name(schema)
+    if not symbols:
+        return {}
+    result = await connection.execute(
+        text(
+            "SELECT s.symbol, t.price FROM unnest(CAST(:symbols AS text[])) AS s(symbol) "
+            "CROSS JOIN LATERAL ("
+            f'  SELECT price FROM "{s}".trades WHERE venue = :venue AND symbol = s.symbol '
+            "  ORDER BY ts_ns DESC LIMIT 1"
+            ") AS t"
+        ),
+        {"venue": venue, "symbols": symbols},
+    )
+    return {symbol: Decimal(price) for symbol, price in result.all()}
