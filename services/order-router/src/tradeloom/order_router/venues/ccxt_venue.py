@@ -182,3 +182,6 @@ class CcxtVenue:
 
     async def close(self) -> None:
         await self._exchange.close()
+        if self._exchange.session is not None:
+            # a request ccxt had queued behind its rate limiter reopened the session while closing
+            await self._exchange.close()
