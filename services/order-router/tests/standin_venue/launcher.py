@@ -71,9 +71,24 @@ class StandinVenue:
             self.process.wait(timeout=30)
         self.process = None
 
-    async def restart(self) -> None:
-        self.kill()
-        await self.start()
+    async def restart(self, *, hard: bool = True) -> None:
+        """``hard``: SIGKILL and start again; otherwise the venue's own restart control (re-exec),
+        waited for until a new process answers."""
+        if hard:
+            self.kill()
+            await self.start()
+            return
+        old_boot = (await self.control("restart"))["boot_id"]
+        deadline = time.monotonic() + START_DEADLINE_S
+        while True:
+            try:
+                if (await self.control("state"))["boot_id"] != old_boot:
+                    return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("stand-in venue did not come back after its restart control")
+            await asyncio.sleep(0.05)
 
     async def control(self, action: str, **body: Any) -> Any:
         async with (

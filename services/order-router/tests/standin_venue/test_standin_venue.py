@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import pytest
 
 
 def signed_query(secret: str, **params: Any) -> str:
@@ -56,8 +57,11 @@ async def test_public_exchange_info_needs_no_key(standin_venue: Any) -> None:
     assert [s["symbol"] for s in body["symbols"]] == ["BTCUSDT", "ETHUSDT"]
 
 
-async def test_state_survives_a_kill(standin_venue: Any) -> None:
+@pytest.mark.parametrize("hard", [True, False], ids=["sigkill", "restart-control"])
+async def test_state_survives_a_restart(standin_venue: Any, hard: bool) -> None:
     await standin_venue.control("set_permissions", withdraw=True)
-    await standin_venue.restart()
-    state = await standin_venue.control("state")
-    assert state["permissions"]["withdraw"] is True
+    before = await standin_venue.control("state")
+    await standin_venue.restart(hard=hard)
+    after = await standin_venue.control("state")
+    assert after["boot_id"] != before["boot_id"]
+    assert after["permissions"]["withdraw"] is True

@@ -155,11 +155,13 @@ class Book:
             self._move(quote, free=release - quote_qty)
         received_asset, received = (base, qty) if buy else (quote, quote_qty)
         commission = received * COMMISSION
+        # one trade per millisecond at most, so time-based paging is exact against this venue
+        stamp = max([now_ms()] + [t["time"] + 1 for t in self.data["trades"][-1:]])
         self._move(received_asset, free=received - commission)
         trade = {
             "symbol": order["symbol"], "id": self.data["next_trade_id"], "orderId": order["orderId"],
             "orderListId": -1, "price": fmt(price), "qty": fmt(qty), "quoteQty": fmt(quote_qty),
-            "commission": fmt(commission), "commissionAsset": received_asset, "time": now_ms(),
+            "commission": fmt(commission), "commissionAsset": received_asset, "time": stamp,
             "isBuyer": buy, "isMaker": order["type"] != "MARKET", "isBestMatch": True,
         }  # fmt: skip
         self.data["next_trade_id"] += 1

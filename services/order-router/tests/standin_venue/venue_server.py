@@ -3,7 +3,8 @@
 Run as a process: ``python venue_server.py --port P --state FILE --api-key K --secret S``.
 Private routes check ``X-MBX-APIKEY``, the HMAC-SHA256 ``signature`` over the query string plus body
 (as Binance defines it) and ``timestamp``/``recvWindow``; errors are Binance's ``{"code","msg"}``.
-Routes under ``/_control/`` (unsigned, for tests) reject or hang the next order and simulate fills.
+Routes under ``/_control/`` (unsigned, for tests) reject or hang the next order, simulate fills and
+restart the process (re-exec on the same state file).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import argparse
 import asyncio
 import hashlib
 import hmac
+import os
+import sys
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from venue_book import MARKETS, Book, VenueReject, fmt, now_ms, order_view
 from venue_replies import cancel_reply, new_order_reply
 
 BOOK = web.AppKey("book", Book)
+BOOT_ID = web.AppKey("boot_id", str)
 
 
 def error(status: int, code: int, msg: str) -> web.Response:
@@ -252,15 +257,19 @@ async def control(request: web.Request) -> web.Response:
         book.data["prices"][body["symbol"]] = str(body["price"])
     elif action == "set_permissions":
         book.data["permissions"].update({k: bool(v) for k, v in body.items()})
+    elif action == "restart":
+        # answer, then replace this process by a fresh one on the same state file (same port)
+        asyncio.get_running_loop().call_later(0.05, os.execv, sys.executable, [sys.executable, *sys.argv])
     elif action != "state":
         return error(404, -1, f"unknown control {action}")
     book.save()
-    return web.json_response(book.data)
+    return web.json_response(book.data | {"boot_id": request.app[BOOT_ID]})
 
 
 def build_app(book: Book) -> web.Application:
     app = web.Application(middlewares=[venue_errors])
     app[BOOK] = book
+    app[BOOT_ID] = uuid.uuid4().hex
     app.router.add_get("/api/v3/ping", ping)
     app.router.add_get("/api/v3/time", server_time)
     app.router.add_get("/api/v3/exchangeInfo", exchange_info)

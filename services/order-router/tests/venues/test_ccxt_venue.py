@@ -134,3 +134,21 @@ async def test_amend_keeps_the_client_id(venue: CcxtVenue) -> None:
     ]
     balances = {b.asset: b for b in await venue.fetch_balances()}
     assert balances["USDT"].locked == Decimal("820.01")
+
+
+async def test_fills_are_paged_and_each_returned_once(
+    make_venue: Callable[..., CcxtVenue], standin_venue: Any
+) -> None:
+    adapter = make_venue()
+    adapter.fill_page_size = 2
+    try:
+        placed = await adapter.place(limit_buy("tl-many-fills", quantity="0.01"))
+        for _ in range(5):
+            await standin_venue.control("fill", symbol="BTCUSDT", clientOrderId="tl-many-fills", qty="0.001")
+        fills = await adapter.fetch_fills_since("BTC/USDT", placed.timestamp_ms)
+        assert len({f.venue_fill_id for f in fills}) == len(fills) == 5
+        assert sum(f.quantity for f in fills) == Decimal("0.005")
+        later = await adapter.fetch_fills_since("BTC/USDT", fills[3].timestamp_ms)
+        assert [f.venue_fill_id for f in later] == [f.venue_fill_id for f in fills[3:]]
+    finally:
+        await adapter.close()

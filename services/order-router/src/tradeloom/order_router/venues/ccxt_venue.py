@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
@@ -47,6 +48,8 @@ class CcxtVenue:
         timeout_s: float = 10.0,
         api_urls: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
+        fill_page_size: int = 500,
+        max_fill_pages: int = 100,
     ) -> None:
         if not is_supported(venue):
             raise NotSupported(f"venue: {venue!r} is not a ccxt exchange with the calls order-router needs")
@@ -68,6 +71,8 @@ class CcxtVenue:
         if api_urls:
             self._exchange.urls["api"] = {**self._exchange.urls["api"], **api_urls}
         self._markets_loaded = False
+        self.fill_page_size = fill_page_size
+        self.max_fill_pages = max_fill_pages
 
     @property
     def supports_amend(self) -> bool:
@@ -155,9 +160,21 @@ class CcxtVenue:
         return parse_order(raw)
 
     async def fetch_fills_since(self, symbol: str, since_ms: int | None) -> list[VenueFill]:
-        raws = await self._call(lambda: self._exchange.fetch_my_trades(symbol, since_ms))
-        fills = [parse_fill(raw) for raw in raws]
-        return sorted(fills, key=lambda fill: (fill.timestamp_ms, fill.venue_fill_id))
+        """Every fill from ``since_ms`` on, page by page (a page restarts at the newest timestamp
+        of the previous one; fills seen twice at that boundary are dropped by id). A full page of
+        fills all in one millisecond would end the paging early: ``fill_page_size`` must exceed
+        the most fills the account can have in one millisecond."""
+        fills: dict[str, VenueFill] = {}
+        cursor = since_ms
+        for _ in range(self.max_fill_pages):
+            page = functools.partial(self._exchange.fetch_my_trades, symbol, cursor, self.fill_page_size)
+            raws = await self._call(page)
+            new = [fill for fill in map(parse_fill, raws) if fill.venue_fill_id not in fills]
+            fills.update((fill.venue_fill_id, fill) for fill in new)
+            if len(raws) < self.fill_page_size or not new:
+                break
+            cursor = max(fill.timestamp_ms for fill in new)
+        return sorted(fills.values(), key=lambda fill: (fill.timestamp_ms, fill.venue_fill_id))
 
     async def fetch_balances(self) -> list[Balance]:
         return parse_balances(await self._call(self._exchange.fetch_balance))
