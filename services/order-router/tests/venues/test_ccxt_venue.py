@@ -12,7 +12,7 @@ from tradeloom.order_router.credentials import ApiCredentials
 from tradeloom.order_router.venues import CcxtVenue, PlaceOrder, supported_venues
 from tradeloom.order_router.venues.errors import InsufficientFunds, InvalidOrder, VenueAuthFailed
 
-TIMEOUT_S = 5.0
+TIMEOUT_S = 10.0
 SPOT_ONLY = {"fetchMarkets": {"types": ["spot"]}}
 
 

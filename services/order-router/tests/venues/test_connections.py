@@ -27,7 +27,7 @@ async def opened(standin_venue: Any) -> AsyncIterator[Callable[..., CcxtVenue]]:
         urls = standin_venue.ccxt_api_urls(ccxt.binance().urls["api"])
         adapter = open_ccxt_venue(
             KEYRING, sealed, owner_id="user-7", connection_id="conn-9", venue="binance", sandbox=False,
-            timeout_s=5.0, api_urls=urls, options=SPOT_ONLY,
+            timeout_s=10.0, api_urls=urls, options=SPOT_ONLY,
         )  # fmt: skip
         adapters.append(adapter)
         return adapter

@@ -20,7 +20,7 @@ from tradeloom.order_router.venues import (
 )
 from tradeloom.order_router.venues.errors import OutcomeUnknown
 
-TIMEOUT_S = 3.0
+TIMEOUT_S = 5.0
 
 
 @pytest_asyncio.fixture

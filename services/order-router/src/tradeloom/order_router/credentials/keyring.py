@@ -15,6 +15,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tradeloom.shared.settings import is_placeholder
+
 KEY_BYTES = 32  # AES-256
 
 
@@ -89,5 +91,9 @@ class Keyring:
 
 
 def new_key() -> bytes:
-    """A fresh random AES-256 key (for generating the secret)."""
-    return secrets.token_bytes(KEY_BYTES)
+    """A fresh random AES-256 key (for generating the secret). Keys whose base64 form happens to
+    contain a placeholder marker ("xxx", "todo"…) are drawn again: production settings refuse those."""
+    while True:
+        key = secrets.token_bytes(KEY_BYTES)
+        if not is_placeholder(base64.b64encode(key).decode()):
+            return key

@@ -2,6 +2,7 @@
 
 from tradeloom.order_router.venues.catalog import REQUIRED_CAPABILITIES, is_supported, supported_venues
 from tradeloom.order_router.venues.ccxt_venue import CcxtVenue
+from tradeloom.order_router.venues.connections import open_ccxt_venue, vet_new_key
 from tradeloom.order_router.venues.models import (
     Balance,
     ConnectionCheck,
@@ -42,6 +43,8 @@ __all__ = [
     "VenueView",
     "gather_venue_view",
     "is_supported",
+    "open_ccxt_venue",
     "reconcile",
     "supported_venues",
+    "vet_new_key",
 ]
