@@ -84,3 +84,15 @@ def test_fill_of_an_order_accepted_while_down_is_matched_by_its_venue_id() -> No
         ApplyFill("c1", fill("f1", "v7", 1)),
         UpdateStatus("c1", "partially_filled", found),
     ]
+
+
+def test_amend_by_cancel_replace_relinks_the_new_venue_id_and_keeps_old_fills() -> None:
+    replaced = venue_order("c1", "v2", status="partially_filled", filled="0.5")
+    view = VenueView({"c1": replaced}, [fill("f1", "v1", 1), fill("f2", "v2", 2)])
+    actions = reconcile([LocalOrder("c1", "BTC/USDT", "new", "v1")], view, set())
+    assert actions == [
+        MarkAccepted("c1", replaced),
+        ApplyFill("c1", fill("f1", "v1", 1)),
+        ApplyFill("c1", fill("f2", "v2", 2)),
+        UpdateStatus("c1", "partially_filled", replaced),
+    ]

@@ -37,8 +37,9 @@ class VenueView:
 
 @dataclass(frozen=True)
 class MarkAccepted:
-    """The venue holds this order (accepted while we were down or while the answer was lost):
-    record its venue id. Never send it again."""
+    """The venue holds this order (accepted while we were down or while the answer was lost, or
+    re-placed under a new venue id by a cancel-replace amend): record its venue id. Never send it
+    again."""
 
     client_order_id: str
     venue_order: VenueOrder
@@ -87,7 +88,7 @@ def reconcile(ours: Sequence[LocalOrder], view: VenueView, known_fill_ids: Set[s
             statuses.append(MarkVanished(order.client_order_id, never_reached=order.status == "pending_new"))
             continue
         client_by_venue_id[found.venue_order_id] = order.client_order_id
-        if order.status == "pending_new" or order.venue_order_id is None:
+        if order.status == "pending_new" or order.venue_order_id != found.venue_order_id:
             accepted.append(MarkAccepted(order.client_order_id, found))
         local_status = "new" if order.status == "pending_new" else order.status
         cancel_still_pending = order.status == "pending_cancel" and found.is_open
