@@ -65,3 +65,43 @@ async def test_state_survives_a_restart(standin_venue: Any, hard: bool) -> None:
     after = await standin_venue.control("state")
     assert after["boot_id"] != before["boot_id"]
     assert after["permissions"]["withdraw"] is True
+
+
+async def post_order(venue: Any, **params: Any) -> tuple[int, Any]:
+    body = signed_query(venue.secret, **params)
+    headers = {"X-MBX-APIKEY": venue.api_key, "Content-Type": "application/x-www-form-urlencoded"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{venue.base_url}/api/v3/order", data=body, headers=headers) as response,
+    ):
+        return response.status, await response.json()
+
+
+LIMIT = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "40000"}
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        (LIMIT, -1102),  # no timeInForce
+        (LIMIT | {"timeInForce": "GTC", "colour": "blue"}, -1104),
+        (LIMIT | {"timeInForce": "GTC", "quantity": "1e-2"}, -1100),
+        (LIMIT | {"timeInForce": "GTC", "price": "40000.001"}, -1013),
+        (LIMIT | {"timeInForce": "GTC", "symbol": "DOGEUSDT"}, -1121),
+    ],
+    ids=["missing-tif", "unknown-param", "exponent", "off-tick", "unknown-symbol"],
+)
+async def test_order_parameters_are_checked_like_binance(
+    standin_venue: Any, params: dict[str, str], code: int
+) -> None:
+    status, body = await post_order(standin_venue, **params)
+    assert (status, body["code"]) == (400, code)
+    assert (await standin_venue.control("state"))["orders"] == {}
+
+
+async def test_signed_post_body_creates_an_order(standin_venue: Any) -> None:
+    status, body = await post_order(standin_venue, **LIMIT, timeInForce="GTC", newClientOrderId="raw-1")
+    assert status == 200
+    assert (body["clientOrderId"], body["status"], body["origQty"], body["fills"]) == (
+        "raw-1", "NEW", "0.01000000", [],
+    )  # fmt: skip

@@ -10,7 +10,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,26 @@ def fmt(value: Decimal) -> str:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def mandatory(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise VenueReject(
+            400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+        )
+    return value
+
+
+def number(params: dict[str, str], name: str) -> Decimal:
+    text = mandatory(params, name)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or "e" in text.lower():
+        raise VenueReject(400, -1100, f"Illegal characters found in parameter '{name}'.")
+    return value
 
 
 class VenueReject(Exception):
@@ -95,15 +115,15 @@ class Book:
         if symbol not in MARKETS:
             raise VenueReject(400, -1121, "Invalid symbol.")
         base, quote, tick, step, min_notional = MARKETS[symbol]
-        side, kind = p.get("side", ""), p.get("type", "")
+        side, kind = mandatory(p, "side"), mandatory(p, "type")
         if side not in ("BUY", "SELL") or kind not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
-            raise VenueReject(
-                400, -1102, "Mandatory parameter 'side' or 'type' was not sent or is malformed."
-            )
-        qty = Decimal(p.get("quantity", "0"))
+            raise VenueReject(400, -1116 if side in ("BUY", "SELL") else -1117, f"Invalid {kind or side}.")
+        if kind == "LIMIT" and mandatory(p, "timeInForce") not in ("GTC", "IOC", "FOK"):
+            raise VenueReject(400, -1115, "Invalid timeInForce.")
+        qty = number(p, "quantity")
         if qty <= 0 or qty % Decimal(step) != 0:
             raise VenueReject(400, -1013, "Filter failure: LOT_SIZE")
-        price = Decimal(p["price"]) if kind != "MARKET" else Decimal(self.data["prices"][symbol])
+        price = number(p, "price") if kind != "MARKET" else Decimal(self.data["prices"][symbol])
         if price <= 0 or price % Decimal(tick) != 0:
             raise VenueReject(400, -1013, "Filter failure: PRICE_FILTER")
         if qty * price < Decimal(min_notional):
@@ -129,6 +149,9 @@ class Book:
         self.data["orders"][str(order_id)] = order
         if kind == "MARKET":
             self.fill(order, qty, price)
+        elif order["timeInForce"] in ("IOC", "FOK"):  # no resting liquidity here: nothing executes
+            self.cancel(order)
+            order["status"] = "EXPIRED"
         return order
 
     def cancel(self, order: dict[str, Any]) -> dict[str, Any]:

@@ -43,8 +43,20 @@ def _strip_signature(raw: str) -> tuple[str, str | None]:
     return "&".join(kept), signature
 
 
-async def signed_params(request: web.Request) -> dict[str, str]:
-    """Binance's SIGNED endpoint checks; returns query and body parameters together."""
+ORDER_PARAMS = frozenset({
+    "symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price", "newClientOrderId",
+    "newOrderRespType", "stopPrice", "icebergQty", "selfTradePreventionMode", "strategyId", "strategyType",
+})  # fmt: skip
+REPLACE_PARAMS = ORDER_PARAMS | {
+    "cancelReplaceMode", "cancelOrderId", "cancelOrigClientOrderId", "cancelNewClientOrderId",
+    "cancelRestrictions", "orderRateLimitExceededMode",
+}  # fmt: skip
+SIGNING_PARAMS = frozenset({"timestamp", "recvWindow"})
+
+
+async def signed_params(request: web.Request, allowed: frozenset[str] | None = frozenset()) -> dict[str, str]:
+    """Binance's SIGNED endpoint checks; returns query and body parameters together. Parameters
+    outside ``allowed`` are refused like Binance does (-1104); ``None`` accepts any."""
     book = request.app[BOOK]
     api_key = request.headers.get("X-MBX-APIKEY")
     if not api_key:
@@ -72,6 +84,10 @@ async def signed_params(request: web.Request) -> dict[str, str]:
     timestamp, server_time = int(params["timestamp"]), now_ms()
     if timestamp > server_time + 1000 or server_time - timestamp > recv_window:
         raise VenueReject(400, -1021, "Timestamp for this request is outside of the recvWindow.")
+    if allowed is not None and (unread := set(params) - allowed - SIGNING_PARAMS):
+        read = len(params) - len(unread)
+        msg = f"Not all sent parameters were read; read '{read}' parameter(s) but was sent '{len(params)}'."
+        raise VenueReject(400, -1104, msg)
     return params
 
 
@@ -124,7 +140,7 @@ async def server_time(request: web.Request) -> web.Response:
 
 
 async def account(request: web.Request) -> web.Response:
-    await signed_params(request)
+    await signed_params(request, frozenset({"omitZeroBalances"}))
     book = request.app[BOOK]
     perms = book.data["permissions"]
     balances = [
@@ -153,12 +169,12 @@ async def api_restrictions(request: web.Request) -> web.Response:
 
 async def empty_list(request: web.Request) -> web.Response:
     """Coins and margin pairs: ccxt asks while loading markets; this venue has no margin."""
-    await signed_params(request)
+    await signed_params(request, None)
     return web.json_response([])
 
 
 async def create_order(request: web.Request) -> web.Response:
-    params = await signed_params(request)
+    params = await signed_params(request, ORDER_PARAMS)
     book = request.app[BOOK]
     controls = book.data["controls"]
     if reject := controls.pop("reject_next_order", None):
@@ -181,12 +197,13 @@ def _lookup(book: Book, params: dict[str, str]) -> dict[str, Any]:
 
 
 async def get_order(request: web.Request) -> web.Response:
-    params = await signed_params(request)
+    params = await signed_params(request, frozenset({"symbol", "orderId", "origClientOrderId"}))
     return web.json_response(order_view(_lookup(request.app[BOOK], params)))
 
 
 async def cancel_order(request: web.Request) -> web.Response:
-    params = await signed_params(request)
+    allowed = frozenset({"symbol", "orderId", "origClientOrderId", "newClientOrderId", "cancelRestrictions"})
+    params = await signed_params(request, allowed)
     book = request.app[BOOK]
     order = book.cancel(_lookup(book, params))
     book.save()
@@ -195,7 +212,7 @@ async def cancel_order(request: web.Request) -> web.Response:
 
 async def cancel_replace(request: web.Request) -> web.Response:
     """POST /api/v3/order/cancelReplace, mode STOP_ON_FAILURE: cancel, then place the new order."""
-    params = await signed_params(request)
+    params = await signed_params(request, REPLACE_PARAMS)
     book = request.app[BOOK]
     if params.get("cancelReplaceMode") != "STOP_ON_FAILURE":
         raise VenueReject(400, -1102, "Mandatory parameter 'cancelReplaceMode' was not sent, was empty/null.")
@@ -211,7 +228,7 @@ async def cancel_replace(request: web.Request) -> web.Response:
 
 
 async def open_orders(request: web.Request) -> web.Response:
-    params = await signed_params(request)
+    params = await signed_params(request, frozenset({"symbol"}))
     symbol = params.get("symbol")
     orders = request.app[BOOK].data["orders"].values()
     return web.json_response([
@@ -221,7 +238,8 @@ async def open_orders(request: web.Request) -> web.Response:
 
 
 async def my_trades(request: web.Request) -> web.Response:
-    params = await signed_params(request)
+    allowed = frozenset({"symbol", "orderId", "startTime", "endTime", "fromId", "limit"})
+    params = await signed_params(request, allowed)
     if params.get("symbol") not in MARKETS:
         raise VenueReject(400, -1121, "Invalid symbol.")
     start = int(params.get("startTime", "0"))

@@ -152,3 +152,10 @@ async def test_fills_are_paged_and_each_returned_once(
         assert [f.venue_fill_id for f in later] == [f.venue_fill_id for f in fills[3:]]
     finally:
         await adapter.close()
+
+
+async def test_ioc_limit_without_liquidity_expires(venue: CcxtVenue) -> None:
+    order = PlaceOrder("tl-ioc-1", "BTC/USDT", "buy", "limit", Decimal("0.01"), Decimal("40000"), "IOC")
+    placed = await venue.place(order)
+    assert (placed.status, placed.filled) == ("expired", Decimal("0"))
+    assert {b.asset: b.locked for b in await venue.fetch_balances()}.get("USDT", Decimal(0)) == Decimal(0)
