@@ -19,6 +19,16 @@ MARKETS: dict[str, tuple[str, str, str, str, str]] = {
     "BTCUSDT": ("BTC", "USDT", "0.01", "0.00001", "5"),
     "ETHUSDT": ("ETH", "USDT", "0.01", "0.0001", "5"),
 }
+ORDER_TYPES = (
+    "LIMIT",
+    "MARKET",
+    "LIMIT_MAKER",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+)
+LIMIT_TYPES = ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
 COMMISSION = Decimal("0.001")  # taker and maker, paid in the asset received
 OPEN = ("NEW", "PARTIALLY_FILLED")
 
@@ -116,14 +126,17 @@ class Book:
             raise VenueReject(400, -1121, "Invalid symbol.")
         base, quote, tick, step, min_notional = MARKETS[symbol]
         side, kind = mandatory(p, "side"), mandatory(p, "type")
-        if side not in ("BUY", "SELL") or kind not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
+        if side not in ("BUY", "SELL") or kind not in ORDER_TYPES:
             raise VenueReject(400, -1116 if side in ("BUY", "SELL") else -1117, f"Invalid {kind or side}.")
-        if kind == "LIMIT" and mandatory(p, "timeInForce") not in ("GTC", "IOC", "FOK"):
+        limit = kind in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+        if limit and mandatory(p, "timeInForce") not in ("GTC", "IOC", "FOK"):
             raise VenueReject(400, -1115, "Invalid timeInForce.")
+        stop = number(p, "stopPrice") if kind.startswith(("STOP", "TAKE")) else Decimal(0)
         qty = number(p, "quantity")
         if qty <= 0 or qty % Decimal(step) != 0:
             raise VenueReject(400, -1013, "Filter failure: LOT_SIZE")
-        price = number(p, "price") if kind != "MARKET" else Decimal(self.data["prices"][symbol])
+        market_price = stop if stop else Decimal(self.data["prices"][symbol])  # the lock of a market order
+        price = number(p, "price") if kind in ("LIMIT", "LIMIT_MAKER") or limit else market_price
         if price <= 0 or price % Decimal(tick) != 0:
             raise VenueReject(400, -1013, "Filter failure: PRICE_FILTER")
         if qty * price < Decimal(min_notional):
@@ -140,16 +153,20 @@ class Book:
         stamp = now_ms()
         order = {
             "symbol": symbol, "orderId": order_id, "orderListId": -1, "clientOrderId": client_id,
-            "price": str(price if kind != "MARKET" else Decimal(0)), "origQty": str(qty),
+            "price": str(price if kind in LIMIT_TYPES else Decimal(0)), "origQty": str(qty),
+            "stopPrice": str(stop),
             "executedQty": "0", "cummulativeQuoteQty": "0", "status": "NEW",
-            "timeInForce": p.get("timeInForce", "GTC") if kind == "LIMIT" else "GTC",
+            "timeInForce": p.get("timeInForce", "GTC") if limit else "GTC",
             "type": kind, "side": side, "time": stamp, "updateTime": stamp, "workingTime": stamp,
             "lockAsset": lock_asset, "locked": str(lock_amount), "lockPrice": str(price),
         }  # fmt: skip
         self.data["orders"][str(order_id)] = order
         if kind == "MARKET":
             self.fill(order, qty, price)
-        elif order["timeInForce"] in ("IOC", "FOK"):  # no resting liquidity here: nothing executes
+        elif kind == "LIMIT" and order["timeInForce"] in (
+            "IOC",
+            "FOK",
+        ):  # no resting liquidity here: nothing executes
             self.cancel(order)
             order["status"] = "EXPIRED"
         return order
@@ -185,7 +202,7 @@ class Book:
             "symbol": order["symbol"], "id": self.data["next_trade_id"], "orderId": order["orderId"],
             "orderListId": -1, "price": fmt(price), "qty": fmt(qty), "quoteQty": fmt(quote_qty),
             "commission": fmt(commission), "commissionAsset": received_asset, "time": stamp,
-            "isBuyer": buy, "isMaker": order["type"] != "MARKET", "isBestMatch": True,
+            "isBuyer": buy, "isMaker": order["type"] in LIMIT_TYPES, "isBestMatch": True,
         }  # fmt: skip
         self.data["next_trade_id"] += 1
         self.data["trades"].append(trade)
@@ -207,7 +224,8 @@ def order_view(order: dict[str, Any]) -> dict[str, Any]:
         "origQty": fmt(Decimal(order["origQty"])), "executedQty": fmt(Decimal(order["executedQty"])),
         "cummulativeQuoteQty": fmt(Decimal(order["cummulativeQuoteQty"])), "status": order["status"],
         "timeInForce": order["timeInForce"], "type": order["type"], "side": order["side"],
-        "stopPrice": fmt(Decimal(0)), "icebergQty": fmt(Decimal(0)), "time": order["time"],
+        "stopPrice": fmt(Decimal(order.get("stopPrice", "0"))), "icebergQty": fmt(Decimal(0)),
+        "time": order["time"],
         "updateTime": order["updateTime"], "isWorking": True, "workingTime": order["workingTime"],
         "origQuoteOrderQty": fmt(Decimal(0)), "selfTradePreventionMode": "EXPIRE_MAKER",
     }  # fmt: skip

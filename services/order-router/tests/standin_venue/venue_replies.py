@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from venue_book import Book, now_ms, order_view
@@ -16,6 +17,9 @@ def new_order_reply(book: Book, order: dict[str, Any]) -> dict[str, Any]:
     reply |= {key: view[key] for key in ("price", "origQty", "executedQty", "cummulativeQuoteQty", "status")}
     reply |= {key: view[key] for key in ("timeInForce", "type", "side", "workingTime")}
     reply["selfTradePreventionMode"] = view["selfTradePreventionMode"]
+    reply["origQuoteOrderQty"] = view["origQuoteOrderQty"]
+    if Decimal(view["stopPrice"]) != 0:  # a conditional field: only on conditional orders
+        reply["stopPrice"] = view["stopPrice"]
     reply["fills"] = [
         {"price": t["price"], "qty": t["qty"], "commission": t["commission"],
          "commissionAsset": t["commissionAsset"], "tradeId": t["id"]}

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
-from venue_book import MARKETS, Book, VenueReject, fmt, now_ms, order_view
+from venue_book import MARKETS, ORDER_TYPES, Book, VenueReject, fmt, now_ms, order_view
 from venue_replies import cancel_reply, new_order_reply
 
 BOOK = web.AppKey("book", Book)
@@ -105,7 +105,7 @@ def _market(symbol: str) -> dict[str, Any]:
         "symbol": symbol, "status": "TRADING", "baseAsset": base, "baseAssetPrecision": 8,
         "quoteAsset": quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
         "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
-        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"], "icebergAllowed": True, "ocoAllowed": False,
+        "orderTypes": list(ORDER_TYPES), "icebergAllowed": True, "ocoAllowed": False,
         "quoteOrderQtyMarketAllowed": False, "allowTrailingStop": False, "cancelReplaceAllowed": True,
         "isSpotTradingAllowed": True, "isMarginTradingAllowed": False,
         "filters": [

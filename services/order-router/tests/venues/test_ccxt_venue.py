@@ -11,6 +11,7 @@ import pytest_asyncio
 from tradeloom.order_router.credentials import ApiCredentials
 from tradeloom.order_router.venues import CcxtVenue, PlaceOrder, supported_venues
 from tradeloom.order_router.venues.errors import InsufficientFunds, InvalidOrder, VenueAuthFailed
+from tradeloom.shared.errors import ValidationFailed
 
 TIMEOUT_S = 10.0
 SPOT_ONLY = {"fetchMarkets": {"types": ["spot"]}}
@@ -159,3 +160,32 @@ async def test_ioc_limit_without_liquidity_expires(venue: CcxtVenue) -> None:
     placed = await venue.place(order)
     assert (placed.status, placed.filled) == ("expired", Decimal("0"))
     assert {b.asset: b.locked for b in await venue.fetch_balances()}.get("USDT", Decimal(0)) == Decimal(0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "price", "trigger", "venue_type"),
+    [
+        ("stop_limit", "44000", "45000", "STOP_LOSS_LIMIT"),
+        ("stop_market", None, "45000", "STOP_LOSS"),
+        ("take_profit_limit", "39000", "39500", "TAKE_PROFIT_LIMIT"),
+        ("take_profit_market", None, "39500", "TAKE_PROFIT"),
+    ],
+)
+async def test_conditional_orders_rest_with_their_trigger(
+    venue: CcxtVenue, standin_venue: Any, kind: Any, price: str | None, trigger: str, venue_type: str
+) -> None:
+    order = PlaceOrder(
+        f"tl-{kind}", "BTC/USDT", "buy", kind, Decimal("0.01"),
+        None if price is None else Decimal(price), trigger_price=Decimal(trigger),
+    )  # fmt: skip
+    placed = await venue.place(order)
+    assert (placed.status, placed.trigger_price) == ("new", Decimal(trigger))
+    assert placed.price == (None if price is None else Decimal(price))
+    state = await standin_venue.control("state")
+    assert [o["type"] for o in state["orders"].values()] == [venue_type]
+
+
+async def test_conditional_order_without_trigger_names_the_field(venue: CcxtVenue) -> None:
+    with pytest.raises(ValidationFailed) as missing:
+        await venue.place(PlaceOrder("tl-stop-x", "BTC/USDT", "buy", "stop_market", Decimal("0.01")))
+    assert missing.value.details["fields"][0]["field"] == "trigger_price"

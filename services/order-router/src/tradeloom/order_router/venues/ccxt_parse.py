@@ -48,6 +48,7 @@ def parse_order(raw: dict[str, Any]) -> VenueOrder:
         price=dec(raw.get("price")) or None,
         average_price=dec(raw.get("average")),
         timestamp_ms=raw.get("timestamp"),
+        trigger_price=dec(raw.get("triggerPrice")),
     )
 
 

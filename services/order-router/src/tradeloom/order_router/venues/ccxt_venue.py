@@ -29,6 +29,7 @@ from tradeloom.order_router.venues.models import (
     VenueOrder,
 )
 from tradeloom.order_router.venues.permissions import read_permissions
+from tradeloom.shared.errors import field_invalid
 
 T = TypeVar("T")
 
@@ -98,15 +99,26 @@ class CcxtVenue:
             raise map_ccxt_error(error, placing=placing) from None
 
     async def place(self, order: PlaceOrder) -> VenueOrder:
+        """Market and limit orders; stop and take-profit ones as ccxt's ``triggerPrice`` and
+        ``takeProfitPrice`` (the venue's own conditional order types)."""
+        if order.is_limit and order.price is None:
+            raise field_invalid("price", f"a {order.kind} order needs a price")
+        conditional = order.kind.startswith(("stop", "take_profit"))
+        if conditional and order.trigger_price is None:
+            raise field_invalid("trigger_price", f"a {order.kind} order needs a trigger price")
         params: dict[str, Any] = {"clientOrderId": order.client_order_id}
+        if order.trigger_price is not None and conditional:
+            trigger_param = "takeProfitPrice" if order.kind.startswith("take_profit") else "triggerPrice"
+            params[trigger_param] = str(order.trigger_price)
         if order.time_in_force:
             params["timeInForce"] = order.time_in_force
         if order.post_only:
             params["postOnly"] = True
-        price = None if order.price is None else str(order.price)
+        price = str(order.price) if order.is_limit else None
+        kind = "limit" if order.is_limit else "market"
         raw = await self._call(
             lambda: self._exchange.create_order(
-                order.symbol, order.kind, order.side, str(order.quantity), price, params
+                order.symbol, kind, order.side, str(order.quantity), price, params
             ),
             placing=True,
         )

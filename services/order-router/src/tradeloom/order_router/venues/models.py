@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 Side = Literal["buy", "sell"]
-OrderKind = Literal["market", "limit"]
+OrderKind = Literal["market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit"]
 TimeInForce = Literal["GTC", "IOC", "FOK"]
 
 OPEN_STATUSES = frozenset({"new", "partially_filled"})
@@ -25,6 +25,11 @@ class PlaceOrder:
     price: Decimal | None = None
     time_in_force: TimeInForce | None = None
     post_only: bool = False
+    trigger_price: Decimal | None = None  # stop_* and take_profit_* orders
+
+    @property
+    def is_limit(self) -> bool:
+        return self.kind.endswith("limit")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class VenueOrder:
     price: Decimal | None
     average_price: Decimal | None
     timestamp_ms: int | None
+    trigger_price: Decimal | None = None
 
     @property
     def is_open(self) -> bool:
