@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from tradeloom.order_router.credentials import ApiCredentials
-from tradeloom.order_router.venues import CcxtVenue, PlaceOrder, supported_venues
+from tradeloom.order_router.venues import CcxtVenue, PlaceOrder, is_supported, supported_venues
 from tradeloom.order_router.venues.errors import InsufficientFunds, InvalidOrder, VenueAuthFailed
 from tradeloom.shared.errors import ValidationFailed
 
@@ -120,6 +120,8 @@ def test_supported_venues_come_from_ccxt() -> None:
     venues = supported_venues()
     assert "binance" in venues and len(venues) > 20
     assert all(venue in ccxt.exchanges for venue in venues)
+    assert all(is_supported(venue) for venue in venues)
+    assert not is_supported("no-such-exchange")
 
 
 async def test_amend_keeps_the_client_id(venue: CcxtVenue) -> None:

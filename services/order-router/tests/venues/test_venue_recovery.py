@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import ccxt
+import pytest
 import pytest_asyncio
 
 from tradeloom.order_router.credentials import ApiCredentials
@@ -57,8 +58,9 @@ async def test_timeout_after_accept_is_found_and_not_sent_again(venue: CcxtVenue
     assert len(orders_with_client_id(await standin_venue.control("state"), "tl-hung-1")) == 1
 
 
+@pytest.mark.parametrize("hard", [True, False], ids=["sigkill", "restart-control"])
 async def test_restart_keeps_orders_and_fills_and_reconcile_applies_fills_once(
-    venue: CcxtVenue, standin_venue: Any
+    venue: CcxtVenue, standin_venue: Any, hard: bool
 ) -> None:
     first = await venue.place(
         PlaceOrder("tl-a", "BTC/USDT", "buy", "limit", Decimal("0.01"), Decimal("40000"))
@@ -66,7 +68,7 @@ async def test_restart_keeps_orders_and_fills_and_reconcile_applies_fills_once(
     await venue.place(PlaceOrder("tl-b", "ETH/USDT", "sell", "limit", Decimal("1"), Decimal("3500")))
     # the router "goes down" here; meanwhile the venue fills part of tl-a and restarts
     await standin_venue.control("fill", symbol="BTCUSDT", clientOrderId="tl-a", qty="0.004", price="39990")
-    await standin_venue.restart()
+    await standin_venue.restart(hard=hard)
     assert sorted(o.client_order_id or "" for o in await venue.fetch_open_orders()) == ["tl-a", "tl-b"]
 
     ours = [

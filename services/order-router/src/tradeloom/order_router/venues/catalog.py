@@ -30,5 +30,9 @@ def supported_venues() -> tuple[str, ...]:
     return tuple(sorted(supported))
 
 
+@functools.cache
 def is_supported(exchange_id: str) -> bool:
-    return exchange_id in supported_venues()
+    """One exchange's check (cheap: it does not build every exchange like ``supported_venues``)."""
+    if exchange_id not in ccxt.exchanges:
+        return False
+    return has_required(getattr(ccxt, exchange_id)().has)
