@@ -40,15 +40,11 @@ def test_pending_order_unknown_to_the_venue_never_reached_it() -> None:
     assert actions == [MarkVanished("c1", never_reached=True), MarkVanished("c2", never_reached=False)]
 
 
-def test_missed_fills_applied_once_in_time_order_then_status() -> None:
+def test_missed_fills_applied_once_in_time_order_and_their_status_not_repeated() -> None:
     done = venue_order("c1", "v1", status="filled", filled="1")
     view = VenueView({"c1": done}, [fill("f2", "v1", 20), fill("f1", "v1", 10), fill("f1", "v1", 10)])
     actions = reconcile([LocalOrder("c1", "BTC/USDT", "new", "v1")], view, set())
-    assert actions == [
-        ApplyFill("c1", fill("f1", "v1", 10)),
-        ApplyFill("c1", fill("f2", "v1", 20)),
-        UpdateStatus("c1", "filled", done),
-    ]
+    assert actions == [ApplyFill("c1", fill("f1", "v1", 10)), ApplyFill("c1", fill("f2", "v1", 20))]
     assert reconcile([LocalOrder("c1", "BTC/USDT", "new", "v1")], view, {"f1", "f2"}) == [
         UpdateStatus("c1", "filled", done)
     ]
@@ -79,20 +75,30 @@ def test_fill_of_an_order_accepted_while_down_is_matched_by_its_venue_id() -> No
     actions = reconcile(
         [LocalOrder("c1", "BTC/USDT", "pending_new")], VenueView({"c1": found}, [fill("f1", "v7", 1)]), set()
     )
-    assert actions == [
-        MarkAccepted("c1", found),
-        ApplyFill("c1", fill("f1", "v7", 1)),
-        UpdateStatus("c1", "partially_filled", found),
-    ]
+    assert actions == [MarkAccepted("c1", found), ApplyFill("c1", fill("f1", "v7", 1))]
 
 
 def test_amend_by_cancel_replace_relinks_the_new_venue_id_and_keeps_old_fills() -> None:
     replaced = venue_order("c1", "v2", status="partially_filled", filled="0.5")
-    view = VenueView({"c1": replaced}, [fill("f1", "v1", 1), fill("f2", "v2", 2)])
+    view = VenueView({"c1": replaced}, [fill("f1", "v1", 1, "0.2"), fill("f2", "v2", 2, "0.3")])
     actions = reconcile([LocalOrder("c1", "BTC/USDT", "new", "v1")], view, set())
     assert actions == [
         MarkAccepted("c1", replaced),
-        ApplyFill("c1", fill("f1", "v1", 1)),
-        ApplyFill("c1", fill("f2", "v2", 2)),
-        UpdateStatus("c1", "partially_filled", replaced),
+        ApplyFill("c1", fill("f1", "v1", 1, "0.2")),
+        ApplyFill("c1", fill("f2", "v2", 2, "0.3")),
     ]
+
+
+def test_rejected_while_pending_is_only_marked_rejected() -> None:
+    rejected = venue_order("c1", "v1", status="rejected")
+    actions = reconcile([LocalOrder("c1", "BTC/USDT", "pending_new")], VenueView({"c1": rejected}, []), set())
+    assert actions == [UpdateStatus("c1", "rejected", rejected)]
+
+
+def test_accepted_while_down_then_canceled_or_expired() -> None:
+    for status in ("canceled", "expired", "filled"):
+        found = venue_order("c1", "v1", status=status)
+        actions = reconcile(
+            [LocalOrder("c1", "BTC/USDT", "pending_new")], VenueView({"c1": found}, []), set()
+        )
+        assert actions == [MarkAccepted("c1", found), UpdateStatus("c1", status, found)]

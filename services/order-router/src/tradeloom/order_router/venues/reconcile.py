@@ -75,34 +75,59 @@ Action = MarkAccepted | ApplyFill | UpdateStatus | MarkVanished
 
 
 def reconcile(ours: Sequence[LocalOrder], view: VenueView, known_fill_ids: Set[str]) -> list[Action]:
-    """The actions, in the order to apply them: acceptances, then fills (oldest first), then
-    status changes; orders the view did not ask about are left alone."""
+    """The actions, in the order to apply them: acceptances, fills (oldest first), status
+    changes, vanished orders. Orders the view did not ask about are left alone.
+
+    The actions respect the order state machine: an order the venue rejected while ours was
+    pending_new is only marked rejected (never accepted first), and a status the applied fills
+    already reach (partially_filled, filled) is not repeated as a status change."""
     accepted: list[Action] = []
-    statuses: list[Action] = []
+    vanished: list[Action] = []
+    found_by_client: dict[str, VenueOrder] = {}
     client_by_venue_id: dict[str, str] = {}
     for order in ours:
         if order.client_order_id not in view.orders:
             continue
         found = view.orders[order.client_order_id]
         if found is None:
-            statuses.append(MarkVanished(order.client_order_id, never_reached=order.status == "pending_new"))
+            vanished.append(MarkVanished(order.client_order_id, never_reached=order.status == "pending_new"))
             continue
+        found_by_client[order.client_order_id] = found
         client_by_venue_id[found.venue_order_id] = order.client_order_id
-        if order.status == "pending_new" or order.venue_order_id != found.venue_order_id:
+        rejected_unseen = order.status == "pending_new" and found.status == "rejected"
+        relink = order.status == "pending_new" or order.venue_order_id != found.venue_order_id
+        if relink and not rejected_unseen:
             accepted.append(MarkAccepted(order.client_order_id, found))
-        local_status = "new" if order.status == "pending_new" else order.status
-        cancel_still_pending = order.status == "pending_cancel" and found.is_open
-        if found.status != local_status and not cancel_still_pending:
-            statuses.append(UpdateStatus(order.client_order_id, found.status, found))
     for order in ours:
         if order.venue_order_id is not None:
             client_by_venue_id.setdefault(order.venue_order_id, order.client_order_id)
     fills: list[Action] = []
     seen = set(known_fill_ids)
+    filled = {order.client_order_id: order.filled for order in ours}
     for fill in sorted(view.fills, key=lambda f: (f.timestamp_ms, f.venue_fill_id)):
         client_id = client_by_venue_id.get(fill.venue_order_id)
         if client_id is None or fill.venue_fill_id in seen:
             continue
         seen.add(fill.venue_fill_id)
+        filled[client_id] += fill.quantity
         fills.append(ApplyFill(client_id, fill))
-    return accepted + fills + statuses
+    statuses: list[Action] = []
+    for order in ours:
+        found = found_by_client.get(order.client_order_id)
+        if found is None:
+            continue
+        status = _status_after(order, found, filled[order.client_order_id])
+        cancel_still_pending = order.status == "pending_cancel" and found.is_open
+        if found.status != status and not cancel_still_pending:
+            statuses.append(UpdateStatus(order.client_order_id, found.status, found))
+    return accepted + fills + statuses + vanished
+
+
+def _status_after(order: LocalOrder, found: VenueOrder, filled: Decimal) -> str:
+    """Our status once the acceptance and the fills of this pass are applied."""
+    status = order.status
+    if status == "pending_new" and found.status != "rejected":
+        status = "new"
+    if filled > order.filled:
+        status = "filled" if filled >= found.quantity else "partially_filled"
+    return status
