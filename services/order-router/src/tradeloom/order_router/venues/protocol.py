@@ -23,7 +23,7 @@ class VenueAdapter(Protocol):
 
     @property
     def supports_amend(self) -> bool:
-        """True when ``amend`` changes price or quantity in place at this venue."""
+        """True when the venue amends price or quantity (in place, or by cancel-and-replace)."""
 
     async def place(self, order: PlaceOrder) -> VenueOrder:
         """Send one order. ``OutcomeUnknown`` when it may have reached the venue without an answer."""
