@@ -10,7 +10,12 @@ import pytest_asyncio
 
 from tradeloom.order_router.credentials import ApiCredentials
 from tradeloom.order_router.venues import CcxtVenue, PlaceOrder, is_supported, supported_venues
-from tradeloom.order_router.venues.errors import InsufficientFunds, InvalidOrder, VenueAuthFailed
+from tradeloom.order_router.venues.errors import (
+    DuplicateClientOrderId,
+    InsufficientFunds,
+    InvalidOrder,
+    VenueAuthFailed,
+)
 from tradeloom.shared.errors import ValidationFailed
 
 TIMEOUT_S = 10.0
@@ -191,3 +196,12 @@ async def test_conditional_order_without_trigger_names_the_field(venue: CcxtVenu
     with pytest.raises(ValidationFailed) as missing:
         await venue.place(PlaceOrder("tl-stop-x", "BTC/USDT", "buy", "stop_market", Decimal("0.01")))
     assert missing.value.details["fields"][0]["field"] == "trigger_price"
+
+
+async def test_second_send_of_an_open_client_id_is_a_duplicate(venue: CcxtVenue, standin_venue: Any) -> None:
+    await venue.place(limit_buy("tl-twice"))
+    with pytest.raises(DuplicateClientOrderId) as duplicate:
+        await venue.place(limit_buy("tl-twice"))
+    assert duplicate.value.code == "duplicate_client_order_id"
+    state = await standin_venue.control("state")
+    assert [o["clientOrderId"] for o in state["orders"].values()] == ["tl-twice"]
