@@ -111,7 +111,7 @@ class DatasetApi:
         except DatasetFormatError as error:
             raise field_invalid(error.field, str(error)) from None
         if parsed.bad_row_count:
-            rows = [{"line": bad.line, "reason": bad.reason} for bad in parsed.bad_rows]
+            rows = [{"line": b.line, "column": b.column, "reason": b.reason} for b in parsed.bad_rows]
             raise field_invalid(
                 "data",
                 f"{parsed.bad_row_count} bad rows; nothing was stored",
