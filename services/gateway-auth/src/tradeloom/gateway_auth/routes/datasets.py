@@ -8,9 +8,15 @@ Upload (``POST /v1/datasets?name=…``, body = the CSV, ``Content-Type: text/csv
 as it arrives and forwarded as ``datasets_upload_begin``, then ``datasets_upload_chunk`` per piece
 of at most ``PIECE_BYTES``, then ``datasets_upload_commit`` — so the gateway never holds the file.
 A body over the service's ``max_bytes`` stops at once with 413; a file with bad rows is refused
-whole with 422 and ``details.rows[] {line, reason}`` and ``bad_row_count``. ``Idempotency-Key``
+whole with 422 and ``details.rows[] {line, column, reason}`` and ``bad_row_count``. ``Idempotency-Key``
 covers the name and options (the body is streamed, not hashed); dataset names are unique per user,
 so a retry without a key gets 409.
+
+The commit validates and stores the whole file, which takes seconds per 10 MB (see
+``bench/bench_dataset_upload.py``): it gets its own deadline (``DATASET_COMMIT_TIMEOUT_S``,
+default 300 s; so does a resample, which also stores a whole dataset) instead of the 2 s of a
+forwarded call. The request ends with the commit's outcome, not a 504 followed by a dataset
+appearing later (which made clients retry into a duplicate).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradeloom.gateway_auth.auth import CallContext, require
+from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
@@ -197,8 +203,9 @@ async def _send_and_commit(
     commit = DatasetUploadCommit(
         upload_id=started.upload_id, columns=options.columns, timezone=options.timezone
     )
+    deadline = gateway_of(request).settings.dataset_commit_timeout_s  # parse + store: seconds per 10 MB
     return await forward_named(
-        ctx, SERVICE, "datasets_upload_commit", commit, DatasetInfo, names=UPLOAD_NAMES
+        ctx, SERVICE, "datasets_upload_commit", commit, DatasetInfo, names=UPLOAD_NAMES, timeout_s=deadline
     )
 
 
@@ -285,7 +292,10 @@ async def resample_dataset(
 
     async def run() -> tuple[int, DatasetInfo]:
         names = {**PATH_NAMES, "timeframe": "body.timeframe", "name": "body.name"}
-        return 201, await forward_named(ctx, SERVICE, "datasets_resample", request, DatasetInfo, names=names)
+        deadline = gateway_of(ctx.request).settings.dataset_commit_timeout_s  # reads and stores every bar
+        return 201, await forward_named(
+            ctx, SERVICE, "datasets_resample", request, DatasetInfo, names=names, timeout_s=deadline
+        )
 
     return await run_idempotent(ctx, key, body, run)
 
