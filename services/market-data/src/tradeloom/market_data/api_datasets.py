@@ -81,9 +81,17 @@ class DatasetApi:
             except SymbolError as error:
                 raise field_invalid("symbol", str(error)) from None
         async with self._engine().begin() as connection:
+            if body.request_key is not None:  # a retry of an upload whose commit outlived its caller
+                made = await store.dataset_by_request_key(connection, self.schema, owner, body.request_key)
+                if made is not None and made.name == body.name:
+                    return DatasetUploadStarted(upload_id="", max_bytes=self.max_bytes, existing=info(made))
+                if made is not None:
+                    raise field_invalid("request_key", f"already made the dataset {made.name!r}")
             if await store.name_taken(connection, self.schema, owner, body.name):
                 raise Conflict(f"a dataset named {body.name!r} exists", details={"name": body.name})
-            upload_id = await store.begin_upload(connection, self.schema, owner, body.name, symbol)
+            upload_id = await store.begin_upload(
+                connection, self.schema, owner, body.name, symbol, body.request_key
+            )
         return DatasetUploadStarted(upload_id=upload_id, max_bytes=self.max_bytes)
 
     async def chunk(self, caller: CallerContext, body: DatasetUploadChunk) -> DatasetUploadProgress:
@@ -136,6 +144,7 @@ class DatasetApi:
                     symbol=upload.symbol,
                     bars=parsed.bars,
                     interval_ns=interval,
+                    request_key=upload.request_key,
                 )
         except IntegrityError:  # UNIQUE (owner, name): a concurrent commit of the same name won
             raise taken from None

@@ -253,11 +253,20 @@ class InstrumentsReply(_Reply):
 class DatasetUploadBegin(_Request):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", examples=["btc-2023-1h"])
     symbol: str | None = Field(default=None, max_length=64, examples=["BTC/USDT"])
+    request_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="the client's Idempotency-Key, kept with the dataset",
+    )
 
 
 class DatasetUploadStarted(_Reply):
-    upload_id: str = Field(examples=["0190f0a0-0000-7000-8000-000000000000"])
+    upload_id: str = Field(
+        examples=["0190f0a0-0000-7000-8000-000000000000"], description="empty with existing"
+    )
     max_bytes: int = Field(examples=[52_428_800])
+    existing: DatasetInfo | None = Field(default=None, description="the dataset request_key already made")
 
 
 class DatasetUploadChunk(_Request):

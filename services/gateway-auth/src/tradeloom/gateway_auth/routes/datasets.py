@@ -78,6 +78,7 @@ NAME_PATTERN = r"^[\w.\- ]+$"
 DATASET_ID = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a dataset id")
 PATH_NAMES = {"dataset_id": "path.dataset_id"}
 UPLOAD_NAMES = {"data": "body", "upload_id": "body", "seq": "body"}
+BEGIN_NAMES = {"request_key": "header.Idempotency-Key"}
 READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 429, 503, 504)
 CSV_BODY: dict[str, Any] = {
@@ -140,12 +141,20 @@ def check_content_type(request: Request) -> None:
         )
 
 
-async def stream_upload(ctx: CallContext, request: Request, options: UploadOptions) -> DatasetInfo:
+async def stream_upload(
+    ctx: CallContext, request: Request, options: UploadOptions, key: str | None = None
+) -> DatasetInfo:
     """begin → chunk per ``PIECE_BYTES`` of the body as it arrives → commit; anything that stops it
     on the way (too large, not UTF-8, a refused chunk or commit, the client gone) aborts the upload,
-    so market-data drops its staged chunks at once instead of at its prune deadline."""
-    begin = DatasetUploadBegin(name=options.name, symbol=options.symbol)
-    started = await forward_named(ctx, SERVICE, "datasets_upload_begin", begin, DatasetUploadStarted)
+    so market-data drops its staged chunks at once instead of at its prune deadline. With an
+    ``Idempotency-Key`` whose earlier upload was stored after all (its commit outlived the request),
+    begin answers with that dataset and the body is not read."""
+    begin = DatasetUploadBegin(name=options.name, symbol=options.symbol, request_key=key)
+    started = await forward_named(
+        ctx, SERVICE, "datasets_upload_begin", begin, DatasetUploadStarted, names=BEGIN_NAMES
+    )
+    if started.existing is not None:
+        return started.existing
     try:
         return await _send_and_commit(ctx, request, options, started)
     except BaseException:
@@ -237,7 +246,7 @@ async def upload_dataset(
     options = UploadOptions(name=name, symbol=symbol, columns=parse_columns(columns), timezone=timezone)
 
     async def run() -> tuple[int, DatasetInfo]:
-        return 201, await stream_upload(ctx, request, options)
+        return 201, await stream_upload(ctx, request, options, key)
 
     return await run_idempotent(ctx, key, options, run)
 
