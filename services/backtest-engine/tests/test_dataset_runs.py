@@ -18,6 +18,7 @@ from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.rpc import RemoteError
 from tradeloom.shared.testing.ports import free_port
 
 HOUR_NS = 3_600 * 10**9
@@ -111,11 +112,21 @@ async def test_backtest_on_an_uploaded_dataset_equals_the_simulator(
     assert (await harness.events.wait_for(ranged["backtest_id"], "completed")).data["bar_count"] == 73
 
 
-async def test_another_users_dataset_is_not_found(
+async def test_another_users_dataset_is_refused_at_submit_like_an_unknown_one(
     harness: Harness, market_data: None, walk: dict[str, Any]
 ) -> None:
     await harness.start_service()
     dataset_id = await upload(harness, "mine", walk_csv(walk), user="alice")
-    reply = await harness.call("submit", dataset_body(harness, dataset_id), user="bob")
-    failed = await harness.events.wait_for(reply["backtest_id"], "failed")
-    assert failed.data["error_code"] == "market_data_not_found"
+
+    async def refusal(dataset: str, user: str) -> RemoteError:
+        with pytest.raises(RemoteError) as caught:
+            await harness.call("submit", dataset_body(harness, dataset), user=user)
+        return caught.value
+
+    foreign = await refusal(dataset_id, "bob")
+    unknown = await refusal(str(uuid.uuid4()), "bob")
+    for error in (foreign, unknown):
+        assert error.code == "validation_error", error
+        assert error.details["fields"] == [{"field": "dataset_id", "message": "no such dataset of yours"}]
+    assert foreign.message == unknown.message
+    assert (await harness.call("list", {}, user="bob"))["items"] == []  # nothing was queued

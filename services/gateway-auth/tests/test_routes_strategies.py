@@ -136,3 +136,38 @@ async def test_saved_strategy_bad_inputs_and_ownership(sr_api: Api) -> None:
     )
     assert borrowed.status_code == 422 and fields(borrowed) == ["body.strategy_id"], borrowed.text
     assert (await api.http.get(f"/v1/strategies/{strategy_id}", headers=bob)).status_code == 200
+
+
+async def test_another_users_dataset_or_strategy_is_refused_at_submit_alike(sr_api: Api) -> None:
+    """Another user's ``dataset_id`` and ``strategy_id`` are both refused at submit (not queued to fail
+    later), each answered exactly as an unknown id, and the two in the same shape."""
+    api = sr_api
+    _, bob = await api.user()
+    _, alice = await api.user()
+    post = api.http.post
+    made = await post("/v1/strategies", headers=bob, json={"name": "bobs", "template": "sma_cross"})
+    bobs_strategy, bobs_dataset = made.json()["strategy_id"], await upload(api, bob)
+    mine = await post("/v1/strategies", headers=alice, json={"name": "mine", "template": "sma_cross"})
+    my_strategy, my_dataset = mine.json()["strategy_id"], await upload(api, alice, name="alices")
+
+    async def refusal(strategy_id: str, dataset_id: str) -> dict[str, Any]:
+        body = {"strategy_id": strategy_id, "dataset_id": dataset_id}
+        response = await post("/v1/backtests", headers=alice, json=body)
+        assert response.status_code == 422, response.text
+        problem = dict(response.json())
+        return {k: v for k, v in problem.items() if k not in {"request_id", "instance"}}
+
+    foreign_dataset = await refusal(my_strategy, bobs_dataset)
+    unknown_dataset = await refusal(my_strategy, "0190f0a0-0000-7000-8000-000000000000")
+    foreign_strategy = await refusal(bobs_strategy, my_dataset)
+    unknown_strategy = await refusal("0190f0a0-0000-7000-8000-000000000000", my_dataset)
+    assert foreign_dataset == unknown_dataset and foreign_strategy == unknown_strategy
+    for problem, field, what in (
+        (foreign_dataset, "body.dataset_id", "dataset"),
+        (foreign_strategy, "body.strategy_id", "strategy"),
+    ):
+        assert problem["code"] == "validation_error" and problem["status"] == 422, problem
+        assert [f["field"] for f in problem["details"]["fields"]] == [field], problem
+        assert problem["details"]["fields"][0]["message"].startswith(f"no such {what}"), problem
+        assert problem["details"]["fields"][0]["message"].endswith("of yours"), problem
+    assert (await api.http.get("/v1/backtests", headers=alice)).json()["items"] == []

@@ -77,6 +77,11 @@ async def test_sandbox_error_codes_map_to_statuses(make_api: ApiFactory, sandbox
     assert bad.status_code == 422 and bad.json()["details"]["fields"][0]["field"] == "body.memory_mb"
     unknown = await post({"code": "print(1)", "sudo": True})
     assert unknown.status_code == 422 and unknown.json()["details"]["fields"][0]["field"] == "body.sudo"
+    for blank in ("", " \n\t  ", "\r\n"):  # whitespace only is empty code, for a job as well
+        for route in ("/v1/sandbox/execute", "/v1/sandbox/jobs"):
+            refused = await api.http.post(route, headers=session, json={"code": blank})
+            assert refused.status_code == 422, (route, blank, refused.text)
+            assert refused.json()["details"]["fields"][0]["field"] == "body.code"
     missing = await api.http.get("/v1/sandbox/jobs/no-such-execution", headers=session)
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     tampered = await api.http.get("/v1/sandbox/executions", headers=session, params={"cursor": "abc.def"})

@@ -36,18 +36,65 @@ not a time,103,108,100,105,1
 
 def test_file_of_known_bad_rows_reports_each_row_and_why() -> None:
     parsed = parse_ohlcv_csv(BAD_FILE)
-    assert [(bad.line, bad.reason) for bad in parsed.bad_rows] == [
-        (3, "high below max(open, close)"),
-        (4, "low above min(open, close)"),
-        (5, "duplicate timestamp"),
-        (6, "time goes backwards"),
-        (7, "open is NaN (NaN/infinity not allowed)"),
-        (8, "negative volume"),
-        (9, "time: Invalid isoformat string: 'not a time'"),
-        (10, "close is not a number: 'abc'"),
-        (11, "expected at least 6 columns, found 3"),
+    assert [(bad.line, bad.column, bad.reason) for bad in parsed.bad_rows] == [
+        (3, "High", "high below max(open, close)"),
+        (4, "Low", "low above min(open, close)"),
+        (5, "Date", "duplicate timestamp"),
+        (6, "Date", "time goes backwards"),
+        (7, "Open", "open is NaN (NaN/infinity not allowed)"),
+        (8, "Volume", "volume is -1: it must be in [0, 1000000000000000000]"),
+        (9, "Date", "time: Invalid isoformat string: 'not a time'"),
+        (10, "Close", "close is not a number: 'abc'"),
+        (11, None, "expected at least 6 columns, found 3"),
     ]
     assert parsed.bad_row_count == 9
+
+
+def test_prices_out_of_range_and_inverted_bars_name_row_and_column() -> None:
+    rows = [
+        "0,100,110,90,105,1",  # line 2: good
+        "3600,-5,110,90,105,1",  # negative open
+        "7200,100,0,90,105,1",  # zero high
+        "10800,100,110,90,1e308,1",  # absurd close
+        "14400,100,110,1e-20,105,1",  # price too small to compute with
+        "18000,100,90,110,100,1",  # high below low
+        "21600,120,110,90,105,1",  # open above high
+        "25200,100,110,90,80,1",  # close below low
+        "28800,100,110,90,105,1e30",  # absurd volume
+        "32400,100,110,90,105,inf",  # infinite volume
+        "1e400,100,110,90,105,1",  # an epoch time no clock reaches
+        "99999999999,100,110,90,105,1",  # seconds past 2262: beyond int64 nanoseconds
+    ]
+    parsed = parse_ohlcv_csv("T,O,H,L,C,V\n" + "\n".join(rows) + "\n", {"time": "T", "volume": "V"})
+    assert len(parsed.bars) == 1 and parsed.bad_row_count == 11
+    assert [(bad.line, bad.column) for bad in parsed.bad_rows] == [
+        (3, "O"),
+        (4, "H"),
+        (5, "C"),
+        (6, "L"),
+        (7, "H"),
+        (8, "H"),
+        (9, "L"),
+        (10, "V"),
+        (11, "V"),
+        (12, "T"),
+        (13, "T"),
+    ]
+    reasons = [bad.reason for bad in parsed.bad_rows]
+    assert reasons[0] == "open is -5: a price must be in [0.000000000001, 1000000000000000]"
+    assert reasons[4] == "high 90 below low 110"
+
+
+def test_a_field_over_the_csv_limit_is_a_bad_row_not_a_crash() -> None:
+    huge = "9" * 200_000  # the csv module refuses fields over 131,072 characters
+    text = f"time,open,high,low,close,volume\n0,1,1,1,1,1\n3600,{huge},1,1,1,1\n7200,1,1,1,1,1\n"
+    parsed = parse_ohlcv_csv(text)
+    assert [bar.open_ns for bar in parsed.bars] == [0, 7200 * 10**9]
+    assert [(bad.line, bad.column) for bad in parsed.bad_rows] == [(3, None)]
+    assert "field larger than field limit" in parsed.bad_rows[0].reason
+    long_time = "x" * 100_000  # under the limit: read, refused, and quoted only in part
+    parsed = parse_ohlcv_csv(f"time,open,high,low,close,volume\n{long_time},1,1,1,1,1\n")
+    assert parsed.bad_rows[0].column == "time" and len(parsed.bad_rows[0].reason) <= 200
 
 
 def test_columns_timezones_and_epoch_units() -> None:
@@ -128,7 +175,11 @@ async def test_dataset_operations(
         await call("datasets_upload_chunk", {"upload_id": started["upload_id"], "seq": 0, "data": BAD_FILE})
         bad = await error("datasets_upload_commit", {"upload_id": started["upload_id"]})
         assert bad.code == "validation_error" and bad.details["bad_row_count"] == 9
-        assert bad.details["rows"][0] == {"line": 3, "reason": "high below max(open, close)"}
+        assert bad.details["rows"][0] == {
+            "line": 3,
+            "column": "High",
+            "reason": "high below max(open, close)",
+        }
         assert len((await call("datasets_list", {}))["datasets"]) == 2  # nothing partial stored
 
         too_big = await call("datasets_upload_begin", {"name": "big"})

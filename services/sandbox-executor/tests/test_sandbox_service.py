@@ -127,6 +127,7 @@ async def test_bad_inputs_map_to_their_codes(service: Any) -> None:
     _, call = await service()
     cases = [
         ({"code": ""}, "validation_error", "code"),
+        ({"code": " \n\t "}, "validation_error", "code"),
         ({"code": "x", "time_limit_s": 0}, "validation_error", "time_limit_s"),
         ({"code": "x", "time_limit_s": 301}, "validation_error", "time_limit_s"),
         ({"code": "x", "memory_mb": 63}, "validation_error", "memory_mb"),

@@ -10,6 +10,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.backtest_engine.domain.run_plan import PlanError, plan_run
+from tradeloom.backtest_engine.owned_dataset import check_dataset_owned
 from tradeloom.backtest_engine.saved_strategies import resolve_saved_strategy
 from tradeloom.backtest_engine.store.runs_store import RunsStore
 from tradeloom.shared.context import CallerContext
@@ -85,6 +86,7 @@ class RunsApi:
             plan = plan_run(body)
         except PlanError as error:
             raise field_invalid(error.field, error.message) from None
+        await check_dataset_owned(self._client(), caller, plan.dataset_id)
         backtest_id = new_event_id()
         command = RunCommand(backtest_id=backtest_id, user_id=user_id, request=body)
         subject = self.subjects.command(command.domain, command.name, command.major)

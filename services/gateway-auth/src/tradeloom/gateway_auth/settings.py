@@ -53,6 +53,13 @@ class GatewayAuthSettings(ServiceSettings):
         default="x-forwarded-for", description="the header those proxies set (read from the right)"
     )
     proxy_timeout_s: float = Field(default=2.0, gt=0, le=30, description="deadline of a forwarded call")
+    dataset_commit_timeout_s: float = Field(
+        default=300,
+        gt=0,
+        le=3600,
+        description="deadline of an upload's commit (market-data validates and stores the whole file): "
+        "the request waits for the commit it started instead of answering 504 while it still runs",
+    )
     idempotency_ttl_s: int = Field(default=86400, ge=60)
 
     # --- rate limits: capacity (burst) and refill per second --------------------------------------

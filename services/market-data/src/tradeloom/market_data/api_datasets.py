@@ -4,10 +4,12 @@ user's id answers not_found."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.domain.candles import rollup
@@ -79,9 +81,17 @@ class DatasetApi:
             except SymbolError as error:
                 raise field_invalid("symbol", str(error)) from None
         async with self._engine().begin() as connection:
+            if body.request_key is not None:  # a retry of an upload whose commit outlived its caller
+                made = await store.dataset_by_request_key(connection, self.schema, owner, body.request_key)
+                if made is not None and made.name == body.name:
+                    return DatasetUploadStarted(upload_id="", max_bytes=self.max_bytes, existing=info(made))
+                if made is not None:
+                    raise field_invalid("request_key", f"already made the dataset {made.name!r}")
             if await store.name_taken(connection, self.schema, owner, body.name):
                 raise Conflict(f"a dataset named {body.name!r} exists", details={"name": body.name})
-            upload_id = await store.begin_upload(connection, self.schema, owner, body.name, symbol)
+            upload_id = await store.begin_upload(
+                connection, self.schema, owner, body.name, symbol, body.request_key
+            )
         return DatasetUploadStarted(upload_id=upload_id, max_bytes=self.max_bytes)
 
     async def chunk(self, caller: CallerContext, body: DatasetUploadChunk) -> DatasetUploadProgress:
@@ -106,12 +116,12 @@ class DatasetApi:
                 raise no_such_upload(body.upload_id)
             content = await store.upload_text(connection, self.schema, body.upload_id)
             await store.drop_upload(connection, self.schema, body.upload_id)  # one attempt per upload
-        try:
-            parsed = parse_ohlcv_csv(content, body.columns, body.timezone)
+        try:  # seconds per 10 MB: off the event loop, so the service keeps answering meanwhile
+            parsed = await asyncio.to_thread(parse_ohlcv_csv, content, body.columns, body.timezone)
         except DatasetFormatError as error:
             raise field_invalid(error.field, str(error)) from None
         if parsed.bad_row_count:
-            rows = [{"line": bad.line, "reason": bad.reason} for bad in parsed.bad_rows]
+            rows = [{"line": b.line, "column": b.column, "reason": b.reason} for b in parsed.bad_rows]
             raise field_invalid(
                 "data",
                 f"{parsed.bad_row_count} bad rows; nothing was stored",
@@ -121,18 +131,23 @@ class DatasetApi:
         if not parsed.bars:
             raise field_invalid("data", "the file has a header but no rows")
         interval = typical_interval([bar.open_ns for bar in parsed.bars])
-        async with self._engine().begin() as connection:
-            if await store.name_taken(connection, self.schema, owner, upload.name):
-                raise Conflict(f"a dataset named {upload.name!r} exists", details={"name": upload.name})
-            row = await store.create_dataset(
-                connection,
-                self.schema,
-                owner,
-                name=upload.name,
-                symbol=upload.symbol,
-                bars=parsed.bars,
-                interval_ns=interval,
-            )
+        taken = Conflict(f"a dataset named {upload.name!r} exists", details={"name": upload.name})
+        try:
+            async with self._engine().begin() as connection:
+                if await store.name_taken(connection, self.schema, owner, upload.name):
+                    raise taken
+                row = await store.create_dataset(
+                    connection,
+                    self.schema,
+                    owner,
+                    name=upload.name,
+                    symbol=upload.symbol,
+                    bars=parsed.bars,
+                    interval_ns=interval,
+                    request_key=upload.request_key,
+                )
+        except IntegrityError:  # UNIQUE (owner, name): a concurrent commit of the same name won
+            raise taken from None
         return info(row)
 
     async def abort(self, caller: CallerContext, body: DatasetUploadAbort) -> DatasetUploadAborted:

@@ -31,6 +31,7 @@ from tradeloom.shared.contracts.backtest_optimise import (
     OptimiseSpec,
 )
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
+from tradeloom.shared.contracts.wire import WireDecimal
 from tradeloom.shared.envelope import Event
 
 SERVICE = "backtest-engine"
@@ -52,35 +53,37 @@ class _Reply(BaseModel):
 
 
 class CommissionTier(_Request):
-    from_notional: Decimal = Field(ge=0, examples=["0"], description="cumulative traded notional")
-    maker_rate: Decimal = Field(ge=0, lt=1, examples=["0.0008"])
-    taker_rate: Decimal = Field(ge=0, lt=1, examples=["0.001"])
+    from_notional: WireDecimal = Field(ge=0, examples=["0"], description="cumulative traded notional")
+    maker_rate: WireDecimal = Field(ge=0, lt=1, examples=["0.0008"])
+    taker_rate: WireDecimal = Field(ge=0, lt=1, examples=["0.001"])
 
 
 class BacktestCosts(_Request):
     """Commission and slippage (the quant fill rules: ``tradeloom.quant.fills``)."""
 
     commission_model: Literal["none", "fixed", "percent", "tiered"] = "none"
-    fixed_fee: Decimal = Field(default=Decimal(0), ge=0, examples=["1.5"], description="fixed: cash per fill")
-    maker_rate: Decimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.0008"])
-    taker_rate: Decimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.001"])
+    fixed_fee: WireDecimal = Field(
+        default=Decimal(0), ge=0, examples=["1.5"], description="fixed: cash per fill"
+    )
+    maker_rate: WireDecimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.0008"])
+    taker_rate: WireDecimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.001"])
     tiers: list[CommissionTier] = Field(default_factory=list, max_length=20, description="tiered only")
     slippage_model: Literal["none", "fixed", "percent", "volume_share"] = "none"
-    slippage: Decimal = Field(
+    slippage: WireDecimal = Field(
         default=Decimal(0), ge=0, examples=["0.0005"], description="fixed: price units; percent: fraction"
     )
-    volume_cap: Decimal = Field(
+    volume_cap: WireDecimal = Field(
         default=Decimal("0.025"), gt=0, le=1, examples=["0.025"], description="volume_share only"
     )
 
 
 class BacktestSizing(_Request):
     mode: Literal["fixed_quantity", "fixed_cash", "percent_equity", "volatility_target"] = "percent_equity"
-    value: Decimal = Field(
+    value: WireDecimal = Field(
         default=Decimal(1), gt=0, examples=["1"], description="units, cash, fraction of equity or target vol"
     )
     whole_units: bool = False
-    max_leverage: Decimal = Field(default=Decimal(1), gt=0, le=100, examples=["1"])
+    max_leverage: WireDecimal = Field(default=Decimal(1), gt=0, le=100, examples=["1"])
 
 
 class SubmitBacktest(_Request):
@@ -114,13 +117,13 @@ class SubmitBacktest(_Request):
     )
     start: AwareDatetime | None = Field(default=None, examples=["2024-01-01T00:00:00Z"])
     end: AwareDatetime | None = Field(default=None, examples=["2024-03-01T00:00:00Z"])
-    initial_cash: Decimal = Field(default=Decimal(10_000), gt=0, examples=["10000"], allow_inf_nan=False)
+    initial_cash: WireDecimal = Field(default=Decimal(10_000), gt=0, examples=["10000"], allow_inf_nan=False)
     costs: BacktestCosts = Field(default_factory=BacktestCosts)
     sizing: BacktestSizing = Field(default_factory=BacktestSizing)
     fill: Literal["next_open", "close"] = "next_open"
-    stop_loss: Decimal | None = FRACTION
-    take_profit: Decimal | None = FRACTION
-    trailing_stop: Decimal | None = FRACTION
+    stop_loss: WireDecimal | None = FRACTION
+    take_profit: WireDecimal | None = FRACTION
+    trailing_stop: WireDecimal | None = FRACTION
     name: str | None = Field(default=None, max_length=100)
     optimise: OptimiseSpec | None = None
 
@@ -188,8 +191,8 @@ class BacktestResults(_Reply):
     backtest_id: str
     bar_count: int
     trade_count: int
-    initial_cash: Decimal = MONEY
-    final_equity: Decimal = MONEY
+    initial_cash: WireDecimal = MONEY
+    final_equity: WireDecimal = MONEY
     metrics: dict[str, float | None] = Field(description="null where undefined (e.g. no trades)")
     max_drawdown: MaxDrawdownInfo | None = None
 
@@ -207,12 +210,14 @@ class TradeRecord(_Reply):
     exit_ns: int | None = None
     entry_index: int
     exit_index: int
-    entry_price: Decimal = MONEY
-    exit_price: Decimal = MONEY
-    size: Decimal = MONEY
-    pnl: Decimal = MONEY
-    trade_return: Decimal = Field(examples=["0.012"], allow_inf_nan=False, description="pnl / entry notional")
-    fees: Decimal = MONEY
+    entry_price: WireDecimal = MONEY
+    exit_price: WireDecimal = MONEY
+    size: WireDecimal = MONEY
+    pnl: WireDecimal = MONEY
+    trade_return: WireDecimal = Field(
+        examples=["0.012"], allow_inf_nan=False, description="pnl / entry notional"
+    )
+    fees: WireDecimal = MONEY
     mae: float
     mfe: float
     exit_reason: Literal["signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data"]
@@ -302,7 +307,7 @@ class BacktestCompleted(_BacktestEvent):
     name: ClassVar[str] = "completed"
     bar_count: int
     trade_count: int
-    final_equity: Decimal = MONEY
+    final_equity: WireDecimal = MONEY
     total_return: float | None = None
     sharpe: float | None = None
     max_drawdown: float | None = Field(default=None, le=0, examples=[-0.12])

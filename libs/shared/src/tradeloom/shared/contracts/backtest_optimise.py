@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_COMBINATIONS = 10_000  # parameter sets per search (grid product or random draws)
+MAX_VALUES_PER_PARAM = 1_000  # explicit values or grid points of one parameter
 ID = Field(min_length=1, max_length=64, examples=["0190f0a0-0000-7000-8000-000000000000"])
 CURSOR = Field(default=None, max_length=64, description="next_cursor of the previous page")
 MetricName = Literal[
@@ -31,7 +33,9 @@ class _Reply(BaseModel):
 class ParamRange(_Request):
     """One parameter's search space: explicit ``values``, or ``min``..``max`` (grid: with ``step``)."""
 
-    values: list[int | float | bool] | None = Field(default=None, min_length=1, max_length=1000)
+    values: list[int | float | bool] | None = Field(
+        default=None, min_length=1, max_length=MAX_VALUES_PER_PARAM
+    )
     min: float | None = Field(default=None, allow_inf_nan=False, examples=[5])
     max: float | None = Field(default=None, allow_inf_nan=False, examples=[50])
     step: float | None = Field(default=None, gt=0, allow_inf_nan=False, examples=[5])
@@ -52,7 +56,7 @@ class OptimiseSpec(_Request):
     space: dict[str, ParamRange] = Field(
         min_length=1, max_length=8, examples=[{"fast": {"min": 5, "max": 50, "step": 5}}]
     )
-    count: int | None = Field(default=None, ge=1, le=100_000, description="random: number of draws")
+    count: int | None = Field(default=None, ge=1, le=MAX_COMBINATIONS, description="random: number of draws")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="random: draws are reproducible")
     metric: MetricName = "sharpe"
     maximize: bool = True

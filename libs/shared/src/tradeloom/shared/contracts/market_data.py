@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
+from tradeloom.shared.contracts.wire import WireDecimal
 from tradeloom.shared.envelope import Event
 
 Side = Literal["buy", "sell"]
@@ -43,8 +44,8 @@ class TradeTick(BaseModel):
 
     trade_id: str = Field(min_length=1, max_length=64, examples=["123456789"])
     ts_ns: int = TS_NS
-    price: Decimal = PRICE
-    amount: Decimal = AMOUNT
+    price: WireDecimal = PRICE
+    amount: WireDecimal = AMOUNT
     side: Side = Field(examples=["buy"], description="taker side")
 
 
@@ -76,19 +77,19 @@ class CandleClosed(Event):
     timeframe: str = Field(examples=["1m"])
     open_ns: int = TS_NS
     close_ns: int = TS_NS
-    open: Decimal = PRICE
-    high: Decimal = PRICE
-    low: Decimal = PRICE
-    close: Decimal = PRICE
-    volume: Decimal = AMOUNT
+    open: WireDecimal = PRICE
+    high: WireDecimal = PRICE
+    low: WireDecimal = PRICE
+    close: WireDecimal = PRICE
+    volume: WireDecimal = AMOUNT
     trade_count: int = Field(ge=0, examples=[42])
 
 
 class BookLevel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    price: Decimal = PRICE
-    amount: Decimal = AMOUNT
+    price: WireDecimal = PRICE
+    amount: WireDecimal = AMOUNT
 
 
 class BookSnapshot(Event):
@@ -110,11 +111,11 @@ class BookSnapshot(Event):
 # ------------------------------------------------------------------------------ market requests
 class Candle(_Reply):
     open_ns: int = TS_NS
-    open: Decimal = PRICE
-    high: Decimal = PRICE
-    low: Decimal = PRICE
-    close: Decimal = PRICE
-    volume: Decimal = AMOUNT
+    open: WireDecimal = PRICE
+    high: WireDecimal = PRICE
+    low: WireDecimal = PRICE
+    close: WireDecimal = PRICE
+    volume: WireDecimal = AMOUNT
     trade_count: int = Field(ge=0, examples=[42])
 
 
@@ -144,7 +145,7 @@ class SymbolRequest(_Request):
 class LatestPriceReply(_Reply):
     venue: str = Field(examples=["sim"])
     symbol: str = Field(examples=["BTC/USDT"])
-    price: Decimal = PRICE
+    price: WireDecimal = PRICE
     ts_ns: int = TS_NS
     trade_id: str = Field(examples=["123456789"])
 
@@ -165,22 +166,22 @@ class OrderBookRequest(_Request):
     symbol: str = SYMBOL
     venue: str | None = VENUE
     depth: int = Field(default=20, ge=1, le=500, description="levels per side")
-    band_bps: Decimal = Field(default=Decimal(10), gt=0, le=10_000, examples=["10"])
+    band_bps: WireDecimal = Field(default=Decimal(10), gt=0, le=10_000, examples=["10"])
 
 
 class BookAnalytics(_Reply):
-    best_bid: Decimal | None = PRICE
-    best_ask: Decimal | None = PRICE
-    spread: Decimal | None = PRICE
-    spread_bps: Decimal | None = Field(default=None, examples=["0.8"])
-    mid: Decimal | None = PRICE
-    microprice: Decimal | None = PRICE
-    imbalance: Decimal | None = Field(
+    best_bid: WireDecimal | None = PRICE
+    best_ask: WireDecimal | None = PRICE
+    spread: WireDecimal | None = PRICE
+    spread_bps: WireDecimal | None = Field(default=None, examples=["0.8"])
+    mid: WireDecimal | None = PRICE
+    microprice: WireDecimal | None = PRICE
+    imbalance: WireDecimal | None = Field(
         default=None, examples=["0.12"], description="(bid−ask)/(bid+ask) top level"
     )
-    band_bps: Decimal = Field(examples=["10"])
-    bid_depth_in_band: Decimal = AMOUNT
-    ask_depth_in_band: Decimal = AMOUNT
+    band_bps: WireDecimal = Field(examples=["10"])
+    bid_depth_in_band: WireDecimal = AMOUNT
+    ask_depth_in_band: WireDecimal = AMOUNT
 
 
 class OrderBookReply(_Reply):
@@ -198,13 +199,13 @@ class Stats24hReply(_Reply):
     symbol: str = Field(examples=["BTC/USDT"])
     from_ns: int = TS_NS
     to_ns: int = TS_NS
-    open: Decimal | None = PRICE
-    high: Decimal | None = PRICE
-    low: Decimal | None = PRICE
-    last: Decimal | None = PRICE
-    change: Decimal | None = PRICE
-    change_pct: Decimal | None = Field(default=None, examples=["1.25"])
-    volume: Decimal = AMOUNT
+    open: WireDecimal | None = PRICE
+    high: WireDecimal | None = PRICE
+    low: WireDecimal | None = PRICE
+    last: WireDecimal | None = PRICE
+    change: WireDecimal | None = PRICE
+    change_pct: WireDecimal | None = Field(default=None, examples=["1.25"])
+    volume: WireDecimal = AMOUNT
     trade_count: int = Field(ge=0, examples=[1200])
 
 
@@ -233,15 +234,15 @@ class Instrument(_Reply):
     base: str = Field(examples=["BTC"])
     quote: str = Field(examples=["USDT"])
     settle: str | None = Field(default=None, examples=["USDT"])
-    tick_size: Decimal = Field(gt=0, examples=["0.01"])
-    lot_size: Decimal = Field(gt=0, examples=["0.00001"])
-    min_notional: Decimal = Field(ge=0, examples=["5"])
+    tick_size: WireDecimal = Field(gt=0, examples=["0.01"])
+    lot_size: WireDecimal = Field(gt=0, examples=["0.00001"])
+    min_notional: WireDecimal = Field(ge=0, examples=["5"])
     status: Literal["active", "inactive"] = "active"
     expiry: datetime | None = None
     underlying: str | None = Field(default=None, examples=["BTC"])
-    strike: Decimal | None = Field(default=None, gt=0, examples=["60000"])
+    strike: WireDecimal | None = Field(default=None, gt=0, examples=["60000"])
     option_type: Literal["call", "put"] | None = None
-    multiplier: Decimal = Field(default=Decimal(1), gt=0, examples=["1"])
+    multiplier: WireDecimal = Field(default=Decimal(1), gt=0, examples=["1"])
 
 
 class InstrumentsReply(_Reply):
@@ -252,11 +253,20 @@ class InstrumentsReply(_Reply):
 class DatasetUploadBegin(_Request):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", examples=["btc-2023-1h"])
     symbol: str | None = Field(default=None, max_length=64, examples=["BTC/USDT"])
+    request_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="the client's Idempotency-Key, kept with the dataset",
+    )
 
 
 class DatasetUploadStarted(_Reply):
-    upload_id: str = Field(examples=["0190f0a0-0000-7000-8000-000000000000"])
+    upload_id: str = Field(
+        examples=["0190f0a0-0000-7000-8000-000000000000"], description="empty with existing"
+    )
     max_bytes: int = Field(examples=[52_428_800])
+    existing: DatasetInfo | None = Field(default=None, description="the dataset request_key already made")
 
 
 class DatasetUploadChunk(_Request):

@@ -1,7 +1,7 @@
 """Events and requests of sandbox-executor (sandbox.evt.*, sandbox.cmd.*, svc.sandbox-executor.*).
 
 Error codes of ``svc.sandbox-executor.*`` replies and the HTTP status the gateway answers with:
-``validation_error`` 422 (empty code, limits out of range, unknown fields), ``code_too_large``
+``validation_error`` 422 (empty or whitespace-only code, limits out of range, unknown fields), ``code_too_large``
 413 (code over 50,000 characters), ``syntax_error`` 400 (details: ``line``, ``column``,
 ``message``), ``time_limit`` 408 and ``memory_limit`` 507 (details: the partial ``stdout``,
 ``stderr`` and resource use), ``quota_exceeded`` 429 and ``rate_limited`` 429 (details: which
@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.envelope import Event
@@ -35,13 +35,23 @@ class _Reply(BaseModel):
 class ExecuteRequest(_Request):
     """`svc.sandbox-executor.execute` (and the body of a job): code and its limits."""
 
-    code: str = Field(min_length=1, description="Python source, 1-50,000 characters (413 above)")
+    code: str = Field(
+        min_length=1, description="Python source, 1-50,000 characters (413 above), not only whitespace"
+    )
     input: Any = Field(default=None, description="any JSON value, visible to the code as `input_data`")
     time_limit_s: float = Field(default=30, ge=1, le=300, description="wall and CPU limit in seconds")
     memory_mb: int = Field(default=512, ge=64, le=2048)
     capture_variables: bool = Field(
         default=False, description="also return JSON-serialisable top-level variables"
     )
+
+    @field_validator("code")
+    @classmethod
+    def _not_blank(cls, code: str) -> str:
+        """Whitespace only is empty code: refused like ``""``, never started in a sandbox."""
+        if not code.strip():
+            raise ValueError("must contain code, not only whitespace")
+        return code
 
 
 class UserError(_Reply):

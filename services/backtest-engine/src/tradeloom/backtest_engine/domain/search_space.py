@@ -1,7 +1,8 @@
 """An optimisation request's parameter space checked against the strategy's schema and turned into
 the candidate list ``tradeloom.quant.optimise`` evaluates — or a clear error naming the field.
 
-Pure. Work is bounded here: at most ``MAX_COMBINATIONS`` parameter sets per search (grid product or
+Pure. Work is bounded here (the limits are the contract's, so the API documents what is enforced):
+at most ``MAX_COMBINATIONS`` parameter sets per search (grid product or
 random draws) and ``MAX_VALUES_PER_PARAM`` grid points per parameter; the worker also bounds the
 total bar evaluations (candidates × bars × folds) before it starts.
 """
@@ -16,10 +17,13 @@ from tradeloom.quant.optimise import grid_candidates, random_candidates
 from tradeloom.quant.optimise.compiled import STRATEGY_IDS
 from tradeloom.quant.strategies import BUILTIN_STRATEGIES, InvalidParameters
 from tradeloom.quant.strategies.schema import ParamSpec, ParamValue
-from tradeloom.shared.contracts.backtest_optimise import OptimiseSpec, ParamRange, WalkForwardSpec
-
-MAX_COMBINATIONS = 10_000
-MAX_VALUES_PER_PARAM = 1_000
+from tradeloom.shared.contracts.backtest_optimise import (
+    MAX_COMBINATIONS,
+    MAX_VALUES_PER_PARAM,
+    OptimiseSpec,
+    ParamRange,
+    WalkForwardSpec,
+)
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,6 @@ def plan_search(strategy: str, params: dict[str, ParamValue], spec: OptimiseSpec
     else:
         if spec.count is None:
             raise InvalidParameters("optimise.count", "a random search needs count")
-        if spec.count > MAX_COMBINATIONS:
-            raise InvalidParameters("optimise.count", f"at most {MAX_COMBINATIONS} draws")
         space = {n: _random_choice(schema[n], f"optimise.space.{n}", r) for n, r in spec.space.items()}
         varied = random_candidates(strategy, space, spec.count, spec.seed)
     candidates: list[dict[str, object]] = [{**params, **combo} for combo in varied]

@@ -8,9 +8,15 @@ Upload (``POST /v1/datasets?name=…``, body = the CSV, ``Content-Type: text/csv
 as it arrives and forwarded as ``datasets_upload_begin``, then ``datasets_upload_chunk`` per piece
 of at most ``PIECE_BYTES``, then ``datasets_upload_commit`` — so the gateway never holds the file.
 A body over the service's ``max_bytes`` stops at once with 413; a file with bad rows is refused
-whole with 422 and ``details.rows[] {line, reason}`` and ``bad_row_count``. ``Idempotency-Key``
+whole with 422 and ``details.rows[] {line, column, reason}`` and ``bad_row_count``. ``Idempotency-Key``
 covers the name and options (the body is streamed, not hashed); dataset names are unique per user,
 so a retry without a key gets 409.
+
+The commit validates and stores the whole file, which takes seconds per 10 MB (see
+``bench/bench_dataset_upload.py``): it gets its own deadline (``DATASET_COMMIT_TIMEOUT_S``,
+default 300 s; so does a resample, which also stores a whole dataset) instead of the 2 s of a
+forwarded call. The request ends with the commit's outcome, not a 504 followed by a dataset
+appearing later (which made clients retry into a duplicate).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradeloom.gateway_auth.auth import CallContext, require
+from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
@@ -66,7 +72,9 @@ DATASET_ID = Param(
     str,
     Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a dataset id"),
 )
+PATH_NAMES = {"dataset_id": "path.dataset_id"}
 UPLOAD_NAMES = {"data": "body", "upload_id": "body", "seq": "body"}
+BEGIN_NAMES = {"request_key": "header.Idempotency-Key"}
 READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 429, 503, 504)
 CSV_BODY: dict[str, Any] = {
@@ -129,12 +137,20 @@ def check_content_type(request: Request) -> None:
         )
 
 
-async def stream_upload(ctx: CallContext, request: Request, options: UploadOptions) -> DatasetInfo:
+async def stream_upload(
+    ctx: CallContext, request: Request, options: UploadOptions, key: str | None = None
+) -> DatasetInfo:
     """begin → chunk per ``PIECE_BYTES`` of the body as it arrives → commit; anything that stops it
     on the way (too large, not UTF-8, a refused chunk or commit, the client gone) aborts the upload,
-    so market-data drops its staged chunks at once instead of at its prune deadline."""
-    begin = DatasetUploadBegin(name=options.name, symbol=options.symbol)
-    started = await forward_named(ctx, SERVICE, "datasets_upload_begin", begin, DatasetUploadStarted)
+    so market-data drops its staged chunks at once instead of at its prune deadline. With an
+    ``Idempotency-Key`` whose earlier upload was stored after all (its commit outlived the request),
+    begin answers with that dataset and the body is not read."""
+    begin = DatasetUploadBegin(name=options.name, symbol=options.symbol, request_key=key)
+    started = await forward_named(
+        ctx, SERVICE, "datasets_upload_begin", begin, DatasetUploadStarted, names=BEGIN_NAMES
+    )
+    if started.existing is not None:
+        return started.existing
     try:
         return await _send_and_commit(ctx, request, options, started)
     except BaseException:
@@ -192,8 +208,9 @@ async def _send_and_commit(
     commit = DatasetUploadCommit(
         upload_id=started.upload_id, columns=options.columns, timezone=options.timezone
     )
+    deadline = gateway_of(request).settings.dataset_commit_timeout_s  # parse + store: seconds per 10 MB
     return await forward_named(
-        ctx, SERVICE, "datasets_upload_commit", commit, DatasetInfo, names=UPLOAD_NAMES
+        ctx, SERVICE, "datasets_upload_commit", commit, DatasetInfo, names=UPLOAD_NAMES, timeout_s=deadline
     )
 
 
@@ -225,7 +242,7 @@ async def upload_dataset(
     options = UploadOptions(name=name, symbol=symbol, columns=parse_columns(columns), timezone=timezone)
 
     async def run() -> tuple[int, DatasetInfo]:
-        return 201, await stream_upload(ctx, request, options)
+        return 201, await stream_upload(ctx, request, options, key)
 
     return await run_idempotent(ctx, key, options, run)
 
@@ -246,13 +263,6 @@ ROUTES = (
         summary="Delete one of the caller's datasets", description="Scope `trade`.",
     ),
     Forward(
-        "POST", "/{dataset_id}/resample", TRADE, SERVICE, "datasets_resample", DatasetResample, DatasetInfo,
-        name="resample_dataset", path_params=(DATASET_ID,), body=ResampleIn, status=201, idempotent=True,
-        errors=WRITE_ERRORS,
-        summary="A new dataset at a coarser timeframe",
-        description="Scope `trade`; takes `Idempotency-Key`.",
-    ),
-    Forward(
         "GET", "/{dataset_id}/bars", READ, SERVICE, "datasets_bars", DatasetBarsRequest, DatasetBarsReply,
         name="dataset_bars", path_params=(DATASET_ID,), errors=READ_ERRORS,
         summary="A dataset's bars as candles, oldest first, paginated (limit 1..5000)",
@@ -264,3 +274,29 @@ ROUTES = (
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)
+
+
+@router.post(
+    "/{dataset_id}/resample",
+    response_model=DatasetInfo,
+    status_code=201,
+    summary="A new dataset at a coarser timeframe",
+    description="Scope `trade`; takes `Idempotency-Key`.",
+    responses=WRITE_ERRORS,
+)
+async def resample_dataset(
+    dataset_id: Annotated[str, DATASET_ID.spec],
+    body: ResampleIn,
+    ctx: Annotated[CallContext, Depends(require(TRADE))],
+    key: Annotated[str | None, Depends(idempotency_key)],
+) -> JSONResponse:
+    request = DatasetResample(dataset_id=dataset_id, timeframe=body.timeframe, name=body.name)
+
+    async def run() -> tuple[int, DatasetInfo]:
+        names = {**PATH_NAMES, "timeframe": "body.timeframe", "name": "body.name"}
+        deadline = gateway_of(ctx.request).settings.dataset_commit_timeout_s  # reads and stores every bar
+        return 201, await forward_named(
+            ctx, SERVICE, "datasets_resample", request, DatasetInfo, names=names, timeout_s=deadline
+        )
+
+    return await run_idempotent(ctx, key, body, run)

@@ -3,8 +3,13 @@
 Columns are found by header name (common aliases, case-insensitive) or an explicit mapping.
 Timestamps: ISO 8601 (an offset wins; without one the given timezone applies) or epoch numbers in
 seconds, milliseconds, microseconds or nanoseconds (by magnitude). Rules per row: parseable, no
-NaN/infinity, time strictly increasing (equal = duplicate), high ≥ max(open, close),
-low ≤ min(open, close), volume ≥ 0.
+NaN/infinity, prices in [``MIN_PRICE``, ``MAX_PRICE``], volume in [0, ``MAX_VOLUME``], time strictly
+increasing (equal = duplicate), low ≤ high, low ≤ open, close ≤ high. Every bad row names its line
+and the column (the file's header name) that is wrong; a field too long for the CSV reader
+(over 131,072 characters) is a bad row too, not a crash.
+
+The bounds keep every bar usable downstream: backtests compute in float64, where 1e308 overflows
+to infinity and a zero price divides by zero.
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "volume": ("volume", "vol", "v", "base_volume"),
 }
 MAX_REPORTED = 1000
+PRICES = ("open", "high", "low", "close")
+MIN_PRICE = Decimal("1e-12")
+MAX_PRICE = Decimal("1e15")
+MAX_VOLUME = Decimal("1e18")
+MAX_NS = 2**63 - 1  # the store's bigint; also bounds epoch numbers before any arithmetic on them
+MAX_REASON = 200  # characters of a reason (a reason may quote the field)
 
 
 class DatasetFormatError(ValueError):
@@ -44,6 +55,15 @@ class DatasetFormatError(ValueError):
 class BadRow:
     line: int  # 1-based line in the file, the header being line 1
     reason: str
+    column: str | None = None  # the header name of the first wrong column (None: the whole row)
+
+
+class RowError(ValueError):
+    """One row's first problem: the canonical field it is in (None: the row as a whole), and why."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -87,8 +107,8 @@ def parse_time(raw: str, zone: ZoneInfo) -> int:
     except InvalidOperation:
         number = None
     if number is not None:
-        if not number.is_finite() or number < 0:
-            raise ValueError(f"bad epoch time {raw!r}")
+        if not number.is_finite() or number < 0 or number > MAX_NS:
+            raise ValueError(f"bad epoch time {text[:40]!r}")
         magnitude = abs(number)
         scale = (
             10**9
@@ -99,20 +119,35 @@ def parse_time(raw: str, zone: ZoneInfo) -> int:
             if magnitude < 10**17
             else 1
         )
-        return int(number * scale)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        ns = int(number * scale)
+        if ns > MAX_NS:
+            raise ValueError(f"epoch time {text[:40]!r} is out of range (1970 to 2262)")
+        return ns
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"Invalid isoformat string: {text[:40]!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
+    ns = int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
+    if not 0 <= ns <= MAX_NS:
+        raise ValueError(f"time {text[:40]!r} is out of range (1970 to 2262)")
+    return ns
 
 
 def _number(raw: str, name: str) -> Decimal:
     try:
         value = Decimal(raw.strip())
     except InvalidOperation:
-        raise ValueError(f"{name} is not a number: {raw!r}") from None
+        raise RowError(name, f"{name} is not a number: {raw[:40]!r}") from None
     if not value.is_finite():
-        raise ValueError(f"{name} is {raw.strip()} (NaN/infinity not allowed)")
+        raise RowError(name, f"{name} is {raw.strip()} (NaN/infinity not allowed)")
+    if name in PRICES and not MIN_PRICE <= value <= MAX_PRICE:
+        raise RowError(
+            name, f"{name} is {raw.strip()[:40]}: a price must be in [{MIN_PRICE:f}, {MAX_PRICE:f}]"
+        )
+    if name == "volume" and not 0 <= value <= MAX_VOLUME:
+        raise RowError(name, f"volume is {raw.strip()[:40]}: it must be in [0, {MAX_VOLUME:f}]")
     return value
 
 
@@ -122,59 +157,74 @@ def parse_ohlcv_csv(text: str, mapping: dict[str, str] | None = None, timezone: 
     except (ZoneInfoNotFoundError, ValueError):
         raise DatasetFormatError("timezone", f"unknown timezone {timezone!r}") from None
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise DatasetFormatError("data", f"the header row is not readable CSV: {error}") from None
     if not header:
         raise DatasetFormatError("data", "the file is empty: a header row is required")
     columns = _columns(header, mapping)
+    names = {field: header[i].strip() for field, i in columns.items()}
     bars: list[Bar] = []
     bad: list[BadRow] = []
     bad_count = 0
     previous: int | None = None
-    for line, row in enumerate(reader, start=2):
-        if not row or all(not cell.strip() for cell in row):
-            continue
+    while True:
         try:
-            values = {f: row[i] for f, i in columns.items()}
-        except IndexError:
-            reason = f"expected at least {max(columns.values()) + 1} columns, found {len(row)}"
+            row = next(reader, None)
+        except csv.Error as error:  # e.g. a field over the reader's 131,072 characters
+            problem: RowError | None = RowError(None, f"not readable CSV: {error}")
         else:
-            reason, bar, ts = _check_row(values, zone, previous)
+            if row is None:
+                break
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            problem, bar, ts = _check_row(row, columns, zone, previous)
             if ts is not None:  # order is checked against every row with a readable time
                 previous = ts if previous is None else max(previous, ts)
             if bar is not None:
                 bars.append(bar)
                 continue
+        assert problem is not None
         bad_count += 1
         if len(bad) < MAX_REPORTED:
-            bad.append(BadRow(line, reason))
+            column = names[problem.field] if problem.field else None
+            bad.append(BadRow(reader.line_num, str(problem)[:MAX_REASON], column))
     return ParsedCsv(bars, bad, bad_count)
 
 
 def _check_row(
-    values: dict[str, str], zone: ZoneInfo, previous: int | None
-) -> tuple[str, Bar | None, int | None]:
+    row: list[str], columns: dict[str, int], zone: ZoneInfo, previous: int | None
+) -> tuple[RowError | None, Bar | None, int | None]:
+    """The row's bar, or its first problem; and its time when readable (for the order check)."""
+    ts: int | None = None
     try:
-        ts = parse_time(values["time"], zone)
-    except ValueError as error:
-        return f"time: {error}", None, None
-    try:
-        o, h, lo, c, v = (_number(values[f], f) for f in ("open", "high", "low", "close", "volume"))
-    except ValueError as error:
-        return str(error), None, ts
-    problems = []
+        if len(row) <= max(columns.values()):
+            expected = max(columns.values()) + 1
+            raise RowError(None, f"expected at least {expected} columns, found {len(row)}")
+        values = {f: row[i] for f, i in columns.items()}
+        try:
+            ts = parse_time(values["time"], zone)
+        except ValueError as error:
+            raise RowError("time", f"time: {error}") from None
+        return None, _bar(ts, values, previous), ts
+    except RowError as error:
+        return error, None, ts
+
+
+def _bar(ts: int, values: dict[str, str], previous: int | None) -> Bar:
+    o, h, lo, c, v = (_number(values[f], f) for f in ("open", "high", "low", "close", "volume"))
     if previous is not None and ts == previous:
-        problems.append("duplicate timestamp")
-    elif previous is not None and ts < previous:
-        problems.append("time goes backwards")
+        raise RowError("time", "duplicate timestamp")
+    if previous is not None and ts < previous:
+        raise RowError("time", "time goes backwards")
+    if h < lo:
+        raise RowError("high", f"high {h} below low {lo}")
     if h < max(o, c):
-        problems.append("high below max(open, close)")
+        raise RowError("high", "high below max(open, close)")
     if lo > min(o, c):
-        problems.append("low above min(open, close)")
-    if v < 0:
-        problems.append("negative volume")
-    if problems:
-        return "; ".join(problems), None, ts
-    return "", Bar(ts, o, h, lo, c, v, 0), ts
+        raise RowError("low", "low above min(open, close)")
+    return Bar(ts, o, h, lo, c, v, 0)
 
 
 def typical_interval(times: list[int]) -> int | None:

@@ -26,6 +26,7 @@ from tradeloom.market_data.domain.simulator import SimTrade
 from tradeloom.market_data.domain.symbols import token_form
 from tradeloom.shared.context import correlation_id_var
 from tradeloom.shared.contracts.market_data import BookLevel, BookSnapshot, TradesIngested, TradeTick
+from tradeloom.shared.contracts.wire import plain_decimal
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.ids import market_data_id
 from tradeloom.shared.publish import EventPublisher, event_subject
@@ -56,7 +57,7 @@ def check_trade(trade: SimTrade | TradeTick) -> None:
 
 
 def trades_payload(venue: str, symbol: str, trades: Sequence[SimTrade | TradeTick]) -> dict[str, Any]:
-    """The JSON form of ``TradesIngested`` (decimals as ``str(Decimal)``, as pydantic writes them).
+    """The JSON form of ``TradesIngested`` (decimals plain, as the contract's ``WireDecimal`` writes them).
 
     A ``TradeTick`` was validated when it was built; anything else is checked here."""
     if not 0 < len(trades) <= MAX_BATCH:
@@ -71,8 +72,8 @@ def trades_payload(venue: str, symbol: str, trades: Sequence[SimTrade | TradeTic
             {
                 "trade_id": t.trade_id,
                 "ts_ns": t.ts_ns,
-                "price": str(t.price),
-                "amount": str(t.amount),
+                "price": plain_decimal(t.price),
+                "amount": plain_decimal(t.amount),
                 "side": t.side,
             }
             for t in trades

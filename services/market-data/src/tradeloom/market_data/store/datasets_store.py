@@ -16,16 +16,35 @@ from tradeloom.shared.ids import parse_uuid
 INFO_COLUMNS = "dataset_id, name, symbol, bar_count, start_ns, end_ns, interval_ns, created_at"
 
 
-async def begin_upload(
-    connection: AsyncConnection, schema: str, owner: str, name: str, symbol: str | None
+async def begin_upload(  # noqa: PLR0917 - one column each
+    connection: AsyncConnection,
+    schema: str,
+    owner: str,
+    name: str,
+    symbol: str | None,
+    request_key: str | None,
 ) -> str:
     s = check_schema_name(schema)
     upload_id = uuid.uuid4()
     await connection.execute(
-        text(f'INSERT INTO "{s}".dataset_uploads (upload_id, owner, name, symbol) VALUES (:u, :o, :n, :s)'),
-        {"u": upload_id, "o": owner, "n": name, "s": symbol},
+        text(
+            f'INSERT INTO "{s}".dataset_uploads (upload_id, owner, name, symbol, request_key) '
+            "VALUES (:u, :o, :n, :s, :k)"
+        ),
+        {"u": upload_id, "o": owner, "n": name, "s": symbol, "k": request_key},
     )
     return str(upload_id)
+
+
+async def dataset_by_request_key(
+    connection: AsyncConnection, schema: str, owner: str, request_key: str
+) -> Row[Any] | None:
+    s = check_schema_name(schema)
+    result = await connection.execute(
+        text(f'SELECT {INFO_COLUMNS} FROM "{s}".datasets WHERE owner = :o AND request_key = :k'),
+        {"o": owner, "k": request_key},
+    )
+    return result.first()
 
 
 async def upload_for_update(
@@ -37,8 +56,8 @@ async def upload_for_update(
         return None
     result = await connection.execute(
         text(
-            f'SELECT upload_id, name, symbol, next_seq, received_bytes FROM "{s}".dataset_uploads '
-            "WHERE upload_id = :u AND owner = :o FOR UPDATE"
+            "SELECT upload_id, name, symbol, request_key, next_seq, received_bytes "
+            f'FROM "{s}".dataset_uploads WHERE upload_id = :u AND owner = :o FOR UPDATE'
         ),
         {"u": key, "o": owner},
     )
@@ -124,6 +143,7 @@ async def create_dataset(
     symbol: str | None,
     bars: list[Bar],
     interval_ns: int | None,
+    request_key: str | None = None,
 ) -> Row[Any]:
     """Store a dataset and all its bars (COPY) in the caller's transaction."""
     s = check_schema_name(schema)
@@ -131,7 +151,7 @@ async def create_dataset(
     await connection.execute(
         text(
             f'INSERT INTO "{s}".datasets (dataset_id, owner, name, symbol, bar_count, start_ns, end_ns, '
-            "interval_ns) VALUES (:d, :o, :n, :s, :c, :a, :b, :i)"
+            "interval_ns, request_key) VALUES (:d, :o, :n, :s, :c, :a, :b, :i, :k)"
         ),
         {
             "d": dataset_id,
@@ -140,6 +160,7 @@ async def create_dataset(
             "s": symbol,
             "c": len(bars),
             "i": interval_ns,
+            "k": request_key,
             "a": bars[0].open_ns if bars else None,
             "b": bars[-1].open_ns if bars else None,
         },
