@@ -41,10 +41,11 @@ runpy.run_module(f"tradeloom.{package}", run_name="__main__", alter_sys=True)
 
 
 def settings_env(package: str, values: Mapping[str, object]) -> dict[str, str]:
-    """This process's environment without any ``TL_*`` variable, plus ``values`` as the service's
-    settings (``TL_<PACKAGE>_<NAME>``; lists and dicts as JSON, everything else as ``str``)."""
+    """This process's environment plus ``values`` as the service's settings (``TL_<PACKAGE>_<NAME>``;
+    lists and dicts as JSON, everything else as ``str``). The rest of the environment is inherited on
+    purpose: fixtures export what every service process needs there (e.g. NATS credentials)."""
     prefix = f"TL_{package.upper()}_"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TL_")}
+    env = dict(os.environ)
     for name, value in values.items():
         env[prefix + name.upper()] = json.dumps(value) if isinstance(value, list | dict) else str(value)
     return env
