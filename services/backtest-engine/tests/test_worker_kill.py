@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +18,8 @@ from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.processes import ServiceProcess
 
 # The child's run consumer redelivers after 3 s instead of 30 s (see ServiceProcess).
+# two service start-ups (up to 90 s each on a loaded machine) and a redelivery
+pytestmark = pytest.mark.timeout(600)
 BACKOFF = {RUNS_CONSUMER.durable: (3.0, 3.0, 3.0)}
 
 

@@ -8,6 +8,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
 from nats.aio.client import Client
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +22,8 @@ from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.processes import ServiceProcess
 
+# two service start-ups (up to 90 s each on a loaded machine) and a redelivery
+pytestmark = pytest.mark.timeout(600)
 T0 = 1_704_067_200_000_000_000  # 2024-01-01 00:00 UTC
 BATCH = 50  # trades per message
 BEFORE, DURING = 20, 100  # messages stored before the lock, and published while it is held

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from sandbox_testkit import skip_after_refusal
@@ -29,6 +30,8 @@ from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.processes import ServiceProcess
 
+# two service start-ups (up to 90 s each on a loaded machine) and a redelivery
+pytestmark = pytest.mark.timeout(600)
 ALICE = CallerContext(user_id="user-alice")
 BACKOFF = {JOBS_CONSUMER.durable: (8.0, 8.0)}  # instead of 330 s; the job beats while it runs
 PROBING = ("not prepared", "preparing", "probing")
