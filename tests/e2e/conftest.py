@@ -56,7 +56,7 @@ class Stack:
     def status(self, timeout_s: float = 5.0) -> httpx.Response:
         return httpx.get(f"{self.gateway_url}/v1/system/status", timeout=timeout_s)
 
-    def wait_all_up(self, timeout_s: float = 40.0) -> dict[str, str]:
+    def wait_all_up(self, timeout_s: float = 120.0) -> dict[str, str]:
         deadline = time.monotonic() + timeout_s
         last: dict[str, str] = {}
         while time.monotonic() < deadline:

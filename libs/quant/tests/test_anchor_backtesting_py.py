@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 
+import backtesting  # installed by make install: a broken import must fail, not skip
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +20,6 @@ from tradeloom.quant.indicators import sma
 from tradeloom.quant.simulator import Bars, Signals, SimulationConfig, run_simulation
 from tradeloom.quant.strategies.signals import sma_cross
 
-backtesting = pytest.importorskip("backtesting")
 N, CASH = 3000, 10_000.0
 
 

@@ -13,13 +13,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import vectorbt as vbt  # installed by make install: a broken import must fail, not skip
 from quant_testkit import random_walk_bars
 
 from tradeloom.quant.fills.models import CommissionModel, Costs
 from tradeloom.quant.simulator import Bars, Signals, SimulationConfig, run_simulation
 from tradeloom.quant.strategies.signals import sma_cross
 
-vbt = pytest.importorskip("vectorbt")
 N, CASH = 3000, 10_000.0
 
 

@@ -29,6 +29,7 @@ def test_moving_averages(bars: Bars, window: int) -> None:
     _pairs(ind.sma(bars.close, window), ref.sma(bars.close, window))
     _pairs(ind.ema(bars.close, window), ref.ema(bars.close, window))
     _pairs(ind.wma(bars.close, window), ref.wma(bars.close, window))
+    _pairs(ind.wilder(bars.close, window), ref.wilder(bars.close, window))
 
 
 @EXAMPLES

@@ -35,6 +35,20 @@ def test_wma_worked_example() -> None:
     assert ind.wma(np.array([1.0, 2.0, 3.0]), 3)[2] == 14.0 / 6.0
 
 
+def test_wilder_worked_example() -> None:
+    # seed (1+2+3)/3 = 2; then ((3-1)*prev + x) / 3: (4+4)/3 = 8/3, (16/3+5)/3 = 31/9, (62/9+6)/3 = 116/27
+    result = ind.wilder(np.arange(1.0, 7.0), 3)
+    assert np.isnan(result[:2]).all()
+    np.testing.assert_allclose(result[2:], [2.0, 8 / 3, 31 / 9, 116 / 27], rtol=1e-15)
+
+
+def test_wilder_starts_after_a_nan_warmup() -> None:
+    x = np.array([np.nan, np.nan, 1.0, 2.0, 3.0, 4.0])
+    result = ind.wilder(x, 3)
+    assert np.isnan(result[:4]).all()
+    np.testing.assert_allclose(result[4:], [2.0, 8 / 3], rtol=1e-15)
+
+
 def _seeded_ewm(x: pd.Series, window: int, alpha: float) -> np.ndarray:
     """pandas' recursive EWM started from the first window's SMA (the TA-Lib/StockCharts seeding)."""
     seeded = pd.concat([pd.Series([x.iloc[:window].mean()]), x.iloc[window:]], ignore_index=True)
@@ -62,6 +76,7 @@ def test_against_pandas_definitions() -> None:
     assert_series_close(d_upper, high.rolling(20).max().to_numpy())
     assert_series_close(d_lower, low.rolling(20).min().to_numpy())
     assert_series_close(ind.ema(bars.close, 12), _seeded_ewm(close, 12, 2 / 13))
+    assert_series_close(ind.wilder(bars.close, 14), _seeded_ewm(close, 14, 1 / 14))
     obv = (np.sign(close.diff()) * vol).fillna(0).cumsum()
     assert_series_close(ind.obv(bars.close, bars.volume), obv.to_numpy())
     typical = (high + low + close) / 3

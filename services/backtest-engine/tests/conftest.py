@@ -1,8 +1,9 @@
-"""Fixtures of backtest-engine's tests: a migrated schema, an in-process service, a fake market-data.
+"""Fixtures of backtest-engine's tests: a migrated schema, an in-process service, market-data.
 
-The fake market-data is a real NATS responder (``tradeloom.shared.rpc.serve``) answering
-``svc.market-data.candles_columns`` with the contract models from a deterministic random walk; everything
-else (NATS, JetStream, Postgres) is the real thing from the shared fixtures.
+``market`` is the real market-data service fed through its own ingest (``real_market.py``).
+``gated_market`` is a NATS responder (``tradeloom.shared.rpc.serve``) answering
+``svc.market-data.candles_columns`` from a deterministic random walk only once its gate opens, for
+the tests that must hold a worker mid-run; everything else (NATS, JetStream, Postgres) is real.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import dataclasses
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -19,6 +21,8 @@ import numpy as np
 import pytest
 from nats.aio.client import Client
 from nats.micro.service import Service
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.backtest_engine import app
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
@@ -31,7 +35,12 @@ from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import Operation, ServiceClient, serve
 from tradeloom.shared.streams import ConsumerSpec, ensure_streams
 from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import consumer_settled, eventually
 from tradeloom.shared.testing.ports import free_port
+
+# test helpers next to the tests are imported by their module name
+sys.path.insert(0, str(Path(__file__).parent))
+from real_market import RealMarketData, real_market_data
 
 HOUR_NS = 3_600 * 1_000_000_000
 START_NS = 1_704_067_200 * 1_000_000_000  # 2024-01-01T00:00:00Z
@@ -64,18 +73,18 @@ def column_page(bars: dict[str, np.ndarray], lo: int, hi: int) -> dict[str, str]
 class FakeMarketData:
     """``svc.market-data.candles_columns`` over real NATS, paged by ``open_ns`` cursors like the real one."""
 
-    def __init__(self, bars: dict[str, np.ndarray], symbol: str = "BTC/USDT", page_delay_s: float = 0.0):
+    def __init__(self, bars: dict[str, np.ndarray], symbol: str = "BTC/USDT"):
         self.bars = bars
         self.symbol = symbol
-        self.page_delay_s = page_delay_s
         self.calls = 0
+        self.gate: asyncio.Event | None = None  # when set to an Event, requests wait for it
 
     async def candles_columns_op(self, _: CallerContext, body: CandleColumnsRequest) -> CandleColumnsReply:
         self.calls += 1
         if body.symbol != self.symbol:
             raise NotFound(f"unknown symbol {body.symbol} on venue sim", details={"symbol": body.symbol})
-        if self.page_delay_s:
-            await asyncio.sleep(self.page_delay_s)
+        if self.gate is not None:
+            await self.gate.wait()
         times = self.bars["time"]
         lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
         hi = int(np.searchsorted(times, body.to_ns if body.to_ns is not None else times[-1], side="right"))
@@ -132,6 +141,22 @@ class Harness:
     events: EventWatcher
     settings: Callable[..., BacktestEngineSettings]
     start_service: Callable[..., Awaitable[app.Parts]]
+    engine: AsyncEngine
+    schema: str
+
+    async def settled(self, timeout_s: float = 30.0) -> None:
+        """Wait until every run command is acked and every event relayed: from then on nothing more
+        can happen (the positive barrier before asserting that something did not)."""
+        stream = self.subjects.stream(RUNS_CONSUMER.stream)
+
+        async def quiet() -> bool:
+            async with self.engine.connect() as conn:
+                unsent = await conn.scalar(
+                    text(f'SELECT count(*) FROM "{self.schema}".outbox WHERE published_at IS NULL')
+                )
+            return unsent == 0 and await consumer_settled(self.nc.jetstream(), stream, RUNS_CONSUMER.durable)
+
+        await eventually(quiet, "run commands acked and events relayed", timeout=timeout_s)
 
     @staticmethod
     def body(**overrides: Any) -> dict[str, Any]:
@@ -171,7 +196,7 @@ async def bt_schema(database_url: str, db_schema: str) -> str:
 
 @pytest.fixture
 async def harness(
-    database_url: str, nats_url: str, nats_prefix: str, bt_schema: str
+    database_url: str, nats_url: str, nats_prefix: str, bt_schema: str, db_engine: AsyncEngine
 ) -> AsyncIterator[Harness]:
     """Streams ensured, the fake market-data serving 600 hourly bars, an event watcher; services
     started with ``start_service()`` are stopped at the end."""
@@ -200,7 +225,7 @@ async def harness(
         return parts
 
     try:
-        yield Harness(nc, subjects, events, settings, start_service)
+        yield Harness(nc, subjects, events, settings, start_service, db_engine, bt_schema)
     finally:
         for parts in running:
             await parts.runtime.stop()
@@ -208,12 +233,27 @@ async def harness(
 
 
 @pytest.fixture
-async def market(harness: Harness) -> AsyncIterator[FakeMarketData]:
+async def market(
+    harness: Harness, pg_server: Any, database_url: str, nats_url: str, nats_prefix: str, tmp_path: Path
+) -> AsyncIterator[RealMarketData]:
+    """The real market-data service serving 600 hourly bars of ``BTC/USDT`` on venue ``sim``."""
+    async with real_market_data(
+        harness.nc, pg_server, database_url, nats_url, nats_prefix, random_walk(600), tmp_path
+    ) as real:
+        yield real
+
+
+@pytest.fixture
+async def gated_market(harness: Harness) -> AsyncIterator[FakeMarketData]:
+    """A stand-in answering candle requests only once its ``gate`` opens: for tests that must hold
+    a worker mid-run (cancel, kill -9), which the real service cannot be made to do."""
     fake = FakeMarketData(random_walk(600))
+    fake.gate = asyncio.Event()
     service = await fake.start(harness.nc, harness.subjects)
     try:
         yield fake
     finally:
+        fake.gate.set()
         await service.stop()
 
 

@@ -1,9 +1,12 @@
-"""The work queue: cancel honoured within a second, a dead worker's run completed once by another."""
+"""The work queue: cancel honoured mid-run, a dead worker's run completed once by another (see
+test_worker_kill.py for the same with a real process killed by SIGKILL).
+
+How fast a cancel is honoured is measured in bench/, not asserted here: a loaded machine would
+make any bound flaky."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -11,26 +14,27 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.rpc import RemoteError
+from tradeloom.shared.testing.polling import eventually
 
 
-async def test_cancel_of_a_running_backtest_is_honoured_within_a_second(harness: Any, market: Any) -> None:
-    market.page_delay_s = 0.3  # 600 bars in pages of 100: about 2 s of fetching
-    await harness.start_service(candle_block_size=100)
+async def test_cancel_of_a_running_backtest_is_honoured_mid_run(harness: Any, gated_market: Any) -> None:
+    market = gated_market  # 600 bars in blocks of 100: the fetch waits at the first block
+    await harness.start_service(candle_block_size=100, market_data_timeout_s=60)
     backtest_id = await harness.submit()
     await harness.events.wait_for(backtest_id, "progress")
-    asked = time.monotonic()
+    await eventually(lambda: market.calls >= 1, "the worker is fetching")
     reply = await harness.call("cancel", {"backtest_id": backtest_id})
     assert reply["status"] == "running"
-    cancelled = await harness.events.wait_for(backtest_id, "cancelled", timeout_s=5)
-    assert time.monotonic() - asked < 1.0
+    market.gate.set()
+    cancelled = await harness.events.wait_for(backtest_id, "cancelled", timeout_s=30)
     assert cancelled.data["user_id"] == "alice"
     status = await harness.call("status", {"backtest_id": backtest_id})
     assert status["status"] == "cancelled" and status["finished_at"] is not None
-    assert market.calls < 6  # it stopped fetching
     with pytest.raises(RemoteError) as caught:
         await harness.call("results", {"backtest_id": backtest_id})
     assert caught.value.code == "conflict"
-    await asyncio.sleep(0.5)
+    await harness.settled()
+    assert market.calls < 6  # it stopped fetching: 6 blocks is the whole range
     assert harness.events.of(backtest_id, "completed") == []
 
 
@@ -52,7 +56,7 @@ async def test_cancel_of_a_queued_backtest_is_final_at_once(harness: Any, market
     parts.worker.fault = None
     release.set()
     await harness.events.wait_for(busy, "completed")
-    await asyncio.sleep(0.5)
+    await harness.settled()  # the queued run's command is acked too
     assert harness.events.of(queued, "progress") == []  # the worker skipped it
     assert (await harness.call("status", {"backtest_id": queued}))["status"] == "cancelled"
     deleted = await harness.call("delete", {"backtest_id": queued})
@@ -74,16 +78,15 @@ async def test_a_worker_that_dies_mid_run_is_replaced_and_the_run_completes_once
     doomed.worker.fault = die
     backtest_id = await harness.submit()
     await harness.events.wait_for(backtest_id, "progress")
-    for _ in range(100):
-        if any(e.data["phase"] == "simulating" for e in harness.events.of(backtest_id, "progress")):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)
+    await eventually(
+        lambda: any(e.data["phase"] == "simulating" for e in harness.events.of(backtest_id, "progress")),
+        "the doomed worker reached the simulation",
+    )
     assert harness.events.of(backtest_id, "completed") == []
 
     await harness.start_service()  # a healthy replica picks up the redelivery after ack_wait (2 s)
-    completed = await harness.events.wait_for(backtest_id, "completed", timeout_s=20)
-    await asyncio.sleep(1.0)
+    completed = await harness.events.wait_for(backtest_id, "completed", timeout_s=30)
+    await harness.settled()
     assert len(harness.events.of(backtest_id, "completed")) == 1
     async with db_engine.connect() as conn:
         attempts = await conn.scalar(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.backtest_engine.worker import RUNS_CONSUMER
 from tradeloom.shared.rpc import RemoteError
+from tradeloom.shared.testing.polling import eventually
 
 # Short beats and bound: the staleness bound is max(2.5, longest backoff 2 + 2 × 0.2) = 2.5 s.
 FAST_SWEEP = {"heartbeat_interval_s": 0.2, "stale_run_after_s": 2.5, "sweep_interval_s": 0.2}
@@ -36,11 +36,10 @@ async def _row(db_engine: AsyncEngine, schema: str, backtest_id: str) -> Any:
 
 
 async def _until_phase(harness: Any, backtest_id: str, phase: str) -> None:
-    for _ in range(200):
-        if any(e.data["phase"] == phase for e in harness.events.of(backtest_id, "progress")):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{backtest_id} never reached {phase}")
+    await eventually(
+        lambda: any(e.data["phase"] == phase for e in harness.events.of(backtest_id, "progress")),
+        f"{backtest_id} reached {phase}",
+    )
 
 
 async def test_a_worker_that_dies_on_its_last_delivery_leaves_a_failed_worker_lost_run(
@@ -59,19 +58,26 @@ async def test_a_worker_that_dies_on_its_last_delivery_leaves_a_failed_worker_lo
     backtest_id = await harness.submit()
     await _until_phase(harness, backtest_id, "simulating")
     await doomed.runtime.stop()  # and the rest of the process with it: no beats, no sweeps
-    died = time.monotonic()
 
     survivor = await harness.start_service(runs_consumer=LAST_DELIVERY, **FAST_SWEEP)
-    failed = await harness.events.wait_for(backtest_id, "failed", timeout_s=2 * BOUND_S + 5)
-    # the survivor sweeps one bound after its start, and only runs stale for a bound
-    assert time.monotonic() - died >= BOUND_S
+    failed = await harness.events.wait_for(backtest_id, "failed", timeout_s=4 * BOUND_S + 30)
+    # only a run stale for a bound is swept (the database's own clock: last beat to sweep)
+    async with db_engine.connect() as conn:
+        stale_s = await conn.scalar(
+            text(
+                f'SELECT extract(epoch FROM finished_at - heartbeat_at) FROM "{bt_schema}".runs '
+                "WHERE backtest_id = :id"
+            ),
+            {"id": backtest_id},
+        )
+    assert stale_s >= BOUND_S
     assert failed.data["error_code"] == "worker_lost" and failed.data["user_id"] == "alice"
     assert "no heartbeat" in failed.data["error"]
     status = await harness.call("status", {"backtest_id": backtest_id})
     assert status["status"] == "failed" and status["finished_at"] is not None
     row = await _row(db_engine, bt_schema, backtest_id)
     assert (row.status, row.error_code, row.attempts) == ("failed", "worker_lost", 1)
-    await asyncio.sleep(0.5)
+    await harness.settled()
     assert len(harness.events.of(backtest_id, "failed")) == 1
     assert harness.events.of(backtest_id, "completed") == []
     assert await survivor.sweeper.sweep_once() == []  # nothing is swept twice
@@ -87,15 +93,19 @@ async def test_a_worker_that_dies_on_its_last_delivery_leaves_a_failed_worker_lo
         ).one()
     progress_before = len(harness.events.of(backtest_id, "progress"))
     await harness.nc.jetstream().publish(command.subject, bytes(command.payload))
-    for _ in range(100):
+
+    async def claimed() -> int:
         async with db_engine.connect() as conn:
-            claimed = await conn.scalar(
-                text(f'SELECT count(*) FROM "{bt_schema}".inbox WHERE message_id = :id'), {"id": backtest_id}
+            return int(
+                await conn.scalar(
+                    text(f'SELECT count(*) FROM "{bt_schema}".inbox WHERE message_id = :id'),
+                    {"id": backtest_id},
+                )
             )
-        if claimed:
-            break
-        await asyncio.sleep(0.05)
-    assert claimed == 1
+
+    await eventually(claimed, "the re-sent command claimed")
+    await harness.settled()
+    assert await claimed() == 1
     row = await _row(db_engine, bt_schema, backtest_id)
     assert (row.status, row.error_code, row.attempts) == ("failed", "worker_lost", 1)
     assert len(harness.events.of(backtest_id, "progress")) == progress_before
@@ -114,10 +124,20 @@ async def test_a_slow_but_healthy_run_is_not_swept(
                 swept.append(await parts.sweeper.sweep_once())
 
     parts.worker.fault = slow
-    await asyncio.sleep(BOUND_S)  # the service's own sweeper is sweeping from now on too
+    service_sweeps: list[list[str]] = []
+    sweep_once = parts.sweeper.sweep_once
+
+    async def recorded() -> list[str]:  # the service's own sweeper loop calls this
+        service_sweeps.append(await sweep_once())
+        return service_sweeps[-1]
+
+    parts.sweeper.sweep_once = recorded
+    # one bound after start the service's own sweeper is sweeping too
+    await eventually(lambda: service_sweeps, "the service's sweeper swept", timeout=4 * BOUND_S + 30)
     backtest_id = await harness.submit()
-    completed = await harness.events.wait_for(backtest_id, "completed", timeout_s=20)
+    completed = await harness.events.wait_for(backtest_id, "completed", timeout_s=30)
     assert swept == [[]] * 10
+    assert all(ids == [] for ids in service_sweeps)
     assert harness.events.of(backtest_id, "failed") == []
     row = await _row(db_engine, bt_schema, backtest_id)
     assert (row.status, row.error_code, row.trades) == ("completed", None, completed.data["trade_count"])
@@ -138,7 +158,7 @@ async def test_a_run_swept_while_its_worker_was_cut_off_stays_failed_and_gets_no
     backtest_id.append(await harness.submit())
     failed = await harness.events.wait_for(backtest_id[0], "failed", timeout_s=3 * BOUND_S + 5)
     assert failed.data["error_code"] == "worker_lost"
-    await asyncio.sleep(1.0)  # the worker finishes its simulation and tries to store it
+    await harness.settled()  # the worker finished its simulation, found the run final, acked
     assert harness.events.of(backtest_id[0], "completed") == []
     assert len(harness.events.of(backtest_id[0], "failed")) == 1
     row = await _row(db_engine, bt_schema, backtest_id[0])

@@ -6,7 +6,7 @@ reconnect (backoff doubles), the id gap detected and its whole minutes backfille
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from standin_binance import ScriptTrade, StandinBinance
 
 from tradeloom.market_data.app import build
 from tradeloom.market_data.domain.candles import TradePoint, candles_from_trades
+from tradeloom.market_data.persistence import PERSISTENCE_CONSUMER
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.source_settings import LiveSourceSettings
 from tradeloom.market_data.sources.ccxt_exchange import make_exchange
@@ -30,6 +31,7 @@ from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import consumer_settled, eventually
 
 T0_MS = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 MINUTE_NS = 60 * 10**9
@@ -189,12 +191,17 @@ async def test_websocket_disconnect_backoff_gap_and_ohlcv_backfill(
             c[:6] for c in candles if not t0 + 4 * MINUTE_NS <= c[0] < t0 + 6 * MINUTE_NS
         ] == candle_tuples(streamed)
         # the watermark (minute 9) closed minutes 0-8 in order, the backfilled ones included
-        await asyncio.sleep(0.3)
-        closed = await rows(
-            db_engine, f"SELECT payload FROM \"{s}\".outbox WHERE subject LIKE '%candle_closed%' ORDER BY seq"
-        )
-        events = [Envelope.from_bytes(bytes(r[0])).unwrap(CandleClosed) for r in closed]
-        assert [e.open_ns for e in events if e.timeframe == "1m"] == [t0 + k * MINUTE_NS for k in range(9)]
+
+        async def closed_minutes() -> list[int]:
+            closed = await rows(
+                db_engine,
+                f"SELECT payload FROM \"{s}\".outbox WHERE subject LIKE '%candle_closed%' ORDER BY seq",
+            )
+            events = [Envelope.from_bytes(bytes(r[0])).unwrap(CandleClosed) for r in closed]
+            return [e.open_ns for e in events if e.timeframe == "1m"]
+
+        await eventually(lambda: _at_least(closed_minutes(), 9), "minutes 0-8 closed")
+        assert await closed_minutes() == [t0 + k * MINUTE_NS for k in range(9)]
     finally:
         await runtime.stop()
 
@@ -227,7 +234,13 @@ async def test_rest_polling_when_websockets_are_off(
         assert (await rows(db_engine, f"SELECT source FROM \"{s}\".instruments WHERE venue = 'binance'")) == [
             ("ccxt",)
         ]
-        await asyncio.sleep(0.3)  # more polls: nothing new, nothing stored twice
+        # more polls: nothing new, nothing stored twice (two more polls answered, all stored)
+        polls = standin.requests.count("/api/v3/aggTrades")
+        await eventually(lambda: standin.requests.count("/api/v3/aggTrades") >= polls + 2, "two more polls")
+        js, consumer = nc.jetstream(), PERSISTENCE_CONSUMER
+        await eventually(
+            lambda: consumer_settled(js, Subjects(nats_prefix).stream(consumer.stream), consumer.durable)
+        )
         assert (await rows(db_engine, f'SELECT count(*) FROM "{s}".trades'))[0][0] == len(SCRIPT)
     finally:
         await runtime.stop()
@@ -240,3 +253,7 @@ def test_bad_live_settings_are_refused_naming_the_field() -> None:
         LiveSourceSettings.model_validate(
             {"exchange": "binance", "symbols": ["BTC/USDT"], "transport": "carrier pigeon"}
         )
+
+
+async def _at_least(values: Awaitable[list[int]], count: int) -> bool:
+    return len(await values) >= count

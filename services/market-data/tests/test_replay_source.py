@@ -4,19 +4,22 @@ stored exactly (trades and candles), and a restarted replay stores nothing twice
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.app import build
 from tradeloom.market_data.domain.candles import TradePoint, candles_from_trades
 from tradeloom.market_data.domain.replay import ReplayFileError, trades_from_bars_text, trades_from_text
+from tradeloom.market_data.persistence import PERSISTENCE_CONSUMER
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.source_settings import ReplaySourceSettings
 from tradeloom.market_data.sources.replay import ReplaySource
@@ -142,17 +145,47 @@ async def _rows(engine: AsyncEngine, sql: str) -> list[tuple]:  # type: ignore[t
         return [tuple(r) for r in (await connection.execute(text(sql))).all()]
 
 
-async def _replay_once(settings: MarketDataSettings, engine: AsyncEngine, schema: str, expected: int) -> None:
+async def _wait_for(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, f"not in {timeout}s: {what}"
+        await asyncio.sleep(0.1)
+
+
+async def _replay_once(
+    settings: MarketDataSettings, engine: AsyncEngine, nc: Client, schema: str, expected: int
+) -> int:
+    """Run the service until it has sent every file's trades on the wire, stored them, and its
+    persistence consumer has nothing pending; returns the trades seen on the wire in this run (a
+    core subscription sees JetStream-deduplicated re-sends too, so a restart that replays nothing
+    shows up as 0)."""
+    subjects = Subjects(settings.nats_prefix)
+    on_wire = 0
+
+    async def count(message: Msg) -> None:
+        nonlocal on_wire
+        on_wire += len(json.loads(message.data)["data"]["trades"])
+
+    subscription = await nc.subscribe(subjects.event_filter("md", "trade", 1), cb=count)
+    await nc.flush()
     runtime = build(settings)
     await runtime.start()
     try:
-        deadline = asyncio.get_running_loop().time() + 20
-        while (await _rows(engine, f'SELECT count(*) FROM "{schema}".trades'))[0][0] < expected:
-            assert asyncio.get_running_loop().time() < deadline, "replay not stored in time"
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)  # let a restarted replay's re-sent messages arrive too
+        stream, durable = subjects.stream("MD_TRADES"), PERSISTENCE_CONSUMER.durable
+        js = nc.jetstream()
+
+        async def caught_up() -> bool:
+            stored = (await _rows(engine, f'SELECT count(*) FROM "{schema}".trades'))[0][0]
+            if on_wire < expected or stored < expected:
+                return False
+            info = await js.consumer_info(stream, durable)
+            return info.num_pending == 0 and info.num_ack_pending == 0
+
+        await _wait_for(caught_up, f"{expected} trades replayed, stored and acked")
     finally:
         await runtime.stop()
+        await subscription.unsubscribe()
+    return on_wire
 
 
 async def test_replayed_files_are_stored_exactly_and_a_restart_dedupes(
@@ -175,8 +208,8 @@ async def test_replayed_files_are_stored_exactly_and_a_restart_dedupes(
             ReplaySourceSettings(symbol="eth-usdt", path=str(bars_file), kind="bars", speed=None),
         ],
     )
-    for _ in range(2):  # the second run is a restarted replay of the same files
-        await _replay_once(settings, db_engine, md_schema, 52)
+    # the second run is a restarted replay of the same files: it must re-send all 52 trades
+    assert [await _replay_once(settings, db_engine, nc, md_schema, 52) for _ in range(2)] == [52, 52]
     s = md_schema
     stored = await _rows(
         db_engine,

@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tradeloom.sandbox_executor.sandbox.layout import discover_layout
-from tradeloom.sandbox_executor.sandbox.runner import RunRequest, RunResult, SandboxConfig, SandboxRunner
+from tradeloom.sandbox_executor.sandbox.runner import (
+    RunRequest,
+    RunResult,
+    SandboxConfig,
+    SandboxRunner,
+    SandboxUnavailable,
+)
+
+# test helpers next to the tests are imported by their module name
+sys.path.insert(0, str(Path(__file__).parent))
+from sandbox_testkit import skip_after_refusal
 
 TEST_UID_BASE = 210_000  # apart from the service default, so tests never meet a running service
 
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[SandboxRunner]:
-    """A runner whose isolation is verified (the probe passed), with small test limits."""
+    """A runner whose isolation is verified (the probe passed), with small test limits; where the OS
+    cannot isolate, its refusal is asserted and the tests that need a sandbox are skipped."""
     sandbox = SandboxRunner(
         SandboxConfig(uid_base=TEST_UID_BASE, slots=2, tmpfs_mb=8, max_processes=24, stdout_max_bytes=4096),
         discover_layout(),
     )
     isolation = sandbox.prepare()
-    assert isolation.ready, isolation.reason
+    if not isolation.ready:
+        try:
+            with pytest.raises(SandboxUnavailable) as refused:
+                sandbox.run(RunRequest(code="print(1)", time_limit_s=1, memory_mb=64))
+        finally:
+            sandbox.close()
+        assert str(refused.value) == isolation.reason
+        skip_after_refusal(isolation.reason, "run() refuses with that reason")
     yield sandbox
     sandbox.close()
 

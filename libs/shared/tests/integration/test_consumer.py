@@ -31,6 +31,7 @@ from tradeloom.shared.migrations import create_outbox_and_inbox_sql
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.streams import STREAMS, ConsumerSpec, ensure_streams
 from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import consumer_settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -206,7 +207,9 @@ async def test_a_long_handler_keeps_its_message_with_in_progress_beats(world: Wo
     await world.publish(Probe(n=1))
     async with running(busy, idle):
         await eventually(lambda: _equals(world.effects(), 1))
-        await asyncio.sleep(0.6)  # room for a (wrong) redelivery to show up
+        # acked and nothing pending: a (wrong) redelivery would have been handed out before the ack
+        # and kept the message pending until processed, so every delivery is in ``delivered`` now
+        await eventually(lambda: consumer_settled(world.js, world.subjects.stream("RISK"), busy.name))
     assert delivered == [1]
     assert world.metric("duplicates", busy) == 0
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tradeloom.shared.testing._pg_container import docker_available
 from tradeloom.shared.testing.nats_server import NatsServer
+from tradeloom.shared.testing.plugin import fresh_schema
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -112,11 +113,21 @@ async def test_schemas_isolate_same_named_tables(db_engine: AsyncEngine, db_sche
 
 
 def test_schema_is_dropped_after_the_test(pg_server: PostgresServer) -> None:
-    left = pg_server.execute(
-        "SELECT count(*) FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
-        "WHERE n.nspname LIKE 't\\_%' AND c.relname = 'items'"
-    )
-    assert left == 0
+    """What ``db_schema`` runs (``fresh_schema``), checked on its own schema: no other test's leftovers."""
+
+    def tables(schema: str) -> int:
+        return int(
+            pg_server.execute(
+                "SELECT count(*) FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
+                f"WHERE n.nspname = '{schema}' AND c.relname = 'items'"
+            )
+        )
+
+    with fresh_schema(pg_server) as schema:
+        pg_server.execute(f'CREATE TABLE "{schema}".items (v text NOT NULL)')
+        assert tables(schema) == 1
+    assert tables(schema) == 0
+    assert pg_server.execute(f"SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'") == 0
 
 
 async def test_postgres_restart_keeps_data(

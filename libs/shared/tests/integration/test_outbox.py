@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar
@@ -25,6 +24,7 @@ from tradeloom.shared.migrations import create_outbox_and_inbox_sql, outbox_chan
 from tradeloom.shared.outbox import Outbox, OutboxRelay
 from tradeloom.shared.streams import STREAMS, ConsumerSpec, StreamSpec, ensure_streams
 from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import consumer_settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -226,7 +226,8 @@ async def test_relay_killed_after_publish_does_not_duplicate_downstream(box: Box
 
     async with running(consumer.run):
         await eventually(effects)
-        await asyncio.sleep(0.3)  # nothing more trickles in
+        # every delivery acked: no redelivery can still add an effect (a barrier, not a sleep)
+        await eventually(lambda: consumer_settled(box.js, box.stream, "downstream"))
     assert await box.scalar('SELECT count(DISTINCT event_id) FROM "{s}".effects') == 5
     assert await box.scalar('SELECT count(*) FROM "{s}".effects') == 5
     assert registry.get_sample_value("tl_consumer_processed_total", {"consumer": "downstream"}) == 5
@@ -235,10 +236,10 @@ async def test_relay_killed_after_publish_does_not_duplicate_downstream(box: Box
 async def test_notify_wakes_the_relay_at_once(box: Box) -> None:
     relay = box.relay(poll_interval_s=30.0)
     subject = box.subjects.event("risk", "breach", 1, "acct-1")
-    arrived: asyncio.Queue[float] = asyncio.Queue()
+    arrived: asyncio.Queue[object] = asyncio.Queue()
 
-    async def on_message(_: object) -> None:
-        arrived.put_nowait(time.monotonic())
+    async def on_message(message: object) -> None:
+        arrived.put_nowait(message)
 
     subscription = await box.nc.subscribe(subject, cb=on_message)
     channel = outbox_channel(box.schema)
@@ -252,12 +253,11 @@ async def test_notify_wakes_the_relay_at_once(box: Box) -> None:
     try:
         async with running(relay.run):
             await eventually(listening)
-            await asyncio.sleep(0.1)  # let the round the listener's first wake-up asks for finish
             for n in range(3):
-                started = time.monotonic()
                 await box.add(n)
-                latency = await asyncio.wait_for(arrived.get(), timeout=5) - started
-                assert latency < 0.5, f"event {n} took {latency:.3f}s with a 30 s poll interval"
+                # far below the 30 s poll interval: only the NOTIFY can have woken the relay (the
+                # latency itself is a benchmark, not a test: bench/bench_latencies.py)
+                await asyncio.wait_for(arrived.get(), timeout=15)
     finally:
         await subscription.unsubscribe()
     assert await box.unpublished() == 0
@@ -286,7 +286,7 @@ async def test_two_relays_publish_each_row_exactly_once(box: Box) -> None:
         await asyncio.wait_for(asyncio.gather(drain(0), drain(1)), timeout=30)
         await box.nc.flush()
         await eventually(lambda: _async(len(seen) >= total))
-        await asyncio.sleep(0.1)
+        await box.nc.flush()  # a round trip after the last publish: any extra copy has arrived
     finally:
         await subscription.unsubscribe()
     assert sum(counts) == total

@@ -29,6 +29,7 @@ from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.streams import STREAMS, ConsumerSpec, ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.nats_server import NatsServer
+from tradeloom.shared.testing.polling import consumer_settled, eventually
 from tradeloom.shared.testing.ports import free_port
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
@@ -68,6 +69,7 @@ async def publish_acked(publisher: EventPublisher, event: Fill, timeout: float =
 
 
 async def test_nats_restart_loses_no_acknowledged_message(
+    caplog: pytest.LogCaptureFixture,
     nats_server: NatsServer,
     client: NatsClient,
     db_engine: AsyncEngine,
@@ -127,7 +129,8 @@ async def test_nats_restart_loses_no_acknowledged_message(
         await asyncio.to_thread(nats_server.stop, kill=True)
         try:
             server_down.set()
-            await asyncio.sleep(1.5)  # longer than ack_sync's timeout: the ack of n=5 fails
+            # n=5 commits and its ack fails: the consumer says so, then the server may come back
+            await eventually(lambda: any("could not settle" in r.getMessage() for r in caplog.records))
         finally:
             await asyncio.to_thread(nats_server.start)
         async with asyncio.timeout(20):
@@ -142,7 +145,8 @@ async def test_nats_restart_loses_no_acknowledged_message(
             while await effects() < before + after:
                 assert not task.done(), f"the consumer loop ended: {task}"
                 await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)  # nothing extra arrives late
+        # every message acked, nothing left to deliver: nothing extra can still arrive
+        await eventually(lambda: consumer_settled(js, subjects.stream("ORDERS"), "fills_probe"))
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=10)
@@ -195,6 +199,11 @@ async def test_outbox_relay_lives_through_a_nats_restart_in_order(
             query = f'SELECT count(*) FROM "{db_schema}".outbox WHERE published_at IS NULL'
             return int((await connection.execute(text(query))).scalar_one())
 
+    async def tried_while_down() -> bool:
+        async with db_engine.connect() as connection:
+            query = f'SELECT count(*) FROM "{db_schema}".outbox WHERE published_at IS NULL AND attempts > 0'
+            return int((await connection.execute(text(query))).scalar_one()) > 0
+
     async def all_published(timeout: float) -> None:
         async with asyncio.timeout(timeout):
             while await unpublished() > 0:
@@ -209,7 +218,7 @@ async def test_outbox_relay_lives_through_a_nats_restart_in_order(
         await asyncio.to_thread(nats_server.stop, kill=True)
         try:
             await add(range(10, 20))  # written while NATS is down: the relay fails and keeps them
-            await asyncio.sleep(1.5)
+            await eventually(tried_while_down, "the relay tried to publish during the outage")
             assert await unpublished() == 10
         finally:
             await asyncio.to_thread(nats_server.start)

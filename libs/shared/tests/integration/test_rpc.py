@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -131,24 +130,19 @@ async def test_domain_error_keeps_its_code(served: tuple[Harness, ServiceClient]
 
 
 async def test_no_responders_is_unavailable_at_once(nc: NatsClient, nats_prefix: str) -> None:
+    """No responders is its own answer, not a timeout (how fast it comes: bench/bench_latencies.py)."""
     client = ServiceClient(nc, Subjects(nats_prefix))
-    started = time.monotonic()
     with pytest.raises(Unavailable) as caught:
-        await client.call_raw("nobody-home", "ping", timeout_s=5.0)
-    elapsed = time.monotonic() - started
-    assert not isinstance(caught.value, Timeout)
+        await client.call_raw("nobody-home", "ping", timeout_s=60.0)
+    assert not isinstance(caught.value, Timeout)  # the 60 s timeout never ran out
     assert caught.value.code == "unavailable"
-    assert elapsed < 0.5, f"no-responders took {elapsed:.3f}s"
 
 
 async def test_slow_handler_is_a_timeout(served: tuple[Harness, ServiceClient]) -> None:
     harness, client = served
-    started = time.monotonic()
     with pytest.raises(Timeout) as caught:
         await client.call_raw(SERVICE, "slow", timeout_s=0.3)
-    elapsed = time.monotonic() - started
     assert caught.value.code == "timeout"
-    assert 0.25 <= elapsed < 1.5
     assert harness.slow_calls == 1
 
 

@@ -151,13 +151,11 @@ async def test_unreachable_nats_is_one_clear_error(
 ) -> None:
     dead = f"nats://127.0.0.1:{free_port()}"
     runtime = build(settings_for(database_url, dead, db_schema, nats_prefix, startup_timeout_s=0.5))
-    started = time.monotonic()
     try:
         with pytest.raises(StartupError) as caught:
             await runtime.start()
     finally:
         await runtime.stop()
-    assert time.monotonic() - started < 10
     assert "TL_MARKET_DATA_NATS_URL" in str(caught.value) and dead in str(caught.value)
 
 

@@ -68,6 +68,22 @@ def ema(x: FloatArray, window: int) -> FloatArray:
     return smoother(x, window, 2.0 / (window + 1))
 
 
+def wilder(x: FloatArray, window: int) -> FloatArray:
+    """Wilder's smoothing in his own form, ``avg = ((n - 1) * prev + x) / n``, seeded with the SMA of
+    the first full window from the first finite value (not via ``smoother``: an independent check)."""
+    out = np.full(len(x), np.nan)
+    start = _first_finite(x)
+    seed_end = start + window - 1
+    if seed_end >= len(x):
+        return out
+    value = math.fsum(float(v) for v in x[start : seed_end + 1]) / window
+    out[seed_end] = value
+    for i in range(seed_end + 1, len(x)):
+        value = ((window - 1) * value + float(x[i])) / window
+        out[i] = value
+    return out
+
+
 def wma(x: FloatArray, window: int) -> FloatArray:
     weights = list(range(1, window + 1))
     total = sum(weights)

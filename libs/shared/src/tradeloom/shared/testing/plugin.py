@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
 import pytest
@@ -130,18 +131,28 @@ def database_url(pg_server: PostgresServer) -> str:
     return pg_server.sqlalchemy_url()
 
 
+@contextmanager
+def fresh_schema(pg_server: PostgresServer) -> Iterator[str]:
+    """A new schema ``t_<hex>`` in the server's database, dropped with CASCADE on leaving (a failed
+    drop is a warning, not an error: it must not hide the test's own outcome)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        try:
+            if not pg_server.running:
+                pg_server.start()
+            pg_server.execute("SET lock_timeout = '10s'", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        except Exception as exc:
+            warnings.warn(f"could not drop test schema {schema}: {exc}", stacklevel=1)
+
+
 @pytest.fixture
 def db_schema(pg_server: PostgresServer, database_url: str) -> Iterator[str]:
     """A fresh schema ``t_<hex>`` in the session database, dropped with CASCADE after the test."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    yield schema
-    try:
-        if not pg_server.running:
-            pg_server.start()
-        pg_server.execute("SET lock_timeout = '10s'", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    except Exception as exc:
-        warnings.warn(f"could not drop test schema {schema}: {exc}", stacklevel=1)
+    with fresh_schema(pg_server) as schema:
+        yield schema
 
 
 @pytest_asyncio.fixture
