@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tradeloom.shared.contracts import auth, backtest, market_data, sandbox, strategy
+from tradeloom.shared.contracts import auth, backtest, market_data, orders, risk, sandbox, strategy
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -25,7 +25,9 @@ SERVICES: tuple[str, ...] = (
 )
 
 # The Postgres schema each service owns (DESIGN section 1); its login role is tl_<package>.
-SCHEMAS: dict[str, str] = {service: service.replace("-", "_") for service in SERVICES} | {"gateway-auth": "gateway"}
+SCHEMAS: dict[str, str] = {service: service.replace("-", "_") for service in SERVICES} | {
+    "gateway-auth": "gateway"
+}
 
 
 SYSTEM_EVENTS: tuple[EventContract, ...] = (
@@ -42,6 +44,8 @@ EVENTS: tuple[EventContract, ...] = (
     *market_data.EVENTS,
     *backtest.EVENTS,
     *sandbox.EVENTS,
+    *orders.EVENTS,
+    *risk.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (
@@ -51,6 +55,8 @@ REQUESTS: tuple[RequestContract, ...] = (
     *backtest.REQUESTS,
     *strategy.REQUESTS,
     *sandbox.REQUESTS,
+    *orders.REQUESTS,
+    *risk.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)
