@@ -84,6 +84,23 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec(
         "MD_BOOKS", "market_data_books_store", "md.evt.book.>", "market-data latest order book per symbol"
     ),
+    # The paper exchange: every trade batch, matched against open paper orders (inbox per message).
+    ConsumerSpec(
+        "MD_TRADES",
+        "order_router_paper",
+        "md.evt.trade.>",
+        "order-router paper matching on market trades",
+        max_deliver=8,
+        backoff_s=(5.0, 15.0, 60.0),
+        max_ack_pending=5_000,
+    ),
+    ConsumerSpec(
+        "RISK",
+        "order_router_halts",
+        "risk.evt.halt.>",
+        "order-router kill switch: refuse and cancel on halt, lift on resume",
+        extra_filters=("risk.evt.resume.>",),
+    ),
     # Runs keep their message with in-progress beats; a crashed worker's run is retried in 30 s.
     ConsumerSpec(
         "BACKTEST_COMMANDS",
