@@ -56,6 +56,11 @@ class Neighbours:
     async def stop(self) -> None:
         for sub in self._subs:
             await sub.unsubscribe()
+        self._subs.clear()
+
+    async def drop_risk(self) -> None:
+        """risk-monitor goes away: nobody answers ``svc.risk-monitor.check`` any more."""
+        await self._subs.pop().unsubscribe()
 
     async def _instruments(self, msg: Msg) -> None:
         data = {"instruments": [i.model_dump(mode="json") for i in INSTRUMENTS]}
