@@ -114,7 +114,16 @@ async def test_market_order_fills_on_next_trades(
     assert len(fills["items"]) == 2 and fills["items"][0]["price"] == "101"  # newest first
     stats = OrderStats.model_validate(await alice("orders_stats", {"account_id": account_id}))
     assert stats.by_status == {"filled": 1} and stats.fill_ratio == 1 and stats.fees == {"USDT": fees}
-    assert stats.average_slippage_bps == D("60")  # paid 100.6 on average against 100 at submit
+    assert stats.average_slippage_bps == D("60")
+    thirds = await alice(
+        "orders_submit", {**body, "client_order_id": "m2", "type": "market", "quantity": "0.06"}
+    )
+    for price in ("100.5", "100.5", "101"):
+        await neighbours.trade(price, "0.02")
+    done = await wait_status(alice, thirds["order_id"], "filled")
+    assert (
+        done["average_price"] == "100.666666666667"
+    )  # 302 / 3, rounded to 12 places  # paid 100.6 on average against 100 at submit
 
 
 async def test_limit_rests_amends_cancels_and_releases_funds(

@@ -42,6 +42,7 @@ from tradeloom.shared.contracts.orders import (
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import parse_uuid
 
+RATIO_QUANTUM = Decimal("1e-8")
 AMENDABLE_PRICE = frozenset({"limit", "stop_limit", "take_profit_limit"})
 
 
@@ -229,7 +230,9 @@ class OrdersApi:
             orders=sum(by_status.values()),
             by_status=dict(by_status),
             by_type=dict(by_type),
-            fill_ratio=filled / ordered if ordered else Decimal(0),
-            average_slippage_bps=slip_cost / slip_base * 10_000 if slip_base else None,
+            fill_ratio=(filled / ordered).quantize(RATIO_QUANTUM) if ordered else Decimal(0),
+            average_slippage_bps=(slip_cost / slip_base * 10_000).quantize(RATIO_QUANTUM)
+            if slip_base
+            else None,
             fees=dict(fees),
         )

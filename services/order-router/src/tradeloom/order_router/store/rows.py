@@ -11,6 +11,8 @@ from tradeloom.order_router.domain.matching import PaperOrder
 from tradeloom.shared.contracts.orders import FillInfo, OrderInfo
 from tradeloom.shared.contracts.orders_accounts import AccountInfo, Balance
 
+AVERAGE_QUANTUM = Decimal("1e-12")
+
 
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
@@ -18,7 +20,7 @@ def _dec(value: Any) -> Decimal | None:
 
 def order_info(row: Row[Any]) -> OrderInfo:
     filled = Decimal(row.filled_quantity)
-    average = Decimal(row.filled_notional) / filled if filled > 0 else None
+    average = (Decimal(row.filled_notional) / filled).quantize(AVERAGE_QUANTUM) if filled > 0 else None
     return OrderInfo(
         order_id=str(row.id),
         account_id=str(row.account_id),
