@@ -94,12 +94,12 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         backoff_s=(5.0, 15.0, 60.0),
         max_ack_pending=5_000,
     ),
+    # Every risk event; order-router acts on halt and resume and skips the others.
     ConsumerSpec(
         "RISK",
         "order_router_halts",
-        "risk.evt.halt.>",
+        "risk.evt.>",
         "order-router kill switch: refuse and cancel on halt, lift on resume",
-        extra_filters=("risk.evt.resume.>",),
     ),
     # Runs keep their message with in-progress beats; a crashed worker's run is retried in 30 s.
     ConsumerSpec(

@@ -112,8 +112,7 @@ class HaltKeeper:
         elif envelope.type == RiskResume.event_type():
             resume = envelope.unwrap(RiskResume)
             await self.ledger.orders.clear_halt(conn, resume.scope, resume.user_id or GLOBAL_KEY)
-        else:
-            raise PermanentError(f"unexpected event type {envelope.type}")
+        # other risk events (alerts, limits) are not the router's business
 
 
 class Housekeeping:
