@@ -16,7 +16,7 @@ from gateway_testkit import Api, ApiFactory
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 
-from tradeloom.gateway_auth import routes_datasets
+from tradeloom.gateway_auth.routes import datasets as routes_datasets
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import CandlesReply, CandlesRequest, TradeTick

@@ -5,24 +5,25 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from tradeloom.gateway_auth import (
-    __version__,
-    routes_admin,
-    routes_auth,
-    routes_backtests,
-    routes_datasets,
-    routes_keys,
-    routes_market_data,
-    routes_sandbox,
-    routes_sse,
-    routes_strategies,
-    routes_users,
-    routes_ws,
-)
+from tradeloom.gateway_auth import __version__
 from tradeloom.gateway_auth.gateway import Gateway
+from tradeloom.gateway_auth.json_text import JsonTextGuard
 from tradeloom.gateway_auth.middleware import RequestContextMiddleware
 from tradeloom.gateway_auth.problems import install_error_handlers
-from tradeloom.gateway_auth.routes_system import router as system_router
+from tradeloom.gateway_auth.routes import (
+    admin,
+    auth,
+    backtests,
+    datasets,
+    keys,
+    market_data,
+    sandbox,
+    sse,
+    strategies,
+    system,
+    users,
+    ws,
+)
 
 DESCRIPTION = """The public REST API of Tradeloom.
 
@@ -42,26 +43,29 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         description=DESCRIPTION,
         openapi_url="/v1/openapi.json",
         docs_url="/v1/docs",
+        swagger_ui_oauth2_redirect_url="/v1/docs/oauth2-redirect",  # everything public under /v1
         redoc_url=None,
     )
     app.state.gateway = gateway
     install_error_handlers(app)
     for router in (
-        system_router,
-        routes_auth.router,
-        routes_users.router,
-        routes_keys.router,
-        routes_admin.router,
-        routes_sandbox.router,
-        routes_market_data.router,
-        routes_datasets.router,
-        routes_backtests.router,
-        routes_strategies.router,
-        routes_sse.router,
-        routes_ws.router,
+        system.router,
+        auth.router,
+        users.router,
+        keys.router,
+        admin.router,
+        sandbox.router,
+        market_data.router,
+        datasets.router,
+        backtests.router,
+        strategies.router,
+        sse.router,
+        ws.router,
     ):
         app.include_router(router)
     settings = gateway.settings
+    upload = ("POST", datasets.UPLOAD_PATH)
+    app.add_middleware(JsonTextGuard, passthrough={upload})  # innermost: CORS headers reach its 422
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -76,6 +80,6 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         # the upload route streams the file on and enforces market-data's own limit as it reads
-        body_limits={("POST", routes_datasets.UPLOAD_PATH): settings.dataset_upload_max_bytes},
+        body_limits={upload: settings.dataset_upload_max_bytes},
     )
     return app

@@ -30,18 +30,9 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.problems import problem_responses
-from tradeloom.gateway_auth.routes_market_data import (
-    CURSOR,
-    FROM,
-    QUERY_NAMES,
-    SERVICE,
-    TO,
-    forward_named,
-    time_range,
-    unwrap_cursor,
-    with_cursor,
-    wrap_cursor,
-)
+from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.forwarding import CURSOR, FROM, QUERY_NAMES, TO, forward_named, time_inputs
+from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.market_data import (
     DatasetBarsReply,
     DatasetBarsRequest,
@@ -62,15 +53,19 @@ from tradeloom.shared.contracts.market_data import (
 )
 from tradeloom.shared.errors import ServiceError
 
+SERVICE = "market-data"
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 UPLOAD_PATH = "/v1/datasets"  # POST: its own body limit (settings.dataset_upload_max_bytes)
-READ = require(Scope.READ)
 WRITE = require(Scope.TRADE)
+READ, TRADE = Scope.READ, Scope.TRADE
 PIECE_BYTES = 512 * 1024  # per datasets_upload_chunk (the contract allows 700,000 characters)
 CSV_TYPES = ("text/csv", "text/plain", "application/octet-stream")
 NAME_PATTERN = r"^[\w.\- ]+$"
-DATASET_ID = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a dataset id")
-PATH_NAMES = {"dataset_id": "path.dataset_id"}
+DATASET_ID = Param(
+    "dataset_id",
+    str,
+    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a dataset id"),
+)
 UPLOAD_NAMES = {"data": "body", "upload_id": "body", "seq": "body"}
 READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 429, 503, 504)
@@ -235,85 +230,37 @@ async def upload_dataset(
     return await run_idempotent(ctx, key, options, run)
 
 
-@router.get("", response_model=DatasetList, summary="The caller's datasets", responses=READ_ERRORS)
-async def list_datasets(ctx: Annotated[CallContext, Depends(READ)]) -> DatasetList:
-    return await forward_named(ctx, SERVICE, "datasets_list", DatasetListRequest(), DatasetList)
-
-
-@router.get(
-    "/{dataset_id}",
-    response_model=DatasetInspection,
-    summary="One dataset: range, bar count, spacing and gaps",
-    responses=READ_ERRORS,
-)
-async def inspect_dataset(
-    dataset_id: Annotated[str, DATASET_ID], ctx: Annotated[CallContext, Depends(READ)]
-) -> DatasetInspection:
-    ref = DatasetRef(dataset_id=dataset_id)
-    return await forward_named(ctx, SERVICE, "datasets_inspect", ref, DatasetInspection, names=PATH_NAMES)
-
-
-@router.delete(
-    "/{dataset_id}",
-    response_model=DatasetDeleted,
-    summary="Delete one of the caller's datasets",
-    description="Scope `trade`.",
-    responses=WRITE_ERRORS,
-)
-async def delete_dataset(
-    dataset_id: Annotated[str, DATASET_ID], ctx: Annotated[CallContext, Depends(WRITE)]
-) -> DatasetDeleted:
-    ref = DatasetRef(dataset_id=dataset_id)
-    return await forward_named(ctx, SERVICE, "datasets_delete", ref, DatasetDeleted, names=PATH_NAMES)
-
-
-@router.post(
-    "/{dataset_id}/resample",
-    response_model=DatasetInfo,
-    status_code=201,
-    summary="A new dataset at a coarser timeframe",
-    description="Scope `trade`; takes `Idempotency-Key`.",
-    responses=WRITE_ERRORS,
-)
-async def resample_dataset(
-    dataset_id: Annotated[str, DATASET_ID],
-    body: ResampleIn,
-    ctx: Annotated[CallContext, Depends(WRITE)],
-    key: Annotated[str | None, Depends(idempotency_key)],
-) -> JSONResponse:
-    request = DatasetResample(dataset_id=dataset_id, timeframe=body.timeframe, name=body.name)
-
-    async def run() -> tuple[int, DatasetInfo]:
-        names = {**PATH_NAMES, "timeframe": "body.timeframe", "name": "body.name"}
-        return 201, await forward_named(ctx, SERVICE, "datasets_resample", request, DatasetInfo, names=names)
-
-    return await run_idempotent(ctx, key, body, run)
-
-
-@router.get(
-    "/{dataset_id}/bars",
-    response_model=DatasetBarsReply,
-    summary="A dataset's bars as candles, oldest first, paginated (limit 1..5000)",
-    responses=READ_ERRORS,
-)
-async def dataset_bars(
-    *,
-    dataset_id: Annotated[str, DATASET_ID],
-    ctx: Annotated[CallContext, Depends(READ)],
-    from_: Annotated[str | None, FROM] = None,
-    to: Annotated[str | None, TO] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    cursor: Annotated[str | None, CURSOR] = None,
-) -> DatasetBarsReply:
-    from_ns, to_ns = time_range(from_, to)
-    kind = f"md_dataset_bars:{dataset_id}"
-    body = DatasetBarsRequest(
-        dataset_id=dataset_id,
-        from_ns=from_ns,
-        to_ns=to_ns,
-        limit=limit,
-        cursor=unwrap_cursor(ctx, kind, cursor),
-    )
-    names = {**QUERY_NAMES, **PATH_NAMES}
-    reply = await forward_named(ctx, SERVICE, "datasets_bars", body, DatasetBarsReply, names=names)
-    return with_cursor(reply, wrap_cursor(ctx, kind, reply.next_cursor))
+ROUTES = (
+    Forward(
+        "GET", "", READ, SERVICE, "datasets_list", DatasetListRequest, DatasetList,
+        name="list_datasets", summary="The caller's datasets", errors=READ_ERRORS,
+    ),
+    Forward(
+        "GET", "/{dataset_id}", READ, SERVICE, "datasets_inspect", DatasetRef, DatasetInspection,
+        name="inspect_dataset", path_params=(DATASET_ID,), errors=READ_ERRORS,
+        summary="One dataset: range, bar count, spacing and gaps",
+    ),
+    Forward(
+        "DELETE", "/{dataset_id}", TRADE, SERVICE, "datasets_delete", DatasetRef, DatasetDeleted,
+        name="delete_dataset", path_params=(DATASET_ID,), errors=WRITE_ERRORS,
+        summary="Delete one of the caller's datasets", description="Scope `trade`.",
+    ),
+    Forward(
+        "POST", "/{dataset_id}/resample", TRADE, SERVICE, "datasets_resample", DatasetResample, DatasetInfo,
+        name="resample_dataset", path_params=(DATASET_ID,), body=ResampleIn, status=201, idempotent=True,
+        errors=WRITE_ERRORS,
+        summary="A new dataset at a coarser timeframe",
+        description="Scope `trade`; takes `Idempotency-Key`.",
+    ),
+    Forward(
+        "GET", "/{dataset_id}/bars", READ, SERVICE, "datasets_bars", DatasetBarsRequest, DatasetBarsReply,
+        name="dataset_bars", path_params=(DATASET_ID,), errors=READ_ERRORS,
+        summary="A dataset's bars as candles, oldest first, paginated (limit 1..5000)",
+        query=(
+            Param("from_", str | None, FROM, None), Param("to", str | None, TO, None),
+            Param("limit", int, Query(ge=1, le=5000), 500), Param("cursor", str | None, CURSOR, None),
+        ),
+        cursor="md_dataset_bars:{dataset_id}", prepare=time_inputs, names=QUERY_NAMES,
+    ),
+)  # fmt: skip
+add_forwarded(router, ROUTES)

@@ -12,7 +12,8 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.pagination import PageQuery, after, page_of, page_query
 from tradeloom.gateway_auth.problems import problem_responses
-from tradeloom.gateway_auth.routes_users import UUID_PATTERN, audit_out, user_out
+from tradeloom.gateway_auth.routes.forwarding import UUID_PATTERN
+from tradeloom.gateway_auth.routes.views import audit_out, user_out
 from tradeloom.gateway_auth.schemas import AuditOut, Page, UserOut
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])

@@ -13,7 +13,7 @@ from tradeloom.gateway_auth.domain.tokens import mask_api_key, new_api_key
 from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.pagination import PageQuery, after, page_of, page_query
 from tradeloom.gateway_auth.problems import problem_responses
-from tradeloom.gateway_auth.routes_users import UUID_PATTERN
+from tradeloom.gateway_auth.routes.forwarding import UUID_PATTERN
 from tradeloom.gateway_auth.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page
 from tradeloom.gateway_auth.store.api_keys import ApiKeyRow
 from tradeloom.gateway_auth.store.audit import AuditEntry

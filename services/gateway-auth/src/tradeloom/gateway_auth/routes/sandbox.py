@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 
 from tradeloom.gateway_auth import proxy
 from tradeloom.gateway_auth.auth import CallContext, gateway_of, require
@@ -21,8 +20,9 @@ from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.cursors import MAX_CURSOR_CHARS
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
-from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.problems import problem_responses
+from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.gateway_auth.schemas import Page
 from tradeloom.shared.contracts.sandbox import (
     SERVICE,
@@ -41,71 +41,58 @@ from tradeloom.shared.contracts.sandbox import (
 
 router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
 READ = require(Scope.READ)
-RUN = require(Scope.TRADE, bucket=ratelimit.CODE)
 EXECUTE_MARGIN_S = 15.0  # beyond the code's own time limit: start-up, queueing, recording
 MAX_HISTORY_PAGE = 100
-EXECUTION_ID = Path(
-    min_length=1,
-    max_length=64,
-    pattern=r"^[A-Za-z0-9_\-]+$",
-    description="an execution id from execute/submit",
+EXECUTION_ID = Param(
+    "execution_id",
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_\-]+$",
+        description="an execution id from execute/submit",
+    ),
 )
 RUN_ERRORS = problem_responses(400, 401, 403, 408, 413, 422, 429, 500, 503, 504, 507)
 READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
 
 
-@router.post(
-    "/execute",
-    response_model=ExecuteReply,
-    summary="Run code now and wait for the result",
-    description="An exception in the code is a normal reply with `success: false`. Takes "
-    "`Idempotency-Key`. Scope `trade`; the strict per-user `code` rate bucket.",
-    responses=RUN_ERRORS,
-)
-async def execute(
-    body: ExecuteRequest,
-    ctx: Annotated[CallContext, Depends(RUN)],
-    key: Annotated[str | None, Depends(idempotency_key)],
-) -> JSONResponse:
-    async def run() -> tuple[int, ExecuteReply]:
-        deadline = body.time_limit_s + EXECUTE_MARGIN_S
-        return 200, await proxy.forward(ctx, SERVICE, "execute", body, ExecuteReply, timeout_s=deadline)
-
-    return await run_idempotent(ctx, key, body, run)
+def execute_deadline(request: ExecuteRequest) -> float:
+    return request.time_limit_s + EXECUTE_MARGIN_S
 
 
-@router.post(
-    "/jobs",
-    response_model=SubmitReply,
-    status_code=202,
-    summary="Queue code as a job",
-    description="Answers at once with the execution id; poll `GET /v1/sandbox/jobs/{execution_id}`. "
-    "Takes `Idempotency-Key`.",
-    responses=RUN_ERRORS,
-)
-async def submit(
-    body: ExecuteRequest,
-    ctx: Annotated[CallContext, Depends(RUN)],
-    key: Annotated[str | None, Depends(idempotency_key)],
-) -> JSONResponse:
-    async def run() -> tuple[int, SubmitReply]:
-        return 202, await proxy.forward(ctx, SERVICE, "submit", body, SubmitReply)
-
-    return await run_idempotent(ctx, key, body, run)
-
-
-@router.get(
-    "/jobs/{execution_id}",
-    response_model=ExecutionDetail,
-    summary="One of the caller's executions (a job's result once it finished)",
-    responses=READ_ERRORS,
-)
-async def get_execution(
-    execution_id: Annotated[str, EXECUTION_ID], ctx: Annotated[CallContext, Depends(READ)]
-) -> ExecutionDetail:
-    return await proxy.forward(
-        ctx, SERVICE, "get", ExecutionRequest(execution_id=execution_id), ExecutionDetail
-    )
+ROUTES = (
+    Forward(
+        "POST", "/execute", Scope.TRADE, SERVICE, "execute", ExecuteRequest, ExecuteReply,
+        name="execute", bucket=ratelimit.CODE, body=ExecuteRequest, idempotent=True, errors=RUN_ERRORS,
+        deadline=execute_deadline,
+        summary="Run code now and wait for the result",
+        description="An exception in the code is a normal reply with `success: false`. Takes "
+        "`Idempotency-Key`. Scope `trade`; the strict per-user `code` rate bucket.",
+    ),
+    Forward(
+        "POST", "/jobs", Scope.TRADE, SERVICE, "submit", ExecuteRequest, SubmitReply,
+        name="submit", bucket=ratelimit.CODE, body=ExecuteRequest, idempotent=True, errors=RUN_ERRORS,
+        status=202,
+        summary="Queue code as a job",
+        description="Answers at once with the execution id; poll `GET /v1/sandbox/jobs/{execution_id}`. "
+        "Takes `Idempotency-Key`.",
+    ),
+    Forward(
+        "GET", "/jobs/{execution_id}", Scope.READ, SERVICE, "get", ExecutionRequest, ExecutionDetail,
+        name="get_execution", path_params=(EXECUTION_ID,), errors=READ_ERRORS,
+        summary="One of the caller's executions (a job's result once it finished)",
+    ),
+    Forward(
+        "GET", "/limits", Scope.READ, SERVICE, "limits", EmptyRequest, LimitsReply,
+        name="limits", errors=READ_ERRORS, summary="Request bounds and the caller's quotas",
+    ),
+    Forward(
+        "GET", "/health", Scope.READ, SERVICE, "health", EmptyRequest, HealthReply,
+        name="health", errors=READ_ERRORS, summary="Whether the sandbox's isolation is set up, per layer",
+    ),
+)  # fmt: skip
+add_forwarded(router, ROUTES)
 
 
 @router.get(
@@ -136,23 +123,3 @@ async def list_executions(
         gw.cursors.encode("sandbox_executions", reply.next_before.isoformat()) if reply.next_before else None
     )
     return Page[ExecutionSummary](items=reply.items, next_cursor=next_cursor)
-
-
-@router.get(
-    "/limits",
-    response_model=LimitsReply,
-    summary="Request bounds and the caller's quotas",
-    responses=READ_ERRORS,
-)
-async def limits(ctx: Annotated[CallContext, Depends(READ)]) -> LimitsReply:
-    return await proxy.forward(ctx, SERVICE, "limits", EmptyRequest(), LimitsReply)
-
-
-@router.get(
-    "/health",
-    response_model=HealthReply,
-    summary="Whether the sandbox's isolation is set up, per layer",
-    responses=READ_ERRORS,
-)
-async def health(ctx: Annotated[CallContext, Depends(READ)]) -> HealthReply:
-    return await proxy.forward(ctx, SERVICE, "health", EmptyRequest(), HealthReply)

@@ -12,6 +12,8 @@ from tradeloom.gateway_auth.domain.accounts import merge_preferences, with_defau
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.pagination import PageQuery, after, page_of, page_query
 from tradeloom.gateway_auth.problems import problem_responses
+from tradeloom.gateway_auth.routes.forwarding import UUID_PATTERN
+from tradeloom.gateway_auth.routes.views import audit_out, user_out
 from tradeloom.gateway_auth.schemas import (
     AuditOut,
     Page,
@@ -21,30 +23,13 @@ from tradeloom.gateway_auth.schemas import (
     UserOut,
     UserPatch,
 )
-from tradeloom.gateway_auth.store.audit import AuditRow
 from tradeloom.gateway_auth.store.users import UserRow
 from tradeloom.shared.errors import Unauthorized
 
 router = APIRouter(prefix="/v1/users/me", tags=["users"])
 READ = require(Scope.READ)
 SESSION = require(Scope.READ, session_only=True)
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 ERRORS = problem_responses(401, 403, 429)
-
-
-def user_out(user: UserRow) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        display_name=user.display_name,
-        role=user.role,
-        status=user.status,
-        created_at=user.created_at,
-    )
-
-
-def audit_out(row: AuditRow) -> AuditOut:
-    return AuditOut(**row.__dict__)
 
 
 @router.get("", response_model=UserOut, summary="The caller's profile", responses=ERRORS)

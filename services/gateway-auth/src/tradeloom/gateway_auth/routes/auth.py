@@ -11,7 +11,7 @@ from tradeloom.gateway_auth.auth import CallContext, client_ip, gateway_of, limi
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.problems import problem_responses
-from tradeloom.gateway_auth.routes_users import user_out
+from tradeloom.gateway_auth.routes.views import user_out
 from tradeloom.gateway_auth.schemas import (
     ChangePasswordIn,
     LoginIn,

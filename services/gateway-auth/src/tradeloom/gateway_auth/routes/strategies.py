@@ -1,0 +1,98 @@
+"""``/v1/strategies``: the caller's saved strategies and their versions, each route one
+``svc.strategy-runner.<op>``.
+
+A saved strategy is a named configuration of a built-in template; its versions are immutable, so
+``POST /v1/backtests`` with ``strategy_id`` and ``strategy_version`` is reproducible. Writes take
+scope ``trade`` (they change what the account holds, like datasets); reads take ``read``. Another
+user's strategy answers 404, like an unknown one.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from tradeloom.gateway_auth.domain.scopes import Scope
+from tradeloom.gateway_auth.problems import problem_responses
+from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts.strategy import (
+    PARAMS,
+    SERVICE,
+    StrategyCreate,
+    StrategyDeleted,
+    StrategyInfo,
+    StrategyList,
+    StrategyListRequest,
+    StrategyRef,
+    StrategyVersionAdd,
+    StrategyVersionInfo,
+    StrategyVersionList,
+    StrategyVersionRef,
+)
+
+router = APIRouter(prefix="/v1/strategies", tags=["strategies"])
+READ, TRADE = Scope.READ, Scope.TRADE
+STRATEGY_ID = Param(
+    "strategy_id",
+    str,
+    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a strategy id from create"),
+)
+VERSION = Param("version", int, Path(ge=1, le=1_000_000, description="a version number (1, 2, …)"))
+READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+
+
+class NewVersion(BaseModel):
+    """The body of ``POST /v1/strategies/{strategy_id}/versions`` (the id is in the path)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    params: dict[str, int | float | bool] = PARAMS
+    note: str = Field(default="", max_length=500, examples=["slower exit"])
+
+
+ROUTES = (
+    Forward(
+        "POST", "", TRADE, SERVICE, "strategies_create", StrategyCreate, StrategyInfo,
+        name="create_strategy", status=201, body=StrategyCreate, idempotent=True, errors=WRITE_ERRORS,
+        summary="Save a strategy: a built-in template with parameters (version 1)",
+        description="Scope `trade`; takes `Idempotency-Key`. A name the caller already uses → 409.",
+    ),
+    Forward(
+        "GET", "", READ, SERVICE, "strategies_list", StrategyListRequest, StrategyList,
+        name="list_strategies", page=True, cursor="strategy_list", errors=READ_ERRORS,
+        summary="The caller's strategies, newest first",
+    ),
+    Forward(
+        "GET", "/{strategy_id}", READ, SERVICE, "strategies_get", StrategyRef, StrategyInfo,
+        name="get_strategy", path_params=(STRATEGY_ID,), errors=READ_ERRORS, summary="One saved strategy",
+    ),
+    Forward(
+        "DELETE", "/{strategy_id}", TRADE, SERVICE, "strategies_delete", StrategyRef, StrategyDeleted,
+        name="delete_strategy", path_params=(STRATEGY_ID,), errors=WRITE_ERRORS,
+        summary="Delete a strategy and its versions",
+        description="Backtests that ran it keep the template, parameters and version they ran. "
+        "Scope `trade`.",
+    ),
+    Forward(
+        "POST", "/{strategy_id}/versions", TRADE, SERVICE, "strategy_versions_add", StrategyVersionAdd,
+        StrategyVersionInfo,
+        name="add_version", path_params=(STRATEGY_ID,), body=NewVersion, status=201, idempotent=True,
+        errors=WRITE_ERRORS,
+        summary="A new version of a strategy (new parameters; earlier versions stay as they are)",
+        description="Scope `trade`; takes `Idempotency-Key`.",
+    ),
+    Forward(
+        "GET", "/{strategy_id}/versions", READ, SERVICE, "strategy_versions_list", StrategyRef,
+        StrategyVersionList,
+        name="list_versions", path_params=(STRATEGY_ID,), errors=READ_ERRORS,
+        summary="Every version of a strategy, oldest first",
+    ),
+    Forward(
+        "GET", "/{strategy_id}/versions/{version}", READ, SERVICE, "strategy_versions_get",
+        StrategyVersionRef, StrategyVersionInfo,
+        name="get_version", path_params=(STRATEGY_ID, VERSION), errors=READ_ERRORS,
+        summary="One version of a strategy",
+    ),
+)  # fmt: skip
+add_forwarded(router, ROUTES)
