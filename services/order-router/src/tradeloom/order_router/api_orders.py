@@ -134,10 +134,10 @@ class OrdersApi:
     async def amend(self, caller: CallerContext, body: OrderAmend) -> OrderInfo:
         """New price, stop price and/or quantity; the lock is resized (more must be free)."""
         user_id = require_user(caller)
-        if body.price is None and body.stop_price is None and body.quantity is None:
-            raise field_invalid("price", "give price, stop_price or quantity to change")
         async with self._engine().begin() as conn:
             row = await self._owned(conn, body.order_id, user_id, lock=True)
+            if body.price is None and body.stop_price is None and body.quantity is None:
+                raise field_invalid("price", "give price, stop_price or quantity to change")
             if row.status not in (states.NEW, states.PARTIALLY_FILLED):
                 raise Conflict(f"order {body.order_id} is {row.status}", details={"status": row.status})
             problems = self._amend_problems(row, body)
