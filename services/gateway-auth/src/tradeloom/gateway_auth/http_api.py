@@ -21,6 +21,7 @@ from tradeloom.gateway_auth.routes import (
     sse,
     strategies,
     system,
+    trading,
     users,
     ws,
 )
@@ -59,6 +60,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         datasets.router,
         backtests.router,
         strategies.router,
+        trading.router,
         sse.router,
         ws.router,
     ):
