@@ -1,6 +1,7 @@
-"""kill -9 of order-router (a real subprocess) in the middle of a stream of orders and trades.
+"""kill -9 of order-router (a real subprocess), or a NATS or Postgres restart, in the middle of a
+stream of orders and trades.
 
-After a restart: every order the client saw accepted exists once, every fill once, filled
+Afterwards: every order the client saw accepted exists once, every fill once, filled
 quantities agree with the fills, and every balance equals an independent recomputation from the
 starting balances and the fills (and every lock equals what open orders still hold).
 """
@@ -17,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from or_harness import Caller, Neighbours, eventually
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -70,17 +72,22 @@ class RouterProcess:
 
 
 async def submit_until_answered(alice: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    """A client that retries with the same client_order_id until it gets an answer."""
+    """A client that retries with the same client_order_id until it gets an answer (a 5xx while
+    Postgres restarts included: the retry is safe by design)."""
     while True:
         try:
             return await alice("orders_submit", body)
         except ServiceError as error:
-            if error.code not in ("unavailable", "timeout"):
+            if error.code not in ("unavailable", "timeout", "internal"):
                 raise
             await asyncio.sleep(0.2)
 
 
-async def test_kill_9_mid_stream_loses_and_duplicates_nothing(
+@pytest.mark.parametrize("fault", ["kill_9", "nats_restart", "postgres_restart"])
+async def test_a_fault_mid_stream_loses_and_duplicates_nothing(
+    fault: str,
+    nats_server: Any,
+    pg_server: Any,
     or_settings: OrderRouterSettings,
     neighbours: Neighbours,
     nc: Any,
@@ -122,9 +129,14 @@ async def test_kill_9_mid_stream_loses_and_duplicates_nothing(
 
         async def crash() -> None:
             await eventually(lambda: _has_orders(db_engine, or_schema, 8), timeout_s=120)
-            router.kill()
-            await asyncio.sleep(0.5)  # orders and trades keep coming while it is down
-            router.start()
+            if fault == "kill_9":
+                router.kill()
+                await asyncio.sleep(0.5)  # orders and trades keep coming while it is down
+                router.start()
+            elif fault == "nats_restart":
+                await asyncio.to_thread(nats_server.restart)
+            else:
+                await asyncio.to_thread(pg_server.restart)
 
         await asyncio.gather(client(), market(), crash())
         await neighbours.trade("100.25", "50")  # the last trade: fills every open market order
