@@ -72,13 +72,13 @@ class RouterProcess:
 
 
 async def submit_until_answered(alice: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    """A client that retries with the same client_order_id until it gets an answer (a 5xx while
-    Postgres restarts included: the retry is safe by design)."""
+    """A client that retries with the same client_order_id until it gets an answer (503/504 while
+    the router, NATS or Postgres restarts)."""
     while True:
         try:
             return await alice("orders_submit", body)
         except ServiceError as error:
-            if error.code not in ("unavailable", "timeout", "internal"):
+            if error.code not in ("unavailable", "timeout"):
                 raise
             await asyncio.sleep(0.2)
 
