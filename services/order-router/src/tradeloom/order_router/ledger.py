@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
+from tradeloom.order_router.exits import open_exits
 from tradeloom.order_router.store.accounts_store import AccountsStore
 from tradeloom.order_router.store.orders_store import OrdersStore
 from tradeloom.order_router.store.rows import fill_info, order_info
@@ -51,10 +52,17 @@ class Ledger:
         await self.outbox.add(conn, event, str(row.account_id), subject=info.order_id)
 
     async def move(
-        self, conn: AsyncConnection, row: Row[Any], statuses: tuple[str, ...], fields: dict[str, Any]
+        self,
+        conn: AsyncConnection,
+        row: Row[Any],
+        statuses: tuple[str, ...],
+        fields: dict[str, Any],
+        *,
+        cascade: bool = True,
     ) -> Row[Any]:
         """Store ``fields`` and walk the order through ``statuses`` (each checked and announced);
-        a terminal status releases what is left of the order's lock."""
+        a terminal status releases what is left of the order's lock, cancels the other exit of an
+        OCO pair (``cascade``) and opens the exits of a bracket entry that filled."""
         current = row.status
         for status in statuses:
             current = states.transition(current, status)
@@ -70,11 +78,43 @@ class Ledger:
         for status in statuses:
             await self.announce(conn, updated, previous, status)
             previous = status
+        if current in states.TERMINAL and row.status not in states.TERMINAL:
+            if cascade and updated.oco_group is not None:
+                for sibling in await self.orders.open_siblings(conn, updated):
+                    await self.move(
+                        conn, sibling, (states.CANCELED,), {"reject_reason": "oco_pair_done"}, cascade=False
+                    )
+            if (
+                updated.stop_loss_price is not None
+                and updated.parent_id is None
+                and updated.filled_quantity > 0
+            ):
+                await open_exits(self, conn, updated)
         return updated
 
-    async def finish(self, conn: AsyncConnection, row: Row[Any], status: str, reason: str | None) -> Row[Any]:
-        """End an open (or pending) order: canceled, rejected or expired, with its reason."""
-        return await self.move(conn, row, (status,), {"reject_reason": reason})
+    async def finish(
+        self, conn: AsyncConnection, row: Row[Any], status: str, reason: str | None, *, cascade: bool = True
+    ) -> Row[Any]:
+        """End an open (or pending) order: canceled, rejected or expired, with its reason. The row is
+        read again first: a loop over open orders may hold one an OCO cascade already ended."""
+        current = await self.orders.get(conn, str(row.id), None, for_update=True)
+        if current is None or current.status in states.TERMINAL:
+            return current if current is not None else row
+        return await self.move(conn, current, (status,), {"reject_reason": reason}, cascade=cascade)
+
+    async def take_oco_lock(self, conn: AsyncConnection, row: Row[Any]) -> Row[Any]:
+        """Before the first fill of an OCO exit: the pair's shared lock moves to it and the other
+        exit is cancelled (one lock for the two, since both sell the same quantity)."""
+        moved = Decimal(0)
+        for sibling in await self.orders.open_siblings(conn, row):
+            moved += Decimal(sibling.locked)
+            emptied = await self.orders.update(conn, sibling.id, {"locked": Decimal(0)})
+            await self.move(
+                conn, emptied, (states.CANCELED,), {"reject_reason": "oco_other_filled"}, cascade=False
+            )
+        if moved == 0:
+            return row
+        return await self.orders.update(conn, row.id, {"locked": Decimal(row.locked) + moved})
 
     async def record_fill(self, conn: AsyncConnection, row: Row[Any], fill: Fill, source: FillSource) -> bool:
         """Store the fill once (``(venue, venue_fill_id)``), settle balances, announce it; False

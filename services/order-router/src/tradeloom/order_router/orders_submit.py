@@ -140,6 +140,8 @@ class OrderSubmitter:
                     "expire_at": body.expire_at,
                     "post_only": body.post_only,
                     "reduce_only": body.reduce_only,
+                    "stop_loss_price": body.stop_loss_price,
+                    "take_profit_price": body.take_profit_price,
                     "reference_price": last_price,
                     "lock_asset": lock_asset,
                     "locked": lock,

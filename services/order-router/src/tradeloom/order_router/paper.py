@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,8 +46,10 @@ class PaperMatcher:
         await self.ledger.orders.set_last_price(conn, event.venue, event.symbol, latest.price, latest.ts_ns)
         rows = await self.ledger.orders.open_orders(conn, venue=event.venue, symbol=event.symbol)
         costs: dict[Any, AccountCosts] = {}
-        for row in rows:
-            if row.status == states.PENDING_CANCEL:
+        for listed in rows:
+            # read again: an OCO exit earlier in this batch may have ended its pair
+            row = await self.ledger.orders.get(conn, str(listed.id), None)
+            if row is None or row.status not in (states.NEW, states.PARTIALLY_FILLED):
                 continue
             if row.account_id not in costs:
                 account = await self.ledger.accounts.get(conn, str(row.account_id), None)
@@ -60,9 +63,15 @@ class PaperMatcher:
         order = paper_order(row)
         lot = Decimal(row.lot_size)
         for tick in event.trades:
-            outcome = match(order, Trade(tick.price, tick.amount, tick.ts_ns), costs, lot)
+            trade = Trade(tick.price, tick.amount, tick.ts_ns)
+            outcome = match(order, trade, costs, lot)
             if outcome is None:
                 continue
+            if outcome.fill is not None and row.oco_group is not None:  # first fill of an OCO exit
+                row = await self.ledger.take_oco_lock(conn, row)
+                order = replace(order, locked=Decimal(row.locked))
+                outcome = match(order, trade, costs, lot)
+                assert outcome is not None
             row = await self._apply(conn, row, outcome, tick.trade_id, tick.ts_ns)
             order = outcome.order
             if order.status in states.TERMINAL:

@@ -66,6 +66,12 @@ class OrderSubmit(Request):
     expire_at: AwareDatetime | None = None
     post_only: bool = False
     reduce_only: bool = False
+    stop_loss_price: Positive | None = Field(
+        default=None, description="bracket: once the entry fills, a stop-market exit at this price…"
+    )
+    take_profit_price: Positive | None = Field(
+        default=None, description="…and a take-profit exit at this one, the two an OCO pair"
+    )
 
 
 class OrderInfo(Reply):
@@ -92,6 +98,10 @@ class OrderInfo(Reply):
     reference_price: Positive | None = Field(default=None, description="last trade price at submit")
     fees: NonNegative = Field(description="commission paid, in the quote asset")
     reject_reason: str | None = None
+    stop_loss_price: Positive | None = None
+    take_profit_price: Positive | None = None
+    parent_order_id: str | None = Field(default=None, description="the bracket entry this exit belongs to")
+    oco_group: str | None = Field(default=None, description="exits of one bracket: the first fill cancels the other")
     created_at: datetime
     updated_at: datetime
 

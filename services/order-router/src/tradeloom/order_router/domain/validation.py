@@ -65,6 +65,41 @@ def _shape_problems(order: OrderSubmit, now: datetime) -> list[Problem]:
         problems.append(Problem("post_only", "not_allowed", "only for gtc or gtd limit orders"))
     if order.reduce_only:
         problems.append(Problem("reduce_only", "unsupported", "spot accounts hold no position to reduce"))
+    if order.stop_loss_price is not None or order.take_profit_price is not None:
+        problems += _bracket_shape(order)
+    return problems
+
+
+def _bracket_shape(order: OrderSubmit) -> list[Problem]:
+    """A bracket on spot: a buy entry (market or limit) with both exits; the exits sell what it bought."""
+    field = "stop_loss_price" if order.stop_loss_price is not None else "take_profit_price"
+    if order.side != "buy" or order.type not in ("market", "limit"):
+        return [Problem(field, "not_allowed", "a bracket needs a market or limit buy entry on spot")]
+    if order.stop_loss_price is None or order.take_profit_price is None:
+        missing = "stop_loss_price" if order.stop_loss_price is None else "take_profit_price"
+        return [Problem(missing, "required", "a bracket needs both exits")]
+    if order.time_in_force in ("ioc", "fok"):
+        return [Problem(field, "not_allowed", f"a bracket with time_in_force {order.time_in_force}")]
+    return []
+
+
+def _bracket_levels(order: OrderSubmit, entry: Decimal, tick: Decimal) -> list[Problem]:
+    """Exits on the tick grid, the stop below the entry price, the take-profit above it."""
+    problems = []
+    for field, value in (
+        ("stop_loss_price", order.stop_loss_price),
+        ("take_profit_price", order.take_profit_price),
+    ):
+        if value is not None and not _on_grid(value, tick):
+            problems.append(Problem(field, "off_tick", f"not a multiple of the tick size {tick}"))
+    if order.stop_loss_price is not None and order.stop_loss_price >= entry:
+        problems.append(
+            Problem("stop_loss_price", "not_below_entry", f"must be below the entry price {entry}")
+        )
+    if order.take_profit_price is not None and order.take_profit_price <= entry:
+        problems.append(
+            Problem("take_profit_price", "not_above_entry", f"must be above the entry price {entry}")
+        )
     return problems
 
 
@@ -120,6 +155,7 @@ def validate_order(
             *problems,
             Problem("symbol", "no_market_price", "no trade seen yet to price this order"),
         ], Decimal(0)
+    problems += _bracket_levels(order, reference, instrument.tick_size)
     if order.quantity * reference < instrument.min_notional:
         problems.append(
             Problem("quantity", "below_min_notional", f"notional below the minimum {instrument.min_notional}")

@@ -23,7 +23,8 @@ ORDER_COLUMNS = (
     "lot_size, "
     "side, type, status, quantity, filled_quantity, filled_notional, price, stop_price, trailing_amount, "
     "trailing_percent, trail_extreme, triggered, time_in_force, expire_at, post_only, reduce_only, "
-    "reference_price, lock_asset, locked, fees, reject_reason, accepted_ns, created_at, updated_at"
+    "reference_price, lock_asset, locked, fees, reject_reason, accepted_ns, created_at, updated_at, "
+    "stop_loss_price, take_profit_price, parent_id, oco_group"
 )
 FILL_COLUMNS = (
     "id, order_id, account_id, user_id, venue, venue_fill_id, symbol, side, price, quantity, fee, fee_asset, "
@@ -103,6 +104,17 @@ class OrdersStore:
                 "AND (CAST(:user AS text) IS NULL OR user_id = :user) ORDER BY id FOR UPDATE"
             ),
             {"open": list(OPEN), "venue": venue, "symbol": symbol, "account": account_id, "user": user_id},
+        )
+        return list(result.all())
+
+    async def open_siblings(self, conn: AsyncConnection, row: Row[Any]) -> list[Row[Any]]:
+        """The other open orders of ``row``'s OCO group."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE oco_group = :group AND id <> :id '
+                "AND status = ANY(:open) ORDER BY id FOR UPDATE"
+            ),
+            {"group": row.oco_group, "id": row.id, "open": list(OPEN)},
         )
         return list(result.all())
 

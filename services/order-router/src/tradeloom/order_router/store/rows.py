@@ -45,6 +45,10 @@ def order_info(row: Row[Any]) -> OrderInfo:
         reference_price=row.reference_price,
         fees=row.fees,
         reject_reason=row.reject_reason,
+        stop_loss_price=row.stop_loss_price,
+        take_profit_price=row.take_profit_price,
+        parent_order_id=None if row.parent_id is None else str(row.parent_id),
+        oco_group=None if row.oco_group is None else str(row.oco_group),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
