@@ -68,7 +68,9 @@ async def test_bad_orders_are_refused_naming_the_field(
         ("reject", "risk_rejected: limit"),
     ],
 )
-async def test_risk_check_fails_closed(alice: Caller, neighbours: Neighbours, mode: str, reason: str) -> None:
+async def test_risk_check_fails_closed(
+    alice: Caller, neighbours: Neighbours, db_engine: AsyncEngine, or_schema: str, mode: str, reason: str
+) -> None:
     account_id = await open_account(alice)
     if mode == "absent":
         await neighbours.drop_risk()
@@ -85,6 +87,14 @@ async def test_risk_check_fails_closed(alice: Caller, neighbours: Neighbours, mo
         await alice.as_user("root", "admin")("accounts_risk_fail_open", flag)
         passed = await alice("orders_submit", {**body, "client_order_id": "after-flag"})
         assert passed["status"] == "new"
+        async with db_engine.connect() as conn:
+            audit = (
+                await conn.execute(text(f'SELECT actor, action FROM "{or_schema}".account_audit ORDER BY id'))
+            ).all()
+        expected = [("alice", "create"), ("root", "risk_fail_open")]
+        if mode != "approve":
+            expected.append(("order-router", "risk_check_bypassed"))
+        assert [tuple(row) for row in audit] == expected
 
 
 async def test_halt_cancels_open_orders_and_refuses_new_ones_until_resume(
