@@ -86,3 +86,19 @@ async def test_bracket_rules(
     ):
         error = await alice.error("orders_submit", {**base, **change})
         assert expected in fields(error), (change, error.details)
+
+
+async def test_an_entry_ended_by_a_halt_opens_no_exits(
+    alice: Caller, neighbours: Neighbours, db_engine: AsyncEngine, or_schema: str
+) -> None:
+    account_id = await open_account(alice, maker_fee_rate="0", taker_fee_rate="0")
+    await priced(neighbours, db_engine, or_schema, "101")
+    body = {"account_id": account_id, "symbol": "BTC/USDT", "side": "buy", "type": "limit", "quantity": "1",
+            "price": "100", "stop_loss_price": "95", "take_profit_price": "110"}  # fmt: skip
+    entry = await alice("orders_submit", body)
+    await neighbours.trade("100", "0.4")
+    await wait_status(alice, entry["order_id"], "partially_filled")
+    await neighbours.halt("user", "alice")
+    await wait_status(alice, entry["order_id"], "canceled")
+    assert await exits_of(alice, entry["order_id"]) == {}
+    assert await balances(alice, account_id) == {"BTC": (D("0.4"), D(0)), "USDT": (D(9960), D(0))}

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from tradeloom.order_router.ledger import Ledger
 
 
+# an entry ended by these leaves what it bought free: the account is going away or must not trade
+NO_EXITS = frozenset({"account_reset", "account_archived", "trading_halted"})
+
+
 async def open_exits(ledger: Ledger, conn: AsyncConnection, entry: Row[Any]) -> None:
+    if entry.reject_reason in NO_EXITS or await ledger.orders.halt_reason(conn, entry.user_id) is not None:
+        return
     quantity = Decimal(entry.filled_quantity)
     if not await ledger.accounts.lock(conn, entry.account_id, entry.base_asset, quantity):
         return  # the bought quantity is no longer free (spent by another order): no exits to place
