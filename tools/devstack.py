@@ -173,9 +173,38 @@ def demo_login(root: Path, gateway: str, timeout_s: float = 90.0) -> None:
             continue
         if answer.status_code in (200, 201, 409):  # 409: created on an earlier run
             print(f"devstack: demo login {email} / {password}  (POST {gateway}/v1/auth/login)", flush=True)
+            demo_paper_account(gateway, email, password, time.monotonic() + timeout_s)
             return
         time.sleep(1)
     print("devstack: could not create the demo user (is gateway-auth up?)", file=sys.stderr, flush=True)
+
+
+def demo_paper_account(gateway: str, email: str, password: str, deadline: float) -> None:
+    """Give the demo user one paper account (10,000 USDT on the synthetic market) unless it has one."""
+    while time.monotonic() < deadline:
+        try:
+            tokens = httpx.post(
+                f"{gateway}/v1/auth/login", json={"email": email, "password": password}, timeout=10
+            )
+            headers = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+            accounts = httpx.get(f"{gateway}/v1/accounts", headers=headers, timeout=10)
+            if accounts.status_code == 200 and accounts.json()["items"]:
+                return
+            if accounts.status_code == 200:
+                made = httpx.post(
+                    f"{gateway}/v1/accounts", headers=headers, json={"name": "demo paper"}, timeout=10
+                )
+                if made.status_code == 201:
+                    print(
+                        f"devstack: demo paper account {made.json()['account_id']} (10,000 USDT)", flush=True
+                    )
+                    return
+        except (httpx.HTTPError, KeyError, ValueError):
+            pass
+        time.sleep(1)  # order-router may still be starting
+    print(
+        "devstack: could not open the demo paper account (is order-router up?)", file=sys.stderr, flush=True
+    )
 
 
 class Stopped(Exception):

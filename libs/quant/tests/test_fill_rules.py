@@ -23,6 +23,7 @@ from tradeloom.quant.fills import (
     slipped_price,
     stop_fill_price,
     target_quantity,
+    trailing_stop_level,
 )
 
 BUY, SELL = 1, -1
@@ -144,3 +145,20 @@ def test_affordable_never_exceeds_budget(
         assert qty * price * (1 + rate) + fixed <= budget * (1 + 1e-12)
     if whole:
         assert qty == math.floor(qty)
+
+
+@pytest.mark.parametrize(
+    ("side", "extreme", "distance", "fraction", "expected"),
+    [
+        (SELL, 100.0, 2.0, math.nan, 98.0),  # sell stop 2 below the peak
+        (SELL, 100.0, math.nan, 0.05, 95.0),  # or 5 % below it
+        (BUY, 100.0, 2.0, math.nan, 102.0),  # buy stop above the trough
+        (BUY, 80.0, math.nan, 0.25, 100.0),
+    ],
+)
+def test_trailing_stop_level(
+    side: int, extreme: float, distance: float, fraction: float, expected: float
+) -> None:
+    assert trailing_stop_level(side, extreme, distance, fraction) == pytest.approx(expected)
+    # the level then triggers through the ordinary stop rule
+    assert stop_fill_price(side, expected, expected, expected, expected) == pytest.approx(expected)

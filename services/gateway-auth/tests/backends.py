@@ -15,6 +15,8 @@ from tradeloom.backtest_engine import app as bt_app
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.market_data import app as md_app
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.order_router import app as or_app
+from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
@@ -72,4 +74,22 @@ def strategy_runner_runtime(
 ) -> AbstractAsyncContextManager[ServiceRuntime]:
     return service_runtime(
         sr_app, StrategyRunnerSettings, pg_server, database_url, nats_url, prefix, **overrides
+    )
+
+
+def order_router_runtime(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str, **overrides: Any
+) -> AbstractAsyncContextManager[ServiceRuntime]:
+    """order-router; with no risk-monitor running its orders are rejected (fail closed)."""
+    return service_runtime(
+        or_app, OrderRouterSettings, pg_server, database_url, nats_url, prefix, **overrides
+    )
+
+
+def trading_market_runtime(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str
+) -> AbstractAsyncContextManager[ServiceRuntime]:
+    """market-data listing BTC/USDT on ``sim`` (so orders validate), one trade a second."""
+    return market_data_runtime(
+        pg_server, database_url, nats_url, prefix, sim_symbols=["BTC/USDT"], sim_trades_per_s=1
     )

@@ -10,7 +10,12 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from backends import backtest_engine_runtime, market_data_runtime, strategy_runner_runtime
+from backends import (
+    backtest_engine_runtime,
+    order_router_runtime,
+    strategy_runner_runtime,
+    trading_market_runtime,
+)
 from gateway_testkit import PASSWORD, Api, make_settings, migrated
 from hypothesis import HealthCheck, given, settings
 from nats.aio.client import Client as NatsClient
@@ -52,9 +57,10 @@ async def test_user_a_gets_404_on_user_b_objects(
 ) -> None:
     await ensure_streams(nc.jetstream(), Subjects(nats_prefix))
     async with (
-        market_data_runtime(pg_server, database_url, nats_url, nats_prefix),
+        trading_market_runtime(pg_server, database_url, nats_url, nats_prefix),
         backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
         strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
+        order_router_runtime(pg_server, database_url, nats_url, nats_prefix),
     ):
         bob, bob_session = await api.user()
         key = await api.http.post("/v1/api-keys", headers=bob_session, json={"name": "b", "scopes": ["read"]})
@@ -78,6 +84,15 @@ async def test_user_a_gets_404_on_user_b_objects(
             "/v1/strategies", headers=bob_session, json={"name": "bobs", "template": "sma_cross"}
         )
         assert strategy.status_code == 201, strategy.text
+        account = await api.http.post("/v1/accounts", headers=bob_session, json={"name": "bobs"})
+        assert account.status_code == 201, account.text
+        order = await api.http.post(
+            "/v1/orders",
+            headers=bob_session,
+            json={"account_id": account.json()["account_id"], "symbol": "BTC/USDT", "side": "buy",
+                  "type": "limit", "quantity": "0.01", "price": "1000"},
+        )  # fmt: skip
+        assert order.status_code == 201, order.text
         bobs = {
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
@@ -87,6 +102,8 @@ async def test_user_a_gets_404_on_user_b_objects(
             "backtest_id": run.json()["backtest_id"],
             "strategy_id": strategy.json()["strategy_id"],
             "version": 1,
+            "account_id": account.json()["account_id"],
+            "order_id": order.json()["order_id"],
         }
         _, alice = await api.user()
         routes = object_routes((await api.http.get("/v1/openapi.json")).json())
@@ -110,6 +127,8 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/datasets/{bobs['dataset_id']}",
             f"/v1/backtests/{bobs['backtest_id']}",
             f"/v1/strategies/{bobs['strategy_id']}/versions/1",
+            f"/v1/accounts/{bobs['account_id']}",
+            f"/v1/orders/{bobs['order_id']}",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 
@@ -118,15 +137,16 @@ async def test_user_a_gets_404_on_user_b_objects(
 def served(
     pg_server: Any, database_url: str, nats_url: str, db_schema: str, nats_prefix: str
 ) -> Iterator[str]:
-    """The gateway under uvicorn with real sandbox-executor, market-data, backtest-engine and
-    strategy-runner."""
+    """The gateway under uvicorn with real sandbox-executor, market-data, backtest-engine,
+    strategy-runner and order-router."""
     asyncio.run(migrated(database_url, db_schema))
     settings = make_settings(database_url, nats_url, db_schema, nats_prefix)
     backends = RuntimesThread(
         lambda: sandbox_executor(database_url, nats_url, db_schema, nats_prefix),
-        lambda: market_data_runtime(pg_server, database_url, nats_url, nats_prefix),
+        lambda: trading_market_runtime(pg_server, database_url, nats_url, nats_prefix),
         lambda: backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
         lambda: strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
+        lambda: order_router_runtime(pg_server, database_url, nats_url, nats_prefix),
     )
     with backends, ServedGateway(settings) as base_url:
         yield base_url

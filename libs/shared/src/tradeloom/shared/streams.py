@@ -16,7 +16,7 @@ from typing import Literal
 
 import nats
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from tradeloom.shared.subjects import Subjects
@@ -51,6 +51,9 @@ class ConsumerSpec:
     backoff_s: tuple[float, ...] = (1.0, 5.0, 15.0, 60.0)
     max_ack_pending: int = 1000
     extra_filters: tuple[str, ...] = field(default=())
+    # Start with messages published after the consumer is created (not the stream's history);
+    # JetStream fixes this at creation, so changing it later has no effect on a live consumer.
+    deliver_new: bool = False
 
 
 STREAMS: tuple[StreamSpec, ...] = (
@@ -83,6 +86,24 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ),
     ConsumerSpec(
         "MD_BOOKS", "market_data_books_store", "md.evt.book.>", "market-data latest order book per symbol"
+    ),
+    # The paper exchange: every trade batch, matched against open paper orders (inbox per message).
+    ConsumerSpec(
+        "MD_TRADES",
+        "order_router_paper",
+        "md.evt.trade.>",
+        "order-router paper matching on market trades",
+        max_deliver=8,
+        backoff_s=(5.0, 15.0, 60.0),
+        max_ack_pending=5_000,
+        deliver_new=True,  # a day of past trades can fill no order: orders fill on trades after them
+    ),
+    # Every risk event; order-router acts on halt and resume and skips the others.
+    ConsumerSpec(
+        "RISK",
+        "order_router_halts",
+        "risk.evt.>",
+        "order-router kill switch: refuse and cancel on halt, lift on resume",
     ),
     # Runs keep their message with in-progress beats; a crashed worker's run is retried in 30 s.
     ConsumerSpec(
@@ -142,6 +163,7 @@ def consumer_config(spec: ConsumerSpec, subjects: Subjects) -> ConsumerConfig:
         backoff=list(spec.backoff_s) if spec.backoff_s else None,
         ack_wait=spec.backoff_s[0] if spec.backoff_s else 30.0,
         max_ack_pending=spec.max_ack_pending,
+        deliver_policy=DeliverPolicy.NEW if spec.deliver_new else None,
     )
 
 

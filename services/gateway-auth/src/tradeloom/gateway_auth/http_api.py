@@ -22,6 +22,7 @@ from tradeloom.gateway_auth.routes import (
     sse,
     strategies,
     system,
+    trading,
     users,
     ws,
 )
@@ -60,6 +61,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         datasets.router,
         backtests.router,
         strategies.router,
+        trading.router,
         sse.router,
         ws.router,
     ):

@@ -1,8 +1,65 @@
 """Request/reply operations of order-router (``svc.order-router.<op>``); ping is built in."""
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+
+from tradeloom.order_router.api_accounts import AccountsApi
+from tradeloom.order_router.api_orders import OrdersApi
+from tradeloom.order_router.orders_submit import OrderSubmitter
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.orders import REQUESTS
+from tradeloom.shared.errors import Unavailable
+from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime) -> None:
-    """Add this service's operations and consumers to the runtime."""
-    del runtime  # the order-router issue adds its operations here
+def register(
+    runtime: ServiceRuntime, accounts: AccountsApi, orders: OrdersApi, submitter: OrderSubmitter
+) -> None:
+    """Every operation declared in ``contracts.orders.REQUESTS``."""
+    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
+        "accounts_create": accounts.create,
+        "accounts_get": accounts.get,
+        "accounts_list": accounts.list,
+        "accounts_balances": accounts.balances,
+        "accounts_reset": accounts.reset,
+        "accounts_archive": accounts.archive,
+        "accounts_risk_fail_open": accounts.risk_fail_open,
+        "orders_submit": submitter.submit,
+        "orders_get": orders.get,
+        "orders_list": orders.list,
+        "orders_cancel": orders.cancel,
+        "orders_cancel_all": orders.cancel_all,
+        "orders_amend": orders.amend,
+        "orders_stats": orders.stats,
+        "fills_list": orders.fills,
+    }
+    for contract in REQUESTS:
+        handler = database_unavailable_is_503(handlers[contract.op])
+        runtime.add_operation(
+            Operation(contract.op, contract.request, contract.reply, handler, contract.description)
+        )
+
+
+def database_unavailable_is_503(
+    handler: Callable[[CallerContext, Any], Awaitable[BaseModel]],
+) -> Callable[[CallerContext, Any], Awaitable[BaseModel]]:
+    """A lost or refused database connection (Postgres restarting) is ``unavailable`` (503, retry),
+    not an internal error: every op is safe to retry (submission by its client_order_id)."""
+
+    async def guarded(caller: CallerContext, body: Any) -> BaseModel:
+        try:
+            return await handler(caller, body)
+        except OSError as error:
+            raise Unavailable("the order database is not reachable; retry") from error
+        except DBAPIError as error:
+            if not (error.connection_invalidated or isinstance(error.orig, OSError)):
+                raise
+            raise Unavailable("the order database is not reachable; retry") from error
+
+    return guarded

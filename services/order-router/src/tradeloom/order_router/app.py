@@ -1,17 +1,55 @@
 """Wiring: the one place order-router builds its concrete objects."""
 
 from tradeloom.order_router import SERVICE, __version__, api
+from tradeloom.order_router.api_accounts import AccountsApi
+from tradeloom.order_router.api_orders import OrdersApi
+from tradeloom.order_router.execution import PaperExecution
+from tradeloom.order_router.instruments import InstrumentDirectory
+from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.orders_submit import OrderSubmitter
+from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
+from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
+from tradeloom.shared.streams import consumer_spec
 
 
 def build(settings: ServiceSettings) -> ServiceRuntime:
-    """A runtime with order-router's operations registered, not yet started."""
+    """A runtime with order-router's operations and consumers registered, not yet started."""
+    assert isinstance(settings, OrderRouterSettings)
     runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
-    api.register(runtime)
+    ledger = Ledger(settings.db_schema, runtime.outbox)
+    client = lambda: runtime.client  # noqa: E731
+    execution = PaperExecution()
+    engine = lambda: runtime.engine  # noqa: E731
+    submitter = OrderSubmitter(
+        engine=engine,
+        ledger=ledger,
+        instruments=InstrumentDirectory(
+            client, ttl_s=settings.instruments_ttl_s, timeout_s=settings.market_data_timeout_s
+        ),
+        risk=RiskGate(client, settings.risk_check_timeout_s),
+        execution=execution,
+        market_buffer=settings.market_buy_buffer,
+    )
+    api.register(
+        runtime,
+        AccountsApi(engine, ledger),
+        OrdersApi(engine, ledger, execution, settings.market_buy_buffer),
+        submitter,
+    )
+    runtime.add_consumer(consumer_spec("order_router_paper"), PaperMatcher(ledger).on_trades)
+    runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger).on_event)
+    housekeeping = Housekeeping(
+        engine,
+        ledger,
+        interval_s=settings.housekeeping_interval_s,
+        pending_timeout_s=settings.pending_new_timeout_s,
+    )
+    runtime.add_task(housekeeping.run)
     return runtime
 
 

@@ -8,7 +8,12 @@ from tradeloom.quant.fills.costs import (
     tier_rate,
 )
 from tradeloom.quant.fills.models import CommissionModel, Costs, OrderType, Side, SizingMode, SlippageModel
-from tradeloom.quant.fills.prices import limit_fill_price, order_fill_price, stop_fill_price
+from tradeloom.quant.fills.prices import (
+    limit_fill_price,
+    order_fill_price,
+    stop_fill_price,
+    trailing_stop_level,
+)
 from tradeloom.quant.fills.sizing import affordable_quantity, target_quantity
 
 __all__ = [
@@ -28,4 +33,5 @@ __all__ = [
     "stop_fill_price",
     "target_quantity",
     "tier_rate",
+    "trailing_stop_level",
 ]

@@ -48,3 +48,15 @@ def order_fill_price(
     if order_type == OrderType.LIMIT:
         return limit_fill_price(side, level, reference, high, low)
     return stop_fill_price(side, level, reference, high, low)
+
+
+@njit(cache=True)
+def trailing_stop_level(side: int, extreme: float, distance: float, fraction: float) -> float:
+    """Trigger level of a trailing stop order of ``side`` that has seen ``extreme`` so far.
+
+    A sell stop trails the highest price by ``distance`` price units, or by ``fraction`` of it when
+    ``distance`` is NaN; a buy stop trails the lowest price from above. Feed the level to
+    ``stop_fill_price`` (the simulator's trailing exit uses the same fractional rule).
+    """
+    offset = extreme * fraction if np.isnan(distance) else distance
+    return extreme - offset if side < 0 else extreme + offset

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tradeloom.shared.contracts import auth, backtest, exchange_connections, market_data, sandbox, strategy
+from tradeloom.shared.contracts import (
+    auth,
+    backtest,
+    exchange_connections,
+    market_data,
+    orders,
+    risk,
+    sandbox,
+    strategy,
+)
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -25,7 +34,9 @@ SERVICES: tuple[str, ...] = (
 )
 
 # The Postgres schema each service owns (DESIGN section 1); its login role is tl_<package>.
-SCHEMAS: dict[str, str] = {service: service.replace("-", "_") for service in SERVICES} | {"gateway-auth": "gateway"}
+SCHEMAS: dict[str, str] = {service: service.replace("-", "_") for service in SERVICES} | {
+    "gateway-auth": "gateway"
+}
 
 
 SYSTEM_EVENTS: tuple[EventContract, ...] = (
@@ -42,6 +53,8 @@ EVENTS: tuple[EventContract, ...] = (
     *market_data.EVENTS,
     *backtest.EVENTS,
     *sandbox.EVENTS,
+    *orders.EVENTS,
+    *risk.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (
@@ -51,6 +64,8 @@ REQUESTS: tuple[RequestContract, ...] = (
     *backtest.REQUESTS,
     *strategy.REQUESTS,
     *sandbox.REQUESTS,
+    *orders.REQUESTS,
+    *risk.REQUESTS,
     *exchange_connections.REQUESTS,
 )
 

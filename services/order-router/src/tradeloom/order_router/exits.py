@@ -1,0 +1,55 @@
+"""The exits of a bracket: once its entry is done with something filled, a stop-market and a
+take-profit-market sell of the filled quantity, one OCO pair sharing one lock.
+
+The stop-loss holds the lock of the base quantity; whichever exit fills first takes it over and
+cancels the other (``Ledger.take_oco_lock``); cancelling one exit cancels the other.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.order_router.domain import states
+from tradeloom.shared.ids import new_event_id
+
+if TYPE_CHECKING:
+    from tradeloom.order_router.ledger import Ledger
+
+
+# an entry ended by these leaves what it bought free: the account is going away or must not trade
+NO_EXITS = frozenset({"account_reset", "account_archived", "trading_halted"})
+
+
+async def open_exits(ledger: Ledger, conn: AsyncConnection, entry: Row[Any]) -> None:
+    if entry.reject_reason in NO_EXITS or await ledger.orders.halt_reason(conn, entry.user_id) is not None:
+        return
+    quantity = Decimal(entry.filled_quantity)
+    if not await ledger.accounts.lock(conn, entry.account_id, entry.base_asset, quantity):
+        return  # the bought quantity is no longer free (spent by another order): no exits to place
+    group = uuid.UUID(new_event_id())
+    exits = (
+        ("sl", "stop_market", entry.stop_loss_price, quantity),
+        ("tp", "take_profit_market", entry.take_profit_price, Decimal(0)),  # shares the stop's lock
+    )
+    for suffix, kind, level, locked in exits:
+        row = await ledger.orders.insert(
+            conn,
+            {
+                "id": uuid.UUID(new_event_id()), "account_id": entry.account_id, "user_id": entry.user_id,
+                "client_order_id": f"{entry.client_order_id[:60]}-{suffix}", "venue": entry.venue,
+                "symbol": entry.symbol, "base_asset": entry.base_asset, "quote_asset": entry.quote_asset,
+                "lot_size": entry.lot_size, "side": "sell", "type": kind, "status": states.PENDING_NEW,
+                "quantity": quantity, "stop_price": level, "time_in_force": "gtc",
+                "reference_price": entry.reference_price, "lock_asset": entry.base_asset, "locked": locked,
+                "accepted_ns": time.time_ns(), "parent_id": entry.id, "oco_group": group,
+            },
+        )  # fmt: skip
+        assert row is not None, "an exit's client id is derived from its entry's, which is unique"
+        await ledger.announce(conn, row, None, states.PENDING_NEW)
+        await ledger.move(conn, row, (states.NEW,), {})

@@ -1,0 +1,158 @@
+"""Every change of an order, a fill or a balance, with its event in the same transaction.
+
+All callers (submit, cancel, amend, the paper matcher, halts, housekeeping) change orders through
+here, so each status change is checked by the state machine, announced once through the outbox
+(``orders.evt.order_updated``), and a finished order's remaining lock always returns to free.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.order_router.domain import states
+from tradeloom.order_router.domain.funds import settle_fill
+from tradeloom.order_router.domain.matching import Fill
+from tradeloom.order_router.exits import open_exits
+from tradeloom.order_router.store.accounts_store import AccountsStore
+from tradeloom.order_router.store.orders_store import OrdersStore
+from tradeloom.order_router.store.rows import fill_info, order_info
+from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
+from tradeloom.shared.ids import new_event_id
+from tradeloom.shared.outbox import Outbox
+
+
+@dataclass(frozen=True)
+class FillSource:
+    """Where a fill came from: the venue's fill id (dedupe key), the market trade and its time."""
+
+    venue_fill_id: str
+    trade_id: str
+    at: datetime
+
+
+class Ledger:
+    def __init__(self, schema: str, outbox: Outbox) -> None:
+        self.orders = OrdersStore(schema)
+        self.accounts = AccountsStore(schema)
+        self.outbox = outbox
+
+    async def announce(self, conn: AsyncConnection, row: Row[Any], previous: str | None, status: str) -> None:
+        """One ``order_updated`` event showing the order in ``status``."""
+        info = order_info(row)
+        if info.status != status:
+            info = info.model_copy(update={"status": status})
+        event = OrderUpdated(user_id=row.user_id, previous_status=previous, order=info)
+        await self.outbox.add(conn, event, str(row.account_id), subject=info.order_id)
+
+    async def move(
+        self,
+        conn: AsyncConnection,
+        row: Row[Any],
+        statuses: tuple[str, ...],
+        fields: dict[str, Any],
+        *,
+        cascade: bool = True,
+    ) -> Row[Any]:
+        """Store ``fields`` and walk the order through ``statuses`` (each checked and announced);
+        a terminal status releases what is left of the order's lock, cancels the other exit of an
+        OCO pair (``cascade``) and opens the exits of a bracket entry that filled."""
+        current = row.status
+        for status in statuses:
+            current = states.transition(current, status)
+        if statuses:
+            fields = {**fields, "status": current}
+        if current in states.TERMINAL and row.status not in states.TERMINAL:
+            locked = Decimal(fields.get("locked", row.locked))
+            if locked > 0:
+                await self.accounts.apply(conn, row.account_id, row.lock_asset, free=locked, locked=-locked)
+            fields["locked"] = Decimal(0)
+        updated = await self.orders.update(conn, row.id, fields) if fields else row
+        previous = row.status
+        for status in statuses:
+            await self.announce(conn, updated, previous, status)
+            previous = status
+        if current in states.TERMINAL and row.status not in states.TERMINAL:
+            if cascade and updated.oco_group is not None:
+                for sibling in await self.orders.open_siblings(conn, updated):
+                    await self.move(
+                        conn, sibling, (states.CANCELED,), {"reject_reason": "oco_pair_done"}, cascade=False
+                    )
+            if (
+                updated.stop_loss_price is not None
+                and updated.parent_id is None
+                and updated.filled_quantity > 0
+            ):
+                await open_exits(self, conn, updated)
+        return updated
+
+    async def finish(
+        self, conn: AsyncConnection, row: Row[Any], status: str, reason: str | None, *, cascade: bool = True
+    ) -> Row[Any]:
+        """End an open (or pending) order: canceled, rejected or expired, with its reason. The row is
+        read again first: a loop over open orders may hold one an OCO cascade already ended."""
+        current = await self.orders.get(conn, str(row.id), None, for_update=True)
+        if current is None or current.status in states.TERMINAL:
+            return current if current is not None else row
+        return await self.move(conn, current, (status,), {"reject_reason": reason}, cascade=cascade)
+
+    async def take_oco_lock(self, conn: AsyncConnection, row: Row[Any]) -> Row[Any]:
+        """Before the first fill of an OCO exit: the pair's shared lock moves to it and the other
+        exit is cancelled (one lock for the two, since both sell the same quantity)."""
+        moved = Decimal(0)
+        for sibling in await self.orders.open_siblings(conn, row):
+            moved += Decimal(sibling.locked)
+            emptied = await self.orders.update(conn, sibling.id, {"locked": Decimal(0)})
+            await self.move(
+                conn, emptied, (states.CANCELED,), {"reject_reason": "oco_other_filled"}, cascade=False
+            )
+        if moved == 0:
+            return row
+        return await self.orders.update(conn, row.id, {"locked": Decimal(row.locked) + moved})
+
+    async def record_fill(self, conn: AsyncConnection, row: Row[Any], fill: Fill, source: FillSource) -> bool:
+        """Store the fill once (``(venue, venue_fill_id)``), settle balances, announce it; False
+        when this venue fill was already recorded (nothing changes)."""
+        stored = await self.orders.insert_fill(
+            conn,
+            {
+                "id": uuid.UUID(new_event_id()),
+                "order_id": row.id,
+                "account_id": row.account_id,
+                "user_id": row.user_id,
+                "venue": row.venue,
+                "venue_fill_id": source.venue_fill_id,
+                "symbol": row.symbol,
+                "side": row.side,
+                "price": fill.price,
+                "quantity": fill.quantity,
+                "fee": fill.fee,
+                "fee_asset": row.quote_asset,
+                "liquidity": fill.liquidity,
+                "trade_id": source.trade_id,
+                "filled_at": source.at,
+            },
+        )
+        if stored is None:
+            return False
+        settlement = settle_fill(row.side, fill.price, fill.quantity, fill.fee)
+        await self.accounts.apply(
+            conn, row.account_id, row.lock_asset, free=Decimal(0), locked=-settlement.lock_spent
+        )
+        if settlement.base_free:
+            await self.accounts.apply(
+                conn, row.account_id, row.base_asset, free=settlement.base_free, locked=Decimal(0)
+            )
+        if settlement.quote_free:
+            await self.accounts.apply(
+                conn, row.account_id, row.quote_asset, free=settlement.quote_free, locked=Decimal(0)
+            )
+        event = FillRecorded(user_id=row.user_id, fill=fill_info(stored))
+        await self.outbox.add(conn, event, str(row.account_id), subject=str(row.id))
+        return True

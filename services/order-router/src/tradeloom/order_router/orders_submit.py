@@ -1,0 +1,208 @@
+"""Submitting an order: validate → store pending_new (+ lock, + event) → risk check → new | rejected.
+
+Idempotent per account: the order is found again by ``client_order_id`` or ``idempotency_key``
+(database unique constraints, so also after a restart or a concurrent retry). A retry of an order
+still ``pending_new`` (the first attempt was interrupted) runs the risk check again; a retry of
+any other order answers it as it is now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.order_router.api_accounts import no_account
+from tradeloom.order_router.domain import states
+from tradeloom.order_router.domain.funds import AccountCosts
+from tradeloom.order_router.domain.validation import Problem, validate_order
+from tradeloom.order_router.execution import Execution
+from tradeloom.order_router.instruments import InstrumentDirectory
+from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.risk_gate import RiskGate
+from tradeloom.order_router.store.rows import order_info
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
+from tradeloom.shared.contracts.risk import RiskCheckRequest
+from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
+from tradeloom.shared.ids import new_event_id, parse_uuid
+
+
+def refused(problems: list[Problem]) -> ValidationFailed:
+    first = problems[0]
+    return ValidationFailed(
+        f"{first.field}: {first.message}", details={"fields": [p.as_detail() for p in problems]}
+    )
+
+
+def client_id_for(body: OrderSubmit) -> str:
+    """The client id given, or one derived from the idempotency key, or a fresh one."""
+    if body.client_order_id is not None:
+        return body.client_order_id
+    if body.idempotency_key is not None:
+        return "idem-" + hashlib.sha256(body.idempotency_key.encode()).hexdigest()[:40]
+    return "tl-" + uuid.UUID(new_event_id()).hex
+
+
+def account_costs(account: Row[Any]) -> AccountCosts:
+    return AccountCosts(
+        maker_rate=Decimal(account.maker_fee_rate),
+        taker_rate=Decimal(account.taker_fee_rate),
+        slippage_model=account.slippage_model,
+        slippage=Decimal(account.slippage),
+    )
+
+
+class OrderSubmitter:
+    def __init__(
+        self,
+        *,
+        engine: Callable[[], AsyncEngine],
+        ledger: Ledger,
+        instruments: InstrumentDirectory,
+        risk: RiskGate,
+        execution: Execution,
+        market_buffer: Decimal,
+    ) -> None:
+        self._engine = engine
+        self.ledger = ledger
+        self.instruments = instruments
+        self.risk = risk
+        self.execution = execution
+        self.market_buffer = market_buffer
+
+    async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
+        user_id = require_user(caller)
+        account_key = parse_uuid(body.account_id)
+        client_order_id = client_id_for(body)
+        async with self._engine().connect() as conn:
+            account = await self.ledger.accounts.get(conn, body.account_id, user_id)
+            if account is None or account_key is None:
+                raise no_account(body.account_id)
+            existing = await self.ledger.orders.find_existing(
+                conn, account.id, client_order_id, body.idempotency_key
+            )
+        if existing is not None:
+            return await self._resume(caller, existing)
+        if account.status != "active":
+            raise Conflict(f"account {body.account_id} is archived", details={"reason": "account_archived"})
+        instrument = await self.instruments.get(account.venue, body.symbol)
+        async with self._engine().begin() as conn:
+            halted = await self.ledger.orders.halt_reason(conn, user_id)
+            if halted is not None:
+                raise Conflict(f"trading is halted ({halted})", details={"reason": "trading_halted"})
+            symbol = instrument.symbol if instrument is not None else body.symbol
+            last_price = await self.ledger.orders.last_price(conn, account.venue, symbol)
+            free = {
+                row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
+            }
+            problems, lock = validate_order(
+                body,
+                instrument,
+                last_price=last_price,
+                free=free,
+                costs=account_costs(account),
+                market_buffer=self.market_buffer,
+                now=datetime.now(UTC),
+            )
+            if problems or instrument is None:
+                raise refused(problems)
+            lock_asset = instrument.quote if body.side == "buy" else instrument.base
+            row = await self.ledger.orders.insert(
+                conn,
+                {
+                    "id": uuid.UUID(new_event_id()),
+                    "account_id": account.id,
+                    "user_id": user_id,
+                    "client_order_id": client_order_id,
+                    "idempotency_key": body.idempotency_key,
+                    "venue": account.venue,
+                    "symbol": instrument.symbol,
+                    "base_asset": instrument.base,
+                    "quote_asset": instrument.quote,
+                    "lot_size": instrument.lot_size,
+                    "side": body.side,
+                    "type": body.type,
+                    "status": states.PENDING_NEW,
+                    "quantity": body.quantity,
+                    "price": body.price,
+                    "stop_price": body.stop_price,
+                    "trailing_amount": body.trailing_amount,
+                    "trailing_percent": body.trailing_percent,
+                    "time_in_force": body.time_in_force,
+                    "expire_at": body.expire_at,
+                    "post_only": body.post_only,
+                    "reduce_only": body.reduce_only,
+                    "stop_loss_price": body.stop_loss_price,
+                    "take_profit_price": body.take_profit_price,
+                    "reference_price": last_price,
+                    "lock_asset": lock_asset,
+                    "locked": lock,
+                    "accepted_ns": time.time_ns(),
+                },
+            )
+            if row is not None:
+                if not await self.ledger.accounts.lock(conn, account.id, lock_asset, lock):
+                    raise refused(
+                        [Problem("quantity", "insufficient_funds", f"not enough {lock_asset} is free")]
+                    )
+                await self.ledger.announce(conn, row, None, states.PENDING_NEW)
+        if row is None:  # a concurrent retry inserted it first (nothing was written): answer that one
+            async with self._engine().connect() as conn:
+                existing = await self.ledger.orders.find_existing(
+                    conn, account.id, client_order_id, body.idempotency_key
+                )
+            assert existing is not None
+            return await self._resume(caller, existing)
+        return await self._check_and_accept(caller, row, account)
+
+    async def _resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:
+        if row.status != states.PENDING_NEW:
+            return order_info(row)
+        async with self._engine().connect() as conn:
+            account = await self.ledger.accounts.get(conn, str(row.account_id), None)
+        assert account is not None
+        return await self._check_and_accept(caller, row, account)
+
+    async def _check_and_accept(self, caller: CallerContext, row: Row[Any], account: Row[Any]) -> OrderInfo:
+        price = row.price or row.stop_price or row.reference_price
+        request = RiskCheckRequest(
+            user_id=row.user_id,
+            account_id=str(row.account_id),
+            order_id=str(row.id),
+            client_order_id=row.client_order_id,
+            venue=row.venue,
+            symbol=row.symbol,
+            side=row.side,
+            type=row.type,
+            quantity=row.quantity,
+            price=row.price,
+            reference_price=row.reference_price,
+            notional=row.quantity * price if price is not None else Decimal(0),
+        )
+        verdict = await self.risk.check(request, caller, fail_open=account.risk_fail_open)
+        async with self._engine().begin() as conn:
+            current = await self.ledger.orders.get(conn, str(row.id), None, for_update=True)
+            assert current is not None
+            if current.status != states.PENDING_NEW:  # resolved meanwhile (a retry, the sweeper)
+                return order_info(current)
+            halted = await self.ledger.orders.halt_reason(conn, row.user_id)
+            if halted is not None:
+                done = await self.ledger.finish(conn, current, states.REJECTED, "trading_halted")
+            elif not verdict.approved:
+                done = await self.ledger.finish(conn, current, states.REJECTED, verdict.reason)
+            else:
+                if verdict.bypassed:
+                    await self.ledger.accounts.audit(
+                        conn, row.account_id, "order-router", "risk_check_bypassed", {"order_id": str(row.id)}
+                    )
+                done = await self.ledger.move(conn, current, (states.NEW,), {"accepted_ns": time.time_ns()})
+                await self.execution.place(conn, done)
+            return order_info(done)

@@ -1,0 +1,1 @@
+"""SQL of order-router's schema; every query of user-owned rows is scoped by ``user_id``."""

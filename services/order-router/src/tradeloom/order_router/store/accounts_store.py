@@ -1,0 +1,170 @@
+"""The ``accounts``, ``balances`` and ``account_audit`` tables.
+
+Balances change only through ``lock``/``release``/``apply`` in the caller's transaction; the
+``CHECK (free >= 0)`` constraints make an overdraft a failed transaction, never a silent one.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.shared.db import check_schema_name
+from tradeloom.shared.ids import parse_uuid
+
+ACCOUNT_COLUMNS = (
+    "id, user_id, name, kind, venue, status, maker_fee_rate, taker_fee_rate, slippage_model, slippage, "
+    "risk_fail_open, initial_balances, created_at, updated_at"
+)
+
+
+class AccountsStore:
+    def __init__(self, schema: str) -> None:
+        self.s = check_schema_name(schema)
+
+    async def create(
+        self,
+        conn: AsyncConnection,
+        *,
+        account_id: uuid.UUID,
+        user_id: str,
+        fields: dict[str, Any],
+        balances: dict[str, Decimal],
+    ) -> Row[Any]:
+        row = (
+            await conn.execute(
+                text(
+                    f'INSERT INTO "{self.s}".accounts (id, user_id, name, venue, maker_fee_rate, '
+                    "taker_fee_rate, slippage_model, slippage, initial_balances) VALUES (:id, :user, :name, "
+                    ":venue, :maker, :taker, :slippage_model, :slippage, CAST(:initial AS jsonb)) "
+                    f"RETURNING {ACCOUNT_COLUMNS}"
+                ),
+                {
+                    "id": account_id,
+                    "user": user_id,
+                    **fields,
+                    "initial": json.dumps({asset: str(amount) for asset, amount in balances.items()}),
+                },
+            )
+        ).one()
+        await self.set_balances(conn, account_id, balances)
+        return row
+
+    async def set_balances(
+        self, conn: AsyncConnection, account_id: uuid.UUID, balances: dict[str, Decimal]
+    ) -> None:
+        """Replace every balance of the account (free = amount, nothing locked)."""
+        await conn.execute(
+            text(f'DELETE FROM "{self.s}".balances WHERE account_id = :id'), {"id": account_id}
+        )
+        for asset, amount in balances.items():
+            await conn.execute(
+                text(
+                    f'INSERT INTO "{self.s}".balances (account_id, asset, free, locked) '
+                    "VALUES (:id, :asset, :amount, 0)"
+                ),
+                {"id": account_id, "asset": asset, "amount": amount},
+            )
+
+    async def get(
+        self, conn: AsyncConnection, account_id: str, user_id: str | None, *, for_update: bool = False
+    ) -> Row[Any] | None:
+        """The account if it is ``user_id``'s (any user when ``None``: internal callers)."""
+        key = parse_uuid(account_id)
+        if key is None:
+            return None
+        lock = " FOR UPDATE" if for_update else ""
+        result = await conn.execute(
+            text(
+                f'SELECT {ACCOUNT_COLUMNS} FROM "{self.s}".accounts WHERE id = :id '
+                f"AND (CAST(:user AS text) IS NULL OR user_id = :user){lock}"
+            ),
+            {"id": key, "user": user_id},
+        )
+        return result.first()
+
+    async def page(
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        *,
+        include_archived: bool,
+        limit: int,
+        before: uuid.UUID | None,
+    ) -> list[Row[Any]]:
+        result = await conn.execute(
+            text(
+                f'SELECT {ACCOUNT_COLUMNS} FROM "{self.s}".accounts WHERE user_id = :user '
+                "AND (:archived OR status = 'active') "
+                "AND (CAST(:before AS uuid) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
+            ),
+            {"user": user_id, "archived": include_archived, "before": before, "limit": limit},
+        )
+        return list(result.all())
+
+    async def update(self, conn: AsyncConnection, account_id: uuid.UUID, **fields: Any) -> None:
+        sets = ", ".join([*(f"{name} = :{name}" for name in fields), "updated_at = now()"])
+        await conn.execute(
+            text(f'UPDATE "{self.s}".accounts SET {sets} WHERE id = :id'),
+            {"id": account_id, **fields},
+        )
+
+    async def balances(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
+        result = await conn.execute(
+            text(
+                f'SELECT asset, free, locked FROM "{self.s}".balances WHERE account_id = :id ORDER BY asset'
+            ),
+            {"id": account_id},
+        )
+        return list(result.all())
+
+    async def lock(self, conn: AsyncConnection, account_id: uuid.UUID, asset: str, amount: Decimal) -> bool:
+        """Move ``amount`` from free to locked; False (nothing changed) when not enough is free."""
+        result = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".balances SET free = free - :amount, locked = locked + :amount '
+                "WHERE account_id = :id AND asset = :asset AND free >= :amount RETURNING 1"
+            ),
+            {"id": account_id, "asset": asset, "amount": amount},
+        )
+        return result.first() is not None
+
+    async def apply(
+        self, conn: AsyncConnection, account_id: uuid.UUID, asset: str, *, free: Decimal, locked: Decimal
+    ) -> None:
+        """Add ``free`` and ``locked`` (either may be negative) to a balance, creating it at zero.
+
+        UPDATE first: an ``INSERT … ON CONFLICT`` would check the CHECK constraints against the
+        proposed (negative) row before it finds the conflict."""
+        params = {"id": account_id, "asset": asset, "free": free, "locked": locked}
+        updated = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".balances SET free = free + :free, locked = locked + :locked '
+                "WHERE account_id = :id AND asset = :asset RETURNING 1"
+            ),
+            params,
+        )
+        if updated.first() is None:
+            await conn.execute(
+                text(
+                    f'INSERT INTO "{self.s}".balances (account_id, asset, free, locked) '
+                    "VALUES (:id, :asset, :free, :locked)"
+                ),
+                params,
+            )
+
+    async def audit(
+        self, conn: AsyncConnection, account_id: uuid.UUID, actor: str, action: str, details: dict[str, Any]
+    ) -> None:
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".account_audit (account_id, actor, action, details) '
+                "VALUES (:id, :actor, :action, CAST(:details AS jsonb))"
+            ),
+            {"id": account_id, "actor": actor, "action": action, "details": json.dumps(details, default=str)},
+        )

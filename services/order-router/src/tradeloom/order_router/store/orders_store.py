@@ -1,0 +1,283 @@
+"""The ``orders``, ``fills``, ``halts`` and ``last_prices`` tables.
+
+Orders are inserted with ``ON CONFLICT DO NOTHING`` on (account, client_order_id) and the
+idempotency key, so a retried submission finds the original row instead of making a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.order_router.domain import states
+from tradeloom.shared.db import check_schema_name
+from tradeloom.shared.ids import parse_uuid
+
+ORDER_COLUMNS = (
+    "id, account_id, user_id, client_order_id, idempotency_key, venue, symbol, base_asset, quote_asset, "
+    "lot_size, "
+    "side, type, status, quantity, filled_quantity, filled_notional, price, stop_price, trailing_amount, "
+    "trailing_percent, trail_extreme, triggered, time_in_force, expire_at, post_only, reduce_only, "
+    "reference_price, lock_asset, locked, fees, reject_reason, accepted_ns, created_at, updated_at, "
+    "stop_loss_price, take_profit_price, parent_id, oco_group"
+)
+FILL_COLUMNS = (
+    "id, order_id, account_id, user_id, venue, venue_fill_id, symbol, side, price, quantity, fee, fee_asset, "
+    "liquidity, trade_id, filled_at"
+)
+OPEN = tuple(sorted(states.OPEN))
+# market orders with a trade price at submit: their fills measure slippage
+SLIPPAGE_ROWS = "reference_price IS NOT NULL AND type = 'market'"
+UPDATABLE = frozenset(
+    {"status", "filled_quantity", "filled_notional", "locked", "fees", "reject_reason", "triggered",
+     "trail_extreme", "price", "stop_price", "quantity", "accepted_ns"}
+)  # fmt: skip
+
+
+class OrdersStore:
+    def __init__(self, schema: str) -> None:
+        self.s = check_schema_name(schema)
+
+    async def insert(self, conn: AsyncConnection, values: dict[str, Any]) -> Row[Any] | None:
+        """The new order, or ``None`` when (account, client_order_id) or the key already exists."""
+        columns = ", ".join(values)
+        params = ", ".join(f":{name}" for name in values)
+        result = await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".orders ({columns}) VALUES ({params}) '
+                f"ON CONFLICT DO NOTHING RETURNING {ORDER_COLUMNS}"
+            ),
+            values,
+        )
+        return result.first()
+
+    async def find_existing(
+        self, conn: AsyncConnection, account_id: uuid.UUID, client_order_id: str | None, key: str | None
+    ) -> Row[Any] | None:
+        """The order an earlier submission made with the same client id or idempotency key."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
+                "AND (client_order_id = :cid OR idempotency_key = :key) ORDER BY id LIMIT 1"
+            ),
+            {"account": account_id, "cid": client_order_id, "key": key},
+        )
+        return result.first()
+
+    async def get(
+        self, conn: AsyncConnection, order_id: str, user_id: str | None, *, for_update: bool = False
+    ) -> Row[Any] | None:
+        key = parse_uuid(order_id)
+        if key is None:
+            return None
+        lock = " FOR UPDATE" if for_update else ""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE id = :id '
+                f"AND (CAST(:user AS text) IS NULL OR user_id = :user){lock}"
+            ),
+            {"id": key, "user": user_id},
+        )
+        return result.first()
+
+    async def open_orders(
+        self,
+        conn: AsyncConnection,
+        *,
+        venue: str | None = None,
+        symbol: str | None = None,
+        account_id: uuid.UUID | None = None,
+        user_id: str | None = None,
+    ) -> list[Row[Any]]:
+        """Open orders (locked FOR UPDATE, oldest first) matching every filter given."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = ANY(:open) '
+                "AND (CAST(:venue AS text) IS NULL OR venue = :venue) "
+                "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
+                "AND (CAST(:account AS uuid) IS NULL OR account_id = :account) "
+                "AND (CAST(:user AS text) IS NULL OR user_id = :user) ORDER BY id FOR UPDATE"
+            ),
+            {"open": list(OPEN), "venue": venue, "symbol": symbol, "account": account_id, "user": user_id},
+        )
+        return list(result.all())
+
+    async def open_siblings(self, conn: AsyncConnection, row: Row[Any]) -> list[Row[Any]]:
+        """The other open orders of ``row``'s OCO group."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE oco_group = :group AND id <> :id '
+                "AND status = ANY(:open) ORDER BY id FOR UPDATE"
+            ),
+            {"group": row.oco_group, "id": row.id, "open": list(OPEN)},
+        )
+        return list(result.all())
+
+    async def stale_pending(self, conn: AsyncConnection, older_than: datetime) -> list[Row[Any]]:
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = :pending '
+                "AND created_at < :older ORDER BY id FOR UPDATE SKIP LOCKED"
+            ),
+            {"pending": states.PENDING_NEW, "older": older_than},
+        )
+        return list(result.all())
+
+    async def expired_open(self, conn: AsyncConnection, now: datetime) -> list[Row[Any]]:
+        """Open GTD orders whose expiry has passed (skipping rows another transaction holds)."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = ANY(:open) '
+                "AND expire_at IS NOT NULL AND expire_at <= :now ORDER BY id FOR UPDATE SKIP LOCKED"
+            ),
+            {"open": list(OPEN), "now": now},
+        )
+        return list(result.all())
+
+    async def update(self, conn: AsyncConnection, order_id: uuid.UUID, fields: dict[str, Any]) -> Row[Any]:
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        sets = ", ".join(f"{name} = :{name}" for name in fields)
+        result = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".orders SET {sets}, updated_at = now() WHERE id = :id '
+                f"RETURNING {ORDER_COLUMNS}"
+            ),
+            {"id": order_id, **fields},
+        )
+        return result.one()
+
+    async def page(
+        self, conn: AsyncConnection, user_id: str, filters: dict[str, Any], limit: int
+    ) -> list[Row[Any]]:
+        """Newest first; ``filters``: account, symbol, statuses, side, type, since, until, before."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE user_id = :user '
+                "AND (CAST(:account AS uuid) IS NULL OR account_id = :account) "
+                "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
+                "AND (CAST(:statuses AS text[]) IS NULL OR status = ANY(:statuses)) "
+                "AND (CAST(:side AS text) IS NULL OR side = :side) "
+                "AND (CAST(:type AS text) IS NULL OR type = :type) "
+                "AND (CAST(:since AS timestamptz) IS NULL OR created_at >= :since) "
+                "AND (CAST(:until AS timestamptz) IS NULL OR created_at < :until) "
+                "AND (CAST(:before AS uuid) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
+            ),
+            {"user": user_id, "limit": limit, **filters},
+        )
+        return list(result.all())
+
+    async def insert_fill(self, conn: AsyncConnection, values: dict[str, Any]) -> Row[Any] | None:
+        """The new fill, or ``None`` when (venue, venue_fill_id) is already recorded."""
+        columns = ", ".join(values)
+        params = ", ".join(f":{name}" for name in values)
+        result = await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".fills ({columns}) VALUES ({params}) '
+                f"ON CONFLICT (venue, venue_fill_id) DO NOTHING RETURNING {FILL_COLUMNS}"
+            ),
+            values,
+        )
+        return result.first()
+
+    async def fills(
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        *,
+        account_id: uuid.UUID | None = None,
+        order_id: uuid.UUID | None = None,
+        symbol: str | None = None,
+        before: uuid.UUID | None = None,
+        limit: int = 1000,
+    ) -> list[Row[Any]]:
+        result = await conn.execute(
+            text(
+                f'SELECT {FILL_COLUMNS} FROM "{self.s}".fills WHERE user_id = :user '
+                "AND (CAST(:account AS uuid) IS NULL OR account_id = :account) "
+                "AND (CAST(:order AS uuid) IS NULL OR order_id = :order) "
+                "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
+                "AND (CAST(:before AS uuid) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
+            ),
+            {"user": user_id, "account": account_id, "order": order_id, "symbol": symbol, "before": before,
+             "limit": limit},
+        )  # fmt: skip
+        return list(result.all())
+
+    async def stats_rows(
+        self, conn: AsyncConnection, user_id: str, account_id: uuid.UUID | None, since: Any, until: Any
+    ) -> list[Row[Any]]:
+        """Per (status, type): count, quantity, filled quantity, filled notional, fees and the
+        reference-priced notional of the filled part (for slippage), with the quote asset."""
+        result = await conn.execute(
+            text(
+                "SELECT status, type, side, quote_asset, count(*) AS n, sum(quantity) AS qty, "
+                "sum(filled_quantity) AS filled, sum(filled_notional) AS notional, sum(fees) AS fees, "
+                f"sum(filled_quantity * reference_price) FILTER (WHERE {SLIPPAGE_ROWS}) AS ref_notional, "
+                f"sum(filled_notional) FILTER (WHERE {SLIPPAGE_ROWS}) AS ref_filled "
+                f'FROM "{self.s}".orders WHERE user_id = :user '
+                "AND (CAST(:account AS uuid) IS NULL OR account_id = :account) "
+                "AND (CAST(:since AS timestamptz) IS NULL OR created_at >= :since) "
+                "AND (CAST(:until AS timestamptz) IS NULL OR created_at < :until) "
+                "GROUP BY status, type, side, quote_asset"
+            ),
+            {"user": user_id, "account": account_id, "since": since, "until": until},
+        )
+        return list(result.all())
+
+    # --- halts and last prices -------------------------------------------------------------
+    async def set_halt(
+        self, conn: AsyncConnection, scope: str, user: str, reason: str, event_id: str
+    ) -> None:
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".halts (scope, user_key, reason, event_id) '
+                "VALUES (:scope, :user, :reason, :event) ON CONFLICT (scope, user_key) "
+                "DO UPDATE SET reason = :reason, event_id = :event, created_at = now()"
+            ),
+            {"scope": scope, "user": user, "reason": reason, "event": event_id},
+        )
+
+    async def clear_halt(self, conn: AsyncConnection, scope: str, user: str) -> None:
+        await conn.execute(
+            text(f'DELETE FROM "{self.s}".halts WHERE scope = :scope AND user_key = :user'),
+            {"scope": scope, "user": user},
+        )
+
+    async def halt_reason(self, conn: AsyncConnection, user_id: str) -> str | None:
+        """Why ``user_id`` may not trade now (a global or their own halt), or ``None``."""
+        result = await conn.execute(
+            text(
+                f"SELECT scope, reason FROM \"{self.s}\".halts WHERE scope = 'global' "
+                "OR (scope = 'user' AND user_key = :user) ORDER BY scope LIMIT 1"
+            ),
+            {"user": user_id},
+        )
+        row = result.first()
+        return None if row is None else f"{row.scope} halt: {row.reason}".rstrip(": ")
+
+    async def set_last_price(
+        self, conn: AsyncConnection, venue: str, symbol: str, price: Decimal, ts_ns: int
+    ) -> None:
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".last_prices AS p (venue, symbol, price, ts_ns) '
+                "VALUES (:venue, :symbol, :price, :ts) ON CONFLICT (venue, symbol) "
+                "DO UPDATE SET price = :price, ts_ns = :ts WHERE p.ts_ns <= :ts"
+            ),
+            {"venue": venue, "symbol": symbol, "price": price, "ts": ts_ns},
+        )
+
+    async def last_price(self, conn: AsyncConnection, venue: str, symbol: str) -> Decimal | None:
+        result = await conn.execute(
+            text(f'SELECT price FROM "{self.s}".last_prices WHERE venue = :venue AND symbol = :symbol'),
+            {"venue": venue, "symbol": symbol},
+        )
+        value = result.scalar_one_or_none()
+        return None if value is None else Decimal(value)

@@ -1,0 +1,130 @@
+"""Test stand-ins for order-router's neighbours over real NATS, and a caller (imported by name).
+
+``Neighbours`` answers ``svc.market-data.instruments`` with a small registry and
+``svc.risk-monitor.check`` in a chosen mode (approve, reject, slow, or absent: no responder), and
+publishes market trades on the real MD_TRADES stream, as market-data would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import Instrument, TradesIngested, TradeTick
+from tradeloom.shared.contracts.risk import RiskCheckRequest, RiskHalt, RiskResume
+from tradeloom.shared.ids import market_data_id
+from tradeloom.shared.publish import EventPublisher
+from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.subjects import Subjects, symbol_token
+
+INSTRUMENTS = [
+    Instrument(venue="sim", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
+               tick_size=Decimal("0.5"), lot_size=Decimal("0.001"), min_notional=Decimal(5)),
+    Instrument(venue="sim", symbol="ETH/USDT", kind="spot", base="ETH", quote="USDT",
+               tick_size=Decimal("0.01"), lot_size=Decimal("0.01"), min_notional=Decimal(5)),
+]  # fmt: skip
+
+
+@dataclass
+class Neighbours:
+    nc: Client
+    subjects: Subjects
+    risk_mode: str = "approve"  # approve | reject | slow | error
+    risk_seen: list[RiskCheckRequest] = field(default_factory=list)
+    _subs: list[Subscription] = field(default_factory=list)
+    _trade_seq: int = 0
+
+    async def start(self) -> None:
+        self._subs.append(
+            await self.nc.subscribe(self.subjects.request("market-data", "instruments"), cb=self._instruments)
+        )
+        self._subs.append(
+            await self.nc.subscribe(self.subjects.request("risk-monitor", "check"), cb=self._risk)
+        )
+
+    async def stop(self) -> None:
+        for sub in self._subs:
+            await sub.unsubscribe()
+        self._subs.clear()
+
+    async def drop_risk(self) -> None:
+        """risk-monitor goes away: nobody answers ``svc.risk-monitor.check`` any more."""
+        await self._subs.pop().unsubscribe()
+
+    async def _instruments(self, msg: Msg) -> None:
+        data = {"instruments": [i.model_dump(mode="json") for i in INSTRUMENTS]}
+        await msg.respond(json.dumps({"data": data}).encode())
+
+    async def _risk(self, msg: Msg) -> None:
+        self.risk_seen.append(RiskCheckRequest.model_validate_json(msg.data))
+        if self.risk_mode == "slow":
+            await asyncio.sleep(0.5)  # well past the router's 50 ms deadline
+        if self.risk_mode == "error":
+            reply: dict[str, Any] = {"error": {"code": "internal", "message": "boom", "details": {}}}
+        else:
+            approved = self.risk_mode != "reject"
+            reply = {"data": {"approved": approved, "reason": None if approved else "limit"}}
+        await msg.respond(json.dumps(reply).encode())
+
+    async def trade(self, price: str, amount: str, symbol: str = "BTC/USDT", side: str = "buy") -> None:
+        """Publish one market trade as market-data does (now, a new trade id)."""
+        self._trade_seq += 1
+        trade_id = f"{time.time_ns()}-{self._trade_seq}"
+        tick = TradeTick.model_validate(
+            {"trade_id": trade_id, "ts_ns": time.time_ns(), "price": price, "amount": amount, "side": side}
+        )
+        event = TradesIngested(venue="sim", symbol=symbol, trades=[tick])
+        publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/market-data")
+        await publisher.publish(
+            event, "sim", symbol_token(symbol), event_id=market_data_id("sim", symbol, trade_id)
+        )
+
+    async def halt(self, scope: str, user_id: str | None, *, resume: bool = False) -> None:
+        publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/risk-monitor")
+        model = RiskResume if resume else RiskHalt
+        await publisher.publish(model.model_validate({"scope": scope, "user_id": user_id, "reason": "test"}))
+
+
+@dataclass
+class Caller:
+    """Calls ``svc.order-router.<op>`` as one user (``None``: no tl-user-id header)."""
+
+    client: ServiceClient
+    user_id: str | None
+    roles: frozenset[str] = frozenset()
+
+    def as_user(self, user_id: str | None, *roles: str) -> Caller:
+        return Caller(self.client, user_id, frozenset(roles))
+
+    async def __call__(self, op: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        caller = CallerContext(user_id=self.user_id, roles=self.roles)
+        return await self.client.call_raw("order-router", op, body or {}, caller=caller, timeout_s=10)
+
+    async def error(self, op: str, body: dict[str, Any] | None = None) -> RemoteError:
+        with pytest.raises(RemoteError) as caught:
+            await self(op, body)
+        return caught.value
+
+
+def fields(error: RemoteError) -> list[tuple[str, str]]:
+    return [(item["field"], item.get("rule", "")) for item in error.details.get("fields", [])]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 30.0) -> None:
+    """Poll ``check`` until it is true (generous deadline, no fixed sleeps as synchronisation)."""
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
