@@ -26,8 +26,10 @@ import asyncpg
 import httpx
 import nats
 
+from tools.devstack_nats import nats_authorization, nats_env, nats_passwords
 from tools.devstack_servers import DevNats, DevPostgres, DevServerError
 from tradeloom.shared.contracts.catalog import SCHEMAS, SERVICES
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.streams import ensure_streams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,8 +94,10 @@ async def bootstrap_database(admin_url: str, passwords: dict[str, str]) -> None:
         await connection.close()
 
 
-async def bootstrap_streams(nats_url: str) -> None:
-    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+async def bootstrap_streams(nats_url: str, nats_secrets: dict[str, str]) -> None:
+    """Create the streams as the admin identity (its password generated here, or from the environment)."""
+    options = admin_options(os.environ | nats_secrets)
+    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0, **options)
     try:
         await ensure_streams(client.jetstream())
     finally:
@@ -185,10 +189,16 @@ def up() -> int:
     nats_server = postgres = None
     try:
         nats_url = os.environ.get("NATS_URL")
+        nats_secrets: dict[str, str] = {}
         if not nats_url:
             port = int(os.environ.get("TL_DEV_NATS_PORT", "4222"))
+            identities = nats_passwords(root)
+            nats_secrets = nats_env(identities)
             nats_server = DevNats(
-                root, port, int(os.environ.get("TL_DEV_NATS_MONITOR_PORT", str(port + 4000)))
+                root,
+                port,
+                int(os.environ.get("TL_DEV_NATS_MONITOR_PORT", str(port + 4000))),
+                nats_authorization(identities),
             )
             nats_server.start()
             nats_url = nats_server.url
@@ -202,8 +212,8 @@ def up() -> int:
         )
         passwords = service_passwords(root)
         asyncio.run(bootstrap_database(admin_url, passwords))
-        asyncio.run(bootstrap_streams(nats_url))
-        env = service_env(root, admin_url, nats_url, passwords)
+        asyncio.run(bootstrap_streams(nats_url, nats_secrets))
+        env = service_env(root, admin_url, nats_url, passwords) | nats_secrets
         migrate_all(env)
         procfile, envfile = write_honcho_files(root, env)
         gateway = f"http://127.0.0.1:{env['TL_GATEWAY_AUTH_HTTP_PORT']}"

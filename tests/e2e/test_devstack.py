@@ -141,6 +141,7 @@ def test_make_run_uses_existing_servers(
     env |= {
         "TL_DEVSTACK_DIR": str(devstack_dir),
         "NATS_URL": nats_server.url,
+        **nats_server.environment(),  # that server's users: the admin's and each service's password
         "DATABASE_URL": pg_server.dsn(),
         "TL_DEV_GATEWAY_PORT": str(gateway_port),
         "TL_DEV_PORT_BASE": str(free_port_run(8) - 1),  # health ports base+1..base+8

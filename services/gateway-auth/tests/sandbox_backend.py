@@ -17,6 +17,7 @@ from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.streams import ensure_streams
@@ -38,7 +39,7 @@ async def sandbox_executor(
     )  # fmt: skip
     migrations = find_migrations(sys.modules[build.__module__].__file__ or "")
     await asyncio.to_thread(migrate, settings.sqlalchemy_url, schema, migrations)
-    helper = await nats.connect(nats_url)
+    helper = await nats.connect(nats_url, **admin_options())
     await ensure_streams(helper.jetstream(), Subjects(prefix))
     await helper.close()
     runtime = build(settings)
