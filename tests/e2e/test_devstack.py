@@ -14,6 +14,8 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import nats
+import nats.errors
 import pytest
 
 from tradeloom.shared.testing.nats_server import NatsServer
@@ -86,6 +88,11 @@ def devstack_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+async def nats_refuses_anonymous(port: int) -> None:
+    with pytest.raises((nats.errors.Error, OSError)):
+        await nats.connect(f"nats://127.0.0.1:{port}", allow_reconnect=False, connect_timeout=5)
+
+
 async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Path) -> None:
     nats_port, nats_monitor, pg_port, gateway_port = free_ports(4)
     devstack = devstack_dir
@@ -115,6 +122,7 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
             f"{gateway}/v1/auth/login", json={"email": email, "password": password}, timeout=10
         )
         assert login.status_code == 200, login.text
+        await nats_refuses_anonymous(nats_port)  # the services above connected as their own users
     finally:
         assert ctrl_c(first) == 0
     assert "devstack: stopped" in log.read_text()
