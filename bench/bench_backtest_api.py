@@ -307,7 +307,8 @@ async def measure(nats_url: str, database_url: str) -> None:
 
 
 def main() -> None:
-    with NatsServer() as nats_server, PostgresServer() as pg:
+    # without NATS users: these clients measure the transport, not who may use it
+    with NatsServer(auth=False) as nats_server, PostgresServer() as pg:
         pg.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE", f"CREATE SCHEMA {SCHEMA}")
         migrate(pg.sqlalchemy_url(), SCHEMA, find_migrations(app.__file__))
         asyncio.run(measure(nats_server.url, pg.sqlalchemy_url()))

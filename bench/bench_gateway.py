@@ -173,7 +173,8 @@ def main() -> None:
     from tradeloom.gateway_auth.app import find_migrations
     from tradeloom.shared.migrations import migrate
 
-    with NatsServer() as nats_server, PostgresServer() as pg:
+    # without NATS users: these clients measure the transport, not who may use it
+    with NatsServer(auth=False) as nats_server, PostgresServer() as pg:
         pg.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         migrate(pg.sqlalchemy_url(), SCHEMA, find_migrations(app_file or ""))
         port = free_port()

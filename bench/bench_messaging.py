@@ -111,6 +111,7 @@ def report(name: str, ours: list[float], peer: list[float], peer_name: str) -> N
 
 
 def main() -> None:
-    with NatsServer() as nats_server, PostgresServer() as pg:
+    # without NATS users: these clients measure the transport, not who may use it
+    with NatsServer(auth=False) as nats_server, PostgresServer() as pg:
         asyncio.run(bench_request_reply(nats_server.url))
         asyncio.run(bench_outbox(nats_server.url, pg))

@@ -30,9 +30,11 @@ import asyncpg
 import httpx
 import nats
 
+from tools.devstack_nats import nats_authorization, nats_env, nats_passwords
 from tools.devstack_servers import DevNats, DevPostgres, DevServerError
 from tools.devstack_supervisor import Program, Supervisor
 from tradeloom.shared.contracts.catalog import SCHEMAS, SERVICES
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.streams import ensure_streams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,8 +99,10 @@ async def bootstrap_database(admin_url: str, passwords: dict[str, str]) -> None:
         await connection.close()
 
 
-async def bootstrap_streams(nats_url: str) -> None:
-    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+async def bootstrap_streams(nats_url: str, nats_secrets: dict[str, str]) -> None:
+    """Create the streams as the admin identity (its password generated here, or from the environment)."""
+    options = admin_options(os.environ | nats_secrets)
+    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0, **options)
     try:
         await ensure_streams(client.jetstream())
     finally:
@@ -224,12 +228,21 @@ def service_programs(env: dict[str, str]) -> list[Program]:
     ]
 
 
-def start_servers(root: Path, supervisor: Supervisor) -> tuple[str, str]:
-    """NATS and Postgres under supervision (or the ones named by NATS_URL / DATABASE_URL)."""
+def start_servers(root: Path, supervisor: Supervisor) -> tuple[str, str, dict[str, str]]:
+    """NATS and Postgres under supervision (or the ones named by NATS_URL / DATABASE_URL); also the
+    services' NATS credentials for a NATS server started here (none for one named by NATS_URL)."""
     nats_url = os.environ.get("NATS_URL")
+    nats_secrets: dict[str, str] = {}
     if not nats_url:
         port = int(os.environ.get("TL_DEV_NATS_PORT", "4222"))
-        nats_server = DevNats(root, port, int(os.environ.get("TL_DEV_NATS_MONITOR_PORT", str(port + 4000))))
+        identities = nats_passwords(root)
+        nats_secrets = nats_env(identities)
+        nats_server = DevNats(
+            root,
+            port,
+            int(os.environ.get("TL_DEV_NATS_MONITOR_PORT", str(port + 4000))),
+            nats_authorization(identities),
+        )
         supervisor.start_and_wait(nats_server.program(), f"nats-server (is port {port} free?)", 20)
         nats_url = nats_server.url
     admin_url = os.environ.get("DATABASE_URL", "").replace("postgresql+asyncpg://", "postgresql://")
@@ -237,7 +250,7 @@ def start_servers(root: Path, supervisor: Supervisor) -> tuple[str, str]:
         postgres = DevPostgres(root, int(os.environ.get("TL_DEV_PG_PORT", "54329")))
         supervisor.start_and_wait(postgres.program(), f"Postgres (is port {postgres.port} free?)", 90)
         admin_url = postgres.admin_url()
-    return nats_url, admin_url
+    return nats_url, admin_url, nats_secrets
 
 
 def stop_with_make() -> None:
@@ -273,14 +286,14 @@ def up() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stop_with_make()
-        nats_url, admin_url = start_servers(root, supervisor)
+        nats_url, admin_url, nats_secrets = start_servers(root, supervisor)
         print(
             f"devstack: NATS {nats_url}, Postgres {urlsplit(admin_url).hostname}:{urlsplit(admin_url).port}"
         )
         passwords = service_passwords(root)
         asyncio.run(bootstrap_database(admin_url, passwords))
-        asyncio.run(bootstrap_streams(nats_url))
-        env = service_env(root, admin_url, nats_url, passwords)
+        asyncio.run(bootstrap_streams(nats_url, nats_secrets))
+        env = service_env(root, admin_url, nats_url, passwords) | nats_secrets
         migrate_all(env)
         gateway = f"http://127.0.0.1:{env['TL_GATEWAY_AUTH_HTTP_PORT']}"
         print(f"devstack: gateway {gateway}  (status: {gateway}/v1/system/status, docs: {gateway}/v1/docs)")

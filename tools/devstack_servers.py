@@ -33,10 +33,11 @@ class DevServerError(Exception):
 class DevNats:
     """``nats-server`` with JetStream on a file store under ``<root>/nats``."""
 
-    def __init__(self, root: Path, port: int, monitor_port: int) -> None:
+    def __init__(self, root: Path, port: int, monitor_port: int, authorization: str = "") -> None:
         self.root = root / "nats"
         self.port = port
         self.monitor_port = monitor_port
+        self.authorization = authorization  # the users block (tools/devstack_nats.py)
 
     @property
     def url(self) -> str:
@@ -57,7 +58,9 @@ class DevNats:
             "# Written by tools/devstack.py\n"
             f"host: 127.0.0.1\nport: {self.port}\nhttp: 127.0.0.1:{self.monitor_port}\n"
             f'jetstream {{\n  store_dir: "{self.root / "store"}"\n  sync_interval: always\n}}\n'
+            + self.authorization
         )
+        config.chmod(0o600)  # it holds the users' passwords
         return config
 
     def program(self) -> Program:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -64,17 +62,18 @@ class RenderError(RuntimeError):
     """``kubectl kustomize`` failed."""
 
 
-def _load_renderer() -> ModuleType:
-    """infra/k8s/kustomize_lite.py, loaded by path (infra/ is not a Python package)."""
-    spec = importlib.util.spec_from_file_location("kustomize_lite", K8S_DIR / "kustomize_lite.py")
+def _load(path: Path) -> ModuleType:
+    """A module loaded by path (infra/ is not a Python package; tools/ runs as a script too)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     if spec is None or spec.loader is None:
-        raise ImportError("infra/k8s/kustomize_lite.py is missing")
+        raise ImportError(f"{path} is missing")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-kustomize_lite = _load_renderer()
+kustomize_lite = _load(K8S_DIR / "kustomize_lite.py")
+security = _load(Path(__file__).with_name("k8s_check_security.py"))
 
 
 def ref(obj: Obj) -> str:
@@ -332,27 +331,23 @@ def policy_violations(objs: list[Obj], overlay: str = "prod") -> list[Violation]
 
 def nats_config_violations(objs: list[Obj]) -> list[Violation]:
     """``nats-server -t`` on each NATS config, when a nats-server binary is installed (dev venv)."""
-    here = str(Path(sys.executable).parent)
-    binary = shutil.which("nats-server") or shutil.which("nats-server", path=here)
-    found: list[Violation] = []
-    for cm in (o for o in objs if o["kind"] == "ConfigMap" and "nats.conf" in o.get("data", {})):
-        if binary is None:
-            break
-        with tempfile.TemporaryDirectory() as tmp:
-            conf = Path(tmp) / "nats.conf"
-            conf.write_text(cm["data"]["nats.conf"])
-            env = {**os.environ, "SERVER_NAME": "check-0"}
-            cmd = [binary, "-c", str(conf), "-t"]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=30, check=False)
-            if proc.returncode != 0:
-                found.append(Violation(ref(cm), "nats-config", (proc.stderr or proc.stdout).strip()))
-    return found
+    return [Violation(*error) for error in security.nats_config_errors(objs)]
+
+
+def security_violations(objs: list[Obj], overlay: str) -> list[Violation]:
+    """NATS users from the permission map in every overlay; TLS to NATS in production."""
+    found = security.nats_auth_errors(objs, SERVICES)
+    return [
+        Violation(*error)
+        for error in found + (security.tls_errors(objs, SERVICES) if overlay == "prod" else [])
+    ]
 
 
 def check_overlay(name: str, kubectl: str | None) -> tuple[list[Obj], list[Violation]]:
     """Render one overlay; return its objects and every violation found."""
     objs = render(K8S_DIR / "overlays" / name, kubectl)
-    return objs, schema_violations(objs) + policy_violations(objs, name) + nats_config_violations(objs)
+    found = schema_violations(objs) + policy_violations(objs, name) + nats_config_violations(objs)
+    return objs, found + security_violations(objs, name)
 
 
 def yaml_violations(root: Path | None = None) -> list[Violation]:

@@ -7,9 +7,9 @@ repository's kustomizations use and fails loudly on anything else:
 - ``configMapGenerator`` with ``envs``, ``files`` and ``literals`` and behavior create/merge/replace
   (no name hash suffix: nothing else needs renaming, and validation does not care);
 - ``patches`` from ``path`` or inline ``patch``: strategic merge (maps merge, lists of maps merge
-  by ``name``, other lists are replaced; with a ``target`` the patch's own name is ignored) or JSON
-  6902 operations add/replace/remove, with an optional ``target`` of kind, name (regex) and
-  ``labelSelector`` (``k=v,...``);
+  by ``name`` with new items first, other lists are replaced; with a ``target`` the patch's own
+  name is ignored) or JSON 6902 operations add/replace/remove, with an optional ``target`` of kind,
+  name (regex) and ``labelSelector`` (``k=v,...``);
 - ``replicas`` and ``images`` (``newName``, ``newTag``, ``digest``).
 
 tests/infra checks that it renders the same objects as ``kubectl kustomize`` (modulo name hashes).
@@ -158,13 +158,14 @@ def merge(base: Any, patch: Any) -> Any:
     lists = isinstance(base, list) and isinstance(patch, list)
     if lists and all(isinstance(item, dict) and "name" in item for item in [*base, *patch]):
         merged = [copy.deepcopy(item) for item in base]
+        added = []  # items new to the list come first, in the patch's order (as kustomize does)
         for item in patch:
             idx = next((n for n, old in enumerate(merged) if old["name"] == item["name"]), None)
             if idx is None:
-                merged.append(copy.deepcopy(item))
+                added.append(copy.deepcopy(item))
             else:
                 merged[idx] = merge(merged[idx], item)
-        return merged
+        return added + merged
     return copy.deepcopy(patch)
 
 

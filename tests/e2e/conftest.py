@@ -98,6 +98,7 @@ def stack(
     pg_server.execute(f"CREATE DATABASE {database}")
     ports = free_ports(len(SERVICES) + 1)
     env = service_env(pg_server.sqlalchemy_url(database), nats_server.url, nats_prefix, ports)
+    env |= nats_server.environment()  # each service's own NATS password (TL_<SERVICE>_NATS_PASSWORD)
     subprocess.run(
         [sys.executable, "-m", "tradeloom.shared.streams", "ensure", "--nats-url", nats_server.url,
          "--prefix", nats_prefix],

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.ports import free_port
 
 pytestmark = pytest.mark.e2e
@@ -79,16 +80,32 @@ def test_unreachable_nats_names_the_variable() -> None:
     assert "TL_MARKET_DATA_NATS_URL" in single_line(result)["message"]
 
 
-def test_unreachable_database_names_the_variable(nats_url: str) -> None:
+def test_unreachable_database_names_the_variable(nats_server: NatsServer, nats_url: str) -> None:
     result = run_service(
         {
             "TL_MARKET_DATA_DATABASE_URL": GOOD_DB.format(port=free_port()),
             "TL_MARKET_DATA_NATS_URL": nats_url,
+            "TL_MARKET_DATA_NATS_PASSWORD": nats_server.passwords["market-data"],
             "TL_MARKET_DATA_STARTUP_TIMEOUT_S": "1",
         }
     )
     assert result.returncode == 3
     assert "TL_MARKET_DATA_DATABASE_URL" in single_line(result)["message"]
+
+
+@pytest.mark.parametrize("password", [None, "not-the-password"])
+def test_refused_nats_credentials_name_the_password_variable(nats_url: str, password: str | None) -> None:
+    result = run_service(
+        {
+            "TL_MARKET_DATA_DATABASE_URL": GOOD_DB.format(port=free_port()),
+            "TL_MARKET_DATA_NATS_URL": nats_url,
+            "TL_MARKET_DATA_STARTUP_TIMEOUT_S": "2",
+        }
+        | ({"TL_MARKET_DATA_NATS_PASSWORD": password} if password else {})
+    )
+    assert result.returncode == 3
+    message = single_line(result)["message"]
+    assert "TL_MARKET_DATA_NATS_PASSWORD" in message and "market-data" in message
 
 
 def test_migrate_against_unreachable_database_is_one_line() -> None:

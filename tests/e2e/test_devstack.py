@@ -10,6 +10,8 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import nats
+import nats.errors
 import pytest
 
 from tests.e2e.devstack_kit import (
@@ -48,6 +50,11 @@ def devstack_dir() -> Iterator[Path]:
     path.rmdir()
 
 
+async def nats_refuses_anonymous(port: int) -> None:
+    with pytest.raises((nats.errors.Error, OSError)):
+        await nats.connect(f"nats://127.0.0.1:{port}", allow_reconnect=False, connect_timeout=5)
+
+
 async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Path) -> None:
     env, gateway, pg_port = stack_env(devstack_dir)
     log = tmp_path / "stack.log"
@@ -62,6 +69,7 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
             f"{gateway}/v1/auth/login", json={"email": email, "password": password}, timeout=10
         )
         assert login.status_code == 200, login.text
+        await nats_refuses_anonymous(nats_port)  # the services above connected as their own users
     finally:
         assert stop(first, "SIGINT") == 0  # to make run's own pid, not its group
     assert "devstack: stopped" in log.read_text()
@@ -84,6 +92,7 @@ def test_make_run_uses_existing_servers(
     env |= {
         "TL_DEVSTACK_DIR": str(devstack_dir),
         "NATS_URL": nats_server.url,
+        **nats_server.environment(),  # that server's users: the admin's and each service's password
         "DATABASE_URL": pg_server.dsn(),
         "TL_DEV_GATEWAY_PORT": str(gateway_port),
         "TL_DEV_PORT_BASE": str(free_port_run(8) - 1),  # health ports base+1..base+8

@@ -32,6 +32,7 @@ from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, C
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import NotFound
 from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.rpc import Operation, ServiceClient, serve
 from tradeloom.shared.streams import ConsumerSpec, ensure_streams
 from tradeloom.shared.subjects import Subjects
@@ -201,7 +202,7 @@ async def harness(
     """Streams ensured, the fake market-data serving 600 hourly bars, an event watcher; services
     started with ``start_service()`` are stopped at the end."""
     subjects = Subjects(nats_prefix)
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **admin_options())
     await ensure_streams(nc.jetstream(), subjects)
     events = EventWatcher()
     await nc.subscribe(subjects.event_filter("backtest"), cb=events.on_message)

@@ -17,6 +17,7 @@ from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.streams import ensure_streams
@@ -38,19 +39,21 @@ async def sandbox_executor(
     )  # fmt: skip
     migrations = find_migrations(sys.modules[build.__module__].__file__ or "")
     await asyncio.to_thread(migrate, settings.sqlalchemy_url, schema, migrations)
-    helper = await nats.connect(nats_url)
+    helper = await nats.connect(nats_url, **admin_options())
     await ensure_streams(helper.jetstream(), Subjects(prefix))
-    await helper.close()
     runtime = build(settings)
     await runtime.start()
     try:
-        client = ServiceClient(runtime.nc, runtime.subjects)
-        for _ in range(300):  # the isolation probe runs in a task after start
-            health = await client.call_raw("sandbox-executor", "health", {}, caller=CallerContext())
-            if health["ready"]:
-                break
-            await asyncio.sleep(0.05)
-        assert health["ready"], health
+        try:
+            client = ServiceClient(helper, runtime.subjects)  # a service may not call itself over NATS
+            for _ in range(300):  # the isolation probe runs in a task after start
+                health = await client.call_raw("sandbox-executor", "health", {}, caller=CallerContext())
+                if health["ready"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert health["ready"], health
+        finally:
+            await helper.close()
         yield runtime
     finally:
         await runtime.stop()

@@ -14,6 +14,7 @@ from tradeloom.gateway_auth.http_api import create_http_app
 from tradeloom.gateway_auth.invalidation import watch_user_status
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.health import http_server
+from tradeloom.shared.nats_auth import service_options
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.subjects import Subjects
@@ -40,7 +41,7 @@ class ServedGateway:
         @asynccontextmanager
         async def lifespan(_: Any) -> Any:
             self.holder["engine"] = create_engine(settings.sqlalchemy_url)
-            self.holder["nc"] = await nats.connect(settings.nats_url)
+            self.holder["nc"] = await nats.connect(settings.nats_url, **service_options(settings))
             # as the service's status_watch_task: other replicas' account changes re-check sockets
             watch = await watch_user_status(gateway, self.holder["nc"], subjects)
             yield

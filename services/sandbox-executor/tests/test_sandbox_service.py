@@ -20,6 +20,7 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.sandbox import ExecuteRequest, ExecutionFinished, ExecutionStarted
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.streams import ensure_streams
@@ -63,7 +64,7 @@ async def service(
     database_url: str, nats_url: str, db_schema: str, nats_prefix: str
 ) -> AsyncIterator[Callable[..., Awaitable[tuple[ServiceRuntime, Call]]]]:
     """Start a service with given setting overrides; returns it with a ``call(op, body, caller)``."""
-    client = await nats.connect(nats_url)
+    client = await nats.connect(nats_url, **admin_options())
     await ensure_streams(client.jetstream(), Subjects(nats_prefix))
     started: list[ServiceRuntime] = []
 
@@ -201,7 +202,7 @@ async def test_job_runs_from_the_work_queue_with_events(
     queued = await call("submit", {"code": "result = sum(range(10))", "time_limit_s": 5})
     assert queued["status"] == "queued"
     subjects = Subjects(nats_prefix)
-    observer = await nats.connect(nats_url)
+    observer = await nats.connect(nats_url, **admin_options())
     try:
         events = await observer.jetstream().pull_subscribe(
             subjects.event_filter("sandbox"), stream=subjects.stream("SANDBOX_EVENTS")

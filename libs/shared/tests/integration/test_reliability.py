@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -24,6 +25,8 @@ from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.shared.consumer import ConsumerMetrics, DurableConsumer
 from tradeloom.shared.envelope import Envelope, Event
 from tradeloom.shared.migrations import create_outbox_and_inbox_sql, migrate
+from tradeloom.shared.nats_auth import admin_options
+from tradeloom.shared.nats_permissions import ADMIN
 from tradeloom.shared.outbox import Outbox, OutboxRelay
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.streams import STREAMS, ConsumerSpec, ensure_streams
@@ -49,7 +52,11 @@ class Fill(Event):
 async def client(nats_url: str) -> AsyncIterator[NatsClient]:
     """A client that reconnects the way services do (every 0.25 s, forever)."""
     connection = await nats.connect(
-        nats_url, reconnect_time_wait=cast(int, 0.25), max_reconnect_attempts=-1, connect_timeout=2
+        nats_url,
+        reconnect_time_wait=cast(int, 0.25),
+        max_reconnect_attempts=-1,
+        connect_timeout=2,
+        **admin_options(),
     )
     yield connection
     with contextlib.suppress(Exception):
@@ -263,6 +270,9 @@ async def test_runtime_consumers_pause_while_postgres_is_down(
             environment="test",
             health_port=free_port(),
             startup_timeout_s=5.0,
+            # a probe consumer on ORDERS, outside market-data's permissions: run as the admin
+            nats_user=ADMIN,
+            nats_password=os.environ["TL_NATS_PASSWORD"],
         )
         runtime = build(settings)
         applied: list[int] = []

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.context import CallerContext, request_id_var
 from tradeloom.shared.errors import NotFound, Timeout, Unavailable
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient, serve
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.telemetry import current_trace_ids
@@ -203,7 +204,7 @@ async def test_replicas_share_the_load_in_a_queue_group(nc: NatsClient, nats_pre
 async def test_closed_connection_is_unavailable(nats_url: str, nats_prefix: str) -> None:
     import nats
 
-    client_nc = await nats.connect(nats_url)
+    client_nc = await nats.connect(nats_url, **admin_options())
     await client_nc.close()
     with pytest.raises(Unavailable):
         await ServiceClient(client_nc, Subjects(nats_prefix)).call_raw(SERVICE, "quote", {"symbol": "BTC"})

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -31,6 +34,32 @@ def libpq_url(url: str) -> str:
     return f"postgresql://{rest}"
 
 
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def split_ssl(url: str) -> tuple[str, ssl.SSLContext | str | None]:
+    """The URL without libpq's ``sslmode``/``sslrootcert``, and the ``ssl`` argument asyncpg takes.
+
+    SQLAlchemy hands URL query parameters to ``asyncpg.connect`` as keywords, which has no
+    ``sslmode``; so ``verify-full`` becomes a context checking the CA (``sslrootcert``) and the host
+    name, ``verify-ca`` one checking the CA only, and the weaker modes are passed through by name.
+    """
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    mode = query.pop("sslmode", None)
+    root_cert = query.pop("sslrootcert", None)
+    stripped = urlunsplit(parts._replace(query=urlencode(query)))
+    if mode is None:
+        return stripped, None
+    if mode not in SSL_MODES:
+        raise ValueError(f"sslmode must be one of {', '.join(SSL_MODES)}, got {mode!r}")
+    if mode in ("verify-ca", "verify-full"):
+        context = ssl.create_default_context(cafile=root_cert)
+        context.check_hostname = mode == "verify-full"
+        return stripped, context
+    return stripped, mode
+
+
 def create_engine(
     url: str,
     *,
@@ -40,11 +69,14 @@ def create_engine(
     connect_timeout_s: float = 5.0,
 ) -> AsyncEngine:
     """An engine that survives a Postgres restart: pre-ping drops dead connections from the pool."""
-    connect_args = {
+    url, ssl_arg = split_ssl(url)
+    connect_args: dict[str, Any] = {
         "server_settings": {"application_name": application_name},
         "timeout": connect_timeout_s,
         "command_timeout": 60,
     }
+    if ssl_arg is not None:
+        connect_args["ssl"] = ssl_arg
     if not pooled:
         return create_async_engine(asyncpg_url(url), poolclass=NullPool, connect_args=connect_args)
     return create_async_engine(

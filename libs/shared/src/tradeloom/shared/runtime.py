@@ -32,6 +32,7 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.system import PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.db import create_engine, ping
 from tradeloom.shared.health import HealthState, health_app, http_server
+from tradeloom.shared.nats_auth import service_options
 from tradeloom.shared.outbox import Outbox, OutboxRelay
 from tradeloom.shared.rpc import Operation, ServiceClient, serve
 from tradeloom.shared.settings import ServiceSettings
@@ -76,6 +77,7 @@ class ServiceRuntime:
         self._servers: list[Any] = []
         self._micro: Service | None = None
         self._nc: Client | None = None
+        self._nats_last_error: Exception | None = None
         self._engine: AsyncEngine | None = None
         self.telemetry: Telemetry | None = None
         self.stop_event = asyncio.Event()
@@ -143,10 +145,16 @@ class ServiceRuntime:
                     disconnected_cb=self._on_nats_disconnected,
                     reconnected_cb=self._on_nats_reconnected,
                     error_cb=self._on_nats_error,
+                    **service_options(self.settings),
                 ),
                 timeout=self.settings.startup_timeout_s,
             )
         except (TimeoutError, OSError, nats.errors.Error) as error:
+            if "authorization" in f"{error!r} {self._nats_last_error!r}".lower():
+                raise StartupError(
+                    f"NATS at {self.settings.nats_url} refused user {self.settings.nats_user!r} "
+                    f"({self.setting_name('nats_password')}): {self._nats_last_error or error!r}"
+                ) from error
             raise StartupError(
                 f"cannot reach NATS at {self.settings.nats_url} ({self.setting_name('nats_url')}) "
                 f"within {self.settings.startup_timeout_s}s: {error!r}"
@@ -159,7 +167,11 @@ class ServiceRuntime:
         log.info("NATS reconnected")
 
     async def _on_nats_error(self, error: Exception) -> None:
-        log.debug("NATS error: %r", error)
+        self._nats_last_error = error
+        if "permissions violation" in str(error).lower():
+            log.warning("NATS refused an operation of %s: %s", self.settings.nats_user, error)
+        else:
+            log.debug("NATS error: %r", error)
 
     async def _connect_database(self) -> AsyncEngine:
         url = self.settings.sqlalchemy_url

@@ -11,7 +11,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Self
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +47,17 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1, le=100)
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="comma-separated NATS server URLs")
     nats_prefix: str = Field(default="", description="namespace for subjects and streams (tests, tenants)")
+    nats_user: str = Field(
+        default="", description="NATS user (tradeloom.shared.nats_permissions); the service's name"
+    )
+    nats_password: SecretStr | None = Field(default=None, description="this service's NATS password")
+    nats_tls_ca: str = Field(
+        default="", description="CA file that signed the NATS servers' certificates (TLS on)"
+    )
+    nats_tls_cert: str = Field(
+        default="", description="client certificate file, when the server asks for one"
+    )
+    nats_tls_key: str = Field(default="", description="the client certificate's key file")
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=8081, ge=0, le=65535)
     log_level: str = "INFO"
@@ -64,6 +75,16 @@ class ServiceSettings(BaseSettings):
             raise ValueError("must name a host")
         if not parts.path.strip("/"):
             raise ValueError("must name a database")
+        mode = dict(parse_qsl(parts.query)).get("sslmode")
+        if mode is not None and mode not in (
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+        ):
+            raise ValueError("sslmode must be disable, allow, prefer, require, verify-ca or verify-full")
         return value
 
     @field_validator("nats_url")
@@ -97,6 +118,12 @@ class ServiceSettings(BaseSettings):
     def _defaults_and_placeholders(self) -> Self:
         if not self.db_schema:
             self.db_schema = self.default_schema or self.service_name.replace("-", "_")
+        if not self.nats_user:
+            self.nats_user = self.service_name
+        if bool(self.nats_tls_cert) != bool(self.nats_tls_key):
+            raise ValueError(
+                "nats_tls_key: a client certificate needs its key (nats_tls_cert and nats_tls_key)"
+            )
         if self.environment is Environment.PRODUCTION:
             for name, field_value in self:
                 if isinstance(field_value, SecretStr) and is_placeholder(field_value.get_secret_value()):

@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.subjects import Subjects
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,7 @@ async def ensure_streams(
 
 
 async def _main(nats_url: str, prefix: str, replicas: int) -> int:
-    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    client = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0, **admin_options())
     try:
         outcome = await ensure_streams(client.jetstream(), Subjects(prefix), replicas=replicas)
     finally:
@@ -252,7 +253,11 @@ async def _main(nats_url: str, prefix: str, replicas: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tradeloom.shared.streams ensure [--nats-url URL] [--prefix P] [--replicas N]``."""
+    """``python -m tradeloom.shared.streams ensure [--nats-url URL] [--prefix P] [--replicas N]``.
+
+    It connects as the admin identity: ``TL_NATS_USER`` (default ``tl-admin``), ``TL_NATS_PASSWORD``
+    and ``TL_NATS_TLS_CA`` from the environment or ``TL_SECRETS_DIR``.
+    """
     parser = argparse.ArgumentParser(prog="python -m tradeloom.shared.streams")
     parser.add_argument("command", choices=["ensure"])
     parser.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))

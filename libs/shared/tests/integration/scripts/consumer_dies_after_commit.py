@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.shared.consumer import ConsumerMetrics, DurableConsumer
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.streams import ConsumerSpec
 from tradeloom.shared.subjects import Subjects
 
@@ -31,7 +32,7 @@ async def main(config: dict[str, object]) -> int:
     spec_fields = dict(config["spec"])  # type: ignore[call-overload]
     spec_fields["backoff_s"] = tuple(spec_fields["backoff_s"])
     spec = ConsumerSpec(**spec_fields)
-    nc = await nats.connect(str(config["nats_url"]))
+    nc = await nats.connect(str(config["nats_url"]), **admin_options())
     engine = create_engine(str(config["database_url"]), application_name="doomed-consumer")
 
     async def apply(connection: AsyncConnection, envelope: Envelope) -> None:

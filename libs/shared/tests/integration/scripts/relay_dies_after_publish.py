@@ -16,11 +16,12 @@ import sys
 import nats
 
 from tradeloom.shared.db import create_engine
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.outbox import OutboxRelay
 
 
 async def main(config: dict[str, str]) -> int:
-    nc = await nats.connect(config["nats_url"])
+    nc = await nats.connect(config["nats_url"], **admin_options())
     engine = create_engine(config["database_url"], application_name="doomed-relay")
 
     async def die(published: list[int]) -> None:

@@ -5,6 +5,12 @@ The server listens on a free loopback port, stores JetStream data in a file stor
 ``/healthz?js-enabled-only=true`` endpoint tells when it is ready. ``restart()`` keeps the same
 ports and store directory, so a test can prove that an acknowledged message survives a restart
 (graceful, or a hard kill with ``restart(kill=True)``).
+
+It runs with authentication like every other environment: one user per identity of
+``tradeloom.shared.nats_permissions`` with a fresh random password, permissions rendered for any
+one-token subject prefix (each test namespaces its subjects). ``environment()`` gives the
+passwords as the variables services and tools read (``TL_<SERVICE>_NATS_PASSWORD``,
+``TL_NATS_PASSWORD``); ``client_options(user)`` the ``nats.connect`` arguments of one identity.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import atexit
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -23,8 +30,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
+from tradeloom.shared.nats_auth import connect_options
+from tradeloom.shared.nats_config import ANY_PREFIX, render_authorization
+from tradeloom.shared.nats_permissions import ADMIN, IDENTITIES, password_variable
 from tradeloom.shared.testing._util import TestServerError, log_tail, wait_until
 from tradeloom.shared.testing.ports import LOOPBACK, free_ports
 
@@ -82,8 +92,13 @@ class NatsServer:
         store_dir: Path | None = None,
         startup_timeout: float = 15.0,
         stop_timeout: float = 10.0,
+        auth: bool = True,
     ) -> None:
-        """Prepare a server; ``store_dir`` defaults to a fresh temporary directory."""
+        """Prepare a server; ``store_dir`` defaults to a fresh temporary directory.
+
+        ``auth=False`` runs without users (only for tests of the tooling itself).
+        """
+        self.passwords = {identity.name: secrets.token_urlsafe(18) for identity in IDENTITIES} if auth else {}
         self._binary = binary
         self._given_store_dir = store_dir
         self._startup_timeout = startup_timeout
@@ -138,6 +153,14 @@ class NatsServer:
     def log_path(self) -> Path | None:
         """The server's log file, once started."""
         return None if self._base_dir is None else self._base_dir / "nats-server.log"
+
+    def environment(self) -> dict[str, str]:
+        """Every identity's password under the variable its settings read (empty without auth)."""
+        return {password_variable(name): password for name, password in self.passwords.items()}
+
+    def client_options(self, user: str = ADMIN) -> dict[str, Any]:
+        """``nats.connect`` keyword arguments for ``user`` (default: the admin identity)."""
+        return connect_options(user, self.passwords.get(user))
 
     @property
     def running(self) -> bool:
@@ -225,7 +248,10 @@ class NatsServer:
         self._store_dir = self._given_store_dir or self._base_dir / "store"
         self._store_dir.mkdir(parents=True, exist_ok=True)
         self._port, self._monitor_port = free_ports(2)
-        (self._base_dir / "nats-server.conf").write_text(_CONFIG, encoding="utf-8")
+        users = render_authorization(self.passwords, prefix=ANY_PREFIX) if self.passwords else ""
+        config = self._base_dir / "nats-server.conf"
+        config.write_text(_CONFIG + users, encoding="utf-8")
+        config.chmod(0o600)
         atexit.register(self.close)
         self._atexit_registered = True
 

@@ -11,6 +11,7 @@ Fixtures: ``nats_server``, ``nats_url``, ``nats_prefix``, ``nc`` (NATS); ``pg_se
 
 from __future__ import annotations
 
+import os
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -46,15 +47,27 @@ def _token() -> str:
 def nats_server() -> Iterator[NatsServer]:
     """A ``nats-server`` with JetStream (file store, ``sync_interval: always``) for the session.
 
-    Tests may call ``restart()``/``restart(kill=True)``; the URL and store stay the same.
+    It requires authentication (one user per identity of ``tradeloom.shared.nats_permissions``).
+    While it runs, every identity's password is in the environment under the variable that
+    identity reads (``TL_<SERVICE>_NATS_PASSWORD``, ``TL_NATS_PASSWORD``), so services built from
+    settings, child processes and ``tradeloom.shared.nats_auth.admin_options()`` connect as
+    themselves. Tests may call ``restart()``/``restart(kill=True)``; URL, store and users stay.
     """
     from tradeloom.shared.testing.nats_server import NatsServer
 
     server = NatsServer()
+    exported = server.environment()
+    previous = {name: os.environ.get(name) for name in exported}
     try:
         server.start()
+        os.environ.update(exported)
         yield server
     finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         server.close()
 
 
@@ -77,8 +90,8 @@ def nats_prefix() -> str:
 
 
 @pytest_asyncio.fixture
-async def nc(nats_url: str) -> AsyncIterator[NatsClient]:
-    """A connected NATS client, drained (or closed) after the test.
+async def nc(nats_server: NatsServer, nats_url: str) -> AsyncIterator[NatsClient]:
+    """A connected NATS client (the admin identity: any subject), drained (or closed) after the test.
 
     It reconnects quickly (every 0.25 s, for a minute), so a test can restart ``nats_server``
     under it; wait for ``client.stats["reconnects"]`` to grow before using it again, since a
@@ -93,6 +106,7 @@ async def nc(nats_url: str) -> AsyncIterator[NatsClient]:
         # annotated int in nats-py but only ever slept on: a fraction keeps restart tests quick
         reconnect_time_wait=cast(int, 0.25),
         max_reconnect_attempts=240,
+        **nats_server.client_options(),
     )
     try:
         yield client

@@ -13,6 +13,7 @@ import nats
 from tradeloom.shared.contracts.system import PingReply, ServiceStarted
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
@@ -52,7 +53,7 @@ async def check_service_skeleton(
     for _ in range(2):  # idempotent
         await asyncio.to_thread(migrate, settings.sqlalchemy_url, db_schema, migrations)
     subjects = Subjects(nats_prefix)
-    observer = await nats.connect(nats_url)
+    observer = await nats.connect(nats_url, **admin_options())
     try:
         await ensure_streams(observer.jetstream(), subjects)
         runtime = build(settings)
