@@ -69,7 +69,9 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
             f"{gateway}/v1/auth/login", json={"email": email, "password": password}, timeout=10
         )
         assert login.status_code == 200, login.text
-        await nats_refuses_anonymous(nats_port)  # the services above connected as their own users
+        await nats_refuses_anonymous(
+            int(env["TL_DEV_NATS_PORT"])
+        )  # the services above connected as their own users
     finally:
         assert stop(first, "SIGINT") == 0  # to make run's own pid, not its group
     assert "devstack: stopped" in log.read_text()
