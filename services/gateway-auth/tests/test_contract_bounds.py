@@ -17,11 +17,15 @@ inputs is listed in ``FORWARDED`` or ``GATEWAY_OWN``; a new route fails here unt
 from __future__ import annotations
 
 import copy
+import importlib
+import pkgutil
 from typing import Any
 
 import pytest
 
+import tradeloom.gateway_auth.routes as routes_package
 from tradeloom.gateway_auth.openapi import build_openapi
+from tradeloom.gateway_auth.routes.table import Forward
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.contracts.backtest_optimise import MAX_COMBINATIONS
 from tradeloom.shared.contracts.catalog import REQUESTS
@@ -73,6 +77,30 @@ FORWARDED: dict[tuple[str, str], tuple[str, str, dict[str, str | None]]] = {
     ("POST", "/v1/strategies/{strategy_id}/versions"): (SR, "strategy_versions_add", {}),
     ("GET", "/v1/strategies/{strategy_id}/versions/{version}"): (SR, "strategy_versions_get", {}),
 }
+
+
+def _renames(line: Forward) -> dict[str, str | None]:
+    """A route-table line's public inputs converted at the edge: the signed cursor, ISO times."""
+    public = {param.public for param in line.query}
+    renames: dict[str, str | None] = dict(CURSOR) if line.cursor or line.page else {}
+    return renames | {name: None for name in TIME_RANGE if name in public}
+
+
+def _table_routes() -> dict[tuple[str, str], tuple[str, str, dict[str, str | None]]]:
+    """Every route-table line of the ``routes`` package (a new area's lines are checked at once)."""
+    found: dict[tuple[str, str], tuple[str, str, dict[str, str | None]]] = {}
+    for info in pkgutil.iter_modules(routes_package.__path__):
+        module = importlib.import_module(f"{routes_package.__name__}.{info.name}")
+        for line in getattr(module, "ROUTES", ()):
+            if isinstance(line, Forward) and (line.path_params or line.query or line.page or line.body):
+                path = module.router.prefix + line.path
+                found[(line.method, path)] = (line.service, line.op, _renames(line))
+    return found
+
+
+# the hand-written routes above and every route-table line
+FORWARDED = _table_routes() | FORWARDED
+
 # served from the gateway's own store (accounts, sessions, keys, audit) or its event stream
 GATEWAY_OWN = {
     ("GET", "/v1/admin/audit"),
@@ -82,6 +110,8 @@ GATEWAY_OWN = {
     ("GET", "/v1/api-keys"),
     ("POST", "/v1/api-keys"),
     ("DELETE", "/v1/api-keys/{key_id}"),
+    ("PATCH", "/v1/api-keys/{key_id}"),
+    ("POST", "/v1/auth/token"),
     ("GET", "/v1/api-keys/{key_id}"),
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/auth/password"),

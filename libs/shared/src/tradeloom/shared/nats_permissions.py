@@ -68,7 +68,7 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "order-router",
-        requests=("risk-monitor.check",),
+        requests=("risk-monitor.check", "market-data.instruments"),
         publishes=("orders.evt.>",),
         consumes=("MD_TRADES", "RISK"),
     ),

@@ -39,6 +39,8 @@ from tradeloom.shared.contracts.wire import NonNegative, Positive, Signed
 from tradeloom.shared.envelope import Event
 
 
+MAX_STATUS_FILTER = 8  # statuses one order list may filter on (the gateway query uses it too)
+
 class OrderSubmit(Request):
     """A new order on a paper account. ``price`` for limit types, ``stop_price`` for stop and
     take-profit types, one of ``trailing_amount``/``trailing_percent`` for trailing stops,
@@ -135,7 +137,7 @@ class OrderDetail(Reply):
 class OrderListRequest(Request):
     account_id: str | None = None
     symbol: str | None = Field(default=None, min_length=3, max_length=64)
-    status: list[ORDER_STATUS] | None = Field(default=None, max_length=8)
+    status: list[ORDER_STATUS] | None = Field(default=None, max_length=MAX_STATUS_FILTER)
     open_only: bool = False
     side: SIDE | None = None
     type: ORDER_TYPE | None = None

@@ -19,6 +19,7 @@ from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.orders import (
+    MAX_STATUS_FILTER,
     CancelAllReply,
     CancelAllRequest,
     FillList,
@@ -146,7 +147,10 @@ ROUTES = (
         name="list_orders", page=True, cursor="order_list", errors=READ_ERRORS,
         query=(
             ACCOUNT_FILTER, SYMBOL_FILTER,
-            _q(list[ORDER_STATUS] | None, name="status", description="any of these statuses"),
+            _q(
+                list[ORDER_STATUS] | None, name="status", max_length=MAX_STATUS_FILTER,
+                description="any of these statuses",
+            ),
             Param("open_only", bool, Query(description="only orders still working"), False),
             _q(SIDE | None, name="side"), _q(ORDER_TYPE | None, name="type"), SINCE, UNTIL,
         ),
