@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tradeloom.shared.contracts import auth, backtest, market_data, orders, risk, sandbox, strategy
+from tradeloom.shared.contracts import (
+    auth,
+    backtest,
+    market_data,
+    orders,
+    risk,
+    risk_monitor,
+    sandbox,
+    strategy,
+)
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -46,6 +55,7 @@ EVENTS: tuple[EventContract, ...] = (
     *sandbox.EVENTS,
     *orders.EVENTS,
     *risk.EVENTS,
+    *risk_monitor.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (
@@ -57,6 +67,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *sandbox.REQUESTS,
     *orders.REQUESTS,
     *risk.REQUESTS,
+    *risk_monitor.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)
