@@ -17,6 +17,7 @@ from tradeloom.gateway_auth.routes import (
     datasets,
     keys,
     market_data,
+    risk,
     sandbox,
     sse,
     strategies,
@@ -61,6 +62,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         backtests.router,
         strategies.router,
         trading.router,
+        risk.router,
         sse.router,
         ws.router,
     ):
