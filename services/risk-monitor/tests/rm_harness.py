@@ -15,10 +15,12 @@ import pytest
 from nats.aio.client import Client
 
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import TradesIngested, TradeTick
 from tradeloom.shared.contracts.orders import FillInfo, FillRecorded
+from tradeloom.shared.ids import market_data_id
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import RemoteError, ServiceClient
-from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.subjects import Subjects, symbol_token
 
 T0 = datetime(2026, 12, 6, tzinfo=UTC)
 
@@ -57,6 +59,18 @@ class RiskCaller:
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/order-router")
         event = FillRecorded(user_id=self.user_id or "alice", fill=info)
         await publisher.publish(event, account_id, event_id=str(uuid.uuid4()))
+
+    async def trade(self, price: str, symbol: str = "BTC/USDT") -> None:
+        """Publish one market trade as market-data does (now, a new trade id)."""
+        trade_id = str(time.time_ns())
+        tick = TradeTick.model_validate(
+            {"trade_id": trade_id, "ts_ns": time.time_ns(), "price": price, "amount": "1", "side": "buy"}
+        )
+        publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/market-data")
+        event = TradesIngested(venue="sim", symbol=symbol, trades=[tick])
+        await publisher.publish(
+            event, "sim", symbol_token(symbol), event_id=market_data_id("sim", symbol, trade_id)
+        )
 
 
 def make_caller(nc: Client, subjects: Subjects, user_id: str) -> RiskCaller:

@@ -166,3 +166,30 @@ async def test_emergency_stop_publishes_a_halt_refuses_checks_and_resume_lifts_i
     await eventually(lambda: _count(events, 4))
     assert [e["type"].split(".")[2] for e in events] == ["halt", "halt", "resume", "resume"]
     await sub.unsubscribe()
+
+
+async def test_price_moves_mark_positions_and_raise_exposure_alerts_without_fills(risk: RiskCaller) -> None:
+    await risk.fill(ACCOUNT, "f1", "buy", "100", "5")
+    await eventually(lambda: _has_positions(risk))
+    await risk("limits_put", {"account_id": ACCOUNT, "max_gross_exposure": "1000"})
+    await risk.trade("150")  # 750: below 80 %
+
+    async def marked(price: str) -> bool:
+        (item,) = await positions(risk)
+        return item["mark_price"] == price
+
+    await eventually(lambda: marked("150"))
+    (item,) = await positions(risk)
+    assert item["unrealised_pnl"] == "250"
+    exposure = await risk("exposure", {"account_id": ACCOUNT})
+    assert (exposure["gross"], exposure["net"], exposure["unrealised_pnl"]) == ("750", "750", "250")
+    assert (await risk("alerts_list", {}))["items"] == []
+    for price in ("170", "171", "172"):  # 850+: approaching, however many trades
+        await risk.trade(price)
+    await eventually(lambda: _alerts(risk, 1))
+    await risk.trade("210")  # 1050: breached
+    await eventually(lambda: _alerts(risk, 2))
+    items = (await risk("alerts_list", {}))["items"]
+    assert [(a["limit_name"], a["level"]) for a in items] == [
+        ("max_gross_exposure", "breached"), ("max_gross_exposure", "approaching")
+    ]  # fmt: skip

@@ -39,7 +39,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     )
     alerter = Alerter(cache, positions, store, runtime.outbox)
     runtime.add_consumer(consumer_spec("risk_monitor_orders"), OrderEvents(positions, alerter).on_event)
-    runtime.add_consumer(consumer_spec("risk_monitor_marks"), Marks(positions).on_trades)
+    marks = Marks(engine, positions, alerter, settings.mark_interval_s)
+    runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
+    runtime.add_task(marks.run)
     runtime.add_task(cache.run)
     return runtime
 

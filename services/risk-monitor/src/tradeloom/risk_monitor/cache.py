@@ -30,19 +30,23 @@ class RiskCache:
         self._halts: dict[tuple[str, str], str] = {}
         self._loaded = False
         self._lock = asyncio.Lock()
+        self._writes = 0  # a load that overlaps a local write may have read before it: dropped
 
     async def load(self) -> None:
+        writes = self._writes
         async with self._engine().connect() as conn:
             limits = {
                 (row.user_id, row.account_id): limits_of(row) for row in await self.store.all_limits(conn)
             }
             halts = {(row.scope, row.user_key): row.reason for row in await self.store.halts(conn)}
+        if writes != self._writes:
+            return  # the next round reads the write too
         self._limits = {key: value for key, value in limits.items() if value is not None}
         self._halts = halts
         self._loaded = True
 
     async def ensure_loaded(self) -> None:
-        if not self._loaded:
+        while not self._loaded:
             async with self._lock:
                 if not self._loaded:
                     await self.load()
@@ -63,12 +67,14 @@ class RiskCache:
         return None
 
     def set_limits(self, user_id: str, account_id: str, limits: Limits | None) -> None:
+        self._writes += 1
         if limits is None:
             self._limits.pop((user_id, account_id), None)
         else:
             self._limits[(user_id, account_id)] = limits
 
     def set_halt(self, scope: str, user_key: str, reason: str | None) -> None:
+        self._writes += 1
         if reason is None:
             self._halts.pop((scope, user_key), None)
         else:

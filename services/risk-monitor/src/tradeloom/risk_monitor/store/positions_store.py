@@ -128,6 +128,19 @@ class PositionsStore:
         )
         return list(rows)
 
+    async def holders(self, conn: AsyncConnection, symbols: list[str]) -> list[tuple[str, str, str]]:
+        """(user, account, symbol) of each account holding one of ``symbols``: once per account, the
+        symbol it holds most notional of."""
+        rows = await conn.execute(
+            text(
+                "SELECT DISTINCT ON (account_id) user_id, account_id, symbol "
+                f'FROM "{self.s}".positions WHERE symbol = ANY(:symbols) AND quantity <> 0 '
+                "ORDER BY account_id, abs(quantity * average_entry) DESC"
+            ),
+            {"symbols": symbols},
+        )
+        return [(row.user_id, row.account_id, row.symbol) for row in rows]
+
     async def track_order(self, conn: AsyncConnection, order: dict[str, Any]) -> None:
         """The newest state of an order wins; a terminal state is never reopened by an older event."""
         await conn.execute(
