@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -193,3 +194,18 @@ async def test_price_moves_mark_positions_and_raise_exposure_alerts_without_fill
     assert [(a["limit_name"], a["level"]) for a in items] == [
         ("max_gross_exposure", "breached"), ("max_gross_exposure", "approaching")
     ]  # fmt: skip
+
+
+async def test_two_orders_checked_at_once_cannot_both_slip_under_max_open_orders(risk: RiskCaller) -> None:
+    await risk.fill(ACCOUNT, "f1", "buy", "100", "1")
+    await eventually(lambda: _has_positions(risk))
+    await risk("limits_put", {"account_id": ACCOUNT, "max_open_orders": 1})
+    first, second = await asyncio.gather(
+        risk("check", check_body("buy", "1", order_id="o-a")),
+        risk("check", check_body("buy", "1", order_id="o-b")),
+    )
+    assert sorted([first["approved"], second["approved"]]) == [False, True]
+    refused = first if not first["approved"] else second
+    assert refused["reason"] == "max_open_orders: 2 > 1"
+    again = await risk("check", check_body("buy", "1", order_id="o-a" if first["approved"] else "o-b"))
+    assert again["approved"] is True  # a retry of the approved order is not counted twice

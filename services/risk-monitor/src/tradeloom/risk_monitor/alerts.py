@@ -55,7 +55,7 @@ class Alerter:
         if limits is None:
             return []
         day, start = trading_day(datetime.now(UTC), limits.day_boundary_tz, limits.day_boundary_time)
-        exposure = await self.positions.exposure(conn, account_id, symbol, "", start)
+        exposure = await self.positions.exposure(conn, account_id, symbol, [], start)
         position_notional = abs(exposure.symbol_quantity) * mark
         raised: list[AlertInfo] = []
         for name, value, limit in usage(exposure, position_notional, limits):

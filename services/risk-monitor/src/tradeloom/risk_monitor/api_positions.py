@@ -69,7 +69,7 @@ class PositionsApi:
         day, start = trading_day(datetime.now(UTC), limits.day_boundary_tz, limits.day_boundary_time)
         async with self._engine().connect() as conn:
             rows = await self.positions.positions(conn, user, body.account_id)
-            exposure = await self.positions.exposure(conn, body.account_id, "", "", start)
+            exposure = await self.positions.exposure(conn, body.account_id, "", [], start)
         infos = [position_info(row) for row in rows]
         per_symbol = {info.symbol: info.quantity * (info.mark_price or info.average_entry) for info in infos}
         return ExposureInfo(

@@ -10,6 +10,7 @@ from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.risk_monitor.folding import OrderEvents
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.owners import Owners
+from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
@@ -29,16 +30,19 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     positions = PositionsStore(settings.db_schema)
     store = RiskStore(settings.db_schema)
     cache = RiskCache(engine, store, settings.cache_refresh_s)
+    pending = PendingOrders(ttl_s=settings.pending_order_ttl_s)
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
     api.register(
         runtime,
-        PreTradeCheck(engine, cache, positions),
+        PreTradeCheck(engine, cache, positions, pending),
         PositionsApi(engine, positions, cache, owners),
         LimitsApi(engine, store, cache, owners),
         HaltsApi(engine, store, cache, runtime.outbox),
     )
     alerter = Alerter(cache, positions, store, runtime.outbox)
-    runtime.add_consumer(consumer_spec("risk_monitor_orders"), OrderEvents(positions, alerter).on_event)
+    runtime.add_consumer(
+        consumer_spec("risk_monitor_orders"), OrderEvents(positions, alerter, pending).on_event
+    )
     marks = Marks(engine, positions, alerter, settings.mark_interval_s)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
     runtime.add_task(marks.run)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.alerts import Alerter
 from tradeloom.risk_monitor.domain.positions import Fill, apply, fold, needs_refold
+from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
 from tradeloom.shared.envelope import Envelope
@@ -18,9 +19,10 @@ from tradeloom.shared.errors import PermanentError
 
 
 class OrderEvents:
-    def __init__(self, positions: PositionsStore, alerter: Alerter) -> None:
+    def __init__(self, positions: PositionsStore, alerter: Alerter, pending: PendingOrders) -> None:
         self.positions = positions
         self.alerter = alerter
+        self.pending = pending
 
     async def on_event(self, conn: AsyncConnection, envelope: Envelope) -> None:
         try:
@@ -33,6 +35,7 @@ class OrderEvents:
 
     async def _order(self, conn: AsyncConnection, event: OrderUpdated) -> None:
         order = event.order
+        self.pending.release(order.account_id, order.order_id)  # stored below: counted from now on
         await self.positions.track_order(
             conn,
             {

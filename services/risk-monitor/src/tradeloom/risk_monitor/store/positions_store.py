@@ -176,9 +176,10 @@ class PositionsStore:
         )
 
     async def exposure(
-        self, conn: AsyncConnection, account_id: str, symbol: str, order_id: str, day_start: datetime
+        self, conn: AsyncConnection, account_id: str, symbol: str, exclude: list[str], day_start: datetime
     ) -> Exposure:
-        """Everything the pre-trade check needs of an account, in one query on indexed keys."""
+        """Everything the pre-trade check needs of an account, in one query on indexed keys; the open
+        orders leave out ``exclude`` (the order checked, the ones pending in memory)."""
         row = (
             await conn.execute(
                 text(
@@ -186,7 +187,8 @@ class PositionsStore:
                     f'(SELECT coalesce(sum(quantity), 0) FROM "{self.s}".positions '
                     " WHERE account_id = :account AND symbol = :symbol) AS symbol_quantity, "
                     f'(SELECT count(*) FROM "{self.s}".orders '
-                    " WHERE account_id = :account AND open AND order_id <> :order) AS open_orders, "
+                    " WHERE account_id = :account AND open AND NOT (order_id = ANY(:exclude))) "
+                    " AS open_orders, "
                     "(SELECT coalesce(sum(abs(p.quantity) * coalesce(lp.price, p.average_entry)), 0) "
                     f' FROM "{self.s}".positions p LEFT JOIN "{self.s}".last_prices lp '
                     " ON lp.symbol = p.symbol "
@@ -194,7 +196,7 @@ class PositionsStore:
                     f'(SELECT coalesce(sum(realised_pnl - fee), 0) FROM "{self.s}".fills '
                     " WHERE account_id = :account AND filled_at >= :day) AS day_pnl"
                 ),
-                {"account": account_id, "symbol": symbol, "order": order_id, "day": day_start},
+                {"account": account_id, "symbol": symbol, "exclude": exclude, "day": day_start},
             )
         ).one()
         return Exposure(
