@@ -57,6 +57,8 @@ async def risk(rm_settings: RiskMonitorSettings, streams: Subjects, nc: Client) 
     runtime = app.build(rm_settings)
     await runtime.start()
     try:
-        yield make_caller(nc, streams, "alice")
+        caller = make_caller(nc, streams, "alice")
+        caller.runtime = runtime
+        yield caller
     finally:
         await runtime.stop()

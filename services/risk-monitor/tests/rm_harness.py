@@ -20,6 +20,7 @@ from tradeloom.shared.contracts.orders import FillInfo, FillRecorded
 from tradeloom.shared.ids import market_data_id
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.subjects import Subjects, symbol_token
 
 T0 = datetime(2026, 12, 6, tzinfo=UTC)
@@ -32,9 +33,10 @@ class RiskCaller:
     subjects: Subjects
     user_id: str | None
     roles: frozenset[str] = frozenset()
+    runtime: ServiceRuntime | None = None  # the in-process risk-monitor, when the fixture runs one
 
     def as_user(self, user_id: str | None, *roles: str) -> RiskCaller:
-        return RiskCaller(self.client, self.nc, self.subjects, user_id, frozenset(roles))
+        return RiskCaller(self.client, self.nc, self.subjects, user_id, frozenset(roles), self.runtime)
 
     async def __call__(self, op: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         caller = CallerContext(user_id=self.user_id, roles=self.roles)

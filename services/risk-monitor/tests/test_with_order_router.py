@@ -146,3 +146,15 @@ async def test_limits_refuse_entries_pass_reductions_and_the_kill_switch_cancels
 async def _position_is(risk: RiskCaller, account: str, quantity: Decimal) -> bool:
     items = (await risk("positions_list", {"account_id": account}))["items"]
     return len(items) == 1 and Decimal(items[0]["quantity"]) == quantity
+
+
+async def test_while_risk_monitor_is_down_orders_are_refused_saying_why(
+    risk: RiskCaller, router: None
+) -> None:
+    account = (await orders(risk, "accounts_create", {"name": "down"}))["account_id"]
+    placed = await orders(risk, "orders_submit", order(account, "buy", "0.01", "1000"))
+    assert placed["status"] == "new"
+    assert risk.runtime is not None
+    await risk.runtime.stop()
+    refused = await orders(risk, "orders_submit", order(account, "buy", "0.01", "1000"))
+    assert (refused["status"], refused["reject_reason"]) == ("rejected", "risk_check_unavailable")
