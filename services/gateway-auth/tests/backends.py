@@ -17,6 +17,8 @@ from tradeloom.market_data import app as md_app
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.order_router import app as or_app
 from tradeloom.order_router.settings import OrderRouterSettings
+from tradeloom.risk_monitor import app as rm_app
+from tradeloom.risk_monitor.settings import RiskMonitorSettings
 from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
@@ -92,4 +94,13 @@ def trading_market_runtime(
     """market-data listing BTC/USDT on ``sim`` (so orders validate), one trade a second."""
     return market_data_runtime(
         pg_server, database_url, nats_url, prefix, sim_symbols=["BTC/USDT"], sim_trades_per_s=1
+    )
+
+
+def risk_monitor_runtime(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str, **overrides: Any
+) -> AbstractAsyncContextManager[ServiceRuntime]:
+    """risk-monitor: answers order-router's pre-trade check, keeps positions, limits and halts."""
+    return service_runtime(
+        rm_app, RiskMonitorSettings, pg_server, database_url, nats_url, prefix, **overrides
     )

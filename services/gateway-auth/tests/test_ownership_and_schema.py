@@ -13,6 +13,7 @@ import schemathesis
 from backends import (
     backtest_engine_runtime,
     order_router_runtime,
+    risk_monitor_runtime,
     strategy_runner_runtime,
     trading_market_runtime,
 )
@@ -61,6 +62,7 @@ async def test_user_a_gets_404_on_user_b_objects(
         backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
         strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
         order_router_runtime(pg_server, database_url, nats_url, nats_prefix),
+        risk_monitor_runtime(pg_server, database_url, nats_url, nats_prefix),
     ):
         bob, bob_session = await api.user()
         key = await api.http.post("/v1/api-keys", headers=bob_session, json={"name": "b", "scopes": ["read"]})
@@ -129,6 +131,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/strategies/{bobs['strategy_id']}/versions/1",
             f"/v1/accounts/{bobs['account_id']}",
             f"/v1/orders/{bobs['order_id']}",
+            f"/v1/risk/accounts/{bobs['account_id']}/limits",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 
@@ -138,7 +141,7 @@ def served(
     pg_server: Any, database_url: str, nats_url: str, db_schema: str, nats_prefix: str
 ) -> Iterator[str]:
     """The gateway under uvicorn with real sandbox-executor, market-data, backtest-engine,
-    strategy-runner and order-router."""
+    strategy-runner, order-router and risk-monitor."""
     asyncio.run(migrated(database_url, db_schema))
     settings = make_settings(database_url, nats_url, db_schema, nats_prefix)
     backends = RuntimesThread(
@@ -147,6 +150,7 @@ def served(
         lambda: backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
         lambda: strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
         lambda: order_router_runtime(pg_server, database_url, nats_url, nats_prefix),
+        lambda: risk_monitor_runtime(pg_server, database_url, nats_url, nats_prefix),
     )
     with backends, ServedGateway(settings) as base_url:
         yield base_url

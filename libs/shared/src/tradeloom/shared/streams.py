@@ -106,6 +106,26 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         "risk.evt.>",
         "order-router kill switch: refuse and cancel on halt, lift on resume",
     ),
+    # risk-monitor: fills fold into positions, order updates count open orders (inbox per message).
+    ConsumerSpec(
+        "ORDERS",
+        "risk_monitor_orders",
+        "orders.evt.>",
+        "risk-monitor positions from fills, open orders from order updates",
+        max_deliver=8,
+        backoff_s=(5.0, 15.0, 60.0),
+    ),
+    # risk-monitor marks: the last trade price per symbol.
+    ConsumerSpec(
+        "MD_TRADES",
+        "risk_monitor_marks",
+        "md.evt.trade.>",
+        "risk-monitor last prices for mark-to-market",
+        max_deliver=8,
+        backoff_s=(5.0, 15.0, 60.0),
+        max_ack_pending=5_000,
+        deliver_new=True,
+    ),
     # Runs keep their message with in-progress beats; a crashed worker's run is retried in 30 s.
     ConsumerSpec(
         "BACKTEST_COMMANDS",

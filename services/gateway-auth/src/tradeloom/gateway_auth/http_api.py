@@ -18,6 +18,7 @@ from tradeloom.gateway_auth.routes import (
     datasets,
     keys,
     market_data,
+    risk,
     sandbox,
     sse,
     strategies,
@@ -62,6 +63,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         backtests.router,
         strategies.router,
         trading.router,
+        risk.router,
         sse.router,
         ws.router,
     ):

@@ -1,8 +1,41 @@
 """Request/reply operations of risk-monitor (``svc.risk-monitor.<op>``); ping is built in."""
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from tradeloom.risk_monitor.api_halts import HaltsApi
+from tradeloom.risk_monitor.api_limits import LimitsApi
+from tradeloom.risk_monitor.api_positions import PositionsApi
+from tradeloom.risk_monitor.check import PreTradeCheck
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts import risk, risk_monitor
+from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime) -> None:
-    """Add this service's operations and consumers to the runtime."""
-    del runtime  # the risk-monitor issue adds its operations here
+def register(
+    runtime: ServiceRuntime, check: PreTradeCheck, positions: PositionsApi, limits: LimitsApi, halts: HaltsApi
+) -> None:
+    """Every operation declared in ``contracts.risk`` and ``contracts.risk_monitor``."""
+    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
+        "check": check.check,
+        "positions_list": positions.list,
+        "exposure": positions.exposure,
+        "limits_get": limits.get,
+        "limits_put": limits.put,
+        "limits_delete": limits.delete,
+        "alerts_list": limits.alerts,
+        "alerts_ack": limits.ack,
+        "emergency_stop": halts.stop,
+        "resume": halts.resume,
+    }
+    for contract in (*risk.REQUESTS, *risk_monitor.REQUESTS):
+        runtime.add_operation(
+            Operation(
+                contract.op, contract.request, contract.reply, handlers[contract.op], contract.description
+            )
+        )

@@ -1,17 +1,52 @@
 """Wiring: the one place risk-monitor builds its concrete objects."""
 
 from tradeloom.risk_monitor import SERVICE, __version__, api
+from tradeloom.risk_monitor.alerts import Alerter
+from tradeloom.risk_monitor.api_halts import HaltsApi
+from tradeloom.risk_monitor.api_limits import LimitsApi
+from tradeloom.risk_monitor.api_positions import PositionsApi
+from tradeloom.risk_monitor.cache import RiskCache
+from tradeloom.risk_monitor.check import PreTradeCheck
+from tradeloom.risk_monitor.folding import OrderEvents
+from tradeloom.risk_monitor.marks import Marks
+from tradeloom.risk_monitor.owners import Owners
+from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
+from tradeloom.risk_monitor.store.positions_store import PositionsStore
+from tradeloom.risk_monitor.store.risk_store import RiskStore
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
+from tradeloom.shared.streams import consumer_spec
 
 
 def build(settings: ServiceSettings) -> ServiceRuntime:
-    """A runtime with risk-monitor's operations registered, not yet started."""
+    """A runtime with risk-monitor's operations and consumers registered, not yet started."""
+    assert isinstance(settings, RiskMonitorSettings)
     runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
-    api.register(runtime)
+    engine = lambda: runtime.engine  # noqa: E731
+    client = lambda: runtime.client  # noqa: E731
+    positions = PositionsStore(settings.db_schema)
+    store = RiskStore(settings.db_schema)
+    cache = RiskCache(engine, store, settings.cache_refresh_s)
+    pending = PendingOrders(ttl_s=settings.pending_order_ttl_s)
+    owners = Owners(engine, client, positions, settings.order_router_timeout_s)
+    api.register(
+        runtime,
+        PreTradeCheck(engine, cache, positions, pending),
+        PositionsApi(engine, positions, cache, owners),
+        LimitsApi(engine, store, cache, owners),
+        HaltsApi(engine, store, cache, runtime.outbox),
+    )
+    alerter = Alerter(cache, positions, store, runtime.outbox)
+    runtime.add_consumer(
+        consumer_spec("risk_monitor_orders"), OrderEvents(positions, alerter, pending).on_event
+    )
+    marks = Marks(engine, positions, alerter, settings.mark_interval_s)
+    runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
+    runtime.add_task(marks.run)
+    runtime.add_task(cache.run)
     return runtime
 
 

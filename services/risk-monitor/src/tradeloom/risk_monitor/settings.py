@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.shared.settings import ServiceSettings
@@ -14,3 +15,7 @@ class RiskMonitorSettings(ServiceSettings):
     service_name: ClassVar[str] = "risk-monitor"
 
     health_port: int = 9104
+    cache_refresh_s: float = Field(default=1.0, gt=0, le=60)
+    mark_interval_s: float = Field(default=1.0, gt=0, le=60)
+    pending_order_ttl_s: float = Field(default=10.0, gt=0, le=600)
+    order_router_timeout_s: float = Field(default=2.0, gt=0, le=30)

@@ -15,6 +15,7 @@ from tradeloom.shared.contracts import (
     market_data,
     orders,
     risk,
+    risk_monitor,
     sandbox,
     strategy,
 )
@@ -55,6 +56,7 @@ EVENTS: tuple[EventContract, ...] = (
     *sandbox.EVENTS,
     *orders.EVENTS,
     *risk.EVENTS,
+    *risk_monitor.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (
@@ -67,6 +69,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *orders.REQUESTS,
     *risk.REQUESTS,
     *exchange_connections.REQUESTS,
+    *risk_monitor.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

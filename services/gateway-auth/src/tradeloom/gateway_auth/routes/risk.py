@@ -1,0 +1,131 @@
+"""``/v1/risk``: positions, exposure, limits, alerts and the kill switch, each route one
+``svc.risk-monitor.<op>``.
+
+Reads take scope ``read``; limit changes, alert acknowledgements and the emergency stop/resume take
+``trade`` (a global stop or resume is refused with 403 unless the caller is an admin). Another
+user's account answers 404, like an unknown one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from tradeloom.gateway_auth.domain.scopes import Scope
+from tradeloom.gateway_auth.problems import problem_responses
+from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts.risk_monitor import (
+    HH_MM,
+    SERVICE,
+    AlertInfo,
+    AlertList,
+    AlertListRequest,
+    AlertRef,
+    ExposureInfo,
+    HaltInfo,
+    HaltRequest,
+    LimitsInfo,
+    LimitsPut,
+    LimitsRef,
+    PositionList,
+    PositionsRequest,
+)
+from tradeloom.shared.contracts.wire import Positive
+
+router = APIRouter(prefix="/v1/risk", tags=["risk"])
+READ, TRADE = Scope.READ, Scope.TRADE
+ID = r"^[A-Za-z0-9_\-]+$"
+ACCOUNT_ID = Param(
+    "account_id", str, Path(min_length=1, max_length=64, pattern=ID, description="an account id")
+)
+ACCOUNT_FILTER = Param(
+    "account_id", str | None, Query(min_length=1, max_length=64, pattern=ID, description="one account"), None
+)
+READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+
+
+class LimitsBody(BaseModel):
+    """The whole set of limits (a field left out is no limit)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    max_order_notional: Positive | None = None
+    max_position_notional: Positive | None = None
+    max_open_orders: int | None = Field(default=None, ge=1, le=100_000)
+    max_daily_loss: Positive | None = None
+    max_gross_exposure: Positive | None = None
+    alert_threshold_pct: Positive = Field(default=Decimal(80), le=100)
+    day_boundary_tz: str = Field(default="UTC", min_length=1, max_length=64, examples=["America/Chicago"])
+    day_boundary_time: str = Field(default="00:00", pattern=HH_MM, examples=["17:00"])
+
+
+class AckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    alert_id: str = Field(min_length=1, max_length=128)
+
+
+ROUTES = (
+    Forward(
+        "GET", "/positions", READ, SERVICE, "positions_list", PositionsRequest, PositionList,
+        name="list_positions", query=(ACCOUNT_FILTER,), errors=READ_ERRORS,
+        summary="The caller's positions with realised and unrealised PnL",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/exposure", READ, SERVICE, "exposure", LimitsRef, ExposureInfo,
+        name="get_exposure", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
+        summary="Gross and net exposure, PnL and trading-day PnL of an account",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/limits", READ, SERVICE, "limits_get", LimitsRef, LimitsInfo,
+        name="get_account_limits", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
+        summary="The limits of one account",
+    ),
+    Forward(
+        "PUT", "/accounts/{account_id}/limits", TRADE, SERVICE, "limits_put", LimitsPut, LimitsInfo,
+        name="put_account_limits", path_params=(ACCOUNT_ID,), body=LimitsBody, errors=WRITE_ERRORS,
+        summary="Set the limits of one account",
+    ),
+    Forward(
+        "DELETE", "/accounts/{account_id}/limits", TRADE, SERVICE, "limits_delete", LimitsRef, LimitsInfo,
+        name="delete_account_limits", path_params=(ACCOUNT_ID,), errors=WRITE_ERRORS,
+        summary="Remove the limits of one account",
+    ),
+    Forward(
+        "GET", "/limits", READ, SERVICE, "limits_get", LimitsRef, LimitsInfo,
+        name="get_user_limits", errors=READ_ERRORS, summary="The caller's limits for all their accounts",
+    ),
+    Forward(
+        "PUT", "/limits", TRADE, SERVICE, "limits_put", LimitsPut, LimitsInfo,
+        name="put_user_limits", body=LimitsBody, errors=WRITE_ERRORS,
+        summary="Set the caller's limits for all their accounts",
+    ),
+    Forward(
+        "GET", "/alerts", READ, SERVICE, "alerts_list", AlertListRequest, AlertList,
+        name="list_alerts", errors=READ_ERRORS,
+        query=(
+            ACCOUNT_FILTER,
+            Param("unacknowledged_only", bool, Query(description="only alerts not yet acknowledged"), False),
+            Param("limit", int, Query(ge=1, le=200), 50),
+        ),
+        summary="Limit alerts (approaching, breached), newest first",
+    ),
+    Forward(
+        "POST", "/alerts/ack", TRADE, SERVICE, "alerts_ack", AlertRef, AlertInfo,
+        name="ack_alert", body=AckBody, errors=WRITE_ERRORS, summary="Acknowledge an alert",
+    ),
+    Forward(
+        "POST", "/emergency-stop", TRADE, SERVICE, "emergency_stop", HaltRequest, HaltInfo,
+        name="emergency_stop", body=HaltRequest, errors=WRITE_ERRORS,
+        summary="Halt trading: open orders cancelled, new ones refused until resumed",
+        description="Scope `user` (default) halts the caller; `global` (admins only) halts everyone.",
+    ),
+    Forward(
+        "POST", "/resume", TRADE, SERVICE, "resume", HaltRequest, HaltInfo,
+        name="resume_trading", body=HaltRequest, errors=WRITE_ERRORS,
+        summary="Lift a halt of the same scope",
+    ),
+)  # fmt: skip
+add_forwarded(router, ROUTES)

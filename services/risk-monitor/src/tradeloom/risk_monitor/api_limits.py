@@ -1,0 +1,104 @@
+"""Limits CRUD and alerts (list, acknowledge), owner-checked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.risk_monitor.alerts import alert_info
+from tradeloom.risk_monitor.cache import RiskCache
+from tradeloom.risk_monitor.domain.limits import Limits
+from tradeloom.risk_monitor.owners import Owners
+from tradeloom.risk_monitor.store.risk_store import LIMIT_COLUMNS, RiskStore, limits_of
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.risk_monitor import (
+    AlertInfo,
+    AlertList,
+    AlertListRequest,
+    AlertRef,
+    LimitsInfo,
+    LimitsPut,
+    LimitsRef,
+)
+from tradeloom.shared.errors import NotFound, field_invalid, require_user
+
+
+def limits_info(account_id: str | None, limits: Limits, row: Row[Any] | None) -> LimitsInfo:
+    return LimitsInfo(
+        account_id=account_id,
+        max_order_notional=limits.max_order_notional,
+        max_position_notional=limits.max_position_notional,
+        max_open_orders=limits.max_open_orders,
+        max_daily_loss=limits.max_daily_loss,
+        max_gross_exposure=limits.max_gross_exposure,
+        alert_threshold_pct=limits.alert_threshold_pct,
+        day_boundary_tz=limits.day_boundary_tz,
+        day_boundary_time=limits.day_boundary_time.strftime("%H:%M"),
+        updated_at=None if row is None else row.updated_at,
+    )
+
+
+class LimitsApi:
+    def __init__(
+        self, engine: Callable[[], AsyncEngine], store: RiskStore, cache: RiskCache, owners: Owners
+    ) -> None:
+        self._engine = engine
+        self.store = store
+        self.cache = cache
+        self.owners = owners
+
+    async def _scope(
+        self, caller: CallerContext, account_id: str | None, *, ask_router: bool = True
+    ) -> tuple[str, str]:
+        user = require_user(caller)
+        if account_id is not None:
+            await self.owners.require(caller, user, account_id, ask_router=ask_router)
+        return user, account_id or ""
+
+    async def get(self, caller: CallerContext, body: LimitsRef) -> LimitsInfo:
+        user, account = await self._scope(caller, body.account_id)
+        async with self._engine().connect() as conn:
+            row = await self.store.limits_row(conn, user, account)
+        return limits_info(body.account_id, limits_of(row) or Limits(), row)
+
+    async def put(self, caller: CallerContext, body: LimitsPut) -> LimitsInfo:
+        try:
+            ZoneInfo(body.day_boundary_tz)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise field_invalid("day_boundary_tz", f"unknown time zone {body.day_boundary_tz!r}") from error
+        user, account = await self._scope(caller, body.account_id)
+        values = {name: getattr(body, name) for name in LIMIT_COLUMNS}
+        values["day_boundary_time"] = time.fromisoformat(body.day_boundary_time)
+        async with self._engine().begin() as conn:
+            row = await self.store.put_limits(conn, user, account, values, by=user)
+        limits = limits_of(row)
+        assert limits is not None
+        self.cache.set_limits(user, account, limits)
+        return limits_info(body.account_id, limits, row)
+
+    async def delete(self, caller: CallerContext, body: LimitsRef) -> LimitsInfo:
+        user, account = await self._scope(caller, body.account_id)
+        async with self._engine().begin() as conn:
+            if not await self.store.delete_limits(conn, user, account):
+                raise NotFound("no limits are set here")
+        self.cache.set_limits(user, account, None)
+        return limits_info(body.account_id, Limits(), None)
+
+    async def alerts(self, caller: CallerContext, body: AlertListRequest) -> AlertList:
+        user, _ = await self._scope(caller, body.account_id, ask_router=False)
+        async with self._engine().connect() as conn:
+            rows = await self.store.alerts(conn, user, body.account_id, body.unacknowledged_only, body.limit)
+        return AlertList(items=[alert_info(row) for row in rows])
+
+    async def ack(self, caller: CallerContext, body: AlertRef) -> AlertInfo:
+        user = require_user(caller)
+        async with self._engine().begin() as conn:
+            row = await self.store.ack_alert(conn, user, body.alert_id)
+        if row is None:
+            raise NotFound(f"alert {body.alert_id} not found")
+        return alert_info(row)

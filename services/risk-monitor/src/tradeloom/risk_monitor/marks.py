@@ -1,0 +1,72 @@
+"""Marks from market trades: the last price per symbol (``md.evt.trade.>``, new trades only), and
+alerts re-evaluated as prices move, coalesced per account to a bounded rate.
+
+One upsert per ingested batch whatever its size (only the newest trade counts, and an older batch
+never overwrites a newer price). The symbol is then marked dirty in memory; every
+``MARK_INTERVAL_S`` the accounts holding a dirty symbol are measured against their limits once each
+(``Alerter``), however many trades came in between, so a busy market cannot flood the service.
+A dirty mark lost in a crash is set again by the next trade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.risk_monitor.alerts import Alerter
+from tradeloom.risk_monitor.store.positions_store import PositionsStore
+from tradeloom.shared.aio import wait_for_stop
+from tradeloom.shared.contracts.market_data import TradesIngested
+from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.errors import PermanentError
+
+log = logging.getLogger(__name__)
+
+
+class Marks:
+    def __init__(
+        self,
+        engine: Callable[[], AsyncEngine],
+        positions: PositionsStore,
+        alerter: Alerter,
+        interval_s: float,
+    ) -> None:
+        self._engine = engine
+        self.positions = positions
+        self.alerter = alerter
+        self.interval_s = interval_s
+        self._dirty: dict[str, Decimal] = {}
+
+    async def on_trades(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        try:
+            event = envelope.unwrap(TradesIngested)
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+        if not event.trades:
+            return
+        latest = max(event.trades, key=lambda trade: trade.ts_ns)
+        await self.positions.set_last_price(conn, event.symbol, latest.price, latest.ts_ns)
+        self._dirty[event.symbol] = latest.price
+
+    async def revalue(self) -> int:
+        """Measure every account holding a symbol whose price moved; the number of accounts."""
+        dirty, self._dirty = self._dirty, {}
+        if not dirty:
+            return 0
+        async with self._engine().begin() as conn:
+            holders = await self.positions.holders(conn, list(dirty))
+            for user_id, account_id, symbol in holders:
+                await self.alerter.evaluate(conn, user_id, account_id, symbol, dirty[symbol])
+        return len(holders)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.revalue()
+            except Exception as error:  # Postgres restarting: the next trade marks it again
+                log.warning("mark-to-market round failed: %r", error)
+            await wait_for_stop(stop, self.interval_s)

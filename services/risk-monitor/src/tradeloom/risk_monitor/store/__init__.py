@@ -1,0 +1,1 @@
+"""SQL of risk-monitor's schema (the only place that knows table layouts)."""

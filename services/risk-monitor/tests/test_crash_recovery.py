@@ -1,0 +1,160 @@
+"""kill -9 of risk-monitor (a real subprocess) in the middle of a stream of fills, then a restart:
+the positions equal an independent fold of every fill published, the halt is kept, no fill and no
+alert is doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from rm_harness import T0, RiskCaller, eventually, make_caller
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.risk_monitor.domain.positions import Fill, fold
+from tradeloom.risk_monitor.settings import RiskMonitorSettings
+from tradeloom.shared.errors import ServiceError
+from tradeloom.shared.subjects import Subjects
+
+D = Decimal
+
+
+class RiskProcess:
+    """``python -m tradeloom.risk_monitor run`` with the test's settings."""
+
+    def __init__(self, settings: RiskMonitorSettings, log: Path) -> None:
+        self.env = {
+            **os.environ,
+            "TL_RISK_MONITOR_DATABASE_URL": settings.database_url.get_secret_value(),
+            "TL_RISK_MONITOR_NATS_URL": settings.nats_url,
+            "TL_RISK_MONITOR_NATS_PREFIX": settings.nats_prefix,
+            "TL_RISK_MONITOR_DB_SCHEMA": settings.db_schema,
+            "TL_RISK_MONITOR_ENVIRONMENT": "test",
+            "TL_RISK_MONITOR_HEALTH_PORT": str(settings.health_port),
+            "TL_RISK_MONITOR_LOG_JSON": "false",
+        }
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tradeloom.risk_monitor", "run"], env=self.env, stdout=out, stderr=out
+            )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def script(n: int) -> list[tuple[str, str, str, str, str, int, str]]:
+    """Fills over two accounts and two symbols, longs, shorts and flips; every 7th out of order."""
+    rows = []
+    for i in range(n):
+        side = "buy" if (i // 3) % 2 == 0 else "sell"
+        price = str(100 + (i * 7) % 13)
+        quantity = str(D(1 + i % 4) / 2)
+        second = i - 5 if i % 7 == 6 else i
+        rows.append(
+            (f"a{i % 2}", f"f{i}", side, price, quantity, second, "BTC/USDT" if i % 3 else "ETH/USDT")
+        )
+    return rows
+
+
+async def test_kill_9_mid_stream_then_restart_equals_an_independent_fold(
+    rm_settings: RiskMonitorSettings, streams: Subjects, nc: object, db_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    risk = make_caller(nc, streams, "alice")  # type: ignore[arg-type]
+    process = RiskProcess(rm_settings, tmp_path / "risk-monitor.log")
+    process.start()
+    fills = script(80)
+    try:
+        await eventually(lambda: _answers(risk), timeout_s=60)
+        await risk("emergency_stop", {"reason": "before the crash"})
+
+        published = [0]
+        killed_at: list[int] = []
+
+        async def publish() -> None:
+            for n, (account, fill_id, side, price, quantity, second, symbol) in enumerate(fills):
+                await risk.fill(
+                    account, fill_id, side, price, quantity, "0.01", seconds=second, symbol=symbol
+                )
+                if n % 10 == 0:  # a redelivery of an earlier fill under a new message id
+                    _, old_id, old_side, old_price, old_qty, old_second, old_symbol = fills[n // 2]
+                    await risk.fill(fills[n // 2][0], old_id, old_side, old_price, old_qty, "0.01",
+                                    seconds=old_second, symbol=old_symbol)  # fmt: skip
+                published[0] = n + 1
+                await asyncio.sleep(0.01)
+
+        async def crash() -> None:
+            await eventually(lambda: _stored(db_engine, rm_settings.db_schema, 15), timeout_s=120)
+            process.kill()
+            killed_at.append(published[0])
+            await asyncio.sleep(0.3)  # fills keep coming while it is down
+            process.start()
+
+        await asyncio.gather(publish(), crash())
+        assert killed_at[0] < len(fills)  # the kill came mid-stream
+        await eventually(lambda: _stored(db_engine, rm_settings.db_schema, len(fills)), timeout_s=120)
+        await eventually(lambda: _answers(risk), timeout_s=60)
+        for account in ("a0", "a1"):
+            for symbol in ("BTC/USDT", "ETH/USDT"):
+                expected = fold(
+                    Fill(f, s, D(p), D(q), D("0.01"), T0 + timedelta(seconds=sec))  # type: ignore[arg-type]
+                    for a, f, s, p, q, sec, sym in fills
+                    if a == account and sym == symbol
+                ).position
+                got = await _position(db_engine, rm_settings.db_schema, account, symbol)
+                assert got == (
+                    expected.quantity,
+                    expected.average_entry,
+                    expected.realised_pnl,
+                    expected.fees,
+                )
+        check = {"user_id": "alice", "account_id": "a0", "order_id": "o", "client_order_id": "o",
+                 "venue": "sim", "symbol": "BTC/USDT", "side": "buy", "type": "market",
+                 "quantity": "1", "reference_price": "100", "notional": "100"}  # fmt: skip
+        assert (await risk("check", check))["reason"] == "trading_halted: user halt: before the crash"
+    finally:
+        process.stop()
+
+
+async def _answers(risk: RiskCaller) -> bool:
+    try:
+        await risk.client.call_raw("risk-monitor", "ping", {}, timeout_s=1)
+    except ServiceError:
+        return False
+    return True
+
+
+async def _stored(engine: AsyncEngine, schema: str, n: int) -> bool:
+    async with engine.connect() as conn:
+        count = (await conn.execute(text(f'SELECT count(*) FROM "{schema}".fills'))).scalar_one()
+    return bool(count >= n)
+
+
+async def _position(engine: AsyncEngine, schema: str, account: str, symbol: str) -> tuple[D, D, D, D]:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(f'SELECT * FROM "{schema}".positions WHERE account_id = :a AND symbol = :s'),
+                {"a": account, "s": symbol},
+            )
+        ).one()
+    return (D(row.quantity), D(row.average_entry), D(row.realised_pnl), D(row.fees))

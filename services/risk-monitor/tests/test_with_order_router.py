@@ -1,0 +1,160 @@
+"""risk-monitor and order-router together over real NATS and Postgres (each on its own schema).
+
+order-router asks ``svc.risk-monitor.check`` for every order and keeps halts from ``risk.evt.>``;
+risk-monitor folds the router's fills. Market data's instrument registry is a stand-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from rm_harness import RiskCaller, eventually
+
+from tradeloom.order_router import app as router_app
+from tradeloom.order_router.settings import OrderRouterSettings
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import Instrument, TradesIngested, TradeTick
+from tradeloom.shared.ids import market_data_id
+from tradeloom.shared.migrations import find_migrations, migrate
+from tradeloom.shared.publish import EventPublisher
+from tradeloom.shared.rpc import RemoteError
+from tradeloom.shared.subjects import Subjects, symbol_token
+from tradeloom.shared.testing.ports import free_port
+
+BTC = Instrument(venue="sim", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
+                 tick_size=Decimal("0.5"), lot_size=Decimal("0.001"), min_notional=Decimal(5))  # fmt: skip
+
+
+@pytest.fixture
+def or_db_schema(pg_server: Any, database_url: str) -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.execute(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+async def router(
+    or_db_schema: str, database_url: str, nats_url: str, nats_prefix: str, streams: Subjects, nc: Client
+) -> AsyncIterator[None]:
+    migrations = find_migrations(sys.modules[router_app.__name__].__file__ or "")
+    await asyncio.to_thread(migrate, database_url, or_db_schema, migrations)
+
+    async def instruments(msg: Msg) -> None:
+        await msg.respond(json.dumps({"data": {"instruments": [BTC.model_dump(mode="json")]}}).encode())
+
+    sub = await nc.subscribe(streams.request("market-data", "instruments"), cb=instruments)
+    settings = OrderRouterSettings(
+        database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=or_db_schema,
+        environment="test", health_port=free_port(), housekeeping_interval_s=0.2,
+        risk_check_timeout_s=1,  # the loaded test box, not the deadline, is what this keeps out
+    )  # fmt: skip
+    runtime = router_app.build(settings)
+    await runtime.start()
+    try:
+        yield
+    finally:
+        await runtime.stop()
+        await sub.unsubscribe()
+
+
+async def orders(risk: RiskCaller, op: str, body: dict[str, Any]) -> dict[str, Any]:
+    caller = CallerContext(user_id=risk.user_id, roles=risk.roles)
+    return await risk.client.call_raw("order-router", op, body, caller=caller, timeout_s=10)
+
+
+async def trade(risk: RiskCaller, price: str, amount: str) -> None:
+    trade_id = f"{time.time_ns()}"
+    tick = TradeTick.model_validate(
+        {"trade_id": trade_id, "ts_ns": time.time_ns(), "price": price, "amount": amount, "side": "buy"}
+    )
+    event = TradesIngested(venue="sim", symbol="BTC/USDT", trades=[tick])
+    publisher = EventPublisher(risk.nc.jetstream(), risk.subjects, "tradeloom/market-data")
+    await publisher.publish(
+        event, "sim", symbol_token("BTC/USDT"), event_id=market_data_id("sim", "BTC/USDT", trade_id)
+    )
+
+
+def order(account_id: str, side: str, quantity: str, price: str | None = None) -> dict[str, Any]:
+    body = {"account_id": account_id, "symbol": "BTC/USDT", "side": side, "quantity": quantity}
+    return body | ({"type": "limit", "price": price} if price else {"type": "market"})
+
+
+async def test_limits_refuse_entries_pass_reductions_and_the_kill_switch_cancels(
+    risk: RiskCaller, router: None
+) -> None:
+    balances = [{"asset": "USDT", "amount": "100000"}, {"asset": "BTC", "amount": "0"}]
+    account = (await orders(risk, "accounts_create", {"name": "risk", "balances": balances}))["account_id"]
+    await risk("limits_put", {"account_id": account, "max_order_notional": "1000"})
+
+    async def priced() -> bool:  # the router prices market orders once it has consumed a trade
+        await trade(risk, "100", "0.001")
+        try:
+            await orders(risk, "orders_submit", order(account, "buy", "0.05"))
+        except RemoteError:
+            return False
+        return True
+
+    await eventually(priced)
+    refused = await orders(risk, "orders_submit", order(account, "buy", "20", "100"))
+    assert refused["status"] == "rejected"
+    assert refused["reject_reason"] == "risk_rejected: max_order_notional: 2000 > 1000"
+
+    bought = await orders(risk, "orders_submit", order(account, "buy", "5"))
+    assert bought["status"] == "new"
+    await trade(risk, "100", "10")
+    await eventually(lambda: _position_is(risk, account, Decimal("5.05")))
+
+    await risk("limits_put", {"account_id": account, "max_order_notional": "100"})
+    entry = await orders(risk, "orders_submit", order(account, "buy", "2", "100"))
+    assert entry["reject_reason"] == "risk_rejected: max_order_notional: 200 > 100"
+    exit_order = await orders(risk, "orders_submit", order(account, "sell", "5", "200"))
+    assert exit_order["status"] == "new"  # reducing: passes although 1000 > 100
+
+    await risk("emergency_stop", {"reason": "test stop"})
+
+    async def canceled() -> bool:
+        got = await orders(risk, "orders_get", {"order_id": exit_order["order_id"]})
+        return bool(got["order"]["status"] == "canceled")
+
+    await eventually(canceled)
+    with pytest.raises(RemoteError) as halted:  # the router stored the halt: new orders refused
+        await orders(risk, "orders_submit", order(account, "sell", "1", "200"))
+    assert halted.value.code == "conflict"
+    await risk("resume", {})
+
+    async def accepted_again() -> bool:
+        try:
+            reply = await orders(risk, "orders_submit", order(account, "sell", "1", "200"))
+        except RemoteError:
+            return False
+        return bool(reply["status"] == "new")
+
+    await eventually(accepted_again)
+
+
+async def _position_is(risk: RiskCaller, account: str, quantity: Decimal) -> bool:
+    items = (await risk("positions_list", {"account_id": account}))["items"]
+    return len(items) == 1 and Decimal(items[0]["quantity"]) == quantity
+
+
+async def test_while_risk_monitor_is_down_orders_are_refused_saying_why(
+    risk: RiskCaller, router: None
+) -> None:
+    account = (await orders(risk, "accounts_create", {"name": "down"}))["account_id"]
+    placed = await orders(risk, "orders_submit", order(account, "buy", "0.01", "1000"))
+    assert placed["status"] == "new"
+    assert risk.runtime is not None
+    await risk.runtime.stop()
+    refused = await orders(risk, "orders_submit", order(account, "buy", "0.01", "1000"))
+    assert (refused["status"], refused["reject_reason"]) == ("rejected", "risk_check_unavailable")
