@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tradeloom.shared.contracts import auth, backtest, market_data, orders, risk, sandbox, strategy
+from tradeloom.shared.contracts import (
+    auth,
+    backtest,
+    exchange_connections,
+    market_data,
+    orders,
+    risk,
+    sandbox,
+    strategy,
+)
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -57,6 +66,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *sandbox.REQUESTS,
     *orders.REQUESTS,
     *risk.REQUESTS,
+    *exchange_connections.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

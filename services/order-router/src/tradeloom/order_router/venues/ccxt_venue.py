@@ -1,0 +1,216 @@
+"""``CcxtVenue``: the ``VenueAdapter`` over ``ccxt.async_support`` for any supported exchange."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import ccxt.async_support as ccxt
+
+from tradeloom.order_router.credentials import ApiCredentials
+from tradeloom.order_router.venues.catalog import is_supported
+from tradeloom.order_router.venues.ccxt_parse import parse_balances, parse_fill, parse_order
+from tradeloom.order_router.venues.errors import (
+    NotSupported,
+    OrderNotFound,
+    VenueError,
+    map_ccxt_error,
+)
+from tradeloom.order_router.venues.models import (
+    Balance,
+    ConnectionCheck,
+    Permissions,
+    PlaceOrder,
+    VenueFill,
+    VenueOrder,
+)
+from tradeloom.order_router.venues.permissions import read_permissions
+from tradeloom.shared.errors import field_invalid
+
+T = TypeVar("T")
+
+
+class CcxtVenue:
+    """One venue account through ccxt: rate limits on, a deadline on every call, our errors out.
+
+    ``api_urls`` replaces entries of the exchange's ``urls['api']`` (a local stand-in venue in
+    tests, a regional host in production); ``options`` is merged into ccxt's exchange options."""
+
+    def __init__(
+        self,
+        venue: str,
+        credentials: ApiCredentials,
+        *,
+        sandbox: bool = False,
+        timeout_s: float = 10.0,
+        api_urls: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+        fill_page_size: int = 500,
+        max_fill_pages: int = 100,
+    ) -> None:
+        if not is_supported(venue):
+            raise NotSupported(f"venue: {venue!r} is not a ccxt exchange with the calls order-router needs")
+        self.venue = venue
+        self.timeout_s = timeout_s
+        config: dict[str, Any] = {
+            "apiKey": credentials.api_key,
+            "secret": credentials.secret,
+            "enableRateLimit": True,
+            "timeout": int(timeout_s * 1000),
+            # asking for all open orders is deliberate (reconciliation); do not refuse it
+            "options": {"warnOnFetchOpenOrdersWithoutSymbol": False, **(options or {})},
+        }
+        if credentials.passphrase:
+            config["password"] = credentials.passphrase
+        self._exchange: Any = getattr(ccxt, venue)(config)
+        if sandbox:
+            self._exchange.set_sandbox_mode(True)
+        if api_urls:
+            self._exchange.urls["api"] = {**self._exchange.urls["api"], **api_urls}
+        self._markets_loaded = False
+        self.fill_page_size = fill_page_size
+        self.max_fill_pages = max_fill_pages
+
+    @property
+    def supports_amend(self) -> bool:
+        return bool(self._exchange.has.get("editOrder"))
+
+    async def _load_markets(self) -> None:
+        if not self._markets_loaded:
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    await self._exchange.load_markets()
+            except (ccxt.BaseError, TimeoutError) as error:
+                raise map_ccxt_error(error) from None
+            self._markets_loaded = True
+
+    async def _call(self, make: Callable[[], Awaitable[T]], *, placing: bool = False) -> T:
+        """Run one ccxt call under a deadline; ccxt's own per-request timeout is the same value,
+        this one also bounds its rate-limit wait. Markets load first, under their own deadline."""
+        await self._load_markets()
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await make()
+        except (ccxt.BaseError, TimeoutError) as error:
+            raise map_ccxt_error(error, placing=placing) from None
+
+    async def place(self, order: PlaceOrder) -> VenueOrder:
+        """Market and limit orders; stop and take-profit ones as ccxt's ``triggerPrice`` and
+        ``takeProfitPrice`` (the venue's own conditional order types)."""
+        if order.is_limit and order.price is None:
+            raise field_invalid("price", f"a {order.kind} order needs a price")
+        conditional = order.kind.startswith(("stop", "take_profit"))
+        if conditional and order.trigger_price is None:
+            raise field_invalid("trigger_price", f"a {order.kind} order needs a trigger price")
+        params: dict[str, Any] = {"clientOrderId": order.client_order_id}
+        if order.trigger_price is not None and conditional:
+            trigger_param = "takeProfitPrice" if order.kind.startswith("take_profit") else "triggerPrice"
+            params[trigger_param] = str(order.trigger_price)
+        if order.time_in_force:
+            params["timeInForce"] = order.time_in_force
+        if order.post_only:
+            params["postOnly"] = True
+        price = str(order.price) if order.is_limit else None
+        kind = "limit" if order.is_limit else "market"
+        raw = await self._call(
+            lambda: self._exchange.create_order(
+                order.symbol, kind, order.side, str(order.quantity), price, params
+            ),
+            placing=True,
+        )
+        return parse_order(raw)
+
+    async def cancel(
+        self, symbol: str, *, venue_order_id: str | None = None, client_order_id: str | None = None
+    ) -> VenueOrder:
+        if (venue_order_id is None) == (client_order_id is None):
+            raise ValueError("cancel needs exactly one of venue_order_id and client_order_id")
+        params = {} if client_order_id is None else {"clientOrderId": client_order_id}
+        raw = await self._call(lambda: self._exchange.cancel_order(venue_order_id or "", symbol, params))
+        return parse_order(raw)
+
+    async def amend(
+        self, order: VenueOrder, *, quantity: Decimal | None = None, price: Decimal | None = None
+    ) -> VenueOrder:
+        """ccxt's ``editOrder``; the order keeps its client id. Some venues (Binance spot) amend by
+        cancel-and-replace: the answer then carries a new venue order id and ``quantity`` is the
+        new order's full quantity (pass the remaining quantity for a partially filled order)."""
+        if not self.supports_amend:
+            raise NotSupported(f"{self.venue} does not amend orders; cancel and place a new one")
+        new_quantity = str(quantity if quantity is not None else order.quantity)
+        new_price = price if price is not None else order.price
+        params = {"clientOrderId": order.client_order_id} if order.client_order_id else {}
+        raw = await self._call(
+            lambda: self._exchange.edit_order(
+                order.venue_order_id,
+                order.symbol,
+                order.kind,
+                order.side,
+                new_quantity,
+                None if new_price is None else str(new_price),
+                params,
+            ),
+            placing=True,
+        )
+        return parse_order(raw)
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
+        raws = await self._call(lambda: self._exchange.fetch_open_orders(symbol))
+        return [parse_order(raw) for raw in raws]
+
+    async def fetch_order_by_client_id(self, symbol: str, client_order_id: str) -> VenueOrder | None:
+        try:
+            raw = await self._call(
+                lambda: self._exchange.fetch_order_with_client_order_id(client_order_id, symbol)
+            )
+        except OrderNotFound:
+            return None
+        return parse_order(raw)
+
+    async def fetch_fills_since(self, symbol: str, since_ms: int | None) -> list[VenueFill]:
+        """Every fill from ``since_ms`` on, page by page (a page restarts at the newest timestamp
+        of the previous one; fills seen twice at that boundary are dropped by id). A full page of
+        fills all in one millisecond would end the paging early: ``fill_page_size`` must exceed
+        the most fills the account can have in one millisecond."""
+        fills: dict[str, VenueFill] = {}
+        cursor = since_ms
+        for _ in range(self.max_fill_pages):
+            page = functools.partial(self._exchange.fetch_my_trades, symbol, cursor, self.fill_page_size)
+            raws = await self._call(page)
+            new = [fill for fill in map(parse_fill, raws) if fill.venue_fill_id not in fills]
+            fills.update((fill.venue_fill_id, fill) for fill in new)
+            if len(raws) < self.fill_page_size or not new:
+                break
+            cursor = max(fill.timestamp_ms for fill in new)
+        return sorted(fills.values(), key=lambda fill: (fill.timestamp_ms, fill.venue_fill_id))
+
+    async def fetch_balances(self) -> list[Balance]:
+        return parse_balances(await self._call(self._exchange.fetch_balance))
+
+    async def fetch_permissions(self) -> Permissions:
+        return await self._call(lambda: read_permissions(self._exchange))
+
+    async def test_connection(self) -> ConnectionCheck:
+        """Latency is that of one authenticated balance request (markets are loaded before)."""
+        started = time.perf_counter()
+        try:
+            await self._load_markets()
+            started = time.perf_counter()
+            balances = await self.fetch_balances()
+            latency = (time.perf_counter() - started) * 1000
+            permissions = await self.fetch_permissions()
+        except VenueError as error:
+            latency = (time.perf_counter() - started) * 1000
+            return ConnectionCheck(ok=False, latency_ms=latency, answer=error.message, error_code=error.code)
+        answer = f"authenticated; {len(balances)} assets with a balance"
+        return ConnectionCheck(ok=True, latency_ms=latency, answer=answer, permissions=permissions)
+
+    async def close(self) -> None:
+        await self._exchange.close()
+        if self._exchange.session is not None:
+            # a request ccxt had queued behind its rate limiter reopened the session while closing
+            await self._exchange.close()
