@@ -2,14 +2,18 @@
 
 from tradeloom.order_router import SERVICE, __version__, api
 from tradeloom.order_router.api_accounts import AccountsApi
+from tradeloom.order_router.api_connections import ConnectionsApi
 from tradeloom.order_router.api_orders import OrdersApi
 from tradeloom.order_router.execution import PaperExecution
 from tradeloom.order_router.instruments import InstrumentDirectory
+from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.settings import OrderRouterSettings
+from tradeloom.order_router.store.connections_store import SqlCredentialStore
+from tradeloom.order_router.venue_access import VenueAccess
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
@@ -35,12 +39,27 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         execution=execution,
         market_buffer=settings.market_buy_buffer,
     )
+    keyring = settings.keyring()
+    access = VenueAccess(
+        keyring,
+        timeout_s=settings.venue_timeout_s,
+        api_urls=settings.venue_api_urls,
+        options=settings.venue_options,
+    )
     api.register(
         runtime,
         AccountsApi(engine, ledger),
         OrdersApi(engine, ledger, execution, settings.market_buy_buffer),
         submitter,
+        ConnectionsApi(engine, settings.db_schema, access),
     )
+    if keyring is not None:
+        rotation = KeyRotation(
+            keyring,
+            SqlCredentialStore(engine, settings.db_schema),
+            interval_s=settings.credential_rotation_interval_s,
+        )
+        runtime.add_task(rotation.run)
     runtime.add_consumer(consumer_spec("order_router_paper"), PaperMatcher(ledger).on_trades)
     runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger).on_event)
     housekeeping = Housekeeping(

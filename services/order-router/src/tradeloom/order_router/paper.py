@@ -44,7 +44,9 @@ class PaperMatcher:
             raise PermanentError(str(error)) from error
         latest = max(event.trades, key=lambda t: t.ts_ns)
         await self.ledger.orders.set_last_price(conn, event.venue, event.symbol, latest.price, latest.ts_ns)
-        rows = await self.ledger.orders.open_orders(conn, venue=event.venue, symbol=event.symbol)
+        rows = await self.ledger.orders.open_orders(
+            conn, venue=event.venue, symbol=event.symbol, paper_only=True
+        )
         costs: dict[Any, AccountCosts] = {}
         for listed in rows:
             # read again: an OCO exit earlier in this batch may have ended its pair

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.orders_accounts import AccountInfo, Balance
 from tradeloom.shared.contracts.spec import RequestContract
 
 SERVICE = "order-router"
@@ -63,6 +64,13 @@ class ExchangeConnectionUpdate(_Request):
     passphrase: str | None = Field(default=None, max_length=4096, json_schema_extra={"writeOnly": True})
     sandbox: bool | None = None
     allow_withdrawal_permission: bool = False
+
+
+class ExchangeAccountCreate(_Request):
+    """An account trading at the connection's venue; its balances are the venue's, read at once."""
+
+    connection_id: str = CONNECTION_ID
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", examples=["binance spot"])
 
 
 class ExchangeConnectionRef(_Request):
@@ -116,6 +124,13 @@ class ExchangeConnectionTestResult(_Reply):
     permissions: KeyPermissions | None = None
 
 
+class ExchangeConnectionBalances(_Reply):
+    """Balances as the venue reports them now, for the connection's key."""
+
+    connection_id: str
+    balances: list[Balance]
+
+
 class ExchangeVenues(_Reply):
     venues: list[str] = Field(description="ccxt exchange ids with every call order-router needs")
 
@@ -157,5 +172,17 @@ REQUESTS: tuple[RequestContract, ...] = (
         ExchangeConnectionRef,
         ExchangeConnectionTestResult,
         "Test the stored key with a live call: answer and latency.",
+    ),
+    _rq(
+        "exchange_connections_balances",
+        ExchangeConnectionRef,
+        ExchangeConnectionBalances,
+        "Balances fetched from the venue with the stored key.",
+    ),
+    _rq(
+        "exchange_accounts_create",
+        ExchangeAccountCreate,
+        AccountInfo,
+        "Open an exchange account: orders on it go to the connection's venue.",
     ),
 )
