@@ -23,15 +23,20 @@ _spec.loader.exec_module(launcher)
 
 standin_venue = launcher.standin_venue
 SPOT_ONLY = {"fetchMarkets": {"types": ["spot"]}}
+VENUE_TIMEOUT_S = 2.0
 
 
 def venue_settings(settings: OrderRouterSettings, standin: Any) -> OrderRouterSettings:
     """The router's settings with ``binance`` served by the stand-in (as an operator would point
     it at a regional host: ``TL_ORDER_ROUTER_VENUE_API_URLS``)."""
     urls = standin.ccxt_api_urls(ccxt.binance().urls["api"])
-    return settings.model_copy(
-        update={"venue_api_urls": {"binance": urls}, "venue_options": {"binance": SPOT_ONLY}}
-    )
+    update = {
+        "venue_api_urls": {"binance": urls},
+        "venue_options": {"binance": SPOT_ONLY},
+        "venue_timeout_s": VENUE_TIMEOUT_S,
+        "venue_poll_interval_s": 0.2,
+    }
+    return settings.model_copy(update=update)
 
 
 @pytest_asyncio.fixture

@@ -118,7 +118,8 @@ class HaltKeeper:
             halt = envelope.unwrap(RiskHalt)
             key = halt.user_id or GLOBAL_KEY
             await self.ledger.orders.set_halt(conn, halt.scope, key, halt.reason, envelope.id)
-            for row in await self.ledger.orders.open_orders(conn, user_id=halt.user_id):
+            # exchange accounts' orders are cancelled at their venue by venue_sync
+            for row in await self.ledger.orders.open_orders(conn, user_id=halt.user_id, paper_only=True):
                 await self.ledger.finish(conn, row, states.CANCELED, "trading_halted")
         elif envelope.type == RiskResume.event_type():
             resume = envelope.unwrap(RiskResume)

@@ -52,6 +52,9 @@ class OrderRouterSettings(ServiceSettings):
     venue_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per venue id, options merged into ccxt's exchange options, as JSON"
     )
+    venue_poll_interval_s: float = Field(
+        default=2.0, gt=0, description="how often exchange accounts are reconciled and their fills polled"
+    )
     credential_rotation_interval_s: float = Field(
         default=300.0, gt=0, description="how often credentials sealed with an older key are re-sealed"
     )

@@ -112,6 +112,37 @@ class OrdersStore:
         )
         return list(result.all())
 
+    async def unfinished(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
+        """Orders of the account that are not final (pending_new included), oldest first."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
+                "AND status <> ALL(:final) ORDER BY id"
+            ),
+            {"account": account_id, "final": sorted(states.TERMINAL)},
+        )
+        return list(result.all())
+
+    async def by_client_id(
+        self, conn: AsyncConnection, account_id: uuid.UUID, client_order_id: str
+    ) -> Row[Any] | None:
+        """The account's order with this client id, locked FOR UPDATE."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
+                "AND client_order_id = :cid FOR UPDATE"
+            ),
+            {"account": account_id, "cid": client_order_id},
+        )
+        return result.first()
+
+    async def venue_fill_ids(self, conn: AsyncConnection, account_id: uuid.UUID) -> set[str]:
+        result = await conn.execute(
+            text(f'SELECT venue_fill_id FROM "{self.s}".fills WHERE account_id = :account'),
+            {"account": account_id},
+        )
+        return {row.venue_fill_id for row in result.all()}
+
     async def open_siblings(self, conn: AsyncConnection, row: Row[Any]) -> list[Row[Any]]:
         """The other open orders of ``row``'s OCO group."""
         result = await conn.execute(

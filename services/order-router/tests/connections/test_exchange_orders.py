@@ -1,0 +1,93 @@
+"""Orders on an exchange account through the real ccxt library against the stand-in venue."""
+
+import asyncio
+import time
+from typing import Any
+
+from or_harness import Caller, eventually
+
+from tradeloom.shared.rpc import RemoteError
+
+DEADLINE_S = 60.0
+
+
+async def exchange_account(trader: Caller, standin: Any) -> str:
+    body = {"venue": "binance", "label": "main", "api_key": standin.api_key, "secret": standin.secret}
+    connection = await trader("exchange_connections_create", body)
+    account = await trader(
+        "exchange_accounts_create", {"connection_id": connection["connection_id"], "name": "spot"}
+    )
+    return str(account["account_id"])
+
+
+async def submit_when_ready(trader: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    """An exchange account takes orders once it has been reconciled with its venue."""
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        try:
+            return await trader("orders_submit", body)
+        except RemoteError as error:
+            if error.code != "unavailable" or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.05)
+
+
+def limit_buy(account_id: str, client_id: str) -> dict[str, Any]:
+    return {"account_id": account_id, "symbol": "BTC/USDT", "side": "buy", "type": "limit",
+            "quantity": "0.01", "price": "40000", "client_order_id": client_id}  # fmt: skip
+
+
+async def venue_orders(standin: Any, client_id: str) -> list[dict[str, Any]]:
+    state = await standin.control("state")
+    return [o for o in state["orders"].values() if o["clientOrderId"] == client_id]
+
+
+async def order_status(trader: Caller, order_id: str) -> str:
+    return str((await trader("orders_get", {"order_id": order_id}))["order"]["status"])
+
+
+async def test_order_reaches_the_venue_and_its_fill_is_applied_once(
+    trader: Caller, standin_venue: Any
+) -> None:
+    account_id = await exchange_account(trader, standin_venue)
+    first = await submit_when_ready(trader, limit_buy(account_id, "ex-1"))
+    assert first["status"] == "new"
+    assert [o["status"] for o in await venue_orders(standin_venue, "ex-1")] == ["NEW"]
+    await standin_venue.control("fill", symbol="BTCUSDT", clientOrderId="ex-1")
+
+    async def filled(order_id: str) -> bool:
+        return await order_status(trader, order_id) == "filled"
+
+    await eventually(lambda: filled(first["order_id"]), DEADLINE_S)
+    # a second order filled later: the first one's fill is still there once
+    second = await submit_when_ready(trader, limit_buy(account_id, "ex-2"))
+    await standin_venue.control("fill", symbol="BTCUSDT", clientOrderId="ex-2")
+    await eventually(lambda: filled(second["order_id"]), DEADLINE_S)
+    fills = (await trader("fills_list", {"account_id": account_id}))["items"]
+    assert sorted(f["order_id"] for f in fills) == sorted([first["order_id"], second["order_id"]])
+    assert {(f["price"], f["quantity"]) for f in fills} == {("40000", "0.01")}
+    balances = {
+        b["asset"]: b for b in (await trader("accounts_balances", {"account_id": account_id}))["balances"]
+    }
+    assert balances["USDT"]["locked"] == "0"
+    error = await trader.error("orders_submit", limit_buy(account_id, "ex-3") | {"type": "trailing_stop"})
+    assert error.details["fields"][0]["field"] in ("type", "trailing_amount")
+
+
+async def test_an_unanswered_order_is_found_by_client_id_never_sent_twice(
+    trader: Caller, standin_venue: Any
+) -> None:
+    account_id = await exchange_account(trader, standin_venue)
+    await submit_when_ready(trader, limit_buy(account_id, "warm-up"))  # the account is reconciled
+    await standin_venue.control("hang_next_order", seconds=8)
+    hung = await trader("orders_submit", limit_buy(account_id, "ex-hang"))
+    assert hung["status"] == "pending_new"  # no answer in time: outcome unknown, kept for reconcile
+
+    async def accepted() -> bool:
+        return await order_status(trader, hung["order_id"]) == "new"
+
+    await eventually(accepted, DEADLINE_S)
+    assert len(await venue_orders(standin_venue, "ex-hang")) == 1
+    again = await submit_when_ready(trader, limit_buy(account_id, "ex-hang"))
+    assert (again["order_id"], again["status"]) == (hung["order_id"], "new")
+    assert len(await venue_orders(standin_venue, "ex-hang")) == 1
