@@ -1,11 +1,11 @@
 """order-router in-process with its venue endpoints pointed at a stand-in Binance spot process."""
 
 import importlib.util
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import ccxt
 import pytest_asyncio
 from nats.aio.client import Client
 from or_harness import Caller, Neighbours
@@ -13,6 +13,10 @@ from or_harness import Caller, Neighbours
 from tradeloom.order_router import app
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.rpc import ServiceClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from venue_harness import venue_settings
 
 _spec = importlib.util.spec_from_file_location(
     "standin_launcher", Path(__file__).parent.parent / "standin_venue" / "launcher.py"
@@ -22,21 +26,6 @@ launcher: Any = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(launcher)
 
 standin_venue = launcher.standin_venue
-SPOT_ONLY = {"fetchMarkets": {"types": ["spot"]}}
-VENUE_TIMEOUT_S = 2.0
-
-
-def venue_settings(settings: OrderRouterSettings, standin: Any) -> OrderRouterSettings:
-    """The router's settings with ``binance`` served by the stand-in (as an operator would point
-    it at a regional host: ``TL_ORDER_ROUTER_VENUE_API_URLS``)."""
-    urls = standin.ccxt_api_urls(ccxt.binance().urls["api"])
-    update = {
-        "venue_api_urls": {"binance": urls},
-        "venue_options": {"binance": SPOT_ONLY},
-        "venue_timeout_s": VENUE_TIMEOUT_S,
-        "venue_poll_interval_s": 0.2,
-    }
-    return settings.model_copy(update=update)
 
 
 @pytest_asyncio.fixture

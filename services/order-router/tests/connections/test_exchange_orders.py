@@ -1,49 +1,16 @@
 """Orders on an exchange account through the real ccxt library against the stand-in venue."""
 
-import asyncio
-import time
 from typing import Any
 
 from or_harness import Caller, eventually
-
-from tradeloom.shared.rpc import RemoteError
-
-DEADLINE_S = 60.0
-
-
-async def exchange_account(trader: Caller, standin: Any) -> str:
-    body = {"venue": "binance", "label": "main", "api_key": standin.api_key, "secret": standin.secret}
-    connection = await trader("exchange_connections_create", body)
-    account = await trader(
-        "exchange_accounts_create", {"connection_id": connection["connection_id"], "name": "spot"}
-    )
-    return str(account["account_id"])
-
-
-async def submit_when_ready(trader: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    """An exchange account takes orders once it has been reconciled with its venue."""
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        try:
-            return await trader("orders_submit", body)
-        except RemoteError as error:
-            if error.code != "unavailable" or time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.05)
-
-
-def limit_buy(account_id: str, client_id: str) -> dict[str, Any]:
-    return {"account_id": account_id, "symbol": "BTC/USDT", "side": "buy", "type": "limit",
-            "quantity": "0.01", "price": "40000", "client_order_id": client_id}  # fmt: skip
-
-
-async def venue_orders(standin: Any, client_id: str) -> list[dict[str, Any]]:
-    state = await standin.control("state")
-    return [o for o in state["orders"].values() if o["clientOrderId"] == client_id]
-
-
-async def order_status(trader: Caller, order_id: str) -> str:
-    return str((await trader("orders_get", {"order_id": order_id}))["order"]["status"])
+from venue_harness import (
+    DEADLINE_S,
+    exchange_account,
+    limit_buy,
+    order_status,
+    submit_when_ready,
+    venue_orders,
+)
 
 
 async def test_order_reaches_the_venue_and_its_fill_is_applied_once(
