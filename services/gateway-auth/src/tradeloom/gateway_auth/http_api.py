@@ -14,6 +14,7 @@ from tradeloom.gateway_auth.routes import (
     admin,
     auth,
     backtests,
+    connections,
     datasets,
     keys,
     market_data,
@@ -61,6 +62,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         backtests.router,
         strategies.router,
         trading.router,
+        connections.router,
         sse.router,
         ws.router,
     ):
