@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from or_harness import Caller, eventually
+from or_harness import Caller, Neighbours, eventually
 from venue_harness import (
     DEADLINE_S,
     exchange_account,
@@ -58,3 +58,29 @@ async def test_an_unanswered_order_is_found_by_client_id_never_sent_twice(
     again = await submit_when_ready(trader, limit_buy(account_id, "ex-hang"))
     assert (again["order_id"], again["status"]) == (hung["order_id"], "new")
     assert len(await venue_orders(standin_venue, "ex-hang")) == 1
+
+
+async def test_refused_cancelled_and_halted_orders(
+    trader: Caller, standin_venue: Any, neighbours: Neighbours
+) -> None:
+    account_id = await exchange_account(trader, standin_venue)
+    await submit_when_ready(trader, limit_buy(account_id, "warm-up"))
+    await standin_venue.control("reject_next_order")  # Binance -2010: the venue refuses the order
+    refused = await trader("orders_submit", limit_buy(account_id, "ex-refused"))
+    assert (refused["status"], refused["reject_reason"]) == ("rejected", "venue_invalid_order")
+    resting = await trader("orders_submit", limit_buy(account_id, "ex-cancel"))
+    canceled = await trader("orders_cancel", {"order_id": resting["order_id"]})
+    assert canceled["status"] == "canceled"
+    assert [o["status"] for o in await venue_orders(standin_venue, "ex-cancel")] == ["CANCELED"]
+    halted = await trader("orders_submit", limit_buy(account_id, "ex-halted"))
+    await neighbours.halt("user", "alice")
+
+    async def canceled_at_venue() -> bool:
+        return [o["status"] for o in await venue_orders(standin_venue, "ex-halted")] == ["CANCELED"]
+
+    await eventually(canceled_at_venue, DEADLINE_S)
+    await eventually(lambda: status_is(trader, halted["order_id"], "canceled"), DEADLINE_S)
+
+
+async def status_is(trader: Caller, order_id: str, status: str) -> bool:
+    return await order_status(trader, order_id) == status

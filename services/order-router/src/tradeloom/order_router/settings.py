@@ -13,7 +13,9 @@ from tradeloom.shared.settings import ServiceSettings
 class OrderRouterSettings(ServiceSettings):
     """Built once at start by ``app.main`` and passed down."""
 
-    model_config = SettingsConfigDict(env_prefix="TL_ORDER_ROUTER_", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix="TL_ORDER_ROUTER_", extra="ignore", case_sensitive=False, hide_input_in_errors=True
+    )
     service_name: ClassVar[str] = "order-router"
 
     health_port: int = 9103
