@@ -4,7 +4,9 @@ An exchange connection is a user's API key at a real venue (any ccxt exchange id
 supports; ``exchange_venues_list`` names them). The key, secret and passphrase are sealed at rest
 (AES-256-GCM) and never returned: replies carry only the key's last four characters. Permissions
 are read from the venue where ccxt can tell (``null`` where it cannot); a key that can withdraw is
-refused unless ``allow_withdrawal_permission`` is true.
+refused unless ``allow_withdrawal_permission`` is true. ``exchange_connections_balances`` reads the
+venue's balances with the stored key; ``exchange_accounts_create`` opens an account whose orders go
+to the connection's venue (``AccountInfo`` with kind ``exchange``).
 
 Error codes: ``validation_error`` 422 naming the field (``venue``, ``label``, ``api_key``…,
 ``allow_withdrawal_permission`` for a withdrawal-enabled key), ``venue_auth_failed`` 422 (the venue
