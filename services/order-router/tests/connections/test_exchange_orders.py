@@ -69,6 +69,10 @@ async def test_refused_cancelled_and_halted_orders(
     refused = await trader("orders_submit", limit_buy(account_id, "ex-refused"))
     assert (refused["status"], refused["reject_reason"]) == ("rejected", "venue_invalid_order")
     resting = await trader("orders_submit", limit_buy(account_id, "ex-cancel"))
+    amend = {"order_id": resting["order_id"], "price": "39000"}
+    assert (await trader.error("orders_amend", amend)).code == "conflict"  # not behind the venue's back
+    assert (await trader.error("accounts_reset", {"account_id": account_id})).code == "conflict"
+    assert (await trader.error("accounts_archive", {"account_id": account_id})).code == "conflict"
     canceled = await trader("orders_cancel", {"order_id": resting["order_id"]})
     assert canceled["status"] == "canceled"
     assert [o["status"] for o in await venue_orders(standin_venue, "ex-cancel")] == ["CANCELED"]
