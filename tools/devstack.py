@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import ctypes
 import os
 import secrets
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,8 +47,16 @@ def package(service: str) -> str:
     return service.replace("-", "_")
 
 
+def _credential_keys() -> str:
+    """order-router's keyring: one AES-256 key, version 1 (``version:base64key``)."""
+    return "1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 # Secrets beyond database passwords, generated once per dev stack (never in git).
-GENERATED_SECRETS = ("TL_GATEWAY_AUTH_JWT_SECRET",)
+GENERATED_SECRETS: dict[str, Callable[[], str]] = {
+    "TL_GATEWAY_AUTH_JWT_SECRET": lambda: secrets.token_urlsafe(48),
+    "TL_ORDER_ROUTER_CREDENTIAL_KEYS": _credential_keys,
+}
 
 
 def generated_secrets(root: Path) -> dict[str, str]:
@@ -55,8 +65,9 @@ def generated_secrets(root: Path) -> dict[str, str]:
     known = (
         dict(line.split("=", 1) for line in path.read_text().split() if "=" in line) if path.exists() else {}
     )
-    for name in GENERATED_SECRETS:
-        known.setdefault(name, secrets.token_urlsafe(48))
+    for name, generate in GENERATED_SECRETS.items():
+        if name not in known:
+            known[name] = generate()
     path.write_text("".join(f"{name}={value}\n" for name, value in known.items()))
     path.chmod(0o600)
     return known

@@ -16,6 +16,7 @@ from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.market_data import app as md_app
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.order_router import app as or_app
+from tradeloom.order_router.credentials import Keyring, new_key
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.risk_monitor import app as rm_app
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
@@ -82,9 +83,11 @@ def strategy_runner_runtime(
 def order_router_runtime(
     pg_server: Any, database_url: str, nats_url: str, prefix: str, **overrides: Any
 ) -> AbstractAsyncContextManager[ServiceRuntime]:
-    """order-router; with no risk-monitor running its orders are rejected (fail closed)."""
+    """order-router; with no risk-monitor running its orders are rejected (fail closed). It seals
+    exchange credentials with a fresh key (``overrides`` may point a venue at a stand-in)."""
+    keys = {"credential_keys": Keyring({1: new_key()}, 1).format()}
     return service_runtime(
-        or_app, OrderRouterSettings, pg_server, database_url, nats_url, prefix, **overrides
+        or_app, OrderRouterSettings, pg_server, database_url, nats_url, prefix, **(keys | overrides)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,15 +26,18 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from served import ServedGateway
 from test_routes_market_data import bars_csv
+from venue_backend import API_KEY, SECRET, StandinVenue, standin_venue, venue_overrides
 
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 
+__all__ = ["standin_venue"]  # a fixture of this module
 ADMIN_PREFIX = "/v1/admin/"
 # routes whose input is checked before the owner: valid input, so the answer is about ownership
 VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/datasets/{dataset_id}/resample"): {"json": {"timeframe": "4h"}},
     ("GET", "/v1/backtests/{backtest_id}/optimisation/heatmap"): {"params": {"x": "fast", "y": "slow"}},
+    ("POST", "/v1/connections/{connection_id}/accounts"): {"json": {"name": "mine"}},
 }
 
 
@@ -55,13 +59,15 @@ async def test_user_a_gets_404_on_user_b_objects(
     pg_server: Any,
     database_url: str,
     nats_url: str,
+    standin_venue: StandinVenue,
 ) -> None:
     await ensure_streams(nc.jetstream(), Subjects(nats_prefix))
+    venue = venue_overrides(standin_venue)
     async with (
         trading_market_runtime(pg_server, database_url, nats_url, nats_prefix),
         backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
         strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
-        order_router_runtime(pg_server, database_url, nats_url, nats_prefix),
+        order_router_runtime(pg_server, database_url, nats_url, nats_prefix, **venue),
         risk_monitor_runtime(pg_server, database_url, nats_url, nats_prefix),
     ):
         bob, bob_session = await api.user()
@@ -95,6 +101,13 @@ async def test_user_a_gets_404_on_user_b_objects(
                   "type": "limit", "quantity": "0.01", "price": "1000"},
         )  # fmt: skip
         assert order.status_code == 201, order.text
+        connection = await api.http.post(
+            "/v1/connections",
+            headers=bob_session,
+            json={"venue": "binance", "label": "bobs", "api_key": standin_venue.api_key,
+                  "secret": standin_venue.secret},
+        )  # fmt: skip
+        assert connection.status_code == 201, connection.text
         bobs = {
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
@@ -106,6 +119,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             "version": 1,
             "account_id": account.json()["account_id"],
             "order_id": order.json()["order_id"],
+            "connection_id": connection.json()["connection_id"],
         }
         _, alice = await api.user()
         routes = object_routes((await api.http.get("/v1/openapi.json")).json())
@@ -132,28 +146,36 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/accounts/{bobs['account_id']}",
             f"/v1/orders/{bobs['order_id']}",
             f"/v1/risk/accounts/{bobs['account_id']}/limits",
+            f"/v1/connections/{bobs['connection_id']}",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 
 
 @pytest.fixture
 def served(
-    pg_server: Any, database_url: str, nats_url: str, db_schema: str, nats_prefix: str
+    pg_server: Any, database_url: str, nats_url: str, db_schema: str, nats_prefix: str, tmp_path: Path
 ) -> Iterator[str]:
     """The gateway under uvicorn with real sandbox-executor, market-data, backtest-engine,
-    strategy-runner, order-router and risk-monitor."""
+    strategy-runner, order-router (its ``binance`` a stand-in venue process) and risk-monitor."""
     asyncio.run(migrated(database_url, db_schema))
+    venue = StandinVenue(tmp_path / "venue.json", API_KEY, SECRET)
+    asyncio.run(venue.start())
     settings = make_settings(database_url, nats_url, db_schema, nats_prefix)
     backends = RuntimesThread(
         lambda: sandbox_executor(database_url, nats_url, db_schema, nats_prefix),
         lambda: trading_market_runtime(pg_server, database_url, nats_url, nats_prefix),
         lambda: backtest_engine_runtime(pg_server, database_url, nats_url, nats_prefix),
         lambda: strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
-        lambda: order_router_runtime(pg_server, database_url, nats_url, nats_prefix),
+        lambda: order_router_runtime(
+            pg_server, database_url, nats_url, nats_prefix, **venue_overrides(venue)
+        ),
         lambda: risk_monitor_runtime(pg_server, database_url, nats_url, nats_prefix),
     )
-    with backends, ServedGateway(settings) as base_url:
-        yield base_url
+    try:
+        with backends, ServedGateway(settings) as base_url:
+            yield base_url
+    finally:
+        venue.kill()
 
 
 def run_operation(operation: Any, base_url: str, headers: dict[str, str]) -> None:

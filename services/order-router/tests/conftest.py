@@ -12,6 +12,7 @@ import pytest
 from nats.aio.client import Client
 
 from tradeloom.order_router import app
+from tradeloom.order_router.credentials import Keyring, new_key
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import ServiceClient
@@ -41,6 +42,7 @@ def or_settings(or_schema: str, database_url: str, nats_url: str, nats_prefix: s
         environment="test",
         health_port=free_port(),
         housekeeping_interval_s=0.2,
+        credential_keys=Keyring({1: new_key()}, 1).format(),
     )
 
 

@@ -33,6 +33,9 @@ INSTRUMENTS = [
                tick_size=Decimal("0.5"), lot_size=Decimal("0.001"), min_notional=Decimal(5)),
     Instrument(venue="sim", symbol="ETH/USDT", kind="spot", base="ETH", quote="USDT",
                tick_size=Decimal("0.01"), lot_size=Decimal("0.01"), min_notional=Decimal(5)),
+    # the stand-in Binance spot venue's market (tests/standin_venue), for exchange accounts
+    Instrument(venue="binance", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
+               tick_size=Decimal("0.01"), lot_size=Decimal("0.00001"), min_notional=Decimal(5)),
 ]  # fmt: skip
 
 
@@ -63,7 +66,9 @@ class Neighbours:
         await self._subs.pop().unsubscribe()
 
     async def _instruments(self, msg: Msg) -> None:
-        data = {"instruments": [i.model_dump(mode="json") for i in INSTRUMENTS]}
+        venue = json.loads(msg.data or b"{}").get("venue")
+        listed = [i for i in INSTRUMENTS if venue in (None, i.venue)]
+        data = {"instruments": [i.model_dump(mode="json") for i in listed]}
         await msg.respond(json.dumps({"data": data}).encode())
 
     async def _risk(self, msg: Msg) -> None:

@@ -35,12 +35,15 @@ class RouterProcess:
     """``python -m tradeloom.order_router run`` with the test's settings."""
 
     def __init__(self, settings: OrderRouterSettings, log: Path) -> None:
+        keys = settings.credential_keys
+        assert keys is not None
         self.env = {
             **os.environ,
             "TL_ORDER_ROUTER_DATABASE_URL": settings.database_url.get_secret_value(),
             "TL_ORDER_ROUTER_NATS_URL": settings.nats_url,
             "TL_ORDER_ROUTER_NATS_PREFIX": settings.nats_prefix,
             "TL_ORDER_ROUTER_DB_SCHEMA": settings.db_schema,
+            "TL_ORDER_ROUTER_CREDENTIAL_KEYS": keys.get_secret_value(),
             "TL_ORDER_ROUTER_ENVIRONMENT": "test",
             "TL_ORDER_ROUTER_HEALTH_PORT": str(settings.health_port),
             "TL_ORDER_ROUTER_LOG_JSON": "false",

@@ -15,6 +15,7 @@ from tradeloom.gateway_auth.routes import (
     admin,
     auth,
     backtests,
+    connections,
     datasets,
     keys,
     market_data,
@@ -64,6 +65,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         strategies.router,
         trading.router,
         risk.router,
+        connections.router,
         sse.router,
         ws.router,
     ):

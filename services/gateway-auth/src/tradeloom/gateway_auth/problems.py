@@ -42,6 +42,15 @@ GATEWAY_STATUS: dict[str, int] = {
     "quota_exceeded": 429,
     "rate_limited": 429,
     "sandbox_unavailable": 503,
+    # order-router's venue errors (exchange connections and exchange accounts)
+    "venue_auth_failed": 422,
+    "invalid_order": 422,
+    "insufficient_funds": 422,
+    "not_supported": 422,
+    "duplicate_client_order_id": 409,
+    "order_not_found": 404,
+    "venue_error": 502,
+    "outcome_unknown": 504,
     "internal": 500,
 }
 RETRYABLE_CODES = frozenset(

@@ -9,19 +9,25 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 
 from tradeloom.order_router.api_accounts import AccountsApi
+from tradeloom.order_router.api_connections import ConnectionsApi
 from tradeloom.order_router.api_orders import OrdersApi
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.orders import REQUESTS
+from tradeloom.shared.contracts import exchange_connections, orders
 from tradeloom.shared.errors import Unavailable
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
 def register(
-    runtime: ServiceRuntime, accounts: AccountsApi, orders: OrdersApi, submitter: OrderSubmitter
+    runtime: ServiceRuntime,
+    accounts: AccountsApi,
+    orders_api: OrdersApi,
+    submitter: OrderSubmitter,
+    connections: ConnectionsApi,
 ) -> None:
-    """Every operation declared in ``contracts.orders.REQUESTS``."""
+    """Every operation declared in ``contracts.orders.REQUESTS`` and
+    ``contracts.exchange_connections.REQUESTS``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "accounts_create": accounts.create,
         "accounts_get": accounts.get,
@@ -31,15 +37,24 @@ def register(
         "accounts_archive": accounts.archive,
         "accounts_risk_fail_open": accounts.risk_fail_open,
         "orders_submit": submitter.submit,
-        "orders_get": orders.get,
-        "orders_list": orders.list,
-        "orders_cancel": orders.cancel,
-        "orders_cancel_all": orders.cancel_all,
-        "orders_amend": orders.amend,
-        "orders_stats": orders.stats,
-        "fills_list": orders.fills,
+        "orders_get": orders_api.get,
+        "orders_list": orders_api.list,
+        "orders_cancel": orders_api.cancel,
+        "orders_cancel_all": orders_api.cancel_all,
+        "orders_amend": orders_api.amend,
+        "orders_stats": orders_api.stats,
+        "fills_list": orders_api.fills,
+        "exchange_venues_list": connections.venues,
+        "exchange_connections_create": connections.create,
+        "exchange_connections_list": connections.list,
+        "exchange_connections_get": connections.get,
+        "exchange_connections_update": connections.update,
+        "exchange_connections_delete": connections.delete,
+        "exchange_connections_test": connections.test,
+        "exchange_connections_balances": connections.balances,
+        "exchange_accounts_create": connections.create_account,
     }
-    for contract in REQUESTS:
+    for contract in (*orders.REQUESTS, *exchange_connections.REQUESTS):
         handler = database_unavailable_is_503(handlers[contract.op])
         runtime.add_operation(
             Operation(contract.op, contract.request, contract.reply, handler, contract.description)

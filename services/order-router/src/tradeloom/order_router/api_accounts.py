@@ -124,6 +124,8 @@ class AccountsApi:
             row = await self._owned(conn, body.account_id, user_id, lock=True)
             if row.status != "active":
                 raise Conflict(f"account {body.account_id} is archived")
+            if row.kind == "exchange":
+                raise Conflict("an exchange account's balances are the venue's: it cannot be reset")
             if body.balances is not None:
                 balances = balances_map(body.balances, "balances")
             else:
@@ -138,6 +140,8 @@ class AccountsApi:
         user_id = require_user(caller)
         async with self._engine().begin() as conn:
             row = await self._owned(conn, body.account_id, user_id, lock=True)
+            if row.kind == "exchange" and await self.ledger.orders.unfinished(conn, row.id):
+                raise Conflict("cancel the exchange account's open orders at its venue first")
             if row.status == "active":
                 await self._cancel_open(conn, row.id, "account_archived")
                 await self.store.update(conn, row.id, status="archived")

@@ -151,6 +151,11 @@ class OrdersApi:
             remaining = (body.quantity or row.quantity) - row.filled_quantity
             account = await self.ledger.accounts.get(conn, str(row.account_id), None)
             assert account is not None
+            if account.kind == "exchange":
+                raise Conflict(
+                    "orders of an exchange account are not amended: cancel it and place a new one",
+                    details={"reason": "amend_not_supported"},
+                )
             shape = OrderSubmit(
                 account_id=str(row.account_id), symbol=row.symbol, side=row.side, type=row.type,
                 quantity=remaining, price=body.price or row.price,

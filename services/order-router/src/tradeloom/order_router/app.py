@@ -2,14 +2,20 @@
 
 from tradeloom.order_router import SERVICE, __version__, api
 from tradeloom.order_router.api_accounts import AccountsApi
+from tradeloom.order_router.api_connections import ConnectionsApi
 from tradeloom.order_router.api_orders import OrdersApi
 from tradeloom.order_router.execution import PaperExecution
 from tradeloom.order_router.instruments import InstrumentDirectory
+from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.settings import OrderRouterSettings
+from tradeloom.order_router.store.connections_store import SqlCredentialStore
+from tradeloom.order_router.venue_access import VenueAccess
+from tradeloom.order_router.venue_orders import RoutedExecution, VenueOrders
+from tradeloom.order_router.venue_sync import VenueSync
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
@@ -23,8 +29,16 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
     ledger = Ledger(settings.db_schema, runtime.outbox)
     client = lambda: runtime.client  # noqa: E731
-    execution = PaperExecution()
     engine = lambda: runtime.engine  # noqa: E731
+    keyring = settings.keyring()
+    access = VenueAccess(
+        keyring,
+        timeout_s=settings.venue_timeout_s,
+        api_urls=settings.venue_api_urls,
+        options=settings.venue_options,
+    )
+    venue_orders = VenueOrders(engine, ledger, settings.db_schema, access)
+    execution = RoutedExecution(PaperExecution(), venue_orders, ledger)
     submitter = OrderSubmitter(
         engine=engine,
         ledger=ledger,
@@ -34,13 +48,30 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         risk=RiskGate(client, settings.risk_check_timeout_s),
         execution=execution,
         market_buffer=settings.market_buy_buffer,
+        venue_orders=venue_orders,
     )
     api.register(
         runtime,
         AccountsApi(engine, ledger),
         OrdersApi(engine, ledger, execution, settings.market_buy_buffer),
         submitter,
+        ConnectionsApi(engine, settings.db_schema, access),
     )
+    if keyring is not None:
+        rotation = KeyRotation(
+            keyring,
+            SqlCredentialStore(engine, settings.db_schema),
+            interval_s=settings.credential_rotation_interval_s,
+        )
+        runtime.add_task(rotation.run)
+        sync = VenueSync(
+            engine,
+            ledger,
+            venue_orders,
+            interval_s=settings.venue_poll_interval_s,
+            pending_grace_s=2 * settings.venue_timeout_s + settings.risk_check_timeout_s,
+        )
+        runtime.add_task(sync.run)
     runtime.add_consumer(consumer_spec("order_router_paper"), PaperMatcher(ledger).on_trades)
     runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger).on_event)
     housekeeping = Housekeeping(

@@ -28,6 +28,7 @@ from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.store.rows import order_info
+from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.risk import RiskCheckRequest
@@ -70,6 +71,7 @@ class OrderSubmitter:
         risk: RiskGate,
         execution: Execution,
         market_buffer: Decimal,
+        venue_orders: VenueOrders,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -77,6 +79,7 @@ class OrderSubmitter:
         self.risk = risk
         self.execution = execution
         self.market_buffer = market_buffer
+        self.venue_orders = venue_orders
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         user_id = require_user(caller)
@@ -93,6 +96,8 @@ class OrderSubmitter:
             return await self._resume(caller, existing)
         if account.status != "active":
             raise Conflict(f"account {body.account_id} is archived", details={"reason": "account_archived"})
+        if account.kind == "exchange":
+            self.venue_orders.admit(account, body)
         instrument = await self.instruments.get(account.venue, body.symbol)
         async with self._engine().begin() as conn:
             halted = await self.ledger.orders.halt_reason(conn, user_id)
@@ -188,6 +193,7 @@ class OrderSubmitter:
             notional=row.quantity * price if price is not None else Decimal(0),
         )
         verdict = await self.risk.check(request, caller, fail_open=account.risk_fail_open)
+        to_venue = verdict.approved and account.kind == "exchange"
         async with self._engine().begin() as conn:
             current = await self.ledger.orders.get(conn, str(row.id), None, for_update=True)
             assert current is not None
@@ -203,6 +209,13 @@ class OrderSubmitter:
                     await self.ledger.accounts.audit(
                         conn, row.account_id, "order-router", "risk_check_bypassed", {"order_id": str(row.id)}
                     )
-                done = await self.ledger.move(conn, current, (states.NEW,), {"accepted_ns": time.time_ns()})
-                await self.execution.place(conn, done)
-            return order_info(done)
+                if to_venue:  # stays pending_new until the venue answers (sent after this commit)
+                    done = current
+                else:
+                    done = await self.ledger.move(
+                        conn, current, (states.NEW,), {"accepted_ns": time.time_ns()}
+                    )
+                    await self.execution.place(conn, done)
+        if to_venue and done.status == states.PENDING_NEW:
+            done = await self.venue_orders.send(done, account)
+        return order_info(done)

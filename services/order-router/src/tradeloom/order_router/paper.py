@@ -44,7 +44,9 @@ class PaperMatcher:
             raise PermanentError(str(error)) from error
         latest = max(event.trades, key=lambda t: t.ts_ns)
         await self.ledger.orders.set_last_price(conn, event.venue, event.symbol, latest.price, latest.ts_ns)
-        rows = await self.ledger.orders.open_orders(conn, venue=event.venue, symbol=event.symbol)
+        rows = await self.ledger.orders.open_orders(
+            conn, venue=event.venue, symbol=event.symbol, paper_only=True
+        )
         costs: dict[Any, AccountCosts] = {}
         for listed in rows:
             # read again: an OCO exit earlier in this batch may have ended its pair
@@ -116,7 +118,8 @@ class HaltKeeper:
             halt = envelope.unwrap(RiskHalt)
             key = halt.user_id or GLOBAL_KEY
             await self.ledger.orders.set_halt(conn, halt.scope, key, halt.reason, envelope.id)
-            for row in await self.ledger.orders.open_orders(conn, user_id=halt.user_id):
+            # exchange accounts' orders are cancelled at their venue by venue_sync
+            for row in await self.ledger.orders.open_orders(conn, user_id=halt.user_id, paper_only=True):
                 await self.ledger.finish(conn, row, states.CANCELED, "trading_halted")
         elif envelope.type == RiskResume.event_type():
             resume = envelope.unwrap(RiskResume)

@@ -1,18 +1,21 @@
 """order-router settings: environment variables prefixed ``TL_ORDER_ROUTER_``."""
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from tradeloom.order_router.credentials import Keyring, KeyringInvalid
 from tradeloom.shared.settings import ServiceSettings
 
 
 class OrderRouterSettings(ServiceSettings):
     """Built once at start by ``app.main`` and passed down."""
 
-    model_config = SettingsConfigDict(env_prefix="TL_ORDER_ROUTER_", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix="TL_ORDER_ROUTER_", extra="ignore", case_sensitive=False, hide_input_in_errors=True
+    )
     service_name: ClassVar[str] = "order-router"
 
     health_port: int = 9103
@@ -35,3 +38,42 @@ class OrderRouterSettings(ServiceSettings):
     housekeeping_interval_s: float = Field(
         default=1.0, gt=0, description="GTD expiry and stale pending sweep"
     )
+    credential_keys: SecretStr | None = Field(
+        default=None,
+        description="AES-256 keys sealing exchange credentials: 'version:base64key' pairs, comma-separated; "
+        "unset: exchange connections answer unavailable",
+    )
+    credential_key_version: int | None = Field(
+        default=None, ge=1, description="the key version that seals new values (default: the highest)"
+    )
+    venue_timeout_s: float = Field(default=10.0, gt=0, le=120, description="deadline of every venue call")
+    venue_api_urls: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="per venue id, entries replacing ccxt's urls['api'] (a regional host), as JSON",
+    )
+    venue_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per venue id, options merged into ccxt's exchange options, as JSON"
+    )
+    venue_poll_interval_s: float = Field(
+        default=2.0, gt=0, description="how often exchange accounts are reconciled and their fills polled"
+    )
+    credential_rotation_interval_s: float = Field(
+        default=300.0, gt=0, description="how often credentials sealed with an older key are re-sealed"
+    )
+
+    @model_validator(mode="after")
+    def _check_credential_keys(self) -> Self:
+        if self.credential_keys is not None:
+            try:
+                Keyring.parse(self.credential_keys.get_secret_value(), self.credential_key_version)
+            except KeyringInvalid as error:
+                raise ValueError(f"credential_keys: {error}") from None
+        elif self.credential_key_version is not None:
+            raise ValueError("credential_key_version: set without credential_keys")
+        return self
+
+    def keyring(self) -> Keyring | None:
+        """The credential keyring, or ``None`` when no keys are configured (checked at load)."""
+        if self.credential_keys is None:
+            return None
+        return Keyring.parse(self.credential_keys.get_secret_value(), self.credential_key_version)

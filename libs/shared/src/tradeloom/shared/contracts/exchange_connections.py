@@ -4,7 +4,9 @@ An exchange connection is a user's API key at a real venue (any ccxt exchange id
 supports; ``exchange_venues_list`` names them). The key, secret and passphrase are sealed at rest
 (AES-256-GCM) and never returned: replies carry only the key's last four characters. Permissions
 are read from the venue where ccxt can tell (``null`` where it cannot); a key that can withdraw is
-refused unless ``allow_withdrawal_permission`` is true.
+refused unless ``allow_withdrawal_permission`` is true. ``exchange_connections_balances`` reads the
+venue's balances with the stored key; ``exchange_accounts_create`` opens an account whose orders go
+to the connection's venue (``AccountInfo`` with kind ``exchange``).
 
 Error codes: ``validation_error`` 422 naming the field (``venue``, ``label``, ``api_key``…,
 ``allow_withdrawal_permission`` for a withdrawal-enabled key), ``venue_auth_failed`` 422 (the venue
@@ -18,6 +20,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.orders_accounts import AccountInfo, Balance
 from tradeloom.shared.contracts.spec import RequestContract
 
 SERVICE = "order-router"
@@ -63,6 +66,13 @@ class ExchangeConnectionUpdate(_Request):
     passphrase: str | None = Field(default=None, max_length=4096, json_schema_extra={"writeOnly": True})
     sandbox: bool | None = None
     allow_withdrawal_permission: bool = False
+
+
+class ExchangeAccountCreate(_Request):
+    """An account trading at the connection's venue; its balances are the venue's, read at once."""
+
+    connection_id: str = CONNECTION_ID
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", examples=["binance spot"])
 
 
 class ExchangeConnectionRef(_Request):
@@ -116,6 +126,13 @@ class ExchangeConnectionTestResult(_Reply):
     permissions: KeyPermissions | None = None
 
 
+class ExchangeConnectionBalances(_Reply):
+    """Balances as the venue reports them now, for the connection's key."""
+
+    connection_id: str
+    balances: list[Balance]
+
+
 class ExchangeVenues(_Reply):
     venues: list[str] = Field(description="ccxt exchange ids with every call order-router needs")
 
@@ -157,5 +174,17 @@ REQUESTS: tuple[RequestContract, ...] = (
         ExchangeConnectionRef,
         ExchangeConnectionTestResult,
         "Test the stored key with a live call: answer and latency.",
+    ),
+    _rq(
+        "exchange_connections_balances",
+        ExchangeConnectionRef,
+        ExchangeConnectionBalances,
+        "Balances fetched from the venue with the stored key.",
+    ),
+    _rq(
+        "exchange_accounts_create",
+        ExchangeAccountCreate,
+        AccountInfo,
+        "Open an exchange account: orders on it go to the connection's venue.",
     ),
 )

@@ -77,7 +77,9 @@ class Balance(Reply):
 class AccountInfo(Reply):
     account_id: str
     name: str
-    kind: Literal["paper"]
+    kind: Literal["paper", "exchange"] = Field(
+        description="exchange: trades through connection_id at a real venue"
+    )
     venue: str
     status: Literal["active", "archived"]
     maker_fee_rate: Rate
@@ -88,6 +90,9 @@ class AccountInfo(Reply):
     balances: list[Balance]
     created_at: datetime
     updated_at: datetime
+    connection_id: str | None = Field(
+        default=None, description="the exchange connection of an exchange account (null once deleted)"
+    )
 
 
 class AccountList(Reply):

@@ -19,7 +19,7 @@ from tradeloom.shared.ids import parse_uuid
 
 ACCOUNT_COLUMNS = (
     "id, user_id, name, kind, venue, status, maker_fee_rate, taker_fee_rate, slippage_model, slippage, "
-    "risk_fail_open, initial_balances, created_at, updated_at"
+    "risk_fail_open, initial_balances, created_at, updated_at, connection_id, venue_fills_since_ms"
 )
 
 
@@ -54,6 +54,50 @@ class AccountsStore:
         ).one()
         await self.set_balances(conn, account_id, balances)
         return row
+
+    async def create_exchange(
+        self,
+        conn: AsyncConnection,
+        *,
+        account_id: uuid.UUID,
+        user_id: str,
+        name: str,
+        venue: str,
+        connection_id: uuid.UUID,
+        balances: dict[str, Decimal],
+    ) -> Row[Any]:
+        """An account trading through an exchange connection: no fees or slippage of ours (the
+        venue charges), balances as the venue reported them."""
+        row = (
+            await conn.execute(
+                text(
+                    f'INSERT INTO "{self.s}".accounts (id, user_id, name, kind, venue, connection_id, '
+                    "maker_fee_rate, taker_fee_rate, slippage_model, slippage, initial_balances) VALUES "
+                    "(:id, :user, :name, 'exchange', :venue, :connection, 0, 0, 'none', 0, "
+                    f"CAST(:initial AS jsonb)) RETURNING {ACCOUNT_COLUMNS}"
+                ),
+                {
+                    "id": account_id,
+                    "user": user_id,
+                    "name": name,
+                    "venue": venue,
+                    "connection": connection_id,
+                    "initial": json.dumps({asset: str(amount) for asset, amount in balances.items()}),
+                },
+            )
+        ).one()
+        await self.set_balances(conn, account_id, balances)
+        return row
+
+    async def exchange_accounts(self, conn: AsyncConnection) -> list[Row[Any]]:
+        """Active exchange accounts whose connection still exists."""
+        result = await conn.execute(
+            text(
+                f"SELECT {ACCOUNT_COLUMNS} FROM \"{self.s}\".accounts WHERE kind = 'exchange' "
+                "AND status = 'active' AND connection_id IS NOT NULL ORDER BY id"
+            )
+        )
+        return list(result.all())
 
     async def set_balances(
         self, conn: AsyncConnection, account_id: uuid.UUID, balances: dict[str, Decimal]

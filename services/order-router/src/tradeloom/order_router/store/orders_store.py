@@ -24,7 +24,7 @@ ORDER_COLUMNS = (
     "side, type, status, quantity, filled_quantity, filled_notional, price, stop_price, trailing_amount, "
     "trailing_percent, trail_extreme, triggered, time_in_force, expire_at, post_only, reduce_only, "
     "reference_price, lock_asset, locked, fees, reject_reason, accepted_ns, created_at, updated_at, "
-    "stop_loss_price, take_profit_price, parent_id, oco_group"
+    "stop_loss_price, take_profit_price, parent_id, oco_group, venue_order_id"
 )
 FILL_COLUMNS = (
     "id, order_id, account_id, user_id, venue, venue_fill_id, symbol, side, price, quantity, fee, fee_asset, "
@@ -33,9 +33,12 @@ FILL_COLUMNS = (
 OPEN = tuple(sorted(states.OPEN))
 # market orders with a trade price at submit: their fills measure slippage
 SLIPPAGE_ROWS = "reference_price IS NOT NULL AND type = 'market'"
+# orders of paper accounts only: the paper matcher and the housekeeping sweeps never touch an
+# exchange account's orders (the venue and reconciliation decide those)
+PAPER_ONLY = "account_id IN (SELECT id FROM \"{s}\".accounts WHERE kind = 'paper')"
 UPDATABLE = frozenset(
     {"status", "filled_quantity", "filled_notional", "locked", "fees", "reject_reason", "triggered",
-     "trail_extreme", "price", "stop_price", "quantity", "accepted_ns"}
+     "trail_extreme", "price", "stop_price", "quantity", "accepted_ns", "venue_order_id"}
 )  # fmt: skip
 
 
@@ -93,11 +96,13 @@ class OrdersStore:
         symbol: str | None = None,
         account_id: uuid.UUID | None = None,
         user_id: str | None = None,
+        paper_only: bool = False,
     ) -> list[Row[Any]]:
         """Open orders (locked FOR UPDATE, oldest first) matching every filter given."""
+        paper = f" AND {PAPER_ONLY.format(s=self.s)}" if paper_only else ""
         result = await conn.execute(
             text(
-                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = ANY(:open) '
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = ANY(:open){paper} '
                 "AND (CAST(:venue AS text) IS NULL OR venue = :venue) "
                 "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
                 "AND (CAST(:account AS uuid) IS NULL OR account_id = :account) "
@@ -106,6 +111,37 @@ class OrdersStore:
             {"open": list(OPEN), "venue": venue, "symbol": symbol, "account": account_id, "user": user_id},
         )
         return list(result.all())
+
+    async def unfinished(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
+        """Orders of the account that are not final (pending_new included), oldest first."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
+                "AND status <> ALL(:final) ORDER BY id"
+            ),
+            {"account": account_id, "final": sorted(states.TERMINAL)},
+        )
+        return list(result.all())
+
+    async def by_client_id(
+        self, conn: AsyncConnection, account_id: uuid.UUID, client_order_id: str
+    ) -> Row[Any] | None:
+        """The account's order with this client id, locked FOR UPDATE."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
+                "AND client_order_id = :cid FOR UPDATE"
+            ),
+            {"account": account_id, "cid": client_order_id},
+        )
+        return result.first()
+
+    async def venue_fill_ids(self, conn: AsyncConnection, account_id: uuid.UUID) -> set[str]:
+        result = await conn.execute(
+            text(f'SELECT venue_fill_id FROM "{self.s}".fills WHERE account_id = :account'),
+            {"account": account_id},
+        )
+        return {row.venue_fill_id for row in result.all()}
 
     async def open_siblings(self, conn: AsyncConnection, row: Row[Any]) -> list[Row[Any]]:
         """The other open orders of ``row``'s OCO group."""
@@ -122,7 +158,8 @@ class OrdersStore:
         result = await conn.execute(
             text(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = :pending '
-                "AND created_at < :older ORDER BY id FOR UPDATE SKIP LOCKED"
+                f"AND created_at < :older AND {PAPER_ONLY.format(s=self.s)} "
+                "ORDER BY id FOR UPDATE SKIP LOCKED"
             ),
             {"pending": states.PENDING_NEW, "older": older_than},
         )
@@ -133,7 +170,8 @@ class OrdersStore:
         result = await conn.execute(
             text(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = ANY(:open) '
-                "AND expire_at IS NOT NULL AND expire_at <= :now ORDER BY id FOR UPDATE SKIP LOCKED"
+                f"AND expire_at IS NOT NULL AND expire_at <= :now AND {PAPER_ONLY.format(s=self.s)} "
+                "ORDER BY id FOR UPDATE SKIP LOCKED"
             ),
             {"open": list(OPEN), "now": now},
         )

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Row
 
 from tradeloom.order_router.domain.matching import PaperOrder
+from tradeloom.order_router.venues import Balance as VenueBalance
+from tradeloom.shared.contracts.exchange_connections import ExchangeConnectionInfo, KeyPermissions
 from tradeloom.shared.contracts.orders import FillInfo, OrderInfo
 from tradeloom.shared.contracts.orders_accounts import AccountInfo, Balance
 
@@ -109,8 +111,27 @@ def account_info(row: Row[Any], balances: list[Row[Any]]) -> AccountInfo:
         balances=balance_list(balances),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        connection_id=None if row.connection_id is None else str(row.connection_id),
     )
 
 
 def balance_list(rows: list[Row[Any]]) -> list[Balance]:
     return [Balance(asset=r.asset, free=r.free, locked=r.locked, total=r.free + r.locked) for r in rows]
+
+
+def venue_balances(balances: list[VenueBalance]) -> list[Balance]:
+    return [Balance(asset=b.asset, free=b.free, locked=b.locked, total=b.total) for b in balances]
+
+
+def connection_info(row: Row[Any]) -> ExchangeConnectionInfo:
+    """Never the sealed key: only its last four characters."""
+    return ExchangeConnectionInfo(
+        connection_id=str(row.id),
+        venue=row.venue,
+        label=row.label,
+        sandbox=row.sandbox,
+        api_key_last4=row.api_key_last4,
+        permissions=KeyPermissions(**row.permissions),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
