@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tradeloom.shared.contracts import auth, backtest, market_data, orders, risk, sandbox, strategy
+from tradeloom.shared.contracts import auth, backtest, bots, market_data, orders, risk, sandbox, strategy
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -46,6 +46,7 @@ EVENTS: tuple[EventContract, ...] = (
     *sandbox.EVENTS,
     *orders.EVENTS,
     *risk.EVENTS,
+    *bots.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (
@@ -54,6 +55,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *market_data.REQUESTS,
     *backtest.REQUESTS,
     *strategy.REQUESTS,
+    *bots.REQUESTS,
     *sandbox.REQUESTS,
     *orders.REQUESTS,
     *risk.REQUESTS,
