@@ -93,6 +93,14 @@ async def test_user_a_gets_404_on_user_b_objects(
                   "type": "limit", "quantity": "0.01", "price": "1000"},
         )  # fmt: skip
         assert order.status_code == 201, order.text
+        bot = await api.http.post(
+            "/v1/bots",
+            headers=bob_session,
+            json={"name": "bobs", "strategy_id": strategy.json()["strategy_id"], "strategy_version": 1,
+                  "account_id": account.json()["account_id"], "symbol": "BTC/USDT",
+                  "sizing": {"kind": "fixed", "quantity": "0.01"}, "max_position": "0.01"},
+        )  # fmt: skip
+        assert bot.status_code == 201, bot.text
         bobs = {
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
@@ -104,6 +112,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             "version": 1,
             "account_id": account.json()["account_id"],
             "order_id": order.json()["order_id"],
+            "bot_id": bot.json()["bot_id"],
         }
         _, alice = await api.user()
         routes = object_routes((await api.http.get("/v1/openapi.json")).json())
@@ -129,6 +138,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/strategies/{bobs['strategy_id']}/versions/1",
             f"/v1/accounts/{bobs['account_id']}",
             f"/v1/orders/{bobs['order_id']}",
+            f"/v1/bots/{bobs['bot_id']}",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 
