@@ -174,8 +174,9 @@ def crossing_bar() -> int:
     )
 
 
-async def new_bot(sr: Caller, orders: Caller) -> tuple[str, str]:
-    """A running sma_cross 3/5 bot of 1 BTC on a fresh paper account: (bot id, account id)."""
+async def new_bot(sr: Caller, orders: Caller, sizing: dict[str, str] | None = None) -> tuple[str, str]:
+    """A running sma_cross 3/5 bot (1 BTC a trade unless ``sizing``) on a fresh paper account
+    of 10,000 USDT: (bot id, account id)."""
     account = await orders("accounts_create", {"name": "bots"})
     strategy = await sr("strategies_create", {"name": "cross", "template": "sma_cross", "params": PARAMS})
     bot = await sr(
@@ -183,7 +184,7 @@ async def new_bot(sr: Caller, orders: Caller) -> tuple[str, str]:
         {
             "name": "cross bot", "strategy_id": strategy["strategy_id"], "strategy_version": 1,
             "account_id": account["account_id"], "symbol": "BTC/USDT", "timeframe": "1m",
-            "sizing": {"kind": "fixed", "quantity": "1"}, "max_position": "2",
+            "sizing": sizing or {"kind": "fixed", "quantity": "1"}, "max_position": "20",
         },
     )  # fmt: skip
     assert bot["status"] == "stopped"

@@ -5,11 +5,16 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pytest
+from pydantic import ValidationError
+
+from tradeloom.shared.contracts.bots import BotSizing
 from tradeloom.strategy_runner.domain.bot_decision import (
     Bar,
     bot_of_client_order_id,
     client_order_id,
     decide,
+    equity_size,
     last_signal,
 )
 
@@ -56,6 +61,25 @@ def test_holds_while_long_or_an_order_is_open() -> None:
         "entry_long", position=Decimal(0), open_orders=1, quantity=Decimal(1), max_position=Decimal(1)
     )
     assert long.action == pending.action == "hold"
+
+
+def test_equity_size_is_a_share_of_the_free_quote_in_whole_lots() -> None:
+    assert equity_size(Decimal(10_000), Decimal(10), Decimal(112), Decimal("0.00001")) == Decimal("8.92857")
+    zero = equity_size(Decimal(1), Decimal(1), Decimal(65_000), Decimal("0.001"))
+    assert zero == 0
+    got = decide("entry_long", position=Decimal(0), open_orders=0, quantity=zero, max_position=Decimal(1))
+    assert got.action == "hold"
+
+
+def test_sizing_takes_exactly_its_amount() -> None:
+    assert BotSizing(kind="equity_pct", percent=Decimal(10)).percent == Decimal(10)
+    for bad in (
+        {"kind": "fixed"},
+        {"kind": "equity_pct", "quantity": "1"},
+        {"kind": "equity_pct", "percent": "101"},
+    ):
+        with pytest.raises(ValidationError):
+            BotSizing.model_validate(bad)
 
 
 def test_client_order_id_is_deterministic_and_names_its_bot() -> None:

@@ -3,6 +3,8 @@ trades → market-data closes candles → the bot decides → order-router fills
 
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, Decimal
+
 from bots_harness import PRICES, BotsEnv, crossing_bar, decisions, eventually, new_bot
 
 from tradeloom.shared.rpc import RemoteError
@@ -37,6 +39,21 @@ async def test_the_cross_sends_one_order_that_fills_and_a_redelivered_candle_sen
     assert len(buy) == 1
     assert (buy[0]["signal"], buy[0]["bar_ns"]) == ("entry_long", env.market.bar_ns(cross))
     assert buy[0]["order_id"] == listed["items"][0]["order_id"]
+
+
+async def test_equity_pct_sizing_buys_a_share_of_the_free_quote_in_whole_lots(bots_env: BotsEnv) -> None:
+    env = bots_env
+    bot_id, account_id = await new_bot(env.sr, env.orders, {"kind": "equity_pct", "percent": "10"})
+    cross = crossing_bar()
+    await env.market.bars(0, cross + 1)
+
+    async def ordered() -> bool:
+        return any(d["action"] == "buy" and d["order_id"] for d in await decisions(env.sr, bot_id))
+
+    await eventually(ordered)
+    listed = await env.orders("orders_list", {"account_id": account_id})
+    expected = (Decimal(1000) / Decimal(PRICES[cross])).quantize(Decimal("0.00001"), rounding=ROUND_DOWN)
+    assert [Decimal(o["quantity"]) for o in listed["items"]] == [expected]
 
 
 async def test_a_halt_stops_the_users_bots_and_another_users_bot_is_not_found(bots_env: BotsEnv) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import Positive
@@ -38,10 +38,21 @@ class _Reply(BaseModel):
 
 
 class BotSizing(_Request):
-    """How much an entry buys: ``fixed``, ``quantity`` of the base asset (capped by ``max_position``)."""
+    """How much an entry buys (always capped by ``max_position``): ``fixed``, ``quantity`` of the
+    base asset; ``equity_pct``, ``percent`` of the account's free quote balance at the bar's close,
+    rounded down to the instrument's lot."""
 
-    kind: Literal["fixed"] = "fixed"
-    quantity: Positive
+    kind: Literal["fixed", "equity_pct"] = "fixed"
+    quantity: Positive | None = None
+    percent: Positive | None = Field(default=None, le=100)
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> BotSizing:
+        if self.kind == "fixed" and (self.quantity is None or self.percent is not None):
+            raise ValueError("kind 'fixed' takes quantity (and no percent)")
+        if self.kind == "equity_pct" and (self.percent is None or self.quantity is not None):
+            raise ValueError("kind 'equity_pct' takes percent (and no quantity)")
+        return self
 
 
 class BotCreate(_Request):

@@ -33,6 +33,7 @@ from tradeloom.shared.errors import PermanentError, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.bots.events import decision_made
+from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_decision import (
     TIMEFRAME_NS,
     Bar,
@@ -84,6 +85,7 @@ class BotRunner:
         self.ledger = BotLedgerStore(schema)
         self.owner = owner
         self.config = config
+        self.sizer = Sizer(client, config.market_data_timeout_s)
 
     # ----------------------------------------------------------------------------- the candle
     async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -160,13 +162,17 @@ class BotRunner:
     async def _decide_locked(self, bot_id: uuid.UUID, bars: list[Bar], upto_ns: int) -> OrderToSend | None:
         """One bar's decision under the bot's row lock; re-checked there (status, lease, bar)."""
         bar_ns = bars[-1].open_ns if bars else upto_ns
-        async with self._engine().begin() as conn:
-            row = await self.bots.get(conn, str(bot_id), None, lock=True)
-            if row is None or row.status != "running" or (row.last_bar_ns or -1) >= bar_ns:
-                return None
-            if not await self.bots.holds_lease(conn, bot_id, self.owner):
-                return None
-            return await self._decide(conn, row, bar_ns, bars)
+        try:
+            async with self._engine().begin() as conn:
+                row = await self.bots.get(conn, str(bot_id), None, lock=True)
+                if row is None or row.status != "running" or (row.last_bar_ns or -1) >= bar_ns:
+                    return None
+                if not await self.bots.holds_lease(conn, bot_id, self.owner):
+                    return None
+                return await self._decide(conn, row, bar_ns, bars)
+        except SizingUnavailable as error:  # rolled back, bar not decided: the loop retries
+            log.warning("bot %s: cannot size bar %s yet: %s", bot_id, bar_ns, error)
+            return None
 
     async def _decide(
         self, conn: AsyncConnection, row: Row[Any], bar_ns: int, bars: list[Bar]
@@ -179,11 +185,15 @@ class BotRunner:
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
         signal = last_signal(row.template, row.params, bars)
+        position = Decimal(row.position)
+        quantity = Decimal(0)
+        if signal == "entry_long" and position <= 0 and not row.open_orders:
+            quantity = await self.sizer.quantity(row, Decimal(str(bars[-1].close)))
         decision = decide(
             signal,
-            position=Decimal(row.position),
+            position=position,
             open_orders=row.open_orders,
-            quantity=Decimal(row.sizing["quantity"]),
+            quantity=quantity,
             max_position=Decimal(row.max_position),
         )
         if decision.action == "hold" or decision.quantity is None:

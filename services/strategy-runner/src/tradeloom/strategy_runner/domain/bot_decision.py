@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import numpy as np
 
@@ -59,6 +59,12 @@ def bot_of_client_order_id(value: str) -> str | None:
         return None
 
 
+def equity_size(free_quote: Decimal, percent: Decimal, price: Decimal, lot: Decimal) -> Decimal:
+    """``percent`` of the free quote balance at ``price``, rounded down to whole lots."""
+    lots = (free_quote * percent / Decimal(100) / price / lot).to_integral_value(rounding=ROUND_DOWN)
+    return lots * lot
+
+
 def last_signal(template: str, params: Mapping[str, object], bars: Sequence[Bar]) -> str:
     """The signal of the newest bar (entry_long wins over the exits on a reversal bar)."""
     ohlc = OhlcArrays(
@@ -88,9 +94,11 @@ def decide(
     if open_orders:
         return Decision(signal, "hold", "an order of the bot is still open")
     if signal == "entry_long":
-        if position > 0:
-            return Decision(signal, "hold", "already long")
         size = min(quantity, max_position)
+        if position > 0 or size <= 0:
+            return Decision(
+                signal, "hold", "already long" if position > 0 else "the entry size rounds to nothing"
+            )
         return Decision(signal, "buy", f"enter long {size}", size)
     if signal in ("exit_long", "entry_short"):
         if position <= 0:
