@@ -56,6 +56,26 @@ async def test_equity_pct_sizing_buys_a_share_of_the_free_quote_in_whole_lots(bo
     assert [Decimal(o["quantity"]) for o in listed["items"]] == [expected]
 
 
+async def test_an_order_refused_for_an_archived_account_logs_why_and_stops_the_bot_in_error(
+    bots_env: BotsEnv,
+) -> None:
+    env = bots_env
+    bot_id, account_id = await new_bot(env.sr, env.orders)
+    await env.orders("accounts_archive", {"account_id": account_id})
+    await env.market.bars(0, crossing_bar() + 1)
+
+    async def in_error() -> bool:
+        return (await env.sr("bots_get", {"bot_id": bot_id}))["status"] == "error"
+
+    await eventually(in_error)
+    bot = await env.sr("bots_get", {"bot_id": bot_id})
+    assert bot["status_reason"] == "the account is archived"
+    refused = [d for d in await decisions(env.sr, bot_id) if d["action"] == "refused"]
+    assert len(refused) == 1
+    assert refused[0]["reason"].startswith("conflict: account")
+    assert refused[0]["order_id"] is None
+
+
 async def test_a_halt_stops_the_users_bots_and_another_users_bot_is_not_found(bots_env: BotsEnv) -> None:
     env = bots_env
     bot_id, _ = await new_bot(env.sr, env.orders)

@@ -32,11 +32,12 @@ from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
-from tradeloom.strategy_runner.bots.events import decision_made
+from tradeloom.strategy_runner.bots.events import decision_made, status_changed
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_decision import (
     TIMEFRAME_NS,
     Bar,
+    bot_of_client_order_id,
     client_order_id,
     decide,
     last_signal,
@@ -265,8 +266,9 @@ class BotRunner:
                 log.warning("order %s not sent yet: %s", order.client_id, error)
                 return
             await self._settle(
-                order, "rejected", order_id=None, action="refused", reason=f"{error.code}: {error}"
-            )
+                order, "rejected", order_id=None, action="refused", reason=f"{error.code}: {error}",
+                stop_reason=_unusable_account(error),
+            )  # fmt: skip
             return
         except Unavailable as error:  # still 'sending': the loop resends it
             log.warning("order %s not sent yet: %s", order.client_id, error)
@@ -286,10 +288,32 @@ class BotRunner:
 
     async def _settle(
         self, order: OrderToSend, status: str, *, order_id: str | None, action: str, reason: str,
-        filled: Decimal = Decimal(0),
+        filled: Decimal = Decimal(0), stop_reason: str | None = None,
     ) -> None:  # fmt: skip
+        """Record order-router's answer; ``stop_reason``: the bot cannot trade any more (status error)."""
         async with self._engine().begin() as conn:
             await self.ledger.order_answered(conn, order.client_id, status, order_id, filled)
             logged = await self.ledger.settle_decision(conn, order.client_id, action, reason, order_id)
             if logged is not None:
                 await decision_made(conn, self._outbox(), order.user_id, logged)
+            bot_id = bot_of_client_order_id(order.client_id)
+            if stop_reason is not None and bot_id is not None:
+                await self._stop_in_error(conn, bot_id, stop_reason)
+
+    async def _stop_in_error(self, conn: AsyncConnection, bot_id: str, reason: str) -> None:
+        row = await self.bots.get(conn, bot_id, None, lock=True)
+        if row is not None and row.status in ("running", "paused"):
+            await self.bots.set_status(conn, row.id, "error", reason, from_mark=False)
+            await status_changed(
+                conn, self._outbox(), bot_id, user_id=row.user_id, status="error", previous=row.status,
+                reason=reason,
+            )  # fmt: skip
+
+
+def _unusable_account(error: RemoteError) -> str | None:
+    """A refusal no later bar can change: the account is gone or archived."""
+    if error.code == "not_found":
+        return "the account no longer exists"
+    if error.code == "conflict" and (error.details or {}).get("reason") == "account_archived":
+        return "the account is archived"
+    return None
