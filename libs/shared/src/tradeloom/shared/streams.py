@@ -105,12 +105,13 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         "risk.evt.>",
         "order-router kill switch: refuse and cancel on halt, lift on resume",
     ),
-    # strategy-runner's bots: every closed candle marks its symbol's newest bar; lease holders decide.
+    # strategy-runner's bots: a closed candle marks its market's newest bar; lease holders decide.
     ConsumerSpec(
         "MD_CANDLES",
         "strategy_runner_candles",
         "md.evt.candle_closed.>",
         "strategy-runner bots: a closed candle drives the decisions of the bots on its symbol",
+        backoff_s=(30.0, 60.0, 120.0),  # ack wait 30 s: one candle may decide many bots
         deliver_new=True,  # a bot decides on bars closed while it runs, not on a month of history
     ),
     # The bots' sub-ledgers: order updates of orders whose client id marks a bot.
