@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +67,39 @@ class RunnerProcess:
                 self.process.kill()
 
 
+@dataclass
+class World:
+    sr: Caller
+    orders: Caller
+    market: Market
+    env: dict[str, str]
+    logs: Path
+    runners: list[RunnerProcess] = field(default_factory=list)
+
+    def replica(self) -> RunnerProcess:
+        """A new strategy-runner process (its own health port), started."""
+        env = self.env | {"TL_STRATEGY_RUNNER_HEALTH_PORT": str(free_port())}
+        runner = RunnerProcess(env, self.logs / f"strategy-runner-{len(self.runners)}.log")
+        self.runners.append(runner)
+        runner.start()
+        return runner
+
+    async def lease_owner(self, bot_id: str) -> str:
+        engine = create_async_engine(self.env["TL_STRATEGY_RUNNER_DATABASE_URL"])
+        schema = self.env["TL_STRATEGY_RUNNER_DB_SCHEMA"]
+        try:
+            async with engine.connect() as conn:
+                query = text(f'SELECT owner FROM "{schema}".bot_leases WHERE bot_id::text = :b')
+                return str((await conn.execute(query, {"b": bot_id})).scalar_one())
+        finally:
+            await engine.dispose()
+
+
 @pytest.fixture
 async def world(
     sr_schema: str, database_url: str, nats_url: str, nats_prefix: str, nc: Client, pg_server: Any,
     tmp_path: Path,
-) -> AsyncIterator[tuple[RunnerProcess, Caller, Caller, Market]]:  # fmt: skip
+) -> AsyncIterator[World]:  # fmt: skip
     subjects = Subjects(nats_prefix)
     await ensure_streams(nc.jetstream(), subjects)
     risk = await approve_risk(nc, subjects)
@@ -78,22 +107,23 @@ async def world(
         **os.environ,
         "TL_STRATEGY_RUNNER_DATABASE_URL": database_url, "TL_STRATEGY_RUNNER_NATS_URL": nats_url,
         "TL_STRATEGY_RUNNER_NATS_PREFIX": nats_prefix, "TL_STRATEGY_RUNNER_DB_SCHEMA": sr_schema,
-        "TL_STRATEGY_RUNNER_ENVIRONMENT": "test", "TL_STRATEGY_RUNNER_HEALTH_PORT": str(free_port()),
-        "TL_STRATEGY_RUNNER_LOG_JSON": "false", "TL_STRATEGY_RUNNER_BOT_LEASE_TTL_S": "3",
-        "TL_STRATEGY_RUNNER_BOT_TICK_S": "0.2",
+        "TL_STRATEGY_RUNNER_ENVIRONMENT": "test", "TL_STRATEGY_RUNNER_LOG_JSON": "false",
+        "TL_STRATEGY_RUNNER_BOT_LEASE_TTL_S": "3", "TL_STRATEGY_RUNNER_BOT_TICK_S": "0.2",
     }  # fmt: skip
-    runner = RunnerProcess(env, tmp_path / "strategy-runner.log")
     client = ServiceClient(nc, subjects)
+    world = World(
+        Caller(client, "alice"),
+        Caller(client, "alice", "order-router"),
+        Market.recent(nc, subjects),
+        env,
+        tmp_path,
+    )
     try:
         async with trading_stack(pg_server, database_url, nats_url, nats_prefix):
-            yield (
-                runner,
-                Caller(client, "alice"),
-                Caller(client, "alice", "order-router"),
-                Market.recent(nc, subjects),
-            )
+            yield world
     finally:
-        runner.stop()
+        for runner in world.runners:
+            runner.stop()
         await risk.unsubscribe()
 
 
@@ -104,55 +134,74 @@ async def ping(sr: Caller) -> str | None:
         return None
 
 
-async def test_kill_9_mid_stream_then_restart_sends_the_order_once_and_takes_the_lease(
-    world: tuple[RunnerProcess, Caller, Caller, Market], database_url: str, sr_schema: str
-) -> None:
-    runner, sr, orders, market = world
-    runner.start()
-    await eventually(lambda: _answers(sr))
-    first = await ping(sr)
-    bot_id, account_id = await new_bot(sr, orders)
-    cross = crossing_bar()
-    await market.bars(0, cross - 1)  # closes bars up to cross-2
+async def answering(sr: Caller, not_: str | None = None) -> str:
+    """The instance id of a replica answering ping (one other than ``not_``)."""
+    seen: list[str] = []
 
-    async def decided_before_cross() -> bool:
-        bot = await sr("bots_get", {"bot_id": bot_id})
-        return bool(bot["last_bar_ns"] == market.bar_ns(cross - 2))
+    async def other() -> bool:
+        instance = await ping(sr)
+        if instance is not None and instance != not_:
+            seen.append(instance)
+        return bool(seen)
 
-    await eventually(decided_before_cross)
-    runner.kill()
-    await market.bars(cross, cross + 1)  # closes the crossing bar while no replica runs
-    runner.start()
-    await eventually(lambda: _answers(sr))
-    second = await ping(sr)
-    assert second is not None and second != first
+    await eventually(other)
+    return seen[0]
+
+
+async def until_decided(world: World, bot_id: str, index: int) -> None:
+    async def decided() -> bool:
+        bot = await world.sr("bots_get", {"bot_id": bot_id})
+        return bool(bot["last_bar_ns"] == world.market.bar_ns(index))
+
+    await eventually(decided)
+
+
+async def one_filled_order(world: World, bot_id: str, account_id: str, cross: int) -> None:
+    """The crossing bar's order reached order-router once and filled on the next trade."""
 
     async def ordered() -> bool:
-        return any(d["action"] == "buy" and d["order_id"] for d in await decisions(sr, bot_id))
+        return any(d["action"] == "buy" and d["order_id"] for d in await decisions(world.sr, bot_id))
 
     await eventually(ordered)
-    await market.trade_now(PRICES[cross + 2])
+    await world.market.trade_now(PRICES[cross + 2])
 
     async def long() -> bool:
-        return (await sr("bots_get", {"bot_id": bot_id}))["position"] == "1"
+        return (await world.sr("bots_get", {"bot_id": bot_id}))["position"] == "1"
 
     await eventually(long)
-    listed = await orders("orders_list", {"account_id": account_id})
+    listed = await world.orders("orders_list", {"account_id": account_id})
     assert [(o["side"], o["status"]) for o in listed["items"]] == [("buy", "filled")]
-    log = await decisions(sr, bot_id)
+    log = await decisions(world.sr, bot_id)
     assert len({d["bar_ns"] for d in log}) == len(log)
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            owner = (
-                await conn.execute(
-                    text(f'SELECT owner FROM "{sr_schema}".bot_leases WHERE bot_id::text = :b'), {"b": bot_id}
-                )
-            ).scalar_one()
-    finally:
-        await engine.dispose()
-    assert owner == second
 
 
-async def _answers(sr: Caller) -> bool:
-    return await ping(sr) is not None
+async def test_kill_9_mid_stream_then_restart_sends_the_order_once_and_takes_the_lease(world: World) -> None:
+    first = world.replica()
+    first_id = await answering(world.sr)
+    bot_id, account_id = await new_bot(world.sr, world.orders)
+    cross = crossing_bar()
+    await world.market.bars(0, cross - 1)  # closes bars up to cross-2
+    await until_decided(world, bot_id, cross - 2)
+    first.kill()
+    await world.market.bars(cross, cross + 1)  # closes the crossing bar while no replica runs
+    world.replica()
+    second_id = await answering(world.sr, not_=first_id)
+    await one_filled_order(world, bot_id, account_id, cross)
+    assert await world.lease_owner(bot_id) == second_id
+
+
+async def test_two_replicas_the_lease_holder_killed_the_other_takes_the_bot_over(world: World) -> None:
+    first = world.replica()
+    first_id = await answering(world.sr)
+    bot_id, account_id = await new_bot(world.sr, world.orders)
+    cross = crossing_bar()
+    await world.market.bars(0, cross - 1)
+    await until_decided(world, bot_id, cross - 2)
+    assert await world.lease_owner(bot_id) == first_id
+    world.replica()  # a second replica, running alongside: the lease stays with the first
+    second_id = await answering(world.sr, not_=first_id)
+    assert await world.lease_owner(bot_id) == first_id
+    first.kill()
+    await world.market.bars(cross, cross + 1)  # the survivor consumes these candles
+    await one_filled_order(world, bot_id, account_id, cross)
+    assert await world.lease_owner(bot_id) == second_id
