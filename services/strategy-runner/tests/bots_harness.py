@@ -17,6 +17,7 @@ from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js.errors import NotFoundError
 from sr_caller import Caller
 
 from tradeloom.market_data import app as md_app
@@ -25,9 +26,10 @@ from tradeloom.order_router import app as or_app
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested, TradeTick
 from tradeloom.shared.contracts.risk import RiskHalt
+from tradeloom.shared.envelope import Event
 from tradeloom.shared.ids import market_data_id, new_event_id
 from tradeloom.shared.migrations import find_migrations, migrate
-from tradeloom.shared.publish import EventPublisher
+from tradeloom.shared.publish import EventPublisher, event_subject
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.subjects import Subjects, symbol_token
@@ -131,6 +133,16 @@ class Market:
         """The durable consumer has applied everything published to its stream so far."""
         info = await self.nc.jetstream().consumer_info(self.subjects.stream("MD_CANDLES"), durable)
         return info.num_pending == 0 and info.num_ack_pending == 0
+
+    async def last_event(self, model: type[Event], *keys: str) -> dict[str, Any] | None:
+        """The data of the newest event of ``model`` on its subject (its stream's copy), if any."""
+        try:
+            msg = await self.nc.jetstream().get_last_msg(
+                self.subjects.stream("STRATEGY"), event_subject(self.subjects, model, *keys)
+            )
+        except NotFoundError:
+            return None
+        return dict(json.loads(msg.data or b"{}")["data"])
 
     async def halt(self, user_id: str) -> None:
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/risk-monitor")

@@ -7,6 +7,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from bots_harness import PRICES, BotsEnv, crossing_bar, decisions, eventually, new_bot
 
+from tradeloom.shared.contracts.bots import BotDecisionMade, BotStatusChanged
 from tradeloom.shared.rpc import RemoteError
 
 
@@ -39,6 +40,11 @@ async def test_the_cross_sends_one_order_that_fills_and_a_redelivered_candle_sen
     assert len(buy) == 1
     assert (buy[0]["signal"], buy[0]["bar_ns"]) == ("entry_long", env.market.bar_ns(cross))
     assert buy[0]["order_id"] == listed["items"][0]["order_id"]
+
+    async def published() -> bool:  # strategy.evt.bot_decision.v1.<bot_id>, through the outbox
+        return await env.market.last_event(BotDecisionMade, bot_id) is not None
+
+    await eventually(published)
 
 
 async def test_equity_pct_sizing_buys_a_share_of_the_free_quote_in_whole_lots(bots_env: BotsEnv) -> None:
@@ -99,6 +105,12 @@ async def test_a_halt_stops_the_users_bots_and_another_users_bot_is_not_found(bo
         return (await env.sr("bots_get", {"bot_id": bot_id}))["status"] == "halted"
 
     await eventually(halted)
+
+    async def announced() -> bool:
+        event = await env.market.last_event(BotStatusChanged, bot_id)
+        return event is not None and event["status"] == "halted"
+
+    await eventually(announced)  # strategy.evt.bot_status.v1.<bot_id>, through the outbox
     conflict = await env.sr.error("bots_delete", {"bot_id": bot_id})
     assert conflict.code == "conflict"
     assert (await env.sr("bots_start", {"bot_id": bot_id}))["status"] == "running"  # only by the owner
