@@ -108,6 +108,12 @@ async def test_user_a_gets_404_on_user_b_objects(
                   "secret": standin_venue.secret},
         )  # fmt: skip
         assert connection.status_code == 201, connection.text
+        bot = await api.http.post(
+            "/v1/bots",
+            json={"name": "bobs", "strategy_id": strategy.json()["strategy_id"], "strategy_version": 1,
+                  "account_id": account.json()["account_id"], "symbol": "BTC/USDT",
+                  "sizing": {"kind": "fixed", "quantity": "0.01"}, "max_position": "0.01"},
+        assert bot.status_code == 201, bot.text
         bobs = {
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
@@ -120,6 +126,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             "account_id": account.json()["account_id"],
             "order_id": order.json()["order_id"],
             "connection_id": connection.json()["connection_id"],
+            "bot_id": bot.json()["bot_id"],
         }
         _, alice = await api.user()
         routes = object_routes((await api.http.get("/v1/openapi.json")).json())
@@ -147,6 +154,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/orders/{bobs['order_id']}",
             f"/v1/risk/accounts/{bobs['account_id']}/limits",
             f"/v1/connections/{bobs['connection_id']}",
+            f"/v1/bots/{bobs['bot_id']}",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nats.aio.client import Client
@@ -21,6 +22,7 @@ from tradeloom.strategy_runner.settings import StrategyRunnerSettings
 # test helpers next to the tests are imported by their module name
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bots_harness import BotsEnv, Market, approve_risk, trading_stack
 from sr_caller import Caller
 
 
@@ -54,3 +56,28 @@ async def alice(
         yield Caller(ServiceClient(nc, subjects), "alice")
     finally:
         await runtime.stop()
+
+
+@pytest.fixture
+async def bots_env(
+    sr_schema: str, database_url: str, nats_url: str, nats_prefix: str, nc: Client, pg_server: Any
+) -> AsyncIterator[BotsEnv]:
+    subjects = Subjects(nats_prefix)
+    await ensure_streams(nc.jetstream(), subjects)
+    risk = await approve_risk(nc, subjects)
+    settings = StrategyRunnerSettings(
+        database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=sr_schema,
+        environment="test", health_port=free_port(), bot_lease_ttl_s=3, bot_tick_s=0.2,
+    )  # fmt: skip
+    async with trading_stack(pg_server, database_url, nats_url, nats_prefix):
+        runtime = app.build(settings)
+        await runtime.start()
+        client = ServiceClient(nc, subjects)
+        try:
+            yield BotsEnv(
+                Caller(client, "alice"), Caller(client, "alice", "order-router"),
+                Market.recent(nc, subjects),
+            )  # fmt: skip
+        finally:
+            await runtime.stop()
+            await risk.unsubscribe()

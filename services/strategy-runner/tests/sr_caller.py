@@ -13,17 +13,18 @@ from tradeloom.shared.rpc import RemoteError, ServiceClient
 
 @dataclass
 class Caller:
-    """Calls ``svc.strategy-runner.<op>`` as one user (``None``: no tl-user-id header)."""
+    """Calls ``svc.<service>.<op>`` (strategy-runner by default) as one user (``None``: no tl-user-id)."""
 
     client: ServiceClient
     user_id: str | None
+    service: str = "strategy-runner"
 
     def as_user(self, user_id: str | None) -> Caller:
-        return Caller(self.client, user_id)
+        return Caller(self.client, user_id, self.service)
 
     async def __call__(self, op: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         caller = CallerContext(user_id=self.user_id)
-        return await self.client.call_raw("strategy-runner", op, body or {}, caller=caller, timeout_s=5)
+        return await self.client.call_raw(self.service, op, body or {}, caller=caller, timeout_s=10)
 
     async def error(self, op: str, body: dict[str, Any] | None = None) -> RemoteError:
         """The error reply of a call that must fail."""

@@ -8,14 +8,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts import bots as bots_contract
 from tradeloom.shared.contracts.strategy import REQUESTS
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
+from tradeloom.strategy_runner.bots.api_bots import BotsApi
 
 
-def register(runtime: ServiceRuntime, strategies: StrategiesApi) -> None:
-    """Every operation declared in ``contracts.strategy.REQUESTS``."""
+def register(runtime: ServiceRuntime, strategies: StrategiesApi, bots: BotsApi) -> None:
+    """Every operation declared in ``contracts.strategy.REQUESTS`` and ``contracts.bots.REQUESTS``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "strategies_create": strategies.create,
         "strategies_list": strategies.list,
@@ -24,8 +26,17 @@ def register(runtime: ServiceRuntime, strategies: StrategiesApi) -> None:
         "strategy_versions_add": strategies.add_version,
         "strategy_versions_list": strategies.list_versions,
         "strategy_versions_get": strategies.get_version,
+        "bots_create": bots.create,
+        "bots_get": bots.get,
+        "bots_list": bots.list,
+        "bots_start": bots.start,
+        "bots_stop": bots.stop,
+        "bots_pause": bots.pause,
+        "bots_resume": bots.resume,
+        "bots_delete": bots.delete,
+        "bots_decisions": bots.decisions,
     }
-    for contract in REQUESTS:
+    for contract in (*REQUESTS, *bots_contract.REQUESTS):
         runtime.add_operation(
             Operation(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description

@@ -4,18 +4,45 @@ from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
+from tradeloom.shared.streams import consumer_spec
 from tradeloom.strategy_runner import SERVICE, __version__, api
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
+from tradeloom.strategy_runner.bots.api_bots import BotsApi
+from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
+from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
 
 
 def build(settings: ServiceSettings) -> ServiceRuntime:
-    """A runtime with strategy-runner's operations registered, not yet started."""
+    """A runtime with strategy-runner's operations, consumers and bot loop, not yet started."""
     if not isinstance(settings, StrategyRunnerSettings):
         raise TypeError("strategy-runner needs StrategyRunnerSettings")
     runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
-    strategies = StrategiesApi(lambda: runtime.engine, settings.db_schema, settings.max_versions_per_strategy)
-    api.register(runtime, strategies)
+    engine = lambda: runtime.engine  # noqa: E731
+    client = lambda: runtime.client  # noqa: E731
+    outbox = lambda: runtime.outbox  # noqa: E731
+    schema = settings.db_schema
+    strategies = StrategiesApi(engine, schema, settings.max_versions_per_strategy)
+    api.register(runtime, strategies, BotsApi(engine, client, outbox, schema))
+    runner = BotRunner(
+        engine,
+        client,
+        outbox,
+        schema=schema,
+        owner=runtime.instance_id,
+        config=RunnerConfig(
+            lease_ttl_s=settings.bot_lease_ttl_s,
+            tick_s=settings.bot_tick_s,
+            history_bars=settings.bot_history_bars,
+            market_data_timeout_s=settings.market_data_timeout_s,
+            order_timeout_s=settings.order_timeout_s,
+        ),
+    )
+    ledger_events = BotLedgerEvents(schema, outbox)
+    runtime.add_consumer(consumer_spec("strategy_runner_candles"), runner.on_candle)
+    runtime.add_consumer(consumer_spec("strategy_runner_orders"), ledger_events.on_order)
+    runtime.add_consumer(consumer_spec("strategy_runner_halts"), ledger_events.on_risk)
+    runtime.add_task(runner.run)
     return runtime
 
 

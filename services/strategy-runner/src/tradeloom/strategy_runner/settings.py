@@ -18,3 +18,10 @@ class StrategyRunnerSettings(ServiceSettings):
     # strategy_versions_list returns every version in one reply, which must stay under 1 MiB
     # (a version is at most ~2.5 KB: a 500-character note and a template's few parameters).
     max_versions_per_strategy: int = Field(default=200, ge=1, le=400)
+    # Bots: a replica's lease on a bot lasts bot_lease_ttl_s and is renewed every bot_tick_s, so a
+    # dead replica's bots are taken over within bot_lease_ttl_s + bot_tick_s.
+    bot_lease_ttl_s: float = Field(default=10.0, gt=0, le=300)
+    bot_tick_s: float = Field(default=1.0, gt=0, le=60)
+    bot_history_bars: int = Field(default=500, ge=10, le=5000, description="closed bars a decision reads")
+    market_data_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    order_timeout_s: float = Field(default=2.0, gt=0, le=30)

@@ -19,6 +19,7 @@ from tradeloom.shared.contracts import (
     sandbox,
     strategy,
 )
+from tradeloom.shared.contracts import auth, backtest, bots, market_data, orders, risk, sandbox, strategy
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -57,6 +58,7 @@ EVENTS: tuple[EventContract, ...] = (
     *orders.EVENTS,
     *risk.EVENTS,
     *risk_monitor.EVENTS,
+    *bots.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (
@@ -65,6 +67,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *market_data.REQUESTS,
     *backtest.REQUESTS,
     *strategy.REQUESTS,
+    *bots.REQUESTS,
     *sandbox.REQUESTS,
     *orders.REQUESTS,
     *risk.REQUESTS,

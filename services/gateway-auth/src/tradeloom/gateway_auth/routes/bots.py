@@ -1,0 +1,79 @@
+"""``/v1/bots``: the caller's live bots, each route one ``svc.strategy-runner.bots_<op>``.
+
+A bot runs a pinned strategy version on one of the caller's paper accounts. Writes take scope
+``trade`` (a running bot sends orders); reads take ``read``. Another user's bot answers 404, like
+an unknown one.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Query
+
+from tradeloom.gateway_auth.domain.scopes import Scope
+from tradeloom.gateway_auth.problems import problem_responses
+from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts.bots import (
+    BOT_STATUS,
+    SERVICE,
+    BotCreate,
+    BotDecisionList,
+    BotDecisionsRequest,
+    BotDeleted,
+    BotInfo,
+    BotList,
+    BotListRequest,
+    BotRef,
+)
+
+router = APIRouter(prefix="/v1/bots", tags=["bots"])
+READ, TRADE = Scope.READ, Scope.TRADE
+BOT_ID = Param(
+    "bot_id", str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a bot id")
+)
+READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+
+
+def _lifecycle(op: str, summary: str) -> Forward:
+    return Forward(
+        "POST", f"/{{bot_id}}/{op}", TRADE, SERVICE, f"bots_{op}", BotRef, BotInfo,
+        name=f"{op}_bot", path_params=(BOT_ID,), errors=WRITE_ERRORS, summary=summary,
+    )  # fmt: skip
+
+
+ROUTES = (
+    Forward(
+        "POST", "", TRADE, SERVICE, "bots_create", BotCreate, BotInfo,
+        name="create_bot", status=201, body=BotCreate, idempotent=True, errors=WRITE_ERRORS,
+        summary="Create a bot (stopped) running a pinned strategy version on a paper account",
+        description="Scope `trade`; takes `Idempotency-Key`. An unknown (or another user's) "
+        "strategy version or account → 404 naming the field.",
+    ),
+    Forward(
+        "GET", "", READ, SERVICE, "bots_list", BotListRequest, BotList,
+        name="list_bots", page=True, cursor="bot_list", errors=READ_ERRORS,
+        query=(Param("status", BOT_STATUS | None, Query(description="only bots with this status"), None),),
+        summary="The caller's bots, newest first",
+    ),
+    Forward(
+        "GET", "/{bot_id}", READ, SERVICE, "bots_get", BotRef, BotInfo,
+        name="get_bot", path_params=(BOT_ID,), errors=READ_ERRORS,
+        summary="One bot with its status and position",
+    ),
+    Forward(
+        "DELETE", "/{bot_id}", TRADE, SERVICE, "bots_delete", BotRef, BotDeleted,
+        name="delete_bot", path_params=(BOT_ID,), errors=WRITE_ERRORS,
+        summary="Delete a stopped bot and its decision log (409 unless stopped)",
+    ),
+    _lifecycle("start", "Start a stopped, halted or errored bot: it decides on bars closing from now"),
+    _lifecycle("stop", "Stop a bot: no more decisions"),
+    _lifecycle("pause", "Pause a running bot"),
+    _lifecycle("resume", "Resume a paused bot: it decides on bars closing from now"),
+    Forward(
+        "GET", "/{bot_id}/decisions", READ, SERVICE, "bots_decisions", BotDecisionsRequest, BotDecisionList,
+        name="list_bot_decisions", path_params=(BOT_ID,), page=True, cursor="bot_decisions:{bot_id}",
+        errors=READ_ERRORS, summary="A bot's decision log, newest first: signal, action, reason, order",
+    ),
+)  # fmt: skip
+add_forwarded(router, ROUTES)

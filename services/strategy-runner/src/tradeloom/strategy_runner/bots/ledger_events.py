@@ -1,0 +1,62 @@
+"""The bots' consumers of other services' events: their orders' updates and risk halts.
+
+Order updates keep each bot's sub-ledger: the status and filled quantity of every order whose
+``client_order_id`` marks it as a bot's (``bot-<bot>-<bar>``); its position is the sum of its
+filled buys minus sells. A halt (``risk.evt.halt``) stops the user's (or, global, everyone's)
+running and paused bots with status ``halted``; a resume does not restart them: starting a bot
+again is the owner's decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.shared.contracts.orders import OrderUpdated
+from tradeloom.shared.contracts.risk import RiskHalt
+from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.errors import PermanentError
+from tradeloom.shared.outbox import Outbox
+from tradeloom.strategy_runner.bots.events import status_changed
+from tradeloom.strategy_runner.domain.bot_decision import bot_of_client_order_id
+from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
+from tradeloom.strategy_runner.store.bots_store import BotsStore
+
+
+class BotLedgerEvents:
+    def __init__(self, schema: str, outbox: Callable[[], Outbox]) -> None:
+        self.bots = BotsStore(schema)
+        self.ledger = BotLedgerStore(schema)
+        self._outbox = outbox
+
+    async def on_order(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        try:
+            event = envelope.unwrap(OrderUpdated)
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+        order = event.order
+        if bot_of_client_order_id(order.client_order_id) is None:
+            return  # not a bot's order
+        await self.ledger.order_answered(
+            conn, order.client_order_id, order.status, order.order_id, order.filled_quantity
+        )
+
+    async def on_risk(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        if envelope.type != RiskHalt.event_type():
+            return  # resumes and other risk events do not restart bots
+        try:
+            halt = envelope.unwrap(RiskHalt)
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+        reason = f"risk halt ({halt.scope}): {halt.reason}".strip()
+        for row in await self.bots.halt(conn, halt.user_id, reason):
+            await status_changed(
+                conn,
+                self._outbox(),
+                str(row.id),
+                user_id=row.user_id,
+                status="halted",
+                previous=row.previous,
+                reason=reason,
+            )

@@ -1,0 +1,319 @@
+"""The bot runner: closed candles → each running bot's decision → an order to order-router.
+
+A closed candle marks its market's newest bar (``bar_marks``) and is decided at once for the bots
+of that market whose lease this replica holds or can take. A loop renews and takes over leases
+(a dead replica's bots come to a live one when their lease expires), catches leased bots up to
+their market's newest bar (a candle another replica consumed, one missed while down) and resends
+orders recorded but never answered (same ``client_order_id``: order-router answers the original).
+
+A decision is one transaction under the bot's row lock: the bar is checked against
+``last_bar_ns`` and the order row is unique per (bot, symbol, bar), so a redelivered candle, two
+replicas or a restart can never send a second order for one bar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.shared.aio import wait_for_stop
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import CandleClosed, CandlesReply, CandlesRequest
+from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
+from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.errors import PermanentError, Unavailable
+from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.strategy_runner.bots.events import decision_made, status_changed
+from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
+from tradeloom.strategy_runner.domain.bot_decision import (
+    TIMEFRAME_NS,
+    Bar,
+    bot_of_client_order_id,
+    client_order_id,
+    decide,
+    last_signal,
+)
+from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
+from tradeloom.strategy_runner.store.bots_store import BotsStore
+
+log = logging.getLogger(__name__)
+RETRYABLE = frozenset({"unavailable", "timeout", "internal"})
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    lease_ttl_s: float
+    tick_s: float
+    history_bars: int
+    market_data_timeout_s: float
+    order_timeout_s: float
+
+
+@dataclass(frozen=True)
+class OrderToSend:
+    user_id: str
+    account_id: str
+    symbol: str
+    client_id: str
+    side: str
+    quantity: Decimal
+
+
+class BotRunner:
+    def __init__(
+        self,
+        engine: Callable[[], AsyncEngine],
+        client: Callable[[], ServiceClient],
+        outbox: Callable[[], Outbox],
+        *,
+        schema: str,
+        owner: str,
+        config: RunnerConfig,
+    ) -> None:
+        self._engine = engine
+        self._client = client
+        self._outbox = outbox
+        self.bots = BotsStore(schema)
+        self.ledger = BotLedgerStore(schema)
+        self.owner = owner
+        self.config = config
+        self.sizer = Sizer(client, config.market_data_timeout_s)
+
+    # ----------------------------------------------------------------------------- the candle
+    async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        try:
+            candle = envelope.unwrap(CandleClosed)
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+        await self.ledger.mark_bar(conn, candle.venue, candle.symbol, candle.timeframe, candle.open_ns)
+        bar = Bar(
+            candle.open_ns, float(candle.open), float(candle.high), float(candle.low), float(candle.close)
+        )
+        async with self._engine().begin() as lease_conn:
+            market = (candle.venue, candle.symbol, candle.timeframe)
+            held = await self.bots.take_leases(lease_conn, self.owner, self.config.lease_ttl_s, market)
+        for bot_id in held:
+            await self.evaluate(bot_id, candle.open_ns, bar)
+
+    # ------------------------------------------------------------------------------- the loop
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except (OSError, Unavailable) as error:  # the database or NATS away: try again
+                log.warning("bot runner tick failed: %s", error)
+            if await wait_for_stop(stop, self.config.tick_s):
+                break
+        try:
+            async with self._engine().begin() as conn:
+                await self.bots.release_leases(conn, self.owner)
+        except OSError as error:
+            log.warning("could not release bot leases: %s", error)
+
+    async def tick(self) -> None:
+        async with self._engine().begin() as conn:
+            await self.bots.take_leases(conn, self.owner, self.config.lease_ttl_s)
+            behind = await self.ledger.behind(conn, self.owner)
+            unsent = await self.ledger.unsent_orders(
+                conn, self.owner, older_than_s=2 * self.config.order_timeout_s
+            )
+        for row in behind:
+            await self.evaluate(row.id, row.open_ns, None)
+        for order in unsent:
+            async with self._engine().connect() as conn:
+                bot = await self.bots.get(conn, str(order.bot_id), None)
+            if bot is not None:
+                await self.send(
+                    OrderToSend(
+                        bot.user_id, bot.account_id, order.symbol, order.client_order_id, order.side,
+                        Decimal(order.quantity),
+                    )
+                )  # fmt: skip
+
+    # ---------------------------------------------------------------------------- the decision
+    async def evaluate(self, bot_id: uuid.UUID, upto_ns: int, bar: Bar | None) -> None:
+        """Decide, in order and once each, every closed bar of the bot after its last decided one
+        up to ``upto_ns`` (a bot that never decided starts at ``upto_ns``); each order is sent
+        after its decision commits."""
+        async with self._engine().connect() as conn:
+            row = await self.bots.get(conn, str(bot_id), None)
+        if row is None or row.status != "running" or (row.last_bar_ns or -1) >= upto_ns:
+            return
+        try:
+            bars = await self._history(row, upto_ns, bar)
+        except (RemoteError, Unavailable) as error:
+            log.warning("bot %s: no history up to bar %s: %s", bot_id, upto_ns, error)
+            return  # not decided: the loop tries again from the bar mark
+        after = upto_ns - 1 if row.last_bar_ns is None else row.last_bar_ns
+        ends = [j + 1 for j, b in enumerate(bars) if b.open_ns > after] or [0]
+        for end in ends:
+            order = await self._decide_locked(bot_id, bars[:end], upto_ns)
+            if order is not None:
+                await self.send(order)
+
+    async def _decide_locked(self, bot_id: uuid.UUID, bars: list[Bar], upto_ns: int) -> OrderToSend | None:
+        """One bar's decision under the bot's row lock; re-checked there (status, lease, bar)."""
+        bar_ns = bars[-1].open_ns if bars else upto_ns
+        try:
+            async with self._engine().begin() as conn:
+                row = await self.bots.get(conn, str(bot_id), None, lock=True)
+                if row is None or row.status != "running" or (row.last_bar_ns or -1) >= bar_ns:
+                    return None
+                if not await self.bots.holds_lease(conn, bot_id, self.owner):
+                    return None
+                return await self._decide(conn, row, bar_ns, bars)
+        except SizingUnavailable as error:  # rolled back, bar not decided: the loop retries
+            log.warning("bot %s: cannot size bar %s yet: %s", bot_id, bar_ns, error)
+            return None
+
+    async def _decide(
+        self, conn: AsyncConnection, row: Row[Any], bar_ns: int, bars: list[Bar]
+    ) -> OrderToSend | None:
+        await self.ledger.set_last_bar(conn, row.id, bar_ns)
+        if not bars:
+            logged = await self.ledger.add_decision(
+                conn, row.id, bar_ns, signal="none", action="failed", reason="bar not in history"
+            )
+            await decision_made(conn, self._outbox(), row.user_id, logged)
+            return None
+        signal = last_signal(row.template, row.params, bars)
+        position = Decimal(row.position)
+        quantity = Decimal(0)
+        if signal == "entry_long" and position <= 0 and not row.open_orders:
+            quantity = await self.sizer.quantity(row, Decimal(str(bars[-1].close)))
+        decision = decide(
+            signal,
+            position=position,
+            open_orders=row.open_orders,
+            quantity=quantity,
+            max_position=Decimal(row.max_position),
+        )
+        if decision.action == "hold" or decision.quantity is None:
+            logged = await self.ledger.add_decision(
+                conn, row.id, bar_ns, signal=signal, action="hold", reason=decision.reason
+            )
+            await decision_made(conn, self._outbox(), row.user_id, logged)
+            return None
+        client_id = client_order_id(str(row.id), bar_ns)
+        if not await self.ledger.add_order(
+            conn,
+            bot_id=row.id,
+            symbol=row.symbol,
+            bar_ns=bar_ns,
+            client_id=client_id,
+            side=decision.action,
+            quantity=decision.quantity,
+        ):
+            return None  # this bar already has its order
+        await self.ledger.add_decision(
+            conn,
+            row.id,
+            bar_ns,
+            signal=signal,
+            action=decision.action,
+            reason=decision.reason,
+            quantity=decision.quantity,
+            client_id=client_id,
+        )
+        return OrderToSend(
+            row.user_id, row.account_id, row.symbol, client_id, decision.action, decision.quantity
+        )
+
+    async def _history(self, row: Row[Any], bar_ns: int, bar: Bar | None) -> list[Bar]:
+        """The closed bars up to ``bar_ns`` (market-data ``candles``); the candle's own bar is
+        added when market-data does not list it yet."""
+        width = TIMEFRAME_NS[row.timeframe]
+        count = self.config.history_bars
+        request = CandlesRequest(
+            symbol=row.symbol, venue=row.venue, timeframe=row.timeframe,
+            from_ns=max(0, bar_ns - (count - 1) * width), to_ns=bar_ns, limit=count,
+        )  # fmt: skip
+        reply = await self._client().call(
+            "market-data", "candles", request, CandlesReply, timeout_s=self.config.market_data_timeout_s
+        )
+        bars = [
+            Bar(c.open_ns, float(c.open), float(c.high), float(c.low), float(c.close)) for c in reply.candles
+        ]
+        if bar is not None and (not bars or bars[-1].open_ns < bar.open_ns):
+            bars.append(bar)
+        return bars
+
+    # ------------------------------------------------------------------------------- the order
+    async def send(self, order: OrderToSend) -> None:
+        """Submit as the bot's owner; a retry of the same client id gets the original order."""
+        submit = OrderSubmit.model_validate(
+            {
+                "account_id": order.account_id, "client_order_id": order.client_id, "symbol": order.symbol,
+                "side": order.side, "type": "market", "quantity": order.quantity,
+            }
+        )  # fmt: skip
+        try:
+            info = await self._client().call(
+                "order-router", "orders_submit", submit, OrderInfo,
+                caller=CallerContext(user_id=order.user_id), timeout_s=self.config.order_timeout_s,
+            )  # fmt: skip
+        except RemoteError as error:
+            if error.code in RETRYABLE:  # still 'sending': the loop resends it
+                log.warning("order %s not sent yet: %s", order.client_id, error)
+                return
+            await self._settle(
+                order, "rejected", order_id=None, action="refused", reason=f"{error.code}: {error}",
+                stop_reason=_unusable_account(error),
+            )  # fmt: skip
+            return
+        except Unavailable as error:  # still 'sending': the loop resends it
+            log.warning("order %s not sent yet: %s", order.client_id, error)
+            return
+        reason = (
+            "order rejected: " + (info.reject_reason or "") if info.status == "rejected" else "order sent"
+        )
+        action = "refused" if info.status == "rejected" else order.side
+        await self._settle(
+            order,
+            info.status,
+            order_id=info.order_id,
+            action=action,
+            reason=reason,
+            filled=info.filled_quantity,
+        )
+
+    async def _settle(
+        self, order: OrderToSend, status: str, *, order_id: str | None, action: str, reason: str,
+        filled: Decimal = Decimal(0), stop_reason: str | None = None,
+    ) -> None:  # fmt: skip
+        """Record order-router's answer; ``stop_reason``: the bot cannot trade any more (status error)."""
+        async with self._engine().begin() as conn:
+            await self.ledger.order_answered(conn, order.client_id, status, order_id, filled)
+            logged = await self.ledger.settle_decision(conn, order.client_id, action, reason, order_id)
+            if logged is not None:
+                await decision_made(conn, self._outbox(), order.user_id, logged)
+            bot_id = bot_of_client_order_id(order.client_id)
+            if stop_reason is not None and bot_id is not None:
+                await self._stop_in_error(conn, bot_id, stop_reason)
+
+    async def _stop_in_error(self, conn: AsyncConnection, bot_id: str, reason: str) -> None:
+        row = await self.bots.get(conn, bot_id, None, lock=True)
+        if row is not None and row.status in ("running", "paused"):
+            await self.bots.set_status(conn, row.id, "error", reason, from_mark=False)
+            await status_changed(
+                conn, self._outbox(), bot_id, user_id=row.user_id, status="error", previous=row.status,
+                reason=reason,
+            )  # fmt: skip
+
+
+def _unusable_account(error: RemoteError) -> str | None:
+    """A refusal no later bar can change: the account is gone or archived."""
+    if error.code == "not_found":
+        return "the account no longer exists"
+    if error.code == "conflict" and (error.details or {}).get("reason") == "account_archived":
+        return "the account is archived"
+    return None

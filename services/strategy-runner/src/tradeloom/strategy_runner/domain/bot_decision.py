@@ -1,0 +1,107 @@
+"""A bot's decision on one closed bar: the strategy's signals there → an order or a hold.
+
+Pure (no I/O). The signals are ``tradeloom.quant``'s built-in strategy kernels, the very ones the
+backtest runs, over closed bars only; the decision looks at the signal of the newest bar. Bots
+trade long only (spot): a short entry means "be flat". ``client_order_id`` is a function of the bot
+and the bar, so deciding the same bar twice can never make a second order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+import numpy as np
+
+from tradeloom.quant.strategies import OhlcArrays, strategy_signals
+
+TIMEFRAME_NS: dict[str, int] = {
+    tf: seconds * 1_000_000_000
+    for tf, seconds in {
+        "1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14_400, "1d": 86_400, "1w": 604_800,
+    }.items()
+}  # fmt: skip
+CLIENT_PREFIX = "bot-"
+
+
+@dataclass(frozen=True)
+class Bar:
+    open_ns: int
+    open: float
+    high: float
+    low: float
+    close: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    signal: str  # entry_long | exit_long | entry_short | exit_short | none
+    action: str  # hold | buy | sell
+    reason: str
+    quantity: Decimal | None = None
+
+
+def client_order_id(bot_id: str, bar_ns: int) -> str:
+    """Deterministic per (bot, bar); the bot has one symbol. At most 56 characters."""
+    return f"{CLIENT_PREFIX}{uuid.UUID(bot_id).hex}-{bar_ns}"
+
+
+def bot_of_client_order_id(value: str) -> str | None:
+    """The bot id in a client order id of ours, or ``None`` for anyone else's orders."""
+    if not value.startswith(CLIENT_PREFIX):
+        return None
+    head = value[len(CLIENT_PREFIX) :].split("-", 1)[0]
+    try:
+        return str(uuid.UUID(hex=head))
+    except ValueError:
+        return None
+
+
+def equity_size(free_quote: Decimal, percent: Decimal, price: Decimal, lot: Decimal) -> Decimal:
+    """``percent`` of the free quote balance at ``price``, rounded down to whole lots."""
+    lots = (free_quote * percent / Decimal(100) / price / lot).to_integral_value(rounding=ROUND_DOWN)
+    return lots * lot
+
+
+def last_signal(template: str, params: Mapping[str, object], bars: Sequence[Bar]) -> str:
+    """The signal of the newest bar (entry_long wins over the exits on a reversal bar)."""
+    ohlc = OhlcArrays(
+        np.array([b.open for b in bars], dtype=np.float64),
+        np.array([b.high for b in bars], dtype=np.float64),
+        np.array([b.low for b in bars], dtype=np.float64),
+        np.array([b.close for b in bars], dtype=np.float64),
+        np.array([b.open_ns for b in bars], dtype=np.int64),
+    )
+    entry_long, exit_long, entry_short, exit_short, _ = strategy_signals(template, ohlc, params)
+    i = len(bars) - 1
+    for name, series in (
+        ("entry_long", entry_long),
+        ("exit_long", exit_long),
+        ("entry_short", entry_short),
+        ("exit_short", exit_short),
+    ):
+        if bool(series[i]):
+            return name
+    return "none"
+
+
+def decide(
+    signal: str, *, position: Decimal, open_orders: int, quantity: Decimal, max_position: Decimal
+) -> Decision:
+    """Target position from the signal against the bot's own position (its filled orders)."""
+    if open_orders:
+        return Decision(signal, "hold", "an order of the bot is still open")
+    if signal == "entry_long":
+        size = min(quantity, max_position)
+        if position > 0 or size <= 0:
+            return Decision(
+                signal, "hold", "already long" if position > 0 else "the entry size rounds to nothing"
+            )
+        return Decision(signal, "buy", f"enter long {size}", size)
+    if signal in ("exit_long", "entry_short"):
+        if position <= 0:
+            return Decision(signal, "hold", "already flat (long only)")
+        return Decision(signal, "sell", f"exit long {position}", position)
+    return Decision(signal, "hold", "no signal" if signal == "none" else f"{signal}: nothing to do")

@@ -1,0 +1,147 @@
+"""A bot's orders (its sub-ledger), decision log and the newest closed bar per market."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.shared.db import check_schema_name
+
+DECISION_COLUMNS = (
+    "id, bot_id, bar_ns, signal, action, reason, quantity, client_order_id, order_id, created_at"
+)
+
+
+class BotLedgerStore:
+    def __init__(self, schema: str) -> None:
+        self.s = check_schema_name(schema)
+
+    async def add_order(
+        self, conn: AsyncConnection, *, bot_id: uuid.UUID, symbol: str, bar_ns: int, client_id: str,
+        side: str, quantity: Decimal,
+    ) -> bool:  # fmt: skip
+        """Record an order about to be sent; False when this (bot, symbol, bar) already has one."""
+        result = await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".bot_orders '
+                "(bot_id, symbol, bar_ns, client_order_id, side, quantity) "
+                "VALUES (:bot, :symbol, :bar, :cid, :side, :qty) ON CONFLICT DO NOTHING RETURNING bar_ns"
+            ),
+            {"bot": bot_id, "symbol": symbol, "bar": bar_ns, "cid": client_id, "side": side, "qty": quantity},
+        )
+        return result.first() is not None
+
+    async def order_answered(
+        self, conn: AsyncConnection, client_id: str, status: str, order_id: str | None, filled: Decimal
+    ) -> None:
+        """order-router's answer (or an order event): status, order id, filled quantity. A terminal
+        status is never overwritten and the filled quantity never shrinks (events may come late)."""
+        await conn.execute(
+            text(
+                f'UPDATE "{self.s}".bot_orders SET order_id = COALESCE(order_id, :oid), '
+                "filled_quantity = GREATEST(filled_quantity, :filled), status = CASE WHEN status IN "
+                "('filled', 'canceled', 'rejected', 'expired') THEN status ELSE :status END "
+                "WHERE client_order_id = :cid"
+            ),
+            {"cid": client_id, "status": status, "oid": order_id, "filled": filled},
+        )
+
+    async def unsent_orders(self, conn: AsyncConnection, owner: str, older_than_s: float) -> list[Row[Any]]:
+        """Orders recorded but never answered (a crash or a timeout), of bots we hold the lease of."""
+        result = await conn.execute(
+            text(
+                "SELECT o.bot_id, o.bar_ns, o.client_order_id, o.side, o.quantity, o.symbol "
+                f'FROM "{self.s}".bot_orders o JOIN "{self.s}".bot_leases l ON l.bot_id = o.bot_id '
+                "WHERE o.status = 'sending' AND l.owner = :owner AND l.expires_at > now() "
+                "AND o.created_at < now() - make_interval(secs => :age) ORDER BY o.created_at LIMIT 50"
+            ),
+            {"owner": owner, "age": older_than_s},
+        )
+        return list(result)
+
+    async def add_decision(
+        self, conn: AsyncConnection, bot_id: uuid.UUID, bar_ns: int, *, signal: str, action: str,
+        reason: str, quantity: Decimal | None = None, client_id: str | None = None,
+        order_id: str | None = None,
+    ) -> Row[Any]:  # fmt: skip
+        result = await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".bot_decisions (bot_id, bar_ns, signal, action, reason, quantity, '
+                "client_order_id, order_id) VALUES (:bot, :bar, :signal, :action, :reason, :qty, :cid, :oid) "
+                f"RETURNING {DECISION_COLUMNS}"
+            ),
+            {
+                "bot": bot_id,
+                "bar": bar_ns,
+                "signal": signal,
+                "action": action,
+                "reason": reason,
+                "qty": quantity,
+                "cid": client_id,
+                "oid": order_id,
+            },
+        )
+        return result.one()
+
+    async def settle_decision(
+        self, conn: AsyncConnection, client_id: str, action: str, reason: str, order_id: str | None
+    ) -> Row[Any] | None:
+        """The answer to a decision's order: its id, or ``refused`` with order-router's reason."""
+        result = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".bot_decisions SET action = :action, reason = :reason, order_id = :oid '
+                f"WHERE client_order_id = :cid RETURNING {DECISION_COLUMNS}"
+            ),
+            {"cid": client_id, "action": action, "reason": reason, "oid": order_id},
+        )
+        return result.first()
+
+    async def decisions(
+        self, conn: AsyncConnection, bot_id: uuid.UUID, limit: int, before: int | None
+    ) -> list[Row[Any]]:
+        result = await conn.execute(
+            text(
+                f'SELECT {DECISION_COLUMNS} FROM "{self.s}".bot_decisions WHERE bot_id = :bot '
+                "AND (CAST(:before AS bigint) IS NULL OR id < :before) ORDER BY id DESC LIMIT :n"
+            ),
+            {"bot": bot_id, "before": before, "n": limit},
+        )
+        return list(result)
+
+    async def set_last_bar(self, conn: AsyncConnection, bot_id: uuid.UUID, bar_ns: int) -> None:
+        await conn.execute(
+            text(f'UPDATE "{self.s}".bots SET last_bar_ns = :bar, updated_at = now() WHERE id = :id'),
+            {"id": bot_id, "bar": bar_ns},
+        )
+
+    # ------------------------------------------------------------------------------ bar marks
+    async def mark_bar(
+        self, conn: AsyncConnection, venue: str, symbol: str, timeframe: str, open_ns: int
+    ) -> None:
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".bar_marks AS m (venue, symbol, timeframe, open_ns) '
+                "VALUES (:venue, :symbol, :tf, :ns) ON CONFLICT (venue, symbol, timeframe) "
+                "DO UPDATE SET open_ns = GREATEST(m.open_ns, EXCLUDED.open_ns)"
+            ),
+            {"venue": venue, "symbol": symbol, "tf": timeframe, "ns": open_ns},
+        )
+
+    async def behind(self, conn: AsyncConnection, owner: str) -> list[Row[Any]]:
+        """Running bots we hold the lease of whose last decided bar is older than their market's
+        newest closed bar: (bot id, that bar)."""
+        result = await conn.execute(
+            text(
+                f'SELECT b.id, m.open_ns FROM "{self.s}".bots b '
+                f'JOIN "{self.s}".bot_leases l ON l.bot_id = b.id '
+                f'JOIN "{self.s}".bar_marks m ON m.venue = b.venue AND m.symbol = b.symbol '
+                "AND m.timeframe = b.timeframe WHERE b.status = 'running' AND l.owner = :owner "
+                "AND l.expires_at > now() AND (b.last_bar_ns IS NULL OR b.last_bar_ns < m.open_ns)"
+            ),
+            {"owner": owner},
+        )
+        return list(result)
