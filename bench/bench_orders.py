@@ -12,13 +12,15 @@ trade per transaction, and on a loaded 2-core box 50/s already queued trades for
 the load generator (this process: aiohttp, open loop, and one WebSocket on channel ``orders``).
 
 Measured:
-- 200 orders/s in ROUNDS rounds of ROUND_S s, interleaved with the rate probes below: p50 and p99
-  per round (median, min..max over the rounds) and pooled over every sample (>= 10,000 in the full
-  run); the latency includes the wait for the next market trade (mean 1 / (2 * TRADES_PER_S)).
 - the highest sustained rate: probes of PROBE_S s at rising rates until one is not clean (an error,
   an order whose ``filled`` never came within 5 s, or the rate not really offered), then the best
   clean rate held for SUSTAIN_S s (>= 60 s), one step lower if that fails.
-- the share of each hop (means over the 200 orders/s samples), from the events' own timestamps:
+- then 200 orders/s in ROUNDS rounds of ROUND_S s (last: an overloaded round leaves a backlog;
+  between steps the bench waits until the socket is quiet, at most a minute): p50 and p99 per
+  round (median, min..max over the rounds) and pooled over every sample (>= 10,000 in the full
+  run); the latency includes the wait for the next market trade (mean 1 / (2 * TRADES_PER_S)).
+- the share of each hop (means over the 200 orders/s samples, or the best clean probe's if
+  200/s filled too few), from the events' own timestamps:
   gateway + router intake (POST sent → order row created), risk check (→ ``new`` event), wait for
   the next trade (→ the filling trade's time), paper match (→ ``filled`` event written: the trade
   crossing NATS to order-router's consumer and its transaction), event fan-out (outbox →
@@ -54,7 +56,7 @@ ROUNDS = 5
 ROUND_S = 2.0 if QUICK else 12.0
 PROBE_S = 2.0 if QUICK else 10.0
 SUSTAIN_S = 5.0 if QUICK else 60.0
-PROBES = (50.0, 100.0) if QUICK else (50.0, 100.0, 200.0, 400.0, 700.0, 1000.0, 1300.0)
+PROBES = (10.0, 25.0) if QUICK else (10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 700.0, 1000.0, 1300.0)
 QUIET_S, SETTLE_LIMIT_S = 2.0, 60.0  # between steps: until the socket is quiet (a backlog drained)
 GATEWAY_ENV = {
     f"TL_GATEWAY_AUTH_RATE_{bucket}_{kind}": "1000000000"
@@ -103,26 +105,29 @@ async def settle(load: OrderLoad) -> None:
 
 
 async def _measure(load: OrderLoad) -> tuple[list[RateResult], list[RateResult], list[RateResult]]:
-    rounds: list[RateResult] = []
+    """Rising probes first (an overloaded step leaves order-router a backlog for minutes: the
+    gateway gives up with 504 but the queued submissions still run), then the best clean rate held,
+    then the 200 orders/s rounds."""
+    await load.rate(5.0, 2.0)  # warm-up: connections, caches, lazy imports, the first fill's JIT
+    await settle(load)
     probes: list[RateResult] = []
-    await load.rate(100.0, 2.0)  # warm-up: connections, caches, lazy imports
-    climbing = True
-    for index in range(max(ROUNDS, len(PROBES))):
-        if index < ROUNDS:
-            rounds.append(await load.rate(200.0, ROUND_S))
-            print(f"    round {index + 1}: {line(rounds[-1])}", flush=True)
-            await settle(load)
-        if climbing and index < len(PROBES):
-            probes.append(await load.rate(PROBES[index], PROBE_S))
-            print(f"    probe: {line(probes[-1])}", flush=True)
-            climbing = probes[-1].clean
-            await settle(load)
+    for rate in PROBES:
+        probes.append(await load.rate(rate, PROBE_S))
+        print(f"    probe: {line(probes[-1])}", flush=True)
+        await settle(load)
+        if not probes[-1].clean:
+            break
     sustained: list[RateResult] = []
-    candidates = [p.rate for p in probes if p.clean][::-1][:2] or [PROBES[0] / 2]
-    for rate in candidates:
+    for rate in [p.rate for p in probes if p.clean][::-1][:2]:
         sustained.append(await load.rate(rate, SUSTAIN_S))
+        print(f"    sustained: {line(sustained[-1])}", flush=True)
+        await settle(load)
         if sustained[-1].clean:
             break
+    rounds: list[RateResult] = []
+    for index in range(ROUNDS):
+        rounds.append(await load.rate(200.0, ROUND_S))
+        print(f"    round {index + 1}: {line(rounds[-1])}", flush=True)
         await settle(load)
     return rounds, probes, sustained
 
@@ -138,7 +143,7 @@ def report(rounds: list[RateResult], probes: list[RateResult], sustained: list[R
     p99s = [percentile(r.latencies, 0.99) for r in rounds if r.latencies]
     pooled = [x for r in rounds for x in r.latencies]
     errors = sum(r.errors + r.missing for r in rounds)
-    print(f"  200 orders/s, {len(rounds)} rounds of {ROUND_S:.0f} s (interleaved with the probes):")
+    print(f"  200 orders/s, {len(rounds)} rounds of {ROUND_S:.0f} s (after the probes):")
     for result in rounds:
         print(f"    {line(result)}")
     print(f"    per round: p50 {spread(p50s)}; p99 {spread(p99s)}")
@@ -147,9 +152,15 @@ def report(rounds: list[RateResult], probes: list[RateResult], sustained: list[R
     few = " (FEWER than 10,000 samples)" if len(pooled) < 10_000 else ""
     print(f"    pooled: p50 {ms(p50)} ms, p99 {ms(p99)} ms over {len(pooled)} samples{few}; {errors} errors")
     hops = [h for r in rounds for s in r.samples.values() if r.in_time(s) and (h := s.hops()) is not None]
+    where = "200 orders/s"
+    if len(hops) < 100:  # 200/s overloaded it: the best clean probe shows where the time goes
+        best = max((p for p in probes if p.clean), key=lambda p: p.rate, default=None)
+        if best is not None:
+            hops = [h for s in best.samples.values() if best.in_time(s) and (h := s.hops()) is not None]
+            where = f"{best.rate:.0f} orders/s (200/s filled too few)"
     means = {name: statistics.fmean(h[name] for h in hops) for name in hops[0]} if hops else {}
     total = sum(means.values()) or 1.0
-    print(f"  hops at 200 orders/s (means over {len(hops)} orders; share of their sum):")
+    print(f"  hops at {where} (means over {len(hops)} orders; share of their sum):")
     for name, mean in means.items():
         median = statistics.median(h[name] for h in hops)
         print(f"    {name:30s} mean {ms(mean):>6} ms  median {ms(median):>6} ms  {100 * mean / total:5.1f} %")
@@ -159,10 +170,10 @@ def report(rounds: list[RateResult], probes: list[RateResult], sustained: list[R
     print(f"  sustained ({SUSTAIN_S:.0f} s{', quick: NOT a 60 s figure' if QUICK else ''}):")
     for result in sustained:
         print(f"    {line(result)}")
-    best = max((r.rate for r in sustained if r.clean), default=0.0)
-    met = p50 < 0.010 and p99 < 0.050 and best >= 1000 and errors == 0
+    top = max((r.rate for r in sustained if r.clean), default=0.0)
+    met = p50 < 0.010 and p99 < 0.050 and top >= 1000 and errors == 0
     print(
-        f"  highest sustained rate with no errors: {best:.0f} orders/s; goal (p50 < 10 ms, p99 < 50 ms at "
+        f"  highest sustained rate with no errors: {top:.0f} orders/s; goal (p50 < 10 ms, p99 < 50 ms at "
         f"200/s, >= 1,000/s sustained): {'met' if met else 'NOT met'}"
     )
 
