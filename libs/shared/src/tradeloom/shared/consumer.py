@@ -101,7 +101,7 @@ class DurableConsumer:
                 if not ready():
                     await asyncio.sleep(0.5)
                     continue
-                messages = await subscription.fetch(self.batch_size, timeout=self.fetch_timeout_s)
+                messages = await self._next_batch(subscription)
             except (nats.errors.TimeoutError, TimeoutError):
                 continue
             except Exception as error:
@@ -121,6 +121,21 @@ class DurableConsumer:
                     break
         if subscription is not None:
             await subscription.unsubscribe()
+
+    async def _next_batch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        """Wait (up to ``fetch_timeout_s``) for one message, then take at once up to ``batch_size``
+        of those already waiting.
+
+        ``fetch(n)`` alone, once it had to wait for a first message, keeps waiting for all ``n`` or
+        the timeout: a trickle of messages (a quiet market's trades) would each wait up to
+        ``fetch_timeout_s`` before being handled.
+        """
+        messages = await subscription.fetch(1, timeout=self.fetch_timeout_s)
+        waiting = min(self.batch_size - 1, messages[-1].metadata.num_pending) if messages else 0
+        if waiting > 0:  # available now: fetch returns as soon as it has them
+            with contextlib.suppress(nats.errors.TimeoutError, TimeoutError):
+                messages += await subscription.fetch(waiting, timeout=self.fetch_timeout_s)
+        return messages
 
     async def process(self, message: Msg) -> None:
         """Apply one message once, then acknowledge it (or retry, or dead-letter it)."""

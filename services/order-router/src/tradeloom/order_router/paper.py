@@ -49,8 +49,12 @@ class PaperMatcher:
         )
         costs: dict[Any, AccountCosts] = {}
         for listed in rows:
-            # read again: an OCO exit earlier in this batch may have ended its pair
-            row = await self.ledger.orders.get(conn, str(listed.id), None)
+            if listed.accepted_ns > latest.ts_ns:
+                continue  # accepted after every trade of this batch: none of them may fill it
+            row: Row[Any] | None = listed
+            if listed.oco_group is not None:
+                # read again: an OCO exit earlier in this batch may have ended its pair
+                row = await self.ledger.orders.get(conn, str(listed.id), None)
             if row is None or row.status not in (states.NEW, states.PARTIALLY_FILLED):
                 continue
             if row.account_id not in costs:
