@@ -110,9 +110,11 @@ async def test_user_a_gets_404_on_user_b_objects(
         assert connection.status_code == 201, connection.text
         bot = await api.http.post(
             "/v1/bots",
+            headers=bob_session,
             json={"name": "bobs", "strategy_id": strategy.json()["strategy_id"], "strategy_version": 1,
                   "account_id": account.json()["account_id"], "symbol": "BTC/USDT",
                   "sizing": {"kind": "fixed", "quantity": "0.01"}, "max_position": "0.01"},
+        )  # fmt: skip
         assert bot.status_code == 201, bot.text
         bobs = {
             "key_id": key.json()["id"],

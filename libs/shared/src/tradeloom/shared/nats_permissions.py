@@ -72,7 +72,12 @@ IDENTITIES: tuple[Identity, ...] = (
         publishes=("orders.evt.>",),
         consumes=("MD_TRADES", "RISK"),
     ),
-    Identity("risk-monitor", publishes=("risk.evt.>",), consumes=("ORDERS", "MD_TRADES")),
+    Identity(
+        "risk-monitor",
+        requests=("order-router.accounts_get",),  # the owner of an account it has not seen yet
+        publishes=("risk.evt.>",),
+        consumes=("ORDERS", "MD_TRADES"),
+    ),
     Identity(
         "backtest-engine",
         requests=("market-data.*", "strategy-runner.strategy_versions_get"),
@@ -86,7 +91,7 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "strategy-runner",
-        requests=("order-router.*",),
+        requests=("order-router.*", "market-data.candles", "market-data.instruments"),
         publishes=("strategy.evt.>",),
         consumes=("MD_CANDLES", "ORDERS", "RISK"),
     ),

@@ -127,16 +127,22 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         deliver_new=True,
     ),
     # strategy-runner's bots: a closed candle marks its market's newest bar; lease holders decide.
+    ConsumerSpec(
         "MD_CANDLES",
         "strategy_runner_candles",
         "md.evt.candle_closed.>",
         "strategy-runner bots: a closed candle drives the decisions of the bots on its symbol",
         backoff_s=(30.0, 60.0, 120.0),  # ack wait 30 s: one candle may decide many bots
         deliver_new=True,  # a bot decides on bars closed while it runs, not on a month of history
+    ),
     # The bots' sub-ledgers: order updates of orders whose client id marks a bot.
+    ConsumerSpec(
+        "ORDERS",
         "strategy_runner_orders",
         "orders.evt.order_updated.>",
         "strategy-runner bots: their orders' status and filled quantity (the bot's position)",
+        deliver_new=True,
+    ),
     # Every risk event; strategy-runner halts the user's running bots on a halt.
     ConsumerSpec("RISK", "strategy_runner_halts", "risk.evt.>", "strategy-runner: a halt stops the bots"),
     # Runs keep their message with in-progress beats; a crashed worker's run is retried in 30 s.
