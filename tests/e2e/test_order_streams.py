@@ -87,7 +87,8 @@ async def socket(url: str, token: str) -> AsyncIterator[Socket]:
 def trading(
     nats_server: NatsServer, pg_server: PostgresServer, nats_prefix: str, tmp_path: Path
 ) -> Iterator[TradingStack]:
-    with trading_stack(pg_server, nats_server.url, nats_prefix, tmp_path) as running:
+    passwords = nats_server.environment()  # each service's own NATS password
+    with trading_stack(pg_server, nats_server.url, nats_prefix, tmp_path, passwords) as running:
         running.wait_ready()
         yield running
 

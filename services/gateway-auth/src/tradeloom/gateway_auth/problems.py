@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from tradeloom.gateway_auth.errors import RateLimited
@@ -109,6 +111,11 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
+def database_unreachable() -> Response:
+    """Postgres (or another dependency) is restarting or refusing connections: retry soon."""
+    return problem(503, "unavailable", "a backing service is not reachable; retry", retryable=True)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, error: ServiceError) -> Response:
@@ -154,3 +161,25 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(_: Request, error: Exception) -> Response:
         log.exception("unhandled error: %r", error)
         return problem(500, "internal", "internal error")
+
+    @app.exception_handler(PoolTimeout)
+    async def database_busy(_: Request, error: PoolTimeout) -> Response:
+        log.warning("database pool exhausted: %s", error)
+        return problem(
+            503,
+            "unavailable",
+            "the gateway is overloaded; retry",
+            retryable=True,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, error: DBAPIError) -> Response:
+        if error.connection_invalidated or isinstance(error.orig, OSError):
+            return database_unreachable()
+        return await unexpected(request, error)
+
+    @app.exception_handler(OSError)
+    async def connection_refused(_: Request, error: OSError) -> Response:
+        log.warning("a dependency is not reachable: %r", error)
+        return database_unreachable()
