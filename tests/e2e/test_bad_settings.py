@@ -99,7 +99,8 @@ def test_refused_nats_credentials_name_the_password_variable(nats_url: str, pass
         {
             "TL_MARKET_DATA_DATABASE_URL": GOOD_DB.format(port=free_port()),
             "TL_MARKET_DATA_NATS_URL": nats_url,
-            "TL_MARKET_DATA_STARTUP_TIMEOUT_S": "2",
+            # long enough for one refused attempt on a loaded machine (a connect may take over 2 s)
+            "TL_MARKET_DATA_STARTUP_TIMEOUT_S": "8",
         }
         | ({"TL_MARKET_DATA_NATS_PASSWORD": password} if password else {})
     )

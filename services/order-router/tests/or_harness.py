@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import nats.errors
 import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -91,9 +92,18 @@ class Neighbours:
         )
         event = TradesIngested(venue="sim", symbol=symbol, trades=[tick])
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/market-data")
-        await publisher.publish(
-            event, "sim", symbol_token(symbol), event_id=market_data_id("sim", symbol, trade_id)
-        )
+        event_id = market_data_id("sim", symbol, trade_id)
+        # Like market-data's own publisher, keep trying through a NATS restart with the same message
+        # id: the stream's duplicate window keeps a retried trade from counting twice.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                await publisher.publish(event, "sim", symbol_token(symbol), event_id=event_id)
+                return
+            except (nats.errors.Error, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
 
     async def halt(self, scope: str, user_id: str | None, *, resume: bool = False) -> None:
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/risk-monitor")

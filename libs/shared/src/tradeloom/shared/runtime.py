@@ -77,7 +77,9 @@ class ServiceRuntime:
         self._servers: list[Any] = []
         self._micro: Service | None = None
         self._nc: Client | None = None
-        self._nats_last_error: Exception | None = None
+        # The refusal of our credentials, kept once seen: a later attempt's error may be only the
+        # closed connection (EOF) that follows the server's -ERR, depending on what is read first.
+        self._nats_refusal: Exception | None = None
         self._engine: AsyncEngine | None = None
         self.telemetry: Telemetry | None = None
         self.stop_event = asyncio.Event()
@@ -150,10 +152,11 @@ class ServiceRuntime:
                 timeout=self.settings.startup_timeout_s,
             )
         except (TimeoutError, OSError, nats.errors.Error) as error:
-            if "authorization" in f"{error!r} {self._nats_last_error!r}".lower():
+            refusal = self._nats_refusal or (error if "authorization" in repr(error).lower() else None)
+            if refusal is not None:
                 raise StartupError(
                     f"NATS at {self.settings.nats_url} refused user {self.settings.nats_user!r} "
-                    f"({self.setting_name('nats_password')}): {self._nats_last_error or error!r}"
+                    f"({self.setting_name('nats_password')}): {refusal!r}"
                 ) from error
             raise StartupError(
                 f"cannot reach NATS at {self.settings.nats_url} ({self.setting_name('nats_url')}) "
@@ -167,7 +170,8 @@ class ServiceRuntime:
         log.info("NATS reconnected")
 
     async def _on_nats_error(self, error: Exception) -> None:
-        self._nats_last_error = error
+        if "authorization" in repr(error).lower():
+            self._nats_refusal = error
         if "permissions violation" in str(error).lower():
             log.warning("NATS refused an operation of %s: %s", self.settings.nats_user, error)
         else:
