@@ -3,6 +3,7 @@ client's request was fine (a queue-pool time-out under load used to answer 500).
 
 from __future__ import annotations
 
+import asyncpg
 import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -37,7 +38,10 @@ async def test_a_pool_timeout_is_503_retryable() -> None:
 
 async def test_a_lost_or_refused_connection_is_503() -> None:
     lost = OperationalError("SELECT 1", {}, ConnectionResetError("reset"), connection_invalidated=True)
-    for error in (lost, ConnectionRefusedError(111, "Connection refused")):
+    shutting_down = OperationalError(
+        "SELECT 1", {}, asyncpg.exceptions.CannotConnectNowError("shutting down")
+    )
+    for error in (lost, shutting_down, ConnectionRefusedError(111, "Connection refused")):
         reply = await call(app_raising(error))
         assert reply.status_code == 503, error
         assert reply.json()["code"] == "unavailable"

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -99,3 +100,17 @@ async def ping(engine: AsyncEngine, timeout_s: float = 1.0) -> bool:
         return True
     except Exception:  # any failure means "not ready"; the reason is logged by the caller's loop
         return False
+
+
+def connection_lost(error: BaseException | None) -> bool:
+    """The database connection failed or the server is going away (retry later), not a bad query:
+    an invalidated connection, an OS error, SQLSTATE class 08 (connection exception) or 57P
+    (shutting down, cannot connect now), anywhere in the exception chain."""
+    while error is not None:
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        code = str(getattr(error, "sqlstate", "") or getattr(error, "pgcode", "") or "")
+        if isinstance(error, OSError) or code.startswith(("08", "57P")):
+            return True
+        error = error.orig if isinstance(error, DBAPIError) else error.__cause__
+    return False

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from tradeloom.gateway_auth.errors import RateLimited
 from tradeloom.gateway_auth.middleware import BodyTooLarge
 from tradeloom.shared.context import request_id_var
+from tradeloom.shared.db import connection_lost
 from tradeloom.shared.errors import STATUS_BY_CODE, ServiceError, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, error: DBAPIError) -> Response:
-        if error.connection_invalidated or isinstance(error.orig, OSError):
+        if connection_lost(error):
             return database_unreachable()
         return await unexpected(request, error)
 

@@ -14,6 +14,7 @@ from tradeloom.order_router.api_orders import OrdersApi
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import exchange_connections, orders
+from tradeloom.shared.db import connection_lost
 from tradeloom.shared.errors import Unavailable
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
@@ -73,19 +74,8 @@ def database_unavailable_is_503(
         except OSError as error:
             raise Unavailable("the order database is not reachable; retry") from error
         except DBAPIError as error:
-            if not (error.connection_invalidated or _connection_lost(error.orig)):
+            if not connection_lost(error):
                 raise
             raise Unavailable("the order database is not reachable; retry") from error
 
     return guarded
-
-
-def _connection_lost(error: BaseException | None) -> bool:
-    """The connection failed or the server is going away: an OS error, SQLSTATE class 08
-    (connection exception) or 57P (shutting down, cannot connect now), anywhere in the chain."""
-    while error is not None:
-        code = str(getattr(error, "sqlstate", "") or getattr(error, "pgcode", "") or "")
-        if isinstance(error, OSError) or code.startswith(("08", "57P")):
-            return True
-        error = error.__cause__
-    return False
