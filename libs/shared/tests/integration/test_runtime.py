@@ -95,20 +95,31 @@ async def test_readiness_follows_a_postgres_restart_without_restarting_the_servi
     stream = system_stream.stream("SYSTEM")
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.health_port}", timeout=5) as http:
-            assert (await wait_status(http, 200))["checks"] == {"nats": True, "database": True}
+            assert (await wait_status(http, 200))["checks"] == {
+                "nats": True,
+                "database": True,
+                "operations": True,
+            }
             instance = (await client.call(SERVICE, "ping", None, PingReply)).instance_id
 
             await asyncio.to_thread(pg_server.stop)
             try:
                 body = await wait_status(http, 503)
-                assert body == {"ready": False, "checks": {"nats": True, "database": False}}
+                assert body == {
+                    "ready": False,
+                    "checks": {"nats": True, "database": False, "operations": True},
+                }
                 assert (await http.get("/healthz")).status_code == 200  # alive: not a restart reason
                 reply = await client.call(SERVICE, "ping", None, PingReply)  # NATS side still answers
                 assert reply.ready is False and reply.instance_id == instance
             finally:
                 await asyncio.to_thread(pg_server.start)
 
-            assert (await wait_status(http, 200))["checks"] == {"nats": True, "database": True}
+            assert (await wait_status(http, 200))["checks"] == {
+                "nats": True,
+                "database": True,
+                "operations": True,
+            }
             reply = await client.call(SERVICE, "ping", None, PingReply)
             assert reply.ready is True
             assert reply.instance_id == instance  # the same process, never restarted

@@ -251,6 +251,9 @@ class ServiceRuntime:
         self._engine = await self._connect_database()
         self.health.add_check("nats", self._nats_ready)
         self.health.add_check("database", lambda: ping(self.engine))
+        # Ready only once NATS has every operation's subscription: /readyz answers before ``serve``,
+        # and a caller that trusted it could otherwise meet "no responders".
+        self.health.add_check("operations", self._operations_served)
         await self._start_http(
             health_app(self.health), self.settings.health_host, self.settings.health_port, "health_port"
         )
@@ -265,6 +268,7 @@ class ServiceRuntime:
             operations=[ping_op, *self.operations],
             description=self.description,
         )
+        await self.nc.flush()
         relay = OutboxRelay(
             self.engine,
             self.js,
@@ -300,6 +304,9 @@ class ServiceRuntime:
 
     async def _nats_ready(self) -> bool:
         return self._nc is not None and self._nc.is_connected
+
+    async def _operations_served(self) -> bool:
+        return self._micro is not None
 
     def _spawn(self, coroutine: Awaitable[None], name: str) -> None:
         self._running.append(asyncio.ensure_future(coroutine))

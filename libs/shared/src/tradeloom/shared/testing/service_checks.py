@@ -67,7 +67,7 @@ async def check_service_skeleton(
                 assert (await http.get("/healthz")).status_code == 200
                 ready = await http.get("/readyz")
                 assert ready.status_code == 200, ready.text
-                assert ready.json()["checks"] == {"nats": True, "database": True}
+                assert ready.json()["checks"] == {"nats": True, "database": True, "operations": True}
                 assert "tl_outbox_published" in (await http.get("/metrics")).text
             subject = subjects.event("system", "service_started", 1, service)
             consumer = await observer.jetstream().pull_subscribe(subject, stream=subjects.stream("SYSTEM"))
