@@ -55,6 +55,7 @@ async def nats_refuses_anonymous(port: int) -> None:
         await nats.connect(f"nats://127.0.0.1:{port}", allow_reconnect=False, connect_timeout=5)
 
 
+@pytest.mark.timeout(420)  # two whole-stack start-ups of up to 120 s each on a loaded machine
 async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Path) -> None:
     env, gateway, pg_port = stack_env(devstack_dir)
     log = tmp_path / "stack.log"

@@ -90,7 +90,7 @@ def test_lone_surrogate_in_sandbox_execute_is_422_and_the_connection_lives_on(se
 
 
 def _json_routes(base_url: str) -> list[tuple[str, str]]:
-    openapi = httpx.get(f"{base_url}/v1/openapi.json").json()
+    openapi = httpx.get(f"{base_url}/v1/openapi.json", timeout=60).json()  # built on first ask
     routes = []
     for path, operations in openapi["paths"].items():
         for method, operation in operations.items():
