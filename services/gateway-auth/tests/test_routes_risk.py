@@ -60,6 +60,13 @@ async def test_limits_alerts_and_the_kill_switch_through_the_gateway(risk_api: A
     for method in ("GET", "PUT", "DELETE"):
         assert (await api.http.request(method, limits, headers=eve, json={})).status_code == 404
     assert (await api.http.get(f"/v1/risk/accounts/{account_id}/exposure", headers=eve)).status_code == 404
+    equity_url = f"/v1/risk/accounts/{account_id}/equity"
+    assert (await api.http.get(equity_url, headers=eve)).status_code == 404
+    equity = await api.http.get(equity_url, headers=session)
+    assert equity.status_code == 200 and equity.json()["equity"] == "10000", equity.text
+    assert (
+        await api.http.get(equity_url, headers=session, params={"valuation_asset": "us"})
+    ).status_code == 422
 
     stop = await api.http.post("/v1/risk/emergency-stop", headers=session, json={"reason": "enough"})
     assert stop.status_code == 200 and stop.json()["halted"] is True, stop.text

@@ -2,7 +2,9 @@
 
 One alert per (account, limit, level, trading day): its id is that key, stored with
 ``ON CONFLICT DO NOTHING``, and ``risk.evt.alert.v1.<account>`` is written to the outbox only when
-the row is new, so redeliveries and repeated evaluations never double an alert.
+the row is new, so redeliveries and repeated evaluations never double an alert. A new breach of
+``max_daily_loss_hard`` also writes ``risk.evt.flatten.v1.<account>`` (every position of the
+account, to be closed) in the same transaction: once per trading day, like its alert.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.limits import alert_level, trading_day, usage
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
+from tradeloom.shared.contracts.risk import FlattenPosition, RiskFlatten
 from tradeloom.shared.contracts.risk_monitor import AlertInfo, RiskAlert
 from tradeloom.shared.outbox import Outbox
 
@@ -55,7 +58,9 @@ class Alerter:
         if limits is None:
             return []
         day, start = trading_day(datetime.now(UTC), limits.day_boundary_tz, limits.day_boundary_time)
-        exposure = await self.positions.exposure(conn, account_id, symbol, [], start)
+        exposure = await self.positions.exposure(
+            conn, account_id, symbol, [], day_start=start, minute_ago=start
+        )
         position_notional = abs(exposure.symbol_quantity) * mark
         raised: list[AlertInfo] = []
         for name, value, limit in usage(exposure, position_notional, limits):
@@ -82,4 +87,16 @@ class Alerter:
                 info = alert_info(row)
                 await self.outbox.add(conn, RiskAlert(user_id=user_id, alert=info), account_id)
                 raised.append(info)
+                if name == "max_daily_loss_hard" and level == "breached":
+                    await self._flatten(conn, user_id, account_id, info.message)
         return raised
+
+    async def _flatten(self, conn: AsyncConnection, user_id: str, account_id: str, reason: str) -> None:
+        held: dict[str, Decimal] = {}
+        for row in await self.positions.positions(conn, user_id, account_id):
+            held[row.symbol] = held.get(row.symbol, Decimal(0)) + Decimal(row.quantity)
+        positions = [
+            FlattenPosition(symbol=symbol, quantity=q) for symbol, q in sorted(held.items()) if q != 0
+        ]
+        event = RiskFlatten(user_id=user_id, account_id=account_id, reason=reason, positions=positions)
+        await self.outbox.add(conn, event, account_id)

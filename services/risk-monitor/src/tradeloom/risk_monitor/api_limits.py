@@ -14,7 +14,7 @@ from tradeloom.risk_monitor.alerts import alert_info
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.limits import Limits
 from tradeloom.risk_monitor.owners import Owners
-from tradeloom.risk_monitor.store.risk_store import LIMIT_COLUMNS, RiskStore, limits_of
+from tradeloom.risk_monitor.store.risk_store import LIMIT_COLUMNS, RiskStore, limit_values, limits_of
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.risk_monitor import (
     AlertInfo,
@@ -36,6 +36,11 @@ def limits_info(account_id: str | None, limits: Limits, row: Row[Any] | None) ->
         max_open_orders=limits.max_open_orders,
         max_daily_loss=limits.max_daily_loss,
         max_gross_exposure=limits.max_gross_exposure,
+        max_orders_per_minute=limits.max_orders_per_minute,
+        max_leverage=limits.max_leverage,
+        max_daily_loss_hard=limits.max_daily_loss_hard,
+        max_drawdown=limits.max_drawdown,
+        starting_balance=limits.starting_balance,
         alert_threshold_pct=limits.alert_threshold_pct,
         day_boundary_tz=limits.day_boundary_tz,
         day_boundary_time=limits.day_boundary_time.strftime("%H:%M"),
@@ -71,11 +76,16 @@ class LimitsApi:
             ZoneInfo(body.day_boundary_tz)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise field_invalid("day_boundary_tz", f"unknown time zone {body.day_boundary_tz!r}") from error
+        for name in ("max_leverage", "max_drawdown"):
+            if getattr(body, name) is not None and body.starting_balance is None:
+                raise field_invalid("starting_balance", f"{name} is measured on equity: set starting_balance")
         user, account = await self._scope(caller, body.account_id)
         values = {name: getattr(body, name) for name in LIMIT_COLUMNS}
         values["day_boundary_time"] = time.fromisoformat(body.day_boundary_time)
         async with self._engine().begin() as conn:
+            old = limit_values(await self.store.limits_row(conn, user, account, for_update=True))
             row = await self.store.put_limits(conn, user, account, values, by=user)
+            await self.store.audit(conn, user, account, by=user, action="put", old=old, new=limit_values(row))
         limits = limits_of(row)
         assert limits is not None
         self.cache.set_limits(user, account, limits)
@@ -84,8 +94,10 @@ class LimitsApi:
     async def delete(self, caller: CallerContext, body: LimitsRef) -> LimitsInfo:
         user, account = await self._scope(caller, body.account_id)
         async with self._engine().begin() as conn:
-            if not await self.store.delete_limits(conn, user, account):
+            old = limit_values(await self.store.limits_row(conn, user, account, for_update=True))
+            if old is None or not await self.store.delete_limits(conn, user, account):
                 raise NotFound("no limits are set here")
+            await self.store.audit(conn, user, account, by=user, action="delete", old=old, new=None)
         self.cache.set_limits(user, account, None)
         return limits_info(body.account_id, Limits(), None)
 

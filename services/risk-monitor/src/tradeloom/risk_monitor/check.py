@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,6 +22,7 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.risk import RiskCheckReply, RiskCheckRequest
 
 MAX_REASON = 500
+MINUTE = timedelta(minutes=1)
 
 
 class PreTradeCheck:
@@ -46,17 +47,27 @@ class PreTradeCheck:
         limits = self.cache.limits(request.user_id, request.account_id)
         if limits is None:
             return RiskCheckReply(approved=True)
-        _, day_start = trading_day(datetime.now(UTC), limits.day_boundary_tz, limits.day_boundary_time)
+        now = datetime.now(UTC)
+        _, day_start = trading_day(now, limits.day_boundary_tz, limits.day_boundary_time)
         exclude, earlier = self.pending.reserve(request.account_id, request.order_id)
         try:
             async with self._engine().connect() as conn:
                 exposure = await self.positions.exposure(
-                    conn, request.account_id, request.symbol, exclude, day_start
+                    conn,
+                    request.account_id,
+                    request.symbol,
+                    exclude,
+                    day_start=day_start,
+                    minute_ago=now - MINUTE,
                 )
         except BaseException:
             self.pending.release(request.account_id, request.order_id)
             raise
-        exposure = replace(exposure, open_orders=exposure.open_orders + earlier)
+        exposure = replace(
+            exposure,
+            open_orders=exposure.open_orders + earlier,
+            orders_last_minute=exposure.orders_last_minute + earlier,
+        )
         price = request.price or request.reference_price or (request.notional / request.quantity)
         order = OrderCheck(request.side, request.quantity, price, request.notional)
         reasons = refusals(order, exposure, limits)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradeloom.shared.contracts.orders_common import ORDER_TYPE, SIDE
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
-from tradeloom.shared.contracts.wire import NonNegative, Positive
+from tradeloom.shared.contracts.wire import NonNegative, Positive, Signed
 from tradeloom.shared.envelope import Event
 
 SERVICE = "risk-monitor"
@@ -77,9 +77,33 @@ class RiskResume(_HaltBase):
     major: ClassVar[int] = 1
 
 
+class FlattenPosition(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    symbol: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
+    quantity: Signed = Field(description="held now (long > 0, short < 0): close it with the opposite side")
+
+
+class RiskFlatten(Event):
+    """A hard limit was breached (``max_daily_loss_hard``): close every position of the account.
+
+    Published on ``risk.evt.flatten.v1.<account_id>`` once per breach episode (trading day).
+    """
+
+    domain: ClassVar[str] = "risk"
+    name: ClassVar[str] = "flatten"
+    major: ClassVar[int] = 1
+
+    user_id: str = Field(min_length=1, max_length=128)
+    account_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(max_length=500, examples=["max_daily_loss_hard: loss 1200 >= 1000"])
+    positions: list[FlattenPosition] = Field(max_length=1000)
+
+
 EVENTS: tuple[EventContract, ...] = (
     EventContract(RiskHalt, "RISK", (), "Kill switch: refuse and cancel orders of a user or everyone."),
     EventContract(RiskResume, "RISK", (), "A halt is lifted."),
+    EventContract(RiskFlatten, "RISK", ("account_id",), "Close every position of an account (hard limit)."),
 )
 REQUESTS: tuple[RequestContract, ...] = (
     RequestContract(SERVICE, "check", RiskCheckRequest, RiskCheckReply, "Pre-trade check of one order."),

@@ -24,9 +24,15 @@ from tradeloom.shared.contracts.risk_monitor import (
     AlertList,
     AlertListRequest,
     AlertRef,
+    EodList,
+    EodRequest,
+    EquityInfo,
+    EquityRequest,
     ExposureInfo,
     HaltInfo,
     HaltRequest,
+    LimitChangeList,
+    LimitChangesRequest,
     LimitsInfo,
     LimitsPut,
     LimitsRef,
@@ -57,6 +63,11 @@ class LimitsBody(BaseModel):
     max_open_orders: int | None = Field(default=None, ge=1, le=100_000)
     max_daily_loss: Positive | None = None
     max_gross_exposure: Positive | None = None
+    max_orders_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    max_leverage: Positive | None = None
+    max_daily_loss_hard: Positive | None = None
+    max_drawdown: Positive | None = None
+    starting_balance: Positive | None = None
     alert_threshold_pct: Positive = Field(default=Decimal(80), le=100)
     day_boundary_tz: str = Field(default="UTC", min_length=1, max_length=64, examples=["America/Chicago"])
     day_boundary_time: str = Field(default="00:00", pattern=HH_MM, examples=["17:00"])
@@ -77,6 +88,27 @@ ROUTES = (
         "GET", "/accounts/{account_id}/exposure", READ, SERVICE, "exposure", LimitsRef, ExposureInfo,
         name="get_exposure", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
         summary="Gross and net exposure, PnL and trading-day PnL of an account",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/equity", READ, SERVICE, "equity", EquityRequest, EquityInfo,
+        name="get_equity", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
+        query=(
+            Param("valuation_asset", str, Query(min_length=1, max_length=16, pattern=r"^[A-Z0-9]+$",
+                                                description="the asset balances are valued in"), "USDT"),
+        ),
+        summary="Balances on mark, equity and leverage of an account",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/eod-balances", READ, SERVICE, "eod_balances", EodRequest, EodList,
+        name="list_eod_balances", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
+        query=(Param("limit", int, Query(ge=1, le=200), 50),),
+        summary="End-of-day balances, high-water mark and drawdown floor of an account, newest first",
+    ),
+    Forward(
+        "GET", "/limit-changes", READ, SERVICE, "limit_changes", LimitChangesRequest, LimitChangeList,
+        name="list_limit_changes", errors=READ_ERRORS,
+        query=(ACCOUNT_FILTER, Param("limit", int, Query(ge=1, le=200), 50)),
+        summary="Audit of the caller's limit changes (who, old, new, when), newest first",
     ),
     Forward(
         "GET", "/accounts/{account_id}/limits", READ, SERVICE, "limits_get", LimitsRef, LimitsInfo,

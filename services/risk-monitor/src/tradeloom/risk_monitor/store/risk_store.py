@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import time
 from decimal import Decimal
 from typing import Any
 
@@ -11,15 +13,38 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.risk_monitor.domain.limits import LIMIT_NAMES, Limits
 from tradeloom.shared.db import check_schema_name
 
-LIMIT_COLUMNS = (*LIMIT_NAMES, "alert_threshold_pct", "day_boundary_tz", "day_boundary_time")
+LIMIT_COLUMNS = (
+    *LIMIT_NAMES,
+    "starting_balance",
+    "alert_threshold_pct",
+    "day_boundary_tz",
+    "day_boundary_time",
+)
+INTEGER_LIMITS = ("max_open_orders", "max_orders_per_minute")
+
+
+def limit_values(row: Row[Any] | None) -> dict[str, Any] | None:
+    """The stored limits as JSON-ready values (decimals as plain strings, the time as HH:MM)."""
+    limits = limits_of(row)
+    if limits is None:
+        return None
+    values: dict[str, Any] = {}
+    for name in LIMIT_COLUMNS:
+        value = getattr(limits, name)
+        if isinstance(value, Decimal):
+            value = format(value.normalize(), "f")
+        elif isinstance(value, time):
+            value = value.strftime("%H:%M")
+        values[name] = value
+    return values
 
 
 def limits_of(row: Row[Any] | None) -> Limits | None:
     if row is None:
         return None
     values = {name: getattr(row, name) for name in LIMIT_COLUMNS}
-    for name in ("max_order_notional", "max_position_notional", "max_daily_loss", "max_gross_exposure"):
-        if values[name] is not None:
+    for name in (*LIMIT_NAMES, "starting_balance"):
+        if values[name] is not None and name not in INTEGER_LIMITS:
             values[name] = Decimal(values[name])
     values["alert_threshold_pct"] = Decimal(values["alert_threshold_pct"])
     return Limits(**values)
@@ -30,10 +55,15 @@ class RiskStore:
         self.s = check_schema_name(schema)
 
     # --- limits ------------------------------------------------------------------------------
-    async def limits_row(self, conn: AsyncConnection, user_id: str, account_id: str) -> Row[Any] | None:
+    async def limits_row(
+        self, conn: AsyncConnection, user_id: str, account_id: str, *, for_update: bool = False
+    ) -> Row[Any] | None:
+        lock = " FOR UPDATE" if for_update else ""
         return (
             await conn.execute(
-                text(f'SELECT * FROM "{self.s}".limits WHERE user_id = :user AND account_id = :account'),
+                text(
+                    f'SELECT * FROM "{self.s}".limits WHERE user_id = :user AND account_id = :account{lock}'
+                ),
                 {"user": user_id, "account": account_id},
             )
         ).first()
@@ -67,6 +97,46 @@ class RiskStore:
             {"user": user_id, "account": account_id},
         )
         return result.first() is not None
+
+    # --- audit of limit changes ---------------------------------------------------------------
+    async def audit(
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        account_id: str,
+        *,
+        by: str,
+        action: str,
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+    ) -> None:
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".limit_changes (user_id, account_id, changed_by, action, old_values, '
+                "new_values) VALUES (:user, :account, :by, :action, CAST(:old AS jsonb), CAST(:new AS jsonb))"
+            ),
+            {
+                "user": user_id,
+                "account": account_id,
+                "by": by,
+                "action": action,
+                "old": None if old is None else json.dumps(old),
+                "new": None if new is None else json.dumps(new),
+            },
+        )
+
+    async def changes(
+        self, conn: AsyncConnection, user_id: str, account_id: str | None, limit: int
+    ) -> list[Row[Any]]:
+        rows = await conn.execute(
+            text(
+                f'SELECT * FROM "{self.s}".limit_changes WHERE user_id = :user '
+                "AND (CAST(:account AS text) IS NULL OR account_id = :account) "
+                "ORDER BY changed_at DESC, id DESC LIMIT :limit"
+            ),
+            {"user": user_id, "account": account_id, "limit": limit},
+        )
+        return list(rows)
 
     # --- halts -------------------------------------------------------------------------------
     async def halts(self, conn: AsyncConnection) -> list[Row[Any]]:
