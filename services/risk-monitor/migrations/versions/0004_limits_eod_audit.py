@@ -1,5 +1,6 @@
 """More limits (orders per minute, leverage, hard daily loss, trailing drawdown and the starting
-balance they are measured from), the end-of-day balance history and the audit of limit changes.
+balance they are measured from), the end-of-day balance history, the audit of limit changes, and
+halts of one account (scope ``account``, ``user_key`` the account id).
 
 ``eod_balances`` is derived from the fills (one row per account and trading day, days without
 fills included) and rewritten when a late fill changes a past day. ``limit_changes`` is append-only:
@@ -49,12 +50,20 @@ def upgrade() -> None:
             new_values jsonb,
             changed_at timestamptz NOT NULL DEFAULT now())""",
         f'CREATE INDEX limit_changes_user_idx ON "{s}".limit_changes (user_id, changed_at DESC, id DESC)',
+        f'ALTER TABLE "{s}".halts DROP CONSTRAINT halts_scope_check',
+        f"""ALTER TABLE "{s}".halts ADD CONSTRAINT halts_scope_check
+            CHECK (scope IN ('user', 'global', 'account'))""",
     ):
         op.execute(statement)
 
 
 def downgrade() -> None:
     s = current_schema()
+    op.execute(f"DELETE FROM \"{s}\".halts WHERE scope = 'account'")
+    op.execute(f'ALTER TABLE "{s}".halts DROP CONSTRAINT halts_scope_check')
+    op.execute(
+        f"""ALTER TABLE "{s}".halts ADD CONSTRAINT halts_scope_check CHECK (scope IN ('user', 'global'))"""
+    )
     op.execute(f'DROP TABLE IF EXISTS "{s}".limit_changes')
     op.execute(f'DROP TABLE IF EXISTS "{s}".eod_balances')
     op.execute(

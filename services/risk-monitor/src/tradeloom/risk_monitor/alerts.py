@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.limits import alert_level, trading_day, usage
+from tradeloom.risk_monitor.flatten import flatten
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
-from tradeloom.shared.contracts.risk import FlattenPosition, RiskFlatten
 from tradeloom.shared.contracts.risk_monitor import AlertInfo, RiskAlert
 from tradeloom.shared.outbox import Outbox
 
@@ -88,15 +88,12 @@ class Alerter:
                 await self.outbox.add(conn, RiskAlert(user_id=user_id, alert=info), account_id)
                 raised.append(info)
                 if name == "max_daily_loss_hard" and level == "breached":
-                    await self._flatten(conn, user_id, account_id, info.message)
+                    await flatten(
+                        conn,
+                        self.positions,
+                        self.outbox,
+                        user_id=user_id,
+                        account_ids=[account_id],
+                        reason=info.message,
+                    )
         return raised
-
-    async def _flatten(self, conn: AsyncConnection, user_id: str, account_id: str, reason: str) -> None:
-        held: dict[str, Decimal] = {}
-        for row in await self.positions.positions(conn, user_id, account_id):
-            held[row.symbol] = held.get(row.symbol, Decimal(0)) + Decimal(row.quantity)
-        positions = [
-            FlattenPosition(symbol=symbol, quantity=q) for symbol, q in sorted(held.items()) if q != 0
-        ]
-        event = RiskFlatten(user_id=user_id, account_id=account_id, reason=reason, positions=positions)
-        await self.outbox.add(conn, event, account_id)

@@ -41,7 +41,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         check=PreTradeCheck(engine, cache, positions, pending),
         positions=PositionsApi(engine, positions, cache, owners),
         limits=LimitsApi(engine, store, cache, owners),
-        halts=HaltsApi(engine, store, cache, runtime.outbox),
+        halts=HaltsApi(engine, store, cache, runtime.outbox, owners=owners, positions=positions),
         history=HistoryApi(engine, eod, store, owners),
     )
     alerter = Alerter(cache, positions, store, runtime.outbox)

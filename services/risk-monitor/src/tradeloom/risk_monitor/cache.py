@@ -59,11 +59,10 @@ class RiskCache:
             return None
         return tightest(account, user)
 
-    def halt_reason(self, user_id: str) -> str | None:
-        if ("global", GLOBAL_KEY) in self._halts:
-            return f"global halt: {self._halts[('global', GLOBAL_KEY)] or 'no reason given'}"
-        if ("user", user_id) in self._halts:
-            return f"user halt: {self._halts[('user', user_id)] or 'no reason given'}"
+    def halt_reason(self, user_id: str, account_id: str | None = None) -> str | None:
+        for scope, key in (("global", GLOBAL_KEY), ("user", user_id), ("account", account_id)):
+            if key is not None and (scope, key) in self._halts:
+                return f"{scope} halt: {self._halts[(scope, key)] or 'no reason given'}"
         return None
 
     def set_limits(self, user_id: str, account_id: str, limits: Limits | None) -> None:

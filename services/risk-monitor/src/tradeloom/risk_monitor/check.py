@@ -41,7 +41,7 @@ class PreTradeCheck:
     async def check(self, caller: CallerContext, request: RiskCheckRequest) -> RiskCheckReply:
         del caller  # order-router asks on behalf of the user named in the request
         await self.cache.ensure_loaded()
-        halted = self.cache.halt_reason(request.user_id)
+        halted = self.cache.halt_reason(request.user_id, request.account_id)
         if halted is not None:
             return RiskCheckReply(approved=False, reason=f"trading_halted: {halted}"[:MAX_REASON])
         limits = self.cache.limits(request.user_id, request.account_id)

@@ -77,6 +77,28 @@ class RiskResume(_HaltBase):
     major: ClassVar[int] = 1
 
 
+class _AccountHaltBase(Event):
+    domain: ClassVar[str] = "risk"
+
+    user_id: str = Field(min_length=1, max_length=128)
+    account_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=500)
+
+
+class RiskAccountHalt(_AccountHaltBase):
+    """The emergency stop of one account: refuse its new orders and cancel its open ones."""
+
+    name: ClassVar[str] = "account_halt"
+    major: ClassVar[int] = 1
+
+
+class RiskAccountResume(_AccountHaltBase):
+    """Lifts the emergency stop of the account."""
+
+    name: ClassVar[str] = "account_resume"
+    major: ClassVar[int] = 1
+
+
 class FlattenPosition(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -85,9 +107,8 @@ class FlattenPosition(BaseModel):
 
 
 class RiskFlatten(Event):
-    """A hard limit was breached (``max_daily_loss_hard``): close every position of the account.
-
-    Published on ``risk.evt.flatten.v1.<account_id>`` once per breach episode (trading day).
+    """Close every position of the account: a hard limit was breached (``max_daily_loss_hard``, once
+    per trading day) or an emergency stop asked for it. On ``risk.evt.flatten.v1.<account_id>``.
     """
 
     domain: ClassVar[str] = "risk"
@@ -103,6 +124,8 @@ class RiskFlatten(Event):
 EVENTS: tuple[EventContract, ...] = (
     EventContract(RiskHalt, "RISK", (), "Kill switch: refuse and cancel orders of a user or everyone."),
     EventContract(RiskResume, "RISK", (), "A halt is lifted."),
+    EventContract(RiskAccountHalt, "RISK", ("account_id",), "Emergency stop of one account."),
+    EventContract(RiskAccountResume, "RISK", ("account_id",), "The stop of one account is lifted."),
     EventContract(RiskFlatten, "RISK", ("account_id",), "Close every position of an account (hard limit)."),
 )
 REQUESTS: tuple[RequestContract, ...] = (

@@ -185,10 +185,15 @@ class AlertRef(Request):
 
 
 class HaltRequest(Request):
-    """``user``: the caller's own trading; ``global``: everyone (admin only)."""
+    """``user``: the caller's own trading (or, with ``account_id``, one of their accounts);
+    ``global``: everyone (admin only)."""
 
     scope: HaltScope = "user"
     reason: str = Field(default="", max_length=500)
+    account_id: str | None = Field(default=None, min_length=1, max_length=64, description="one account only")
+    flatten: bool = Field(
+        default=False, description="stop: also ask to close every position (risk.evt.flatten)"
+    )
 
 
 class HaltInfo(Reply):
@@ -196,6 +201,8 @@ class HaltInfo(Reply):
     user_id: str | None
     halted: bool
     reason: str
+    account_id: str | None = None
+    flatten: bool = False
 
 
 class EodRequest(Request):
