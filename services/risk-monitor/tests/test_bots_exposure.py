@@ -58,3 +58,36 @@ async def test_a_bots_fills_fold_into_its_own_position_even_when_they_arrive_bef
 
 async def _has(risk: RiskCaller, key: str) -> bool:
     return key in await positions(risk)
+
+
+def bot_check(quantity: str, client_order_id: str = BOT_ORDER, side: str = "buy") -> dict[str, Any]:
+    notional = str(D(quantity) * 100)
+    return {"user_id": "alice", "account_id": ACCOUNT, "order_id": f"o-{quantity}-{side}",
+            "client_order_id": client_order_id, "venue": "sim", "symbol": "BTC/USDT", "side": side,
+            "type": "limit", "quantity": quantity, "price": "100", "notional": notional}  # fmt: skip
+
+
+async def test_a_bots_limits_measure_its_own_position_and_name_themselves(risk: RiskCaller) -> None:
+    await risk.order(ACCOUNT, "o-bot-1", BOT_ORDER, seconds=1)
+    await risk.fill(ACCOUNT, "f1", "buy", "100", "2", seconds=2, order_id="o-bot-1")  # the bot: 200
+    await risk.fill(ACCOUNT, "f2", "buy", "100", "10", seconds=3)  # by hand: 1000 more
+    await eventually(lambda: _has(risk, f"BTC/USDT|{BOT}"))
+    await eventually(lambda: _has(risk, "BTC/USDT|"))
+    scope = {"account_id": ACCOUNT, "bot_id": str(BOT)}
+    put = await risk("limits_put", scope | {"max_position_notional": "500"})
+    assert (put["bot_id"], put["max_position_notional"]) == (str(BOT), "500")
+    assert (await risk("check", bot_check("3")))["approved"] is True  # the bot's 500 after: not 1500
+    refused = await risk("check", bot_check("4"))
+    assert refused == {"approved": False, "reason": "bot max_position_notional: 600 > 500"}
+    assert (await risk("check", bot_check("4", "manual-1")))["approved"] is True  # not the bot's order
+    assert (await risk("limits_get", scope))["max_position_notional"] == "500"
+    assert (await risk("limits_get", {"account_id": ACCOUNT}))["updated_at"] is None
+    no_account = await risk.error("limits_put", {"bot_id": str(BOT), "max_open_orders": 1})
+    assert no_account.code == "validation_error" and "bot_id" in str(no_account.details)
+    equity = await risk.error("limits_put", scope | {"starting_balance": "1000"})
+    assert equity.code == "validation_error" and "starting_balance" in str(equity.details)
+    assert (await risk.as_user("bob").error("limits_get", scope)).code == "not_found"
+    await risk("limits_delete", scope)
+    assert (await risk("check", bot_check("4")))["approved"] is True
+    changes = (await risk("limit_changes", {"account_id": ACCOUNT}))["items"]
+    assert [(c["action"], c["bot_id"]) for c in changes] == [("delete", str(BOT)), ("put", str(BOT))]

@@ -164,3 +164,21 @@ async def _has(items: list[Any], n: int) -> bool:
 async def _alert(risk: RiskCaller, name: str) -> bool:
     items = (await risk("alerts_list", {"account_id": ACCOUNT}))["items"]
     return any(item["limit_name"] == name and item["level"] == "breached" for item in items)
+
+
+async def test_the_trading_day_keeps_its_intraday_high_water_mark_and_drawdown(risk: RiskCaller) -> None:
+    now = at(datetime.now(UTC))
+    await risk.fill(ACCOUNT, "h1", "buy", "100", "10", "1", seconds=now)  # -1 (fee)
+    await risk.fill(ACCOUNT, "h2", "sell", "110", "5", seconds=now + 1)  # +50: 49, the high
+    await risk.fill(ACCOUNT, "h3", "sell", "90", "5", seconds=now + 2)  # -50: -1
+
+    async def folded() -> bool:
+        try:  # the owner is known once a fill is folded
+            exposure = await risk("exposure", {"account_id": ACCOUNT})
+        except RemoteError:
+            return False
+        return (D(exposure["day_pnl"]), D(exposure["day_high_water"])) == (D(-1), D(49))  # after h3
+
+    await eventually(folded)
+    exposure = await risk("exposure", {"account_id": ACCOUNT})
+    assert (D(exposure["day_high_water"]), D(exposure["day_drawdown"])) == (D(49), D(50))

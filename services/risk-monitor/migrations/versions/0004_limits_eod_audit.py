@@ -1,6 +1,7 @@
 """More limits (orders per minute, leverage, hard daily loss, trailing drawdown and the starting
-balance they are measured from), the end-of-day balance history, the audit of limit changes, and
-halts of one account (scope ``account``, ``user_key`` the account id).
+balance they are measured from), limits of one bot on an account (``bot_id``, '' otherwise), the
+end-of-day balance history, the audit of limit changes, and halts of one account (scope
+``account``, ``user_key`` the account id).
 
 ``eod_balances`` is derived from the fills (one row per account and trading day, days without
 fills included) and rewritten when a late fill changes a past day. ``limit_changes`` is append-only:
@@ -28,7 +29,10 @@ def upgrade() -> None:
     for statement in (
         f"""ALTER TABLE "{s}".limits ADD COLUMN max_orders_per_minute integer,
             ADD COLUMN max_leverage {NUM}, ADD COLUMN max_daily_loss_hard {NUM},
-            ADD COLUMN max_drawdown {NUM}, ADD COLUMN starting_balance {NUM}""",
+            ADD COLUMN max_drawdown {NUM}, ADD COLUMN starting_balance {NUM},
+            ADD COLUMN bot_id text NOT NULL DEFAULT ''""",
+        f'ALTER TABLE "{s}".limits DROP CONSTRAINT limits_pkey, '
+        "ADD PRIMARY KEY (user_id, account_id, bot_id)",
         f"""CREATE TABLE "{s}".eod_balances (
             account_id text NOT NULL,
             trading_day date NOT NULL,
@@ -44,6 +48,7 @@ def upgrade() -> None:
             id bigserial PRIMARY KEY,
             user_id text NOT NULL,
             account_id text NOT NULL,
+            bot_id text NOT NULL DEFAULT '',
             changed_by text NOT NULL,
             action text NOT NULL CHECK (action IN ('put', 'delete')),
             old_values jsonb,
@@ -66,7 +71,10 @@ def downgrade() -> None:
     )
     op.execute(f'DROP TABLE IF EXISTS "{s}".limit_changes')
     op.execute(f'DROP TABLE IF EXISTS "{s}".eod_balances')
+    op.execute(f"DELETE FROM \"{s}\".limits WHERE bot_id <> ''")
+    op.execute(f'ALTER TABLE "{s}".limits DROP CONSTRAINT limits_pkey, ADD PRIMARY KEY (user_id, account_id)')
     op.execute(
         f'ALTER TABLE "{s}".limits DROP COLUMN max_orders_per_minute, DROP COLUMN max_leverage, '
-        "DROP COLUMN max_daily_loss_hard, DROP COLUMN max_drawdown, DROP COLUMN starting_balance"
+        "DROP COLUMN max_daily_loss_hard, DROP COLUMN max_drawdown, DROP COLUMN starting_balance, "
+        "DROP COLUMN bot_id"
     )

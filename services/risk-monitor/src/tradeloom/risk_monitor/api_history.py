@@ -61,6 +61,7 @@ class HistoryApi:
                 LimitChange(
                     change_id=row.id,
                     account_id=row.account_id or None,
+                    bot_id=row.bot_id or None,
                     changed_by=row.changed_by,
                     action=row.action,
                     old_values=row.old_values,

@@ -90,6 +90,7 @@ class PositionsApi:
             exposure = await self.positions.exposure(
                 conn, body.account_id, "", [], day_start=start, minute_ago=start
             )
+            high_water = await self.positions.day_high_water(conn, body.account_id, start)
         infos = [position_info(row) for row in rows]
         summary = summarise(holdings(rows))
         return ExposureInfo(
@@ -101,6 +102,8 @@ class PositionsApi:
             unrealised_pnl=sum((info.unrealised_pnl or Decimal(0) for info in infos), Decimal(0)),
             day_pnl=exposure.day_pnl,
             trading_day=day.isoformat(),
+            day_high_water=high_water,
+            day_drawdown=max(high_water - exposure.day_pnl, Decimal(0)),
             per_asset={
                 name: ExposureSplit(gross=v.gross, net=v.net) for name, v in summary.per_asset.items()
             },

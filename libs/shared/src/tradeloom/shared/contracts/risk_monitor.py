@@ -65,6 +65,10 @@ class ExposureInfo(Reply):
     unrealised_pnl: Signed
     day_pnl: Signed = Field(description="realised minus fees since the account's trading day began")
     trading_day: str
+    day_high_water: Signed = Field(
+        default=Decimal(0), description="intraday high-water mark of day_pnl (after any fill; 0 at the start)"
+    )
+    day_drawdown: NonNegative = Field(default=Decimal(0), description="day_high_water − day_pnl")
     per_asset: dict[str, ExposureSplit] = Field(default_factory=dict, description="by base asset")
     per_venue: dict[str, ExposureSplit] = Field(default_factory=dict)
     long: NonNegative = Field(default=Decimal(0), description="notional of the symbols held long")
@@ -100,10 +104,23 @@ class LimitsRef(Request):
     account_id: str | None = ACCOUNT
 
 
+BOT = Field(
+    default=None,
+    min_length=1,
+    max_length=64,
+    description="one bot's limits on the account (account_id needed)",
+)
+
+
+class LimitsScope(LimitsRef):
+    bot_id: str | None = BOT
+
+
 class LimitsPut(Request):
     """The whole set (a field left out is no limit)."""
 
     account_id: str | None = ACCOUNT
+    bot_id: str | None = BOT
     max_order_notional: Positive | None = None
     max_position_notional: Positive | None = None
     max_open_orders: int | None = Field(default=None, ge=1, le=100_000)
@@ -133,6 +150,7 @@ class LimitsPut(Request):
 
 class LimitsInfo(Reply):
     account_id: str | None
+    bot_id: str | None = None
     max_order_notional: Positive | None = None
     max_position_notional: Positive | None = None
     max_open_orders: int | None = None
@@ -234,6 +252,7 @@ LimitValues = dict[str, str | int | None]
 class LimitChange(Reply):
     change_id: int
     account_id: str | None = Field(description="null: the user's limits for all their accounts")
+    bot_id: str | None = Field(default=None, description="a bot's limits on the account")
     changed_by: str
     action: Literal["put", "delete"]
     old_values: LimitValues | None = Field(description="null: there were no limits")
@@ -267,9 +286,11 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("positions_list", PositionsRequest, PositionList, "The caller's positions."),
     _rq("exposure", LimitsRef, ExposureInfo, "Exposure and PnL of one account."),
     _rq("equity", EquityRequest, EquityInfo, "Balances, equity and leverage of one account on mark."),
-    _rq("limits_get", LimitsRef, LimitsInfo, "Limits of one account or of the user."),
-    _rq("limits_put", LimitsPut, LimitsInfo, "Set the limits of one account or of the user."),
-    _rq("limits_delete", LimitsRef, LimitsInfo, "Remove the limits of one account or of the user."),
+    _rq("limits_get", LimitsScope, LimitsInfo, "Limits of one bot, one account or of the user."),
+    _rq("limits_put", LimitsPut, LimitsInfo, "Set the limits of one bot, one account or of the user."),
+    _rq(
+        "limits_delete", LimitsScope, LimitsInfo, "Remove the limits of one bot, one account or of the user."
+    ),
     _rq("eod_balances", EodRequest, EodList, "End-of-day balance history and drawdown floor of an account."),
     _rq("limit_changes", LimitChangesRequest, LimitChangeList, "Audit of the caller's limit changes."),
     _rq("alerts_list", AlertListRequest, AlertList, "Alerts, newest first."),

@@ -36,6 +36,7 @@ from tradeloom.shared.contracts.risk_monitor import (
     LimitsInfo,
     LimitsPut,
     LimitsRef,
+    LimitsScope,
     PositionList,
     PositionsRequest,
 )
@@ -47,6 +48,7 @@ ID = r"^[A-Za-z0-9_\-]+$"
 ACCOUNT_ID = Param(
     "account_id", str, Path(min_length=1, max_length=64, pattern=ID, description="an account id")
 )
+BOT_ID = Param("bot_id", str, Path(min_length=1, max_length=64, pattern=ID, description="a bot id"))
 ACCOUNT_FILTER = Param(
     "account_id", str | None, Query(min_length=1, max_length=64, pattern=ID, description="one account"), None
 )
@@ -124,6 +126,21 @@ ROUTES = (
         "DELETE", "/accounts/{account_id}/limits", TRADE, SERVICE, "limits_delete", LimitsRef, LimitsInfo,
         name="delete_account_limits", path_params=(ACCOUNT_ID,), errors=WRITE_ERRORS,
         summary="Remove the limits of one account",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/bots/{bot_id}/limits", READ, SERVICE, "limits_get", LimitsScope,
+        LimitsInfo, name="get_bot_limits", path_params=(ACCOUNT_ID, BOT_ID), errors=READ_ERRORS,
+        summary="The limits of one bot on an account",
+    ),
+    Forward(
+        "PUT", "/accounts/{account_id}/bots/{bot_id}/limits", TRADE, SERVICE, "limits_put", LimitsPut,
+        LimitsInfo, name="put_bot_limits", path_params=(ACCOUNT_ID, BOT_ID), body=LimitsBody,
+        errors=WRITE_ERRORS, summary="Set the limits of one bot on an account (measured on its own orders)",
+    ),
+    Forward(
+        "DELETE", "/accounts/{account_id}/bots/{bot_id}/limits", TRADE, SERVICE, "limits_delete", LimitsScope,
+        LimitsInfo, name="delete_bot_limits", path_params=(ACCOUNT_ID, BOT_ID), errors=WRITE_ERRORS,
+        summary="Remove the limits of one bot on an account",
     ),
     Forward(
         "GET", "/limits", READ, SERVICE, "limits_get", LimitsRef, LimitsInfo,

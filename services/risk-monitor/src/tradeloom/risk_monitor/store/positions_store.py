@@ -228,6 +228,19 @@ class PositionsStore:
             {"symbol": symbol, "price": price, "ts": ts_ns},
         )
 
+    async def day_high_water(self, conn: AsyncConnection, account_id: str, day_start: datetime) -> Decimal:
+        """The highest the trading day's realised PnL minus fees has been after any of its fills (0 at
+        the day's start)."""
+        value = await conn.scalar(
+            text(
+                "SELECT max(c) FROM (SELECT sum(realised_pnl - fee) OVER (ORDER BY filled_at, "
+                'fill_id COLLATE "C" ROWS UNBOUNDED PRECEDING) AS c '
+                f'FROM "{self.s}".fills WHERE account_id = :account AND filled_at >= :day) t'
+            ),
+            {"account": account_id, "day": day_start},
+        )
+        return max(Decimal(0), Decimal(value or 0))
+
     async def prices(self, conn: AsyncConnection, symbols: list[str]) -> dict[str, Decimal]:
         rows = await conn.execute(
             text(f'SELECT symbol, price FROM "{self.s}".last_prices WHERE symbol = ANY(:symbols)'),
@@ -244,26 +257,30 @@ class PositionsStore:
         *,
         day_start: datetime,
         minute_ago: datetime,
+        bot_id: str | None = None,
     ) -> Exposure:
         """Everything the pre-trade check needs of an account, in one query on indexed keys; the open
         orders and the orders of the last minute leave out ``exclude`` (the order checked, the ones
-        pending in memory)."""
+        pending in memory). With ``bot_id``: the bot's positions, orders and fills only."""
         s = self.s
+        bot = "AND (CAST(:bot AS text) IS NULL OR bot_id = :bot)"
         row = (
             await conn.execute(
                 text(
                     "SELECT "
                     f'(SELECT coalesce(sum(quantity), 0) FROM "{s}".positions '
-                    " WHERE account_id = :account AND symbol = :symbol) AS symbol_quantity, "
+                    f" WHERE account_id = :account AND symbol = :symbol {bot}) AS symbol_quantity, "
                     f'(SELECT count(*) FROM "{s}".orders '
-                    " WHERE account_id = :account AND open AND NOT (order_id = ANY(:exclude))) "
+                    f" WHERE account_id = :account AND open AND NOT (order_id = ANY(:exclude)) {bot}) "
                     " AS open_orders, "
                     f'(SELECT count(*) FROM "{s}".orders WHERE account_id = :account '
-                    " AND created_at >= :minute_ago AND NOT (order_id = ANY(:exclude))) AS recent_orders, "
+                    f" AND created_at >= :minute_ago AND NOT (order_id = ANY(:exclude)) {bot}) "
+                    " AS recent_orders, "
                     "(SELECT coalesce(sum(abs(n.net)), 0) FROM "
                     " (SELECT sum(p.quantity * coalesce(lp.price, p.average_entry)) AS net "
                     f' FROM "{s}".positions p LEFT JOIN "{s}".last_prices lp '
-                    " ON lp.symbol = p.symbol WHERE p.account_id = :account GROUP BY p.symbol) n) AS gross, "
+                    " ON lp.symbol = p.symbol WHERE p.account_id = :account "
+                    " AND (CAST(:bot AS text) IS NULL OR p.bot_id = :bot) GROUP BY p.symbol) n) AS gross, "
                     "(SELECT coalesce(sum(p.realised_pnl - p.fees), 0) "
                     f' FROM "{s}".positions p WHERE p.account_id = :account) AS total_pnl, '
                     "(SELECT coalesce(sum(p.quantity * (lp.price - p.average_entry)), 0) "
@@ -272,7 +289,7 @@ class PositionsStore:
                     f'(SELECT high_water FROM "{s}".eod_balances WHERE account_id = :account '
                     " ORDER BY trading_day DESC LIMIT 1) AS high_water, "
                     f'(SELECT coalesce(sum(realised_pnl - fee), 0) FROM "{s}".fills '
-                    " WHERE account_id = :account AND filled_at >= :day) AS day_pnl"
+                    f" WHERE account_id = :account AND filled_at >= :day {bot}) AS day_pnl"
                 ),
                 {
                     "account": account_id,
@@ -280,6 +297,7 @@ class PositionsStore:
                     "exclude": exclude,
                     "day": day_start,
                     "minute_ago": minute_ago,
+                    "bot": bot_id,
                 },
             )
         ).one()

@@ -56,15 +56,22 @@ class RiskStore:
 
     # --- limits ------------------------------------------------------------------------------
     async def limits_row(
-        self, conn: AsyncConnection, user_id: str, account_id: str, *, for_update: bool = False
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        account_id: str,
+        bot_id: str = "",
+        *,
+        for_update: bool = False,
     ) -> Row[Any] | None:
         lock = " FOR UPDATE" if for_update else ""
         return (
             await conn.execute(
                 text(
-                    f'SELECT * FROM "{self.s}".limits WHERE user_id = :user AND account_id = :account{lock}'
+                    f'SELECT * FROM "{self.s}".limits WHERE user_id = :user AND account_id = :account '
+                    f"AND bot_id = :bot{lock}"
                 ),
-                {"user": user_id, "account": account_id},
+                {"user": user_id, "account": account_id, "bot": bot_id},
             )
         ).first()
 
@@ -72,7 +79,14 @@ class RiskStore:
         return list(await conn.execute(text(f'SELECT * FROM "{self.s}".limits')))
 
     async def put_limits(
-        self, conn: AsyncConnection, user_id: str, account_id: str, values: dict[str, Any], by: str
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        account_id: str,
+        values: dict[str, Any],
+        *,
+        bot_id: str,
+        by: str,
     ) -> Row[Any]:
         columns = ", ".join(LIMIT_COLUMNS)
         params = ", ".join(f":{name}" for name in LIMIT_COLUMNS)
@@ -80,21 +94,23 @@ class RiskStore:
         row = (
             await conn.execute(
                 text(
-                    f'INSERT INTO "{self.s}".limits (user_id, account_id, {columns}, updated_by) '
-                    f"VALUES (:user, :account, {params}, :by) ON CONFLICT (user_id, account_id) DO UPDATE "
+                    f'INSERT INTO "{self.s}".limits (user_id, account_id, bot_id, {columns}, updated_by) '
+                    f"VALUES (:user, :account, :bot, {params}, :by) "
+                    "ON CONFLICT (user_id, account_id, bot_id) DO UPDATE "
                     f"SET {updates}, updated_by = :by, updated_at = now() RETURNING *"
                 ),
-                {"user": user_id, "account": account_id, "by": by, **values},
+                {"user": user_id, "account": account_id, "bot": bot_id, "by": by, **values},
             )
         ).one()
         return row
 
-    async def delete_limits(self, conn: AsyncConnection, user_id: str, account_id: str) -> bool:
+    async def delete_limits(self, conn: AsyncConnection, user_id: str, account_id: str, bot_id: str) -> bool:
         result = await conn.execute(
             text(
-                f'DELETE FROM "{self.s}".limits WHERE user_id = :user AND account_id = :account RETURNING 1'
+                f'DELETE FROM "{self.s}".limits WHERE user_id = :user AND account_id = :account '
+                "AND bot_id = :bot RETURNING 1"
             ),
-            {"user": user_id, "account": account_id},
+            {"user": user_id, "account": account_id, "bot": bot_id},
         )
         return result.first() is not None
 
@@ -105,6 +121,7 @@ class RiskStore:
         user_id: str,
         account_id: str,
         *,
+        bot_id: str,
         by: str,
         action: str,
         old: dict[str, Any] | None,
@@ -112,12 +129,14 @@ class RiskStore:
     ) -> None:
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".limit_changes (user_id, account_id, changed_by, action, old_values, '
-                "new_values) VALUES (:user, :account, :by, :action, CAST(:old AS jsonb), CAST(:new AS jsonb))"
+                f'INSERT INTO "{self.s}".limit_changes (user_id, account_id, bot_id, changed_by, action, '
+                "old_values, new_values) "
+                "VALUES (:user, :account, :bot, :by, :action, CAST(:old AS jsonb), CAST(:new AS jsonb))"
             ),
             {
                 "user": user_id,
                 "account": account_id,
+                "bot": bot_id,
                 "by": by,
                 "action": action,
                 "old": None if old is None else json.dumps(old),
