@@ -1,7 +1,7 @@
 """Latency of risk-monitor's pre-trade check (``svc.risk-monitor.check``), no asserts.
 
 risk-monitor runs in-process against a real nats-server and Postgres with 100 accounts, each with
-every limit set (user and account level) and a position in two symbols; 10,000 checks spread over
+every limit set (ten each, user and account level) and a position in two symbols; 10,000 checks spread over
 the accounts are timed (1) as order-router sees them, a NATS request/reply round trip, and (2)
 inside the service, the handler alone (memory + one query). Printed: p50 and p99 of each.
 """
@@ -51,14 +51,16 @@ def request(n: int) -> RiskCheckRequest:
 async def seed(runtime: object, schema: str) -> None:
     engine = runtime.engine  # type: ignore[attr-defined]
     limits = ("max_order_notional, max_position_notional, max_open_orders, max_daily_loss, "
-              "max_gross_exposure, updated_by")  # fmt: skip
+              "max_gross_exposure, max_orders_per_minute, max_leverage, max_daily_loss_hard, max_drawdown, "
+              "starting_balance, updated_by")  # fmt: skip
     async with engine.begin() as conn:
         for a in range(ACCOUNTS):
             for account in (f"a{a}", ""):
                 await conn.execute(
                     text(
                         f"INSERT INTO {schema}.limits (user_id, account_id, {limits}) "
-                        "VALUES (:u, :a, 100000, 50000, 50, 5000, 200000, 'bench')"
+                        "VALUES (:u, :a, 100000, 50000, 50, 5000, 200000, 1000000, 10, 8000, 5000, 100000, "
+                        "'bench')"
                     ),
                     {"u": f"u{a}", "a": account},
                 )
@@ -108,14 +110,14 @@ async def run(nats_url: str, pg: PostgresServer) -> None:
         for name, samples in (("NATS round trip", round_trip), ("inside the service", inside)):
             p50, p99 = statistics.median(samples) * 1e3, percentile(samples, 0.99) * 1e3
             print(f"risk check, {name}: p50 {p50:.3f} ms, p99 {p99:.3f} ms over {CHECKS:,} checks")
-        print(f"({ACCOUNTS} accounts with 5 limits each at two levels; {approved:,} approved)")
+        print(f"({ACCOUNTS} accounts with 10 limits each at two levels; {approved:,} approved)")
     finally:
         await runtime.stop()
         await nc.close()
 
 
 def main() -> None:
-    with NatsServer() as nats_server, PostgresServer() as pg:
+    with NatsServer(auth=False) as nats_server, PostgresServer() as pg:
         asyncio.run(run(nats_server.url, pg))
 
 

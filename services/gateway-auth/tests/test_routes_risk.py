@@ -60,6 +60,13 @@ async def test_limits_alerts_and_the_kill_switch_through_the_gateway(risk_api: A
     for method in ("GET", "PUT", "DELETE"):
         assert (await api.http.request(method, limits, headers=eve, json={})).status_code == 404
     assert (await api.http.get(f"/v1/risk/accounts/{account_id}/exposure", headers=eve)).status_code == 404
+    equity_url = f"/v1/risk/accounts/{account_id}/equity"
+    assert (await api.http.get(equity_url, headers=eve)).status_code == 404
+    equity = await api.http.get(equity_url, headers=session)
+    assert equity.status_code == 200 and equity.json()["equity"] == "10000", equity.text
+    assert (
+        await api.http.get(equity_url, headers=session, params={"valuation_asset": "us"})
+    ).status_code == 422
 
     stop = await api.http.post("/v1/risk/emergency-stop", headers=session, json={"reason": "enough"})
     assert stop.status_code == 200 and stop.json()["halted"] is True, stop.text
@@ -76,3 +83,18 @@ async def test_limits_alerts_and_the_kill_switch_through_the_gateway(risk_api: A
     missing = await api.http.post("/v1/risk/alerts/ack", headers=session, json={"alert_id": "nope"})
     assert missing.status_code == 404
     assert (await api.http.delete(limits, headers=session)).status_code == 200
+    history = await api.http.get(f"/v1/risk/accounts/{account_id}/eod-balances", headers=session)
+    assert history.status_code == 200 and history.json()["items"] == [], history.text
+    assert (
+        await api.http.get(f"/v1/risk/accounts/{account_id}/eod-balances", headers=eve)
+    ).status_code == 404
+    bot_limits = f"/v1/risk/accounts/{account_id}/bots/b-1/limits"
+    bot_put = await api.http.put(bot_limits, headers=session, json={"max_position_notional": "50"})
+    assert bot_put.status_code == 200 and bot_put.json()["bot_id"] == "b-1", bot_put.text
+    assert (await api.http.put(bot_limits, headers=session, json={"max_leverage": "2"})).status_code == 422
+    assert (await api.http.get(bot_limits, headers=eve)).status_code == 404
+    changes = await api.http.get("/v1/risk/limit-changes", headers=session, params={"account_id": account_id})
+    assert changes.status_code == 200, changes.text
+    actions = [(c["action"], c["bot_id"]) for c in changes.json()["items"]]
+    assert actions == [("put", "b-1"), ("delete", None), ("put", None), ("put", None)]
+    assert (await api.http.get("/v1/risk/limit-changes", headers=eve)).json()["items"] == []

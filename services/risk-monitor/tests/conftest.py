@@ -41,6 +41,7 @@ def rm_settings(rm_schema: str, database_url: str, nats_url: str, nats_prefix: s
         health_port=free_port(),
         cache_refresh_s=0.5,
         mark_interval_s=0.2,
+        eod_interval_s=0.3,
     )
 
 

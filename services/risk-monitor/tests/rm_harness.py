@@ -16,7 +16,7 @@ from nats.aio.client import Client
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import TradesIngested, TradeTick
-from tradeloom.shared.contracts.orders import FillInfo, FillRecorded
+from tradeloom.shared.contracts.orders import FillInfo, FillRecorded, OrderInfo, OrderUpdated
 from tradeloom.shared.ids import market_data_id
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import RemoteError, ServiceClient
@@ -49,17 +49,33 @@ class RiskCaller:
 
     async def fill(
         self, account_id: str, fill_id: str, side: str, price: str, quantity: str,
-        fee: str = "0", seconds: float = 0, symbol: str = "BTC/USDT",
+        fee: str = "0", seconds: float = 0, symbol: str = "BTC/USDT", order_id: str | None = None,
     ) -> None:  # fmt: skip
         """Publish ``orders.evt.fill.v1.<account>`` as order-router does (a new envelope id each time)."""
         info = FillInfo(
-            fill_id=fill_id, order_id=f"o-{fill_id}", account_id=account_id, venue="sim",
+            fill_id=fill_id, order_id=order_id or f"o-{fill_id}", account_id=account_id, venue="sim",
             venue_fill_id=f"paper:{fill_id}", symbol=symbol, side=side,  # type: ignore[arg-type]
             price=Decimal(price), quantity=Decimal(quantity), fee=Decimal(fee), fee_asset="USDT",
             liquidity="taker", trade_id=fill_id, filled_at=T0 + timedelta(seconds=seconds),
         )  # fmt: skip
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/order-router")
         event = FillRecorded(user_id=self.user_id or "alice", fill=info)
+        await publisher.publish(event, account_id, event_id=str(uuid.uuid4()))
+
+    async def order(
+        self, account_id: str, order_id: str, client_order_id: str, side: str = "buy",
+        status: str = "new", seconds: float = 0, symbol: str = "BTC/USDT",
+    ) -> None:  # fmt: skip
+        """Publish ``orders.evt.order_updated.v1.<account>`` for a limit order as order-router does."""
+        at = T0 + timedelta(seconds=seconds)
+        info = OrderInfo(
+            order_id=order_id, account_id=account_id, client_order_id=client_order_id, venue="sim",
+            symbol=symbol, side=side, type="limit", status=status, quantity=Decimal(1),  # type: ignore[arg-type]
+            filled_quantity=Decimal(0), price=Decimal(100), triggered=False, time_in_force="gtc",
+            post_only=False, reduce_only=False, fees=Decimal(0), created_at=at, updated_at=at,
+        )  # fmt: skip
+        publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/order-router")
+        event = OrderUpdated(user_id=self.user_id or "alice", previous_status=None, order=info)
         await publisher.publish(event, account_id, event_id=str(uuid.uuid4()))
 
     async def trade(self, price: str, symbol: str = "BTC/USDT") -> None:

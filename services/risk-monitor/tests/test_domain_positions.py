@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -96,3 +96,15 @@ def test_position_is_the_fold_whatever_the_delivery(fills: list[Fill], data: st.
     assert ingest(delivered) == expected
     assert ingest(sorted(fills, key=lambda f: f.key)) == expected  # a replay rebuilds identical state
     assert fold(reversed(delivered)).position == expected
+
+
+def test_the_fold_ignores_the_ambient_decimal_context() -> None:
+    """ccxt leaves the thread's context rounding half-up: (3 × 101.333…333 + 3 × 100) / 6 has a 5 in
+    its 19th decimal, so the average entry would then be 1e-18 away from the same fold elsewhere."""
+    fills = [fill(1, "buy", "100", "1"), fill(2, "buy", "102", "2"), fill(3, "buy", "100", "3")]
+    expected = Decimal("100.666666666666666666")  # half-even
+    assert fold(fills).position.average_entry == expected
+    with localcontext() as ambient:
+        ambient.rounding = ROUND_HALF_UP
+        ambient.prec = 10
+        assert fold(fills).position.average_entry == expected

@@ -154,7 +154,8 @@ async def test_emergency_stop_publishes_a_halt_refuses_checks_and_resume_lifts_i
     events: list[dict[str, Any]] = []
     sub = await nc.subscribe(risk.subjects.pattern("risk.evt.>"), cb=_keeper(events))
     stopped = await risk("emergency_stop", {"reason": "too volatile"})
-    assert stopped == {"scope": "user", "user_id": "alice", "halted": True, "reason": "too volatile"}
+    assert stopped == {"scope": "user", "user_id": "alice", "halted": True, "reason": "too volatile",
+                       "account_id": None, "flatten": False}  # fmt: skip
     refused = await risk("check", check_body("sell", "1"))
     assert refused == {"approved": False, "reason": "trading_halted: user halt: too volatile"}
     assert (await risk.error("emergency_stop", {"scope": "global"})).code == "forbidden"

@@ -158,3 +158,26 @@ async def test_while_risk_monitor_is_down_orders_are_refused_saying_why(
     await risk.runtime.stop()
     refused = await orders(risk, "orders_submit", order(account, "buy", "0.01", "1000"))
     assert (refused["status"], refused["reject_reason"]) == ("rejected", "risk_check_unavailable")
+
+
+async def test_equity_values_the_routers_balances_at_the_last_trade_price(
+    risk: RiskCaller, router: None
+) -> None:
+    balances = [{"asset": "USDT", "amount": "10000"}, {"asset": "BTC", "amount": "2"},
+                {"asset": "DOGE", "amount": "5"}]  # fmt: skip
+    account = (await orders(risk, "accounts_create", {"name": "equity", "balances": balances}))["account_id"]
+    await trade(risk, "100", "1")
+
+    async def marked() -> bool:
+        return Decimal((await risk("equity", {"account_id": account}))["equity"]) == Decimal(10200)
+
+    await eventually(marked)
+    reply = await risk("equity", {"account_id": account})
+    assert [(b["asset"], b["value"]) for b in reply["balances"]] == [
+        ("BTC", "200"),
+        ("DOGE", None),
+        ("USDT", "10000"),
+    ]
+    assert reply["unpriced_assets"] == ["DOGE"]
+    assert Decimal(reply["leverage"]) == 0  # no position folded from fills yet
+    assert (await risk.as_user("bob").error("equity", {"account_id": account})).code == "not_found"

@@ -2,7 +2,9 @@
 
 One alert per (account, limit, level, trading day): its id is that key, stored with
 ``ON CONFLICT DO NOTHING``, and ``risk.evt.alert.v1.<account>`` is written to the outbox only when
-the row is new, so redeliveries and repeated evaluations never double an alert.
+the row is new, so redeliveries and repeated evaluations never double an alert. A new breach of
+``max_daily_loss_hard`` also writes ``risk.evt.flatten.v1.<account>`` (every position of the
+account, to be closed) in the same transaction: once per trading day, like its alert.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.limits import alert_level, trading_day, usage
+from tradeloom.risk_monitor.flatten import flatten
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
 from tradeloom.shared.contracts.risk_monitor import AlertInfo, RiskAlert
@@ -55,7 +58,9 @@ class Alerter:
         if limits is None:
             return []
         day, start = trading_day(datetime.now(UTC), limits.day_boundary_tz, limits.day_boundary_time)
-        exposure = await self.positions.exposure(conn, account_id, symbol, [], start)
+        exposure = await self.positions.exposure(
+            conn, account_id, symbol, [], day_start=start, minute_ago=start
+        )
         position_notional = abs(exposure.symbol_quantity) * mark
         raised: list[AlertInfo] = []
         for name, value, limit in usage(exposure, position_notional, limits):
@@ -82,4 +87,13 @@ class Alerter:
                 info = alert_info(row)
                 await self.outbox.add(conn, RiskAlert(user_id=user_id, alert=info), account_id)
                 raised.append(info)
+                if name == "max_daily_loss_hard" and level == "breached":
+                    await flatten(
+                        conn,
+                        self.positions,
+                        self.outbox,
+                        user_id=user_id,
+                        account_ids=[account_id],
+                        reason=info.message,
+                    )
         return raised

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tradeloom.risk_monitor.api_halts import HaltsApi
+from tradeloom.risk_monitor.api_history import HistoryApi
 from tradeloom.risk_monitor.api_limits import LimitsApi
 from tradeloom.risk_monitor.api_positions import PositionsApi
 from tradeloom.risk_monitor.check import PreTradeCheck
@@ -18,16 +19,25 @@ from tradeloom.shared.runtime import ServiceRuntime
 
 
 def register(
-    runtime: ServiceRuntime, check: PreTradeCheck, positions: PositionsApi, limits: LimitsApi, halts: HaltsApi
+    runtime: ServiceRuntime,
+    *,
+    check: PreTradeCheck,
+    positions: PositionsApi,
+    limits: LimitsApi,
+    halts: HaltsApi,
+    history: HistoryApi,
 ) -> None:
     """Every operation declared in ``contracts.risk`` and ``contracts.risk_monitor``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "check": check.check,
         "positions_list": positions.list,
         "exposure": positions.exposure,
+        "equity": positions.equity,
         "limits_get": limits.get,
         "limits_put": limits.put,
         "limits_delete": limits.delete,
+        "eod_balances": history.eod_balances,
+        "limit_changes": history.limit_changes,
         "alerts_list": limits.alerts,
         "alerts_ack": limits.ack,
         "emergency_stop": halts.stop,

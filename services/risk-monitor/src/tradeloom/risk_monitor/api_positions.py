@@ -11,12 +11,17 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.risk_monitor.cache import RiskCache
+from tradeloom.risk_monitor.domain.exposure import Holding, leverage, summarise, value_balances
 from tradeloom.risk_monitor.domain.limits import Limits, trading_day
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.risk_monitor import (
+    BalanceMark,
+    EquityInfo,
+    EquityRequest,
     ExposureInfo,
+    ExposureSplit,
     LimitsRef,
     PositionInfo,
     PositionList,
@@ -39,7 +44,20 @@ def position_info(row: Row[Any]) -> PositionInfo:
         mark_price=mark,
         unrealised_pnl=None if mark is None else (mark - entry) * quantity,
         updated_at=row.updated_at,
+        venue=row.venue or None,
     )
+
+
+def holdings(rows: list[Row[Any]]) -> list[Holding]:
+    return [
+        Holding(
+            row.symbol,
+            row.venue,
+            Decimal(row.quantity),
+            Decimal(row.average_entry) if row.mark is None else Decimal(row.mark),
+        )
+        for row in rows
+    ]
 
 
 class PositionsApi:
@@ -69,16 +87,53 @@ class PositionsApi:
         day, start = trading_day(datetime.now(UTC), limits.day_boundary_tz, limits.day_boundary_time)
         async with self._engine().connect() as conn:
             rows = await self.positions.positions(conn, user, body.account_id)
-            exposure = await self.positions.exposure(conn, body.account_id, "", [], start)
+            exposure = await self.positions.exposure(
+                conn, body.account_id, "", [], day_start=start, minute_ago=start
+            )
+            high_water = await self.positions.day_high_water(conn, body.account_id, start)
         infos = [position_info(row) for row in rows]
-        per_symbol = {info.symbol: info.quantity * (info.mark_price or info.average_entry) for info in infos}
+        summary = summarise(holdings(rows))
         return ExposureInfo(
             account_id=body.account_id,
-            gross=sum((abs(value) for value in per_symbol.values()), Decimal(0)),
-            net=sum(per_symbol.values(), Decimal(0)),
-            per_symbol=per_symbol,
+            gross=summary.gross,
+            net=summary.net,
+            per_symbol=summary.per_symbol,
             realised_pnl=sum((info.realised_pnl - info.fees for info in infos), Decimal(0)),
             unrealised_pnl=sum((info.unrealised_pnl or Decimal(0) for info in infos), Decimal(0)),
             day_pnl=exposure.day_pnl,
             trading_day=day.isoformat(),
+            day_high_water=high_water,
+            day_drawdown=max(high_water - exposure.day_pnl, Decimal(0)),
+            per_asset={
+                name: ExposureSplit(gross=v.gross, net=v.net) for name, v in summary.per_asset.items()
+            },
+            per_venue={
+                name: ExposureSplit(gross=v.gross, net=v.net) for name, v in summary.per_venue.items()
+            },
+            long=summary.long,
+            short=summary.short,
+            long_short_ratio=summary.long_short_ratio,
+        )
+
+    async def equity(self, caller: CallerContext, body: EquityRequest) -> EquityInfo:
+        """order-router's balances of the account (its owner check too), valued at the marks."""
+        require_user(caller)
+        account = await self.owners.account(caller, body.account_id)
+        balances = {str(item["asset"]): Decimal(str(item["total"])) for item in account.get("balances", [])}
+        valuation = body.valuation_asset
+        async with self._engine().connect() as conn:
+            prices = await self.positions.prices(conn, [f"{asset}/{valuation}" for asset in balances])
+            rows = await self.positions.positions(conn, require_user(caller), body.account_id)
+        valued, equity = value_balances(balances, valuation, prices)
+        gross = summarise(holdings(rows)).gross
+        return EquityInfo(
+            account_id=body.account_id,
+            valuation_asset=valuation,
+            balances=[
+                BalanceMark(asset=v.asset, total=v.total, mark_price=v.price, value=v.value) for v in valued
+            ],
+            equity=equity,
+            unpriced_assets=[v.asset for v in valued if v.price is None],
+            gross_exposure=gross,
+            leverage=leverage(gross, equity),
         )

@@ -3,15 +3,18 @@
 from tradeloom.risk_monitor import SERVICE, __version__, api
 from tradeloom.risk_monitor.alerts import Alerter
 from tradeloom.risk_monitor.api_halts import HaltsApi
+from tradeloom.risk_monitor.api_history import HistoryApi
 from tradeloom.risk_monitor.api_limits import LimitsApi
 from tradeloom.risk_monitor.api_positions import PositionsApi
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.check import PreTradeCheck
+from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.folding import OrderEvents
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
+from tradeloom.risk_monitor.store.eod_store import EodStore
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
 from tradeloom.shared.cli import service_main
@@ -31,13 +34,15 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     store = RiskStore(settings.db_schema)
     cache = RiskCache(engine, store, settings.cache_refresh_s)
     pending = PendingOrders(ttl_s=settings.pending_order_ttl_s)
+    eod = EodStore(settings.db_schema)
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
     api.register(
         runtime,
-        PreTradeCheck(engine, cache, positions, pending),
-        PositionsApi(engine, positions, cache, owners),
-        LimitsApi(engine, store, cache, owners),
-        HaltsApi(engine, store, cache, runtime.outbox),
+        check=PreTradeCheck(engine, cache, positions, pending),
+        positions=PositionsApi(engine, positions, cache, owners),
+        limits=LimitsApi(engine, store, cache, owners),
+        halts=HaltsApi(engine, store, cache, runtime.outbox, owners=owners, positions=positions),
+        history=HistoryApi(engine, eod, store, owners),
     )
     alerter = Alerter(cache, positions, store, runtime.outbox)
     runtime.add_consumer(
@@ -47,6 +52,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
     runtime.add_task(marks.run)
     runtime.add_task(cache.run)
+    runtime.add_task(EodRoller(engine, cache, eod, settings.eod_interval_s).run)
     return runtime
 
 

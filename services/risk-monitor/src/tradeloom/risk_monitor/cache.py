@@ -26,7 +26,7 @@ class RiskCache:
         self._engine = engine
         self.store = store
         self.refresh_s = refresh_s
-        self._limits: dict[tuple[str, str], Limits] = {}
+        self._limits: dict[tuple[str, str, str], Limits] = {}  # (user, account or '', bot or '')
         self._halts: dict[tuple[str, str], str] = {}
         self._loaded = False
         self._lock = asyncio.Lock()
@@ -36,7 +36,8 @@ class RiskCache:
         writes = self._writes
         async with self._engine().connect() as conn:
             limits = {
-                (row.user_id, row.account_id): limits_of(row) for row in await self.store.all_limits(conn)
+                (row.user_id, row.account_id, row.bot_id): limits_of(row)
+                for row in await self.store.all_limits(conn)
             }
             halts = {(row.scope, row.user_key): row.reason for row in await self.store.halts(conn)}
         if writes != self._writes:
@@ -53,25 +54,28 @@ class RiskCache:
 
     def limits(self, user_id: str, account_id: str) -> Limits | None:
         """The limits that apply to an account (its own and its user's, the tighter of each); None: none."""
-        account = self._limits.get((user_id, account_id))
-        user = self._limits.get((user_id, ""))
+        account = self._limits.get((user_id, account_id, ""))
+        user = self._limits.get((user_id, "", ""))
         if account is None and user is None:
             return None
         return tightest(account, user)
 
-    def halt_reason(self, user_id: str) -> str | None:
-        if ("global", GLOBAL_KEY) in self._halts:
-            return f"global halt: {self._halts[('global', GLOBAL_KEY)] or 'no reason given'}"
-        if ("user", user_id) in self._halts:
-            return f"user halt: {self._halts[('user', user_id)] or 'no reason given'}"
+    def halt_reason(self, user_id: str, account_id: str | None = None) -> str | None:
+        for scope, key in (("global", GLOBAL_KEY), ("user", user_id), ("account", account_id)):
+            if key is not None and (scope, key) in self._halts:
+                return f"{scope} halt: {self._halts[(scope, key)] or 'no reason given'}"
         return None
 
-    def set_limits(self, user_id: str, account_id: str, limits: Limits | None) -> None:
+    def bot_limits(self, user_id: str, account_id: str, bot_id: str) -> Limits | None:
+        """A bot's own limits on the account (measured on the bot's positions and orders)."""
+        return self._limits.get((user_id, account_id, bot_id)) if bot_id else None
+
+    def set_limits(self, user_id: str, account_id: str, limits: Limits | None, bot_id: str = "") -> None:
         self._writes += 1
         if limits is None:
-            self._limits.pop((user_id, account_id), None)
+            self._limits.pop((user_id, account_id, bot_id), None)
         else:
-            self._limits[(user_id, account_id)] = limits
+            self._limits[(user_id, account_id, bot_id)] = limits
 
     def set_halt(self, scope: str, user_key: str, reason: str | None) -> None:
         self._writes += 1

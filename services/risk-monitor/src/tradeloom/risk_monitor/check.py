@@ -3,25 +3,29 @@
 Limits and halts come from memory (``RiskCache``); the account's position in the symbol, its open
 orders, gross exposure and trading-day PnL come from one query on indexed keys, and only when the
 account has limits at all. Orders approved but not yet seen in an event count as open
-(``PendingOrders``). The reply names every limit the order would break.
+(``PendingOrders``). The reply names every limit the order would break. A bot's order (its client
+order id names the bot) is also measured against the bot's own limits on the account, on the bot's
+positions, orders and fills only; those reasons start with ``bot ``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.risk_monitor.cache import RiskCache
-from tradeloom.risk_monitor.domain.limits import OrderCheck, refusals, trading_day
+from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
+from tradeloom.risk_monitor.domain.limits import Exposure, Limits, OrderCheck, refusals, trading_day
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.risk import RiskCheckReply, RiskCheckRequest
 
 MAX_REASON = 500
+MINUTE = timedelta(minutes=1)
 
 
 class PreTradeCheck:
@@ -40,26 +44,46 @@ class PreTradeCheck:
     async def check(self, caller: CallerContext, request: RiskCheckRequest) -> RiskCheckReply:
         del caller  # order-router asks on behalf of the user named in the request
         await self.cache.ensure_loaded()
-        halted = self.cache.halt_reason(request.user_id)
+        halted = self.cache.halt_reason(request.user_id, request.account_id)
         if halted is not None:
             return RiskCheckReply(approved=False, reason=f"trading_halted: {halted}"[:MAX_REASON])
         limits = self.cache.limits(request.user_id, request.account_id)
-        if limits is None:
+        bot = bot_of_client_order_id(request.client_order_id)
+        bot_limits = self.cache.bot_limits(request.user_id, request.account_id, bot)
+        day_limits = limits or bot_limits
+        if day_limits is None:
             return RiskCheckReply(approved=True)
-        _, day_start = trading_day(datetime.now(UTC), limits.day_boundary_tz, limits.day_boundary_time)
+        now = datetime.now(UTC)
+        _, day_start = trading_day(now, day_limits.day_boundary_tz, day_limits.day_boundary_time)
         exclude, earlier = self.pending.reserve(request.account_id, request.order_id)
+        scopes = [(prefix, scoped) for prefix, scoped in (("", limits), ("bot ", bot_limits)) if scoped]
+        measured: list[tuple[str, Limits, Exposure]] = []
         try:
             async with self._engine().connect() as conn:
-                exposure = await self.positions.exposure(
-                    conn, request.account_id, request.symbol, exclude, day_start
-                )
+                for prefix, scoped in scopes:
+                    exposure = await self.positions.exposure(
+                        conn,
+                        request.account_id,
+                        request.symbol,
+                        exclude,
+                        day_start=day_start,
+                        minute_ago=now - MINUTE,
+                        bot_id=bot if prefix else None,
+                    )
+                    measured.append((prefix, scoped, exposure))
         except BaseException:
             self.pending.release(request.account_id, request.order_id)
             raise
-        exposure = replace(exposure, open_orders=exposure.open_orders + earlier)
         price = request.price or request.reference_price or (request.notional / request.quantity)
         order = OrderCheck(request.side, request.quantity, price, request.notional)
-        reasons = refusals(order, exposure, limits)
+        reasons: list[str] = []
+        for prefix, scoped, exposure in measured:
+            pending = replace(
+                exposure,
+                open_orders=exposure.open_orders + earlier,
+                orders_last_minute=exposure.orders_last_minute + earlier,
+            )
+            reasons += [prefix + reason for reason in refusals(order, pending, scoped)]
         if reasons:
             self.pending.release(request.account_id, request.order_id)
             return RiskCheckReply(approved=False, reason="; ".join(reasons)[:MAX_REASON])

@@ -3,6 +3,10 @@
 Runs in the durable consumer's transaction with the message's inbox claim. A fill id already
 stored is skipped; a fill after every folded one extends the position; an older one (out-of-order
 delivery) makes the position be folded again from its stored fills (``domain.positions``).
+
+Positions are per (account, symbol, bot): a fill belongs to its order's bot (the client order id
+of a bot's order names it). A fill seen before its order's event is folded under no bot; when the
+order's event then names a bot, its fills move there and both positions are folded again.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.alerts import Alerter
+from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
 from tradeloom.risk_monitor.domain.positions import Fill, apply, fold, needs_refold
 from tradeloom.risk_monitor.pending import PendingOrders
-from tradeloom.risk_monitor.store.positions_store import PositionsStore
+from tradeloom.risk_monitor.store.positions_store import OrderRef, PositionKey, PositionsStore
 from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
@@ -35,6 +40,7 @@ class OrderEvents:
 
     async def _order(self, conn: AsyncConnection, event: OrderUpdated) -> None:
         order = event.order
+        bot = bot_of_client_order_id(order.client_order_id)
         self.pending.release(order.account_id, order.order_id)  # stored below: counted from now on
         await self.positions.track_order(
             conn,
@@ -46,22 +52,40 @@ class OrderEvents:
                 "side": order.side,
                 "status": order.status,
                 "at": order.updated_at,
+                "client": order.client_order_id,
+                "bot": bot,
+                "venue": order.venue,
+                "created": order.created_at,
             },
         )
+        if bot:
+            for symbol in await self.positions.assign_bot(conn, order.order_id, bot):
+                for bot_id in ("", bot):
+                    key = PositionKey(order.account_id, event.user_id, symbol, bot_id)
+                    await self.positions.position(conn, key)  # lock the row before folding it again
+                    await self._refold(conn, key, order.venue)
+
+    async def _refold(self, conn: AsyncConnection, key: PositionKey, venue: str) -> None:
+        fills = await self.positions.fills_of(conn, key)
+        if not fills:
+            await self.positions.delete_position(conn, key)
+            return
+        folded = fold(fills)
+        await self.positions.set_realised(conn, folded.realised_by_fill)
+        await self.positions.save_position(conn, key, venue, folded.position)
 
     async def _fill(self, conn: AsyncConnection, event: FillRecorded) -> None:
         info = event.fill
         fill = Fill(info.fill_id, info.side, info.price, info.quantity, info.fee, info.filled_at)
-        account, symbol = info.account_id, info.symbol
-        if not await self.positions.add_fill(conn, fill, account, event.user_id, symbol):
+        seen = await self.positions.order_ref(conn, info.order_id)
+        key = PositionKey(info.account_id, event.user_id, info.symbol, "" if seen is None else seen[0])
+        if not await self.positions.add_fill(conn, fill, key, OrderRef(info.order_id, info.venue)):
             return
-        position = await self.positions.position(conn, account, symbol)
+        position = await self.positions.position(conn, key)
         if needs_refold(position, fill):
-            folded = fold(await self.positions.fills_of(conn, account, symbol))
-            position = folded.position
-            await self.positions.set_realised(conn, folded.realised_by_fill)
+            await self._refold(conn, key, info.venue)
         else:
             position, realised = apply(position, fill)
             await self.positions.set_realised(conn, {fill.fill_id: realised})
-        await self.positions.save_position(conn, account, event.user_id, symbol, position)
-        await self.alerter.evaluate(conn, event.user_id, account, symbol, info.price)
+            await self.positions.save_position(conn, key, info.venue, position)
+        await self.alerter.evaluate(conn, event.user_id, info.account_id, info.symbol, info.price)

@@ -6,6 +6,7 @@ Another user's account is ``not_found`` exactly like an unknown one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,10 +40,13 @@ class Owners:
             if owner != user_id:
                 raise NotFound(f"account {account_id} not found")
             return
-        if not ask_router:
-            return
+        if ask_router:
+            await self.account(caller, account_id)
+
+    async def account(self, caller: CallerContext, account_id: str) -> dict[str, Any]:
+        """order-router's ``AccountInfo`` of the caller's account (as JSON); ``not_found`` otherwise."""
         try:
-            await self._client().call_raw(
+            return await self._client().call_raw(
                 "order-router",
                 "accounts_get",
                 {"account_id": account_id},

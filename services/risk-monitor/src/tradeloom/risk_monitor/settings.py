@@ -19,3 +19,4 @@ class RiskMonitorSettings(ServiceSettings):
     mark_interval_s: float = Field(default=1.0, gt=0, le=60)
     pending_order_ttl_s: float = Field(default=10.0, gt=0, le=600)
     order_router_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    eod_interval_s: float = Field(default=60.0, gt=0, le=3600)

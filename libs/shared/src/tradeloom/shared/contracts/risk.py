@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradeloom.shared.contracts.orders_common import ORDER_TYPE, SIDE
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
-from tradeloom.shared.contracts.wire import NonNegative, Positive
+from tradeloom.shared.contracts.wire import NonNegative, Positive, Signed
 from tradeloom.shared.envelope import Event
 
 SERVICE = "risk-monitor"
@@ -77,9 +77,56 @@ class RiskResume(_HaltBase):
     major: ClassVar[int] = 1
 
 
+class _AccountHaltBase(Event):
+    domain: ClassVar[str] = "risk"
+
+    user_id: str = Field(min_length=1, max_length=128)
+    account_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=500)
+
+
+class RiskAccountHalt(_AccountHaltBase):
+    """The emergency stop of one account: refuse its new orders and cancel its open ones."""
+
+    name: ClassVar[str] = "account_halt"
+    major: ClassVar[int] = 1
+
+
+class RiskAccountResume(_AccountHaltBase):
+    """Lifts the emergency stop of the account."""
+
+    name: ClassVar[str] = "account_resume"
+    major: ClassVar[int] = 1
+
+
+class FlattenPosition(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    symbol: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
+    quantity: Signed = Field(description="held now (long > 0, short < 0): close it with the opposite side")
+
+
+class RiskFlatten(Event):
+    """Close every position of the account: a hard limit was breached (``max_daily_loss_hard``, once
+    per trading day) or an emergency stop asked for it. On ``risk.evt.flatten.v1.<account_id>``.
+    """
+
+    domain: ClassVar[str] = "risk"
+    name: ClassVar[str] = "flatten"
+    major: ClassVar[int] = 1
+
+    user_id: str = Field(min_length=1, max_length=128)
+    account_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(max_length=500, examples=["max_daily_loss_hard: loss 1200 >= 1000"])
+    positions: list[FlattenPosition] = Field(max_length=1000)
+
+
 EVENTS: tuple[EventContract, ...] = (
     EventContract(RiskHalt, "RISK", (), "Kill switch: refuse and cancel orders of a user or everyone."),
     EventContract(RiskResume, "RISK", (), "A halt is lifted."),
+    EventContract(RiskAccountHalt, "RISK", ("account_id",), "Emergency stop of one account."),
+    EventContract(RiskAccountResume, "RISK", ("account_id",), "The stop of one account is lifted."),
+    EventContract(RiskFlatten, "RISK", ("account_id",), "Close every position of an account (hard limit)."),
 )
 REQUESTS: tuple[RequestContract, ...] = (
     RequestContract(SERVICE, "check", RiskCheckRequest, RiskCheckReply, "Pre-trade check of one order."),

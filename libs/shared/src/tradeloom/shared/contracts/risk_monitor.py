@@ -10,7 +10,7 @@ Error codes: ``validation_error`` 422 naming the field, ``not_found`` 404, ``una
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -36,7 +36,7 @@ class PositionsRequest(Request):
 class PositionInfo(Reply):
     account_id: str
     symbol: str
-    bot_id: str | None = None
+    bot_id: str | None = Field(default=None, description="the bot whose orders made it; null: no bot")
     quantity: Signed = Field(description="long > 0, short < 0")
     average_entry: NonNegative
     realised_pnl: Signed
@@ -44,37 +44,104 @@ class PositionInfo(Reply):
     mark_price: Positive | None = Field(default=None, description="last trade price seen")
     unrealised_pnl: Signed | None = None
     updated_at: datetime
+    venue: str | None = None
 
 
 class PositionList(Reply):
     items: list[PositionInfo]
 
 
+class ExposureSplit(Reply):
+    gross: NonNegative = Field(description="sum of |net notional| of its symbols")
+    net: Signed
+
+
 class ExposureInfo(Reply):
     account_id: str
-    gross: NonNegative = Field(description="sum of |quantity| × mark (entry when no mark)")
+    gross: NonNegative = Field(description="sum over symbols of |quantity × mark| (entry when no mark)")
     net: Signed = Field(description="sum of quantity × mark")
-    per_symbol: dict[str, Signed] = Field(description="signed notional per symbol")
+    per_symbol: dict[str, Signed] = Field(description="signed notional per symbol (every bot's netted)")
     realised_pnl: Signed
     unrealised_pnl: Signed
     day_pnl: Signed = Field(description="realised minus fees since the account's trading day began")
     trading_day: str
+    day_high_water: Signed = Field(
+        default=Decimal(0), description="intraday high-water mark of day_pnl (after any fill; 0 at the start)"
+    )
+    day_drawdown: NonNegative = Field(default=Decimal(0), description="day_high_water − day_pnl")
+    per_asset: dict[str, ExposureSplit] = Field(default_factory=dict, description="by base asset")
+    per_venue: dict[str, ExposureSplit] = Field(default_factory=dict)
+    long: NonNegative = Field(default=Decimal(0), description="notional of the symbols held long")
+    short: NonNegative = Field(default=Decimal(0), description="notional of the symbols held short")
+    long_short_ratio: NonNegative | None = Field(default=None, description="long / short; null: no short")
+
+
+class EquityRequest(Request):
+    account_id: str = Field(min_length=1, max_length=64)
+    valuation_asset: str = Field(default="USDT", min_length=1, max_length=16, pattern=r"^[A-Z0-9]+$")
+
+
+class BalanceMark(Reply):
+    asset: str
+    total: NonNegative
+    mark_price: Positive | None = Field(default=None, description="in the valuation asset; null: no price")
+    value: NonNegative | None = None
+
+
+class EquityInfo(Reply):
+    """The account's balances (order-router's) at the last trade prices seen."""
+
+    account_id: str
+    valuation_asset: str
+    balances: list[BalanceMark]
+    equity: NonNegative = Field(description="sum of the balances' values (those with a price)")
+    unpriced_assets: list[str] = Field(description="balances left out of the equity: no price known")
+    gross_exposure: NonNegative
+    leverage: NonNegative | None = Field(default=None, description="gross exposure / equity")
 
 
 class LimitsRef(Request):
     account_id: str | None = ACCOUNT
 
 
+BOT = Field(
+    default=None,
+    min_length=1,
+    max_length=64,
+    description="one bot's limits on the account (account_id needed)",
+)
+
+
+class LimitsScope(LimitsRef):
+    bot_id: str | None = BOT
+
+
 class LimitsPut(Request):
     """The whole set (a field left out is no limit)."""
 
     account_id: str | None = ACCOUNT
+    bot_id: str | None = BOT
     max_order_notional: Positive | None = None
     max_position_notional: Positive | None = None
     max_open_orders: int | None = Field(default=None, ge=1, le=100_000)
     max_daily_loss: Positive | None = None
     max_gross_exposure: Positive | None = None
-    alert_threshold_pct: Positive = Field(default=Decimal(80), le=100, description="alert from this % of a limit")
+    max_orders_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    max_leverage: Positive | None = Field(default=None, description="gross exposure / equity")
+    max_daily_loss_hard: Positive | None = Field(
+        default=None,
+        description="breached: entries refused and risk.evt.flatten asks to close every position",
+    )
+    max_drawdown: Positive | None = Field(
+        default=None, description="below the end-of-day high-water mark; the floor locks at starting_balance"
+    )
+    starting_balance: Positive | None = Field(
+        default=None,
+        description="equity = this + PnL folded from fills; needed by max_leverage and max_drawdown",
+    )
+    alert_threshold_pct: Positive = Field(
+        default=Decimal(80), le=100, description="alert from this % of a limit"
+    )
     day_boundary_tz: str = Field(default="UTC", min_length=1, max_length=64, examples=["America/Chicago"])
     day_boundary_time: str = Field(
         default="00:00", pattern=HH_MM, examples=["17:00"], description="local time the trading day starts"
@@ -83,11 +150,25 @@ class LimitsPut(Request):
 
 class LimitsInfo(Reply):
     account_id: str | None
+    bot_id: str | None = None
     max_order_notional: Positive | None = None
     max_position_notional: Positive | None = None
     max_open_orders: int | None = None
     max_daily_loss: Positive | None = None
     max_gross_exposure: Positive | None = None
+    max_orders_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    max_leverage: Positive | None = Field(default=None, description="gross exposure / equity")
+    max_daily_loss_hard: Positive | None = Field(
+        default=None,
+        description="breached: entries refused and risk.evt.flatten asks to close every position",
+    )
+    max_drawdown: Positive | None = Field(
+        default=None, description="below the end-of-day high-water mark; the floor locks at starting_balance"
+    )
+    starting_balance: Positive | None = Field(
+        default=None,
+        description="equity = this + PnL folded from fills; needed by max_leverage and max_drawdown",
+    )
     alert_threshold_pct: Positive
     day_boundary_tz: str
     day_boundary_time: str = Field(examples=["00:00"])
@@ -122,10 +203,15 @@ class AlertRef(Request):
 
 
 class HaltRequest(Request):
-    """``user``: the caller's own trading; ``global``: everyone (admin only)."""
+    """``user``: the caller's own trading (or, with ``account_id``, one of their accounts);
+    ``global``: everyone (admin only)."""
 
     scope: HaltScope = "user"
     reason: str = Field(default="", max_length=500)
+    account_id: str | None = Field(default=None, min_length=1, max_length=64, description="one account only")
+    flatten: bool = Field(
+        default=False, description="stop: also ask to close every position (risk.evt.flatten)"
+    )
 
 
 class HaltInfo(Reply):
@@ -133,6 +219,49 @@ class HaltInfo(Reply):
     user_id: str | None
     halted: bool
     reason: str
+    account_id: str | None = None
+    flatten: bool = False
+
+
+class EodRequest(Request):
+    account_id: str = Field(min_length=1, max_length=64)
+    limit: int = LIMIT
+
+
+class EodInfo(Reply):
+    trading_day: date = Field(description="named by the local date the trading day starts on")
+    day_pnl: Signed = Field(description="realised PnL minus fees of the day's fills")
+    balance: Signed = Field(description="starting balance + realised PnL − fees at the day's close")
+    high_water: Signed = Field(description="highest close so far (at least the starting balance)")
+    floor: Signed | None = Field(default=None, description="max_drawdown floor in force that day")
+    breached: bool = Field(description="the close was at or below the floor")
+
+
+class EodList(Reply):
+    items: list[EodInfo] = Field(description="newest first")
+
+
+class LimitChangesRequest(Request):
+    account_id: str | None = Field(default=None, min_length=1, max_length=64, description="one scope only")
+    limit: int = LIMIT
+
+
+LimitValues = dict[str, str | int | None]
+
+
+class LimitChange(Reply):
+    change_id: int
+    account_id: str | None = Field(description="null: the user's limits for all their accounts")
+    bot_id: str | None = Field(default=None, description="a bot's limits on the account")
+    changed_by: str
+    action: Literal["put", "delete"]
+    old_values: LimitValues | None = Field(description="null: there were no limits")
+    new_values: LimitValues | None = Field(description="null: deleted")
+    changed_at: datetime
+
+
+class LimitChangeList(Reply):
+    items: list[LimitChange] = Field(description="newest first")
 
 
 class RiskAlert(Event):
@@ -156,9 +285,14 @@ EVENTS: tuple[EventContract, ...] = (
 REQUESTS: tuple[RequestContract, ...] = (
     _rq("positions_list", PositionsRequest, PositionList, "The caller's positions."),
     _rq("exposure", LimitsRef, ExposureInfo, "Exposure and PnL of one account."),
-    _rq("limits_get", LimitsRef, LimitsInfo, "Limits of one account or of the user."),
-    _rq("limits_put", LimitsPut, LimitsInfo, "Set the limits of one account or of the user."),
-    _rq("limits_delete", LimitsRef, LimitsInfo, "Remove the limits of one account or of the user."),
+    _rq("equity", EquityRequest, EquityInfo, "Balances, equity and leverage of one account on mark."),
+    _rq("limits_get", LimitsScope, LimitsInfo, "Limits of one bot, one account or of the user."),
+    _rq("limits_put", LimitsPut, LimitsInfo, "Set the limits of one bot, one account or of the user."),
+    _rq(
+        "limits_delete", LimitsScope, LimitsInfo, "Remove the limits of one bot, one account or of the user."
+    ),
+    _rq("eod_balances", EodRequest, EodList, "End-of-day balance history and drawdown floor of an account."),
+    _rq("limit_changes", LimitChangesRequest, LimitChangeList, "Audit of the caller's limit changes."),
     _rq("alerts_list", AlertListRequest, AlertList, "Alerts, newest first."),
     _rq("alerts_ack", AlertRef, AlertInfo, "Acknowledge an alert."),
     _rq("emergency_stop", HaltRequest, HaltInfo, "Halt trading of the caller (or everyone: admin)."),

@@ -24,12 +24,19 @@ from tradeloom.shared.contracts.risk_monitor import (
     AlertList,
     AlertListRequest,
     AlertRef,
+    EodList,
+    EodRequest,
+    EquityInfo,
+    EquityRequest,
     ExposureInfo,
     HaltInfo,
     HaltRequest,
+    LimitChangeList,
+    LimitChangesRequest,
     LimitsInfo,
     LimitsPut,
     LimitsRef,
+    LimitsScope,
     PositionList,
     PositionsRequest,
 )
@@ -41,6 +48,7 @@ ID = r"^[A-Za-z0-9_\-]+$"
 ACCOUNT_ID = Param(
     "account_id", str, Path(min_length=1, max_length=64, pattern=ID, description="an account id")
 )
+BOT_ID = Param("bot_id", str, Path(min_length=1, max_length=64, pattern=ID, description="a bot id"))
 ACCOUNT_FILTER = Param(
     "account_id", str | None, Query(min_length=1, max_length=64, pattern=ID, description="one account"), None
 )
@@ -57,6 +65,11 @@ class LimitsBody(BaseModel):
     max_open_orders: int | None = Field(default=None, ge=1, le=100_000)
     max_daily_loss: Positive | None = None
     max_gross_exposure: Positive | None = None
+    max_orders_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    max_leverage: Positive | None = None
+    max_daily_loss_hard: Positive | None = None
+    max_drawdown: Positive | None = None
+    starting_balance: Positive | None = None
     alert_threshold_pct: Positive = Field(default=Decimal(80), le=100)
     day_boundary_tz: str = Field(default="UTC", min_length=1, max_length=64, examples=["America/Chicago"])
     day_boundary_time: str = Field(default="00:00", pattern=HH_MM, examples=["17:00"])
@@ -79,6 +92,27 @@ ROUTES = (
         summary="Gross and net exposure, PnL and trading-day PnL of an account",
     ),
     Forward(
+        "GET", "/accounts/{account_id}/equity", READ, SERVICE, "equity", EquityRequest, EquityInfo,
+        name="get_equity", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
+        query=(
+            Param("valuation_asset", str, Query(min_length=1, max_length=16, pattern=r"^[A-Z0-9]+$",
+                                                description="the asset balances are valued in"), "USDT"),
+        ),
+        summary="Balances on mark, equity and leverage of an account",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/eod-balances", READ, SERVICE, "eod_balances", EodRequest, EodList,
+        name="list_eod_balances", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
+        query=(Param("limit", int, Query(ge=1, le=200), 50),),
+        summary="End-of-day balances, high-water mark and drawdown floor of an account, newest first",
+    ),
+    Forward(
+        "GET", "/limit-changes", READ, SERVICE, "limit_changes", LimitChangesRequest, LimitChangeList,
+        name="list_limit_changes", errors=READ_ERRORS,
+        query=(ACCOUNT_FILTER, Param("limit", int, Query(ge=1, le=200), 50)),
+        summary="Audit of the caller's limit changes (who, old, new, when), newest first",
+    ),
+    Forward(
         "GET", "/accounts/{account_id}/limits", READ, SERVICE, "limits_get", LimitsRef, LimitsInfo,
         name="get_account_limits", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
         summary="The limits of one account",
@@ -92,6 +126,21 @@ ROUTES = (
         "DELETE", "/accounts/{account_id}/limits", TRADE, SERVICE, "limits_delete", LimitsRef, LimitsInfo,
         name="delete_account_limits", path_params=(ACCOUNT_ID,), errors=WRITE_ERRORS,
         summary="Remove the limits of one account",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/bots/{bot_id}/limits", READ, SERVICE, "limits_get", LimitsScope,
+        LimitsInfo, name="get_bot_limits", path_params=(ACCOUNT_ID, BOT_ID), errors=READ_ERRORS,
+        summary="The limits of one bot on an account",
+    ),
+    Forward(
+        "PUT", "/accounts/{account_id}/bots/{bot_id}/limits", TRADE, SERVICE, "limits_put", LimitsPut,
+        LimitsInfo, name="put_bot_limits", path_params=(ACCOUNT_ID, BOT_ID), body=LimitsBody,
+        errors=WRITE_ERRORS, summary="Set the limits of one bot on an account (measured on its own orders)",
+    ),
+    Forward(
+        "DELETE", "/accounts/{account_id}/bots/{bot_id}/limits", TRADE, SERVICE, "limits_delete", LimitsScope,
+        LimitsInfo, name="delete_bot_limits", path_params=(ACCOUNT_ID, BOT_ID), errors=WRITE_ERRORS,
+        summary="Remove the limits of one bot on an account",
     ),
     Forward(
         "GET", "/limits", READ, SERVICE, "limits_get", LimitsRef, LimitsInfo,

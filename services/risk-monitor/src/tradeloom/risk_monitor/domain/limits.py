@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from tradeloom.risk_monitor.domain.drawdown import floor_today
 from tradeloom.risk_monitor.domain.positions import Position
 
 AlertLevel = Literal["approaching", "breached"]
@@ -22,6 +23,10 @@ LIMIT_NAMES = (
     "max_open_orders",
     "max_daily_loss",
     "max_gross_exposure",
+    "max_orders_per_minute",
+    "max_leverage",
+    "max_daily_loss_hard",
+    "max_drawdown",
 )
 
 
@@ -32,6 +37,11 @@ class Limits:
     max_open_orders: int | None = None
     max_daily_loss: Decimal | None = None
     max_gross_exposure: Decimal | None = None
+    max_orders_per_minute: int | None = None
+    max_leverage: Decimal | None = None
+    max_daily_loss_hard: Decimal | None = None  # breached: entries refused and positions flattened
+    max_drawdown: Decimal | None = None  # trails the end-of-day high-water mark, locks at the start
+    starting_balance: Decimal | None = None  # equity = this + PnL folded from fills (leverage, drawdown)
     alert_threshold_pct: Decimal = Decimal(80)
     day_boundary_tz: str = "UTC"
     day_boundary_time: time = time(0, 0)
@@ -46,7 +56,7 @@ def tightest(account: Limits | None, user: Limits | None) -> Limits:
         mine, theirs = getattr(account, item.name), getattr(user, item.name)
         if item.name in LIMIT_NAMES and mine is not None and theirs is not None:
             merged[item.name] = min(mine, theirs)
-        elif item.name in LIMIT_NAMES:
+        elif item.name in (*LIMIT_NAMES, "starting_balance"):
             merged[item.name] = mine if mine is not None else theirs
         else:
             merged[item.name] = mine
@@ -78,6 +88,13 @@ class Exposure:
     open_orders: int  # excluding the order being checked
     gross_exposure: Decimal
     day_pnl: Decimal  # realised minus fees since the trading day began
+    orders_last_minute: int = 0  # excluding the order being checked
+    total_pnl: Decimal = Decimal(0)  # realised minus fees, every fill
+    unrealised: Decimal = Decimal(0)  # at the marks (entry when none)
+    high_water: Decimal | None = None  # of the last end-of-day close; None before the first
+
+    def equity(self, starting: Decimal) -> Decimal:
+        return starting + self.total_pnl + self.unrealised
 
 
 def refusals(order: OrderCheck, exposure: Exposure, limits: Limits) -> list[str]:
@@ -93,11 +110,36 @@ def refusals(order: OrderCheck, exposure: Exposure, limits: Limits) -> list[str]
         ("max_open_orders", exposure.open_orders + 1, limits.max_open_orders),
         ("max_gross_exposure", exposure.gross_exposure + order.notional, limits.max_gross_exposure),
     ]
+    checks.append(("max_orders_per_minute", exposure.orders_last_minute + 1, limits.max_orders_per_minute))
     for name, value, limit in checks:
         if limit is not None and value > limit:
             reasons.append(f"{name}: {_plain(value)} > {_plain(limit)}")
-    if limits.max_daily_loss is not None and -exposure.day_pnl >= limits.max_daily_loss:
-        reasons.append(f"max_daily_loss: loss {_plain(-exposure.day_pnl)} >= {_plain(limits.max_daily_loss)}")
+    for name, loss_limit in (
+        ("max_daily_loss", limits.max_daily_loss),
+        ("max_daily_loss_hard", limits.max_daily_loss_hard),
+    ):
+        if loss_limit is not None and -exposure.day_pnl >= loss_limit:
+            reasons.append(f"{name}: loss {_plain(-exposure.day_pnl)} >= {_plain(loss_limit)}")
+    return reasons + _equity_refusals(order, exposure, limits)
+
+
+def _equity_refusals(order: OrderCheck, exposure: Exposure, limits: Limits) -> list[str]:
+    """Leverage and drawdown, measured on equity = starting balance + PnL folded from fills."""
+    if limits.starting_balance is None:
+        return []
+    reasons: list[str] = []
+    equity = exposure.equity(limits.starting_balance)
+    if limits.max_leverage is not None:
+        after = exposure.gross_exposure + order.notional
+        if equity <= 0:
+            reasons.append(f"max_leverage: equity {_plain(equity)} <= 0")
+        elif after > limits.max_leverage * equity:
+            ratio = (after / equity).quantize(Decimal("0.0001"))
+            reasons.append(f"max_leverage: {_plain(ratio)} > {_plain(limits.max_leverage)}")
+    if limits.max_drawdown is not None:
+        floor = floor_today(exposure.high_water, limits.starting_balance, limits.max_drawdown)
+        if equity <= floor:
+            reasons.append(f"max_drawdown: equity {_plain(equity)} <= floor {_plain(floor)}")
     return reasons
 
 
@@ -118,7 +160,14 @@ def usage(
         ("max_daily_loss", max(-exposure.day_pnl, Decimal(0)), limits.max_daily_loss),
         ("max_gross_exposure", exposure.gross_exposure, limits.max_gross_exposure),
         ("max_position_notional", position_notional, limits.max_position_notional),
+        ("max_daily_loss_hard", max(-exposure.day_pnl, Decimal(0)), limits.max_daily_loss_hard),
     ]
+    if limits.starting_balance is not None and limits.max_drawdown is not None:
+        # used: how far equity is below the high-water mark, of the room down to the floor
+        high = exposure.high_water or limits.starting_balance
+        room = high - floor_today(exposure.high_water, limits.starting_balance, limits.max_drawdown)
+        used = max(high - exposure.equity(limits.starting_balance), Decimal(0))
+        measured.append(("max_drawdown", used, room))
     return [(name, value, limit) for name, value, limit in measured if limit is not None]
 
 

@@ -7,7 +7,11 @@ ids dropped, so it does not depend on the order or number of deliveries: a fill 
 after a later one makes the caller fold the stored fills again (``needs_refold``).
 
 Every intermediate value is rounded to 18 places (the database keeps ``numeric(38, 18)``), so a
-position read back from storage and extended by one fill equals the full fold.
+position read back from storage and extended by one fill equals the full fold. The arithmetic runs
+in a fixed decimal context (``CONTEXT``: 80 digits, half-even), never the ambient one: a library may
+change the thread's context (ccxt's ``decimal_to_precision`` leaves it rounding half-up), and an
+average entry whose 19th decimal is a 5 would then round differently in that process, 1e-18 away
+from the same fold elsewhere.
 """
 
 from __future__ import annotations
@@ -15,10 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, localcontext
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from typing import Literal
 
 PLACES = Decimal("1e-18")
+CONTEXT = Context(prec=80, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 ZERO = Decimal(0)
 
 FillKey = tuple[datetime, str]
@@ -66,13 +79,12 @@ class Folded:
 
 
 def _round(value: Decimal) -> Decimal:
-    return value.quantize(PLACES)
+    return value.quantize(PLACES, rounding=ROUND_HALF_EVEN, context=CONTEXT)
 
 
 def apply(position: Position, fill: Fill) -> tuple[Position, Decimal]:
     """The position after ``fill`` and the PnL the fill realised (fees not included)."""
-    with localcontext() as context:
-        context.prec = 80
+    with localcontext(CONTEXT):
         held, entry, move = position.quantity, position.average_entry, fill.signed_quantity
         realised = ZERO
         if held == 0 or (held > 0) == (move > 0):

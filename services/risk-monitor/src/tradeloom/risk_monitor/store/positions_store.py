@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,20 @@ from tradeloom.risk_monitor.domain.positions import Fill, Position
 from tradeloom.shared.db import check_schema_name
 
 OPEN_STATUSES = ("pending_new", "new", "partially_filled", "pending_cancel")
+
+
+@dataclass(frozen=True)
+class PositionKey:
+    account_id: str
+    user_id: str
+    symbol: str
+    bot_id: str = ""
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    order_id: str
+    venue: str
 
 
 def position_of(row: Row[Any] | None) -> Position:
@@ -33,21 +48,23 @@ class PositionsStore:
     def __init__(self, schema: str) -> None:
         self.s = check_schema_name(schema)
 
-    async def add_fill(
-        self, conn: AsyncConnection, fill: Fill, account_id: str, user_id: str, symbol: str
-    ) -> bool:
+    async def add_fill(self, conn: AsyncConnection, fill: Fill, key: PositionKey, order: OrderRef) -> bool:
         """Store a fill once; False when its id is already stored."""
         result = await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".fills (fill_id, account_id, user_id, symbol, side, price, quantity, '
-                "fee, filled_at) VALUES (:id, :account, :user, :symbol, :side, :price, :quantity, :fee, :at) "
-                "ON CONFLICT DO NOTHING RETURNING 1"
+                f'INSERT INTO "{self.s}".fills (fill_id, account_id, user_id, symbol, bot_id, order_id, '
+                "venue, side, price, quantity, fee, filled_at) "
+                "VALUES (:id, :account, :user, :symbol, :bot, :order, :venue, :side, :price, :quantity, "
+                ":fee, :at) ON CONFLICT DO NOTHING RETURNING 1"
             ),
             {
+                "bot": key.bot_id,
+                "order": order.order_id,
+                "venue": order.venue,
                 "id": fill.fill_id,
-                "account": account_id,
-                "user": user_id,
-                "symbol": symbol,
+                "account": key.account_id,
+                "user": key.user_id,
+                "symbol": key.symbol,
                 "side": fill.side,
                 "price": fill.price,
                 "quantity": fill.quantity,
@@ -57,13 +74,14 @@ class PositionsStore:
         )
         return result.first() is not None
 
-    async def fills_of(self, conn: AsyncConnection, account_id: str, symbol: str) -> list[Fill]:
+    async def fills_of(self, conn: AsyncConnection, key: PositionKey) -> list[Fill]:
         rows = await conn.execute(
             text(
                 f'SELECT fill_id, side, price, quantity, fee, filled_at FROM "{self.s}".fills '
-                "WHERE account_id = :account AND symbol = :symbol AND bot_id = '' ORDER BY filled_at, fill_id"
+                "WHERE account_id = :account AND symbol = :symbol AND bot_id = :bot "
+                'ORDER BY filled_at, fill_id COLLATE "C"'
             ),
-            {"account": account_id, "symbol": symbol},
+            {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id},
         )
         return [
             Fill(r.fill_id, r.side, Decimal(r.price), Decimal(r.quantity), Decimal(r.fee), r.filled_at)
@@ -77,35 +95,47 @@ class PositionsStore:
                 {"value": value, "id": fill_id},
             )
 
-    async def position(self, conn: AsyncConnection, account_id: str, symbol: str) -> Position:
+    async def position(self, conn: AsyncConnection, key: PositionKey) -> Position:
         row = (
             await conn.execute(
                 text(
                     f'SELECT * FROM "{self.s}".positions WHERE account_id = :account AND symbol = :symbol '
-                    "AND bot_id = '' FOR UPDATE"
+                    "AND bot_id = :bot FOR UPDATE"
                 ),
-                {"account": account_id, "symbol": symbol},
+                {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id},
             )
         ).first()
         return position_of(row)
 
+    async def delete_position(self, conn: AsyncConnection, key: PositionKey) -> None:
+        await conn.execute(
+            text(
+                f'DELETE FROM "{self.s}".positions WHERE account_id = :account AND symbol = :symbol '
+                "AND bot_id = :bot"
+            ),
+            {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id},
+        )
+
     async def save_position(
-        self, conn: AsyncConnection, account_id: str, user_id: str, symbol: str, position: Position
+        self, conn: AsyncConnection, key: PositionKey, venue: str, position: Position
     ) -> None:
         assert position.last_key is not None
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".positions (account_id, symbol, user_id, quantity, average_entry, '
-                "realised_pnl, fees, fill_count, last_filled_at, last_fill_id) VALUES (:account, :symbol, "
-                ":user, :quantity, :entry, :realised, :fees, :count, :at, :fill) "
+                f'INSERT INTO "{self.s}".positions (account_id, symbol, bot_id, venue, user_id, quantity, '
+                "average_entry, realised_pnl, fees, fill_count, last_filled_at, last_fill_id) "
+                "VALUES (:account, :symbol, :bot, :venue, :user, :quantity, :entry, :realised, :fees, "
+                ":count, :at, :fill) "
                 "ON CONFLICT (account_id, symbol, bot_id) DO UPDATE SET quantity = :quantity, "
                 "average_entry = :entry, realised_pnl = :realised, fees = :fees, fill_count = :count, "
-                "last_filled_at = :at, last_fill_id = :fill, updated_at = now()"
+                "last_filled_at = :at, last_fill_id = :fill, updated_at = now(), venue = :venue"
             ),
             {
-                "account": account_id,
-                "symbol": symbol,
-                "user": user_id,
+                "account": key.account_id,
+                "symbol": key.symbol,
+                "bot": key.bot_id,
+                "venue": venue,
+                "user": key.user_id,
                 "quantity": position.quantity,
                 "entry": position.average_entry,
                 "realised": position.realised_pnl,
@@ -146,12 +176,35 @@ class PositionsStore:
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".orders (order_id, account_id, user_id, symbol, side, status, open, '
-                "updated_at) VALUES (:id, :account, :user, :symbol, :side, :status, :open, :at) "
-                "ON CONFLICT (order_id) DO UPDATE SET status = :status, open = :open, updated_at = :at "
+                "updated_at, client_order_id, bot_id, venue, created_at) "
+                "VALUES (:id, :account, :user, :symbol, :side, :status, :open, :at, :client, :bot, :venue, "
+                ":created) "
+                "ON CONFLICT (order_id) DO UPDATE SET status = :status, open = :open, updated_at = :at, "
+                "client_order_id = :client, bot_id = :bot, venue = :venue, created_at = :created "
                 f'WHERE "{self.s}".orders.updated_at <= :at AND "{self.s}".orders.open'
             ),
             order | {"open": order["status"] in OPEN_STATUSES},
         )
+
+    async def order_ref(self, conn: AsyncConnection, order_id: str) -> tuple[str, str] | None:
+        """(bot, venue) of an order seen, or None."""
+        row = (
+            await conn.execute(
+                text(f'SELECT bot_id, venue FROM "{self.s}".orders WHERE order_id = :id'), {"id": order_id}
+            )
+        ).first()
+        return None if row is None else (str(row.bot_id), str(row.venue))
+
+    async def assign_bot(self, conn: AsyncConnection, order_id: str, bot_id: str) -> list[str]:
+        """Fills of the order folded before its bot was known move to the bot: their symbols."""
+        rows = await conn.execute(
+            text(
+                f"UPDATE \"{self.s}\".fills SET bot_id = :bot WHERE order_id = :id AND bot_id = '' "
+                "RETURNING symbol"
+            ),
+            {"id": order_id, "bot": bot_id},
+        )
+        return sorted({str(row.symbol) for row in rows})
 
     async def account_owner(self, conn: AsyncConnection, account_id: str) -> str | None:
         row = (
@@ -175,28 +228,77 @@ class PositionsStore:
             {"symbol": symbol, "price": price, "ts": ts_ns},
         )
 
+    async def day_high_water(self, conn: AsyncConnection, account_id: str, day_start: datetime) -> Decimal:
+        """The highest the trading day's realised PnL minus fees has been after any of its fills (0 at
+        the day's start)."""
+        value = await conn.scalar(
+            text(
+                "SELECT max(c) FROM (SELECT sum(realised_pnl - fee) OVER (ORDER BY filled_at, "
+                'fill_id COLLATE "C" ROWS UNBOUNDED PRECEDING) AS c '
+                f'FROM "{self.s}".fills WHERE account_id = :account AND filled_at >= :day) t'
+            ),
+            {"account": account_id, "day": day_start},
+        )
+        return max(Decimal(0), Decimal(value or 0))
+
+    async def prices(self, conn: AsyncConnection, symbols: list[str]) -> dict[str, Decimal]:
+        rows = await conn.execute(
+            text(f'SELECT symbol, price FROM "{self.s}".last_prices WHERE symbol = ANY(:symbols)'),
+            {"symbols": symbols},
+        )
+        return {str(row.symbol): Decimal(row.price) for row in rows}
+
     async def exposure(
-        self, conn: AsyncConnection, account_id: str, symbol: str, exclude: list[str], day_start: datetime
+        self,
+        conn: AsyncConnection,
+        account_id: str,
+        symbol: str,
+        exclude: list[str],
+        *,
+        day_start: datetime,
+        minute_ago: datetime,
+        bot_id: str | None = None,
     ) -> Exposure:
         """Everything the pre-trade check needs of an account, in one query on indexed keys; the open
-        orders leave out ``exclude`` (the order checked, the ones pending in memory)."""
+        orders and the orders of the last minute leave out ``exclude`` (the order checked, the ones
+        pending in memory). With ``bot_id``: the bot's positions, orders and fills only."""
+        s = self.s
+        bot = "AND (CAST(:bot AS text) IS NULL OR bot_id = :bot)"
         row = (
             await conn.execute(
                 text(
                     "SELECT "
-                    f'(SELECT coalesce(sum(quantity), 0) FROM "{self.s}".positions '
-                    " WHERE account_id = :account AND symbol = :symbol) AS symbol_quantity, "
-                    f'(SELECT count(*) FROM "{self.s}".orders '
-                    " WHERE account_id = :account AND open AND NOT (order_id = ANY(:exclude))) "
+                    f'(SELECT coalesce(sum(quantity), 0) FROM "{s}".positions '
+                    f" WHERE account_id = :account AND symbol = :symbol {bot}) AS symbol_quantity, "
+                    f'(SELECT count(*) FROM "{s}".orders '
+                    f" WHERE account_id = :account AND open AND NOT (order_id = ANY(:exclude)) {bot}) "
                     " AS open_orders, "
-                    "(SELECT coalesce(sum(abs(p.quantity) * coalesce(lp.price, p.average_entry)), 0) "
-                    f' FROM "{self.s}".positions p LEFT JOIN "{self.s}".last_prices lp '
-                    " ON lp.symbol = p.symbol "
-                    " WHERE p.account_id = :account) AS gross, "
-                    f'(SELECT coalesce(sum(realised_pnl - fee), 0) FROM "{self.s}".fills '
-                    " WHERE account_id = :account AND filled_at >= :day) AS day_pnl"
+                    f'(SELECT count(*) FROM "{s}".orders WHERE account_id = :account '
+                    f" AND created_at >= :minute_ago AND NOT (order_id = ANY(:exclude)) {bot}) "
+                    " AS recent_orders, "
+                    "(SELECT coalesce(sum(abs(n.net)), 0) FROM "
+                    " (SELECT sum(p.quantity * coalesce(lp.price, p.average_entry)) AS net "
+                    f' FROM "{s}".positions p LEFT JOIN "{s}".last_prices lp '
+                    " ON lp.symbol = p.symbol WHERE p.account_id = :account "
+                    " AND (CAST(:bot AS text) IS NULL OR p.bot_id = :bot) GROUP BY p.symbol) n) AS gross, "
+                    "(SELECT coalesce(sum(p.realised_pnl - p.fees), 0) "
+                    f' FROM "{s}".positions p WHERE p.account_id = :account) AS total_pnl, '
+                    "(SELECT coalesce(sum(p.quantity * (lp.price - p.average_entry)), 0) "
+                    f' FROM "{s}".positions p JOIN "{s}".last_prices lp ON lp.symbol = p.symbol '
+                    " WHERE p.account_id = :account) AS unrealised, "
+                    f'(SELECT high_water FROM "{s}".eod_balances WHERE account_id = :account '
+                    " ORDER BY trading_day DESC LIMIT 1) AS high_water, "
+                    f'(SELECT coalesce(sum(realised_pnl - fee), 0) FROM "{s}".fills '
+                    f" WHERE account_id = :account AND filled_at >= :day {bot}) AS day_pnl"
                 ),
-                {"account": account_id, "symbol": symbol, "exclude": exclude, "day": day_start},
+                {
+                    "account": account_id,
+                    "symbol": symbol,
+                    "exclude": exclude,
+                    "day": day_start,
+                    "minute_ago": minute_ago,
+                    "bot": bot_id,
+                },
             )
         ).one()
         return Exposure(
@@ -204,4 +306,8 @@ class PositionsStore:
             open_orders=int(row.open_orders),
             gross_exposure=Decimal(row.gross),
             day_pnl=Decimal(row.day_pnl),
+            orders_last_minute=int(row.recent_orders),
+            total_pnl=Decimal(row.total_pnl),
+            unrealised=Decimal(row.unrealised),
+            high_water=None if row.high_water is None else Decimal(row.high_water),
         )
