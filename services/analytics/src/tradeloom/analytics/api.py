@@ -1,8 +1,33 @@
 """Request/reply operations of analytics (``svc.analytics.<op>``); ping is built in."""
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from tradeloom.analytics.api_performance import PerformanceApi
+from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts import analytics
+from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime) -> None:
-    """Add this service's operations and consumers to the runtime."""
-    del runtime  # the analytics issue adds its operations here
+def register(runtime: ServiceRuntime, performance: PerformanceApi, risk: RiskApi) -> None:
+    """Every operation declared in ``contracts.analytics``."""
+    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
+        "equity": performance.equity,
+        "pnl": performance.pnl,
+        "metrics": performance.metrics,
+        "compare": performance.compare,
+        "summary": performance.summary,
+        "risk": risk.risk,
+    }
+    for contract in analytics.REQUESTS:
+        runtime.add_operation(
+            Operation(
+                contract.op, contract.request, contract.reply, handlers[contract.op], contract.description
+            )
+        )

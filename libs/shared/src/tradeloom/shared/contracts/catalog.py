@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from tradeloom.shared.contracts import (
+    analytics,
     auth,
     backtest,
     exchange_connections,
@@ -73,6 +74,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *risk.REQUESTS,
     *exchange_connections.REQUESTS,
     *risk_monitor.REQUESTS,
+    *analytics.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)
