@@ -4,13 +4,13 @@ after emptying everything gives identical rows."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from an_harness import Market, at, bot_client_id
+from an_harness import Market
+from an_scenario import BOT, CANDLES, FILLS, publish_scenario, settled
 from nats.aio.client import Client
 from sqlalchemy import text
 
@@ -19,23 +19,13 @@ from tradeloom.analytics.replay import reset
 from tradeloom.analytics.settings import AnalyticsSettings
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.subjects import Subjects
-from tradeloom.shared.testing.polling import consumer_settled, eventually
-
-BOT = str(uuid.uuid4())
+from tradeloom.shared.testing.polling import eventually
 
 
 @dataclass(frozen=True)
 class Priced:
     at: datetime
     price: Decimal
-
-
-FILLS = [  # (account, fill id, order id, side, price, quantity, fee, time)
-    ("acc-1", "f1", "ob1", "buy", "100", "2", "0.2", at("2026-01-05", 10)),
-    ("acc-1", "f2", "om2", "sell", "120", "1", "0.12", at("2026-01-07", 12)),
-    ("acc-1", "f3", "ob3", "buy", "95", "1", "0.095", at("2026-01-08", 9)),
-]
-CANDLES = [("110", at("2026-01-05", 23)), ("105", at("2026-01-06", 22)), ("90", at("2026-01-08", 23))]
 
 
 def recompute(
@@ -79,30 +69,6 @@ async def all_rows(runtime: ServiceRuntime, schema: str) -> list[tuple[Any, ...]
             text(f'SELECT * FROM "{schema}".daily_equity ORDER BY scope, scope_id, day')
         )
         return [tuple(row) for row in result]
-
-
-async def publish_scenario(market: Market) -> None:
-    # the bot's first fill arrives before the order event that tags it
-    for account, fill_id, order_id, side, price, qty, fee, when in FILLS[:1]:
-        await market.fill("alice", account, fill_id, side, price, qty, when, fee=fee, order_id=order_id)
-    await market.order("alice", "acc-1", "ob1", bot_client_id(BOT, 1), at("2026-01-05", 10))
-    await market.order("alice", "acc-1", "ob3", bot_client_id(BOT, 2), at("2026-01-08", 9))
-    await market.order("alice", "acc-1", "om2", "manual-2", at("2026-01-07", 12))
-    for close, end in CANDLES:
-        await market.candle(close, end)
-    for account, fill_id, order_id, side, price, qty, fee, when in FILLS[1:]:
-        await market.fill("alice", account, fill_id, side, price, qty, when, fee=fee, order_id=order_id)
-    # a duplicate of f2 under a new envelope id changes nothing
-    await market.fill(
-        "alice", "acc-1", "f2", "sell", "120", "1", at("2026-01-07", 12), fee="0.12", order_id="om2"
-    )
-
-
-async def settled(nc: Client, subjects: Subjects) -> bool:
-    js = nc.jetstream()
-    return await consumer_settled(
-        js, subjects.stream("ORDERS"), "analytics_orders"
-    ) and await consumer_settled(js, subjects.stream("MD_CANDLES"), "analytics_candles")
 
 
 async def test_daily_equity_equals_independent_recomputation_and_replays_identically(

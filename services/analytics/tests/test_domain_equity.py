@@ -6,8 +6,11 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from tradeloom.analytics.domain.bots import bot_of_client_order_id
 from tradeloom.analytics.domain.equity import DayEquity, Fill, MarkBook, daily_equity
+from tradeloom.analytics.domain.performance import DayRow, curve, periods, sum_rows
 
 
 def _at(day: str, hour: int = 12) -> datetime:
@@ -68,3 +71,17 @@ def test_bot_of_client_order_id() -> None:
     assert bot_of_client_order_id(f"bot-{uuid.UUID(bot).hex}-1704164645000000000") == bot
     assert bot_of_client_order_id("manual-1") is None
     assert bot_of_client_order_id("bot-nothex-1") is None
+
+
+def test_strategy_sums_its_bots_day_by_day() -> None:
+    """A bot before its first row adds nothing; each day adds the bots' PnL, exposure and trades."""
+    a = [DayRow(date(2026, 1, 1), Decimal(5), Decimal(5), Decimal(10), 1),
+         DayRow(date(2026, 1, 2), Decimal(7), Decimal(2), Decimal(10), 0)]  # fmt: skip
+    b = [DayRow(date(2026, 1, 2), Decimal(-3), Decimal(-3), Decimal(4), 2)]
+    assert sum_rows([a, b]) == [
+        DayRow(date(2026, 1, 1), Decimal(5), Decimal(5), Decimal(10), 1),
+        DayRow(date(2026, 1, 2), Decimal(4), Decimal(-1), Decimal(14), 2),
+    ]
+    points = curve(sum_rows([a, b]), Decimal(100))
+    assert [(p.equity, p.drawdown) for p in points] == [(Decimal(105), 0), (Decimal(104), Decimal(-1))]
+    assert periods(points, "month") == [("2026-01", Decimal(4), pytest.approx(0.04), 3)]

@@ -108,7 +108,7 @@ class PerformanceApi:
                     day=p.day,
                     equity=p.equity,
                     pnl=p.pnl,
-                    return_=p.return_,
+                    daily_return=p.return_,
                     drawdown=p.drawdown,
                     drawdown_pct=p.drawdown_pct,
                     exposure=p.exposure,
@@ -121,7 +121,7 @@ class PerformanceApi:
     async def pnl(self, caller: CallerContext, body: PnlRequest) -> PnlReply:
         points, _ = await self.series(caller, body)
         items = [
-            PnlPeriod(period=label, pnl=pnl, return_=growth, trades=trades)
+            PnlPeriod(period=label, pnl=pnl, period_return=growth, trades=trades)
             for label, pnl, growth, trades in periods(points, body.period)
         ]
         return PnlReply(scope=body.scope, id=body.id, period=body.period, items=items)

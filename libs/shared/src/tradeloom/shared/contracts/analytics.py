@@ -51,13 +51,11 @@ class EquityPoint(_Reply):
     day: dt.date
     equity: Signed = Field(description="capital + cumulative net PnL at the day's marks")
     pnl: Signed = Field(description="change since the previous day")
-    return_: float = Field(alias="return", description="pnl / previous day's equity")
+    daily_return: float = Field(description="pnl / previous day's equity")
     drawdown: Signed = Field(description="equity − running peak (≤ 0)")
     drawdown_pct: float = Field(description="drawdown / running peak")
     exposure: NonNegative = Field(description="sum of |position value| at the day's marks")
     trades: int = Field(ge=0, description="fills that day")
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
 
 
 class EquityCurve(_Reply):
@@ -74,10 +72,8 @@ class PnlRequest(RangeRequest):
 class PnlPeriod(_Reply):
     period: str = Field(examples=["2026-01-05", "2026-01"])
     pnl: Signed
-    return_: float = Field(alias="return", description="compounded daily returns of the period")
+    period_return: float = Field(description="compounded daily returns of the period")
     trades: int = Field(ge=0)
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
 
 
 class PnlReply(_Reply):

@@ -1,6 +1,7 @@
 """``/v1/analytics``: performance of the money at work, each route one ``svc.analytics.<op>``.
 
-``{scope}`` is ``account``, ``bot`` or ``strategy``; ``start``/``end`` are UTC days (inclusive).
+``/accounts/{account_id}/…``, ``/bots/{bot_id}/…`` and ``/strategies/{strategy_id}/…`` each have
+``equity``, ``pnl``, ``metrics`` and ``risk``; ``start``/``end`` are UTC days (inclusive).
 All routes take scope ``read``. Another user's account, bot or strategy answers 404, like an
 unknown one; a bad range is 422 naming ``start`` or ``end``.
 """
@@ -8,9 +9,11 @@ unknown one; a bad range is 422 naming ``start`` or ``end``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
 
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.problems import problem_responses
@@ -34,12 +37,13 @@ from tradeloom.shared.contracts.wire import Positive
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 READ = Scope.READ
-SCOPE = Param(
-    "scope",
-    Literal["account", "bot", "strategy"],
-    Path(description="what the id names: account, bot or strategy"),
+ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
+# (path segment, path parameter, the request's scope)
+SCOPES = (
+    ("accounts", "account_id", "account"),
+    ("bots", "bot_id", "bot"),
+    ("strategies", "strategy_id", "strategy"),
 )
-ID = Param("id", str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$", description="its id"))
 RANGE = (
     Param("start", dt.date | None, Query(description="first UTC day (default: the first with a fill)"), None),
     Param("end", dt.date | None, Query(description="last UTC day (default: today)"), None),
@@ -52,42 +56,62 @@ RANGE = (
 )
 ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
 
+RISK_QUERY = (
+    *RANGE,
+    Param("confidence", float, Query(ge=0.5, le=0.999, description="0.95: the worst 5 % of days"), 0.95),
+    Param("simulations", int, Query(ge=100, le=1_000_000, description="Monte Carlo draws"), 10_000),
+    Param("seed", int, Query(ge=0, le=2**32 - 1, description="Monte Carlo seed"), 0),
+    Param("benchmark", str | None, Query(min_length=3, max_length=64, description="symbol for beta"), None),
+)
+PNL_QUERY = (*RANGE, Param("period", Literal["day", "month"], Query(description="day or month"), "day"))
+# (op, request, reply, query, summary)
+SCOPED_OPS: tuple[tuple[str, type[BaseModel], type[BaseModel], tuple[Param, ...], str], ...] = (
+    ("equity", RangeRequest, EquityCurve, RANGE, "Daily equity, returns and drawdown"),
+    ("pnl", PnlRequest, PnlReply, PNL_QUERY, "Daily or monthly PnL and returns"),
+    ("metrics", RangeRequest, MetricsReply, RANGE, "Every tradeloom.quant metric of the daily returns"),
+    ("risk", RiskRequest, RiskReply, RISK_QUERY,
+     "Volatility, VaR and CVaR (historical, parametric, Monte Carlo), beta and correlation"),
+)  # fmt: skip
+
+
+def _as_scope(scope: str, param: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``prepare``: the path's object id becomes the request's (scope, id)."""
+
+    def prepare(inputs: dict[str, Any]) -> dict[str, Any]:
+        rest = {name: value for name, value in inputs.items() if name != param}
+        return {**rest, "scope": scope, "id": inputs[param]}
+
+    return prepare
+
+
+def _scoped() -> list[Forward]:
+    routes = []
+    for segment, param, scope in SCOPES:
+        article = "an" if scope == "account" else "a"
+        path_param = Param(
+            param,
+            str,
+            Path(min_length=1, max_length=64, pattern=ID_PATTERN, description=f"{article} {scope} id"),
+        )
+        for op, request, reply, query, summary in SCOPED_OPS:
+            routes.append(
+                Forward(
+                    "GET", f"/{segment}/{{{param}}}/{op}", READ, SERVICE, op, request, reply,
+                    name=f"{scope}_{op}", path_params=(path_param,), query=query, errors=ERRORS,
+                    prepare=_as_scope(scope, param), names={"id": f"path.{param}"},
+                    summary=f"{summary} of {article} {scope}",
+                )
+            )  # fmt: skip
+    return routes
+
+
 ROUTES = (
     Forward(
         "GET", "/summary", READ, SERVICE, "summary", SummaryRequest, PortfolioSummary,
         name="portfolio_summary", errors=ERRORS,
         summary="Net PnL, day PnL and exposure across the caller's accounts",
     ),
-    Forward(
-        "GET", "/{scope}/{id}/equity", READ, SERVICE, "equity", RangeRequest, EquityCurve,
-        name="equity_curve", path_params=(SCOPE, ID), query=RANGE, errors=ERRORS,
-        summary="Daily equity, returns and drawdown of an account, bot or strategy",
-    ),
-    Forward(
-        "GET", "/{scope}/{id}/pnl", READ, SERVICE, "pnl", PnlRequest, PnlReply,
-        name="pnl_by_period", path_params=(SCOPE, ID), errors=ERRORS,
-        query=(*RANGE, Param("period", Literal["day", "month"], Query(description="day or month"), "day")),
-        summary="Daily or monthly PnL and returns",
-    ),
-    Forward(
-        "GET", "/{scope}/{id}/metrics", READ, SERVICE, "metrics", RangeRequest, MetricsReply,
-        name="performance_metrics", path_params=(SCOPE, ID), query=RANGE, errors=ERRORS,
-        summary="Every tradeloom.quant metric of the daily returns over a range",
-    ),
-    Forward(
-        "GET", "/{scope}/{id}/risk", READ, SERVICE, "risk", RiskRequest, RiskReply,
-        name="risk_analytics", path_params=(SCOPE, ID), errors=ERRORS,
-        query=(
-            *RANGE,
-            Param("confidence", float, Query(ge=0.5, le=0.999, description="0.95: the worst 5 % of days"),
-                  0.95),
-            Param("simulations", int, Query(ge=100, le=1_000_000, description="Monte Carlo draws"), 10_000),
-            Param("seed", int, Query(ge=0, le=2**32 - 1, description="Monte Carlo seed"), 0),
-            Param("benchmark", str | None, Query(min_length=3, max_length=64, description="symbol for beta"),
-                  None),
-        ),
-        summary="Volatility, VaR and CVaR (historical, parametric, Monte Carlo), beta and correlation",
-    ),
+    *_scoped(),
     Forward(
         "POST", "/compare", READ, SERVICE, "compare", CompareRequest, CompareReply,
         name="compare_performance", body=CompareRequest, errors=ERRORS,

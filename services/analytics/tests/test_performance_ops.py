@@ -1,0 +1,135 @@
+"""``svc.analytics.*`` over real NATS and Postgres on the scripted account: equity and drawdown by
+hand, metrics equal to ``tradeloom.quant``'s on the same series, monthly PnL, the summary, risk and
+beta, comparisons; ownership (another user's account or bot is not_found) and bad input (422
+naming the field)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+from an_harness import Market, at, bot_client_id
+from an_scenario import BOT, publish_scenario, settled
+from nats.aio.client import Client
+
+from tradeloom.quant.metrics import (
+    alpha_beta,
+    annual_volatility,
+    conditional_value_at_risk,
+    equity_returns,
+    sharpe_ratio,
+    sortino_ratio,
+    total_return,
+    value_at_risk,
+)
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.runtime import ServiceRuntime
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import eventually
+
+BOT2 = str(uuid.uuid4())
+JAN = {"start": "2026-01-05", "end": "2026-01-09", "capital": "1000"}
+
+
+class Caller:
+    def __init__(self, nc: Client, subjects: Subjects, user: str) -> None:
+        self.client, self.user = ServiceClient(nc, subjects), user
+
+    async def __call__(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
+        caller = CallerContext(user_id=self.user)
+        return await self.client.call_raw("analytics", op, body, caller=caller, timeout_s=15)
+
+    async def error(self, op: str, body: dict[str, Any]) -> RemoteError:
+        with pytest.raises(RemoteError) as caught:
+            await self(op, body)
+        return caught.value
+
+
+def field_of(error: RemoteError) -> str:
+    return str((error.details or {})["fields"][0]["field"])
+
+
+async def ready(alice: Caller) -> bool:
+    try:
+        summary = await alice("summary", {})
+    except RemoteError:
+        return False
+    return {a["account_id"] for a in summary["accounts"]} == {"acc-1", "acc-3"} and Decimal(
+        summary["accounts"][0]["net_pnl"]
+    ) != Decimal(0)
+
+
+async def test_performance_ops(
+    analytics: ServiceRuntime, market: Market, nc: Client, streams: Subjects
+) -> None:
+    await publish_scenario(market)
+    await market.order("alice", "acc-3", "o2b", bot_client_id(BOT2, 1), at("2026-01-06", 8))
+    await market.fill("alice", "acc-3", "g1", "buy", "100", "1", at("2026-01-06", 8), order_id="o2b")
+    alice, bob = Caller(nc, streams, "alice"), Caller(nc, streams, "bob")
+    await eventually(lambda: settled(nc, streams), "analytics consumed every event")
+    await eventually(lambda: ready(alice), "both accounts summarised")
+
+    curve = await alice("equity", {"scope": "account", "id": "acc-1", **JAN})
+    assert [Decimal(p["equity"]) for p in curve["points"]] == [
+        Decimal("1019.8"), Decimal("1009.8"), Decimal("1039.68"), Decimal("1004.585"), Decimal("1004.585")
+    ]  # fmt: skip
+    assert [Decimal(p["drawdown"]) for p in curve["points"]] == [
+        0,
+        Decimal(-10),
+        0,
+        Decimal("-35.095"),
+        Decimal("-35.095"),
+    ]
+    assert curve["points"][1]["daily_return"] == pytest.approx(-10 / 1019.8, rel=1e-12)
+
+    # every metric equals tradeloom.quant's on the same daily equity
+    equity = np.array([float(p["equity"]) for p in curve["points"]])
+    returns = equity_returns(equity, 1000.0)
+    metrics = (await alice("metrics", {"scope": "account", "id": "acc-1", **JAN}))["metrics"]
+    assert metrics["total_return"] == pytest.approx(total_return(equity, 1000.0), rel=1e-12)
+    assert metrics["sharpe"] == pytest.approx(sharpe_ratio(returns, 365.0), rel=1e-12)
+    assert metrics["sortino"] == pytest.approx(sortino_ratio(returns, 365.0), rel=1e-12)
+    assert metrics["annual_volatility"] == pytest.approx(annual_volatility(returns, 365.0), rel=1e-12)
+    assert metrics["var_95"] == pytest.approx(value_at_risk(returns, 0.05), rel=1e-12)
+    assert metrics["cvar_95"] == pytest.approx(conditional_value_at_risk(returns, 0.05), rel=1e-12)
+    assert metrics["max_drawdown"] == pytest.approx(1004.585 / 1039.68 - 1, rel=1e-9)
+    assert metrics["trading_days"] == 3
+
+    monthly = await alice("pnl", {"scope": "account", "id": "acc-1", **JAN, "period": "month"})
+    assert [(i["period"], Decimal(i["pnl"])) for i in monthly["items"]] == [("2026-01", Decimal("4.585"))]
+
+    # risk: beta to BTC/USDT from the 6th (the 5th's close is the first benchmark price)
+    risk = await alice(
+        "risk", {"scope": "account", "id": "acc-1", **JAN, "start": "2026-01-06", "benchmark": "BTC/USDT"}
+    )
+    bench = np.array([105 / 110 - 1, 0.0, 90 / 105 - 1, 0.0])
+    own = equity_returns(equity[1:], 1019.8)
+    assert risk["beta"] == pytest.approx(alpha_beta(own, bench, 365.0)[1], rel=1e-9)
+    assert risk["correlation"] == pytest.approx(float(np.corrcoef(own, bench)[0, 1]), rel=1e-9)
+    assert risk["var"]["historical"] == pytest.approx(value_at_risk(own, 0.05), rel=1e-12)
+    assert (
+        await alice.error("risk", {"scope": "account", "id": "acc-1", **JAN, "benchmark": "BTC/USDT"})
+    ).code == ("validation_error")
+
+    compared = await alice("compare", {"scope": "bot", "ids": [BOT, BOT2], **JAN})
+    assert [item["id"] for item in compared["items"]] == [BOT, BOT2]
+    assert compared["items"][1]["metrics"]["final_equity"] == pytest.approx(
+        1000.0 - 10 + 0
+    )  # 1 @100, marked 90
+
+    # ownership: another user's account or bot is not found; bad input names the field
+    assert (await bob.error("equity", {"scope": "account", "id": "acc-1", **JAN})).code == "not_found"
+    assert (await bob.error("metrics", {"scope": "bot", "id": BOT, **JAN})).code == "not_found"
+    assert (await bob("summary", {}))["accounts"] == []
+    bad = await alice.error(
+        "equity", {"scope": "account", "id": "acc-1", "start": "2026-02-01", "end": "2026-01-01"}
+    )
+    assert (bad.code, field_of(bad)) == ("validation_error", "start")
+    bad = await alice.error("equity", {"scope": "bot", "id": BOT})
+    assert (bad.code, field_of(bad)) == ("validation_error", "capital")
+    bad = await alice.error("compare", {"scope": "bot", "ids": [BOT, BOT], "capital": "1"})
+    assert (bad.code, field_of(bad)) == ("validation_error", "ids")
