@@ -133,3 +133,36 @@ async def test_performance_ops(
     assert (bad.code, field_of(bad)) == ("validation_error", "capital")
     bad = await alice.error("compare", {"scope": "bot", "ids": [BOT, BOT], "capital": "1"})
     assert (bad.code, field_of(bad)) == ("validation_error", "ids")
+    await check_prop_firm(alice, bob)
+
+
+async def check_prop_firm(alice: Caller, bob: Caller) -> None:
+    """A rule set of alice's on acc-1: balances 1,019.8 / 1,009.8 / 1,039.68 / 1,004.585; the floor
+    trails by 30 (970 → 989.8) and locks at 1,000; the 8th loses 35.095 > 25 (a daily-loss breach, the
+    account lives): in progress, 4.585 above the floor."""
+    rules = {"start_balance": "1000", "max_loss": "30", "daily_loss": "25", "profit_target": "100"}
+    created = await alice("prop_rule_sets_create", {"name": "mine", "rules": rules})
+    ids = [item["rule_set_id"] for item in (await alice("prop_rule_sets_list", {}))["items"]]
+    assert "topstep-50k" in ids and created["rule_set_id"] in ids
+    body = {"scope": "account", "id": "acc-1", "rule_set_id": created["rule_set_id"], "end": "2026-01-09"}
+    result = await alice("prop_evaluate", body)
+    assert result["status"] == "in_progress"
+    assert [(b["rule"], b["day"], Decimal(b["value"])) for b in result["breaches"]] == [
+        ("daily_loss", "2026-01-08", Decimal("-35.095"))
+    ]
+    assert (Decimal(result["floor"]), Decimal(result["distances"]["max_loss"])) == (
+        Decimal(1000),
+        Decimal("4.585"),
+    )
+    assert Decimal(result["distances"]["profit_target"]) == Decimal("95.415")
+    assert (await bob.error("prop_evaluate", body)).code == "not_found"  # alice's rule set and account
+    bobs = {**body, "rule_set_id": "topstep-50k"}
+    assert (await bob.error("prop_evaluate", bobs)).code == "not_found"
+    assert (await alice.error("prop_rule_sets_create", {"name": "mine", "rules": rules})).code == "conflict"
+    assert (await alice.error("prop_rule_sets_delete", {"rule_set_id": "topstep-50k"})).code == "conflict"
+    bad = await alice.error(
+        "prop_rule_sets_create", {"name": "x", "rules": {**rules, "consistency_pct": "150"}}
+    )
+    assert (bad.code, field_of(bad)) == ("validation_error", "rules.consistency_pct")
+    assert (await alice("prop_rule_sets_delete", {"rule_set_id": created["rule_set_id"]}))["deleted"] is True
+    assert (await alice.error("prop_evaluate", body)).code == "not_found"

@@ -118,7 +118,14 @@ async def test_user_a_gets_404_on_user_b_objects(
                   "sizing": {"kind": "fixed", "quantity": "0.01"}, "max_position": "0.01"},
         )  # fmt: skip
         assert bot.status_code == 201, bot.text
+        rule_set = await api.http.post(
+            "/v1/analytics/prop-firm/rule-sets",
+            headers=bob_session,
+            json={"name": "bobs", "rules": {"start_balance": "10000", "max_loss": "500"}},
+        )
+        assert rule_set.status_code == 201, rule_set.text
         bobs = {
+            "rule_set_id": rule_set.json()["rule_set_id"],
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
             "user_id": bob["id"],

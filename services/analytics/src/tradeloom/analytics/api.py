@@ -8,15 +8,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from tradeloom.analytics.api_performance import PerformanceApi
+from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts import analytics
+from tradeloom.shared.contracts import analytics, analytics_propfirm
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, performance: PerformanceApi, risk: RiskApi) -> None:
-    """Every operation declared in ``contracts.analytics``."""
+def register(runtime: ServiceRuntime, performance: PerformanceApi, risk: RiskApi, prop: PropFirmApi) -> None:
+    """Every operation declared in ``contracts.analytics`` and ``contracts.analytics_propfirm``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "equity": performance.equity,
         "pnl": performance.pnl,
@@ -24,8 +25,12 @@ def register(runtime: ServiceRuntime, performance: PerformanceApi, risk: RiskApi
         "compare": performance.compare,
         "summary": performance.summary,
         "risk": risk.risk,
+        "prop_rule_sets_list": prop.list,
+        "prop_rule_sets_create": prop.create,
+        "prop_rule_sets_delete": prop.delete,
+        "prop_evaluate": prop.evaluate,
     }
-    for contract in analytics.REQUESTS:
+    for contract in (*analytics.REQUESTS, *analytics_propfirm.REQUESTS):
         runtime.add_operation(
             Operation(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description

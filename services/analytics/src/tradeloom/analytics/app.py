@@ -2,11 +2,13 @@
 
 from tradeloom.analytics import SERVICE, __version__, api
 from tradeloom.analytics.api_performance import PerformanceApi
+from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.ledger import Ledger
 from tradeloom.analytics.owners import Owners
 from tradeloom.analytics.settings import AnalyticsSettings
 from tradeloom.analytics.store.equity_store import EquityStore
+from tradeloom.analytics.store.rule_sets_store import RuleSetsStore
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
@@ -24,7 +26,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     ledger = Ledger(engine, store, settings.roll_interval_s)
     owners = Owners(engine, client, store, settings.remote_timeout_s)
     performance = PerformanceApi(engine, store, owners)
-    api.register(runtime, performance, RiskApi(engine, store, performance))
+    prop = PropFirmApi(engine, RuleSetsStore(settings.db_schema), performance)
+    api.register(runtime, performance, RiskApi(engine, store, performance), prop)
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)
     runtime.add_consumer(consumer_spec("analytics_trades"), ledger.on_trades)

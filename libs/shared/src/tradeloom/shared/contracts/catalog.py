@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from tradeloom.shared.contracts import (
     analytics,
+    analytics_propfirm,
     auth,
     backtest,
     exchange_connections,
@@ -75,6 +76,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *exchange_connections.REQUESTS,
     *risk_monitor.REQUESTS,
     *analytics.REQUESTS,
+    *analytics_propfirm.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

@@ -33,10 +33,20 @@ from tradeloom.shared.contracts.analytics import (
     RiskRequest,
     SummaryRequest,
 )
+from tradeloom.shared.contracts.analytics_propfirm import (
+    EvaluateRequest,
+    EvaluationReply,
+    RuleSetCreate,
+    RuleSetDeleted,
+    RuleSetInfo,
+    RuleSetList,
+    RuleSetListRequest,
+    RuleSetRef,
+)
 from tradeloom.shared.contracts.wire import Positive
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
-READ = Scope.READ
+READ, TRADE = Scope.READ, Scope.TRADE
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
 # (path segment, path parameter, the request's scope)
 SCOPES = (
@@ -55,6 +65,11 @@ RANGE = (
     ),
 )
 ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+RULE_SET_ID = Param(
+    "rule_set_id", str,
+    Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="a rule set id"),
+)  # fmt: skip
 
 RISK_QUERY = (
     *RANGE,
@@ -102,6 +117,16 @@ def _scoped() -> list[Forward]:
                     summary=f"{summary} of {article} {scope}",
                 )
             )  # fmt: skip
+        routes.append(
+            Forward(
+                "GET", f"/{segment}/{{{param}}}/prop-firm/{{rule_set_id}}", READ, SERVICE, "prop_evaluate",
+                EvaluateRequest, EvaluationReply,
+                name=f"{scope}_prop_evaluation", path_params=(path_param, RULE_SET_ID), query=RANGE[:2],
+                errors=ERRORS, prepare=_as_scope(scope, param), names={"id": f"path.{param}"},
+                summary=f"Evaluate {article} {scope} against a prop-firm rule set: passed, failed or in "
+                "progress, breaches and the distance to each limit",
+            )
+        )  # fmt: skip
     return routes
 
 
@@ -112,6 +137,21 @@ ROUTES = (
         summary="Net PnL, day PnL and exposure across the caller's accounts",
     ),
     *_scoped(),
+    Forward(
+        "GET", "/prop-firm/rule-sets", READ, SERVICE, "prop_rule_sets_list", RuleSetListRequest, RuleSetList,
+        name="list_prop_rule_sets", errors=ERRORS,
+        summary="Prop-firm rule sets: presets and the caller's own",
+    ),
+    Forward(
+        "POST", "/prop-firm/rule-sets", TRADE, SERVICE, "prop_rule_sets_create", RuleSetCreate, RuleSetInfo,
+        name="create_prop_rule_set", status=201, body=RuleSetCreate, errors=WRITE_ERRORS,
+        summary="Store a prop-firm rule set of the caller's",
+    ),
+    Forward(
+        "DELETE", "/prop-firm/rule-sets/{rule_set_id}", TRADE, SERVICE, "prop_rule_sets_delete", RuleSetRef,
+        RuleSetDeleted, name="delete_prop_rule_set", path_params=(RULE_SET_ID,), errors=WRITE_ERRORS,
+        summary="Delete one of the caller's prop-firm rule sets",
+    ),
     Forward(
         "POST", "/compare", READ, SERVICE, "compare", CompareRequest, CompareReply,
         name="compare_performance", body=CompareRequest, errors=ERRORS,
