@@ -5,6 +5,7 @@ naming the field)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -134,6 +135,7 @@ async def test_performance_ops(
     bad = await alice.error("compare", {"scope": "bot", "ids": [BOT, BOT], "capital": "1"})
     assert (bad.code, field_of(bad)) == ("validation_error", "ids")
     await check_prop_firm(alice, bob)
+    await check_watch(alice, bob, market, nc, streams)
 
 
 async def check_prop_firm(alice: Caller, bob: Caller) -> None:
@@ -166,3 +168,39 @@ async def check_prop_firm(alice: Caller, bob: Caller) -> None:
     assert (bad.code, field_of(bad)) == ("validation_error", "rules.consistency_pct")
     assert (await alice("prop_rule_sets_delete", {"rule_set_id": created["rule_set_id"]}))["deleted"] is True
     assert (await alice.error("prop_evaluate", body)).code == "not_found"
+
+
+async def check_watch(alice: Caller, bob: Caller, market: Market, nc: Client, streams: Subjects) -> None:
+    """A watched evaluation announces its first status, then the change when a fill on the 10th
+    (sell 2 @ 200: the net PnL becomes 224.585 ≥ the target 100) makes it pass."""
+    rules = {"start_balance": "1000", "max_loss": "30", "profit_target": "100"}
+    rule_set = await alice("prop_rule_sets_create", {"name": "watched", "rules": rules})
+    body = {"scope": "account", "id": "acc-1", "rule_set_id": rule_set["rule_set_id"]}
+    assert (await bob.error("prop_watch", body)).code == "not_found"
+    watch = await alice("prop_watch", body)
+    assert watch["status"] == "in_progress"
+    assert (await alice("prop_watch", body))["evaluation_id"] == watch["evaluation_id"]  # idempotent
+    subject = streams.pattern(f"analytics.evt.evaluation_status.v1.{watch['evaluation_id']}")
+    js = nc.jetstream()
+
+    async def last_event() -> dict[str, Any] | None:
+        try:
+            message = await js.get_last_msg(streams.stream("ANALYTICS"), subject)
+        except Exception:
+            return None
+        return dict(json.loads(message.data)["data"])
+
+    first = await eventually(last_event, "the first status published by the outbox relay")
+    assert (first["previous_status"], first["evaluation"]["status"]) == (None, "in_progress")
+    await market.fill("alice", "acc-1", "f9", "sell", "200", "2", at("2026-01-10", 10), order_id="om9")
+
+    async def passed() -> dict[str, Any] | None:
+        event = await last_event()
+        return event if event and event["evaluation"]["status"] == "passed" else None
+
+    event = await eventually(passed, "the change to passed announced")
+    assert (event["previous_status"], event["evaluation"]["passed_on"]) == ("in_progress", "2026-01-10")
+    assert event["user_id"] == "alice"
+    assert [w["status"] for w in (await alice("prop_watches_list", {}))["items"]] == ["passed"]
+    assert (await bob.error("prop_unwatch", {"evaluation_id": watch["evaluation_id"]})).code == "not_found"
+    assert (await alice("prop_unwatch", {"evaluation_id": watch["evaluation_id"]}))["deleted"] is True

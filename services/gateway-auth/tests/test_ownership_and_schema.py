@@ -124,7 +124,14 @@ async def test_user_a_gets_404_on_user_b_objects(
             json={"name": "bobs", "rules": {"start_balance": "10000", "max_loss": "500"}},
         )
         assert rule_set.status_code == 201, rule_set.text
+        watch = await api.http.post(
+            "/v1/analytics/prop-firm/watches",
+            headers=bob_session,
+            json={"id": account.json()["account_id"], "rule_set_id": rule_set.json()["rule_set_id"]},
+        )
+        assert watch.status_code == 201, watch.text
         bobs = {
+            "evaluation_id": watch.json()["evaluation_id"],
             "rule_set_id": rule_set.json()["rule_set_id"],
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
@@ -211,6 +218,7 @@ def run_operation(operation: Any, base_url: str, headers: dict[str, str]) -> Non
     check()
 
 
+@pytest.mark.timeout(600)  # every route (over 100) fuzzed, on a shared 2-core box
 def test_schemathesis_no_server_errors_and_responses_match(served: str) -> None:
     email = "fuzz@example.com"
     assert (

@@ -10,13 +10,16 @@ from pydantic import BaseModel
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.analytics.watches import Watches
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import analytics, analytics_propfirm
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, performance: PerformanceApi, risk: RiskApi, prop: PropFirmApi) -> None:
+def register(
+    runtime: ServiceRuntime, performance: PerformanceApi, risk: RiskApi, prop: PropFirmApi, watches: Watches
+) -> None:
     """Every operation declared in ``contracts.analytics`` and ``contracts.analytics_propfirm``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "equity": performance.equity,
@@ -29,6 +32,9 @@ def register(runtime: ServiceRuntime, performance: PerformanceApi, risk: RiskApi
         "prop_rule_sets_create": prop.create,
         "prop_rule_sets_delete": prop.delete,
         "prop_evaluate": prop.evaluate,
+        "prop_watch": watches.watch,
+        "prop_watches_list": watches.list,
+        "prop_unwatch": watches.unwatch,
     }
     for contract in (*analytics.REQUESTS, *analytics_propfirm.REQUESTS):
         runtime.add_operation(

@@ -8,7 +8,9 @@ from tradeloom.analytics.ledger import Ledger
 from tradeloom.analytics.owners import Owners
 from tradeloom.analytics.settings import AnalyticsSettings
 from tradeloom.analytics.store.equity_store import EquityStore
+from tradeloom.analytics.store.evaluations_store import EvaluationsStore
 from tradeloom.analytics.store.rule_sets_store import RuleSetsStore
+from tradeloom.analytics.watches import Watches
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
@@ -27,11 +29,15 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     owners = Owners(engine, client, store, settings.remote_timeout_s)
     performance = PerformanceApi(engine, store, owners)
     prop = PropFirmApi(engine, RuleSetsStore(settings.db_schema), performance)
-    api.register(runtime, performance, RiskApi(engine, store, performance), prop)
+    outbox = lambda: runtime.outbox  # noqa: E731
+    evaluations = EvaluationsStore(settings.db_schema)
+    watches = Watches(engine, store, evaluations, prop, outbox, interval_s=settings.roll_interval_s)
+    api.register(runtime, performance, RiskApi(engine, store, performance), prop, watches)
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)
     runtime.add_consumer(consumer_spec("analytics_trades"), ledger.on_trades)
     runtime.add_task(ledger.run)
+    runtime.add_task(watches.run)
     return runtime
 
 

@@ -8,19 +8,25 @@ distance to each limit now. Rules and their meaning: analytics' ``domain/propfir
 Error codes: ``validation_error`` 422 naming the field, ``not_found`` 404 (unknown or another
 user's rule set, account, bot or strategy), ``conflict`` 409 (a rule set name already used, or a
 preset deleted).
+
+A watched evaluation (``prop_watch``: an account or a bot, with a snapshot of the rules) is measured
+again as its daily equity changes; each status change (and the first status) is one
+``analytics.evt.evaluation_status.v1.<evaluation_id>`` event, written through the outbox.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts.analytics import ID, SERVICE, Scope
-from tradeloom.shared.contracts.spec import RequestContract
+from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import NonNegative, Positive, Signed
+from tradeloom.shared.envelope import Event
 
+Status = Literal["passed", "failed", "in_progress"]
 RULE_SET_ID = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$", examples=["topstep-50k"])
 
 
@@ -94,7 +100,7 @@ class EvaluationReply(_Reply):
     scope: Scope
     id: str
     rule_set_id: str
-    status: Literal["passed", "failed", "in_progress"]
+    status: Status
     balance: Signed
     profit: Signed
     high: Signed = Field(description="highest end-of-day balance")
@@ -110,6 +116,60 @@ class EvaluationReply(_Reply):
     )
 
 
+EVALUATION_ID = Field(min_length=1, max_length=64, pattern=r"^e-[a-f0-9]+$", examples=["e-0123abcd"])
+
+
+class WatchRequest(_Request):
+    scope: Literal["account", "bot"] = "account"
+    id: str = ID
+    rule_set_id: str = RULE_SET_ID
+    start: dt.date | None = Field(
+        default=None, description="the evaluation's first day (default: first fill)"
+    )
+
+
+class WatchRef(_Request):
+    evaluation_id: str = EVALUATION_ID
+
+
+class WatchListRequest(_Request):
+    """The caller's watched evaluations."""
+
+
+class WatchInfo(_Reply):
+    evaluation_id: str
+    scope: Literal["account", "bot"]
+    id: str
+    rule_set_id: str
+    start: dt.date | None
+    status: Status
+    failed_on: dt.date | None
+    passed_on: dt.date | None
+    updated_at: dt.datetime
+
+
+class WatchList(_Reply):
+    items: list[WatchInfo]
+
+
+class WatchDeleted(_Reply):
+    evaluation_id: str
+    deleted: bool
+
+
+class EvaluationStatusChanged(Event):
+    """A watched evaluation's status changed (or was first measured), on
+    ``analytics.evt.evaluation_status.v1.<evaluation_id>``."""
+
+    domain: ClassVar[str] = "analytics"
+    name: ClassVar[str] = "evaluation_status"
+    major: ClassVar[int] = 1
+
+    user_id: str
+    evaluation: WatchInfo
+    previous_status: Status | None = None
+
+
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
     return RequestContract(SERVICE, op, request, reply, description)
 
@@ -119,4 +179,12 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("prop_rule_sets_create", RuleSetCreate, RuleSetInfo, "Store a rule set of the caller's."),
     _rq("prop_rule_sets_delete", RuleSetRef, RuleSetDeleted, "Delete one of the caller's rule sets."),
     _rq("prop_evaluate", EvaluateRequest, EvaluationReply, "Evaluate an account, bot or strategy."),
+    _rq("prop_watch", WatchRequest, WatchInfo, "Watch an evaluation: an event on every status change."),
+    _rq("prop_watches_list", WatchListRequest, WatchList, "The caller's watched evaluations."),
+    _rq("prop_unwatch", WatchRef, WatchDeleted, "Stop watching an evaluation."),
+)
+EVENTS: tuple[EventContract, ...] = (
+    EventContract(
+        EvaluationStatusChanged, "ANALYTICS", ("evaluation_id",), "A prop-firm evaluation's status."
+    ),
 )

@@ -61,6 +61,7 @@ EVENTS: tuple[EventContract, ...] = (
     *risk.EVENTS,
     *risk_monitor.EVENTS,
     *bots.EVENTS,
+    *analytics_propfirm.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (

@@ -42,6 +42,12 @@ from tradeloom.shared.contracts.analytics_propfirm import (
     RuleSetList,
     RuleSetListRequest,
     RuleSetRef,
+    WatchDeleted,
+    WatchInfo,
+    WatchList,
+    WatchListRequest,
+    WatchRef,
+    WatchRequest,
 )
 from tradeloom.shared.contracts.wire import Positive
 
@@ -151,6 +157,25 @@ ROUTES = (
         "DELETE", "/prop-firm/rule-sets/{rule_set_id}", TRADE, SERVICE, "prop_rule_sets_delete", RuleSetRef,
         RuleSetDeleted, name="delete_prop_rule_set", path_params=(RULE_SET_ID,), errors=WRITE_ERRORS,
         summary="Delete one of the caller's prop-firm rule sets",
+    ),
+    Forward(
+        "POST", "/prop-firm/watches", TRADE, SERVICE, "prop_watch", WatchRequest, WatchInfo,
+        name="watch_prop_evaluation", status=201, body=WatchRequest, errors=WRITE_ERRORS,
+        summary="Watch an account's or bot's evaluation: an analytics.evt.evaluation_status event on "
+        "every status change",
+    ),
+    Forward(
+        "GET", "/prop-firm/watches", READ, SERVICE, "prop_watches_list", WatchListRequest, WatchList,
+        name="list_prop_watches", errors=ERRORS, summary="The caller's watched evaluations",
+    ),
+    Forward(
+        "DELETE", "/prop-firm/watches/{evaluation_id}", TRADE, SERVICE, "prop_unwatch", WatchRef,
+        WatchDeleted, name="unwatch_prop_evaluation", errors=WRITE_ERRORS,
+        summary="Stop watching an evaluation",
+        path_params=(
+            Param("evaluation_id", str,
+                  Path(min_length=1, max_length=64, pattern=r"^e-[a-f0-9]+$", description="an evaluation")),
+        ),
     ),
     Forward(
         "POST", "/compare", READ, SERVICE, "compare", CompareRequest, CompareReply,
