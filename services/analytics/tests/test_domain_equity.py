@@ -11,6 +11,7 @@ import pytest
 from tradeloom.analytics.domain.bots import bot_of_client_order_id
 from tradeloom.analytics.domain.equity import DayEquity, Fill, MarkBook, daily_equity
 from tradeloom.analytics.domain.performance import DayRow, curve, periods, sum_rows
+from tradeloom.analytics.domain.trades import distribution, fold
 
 
 def _at(day: str, hour: int = 12) -> datetime:
@@ -85,3 +86,20 @@ def test_strategy_sums_its_bots_day_by_day() -> None:
     points = curve(sum_rows([a, b]), Decimal(100))
     assert [(p.equity, p.drawdown) for p in points] == [(Decimal(105), 0), (Decimal(104), Decimal(-1))]
     assert periods(points, "month") == [("2026-01", Decimal(4), pytest.approx(0.04), 3)]
+
+
+def test_average_cost_fold_flips_through_zero() -> None:
+    """Long 2 @10, sell 3 @13: realises (13 − 10) × 2 = 6 and opens a short of 1 @13; buy 1 @11
+    realises (13 − 11) × 1 = 2 and is flat."""
+    fills = [
+        Fill("a", "X/USDT", "buy", Decimal(10), Decimal(2), Decimal("0.1"), _at("2026-01-05", 1)),
+        Fill("b", "X/USDT", "sell", Decimal(13), Decimal(3), Decimal("0.1"), _at("2026-01-05", 2)),
+    ]
+    positions, realised = fold(fills)
+    assert [r for _, r in realised] == [0, 6]
+    assert (positions["X/USDT"].quantity, positions["X/USDT"].entry) == (-1, 13)
+    fills.append(Fill("c", "X/USDT", "buy", Decimal(11), Decimal(1), Decimal(0), _at("2026-01-06", 3)))
+    positions, realised = fold(fills)
+    assert (realised[-1][1], positions["X/USDT"].quantity, positions["X/USDT"].realised) == (2, 0, 8)
+    table = distribution(fills)
+    assert (table.by_symbol["X/USDT"].fills, table.by_symbol["X/USDT"].net_pnl) == (3, Decimal("7.8"))

@@ -134,6 +134,7 @@ async def test_performance_ops(
     assert (bad.code, field_of(bad)) == ("validation_error", "capital")
     bad = await alice.error("compare", {"scope": "bot", "ids": [BOT, BOT], "capital": "1"})
     assert (bad.code, field_of(bad)) == ("validation_error", "ids")
+    await check_positions_and_distribution(alice, bob)
     await check_prop_firm(alice, bob)
     await check_watch(alice, bob, market, nc, streams)
 
@@ -204,3 +205,26 @@ async def check_watch(alice: Caller, bob: Caller, market: Market, nc: Client, st
     assert [w["status"] for w in (await alice("prop_watches_list", {}))["items"]] == ["passed"]
     assert (await bob.error("prop_unwatch", {"evaluation_id": watch["evaluation_id"]})).code == "not_found"
     assert (await alice("prop_unwatch", {"evaluation_id": watch["evaluation_id"]}))["deleted"] is True
+
+
+async def check_positions_and_distribution(alice: Caller, bob: Caller) -> None:
+    """acc-1: bought 2 @100, sold 1 @120 (realises 20), bought 1 @95 (entry 97.5), fees 0.415; marked
+    at 90: value 180, unrealised −15, and realised − fees + unrealised = 4.585, the equity's net PnL."""
+    positions = await alice("positions", {"scope": "account", "id": "acc-1"})
+    (item,) = positions["items"]
+    assert (Decimal(item["quantity"]), Decimal(item["average_entry"]), Decimal(item["mark"])) == (
+        2,
+        Decimal("97.5"),
+        90,
+    )
+    assert (Decimal(item["unrealised_pnl"]), Decimal(item["realised_pnl"])) == (-15, 20)
+    assert {k: Decimal(v) for k, v in positions["exposure_by_asset"].items()} == {"BTC": Decimal(180)}
+    assert Decimal(positions["realised_pnl"]) + Decimal(item["unrealised_pnl"]) == Decimal("4.585")
+    spread = await alice("distribution", {"scope": "account", "id": "acc-1", **JAN, "bins": 4})
+    assert [
+        (b["key"], b["fills"], Decimal(b["notional"]), Decimal(b["net_pnl"])) for b in spread["by_symbol"]
+    ] == [("BTC/USDT", 3, Decimal(415), Decimal("19.585"))]
+    assert [b["key"] for b in spread["by_weekday"]] == ["0", "2", "3"]  # Monday 5th, Wednesday, Thursday
+    assert [b["key"] for b in spread["by_hour"]] == ["9", "10", "12"]
+    assert sum(spread["histogram_counts"]) == 5 and len(spread["histogram_edges"]) == 5
+    assert (await bob.error("positions", {"scope": "account", "id": "acc-1"})).code == "not_found"

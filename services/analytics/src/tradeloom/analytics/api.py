@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.watches import Watches
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import analytics, analytics_propfirm
@@ -18,7 +19,13 @@ from tradeloom.shared.runtime import ServiceRuntime
 
 
 def register(
-    runtime: ServiceRuntime, performance: PerformanceApi, risk: RiskApi, prop: PropFirmApi, watches: Watches
+    runtime: ServiceRuntime,
+    *,
+    performance: PerformanceApi,
+    risk: RiskApi,
+    trades: TradesApi,
+    prop: PropFirmApi,
+    watches: Watches,
 ) -> None:
     """Every operation declared in ``contracts.analytics`` and ``contracts.analytics_propfirm``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
@@ -28,6 +35,8 @@ def register(
         "compare": performance.compare,
         "summary": performance.summary,
         "risk": risk.risk,
+        "positions": trades.positions,
+        "distribution": trades.distribution,
         "prop_rule_sets_list": prop.list,
         "prop_rule_sets_create": prop.create,
         "prop_rule_sets_delete": prop.delete,

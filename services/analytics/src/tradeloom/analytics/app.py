@@ -4,6 +4,7 @@ from tradeloom.analytics import SERVICE, __version__, api
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.ledger import Ledger
 from tradeloom.analytics.owners import Owners
 from tradeloom.analytics.settings import AnalyticsSettings
@@ -32,7 +33,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     outbox = lambda: runtime.outbox  # noqa: E731
     evaluations = EvaluationsStore(settings.db_schema)
     watches = Watches(engine, store, evaluations, prop, outbox, interval_s=settings.roll_interval_s)
-    api.register(runtime, performance, RiskApi(engine, store, performance), prop, watches)
+    risk = RiskApi(engine, store, performance)
+    trades = TradesApi(engine, store, owners, performance)
+    api.register(runtime, performance=performance, risk=risk, trades=trades, prop=prop, watches=watches)
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)
     runtime.add_consumer(consumer_spec("analytics_trades"), ledger.on_trades)

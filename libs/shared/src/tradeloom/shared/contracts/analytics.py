@@ -160,6 +160,53 @@ class RiskReply(_Reply):
     correlation: float | None = None
 
 
+class ScopeRef(_Request):
+    scope: Scope = "account"
+    id: str = ID
+
+
+class PositionSummary(_Reply):
+    symbol: str
+    quantity: Signed = Field(description="long > 0, short < 0")
+    average_entry: NonNegative
+    mark: Positive | None = Field(description="the newest price seen (mark, else the last fill)")
+    value: Signed = Field(description="quantity × mark")
+    unrealised_pnl: Signed
+    realised_pnl: Signed
+    fees: NonNegative
+
+
+class PositionsReply(_Reply):
+    scope: Scope
+    id: str
+    items: list[PositionSummary] = Field(description="open positions, by symbol")
+    exposure_by_asset: dict[str, Signed] = Field(description="base asset → signed value in the quote asset")
+    gross: NonNegative
+    net: Signed
+    realised_pnl: Signed = Field(description="of every position, open or closed, less fees")
+
+
+class DistributionRequest(RangeRequest):
+    bins: int = Field(default=20, ge=2, le=200, description="histogram bins of the daily returns")
+
+
+class Bucket(_Reply):
+    key: str = Field(description="hour 0-23, weekday 0 (Monday)-6 or symbol")
+    fills: int
+    notional: NonNegative
+    net_pnl: Signed = Field(description="PnL realised by these fills less their fees")
+
+
+class DistributionReply(_Reply):
+    scope: Scope
+    id: str
+    histogram_edges: list[float] = Field(description="bins + 1 edges of the daily returns")
+    histogram_counts: list[int]
+    by_hour: list[Bucket]
+    by_weekday: list[Bucket]
+    by_symbol: list[Bucket]
+
+
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
     return RequestContract(SERVICE, op, request, reply, description)
 
@@ -171,6 +218,13 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("pnl", PnlRequest, PnlReply, "Daily or monthly PnL and returns."),
     _rq("metrics", RangeRequest, MetricsReply, "Every tradeloom.quant metric over a date range."),
     _rq("risk", RiskRequest, RiskReply, "Volatility, VaR/CVaR (3 methods), beta and correlation."),
+    _rq("positions", ScopeRef, PositionsReply, "Open positions and exposure by asset."),
+    _rq(
+        "distribution",
+        DistributionRequest,
+        DistributionReply,
+        "Returns histogram; fills by hour/weekday/symbol.",
+    ),
     _rq("compare", CompareRequest, CompareReply, "Metrics of bots (or strategies) side by side."),
     _rq("summary", SummaryRequest, PortfolioSummary, "PnL and exposure across the caller's accounts."),
 )
