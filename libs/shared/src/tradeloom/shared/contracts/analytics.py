@@ -16,7 +16,7 @@ strategy-runner did not answer an ownership question).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -99,7 +99,7 @@ class CompareRequest(_Request):
     """Bots against bots (or strategies against strategies) on the same range and capital."""
 
     scope: Literal["bot", "strategy"] = "bot"
-    ids: list[str] = Field(min_length=2, max_length=10)
+    ids: list[Annotated[str, ID]] = Field(min_length=2, max_length=10)
     start: dt.date | None = None
     end: dt.date | None = None
     capital: Positive
