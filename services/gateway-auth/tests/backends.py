@@ -11,6 +11,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import ModuleType
 from typing import Any
 
+from tradeloom.analytics import app as an_app
+from tradeloom.analytics.settings import AnalyticsSettings
 from tradeloom.backtest_engine import app as bt_app
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.market_data import app as md_app
@@ -107,3 +109,10 @@ def risk_monitor_runtime(
     return service_runtime(
         rm_app, RiskMonitorSettings, pg_server, database_url, nats_url, prefix, **overrides
     )
+
+
+def analytics_runtime(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str, **overrides: Any
+) -> AbstractAsyncContextManager[ServiceRuntime]:
+    """analytics: daily equity from fills and prices, performance and risk of the money at work."""
+    return service_runtime(an_app, AnalyticsSettings, pg_server, database_url, nats_url, prefix, **overrides)

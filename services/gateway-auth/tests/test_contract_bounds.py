@@ -80,9 +80,11 @@ FORWARDED: dict[tuple[str, str], tuple[str, str, dict[str, str | None]]] = {
 
 
 def _renames(line: Forward) -> dict[str, str | None]:
-    """A route-table line's public inputs converted at the edge: the signed cursor, ISO times."""
+    """A route-table line's public inputs converted at the edge: the signed cursor, ISO times, and
+    inputs ``prepare`` renames (``names``: request field → ``path.<input>``/``query.<input>``)."""
     public = {param.public for param in line.query}
-    renames: dict[str, str | None] = dict(CURSOR) if line.cursor or line.page else {}
+    renamed = {where.split(".", 1)[1]: field for field, where in line.names.items() if "." in where}
+    renames: dict[str, str | None] = renamed | (dict(CURSOR) if line.cursor or line.page else {})
     return renames | {name: None for name in TIME_RANGE if name in public}
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import schemathesis
 from backends import (
+    analytics_runtime,
     backtest_engine_runtime,
     order_router_runtime,
     risk_monitor_runtime,
@@ -69,6 +70,7 @@ async def test_user_a_gets_404_on_user_b_objects(
         strategy_runner_runtime(pg_server, database_url, nats_url, nats_prefix),
         order_router_runtime(pg_server, database_url, nats_url, nats_prefix, **venue),
         risk_monitor_runtime(pg_server, database_url, nats_url, nats_prefix),
+        analytics_runtime(pg_server, database_url, nats_url, nats_prefix),
     ):
         bob, bob_session = await api.user()
         key = await api.http.post("/v1/api-keys", headers=bob_session, json={"name": "b", "scopes": ["read"]})
@@ -116,7 +118,21 @@ async def test_user_a_gets_404_on_user_b_objects(
                   "sizing": {"kind": "fixed", "quantity": "0.01"}, "max_position": "0.01"},
         )  # fmt: skip
         assert bot.status_code == 201, bot.text
+        rule_set = await api.http.post(
+            "/v1/analytics/prop-firm/rule-sets",
+            headers=bob_session,
+            json={"name": "bobs", "rules": {"start_balance": "10000", "max_loss": "500"}},
+        )
+        assert rule_set.status_code == 201, rule_set.text
+        watch = await api.http.post(
+            "/v1/analytics/prop-firm/watches",
+            headers=bob_session,
+            json={"id": account.json()["account_id"], "rule_set_id": rule_set.json()["rule_set_id"]},
+        )
+        assert watch.status_code == 201, watch.text
         bobs = {
+            "evaluation_id": watch.json()["evaluation_id"],
+            "rule_set_id": rule_set.json()["rule_set_id"],
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
             "user_id": bob["id"],
@@ -157,6 +173,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/risk/accounts/{bobs['account_id']}/limits",
             f"/v1/connections/{bobs['connection_id']}",
             f"/v1/bots/{bobs['bot_id']}",
+            f"/v1/analytics/accounts/{bobs['account_id']}/equity?capital=1000",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 
@@ -166,7 +183,8 @@ def served(
     pg_server: Any, database_url: str, nats_url: str, db_schema: str, nats_prefix: str, tmp_path: Path
 ) -> Iterator[str]:
     """The gateway under uvicorn with real sandbox-executor, market-data, backtest-engine,
-    strategy-runner, order-router (its ``binance`` a stand-in venue process) and risk-monitor."""
+    strategy-runner, order-router (its ``binance`` a stand-in venue process), risk-monitor and
+    analytics."""
     asyncio.run(migrated(database_url, db_schema))
     venue = StandinVenue(tmp_path / "venue.json", API_KEY, SECRET)
     asyncio.run(venue.start())
@@ -180,6 +198,7 @@ def served(
             pg_server, database_url, nats_url, nats_prefix, **venue_overrides(venue)
         ),
         lambda: risk_monitor_runtime(pg_server, database_url, nats_url, nats_prefix),
+        lambda: analytics_runtime(pg_server, database_url, nats_url, nats_prefix),
     )
     try:
         with backends, ServedGateway(settings) as base_url:
@@ -199,6 +218,7 @@ def run_operation(operation: Any, base_url: str, headers: dict[str, str]) -> Non
     check()
 
 
+@pytest.mark.timeout(600)  # every route (over 100) fuzzed, on a shared 2-core box
 def test_schemathesis_no_server_errors_and_responses_match(served: str) -> None:
     email = "fuzz@example.com"
     assert (

@@ -85,7 +85,18 @@ IDENTITIES: tuple[Identity, ...] = (
         consumes=("BACKTEST_COMMANDS",),
         writes_buckets=("BACKTEST_EXPORTS",),
     ),
-    Identity("analytics", publishes=("analytics.evt.>",), consumes=("ORDERS", "RISK", *MARKET_STREAMS)),
+    Identity(
+        "analytics",
+        # owners of accounts, bots and strategies not seen in events yet (asked as the caller)
+        requests=(
+            "order-router.accounts_get",
+            "strategy-runner.bots_get",
+            "strategy-runner.bots_list",
+            "strategy-runner.strategies_get",
+        ),
+        publishes=("analytics.evt.>",),
+        consumes=("ORDERS", "RISK", *MARKET_STREAMS),
+    ),
     Identity(
         "sandbox-executor", publishes=("sandbox.evt.>", "sandbox.cmd.>"), consumes=("SANDBOX_COMMANDS",)
     ),

@@ -145,6 +145,36 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ),
     # Every risk event; strategy-runner halts the user's running bots on a halt.
     ConsumerSpec("RISK", "strategy_runner_halts", "risk.evt.>", "strategy-runner: a halt stops the bots"),
+    # analytics daily equity: fills and bot tags, every order event from the start (replayable).
+    ConsumerSpec(
+        "ORDERS",
+        "analytics_orders",
+        "orders.evt.>",
+        "analytics daily equity: fills and the bot tags of orders",
+        max_deliver=8,
+        backoff_s=(5.0, 15.0, 60.0),
+    ),
+    # analytics marks: closed candles from the start of the stream (a replay rebuilds the marks)...
+    ConsumerSpec(
+        "MD_CANDLES",
+        "analytics_candles",
+        "md.evt.candle_closed.>",
+        "analytics daily marks from closed candles",
+        max_deliver=8,
+        backoff_s=(5.0, 15.0, 60.0),
+        max_ack_pending=5_000,
+    ),
+    # ...and live trades, new only (a candle's close supersedes them once it closes).
+    ConsumerSpec(
+        "MD_TRADES",
+        "analytics_trades",
+        "md.evt.trade.>",
+        "analytics live marks from trades",
+        max_deliver=8,
+        backoff_s=(5.0, 15.0, 60.0),
+        max_ack_pending=5_000,
+        deliver_new=True,
+    ),
     # Runs keep their message with in-progress beats; a crashed worker's run is retried in 30 s.
     ConsumerSpec(
         "BACKTEST_COMMANDS",

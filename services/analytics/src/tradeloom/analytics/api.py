@@ -1,8 +1,53 @@
 """Request/reply operations of analytics (``svc.analytics.<op>``); ping is built in."""
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from tradeloom.analytics.api_performance import PerformanceApi
+from tradeloom.analytics.api_propfirm import PropFirmApi
+from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.analytics.api_trades import TradesApi
+from tradeloom.analytics.watches import Watches
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts import analytics, analytics_propfirm
+from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime) -> None:
-    """Add this service's operations and consumers to the runtime."""
-    del runtime  # the analytics issue adds its operations here
+def register(
+    runtime: ServiceRuntime,
+    *,
+    performance: PerformanceApi,
+    risk: RiskApi,
+    trades: TradesApi,
+    prop: PropFirmApi,
+    watches: Watches,
+) -> None:
+    """Every operation declared in ``contracts.analytics`` and ``contracts.analytics_propfirm``."""
+    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
+        "equity": performance.equity,
+        "pnl": performance.pnl,
+        "metrics": performance.metrics,
+        "compare": performance.compare,
+        "summary": performance.summary,
+        "risk": risk.risk,
+        "positions": trades.positions,
+        "distribution": trades.distribution,
+        "prop_rule_sets_list": prop.list,
+        "prop_rule_sets_create": prop.create,
+        "prop_rule_sets_delete": prop.delete,
+        "prop_evaluate": prop.evaluate,
+        "prop_watch": watches.watch,
+        "prop_watches_list": watches.list,
+        "prop_unwatch": watches.unwatch,
+    }
+    for contract in (*analytics.REQUESTS, *analytics_propfirm.REQUESTS):
+        runtime.add_operation(
+            Operation(
+                contract.op, contract.request, contract.reply, handlers[contract.op], contract.description
+            )
+        )

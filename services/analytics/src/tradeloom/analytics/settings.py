@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.shared.settings import ServiceSettings
@@ -14,3 +15,7 @@ class AnalyticsSettings(ServiceSettings):
     service_name: ClassVar[str] = "analytics"
 
     health_port: int = 9106
+    roll_interval_s: float = Field(
+        default=5.0, gt=0, description="how often moved prices and a new UTC day rewrite daily equity"
+    )
+    remote_timeout_s: float = Field(default=2.0, gt=0, description="deadline of requests to other services")

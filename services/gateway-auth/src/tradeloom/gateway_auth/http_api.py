@@ -13,6 +13,7 @@ from tradeloom.gateway_auth.middleware import RequestContextMiddleware
 from tradeloom.gateway_auth.problems import install_error_handlers
 from tradeloom.gateway_auth.routes import (
     admin,
+    analytics,
     auth,
     backtests,
     bots,
@@ -67,6 +68,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         bots.router,
         trading.router,
         risk.router,
+        analytics.router,
         connections.router,
         sse.router,
         ws.router,

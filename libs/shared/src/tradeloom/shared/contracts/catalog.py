@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from tradeloom.shared.contracts import (
+    analytics,
+    analytics_propfirm,
     auth,
     backtest,
     exchange_connections,
@@ -59,6 +61,7 @@ EVENTS: tuple[EventContract, ...] = (
     *risk.EVENTS,
     *risk_monitor.EVENTS,
     *bots.EVENTS,
+    *analytics_propfirm.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (
@@ -73,6 +76,8 @@ REQUESTS: tuple[RequestContract, ...] = (
     *risk.REQUESTS,
     *exchange_connections.REQUESTS,
     *risk_monitor.REQUESTS,
+    *analytics.REQUESTS,
+    *analytics_propfirm.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

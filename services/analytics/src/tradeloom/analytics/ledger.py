@@ -1,0 +1,150 @@
+"""Daily equity kept from events: fills and bot tags (``orders.evt.>``), marks from closed candles
+(``md.evt.candle_closed.>``, from the start of the stream: the replay source) and trades
+(``md.evt.trade.>``, new only: live marks).
+
+Each handler runs in its durable consumer's transaction with the message's inbox claim. A fill
+rewrites its account's rows (and its bot's, when the order is tagged) at once; a mark only records
+the day's newest price and marks the symbol dirty. ``run`` then rewrites, every ``interval_s``, the
+scopes holding a dirty symbol, and the scopes whose newest row is before today (the daily roll at
+UTC midnight adds the days without trades); its first round after a start rewrites every scope, so a
+dirty mark lost in a crash is not lost. Rows are a pure function of the stored fills and marks
+(``domain.equity``), so a replay of the streams rebuilds identical rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.analytics.domain.bots import bot_of_client_order_id
+from tradeloom.analytics.domain.equity import MarkBook, daily_equity
+from tradeloom.analytics.store.equity_store import EquityStore
+from tradeloom.shared.aio import wait_for_stop
+from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested
+from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
+from tradeloom.shared.envelope import Envelope
+from tradeloom.shared.errors import PermanentError
+
+log = logging.getLogger(__name__)
+
+
+def day_of_ns(ts_ns: int) -> date:
+    return datetime.fromtimestamp(ts_ns // 1_000_000_000, UTC).date()
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class Ledger:
+    def __init__(
+        self,
+        engine: Callable[[], AsyncEngine],
+        store: EquityStore,
+        interval_s: float,
+        today: Callable[[], date] = utc_today,
+    ) -> None:
+        self._engine = engine
+        self.store = store
+        self.interval_s = interval_s
+        self.today = today
+        self._dirty: set[str] = set()
+        self._all = True  # the first round rewrites every scope
+
+    async def recompute(self, conn: AsyncConnection, scope: str, scope_id: str) -> None:
+        """Rewrite one scope's rows from its stored fills and the marks of its symbols."""
+        await self.store.lock_scope(conn, scope, scope_id)
+        fills, user, account = await self.store.fills(conn, scope, scope_id)
+        marks = await self.store.marks(conn, sorted({fill.symbol for fill in fills}))
+        rows = daily_equity(fills, MarkBook(marks), self.today())
+        await self.store.write_rows(conn, scope, scope_id, user=user, account=account, rows=rows)
+
+    async def on_orders(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        try:
+            if envelope.type == FillRecorded.event_type():
+                await self._fill(conn, envelope.unwrap(FillRecorded))
+            elif envelope.type == OrderUpdated.event_type():
+                await self._order(conn, envelope.unwrap(OrderUpdated))
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+
+    async def _fill(self, conn: AsyncConnection, event: FillRecorded) -> None:
+        info = event.fill
+        fee = info.fee if info.fee_asset == quote_of(info.symbol) else info.fee * info.price
+        row = {
+            "fill_id": info.fill_id, "order_id": info.order_id, "account_id": info.account_id,
+            "user_id": event.user_id, "symbol": info.symbol, "side": info.side, "price": info.price,
+            "quantity": info.quantity, "fee": fee, "filled_at": info.filled_at,
+        }  # fmt: skip
+        if not await self.store.add_fill(conn, row):
+            return
+        await self.recompute(conn, "account", info.account_id)
+        bot = await self.store.bot_of_order(conn, info.order_id)
+        if bot is not None:
+            await self.recompute(conn, "bot", bot)
+
+    async def _order(self, conn: AsyncConnection, event: OrderUpdated) -> None:
+        order = event.order
+        bot = bot_of_client_order_id(order.client_order_id)
+        if bot is None:
+            return
+        tagged = await self.store.tag_order(conn, order.order_id, order.account_id, event.user_id, bot)
+        if tagged and await self.store.has_fills_of_order(conn, order.order_id):
+            await self.recompute(conn, "bot", bot)
+
+    async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        try:
+            event = envelope.unwrap(CandleClosed)
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+        # the candle's last trade is before its end: its close is the price of the day it ends in
+        await self.store.set_mark(
+            conn, event.symbol, day_of_ns(event.close_ns - 1), event.close, event.close_ns - 1
+        )
+        self._dirty.add(event.symbol)
+
+    async def on_trades(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        try:
+            event = envelope.unwrap(TradesIngested)
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+        latest = max(event.trades, key=lambda trade: trade.ts_ns)
+        await self.store.set_mark(conn, event.symbol, day_of_ns(latest.ts_ns), latest.price, latest.ts_ns)
+        self._dirty.add(event.symbol)
+
+    async def roll(self) -> int:
+        """One round: rewrite the scopes a dirty symbol or a new day touches; how many."""
+        dirty, self._dirty = self._dirty, set()
+        everything, self._all = self._all, False
+        try:
+            async with self._engine().connect() as conn:
+                if everything:
+                    scopes = set(await self.store.every_scope(conn))
+                else:
+                    scopes = set(await self.store.scopes_holding(conn, sorted(dirty))) if dirty else set()
+                    scopes |= set(await self.store.stale_scopes(conn, self.today()))
+            for scope, scope_id in sorted(scopes):
+                async with self._engine().begin() as conn:
+                    await self.recompute(conn, scope, scope_id)
+        except Exception:
+            self._dirty |= dirty  # try these again next round
+            self._all = self._all or everything
+            raise
+        return len(scopes)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.roll()
+            except Exception as error:  # Postgres restarting: the next round tries again
+                log.warning("daily equity round failed: %r", error)
+            await wait_for_stop(stop, self.interval_s)
+
+
+def quote_of(symbol: str) -> str:
+    """``BTC/USDT`` → ``USDT`` (fees and cash are in the quote asset)."""
+    return symbol.rsplit("/", 1)[-1].split(":", 1)[0]

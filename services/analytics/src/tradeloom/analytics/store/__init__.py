@@ -1,0 +1,1 @@
+"""SQL of analytics (schema ``analytics``)."""

@@ -1,0 +1,250 @@
+"""Fills, bot tags, daily marks and daily equity rows (schema ``analytics``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.analytics.domain.equity import DayEquity, Fill
+from tradeloom.shared.db import check_schema_name
+
+SCOPES = ("account", "bot")
+
+
+class EquityStore:
+    def __init__(self, schema: str) -> None:
+        self.s = check_schema_name(schema)
+
+    async def add_fill(self, conn: AsyncConnection, row: dict[str, Any]) -> bool:
+        """Store a fill once (by ``fill_id``); False when it was already stored."""
+        result = await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".fills (fill_id, order_id, account_id, user_id, symbol, side, '
+                "price, quantity, fee, filled_at) VALUES (:fill_id, :order_id, :account_id, :user_id, "
+                ":symbol, :side, :price, :quantity, :fee, :filled_at) ON CONFLICT DO NOTHING RETURNING 1"
+            ),
+            row,
+        )
+        return result.first() is not None
+
+    async def tag_order(
+        self, conn: AsyncConnection, order_id: str, account: str, user: str, bot: str
+    ) -> bool:
+        result = await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".order_bots (order_id, account_id, user_id, bot_id) '
+                "VALUES (:order, :account, :user, :bot) ON CONFLICT DO NOTHING RETURNING 1"
+            ),
+            {"order": order_id, "account": account, "user": user, "bot": bot},
+        )
+        return result.first() is not None
+
+    async def bot_of_order(self, conn: AsyncConnection, order_id: str) -> str | None:
+        result = await conn.execute(
+            text(f'SELECT bot_id FROM "{self.s}".order_bots WHERE order_id = :order'), {"order": order_id}
+        )
+        return result.scalar_one_or_none()
+
+    async def has_fills_of_order(self, conn: AsyncConnection, order_id: str) -> bool:
+        result = await conn.execute(
+            text(f'SELECT 1 FROM "{self.s}".fills WHERE order_id = :order LIMIT 1'), {"order": order_id}
+        )
+        return result.first() is not None
+
+    async def fills(self, conn: AsyncConnection, scope: str, scope_id: str) -> tuple[list[Fill], str, str]:
+        """The scope's fills and its (user, account); ('', '') when it has none."""
+        if scope == "account":
+            where = "f.account_id = :id"
+        else:
+            where = f'f.order_id IN (SELECT order_id FROM "{self.s}".order_bots WHERE bot_id = :id)'
+        result = await conn.execute(
+            text(
+                "SELECT f.fill_id, f.symbol, f.side, f.price, f.quantity, f.fee, f.filled_at, f.user_id, "
+                f'f.account_id FROM "{self.s}".fills f WHERE {where}'
+            ),
+            {"id": scope_id},
+        )
+        rows = result.all()
+        fills = [
+            Fill(r.fill_id, r.symbol, r.side, Decimal(r.price), Decimal(r.quantity), Decimal(r.fee),
+                 r.filled_at.astimezone(UTC))
+            for r in rows
+        ]  # fmt: skip
+        return fills, (rows[0].user_id if rows else ""), (rows[0].account_id if rows else "")
+
+    async def set_mark(
+        self, conn: AsyncConnection, symbol: str, day: date, price: Decimal, ts_ns: int
+    ) -> None:
+        """The newest price of the day wins (an older message never overwrites a newer price)."""
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".marks AS m (symbol, day, price, ts_ns) VALUES (:symbol, :day, '
+                ":price, :ts) ON CONFLICT (symbol, day) DO UPDATE SET price = EXCLUDED.price, "
+                "ts_ns = EXCLUDED.ts_ns WHERE EXCLUDED.ts_ns > m.ts_ns"
+            ),
+            {"symbol": symbol, "day": day, "price": price, "ts": ts_ns},
+        )
+
+    async def marks(
+        self, conn: AsyncConnection, symbols: Sequence[str]
+    ) -> dict[str, list[tuple[date, int, Decimal]]]:
+        result = await conn.execute(
+            text(f'SELECT symbol, day, ts_ns, price FROM "{self.s}".marks WHERE symbol = ANY(:symbols)'),
+            {"symbols": list(symbols)},
+        )
+        out: dict[str, list[tuple[date, int, Decimal]]] = {}
+        for row in result:
+            out.setdefault(row.symbol, []).append((row.day, row.ts_ns, Decimal(row.price)))
+        return out
+
+    async def write_rows(
+        self,
+        conn: AsyncConnection,
+        scope: str,
+        scope_id: str,
+        *,
+        user: str,
+        account: str,
+        rows: list[DayEquity],
+    ) -> None:
+        """Replace the scope's rows (the caller holds the scope's lock)."""
+        params = {"scope": scope, "id": scope_id}
+        await conn.execute(
+            text(f'DELETE FROM "{self.s}".daily_equity WHERE scope = :scope AND scope_id = :id'), params
+        )
+        if not rows:
+            return
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".daily_equity (scope, scope_id, day, user_id, account_id, equity, '
+                "pnl, exposure, trades) VALUES (:scope, :id, :day, :user, :account, :equity, :pnl, "
+                ":exposure, :trades)"
+            ),
+            [
+                {
+                    **params,
+                    "day": r.day,
+                    "user": user,
+                    "account": account,
+                    "equity": r.equity,
+                    "pnl": r.pnl,
+                    "exposure": r.exposure,
+                    "trades": r.trades,
+                }
+                for r in rows
+            ],
+        )
+
+    async def lock_scope(self, conn: AsyncConnection, scope: str, scope_id: str) -> None:
+        """Serialise rewrites of one scope until the transaction ends."""
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"{self.s}:{scope}:{scope_id}"},
+        )
+
+    async def scopes_holding(self, conn: AsyncConnection, symbols: Sequence[str]) -> list[tuple[str, str]]:
+        """Accounts and bots with fills in any of ``symbols``."""
+        result = await conn.execute(
+            text(
+                f"SELECT DISTINCT 'account' AS scope, account_id AS id FROM \"{self.s}\".fills "
+                "WHERE symbol = ANY(:symbols) UNION SELECT DISTINCT 'bot', b.bot_id "
+                f'FROM "{self.s}".fills f JOIN "{self.s}".order_bots b ON b.order_id = f.order_id '
+                "WHERE f.symbol = ANY(:symbols)"
+            ),
+            {"symbols": list(symbols)},
+        )
+        return [(row.scope, row.id) for row in result]
+
+    async def every_scope(self, conn: AsyncConnection) -> list[tuple[str, str]]:
+        result = await conn.execute(
+            text(
+                f"SELECT DISTINCT 'account' AS scope, account_id AS id FROM \"{self.s}\".fills "
+                f"UNION SELECT DISTINCT 'bot', bot_id FROM \"{self.s}\".order_bots"
+            )
+        )
+        return [(row.scope, row.id) for row in result]
+
+    async def stale_scopes(self, conn: AsyncConnection, today: date) -> list[tuple[str, str]]:
+        """Scopes whose newest row is before ``today`` (the daily roll)."""
+        result = await conn.execute(
+            text(
+                f'SELECT scope, scope_id FROM "{self.s}".daily_equity GROUP BY scope, scope_id '
+                "HAVING max(day) < :today"
+            ),
+            {"today": today},
+        )
+        return [(row.scope, row.scope_id) for row in result]
+
+    async def rows(
+        self, conn: AsyncConnection, scope: str, ids: Sequence[str], start: date | None, end: date | None
+    ) -> list[Row[Any]]:
+        """Rows of the scopes ``ids`` between ``start`` and ``end`` (inclusive), by day."""
+        result = await conn.execute(
+            text(
+                "SELECT scope_id, day, user_id, account_id, equity, pnl, exposure, trades "
+                f'FROM "{self.s}".daily_equity WHERE scope = :scope AND scope_id = ANY(:ids) '
+                "AND (CAST(:start AS date) IS NULL OR day >= :start) "
+                "AND (CAST(:end AS date) IS NULL OR day <= :end) ORDER BY day, scope_id"
+            ),
+            {"scope": scope, "ids": list(ids), "start": start, "end": end},
+        )
+        return list(result.all())
+
+    async def account_owner(self, conn: AsyncConnection, account_id: str) -> str | None:
+        result = await conn.execute(
+            text(f'SELECT user_id FROM "{self.s}".fills WHERE account_id = :id LIMIT 1'), {"id": account_id}
+        )
+        return result.scalar_one_or_none()
+
+    async def bot_owner(self, conn: AsyncConnection, bot_id: str) -> str | None:
+        result = await conn.execute(
+            text(f'SELECT user_id FROM "{self.s}".order_bots WHERE bot_id = :id LIMIT 1'), {"id": bot_id}
+        )
+        return result.scalar_one_or_none()
+
+    async def accounts_of(self, conn: AsyncConnection, user_id: str) -> list[str]:
+        result = await conn.execute(
+            text(f'SELECT DISTINCT account_id FROM "{self.s}".fills WHERE user_id = :user ORDER BY 1'),
+            {"user": user_id},
+        )
+        return list(result.scalars())
+
+    async def latest(self, conn: AsyncConnection, scope: str, scope_id: str) -> Row[Any] | None:
+        """The scope's newest row."""
+        result = await conn.execute(
+            text(
+                f'SELECT day, equity, pnl, exposure, trades FROM "{self.s}".daily_equity '
+                "WHERE scope = :scope AND scope_id = :id ORDER BY day DESC LIMIT 1"
+            ),
+            {"scope": scope, "id": scope_id},
+        )
+        return result.first()
+
+    async def latest_marks(self, conn: AsyncConnection, symbols: Sequence[str]) -> dict[str, Decimal]:
+        result = await conn.execute(
+            text(
+                f'SELECT DISTINCT ON (symbol) symbol, price FROM "{self.s}".marks '
+                "WHERE symbol = ANY(:symbols) ORDER BY symbol, day DESC"
+            ),
+            {"symbols": list(symbols)},
+        )
+        return {row.symbol: Decimal(row.price) for row in result}
+
+    async def summaries(self, conn: AsyncConnection, user_id: str) -> list[Row[Any]]:
+        """The newest row of each of the user's accounts, with its total number of fills."""
+        result = await conn.execute(
+            text(
+                "SELECT DISTINCT ON (scope_id) scope_id, day, equity, pnl, exposure, "
+                f'(SELECT sum(trades) FROM "{self.s}".daily_equity t WHERE t.scope = d.scope '
+                "AND t.scope_id = d.scope_id) AS trades "
+                f"FROM \"{self.s}\".daily_equity d WHERE user_id = :user AND scope = 'account' "
+                "ORDER BY scope_id, day DESC"
+            ),
+            {"user": user_id},
+        )
+        return list(result.all())

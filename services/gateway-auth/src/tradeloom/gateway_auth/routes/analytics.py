@@ -1,0 +1,194 @@
+"""``/v1/analytics``: performance of the money at work, each route one ``svc.analytics.<op>``.
+
+``/accounts/{account_id}/…``, ``/bots/{bot_id}/…`` and ``/strategies/{strategy_id}/…`` each have
+``equity``, ``pnl``, ``metrics`` and ``risk``; ``start``/``end`` are UTC days (inclusive).
+All routes take scope ``read``. Another user's account, bot or strategy answers 404, like an
+unknown one; a bad range is 422 naming ``start`` or ``end``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+
+from tradeloom.gateway_auth.domain.scopes import Scope
+from tradeloom.gateway_auth.problems import problem_responses
+from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts.analytics import (
+    SERVICE,
+    CompareReply,
+    CompareRequest,
+    DistributionReply,
+    DistributionRequest,
+    EquityCurve,
+    MetricsReply,
+    PnlReply,
+    PnlRequest,
+    PortfolioSummary,
+    PositionsReply,
+    RangeRequest,
+    RiskReply,
+    RiskRequest,
+    ScopeRef,
+    SummaryRequest,
+)
+from tradeloom.shared.contracts.analytics_propfirm import (
+    EvaluateRequest,
+    EvaluationReply,
+    RuleSetCreate,
+    RuleSetDeleted,
+    RuleSetInfo,
+    RuleSetList,
+    RuleSetListRequest,
+    RuleSetRef,
+    WatchDeleted,
+    WatchInfo,
+    WatchList,
+    WatchListRequest,
+    WatchRef,
+    WatchRequest,
+)
+from tradeloom.shared.contracts.wire import Positive
+
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+READ, TRADE = Scope.READ, Scope.TRADE
+ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
+# (path segment, path parameter, the request's scope)
+SCOPES = (
+    ("accounts", "account_id", "account"),
+    ("bots", "bot_id", "bot"),
+    ("strategies", "strategy_id", "strategy"),
+)
+RANGE = (
+    Param("start", dt.date | None, Query(description="first UTC day (default: the first with a fill)"), None),
+    Param("end", dt.date | None, Query(description="last UTC day (default: today)"), None),
+    Param(
+        "capital",
+        Positive | None,
+        Query(description="equity before the first fill (account: inferred)"),
+        None,
+    ),
+)
+ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+RULE_SET_ID = Param(
+    "rule_set_id", str,
+    Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="a rule set id"),
+)  # fmt: skip
+
+RISK_QUERY = (
+    *RANGE,
+    Param("confidence", float, Query(ge=0.5, le=0.999, description="0.95: the worst 5 % of days"), 0.95),
+    Param("simulations", int, Query(ge=100, le=1_000_000, description="Monte Carlo draws"), 10_000),
+    Param("seed", int, Query(ge=0, le=2**32 - 1, description="Monte Carlo seed"), 0),
+    Param("benchmark", str | None, Query(min_length=3, max_length=64, description="symbol for beta"), None),
+)
+PNL_QUERY = (*RANGE, Param("period", Literal["day", "month"], Query(description="day or month"), "day"))
+# (op, request, reply, query, summary)
+SCOPED_OPS: tuple[tuple[str, type[BaseModel], type[BaseModel], tuple[Param, ...], str], ...] = (
+    ("equity", RangeRequest, EquityCurve, RANGE, "Daily equity, returns and drawdown"),
+    ("pnl", PnlRequest, PnlReply, PNL_QUERY, "Daily or monthly PnL and returns"),
+    ("metrics", RangeRequest, MetricsReply, RANGE, "Every tradeloom.quant metric of the daily returns"),
+    ("positions", ScopeRef, PositionsReply, (), "Open positions and exposure by asset"),
+    ("distribution", DistributionRequest, DistributionReply,
+     (*RANGE, Param("bins", int, Query(ge=2, le=200, description="histogram bins"), 20)),
+     "Histogram of daily returns; fills, notional and PnL by hour, weekday and symbol"),
+    ("risk", RiskRequest, RiskReply, RISK_QUERY,
+     "Volatility, VaR and CVaR (historical, parametric, Monte Carlo), beta and correlation"),
+)  # fmt: skip
+
+
+def _as_scope(scope: str, param: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``prepare``: the path's object id becomes the request's (scope, id)."""
+
+    def prepare(inputs: dict[str, Any]) -> dict[str, Any]:
+        rest = {name: value for name, value in inputs.items() if name != param}
+        return {**rest, "scope": scope, "id": inputs[param]}
+
+    return prepare
+
+
+def _scoped() -> list[Forward]:
+    routes = []
+    for segment, param, scope in SCOPES:
+        article = "an" if scope == "account" else "a"
+        path_param = Param(
+            param,
+            str,
+            Path(min_length=1, max_length=64, pattern=ID_PATTERN, description=f"{article} {scope} id"),
+        )
+        for op, request, reply, query, summary in SCOPED_OPS:
+            routes.append(
+                Forward(
+                    "GET", f"/{segment}/{{{param}}}/{op}", READ, SERVICE, op, request, reply,
+                    name=f"{scope}_{op}", path_params=(path_param,), query=query, errors=ERRORS,
+                    prepare=_as_scope(scope, param), names={"id": f"path.{param}"},
+                    summary=f"{summary} of {article} {scope}",
+                )
+            )  # fmt: skip
+        routes.append(
+            Forward(
+                "GET", f"/{segment}/{{{param}}}/prop-firm/{{rule_set_id}}", READ, SERVICE, "prop_evaluate",
+                EvaluateRequest, EvaluationReply,
+                name=f"{scope}_prop_evaluation", path_params=(path_param, RULE_SET_ID), query=RANGE[:2],
+                errors=ERRORS, prepare=_as_scope(scope, param), names={"id": f"path.{param}"},
+                summary=f"Evaluate {article} {scope} against a prop-firm rule set: passed, failed or in "
+                "progress, breaches and the distance to each limit",
+            )
+        )  # fmt: skip
+    return routes
+
+
+ROUTES = (
+    Forward(
+        "GET", "/summary", READ, SERVICE, "summary", SummaryRequest, PortfolioSummary,
+        name="portfolio_summary", errors=ERRORS,
+        summary="Net PnL, day PnL and exposure across the caller's accounts",
+    ),
+    *_scoped(),
+    Forward(
+        "GET", "/prop-firm/rule-sets", READ, SERVICE, "prop_rule_sets_list", RuleSetListRequest, RuleSetList,
+        name="list_prop_rule_sets", errors=ERRORS,
+        summary="Prop-firm rule sets: presets and the caller's own",
+    ),
+    Forward(
+        "POST", "/prop-firm/rule-sets", TRADE, SERVICE, "prop_rule_sets_create", RuleSetCreate, RuleSetInfo,
+        name="create_prop_rule_set", status=201, body=RuleSetCreate, errors=WRITE_ERRORS,
+        summary="Store a prop-firm rule set of the caller's",
+    ),
+    Forward(
+        "DELETE", "/prop-firm/rule-sets/{rule_set_id}", TRADE, SERVICE, "prop_rule_sets_delete", RuleSetRef,
+        RuleSetDeleted, name="delete_prop_rule_set", path_params=(RULE_SET_ID,), errors=WRITE_ERRORS,
+        summary="Delete one of the caller's prop-firm rule sets",
+    ),
+    Forward(
+        "POST", "/prop-firm/watches", TRADE, SERVICE, "prop_watch", WatchRequest, WatchInfo,
+        name="watch_prop_evaluation", status=201, body=WatchRequest, errors=WRITE_ERRORS,
+        summary="Watch an account's or bot's evaluation: an analytics.evt.evaluation_status event on "
+        "every status change",
+    ),
+    Forward(
+        "GET", "/prop-firm/watches", READ, SERVICE, "prop_watches_list", WatchListRequest, WatchList,
+        name="list_prop_watches", errors=ERRORS, summary="The caller's watched evaluations",
+    ),
+    Forward(
+        "DELETE", "/prop-firm/watches/{evaluation_id}", TRADE, SERVICE, "prop_unwatch", WatchRef,
+        WatchDeleted, name="unwatch_prop_evaluation", errors=WRITE_ERRORS,
+        summary="Stop watching an evaluation",
+        path_params=(
+            Param("evaluation_id", str,
+                  Path(min_length=1, max_length=64, pattern=r"^e-[a-f0-9]+$", description="an evaluation")),
+        ),
+    ),
+    Forward(
+        "POST", "/compare", READ, SERVICE, "compare", CompareRequest, CompareReply,
+        name="compare_performance", body=CompareRequest, errors=ERRORS,
+        summary="Bots (or strategies) side by side on the same range and capital",
+    ),
+)  # fmt: skip
+add_forwarded(router, ROUTES)
