@@ -91,7 +91,13 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "strategy-runner",
-        requests=("order-router.*", "market-data.candles", "market-data.instruments"),
+        requests=(
+            "order-router.*",
+            "market-data.candles",
+            "market-data.candles_columns",
+            "market-data.datasets_bars",
+            "market-data.instruments",
+        ),
         publishes=("strategy.evt.>",),
         consumes=("MD_CANDLES", "ORDERS", "RISK"),
     ),

@@ -9,15 +9,19 @@ from pydantic import BaseModel
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import bots as bots_contract
+from tradeloom.shared.contracts import catalogs as catalogs_contract
 from tradeloom.shared.contracts.strategy import REQUESTS
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
+from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
 
 
-def register(runtime: ServiceRuntime, strategies: StrategiesApi, bots: BotsApi) -> None:
-    """Every operation declared in ``contracts.strategy.REQUESTS`` and ``contracts.bots.REQUESTS``."""
+def register(
+    runtime: ServiceRuntime, strategies: StrategiesApi, bots: BotsApi, catalogs: CatalogsApi
+) -> None:
+    """Every operation declared in ``contracts.strategy``, ``contracts.bots`` and ``contracts.catalogs``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "strategies_create": strategies.create,
         "strategies_list": strategies.list,
@@ -35,8 +39,11 @@ def register(runtime: ServiceRuntime, strategies: StrategiesApi, bots: BotsApi) 
         "bots_resume": bots.resume,
         "bots_delete": bots.delete,
         "bots_decisions": bots.decisions,
+        "templates_list": catalogs.templates,
+        "indicators_list": catalogs.indicators,
+        "indicators_compute": catalogs.compute,
     }
-    for contract in (*REQUESTS, *bots_contract.REQUESTS):
+    for contract in (*REQUESTS, *bots_contract.REQUESTS, *catalogs_contract.REQUESTS):
         runtime.add_operation(
             Operation(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description

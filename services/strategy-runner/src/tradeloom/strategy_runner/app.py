@@ -10,6 +10,8 @@ from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
+from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
+from tradeloom.strategy_runner.catalogs.bars import BarsSource
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
 
 
@@ -23,7 +25,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     outbox = lambda: runtime.outbox  # noqa: E731
     schema = settings.db_schema
     strategies = StrategiesApi(engine, schema, settings.max_versions_per_strategy)
-    api.register(runtime, strategies, BotsApi(engine, client, outbox, schema))
+    catalogs = CatalogsApi(BarsSource(client, settings.market_data_timeout_s))
+    api.register(runtime, strategies, BotsApi(engine, client, outbox, schema), catalogs)
     runner = BotRunner(
         engine,
         client,
@@ -43,6 +46,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_consumer(consumer_spec("strategy_runner_orders"), ledger_events.on_order)
     runtime.add_consumer(consumer_spec("strategy_runner_halts"), ledger_events.on_risk)
     runtime.add_task(runner.run)
+    runtime.add_task(catalogs.warm_up)
     return runtime
 
 

@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from tradeloom.shared.contracts import (
     auth,
     backtest,
+    bots,
+    catalogs,
     exchange_connections,
     market_data,
     orders,
@@ -19,7 +21,6 @@ from tradeloom.shared.contracts import (
     sandbox,
     strategy,
 )
-from tradeloom.shared.contracts import auth, backtest, bots, market_data, orders, risk, sandbox, strategy
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -68,6 +69,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *backtest.REQUESTS,
     *strategy.REQUESTS,
     *bots.REQUESTS,
+    *catalogs.REQUESTS,
     *sandbox.REQUESTS,
     *orders.REQUESTS,
     *risk.REQUESTS,
