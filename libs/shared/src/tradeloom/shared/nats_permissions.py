@@ -97,6 +97,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "market-data.candles_columns",
             "market-data.datasets_bars",
             "market-data.instruments",
+            "market-data.latest_price",
         ),
         publishes=("strategy.evt.>",),
         consumes=("MD_CANDLES", "ORDERS", "RISK"),

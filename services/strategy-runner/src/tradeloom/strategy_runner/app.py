@@ -7,6 +7,7 @@ from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.streams import consumer_spec
 from tradeloom.strategy_runner import SERVICE, __version__, api
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
+from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
@@ -26,7 +27,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     schema = settings.db_schema
     strategies = StrategiesApi(engine, schema, settings.max_versions_per_strategy)
     catalogs = CatalogsApi(BarsSource(client, settings.market_data_timeout_s))
-    api.register(runtime, strategies, BotsApi(engine, client, outbox, schema), catalogs)
+    bots = BotsApi(engine, client, outbox, schema)
+    views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
+    api.register(runtime, strategies, bots, views, catalogs)
     runner = BotRunner(
         engine,
         client,

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from tradeloom.shared.contracts import (
     auth,
     backtest,
+    bot_ledger,
     bots,
     catalogs,
     exchange_connections,
@@ -69,6 +70,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *backtest.REQUESTS,
     *strategy.REQUESTS,
     *bots.REQUESTS,
+    *bot_ledger.REQUESTS,
     *catalogs.REQUESTS,
     *sandbox.REQUESTS,
     *orders.REQUESTS,
