@@ -38,6 +38,7 @@ VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/datasets/{dataset_id}/resample"): {"json": {"timeframe": "4h"}},
     ("GET", "/v1/backtests/{backtest_id}/optimisation/heatmap"): {"params": {"x": "fast", "y": "slow"}},
     ("POST", "/v1/connections/{connection_id}/accounts"): {"json": {"name": "mine"}},
+    ("POST", "/v1/schedules/{schedule_id}/enabled"): {"json": {"enabled": False}},
 }
 
 
@@ -116,6 +117,13 @@ async def test_user_a_gets_404_on_user_b_objects(
                   "sizing": {"kind": "fixed", "quantity": "0.01"}, "max_position": "0.01"},
         )  # fmt: skip
         assert bot.status_code == 201, bot.text
+        schedule = await api.http.post(
+            "/v1/schedules",
+            headers=bob_session,
+            json={"name": "bobs", "cron": "0 9 * * 1-5", "timezone": "Europe/Paris",
+                  "action": {"kind": "bot_stop", "bot_id": bot.json()["bot_id"]}},
+        )  # fmt: skip
+        assert schedule.status_code == 201, schedule.text
         bobs = {
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],
@@ -129,6 +137,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             "order_id": order.json()["order_id"],
             "connection_id": connection.json()["connection_id"],
             "bot_id": bot.json()["bot_id"],
+            "schedule_id": schedule.json()["schedule_id"],
         }
         _, alice = await api.user()
         routes = object_routes((await api.http.get("/v1/openapi.json")).json())
@@ -157,6 +166,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/risk/accounts/{bobs['account_id']}/limits",
             f"/v1/connections/{bobs['connection_id']}",
             f"/v1/bots/{bobs['bot_id']}",
+            f"/v1/schedules/{bobs['schedule_id']}",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 
@@ -199,6 +209,7 @@ def run_operation(operation: Any, base_url: str, headers: dict[str, str]) -> Non
     check()
 
 
+@pytest.mark.timeout(600)  # every route, 8 cases each: over 3 minutes on a loaded 2-core box
 def test_schemathesis_no_server_errors_and_responses_match(served: str) -> None:
     email = "fuzz@example.com"
     assert (

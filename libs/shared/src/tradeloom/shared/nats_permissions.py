@@ -93,6 +93,7 @@ IDENTITIES: tuple[Identity, ...] = (
         "strategy-runner",
         requests=(
             "order-router.*",
+            "backtest-engine.submit",  # scheduled backtests, as their owner
             "market-data.candles",
             "market-data.candles_columns",
             "market-data.datasets_bars",

@@ -11,6 +11,7 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import bot_ledger as bot_ledger_contract
 from tradeloom.shared.contracts import bots as bots_contract
 from tradeloom.shared.contracts import catalogs as catalogs_contract
+from tradeloom.shared.contracts import schedules as schedules_contract
 from tradeloom.shared.contracts.strategy import REQUESTS
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
@@ -18,16 +19,20 @@ from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
+from tradeloom.strategy_runner.schedules.api_schedules import SchedulesApi
 
 
 def register(
     runtime: ServiceRuntime,
+    *,
     strategies: StrategiesApi,
     bots: BotsApi,
     views: BotViewsApi,
     catalogs: CatalogsApi,
+    schedules: SchedulesApi,
 ) -> None:
-    """Every operation declared in ``contracts.strategy``, ``bots``, ``bot_ledger`` and ``catalogs``."""
+    """Every operation declared in ``contracts.strategy``, ``bots``, ``bot_ledger``, ``catalogs`` and
+    ``schedules``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "strategies_create": strategies.create,
         "strategies_list": strategies.list,
@@ -49,6 +54,12 @@ def register(
         "bots_trades": views.trades,
         "bots_positions": views.positions,
         "bots_performance": views.performance,
+        "schedules_create": schedules.create,
+        "schedules_list": schedules.list,
+        "schedules_get": schedules.get,
+        "schedules_enable": schedules.enable,
+        "schedules_delete": schedules.delete,
+        "schedules_runs": schedules.runs,
         "templates_list": catalogs.templates,
         "indicators_list": catalogs.indicators,
         "indicators_compute": catalogs.compute,
@@ -58,6 +69,7 @@ def register(
         *bots_contract.REQUESTS,
         *bot_ledger_contract.REQUESTS,
         *catalogs_contract.REQUESTS,
+        *schedules_contract.REQUESTS,
     )
     for contract in contracts:
         runtime.add_operation(

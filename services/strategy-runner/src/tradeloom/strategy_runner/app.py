@@ -13,6 +13,8 @@ from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
 from tradeloom.strategy_runner.catalogs.bars import BarsSource
+from tradeloom.strategy_runner.schedules.api_schedules import SchedulesApi
+from tradeloom.strategy_runner.schedules.scheduler import Scheduler
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
 
 
@@ -29,7 +31,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     catalogs = CatalogsApi(BarsSource(client, settings.market_data_timeout_s))
     bots = BotsApi(engine, client, outbox, schema)
     views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
-    api.register(runtime, strategies, bots, views, catalogs)
+    api.register(
+        runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,
+        schedules=SchedulesApi(engine, schema),
+    )  # fmt: skip
+    scheduler = Scheduler(
+        engine, client, bots, schema=schema, owner=runtime.instance_id, tick_s=settings.schedule_tick_s,
+        grace_s=settings.schedule_grace_s, backtest_timeout_s=settings.backtest_timeout_s,
+    )  # fmt: skip
     runner = BotRunner(
         engine,
         client,
@@ -50,6 +59,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_consumer(consumer_spec("strategy_runner_halts"), ledger_events.on_risk)
     runtime.add_task(runner.run)
     runtime.add_task(catalogs.warm_up)
+    runtime.add_task(scheduler.run)
     return runtime
 
 

@@ -20,6 +20,7 @@ from tradeloom.shared.contracts import (
     risk,
     risk_monitor,
     sandbox,
+    schedules,
     strategy,
 )
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
@@ -72,6 +73,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *bots.REQUESTS,
     *bot_ledger.REQUESTS,
     *catalogs.REQUESTS,
+    *schedules.REQUESTS,
     *sandbox.REQUESTS,
     *orders.REQUESTS,
     *risk.REQUESTS,
