@@ -94,6 +94,8 @@ IDENTITIES: tuple[Identity, ...] = (
         requests=(
             "order-router.*",
             "backtest-engine.submit",  # scheduled backtests, as their owner
+            "backtest-engine.list",  # the jobs view, as the caller
+            "sandbox-executor.history",  # the jobs view, as the caller
             "market-data.candles",
             "market-data.candles_columns",
             "market-data.datasets_bars",

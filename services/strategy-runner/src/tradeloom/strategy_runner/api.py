@@ -11,6 +11,7 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import bot_ledger as bot_ledger_contract
 from tradeloom.shared.contracts import bots as bots_contract
 from tradeloom.shared.contracts import catalogs as catalogs_contract
+from tradeloom.shared.contracts import jobs as jobs_contract
 from tradeloom.shared.contracts import schedules as schedules_contract
 from tradeloom.shared.contracts.strategy import REQUESTS
 from tradeloom.shared.rpc import Operation
@@ -19,6 +20,7 @@ from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
+from tradeloom.strategy_runner.jobs.api_jobs import JobsApi
 from tradeloom.strategy_runner.schedules.api_schedules import SchedulesApi
 
 
@@ -30,9 +32,10 @@ def register(
     views: BotViewsApi,
     catalogs: CatalogsApi,
     schedules: SchedulesApi,
+    jobs: JobsApi,
 ) -> None:
-    """Every operation declared in ``contracts.strategy``, ``bots``, ``bot_ledger``, ``catalogs`` and
-    ``schedules``."""
+    """Every operation declared in ``contracts.strategy``, ``bots``, ``bot_ledger``, ``catalogs``,
+    ``schedules`` and ``jobs``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "strategies_create": strategies.create,
         "strategies_list": strategies.list,
@@ -60,6 +63,7 @@ def register(
         "schedules_enable": schedules.enable,
         "schedules_delete": schedules.delete,
         "schedules_runs": schedules.runs,
+        "jobs_list": jobs.list_jobs,
         "templates_list": catalogs.templates,
         "indicators_list": catalogs.indicators,
         "indicators_compute": catalogs.compute,
@@ -70,6 +74,7 @@ def register(
         *bot_ledger_contract.REQUESTS,
         *catalogs_contract.REQUESTS,
         *schedules_contract.REQUESTS,
+        *jobs_contract.REQUESTS,
     )
     for contract in contracts:
         runtime.add_operation(

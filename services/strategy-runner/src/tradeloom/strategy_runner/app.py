@@ -13,6 +13,7 @@ from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
 from tradeloom.strategy_runner.catalogs.bars import BarsSource
+from tradeloom.strategy_runner.jobs.api_jobs import JobsApi
 from tradeloom.strategy_runner.schedules.api_schedules import SchedulesApi
 from tradeloom.strategy_runner.schedules.scheduler import Scheduler
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
@@ -34,6 +35,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     api.register(
         runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,
         schedules=SchedulesApi(engine, schema),
+        jobs=JobsApi(engine, client, schema, settings.backtest_timeout_s),
     )  # fmt: skip
     scheduler = Scheduler(
         engine, client, bots, schema=schema, owner=runtime.instance_id, tick_s=settings.schedule_tick_s,

@@ -141,3 +141,19 @@ class SchedulesStore:
             {"id": key, "before": before, "n": limit},
         )
         return list(result)
+
+    async def user_runs(
+        self, conn: AsyncConnection, user_id: str, limit: int, *, active_only: bool
+    ) -> list[Row[Any]]:
+        """The newest runs of all the user's schedules (for the jobs view)."""
+        result = await conn.execute(
+            text(
+                "SELECT r.schedule_id, s.name, s.action, r.scheduled_for, r.outcome, r.detail, "
+                "r.backtest_id, r.started_at, r.finished_at "
+                f'FROM "{self.s}".schedule_runs r JOIN "{self.s}".schedules s ON s.id = r.schedule_id '
+                "WHERE s.user_id = :user AND (NOT :active OR r.outcome = 'running') "
+                "ORDER BY r.started_at DESC LIMIT :n"
+            ),
+            {"user": user_id, "active": active_only, "n": limit},
+        )
+        return list(result)
