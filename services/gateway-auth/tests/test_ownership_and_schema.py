@@ -39,6 +39,7 @@ VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/datasets/{dataset_id}/resample"): {"json": {"timeframe": "4h"}},
     ("GET", "/v1/backtests/{backtest_id}/optimisation/heatmap"): {"params": {"x": "fast", "y": "slow"}},
     ("POST", "/v1/connections/{connection_id}/accounts"): {"json": {"name": "mine"}},
+    ("POST", "/v1/schedules/{schedule_id}/enabled"): {"json": {"enabled": False}},
 }
 
 
@@ -130,6 +131,12 @@ async def test_user_a_gets_404_on_user_b_objects(
             json={"id": account.json()["account_id"], "rule_set_id": rule_set.json()["rule_set_id"]},
         )
         assert watch.status_code == 201, watch.text
+        schedule = await api.http.post(
+            "/v1/schedules",
+            json={"name": "bobs", "cron": "0 9 * * 1-5", "timezone": "Europe/Paris",
+                  "action": {"kind": "bot_stop", "bot_id": bot.json()["bot_id"]}},
+        )  # fmt: skip
+        assert schedule.status_code == 201, schedule.text
         bobs = {
             "evaluation_id": watch.json()["evaluation_id"],
             "rule_set_id": rule_set.json()["rule_set_id"],
@@ -145,6 +152,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             "order_id": order.json()["order_id"],
             "connection_id": connection.json()["connection_id"],
             "bot_id": bot.json()["bot_id"],
+            "schedule_id": schedule.json()["schedule_id"],
         }
         _, alice = await api.user()
         routes = object_routes((await api.http.get("/v1/openapi.json")).json())
@@ -174,6 +182,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/connections/{bobs['connection_id']}",
             f"/v1/bots/{bobs['bot_id']}",
             f"/v1/analytics/accounts/{bobs['account_id']}/equity?capital=1000",
+            f"/v1/schedules/{bobs['schedule_id']}",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 

@@ -102,7 +102,17 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "strategy-runner",
-        requests=("order-router.*", "market-data.candles", "market-data.instruments"),
+        requests=(
+            "order-router.*",
+            "backtest-engine.submit",  # scheduled backtests, as their owner
+            "backtest-engine.list",  # the jobs view, as the caller
+            "sandbox-executor.history",  # the jobs view, as the caller
+            "market-data.candles",
+            "market-data.candles_columns",
+            "market-data.datasets_bars",
+            "market-data.instruments",
+            "market-data.latest_price",
+        ),
         publishes=("strategy.evt.>",),
         consumes=("MD_CANDLES", "ORDERS", "RISK"),
     ),

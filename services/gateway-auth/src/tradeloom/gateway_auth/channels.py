@@ -9,7 +9,7 @@ channel, and whose data it may carry.
 | ``orders`` / ``fills`` | ORDERS | ``orders.evt.>`` (fills: event names starting ``fill``) | yes |
 | ``positions`` / ``alerts`` | RISK | ``risk.evt.>`` (positions: names starting ``position``) | yes |
 | ``backtests.<id>`` | BACKTEST_EVENTS | ``backtest.evt.<name>.v1.<id>`` for every backtest event | yes |
-| ``bots.<id>`` | STRATEGY | ``strategy.evt.>`` with ``data.bot_id == <id>`` | yes |
+| ``bots.<id>`` | STRATEGY | ``strategy.evt.<name>.v1.<id>`` for every bot event | yes |
 
 **Ownership of an envelope** (private channels): ``data.user_id``. An event without a
 ``user_id`` is never delivered on a private channel; one with another user's id never reaches
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradeloom.shared.contracts import backtest as backtest_contracts
+from tradeloom.shared.contracts import bots as bot_contracts
 from tradeloom.shared.publish import event_subject
 from tradeloom.shared.subjects import Subjects, check_token, symbol_token
 
@@ -76,6 +77,11 @@ def backtest_subjects(subjects: Subjects, backtest_id: str) -> tuple[str, ...]:
     return tuple(event_subject(subjects, c.model, backtest_id) for c in backtest_contracts.EVENTS)
 
 
+def bot_subjects(subjects: Subjects, bot_id: str) -> tuple[str, ...]:
+    """Every bot event's subject for one bot (``strategy.evt.bot_status.v1.<id>``, ``bot_decision``)."""
+    return tuple(event_subject(subjects, c.model, bot_id) for c in bot_contracts.EVENTS)
+
+
 def parse_channel(name: str, subjects: Subjects, venue: str) -> Channel:  # noqa: PLR0911 (one per kind)
     """The channel ``name`` names; ``BadChannel`` saying what is wrong otherwise."""
     if not name or len(name) > MAX_CHANNEL_CHARS:
@@ -112,7 +118,7 @@ def parse_channel(name: str, subjects: Subjects, venue: str) -> Channel:  # noqa
     if kind == "bots" and rest:
         bot_id = _object_id(rest, "bot")
         return Channel(
-            name, "STRATEGY", (subjects.event_filter("strategy"),), True, object_id=bot_id,
+            name, "STRATEGY", bot_subjects(subjects, bot_id), True, object_id=bot_id,
             accepts=lambda _t, d: d.get("bot_id") == bot_id,
         )  # fmt: skip
     raise BadChannel(

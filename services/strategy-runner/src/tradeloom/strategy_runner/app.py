@@ -7,9 +7,15 @@ from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.streams import consumer_spec
 from tradeloom.strategy_runner import SERVICE, __version__, api
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
+from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
+from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
+from tradeloom.strategy_runner.catalogs.bars import BarsSource
+from tradeloom.strategy_runner.jobs.api_jobs import JobsApi
+from tradeloom.strategy_runner.schedules.api_schedules import SchedulesApi
+from tradeloom.strategy_runner.schedules.scheduler import Scheduler
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
 
 
@@ -23,7 +29,18 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     outbox = lambda: runtime.outbox  # noqa: E731
     schema = settings.db_schema
     strategies = StrategiesApi(engine, schema, settings.max_versions_per_strategy)
-    api.register(runtime, strategies, BotsApi(engine, client, outbox, schema))
+    catalogs = CatalogsApi(BarsSource(client, settings.market_data_timeout_s))
+    bots = BotsApi(engine, client, outbox, schema)
+    views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
+    api.register(
+        runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,
+        schedules=SchedulesApi(engine, schema),
+        jobs=JobsApi(engine, client, schema, settings.backtest_timeout_s),
+    )  # fmt: skip
+    scheduler = Scheduler(
+        engine, client, bots, schema=schema, owner=runtime.instance_id, tick_s=settings.schedule_tick_s,
+        grace_s=settings.schedule_grace_s, backtest_timeout_s=settings.backtest_timeout_s,
+    )  # fmt: skip
     runner = BotRunner(
         engine,
         client,
@@ -43,6 +60,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_consumer(consumer_spec("strategy_runner_orders"), ledger_events.on_order)
     runtime.add_consumer(consumer_spec("strategy_runner_halts"), ledger_events.on_risk)
     runtime.add_task(runner.run)
+    runtime.add_task(catalogs.warm_up)
+    runtime.add_task(scheduler.run)
     return runtime
 
 

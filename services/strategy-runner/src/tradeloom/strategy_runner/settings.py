@@ -25,3 +25,8 @@ class StrategyRunnerSettings(ServiceSettings):
     bot_history_bars: int = Field(default=500, ge=10, le=5000, description="closed bars a decision reads")
     market_data_timeout_s: float = Field(default=2.0, gt=0, le=30)
     order_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # Schedules: each replica claims due firings every schedule_tick_s; a firing later than
+    # schedule_grace_s (the service was down) is a missed one, handled by the schedule's policy.
+    schedule_tick_s: float = Field(default=1.0, gt=0, le=60)
+    schedule_grace_s: float = Field(default=60.0, gt=0, le=86_400)
+    backtest_timeout_s: float = Field(default=5.0, gt=0, le=60, description="deadline of backtest submit")

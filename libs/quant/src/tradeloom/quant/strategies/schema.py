@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from tradeloom.quant.strategies.signals import SignalArrays
 from tradeloom.quant.types import FloatArray, IntArray
@@ -75,6 +75,17 @@ class LotStrategySpec:
         }
 
 
+class ParamSchema(Protocol):
+    """What ``validate_params`` needs: strategies and indicators (``indicators.catalog``) alike."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def params(self) -> tuple[ParamSpec, ...]: ...
+    @property
+    def rules(self) -> tuple[Callable[[Mapping[str, ParamValue]], str | None], ...]: ...
+
+
 class InvalidParameters(ValueError):
     """Parameters that do not fit the schema; ``field`` names the offending one."""
 
@@ -103,7 +114,7 @@ def _coerce(spec: ParamSpec, value: object) -> ParamValue:
     return spec.kind(value)
 
 
-def validate_params(spec: StrategySpec | LotStrategySpec, raw: Mapping[str, object]) -> dict[str, ParamValue]:
+def validate_params(spec: ParamSchema, raw: Mapping[str, object]) -> dict[str, ParamValue]:
     """Defaults filled in, types and ranges checked, unknown names refused, cross-field rules applied."""
     known = {p.name for p in spec.params}
     for name in raw:

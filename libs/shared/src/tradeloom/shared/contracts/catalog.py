@@ -13,15 +13,19 @@ from tradeloom.shared.contracts import (
     analytics_propfirm,
     auth,
     backtest,
+    bot_ledger,
+    bots,
+    catalogs,
     exchange_connections,
+    jobs,
     market_data,
     orders,
     risk,
     risk_monitor,
     sandbox,
+    schedules,
     strategy,
 )
-from tradeloom.shared.contracts import auth, backtest, bots, market_data, orders, risk, sandbox, strategy
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
 from tradeloom.shared.envelope import Envelope
@@ -71,6 +75,10 @@ REQUESTS: tuple[RequestContract, ...] = (
     *backtest.REQUESTS,
     *strategy.REQUESTS,
     *bots.REQUESTS,
+    *bot_ledger.REQUESTS,
+    *catalogs.REQUESTS,
+    *schedules.REQUESTS,
+    *jobs.REQUESTS,
     *sandbox.REQUESTS,
     *orders.REQUESTS,
     *risk.REQUESTS,

@@ -13,6 +13,14 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts.bot_ledger import (
+    BotLedgerPage,
+    BotLedgerRef,
+    BotOrderList,
+    BotPerformance,
+    BotPositions,
+    BotTradeList,
+)
 from tradeloom.shared.contracts.bots import (
     BOT_STATUS,
     SERVICE,
@@ -74,6 +82,27 @@ ROUTES = (
         "GET", "/{bot_id}/decisions", READ, SERVICE, "bots_decisions", BotDecisionsRequest, BotDecisionList,
         name="list_bot_decisions", path_params=(BOT_ID,), page=True, cursor="bot_decisions:{bot_id}",
         errors=READ_ERRORS, summary="A bot's decision log, newest first: signal, action, reason, order",
+    ),
+    Forward(
+        "GET", "/{bot_id}/orders", READ, SERVICE, "bots_orders", BotLedgerPage, BotOrderList,
+        name="list_bot_orders", path_params=(BOT_ID,), page=True, cursor="bot_orders:{bot_id}",
+        errors=READ_ERRORS, summary="The bot's own orders (its sub-ledger), newest bar first",
+    ),
+    Forward(
+        "GET", "/{bot_id}/trades", READ, SERVICE, "bots_trades", BotLedgerPage, BotTradeList,
+        name="list_bot_trades", path_params=(BOT_ID,), page=True, cursor="bot_trades:{bot_id}",
+        errors=READ_ERRORS, summary="The bot's executions (filled quantity at average price), newest first",
+    ),
+    Forward(
+        "GET", "/{bot_id}/positions", READ, SERVICE, "bots_positions", BotLedgerRef, BotPositions,
+        name="list_bot_positions", path_params=(BOT_ID,), errors=READ_ERRORS,
+        summary="The bot's own positions with average entry, mark, realised and unrealised PnL",
+    ),
+    Forward(
+        "GET", "/{bot_id}/performance", READ, SERVICE, "bots_performance", BotLedgerRef, BotPerformance,
+        name="get_bot_performance", path_params=(BOT_ID,), errors=READ_ERRORS,
+        summary="The bot's PnL (realised, unrealised, net of fees), round trips, win rate and volume",
+        description="Kept apart from the account's other orders: only the bot's tagged orders count.",
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)

@@ -29,6 +29,7 @@ from nats.aio.subscription import Subscription
 
 from tradeloom.gateway_auth.auth import gateway_of_app, principal_for, token_expires_at
 from tradeloom.gateway_auth.backtest_access import may_follow_backtest
+from tradeloom.gateway_auth.bot_access import may_follow_bot
 from tradeloom.gateway_auth.channels import BadChannel, Channel, parse_channel
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Scope
@@ -216,6 +217,9 @@ class WsSession:
         backtest_id = channel.object_id if channel.stream == "BACKTEST_EVENTS" else None
         if backtest_id is not None and not await may_follow_backtest(self.gw, self.principal, backtest_id):
             raise Refused("not_found", "no such backtest")  # the same answer as an unknown one
+        bot_id = channel.object_id if channel.stream == "STRATEGY" else None
+        if bot_id is not None and not await may_follow_bot(self.gw, self.principal, bot_id):
+            raise Refused("not_found", "no such bot")
         return channel
 
     def _deliver(self, item: StreamItem) -> None:

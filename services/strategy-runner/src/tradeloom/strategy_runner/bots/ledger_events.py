@@ -1,10 +1,10 @@
 """The bots' consumers of other services' events: their orders' updates and risk halts.
 
-Order updates keep each bot's sub-ledger: the status and filled quantity of every order whose
-``client_order_id`` marks it as a bot's (``bot-<bot>-<bar>``); its position is the sum of its
-filled buys minus sells. A halt (``risk.evt.halt``) stops the user's (or, global, everyone's)
-running and paused bots with status ``halted``; a resume does not restart them: starting a bot
-again is the owner's decision.
+Order updates keep each bot's sub-ledger: the status, filled quantity, average fill price and
+fees of every order whose ``client_order_id`` marks it as a bot's (``bot-<bot>-<bar>``); its
+position is the sum of its filled buys minus sells. A halt (``risk.evt.halt``) stops the user's
+(or, global, everyone's) running and paused bots with status ``halted``; a resume does not
+restart them: starting a bot again is the owner's decision.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tradeloom.shared.outbox import Outbox
 from tradeloom.strategy_runner.bots.events import status_changed
 from tradeloom.strategy_runner.domain.bot_decision import bot_of_client_order_id
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
+from tradeloom.strategy_runner.store.bot_views_store import BotViewsStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 
 
@@ -28,6 +29,7 @@ class BotLedgerEvents:
     def __init__(self, schema: str, outbox: Callable[[], Outbox]) -> None:
         self.bots = BotsStore(schema)
         self.ledger = BotLedgerStore(schema)
+        self.views = BotViewsStore(schema)
         self._outbox = outbox
 
     async def on_order(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -38,6 +40,9 @@ class BotLedgerEvents:
         order = event.order
         if bot_of_client_order_id(order.client_order_id) is None:
             return  # not a bot's order
+        await self.views.record_fills(  # before order_answered raises filled_quantity
+            conn, order.client_order_id, order.filled_quantity, order.average_price, order.fees
+        )
         await self.ledger.order_answered(
             conn, order.client_order_id, order.status, order.order_id, order.filled_quantity
         )

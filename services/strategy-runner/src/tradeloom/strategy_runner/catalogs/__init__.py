@@ -1,0 +1,1 @@
+"""Catalogs of templates and indicators, and indicator series for charts."""

@@ -1,0 +1,164 @@
+"""Schedule operations: create, list, get, enable/disable, delete, runs.
+
+Every schedule belongs to the caller; an unknown id, a malformed one and another user's get the
+same not_found. A bot action must name one of the caller's bots.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.schedules import (
+    ScheduleCreate,
+    ScheduleDeleted,
+    ScheduleEnable,
+    ScheduleInfo,
+    ScheduleList,
+    ScheduleListRequest,
+    ScheduleRef,
+    ScheduleRun,
+    ScheduleRunList,
+    ScheduleRunsRequest,
+)
+from tradeloom.shared.errors import NotFound, field_invalid, require_user
+from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.strategy_runner.domain.schedule_times import Timing, checked_timing, next_after
+from tradeloom.strategy_runner.domain.templates import TemplateError
+from tradeloom.strategy_runner.store.bots_store import BotsStore
+from tradeloom.strategy_runner.store.schedules_store import SchedulesStore
+
+
+def no_schedule(schedule_id: str) -> NotFound:
+    return NotFound(f"no schedule {schedule_id}", details={"schedule_id": schedule_id})
+
+
+def schedule_info(row: Row[Any]) -> ScheduleInfo:
+    return ScheduleInfo(
+        schedule_id=str(row.id), name=row.name, cron=row.cron, interval_s=row.interval_s,
+        timezone=row.timezone, action=row.action, missed=row.missed, enabled=row.enabled,
+        next_run_at=row.next_run_at, created_at=row.created_at, updated_at=row.updated_at,
+    )  # fmt: skip
+
+
+def run_info(row: Row[Any]) -> ScheduleRun:
+    return ScheduleRun(
+        scheduled_for=row.scheduled_for, outcome=row.outcome, detail=row.detail, backtest_id=row.backtest_id,
+        started_at=row.started_at, finished_at=row.finished_at,
+    )  # fmt: skip
+
+
+def _check_action(body: ScheduleCreate) -> None:
+    action = body.action
+    if action.kind == "backtest":
+        if action.backtest is None:
+            raise field_invalid("action.backtest", "a backtest action takes the backtest to submit")
+        if action.bot_id is not None:
+            raise field_invalid("action.bot_id", "a backtest action takes no bot_id")
+    else:
+        if action.bot_id is None:
+            raise field_invalid("action.bot_id", f"a {action.kind} action names one of your bots")
+        if action.backtest is not None:
+            raise field_invalid("action.backtest", f"a {action.kind} action takes no backtest")
+
+
+class SchedulesApi:
+    def __init__(self, engine: Callable[[], AsyncEngine], schema: str) -> None:
+        self._engine = engine
+        self.store = SchedulesStore(schema)
+        self.bots = BotsStore(schema)
+
+    async def create(self, caller: CallerContext, body: ScheduleCreate) -> ScheduleInfo:
+        user_id = require_user(caller)
+        now = datetime.now(UTC)
+        try:
+            timing = checked_timing(body.cron, body.interval_s, body.timezone, now)
+        except TemplateError as error:
+            raise field_invalid(error.field, error.message) from None
+        _check_action(body)
+        async with self._engine().begin() as conn:
+            if (
+                body.action.bot_id is not None
+                and await self.bots.get(conn, body.action.bot_id, user_id) is None
+            ):
+                raise NotFound(
+                    f"no bot {body.action.bot_id}",
+                    details={"fields": [{"field": "action.bot_id", "message": "not found"}]},
+                )
+            values = {
+                "user_id": user_id, "name": body.name, "cron": body.cron, "interval_s": body.interval_s,
+                "timezone": body.timezone, "action": body.action.model_dump(mode="json", exclude_none=True),
+                "missed": body.missed, "enabled": body.enabled, "anchor": now,
+                "next_run_at": next_after(timing, now) if body.enabled else None,
+            }  # fmt: skip
+            row = await self.store.create(conn, new_event_id(), values)
+        return schedule_info(row)
+
+    async def get(self, caller: CallerContext, body: ScheduleRef) -> ScheduleInfo:
+        user_id = require_user(caller)
+        async with self._engine().connect() as conn:
+            row = await self.store.get(conn, body.schedule_id, user_id)
+        if row is None:
+            raise no_schedule(body.schedule_id)
+        return schedule_info(row)
+
+    async def list(self, caller: CallerContext, body: ScheduleListRequest) -> ScheduleList:
+        user_id = require_user(caller)
+        after = None
+        if body.cursor is not None and (after := parse_uuid(body.cursor)) is None:
+            raise field_invalid("cursor", "not a cursor this service returned")
+        async with self._engine().connect() as conn:
+            rows = await self.store.list_schedules(conn, user_id, body.limit + 1, after)
+        items = [schedule_info(row) for row in rows[: body.limit]]
+        more = len(rows) > body.limit
+        return ScheduleList(items=items, next_cursor=items[-1].schedule_id if more and items else None)
+
+    async def enable(self, caller: CallerContext, body: ScheduleEnable) -> ScheduleInfo:
+        """Enabling counts from now: firings while it was disabled are not missed ones."""
+        user_id = require_user(caller)
+        now = datetime.now(UTC)
+        async with self._engine().begin() as conn:
+            row = await self.store.get(conn, body.schedule_id, user_id, lock=True)
+            if row is None:
+                raise no_schedule(body.schedule_id)
+            if row.enabled == body.enabled:
+                return schedule_info(row)
+            timing = Timing(row.cron, row.interval_s, row.timezone, now)
+            upcoming = next_after(timing, now) if body.enabled else None
+            row = await self.store.set_enabled(conn, row.id, body.enabled, now, upcoming)
+        return schedule_info(row)
+
+    async def delete(self, caller: CallerContext, body: ScheduleRef) -> ScheduleDeleted:
+        user_id = require_user(caller)
+        async with self._engine().begin() as conn:
+            row = await self.store.get(conn, body.schedule_id, user_id, lock=True)
+            if row is None:
+                raise no_schedule(body.schedule_id)
+            await self.store.delete(conn, row.id)
+        return ScheduleDeleted(schedule_id=body.schedule_id, deleted=True)
+
+    async def runs(self, caller: CallerContext, body: ScheduleRunsRequest) -> ScheduleRunList:
+        user_id = require_user(caller)
+        before = None
+        if body.cursor is not None:
+            try:
+                before = datetime.fromisoformat(body.cursor)
+            except ValueError:
+                raise field_invalid("cursor", "not a cursor this service returned") from None
+            if before.tzinfo is None:
+                raise field_invalid("cursor", "not a cursor this service returned")
+        async with self._engine().connect() as conn:
+            row = await self.store.get(conn, body.schedule_id, user_id)
+            if row is None:
+                raise no_schedule(body.schedule_id)
+            rows = await self.store.runs(conn, uuid.UUID(str(row.id)), body.limit + 1, before)
+        items = [run_info(r) for r in rows[: body.limit]]
+        more = len(rows) > body.limit
+        cursor = items[-1].scheduled_for.isoformat() if more and items else None
+        return ScheduleRunList(schedule_id=body.schedule_id, items=items, next_cursor=cursor)
