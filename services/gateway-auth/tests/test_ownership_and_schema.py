@@ -133,6 +133,7 @@ async def test_user_a_gets_404_on_user_b_objects(
         assert watch.status_code == 201, watch.text
         schedule = await api.http.post(
             "/v1/schedules",
+            headers=bob_session,
             json={"name": "bobs", "cron": "0 9 * * 1-5", "timezone": "Europe/Paris",
                   "action": {"kind": "bot_stop", "bot_id": bot.json()["bot_id"]}},
         )  # fmt: skip
