@@ -1,0 +1,89 @@
+"""A valid graph compiled to an evaluation plan whose steps are ``tradeloom.quant``'s compiled kernels.
+
+``compile_graph`` validates once and keeps only the nodes some sink needs; ``CompiledGraph.signals``
+then runs the plan on bars and returns the same signal arrays the built-in strategies return, for
+the same simulator. Setting sinks become the simulator's stop-loss, take-profit, trailing stop and
+position size (``GraphSettings``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradeloom.quant.graph.model import Graph
+from tradeloom.quant.graph.node_spec import BOOL
+from tradeloom.quant.graph.nodes import SIGNAL_SINKS
+from tradeloom.quant.graph.validate import CheckedNode, Wire, check_graph
+from tradeloom.quant.simulator import Bars
+from tradeloom.quant.strategies.signals import SignalArrays
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    """What the setting sinks ask of the simulator (NaN: the sink is absent)."""
+
+    stop_loss: float = math.nan
+    take_profit: float = math.nan
+    trailing_stop: float = math.nan
+    position_size: float = math.nan  # fraction of equity per entry
+
+
+@dataclass(frozen=True)
+class CompiledGraph:
+    steps: tuple[CheckedNode, ...]  # the nodes the sinks need, in evaluation order
+    sinks: dict[str, Wire]  # signal sink type → the output feeding it
+    settings: GraphSettings
+
+    @property
+    def allows_short(self) -> bool:
+        return "sink.enter_short" in self.sinks
+
+    def signals(self, bars: Bars) -> SignalArrays:
+        """(entry_long, exit_long, entry_short, exit_short, entry_level) like a built-in strategy's."""
+        n = int(np.shape(bars.close)[0])
+        values: dict[Wire, np.ndarray] = {}
+        for step in self.steps:
+            inputs = {port: values[wire] for port, wire in step.inputs.items()}
+            assert step.spec.compute is not None  # sinks are not steps
+            outputs = step.spec.compute(inputs, step.params, bars)
+            for port, value in zip(step.spec.outputs, outputs, strict=True):
+                dtype = np.bool_ if port.kind == BOOL else np.float64
+                values[(step.id, port.name)] = np.ascontiguousarray(value, dtype=dtype)
+        flags = []
+        for sink in SIGNAL_SINKS:
+            wire = self.sinks.get(sink)
+            flags.append(np.zeros(n, dtype=np.bool_) if wire is None else values[wire].copy())
+        return flags[0], flags[1], flags[2], flags[3], np.empty(0)
+
+
+_SETTINGS = {
+    "sink.stop_loss": "stop_loss",
+    "sink.take_profit": "take_profit",
+    "sink.trailing_stop": "trailing_stop",
+    "sink.position_size": "position_size",
+}
+
+
+def compile_graph(graph: Graph) -> CompiledGraph:
+    """Validate (``GraphInvalid`` listing every issue) and plan the evaluation."""
+    checked = check_graph(graph)
+    by_id = {node.id: node for node in checked}
+    sinks: dict[str, Wire] = {}
+    settings: dict[str, float] = {}
+    needed: set[str] = set()
+    for node in checked:
+        if node.spec.type in SIGNAL_SINKS:
+            sinks[node.spec.type] = node.inputs["when"]
+            stack = [node.inputs["when"][0]]
+            while stack:
+                node_id = stack.pop()
+                if node_id not in needed:
+                    needed.add(node_id)
+                    stack.extend(source for source, _ in by_id[node_id].inputs.values())
+        elif node.spec.type in _SETTINGS:
+            settings[_SETTINGS[node.spec.type]] = float(node.params["fraction"])
+    steps = tuple(node for node in checked if node.id in needed)
+    return CompiledGraph(steps, sinks, GraphSettings(**settings))
