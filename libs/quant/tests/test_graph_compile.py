@@ -30,19 +30,37 @@ def _bars(b: TestBars) -> Bars:
 def test_sma_cross_graph_signals_equal_the_builtin(
     bars: TestBars, fast: int, extra: int, short: bool
 ) -> None:
-    compiled = compile_graph(sma_cross_graph(fast, fast + extra, allow_short=short))
-    got = compiled.signals(_bars(bars))
     expected = builtin.sma_cross(bars.close, fast, fast + extra, short)
-    for a, e in zip(got[:4], expected[:4], strict=True):
+    for fused in (True, False):  # unfused: two sma kernels and crosses, the same arithmetic
+        compiled = compile_graph(sma_cross_graph(fast, fast + extra, allow_short=short), fused=fused)
+        got = compiled.signals(_bars(bars))
+        for a, e in zip(got[:4], expected[:4], strict=True):
+            np.testing.assert_array_equal(a, e)
+        assert got[4].shape == (0,)
+
+
+@EXAMPLES
+@given(valid_graphs(), bars_with_warmup(max_len=60), st.integers(1, 6), st.integers(1, 6))
+def test_fusion_changes_nothing(graph: Graph, bars: TestBars, fast: int, slow: int) -> None:
+    g = GraphBuilder(list(graph.nodes), list(graph.edges))
+    series = g.out("input.high")
+    f = g.out("indicator.sma", {"in": series}, window=fast)
+    s = g.out("indicator.sma", {"in": series}, window=slow)
+    below = g.out("cross.below", {"a": f, "b": s})
+    above = g.out("cross.above", {"a": f, "b": s})
+    readers = g.out("logic.and", {"a": below, "b": g.out("compare.greater", {"a": f, "b": s})})
+    g.add("sink.enter_short", {"when": g.out("logic.or", {"a": readers, "b": above})})
+    plain, fused = compile_graph(g.graph(), fused=False), compile_graph(g.graph())
+    assert any(step.spec.type == "fused.sma_cross" for step in fused.steps)
+    for a, e in zip(fused.signals(_bars(bars))[:4], plain.signals(_bars(bars))[:4], strict=True):
         np.testing.assert_array_equal(a, e)
-    assert got[4].shape == (0,)
 
 
 @pytest.mark.parametrize("short", [False, True])
 def test_sma_cross_graph_trades_equal_the_builtin(short: bool) -> None:
     b = random_walk_bars(5_000, seed=7)
     bars = _bars(b)
-    compiled = compile_graph(sma_cross_graph(10, 30, allow_short=short))
+    compiled = compile_graph(sma_cross_graph(10, 30, allow_short=short), fused=False)
     from_graph = run_simulation(bars, _signals(compiled.signals(bars)))
     from_builtin = run_simulation(bars, _signals(builtin.sma_cross(b.close, 10, 30, short)))
     assert len(from_graph.trades) > 20

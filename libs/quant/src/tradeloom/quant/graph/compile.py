@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tradeloom.quant.graph.fusion import fuse
 from tradeloom.quant.graph.model import Graph
 from tradeloom.quant.graph.node_spec import BOOL
 from tradeloom.quant.graph.nodes import SIGNAL_SINKS
@@ -33,7 +34,7 @@ class GraphSettings:
 
 @dataclass(frozen=True)
 class CompiledGraph:
-    steps: tuple[CheckedNode, ...]  # the nodes the sinks need, in evaluation order
+    steps: tuple[CheckedNode, ...]  # the nodes the sinks need, in evaluation order (after ``fuse``)
     sinks: dict[str, Wire]  # signal sink type → the output feeding it
     settings: GraphSettings
 
@@ -52,10 +53,15 @@ class CompiledGraph:
             for port, value in zip(step.spec.outputs, outputs, strict=True):
                 dtype = np.bool_ if port.kind == BOOL else np.float64
                 values[(step.id, port.name)] = np.ascontiguousarray(value, dtype=dtype)
-        flags = []
+        flags: list[np.ndarray] = []
         for sink in SIGNAL_SINKS:
             wire = self.sinks.get(sink)
-            flags.append(np.zeros(n, dtype=np.bool_) if wire is None else values[wire].copy())
+            if wire is None:
+                flags.append(np.zeros(n, dtype=np.bool_))
+            else:  # two sinks fed by one output get arrays of their own, like the built-ins'
+                flags.append(
+                    values[wire] if all(f is not values[wire] for f in flags) else values[wire].copy()
+                )
         return flags[0], flags[1], flags[2], flags[3], np.empty(0)
 
 
@@ -67,16 +73,18 @@ _SETTINGS = {
 }
 
 
-def compile_graph(graph: Graph) -> CompiledGraph:
-    """Validate (``GraphInvalid`` listing every issue) and plan the evaluation."""
+def compile_graph(graph: Graph, *, fused: bool = True) -> CompiledGraph:
+    """Validate (``GraphInvalid`` listing every issue) and plan the evaluation (``fused``: with the
+    built-ins' one-pass kernels where a subgraph is one; off only to test that fusion changes nothing)."""
     checked = check_graph(graph)
+    checked = fuse(checked) if fused else checked
     by_id = {node.id: node for node in checked}
     sinks: dict[str, Wire] = {}
     settings: dict[str, float] = {}
     needed: set[str] = set()
     for node in checked:
         if node.spec.type in SIGNAL_SINKS:
-            sinks[node.spec.type] = node.inputs["when"]
+            sinks[node.spec.type] = node.inputs["when"]  # rewired by fusion
             stack = [node.inputs["when"][0]]
             while stack:
                 node_id = stack.pop()
