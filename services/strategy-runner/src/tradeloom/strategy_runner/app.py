@@ -5,7 +5,7 @@ from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.streams import consumer_spec
-from tradeloom.strategy_runner import SERVICE, __version__, api
+from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
@@ -24,6 +24,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     schema = settings.db_schema
     strategies = StrategiesApi(engine, schema, settings.max_versions_per_strategy)
     api.register(runtime, strategies, BotsApi(engine, client, outbox, schema))
+    api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))
     runner = BotRunner(
         engine,
         client,

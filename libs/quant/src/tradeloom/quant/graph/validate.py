@@ -205,7 +205,10 @@ def _sinks(
     fed: set[str] = set()
     for node_id in order:
         spec = known[node_id][0]
-        if spec.market or any(source in fed for source, _ in wiring[node_id].values()):
+        sources = [source for source, _ in wiring[node_id].values()]
+        # a node missing an input or reading an unknown one has its own issue: not blamed here too
+        doubtful = len(sources) < len(spec.inputs) or any(source not in known for source in sources)
+        if spec.market or doubtful or any(source in fed for source in sources):
             fed.add(node_id)
     types = {spec.type for spec, _ in known.values()}
     for node_id, (spec, _) in known.items():

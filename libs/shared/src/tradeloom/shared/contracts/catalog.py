@@ -67,6 +67,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *market_data.REQUESTS,
     *backtest.REQUESTS,
     *strategy.REQUESTS,
+    *strategy.BUILDER_REQUESTS,
     *bots.REQUESTS,
     *sandbox.REQUESTS,
     *orders.REQUESTS,

@@ -85,6 +85,10 @@ class BotsApi:
                     f"no version {body.strategy_version} of strategy {body.strategy_id}",
                     details={"fields": [{"field": "strategy_id", "message": "not found"}]},
                 )
+            if version.kind != "template":
+                raise field_invalid(
+                    "strategy_id", f"a strategy of kind {version.kind} cannot run as a bot yet"
+                )
             values = body.model_dump(mode="json") | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
                 "params": version.params, "max_position": body.max_position,
