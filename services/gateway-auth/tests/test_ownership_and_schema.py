@@ -38,6 +38,7 @@ VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/datasets/{dataset_id}/resample"): {"json": {"timeframe": "4h"}},
     ("GET", "/v1/backtests/{backtest_id}/optimisation/heatmap"): {"params": {"x": "fast", "y": "slow"}},
     ("POST", "/v1/connections/{connection_id}/accounts"): {"json": {"name": "mine"}},
+    ("POST", "/v1/strategies/{strategy_id}/duplicate"): {"json": {"name": "mine"}},
 }
 
 

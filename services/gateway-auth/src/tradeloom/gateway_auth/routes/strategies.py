@@ -1,7 +1,9 @@
 """``/v1/strategies``: the caller's saved strategies and their versions, each route one
 ``svc.strategy-runner.<op>``.
 
-A saved strategy is a named configuration of a built-in template; its versions are immutable, so
+A saved strategy is a named configuration of a built-in template, or (kind ``graph``) a builder
+graph checked by ``POST /v1/strategies/validate`` (node types: ``GET /v1/strategies/graph/nodes``);
+its versions are immutable, so
 ``POST /v1/backtests`` with ``strategy_id`` and ``strategy_version`` is reproducible. Writes take
 scope ``trade`` (they change what the account holds, like datasets); reads take ``read``. Another
 user's strategy answers 404, like an unknown one.
@@ -17,10 +19,12 @@ from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.strategy import (
+    NAME,
     PARAMS,
     SERVICE,
     StrategyCreate,
     StrategyDeleted,
+    StrategyDuplicate,
     StrategyInfo,
     StrategyList,
     StrategyListRequest,
@@ -29,6 +33,13 @@ from tradeloom.shared.contracts.strategy import (
     StrategyVersionInfo,
     StrategyVersionList,
     StrategyVersionRef,
+)
+from tradeloom.shared.contracts.strategy_graph import (
+    GraphNodeCatalog,
+    GraphNodesRequest,
+    GraphValidateRequest,
+    GraphValidation,
+    StrategyGraph,
 )
 
 router = APIRouter(prefix="/v1/strategies", tags=["strategies"])
@@ -48,7 +59,17 @@ class NewVersion(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     params: dict[str, int | float | bool] = PARAMS
+    graph: StrategyGraph | None = Field(default=None, description="the new graph (a strategy of kind graph)")
     note: str = Field(default="", max_length=500, examples=["slower exit"])
+
+
+class Duplicate(BaseModel):
+    """The body of ``POST /v1/strategies/{strategy_id}/duplicate``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    version: int | None = Field(default=None, ge=1, le=1_000_000, description="default: the latest")
+    name: str = NAME
+    description: str | None = Field(default=None, max_length=1000, description="default: the original's")
 
 
 ROUTES = (
@@ -87,6 +108,27 @@ ROUTES = (
         StrategyVersionList,
         name="list_versions", path_params=(STRATEGY_ID,), errors=READ_ERRORS,
         summary="Every version of a strategy, oldest first",
+    ),
+    Forward(
+        "POST", "/validate", READ, SERVICE, "strategies_validate", GraphValidateRequest, GraphValidation,
+        name="validate_graph", body=GraphValidateRequest, errors=READ_ERRORS,
+        summary="Check a builder graph without saving it",
+        description="422 lists every problem in `details.issues`, each naming its node and port (or "
+        "parameter): unknown node type, wrong port type, cycle, unreachable sink, missing input, "
+        "parameter out of range…",
+    ),
+    Forward(
+        "GET", "/graph/nodes", READ, SERVICE, "strategy_graph_nodes", GraphNodesRequest, GraphNodeCatalog,
+        name="graph_node_types", errors=READ_ERRORS,
+        summary="The node types of builder graphs: ports (number or bool series) and parameter schemas",
+    ),
+    Forward(
+        "POST", "/{strategy_id}/duplicate", TRADE, SERVICE, "strategies_duplicate", StrategyDuplicate,
+        StrategyInfo,
+        name="duplicate_strategy", path_params=(STRATEGY_ID,), body=Duplicate, status=201, idempotent=True,
+        errors=WRITE_ERRORS,
+        summary="Copy a version (default the latest) of a strategy into a new strategy (version 1)",
+        description="Scope `trade`; takes `Idempotency-Key`. A name the caller already uses → 409.",
     ),
     Forward(
         "GET", "/{strategy_id}/versions/{version}", READ, SERVICE, "strategy_versions_get",
