@@ -102,7 +102,13 @@ def valid_graphs(draw: st.DrawFn) -> Graph:
     if draw(st.booleans()):
         since = g.out("state.bars_since", {"in": _condition(draw, g, 1)})
         limit = g.out("const.number", value=float(draw(st.integers(1, 20))))
-        g.add("sink.exit_short", {"when": g.out("compare.greater", {"a": since, "b": limit})})
+        late = g.out("compare.greater", {"a": since, "b": limit})
+        if draw(st.booleans()):  # only while short (the held position, resolved bar by bar)
+            short = g.out(
+                "compare.less", {"a": g.out("state.position"), "b": g.out("const.number", value=0.0)}
+            )
+            late = g.out("logic.and", {"a": late, "b": short})
+        g.add("sink.exit_short", {"when": late})
     if draw(st.booleans()):
         g.add("sink.stop_loss", fraction=draw(st.floats(0.001, 0.5)))
     return g.graph()

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradeloom.quant.graph.fusion import fuse
+from tradeloom.quant.graph.kernels import held_position
 from tradeloom.quant.graph.model import Graph
 from tradeloom.quant.graph.node_spec import BOOL
-from tradeloom.quant.graph.nodes import SIGNAL_SINKS
-from tradeloom.quant.graph.validate import CheckedNode, Wire, check_graph
+from tradeloom.quant.graph.nodes import POSITION, SIGNAL_SINKS
+from tradeloom.quant.graph.validate import CheckedNode, Wire, after_position, check_graph
 from tradeloom.quant.simulator import Bars
 from tradeloom.quant.strategies.signals import SignalArrays
 
@@ -32,11 +33,21 @@ class GraphSettings:
     position_size: float = math.nan  # fraction of equity per entry
 
 
+def _run(step: CheckedNode, values: dict[Wire, np.ndarray], bars: Bars) -> None:
+    inputs = {port: values[wire] for port, wire in step.inputs.items()}
+    assert step.spec.compute is not None  # sinks are not steps
+    outputs = step.spec.compute(inputs, step.params, bars)
+    for port, value in zip(step.spec.outputs, outputs, strict=True):
+        dtype = np.bool_ if port.kind == BOOL else np.float64
+        values[(step.id, port.name)] = np.ascontiguousarray(value, dtype=dtype)
+
+
 @dataclass(frozen=True)
 class CompiledGraph:
     steps: tuple[CheckedNode, ...]  # the nodes the sinks need, in evaluation order (after ``fuse``)
     sinks: dict[str, Wire]  # signal sink type → the output feeding it
     settings: GraphSettings
+    after_position: tuple[CheckedNode, ...] = ()  # steps state.position reaches: once per position
 
     @property
     def allows_short(self) -> bool:
@@ -47,12 +58,24 @@ class CompiledGraph:
         n = int(np.shape(bars.close)[0])
         values: dict[Wire, np.ndarray] = {}
         for step in self.steps:
-            inputs = {port: values[wire] for port, wire in step.inputs.items()}
-            assert step.spec.compute is not None  # sinks are not steps
-            outputs = step.spec.compute(inputs, step.params, bars)
-            for port, value in zip(step.spec.outputs, outputs, strict=True):
-                dtype = np.bool_ if port.kind == BOOL else np.float64
-                values[(step.id, port.name)] = np.ascontiguousarray(value, dtype=dtype)
+            _run(step, values, bars)
+        if not self.after_position:
+            flags = self._flags(values, n)
+            return flags[0], flags[1], flags[2], flags[3], np.empty(0)
+        branches = []
+        for held in (-1.0, 0.0, 1.0):  # element-wise nodes: their value had the position been ``held``
+            branch = dict(values)
+            for step in self.after_position:
+                if step.spec.type == POSITION:
+                    branch[(step.id, "out")] = np.full(n, held)
+                else:
+                    _run(step, branch, bars)
+            branches.append(self._flags(branch, n))
+        el, xl, es, xs = (np.stack([branch[i] for branch in branches]) for i in range(4))
+        resolved = held_position(el, xl, es, xs)
+        return resolved[0], resolved[1], resolved[2], resolved[3], np.empty(0)
+
+    def _flags(self, values: dict[Wire, np.ndarray], n: int) -> list[np.ndarray]:
         flags: list[np.ndarray] = []
         for sink in SIGNAL_SINKS:
             wire = self.sinks.get(sink)
@@ -62,7 +85,7 @@ class CompiledGraph:
                 flags.append(
                     values[wire] if all(f is not values[wire] for f in flags) else values[wire].copy()
                 )
-        return flags[0], flags[1], flags[2], flags[3], np.empty(0)
+        return flags
 
 
 _SETTINGS = {
@@ -93,5 +116,10 @@ def compile_graph(graph: Graph, *, fused: bool = True) -> CompiledGraph:
                     stack.extend(source for source, _ in by_id[node_id].inputs.values())
         elif node.spec.type in _SETTINGS:
             settings[_SETTINGS[node.spec.type]] = float(node.params["fraction"])
-    steps = tuple(node for node in checked if node.id in needed)
-    return CompiledGraph(steps, sinks, GraphSettings(**settings))
+    by_order = [node.id for node in checked]
+    wiring = {node.id: node.inputs for node in checked}
+    known = {node.id: (node.spec, node.params) for node in checked}
+    later = after_position(by_order, known, wiring)
+    steps = tuple(node for node in checked if node.id in needed and node.id not in later)
+    after = tuple(node for node in checked if node.id in needed and node.id in later)
+    return CompiledGraph(steps, sinks, GraphSettings(**settings), after)

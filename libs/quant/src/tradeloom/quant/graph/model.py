@@ -69,6 +69,7 @@ class IssueCode:
     DUPLICATE_SINK = "duplicate_sink"
     NO_ENTRY = "no_entry"  # the graph never enters a position
     PARAM_INVALID = "param_invalid"  # out of range, wrong type, unknown parameter
+    POSITION_FEEDBACK = "position_feedback"  # state.position feeds a node that looks back in time
 
 
 class GraphInvalid(ValueError):

@@ -67,6 +67,10 @@ def _const(_i: Mapping[str, Series], p: Mapping[str, ParamValue], bars: Bars) ->
     return (np.full(np.shape(bars.close)[0], float(p["value"])),)
 
 
+def _held(_i: Mapping[str, Series], _p: Mapping[str, ParamValue], _b: Bars) -> tuple[Series, ...]:
+    raise AssertionError("state.position is given by the compiler (one pass per position), never computed")
+
+
 def _cross(up: bool) -> Compute:
     return lambda i, _p, _b: (crosses(i["a"], i["b"])[0 if up else 1],)
 
@@ -176,6 +180,16 @@ def _spec_list() -> tuple[NodeSpec, ...]:
             lambda i, _p, _b: (np.logical_not(i["in"]),),
         ),
         NodeSpec(
+            "state.position",
+            "the position the graph's signals hold coming into the bar: 1 long, -1 short, 0 flat (stops "
+            "and fills aside); only math, compare and logic nodes may follow it",
+            (),
+            OUT,
+            (),
+            _held,
+            market=True,
+        ),
+        NodeSpec(
             "state.bars_since",
             "bars since in was last true (NaN before)",
             (b_port("in"),),
@@ -221,3 +235,5 @@ def _spec_list() -> tuple[NodeSpec, ...]:
 NODE_TYPES: dict[str, NodeSpec] = {spec.type: spec for spec in _spec_list()}
 SIGNAL_SINKS = ("sink.enter_long", "sink.exit_long", "sink.enter_short", "sink.exit_short")
 ENTRY_SINKS = ("sink.enter_long", "sink.enter_short")
+POSITION = "state.position"
+AFTER_POSITION = ("math", "compare", "logic", "sink")  # element-wise: evaluated once per position

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tradeloom.quant.graph.model import Edge, Graph, GraphInvalid, GraphIssue, IssueCode, Node
 from tradeloom.quant.graph.node_spec import NodeSpec
-from tradeloom.quant.graph.nodes import ENTRY_SINKS, NODE_TYPES, SIGNAL_SINKS
+from tradeloom.quant.graph.nodes import AFTER_POSITION, ENTRY_SINKS, NODE_TYPES, POSITION, SIGNAL_SINKS
 from tradeloom.quant.strategies.schema import InvalidParameters, LotStrategySpec, ParamValue, validate_params
 
 Wire = tuple[str, str]  # (node id, port)
@@ -226,6 +226,38 @@ def _sinks(
         issues.append(GraphIssue(IssueCode.NO_ENTRY, "the graph needs a sink.enter_long or sink.enter_short"))
 
 
+def after_position(
+    order: list[str],
+    known: dict[str, tuple[NodeSpec, dict[str, ParamValue]]],
+    wiring: dict[str, dict[str, Wire]],
+) -> set[str]:
+    """The nodes ``state.position`` reaches (it included)."""
+    reached: set[str] = set()
+    for node_id in order:
+        if known[node_id][0].type == POSITION or any(s in reached for s, _ in wiring[node_id].values()):
+            reached.add(node_id)
+    return reached
+
+
+def _position_feedback(
+    order: list[str],
+    known: dict[str, tuple[NodeSpec, dict[str, ParamValue]]],
+    wiring: dict[str, dict[str, Wire]],
+    issues: list[GraphIssue],
+) -> None:
+    """The position is resolved bar by bar from the sinks, so only element-wise nodes may follow it."""
+    reached = after_position(order, known, wiring)
+    for node_id in order:
+        spec = known[node_id][0]
+        if node_id not in reached or spec.type == POSITION or spec.category in AFTER_POSITION:
+            continue
+        port = next(p for p, (source, _) in sorted(wiring[node_id].items()) if source in reached)
+        message = (
+            f"{spec.type} looks back in time, so it cannot follow state.position (math, compare, logic can)"
+        )
+        issues.append(GraphIssue(IssueCode.POSITION_FEEDBACK, message, node_id, port))
+
+
 def check_graph(graph: Graph) -> list[CheckedNode]:
     """The nodes in evaluation order, or ``GraphInvalid`` listing every issue."""
     issues: list[GraphIssue] = []
@@ -234,6 +266,7 @@ def check_graph(graph: Graph) -> list[CheckedNode]:
     order = _order(known, wiring, issues)
     if len(order) == len(known):
         _sinks(order, known, wiring, issues)
+        _position_feedback(order, known, wiring, issues)
     if issues:
         raise GraphInvalid(issues)
     return [
