@@ -2,6 +2,7 @@
 
 ``kind`` is ``template`` (a built-in with ``params``, as before: the default for existing rows) or
 ``graph`` (each version holds a builder graph in ``graph``, ``params`` empty, ``template`` 'graph').
+A bot of a graph strategy keeps its own copy of the pinned version's graph in ``bots.graph``.
 
 Revision ID: 0004
 Revises: 0003
@@ -25,9 +26,11 @@ def upgrade() -> None:
         "CONSTRAINT strategies_kind_check CHECK (kind IN ('template', 'graph'))"
     )
     op.execute(f'ALTER TABLE "{s}".strategy_versions ADD COLUMN graph jsonb')
+    op.execute(f'ALTER TABLE "{s}".bots ADD COLUMN graph jsonb')
 
 
 def downgrade() -> None:
     s = current_schema()
+    op.execute(f'ALTER TABLE "{s}".bots DROP COLUMN IF EXISTS graph')
     op.execute(f'ALTER TABLE "{s}".strategy_versions DROP COLUMN IF EXISTS graph')
     op.execute(f'ALTER TABLE "{s}".strategies DROP COLUMN IF EXISTS kind')

@@ -49,3 +49,16 @@ def node_catalog() -> GraphNodeCatalog:
     return GraphNodeCatalog(
         items=[GraphNodeType.model_validate(spec.as_dict()) for spec in NODE_TYPES.values()]
     )
+
+
+LIVE_UNSUPPORTED = ("sink.stop_loss", "sink.take_profit", "sink.trailing_stop", "sink.position_size")
+
+
+def not_live(graph: StrategyGraph) -> str | None:
+    """Why a bot cannot run ``graph`` (a setting sink a live bot does not apply yet), or ``None``."""
+    found = sorted({node.type for node in graph.nodes if node.type in LIVE_UNSUPPORTED})
+    if not found:
+        return None
+    return (
+        f"a bot does not apply {', '.join(found)} yet (its sizing and max_position do): use a graph without"
+    )
