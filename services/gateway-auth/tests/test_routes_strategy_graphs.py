@@ -53,6 +53,9 @@ async def test_graph_strategy_validate_save_duplicate_and_backtest(sr_api: Api) 
     assert second.status_code == 201 and second.json()["version"] == 2, second.text
     copy = await post(f"/v1/strategies/{strategy_id}/duplicate", headers=session, json={"name": "graph copy"})
     assert copy.status_code == 201 and copy.json()["latest_version"] == 1, copy.text
+    await post("/v1/strategies", headers=session, json={"name": "plain", "template": "sma_cross"})
+    graphs = await api.http.get("/v1/strategies", headers=session, params={"kind": "graph", "name": "GRAPH"})
+    assert [s["name"] for s in graphs.json()["items"]] == ["graph copy", "graph 5-20"], graphs.text
 
     dataset_id = await upload(api, session)
     results = {}

@@ -127,3 +127,21 @@ async def test_kinds_do_not_mix(alice: Caller) -> None:
     assert fields(error) == ["graph"]
     copy = await alice("strategies_duplicate", {"strategy_id": sid, "name": "t2", "description": "copy"})
     assert (copy["kind"], copy["template"], copy["description"]) == ("template", "sma_cross", "copy")
+
+
+async def test_list_filters_by_kind_template_and_name(alice: Caller) -> None:
+    await alice("strategies_create", {"name": "Graph 100", "kind": "graph", "graph": sma_cross()})
+    await alice("strategies_create", {"name": "trend_a", "template": "sma_cross"})
+    await alice("strategies_create", {"name": "trendXa", "template": "macd"})
+
+    async def names(**filters: str) -> list[str]:
+        return [item["name"] for item in (await alice("strategies_list", filters))["items"]]
+
+    assert await names(kind="graph") == ["Graph 100"]
+    assert await names(kind="template") == ["trendXa", "trend_a"]
+    assert await names(template="macd") == ["trendXa"]
+    assert await names(name="TREND_") == ["trend_a"]  # any case; _ and % are literal
+    assert await names(name="%") == []
+    assert await names(name="graph", kind="template") == []
+    bad = await alice.error("strategies_list", {"kind": "code"})
+    assert bad.code == "validation_error" and fields(bad) == ["kind"]

@@ -133,7 +133,15 @@ class StrategiesApi:
         if body.cursor is not None and before is None:
             raise field_invalid("cursor", "not a cursor this service returned (use next_cursor)")
         async with self._engine().connect() as conn:
-            rows = await self.store.page(conn, user_id, limit=body.limit + 1, before=before)
+            rows = await self.store.page(
+                conn,
+                user_id,
+                limit=body.limit + 1,
+                before=before,
+                kind=body.kind,
+                template=body.template,
+                name=body.name,
+            )
         items = [strategy_info(row) for row in rows[: body.limit]]
         more = len(rows) > body.limit
         return StrategyList(items=items, next_cursor=items[-1].strategy_id if more else None)

@@ -84,6 +84,9 @@ class StrategyVersionRef(_Request):
 class StrategyListRequest(_Request):
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=64, description="next_cursor of the previous page")
+    kind: StrategyKind | None = Field(default=None, description="only strategies of this kind")
+    template: str | None = Field(default=None, min_length=1, max_length=64, description="only this template")
+    name: str | None = Field(default=None, min_length=1, max_length=100, description="name contains (any case)")
 
 
 class StrategyVersionInfo(_Reply):

@@ -11,7 +11,7 @@ user's strategy answers 404, like an unknown one.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.gateway_auth.domain.scopes import Scope
@@ -26,6 +26,7 @@ from tradeloom.shared.contracts.strategy import (
     StrategyDeleted,
     StrategyDuplicate,
     StrategyInfo,
+    StrategyKind,
     StrategyList,
     StrategyListRequest,
     StrategyRef,
@@ -83,6 +84,11 @@ ROUTES = (
         "GET", "", READ, SERVICE, "strategies_list", StrategyListRequest, StrategyList,
         name="list_strategies", page=True, cursor="strategy_list", errors=READ_ERRORS,
         summary="The caller's strategies, newest first",
+        query=(
+            Param("kind", StrategyKind | None, Query(), None),
+            Param("template", str | None, Query(min_length=1, max_length=64), None),
+            Param("name", str | None, Query(min_length=1, max_length=100, description="name contains"), None),
+        ),
     ),
     Forward(
         "GET", "/{strategy_id}", READ, SERVICE, "strategies_get", StrategyRef, StrategyInfo,

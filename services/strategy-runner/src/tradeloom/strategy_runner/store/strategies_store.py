@@ -7,6 +7,7 @@ says not_found) instead of letting Postgres fail on the cast.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -74,15 +75,35 @@ class StrategiesStore:
         return result.first()
 
     async def page(
-        self, conn: AsyncConnection, user_id: str, *, limit: int, before: uuid.UUID | None
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        *,
+        limit: int,
+        before: uuid.UUID | None,
+        kind: str | None = None,
+        template: str | None = None,
+        name: str | None = None,
     ) -> list[Row[Any]]:
-        """Up to ``limit`` strategies, newest first (UUIDv7 order), older than the cursor ``before``."""
+        """Up to ``limit`` strategies, newest first (UUIDv7 order), older than the cursor ``before``,
+        of ``kind`` and ``template`` when given, whose name contains ``name`` (any case) when given."""
+        pattern = None if name is None else "%" + re.sub(r"([\\%_])", r"\\\1", name) + "%"
         result = await conn.execute(
             text(
                 f'SELECT {STRATEGY_COLUMNS} FROM "{self.s}".strategies WHERE user_id = :user '
-                "AND (CAST(:before AS uuid) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
+                "AND (CAST(:before AS uuid) IS NULL OR id < :before) "
+                "AND (CAST(:kind AS text) IS NULL OR kind = :kind) "
+                "AND (CAST(:template AS text) IS NULL OR template = :template) "
+                "AND (CAST(:pattern AS text) IS NULL OR name ILIKE :pattern) ORDER BY id DESC LIMIT :limit"
             ),
-            {"user": user_id, "before": before, "limit": limit},
+            {
+                "user": user_id,
+                "before": before,
+                "limit": limit,
+                "kind": kind,
+                "template": template,
+                "pattern": pattern,
+            },
         )
         return list(result.all())
 
