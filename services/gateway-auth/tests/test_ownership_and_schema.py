@@ -40,6 +40,7 @@ VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/backtests/{backtest_id}/optimisation/heatmap"): {"params": {"x": "fast", "y": "slow"}},
     ("POST", "/v1/connections/{connection_id}/accounts"): {"json": {"name": "mine"}},
     ("POST", "/v1/schedules/{schedule_id}/enabled"): {"json": {"enabled": False}},
+    ("POST", "/v1/strategies/{strategy_id}/duplicate"): {"json": {"name": "mine"}},
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tradeloom.backtest_engine.domain.graph_plan import GraphPlanError
 from tradeloom.backtest_engine.domain.run_plan import PlanError, plan_run
 from tradeloom.backtest_engine.owned_dataset import check_dataset_owned
 from tradeloom.backtest_engine.saved_strategies import resolve_saved_strategy
@@ -84,6 +85,10 @@ class RunsApi:
         body = await resolve_saved_strategy(self._client(), caller, body)
         try:
             plan = plan_run(body)
+        except GraphPlanError as error:  # every issue of the graph, each with its node and port
+            raise field_invalid(
+                error.field, error.message, issues=[i.as_dict() for i in error.issues]
+            ) from None
         except PlanError as error:
             raise field_invalid(error.field, error.message) from None
         await check_dataset_owned(self._client(), caller, plan.dataset_id)

@@ -9,6 +9,7 @@ even if the strategy gets new versions or is deleted afterwards.
 
 from __future__ import annotations
 
+from tradeloom.backtest_engine.domain.graph_plan import GRAPH_STRATEGY
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.contracts.strategy import SERVICE as STRATEGY_SERVICE
@@ -18,7 +19,15 @@ from tradeloom.shared.rpc import ServiceClient
 
 
 def check_strategy_choice(body: SubmitBacktest) -> None:
-    """Exactly one of a built-in (``strategy`` + ``params``) or a saved one (``strategy_id``)."""
+    """Exactly one of a built-in (``strategy`` + ``params``), a saved one (``strategy_id``) or a
+    builder ``graph``."""
+    if body.graph is not None:
+        for field in ("strategy", "strategy_id", "strategy_version"):
+            if getattr(body, field) is not None:
+                raise field_invalid(field, "give either a graph or a strategy, not both")
+        if body.params:
+            raise field_invalid("params", "a graph's parameters live in its nodes: leave params out")
+        return
     if body.strategy_id is None:
         if body.strategy_version is not None:
             raise field_invalid("strategy_version", "only with strategy_id")
@@ -36,6 +45,8 @@ async def resolve_saved_strategy(
 ) -> SubmitBacktest:
     """``body`` with a saved strategy's template, parameters and version filled in (a built-in as is)."""
     check_strategy_choice(body)
+    if body.graph is not None:
+        return body.model_copy(update={"strategy": GRAPH_STRATEGY})
     if body.strategy_id is None:
         return body
     ref = StrategyVersionRef(strategy_id=body.strategy_id, version=body.strategy_version)
@@ -48,6 +59,9 @@ async def resolve_saved_strategy(
             raise  # strategy-runner down or slow: unavailable/timeout, never a wrong 422
         field = "strategy_version" if body.strategy_version is not None else "strategy_id"
         raise field_invalid(field, "no such strategy (or version) of yours") from None
+    if version.kind == "graph":
+        update = {"strategy": GRAPH_STRATEGY, "graph": version.graph, "strategy_version": version.version}
+        return body.model_copy(update=update)
     return body.model_copy(
         update={
             "strategy": version.template,

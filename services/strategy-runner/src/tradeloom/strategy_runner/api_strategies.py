@@ -26,9 +26,12 @@ from tradeloom.shared.contracts.strategy import (
     StrategyVersionList,
     StrategyVersionRef,
 )
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.strategy_runner.domain.graph import GraphRefused, compiled
 from tradeloom.strategy_runner.domain.templates import TemplateError, checked_params
+from tradeloom.strategy_runner.graph_errors import graph_refused
 from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
 
 
@@ -41,6 +44,7 @@ def strategy_info(row: Row[Any]) -> StrategyInfo:
     return StrategyInfo(
         strategy_id=str(row.id),
         name=row.name,
+        kind=row.kind,
         template=row.template,
         description=row.description,
         latest_version=row.latest_version,
@@ -53,11 +57,45 @@ def version_info(row: Row[Any]) -> StrategyVersionInfo:
     return StrategyVersionInfo(
         strategy_id=str(row.strategy_id),
         version=row.version,
+        kind=row.kind,
         template=row.template,
         params=row.params,
+        graph=row.graph,
         note=row.note,
         created_at=row.created_at,
     )
+
+
+GRAPH_TEMPLATE = "graph"  # the ``template`` of a graph strategy
+
+
+def checked_graph(graph: StrategyGraph | None, params: dict[str, Any]) -> dict[str, Any]:
+    """A graph version's content (the graph as JSON), compiled first so only a runnable one is saved."""
+    if params:
+        raise field_invalid("params", "a graph strategy keeps its parameters in its nodes: leave params out")
+    if graph is None:
+        raise field_invalid("graph", "required for a strategy of kind graph")
+    try:
+        compiled(graph)
+    except GraphRefused as error:
+        raise graph_refused(error) from None
+    return graph.model_dump(mode="json", exclude_none=True)
+
+
+def checked_content(body: StrategyCreate) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """(template, params, graph) of a new strategy, per its kind."""
+    if body.kind == "graph":
+        if body.template is not None:
+            raise field_invalid("template", "a graph strategy has no template: leave it out")
+        return GRAPH_TEMPLATE, {}, checked_graph(body.graph, body.params)
+    if body.graph is not None:
+        raise field_invalid("graph", "only for kind graph")
+    if body.template is None:
+        raise field_invalid("template", "required for kind template (or give kind graph and a graph)")
+    try:
+        return body.template, dict(checked_params(body.template, body.params)), None
+    except TemplateError as error:
+        raise field_invalid(error.field, error.message) from None
 
 
 class StrategiesApi:
@@ -68,19 +106,18 @@ class StrategiesApi:
 
     async def create(self, caller: CallerContext, body: StrategyCreate) -> StrategyInfo:
         user_id = require_user(caller)
-        try:
-            params = checked_params(body.template, body.params)
-        except TemplateError as error:
-            raise field_invalid(error.field, error.message) from None
+        template, params, graph = checked_content(body)
         async with self._engine().begin() as conn:
             row = await self.store.create(
                 conn,
                 strategy_id=new_event_id(),
                 user_id=user_id,
                 name=body.name,
-                template=body.template,
+                template=template,
                 description=body.description,
                 params=params,
+                kind=body.kind,
+                graph=graph,
             )
         if row is None:
             raise Conflict(
@@ -96,7 +133,15 @@ class StrategiesApi:
         if body.cursor is not None and before is None:
             raise field_invalid("cursor", "not a cursor this service returned (use next_cursor)")
         async with self._engine().connect() as conn:
-            rows = await self.store.page(conn, user_id, limit=body.limit + 1, before=before)
+            rows = await self.store.page(
+                conn,
+                user_id,
+                limit=body.limit + 1,
+                before=before,
+                kind=body.kind,
+                template=body.template,
+                name=body.name,
+            )
         items = [strategy_info(row) for row in rows[: body.limit]]
         more = len(rows) > body.limit
         return StrategyList(items=items, next_cursor=items[-1].strategy_id if more else None)
@@ -123,13 +168,26 @@ class StrategiesApi:
             current = await self.store.get(conn, body.strategy_id, user_id)
         if current is None:
             raise no_strategy(body.strategy_id)
-        try:
-            params = checked_params(current.template, body.params)  # a template never changes
-        except TemplateError as error:
-            raise field_invalid(error.field, error.message) from None
+        graph = None
+        if current.kind == "graph":
+            graph = checked_graph(body.graph, body.params)
+            params: dict[str, Any] = {}
+        elif body.graph is not None:
+            raise field_invalid("graph", "only for a strategy of kind graph")
+        else:
+            try:
+                params = dict(checked_params(current.template, body.params))  # a template never changes
+            except TemplateError as error:
+                raise field_invalid(error.field, error.message) from None
         async with self._engine().begin() as conn:
             row = await self.store.add_version(
-                conn, body.strategy_id, user_id, params=params, note=body.note, max_versions=self.max_versions
+                conn,
+                body.strategy_id,
+                user_id,
+                params=params,
+                note=body.note,
+                max_versions=self.max_versions,
+                graph=graph,
             )
             if row is None and await self.store.get(conn, body.strategy_id, user_id) is not None:
                 raise Conflict(

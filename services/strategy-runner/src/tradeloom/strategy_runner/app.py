@@ -5,7 +5,7 @@ from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.streams import consumer_spec
-from tradeloom.strategy_runner import SERVICE, __version__, api
+from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
@@ -41,6 +41,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         engine, client, bots, schema=schema, owner=runtime.instance_id, tick_s=settings.schedule_tick_s,
         grace_s=settings.schedule_grace_s, backtest_timeout_s=settings.backtest_timeout_s,
     )  # fmt: skip
+    api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))
     runner = BotRunner(
         engine,
         client,

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.contracts.backtest_optimise import (
     Heatmap,
     HeatmapRequest,
@@ -92,7 +93,8 @@ class SubmitBacktest(_Request):
     exactly one of the two; with ``optimise``, a grid/random search or walk-forward instead of one run.
     The strategy is a built-in (``strategy`` + ``params``) or one of the caller's saved strategies
     (``strategy_id``, optionally ``strategy_version``, default the latest: its template and
-    parameters are resolved from strategy-runner when the backtest is submitted), exactly one."""
+    parameters are resolved from strategy-runner when the backtest is submitted), or a builder
+    ``graph`` (a saved graph strategy's version is resolved into it), exactly one."""
 
     strategy: str | None = Field(
         default=None, min_length=1, max_length=64, examples=["sma_cross"], description="a built-in"
@@ -108,6 +110,9 @@ class SubmitBacktest(_Request):
     )
     strategy_version: int | None = Field(
         default=None, ge=1, le=1_000_000, description="with strategy_id; default the latest"
+    )
+    graph: StrategyGraph | None = Field(
+        default=None, description="a builder graph (instead of `strategy`); the run's strategy reads `graph`"
     )
     symbol: str | None = Field(default=None, min_length=3, max_length=64, examples=["BTC/USDT"])
     venue: str | None = Field(default=None, min_length=1, max_length=32, examples=["sim"])

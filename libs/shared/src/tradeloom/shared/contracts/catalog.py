@@ -74,6 +74,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *market_data.REQUESTS,
     *backtest.REQUESTS,
     *strategy.REQUESTS,
+    *strategy.BUILDER_REQUESTS,
     *bots.REQUESTS,
     *bot_ledger.REQUESTS,
     *catalogs.REQUESTS,

@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from tradeloom.backtest_engine.domain.graph_plan import GRAPH_STRATEGY, compiled_graph, with_graph_settings
+from tradeloom.backtest_engine.domain.run_plan_errors import PlanError as PlanError  # noqa: PLC0414 (re-exported)
 from tradeloom.backtest_engine.domain.search_space import SearchPlan, plan_search
 from tradeloom.quant.fills import CommissionModel, Costs, SizingMode, SlippageModel
+from tradeloom.quant.graph import CompiledGraph
 from tradeloom.quant.simulator import SimulationConfig
 from tradeloom.quant.strategies import BUILTIN_STRATEGIES, InvalidParameters, validate_params
 from tradeloom.quant.strategies.schema import ParamValue
@@ -52,15 +55,6 @@ _SIZING = {
 }
 
 
-class PlanError(ValueError):
-    """A request that cannot run; ``field`` is the dotted path of the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
 @dataclass(frozen=True)
 class RunPlan:
     """What to fetch (market candles or a dataset, ``None`` bounds: the whole dataset) and run."""
@@ -77,6 +71,7 @@ class RunPlan:
     timeframe: str | None = None
     dataset_id: str | None = None
     search: SearchPlan | None = None
+    graph: CompiledGraph | None = None  # a builder graph's plan (``strategy`` reads "graph")
 
     @property
     def kind(self) -> str:
@@ -150,8 +145,8 @@ def _source(request: SubmitBacktest) -> tuple[str | None, float]:
     return timeframe, YEAR_SECONDS / seconds
 
 
-def plan_run(request: SubmitBacktest) -> RunPlan:
-    """Validate ``request`` against the strategy's schema and the simulator's rules."""
+def _builtin(request: SubmitBacktest) -> tuple[str, dict[str, ParamValue]]:
+    """The built-in strategy and its validated parameters."""
     strategy = request.strategy
     if strategy is None:  # a saved strategy is resolved to its template before planning
         raise PlanError("strategy", "give a built-in strategy or the strategy_id of a saved one")
@@ -160,9 +155,22 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         known = ", ".join(sorted(BUILTIN_STRATEGIES))
         raise PlanError("strategy", f"unknown built-in strategy {strategy!r}: use one of {known}")
     try:
-        params = validate_params(spec, request.params)
+        return strategy, validate_params(spec, request.params)
     except InvalidParameters as error:
         raise PlanError(f"params.{error.field}", str(error).split(": ", 1)[-1]) from None
+
+
+def plan_run(request: SubmitBacktest) -> RunPlan:
+    """Validate ``request`` against the strategy's schema and the simulator's rules."""
+    graph = None if request.graph is None else compiled_graph(request.graph)
+    if graph is not None:
+        strategy, params = GRAPH_STRATEGY, dict[str, ParamValue]()
+        if request.optimise is not None:
+            raise PlanError(
+                "optimise", "not available for builder graphs (their parameters live in the nodes)"
+            )
+    else:
+        strategy, params = _builtin(request)
     timeframe, periods_per_year = _source(request)
     start_ns = None if request.start is None else to_ns(request.start)
     end_ns = None if request.end is None else to_ns(request.end)
@@ -186,6 +194,8 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         whole_units=sizing.whole_units,
         max_leverage=float(sizing.max_leverage),
     )
+    if graph is not None:
+        config = with_graph_settings(request, graph, config)
     search = None
     if request.optimise is not None:
         try:
@@ -205,4 +215,5 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         timeframe=timeframe,
         dataset_id=request.dataset_id,
         search=search,
+        graph=graph,
     )

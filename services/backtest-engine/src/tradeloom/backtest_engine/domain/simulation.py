@@ -56,10 +56,16 @@ def check_bars(bars: BarArrays) -> None:
 def run_backtest(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
     """Signals → simulation → metrics for ``plan`` on ``bars``."""
     check_bars(bars)
-    ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close)
-    entry_long, exit_long, entry_short, exit_short, level = strategy_signals(plan.strategy, ohlc, plan.params)
+    quant_bars = Bars(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.time)
+    if plan.graph is not None:
+        entry_long, exit_long, entry_short, exit_short, level = plan.graph.signals(quant_bars)
+    else:
+        ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close)
+        entry_long, exit_long, entry_short, exit_short, level = strategy_signals(
+            plan.strategy, ohlc, plan.params
+        )
     result = run_simulation(
-        Bars(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.time),
+        quant_bars,
         Signals(entry_long, exit_long, entry_short, exit_short, level),
         plan.config,
         plan.costs,

@@ -1,7 +1,9 @@
 """``/v1/strategies``: the caller's saved strategies and their versions, each route one
 ``svc.strategy-runner.<op>``.
 
-A saved strategy is a named configuration of a built-in template; its versions are immutable, so
+A saved strategy is a named configuration of a built-in template, or (kind ``graph``) a builder
+graph checked by ``POST /v1/strategies/validate`` (node types: ``GET /v1/strategies/graph/nodes``);
+its versions are immutable, so
 ``POST /v1/backtests`` with ``strategy_id`` and ``strategy_version`` is reproducible. Writes take
 scope ``trade`` (they change what the account holds, like datasets); reads take ``read``. Another
 user's strategy answers 404, like an unknown one.
@@ -9,7 +11,7 @@ user's strategy answers 404, like an unknown one.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.gateway_auth.domain.scopes import Scope
@@ -17,11 +19,14 @@ from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.strategy import (
+    NAME,
     PARAMS,
     SERVICE,
     StrategyCreate,
     StrategyDeleted,
+    StrategyDuplicate,
     StrategyInfo,
+    StrategyKind,
     StrategyList,
     StrategyListRequest,
     StrategyRef,
@@ -29,6 +34,13 @@ from tradeloom.shared.contracts.strategy import (
     StrategyVersionInfo,
     StrategyVersionList,
     StrategyVersionRef,
+)
+from tradeloom.shared.contracts.strategy_graph import (
+    GraphNodeCatalog,
+    GraphNodesRequest,
+    GraphValidateRequest,
+    GraphValidation,
+    StrategyGraph,
 )
 
 router = APIRouter(prefix="/v1/strategies", tags=["strategies"])
@@ -48,7 +60,17 @@ class NewVersion(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     params: dict[str, int | float | bool] = PARAMS
+    graph: StrategyGraph | None = Field(default=None, description="the new graph (a strategy of kind graph)")
     note: str = Field(default="", max_length=500, examples=["slower exit"])
+
+
+class Duplicate(BaseModel):
+    """The body of ``POST /v1/strategies/{strategy_id}/duplicate``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    version: int | None = Field(default=None, ge=1, le=1_000_000, description="default: the latest")
+    name: str = NAME
+    description: str | None = Field(default=None, max_length=1000, description="default: the original's")
 
 
 ROUTES = (
@@ -62,6 +84,11 @@ ROUTES = (
         "GET", "", READ, SERVICE, "strategies_list", StrategyListRequest, StrategyList,
         name="list_strategies", page=True, cursor="strategy_list", errors=READ_ERRORS,
         summary="The caller's strategies, newest first",
+        query=(
+            Param("kind", StrategyKind | None, Query(), None),
+            Param("template", str | None, Query(min_length=1, max_length=64), None),
+            Param("name", str | None, Query(min_length=1, max_length=100, description="name contains"), None),
+        ),
     ),
     Forward(
         "GET", "/{strategy_id}", READ, SERVICE, "strategies_get", StrategyRef, StrategyInfo,
@@ -87,6 +114,27 @@ ROUTES = (
         StrategyVersionList,
         name="list_versions", path_params=(STRATEGY_ID,), errors=READ_ERRORS,
         summary="Every version of a strategy, oldest first",
+    ),
+    Forward(
+        "POST", "/validate", READ, SERVICE, "strategies_validate", GraphValidateRequest, GraphValidation,
+        name="validate_graph", body=GraphValidateRequest, errors=READ_ERRORS,
+        summary="Check a builder graph without saving it",
+        description="422 lists every problem in `details.issues`, each naming its node and port (or "
+        "parameter): unknown node type, wrong port type, cycle, unreachable sink, missing input, "
+        "parameter out of range…",
+    ),
+    Forward(
+        "GET", "/graph/nodes", READ, SERVICE, "strategy_graph_nodes", GraphNodesRequest, GraphNodeCatalog,
+        name="graph_node_types", errors=READ_ERRORS,
+        summary="The node types of builder graphs: ports (number or bool series) and parameter schemas",
+    ),
+    Forward(
+        "POST", "/{strategy_id}/duplicate", TRADE, SERVICE, "strategies_duplicate", StrategyDuplicate,
+        StrategyInfo,
+        name="duplicate_strategy", path_params=(STRATEGY_ID,), body=Duplicate, status=201, idempotent=True,
+        errors=WRITE_ERRORS,
+        summary="Copy a version (default the latest) of a strategy into a new strategy (version 1)",
+        description="Scope `trade`; takes `Idempotency-Key`. A name the caller already uses → 409.",
     ),
     Forward(
         "GET", "/{strategy_id}/versions/{version}", READ, SERVICE, "strategy_versions_get",

@@ -27,11 +27,13 @@ from tradeloom.shared.contracts.bots import (
     BotRef,
     BotSizing,
 )
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id, parse_uuid
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
+from tradeloom.strategy_runner.domain.graph import not_live
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
@@ -85,9 +87,12 @@ class BotsApi:
                     f"no version {body.strategy_version} of strategy {body.strategy_id}",
                     details={"fields": [{"field": "strategy_id", "message": "not found"}]},
                 )
+            refused = None if version.graph is None else not_live(StrategyGraph.model_validate(version.graph))
+            if refused is not None:
+                raise field_invalid("strategy_id", refused)
             values = body.model_dump(mode="json") | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
-                "params": version.params, "max_position": body.max_position,
+                "params": version.params, "max_position": body.max_position, "graph": version.graph,
             }  # fmt: skip
             row = await self.bots.create(conn, new_event_id(), values)
             await status_changed(

@@ -95,9 +95,8 @@ class BotRunner:
         except ValueError as error:
             raise PermanentError(str(error)) from error
         await self.ledger.mark_bar(conn, candle.venue, candle.symbol, candle.timeframe, candle.open_ns)
-        bar = Bar(
-            candle.open_ns, float(candle.open), float(candle.high), float(candle.low), float(candle.close)
-        )
+        prices = (candle.open, candle.high, candle.low, candle.close, candle.volume)
+        bar = Bar(candle.open_ns, *(float(value) for value in prices))
         async with self._engine().begin() as lease_conn:
             market = (candle.venue, candle.symbol, candle.timeframe)
             held = await self.bots.take_leases(lease_conn, self.owner, self.config.lease_ttl_s, market)
@@ -185,7 +184,7 @@ class BotRunner:
             )
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
-        signal = last_signal(row.template, row.params, bars)
+        signal = last_signal(row.template, row.params, bars, row.graph)
         position = Decimal(row.position)
         quantity = Decimal(0)
         if signal == "entry_long" and position <= 0 and not row.open_orders:
@@ -241,7 +240,8 @@ class BotRunner:
             "market-data", "candles", request, CandlesReply, timeout_s=self.config.market_data_timeout_s
         )
         bars = [
-            Bar(c.open_ns, float(c.open), float(c.high), float(c.low), float(c.close)) for c in reply.candles
+            Bar(c.open_ns, float(c.open), float(c.high), float(c.low), float(c.close), float(c.volume))
+            for c in reply.candles
         ]
         if bar is not None and (not bars or bars[-1].open_ns < bar.open_ns):
             bars.append(bar)

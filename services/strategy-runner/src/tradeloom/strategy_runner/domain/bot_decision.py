@@ -1,9 +1,10 @@
 """A bot's decision on one closed bar: the strategy's signals there → an order or a hold.
 
-Pure (no I/O). The signals are ``tradeloom.quant``'s built-in strategy kernels, the very ones the
-backtest runs, over closed bars only; the decision looks at the signal of the newest bar. Bots
-trade long only (spot): a short entry means "be flat". ``client_order_id`` is a function of the bot
-and the bar, so deciding the same bar twice can never make a second order.
+Pure (no I/O). The signals are ``tradeloom.quant``'s built-in strategy kernels or a compiled
+builder graph, the very ones the backtest runs, over closed bars only; the decision looks at the
+signal of the newest bar. Bots trade long only (spot): a short entry means "be flat".
+``client_order_id`` is a function of the bot and the bar, so deciding the same bar twice can never
+make a second order.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 import numpy as np
 
+from tradeloom.quant.simulator import Bars as QuantBars
 from tradeloom.quant.strategies import OhlcArrays, strategy_signals
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
+from tradeloom.strategy_runner.domain.graph import compiled
 
 TIMEFRAME_NS: dict[str, int] = {
     tf: seconds * 1_000_000_000
@@ -24,6 +29,7 @@ TIMEFRAME_NS: dict[str, int] = {
     }.items()
 }  # fmt: skip
 CLIENT_PREFIX = "bot-"
+OHLCV = ("open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Bar:
     high: float
     low: float
     close: float
+    volume: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -65,16 +72,19 @@ def equity_size(free_quote: Decimal, percent: Decimal, price: Decimal, lot: Deci
     return lots * lot
 
 
-def last_signal(template: str, params: Mapping[str, object], bars: Sequence[Bar]) -> str:
-    """The signal of the newest bar (entry_long wins over the exits on a reversal bar)."""
-    ohlc = OhlcArrays(
-        np.array([b.open for b in bars], dtype=np.float64),
-        np.array([b.high for b in bars], dtype=np.float64),
-        np.array([b.low for b in bars], dtype=np.float64),
-        np.array([b.close for b in bars], dtype=np.float64),
-        np.array([b.open_ns for b in bars], dtype=np.int64),
-    )
-    entry_long, exit_long, entry_short, exit_short, _ = strategy_signals(template, ohlc, params)
+def last_signal(
+    template: str, params: Mapping[str, object], bars: Sequence[Bar], graph: Mapping[str, Any] | None = None
+) -> str:
+    """The signal of the newest bar (entry_long wins over the exits on a reversal bar): the
+    template's kernel, or for a graph strategy its compiled ``graph`` (what a backtest runs)."""
+    o, h, lo, c, v = (np.array([getattr(b, name) for b in bars], dtype=np.float64) for name in OHLCV)
+    times = np.array([b.open_ns for b in bars], dtype=np.int64)
+    if graph is not None:
+        plan = compiled(StrategyGraph.model_validate(graph))
+        entry_long, exit_long, entry_short, exit_short, _ = plan.signals(QuantBars(o, h, lo, c, v, times))
+    else:
+        ohlc = OhlcArrays(o, h, lo, c, times)
+        entry_long, exit_long, entry_short, exit_short, _ = strategy_signals(template, ohlc, params)
     i = len(bars) - 1
     for name, series in (
         ("entry_long", entry_long),

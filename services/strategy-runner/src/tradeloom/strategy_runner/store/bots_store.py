@@ -29,7 +29,7 @@ OPEN_ORDERS = (
 COLUMNS = (
     "b.id, b.user_id, b.name, b.strategy_id, b.strategy_version, b.template, b.params, b.account_id, "
     "b.venue, b.symbol, b.timeframe, b.sizing, b.max_position, b.status, b.status_reason, "
-    "b.last_bar_ns, b.created_at, b.updated_at"
+    "b.last_bar_ns, b.created_at, b.updated_at, b.graph"
 )
 
 
@@ -42,15 +42,17 @@ class BotsStore:
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".bots (id, user_id, name, strategy_id, strategy_version, template, '
-                "params, account_id, venue, symbol, timeframe, sizing, max_position) VALUES (:id, :user_id, "
-                ":name, :strategy_id, :strategy_version, :template, CAST(:params AS jsonb), :account_id, "
-                ":venue, :symbol, :timeframe, CAST(:sizing AS jsonb), :max_position)"
+                "params, account_id, venue, symbol, timeframe, sizing, max_position, graph) VALUES (:id, "
+                ":user_id, :name, :strategy_id, :strategy_version, :template, CAST(:params AS jsonb), "
+                ":account_id, :venue, :symbol, :timeframe, CAST(:sizing AS jsonb), :max_position, "
+                "CAST(:graph AS jsonb))"
             ),
             {
                 **values,
                 "id": uuid.UUID(bot_id),
                 "params": json.dumps(values["params"]),
                 "sizing": json.dumps(values["sizing"]),
+                "graph": None if values.get("graph") is None else json.dumps(values["graph"]),
             },
         )
         row = await self.get(conn, bot_id, values["user_id"])

@@ -7,6 +7,7 @@ says not_found) instead of letting Postgres fail on the cast.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -17,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.ids import parse_uuid
 
-STRATEGY_COLUMNS = "id, user_id, name, template, description, latest_version, created_at, updated_at"
-VERSION_COLUMNS = "v.strategy_id, v.version, v.params, v.note, v.created_at, s.template"
+STRATEGY_COLUMNS = "id, user_id, name, kind, template, description, latest_version, created_at, updated_at"
+VERSION_COLUMNS = "v.strategy_id, v.version, v.params, v.graph, v.note, v.created_at, s.template, s.kind"
 
 
 class StrategiesStore:
@@ -35,6 +36,8 @@ class StrategiesStore:
         template: str,
         description: str,
         params: Mapping[str, object],
+        kind: str = "template",
+        graph: Mapping[str, object] | None = None,
     ) -> Row[Any] | None:
         """The new strategy with its version 1; ``None`` when the user already has one of that name.
 
@@ -43,21 +46,22 @@ class StrategiesStore:
         row = (
             await conn.execute(
                 text(
-                    f'INSERT INTO "{self.s}".strategies (id, user_id, name, template, description) '
-                    "VALUES (:id, :user, :name, :template, :description) "
+                    f'INSERT INTO "{self.s}".strategies (id, user_id, name, kind, template, description) '
+                    "VALUES (:id, :user, :name, :kind, :template, :description) "
                     f"ON CONFLICT (user_id, name) DO NOTHING RETURNING {STRATEGY_COLUMNS}"
                 ),
                 {
                     "id": uuid.UUID(strategy_id),
                     "user": user_id,
                     "name": name,
+                    "kind": kind,
                     "template": template,
                     "description": description,
                 },
             )
         ).first()
         if row is not None:
-            await self._insert_version(conn, row.id, 1, params, "")
+            await self._insert_version(conn, row.id, 1, params, "", graph)
         return row
 
     async def get(self, conn: AsyncConnection, strategy_id: str, user_id: str) -> Row[Any] | None:
@@ -71,15 +75,35 @@ class StrategiesStore:
         return result.first()
 
     async def page(
-        self, conn: AsyncConnection, user_id: str, *, limit: int, before: uuid.UUID | None
+        self,
+        conn: AsyncConnection,
+        user_id: str,
+        *,
+        limit: int,
+        before: uuid.UUID | None,
+        kind: str | None = None,
+        template: str | None = None,
+        name: str | None = None,
     ) -> list[Row[Any]]:
-        """Up to ``limit`` strategies, newest first (UUIDv7 order), older than the cursor ``before``."""
+        """Up to ``limit`` strategies, newest first (UUIDv7 order), older than the cursor ``before``,
+        of ``kind`` and ``template`` when given, whose name contains ``name`` (any case) when given."""
+        pattern = None if name is None else "%" + re.sub(r"([\\%_])", r"\\\1", name) + "%"
         result = await conn.execute(
             text(
                 f'SELECT {STRATEGY_COLUMNS} FROM "{self.s}".strategies WHERE user_id = :user '
-                "AND (CAST(:before AS uuid) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
+                "AND (CAST(:before AS uuid) IS NULL OR id < :before) "
+                "AND (CAST(:kind AS text) IS NULL OR kind = :kind) "
+                "AND (CAST(:template AS text) IS NULL OR template = :template) "
+                "AND (CAST(:pattern AS text) IS NULL OR name ILIKE :pattern) ORDER BY id DESC LIMIT :limit"
             ),
-            {"user": user_id, "before": before, "limit": limit},
+            {
+                "user": user_id,
+                "before": before,
+                "limit": limit,
+                "kind": kind,
+                "template": template,
+                "pattern": pattern,
+            },
         )
         return list(result.all())
 
@@ -103,6 +127,7 @@ class StrategiesStore:
         params: Mapping[str, object],
         note: str,
         max_versions: int,
+        graph: Mapping[str, object] | None = None,
     ) -> Row[Any] | None:
         """The next version, numbered by an atomic bump of ``latest_version``.
 
@@ -125,7 +150,7 @@ class StrategiesStore:
         ).first()
         if bumped is None:
             return None
-        await self._insert_version(conn, key, bumped.latest_version, params, note)
+        await self._insert_version(conn, key, bumped.latest_version, params, note, graph)
         return await self.version(conn, strategy_id, user_id, bumped.latest_version)
 
     async def version(
@@ -161,13 +186,25 @@ class StrategiesStore:
         )
         return list(result.all())
 
-    async def _insert_version(
-        self, conn: AsyncConnection, key: uuid.UUID, version: int, params: Mapping[str, object], note: str
+    async def _insert_version(  # noqa: PLR0917
+        self,
+        conn: AsyncConnection,
+        key: uuid.UUID,
+        version: int,
+        params: Mapping[str, object],
+        note: str,
+        graph: Mapping[str, object] | None,
     ) -> None:
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".strategy_versions (strategy_id, version, params, note) '
-                "VALUES (:id, :version, CAST(:params AS jsonb), :note)"
+                f'INSERT INTO "{self.s}".strategy_versions (strategy_id, version, params, note, graph) '
+                "VALUES (:id, :version, CAST(:params AS jsonb), :note, CAST(:graph AS jsonb))"
             ),
-            {"id": key, "version": version, "params": json.dumps(dict(params)), "note": note},
+            {
+                "id": key,
+                "version": version,
+                "params": json.dumps(dict(params)),
+                "note": note,
+                "graph": None if graph is None else json.dumps(dict(graph)),
+            },
         )
