@@ -5,7 +5,7 @@
 A bot of a graph strategy keeps its own copy of the pinned version's graph in ``bots.graph``.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-06
 """
 
