@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.order_router.api_accounts import no_account
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts
+from tradeloom.order_router.domain.reduce_only import apply_reduce_only
 from tradeloom.order_router.domain.validation import Problem, validate_order
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
@@ -72,6 +73,7 @@ class OrderSubmitter:
         execution: Execution,
         market_buffer: Decimal,
         venue_orders: VenueOrders,
+        price_bands: dict[str, Decimal] | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -80,6 +82,7 @@ class OrderSubmitter:
         self.execution = execution
         self.market_buffer = market_buffer
         self.venue_orders = venue_orders
+        self.price_bands = price_bands or {}
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         user_id = require_user(caller)
@@ -108,6 +111,9 @@ class OrderSubmitter:
             free = {
                 row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
             }
+            body, problems = apply_reduce_only(body, instrument, free)
+            if problems:
+                raise refused(problems)
             problems, lock = validate_order(
                 body,
                 instrument,
@@ -116,6 +122,7 @@ class OrderSubmitter:
                 costs=account_costs(account),
                 market_buffer=self.market_buffer,
                 now=datetime.now(UTC),
+                price_band=self.price_bands.get(account.venue),
             )
             if problems or instrument is None:
                 raise refused(problems)

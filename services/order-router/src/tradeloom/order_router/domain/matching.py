@@ -121,6 +121,27 @@ def _expire(order: PaperOrder, reason: str, statuses: tuple[str, ...] = ()) -> O
     return Outcome(replace(order, status=status), None, (*statuses, status), reason)
 
 
+def may_match(order: PaperOrder, low: Decimal, high: Decimal, last_ns: int) -> bool:
+    """False when no trade priced within ``[low, high]`` up to ``last_ns`` can change ``order``:
+    a resting limit the prices never reached, an untriggered stop or take-profit they never crossed.
+    The paper exchange skips such orders without matching each trade (``match`` stays the rule)."""
+    if order.status not in (states.NEW, states.PARTIALLY_FILLED) or last_ns < order.accepted_ns:
+        return False
+    expiring = order.expire_ns is not None and last_ns >= order.expire_ns
+    if expiring or order.time_in_force in ("ioc", "fok"):
+        return True
+    # the level a trade must reach and whether it is reached from below (buy limit: at or below it)
+    if order.type in CONDITIONAL and not order.triggered:
+        level = order.stop_price if order.type != "trailing_stop" else None  # a trail moves every trade
+        at_or_below = (order.side == "buy") != order.type.startswith("stop_")  # stops trigger the other way
+    else:
+        level = None if order.type in MARKET_PRICED else order.price
+        at_or_below = order.side == "buy"
+    if level is None:
+        return True
+    return low <= level if at_or_below else high >= level
+
+
 def match(order: PaperOrder, trade: Trade, costs: AccountCosts, lot: Decimal) -> Outcome | None:
     """The effect of ``trade`` on ``order``; ``None`` when nothing changes."""
     if order.status not in (states.NEW, states.PARTIALLY_FILLED) or trade.ts_ns < order.accepted_ns:

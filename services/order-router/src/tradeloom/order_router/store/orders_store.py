@@ -300,18 +300,6 @@ class OrdersStore:
         row = result.first()
         return None if row is None else f"{row.scope} halt: {row.reason}".rstrip(": ")
 
-    async def set_last_price(
-        self, conn: AsyncConnection, venue: str, symbol: str, price: Decimal, ts_ns: int
-    ) -> None:
-        await conn.execute(
-            text(
-                f'INSERT INTO "{self.s}".last_prices AS p (venue, symbol, price, ts_ns) '
-                "VALUES (:venue, :symbol, :price, :ts) ON CONFLICT (venue, symbol) "
-                "DO UPDATE SET price = :price, ts_ns = :ts WHERE p.ts_ns <= :ts"
-            ),
-            {"venue": venue, "symbol": symbol, "price": price, "ts": ts_ns},
-        )
-
     async def last_price(self, conn: AsyncConnection, venue: str, symbol: str) -> Decimal | None:
         result = await conn.execute(
             text(f'SELECT price FROM "{self.s}".last_prices WHERE venue = :venue AND symbol = :symbol'),
