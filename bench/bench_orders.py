@@ -32,12 +32,14 @@ Goal on 2 cores: p50 < 10 ms and p99 < 50 ms at 200 orders/s, >= 1,000 orders/s 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -178,6 +180,21 @@ def report(rounds: list[RateResult], probes: list[RateResult], sustained: list[R
     )
 
 
+@contextlib.contextmanager
+def exported(variables: dict[str, str]) -> Iterator[None]:
+    """``variables`` in this process's environment (and its children's) while the bench runs."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def main() -> None:
     print(
         "  path: gateway-auth + order-router processes, real NATS + Postgres; neighbours process = "
@@ -190,7 +207,10 @@ def main() -> None:
         NatsServer() as nats_server,
         PostgresServer() as pg,
         tempfile.TemporaryDirectory() as logs,
-        trading_stack(pg, nats_server.url, PREFIX, Path(logs), GATEWAY_ENV) as stack,
+        exported(nats_server.environment()),  # NATS passwords: the streams CLI and the neighbours
+        trading_stack(
+            pg, nats_server.url, PREFIX, Path(logs), GATEWAY_ENV | nats_server.environment()
+        ) as stack,
     ):
         stack.wait_ready()
         module = [sys.executable, "-m", "bench.order_load", nats_server.url, PREFIX, str(TRADES_PER_S)]
