@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import nats.errors
@@ -21,6 +22,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument, TradesIngested, TradeTick
 from tradeloom.shared.contracts.risk import RiskCheckRequest, RiskHalt, RiskResume
@@ -28,6 +30,7 @@ from tradeloom.shared.ids import market_data_id
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.subjects import Subjects, symbol_token
+from tradeloom.shared.testing.processes import ServiceProcess
 
 INSTRUMENTS = [
     Instrument(venue="sim", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
@@ -143,3 +146,26 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 30
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+def router_process(settings: OrderRouterSettings, log_dir: Path, **more: object) -> ServiceProcess:
+    """``python -m tradeloom.order_router run`` as a real child process with the test's settings
+    (``more``: further settings by field name); ``start()`` waits for its /readyz."""
+    keys = settings.credential_keys
+    values: dict[str, object] = {
+        "database_url": settings.database_url.get_secret_value(),
+        "nats_url": settings.nats_url,
+        "nats_prefix": settings.nats_prefix,
+        "db_schema": settings.db_schema,
+        "environment": "test",
+        "log_json": "false",
+        # the loaded test box, not the 50 ms deadline, is what a 1 s deadline keeps out of these tests
+        "risk_check_timeout_s": 1,
+        "venue_api_urls": settings.venue_api_urls,
+        "venue_options": settings.venue_options,
+        "venue_timeout_s": settings.venue_timeout_s,
+        "venue_poll_interval_s": settings.venue_poll_interval_s,
+        **({"credential_keys": keys.get_secret_value()} if keys is not None else {}),
+        **more,
+    }
+    return ServiceProcess("order_router", values, log_dir)
