@@ -7,8 +7,9 @@ measures the pipeline, not the throttle) on a nats-server and a Postgres started
 *neighbours* process (``bench/order_load.py``) standing in for market-data (instrument registry
 and a SYNTHETIC TRADE PUBLISHER at TRADES_PER_S one-trade messages per second, price 30000) and
 for risk-monitor (a MINIMAL RISK RESPONDER approving everything: risk-monitor has no check yet);
-``BENCH_TRADES_PER_S`` sets the trade rate (default 200: order-router's paper consumer applies each
-fetched batch of trade messages in one transaction; it saturated at 25-50/s with one per message);
+``BENCH_TRADES_PER_S`` sets the trade rate (default 20, as when order-router's paper consumer applied
+one trade message per transaction and saturated at 25-50/s, so figures compare; it now applies each
+fetched batch in one transaction);
 the load generator (this process: aiohttp, open loop, and one WebSocket on channel ``orders``).
 
 Measured:
@@ -53,7 +54,7 @@ from tradeloom.shared.testing.postgres_server import PostgresServer
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 PREFIX = "bench"
-TRADES_PER_S = float(os.environ.get("BENCH_TRADES_PER_S", "200"))
+TRADES_PER_S = float(os.environ.get("BENCH_TRADES_PER_S", "20"))
 ROUNDS = 5
 ROUND_S = 2.0 if QUICK else 12.0
 PROBE_S = 2.0 if QUICK else 10.0
