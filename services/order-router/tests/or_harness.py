@@ -49,6 +49,7 @@ class Neighbours:
     subjects: Subjects
     risk_mode: str = "approve"  # approve | reject | slow | error
     risk_seen: list[RiskCheckRequest] = field(default_factory=list)
+    bids: list[tuple[str, str]] = field(default_factory=list)  # market-data's book: (price, amount)
     _subs: list[Subscription] = field(default_factory=list)
     _trade_seq: int = 0
 
@@ -57,6 +58,9 @@ class Neighbours:
             await self.nc.subscribe(self.subjects.request("market-data", "instruments"), cb=self._instruments)
         )
         self._subs.append(
+            await self.nc.subscribe(self.subjects.request("market-data", "order_book"), cb=self._book)
+        )
+        self._subs.append(  # last: drop_risk removes it
             await self.nc.subscribe(self.subjects.request("risk-monitor", "check"), cb=self._risk)
         )
 
@@ -73,6 +77,15 @@ class Neighbours:
         venue = json.loads(msg.data or b"{}").get("venue")
         listed = [i for i in INSTRUMENTS if venue in (None, i.venue)]
         data = {"instruments": [i.model_dump(mode="json") for i in listed]}
+        await msg.respond(json.dumps({"data": data}).encode())
+
+    async def _book(self, msg: Msg) -> None:
+        levels = [{"price": p, "amount": a} for p, a in self.bids]
+        analytics = {"band_bps": "10", "bid_depth_in_band": "0", "ask_depth_in_band": "0", "best_bid": None,
+                     "best_ask": None, "spread": None, "spread_bps": None, "mid": None, "microprice": None,
+                     "imbalance": None}  # fmt: skip
+        data = {"venue": "sim", "symbol": "BTC/USDT", "ts_ns": time.time_ns(), "seq": 1, "bids": levels,
+                "asks": [], "analytics": analytics}  # fmt: skip
         await msg.respond(json.dumps({"data": data}).encode())
 
     async def _risk(self, msg: Msg) -> None:

@@ -11,6 +11,7 @@ from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
+from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.order_router.store.connections_store import SqlCredentialStore
@@ -51,6 +52,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         market_buffer=settings.market_buy_buffer,
         venue_orders=venue_orders,
         price_bands=settings.price_bands,
+        queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
     )
     api.register(
         runtime,

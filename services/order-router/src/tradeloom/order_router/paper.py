@@ -171,6 +171,7 @@ class PaperMatcher:
             "locked": order.locked,
             "triggered": order.triggered,
             "trail_extreme": order.trail_extreme,
+            "queue_ahead": order.queue_ahead,
         }
         if outcome.fill is not None:
             fields["filled_notional"] = (

@@ -106,6 +106,10 @@ class OrderInfo(Reply):
     oco_group: str | None = Field(default=None, description="exits of one bracket: the first fill cancels the other")
     created_at: datetime
     updated_at: datetime
+    queue_ahead: NonNegative | None = Field(
+        default=None,
+        description="queue position (accounts with queue_position): volume still ahead at its price",
+    )
 
 
 class FillInfo(Reply):
