@@ -7,8 +7,9 @@ measures the pipeline, not the throttle) on a nats-server and a Postgres started
 *neighbours* process (``bench/order_load.py``) standing in for market-data (instrument registry
 and a SYNTHETIC TRADE PUBLISHER at TRADES_PER_S one-trade messages per second, price 30000) and
 for risk-monitor (a MINIMAL RISK RESPONDER approving everything: risk-monitor has no check yet);
-``BENCH_TRADES_PER_S`` sets the trade rate (default 20: order-router's paper consumer applies one
-trade per transaction, and on a loaded 2-core box 50/s already queued trades for a second);
+``BENCH_TRADES_PER_S`` sets the trade rate (default 20, as when order-router's paper consumer applied
+one trade message per transaction and saturated at 25-50/s, so figures compare; it now applies each
+fetched batch in one transaction);
 the load generator (this process: aiohttp, open loop, and one WebSocket on channel ``orders``).
 
 Measured:
@@ -32,12 +33,14 @@ Goal on 2 cores: p50 < 10 ms and p99 < 50 ms at 200 orders/s, >= 1,000 orders/s 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -178,6 +181,21 @@ def report(rounds: list[RateResult], probes: list[RateResult], sustained: list[R
     )
 
 
+@contextlib.contextmanager
+def exported(variables: dict[str, str]) -> Iterator[None]:
+    """``variables`` in this process's environment (and its children's) while the bench runs."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def main() -> None:
     print(
         "  path: gateway-auth + order-router processes, real NATS + Postgres; neighbours process = "
@@ -190,7 +208,10 @@ def main() -> None:
         NatsServer() as nats_server,
         PostgresServer() as pg,
         tempfile.TemporaryDirectory() as logs,
-        trading_stack(pg, nats_server.url, PREFIX, Path(logs), GATEWAY_ENV) as stack,
+        exported(nats_server.environment()),  # NATS passwords: the streams CLI and the neighbours
+        trading_stack(
+            pg, nats_server.url, PREFIX, Path(logs), GATEWAY_ENV | nats_server.environment()
+        ) as stack,
     ):
         stack.wait_ready()
         module = [sys.executable, "-m", "bench.order_load", nats_server.url, PREFIX, str(TRADES_PER_S)]

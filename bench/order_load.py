@@ -37,10 +37,11 @@ def neighbours(nats_url: str, prefix: str, trades_per_s: float) -> None:
     import nats
 
     from tests.e2e.order_stack import Neighbours
+    from tradeloom.shared.nats_auth import admin_options
     from tradeloom.shared.subjects import Subjects
 
     async def main() -> None:
-        stand_ins = Neighbours(await nats.connect(nats_url), Subjects(prefix))
+        stand_ins = Neighbours(await nats.connect(nats_url, **admin_options()), Subjects(prefix))
         await stand_ins.start()
         started, sent = time.monotonic(), 0
         while True:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import nats.errors
@@ -21,6 +22,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument, TradesIngested, TradeTick
 from tradeloom.shared.contracts.risk import RiskCheckRequest, RiskHalt, RiskResume
@@ -28,6 +30,7 @@ from tradeloom.shared.ids import market_data_id
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.subjects import Subjects, symbol_token
+from tradeloom.shared.testing.processes import ServiceProcess
 
 INSTRUMENTS = [
     Instrument(venue="sim", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
@@ -46,6 +49,7 @@ class Neighbours:
     subjects: Subjects
     risk_mode: str = "approve"  # approve | reject | slow | error
     risk_seen: list[RiskCheckRequest] = field(default_factory=list)
+    bids: list[tuple[str, str]] = field(default_factory=list)  # market-data's book: (price, amount)
     _subs: list[Subscription] = field(default_factory=list)
     _trade_seq: int = 0
 
@@ -54,6 +58,9 @@ class Neighbours:
             await self.nc.subscribe(self.subjects.request("market-data", "instruments"), cb=self._instruments)
         )
         self._subs.append(
+            await self.nc.subscribe(self.subjects.request("market-data", "order_book"), cb=self._book)
+        )
+        self._subs.append(  # last: drop_risk removes it
             await self.nc.subscribe(self.subjects.request("risk-monitor", "check"), cb=self._risk)
         )
 
@@ -70,6 +77,15 @@ class Neighbours:
         venue = json.loads(msg.data or b"{}").get("venue")
         listed = [i for i in INSTRUMENTS if venue in (None, i.venue)]
         data = {"instruments": [i.model_dump(mode="json") for i in listed]}
+        await msg.respond(json.dumps({"data": data}).encode())
+
+    async def _book(self, msg: Msg) -> None:
+        levels = [{"price": p, "amount": a} for p, a in self.bids]
+        analytics = {"band_bps": "10", "bid_depth_in_band": "0", "ask_depth_in_band": "0", "best_bid": None,
+                     "best_ask": None, "spread": None, "spread_bps": None, "mid": None, "microprice": None,
+                     "imbalance": None}  # fmt: skip
+        data = {"venue": "sim", "symbol": "BTC/USDT", "ts_ns": time.time_ns(), "seq": 1, "bids": levels,
+                "asks": [], "analytics": analytics}  # fmt: skip
         await msg.respond(json.dumps({"data": data}).encode())
 
     async def _risk(self, msg: Msg) -> None:
@@ -143,3 +159,26 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 30
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+def router_process(settings: OrderRouterSettings, log_dir: Path, **more: object) -> ServiceProcess:
+    """``python -m tradeloom.order_router run`` as a real child process with the test's settings
+    (``more``: further settings by field name); ``start()`` waits for its /readyz."""
+    keys = settings.credential_keys
+    values: dict[str, object] = {
+        "database_url": settings.database_url.get_secret_value(),
+        "nats_url": settings.nats_url,
+        "nats_prefix": settings.nats_prefix,
+        "db_schema": settings.db_schema,
+        "environment": "test",
+        "log_json": "false",
+        # the loaded test box, not the 50 ms deadline, is what a 1 s deadline keeps out of these tests
+        "risk_check_timeout_s": 1,
+        "venue_api_urls": settings.venue_api_urls,
+        "venue_options": settings.venue_options,
+        "venue_timeout_s": settings.venue_timeout_s,
+        "venue_poll_interval_s": settings.venue_poll_interval_s,
+        **({"credential_keys": keys.get_secret_value()} if keys is not None else {}),
+        **more,
+    }
+    return ServiceProcess("order_router", values, log_dir)

@@ -9,17 +9,13 @@ starting balances and the fills (and every lock equals what open orders still ho
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from or_harness import Caller, Neighbours, eventually
+from or_harness import Caller, Neighbours, eventually, router_process
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,49 +25,6 @@ from tradeloom.shared.rpc import ServiceClient
 
 D = Decimal
 START = {"USDT": D(100_000), "BTC": D(10)}
-
-
-class RouterProcess:
-    """``python -m tradeloom.order_router run`` with the test's settings."""
-
-    def __init__(self, settings: OrderRouterSettings, log: Path) -> None:
-        keys = settings.credential_keys
-        assert keys is not None
-        self.env = {
-            **os.environ,
-            "TL_ORDER_ROUTER_DATABASE_URL": settings.database_url.get_secret_value(),
-            "TL_ORDER_ROUTER_NATS_URL": settings.nats_url,
-            "TL_ORDER_ROUTER_NATS_PREFIX": settings.nats_prefix,
-            "TL_ORDER_ROUTER_DB_SCHEMA": settings.db_schema,
-            "TL_ORDER_ROUTER_CREDENTIAL_KEYS": keys.get_secret_value(),
-            "TL_ORDER_ROUTER_ENVIRONMENT": "test",
-            "TL_ORDER_ROUTER_HEALTH_PORT": str(settings.health_port),
-            "TL_ORDER_ROUTER_LOG_JSON": "false",
-            "TL_ORDER_ROUTER_PENDING_NEW_TIMEOUT_S": "2",
-            # the loaded test box, not the 50 ms deadline, is what a 1 s deadline keeps out of this test
-            "TL_ORDER_ROUTER_RISK_CHECK_TIMEOUT_S": "1",
-        }
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tradeloom.order_router", "run"], env=self.env, stdout=out, stderr=out
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 async def submit_until_answered(alice: Caller, body: dict[str, Any]) -> dict[str, Any]:
@@ -98,8 +51,8 @@ async def test_a_fault_mid_stream_loses_and_duplicates_nothing(
     or_schema: str,
     tmp_path: Path,
 ) -> None:
-    router = RouterProcess(or_settings, tmp_path / "order-router.log")
-    router.start()
+    router = router_process(or_settings, tmp_path, pending_new_timeout_s=2)
+    await asyncio.to_thread(router.start)
     alice = Caller(ServiceClient(nc, neighbours.subjects), "alice")
     try:
         await eventually(lambda: _answers(alice), timeout_s=60)
@@ -135,7 +88,7 @@ async def test_a_fault_mid_stream_loses_and_duplicates_nothing(
             if fault == "kill_9":
                 router.kill()
                 await asyncio.sleep(0.5)  # orders and trades keep coming while it is down
-                router.start()
+                await asyncio.to_thread(router.start)  # (in a thread: they keep coming meanwhile)
             elif fault == "nats_restart":
                 await asyncio.to_thread(nats_server.restart)
             else:
@@ -148,7 +101,7 @@ async def test_a_fault_mid_stream_loses_and_duplicates_nothing(
         dead = await nc.jetstream().stream_info(neighbours.subjects.stream("DEAD_LETTERS"))
         assert dead.state.messages == 0  # nothing was given up on
     finally:
-        router.stop()
+        router.close()
 
 
 async def _answers(alice: Caller) -> bool:

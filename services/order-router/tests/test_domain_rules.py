@@ -67,7 +67,6 @@ def check(
         ({"time_in_force": "gtd"}, BTC, [("expire_at", "required")]),
         ({"time_in_force": "gtd", "expire_at": NOW - timedelta(seconds=1)}, BTC, [("expire_at", "in_past")]),
         ({"post_only": True, "price": "101"}, BTC, [("price", "would_take")]),
-        ({"reduce_only": True}, BTC, [("reduce_only", "unsupported")]),
     ],
 )
 def test_validation_names_field_and_rule(

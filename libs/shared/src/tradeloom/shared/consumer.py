@@ -110,17 +110,21 @@ class DurableConsumer:
                 continue
             if messages:
                 self.metrics.pending.labels(self.name).set(messages[-1].metadata.num_pending)
-            for message in messages:
-                try:
-                    await self.process(message)
-                except Exception as error:
-                    # The ack/nak was lost (NATS restarting): the effect, if any, is committed with
-                    # its inbox claim, so the redelivery is acked without effect. Drop the rest of
-                    # the batch too; JetStream redelivers it after ack_wait.
-                    log.warning("consumer %s could not settle a message: %r", self.name, error)
-                    break
+                await self.process_fetched(messages)
         if subscription is not None:
             await subscription.unsubscribe()
+
+    async def process_fetched(self, messages: list[Msg]) -> None:
+        """Apply a fetched batch, one message (and one transaction) after the other."""
+        for message in messages:
+            try:
+                await self.process(message)
+            except Exception as error:
+                # The ack/nak was lost (NATS restarting): the effect, if any, is committed with
+                # its inbox claim, so the redelivery is acked without effect. Drop the rest of
+                # the batch too; JetStream redelivers it after ack_wait.
+                log.warning("consumer %s could not settle a message: %r", self.name, error)
+                break
 
     async def _next_batch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
         """Wait (up to ``fetch_timeout_s``) for one message, then take at once up to ``batch_size``

@@ -68,7 +68,7 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "order-router",
-        requests=("risk-monitor.check", "market-data.instruments"),
+        requests=("risk-monitor.check", "market-data.instruments", "market-data.order_book"),
         publishes=("orders.evt.>",),
         consumes=("MD_TRADES", "RISK"),
     ),

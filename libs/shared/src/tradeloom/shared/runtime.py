@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.aio import freeze_startup_heap, wait_for_stop
+from tradeloom.shared.batch_consumer import BatchConsumer, BatchHandler
 from tradeloom.shared.consumer import ConsumerMetrics, DurableConsumer, Handler
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.system import PingReply, PingRequest, ServiceStarted
@@ -70,7 +71,7 @@ class ServiceRuntime:
         self.consumer_metrics = ConsumerMetrics(self.registry)
         self.operations: list[Operation[Any, Any]] = []
         self.consumers: list[DurableConsumer] = []
-        self._consumer_specs: list[tuple[ConsumerSpec, Handler]] = []
+        self._consumer_specs: list[tuple[ConsumerSpec, Handler | None, BatchHandler | None]] = []
         self._tasks: list[Task] = []
         self._http_apps: list[tuple[Any, str, int, str]] = []
         self._running: list[asyncio.Task[Any]] = []
@@ -90,7 +91,11 @@ class ServiceRuntime:
         self.operations.append(operation)
 
     def add_consumer(self, spec: ConsumerSpec, handler: Handler) -> None:
-        self._consumer_specs.append((spec, handler))
+        self._consumer_specs.append((spec, handler, None))
+
+    def add_batch_consumer(self, spec: ConsumerSpec, handler: BatchHandler) -> None:
+        """A consumer applying each fetched batch in one transaction (``batch_consumer``)."""
+        self._consumer_specs.append((spec, None, handler))
 
     def add_task(self, task: Task) -> None:
         self._tasks.append(task)
@@ -278,16 +283,20 @@ class ServiceRuntime:
         )
         self._spawn(relay.run(self.stop_event), "outbox-relay")
         self._spawn(self._watch_readiness(self.stop_event), "readiness")
-        for spec, handler in self._consumer_specs:
-            consumer = DurableConsumer(
-                js=self.js,
-                engine=self.engine,
-                schema=self.settings.db_schema,
-                spec=spec,
-                subjects=self.subjects,
-                handler=handler,
-                metrics=self.consumer_metrics,
-            )
+        for spec, handler, batch_handler in self._consumer_specs:
+            common: dict[str, Any] = {
+                "js": self.js,
+                "engine": self.engine,
+                "schema": self.settings.db_schema,
+                "spec": spec,
+                "subjects": self.subjects,
+                "metrics": self.consumer_metrics,
+            }
+            if batch_handler is not None:
+                consumer: DurableConsumer = BatchConsumer(batch_handler=batch_handler, **common)
+            else:
+                assert handler is not None
+                consumer = DurableConsumer(handler=handler, **common)
             self.consumers.append(consumer)
             self._spawn(consumer.run(self.stop_event, lambda: self.health.last_ready), spec.durable)
         for task in self._tasks:

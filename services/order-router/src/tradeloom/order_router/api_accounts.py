@@ -79,6 +79,7 @@ class AccountsApi:
             "taker": body.taker_fee_rate,
             "slippage_model": body.slippage_model,
             "slippage": body.slippage,
+            "queue_position": body.queue_position,
         }
         async with self._engine().begin() as conn:
             row = await self.store.create(

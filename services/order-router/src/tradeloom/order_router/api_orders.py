@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeloom.order_router.api_accounts import no_account
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import required_lock
-from tradeloom.order_router.domain.validation import Problem
+from tradeloom.order_router.domain.validation import Problem, band_problems
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import account_costs, refused
@@ -62,12 +62,18 @@ def optional_uuid(value: str | None, field: str) -> uuid.UUID | None:
 
 class OrdersApi:
     def __init__(
-        self, engine: Callable[[], AsyncEngine], ledger: Ledger, execution: Execution, market_buffer: Decimal
+        self,
+        engine: Callable[[], AsyncEngine],
+        ledger: Ledger,
+        execution: Execution,
+        market_buffer: Decimal,
+        price_bands: dict[str, Decimal] | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
         self.execution = execution
         self.market_buffer = market_buffer
+        self.price_bands = price_bands or {}
 
     async def _owned(
         self, conn: AsyncConnection, order_id: str, user_id: str, *, lock: bool = False
@@ -163,6 +169,9 @@ class OrdersApi:
                 trailing_amount=row.trailing_amount, trailing_percent=row.trailing_percent,
             )  # fmt: skip
             last = await self.ledger.orders.last_price(conn, row.venue, row.symbol)
+            problems = band_problems(body.price, last, self.price_bands.get(row.venue))
+            if problems:
+                raise refused(problems)
             needed = required_lock(shape, last, account_costs(account), self.market_buffer)
             extra = needed - Decimal(row.locked)
             if extra > 0 and not await self.ledger.accounts.lock(conn, row.account_id, row.lock_asset, extra):

@@ -5,11 +5,13 @@ from tradeloom.order_router.api_accounts import AccountsApi
 from tradeloom.order_router.api_connections import ConnectionsApi
 from tradeloom.order_router.api_orders import OrdersApi
 from tradeloom.order_router.execution import PaperExecution
+from tradeloom.order_router.inbox_pruning import InboxPruner
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
+from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.order_router.store.connections_store import SqlCredentialStore
@@ -49,11 +51,13 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         execution=execution,
         market_buffer=settings.market_buy_buffer,
         venue_orders=venue_orders,
+        price_bands=settings.price_bands,
+        queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
     )
     api.register(
         runtime,
         AccountsApi(engine, ledger),
-        OrdersApi(engine, ledger, execution, settings.market_buy_buffer),
+        OrdersApi(engine, ledger, execution, settings.market_buy_buffer, settings.price_bands),
         submitter,
         ConnectionsApi(engine, settings.db_schema, access),
     )
@@ -72,7 +76,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             pending_grace_s=2 * settings.venue_timeout_s + settings.risk_check_timeout_s,
         )
         runtime.add_task(sync.run)
-    runtime.add_consumer(consumer_spec("order_router_paper"), PaperMatcher(ledger).on_trades)
+    matcher = PaperMatcher(ledger, settings.db_schema)
+    runtime.add_batch_consumer(consumer_spec("order_router_paper"), matcher.on_trades)
     runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger).on_event)
     housekeeping = Housekeeping(
         engine,
@@ -81,6 +86,13 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         pending_timeout_s=settings.pending_new_timeout_s,
     )
     runtime.add_task(housekeeping.run)
+    pruner = InboxPruner(
+        engine,
+        settings.db_schema,
+        retention_s=settings.inbox_retention_s,
+        interval_s=settings.inbox_prune_interval_s,
+    )
+    runtime.add_task(pruner.run)
     return runtime
 
 

@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.order_router.api_accounts import no_account
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts
+from tradeloom.order_router.domain.reduce_only import apply_reduce_only
 from tradeloom.order_router.domain.validation import Problem, validate_order
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.store.rows import order_info
 from tradeloom.order_router.venue_orders import VenueOrders
@@ -72,6 +74,8 @@ class OrderSubmitter:
         execution: Execution,
         market_buffer: Decimal,
         venue_orders: VenueOrders,
+        price_bands: dict[str, Decimal] | None = None,
+        queue: QueuePosition | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -80,6 +84,8 @@ class OrderSubmitter:
         self.execution = execution
         self.market_buffer = market_buffer
         self.venue_orders = venue_orders
+        self.price_bands = price_bands or {}
+        self.queue = queue
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         user_id = require_user(caller)
@@ -108,6 +114,9 @@ class OrderSubmitter:
             free = {
                 row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
             }
+            body, problems = apply_reduce_only(body, instrument, free)
+            if problems:
+                raise refused(problems)
             problems, lock = validate_order(
                 body,
                 instrument,
@@ -116,6 +125,7 @@ class OrderSubmitter:
                 costs=account_costs(account),
                 market_buffer=self.market_buffer,
                 now=datetime.now(UTC),
+                price_band=self.price_bands.get(account.venue),
             )
             if problems or instrument is None:
                 raise refused(problems)
@@ -194,6 +204,11 @@ class OrderSubmitter:
         )
         verdict = await self.risk.check(request, caller, fail_open=account.risk_fail_open)
         to_venue = verdict.approved and account.kind == "exchange"
+        accepted: dict[str, Any] = {}
+        resting = row.type == "limit" and row.time_in_force in ("gtc", "gtd")  # they wait their turn
+        if verdict.approved and not to_venue and resting and account.queue_position and self.queue:
+            ahead = await self.queue.volume_ahead(row.venue, row.symbol, row.side, Decimal(row.price))
+            accepted["queue_ahead"] = ahead
         async with self._engine().begin() as conn:
             current = await self.ledger.orders.get(conn, str(row.id), None, for_update=True)
             assert current is not None
@@ -213,7 +228,7 @@ class OrderSubmitter:
                     done = current
                 else:
                     done = await self.ledger.move(
-                        conn, current, (states.NEW,), {"accepted_ns": time.time_ns()}
+                        conn, current, (states.NEW,), {"accepted_ns": time.time_ns(), **accepted}
                     )
                     await self.execution.place(conn, done)
         if to_venue and done.status == states.PENDING_NEW:

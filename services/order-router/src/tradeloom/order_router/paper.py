@@ -1,15 +1,16 @@
 """The paper exchange: market-data trades fill open paper orders; halts cancel them.
 
-Each consumed message is applied in the consumer's transaction together with its inbox claim
-(``DurableConsumer``), so fills, balances, order states and their events happen exactly once even
-when JetStream redelivers. A fill's venue id is ``paper:<order>:<trade>``, unique per trade.
+Each fetched batch of trade messages is applied in one transaction together with the inbox claims
+of all its messages (``BatchConsumer``; halts: ``DurableConsumer``, one per message), so fills,
+balances, order states and their events happen exactly once even when JetStream redelivers.
+A fill's venue id is ``paper:<order>:<trade>``, unique per trade.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts
-from tradeloom.order_router.domain.matching import Outcome, Trade, match
+from tradeloom.order_router.domain.matching import Outcome, PaperOrder, Trade, match, may_match
 from tradeloom.order_router.ledger import FillSource, Ledger
 from tradeloom.order_router.orders_submit import account_costs
+from tradeloom.order_router.store.paper_book import PaperBook
 from tradeloom.order_router.store.rows import paper_order
 from tradeloom.shared.aio import wait_for_stop
-from tradeloom.shared.contracts.market_data import TradesIngested
+from tradeloom.shared.contracts.market_data import TradesIngested, TradeTick
 from tradeloom.shared.contracts.risk import RiskHalt, RiskResume
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
@@ -33,45 +35,111 @@ log = logging.getLogger(__name__)
 GLOBAL_KEY = "*"
 
 
+Key = tuple[str, str]  # (venue, symbol)
+LIVE = (states.NEW, states.PARTIALLY_FILLED)
+
+
+@dataclass
+class _Resting:
+    """The open orders of one symbol that this batch's prices may reach, in id (time) order, with
+    the ids this transaction already holds a row lock on (their rows here are then current)."""
+
+    low: Decimal
+    high: Decimal
+    last_ns: int
+    orders: dict[Any, tuple[Row[Any], PaperOrder]] = field(default_factory=dict)
+    locked: set[Any] = field(default_factory=set)
+
+    def keep(self, rows: list[Row[Any]]) -> None:
+        """Replace the book by ``rows``: those already here or that the batch's prices may reach."""
+        kept = {}
+        for row in rows:
+            order = paper_order(row)
+            if row.id in self.orders or may_match(order, self.low, self.high, self.last_ns):
+                kept[row.id] = (row, order)
+        self.orders = kept
+
+
 class PaperMatcher:
-    def __init__(self, ledger: Ledger) -> None:
+    """Matches each batch of trade messages in one transaction (``BatchConsumer``): the last
+    prices of its symbols and their resting paper orders are one statement each, orders its prices
+    cannot reach are skipped (``may_match``), then each trade in stream order meets each remaining
+    order in time order; an order a trade changes is locked and read again before it changes."""
+
+    def __init__(self, ledger: Ledger, schema: str) -> None:
         self.ledger = ledger
+        self.book = PaperBook(schema)
 
-    async def on_trades(self, conn: AsyncConnection, envelope: Envelope) -> None:
-        try:
-            event = envelope.unwrap(TradesIngested)
-        except ValueError as error:
-            raise PermanentError(str(error)) from error
-        latest = max(event.trades, key=lambda t: t.ts_ns)
-        await self.ledger.orders.set_last_price(conn, event.venue, event.symbol, latest.price, latest.ts_ns)
-        rows = await self.ledger.orders.open_orders(
-            conn, venue=event.venue, symbol=event.symbol, paper_only=True
-        )
+    async def on_trades(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+        events: list[TradesIngested] = []
+        for envelope in envelopes:
+            try:
+                events.append(envelope.unwrap(TradesIngested))
+            except ValueError as error:
+                raise PermanentError(str(error)) from error
+        latest: dict[Key, TradeTick] = {}
+        for event in events:
+            for tick in event.trades:
+                seen = latest.get((event.venue, event.symbol))
+                if seen is None or tick.ts_ns >= seen.ts_ns:
+                    latest[(event.venue, event.symbol)] = tick
+        if not latest:
+            return
+        await self.book.set_last_prices(conn, [(*key, t.price, t.ts_ns) for key, t in latest.items()])
+        books = self._books(events, await self.book.resting(conn, latest))
         costs: dict[Any, AccountCosts] = {}
-        for listed in rows:
-            if listed.accepted_ns > latest.ts_ns:
-                continue  # accepted after every trade of this batch: none of them may fill it
-            row: Row[Any] | None = listed
-            if listed.oco_group is not None:
-                # read again: an OCO exit earlier in this batch may have ended its pair
-                row = await self.ledger.orders.get(conn, str(listed.id), None)
-            if row is None or row.status not in (states.NEW, states.PARTIALLY_FILLED):
-                continue
-            if row.account_id not in costs:
-                account = await self.ledger.accounts.get(conn, str(row.account_id), None)
-                assert account is not None
-                costs[row.account_id] = account_costs(account)
-            await self._match_order(conn, row, event, costs[row.account_id])
+        for event in events:
+            book = books.get((event.venue, event.symbol))
+            for tick in event.trades if book is not None else ():
+                assert book is not None
+                await self._on_trade(conn, (event.venue, event.symbol), book, tick, costs)
 
-    async def _match_order(
-        self, conn: AsyncConnection, row: Row[Any], event: TradesIngested, costs: AccountCosts
+    @staticmethod
+    def _books(events: list[TradesIngested], resting: dict[Key, list[Row[Any]]]) -> dict[Key, _Resting]:
+        """Per symbol with resting orders: the batch's price range and the orders it may reach."""
+        books: dict[Key, _Resting] = {}
+        for event in events:
+            key = (event.venue, event.symbol)
+            if key not in resting:
+                continue
+            for tick in event.trades:
+                book = books.setdefault(key, _Resting(tick.price, tick.price, tick.ts_ns))
+                book.low, book.high = min(book.low, tick.price), max(book.high, tick.price)
+                book.last_ns = max(book.last_ns, tick.ts_ns)
+        for key, book in books.items():
+            book.keep(resting[key])
+        return {key: book for key, book in books.items() if book.orders}
+
+    async def _costs(
+        self, conn: AsyncConnection, account_id: Any, cache: dict[Any, AccountCosts]
+    ) -> AccountCosts:
+        if account_id not in cache:
+            account = await self.ledger.accounts.get(conn, str(account_id), None)
+            assert account is not None
+            cache[account_id] = account_costs(account)
+        return cache[account_id]
+
+    async def _on_trade(
+        self, conn: AsyncConnection, key: Key, book: _Resting, tick: TradeTick, cache: dict[Any, AccountCosts]
     ) -> None:
-        order = paper_order(row)
-        lot = Decimal(row.lot_size)
-        for tick in event.trades:
-            trade = Trade(tick.price, tick.amount, tick.ts_ns)
+        trade = Trade(tick.price, tick.amount, tick.ts_ns)
+        for order_id in list(book.orders):
+            if order_id not in book.orders:
+                continue  # ended by an OCO cascade earlier in this trade
+            row, order = book.orders[order_id]
+            costs = await self._costs(conn, row.account_id, cache)
+            lot = Decimal(row.lot_size)
+            if row.status not in LIVE or match(order, trade, costs, lot) is None:
+                continue
+            if order_id not in book.locked:  # read under lock: a cancel or amend may have won
+                current = await self.ledger.orders.get(conn, str(order_id), None, for_update=True)
+                book.locked.add(order_id)
+                if current is None:
+                    continue
+                row, order = current, paper_order(current)
             outcome = match(order, trade, costs, lot)
             if outcome is None:
+                book.orders[order_id] = (row, order)
                 continue
             if outcome.fill is not None and row.oco_group is not None:  # first fill of an OCO exit
                 row = await self.ledger.take_oco_lock(conn, row)
@@ -79,9 +147,12 @@ class PaperMatcher:
                 outcome = match(order, trade, costs, lot)
                 assert outcome is not None
             row = await self._apply(conn, row, outcome, tick.trade_id, tick.ts_ns)
-            order = outcome.order
-            if order.status in states.TERMINAL:
-                return
+            book.orders[order_id] = (row, paper_order(row))
+            if row.oco_group is not None or (
+                row.stop_loss_price is not None and row.status in states.TERMINAL
+            ):
+                # an OCO pair changed or a bracket entry ended (its exits opened): read the book again
+                book.keep((await self.book.resting(conn, [key])).get(key, []))
 
     async def _apply(
         self, conn: AsyncConnection, row: Row[Any], outcome: Outcome, trade_id: str, ts_ns: int
@@ -100,6 +171,7 @@ class PaperMatcher:
             "locked": order.locked,
             "triggered": order.triggered,
             "trail_extreme": order.trail_extreme,
+            "queue_ahead": order.queue_ahead,
         }
         if outcome.fill is not None:
             fields["filled_notional"] = (

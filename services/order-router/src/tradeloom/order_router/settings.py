@@ -57,6 +57,18 @@ class OrderRouterSettings(ServiceSettings):
     venue_poll_interval_s: float = Field(
         default=2.0, gt=0, description="how often exchange accounts are reconciled and their fills polled"
     )
+    price_bands: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="per venue id, the limit price band as a fraction of the last price either side "
+        '(JSON, e.g. {"sim": "0.1"}: within ±10%); a venue not named has none',
+    )
+    inbox_retention_s: float = Field(
+        default=7 * 86_400,
+        ge=3_600,
+        description="processed inbox rows older than this are deleted (a message is redelivered only "
+        "minutes after its delivery, never days)",
+    )
+    inbox_prune_interval_s: float = Field(default=3_600.0, gt=0, description="how often the inbox is pruned")
     credential_rotation_interval_s: float = Field(
         default=300.0, gt=0, description="how often credentials sealed with an older key are re-sealed"
     )

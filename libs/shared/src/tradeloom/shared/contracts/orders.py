@@ -109,6 +109,10 @@ class OrderInfo(Reply):
     )
     created_at: datetime
     updated_at: datetime
+    queue_ahead: NonNegative | None = Field(
+        default=None,
+        description="queue position (accounts with queue_position): volume still ahead at its price",
+    )
 
 
 class FillInfo(Reply):

@@ -40,6 +40,11 @@ class PaperAccountCreate(Request):
     slippage: NonNegative = Field(
         default=Decimal(0), description="fixed: price units; percent: fraction of the price"
     )
+    queue_position: bool = Field(
+        default=False,
+        description="limit orders wait their turn: a trade at their price fills them only after the "
+        "volume resting ahead of them there (market-data's book at acceptance) has traded",
+    )
 
 
 class AccountRef(Request):
@@ -93,6 +98,7 @@ class AccountInfo(Reply):
     connection_id: str | None = Field(
         default=None, description="the exchange connection of an exchange account (null once deleted)"
     )
+    queue_position: bool = Field(default=False, description="limit fills wait for the volume ahead")
 
 
 class AccountList(Reply):

@@ -49,6 +49,7 @@ class PaperOrder:
     trail_extreme: Decimal | None = None
     triggered: bool = False
     expire_ns: int | None = None
+    queue_ahead: Decimal | None = None  # volume resting ahead at its limit price (queue position)
 
     @property
     def remaining(self) -> Decimal:
@@ -121,6 +122,27 @@ def _expire(order: PaperOrder, reason: str, statuses: tuple[str, ...] = ()) -> O
     return Outcome(replace(order, status=status), None, (*statuses, status), reason)
 
 
+def may_match(order: PaperOrder, low: Decimal, high: Decimal, last_ns: int) -> bool:
+    """False when no trade priced within ``[low, high]`` up to ``last_ns`` can change ``order``:
+    a resting limit the prices never reached, an untriggered stop or take-profit they never crossed.
+    The paper exchange skips such orders without matching each trade (``match`` stays the rule)."""
+    if order.status not in (states.NEW, states.PARTIALLY_FILLED) or last_ns < order.accepted_ns:
+        return False
+    expiring = order.expire_ns is not None and last_ns >= order.expire_ns
+    if expiring or order.time_in_force in ("ioc", "fok"):
+        return True
+    # the level a trade must reach and whether it is reached from below (buy limit: at or below it)
+    if order.type in CONDITIONAL and not order.triggered:
+        level = order.stop_price if order.type != "trailing_stop" else None  # a trail moves every trade
+        at_or_below = (order.side == "buy") != order.type.startswith("stop_")  # stops trigger the other way
+    else:
+        level = None if order.type in MARKET_PRICED else order.price
+        at_or_below = order.side == "buy"
+    if level is None:
+        return True
+    return low <= level if at_or_below else high >= level
+
+
 def match(order: PaperOrder, trade: Trade, costs: AccountCosts, lot: Decimal) -> Outcome | None:
     """The effect of ``trade`` on ``order``; ``None`` when nothing changes."""
     if order.status not in (states.NEW, states.PARTIALLY_FILLED) or trade.ts_ns < order.accepted_ns:
@@ -139,6 +161,18 @@ def match(order: PaperOrder, trade: Trade, costs: AccountCosts, lot: Decimal) ->
     return outcome
 
 
+def _queue(order: PaperOrder, trade: Trade) -> tuple[PaperOrder, Decimal]:
+    """The resting limit ``order`` after ``trade`` reached it, and how much of the trade is left for
+    it: a trade at its price first trades the volume still ahead; a trade through it means
+    everything ahead has traded."""
+    if not order.queue_ahead:
+        return order, trade.amount
+    if trade.price != order.price:
+        return replace(order, queue_ahead=Decimal(0)), trade.amount
+    ahead = min(order.queue_ahead, trade.amount)
+    return replace(order, queue_ahead=order.queue_ahead - ahead), trade.amount - ahead
+
+
 def _fill(order: PaperOrder, trade: Trade, costs: AccountCosts, lot: Decimal) -> Outcome | None:
     """Fill a live (or just triggered) order from ``trade``, within its size and the order's lock."""
     one_shot = order.time_in_force in ("ioc", "fok")
@@ -146,6 +180,10 @@ def _fill(order: PaperOrder, trade: Trade, costs: AccountCosts, lot: Decimal) ->
     price = _fill_price(order, trade, costs, quantity)
     if price is None:
         return _expire(order, f"{order.time_in_force}_not_filled") if one_shot else None
+    order, available = _queue(order, trade)
+    if available <= 0:
+        return Outcome(order, None, ())  # the trade went to the volume ahead of it
+    quantity = min(quantity, available)
     maker = order.type not in MARKET_PRICED
     if order.side == "buy":
         rate = costs.maker_rate if maker else costs.taker_rate

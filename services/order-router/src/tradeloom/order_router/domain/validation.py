@@ -63,8 +63,6 @@ def _shape_problems(order: OrderSubmit, now: datetime) -> list[Problem]:
         problems.append(Problem("time_in_force", "not_allowed", f"{order.time_in_force} for a {order.type}"))
     if order.post_only and (order.type != "limit" or order.time_in_force in ("ioc", "fok")):
         problems.append(Problem("post_only", "not_allowed", "only for gtc or gtd limit orders"))
-    if order.reduce_only:
-        problems.append(Problem("reduce_only", "unsupported", "spot accounts hold no position to reduce"))
     if order.stop_loss_price is not None or order.take_profit_price is not None:
         problems += _bracket_shape(order)
     return problems
@@ -133,6 +131,21 @@ def _grid_problems(order: OrderSubmit, instrument: Instrument) -> list[Problem]:
     return problems
 
 
+def band_problems(price: Decimal | None, last_price: Decimal | None, band: Decimal | None) -> list[Problem]:
+    """A limit ``price`` inside ``last price × (1 ± band)``, like a venue's percent-price filter;
+    nothing to check without a band or a last price (submit and amend)."""
+    if band is None or last_price is None or price is None:
+        return []
+    low, high = last_price * (1 - band), last_price * (1 + band)
+    if low <= price <= high:
+        return []
+    message = (
+        f"outside the venue's price band [{low.normalize():f}, {high.normalize():f}] "
+        f"(last price {last_price.normalize():f} ± {(band * 100).normalize():f}%)"
+    )
+    return [Problem("price", "outside_price_band", message)]
+
+
 def validate_order(
     order: OrderSubmit,
     instrument: Instrument | None,
@@ -142,9 +155,11 @@ def validate_order(
     costs: AccountCosts,
     market_buffer: Decimal,
     now: datetime,
+    price_band: Decimal | None = None,
 ) -> tuple[list[Problem], Decimal]:
     """Every problem of ``order`` and, when there are none, the amount to lock (of the quote
-    asset for buys, the base asset for sells)."""
+    asset for buys, the base asset for sells). ``price_band``: the venue's limit price band, a
+    fraction of the last price either side (``None``: the venue has none)."""
     problems = _shape_problems(order, now) + _instrument_problems(order, instrument)
     if problems or instrument is None:
         return problems, Decimal(0)
@@ -160,6 +175,7 @@ def validate_order(
         problems.append(
             Problem("quantity", "below_min_notional", f"notional below the minimum {instrument.min_notional}")
         )
+    problems += band_problems(order.price, last_price, price_band)
     if order.post_only and last_price is not None and order.price is not None:
         crosses = order.price >= last_price if order.side == "buy" else order.price <= last_price
         if crosses:

@@ -19,7 +19,8 @@ from tradeloom.shared.ids import parse_uuid
 
 ACCOUNT_COLUMNS = (
     "id, user_id, name, kind, venue, status, maker_fee_rate, taker_fee_rate, slippage_model, slippage, "
-    "risk_fail_open, initial_balances, created_at, updated_at, connection_id, venue_fills_since_ms"
+    "risk_fail_open, initial_balances, created_at, updated_at, connection_id, venue_fills_since_ms, "
+    "queue_position"
 )
 
 
@@ -40,8 +41,9 @@ class AccountsStore:
             await conn.execute(
                 text(
                     f'INSERT INTO "{self.s}".accounts (id, user_id, name, venue, maker_fee_rate, '
-                    "taker_fee_rate, slippage_model, slippage, initial_balances) VALUES (:id, :user, :name, "
-                    ":venue, :maker, :taker, :slippage_model, :slippage, CAST(:initial AS jsonb)) "
+                    "taker_fee_rate, slippage_model, slippage, queue_position, initial_balances) VALUES "
+                    "(:id, :user, :name, :venue, :maker, :taker, :slippage_model, :slippage, "
+                    ":queue_position, CAST(:initial AS jsonb)) "
                     f"RETURNING {ACCOUNT_COLUMNS}"
                 ),
                 {

@@ -24,7 +24,7 @@ ORDER_COLUMNS = (
     "side, type, status, quantity, filled_quantity, filled_notional, price, stop_price, trailing_amount, "
     "trailing_percent, trail_extreme, triggered, time_in_force, expire_at, post_only, reduce_only, "
     "reference_price, lock_asset, locked, fees, reject_reason, accepted_ns, created_at, updated_at, "
-    "stop_loss_price, take_profit_price, parent_id, oco_group, venue_order_id"
+    "stop_loss_price, take_profit_price, parent_id, oco_group, venue_order_id, queue_ahead"
 )
 FILL_COLUMNS = (
     "id, order_id, account_id, user_id, venue, venue_fill_id, symbol, side, price, quantity, fee, fee_asset, "
@@ -36,9 +36,43 @@ SLIPPAGE_ROWS = "reference_price IS NOT NULL AND type = 'market'"
 # orders of paper accounts only: the paper matcher and the housekeeping sweeps never touch an
 # exchange account's orders (the venue and reconciliation decide those)
 PAPER_ONLY = "account_id IN (SELECT id FROM \"{s}\".accounts WHERE kind = 'paper')"
+# optional filters of the list queries: parameter → (its SQL type, the condition when it is given)
+ORDER_FILTERS = {
+    "account": ("uuid", "account_id = :account"),
+    "symbol": ("text", "symbol = :symbol"),
+    "statuses": ("text[]", "status = ANY(:statuses)"),
+    "side": ("text", "side = :side"),
+    "type": ("text", "type = :type"),
+    "since": ("timestamptz", "created_at >= :since"),
+    "until": ("timestamptz", "created_at < :until"),
+    "before": ("uuid", "id < :before"),  # the cursor: ids are UUIDv7, so id order is time order
+}
+FILL_FILTERS = {
+    "account": ORDER_FILTERS["account"],
+    "order": ("uuid", "order_id = :order"),
+    "symbol": ORDER_FILTERS["symbol"],
+    "before": ORDER_FILTERS["before"],
+}
+
+
+def optional_filters(filters: dict[str, tuple[str, str]]) -> str:
+    """``AND`` clauses each true when its parameter is NULL (one statement text for every mix)."""
+    return " ".join(
+        f"AND (CAST(:{name} AS {kind}) IS NULL OR {condition})" for name, (kind, condition) in filters.items()
+    )
+
+
+def newest_first(schema: str, table: str, columns: str, filters: dict[str, tuple[str, str]]) -> str:
+    """The user's rows of ``table``, newest first, ``LIMIT :limit``, with the optional ``filters``."""
+    return (
+        f'SELECT {columns} FROM "{schema}".{table} WHERE user_id = :user {optional_filters(filters)} '
+        "ORDER BY id DESC LIMIT :limit"
+    )
+
+
 UPDATABLE = frozenset(
     {"status", "filled_quantity", "filled_notional", "locked", "fees", "reject_reason", "triggered",
-     "trail_extreme", "price", "stop_price", "quantity", "accepted_ns", "venue_order_id"}
+     "trail_extreme", "price", "stop_price", "quantity", "accepted_ns", "venue_order_id", "queue_ahead"}
 )  # fmt: skip
 
 
@@ -195,20 +229,9 @@ class OrdersStore:
         self, conn: AsyncConnection, user_id: str, filters: dict[str, Any], limit: int
     ) -> list[Row[Any]]:
         """Newest first; ``filters``: account, symbol, statuses, side, type, since, until, before."""
-        result = await conn.execute(
-            text(
-                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE user_id = :user '
-                "AND (CAST(:account AS uuid) IS NULL OR account_id = :account) "
-                "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
-                "AND (CAST(:statuses AS text[]) IS NULL OR status = ANY(:statuses)) "
-                "AND (CAST(:side AS text) IS NULL OR side = :side) "
-                "AND (CAST(:type AS text) IS NULL OR type = :type) "
-                "AND (CAST(:since AS timestamptz) IS NULL OR created_at >= :since) "
-                "AND (CAST(:until AS timestamptz) IS NULL OR created_at < :until) "
-                "AND (CAST(:before AS uuid) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
-            ),
-            {"user": user_id, "limit": limit, **filters},
-        )
+        sql = newest_first(self.s, "orders", ORDER_COLUMNS, ORDER_FILTERS)
+        params = dict.fromkeys(ORDER_FILTERS) | filters
+        result = await conn.execute(text(sql), {"user": user_id, "limit": limit, **params})
         return list(result.all())
 
     async def insert_fill(self, conn: AsyncConnection, values: dict[str, Any]) -> Row[Any] | None:
@@ -235,17 +258,10 @@ class OrdersStore:
         before: uuid.UUID | None = None,
         limit: int = 1000,
     ) -> list[Row[Any]]:
-        result = await conn.execute(
-            text(
-                f'SELECT {FILL_COLUMNS} FROM "{self.s}".fills WHERE user_id = :user '
-                "AND (CAST(:account AS uuid) IS NULL OR account_id = :account) "
-                "AND (CAST(:order AS uuid) IS NULL OR order_id = :order) "
-                "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
-                "AND (CAST(:before AS uuid) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
-            ),
-            {"user": user_id, "account": account_id, "order": order_id, "symbol": symbol, "before": before,
-             "limit": limit},
-        )  # fmt: skip
+        """Newest first, filtered by whichever of account, order, symbol and cursor are given."""
+        sql = newest_first(self.s, "fills", FILL_COLUMNS, FILL_FILTERS)
+        params = {"account": account_id, "order": order_id, "symbol": symbol, "before": before}
+        result = await conn.execute(text(sql), {"user": user_id, "limit": limit, **params})
         return list(result.all())
 
     async def stats_rows(
@@ -260,9 +276,7 @@ class OrdersStore:
                 f"sum(filled_quantity * reference_price) FILTER (WHERE {SLIPPAGE_ROWS}) AS ref_notional, "
                 f"sum(filled_notional) FILTER (WHERE {SLIPPAGE_ROWS}) AS ref_filled "
                 f'FROM "{self.s}".orders WHERE user_id = :user '
-                "AND (CAST(:account AS uuid) IS NULL OR account_id = :account) "
-                "AND (CAST(:since AS timestamptz) IS NULL OR created_at >= :since) "
-                "AND (CAST(:until AS timestamptz) IS NULL OR created_at < :until) "
+                f"{optional_filters({k: ORDER_FILTERS[k] for k in ('account', 'since', 'until')})} "
                 "GROUP BY status, type, side, quote_asset"
             ),
             {"user": user_id, "account": account_id, "since": since, "until": until},
@@ -299,18 +313,6 @@ class OrdersStore:
         )
         row = result.first()
         return None if row is None else f"{row.scope} halt: {row.reason}".rstrip(": ")
-
-    async def set_last_price(
-        self, conn: AsyncConnection, venue: str, symbol: str, price: Decimal, ts_ns: int
-    ) -> None:
-        await conn.execute(
-            text(
-                f'INSERT INTO "{self.s}".last_prices AS p (venue, symbol, price, ts_ns) '
-                "VALUES (:venue, :symbol, :price, :ts) ON CONFLICT (venue, symbol) "
-                "DO UPDATE SET price = :price, ts_ns = :ts WHERE p.ts_ns <= :ts"
-            ),
-            {"venue": venue, "symbol": symbol, "price": price, "ts": ts_ns},
-        )
 
     async def last_price(self, conn: AsyncConnection, venue: str, symbol: str) -> Decimal | None:
         result = await conn.execute(

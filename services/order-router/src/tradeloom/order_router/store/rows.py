@@ -53,6 +53,7 @@ def order_info(row: Row[Any]) -> OrderInfo:
         oco_group=None if row.oco_group is None else str(row.oco_group),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        queue_ahead=row.queue_ahead,
     )
 
 
@@ -93,6 +94,7 @@ def paper_order(row: Row[Any]) -> PaperOrder:
         trail_extreme=_dec(row.trail_extreme),
         triggered=row.triggered,
         expire_ns=expire_ns,
+        queue_ahead=_dec(row.queue_ahead),
     )
 
 
@@ -112,6 +114,7 @@ def account_info(row: Row[Any], balances: list[Row[Any]]) -> AccountInfo:
         created_at=row.created_at,
         updated_at=row.updated_at,
         connection_id=None if row.connection_id is None else str(row.connection_id),
+        queue_position=row.queue_position,
     )
 
 
