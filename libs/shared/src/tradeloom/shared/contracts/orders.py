@@ -41,6 +41,7 @@ from tradeloom.shared.envelope import Event
 
 MAX_STATUS_FILTER = 8  # statuses one order list may filter on (the gateway query uses it too)
 
+
 class OrderSubmit(Request):
     """A new order on a paper account. ``price`` for limit types, ``stop_price`` for stop and
     take-profit types, one of ``trailing_amount``/``trailing_percent`` for trailing stops,
@@ -103,7 +104,9 @@ class OrderInfo(Reply):
     stop_loss_price: Positive | None = None
     take_profit_price: Positive | None = None
     parent_order_id: str | None = Field(default=None, description="the bracket entry this exit belongs to")
-    oco_group: str | None = Field(default=None, description="exits of one bracket: the first fill cancels the other")
+    oco_group: str | None = Field(
+        default=None, description="exits of one bracket: the first fill cancels the other"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -74,7 +74,9 @@ class LimitsPut(Request):
     max_open_orders: int | None = Field(default=None, ge=1, le=100_000)
     max_daily_loss: Positive | None = None
     max_gross_exposure: Positive | None = None
-    alert_threshold_pct: Positive = Field(default=Decimal(80), le=100, description="alert from this % of a limit")
+    alert_threshold_pct: Positive = Field(
+        default=Decimal(80), le=100, description="alert from this % of a limit"
+    )
     day_boundary_tz: str = Field(default="UTC", min_length=1, max_length=64, examples=["America/Chicago"])
     day_boundary_time: str = Field(
         default="00:00", pattern=HH_MM, examples=["17:00"], description="local time the trading day starts"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tradeloom.backtest_engine.domain.annualisation import Annualisation
 from tradeloom.backtest_engine.domain.run_plan import RunPlan
 from tradeloom.backtest_engine.domain.series import FloatArray, IntArray
 from tradeloom.quant.metrics import MaxDrawdown, compute_metrics
@@ -41,6 +42,9 @@ class BacktestOutcome:
     trades: FloatArray  # the quant trade table (TradeColumn layout)
     metrics: dict[str, float]
     max_drawdown: MaxDrawdown | None
+    annualisation: Annualisation | None = None
+    position: FloatArray | None = None  # signed units at each close
+    exposure: FloatArray | None = None  # gross exposure |position| × close, cash
 
 
 def check_bars(bars: BarArrays) -> None:
@@ -71,8 +75,11 @@ def run_backtest(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
         plan.config.initial_cash,
         periods_per_year=plan.periods_per_year,
         time=bars.time,
+        years=None if plan.annualisation is None else plan.annualisation.years,
     )
-    return BacktestOutcome(bars.time, result.equity, result.trades.table, report.metrics, report.max_drawdown)
+    exposure = np.abs(result.position) * bars.close
+    return BacktestOutcome(bars.time, result.equity, result.trades.table, report.metrics, report.max_drawdown,
+                           plan.annualisation, result.position, exposure)  # fmt: skip
 
 
 def drawdown_of(equity: FloatArray, initial_cash: float) -> FloatArray:
