@@ -96,4 +96,5 @@ costs = st.builds(
     tier_thresholds=st.just(np.array([0.0, 5_000.0, 50_000.0])),
     tier_maker_rates=st.just(np.array([0.001, 0.0005, 0.0002])),
     tier_taker_rates=st.just(np.array([0.002, 0.001, 0.0005])),
+    slippage_seed=st.integers(0, 2**63 - 1),
 )

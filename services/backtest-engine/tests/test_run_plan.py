@@ -79,6 +79,8 @@ def test_costs_sizing_and_exits_map_onto_the_quant_models() -> None:
         ({"trailing_stop": "1"}, "trailing_stop"),
         ({"sizing": {"mode": "percent_equity", "value": "2"}}, "sizing.value"),
         ({"costs": {"commission_model": "tiered", "tiers": [{"from_notional": "5"}]}}, "costs.tiers"),
+        ({"costs": {"slippage_model": "random", "slippage": "1"}}, "costs.slippage"),
+        ({"costs": {"slippage_model": "random", "slippage_seed": -1}}, "costs.slippage_seed"),
     ],
 )
 def test_plan_errors_name_the_field(overrides: dict[str, Any], field: str) -> None:
@@ -90,6 +92,15 @@ def test_plan_errors_name_the_field(overrides: dict[str, Any], field: str) -> No
     with pytest.raises(PlanError) as caught:
         plan_run(body)
     assert caught.value.field == field
+
+
+def test_random_slippage_maps_with_its_seed() -> None:
+    costs = plan_run(
+        request(costs={"slippage_model": "random", "slippage": "0.002", "slippage_seed": 42})
+    ).costs
+    assert (
+        costs.slippage_model == SlippageModel.RANDOM and costs.slippage == 0.002 and costs.slippage_seed == 42
+    )
 
 
 def test_to_ns_is_exact_to_the_microsecond() -> None:

@@ -12,17 +12,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tradeloom.quant.fills.models import CommissionModel, Costs, OrderType, SizingMode, SlippageModel
+from tradeloom.quant.reference.draws import reference_uniform_draw
 from tradeloom.quant.simulator.config import ExitReason, SimulationConfig
 from tradeloom.quant.types import BoolArray, FloatArray
 
 
-def ref_slip(costs: Costs, side: int, price: float, qty: float, volume: float) -> float:
+def ref_slip(costs: Costs, side: int, price: float, qty: float, volume: float, draw: float = 0.0) -> float:
     if costs.slippage_model == SlippageModel.NONE or qty == 0:
         return price
     if costs.slippage_model == SlippageModel.FIXED:
         slip = costs.slippage
     elif costs.slippage_model == SlippageModel.PERCENT:
         slip = price * costs.slippage
+    elif costs.slippage_model == SlippageModel.RANDOM:
+        slip = price * costs.slippage * draw
     else:
         share = qty / volume if volume > 0 else 1.0
         slip = price * costs.slippage * share**2
@@ -74,6 +77,7 @@ class ReferenceSimulator:
     costs: Costs
     cash: float = 0.0
     traded: float = 0.0
+    fills: int = 0  # draw number of the next fill under RANDOM slippage
     position: Position | None = None
     trades: list[list[float]] = field(default_factory=list)
 
@@ -94,19 +98,26 @@ class ReferenceSimulator:
             wanted = min(wanted, max(k.volume_cap * volume, 0.0))
         leverage = c.max_leverage if c.sizing_mode == SizingMode.VOLATILITY_TARGET else 1.0
         fixed = k.fixed_fee if k.commission_model == CommissionModel.FIXED else 0.0
-        price = ref if maker else ref_slip(k, side, ref, wanted, volume)
+        draw = self.draw()
+        price = ref if maker else ref_slip(k, side, ref, wanted, volume, draw)
         unit = price * (1 + ref_rate(k, maker, self.traded))
         qty = min(wanted, max(self.cash * leverage - fixed, 0.0) / unit) if unit > 0 else 0.0
         if c.whole_units:
             qty = math.floor(qty)
         if qty <= 0:
             return False
-        price = ref if maker else ref_slip(k, side, ref, qty, volume)
+        price = ref if maker else ref_slip(k, side, ref, qty, volume, draw)
         fee = ref_fee(k, qty * price, maker, self.traded)
         self.cash -= side * qty * price + fee
         self.traded += qty * price
+        self.fills += 1
         self.position = Position(side, qty, price, t, fee, price, price, price)
         return True
+
+    def draw(self) -> float:
+        if self.costs.slippage_model != SlippageModel.RANDOM:
+            return 0.0
+        return reference_uniform_draw(self.costs.slippage_seed, self.fills)
 
     def record(self, price: float, fee: float, t: int, reason: int) -> None:
         p = self.position
@@ -121,10 +132,11 @@ class ReferenceSimulator:
     def exit(self, ref: float, maker: bool, volume: float, t: int, reason: int) -> None:
         p = self.position
         assert p is not None
-        price = ref if maker else ref_slip(self.costs, -p.side, ref, p.size, volume)
+        price = ref if maker else ref_slip(self.costs, -p.side, ref, p.size, volume, self.draw())
         fee = ref_fee(self.costs, p.size * price, maker, self.traded)
         self.cash += p.side * p.size * price - fee
         self.traded += p.size * price
+        self.fills += 1
         self.record(price, fee, t, reason)
         self.position = None
 

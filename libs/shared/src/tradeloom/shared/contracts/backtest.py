@@ -78,9 +78,13 @@ class BacktestCosts(_Request):
     maker_rate: WireDecimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.0008"])
     taker_rate: WireDecimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.001"])
     tiers: list[CommissionTier] = Field(default_factory=list, max_length=20, description="tiered only")
-    slippage_model: Literal["none", "fixed", "percent", "volume_share"] = "none"
+    slippage_model: Literal["none", "fixed", "percent", "volume_share", "random"] = "none"
     slippage: WireDecimal = Field(
-        default=Decimal(0), ge=0, examples=["0.0005"], description="fixed: price units; percent: fraction"
+        default=Decimal(0), ge=0, examples=["0.0005"],
+        description="fixed: price units; percent: fraction; random: the largest fraction (uniform in [0, x))",
+    )
+    slippage_seed: int = Field(
+        default=0, ge=0, le=2**63 - 1, description="random: the seed; the same seed gives the same fills"
     )
     volume_cap: WireDecimal = Field(
         default=Decimal("0.025"), gt=0, le=1, examples=["0.025"], description="volume_share only"

@@ -45,6 +45,7 @@ _SLIPPAGE = {
     "fixed": SlippageModel.FIXED,
     "percent": SlippageModel.PERCENT,
     "volume_share": SlippageModel.VOLUME_SHARE,
+    "random": SlippageModel.RANDOM,
 }
 _SIZING = {
     "fixed_quantity": SizingMode.FIXED_QUANTITY,
@@ -117,6 +118,8 @@ def _costs(costs: BacktestCosts) -> Costs:
             raise PlanError("costs.tiers", "at least one tier is needed for the tiered model")
         if tiers[0].from_notional != 0:
             raise PlanError("costs.tiers", "the first tier must start at from_notional 0")
+    if costs.slippage_model in ("percent", "random") and costs.slippage >= 1:
+        raise PlanError("costs.slippage", "a fraction of the price below 1")
     thresholds = np.array([float(t.from_notional) for t in tiers] or [0.0])
     maker = np.array([float(t.maker_rate) for t in tiers] or [0.0])
     taker = np.array([float(t.taker_rate) for t in tiers] or [0.0])
@@ -131,6 +134,7 @@ def _costs(costs: BacktestCosts) -> Costs:
         tier_thresholds=thresholds,
         tier_maker_rates=maker,
         tier_taker_rates=taker,
+        slippage_seed=costs.slippage_seed,
     )
 
 
