@@ -83,6 +83,7 @@ configs = st.builds(
     sizing_value=st.floats(0.05, 2.0),
     whole_units=st.booleans(),
     max_leverage=st.floats(0.5, 3.0),
+    max_entries_per_day=st.sampled_from([0, 0, 1, 2]),
 )
 costs = st.builds(
     Costs,

@@ -80,9 +80,10 @@ def test_kernel_equals_reference_under_random_slippage() -> None:
     level = np.empty(0)
     config = normalized_config(SimulationConfig(stop_loss=0.01, take_profit=0.03))
     costs = normalized_costs(random_costs(123))
-    args = (b.open, b.high, b.low, b.close, b.volume, *flags, level, np.empty(0))
+    args = (b.open, b.high, b.low, b.close, b.volume, *flags, level, np.empty(0), np.empty(0, dtype=np.int64))
     got = simulate(*args, config, costs)
-    ref_args = (b.open, b.high, b.low, b.close, b.volume, *flags, np.full(n, np.nan), np.full(n, np.nan))
+    nans = np.full(n, np.nan)
+    ref_args = (b.open, b.high, b.low, b.close, b.volume, *flags, nans, nans, np.empty(0, dtype=np.int64))
     want = reference_simulate(*ref_args, config, costs)
     assert got[0].shape == want[0].shape and len(got[0]) > 10
     for column in range(got[0].shape[1]):

@@ -40,9 +40,13 @@ async def refused(harness: Any, op: str, body: dict[str, Any]) -> str:
     return str(caught.value.details["fields"][0]["field"])
 
 
-async def test_daily_pnl_trade_filters_sorting_and_the_open_trade(harness: Any, market: Any) -> None:
+async def test_daily_pnl_positions_trade_filters_counters_and_the_open_trade(
+    harness: Any, market: Any
+) -> None:
     parts = await harness.start_service()
-    body = harness.body(params={"fast": 5, "slow": 20, "allow_short": True}, stop_loss="0.01")
+    body = harness.body(
+        params={"fast": 5, "slow": 20, "allow_short": True}, stop_loss="0.01", max_entries_per_day=2
+    )
     backtest_id = await harness.submit(**{k: v for k, v in body.items() if k != "strategy"})
     await harness.events.wait_for(backtest_id, "completed")
     bars = market.bars
@@ -81,8 +85,12 @@ async def test_daily_pnl_trade_filters_sorting_and_the_open_trade(harness: Any, 
     small = await harness.call("positions", {"backtest_id": backtest_id, "max_points": 50})
     assert len(small["position"]["values"]) == 50 == len(small["open_trades"]["t_ns"])
 
-    # the open trade: in trade_count, not in metrics.trades
+    # the open trade: in trade_count, not in metrics.trades; named counters with the daily limit's hits
     results = await harness.call("results", {"backtest_id": backtest_id})
+    assert results["counters"] == expected.counters and expected.counters is not None
+    assert set(results["counters"]) == {"crosses_above", "crosses_below", "entries", "daily_limit_hits"}
+    assert results["counters"]["daily_limit_hits"] > 0
+    assert results["counters"]["entries"] == len(table) and len(table) <= 2 * 25
     is_open = table[:, int(TradeColumn.EXIT_REASON)] == int(ExitReason.END_OF_DATA)
     assert results["open_trades"] == int(is_open.sum())
     assert results["trade_count"] - results["open_trades"] == results["metrics"]["trades"]

@@ -80,6 +80,11 @@ def test_costs_sizing_and_exits_map_onto_the_quant_models() -> None:
         ({"sizing": {"mode": "percent_equity", "value": "2"}}, "sizing.value"),
         ({"costs": {"commission_model": "tiered", "tiers": [{"from_notional": "5"}]}}, "costs.tiers"),
         ({"costs": {"slippage_model": "random", "slippage": "1"}}, "costs.slippage"),
+        ({"max_entries_per_day": 0}, "max_entries_per_day"),
+        (
+            {"max_entries_per_day": 2, "optimise": {"space": {"window": {"values": [5, 9]}}}},
+            "max_entries_per_day",
+        ),
         ({"costs": {"slippage_model": "random", "slippage_seed": -1}}, "costs.slippage_seed"),
     ],
 )
@@ -92,6 +97,11 @@ def test_plan_errors_name_the_field(overrides: dict[str, Any], field: str) -> No
     with pytest.raises(PlanError) as caught:
         plan_run(body)
     assert caught.value.field == field
+
+
+def test_daily_entry_limit_maps_onto_the_simulator_config() -> None:
+    assert plan_run(request(max_entries_per_day=3)).config.max_entries_per_day == 3
+    assert plan_run(request()).config.max_entries_per_day == 0  # no limit
 
 
 def test_random_slippage_maps_with_its_seed() -> None:

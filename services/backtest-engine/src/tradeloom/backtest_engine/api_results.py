@@ -160,6 +160,7 @@ class ResultsApi:
             max_drawdown=drawdown,
             annualisation=None if row.annualisation is None else Annualisation(**row.annualisation),
             open_trades=open_trades,
+            counters=row.counters,
         )
 
     async def trades(self, caller: CallerContext, body: TradesRequest) -> TradesPage:

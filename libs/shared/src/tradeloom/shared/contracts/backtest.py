@@ -140,6 +140,9 @@ class SubmitBacktest(_Request):
     trailing_stop: WireDecimal | None = FRACTION
     name: str | None = Field(default=None, max_length=100)
     optimise: OptimiseSpec | None = None
+    max_entries_per_day: int | None = Field(
+        default=None, ge=1, le=10_000, description="entries filled per UTC day at most (not with optimise)"
+    )
     periods_per_year: float | None = Field(
         default=None, gt=0, le=MAX_PERIODS_PER_YEAR, allow_inf_nan=False, examples=[252],
         description="bars per year for annualising; default: inferred from the bars (per calendar year)",
@@ -219,6 +222,10 @@ class BacktestResults(_Reply):
     metrics: dict[str, float | None] = Field(description="null where undefined (e.g. no trades)")
     max_drawdown: MaxDrawdownInfo | None = None
     annualisation: Annualisation | None = Field(default=None, description="null for runs stored before it")
+    counters: dict[str, int] | None = Field(
+        default=None, description="named diagnostics: the strategy's own events (e.g. opening_range_breaks_up) "
+        "and the simulator's (entries, daily_limit_hits); null for runs stored before them",
+    )  # fmt: skip
     open_trades: int | None = Field(
         default=None, ge=0, le=1, description="trades open at the end (exit_reason end_of_data, marked at "
         "the last close): trade_count − open_trades = metrics.trades",

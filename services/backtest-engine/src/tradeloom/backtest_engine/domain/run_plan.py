@@ -193,8 +193,11 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         sizing_value=float(sizing.value),
         whole_units=sizing.whole_units,
         max_leverage=float(sizing.max_leverage),
+        max_entries_per_day=request.max_entries_per_day or 0,
     )
     search = None
+    if request.optimise is not None and request.max_entries_per_day is not None:
+        raise PlanError("max_entries_per_day", "not available with optimise (searches run without it)")
     if request.optimise is not None:
         try:
             search = plan_search(strategy, params, request.optimise)

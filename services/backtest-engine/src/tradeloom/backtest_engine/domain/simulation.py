@@ -15,7 +15,7 @@ from tradeloom.backtest_engine.domain.run_plan import RunPlan
 from tradeloom.backtest_engine.domain.series import FloatArray, IntArray
 from tradeloom.quant.metrics import MaxDrawdown, compute_metrics
 from tradeloom.quant.simulator import Bars, Signals, run_simulation
-from tradeloom.quant.strategies import OhlcArrays, strategy_signals
+from tradeloom.quant.strategies import OhlcArrays, strategy_counters, strategy_signals
 
 
 class BadBars(ValueError):
@@ -45,6 +45,7 @@ class BacktestOutcome:
     annualisation: Annualisation | None = None
     position: FloatArray | None = None  # signed units at each close
     exposure: FloatArray | None = None  # gross exposure |position| × close, cash
+    counters: dict[str, int] | None = None  # the strategy's named events and the simulator's counts
 
 
 def check_bars(bars: BarArrays) -> None:
@@ -60,11 +61,11 @@ def check_bars(bars: BarArrays) -> None:
 def run_backtest(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
     """Signals → simulation → metrics for ``plan`` on ``bars``."""
     check_bars(bars)
-    ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close)
-    entry_long, exit_long, entry_short, exit_short, level = strategy_signals(plan.strategy, ohlc, plan.params)
+    ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close, bars.time)
+    signals = strategy_signals(plan.strategy, ohlc, plan.params)
     result = run_simulation(
         Bars(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.time),
-        Signals(entry_long, exit_long, entry_short, exit_short, level),
+        Signals(*signals),
         plan.config,
         plan.costs,
         periods_per_year=plan.periods_per_year,
@@ -78,8 +79,9 @@ def run_backtest(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
         years=None if plan.annualisation is None else plan.annualisation.years,
     )
     exposure = np.abs(result.position) * bars.close
+    counters = strategy_counters(plan.strategy, signals) | result.counters
     return BacktestOutcome(bars.time, result.equity, result.trades.table, report.metrics, report.max_drawdown,
-                           plan.annualisation, result.position, exposure)  # fmt: skip
+                           plan.annualisation, result.position, exposure, counters)  # fmt: skip
 
 
 def drawdown_of(equity: FloatArray, initial_cash: float) -> FloatArray:

@@ -44,11 +44,13 @@ class ResultsStore:
         """Metrics, every trade (one binary ``COPY``) and the series, in the caller's transaction."""
         metrics = {name: metric_or_none(value) for name, value in outcome.metrics.items()}
         final = Decimal(repr(float(outcome.equity[-1]))) if outcome.equity.size else initial
+        convention = None if outcome.annualisation is None else outcome.annualisation.as_json()
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".results (backtest_id, bar_count, trade_count, initial_cash, '
-                "final_equity, metrics, max_drawdown, annualisation) VALUES (:id, :bars, :trades, :initial, "
-                ":final, CAST(:metrics AS jsonb), CAST(:drawdown AS jsonb), CAST(:annualisation AS jsonb))"
+                "final_equity, metrics, max_drawdown, annualisation, counters) VALUES (:id, :bars, :trades, "
+                ":initial, :final, CAST(:metrics AS jsonb), CAST(:drawdown AS jsonb), "
+                "CAST(:annualisation AS jsonb), CAST(:counters AS jsonb))"
             ),
             {
                 "id": backtest_id,
@@ -58,9 +60,8 @@ class ResultsStore:
                 "final": final,
                 "metrics": json.dumps(metrics),
                 "drawdown": json.dumps(asdict(outcome.max_drawdown)) if outcome.max_drawdown else None,
-                "annualisation": json.dumps(outcome.annualisation.as_json())
-                if outcome.annualisation
-                else None,
+                "annualisation": None if outcome.annualisation is None else json.dumps(convention),
+                "counters": None if outcome.counters is None else json.dumps(outcome.counters),
             },
         )
         days, pnl = daily_pnl(outcome.equity, outcome.time, float(initial))
@@ -127,7 +128,7 @@ class ResultsStore:
         row = await conn.execute(
             text(
                 "SELECT bar_count, trade_count, initial_cash, final_equity, metrics, max_drawdown, "
-                "annualisation "
+                "annualisation, counters "
                 f'FROM "{self.s}".results WHERE backtest_id = :id'
             ),
             {"id": backtest_id},
