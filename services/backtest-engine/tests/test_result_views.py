@@ -129,6 +129,9 @@ async def test_daily_pnl_positions_trade_filters_counters_and_the_open_trade(
     assert await refused(harness, "trades", ref | {"side": "up"}) == "side"
     assert await refused(harness, "trades", ref | {"sort_by": "pnl", "cursor": "12"}) == "cursor"
     assert await refused(harness, "daily_pnl", {"backtest_id": backtest_id, "cursor": "x"}) == "cursor"
+    assert await refused(harness, "daily_pnl", {"backtest_id": backtest_id, "cursor": "9" * 30}) == "cursor"
+    assert await refused(harness, "trades", ref | {"sort_by": "pnl", "cursor": "nan|3"}) == "cursor"
+    assert await refused(harness, "trades", ref | {"cursor": "9" * 20}) == "cursor"
 
 
 async def test_backtests_of_a_saved_strategy_are_listed_and_counted(harness: Any, start_market: Any) -> None:

@@ -224,7 +224,7 @@ class ResultsApi:
     async def daily_pnl(self, caller: CallerContext, body: DailyPnlRequest) -> DailyPnl:
         after = -(2**63)
         if body.cursor is not None:
-            if not body.cursor.lstrip("-").isdigit():
+            if not body.cursor.lstrip("-").isdigit() or not -(2**63) <= int(body.cursor) < 2**63:
                 raise field_invalid("cursor", "not a cursor this service returned")
             after = int(body.cursor)
         async with self._engine().connect() as conn:

@@ -84,7 +84,7 @@ class BacktestCosts(_Request):
         description="fixed: price units; percent: fraction; random: the largest fraction (uniform in [0, x))",
     )
     slippage_seed: int = Field(
-        default=0, ge=0, le=2**63 - 1, description="random: the seed; the same seed gives the same fills"
+        default=0, ge=0, le=2**53 - 1, description="random: the seed; the same seed gives the same fills"
     )
     volume_cap: WireDecimal = Field(
         default=Decimal("0.025"), gt=0, le=1, examples=["0.025"], description="volume_share only"

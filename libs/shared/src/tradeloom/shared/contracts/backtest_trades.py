@@ -36,8 +36,8 @@ class TradesRequest(_Request):
     cursor: str | None = CURSOR
     side: Literal["long", "short"] | None = None
     outcome: Literal["winners", "losers"] | None = Field(default=None, description="PnL > 0 or < 0")
-    from_ns: int | None = Field(default=None, ge=0, description="entered at or after (UTC ns)")
-    to_ns: int | None = Field(default=None, ge=0, description="entered at or before (UTC ns)")
+    from_ns: int | None = Field(default=None, ge=0, le=2**63 - 1, description="entered at or after (UTC ns)")
+    to_ns: int | None = Field(default=None, ge=0, le=2**63 - 1, description="entered at or before (UTC ns)")
     min_pnl: WireDecimal | None = Field(default=None, examples=["-100"], allow_inf_nan=False)
     max_pnl: WireDecimal | None = Field(default=None, examples=["250.5"], allow_inf_nan=False)
     exit_reason: ExitReasonName | None = None

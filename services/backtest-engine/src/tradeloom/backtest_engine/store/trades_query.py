@@ -7,6 +7,7 @@ Keys are float8/bigint columns that are never null; a float key's cursor is its 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,12 +58,21 @@ class TradeOrder:
         """(key, seq) of a cursor; raises ``BadCursor``."""
         try:
             if self.sort_by == "seq":
-                return None, int(cursor)
+                return None, _bounded(int(cursor), 2**31)
             key, seq = cursor.split("|")
-            value: float | int = int(key) if self.sort_by == "duration_bars" else float(key)
-            return value, int(seq)
+            value: float | int = _bounded(int(key), 2**63) if self.sort_by == "duration_bars" else float(key)
+            if math.isnan(value):
+                raise ValueError("NaN")
+            return value, _bounded(int(seq), 2**31)
         except ValueError as error:
             raise BadCursor("not a cursor this service returned for this sort") from error
+
+
+def _bounded(value: int, limit: int) -> int:
+    """``value`` if it fits the column (−limit ≤ value < limit), else ValueError."""
+    if not -limit <= value < limit:
+        raise ValueError("out of range")
+    return value
 
 
 def trades_sql(
