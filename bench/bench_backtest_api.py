@@ -28,7 +28,7 @@ import numpy as np
 from tradeloom.backtest_engine import app
 from tradeloom.backtest_engine.adapters.candle_blocks import BlockSource
 from tradeloom.backtest_engine.adapters.candles_source import MARKET_DATA, page_arrays
-from tradeloom.backtest_engine.domain.run_plan import plan_run
+from tradeloom.backtest_engine.domain.run_plan import plan_run, with_bars
 from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.shared.context import CallerContext
@@ -281,9 +281,9 @@ async def measure(nats_url: str, database_url: str) -> None:
         await md.stop()
         await nc.close()
 
-    plan = plan_run(SubmitBacktest.model_validate(request_body()))
     b = market.bars
     arrays = BarArrays(b["time"], b["open"], b["high"], b["low"], b["close"], b["volume"])
+    plan = with_bars(plan_run(SubmitBacktest.model_validate(request_body())), arrays.time, MINUTE_NS)
     run_backtest(plan, arrays)
     compute: list[float] = []
     for _ in range(5):

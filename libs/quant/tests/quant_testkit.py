@@ -83,6 +83,7 @@ configs = st.builds(
     sizing_value=st.floats(0.05, 2.0),
     whole_units=st.booleans(),
     max_leverage=st.floats(0.5, 3.0),
+    max_entries_per_day=st.sampled_from([0, 0, 1, 2]),
 )
 costs = st.builds(
     Costs,
@@ -96,4 +97,5 @@ costs = st.builds(
     tier_thresholds=st.just(np.array([0.0, 5_000.0, 50_000.0])),
     tier_maker_rates=st.just(np.array([0.001, 0.0005, 0.0002])),
     tier_taker_rates=st.just(np.array([0.002, 0.001, 0.0005])),
+    slippage_seed=st.integers(0, 2**63 - 1),
 )

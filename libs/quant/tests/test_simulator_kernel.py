@@ -28,11 +28,13 @@ def test_kernel_matches_reference(
     level = bars.close * (1 + rng.normal(0, 0.01, n))
     level[rng.random(n) < 0.2] = np.nan
     volatility = rolling_volatility(bars.close, 5, 252.0)
-    args = (bars.open, bars.high, bars.low, bars.close, bars.volume, *flags, level, volatility)
+    day = np.cumsum(rng.random(n) < 0.25).astype(np.int64)  # about four bars a day
+    args = (bars.open, bars.high, bars.low, bars.close, bars.volume, *flags, level, volatility, day)
     config = normalized_config(config)
-    got_trades, got_equity, got_position, got_bad = simulate(*args, config, cost)
-    want_trades, want_equity, want_position, want_bad = reference_simulate(*args, config, cost)
+    got_trades, got_equity, got_position, got_bad, got_counters = simulate(*args, config, cost)
+    want_trades, want_equity, want_position, want_bad, want_counters = reference_simulate(*args, config, cost)
     assert got_bad == want_bad == -1
+    assert got_counters.tolist() == want_counters.tolist()
     assert got_trades.shape == want_trades.shape
     for column in range(got_trades.shape[1]):
         assert_series_close(got_trades[:, column], want_trades[:, column])

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tradeloom.backtest_engine.domain.run_plan import plan_run, with_interval
+from tradeloom.backtest_engine.domain.run_plan import plan_run, with_bars
 from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
 from tradeloom.market_data import app as md_app
 from tradeloom.market_data.settings import MarketDataSettings
@@ -99,13 +99,17 @@ async def test_backtest_on_an_uploaded_dataset_equals_the_simulator(
     assert status["dataset_id"] == dataset_id and status["symbol"] is None and status["kind"] == "backtest"
 
     bars = BarArrays(walk["time"], walk["open"], walk["high"], walk["low"], walk["close"], walk["volume"])
-    plan = with_interval(plan_run(SubmitBacktest.model_validate(body)), HOUR_NS)
+    plan = with_bars(plan_run(SubmitBacktest.model_validate(body)), bars.time, HOUR_NS)
     expected = run_backtest(plan, bars)
     results = await harness.call("results", {"backtest_id": reply["backtest_id"]})
     assert completed.data["bar_count"] == 300 == results["bar_count"]
     assert results["trade_count"] == expected.trades.shape[0] > 0
     assert float(results["final_equity"]) == float(expected.equity[-1])
     assert results["metrics"]["sharpe"] == pytest.approx(expected.metrics["sharpe"], rel=1e-12)
+    assert results["annualisation"] == {  # 300 gap-free hours: exactly 8,760 bars a year
+        "periods_per_year": 8760.0, "source": "inferred", "years": 300 / 8760, "year_days": 365,
+        "bar_ns": HOUR_NS,
+    }  # fmt: skip
 
     cut = dataset_body(harness, dataset_id, start="2024-01-02T00:00:00Z", end="2024-01-05T00:00:00Z")
     ranged = await harness.call("submit", cut)

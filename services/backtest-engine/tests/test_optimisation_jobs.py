@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tradeloom.backtest_engine.domain.optimisation import quant_bars
-from tradeloom.backtest_engine.domain.run_plan import plan_run
+from tradeloom.backtest_engine.domain.run_plan import plan_run, with_bars
 from tradeloom.backtest_engine.domain.simulation import BarArrays
 from tradeloom.quant.optimise import evaluate, grid_candidates, random_candidates, walk_forward
 from tradeloom.shared.contracts.backtest import SubmitBacktest
@@ -21,12 +21,13 @@ GRID = {"fast": {"min": 5, "max": 25, "step": 5}, "slow": {"values": [20, 40, 60
 
 
 def direct(harness: Any, market: Any, body: dict[str, Any]) -> tuple[Any, Any]:
-    """(plan, quant bars) for ``body`` on the fake market's bars inside the requested range."""
+    """(plan, quant bars) for ``body`` on the fake market's bars inside the requested range, the plan
+    annualised on them as the worker does."""
     plan = plan_run(SubmitBacktest.model_validate(body))
     b = market.bars
     keep = (b["time"] >= plan.start_ns) & (b["time"] <= plan.end_ns)
     arrays = BarArrays(*(b[k][keep] for k in ("time", "open", "high", "low", "close", "volume")))
-    return plan, quant_bars(arrays)
+    return with_bars(plan, arrays.time, 3_600 * 10**9), quant_bars(arrays)
 
 
 def none_or(value: float) -> float | None:
@@ -135,6 +136,8 @@ async def test_walk_forward_equals_quant_walk_forward(harness: Any, market: Any)
                             metric="total_return", periods_per_year=plan.periods_per_year)  # fmt: skip
     outcome = await harness.call("optimisation", {"backtest_id": backtest_id})
     assert outcome["kind"] == "walk_forward" and len(outcome["folds"]) == len(expected.folds) >= 3
+    held = await harness.call("positions", {"backtest_id": backtest_id})
+    assert held["position"]["values"] == expected.position.tolist()
     for got, want in zip(outcome["folds"], expected.folds, strict=True):
         assert got["params"] == want.params and got["in_sample_value"] == none_or(want.in_sample_value)
         assert tuple(got["in_sample"]) == want.in_sample and tuple(got["out_of_sample"]) == want.out_of_sample

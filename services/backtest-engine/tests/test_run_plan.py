@@ -24,7 +24,7 @@ def request(**overrides: Any) -> SubmitBacktest:
     return SubmitBacktest.model_validate(body | overrides)
 
 
-def test_defaults_fill_the_strategy_schema_and_annualise_on_a_365_day_year() -> None:
+def test_defaults_fill_the_strategy_schema_and_annualise_once_the_bars_are_known() -> None:
     plan = plan_run(request())
     assert plan.params == {
         "window": 14,
@@ -33,7 +33,7 @@ def test_defaults_fill_the_strategy_schema_and_annualise_on_a_365_day_year() -> 
         "exit_level": 50.0,
         "allow_short": False,
     }
-    assert plan.periods_per_year == 365 * 96
+    assert math.isnan(plan.periods_per_year) and plan.annualisation is None  # set by with_bars
     assert plan.start_ns == 1_704_067_200 * 10**9
     assert plan.end_ns == plan.start_ns + 23 * 3600 * 10**9  # +01:00 converted to UTC
     assert plan.config.initial_cash == 10_000.0 and not plan.config.fill_on_close
@@ -79,6 +79,13 @@ def test_costs_sizing_and_exits_map_onto_the_quant_models() -> None:
         ({"trailing_stop": "1"}, "trailing_stop"),
         ({"sizing": {"mode": "percent_equity", "value": "2"}}, "sizing.value"),
         ({"costs": {"commission_model": "tiered", "tiers": [{"from_notional": "5"}]}}, "costs.tiers"),
+        ({"costs": {"slippage_model": "random", "slippage": "1"}}, "costs.slippage"),
+        ({"max_entries_per_day": 0}, "max_entries_per_day"),
+        (
+            {"max_entries_per_day": 2, "optimise": {"space": {"window": {"values": [5, 9]}}}},
+            "max_entries_per_day",
+        ),
+        ({"costs": {"slippage_model": "random", "slippage_seed": -1}}, "costs.slippage_seed"),
     ],
 )
 def test_plan_errors_name_the_field(overrides: dict[str, Any], field: str) -> None:
@@ -90,6 +97,20 @@ def test_plan_errors_name_the_field(overrides: dict[str, Any], field: str) -> No
     with pytest.raises(PlanError) as caught:
         plan_run(body)
     assert caught.value.field == field
+
+
+def test_daily_entry_limit_maps_onto_the_simulator_config() -> None:
+    assert plan_run(request(max_entries_per_day=3)).config.max_entries_per_day == 3
+    assert plan_run(request()).config.max_entries_per_day == 0  # no limit
+
+
+def test_random_slippage_maps_with_its_seed() -> None:
+    costs = plan_run(
+        request(costs={"slippage_model": "random", "slippage": "0.002", "slippage_seed": 42})
+    ).costs
+    assert (
+        costs.slippage_model == SlippageModel.RANDOM and costs.slippage == 0.002 and costs.slippage_seed == 42
+    )
 
 
 def test_to_ns_is_exact_to_the_microsecond() -> None:

@@ -59,7 +59,7 @@ FORWARDED: dict[tuple[str, str], tuple[str, str, dict[str, str | None]]] = {
     ("DELETE", "/v1/backtests/{backtest_id}"): (BT, "delete", {}),
     ("POST", "/v1/backtests/{backtest_id}/cancel"): (BT, "cancel", {}),
     ("GET", "/v1/backtests/{backtest_id}/results"): (BT, "results", {}),
-    ("GET", "/v1/backtests/{backtest_id}/trades"): (BT, "trades", CURSOR),
+    ("GET", "/v1/backtests/{backtest_id}/trades"): (BT, "trades", {**TIME_RANGE, **CURSOR}),
     ("GET", "/v1/backtests/{backtest_id}/equity"): (BT, "equity", {}),
     ("GET", "/v1/backtests/{backtest_id}/export.csv"): (BT, "export", {}),
     ("GET", "/v1/backtests/{backtest_id}/optimisation"): (BT, "optimisation", {}),

@@ -103,6 +103,9 @@ async def test_backtest_lifecycle_results_export_list_compare_optimisation(bt_ap
     assert [t["seq"] for t in trades] == list(range(len(trades))) and len(trades) == results["trade_count"]
     curves = (await get(f"/v1/backtests/{first}/equity", headers=session, params={"max_points": 50})).json()
     assert curves["total_points"] == BARS and len(curves["equity"]["t_ns"]) == 50
+    held = (await get(f"/v1/backtests/{first}/positions", headers=session, params={"max_points": 50})).json()
+    assert held["total_points"] == BARS and len(held["gross_exposure"]["values"]) == 50
+    assert set(held["open_trades"]["values"]) <= {0.0, 1.0}
 
     equity_csv = await get(f"/v1/backtests/{first}/export.csv", headers=session)
     assert equity_csv.status_code == 200 and equity_csv.headers["content-type"].startswith("text/csv")
@@ -111,6 +114,28 @@ async def test_backtest_lifecycle_results_export_list_compare_optimisation(bt_ap
     assert int(equity_csv.headers["content-length"]) == len(equity_csv.content)
     trades_csv = await get(f"/v1/backtests/{first}/export.csv", headers=session, params={"kind": "trades"})
     assert len(trades_csv.text.strip().splitlines()) == results["trade_count"] + 1
+    daily = (await get(f"/v1/backtests/{first}/daily-pnl", headers=session, params={"limit": 2})).json()
+    assert len(daily["items"]) == 2 and daily["next_cursor"] and daily["days"] > 2
+    assert daily["profitable_days"] == results["metrics"]["profitable_days"]
+    daily_csv = await get(f"/v1/backtests/{first}/export.csv", headers=session, params={"kind": "daily_pnl"})
+    assert (
+        daily_csv.text.splitlines()[0] == "day,day_ns,pnl"
+        and len(daily_csv.text.splitlines()) == daily["days"] + 1
+    )
+    since = trades[1]["entry_ns"]
+    filtered = await get(
+        f"/v1/backtests/{first}/trades", headers=session,
+        params={"from": str(since), "sort_by": "pnl", "descending": "true", "limit": 200},
+    )  # fmt: skip
+    assert filtered.status_code == 200, filtered.text
+    expected = sorted(
+        (t for t in trades if t["entry_ns"] >= since), key=lambda t: (-float(t["pnl"]), -t["seq"])
+    )
+    assert [t["seq"] for t in filtered.json()["items"]] == [t["seq"] for t in expected]
+    bad = await get(f"/v1/backtests/{first}/trades", headers=session, params={"min_pnl": "5", "max_pnl": "1"})
+    assert bad.status_code == 422 and fields(bad) == ["query.max_pnl"], bad.text
+    backwards = await get(f"/v1/backtests/{first}/trades", headers=session, params={"from": "10", "to": "5"})
+    assert backwards.status_code == 422 and fields(backwards) == ["query.from"], backwards.text
 
     second = await run(api, session, submit_body(dataset_id, params={"fast": 3, "slow": 10}))
     listed = await get("/v1/backtests", headers=session, params={"limit": 1, "status": "completed"})
@@ -217,7 +242,7 @@ async def test_user_b_gets_404_on_every_backtest_object_route(bt_api: Api) -> No
     routes = [
         (m.upper(), p) for p, ops in openapi["paths"].items() if p.startswith("/v1/backtests/{") for m in ops
     ]
-    assert len(routes) == 11  # incl. the SSE events route
+    assert len(routes) == 13  # incl. the SSE events route
     extra = {"/v1/backtests/{backtest_id}/optimisation/heatmap": {"params": {"x": "fast", "y": "slow"}}}
     for method, path in routes:
         url = path.format(backtest_id=bobs)

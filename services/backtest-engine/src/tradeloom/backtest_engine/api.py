@@ -34,6 +34,8 @@ def register(
         "results": results.results_of,
         "trades": results.trades,
         "equity": results.equity,
+        "daily_pnl": results.daily_pnl,
+        "positions": results.positions,
         "export": results.export,
         "compare": results.compare,
         "optimisation": optimisations.optimisation,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.backtest_engine.api_runs import not_found, summary
 from tradeloom.backtest_engine.domain.lttb import downsample
-from tradeloom.backtest_engine.domain.series import equity_csv
+from tradeloom.backtest_engine.domain.series import daily_csv, equity_csv
 from tradeloom.backtest_engine.domain.simulation import drawdown_of
 from tradeloom.backtest_engine.exports import exports_bucket, object_name, open_exports, put_csv
 from tradeloom.backtest_engine.store.results_store import TRADE_FIELDS, ResultsStore
 from tradeloom.backtest_engine.store.runs_store import RunsStore
+from tradeloom.backtest_engine.store.trades_query import BadCursor, TradeFilter, TradeOrder
 from tradeloom.quant.simulator import ExitReason
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import (
@@ -33,11 +35,17 @@ from tradeloom.shared.contracts.backtest import (
     ExportReady,
     ExportRequest,
     MaxDrawdownInfo,
-    Series,
-    TradeRecord,
-    TradesPage,
-    TradesRequest,
 )
+from tradeloom.shared.contracts.backtest_results import (
+    Annualisation,
+    DailyPnl,
+    DailyPnlDay,
+    DailyPnlRequest,
+    PositionSeries,
+    PositionsRequest,
+    Series,
+)
+from tradeloom.shared.contracts.backtest_trades import TradeRecord, TradesPage, TradesRequest
 from tradeloom.shared.errors import Conflict, field_invalid, require_user
 from tradeloom.shared.subjects import Subjects
 
@@ -66,6 +74,28 @@ def trade_record(row: Row[Any]) -> TradeRecord:
         mfe=row.mfe,
         exit_reason=EXIT_REASONS[int(row.exit_reason)],
     )
+
+
+def trade_filter(body: TradesRequest) -> tuple[TradeFilter, TradeOrder]:
+    """The request's filters and sort; contradictory bounds → 422 naming the upper field."""
+    if body.from_ns is not None and body.to_ns is not None and body.from_ns > body.to_ns:
+        raise field_invalid("from_ns", "must not be after to_ns")
+    if body.min_pnl is not None and body.max_pnl is not None and body.min_pnl > body.max_pnl:
+        raise field_invalid("max_pnl", "must not be below min_pnl")
+    filters = TradeFilter(
+        side=body.side,
+        outcome=body.outcome,
+        from_ns=body.from_ns,
+        to_ns=body.to_ns,
+        min_pnl=None if body.min_pnl is None else float(body.min_pnl),
+        max_pnl=None if body.max_pnl is None else float(body.max_pnl),
+        exit_reason=body.exit_reason,
+    )
+    return filters, TradeOrder(body.sort_by, body.descending)
+
+
+def day_of(day_ns: int) -> date:
+    return datetime.fromtimestamp(day_ns // 1_000_000_000, UTC).date()
 
 
 def _at(time: np.ndarray, index: int) -> int | None:
@@ -105,6 +135,7 @@ class ResultsApi:
                 raise Conflict("a search has a table, not one result: use optimisation / optimisation_rows")
             row = await self.results.results(conn, body.backtest_id)
             series = await self.results.series(conn, body.backtest_id)
+            open_trades = await self.results.open_trades(conn, body.backtest_id)
         if row is None or series is None:
             raise not_found(body.backtest_id)
         time = series[0]
@@ -127,20 +158,24 @@ class ResultsApi:
             final_equity=row.final_equity,
             metrics=row.metrics,
             max_drawdown=drawdown,
+            annualisation=None if row.annualisation is None else Annualisation(**row.annualisation),
+            open_trades=open_trades,
+            counters=row.counters,
         )
 
     async def trades(self, caller: CallerContext, body: TradesRequest) -> TradesPage:
-        after = -1
-        if body.cursor is not None:
-            if not body.cursor.isdigit():
-                raise field_invalid("cursor", "not a cursor this service returned")
-            after = int(body.cursor)
+        filters, order = trade_filter(body)
         async with self._engine().connect() as conn:
             await self._completed(conn, caller, body.backtest_id)
-            rows = await self.results.trades(conn, body.backtest_id, after, body.limit + 1)
+            try:
+                rows = await self.results.trades_page(
+                    conn, body.backtest_id, filters, order, cursor=body.cursor, limit=body.limit + 1
+                )
+            except BadCursor as error:
+                raise field_invalid("cursor", str(error)) from None
         items = [trade_record(row) for row in rows[: body.limit]]
         more = len(rows) > body.limit
-        return TradesPage(items=items, next_cursor=str(items[-1].seq) if more else None)
+        return TradesPage(items=items, next_cursor=order.cursor(rows[body.limit - 1]) if more else None)
 
     async def equity(self, caller: CallerContext, body: EquityRequest) -> EquityCurves:
         async with self._engine().connect() as conn:
@@ -159,10 +194,65 @@ class ResultsApi:
             drawdown=Series(t_ns=time[keep_d].tolist(), values=drawdown[keep_d].tolist()),
         )
 
+    async def positions(self, caller: CallerContext, body: PositionsRequest) -> PositionSeries:
+        async with self._engine().connect() as conn:
+            await self._completed(conn, caller, body.backtest_id)
+            stored = await self.results.positions(conn, body.backtest_id)
+        if stored is None:
+            raise Conflict(
+                f"backtest {body.backtest_id} was stored before position series were kept: run it again"
+            )
+        time, position, exposure = stored
+        keep_p = downsample(position, body.max_points)
+        keep_x = downsample(exposure, body.max_points)
+        return PositionSeries(
+            backtest_id=body.backtest_id,
+            total_points=int(position.size),
+            position=Series(t_ns=time[keep_p].tolist(), values=position[keep_p].tolist()),
+            open_trades=Series(
+                t_ns=time[keep_p].tolist(), values=(position[keep_p] != 0).astype(float).tolist()
+            ),
+            gross_exposure=Series(t_ns=time[keep_x].tolist(), values=exposure[keep_x].tolist()),
+        )
+
+    async def _daily(self, conn: AsyncConnection, run: Row[Any]) -> tuple[np.ndarray, np.ndarray]:
+        daily = await self.results.daily(conn, run.backtest_id, float(run.request["initial_cash"]))
+        if daily is None:
+            raise not_found(run.backtest_id)
+        return daily
+
+    async def daily_pnl(self, caller: CallerContext, body: DailyPnlRequest) -> DailyPnl:
+        after = -(2**63)
+        if body.cursor is not None:
+            if not body.cursor.lstrip("-").isdigit() or not -(2**63) <= int(body.cursor) < 2**63:
+                raise field_invalid("cursor", "not a cursor this service returned")
+            after = int(body.cursor)
+        async with self._engine().connect() as conn:
+            run = await self._completed(conn, caller, body.backtest_id)
+            days, pnl = await self._daily(conn, run)
+        first = int(np.searchsorted(days, after, side="right"))
+        page = range(first, min(first + body.limit, int(days.size)))
+        items = [DailyPnlDay(day=day_of(int(days[i])), day_ns=int(days[i]), pnl=_money(pnl[i])) for i in page]
+        more = page.stop < days.size
+        return DailyPnl(
+            backtest_id=body.backtest_id,
+            days=int(days.size),
+            winning_days=int((pnl > 0).sum()),
+            losing_days=int((pnl < 0).sum()),
+            profitable_days=float(np.mean(pnl > 0)) if pnl.size else None,
+            largest_winning_day=_money(pnl.max()) if pnl.size else None,
+            largest_losing_day=_money(pnl.min()) if pnl.size else None,
+            items=items,
+            next_cursor=str(items[-1].day_ns) if more and items else None,
+        )
+
     async def export(self, caller: CallerContext, body: ExportRequest) -> ExportReady:
         async with self._engine().connect() as conn:
             run = await self._completed(conn, caller, body.backtest_id)
-            if body.kind == "equity":
+            if body.kind == "daily_pnl":
+                days, pnl = await self._daily(conn, run)
+                payload, rows = daily_csv(days, pnl), int(days.size)
+            elif body.kind == "equity":
                 series = await self.results.series(conn, body.backtest_id)
                 if series is None:
                     raise not_found(body.backtest_id)

@@ -112,7 +112,7 @@ class RunsApi:
     async def list(self, caller: CallerContext, body: ListBacktests) -> BacktestList:
         user_id = require_user(caller)
         async with self._engine().connect() as conn:
-            rows = await self.runs.list(
+            rows, total = await self.runs.list(
                 conn,
                 user_id,
                 limit=body.limit + 1,
@@ -121,10 +121,11 @@ class RunsApi:
                 strategy=body.strategy,
                 symbol=body.symbol,
                 kind=body.kind,
+                strategy_id=body.strategy_id,
             )
         items = [summary(row) for row in rows[: body.limit]]
         more = len(rows) > body.limit
-        return BacktestList(items=items, next_cursor=items[-1].backtest_id if more else None)
+        return BacktestList(items=items, next_cursor=items[-1].backtest_id if more else None, total=total)
 
     async def cancel(self, caller: CallerContext, body: BacktestRef) -> BacktestSummary:
         """A queued run is cancelled at once; a running one at the worker's next check (< 1 s)."""

@@ -177,8 +177,10 @@ class OptimisationJob:
                                            in_sample_value=value, cash=cash)  # fmt: skip
             folds.append(fold)
             cash = float(fold.equity[-1])
-        index, equity, metrics = stitch(plan, folds)
-        outcome = BacktestOutcome(bars.time[index], equity, np.empty((0, TRADE_COLUMNS)), metrics, None)
+        index, equity, position, metrics = stitch(plan, folds)
+        exposure = np.abs(position) * bars.close[index]
+        outcome = BacktestOutcome(bars.time[index], equity, np.empty((0, TRADE_COLUMNS)), metrics, None,
+                                  plan.annualisation, position, exposure)  # fmt: skip
         await self.results.save(conn, backtest_id, outcome, Decimal(repr(float(plan.config.initial_cash))))
         empty = SearchResults(plan.strategy, {}, {}, 0)
         await self.store.save(conn, backtest_id, method=search.method, metric=search.metric,

@@ -34,7 +34,7 @@ from tradeloom.backtest_engine.domain.run_plan import (
     PlanError,
     RunPlan,
     plan_run,
-    with_interval,
+    with_bars,
 )
 from tradeloom.backtest_engine.domain.simulation import BacktestOutcome, BadBars, BarArrays, run_backtest
 from tradeloom.backtest_engine.optimise_job import Completion, OptimisationFailure, OptimisationJob
@@ -276,7 +276,7 @@ class BacktestWorker:
 
     async def _fetch(self, command: RunCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:
         """Every bar of the run (candles or dataset), with cancel checks and progress between pages;
-        a dataset plan comes back annualised on the dataset's bar spacing."""
+        the plan comes back annualised on the bars (``with_bars``)."""
         pages: list[BarArrays] = []
         count = 0
         reported = 0.0
@@ -313,10 +313,11 @@ class BacktestWorker:
         if len(bars) < 2:
             source = f"dataset {plan.dataset_id}" if plan.dataset_id else f"{plan.symbol} {plan.timeframe}"
             raise RunFailure("no_data", f"fewer than two bars for {source} in the range")
-        if plan.dataset_id is not None:
-            spacing = interval or int(np.median(np.diff(bars.time)))
-            plan = with_interval(plan, max(spacing, 1))
-        return bars, plan
+        if plan.timeframe is not None:
+            bar_ns = TIMEFRAME_SECONDS[plan.timeframe] * 1_000_000_000
+        else:
+            bar_ns = interval or int(np.median(np.diff(bars.time)))
+        return bars, with_bars(plan, bars.time, bar_ns)
 
     async def _complete(self, conn: AsyncConnection, command: RunCommand, completion: Completion) -> None:
         if await self._cancel_requested(command.backtest_id):

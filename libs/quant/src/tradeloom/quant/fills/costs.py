@@ -21,11 +21,14 @@ def fillable_quantity(costs: Costs, quantity: float, bar_volume: float) -> float
 
 
 @njit(cache=True)
-def slipped_price(costs: Costs, side: int, price: float, quantity: float, bar_volume: float) -> float:
+def slipped_price(  # noqa: PLR0917 (compiled: Numba has no keyword-only arguments)
+    costs: Costs, side: int, price: float, quantity: float, bar_volume: float, draw: float = 0.0
+) -> float:
     """``price`` moved against ``side``.
 
     FIXED: ``slippage`` price units; PERCENT: ``slippage`` × price; VOLUME_SHARE (zipline's model):
-    ``slippage`` (impact coefficient) × price × (quantity / bar volume)².
+    ``slippage`` (impact coefficient) × price × (quantity / bar volume)²; RANDOM: ``draw`` (the
+    fill's ``uniform_draw`` in [0, 1)) × ``slippage`` × price.
     """
     model = costs.slippage_model
     if model == SlippageModel.NONE or quantity == 0.0:
@@ -34,6 +37,8 @@ def slipped_price(costs: Costs, side: int, price: float, quantity: float, bar_vo
         slip = costs.slippage
     elif model == SlippageModel.PERCENT:
         slip = price * costs.slippage
+    elif model == SlippageModel.RANDOM:
+        slip = price * costs.slippage * draw
     else:
         share = quantity / bar_volume if bar_volume > 0.0 else 1.0
         slip = price * costs.slippage * share * share

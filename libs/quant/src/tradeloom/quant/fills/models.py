@@ -26,6 +26,7 @@ class SlippageModel(IntEnum):
     FIXED = 1  # price units per unit traded
     PERCENT = 2  # fraction of the price
     VOLUME_SHARE = 3  # impact × price × (quantity / bar volume)², quantity capped at a share of volume
+    RANDOM = 4  # uniform in [0, slippage) × price, drawn per fill from slippage_seed (reproducible)
 
 
 class CommissionModel(IntEnum):
@@ -55,6 +56,7 @@ class Costs(NamedTuple):
     tier_thresholds: FloatArray = np.zeros(1)  # TIERED: cumulative traded notional where a tier starts
     tier_maker_rates: FloatArray = np.zeros(1)
     tier_taker_rates: FloatArray = np.zeros(1)
+    slippage_seed: int = 0  # RANDOM: the run's seed (0 ≤ seed < 2**63); fill n takes draw n
 
 
 def normalized_costs(costs: Costs) -> Costs:
@@ -69,4 +71,5 @@ def normalized_costs(costs: Costs) -> Costs:
         int(costs.slippage_model), float(costs.slippage), float(costs.volume_cap),
         int(costs.commission_model),
         float(costs.fixed_fee), float(costs.maker_rate), float(costs.taker_rate), thresholds, maker, taker,
+        int(costs.slippage_seed),
     )  # fmt: skip

@@ -73,9 +73,11 @@ def compute_metrics(
     benchmark: FloatArray | None = None,
     time: IntArray | None = None,
     ruin_fraction: float = 0.5,
+    years: float | None = None,
 ) -> PerformanceReport:
     """Metrics of ``result`` (conventions in libs/quant/README.md). ``benchmark`` is a price series
-    aligned with the bars (default: the traded instrument); ``time`` (UTC ns) enables daily figures."""
+    aligned with the bars (default: the traded instrument); ``time`` (UTC ns) enables daily figures;
+    ``years`` (calendar time the run spans) makes CAGR calendar-based instead of bars / periods_per_year."""
     equity = result.equity
     returns = equity_returns(equity, initial_cash)
     closed = result.trades.closed()
@@ -84,7 +86,7 @@ def compute_metrics(
         np.concatenate([[0.0], bench_prices[1:] / bench_prices[:-1] - 1.0]) if close.size else close
     )
     alpha, beta = alpha_beta(returns, bench_returns, periods_per_year, risk_free)
-    cagr = annual_return(returns, periods_per_year)
+    cagr = annual_return(returns, periods_per_year, years)
     worst, drawdown = _max_drawdown(equity, initial_cash)
     metrics: dict[str, float] = {
         "total_return": total_return(equity, initial_cash),

@@ -25,12 +25,14 @@ def total_return(equity: FloatArray, initial: float) -> float:
     return float(equity[-1] / initial - 1.0) if equity.size else 0.0
 
 
-def annual_return(returns: FloatArray, periods_per_year: float) -> float:
-    """CAGR: compounded growth per year over ``len(returns) / periods_per_year`` years."""
+def annual_return(returns: FloatArray, periods_per_year: float, years: float | None = None) -> float:
+    """CAGR: compounded growth per year over ``years`` (calendar time, when the caller knows it) or
+    else ``len(returns) / periods_per_year`` years."""
     if returns.size == 0:
         return math.nan
     growth = float(np.prod(1.0 + returns))
-    years = returns.size / periods_per_year
+    if years is None:
+        years = returns.size / periods_per_year
     if growth <= 0:
         return -1.0
     with np.errstate(over="ignore"):

@@ -144,10 +144,11 @@ def run_grid(
     """Summary metrics for every parameter row, rows run in parallel threads (bars validated first)."""
     rows = param_rows.shape[0]
     out = np.empty((rows, len(SUMMARY_COLUMNS)))
+    NO_DAYS = np.empty(0, dtype=np.int64)  # noqa: N806 (searches run without the daily entry limit)
     for r in prange(rows):
         el, xl, es, xs, level = builtin_signals(strategy, param_rows[r], high, low, close)
-        trades, equity, position, _ = simulate(
-            open_, high, low, close, volume, el, xl, es, xs, level, volatility, config, costs
+        trades, equity, position, _, _ = simulate(
+            open_, high, low, close, volume, el, xl, es, xs, level, volatility, NO_DAYS, config, costs
         )
         out[r] = summary_metrics(equity, position, trades, config.initial_cash, periods_per_year)
     return out

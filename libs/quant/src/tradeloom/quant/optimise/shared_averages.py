@@ -62,6 +62,7 @@ def run_cross_grid(
     n = close.shape[0]
     out = np.empty((rows, len(SUMMARY_COLUMNS)))
     no_levels = np.empty(0)
+    no_days = np.empty(0, dtype=np.int64)  # searches run without the daily entry limit
     for r in prange(rows):
         up, down = crosses(table[fast_rows[r]], table[slow_rows[r]])
         if allow_short[r] != 0:
@@ -69,9 +70,9 @@ def run_cross_grid(
         else:
             entry_short = np.zeros(n, dtype=np.bool_)
             exit_short = entry_short
-        trades, equity, position, _ = simulate(
+        trades, equity, position, _, _ = simulate(
             open_, high, low, close, volume, up, down, entry_short, exit_short, no_levels, volatility,
-            config, costs,
+            no_days, config, costs,
         )  # fmt: skip
         out[r] = summary_metrics(equity, position, trades, config.initial_cash, periods_per_year)
     return out

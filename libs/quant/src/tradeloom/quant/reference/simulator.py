@@ -12,17 +12,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tradeloom.quant.fills.models import CommissionModel, Costs, OrderType, SizingMode, SlippageModel
+from tradeloom.quant.reference.draws import reference_uniform_draw
 from tradeloom.quant.simulator.config import ExitReason, SimulationConfig
-from tradeloom.quant.types import BoolArray, FloatArray
+from tradeloom.quant.types import BoolArray, FloatArray, IntArray
 
 
-def ref_slip(costs: Costs, side: int, price: float, qty: float, volume: float) -> float:
+def ref_slip(costs: Costs, side: int, price: float, qty: float, volume: float, draw: float = 0.0) -> float:
     if costs.slippage_model == SlippageModel.NONE or qty == 0:
         return price
     if costs.slippage_model == SlippageModel.FIXED:
         slip = costs.slippage
     elif costs.slippage_model == SlippageModel.PERCENT:
         slip = price * costs.slippage
+    elif costs.slippage_model == SlippageModel.RANDOM:
+        slip = price * costs.slippage * draw
     else:
         share = qty / volume if volume > 0 else 1.0
         slip = price * costs.slippage * share**2
@@ -74,6 +77,7 @@ class ReferenceSimulator:
     costs: Costs
     cash: float = 0.0
     traded: float = 0.0
+    fills: int = 0  # draw number of the next fill under RANDOM slippage
     position: Position | None = None
     trades: list[list[float]] = field(default_factory=list)
 
@@ -94,19 +98,26 @@ class ReferenceSimulator:
             wanted = min(wanted, max(k.volume_cap * volume, 0.0))
         leverage = c.max_leverage if c.sizing_mode == SizingMode.VOLATILITY_TARGET else 1.0
         fixed = k.fixed_fee if k.commission_model == CommissionModel.FIXED else 0.0
-        price = ref if maker else ref_slip(k, side, ref, wanted, volume)
+        draw = self.draw()
+        price = ref if maker else ref_slip(k, side, ref, wanted, volume, draw)
         unit = price * (1 + ref_rate(k, maker, self.traded))
         qty = min(wanted, max(self.cash * leverage - fixed, 0.0) / unit) if unit > 0 else 0.0
         if c.whole_units:
             qty = math.floor(qty)
         if qty <= 0:
             return False
-        price = ref if maker else ref_slip(k, side, ref, qty, volume)
+        price = ref if maker else ref_slip(k, side, ref, qty, volume, draw)
         fee = ref_fee(k, qty * price, maker, self.traded)
         self.cash -= side * qty * price + fee
         self.traded += qty * price
+        self.fills += 1
         self.position = Position(side, qty, price, t, fee, price, price, price)
         return True
+
+    def draw(self) -> float:
+        if self.costs.slippage_model != SlippageModel.RANDOM:
+            return 0.0
+        return reference_uniform_draw(self.costs.slippage_seed, self.fills)
 
     def record(self, price: float, fee: float, t: int, reason: int) -> None:
         p = self.position
@@ -121,10 +132,11 @@ class ReferenceSimulator:
     def exit(self, ref: float, maker: bool, volume: float, t: int, reason: int) -> None:
         p = self.position
         assert p is not None
-        price = ref if maker else ref_slip(self.costs, -p.side, ref, p.size, volume)
+        price = ref if maker else ref_slip(self.costs, -p.side, ref, p.size, volume, self.draw())
         fee = ref_fee(self.costs, p.size * price, maker, self.traded)
         self.cash += p.side * p.size * price - fee
         self.traded += p.size * price
+        self.fills += 1
         self.record(price, fee, t, reason)
         self.position = None
 
@@ -159,17 +171,33 @@ class ReferenceSimulator:
 def reference_simulate(  # noqa: PLR0912, PLR0915 (mirrors the kernel's single loop)
     open_: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
     entry_long: BoolArray, exit_long: BoolArray, entry_short: BoolArray, exit_short: BoolArray,
-    entry_level: FloatArray, volatility: FloatArray, config: SimulationConfig, costs: Costs,
-) -> tuple[FloatArray, FloatArray, FloatArray, int]:  # fmt: skip
+    entry_level: FloatArray, volatility: FloatArray, day: IntArray, config: SimulationConfig, costs: Costs,
+) -> tuple[FloatArray, FloatArray, FloatArray, int, FloatArray]:  # fmt: skip
     sim = ReferenceSimulator(config, costs, cash=config.initial_cash)
     n = len(close)
+    limited = config.max_entries_per_day > 0 and len(day) == n
+    entries_on: dict[int, int] = {}  # entries filled per day
+    entries = hits = 0
+
+    def enter(side: int, ref: float, maker: bool, v: float, vol: float, t: int) -> bool:
+        nonlocal entries, hits
+        if limited and entries_on.get(int(day[t]), 0) >= config.max_entries_per_day:
+            hits += 1
+            return False
+        if not sim.enter(side, ref, maker, v, vol, t):
+            return False
+        entries += 1
+        if limited:
+            entries_on[int(day[t])] = entries_on.get(int(day[t]), 0) + 1
+        return True
+
     equity, position = np.empty(n), np.empty(n)
     pending: dict[str, float] | None = None
     pending_exit = False
     for t in range(n):
         o, h, lo, c, v = (float(a[t]) for a in (open_, high, low, close, volume))
         if not (min(o, h, lo, c) > 0 and v >= 0 and all(math.isfinite(x) for x in (o, h, lo, c, v))):
-            return np.empty((0, 12)), np.empty(0), np.empty(0), t
+            return np.empty((0, 12)), np.empty(0), np.empty(0), t, np.array([entries, hits], dtype=float)
         entered_intrabar = False
         if pending_exit and sim.position is not None:
             sim.exit(o, False, v, t, ExitReason.SIGNAL)
@@ -179,12 +207,12 @@ def reference_simulate(  # noqa: PLR0912, PLR0915 (mirrors the kernel's single l
             if t > pending["last"] or sim.position is not None:
                 pending = None
             elif kind == OrderType.MARKET:
-                sim.enter(side, o, False, v, pending["vol"], t)
+                enter(side, o, False, v, pending["vol"], t)
                 pending = None
             else:
                 price = ref_fill(kind, side, pending["level"], o, h, lo)
                 if not math.isnan(price):
-                    entered_intrabar = sim.enter(side, price, kind == OrderType.LIMIT, v, pending["vol"], t)
+                    entered_intrabar = enter(side, price, kind == OrderType.LIMIT, v, pending["vol"], t)
                     pending = None
         if sim.position is not None:
             if entered_intrabar:
@@ -209,7 +237,7 @@ def reference_simulate(  # noqa: PLR0912, PLR0915 (mirrors the kernel's single l
             if wants_exit:
                 sim.exit(c, False, v, t, ExitReason.SIGNAL)
             if side != 0 and kind == OrderType.MARKET:
-                sim.enter(side, c, False, v, float(volatility[t]), t)
+                enter(side, c, False, v, float(volatility[t]), t)
                 side = 0
         else:
             pending_exit = bool(wants_exit)
@@ -222,4 +250,5 @@ def reference_simulate(  # noqa: PLR0912, PLR0915 (mirrors the kernel's single l
         equity[t], position[t] = sim.cash + size * c, size
     if n and sim.position is not None:
         sim.record(float(close[-1]), 0.0, n - 1, ExitReason.END_OF_DATA)
-    return np.array(sim.trades, dtype=np.float64).reshape(-1, 12), equity, position, -1
+    counters = np.array([entries, hits], dtype=float)
+    return np.array(sim.trades, dtype=np.float64).reshape(-1, 12), equity, position, -1, counters

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
 from tradeloom.quant.fills.models import Costs, SizingMode, normalized_costs
 from tradeloom.quant.indicators.volatility import rolling_volatility
-from tradeloom.quant.simulator.config import ExitReason, SimulationConfig, TradeColumn, normalized_config
+from tradeloom.quant.simulator.config import (
+    COUNTER_NAMES,
+    ExitReason,
+    SimulationConfig,
+    TradeColumn,
+    normalized_config,
+)
 from tradeloom.quant.simulator.kernel import simulate
 from tradeloom.quant.types import BoolArray, FloatArray, IntArray
+
+NS_PER_DAY = 86_400 * 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ class SimulationResult:
     trades: Trades
     equity: FloatArray  # marked at each close
     position: FloatArray  # signed units held at each close
+    counters: dict[str, int] = field(default_factory=dict)  # COUNTER_NAMES: entries, daily_limit_hits
 
     @property
     def drawdown(self) -> FloatArray:
@@ -154,6 +163,8 @@ def validate_config(config: SimulationConfig) -> None:
         raise ValueError("sizing_value: must be a positive finite number")
     if config.max_leverage <= 0:
         raise ValueError("max_leverage: must be positive")
+    if config.max_entries_per_day < 0:
+        raise ValueError("max_entries_per_day: must be 0 (no limit) or more")
 
 
 def run_simulation(  # noqa: PLR0917
@@ -182,10 +193,21 @@ def run_simulation(  # noqa: PLR0917
         volatility = np.empty(0)
     open_, high, low, close, volume = prices
     entry_long, exit_long, entry_short, exit_short = flags
-    table, equity, position, bad = simulate(
+    table, equity, position, bad, counters = simulate(
         open_, high, low, close, volume, entry_long, exit_long, entry_short, exit_short,
-        level, volatility, config, costs,
+        level, volatility, _days(bars, config, n), config, costs,
     )  # fmt: skip
     if bad >= 0:
         raise ValueError(f"bars: bar {bad} has a non-finite or non-positive price or a negative volume")
-    return SimulationResult(Trades(table, bars.time), equity, position)
+    named = {name: int(value) for name, value in zip(COUNTER_NAMES, counters.tolist(), strict=True)}
+    return SimulationResult(Trades(table, bars.time), equity, position, named)
+
+
+def _days(bars: Bars, config: SimulationConfig, n: int) -> IntArray:
+    """UTC day number of every bar when the daily entry limit is on, else empty."""
+    if config.max_entries_per_day <= 0:
+        return np.empty(0, dtype=np.int64)
+    if bars.time is None or np.shape(bars.time)[0] != n:
+        raise ValueError("max_entries_per_day: needs bar times (Bars.time)")
+    days: IntArray = np.asarray(bars.time, dtype=np.int64) // NS_PER_DAY
+    return days

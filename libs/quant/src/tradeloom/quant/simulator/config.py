@@ -26,6 +26,7 @@ class SimulationConfig(NamedTuple):
     sizing_value: float = 1.0  # units, cash, fraction of equity or annual target volatility
     whole_units: bool = False
     max_leverage: float = 1.0  # only the volatility target can ask for more than the equity
+    max_entries_per_day: int = 0  # entries filled per UTC day at most (0: no limit; needs bar times)
 
 
 def normalized_config(config: SimulationConfig) -> SimulationConfig:
@@ -34,7 +35,7 @@ def normalized_config(config: SimulationConfig) -> SimulationConfig:
         float(config.initial_cash), bool(config.fill_on_close), int(config.entry_order_type),
         int(config.entry_ttl), float(config.stop_loss), float(config.take_profit),
         float(config.trailing_stop), int(config.sizing_mode), float(config.sizing_value),
-        bool(config.whole_units), float(config.max_leverage),
+        bool(config.whole_units), float(config.max_leverage), int(config.max_entries_per_day),
     )  # fmt: skip
 
 
@@ -74,3 +75,7 @@ class TradeColumn(IntEnum):
 
 
 TRADE_COLUMNS = len(TradeColumn)
+
+
+# What the kernel counts besides trades (its ``counters`` output, in this order).
+COUNTER_NAMES = ("entries", "daily_limit_hits")

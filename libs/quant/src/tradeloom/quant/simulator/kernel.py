@@ -6,6 +6,9 @@ Order of events inside bar t:
 3. stop-loss / trailing stop / take-profit of a position held since the open or earlier;
 4. at the close: bar t's signals become orders — filled now when ``fill_on_close``, else at t+1's open;
 5. equity and position are marked at the close.
+
+With ``max_entries_per_day`` (and one UTC day number per bar in ``day``) an entry that would fill on
+a day that already had that many entries is dropped instead and counted as a daily-limit hit.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from tradeloom.quant.simulator.state import (
     record_trade,
     track_extremes,
 )
-from tradeloom.quant.types import BoolArray, FloatArray
+from tradeloom.quant.types import BoolArray, FloatArray, IntArray
 
 
 @njit(cache=True)
@@ -50,12 +53,13 @@ def simulate(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positio
     exit_short: BoolArray,
     entry_level: FloatArray,
     volatility: FloatArray,
+    day: IntArray,
     config: SimulationConfig,
     costs: Costs,
-) -> tuple[FloatArray, FloatArray, FloatArray, int]:
+) -> tuple[FloatArray, FloatArray, FloatArray, int, FloatArray]:
     """Returns (trade records [rows × TRADE_COLUMNS], equity at each close, signed position, invalid
-    bar). Invalid bar is −1, or the first bar with a non-positive or non-finite price or a negative
-    volume: the run stops there and returns empty arrays.
+    bar, counters in ``COUNTER_NAMES`` order). Invalid bar is −1, or the first bar with a
+    non-positive or non-finite price or a negative volume: the run stops there and returns empty arrays.
 
     ``entry_level`` and ``volatility`` are either one value per bar or empty (no limit/stop levels;
     no volatility target), which saves two full-length arrays on the common path.
@@ -81,12 +85,21 @@ def simulate(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positio
     )
     has_levels = entry_level.shape[0] == n  # an empty entry_level means market entries only
     has_volatility = volatility.shape[0] == n  # empty unless sizing by volatility target
+    limit = config.max_entries_per_day
+    has_limit = limit > 0 and day.shape[0] == n
+    counters = np.zeros(2)  # entries, daily-limit hits
+    current_day = -1
+    today = 0  # entries filled on current_day
     for t in range(n):
         o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
         if not (
             o > 0.0 and h > 0.0 and lo > 0.0 and c > 0.0 and v >= 0.0 and np.isfinite(o + h + lo + c + v)
         ):
-            return trades[:0], equity[:0], position[:0], t
+            return trades[:0], equity[:0], position[:0], t, counters
+        if has_limit and day[t] != current_day:
+            current_day = day[t]
+            today = 0
+        blocked = has_limit and today >= limit
         intrabar_entry = False
         if pending_exit and state[POSITION] != 0.0:
             exit_position(state, trades, o, False, v, t, SIGNAL_EXIT, costs)
@@ -95,14 +108,23 @@ def simulate(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positio
             if t > pending_last or state[POSITION] != 0.0:
                 pending_side = 0
             elif pending_type == MARKET_ORDER:
-                enter(state, pending_side, o, False, v, pending_volatility, t, config, costs)
+                if blocked:
+                    counters[1] += 1
+                elif enter(state, pending_side, o, False, v, pending_volatility, t, config, costs):
+                    counters[0] += 1
+                    today += 1
                 pending_side = 0
             else:
                 price = order_fill_price(pending_type, pending_side, pending_level, o, h, lo)
                 if not np.isnan(price):
-                    is_maker = pending_type == LIMIT_ORDER
-                    intrabar_entry = enter(state, pending_side, price, is_maker, v, pending_volatility, t,
-                                           config, costs)  # fmt: skip
+                    if blocked:
+                        counters[1] += 1
+                    else:
+                        is_maker = pending_type == LIMIT_ORDER
+                        intrabar_entry = enter(state, pending_side, price, is_maker, v, pending_volatility, t,
+                                               config, costs)  # fmt: skip
+                        counters[0] += int(intrabar_entry)
+                        today += int(intrabar_entry)
                     pending_side = 0
         if state[POSITION] != 0.0:
             if intrabar_entry:
@@ -128,7 +150,11 @@ def simulate(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positio
             if wants_exit:
                 exit_position(state, trades, c, False, v, t, SIGNAL_EXIT, costs)
             if side != 0 and order_type == MARKET_ORDER:
-                enter(state, side, c, False, v, bar_volatility, t, config, costs)
+                if has_limit and today >= limit:
+                    counters[1] += 1
+                elif enter(state, side, c, False, v, bar_volatility, t, config, costs):
+                    counters[0] += 1
+                    today += 1
                 side = 0
         else:
             pending_exit = wants_exit
@@ -143,4 +169,4 @@ def simulate(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positio
         position[t] = state[POSITION]
     if n > 0 and state[POSITION] != 0.0:
         record_trade(state, trades, close[n - 1], 0.0, n - 1, END_OF_DATA_EXIT)
-    return trades[: int(state[TRADES])], equity, position, -1
+    return trades[: int(state[TRADES])], equity, position, -1, counters

@@ -10,7 +10,8 @@ import numpy as np
 from numba import njit
 
 from tradeloom.quant.fills.costs import commission, commission_rate, fillable_quantity, slipped_price
-from tradeloom.quant.fills.models import CommissionModel, Costs, SizingMode
+from tradeloom.quant.fills.draws import uniform_draw
+from tradeloom.quant.fills.models import CommissionModel, Costs, SizingMode, SlippageModel
 from tradeloom.quant.fills.prices import limit_fill_price, stop_fill_price
 from tradeloom.quant.fills.sizing import affordable_quantity, target_quantity
 from tradeloom.quant.simulator.config import (
@@ -21,8 +22,8 @@ from tradeloom.quant.simulator.config import (
 )
 from tradeloom.quant.types import FloatArray
 
-CASH, POSITION, ENTRY_PRICE, ENTRY_INDEX, ENTRY_FEE, PEAK, LOWEST, HIGHEST, TRADED, TRADES = range(10)
-STATE_SIZE = 10
+CASH, POSITION, ENTRY_PRICE, ENTRY_INDEX, ENTRY_FEE, PEAK, LOWEST, HIGHEST, TRADED, TRADES, FILLS = range(11)
+STATE_SIZE = 11
 
 
 @njit(cache=True)
@@ -30,6 +31,14 @@ def new_state(initial_cash: float) -> FloatArray:
     state = np.zeros(STATE_SIZE)
     state[CASH] = initial_cash
     return state
+
+
+@njit(cache=True)
+def fill_draw(state: FloatArray, costs: Costs) -> float:
+    """The next fill's uniform draw under RANDOM slippage (0 otherwise): draw number = fills so far."""
+    if costs.slippage_model != SlippageModel.RANDOM:
+        return 0.0
+    return uniform_draw(costs.slippage_seed, int(state[FILLS]))
 
 
 @njit(cache=True)
@@ -53,12 +62,13 @@ def enter(
     leverage = config.max_leverage if config.sizing_mode == SizingMode.VOLATILITY_TARGET else 1.0
     rate = commission_rate(costs, is_maker, state[TRADED])
     fixed = costs.fixed_fee if costs.commission_model == CommissionModel.FIXED else 0.0
-    price = reference if is_maker else slipped_price(costs, direction, reference, wanted, bar_volume)
+    draw = fill_draw(state, costs)
+    price = reference if is_maker else slipped_price(costs, direction, reference, wanted, bar_volume, draw)
     quantity = affordable_quantity(wanted, price, equity * leverage, rate, fixed, config.whole_units)
     if quantity <= 0.0:
         return False
     if not is_maker:
-        price = slipped_price(costs, direction, reference, quantity, bar_volume)
+        price = slipped_price(costs, direction, reference, quantity, bar_volume, draw)
     fee = commission(costs, quantity * price, is_maker, state[TRADED])
     state[POSITION] = direction * quantity
     state[CASH] -= direction * quantity * price + fee
@@ -69,6 +79,7 @@ def enter(
     state[LOWEST] = price
     state[HIGHEST] = price
     state[TRADED] += quantity * price
+    state[FILLS] += 1
     return True
 
 
@@ -116,10 +127,12 @@ def exit_position(
     position = state[POSITION]
     side = -1 if position > 0 else 1
     size = abs(position)
-    price = reference if is_maker else slipped_price(costs, side, reference, size, bar_volume)
+    price = reference if is_maker else slipped_price(costs, side, reference, size, bar_volume,
+                                                      fill_draw(state, costs))  # fmt: skip
     fee = commission(costs, size * price, is_maker, state[TRADED])
     state[CASH] += position * price - fee
     state[TRADED] += size * price
+    state[FILLS] += 1
     record_trade(state, trades, price, fee, index, reason)
     state[POSITION] = 0.0
 

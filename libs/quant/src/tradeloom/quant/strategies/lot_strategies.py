@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from tradeloom.quant.fills.models import Costs, normalized_costs
+from tradeloom.quant.fills.models import Costs, SlippageModel, normalized_costs
 from tradeloom.quant.simulator.api import Bars, SimulationResult, Trades, first_invalid_bar
 from tradeloom.quant.simulator.lots import dca_simulate, grid_simulate
 from tradeloom.quant.strategies.schema import LotStrategySpec, ParamSpec, ParamValue, validate_params
@@ -78,6 +78,8 @@ def run_lot_strategy(
     if bad >= 0:
         raise ValueError(f"bars: bar {bad} has a non-finite or non-positive price")
     cost = normalized_costs(costs or Costs())
+    if cost.slippage_model == SlippageModel.RANDOM:  # the lot kernels keep no fill counter
+        raise ValueError("costs: the random slippage model is not available for multi-lot strategies")
     if name == "grid":
         levels = np.linspace(float(p["lower"]), float(p["upper"]), int(p["levels"]))
         per_lot = float(p["cash_per_lot"])

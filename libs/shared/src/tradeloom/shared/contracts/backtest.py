@@ -31,6 +31,16 @@ from tradeloom.shared.contracts.backtest_optimise import (
     OptimisationRowsRequest,
     OptimiseSpec,
 )
+from tradeloom.shared.contracts.backtest_results import (
+    MAX_PERIODS_PER_YEAR,
+    Annualisation,
+    DailyPnl,
+    DailyPnlRequest,
+    PositionSeries,
+    PositionsRequest,
+    Series,
+)
+from tradeloom.shared.contracts.backtest_trades import TradesPage, TradesRequest
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import WireDecimal
 from tradeloom.shared.envelope import Event
@@ -69,9 +79,13 @@ class BacktestCosts(_Request):
     maker_rate: WireDecimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.0008"])
     taker_rate: WireDecimal = Field(default=Decimal(0), ge=0, lt=1, examples=["0.001"])
     tiers: list[CommissionTier] = Field(default_factory=list, max_length=20, description="tiered only")
-    slippage_model: Literal["none", "fixed", "percent", "volume_share"] = "none"
+    slippage_model: Literal["none", "fixed", "percent", "volume_share", "random"] = "none"
     slippage: WireDecimal = Field(
-        default=Decimal(0), ge=0, examples=["0.0005"], description="fixed: price units; percent: fraction"
+        default=Decimal(0), ge=0, examples=["0.0005"],
+        description="fixed: price units; percent: fraction; random: the largest fraction (uniform in [0, x))",
+    )
+    slippage_seed: int = Field(
+        default=0, ge=0, le=2**53 - 1, description="random: the seed; the same seed gives the same fills"
     )
     volume_cap: WireDecimal = Field(
         default=Decimal("0.025"), gt=0, le=1, examples=["0.025"], description="volume_share only"
@@ -131,6 +145,13 @@ class SubmitBacktest(_Request):
     trailing_stop: WireDecimal | None = FRACTION
     name: str | None = Field(default=None, max_length=100)
     optimise: OptimiseSpec | None = None
+    max_entries_per_day: int | None = Field(
+        default=None, ge=1, le=10_000, description="entries filled per UTC day at most (not with optimise)"
+    )
+    periods_per_year: float | None = Field(
+        default=None, gt=0, le=MAX_PERIODS_PER_YEAR, allow_inf_nan=False, examples=[252],
+        description="bars per year for annualising; default: inferred from the bars (per calendar year)",
+    )  # fmt: skip
 
 
 class BacktestAccepted(_Reply):
@@ -171,11 +192,13 @@ class ListBacktests(_Request):
     strategy: str | None = Field(default=None, max_length=64)
     symbol: str | None = Field(default=None, max_length=64)
     kind: Kind | None = None
+    strategy_id: str | None = Field(default=None, min_length=1, max_length=64, description="a saved strategy")
 
 
 class BacktestList(_Reply):
     items: list[BacktestSummary] = Field(description="newest first")
     next_cursor: str | None = None
+    total: int | None = Field(default=None, ge=0, description="runs matching the filters, on every page")
 
 
 class BacktestDeleted(_Reply):
@@ -195,52 +218,28 @@ class MaxDrawdownInfo(_Reply):
 class BacktestResults(_Reply):
     backtest_id: str
     bar_count: int
-    trade_count: int
+    trade_count: int = Field(
+        description="every trade record, the one still open at the end of the data included "
+        "(metrics.trades counts closed trades only)"
+    )
     initial_cash: WireDecimal = MONEY
     final_equity: WireDecimal = MONEY
     metrics: dict[str, float | None] = Field(description="null where undefined (e.g. no trades)")
     max_drawdown: MaxDrawdownInfo | None = None
-
-
-class TradesRequest(_Request):
-    backtest_id: str = ID
-    limit: int = Field(default=100, ge=1, le=1000)
-    cursor: str | None = CURSOR
-
-
-class TradeRecord(_Reply):
-    seq: int
-    direction: Literal["long", "short"]
-    entry_ns: int | None = None
-    exit_ns: int | None = None
-    entry_index: int
-    exit_index: int
-    entry_price: WireDecimal = MONEY
-    exit_price: WireDecimal = MONEY
-    size: WireDecimal = MONEY
-    pnl: WireDecimal = MONEY
-    trade_return: WireDecimal = Field(
-        examples=["0.012"], allow_inf_nan=False, description="pnl / entry notional"
-    )
-    fees: WireDecimal = MONEY
-    mae: float
-    mfe: float
-    exit_reason: Literal["signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data"]
-
-
-class TradesPage(_Reply):
-    items: list[TradeRecord]
-    next_cursor: str | None = None
+    annualisation: Annualisation | None = Field(default=None, description="null for runs stored before it")
+    counters: dict[str, int] | None = Field(
+        default=None, description="named diagnostics: the strategy's own events (e.g. opening_range_breaks_up) "
+        "and the simulator's (entries, daily_limit_hits); null for runs stored before them",
+    )  # fmt: skip
+    open_trades: int | None = Field(
+        default=None, ge=0, le=1, description="trades open at the end (exit_reason end_of_data, marked at "
+        "the last close): trade_count − open_trades = metrics.trades",
+    )  # fmt: skip
 
 
 class EquityRequest(_Request):
     backtest_id: str = ID
     max_points: int = Field(default=2000, ge=3, le=2000, description="LTTB downsampling target")
-
-
-class Series(_Reply):
-    t_ns: list[int]
-    values: list[float]
 
 
 class EquityCurves(_Reply):
@@ -250,16 +249,19 @@ class EquityCurves(_Reply):
     drawdown: Series = Field(description="fraction below the running peak (<= 0)")
 
 
+ExportKind = Literal["equity", "trades", "daily_pnl"]
+
+
 class ExportRequest(_Request):
     backtest_id: str = ID
-    kind: Literal["equity", "trades"] = "equity"
+    kind: ExportKind = "equity"
 
 
 class ExportReady(_Reply):
     """Where the CSV is: a JetStream object-store object (the gateway streams it)."""
 
     backtest_id: str
-    kind: Literal["equity", "trades"]
+    kind: ExportKind
     bucket: str
     object_name: str
     size_bytes: int
@@ -358,6 +360,8 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("results", BacktestRef, BacktestResults, "Metrics of a completed backtest."),
     _rq("trades", TradesRequest, TradesPage, "Trade records, paginated."),
     _rq("equity", EquityRequest, EquityCurves, "Equity and drawdown, LTTB-downsampled for charts."),
+    _rq("positions", PositionsRequest, PositionSeries, "Position, open trades and gross exposure per bar."),
+    _rq("daily_pnl", DailyPnlRequest, DailyPnl, "PnL per UTC day, % profitable days, best and worst day."),
     _rq("export", ExportRequest, ExportReady, "Full series as CSV in the JetStream object store."),
     _rq("compare", CompareRequest, Comparison, "Several backtests side by side."),
     _rq("optimisation", BacktestRef, OptimisationResults, "Best parameters or walk-forward folds."),

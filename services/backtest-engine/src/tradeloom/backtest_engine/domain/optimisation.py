@@ -102,11 +102,10 @@ def trade_fold(
     )
 
 
-def stitch(plan: RunPlan, folds: Sequence[FoldOutcome]) -> tuple[IntArray, FloatArray, dict[str, float]]:
-    """Bar numbers, equity and summary metrics of the stitched out-of-sample curve (trades summed over
-    folds; win rate and profit factor live in the folds)."""
+def stitch(
+    plan: RunPlan, folds: Sequence[FoldOutcome]
+) -> tuple[IntArray, FloatArray, FloatArray, dict[str, float]]:
+    """Bar numbers, equity, position and summary metrics of the stitched out-of-sample curve (trades
+    summed over folds; win rate and profit factor live in the folds)."""
     pieces = [(f.out_of_sample, f.equity, f.position, f.metrics["trades"]) for f in folds]
-    index, equity, _, metrics = stitch_out_of_sample(
-        pieces, float(plan.config.initial_cash), plan.periods_per_year
-    )
-    return index, equity, metrics
+    return stitch_out_of_sample(pieces, float(plan.config.initial_cash), plan.periods_per_year)

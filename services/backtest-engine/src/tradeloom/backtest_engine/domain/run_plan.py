@@ -1,7 +1,8 @@
 """A submitted backtest turned into what the quant simulator takes, or a clear error naming the field.
 
 Pure: no NATS, SQL or HTTP. Money arrives as ``Decimal`` and becomes float64 only here, at the edge
-of the numeric kernels. Bars are annualised on a 365-day year (crypto venues trade every day).
+of the numeric kernels. Bars per year come from the fetched bars (``with_bars``,
+``domain/annualisation.py``) unless the request names ``periods_per_year``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from tradeloom.backtest_engine.domain.annualisation import Annualisation, annualise
 from tradeloom.backtest_engine.domain.graph_plan import GRAPH_STRATEGY, compiled_graph, with_graph_settings
 from tradeloom.backtest_engine.domain.run_plan_errors import PlanError as PlanError  # noqa: PLC0414 (re-exported)
 from tradeloom.backtest_engine.domain.search_space import SearchPlan, plan_search
+from tradeloom.backtest_engine.domain.series import IntArray
 from tradeloom.quant.fills import CommissionModel, Costs, SizingMode, SlippageModel
 from tradeloom.quant.graph import CompiledGraph
 from tradeloom.quant.simulator import SimulationConfig
@@ -31,7 +34,6 @@ TIMEFRAME_SECONDS: dict[str, int] = {
     "1d": 86_400,
     "1w": 604_800,
 }
-YEAR_SECONDS = 365 * 86_400
 DEFAULT_TIMEFRAME = "1h"
 MAX_INITIAL_CASH = 10**15
 
@@ -46,6 +48,7 @@ _SLIPPAGE = {
     "fixed": SlippageModel.FIXED,
     "percent": SlippageModel.PERCENT,
     "volume_share": SlippageModel.VOLUME_SHARE,
+    "random": SlippageModel.RANDOM,
 }
 _SIZING = {
     "fixed_quantity": SizingMode.FIXED_QUANTITY,
@@ -63,7 +66,7 @@ class RunPlan:
     params: dict[str, ParamValue]
     start_ns: int | None
     end_ns: int | None
-    periods_per_year: float  # NaN for a dataset until its bar spacing is known (``with_interval``)
+    periods_per_year: float  # NaN until the bars are fetched (``with_bars``)
     config: SimulationConfig
     costs: Costs
     symbol: str | None = None
@@ -72,6 +75,8 @@ class RunPlan:
     dataset_id: str | None = None
     search: SearchPlan | None = None
     graph: CompiledGraph | None = None  # a builder graph's plan (``strategy`` reads "graph")
+    requested_periods_per_year: float | None = None
+    annualisation: Annualisation | None = None
 
     @property
     def kind(self) -> str:
@@ -80,9 +85,10 @@ class RunPlan:
         return "walk_forward" if self.search.walk_forward is not None else "search"
 
 
-def with_interval(plan: RunPlan, interval_ns: int) -> RunPlan:
-    """A dataset plan annualised on its bar spacing (365-day year)."""
-    return replace(plan, periods_per_year=YEAR_SECONDS * 1_000_000_000 / interval_ns)
+def with_bars(plan: RunPlan, time: IntArray, bar_ns: int) -> RunPlan:
+    """``plan`` annualised on the fetched bars (stamped ``time``, ``bar_ns`` each)."""
+    convention = annualise(time, bar_ns, plan.requested_periods_per_year)
+    return replace(plan, periods_per_year=convention.periods_per_year, annualisation=convention)
 
 
 def to_ns(moment: datetime) -> int:
@@ -107,6 +113,8 @@ def _costs(costs: BacktestCosts) -> Costs:
             raise PlanError("costs.tiers", "at least one tier is needed for the tiered model")
         if tiers[0].from_notional != 0:
             raise PlanError("costs.tiers", "the first tier must start at from_notional 0")
+    if costs.slippage_model in ("percent", "random") and costs.slippage >= 1:
+        raise PlanError("costs.slippage", "a fraction of the price below 1")
     thresholds = np.array([float(t.from_notional) for t in tiers] or [0.0])
     maker = np.array([float(t.maker_rate) for t in tiers] or [0.0])
     taker = np.array([float(t.taker_rate) for t in tiers] or [0.0])
@@ -121,28 +129,28 @@ def _costs(costs: BacktestCosts) -> Costs:
         tier_thresholds=thresholds,
         tier_maker_rates=maker,
         tier_taker_rates=taker,
+        slippage_seed=costs.slippage_seed,
     )
 
 
-def _source(request: SubmitBacktest) -> tuple[str | None, float]:
-    """(timeframe, periods per year) after checking that exactly one data source is named."""
+def _source(request: SubmitBacktest) -> str | None:
+    """The timeframe (None for a dataset) after checking that exactly one data source is named."""
     if request.dataset_id is not None:
         for field in ("symbol", "venue", "timeframe"):
             if getattr(request, field) is not None:
                 raise PlanError(
                     "dataset_id", f"give either dataset_id or symbol/venue/timeframe, not both ({field})"
                 )
-        return None, math.nan
+        return None
     if request.symbol is None:
         raise PlanError("symbol", "give a symbol (with venue and timeframe) or a dataset_id")
     for field in ("start", "end"):
         if getattr(request, field) is None:
             raise PlanError(field, "required for market candles (optional only with dataset_id)")
     timeframe = request.timeframe or DEFAULT_TIMEFRAME
-    seconds = TIMEFRAME_SECONDS.get(timeframe)
-    if seconds is None:
+    if timeframe not in TIMEFRAME_SECONDS:
         raise PlanError("timeframe", f"unknown timeframe: use one of {', '.join(TIMEFRAME_SECONDS)}")
-    return timeframe, YEAR_SECONDS / seconds
+    return timeframe
 
 
 def _builtin(request: SubmitBacktest) -> tuple[str, dict[str, ParamValue]]:
@@ -171,7 +179,7 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
             )
     else:
         strategy, params = _builtin(request)
-    timeframe, periods_per_year = _source(request)
+    timeframe = _source(request)
     start_ns = None if request.start is None else to_ns(request.start)
     end_ns = None if request.end is None else to_ns(request.end)
     if start_ns is not None and end_ns is not None and start_ns >= end_ns:
@@ -193,10 +201,13 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         sizing_value=float(sizing.value),
         whole_units=sizing.whole_units,
         max_leverage=float(sizing.max_leverage),
+        max_entries_per_day=request.max_entries_per_day or 0,
     )
     if graph is not None:
         config = with_graph_settings(request, graph, config)
     search = None
+    if request.optimise is not None and request.max_entries_per_day is not None:
+        raise PlanError("max_entries_per_day", "not available with optimise (searches run without it)")
     if request.optimise is not None:
         try:
             search = plan_search(strategy, params, request.optimise)
@@ -207,7 +218,7 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         params=params,
         start_ns=start_ns,
         end_ns=end_ns,
-        periods_per_year=periods_per_year,
+        periods_per_year=math.nan,
         config=config,
         costs=_costs(request.costs),
         symbol=request.symbol,
@@ -216,4 +227,5 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         dataset_id=request.dataset_id,
         search=search,
         graph=graph,
+        requested_periods_per_year=request.periods_per_year,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -33,4 +34,13 @@ def equity_csv(time: IntArray, equity: FloatArray, drawdown: FloatArray) -> byte
     out.write("time_ns,equity,drawdown\n")
     for t, e, d in zip(time.tolist(), equity.tolist(), drawdown.tolist(), strict=True):
         out.write(f"{t},{e!r},{d!r}\n")
+    return out.getvalue().encode()
+
+
+def daily_csv(day_ns: IntArray, pnl: FloatArray) -> bytes:
+    """``day,day_ns,pnl``: the UTC date, its start in ns, and the day's PnL (repr round-trips)."""
+    out = io.StringIO()
+    out.write("day,day_ns,pnl\n")
+    for t, p in zip(day_ns.tolist(), pnl.tolist(), strict=True):
+        out.write(f"{datetime.fromtimestamp(t // 1_000_000_000, UTC).date().isoformat()},{t},{p!r}\n")
     return out.getvalue().encode()

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tradeloom.backtest_engine.domain.annualisation import Annualisation
 from tradeloom.backtest_engine.domain.run_plan import RunPlan
 from tradeloom.backtest_engine.domain.series import FloatArray, IntArray
 from tradeloom.quant.metrics import MaxDrawdown, compute_metrics
 from tradeloom.quant.simulator import Bars, Signals, run_simulation
-from tradeloom.quant.strategies import OhlcArrays, strategy_signals
+from tradeloom.quant.strategies import OhlcArrays, strategy_counters, strategy_signals
 
 
 class BadBars(ValueError):
@@ -41,6 +42,10 @@ class BacktestOutcome:
     trades: FloatArray  # the quant trade table (TradeColumn layout)
     metrics: dict[str, float]
     max_drawdown: MaxDrawdown | None
+    annualisation: Annualisation | None = None
+    position: FloatArray | None = None  # signed units at each close
+    exposure: FloatArray | None = None  # gross exposure |position| × close, cash
+    counters: dict[str, int] | None = None  # the strategy's named events and the simulator's counts
 
 
 def check_bars(bars: BarArrays) -> None:
@@ -58,15 +63,13 @@ def run_backtest(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
     check_bars(bars)
     quant_bars = Bars(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.time)
     if plan.graph is not None:
-        entry_long, exit_long, entry_short, exit_short, level = plan.graph.signals(quant_bars)
+        signals = plan.graph.signals(quant_bars)
     else:
-        ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close)
-        entry_long, exit_long, entry_short, exit_short, level = strategy_signals(
-            plan.strategy, ohlc, plan.params
-        )
+        ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close, bars.time)
+        signals = strategy_signals(plan.strategy, ohlc, plan.params)
     result = run_simulation(
         quant_bars,
-        Signals(entry_long, exit_long, entry_short, exit_short, level),
+        Signals(*signals),
         plan.config,
         plan.costs,
         periods_per_year=plan.periods_per_year,
@@ -77,8 +80,12 @@ def run_backtest(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
         plan.config.initial_cash,
         periods_per_year=plan.periods_per_year,
         time=bars.time,
+        years=None if plan.annualisation is None else plan.annualisation.years,
     )
-    return BacktestOutcome(bars.time, result.equity, result.trades.table, report.metrics, report.max_drawdown)
+    exposure = np.abs(result.position) * bars.close
+    counters = strategy_counters(plan.strategy, signals) | result.counters
+    return BacktestOutcome(bars.time, result.equity, result.trades.table, report.metrics, report.max_drawdown,
+                           plan.annualisation, result.position, exposure, counters)  # fmt: skip
 
 
 def drawdown_of(equity: FloatArray, initial_cash: float) -> FloatArray:

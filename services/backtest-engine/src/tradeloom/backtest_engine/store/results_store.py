@@ -22,6 +22,8 @@ from tradeloom.backtest_engine.domain.series import (
 )
 from tradeloom.backtest_engine.domain.simulation import BacktestOutcome
 from tradeloom.backtest_engine.store.binary_copy import Column, binary_copy
+from tradeloom.backtest_engine.store.trades_query import EXIT_CODES, TradeFilter, TradeOrder, trades_sql
+from tradeloom.quant.metrics import daily_pnl
 from tradeloom.quant.simulator import TradeColumn
 from tradeloom.shared.contracts.backtest import metric_or_none
 from tradeloom.shared.db import check_schema_name
@@ -42,11 +44,13 @@ class ResultsStore:
         """Metrics, every trade (one binary ``COPY``) and the series, in the caller's transaction."""
         metrics = {name: metric_or_none(value) for name, value in outcome.metrics.items()}
         final = Decimal(repr(float(outcome.equity[-1]))) if outcome.equity.size else initial
+        convention = None if outcome.annualisation is None else outcome.annualisation.as_json()
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".results (backtest_id, bar_count, trade_count, initial_cash, '
-                "final_equity, metrics, max_drawdown) VALUES (:id, :bars, :trades, :initial, :final, "
-                "CAST(:metrics AS jsonb), CAST(:drawdown AS jsonb))"
+                "final_equity, metrics, max_drawdown, annualisation, counters) VALUES (:id, :bars, :trades, "
+                ":initial, :final, CAST(:metrics AS jsonb), CAST(:drawdown AS jsonb), "
+                "CAST(:annualisation AS jsonb), CAST(:counters AS jsonb))"
             ),
             {
                 "id": backtest_id,
@@ -56,13 +60,25 @@ class ResultsStore:
                 "final": final,
                 "metrics": json.dumps(metrics),
                 "drawdown": json.dumps(asdict(outcome.max_drawdown)) if outcome.max_drawdown else None,
+                "annualisation": None if outcome.annualisation is None else json.dumps(convention),
+                "counters": None if outcome.counters is None else json.dumps(outcome.counters),
             },
         )
+        days, pnl = daily_pnl(outcome.equity, outcome.time, float(initial))
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".series (backtest_id, time_ns, equity) VALUES (:id, :time, :equity)'
+                f'INSERT INTO "{self.s}".series (backtest_id, time_ns, equity, daily_ns, daily_pnl, '
+                "position, exposure) VALUES (:id, :time, :equity, :days, :pnl, :position, :exposure)"
             ),
-            {"id": backtest_id, "time": pack_ints(outcome.time), "equity": pack_floats(outcome.equity)},
+            {
+                "id": backtest_id,
+                "time": pack_ints(outcome.time),
+                "equity": pack_floats(outcome.equity),
+                "days": pack_ints(days),
+                "pnl": pack_floats(pnl),
+                "position": None if outcome.position is None else pack_floats(outcome.position),
+                "exposure": None if outcome.exposure is None else pack_floats(outcome.exposure),
+            },
         )
         await self._save_trades(conn, backtest_id, outcome.trades, outcome.time)
 
@@ -111,7 +127,8 @@ class ResultsStore:
     async def results(self, conn: AsyncConnection, backtest_id: str) -> Row[Any] | None:
         row = await conn.execute(
             text(
-                "SELECT bar_count, trade_count, initial_cash, final_equity, metrics, max_drawdown "
+                "SELECT bar_count, trade_count, initial_cash, final_equity, metrics, max_drawdown, "
+                "annualisation, counters "
                 f'FROM "{self.s}".results WHERE backtest_id = :id'
             ),
             {"id": backtest_id},
@@ -138,6 +155,29 @@ class ResultsStore:
     async def all_trades(self, conn: AsyncConnection, backtest_id: str) -> list[Row[Any]]:
         return await self.trades(conn, backtest_id, -1, 2**31 - 1)
 
+    async def trades_page(
+        self,
+        conn: AsyncConnection,
+        backtest_id: str,
+        filters: TradeFilter,
+        order: TradeOrder,
+        *,
+        cursor: str | None,
+        limit: int,
+    ) -> list[Row[Any]]:
+        """Filtered, sorted trades after ``cursor`` (``trades_query``); raises ``BadCursor``."""
+        sql, params = trades_sql(self.s, filters, order, cursor)
+        rows = await conn.execute(text(f"{sql} LIMIT :limit"), {**params, "id": backtest_id, "limit": limit})
+        return list(rows.all())
+
+    async def open_trades(self, conn: AsyncConnection, backtest_id: str) -> int:
+        """Trades still open at the end of the data (exit reason end_of_data)."""
+        count = await conn.scalar(
+            text(f'SELECT count(*) FROM "{self.s}".trades WHERE backtest_id = :id AND exit_reason = :open'),
+            {"id": backtest_id, "open": EXIT_CODES["end_of_data"]},
+        )
+        return int(count or 0)
+
     async def series(self, conn: AsyncConnection, backtest_id: str) -> tuple[IntArray, FloatArray] | None:
         row = (
             await conn.execute(
@@ -148,3 +188,40 @@ class ResultsStore:
         if row is None:
             return None
         return unpack_ints(bytes(row.time_ns)), unpack_floats(bytes(row.equity))
+
+    async def daily(
+        self, conn: AsyncConnection, backtest_id: str, initial: float
+    ) -> tuple[IntArray, FloatArray] | None:
+        """(UTC day starts, PnL per day); derived from the equity curve for runs stored before 0007."""
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT time_ns, equity, daily_ns, daily_pnl "
+                    f'FROM "{self.s}".series WHERE backtest_id = :id'
+                ),
+                {"id": backtest_id},
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.daily_ns is None:
+            return daily_pnl(unpack_floats(bytes(row.equity)), unpack_ints(bytes(row.time_ns)), initial)
+        return unpack_ints(bytes(row.daily_ns)), unpack_floats(bytes(row.daily_pnl))
+
+    async def positions(
+        self, conn: AsyncConnection, backtest_id: str
+    ) -> tuple[IntArray, FloatArray, FloatArray] | None:
+        """(times, signed position, gross exposure) per bar; None for runs stored before 0009."""
+        row = (
+            await conn.execute(
+                text(f'SELECT time_ns, position, exposure FROM "{self.s}".series WHERE backtest_id = :id'),
+                {"id": backtest_id},
+            )
+        ).first()
+        if row is None or row.position is None or row.exposure is None:
+            return None
+        return (
+            unpack_ints(bytes(row.time_ns)),
+            unpack_floats(bytes(row.position)),
+            unpack_floats(bytes(row.exposure)),
+        )

@@ -78,29 +78,36 @@ class RunsStore:
         strategy: str | None,
         symbol: str | None,
         kind: str | None = None,
-    ) -> list[Row[Any]]:
-        """Newest first (ids are UUIDv7, so id order is creation order); ``before`` is the cursor."""
+        strategy_id: str | None = None,
+    ) -> tuple[list[Row[Any]], int]:
+        """Newest first (ids are UUIDv7, so id order is creation order); ``before`` is the cursor.
+        Also the number of runs matching the filters on every page."""
+        where = (
+            "user_id = :user "
+            "AND (CAST(:status AS text) IS NULL OR status = :status) "
+            "AND (CAST(:strategy AS text) IS NULL OR strategy = :strategy) "
+            "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
+            "AND (CAST(:kind AS text) IS NULL OR kind = :kind) "
+            "AND (CAST(:strategy_id AS text) IS NULL OR strategy_id = :strategy_id)"
+        )
+        params = {
+            "user": user_id,
+            "status": status,
+            "strategy": strategy,
+            "symbol": symbol,
+            "kind": kind,
+            "strategy_id": strategy_id,
+        }
         rows = await conn.execute(
             text(
-                f'SELECT {COLUMNS} FROM "{self.s}".runs WHERE user_id = :user '
+                f'SELECT {COLUMNS} FROM "{self.s}".runs WHERE {where} '
                 "AND (CAST(:before AS text) IS NULL OR backtest_id < :before) "
-                "AND (CAST(:status AS text) IS NULL OR status = :status) "
-                "AND (CAST(:strategy AS text) IS NULL OR strategy = :strategy) "
-                "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
-                "AND (CAST(:kind AS text) IS NULL OR kind = :kind) "
                 "ORDER BY backtest_id DESC LIMIT :limit"
             ),
-            {
-                "user": user_id,
-                "before": before,
-                "status": status,
-                "strategy": strategy,
-                "symbol": symbol,
-                "kind": kind,
-                "limit": limit,
-            },
+            {**params, "before": before, "limit": limit},
         )
-        return list(rows.all())
+        total = await conn.scalar(text(f'SELECT count(*) FROM "{self.s}".runs WHERE {where}'), params)
+        return list(rows.all()), int(total or 0)
 
     async def start(self, conn: AsyncConnection, backtest_id: str) -> Row[Any] | None:
         """Mark a queued (or crashed-while-running) run running; None when gone or already finished."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -26,7 +27,7 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
-from tradeloom.gateway_auth.routes.forwarding import forward_named
+from tradeloom.gateway_auth.routes.forwarding import FROM, QUERY_NAMES, TO, forward_named, time_inputs
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.backtest import (
     SERVICE,
@@ -40,14 +41,13 @@ from tradeloom.shared.contracts.backtest import (
     Comparison,
     EquityCurves,
     EquityRequest,
+    ExportKind,
     ExportReady,
     ExportRequest,
     Kind,
     ListBacktests,
     Status,
     SubmitBacktest,
-    TradesPage,
-    TradesRequest,
 )
 from tradeloom.shared.contracts.backtest_optimise import (
     Heatmap,
@@ -57,6 +57,13 @@ from tradeloom.shared.contracts.backtest_optimise import (
     OptimisationRows,
     OptimisationRowsRequest,
 )
+from tradeloom.shared.contracts.backtest_results import (
+    DailyPnl,
+    DailyPnlRequest,
+    PositionSeries,
+    PositionsRequest,
+)
+from tradeloom.shared.contracts.backtest_trades import ExitReasonName, TradeSort, TradesPage, TradesRequest
 from tradeloom.shared.errors import Unavailable
 
 router = APIRouter(prefix="/v1/backtests", tags=["backtests"])
@@ -107,6 +114,7 @@ ROUTES = (
             Param("strategy", str | None, Query(min_length=1, max_length=64), None),
             Param("symbol", str | None, Query(min_length=1, max_length=64), None),
             Param("kind", Kind | None, Query(), None),
+            Param("strategy_id", str | None, Query(min_length=1, max_length=64), None),
         ),
     ),
     Forward(
@@ -142,14 +150,44 @@ ROUTES = (
     ),
     Forward(
         "GET", "/{backtest_id}/trades", READ, SERVICE, "trades", TradesRequest, TradesPage,
-        name="trades", path_params=(BACKTEST_ID,), errors=READ_ERRORS, summary="Trade records, paginated",
-        page=True, cursor="bt_trades:{backtest_id}",
+        name="trades", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        summary="Trade records, filtered and sorted, paginated",
+        description="Filters combine: `side`, `outcome` (winners: PnL > 0, losers: < 0), entry time "
+        "`from`/`to` (ISO 8601 or ns), `min_pnl`/`max_pnl`, `exit_reason`; `sort_by` (ties by entry "
+        "order) and `descending`. The trade open at the end of the data (`end_of_data`) is listed and "
+        "in `trade_count`, not in `metrics.trades`.",
+        query=(
+            Param("side", Literal["long", "short"] | None, Query(), None),
+            Param("outcome", Literal["winners", "losers"] | None, Query(), None),
+            Param("from_", str | None, FROM, None), Param("to", str | None, TO, None),
+            Param("min_pnl", Decimal | None, Query(allow_inf_nan=False, examples=["-100"]), None),
+            Param("max_pnl", Decimal | None, Query(allow_inf_nan=False, examples=["250.5"]), None),
+            Param("exit_reason", ExitReasonName | None, Query(), None),
+            Param("sort_by", TradeSort, Query(), "seq"),
+            Param("descending", bool, Query(), False),
+        ),
+        # a position only means something for one sort and one set of filters
+        page=True, cursor="bt_trades:{backtest_id}:{sort_by}:{descending}:{side}:{outcome}:{from_}:{to}:"
+        "{min_pnl}:{max_pnl}:{exit_reason}",
+        prepare=time_inputs, names={**PATH_NAMES, **QUERY_NAMES},
     ),
     Forward(
         "GET", "/{backtest_id}/equity", READ, SERVICE, "equity", EquityRequest, EquityCurves,
         name="equity", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
         summary="Equity and drawdown, LTTB-downsampled to at most max_points",
         query=(Param("max_points", int, Query(ge=3, le=2000), 2000),),
+    ),
+    Forward(
+        "GET", "/{backtest_id}/positions", READ, SERVICE, "positions", PositionsRequest, PositionSeries,
+        name="positions", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        summary="Position, open trades and gross exposure per bar, LTTB-downsampled to at most max_points",
+        query=(Param("max_points", int, Query(ge=3, le=2000), 2000),),
+    ),
+    Forward(
+        "GET", "/{backtest_id}/daily-pnl", READ, SERVICE, "daily_pnl", DailyPnlRequest, DailyPnl,
+        name="daily_pnl", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        summary="PnL per UTC day, oldest first, with % profitable days and the best and worst day",
+        page=True, cursor="bt_daily:{backtest_id}",
     ),
     Forward(
         "GET", "/{backtest_id}/optimisation", READ, SERVICE, "optimisation", BacktestRef, OptimisationResults,
@@ -187,13 +225,13 @@ READ_CALLER = require(Scope.READ)
 @router.get(
     "/{backtest_id}/export.csv",
     response_class=StreamingResponse,
-    summary="The full equity (time_ns,equity,drawdown) or trade list as CSV, streamed",
+    summary="The full equity (time_ns,equity,drawdown), trades or daily PnL (day,day_ns,pnl) as CSV",
     responses={200: {"content": {"text/csv": {}}}, **READ_ERRORS},
 )
 async def export_csv(
     backtest_id: Annotated[str, BACKTEST_ID.spec],
     ctx: Annotated[CallContext, Depends(READ_CALLER)],
-    kind: Annotated[Literal["equity", "trades"], Query()] = "equity",
+    kind: Annotated[ExportKind, Query()] = "equity",
 ) -> StreamingResponse:
     request = ExportRequest(backtest_id=backtest_id, kind=kind)
     ready = await forward_named(ctx, SERVICE, "export", request, ExportReady, names=PATH_NAMES)
