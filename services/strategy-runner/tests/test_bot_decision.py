@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from tradeloom.shared.bot_orders import bot_of_client_order_id
 from tradeloom.shared.contracts.bots import BotSizing
 from tradeloom.strategy_runner.domain.bot_decision import (
     Bar,
-    bot_of_client_order_id,
     client_order_id,
     decide,
     equity_size,

@@ -1,21 +1,7 @@
-"""Which bot placed an order: strategy-runner derives a bot order's ``client_order_id`` from
-(bot, bar) as ``bot-<bot uuid hex>-<bar open ns>`` (DESIGN 2a); anything else is no bot's."""
+"""Which bot placed an order: the shared rule of ``tradeloom.shared.bot_orders``."""
 
 from __future__ import annotations
 
-import uuid
+from tradeloom.shared.bot_orders import bot_of_client_order_id
 
-PREFIX = "bot-"
-
-
-def bot_of_client_order_id(value: str) -> str | None:
-    """The bot id (canonical uuid text) in a bot's client order id, else ``None``."""
-    if not value.startswith(PREFIX):
-        return None
-    head = value[len(PREFIX) :].split("-", 1)[0]
-    if len(head) != 32:
-        return None
-    try:
-        return str(uuid.UUID(hex=head))
-    except ValueError:
-        return None
+__all__ = ["bot_of_client_order_id"]

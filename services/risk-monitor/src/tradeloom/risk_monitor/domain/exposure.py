@@ -1,33 +1,24 @@
 """Bots, exposure per asset and venue, the long/short ratio, equity and leverage (pure).
 
 A bot's orders carry its id in their client order id: strategy-runner writes
-``bot-<bot uuid as 32 hex digits>-<bar>`` (``strategy_runner.domain.bot_decision``; services never
-import each other, so the rule is repeated here and pinned by a test).
+``bot-<bot uuid as 32 hex digits>-<bar>``; the rule lives in ``tradeloom.shared.bot_orders``.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-BOT_PREFIX = "bot-"
+from tradeloom.shared.bot_orders import bot_of_client_order_id as shared_bot_of
+
 ZERO = Decimal(0)
 RATIO_PLACES = Decimal("1e-8")
 
 
 def bot_of_client_order_id(client_order_id: str) -> str:
-    """The bot id (canonical uuid) of a bot's order; '' for any other order."""
-    if not client_order_id.startswith(BOT_PREFIX):
-        return ""
-    head = client_order_id[len(BOT_PREFIX) :].split("-", 1)[0]
-    if len(head) != 32:
-        return ""
-    try:
-        return str(uuid.UUID(hex=head))
-    except ValueError:
-        return ""
+    """The bot id (canonical uuid) of a bot's order; '' for any other order (the positions key)."""
+    return shared_bot_of(client_order_id) or ""
 
 
 def base_asset(symbol: str) -> str:

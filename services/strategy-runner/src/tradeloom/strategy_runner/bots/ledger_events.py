@@ -13,13 +13,13 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tradeloom.shared.bot_orders import bot_of_client_order_id
 from tradeloom.shared.contracts.orders import OrderUpdated
 from tradeloom.shared.contracts.risk import RiskHalt
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
 from tradeloom.shared.outbox import Outbox
 from tradeloom.strategy_runner.bots.events import status_changed
-from tradeloom.strategy_runner.domain.bot_decision import bot_of_client_order_id
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bot_views_store import BotViewsStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore

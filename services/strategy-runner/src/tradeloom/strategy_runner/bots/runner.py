@@ -25,6 +25,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.aio import wait_for_stop
+from tradeloom.shared.bot_orders import bot_of_client_order_id
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import CandleClosed, CandlesReply, CandlesRequest
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
@@ -37,7 +38,6 @@ from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_decision import (
     TIMEFRAME_NS,
     Bar,
-    bot_of_client_order_id,
     client_order_id,
     decide,
     last_signal,

@@ -9,7 +9,6 @@ make a second order.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -19,6 +18,7 @@ import numpy as np
 
 from tradeloom.quant.simulator import Bars as QuantBars
 from tradeloom.quant.strategies import OhlcArrays, strategy_signals
+from tradeloom.shared.bot_orders import bot_client_order_id
 from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.strategy_runner.domain.graph import compiled
 
@@ -28,7 +28,6 @@ TIMEFRAME_NS: dict[str, int] = {
         "1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14_400, "1d": 86_400, "1w": 604_800,
     }.items()
 }  # fmt: skip
-CLIENT_PREFIX = "bot-"
 OHLCV = ("open", "high", "low", "close", "volume")
 
 
@@ -51,19 +50,8 @@ class Decision:
 
 
 def client_order_id(bot_id: str, bar_ns: int) -> str:
-    """Deterministic per (bot, bar); the bot has one symbol. At most 56 characters."""
-    return f"{CLIENT_PREFIX}{uuid.UUID(bot_id).hex}-{bar_ns}"
-
-
-def bot_of_client_order_id(value: str) -> str | None:
-    """The bot id in a client order id of ours, or ``None`` for anyone else's orders."""
-    if not value.startswith(CLIENT_PREFIX):
-        return None
-    head = value[len(CLIENT_PREFIX) :].split("-", 1)[0]
-    try:
-        return str(uuid.UUID(hex=head))
-    except ValueError:
-        return None
+    """Deterministic per (bot, bar); the bot has one symbol (``tradeloom.shared.bot_orders``)."""
+    return bot_client_order_id(bot_id, bar_ns)
 
 
 def equity_size(free_quote: Decimal, percent: Decimal, price: Decimal, lot: Decimal) -> Decimal:
