@@ -3,7 +3,6 @@ Postgres, and a stand-in publisher of order-router's and market-data's events.""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,11 +12,10 @@ from nats.aio.client import Client
 
 from tradeloom.analytics import app
 from tradeloom.analytics.settings import AnalyticsSettings
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.runtime import ServiceRuntime
-from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -26,8 +24,7 @@ from an_harness import Market
 
 @pytest.fixture
 async def an_schema(database_url: str, db_schema: str) -> str:
-    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, db_schema, migrations)
+    await migrate_service(app, database_url, db_schema)
     return db_schema
 
 
@@ -42,13 +39,6 @@ def an_settings(an_schema: str, database_url: str, nats_url: str, nats_prefix: s
         health_port=free_port(),
         roll_interval_s=0.2,
     )
-
-
-@pytest.fixture
-async def streams(nc: Client, nats_prefix: str) -> Subjects:
-    subjects = Subjects(nats_prefix)
-    await ensure_streams(nc.jetstream(), subjects)
-    return subjects
 
 
 @pytest.fixture

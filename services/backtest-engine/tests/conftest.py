@@ -31,13 +31,13 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import NotFound
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.rpc import Operation, ServiceClient, serve
 from tradeloom.shared.streams import ConsumerSpec, ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import consumer_settled, eventually
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 
 # test helpers next to the tests are imported by their module name
 sys.path.insert(0, str(Path(__file__).parent))
@@ -190,8 +190,7 @@ class Harness:
 
 @pytest.fixture
 async def bt_schema(database_url: str, db_schema: str) -> str:
-    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, db_schema, migrations)
+    await migrate_service(app, database_url, db_schema)
     return db_schema
 
 

@@ -10,8 +10,6 @@ received (a plain subscription beside its queue group sees each request once).
 
 from __future__ import annotations
 
-import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,11 +24,11 @@ from tradeloom.market_data import app as md_app
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.source_settings import ReplaySourceSettings
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 
 FIELDS = ("open", "high", "low", "close", "volume")
 
@@ -75,8 +73,7 @@ async def real_market_data(
     is served by ``candles_columns``."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    migrations = find_migrations(sys.modules[md_app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, schema, migrations)
+    await migrate_service(md_app, database_url, schema)
     csv = bars_csv(walk)
     path = directory / "bars.csv"
     path.write_text(csv)

@@ -3,8 +3,6 @@ on the same NATS and Postgres: submit → completed, equal to the simulator run 
 
 from __future__ import annotations
 
-import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,9 +15,9 @@ from tradeloom.market_data import app as md_app
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import RemoteError
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 
 HOUR_NS = 3_600 * 10**9
 Harness = Any
@@ -45,8 +43,7 @@ async def market_data(
     """market-data's own runtime (``build()``), migrated into a second fresh schema."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    migrations = find_migrations(sys.modules[md_app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, schema, migrations)
+    await migrate_service(md_app, database_url, schema)
     settings = MarketDataSettings(
         database_url=database_url,
         nats_url=nats_url,

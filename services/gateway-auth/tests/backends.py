@@ -3,8 +3,6 @@ afterwards) for the gateway's tests that go through to them."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -22,10 +20,10 @@ from tradeloom.order_router.credentials import Keyring, new_key
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.risk_monitor import app as rm_app
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 from tradeloom.strategy_runner import app as sr_app
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
 
@@ -43,8 +41,7 @@ async def service_runtime(
     """The service's runtime on a fresh migrated schema, started; stopped and dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, schema, migrations)
+    await migrate_service(app, database_url, schema)
     values: dict[str, Any] = {
         "database_url": database_url, "nats_url": nats_url, "nats_prefix": prefix, "db_schema": schema,
         "environment": "test", "health_port": free_port(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +11,8 @@ import pytest
 
 from tradeloom.market_data import app
 from tradeloom.market_data.settings import MarketDataSettings
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 
 # test helpers next to the tests (the Binance stand-in) are imported by their module name
 sys.path.insert(0, str(Path(__file__).parent))
@@ -22,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 @pytest.fixture
 async def md_schema(database_url: str, db_schema: str) -> str:
     """``db_schema`` migrated to head with market-data's own Alembic scripts."""
-    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, db_schema, migrations)
+    await migrate_service(app, database_url, db_schema)
     return db_schema
 
 

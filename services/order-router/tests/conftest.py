@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,11 +13,11 @@ from nats.aio.client import Client
 from tradeloom.order_router import app
 from tradeloom.order_router.credentials import Keyring, new_key
 from tradeloom.order_router.settings import OrderRouterSettings
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -27,8 +26,7 @@ from or_harness import Caller, Neighbours
 
 @pytest.fixture
 async def or_schema(database_url: str, db_schema: str) -> str:
-    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, db_schema, migrations)
+    await migrate_service(app, database_url, db_schema)
     return db_schema
 
 

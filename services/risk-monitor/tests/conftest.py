@@ -3,7 +3,6 @@ Postgres, a caller, and a publisher of order-router's events (fills, order updat
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,10 +12,9 @@ from nats.aio.client import Client
 
 from tradeloom.risk_monitor import app
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
-from tradeloom.shared.migrations import find_migrations, migrate
-from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -25,8 +23,7 @@ from rm_harness import RiskCaller, make_caller
 
 @pytest.fixture
 async def rm_schema(database_url: str, db_schema: str) -> str:
-    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, db_schema, migrations)
+    await migrate_service(app, database_url, db_schema)
     return db_schema
 
 
@@ -43,13 +40,6 @@ def rm_settings(rm_schema: str, database_url: str, nats_url: str, nats_prefix: s
         mark_interval_s=0.2,
         eod_interval_s=0.3,
     )
-
-
-@pytest.fixture
-async def streams(nc: Client, nats_prefix: str) -> Subjects:
-    subjects = Subjects(nats_prefix)
-    await ensure_streams(nc.jetstream(), subjects)
-    return subjects
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ risk-monitor folds the router's fills. Market data's instrument registry is a st
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,11 +23,11 @@ from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument, TradesIngested, TradeTick
 from tradeloom.shared.ids import market_data_id
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import RemoteError
 from tradeloom.shared.subjects import Subjects, symbol_token
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 
 BTC = Instrument(venue="sim", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
                  tick_size=Decimal("0.5"), lot_size=Decimal("0.001"), min_notional=Decimal(5))  # fmt: skip
@@ -47,8 +45,7 @@ def or_db_schema(pg_server: Any, database_url: str) -> Iterator[str]:
 async def router(
     or_db_schema: str, database_url: str, nats_url: str, nats_prefix: str, streams: Subjects, nc: Client
 ) -> AsyncIterator[None]:
-    migrations = find_migrations(sys.modules[router_app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, or_db_schema, migrations)
+    await migrate_service(router_app, database_url, or_db_schema)
 
     async def instruments(msg: Msg) -> None:
         await msg.respond(json.dumps({"data": {"instruments": [BTC.model_dump(mode="json")]}}).encode())

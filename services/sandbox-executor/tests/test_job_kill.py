@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,12 @@ from tradeloom.sandbox_executor.jobs import JOBS_CONSUMER
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.sandbox import ExecutionFinished, ExecutionStarted
 from tradeloom.shared.envelope import Envelope
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.processes import ServiceProcess
+from tradeloom.shared.testing.schemas import migrate_service
 
 # two service start-ups (up to 90 s each on a loaded machine) and a redelivery
 pytestmark = pytest.mark.timeout(600)
@@ -49,9 +48,7 @@ async def test_a_job_whose_executor_is_killed_runs_again_and_finishes_once(
 ) -> None:
     subjects = Subjects(nats_prefix)
     await ensure_streams(nc.jetstream(), subjects)
-    await asyncio.to_thread(
-        migrate, database_url, db_schema, find_migrations(sys.modules[app.__name__].__file__ or "")
-    )
+    await migrate_service(app, database_url, db_schema)
     events: list[Envelope] = []
 
     async def collect(message: Msg) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,12 +27,12 @@ from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested,
 from tradeloom.shared.contracts.risk import RiskHalt
 from tradeloom.shared.envelope import Event
 from tradeloom.shared.ids import market_data_id, new_event_id
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.publish import EventPublisher, event_subject
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.subjects import Subjects, symbol_token
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 from tradeloom.strategy_runner.domain.bot_decision import Bar, last_signal
 
 MINUTE_NS = 60_000_000_000
@@ -50,8 +49,7 @@ async def service_runtime(
     """A service's real runtime on a fresh migrated schema, started; stopped and dropped after."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, schema, migrations)
+    await migrate_service(app, database_url, schema)
     values: dict[str, Any] = {
         "database_url": database_url, "nats_url": nats_url, "nats_prefix": prefix, "db_schema": schema,
         "environment": "test", "health_port": free_port(),

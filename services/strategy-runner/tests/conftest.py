@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,11 +10,11 @@ from typing import Any
 import pytest
 from nats.aio.client import Client
 
-from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.schemas import migrate_service
 from tradeloom.strategy_runner import app
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
 
@@ -29,8 +28,7 @@ from sr_caller import Caller
 @pytest.fixture
 async def sr_schema(database_url: str, db_schema: str) -> str:
     """``db_schema`` migrated to head with strategy-runner's own Alembic scripts."""
-    migrations = find_migrations(sys.modules[app.__name__].__file__ or "")
-    await asyncio.to_thread(migrate, database_url, db_schema, migrations)
+    await migrate_service(app, database_url, db_schema)
     return db_schema
 
 

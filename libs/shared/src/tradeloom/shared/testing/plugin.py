@@ -5,7 +5,7 @@ kind per test process (lazily: only sessions that use them pay for them) and sto
 even when tests fail. Function fixtures give each test its own namespace: a subject/stream prefix
 for NATS and a schema for Postgres.
 
-Fixtures: ``nats_server``, ``nats_url``, ``nats_prefix``, ``nc`` (NATS); ``pg_server``,
+Fixtures: ``nats_server``, ``nats_url``, ``nats_prefix``, ``nc``, ``streams`` (NATS); ``pg_server``,
 ``database_url``, ``db_schema``, ``db_engine`` (Postgres). Markers: ``integration``, ``e2e``.
 """
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from tradeloom.shared.subjects import Subjects
     from tradeloom.shared.testing.nats_server import NatsServer
     from tradeloom.shared.testing.postgres_server import PostgresServer
 
@@ -116,6 +117,17 @@ async def nc(nats_server: NatsServer, nats_url: str) -> AsyncIterator[NatsClient
                 await client.drain()
             except Exception:
                 await client.close()
+
+
+@pytest_asyncio.fixture
+async def streams(nc: NatsClient, nats_prefix: str) -> Subjects:
+    """Every JetStream stream of ``tradeloom.shared.streams`` declared under ``nats_prefix``."""
+    from tradeloom.shared.streams import ensure_streams
+    from tradeloom.shared.subjects import Subjects
+
+    subjects = Subjects(nats_prefix)
+    await ensure_streams(nc.jetstream(), subjects)
+    return subjects
 
 
 # -- Postgres -----------------------------------------------------------------------------------
