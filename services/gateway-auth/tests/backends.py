@@ -84,7 +84,10 @@ def order_router_runtime(
 ) -> AbstractAsyncContextManager[ServiceRuntime]:
     """order-router; with no risk-monitor running its orders are rejected (fail closed). It seals
     exchange credentials with a fresh key (``overrides`` may point a venue at a stand-in)."""
-    keys = {"credential_keys": Keyring({1: new_key()}, 1).format()}
+    keys = {
+        "credential_keys": Keyring({1: new_key()}, 1).format(),
+        "risk_check_timeout_s": 2,  # the loaded test box, not the 50 ms deadline, is what this keeps out
+    }
     return service_runtime(
         or_app, OrderRouterSettings, pg_server, database_url, nats_url, prefix, **(keys | overrides)
     )

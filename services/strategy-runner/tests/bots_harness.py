@@ -69,7 +69,9 @@ async def trading_stack(pg_server: Any, database_url: str, nats_url: str, prefix
     quiet = {"sim_symbols": [SYMBOL], "sim_trades_per_s": 0, "candle_tolerance_s": 0}
     async with (
         service_runtime(md_app, MarketDataSettings, pg_server, database_url, nats_url, prefix, **quiet),
-        service_runtime(or_app, OrderRouterSettings, pg_server, database_url, nats_url, prefix),
+        service_runtime(
+            or_app, OrderRouterSettings, pg_server, database_url, nats_url, prefix, risk_check_timeout_s=2
+        ),  # the loaded test box, not the 50 ms risk deadline, is what the 2 s keeps out
     ):
         yield
 
