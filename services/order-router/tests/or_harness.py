@@ -25,7 +25,13 @@ from nats.aio.subscription import Subscription
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument, TradesIngested, TradeTick
-from tradeloom.shared.contracts.risk import RiskCheckRequest, RiskHalt, RiskResume
+from tradeloom.shared.contracts.risk import (
+    RiskAccountHalt,
+    RiskAccountResume,
+    RiskCheckRequest,
+    RiskHalt,
+    RiskResume,
+)
 from tradeloom.shared.ids import market_data_id
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import RemoteError, ServiceClient
@@ -125,6 +131,12 @@ class Neighbours:
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/risk-monitor")
         model = RiskResume if resume else RiskHalt
         await publisher.publish(model.model_validate({"scope": scope, "user_id": user_id, "reason": "test"}))
+
+    async def account_halt(self, user_id: str, account_id: str, *, resume: bool = False) -> None:
+        """risk-monitor's emergency stop of one account (``account_resume`` with ``resume``)."""
+        publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/risk-monitor")
+        model = RiskAccountResume if resume else RiskAccountHalt
+        await publisher.publish(model(user_id=user_id, account_id=account_id, reason="test"))
 
 
 @dataclass

@@ -163,3 +163,39 @@ async def test_gtd_orders_expire_and_ioc_takes_one_trade(
     assert final["filled_quantity"] == "0.25" and final["reject_reason"] == "ioc_remainder"
     usdt = (await balances(alice, account_id))["USDT"]
     assert usdt == (D(10_000) - D(25) - D("0.025"), D(0))  # maker fee 0.1 % on 25, every lock released
+
+
+async def test_an_account_stop_cancels_and_refuses_on_that_account_only_until_its_resume(
+    alice: Caller, neighbours: Neighbours, db_engine: AsyncEngine, or_schema: str
+) -> None:
+    stopped, other = await open_account(alice), await open_account(alice)
+    body = {"symbol": "BTC/USDT", "side": "buy", "type": "limit", "quantity": "1", "price": "100"}
+    resting = await alice("orders_submit", {**body, "account_id": stopped})
+    kept = await alice("orders_submit", {**body, "account_id": other})
+
+    await neighbours.account_halt("alice", stopped)
+
+    async def canceled() -> bool:
+        return bool((await status_of(alice, resting["order_id"]))["status"] == "canceled")
+
+    await eventually(canceled)
+    assert (await status_of(alice, resting["order_id"]))["reject_reason"] == "trading_halted"
+    refused = await alice.error(
+        "orders_submit", {**body, "account_id": stopped, "client_order_id": "stopped"}
+    )
+    assert refused.code == "conflict" and refused.details["reason"] == "trading_halted"
+    assert (await status_of(alice, kept["order_id"]))["status"] == "new"  # the user's other account trades on
+    assert (await alice("orders_submit", {**body, "account_id": other, "client_order_id": "other"}))[
+        "status"
+    ] == "new"
+
+    await neighbours.account_halt("alice", stopped, resume=True)
+
+    async def resumed() -> bool:
+        async with db_engine.connect() as conn:
+            left = (await conn.execute(text(f'SELECT count(*) FROM "{or_schema}".halts'))).scalar_one()
+        return bool(left == 0)
+
+    await eventually(resumed)
+    after = await alice("orders_submit", {**body, "account_id": stopped, "client_order_id": "after-resume"})
+    assert after["status"] == "new"

@@ -24,7 +24,7 @@ from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.order_router import app as or_app
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested, TradeTick
-from tradeloom.shared.contracts.risk import RiskHalt
+from tradeloom.shared.contracts.risk import RiskAccountHalt, RiskHalt
 from tradeloom.shared.envelope import Event
 from tradeloom.shared.ids import market_data_id, new_event_id
 from tradeloom.shared.publish import EventPublisher, event_subject
@@ -144,9 +144,13 @@ class Market:
             return None
         return dict(json.loads(msg.data or b"{}")["data"])
 
-    async def halt(self, user_id: str) -> None:
+    async def halt(self, user_id: str, account_id: str | None = None) -> None:
+        """risk-monitor's halt of the user, or of one account when ``account_id`` is given."""
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/risk-monitor")
-        await publisher.publish(RiskHalt(scope="user", user_id=user_id, reason="test"))
+        if account_id is None:
+            await publisher.publish(RiskHalt(scope="user", user_id=user_id, reason="test"))
+        else:
+            await publisher.publish(RiskAccountHalt(user_id=user_id, account_id=account_id, reason="test"))
 
 
 async def approve_risk(nc: Client, subjects: Subjects) -> Any:
@@ -186,11 +190,15 @@ def crossing_bar() -> int:
     )
 
 
-async def new_bot(sr: Caller, orders: Caller, sizing: dict[str, str] | None = None) -> tuple[str, str]:
+async def new_bot(
+    sr: Caller, orders: Caller, sizing: dict[str, str] | None = None, *, strategy_name: str = "cross"
+) -> tuple[str, str]:
     """A running sma_cross 3/5 bot (1 BTC a trade unless ``sizing``) on a fresh paper account
-    of 10,000 USDT: (bot id, account id)."""
+    of 10,000 USDT, its strategy saved as ``strategy_name``: (bot id, account id)."""
     account = await orders("accounts_create", {"name": "bots"})
-    strategy = await sr("strategies_create", {"name": "cross", "template": "sma_cross", "params": PARAMS})
+    strategy = await sr(
+        "strategies_create", {"name": strategy_name, "template": "sma_cross", "params": PARAMS}
+    )
     bot = await sr(
         "bots_create",
         {

@@ -121,6 +121,23 @@ async def test_a_halt_stops_the_users_bots_and_another_users_bot_is_not_found(bo
     assert gone.code == "not_found"
 
 
+async def test_an_account_stop_halts_only_the_bots_trading_that_account(bots_env: BotsEnv) -> None:
+    env = bots_env
+    stopped_bot, stopped_account = await new_bot(env.sr, env.orders)
+    other_bot, _ = await new_bot(env.sr, env.orders, strategy_name="cross 2")
+
+    await env.market.halt("alice", stopped_account)
+
+    async def halted() -> bool:
+        return (await env.sr("bots_get", {"bot_id": stopped_bot}))["status"] == "halted"
+
+    await eventually(halted)
+    assert (await env.sr("bots_get", {"bot_id": stopped_bot}))["status_reason"].startswith(
+        f"risk halt (account {stopped_account})"
+    )
+    assert (await env.sr("bots_get", {"bot_id": other_bot}))["status"] == "running"
+
+
 async def test_bot_create_names_the_field_of_a_bad_request(bots_env: BotsEnv) -> None:
     env = bots_env
     base = {

@@ -27,7 +27,10 @@ NO_EXITS = frozenset({"account_reset", "account_archived", "trading_halted"})
 
 
 async def open_exits(ledger: Ledger, conn: AsyncConnection, entry: Row[Any]) -> None:
-    if entry.reject_reason in NO_EXITS or await ledger.orders.halt_reason(conn, entry.user_id) is not None:
+    if (
+        entry.reject_reason in NO_EXITS
+        or await ledger.orders.halt_reason(conn, entry.user_id, entry.account_id) is not None
+    ):
         return
     quantity = Decimal(entry.filled_quantity)
     if not await ledger.accounts.lock(conn, entry.account_id, entry.base_asset, quantity):

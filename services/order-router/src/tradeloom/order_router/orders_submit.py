@@ -106,7 +106,7 @@ class OrderSubmitter:
             self.venue_orders.admit(account, body)
         instrument = await self.instruments.get(account.venue, body.symbol)
         async with self._engine().begin() as conn:
-            halted = await self.ledger.orders.halt_reason(conn, user_id)
+            halted = await self.ledger.orders.halt_reason(conn, user_id, account.id)
             if halted is not None:
                 raise Conflict(f"trading is halted ({halted})", details={"reason": "trading_halted"})
             symbol = instrument.symbol if instrument is not None else body.symbol
@@ -214,7 +214,7 @@ class OrderSubmitter:
             assert current is not None
             if current.status != states.PENDING_NEW:  # resolved meanwhile (a retry, the sweeper)
                 return order_info(current)
-            halted = await self.ledger.orders.halt_reason(conn, row.user_id)
+            halted = await self.ledger.orders.halt_reason(conn, row.user_id, row.account_id)
             if halted is not None:
                 done = await self.ledger.finish(conn, current, states.REJECTED, "trading_halted")
             elif not verdict.approved:

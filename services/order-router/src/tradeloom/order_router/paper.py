@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +28,7 @@ from tradeloom.order_router.store.paper_book import PaperBook
 from tradeloom.order_router.store.rows import paper_order
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data import TradesIngested, TradeTick
-from tradeloom.shared.contracts.risk import RiskHalt, RiskResume
+from tradeloom.shared.contracts.risk import RiskAccountHalt, RiskAccountResume, RiskHalt, RiskResume
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
 
@@ -183,8 +184,20 @@ class PaperMatcher:
         return await self.ledger.move(conn, row, outcome.statuses, fields)
 
 
+ACCOUNT_SCOPE = "account"
+
+
+def _account_uuid(value: str) -> uuid.UUID | None:
+    """An account id of ours, or ``None`` (another service's id cannot name one of our accounts)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 class HaltKeeper:
-    """Applies ``risk.evt.halt`` / ``risk.evt.resume``: stored halts survive restarts."""
+    """Applies ``risk.evt.halt`` / ``resume`` (a user or everyone) and ``account_halt`` /
+    ``account_resume`` (one account's emergency stop): stored halts survive restarts."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -200,6 +213,16 @@ class HaltKeeper:
         elif envelope.type == RiskResume.event_type():
             resume = envelope.unwrap(RiskResume)
             await self.ledger.orders.clear_halt(conn, resume.scope, resume.user_id or GLOBAL_KEY)
+        elif envelope.type == RiskAccountHalt.event_type():
+            stop = envelope.unwrap(RiskAccountHalt)
+            await self.ledger.orders.set_halt(conn, ACCOUNT_SCOPE, stop.account_id, stop.reason, envelope.id)
+            account = _account_uuid(stop.account_id)
+            if account is not None:  # exchange accounts' orders are cancelled at their venue by venue_sync
+                for row in await self.ledger.orders.open_orders(conn, account_id=account, paper_only=True):
+                    await self.ledger.finish(conn, row, states.CANCELED, "trading_halted")
+        elif envelope.type == RiskAccountResume.event_type():
+            lifted = envelope.unwrap(RiskAccountResume)
+            await self.ledger.orders.clear_halt(conn, ACCOUNT_SCOPE, lifted.account_id)
         # other risk events (alerts, limits) are not the router's business
 
 

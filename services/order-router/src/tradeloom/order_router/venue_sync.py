@@ -117,9 +117,9 @@ class VenueSync:
         self.venue_orders.ready.add(account.id)
 
     async def _cancel_if_halted(self, account: Row[Any]) -> None:
-        """The kill switch: a halted user's open venue orders are cancelled at the venue."""
+        """The kill switch: a halted user's or account's open venue orders are cancelled at the venue."""
         async with self._engine().begin() as conn:
-            if await self.ledger.orders.halt_reason(conn, account.user_id) is None:
+            if await self.ledger.orders.halt_reason(conn, account.user_id, account.id) is None:
                 return
             for row in await self.ledger.orders.open_orders(conn, account_id=account.id):
                 if row.status == states.PENDING_CANCEL:

@@ -302,14 +302,18 @@ class OrdersStore:
             {"scope": scope, "user": user},
         )
 
-    async def halt_reason(self, conn: AsyncConnection, user_id: str) -> str | None:
-        """Why ``user_id`` may not trade now (a global or their own halt), or ``None``."""
+    async def halt_reason(
+        self, conn: AsyncConnection, user_id: str, account_id: uuid.UUID | str | None = None
+    ) -> str | None:
+        """Why ``user_id`` may not trade now on ``account_id`` (a global halt, their own, or the
+        account's emergency stop), or ``None``."""
         result = await conn.execute(
             text(
                 f"SELECT scope, reason FROM \"{self.s}\".halts WHERE scope = 'global' "
-                "OR (scope = 'user' AND user_key = :user) ORDER BY scope LIMIT 1"
+                "OR (scope = 'user' AND user_key = :user) "
+                "OR (scope = 'account' AND user_key = :account) ORDER BY scope LIMIT 1"
             ),
-            {"user": user_id},
+            {"user": user_id, "account": "" if account_id is None else str(account_id)},
         )
         row = result.first()
         return None if row is None else f"{row.scope} halt: {row.reason}".rstrip(": ")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.shared.bot_orders import bot_of_client_order_id
 from tradeloom.shared.contracts.orders import OrderUpdated
-from tradeloom.shared.contracts.risk import RiskHalt
+from tradeloom.shared.contracts.risk import RiskAccountHalt, RiskHalt
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
 from tradeloom.shared.outbox import Outbox
@@ -48,14 +48,22 @@ class BotLedgerEvents:
         )
 
     async def on_risk(self, conn: AsyncConnection, envelope: Envelope) -> None:
-        if envelope.type != RiskHalt.event_type():
-            return  # resumes and other risk events do not restart bots
+        """A halt of a user or everyone, or one account's emergency stop, halts the bots it covers.
+        Resumes and other risk events do not restart bots: starting one is its owner's action."""
         try:
-            halt = envelope.unwrap(RiskHalt)
+            if envelope.type == RiskHalt.event_type():
+                halt = envelope.unwrap(RiskHalt)
+                user_id, account_id = halt.user_id, None
+                reason = f"risk halt ({halt.scope}): {halt.reason}".strip()
+            elif envelope.type == RiskAccountHalt.event_type():
+                stop = envelope.unwrap(RiskAccountHalt)
+                user_id, account_id = stop.user_id, stop.account_id
+                reason = f"risk halt (account {stop.account_id}): {stop.reason}".strip()
+            else:
+                return
         except ValueError as error:
             raise PermanentError(str(error)) from error
-        reason = f"risk halt ({halt.scope}): {halt.reason}".strip()
-        for row in await self.bots.halt(conn, halt.user_id, reason):
+        for row in await self.bots.halt(conn, user_id, reason.rstrip(":"), account_id):
             await status_changed(
                 conn,
                 self._outbox(),

@@ -116,17 +116,21 @@ class BotsStore:
     async def delete(self, conn: AsyncConnection, bot_id: uuid.UUID) -> None:
         await conn.execute(text(f'DELETE FROM "{self.s}".bots WHERE id = :id'), {"id": bot_id})
 
-    async def halt(self, conn: AsyncConnection, user_id: str | None, reason: str) -> list[Row[Any]]:
-        """Running and paused bots of the user (``None``: everyone's) → halted; the ones changed."""
+    async def halt(
+        self, conn: AsyncConnection, user_id: str | None, reason: str, account_id: str | None = None
+    ) -> list[Row[Any]]:
+        """Running and paused bots of the user (``None``: everyone's), only those trading
+        ``account_id`` if given → halted; the ones changed."""
         result = await conn.execute(
             text(
                 f"UPDATE \"{self.s}\".bots b SET status = 'halted', status_reason = :reason, "
                 "updated_at = now() FROM (SELECT id, status AS previous FROM "
                 f"\"{self.s}\".bots WHERE status IN ('running', 'paused') "
-                "AND (CAST(:user AS text) IS NULL OR user_id = :user) FOR UPDATE) old "
+                "AND (CAST(:user AS text) IS NULL OR user_id = :user) "
+                "AND (CAST(:account AS text) IS NULL OR account_id = :account) FOR UPDATE) old "
                 "WHERE b.id = old.id RETURNING b.id, b.user_id, old.previous"
             ),
-            {"user": user_id, "reason": reason},
+            {"user": user_id, "reason": reason, "account": account_id},
         )
         return list(result)
 
