@@ -47,6 +47,7 @@ from tradeloom.shared.contracts.backtest_results import (
 )
 from tradeloom.shared.contracts.backtest_trades import TradeRecord, TradesPage, TradesRequest
 from tradeloom.shared.errors import Conflict, field_invalid, require_user
+from tradeloom.shared.paging import fetch_size, page_of
 from tradeloom.shared.subjects import Subjects
 
 EXIT_REASONS = {int(reason): reason.name.lower() for reason in ExitReason}
@@ -169,13 +170,12 @@ class ResultsApi:
             await self._completed(conn, caller, body.backtest_id)
             try:
                 rows = await self.results.trades_page(
-                    conn, body.backtest_id, filters, order, cursor=body.cursor, limit=body.limit + 1
+                    conn, body.backtest_id, filters, order, cursor=body.cursor, limit=fetch_size(body.limit)
                 )
             except BadCursor as error:
                 raise field_invalid("cursor", str(error)) from None
-        items = [trade_record(row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return TradesPage(items=items, next_cursor=order.cursor(rows[body.limit - 1]) if more else None)
+        page, next_cursor = page_of(rows, body.limit, lambda row: row, order.cursor)
+        return TradesPage(items=[trade_record(row) for row in page], next_cursor=next_cursor)
 
     async def equity(self, caller: CallerContext, body: EquityRequest) -> EquityCurves:
         async with self._engine().connect() as conn:

@@ -29,6 +29,7 @@ from tradeloom.shared.contracts.backtest import (
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.paging import fetch_size, page_of
 from tradeloom.shared.publish import make_envelope
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.subjects import Subjects
@@ -115,7 +116,7 @@ class RunsApi:
             rows, total = await self.runs.list(
                 conn,
                 user_id,
-                limit=body.limit + 1,
+                limit=fetch_size(body.limit),
                 before=body.cursor,
                 status=body.status,
                 strategy=body.strategy,
@@ -123,9 +124,8 @@ class RunsApi:
                 kind=body.kind,
                 strategy_id=body.strategy_id,
             )
-        items = [summary(row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return BacktestList(items=items, next_cursor=items[-1].backtest_id if more else None, total=total)
+        items, next_cursor = page_of(rows, body.limit, summary, lambda run: run.backtest_id)
+        return BacktestList(items=items, next_cursor=next_cursor, total=total)
 
     async def cancel(self, caller: CallerContext, body: BacktestRef) -> BacktestSummary:
         """A queued run is cancelled at once; a running one at the worker's next check (< 1 s)."""

@@ -30,7 +30,8 @@ from tradeloom.shared.contracts.orders_accounts import (
     PaperAccountCreate,
 )
 from tradeloom.shared.errors import Conflict, NotFound, ServiceError, field_invalid, require_user
-from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.shared.ids import new_event_id
+from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 
 
 class Forbidden(ServiceError):
@@ -102,18 +103,18 @@ class AccountsApi:
 
     async def list(self, caller: CallerContext, body: AccountListRequest) -> AccountList:
         user_id = require_user(caller)
-        before = None
-        if body.cursor is not None:
-            before = parse_uuid(body.cursor)
-            if before is None:
-                raise field_invalid("cursor", "not a cursor of this list")
+        before = uuid_cursor(body.cursor)
         async with self._engine().connect() as conn:
             rows = await self.store.page(
-                conn, user_id, include_archived=body.include_archived, limit=body.limit + 1, before=before
+                conn,
+                user_id,
+                include_archived=body.include_archived,
+                limit=fetch_size(body.limit),
+                before=before,
             )
-            items = [await self._info(conn, row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return AccountList(items=items, next_cursor=items[-1].account_id if more and items else None)
+            page, next_cursor = page_of(rows, body.limit, lambda row: row, lambda row: str(row.id))
+            items = [await self._info(conn, row) for row in page]
+        return AccountList(items=items, next_cursor=next_cursor)
 
     async def _cancel_open(self, conn: AsyncConnection, account_id: uuid.UUID, reason: str) -> None:
         for order in await self.ledger.orders.open_orders(conn, account_id=account_id):

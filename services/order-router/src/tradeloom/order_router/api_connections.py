@@ -39,7 +39,8 @@ from tradeloom.shared.contracts.exchange_connections import (
 )
 from tradeloom.shared.contracts.orders_accounts import AccountInfo
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
-from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.shared.ids import new_event_id
+from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 
 
 def no_connection(connection_id: str) -> NotFound:
@@ -111,16 +112,11 @@ class ConnectionsApi:
         self, caller: CallerContext, body: ExchangeConnectionListRequest
     ) -> ExchangeConnectionList:
         user_id = require_user(caller)
-        before = None
-        if body.cursor is not None:
-            before = parse_uuid(body.cursor)
-            if before is None:
-                raise field_invalid("cursor", "not a cursor of this list")
+        before = uuid_cursor(body.cursor)
         async with self._engine().connect() as conn:
-            rows = await self.store.page(conn, user_id, limit=body.limit + 1, before=before)
-        items = [connection_info(row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return ExchangeConnectionList(items=items, next_cursor=items[-1].connection_id if more else None)
+            rows = await self.store.page(conn, user_id, limit=fetch_size(body.limit), before=before)
+        items, next_cursor = page_of(rows, body.limit, connection_info, lambda c: c.connection_id)
+        return ExchangeConnectionList(items=items, next_cursor=next_cursor)
 
     async def update(self, caller: CallerContext, body: ExchangeConnectionUpdate) -> ExchangeConnectionInfo:
         """A new key needs both ``api_key`` and ``secret`` (and is vetted live like a new one)."""

@@ -41,6 +41,7 @@ from tradeloom.shared.contracts.orders import (
 )
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import parse_uuid
+from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 
 RATIO_QUANTUM = Decimal("1e-8")
 AMENDABLE_PRICE = frozenset({"limit", "stop_limit", "take_profit_limit"})
@@ -103,13 +104,12 @@ class OrdersApi:
             "type": body.type,
             "since": body.since,
             "until": body.until,
-            "before": optional_uuid(body.cursor, "cursor"),
+            "before": uuid_cursor(body.cursor),
         }
         async with self._engine().connect() as conn:
-            rows = await self.ledger.orders.page(conn, user_id, filters, body.limit + 1)
-        items = [order_info(row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return OrderList(items=items, next_cursor=items[-1].order_id if more and items else None)
+            rows = await self.ledger.orders.page(conn, user_id, filters, fetch_size(body.limit))
+        items, next_cursor = page_of(rows, body.limit, order_info, lambda order: order.order_id)
+        return OrderList(items=items, next_cursor=next_cursor)
 
     async def _cancel(self, conn: AsyncConnection, row: Row[Any], reason: str) -> Row[Any]:
         if await self.execution.cancel(conn, row):
@@ -213,12 +213,11 @@ class OrdersApi:
                 account_id=optional_uuid(body.account_id, "account_id"),
                 order_id=optional_uuid(body.order_id, "order_id"),
                 symbol=body.symbol,
-                before=optional_uuid(body.cursor, "cursor"),
-                limit=body.limit + 1,
+                before=uuid_cursor(body.cursor),
+                limit=fetch_size(body.limit),
             )
-        items = [fill_info(row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return FillList(items=items, next_cursor=items[-1].fill_id if more and items else None)
+        items, next_cursor = page_of(rows, body.limit, fill_info, lambda fill: fill.fill_id)
+        return FillList(items=items, next_cursor=next_cursor)
 
     async def stats(self, caller: CallerContext, body: OrderStatsRequest) -> OrderStats:
         user_id = require_user(caller)

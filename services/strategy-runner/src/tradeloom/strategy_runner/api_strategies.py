@@ -28,7 +28,8 @@ from tradeloom.shared.contracts.strategy import (
 )
 from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
-from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.shared.ids import new_event_id
+from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.strategy_runner.domain.graph import GraphRefused, compiled
 from tradeloom.strategy_runner.domain.templates import TemplateError, checked_params
 from tradeloom.strategy_runner.graph_errors import graph_refused
@@ -129,22 +130,19 @@ class StrategiesApi:
     async def list(self, caller: CallerContext, body: StrategyListRequest) -> StrategyList:
         """Newest first; ``next_cursor`` is the last id of the page when there is more."""
         user_id = require_user(caller)
-        before = None if body.cursor is None else parse_uuid(body.cursor)
-        if body.cursor is not None and before is None:
-            raise field_invalid("cursor", "not a cursor this service returned (use next_cursor)")
+        before = uuid_cursor(body.cursor)
         async with self._engine().connect() as conn:
             rows = await self.store.page(
                 conn,
                 user_id,
-                limit=body.limit + 1,
+                limit=fetch_size(body.limit),
                 before=before,
                 kind=body.kind,
                 template=body.template,
                 name=body.name,
             )
-        items = [strategy_info(row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return StrategyList(items=items, next_cursor=items[-1].strategy_id if more else None)
+        items, next_cursor = page_of(rows, body.limit, strategy_info, lambda s: s.strategy_id)
+        return StrategyList(items=items, next_cursor=next_cursor)
 
     async def get(self, caller: CallerContext, body: StrategyRef) -> StrategyInfo:
         user_id = require_user(caller)

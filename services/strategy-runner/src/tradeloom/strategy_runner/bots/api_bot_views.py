@@ -30,6 +30,7 @@ from tradeloom.shared.contracts.bot_ledger import (
 )
 from tradeloom.shared.contracts.market_data import LatestPriceReply, SymbolRequest
 from tradeloom.shared.errors import ServiceError, field_invalid, require_user
+from tradeloom.shared.paging import fetch_size, page_of
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.strategy_runner.bots.api_bots import no_bot
 from tradeloom.strategy_runner.domain.bot_pnl import ZERO, Book, Execution, books, rounded
@@ -46,6 +47,11 @@ def _cursor(before: str | None) -> tuple[int, str] | None:
     if not bar.isdigit() or not symbol:
         raise field_invalid("cursor", "not a cursor this service returned")
     return int(bar), symbol
+
+
+def _cursor_after(item: BotOrder | BotTrade) -> str:
+    """The cursor after ``item``: its bar, then its symbol (the order the store pages in)."""
+    return f"{item.bar_ns}:{item.symbol}"
 
 
 def _order(row: Row[Any]) -> BotOrder:
@@ -92,22 +98,18 @@ class BotViewsApi:
             if bot is None:
                 raise no_bot(body.bot_id)
             return await self.views.orders_page(
-                conn, uuid.UUID(str(bot.id)), body.limit + 1, before, filled_only=filled_only
+                conn, uuid.UUID(str(bot.id)), fetch_size(body.limit), before, filled_only=filled_only
             )
-
-    @staticmethod
-    def _next(rows: list[Row[Any]], limit: int) -> str | None:
-        return f"{rows[limit - 1].bar_ns}:{rows[limit - 1].symbol}" if len(rows) > limit else None
 
     async def orders(self, caller: CallerContext, body: BotLedgerPage) -> BotOrderList:
         rows = await self._page(caller, body, filled_only=False)
-        items = [_order(r) for r in rows[: body.limit]]
-        return BotOrderList(bot_id=body.bot_id, items=items, next_cursor=self._next(rows, body.limit))
+        items, next_cursor = page_of(rows, body.limit, _order, _cursor_after)
+        return BotOrderList(bot_id=body.bot_id, items=items, next_cursor=next_cursor)
 
     async def trades(self, caller: CallerContext, body: BotLedgerPage) -> BotTradeList:
         rows = await self._page(caller, body, filled_only=True)
-        items = [_trade(r) for r in rows[: body.limit]]
-        return BotTradeList(bot_id=body.bot_id, items=items, next_cursor=self._next(rows, body.limit))
+        items, next_cursor = page_of(rows, body.limit, _trade, _cursor_after)
+        return BotTradeList(bot_id=body.bot_id, items=items, next_cursor=next_cursor)
 
     async def _books(self, caller: CallerContext, bot_id: str) -> tuple[str, dict[str, Book]]:
         user_id = require_user(caller)

@@ -29,8 +29,9 @@ from tradeloom.shared.contracts.bots import (
 )
 from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
-from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
 from tradeloom.strategy_runner.domain.graph import not_live
@@ -130,14 +131,11 @@ class BotsApi:
 
     async def list(self, caller: CallerContext, body: BotListRequest) -> BotList:
         user_id = require_user(caller)
-        after = None
-        if body.cursor is not None and (after := parse_uuid(body.cursor)) is None:
-            raise field_invalid("cursor", "not a cursor this service returned")
+        after = uuid_cursor(body.cursor)
         async with self._engine().connect() as conn:
-            rows = await self.bots.list_bots(conn, user_id, body.status, body.limit + 1, after)
-        items = [bot_info(row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return BotList(items=items, next_cursor=items[-1].bot_id if more and items else None)
+            rows = await self.bots.list_bots(conn, user_id, body.status, fetch_size(body.limit), after)
+        items, next_cursor = page_of(rows, body.limit, bot_info, lambda bot: bot.bot_id)
+        return BotList(items=items, next_cursor=next_cursor)
 
     async def start(self, caller: CallerContext, body: BotRef) -> BotInfo:
         return await self._transition(caller, body.bot_id, "start")
@@ -197,9 +195,6 @@ class BotsApi:
             row = await self.bots.get(conn, body.bot_id, user_id)
             if row is None:
                 raise no_bot(body.bot_id)
-            rows = await self.ledger.decisions(conn, uuid.UUID(str(row.id)), body.limit + 1, before)
-        items = [decision_of(r) for r in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return BotDecisionList(
-            items=items, next_cursor=str(items[-1].decision_id) if more and items else None
-        )
+            rows = await self.ledger.decisions(conn, uuid.UUID(str(row.id)), fetch_size(body.limit), before)
+        items, next_cursor = page_of(rows, body.limit, decision_of, lambda d: str(d.decision_id))
+        return BotDecisionList(items=items, next_cursor=next_cursor)

@@ -28,7 +28,8 @@ from tradeloom.shared.contracts.schedules import (
     ScheduleRunsRequest,
 )
 from tradeloom.shared.errors import NotFound, field_invalid, require_user
-from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.shared.ids import new_event_id
+from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.strategy_runner.domain.schedule_times import Timing, checked_timing, next_after
 from tradeloom.strategy_runner.domain.templates import TemplateError
 from tradeloom.strategy_runner.store.bots_store import BotsStore
@@ -110,14 +111,11 @@ class SchedulesApi:
 
     async def list(self, caller: CallerContext, body: ScheduleListRequest) -> ScheduleList:
         user_id = require_user(caller)
-        after = None
-        if body.cursor is not None and (after := parse_uuid(body.cursor)) is None:
-            raise field_invalid("cursor", "not a cursor this service returned")
+        after = uuid_cursor(body.cursor)
         async with self._engine().connect() as conn:
-            rows = await self.store.list_schedules(conn, user_id, body.limit + 1, after)
-        items = [schedule_info(row) for row in rows[: body.limit]]
-        more = len(rows) > body.limit
-        return ScheduleList(items=items, next_cursor=items[-1].schedule_id if more and items else None)
+            rows = await self.store.list_schedules(conn, user_id, fetch_size(body.limit), after)
+        items, next_cursor = page_of(rows, body.limit, schedule_info, lambda s: s.schedule_id)
+        return ScheduleList(items=items, next_cursor=next_cursor)
 
     async def enable(self, caller: CallerContext, body: ScheduleEnable) -> ScheduleInfo:
         """Enabling counts from now: firings while it was disabled are not missed ones."""
@@ -157,8 +155,6 @@ class SchedulesApi:
             row = await self.store.get(conn, body.schedule_id, user_id)
             if row is None:
                 raise no_schedule(body.schedule_id)
-            rows = await self.store.runs(conn, uuid.UUID(str(row.id)), body.limit + 1, before)
-        items = [run_info(r) for r in rows[: body.limit]]
-        more = len(rows) > body.limit
-        cursor = items[-1].scheduled_for.isoformat() if more and items else None
+            rows = await self.store.runs(conn, uuid.UUID(str(row.id)), fetch_size(body.limit), before)
+        items, cursor = page_of(rows, body.limit, run_info, lambda run: run.scheduled_for.isoformat())
         return ScheduleRunList(schedule_id=body.schedule_id, items=items, next_cursor=cursor)
