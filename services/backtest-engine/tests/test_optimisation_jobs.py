@@ -171,7 +171,7 @@ async def test_cancel_is_honoured_between_chunks(harness: Any, market: Any) -> N
     parts = await harness.start_service(optimise_chunk_bar_evaluations=1500)  # 2 candidates per chunk
 
     async def slow(phase: str) -> None:
-        if phase == "optimising":
+        if phase in ("optimising", "chunk"):  # the run's phase and each of its chunks (sweep_job.py)
             await asyncio.sleep(0.3)
 
     parts.worker.fault = slow

@@ -72,6 +72,7 @@ class ServiceRuntime:
         self.operations: list[Operation[Any, Any]] = []
         self.consumers: list[DurableConsumer] = []
         self._consumer_specs: list[tuple[ConsumerSpec, Handler | None, BatchHandler | None]] = []
+        self._batch_sizes: dict[str, int] = {}  # durable -> messages fetched at once (default 50)
         self._tasks: list[Task] = []
         self._http_apps: list[tuple[Any, str, int, str]] = []
         self._running: list[asyncio.Task[Any]] = []
@@ -90,8 +91,12 @@ class ServiceRuntime:
     def add_operation(self, operation: Operation[Any, Any]) -> None:
         self.operations.append(operation)
 
-    def add_consumer(self, spec: ConsumerSpec, handler: Handler) -> None:
+    def add_consumer(self, spec: ConsumerSpec, handler: Handler, *, batch_size: int | None = None) -> None:
+        """``batch_size``: messages taken at once (1 for long jobs, so a busy replica holds none that
+        another could start)."""
         self._consumer_specs.append((spec, handler, None))
+        if batch_size is not None:
+            self._batch_sizes[spec.durable] = batch_size
 
     def add_batch_consumer(self, spec: ConsumerSpec, handler: BatchHandler) -> None:
         """A consumer applying each fetched batch in one transaction (``batch_consumer``)."""
@@ -292,6 +297,8 @@ class ServiceRuntime:
                 "subjects": self.subjects,
                 "metrics": self.consumer_metrics,
             }
+            if spec.durable in self._batch_sizes:
+                common["batch_size"] = self._batch_sizes[spec.durable]
             if batch_handler is not None:
                 consumer: DurableConsumer = BatchConsumer(batch_handler=batch_handler, **common)
             else:

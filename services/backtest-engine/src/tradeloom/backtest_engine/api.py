@@ -48,4 +48,5 @@ def register(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description
             )
         )
-    runtime.add_consumer(worker.spec, worker.handle)
+    # one command at a time: the chunks of a distributed search go to idle replicas (sweep_job.py)
+    runtime.add_consumer(worker.spec, worker.handle, batch_size=1)

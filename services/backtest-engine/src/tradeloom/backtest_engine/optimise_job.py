@@ -63,7 +63,7 @@ class Completion:
 
 class OptimisationJob:
     def __init__(self, schema: str, chunk_bar_evaluations: int, max_bar_evaluations: int) -> None:
-        self.store = OptimisationsStore(schema)
+        self.tables = OptimisationsStore(schema)
         self.results = ResultsStore(schema)
         self.chunk_bar_evaluations = chunk_bar_evaluations
         self.max_bar_evaluations = max_bar_evaluations
@@ -89,29 +89,66 @@ class OptimisationJob:
             parts.append(await asyncio.to_thread(evaluate_chunk, plan, bars, chunk))
             finished = done + (first + len(chunk)) * len(bars.close)
             await checkpoint(START + (END - START) * finished / max(total, 1))
-        table = merge(plan.strategy, parts)
-        if len(table) == 0:
-            raise OptimisationFailure(
-                "invalid_request",
-                "every parameter set was refused by the strategy's rules (e.g. fast >= slow)",
-            )
-        return table
+        return merge(plan.strategy, parts)
+
+    def windows(self, plan: RunPlan, bar_count: int) -> list[tuple[int, int, int]]:
+        """The searched windows: the whole range, or every fold's (in-sample start, end, out-of-sample
+        end); refuses too much work and walk-forward windows longer than the data."""
+        search = plan.search
+        assert search is not None
+        if search.walk_forward is None:
+            windows = [(0, bar_count, bar_count)]
+        else:
+            try:
+                windows = fold_ranges(bar_count, search.walk_forward)
+            except ValueError as error:
+                raise OptimisationFailure("invalid_request", f"optimise.walk_forward: {error}") from error
+        self._bound(sum((end - start) * len(search.candidates) for start, end, _ in windows))
+        return windows
 
     async def run(
         self, conn: AsyncConnection, backtest_id: str, plan: RunPlan, bars: BarArrays, checkpoint: Checkpoint
     ) -> Completion:
+        """The whole search here, chunk after chunk (a job that fits one replica)."""
         search = plan.search
         assert search is not None
         check_bars(bars)
+        windows = self.windows(plan, len(bars))
+        total = sum((end - start) * len(search.candidates) for start, end, _ in windows)
+        tables, done = [], 0
+        for start, end, _ in windows:
+            tables.append(await self._search(plan, quant_bars(bars, start, end), checkpoint, done, total))
+            done += (end - start) * len(search.candidates)
+        return await self.store(conn, backtest_id, plan, bars=bars, windows=windows, tables=tables)
+
+    async def store(
+        self,
+        conn: AsyncConnection,
+        backtest_id: str,
+        plan: RunPlan,
+        *,
+        bars: BarArrays,
+        windows: list[tuple[int, int, int]],
+        tables: list[SearchResults],
+    ) -> Completion:
+        """Store a finished search (one table per window), however it was evaluated."""
+        search = plan.search
+        assert search is not None
+        for table in tables:
+            if len(table) == 0:
+                raise OptimisationFailure(
+                    "invalid_request",
+                    "every parameter set was refused by the strategy's rules (e.g. fast >= slow)",
+                )
         if search.walk_forward is None:
-            return await self._run_search(
-                conn, backtest_id, plan, search=search, bars=bars, checkpoint=checkpoint
+            return await self._store_search(
+                conn, backtest_id, plan, search=search, bars=bars, table=tables[0]
             )
-        return await self._run_walk_forward(
-            conn, backtest_id, plan, search=search, bars=bars, checkpoint=checkpoint
+        return await self._store_walk_forward(
+            conn, backtest_id, plan, search=search, bars=bars, windows=windows, tables=tables
         )
 
-    async def _run_search(
+    async def _store_search(
         self,
         conn: AsyncConnection,
         backtest_id: str,
@@ -119,16 +156,13 @@ class OptimisationJob:
         *,
         search: SearchPlan,
         bars: BarArrays,
-        checkpoint: Checkpoint,
+        table: SearchResults,
     ) -> Completion:
-        total = len(search.candidates) * len(bars)
-        self._bound(total)
-        table = await self._search(plan, quant_bars(bars), checkpoint, 0, total)
         try:
             best: tuple[dict[str, Any], float | None] | None = table.best(search.metric, search.maximize)
         except ValueError:
             best = None  # no row has a value for the metric (e.g. Sharpe without a single trade)
-        await self.store.save(conn, backtest_id, method=search.method, metric=search.metric,
+        await self.tables.save(conn, backtest_id, method=search.method, metric=search.metric,
                               maximize=search.maximize, evaluated=len(table), table=table, best=best,
                               folds=[])  # fmt: skip
         row = 0
@@ -141,7 +175,7 @@ class OptimisationJob:
         )
         return Completion(len(bars), int(metrics["trades"]), Decimal(repr(final)), metrics)
 
-    async def _run_walk_forward(
+    async def _store_walk_forward(
         self,
         conn: AsyncConnection,
         backtest_id: str,
@@ -149,24 +183,13 @@ class OptimisationJob:
         *,
         search: SearchPlan,
         bars: BarArrays,
-        checkpoint: Checkpoint,
+        windows: list[tuple[int, int, int]],
+        tables: list[SearchResults],
     ) -> Completion:
-        assert search.walk_forward is not None
-        try:
-            windows = fold_ranges(len(bars), search.walk_forward)
-        except ValueError as error:
-            raise OptimisationFailure("invalid_request", f"optimise.walk_forward: {error}") from error
-        total = sum((is_end - is_start) * len(search.candidates) for is_start, is_end, _ in windows)
-        self._bound(total)
         folds: list[FoldOutcome] = []
         cash = float(plan.config.initial_cash)
-        done = 0
-        evaluated = 0
-        for window in windows:
+        for window, table in zip(windows, tables, strict=True):
             is_start, is_end, _ = window
-            table = await self._search(plan, quant_bars(bars, is_start, is_end), checkpoint, done, total)
-            done += (is_end - is_start) * len(search.candidates)
-            evaluated = len(table)
             try:
                 params, value = table.best(search.metric, search.maximize)
             except ValueError as error:
@@ -183,8 +206,8 @@ class OptimisationJob:
                                   plan.annualisation, position, exposure)  # fmt: skip
         await self.results.save(conn, backtest_id, outcome, Decimal(repr(float(plan.config.initial_cash))))
         empty = SearchResults(plan.strategy, {}, {}, 0)
-        await self.store.save(conn, backtest_id, method=search.method, metric=search.metric,
-                              maximize=search.maximize, evaluated=evaluated, table=empty, best=None,
+        await self.tables.save(conn, backtest_id, method=search.method, metric=search.metric,
+                              maximize=search.maximize, evaluated=len(tables[-1]), table=empty, best=None,
                               folds=[fold_record(fold, bars) for fold in folds])  # fmt: skip
         return Completion(int(equity.size), int(metrics["trades"]), Decimal(repr(float(equity[-1]))), metrics)
 

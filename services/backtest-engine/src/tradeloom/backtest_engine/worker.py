@@ -36,17 +36,27 @@ from tradeloom.backtest_engine.domain.run_plan import (
     plan_run,
     with_bars,
 )
-from tradeloom.backtest_engine.domain.simulation import BacktestOutcome, BadBars, BarArrays, run_backtest
+from tradeloom.backtest_engine.domain.simulation import (
+    BacktestOutcome,
+    BadBars,
+    BarArrays,
+    check_bars,
+    run_backtest,
+)
+from tradeloom.backtest_engine.domain.sweep import plan_chunks
 from tradeloom.backtest_engine.optimise_job import Completion, OptimisationFailure, OptimisationJob
+from tradeloom.backtest_engine.run_errors import Cancelled, RunFailure
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.store.results_store import ResultsStore
 from tradeloom.backtest_engine.store.runs_store import RunsStore
+from tradeloom.backtest_engine.sweep_job import DistributedSweep
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import (
     BacktestCancelled,
     BacktestCompleted,
     BacktestFailed,
     BacktestProgress,
+    RunChunkCommand,
     RunCommand,
     metric_or_none,
 )
@@ -62,17 +72,7 @@ RUNS_CONSUMER = consumer_spec("backtest_engine_runs")
 FETCH_SHARE = 60.0  # percent of the progress bar spent fetching candles
 CANCEL_CHECK_S = 0.2  # while fetching, look at the cancel flag at most this often
 Fault = Callable[[str], Awaitable[None]]
-
-
-class Cancelled(Exception):
-    """The owner asked to cancel; the run stops at the next check."""
-
-
-class RunFailure(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+AnyCommand = RunCommand | RunChunkCommand
 
 
 def simulate(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
@@ -106,7 +106,7 @@ class BacktestWorker:
         spec: ConsumerSpec = RUNS_CONSUMER,
         candle_cache: CandleCache | None = None,
     ) -> None:
-        self._engine = engine  # the runtime's engine and client exist only once it has started
+        self.engine = engine  # the runtime's engine and client exist only once it has started
         self._client = client
         self.outbox = outbox
         self.settings = settings
@@ -117,15 +117,16 @@ class BacktestWorker:
         self.optimiser = OptimisationJob(
             settings.db_schema, settings.optimise_chunk_bar_evaluations, settings.max_bar_evaluations
         )
+        self.sweeps = DistributedSweep(self)
         # Fault-injection points for tests: awaited at the start of every phase; heartbeats on/off.
         self.fault: Fault | None = None
         self.beats = True
         # perf_counter() when the last run reached each phase (benchmarks read it; see bench/)
         self.last_phases: dict[str, float] = {}
 
-    async def _progress(self, command: RunCommand, phase: str, percent: float) -> None:
+    async def _progress(self, command: AnyCommand, phase: str, percent: float) -> None:
         """Commit progress and its event now; raises ``Cancelled`` if the owner asked to cancel."""
-        async with self._engine().begin() as conn:
+        async with self.engine().begin() as conn:
             cancel = await self.runs.progress(conn, command.backtest_id, phase, percent)
             if not cancel:
                 event = BacktestProgress(
@@ -142,17 +143,20 @@ class BacktestWorker:
             await self.fault(phase)
 
     async def _cancel_requested(self, backtest_id: str) -> bool:
-        async with self._engine().connect() as conn:
+        async with self.engine().connect() as conn:
             return await self.runs.cancel_requested(conn, backtest_id)
 
     async def handle(self, conn: AsyncConnection, envelope: Envelope) -> None:
-        """The durable consumer's handler for ``backtest.cmd.run.v1``."""
+        """The durable consumer's handler for ``backtest.cmd.run.v1`` and ``backtest.cmd.chunk.v1``."""
+        if envelope.type == RunChunkCommand.event_type():
+            await self.sweeps.handle(conn, envelope)
+            return
         try:
             command = envelope.unwrap(RunCommand)
         except ValueError as error:
             raise PermanentError(f"not a backtest run command: {error}") from error
         self.last_phases = {"claimed": time.perf_counter()}
-        async with self._engine().begin() as progress:
+        async with self.engine().begin() as progress:
             run = await self.runs.start(progress, command.backtest_id)
         if run is None:
             return  # deleted, cancelled while queued, already finished, or swept as worker_lost
@@ -169,7 +173,7 @@ class BacktestWorker:
             await self._progress(command, "fetching", 0.0)
             plan = plan_run(command.request)
             self.last_phases["started"] = time.perf_counter()
-            bars, plan = await self._fetch_retrying(command, plan)
+            bars, plan = await self.fetch_retrying(command, plan)
             self.last_phases["fetched"] = time.perf_counter()
             if plan.search is None:
                 await self._progress(command, "simulating", FETCH_SHARE)
@@ -182,6 +186,8 @@ class BacktestWorker:
                 completion = completion_of(outcome, command.request.initial_cash)
             else:
                 await self._progress(command, "optimising", FETCH_SHARE)
+                if await self._spread(conn, command, plan, bars):
+                    return
                 async with conn.begin_nested() as stored:  # the search's rows: kept if still running
                     completion = await self.optimiser.run(
                         conn, command.backtest_id, plan, bars, self._checkpoint(command)
@@ -190,18 +196,34 @@ class BacktestWorker:
                     if not await self._still_running(conn, command):
                         await stored.rollback()
                         return
-            await self._complete(conn, command, completion)
+            await self.complete(conn, command, completion)
         except Cancelled:
-            await self._finish(conn, command, "cancelled")
+            await self.finish(conn, command, "cancelled")
         except PlanError as error:
-            await self._finish(conn, command, "failed", "invalid_request", str(error))
+            await self.finish(conn, command, "failed", "invalid_request", str(error))
         except (RunFailure, OptimisationFailure, MalformedCandles, BadBars) as error:
             code = error.code if isinstance(error, RunFailure | OptimisationFailure) else "bad_market_data"
-            await self._finish(conn, command, "failed", code, str(error))
+            await self.finish(conn, command, "failed", code, str(error))
         except Unavailable as error:
             if not final_attempt:
                 raise TransientError(f"market-data unavailable: {error}") from error
-            await self._finish(conn, command, "failed", "market_data_unavailable", str(error))
+            await self.finish(conn, command, "failed", "market_data_unavailable", str(error))
+
+    async def _spread(
+        self, conn: AsyncConnection, command: RunCommand, plan: RunPlan, bars: BarArrays
+    ) -> bool:
+        """A search bigger than one chunk goes to every replica as chunk commands (sweep_job.py);
+        False when it fits one chunk and runs here."""
+        assert plan.search is not None
+        check_bars(bars)
+        windows = self.optimiser.windows(plan, len(bars))
+        chunks = plan_chunks(len(plan.search.candidates), [(start, end) for start, end, _ in windows],
+                             self.settings.optimise_chunk_bar_evaluations)  # fmt: skip
+        if len(chunks) < 2:
+            return False
+        await self.sweeps.start(conn, command, chunks)
+        self.sweeps.keep(command.backtest_id, bars, plan)
+        return True
 
     async def _still_running(self, conn: AsyncConnection, command: RunCommand) -> bool:
         """Lock the run in the storing transaction (no progress update may follow); False when it
@@ -218,7 +240,7 @@ class BacktestWorker:
             if not self.beats:
                 continue
             try:
-                async with self._engine().begin() as conn:
+                async with self.engine().begin() as conn:
                     await self.runs.beat(conn, backtest_id)
             except Exception as error:  # a missed beat only matters if the bound passes without one
                 log.warning("heartbeat of backtest %s failed: %r", backtest_id, error)
@@ -236,7 +258,7 @@ class BacktestWorker:
 
         return checkpoint
 
-    async def _fetch_retrying(self, command: RunCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:
+    async def fetch_retrying(self, command: AnyCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:
         """``_fetch``, tried again in this delivery while market-data is unavailable (not started
         yet, restarting): after ``retry_delays`` (bounded exponential backoff), then the consumer's
         redelivery takes over. Cancel is honoured between tries."""
@@ -260,7 +282,7 @@ class BacktestWorker:
                     raise Cancelled
         return await self._fetch(command, plan)
 
-    def _pages(self, command: RunCommand, plan: RunPlan) -> AsyncGenerator[CandlePage, None]:
+    def _pages(self, command: AnyCommand, plan: RunPlan) -> AsyncGenerator[CandlePage, None]:
         client, caller = self._client(), CallerContext(user_id=command.user_id)
         size, timeout = self.settings.candles_page_size, self.settings.market_data_timeout_s
         if plan.dataset_id is not None:
@@ -274,7 +296,7 @@ class BacktestWorker:
                              cache=self.candle_cache)  # fmt: skip
         return source.pages(plan.start_ns, plan.end_ns, self.settings.candles_concurrency)
 
-    async def _fetch(self, command: RunCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:
+    async def _fetch(self, command: AnyCommand, plan: RunPlan) -> tuple[BarArrays, RunPlan]:
         """Every bar of the run (candles or dataset), with cancel checks and progress between pages;
         the plan comes back annualised on the bars (``with_bars``)."""
         pages: list[BarArrays] = []
@@ -319,7 +341,7 @@ class BacktestWorker:
             bar_ns = interval or int(np.median(np.diff(bars.time)))
         return bars, with_bars(plan, bars.time, bar_ns)
 
-    async def _complete(self, conn: AsyncConnection, command: RunCommand, completion: Completion) -> None:
+    async def complete(self, conn: AsyncConnection, command: AnyCommand, completion: Completion) -> None:
         if await self._cancel_requested(command.backtest_id):
             raise Cancelled
         run = await self.runs.finish(conn, command.backtest_id, "completed")
@@ -339,10 +361,10 @@ class BacktestWorker:
         )
         await self.outbox.add(conn, event, command.backtest_id)
 
-    async def _finish(
+    async def finish(
         self,
         conn: AsyncConnection,
-        command: RunCommand,
+        command: AnyCommand,
         status: str,
         code: str | None = None,
         message: str | None = None,

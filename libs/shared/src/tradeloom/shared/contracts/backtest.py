@@ -81,7 +81,9 @@ class BacktestCosts(_Request):
     tiers: list[CommissionTier] = Field(default_factory=list, max_length=20, description="tiered only")
     slippage_model: Literal["none", "fixed", "percent", "volume_share", "random"] = "none"
     slippage: WireDecimal = Field(
-        default=Decimal(0), ge=0, examples=["0.0005"],
+        default=Decimal(0),
+        ge=0,
+        examples=["0.0005"],
         description="fixed: price units; percent: fraction; random: the largest fraction (uniform in [0, x))",
     )
     slippage_seed: int = Field(
@@ -297,6 +299,14 @@ class RunCommand(_BacktestEvent):
 
     name: ClassVar[str] = "run"
     request: SubmitBacktest
+
+
+class RunChunkCommand(_BacktestEvent):
+    """One chunk of a distributed search or walk-forward (`backtest.cmd.chunk.v1`, envelope id
+    `<backtest_id>.chunk.<seq>`): whichever replica takes it evaluates the chunk's parameter sets."""
+
+    name: ClassVar[str] = "chunk"
+    seq: int = Field(ge=0)
 
 
 class BacktestProgress(_BacktestEvent):
