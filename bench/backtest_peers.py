@@ -7,8 +7,9 @@ strict crosses on the close, next-open all-in whole-unit long-only fills, a prop
 - ``bare_full``: trade records, the equity curve and the ten figures of tradeloom's grid rows.
 - ``bare_shared_grid``: the grid's peer — every distinct average computed once (in parallel) and
   shared, then one minimal loop per combination in parallel (final equity, trade count).
-- ``vectorbt_*``: ``Portfolio.from_signals`` forced onto the Rust engine (``engine="rust"`` raises
-  rather than falling back), reading raw order records and the final value only.
+- ``vectorbt_grid``: ``Portfolio.from_signals`` forced onto the Rust engine (``engine="rust"`` raises
+  rather than falling back), reading raw order records and the final value only (a single
+  backtest is a grid of one).
 """
 
 from __future__ import annotations
@@ -207,17 +208,20 @@ def bare_shared_grid(open_: np.ndarray, close: np.ndarray, windows: np.ndarray, 
     return out
 
 
-def vectorbt_run(vbt: object, close: pd.Series, open_: pd.Series, fast: list[int], slow: list[int],
-                 cash: float, fee: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(final value per column, trades per column, counting a still-open one) on the Rust engine."""
-    ma = vbt.MA  # type: ignore[attr-defined]
-    fast_ma = ma.run(close, fast, short_name="fast", engine="rust")
-    slow_ma = ma.run(close, slow, short_name="slow", engine="rust")
-    entries = fast_ma.ma_crossed_above(slow_ma).shift(1, fill_value=False)
-    exits = fast_ma.ma_crossed_below(slow_ma).shift(1, fill_value=False)
+def vectorbt_grid(vbt: object, close: pd.Series, open_: pd.Series, windows: np.ndarray, fast_rows: np.ndarray,
+                  slow_rows: np.ndarray, cash: float,
+                  fee: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(final value, trades counting a still-open one) per combination, on vectorbt's Rust engine:
+    every distinct average once (``MA.run`` over the windows), strict crosses in NumPy (shifted a
+    bar: next-open fills), one ``from_signals`` over all the combinations' columns."""
+    averages = vbt.MA.run(close, list(windows), engine="rust").ma.to_numpy()  # type: ignore[attr-defined]
+    f, s = averages[:, fast_rows], averages[:, slow_rows]
+    entries = np.zeros(f.shape, dtype=np.bool_)
+    exits = np.zeros(f.shape, dtype=np.bool_)
+    entries[2:] = (f[:-2] < s[:-2]) & (f[1:-1] > s[1:-1])
+    exits[2:] = (f[:-2] > s[:-2]) & (f[1:-1] < s[1:-1])
     portfolio = vbt.Portfolio  # type: ignore[attr-defined]
     pf = portfolio.from_signals(close, entries, exits, price=open_, init_cash=cash, fees=fee, size=np.inf,
                                 size_granularity=1, engine="rust")  # fmt: skip
-    orders = pf.order_records  # raw structured records: no readable table
-    per_column = np.bincount(orders["col"], minlength=len(fast))
+    per_column = np.bincount(pf.order_records["col"], minlength=f.shape[1])  # raw records, no table
     return np.atleast_1d(np.asarray(pf.final_value())), (per_column + 1) // 2
