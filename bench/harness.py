@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 MIN_ROUNDS = 5
@@ -90,6 +90,39 @@ def interleaved(
             c = contenders[(r + i) % k]
             started = time.perf_counter()
             c.run()
+            timings[c.name].samples.append(time.perf_counter() - started)
+    return timings
+
+
+@dataclass(frozen=True)
+class AsyncContender:
+    """``Contender`` for a coroutine function (an async bench runs inside its own event loop)."""
+
+    name: str
+    run: Callable[[], Awaitable[object]]
+    path: str
+
+
+async def interleaved_async(
+    contenders: Sequence[AsyncContender], rounds: int = MIN_ROUNDS, warmup: int = 1
+) -> dict[str, Timing]:
+    """``interleaved`` for coroutine functions, awaited one at a time."""
+    if rounds < MIN_ROUNDS:
+        raise ValueError(f"rounds: at least {MIN_ROUNDS}")
+    timings: dict[str, Timing] = {}
+    for c in contenders:
+        started = time.perf_counter()
+        await c.run()
+        timings[c.name] = Timing(c.name, c.path, time.perf_counter() - started)
+    for _ in range(warmup):
+        for c in contenders:
+            await c.run()
+    k = len(contenders)
+    for r in range(rounds):
+        for i in range(k):
+            c = contenders[(r + i) % k]
+            started = time.perf_counter()
+            await c.run()
             timings[c.name].samples.append(time.perf_counter() - started)
     return timings
 
