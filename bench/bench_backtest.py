@@ -113,6 +113,8 @@ def single(n: int, vbt: object | None) -> None:
     print(f"   ours/bare_full = {ratio(ours, timings['bare_full'])}  (goal: ours/bare_min <= 1.25x)")
     if "vectorbt" in timings:
         print(f"   vectorbt/ours = {ratio(timings['vectorbt'], ours)}  (goal >= 5x)")
+    else:
+        print(f"   vectorbt not run above {VECTORBT_MAX_BARS:,} bars (minutes of box time per round)")
 
 
 def grid_rows(size: int) -> tuple[list[dict[str, object]], np.ndarray, np.ndarray, np.ndarray]:
