@@ -14,11 +14,11 @@ completes. The machine is shared: run it when quiet and quote the load average w
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 import nats
 
+from bench.harness import header
 from tradeloom.market_data import app as md_app
 from tradeloom.market_data.domain.datasets import parse_ohlcv_csv
 from tradeloom.market_data.settings import MarketDataSettings
@@ -90,7 +90,9 @@ async def measure(nats_url: str, database_url: str) -> None:
     runtime = md_app.build(settings)
     await runtime.start()
     client, caller = ServiceClient(nc, Subjects(PREFIX)), CallerContext(user_id="bench")
-    print(f"  load average {os.getloadavg()[0]:.2f}; max_bytes {settings.dataset_max_bytes:,}")
+    sizes = ", ".join(f"{mb:g}" for mb in SIZES_MB)
+    data = f"synthetic OHLCV CSV of {sizes} MB; max_bytes {settings.dataset_max_bytes:,}"
+    header("dataset upload through market-data, one sample per size (minutes each: no rounds)", data)
     try:
         for mb in SIZES_MB:
             text = bars_csv(int(mb * MEGABYTE))

@@ -3,14 +3,16 @@
 Three processes: a uvicorn process serving the gateway app (real Postgres and NATS started here), a
 separate tiny NATS service answering ``svc.bench.echo`` (so the proxied read really crosses
 nats-server to another process), and the load generator (wrk when installed: ``make bench``
-installs it; aiohttp otherwise). Measured over LOAD_S seconds on CONNECTIONS keep-alive
-connections, each with req/s, p50 and p99:
+installs it; aiohttp otherwise). Measured in ROUNDS rounds (the three routes take turns, the order
+rotating; bench.harness), LOAD_S seconds each on CONNECTIONS keep-alive connections: req/s median
+(min, max) over the rounds, each round's p50/p99 (p99 only over >= 10,000 requests), and the
+per-round ratio to the bare route:
 - ``GET /v1/bench/bare``: the peer: same server and middleware, no auth, no I/O (framework floor);
 - ``GET /v1/users/me``: JWT check + user state (cached <= USER_CACHE_S) + rate-limit leases (Postgres
   buckets, leased in batches per replica);
 - ``GET /v1/bench/echo``: the same auth, then ``svc.bench.echo`` over NATS;
 - ``POST /v1/auth/login``: bounded on purpose by argon2id (m=19 MiB, t=2, p=1).
-Goal (issue 3): >= 2,000 req/s for the proxied read with p99 < 50 ms on 2 cores.
+Goal (issue 16): the proxied read >= 0.75x the bare route's req/s in the same run, p99 < 30 ms.
 """
 
 import asyncio
@@ -23,6 +25,7 @@ from typing import Annotated, Any
 
 import aiohttp
 
+from bench.harness import header
 from bench.http_load import LoadResult, load
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.ports import free_port, port_is_open
@@ -30,7 +33,8 @@ from tradeloom.shared.testing.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = "gw_bench"
-LOAD_S = 5.0
+LOAD_S = 5.0  # ~2,000 req/s x 5 s: a p99 from >= 10,000 requests
+ROUNDS = 5
 CONNECTIONS = 32
 LOGINS = 10
 PASSWORD = "violet-harbor-kettle-42"
@@ -56,27 +60,41 @@ def drive(base: str) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(2):  # warm-up: pools, caches, lazy imports, rate-limit leases
         load(f"{base}/v1/bench/echo", 1.0, CONNECTIONS, headers)
-    bare = load(f"{base}/v1/bench/bare", LOAD_S, CONNECTIONS)
-    me = load(f"{base}/v1/users/me", LOAD_S, CONNECTIONS, headers)
-    echo = load(f"{base}/v1/bench/echo", LOAD_S, CONNECTIONS, headers)
-    for result in (bare, me, echo):
-        assert result.bad == 0, f"non-2xx responses under load: {result.line()}"
-    print(f"  peer: bare route (no auth/I/O)     {bare.line()}")
-    print(f"  GET /v1/users/me (JWT + state)     {me.line()}")
-    print(f"  GET /v1/bench/echo (auth + NATS)   {echo.line()}")
-    print(
-        f"  ratio to the bare route: users/me {me.rate / bare.rate:.2f}, "
-        f"proxied echo {echo.rate / bare.rate:.2f}; "
-        f"goal (>= 2,000 req/s and p99 < 50 ms for the proxied read): {verdict(echo)}"
+    routes = {
+        "bare": (f"{base}/v1/bench/bare", {}, "bare route: same server and middleware, no auth, no I/O"),
+        "users/me": (f"{base}/v1/users/me", headers, "JWT + user state + rate-limit lease"),
+        "echo": (f"{base}/v1/bench/echo", headers, "the same auth, then svc.bench.echo over NATS"),
+    }
+    names = list(routes)
+    results: dict[str, list[LoadResult]] = {name: [] for name in names}
+    header(f"gateway under load, {ROUNDS} rounds x {LOAD_S:g} s per route, {CONNECTIONS} connections",
+           "loopback; real Postgres and NATS; echo answered by a separate process")  # fmt: skip
+    for r in range(ROUNDS):
+        for i in range(len(names)):
+            name = names[(r + i) % len(names)]
+            url, route_headers, _ = routes[name]
+            result = load(url, LOAD_S, CONNECTIONS, route_headers)
+            assert result.bad == 0, f"non-2xx responses under load: {result.line()}"
+            results[name].append(result)
+            print(f"   round {r + 1} {name:<9} {result.line()}", flush=True)
+    for name in names:
+        rates = [x.rate for x in results[name]]
+        worst_p99 = max(x.p99_s for x in results[name]) * 1000
+        vs = [x.rate / b.rate for x, b in zip(results[name], results["bare"], strict=True)]
+        print(f"   {name:<9} median {statistics.median(rates):,.0f} req/s (min {min(rates):,.0f}, max "
+              f"{max(rates):,.0f}); worst round p99 {worst_p99:.1f} ms; "
+              f"vs bare median {statistics.median(vs):.2f}x "
+              f"(per-round {min(vs):.2f}-{max(vs):.2f}x)  path: {routes[name][2]}")  # fmt: skip
+    echo_vs = statistics.median(
+        x.rate / b.rate for x, b in zip(results["echo"], results["bare"], strict=True)
     )
+    echo_p99 = max(x.p99_s for x in results["echo"])
+    met = echo_vs >= 0.75 and echo_p99 < 0.030
+    print(f"   goal (proxied read >= 0.75x bare, p99 < 30 ms): {'met' if met else 'NOT met'}")
     print(
         f"  login (argon2id m=19MiB t=2 p=1): median {statistics.median(login_times) * 1000:.1f} ms, "
         f"max {max(login_times) * 1000:.1f} ms (sequential, {LOGINS} logins)"
     )
-
-
-def verdict(result: LoadResult) -> str:
-    return "met" if result.rate >= 2000 and result.p99_s < 0.050 else "NOT met"
 
 
 def echo_service(nats_url: str) -> None:

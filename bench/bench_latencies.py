@@ -6,19 +6,20 @@
   answers;
 - outbox NOTIFY: how soon the relay publishes a committed event when its poll interval is 30 s (only
   the LISTEN/NOTIFY wake-up can make it quick).
-Prints median and p99 of each; servers are real, started here and stopped after.
+Prints the median and the max of each (50 samples: too few for a p99; see bench.harness);
+servers are real, started here and stopped after.
 """
 
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from datetime import UTC, datetime
 
 import nats
 from pydantic import BaseModel
 
+from bench.harness import header, percentile_line
 from tradeloom.shared.contracts.system import ServiceStarted
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.errors import Timeout, Unavailable
@@ -39,11 +40,8 @@ class Empty(BaseModel):
 
 
 def report(name: str, samples: list[float]) -> None:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    print(
-        f"{name}: p50 {statistics.median(samples) * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms ({len(samples)} runs)"
-    )
+    header(name, f"{len(samples)} sequential calls on a fresh nats-server/Postgres started here")
+    print(f"   {percentile_line(samples)}")
 
 
 async def bench_rpc(url: str) -> None:

@@ -2,9 +2,11 @@
 
 - request/reply: ``ServiceClient.call`` → ``serve()`` (validation, error envelope, trace headers,
   nats.micro) against a bare nats-py ``request`` to a bare subscription answering the same bytes;
-- event publish: the outbox (insert in a transaction + relay publish + mark) against a bare
-  ``js.publish`` of the same envelopes.
-Prints medians, p99 and the ratio ours/peer. Servers are real, started here and stopped after.
+- event publish: the outbox (insert in a transaction + relay publish + mark) against publishing the
+  same envelopes to the same stream one at a time and pipelined (100 publishes in flight, acks
+  awaited together), interleaved over rotating rounds (bench.harness).
+Request/reply alternates which side goes first; p99 from 10,000 samples each. Servers are real,
+started here and stopped after.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 import nats
 from pydantic import BaseModel
 
+from bench.harness import AsyncContender, header, interleaved_async, percentile_line
+from bench.harness import report as report_timings
 from tradeloom.shared.contracts.system import ServiceStarted
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.migrations import create_outbox_and_inbox_sql
@@ -28,17 +32,13 @@ from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
-REQUESTS = 2000
+REQUESTS = 10_000  # a p99 needs at least 10,000 samples (bench.harness)
 EVENTS = 5000
+PIPELINE = 100
 
 
 class Echo(BaseModel):
     value: int
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def bench_request_reply(url: str) -> None:
@@ -59,12 +59,14 @@ async def bench_request_reply(url: str) -> None:
     ours: list[float] = []
     peer: list[float] = []
     for i in range(REQUESTS):
-        started = time.perf_counter()
-        await client.call("bench", "echo", Echo(value=i), Echo)
-        ours.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        await nc.request("bare.echo", b'{"value":%d}' % i, timeout=2)
-        peer.append(time.perf_counter() - started)
+        for side in (i % 2, 1 - i % 2):  # alternate which goes first
+            started = time.perf_counter()
+            if side == 0:
+                await client.call("bench", "echo", Echo(value=i), Echo)
+                ours.append(time.perf_counter() - started)
+            else:
+                await nc.request("bare.echo", b'{"value":%d}' % i, timeout=2)
+                peer.append(time.perf_counter() - started)
     await nc.close()
     report("request/reply round trip", ours, peer, "bare nats-py request")
 
@@ -79,35 +81,49 @@ async def bench_outbox(url: str, pg: PostgresServer) -> None:
     engine = create_engine(pg.sqlalchemy_url())
     outbox = Outbox("bench_outbox", subjects, "tradeloom/bench")
     event = ServiceStarted(service="bench", version="1", instance_id="b", started_at=datetime.now(UTC))
-    started = time.perf_counter()
-    for start in range(0, EVENTS, 100):
-        async with engine.begin() as connection:
-            for _ in range(min(100, EVENTS - start)):
-                await outbox.add(connection, event, "bench")
     relay = OutboxRelay(engine, js, "bench_outbox", database_url=pg.sqlalchemy_url(), batch_size=500)
-    while await relay.relay_once():
-        pass
-    ours = time.perf_counter() - started
     publisher = EventPublisher(js, subjects, "tradeloom/bench")
-    started = time.perf_counter()
-    for _ in range(EVENTS):
-        await publisher.publish(event, "bench")
-    peer = time.perf_counter() - started
+
+    async def outbox_run() -> None:
+        for start in range(0, EVENTS, 100):
+            async with engine.begin() as connection:
+                for _ in range(min(100, EVENTS - start)):
+                    await outbox.add(connection, event, "bench")
+        while await relay.relay_once():
+            pass
+
+    async def one_at_a_time() -> None:
+        for _ in range(EVENTS):
+            await publisher.publish(event, "bench")
+
+    async def pipelined() -> None:
+        for start in range(0, EVENTS, PIPELINE):
+            await asyncio.gather(
+                *(publisher.publish(event, "bench") for _ in range(min(PIPELINE, EVENTS - start)))
+            )
+
+    header(
+        f"event publish, {EVENTS:,} events a round",
+        "ServiceStarted envelopes to one JetStream stream (file storage)",
+    )
+    timings = await interleaved_async([
+        AsyncContender("outbox", outbox_run, "Outbox.add in 100-event transactions + OutboxRelay.relay_once"),
+        AsyncContender("one_by_one", one_at_a_time, "EventPublisher.publish, each ack awaited"),
+        AsyncContender("pipelined", pipelined, f"EventPublisher.publish, {PIPELINE} in flight"),
+    ])  # fmt: skip
+    report_timings(timings, base="pipelined", scale=1.0, unit="s")
+    for name, t in timings.items():
+        print(f"   {name}: {EVENTS / t.median:,.0f} events/s (median round)")
+    print("   goal: outbox throughput >= 0.8x pipelined (time outbox/pipelined <= 1.25x)")
     await engine.dispose()
     await nc.close()
-    print(
-        f"outbox publish: {EVENTS / ours:,.0f} events/s (insert in tx + relay + mark) vs "
-        f"{EVENTS / peer:,.0f} events/s direct js.publish; ratio ours/peer time {ours / peer:.2f}x"
-    )
 
 
 def report(name: str, ours: list[float], peer: list[float], peer_name: str) -> None:
-    o50, p50 = statistics.median(ours) * 1e3, statistics.median(peer) * 1e3
-    o99, p99 = percentile(ours, 0.99) * 1e3, percentile(peer, 0.99) * 1e3
-    print(
-        f"{name}: p50 {o50:.3f} ms, p99 {o99:.3f} ms; {peer_name}: p50 {p50:.3f} ms, p99 {p99:.3f} ms; "
-        f"ratio p50 {o50 / p50:.2f}x"
-    )
+    header(name, f"{len(ours):,} echo requests each side, alternating which goes first")
+    print(f"   ours (ServiceClient.call -> serve): {percentile_line(ours)}")
+    print(f"   {peer_name}: {percentile_line(peer)}")
+    print(f"   ratio of medians ours/peer {statistics.median(ours) / statistics.median(peer):.2f}x")
 
 
 def main() -> None:

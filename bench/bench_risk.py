@@ -3,13 +3,12 @@
 risk-monitor runs in-process against a real nats-server and Postgres with 100 accounts, each with
 every limit set (ten each, user and account level) and a position in two symbols; 10,000 checks spread over
 the accounts are timed (1) as order-router sees them, a NATS request/reply round trip, and (2)
-inside the service, the handler alone (memory + one query). Printed: p50 and p99 of each.
+inside the service, the handler alone (memory + one query). Printed: p50 and p99 of each (bench.harness).
 """
 
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import time
 from decimal import Decimal
@@ -17,6 +16,7 @@ from decimal import Decimal
 import nats
 from sqlalchemy import text
 
+from bench.harness import header, percentile_line
 from tradeloom.risk_monitor import app
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
 from tradeloom.shared.context import CallerContext
@@ -32,11 +32,6 @@ from tradeloom.shared.testing.postgres_server import PostgresServer
 ACCOUNTS = 100
 CHECKS = 10_000
 SCHEMA = "bench_risk"
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def request(n: int) -> RiskCheckRequest:
@@ -107,10 +102,10 @@ async def run(nats_url: str, pg: PostgresServer) -> None:
             started = time.perf_counter()
             await check(caller, body)
             inside.append(time.perf_counter() - started)
-        for name, samples in (("NATS round trip", round_trip), ("inside the service", inside)):
-            p50, p99 = statistics.median(samples) * 1e3, percentile(samples, 0.99) * 1e3
-            print(f"risk check, {name}: p50 {p50:.3f} ms, p99 {p99:.3f} ms over {CHECKS:,} checks")
-        print(f"({ACCOUNTS} accounts with 10 limits each at two levels; {approved:,} approved)")
+        header("risk-monitor pre-trade check", f"{ACCOUNTS} accounts with 10 limits each at two levels, "
+               f"{CHECKS:,} checks alternating round trip / in-service; {approved:,} approved")  # fmt: skip
+        print(f"   NATS round trip (ServiceClient.call): {percentile_line(round_trip)}")
+        print(f"   inside the service (the handler alone): {percentile_line(inside)}")
     finally:
         await runtime.stop()
         await nc.close()

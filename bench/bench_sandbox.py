@@ -3,8 +3,10 @@
 The full stack is what the service runs: bubblewrap (mount/pid/net/ipc/uts namespaces, read-only
 binds, size-capped tmpfs), per-run cgroups (pids, memory, cpuacct), rlimits, seccomp, setpriv to
 an unprivileged uid, the bootstrap's compile/exec/report, pidfd wait and cleanup. The peer is the
-same interpreter started with ``-I -c 'print(1)'`` by ``subprocess.run``. Prints median and p99 of
-100 runs each, the overhead, and executions/s with several at once. Needs root (as the service).
+same interpreter started with ``-I -c 'print(1)'`` by ``subprocess.run``. The two alternate (which
+goes first swaps every run), 5 warm-up runs each are left out; prints the median and max of 100 runs
+each (too few for a p99: bench.harness), the median overhead, and executions/s with several at
+once. Needs root (as the service).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from bench.harness import header, percentile_line
 from tradeloom.sandbox_executor.sandbox.layout import discover_layout
 from tradeloom.sandbox_executor.sandbox.runner import RunRequest, SandboxConfig, SandboxRunner
 
@@ -23,17 +27,16 @@ CONCURRENT = 4
 PER_WORKER = 25
 
 
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def _time(action: object, runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()  # type: ignore[operator]
-        samples.append((time.perf_counter() - started) * 1000)
+def _alternate(
+    first: Callable[[], None], second: Callable[[], None], runs: int
+) -> tuple[list[float], list[float]]:
+    """Seconds of each over ``runs`` alternating runs, the order swapping every run."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for i in range(runs):
+        for side in (i % 2, 1 - i % 2):
+            started = time.perf_counter()
+            (first, second)[side]()
+            samples[side].append(time.perf_counter() - started)
     return samples
 
 
@@ -52,19 +55,14 @@ def main() -> None:
     def plain() -> None:
         subprocess.run([sys.executable, "-I", "-c", "print(1)"], check=True, capture_output=True)
 
-    _time(sandboxed, 5)  # warm page cache
-    ours = _time(sandboxed, RUNS)
-    peer = _time(plain, RUNS)
-    ours_median, peer_median = statistics.median(ours), statistics.median(peer)
-    for label, samples in (("sandbox print(1)", ours), ("plain python -c", peer)):
-        median, p99 = statistics.median(samples), _percentile(samples, 0.99)
-        print(f"{label:18} median {median:7.1f} ms  p99 {p99:7.1f} ms  ({RUNS} runs)")
-    print(
-        f"overhead: median {ours_median - peer_median:+.1f} ms, p99 "
-        f"{_percentile(ours, 0.99) - _percentile(peer, 0.99):+.1f} ms, "
-        f"ratio {ours_median / peer_median:.2f}x "
-        f"(goal: median overhead < 50 ms)"
-    )
+    _alternate(sandboxed, plain, 5)  # warm-up: page cache, cgroups
+    ours, peer = _alternate(sandboxed, plain, RUNS)
+    header("sandbox execution of print(1)", f"{RUNS} runs each, alternating; {sys.executable}")
+    print(f"   sandbox:         {percentile_line(ours)}")
+    print(f"   plain python -c: {percentile_line(peer)}")
+    overhead = (statistics.median(ours) - statistics.median(peer)) * 1e3
+    print(f"   overhead: median {overhead:+.1f} ms (goal <= 25 ms), ratio of medians "
+          f"{statistics.median(ours) / statistics.median(peer):.2f}x")  # fmt: skip
     for workers in (1, CONCURRENT):
         started = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from bench.harness import P99_MIN_SAMPLES
+
 UNITS_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
@@ -30,8 +32,10 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
 
     def line(self) -> str:
+        """req/s, p50 and p99 — the p99 only over at least 10,000 requests (bench.harness)."""
+        p99 = f"p99 {self.p99_s * 1000:6.2f} ms" if self.requests >= P99_MIN_SAMPLES else "p99 n/a (<10k)"
         return (
-            f"{self.rate:8.0f} req/s  p50 {self.p50_s * 1000:6.2f} ms  p99 {self.p99_s * 1000:6.2f} ms  "
+            f"{self.rate:8.0f} req/s  p50 {self.p50_s * 1000:6.2f} ms  {p99}  "
             f"{self.requests} requests, {self.bad} not 2xx ({self.tool})"
         )
 

@@ -13,7 +13,7 @@ from tradeloom.quant.fills.models import CommissionModel, Costs
 from tradeloom.quant.indicators import ema, sma
 from tradeloom.quant.metrics import compute_metrics
 from tradeloom.quant.optimise import SUMMARY_COLUMNS, evaluate, grid_candidates
-from tradeloom.quant.optimise.shared_averages import average_table
+from tradeloom.quant.optimise.shared_averages import average_table, plan_tiles
 from tradeloom.quant.reference import indicators as ref
 from tradeloom.quant.reference import signals as ref_signals
 from tradeloom.quant.simulator import Bars, Signals, SimulationConfig, run_simulation
@@ -94,10 +94,38 @@ def test_shared_rows_equal_single_runs_from_reference_signals(strategy: str) -> 
             )
 
 
-def test_a_table_over_the_budget_falls_back_to_the_same_rows() -> None:
+@pytest.mark.parametrize(
+    ("windows_in_budget", "path"),
+    [
+        (7, "shared_averages"),
+        (4, "shared_averages_tiled(2)"),
+        (2, "shared_averages_tiled(6)"),
+        (1, "per_row"),
+    ],
+)
+def test_a_table_over_the_budget_is_tiled_into_the_same_rows(windows_in_budget: int, path: str) -> None:
     bars = _bars(500, 2)
-    candidates = grid_candidates({"fast": [3, 5, 8], "slow": [13, 21]})
-    roomy = evaluate("sma_cross", candidates, bars, None, COSTS)
-    tight = evaluate("sma_cross", candidates, bars, None, COSTS, shared_average_bytes=500 * 8 * 4)
+    candidates = grid_candidates({"fast": [3, 5, 8], "slow": [13, 21], "allow_short": [False, True]})
+    per_row = evaluate("sma_cross", candidates, bars, None, COSTS, shared_average_bytes=0)
+    assert per_row.path == "per_row"
+    tight = evaluate(
+        "sma_cross", candidates, bars, None, COSTS, shared_average_bytes=500 * 8 * windows_in_budget
+    )
+    assert tight.path == path
     for name in SUMMARY_COLUMNS:
-        np.testing.assert_array_equal(roomy.metrics[name], tight.metrics[name])
+        np.testing.assert_array_equal(per_row.metrics[name], tight.metrics[name])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 30), st.integers(1, 30)), min_size=1, max_size=40),
+    st.integers(2, 12),
+)
+def test_tiles_cover_every_row_once_within_the_window_budget(
+    pairs: list[tuple[int, int]], limit: int
+) -> None:
+    array = np.array(pairs, dtype=np.int64)
+    tiles = plan_tiles(array, limit)
+    np.testing.assert_array_equal(np.sort(np.concatenate(tiles)), np.arange(len(pairs)))
+    for rows in tiles:
+        assert rows.size > 0 and np.unique(array[rows]).size <= limit

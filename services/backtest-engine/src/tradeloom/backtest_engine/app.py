@@ -12,7 +12,7 @@ from tradeloom.backtest_engine.api_runs import RunsApi
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.sweeper import RunSweeper
 from tradeloom.backtest_engine.worker import RUNS_CONSUMER, BacktestWorker
-from tradeloom.shared.allocator import keep_large_allocations_on_heap
+from tradeloom.quant.memory import heap_reuse_once
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
@@ -38,7 +38,7 @@ def build_parts(settings: ServiceSettings, runs_consumer: ConsumerSpec = RUNS_CO
     """The runtime and the objects behind it (tests reach the worker's fault hook through this)."""
     if not isinstance(settings, BacktestEngineSettings):
         raise TypeError("backtest-engine needs BacktestEngineSettings")
-    keep_large_allocations_on_heap()  # a run's 8 MB arrays reuse the heap, not fresh page faults
+    heap_reuse_once()  # at start, before the first run (the library would do it at that run)
     runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
     source = f"tradeloom/{SERVICE}"
     runs = RunsApi(

@@ -11,8 +11,9 @@ import numpy as np
 
 from tradeloom.quant.fills.models import Costs, SizingMode, normalized_costs
 from tradeloom.quant.indicators.volatility import rolling_volatility
+from tradeloom.quant.memory import heap_reuse_once
 from tradeloom.quant.optimise.compiled import STRATEGY_IDS, SUMMARY_COLUMNS, run_grid
-from tradeloom.quant.optimise.shared_averages import shared_average_grid
+from tradeloom.quant.optimise.shared_averages import PER_ROW, shared_average_grid
 from tradeloom.quant.simulator.api import Bars, first_invalid_bar, validate_config
 from tradeloom.quant.simulator.config import SimulationConfig, normalized_config
 from tradeloom.quant.strategies.catalog import BUILTIN_STRATEGIES
@@ -30,6 +31,8 @@ class SearchResults:
     params: dict[str, FloatArray]
     metrics: dict[str, FloatArray]
     skipped: int  # combinations refused by the schema (e.g. fast ≥ slow)
+    # the compiled loop that ran: "per_row", "shared_averages" or "shared_averages_tiled(<tiles>)"
+    path: str = PER_ROW
 
     def __len__(self) -> int:
         return len(next(iter(self.metrics.values())))
@@ -85,9 +88,11 @@ def evaluate(
 ) -> SearchResults:
     """Validate every candidate (invalid ones are skipped and counted), then run them in parallel.
 
-    Moving-average crosses compute each distinct average once for all rows when the table fits in
-    ``shared_average_bytes`` (``shared_averages``); the rows' results are the same either way.
+    Moving-average crosses compute each distinct average once for all rows, in tiles of rows whose
+    averages fit in ``shared_average_bytes`` (``shared_averages``); the rows' results are the same
+    whichever path ran, and ``SearchResults.path`` names it.
     """
+    heap_reuse_once()
     spec = _spec(strategy)
     if strategy not in STRATEGY_IDS:
         raise ValueError(f"strategy: {strategy} cannot be optimised in compiled code yet")
@@ -117,8 +122,8 @@ def evaluate(
     if bad >= 0:
         raise ValueError(f"bars: bar {bad} has a non-finite or non-positive price or a negative volume")
     sid = STRATEGY_IDS[strategy]
-    table = shared_average_grid(sid, rows, (open_, high, low, close, volume), volatility, config, costs,
-                                periods_per_year, shared_average_bytes)  # fmt: skip
+    table, path = shared_average_grid(sid, rows, (open_, high, low, close, volume), volatility, config,
+                                      costs, periods_per_year, shared_average_bytes)  # fmt: skip
     if table is None:
         table = run_grid(sid, rows, open_, high, low, close, volume, volatility, config, costs,
                          periods_per_year)  # fmt: skip
@@ -127,6 +132,7 @@ def evaluate(
         {name: rows[:, i] for i, name in enumerate(names)},
         {name: table[:, i] for i, name in enumerate(SUMMARY_COLUMNS)},
         len(candidates) - len(valid),
+        path,
     )
 
 

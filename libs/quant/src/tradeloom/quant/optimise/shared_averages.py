@@ -10,8 +10,10 @@ kernels (``sma``'s running sums are the arithmetic the fused ``sma_cross`` uses;
 ``ema_cross`` calls) and the crosses the same strict ones, so every row's signals, and therefore its
 metrics, equal the per-row loop's exactly (tests compare both, and against single runs).
 
-The table costs windows × bars × 8 bytes: ``evaluate`` takes this path only within a byte budget
-and falls back to the per-row loop above it.
+The table costs windows × bars × 8 bytes. Over the byte budget the rows are cut into tiles, each
+needing at most ``budget // (bars × 8)`` windows (rows ordered by slow then fast window, so a
+product grid's fast averages are recomputed once per tile, its slow ones never); only a budget
+below two averages leaves the per-row loop. The caller is told which path ran (``GridPath``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,27 @@ from tradeloom.quant.types import FloatArray, IntArray
 
 # strategy id (compiled.STRATEGY_IDS) → whether its averages are exponential
 SHARED_AVERAGE_STRATEGIES = {0: False, 1: True}
+PER_ROW = "per_row"  # compiled.run_grid: every row computes its own averages
+SHARED = "shared_averages"  # one table of every distinct average
+TILED = "shared_averages_tiled"  # tiles of rows, each with its own table within the budget
+
+
+def plan_tiles(pairs: IntArray, max_windows: int) -> list[IntArray]:
+    """Row indices of each tile: consecutive rows (ordered by slow, then fast window) whose distinct
+    windows number at most ``max_windows`` (≥ 2). One tile when the whole grid fits."""
+    order = np.lexsort((pairs[:, 0], pairs[:, 1]))
+    tiles: list[IntArray] = []
+    start = 0
+    windows: set[int] = set()
+    for at, row in enumerate(order):
+        row_windows = {int(pairs[row, 0]), int(pairs[row, 1])}
+        if len(windows | row_windows) > max_windows:
+            tiles.append(np.sort(order[start:at]))
+            start = at
+            windows = set()
+        windows |= row_windows
+    tiles.append(np.sort(order[start:]))
+    return tiles
 
 
 @njit(cache=True, parallel=True)
@@ -87,22 +110,42 @@ def shared_average_grid(
     costs: Costs,
     periods_per_year: float,
     budget_bytes: int,
-) -> FloatArray | None:
-    """The grid through a shared average table, or None when the strategy has no shared averages
-    or the table would exceed ``budget_bytes`` (the caller then runs the per-row loop).
+) -> tuple[FloatArray | None, str]:
+    """(the grid through shared average tables, the path that ran), or (None, ``PER_ROW``) when the
+    strategy has no shared averages or the budget holds fewer than two averages (the caller then
+    runs the per-row loop).
 
     ``param_rows`` columns are the strategy's parameters in schema order: fast, slow, allow_short.
     """
     exponential = SHARED_AVERAGE_STRATEGIES.get(strategy)
+    close = prices[3]
+    max_windows = budget_bytes // max(close.shape[0] * 8, 1)
+    if exponential is None or param_rows.shape[0] == 0 or max_windows < 2:
+        return None, PER_ROW
+    pairs = param_rows[:, :2].astype(np.int64)
+    flags = (param_rows[:, 2] != 0.0).astype(np.int64)
+    tiles = plan_tiles(pairs, int(max_windows))
+    out = np.empty((param_rows.shape[0], len(SUMMARY_COLUMNS)))
+    for rows in tiles:
+        out[rows] = _tile(pairs[rows], flags[rows], exponential, prices, volatility, config, costs,
+                          periods_per_year)  # fmt: skip
+    return out, SHARED if len(tiles) == 1 else f"{TILED}({len(tiles)})"
+
+
+def _tile(
+    pairs: IntArray,
+    flags: IntArray,
+    exponential: bool,
+    prices: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    volatility: FloatArray,
+    config: SimulationConfig,
+    costs: Costs,
+    periods_per_year: float,
+) -> FloatArray:
     open_, high, low, close, volume = prices
-    if exponential is None or param_rows.shape[0] == 0:
-        return None
-    windows, index = np.unique(param_rows[:, :2].astype(np.int64), return_inverse=True)
-    if windows.size * close.shape[0] * 8 > budget_bytes:
-        return None
+    windows, index = np.unique(pairs, return_inverse=True)
     index = index.reshape(-1, 2).astype(np.int64)
     table = average_table(close, windows, exponential)
-    flags = (param_rows[:, 2] != 0.0).astype(np.int64)
     return run_cross_grid(
         np.ascontiguousarray(index[:, 0]), np.ascontiguousarray(index[:, 1]), flags, table,
         open_, high, low, close, volume, volatility, config, costs, periods_per_year,

@@ -9,6 +9,7 @@ from numba import njit
 
 from tradeloom.quant.fills.models import Costs, SizingMode, normalized_costs
 from tradeloom.quant.indicators.volatility import rolling_volatility
+from tradeloom.quant.memory import heap_reuse_once
 from tradeloom.quant.simulator.config import (
     COUNTER_NAMES,
     ExitReason,
@@ -177,6 +178,7 @@ def run_simulation(  # noqa: PLR0917
 ) -> SimulationResult:
     """Simulate ``signals`` on ``bars``. The volatility target uses the annualised rolling volatility
     of close-to-close returns over ``volatility_window`` bars."""
+    heap_reuse_once()  # the run's 8 MB arrays come back from the heap, not fresh page faults
     config = normalized_config(config or SimulationConfig())
     costs = normalized_costs(costs or Costs())
     validate_config(config)
