@@ -59,6 +59,13 @@ from tradeloom.shared.contracts.market_data import (
     DatasetUploadProgress,
     DatasetUploadStarted,
 )
+from tradeloom.shared.contracts.market_data_preprocess import (
+    DatasetDerived,
+    DatasetDerivedRequest,
+    DatasetPreprocess,
+    DatasetPreprocessed,
+    Step,
+)
 from tradeloom.shared.errors import ServiceError
 
 SERVICE = "market-data"
@@ -66,6 +73,7 @@ router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 UPLOAD_PATH = "/v1/datasets"  # POST: its own body limit (settings.dataset_upload_max_bytes)
 WRITE = require(Scope.TRADE)
 READ, TRADE = Scope.READ, Scope.TRADE
+PREPROCESS_DEADLINE_S = 300.0  # reads, transforms and stores a whole dataset
 PIECE_BYTES = 512 * 1024  # per datasets_upload_chunk (the contract allows 700,000 characters)
 CSV_TYPES = ("text/csv", "text/plain", "application/octet-stream")
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
@@ -112,6 +120,15 @@ class UploadOptions(BaseModel):
     columns: dict[str, str] | None
     timezone: str
     format: Literal["csv", "parquet"] = "csv"
+
+
+class PreprocessIn(BaseModel):
+    """``datasets_preprocess``'s body: the path gives the dataset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
+    steps: list[Step] = Field(min_length=1, max_length=20)
 
 
 class ResampleIn(BaseModel):
@@ -293,6 +310,25 @@ ROUTES = (
             Param("limit", int, Query(ge=1, le=5000), 500), Param("cursor", str | None, CURSOR, None),
         ),
         cursor="md_dataset_bars:{dataset_id}", prepare=time_inputs, names=QUERY_NAMES,
+    ),
+    Forward(
+        "POST", "/{dataset_id}/preprocess", TRADE, SERVICE, "datasets_preprocess", DatasetPreprocess,
+        DatasetPreprocessed, name="preprocess_dataset", path_params=(DATASET_ID,), body=PreprocessIn,
+        status=201, errors=WRITE_ERRORS, deadline=lambda _: PREPROCESS_DEADLINE_S,
+        summary="A new dataset from preprocessing steps (gaps, outliers, adjustment, derived columns)",
+        description="Steps in order: `fill_gaps`, `drop_gaps`, `remove_outliers` {rule mad|zscore, k}, "
+        "`adjust` {actions[] {ts_ns, split?, dividend?}} — then `returns`, `log_returns`, `indicator` "
+        "{indicator, params, source, name?}. The new dataset records its source and steps. Scope `trade`.",
+    ),
+    Forward(
+        "GET", "/{dataset_id}/derived", READ, SERVICE, "datasets_derived", DatasetDerivedRequest,
+        DatasetDerived, name="dataset_derived", path_params=(DATASET_ID,), errors=READ_ERRORS,
+        summary="A dataset's lineage and derived columns, oldest first, paginated (limit 1..5000)",
+        query=(
+            Param("from_", str | None, FROM, None), Param("to", str | None, TO, None),
+            Param("limit", int, Query(ge=1, le=5000), 1000), Param("cursor", str | None, CURSOR, None),
+        ),
+        cursor="md_dataset_derived:{dataset_id}", prepare=time_inputs, names=QUERY_NAMES,
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)
