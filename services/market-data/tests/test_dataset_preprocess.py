@@ -161,7 +161,10 @@ async def test_preprocess_ops_make_a_new_dataset_with_lineage(md_schema: str, db
     assert [v for p in pages for v in p.columns["returns"]] == [None] + [
         pytest.approx(b / a - 1) for a, b in itertools.pairwise(closes)
     ]
-    assert [v for p in pages for v in p.columns["sma"]][2:4] == [pytest.approx(301 / 3), pytest.approx(301 / 3)]
+    assert [v for p in pages for v in p.columns["sma"]][2:4] == [
+        pytest.approx(301 / 3),
+        pytest.approx(301 / 3),
+    ]
     assert pages[0].steps[0].step == {"op": "fill_gaps"} and pages[0].source_dataset_id == source.dataset_id
     window = await api.derived(
         ALICE, DatasetDerivedRequest(dataset_id=made.dataset.dataset_id, from_ns=4 * H, to_ns=5 * H)
