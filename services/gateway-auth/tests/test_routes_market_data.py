@@ -319,8 +319,11 @@ async def test_user_b_gets_404_on_every_dataset_object_route(md_api: Api) -> Non
     routes = [
         (m.upper(), p) for p, ops in openapi["paths"].items() if p.startswith("/v1/datasets/{") for m in ops
     ]
-    assert len(routes) == 4
-    valid = {"/v1/datasets/{dataset_id}/resample": {"json": {"timeframe": "4h"}}}
+    assert len(routes) == 6
+    valid = {
+        "/v1/datasets/{dataset_id}/resample": {"json": {"timeframe": "4h"}},
+        "/v1/datasets/{dataset_id}/preprocess": {"json": {"steps": [{"op": "returns"}]}},
+    }
     for method, path in routes:
         response = await api.http.request(
             method, path.format(dataset_id=dataset_id), headers=alice, **valid.get(path, {})

@@ -50,12 +50,12 @@ def test_chain_views_sources_and_bucket_widths() -> None:
         widths = {int(w) for w, _, _ in BUCKET.findall(sql)}
         assert widths == {TIMEFRAMES[tf]}, tf  # the SELECT and the GROUP BY bucket the same way
         assert len(BUCKET.findall(sql)) == 2
-        source = 'FROM "md".trades' if tf == "1m" else f'FROM "md".candles_cagg_{ROLLUP_SOURCE[tf]}'
+        source = 'FROM "md".trades' if tf == "1m" else f'FROM "md".candles_cagg_{ca.CAGG_SOURCE[tf]}'
         assert source in sql
         assert f"GROUP BY venue, symbol, time_bucket(CAST({TIMEFRAMES[tf]} AS bigint)" in sql
     assert "first(price, ts_ns) AS open" in ddl["1m"] and "last(price, ts_ns) AS close" in ddl["1m"]
     assert "count(*) AS trade_count" in ddl["1m"] and "sum(amount) AS volume" in ddl["1m"]
-    for tf in ROLLUP_SOURCE:
+    for tf in ca.CAGG_SOURCE:
         assert "first(open, open_ns) AS open" in ddl[tf] and "last(close, open_ns) AS close" in ddl[tf]
         assert "max(high) AS high" in ddl[tf] and "min(low) AS low" in ddl[tf]
         assert "CAST(sum(trade_count) AS bigint) AS trade_count" in ddl[tf]

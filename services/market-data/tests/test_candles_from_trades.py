@@ -15,13 +15,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.domain.candles import Bar, TradePoint, candles_from_trades, rollup
-from tradeloom.market_data.domain.timeframes import TIMEFRAMES, WEEK_ORIGIN_NS
+from tradeloom.market_data.domain.timeframes import ALL_TIMEFRAMES, WEEK_ORIGIN_NS
 from tradeloom.market_data.store.trades_store import rollup as store_rollup
 from tradeloom.market_data.store.trades_store import store_trades
 from tradeloom.market_data.trade_batch import TradeColumns
 
 BASE_NS = 1_704_067_200_000_000_000 + 3 * 86_400 * 10**9  # 2024-01-04 00:00 UTC, a Thursday
 MINUTE = 60 * 10**9
+RULES = (
+    ("3m", "3min"), ("5m", "5min"), ("15m", "15min"), ("30m", "30min"), ("1h", "1h"), ("2h", "2h"),
+    ("4h", "4h"), ("6h", "6h"), ("8h", "8h"), ("12h", "12h"), ("1d", "1D"), ("3d", "3D"), ("1w", "W"),
+    ("1M", "MS"),
+)  # fmt: skip
 
 trade_strategy = st.tuples(
     st.integers(0, 3 * 86_400 * 10**9 // 50),  # offsets, scaled below to span ~3 days sparsely
@@ -39,13 +44,14 @@ def pandas_candles(
         columns=["ts", "tid", "price", "amount"],
     ).sort_values(["ts", "tid"])
     frame.index = pd.to_datetime(frame["ts"], unit="ns")  # naive UTC: pandas honours origin only then
-    origin = pd.Timestamp(WEEK_ORIGIN_NS, unit="ns") if rule == "W" else "epoch"
+    origin = (
+        pd.Timestamp(WEEK_ORIGIN_NS, unit="ns") if rule == "W" else "start_day" if rule == "MS" else "epoch"
+    )
     freq = "7D" if rule == "W" else rule
     grouped = frame.resample(freq, origin=origin, label="left", closed="left")
     out = []
-    for start, group in grouped:
-        if group.empty:
-            continue
+    for start, positions in sorted(grouped.indices.items()):  # non-empty bins only: no empty-bin walk
+        group = frame.iloc[positions]
         prices = list(group["price"])
         out.append(
             (
@@ -123,7 +129,7 @@ async def test_store_candles_equal_independent_computation(
     assert await stored(db_engine, md_schema, venue, "1m") == pandas_candles(trades, "1min")
     assert await stored(db_engine, md_schema, venue, "1m") == as_tuples(candles_from_trades(trades, "1m"))
     minutes = candles_from_trades(trades, "1m")
-    for tf, rule in (("5m", "5min"), ("15m", "15min"), ("1h", "1h"), ("4h", "4h"), ("1d", "1D"), ("1w", "W")):
+    for tf, rule in RULES:
         direct = pandas_candles(trades, rule)
         assert await stored(db_engine, md_schema, venue, tf) == direct, tf
         assert as_tuples(rollup(minutes, tf)) == direct, tf
@@ -134,4 +140,4 @@ async def test_store_candles_equal_independent_computation(
             )
         ).scalar_one()
     assert count == len(trades)
-    assert set(TIMEFRAMES) == {"1m", "5m", "15m", "1h", "4h", "1d", "1w"}
+    assert {tf for tf, _ in RULES} | {"1m"} == set(ALL_TIMEFRAMES)

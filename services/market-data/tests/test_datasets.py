@@ -192,8 +192,10 @@ async def test_dataset_operations(
         )
         assert out_of_order.details["fields"][0]["field"] == "seq"
         assert (await error("datasets_upload_begin", {"name": "btc-1h"})).code == "conflict"
-        wrong_tf = await error("datasets_resample", {"dataset_id": created["dataset_id"], "timeframe": "2h"})
+        wrong_tf = await error("datasets_resample", {"dataset_id": created["dataset_id"], "timeframe": "7m"})
         assert wrong_tf.details["fields"][0]["field"] == "timeframe"
+        month = await error("datasets_resample", {"dataset_id": created["dataset_id"], "timeframe": "1M"})
+        assert month.details["fields"][0]["field"] == "timeframe" and "no fixed width" in month.message
         finer = await error("datasets_resample", {"dataset_id": created["dataset_id"], "timeframe": "15m"})
         assert finer.details["fields"][0]["field"] == "timeframe"
 

@@ -71,13 +71,14 @@ async def test_trades_to_candles_and_closed_events_once_in_order(
         sub = await nc.jetstream().pull_subscribe(
             subjects.event_filter("md", "candle_closed", 1), stream=subjects.stream("MD_CANDLES")
         )
-        closed = await fetch_closed(sub, 3)
+        closed = await fetch_closed(sub, 4)
         minutes = [c for c in closed if c.timeframe == "1m"]
         # watermark is minute 3 (+40s): minutes 0, 1 and 2 are closed, minute 3 still open
         assert [c.open_ns for c in minutes] == [T0, T0 + MINUTE, T0 + 2 * MINUTE]
         assert (minutes[0].open, minutes[0].close, minutes[0].trade_count) == (Decimal(100), Decimal(102), 3)
         assert minutes[1].volume == Decimal(3)
-        assert not [c for c in closed if c.timeframe != "1m"]  # 5m and above not over yet
+        # the first 3m candle is over too; 5m and above are not
+        assert [(c.timeframe, c.open_ns) for c in closed if c.timeframe != "1m"] == [("3m", T0)]
         assert await count(db_engine, md_schema, "candles", "tf = '1m' AND venue = 'sim'") == 4
         late = [tick(100, T0 + 5 * MINUTE, "90"), tick(101, T0 + 3 * MINUTE + 1, "95")]
         await publisher.publish_trades("sim", "BTC/USDT", late)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from tradeloom.market_data.api_datasets import DatasetApi
 from tradeloom.market_data.api_market import MarketApi
+from tradeloom.market_data.api_preprocess import PreprocessApi
+from tradeloom.market_data.api_trades import TradesRangeApi
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.shared.contracts import market_data_preprocess, market_data_trades
 from tradeloom.shared.contracts.market_data import REQUESTS
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
@@ -22,10 +25,12 @@ def register(runtime: ServiceRuntime, settings: MarketDataSettings) -> None:
         "stats_24h": market.stats_24h,
         "overview": market.overview,
         "instruments": market.instruments,
+        "trades_range": TradesRangeApi(market).trades_range,
     }
     datasets = DatasetApi(lambda: runtime.engine, settings.db_schema, settings.dataset_max_bytes)
     handlers.update(datasets.handlers())
-    for contract in REQUESTS:
+    handlers.update(PreprocessApi(lambda: runtime.engine, settings.db_schema).handlers())
+    for contract in (*REQUESTS, *market_data_trades.REQUESTS, *market_data_preprocess.REQUESTS):
         handler = handlers.get(contract.op)
         if handler is not None:
             runtime.add_operation(

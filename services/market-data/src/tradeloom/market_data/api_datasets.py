@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.domain.candles import rollup
+from tradeloom.market_data.domain.dataset_files import file_bytes, parquet_as_csv
 from tradeloom.market_data.domain.datasets import DatasetFormatError, parse_ohlcv_csv, typical_interval
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.domain.timeframes import TimeframeError, width_ns
@@ -90,22 +91,22 @@ class DatasetApi:
             if await store.name_taken(connection, self.schema, owner, body.name):
                 raise Conflict(f"a dataset named {body.name!r} exists", details={"name": body.name})
             upload_id = await store.begin_upload(
-                connection, self.schema, owner, body.name, symbol, body.request_key
+                connection, self.schema, owner, body.name, symbol, body.request_key, body.format
             )
         return DatasetUploadStarted(upload_id=upload_id, max_bytes=self.max_bytes)
 
     async def chunk(self, caller: CallerContext, body: DatasetUploadChunk) -> DatasetUploadProgress:
         owner = require_user(caller)
-        size = len(body.data.encode())
         async with self._engine().begin() as connection:
             upload = await store.upload_for_update(connection, self.schema, owner, body.upload_id)
             if upload is None:
                 raise no_such_upload(body.upload_id)
+            size = file_bytes(body.data, upload.format)
             if body.seq != upload.next_seq:
                 raise field_invalid("seq", f"expected chunk {upload.next_seq}, got {body.seq}")
             if upload.received_bytes + size > self.max_bytes:
                 raise field_invalid("data", f"the file exceeds the limit of {self.max_bytes} bytes")
-            await store.append_chunk(connection, self.schema, body.upload_id, body.seq, body.data)
+            await store.append_chunk(connection, self.schema, body.upload_id, body.seq, body.data, size)
         return DatasetUploadProgress(upload_id=body.upload_id, received_bytes=upload.received_bytes + size)
 
     async def commit(self, caller: CallerContext, body: DatasetUploadCommit) -> DatasetInfo:
@@ -117,6 +118,8 @@ class DatasetApi:
             content = await store.upload_text(connection, self.schema, body.upload_id)
             await store.drop_upload(connection, self.schema, body.upload_id)  # one attempt per upload
         try:  # seconds per 10 MB: off the event loop, so the service keeps answering meanwhile
+            if upload.format == "parquet":
+                content = await asyncio.to_thread(parquet_as_csv, content)
             parsed = await asyncio.to_thread(parse_ohlcv_csv, content, body.columns, body.timezone)
         except DatasetFormatError as error:
             raise field_invalid(error.field, str(error)) from None

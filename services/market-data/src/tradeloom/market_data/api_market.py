@@ -13,7 +13,7 @@ from tradeloom.market_data.candle_columns import columns_reply
 from tradeloom.market_data.candles_encoding import EncodedCandlesReply
 from tradeloom.market_data.domain.book import analyse
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
-from tradeloom.market_data.domain.timeframes import TimeframeError, width_ns
+from tradeloom.market_data.domain.timeframes import TimeframeError, check_timeframe
 from tradeloom.market_data.store import market_queries as q
 from tradeloom.market_data.store.instruments_store import instrument_exists, list_instruments
 from tradeloom.market_data.store.timescale import candle_views
@@ -86,7 +86,7 @@ class MarketApi:
         (their requests differ only in the limit): up to
         ``limit + 1`` rows, the extra one meaning there is a next page."""
         try:
-            width_ns(body.timeframe)
+            check_timeframe(body.timeframe)
         except TimeframeError as error:
             raise field_invalid("timeframe", str(error)) from None
         if body.from_ns is not None and body.to_ns is not None and body.from_ns > body.to_ns:

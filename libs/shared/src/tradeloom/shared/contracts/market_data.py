@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_columns import TIMEFRAME, CandleColumnsReply, CandleColumnsRequest
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import WireDecimal
 from tradeloom.shared.envelope import Event
@@ -93,8 +93,7 @@ class BookLevel(BaseModel):
 
 
 class BookSnapshot(Event):
-    """Top-N L2 snapshot, published on change at a bounded rate on
-    ``md.evt.book.v1.<venue>.<SYMBOL-TOKEN>``."""
+    """Top-N L2 snapshot, published on change at a bounded rate on ``md.evt.book.v1.<venue>.<SYMBOL-TOKEN>``."""
 
     domain: ClassVar[str] = "md"
     name: ClassVar[str] = "book"
@@ -122,7 +121,7 @@ class Candle(_Reply):
 class CandlesRequest(_Request):
     symbol: str = SYMBOL
     venue: str | None = VENUE
-    timeframe: str = Field(default="1m", examples=["1h"], description="1m 5m 15m 1h 4h 1d 1w")
+    timeframe: str = TIMEFRAME
     from_ns: int | None = Field(default=None, ge=0, examples=[1_704_067_200_000_000_000])
     to_ns: int | None = Field(default=None, ge=0, examples=[1_704_153_600_000_000_000])
     limit: int = Field(default=500, ge=1, le=5000)
@@ -259,6 +258,7 @@ class DatasetUploadBegin(_Request):
         max_length=255,
         description="the client's Idempotency-Key, kept with the dataset",
     )
+    format: Literal["csv", "parquet"] = Field(default="csv", description="parquet: the chunks carry base64")
 
 
 class DatasetUploadStarted(_Reply):
@@ -272,7 +272,7 @@ class DatasetUploadStarted(_Reply):
 class DatasetUploadChunk(_Request):
     upload_id: str = Field(min_length=1, max_length=64)
     seq: int = Field(ge=0, description="0, 1, 2… in order")
-    data: str = Field(max_length=700_000, description="the next piece of the CSV text")
+    data: str = Field(max_length=700_000, description="the next piece of the CSV text (Parquet: base64 text)")
 
 
 class DatasetUploadProgress(_Reply):

@@ -12,6 +12,12 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+# The candle requests' timeframe (1M: calendar months; 1w: weeks from Monday 00:00 UTC).
+TIMEFRAME: Any = Field(
+    default="1m", examples=["1h"], description="1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M"
+)
+
+
 class CandleColumnsRequest(BaseModel):
     """The fields, rules, errors and cursors of ``CandlesRequest`` (a test compares the two
     schemas), with pages of up to 10,000 candles."""
@@ -22,7 +28,7 @@ class CandleColumnsRequest(BaseModel):
     venue: str | None = Field(
         default=None, min_length=1, max_length=32, examples=["sim"], description="default venue if omitted"
     )
-    timeframe: str = Field(default="1m", examples=["1h"], description="1m 5m 15m 1h 4h 1d 1w")
+    timeframe: str = TIMEFRAME
     from_ns: int | None = Field(default=None, ge=0, examples=[1_704_067_200_000_000_000])
     to_ns: int | None = Field(default=None, ge=0, examples=[1_704_153_600_000_000_000])
     limit: int = Field(default=10_000, ge=1, le=10_000)

@@ -4,7 +4,8 @@ Writes (upload, resample, delete) take scope ``trade``: they create or destroy t
 used by backtests, which a read-only (dashboard) key must not do; reads take ``read``. Every
 dataset belongs to the caller: another user's id answers 404, like an unknown one.
 
-Upload (``POST /v1/datasets?name=…``, body = the CSV, ``Content-Type: text/csv``): the body is read
+Upload (``POST /v1/datasets?name=…``, body = the CSV, ``Content-Type: text/csv``; or a Parquet file,
+``Content-Type: application/vnd.apache.parquet``, forwarded as base64 text): the body is read
 as it arrives and forwarded as ``datasets_upload_begin``, then ``datasets_upload_chunk`` per piece
 of at most ``PIECE_BYTES``, then ``datasets_upload_commit`` — so the gateway never holds the file.
 A body over the service's ``max_bytes`` stops at once with 413; a file with bad rows is refused
@@ -22,10 +23,11 @@ appearing later (which made clients retry into a duplicate).
 from __future__ import annotations
 
 import asyncio
+import base64
 import codecs
 import contextlib
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -57,6 +59,13 @@ from tradeloom.shared.contracts.market_data import (
     DatasetUploadProgress,
     DatasetUploadStarted,
 )
+from tradeloom.shared.contracts.market_data_preprocess import (
+    DatasetDerived,
+    DatasetDerivedRequest,
+    DatasetPreprocess,
+    DatasetPreprocessed,
+    Step,
+)
 from tradeloom.shared.errors import ServiceError
 
 SERVICE = "market-data"
@@ -64,8 +73,11 @@ router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 UPLOAD_PATH = "/v1/datasets"  # POST: its own body limit (settings.dataset_upload_max_bytes)
 WRITE = require(Scope.TRADE)
 READ, TRADE = Scope.READ, Scope.TRADE
+PREPROCESS_DEADLINE_S = 300.0  # reads, transforms and stores a whole dataset
 PIECE_BYTES = 512 * 1024  # per datasets_upload_chunk (the contract allows 700,000 characters)
 CSV_TYPES = ("text/csv", "text/plain", "application/octet-stream")
+PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
+PARQUET_PIECE_BYTES = 3 * 170_000  # whole base64 quartets: 680,000 characters per chunk
 NAME_PATTERN = r"^[\w.\- ]+$"
 DATASET_ID = Param(
     "dataset_id",
@@ -81,7 +93,8 @@ CSV_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "text/csv": {"schema": {"type": "string", "example": "time,open,high,low,close,volume\n"}}
+            "text/csv": {"schema": {"type": "string", "example": "time,open,high,low,close,volume\n"}},
+            PARQUET_TYPES[0]: {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
@@ -106,6 +119,16 @@ class UploadOptions(BaseModel):
     symbol: str | None
     columns: dict[str, str] | None
     timezone: str
+    format: Literal["csv", "parquet"] = "csv"
+
+
+class PreprocessIn(BaseModel):
+    """``datasets_preprocess``'s body: the path gives the dataset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
+    steps: list[Step] = Field(min_length=1, max_length=20)
 
 
 class ResampleIn(BaseModel):
@@ -129,12 +152,17 @@ def parse_columns(text: str | None) -> dict[str, str] | None:
     return columns
 
 
-def check_content_type(request: Request) -> None:
+def file_format(request: Request) -> str:
+    """``csv`` or ``parquet`` from the declared Content-Type (none: CSV); else 415."""
     declared = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if declared in PARQUET_TYPES:
+        return "parquet"
     if declared and declared not in CSV_TYPES:
         raise UnsupportedMediaType(
-            f"send the CSV as text/csv, not {declared}", details={"accepted": CSV_TYPES}
+            f"send the CSV as text/csv or Parquet as {PARQUET_TYPES[0]}, not {declared}",
+            details={"accepted": CSV_TYPES + PARQUET_TYPES},
         )
+    return "csv"
 
 
 async def stream_upload(
@@ -145,7 +173,9 @@ async def stream_upload(
     so market-data drops its staged chunks at once instead of at its prune deadline. With an
     ``Idempotency-Key`` whose earlier upload was stored after all (its commit outlived the request),
     begin answers with that dataset and the body is not read."""
-    begin = DatasetUploadBegin(name=options.name, symbol=options.symbol, request_key=key)
+    begin = DatasetUploadBegin(
+        name=options.name, symbol=options.symbol, request_key=key, format=options.format
+    )
     started = await forward_named(
         ctx, SERVICE, "datasets_upload_begin", begin, DatasetUploadStarted, names=BEGIN_NAMES
     )
@@ -176,10 +206,16 @@ async def _send_and_commit(
     received = 0
     seq = 0
 
+    piece_bytes = PARQUET_PIECE_BYTES if options.format == "parquet" else PIECE_BYTES
+
     async def send(piece: bytes, final: bool) -> None:
         nonlocal seq
         try:
-            text = decoder.decode(piece, final)
+            text = (
+                base64.b64encode(piece).decode()
+                if options.format == "parquet"
+                else decoder.decode(piece, final)
+            )
         except UnicodeDecodeError as error:
             raise field_error(
                 "body", f"is not UTF-8 text (byte {received - len(piece) + error.start})"
@@ -201,9 +237,9 @@ async def _send_and_commit(
                 f"the file is larger than {started.max_bytes} bytes", details={"max_bytes": started.max_bytes}
             )
         pending += part
-        while len(pending) >= PIECE_BYTES:
-            await send(bytes(pending[:PIECE_BYTES]), final=False)
-            del pending[:PIECE_BYTES]
+        while len(pending) >= piece_bytes:
+            await send(bytes(pending[:piece_bytes]), final=False)
+            del pending[:piece_bytes]
     await send(bytes(pending), final=True)
     commit = DatasetUploadCommit(
         upload_id=started.upload_id, columns=options.columns, timezone=options.timezone
@@ -218,8 +254,9 @@ async def _send_and_commit(
     "",
     response_model=DatasetInfo,
     status_code=201,
-    summary="Upload a CSV of OHLCV bars as a named dataset (all or nothing)",
-    description="Body: the CSV (`text/csv`), streamed. Columns are found by name (`time|timestamp|"
+    summary="Upload a CSV or Parquet file of OHLCV bars as a named dataset (all or nothing)",
+    description="Body: the CSV (`text/csv`) or a Parquet file (`application/vnd.apache.parquet`), "
+    "streamed. Columns are found by name (`time|timestamp|"
     "date|datetime|ts|open_time`, `open|o`, …) or mapped with `columns` (JSON). Times: ISO 8601 "
     "(an offset wins, else `timezone`) or epoch s/ms/µs/ns. Bad rows → 422 with `details.rows` "
     "and nothing stored. Scope `trade`; takes `Idempotency-Key`.",
@@ -238,8 +275,10 @@ async def upload_dataset(
     ] = None,
     timezone: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")] = "UTC",
 ) -> JSONResponse:
-    check_content_type(request)
-    options = UploadOptions(name=name, symbol=symbol, columns=parse_columns(columns), timezone=timezone)
+    fmt = file_format(request)
+    options = UploadOptions(
+        name=name, symbol=symbol, columns=parse_columns(columns), timezone=timezone, format=fmt
+    )
 
     async def run() -> tuple[int, DatasetInfo]:
         return 201, await stream_upload(ctx, request, options, key)
@@ -271,6 +310,25 @@ ROUTES = (
             Param("limit", int, Query(ge=1, le=5000), 500), Param("cursor", str | None, CURSOR, None),
         ),
         cursor="md_dataset_bars:{dataset_id}", prepare=time_inputs, names=QUERY_NAMES,
+    ),
+    Forward(
+        "POST", "/{dataset_id}/preprocess", TRADE, SERVICE, "datasets_preprocess", DatasetPreprocess,
+        DatasetPreprocessed, name="preprocess_dataset", path_params=(DATASET_ID,), body=PreprocessIn,
+        status=201, errors=WRITE_ERRORS, deadline=lambda _: PREPROCESS_DEADLINE_S,
+        summary="A new dataset from preprocessing steps (gaps, outliers, adjustment, derived columns)",
+        description="Steps in order: `fill_gaps`, `drop_gaps`, `remove_outliers` {rule mad|zscore, k}, "
+        "`adjust` {actions[] {ts_ns, split?, dividend?}} — then `returns`, `log_returns`, `indicator` "
+        "{indicator, params, source, name?}. The new dataset records its source and steps. Scope `trade`.",
+    ),
+    Forward(
+        "GET", "/{dataset_id}/derived", READ, SERVICE, "datasets_derived", DatasetDerivedRequest,
+        DatasetDerived, name="dataset_derived", path_params=(DATASET_ID,), errors=READ_ERRORS,
+        summary="A dataset's lineage and derived columns, oldest first, paginated (limit 1..5000)",
+        query=(
+            Param("from_", str | None, FROM, None), Param("to", str | None, TO, None),
+            Param("limit", int, Query(ge=1, le=5000), 1000), Param("cursor", str | None, CURSOR, None),
+        ),
+        cursor="md_dataset_derived:{dataset_id}", prepare=time_inputs, names=QUERY_NAMES,
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)

@@ -35,6 +35,7 @@ from tradeloom.shared.contracts.market_data import (
     TradesReply,
     TradesRequest,
 )
+from tradeloom.shared.contracts.market_data_trades import TradesRangeReply, TradesRangeRequest
 
 SERVICE = "market-data"
 router = APIRouter(prefix="/v1/market", tags=["market"])
@@ -58,7 +59,8 @@ ROUTES = (
         "GET", "/candles", READ, SERVICE, "candles", CandlesRequest, CandlesReply,
         name="candles",
         summary="OHLCV candles of one symbol and timeframe, oldest first",
-        description="Timeframes 1m 5m 15m 1h 4h 1d 1w (weeks start Monday). Paginated with `limit` "
+        description="Timeframes 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M (weeks start Monday 00:00 "
+        "UTC, 1M is the calendar month). Paginated with `limit` "
         "(1..5000: a chart page) and `cursor`.",
         errors=READ_ERRORS,
         query=(
@@ -76,6 +78,18 @@ ROUTES = (
         "GET", "/trades", READ, SERVICE, "trades", TradesRequest, TradesReply,
         name="recent_trades", summary="Recent trades, newest first", errors=READ_ERRORS,
         query=(SYMBOL, VENUE, Param("limit", int, Query(ge=1, le=1000), 100)),
+    ),
+    Forward(
+        "GET", "/trades/range", READ, SERVICE, "trades_range", TradesRangeRequest, TradesRangeReply,
+        name="trades_range", summary="Stored trades of a time range, oldest first",
+        description="`from`/`to` inclusive (either may be left out). Paginated with `limit` (1..5000) "
+        "and `cursor`, by (time, trade id): no trade skipped or repeated.",
+        errors=READ_ERRORS,
+        query=(
+            SYMBOL, VENUE, Param("from_", str | None, FROM, None), Param("to", str | None, TO, None),
+            Param("limit", int, Query(ge=1, le=5000), 1000), Param("cursor", str | None, CURSOR, None),
+        ),
+        cursor="md_trades_range:{symbol}", prepare=time_inputs, names=QUERY_NAMES,
     ),
     Forward(
         "GET", "/book", READ, SERVICE, "order_book", OrderBookRequest, OrderBookReply,

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.market_data.domain.symbols import token_form
-from tradeloom.market_data.domain.timeframes import TIMEFRAMES
+from tradeloom.market_data.domain.timeframes import ALL_TIMEFRAMES, SHORTEST_MONTH_NS, TIMEFRAMES, bucket_end
 from tradeloom.shared.contracts.market_data import CandleClosed
 from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.ids import market_data_id
@@ -45,7 +45,9 @@ async def close_candles(
             )
         ).all()
     )
-    for timeframe, width in TIMEFRAMES.items():
+    for timeframe in ALL_TIMEFRAMES:
+        # The SQL keeps what may have closed (a month is at least 28 days); bucket_end decides.
+        width = TIMEFRAMES.get(timeframe, SHORTEST_MONTH_NS)
         after = states.get(timeframe, -1)
         rows = (
             await connection.execute(
@@ -65,6 +67,7 @@ async def close_candles(
                 },
             )
         ).all()
+        rows = [row for row in rows if bucket_end(row.open_ns, timeframe) + tolerance_ns <= watermark]
         if not rows:
             continue
         for row in rows:
@@ -73,7 +76,7 @@ async def close_candles(
                 symbol=symbol,
                 timeframe=timeframe,
                 open_ns=row.open_ns,
-                close_ns=row.open_ns + width,
+                close_ns=bucket_end(row.open_ns, timeframe),
                 open=row.open,
                 high=row.high,
                 low=row.low,

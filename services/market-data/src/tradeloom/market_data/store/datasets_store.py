@@ -23,15 +23,16 @@ async def begin_upload(  # noqa: PLR0917 - one column each
     name: str,
     symbol: str | None,
     request_key: str | None,
+    file_format: str = "csv",
 ) -> str:
     s = check_schema_name(schema)
     upload_id = uuid.uuid4()
     await connection.execute(
         text(
-            f'INSERT INTO "{s}".dataset_uploads (upload_id, owner, name, symbol, request_key) '
-            "VALUES (:u, :o, :n, :s, :k)"
+            f'INSERT INTO "{s}".dataset_uploads (upload_id, owner, name, symbol, request_key, format) '
+            "VALUES (:u, :o, :n, :s, :k, :f)"
         ),
-        {"u": upload_id, "o": owner, "n": name, "s": symbol, "k": request_key},
+        {"u": upload_id, "o": owner, "n": name, "s": symbol, "k": request_key, "f": file_format},
     )
     return str(upload_id)
 
@@ -56,7 +57,7 @@ async def upload_for_update(
         return None
     result = await connection.execute(
         text(
-            "SELECT upload_id, name, symbol, request_key, next_seq, received_bytes "
+            "SELECT upload_id, name, symbol, request_key, next_seq, received_bytes, format "
             f'FROM "{s}".dataset_uploads WHERE upload_id = :u AND owner = :o FOR UPDATE'
         ),
         {"u": key, "o": owner},
@@ -64,7 +65,10 @@ async def upload_for_update(
     return result.first()
 
 
-async def append_chunk(connection: AsyncConnection, schema: str, upload_id: str, seq: int, data: str) -> None:
+async def append_chunk(  # noqa: PLR0917 - one column each
+    connection: AsyncConnection, schema: str, upload_id: str, seq: int, data: str, size: int
+) -> None:
+    """Stage chunk ``seq``; ``size`` is the file bytes it carries (``dataset_files.file_bytes``)."""
     s = check_schema_name(schema)
     key = uuid.UUID(upload_id)
     await connection.execute(
@@ -76,7 +80,7 @@ async def append_chunk(connection: AsyncConnection, schema: str, upload_id: str,
             f'UPDATE "{s}".dataset_uploads SET next_seq = next_seq + 1, '
             "received_bytes = received_bytes + :n, last_activity_at = now() WHERE upload_id = :u"
         ),
-        {"u": key, "n": len(data.encode())},
+        {"u": key, "n": size},
     )
 
 

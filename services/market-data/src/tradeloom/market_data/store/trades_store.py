@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tradeloom.market_data.domain.timeframes import ROLLUP_SOURCE, bucket_start, origin_ns, width_ns
+from tradeloom.market_data.domain.timeframes import ROLLUP_SOURCE, bucket_end, bucket_sql, bucket_start
 from tradeloom.market_data.trade_batch import TradeColumns, concat
 from tradeloom.shared.db import check_schema_name
 
@@ -87,7 +87,7 @@ SELECT venue, symbol, min(open_ns) AS lo, max(open_ns) AS hi
 FROM merged GROUP BY venue, symbol ORDER BY venue, symbol"""
 
 
-def _rollup_sql(s: str) -> str:
+def _rollup_sql(s: str, timeframe: str) -> str:
     return f"""
 INSERT INTO "{s}".candles AS c (venue, symbol, tf, open_ns, open, high, low, close, volume, trade_count,
     first_ts_ns, first_tid, last_ts_ns, last_tid)
@@ -95,7 +95,7 @@ SELECT venue, symbol, :tf, b, (array_agg(open ORDER BY open_ns))[1], max(high), 
     (array_agg(close ORDER BY open_ns DESC))[1], sum(volume), sum(trade_count),
     min(first_ts_ns), (array_agg(first_tid ORDER BY first_ts_ns, first_tid))[1],
     max(last_ts_ns), (array_agg(last_tid ORDER BY last_ts_ns DESC, last_tid DESC))[1]
-FROM (SELECT *, open_ns - ((open_ns - :origin) % :width + :width) % :width AS b FROM "{s}".candles
+FROM (SELECT *, {bucket_sql(timeframe, "open_ns")} AS b FROM "{s}".candles
       WHERE venue = :venue AND symbol = :symbol AND tf = :source AND open_ns >= :lo AND open_ns < :hi) AS x
 GROUP BY venue, symbol, b
 ON CONFLICT (venue, symbol, tf, open_ns) DO UPDATE SET
@@ -134,19 +134,16 @@ async def store_trades(
 
 async def rollup(connection: AsyncConnection, schema: str, touched: TouchedRange) -> None:
     """Rebuild every coarser candle overlapping ``touched`` from the next finer timeframe."""
-    statement = text(_rollup_sql(check_schema_name(schema)))
+    s = check_schema_name(schema)
     for timeframe, source in ROLLUP_SOURCE.items():
-        width = width_ns(timeframe)
         await connection.execute(
-            statement,
+            text(_rollup_sql(s, timeframe)),
             {
                 "tf": timeframe,
                 "source": source,
-                "origin": origin_ns(timeframe),
-                "width": width,
                 "venue": touched.venue,
                 "symbol": touched.symbol,
                 "lo": bucket_start(touched.first_open_ns, timeframe),
-                "hi": bucket_start(touched.last_open_ns, timeframe) + width,
+                "hi": bucket_end(bucket_start(touched.last_open_ns, timeframe), timeframe),
             },
         )
