@@ -5,6 +5,7 @@ from tradeloom.order_router.api_accounts import AccountsApi
 from tradeloom.order_router.api_connections import ConnectionsApi
 from tradeloom.order_router.api_orders import OrdersApi
 from tradeloom.order_router.execution import PaperExecution
+from tradeloom.order_router.flatten import Flattener
 from tradeloom.order_router.inbox_pruning import InboxPruner
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.key_rotation import KeyRotation
@@ -78,7 +79,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         runtime.add_task(sync.run)
     matcher = PaperMatcher(ledger, settings.db_schema)
     runtime.add_batch_consumer(consumer_spec("order_router_paper"), matcher.on_trades)
-    runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger).on_event)
+    runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger, Flattener(ledger)).on_event)
     housekeeping = Housekeeping(
         engine,
         ledger,
