@@ -12,6 +12,7 @@ from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
+from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.settings import OrderRouterSettings
@@ -42,23 +43,25 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     )
     venue_orders = VenueOrders(engine, ledger, settings.db_schema, access)
     execution = RoutedExecution(PaperExecution(), venue_orders, ledger)
+    instruments = InstrumentDirectory(
+        client, ttl_s=settings.instruments_ttl_s, timeout_s=settings.market_data_timeout_s
+    )
+    bands = PriceBands(instruments, settings.price_bands)
     submitter = OrderSubmitter(
         engine=engine,
         ledger=ledger,
-        instruments=InstrumentDirectory(
-            client, ttl_s=settings.instruments_ttl_s, timeout_s=settings.market_data_timeout_s
-        ),
+        instruments=instruments,
         risk=RiskGate(client, settings.risk_check_timeout_s),
         execution=execution,
         market_buffer=settings.market_buy_buffer,
         venue_orders=venue_orders,
-        price_bands=settings.price_bands,
+        price_bands=bands,
         queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
     )
     api.register(
         runtime,
         AccountsApi(engine, ledger),
-        OrdersApi(engine, ledger, execution, settings.market_buy_buffer, settings.price_bands),
+        OrdersApi(engine, ledger, execution, settings.market_buy_buffer, bands),
         submitter,
         ConnectionsApi(engine, settings.db_schema, access),
     )

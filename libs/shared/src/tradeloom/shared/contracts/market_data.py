@@ -13,12 +13,13 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_instruments import Instrument as Instrument
+from tradeloom.shared.contracts.market_data_instruments import InstrumentKind, InstrumentsReply
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import WireDecimal
 from tradeloom.shared.envelope import Event
 
 Side = Literal["buy", "sell"]
-InstrumentKind = Literal["spot", "perpetual", "future", "option"]
 SYMBOL = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
 VENUE = Field(
     default=None, min_length=1, max_length=32, examples=["sim"], description="default venue if omitted"
@@ -227,26 +228,6 @@ class InstrumentsRequest(_Request):
     status: Literal["active", "inactive"] | None = None
 
 
-class Instrument(_Reply):
-    venue: str = Field(examples=["sim"])
-    symbol: str = Field(examples=["BTC/USDT"])
-    kind: InstrumentKind = Field(examples=["spot"])
-    base: str = Field(examples=["BTC"])
-    quote: str = Field(examples=["USDT"])
-    settle: str | None = Field(default=None, examples=["USDT"])
-    tick_size: WireDecimal = Field(gt=0, examples=["0.01"])
-    lot_size: WireDecimal = Field(gt=0, examples=["0.00001"])
-    min_notional: WireDecimal = Field(ge=0, examples=["5"])
-    status: Literal["active", "inactive"] = "active"
-    expiry: datetime | None = None
-    underlying: str | None = Field(default=None, examples=["BTC"])
-    strike: WireDecimal | None = Field(default=None, gt=0, examples=["60000"])
-    option_type: Literal["call", "put"] | None = None
-    multiplier: WireDecimal = Field(default=Decimal(1), gt=0, examples=["1"])
-
-
-class InstrumentsReply(_Reply):
-    instruments: list[Instrument]
 
 
 # ----------------------------------------------------------------------------- dataset requests
