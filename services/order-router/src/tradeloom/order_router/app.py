@@ -18,6 +18,7 @@ from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.order_router.store.connections_store import SqlCredentialStore
 from tradeloom.order_router.venue_access import VenueAccess
+from tradeloom.order_router.venue_flatten import VenueFlatten
 from tradeloom.order_router.venue_orders import RoutedExecution, VenueOrders
 from tradeloom.order_router.venue_sync import VenueSync
 from tradeloom.shared.cli import service_main
@@ -42,6 +43,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         options=settings.venue_options,
     )
     venue_orders = VenueOrders(engine, ledger, settings.db_schema, access)
+    flattener = Flattener(ledger)
     execution = RoutedExecution(PaperExecution(), venue_orders, ledger)
     instruments = InstrumentDirectory(
         client, ttl_s=settings.instruments_ttl_s, timeout_s=settings.market_data_timeout_s
@@ -78,11 +80,12 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             venue_orders,
             interval_s=settings.venue_poll_interval_s,
             pending_grace_s=2 * settings.venue_timeout_s + settings.risk_check_timeout_s,
+            flattens=VenueFlatten(engine, ledger, venue_orders, flattener),
         )
         runtime.add_task(sync.run)
     matcher = PaperMatcher(ledger, settings.db_schema)
     runtime.add_batch_consumer(consumer_spec("order_router_paper"), matcher.on_trades)
-    runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger, Flattener(ledger)).on_event)
+    runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger, flattener).on_event)
     housekeeping = Housekeeping(
         engine,
         ledger,

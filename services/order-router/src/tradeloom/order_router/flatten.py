@@ -12,7 +12,8 @@ orders on the next trades; when the last one ends, ``Ledger.complete_flatten`` a
 
 On spot a position is the base asset held, always long: a negative fold (more sold than bought,
 out of a starting base balance) is not something a reduce-only order can close, and is left.
-Exchange accounts are not closed here (the flatten completes with outcome ``venue_account``).
+Exchange accounts: the flatten is recorded here and carried out by venue_sync
+(``venue_flatten.py``): cancels at the venue, then the same close orders, sent through ccxt.
 """
 
 from __future__ import annotations
@@ -66,27 +67,33 @@ class Flattener:
         details = {"flatten_id": envelope.id, "reason": event.reason}
         await self.ledger.accounts.audit(conn, account.id, ACTOR, "flatten_started", details)
         if account.kind != "paper":
-            await self.ledger.complete_flatten(conn, envelope.id, "venue_account", [])
-            return
+            return  # closed at the venue by venue_sync (``venue_flatten.VenueFlatten``)
         for row in await self.ledger.orders.open_orders(conn, account_id=account.id, paper_only=True):
             await self.ledger.finish(conn, row, states.CANCELED, "flatten")
+        await self.place_closes(conn, account, envelope.id)
+
+    async def place_closes(self, conn: AsyncConnection, account: Row[Any], flatten_id: str) -> list[Row[Any]]:
+        """One close order per long position (the account has no open order left): accepted at
+        once on a paper account, ``pending_new`` (to be sent) on an exchange account. With nothing
+        to close the flatten completes (``nothing_held``)."""
         free = {row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)}
-        placed = 0
+        placed = []
         for held in await self.ledger.flattens.held(conn, account.id):
             quantity = close_quantity(
                 Decimal(held.net), free.get(held.base_asset, Decimal(0)), Decimal(held.lot_size)
             )
             if quantity > 0:
                 free[held.base_asset] -= quantity
-                await self._close(conn, account, envelope.id, held, quantity)
-                placed += 1
-        if placed == 0:
-            await self.ledger.complete_flatten(conn, envelope.id, "nothing_held", [])
+                placed.append(await self._close(conn, account, flatten_id, held, quantity))
+        if not placed:
+            await self.ledger.complete_flatten(conn, flatten_id, "nothing_held", [])
+        return placed
 
     async def _close(
         self, conn: AsyncConnection, account: Row[Any], flatten_id: str, held: Row[Any], quantity: Decimal
-    ) -> None:
-        """One reduce-only market sell of ``quantity``, locked and accepted (``new``) at once."""
+    ) -> Row[Any]:
+        """One market sell of ``quantity``, locked; a paper one accepted (``new``) at once and
+        reduce-only (a spot venue has no reduce-only orders: there it is a plain sell)."""
         row = await self.ledger.orders.insert(
             conn,
             {
@@ -104,7 +111,7 @@ class Flattener:
                 "status": states.PENDING_NEW,
                 "quantity": quantity,
                 "time_in_force": "gtc",
-                "reduce_only": True,
+                "reduce_only": account.kind == "paper",
                 "reference_price": await self.ledger.orders.last_price(conn, held.venue, held.symbol),
                 "lock_asset": held.base_asset,
                 "locked": quantity,
@@ -116,4 +123,6 @@ class Flattener:
         locked = await self.ledger.accounts.lock(conn, account.id, held.base_asset, quantity)
         assert locked, "the quantity was taken from the free balance read in this transaction"
         await self.ledger.announce(conn, row, None, states.PENDING_NEW)
-        await self.ledger.move(conn, row, (states.NEW,), {})
+        if account.kind != "paper":
+            return row
+        return await self.ledger.move(conn, row, (states.NEW,), {})

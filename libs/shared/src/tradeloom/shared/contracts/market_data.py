@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
 from tradeloom.shared.contracts.market_data_instruments import Instrument as Instrument
-from tradeloom.shared.contracts.market_data_instruments import InstrumentKind, InstrumentsReply
+from tradeloom.shared.contracts.market_data_instruments import InstrumentKind as InstrumentKind
+from tradeloom.shared.contracts.market_data_instruments import InstrumentsReply as InstrumentsReply
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import WireDecimal
 from tradeloom.shared.envelope import Event

@@ -248,8 +248,7 @@ class FlattenCompleted(Event):
     """Every close order of a flatten (``risk.evt.flatten``) has ended, on
     ``orders.evt.flatten_completed.v1.<account_id>``: once per flatten event. ``outcome``:
     ``closed`` (every order filled), ``partial`` (one ended unfilled or part filled),
-    ``nothing_held`` (no position to close), ``venue_account`` (an exchange account: order-router
-    does not close its positions; the venue's own tools must)."""
+    ``nothing_held`` (no position to close)."""
 
     domain: ClassVar[str] = "orders"
     name: ClassVar[str] = "flatten_completed"
@@ -259,7 +258,7 @@ class FlattenCompleted(Event):
     account_id: str = ID
     flatten_id: str = Field(max_length=64, description="the id of the risk.evt.flatten event acted on")
     reason: str = Field(max_length=500)
-    outcome: Literal["closed", "partial", "nothing_held", "venue_account"]
+    outcome: Literal["closed", "partial", "nothing_held"]
     orders: list[FlattenOrder] = Field(max_length=1000)
 
 

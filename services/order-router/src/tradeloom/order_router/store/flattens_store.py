@@ -61,3 +61,14 @@ class FlattensStore:
             {"id": flatten_id, "outcome": outcome},
         )
         return result.first()
+
+    async def closing(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[str]:
+        """The account's flattens not completed yet, oldest first."""
+        result = await conn.execute(
+            text(
+                f'SELECT id FROM "{self.s}".flattens WHERE account_id = :account '
+                "AND status = 'closing' ORDER BY created_at, id"
+            ),
+            {"account": account_id},
+        )
+        return [row.id for row in result.all()]
