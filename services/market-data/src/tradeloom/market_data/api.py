@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tradeloom.market_data.api_datasets import DatasetApi
+from tradeloom.market_data.api_funding import FundingApi
 from tradeloom.market_data.api_market import MarketApi
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.shared.contracts.market_data import REQUESTS
@@ -23,6 +24,8 @@ def register(runtime: ServiceRuntime, settings: MarketDataSettings) -> None:
         "overview": market.overview,
         "instruments": market.instruments,
     }
+    funding = FundingApi(lambda: runtime.engine, settings.db_schema, settings.default_venue)
+    handlers.update({"funding_rates": funding.funding_rates, "mark_price": funding.mark_price})
     datasets = DatasetApi(lambda: runtime.engine, settings.db_schema, settings.dataset_max_bytes)
     handlers.update(datasets.handlers())
     for contract in REQUESTS:

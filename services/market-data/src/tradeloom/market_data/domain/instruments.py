@@ -118,10 +118,13 @@ def percent_price_band(info: Any) -> Decimal | None:
 
 
 def default_sim_instruments(venue: str, symbols: list[str]) -> list[Instrument]:
-    """Spot instruments for the synthetic venue's configured symbols."""
-    return [
-        instrument_from_record(
-            venue, {"symbol": s, "tick_size": "0.01", "lot_size": "0.00001", "min_notional": "1"}
-        )
-        for s in symbols
-    ]
+    """Instruments for the synthetic venue's configured symbols: a symbol with a settle asset
+    (``BTC/USDT:USDT``) is a linear perpetual settled in it, one contract = 1 base (``multiplier``);
+    the others are spot."""
+    made = []
+    for s in symbols:
+        record = {"symbol": s, "tick_size": "0.01", "lot_size": "0.00001", "min_notional": "1"}
+        if ":" in s:
+            record.update(kind="perpetual", multiplier="1")
+        made.append(instrument_from_record(venue, record))
+    return made
