@@ -142,25 +142,25 @@ async def test_kill_9_mid_flatten_closes_the_position_exactly_once(
     await asyncio.to_thread(router.start)
     alice = Caller(ServiceClient(nc, neighbours.subjects), "alice")
     try:
-        await eventually(lambda: _answers(alice), timeout=60)
+        await eventually(lambda: _answers(alice), timeout=120)
         account_id = await open_account(alice)
         await priced(neighbours, db_engine, or_schema, "100")
         order = await buy(alice, account_id, "BTC/USDT", "0.75")
         await neighbours.trade("100", "10")
-        await eventually(lambda: _status_is(alice, order["order_id"], "filled"), timeout=60)
+        await eventually(lambda: _status_is(alice, order["order_id"], "filled"), timeout=120)
 
         flatten = await publish_flatten(neighbours, "alice", account_id)
         router.kill()  # before, during or just after acting on it: the restart must not double it
         await asyncio.to_thread(router.start)
-        await eventually(lambda: _answers(alice), timeout=60)
-        closes = await eventually(lambda: _closes(db_engine, or_schema, flatten.id, 1), timeout=60)
+        await eventually(lambda: _answers(alice), timeout=120)
+        closes = await eventually(lambda: _closes(db_engine, or_schema, flatten.id, 1), timeout=120)
         assert closes[0].quantity == D("0.75")
 
         async def filled() -> FlattenCompleted | None:
             await neighbours.trade("99", "10")  # the market goes on until the close has filled
             return await _completed(nc, neighbours.subjects, account_id)
 
-        done = await eventually(filled, timeout=60, interval=0.5)
+        done = await eventually(filled, timeout=120, interval=0.5)
         assert done.outcome == "closed"
         assert (await balances(alice, account_id))["BTC"] == (D(0), D(0))
         fills = await rows(
