@@ -58,7 +58,7 @@ async def md_api(
         database_url,
         nats_url,
         nats_prefix,
-        sim_symbols=["BTC/USDT", "ETH/USDT"],
+        sim_symbols=["BTC/USDT", "ETH/USDT", "BTC/USDT:USDT"],
         sim_trades_per_s=0,
         dataset_max_bytes=2_000_000,
     ) as md_runtime:
@@ -178,6 +178,12 @@ async def test_market_routes_happy_paths_pagination_and_bad_inputs(md_api: Api) 
     await problem("/v1/market/candles", {"symbol": "BTC/USDT", "limit": 5001}, 422, "query.limit")
     await problem("/v1/market/book", {"symbol": "BTC/USDT", "band_bps": "NaN"}, 422, "query.band_bps")
     await problem("/v1/market/instruments", {"kind": "swap"}, 422, "query.kind")
+    # perpetuals: funding history (none yet: no trade to mark at) and mark price
+    funding = await get("/v1/market/funding-rates", headers=session, params={"symbol": "BTC/USDT:USDT"})
+    assert funding.status_code == 200 and funding.json()["items"] == [], funding.text
+    await problem("/v1/market/mark-price", {"symbol": "BTC/USDT:USDT"}, 404)  # no trade yet
+    await problem("/v1/market/funding-rates", {"symbol": "BTC/USDT"}, 404)  # spot: no funding
+    await problem("/v1/market/funding-rates", {"symbol": "BTC/USDT:USDT", "limit": 0}, 422, "query.limit")
 
 
 async def test_dataset_upload_streamed_then_list_inspect_bars_resample_delete(md_api: Api) -> None:

@@ -129,3 +129,42 @@ def test_ccxt_market_structures_map_to_instruments() -> None:
         Decimal("0.01"),
         Decimal("0.001"),
     )
+
+
+@pytest.mark.parametrize(
+    ("filters", "band"),
+    [
+        ([{"filterType": "PERCENT_PRICE", "multiplierUp": "1.1", "multiplierDown": "0.95"}], Decimal(5)),
+        (
+            [
+                {
+                    "filterType": "PERCENT_PRICE_BY_SIDE",
+                    "bidMultiplierUp": "5",
+                    "bidMultiplierDown": "0.2",
+                    "askMultiplierUp": "5",
+                    "askMultiplierDown": "0.2",
+                }
+            ],
+            Decimal(80),
+        ),
+        ([{"filterType": "PERCENT_PRICE", "multiplierUp": "5", "multiplierDown": "0"}], None),  # not a band
+        ([{"filterType": "LOT_SIZE", "stepSize": "0.001"}], None),
+        (None, None),
+    ],
+)
+def test_a_venue_percent_price_filter_becomes_the_price_band(
+    filters: list[dict[str, str]] | None, band: Decimal | None
+) -> None:
+    market = {"symbol": "BTC/USDT", "type": "spot", "base": "BTC", "quote": "USDT", "limits": {},
+              "precision": {"price": 0.01, "amount": 0.0001}, "info": {"filters": filters}}  # fmt: skip
+    assert instrument_from_ccxt("binance", market, ccxt.TICK_SIZE).price_band_pct == band
+
+
+def test_an_instruments_file_may_give_a_price_band() -> None:
+    text = json.dumps({"venues": {"sim": [{"symbol": "BTC/USDT", "tick_size": "0.5", "lot_size": "0.001",
+                                           "min_notional": "5", "price_band_pct": "7.5"}]}})  # fmt: skip
+    (instrument,) = instruments_from_file_text(text)
+    assert instrument.price_band_pct == Decimal("7.5")
+    refused = text.replace('"7.5"', '"100"')
+    with pytest.raises(InstrumentError, match="price_band_pct"):
+        instruments_from_file_text(refused)

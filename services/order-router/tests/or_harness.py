@@ -43,6 +43,10 @@ INSTRUMENTS = [
                tick_size=Decimal("0.5"), lot_size=Decimal("0.001"), min_notional=Decimal(5)),
     Instrument(venue="sim", symbol="ETH/USDT", kind="spot", base="ETH", quote="USDT",
                tick_size=Decimal("0.01"), lot_size=Decimal("0.01"), min_notional=Decimal(5)),
+    # a band of its own in the registry (±5 %), narrower than any PRICE_BANDS setting of a test
+    Instrument(venue="sim", symbol="SOL/USDT", kind="spot", base="SOL", quote="USDT",
+               tick_size=Decimal("0.01"), lot_size=Decimal("0.01"), min_notional=Decimal(5),
+               price_band_pct=Decimal(5)),
     # the stand-in Binance spot venue's market (tests/standin_venue), for exchange accounts
     Instrument(venue="binance", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
                tick_size=Decimal("0.01"), lot_size=Decimal("0.00001"), min_notional=Decimal(5)),

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from nats.aio.client import Client
-from or_harness import Caller, Neighbours, fields
+from or_harness import Caller, Neighbours, eventually, fields
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_orders_flow import balances, open_account, priced
 
@@ -115,3 +116,32 @@ async def test_reduce_only_and_price_band_through_the_service(
     third = await alice.error("orders_submit", {**order, "quantity": "0.1"})
     assert fields(third) == [("reduce_only", "no_position")]
     assert (await balances(alice, account_id))["BTC"] == (D(0), D("0.5"))
+
+
+async def test_the_registry_band_of_an_instrument_wins_over_the_venue_setting(
+    banded: Caller, neighbours: Neighbours, db_engine: AsyncEngine, or_schema: str
+) -> None:
+    """SOL/USDT has ``price_band_pct`` 5 in market-data's registry; the venue setting (±10 %)
+    applies only to instruments without one (BTC/USDT above)."""
+    alice = banded
+    account_id = await open_account(alice)
+    await neighbours.trade("100", "0.01", symbol="SOL/USDT")
+
+    async def priced_sol() -> bool:
+        async with db_engine.connect() as conn:
+            found = await conn.execute(
+                text(f"SELECT 1 FROM \"{or_schema}\".last_prices WHERE symbol = 'SOL/USDT'")
+            )
+            return found.first() is not None
+
+    await eventually(priced_sol)
+    limit = {"account_id": account_id, "symbol": "SOL/USDT", "side": "buy", "type": "limit", "quantity": "1"}
+    for price in ("94.99", "105.01"):  # inside the setting's ±10 %, outside the registry's ±5 %
+        error = await alice.error("orders_submit", {**limit, "price": price})
+        assert fields(error) == [("price", "outside_price_band")] and "[95, 105]" in error.message
+    placed = await alice("orders_submit", {**limit, "price": "95"})
+    assert placed["status"] == "new"
+    amend = await alice.error("orders_amend", {"order_id": placed["order_id"], "price": "94"})
+    assert fields(amend) == [("price", "outside_price_band")]
+    moved = await alice("orders_amend", {"order_id": placed["order_id"], "price": "104"})
+    assert moved["price"] == "104"

@@ -178,3 +178,42 @@ async def test_equity_values_the_routers_balances_at_the_last_trade_price(
     assert reply["unpriced_assets"] == ["DOGE"]
     assert Decimal(reply["leverage"]) == 0  # no position folded from fills yet
     assert (await risk.as_user("bob").error("equity", {"account_id": account})).code == "not_found"
+
+
+async def test_an_emergency_stop_with_flatten_closes_the_position_through_the_router(
+    risk: RiskCaller, router: None
+) -> None:
+    """risk-monitor's stop of one account with ``flatten`` → order-router cancels its open order
+    and sells the long; the close's fill folds the position back to zero in risk-monitor."""
+    account = (await orders(risk, "accounts_create", {"name": "flat"}))["account_id"]
+
+    async def bought() -> bool:
+        await trade(risk, "100", "10")
+        return await _position_is(risk, account, Decimal("0.5"))
+
+    await eventually(lambda: _submitted(risk, order(account, "buy", "0.5")))
+    await eventually(bought)
+    resting = await orders(risk, "orders_submit", order(account, "buy", "0.1", "90"))
+    await risk("emergency_stop", {"reason": "flatten me", "account_id": account, "flatten": True})
+
+    async def flat() -> bool:
+        await trade(risk, "101", "10")  # the close is a market order: the next trade fills it
+        return await _position_is(risk, account, Decimal(0))
+
+    await eventually(flat)
+    got = await orders(risk, "orders_get", {"order_id": resting["order_id"]})
+    assert got["order"]["status"] == "canceled"
+    listed = (await orders(risk, "orders_list", {"account_id": account, "side": "sell"}))["items"]
+    assert [(o["client_order_id"][:5], o["status"], o["quantity"]) for o in listed] == [
+        ("flat-", "filled", "0.5")
+    ]
+
+
+async def _submitted(risk: RiskCaller, body: dict[str, Any]) -> bool:
+    """The router prices market orders once it has consumed a trade: retry until it takes one."""
+    await trade(risk, "100", "0.001")
+    try:
+        reply = await orders(risk, "orders_submit", {**body, "client_order_id": "entry"})
+    except RemoteError:
+        return False
+    return bool(reply["status"] != "rejected")

@@ -104,7 +104,7 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         "RISK",
         "order_router_halts",
         "risk.evt.>",
-        "order-router kill switch: refuse and cancel on halt, lift on resume",
+        "order-router kill switch: refuse and cancel on halt, lift on resume; close positions on flatten",
     ),
     # risk-monitor: fills fold into positions, order updates count open orders (inbox per message).
     ConsumerSpec(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tradeloom.market_data.api_datasets import DatasetApi
+from tradeloom.market_data.api_funding import FundingApi
 from tradeloom.market_data.api_market import MarketApi
 from tradeloom.market_data.api_preprocess import PreprocessApi
 from tradeloom.market_data.api_trades import TradesRangeApi
@@ -27,6 +28,8 @@ def register(runtime: ServiceRuntime, settings: MarketDataSettings) -> None:
         "instruments": market.instruments,
         "trades_range": TradesRangeApi(market).trades_range,
     }
+    funding = FundingApi(lambda: runtime.engine, settings.db_schema, settings.default_venue)
+    handlers.update({"funding_rates": funding.funding_rates, "mark_price": funding.mark_price})
     datasets = DatasetApi(lambda: runtime.engine, settings.db_schema, settings.dataset_max_bytes)
     handlers.update(datasets.handlers())
     handlers.update(PreprocessApi(lambda: runtime.engine, settings.db_schema).handlers())

@@ -12,6 +12,7 @@ from typing import cast
 from tradeloom.market_data import SERVICE, __version__, api
 from tradeloom.market_data.domain.instruments import default_sim_instruments, instruments_from_file_text
 from tradeloom.market_data.domain.simulator import SimConfig, SyntheticMarket
+from tradeloom.market_data.funding import SyntheticFunding
 from tradeloom.market_data.persistence import TradePersistence
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.sources.live_metrics import LiveSourceMetrics
@@ -93,6 +94,10 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
                 )
         log.info("instruments loaded: %d", len(instruments))
 
+    funding = SyntheticFunding(
+        lambda: runtime.engine, md.db_schema, md.sim_venue, interval_s=md.funding_check_interval_s
+    )
+
     async def persist_trades(stop: asyncio.Event) -> None:
         persistence = TradePersistence(
             js=runtime.js,
@@ -147,11 +152,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
                 )
             )
 
-    runtime.add_task(load_instruments)
-    runtime.add_task(persist_trades)
-    runtime.add_task(synthetic)
-    runtime.add_task(replays)
-    runtime.add_task(live)
+    for task in (load_instruments, persist_trades, synthetic, replays, live, funding.run):
+        runtime.add_task(task)
     pruner = UploadPruner(
         lambda: runtime.engine,
         md.db_schema,

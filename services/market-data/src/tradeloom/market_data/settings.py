@@ -52,6 +52,11 @@ class MarketDataSettings(ServiceSettings):
         default=3600, gt=0, description="an upload idle this long (no begin/chunk) is pruned"
     )
     dataset_prune_interval_s: float = Field(default=60, gt=0, description="how often uploads are pruned")
+    funding_check_interval_s: float = Field(
+        default=60,
+        gt=0,
+        description="how often the synthetic venue's perpetuals get the funding times passed",
+    )
 
     @field_validator("sim_symbols")
     @classmethod

@@ -22,6 +22,7 @@ from tradeloom.order_router.domain.validation import Problem, band_problems
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import account_costs, refused
+from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.store.rows import fill_info, order_info
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.orders import (
@@ -68,13 +69,13 @@ class OrdersApi:
         ledger: Ledger,
         execution: Execution,
         market_buffer: Decimal,
-        price_bands: dict[str, Decimal] | None = None,
+        price_bands: PriceBands,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
         self.execution = execution
         self.market_buffer = market_buffer
-        self.price_bands = price_bands or {}
+        self.price_bands = price_bands
 
     async def _owned(
         self, conn: AsyncConnection, order_id: str, user_id: str, *, lock: bool = False
@@ -140,6 +141,11 @@ class OrdersApi:
     async def amend(self, caller: CallerContext, body: OrderAmend) -> OrderInfo:
         """New price, stop price and/or quantity; the lock is resized (more must be free)."""
         user_id = require_user(caller)
+        band = None
+        if body.price is not None:  # the instrument's band, asked before the transaction
+            async with self._engine().connect() as conn:
+                seen = await self._owned(conn, body.order_id, user_id)
+            band = await self.price_bands.lookup(seen.venue, seen.symbol)
         async with self._engine().begin() as conn:
             row = await self._owned(conn, body.order_id, user_id, lock=True)
             if body.price is None and body.stop_price is None and body.quantity is None:
@@ -169,7 +175,7 @@ class OrdersApi:
                 trailing_amount=row.trailing_amount, trailing_percent=row.trailing_percent,
             )  # fmt: skip
             last = await self.ledger.orders.last_price(conn, row.venue, row.symbol)
-            problems = band_problems(body.price, last, self.price_bands.get(row.venue))
+            problems = band_problems(body.price, last, band)
             if problems:
                 raise refused(problems)
             needed = required_lock(shape, last, account_costs(account), self.market_buffer)

@@ -5,17 +5,20 @@ from tradeloom.order_router.api_accounts import AccountsApi
 from tradeloom.order_router.api_connections import ConnectionsApi
 from tradeloom.order_router.api_orders import OrdersApi
 from tradeloom.order_router.execution import PaperExecution
+from tradeloom.order_router.flatten import Flattener
 from tradeloom.order_router.inbox_pruning import InboxPruner
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
+from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.order_router.store.connections_store import SqlCredentialStore
 from tradeloom.order_router.venue_access import VenueAccess
+from tradeloom.order_router.venue_flatten import VenueFlatten
 from tradeloom.order_router.venue_orders import RoutedExecution, VenueOrders
 from tradeloom.order_router.venue_sync import VenueSync
 from tradeloom.shared.cli import service_main
@@ -40,24 +43,27 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         options=settings.venue_options,
     )
     venue_orders = VenueOrders(engine, ledger, settings.db_schema, access)
+    flattener = Flattener(ledger)
     execution = RoutedExecution(PaperExecution(), venue_orders, ledger)
+    instruments = InstrumentDirectory(
+        client, ttl_s=settings.instruments_ttl_s, timeout_s=settings.market_data_timeout_s
+    )
+    bands = PriceBands(instruments, settings.price_bands)
     submitter = OrderSubmitter(
         engine=engine,
         ledger=ledger,
-        instruments=InstrumentDirectory(
-            client, ttl_s=settings.instruments_ttl_s, timeout_s=settings.market_data_timeout_s
-        ),
+        instruments=instruments,
         risk=RiskGate(client, settings.risk_check_timeout_s),
         execution=execution,
         market_buffer=settings.market_buy_buffer,
         venue_orders=venue_orders,
-        price_bands=settings.price_bands,
+        price_bands=bands,
         queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
     )
     api.register(
         runtime,
         AccountsApi(engine, ledger),
-        OrdersApi(engine, ledger, execution, settings.market_buy_buffer, settings.price_bands),
+        OrdersApi(engine, ledger, execution, settings.market_buy_buffer, bands),
         submitter,
         ConnectionsApi(engine, settings.db_schema, access),
     )
@@ -74,11 +80,12 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             venue_orders,
             interval_s=settings.venue_poll_interval_s,
             pending_grace_s=2 * settings.venue_timeout_s + settings.risk_check_timeout_s,
+            flattens=VenueFlatten(engine, ledger, venue_orders, flattener),
         )
         runtime.add_task(sync.run)
     matcher = PaperMatcher(ledger, settings.db_schema)
     runtime.add_batch_consumer(consumer_spec("order_router_paper"), matcher.on_trades)
-    runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger).on_event)
+    runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger, flattener).on_event)
     housekeeping = Housekeeping(
         engine,
         ledger,

@@ -21,9 +21,10 @@ from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
 from tradeloom.order_router.exits import open_exits
 from tradeloom.order_router.store.accounts_store import AccountsStore
+from tradeloom.order_router.store.flattens_store import FlattensStore
 from tradeloom.order_router.store.orders_store import OrdersStore
 from tradeloom.order_router.store.rows import fill_info, order_info
-from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
+from tradeloom.shared.contracts.orders import FillRecorded, FlattenCompleted, FlattenOrder, OrderUpdated
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 
@@ -41,6 +42,7 @@ class Ledger:
     def __init__(self, schema: str, outbox: Outbox) -> None:
         self.orders = OrdersStore(schema)
         self.accounts = AccountsStore(schema)
+        self.flattens = FlattensStore(schema)
         self.outbox = outbox
 
     async def announce(self, conn: AsyncConnection, row: Row[Any], previous: str | None, status: str) -> None:
@@ -90,7 +92,48 @@ class Ledger:
                 and updated.filled_quantity > 0
             ):
                 await open_exits(self, conn, updated)
+            if updated.flatten_id is not None:
+                await self.flatten_order_ended(conn, updated.flatten_id)
         return updated
+
+    async def flatten_order_ended(self, conn: AsyncConnection, flatten_id: str) -> None:
+        """A close order of a flatten ended: once all have, the flatten is completed."""
+        orders = await self.flattens.orders_of(conn, flatten_id)
+        if any(order.status not in states.TERMINAL for order in orders):
+            return
+        filled = all(order.status == states.FILLED for order in orders)
+        await self.complete_flatten(conn, flatten_id, "closed" if filled else "partial", orders)
+
+    async def complete_flatten(
+        self, conn: AsyncConnection, flatten_id: str, outcome: str, orders: list[Row[Any]]
+    ) -> None:
+        """Mark the flatten completed, audit it and announce ``orders.evt.flatten_completed`` (once)."""
+        done = await self.flattens.complete(conn, flatten_id, outcome)
+        if done is None:
+            return
+        closed = [
+            FlattenOrder(
+                symbol=o.symbol,
+                order_id=str(o.id),
+                client_order_id=o.client_order_id,
+                side=o.side,
+                status=o.status,
+                quantity=o.quantity,
+                filled_quantity=o.filled_quantity,
+            )
+            for o in orders
+        ]
+        event = FlattenCompleted(
+            user_id=done.user_id,
+            account_id=str(done.account_id),
+            flatten_id=flatten_id,
+            reason=done.reason,
+            outcome=outcome,
+            orders=closed,
+        )
+        await self.outbox.add(conn, event, str(done.account_id))
+        details = {"flatten_id": flatten_id, "outcome": outcome, "orders": [str(o.id) for o in orders]}
+        await self.accounts.audit(conn, done.account_id, "order-router", "flatten_completed", details)
 
     async def finish(
         self, conn: AsyncConnection, row: Row[Any], status: str, reason: str | None, *, cascade: bool = True

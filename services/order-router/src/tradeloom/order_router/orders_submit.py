@@ -27,6 +27,7 @@ from tradeloom.order_router.domain.validation import Problem, validate_order
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.store.rows import order_info
@@ -74,7 +75,7 @@ class OrderSubmitter:
         execution: Execution,
         market_buffer: Decimal,
         venue_orders: VenueOrders,
-        price_bands: dict[str, Decimal] | None = None,
+        price_bands: PriceBands,
         queue: QueuePosition | None = None,
     ) -> None:
         self._engine = engine
@@ -84,7 +85,7 @@ class OrderSubmitter:
         self.execution = execution
         self.market_buffer = market_buffer
         self.venue_orders = venue_orders
-        self.price_bands = price_bands or {}
+        self.price_bands = price_bands
         self.queue = queue
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
@@ -125,7 +126,7 @@ class OrderSubmitter:
                 costs=account_costs(account),
                 market_buffer=self.market_buffer,
                 now=datetime.now(UTC),
-                price_band=self.price_bands.get(account.venue),
+                price_band=self.price_bands.of(account.venue, instrument),
             )
             if problems or instrument is None:
                 raise refused(problems)

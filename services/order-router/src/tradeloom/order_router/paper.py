@@ -22,13 +22,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.matching import Outcome, PaperOrder, Trade, match, may_match
+from tradeloom.order_router.flatten import Flattener
 from tradeloom.order_router.ledger import FillSource, Ledger
 from tradeloom.order_router.orders_submit import account_costs
 from tradeloom.order_router.store.paper_book import PaperBook
 from tradeloom.order_router.store.rows import paper_order
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data import TradesIngested, TradeTick
-from tradeloom.shared.contracts.risk import RiskAccountHalt, RiskAccountResume, RiskHalt, RiskResume
+from tradeloom.shared.contracts.risk import (
+    RiskAccountHalt,
+    RiskAccountResume,
+    RiskFlatten,
+    RiskHalt,
+    RiskResume,
+)
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
 
@@ -197,10 +204,12 @@ def _account_uuid(value: str) -> uuid.UUID | None:
 
 class HaltKeeper:
     """Applies ``risk.evt.halt`` / ``resume`` (a user or everyone) and ``account_halt`` /
-    ``account_resume`` (one account's emergency stop): stored halts survive restarts."""
+    ``account_resume`` (one account's emergency stop): stored halts survive restarts; ``flatten``
+    closes an account's positions (``flatten.Flattener``)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, flattener: Flattener) -> None:
         self.ledger = ledger
+        self.flattener = flattener
 
     async def on_event(self, conn: AsyncConnection, envelope: Envelope) -> None:
         if envelope.type == RiskHalt.event_type():
@@ -223,6 +232,8 @@ class HaltKeeper:
         elif envelope.type == RiskAccountResume.event_type():
             lifted = envelope.unwrap(RiskAccountResume)
             await self.ledger.orders.clear_halt(conn, ACCOUNT_SCOPE, lifted.account_id)
+        elif envelope.type == RiskFlatten.event_type():
+            await self.flattener.on_flatten(conn, envelope)
         # other risk events (alerts, limits) are not the router's business
 
 

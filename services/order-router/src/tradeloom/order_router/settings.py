@@ -59,8 +59,9 @@ class OrderRouterSettings(ServiceSettings):
     )
     price_bands: dict[str, Decimal] = Field(
         default_factory=dict,
-        description="per venue id, the limit price band as a fraction of the last price either side "
-        '(JSON, e.g. {"sim": "0.1"}: within ±10%); a venue not named has none',
+        description="per venue id, the default limit price band as a fraction of the last price either "
+        'side (JSON, e.g. {"sim": "0.1"}: within ±10%), for instruments whose registry entry has no '
+        "price_band_pct; a venue not named has none",
     )
     inbox_retention_s: float = Field(
         default=7 * 86_400,

@@ -23,6 +23,7 @@ from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
 from tradeloom.order_router.ledger import FillSource, Ledger
+from tradeloom.order_router.venue_flatten import VenueFlatten
 from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.order_router.venues import (
     Action,
@@ -60,12 +61,14 @@ class VenueSync:
         *,
         interval_s: float,
         pending_grace_s: float,
+        flattens: VenueFlatten,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
         self.venue_orders = venue_orders
         self.interval_s = interval_s
         self.pending_grace_s = pending_grace_s
+        self.flattens = flattens
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -114,6 +117,7 @@ class VenueSync:
                 async with self._engine().begin() as conn:
                     await self.ledger.accounts.update(conn, account.id, venue_fills_since_ms=newest)
         await self._cancel_if_halted(account)
+        await self.flattens.run(account)
         self.venue_orders.ready.add(account.id)
 
     async def _cancel_if_halted(self, account: Row[Any]) -> None:
@@ -130,12 +134,19 @@ class VenueSync:
                     await self.ledger.move(conn, row, (states.PENDING_CANCEL,), {})
 
     async def apply(self, account: Row[Any], action: Action) -> None:
+        resend = await self._apply(account, action)
+        if resend is not None:
+            await self.venue_orders.send(resend, account)
+
+    async def _apply(self, account: Row[Any], action: Action) -> Row[Any] | None:
+        """Apply ``action`` in one transaction; a flatten's close order the venue never received
+        is returned, to be sent again (a flatten must not be given up)."""
         async with self._engine().begin() as conn:
             row = await self.ledger.orders.by_client_id(conn, account.id, action.client_order_id)
             if row is None or row.status in states.TERMINAL:
                 if isinstance(action, ApplyFill):
                     log.warning("venue fill %s of a finished order skipped", action.fill.venue_fill_id)
-                return
+                return None
             if isinstance(action, MarkAccepted):
                 fields = {"venue_order_id": action.venue_order.venue_order_id}
                 if row.status == states.PENDING_NEW:
@@ -147,10 +158,13 @@ class VenueSync:
             elif isinstance(action, UpdateStatus):
                 await self._update_status(conn, row, action.status)
             elif isinstance(action, MarkVanished):
+                if action.never_reached and row.flatten_id is not None:
+                    return row
                 if action.never_reached:
                     await self.ledger.finish(conn, row, states.REJECTED, "venue_never_received")
                 else:
                     await self.ledger.finish(conn, row, states.CANCELED, "venue_lost_order")
+        return None
 
     async def _apply_fill(self, conn: Any, account: Row[Any], row: Row[Any], fill: VenueFill) -> None:
         fee = quote_fee(row, fill)

@@ -12,13 +12,16 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts import market_data_funding as fd
 from tradeloom.shared.contracts.market_data_columns import TIMEFRAME, CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_instruments import Instrument as Instrument
+from tradeloom.shared.contracts.market_data_instruments import InstrumentKind as InstrumentKind
+from tradeloom.shared.contracts.market_data_instruments import InstrumentsReply as InstrumentsReply
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import WireDecimal
 from tradeloom.shared.envelope import Event
 
 Side = Literal["buy", "sell"]
-InstrumentKind = Literal["spot", "perpetual", "future", "option"]
 SYMBOL = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
 VENUE = Field(
     default=None, min_length=1, max_length=32, examples=["sim"], description="default venue if omitted"
@@ -226,26 +229,6 @@ class InstrumentsRequest(_Request):
     status: Literal["active", "inactive"] | None = None
 
 
-class Instrument(_Reply):
-    venue: str = Field(examples=["sim"])
-    symbol: str = Field(examples=["BTC/USDT"])
-    kind: InstrumentKind = Field(examples=["spot"])
-    base: str = Field(examples=["BTC"])
-    quote: str = Field(examples=["USDT"])
-    settle: str | None = Field(default=None, examples=["USDT"])
-    tick_size: WireDecimal = Field(gt=0, examples=["0.01"])
-    lot_size: WireDecimal = Field(gt=0, examples=["0.00001"])
-    min_notional: WireDecimal = Field(ge=0, examples=["5"])
-    status: Literal["active", "inactive"] = "active"
-    expiry: datetime | None = None
-    underlying: str | None = Field(default=None, examples=["BTC"])
-    strike: WireDecimal | None = Field(default=None, gt=0, examples=["60000"])
-    option_type: Literal["call", "put"] | None = None
-    multiplier: WireDecimal = Field(default=Decimal(1), gt=0, examples=["1"])
-
-
-class InstrumentsReply(_Reply):
-    instruments: list[Instrument]
 
 
 # ----------------------------------------------------------------------------- dataset requests
@@ -387,6 +370,8 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("order_book", OrderBookRequest, OrderBookReply, "The latest book with depth analytics."),
     _rq("stats_24h", SymbolRequest, Stats24hReply, "Rolling 24-hour statistics."),
     _rq("overview", OverviewRequest, OverviewReply, "Every symbol with change, volume, volatility."),
+    _rq("funding_rates", fd.FundingRatesRequest, fd.FundingRatesReply, "Funding-rate history of a perpetual."),
+    _rq("mark_price", fd.MarkPriceRequest, fd.MarkPriceReply, "Mark price and next funding of a perpetual."),
     _rq("instruments", InstrumentsRequest, InstrumentsReply, "The instrument registry."),
     _rq("datasets_upload_begin", DatasetUploadBegin, DatasetUploadStarted, "Start a CSV upload."),
     _rq("datasets_upload_chunk", DatasetUploadChunk, DatasetUploadProgress, "Append a piece of CSV."),

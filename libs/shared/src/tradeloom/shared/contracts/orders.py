@@ -14,7 +14,7 @@ Error codes: ``validation_error`` 422 with ``details.fields`` naming the field a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -232,6 +232,36 @@ class FillRecorded(Event):
     fill: FillInfo
 
 
+class FlattenOrder(Reply):
+    """One close order of a flatten, as it ended."""
+
+    symbol: str = SYMBOL
+    order_id: str = ID
+    client_order_id: str = Field(max_length=64, examples=["flat-0190c5e1a2b34c5d8e9f0a1b2c3d4e5f-8f14e45f"])
+    side: SIDE
+    status: ORDER_STATUS
+    quantity: Positive
+    filled_quantity: NonNegative
+
+
+class FlattenCompleted(Event):
+    """Every close order of a flatten (``risk.evt.flatten``) has ended, on
+    ``orders.evt.flatten_completed.v1.<account_id>``: once per flatten event. ``outcome``:
+    ``closed`` (every order filled), ``partial`` (one ended unfilled or part filled),
+    ``nothing_held`` (no position to close)."""
+
+    domain: ClassVar[str] = "orders"
+    name: ClassVar[str] = "flatten_completed"
+    major: ClassVar[int] = 1
+
+    user_id: str
+    account_id: str = ID
+    flatten_id: str = Field(max_length=64, description="the id of the risk.evt.flatten event acted on")
+    reason: str = Field(max_length=500)
+    outcome: Literal["closed", "partial", "nothing_held"]
+    orders: list[FlattenOrder] = Field(max_length=1000)
+
+
 def _rq(op: str, request: type[Request], reply: type[Reply], description: str) -> RequestContract:
     return RequestContract(SERVICE, op, request, reply, description)
 
@@ -239,6 +269,7 @@ def _rq(op: str, request: type[Request], reply: type[Reply], description: str) -
 EVENTS: tuple[EventContract, ...] = (
     EventContract(OrderUpdated, "ORDERS", ("account_id",), "An order's new status."),
     EventContract(FillRecorded, "ORDERS", ("account_id",), "A fill of an order."),
+    EventContract(FlattenCompleted, "ORDERS", ("account_id",), "Every close order of a flatten has ended."),
 )
 REQUESTS: tuple[RequestContract, ...] = (
     _rq("accounts_create", acc.PaperAccountCreate, acc.AccountInfo, "Open a paper account."),

@@ -20,6 +20,7 @@ from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.forwarding import CURSOR, FROM, QUERY_NAMES, TO, time_inputs
 from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts import market_data_funding as fd
 from tradeloom.shared.contracts.market_data import (
     CandlesReply,
     CandlesRequest,
@@ -121,6 +122,25 @@ ROUTES = (
             Param("kind", Literal["spot", "perpetual", "future", "option"] | None, Query(), None),
             Param("status", Literal["active", "inactive"] | None, Query(), None),
         ),
+    ),
+    Forward(
+        "GET", "/funding-rates", READ, SERVICE, "funding_rates", fd.FundingRatesRequest, fd.FundingRatesReply,
+        name="funding_rates", summary="Funding-rate history of a perpetual, oldest first",
+        description="Each funding time with its rate and the mark price then; the newest `limit` in "
+        "[`from`, `to`). 404 for a symbol that is not a perpetual of the venue.",
+        errors=READ_ERRORS,
+        query=(
+            Param("symbol", str, Query(min_length=3, max_length=64, examples=["BTC/USDT:USDT"])), VENUE,
+            Param("from_", str | None, FROM, None), Param("to", str | None, TO, None),
+            Param("limit", int, Query(ge=1, le=1000), 500),
+        ),
+        prepare=time_inputs, names=QUERY_NAMES,
+    ),
+    Forward(
+        "GET", "/mark-price", READ, SERVICE, "mark_price", fd.MarkPriceRequest, fd.MarkPriceReply,
+        name="mark_price", summary="Mark price, last funding rate and next funding time of a perpetual",
+        errors=READ_ERRORS,
+        query=(Param("symbol", str, Query(min_length=3, max_length=64, examples=["BTC/USDT:USDT"])), VENUE),
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)

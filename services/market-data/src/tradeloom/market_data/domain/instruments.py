@@ -90,15 +90,41 @@ def instrument_from_ccxt(venue: str, market: dict[str, Any], precision_mode: int
         "option_type": market.get("optionType"),
         "underlying": market.get("base") if kind == "option" else None,
         "multiplier": _decimal(market.get("contractSize"), "1"),
+        "price_band_pct": percent_price_band(market.get("info")),
     }
     return instrument_from_record(venue, record)
 
 
+def percent_price_band(info: Any) -> Decimal | None:
+    """The venue's percent-price filter as a band in percent, where its raw market info has one
+    (Binance's ``PERCENT_PRICE`` / ``PERCENT_PRICE_BY_SIDE``: a price within the average price ×
+    [down, up]): the narrower side, so a price inside our band is inside the venue's. ``None``
+    when the venue shows no such filter or it is not a band below 100 %."""
+    filters = info.get("filters") if isinstance(info, dict) else None
+    for entry in filters if isinstance(filters, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("filterType") == "PERCENT_PRICE":
+            up, down = entry.get("multiplierUp"), entry.get("multiplierDown")
+        elif entry.get("filterType") == "PERCENT_PRICE_BY_SIDE":
+            up, down = entry.get("askMultiplierUp"), entry.get("bidMultiplierDown")
+        else:
+            continue
+        if up is None or down is None:
+            return None
+        band = min(_decimal(up, "0") - 1, 1 - _decimal(down, "1")) * 100
+        return band.normalize() if 0 < band < 100 else None
+    return None
+
+
 def default_sim_instruments(venue: str, symbols: list[str]) -> list[Instrument]:
-    """Spot instruments for the synthetic venue's configured symbols."""
-    return [
-        instrument_from_record(
-            venue, {"symbol": s, "tick_size": "0.01", "lot_size": "0.00001", "min_notional": "1"}
-        )
-        for s in symbols
-    ]
+    """Instruments for the synthetic venue's configured symbols: a symbol with a settle asset
+    (``BTC/USDT:USDT``) is a linear perpetual settled in it, one contract = 1 base (``multiplier``);
+    the others are spot."""
+    made = []
+    for s in symbols:
+        record = {"symbol": s, "tick_size": "0.01", "lot_size": "0.00001", "min_notional": "1"}
+        if ":" in s:
+            record.update(kind="perpetual", multiplier="1")
+        made.append(instrument_from_record(venue, record))
+    return made

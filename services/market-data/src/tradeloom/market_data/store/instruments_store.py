@@ -10,7 +10,7 @@ from tradeloom.shared.db import check_schema_name
 
 _COLUMNS = (
     "venue", "symbol", "kind", "base", "quote", "settle", "tick_size", "lot_size", "min_notional", "status",
-    "expiry", "underlying", "strike", "option_type", "multiplier",
+    "expiry", "underlying", "strike", "option_type", "multiplier", "price_band_pct",
 )  # fmt: skip
 
 

@@ -1,0 +1,74 @@
+"""The ``flattens`` table (one row per ``risk.evt.flatten`` acted on) and the paper position fold."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.order_router.store.orders_store import ORDER_COLUMNS
+from tradeloom.shared.db import check_schema_name
+
+
+class FlattensStore:
+    def __init__(self, schema: str) -> None:
+        self.s = check_schema_name(schema)
+
+    async def start(
+        self, conn: AsyncConnection, flatten_id: str, account_id: uuid.UUID, user_id: str, reason: str
+    ) -> bool:
+        """Record the flatten as closing; False when this flatten event was acted on before."""
+        result = await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".flattens (id, account_id, user_id, reason, status) '
+                "VALUES (:id, :account, :user, :reason, 'closing') ON CONFLICT DO NOTHING RETURNING 1"
+            ),
+            {"id": flatten_id, "account": account_id, "user": user_id, "reason": reason},
+        )
+        return result.first() is not None
+
+    async def held(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
+        """Per symbol the account traded: the net filled quantity (buys − sells), its assets and lot."""
+        result = await conn.execute(
+            text(
+                "SELECT o.symbol, o.venue, o.base_asset, o.quote_asset, MAX(o.lot_size) AS lot_size, "
+                "SUM(CASE WHEN f.side = 'buy' THEN f.quantity ELSE -f.quantity END) AS net "
+                f'FROM "{self.s}".fills f JOIN "{self.s}".orders o ON o.id = f.order_id '
+                "WHERE f.account_id = :account GROUP BY o.symbol, o.venue, o.base_asset, o.quote_asset "
+                "ORDER BY o.symbol"
+            ),
+            {"account": account_id},
+        )
+        return list(result.all())
+
+    async def orders_of(self, conn: AsyncConnection, flatten_id: str) -> list[Row[Any]]:
+        result = await conn.execute(
+            text(f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE flatten_id = :id ORDER BY symbol'),
+            {"id": flatten_id},
+        )
+        return list(result.all())
+
+    async def complete(self, conn: AsyncConnection, flatten_id: str, outcome: str) -> Row[Any] | None:
+        """Mark the flatten completed (once): its row, or ``None`` when it already was."""
+        result = await conn.execute(
+            text(
+                f"UPDATE \"{self.s}\".flattens SET status = 'completed', outcome = :outcome, "
+                "completed_at = now() WHERE id = :id AND status = 'closing' "
+                "RETURNING id, account_id, user_id, reason"
+            ),
+            {"id": flatten_id, "outcome": outcome},
+        )
+        return result.first()
+
+    async def closing(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[str]:
+        """The account's flattens not completed yet, oldest first."""
+        result = await conn.execute(
+            text(
+                f'SELECT id FROM "{self.s}".flattens WHERE account_id = :account '
+                "AND status = 'closing' ORDER BY created_at, id"
+            ),
+            {"account": account_id},
+        )
+        return [row.id for row in result.all()]
