@@ -107,6 +107,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "backtest-engine.submit",  # scheduled backtests, as their owner
             "backtest-engine.list",  # the jobs view, as the caller
             "sandbox-executor.history",  # the jobs view, as the caller
+            "sandbox-executor.execute",  # user-code strategies' signals, as the bot's owner
             "market-data.candles",
             "market-data.candles_columns",
             "market-data.datasets_bars",

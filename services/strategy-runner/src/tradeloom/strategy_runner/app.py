@@ -9,6 +9,7 @@ from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
+from tradeloom.strategy_runner.bots.code_signals import SandboxLimits
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
@@ -54,6 +55,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             history_bars=settings.bot_history_bars,
             market_data_timeout_s=settings.market_data_timeout_s,
             order_timeout_s=settings.order_timeout_s,
+            sandbox=SandboxLimits(settings.sandbox_time_limit_s, settings.sandbox_memory_mb),
         ),
     )
     ledger_events = BotLedgerEvents(schema, outbox)

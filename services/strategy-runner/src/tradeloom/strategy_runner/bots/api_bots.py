@@ -93,6 +93,7 @@ class BotsApi:
             values = body.model_dump(mode="json") | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
                 "params": version.params, "max_position": body.max_position, "graph": version.graph,
+                "code": version.code,
             }  # fmt: skip
             row = await self.bots.create(conn, new_event_id(), values)
             await status_changed(
