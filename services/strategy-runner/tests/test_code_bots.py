@@ -12,7 +12,8 @@ from bots_harness import PARAMS, PRICES, BotsEnv, crossing_bar, decisions, event
 from tradeloom.sandbox_executor import app as sandbox_app
 from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
 from tradeloom.shared.rpc import RemoteError
-from tradeloom.strategy_runner.bots.code_signals import CodeSignals, SandboxLimits, UserCodeFailed
+from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
+from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.domain.bot_decision import Bar, last_signal
 
 UID_BASE = 238_000  # apart from the service default and the other services' sandbox tests

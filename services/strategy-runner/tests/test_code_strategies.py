@@ -6,14 +6,14 @@ import pytest
 from sr_caller import Caller, fields
 
 from tradeloom.shared.contracts.strategy import StrategyInfo, StrategyVersionInfo
+from tradeloom.shared.user_code import UserCodeFailed, error_line, signal_indices, signals_program
 from tradeloom.strategy_runner.domain.user_code import (
     MAX_CODE_BYTES,
     CodeRefused,
+    bar_columns,
     check_code,
-    error_line,
+    check_code_params,
     signal_names,
-    signals_input,
-    signals_program,
 )
 
 SMA_CODE = """import numpy as np
@@ -52,21 +52,24 @@ def test_program_keeps_the_users_lines_and_answers_are_checked() -> None:
     assert program.startswith(SMA_CODE.rstrip("\n"))
     trace = 'File "<user_code>", line 7, in generate_signals\nFile "<user_code>", line 40, in __tl'
     assert error_line(trace, SMA_CODE) == 7
-    assert signal_names(4, {"entry_long": [1], "exit_long": [1, 3]}) == [
-        "none",
-        "entry_long",
-        "none",
-        "exit_long",
-    ]
-    with pytest.raises(CodeRefused):
-        signal_names(2, {"entry_long": [5]})
+    found = signal_indices(4, {"entry_long": [1], "exit_long": [1, 3]})
+    assert signal_names(4, found) == ["none", "entry_long", "none", "exit_long"]
+    for bad in ({"entry_long": [5]}, {"exit_long": "x"}, [1]):
+        with pytest.raises(UserCodeFailed):
+            signal_indices(2, bad)
+    with pytest.raises(CodeRefused, match=r"params\.w"):
+        check_code_params({"w": "x"})
 
     class B:
         open_ns, open, high, low, close, volume = 7, 1.0, 2.0, 0.5, 1.5, 3.0
 
-    assert signals_input([B()], {"w": 2}) == {
-        "bars": {"open": [1.0], "high": [2.0], "low": [0.5], "close": [1.5], "volume": [3.0], "time": [7]},
-        "params": {"w": 2},
+    assert bar_columns([B()]) == {
+        "open": [1.0],
+        "high": [2.0],
+        "low": [0.5],
+        "close": [1.5],
+        "volume": [3.0],
+        "time": [7],
     }
 
 

@@ -5,11 +5,11 @@ from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.streams import consumer_spec
+from tradeloom.shared.user_code import SandboxLimits
 from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
-from tradeloom.strategy_runner.bots.code_signals import SandboxLimits
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi

@@ -37,7 +37,8 @@ from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
-from tradeloom.strategy_runner.bots.code_signals import CodeSignals, SandboxLimits, UserCodeFailed
+from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
+from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.bots.events import decision_made, status_changed
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_decision import (

@@ -6,7 +6,7 @@ Pure: no NATS, SQL or HTTP. The user's module must define ``generate_signals(bar
 mapping (a dict or a pandas DataFrame) with any of ``entry_long``, ``exit_long``, ``entry_short``,
 ``exit_short``, each a boolean sequence as long as the bars (a missing one is all false). The code
 is only *parsed* here (``ast.parse`` executes nothing); it runs only inside sandbox-executor, as
-``signals_program`` wraps it, and answers the indices where each signal is true.
+``tradeloom.shared.user_code`` wraps it, which answers the indices where each signal is true.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tradeloom.shared.user_code import FILENAME, SIGNALS
+
 MAX_CODE_BYTES = 65_536
 ENTRY_POINT = "generate_signals"
-SIGNALS = ("entry_long", "exit_long", "entry_short", "exit_short")  # precedence on one bar
-FILENAME = "<user_code>"  # sandbox-executor's name for the code in tracebacks
 
 
 @dataclass(frozen=True)
@@ -70,64 +70,21 @@ def check_code_params(params: Mapping[str, Any]) -> dict[str, int | float | bool
     return checked
 
 
-_FOOTER = """
-
-def __tl_signals__():
-    import numpy as __np
-    __bars = {k: __np.asarray(v, dtype=__np.float64) for k, v in input_data["bars"].items()}
-    __bars["time"] = __np.asarray(input_data["bars"]["time"], dtype=__np.int64)
-    __n = len(__bars["close"])
-    __out = generate_signals(__bars, dict(input_data["params"]))
-    __found = {}
-    for __name in ("entry_long", "exit_long", "entry_short", "exit_short"):
-        if __out is None or __name not in __out:
-            continue
-        __series = __np.asarray(__out[__name]).astype(bool).reshape(-1)
-        if len(__series) != __n:
-            raise ValueError(
-                f"generate_signals returned {len(__series)} values of {__name} for {__n} bars"
-            )
-        __found[__name] = [int(i) for i in __np.flatnonzero(__series)]
-    return __found
-
-
-result = __tl_signals__()
-"""
-
-
-def signals_program(code: str) -> str:
-    """The user's code with the footer that calls it (the user's line numbers are unchanged)."""
-    return code.rstrip("\n") + "\n" + _FOOTER
-
-
-def signals_input(bars: Sequence[Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    """The sandbox's ``input_data`` for ``bars`` (objects with open_ns, open… volume)."""
+def bar_columns(bars: Sequence[Any]) -> dict[str, list[float] | list[int]]:
+    """The sandbox's bar columns from bars (objects with open_ns, open… volume), oldest first."""
     columns: dict[str, list[float] | list[int]] = {
         name: [float(getattr(bar, name)) for bar in bars]
         for name in ("open", "high", "low", "close", "volume")
     }
     columns["time"] = [int(bar.open_ns) for bar in bars]
-    return {"bars": columns, "params": dict(params)}
+    return columns
 
 
-def signal_names(count: int, found: Mapping[str, Any]) -> list[str]:
-    """The signal of each of ``count`` bars from the indices the program answered (entry_long wins
-    over the exits on one bar, as for built-ins); a malformed answer is a ``CodeRefused``."""
+def signal_names(count: int, found: Mapping[str, list[int]]) -> list[str]:
+    """The signal of each of ``count`` bars from the checked indices of each signal (entry_long
+    wins over the exits on one bar, as for built-ins)."""
     names = ["none"] * count
-    if not isinstance(found, Mapping):
-        raise CodeRefused("the signals program answered something else than a mapping")
     for name in reversed(SIGNALS):
-        indices = found.get(name, [])
-        if not isinstance(indices, list) or not all(isinstance(i, int) and 0 <= i < count for i in indices):
-            raise CodeRefused(f"{name}: the signals program answered bad bar indices")
-        for index in indices:
+        for index in found.get(name, []):
             names[index] = name
     return names
-
-
-def error_line(traceback: str, code: str) -> int | None:
-    """The last line of the user's own code in a sandbox traceback (not the footer's)."""
-    last = len(code.rstrip("\n").splitlines())
-    lines = [int(n) for n in re.findall(rf'File "{re.escape(FILENAME)}", line (\d+)', traceback)]
-    inside = [n for n in lines if n <= last]
-    return inside[-1] if inside else None
