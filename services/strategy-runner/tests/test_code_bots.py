@@ -47,6 +47,12 @@ async def code_env(
         sandbox_app, SandboxExecutorSettings, pg_server, database_url, nats_url, nats_prefix,
         uid_base=UID_BASE, rate_per_minute=600, quota_concurrent=4,
     ):  # fmt: skip
+
+        async def ready() -> bool:  # its isolation probe passed: runs are not refused as unavailable
+            health = await bots_env.sr.client.call_raw("sandbox-executor", "health", {}, timeout_s=10)
+            return bool(health["ready"])
+
+        await eventually(ready, timeout_s=120)
         yield bots_env
 
 

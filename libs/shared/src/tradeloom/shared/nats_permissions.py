@@ -80,7 +80,8 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "backtest-engine",
-        requests=("market-data.*", "strategy-runner.strategy_versions_get"),
+        # user-code strategies' signals run in the sandbox, as the run's owner
+        requests=("market-data.*", "strategy-runner.strategy_versions_get", "sandbox-executor.execute"),
         publishes=("backtest.evt.>", "backtest.cmd.>"),
         consumes=("BACKTEST_COMMANDS",),
         writes_buckets=("BACKTEST_EXPORTS",),
