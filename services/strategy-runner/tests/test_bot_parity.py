@@ -1,26 +1,36 @@
-"""Parity: a bot replayed over recorded candles (real market-data, order-router's paper exchange)
-makes the same trades as backtest-engine's backtest of the same strategy on the same candles."""
+"""Parity: bots replayed over recorded candles (real market-data, order-router's paper exchange,
+sandbox-executor) make the same trades as backtest-engine's backtest of the same strategy on the
+same candles, for a built-in, its builder graph and the user's code of it; a failing code stops
+its bot with a decision naming the error and line, and the others trade on."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
-from bots_harness import MINUTE_NS, BotsEnv, Market, decisions, eventually
+import pytest
+from bots_harness import MINUTE_NS, BotsEnv, Market, decisions, eventually, service_runtime
+from test_code_bots import FAILING, SMA_CROSS, UID_BASE
+from test_graph_strategies import sma_cross as sma_graph
 
 from tradeloom.backtest_engine.domain.run_plan import plan_run, with_bars
 from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
 from tradeloom.quant.simulator import ExitReason, TradeColumn
+from tradeloom.sandbox_executor import app as sandbox_app
+from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 
-# sma_cross 3/5 over these closes: entries at bars 19 and 30, exits at 24 and 36 (and a cross
-# down at 13 while flat); the bot is flat at the end, so every trade is a closed round trip.
+# sma_cross 3/5 over these closes: a cross down at bar 13 (flat: nothing to do), the entry at 19
+# and the exit at 24, filled on the next bars; flat at the end, so the trades are one round trip.
+# (Few decided bars: the code bot runs the sandbox once per bar.)
 PRICES = [100, 98, 96, 94, 92, 90, 93, 96, 99, 102, 105, 102, 99, 96, 93, 90, 87, 90, 93, 96, 99, 102, 99,
-          96, 93, 90, 88, 86, 85, 88, 92, 96, 100, 104, 100, 96, 92, 88, 84, 82]  # fmt: skip
+          96, 93, 90, 88]  # fmt: skip
 PARAMS = {"fast": 3, "slow": 5}
-FIRST_DECIDED = 16  # the bot starts here; earlier bars are its warm-up history
+FIRST_DECIDED = 18  # the bots start here; earlier bars are their warm-up history
 
 
 def backtest_trades(start_ns: int) -> list[tuple[str, int, Decimal]]:
@@ -50,54 +60,112 @@ def backtest_trades(start_ns: int) -> list[tuple[str, int, Decimal]]:
     return trades
 
 
-async def test_a_replayed_bot_trades_like_the_backtest(bots_env: BotsEnv) -> None:
-    env = bots_env
+@pytest.fixture
+async def parity_env(
+    bots_env: BotsEnv, pg_server: Any, database_url: str, nats_url: str, nats_prefix: str
+) -> AsyncIterator[BotsEnv]:
+    """The bots' world plus a real sandbox-executor (quotas wide enough for a replay)."""
+    async with service_runtime(
+        sandbox_app, SandboxExecutorSettings, pg_server, database_url, nats_url, nats_prefix,
+        uid_base=UID_BASE, rate_per_minute=600, quota_concurrent=4,
+    ):  # fmt: skip
+
+        async def ready() -> bool:  # its isolation probe passed: runs are not refused as unavailable
+            health = await bots_env.sr.client.call_raw("sandbox-executor", "health", {}, timeout_s=10)
+            return bool(health["ready"])
+
+        await eventually(ready, timeout_s=120)
+        yield bots_env
+
+
+async def new_bots(env: BotsEnv) -> dict[str, str]:
+    """Stopped bots on one paper account: the built-in, its builder graph, the user's code of it,
+    and a user code that always fails: name → bot id."""
+    account = await env.orders("accounts_create", {"name": "parity"})
+    graph = sma_graph(PARAMS["fast"], PARAMS["slow"])
+    graph["nodes"] = [node for node in graph["nodes"] if node["type"] != "sink.stop_loss"]
+    kinds = {
+        "builtin": {"template": "sma_cross", "params": PARAMS},
+        "graph": {"kind": "graph", "graph": graph},
+        "code": {"kind": "code", "code": SMA_CROSS, "params": PARAMS},
+        "failing": {"kind": "code", "code": FAILING},
+    }
+    bots = {}
+    for name, content in kinds.items():
+        strategy = await env.sr("strategies_create", {"name": name, **content})
+        bot = await env.sr(
+            "bots_create",
+            {
+                "name": name, "strategy_id": strategy["strategy_id"], "strategy_version": 1,
+                "account_id": account["account_id"], "symbol": "BTC/USDT", "timeframe": "1m",
+                "sizing": {"kind": "fixed", "quantity": "1"}, "max_position": "5",
+            },
+        )  # fmt: skip
+        bots[name] = bot["bot_id"]
+    return bots
+
+
+async def test_replayed_bots_of_every_kind_trade_like_the_backtest(parity_env: BotsEnv) -> None:
+    env = parity_env
     now = time.time_ns()
     # bars a few minutes ahead: the paper exchange fills an order on trades stamped after it
     market = Market(env.market.nc, env.market.subjects, now - now % MINUTE_NS + 5 * MINUTE_NS)
-    account = await env.orders("accounts_create", {"name": "parity"})
-    strategy = await env.sr(
-        "strategies_create", {"name": "parity", "template": "sma_cross", "params": PARAMS}
-    )
-    bot = await env.sr(
-        "bots_create",
-        {
-            "name": "parity", "strategy_id": strategy["strategy_id"], "strategy_version": 1,
-            "account_id": account["account_id"], "symbol": "BTC/USDT", "timeframe": "1m",
-            "sizing": {"kind": "fixed", "quantity": "1"}, "max_position": "5",
-        },
-    )  # fmt: skip
-    bot_id = bot["bot_id"]
+    bots = await new_bots(env)
+    trading = [bots[name] for name in ("builtin", "graph", "code")]
     for index in range(FIRST_DECIDED):
         await market.trade(index, PRICES[index])
-    await env.sr("bots_start", {"bot_id": bot_id})
+    for bot_id in bots.values():
+        await env.sr("bots_start", {"bot_id": bot_id})
     for index in range(FIRST_DECIDED, len(PRICES)):
-        await market.trade(index, PRICES[index])  # closes bar index - 1: the bot decides it
-        closed = market.bar_ns(index - 1)
+        await market.trade(index, PRICES[index])  # closes bar index - 1: the bots decide it
+        await replay_step(env, market, trading, index)
+    expected = sorted(backtest_trades(market.start_ns))
+    assert len(expected) == 2  # one round trip
+    for bot_id in trading:
+        trades = (await env.sr("bots_trades", {"bot_id": bot_id, "limit": 50}))["items"]
+        replayed = sorted(
+            (t["side"], (t["bar_ns"] - market.start_ns) // MINUTE_NS + 1, Decimal(t["price"])) for t in trades
+        )
+        assert replayed == expected, bot_id
+    failing = await env.sr("bots_get", {"bot_id": bots["failing"]})
+    assert failing["status"] == "error" and "ZeroDivisionError at line 3" in failing["status_reason"]
+    logged = await decisions(env.sr, bots["failing"])
+    assert [d["action"] for d in logged] == ["failed"] and "line 3" in logged[0]["reason"]
 
-        async def decided(bar_ns: int = closed) -> bool:
-            return ((await env.sr("bots_get", {"bot_id": bot_id}))["last_bar_ns"] or 0) >= bar_ns
 
-        await eventually(decided)
-        mine = [d for d in await decisions(env.sr, bot_id) if d["bar_ns"] == closed]
-        if not any(d["client_order_id"] for d in mine):
-            continue
+async def replay_step(env: BotsEnv, market: Market, trading: list[str], index: int) -> None:
+    """Wait until the bots decided bar ``index - 1``; fill the orders they sent with a second
+    trade in bar ``index`` at its price (its candle unchanged)."""
+    closed = market.bar_ns(index - 1)
 
-        async def accepted(bar_ns: int = closed) -> bool:
-            return any(d["order_id"] for d in await decisions(env.sr, bot_id) if d["bar_ns"] == bar_ns)
+    async def decided() -> bool:
+        for bot_id in trading:
+            if ((await env.sr("bots_get", {"bot_id": bot_id}))["last_bar_ns"] or 0) < closed:
+                return False
+        return True
 
-        await eventually(accepted)
-        # a second trade in this bar at its price (its candle unchanged) fills the market order
-        await market._trade(market.bar_ns(index) + 30_000_000_000, index, PRICES[index], "5")
+    await eventually(decided)
+    ordering = [
+        bot_id for bot_id in trading
+        if any(d["client_order_id"] for d in await decisions(env.sr, bot_id) if d["bar_ns"] == closed)
+    ]  # fmt: skip
+    if not ordering:
+        return
 
-        async def filled() -> bool:
+    async def accepted() -> bool:
+        for bot_id in ordering:
+            if not any(d["order_id"] for d in await decisions(env.sr, bot_id) if d["bar_ns"] == closed):
+                return False
+        return True
+
+    await eventually(accepted)
+    await market._trade(market.bar_ns(index) + 30_000_000_000, index, PRICES[index], "5")
+
+    async def filled() -> bool:
+        for bot_id in ordering:
             orders = (await env.sr("bots_orders", {"bot_id": bot_id, "limit": 50}))["items"]
-            return all(order["status"] == "filled" for order in orders)
+            if not all(order["status"] == "filled" for order in orders):
+                return False
+        return True
 
-        await eventually(filled)
-    trades = (await env.sr("bots_trades", {"bot_id": bot_id, "limit": 50}))["items"]
-    replayed = sorted(
-        (t["side"], (t["bar_ns"] - market.start_ns) // MINUTE_NS + 1, Decimal(t["price"])) for t in trades
-    )
-    assert sorted(backtest_trades(market.start_ns)) == replayed
-    assert len(replayed) == 4  # two round trips
+    await eventually(filled)
