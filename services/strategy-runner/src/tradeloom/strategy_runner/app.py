@@ -41,6 +41,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     scheduler = Scheduler(
         engine, client, bots, schema=schema, owner=runtime.instance_id, tick_s=settings.schedule_tick_s,
         grace_s=settings.schedule_grace_s, backtest_timeout_s=settings.backtest_timeout_s,
+        stale_s=settings.schedule_stale_s, max_attempts=settings.schedule_max_attempts,
     )  # fmt: skip
     api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))
     runner = BotRunner(

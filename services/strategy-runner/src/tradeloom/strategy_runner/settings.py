@@ -32,4 +32,7 @@ class StrategyRunnerSettings(ServiceSettings):
     # schedule_grace_s (the service was down) is a missed one, handled by the schedule's policy.
     schedule_tick_s: float = Field(default=1.0, gt=0, le=60)
     schedule_grace_s: float = Field(default=60.0, gt=0, le=86_400)
+    # A run left 'running' this long lost its replica: another takes it over (schedule_max_attempts in all).
+    schedule_stale_s: float = Field(default=300.0, ge=1, le=86_400)
+    schedule_max_attempts: int = Field(default=2, ge=1, le=10)
     backtest_timeout_s: float = Field(default=5.0, gt=0, le=60, description="deadline of backtest submit")
