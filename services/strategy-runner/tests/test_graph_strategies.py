@@ -143,5 +143,5 @@ async def test_list_filters_by_kind_template_and_name(alice: Caller) -> None:
     assert await names(name="TREND_") == ["trend_a"]  # any case; _ and % are literal
     assert await names(name="%") == []
     assert await names(name="graph", kind="template") == []
-    bad = await alice.error("strategies_list", {"kind": "code"})
+    bad = await alice.error("strategies_list", {"kind": "script"})
     assert bad.code == "validation_error" and fields(bad) == ["kind"]

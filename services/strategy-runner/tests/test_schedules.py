@@ -196,3 +196,39 @@ async def test_a_schedule_stops_its_owners_bot(bots_env: BotsEnv) -> None:
     await eventually(first_settled)
     first = (await env.sr("schedules_runs", schedule))["items"][-1]
     assert (first["outcome"], first["detail"]) == ("succeeded", f"bot {bot_id} stopped")
+
+
+async def test_a_run_left_running_by_a_dead_replica_is_retried_once(
+    replicas: tuple[Caller, BacktestStandin], database_url: str, sr_schema: str
+) -> None:
+    sr, standin = replicas
+    made = await sr(
+        "schedules_create",
+        {"name": "orphans", "interval_s": 3600, "action": {"kind": "backtest", "backtest": BACKTEST}},
+    )
+    engine = create_engine(database_url, pooled=False)
+    try:  # two firings claimed an hour ago by a replica that died: one tried once, one twice
+        async with engine.begin() as conn:
+            for hours, attempts in ((2, 1), (3, 2)):
+                await conn.execute(
+                    text(
+                        f'INSERT INTO "{sr_schema}".schedule_runs (schedule_id, scheduled_for, claimed_by, '
+                        "outcome, started_at, attempts) VALUES (:id, now() - make_interval(hours => :h), "
+                        "'dead-replica', 'running', now() - interval '1 hour', :n)"
+                    ),
+                    {"id": uuid.UUID(made["schedule_id"]), "h": hours, "n": attempts},
+                )
+    finally:
+        await engine.dispose()
+    schedule = {"schedule_id": made["schedule_id"]}
+
+    async def handled() -> bool:
+        runs = (await sr("schedules_runs", schedule))["items"]
+        return len(runs) == 2 and all(r["outcome"] != "running" for r in runs)
+
+    await eventually(handled)
+    retried, exhausted = (await sr("schedules_runs", schedule))["items"]  # newest firing first
+    assert retried["outcome"] == "succeeded" and retried["detail"].startswith("retried")
+    assert retried["backtest_id"] == standin.accepted[0][1] and len(standin.accepted) == 1
+    assert exhausted["outcome"] == "failed"
+    assert exhausted["detail"] == "the replica dead-replica died while running it, 2 attempt(s)"

@@ -80,7 +80,8 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "backtest-engine",
-        requests=("market-data.*", "strategy-runner.strategy_versions_get"),
+        # user-code strategies' signals run in the sandbox, as the run's owner
+        requests=("market-data.*", "strategy-runner.strategy_versions_get", "sandbox-executor.execute"),
         publishes=("backtest.evt.>", "backtest.cmd.>"),
         consumes=("BACKTEST_COMMANDS",),
         writes_buckets=("BACKTEST_EXPORTS",),
@@ -107,6 +108,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "backtest-engine.submit",  # scheduled backtests, as their owner
             "backtest-engine.list",  # the jobs view, as the caller
             "sandbox-executor.history",  # the jobs view, as the caller
+            "sandbox-executor.execute",  # user-code strategies' signals, as the bot's owner
             "market-data.candles",
             "market-data.candles_columns",
             "market-data.datasets_bars",

@@ -4,12 +4,14 @@ The caller names ``strategy_id`` (and optionally ``strategy_version``, default t
 a built-in ``strategy`` with ``params``. The version is fetched once, as the caller (so another
 user's strategy is not found), and written into the run's request: the worker, a redelivery and
 anyone reading the run later see exactly the template, parameters and version number that ran,
-even if the strategy gets new versions or is deleted afterwards.
+even if the strategy gets new versions or is deleted afterwards. A user-code strategy's source
+goes into ``code`` (its signals come from sandbox-executor when the run is worked).
 """
 
 from __future__ import annotations
 
 from tradeloom.backtest_engine.domain.graph_plan import GRAPH_STRATEGY
+from tradeloom.backtest_engine.domain.run_plan import CODE_STRATEGY
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.contracts.strategy import SERVICE as STRATEGY_SERVICE
@@ -20,7 +22,9 @@ from tradeloom.shared.rpc import ServiceClient
 
 def check_strategy_choice(body: SubmitBacktest) -> None:
     """Exactly one of a built-in (``strategy`` + ``params``), a saved one (``strategy_id``) or a
-    builder ``graph``."""
+    builder ``graph``. ``code`` only comes from a saved user-code strategy."""
+    if body.code is not None:
+        raise field_invalid("code", "only from a saved user-code strategy: give its strategy_id")
     if body.graph is not None:
         for field in ("strategy", "strategy_id", "strategy_version"):
             if getattr(body, field) is not None:
@@ -59,6 +63,10 @@ async def resolve_saved_strategy(
             raise  # strategy-runner down or slow: unavailable/timeout, never a wrong 422
         field = "strategy_version" if body.strategy_version is not None else "strategy_id"
         raise field_invalid(field, "no such strategy (or version) of yours") from None
+    if version.kind == "code":
+        code = {"strategy": CODE_STRATEGY, "code": version.code, "params": dict(version.params),
+                "strategy_version": version.version}  # fmt: skip
+        return body.model_copy(update=code)
     if version.kind == "graph":
         update = {"strategy": GRAPH_STRATEGY, "graph": version.graph, "strategy_version": version.version}
         return body.model_copy(update=update)

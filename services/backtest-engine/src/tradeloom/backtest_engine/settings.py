@@ -49,6 +49,10 @@ class BacktestEngineSettings(ServiceSettings):
         "(must exceed the run consumer's longest redelivery wait plus two heartbeats)",
     )
     sweep_interval_s: float = Field(default=30.0, gt=0, description="how often the stale-run sweeper looks")
+    sandbox_time_limit_s: float = Field(
+        default=60.0, ge=1, le=300, description="limit of a user-code strategy's signals run in the sandbox"
+    )
+    sandbox_memory_mb: int = Field(default=512, ge=64, le=2048, description="memory of that run")
     candles_concurrency: int = Field(default=4, ge=1, le=16, description="candle pages requested at once")
     candle_cache_pages: int = Field(
         default=64, ge=0, description="closed historical candle blocks kept in memory (0: no cache)"

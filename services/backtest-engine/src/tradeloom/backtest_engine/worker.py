@@ -29,6 +29,7 @@ from tradeloom.backtest_engine.adapters.candles_source import (
     concat,
     dataset_pages,
 )
+from tradeloom.backtest_engine.code_runs import user_code_signals
 from tradeloom.backtest_engine.domain.run_plan import (
     TIMEFRAME_SECONDS,
     PlanError,
@@ -50,6 +51,7 @@ from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.store.results_store import ResultsStore
 from tradeloom.backtest_engine.store.runs_store import RunsStore
 from tradeloom.backtest_engine.sweep_job import DistributedSweep
+from tradeloom.quant.strategies.signals import SignalArrays
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import (
     BacktestCancelled,
@@ -65,6 +67,7 @@ from tradeloom.shared.errors import PermanentError, TransientError, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.streams import ConsumerSpec, consumer_spec
+from tradeloom.shared.user_code import UserCodeFailed
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +78,10 @@ Fault = Callable[[str], Awaitable[None]]
 AnyCommand = RunCommand | RunChunkCommand
 
 
-def simulate(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
+def simulate(plan: RunPlan, bars: BarArrays, signals: SignalArrays | None = None) -> BacktestOutcome:
     """``run_backtest``, with the simulator's own refusals turned into a recorded failure."""
     try:
-        return run_backtest(plan, bars)
+        return run_backtest(plan, bars, signals)
     except BadBars:
         raise
     except ValueError as error:
@@ -177,7 +180,12 @@ class BacktestWorker:
             self.last_phases["fetched"] = time.perf_counter()
             if plan.search is None:
                 await self._progress(command, "simulating", FETCH_SHARE)
-                outcome = await asyncio.to_thread(simulate, plan, bars)
+                signals = None
+                if plan.code is not None:  # a user-code strategy: its signals from the sandbox
+                    signals = await user_code_signals(
+                        self._client(), command.user_id, plan, bars, self.settings
+                    )
+                outcome = await asyncio.to_thread(simulate, plan, bars, signals)
                 self.last_phases["simulated"] = time.perf_counter()
                 await self._progress(command, "storing", 90.0)
                 if not await self._still_running(conn, command):
@@ -201,6 +209,8 @@ class BacktestWorker:
             await self.finish(conn, command, "cancelled")
         except PlanError as error:
             await self.finish(conn, command, "failed", "invalid_request", str(error))
+        except UserCodeFailed as error:
+            await self.finish(conn, command, "failed", "user_code_failed", str(error))
         except (RunFailure, OptimisationFailure, MalformedCandles, BadBars) as error:
             code = error.code if isinstance(error, RunFailure | OptimisationFailure) else "bad_market_data"
             await self.finish(conn, command, "failed", code, str(error))

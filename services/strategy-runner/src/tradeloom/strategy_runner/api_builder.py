@@ -66,6 +66,7 @@ class BuilderApi:
                 params=version.params,
                 kind=source.kind,
                 graph=version.graph,
+                code=version.code,
             )
         if row is None:
             raise Conflict(

@@ -32,6 +32,7 @@ from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.strategy_runner.domain.graph import GraphRefused, compiled
 from tradeloom.strategy_runner.domain.templates import TemplateError, checked_params
+from tradeloom.strategy_runner.domain.user_code import CodeRefused, check_code, check_code_params
 from tradeloom.strategy_runner.graph_errors import graph_refused
 from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
 
@@ -54,7 +55,9 @@ def strategy_info(row: Row[Any]) -> StrategyInfo:
     )
 
 
-def version_info(row: Row[Any]) -> StrategyVersionInfo:
+def version_info(row: Row[Any], *, with_code: bool = True) -> StrategyVersionInfo:
+    """``with_code=False`` (a list of versions) leaves a code version's source out: 200 versions of
+    64 KiB would not fit one reply; ``strategy_versions_get`` answers it."""
     return StrategyVersionInfo(
         strategy_id=str(row.strategy_id),
         version=row.version,
@@ -62,12 +65,14 @@ def version_info(row: Row[Any]) -> StrategyVersionInfo:
         template=row.template,
         params=row.params,
         graph=row.graph,
+        code=row.code if with_code else None,
         note=row.note,
         created_at=row.created_at,
     )
 
 
 GRAPH_TEMPLATE = "graph"  # the ``template`` of a graph strategy
+CODE_TEMPLATE = "code"  # the ``template`` of a user-code strategy
 
 
 def checked_graph(graph: StrategyGraph | None, params: dict[str, Any]) -> dict[str, Any]:
@@ -83,8 +88,33 @@ def checked_graph(graph: StrategyGraph | None, params: dict[str, Any]) -> dict[s
     return graph.model_dump(mode="json", exclude_none=True)
 
 
+def checked_code(code: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """A code version's parameters, after its source parsed (never run) with ``generate_signals``.
+
+    Bad source is a 422 on ``code`` whose message and ``details`` name the line and column."""
+    if code is None:
+        raise field_invalid("code", "required for a strategy of kind code")
+    try:
+        check_code(code)
+    except CodeRefused as error:
+        raise field_invalid("code", str(error), line=error.line, column=error.column) from None
+    try:
+        return dict(check_code_params(params))
+    except CodeRefused as error:
+        field, _, message = error.message.partition(": ")
+        raise field_invalid(field, message) from None
+
+
 def checked_content(body: StrategyCreate) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
-    """(template, params, graph) of a new strategy, per its kind."""
+    """(template, params, graph) of a new strategy, per its kind (kind code: its source is
+    ``body.code``, checked here)."""
+    if body.kind != "code" and body.code is not None:
+        raise field_invalid("code", "only for kind code")
+    if body.kind == "code":
+        for field in ("template", "graph"):
+            if getattr(body, field) is not None:
+                raise field_invalid(field, "a code strategy has none: leave it out")
+        return CODE_TEMPLATE, checked_code(body.code, body.params), None
     if body.kind == "graph":
         if body.template is not None:
             raise field_invalid("template", "a graph strategy has no template: leave it out")
@@ -119,6 +149,7 @@ class StrategiesApi:
                 params=params,
                 kind=body.kind,
                 graph=graph,
+                code=body.code,
             )
         if row is None:
             raise Conflict(
@@ -167,9 +198,15 @@ class StrategiesApi:
         if current is None:
             raise no_strategy(body.strategy_id)
         graph = None
-        if current.kind == "graph":
+        if current.kind != "code" and body.code is not None:
+            raise field_invalid("code", "only for a strategy of kind code")
+        if current.kind == "code":
+            if body.graph is not None:
+                raise field_invalid("graph", "only for a strategy of kind graph")
+            params: dict[str, Any] = checked_code(body.code, body.params)
+        elif current.kind == "graph":
             graph = checked_graph(body.graph, body.params)
-            params: dict[str, Any] = {}
+            params = {}
         elif body.graph is not None:
             raise field_invalid("graph", "only for a strategy of kind graph")
         else:
@@ -186,6 +223,7 @@ class StrategiesApi:
                 note=body.note,
                 max_versions=self.max_versions,
                 graph=graph,
+                code=body.code,
             )
             if row is None and await self.store.get(conn, body.strategy_id, user_id) is not None:
                 raise Conflict(
@@ -204,7 +242,7 @@ class StrategiesApi:
         if not rows:  # a strategy always has version 1, so no rows means not the caller's
             raise no_strategy(body.strategy_id)
         return StrategyVersionList(
-            strategy_id=str(rows[0].strategy_id), items=[version_info(row) for row in rows]
+            strategy_id=str(rows[0].strategy_id), items=[version_info(row, with_code=False) for row in rows]
         )
 
     async def get_version(self, caller: CallerContext, body: StrategyVersionRef) -> StrategyVersionInfo:

@@ -5,6 +5,7 @@ from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.settings import ServiceSettings
 from tradeloom.shared.streams import consumer_spec
+from tradeloom.shared.user_code import SandboxLimits
 from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
@@ -40,6 +41,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     scheduler = Scheduler(
         engine, client, bots, schema=schema, owner=runtime.instance_id, tick_s=settings.schedule_tick_s,
         grace_s=settings.schedule_grace_s, backtest_timeout_s=settings.backtest_timeout_s,
+        stale_s=settings.schedule_stale_s, max_attempts=settings.schedule_max_attempts,
     )  # fmt: skip
     api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))
     runner = BotRunner(
@@ -54,6 +56,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             history_bars=settings.bot_history_bars,
             market_data_timeout_s=settings.market_data_timeout_s,
             order_timeout_s=settings.order_timeout_s,
+            sandbox=SandboxLimits(settings.sandbox_time_limit_s, settings.sandbox_memory_mb),
         ),
     )
     ledger_events = BotLedgerEvents(schema, outbox)

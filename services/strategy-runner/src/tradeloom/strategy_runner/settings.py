@@ -25,8 +25,14 @@ class StrategyRunnerSettings(ServiceSettings):
     bot_history_bars: int = Field(default=500, ge=10, le=5000, description="closed bars a decision reads")
     market_data_timeout_s: float = Field(default=2.0, gt=0, le=30)
     order_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # User-code strategies: each evaluation is one sandbox-executor run under these limits.
+    sandbox_time_limit_s: float = Field(default=10.0, ge=1, le=300, description="a code bot's run")
+    sandbox_memory_mb: int = Field(default=256, ge=64, le=2048)
     # Schedules: each replica claims due firings every schedule_tick_s; a firing later than
     # schedule_grace_s (the service was down) is a missed one, handled by the schedule's policy.
     schedule_tick_s: float = Field(default=1.0, gt=0, le=60)
     schedule_grace_s: float = Field(default=60.0, gt=0, le=86_400)
+    # A run left 'running' this long lost its replica: another takes it over (schedule_max_attempts in all).
+    schedule_stale_s: float = Field(default=300.0, ge=1, le=86_400)
+    schedule_max_attempts: int = Field(default=2, ge=1, le=10)
     backtest_timeout_s: float = Field(default=5.0, gt=0, le=60, description="deadline of backtest submit")

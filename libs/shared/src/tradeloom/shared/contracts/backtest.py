@@ -110,7 +110,8 @@ class SubmitBacktest(_Request):
     The strategy is a built-in (``strategy`` + ``params``) or one of the caller's saved strategies
     (``strategy_id``, optionally ``strategy_version``, default the latest: its template and
     parameters are resolved from strategy-runner when the backtest is submitted), or a builder
-    ``graph`` (a saved graph strategy's version is resolved into it), exactly one."""
+    ``graph`` (a saved graph strategy's version is resolved into it), exactly one. A saved
+    user-code strategy's source is resolved into ``code``."""
 
     strategy: str | None = Field(
         default=None, min_length=1, max_length=64, examples=["sma_cross"], description="a built-in"
@@ -129,6 +130,12 @@ class SubmitBacktest(_Request):
     )
     graph: StrategyGraph | None = Field(
         default=None, description="a builder graph (instead of `strategy`); the run's strategy reads `graph`"
+    )
+    code: str | None = Field(
+        default=None,
+        max_length=65_536,
+        description="set at submit from a saved user-code strategy (strategy_id), never by the caller; "
+        "its signals are computed in sandbox-executor and the run's strategy reads `code`",
     )
     symbol: str | None = Field(default=None, min_length=3, max_length=64, examples=["BTC/USDT"])
     venue: str | None = Field(default=None, min_length=1, max_length=32, examples=["sim"])

@@ -5,11 +5,14 @@ A saved strategy is a named configuration of a built-in template (``tradeloom.qu
 versions are immutable and numbered from 1; a change is a new version, so a backtest that names
 ``strategy_id`` and ``strategy_version`` is reproducible. A strategy of ``kind`` ``graph`` is a
 builder graph instead (``contracts.strategy_graph``; its ``template`` reads ``graph``): each
-version holds a whole graph, validated and compiled before it is saved. (User code comes with the
-strategy-runner issue as a further kind.)
+version holds a whole graph, validated and compiled before it is saved. A strategy of ``kind``
+``code`` is the user's own Python module (its ``template`` reads ``code``): each version holds the
+source, checked for syntax (never run) before it is saved; its signals are computed only inside
+sandbox-executor (``generate_signals(bars, params)``, see strategy-runner's README).
 
 Error codes: ``validation_error`` 422 naming the field (``template``, ``params.fast``, ``name``,
-``graph``… ; an invalid graph also lists ``details.issues``, each naming its node and port),
+``graph``… ; an invalid graph also lists ``details.issues``, each naming its node and port; bad
+user code names ``code`` with ``details.line`` and ``details.column``),
 ``unauthorized`` 401 (no user), ``not_found`` 404 (a strategy or version that does not exist or
 belongs to someone else), ``conflict`` 409 (a name the caller already uses).
 """
@@ -22,7 +25,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts.spec import RequestContract
-from tradeloom.shared.contracts.strategy_graph import GraphNodeCatalog, GraphNodesRequest, GraphValidateRequest
+from tradeloom.shared.contracts.strategy_graph import (
+    GraphNodeCatalog,
+    GraphNodesRequest,
+    GraphValidateRequest,
+)
 from tradeloom.shared.contracts.strategy_graph import GraphValidation, StrategyGraph
 
 SERVICE = "strategy-runner"
@@ -44,21 +51,37 @@ class _Reply(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-StrategyKind = Literal["template", "graph"]
-KIND: Any = Field(default="template", description="template: a built-in with params; graph: a builder graph")
+StrategyKind = Literal["template", "graph", "code"]
+KIND: Any = Field(
+    default="template",
+    description="template: a built-in with params; graph: a builder graph; code: the user's Python module",
+)
+MAX_CODE_CHARS = 65_536
+CODE: Any = Field(
+    default=None,
+    min_length=1,
+    max_length=MAX_CODE_CHARS,
+    examples=["def generate_signals(bars, params):\n    return {'entry_long': bars['close'] > 100}\n"],
+    description="kind code: Python source defining generate_signals(bars, params) (at most 64 KiB)",
+)
 
 
 class StrategyCreate(_Request):
-    """A new saved strategy with its version 1: a ``template`` with ``params``, or (``kind`` graph)
-    a ``graph``."""
+    """A new saved strategy with its version 1: a ``template`` with ``params``, (``kind`` graph)
+    a ``graph``, or (``kind`` code) ``code`` with optional ``params`` handed to it."""
 
     name: str = NAME
     kind: StrategyKind = KIND
     template: str | None = Field(
-        default=None, min_length=1, max_length=64, examples=["sma_cross"], description="a built-in (kind template)"
+        default=None,
+        min_length=1,
+        max_length=64,
+        examples=["sma_cross"],
+        description="a built-in (kind template)",
     )
     params: dict[str, Any] = PARAMS
     graph: StrategyGraph | None = Field(default=None, description="the builder graph (kind graph)")
+    code: str | None = CODE
     description: str = Field(default="", max_length=1000)
 
 
@@ -69,6 +92,7 @@ class StrategyVersionAdd(_Request):
     strategy_id: str = STRATEGY_ID
     params: dict[str, Any] = PARAMS
     graph: StrategyGraph | None = Field(default=None, description="the new graph (kind graph only)")
+    code: str | None = CODE
     note: str = Field(default="", max_length=500, examples=["slower exit"])
 
 
@@ -86,7 +110,9 @@ class StrategyListRequest(_Request):
     cursor: str | None = Field(default=None, max_length=64, description="next_cursor of the previous page")
     kind: StrategyKind | None = Field(default=None, description="only strategies of this kind")
     template: str | None = Field(default=None, min_length=1, max_length=64, description="only this template")
-    name: str | None = Field(default=None, min_length=1, max_length=100, description="name contains (any case)")
+    name: str | None = Field(
+        default=None, min_length=1, max_length=100, description="name contains (any case)"
+    )
 
 
 class StrategyVersionInfo(_Reply):
@@ -96,6 +122,7 @@ class StrategyVersionInfo(_Reply):
     template: str
     params: dict[str, int | float | bool] = Field(description="validated, with the template's defaults")
     graph: StrategyGraph | None = Field(default=None, description="kind graph: the version's graph")
+    code: str | None = Field(default=None, description="kind code: the version's source")
     note: str = ""
     created_at: datetime
 

@@ -58,6 +58,9 @@ _SIZING = {
 }
 
 
+CODE_STRATEGY = "code"  # the run's ``strategy`` when it ran a user-code strategy
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """What to fetch (market candles or a dataset, ``None`` bounds: the whole dataset) and run."""
@@ -75,6 +78,7 @@ class RunPlan:
     dataset_id: str | None = None
     search: SearchPlan | None = None
     graph: CompiledGraph | None = None  # a builder graph's plan (``strategy`` reads "graph")
+    code: str | None = None  # a user-code strategy (``strategy`` reads "code"): signals from the sandbox
     requested_periods_per_year: float | None = None
     annualisation: Annualisation | None = None
 
@@ -168,17 +172,25 @@ def _builtin(request: SubmitBacktest) -> tuple[str, dict[str, ParamValue]]:
         raise PlanError(f"params.{error.field}", str(error).split(": ", 1)[-1]) from None
 
 
-def plan_run(request: SubmitBacktest) -> RunPlan:
-    """Validate ``request`` against the strategy's schema and the simulator's rules."""
-    graph = None if request.graph is None else compiled_graph(request.graph)
+def _strategy(request: SubmitBacktest, graph: CompiledGraph | None) -> tuple[str, dict[str, ParamValue]]:
+    """The run's strategy name and parameters: a graph's, a user code's or a built-in's."""
     if graph is not None:
-        strategy, params = GRAPH_STRATEGY, dict[str, ParamValue]()
         if request.optimise is not None:
             raise PlanError(
                 "optimise", "not available for builder graphs (their parameters live in the nodes)"
             )
-    else:
-        strategy, params = _builtin(request)
+        return GRAPH_STRATEGY, {}
+    if request.code is not None:
+        if request.optimise is not None:
+            raise PlanError("optimise", "not available for user-code strategies")
+        return CODE_STRATEGY, {k: v for k, v in request.params.items() if isinstance(v, ParamValue)}
+    return _builtin(request)
+
+
+def plan_run(request: SubmitBacktest) -> RunPlan:
+    """Validate ``request`` against the strategy's schema and the simulator's rules."""
+    graph = None if request.graph is None else compiled_graph(request.graph)
+    strategy, params = _strategy(request, graph)
     timeframe = _source(request)
     start_ns = None if request.start is None else to_ns(request.start)
     end_ns = None if request.end is None else to_ns(request.end)
@@ -227,5 +239,6 @@ def plan_run(request: SubmitBacktest) -> RunPlan:
         dataset_id=request.dataset_id,
         search=search,
         graph=graph,
+        code=request.code,
         requested_periods_per_year=request.periods_per_year,
     )

@@ -6,6 +6,7 @@ assembles; ``BacktestOutcome`` is what the store persists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,8 @@ from tradeloom.backtest_engine.domain.series import FloatArray, IntArray
 from tradeloom.quant.metrics import MaxDrawdown, compute_metrics
 from tradeloom.quant.simulator import Bars, Signals, run_simulation
 from tradeloom.quant.strategies import OhlcArrays, strategy_counters, strategy_signals
+from tradeloom.quant.strategies.signals import SignalArrays
+from tradeloom.shared.user_code import SIGNALS
 
 
 class BadBars(ValueError):
@@ -58,13 +61,24 @@ def check_bars(bars: BarArrays) -> None:
         raise BadBars("bars must have positive prices and non-negative volumes")
 
 
-def run_backtest(plan: RunPlan, bars: BarArrays) -> BacktestOutcome:
-    """Signals → simulation → metrics for ``plan`` on ``bars``."""
+def code_signals(count: int, found: Mapping[str, list[int]]) -> SignalArrays:
+    """A user-code strategy's signal arrays from the indices its sandbox run answered."""
+    arrays = []
+    for name in SIGNALS:
+        series = np.zeros(count, dtype=np.bool_)
+        series[np.asarray(found.get(name, []), dtype=np.int64)] = True
+        arrays.append(series)
+    return arrays[0], arrays[1], arrays[2], arrays[3], np.empty(0)
+
+
+def run_backtest(plan: RunPlan, bars: BarArrays, signals: SignalArrays | None = None) -> BacktestOutcome:
+    """Signals → simulation → metrics for ``plan`` on ``bars``; ``signals`` given: a user-code
+    strategy's, computed in the sandbox."""
     check_bars(bars)
     quant_bars = Bars(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.time)
-    if plan.graph is not None:
+    if signals is None and plan.graph is not None:
         signals = plan.graph.signals(quant_bars)
-    else:
+    elif signals is None:
         ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close, bars.time)
         signals = strategy_signals(plan.strategy, ohlc, plan.params)
     result = run_simulation(

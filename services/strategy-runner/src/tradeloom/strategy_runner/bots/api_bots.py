@@ -34,7 +34,7 @@ from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
-from tradeloom.strategy_runner.domain.graph import not_live
+from tradeloom.strategy_runner.domain.graph import live_sizing_issue, not_live
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
@@ -88,12 +88,18 @@ class BotsApi:
                     f"no version {body.strategy_version} of strategy {body.strategy_id}",
                     details={"fields": [{"field": "strategy_id", "message": "not found"}]},
                 )
-            refused = None if version.graph is None else not_live(StrategyGraph.model_validate(version.graph))
-            if refused is not None:
-                raise field_invalid("strategy_id", refused)
+            if version.graph is not None:
+                graph = StrategyGraph.model_validate(version.graph)
+                refused = not_live(graph)
+                if refused is not None:
+                    raise field_invalid("strategy_id", refused)
+                mismatch = live_sizing_issue(graph, body.sizing.kind, body.sizing.percent)
+                if mismatch is not None:
+                    raise field_invalid("sizing", mismatch)
             values = body.model_dump(mode="json") | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
                 "params": version.params, "max_position": body.max_position, "graph": version.graph,
+                "code": version.code,
             }  # fmt: skip
             row = await self.bots.create(conn, new_event_id(), values)
             await status_changed(

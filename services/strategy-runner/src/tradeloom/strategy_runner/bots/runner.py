@@ -9,6 +9,10 @@ orders recorded but never answered (same ``client_order_id``: order-router answe
 A decision is one transaction under the bot's row lock: the bar is checked against
 ``last_bar_ns`` and the order row is unique per (bot, symbol, bar), so a redelivered candle, two
 replicas or a restart can never send a second order for one bar.
+
+A user-code strategy's signals come from sandbox-executor, once per evaluation over all the bars
+it decides (``bots.code_signals``); an error, a time-out or a bad answer of the user's code stops
+the bot (status ``error``) with a ``failed`` decision naming it, and never reaches this process.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
+from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.bots.events import decision_made, status_changed
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_decision import (
@@ -47,6 +53,7 @@ from tradeloom.strategy_runner.store.bots_store import BotsStore
 
 log = logging.getLogger(__name__)
 RETRYABLE = frozenset({"unavailable", "timeout", "internal"})
+DEFAULT_SANDBOX = SandboxLimits(time_limit_s=10.0, memory_mb=256)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class RunnerConfig:
     history_bars: int
     market_data_timeout_s: float
     order_timeout_s: float
+    sandbox: SandboxLimits = DEFAULT_SANDBOX
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class BotRunner:
         self.owner = owner
         self.config = config
         self.sizer = Sizer(client, config.market_data_timeout_s)
+        self.code = CodeSignals(client, config.sandbox)
 
     # ----------------------------------------------------------------------------- the candle
     async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -152,14 +161,42 @@ class BotRunner:
         except (RemoteError, Unavailable) as error:
             log.warning("bot %s: no history up to bar %s: %s", bot_id, upto_ns, error)
             return  # not decided: the loop tries again from the bar mark
+        names = None
+        if row.code is not None and bars:  # user code: every bar's signal from one sandbox run
+            try:
+                names = await self.code.signals(row.user_id, row.code, row.params, bars)
+            except UserCodeFailed as error:
+                await self._code_failed(bot_id, bars[-1].open_ns, str(error))
+                return
+            except (RemoteError, Unavailable) as error:
+                log.warning("bot %s: no signals from the sandbox for bar %s: %s", bot_id, upto_ns, error)
+                return  # not decided: the loop tries again
         after = upto_ns - 1 if row.last_bar_ns is None else row.last_bar_ns
         ends = [j + 1 for j, b in enumerate(bars) if b.open_ns > after] or [0]
         for end in ends:
-            order = await self._decide_locked(bot_id, bars[:end], upto_ns)
+            signal = None if names is None or end == 0 else names[end - 1]
+            order = await self._decide_locked(bot_id, bars[:end], upto_ns, signal)
             if order is not None:
                 await self.send(order)
 
-    async def _decide_locked(self, bot_id: uuid.UUID, bars: list[Bar], upto_ns: int) -> OrderToSend | None:
+    async def _code_failed(self, bot_id: uuid.UUID, bar_ns: int, reason: str) -> None:
+        """The user's code failed on this bar: log it as the bar's decision and stop the bot."""
+        reason = reason[:1000]
+        async with self._engine().begin() as conn:
+            row = await self.bots.get(conn, str(bot_id), None, lock=True)
+            if row is None or row.status != "running" or (row.last_bar_ns or -1) >= bar_ns:
+                return
+            if not await self.bots.holds_lease(conn, bot_id, self.owner):
+                return
+            logged = await self.ledger.add_decision(
+                conn, row.id, bar_ns, signal="none", action="failed", reason=reason
+            )
+            await decision_made(conn, self._outbox(), row.user_id, logged)
+            await self._stop_in_error(conn, str(bot_id), reason)
+
+    async def _decide_locked(
+        self, bot_id: uuid.UUID, bars: list[Bar], upto_ns: int, signal: str | None = None
+    ) -> OrderToSend | None:
         """One bar's decision under the bot's row lock; re-checked there (status, lease, bar)."""
         bar_ns = bars[-1].open_ns if bars else upto_ns
         try:
@@ -169,13 +206,13 @@ class BotRunner:
                     return None
                 if not await self.bots.holds_lease(conn, bot_id, self.owner):
                     return None
-                return await self._decide(conn, row, bar_ns, bars)
+                return await self._decide(conn, row, bar_ns, bars, signal)
         except SizingUnavailable as error:  # rolled back, bar not decided: the loop retries
             log.warning("bot %s: cannot size bar %s yet: %s", bot_id, bar_ns, error)
             return None
 
     async def _decide(
-        self, conn: AsyncConnection, row: Row[Any], bar_ns: int, bars: list[Bar]
+        self, conn: AsyncConnection, row: Row[Any], bar_ns: int, bars: list[Bar], given: str | None
     ) -> OrderToSend | None:
         await self.ledger.set_last_bar(conn, row.id, bar_ns)
         if not bars:
@@ -184,7 +221,7 @@ class BotRunner:
             )
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
-        signal = last_signal(row.template, row.params, bars, row.graph)
+        signal = given if given is not None else last_signal(row.template, row.params, bars, row.graph)
         position = Decimal(row.position)
         quantity = Decimal(0)
         if signal == "entry_long" and position <= 0 and not row.open_orders:

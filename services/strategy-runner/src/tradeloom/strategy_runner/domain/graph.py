@@ -7,6 +7,9 @@ port (or parameter).
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 from tradeloom.quant.graph import NODE_TYPES, CompiledGraph, Edge, Graph, GraphInvalid, GraphIssue, Node
 from tradeloom.quant.graph import compile_graph as quant_compile
 from tradeloom.shared.contracts.strategy_graph import (
@@ -51,14 +54,30 @@ def node_catalog() -> GraphNodeCatalog:
     )
 
 
-LIVE_UNSUPPORTED = ("sink.stop_loss", "sink.take_profit", "sink.trailing_stop", "sink.position_size")
+LIVE_UNSUPPORTED = ("sink.stop_loss", "sink.take_profit", "sink.trailing_stop")
 
 
 def not_live(graph: StrategyGraph) -> str | None:
-    """Why a bot cannot run ``graph`` (a setting sink a live bot does not apply yet), or ``None``."""
+    """Why a bot cannot run ``graph`` (a protective-exit sink a live bot does not place yet), or ``None``."""
     found = sorted({node.type for node in graph.nodes if node.type in LIVE_UNSUPPORTED})
     if not found:
         return None
-    return (
-        f"a bot does not apply {', '.join(found)} yet (its sizing and max_position do): use a graph without"
-    )
+    return f"a bot does not place {', '.join(found)} orders yet: use a graph without"
+
+
+def live_sizing_issue(graph: StrategyGraph, kind: str, percent: Decimal | None) -> str | None:
+    """Why a bot's ``sizing`` does not match the graph's ``sink.position_size`` (a fraction of
+    equity; for a long-only bot, entering flat: that share of the free quote balance), or ``None``.
+    The bot's sizing must say it (``equity_pct`` with that percent), so what runs is what it shows."""
+    fraction = compiled(graph).settings.position_size
+    if math.isnan(fraction):
+        return None
+    wanted = (Decimal(repr(fraction)) * 100).normalize()
+    if wanted > 100:
+        return f"the graph sizes entries at {fraction} of equity (sink.position_size): a bot buys at most 1"
+    if kind != "equity_pct" or percent is None or percent.normalize() != wanted:
+        return (
+            f"the graph sizes entries at {fraction} of equity (sink.position_size): "
+            f"give {{kind: equity_pct, percent: {wanted:f}}}"
+        )
+    return None

@@ -6,7 +6,8 @@ time: a firing is claimed once, whatever the replicas), moves ``next_run_at`` on
 runs the claimed actions and records their outcome. Firings missed past ``grace_s`` follow the
 schedule's policy (``domain.schedule_times.due``): one ``skipped`` run records them, ``run_once``
 also runs the newest. A replica that dies between the claim and the outcome leaves that run
-``running``: a firing runs at most once.
+``running``; after ``stale_s`` (far longer than an action may take) a live replica takes it over
+and runs the action once more, up to ``max_attempts`` in all, then records it ``failed``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Scheduler:
     def __init__(
         self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient], bots: BotsApi, *,
         schema: str, owner: str, tick_s: float, grace_s: float, backtest_timeout_s: float,
+        stale_s: float = 300.0, max_attempts: int = 2,
     ) -> None:  # fmt: skip
         self._engine = engine
         self._client = client
@@ -47,6 +49,8 @@ class Scheduler:
         self.tick_s = tick_s
         self.grace = timedelta(seconds=grace_s)
         self.backtest_timeout_s = backtest_timeout_s
+        self.stale_s = stale_s
+        self.max_attempts = max_attempts
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -60,7 +64,7 @@ class Scheduler:
     async def tick(self) -> int:
         """Claim and run what is due now; the number of actions run."""
         now = datetime.now(UTC)
-        claimed: list[tuple[Row[Any], datetime]] = []
+        claimed: list[tuple[Row[Any], datetime, str]] = []  # (schedule, firing, note)
         async with self._engine().begin() as conn:
             for row in await self.store.lock_due(conn, BATCH):
                 timing = Timing(row.cron, row.interval_s, row.timezone, row.anchor)
@@ -73,10 +77,17 @@ class Scheduler:
                 if plan.run_for is not None and await self.store.claim_run(
                     conn, row.id, plan.run_for, owner=self.owner, outcome="running"
                 ):
-                    claimed.append((row, plan.run_for))
+                    claimed.append((row, plan.run_for, ""))
                 await self.store.advance(conn, row.id, plan.next_run_at)
-        for row, scheduled_for in claimed:
+            claimed += [
+                (row, row.scheduled_for, "retried (the replica running it died): ")
+                for row in await self.store.take_stale_runs(
+                    conn, self.owner, stale_s=self.stale_s, max_attempts=self.max_attempts, limit=BATCH
+                )
+            ]
+        for row, scheduled_for, note in claimed:
             outcome, detail, backtest_id = await self._execute(row)
+            detail = note + detail
             async with self._engine().begin() as conn:
                 await self.store.finish_run(
                     conn, row.id, scheduled_for, outcome=outcome, detail=detail, backtest_id=backtest_id

@@ -29,7 +29,7 @@ OPEN_ORDERS = (
 COLUMNS = (
     "b.id, b.user_id, b.name, b.strategy_id, b.strategy_version, b.template, b.params, b.account_id, "
     "b.venue, b.symbol, b.timeframe, b.sizing, b.max_position, b.status, b.status_reason, "
-    "b.last_bar_ns, b.created_at, b.updated_at, b.graph"
+    "b.last_bar_ns, b.created_at, b.updated_at, b.graph, b.code"
 )
 
 
@@ -42,10 +42,10 @@ class BotsStore:
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".bots (id, user_id, name, strategy_id, strategy_version, template, '
-                "params, account_id, venue, symbol, timeframe, sizing, max_position, graph) VALUES (:id, "
-                ":user_id, :name, :strategy_id, :strategy_version, :template, CAST(:params AS jsonb), "
-                ":account_id, :venue, :symbol, :timeframe, CAST(:sizing AS jsonb), :max_position, "
-                "CAST(:graph AS jsonb))"
+                "params, account_id, venue, symbol, timeframe, sizing, max_position, graph, code) "
+                "VALUES (:id, :user_id, :name, :strategy_id, :strategy_version, :template, "
+                "CAST(:params AS jsonb), :account_id, :venue, :symbol, :timeframe, CAST(:sizing AS jsonb), "
+                ":max_position, CAST(:graph AS jsonb), :code)"
             ),
             {
                 **values,
@@ -53,6 +53,7 @@ class BotsStore:
                 "params": json.dumps(values["params"]),
                 "sizing": json.dumps(values["sizing"]),
                 "graph": None if values.get("graph") is None else json.dumps(values["graph"]),
+                "code": values.get("code"),
             },
         )
         row = await self.get(conn, bot_id, values["user_id"])

@@ -117,6 +117,39 @@ class SchedulesStore:
         )
         return result.first() is not None
 
+    async def take_stale_runs(
+        self, conn: AsyncConnection, owner: str, *, stale_s: float, max_attempts: int, limit: int
+    ) -> list[Row[Any]]:
+        """Runs left ``running`` longer than ``stale_s`` (their replica died between claim and
+        outcome), taken over by ``owner`` for another attempt; those out of attempts are failed.
+
+        The ``UPDATE`` re-checks ``started_at`` on the row it locks, so of two replicas only one
+        takes a run (the other sees it restarted)."""
+        params = {"owner": owner, "stale": stale_s, "max": max_attempts, "n": limit}
+        await conn.execute(
+            text(
+                f"UPDATE \"{self.s}\".schedule_runs SET outcome = 'failed', finished_at = now(), "
+                "detail = 'the replica ' || claimed_by || ' died while running it, ' || attempts || "
+                "' attempt(s)' WHERE outcome = 'running' "
+                "AND started_at < now() - make_interval(secs => :stale) AND attempts >= :max"
+            ),
+            params,
+        )
+        result = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".schedule_runs r SET claimed_by = :owner, started_at = now(), '
+                "attempts = r.attempts + 1, detail = 'retried: the replica ' || r.claimed_by || ' died' "
+                f'FROM "{self.s}".schedules s WHERE s.id = r.schedule_id '
+                "AND (r.schedule_id, r.scheduled_for) IN (SELECT schedule_id, scheduled_for "
+                f"FROM \"{self.s}\".schedule_runs WHERE outcome = 'running' "
+                "AND started_at < now() - make_interval(secs => :stale) AND attempts < :max LIMIT :n "
+                "FOR UPDATE SKIP LOCKED) "
+                "RETURNING s.id, s.user_id, s.action, r.scheduled_for"
+            ),
+            params,
+        )
+        return list(result)
+
     async def finish_run(
         self, conn: AsyncConnection, key: uuid.UUID, scheduled_for: datetime, *, outcome: str, detail: str,
         backtest_id: str | None,

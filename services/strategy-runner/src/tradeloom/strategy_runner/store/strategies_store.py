@@ -19,7 +19,9 @@ from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.ids import parse_uuid
 
 STRATEGY_COLUMNS = "id, user_id, name, kind, template, description, latest_version, created_at, updated_at"
-VERSION_COLUMNS = "v.strategy_id, v.version, v.params, v.graph, v.note, v.created_at, s.template, s.kind"
+VERSION_COLUMNS = (
+    "v.strategy_id, v.version, v.params, v.graph, v.code, v.note, v.created_at, s.template, s.kind"
+)
 
 
 class StrategiesStore:
@@ -38,6 +40,7 @@ class StrategiesStore:
         params: Mapping[str, object],
         kind: str = "template",
         graph: Mapping[str, object] | None = None,
+        code: str | None = None,
     ) -> Row[Any] | None:
         """The new strategy with its version 1; ``None`` when the user already has one of that name.
 
@@ -61,7 +64,7 @@ class StrategiesStore:
             )
         ).first()
         if row is not None:
-            await self._insert_version(conn, row.id, 1, params, "", graph)
+            await self._insert_version(conn, row.id, 1, params, "", graph, code)
         return row
 
     async def get(self, conn: AsyncConnection, strategy_id: str, user_id: str) -> Row[Any] | None:
@@ -128,6 +131,7 @@ class StrategiesStore:
         note: str,
         max_versions: int,
         graph: Mapping[str, object] | None = None,
+        code: str | None = None,
     ) -> Row[Any] | None:
         """The next version, numbered by an atomic bump of ``latest_version``.
 
@@ -150,7 +154,7 @@ class StrategiesStore:
         ).first()
         if bumped is None:
             return None
-        await self._insert_version(conn, key, bumped.latest_version, params, note, graph)
+        await self._insert_version(conn, key, bumped.latest_version, params, note, graph, code)
         return await self.version(conn, strategy_id, user_id, bumped.latest_version)
 
     async def version(
@@ -194,11 +198,12 @@ class StrategiesStore:
         params: Mapping[str, object],
         note: str,
         graph: Mapping[str, object] | None,
+        code: str | None = None,
     ) -> None:
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".strategy_versions (strategy_id, version, params, note, graph) '
-                "VALUES (:id, :version, CAST(:params AS jsonb), :note, CAST(:graph AS jsonb))"
+                f'INSERT INTO "{self.s}".strategy_versions (strategy_id, version, params, note, graph, code) '
+                "VALUES (:id, :version, CAST(:params AS jsonb), :note, CAST(:graph AS jsonb), :code)"
             ),
             {
                 "id": key,
@@ -206,5 +211,6 @@ class StrategiesStore:
                 "params": json.dumps(dict(params)),
                 "note": note,
                 "graph": None if graph is None else json.dumps(dict(graph)),
+                "code": code,
             },
         )
