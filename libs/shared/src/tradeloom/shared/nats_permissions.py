@@ -59,7 +59,7 @@ IDENTITIES: tuple[Identity, ...] = (
         "gateway-auth",
         requests=("*",),
         publishes=("auth.evt.>",),
-        reads=(*MARKET_STREAMS, "ORDERS", "RISK", "BACKTEST_EVENTS", "STRATEGY"),
+        reads=(*MARKET_STREAMS, "ORDERS", "RISK", "ANALYTICS", "BACKTEST_EVENTS", "STRATEGY"),
         listens=("auth.evt.user_status_changed.>",),
         reads_buckets=("BACKTEST_EXPORTS",),
     ),
