@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -137,6 +138,8 @@ async def test_performance_ops(
     await check_positions_and_distribution(alice, bob)
     await check_prop_firm(alice, bob)
     await check_watch(alice, bob, market, nc, streams)
+    await check_intraday_breach(alice, market)
+    await check_options_ops(alice)
 
 
 async def check_prop_firm(alice: Caller, bob: Caller) -> None:
@@ -228,3 +231,47 @@ async def check_positions_and_distribution(alice: Caller, bob: Caller) -> None:
     assert [b["key"] for b in spread["by_hour"]] == ["9", "10", "12"]
     assert sum(spread["histogram_counts"]) == 5 and len(spread["histogram_edges"]) == 5
     assert (await bob.error("positions", {"scope": "account", "id": "acc-1"})).code == "not_found"
+
+
+async def check_intraday_breach(alice: Caller, market: Market) -> None:
+    """Today: buy 1 ETH @100 on acc-i (floor 950 on a 1,000 balance); a live trade at 40 dips the
+    equity to 940 and one at 100 recovers it by the close. The close alone breaches nothing; the
+    intraday low seen in between fails the evaluation today, at the dip's time."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    rules = {"start_balance": "1000", "max_loss": "50"}
+    rule_set = await alice("prop_rule_sets_create", {"name": "intraday", "rules": rules})
+    body = {"scope": "account", "id": "acc-i", "rule_set_id": rule_set["rule_set_id"]}
+    await market.fill(
+        "alice", "acc-i", "i1", "buy", "100", "1", now - timedelta(seconds=3), symbol="ETH/USDT"
+    )
+    await market.trade("40", now - timedelta(seconds=2), symbol="ETH/USDT")
+
+    async def breached() -> dict[str, Any] | None:
+        try:
+            result = await alice("prop_evaluate", body)
+        except RemoteError:  # the account's first fill not consumed yet
+            return None
+        return result if result["breaches"] else None
+
+    dipped = await eventually(breached, "the intraday low observed")
+    await market.trade("100", now - timedelta(seconds=1), symbol="ETH/USDT")
+
+    async def recovered() -> dict[str, Any] | None:
+        result = await alice("prop_evaluate", body)
+        return result if Decimal(result["balance"]) == 1000 else None
+
+    result = await eventually(recovered, "the close back at 1,000")
+    assert dipped["status"] == result["status"] == "failed"
+    assert result["failed_on"] == now.date().isoformat()
+    (breach,) = result["breaches"]
+    assert (breach["rule"], Decimal(breach["value"]), Decimal(breach["limit"])) == ("max_loss", 940, 950)
+    assert datetime.fromisoformat(breach["at"]) == now - timedelta(seconds=2)
+
+
+async def check_options_ops(alice: Caller) -> None:
+    """The option ops answer over NATS (their numbers: test_options_ops); bad input names the field."""
+    quote = {"spot": 42, "strike": 40, "expiry_years": 0.5, "rate": 0.1, "type": "call"}
+    iv = await alice("options_iv", {"items": [{**quote, "price": 4.759422392871532}]})
+    assert iv["items"][0]["implied_volatility"] == pytest.approx(0.2, abs=1e-10)
+    bad = await alice.error("options_greeks", {"items": [{**quote, "volatility": -1}]})
+    assert (bad.code, field_of(bad)) == ("validation_error", "items.0.volatility")

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from tradeloom.shared.contracts import (
     analytics,
+    analytics_options,
     analytics_propfirm,
     auth,
     backtest,
@@ -87,6 +88,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *risk_monitor.REQUESTS,
     *analytics.REQUESTS,
     *analytics_propfirm.REQUESTS,
+    *analytics_options.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

@@ -37,6 +37,14 @@ from tradeloom.shared.contracts.analytics import (
     ScopeRef,
     SummaryRequest,
 )
+from tradeloom.shared.contracts.analytics_options import (
+    GreeksReply,
+    GreeksRequest,
+    IvReply,
+    IvRequest,
+    StrategyReply,
+    StrategyRequest,
+)
 from tradeloom.shared.contracts.analytics_propfirm import (
     EvaluateRequest,
     EvaluationReply,
@@ -189,6 +197,21 @@ ROUTES = (
         "POST", "/compare", READ, SERVICE, "compare", CompareRequest, CompareReply,
         name="compare_performance", body=CompareRequest, errors=ERRORS,
         summary="Bots (or strategies) side by side on the same range and capital",
+    ),
+    Forward(
+        "POST", "/options/greeks", READ, SERVICE, "options_greeks", GreeksRequest, GreeksReply,
+        name="option_greeks", body=GreeksRequest, errors=ERRORS,
+        summary="Price and Greeks of European options (Black-Scholes-Merton or Black-76), one or a batch",
+    ),
+    Forward(
+        "POST", "/options/implied-volatility", READ, SERVICE, "options_iv", IvRequest, IvReply,
+        name="option_implied_volatility", body=IvRequest, errors=ERRORS,
+        summary="Implied volatility and Greeks of option prices; no_solution outside the no-arbitrage bounds",
+    ),
+    Forward(
+        "POST", "/options/strategy", READ, SERVICE, "options_strategy", StrategyRequest, StrategyReply,
+        name="option_strategy_m2m", body=StrategyRequest, errors=ERRORS,
+        summary="Mark-to-market, PnL and Greeks of a multi-leg option position, and its payoff curves",
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)
