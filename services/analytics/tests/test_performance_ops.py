@@ -140,6 +140,7 @@ async def test_performance_ops(
     await check_watch(alice, bob, market, nc, streams)
     await check_intraday_breach(alice, market)
     await check_options_ops(alice)
+    await check_balances(alice, nc, streams)
 
 
 async def check_prop_firm(alice: Caller, bob: Caller) -> None:
@@ -275,3 +276,38 @@ async def check_options_ops(alice: Caller) -> None:
     assert iv["items"][0]["implied_volatility"] == pytest.approx(0.2, abs=1e-10)
     bad = await alice.error("options_greeks", {"items": [{**quote, "volatility": -1}]})
     assert (bad.code, field_of(bad)) == ("validation_error", "items.0.volatility")
+
+
+async def check_balances(alice: Caller, nc: Client, streams: Subjects) -> None:
+    """Without order-router, balances name it and still list the accounts seen in fills; with a
+    stand-in answering ``accounts_list`` (as the caller), each balance is valued at the latest mark
+    (BTC/USDT 90; XYZ has no price)."""
+    down = await alice("balances", {})
+    assert (down["unavailable"], down["accounts"]) == (["order-router"], [])
+    assert {"acc-1", "acc-3", "acc-i"} <= set(down["known_accounts"])
+    asked: list[str | None] = []
+
+    async def accounts_list(msg: Any) -> None:
+        asked.append((msg.headers or {}).get("tl-user-id"))
+        balances = [
+            {"asset": "USDT", "free": "700", "locked": "100", "total": "800"},
+            {"asset": "BTC", "free": "2", "locked": "0", "total": "2"},
+            {"asset": "XYZ", "free": "5", "locked": "0", "total": "5"},
+        ]
+        item = {"account_id": "acc-1", "name": "main", "kind": "paper", "venue": "sim", "status": "active",
+                "balances": balances}  # fmt: skip
+        await msg.respond(json.dumps({"data": {"items": [item], "next_cursor": None}}).encode())
+
+    sub = await nc.subscribe(streams.request("order-router", "accounts_list"), cb=accounts_list)
+    try:
+        up = await alice("balances", {})
+    finally:
+        await sub.unsubscribe()
+    assert up["unavailable"] == [] and asked == ["alice"]
+    (account,) = up["accounts"]
+    assert (Decimal(account["value"]), account["unpriced_assets"]) == (Decimal(980), ["XYZ"])
+    assert [(t["asset"], t["value"]) for t in up["totals"]] == [
+        ("BTC", "180"),
+        ("USDT", "800"),
+        ("XYZ", None),
+    ]

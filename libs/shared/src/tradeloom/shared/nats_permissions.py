@@ -90,6 +90,7 @@ IDENTITIES: tuple[Identity, ...] = (
         # owners of accounts, bots and strategies not seen in events yet (asked as the caller)
         requests=(
             "order-router.accounts_get",
+            "order-router.accounts_list",
             "strategy-runner.bots_get",
             "strategy-runner.bots_list",
             "strategy-runner.strategies_get",

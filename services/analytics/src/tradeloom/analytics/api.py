@@ -9,12 +9,13 @@ from pydantic import BaseModel
 
 from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
+from tradeloom.analytics.api_portfolio import PortfolioApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.watches import Watches
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts import analytics, analytics_options, analytics_propfirm
+from tradeloom.shared.contracts import analytics, analytics_options, analytics_portfolio, analytics_propfirm
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
@@ -28,6 +29,7 @@ def register(
     prop: PropFirmApi,
     watches: Watches,
     opts: OptionsApi,
+    portfolio: PortfolioApi,
 ) -> None:
     """Every operation declared in ``contracts.analytics``, ``analytics_propfirm`` and
     ``analytics_options``."""
@@ -50,8 +52,14 @@ def register(
         "options_greeks": opts.greeks,
         "options_iv": opts.implied,
         "options_strategy": opts.strategy,
+        "balances": portfolio.balances,
     }
-    for contract in (*analytics.REQUESTS, *analytics_propfirm.REQUESTS, *analytics_options.REQUESTS):
+    for contract in (
+        *analytics.REQUESTS,
+        *analytics_propfirm.REQUESTS,
+        *analytics_options.REQUESTS,
+        *analytics_portfolio.REQUESTS,
+    ):
         runtime.add_operation(
             Operation(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description

@@ -3,6 +3,7 @@
 from tradeloom.analytics import SERVICE, __version__, api
 from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
+from tradeloom.analytics.api_portfolio import PortfolioApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.api_trades import TradesApi
@@ -46,6 +47,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         prop=prop,
         watches=watches,
         opts=OptionsApi(),
+        portfolio=PortfolioApi(engine, client, store, settings.remote_timeout_s),
     )
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)

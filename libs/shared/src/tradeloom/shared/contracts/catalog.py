@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from tradeloom.shared.contracts import (
     analytics,
     analytics_options,
+    analytics_portfolio,
     analytics_propfirm,
     auth,
     backtest,
@@ -89,6 +90,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *analytics.REQUESTS,
     *analytics_propfirm.REQUESTS,
     *analytics_options.REQUESTS,
+    *analytics_portfolio.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

@@ -45,6 +45,7 @@ from tradeloom.shared.contracts.analytics_options import (
     StrategyReply,
     StrategyRequest,
 )
+from tradeloom.shared.contracts.analytics_portfolio import BalancesRequest, PortfolioBalances
 from tradeloom.shared.contracts.analytics_propfirm import (
     EvaluateRequest,
     EvaluationReply,
@@ -157,6 +158,13 @@ ROUTES = (
         "GET", "/summary", READ, SERVICE, "summary", SummaryRequest, PortfolioSummary,
         name="portfolio_summary", errors=ERRORS,
         summary="Net PnL, day PnL and exposure across the caller's accounts",
+    ),
+    Forward(
+        "GET", "/balances", READ, SERVICE, "balances", BalancesRequest, PortfolioBalances,
+        name="portfolio_balances", errors=ERRORS,
+        query=(Param("include_archived", bool, Query(description="archived accounts too"), False),),
+        summary="Balances of every account of the caller (paper and exchange), valued; a service not "
+        "answering is named in unavailable",
     ),
     *_scoped(),
     Forward(
