@@ -88,7 +88,7 @@ class IvReply(_Reply):
 
 
 class Leg(_Request):
-    type: OptionType | Literal["underlying"]
+    type: Literal["call", "put", "underlying"]
     quantity: float = Field(description="signed: positive long, negative short (contracts × multiplier)")
     entry_price: float = Field(ge=0, le=1e12, description="price paid (long) or received (short) per unit")
     strike: float | None = Field(default=None, gt=0, le=1e12)
