@@ -141,6 +141,7 @@ async def test_performance_ops(
     await check_intraday_breach(alice, market)
     await check_options_ops(alice)
     await check_balances(alice, nc, streams)
+    await check_strategy_report(alice, nc, streams)
 
 
 async def check_prop_firm(alice: Caller, bob: Caller) -> None:
@@ -311,3 +312,41 @@ async def check_balances(alice: Caller, nc: Client, streams: Subjects) -> None:
         ("USDT", "800"),
         ("XYZ", None),
     ]
+
+
+async def check_strategy_report(alice: Caller, nc: Client, streams: Subjects) -> None:
+    """Strategy s-1 runs BOT (running) and BOT2 (stopped), as a stand-in strategy-runner says: its
+    report equals the strategy's own metrics and monthly PnL, each bot's PnL its own, BTC/USDT its only
+    symbol (three buys: net PnL −0.295, the fees)."""
+    bots = [{"bot_id": BOT, "name": "one", "strategy_id": "s-1", "status": "running"},
+            {"bot_id": BOT2, "name": "two", "strategy_id": "s-1", "status": "stopped"},
+            {"bot_id": "other", "name": "x", "strategy_id": "s-2", "status": "running"}]  # fmt: skip
+
+    async def strategies_get(msg: Any) -> None:
+        await msg.respond(json.dumps({"data": {"strategy_id": "s-1"}}).encode())
+
+    async def bots_list(msg: Any) -> None:
+        await msg.respond(json.dumps({"data": {"items": bots, "next_cursor": None}}).encode())
+
+    subs = [
+        await nc.subscribe(streams.request("strategy-runner", "strategies_get"), cb=strategies_get),
+        await nc.subscribe(streams.request("strategy-runner", "bots_list"), cb=bots_list),
+    ]
+    try:
+        report = await alice("strategy_report", {"strategy_id": "s-1", **JAN})
+        own = await alice("metrics", {"scope": "strategy", "id": "s-1", **JAN})
+        monthly = await alice("pnl", {"scope": "strategy", "id": "s-1", **JAN, "period": "month"})
+        first = await alice("pnl", {"scope": "bot", "id": BOT, **JAN, "period": "month"})
+        bad = await alice.error("strategy_report", {"strategy_id": "s-1", "start": "2026-01-05"})
+    finally:
+        for sub in subs:
+            await sub.unsubscribe()
+    assert [(b["bot_id"], b["status"]) for b in report["bots"]] == [(BOT, "running"), (BOT2, "stopped")]
+    assert report["active_bots"] == 1
+    assert report["metrics"] == own["metrics"] and report["monthly"] == monthly["items"]
+    assert Decimal(report["bots"][0]["net_pnl"]) == Decimal(first["items"][0]["pnl"])
+    assert [(b["key"], Decimal(b["net_pnl"])) for b in report["best_symbols"]] == [
+        ("BTC/USDT", Decimal("-0.295"))
+    ]
+    assert report["worst_symbols"] == report["best_symbols"]
+    assert (bad.code, field_of(bad)) == ("validation_error", "capital")

@@ -12,6 +12,7 @@ from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_portfolio import PortfolioApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.watches import Watches
 from tradeloom.shared.context import CallerContext
@@ -30,6 +31,7 @@ def register(
     watches: Watches,
     opts: OptionsApi,
     portfolio: PortfolioApi,
+    strategy: StrategyReportApi,
 ) -> None:
     """Every operation declared in ``contracts.analytics``, ``analytics_propfirm`` and
     ``analytics_options``."""
@@ -53,6 +55,7 @@ def register(
         "options_iv": opts.implied,
         "options_strategy": opts.strategy,
         "balances": portfolio.balances,
+        "strategy_report": strategy.report,
     }
     for contract in (
         *analytics.REQUESTS,

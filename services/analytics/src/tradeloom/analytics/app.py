@@ -6,6 +6,7 @@ from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_portfolio import PortfolioApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.ledger import Ledger
 from tradeloom.analytics.owners import Owners
@@ -48,6 +49,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         watches=watches,
         opts=OptionsApi(),
         portfolio=PortfolioApi(engine, client, store, settings.remote_timeout_s),
+        strategy=StrategyReportApi(engine, store, owners, performance),
     )
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)

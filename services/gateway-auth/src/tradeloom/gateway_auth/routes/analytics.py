@@ -45,7 +45,12 @@ from tradeloom.shared.contracts.analytics_options import (
     StrategyReply,
     StrategyRequest,
 )
-from tradeloom.shared.contracts.analytics_portfolio import BalancesRequest, PortfolioBalances
+from tradeloom.shared.contracts.analytics_portfolio import (
+    BalancesRequest,
+    PortfolioBalances,
+    StrategyReport,
+    StrategyReportRequest,
+)
 from tradeloom.shared.contracts.analytics_propfirm import (
     EvaluateRequest,
     EvaluationReply,
@@ -167,6 +172,21 @@ ROUTES = (
         "answering is named in unavailable",
     ),
     *_scoped(),
+    Forward(
+        "GET", "/strategies/{strategy_id}/report", READ, SERVICE, "strategy_report", StrategyReportRequest,
+        StrategyReport, name="strategy_report", errors=ERRORS,
+        path_params=(
+            Param("strategy_id", str,
+                  Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="a strategy id")),
+        ),
+        query=(
+            *RANGE[:2],
+            Param("capital", Positive, Query(description="equity the strategy's returns are measured on")),
+            Param("top", int, Query(ge=1, le=20, description="how many best and worst symbols"), 3),
+        ),
+        summary="A strategy over all its bots: bots and their status, active bots, metrics, monthly PnL, "
+        "best and worst symbols",
+    ),
     Forward(
         "GET", "/prop-firm/rule-sets", READ, SERVICE, "prop_rule_sets_list", RuleSetListRequest, RuleSetList,
         name="list_prop_rule_sets", errors=ERRORS,
