@@ -91,6 +91,7 @@ IDENTITIES: tuple[Identity, ...] = (
         requests=(
             "order-router.accounts_get",
             "order-router.accounts_list",
+            "market-data.instruments",
             "strategy-runner.bots_get",
             "strategy-runner.bots_list",
             "strategy-runner.strategies_get",

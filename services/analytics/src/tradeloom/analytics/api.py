@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tradeloom.analytics.api_chain import ChainApi
 from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_portfolio import PortfolioApi
@@ -32,6 +33,7 @@ def register(
     opts: OptionsApi,
     portfolio: PortfolioApi,
     strategy: StrategyReportApi,
+    chain: ChainApi,
 ) -> None:
     """Every operation declared in ``contracts.analytics``, ``analytics_propfirm`` and
     ``analytics_options``."""
@@ -56,6 +58,7 @@ def register(
         "options_strategy": opts.strategy,
         "balances": portfolio.balances,
         "strategy_report": strategy.report,
+        "options_chain": chain.chain,
     }
     for contract in (
         *analytics.REQUESTS,

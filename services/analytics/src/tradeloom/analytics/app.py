@@ -1,6 +1,7 @@
 """Wiring: the one place analytics builds its concrete objects."""
 
 from tradeloom.analytics import SERVICE, __version__, api
+from tradeloom.analytics.api_chain import ChainApi
 from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_portfolio import PortfolioApi
@@ -50,6 +51,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         opts=OptionsApi(),
         portfolio=PortfolioApi(engine, client, store, settings.remote_timeout_s),
         strategy=StrategyReportApi(engine, store, owners, performance),
+        chain=ChainApi(engine, client, store, settings.remote_timeout_s),
     )
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)

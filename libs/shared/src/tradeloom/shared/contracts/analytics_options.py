@@ -1,6 +1,7 @@
 """Option analytics of analytics (``svc.analytics.options_*``): Black-Scholes-Merton (with a
 dividend or carry yield) or Black-76 price and Greeks, implied volatility, and the mark-to-market of
-a multi-leg option position with its payoff across a range of underlying prices.
+a multi-leg option position with its payoff across a range of underlying prices, and the option chain
+of an underlying (market-data's option instruments) with the Greeks per strike.
 
 Model inputs and outputs are float64 numbers (a model's values, not ledger amounts). Units: time in
 years, rates, yields and volatilities as fractions (0.2 = 20 %); ``vega`` per volatility point,
@@ -10,6 +11,7 @@ An implied volatility outside the no-arbitrage bounds is ``null`` with ``error``
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -147,6 +149,41 @@ class StrategyReply(_Reply):
     curves: list[PayoffCurve]
 
 
+class ChainRequest(_Request):
+    underlying: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"], description="spot symbol")
+    venue: str = Field(default="sim", min_length=1, max_length=32)
+    expiry: dt.date | None = Field(default=None, description="UTC day of the expiry; default: the nearest")
+    volatility: float = Field(gt=0, le=10, description="for the Greeks where no price gives an implied one")
+    rate: float = Field(default=0.0, ge=-1, le=1)
+    dividend_yield: float = Field(default=0.0, ge=-1, le=1)
+
+
+class ChainSide(_Reply):
+    symbol: str
+    bid: float | None = Field(description="null: no quote known")
+    ask: float | None
+    last: float | None
+    implied_volatility: float | None = Field(description="from the mid or last price when known")
+    greeks: Greeks = Field(description="at the implied volatility when known, else the request's")
+
+
+class ChainRow(_Reply):
+    strike: float
+    call: ChainSide | None
+    put: ChainSide | None
+
+
+class ChainReply(_Reply):
+    underlying: str
+    venue: str
+    spot: float = Field(description="the underlying's latest price seen by analytics")
+    expiry: dt.datetime
+    expiry_label: Literal["weekly", "monthly", "quarterly"]
+    days_to_expiry: float
+    expiries: list[dt.datetime] = Field(description="every listed expiry of the underlying")
+    items: list[ChainRow]
+
+
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
     return RequestContract(SERVICE, op, request, reply, description)
 
@@ -155,4 +192,5 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("options_greeks", GreeksRequest, GreeksReply, "Price and Greeks of European options (batch)."),
     _rq("options_iv", IvRequest, IvReply, "Implied volatility (no_solution outside the bounds), batch."),
     _rq("options_strategy", StrategyRequest, StrategyReply, "Multi-leg option position: M2M and payoff."),
+    _rq("options_chain", ChainRequest, ChainReply, "Option chain of an underlying and expiry with Greeks."),
 )

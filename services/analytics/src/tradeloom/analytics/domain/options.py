@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 
 from tradeloom.quant.options import Greeks, black76, bsm
 from tradeloom.quant.options.bsm import F64
+
+FRIDAY = 4
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,11 @@ def pnl_curve(market: Market, legs: Sequence[Leg], prices: F64, elapsed: float) 
     for leg in legs:
         total = total + leg_value_at(market, leg, prices, elapsed)
     return np.asarray(total - cost, dtype=np.float64)
+
+
+def expiry_label(day: date) -> str:
+    """``quarterly`` (the last Friday of March, June, September, December), ``monthly`` (the last
+    Friday of another month), else ``weekly``."""
+    if day.weekday() == FRIDAY and (day + timedelta(weeks=1)).month != day.month:
+        return "quarterly" if day.month % 3 == 0 else "monthly"
+    return "weekly"

@@ -38,6 +38,8 @@ from tradeloom.shared.contracts.analytics import (
     SummaryRequest,
 )
 from tradeloom.shared.contracts.analytics_options import (
+    ChainReply,
+    ChainRequest,
     GreeksReply,
     GreeksRequest,
     IvReply,
@@ -225,6 +227,19 @@ ROUTES = (
         "POST", "/compare", READ, SERVICE, "compare", CompareRequest, CompareReply,
         name="compare_performance", body=CompareRequest, errors=ERRORS,
         summary="Bots (or strategies) side by side on the same range and capital",
+    ),
+    Forward(
+        "GET", "/options/chain", READ, SERVICE, "options_chain", ChainRequest, ChainReply,
+        name="option_chain", errors=ERRORS,
+        query=(
+            Param("underlying", str, Query(min_length=3, max_length=64, description="spot symbol: BTC/USDT")),
+            Param("venue", str, Query(min_length=1, max_length=32, description="venue"), "sim"),
+            Param("expiry", dt.date | None, Query(description="its UTC day (default: nearest)"), None),
+            Param("volatility", float, Query(gt=0, le=10, description="for the Greeks (0.5 = 50 %)")),
+            Param("rate", float, Query(ge=-1, le=1, description="risk-free rate"), 0.0),
+            Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
+        ),
+        summary="Option chain of an underlying and expiry: every strike's call and put with their Greeks",
     ),
     Forward(
         "POST", "/options/greeks", READ, SERVICE, "options_greeks", GreeksRequest, GreeksReply,
