@@ -4,10 +4,13 @@ an underlying leg; IV batches with a no-solution item; Greeks equal tradeloom.qu
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 
 from tradeloom.analytics.api_options import OptionsApi
+from tradeloom.analytics.domain.options import expiry_label
 from tradeloom.quant.options import bsm
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.analytics_options import GreeksRequest, IvRequest, StrategyRequest
@@ -134,3 +137,9 @@ async def test_greeks_and_implied_volatility_batches() -> None:
         ALICE, GreeksRequest.model_validate({"model": "black76", "items": [future]})
     )
     assert black.items[0].price == pytest.approx(1.12, abs=0.005)  # Hull ex. 18.6
+
+
+def test_expiry_labels() -> None:
+    """December 2026's last Friday (25th) is quarterly, January 2027's (29th) monthly, others weekly."""
+    assert [expiry_label(date(2026, 12, d)) for d in (11, 25)] == ["weekly", "quarterly"]
+    assert expiry_label(date(2027, 1, 29)) == "monthly"
