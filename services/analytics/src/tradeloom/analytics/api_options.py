@@ -22,14 +22,18 @@ from tradeloom.shared.contracts.analytics_options import (
     StrategyReply,
     StrategyRequest,
 )
-from tradeloom.shared.errors import require_user
+from tradeloom.shared.errors import field_invalid, require_user
 
 NAMES = ("price", "delta", "gamma", "vega", "theta", "theta_day", "rho")
 
 
-def greeks_at(g: QuantGreeks, index: int = 0) -> Greeks:
-    """The ``index``-th option's figures (0 for a single one)."""
-    return Greeks(**{name: float(np.ravel(getattr(g, name))[index]) for name in NAMES})
+def greeks_at(g: QuantGreeks, index: int = 0, field: str = "items") -> Greeks:
+    """The ``index``-th option's figures (0 for a single one); 422 naming ``field`` when the model has
+    no finite value at these inputs (extremes of the allowed ranges)."""
+    values = {name: float(np.ravel(getattr(g, name))[index]) for name in NAMES}
+    if not all(np.isfinite(list(values.values()))):
+        raise field_invalid(field, "the model has no finite value at these inputs")
+    return Greeks(**values)
 
 
 def _columns(items: list) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
@@ -56,7 +60,9 @@ class OptionsApi:
         require_user(caller)
         c = _columns(body.items)
         g = _model_greeks(body.model, c, np.array([i.volatility for i in body.items]))
-        return GreeksReply(model=body.model, items=[greeks_at(g, n) for n in range(len(body.items))])
+        return GreeksReply(
+            model=body.model, items=[greeks_at(g, n, f"items.{n}") for n in range(len(body.items))]
+        )
 
     async def implied(self, caller: CallerContext, body: IvRequest) -> IvReply:
         require_user(caller)
@@ -70,7 +76,9 @@ class OptionsApi:
         items = []
         for n in range(len(body.items)):
             if ok[n]:
-                items.append(IvResult(implied_volatility=float(sigma[n]), greeks=greeks_at(g, n)))
+                items.append(
+                    IvResult(implied_volatility=float(sigma[n]), greeks=greeks_at(g, n, f"items.{n}"))
+                )
             else:
                 message = (
                     f"items.{n}.price: no volatility gives {target[n]:g}; it must lie strictly between "
@@ -90,7 +98,7 @@ class OptionsApi:
         values: list[LegValue] = []
         total = dict.fromkeys(NAMES, 0.0)
         for leg in legs:
-            g = greeks_at(options.leg_greeks(market, leg))
+            g = greeks_at(options.leg_greeks(market, leg), 0, "legs")
             value = g.price * leg.quantity
             values.append(LegValue(value=value, pnl=value - leg.entry_price * leg.quantity, greeks=g))
             for name in NAMES[1:]:
@@ -108,6 +116,8 @@ class OptionsApi:
         for horizon in body.horizons_years:
             pnl = options.pnl_curve(market, legs, prices, horizon)
             curves.append(PayoffCurve(label=f"t+{horizon:g}", horizon_years=horizon, pnl=pnl.tolist()))
+        if not all(np.isfinite(curve.pnl).all() for curve in curves):
+            raise field_invalid("legs", "the model has no finite value at these inputs")
         return StrategyReply(
             model=body.model, value=value, cost=cost, pnl=value - cost, greeks=Greeks(**total),
             legs=values, prices=prices.tolist(), curves=curves,

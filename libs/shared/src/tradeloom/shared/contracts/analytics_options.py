@@ -33,23 +33,23 @@ class _Reply(BaseModel):
 
 
 class _Market(_Request):
-    spot: float = Field(gt=0, le=1e12, description="the underlying's price (the future's for black76)")
+    spot: float = Field(ge=1e-8, le=1e12, description="the underlying's price (the future's for black76)")
     rate: float = Field(default=0.0, ge=-1, le=1, description="continuously compounded risk-free rate")
     dividend_yield: float = Field(default=0.0, ge=-1, le=1, description="or carry yield (bsm only)")
 
 
 class OptionQuote(_Market):
     type: OptionType
-    strike: float = Field(gt=0, le=1e12)
-    expiry_years: float = Field(gt=0, le=50, description="time to expiry in years")
+    strike: float = Field(ge=1e-8, le=1e12)
+    expiry_years: float = Field(ge=1e-6, le=50, description="time to expiry in years (from 32 s)")
 
 
 class GreeksItem(OptionQuote):
-    volatility: float = Field(gt=0, le=10)
+    volatility: float = Field(ge=1e-4, le=10)
 
 
 class IvItem(OptionQuote):
-    price: float = Field(gt=0, le=1e12, description="the option's market price")
+    price: float = Field(ge=1e-12, le=1e12, description="the option's market price")
 
 
 class GreeksRequest(_Request):
@@ -91,11 +91,13 @@ class IvReply(_Reply):
 
 class Leg(_Request):
     type: Literal["call", "put", "underlying"]
-    quantity: float = Field(description="signed: positive long, negative short (contracts × multiplier)")
+    quantity: float = Field(
+        ge=-1e9, le=1e9, description="signed: positive long, negative short (× multiplier)"
+    )
     entry_price: float = Field(ge=0, le=1e12, description="price paid (long) or received (short) per unit")
-    strike: float | None = Field(default=None, gt=0, le=1e12)
-    expiry_years: float | None = Field(default=None, gt=0, le=50)
-    volatility: float | None = Field(default=None, gt=0, le=10)
+    strike: float | None = Field(default=None, ge=1e-8, le=1e12)
+    expiry_years: float | None = Field(default=None, ge=1e-6, le=50)
+    volatility: float | None = Field(default=None, ge=1e-4, le=10)
 
     @model_validator(mode="after")
     def _option_fields(self) -> Leg:
@@ -109,11 +111,13 @@ class Leg(_Request):
 class StrategyRequest(_Market):
     model: Model = "bsm"
     legs: list[Leg] = Field(min_length=1, max_length=20)
-    range_low: float | None = Field(default=None, gt=0, le=1e12, description="default: 0.7 × spot")
-    range_high: float | None = Field(default=None, gt=0, le=1e12, description="default: 1.3 × spot")
+    range_low: float | None = Field(default=None, ge=1e-8, le=1e12, description="default: 0.7 × spot")
+    range_high: float | None = Field(default=None, ge=1e-8, le=1e12, description="default: 1.3 × spot")
     points: int = Field(default=101, ge=2, le=1001)
     horizons_years: list[float] = Field(
-        default_factory=list, max_length=10, description="also revalue after this much time has passed"
+        default_factory=list,
+        max_length=10,
+        description="also revalue after this much time has passed (<= 50)",
     )
 
     @model_validator(mode="after")
@@ -121,8 +125,8 @@ class StrategyRequest(_Market):
         low, high = self.range_low or 0.7 * self.spot, self.range_high or 1.3 * self.spot
         if low >= high:
             raise ValueError("range_low must be below range_high")
-        if any(h < 0 for h in self.horizons_years):
-            raise ValueError("horizons_years must be >= 0")
+        if any(not 0 <= h <= 50 for h in self.horizons_years):
+            raise ValueError("horizons_years must be between 0 and 50")
         return self
 
 
@@ -153,7 +157,9 @@ class ChainRequest(_Request):
     underlying: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"], description="spot symbol")
     venue: str = Field(default="sim", min_length=1, max_length=32)
     expiry: dt.date | None = Field(default=None, description="UTC day of the expiry; default: the nearest")
-    volatility: float = Field(gt=0, le=10, description="for the Greeks where no price gives an implied one")
+    volatility: float = Field(
+        ge=1e-4, le=10, description="for the Greeks where no price gives an implied one"
+    )
     rate: float = Field(default=0.0, ge=-1, le=1)
     dividend_yield: float = Field(default=0.0, ge=-1, le=1)
 
