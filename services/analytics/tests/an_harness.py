@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from nats.aio.client import Client
 
-from tradeloom.shared.contracts.market_data import CandleClosed
+from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested, TradeTick
 from tradeloom.shared.contracts.orders import FillInfo, FillRecorded, OrderInfo, OrderUpdated
 from tradeloom.shared.ids import market_data_id
 from tradeloom.shared.publish import EventPublisher
@@ -74,6 +74,18 @@ class Market:
         event_id = market_data_id("sim", symbol, f"candle-1m-{close_ns}")
         await self._publisher("tradeloom/market-data").publish(
             event, "sim", symbol_token(symbol), "1m", event_id=event_id
+        )
+
+    async def trade(self, price: str, when: datetime, symbol: str = "BTC/USDT") -> None:
+        """One market trade at ``when`` (a live mark)."""
+        ts_ns = int(when.timestamp()) * 1_000_000_000
+        tick = TradeTick(
+            trade_id=str(ts_ns), ts_ns=ts_ns, price=Decimal(price), amount=Decimal(1), side="buy"
+        )
+        event = TradesIngested(venue="sim", symbol=symbol, trades=[tick])
+        event_id = market_data_id("sim", symbol, f"trade-{ts_ns}")
+        await self._publisher("tradeloom/market-data").publish(
+            event, "sim", symbol_token(symbol), event_id=event_id
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from tradeloom.analytics.api_propfirm import domain_rules, load_presets
@@ -54,6 +54,26 @@ def test_minimum_trading_days_and_a_failing_daily_loss() -> None:
     strict = Rules(start_balance=Decimal(10_000), daily_loss=Decimal(500), daily_loss_fails=True)
     result = evaluate(strict, days(100, -500))
     assert (result.status, result.failed_on) == ("failed", date(2026, 3, 2))
+
+
+def test_an_intraday_dip_that_recovers_by_the_close_fails_at_the_time_of_the_low() -> None:
+    """Day 1 +1,500 (51,500: floor 48,000 → 49,500 for day 2). Day 2 dips to −2,100 at 14:30
+    (49,400 ≤ 49,500, and −2,100 ≤ −1,000) and closes at +100: the closes alone pass every limit;
+    with the low, the evaluation fails on day 2 at 14:30."""
+    low_at = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+    dip = [days(1500)[0], Day(date(2026, 3, 2), Decimal(100), 1, low=Decimal(-2100), low_at=low_at)]
+    closes_only = evaluate(RULES, [Day(d.day, d.pnl, d.trades) for d in dip])
+    assert (closes_only.status, closes_only.breaches) == ("in_progress", [])
+    result = evaluate(RULES, dip)
+    assert (result.status, result.failed_on) == ("failed", date(2026, 3, 2))
+    assert result.breaches == [
+        Breach("daily_loss", date(2026, 3, 2), Decimal(-2100), Decimal(-1000), False, low_at),
+        Breach("max_loss", date(2026, 3, 2), Decimal(49_400), Decimal(49_500), True, low_at),
+    ]
+    assert result.balance == Decimal(51_600)  # the close, not the low
+    # a low above the close (a stale observation) changes nothing: the close is the worst
+    later = evaluate(RULES, [days(1500)[0], Day(date(2026, 3, 2), Decimal(-2100), 1, low=Decimal(-50))])
+    assert later.breaches[-1] == Breach("max_loss", date(2026, 3, 2), Decimal(49_400), Decimal(49_500), True)
 
 
 def test_presets_are_valid_rule_sets_with_a_source() -> None:

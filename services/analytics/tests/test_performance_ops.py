@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from tradeloom.quant.metrics import (
     total_return,
     value_at_risk,
 )
+from tradeloom.quant.options import bsm
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
@@ -137,6 +139,11 @@ async def test_performance_ops(
     await check_positions_and_distribution(alice, bob)
     await check_prop_firm(alice, bob)
     await check_watch(alice, bob, market, nc, streams)
+    await check_intraday_breach(alice, market)
+    await check_options_ops(alice)
+    await check_balances(alice, nc, streams)
+    await check_strategy_report(alice, nc, streams)
+    await check_options_chain(alice, nc, streams)
 
 
 async def check_prop_firm(alice: Caller, bob: Caller) -> None:
@@ -228,3 +235,161 @@ async def check_positions_and_distribution(alice: Caller, bob: Caller) -> None:
     assert [b["key"] for b in spread["by_hour"]] == ["9", "10", "12"]
     assert sum(spread["histogram_counts"]) == 5 and len(spread["histogram_edges"]) == 5
     assert (await bob.error("positions", {"scope": "account", "id": "acc-1"})).code == "not_found"
+
+
+async def check_intraday_breach(alice: Caller, market: Market) -> None:
+    """Today: buy 1 ETH @100 on acc-i (floor 950 on a 1,000 balance); a live trade at 40 dips the
+    equity to 940 and one at 100 recovers it by the close. The close alone breaches nothing; the
+    intraday low seen in between fails the evaluation today, at the dip's time."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    rules = {"start_balance": "1000", "max_loss": "50"}
+    rule_set = await alice("prop_rule_sets_create", {"name": "intraday", "rules": rules})
+    body = {"scope": "account", "id": "acc-i", "rule_set_id": rule_set["rule_set_id"]}
+    await market.fill(
+        "alice", "acc-i", "i1", "buy", "100", "1", now - timedelta(seconds=3), symbol="ETH/USDT"
+    )
+    await market.trade("40", now - timedelta(seconds=2), symbol="ETH/USDT")
+
+    async def breached() -> dict[str, Any] | None:
+        try:
+            result = await alice("prop_evaluate", body)
+        except RemoteError:  # the account's first fill not consumed yet
+            return None
+        return result if result["breaches"] else None
+
+    dipped = await eventually(breached, "the intraday low observed")
+    await market.trade("100", now - timedelta(seconds=1), symbol="ETH/USDT")
+
+    async def recovered() -> dict[str, Any] | None:
+        result = await alice("prop_evaluate", body)
+        return result if Decimal(result["balance"]) == 1000 else None
+
+    result = await eventually(recovered, "the close back at 1,000")
+    assert dipped["status"] == result["status"] == "failed"
+    assert result["failed_on"] == now.date().isoformat()
+    (breach,) = result["breaches"]
+    assert (breach["rule"], Decimal(breach["value"]), Decimal(breach["limit"])) == ("max_loss", 940, 950)
+    assert datetime.fromisoformat(breach["at"]) == now - timedelta(seconds=2)
+
+
+async def check_options_ops(alice: Caller) -> None:
+    """The option ops answer over NATS (their numbers: test_options_ops); bad input names the field."""
+    quote = {"spot": 42, "strike": 40, "expiry_years": 0.5, "rate": 0.1, "type": "call"}
+    iv = await alice("options_iv", {"items": [{**quote, "price": 4.759422392871532}]})
+    assert iv["items"][0]["implied_volatility"] == pytest.approx(0.2, abs=1e-10)
+    bad = await alice.error("options_greeks", {"items": [{**quote, "volatility": -1}]})
+    assert (bad.code, field_of(bad)) == ("validation_error", "items.0.volatility")
+
+
+async def check_balances(alice: Caller, nc: Client, streams: Subjects) -> None:
+    """Without order-router, balances name it and still list the accounts seen in fills; with a
+    stand-in answering ``accounts_list`` (as the caller), each balance is valued at the latest mark
+    (BTC/USDT 90; XYZ has no price)."""
+    down = await alice("balances", {})
+    assert (down["unavailable"], down["accounts"]) == (["order-router"], [])
+    assert {"acc-1", "acc-3", "acc-i"} <= set(down["known_accounts"])
+    asked: list[str | None] = []
+
+    async def accounts_list(msg: Any) -> None:
+        asked.append((msg.headers or {}).get("tl-user-id"))
+        balances = [
+            {"asset": "USDT", "free": "700", "locked": "100", "total": "800"},
+            {"asset": "BTC", "free": "2", "locked": "0", "total": "2"},
+            {"asset": "XYZ", "free": "5", "locked": "0", "total": "5"},
+        ]
+        item = {"account_id": "acc-1", "name": "main", "kind": "paper", "venue": "sim", "status": "active",
+                "balances": balances}  # fmt: skip
+        await msg.respond(json.dumps({"data": {"items": [item], "next_cursor": None}}).encode())
+
+    sub = await nc.subscribe(streams.request("order-router", "accounts_list"), cb=accounts_list)
+    try:
+        up = await alice("balances", {})
+    finally:
+        await sub.unsubscribe()
+    assert up["unavailable"] == [] and asked == ["alice"]
+    (account,) = up["accounts"]
+    assert (Decimal(account["value"]), account["unpriced_assets"]) == (Decimal(980), ["XYZ"])
+    assert [(t["asset"], t["value"]) for t in up["totals"]] == [
+        ("BTC", "180"),
+        ("USDT", "800"),
+        ("XYZ", None),
+    ]
+
+
+async def check_strategy_report(alice: Caller, nc: Client, streams: Subjects) -> None:
+    """Strategy s-1 runs BOT (running) and BOT2 (stopped), as a stand-in strategy-runner says: its
+    report equals the strategy's own metrics and monthly PnL, each bot's PnL its own, BTC/USDT its only
+    symbol (three buys: net PnL −0.295, the fees)."""
+    bots = [{"bot_id": BOT, "name": "one", "strategy_id": "s-1", "status": "running"},
+            {"bot_id": BOT2, "name": "two", "strategy_id": "s-1", "status": "stopped"},
+            {"bot_id": "other", "name": "x", "strategy_id": "s-2", "status": "running"}]  # fmt: skip
+
+    async def strategies_get(msg: Any) -> None:
+        await msg.respond(json.dumps({"data": {"strategy_id": "s-1"}}).encode())
+
+    async def bots_list(msg: Any) -> None:
+        await msg.respond(json.dumps({"data": {"items": bots, "next_cursor": None}}).encode())
+
+    subs = [
+        await nc.subscribe(streams.request("strategy-runner", "strategies_get"), cb=strategies_get),
+        await nc.subscribe(streams.request("strategy-runner", "bots_list"), cb=bots_list),
+    ]
+    try:
+        report = await alice("strategy_report", {"strategy_id": "s-1", **JAN})
+        own = await alice("metrics", {"scope": "strategy", "id": "s-1", **JAN})
+        monthly = await alice("pnl", {"scope": "strategy", "id": "s-1", **JAN, "period": "month"})
+        first = await alice("pnl", {"scope": "bot", "id": BOT, **JAN, "period": "month"})
+        bad = await alice.error("strategy_report", {"strategy_id": "s-1", "start": "2026-01-05"})
+    finally:
+        for sub in subs:
+            await sub.unsubscribe()
+    assert [(b["bot_id"], b["status"]) for b in report["bots"]] == [(BOT, "running"), (BOT2, "stopped")]
+    assert report["active_bots"] == 1
+    assert report["metrics"] == own["metrics"] and report["monthly"] == monthly["items"]
+    assert Decimal(report["bots"][0]["net_pnl"]) == Decimal(first["items"][0]["pnl"])
+    assert [(b["key"], Decimal(b["net_pnl"])) for b in report["best_symbols"]] == [
+        ("BTC/USDT", Decimal("-0.295"))
+    ]
+    assert report["worst_symbols"] == report["best_symbols"]
+    assert (bad.code, field_of(bad)) == ("validation_error", "capital")
+
+
+async def check_options_chain(alice: Caller, nc: Client, streams: Subjects) -> None:
+    """A stand-in market-data lists BTC options (two strikes, one expiry ahead, one expired): the chain
+    has both strikes with call and put, Greeks at the request's volatility on the latest mark (90)."""
+    ahead = (datetime.now(UTC) + timedelta(days=10)).replace(hour=8, minute=0, second=0, microsecond=0)
+    past = datetime.now(UTC) - timedelta(days=1)
+
+    def option(when: datetime, strike: int, kind: str) -> dict[str, Any]:
+        letter = kind[0].upper()
+        symbol = f"BTC/USDT:USDT-{when:%y%m%d}-{strike}-{letter}"
+        return {"symbol": symbol, "kind": "option", "underlying": "BTC", "strike": str(strike),
+                "option_type": kind, "expiry": when.isoformat()}  # fmt: skip
+
+    listed = [option(ahead, k, c) for k in (80, 100) for c in ("call", "put")] + [option(past, 90, "call")]
+
+    async def instruments(msg: Any) -> None:
+        assert json.loads(msg.data)["kind"] == "option"
+        await msg.respond(json.dumps({"data": {"instruments": listed}}).encode())
+
+    sub = await nc.subscribe(streams.request("market-data", "instruments"), cb=instruments)
+    try:
+        chain = await alice("options_chain", {"underlying": "BTC/USDT", "volatility": 0.5})
+        bad = await alice.error(
+            "options_chain", {"underlying": "BTC/USDT", "volatility": 0.5, "expiry": "2030-01-01"}
+        )
+    finally:
+        await sub.unsubscribe()
+    assert (chain["spot"], chain["expiries"], [r["strike"] for r in chain["items"]]) == (
+        90.0,
+        [chain["expiry"]],
+        [80.0, 100.0],
+    )
+    years = (datetime.fromisoformat(chain["expiry"]) - datetime.now(UTC)).total_seconds() / (365 * 86400)
+    call = chain["items"][0]["call"]
+    assert call["symbol"].endswith("-80-C") and call["implied_volatility"] is None
+    assert call["greeks"]["delta"] == pytest.approx(
+        float(bsm(True, 90.0, 80.0, years, 0, 0, 0.5).delta), rel=1e-4
+    )
+    assert chain["days_to_expiry"] == pytest.approx(10, abs=1)
+    assert (bad.code, field_of(bad)) == ("validation_error", "expiry")

@@ -65,7 +65,9 @@ async def receive(ws: ClientConnection, kind: str | None = None, timeout_s: floa
             return dict(message)
 
 
-async def subscribe(ws: ClientConnection, channel: str, after_seq: int | None = None) -> dict[str, Any]:
+async def subscribe(
+    ws: ClientConnection, channel: str, after_seq: int | dict[str, int] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"op": "subscribe", "channel": channel}
     if after_seq is not None:
         body["after_seq"] = after_seq

@@ -41,6 +41,7 @@ VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/connections/{connection_id}/accounts"): {"json": {"name": "mine"}},
     ("POST", "/v1/schedules/{schedule_id}/enabled"): {"json": {"enabled": False}},
     ("POST", "/v1/strategies/{strategy_id}/duplicate"): {"json": {"name": "mine"}},
+    ("GET", "/v1/analytics/strategies/{strategy_id}/report"): {"params": {"capital": "1000"}},
 }
 
 

@@ -3,8 +3,9 @@
 Subpackages: ``indicators`` (compiled indicator kernels), ``fills`` (fill, slippage, commission and
 sizing rules shared with the paper exchange), ``simulator`` (the bar-by-bar backtest kernel and
 trade records), ``metrics`` (performance metrics), ``strategies`` (built-in signal kernels and
-parameter schemas), ``optimise`` (grid/random search and walk-forward), ``reference`` (plain
-implementations the kernels are tested against).
+parameter schemas), ``optimise`` (grid/random search and walk-forward), ``options`` (Black-Scholes-
+Merton and Black-76 prices, Greeks and implied volatility), ``reference`` (plain implementations the
+kernels are tested against).
 """
 
-__all__ = ["fills", "indicators", "metrics", "optimise", "reference", "simulator", "strategies"]
+__all__ = ["fills", "indicators", "metrics", "optimise", "options", "reference", "simulator", "strategies"]

@@ -59,7 +59,7 @@ IDENTITIES: tuple[Identity, ...] = (
         "gateway-auth",
         requests=("*",),
         publishes=("auth.evt.>",),
-        reads=(*MARKET_STREAMS, "ORDERS", "RISK", "BACKTEST_EVENTS", "STRATEGY"),
+        reads=(*MARKET_STREAMS, "ORDERS", "RISK", "ANALYTICS", "BACKTEST_EVENTS", "STRATEGY"),
         listens=("auth.evt.user_status_changed.>",),
         reads_buckets=("BACKTEST_EXPORTS",),
     ),
@@ -91,6 +91,8 @@ IDENTITIES: tuple[Identity, ...] = (
         # owners of accounts, bots and strategies not seen in events yet (asked as the caller)
         requests=(
             "order-router.accounts_get",
+            "order-router.accounts_list",
+            "market-data.instruments",
             "strategy-runner.bots_get",
             "strategy-runner.bots_list",
             "strategy-runner.strategies_get",

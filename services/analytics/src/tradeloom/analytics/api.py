@@ -7,13 +7,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tradeloom.analytics.api_chain import ChainApi
+from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
+from tradeloom.analytics.api_portfolio import PortfolioApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.watches import Watches
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts import analytics, analytics_propfirm
+from tradeloom.shared.contracts import analytics, analytics_options, analytics_portfolio, analytics_propfirm
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
@@ -26,8 +30,13 @@ def register(
     trades: TradesApi,
     prop: PropFirmApi,
     watches: Watches,
+    opts: OptionsApi,
+    portfolio: PortfolioApi,
+    strategy: StrategyReportApi,
+    chain: ChainApi,
 ) -> None:
-    """Every operation declared in ``contracts.analytics`` and ``contracts.analytics_propfirm``."""
+    """Every operation declared in ``contracts.analytics``, ``analytics_propfirm`` and
+    ``analytics_options``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "equity": performance.equity,
         "pnl": performance.pnl,
@@ -44,8 +53,19 @@ def register(
         "prop_watch": watches.watch,
         "prop_watches_list": watches.list,
         "prop_unwatch": watches.unwatch,
+        "options_greeks": opts.greeks,
+        "options_iv": opts.implied,
+        "options_strategy": opts.strategy,
+        "balances": portfolio.balances,
+        "strategy_report": strategy.report,
+        "options_chain": chain.chain,
     }
-    for contract in (*analytics.REQUESTS, *analytics_propfirm.REQUESTS):
+    for contract in (
+        *analytics.REQUESTS,
+        *analytics_propfirm.REQUESTS,
+        *analytics_options.REQUESTS,
+        *analytics_portfolio.REQUESTS,
+    ):
         runtime.add_operation(
             Operation(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description

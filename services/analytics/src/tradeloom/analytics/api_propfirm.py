@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.domain import propfirm
+from tradeloom.analytics.store.intraday_store import IntradayStore
 from tradeloom.analytics.store.rule_sets_store import RuleSetsStore
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.analytics import RangeRequest
@@ -46,13 +47,25 @@ def domain_rules(rules: Rules) -> propfirm.Rules:
     )  # fmt: skip
 
 
+def with_low(day: Any, pnl: Decimal, trades: int, low: tuple[Decimal, Any] | None) -> propfirm.Day:
+    """A day of the evaluation, with its intraday low when one was observed."""
+    if low is None:
+        return propfirm.Day(day, pnl, trades)
+    return propfirm.Day(day, pnl, trades, low=low[0], low_at=low[1])
+
+
 class PropFirmApi:
     def __init__(
-        self, engine: Callable[[], AsyncEngine], store: RuleSetsStore, performance: PerformanceApi
+        self,
+        engine: Callable[[], AsyncEngine],
+        store: RuleSetsStore,
+        performance: PerformanceApi,
+        intraday: IntradayStore,
     ) -> None:
         self._engine = engine
         self.store = store
         self.performance = performance
+        self.intraday = intraday
         self.presets = load_presets()
 
     @staticmethod
@@ -100,7 +113,13 @@ class PropFirmApi:
             scope=body.scope, id=body.id, start=body.start, end=body.end, capital=rules.start_balance
         )
         points, _ = await self.performance.series(caller, scope)
-        days = [propfirm.Day(point.day, point.pnl, point.trades) for point in points]
+        lows: dict[tuple[str, Any], tuple[Decimal, Any]] = {}
+        if body.scope != "strategy":  # a strategy's bots' lows need not coincide: closes only
+            async with self._engine().connect() as conn:
+                lows = await self.intraday.lows(conn, body.scope, [body.id], body.start, body.end)
+        days = [
+            with_low(point.day, point.pnl, point.trades, lows.get((body.id, point.day))) for point in points
+        ]
         result = propfirm.evaluate(domain_rules(rules), days)
         return EvaluationReply(
             scope=body.scope, id=body.id, rule_set_id=body.rule_set_id, status=result.status,
@@ -108,7 +127,7 @@ class PropFirmApi:
             trading_days=result.trading_days, best_day=result.best_day, failed_on=result.failed_on,
             passed_on=result.passed_on,
             breaches=[
-                BreachInfo(rule=b.rule, day=b.day, value=b.value, limit=b.limit, fails=b.fails)
+                BreachInfo(rule=b.rule, day=b.day, value=b.value, limit=b.limit, fails=b.fails, at=b.at)
                 for b in result.breaches
             ],
             distances={name: Decimal(value) for name, value in result.distances.items()},

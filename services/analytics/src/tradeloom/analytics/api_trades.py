@@ -28,7 +28,7 @@ from tradeloom.shared.errors import require_user
 ZERO = Decimal(0)
 
 
-def _buckets(table: dict[int, DomainBucket] | dict[str, DomainBucket]) -> list[Bucket]:
+def buckets(table: dict[int, DomainBucket] | dict[str, DomainBucket]) -> list[Bucket]:
     return [
         Bucket(key=str(key), fills=b.fills, notional=b.notional, net_pnl=b.net_pnl)
         for key, b in sorted(table.items(), key=lambda item: item[0])
@@ -105,6 +105,6 @@ class TradesApi:
         edges, counts = histogram(returns_of(points), body.bins)
         return DistributionReply(
             scope=body.scope, id=body.id, histogram_edges=edges, histogram_counts=counts,
-            by_hour=_buckets(table.by_hour), by_weekday=_buckets(table.by_weekday),
-            by_symbol=_buckets(table.by_symbol),
+            by_hour=buckets(table.by_hour), by_weekday=buckets(table.by_weekday),
+            by_symbol=buckets(table.by_symbol),
         )  # fmt: skip

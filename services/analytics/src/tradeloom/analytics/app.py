@@ -1,15 +1,20 @@
 """Wiring: the one place analytics builds its concrete objects."""
 
 from tradeloom.analytics import SERVICE, __version__, api
+from tradeloom.analytics.api_chain import ChainApi
+from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
+from tradeloom.analytics.api_portfolio import PortfolioApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
+from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.ledger import Ledger
 from tradeloom.analytics.owners import Owners
 from tradeloom.analytics.settings import AnalyticsSettings
 from tradeloom.analytics.store.equity_store import EquityStore
 from tradeloom.analytics.store.evaluations_store import EvaluationsStore
+from tradeloom.analytics.store.intraday_store import IntradayStore
 from tradeloom.analytics.store.rule_sets_store import RuleSetsStore
 from tradeloom.analytics.watches import Watches
 from tradeloom.shared.cli import service_main
@@ -26,16 +31,28 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     engine = lambda: runtime.engine  # noqa: E731
     store = EquityStore(settings.db_schema)
     client = lambda: runtime.client  # noqa: E731
-    ledger = Ledger(engine, store, settings.roll_interval_s)
+    intraday = IntradayStore(settings.db_schema)
+    ledger = Ledger(engine, store, intraday, settings.roll_interval_s)
     owners = Owners(engine, client, store, settings.remote_timeout_s)
     performance = PerformanceApi(engine, store, owners)
-    prop = PropFirmApi(engine, RuleSetsStore(settings.db_schema), performance)
+    prop = PropFirmApi(engine, RuleSetsStore(settings.db_schema), performance, intraday)
     outbox = lambda: runtime.outbox  # noqa: E731
     evaluations = EvaluationsStore(settings.db_schema)
     watches = Watches(engine, store, evaluations, prop, outbox, interval_s=settings.roll_interval_s)
     risk = RiskApi(engine, store, performance)
     trades = TradesApi(engine, store, owners, performance)
-    api.register(runtime, performance=performance, risk=risk, trades=trades, prop=prop, watches=watches)
+    api.register(
+        runtime,
+        performance=performance,
+        risk=risk,
+        trades=trades,
+        prop=prop,
+        watches=watches,
+        opts=OptionsApi(),
+        portfolio=PortfolioApi(engine, client, store, settings.remote_timeout_s),
+        strategy=StrategyReportApi(engine, store, owners, performance),
+        chain=ChainApi(engine, client, store, settings.remote_timeout_s),
+    )
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)
     runtime.add_consumer(consumer_spec("analytics_trades"), ledger.on_trades)

@@ -9,20 +9,27 @@ scopes holding a dirty symbol, and the scopes whose newest row is before today (
 UTC midnight adds the days without trades); its first round after a start rewrites every scope, so a
 dirty mark lost in a crash is not lost. Rows are a pure function of the stored fills and marks
 (``domain.equity``), so a replay of the streams rebuilds identical rows.
+
+Each rewrite of a scope also observes today's row: when its change since the previous close is the
+lowest seen today, it is kept with the time of the newest price or fill it was measured at
+(``store.intraday_store``), so a prop-firm evaluation sees a dip that recovers by the close. The
+lows are sampled at each fill and each round (``interval_s``) at the newest marks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.analytics.domain.bots import bot_of_client_order_id
-from tradeloom.analytics.domain.equity import MarkBook, daily_equity
+from tradeloom.analytics.domain.equity import Fill, MarkBook, daily_equity, to_ns
 from tradeloom.analytics.store.equity_store import EquityStore
+from tradeloom.analytics.store.intraday_store import IntradayStore
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested
 from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
@@ -45,11 +52,13 @@ class Ledger:
         self,
         engine: Callable[[], AsyncEngine],
         store: EquityStore,
+        intraday: IntradayStore,
         interval_s: float,
         today: Callable[[], date] = utc_today,
     ) -> None:
         self._engine = engine
         self.store = store
+        self.intraday = intraday
         self.interval_s = interval_s
         self.today = today
         self._dirty: set[str] = set()
@@ -60,8 +69,12 @@ class Ledger:
         await self.store.lock_scope(conn, scope, scope_id)
         fills, user, account = await self.store.fills(conn, scope, scope_id)
         marks = await self.store.marks(conn, sorted({fill.symbol for fill in fills}))
-        rows = daily_equity(fills, MarkBook(marks), self.today())
+        today = self.today()
+        rows = daily_equity(fills, MarkBook(marks), today)
         await self.store.write_rows(conn, scope, scope_id, user=user, account=account, rows=rows)
+        seen_at = newest_seen(fills, marks, today)
+        if rows and rows[-1].day == today and seen_at is not None:
+            await self.intraday.observe(conn, scope, scope_id, today, rows[-1].pnl, seen_at)
 
     async def on_orders(self, conn: AsyncConnection, envelope: Envelope) -> None:
         try:
@@ -143,6 +156,20 @@ class Ledger:
             except Exception as error:  # Postgres restarting: the next round tries again
                 log.warning("daily equity round failed: %r", error)
             await wait_for_stop(stop, self.interval_s)
+
+
+def newest_seen(
+    fills: Sequence[Fill], marks: Mapping[str, Sequence[tuple[date, int, Decimal]]], day: date
+) -> datetime | None:
+    """When the newest price of ``day`` was seen (a mark or a fill of the scope's symbols)."""
+    times = [to_ns(fill.filled_at) for fill in fills if fill.filled_at.date() == day]
+    times += [ts_ns for points in marks.values() for seen, ts_ns, _ in points if seen == day]
+    if not times:
+        return None
+    newest = max(times)
+    return datetime.fromtimestamp(newest // 1_000_000_000, UTC).replace(
+        microsecond=newest % 1_000_000_000 // 1000
+    )
 
 
 def quote_of(symbol: str) -> str:

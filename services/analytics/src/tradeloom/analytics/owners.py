@@ -68,14 +68,18 @@ class Owners:
 
     async def strategy_bots(self, caller: CallerContext, strategy_id: str) -> list[str]:
         """The caller's bots running ``strategy_id`` (``not_found`` for another user's strategy)."""
+        return [item["bot_id"] for item in await self.strategy_bot_items(caller, strategy_id)]
+
+    async def strategy_bot_items(self, caller: CallerContext, strategy_id: str) -> list[dict[str, Any]]:
+        """strategy-runner's bot info of each of the caller's bots running ``strategy_id``."""
         await self._ask(caller, "strategy-runner", "strategies_get", {"strategy_id": strategy_id},
                         f"strategy {strategy_id}")  # fmt: skip
-        bots: list[str] = []
+        bots: list[dict[str, Any]] = []
         cursor: str | None = None
         for _ in range(MAX_BOT_PAGES):
             body: dict[str, Any] = {"limit": 200} | ({"cursor": cursor} if cursor else {})
             page = await self._ask(caller, "strategy-runner", "bots_list", body, "bots")
-            bots += [item["bot_id"] for item in page["items"] if item["strategy_id"] == strategy_id]
+            bots += [item for item in page["items"] if item["strategy_id"] == strategy_id]
             cursor = page.get("next_cursor")
             if not cursor:
                 break

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tradeloom.analytics.api_propfirm import PropFirmApi, domain_rules
+from tradeloom.analytics.api_propfirm import PropFirmApi, domain_rules, with_low
 from tradeloom.analytics.domain import propfirm
 from tradeloom.analytics.store.equity_store import EquityStore
 from tradeloom.analytics.store.evaluations_store import EvaluationsStore
@@ -65,7 +65,8 @@ class Watches:
 
     async def _measure(self, conn: AsyncConnection, row: Any) -> propfirm.Evaluation:
         rows = await self.equity.rows(conn, row.scope, [row.scope_id], row.start_day, None)
-        days = [propfirm.Day(r.day, Decimal(r.pnl), r.trades) for r in rows]
+        lows = await self.prop.intraday.lows(conn, row.scope, [row.scope_id], row.start_day, None)
+        days = [with_low(r.day, Decimal(r.pnl), r.trades, lows.get((row.scope_id, r.day))) for r in rows]
         return propfirm.evaluate(domain_rules(Rules(**row.rules)), days)
 
     async def _announce(self, conn: AsyncConnection, row: Any, previous: str | None) -> None:

@@ -7,13 +7,19 @@ channel, and whose data it may carry.
 | ``candles.<symbol>.<tf>`` | MD_CANDLES | ``md.evt.candle_closed.v1.<venue>.<SYMBOL-TOKEN>.<tf>`` | no |
 | ``book.<symbol>`` | MD_BOOKS | ``md.evt.book.v1.<venue>.<SYMBOL-TOKEN>`` | no |
 | ``orders`` / ``fills`` | ORDERS | ``orders.evt.>`` (fills: event names starting ``fill``) | yes |
-| ``positions`` / ``alerts`` | RISK | ``risk.evt.>`` (positions: names starting ``position``) | yes |
+| ``positions`` | RISK | ``risk.evt.>`` (names starting ``position``) | yes |
+| ``alerts`` | RISK, ANALYTICS | ``risk.evt.>`` (not ``position…``) and evaluation statuses | yes |
 | ``backtests.<id>`` | BACKTEST_EVENTS | ``backtest.evt.<name>.v1.<id>`` for every backtest event | yes |
 | ``bots.<id>`` | STRATEGY | ``strategy.evt.<name>.v1.<id>`` for every bot event | yes |
 
 **Ownership of an envelope** (private channels): ``data.user_id``. An event without a
 ``user_id`` is never delivered on a private channel; one with another user's id never reaches
-this caller. Market channels use ``venue`` (setting ``WS_VENUE``) for the subject.
+this caller, whichever stream it comes from. ``alerts`` also carries analytics'
+``analytics.evt.evaluation_status.v1.<evaluation_id>`` (prop-firm evaluations). Market channels use
+``venue`` (setting ``WS_VENUE``) for the subject.
+
+**Several streams**: a channel may be fed by more than one stream (``Channel.also``); each is
+followed by its own ordered consumer and every item names its ``stream``, whose sequence it carries.
 """
 
 from __future__ import annotations
@@ -39,6 +45,14 @@ class BadChannel(ValueError):
 
 
 @dataclass(frozen=True)
+class Feed:
+    """One stream feeding a channel and the subjects taken from it."""
+
+    stream: str  # unprefixed stream name, e.g. MD_TRADES
+    filters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Channel:
     name: str
     stream: str  # unprefixed stream name, e.g. MD_TRADES
@@ -46,6 +60,11 @@ class Channel:
     private: bool
     object_id: str | None = None  # backtests.<id> / bots.<id>
     accepts: Callable[[str, dict[str, Any]], bool] = field(default=lambda _type, _data: True)
+    also: tuple[Feed, ...] = ()  # further streams feeding this channel
+
+    def feeds(self) -> tuple[Feed, ...]:
+        """Every stream feeding the channel, its first (``stream``, ``filters``) first."""
+        return (Feed(self.stream, self.filters), *self.also)
 
     def delivers(self, caller_id: str, event_type: str, data: dict[str, Any]) -> bool:
         """Whether an event (its CloudEvents ``type`` and ``data``) belongs on this channel for the caller."""
@@ -105,9 +124,11 @@ def parse_channel(name: str, subjects: Subjects, venue: str) -> Channel:  # noqa
         )  # fmt: skip
     if rest == "" and kind in ("positions", "alerts"):
         positions = kind == "positions"
+        evaluations = Feed("ANALYTICS", (subjects.event_filter("analytics", "evaluation_status", 1),))
         return Channel(
             name, "RISK", (subjects.event_filter("risk"),), True,
             accepts=lambda t, _d: _event_name(t).startswith("position") == positions,
+            also=() if positions else (evaluations,),
         )  # fmt: skip
     if kind == "backtests" and rest:
         backtest_id = _object_id(rest, "backtest")

@@ -4,11 +4,14 @@ Each subscription is an *ordered consumer* (ephemeral, in-memory, flow-controlle
 starts at ``after_seq + 1`` when the client resumes (``DeliverPolicy.BY_START_SEQUENCE``) or
 with new messages only, and then simply keeps going — replayed and live messages come through
 the same consumer, in stream order, so nothing is lost or doubled at the switch-over. Every
-item carries its stream sequence; the client resumes with the last one it saw.
+item carries its stream sequence; the client resumes with the last one it saw. A channel fed by
+several streams (``Channel.feeds``) gets one such consumer per stream (``follow_all``); items name
+their stream, and a client resumes each stream after its own last sequence.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -22,7 +25,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from tradeloom.gateway_auth.channels import Channel, backtest_subjects
+from tradeloom.gateway_auth.channels import Channel, Feed, backtest_subjects
 from tradeloom.shared.subjects import Subjects
 
 log = logging.getLogger(__name__)
@@ -49,12 +52,15 @@ async def follow(
     *,
     after_seq: int | None,
     deliver: Callable[[StreamItem], None],
+    feed: Feed | None = None,
 ) -> Subscription:
-    """Subscribe; ``deliver`` is called (synchronously, in stream order) with each item the caller
-    may see. ``after_seq`` None means live only."""
-    stream = subjects.stream(channel.stream)
+    """Subscribe to one feed of the channel (its first by default); ``deliver`` is called
+    (synchronously, in stream order) with each item the caller may see. ``after_seq`` None means
+    live only."""
+    feed = feed or channel.feeds()[0]
+    stream = subjects.stream(feed.stream)
     config = ConsumerConfig(
-        filter_subjects=list(channel.filters) if len(channel.filters) > 1 else None,
+        filter_subjects=list(feed.filters) if len(feed.filters) > 1 else None,
         deliver_policy=DeliverPolicy.NEW if after_seq is None else DeliverPolicy.BY_START_SEQUENCE,
         opt_start_seq=None if after_seq is None else after_seq + 1,
     )
@@ -67,12 +73,45 @@ async def follow(
             log.warning("skipping a malformed envelope on %s", msg.subject)
             return
         if isinstance(data, dict) and channel.delivers(caller_id, event_type, data):
-            deliver(StreamItem(channel.name, channel.stream, msg.metadata.sequence.stream, envelope))
+            deliver(StreamItem(channel.name, feed.stream, msg.metadata.sequence.stream, envelope))
 
     return await js.subscribe(
-        channel.filters[0], stream=stream, config=config, ordered_consumer=True, cb=on_message,
+        feed.filters[0], stream=stream, config=config, ordered_consumer=True, cb=on_message,
         idle_heartbeat=5.0, pending_msgs_limit=PENDING_MSGS,
     )  # fmt: skip
+
+
+async def follow_all(
+    js: JetStreamContext,
+    subjects: Subjects,
+    channel: Channel,
+    caller_id: str,
+    *,
+    after_seqs: dict[str, int],
+    deliver: Callable[[StreamItem], None],
+) -> list[Subscription]:
+    """One ordered consumer per feed of the channel: a stream named in ``after_seqs`` resumes after
+    that sequence, the others are live only. If one subscription fails, those made are undone."""
+    made: list[Subscription] = []
+    try:
+        for feed in channel.feeds():
+            made.append(
+                await follow(
+                    js,
+                    subjects,
+                    channel,
+                    caller_id,
+                    after_seq=after_seqs.get(feed.stream),
+                    deliver=deliver,
+                    feed=feed,
+                )
+            )
+    except BaseException:
+        for subscription in made:
+            with contextlib.suppress(Exception):  # already failing: the original error matters
+                await subscription.unsubscribe()
+        raise
+    return made
 
 
 async def backtest_owner(js: JetStreamContext, subjects: Subjects, backtest_id: str) -> str | None:

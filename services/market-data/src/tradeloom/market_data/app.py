@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
 from tradeloom.market_data import SERVICE, __version__, api
 from tradeloom.market_data.domain.instruments import default_sim_instruments, instruments_from_file_text
+from tradeloom.market_data.domain.sim_options import synthetic_options
 from tradeloom.market_data.domain.simulator import SimConfig, SyntheticMarket
 from tradeloom.market_data.funding import SyntheticFunding
 from tradeloom.market_data.persistence import TradePersistence
@@ -73,7 +75,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_consumer(BOOKS_CONSUMER, store_book)
 
     async def load_instruments(stop: asyncio.Event) -> None:
-        instruments = default_sim_instruments(md.sim_venue, md.sim_symbols)
+        instruments = default_sim_instruments(md.sim_venue, md.sim_symbols) + synthetic_options(
+            md.sim_venue, md.sim_symbols, md.sim_start_prices, datetime.now(UTC).date()
+        )
         for replay in md.replay_sources:
             instruments += default_sim_instruments(replay.venue, [replay.symbol])
         if md.instruments_file:

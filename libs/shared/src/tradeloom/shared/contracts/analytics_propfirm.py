@@ -94,6 +94,9 @@ class BreachInfo(_Reply):
     value: Signed = Field(description="the balance (max_loss) or the day's PnL (daily_loss)")
     limit: Signed
     fails: bool
+    at: dt.datetime | None = Field(
+        default=None, description="an intraday breach: when the low was seen; null: at the day's close"
+    )
 
 
 class EvaluationReply(_Reply):

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from tradeloom.shared.contracts import (
     analytics,
+    analytics_options,
+    analytics_portfolio,
     analytics_propfirm,
     auth,
     backtest,
@@ -91,6 +93,8 @@ REQUESTS: tuple[RequestContract, ...] = (
     *risk_monitor.REQUESTS,
     *analytics.REQUESTS,
     *analytics_propfirm.REQUESTS,
+    *analytics_options.REQUESTS,
+    *analytics_portfolio.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

@@ -11,15 +11,17 @@ Rules, all optional but the starting balance (amounts in the account's quote ass
 - ``min_trading_days``: at least this many days with fills.
 Passed: target, consistency and trading days all met without a failure; failed: a failing breach
 (the first one decides, with its day); otherwise in progress. Balances are measured at each UTC
-day's close from the daily equity rows (marked positions included), so a breach inside a day that
-recovers by the close is not seen.
+day's close from the daily equity rows (marked positions included) and, when a day carries its
+intraday low (``Day.low``, the lowest change since the previous close observed during the day, at
+``low_at``), at that low too: a dip below the floor or the daily loss limit that recovers by the
+close is a breach at the time of the low.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 ZERO = Decimal(0)
@@ -42,6 +44,8 @@ class Day:
     day: date
     pnl: Decimal  # the day's change of balance
     trades: int
+    low: Decimal | None = None  # the lowest intraday change of balance since the previous close
+    low_at: datetime | None = None  # when it was observed
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Breach:
     value: Decimal  # the balance (max_loss) or the day's PnL (daily_loss)
     limit: Decimal  # the floor, or −daily_loss
     fails: bool
+    at: datetime | None = None  # intraday: when the low was observed; None: at the day's close
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,12 @@ def evaluate(rules: Rules, days: Sequence[Day]) -> Evaluation:
         balance += item.pnl
         trading += 1 if item.trades else 0
         best = max(best, item.pnl)
-        if rules.daily_loss is not None and item.pnl <= -rules.daily_loss:
-            breach = Breach("daily_loss", item.day, item.pnl, -rules.daily_loss, rules.daily_loss_fails)
+        low, at = _worst(item)
+        if rules.daily_loss is not None and low <= -rules.daily_loss:
+            breach = Breach("daily_loss", item.day, low, -rules.daily_loss, rules.daily_loss_fails, at)
             breaches.append(breach)
-        if floor is not None and balance <= floor:
-            breaches.append(Breach("max_loss", item.day, balance, floor, True))
+        if floor is not None and balance - item.pnl + low <= floor:
+            breaches.append(Breach("max_loss", item.day, balance - item.pnl + low, floor, True, at))
         if failed_on is None and passed_on is None:
             if any(b.fails and b.day == item.day for b in breaches):
                 failed_on = item.day
@@ -113,6 +119,13 @@ def evaluate(rules: Rules, days: Sequence[Day]) -> Evaluation:
         distances(rules, today=days[-1].pnl if days else ZERO, balance=balance, best=best, trading=trading,
                   floor=floor_now),
     )  # fmt: skip
+
+
+def _worst(item: Day) -> tuple[Decimal, datetime | None]:
+    """The day's lowest change of balance and when (None: at the close)."""
+    if item.low is not None and item.low < item.pnl:
+        return item.low, item.low_at
+    return item.pnl, None
 
 
 def _passes(rules: Rules, balance: Decimal, best: Decimal, trading: int) -> bool:

@@ -37,6 +37,22 @@ from tradeloom.shared.contracts.analytics import (
     ScopeRef,
     SummaryRequest,
 )
+from tradeloom.shared.contracts.analytics_options import (
+    ChainReply,
+    ChainRequest,
+    GreeksReply,
+    GreeksRequest,
+    IvReply,
+    IvRequest,
+    StrategyReply,
+    StrategyRequest,
+)
+from tradeloom.shared.contracts.analytics_portfolio import (
+    BalancesRequest,
+    PortfolioBalances,
+    StrategyReport,
+    StrategyReportRequest,
+)
 from tradeloom.shared.contracts.analytics_propfirm import (
     EvaluateRequest,
     EvaluationReply,
@@ -150,7 +166,29 @@ ROUTES = (
         name="portfolio_summary", errors=ERRORS,
         summary="Net PnL, day PnL and exposure across the caller's accounts",
     ),
+    Forward(
+        "GET", "/balances", READ, SERVICE, "balances", BalancesRequest, PortfolioBalances,
+        name="portfolio_balances", errors=ERRORS,
+        query=(Param("include_archived", bool, Query(description="archived accounts too"), False),),
+        summary="Balances of every account of the caller (paper and exchange), valued; a service not "
+        "answering is named in unavailable",
+    ),
     *_scoped(),
+    Forward(
+        "GET", "/strategies/{strategy_id}/report", READ, SERVICE, "strategy_report", StrategyReportRequest,
+        StrategyReport, name="strategy_report", errors=ERRORS,
+        path_params=(
+            Param("strategy_id", str,
+                  Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="a strategy id")),
+        ),
+        query=(
+            *RANGE[:2],
+            Param("capital", Positive, Query(description="equity the strategy's returns are measured on")),
+            Param("top", int, Query(ge=1, le=20, description="how many best and worst symbols"), 3),
+        ),
+        summary="A strategy over all its bots: bots and their status, active bots, metrics, monthly PnL, "
+        "best and worst symbols",
+    ),
     Forward(
         "GET", "/prop-firm/rule-sets", READ, SERVICE, "prop_rule_sets_list", RuleSetListRequest, RuleSetList,
         name="list_prop_rule_sets", errors=ERRORS,
@@ -189,6 +227,34 @@ ROUTES = (
         "POST", "/compare", READ, SERVICE, "compare", CompareRequest, CompareReply,
         name="compare_performance", body=CompareRequest, errors=ERRORS,
         summary="Bots (or strategies) side by side on the same range and capital",
+    ),
+    Forward(
+        "GET", "/options/chain", READ, SERVICE, "options_chain", ChainRequest, ChainReply,
+        name="option_chain", errors=ERRORS,
+        query=(
+            Param("underlying", str, Query(min_length=3, max_length=64, description="spot symbol: BTC/USDT")),
+            Param("venue", str, Query(min_length=1, max_length=32, description="venue"), "sim"),
+            Param("expiry", dt.date | None, Query(description="its UTC day (default: nearest)"), None),
+            Param("volatility", float, Query(gt=0, le=10, description="for the Greeks (0.5 = 50 %)")),
+            Param("rate", float, Query(ge=-1, le=1, description="risk-free rate"), 0.0),
+            Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
+        ),
+        summary="Option chain of an underlying and expiry: every strike's call and put with their Greeks",
+    ),
+    Forward(
+        "POST", "/options/greeks", READ, SERVICE, "options_greeks", GreeksRequest, GreeksReply,
+        name="option_greeks", body=GreeksRequest, errors=ERRORS,
+        summary="Price and Greeks of European options (Black-Scholes-Merton or Black-76), one or a batch",
+    ),
+    Forward(
+        "POST", "/options/implied-volatility", READ, SERVICE, "options_iv", IvRequest, IvReply,
+        name="option_implied_volatility", body=IvRequest, errors=ERRORS,
+        summary="Implied volatility and Greeks of option prices; no_solution outside the no-arbitrage bounds",
+    ),
+    Forward(
+        "POST", "/options/strategy", READ, SERVICE, "options_strategy", StrategyRequest, StrategyReply,
+        name="option_strategy_m2m", body=StrategyRequest, errors=ERRORS,
+        summary="Mark-to-market, PnL and Greeks of a multi-leg option position, and its payoff curves",
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)

@@ -5,7 +5,9 @@ Protocol (JSON text frames):
   ``WS_AUTH_TIMEOUT_S``, or subprotocols ``["tradeloom.v1", "bearer.<token>"]`` (the server
   answers ``tradeloom.v1``). Then ``{"type": "welcome", "user_id", "expires_at", "heartbeat_s"}``.
 - ``{"op": "subscribe", "channel": "...", "after_seq": 123}`` (``after_seq`` optional: resume
-  after that stream sequence, otherwise live only) → ``{"type": "subscribed", ...}``, or
+  after that stream sequence, otherwise live only; for a channel fed by several streams, e.g.
+  ``alerts``, an integer resumes its first stream and ``{"RISK": 12, "ANALYTICS": 3}`` resumes each
+  stream named, the others live) → ``{"type": "subscribed", "stream", "streams", ...}``, or
   ``{"type": "error", "code", "message", "channel"}`` (``not_found`` for another user's object).
 - ``{"op": "unsubscribe", "channel": "..."}`` → ``{"type": "unsubscribed", "channel"}``.
 - events: ``{"type": "event", "channel", "stream", "seq", "event": <envelope>}``;
@@ -33,7 +35,7 @@ from tradeloom.gateway_auth.bot_access import may_follow_bot
 from tradeloom.gateway_auth.channels import BadChannel, Channel, parse_channel
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Scope
-from tradeloom.gateway_auth.feed import StreamItem, follow
+from tradeloom.gateway_auth.feed import StreamItem, follow_all
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.shared.errors import ServiceError, Unauthorized
 
@@ -63,7 +65,7 @@ class WsSession:
         self.gw = gateway
         self.settings = gateway.settings
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.subscriptions: dict[str, Subscription] = {}
+        self.subscriptions: dict[str, list[Subscription]] = {}
         self.overflowed = False
         self.wake_up = asyncio.Event()  # set on overflow and when the caller's access may have changed
         self.credential = ""
@@ -87,9 +89,10 @@ class WsSession:
         finally:
             if self.principal is not None:
                 self.gw.live_sockets.unregister(self.principal.user_id, self.wake_up)
-            for subscription in self.subscriptions.values():
-                with contextlib.suppress(Exception):
-                    await subscription.unsubscribe()
+            for subscriptions in self.subscriptions.values():
+                for subscription in subscriptions:
+                    with contextlib.suppress(Exception):
+                        await subscription.unsubscribe()
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
@@ -148,8 +151,7 @@ class WsSession:
             if op == "subscribe" and isinstance(channel, str):
                 await self._subscribe(channel, message.get("after_seq"))
             elif op == "unsubscribe" and isinstance(channel, str):
-                subscription = self.subscriptions.pop(channel, None)
-                if subscription is not None:
+                for subscription in self.subscriptions.pop(channel, []):
                     await subscription.unsubscribe()
                 self._send({"type": "unsubscribed", "channel": channel})
             else:
@@ -188,21 +190,25 @@ class WsSession:
     async def _subscribe(self, name: str, after_seq: object) -> None:
         try:
             channel = await self._admit(name, after_seq)
-            self.subscriptions[name] = await follow(
+            self.subscriptions[name] = await follow_all(
                 self.gw.js, self.gw.subjects, channel, self.principal.user_id if self.principal else "",
-                after_seq=None if after_seq is None else int(str(after_seq)), deliver=self._deliver,
+                after_seqs=_after_seqs(channel, after_seq), deliver=self._deliver,
             )  # fmt: skip
         except Refused as refused:
             return self._error(refused.code, refused.message, name)
         except Exception as error:  # NATS unavailable: say so, keep the socket
             return self._error("unavailable", f"could not subscribe: {type(error).__name__}", name)
-        self._send({"type": "subscribed", "channel": name, "stream": channel.stream, "after_seq": after_seq})
+        streams = [feed.stream for feed in channel.feeds()]
+        self._send(
+            {"type": "subscribed", "channel": name, "stream": channel.stream, "streams": streams,
+             "after_seq": after_seq}
+        )  # fmt: skip
         return None
 
     async def _admit(self, name: str, after_seq: object) -> Channel:
         """The channel if this caller may subscribe to it now; ``Refused`` saying why otherwise."""
         assert self.principal is not None
-        if after_seq is not None and (type(after_seq) is not int or after_seq < 0):
+        if after_seq is not None and not _is_seq(after_seq) and not isinstance(after_seq, dict):
             raise Refused("validation_error", "after_seq: a stream sequence (integer >= 0)")
         if self.principal.missing(Scope.READ):
             raise Refused("forbidden", "channels need the 'read' scope")
@@ -210,6 +216,14 @@ class WsSession:
             channel = parse_channel(name, self.gw.subjects, self.settings.ws_venue)
         except BadChannel as error:
             raise Refused("validation_error", str(error)) from error
+        if isinstance(after_seq, dict):
+            streams = {feed.stream for feed in channel.feeds()}
+            for stream, seq in after_seq.items():
+                if stream not in streams or not _is_seq(seq):
+                    raise Refused(
+                        "validation_error",
+                        f"after_seq: {{stream: sequence}}, streams of {sorted(streams)}, integers >= 0",
+                    )
         if name in self.subscriptions:
             raise Refused("conflict", "already subscribed")
         if len(self.subscriptions) >= self.settings.ws_max_subscriptions:
@@ -235,6 +249,17 @@ class WsSession:
 
     def _error(self, code: str, message: str, channel: str | None = None) -> None:
         self._send({"type": "error", "code": code, "message": message, "channel": channel})
+
+
+def _is_seq(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _after_seqs(channel: Channel, after_seq: object) -> dict[str, int]:
+    """Where each stream of the channel resumes (admitted ``after_seq``: None, an int or a dict)."""
+    if isinstance(after_seq, dict):
+        return {str(stream): int(seq) for stream, seq in after_seq.items()}
+    return {} if after_seq is None else {channel.stream: int(str(after_seq))}
 
 
 def _parse(text: str) -> dict[str, Any]:

@@ -1,0 +1,202 @@
+"""Option analytics of analytics (``svc.analytics.options_*``): Black-Scholes-Merton (with a
+dividend or carry yield) or Black-76 price and Greeks, implied volatility, and the mark-to-market of
+a multi-leg option position with its payoff across a range of underlying prices, and the option chain
+of an underlying (market-data's option instruments) with the Greeks per strike.
+
+Model inputs and outputs are float64 numbers (a model's values, not ledger amounts). Units: time in
+years, rates, yields and volatilities as fractions (0.2 = 20 %); ``vega`` per volatility point,
+``rho`` per rate point, ``theta`` per year and ``theta_day`` per calendar day (tradeloom.quant.options).
+An implied volatility outside the no-arbitrage bounds is ``null`` with ``error`` ``no_solution``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tradeloom.shared.contracts.analytics import SERVICE
+from tradeloom.shared.contracts.spec import RequestContract
+
+OptionType = Literal["call", "put"]
+Model = Literal["bsm", "black76"]
+MAX_BATCH = 10_000
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Market(_Request):
+    spot: float = Field(ge=1e-8, le=1e12, description="the underlying's price (the future's for black76)")
+    rate: float = Field(default=0.0, ge=-1, le=1, description="continuously compounded risk-free rate")
+    dividend_yield: float = Field(default=0.0, ge=-1, le=1, description="or carry yield (bsm only)")
+
+
+class OptionQuote(_Market):
+    type: OptionType
+    strike: float = Field(ge=1e-8, le=1e12)
+    expiry_years: float = Field(ge=1e-6, le=50, description="time to expiry in years (from 32 s)")
+
+
+class GreeksItem(OptionQuote):
+    volatility: float = Field(ge=1e-4, le=10)
+
+
+class IvItem(OptionQuote):
+    price: float = Field(ge=1e-12, le=1e12, description="the option's market price")
+
+
+class GreeksRequest(_Request):
+    model: Model = "bsm"
+    items: list[GreeksItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class IvRequest(_Request):
+    model: Model = "bsm"
+    items: list[IvItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class Greeks(_Reply):
+    price: float
+    delta: float
+    gamma: float
+    vega: float = Field(description="per volatility point")
+    theta: float = Field(description="per year")
+    theta_day: float = Field(description="per calendar day")
+    rho: float = Field(description="per rate point")
+
+
+class GreeksReply(_Reply):
+    model: Model
+    items: list[Greeks]
+
+
+class IvResult(_Reply):
+    implied_volatility: float | None
+    error: Literal["no_solution"] | None = None
+    message: str | None = None
+    greeks: Greeks | None = None
+
+
+class IvReply(_Reply):
+    model: Model
+    items: list[IvResult]
+
+
+class Leg(_Request):
+    type: Literal["call", "put", "underlying"]
+    quantity: float = Field(
+        ge=-1e9, le=1e9, description="signed: positive long, negative short (× multiplier)"
+    )
+    entry_price: float = Field(ge=0, le=1e12, description="price paid (long) or received (short) per unit")
+    strike: float | None = Field(default=None, ge=1e-8, le=1e12)
+    expiry_years: float | None = Field(default=None, ge=1e-6, le=50)
+    volatility: float | None = Field(default=None, ge=1e-4, le=10)
+
+    @model_validator(mode="after")
+    def _option_fields(self) -> Leg:
+        if self.quantity == 0:
+            raise ValueError("quantity must not be 0")
+        if self.type != "underlying" and None in (self.strike, self.expiry_years, self.volatility):
+            raise ValueError("an option leg needs strike, expiry_years and volatility")
+        return self
+
+
+class StrategyRequest(_Market):
+    model: Model = "bsm"
+    legs: list[Leg] = Field(min_length=1, max_length=20)
+    range_low: float | None = Field(default=None, ge=1e-8, le=1e12, description="default: 0.7 × spot")
+    range_high: float | None = Field(default=None, ge=1e-8, le=1e12, description="default: 1.3 × spot")
+    points: int = Field(default=101, ge=2, le=1001)
+    horizons_years: list[float] = Field(
+        default_factory=list,
+        max_length=10,
+        description="also revalue after this much time has passed (<= 50)",
+    )
+
+    @model_validator(mode="after")
+    def _range(self) -> StrategyRequest:
+        low, high = self.range_low or 0.7 * self.spot, self.range_high or 1.3 * self.spot
+        if low >= high:
+            raise ValueError("range_low must be below range_high")
+        if any(not 0 <= h <= 50 for h in self.horizons_years):
+            raise ValueError("horizons_years must be between 0 and 50")
+        return self
+
+
+class LegValue(_Reply):
+    value: float = Field(description="model value of the leg now (signed by quantity)")
+    pnl: float
+    greeks: Greeks = Field(description="of the position (× quantity)")
+
+
+class PayoffCurve(_Reply):
+    label: str = Field(description="'expiry' (the first leg's expiry) or 't+<years>'")
+    horizon_years: float
+    pnl: list[float]
+
+
+class StrategyReply(_Reply):
+    model: Model
+    value: float = Field(description="model value of the position now")
+    cost: float = Field(description="what opening it cost (entry prices × quantities)")
+    pnl: float
+    greeks: Greeks = Field(description="of the whole position")
+    legs: list[LegValue]
+    prices: list[float] = Field(description="underlying prices of the payoff curves")
+    curves: list[PayoffCurve]
+
+
+class ChainRequest(_Request):
+    underlying: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"], description="spot symbol")
+    venue: str = Field(default="sim", min_length=1, max_length=32)
+    expiry: dt.date | None = Field(default=None, description="UTC day of the expiry; default: the nearest")
+    volatility: float = Field(
+        ge=1e-4, le=10, description="for the Greeks where no price gives an implied one"
+    )
+    rate: float = Field(default=0.0, ge=-1, le=1)
+    dividend_yield: float = Field(default=0.0, ge=-1, le=1)
+
+
+class ChainSide(_Reply):
+    symbol: str
+    bid: float | None = Field(description="null: no quote known")
+    ask: float | None
+    last: float | None
+    implied_volatility: float | None = Field(description="from the mid or last price when known")
+    greeks: Greeks = Field(description="at the implied volatility when known, else the request's")
+
+
+class ChainRow(_Reply):
+    strike: float
+    call: ChainSide | None
+    put: ChainSide | None
+
+
+class ChainReply(_Reply):
+    underlying: str
+    venue: str
+    spot: float = Field(description="the underlying's latest price seen by analytics")
+    expiry: dt.datetime
+    expiry_label: Literal["weekly", "monthly", "quarterly"]
+    days_to_expiry: float
+    expiries: list[dt.datetime] = Field(description="every listed expiry of the underlying")
+    items: list[ChainRow]
+
+
+def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
+    return RequestContract(SERVICE, op, request, reply, description)
+
+
+REQUESTS: tuple[RequestContract, ...] = (
+    _rq("options_greeks", GreeksRequest, GreeksReply, "Price and Greeks of European options (batch)."),
+    _rq("options_iv", IvRequest, IvReply, "Implied volatility (no_solution outside the bounds), batch."),
+    _rq("options_strategy", StrategyRequest, StrategyReply, "Multi-leg option position: M2M and payoff."),
+    _rq("options_chain", ChainRequest, ChainReply, "Option chain of an underlying and expiry with Greeks."),
+)
