@@ -10,6 +10,10 @@ interface Series { t_ns: number[]; values: number[] }
 export const backtests: Page = (root) => {
   const day = 86400_000;
   const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  const dataset = h("select", { "aria-label": "data", "data-testid": "bt-dataset" }, h("option", { value: "" }, "market candles (symbol, timeframe, dates)"));
+  get<{ datasets: Array<{ dataset_id: string; name: string; bar_count: number }> }>("/v1/datasets")
+    .then((r) => dataset.append(...r.datasets.map((d) => h("option", { value: d.dataset_id }, `dataset ${d.name} (${d.bar_count} bars)`))))
+    .catch(() => {});
   const f = {
     symbol: h("input", { value: "BTC/USDT", "data-testid": "bt-symbol" }),
     timeframe: h("input", { value: "1m", "data-testid": "bt-timeframe" }),
@@ -29,7 +33,7 @@ export const backtests: Page = (root) => {
   root.append(
     section("New backtest (SMA cross)",
       h("form", { class: "grid-form", onsubmit: (e: Event) => { e.preventDefault(); void submit(); } },
-        ...Object.entries(f).map(([name, input]) => h("label", {}, name, input)),
+        h("label", {}, "data", dataset), ...Object.entries(f).map(([name, input]) => h("label", {}, name, input)),
         h("button", { type: "submit", "data-testid": "run-backtest" }, "Run")),
       message, h("p", {}, progress, " ", phase)),
     section("Equity and drawdown", equityHolder, drawdownHolder, metrics),
@@ -41,10 +45,12 @@ export const backtests: Page = (root) => {
     stopLive();
     message.textContent = "";
     try {
+      const source = dataset.value
+        ? { dataset_id: dataset.value }
+        : { symbol: f.symbol.value.trim(), timeframe: f.timeframe.value.trim(), start: `${f.start.value}T00:00:00Z`, end: `${f.end.value}T00:00:00Z` };
       const accepted = await post<{ backtest_id: string }>("/v1/backtests", {
         strategy: "sma_cross", params: { fast: Number(f.fast.value), slow: Number(f.slow.value) },
-        symbol: f.symbol.value.trim(), timeframe: f.timeframe.value.trim(),
-        start: `${f.start.value}T00:00:00Z`, end: `${f.end.value}T00:00:00Z`, initial_cash: f.cash.value.trim(),
+        initial_cash: f.cash.value.trim(), ...source,
       });
       follow(accepted.backtest_id);
     } catch (error) {

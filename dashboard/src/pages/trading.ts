@@ -127,6 +127,8 @@ export const trading: Page = (root) => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const soon = (): void => { clearTimeout(timer); timer = setTimeout(() => void refresh(), 150); };
   for (const channel of ["orders", "fills", "positions"]) stops.push(listen(channel, soon));
+  const poll = setInterval(soon, 5000); // the socket drives updates; this catches a missed one
+  stops.push(() => clearInterval(poll));
   void accountPicker((id) => { account = id; void refresh(); }).then((el) => picker.replaceChildren(el)).catch((e) => showError(picker, e));
   return () => { clearTimeout(timer); for (const stop of stops) stop(); };
 };
