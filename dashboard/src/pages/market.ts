@@ -82,6 +82,7 @@ export const market: Page = (root) => {
       if (bar) last.textContent = num(bar.close, 4);
       status.textContent = `${bars.length} candles of ${sym} ${tf}`;
       holder.dataset.loaded = String(bars.length);
+      if (!performance.getEntriesByName("first-chart").length) performance.mark("first-chart"); // bench_dashboard
       await loadIndicator(sym, tf);
     } catch (error) {
       showError(status, error);
