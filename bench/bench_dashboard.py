@@ -71,7 +71,9 @@ def start_stack(nats_server: NatsServer, pg: PostgresServer, log_dir: Path) -> S
     ports = free_ports(len(SERVICES) + 1)
     env = service_env(pg.sqlalchemy_url(database), nats_server.url, prefix, ports) | nats_server.environment()
     ensure = [sys.executable, "-m", "tradeloom.shared.streams", "ensure", "--nats-url", nats_server.url]
-    subprocess.run([*ensure, "--prefix", prefix], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [*ensure, "--prefix", prefix], env=os.environ | env, check=True, capture_output=True, timeout=120
+    )  # the admin identity's password is in env, as the test plugin exports it
     migrations = [
         subprocess.Popen([sys.executable, "-m", f"tradeloom.{package(s)}", "migrate"], env=env, cwd=ROOT)
         for s in SERVICES
