@@ -128,6 +128,8 @@ def test_a_trader_walks_through_the_dashboard(stack: Stack, user: str, page: Pag
     expect(page.get_by_test_id("error-quantity")).to_be_empty()
     expect(page.get_by_test_id("order-result")).to_contain_text("order")
     page.screenshot(path=artifacts / "3-order-placed.png", full_page=True)
+    # a paper market order fills on the next market trade; a loaded box delays order-router's consumer
+    expect(page.get_by_test_id("order-result")).to_contain_text("filled", timeout=3 * WAIT_MS)
     expect(page.get_by_test_id("fills").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_test_id("positions").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_test_id("positions")).to_contain_text("BTC/USDT")

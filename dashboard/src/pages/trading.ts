@@ -53,6 +53,7 @@ export const trading: Page = (root) => {
     try {
       const order = await post<Order>("/v1/orders", body);
       result.textContent = `order ${order.order_id.slice(0, 8)}… ${order.status}`;
+      result.dataset.orderId = order.order_id;
       void refresh();
     } catch (error) {
       if (error instanceof ApiError && error.fields.length) {
@@ -127,6 +128,10 @@ export const trading: Page = (root) => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const soon = (): void => { clearTimeout(timer); timer = setTimeout(() => void refresh(), 150); };
   for (const channel of ["orders", "fills", "positions"]) stops.push(listen(channel, soon));
+  stops.push(listen("orders", (event) => {
+    const order = event.data.order as Order | undefined;
+    if (order && order.order_id === result.dataset.orderId) result.textContent = `order ${order.order_id.slice(0, 8)}… ${order.status}`;
+  }));
   const poll = setInterval(soon, 5000); // the socket drives updates; this catches a missed one
   stops.push(() => clearInterval(poll));
   void accountPicker((id) => { account = id; void refresh(); }).then((el) => picker.replaceChildren(el)).catch((e) => showError(picker, e));
