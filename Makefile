@@ -29,7 +29,16 @@ $(STAMP): tools/system_deps.sh requirements/runtime.txt requirements/dev.txt lib
 		-e libs/shared -e libs/quant $(addprefix -e ,$(SERVICE_DIRS))
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The web dashboard (dashboard/, served by the gateway at /): built from the npm lock file into
+# dashboard/dist (not in git). Without npm, / says the dashboard is not built.
+DASHBOARD_SOURCES := $(wildcard dashboard/src/*.ts dashboard/src/*/*.ts dashboard/src/*.css) \
+	dashboard/index.html dashboard/package.json dashboard/package-lock.json dashboard/vite.config.ts dashboard/tsconfig.json
+dashboard/dist/index.html: $(DASHBOARD_SOURCES)
+	@if command -v npm >/dev/null 2>&1; then \
+		cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent; \
+	else echo "make: npm not found: the dashboard is not built (/ says so); install Node 20+" >&2; fi
+
+install: $(STAMP) dashboard/dist/index.html
 
 run: install
 	exec $(BIN)/python -m tools.devstack up

@@ -138,6 +138,7 @@ def service_env(root: Path, admin_url: str, nats_url: str, passwords: dict[str, 
         env[prefix + "HEALTH_PORT"] = str(port_base + index)
         env[prefix + "LOG_JSON"] = os.environ.get("TL_DEV_LOG_JSON", "false")
     env["TL_GATEWAY_AUTH_HTTP_PORT"] = os.environ.get("TL_DEV_GATEWAY_PORT", "8000")
+    env["TL_GATEWAY_AUTH_DASHBOARD_DIR"] = str(ROOT / "dashboard" / "dist")  # built by make install
     env["PYTHONUNBUFFERED"] = "1"
     return env | generated_secrets(root)
 

@@ -85,6 +85,7 @@ def service_env(database_url: str, nats_url: str, prefix: str, ports: list[int])
             p + "STARTUP_TIMEOUT_S": "20",
         }
     env["TL_GATEWAY_AUTH_HTTP_PORT"] = str(ports[len(SERVICES)])
+    env["TL_GATEWAY_AUTH_DASHBOARD_DIR"] = str(ROOT / "dashboard" / "dist")  # built by make install
     env["TL_GATEWAY_AUTH_JWT_SECRET"] = secrets.token_urlsafe(48)
     return env
 

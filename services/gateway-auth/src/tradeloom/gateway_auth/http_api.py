@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from tradeloom.gateway_auth import __version__
+from tradeloom.gateway_auth import __version__, dashboard
 from tradeloom.gateway_auth.forwarded import TrustedProxyMiddleware, parse_networks
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.json_text import JsonTextGuard
@@ -17,6 +17,7 @@ from tradeloom.gateway_auth.routes import (
     auth,
     backtests,
     bots,
+    browser_session,
     catalogs,
     connections,
     datasets,
@@ -60,6 +61,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
     for router in (
         system.router,
         auth.router,
+        browser_session.router,
         users.router,
         keys.router,
         admin.router,
@@ -78,6 +80,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         connections.router,
         sse.router,
         ws.router,
+        dashboard.router,
     ):
         app.include_router(router)
     settings = gateway.settings

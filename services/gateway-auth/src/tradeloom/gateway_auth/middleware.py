@@ -34,6 +34,11 @@ API_ONLY_HEADERS = [
 DOCS_PATHS = ("/v1/docs",)  # Swagger UI needs scripts, so it gets no API content policy
 
 
+def api_only_headers(path: str) -> bool:
+    """The docs and the dashboard (``/``, ``/assets/*``: its own policy and caching) are not the API."""
+    return not (path.startswith(DOCS_PATHS) or path == "/" or path.startswith("/assets/"))
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -76,7 +81,7 @@ class RequestContextMiddleware:
             return
         rid = _request_id(scope)
         token = request_id_var.set(rid)
-        extra = SECURITY_HEADERS + ([] if scope["path"].startswith(DOCS_PATHS) else API_ONLY_HEADERS)
+        extra = SECURITY_HEADERS + (API_ONLY_HEADERS if api_only_headers(scope["path"]) else [])
         started = False
 
         async def send_with_headers(message: Message) -> None:

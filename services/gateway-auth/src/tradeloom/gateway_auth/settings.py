@@ -52,6 +52,10 @@ class GatewayAuthSettings(ServiceSettings):
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
         default="x-forwarded-for", description="the header those proxies set (read from the right)"
     )
+    dashboard_dir: str = Field(
+        default="",
+        description="the built web dashboard (dashboard/dist: index.html + assets/) served at /; empty: none",
+    )
     proxy_timeout_s: float = Field(default=2.0, gt=0, le=30, description="deadline of a forwarded call")
     dataset_commit_timeout_s: float = Field(
         default=300,

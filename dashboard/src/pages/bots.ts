@@ -1,0 +1,76 @@
+// Bots: list with status, create one from the SMA-cross template, start/stop/pause, decision log.
+import { get, post, query } from "../api";
+import { accountPicker } from "../accounts";
+import { h, num, type Page, section, showError, table, when } from "../ui";
+import { listen } from "../ws";
+
+interface Bot { bot_id: string; name: string; symbol: string; timeframe: string; status: string; status_reason: string; position: string }
+interface Decision { decision_id: number; created_at: string; action: string; signal: string; reason: string; quantity: string | null }
+
+export const bots: Page = (root) => {
+  let account = "";
+  const name = h("input", { value: "sma bot", "data-testid": "bot-name" });
+  const symbol = h("input", { value: "BTC/USDT", "data-testid": "bot-symbol" });
+  const quantity = h("input", { value: "0.01", inputmode: "decimal", "data-testid": "bot-quantity" });
+  const message = h("p", { "data-testid": "bot-message" });
+  const list = h("div", {}, "loading…");
+  const log = h("div", { class: "muted" }, "choose a bot");
+  const picker = h("div");
+  root.append(picker,
+    section("New bot (SMA cross 5/20, 1m)", h("form", { class: "row", onsubmit: (e: Event) => { e.preventDefault(); void create(); } },
+      name, symbol, quantity, h("button", { type: "submit", "data-testid": "create-bot" }, "Create")), message),
+    section("Bots", list), section("Decision log", log));
+  const stops: Array<() => void> = [];
+
+  async function create(): Promise<void> {
+    try {
+      const strategy = await post<{ strategy_id: string; latest_version: number }>("/v1/strategies", {
+        name: `${name.value} ${Date.now()}`, template: "sma_cross", params: { fast: 5, slow: 20 } });
+      await post("/v1/bots", { name: name.value, account_id: account, strategy_id: strategy.strategy_id, strategy_version: strategy.latest_version,
+        symbol: symbol.value.trim(), timeframe: "1m", max_position: String(Number(quantity.value) * 10), sizing: { kind: "fixed", quantity: quantity.value } });
+      message.textContent = "bot created (stopped)";
+      await refresh();
+    } catch (error) {
+      showError(message, error);
+    }
+  }
+
+  async function act(bot: Bot, action: string): Promise<void> {
+    try { await post(`/v1/bots/${bot.bot_id}/${action}`); } catch (error) { showError(message, error); }
+    await refresh();
+  }
+
+  async function decisions(bot: Bot): Promise<void> {
+    try {
+      const r = await get<{ items: Decision[] }>(`/v1/bots/${bot.bot_id}/decisions?${query({ limit: 50 })}`);
+      log.replaceChildren(h("h3", {}, bot.name), table(r.items, [
+        { title: "time", value: (d) => when(d.created_at) }, { title: "action", value: (d) => d.action },
+        { title: "signal", value: (d) => d.signal }, { title: "qty", value: (d) => num(d.quantity, 6) }, { title: "reason", value: (d) => d.reason },
+      ], "decisions", "no decisions yet (one per closed candle)"));
+    } catch (error) {
+      showError(log, error);
+    }
+  }
+
+  async function refresh(): Promise<void> {
+    try {
+      const r = await get<{ items: Bot[] }>("/v1/bots?limit=100");
+      list.replaceChildren(table(r.items, [
+        { title: "name", value: (b) => h("a", { href: "#/bots", onclick: (e: Event) => { e.preventDefault(); void decisions(b); } }, b.name) },
+        { title: "symbol", value: (b) => `${b.symbol} ${b.timeframe}` },
+        { title: "status", value: (b) => h("span", { "data-testid": "bot-status", title: b.status_reason }, b.status) },
+        { title: "position", value: (b) => num(b.position, 6) },
+        { title: "", value: (b) => h("span", { class: "actions" },
+          ...(b.status === "running" ? ["pause", "stop"] : b.status === "paused" ? ["resume", "stop"] : ["start"]).map((a) =>
+            h("button", { class: "secondary", "data-testid": `bot-${a}`, onclick: () => void act(b, a) }, a))) },
+      ], "bots", "no bots yet"));
+      for (const stop of stops.splice(0)) stop();
+      for (const b of r.items) stops.push(listen(`bots.${b.bot_id}`, () => void refresh()));
+    } catch (error) {
+      showError(list, error);
+    }
+  }
+  void accountPicker((id) => { account = id; }).then((el) => picker.replaceChildren(el)).catch((e) => showError(picker, e));
+  void refresh();
+  return () => { for (const stop of stops) stop(); };
+};

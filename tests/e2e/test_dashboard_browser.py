@@ -1,0 +1,168 @@
+"""The web dashboard in a real browser: Debian's Chromium, headless, driven by Playwright against
+the whole stack (eight service processes, market-data's synthetic BTC/USDT market).
+
+One walk through what a trader does: log in, watch BTC/USDT candles update from the WebSocket,
+see an order's validation error next to its field, place a paper market order and see its fill and
+the position, create and start a bot, run a backtest (over an uploaded dataset: a fresh stack has
+no market history yet) and see its equity chart, trip the emergency stop; then the market page at
+a phone's width. A screenshot of each step is kept in ``<pytest basetemp>/artifacts/dashboard-browser``
+(or ``$TL_TEST_ARTIFACTS/dashboard-browser``). Skipped only when ``/usr/bin/chromium`` is absent
+(``tools/system_deps.sh`` installs it as root); the browser is never downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ROOT, Stack
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "violet-harbor-kettle-42"
+EMAIL = "browser@example.com"
+WAIT_MS = 30_000
+NONZERO = re.compile(r"^[1-9][0-9]*$")
+# no GPU, no QUIC, none of the browser's own background traffic (the network is closed)
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "/usr/bin/chromium is absent (tools/system_deps.sh installs it as root)", allow_module_level=True
+    )
+if not (ROOT / "dashboard" / "dist" / "index.html").exists():
+    pytest.fail("the dashboard is not built: run make install (npm ci + npm run build)")
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+def bars_csv(n: int = 400) -> str:
+    """Hourly bars with a wave in them, so an SMA cross trades."""
+    lines = ["timestamp,open,high,low,close,volume"]
+    for i in range(n):
+        o = 100 + 10 * ((i // 25) % 2) + (i % 25) * (0.4 if (i // 25) % 2 == 0 else -0.4)
+        c = o + (0.3 if i % 2 else -0.3)
+        lines.append(
+            f"{1_704_067_200_000 + i * 3_600_000},{o},{max(o, c) + 0.5},{min(o, c) - 0.5},{c},{1 + i % 5}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = os.environ.get("TL_TEST_ARTIFACTS")
+    root = Path(base) if base else tmp_path_factory.getbasetemp() / "artifacts"
+    path = root / "dashboard-browser"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def user(stack: Stack) -> str:
+    """A user with a dataset to backtest (uploaded through the API, as the CLI or a script would)."""
+    stack.wait_all_up()
+    with httpx.Client(base_url=stack.gateway_url, timeout=30) as http:
+        made = http.post("/v1/auth/register", json={"email": EMAIL, "password": PASSWORD})
+        assert made.status_code == 201, made.text
+        headers = {"Authorization": f"Bearer {made.json()['tokens']['access_token']}"}
+        upload = http.post("/v1/datasets", params={"name": "wave"}, content=bars_csv(), headers=headers)
+        assert upload.status_code == 201, upload.text
+        return str(upload.json()["dataset_id"])
+
+
+@pytest.fixture
+def page(stack: Stack) -> Iterator[Page]:
+    with tempfile.TemporaryDirectory(prefix="tl-chromium-") as profile, sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,  # a fresh --user-data-dir
+            executable_path=str(CHROMIUM),
+            args=FLAGS,
+            headless=True,
+            viewport={"width": 1280, "height": 860},
+            base_url=stack.gateway_url,
+        )
+        context.set_default_timeout(WAIT_MS)
+        expect.set_options(timeout=WAIT_MS)
+        yield context.new_page()
+        context.close()
+
+
+def test_a_trader_walks_through_the_dashboard(stack: Stack, user: str, page: Page, artifacts: Path) -> None:
+    dataset_id = user
+    errors: list[str] = []  # uncaught exceptions in the page (an API error shown on the page is not one)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto("/")
+    page.get_by_test_id("email").fill(EMAIL)
+    page.get_by_test_id("password").fill(PASSWORD)
+    page.get_by_test_id("login").click()
+    expect(page.get_by_test_id("nav-market")).to_be_visible()
+    page.screenshot(path=artifacts / "1-logged-in.png")
+
+    # candles of BTC/USDT, then live trades move the last candle
+    expect(page.get_by_test_id("chart-status")).to_contain_text("candles of BTC/USDT 1m")
+    first = page.get_by_test_id("last-price").inner_text()
+    expect(page.get_by_test_id("live-updates")).not_to_have_text("0")
+    expect(page.get_by_test_id("live-updates")).not_to_have_text("1")
+    expect(page.get_by_test_id("last-price")).not_to_have_text("–")
+    page.screenshot(path=artifacts / "2-market-live.png")
+    assert page.get_by_test_id("order-book").locator("table.bids tr").count() > 0, first
+
+    # trading: the API's 422 lands next to its field; a market order fills and opens a position
+    page.get_by_test_id("nav-trading").click()
+    expect(page.get_by_test_id("account")).to_be_visible()
+    page.get_by_test_id("order-quantity").fill("-1")
+    page.get_by_test_id("place-order").click()
+    expect(page.get_by_test_id("error-quantity")).not_to_be_empty()
+    page.get_by_test_id("order-quantity").fill("0.01")
+    page.get_by_test_id("place-order").click()
+    expect(page.get_by_test_id("error-quantity")).to_be_empty()
+    expect(page.get_by_test_id("order-result")).to_contain_text("order")
+    page.screenshot(path=artifacts / "3-order-placed.png", full_page=True)
+    # a paper market order fills on the next market trade; a loaded box delays order-router's consumer
+    expect(page.get_by_test_id("order-result")).to_contain_text("filled", timeout=3 * WAIT_MS)
+    expect(page.get_by_test_id("fills").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("positions").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("positions")).to_contain_text("BTC/USDT")
+    page.screenshot(path=artifacts / "3-order-filled-position.png", full_page=True)
+
+    # a bot from the SMA-cross template, started
+    page.get_by_test_id("nav-bots").click()
+    expect(page.get_by_test_id("account")).to_be_visible()
+    page.get_by_test_id("create-bot").click()
+    page.get_by_test_id("bot-start").click()
+    expect(page.get_by_test_id("bot-status")).to_have_text("running")
+    page.screenshot(path=artifacts / "4-bot-running.png", full_page=True)
+
+    # a backtest over the dataset: live progress, then its equity chart and metrics
+    page.get_by_test_id("nav-backtests").click()
+    page.get_by_test_id("bt-dataset").select_option(dataset_id)
+    page.get_by_test_id("run-backtest").click()
+    expect(page.get_by_test_id("bt-message")).to_contain_text("completed")
+    expect(page.get_by_test_id("equity-chart")).to_have_attribute("data-points", NONZERO)
+    expect(page.get_by_test_id("metrics")).to_be_visible()
+    page.screenshot(path=artifacts / "5-backtest-equity.png", full_page=True)
+
+    # the emergency stop, confirmed
+    page.get_by_test_id("nav-risk").click()
+    page.get_by_test_id("emergency-stop").click()
+    page.get_by_test_id("confirm-emergency-stop").click()
+    expect(page.get_by_test_id("halt-state")).to_contain_text("HALTED")
+    page.screenshot(path=artifacts / "6-emergency-stop.png")
+
+    # a phone's width: the market page still lays out
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_test_id("nav-market").click()
+    expect(page.get_by_test_id("chart-status")).to_contain_text("candles of BTC/USDT")
+    page.screenshot(path=artifacts / "7-phone-market.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    assert errors == [], errors
