@@ -1,9 +1,11 @@
-"""The Prometheus alert rules (infra/prometheus/alerts.yml): well formed, and every expression names
-only metrics the services really export (or Prometheus's own ``up``). promtool is not installable
-from PyPI, so this is the structure check CI runs instead of ``promtool check rules``."""
+"""The Prometheus alert rules (infra/prometheus/alerts.yml) and the Grafana dashboards
+(infra/grafana/*.json): well formed, and every expression names only metrics the services really
+export (or Prometheus's own ``up``). promtool is not installable from PyPI, so this structure check
+is what CI runs instead of ``promtool check rules``."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -52,3 +54,18 @@ def test_every_rule_is_complete_and_names_exported_metrics() -> None:
 def test_the_name_check_catches_a_metric_nobody_exports() -> None:
     assert metric_names("sum by (consumer) (rate(tl_nothing_total[5m])) > 1") == {"tl_nothing_total"}
     assert "tl_nothing_total" not in exported_metrics()
+
+
+def test_the_grafana_dashboards_are_well_formed_and_query_exported_metrics() -> None:
+    exported = exported_metrics()
+    dashboards = sorted((ROOT / "infra" / "grafana").glob("*.json"))
+    assert dashboards
+    for path in dashboards:
+        dashboard = json.loads(path.read_text())
+        assert dashboard["title"] and dashboard["uid"] and dashboard["panels"], path.name
+        assert len({panel["id"] for panel in dashboard["panels"]}) == len(dashboard["panels"]), path.name
+        for panel in dashboard["panels"]:
+            assert panel["title"] and panel["targets"], (path.name, panel)
+            for target in panel["targets"]:
+                names = metric_names(target["expr"])
+                assert names and names <= exported, (path.name, panel["title"], names - exported)
