@@ -3,8 +3,9 @@ prices); its book (moved by the trades) goes out when it changed, at most every 
 the newest one at the next allowed instant (``book_feed``).
 
 Its clock is the wall clock, unless a test asks for a fast market: ``MarketClock`` can start
-``backdate_s`` in the past and run ``scale`` times faster until it has caught up with the wall
-clock (never ahead of it), so 1m candles close every second or so while trade times stay real."""
+``backdate_s`` in the past and run ``scale`` times faster, so 1m candles close every second or so.
+It passes the wall clock and stays ahead of it: the paper exchange fills an order only with trades
+after it was accepted, so a market behind the wall clock would never fill one."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class MarketClock:
-    """Market time in ns: ``backdate_s`` behind the wall clock at creation, running ``scale``× until
-    it meets the wall clock, then the wall clock itself (scale 1 and no backdate: the wall clock)."""
+    """Market time in ns: ``backdate_s`` behind the wall clock at creation, running ``scale``× (scale 1
+    and no backdate: the wall clock)."""
 
     def __init__(self, scale: float = 1.0, backdate_s: float = 0.0) -> None:
         self.scale = scale
@@ -30,8 +31,7 @@ class MarketClock:
         self._market_start = self._wall_start - int(backdate_s * 1e9)
 
     def now_ns(self) -> int:
-        wall = time.time_ns()
-        return min(wall, self._market_start + int((wall - self._wall_start) * self.scale))
+        return self._market_start + int((time.time_ns() - self._wall_start) * self.scale)
 
 
 class SyntheticSource:
