@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import trace
@@ -67,6 +68,31 @@ def _problem_413(limit: int, request_id: str) -> bytes:
     ).encode()
 
 
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path template (``/v1/backtests/{backtest_id}``), set by the router."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
+
+
+@contextmanager
+def _server_span(scope: Scope, headers: dict[str, str]) -> Iterator[tuple[trace.Span, bool]]:
+    """The request's one server span, and whether this middleware owns it: FastAPI's own (native
+    telemetry, already current and continuing the caller's ``traceparent``) when there is one, so a
+    request is one trace with one server span; else one started here from the caller's context,
+    named by the method until the route is known (never the raw path: ids would make the set of
+    span names unbounded)."""
+    current = trace.get_current_span()
+    if current.is_recording():
+        yield current, False
+        return
+    with tracer().start_as_current_span(
+        scope["method"], context=extract_trace(headers), kind=trace.SpanKind.SERVER
+    ) as span:
+        span.set_attribute("http.request.method", scope["method"])
+        yield span, True
+
+
 class RequestContextMiddleware:
     def __init__(
         self, app: ASGIApp, max_body_bytes: int, body_limits: Mapping[tuple[str, str], int] | None = None
@@ -112,10 +138,7 @@ class RequestContextMiddleware:
                 return message
 
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            span_name = f"{scope['method']} {scope['path']}"
-            with tracer().start_as_current_span(
-                span_name, context=extract_trace(headers), kind=trace.SpanKind.SERVER
-            ) as span:
+            with _server_span(scope, headers) as (span, owned):
                 span.set_attribute("tl.request_id", rid)
                 try:
                     await self.app(scope, limited_receive, send_with_headers)
@@ -123,6 +146,11 @@ class RequestContextMiddleware:
                     if started:
                         raise
                     await self._send_413(send_with_headers, rid, limit)
+                finally:
+                    template = route_template(scope)
+                    if owned and template is not None:
+                        span.update_name(f"{scope['method']} {template}")
+                        span.set_attribute("http.route", template)
         finally:
             request_id_var.reset(token)
 

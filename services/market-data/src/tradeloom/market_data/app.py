@@ -21,7 +21,7 @@ from tradeloom.market_data.sources.live_metrics import LiveSourceMetrics
 from tradeloom.market_data.sources.live_wiring import run_live_source
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.market_data.sources.replay import run_replay
-from tradeloom.market_data.sources.synthetic import SyntheticSource
+from tradeloom.market_data.sources.synthetic import MarketClock, SyntheticSource
 from tradeloom.market_data.store.books_store import save_book
 from tradeloom.market_data.store.instruments_store import upsert_instruments
 from tradeloom.market_data.store.last_trades_store import last_stored_prices
@@ -132,6 +132,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             markets,
             book_interval_s=md.sim_book_interval_s,
             book_levels=md.sim_book_levels,
+            clock=MarketClock(md.sim_time_scale, md.sim_backdate_s),
         )
         await source.run(stop)
 

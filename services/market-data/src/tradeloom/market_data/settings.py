@@ -27,6 +27,9 @@ class MarketDataSettings(ServiceSettings):
     sim_volatility: float = Field(default=0.8, ge=0, le=20)
     sim_trades_per_s: float = Field(default=5.0, ge=0, le=100_000)
     sim_mean_size: float = Field(default=0.05, gt=0)
+    # a fast market for tests only: start this far in the past and run this many times faster
+    sim_backdate_s: float = Field(default=0.0, ge=0, le=7 * 86_400)
+    sim_time_scale: float = Field(default=1.0, ge=1, le=10_000)
     sim_book_interval_s: float = Field(default=1.0, gt=0)
     sim_book_levels: int = Field(default=20, ge=1, le=500)
     # replay and live sources: JSON lists, one entry per file / exchange (see source_settings.py)

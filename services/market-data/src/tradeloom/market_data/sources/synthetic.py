@@ -1,6 +1,11 @@
 """The synthetic source: every configured symbol trades in real time (Poisson arrivals, GBM
 prices); its book (moved by the trades) goes out when it changed, at most every ``book_interval_s``,
-the newest one at the next allowed instant (``book_feed``)."""
+the newest one at the next allowed instant (``book_feed``).
+
+Its clock is the wall clock, unless a test asks for a fast market: ``MarketClock`` can start
+``backdate_s`` in the past and run ``scale`` times faster, so 1m candles close every second or so.
+It passes the wall clock and stays ahead of it: the paper exchange fills an order only with trades
+after it was accepted, so a market behind the wall clock would never fill one."""
 
 from __future__ import annotations
 
@@ -16,6 +21,19 @@ from tradeloom.shared.aio import wait_for_stop
 log = logging.getLogger(__name__)
 
 
+class MarketClock:
+    """Market time in ns: ``backdate_s`` behind the wall clock at creation, running ``scale``× (scale 1
+    and no backdate: the wall clock)."""
+
+    def __init__(self, scale: float = 1.0, backdate_s: float = 0.0) -> None:
+        self.scale = scale
+        self._wall_start = time.time_ns()
+        self._market_start = self._wall_start - int(backdate_s * 1e9)
+
+    def now_ns(self) -> int:
+        return self._market_start + int((time.time_ns() - self._wall_start) * self.scale)
+
+
 class SyntheticSource:
     def __init__(
         self,
@@ -26,12 +44,14 @@ class SyntheticSource:
         tick_s: float = 0.25,
         book_interval_s: float = 1.0,
         book_levels: int = 20,
+        clock: MarketClock | None = None,
     ) -> None:
         self.publisher = publisher
         self.venue = venue
         self.markets = markets
         self.tick_s = tick_s
         self.book_levels = book_levels
+        self.clock = clock or MarketClock()
         self._book_seq = 0
         self.book_feeds = {
             m.config.symbol: BookFeed(publisher, venue, m.config.symbol, 1.0 / book_interval_s)
@@ -59,11 +79,11 @@ class SyntheticSource:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop``; errors (NATS down) are logged and the loop carries on."""
         feeds = [asyncio.create_task(feed.run()) for feed in self.book_feeds.values()]
-        last_ns = time.time_ns()
+        last_ns = self.clock.now_ns()
         try:
             while not stop.is_set():
                 await wait_for_stop(stop, self.tick_s)
-                now_ns = time.time_ns()
+                now_ns = self.clock.now_ns()
                 start_ns, last_ns = last_ns, now_ns  # a failed interval is skipped, not regenerated
                 try:
                     await self.step(start_ns, now_ns)
