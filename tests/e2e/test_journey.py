@@ -138,9 +138,15 @@ async def trades_and_positions(client: Client, ws: Socket, account_id: str, bot_
         held = [Decimal(p["quantity"]) for p in risk["items"] if p["bot_id"] == bot_id]
         own = await client.call("GET", f"/v1/bots/{bot_id}/positions")
         mine = [Decimal(p["quantity"]) for p in own["items"] if p["symbol"] == SYMBOL]
-        return sum(held, Decimal(0)) == bot_position == sum(mine, Decimal(0))
+        announced = [d["position"] for d in ws.data("positions")
+                     if d["position"]["bot_id"] == bot_id and d["position"]["symbol"] == SYMBOL]  # fmt: skip
+        on_socket = Decimal(announced[-1]["quantity"]) if announced else None
+        return sum(held, Decimal(0)) == bot_position == sum(mine, Decimal(0)) == on_socket
 
-    await eventually(positions_agree, "risk-monitor's and the bot's position equal the fills' fold")
+    await eventually(
+        positions_agree,
+        "risk-monitor's, the bot's and the positions channel's position equal the fills' fold",
+    )
     performance = await client.call("GET", f"/v1/bots/{bot_id}/performance")
     assert performance["executions"] >= 2 and Decimal(performance["volume"]) > 0, performance
 

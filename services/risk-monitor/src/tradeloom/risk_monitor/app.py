@@ -46,7 +46,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     )
     alerter = Alerter(cache, positions, store, runtime.outbox)
     runtime.add_consumer(
-        consumer_spec("risk_monitor_orders"), OrderEvents(positions, alerter, pending).on_event
+        consumer_spec("risk_monitor_orders"),
+        OrderEvents(positions, alerter, pending, runtime.outbox).on_event,
     )
     marks = Marks(engine, positions, alerter, settings.mark_interval_s)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)

@@ -7,27 +7,66 @@ delivery) makes the position be folded again from its stored fills (``domain.pos
 Positions are per (account, symbol, bot): a fill belongs to its order's bot (the client order id
 of a bot's order names it). A fill seen before its order's event is folded under no bot; when the
 order's event then names a bot, its fills move there and both positions are folded again.
+
+Every change is announced as ``risk.evt.position_changed.v1.<account>`` through the outbox, in the
+same transaction (the ``positions`` WebSocket channel carries it to the owner).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.alerts import Alerter
 from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
-from tradeloom.risk_monitor.domain.positions import Fill, apply, fold, needs_refold
+from tradeloom.risk_monitor.domain.positions import Fill, Position, apply, fold, needs_refold
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import OrderRef, PositionKey, PositionsStore
 from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
+from tradeloom.shared.contracts.risk_monitor import PositionInfo, RiskPositionChanged
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
+from tradeloom.shared.outbox import Outbox
+
+
+def position_changed(
+    key: PositionKey, venue: str, position: Position, price: Decimal | None
+) -> RiskPositionChanged:
+    """The announcement of ``position`` (valued at ``price`` when there is one)."""
+    return RiskPositionChanged(
+        user_id=key.user_id,
+        position=PositionInfo(
+            account_id=key.account_id,
+            symbol=key.symbol,
+            bot_id=key.bot_id or None,
+            quantity=position.quantity,
+            average_entry=position.average_entry,
+            realised_pnl=position.realised_pnl,
+            fees=position.fees,
+            mark_price=price,
+            unrealised_pnl=None if price is None else (price - position.average_entry) * position.quantity,
+            updated_at=datetime.now(UTC),
+            venue=venue or None,
+        ),
+    )
 
 
 class OrderEvents:
-    def __init__(self, positions: PositionsStore, alerter: Alerter, pending: PendingOrders) -> None:
+    def __init__(
+        self, positions: PositionsStore, alerter: Alerter, pending: PendingOrders, outbox: Outbox
+    ) -> None:
         self.positions = positions
         self.alerter = alerter
         self.pending = pending
+        self.outbox = outbox
+
+    async def _save(
+        self, conn: AsyncConnection, key: PositionKey, venue: str, position: Position, price: Decimal | None
+    ) -> None:
+        await self.positions.save_position(conn, key, venue, position)
+        await self.outbox.add(conn, position_changed(key, venue, position, price), key.account_id)
 
     async def on_event(self, conn: AsyncConnection, envelope: Envelope) -> None:
         try:
@@ -65,14 +104,17 @@ class OrderEvents:
                     await self.positions.position(conn, key)  # lock the row before folding it again
                     await self._refold(conn, key, order.venue)
 
-    async def _refold(self, conn: AsyncConnection, key: PositionKey, venue: str) -> None:
+    async def _refold(
+        self, conn: AsyncConnection, key: PositionKey, venue: str, price: Decimal | None = None
+    ) -> None:
         fills = await self.positions.fills_of(conn, key)
         if not fills:
             await self.positions.delete_position(conn, key)
+            await self.outbox.add(conn, position_changed(key, venue, Position(), None), key.account_id)
             return
         folded = fold(fills)
         await self.positions.set_realised(conn, folded.realised_by_fill)
-        await self.positions.save_position(conn, key, venue, folded.position)
+        await self._save(conn, key, venue, folded.position, price)
 
     async def _fill(self, conn: AsyncConnection, event: FillRecorded) -> None:
         info = event.fill
@@ -83,9 +125,9 @@ class OrderEvents:
             return
         position = await self.positions.position(conn, key)
         if needs_refold(position, fill):
-            await self._refold(conn, key, info.venue)
+            await self._refold(conn, key, info.venue, info.price)
         else:
             position, realised = apply(position, fill)
             await self.positions.set_realised(conn, {fill.fill_id: realised})
-            await self.positions.save_position(conn, key, info.venue, position)
+            await self._save(conn, key, info.venue, position, info.price)
         await self.alerter.evaluate(conn, event.user_id, info.account_id, info.symbol, info.price)

@@ -275,12 +275,34 @@ class RiskAlert(Event):
     alert: AlertInfo
 
 
+class RiskPositionChanged(Event):
+    """A position changed: a fill was folded into it, or its fills moved to the bot that made them.
+
+    ``position`` is what ``positions_list`` shows, valued at the fill's price (no mark when fills
+    only moved between bots); a position left without fills is announced once with quantity 0.
+    Written to the outbox in the fold's transaction, so each change is announced exactly once.
+    """
+
+    domain: ClassVar[str] = "risk"
+    name: ClassVar[str] = "position_changed"
+    major: ClassVar[int] = 1
+
+    user_id: str
+    position: PositionInfo
+
+
 def _rq(op: str, request: type[Request], reply: type[Reply], description: str) -> RequestContract:
     return RequestContract(SERVICE, op, request, reply, description)
 
 
 EVENTS: tuple[EventContract, ...] = (
     EventContract(RiskAlert, "RISK", ("account_id",), "A limit approached or breached."),
+    EventContract(
+        RiskPositionChanged,
+        "RISK",
+        ("account_id",),
+        "A position changed (a fill folded, or moved to its bot).",
+    ),
 )
 REQUESTS: tuple[RequestContract, ...] = (
     _rq("positions_list", PositionsRequest, PositionList, "The caller's positions."),
