@@ -6,6 +6,9 @@ account has limits at all. Orders approved but not yet seen in an event count as
 (``PendingOrders``). The reply names every limit the order would break. A bot's order (its client
 order id names the bot) is also measured against the bot's own limits on the account, on the bot's
 positions, orders and fills only; those reasons start with ``bot ``.
+
+An order on a perpetual counts ``contracts × contract size`` base units: its notional enters the
+position, gross exposure and leverage (gross / equity) limits like a spot order's.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
 from tradeloom.risk_monitor.domain.limits import Exposure, Limits, OrderCheck, refusals, trading_day
+from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
@@ -35,11 +39,13 @@ class PreTradeCheck:
         cache: RiskCache,
         positions: PositionsStore,
         pending: PendingOrders,
+        perps: PerpConfig,
     ) -> None:
         self._engine = engine
         self.cache = cache
         self.positions = positions
         self.pending = pending
+        self.perps = perps
 
     async def check(self, caller: CallerContext, request: RiskCheckRequest) -> RiskCheckReply:
         del caller  # order-router asks on behalf of the user named in the request
@@ -75,7 +81,8 @@ class PreTradeCheck:
             self.pending.release(request.account_id, request.order_id)
             raise
         price = request.price or request.reference_price or (request.notional / request.quantity)
-        order = OrderCheck(request.side, request.quantity, price, request.notional)
+        size = self.perps.size(request.symbol)
+        order = OrderCheck(request.side, request.quantity * size, price, request.notional * size)
         reasons: list[str] = []
         for prefix, scoped, exposure in measured:
             pending = replace(

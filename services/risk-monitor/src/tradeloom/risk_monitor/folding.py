@@ -7,6 +7,9 @@ delivery) makes the position be folded again from its stored fills (``domain.pos
 Positions are per (account, symbol, bot): a fill belongs to its order's bot (the client order id
 of a bot's order names it). A fill seen before its order's event is folded under no bot; when the
 order's event then names a bot, its fills move there and both positions are folded again.
+
+A perpetual's fill counts contracts: it is stored and folded in base units, ``contracts × contract
+size`` (``PerpConfig``), so the fold, PnL and exposure are the same as spot's.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.alerts import Alerter
 from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
+from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.domain.positions import Fill, apply, fold, needs_refold
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import OrderRef, PositionKey, PositionsStore
@@ -24,10 +28,13 @@ from tradeloom.shared.errors import PermanentError
 
 
 class OrderEvents:
-    def __init__(self, positions: PositionsStore, alerter: Alerter, pending: PendingOrders) -> None:
+    def __init__(
+        self, positions: PositionsStore, alerter: Alerter, pending: PendingOrders, perps: PerpConfig
+    ) -> None:
         self.positions = positions
         self.alerter = alerter
         self.pending = pending
+        self.perps = perps
 
     async def on_event(self, conn: AsyncConnection, envelope: Envelope) -> None:
         try:
@@ -76,7 +83,8 @@ class OrderEvents:
 
     async def _fill(self, conn: AsyncConnection, event: FillRecorded) -> None:
         info = event.fill
-        fill = Fill(info.fill_id, info.side, info.price, info.quantity, info.fee, info.filled_at)
+        quantity = info.quantity * self.perps.size(info.symbol)
+        fill = Fill(info.fill_id, info.side, info.price, quantity, info.fee, info.filled_at)
         seen = await self.positions.order_ref(conn, info.order_id)
         key = PositionKey(info.account_id, event.user_id, info.symbol, "" if seen is None else seen[0])
         if not await self.positions.add_fill(conn, fill, key, OrderRef(info.order_id, info.venue)):
