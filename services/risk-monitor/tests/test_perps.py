@@ -4,11 +4,12 @@ notional in exposure and in the pre-trade check's leverage limit."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from rm_harness import RiskCaller, eventually
+from rm_harness import T0, RiskCaller, eventually
 
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
 from tradeloom.shared.testing.ports import free_port
@@ -29,6 +30,7 @@ def rm_settings(rm_schema: str, database_url: str, nats_url: str, nats_prefix: s
         health_port=free_port(),
         cache_refresh_s=0.5,
         mark_interval_s=0.2,
+        eod_interval_s=0.3,
         perp_contract_sizes={ETH: D("0.1")},
         perp_maintenance_margin_rates={BTC: D("0.005")},
     )
@@ -98,3 +100,40 @@ async def test_perpetual_positions_margin_liquidation_exposure_and_check(risk: R
     assert (await risk("check", check(ETH, "sell", "20", "3000")))["approved"] is True
     refused = await risk("check", check(BTC, "buy", "1", "51000"))  # 162,000 / 22,000
     assert refused == {"approved": False, "reason": "max_leverage: 7.3636 > 6"}
+
+
+async def test_end_of_day_balance_values_an_open_perpetual_at_the_kept_mark(risk: RiskCaller) -> None:
+    """Buy 2 contracts at 100 on 30 Nov, sell 1 at 120 on 1 Dec (realised 20), still 1 open; the last
+    trade is at 130. Closes (start 1000): 30 Nov 1000 + 2 × (100 − 100) = 1000 (no mark kept: the
+    last fill price); 1 Dec 1020 + 1 × (120 − 100) = 1040; the last ended day (yesterday), whose marks
+    the roll keeps: 1020 + 1 × (130 − 100) = 1050."""
+    await risk.trade("130", symbol=BTC)
+    await risk.fill(
+        ACCOUNT, "e1", "buy", "100", "2", seconds=at(datetime(2026, 11, 30, 10, tzinfo=UTC)), symbol=BTC
+    )
+    await risk.fill(
+        ACCOUNT, "e2", "sell", "120", "1", seconds=at(datetime(2026, 12, 1, 10, tzinfo=UTC)), symbol=BTC
+    )
+    await eventually(lambda: _has(risk, BTC))
+    await risk("limits_put", {"account_id": ACCOUNT, "starting_balance": "1000"})
+
+    async def rows() -> dict[str, dict[str, Any]]:
+        items = (await risk("eod_balances", {"account_id": ACCOUNT, "limit": 200}))["items"]
+        return {item["trading_day"]: item for item in items}
+
+    async def rolled() -> bool:
+        got = await rows()
+        return bool(got) and got[max(got)]["balance"] == "1050" and got["2026-11-30"]["balance"] == "1000"
+
+    await eventually(rolled)
+    got = await rows()
+    assert (got["2026-12-01"]["day_pnl"], got["2026-12-01"]["balance"]) == ("20", "1040")
+    assert got[max(got)]["high_water"] == "1050"
+
+
+async def _has(risk: RiskCaller, symbol: str) -> bool:
+    return symbol in await positions(risk)
+
+
+def at(moment: datetime) -> float:
+    return (moment - T0).total_seconds()
