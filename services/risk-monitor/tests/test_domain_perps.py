@@ -9,6 +9,7 @@ from tradeloom.risk_monitor.domain.perps import (
     contract_size,
     is_perpetual,
     liquidation_price,
+    margin_refusal,
     perp_margin,
 )
 
@@ -58,3 +59,11 @@ def test_symbols_contract_sizes_and_leverage_bounds() -> None:
     assert contract_size("ETH/USDT", {"ETH/USDT": D(5)}) == D(1)
     assert check_leverage(D(1)) is None and check_leverage(MAX_LEVERAGE) is None
     assert check_leverage(D("0.5")) is not None and check_leverage(MAX_LEVERAGE + 1) is not None
+
+
+def test_an_entry_must_fit_its_initial_margin_in_the_free_margin() -> None:
+    # equity 22,000, margin used 12,000: free 10,000; 51,000 at 10× needs 5,100, 153,000 needs 15,300
+    assert margin_refusal(D(51000), D(10), D(12000), D(22000)) is None
+    assert margin_refusal(D(153000), D(10), D(12000), D(22000)) == (
+        "perp_margin: order margin 15300 > free margin 10000"
+    )

@@ -95,11 +95,17 @@ async def test_perpetual_positions_margin_liquidation_exposure_and_check(risk: R
     assert D(exposure["gross"]) == 102000 + 9000
     assert D(exposure["unrealised_pnl"]) == 2000
 
+    await risk("perp_settings_put", {"account_id": ACCOUNT, "symbol": ETH, "leverage": "5"})
     await risk("limits_put", {"account_id": ACCOUNT, "starting_balance": "20000", "max_leverage": "6"})
-    # equity 20,000 + 2,000 = 22,000; gross 111,000. 20 ETH contracts = 2 ETH = 6,000: 117,000 / 22,000
+    # equity 20,000 + 2,000 = 22,000; gross 111,000; margin used 10,200 + 9,000 / 5 = 12,000, free 10,000.
+    # 20 ETH contracts = 2 ETH = 6,000 (margin 1,200): 117,000 / 22,000 = 5.3
     assert (await risk("check", check(ETH, "sell", "20", "3000")))["approved"] is True
-    refused = await risk("check", check(BTC, "buy", "1", "51000"))  # 162,000 / 22,000
+    refused = await risk("check", check(BTC, "buy", "1", "51000"))  # 162,000 / 22,000; margin 5,100 fits
     assert refused == {"approved": False, "reason": "max_leverage: 7.3636 > 6"}
+    await risk("limits_put", {"account_id": ACCOUNT, "starting_balance": "20000", "max_leverage": "50"})
+    short = await risk("check", check(BTC, "sell", "4", "51000"))  # flips to short 2: 204,000 / 10 margin
+    assert short == {"approved": False, "reason": "perp_margin: order margin 20400 > free margin 10000"}
+    assert (await risk("check", check(BTC, "sell", "1", "51000")))["approved"] is True  # only reduces
 
 
 async def test_end_of_day_balance_values_an_open_perpetual_at_the_kept_mark(risk: RiskCaller) -> None:

@@ -112,3 +112,19 @@ def perp_margin(quantity: Decimal, entry: Decimal, mark: Decimal | None, terms: 
     if terms.margin_mode == "isolated":
         liquidation = liquidation_price(quantity, entry, terms.leverage, terms.maintenance_margin_rate)
     return PerpMargin(notional, _round(CONTEXT.divide(notional, terms.leverage)), liquidation)
+
+
+def margin_refusal(
+    order_notional: Decimal, leverage: Decimal, margin_used: Decimal, equity: Decimal
+) -> str | None:
+    """``perp_margin`` when a perpetual entry's initial margin (notional / leverage) exceeds the
+    free margin (equity − the margin of every perpetual held); None when it fits."""
+    needed = CONTEXT.divide(order_notional, leverage)
+    free = equity - margin_used
+    if needed <= free:
+        return None
+    return f"perp_margin: order margin {_plain(needed)} > free margin {_plain(free)}"
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.quantize(Decimal("0.0001"), context=CONTEXT).normalize(), "f")
