@@ -10,6 +10,7 @@ from tradeloom.risk_monitor.domain.perps import (
     is_perpetual,
     liquidation_price,
     margin_refusal,
+    perp_equity,
     perp_margin,
 )
 
@@ -67,3 +68,16 @@ def test_an_entry_must_fit_its_initial_margin_in_the_free_margin() -> None:
     assert margin_refusal(D(153000), D(10), D(12000), D(22000)) == (
         "perp_margin: order margin 15300 > free margin 10000"
     )
+
+
+def test_equity_adds_the_perpetuals_pnl_and_their_margin() -> None:
+    # balances worth 20,000; BTC perp +2,000 unrealised − 5 fees, margin 10,200; ETH perp −300, 1,800
+    got = perp_equity(D(20000), [(D(1995), D(10200)), (D(-300), D(1800))])
+    assert (got.equity, got.perp_pnl, got.margin_used, got.margin_free) == (
+        D(21695),
+        D(1695),
+        D(12000),
+        D(9695),
+    )
+    wiped = perp_equity(D(100), [(D(-500), D(50))])
+    assert (wiped.equity, wiped.margin_free) == (D(0), D(-50))

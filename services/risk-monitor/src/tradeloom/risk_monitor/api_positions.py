@@ -23,6 +23,7 @@ from tradeloom.risk_monitor.domain.perps import (
     MarginMode,
     PerpConfig,
     is_perpetual,
+    perp_equity,
     perp_margin,
 )
 from tradeloom.risk_monitor.owners import Owners
@@ -158,9 +159,14 @@ class PositionsApi:
             rows = await self.positions.positions(conn, require_user(caller), body.account_id)
         valued, equity = value_balances(balances, valuation, prices)
         perps = [position_info(row, self.perps) for row in rows if is_perpetual(row.symbol)]
-        perp_pnl = sum((p.realised_pnl - p.fees + (p.unrealised_pnl or 0) for p in perps), Decimal(0))
-        margin_used = sum((p.margin_used or Decimal(0) for p in perps), Decimal(0))
-        equity = max(equity + perp_pnl, Decimal(0))
+        with_perps = perp_equity(
+            equity,
+            [
+                (p.realised_pnl - p.fees + (p.unrealised_pnl or Decimal(0)), p.margin_used or Decimal(0))
+                for p in perps
+            ],
+        )
+        equity = with_perps.equity
         gross = summarise(holdings(rows)).gross
         return EquityInfo(
             account_id=body.account_id,
@@ -172,7 +178,7 @@ class PositionsApi:
             unpriced_assets=[v.asset for v in valued if v.price is None],
             gross_exposure=gross,
             leverage=leverage(gross, equity),
-            perp_pnl=perp_pnl,
-            margin_used=margin_used,
-            margin_free=equity - margin_used,
+            perp_pnl=with_perps.perp_pnl,
+            margin_used=with_perps.margin_used,
+            margin_free=with_perps.margin_free,
         )

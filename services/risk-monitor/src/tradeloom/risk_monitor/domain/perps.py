@@ -23,7 +23,7 @@ The maintenance-margin rate is data per symbol (setting ``PERP_MAINTENANCE_MARGI
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -128,3 +128,21 @@ def margin_refusal(
 
 def _plain(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.0001"), context=CONTEXT).normalize(), "f")
+
+
+@dataclass(frozen=True)
+class PerpEquity:
+    equity: Decimal
+    perp_pnl: Decimal
+    margin_used: Decimal
+    margin_free: Decimal
+
+
+def perp_equity(balances_value: Decimal, positions: Sequence[tuple[Decimal, Decimal]]) -> PerpEquity:
+    """The account's equity with its perpetuals: ``positions`` as (realised − fees + unrealised PnL,
+    margin used) each; order-router's balances do not carry perpetual PnL. Floored at 0 (a loss
+    beyond the balances is the venue's liquidation, not a negative equity)."""
+    pnl = sum((item[0] for item in positions), ZERO)
+    used = sum((item[1] for item in positions), ZERO)
+    equity = max(balances_value + pnl, ZERO)
+    return PerpEquity(equity, pnl, used, equity - used)
