@@ -7,6 +7,7 @@ from tradeloom.risk_monitor.domain.perps import (
     PerpTerms,
     check_leverage,
     contract_size,
+    contracts_of,
     is_perpetual,
     liquidation_price,
     margin_refusal,
@@ -58,6 +59,7 @@ def test_symbols_contract_sizes_and_leverage_bounds() -> None:
     assert contract_size("ETH/USDT:USDT", sizes) == D("0.01")
     assert contract_size("BTC/USDT:USDT", sizes) == D(1)
     assert contract_size("ETH/USDT", {"ETH/USDT": D(5)}) == D(1)
+    assert contracts_of(D(1), D("0.3")) == D("3.333333333333333333")  # 18 places, as on the wire
     assert check_leverage(D(1)) is None and check_leverage(MAX_LEVERAGE) is None
     assert check_leverage(D("0.5")) is not None and check_leverage(MAX_LEVERAGE + 1) is not None
 

@@ -22,6 +22,7 @@ from tradeloom.risk_monitor.domain.perps import (
     DEFAULT_LEVERAGE,
     MarginMode,
     PerpConfig,
+    contracts_of,
     is_perpetual,
     perp_equity,
     perp_margin,
@@ -66,7 +67,7 @@ def position_info(row: Row[Any], perps: PerpConfig) -> PositionInfo:
     margin = perp_margin(quantity, entry, mark, perps.terms(row.symbol, leverage, mode))
     return info.model_copy(
         update={
-            "contracts": quantity / perps.size(row.symbol),
+            "contracts": contracts_of(quantity, perps.size(row.symbol)),
             "leverage": leverage,
             "margin_mode": mode,
             "margin_used": margin.margin_used,

@@ -48,6 +48,11 @@ def contract_size(symbol: str, sizes: Mapping[str, Decimal]) -> Decimal:
     return sizes.get(symbol, ONE) if is_perpetual(symbol) else ONE
 
 
+def contracts_of(quantity: Decimal, size: Decimal) -> Decimal:
+    """Base units back to contracts, at the fold's 18 places."""
+    return _round(CONTEXT.divide(quantity, size))
+
+
 def check_leverage(leverage: Decimal) -> str | None:
     """The error for a leverage outside ``1..MAX_LEVERAGE``; None when valid."""
     if not ONE <= leverage <= MAX_LEVERAGE:
@@ -142,7 +147,7 @@ def perp_equity(balances_value: Decimal, positions: Sequence[tuple[Decimal, Deci
     """The account's equity with its perpetuals: ``positions`` as (realised − fees + unrealised PnL,
     margin used) each; order-router's balances do not carry perpetual PnL. Floored at 0 (a loss
     beyond the balances is the venue's liquidation, not a negative equity)."""
-    pnl = sum((item[0] for item in positions), ZERO)
-    used = sum((item[1] for item in positions), ZERO)
+    pnl = _round(sum((item[0] for item in positions), ZERO))
+    used = _round(sum((item[1] for item in positions), ZERO))
     equity = max(balances_value + pnl, ZERO)
     return PerpEquity(equity, pnl, used, equity - used)
