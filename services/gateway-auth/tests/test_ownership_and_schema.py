@@ -42,6 +42,9 @@ VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/schedules/{schedule_id}/enabled"): {"json": {"enabled": False}},
     ("POST", "/v1/strategies/{strategy_id}/duplicate"): {"json": {"name": "mine"}},
     ("GET", "/v1/analytics/strategies/{strategy_id}/report"): {"params": {"capital": "1000"}},
+    ("PUT", "/v1/risk/accounts/{account_id}/perp-settings"): {
+        "json": {"symbol": "BTC/USDT:USDT", "leverage": "5"}
+    },
 }
 
 

@@ -93,6 +93,18 @@ async def test_limits_alerts_and_the_kill_switch_through_the_gateway(risk_api: A
     assert bot_put.status_code == 200 and bot_put.json()["bot_id"] == "b-1", bot_put.text
     assert (await api.http.put(bot_limits, headers=session, json={"max_leverage": "2"})).status_code == 422
     assert (await api.http.get(bot_limits, headers=eve)).status_code == 404
+    perp_url = f"/v1/risk/accounts/{account_id}/perp-settings"
+    perp = await api.http.put(
+        perp_url,
+        headers=session,
+        json={"symbol": "BTC/USDT:USDT", "leverage": "10", "margin_mode": "isolated"},
+    )
+    assert perp.status_code == 200 and perp.json()["maintenance_margin_rate"] == "0.005", perp.text
+    over = await api.http.put(perp_url, headers=session, json={"symbol": "BTC/USDT:USDT", "leverage": "126"})
+    assert over.status_code == 422 and "leverage" in over.text
+    listed = await api.http.get(perp_url, headers=session)
+    assert [(i["symbol"], i["leverage"]) for i in listed.json()["items"]] == [("BTC/USDT:USDT", "10")]
+    assert (await api.http.get(perp_url, headers=eve)).status_code == 404
     changes = await api.http.get("/v1/risk/limit-changes", headers=session, params={"account_id": account_id})
     assert changes.status_code == 200, changes.text
     actions = [(c["action"], c["bot_id"]) for c in changes.json()["items"]]

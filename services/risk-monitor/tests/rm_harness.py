@@ -87,7 +87,10 @@ class RiskCaller:
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/market-data")
         event = TradesIngested(venue="sim", symbol=symbol, trades=[tick])
         await publisher.publish(
-            event, "sim", symbol_token(symbol), event_id=market_data_id("sim", symbol, trade_id)
+            event,
+            "sim",
+            symbol_token(symbol.replace(":", "_")),
+            event_id=market_data_id("sim", symbol, trade_id),
         )
 
 

@@ -178,6 +178,17 @@ async def test_equity_values_the_routers_balances_at_the_last_trade_price(
     assert reply["unpriced_assets"] == ["DOGE"]
     assert Decimal(reply["leverage"]) == 0  # no position folded from fills yet
     assert (await risk.as_user("bob").error("equity", {"account_id": account})).code == "not_found"
+    # a perpetual (order-router does not trade them: a fill as a test publishes it): 3 at 100, marked
+    # at 110 → PnL 30 in the equity, margin used 330 at the default 1× leverage
+    await risk.fill(account, "pf1", "buy", "100", "3", symbol="BTC/USDT:USDT")
+    await risk.trade("110", symbol="BTC/USDT:USDT")
+
+    async def with_perp() -> bool:
+        return (await risk("equity", {"account_id": account}))["perp_pnl"] == "30"
+
+    await eventually(with_perp)
+    reply = await risk("equity", {"account_id": account})
+    assert (reply["equity"], reply["margin_used"], reply["margin_free"]) == ("10230", "330", "9900")
 
 
 async def test_an_emergency_stop_with_flatten_closes_the_position_through_the_router(

@@ -10,10 +10,11 @@ from pydantic import BaseModel
 from tradeloom.risk_monitor.api_halts import HaltsApi
 from tradeloom.risk_monitor.api_history import HistoryApi
 from tradeloom.risk_monitor.api_limits import LimitsApi
+from tradeloom.risk_monitor.api_perps import PerpsApi
 from tradeloom.risk_monitor.api_positions import PositionsApi
 from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts import risk, risk_monitor
+from tradeloom.shared.contracts import risk, risk_monitor, risk_perps
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
@@ -26,8 +27,9 @@ def register(
     limits: LimitsApi,
     halts: HaltsApi,
     history: HistoryApi,
+    perps: PerpsApi,
 ) -> None:
-    """Every operation declared in ``contracts.risk`` and ``contracts.risk_monitor``."""
+    """Every operation declared in ``contracts.risk``, ``contracts.risk_monitor`` and ``risk_perps``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "check": check.check,
         "positions_list": positions.list,
@@ -42,8 +44,10 @@ def register(
         "alerts_ack": limits.ack,
         "emergency_stop": halts.stop,
         "resume": halts.resume,
+        "perp_settings_list": perps.list,
+        "perp_settings_put": perps.put,
     }
-    for contract in (*risk.REQUESTS, *risk_monitor.REQUESTS):
+    for contract in (*risk.REQUESTS, *risk_monitor.REQUESTS, *risk_perps.REQUESTS):
         runtime.add_operation(
             Operation(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description

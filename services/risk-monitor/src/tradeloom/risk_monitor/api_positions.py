@@ -1,4 +1,9 @@
-"""Positions, exposure and PnL of the caller's accounts, marked at the last trade price seen."""
+"""Positions, exposure and PnL of the caller's accounts, marked at the last trade price seen.
+
+A perpetual's position also shows its contracts, the account's leverage and margin mode for it, the
+margin it uses and (isolated) its liquidation price estimate; the equity adds the perpetuals' PnL
+(order-router's balances do not carry it: it does not trade them) and their margin used and free.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.exposure import Holding, leverage, summarise, value_balances
 from tradeloom.risk_monitor.domain.limits import Limits, trading_day
+from tradeloom.risk_monitor.domain.perps import (
+    DEFAULT_LEVERAGE,
+    MarginMode,
+    PerpConfig,
+    contracts_of,
+    is_perpetual,
+    perp_equity,
+    perp_margin,
+)
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
@@ -30,10 +44,10 @@ from tradeloom.shared.contracts.risk_monitor import (
 from tradeloom.shared.errors import field_invalid, require_user
 
 
-def position_info(row: Row[Any]) -> PositionInfo:
+def position_info(row: Row[Any], perps: PerpConfig) -> PositionInfo:
     quantity, entry = Decimal(row.quantity), Decimal(row.average_entry)
     mark = None if row.mark is None else Decimal(row.mark)
-    return PositionInfo(
+    info = PositionInfo(
         account_id=row.account_id,
         symbol=row.symbol,
         bot_id=row.bot_id or None,
@@ -45,6 +59,20 @@ def position_info(row: Row[Any]) -> PositionInfo:
         unrealised_pnl=None if mark is None else (mark - entry) * quantity,
         updated_at=row.updated_at,
         venue=row.venue or None,
+    )
+    if not is_perpetual(row.symbol):
+        return info
+    leverage = DEFAULT_LEVERAGE if row.leverage is None else Decimal(row.leverage)
+    mode: MarginMode = "isolated" if row.margin_mode == "isolated" else "cross"
+    margin = perp_margin(quantity, entry, mark, perps.terms(row.symbol, leverage, mode))
+    return info.model_copy(
+        update={
+            "contracts": contracts_of(quantity, perps.size(row.symbol)),
+            "leverage": leverage,
+            "margin_mode": mode,
+            "margin_used": margin.margin_used,
+            "liquidation_price": margin.liquidation_price,
+        }
     )
 
 
@@ -62,12 +90,18 @@ def holdings(rows: list[Row[Any]]) -> list[Holding]:
 
 class PositionsApi:
     def __init__(
-        self, engine: Callable[[], AsyncEngine], positions: PositionsStore, cache: RiskCache, owners: Owners
+        self,
+        engine: Callable[[], AsyncEngine],
+        positions: PositionsStore,
+        cache: RiskCache,
+        owners: Owners,
+        perps: PerpConfig,
     ) -> None:
         self._engine = engine
         self.positions = positions
         self.cache = cache
         self.owners = owners
+        self.perps = perps
 
     async def list(self, caller: CallerContext, body: PositionsRequest) -> PositionList:
         user = require_user(caller)
@@ -75,7 +109,7 @@ class PositionsApi:
             await self.owners.require(caller, user, body.account_id, ask_router=False)
         async with self._engine().connect() as conn:
             rows = await self.positions.positions(conn, user, body.account_id)
-        return PositionList(items=[position_info(row) for row in rows])
+        return PositionList(items=[position_info(row, self.perps) for row in rows])
 
     async def exposure(self, caller: CallerContext, body: LimitsRef) -> ExposureInfo:
         user = require_user(caller)
@@ -91,7 +125,7 @@ class PositionsApi:
                 conn, body.account_id, "", [], day_start=start, minute_ago=start
             )
             high_water = await self.positions.day_high_water(conn, body.account_id, start)
-        infos = [position_info(row) for row in rows]
+        infos = [position_info(row, self.perps) for row in rows]
         summary = summarise(holdings(rows))
         return ExposureInfo(
             account_id=body.account_id,
@@ -125,6 +159,15 @@ class PositionsApi:
             prices = await self.positions.prices(conn, [f"{asset}/{valuation}" for asset in balances])
             rows = await self.positions.positions(conn, require_user(caller), body.account_id)
         valued, equity = value_balances(balances, valuation, prices)
+        perps = [position_info(row, self.perps) for row in rows if is_perpetual(row.symbol)]
+        with_perps = perp_equity(
+            equity,
+            [
+                (p.realised_pnl - p.fees + (p.unrealised_pnl or Decimal(0)), p.margin_used or Decimal(0))
+                for p in perps
+            ],
+        )
+        equity = with_perps.equity
         gross = summarise(holdings(rows)).gross
         return EquityInfo(
             account_id=body.account_id,
@@ -136,4 +179,7 @@ class PositionsApi:
             unpriced_assets=[v.asset for v in valued if v.price is None],
             gross_exposure=gross,
             leverage=leverage(gross, equity),
+            perp_pnl=with_perps.perp_pnl,
+            margin_used=with_perps.margin_used,
+            margin_free=with_perps.margin_free,
         )

@@ -5,9 +5,11 @@ from tradeloom.risk_monitor.alerts import Alerter
 from tradeloom.risk_monitor.api_halts import HaltsApi
 from tradeloom.risk_monitor.api_history import HistoryApi
 from tradeloom.risk_monitor.api_limits import LimitsApi
+from tradeloom.risk_monitor.api_perps import PerpsApi
 from tradeloom.risk_monitor.api_positions import PositionsApi
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.check import PreTradeCheck
+from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.folding import OrderEvents
 from tradeloom.risk_monitor.marks import Marks
@@ -15,6 +17,7 @@ from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
 from tradeloom.risk_monitor.store.eod_store import EodStore
+from tradeloom.risk_monitor.store.perps_store import PerpsStore
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
 from tradeloom.shared.cli import service_main
@@ -35,19 +38,21 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     cache = RiskCache(engine, store, settings.cache_refresh_s)
     pending = PendingOrders(ttl_s=settings.pending_order_ttl_s)
     eod = EodStore(settings.db_schema)
+    perps = PerpConfig(settings.perp_contract_sizes, settings.perp_maintenance_margin_rates)
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
     api.register(
         runtime,
-        check=PreTradeCheck(engine, cache, positions, pending),
-        positions=PositionsApi(engine, positions, cache, owners),
+        check=PreTradeCheck(engine, cache, positions, pending, perps),
+        positions=PositionsApi(engine, positions, cache, owners, perps),
         limits=LimitsApi(engine, store, cache, owners),
         halts=HaltsApi(engine, store, cache, runtime.outbox, owners=owners, positions=positions),
         history=HistoryApi(engine, eod, store, owners),
+        perps=PerpsApi(engine, PerpsStore(settings.db_schema), owners, perps),
     )
     alerter = Alerter(cache, positions, store, runtime.outbox)
     runtime.add_consumer(
         consumer_spec("risk_monitor_orders"),
-        OrderEvents(positions, alerter, pending, runtime.outbox).on_event,
+        OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event,
     )
     marks = Marks(engine, positions, alerter, settings.mark_interval_s)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)

@@ -6,6 +6,11 @@ account has limits at all. Orders approved but not yet seen in an event count as
 (``PendingOrders``). The reply names every limit the order would break. A bot's order (its client
 order id names the bot) is also measured against the bot's own limits on the account, on the bot's
 positions, orders and fills only; those reasons start with ``bot ``.
+
+An order on a perpetual counts ``contracts × contract size`` base units: its notional enters the
+position, gross exposure and leverage (gross / equity) limits like a spot order's. With a
+``starting_balance`` (equity known), an entry on a perpetual must also fit its initial margin
+(notional / the account's leverage for the symbol) in the free margin (``perp_margin``).
 """
 
 from __future__ import annotations
@@ -13,12 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tradeloom.risk_monitor.api_positions import position_info
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
 from tradeloom.risk_monitor.domain.limits import Exposure, Limits, OrderCheck, refusals, trading_day
+from tradeloom.risk_monitor.domain.perps import DEFAULT_LEVERAGE, PerpConfig, is_perpetual, margin_refusal
+from tradeloom.risk_monitor.domain.positions import Position
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
@@ -35,11 +46,13 @@ class PreTradeCheck:
         cache: RiskCache,
         positions: PositionsStore,
         pending: PendingOrders,
+        perps: PerpConfig,
     ) -> None:
         self._engine = engine
         self.cache = cache
         self.positions = positions
         self.pending = pending
+        self.perps = perps
 
     async def check(self, caller: CallerContext, request: RiskCheckRequest) -> RiskCheckReply:
         del caller  # order-router asks on behalf of the user named in the request
@@ -58,6 +71,7 @@ class PreTradeCheck:
         exclude, earlier = self.pending.reserve(request.account_id, request.order_id)
         scopes = [(prefix, scoped) for prefix, scoped in (("", limits), ("bot ", bot_limits)) if scoped]
         measured: list[tuple[str, Limits, Exposure]] = []
+        perps: list[Row[Any]] | None = None
         try:
             async with self._engine().connect() as conn:
                 for prefix, scoped in scopes:
@@ -71,11 +85,18 @@ class PreTradeCheck:
                         bot_id=bot if prefix else None,
                     )
                     measured.append((prefix, scoped, exposure))
+                if (
+                    limits is not None
+                    and limits.starting_balance is not None
+                    and is_perpetual(request.symbol)
+                ):
+                    perps = await self.positions.positions(conn, request.user_id, request.account_id)
         except BaseException:
             self.pending.release(request.account_id, request.order_id)
             raise
         price = request.price or request.reference_price or (request.notional / request.quantity)
-        order = OrderCheck(request.side, request.quantity, price, request.notional)
+        size = self.perps.size(request.symbol)
+        order = OrderCheck(request.side, request.quantity * size, price, request.notional * size)
         reasons: list[str] = []
         for prefix, scoped, exposure in measured:
             pending = replace(
@@ -84,7 +105,26 @@ class PreTradeCheck:
                 orders_last_minute=exposure.orders_last_minute + earlier,
             )
             reasons += [prefix + reason for reason in refusals(order, pending, scoped)]
+        if perps is not None and limits is not None and limits.starting_balance is not None:
+            refused = self._margin(perps, request.symbol, order, measured[0][2], limits.starting_balance)
+            reasons += [] if refused is None else [refused]
         if reasons:
             self.pending.release(request.account_id, request.order_id)
             return RiskCheckReply(approved=False, reason="; ".join(reasons)[:MAX_REASON])
         return RiskCheckReply(approved=True)
+
+    def _margin(
+        self, rows: list[Row[Any]], symbol: str, order: OrderCheck, exposure: Exposure, starting: Decimal
+    ) -> str | None:
+        """The perpetual entry's margin against the free margin (equity − every perpetual's margin)."""
+        if Position(quantity=exposure.symbol_quantity).reduces(order.side, order.quantity):
+            return None
+        used, leverage = Decimal(0), DEFAULT_LEVERAGE
+        for row in rows:
+            if not is_perpetual(row.symbol):
+                continue
+            info = position_info(row, self.perps)
+            used += info.margin_used or Decimal(0)
+            if row.symbol == symbol:
+                leverage = info.leverage or DEFAULT_LEVERAGE
+        return margin_refusal(order.notional, leverage, used, exposure.equity(starting))

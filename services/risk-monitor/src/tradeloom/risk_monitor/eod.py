@@ -5,6 +5,10 @@ Every ``EOD_INTERVAL_S`` the history of every account with fills is computed aga
 the account's boundary (its limits' time zone and time; UTC midnight without limits), days without
 fills included, and the rows that changed are written. So a day is rolled within one interval of
 its boundary, a late fill rewrites the days it changed, and a restart loses nothing.
+
+Each roll keeps the last trade price of every symbol an account holds as the marks of the last
+ended day (the first roll after the boundary wins); the closing balance values the positions open
+at each close at its kept marks (else the symbol's last fill price before it: ``domain.eod_marks``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.drawdown import eod_history
+from tradeloom.risk_monitor.domain.eod_marks import unrealised_by_day
 from tradeloom.risk_monitor.domain.limits import Limits, trading_day
 from tradeloom.risk_monitor.store.eod_store import EodStore
 from tradeloom.shared.aio import wait_for_stop
@@ -50,8 +55,12 @@ class EodRoller:
                 if last < first:
                     continue
                 pnl = await self.store.daily_pnl(conn, account_id, tz, boundary)
+                await self.store.keep_marks(conn, account_id, last)
+                flows = await self.store.daily_flows(conn, account_id, tz, boundary)
+                marks = await self.store.marks(conn, account_id)
+                unrealised = unrealised_by_day(first, last, flows, marks)
                 starting = limits.starting_balance or Decimal(0)
-                rows = eod_history(first, last, pnl, starting, limits.max_drawdown)
+                rows = eod_history(first, last, pnl, starting, limits.max_drawdown, unrealised=unrealised)
                 await self.store.save(conn, user_id, account_id, rows)
                 rolled += 1
         return rolled

@@ -10,6 +10,9 @@ order's event then names a bot, its fills move there and both positions are fold
 
 Every change is announced as ``risk.evt.position_changed.v1.<account>`` through the outbox, in the
 same transaction (the ``positions`` WebSocket channel carries it to the owner).
+
+A perpetual's fill counts contracts: it is stored and folded in base units, ``contracts × contract
+size`` (``PerpConfig``), so the fold, PnL and exposure are the same as spot's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.alerts import Alerter
 from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
+from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.domain.positions import Fill, Position, apply, fold, needs_refold
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import OrderRef, PositionKey, PositionsStore
@@ -55,11 +59,17 @@ def position_changed(
 
 class OrderEvents:
     def __init__(
-        self, positions: PositionsStore, alerter: Alerter, pending: PendingOrders, outbox: Outbox
+        self,
+        positions: PositionsStore,
+        alerter: Alerter,
+        pending: PendingOrders,
+        perps: PerpConfig,
+        outbox: Outbox,
     ) -> None:
         self.positions = positions
         self.alerter = alerter
         self.pending = pending
+        self.perps = perps
         self.outbox = outbox
 
     async def _save(
@@ -118,7 +128,8 @@ class OrderEvents:
 
     async def _fill(self, conn: AsyncConnection, event: FillRecorded) -> None:
         info = event.fill
-        fill = Fill(info.fill_id, info.side, info.price, info.quantity, info.fee, info.filled_at)
+        quantity = info.quantity * self.perps.size(info.symbol)
+        fill = Fill(info.fill_id, info.side, info.price, quantity, info.fee, info.filled_at)
         seen = await self.positions.order_ref(conn, info.order_id)
         key = PositionKey(info.account_id, event.user_id, info.symbol, "" if seen is None else seen[0])
         if not await self.positions.add_fill(conn, fill, key, OrderRef(info.order_id, info.venue)):

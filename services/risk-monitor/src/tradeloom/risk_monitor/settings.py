@@ -1,6 +1,7 @@
 """risk-monitor settings: environment variables prefixed ``TL_RISK_MONITOR_``."""
 
-from typing import ClassVar
+from decimal import Decimal
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -20,3 +21,9 @@ class RiskMonitorSettings(ServiceSettings):
     pending_order_ttl_s: float = Field(default=10.0, gt=0, le=600)
     order_router_timeout_s: float = Field(default=2.0, gt=0, le=30)
     eod_interval_s: float = Field(default=60.0, gt=0, le=3600)
+    # perpetuals (``BTC/USDT:USDT``): base units per contract (market-data's ``multiplier``; 1 when
+    # absent) and maintenance-margin rates (0.005 when absent), JSON objects by symbol
+    perp_contract_sizes: dict[str, Annotated[Decimal, Field(gt=0)]] = Field(default_factory=dict)
+    perp_maintenance_margin_rates: dict[str, Annotated[Decimal, Field(gt=0, lt=1)]] = Field(
+        default_factory=dict
+    )

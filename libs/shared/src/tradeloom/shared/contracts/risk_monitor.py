@@ -45,6 +45,15 @@ class PositionInfo(Reply):
     unrealised_pnl: Signed | None = None
     updated_at: datetime
     venue: str | None = None
+    contracts: Signed | None = Field(default=None, description="perpetuals: quantity / contract size")
+    leverage: Positive | None = Field(default=None, description="perpetuals: the account's for the symbol")
+    margin_mode: Literal["isolated", "cross"] | None = None
+    margin_used: NonNegative | None = Field(
+        default=None, description="perpetuals: |quantity| × mark / leverage"
+    )
+    liquidation_price: NonNegative | None = Field(
+        default=None, description="isolated perpetuals: estimate (see risk-monitor README, Perpetuals)"
+    )
 
 
 class PositionList(Reply):
@@ -98,6 +107,11 @@ class EquityInfo(Reply):
     unpriced_assets: list[str] = Field(description="balances left out of the equity: no price known")
     gross_exposure: NonNegative
     leverage: NonNegative | None = Field(default=None, description="gross exposure / equity")
+    perp_pnl: Signed = Field(
+        default=Decimal(0), description="perpetuals' realised − fees + unrealised PnL, included in equity"
+    )
+    margin_used: NonNegative = Field(default=Decimal(0), description="initial margin of the perpetuals held")
+    margin_free: Signed = Field(default=Decimal(0), description="equity − margin_used")
 
 
 class LimitsRef(Request):

@@ -40,6 +40,14 @@ from tradeloom.shared.contracts.risk_monitor import (
     PositionList,
     PositionsRequest,
 )
+from tradeloom.shared.contracts.risk_perps import (
+    PERP_SYMBOL,
+    MarginMode,
+    PerpSettingsInfo,
+    PerpSettingsList,
+    PerpSettingsPut,
+    PerpSettingsRequest,
+)
 from tradeloom.shared.contracts.wire import Positive
 
 router = APIRouter(prefix="/v1/risk", tags=["risk"])
@@ -78,6 +86,15 @@ class LimitsBody(BaseModel):
 class AckBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     alert_id: str = Field(min_length=1, max_length=128)
+
+
+class PerpSettingsBody(BaseModel):
+    """Leverage (1..125) and margin mode of one perpetual on the account."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    symbol: str = Field(max_length=64, pattern=PERP_SYMBOL, examples=["BTC/USDT:USDT"])
+    leverage: Positive
+    margin_mode: MarginMode = "cross"
 
 
 ROUTES = (
@@ -150,6 +167,16 @@ ROUTES = (
         "PUT", "/limits", TRADE, SERVICE, "limits_put", LimitsPut, LimitsInfo,
         name="put_user_limits", body=LimitsBody, errors=WRITE_ERRORS,
         summary="Set the caller's limits for all their accounts",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/perp-settings", READ, SERVICE, "perp_settings_list",
+        PerpSettingsRequest, PerpSettingsList, name="list_perp_settings", path_params=(ACCOUNT_ID,),
+        errors=READ_ERRORS, summary="Leverage and margin mode of each perpetual set on an account",
+    ),
+    Forward(
+        "PUT", "/accounts/{account_id}/perp-settings", TRADE, SERVICE, "perp_settings_put", PerpSettingsPut,
+        PerpSettingsInfo, name="put_perp_settings", path_params=(ACCOUNT_ID,), body=PerpSettingsBody,
+        errors=WRITE_ERRORS, summary="Set the leverage and margin mode of one perpetual on an account",
     ),
     Forward(
         "GET", "/alerts", READ, SERVICE, "alerts_list", AlertListRequest, AlertList,

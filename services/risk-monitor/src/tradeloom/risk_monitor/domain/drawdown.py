@@ -1,12 +1,13 @@
 """End-of-day balances and the trailing drawdown limit (pure).
 
 The balance at a trading day's close is the starting balance plus the realised PnL minus fees of
-every fill before that close (what the fills say; open positions are valued live, not at past
-closes, which the service has no prices for). The high-water mark is the highest close so far (at
-least the starting balance). The drawdown floor trails it, ``max_drawdown`` below, and locks at the
-starting balance: once the high-water mark has risen ``max_drawdown`` above the start, the floor
-stays there (the rule prop-trading firms apply to funded accounts). A day is breached when its
-close is at or below the floor in force that day, set by the closes before it.
+every fill before that close plus the unrealised PnL of the positions open then, at that close's
+marks (``domain.eod_marks``); the day's PnL is its realised PnL minus fees. The high-water mark
+is the highest close so far (at least the starting balance). The drawdown floor trails it,
+``max_drawdown`` below, and locks at the starting balance: once the high-water mark has risen
+``max_drawdown`` above the start, the floor stays there (the rule prop-trading firms apply to
+funded accounts). A day is breached when its close is at or below the floor in force that day,
+set by the closes before it.
 """
 
 from __future__ import annotations
@@ -37,15 +38,18 @@ def eod_history(
     pnl_by_day: Mapping[date, Decimal],
     starting: Decimal,
     max_drawdown: Decimal | None,
+    *,
+    unrealised: Mapping[date, Decimal] | None = None,
 ) -> list[EodRow]:
     """One row per trading day from ``first`` to ``last`` (days without fills included)."""
     rows: list[EodRow] = []
-    balance, high_water = starting, starting
+    realised, high_water = starting, starting
     day = first
     while day <= last:
         floor = None if max_drawdown is None else trailing_floor(high_water, starting, max_drawdown)
         pnl = pnl_by_day.get(day, Decimal(0))
-        balance += pnl
+        realised += pnl
+        balance = realised + (unrealised or {}).get(day, Decimal(0))
         high_water = max(high_water, balance)
         rows.append(EodRow(day, pnl, balance, high_water, floor, floor is not None and balance <= floor))
         day += timedelta(days=1)

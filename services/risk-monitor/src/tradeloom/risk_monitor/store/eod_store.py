@@ -10,6 +10,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.domain.drawdown import EodRow
+from tradeloom.risk_monitor.domain.eod_marks import SymbolDay
 from tradeloom.shared.db import check_schema_name
 
 
@@ -37,6 +38,51 @@ class EodStore:
             {"tz": tz, "h": boundary.hour, "m": boundary.minute, "account": account_id},
         )
         return {row.day: Decimal(row.pnl) for row in rows}
+
+    async def daily_flows(
+        self, conn: AsyncConnection, account_id: str, tz: str, boundary: time
+    ) -> dict[date, dict[str, SymbolDay]]:
+        """Per trading day and symbol: signed quantity, signed cost, realised PnL, last fill price."""
+        rows = await conn.execute(
+            text(
+                "SELECT CAST((filled_at AT TIME ZONE :tz) - make_interval(hours => :h, mins => :m) AS date) "
+                "AS day, symbol, sum(CASE side WHEN 'buy' THEN quantity ELSE -quantity END) AS quantity, "
+                "sum(CASE side WHEN 'buy' THEN quantity ELSE -quantity END * price) AS cost, "
+                "sum(realised_pnl) AS realised, "
+                "(array_agg(price ORDER BY filled_at DESC, fill_id DESC))[1] AS last_price "
+                f'FROM "{self.s}".fills WHERE account_id = :account GROUP BY 1, 2'
+            ),
+            {"tz": tz, "h": boundary.hour, "m": boundary.minute, "account": account_id},
+        )
+        flows: dict[date, dict[str, SymbolDay]] = {}
+        for row in rows:
+            flows.setdefault(row.day, {})[row.symbol] = SymbolDay(
+                Decimal(row.quantity), Decimal(row.cost), Decimal(row.realised), Decimal(row.last_price)
+            )
+        return flows
+
+    async def keep_marks(self, conn: AsyncConnection, account_id: str, day: date) -> None:
+        """The last trade price of each symbol the account holds, as ``day``'s close marks (the
+        first ones kept win: taken by the first roll after the boundary)."""
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".eod_marks (account_id, trading_day, symbol, price) '
+                "SELECT DISTINCT p.account_id, CAST(:day AS date), p.symbol, lp.price "
+                f'FROM "{self.s}".positions p JOIN "{self.s}".last_prices lp ON lp.symbol = p.symbol '
+                "WHERE p.account_id = :account AND p.quantity <> 0 ON CONFLICT DO NOTHING"
+            ),
+            {"account": account_id, "day": day},
+        )
+
+    async def marks(self, conn: AsyncConnection, account_id: str) -> dict[date, dict[str, Decimal]]:
+        rows = await conn.execute(
+            text(f'SELECT trading_day, symbol, price FROM "{self.s}".eod_marks WHERE account_id = :account'),
+            {"account": account_id},
+        )
+        marks: dict[date, dict[str, Decimal]] = {}
+        for row in rows:
+            marks.setdefault(row.trading_day, {})[row.symbol] = Decimal(row.price)
+        return marks
 
     async def save(self, conn: AsyncConnection, user_id: str, account_id: str, rows: list[EodRow]) -> None:
         """Insert new days, rewrite the ones a late fill (or a new boundary) changed, drop the rest."""

@@ -149,8 +149,10 @@ class PositionsStore:
     async def positions(self, conn: AsyncConnection, user_id: str, account_id: str | None) -> list[Row[Any]]:
         rows = await conn.execute(
             text(
-                f'SELECT p.*, lp.price AS mark FROM "{self.s}".positions p '
-                f'LEFT JOIN "{self.s}".last_prices lp ON lp.symbol = p.symbol WHERE p.user_id = :user '
+                f'SELECT p.*, lp.price AS mark, ps.leverage, ps.margin_mode FROM "{self.s}".positions p '
+                f'LEFT JOIN "{self.s}".last_prices lp ON lp.symbol = p.symbol '
+                f'LEFT JOIN "{self.s}".perp_settings ps ON ps.account_id = p.account_id '
+                "AND ps.symbol = p.symbol WHERE p.user_id = :user "
                 "AND (CAST(:account AS text) IS NULL OR p.account_id = :account) "
                 "ORDER BY p.account_id, p.symbol"
             ),
