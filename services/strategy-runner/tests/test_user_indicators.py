@@ -139,3 +139,37 @@ async def test_user_indicators_are_saved_versioned_listed_and_private(alice: Cal
     assert fields(await alice.error("indicators_compute", {"symbol": "BTC/USDT"})) == ["indicator"]
     assert (await alice("user_indicators_delete", {"indicator_id": ind}))["deleted"] is True
     assert (await alice.error("user_indicators_get", {"indicator_id": ind})).code == "not_found"
+    await graph_indicators_are_compiled_on_save(alice)
+
+
+GRAPH = {
+    "nodes": [
+        {"id": "close", "type": "input.close"},
+        {"id": "ema", "type": "indicator.ema", "params": {"window": 5}},
+        {"id": "fast", "type": "sink.output"},
+    ],
+    "edges": [
+        {"source": "close", "target": "ema", "target_port": "in"},
+        {"source": "ema", "target": "fast", "target_port": "value"},
+    ],
+}
+
+
+async def graph_indicators_are_compiled_on_save(alice: Caller) -> None:
+    """A graph indicator: its outputs named by its sink.output nodes; each problem names its node."""
+    checked = await alice("user_indicators_validate", {"kind": "graph", "graph": GRAPH})
+    assert checked["outputs"] == ["fast"]
+    made = await alice("user_indicators_create", {"name": "ema", "kind": "graph", "graph": GRAPH})
+    assert made["kind"] == "graph"
+    broken = {**GRAPH, "nodes": [*GRAPH["nodes"], {"id": "buy", "type": "sink.enter_long"}]}
+    refused = await alice.error(
+        "user_indicators_versions_add", {"indicator_id": made["indicator_id"], "graph": broken}
+    )
+    issues = {(issue["code"], issue["node"]) for issue in refused.details["issues"]}
+    assert ("wrong_graph_kind", "buy") in issues and ("missing_input", "buy") in issues
+    code_in_graph = await alice.error(
+        "user_indicators_versions_add", {"indicator_id": made["indicator_id"], "code": MIDPOINT}
+    )
+    assert fields(code_in_graph) == ["code"]
+    version = await alice("user_indicators_versions_get", {"indicator_id": made["indicator_id"]})
+    assert version["graph"]["nodes"][2]["type"] == "sink.output" and version["code"] is None

@@ -1,5 +1,5 @@
-"""User indicators: a user's own indicator (Python code run only in the sandbox), with immutable
-numbered versions like a strategy.
+"""User indicators: a user's own indicator (Python code run only in the sandbox, or a builder graph
+whose ``sink.output`` nodes are its outputs), with immutable numbered versions like a strategy.
 
 Revision ID: 0009
 Revises: 0008
@@ -23,7 +23,7 @@ def upgrade() -> None:
             id uuid PRIMARY KEY,
             user_id text NOT NULL,
             name text NOT NULL,
-            kind text NOT NULL DEFAULT 'code' CHECK (kind IN ('code')),
+            kind text NOT NULL DEFAULT 'code' CHECK (kind IN ('code', 'graph')),
             description text NOT NULL DEFAULT '',
             latest_version integer NOT NULL DEFAULT 1 CHECK (latest_version >= 1),
             created_at timestamptz NOT NULL DEFAULT now(),
@@ -33,7 +33,8 @@ def upgrade() -> None:
         f"""CREATE TABLE "{s}".user_indicator_versions (
             indicator_id uuid NOT NULL REFERENCES "{s}".user_indicators (id) ON DELETE CASCADE,
             version integer NOT NULL CHECK (version >= 1),
-            code text NOT NULL,
+            code text,
+            graph jsonb,
             params jsonb NOT NULL,
             note text NOT NULL DEFAULT '',
             created_at timestamptz NOT NULL DEFAULT now(),

@@ -1,15 +1,17 @@
 """A user's own indicators (``svc.strategy-runner.user_indicators_*``): Python code run only in
-sandbox-executor, saved with immutable numbered versions like a strategy.
+sandbox-executor (kind ``code``) or a builder graph whose ``sink.output`` nodes are the outputs,
+named by their node ids (kind ``graph``), saved with immutable numbered versions like a strategy.
 
 The module defines ``compute(bars, params)``: ``bars`` a dict of numpy arrays (``open``, ``high``,
 ``low``, ``close``, ``volume`` float64, ``time`` int64 ns, oldest first); it returns a mapping of
 output name → a sequence of numbers as long as the bars (NaN: no value yet). Saving and
-``user_indicators_validate`` only parse the source; ``indicators_compute`` with
-``user_indicator_id`` runs it in the sandbox over the bars and answers its outputs like a built-in.
+``user_indicators_validate`` only parse the source (a graph is compiled);
+``indicators_compute`` with ``user_indicator_id`` runs it (code: in the sandbox) over the bars and
+answers its outputs like a built-in.
 
 Error codes: ``validation_error`` 422 (``code``: a syntax error or no ``compute(bars, params)``,
 the message saying ``line N``, ``details`` carrying ``line`` and ``column``; ``params.<name>``;
-``name``), ``not_found`` 404 (an unknown indicator and another user's alike), ``conflict`` 409 (a
+``name``; a graph's issues in ``details.issues`` naming node and port, as for strategy graphs), ``not_found`` 404 (an unknown indicator and another user's alike), ``conflict`` 409 (a
 name the caller already has, or too many versions), ``unauthorized`` 401.
 """
 
@@ -21,17 +23,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts.spec import RequestContract
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 
 SERVICE = "strategy-runner"
-UserIndicatorKind = Literal["code"]
+UserIndicatorKind = Literal["code", "graph"]
 INDICATOR_ID: Any = Field(min_length=1, max_length=64, examples=["0190a5f2-7c1e-7b3a-9d4e-2f6a1b3c4d5e"])
 CODE: Any = Field(
+    default=None,
     min_length=1,
     max_length=65_536,
-    description="a Python module defining compute(bars, params) -> {output name: numbers per bar}",
+    description="kind code: a Python module defining compute(bars, params) -> {output name: numbers per bar}",
     examples=[
         "import numpy as np\n\ndef compute(bars, params):\n    return {'mid': (bars['high'] + bars['low']) / 2}\n"
     ],
+)
+GRAPH: Any = Field(
+    default=None, description="kind graph: a builder graph whose sink.output nodes are the outputs"
 )
 PARAMS: Any = Field(
     default_factory=dict, max_length=32, examples=[{"window": 14}], description="numbers or booleans"
@@ -50,13 +57,15 @@ class UserIndicatorCreate(_Request):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", examples=["my midpoint"])
     description: str = Field(default="", max_length=2000)
     kind: UserIndicatorKind = "code"
-    code: str = CODE
+    code: str | None = CODE
+    graph: StrategyGraph | None = GRAPH
     params: dict[str, int | float | bool] = PARAMS
 
 
 class UserIndicatorVersionAdd(_Request):
     indicator_id: str = INDICATOR_ID
-    code: str = CODE
+    code: str | None = CODE
+    graph: StrategyGraph | None = GRAPH
     params: dict[str, int | float | bool] = PARAMS
     note: str = Field(default="", max_length=500)
 
@@ -76,7 +85,9 @@ class UserIndicatorListRequest(_Request):
 
 
 class UserIndicatorValidate(_Request):
-    code: str = CODE
+    kind: UserIndicatorKind = "code"
+    code: str | None = CODE
+    graph: StrategyGraph | None = GRAPH
 
 
 class UserIndicatorInfo(_Reply):
@@ -93,8 +104,9 @@ class UserIndicatorVersionInfo(_Reply):
     indicator_id: str
     version: int = Field(ge=1)
     kind: UserIndicatorKind = "code"
-    code: str
-    params: dict[str, int | float | bool] = Field(description="the defaults handed to compute")
+    code: str | None = Field(default=None, description="kind code: the source")
+    graph: StrategyGraph | None = Field(default=None, description="kind graph: the graph")
+    params: dict[str, int | float | bool] = Field(description="kind code: the defaults handed to compute")
     note: str = ""
     created_at: datetime
 
@@ -111,6 +123,9 @@ class UserIndicatorDeleted(_Reply):
 
 class UserIndicatorValidation(_Reply):
     valid: bool = Field(description="always true: invalid code is a validation_error naming the line")
+    outputs: list[str] = Field(
+        default_factory=list, description="kind graph: the output names (code: known once it runs)"
+    )
 
 
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:

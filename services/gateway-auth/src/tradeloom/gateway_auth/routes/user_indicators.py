@@ -1,4 +1,5 @@
-"""``/v1/indicators/user``: the caller's own indicators (Python code run only in the sandbox) and
+"""``/v1/indicators/user``: the caller's own indicators (Python code run only in the sandbox, or a
+builder graph whose ``sink.output`` nodes are the outputs) and
 their versions, each route one ``svc.strategy-runner.user_indicators_*``.
 
 ``POST /v1/indicators/compute`` with ``user_indicator_id`` (and ``user_indicator_version``) charts
@@ -15,8 +16,10 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.contracts.user_indicators import (
     CODE,
+    GRAPH,
     PARAMS,
     SERVICE,
     UserIndicatorCreate,
@@ -48,7 +51,8 @@ class NewVersion(BaseModel):
     """The body of ``POST /v1/indicators/user/{indicator_id}/versions`` (the id is in the path)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    code: str = CODE
+    code: str | None = CODE
+    graph: StrategyGraph | None = GRAPH
     params: dict[str, int | float | bool] = PARAMS
     note: str = Field(default="", max_length=500)
 
@@ -58,9 +62,10 @@ ROUTES = (
         "POST", "", TRADE, SERVICE, "user_indicators_create", UserIndicatorCreate, UserIndicatorInfo,
         name="create_user_indicator", status=201, body=UserIndicatorCreate, idempotent=True,
         errors=WRITE_ERRORS,
-        summary="Save your own indicator: a Python module defining compute(bars, params) (version 1)",
+        summary="Save your own indicator: Python code defining compute(bars, params), or a graph (v1)",
         description="The code is parsed, never run here: a syntax error or no `compute(bars, params)` → "
-        "422 on `body.code` naming the line. A name you already use → 409. Scope `trade`.",
+        "422 on `body.code` naming the line; a graph's problems → 422 naming node and port. A name you "
+        "already use → 409. Scope `trade`.",
     ),
     Forward(
         "GET", "", READ, SERVICE, "user_indicators_list", UserIndicatorListRequest, UserIndicatorList,

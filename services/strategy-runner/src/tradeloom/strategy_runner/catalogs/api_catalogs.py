@@ -4,6 +4,7 @@ computed over bars for a chart."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from tradeloom.quant.strategies.schema import ParamSpec
 from tradeloom.shared.context import CallerContext
@@ -17,12 +18,15 @@ from tradeloom.shared.contracts.catalogs import (
     TemplateInfo,
     TemplateList,
 )
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.errors import field_invalid, require_user
 from tradeloom.strategy_runner.catalogs.api_user_indicators import UserIndicatorsApi, checked_params
 from tradeloom.strategy_runner.catalogs.bars import Bars, BarsSource
 from tradeloom.strategy_runner.catalogs.user_indicator_runs import UserIndicatorRuns
 from tradeloom.strategy_runner.domain import indicator_series
+from tradeloom.strategy_runner.domain.graph import compiled_indicator
 from tradeloom.strategy_runner.domain.templates import TemplateError, known_templates, template_spec
+from tradeloom.strategy_runner.domain.user_indicator import graph_outputs
 
 
 def param_info(spec: ParamSpec) -> ParamInfo:
@@ -100,9 +104,19 @@ class CatalogsApi:
         row = await self._user_indicators.version_row(
             caller, body.user_indicator_id, body.user_indicator_version
         )
-        params = {**row.params, **checked_params(body.params)}
-        bars = await self._bars.load(caller, body)
-        outputs = await self._runs.outputs(require_user(caller), row.code, params, _columns(bars))
+        if row.kind == "graph":
+            if body.params:
+                raise field_invalid(
+                    "params", "a graph indicator keeps its parameters in its nodes: leave out"
+                )
+            plan = compiled_indicator(StrategyGraph.model_validate(row.graph))
+            params: dict[str, Any] = {}
+            bars = await self._bars.load(caller, body)
+            outputs = await asyncio.to_thread(graph_outputs, plan, bars.columns, bars.open_ns)
+        else:
+            params = {**row.params, **checked_params(body.params)}
+            bars = await self._bars.load(caller, body)
+            outputs = await self._runs.outputs(require_user(caller), row.code, params, _columns(bars))
         return IndicatorSeries(
             indicator=f"user:{row.indicator_id}", user_indicator_version=row.version, params=params,
             source=body.source, venue=bars.venue, symbol=bars.symbol,

@@ -1,6 +1,7 @@
 """User-indicator operations: create, list, get, delete, versions add/get, validate.
 
-Thin: the source is parsed (never run: ``domain/user_indicator.py``), one store call, the reply.
+Thin: the source is parsed (never run: ``domain/user_indicator.py``) or the graph compiled
+(``domain/graph.py``), one store call, the reply.
 An unknown id and another user's id get the same not_found, so ids cannot be probed.
 """
 
@@ -13,6 +14,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.contracts.user_indicators import (
     UserIndicatorCreate,
     UserIndicatorDeleted,
@@ -29,9 +31,11 @@ from tradeloom.shared.contracts.user_indicators import (
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
+from tradeloom.strategy_runner.domain.graph import GraphRefused, compiled_indicator
 from tradeloom.strategy_runner.domain.user_code import CodeRefused, check_code_params
 from tradeloom.strategy_runner.domain.user_indicator import check_indicator_code
-from tradeloom.strategy_runner.store.user_indicators_store import UserIndicatorsStore
+from tradeloom.strategy_runner.graph_errors import graph_refused
+from tradeloom.strategy_runner.store.user_indicators_store import Content, UserIndicatorsStore
 
 
 def no_indicator(indicator_id: str) -> NotFound:
@@ -49,7 +53,7 @@ def indicator_info(row: Row[Any]) -> UserIndicatorInfo:
 def version_info(row: Row[Any]) -> UserIndicatorVersionInfo:
     return UserIndicatorVersionInfo(
         indicator_id=str(row.indicator_id), version=row.version, kind=row.kind, code=row.code,
-        params=row.params, note=row.note, created_at=row.created_at,
+        graph=row.graph, params=row.params, note=row.note, created_at=row.created_at,
     )  # fmt: skip
 
 
@@ -69,6 +73,30 @@ def checked_params(params: dict[str, Any]) -> dict[str, Any]:
         raise field_invalid(field, message) from None
 
 
+def checked_content(
+    kind: str, code: str | None, graph: StrategyGraph | None, params: dict[str, Any]
+) -> Content:
+    """A version's content per kind: code parsed (never run), a graph compiled (every issue named)."""
+    if kind == "graph":
+        if code is not None:
+            raise field_invalid("code", "only for kind code")
+        if params:
+            raise field_invalid("params", "a graph indicator keeps its parameters in its nodes: leave out")
+        if graph is None:
+            raise field_invalid("graph", "required for kind graph")
+        try:
+            compiled_indicator(graph)
+        except GraphRefused as error:
+            raise graph_refused(error) from None
+        return Content("graph", None, graph.model_dump(mode="json", exclude_none=True), {})
+    if graph is not None:
+        raise field_invalid("graph", "only for kind graph")
+    if code is None:
+        raise field_invalid("code", "required for kind code")
+    checked_source(code)
+    return Content("code", code, None, checked_params(params))
+
+
 class UserIndicatorsApi:
     def __init__(self, engine: Callable[[], AsyncEngine], schema: str, max_versions: int) -> None:
         self._engine = engine
@@ -77,12 +105,9 @@ class UserIndicatorsApi:
 
     async def create(self, caller: CallerContext, body: UserIndicatorCreate) -> UserIndicatorInfo:
         user_id = require_user(caller)
-        checked_source(body.code)
-        params = checked_params(body.params)
+        content = checked_content(body.kind, body.code, body.graph, body.params)
         async with self._engine().begin() as conn:
-            row = await self.store.create(
-                conn, new_event_id(), user_id, body.name, body.description, body.code, params
-            )
+            row = await self.store.create(conn, new_event_id(), user_id, body.name, body.description, content)
         if row is None:
             raise Conflict(
                 f"you already have an indicator named {body.name!r}",
@@ -117,11 +142,14 @@ class UserIndicatorsApi:
         self, caller: CallerContext, body: UserIndicatorVersionAdd
     ) -> UserIndicatorVersionInfo:
         user_id = require_user(caller)
-        checked_source(body.code)
-        params = checked_params(body.params)
+        async with self._engine().connect() as conn:
+            current = await self.store.get(conn, body.indicator_id, user_id)
+        if current is None:
+            raise no_indicator(body.indicator_id)
+        content = checked_content(current.kind, body.code, body.graph, body.params)  # a kind never changes
         async with self._engine().begin() as conn:
             row = await self.store.add_version(
-                conn, body.indicator_id, user_id, body.code, params, body.note, self.max_versions
+                conn, body.indicator_id, user_id, content, body.note, self.max_versions
             )
             if row is None and await self.store.get(conn, body.indicator_id, user_id) is not None:
                 raise Conflict(
@@ -153,5 +181,7 @@ class UserIndicatorsApi:
 
     async def validate(self, caller: CallerContext, body: UserIndicatorValidate) -> UserIndicatorValidation:
         require_user(caller)
-        checked_source(body.code)
-        return UserIndicatorValidation(valid=True)
+        content = checked_content(body.kind, body.code, body.graph, {})
+        if body.graph is None or content.graph is None:
+            return UserIndicatorValidation(valid=True)
+        return UserIndicatorValidation(valid=True, outputs=sorted(compiled_indicator(body.graph).outputs))

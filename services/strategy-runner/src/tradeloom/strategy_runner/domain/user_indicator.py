@@ -1,5 +1,5 @@
-"""User indicators of Python code: the source checked without running it, the sandbox's program
-around it and its answer checked.
+"""User indicators: the source of one in Python checked without running it, the sandbox's program
+around it and its answer checked; a graph one's outputs over bars.
 
 Pure: no NATS, SQL or HTTP. The user's module defines ``compute(bars, params)`` (``bars`` as for a
 user-code strategy: numpy arrays ``open`` … ``volume`` float64, ``time`` int64 ns, oldest first)
@@ -14,6 +14,9 @@ import math
 import re
 from collections.abc import Mapping
 
+from tradeloom.quant.graph import CompiledIndicator
+from tradeloom.quant.simulator import Bars
+from tradeloom.quant.types import FloatArray, IntArray
 from tradeloom.strategy_runner.domain.user_code import check_code
 
 ENTRY_POINT = "compute"
@@ -75,3 +78,17 @@ def checked_outputs(count: int, found: object) -> dict[str, list[float | None]]:
             raise IndicatorFailed(f"output {name}: values must be numbers or null")
         outputs[name] = [None if v is None else float(v) for v in values]
     return outputs
+
+
+def graph_outputs(
+    plan: CompiledIndicator, columns: Mapping[str, FloatArray], open_ns: IntArray
+) -> dict[str, list[float | None]]:
+    """A graph indicator's outputs over the bars (compiled kernels, in this process: a graph is
+    data, not code), NaN as ``None``."""
+    bars = Bars(
+        columns["open"], columns["high"], columns["low"], columns["close"], columns["volume"], open_ns
+    )
+    return {
+        name: [float(v) if math.isfinite(v) else None for v in values.tolist()]
+        for name, values in plan.series(bars).items()
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, text
@@ -15,7 +16,17 @@ from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.ids import parse_uuid
 
 COLUMNS = "id, user_id, name, kind, description, latest_version, created_at, updated_at"
-VERSION_COLUMNS = "v.indicator_id, v.version, v.code, v.params, v.note, v.created_at, i.kind"
+VERSION_COLUMNS = "v.indicator_id, v.version, v.code, v.graph, v.params, v.note, v.created_at, i.kind"
+
+
+@dataclass(frozen=True)
+class Content:
+    """One version's content: ``code`` (kind code, with ``params``) or ``graph`` (kind graph)."""
+
+    kind: str
+    code: str | None
+    graph: Mapping[str, object] | None
+    params: Mapping[str, object]
 
 
 class UserIndicatorsStore:
@@ -29,22 +40,27 @@ class UserIndicatorsStore:
         user_id: str,
         name: str,
         description: str,
-        code: str,
-        params: Mapping[str, object],
+        content: Content,
     ) -> Row[Any] | None:
         """The new indicator with its version 1; ``None`` when the user already has that name."""
         row = (
             await conn.execute(
                 text(
-                    f'INSERT INTO "{self.s}".user_indicators (id, user_id, name, description) '
-                    "VALUES (:id, :user, :name, :description) "
+                    f'INSERT INTO "{self.s}".user_indicators (id, user_id, name, kind, description) '
+                    "VALUES (:id, :user, :name, :kind, :description) "
                     f"ON CONFLICT (user_id, name) DO NOTHING RETURNING {COLUMNS}"
                 ),
-                {"id": uuid.UUID(indicator_id), "user": user_id, "name": name, "description": description},
+                {
+                    "id": uuid.UUID(indicator_id),
+                    "user": user_id,
+                    "name": name,
+                    "kind": content.kind,
+                    "description": description,
+                },
             )
         ).first()
         if row is not None:
-            await self._insert_version(conn, row.id, 1, code, params, "")
+            await self._insert_version(conn, row.id, 1, content, "")
         return row
 
     async def get(self, conn: AsyncConnection, indicator_id: str, user_id: str) -> Row[Any] | None:
@@ -85,8 +101,7 @@ class UserIndicatorsStore:
         conn: AsyncConnection,
         indicator_id: str,
         user_id: str,
-        code: str,
-        params: Mapping[str, object],
+        content: Content,
         note: str,
         max_versions: int,
     ) -> Row[Any] | None:
@@ -107,7 +122,7 @@ class UserIndicatorsStore:
         ).first()
         if bumped is None:
             return None
-        await self._insert_version(conn, key, bumped.latest_version, code, params, note)
+        await self._insert_version(conn, key, bumped.latest_version, content, note)
         return await self.version(conn, indicator_id, user_id, bumped.latest_version)
 
     async def version(
@@ -128,19 +143,23 @@ class UserIndicatorsStore:
         )
         return result.first()
 
-    async def _insert_version(  # noqa: PLR0917
+    async def _insert_version(
         self,
         conn: AsyncConnection,
         key: uuid.UUID,
         version: int,
-        code: str,
-        params: Mapping[str, object],
+        content: Content,
         note: str,
     ) -> None:
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".user_indicator_versions (indicator_id, version, code, params, note) '
-                "VALUES (:id, :version, :code, CAST(:params AS jsonb), :note)"
+                f'INSERT INTO "{self.s}".user_indicator_versions '
+                "(indicator_id, version, code, graph, params, note) "
+                "VALUES (:id, :version, :code, CAST(:graph AS jsonb), CAST(:params AS jsonb), :note)"
             ),
-            {"id": key, "version": version, "code": code, "params": json.dumps(dict(params)), "note": note},
-        )
+            {
+                "id": key, "version": version, "code": content.code, "note": note,
+                "graph": None if content.graph is None else json.dumps(dict(content.graph)),
+                "params": json.dumps(dict(content.params)),
+            },
+        )  # fmt: skip
