@@ -171,5 +171,12 @@ async def graph_indicators_are_compiled_on_save(alice: Caller) -> None:
         "user_indicators_versions_add", {"indicator_id": made["indicator_id"], "code": MIDPOINT}
     )
     assert fields(code_in_graph) == ["code"]
+    many = [{"id": f"out{i}", "type": "sink.output"} for i in range(7)]
+    wide = {
+        "nodes": [GRAPH["nodes"][0], *many],
+        "edges": [{"source": "close", "target": node["id"], "target_port": "value"} for node in many],
+    }
+    too_wide = await alice.error("user_indicators_validate", {"kind": "graph", "graph": wide})
+    assert fields(too_wide) == ["graph"] and "at most 6" in str(too_wide)
     version = await alice("user_indicators_versions_get", {"indicator_id": made["indicator_id"]})
     assert version["graph"]["nodes"][2]["type"] == "sink.output" and version["code"] is None

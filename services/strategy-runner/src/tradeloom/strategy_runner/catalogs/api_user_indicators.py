@@ -33,7 +33,7 @@ from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.strategy_runner.domain.graph import GraphRefused, compiled_indicator
 from tradeloom.strategy_runner.domain.user_code import CodeRefused, check_code_params
-from tradeloom.strategy_runner.domain.user_indicator import check_indicator_code
+from tradeloom.strategy_runner.domain.user_indicator import MAX_OUTPUTS, check_indicator_code
 from tradeloom.strategy_runner.graph_errors import graph_refused
 from tradeloom.strategy_runner.store.user_indicators_store import Content, UserIndicatorsStore
 
@@ -85,9 +85,11 @@ def checked_content(
         if graph is None:
             raise field_invalid("graph", "required for kind graph")
         try:
-            compiled_indicator(graph)
+            outputs = compiled_indicator(graph).outputs
         except GraphRefused as error:
             raise graph_refused(error) from None
+        if len(outputs) > MAX_OUTPUTS:
+            raise field_invalid("graph", f"{len(outputs)} sink.output nodes; at most {MAX_OUTPUTS}")
         return Content("graph", None, graph.model_dump(mode="json", exclude_none=True), {})
     if graph is not None:
         raise field_invalid("graph", "only for kind graph")

@@ -20,7 +20,7 @@ from tradeloom.quant.types import FloatArray, IntArray
 from tradeloom.strategy_runner.domain.user_code import check_code
 
 ENTRY_POINT = "compute"
-MAX_OUTPUTS = 8
+MAX_OUTPUTS = 6  # 6 × 5,000 values and the bar times stay well under NATS's 1 MiB reply
 OUTPUT_NAME = re.compile(r"[A-Za-z_]\w{0,31}")
 
 _FOOTER = """
