@@ -69,6 +69,17 @@ FORWARDED: dict[tuple[str, str], tuple[str, str, dict[str, str | None]]] = {
     ("POST", "/v1/sandbox/jobs"): (SB, "submit", {}),
     ("GET", "/v1/sandbox/jobs/{execution_id}"): (SB, "get", {}),
     ("GET", "/v1/sandbox/executions"): (SB, "history", {"cursor": None}),  # → before (a time)
+    ("POST", "/v1/indicators/user"): (SR, "user_indicators_create", {}),
+    ("GET", "/v1/indicators/user"): (SR, "user_indicators_list", CURSOR),
+    ("POST", "/v1/indicators/user/validate"): (SR, "user_indicators_validate", {}),
+    ("GET", "/v1/indicators/user/{indicator_id}"): (SR, "user_indicators_get", {}),
+    ("DELETE", "/v1/indicators/user/{indicator_id}"): (SR, "user_indicators_delete", {}),
+    ("POST", "/v1/indicators/user/{indicator_id}/versions"): (SR, "user_indicators_versions_add", {}),
+    ("GET", "/v1/indicators/user/{indicator_id}/versions/{version}"): (
+        SR,
+        "user_indicators_versions_get",
+        {},
+    ),
     ("POST", "/v1/strategies"): (SR, "strategies_create", {}),
     ("GET", "/v1/strategies"): (SR, "strategies_list", CURSOR),
     ("GET", "/v1/strategies/{strategy_id}"): (SR, "strategies_get", {}),

@@ -41,6 +41,9 @@ VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/connections/{connection_id}/accounts"): {"json": {"name": "mine"}},
     ("POST", "/v1/schedules/{schedule_id}/enabled"): {"json": {"enabled": False}},
     ("POST", "/v1/strategies/{strategy_id}/duplicate"): {"json": {"name": "mine"}},
+    ("POST", "/v1/indicators/user/{indicator_id}/versions"): {
+        "json": {"code": "def compute(bars, params):\n    return {}\n"}
+    },
     ("GET", "/v1/analytics/strategies/{strategy_id}/report"): {"params": {"capital": "1000"}},
     ("PUT", "/v1/risk/accounts/{account_id}/perp-settings"): {
         "json": {"symbol": "BTC/USDT:USDT", "leverage": "5"}
@@ -143,6 +146,11 @@ async def test_user_a_gets_404_on_user_b_objects(
                   "action": {"kind": "bot_stop", "bot_id": bot.json()["bot_id"]}},
         )  # fmt: skip
         assert schedule.status_code == 201, schedule.text
+        indicator = await api.http.post(
+            "/v1/indicators/user", headers=bob_session,
+            json={"name": "bobs", "code": "def compute(bars, params):\n    return {'c': bars['close']}\n"},
+        )  # fmt: skip
+        assert indicator.status_code == 201, indicator.text
         bobs = {
             "evaluation_id": watch.json()["evaluation_id"],
             "rule_set_id": rule_set.json()["rule_set_id"],
@@ -159,6 +167,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             "connection_id": connection.json()["connection_id"],
             "bot_id": bot.json()["bot_id"],
             "schedule_id": schedule.json()["schedule_id"],
+            "indicator_id": indicator.json()["indicator_id"],
         }
         _, alice = await api.user()
         routes = object_routes((await api.http.get("/v1/openapi.json")).json())
@@ -189,6 +198,7 @@ async def test_user_a_gets_404_on_user_b_objects(
             f"/v1/bots/{bobs['bot_id']}",
             f"/v1/analytics/accounts/{bobs['account_id']}/equity?capital=1000",
             f"/v1/schedules/{bobs['schedule_id']}",
+            f"/v1/indicators/user/{bobs['indicator_id']}/versions/1",
         ):
             assert (await api.http.get(url, headers=bob_session)).status_code == 200, url
 

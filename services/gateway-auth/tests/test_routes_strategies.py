@@ -136,6 +136,59 @@ async def test_saved_strategy_bad_inputs_and_ownership(sr_api: Api) -> None:
     )
     assert borrowed.status_code == 422 and fields(borrowed) == ["body.strategy_id"], borrowed.text
     assert (await api.http.get(f"/v1/strategies/{strategy_id}", headers=bob)).status_code == 200
+    await user_indicators_through_the_gateway(api, bob, alice, dataset_id)
+
+
+CLOSE_SMA = {
+    "nodes": [
+        {"id": "close", "type": "input.close"},
+        {"id": "sma", "type": "indicator.sma", "params": {"window": 3}},
+        {"id": "sma3", "type": "sink.output"},
+    ],
+    "edges": [
+        {"source": "close", "target": "sma", "target_port": "in"},
+        {"source": "sma", "target": "sma3", "target_port": "value"},
+    ],
+}
+
+
+async def user_indicators_through_the_gateway(
+    api: Api, bob: dict[str, str], alice: dict[str, str], dataset_id: str
+) -> None:
+    """A user's own indicator: a code error names the line at body.code; a graph one is charted over
+    the caller's dataset like the built-in; another user's is 404."""
+    post = api.http.post
+    bad = await post(
+        "/v1/indicators/user", headers=bob, json={"name": "bad", "code": "def compute(b, p):\n  x = (\n"}
+    )
+    assert bad.status_code == 422 and fields(bad) == ["body.code"] and bad.json()["details"]["line"] == 2, (
+        bad.text
+    )
+    made = await post(
+        "/v1/indicators/user", headers=bob, json={"name": "sma3", "kind": "graph", "graph": CLOSE_SMA}
+    )
+    assert made.status_code == 201, made.text
+    indicator_id = made.json()["indicator_id"]
+    mine = await post(
+        "/v1/indicators/compute",
+        headers=bob,
+        json={"user_indicator_id": indicator_id, "dataset_id": dataset_id},
+    )
+    builtin = await post(
+        "/v1/indicators/compute",
+        headers=bob,
+        json={"indicator": "sma", "params": {"window": 3}, "dataset_id": dataset_id},
+    )
+    assert mine.status_code == 200 and builtin.status_code == 200, (mine.text, builtin.text)
+    assert mine.json()["open_ns"] == builtin.json()["open_ns"]
+    assert mine.json()["outputs"]["sma3"] == builtin.json()["outputs"]["value"]
+    assert (await api.http.get(f"/v1/indicators/user/{indicator_id}", headers=alice)).status_code == 404
+    foreign = await post(
+        "/v1/indicators/compute",
+        headers=alice,
+        json={"user_indicator_id": indicator_id, "dataset_id": dataset_id},
+    )
+    assert foreign.status_code == 404, foreign.text
 
 
 async def test_another_users_dataset_or_strategy_is_refused_at_submit_alike(sr_api: Api) -> None:

@@ -1,7 +1,8 @@
 """Parity: bots replayed over recorded candles (real market-data, order-router's paper exchange,
 sandbox-executor) make the same trades as backtest-engine's backtest of the same strategy on the
 same candles, for a built-in, its builder graph and the user's code of it; a failing code stops
-its bot with a decision naming the error and line, and the others trade on."""
+its bot with a decision naming the error and line, and the others trade on. A user indicator run
+by the same sandbox over the same stored candles equals the built-in's."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ PRICES = [100, 98, 96, 94, 92, 90, 93, 96, 99, 102, 105, 102, 99, 96, 93, 90, 87
           96, 93, 90, 88]  # fmt: skip
 PARAMS = {"fast": 3, "slow": 5}
 FIRST_DECIDED = 18  # the bots start here; earlier bars are their warm-up history
+USER_SMA = """import numpy as np
+
+
+def compute(bars, params):
+    n = int(params["n"])
+    c = np.cumsum(np.insert(bars["close"], 0, 0.0))
+    out = np.full(len(bars["close"]), np.nan)
+    out[n - 1 :] = (c[n:] - c[:-n]) / n
+    return {"sma": out}
+"""
+FAILING_INDICATOR = "def compute(bars, params):\n    n = len(bars['close'])\n    return n / 0\n"
 
 
 def backtest_trades(start_ns: int) -> list[tuple[str, int, Decimal]]:
@@ -131,6 +143,26 @@ async def test_replayed_bots_of_every_kind_trade_like_the_backtest(parity_env: B
     assert failing["status"] == "error" and "ZeroDivisionError at line 3" in failing["status_reason"]
     logged = await decisions(env.sr, bots["failing"])
     assert [d["action"] for d in logged] == ["failed"] and "line 3" in logged[0]["reason"]
+    await user_indicator_on_the_replayed_candles(env, market.bar_ns(len(PRICES) - 2))
+
+
+async def user_indicator_on_the_replayed_candles(env: BotsEnv, last_ns: int) -> None:
+    """The user's own SMA, run by the real sandbox over the stored candles, equals the built-in's;
+    its error names the user's line (a 422, not a 5xx)."""
+    query = {"symbol": "BTC/USDT", "venue": "sim", "timeframe": "1m", "to_ns": last_ns}
+    builtin = await env.sr("indicators_compute", {**query, "indicator": "sma", "params": {"window": 3}})
+    mine = await env.sr("user_indicators_create", {"name": "my sma", "code": USER_SMA, "params": {"n": 3}})
+    computed = await env.sr("indicators_compute", {**query, "user_indicator_id": mine["indicator_id"]})
+    assert computed["open_ns"] == builtin["open_ns"] and len(computed["open_ns"]) == len(PRICES) - 1
+    assert computed["indicator"] == f"user:{mine['indicator_id']}" and computed["user_indicator_version"] == 1
+    assert computed["outputs"]["sma"][:2] == [None, None]
+    np.testing.assert_allclose(computed["outputs"]["sma"][2:], builtin["outputs"]["value"][2:])
+    await env.sr(
+        "user_indicators_versions_add", {"indicator_id": mine["indicator_id"], "code": FAILING_INDICATOR}
+    )
+    failed = await env.sr.error("indicators_compute", {**query, "user_indicator_id": mine["indicator_id"]})
+    assert failed.code == "validation_error" and failed.details["line"] == 3, failed
+    assert "line 3: compute raised ZeroDivisionError" in str(failed)
 
 
 async def replay_step(env: BotsEnv, market: Market, trading: list[str], index: int) -> None:

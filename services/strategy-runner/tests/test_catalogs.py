@@ -81,3 +81,36 @@ async def test_an_indicator_over_stored_candles_is_aligned_to_their_open_times(b
     assert window["open_ns"] == [env.market.bar_ns(i) for i in range(5, 10)]
     assert window["outputs"]["value"][0] is None
     assert window["outputs"]["value"][1] == (PRICES[5] + PRICES[6]) / 2
+    await graph_indicator_is_charted_like_the_builtin(env, last_ns, reply["outputs"])
+
+
+BANDS_GRAPH: dict[str, Any] = {
+    "nodes": [
+        {"id": "close", "type": "input.close"},
+        {"id": "bands", "type": "indicator.bollinger", "params": {"window": 4}},
+        {"id": "width", "type": "math.subtract"},
+        {"id": "mid", "type": "sink.output"},
+        {"id": "band_width", "type": "sink.output"},
+    ],
+    "edges": [
+        {"source": "close", "target": "bands", "target_port": "in"},
+        {"source": "bands", "source_port": "upper", "target": "width", "target_port": "a"},
+        {"source": "bands", "source_port": "lower", "target": "width", "target_port": "b"},
+        {"source": "bands", "source_port": "middle", "target": "mid", "target_port": "value"},
+        {"source": "width", "target": "band_width", "target_port": "value"},
+    ],
+}
+
+
+async def graph_indicator_is_charted_like_the_builtin(
+    env: BotsEnv, last_ns: int, bollinger: dict[str, list[float | None]]
+) -> None:
+    """A user indicator as a graph (its sink.output nodes are the outputs) over the same candles."""
+    made = await env.sr("user_indicators_create", {"name": "bands", "kind": "graph", "graph": BANDS_GRAPH})
+    reply = await env.sr(
+        "indicators_compute", {"user_indicator_id": made["indicator_id"], "symbol": SYMBOL, "to_ns": last_ns}
+    )
+    assert reply["outputs"]["mid"] == bollinger["middle"] and reply["user_indicator_version"] == 1
+    upper, lower = bollinger["upper"], bollinger["lower"]
+    widths = [None if u is None or lo is None else u - lo for u, lo in zip(upper, lower, strict=True)]
+    np.testing.assert_allclose(reply["outputs"]["band_width"][3:], widths[3:])

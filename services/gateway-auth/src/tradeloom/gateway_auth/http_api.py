@@ -31,6 +31,7 @@ from tradeloom.gateway_auth.routes import (
     strategies,
     system,
     trading,
+    user_indicators,
     users,
     ws,
 )
@@ -71,6 +72,7 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         backtests.router,
         strategies.router,
         bots.router,
+        user_indicators.router,
         catalogs.router,
         schedules.router,
         jobs.router,

@@ -13,6 +13,7 @@ from tradeloom.shared.contracts import bots as bots_contract
 from tradeloom.shared.contracts import catalogs as catalogs_contract
 from tradeloom.shared.contracts import jobs as jobs_contract
 from tradeloom.shared.contracts import schedules as schedules_contract
+from tradeloom.shared.contracts import user_indicators as user_indicators_contract
 from tradeloom.shared.contracts.strategy import REQUESTS
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
@@ -20,6 +21,7 @@ from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
+from tradeloom.strategy_runner.catalogs.api_user_indicators import UserIndicatorsApi
 from tradeloom.strategy_runner.jobs.api_jobs import JobsApi
 from tradeloom.strategy_runner.schedules.api_schedules import SchedulesApi
 
@@ -33,6 +35,7 @@ def register(
     catalogs: CatalogsApi,
     schedules: SchedulesApi,
     jobs: JobsApi,
+    user_indicators: UserIndicatorsApi,
 ) -> None:
     """Every operation declared in ``contracts.strategy``, ``bots``, ``bot_ledger``, ``catalogs``,
     ``schedules`` and ``jobs``."""
@@ -67,6 +70,13 @@ def register(
         "templates_list": catalogs.templates,
         "indicators_list": catalogs.indicators,
         "indicators_compute": catalogs.compute,
+        "user_indicators_create": user_indicators.create,
+        "user_indicators_list": user_indicators.list,
+        "user_indicators_get": user_indicators.get,
+        "user_indicators_delete": user_indicators.delete,
+        "user_indicators_versions_add": user_indicators.add_version,
+        "user_indicators_versions_get": user_indicators.get_version,
+        "user_indicators_validate": user_indicators.validate,
     }
     contracts = (
         *REQUESTS,
@@ -75,6 +85,7 @@ def register(
         *catalogs_contract.REQUESTS,
         *schedules_contract.REQUESTS,
         *jobs_contract.REQUESTS,
+        *user_indicators_contract.REQUESTS,
     )
     for contract in contracts:
         runtime.add_operation(

@@ -13,7 +13,9 @@ from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
+from tradeloom.strategy_runner.catalogs.api_user_indicators import UserIndicatorsApi
 from tradeloom.strategy_runner.catalogs.bars import BarsSource
+from tradeloom.strategy_runner.catalogs.user_indicator_runs import UserIndicatorRuns
 from tradeloom.strategy_runner.jobs.api_jobs import JobsApi
 from tradeloom.strategy_runner.schedules.api_schedules import SchedulesApi
 from tradeloom.strategy_runner.schedules.scheduler import Scheduler
@@ -30,13 +32,19 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     outbox = lambda: runtime.outbox  # noqa: E731
     schema = settings.db_schema
     strategies = StrategiesApi(engine, schema, settings.max_versions_per_strategy)
-    catalogs = CatalogsApi(BarsSource(client, settings.market_data_timeout_s))
+    sandbox = SandboxLimits(settings.sandbox_time_limit_s, settings.sandbox_memory_mb)
+    user_indicators = UserIndicatorsApi(engine, schema, settings.max_versions_per_strategy)
+    catalogs = CatalogsApi(
+        BarsSource(client, settings.market_data_timeout_s),
+        user_indicators,
+        UserIndicatorRuns(client, sandbox),
+    )
     bots = BotsApi(engine, client, outbox, schema)
     views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
     api.register(
         runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,
         schedules=SchedulesApi(engine, schema),
-        jobs=JobsApi(engine, client, schema, settings.backtest_timeout_s),
+        jobs=JobsApi(engine, client, schema, settings.backtest_timeout_s), user_indicators=user_indicators,
     )  # fmt: skip
     scheduler = Scheduler(
         engine, client, bots, schema=schema, owner=runtime.instance_id, tick_s=settings.schedule_tick_s,
@@ -56,7 +64,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             history_bars=settings.bot_history_bars,
             market_data_timeout_s=settings.market_data_timeout_s,
             order_timeout_s=settings.order_timeout_s,
-            sandbox=SandboxLimits(settings.sandbox_time_limit_s, settings.sandbox_memory_mb),
+            sandbox=sandbox,
         ),
     )
     ledger_events = BotLedgerEvents(schema, outbox)

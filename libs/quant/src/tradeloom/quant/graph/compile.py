@@ -33,7 +33,7 @@ class GraphSettings:
     position_size: float = math.nan  # fraction of equity per entry
 
 
-def _run(step: CheckedNode, values: dict[Wire, np.ndarray], bars: Bars) -> None:
+def run_step(step: CheckedNode, values: dict[Wire, np.ndarray], bars: Bars) -> None:
     inputs = {port: values[wire] for port, wire in step.inputs.items()}
     assert step.spec.compute is not None  # sinks are not steps
     outputs = step.spec.compute(inputs, step.params, bars)
@@ -58,7 +58,7 @@ class CompiledGraph:
         n = int(np.shape(bars.close)[0])
         values: dict[Wire, np.ndarray] = {}
         for step in self.steps:
-            _run(step, values, bars)
+            run_step(step, values, bars)
         if not self.after_position:
             flags = self._flags(values, n)
             return flags[0], flags[1], flags[2], flags[3], np.empty(0)
@@ -69,7 +69,7 @@ class CompiledGraph:
                 if step.spec.type == POSITION:
                     branch[(step.id, "out")] = np.full(n, held)
                 else:
-                    _run(step, branch, bars)
+                    run_step(step, branch, bars)
             branches.append(self._flags(branch, n))
         el, xl, es, xs = (np.stack([branch[i] for branch in branches]) for i in range(4))
         resolved = held_position(el, xl, es, xs)

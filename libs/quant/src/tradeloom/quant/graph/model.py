@@ -70,6 +70,8 @@ class IssueCode:
     NO_ENTRY = "no_entry"  # the graph never enters a position
     PARAM_INVALID = "param_invalid"  # out of range, wrong type, unknown parameter
     POSITION_FEEDBACK = "position_feedback"  # state.position feeds a node that looks back in time
+    WRONG_GRAPH_KIND = "wrong_graph_kind"  # a strategy's node in an indicator graph (or the reverse)
+    NO_OUTPUT = "no_output"  # an indicator graph without a sink.output
 
 
 class GraphInvalid(ValueError):

@@ -233,6 +233,10 @@ def _spec_list() -> tuple[NodeSpec, ...]:
 
 
 NODE_TYPES: dict[str, NodeSpec] = {spec.type: spec for spec in _spec_list()}
+OUTPUT = "sink.output"  # only in indicator graphs: a named output (its node id is the name)
+INDICATOR_NODE_TYPES: dict[str, NodeSpec] = NODE_TYPES | {
+    OUTPUT: NodeSpec(OUTPUT, "an output of a user indicator, named by the node's id", (n_port("value"),))
+}
 SIGNAL_SINKS = ("sink.enter_long", "sink.exit_long", "sink.enter_short", "sink.exit_short")
 ENTRY_SINKS = ("sink.enter_long", "sink.enter_short")
 POSITION = "state.position"

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from tradeloom.quant.graph.model import Edge, Graph, GraphInvalid, GraphIssue, IssueCode, Node
 from tradeloom.quant.graph.node_spec import NodeSpec
-from tradeloom.quant.graph.nodes import AFTER_POSITION, ENTRY_SINKS, NODE_TYPES, POSITION, SIGNAL_SINKS
+from tradeloom.quant.graph.nodes import (
+    AFTER_POSITION,
+    ENTRY_SINKS,
+    INDICATOR_NODE_TYPES,
+    NODE_TYPES,
+    OUTPUT,
+    POSITION,
+    SIGNAL_SINKS,
+)
 from tradeloom.quant.strategies.schema import InvalidParameters, LotStrategySpec, ParamValue, validate_params
 
 Wire = tuple[str, str]  # (node id, port)
@@ -46,7 +54,9 @@ def _params(node: Node, spec: NodeSpec, issues: list[GraphIssue]) -> dict[str, P
     return params
 
 
-def _nodes(graph: Graph, issues: list[GraphIssue]) -> dict[str, tuple[NodeSpec, dict[str, ParamValue]]]:
+def _nodes(
+    graph: Graph, issues: list[GraphIssue], indicator: bool = False
+) -> dict[str, tuple[NodeSpec, dict[str, ParamValue]]]:
     found: dict[str, tuple[NodeSpec, dict[str, ParamValue]]] = {}
     seen: set[str] = set()
     sinks: set[str] = set()
@@ -55,13 +65,16 @@ def _nodes(graph: Graph, issues: list[GraphIssue]) -> dict[str, tuple[NodeSpec, 
             issues.append(GraphIssue(IssueCode.DUPLICATE_NODE, f"node id {node.id!r} is used twice", node.id))
             continue
         seen.add(node.id)
-        spec = NODE_TYPES.get(node.type)
+        spec = (INDICATOR_NODE_TYPES if indicator else NODE_TYPES).get(node.type)
         if spec is None:
             issues.append(
                 GraphIssue(IssueCode.UNKNOWN_NODE_TYPE, f"unknown node type {node.type!r}", node.id)
             )
             continue
-        if spec.category == "sink":
+        if indicator and (spec.category == "sink" or spec.type == POSITION) and spec.type != OUTPUT:
+            message = f"an indicator graph has outputs (sink.output), not {spec.type}"
+            issues.append(GraphIssue(IssueCode.WRONG_GRAPH_KIND, message, node.id))
+        if spec.category == "sink" and spec.type != OUTPUT:
             if spec.type in sinks:
                 issues.append(
                     GraphIssue(IssueCode.DUPLICATE_SINK, f"a graph has one {spec.type} at most", node.id)
@@ -258,13 +271,21 @@ def _position_feedback(
         issues.append(GraphIssue(IssueCode.POSITION_FEEDBACK, message, node_id, port))
 
 
-def check_graph(graph: Graph) -> list[CheckedNode]:
-    """The nodes in evaluation order, or ``GraphInvalid`` listing every issue."""
+def _outputs(known: dict[str, tuple[NodeSpec, dict[str, ParamValue]]], issues: list[GraphIssue]) -> None:
+    if not any(spec.type == OUTPUT for spec, _ in known.values()):
+        issues.append(GraphIssue(IssueCode.NO_OUTPUT, "an indicator graph needs a sink.output"))
+
+
+def check_graph(graph: Graph, *, indicator: bool = False) -> list[CheckedNode]:
+    """The nodes in evaluation order, or ``GraphInvalid`` listing every issue. ``indicator``: a
+    user indicator's graph, whose sinks are ``sink.output`` nodes (no signals, no position)."""
     issues: list[GraphIssue] = []
-    known = _nodes(graph, issues)
+    known = _nodes(graph, issues, indicator)
     wiring = _wiring(graph, known, issues)
     order = _order(known, wiring, issues)
-    if len(order) == len(known):
+    if len(order) == len(known) and indicator:
+        _outputs(known, issues)
+    elif len(order) == len(known):
         _sinks(order, known, wiring, issues)
         _position_feedback(order, known, wiring, issues)
     if issues:

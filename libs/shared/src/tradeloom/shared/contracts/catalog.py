@@ -30,6 +30,7 @@ from tradeloom.shared.contracts import (
     sandbox,
     schedules,
     strategy,
+    user_indicators,
 )
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.system import ErrorReply, PingReply, PingRequest, ServiceStarted
@@ -85,6 +86,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *bots.REQUESTS,
     *bot_ledger.REQUESTS,
     *catalogs.REQUESTS,
+    *user_indicators.REQUESTS,
     *schedules.REQUESTS,
     *jobs.REQUESTS,
     *sandbox.REQUESTS,

@@ -77,7 +77,16 @@ class IndicatorCompute(_Request):
     (inclusive) to ``to_ns``, oldest first. The first bars stay null until the window fills: start
     earlier to warm the indicator up."""
 
-    indicator: str = Field(min_length=1, max_length=64, examples=["sma"])
+    indicator: str | None = Field(
+        default=None, min_length=1, max_length=64, examples=["sma"],
+        description="a built-in of the catalog; or leave it out and give `user_indicator_id`",
+    )  # fmt: skip
+    user_indicator_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="one of the caller's own indicators"
+    )
+    user_indicator_version: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="with user_indicator_id; default: its latest"
+    )
     params: dict[str, Any] = Field(
         default_factory=dict, max_length=16, examples=[{"window": 20}], description="numbers or booleans"
     )
@@ -92,7 +101,8 @@ class IndicatorCompute(_Request):
 
 
 class IndicatorSeries(_Reply):
-    indicator: str
+    indicator: str = Field(description="the built-in's name, or `user:<id>` for a user indicator")
+    user_indicator_version: int | None = Field(default=None, description="the user indicator's version run")
     params: dict[str, int | float | bool] = Field(description="with the defaults filled in")
     source: SOURCE
     venue: str | None = None

@@ -10,7 +10,17 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from tradeloom.quant.graph import NODE_TYPES, CompiledGraph, Edge, Graph, GraphInvalid, GraphIssue, Node
+from tradeloom.quant.graph import (
+    NODE_TYPES,
+    CompiledGraph,
+    CompiledIndicator,
+    Edge,
+    Graph,
+    GraphInvalid,
+    GraphIssue,
+    Node,
+    compile_indicator,
+)
 from tradeloom.quant.graph import compile_graph as quant_compile
 from tradeloom.shared.contracts.strategy_graph import (
     GraphNodeCatalog,
@@ -38,6 +48,14 @@ def to_quant(graph: StrategyGraph) -> Graph:
 def compiled(graph: StrategyGraph) -> CompiledGraph:
     try:
         return quant_compile(to_quant(graph))
+    except GraphInvalid as error:
+        raise GraphRefused(error.issues) from None
+
+
+def compiled_indicator(graph: StrategyGraph) -> CompiledIndicator:
+    """A user indicator's graph (its ``sink.output`` nodes are the outputs), or ``GraphRefused``."""
+    try:
+        return compile_indicator(to_quant(graph))
     except GraphInvalid as error:
         raise GraphRefused(error.issues) from None
 

@@ -35,8 +35,9 @@ class CodeRefused(ValueError):
         return self.message if self.line is None else f"line {self.line}: {self.message}"
 
 
-def check_code(code: str) -> None:
-    """Refuse source that is too large, does not parse, or lacks ``generate_signals(bars, params)``."""
+def check_code(code: str, entry_point: str = ENTRY_POINT) -> None:
+    """Refuse source that is too large, does not parse, or lacks ``<entry_point>(bars, params)``
+    (``generate_signals`` for a strategy, ``compute`` for a user indicator)."""
     if not code.strip():
         raise CodeRefused("the code is empty")
     size = len(code.encode())
@@ -48,13 +49,15 @@ def check_code(code: str) -> None:
         raise CodeRefused(f"syntax error: {error.msg}", error.lineno, error.offset) from None
     except ValueError as error:  # NUL bytes
         raise CodeRefused(f"syntax error: {error}") from None
-    entry = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT), None)
+    except (RecursionError, MemoryError):  # the parser's own limits: thousands of nested levels
+        raise CodeRefused("the code nests too deeply to parse") from None
+    entry = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == entry_point), None)
     if entry is None:
-        raise CodeRefused(f"define a top-level function {ENTRY_POINT}(bars, params)", 1, 1)
+        raise CodeRefused(f"define a top-level function {entry_point}(bars, params)", 1, 1)
     arguments = entry.args.posonlyargs + entry.args.args
     if len(arguments) != 2 and entry.args.vararg is None:
         raise CodeRefused(
-            f"{ENTRY_POINT} must take two arguments: (bars, params)", entry.lineno, entry.col_offset + 1
+            f"{entry_point} must take two arguments: (bars, params)", entry.lineno, entry.col_offset + 1
         )
 
 
