@@ -127,6 +127,7 @@ GATEWAY_OWN = {
     ("POST", "/v1/auth/token"),
     ("GET", "/v1/api-keys/{key_id}"),
     ("POST", "/v1/auth/login"),
+    ("POST", "/v1/auth/browser/login"),
     ("POST", "/v1/auth/password"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/register"),

@@ -37,6 +37,7 @@ ADMIN_PREFIX = "/v1/admin/"
 # routes whose input is checked before the owner: valid input, so the answer is about ownership
 VALID_INPUT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/datasets/{dataset_id}/resample"): {"json": {"timeframe": "4h"}},
+    ("POST", "/v1/datasets/{dataset_id}/preprocess"): {"json": {"steps": [{"op": "returns"}]}},
     ("GET", "/v1/backtests/{backtest_id}/optimisation/heatmap"): {"params": {"x": "fast", "y": "slow"}},
     ("POST", "/v1/connections/{connection_id}/accounts"): {"json": {"name": "mine"}},
     ("POST", "/v1/schedules/{schedule_id}/enabled"): {"json": {"enabled": False}},

@@ -85,6 +85,8 @@ async def test_auth_required_everywhere_but_status(api: Api) -> None:
         "/v1/auth/login",
         "/v1/auth/token",
         "/v1/auth/refresh",
+        "/v1/auth/browser/login",  # the dashboard's login and cookie refresh: public like the JSON ones
+        "/v1/auth/browser/refresh",
         "/v1/sandbox/health",
     }
     checked = 0

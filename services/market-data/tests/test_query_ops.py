@@ -115,8 +115,10 @@ async def test_query_operations(
         )
         assert Decimal(book["analytics"]["spread"]) > 0 and book["analytics"]["microprice"] is not None
 
-        instruments = await call(client, "instruments", {"venue": "sim"})
+        instruments = await call(client, "instruments", {"venue": "sim", "kind": "spot"})
         assert [i["symbol"] for i in instruments["instruments"]] == ["BTC/USDT", "ETH/USDT"]
+        options = await call(client, "instruments", {"venue": "sim", "kind": "option"})
+        assert {i["underlying"] for i in options["instruments"]} == {"BTC", "ETH"}  # the sim's own chains
 
         await expect_error(client, "candles", {"symbol": "DOGE/USDT"}, "not_found")
         await expect_error(client, "latest_price", {"symbol": "BTC/USDT", "venue": "other"}, "not_found")

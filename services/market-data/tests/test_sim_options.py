@@ -32,3 +32,8 @@ def test_strikes_and_instruments() -> None:
     )
     assert first.expiry == datetime(2026, 12, 11, 8, tzinfo=UTC) and first.strike == Decimal(45500)
     assert {o.option_type for o in options} == {"call", "put"}
+
+
+def test_a_perpetual_gets_no_options_of_its_own() -> None:
+    options = synthetic_options("sim", ["BTC/USDT", "BTC/USDT:USDT"], [65000.0, 65000.0], date(2026, 12, 6))
+    assert len(options) == 6 * 13 * 2 and all(o.symbol.count(":") == 1 for o in options)

@@ -235,7 +235,7 @@ ROUTES = (
             Param("underlying", str, Query(min_length=3, max_length=64, description="spot symbol: BTC/USDT")),
             Param("venue", str, Query(min_length=1, max_length=32, description="venue"), "sim"),
             Param("expiry", dt.date | None, Query(description="its UTC day (default: nearest)"), None),
-            Param("volatility", float, Query(gt=0, le=10, description="for the Greeks (0.5 = 50 %)")),
+            Param("volatility", float, Query(ge=1e-4, le=10, description="for the Greeks (0.5 = 50 %)")),
             Param("rate", float, Query(ge=-1, le=1, description="risk-free rate"), 0.0),
             Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
         ),

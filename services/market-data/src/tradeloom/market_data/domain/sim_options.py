@@ -42,9 +42,12 @@ def strikes(reference: float) -> list[Decimal]:
 def synthetic_options(
     venue: str, symbols: list[str], start_prices: list[float], today: date
 ) -> list[Instrument]:
-    """Calls and puts for each symbol (its start price, else 100) on each expiry and strike."""
+    """Calls and puts for each spot symbol (its start price, else 100) on each expiry and strike;
+    a perpetual (``BTC/USDT:USDT``) gets none: its options are the spot symbol's."""
     out: list[Instrument] = []
     for index, symbol in enumerate(symbols):
+        if ":" in symbol:
+            continue
         base, _, quote = symbol.partition("/")
         reference = start_prices[index] if index < len(start_prices) else 100.0
         for expiry in expiries(today):
