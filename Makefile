@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 SERVICE_DIRS := $(sort $(wildcard services/*))
 PACKAGES := tradeloom.shared tradeloom.quant $(foreach s,$(SERVICE_DIRS),tradeloom.$(subst -,_,$(notdir $(s))))
 PYTEST_ARGS ?=
+# pytest runs its files on two workers (pytest-xdist): each worker starts its own NATS, Postgres and
+# services on free ports, and a file's tests stay on one worker so its module-scoped stacks start once.
+PYTEST_WORKERS ?= 2
 
 .PHONY: help install run test gates lint format typecheck imports filesize contracts contracts-check k8s-check \
 	pytest unit integration e2e bench clean
@@ -77,7 +80,7 @@ k8s-check:
 	$(BIN)/python tools/compose_check.py
 
 pytest:
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 unit:
 	$(BIN)/pytest libs/shared/tests/unit libs/quant/tests tests/contracts tests/infra $(PYTEST_ARGS)

@@ -20,6 +20,7 @@ from tradeloom.shared.contracts.catalog import SERVICES
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.ports import free_ports
 from tradeloom.shared.testing.postgres_server import PostgresServer
+from tradeloom.shared.testing.sandbox_uids import uid_base
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,6 +86,7 @@ def service_env(database_url: str, nats_url: str, prefix: str, ports: list[int])
             p + "STARTUP_TIMEOUT_S": "20",
         }
     env["TL_GATEWAY_AUTH_HTTP_PORT"] = str(ports[len(SERVICES)])
+    env["TL_SANDBOX_EXECUTOR_UID_BASE"] = str(uid_base(240_000))  # this pytest worker's own range
     env["TL_GATEWAY_AUTH_DASHBOARD_DIR"] = str(ROOT / "dashboard" / "dist")  # built by make install
     env["TL_GATEWAY_AUTH_JWT_SECRET"] = secrets.token_urlsafe(48)
     return env

@@ -14,6 +14,7 @@ import httpx
 import psutil
 
 from tradeloom.shared.testing.ports import free_port_run, free_ports
+from tradeloom.shared.testing.sandbox_uids import uid_base
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +34,7 @@ def stack_env(devstack: Path, **extra: str) -> tuple[dict[str, str], str, int]:
         "TL_DEV_PG_PORT": str(pg_port),
         "TL_DEV_GATEWAY_PORT": str(gateway_port),
         "TL_DEV_PORT_BASE": str(free_port_run(8) - 1),  # health ports base+1..base+8
+        "TL_SANDBOX_EXECUTOR_UID_BASE": str(uid_base(241_000)),  # this pytest worker's own range
     } | extra
     return env, f"http://127.0.0.1:{gateway_port}", pg_port
 

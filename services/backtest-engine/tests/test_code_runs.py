@@ -20,9 +20,10 @@ from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient, serve
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.sandbox_uids import uid_base
 from tradeloom.shared.testing.schemas import migrate_service
 
-UID_BASE = 239_000  # apart from the service default and the other services' sandbox tests
+UID_BASE = uid_base(239_000)  # apart from the service default and the other services' sandbox tests
 # sma_cross written by a user: the kernel's running sums and strict crosses
 SMA_CROSS = """import numpy as np
 

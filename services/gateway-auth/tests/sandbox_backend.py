@@ -23,8 +23,9 @@ from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.sandbox_uids import uid_base
 
-UID_BASE = 230_000  # apart from the service default and sandbox-executor's own tests
+UID_BASE = uid_base(230_000)  # apart from the service default and sandbox-executor's own tests
 
 
 @asynccontextmanager

@@ -22,7 +22,9 @@ from tradeloom.sandbox_executor.sandbox.runner import (
 sys.path.insert(0, str(Path(__file__).parent))
 from sandbox_testkit import skip_after_refusal
 
-TEST_UID_BASE = 210_000  # apart from the service default, so tests never meet a running service
+from tradeloom.shared.testing.sandbox_uids import uid_base
+
+TEST_UID_BASE = uid_base(210_000)  # apart from the service default, so tests never meet a running service
 
 
 @pytest.fixture(scope="module")

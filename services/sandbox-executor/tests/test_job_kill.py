@@ -27,6 +27,7 @@ from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.processes import ServiceProcess
+from tradeloom.shared.testing.sandbox_uids import uid_base
 from tradeloom.shared.testing.schemas import migrate_service
 
 # two service start-ups (up to 90 s each on a loaded machine) and a redelivery
@@ -72,7 +73,8 @@ async def test_a_job_whose_executor_is_killed_runs_again_and_finishes_once(
 
     settings: dict[str, object] = {
         "database_url": database_url, "nats_url": nats_url, "nats_prefix": nats_prefix,
-        "db_schema": db_schema, "environment": "test", "uid_base": 232_000, "stdout_max_bytes": 4096,
+        "db_schema": db_schema, "environment": "test", "uid_base": uid_base(232_000),
+        "stdout_max_bytes": 4096,
     }  # fmt: skip
     with ServiceProcess("sandbox_executor", settings, tmp_path, BACKOFF) as service:
         await asyncio.to_thread(service.start)

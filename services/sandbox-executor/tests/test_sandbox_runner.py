@@ -13,6 +13,7 @@ from tradeloom.sandbox_executor.sandbox.runner import (
     SandboxRunner,
     SandboxUnavailable,
 )
+from tradeloom.shared.testing.sandbox_uids import uid_base
 
 Run = Callable[..., RunResult]
 
@@ -84,7 +85,8 @@ def test_exit_codes(run: Run) -> None:
 
 
 def test_fails_closed_without_bwrap() -> None:
-    runner = SandboxRunner(SandboxConfig(bwrap="/nonexistent/bwrap", uid_base=211_000), discover_layout())
+    config = SandboxConfig(bwrap="/nonexistent/bwrap", uid_base=uid_base(211_000))
+    runner = SandboxRunner(config, discover_layout())
     isolation = runner.prepare()
     assert not isolation.ready and "bwrap not found" in isolation.reason
     try:
@@ -103,7 +105,7 @@ def test_fails_closed_when_the_uid_is_a_real_user() -> None:
 
 def test_fails_closed_when_the_probe_fails() -> None:
     """A sandbox that starts but does not isolate (here: no seccomp) is refused, not used."""
-    runner = SandboxRunner(SandboxConfig(uid_base=212_000, slots=1), discover_layout())
+    runner = SandboxRunner(SandboxConfig(uid_base=uid_base(212_000), slots=1), discover_layout())
     runner._check_probe  # noqa: B018 - the check below is the one prepare() applies
     fake = RunResult(Outcome.OK, "", "", False, False, 0.1, 0.1, 1, result={"uid": 212000, "seccomp": "0"})
     try:

@@ -27,6 +27,7 @@ from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.sandbox_uids import uid_base
 
 SERVICE = "sandbox-executor"
 ALICE, BOB = CallerContext(user_id="user-alice"), CallerContext(user_id="user-bob")
@@ -43,7 +44,7 @@ async def start_service(
         nats_prefix=prefix,
         environment="test",
         health_port=free_port(),
-        uid_base=overrides.pop("uid_base", 220_000),
+        uid_base=overrides.pop("uid_base", uid_base(220_000)),
         stdout_max_bytes=4096,
         **overrides,
     )
@@ -231,7 +232,7 @@ async def test_job_runs_from_the_work_queue_with_events(
 async def test_service_fails_closed_without_isolation(
     service: Any, db_engine: AsyncEngine, db_schema: str
 ) -> None:
-    _, call = await service(wait_ready=False, bwrap_path="/nonexistent/bwrap", uid_base=221_000)
+    _, call = await service(wait_ready=False, bwrap_path="/nonexistent/bwrap", uid_base=uid_base(221_000))
     health = await call("health")
     assert health["ready"] is False and "bwrap not found" in health["reason"]
     refused = await error_of(call, "execute", {"code": "print(1)"})

@@ -10,11 +10,12 @@ import pytest
 from bots_harness import PARAMS, PRICES
 
 from tradeloom.shared.rpc import RemoteError
+from tradeloom.shared.testing.sandbox_uids import uid_base
 from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
 from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.domain.bot_decision import Bar, last_signal
 
-UID_BASE = 238_000  # apart from the service default and the other services' sandbox tests
+UID_BASE = uid_base(238_000)  # apart from the service default and the other services' sandbox tests
 # sma_cross written by a user: the same running sums and strict crosses as the built-in kernel
 SMA_CROSS = """import numpy as np
 
