@@ -1,8 +1,5 @@
-"""The ``strategies`` and ``strategy_versions`` tables; every query is scoped by ``user_id``.
-
-Ids are UUIDv7 strings. One that is not a UUID cannot exist, so lookups answer ``None`` (the caller
-says not_found) instead of letting Postgres fail on the cast.
-"""
+"""The ``strategies`` and ``strategy_versions`` tables; every query is scoped by ``user_id``
+(the shared lookups, deletion and version numbering are ``VersionedStore``'s)."""
 
 from __future__ import annotations
 
@@ -15,18 +12,18 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tradeloom.shared.db import check_schema_name
-from tradeloom.shared.ids import parse_uuid
+from tradeloom.strategy_runner.store.versioned_store import VersionedStore, VersionedTables
 
 STRATEGY_COLUMNS = "id, user_id, name, kind, template, description, latest_version, created_at, updated_at"
 VERSION_COLUMNS = (
-    "v.strategy_id, v.version, v.params, v.graph, v.code, v.note, v.created_at, s.template, s.kind"
+    "v.strategy_id, v.version, v.params, v.graph, v.code, v.note, v.created_at, p.template, p.kind"
 )
+TABLES = VersionedTables("strategies", "strategy_versions", "strategy_id", STRATEGY_COLUMNS, VERSION_COLUMNS)
 
 
-class StrategiesStore:
+class StrategiesStore(VersionedStore):
     def __init__(self, schema: str) -> None:
-        self.s = check_schema_name(schema)
+        super().__init__(schema, TABLES)
 
     async def create(
         self,
@@ -67,16 +64,6 @@ class StrategiesStore:
             await self._insert_version(conn, row.id, 1, params, "", graph, code)
         return row
 
-    async def get(self, conn: AsyncConnection, strategy_id: str, user_id: str) -> Row[Any] | None:
-        key = parse_uuid(strategy_id)
-        if key is None:
-            return None
-        result = await conn.execute(
-            text(f'SELECT {STRATEGY_COLUMNS} FROM "{self.s}".strategies WHERE id = :id AND user_id = :user'),
-            {"id": key, "user": user_id},
-        )
-        return result.first()
-
     async def page(
         self,
         conn: AsyncConnection,
@@ -110,17 +97,6 @@ class StrategiesStore:
         )
         return list(result.all())
 
-    async def delete(self, conn: AsyncConnection, strategy_id: str, user_id: str) -> bool:
-        """Delete the strategy (its versions go with it: ON DELETE CASCADE); False when not the user's."""
-        key = parse_uuid(strategy_id)
-        if key is None:
-            return False
-        result = await conn.execute(
-            text(f'DELETE FROM "{self.s}".strategies WHERE id = :id AND user_id = :user RETURNING 1'),
-            {"id": key, "user": user_id},
-        )
-        return result.first() is not None
-
     async def add_version(
         self,
         conn: AsyncConnection,
@@ -133,62 +109,14 @@ class StrategiesStore:
         graph: Mapping[str, object] | None = None,
         code: str | None = None,
     ) -> Row[Any] | None:
-        """The next version, numbered by an atomic bump of ``latest_version``.
-
-        The ``UPDATE`` row-locks the strategy until the caller's transaction ends, so two adds at
-        once get N+1 and N+2, never the same number. ``None`` when the strategy is not the user's
-        or already has ``max_versions`` versions (the caller tells which).
-        """
-        key = parse_uuid(strategy_id)
-        if key is None:
-            return None
-        bumped = (
-            await conn.execute(
-                text(
-                    f'UPDATE "{self.s}".strategies '
-                    "SET latest_version = latest_version + 1, updated_at = now() "
-                    "WHERE id = :id AND user_id = :user AND latest_version < :max RETURNING latest_version"
-                ),
-                {"id": key, "user": user_id, "max": max_versions},
-            )
-        ).first()
+        """The next version (numbered by ``bump_version``); ``None`` when the strategy is not the
+        user's or already has ``max_versions`` versions."""
+        bumped = await self.bump_version(conn, strategy_id, user_id, max_versions)
         if bumped is None:
             return None
-        await self._insert_version(conn, key, bumped.latest_version, params, note, graph, code)
-        return await self.version(conn, strategy_id, user_id, bumped.latest_version)
-
-    async def version(
-        self, conn: AsyncConnection, strategy_id: str, user_id: str, version: int | None
-    ) -> Row[Any] | None:
-        """One version of the user's strategy (``None``: the latest), with the strategy's template."""
-        key = parse_uuid(strategy_id)
-        if key is None:
-            return None
-        result = await conn.execute(
-            text(
-                f'SELECT {VERSION_COLUMNS} FROM "{self.s}".strategy_versions v '
-                f'JOIN "{self.s}".strategies s ON s.id = v.strategy_id '
-                "WHERE s.id = :id AND s.user_id = :user "
-                "AND v.version = coalesce(CAST(:version AS integer), s.latest_version)"
-            ),
-            {"id": key, "user": user_id, "version": version},
-        )
-        return result.first()
-
-    async def versions(self, conn: AsyncConnection, strategy_id: str, user_id: str) -> list[Row[Any]]:
-        """Every version of the user's strategy, oldest first (empty when it is not theirs)."""
-        key = parse_uuid(strategy_id)
-        if key is None:
-            return []
-        result = await conn.execute(
-            text(
-                f'SELECT {VERSION_COLUMNS} FROM "{self.s}".strategy_versions v '
-                f'JOIN "{self.s}".strategies s ON s.id = v.strategy_id '
-                "WHERE s.id = :id AND s.user_id = :user ORDER BY v.version"
-            ),
-            {"id": key, "user": user_id},
-        )
-        return list(result.all())
+        key, number = bumped
+        await self._insert_version(conn, key, number, params, note, graph, code)
+        return await self.version(conn, strategy_id, user_id, number)
 
     async def _insert_version(  # noqa: PLR0917
         self,

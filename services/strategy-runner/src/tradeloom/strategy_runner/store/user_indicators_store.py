@@ -1,5 +1,5 @@
 """The ``user_indicators`` and ``user_indicator_versions`` tables; every query is scoped by ``user_id``
-(a malformed id cannot exist: lookups answer ``None``, the caller says not_found)."""
+(the shared lookups, deletion and version numbering are ``VersionedStore``'s)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tradeloom.shared.db import check_schema_name
-from tradeloom.shared.ids import parse_uuid
+from tradeloom.strategy_runner.store.versioned_store import VersionedStore, VersionedTables
 
 COLUMNS = "id, user_id, name, kind, description, latest_version, created_at, updated_at"
-VERSION_COLUMNS = "v.indicator_id, v.version, v.code, v.graph, v.params, v.note, v.created_at, i.kind"
+VERSION_COLUMNS = "v.indicator_id, v.version, v.code, v.graph, v.params, v.note, v.created_at, p.kind"
+TABLES = VersionedTables(
+    "user_indicators", "user_indicator_versions", "indicator_id", COLUMNS, VERSION_COLUMNS
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,9 @@ class Content:
     params: Mapping[str, object]
 
 
-class UserIndicatorsStore:
+class UserIndicatorsStore(VersionedStore):
     def __init__(self, schema: str) -> None:
-        self.s = check_schema_name(schema)
+        super().__init__(schema, TABLES)
 
     async def create(  # noqa: PLR0917 - one row's columns
         self,
@@ -63,16 +65,6 @@ class UserIndicatorsStore:
             await self._insert_version(conn, row.id, 1, content, "")
         return row
 
-    async def get(self, conn: AsyncConnection, indicator_id: str, user_id: str) -> Row[Any] | None:
-        key = parse_uuid(indicator_id)
-        if key is None:
-            return None
-        result = await conn.execute(
-            text(f'SELECT {COLUMNS} FROM "{self.s}".user_indicators WHERE id = :id AND user_id = :user'),
-            {"id": key, "user": user_id},
-        )
-        return result.first()
-
     async def page(
         self, conn: AsyncConnection, user_id: str, *, limit: int, before: uuid.UUID | None
     ) -> list[Row[Any]]:
@@ -86,16 +78,6 @@ class UserIndicatorsStore:
         )
         return list(result.all())
 
-    async def delete(self, conn: AsyncConnection, indicator_id: str, user_id: str) -> bool:
-        key = parse_uuid(indicator_id)
-        if key is None:
-            return False
-        result = await conn.execute(
-            text(f'DELETE FROM "{self.s}".user_indicators WHERE id = :id AND user_id = :user RETURNING 1'),
-            {"id": key, "user": user_id},
-        )
-        return result.first() is not None
-
     async def add_version(  # noqa: PLR0917
         self,
         conn: AsyncConnection,
@@ -105,43 +87,14 @@ class UserIndicatorsStore:
         note: str,
         max_versions: int,
     ) -> Row[Any] | None:
-        """The next version, numbered by an atomic bump of ``latest_version`` (row-locked until the
-        transaction ends); ``None`` when not the user's or at ``max_versions``."""
-        key = parse_uuid(indicator_id)
-        if key is None:
-            return None
-        bumped = (
-            await conn.execute(
-                text(
-                    f'UPDATE "{self.s}".user_indicators '
-                    "SET latest_version = latest_version + 1, updated_at = now() "
-                    "WHERE id = :id AND user_id = :user AND latest_version < :max RETURNING latest_version"
-                ),
-                {"id": key, "user": user_id, "max": max_versions},
-            )
-        ).first()
+        """The next version (numbered by ``bump_version``); ``None`` when not the user's or at
+        ``max_versions``."""
+        bumped = await self.bump_version(conn, indicator_id, user_id, max_versions)
         if bumped is None:
             return None
-        await self._insert_version(conn, key, bumped.latest_version, content, note)
-        return await self.version(conn, indicator_id, user_id, bumped.latest_version)
-
-    async def version(
-        self, conn: AsyncConnection, indicator_id: str, user_id: str, version: int | None
-    ) -> Row[Any] | None:
-        """One version of the user's indicator (``None``: the latest)."""
-        key = parse_uuid(indicator_id)
-        if key is None:
-            return None
-        result = await conn.execute(
-            text(
-                f'SELECT {VERSION_COLUMNS} FROM "{self.s}".user_indicator_versions v '
-                f'JOIN "{self.s}".user_indicators i ON i.id = v.indicator_id '
-                "WHERE i.id = :id AND i.user_id = :user "
-                "AND v.version = coalesce(CAST(:version AS integer), i.latest_version)"
-            ),
-            {"id": key, "user": user_id, "version": version},
-        )
-        return result.first()
+        key, number = bumped
+        await self._insert_version(conn, key, number, content, note)
+        return await self.version(conn, indicator_id, user_id, number)
 
     async def _insert_version(
         self,
