@@ -8,13 +8,13 @@ user's schedule answers 404, like an unknown one.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
-from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
+from tradeloom.gateway_auth.routes.table import Forward
 from tradeloom.shared.contracts.schedules import (
     SERVICE,
     ScheduleCreate,
@@ -30,13 +30,7 @@ from tradeloom.shared.contracts.schedules import (
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 READ, TRADE = Scope.READ, Scope.TRADE
-SCHEDULE_ID = Param(
-    "schedule_id",
-    str,
-    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a schedule id"),
-)
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+SCHEDULE_ID = id_param("schedule_id", "a schedule id")
 
 
 class Enabled(BaseModel):

@@ -11,12 +11,12 @@ user's strategy answers 404, like an unknown one.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, VERSION, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.strategy import (
     NAME,
@@ -45,14 +45,7 @@ from tradeloom.shared.contracts.strategy_graph import (
 
 router = APIRouter(prefix="/v1/strategies", tags=["strategies"])
 READ, TRADE = Scope.READ, Scope.TRADE
-STRATEGY_ID = Param(
-    "strategy_id",
-    str,
-    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a strategy id from create"),
-)
-VERSION = Param("version", int, Path(ge=1, le=1_000_000, description="a version number (1, 2, …)"))
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+STRATEGY_ID = id_param("strategy_id", "a strategy id from create")
 
 
 class NewVersion(BaseModel):

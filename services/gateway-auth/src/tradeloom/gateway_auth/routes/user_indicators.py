@@ -9,13 +9,13 @@ Another user's indicator answers 404, like an unknown one.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
-from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, VERSION, WRITE_ERRORS, id_param
+from tradeloom.gateway_auth.routes.table import Forward
 from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.contracts.user_indicators import (
     CODE,
@@ -37,14 +37,7 @@ from tradeloom.shared.contracts.user_indicators import (
 
 router = APIRouter(prefix="/v1/indicators/user", tags=["catalogs"])
 READ, TRADE = Scope.READ, Scope.TRADE
-INDICATOR_ID = Param(
-    "indicator_id",
-    str,
-    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="an id from create"),
-)
-VERSION = Param("version", int, Path(ge=1, le=1_000_000, description="a version number (1, 2, …)"))
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+INDICATOR_ID = id_param("indicator_id", "an id from create")
 
 
 class NewVersion(BaseModel):
