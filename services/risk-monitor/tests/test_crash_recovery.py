@@ -56,9 +56,12 @@ async def test_kill_9_mid_stream_then_restart_equals_an_independent_fold(
 
         published = [0]
         killed_at: list[int] = []
+        killed = asyncio.Event()
 
         async def publish() -> None:
             for n, (account, fill_id, side, price, quantity, second, symbol) in enumerate(fills):
+                if n == len(fills) // 2:
+                    await killed.wait()  # however slow the box, the second half comes after the kill
                 await risk.fill(
                     account, fill_id, side, price, quantity, "0.01", seconds=second, symbol=symbol
                 )
@@ -73,6 +76,7 @@ async def test_kill_9_mid_stream_then_restart_equals_an_independent_fold(
             await eventually(lambda: _stored(db_engine, rm_settings.db_schema, 15), timeout_s=120)
             assert await asyncio.to_thread(process.kill) == -signal.SIGKILL
             killed_at.append(published[0])
+            killed.set()
             await asyncio.to_thread(process.start)  # fills keep coming while it is down and starting
 
         await asyncio.gather(publish(), crash())

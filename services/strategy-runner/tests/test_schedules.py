@@ -190,12 +190,15 @@ async def test_a_schedule_stops_its_owners_bot(bots_env: BotsEnv) -> None:
     await eventually(stopped)
     await env.sr("schedules_enable", {**schedule, "enabled": False})
 
-    async def first_settled() -> bool:
-        return (await env.sr("schedules_runs", schedule))["items"][-1]["outcome"] != "running"
+    async def settled() -> bool:
+        runs = (await env.sr("schedules_runs", schedule))["items"]
+        return all(run["outcome"] != "running" for run in runs)
 
-    await eventually(first_settled)
-    first = (await env.sr("schedules_runs", schedule))["items"][-1]
-    assert (first["outcome"], first["detail"]) == ("succeeded", f"bot {bot_id} stopped")
+    await eventually(settled)
+    runs = (await env.sr("schedules_runs", schedule))["items"]
+    # the run that stopped the bot (on a slow box the firings the scheduler fell behind on come
+    # before it, recorded as skipped by the schedule's missed-run policy)
+    assert ("succeeded", f"bot {bot_id} stopped") in [(run["outcome"], run["detail"]) for run in runs]
 
 
 async def test_a_run_left_running_by_a_dead_replica_is_retried_once(
