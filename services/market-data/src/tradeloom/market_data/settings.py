@@ -55,6 +55,11 @@ class MarketDataSettings(ServiceSettings):
         default=3600, gt=0, description="an upload idle this long (no begin/chunk) is pruned"
     )
     dataset_prune_interval_s: float = Field(default=60, gt=0, description="how often uploads are pruned")
+    subscriptions_sync_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="how often the API's subscriptions are read (a local request wakes it at once)",
+    )
     funding_check_interval_s: float = Field(
         default=60,
         gt=0,
