@@ -1,6 +1,6 @@
-"""/v1/market/subscriptions through the gateway against a REAL market-data runtime: admins
-start and stop (scope ``admin``: a user's session gets 403), everyone lists; bad input is a 422
-naming the public field."""
+"""/v1/market/subscriptions and /v1/market/imports through the gateway against a REAL market-data
+runtime: admins start and stop (scope ``admin``: a user's session gets 403), everyone lists; bad
+input is a 422 naming the public field."""
 
 from __future__ import annotations
 
@@ -52,3 +52,13 @@ async def test_admin_starts_lists_and_stops_a_subscription(md_api: Api) -> None:
         "/v1/market/subscriptions", headers=admin, params={"venue": "sim", "symbol": "XRP/USDT"}
     )
     assert missing.status_code == 404, missing.text
+
+    # historical imports: admin only; the synthetic venue is no ccxt venue
+    span = {"venue": "sim", "symbol": "BTC/USDT", "from_ns": 0, "to_ns": 60 * 10**9}
+    assert (await api.http.post("/v1/market/imports", headers=user, json=span)).status_code == 403
+    not_ccxt = await api.http.post("/v1/market/imports", headers=admin, json=span)
+    assert (not_ccxt.status_code, fields(not_ccxt)) == (422, ["body.venue"])
+    imports = await api.http.get("/v1/market/imports", headers=user, params={"limit": 5})
+    assert (imports.status_code, imports.json()) == (200, {"imports": []})
+    unknown_id = await api.http.get("/v1/market/imports", headers=user, params={"import_id": "nope"})
+    assert (unknown_id.status_code, fields(unknown_id)) == (422, ["query.import_id"])

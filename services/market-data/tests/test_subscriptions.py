@@ -20,7 +20,12 @@ from tradeloom.shared.testing.polling import eventually
 
 ADMIN = CallerContext(user_id="root", roles=frozenset({"admin"}))
 USER = CallerContext(user_id="alice")
-LIVE = {"exchange": "binance", "symbols": ["BTC/USDT"], "urls": {"api": {"public": "http://127.0.0.1:9"}}}
+LIVE = {
+    "exchange": "binance",
+    "symbols": ["BTC/USDT"],
+    "transport": "rest",
+    "urls": {"api": {"public": "http://127.0.0.1:9"}},
+}
 
 
 async def refused(client: ServiceClient, op: str, body: dict[str, Any], caller: CallerContext) -> RemoteError:

@@ -14,6 +14,7 @@ from tradeloom.market_data.domain.sim_options import synthetic_options
 from tradeloom.market_data.funding import SyntheticFunding
 from tradeloom.market_data.persistence import TradePersistence
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.sources.history_import import history_importer
 from tradeloom.market_data.sources.live_metrics import LiveSourceMetrics
 from tradeloom.market_data.sources.live_wiring import run_live_source
 from tradeloom.market_data.sources.publisher import MarketPublisher
@@ -152,6 +153,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         registry=runtime.registry,
     )
     runtime.add_task(pruner.run)
+    runtime.add_task(history_importer(runtime, md).run)
     return runtime
 
 

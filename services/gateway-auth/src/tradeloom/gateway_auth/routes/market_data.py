@@ -21,6 +21,7 @@ from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.forwarding import CURSOR, FROM, QUERY_NAMES, TO, time_inputs
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts import market_data_funding as fd
+from tradeloom.shared.contracts import market_data_imports as im
 from tradeloom.shared.contracts import market_data_subscriptions as sb
 from tradeloom.shared.contracts.market_data import (
     CandlesReply,
@@ -169,6 +170,24 @@ ROUTES = (
         query=(
             Param("venue", str, Query(min_length=1, max_length=32, examples=["sim"])),
             Param("symbol", str, Query(min_length=3, max_length=64, examples=["SOL/USDT"])),
+        ),
+    ),
+    Forward(
+        "POST", "/imports", ADMIN, SERVICE, "imports_start", im.ImportStart, im.ImportJob,
+        name="start_import", body=im.ImportStart, status=202, errors=ADMIN_ERRORS,
+        summary="Admin: import a symbol's 1m candles of a time range from a ccxt venue (a job)",
+        description="Paged `fetchOHLCV`, rate-limit aware, resumable from its stored cursor, never "
+        "overwriting a stored candle (a re-run stores nothing new); follow it with `GET /imports`. "
+        "Unknown venue → 422 `venue`; not one of its markets → 422 `symbol`.",
+    ),
+    Forward(
+        "GET", "/imports", READ, SERVICE, "imports_list", im.ImportsListRequest, im.ImportsReply,
+        name="list_imports", summary="Historical imports with progress and gaps, newest first",
+        errors=READ_ERRORS,
+        query=(
+            Param("import_id", str | None, Query(max_length=36, description="just this one"), None),
+            Param("venue", str | None, Query(min_length=1, max_length=32), None),
+            Param("limit", int, Query(ge=1, le=500), 50),
         ),
     ),
 )  # fmt: skip
