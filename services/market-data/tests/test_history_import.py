@@ -135,6 +135,11 @@ async def test_import_retries_rate_limits_resumes_after_a_crash_and_reruns_idemp
         assert await refused(span | {"venue": "sim"}) == ("validation_error", ["venue"])
         assert await refused(span | {"symbol": "ETH/USDT"}) == ("validation_error", ["symbol"])
         assert await refused(span | {"to_ns": T0}) == ("validation_error", ["from_ns"])
+        future = 2**62
+        assert await refused(span | {"from_ns": future, "to_ns": future + M}) == (
+            "validation_error",
+            ["from_ns"],
+        )
 
         standin.klines_rate_limited = 2
         started = await call("imports_start", span)

@@ -3,7 +3,8 @@ everyone lists the jobs with their progress and gaps.
 
 Validated before the job exists: the venue must be a configured ccxt venue (422 ``venue``), the
 symbol one of its markets (422 ``symbol``), ``from_ns < to_ns`` (422 ``from_ns``) and the range at
-most ``IMPORT_MAX_DAYS`` long (422 ``to_ns``).
+most ``IMPORT_MAX_DAYS`` long (422 ``to_ns``), ``from_ns`` in the past (422 ``from_ns``; a
+``to_ns`` in the future is cut at now).
 """
 
 from __future__ import annotations
@@ -69,8 +70,11 @@ class ImportsApi:
             symbol = normalise_symbol(body.symbol)
         except SymbolError as error:
             raise field_invalid("symbol", str(error)) from None
+        now = time.time_ns()
         if body.from_ns >= body.to_ns:
             raise field_invalid("from_ns", "must be before to_ns")
+        if body.from_ns >= now:
+            raise field_invalid("from_ns", "must be in the past")
         if body.to_ns - body.from_ns > self.settings.import_max_days * DAY_NS:
             raise field_invalid("to_ns", f"the range may span at most {self.settings.import_max_days} days")
         import_id = new_event_id()
@@ -80,7 +84,7 @@ class ImportsApi:
             await insert_import(
                 connection, self.schema,
                 {"import_id": import_id, "venue": body.venue, "symbol": symbol, "kind": body.kind,
-                 "from_ns": body.from_ns, "to_ns": min(body.to_ns, time.time_ns() + DAY_NS),
+                 "from_ns": body.from_ns, "to_ns": min(body.to_ns, now),
                  "cursor_ns": first_cursor(body.from_ns), "created_by": user},
             )  # fmt: skip
         return (await self.list(caller, ImportsListRequest(import_id=import_id))).imports[0]
