@@ -97,11 +97,12 @@ class SubscriptionsApi:
         user = self._admin(caller)
         venue, symbol = self._key(body.venue, body.symbol)
         async with self._engine().begin() as connection:
-            if venue == self.settings.sim_venue:
+            listed = await instrument_exists(connection, self.schema, venue, symbol)
+            if venue == self.settings.sim_venue and not listed:  # an instruments file's entry stays
                 await upsert_instruments(
                     connection, self.schema, default_sim_instruments(venue, [symbol]), "file"
                 )
-            elif not await instrument_exists(connection, self.schema, venue, symbol):
+            elif not listed:
                 raise field_invalid("symbol", f"{symbol} is not a market of venue {venue}")
             await start_subscription(connection, self.schema, venue, symbol, books=body.books, user=user)
         self.wake.set()
