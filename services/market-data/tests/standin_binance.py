@@ -13,7 +13,9 @@ disconnect mid-stream); the trades between two segments are never streamed (the 
 With ``drop_after_segment`` off, a connection stays open after its segment until the client closes
 it (a service stopped while the venue carries on). REST serves the first ``history`` trades of the
 script (all when None): a test advances the venue's "now" by raising it; klines are always built from
-exactly that history. ``klines_status`` other than 200 makes klines fail (a backfill failure).
+exactly that history. ``klines_status`` other than 200 makes klines fail (a backfill failure);
+``klines_rate_limited`` answers the next klines requests 429 (Binance's ``-1003``); with
+``klines_open`` set, the klines requests after that many hang until ``klines_gate`` is set.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ class StandinBinance:
     drop_after_segment: bool = True
     history: int | None = None  # trades of the script that REST knows (None: all)
     klines_status: int = 200
+    klines_rate_limited: int = 0  # the next this many klines requests answer 429 (rate limit)
+    kline_starts: list[int] = field(default_factory=list)  # startTime of each klines request
+    klines_open: int | None = None  # klines requests after this many wait for ``klines_gate``
+    klines_gate: asyncio.Event = field(default_factory=asyncio.Event)
     _to_refuse: dict[str, int] = field(default_factory=dict)
     _per_path: dict[str, int] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -136,7 +142,13 @@ class StandinBinance:
         assert q.get("interval") == "1m", "the stand-in serves 1m klines only"
         if self.klines_status != 200:
             return web.json_response({"code": -1000, "msg": "unavailable"}, status=self.klines_status)
+        if self.klines_rate_limited > 0:
+            self.klines_rate_limited -= 1
+            return web.json_response({"code": -1003, "msg": "Too many requests"}, status=429)
         start, end = int(q.get("startTime", 0)), int(q.get("endTime", 2**62))
+        self.kline_starts.append(start)
+        if self.klines_open is not None and len(self.kline_starts) > self.klines_open:
+            await self.klines_gate.wait()
         buckets: dict[int, list[ScriptTrade]] = {}
         for t in self._history():
             buckets.setdefault(t.ts_ms - t.ts_ms % MINUTE_MS, []).append(t)

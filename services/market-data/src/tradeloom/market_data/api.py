@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tradeloom.market_data.api_datasets import DatasetApi
 from tradeloom.market_data.api_funding import FundingApi
+from tradeloom.market_data.api_imports import ImportsApi
 from tradeloom.market_data.api_market import MarketApi
 from tradeloom.market_data.api_preprocess import PreprocessApi
+from tradeloom.market_data.api_subscriptions import SubscriptionsApi
 from tradeloom.market_data.api_trades import TradesRangeApi
 from tradeloom.market_data.settings import MarketDataSettings
-from tradeloom.shared.contracts import market_data_preprocess, market_data_trades
+from tradeloom.shared.contracts import (
+    market_data_imports,
+    market_data_preprocess,
+    market_data_subscriptions,
+    market_data_trades,
+)
 from tradeloom.shared.contracts.market_data import REQUESTS
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, settings: MarketDataSettings) -> None:
-    """Add every operation declared in the market-data contracts to the runtime."""
+def register(runtime: ServiceRuntime, settings: MarketDataSettings, wake: asyncio.Event) -> None:
+    """Add every operation declared in the market-data contracts to the runtime (``wake``: set
+    when a subscription changed, so this replica's supervisor acts at once)."""
     market = MarketApi(lambda: runtime.engine, settings.db_schema, settings.default_venue)
     handlers: dict[str, object] = {
         "candles": market.candles,
@@ -33,7 +43,16 @@ def register(runtime: ServiceRuntime, settings: MarketDataSettings) -> None:
     datasets = DatasetApi(lambda: runtime.engine, settings.db_schema, settings.dataset_max_bytes)
     handlers.update(datasets.handlers())
     handlers.update(PreprocessApi(lambda: runtime.engine, settings.db_schema).handlers())
-    for contract in (*REQUESTS, *market_data_trades.REQUESTS, *market_data_preprocess.REQUESTS):
+    handlers.update(ImportsApi(lambda: runtime.engine, settings).handlers())
+    handlers.update(SubscriptionsApi(lambda: runtime.engine, settings, wake).handlers())
+    contracts = (
+        *REQUESTS,
+        *market_data_trades.REQUESTS,
+        *market_data_preprocess.REQUESTS,
+        *market_data_subscriptions.REQUESTS,
+        *market_data_imports.REQUESTS,
+    )
+    for contract in contracts:
         handler = handlers.get(contract.op)
         if handler is not None:
             runtime.add_operation(

@@ -18,6 +18,7 @@ from tradeloom.market_data.domain.datasets import DatasetFormatError, parse_ohlc
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.domain.timeframes import TimeframeError, width_ns
 from tradeloom.market_data.store import datasets_store as store
+from tradeloom.market_data.store.dataset_derived import save_derived
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import (
     Candle,
@@ -149,6 +150,11 @@ class DatasetApi:
                     interval_ns=interval,
                     request_key=upload.request_key,
                 )
+                if parsed.factors is not None:  # kept as the dataset's column "factor"
+                    factors: list[float | None] = list(parsed.factors)
+                    await save_derived(
+                        connection, self.schema, str(row.dataset_id), None, {"factor": factors}
+                    )
         except IntegrityError:  # UNIQUE (owner, name): a concurrent commit of the same name won
             raise taken from None
         return info(row)

@@ -47,7 +47,10 @@ class PreprocessApi:
         async with self._engine().connect() as connection:
             source = await self._source(connection, owner, body.dataset_id)
             bars = await store.dataset_bars(connection, self.schema, body.dataset_id)
-        frame = Frame(bars, source.interval_ns)
+            own = await derived.column_slices(connection, self.schema, body.dataset_id, 1, len(bars))
+        times = [bar.open_ns for bar in bars]
+        columns = {name: dict(zip(times, values, strict=True)) for name, values in own.items()}
+        frame = Frame(bars, source.interval_ns, source_columns=columns)
         try:  # indicators over 100k bars take a while: off the event loop
             effects = await asyncio.to_thread(run_steps, frame, steps)
         except StepError as error:

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
 from tradeloom.market_data import SERVICE, __version__, api
 from tradeloom.market_data.domain.instruments import default_sim_instruments, instruments_from_file_text
 from tradeloom.market_data.domain.sim_options import synthetic_options
-from tradeloom.market_data.domain.simulator import SimConfig, SyntheticMarket
 from tradeloom.market_data.funding import SyntheticFunding
 from tradeloom.market_data.persistence import TradePersistence
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.sources.history_import import history_importer
 from tradeloom.market_data.sources.live_metrics import LiveSourceMetrics
 from tradeloom.market_data.sources.live_wiring import run_live_source
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.market_data.sources.replay import run_replay
+from tradeloom.market_data.sources.sim_markets import synthetic_markets
+from tradeloom.market_data.sources.subscription_ingest import subscription_ingest
+from tradeloom.market_data.sources.subscriptions import SubscriptionSupervisor
 from tradeloom.market_data.sources.synthetic import MarketClock, SyntheticSource
 from tradeloom.market_data.store.books_store import save_book
 from tradeloom.market_data.store.instruments_store import upsert_instruments
@@ -40,34 +41,12 @@ log = logging.getLogger(__name__)
 BOOKS_CONSUMER = consumer_spec("market_data_books_store")
 
 
-def synthetic_markets(
-    settings: MarketDataSettings, resume_prices: dict[str, Decimal] | None = None
-) -> list[SyntheticMarket]:
-    """One simulated market per symbol, starting from ``resume_prices`` (the last stored trade's
-    price) where known, else from the configured start price."""
-    run_id = str(time.time_ns() // 1_000_000)  # a simulation's trades are new on every run
-    resume = resume_prices or {}
-    markets = []
-    for index, symbol in enumerate(settings.sim_symbols):
-        prices = settings.sim_start_prices
-        seed_price = prices[index] if index < len(prices) else 100.0
-        config = SimConfig(
-            symbol=symbol,
-            start_price=float(resume[symbol]) if symbol in resume else seed_price,
-            drift=settings.sim_drift,
-            volatility=settings.sim_volatility,
-            trades_per_s=settings.sim_trades_per_s,
-            mean_size=settings.sim_mean_size,
-        )
-        markets.append(SyntheticMarket(config, settings.sim_seed, run_id))
-    return markets
-
-
 def build(settings: ServiceSettings) -> ServiceRuntime:
     """A runtime with market-data's operations, consumers and sources registered, not yet started."""
     md = cast(MarketDataSettings, settings)  # service_main builds it from MarketDataSettings
     runtime = ServiceRuntime(md, service=SERVICE, version=__version__, description=__doc__ or "")
-    api.register(runtime, md)
+    wake_subscriptions = asyncio.Event()
+    api.register(runtime, md, wake_subscriptions)
 
     async def store_book(connection, envelope):  # type: ignore[no-untyped-def]
         await save_book(connection, md.db_schema, envelope.unwrap(BookSnapshot))
@@ -157,7 +136,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
                 )
             )
 
-    for task in (load_instruments, persist_trades, synthetic, replays, live, funding.run):
+    supervisor = SubscriptionSupervisor(
+        lambda: runtime.engine,
+        md.db_schema,
+        subscription_ingest(runtime, md, market_publisher),
+        interval_s=md.subscriptions_sync_s,
+        wake=wake_subscriptions,
+    )
+    for task in (load_instruments, persist_trades, synthetic, replays, live, funding.run, supervisor.run):
         runtime.add_task(task)
     pruner = UploadPruner(
         lambda: runtime.engine,
@@ -167,6 +153,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         registry=runtime.registry,
     )
     runtime.add_task(pruner.run)
+    runtime.add_task(history_importer(runtime, md).run)
     return runtime
 
 

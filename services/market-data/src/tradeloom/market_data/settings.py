@@ -55,6 +55,20 @@ class MarketDataSettings(ServiceSettings):
         default=3600, gt=0, description="an upload idle this long (no begin/chunk) is pruned"
     )
     dataset_prune_interval_s: float = Field(default=60, gt=0, description="how often uploads are pruned")
+    subscriptions_sync_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="how often the API's subscriptions are read (a local request wakes it at once)",
+    )
+    import_page_limit: int = Field(default=500, ge=1, le=1000, description="candles per fetch_ohlcv page")
+    import_lease_s: float = Field(
+        default=30, gt=0, description="a job not renewed this long (its replica died) is taken up again"
+    )
+    import_poll_s: float = Field(default=1.0, gt=0, description="how often idle replicas look for a job")
+    import_backoff_initial_s: float = Field(default=1.0, gt=0)
+    import_backoff_max_s: float = Field(default=60.0, gt=0)
+    import_max_retries: int = Field(default=8, ge=0, description="rate-limit/network retries of one page")
+    import_max_days: int = Field(default=3660, ge=1, description="longest range one import may span")
     funding_check_interval_s: float = Field(
         default=60,
         gt=0,

@@ -55,12 +55,19 @@ class CorporateAction(_Model):
 
 
 class Adjust(_Model):
-    """Back-adjust prices for splits and cash dividends: every bar before an ex-date is multiplied
-    by 1/split, or by (1 − dividend / the last close before the ex-date); volumes by split. The
-    cumulative multiplier of each bar is stored as the factor column ``adj_factor``."""
+    """Back-adjust prices for splits and cash dividends, from ``actions`` or from a column of the
+    dataset (``factor_column``; exactly one of the two). Actions: every bar before an ex-date is
+    multiplied by 1/split, or by (1 − dividend / the last close before the ex-date); volumes by split.
+    A factor column (e.g. the ``factor`` column of an upload; a multiplier per bar, the newest bar's
+    being the reference): each bar's prices are multiplied by its factor / the last bar's factor,
+    volumes are left as they are; a bar added by ``fill_gaps`` takes the factor of the bar before it.
+    The cumulative multiplier of each bar is stored as the factor column ``adj_factor``."""
 
     op: Literal["adjust"]
-    actions: list[CorporateAction] = Field(min_length=1, max_length=1000)
+    actions: list[CorporateAction] = Field(default_factory=list, max_length=1000)
+    factor_column: str | None = Field(
+        default=None, min_length=1, max_length=40, examples=["factor"], description="a column of the dataset"
+    )
 
 
 class Returns(_Model):

@@ -257,7 +257,8 @@ async def _send_and_commit(
     summary="Upload a CSV or Parquet file of OHLCV bars as a named dataset (all or nothing)",
     description="Body: the CSV (`text/csv`) or a Parquet file (`application/vnd.apache.parquet`), "
     "streamed. Columns are found by name (`time|timestamp|"
-    "date|datetime|ts|open_time`, `open|o`, …) or mapped with `columns` (JSON). Times: ISO 8601 "
+    "date|datetime|ts|open_time`, `open|o`, …, optional `factor|adj_factor`) or mapped with "
+    "`columns` (JSON). Times: ISO 8601 "
     "(an offset wins, else `timezone`) or epoch s/ms/µs/ns. Bad rows → 422 with `details.rows` "
     "and nothing stored. Scope `trade`; takes `Idempotency-Key`.",
     responses=WRITE_ERRORS,

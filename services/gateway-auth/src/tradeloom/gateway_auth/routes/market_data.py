@@ -21,6 +21,8 @@ from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.forwarding import CURSOR, FROM, QUERY_NAMES, TO, time_inputs
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts import market_data_funding as fd
+from tradeloom.shared.contracts import market_data_imports as im
+from tradeloom.shared.contracts import market_data_subscriptions as sb
 from tradeloom.shared.contracts.market_data import (
     CandlesReply,
     CandlesRequest,
@@ -40,8 +42,9 @@ from tradeloom.shared.contracts.market_data_trades import TradesRangeReply, Trad
 
 SERVICE = "market-data"
 router = APIRouter(prefix="/v1/market", tags=["market"])
-READ = Scope.READ
+READ, ADMIN = Scope.READ, Scope.ADMIN
 READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
+ADMIN_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
 
 SYMBOL = Param(
     "symbol",
@@ -141,6 +144,51 @@ ROUTES = (
         name="mark_price", summary="Mark price, last funding rate and next funding time of a perpetual",
         errors=READ_ERRORS,
         query=(Param("symbol", str, Query(min_length=3, max_length=64, examples=["BTC/USDT:USDT"])), VENUE),
+    ),
+    Forward(
+        "GET", "/subscriptions", READ, SERVICE, "subscriptions_list", sb.SubscriptionsListRequest,
+        sb.SubscriptionsReply,
+        name="list_subscriptions", summary="What market-data ingests, with status, last trade and lag",
+        description="The symbols from the service's settings (`source` `settings`) and those started "
+        "through the API (`source` `api`, stopped ones included).",
+        errors=READ_ERRORS, query=(VENUE,),
+    ),
+    Forward(
+        "POST", "/subscriptions", ADMIN, SERVICE, "subscriptions_start", sb.SubscriptionStart,
+        sb.Subscription,
+        name="start_subscription", body=sb.SubscriptionStart, errors=ADMIN_ERRORS,
+        summary="Admin: start ingesting a venue's symbol (persisted, no restart)",
+        description="Venues: the synthetic one (any symbol is simulated) and the ccxt venues the service "
+        "is configured for (the symbol must be one of the venue's markets: else 422 `symbol`). Unknown "
+        "venue → 422 `venue`; a symbol ingested from the settings → 409. Starting it again restarts a "
+        "stopped or failed one.",
+    ),
+    Forward(
+        "DELETE", "/subscriptions", ADMIN, SERVICE, "subscriptions_stop", sb.SubscriptionRef, sb.Subscription,
+        name="stop_subscription", errors=ADMIN_ERRORS,
+        summary="Admin: stop ingesting a symbol started through the API (it stays listed, stopped)",
+        query=(
+            Param("venue", str, Query(min_length=1, max_length=32, examples=["sim"])),
+            Param("symbol", str, Query(min_length=3, max_length=64, examples=["SOL/USDT"])),
+        ),
+    ),
+    Forward(
+        "POST", "/imports", ADMIN, SERVICE, "imports_start", im.ImportStart, im.ImportJob,
+        name="start_import", body=im.ImportStart, status=202, errors=ADMIN_ERRORS,
+        summary="Admin: import a symbol's 1m candles of a time range from a ccxt venue (a job)",
+        description="Paged `fetchOHLCV`, rate-limit aware, resumable from its stored cursor, never "
+        "overwriting a stored candle (a re-run stores nothing new); follow it with `GET /imports`. "
+        "Unknown venue → 422 `venue`; not one of its markets → 422 `symbol`.",
+    ),
+    Forward(
+        "GET", "/imports", READ, SERVICE, "imports_list", im.ImportsListRequest, im.ImportsReply,
+        name="list_imports", summary="Historical imports with progress and gaps, newest first",
+        errors=READ_ERRORS,
+        query=(
+            Param("import_id", str | None, Query(max_length=36, description="just this one"), None),
+            Param("venue", str | None, Query(min_length=1, max_length=32), None),
+            Param("limit", int, Query(ge=1, le=500), 50),
+        ),
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)

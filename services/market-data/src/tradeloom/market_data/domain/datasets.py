@@ -33,7 +33,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "low": ("low", "l"),
     "close": ("close", "c", "adj_close"),
     "volume": ("volume", "vol", "v", "base_volume"),
+    "factor": ("factor", "adj_factor", "adjustment_factor"),
 }
+OPTIONAL = ("factor",)  # an adjustment factor per bar (see ``preprocess.adjust``), kept as a column
+MAX_FACTOR = Decimal("1e9")
 MAX_REPORTED = 1000
 PRICES = ("open", "high", "low", "close")
 MIN_PRICE = Decimal("1e-12")
@@ -71,12 +74,13 @@ class ParsedCsv:
     bars: list[Bar]
     bad_rows: list[BadRow]  # the first MAX_REPORTED
     bad_row_count: int
+    factors: list[float] | None = None  # the file's factor column, one per bar (None: it has none)
 
 
 def _columns(header: list[str], mapping: dict[str, str] | None) -> dict[str, int]:
     lowered = {name.strip().lower(): i for i, name in enumerate(header)}
     found: dict[str, int] = {}
-    for field in FIELDS:
+    for field in (*FIELDS, *OPTIONAL):
         if mapping and field in mapping:
             wanted = mapping[field].strip().lower()
             if wanted not in lowered:
@@ -89,9 +93,11 @@ def _columns(header: list[str], mapping: dict[str, str] | None) -> dict[str, int
             if alias in lowered:
                 found[field] = lowered[alias]
                 break
-    unknown = set(mapping or {}) - set(FIELDS)
+    unknown = set(mapping or {}) - set(FIELDS) - set(OPTIONAL)
     if unknown:
-        raise DatasetFormatError("columns", f"unknown target columns {sorted(unknown)}; use {list(FIELDS)}")
+        raise DatasetFormatError(
+            "columns", f"unknown target columns {sorted(unknown)}; use {[*FIELDS, *OPTIONAL]}"
+        )
     missing = [f for f in FIELDS if f not in found]
     if missing:
         raise DatasetFormatError(
@@ -166,6 +172,7 @@ def parse_ohlcv_csv(text: str, mapping: dict[str, str] | None = None, timezone: 
     columns = _columns(header, mapping)
     names = {field: header[i].strip() for field, i in columns.items()}
     bars: list[Bar] = []
+    factors: list[float] = []
     bad: list[BadRow] = []
     bad_count = 0
     previous: int | None = None
@@ -179,24 +186,37 @@ def parse_ohlcv_csv(text: str, mapping: dict[str, str] | None = None, timezone: 
                 break
             if not row or all(not cell.strip() for cell in row):
                 continue
-            problem, bar, ts = _check_row(row, columns, zone, previous)
+            problem, bar, ts, factor = _check_row(row, columns, zone, previous)
             if ts is not None:  # order is checked against every row with a readable time
                 previous = ts if previous is None else max(previous, ts)
             if bar is not None:
                 bars.append(bar)
+                if factor is not None:
+                    factors.append(factor)
                 continue
         assert problem is not None
         bad_count += 1
         if len(bad) < MAX_REPORTED:
             column = names[problem.field] if problem.field else None
             bad.append(BadRow(reader.line_num, str(problem)[:MAX_REASON], column))
-    return ParsedCsv(bars, bad, bad_count)
+    return ParsedCsv(bars, bad, bad_count, factors if "factor" in columns else None)
+
+
+def _factor(raw: str) -> float:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise RowError("factor", f"factor is not a number: {raw.strip()[:40]!r}") from None
+    if not value.is_finite() or not 0 < value <= MAX_FACTOR:
+        raise RowError("factor", f"factor is {raw.strip()[:40]}: it must be in (0, {MAX_FACTOR:f}]")
+    return float(value)
 
 
 def _check_row(
     row: list[str], columns: dict[str, int], zone: ZoneInfo, previous: int | None
-) -> tuple[RowError | None, Bar | None, int | None]:
-    """The row's bar, or its first problem; and its time when readable (for the order check)."""
+) -> tuple[RowError | None, Bar | None, int | None, float | None]:
+    """The row's bar (and factor, when the file has that column), or its first problem; and its
+    time when readable (for the order check)."""
     ts: int | None = None
     try:
         if len(row) <= max(columns.values()):
@@ -207,9 +227,10 @@ def _check_row(
             ts = parse_time(values["time"], zone)
         except ValueError as error:
             raise RowError("time", f"time: {error}") from None
-        return None, _bar(ts, values, previous), ts
+        bar = _bar(ts, values, previous)
+        return None, bar, ts, _factor(values["factor"]) if "factor" in values else None
     except RowError as error:
-        return error, None, ts
+        return error, None, ts, None
 
 
 def _bar(ts: int, values: dict[str, str], previous: int | None) -> Bar:

@@ -38,6 +38,9 @@ class Frame:
     bars: list[Bar]
     interval_ns: int | None
     columns: dict[str, list[float | None]] = field(default_factory=dict)
+    # the source dataset's own columns (an upload's factor, a preprocessed dataset's derived ones),
+    # by bar time: steps that add or remove bars do not move them
+    source_columns: dict[str, dict[int, float | None]] = field(default_factory=dict)
 
 
 def fill_gaps(frame: Frame) -> dict[str, Any]:
@@ -140,6 +143,30 @@ def adjust(frame: Frame, actions: list[dict[str, Any]]) -> dict[str, Any]:
     return {"actions_applied": applied}
 
 
+def adjust_by_column(frame: Frame, name: str, index: int) -> dict[str, Any]:
+    """Prices × (the bar's factor / the last bar's); a bar without one takes the previous bar's."""
+    where = f"steps[{index}].factor_column"
+    column = frame.source_columns.get(name)
+    if column is None:
+        raise StepError(where, f"the dataset has no column {name!r}; it has {sorted(frame.source_columns)}")
+    factors: list[Decimal] = []
+    for bar in frame.bars:
+        value = column.get(bar.open_ns)
+        if value is not None and (not math.isfinite(value) or value <= 0):
+            raise StepError(where, f"{name} is {value} at {bar.open_ns}: a factor must be > 0")
+        if value is None and not factors:
+            raise StepError(where, f"{name} has no value at the first bar ({bar.open_ns})")
+        factors.append(Decimal(repr(value)) if value is not None else factors[-1])
+    relative = [f / factors[-1] for f in factors]
+    frame.bars = [
+        Bar(bar.open_ns, _round(bar.open * f), _round(bar.high * f), _round(bar.low * f),
+            _round(bar.close * f), bar.volume, bar.trade_count)
+        for bar, f in zip(frame.bars, relative, strict=True)
+    ]  # fmt: skip
+    frame.columns["adj_factor"] = [float(f) for f in relative]
+    return {"factor_column": name, "bars_adjusted": sum(1 for f in relative if f != 1)}
+
+
 def _floats(values: np.ndarray) -> list[float | None]:
     return [None if not math.isfinite(v) else float(v) for v in values.tolist()]
 
@@ -175,6 +202,14 @@ def add_indicator(frame: Frame, step: dict[str, Any], index: int) -> dict[str, A
     return {"columns": names}
 
 
+def _adjust(frame: Frame, step: dict[str, Any], index: int) -> dict[str, Any]:
+    if bool(step.get("actions")) == bool(step.get("factor_column")):
+        raise StepError(f"steps[{index}].actions", "give either actions or factor_column")
+    if step.get("factor_column"):
+        return adjust_by_column(frame, step["factor_column"], index)
+    return adjust(frame, step["actions"])
+
+
 def run_steps(frame: Frame, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Apply ``steps`` in order; returns each step's effect. Bar steps must precede column steps
     (a column would no longer line up with bars removed or added after it)."""
@@ -192,7 +227,7 @@ def run_steps(frame: Frame, steps: list[dict[str, Any]]) -> list[dict[str, Any]]
         elif op == "remove_outliers":
             effects.append(remove_outliers(frame, step["rule"], step["k"]))
         elif op == "adjust":
-            effects.append(adjust(frame, step["actions"]))
+            effects.append(_adjust(frame, step, index))
         elif op in ("returns", "log_returns"):
             effects.append(add_returns(frame, step.get("name") or op, log=op == "log_returns"))
         else:

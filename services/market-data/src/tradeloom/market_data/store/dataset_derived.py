@@ -20,15 +20,17 @@ async def save_derived(
     connection: AsyncConnection,
     schema: str,
     dataset_id: str,
-    lineage: dict[str, Any],
+    lineage: dict[str, Any] | None,
     columns: dict[str, list[float | None]],
 ) -> None:
+    """``lineage`` None: an upload's own columns (its factor column), no preprocessing behind them."""
     s = check_schema_name(schema)
     key = uuid.UUID(dataset_id)
-    await connection.execute(
-        text(f'UPDATE "{s}".datasets SET lineage = CAST(:l AS jsonb) WHERE dataset_id = :d'),
-        {"d": key, "l": json.dumps(lineage)},
-    )
+    if lineage is not None:
+        await connection.execute(
+            text(f'UPDATE "{s}".datasets SET lineage = CAST(:l AS jsonb) WHERE dataset_id = :d'),
+            {"d": key, "l": json.dumps(lineage)},
+        )
     for position, (name, values) in enumerate(columns.items()):
         await connection.execute(
             text(

@@ -1,0 +1,86 @@
+"""Ingestion subscriptions (``svc.market-data.subscriptions_*``; part of the market-data contracts).
+
+A subscription is one symbol of one venue that market-data ingests (trades, and books where
+``books``) on top of what its settings name. Market data is shared by every user of the
+installation, so starting and stopping one is for admins (``tl-roles`` has ``admin``); listing
+is for everyone. A started subscription is persisted and runs within seconds, without a restart;
+a stopped one stays listed (``desired`` ``stopped``) until it is started again.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tradeloom.shared.contracts.spec import RequestContract
+from tradeloom.shared.contracts.wire import WireDecimal
+
+SYMBOL = Field(min_length=3, max_length=64, examples=["SOL/USDT"])
+VENUE = Field(min_length=1, max_length=32, examples=["sim"], description="the synthetic venue or a ccxt one")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class SubscriptionStart(_Model):
+    venue: str = VENUE
+    symbol: str = SYMBOL
+    books: bool = Field(default=True, description="also collect the order book")
+
+
+class SubscriptionRef(_Model):
+    venue: str = VENUE
+    symbol: str = SYMBOL
+
+
+class SubscriptionsListRequest(_Model):
+    venue: str | None = Field(default=None, min_length=1, max_length=32, description="all venues if omitted")
+
+
+class Subscription(_Model):
+    venue: str
+    symbol: str
+    books: bool
+    source: Literal["api", "settings"] = Field(description="settings ones cannot be stopped here")
+    desired: Literal["running", "stopped"]
+    status: Literal["pending", "running", "stopped", "failed"] = Field(
+        description="what the ingesting replica reported last"
+    )
+    error: str | None = Field(default=None, description="why it failed")
+    created_by: str | None = None
+    created_at_ns: int | None = None
+    status_at_ns: int | None = None
+    last_trade_ts_ns: int | None = Field(default=None, description="newest stored trade")
+    last_price: WireDecimal | None = None
+    lag_s: float | None = Field(default=None, description="seconds since the newest stored trade")
+
+
+class SubscriptionsReply(_Model):
+    subscriptions: list[Subscription]
+
+
+REQUESTS: tuple[RequestContract, ...] = (
+    RequestContract(
+        "market-data",
+        "subscriptions_start",
+        SubscriptionStart,
+        Subscription,
+        "Admin: start ingesting a venue's symbol (persisted, no restart).",
+    ),
+    RequestContract(
+        "market-data",
+        "subscriptions_stop",
+        SubscriptionRef,
+        Subscription,
+        "Admin: stop ingesting a symbol started through the API.",
+    ),
+    RequestContract(
+        "market-data",
+        "subscriptions_list",
+        SubscriptionsListRequest,
+        SubscriptionsReply,
+        "Ingested symbols (settings and API) with status, last trade and lag.",
+    ),
+)
