@@ -21,6 +21,8 @@ from tradeloom.strategy_runner.domain.grid_bot import (
     grid_levels,
     grid_problems,
     new_lots,
+    on_fill,
+    parse_grid_client_order_id,
     resting_orders,
 )
 
@@ -118,6 +120,31 @@ def test_a_filled_level_is_replaced_by_the_opposite_order_one_step_away() -> Non
     assert (again.side, again.price) == ("buy", Decimal(94)) and again.client_order_id != resting[
         2
     ].client_order_id
+
+
+def test_each_fill_is_replaced_exactly_once_however_often_it_arrives() -> None:
+    levels = grid_levels(CONFIG, TICK)
+    lots = new_lots(CONFIG)
+    buy = resting_orders(BOT, CONFIG, levels, lots, Decimal("95"))[1]
+    lots, sell = on_fill(BOT, CONFIG, levels, lots, buy.client_order_id)
+    assert sell == GridOrder(grid_client_order_id(BOT, 1, "sell", 0), 1, "sell", Decimal(94), Decimal("0.5"))
+    assert on_fill(BOT, CONFIG, levels, lots, buy.client_order_id) == (lots, None)  # redelivered
+    lots, rebuy = on_fill(BOT, CONFIG, levels, lots, sell.client_order_id)
+    assert rebuy is not None and (rebuy.side, rebuy.price, lots[1]) == ("buy", Decimal(92), Lot(1, False, 1))
+    assert rebuy.client_order_id == grid_client_order_id(BOT, 1, "buy", 1)
+    for stale in (sell.client_order_id, buy.client_order_id):  # an earlier cycle's fills
+        assert on_fill(BOT, CONFIG, levels, lots, stale) == (lots, None)
+    other = str(uuid.UUID(int=8))
+    for foreign in (grid_client_order_id(other, 1, "buy", 1), f"bot-{uuid.UUID(BOT).hex}-1700", "x"):
+        assert on_fill(BOT, CONFIG, levels, lots, foreign) == (lots, None)
+    assert on_fill(BOT, CONFIG, levels, lots, grid_client_order_id(BOT, 10, "buy", 0)) == (lots, None)
+
+
+def test_a_grid_client_id_reads_back_to_its_lot_side_and_cycle() -> None:
+    cid = grid_client_order_id(BOT, 198, "sell", 123_456)
+    assert parse_grid_client_order_id(BOT, cid) == (198, "sell", 123_456)
+    assert parse_grid_client_order_id(BOT, cid + "x") is None
+    assert parse_grid_client_order_id(str(uuid.UUID(int=8)), cid) is None
 
 
 def test_client_ids_are_deterministic_short_and_name_the_bot() -> None:

@@ -11,6 +11,7 @@ again after a restart or a redelivered fill can never send an order twice.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from tradeloom.shared.bot_orders import BOT_ORDER_PREFIX
 
 MAX_LEVELS = 200
+_GRID_TAIL = re.compile(r"(\d+)([bs])(\d+)")
 
 
 @dataclass(frozen=True)
@@ -130,3 +132,40 @@ def after_fill(lot: Lot, side: str) -> Lot:
     if side == "buy":
         return replace(lot, holding=True)
     return replace(lot, holding=False, cycle=lot.cycle + 1)
+
+
+def parse_grid_client_order_id(bot_id: str, client_order_id: str) -> tuple[int, str, int] | None:
+    """(lot, side, cycle) of one of ``bot_id``'s grid orders, else ``None`` (another bot's, a bar
+    order's, or not a bot's)."""
+    head = f"{BOT_ORDER_PREFIX}{uuid.UUID(bot_id).hex}-g"
+    if not client_order_id.startswith(head):
+        return None
+    match = _GRID_TAIL.fullmatch(client_order_id[len(head) :])
+    if match is None:
+        return None
+    return int(match.group(1)), "buy" if match.group(2) == "b" else "sell", int(match.group(3))
+
+
+def on_fill(
+    bot_id: str, config: GridConfig, levels: Sequence[Decimal], lots: Sequence[Lot], client_order_id: str
+) -> tuple[list[Lot], GridOrder | None]:
+    """The lots after a fill of ``client_order_id`` and the one order that replaces it.
+
+    Only the order the lot rests now (its side, its cycle) moves it: a redelivered fill, one of an
+    earlier cycle or another bot's changes nothing and places nothing, so each fill is applied and
+    replaced exactly once however often it arrives."""
+    parsed = parse_grid_client_order_id(bot_id, client_order_id)
+    current = list(lots)
+    if parsed is None:
+        return current, None
+    index, side, cycle = parsed
+    if not 0 <= index < len(current):
+        return current, None
+    lot = current[index]
+    if lot.cycle != cycle or lot.holding != (side == "sell"):
+        return current, None
+    moved = after_fill(lot, side)
+    current[index] = moved
+    next_side, price = ("sell", levels[index + 1]) if moved.holding else ("buy", levels[index])
+    cid = grid_client_order_id(bot_id, index, next_side, moved.cycle)
+    return current, GridOrder(cid, index, next_side, price, config.quantity_per_level)
