@@ -31,7 +31,7 @@ def _full_path(fast, slow, short, bars, volatility, config, cost, ppy):  # type:
     return summary_metrics(equity, position, trades, config.initial_cash, ppy)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     st.integers(0, 300),
     st.integers(0, 2**32 - 1),

@@ -12,7 +12,7 @@ from tradeloom.quant.reference import signals as ref_signals
 from tradeloom.quant.strategies.signals import _sma_crosses_finite, _sma_crosses_with_nans, sma_cross
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(0, 3000), st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 80))
 def test_finite_loop_equals_the_nan_aware_loop(n: int, seed: int, fast: int, slow: int) -> None:
     close = random_walk_bars(n, seed).close
