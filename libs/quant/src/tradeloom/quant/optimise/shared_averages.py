@@ -5,7 +5,8 @@ average computed once and shared by all the parameter rows that use it.
 A 90-row SMA grid over 1,000,000 bars has only 18 distinct windows, yet the per-row loop
 (``compiled.run_grid``) recomputed both averages in every row: about 40 % of the grid's time.
 Here the averages are a table (one row per distinct window, built in parallel), and each parameter
-row only finds the crosses of two table rows, simulates and summarises. The averages are the same
+row only finds the crosses of two table rows, simulates and summarises as running figures
+(``running.cross_row_figures``: no per-row array). The averages are the same
 kernels (``sma``'s running sums are the arithmetic the fused ``sma_cross`` uses; ``ema`` is what
 ``ema_cross`` calls) and the crosses the same strict ones, so every row's signals, and therefore its
 metrics, equal the per-row loop's exactly (tests compare both, and against single runs).
@@ -23,10 +24,9 @@ from numba import njit, prange
 
 from tradeloom.quant.fills.models import Costs
 from tradeloom.quant.indicators.moving_averages import ema, sma
-from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS, summary_metrics
+from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
+from tradeloom.quant.optimise.running import cross_row_figures
 from tradeloom.quant.simulator.config import SimulationConfig
-from tradeloom.quant.simulator.kernel import simulate
-from tradeloom.quant.strategies.signals import crosses
 from tradeloom.quant.types import FloatArray, IntArray
 
 # strategy id (compiled.STRATEGY_IDS) → whether its averages are exponential
@@ -82,22 +82,12 @@ def run_cross_grid(
     """Summary metrics per parameter row: long on ``table[fast_rows[r]]`` crossing above
     ``table[slow_rows[r]]``, out (or short, when ``allow_short[r]``) on the cross below."""
     rows = fast_rows.shape[0]
-    n = close.shape[0]
     out = np.empty((rows, len(SUMMARY_COLUMNS)))
-    no_levels = np.empty(0)
-    no_days = np.empty(0, dtype=np.int64)  # searches run without the daily entry limit
     for r in prange(rows):
-        up, down = crosses(table[fast_rows[r]], table[slow_rows[r]])
-        if allow_short[r] != 0:
-            entry_short, exit_short = down, up
-        else:
-            entry_short = np.zeros(n, dtype=np.bool_)
-            exit_short = entry_short
-        trades, equity, position, _, _ = simulate(
-            open_, high, low, close, volume, up, down, entry_short, exit_short, no_levels, volatility,
-            no_days, config, costs,
+        out[r] = cross_row_figures(
+            table[fast_rows[r]], table[slow_rows[r]], allow_short[r] != 0, open_, high, low, close, volume,
+            volatility, config, costs, periods_per_year,
         )  # fmt: skip
-        out[r] = summary_metrics(equity, position, trades, config.initial_cash, periods_per_year)
     return out
 
 

@@ -1,0 +1,181 @@
+# ruff: noqa: PLR0917 (compiled kernels take positional arguments: Numba has no keyword-only ones)
+"""One grid row of a moving-average cross kept as running figures: the simulator's bar loop and
+``summary_metrics`` fused, with no full-length array at all.
+
+``shared_averages.run_cross_grid`` used to build, per row, two boolean cross arrays, the record
+table, the equity and the position curves (five arrays of a million entries), then read equity and
+position again for the ten figures. A grid row only needs the figures, so here the crosses are read
+straight from the two average rows, each closed trade is folded into the trade figures as it
+closes, and each bar's equity into the return figures as it is marked.
+
+Every step is the simulator's own code in the simulator's order (``enter``, ``exit_position``,
+``check_exits``, ``track_extremes`` on the same state array; the record table is one reused row),
+and the figures are ``summary_metrics``'s arithmetic term by term, so a row's figures equal the
+full path's exactly (``tests/test_running_grid.py`` compares them bit for bit). It covers what grid
+rows use: market entries (no entry levels), no daily entry limit, any costs, stops, sizing and
+fill timing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from tradeloom.quant.fills.models import Costs
+from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS, _ratio
+from tradeloom.quant.simulator.config import SIGNAL_EXIT, TRADE_COLUMNS, SimulationConfig
+from tradeloom.quant.simulator.state import (
+    CASH,
+    POSITION,
+    TRADES,
+    check_exits,
+    enter,
+    exit_position,
+    new_state,
+    track_extremes,
+)
+from tradeloom.quant.types import FloatArray
+
+CLOSED, WINS, GROSS_WIN, GROSS_LOSS = range(4)
+
+
+@njit(cache=True)
+def _fold_trade(record: FloatArray, state: FloatArray, figures: FloatArray) -> None:
+    """Fold the trade just recorded in ``record[0]`` (if any) into the trade figures; reuse the row."""
+    if state[TRADES] == 0.0:
+        return
+    state[TRADES] = 0.0
+    figures[CLOSED] += 1.0
+    pnl = record[0, 6]
+    if pnl > 0.0:
+        figures[WINS] += 1.0
+        figures[GROSS_WIN] += pnl
+    elif pnl < 0.0:
+        figures[GROSS_LOSS] -= pnl
+
+
+@njit(cache=True)
+def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the summary, fused)
+    fast: FloatArray,
+    slow: FloatArray,
+    allow_short: bool,
+    open_: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    volatility: FloatArray,
+    config: SimulationConfig,
+    costs: Costs,
+    periods_per_year: float,
+) -> FloatArray:
+    """``SUMMARY_COLUMNS`` of long (and short, with ``allow_short``) on ``fast`` crossing ``slow``
+    strictly: what ``summary_metrics(*simulate(crosses...))`` returns, for bars already validated."""
+    n = close.shape[0]
+    out = np.full(len(SUMMARY_COLUMNS), np.nan)
+    if n == 0:
+        return out
+    state = new_state(config.initial_cash)
+    record = np.empty((1, TRADE_COLUMNS))
+    trade_figures = np.zeros(4)
+    has_exits = not (
+        np.isnan(config.stop_loss) and np.isnan(config.take_profit) and np.isnan(config.trailing_stop)
+    )
+    has_volatility = volatility.shape[0] == n
+    initial = config.initial_cash
+    pending_exit = False
+    pending_side = 0
+    pending_volatility = np.nan
+    # summary_metrics' running sums
+    shift = 0.0
+    total = 0.0
+    total_sq = 0.0
+    down_sq = 0.0
+    previous = initial
+    peak = initial
+    worst = 0.0
+    floor = initial
+    exposed = 0
+    growth = 1.0
+    lowest = np.inf
+    highest = -np.inf
+    value = initial
+    for t in range(n):
+        o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
+        if pending_exit and state[POSITION] != 0.0:
+            exit_position(state, record, o, False, v, t, SIGNAL_EXIT, costs)
+            _fold_trade(record, state, trade_figures)
+        pending_exit = False
+        if pending_side != 0:
+            if state[POSITION] == 0.0:
+                enter(state, pending_side, o, False, v, pending_volatility, t, config, costs)
+            pending_side = 0
+        if state[POSITION] != 0.0:  # market entries only: never an intrabar entry to mark at c
+            if has_exits and check_exits(state, record, o, h, lo, v, t, config, costs):
+                _fold_trade(record, state, trade_figures)
+            else:
+                track_extremes(state, h, lo)
+        up = False
+        down = False
+        if t > 0:
+            up = fast[t - 1] < slow[t - 1] and fast[t] > slow[t]
+            down = fast[t - 1] > slow[t - 1] and fast[t] < slow[t]
+        held = state[POSITION]
+        # entry_long = up, exit_long = down; with shorts entry_short = down, exit_short = up
+        go_long = up and not down
+        go_short = allow_short and down and not up
+        wants_exit = (held > 0.0 and (down or go_short)) or (held < 0.0 and ((allow_short and up) or go_long))
+        side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
+        bar_volatility = volatility[t] if has_volatility else np.nan
+        if config.fill_on_close:
+            if wants_exit:
+                exit_position(state, record, c, False, v, t, SIGNAL_EXIT, costs)
+                _fold_trade(record, state, trade_figures)
+            if side != 0:
+                enter(state, side, c, False, v, bar_volatility, t, config, costs)
+                side = 0
+        else:
+            pending_exit = wants_exit
+        if side != 0:
+            pending_side = side
+            pending_volatility = bar_volatility
+        value = state[CASH] + state[POSITION] * c
+        if t == 0:
+            shift = value / initial - 1.0
+        r = value / previous - 1.0
+        previous = value
+        growth *= 1.0 + r
+        d = r - shift
+        total += d
+        total_sq += d * d
+        lowest = min(lowest, r)
+        highest = max(highest, r)
+        if r < 0.0:
+            down_sq += r * r
+        if value > peak:
+            peak = value
+            floor = peak * (1.0 + worst)
+        elif value < floor:
+            worst = value / peak - 1.0
+            floor = value
+        exposed += state[POSITION] != 0.0
+    mean = shift + total / n
+    variance = (total_sq - total * total / n) / (n - 1) if n > 1 else np.nan
+    std = np.sqrt(max(variance, 0.0)) if n > 1 else np.nan
+    cagr = growth ** (periods_per_year / n) - 1.0 if growth > 0.0 else -1.0
+    out[0] = value / initial - 1.0
+    out[1] = cagr
+    if lowest == highest:
+        std = 0.0
+    out[2] = _ratio(mean, std, n) * np.sqrt(periods_per_year)
+    downside = np.sqrt(down_sq / n) * np.sqrt(periods_per_year)
+    out[3] = _ratio(mean * periods_per_year, downside, n)
+    out[4] = worst
+    out[5] = cagr / -worst if worst < 0.0 else np.nan
+    closed = trade_figures[CLOSED]
+    gross_win, gross_loss = trade_figures[GROSS_WIN], trade_figures[GROSS_LOSS]
+    out[6] = closed
+    out[7] = trade_figures[WINS] / closed if closed else np.nan
+    out[8] = gross_win / gross_loss if gross_loss > 0.0 else (np.inf if gross_win > 0.0 else np.nan)
+    out[9] = exposed / n
+    return out
