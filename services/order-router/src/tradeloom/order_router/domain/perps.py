@@ -1,0 +1,104 @@
+"""Paper linear perpetuals in Decimal: the margin an order locks, and what a fill does to a position.
+
+A position is signed (contracts; > 0 long, < 0 short) with its average entry price and the margin
+it holds in the settle asset. Shorts need no borrowing: both sides lock margin (notional / leverage)
+in the settle asset, never the base. A fill first reduces an opposite position (its realised PnL and
+the matching share of the position's margin go back to the free settle balance), and any rest opens
+or grows the position at the weighted average entry (its margin comes out of the order's lock).
+Notional = contracts × price × contract size (``Instrument.multiplier``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class PerpPosition:
+    """One account's position in one perp symbol (one-way mode)."""
+
+    quantity: Decimal = ZERO
+    entry_price: Decimal = ZERO
+    margin: Decimal = ZERO
+
+    @property
+    def is_flat(self) -> bool:
+        return self.quantity == 0
+
+
+@dataclass(frozen=True)
+class PerpFill:
+    """The outcome of one fill: the new position, the realised PnL of its closing part, the
+    position margin released (to free) and the margin the opening part took (from the order lock)."""
+
+    position: PerpPosition
+    realised_pnl: Decimal
+    margin_released: Decimal
+    margin_added: Decimal
+
+
+def initial_margin(quantity: Decimal, price: Decimal, contract_size: Decimal, leverage: Decimal) -> Decimal:
+    """Notional / leverage."""
+    return quantity * price * contract_size / leverage
+
+
+def order_lock(
+    quantity: Decimal, price: Decimal, contract_size: Decimal, leverage: Decimal, fee_rate: Decimal
+) -> Decimal:
+    """What an order locks while open, in the settle asset: its initial margin at ``price`` (the
+    limit price, or the market reference with its buffer) plus the highest fee it can pay."""
+    notional = quantity * price * contract_size
+    return notional / leverage + notional * fee_rate
+
+
+def signed(side: str, quantity: Decimal) -> Decimal:
+    return quantity if side == "buy" else -quantity
+
+
+def closing_quantity(position: PerpPosition, side: str, quantity: Decimal) -> Decimal:
+    """How much of an order on ``side`` reduces ``position`` (0 when it is on the same side)."""
+    if position.quantity == 0 or (position.quantity > 0) == (side == "buy"):
+        return ZERO
+    return min(quantity, abs(position.quantity))
+
+
+def apply_fill(
+    position: PerpPosition,
+    side: str,
+    quantity: Decimal,
+    price: Decimal,
+    *,
+    contract_size: Decimal,
+    leverage: Decimal,
+) -> PerpFill:
+    """The position after a fill of ``quantity`` contracts at ``price`` on ``side``."""
+    closed = closing_quantity(position, side, quantity)
+    pnl = ZERO
+    released = ZERO
+    qty, entry, margin = position.quantity, position.entry_price, position.margin
+    if closed > 0:
+        direction = Decimal(1) if qty > 0 else Decimal(-1)
+        pnl = closed * (price - entry) * contract_size * direction
+        released = margin * closed / abs(qty)
+        qty -= direction * closed
+        margin -= released
+        if qty == 0:
+            entry, margin = ZERO, ZERO
+    opened = quantity - closed
+    added = ZERO
+    if opened > 0:
+        added = initial_margin(opened, price, contract_size, leverage)
+        new_qty = qty + signed(side, opened)
+        entry = (abs(qty) * entry + opened * price) / abs(new_qty)
+        qty = new_qty
+        margin += added
+    return PerpFill(PerpPosition(qty, entry, margin), pnl, released, added)
+
+
+def reduce_only_quantity(position: PerpPosition, side: str, quantity: Decimal) -> Decimal:
+    """A reduce-only order may only shrink the position: its quantity capped at the position's
+    size on the opposite side (0: nothing to reduce)."""
+    return closing_quantity(position, side, quantity)
