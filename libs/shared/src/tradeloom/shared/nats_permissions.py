@@ -68,7 +68,12 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "order-router",
-        requests=("risk-monitor.check", "market-data.instruments", "market-data.order_book"),
+        requests=(
+            "risk-monitor.check",
+            "risk-monitor.perp_settings_list",
+            "market-data.instruments",
+            "market-data.order_book",
+        ),
         publishes=("orders.evt.>",),
         consumes=("MD_TRADES", "RISK"),
     ),

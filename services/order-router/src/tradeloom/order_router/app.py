@@ -12,6 +12,7 @@ from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
+from tradeloom.order_router.perp_orders import PerpSettingsSource
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
@@ -59,6 +60,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         venue_orders=venue_orders,
         price_bands=bands,
         queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
+        perps=PerpSettingsSource(client, settings.perp_settings_timeout_s),
     )
     api.register(
         runtime,

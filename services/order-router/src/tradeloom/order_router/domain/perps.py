@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tradeloom.order_router.domain.funds import AccountCosts, required_lock
+from tradeloom.shared.contracts.orders import OrderSubmit
+
 ZERO = Decimal(0)
 
 
@@ -102,3 +105,24 @@ def reduce_only_quantity(position: PerpPosition, side: str, quantity: Decimal) -
     """A reduce-only order may only shrink the position: its quantity capped at the position's
     size on the opposite side (0: nothing to reduce)."""
     return closing_quantity(position, side, quantity)
+
+
+@dataclass(frozen=True)
+class PerpTerms:
+    """What an order on a perpetual needs besides the instrument: its contract size (the
+    registry's ``multiplier``), the account's leverage for the symbol and the settle asset."""
+
+    contract_size: Decimal
+    leverage: Decimal
+    settle: str
+
+    def lock(
+        self, order: OrderSubmit, last_price: Decimal | None, costs: AccountCosts, buffer: Decimal
+    ) -> Decimal:
+        """The order's lock in the settle asset, priced like a spot buy (its limit price, else the
+        buffered market reference after slippage), for either side: a short locks margin too."""
+        no_fee = AccountCosts(Decimal(0), Decimal(0), costs.slippage_model, costs.slippage)
+        as_buy = order.model_copy(update={"side": "buy"})
+        worst_notional = required_lock(as_buy, last_price, no_fee, buffer)  # quantity × worst price
+        rate = max(costs.maker_rate, costs.taker_rate)
+        return order_lock(worst_notional, Decimal(1), self.contract_size, self.leverage, rate)
