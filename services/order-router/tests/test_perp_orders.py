@@ -2,15 +2,19 @@
 leverage locked in USDT), reduce-only trimmed to the position, PnL settled into USDT on close.
 
 Worked by hand (leverage 10 from risk-monitor's ``perp_settings_list``, fees 0.1 %, contract size 1):
-sell 10 @ 100 → notional 1,000, fee 1, margin 100 locked; buy 10 @ 90 (reduce-only 15 trimmed to
-10) → fee 0.9, PnL +10 × (100 − 90) = 100, margin back. USDT: 10,000 − 1 − 0.9 + 100 = 10,098.1.
+sell 10 @ 100 → notional 1,000, fee 1, margin 100 locked; one funding time at mark 100, rate
+0.01 % → the short receives 10 × 100 × 0.0001 = 0.1, once although it is seen three times; buy 10 @ 90
+(reduce-only 15 trimmed to 10) → fee 0.9, PnL +10 × (100 − 90) = 100, margin back.
+USDT: 10,000 − 1 + 0.1 − 0.9 + 100 = 10,098.2.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from nats.aio.client import Client
@@ -19,6 +23,11 @@ from or_harness import Caller, Neighbours, eventually, fields
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_orders_flow import balances, open_account, wait_status
+
+from tradeloom.order_router.perp_funding import PerpFunding
+from tradeloom.order_router.store.perp_fundings_store import PerpFundingsStore
+from tradeloom.shared.contracts.market_data_funding import FundingRate
+from tradeloom.shared.rpc import ServiceClient
 
 PERP = "BTC/USDT:USDT"
 
@@ -55,12 +64,19 @@ async def perp_priced(neighbours: Neighbours, db_engine: AsyncEngine, schema: st
     await eventually(seen)
 
 
+async def open_row(db_engine: AsyncEngine, schema: str, account_id: str) -> Any:
+    async with db_engine.connect() as conn:
+        rows = await PerpFundingsStore(schema).open_positions(conn)
+    return next(r for r in rows if str(r.account_id) == account_id)
+
+
 async def position(db_engine: AsyncEngine, schema: str, account_id: str) -> tuple[Decimal, ...] | None:
     async with db_engine.connect() as conn:
         row = (
             await conn.execute(
                 text(
-                    f'SELECT quantity, entry_price, margin, realised_pnl FROM "{schema}".perp_positions '
+                    "SELECT quantity, entry_price, margin, realised_pnl, funding "
+                    f'FROM "{schema}".perp_positions '
                     "WHERE account_id = :a"
                 ),
                 {"a": account_id},
@@ -69,9 +85,35 @@ async def position(db_engine: AsyncEngine, schema: str, account_id: str) -> tupl
     return None if row is None else tuple(Decimal(v) for v in row)
 
 
+@pytest.fixture
+async def funding_times(nc: Client, neighbours: Neighbours) -> AsyncIterator[list[int]]:
+    """market-data's ``funding_rates`` stand-in: the funding times the test adds, rate 0.01 %, mark 100."""
+    times: list[int] = []
+
+    async def answer(msg: Msg) -> None:
+        asked = json.loads(msg.data)
+        since = asked.get("from_ns") or 0
+        items = [
+            {"funding_time_ns": at, "rate": "0.0001", "mark_price": "100"} for at in times if at >= since
+        ]
+        data = {"venue": "sim", "symbol": asked["symbol"], "funding_interval_s": 28_800, "items": items}
+        await msg.respond(json.dumps({"data": data}).encode())
+
+    sub = await nc.subscribe(neighbours.subjects.request("market-data", "funding_rates"), cb=answer)
+    try:
+        yield times
+    finally:
+        await sub.unsubscribe()
+
+
 @pytest.mark.usefixtures("leverage_10")
-async def test_short_perp_then_reduce_only_close_settles_pnl(
-    alice: Caller, neighbours: Neighbours, db_engine: AsyncEngine, or_schema: str
+async def test_short_perp_funded_once_then_reduce_only_close_settles_pnl(
+    alice: Caller,
+    neighbours: Neighbours,
+    db_engine: AsyncEngine,
+    or_schema: str,
+    nc: Client,
+    funding_times: list[int],
 ) -> None:
     account_id = await open_account(alice)
     await perp_priced(neighbours, db_engine, or_schema, "100")
@@ -86,12 +128,29 @@ async def test_short_perp_then_reduce_only_close_settles_pnl(
     assert locked > 0 and free + locked == Decimal(10_000)  # margin locked in USDT, no BTC borrowed
     await neighbours.trade("100", "50", symbol=PERP)
     await wait_status(alice, short["order_id"], "filled")
-    assert await position(db_engine, or_schema, account_id) == (Decimal(-10), Decimal(100), Decimal(100), 0)
+    assert await position(db_engine, or_schema, account_id) == (
+        Decimal(-10),
+        Decimal(100),
+        Decimal(100),
+        0,
+        0,
+    )
     assert (await balances(alice, account_id))["USDT"] == (Decimal("9899"), Decimal(100))
+
+    funding_times.append(time.time_ns())  # a funding time after the position opened
+    funding = PerpFunding(lambda: db_engine, or_schema, lambda: ServiceClient(nc, neighbours.subjects),
+                          interval_s=60, timeout_s=5)  # fmt: skip
+    assert await funding.sweep() == 1
+    assert await funding.sweep() == 0  # the funding time was settled: not asked for again
+    owner = await open_row(db_engine, or_schema, account_id)
+    rate = FundingRate(funding_time_ns=funding_times[0], rate=Decimal("0.0001"), mark_price=Decimal(100))
+    async with db_engine.begin() as conn:  # the same answer delivered again: the key refuses it
+        assert not await funding.pay(conn, owner, rate)
+    assert (await balances(alice, account_id))["USDT"] == (Decimal("9899.1"), Decimal(100))
 
     close = await alice("orders_submit", {**base, "side": "buy", "quantity": "15", "reduce_only": True})
     assert close["quantity"] == "10"  # trimmed to the short
     await neighbours.trade("90", "50", symbol=PERP)
     await wait_status(alice, close["order_id"], "filled")
-    assert await position(db_engine, or_schema, account_id) == (0, 0, 0, Decimal(100))
-    assert (await balances(alice, account_id))["USDT"] == (Decimal("10098.1"), Decimal(0))
+    assert await position(db_engine, or_schema, account_id) == (0, 0, 0, Decimal(100), Decimal("0.1"))
+    assert (await balances(alice, account_id))["USDT"] == (Decimal("10098.2"), Decimal(0))

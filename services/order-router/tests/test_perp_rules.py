@@ -7,6 +7,7 @@ from decimal import Decimal as Dec
 from tradeloom.order_router.domain.perps import (
     PerpPosition,
     apply_fill,
+    funding_payment,
     initial_margin,
     order_lock,
     reduce_only_quantity,
@@ -72,3 +73,10 @@ def test_reduce_only_caps_at_the_opposite_position() -> None:
     assert reduce_only_quantity(long, "sell", Dec("1")) == Dec("1")
     assert reduce_only_quantity(long, "buy", Dec("1")) == Dec(0)
     assert reduce_only_quantity(PerpPosition(), "sell", Dec("1")) == Dec(0)
+
+
+def test_funding_long_pays_short_receives_when_the_rate_is_positive() -> None:
+    # 2 contracts × 0.5 BTC at mark 40,000 = 40,000 notional; 0.01 % → 4
+    assert funding_payment(Dec("2"), Dec("40000"), Dec("0.5"), Dec("0.0001")) == Dec("-4")
+    assert funding_payment(Dec("-2"), Dec("40000"), Dec("0.5"), Dec("0.0001")) == Dec("4")
+    assert funding_payment(Dec("2"), Dec("40000"), Dec("0.5"), Dec("-0.0001")) == Dec("4")

@@ -73,6 +73,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "risk-monitor.perp_settings_list",
             "market-data.instruments",
             "market-data.order_book",
+            "market-data.funding_rates",
         ),
         publishes=("orders.evt.>",),
         consumes=("MD_TRADES", "RISK"),

@@ -12,6 +12,7 @@ from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
+from tradeloom.order_router.perp_funding import PerpFunding
 from tradeloom.order_router.perp_orders import PerpSettingsSource
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
@@ -95,6 +96,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         pending_timeout_s=settings.pending_new_timeout_s,
     )
     runtime.add_task(housekeeping.run)
+    funding = PerpFunding(
+        engine,
+        settings.db_schema,
+        client,
+        interval_s=settings.perp_funding_interval_s,
+        timeout_s=settings.market_data_timeout_s,
+    )
+    runtime.add_task(funding.run)
     pruner = InboxPruner(
         engine,
         settings.db_schema,

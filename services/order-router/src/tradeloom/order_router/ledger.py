@@ -188,7 +188,8 @@ class Ledger:
         if stored is None:
             return False
         if row.contract_size is not None:
-            await settle_perp_fill(conn, self.accounts, self.perp_positions, row, fill)
+            at_ns = int(source.at.timestamp() * 1_000_000) * 1_000
+            await settle_perp_fill(conn, self.accounts, self.perp_positions, row, fill, opened_ns=at_ns)
             await self.outbox.add(
                 conn,
                 FillRecorded(user_id=row.user_id, fill=fill_info(stored)),

@@ -20,23 +20,26 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.order_router.domain.matching import Fill
-from tradeloom.order_router.domain.perps import PerpFill, apply_fill
+from tradeloom.order_router.domain.perps import PerpFill, apply_fill, lock_share
 from tradeloom.order_router.store.accounts_store import AccountsStore
 from tradeloom.order_router.store.perp_positions_store import PerpPositionsStore
 
 
-def lock_share(row: Row[Any], quantity: Decimal) -> Decimal:
-    """The part of the order's lock a fill of ``quantity`` spends (all of it on the last fill)."""
-    remaining = Decimal(row.quantity) - Decimal(row.filled_quantity)
-    return Decimal(row.locked) * quantity / remaining
-
-
 async def settle_perp_fill(
-    conn: AsyncConnection, accounts: AccountsStore, positions: PerpPositionsStore, row: Row[Any], fill: Fill
+    conn: AsyncConnection,
+    accounts: AccountsStore,
+    positions: PerpPositionsStore,
+    row: Row[Any],
+    fill: Fill,
+    *,
+    opened_ns: int,
 ) -> PerpFill:
-    """Apply one perp fill of order ``row`` (read before the fill) to its position and balance."""
+    """Apply one perp fill of order ``row`` (read before the fill, at ``opened_ns``) to its
+    position and balance."""
     position = await positions.get(conn, row.account_id, row.symbol, for_update=True)
-    spent = lock_share(row, fill.quantity)
+    spent = lock_share(
+        Decimal(row.locked), fill.quantity, Decimal(row.quantity) - Decimal(row.filled_quantity)
+    )
     outcome = apply_fill(
         position,
         row.side,
@@ -57,6 +60,13 @@ async def settle_perp_fill(
     free = spent - fill.fee - outcome.margin_added + outcome.margin_released + outcome.realised_pnl
     await accounts.apply(conn, row.account_id, row.lock_asset, free=free, locked=locked)
     await positions.put(
-        conn, row.account_id, row.symbol, row.lock_asset, outcome.position, realised=outcome.realised_pnl
+        conn,
+        row.account_id,
+        row.symbol,
+        row.lock_asset,
+        outcome.position,
+        realised=outcome.realised_pnl,
+        contract_size=Decimal(row.contract_size),
+        opened_ns=opened_ns if position.is_flat and not outcome.position.is_flat else None,
     )
     return outcome

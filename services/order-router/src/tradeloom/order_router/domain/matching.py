@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts, affordable, to_decimal
+from tradeloom.order_router.domain.perps import lock_share
 from tradeloom.quant.fills import (
     commission,
     limit_fill_price,
@@ -203,7 +204,7 @@ def _fill(order: PaperOrder, trade: Trade, costs: AccountCosts, lot: Decimal) ->
     if (
         order.contract_size is not None
     ):  # a perp spends its lock pro rata (margin + fee, settled by the ledger)
-        spent = order.locked * quantity / order.remaining
+        spent = lock_share(order.locked, quantity, order.remaining)
     order = replace(order, filled_quantity=filled, status=status, locked=order.locked - spent)
     fill = Fill(price, quantity, fee, "maker" if maker else "taker")
     if one_shot and status != states.FILLED:  # IOC: the rest of the order is not kept

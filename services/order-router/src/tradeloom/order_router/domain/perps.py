@@ -11,12 +11,25 @@ Notional = contracts × price × contract size (``Instrument.multiplier``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from tradeloom.order_router.domain.funds import AccountCosts, required_lock
 from tradeloom.shared.contracts.orders import OrderSubmit
 
 ZERO = Decimal(0)
+MONEY = Decimal("1e-18")  # the balances' scale (numeric(38, 18)): every amount moved is on it
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(MONEY)
+
+
+def lock_share(locked: Decimal, quantity: Decimal, remaining: Decimal) -> Decimal:
+    """The part of an order's lock a fill of ``quantity`` spends: pro rata, rounded down to the
+    balances' scale, and all that is left on the last fill (so the lock ends at exactly 0)."""
+    if quantity >= remaining:
+        return locked
+    return (locked * quantity / remaining).quantize(MONEY, rounding=ROUND_DOWN)
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ def order_lock(
     """What an order locks while open, in the settle asset: its initial margin at ``price`` (the
     limit price, or the market reference with its buffer) plus the highest fee it can pay."""
     notional = quantity * price * contract_size
-    return notional / leverage + notional * fee_rate
+    return money(notional / leverage + notional * fee_rate)
 
 
 def signed(side: str, quantity: Decimal) -> Decimal:
@@ -84,8 +97,8 @@ def apply_fill(
     qty, entry, margin = position.quantity, position.entry_price, position.margin
     if closed > 0:
         direction = Decimal(1) if qty > 0 else Decimal(-1)
-        pnl = closed * (price - entry) * contract_size * direction
-        released = margin * closed / abs(qty)
+        pnl = money(closed * (price - entry) * contract_size * direction)
+        released = margin if closed == abs(qty) else money(margin * closed / abs(qty))
         qty -= direction * closed
         margin -= released
         if qty == 0:
@@ -93,7 +106,7 @@ def apply_fill(
     opened = quantity - closed
     added = ZERO
     if opened > 0:
-        added = initial_margin(opened, price, contract_size, leverage)
+        added = money(initial_margin(opened, price, contract_size, leverage))
         new_qty = qty + signed(side, opened)
         entry = (abs(qty) * entry + opened * price) / abs(new_qty)
         qty = new_qty
@@ -126,3 +139,9 @@ class PerpTerms:
         worst_notional = required_lock(as_buy, last_price, no_fee, buffer)  # quantity × worst price
         rate = max(costs.maker_rate, costs.taker_rate)
         return order_lock(worst_notional, Decimal(1), self.contract_size, self.leverage, rate)
+
+
+def funding_payment(quantity: Decimal, mark_price: Decimal, contract_size: Decimal, rate: Decimal) -> Decimal:
+    """What a position receives (> 0) or pays (< 0) at one funding time: a long pays
+    ``notional at the mark × rate`` when the rate is positive, a short receives it."""
+    return money(-quantity * mark_price * contract_size * rate)

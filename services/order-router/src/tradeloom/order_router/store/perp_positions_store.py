@@ -42,14 +42,20 @@ class PerpPositionsStore:
         position: PerpPosition,
         *,
         realised: Decimal,
+        contract_size: Decimal,
+        opened_ns: int | None,
     ) -> None:
-        """Store ``position`` and add ``realised`` to the symbol's realised PnL."""
+        """Store ``position`` and add ``realised`` to the symbol's realised PnL; ``opened_ns``: the
+        position opened from flat then (funding is owed for funding times after it)."""
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".perp_positions AS p (account_id, symbol, settle_asset, quantity, '
-                "entry_price, margin, realised_pnl) VALUES (:account, :symbol, :settle, :qty, :entry, "
-                ":margin, :realised) ON CONFLICT (account_id, symbol) DO UPDATE SET quantity = :qty, "
-                "entry_price = :entry, margin = :margin, realised_pnl = p.realised_pnl + :realised, "
+                f'INSERT INTO "{self.s}".perp_positions AS p (account_id, symbol, settle_asset, '
+                "contract_size, quantity, entry_price, margin, realised_pnl, funded_through_ns) VALUES "
+                "(:account, :symbol, :settle, :size, :qty, :entry, :margin, :realised, "
+                "COALESCE(CAST(:opened AS bigint), 0)) ON CONFLICT (account_id, symbol) DO UPDATE SET "
+                "quantity = :qty, entry_price = :entry, margin = :margin, "
+                "realised_pnl = p.realised_pnl + :realised, "
+                "funded_through_ns = COALESCE(CAST(:opened AS bigint), p.funded_through_ns), "
                 "updated_at = now()"
             ),
             {
@@ -60,5 +66,7 @@ class PerpPositionsStore:
                 "entry": position.entry_price,
                 "margin": position.margin,
                 "realised": realised,
+                "size": contract_size,
+                "opened": opened_ns,
             },
         )
