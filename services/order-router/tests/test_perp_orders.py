@@ -27,6 +27,7 @@ from test_orders_flow import balances, open_account, wait_status
 from tradeloom.order_router.perp_funding import PerpFunding
 from tradeloom.order_router.store.perp_fundings_store import PerpFundingsStore
 from tradeloom.shared.contracts.market_data_funding import FundingRate
+from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
 
 PERP = "BTC/USDT:USDT"
@@ -138,8 +139,9 @@ async def test_short_perp_funded_once_then_reduce_only_close_settles_pnl(
     assert (await balances(alice, account_id))["USDT"] == (Decimal("9899"), Decimal(100))
 
     funding_times.append(time.time_ns())  # a funding time after the position opened
-    funding = PerpFunding(lambda: db_engine, or_schema, lambda: ServiceClient(nc, neighbours.subjects),
-                          interval_s=60, timeout_s=5)  # fmt: skip
+    outbox = Outbox(or_schema, neighbours.subjects, "tradeloom/order-router")
+    client = ServiceClient(nc, neighbours.subjects)
+    funding = PerpFunding(lambda: db_engine, or_schema, lambda: client, outbox, interval_s=60, timeout_s=5)
     assert await funding.sweep() == 1
     assert await funding.sweep() == 0  # the funding time was settled: not asked for again
     owner = await open_row(db_engine, or_schema, account_id)
@@ -147,6 +149,14 @@ async def test_short_perp_funded_once_then_reduce_only_close_settles_pnl(
     async with db_engine.begin() as conn:  # the same answer delivered again: the key refuses it
         assert not await funding.pay(conn, owner, rate)
     assert (await balances(alice, account_id))["USDT"] == (Decimal("9899.1"), Decimal(100))
+    async with db_engine.connect() as conn:  # one orders.evt.funding_paid, in the payment's transaction
+        subjects = (
+            await conn.execute(
+                text(f'SELECT subject FROM "{or_schema}".outbox WHERE subject LIKE :s'),
+                {"s": "%funding_paid%"},
+            )
+        ).scalars()
+        assert [s.rsplit(".", 1)[-1] for s in subjects] == [account_id]
 
     close = await alice("orders_submit", {**base, "side": "buy", "quantity": "15", "reduce_only": True})
     assert close["quantity"] == "10"  # trimmed to the short

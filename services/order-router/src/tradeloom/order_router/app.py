@@ -100,6 +100,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         engine,
         settings.db_schema,
         client,
+        ledger.outbox,
         interval_s=settings.perp_funding_interval_s,
         timeout_s=settings.market_data_timeout_s,
     )

@@ -2,8 +2,9 @@
 
 Every ``interval_s`` the router asks market-data (``funding_rates``, the history it records every
 8 h) for the funding times after the last one each open position settled, and pays each in its own
-transaction: the ``perp_fundings`` primary key (account + symbol + funding time) is the idempotency
-key, so a repeated answer, a second sweep, a restart or a second replica pays nothing twice.
+transaction with its ``orders.evt.funding_paid`` event (outbox). The ``perp_fundings`` primary key
+(account + symbol + funding time) is the idempotency key: a repeated answer, a second sweep, a
+restart or a second replica pays nothing twice.
 A long pays ``quantity × contract size × mark × rate`` into its settle asset's free balance when the
 rate is positive, a short receives it (``domain.perps.funding_payment``). A payment larger than the
 free balance takes the rest from the position's margin (held as locked), never below zero.
@@ -27,6 +28,8 @@ from tradeloom.order_router.store.accounts_store import AccountsStore
 from tradeloom.order_router.store.perp_fundings_store import PerpFundingsStore
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data_funding import FundingRate, FundingRatesReply, FundingRatesRequest
+from tradeloom.shared.contracts.orders_perps import FundingPaid
+from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ class PerpFunding:
         engine: Callable[[], AsyncEngine],
         schema: str,
         client: Callable[[], ServiceClient],
+        outbox: Outbox,
         *,
         interval_s: float,
         timeout_s: float,
@@ -46,6 +50,7 @@ class PerpFunding:
         self.store = PerpFundingsStore(schema)
         self.accounts = AccountsStore(schema)
         self.client = client
+        self.outbox = outbox
         self.interval_s = interval_s
         self.timeout_s = timeout_s
 
@@ -99,6 +104,19 @@ class PerpFunding:
             amount=amount,
             margin_taken=taken,
         )
+        event = FundingPaid(
+            user_id=owner.user_id,
+            account_id=str(owner.account_id),
+            symbol=owner.symbol,
+            settle_asset=position.settle_asset,
+            funding_time_ns=rate.funding_time_ns,
+            quantity=quantity,
+            contract_size=Decimal(position.contract_size),
+            mark_price=rate.mark_price,
+            rate=rate.rate,
+            amount=amount,
+        )
+        await self.outbox.add(conn, event, str(owner.account_id))
         return True
 
     async def _free(self, conn: AsyncConnection, account_id: Any, asset: str) -> Decimal:

@@ -21,7 +21,7 @@ class PerpFundingsStore:
         """Every non-flat position with its account's venue and the last funding time settled."""
         result = await conn.execute(
             text(
-                "SELECT p.account_id, p.symbol, a.venue, p.funded_through_ns "
+                "SELECT p.account_id, p.symbol, a.venue, a.user_id, p.funded_through_ns "
                 f'FROM "{self.s}".perp_positions p JOIN "{self.s}".accounts a ON a.id = p.account_id '
                 "WHERE p.quantity <> 0 ORDER BY p.account_id, p.symbol"
             )
