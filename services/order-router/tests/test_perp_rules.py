@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as Dec
 
+from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.perps import (
     PerpPosition,
+    PerpTerms,
     apply_fill,
     funding_payment,
     initial_margin,
     order_lock,
     reduce_only_quantity,
 )
+from tradeloom.shared.contracts.orders import OrderSubmit
 
 
 def test_margin_is_notional_over_leverage_times_contract_size() -> None:
@@ -80,3 +84,17 @@ def test_funding_long_pays_short_receives_when_the_rate_is_positive() -> None:
     assert funding_payment(Dec("2"), Dec("40000"), Dec("0.5"), Dec("0.0001")) == Dec("-4")
     assert funding_payment(Dec("-2"), Dec("40000"), Dec("0.5"), Dec("0.0001")) == Dec("4")
     assert funding_payment(Dec("2"), Dec("40000"), Dec("0.5"), Dec("-0.0001")) == Dec("4")
+
+
+def test_lock_is_margin_plus_fee_and_a_close_locks_only_its_fee() -> None:
+    costs = AccountCosts(maker_rate=Dec("0.001"), taker_rate=Dec("0.001"))
+    order = OrderSubmit.model_validate(
+        {"account_id": "a", "symbol": "BTC/USDT:USDT", "side": "sell", "type": "market", "quantity": "2"}
+    )
+    flat = PerpTerms(contract_size=Dec(1), leverage=Dec(10), settle="USDT")
+    # market: priced at last 100 + 5 % buffer = 105 → notional 210; margin 21 + fee 0.21
+    assert flat.lock(order, Dec(100), costs, Dec("0.05")) == Dec("21.21")
+    long = replace(flat, position=PerpPosition(Dec(2), Dec(90), Dec(18)))
+    assert long.lock(order, Dec(100), costs, Dec("0.05")) == Dec("0.21")  # closes: the fee only
+    half = replace(flat, position=PerpPosition(Dec(1), Dec(90), Dec(9)))
+    assert half.lock(order, Dec(100), costs, Dec("0.05")) == Dec("10.71")  # 1 opens: 10.5 + 0.21

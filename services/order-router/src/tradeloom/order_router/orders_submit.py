@@ -12,12 +12,13 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.order_router.api_accounts import no_account
 from tradeloom.order_router.domain import states
@@ -121,7 +122,10 @@ class OrderSubmitter:
             free = {
                 row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
             }
-            body, problems = await self._reduce_only(conn, account, body, instrument, free=free, perp=perp)
+            if perp is not None:
+                position = await self.ledger.perp_positions.get(conn, account.id, symbol)
+                perp = replace(perp, position=position)
+            body, problems = self._reduce_only(body, instrument, free=free, perp=perp)
             if problems:
                 raise refused(problems)
             problems, lock = validate_order(
@@ -201,20 +205,13 @@ class OrderSubmitter:
             raise refused(problems)
         return await self.perps.terms(caller, body.account_id, instrument)
 
-    async def _reduce_only(
-        self,
-        conn: AsyncConnection,
-        account: Row[Any],
-        body: OrderSubmit,
-        instrument: Instrument | None,
-        *,
-        free: dict[str, Decimal],
-        perp: PerpTerms | None,
+    @staticmethod
+    def _reduce_only(
+        body: OrderSubmit, instrument: Instrument | None, *, free: dict[str, Decimal], perp: PerpTerms | None
     ) -> tuple[OrderSubmit, list[Problem]]:
         """Reduce-only against the perp position, or against the spot holding."""
-        if perp is not None and instrument is not None:
-            position = await self.ledger.perp_positions.get(conn, account.id, instrument.symbol)
-            return perp_reduce_only(body, position)
+        if perp is not None:
+            return perp_reduce_only(body, perp.position)
         return apply_reduce_only(body, instrument, free)
 
     async def _resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:

@@ -123,22 +123,27 @@ def reduce_only_quantity(position: PerpPosition, side: str, quantity: Decimal) -
 @dataclass(frozen=True)
 class PerpTerms:
     """What an order on a perpetual needs besides the instrument: its contract size (the
-    registry's ``multiplier``), the account's leverage for the symbol and the settle asset."""
+    registry's ``multiplier``), the account's leverage for the symbol, the settle asset and the
+    account's position in it when the order is submitted."""
 
     contract_size: Decimal
     leverage: Decimal
     settle: str
+    position: PerpPosition = PerpPosition()
 
     def lock(
         self, order: OrderSubmit, last_price: Decimal | None, costs: AccountCosts, buffer: Decimal
     ) -> Decimal:
         """The order's lock in the settle asset, priced like a spot buy (its limit price, else the
-        buffered market reference after slippage), for either side: a short locks margin too."""
+        buffered market reference after slippage), for either side: a short locks margin too. The
+        part that closes the current position locks only its fee (closing frees margin), so a
+        fully margined account can always close."""
         no_fee = AccountCosts(Decimal(0), Decimal(0), costs.slippage_model, costs.slippage)
         as_buy = order.model_copy(update={"side": "buy"})
-        worst_notional = required_lock(as_buy, last_price, no_fee, buffer)  # quantity × worst price
+        worst_notional = required_lock(as_buy, last_price, no_fee, buffer) * self.contract_size
+        opening = order.quantity - closing_quantity(self.position, order.side, order.quantity)
         rate = max(costs.maker_rate, costs.taker_rate)
-        return order_lock(worst_notional, Decimal(1), self.contract_size, self.leverage, rate)
+        return money(worst_notional * opening / order.quantity / self.leverage + worst_notional * rate)
 
 
 def funding_payment(quantity: Decimal, mark_price: Decimal, contract_size: Decimal, rate: Decimal) -> Decimal:
