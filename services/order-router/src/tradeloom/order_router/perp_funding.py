@@ -107,6 +107,7 @@ class PerpFunding:
         event = FundingPaid(
             user_id=owner.user_id,
             account_id=str(owner.account_id),
+            venue=owner.venue,
             symbol=owner.symbol,
             settle_asset=position.settle_asset,
             funding_time_ns=rate.funding_time_ns,

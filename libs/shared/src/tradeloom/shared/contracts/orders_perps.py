@@ -26,6 +26,7 @@ class FundingPaid(Event):
 
     user_id: str
     account_id: str = ID
+    venue: str = Field(min_length=1, max_length=32, examples=["sim"])
     symbol: str = SYMBOL
     settle_asset: str = Field(min_length=1, max_length=32, examples=["USDT"])
     funding_time_ns: int = Field(ge=0, description="the funding time (ns since the epoch)")
