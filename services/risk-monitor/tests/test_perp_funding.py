@@ -12,8 +12,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from rm_harness import RiskCaller, eventually
+from rm_harness import T0, RiskCaller, eventually
 
+from tradeloom.shared.contracts.orders import FillInfo, FillRecorded
 from tradeloom.shared.contracts.orders_perps import FundingPaid
 from tradeloom.shared.publish import EventPublisher
 
@@ -47,3 +48,21 @@ async def test_funding_counts_once_in_realised_pnl(risk: RiskCaller) -> None:
     await realised_becomes(risk, "-6")
     await risk.fill(ACCOUNT, "f2", "sell", "51000", "1", seconds=2, symbol=BTC)
     await realised_becomes(risk, "994")
+
+
+async def test_the_fill_s_contract_size_from_the_registry_wins_over_the_setting(risk: RiskCaller) -> None:
+    """order-router puts market-data's ``multiplier`` on a perp fill: 30 contracts × 0.01 = 0.3 base
+    (no ``PERP_CONTRACT_SIZES`` entry here: the setting would say 1)."""
+    info = FillInfo(
+        fill_id="r1", order_id="o-r1", account_id=ACCOUNT, venue="sim", venue_fill_id="paper:r1",
+        symbol="ETH/USDT:USDT", side="buy", price=Decimal(3000), quantity=Decimal(30), fee=Decimal(0),
+        fee_asset="USDT", liquidity="taker", trade_id="r1", filled_at=T0, contract_size=Decimal("0.01"),
+    )  # fmt: skip
+    publisher = EventPublisher(risk.nc.jetstream(), risk.subjects, "tradeloom/order-router")
+    await publisher.publish(FillRecorded(user_id="alice", fill=info), ACCOUNT, event_id=str(uuid.uuid4()))
+
+    async def folded() -> bool:
+        items: list[dict[str, Any]] = (await risk("positions_list", {"account_id": ACCOUNT}))["items"]
+        return any(i["symbol"] == "ETH/USDT:USDT" and Decimal(i["quantity"]) == Decimal("0.3") for i in items)
+
+    await eventually(folded)

@@ -237,6 +237,7 @@ class OrderSubmitter:
             price=row.price,
             reference_price=row.reference_price,
             notional=row.quantity * price if price is not None else Decimal(0),
+            contract_size=row.contract_size,
         )
         verdict = await self.risk.check(request, caller, fail_open=account.risk_fail_open)
         to_venue = verdict.approved and account.kind == "exchange"

@@ -150,7 +150,9 @@ class OrderEvents:
 
     async def _fill(self, conn: AsyncConnection, event: FillRecorded) -> None:
         info = event.fill
-        quantity = info.quantity * self.perps.size(info.symbol)
+        quantity = info.quantity * (
+            info.contract_size or self.perps.size(info.symbol)
+        )  # registry, else setting
         fill = Fill(info.fill_id, info.side, info.price, quantity, info.fee, info.filled_at)
         seen = await self.positions.order_ref(conn, info.order_id)
         key = PositionKey(info.account_id, event.user_id, info.symbol, "" if seen is None else seen[0])
