@@ -47,6 +47,9 @@ INSTRUMENTS = [
     Instrument(venue="sim", symbol="SOL/USDT", kind="spot", base="SOL", quote="USDT",
                tick_size=Decimal("0.01"), lot_size=Decimal("0.01"), min_notional=Decimal(5),
                price_band_pct=Decimal(5)),
+    # a linear perpetual settled in USDT (paper accounts only; leverage from risk-monitor)
+    Instrument(venue="sim", symbol="BTC/USDT:USDT", kind="perpetual", base="BTC", quote="USDT", settle="USDT",
+               tick_size=Decimal("0.5"), lot_size=Decimal("1"), min_notional=Decimal(5)),
     # the stand-in Binance spot venue's market (tests/standin_venue), for exchange accounts
     Instrument(venue="binance", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
                tick_size=Decimal("0.01"), lot_size=Decimal("0.00001"), min_notional=Decimal(5)),
@@ -124,7 +127,9 @@ class Neighbours:
         deadline = time.monotonic() + 60
         while True:
             try:
-                await publisher.publish(event, "sim", symbol_token(symbol), event_id=event_id)
+                await publisher.publish(
+                    event, "sim", symbol_token(symbol.replace(":", "_")), event_id=event_id
+                )
                 return
             except (nats.errors.Error, TimeoutError):
                 if time.monotonic() > deadline:

@@ -68,7 +68,13 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "order-router",
-        requests=("risk-monitor.check", "market-data.instruments", "market-data.order_book"),
+        requests=(
+            "risk-monitor.check",
+            "risk-monitor.perp_settings_list",
+            "market-data.instruments",
+            "market-data.order_book",
+            "market-data.funding_rates",
+        ),
         publishes=("orders.evt.>",),
         consumes=("MD_TRADES", "RISK"),
     ),

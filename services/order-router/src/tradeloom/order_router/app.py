@@ -12,6 +12,8 @@ from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
+from tradeloom.order_router.perp_funding import PerpFunding
+from tradeloom.order_router.perp_orders import PerpSettingsSource
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
@@ -59,6 +61,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         venue_orders=venue_orders,
         price_bands=bands,
         queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
+        perps=PerpSettingsSource(client, settings.perp_settings_timeout_s),
     )
     api.register(
         runtime,
@@ -93,6 +96,15 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         pending_timeout_s=settings.pending_new_timeout_s,
     )
     runtime.add_task(housekeeping.run)
+    funding = PerpFunding(
+        engine,
+        settings.db_schema,
+        client,
+        ledger.outbox,
+        interval_s=settings.perp_funding_interval_s,
+        timeout_s=settings.market_data_timeout_s,
+    )
+    runtime.add_task(funding.run)
     pruner = InboxPruner(
         engine,
         settings.db_schema,

@@ -20,9 +20,11 @@ from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
 from tradeloom.order_router.exits import open_exits
+from tradeloom.order_router.perp_ledger import settle_perp_fill
 from tradeloom.order_router.store.accounts_store import AccountsStore
 from tradeloom.order_router.store.flattens_store import FlattensStore
 from tradeloom.order_router.store.orders_store import OrdersStore
+from tradeloom.order_router.store.perp_positions_store import PerpPositionsStore
 from tradeloom.order_router.store.rows import fill_info, order_info
 from tradeloom.shared.contracts.orders import FillRecorded, FlattenCompleted, FlattenOrder, OrderUpdated
 from tradeloom.shared.ids import new_event_id
@@ -43,6 +45,7 @@ class Ledger:
         self.orders = OrdersStore(schema)
         self.accounts = AccountsStore(schema)
         self.flattens = FlattensStore(schema)
+        self.perp_positions = PerpPositionsStore(schema)
         self.outbox = outbox
 
     async def announce(self, conn: AsyncConnection, row: Row[Any], previous: str | None, status: str) -> None:
@@ -184,6 +187,13 @@ class Ledger:
         )
         if stored is None:
             return False
+        if row.contract_size is not None:
+            at_ns = int(source.at.timestamp() * 1_000_000) * 1_000
+            await settle_perp_fill(conn, self.accounts, self.perp_positions, row, fill, opened_ns=at_ns)
+            info = fill_info(stored).model_copy(update={"contract_size": Decimal(row.contract_size)})
+            event = FillRecorded(user_id=row.user_id, fill=info)
+            await self.outbox.add(conn, event, str(row.account_id), subject=str(row.id))
+            return True
         settlement = settle_fill(row.side, fill.price, fill.quantity, fill.fee)
         await self.accounts.apply(
             conn, row.account_id, row.lock_asset, free=Decimal(0), locked=-settlement.lock_spent

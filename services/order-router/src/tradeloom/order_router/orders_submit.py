@@ -12,6 +12,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,17 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.order_router.api_accounts import no_account
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts
+from tradeloom.order_router.domain.perps import PerpTerms
 from tradeloom.order_router.domain.reduce_only import apply_reduce_only
 from tradeloom.order_router.domain.validation import Problem, validate_order
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.perp_orders import PerpSettingsSource, perp_order_problems, perp_reduce_only
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.store.rows import order_info
 from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import Instrument
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.risk import RiskCheckRequest
 from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
@@ -77,6 +81,7 @@ class OrderSubmitter:
         venue_orders: VenueOrders,
         price_bands: PriceBands,
         queue: QueuePosition | None = None,
+        perps: PerpSettingsSource | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -87,6 +92,7 @@ class OrderSubmitter:
         self.venue_orders = venue_orders
         self.price_bands = price_bands
         self.queue = queue
+        self.perps = perps
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         user_id = require_user(caller)
@@ -106,6 +112,7 @@ class OrderSubmitter:
         if account.kind == "exchange":
             self.venue_orders.admit(account, body)
         instrument = await self.instruments.get(account.venue, body.symbol)
+        perp = await self._perp_terms(caller, account, body, instrument)
         async with self._engine().begin() as conn:
             halted = await self.ledger.orders.halt_reason(conn, user_id, account.id)
             if halted is not None:
@@ -115,7 +122,10 @@ class OrderSubmitter:
             free = {
                 row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
             }
-            body, problems = apply_reduce_only(body, instrument, free)
+            if perp is not None:
+                position = await self.ledger.perp_positions.get(conn, account.id, symbol)
+                perp = replace(perp, position=position)
+            body, problems = self._reduce_only(body, instrument, free=free, perp=perp)
             if problems:
                 raise refused(problems)
             problems, lock = validate_order(
@@ -127,10 +137,13 @@ class OrderSubmitter:
                 market_buffer=self.market_buffer,
                 now=datetime.now(UTC),
                 price_band=self.price_bands.of(account.venue, instrument),
+                perp=perp,
             )
             if problems or instrument is None:
                 raise refused(problems)
             lock_asset = instrument.quote if body.side == "buy" else instrument.base
+            if perp is not None:
+                lock_asset = perp.settle
             row = await self.ledger.orders.insert(
                 conn,
                 {
@@ -162,6 +175,8 @@ class OrderSubmitter:
                     "lock_asset": lock_asset,
                     "locked": lock,
                     "accepted_ns": time.time_ns(),
+                    "leverage": perp.leverage if perp else None,
+                    "contract_size": perp.contract_size if perp else None,
                 },
             )
             if row is not None:
@@ -178,6 +193,26 @@ class OrderSubmitter:
             assert existing is not None
             return await self._resume(caller, existing)
         return await self._check_and_accept(caller, row, account)
+
+    async def _perp_terms(
+        self, caller: CallerContext, account: Row[Any], body: OrderSubmit, instrument: Instrument | None
+    ) -> PerpTerms | None:
+        """The terms of an order on a perpetual (``None``: not a perp, or perps are not wired)."""
+        if instrument is None or instrument.kind != "perpetual" or self.perps is None:
+            return None
+        problems = perp_order_problems(account.kind, body)
+        if problems:
+            raise refused(problems)
+        return await self.perps.terms(caller, body.account_id, instrument)
+
+    @staticmethod
+    def _reduce_only(
+        body: OrderSubmit, instrument: Instrument | None, *, free: dict[str, Decimal], perp: PerpTerms | None
+    ) -> tuple[OrderSubmit, list[Problem]]:
+        """Reduce-only against the perp position, or against the spot holding."""
+        if perp is not None:
+            return perp_reduce_only(body, perp.position)
+        return apply_reduce_only(body, instrument, free)
 
     async def _resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:
         if row.status != states.PENDING_NEW:
@@ -202,6 +237,7 @@ class OrderSubmitter:
             price=row.price,
             reference_price=row.reference_price,
             notional=row.quantity * price if price is not None else Decimal(0),
+            contract_size=row.contract_size,
         )
         verdict = await self.risk.check(request, caller, fail_open=account.risk_fail_open)
         to_venue = verdict.approved and account.kind == "exchange"

@@ -32,6 +32,12 @@ class OrderRouterSettings(ServiceSettings):
         default=60.0, gt=0, description="how long market-data's registry is cached"
     )
     market_data_timeout_s: float = Field(default=2.0, gt=0)
+    perp_funding_interval_s: float = Field(
+        default=60.0, gt=0, description="how often funding times passed are paid on paper perp positions"
+    )
+    perp_settings_timeout_s: float = Field(
+        default=2.0, gt=0, description="reading an account's perp leverage from risk-monitor at submit"
+    )
     pending_new_timeout_s: float = Field(
         default=30.0, gt=0, description="a submission interrupted before acceptance is rejected after this"
     )

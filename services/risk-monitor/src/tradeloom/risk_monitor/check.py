@@ -95,7 +95,7 @@ class PreTradeCheck:
             self.pending.release(request.account_id, request.order_id)
             raise
         price = request.price or request.reference_price or (request.notional / request.quantity)
-        size = self.perps.size(request.symbol)
+        size = request.contract_size or self.perps.size(request.symbol)  # the registry's, else the setting
         order = OrderCheck(request.side, request.quantity * size, price, request.notional * size)
         reasons: list[str] = []
         for prefix, scoped, exposure in measured:

@@ -17,6 +17,7 @@ size`` (``PerpConfig``), so the fold, PnL and exposure are the same as spot's.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -27,8 +28,10 @@ from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
 from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.domain.positions import Fill, Position, apply, fold, needs_refold
 from tradeloom.risk_monitor.pending import PendingOrders
+from tradeloom.risk_monitor.store.funding_store import FundingStore
 from tradeloom.risk_monitor.store.positions_store import OrderRef, PositionKey, PositionsStore
 from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
+from tradeloom.shared.contracts.orders_perps import FundingPaid
 from tradeloom.shared.contracts.risk_monitor import PositionInfo, RiskPositionChanged
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
@@ -71,6 +74,7 @@ class OrderEvents:
         self.pending = pending
         self.perps = perps
         self.outbox = outbox
+        self.funding = FundingStore(positions.s)
 
     async def _save(
         self, conn: AsyncConnection, key: PositionKey, venue: str, position: Position, price: Decimal | None
@@ -84,6 +88,8 @@ class OrderEvents:
                 await self._fill(conn, envelope.unwrap(FillRecorded))
             elif envelope.type == OrderUpdated.event_type():
                 await self._order(conn, envelope.unwrap(OrderUpdated))
+            elif envelope.type == FundingPaid.event_type():
+                await self._funding(conn, envelope.unwrap(FundingPaid))
         except ValueError as error:
             raise PermanentError(str(error)) from error
 
@@ -124,11 +130,29 @@ class OrderEvents:
             return
         folded = fold(fills)
         await self.positions.set_realised(conn, folded.realised_by_fill)
-        await self._save(conn, key, venue, folded.position, price)
+        position = folded.position
+        if key.bot_id == "":  # funding is paid on the account's position, not a bot's share
+            funding = await self.funding.total(conn, key.account_id, key.symbol)
+            position = replace(position, realised_pnl=position.realised_pnl + funding)
+        await self._save(conn, key, venue, position, price)
+
+    async def _funding(self, conn: AsyncConnection, event: FundingPaid) -> None:
+        """A funding payment counts once in the account position's realised PnL (the refold adds
+        the stored payments again, so a refold keeps it)."""
+        if not await self.funding.add(conn, event):
+            return
+        key = PositionKey(event.account_id, event.user_id, event.symbol, "")
+        position = await self.positions.position(conn, key)
+        if position.last_key is None:
+            return  # no fill folded yet: the payment is kept and counted at the next refold
+        position = replace(position, realised_pnl=position.realised_pnl + event.amount)
+        await self._save(conn, key, event.venue, position, None)
 
     async def _fill(self, conn: AsyncConnection, event: FillRecorded) -> None:
         info = event.fill
-        quantity = info.quantity * self.perps.size(info.symbol)
+        quantity = info.quantity * (
+            info.contract_size or self.perps.size(info.symbol)
+        )  # registry, else setting
         fill = Fill(info.fill_id, info.side, info.price, quantity, info.fee, info.filled_at)
         seen = await self.positions.order_ref(conn, info.order_id)
         key = PositionKey(info.account_id, event.user_id, info.symbol, "" if seen is None else seen[0])

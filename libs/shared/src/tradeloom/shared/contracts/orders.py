@@ -130,6 +130,9 @@ class FillInfo(Reply):
     liquidity: LIQUIDITY
     trade_id: str = Field(description="the market trade that filled it")
     filled_at: datetime
+    contract_size: Positive | None = Field(
+        default=None, description="a perpetual's base units per contract (market-data's multiplier); null: spot"
+    )
 
 
 class OrderRef(Request):

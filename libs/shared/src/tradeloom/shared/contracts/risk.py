@@ -38,6 +38,9 @@ class RiskCheckRequest(BaseModel):
     price: Positive | None = Field(default=None, description="limit price, if any")
     reference_price: Positive | None = Field(default=None, description="last trade price at submit")
     notional: NonNegative = Field(description="quantity × (price or reference price), in the quote asset")
+    contract_size: Positive | None = Field(
+        default=None, description="a perpetual's base units per contract (market-data's multiplier); null: spot"
+    )
 
 
 class RiskCheckReply(BaseModel):

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts, affordable, to_decimal
+from tradeloom.order_router.domain.perps import lock_share
 from tradeloom.quant.fills import (
     commission,
     limit_fill_price,
@@ -50,6 +51,7 @@ class PaperOrder:
     triggered: bool = False
     expire_ns: int | None = None
     queue_ahead: Decimal | None = None  # volume resting ahead at its limit price (queue position)
+    contract_size: Decimal | None = None  # a perpetual (margin lock, see ``domain/perps.py``); None: spot
 
     @property
     def remaining(self) -> Decimal:
@@ -110,8 +112,10 @@ def _fill_price(order: PaperOrder, trade: Trade, costs: AccountCosts, quantity: 
 
 
 def _fee(order: PaperOrder, costs: AccountCosts, price: Decimal, quantity: Decimal, maker: bool) -> Decimal:
-    notional = price * quantity
+    notional = price * quantity * (order.contract_size or 1)
     fee = to_decimal(commission(costs.quant(), float(notional), maker, 0.0))
+    if order.contract_size is not None:  # a perp's lock holds its worst fee (``perps.order_lock``)
+        return max(fee, Decimal(0))
     if order.side == "buy":  # float rounding must never spend more than the lock holds
         fee = min(fee, order.locked - notional)
     return max(fee, Decimal(0))
@@ -185,7 +189,7 @@ def _fill(order: PaperOrder, trade: Trade, costs: AccountCosts, lot: Decimal) ->
         return Outcome(order, None, ())  # the trade went to the volume ahead of it
     quantity = min(quantity, available)
     maker = order.type not in MARKET_PRICED
-    if order.side == "buy":
+    if order.side == "buy" and order.contract_size is None:
         rate = costs.maker_rate if maker else costs.taker_rate
         quantity = min(quantity, affordable(order.locked, price, rate, lot))
     if order.time_in_force == "fok" and quantity < order.remaining:
@@ -197,6 +201,10 @@ def _fill(order: PaperOrder, trade: Trade, costs: AccountCosts, lot: Decimal) ->
     filled = order.filled_quantity + quantity
     status = states.after_fill(order.status, filled, order.quantity)
     spent = price * quantity + fee if order.side == "buy" else quantity
+    if (
+        order.contract_size is not None
+    ):  # a perp spends its lock pro rata (margin + fee, settled by the ledger)
+        spent = lock_share(order.locked, quantity, order.remaining)
     order = replace(order, filled_quantity=filled, status=status, locked=order.locked - spent)
     fill = Fill(price, quantity, fee, "maker" if maker else "taker")
     if one_shot and status != states.FILLED:  # IOC: the rest of the order is not kept

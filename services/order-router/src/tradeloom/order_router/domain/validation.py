@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from tradeloom.order_router.domain.funds import AccountCosts, required_lock
+from tradeloom.order_router.domain.perps import PerpTerms
 from tradeloom.shared.contracts.market_data import Instrument
 from tradeloom.shared.contracts.orders import OrderSubmit
 
@@ -101,12 +102,12 @@ def _bracket_levels(order: OrderSubmit, entry: Decimal, tick: Decimal) -> list[P
     return problems
 
 
-def _instrument_problems(order: OrderSubmit, instrument: Instrument | None) -> list[Problem]:
+def _instrument_problems(order: OrderSubmit, instrument: Instrument | None, perp: bool) -> list[Problem]:
     if instrument is None:
         return [Problem("symbol", "unknown_symbol", f"{order.symbol} is not listed on this venue")]
     if instrument.status != "active":
         return [Problem("symbol", "not_trading", f"{order.symbol} is not trading")]
-    if instrument.kind != "spot":
+    if instrument.kind != ("perpetual" if perp else "spot"):
         return [Problem("symbol", "unsupported_kind", f"{instrument.kind} instruments are not supported yet")]
     return []
 
@@ -156,11 +157,13 @@ def validate_order(
     market_buffer: Decimal,
     now: datetime,
     price_band: Decimal | None = None,
+    perp: PerpTerms | None = None,
 ) -> tuple[list[Problem], Decimal]:
     """Every problem of ``order`` and, when there are none, the amount to lock (of the quote
     asset for buys, the base asset for sells). ``price_band``: the venue's limit price band, a
-    fraction of the last price either side (``None``: the venue has none)."""
-    problems = _shape_problems(order, now) + _instrument_problems(order, instrument)
+    fraction of the last price either side (``None``: the venue has none). ``perp``: the terms of
+    a paper perpetual (the lock is margin in the settle asset, notional counts the contract size)."""
+    problems = _shape_problems(order, now) + _instrument_problems(order, instrument, perp is not None)
     if problems or instrument is None:
         return problems, Decimal(0)
     problems = _grid_problems(order, instrument)
@@ -171,7 +174,7 @@ def validate_order(
             Problem("symbol", "no_market_price", "no trade seen yet to price this order"),
         ], Decimal(0)
     problems += _bracket_levels(order, reference, instrument.tick_size)
-    if order.quantity * reference < instrument.min_notional:
+    if order.quantity * reference * (perp.contract_size if perp else 1) < instrument.min_notional:
         problems.append(
             Problem("quantity", "below_min_notional", f"notional below the minimum {instrument.min_notional}")
         )
@@ -182,8 +185,11 @@ def validate_order(
             problems.append(Problem("price", "would_take", "a post-only order must not cross the last price"))
     if problems:
         return problems, Decimal(0)
-    lock = required_lock(order, last_price, costs, market_buffer)
-    asset = instrument.quote if order.side == "buy" else instrument.base
+    if perp is not None:
+        lock, asset = perp.lock(order, last_price, costs, market_buffer), perp.settle
+    else:
+        lock = required_lock(order, last_price, costs, market_buffer)
+        asset = instrument.quote if order.side == "buy" else instrument.base
     available = free.get(asset, Decimal(0))
     if lock > available:
         problems.append(

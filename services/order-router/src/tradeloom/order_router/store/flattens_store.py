@@ -30,13 +30,15 @@ class FlattensStore:
         return result.first() is not None
 
     async def held(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
-        """Per symbol the account traded: the net filled quantity (buys − sells), its assets and lot."""
+        """Per spot symbol the account traded (a perpetual is not held as base): the net filled
+        quantity (buys − sells), its assets and lot."""
         result = await conn.execute(
             text(
                 "SELECT o.symbol, o.venue, o.base_asset, o.quote_asset, MAX(o.lot_size) AS lot_size, "
                 "SUM(CASE WHEN f.side = 'buy' THEN f.quantity ELSE -f.quantity END) AS net "
                 f'FROM "{self.s}".fills f JOIN "{self.s}".orders o ON o.id = f.order_id '
-                "WHERE f.account_id = :account GROUP BY o.symbol, o.venue, o.base_asset, o.quote_asset "
+                "WHERE f.account_id = :account AND o.contract_size IS NULL "
+                "GROUP BY o.symbol, o.venue, o.base_asset, o.quote_asset "
                 "ORDER BY o.symbol"
             ),
             {"account": account_id},

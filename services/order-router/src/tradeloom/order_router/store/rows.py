@@ -95,6 +95,7 @@ def paper_order(row: Row[Any]) -> PaperOrder:
         triggered=row.triggered,
         expire_ns=expire_ns,
         queue_ahead=_dec(row.queue_ahead),
+        contract_size=_dec(row.contract_size),
     )
 
 

@@ -1,0 +1,72 @@
+"""The ``perp_positions`` table: one row per paper account and perpetual it has traded."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.order_router.domain.perps import PerpPosition
+from tradeloom.shared.db import check_schema_name
+
+
+class PerpPositionsStore:
+    def __init__(self, schema: str) -> None:
+        self.s = check_schema_name(schema)
+
+    async def get(
+        self, conn: AsyncConnection, account_id: uuid.UUID, symbol: str, *, for_update: bool = False
+    ) -> PerpPosition:
+        """The position (flat when the account never traded ``symbol``); ``for_update`` locks it."""
+        lock = " FOR UPDATE" if for_update else ""
+        result = await conn.execute(
+            text(
+                f'SELECT quantity, entry_price, margin FROM "{self.s}".perp_positions '
+                f"WHERE account_id = :account AND symbol = :symbol{lock}"
+            ),
+            {"account": account_id, "symbol": symbol},
+        )
+        row = result.first()
+        if row is None:
+            return PerpPosition()
+        return PerpPosition(row.quantity, row.entry_price, row.margin)
+
+    async def put(
+        self,
+        conn: AsyncConnection,
+        account_id: uuid.UUID,
+        symbol: str,
+        settle_asset: str,
+        position: PerpPosition,
+        *,
+        realised: Decimal,
+        contract_size: Decimal,
+        opened_ns: int | None,
+    ) -> None:
+        """Store ``position`` and add ``realised`` to the symbol's realised PnL; ``opened_ns``: the
+        position opened from flat then (funding is owed for funding times after it)."""
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".perp_positions AS p (account_id, symbol, settle_asset, '
+                "contract_size, quantity, entry_price, margin, realised_pnl, funded_through_ns) VALUES "
+                "(:account, :symbol, :settle, :size, :qty, :entry, :margin, :realised, "
+                "COALESCE(CAST(:opened AS bigint), 0)) ON CONFLICT (account_id, symbol) DO UPDATE SET "
+                "quantity = :qty, entry_price = :entry, margin = :margin, "
+                "realised_pnl = p.realised_pnl + :realised, "
+                "funded_through_ns = COALESCE(CAST(:opened AS bigint), p.funded_through_ns), "
+                "updated_at = now()"
+            ),
+            {
+                "account": account_id,
+                "symbol": symbol,
+                "settle": settle_asset,
+                "qty": position.quantity,
+                "entry": position.entry_price,
+                "margin": position.margin,
+                "realised": realised,
+                "size": contract_size,
+                "opened": opened_ns,
+            },
+        )
