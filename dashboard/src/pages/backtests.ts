@@ -165,8 +165,8 @@ export const backtests: Page = (root) => {
     try {
       const r = await get<{ items: Summary[] }>("/v1/backtests?limit=10");
       recentBox.replaceChildren(table(r.items, [
-        { title: "id", value: (b) => h("a", { href: "#/backtests", onclick: (e: Event) => { e.preventDefault(); void show(b.backtest_id); } }, b.backtest_id.slice(0, 8)) },
-        { title: "strategy", value: (b) => b.strategy }, { title: "symbol", value: (b) => b.symbol ?? "dataset" },
+        { title: "id", value: (b) => h("a", { href: "#/backtests", onclick: (e: Event) => { e.preventDefault(); void show(b.backtest_id); } }, `…${b.backtest_id.slice(-8)}`) },
+        { title: "kind", value: (b) => b.kind }, { title: "strategy", value: (b) => b.strategy }, { title: "symbol", value: (b) => b.symbol ?? "dataset" },
         { title: "status", value: (b) => b.status }, { title: "%", value: (b) => num(b.percent, 0) },
       ], "backtests", "no backtests yet"));
     } catch (error) {

@@ -18,6 +18,7 @@ export function limitsEditor(): HTMLElement {
   };
   const path = (): string => `/v1/risk/accounts/${account}/limits`;
   const form = fieldForm("limit", inputs, "Save limits", (f) => void f.run(async () => {
+    if (!account) throw new Error("the accounts are still loading");
     const body: Limits = {};
     for (const name of DECIMALS) if (inputs[name].value.trim()) body[name] = inputs[name].value.trim();
     // an integer field sends what was typed when it is not a whole number, so the API names it
@@ -30,7 +31,11 @@ export function limitsEditor(): HTMLElement {
   }), [h("button", { type: "button", class: "danger", "data-testid": "limit-delete", onclick: () => {
     if (confirm("Remove every limit of this account?")) void form.run(async () => { fill(await del<Limits>(path())); return "limits removed"; });
   } }, "Remove all")]);
-  const load = (): void => void form.run(async () => { fill(await get<Limits>(path())); return ""; });
+  const load = (): void => void form.run(async () => {
+    const limits = await get<Limits>(path());
+    fill(limits);
+    return limits.updated_at ? "limits loaded" : "limits loaded: none set";
+  });
   const picker = h("div");
   void accountPicker((id) => { account = id; load(); }).then((el) => picker.replaceChildren(el)).catch((e) => { picker.textContent = String(e); });
   return h("div", {}, picker, form.element, form.status);
