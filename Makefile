@@ -35,7 +35,7 @@ $(STAMP): tools/system_deps.sh requirements/runtime.txt requirements/dev.txt lib
 # The web dashboard (dashboard/, served by the gateway at /): built from the npm lock file into
 # dashboard/dist (not in git). Without npm, / says the dashboard is not built.
 DASHBOARD_SOURCES := $(wildcard dashboard/src/*.ts dashboard/src/*/*.ts dashboard/src/*.css) \
-	dashboard/index.html dashboard/package.json dashboard/package-lock.json dashboard/vite.config.ts dashboard/tsconfig.json
+	dashboard/index.html dashboard/package.json dashboard/package-lock.json dashboard/vite.config.ts dashboard/tsconfig.json dashboard/compress.mjs
 dashboard/dist/index.html: $(DASHBOARD_SOURCES)
 	@if command -v npm >/dev/null 2>&1; then \
 		cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent; \

@@ -89,16 +89,18 @@ export async function logout(): Promise<void> {
   setToken(null);
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+const IDEMPOTENT = ["/v1/orders", "/v1/backtests", "/v1/accounts", "/v1/datasets"];
+
+/** One API call; a JSON body unless `contentType` says otherwise (a CSV upload sends its text). */
+export async function api<T>(method: string, path: string, body?: unknown, retried = false, contentType = "application/json"): Promise<T> {
   const headers: Record<string, string> = {};
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method === "POST" && (path === "/v1/orders" || path === "/v1/backtests" || path === "/v1/accounts")) {
-    headers["Idempotency-Key"] = crypto.randomUUID();
-  }
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (body !== undefined) headers["Content-Type"] = contentType;
+  if (method === "POST" && IDEMPOTENT.includes(path.split("?")[0])) headers["Idempotency-Key"] = crypto.randomUUID();
+  const payload = body === undefined ? undefined : contentType === "application/json" ? JSON.stringify(body) : String(body);
+  const response = await fetch(path, { method, headers, body: payload });
   if (response.status === 401 && !retried) {
-    if (await resume()) return api<T>(method, path, body, true);
+    if (await resume()) return api<T>(method, path, body, true, contentType);
     setToken(null);
   }
   if (!response.ok) throw await toError(response);
@@ -108,6 +110,9 @@ export async function api<T>(method: string, path: string, body?: unknown, retri
 
 export const get = <T>(path: string): Promise<T> => api<T>("GET", path);
 export const post = <T>(path: string, body?: unknown): Promise<T> => api<T>("POST", path, body ?? {});
+export const put = <T>(path: string, body: unknown): Promise<T> => api<T>("PUT", path, body);
+export const del = <T>(path: string): Promise<T> => api<T>("DELETE", path);
+export const uploadCsv = <T>(path: string, text: string): Promise<T> => api<T>("POST", path, text, false, "text/csv");
 
 export function query(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();

@@ -5,13 +5,14 @@ import {
   HistogramSeries,
   LineSeries,
   createChart,
+  createSeriesMarkers,
   type IChartApi,
   type ISeriesApi,
   type UTCTimestamp,
 } from "lightweight-charts";
 
 export type { IChartApi, ISeriesApi, UTCTimestamp };
-export { CandlestickSeries, HistogramSeries, LineSeries };
+export { CandlestickSeries, HistogramSeries, LineSeries, createSeriesMarkers };
 
 export function chart(container: HTMLElement, height = 360): IChartApi {
   const made = createChart(container, {

@@ -6,6 +6,7 @@ import { bots } from "./pages/bots";
 import { market } from "./pages/market";
 import { portfolio } from "./pages/portfolio";
 import { risk } from "./pages/risk";
+import { setup } from "./pages/setup";
 import { trading } from "./pages/trading";
 import { h, type Page } from "./ui";
 import { disconnect } from "./ws";
@@ -17,6 +18,7 @@ const PAGES: Record<string, [string, Page]> = {
   backtests: ["Backtests", backtests],
   risk: ["Risk", risk],
   portfolio: ["Portfolio", portfolio],
+  setup: ["Keys & data", setup],
 };
 
 const app = document.getElementById("app") as HTMLElement;

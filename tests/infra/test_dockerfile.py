@@ -25,6 +25,19 @@ def test_dockerfile_copies_only_what_exists_and_dockerignore_allows() -> None:
     assert re.search(r"^ARG SERVICE$", dockerfile, re.M)
 
 
+def test_the_images_carry_the_dashboard_built_from_the_lock() -> None:
+    """Docker is not available here, so the image build itself is not run: this checks the text."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    assert re.search(r"^FROM \$\{NODE_IMAGE\} AS dashboard$", dockerfile, re.M)
+    assert "npm ci " in dockerfile and "npm run build" in dockerfile  # the lock, never npm install
+    copied = re.search(r"^COPY --from=dashboard /src/dashboard/dist (\S+)$", dockerfile, re.M)
+    assert copied, "the runtime stage does not copy the built dashboard"
+    assert f"TL_GATEWAY_AUTH_DASHBOARD_DIR={copied.group(1)}" in dockerfile
+    assert "**/node_modules/" in ignore and "**/dist/" in ignore  # the stage builds them itself
+    assert (ROOT / "dashboard" / "package-lock.json").exists()
+
+
 @pytest.fixture
 def fake_python(tmp_path: Path) -> dict[str, str]:
     """A PATH whose `python` prints its arguments, and a services list as in the image."""

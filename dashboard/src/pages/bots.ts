@@ -1,10 +1,14 @@
-// Bots: list with status, create one from the SMA-cross template, start/stop/pause, decision log.
+// Bots: list with status, create one from the SMA-cross template, start/stop/pause, the decision
+// log and the bot's trades drawn on its chart.
 import { get, post, query } from "../api";
 import { accountPicker } from "../accounts";
+import { TIMEFRAMES } from "./market";
+import { allCandles, tradeChart } from "../tradechart";
 import { h, num, type Page, section, showError, table, when } from "../ui";
 import { listen } from "../ws";
 
 interface Bot { bot_id: string; name: string; symbol: string; timeframe: string; status: string; status_reason: string; position: string }
+interface BotTrade { bar_ns: number; side: string; quantity: string; price: string }
 interface Decision { decision_id: number; created_at: string; action: string; signal: string; reason: string; quantity: string | null }
 
 export const bots: Page = (root) => {
@@ -15,11 +19,14 @@ export const bots: Page = (root) => {
   const message = h("p", { "data-testid": "bot-message" });
   const list = h("div", {}, "loading…");
   const log = h("div", { class: "muted" }, "choose a bot");
+  const holder = h("div", { class: "chart", "data-testid": "bot-chart" });
+  const chartNote = h("p", { class: "muted", "data-testid": "bot-chart-note" }, "choose a bot");
+  let view: { remove: () => void } | null = null;
   const picker = h("div");
   root.append(picker,
     section("New bot (SMA cross 5/20, 1m)", h("form", { class: "row", onsubmit: (e: Event) => { e.preventDefault(); void create(); } },
       name, symbol, quantity, h("button", { type: "submit", "data-testid": "create-bot" }, "Create")), message),
-    section("Bots", list), section("Decision log", log));
+    section("Bots", list), section("Trades on the chart", holder, chartNote), section("Decision log", log));
   const stops: Array<() => void> = [];
 
   async function create(): Promise<void> {
@@ -52,11 +59,28 @@ export const bots: Page = (root) => {
     }
   }
 
+  /** The bot's last 500 candles with its trades (newest 200) as buy/sell markers. */
+  async function tradesChart(bot: Bot): Promise<void> {
+    try {
+      const step = TIMEFRAMES[bot.timeframe] ?? 60;
+      const from = BigInt(Math.floor(Date.now() / 1000 - step * 500)) * 1_000_000_000n;
+      const [candles, trades] = await Promise.all([
+        allCandles("/v1/market/candles", { symbol: bot.symbol, timeframe: bot.timeframe, from: from.toString() }),
+        get<{ items: BotTrade[] }>(`/v1/bots/${bot.bot_id}/trades?${query({ limit: 200 })}`),
+      ]);
+      view?.remove();
+      view = tradeChart(holder, candles, trades.items.map((t) => ({ t_ns: t.bar_ns, buy: t.side === "buy", text: `${t.side} ${num(t.quantity, 6)} @ ${num(t.price, 2)}` })));
+      chartNote.textContent = `${bot.name}: ${trades.items.length} trades on ${candles.length} candles of ${bot.symbol} ${bot.timeframe}`;
+    } catch (error) {
+      showError(chartNote, error);
+    }
+  }
+
   async function refresh(): Promise<void> {
     try {
       const r = await get<{ items: Bot[] }>("/v1/bots?limit=100");
       list.replaceChildren(table(r.items, [
-        { title: "name", value: (b) => h("a", { href: "#/bots", onclick: (e: Event) => { e.preventDefault(); void decisions(b); } }, b.name) },
+        { title: "name", value: (b) => h("a", { href: "#/bots", onclick: (e: Event) => { e.preventDefault(); void decisions(b); void tradesChart(b); }, "data-testid": "bot-name-link" }, b.name) },
         { title: "symbol", value: (b) => `${b.symbol} ${b.timeframe}` },
         { title: "status", value: (b) => h("span", { "data-testid": "bot-status", title: b.status_reason }, b.status) },
         { title: "position", value: (b) => num(b.position, 6) },
@@ -72,5 +96,5 @@ export const bots: Page = (root) => {
   }
   void accountPicker((id) => { account = id; }).then((el) => picker.replaceChildren(el)).catch((e) => showError(picker, e));
   void refresh();
-  return () => { for (const stop of stops) stop(); };
+  return () => { for (const stop of stops) stop(); view?.remove(); };
 };

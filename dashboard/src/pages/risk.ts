@@ -2,6 +2,7 @@
 import { get, post } from "../api";
 import { h, num, type Page, section, showError, table, when } from "../ui";
 import { listen } from "../ws";
+import { limitsEditor } from "./limits";
 
 interface Alert { alert_id: string; created_at: string; severity: string; limit_name: string; message: string; value: string; threshold: string }
 
@@ -17,7 +18,7 @@ export const risk: Page = (root) => {
   root.append(
     section("Emergency stop", h("p", { class: "muted" }, "Cancels your open orders and refuses new ones and halts your bots until you resume."),
       h("div", { class: "row" }, reason, stop, confirm, cancel, resume), state),
-    section("Alerts", alerts), section("Limits", limits));
+    section("Alerts", alerts), section("Limits (all my accounts)", limits), section("Account limits", limitsEditor()));
 
   function arm(on: boolean): void {
     stop.hidden = on;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from gateway_testkit import PASSWORD, ApiFactory
@@ -36,6 +37,28 @@ async def test_index_and_hashed_assets_with_their_cache_and_policy(
         assert (await api.http.get(missing)).status_code == 404, missing
     api_answer = await api.http.get("/v1/system/status")
     assert api_answer.headers["cache-control"] == "no-store"  # the API keeps its own headers
+
+
+async def test_precompressed_files_are_served_with_their_encoding_and_vary(
+    make_api: ApiFactory, tmp_path: Path
+) -> None:
+    build = built(tmp_path)
+    script = build / "assets" / "app-1a2b.js"
+    (build / "assets" / "app-1a2b.js.gz").write_bytes(gzip.compress(script.read_bytes()))
+    (build / "assets" / "app-1a2b.js.br").write_bytes(b"brotli bytes")  # served as is, never decoded here
+    api = await make_api(dashboard_dir=str(build))
+    http = api.http
+    br = await http.get("/assets/app-1a2b.js", headers={"accept-encoding": "gzip, br"})
+    assert br.headers["content-encoding"] == "br" and br.headers["vary"] == "Accept-Encoding"
+    assert br.headers["content-type"].startswith("text/javascript")
+    gz = await http.get("/assets/app-1a2b.js", headers={"accept-encoding": "gzip, br;q=0"})
+    assert gz.headers["content-encoding"] == "gzip" and gz.text == "console.log(1)"  # httpx decodes it
+    plain = await http.get("/assets/app-1a2b.js", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == "console.log(1)"
+    assert plain.headers["vary"] == "Accept-Encoding"
+    index = await http.get("/", headers={"accept-encoding": "gzip"})  # no index.html.gz: plain
+    assert "content-encoding" not in index.headers and index.headers["vary"] == "Accept-Encoding"
+    assert (await http.get("/assets/app-1a2b.js.gz")).status_code == 404  # only by negotiation
 
 
 async def test_a_host_header_is_never_reflected_unless_plain(make_api: ApiFactory, tmp_path: Path) -> None:

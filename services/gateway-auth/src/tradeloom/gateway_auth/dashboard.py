@@ -6,6 +6,11 @@ cached for a year (``immutable``); ``index.html`` names the current hashes and i
 load (``no-cache``). The page's Content-Security-Policy allows nothing beyond this origin: scripts,
 styles, images and fonts from ``'self'``, fetches and the WebSocket to this host only, no frames, no
 inline code. Without a build, ``/`` answers 404 with one plain sentence saying how to build it.
+
+The build also writes each file precompressed (``dashboard/compress.mjs``: ``name.br`` and
+``name.gz`` beside ``name``). A request whose ``Accept-Encoding`` takes ``br`` (else ``gzip``) gets
+that file with its ``Content-Encoding``; every answer says ``Vary: Accept-Encoding`` so a shared cache
+keeps the variants apart. Nothing is compressed per request.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ NOT_BUILT = (
     "<code>npm run build</code> in <code>dashboard/</code>), or set TL_GATEWAY_AUTH_DASHBOARD_DIR to a "
     "build. The API is at <a href=/v1/docs>/v1/docs</a>.</p>"
 )
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # preferred first
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -50,6 +56,32 @@ def content_security_policy(request: Request) -> str:
     )
 
 
+def accepted(header: str) -> set[str]:
+    """The codings an ``Accept-Encoding`` header takes (``q=0`` refuses one)."""
+    out: set[str] = set()
+    for part in header.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        q = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+        try:
+            if float(q) > 0:
+                out.add(coding.strip())
+        except ValueError:
+            continue
+    return out
+
+
+def static_file(request: Request, path: Path, media_type: str, headers: dict[str, str]) -> FileResponse:
+    """``path`` itself, or its precompressed sibling when the client takes that coding."""
+    headers = {**headers, "vary": "Accept-Encoding"}
+    takes = accepted(request.headers.get("accept-encoding", ""))
+    for coding, suffix in ENCODINGS:
+        packed = path.with_name(path.name + suffix)
+        if coding in takes and packed.is_file():
+            headers["content-encoding"] = coding
+            return FileResponse(packed, media_type=media_type, headers=headers)
+    return FileResponse(path, media_type=media_type, headers=headers)
+
+
 def _build_dir(request: Request) -> Path | None:
     configured = request.app.state.gateway.settings.dashboard_dir
     if not configured:
@@ -64,16 +96,16 @@ async def index(request: Request) -> Response:
     headers = {"content-security-policy": content_security_policy(request), "cache-control": "no-cache"}
     if build is None:
         return HTMLResponse(NOT_BUILT, status_code=404, headers=headers)
-    return FileResponse(build / "index.html", media_type="text/html; charset=utf-8", headers=headers)
+    return static_file(request, build / "index.html", "text/html; charset=utf-8", headers)
 
 
 @router.get("/assets/{name}", response_model=None)
 async def asset(name: str, request: Request) -> Response:
     build = _build_dir(request)
     path = build / "assets" / name if build is not None and ASSET_NAME.match(name) else None
-    if path is None or name.startswith(".") or not path.is_file():
+    if path is None or name.startswith(".") or name.endswith((".br", ".gz")) or not path.is_file():
         return Response(
             "not found", status_code=404, media_type="text/plain", headers={"cache-control": "no-store"}
         )
     media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
-    return FileResponse(path, media_type=media_type, headers={"cache-control": IMMUTABLE})
+    return static_file(request, path, media_type, {"cache-control": IMMUTABLE})
