@@ -37,6 +37,7 @@ from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.risk import RiskCheckRequest
 from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
 from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.shared.telemetry import inject_trace
 
 
 def refused(problems: list[Problem]) -> ValidationFailed:
@@ -162,6 +163,7 @@ class OrderSubmitter:
                     "lock_asset": lock_asset,
                     "locked": lock,
                     "accepted_ns": time.time_ns(),
+                    "traceparent": inject_trace({}).get("traceparent"),
                 },
             )
             if row is not None:
