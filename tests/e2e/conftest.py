@@ -136,7 +136,7 @@ def running_stack(
         subprocess.Popen([sys.executable, "-m", f"tradeloom.{package(s)}", "migrate"], env=env, cwd=ROOT)
         for s in SERVICES
     ]
-    assert [m.wait(timeout=120) for m in migrations] == [0] * len(SERVICES)
+    assert [m.wait(timeout=300) for m in migrations] == [0] * len(SERVICES)
     running = Stack(env=env, gateway_url=f"http://127.0.0.1:{ports[len(SERVICES)]}")
     try:
         for service in services:

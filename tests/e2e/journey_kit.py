@@ -67,10 +67,14 @@ UP_DOWN_GRAPH: dict[str, Any] = {
 
 @contextlib.contextmanager
 def journey_stack(
-    nats_server: NatsServer, pg_server: PostgresServer, prefix: str, log_dir: Path
+    nats_server: NatsServer,
+    pg_server: PostgresServer,
+    prefix: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
     """All eight services on a fresh database, migrated concurrently, the market fast."""
-    with running_stack(nats_server, pg_server, prefix, log_dir, FAST_MARKET) as stack:
+    with running_stack(nats_server, pg_server, prefix, log_dir, FAST_MARKET | (extra_env or {})) as stack:
         yield stack
 
 

@@ -27,6 +27,7 @@ from tradeloom.order_router.domain.validation import Problem, validate_order
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.metrics import OrderMetrics
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
@@ -35,7 +36,7 @@ from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.risk import RiskCheckRequest
-from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
+from tradeloom.shared.errors import Conflict, ServiceError, ValidationFailed, require_user
 from tradeloom.shared.ids import new_event_id, parse_uuid
 from tradeloom.shared.telemetry import inject_trace
 
@@ -78,6 +79,7 @@ class OrderSubmitter:
         venue_orders: VenueOrders,
         price_bands: PriceBands,
         queue: QueuePosition | None = None,
+        metrics: OrderMetrics | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -88,8 +90,19 @@ class OrderSubmitter:
         self.venue_orders = venue_orders
         self.price_bands = price_bands
         self.queue = queue
+        self.metrics = metrics or OrderMetrics(None)
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
+        """Submit one order, counted by its outcome (``tl_orders_submitted``)."""
+        try:
+            info = await self._submit(caller, body)
+        except ServiceError as error:
+            self.metrics.refused(error.code, error.details.get("reason"))
+            raise
+        self.metrics.submitted(info.status, info.reject_reason)
+        return info
+
+    async def _submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         user_id = require_user(caller)
         account_key = parse_uuid(body.account_id)
         client_order_id = client_id_for(body)
