@@ -35,12 +35,19 @@ class User:
     serial: itertools.count[int] = field(default_factory=itertools.count)
 
 
+async def log_in(http: httpx.AsyncClient, user: User) -> None:
+    """A fresh access token (they expire within a long run)."""
+    body = {"email": f"{user.name}@example.com", "password": PASSWORD}
+    answer = await http.post("/v1/auth/login", json=body, timeout=30)
+    assert answer.status_code == 200, answer.text
+    user.headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
 async def sign_up(http: httpx.AsyncClient, name: str) -> User:
     user = User(name)
     body = {"email": f"{name}@example.com", "password": PASSWORD}
     assert (await http.post("/v1/auth/register", json=body)).status_code == 201
-    token = (await http.post("/v1/auth/login", json=body)).json()["access_token"]
-    user.headers = {"Authorization": f"Bearer {token}"}
+    await log_in(http, user)
     made = await http.post("/v1/accounts", json={"name": name}, headers=user.headers)
     assert made.status_code == 201, made.text
     user.account_id = made.json()["account_id"]
@@ -68,6 +75,9 @@ async def submit(http: httpx.AsyncClient, user: User, side: str) -> int | None:
             if answer.status_code in (409, 422):
                 user.refused += 1
                 return answer.status_code
+            if answer.status_code == 401:
+                await log_in(http, user)
+                continue
             await asyncio.sleep(0.5)  # 5xx / 429 / 503: the same order again
         user.unanswered.add(client_id)
         return None
