@@ -172,6 +172,8 @@ async def run(stack: Stack, nats: NatsServer, pg: PostgresServer) -> list[Row]:
         "restart postgres",
         f"SIGSTOP {PAUSED}",
     ]
+    if ONLY:
+        faults = [f for f in faults if any(word in f for word in ONLY.split(","))]
     rows = []
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=15) as http:
         chaos = Chaos(stack, nats, pg, http)
