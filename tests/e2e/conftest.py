@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -57,6 +58,24 @@ class Stack:
     def status(self, timeout_s: float = 5.0) -> httpx.Response:
         return httpx.get(f"{self.gateway_url}/v1/system/status", timeout=timeout_s)
 
+    def health_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.env[f'TL_{package(service).upper()}_HEALTH_PORT']}"
+
+    def wait_ready(self, timeout_s: float = 120.0) -> None:
+        """Poll each started process's ``/readyz`` until 200 (for a stack of some services only)."""
+        deadline = time.monotonic() + timeout_s
+        for service, process in self.processes.items():
+            while True:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = self.logs[service].read_text(errors="replace")[-2000:]
+                    raise AssertionError(f"{service} not ready (exit {process.poll()}):\n{tail}")
+                try:
+                    if httpx.get(f"{self.health_url(service)}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+
     def wait_all_up(self, timeout_s: float = 120.0) -> dict[str, str]:
         deadline = time.monotonic() + timeout_s
         last: dict[str, str] = {}
@@ -92,30 +111,38 @@ def service_env(database_url: str, nats_url: str, prefix: str, ports: list[int])
     return env
 
 
-@pytest.fixture
-def stack(
-    nats_server: NatsServer, pg_server: PostgresServer, nats_prefix: str, tmp_path: Path
+@contextlib.contextmanager
+def running_stack(
+    nats_server: NatsServer,
+    pg_server: PostgresServer,
+    prefix: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    services: tuple[str, ...] = SERVICES,
 ) -> Iterator[Stack]:
-    """A fresh database and prefix, every schema migrated with its own CLI, all services running."""
+    """A fresh database and prefix, every schema migrated with its own CLI (concurrently), the
+    ``services`` running; SIGTERM (then kill) and the database dropped at the end. The one start-up
+    of the e2e tests, the journey and the chaos bench."""
     database = f"e2e_{uuid.uuid4().hex[:10]}"
     pg_server.execute(f"CREATE DATABASE {database}")
     ports = free_ports(len(SERVICES) + 1)
-    env = service_env(pg_server.sqlalchemy_url(database), nats_server.url, nats_prefix, ports)
+    env = service_env(pg_server.sqlalchemy_url(database), nats_server.url, prefix, ports)
     env |= nats_server.environment()  # each service's own NATS password (TL_<SERVICE>_NATS_PASSWORD)
+    env |= extra_env or {}
     subprocess.run(
         [sys.executable, "-m", "tradeloom.shared.streams", "ensure", "--nats-url", nats_server.url,
-         "--prefix", nats_prefix],
+         "--prefix", prefix],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     migrations = [
         subprocess.Popen([sys.executable, "-m", f"tradeloom.{package(s)}", "migrate"], env=env, cwd=ROOT)
         for s in SERVICES
     ]
-    assert [m.wait(timeout=120) for m in migrations] == [0] * len(SERVICES)
+    assert [m.wait(timeout=300) for m in migrations] == [0] * len(SERVICES)
     running = Stack(env=env, gateway_url=f"http://127.0.0.1:{ports[len(SERVICES)]}")
-    for service in SERVICES:
-        running.start(service, tmp_path)
     try:
+        for service in services:
+            running.start(service, log_dir)
         yield running
     finally:
         for process in running.processes.values():
@@ -127,3 +154,12 @@ def stack(
             except subprocess.TimeoutExpired:
                 process.kill()
         pg_server.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+@pytest.fixture
+def stack(
+    nats_server: NatsServer, pg_server: PostgresServer, nats_prefix: str, tmp_path: Path
+) -> Iterator[Stack]:
+    """All eight services on a fresh database and prefix."""
+    with running_stack(nats_server, pg_server, nats_prefix, tmp_path) as running:
+        yield running

@@ -12,10 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,11 +20,9 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.e2e.conftest import ROOT, Stack, package, service_env
-from tradeloom.shared.contracts.catalog import SERVICES
+from tests.e2e.conftest import Stack, running_stack
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.polling import eventually
-from tradeloom.shared.testing.ports import free_ports
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
 PASSWORD = "violet-harbor-kettle-42"
@@ -73,39 +67,15 @@ UP_DOWN_GRAPH: dict[str, Any] = {
 
 @contextlib.contextmanager
 def journey_stack(
-    nats_server: NatsServer, pg_server: PostgresServer, prefix: str, log_dir: Path
+    nats_server: NatsServer,
+    pg_server: PostgresServer,
+    prefix: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
     """All eight services on a fresh database, migrated concurrently, the market fast."""
-    database = f"journey_{uuid.uuid4().hex[:10]}"
-    pg_server.execute(f"CREATE DATABASE {database}")
-    ports = free_ports(len(SERVICES) + 1)
-    env = service_env(pg_server.sqlalchemy_url(database), nats_server.url, prefix, ports)
-    env |= nats_server.environment() | FAST_MARKET
-    subprocess.run(
-        [sys.executable, "-m", "tradeloom.shared.streams", "ensure", "--nats-url", nats_server.url,
-         "--prefix", prefix],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    migrations = [
-        subprocess.Popen([sys.executable, "-m", f"tradeloom.{package(s)}", "migrate"], env=env, cwd=ROOT)
-        for s in SERVICES
-    ]
-    assert [m.wait(timeout=120) for m in migrations] == [0] * len(SERVICES)
-    stack = Stack(env=env, gateway_url=f"http://127.0.0.1:{ports[len(SERVICES)]}")
-    try:
-        for service in SERVICES:
-            stack.start(service, log_dir)
+    with running_stack(nats_server, pg_server, prefix, log_dir, FAST_MARKET | (extra_env or {})) as stack:
         yield stack
-    finally:
-        for process in stack.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in stack.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        pg_server.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 class Socket:

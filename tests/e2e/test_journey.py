@@ -4,7 +4,9 @@ candles → deployed as a bot on the synthetic market → its orders and fills o
 positions and PnL → a position limit approached (alert on the WebSocket) and breached (an entry
 refused, a reducing order passes) → emergency stop (the resting order cancelled, the bot halted,
 new orders refused) → resume (the bot starts again and decides) → analytics' equity of the bot
-equals an independent recomputation from the fills and prices this client saw.
+equals an independent recomputation from the fills and prices this client saw. Afterwards one
+manual order is one OTLP trace across the services, and each service's /metrics shows the flow
+(tests/e2e/observability_checks.py).
 
 Two users run it at once on one stack; neither can reach the other's objects (404 on each id) and
 no message on one's socket names the other's user, account, bot or orders.
@@ -34,7 +36,9 @@ from tests.e2e.journey_kit import (
     session,
     socket,
 )
+from tests.e2e.observability_checks import one_order_one_trace, trading_metrics
 from tradeloom.shared.testing.nats_server import NatsServer
+from tradeloom.shared.testing.otlp_receiver import OtlpReceiver
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
@@ -52,12 +56,27 @@ class Trader:
     user_id: str = ""
     ids: dict[str, str] = field(default_factory=dict)
     order_ids: set[str] = field(default_factory=set)
+    manual_order_id: str = ""  # a market buy placed through the gateway: its trace is checked
     socket_messages: list[dict[str, Any]] = field(default_factory=list)
 
 
 @pytest.fixture
-def stack(nats_server: NatsServer, pg_server: PostgresServer, nats_prefix: str, tmp_path: Path) -> Any:
-    with journey_stack(nats_server, pg_server, nats_prefix, tmp_path) as running:
+def receiver() -> Any:
+    running = OtlpReceiver()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def stack(
+    nats_server: NatsServer,
+    pg_server: PostgresServer,
+    nats_prefix: str,
+    tmp_path: Path,
+    receiver: OtlpReceiver,
+) -> Any:
+    observed = receiver.environment() | {"TL_STRATEGY_RUNNER_BOT_STATES_INTERVAL_S": "1"}
+    with journey_stack(nats_server, pg_server, nats_prefix, tmp_path, observed) as running:
         running.wait_all_up(timeout_s=120)
         yield running
 
@@ -151,9 +170,9 @@ async def trades_and_positions(client: Client, ws: Socket, account_id: str, bot_
     assert performance["executions"] >= 2 and Decimal(performance["volume"]) > 0, performance
 
 
-async def limits(client: Client, ws: Socket, account_id: str) -> None:
+async def limits(client: Client, ws: Socket, account_id: str) -> str:
     """A position limit approached (alert on the socket), then breached: the entry refused, a
-    reducing order passes."""
+    reducing order passes. Returns the manual buy's id."""
     price = Decimal((await client.call("GET", "/v1/market/price", params={"symbol": SYMBOL}))["price"])
     bought = await client.order(account_id, "buy", "0.01")
     await eventually(lambda: "filled" in ws.order_statuses(bought["order_id"]), "the manual buy filled")
@@ -176,6 +195,7 @@ async def limits(client: Client, ws: Socket, account_id: str) -> None:
     reducing = await client.order(account_id, "sell", "0.005")
     assert reducing["status"] == "new", reducing
     await eventually(lambda: "filled" in ws.order_statuses(reducing["order_id"]), "the reducing sell filled")
+    return str(bought["order_id"])
 
 
 async def emergency_stop_and_resume(client: Client, ws: Socket, account_id: str, bot_id: str) -> None:
@@ -250,7 +270,7 @@ async def journey(stack: Stack, trader: Trader, done: asyncio.Barrier) -> None:
             await ws.subscribe(f"bots.{bot_id}")
             assert (await client.call("POST", f"/v1/bots/{bot_id}/start"))["status"] == "running"
             await trades_and_positions(client, ws, account_id, bot_id)
-            await limits(client, ws, account_id)
+            trader.manual_order_id = await limits(client, ws, account_id)
             await emergency_stop_and_resume(client, ws, account_id, bot_id)
             await analytics_agree(client, ws, bot_id)
             trader.ids = {
@@ -290,7 +310,7 @@ async def probe(stack: Stack, me: Trader, other: Trader) -> None:
     )
 
 
-def test_two_traders_journeys_at_once(stack: Stack) -> None:
+def test_two_traders_journeys_at_once(stack: Stack, receiver: OtlpReceiver) -> None:
     alice, bob = Trader("alice@example.com"), Trader("bob@example.com")
 
     async def both() -> None:
@@ -298,5 +318,7 @@ def test_two_traders_journeys_at_once(stack: Stack) -> None:
         await asyncio.gather(journey(stack, alice, done), journey(stack, bob, done))
         await probe(stack, alice, bob)
         await probe(stack, bob, alice)
+        await one_order_one_trace(receiver, alice.manual_order_id, WAIT_S)
+        await trading_metrics(stack, bots=2, timeout_s=WAIT_S)
 
     asyncio.run(both())

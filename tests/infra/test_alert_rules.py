@@ -40,7 +40,12 @@ def metric_names(expr: str) -> set[str]:
 def test_every_rule_is_complete_and_names_exported_metrics() -> None:
     document = yaml.safe_load(RULES.read_text())
     rules = [rule for group in document["groups"] for rule in group["rules"]]
-    assert {rule["alert"] for rule in rules} >= {"TradeloomServiceDown", "TradeloomConsumerLag"}
+    assert {rule["alert"] for rule in rules} >= {
+        "TradeloomServiceDown",
+        "TradeloomConsumerLag",
+        "TradeloomOrdersRejected",
+        "TradeloomGlobalHalt",
+    }
     exported = exported_metrics()
     assert "tl_consumer_pending" in exported and "tl_consumer_dead_letters_total" in exported
     for rule in rules:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.context import Context
@@ -14,6 +15,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import CollectorRegistry
 
 log = logging.getLogger(__name__)
+# the standard variables that turn on OTLP/HTTP export when TL_<PKG>_OTLP_ENDPOINT is not set
+OTEL_ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
 class Telemetry:
@@ -22,11 +25,12 @@ class Telemetry:
     def __init__(self, service: str, version: str, registry: CollectorRegistry, otlp_endpoint: str | None):
         resource = Resource.create({"service.name": service, "service.version": version})
         self.tracer_provider = TracerProvider(resource=resource)
-        if otlp_endpoint:
+        if otlp_endpoint or any(os.environ.get(name) for name in OTEL_ENDPOINT_VARS):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            exporter = OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces")
-            self.tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+            # the service's own setting wins; else the exporter reads the standard OTEL_* variables
+            endpoint = otlp_endpoint.rstrip("/") + "/v1/traces" if otlp_endpoint else None
+            self.tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
         self.meter_provider = MeterProvider(
             resource=resource, metric_readers=[PrometheusMetricReader(registry=registry)]
         )

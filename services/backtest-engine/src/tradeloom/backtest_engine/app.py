@@ -9,6 +9,7 @@ from tradeloom.backtest_engine.adapters.candle_cache import CandleCache
 from tradeloom.backtest_engine.api_optimisations import OptimisationsApi
 from tradeloom.backtest_engine.api_results import ResultsApi
 from tradeloom.backtest_engine.api_runs import RunsApi
+from tradeloom.backtest_engine.run_metrics import RunMetrics
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.sweeper import RunSweeper
 from tradeloom.backtest_engine.worker import RUNS_CONSUMER, BacktestWorker
@@ -61,6 +62,7 @@ def build_parts(settings: ServiceSettings, runs_consumer: ConsumerSpec = RUNS_CO
         spec=runs_consumer,
         candle_cache=cache,
     )
+    worker.metrics = RunMetrics(runtime.registry)
     optimisations = OptimisationsApi(lambda: runtime.engine, settings.db_schema)
     api.register(runtime, runs, results, optimisations, worker)
     sweeper = RunSweeper(

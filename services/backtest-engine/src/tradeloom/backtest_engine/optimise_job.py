@@ -61,6 +61,12 @@ class Completion:
     metrics: dict[str, float]
 
 
+def completion_of(outcome: BacktestOutcome, initial: Decimal) -> Completion:
+    """A single run's ``completed`` figures (its final equity, or ``initial`` with no bars)."""
+    final = Decimal(repr(float(outcome.equity[-1]))) if outcome.equity.size else initial
+    return Completion(int(outcome.equity.size), int(outcome.trades.shape[0]), final, outcome.metrics)
+
+
 class OptimisationJob:
     def __init__(self, schema: str, chunk_bar_evaluations: int, max_bar_evaluations: int) -> None:
         self.tables = OptimisationsStore(schema)

@@ -16,11 +16,11 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tradeloom.backtest_engine import optimise_job
 from tradeloom.backtest_engine.adapters.candle_blocks import BlockSource
 from tradeloom.backtest_engine.adapters.candle_cache import CandleCache
 from tradeloom.backtest_engine.adapters.candles_source import (
@@ -47,6 +47,7 @@ from tradeloom.backtest_engine.domain.simulation import (
 from tradeloom.backtest_engine.domain.sweep import plan_chunks
 from tradeloom.backtest_engine.optimise_job import Completion, OptimisationFailure, OptimisationJob
 from tradeloom.backtest_engine.run_errors import Cancelled, RunFailure
+from tradeloom.backtest_engine.run_metrics import RunMetrics
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.store.results_store import ResultsStore
 from tradeloom.backtest_engine.store.runs_store import RunsStore
@@ -93,11 +94,6 @@ def retry_delays(retries: int, first_s: float, max_s: float) -> list[float]:
     return [min(first_s * 2**attempt, max_s) for attempt in range(retries)]
 
 
-def completion_of(outcome: BacktestOutcome, initial: Decimal) -> Completion:
-    final = Decimal(repr(float(outcome.equity[-1]))) if outcome.equity.size else initial
-    return Completion(int(outcome.equity.size), int(outcome.trades.shape[0]), final, outcome.metrics)
-
-
 class BacktestWorker:
     def __init__(
         self,
@@ -126,6 +122,7 @@ class BacktestWorker:
         self.beats = True
         # perf_counter() when the last run reached each phase (benchmarks read it; see bench/)
         self.last_phases: dict[str, float] = {}
+        self.metrics = RunMetrics(None)  # app.py gives it the runtime's registry
 
     async def _progress(self, command: AnyCommand, phase: str, percent: float) -> None:
         """Commit progress and its event now; raises ``Cancelled`` if the owner asked to cancel."""
@@ -191,7 +188,7 @@ class BacktestWorker:
                 if not await self._still_running(conn, command):
                     return
                 await self.results.save(conn, command.backtest_id, outcome, command.request.initial_cash)
-                completion = completion_of(outcome, command.request.initial_cash)
+                completion = optimise_job.completion_of(outcome, command.request.initial_cash)
             else:
                 await self._progress(command, "optimising", FETCH_SHARE)
                 if await self._spread(conn, command, plan, bars):
@@ -370,6 +367,7 @@ class BacktestWorker:
             finished_at=run.finished_at,
         )
         await self.outbox.add(conn, event, command.backtest_id)
+        self.metrics.finished("completed", completion.bar_count)
 
     async def finish(
         self,
@@ -382,6 +380,7 @@ class BacktestWorker:
         run = await self.runs.finish(conn, command.backtest_id, status, error_code=code, error=message)
         if run is None:
             return  # already final (e.g. cancelled meanwhile): nothing to announce twice
+        self.metrics.finished(status)
         if status == "failed":
             log.info("backtest %s failed: %s: %s", command.backtest_id, code, message)
             failed = BacktestFailed(

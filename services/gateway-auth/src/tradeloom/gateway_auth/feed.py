@@ -24,9 +24,11 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from opentelemetry import trace
 
 from tradeloom.gateway_auth.channels import Channel, Feed, backtest_subjects
 from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.telemetry import extract_trace, tracer
 
 log = logging.getLogger(__name__)
 PENDING_MSGS = 10_000  # per subscription in the NATS client; the per-socket bound is the gateway's
@@ -73,7 +75,14 @@ async def follow(
             log.warning("skipping a malformed envelope on %s", msg.subject)
             return
         if isinstance(data, dict) and channel.delivers(caller_id, event_type, data):
-            deliver(StreamItem(channel.name, feed.stream, msg.metadata.sequence.stream, envelope))
+            # the fan-out to this client joins the event's trace (e.g. an order's, through its fill)
+            with tracer().start_as_current_span(
+                f"fan-out {channel.name}",
+                context=extract_trace(msg.headers),
+                kind=trace.SpanKind.CONSUMER,
+                attributes={"event.type": event_type},
+            ):
+                deliver(StreamItem(channel.name, feed.stream, msg.metadata.sequence.stream, envelope))
 
     return await js.subscribe(
         feed.filters[0], stream=stream, config=config, ordered_consumer=True, cb=on_message,

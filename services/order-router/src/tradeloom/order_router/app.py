@@ -10,6 +10,7 @@ from tradeloom.order_router.inbox_pruning import InboxPruner
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.metrics import OrderMetrics
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
 from tradeloom.order_router.perp_funding import PerpFunding
@@ -34,7 +35,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     """A runtime with order-router's operations and consumers registered, not yet started."""
     assert isinstance(settings, OrderRouterSettings)
     runtime = ServiceRuntime(settings, service=SERVICE, version=__version__, description=__doc__ or "")
-    ledger = Ledger(settings.db_schema, runtime.outbox)
+    metrics = OrderMetrics(runtime.registry)
+    ledger = Ledger(settings.db_schema, runtime.outbox, metrics)
     client = lambda: runtime.client  # noqa: E731
     engine = lambda: runtime.engine  # noqa: E731
     keyring = settings.keyring()
@@ -62,6 +64,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         price_bands=bands,
         queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
         perps=PerpSettingsSource(client, settings.perp_settings_timeout_s),
+        metrics=metrics,
     )
     api.register(
         runtime,

@@ -20,6 +20,7 @@ from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
 from tradeloom.order_router.exits import open_exits
+from tradeloom.order_router.metrics import OrderMetrics
 from tradeloom.order_router.perp_ledger import settle_perp_fill
 from tradeloom.order_router.store.accounts_store import AccountsStore
 from tradeloom.order_router.store.flattens_store import FlattensStore
@@ -41,7 +42,8 @@ class FillSource:
 
 
 class Ledger:
-    def __init__(self, schema: str, outbox: Outbox) -> None:
+    def __init__(self, schema: str, outbox: Outbox, metrics: OrderMetrics | None = None) -> None:
+        self.metrics = metrics or OrderMetrics(None)
         self.orders = OrdersStore(schema)
         self.accounts = AccountsStore(schema)
         self.flattens = FlattensStore(schema)
@@ -208,4 +210,5 @@ class Ledger:
             )
         event = FillRecorded(user_id=row.user_id, fill=fill_info(stored))
         await self.outbox.add(conn, event, str(row.account_id), subject=str(row.id))
+        self.metrics.fills.labels(row.venue, row.side).inc()
         return True

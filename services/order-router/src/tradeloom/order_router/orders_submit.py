@@ -29,6 +29,7 @@ from tradeloom.order_router.domain.validation import Problem, validate_order
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.metrics import OrderMetrics
 from tradeloom.order_router.perp_orders import PerpSettingsSource, perp_order_problems, perp_reduce_only
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
@@ -39,8 +40,9 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.risk import RiskCheckRequest
-from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
+from tradeloom.shared.errors import Conflict, ServiceError, ValidationFailed, require_user
 from tradeloom.shared.ids import new_event_id, parse_uuid
+from tradeloom.shared.telemetry import inject_trace
 
 
 def refused(problems: list[Problem]) -> ValidationFailed:
@@ -82,6 +84,7 @@ class OrderSubmitter:
         price_bands: PriceBands,
         queue: QueuePosition | None = None,
         perps: PerpSettingsSource | None = None,
+        metrics: OrderMetrics | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -93,8 +96,19 @@ class OrderSubmitter:
         self.price_bands = price_bands
         self.queue = queue
         self.perps = perps
+        self.metrics = metrics or OrderMetrics(None)
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
+        """Submit one order, counted by its outcome (``tl_orders_submitted``)."""
+        try:
+            info = await self._submit(caller, body)
+        except ServiceError as error:
+            self.metrics.refused(error.code, error.details.get("reason"))
+            raise
+        self.metrics.submitted(info.status, info.reject_reason)
+        return info
+
+    async def _submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         user_id = require_user(caller)
         account_key = parse_uuid(body.account_id)
         client_order_id = client_id_for(body)
@@ -177,6 +191,7 @@ class OrderSubmitter:
                     "accepted_ns": time.time_ns(),
                     "leverage": perp.leverage if perp else None,
                     "contract_size": perp.contract_size if perp else None,
+                    "traceparent": inject_trace({}).get("traceparent"),
                 },
             )
             if row is not None:

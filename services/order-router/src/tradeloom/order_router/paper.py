@@ -9,13 +9,16 @@ A fill's venue id is ``paper:<order>:<trade>``, unique per trade.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -38,6 +41,7 @@ from tradeloom.shared.contracts.risk import (
 )
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
+from tradeloom.shared.telemetry import extract_trace, tracer
 
 log = logging.getLogger(__name__)
 GLOBAL_KEY = "*"
@@ -66,6 +70,21 @@ class _Resting:
             if row.id in self.orders or may_match(order, self.low, self.high, self.last_ns):
                 kept[row.id] = (row, order)
         self.orders = kept
+
+
+@contextlib.contextmanager
+def order_span(row: Row[Any]) -> Iterator[None]:
+    """A match continues its order's own trace (kept from the submit), linked to the trade's, so
+    the order's fill and status events (and whoever consumes them) join the order's trace."""
+    trade = trace.get_current_span().get_span_context()
+    parent = extract_trace({"traceparent": row.traceparent}) if row.traceparent else None
+    with tracer().start_as_current_span(
+        "paper match",
+        context=parent,
+        links=[trace.Link(trade)] if trade.is_valid else None,
+        attributes={"order.id": str(row.id), "order.symbol": row.symbol},
+    ):
+        yield
 
 
 class PaperMatcher:
@@ -154,7 +173,8 @@ class PaperMatcher:
                 order = replace(order, locked=Decimal(row.locked))
                 outcome = match(order, trade, costs, lot)
                 assert outcome is not None
-            row = await self._apply(conn, row, outcome, tick.trade_id, tick.ts_ns)
+            with order_span(row):
+                row = await self._apply(conn, row, outcome, tick.trade_id, tick.ts_ns)
             book.orders[order_id] = (row, paper_order(row))
             if row.oco_group is not None or (
                 row.stop_loss_price is not None and row.status in states.TERMINAL

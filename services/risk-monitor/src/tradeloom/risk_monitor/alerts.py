@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.limits import alert_level, trading_day, usage
 from tradeloom.risk_monitor.flatten import flatten
+from tradeloom.risk_monitor.metrics import RiskMetrics
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
 from tradeloom.shared.contracts.risk_monitor import AlertInfo, RiskAlert
@@ -43,7 +44,15 @@ def alert_info(row: Row[Any]) -> AlertInfo:
 
 
 class Alerter:
-    def __init__(self, cache: RiskCache, positions: PositionsStore, store: RiskStore, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        cache: RiskCache,
+        positions: PositionsStore,
+        store: RiskStore,
+        outbox: Outbox,
+        metrics: RiskMetrics | None = None,
+    ) -> None:
+        self.metrics = metrics or RiskMetrics(None)
         self.cache = cache
         self.positions = positions
         self.store = store
@@ -86,6 +95,7 @@ class Alerter:
             if row is not None:
                 info = alert_info(row)
                 await self.outbox.add(conn, RiskAlert(user_id=user_id, alert=info), account_id)
+                self.metrics.alerts.labels(name, level).inc()
                 raised.append(info)
                 if name == "max_daily_loss_hard" and level == "breached":
                     await flatten(

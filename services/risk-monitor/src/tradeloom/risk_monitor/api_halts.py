@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.risk_monitor.cache import GLOBAL_KEY, RiskCache
 from tradeloom.risk_monitor.flatten import flatten
+from tradeloom.risk_monitor.metrics import RiskMetrics
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
@@ -43,7 +44,9 @@ class HaltsApi:
         *,
         owners: Owners,
         positions: PositionsStore,
+        metrics: RiskMetrics | None = None,
     ) -> None:
+        self.metrics = metrics or RiskMetrics(None)
         self._engine = engine
         self.store = store
         self.cache = cache
@@ -77,7 +80,8 @@ class HaltsApi:
     async def stop(self, caller: CallerContext, body: HaltRequest) -> HaltInfo:
         by, scope, key, target = await self._target(caller, body)
         async with self._engine().begin() as conn:
-            if await self.store.set_halt(conn, scope, key, body.reason, by):
+            changed = await self.store.set_halt(conn, scope, key, body.reason, by)
+            if changed:
                 event, tokens = self._event(body, target, halt=True)
                 await self.outbox.add(conn, event, *tokens)
             if body.flatten:
@@ -87,15 +91,20 @@ class HaltsApi:
                     conn, self.positions, self.outbox, user_id=by, account_ids=accounts, reason=reason
                 )
         self.cache.set_halt(scope, key, body.reason)
+        if changed:
+            self.metrics.halts.labels(scope, "stop").inc()
         return self._info(body, target, halted=True)
 
     async def resume(self, caller: CallerContext, body: HaltRequest) -> HaltInfo:
         _, scope, key, target = await self._target(caller, body)
         async with self._engine().begin() as conn:
-            if await self.store.clear_halt(conn, scope, key):
+            changed = await self.store.clear_halt(conn, scope, key)
+            if changed:
                 event, tokens = self._event(body, target, halt=False)
                 await self.outbox.add(conn, event, *tokens)
         self.cache.set_halt(scope, key, None)
+        if changed:
+            self.metrics.halts.labels(scope, "resume").inc()
         return self._info(body, target, halted=False)
 
     @staticmethod

@@ -13,6 +13,7 @@ from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.folding import OrderEvents
 from tradeloom.risk_monitor.marks import Marks
+from tradeloom.risk_monitor.metrics import RiskMetrics
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
@@ -39,17 +40,20 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     pending = PendingOrders(ttl_s=settings.pending_order_ttl_s)
     eod = EodStore(settings.db_schema)
     perps = PerpConfig(settings.perp_contract_sizes, settings.perp_maintenance_margin_rates)
+    metrics = RiskMetrics(runtime.registry)
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
     api.register(
         runtime,
-        check=PreTradeCheck(engine, cache, positions, pending, perps),
+        check=PreTradeCheck(engine, cache, positions, pending, perps, metrics=metrics),
         positions=PositionsApi(engine, positions, cache, owners, perps),
         limits=LimitsApi(engine, store, cache, owners),
-        halts=HaltsApi(engine, store, cache, runtime.outbox, owners=owners, positions=positions),
+        halts=HaltsApi(
+            engine, store, cache, runtime.outbox, owners=owners, positions=positions, metrics=metrics
+        ),
         history=HistoryApi(engine, eod, store, owners),
         perps=PerpsApi(engine, PerpsStore(settings.db_schema), owners, perps),
     )
-    alerter = Alerter(cache, positions, store, runtime.outbox)
+    alerter = Alerter(cache, positions, store, runtime.outbox, metrics)
     runtime.add_consumer(
         consumer_spec("risk_monitor_orders"),
         OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event,

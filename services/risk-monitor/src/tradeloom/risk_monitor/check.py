@@ -15,6 +15,7 @@ position, gross exposure and leverage (gross / equity) limits like a spot order'
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
 from tradeloom.risk_monitor.domain.limits import Exposure, Limits, OrderCheck, refusals, trading_day
 from tradeloom.risk_monitor.domain.perps import DEFAULT_LEVERAGE, PerpConfig, is_perpetual, margin_refusal
 from tradeloom.risk_monitor.domain.positions import Position
+from tradeloom.risk_monitor.metrics import RiskMetrics, check_result
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
@@ -47,7 +49,10 @@ class PreTradeCheck:
         positions: PositionsStore,
         pending: PendingOrders,
         perps: PerpConfig,
+        *,
+        metrics: RiskMetrics | None = None,
     ) -> None:
+        self.metrics = metrics or RiskMetrics(None)
         self._engine = engine
         self.cache = cache
         self.positions = positions
@@ -55,6 +60,14 @@ class PreTradeCheck:
         self.perps = perps
 
     async def check(self, caller: CallerContext, request: RiskCheckRequest) -> RiskCheckReply:
+        """The check, counted by result and timed (``tl_risk_checks``, ``tl_risk_check_seconds``)."""
+        started = time.perf_counter()
+        reply = await self._check(caller, request)
+        self.metrics.check_seconds.observe(time.perf_counter() - started)
+        self.metrics.checks.labels(check_result(reply.approved, reply.reason)).inc()
+        return reply
+
+    async def _check(self, caller: CallerContext, request: RiskCheckRequest) -> RiskCheckReply:
         del caller  # order-router asks on behalf of the user named in the request
         await self.cache.ensure_loaded()
         halted = self.cache.halt_reason(request.user_id, request.account_id)

@@ -10,6 +10,7 @@ from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
+from tradeloom.strategy_runner.bots.bot_states import BotStates
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
@@ -74,6 +75,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_task(runner.run)
     runtime.add_task(catalogs.warm_up)
     runtime.add_task(scheduler.run)
+    runtime.add_task(BotStates(engine, schema, runtime.registry, settings.bot_states_interval_s).run)
     return runtime
 
 

@@ -22,6 +22,7 @@ class StrategyRunnerSettings(ServiceSettings):
     # dead replica's bots are taken over within bot_lease_ttl_s + bot_tick_s.
     bot_lease_ttl_s: float = Field(default=10.0, gt=0, le=300)
     bot_tick_s: float = Field(default=1.0, gt=0, le=60)
+    bot_states_interval_s: float = Field(default=15.0, gt=0, le=300, description="tl_bots recount")
     bot_history_bars: int = Field(default=500, ge=10, le=5000, description="closed bars a decision reads")
     market_data_timeout_s: float = Field(default=2.0, gt=0, le=30)
     order_timeout_s: float = Field(default=2.0, gt=0, le=30)
