@@ -148,25 +148,24 @@ class OutboxRelay:
             not_sent: tuple[Row[Any], BaseException] | None = None
             for row in window:
                 try:
-                    future = await self.js.publish_async(
-                        row.subject,
-                        bytes(row.payload),
-                        wait_stall=self.publish_timeout_s,
-                        headers=dict(row.headers),
+                    future = await self.js.publish_async(  # the window is far below its stall limit
+                        row.subject, bytes(row.payload), headers=dict(row.headers)
                     )
                 except Exception as error:  # e.g. disconnected: nothing after it is sent either
                     not_sent = (row, error)
                     break
                 futures.append(future)
-            acks = await asyncio.gather(
-                *(asyncio.wait_for(f, self.publish_timeout_s) for f in futures), return_exceptions=True
-            )
+            if futures:  # one timer for the whole window, not a task per ack
+                _, late = await asyncio.wait(futures, timeout=self.publish_timeout_s)
+                for future in late:
+                    future.cancel()
             failed: tuple[Row[Any], BaseException] | None = None
-            for row, ack in zip(window, acks, strict=False):
-                if not isinstance(ack, BaseException):
+            for row, future in zip(window, futures, strict=False):
+                problem = TimeoutError("no publish ack") if future.cancelled() else future.exception()
+                if problem is None:
                     published.append(row.seq)
                 elif failed is None:
-                    failed = (row, ack)
+                    failed = (row, problem)
             failed = failed or not_sent
             if failed is not None:
                 return published, failed
