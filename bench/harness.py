@@ -96,11 +96,23 @@ def interleaved(
 
 @dataclass(frozen=True)
 class AsyncContender:
-    """``Contender`` for a coroutine function (an async bench runs inside its own event loop)."""
+    """``Contender`` for a coroutine function (an async bench runs inside its own event loop).
+
+    ``setup``, when given, runs untimed before every call of ``run`` (e.g. filling a table the
+    timed part drains).
+    """
 
     name: str
     run: Callable[[], Awaitable[object]]
     path: str
+    setup: Callable[[], Awaitable[object]] | None = None
+
+    async def timed(self) -> float:
+        if self.setup is not None:
+            await self.setup()
+        started = time.perf_counter()
+        await self.run()
+        return time.perf_counter() - started
 
 
 async def interleaved_async(
@@ -111,19 +123,15 @@ async def interleaved_async(
         raise ValueError(f"rounds: at least {MIN_ROUNDS}")
     timings: dict[str, Timing] = {}
     for c in contenders:
-        started = time.perf_counter()
-        await c.run()
-        timings[c.name] = Timing(c.name, c.path, time.perf_counter() - started)
+        timings[c.name] = Timing(c.name, c.path, await c.timed())
     for _ in range(warmup):
         for c in contenders:
-            await c.run()
+            await c.timed()
     k = len(contenders)
     for r in range(rounds):
         for i in range(k):
             c = contenders[(r + i) % k]
-            started = time.perf_counter()
-            await c.run()
-            timings[c.name].samples.append(time.perf_counter() - started)
+            timings[c.name].samples.append(await c.timed())
     return timings
 
 

@@ -20,6 +20,7 @@ from nats.aio.msg import Msg
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.errors import ServiceError
 from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.streams import STREAMS, ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.nats_server import NatsServer
 
@@ -191,3 +192,24 @@ async def test_allowed_calls_work(connect: Any, nc: Client, nats_prefix: str) ->
     finally:
         for subscription in subscriptions:
             await subscription.unsubscribe()
+
+
+async def test_a_service_gets_its_pipelined_publish_acks(connect: Any, nc: Client, nats_prefix: str) -> None:
+    """The outbox relay's ``publish_async`` acks come to a reply inbox under the identity's own prefix."""
+    subjects = Subjects(nats_prefix)
+    spec = next(s for s in STREAMS if s.name == "ORDERS")
+    await ensure_streams(nc.jetstream(), subjects, streams=(spec,), consumers=())
+    try:
+        async with connect("order-router") as (client, session):
+            js = client.jetstream()
+            futures = [
+                await js.publish_async(
+                    subjects.event("orders", "probe", 1, "a"), b"{}", headers={"Nats-Msg-Id": f"probe-{n}"}
+                )
+                for n in range(3)
+            ]
+            acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=DEADLINE_S)
+            assert [ack.seq for ack in acks] == [1, 2, 3]
+            assert session.errors == []
+    finally:
+        await nc.jetstream().delete_stream(subjects.stream("ORDERS"))

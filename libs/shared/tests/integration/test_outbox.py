@@ -162,7 +162,7 @@ async def test_failed_publish_keeps_order_and_is_retried(box: Box) -> None:
     async with box.engine.begin() as connection:  # a subject no stream captures yet
         await box.outbox.add_envelope(connection, box.subjects.pattern("risk.audit.breach"), orphan)
     last = await box.add(3)
-    relay = box.relay()
+    relay = box.relay(pipeline=1)  # one publish in flight: strict order through failures
     assert await relay.relay_once() == 1  # stops at the failure: nothing overtakes it
     assert await box.stream_messages() == 1
     row = await box.scalar('SELECT attempts FROM "{s}".outbox WHERE event_id = ' + f"'{orphan.id}'")
@@ -173,6 +173,26 @@ async def test_failed_publish_keeps_order_and_is_retried(box: Box) -> None:
     await ensure_streams(box.js, box.subjects, streams=(widened,), consumers=())
     assert await relay.relay_once() == 2
     assert [msg_id for msg_id, _ in await box.stream_contents()] == [first[0].id, orphan.id, last[0].id]
+
+
+async def test_pipelined_failure_marks_only_acked_rows_and_retries_the_failed_one(box: Box) -> None:
+    first = await box.add(1, 2)
+    orphan = Envelope.wrap(Breach(n=3), source="tradeloom/tests")
+    async with box.engine.begin() as connection:  # a subject no stream captures yet
+        await box.outbox.add_envelope(connection, box.subjects.pattern("risk.audit.breach"), orphan)
+    after = await box.add(4, 5)
+    later = await box.add(6)
+    relay = box.relay(pipeline=5)  # the orphan fails inside the first window of five
+    assert await relay.relay_once() == 4  # the window's acked rows are marked; no next window
+    assert await box.unpublished() == 2  # the orphan and the row of the window not sent
+    assert await box.stream_messages() == 4
+
+    widened = StreamSpec("RISK", ("risk.evt.>", "risk.audit.>"), "risk events")
+    await ensure_streams(box.js, box.subjects, streams=(widened,), consumers=())
+    assert await relay.relay_once() == 2
+    ids = [msg_id for msg_id, _ in await box.stream_contents()]
+    # each exactly once; the rows acked behind the failed one precede it (pipeline > 1)
+    assert ids == [e.id for e in first + after] + [orphan.id, later[0].id]
 
 
 async def test_relay_killed_after_publish_does_not_duplicate_downstream(box: Box) -> None:

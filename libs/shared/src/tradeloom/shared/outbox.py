@@ -1,9 +1,10 @@
 """The transactional outbox: write events in the caller's transaction; a relay publishes them.
 
 The relay takes unpublished rows in ``FOR UPDATE SKIP LOCKED`` batches (so several replicas can
-run it), publishes each with its event id as ``Nats-Msg-Id``, and marks rows only after the
-publish ack. A relay that dies between the two leaves rows unmarked; the next one republishes
-them with the same id, which JetStream's duplicate window and the consumers' inboxes absorb.
+run it), publishes each with its event id as ``Nats-Msg-Id`` (pipelined: a window of publishes in
+flight, their acks gathered together), and marks rows only after their publish ack. A relay that
+dies between the two leaves rows unmarked; the next one republishes them with the same id, which
+JetStream's duplicate window and the consumers' inboxes absorb.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.aio import wait_for_stop
@@ -73,6 +75,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval_s: float = 1.0,
         publish_timeout_s: float = 5.0,
+        pipeline: int = 100,
         after_publish: Callable[[list[int]], Awaitable[None]] | None = None,
     ) -> None:
         self.engine = engine
@@ -82,6 +85,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.publish_timeout_s = publish_timeout_s
+        if pipeline < 1:
+            raise ValueError("pipeline: at least 1")
+        self.pipeline = pipeline
         # Fault-injection point for tests: runs after publishing, before marking rows.
         self.after_publish = after_publish
         self._wake = asyncio.Event()
@@ -105,28 +111,15 @@ class OutboxRelay:
                     {"limit": self.batch_size},
                 )
             ).all()
-            published: list[int] = []
-            for row in rows:
-                try:
-                    await self.js.publish(
-                        row.subject,
-                        bytes(row.payload),
-                        timeout=self.publish_timeout_s,
-                        headers=dict(row.headers),
-                    )
-                except Exception as error:  # keep order: stop at the first failure, retry later
-                    self.failures.labels(s).inc()
-                    await connection.execute(
-                        text(
-                            f'UPDATE "{s}".outbox SET attempts = attempts + 1, last_error = :e WHERE seq = :q'
-                        ),
-                        {"e": repr(error)[:500], "q": row.seq},
-                    )
-                    log.warning(
-                        "outbox publish failed", extra={"event_id": row.event_id, "error": repr(error)}
-                    )
-                    break
-                published.append(row.seq)
+            published, failed = await self._publish(rows)
+            if failed is not None:  # the first failure is recorded; its row is retried next round
+                row, error = failed
+                self.failures.labels(s).inc()
+                await connection.execute(
+                    text(f'UPDATE "{s}".outbox SET attempts = attempts + 1, last_error = :e WHERE seq = :q'),
+                    {"e": repr(error)[:500], "q": row.seq},
+                )
+                log.warning("outbox publish failed", extra={"event_id": row.event_id, "error": repr(error)})
             if self.after_publish is not None:
                 await self.after_publish(published)
             if published:
@@ -136,6 +129,47 @@ class OutboxRelay:
                 )
         self.published.labels(s).inc(len(published))
         return len(published)
+
+    async def _publish(
+        self, rows: Sequence[Row[Any]]
+    ) -> tuple[list[int], tuple[Row[Any], BaseException] | None]:
+        """Publish ``rows`` in windows of ``pipeline``; returns the acked seqs and the first failure.
+
+        Within a window every message is written before any ack is awaited (one connection, so
+        JetStream stores them in order), then the acks are gathered. On a failure the window's
+        other acked rows are still returned (they are in the stream), and no further window is
+        sent; the failed row is retried next round, so with ``pipeline > 1`` a row acked after a
+        failed one precedes it in the stream. ``pipeline=1`` keeps strict order through failures.
+        """
+        published: list[int] = []
+        for start in range(0, len(rows), self.pipeline):
+            window = rows[start : start + self.pipeline]
+            futures: list[asyncio.Future[PubAck]] = []
+            not_sent: tuple[Row[Any], BaseException] | None = None
+            for row in window:
+                try:
+                    future = await self.js.publish_async(  # the window is far below its stall limit
+                        row.subject, bytes(row.payload), headers=dict(row.headers)
+                    )
+                except Exception as error:  # e.g. disconnected: nothing after it is sent either
+                    not_sent = (row, error)
+                    break
+                futures.append(future)
+            if futures:  # one timer for the whole window, not a task per ack
+                _, late = await asyncio.wait(futures, timeout=self.publish_timeout_s)
+                for future in late:
+                    future.cancel()
+            failed: tuple[Row[Any], BaseException] | None = None
+            for row, future in zip(window, futures, strict=False):
+                problem = TimeoutError("no publish ack") if future.cancelled() else future.exception()
+                if problem is None:
+                    published.append(row.seq)
+                elif failed is None:
+                    failed = (row, problem)
+            failed = failed or not_sent
+            if failed is not None:
+                return published, failed
+        return published, None
 
     async def _listen(self, stop: asyncio.Event) -> None:
         """Keep a LISTEN connection open (reconnecting) and set the wake flag on NOTIFY."""

@@ -93,13 +93,17 @@ class NatsServer:
         startup_timeout: float = 15.0,
         stop_timeout: float = 10.0,
         auth: bool = True,
+        sync_always: bool = True,
     ) -> None:
         """Prepare a server; ``store_dir`` defaults to a fresh temporary directory.
 
         ``auth=False`` runs without users (only for tests of the tooling itself).
+        ``sync_always=False`` leaves fsync to the server's default interval instead of before every
+        ack (only for benches that show what the fsync costs; production syncs always).
         """
         self.passwords = {identity.name: secrets.token_urlsafe(18) for identity in IDENTITIES} if auth else {}
         self._binary = binary
+        self._sync_always = sync_always
         self._given_store_dir = store_dir
         self._startup_timeout = startup_timeout
         self._stop_timeout = stop_timeout
@@ -250,7 +254,8 @@ class NatsServer:
         self._port, self._monitor_port = free_ports(2)
         users = render_authorization(self.passwords, prefix=ANY_PREFIX) if self.passwords else ""
         config = self._base_dir / "nats-server.conf"
-        config.write_text(_CONFIG + users, encoding="utf-8")
+        base = _CONFIG if self._sync_always else _CONFIG.replace("  sync_interval: always\n", "")
+        config.write_text(base + users, encoding="utf-8")
         config.chmod(0o600)
         atexit.register(self.close)
         self._atexit_registered = True
