@@ -93,6 +93,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "order-router.accounts_get",
             "order-router.accounts_list",
             "market-data.instruments",
+            "market-data.option_quotes",
             "strategy-runner.bots_get",
             "strategy-runner.bots_list",
             "strategy-runner.strategies_get",

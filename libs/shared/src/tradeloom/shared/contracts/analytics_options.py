@@ -166,10 +166,19 @@ class ChainRequest(_Request):
 
 class ChainSide(_Reply):
     symbol: str
-    bid: float | None = Field(description="null: no quote known")
+    bid: float | None = Field(
+        description="null: no quote known (the synthetic venue's quotes are model quotes)"
+    )
     ask: float | None
+    mid: float | None = Field(default=None, description="(bid + ask) / 2 when both are quoted")
     last: float | None
-    implied_volatility: float | None = Field(description="from the mid or last price when known")
+    implied_volatility: float | None = Field(description="from the mid price when known")
+    bid_iv: float | None = Field(
+        default=None, description="implied volatility of the bid (null: none or no solution)"
+    )
+    ask_iv: float | None = Field(
+        default=None, description="implied volatility of the ask (null: none or no solution)"
+    )
     greeks: Greeks = Field(description="at the implied volatility when known, else the request's")
 
 
@@ -182,7 +191,9 @@ class ChainRow(_Reply):
 class ChainReply(_Reply):
     underlying: str
     venue: str
-    spot: float = Field(description="the underlying's latest price seen by analytics")
+    spot: float = Field(
+        description="the spot the quotes were made at (market-data's last trade); unquoted: analytics' latest mark"
+    )
     expiry: dt.datetime
     expiry_label: Literal["weekly", "monthly", "quarterly"]
     days_to_expiry: float
