@@ -68,7 +68,12 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "order-router",
-        requests=("risk-monitor.check", "market-data.instruments", "market-data.order_book"),
+        requests=(
+            "risk-monitor.check",
+            "market-data.instruments",
+            "market-data.order_book",
+            "market-data.option_quotes",  # paper option orders
+        ),
         publishes=("orders.evt.>",),
         consumes=("MD_TRADES", "RISK"),
     ),

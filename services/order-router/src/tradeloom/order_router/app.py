@@ -10,6 +10,7 @@ from tradeloom.order_router.inbox_pruning import InboxPruner
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.option_orders import OptionQuotes
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
 from tradeloom.order_router.price_bands import PriceBands
@@ -59,6 +60,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         venue_orders=venue_orders,
         price_bands=bands,
         queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
+        options=OptionQuotes(client, timeout_s=settings.market_data_timeout_s),
     )
     api.register(
         runtime,

@@ -27,12 +27,20 @@ from tradeloom.order_router.domain.validation import Problem, validate_order
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.option_orders import (
+    OptionQuotes,
+    fill_against_quote,
+    held_as_itself,
+    is_option,
+    option_problems,
+)
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.store.rows import order_info
 from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import Instrument
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.risk import RiskCheckRequest
 from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
@@ -77,6 +85,7 @@ class OrderSubmitter:
         venue_orders: VenueOrders,
         price_bands: PriceBands,
         queue: QueuePosition | None = None,
+        options: OptionQuotes | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -87,6 +96,7 @@ class OrderSubmitter:
         self.venue_orders = venue_orders
         self.price_bands = price_bands
         self.queue = queue
+        self.options = options
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         user_id = require_user(caller)
@@ -106,16 +116,25 @@ class OrderSubmitter:
         if account.kind == "exchange":
             self.venue_orders.admit(account, body)
         instrument = await self.instruments.get(account.venue, body.symbol)
+        paper_option = is_option(instrument) and account.kind == "paper" and self.options is not None
+        instrument, option_quote = await self._option_quote(caller, body, instrument, paper_option)
         async with self._engine().begin() as conn:
             halted = await self.ledger.orders.halt_reason(conn, user_id, account.id)
             if halted is not None:
                 raise Conflict(f"trading is halted ({halted})", details={"reason": "trading_halted"})
             symbol = instrument.symbol if instrument is not None else body.symbol
-            last_price = await self.ledger.orders.last_price(conn, account.venue, symbol)
+            last_price = (
+                option_quote
+                if paper_option
+                else await self.ledger.orders.last_price(conn, account.venue, symbol)
+            )
             free = {
                 row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
             }
             body, problems = apply_reduce_only(body, instrument, free)
+            problems += (
+                option_problems(body, instrument, free, option_quote) if paper_option and instrument else []
+            )
             if problems:
                 raise refused(problems)
             problems, lock = validate_order(
@@ -179,6 +198,15 @@ class OrderSubmitter:
             return await self._resume(caller, existing)
         return await self._check_and_accept(caller, row, account)
 
+    async def _option_quote(
+        self, caller: CallerContext, body: OrderSubmit, instrument: Instrument | None, paper_option: bool
+    ) -> tuple[Instrument | None, Decimal | None]:
+        """A paper option order: the option held as itself and its side's quote (``option_orders``)."""
+        if not paper_option or instrument is None or self.options is None:
+            return instrument, None
+        held = held_as_itself(instrument)
+        return held, await self.options.side_price(held, body.side, caller)
+
     async def _resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:
         if row.status != states.PENDING_NEW:
             return order_info(row)
@@ -232,6 +260,8 @@ class OrderSubmitter:
                         conn, current, (states.NEW,), {"accepted_ns": time.time_ns(), **accepted}
                     )
                     await self.execution.place(conn, done)
+                    if account.kind == "paper" and done.base_asset == done.symbol:  # an option
+                        done = await fill_against_quote(self.ledger, conn, done, account_costs(account))
         if to_venue and done.status == states.PENDING_NEW:
             done = await self.venue_orders.send(done, account)
         return order_info(done)

@@ -106,7 +106,8 @@ def _instrument_problems(order: OrderSubmit, instrument: Instrument | None) -> l
         return [Problem("symbol", "unknown_symbol", f"{order.symbol} is not listed on this venue")]
     if instrument.status != "active":
         return [Problem("symbol", "not_trading", f"{order.symbol} is not trading")]
-    if instrument.kind != "spot":
+    paper_option = instrument.kind == "option" and instrument.base == instrument.symbol  # option_orders.py
+    if instrument.kind != "spot" and not paper_option:
         return [Problem("symbol", "unsupported_kind", f"{instrument.kind} instruments are not supported yet")]
     return []
 
