@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from an_scenario import settled
 from nats.aio.client import Client
 
 from tradeloom.quant.options import bsm
 from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import eventually
 
 
 async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None:
@@ -78,3 +80,45 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
     )
     assert chain["days_to_expiry"] == pytest.approx(10, abs=1)
     assert (bad.code, bad.details["fields"][0]["field"]) == ("validation_error", "expiry")
+
+
+async def check_portfolio_greeks(alice: Any, bob: Any, market: Any, nc: Client, streams: Subjects) -> None:
+    """alice's acc-opt holds a long ATM straddle (1 call + 1 put, K = 100, one year) and 0.5 BTC; the
+    stand-in quotes both around 7.965567 at spot 100 (the hand-worked example of
+    ``test_domain_portfolio_greeks``): delta 0.5796556, gamma 0.0396953, vega 0.7939051 per point."""
+    expiry = datetime.now(UTC) + timedelta(days=365)
+    call, put = (f"BTC/USDT:USDT-{expiry:%y%m%d}-100-{c}" for c in ("C", "P"))
+    now = datetime.now(UTC)
+    for fill_id, symbol, quantity in (
+        ("opt-1", call, "1"),
+        ("opt-2", put, "1"),
+        ("opt-3", "BTC/USDT", "0.5"),
+    ):
+        await market.fill("alice", "acc-opt", fill_id, "buy", "8", quantity, now, symbol=symbol)
+    await eventually(lambda: settled(nc, streams), "analytics consumed the option fills")
+    asked: list[dict[str, Any]] = []
+
+    async def option_quotes(msg: Any) -> None:
+        asked.append(json.loads(msg.data))
+        quotes = [
+            {"symbol": s, "option_type": kind, "strike": "100", "expiry": expiry.isoformat(),
+             "bid": "7.465567", "ask": "8.465567", "model_volatility": 0.5}
+            for s, kind in ((call, "call"), (put, "put"))
+        ]  # fmt: skip
+        await msg.respond(json.dumps({"data": {"spot": "100", "quotes": quotes}}).encode())
+
+    sub = await nc.subscribe(streams.request("market-data", "option_quotes"), cb=option_quotes)
+    try:
+        got = await alice("options_portfolio_greeks", {"account_id": "acc-opt"})
+        missing = await bob.error("options_portfolio_greeks", {"account_id": "acc-opt"})
+    finally:
+        await sub.unsubscribe()
+    assert asked == [{"underlying": "BTC/USDT", "venue": "sim", "symbols": sorted([call, put])}]
+    [row] = got["underlyings"]
+    assert (row["underlying"], row["spot"], row["underlying_quantity"]) == ("BTC/USDT", 100.0, 0.5)
+    assert [leg["volatility"] for leg in row["options"]] == pytest.approx([0.2, 0.2], abs=1e-6)
+    assert row["delta"] == pytest.approx(0.5796556, abs=1e-6)
+    assert row["gamma"] == pytest.approx(0.03969525, abs=1e-7)
+    assert row["vega"] == pytest.approx(0.7939051, abs=1e-6)
+    assert got["delta_value"] == pytest.approx(57.96556, abs=1e-4) and got["vega"] == row["vega"]
+    assert missing.code == "not_found"

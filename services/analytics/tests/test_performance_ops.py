@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from an_harness import Market, at, bot_client_id
-from an_options_chain import check_options_chain
+from an_options_chain import check_options_chain, check_portfolio_greeks
 from an_scenario import BOT, publish_scenario, settled
 from nats.aio.client import Client
 
@@ -144,6 +144,7 @@ async def test_performance_ops(
     await check_balances(alice, nc, streams)
     await check_strategy_report(alice, nc, streams)
     await check_options_chain(alice, nc, streams)
+    await check_portfolio_greeks(alice, bob, market, nc, streams)
 
 
 async def check_prop_firm(alice: Caller, bob: Caller) -> None:
