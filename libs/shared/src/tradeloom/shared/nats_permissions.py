@@ -79,7 +79,10 @@ IDENTITIES: tuple[Identity, ...] = (
     ),
     Identity(
         "risk-monitor",
-        requests=("order-router.accounts_get",),  # the owner of an account it has not seen yet
+        requests=(
+            "order-router.accounts_get",  # the owner of an account it has not seen yet
+            "market-data.option_quotes",  # option entries against max_net_delta / max_net_vega
+        ),
         publishes=("risk.evt.>",),
         consumes=("ORDERS", "MD_TRADES"),
     ),
