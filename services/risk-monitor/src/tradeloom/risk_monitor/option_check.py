@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Row
 
 from tradeloom.risk_monitor.domain.limits import Limits
@@ -24,7 +25,9 @@ from tradeloom.risk_monitor.domain.option_limits import (
 )
 from tradeloom.risk_monitor.domain.positions import Position
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data_options import OptionQuote, OptionQuotesReply
 from tradeloom.shared.contracts.risk import RiskCheckRequest
+from tradeloom.shared.errors import ServiceError
 from tradeloom.shared.rpc import ServiceClient
 
 SECONDS_PER_YEAR = 365.0 * 86_400
@@ -38,16 +41,15 @@ def needs_greeks(request: RiskCheckRequest, limits: Limits | None) -> bool:
     )
 
 
-def _leg(quote: dict[str, Any], quantity: float, now: datetime) -> OptionLeg:
-    years = (datetime.fromisoformat(quote["expiry"]) - now).total_seconds() / SECONDS_PER_YEAR
+def _leg(quote: OptionQuote, quantity: float, now: datetime) -> OptionLeg:
     return OptionLeg(
-        is_call=quote["option_type"] == "call",
-        strike=float(quote["strike"]),
-        years=years,
+        is_call=quote.option_type == "call",
+        strike=float(quote.strike),
+        years=(quote.expiry - now).total_seconds() / SECONDS_PER_YEAR,
         quantity=quantity,
-        bid=None if quote["bid"] is None else float(quote["bid"]),
-        ask=float(quote["ask"]),
-        model_volatility=float(quote["model_volatility"]),
+        bid=None if quote.bid is None else float(quote.bid),
+        ask=float(quote.ask),
+        model_volatility=quote.model_volatility,
     )
 
 
@@ -76,12 +78,13 @@ class OptionGreeksCheck:
                 caller=CallerContext(user_id=request.user_id),
                 timeout_s=self.timeout_s,
             )
-        except Exception as error:  # any failure to value the order refuses it
+            quoted = OptionQuotesReply.model_validate(reply)
+        except (ServiceError, ValidationError) as error:  # cannot value the order: refuse it
             return [f"option_quotes_unavailable: {type(error).__name__}: {error}"]
-        quotes = {q["symbol"]: q for q in reply["quotes"]}
+        quotes = {q.symbol: q for q in quoted.quotes}
         if request.symbol not in quotes or not options.keys() <= quotes.keys():
             return [f"option_quotes_unavailable: no quote for {request.symbol} or a held option"]
-        now, spot = datetime.now(UTC), float(reply["spot"])
+        now, spot = datetime.now(UTC), float(quoted.spot)
         legs = [_leg(quotes[s], float(q), now) for s, q in options.items()]
         signed = request.quantity if request.side == "buy" else -request.quantity
         order = _leg(quotes[request.symbol], float(signed), now)
