@@ -15,6 +15,7 @@ from tradeloom.risk_monitor.domain.option_limits import (
     net_greeks,
     underlying_of,
 )
+from tradeloom.risk_monitor.domain.perps import is_perpetual
 
 
 def leg(quantity: float, is_call: bool = True) -> OptionLeg:
@@ -55,3 +56,8 @@ def test_an_order_bringing_a_greek_closer_to_zero_passes_even_above_the_limit() 
     assert greek_refusals(NetGreeks(0, 0), NetGreeks(-1.6, 0), Decimal("1.5"), None) == [
         "max_net_delta_exceeded: net 1.6000 > 1.5"
     ]
+
+
+def test_an_option_is_not_a_perpetual() -> None:
+    assert is_perpetual("BTC/USDT:USDT") is True
+    assert is_perpetual("BTC/USDT:USDT-271206-65000-C") is False
