@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from an_harness import Market, at, bot_client_id
+from an_options_chain import check_options_chain, check_portfolio_greeks
 from an_scenario import BOT, publish_scenario, settled
 from nats.aio.client import Client
 
@@ -27,7 +28,6 @@ from tradeloom.quant.metrics import (
     total_return,
     value_at_risk,
 )
-from tradeloom.quant.options import bsm
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
@@ -144,6 +144,7 @@ async def test_performance_ops(
     await check_balances(alice, nc, streams)
     await check_strategy_report(alice, nc, streams)
     await check_options_chain(alice, nc, streams)
+    await check_portfolio_greeks(alice, bob, market, nc, streams)
 
 
 async def check_prop_firm(alice: Caller, bob: Caller) -> None:
@@ -352,44 +353,3 @@ async def check_strategy_report(alice: Caller, nc: Client, streams: Subjects) ->
     ]
     assert report["worst_symbols"] == report["best_symbols"]
     assert (bad.code, field_of(bad)) == ("validation_error", "capital")
-
-
-async def check_options_chain(alice: Caller, nc: Client, streams: Subjects) -> None:
-    """A stand-in market-data lists BTC options (two strikes, one expiry ahead, one expired): the chain
-    has both strikes with call and put, Greeks at the request's volatility on the latest mark (90)."""
-    ahead = (datetime.now(UTC) + timedelta(days=10)).replace(hour=8, minute=0, second=0, microsecond=0)
-    past = datetime.now(UTC) - timedelta(days=1)
-
-    def option(when: datetime, strike: int, kind: str) -> dict[str, Any]:
-        letter = kind[0].upper()
-        symbol = f"BTC/USDT:USDT-{when:%y%m%d}-{strike}-{letter}"
-        return {"symbol": symbol, "kind": "option", "underlying": "BTC", "strike": str(strike),
-                "option_type": kind, "expiry": when.isoformat()}  # fmt: skip
-
-    listed = [option(ahead, k, c) for k in (80, 100) for c in ("call", "put")] + [option(past, 90, "call")]
-
-    async def instruments(msg: Any) -> None:
-        assert json.loads(msg.data)["kind"] == "option"
-        await msg.respond(json.dumps({"data": {"instruments": listed}}).encode())
-
-    sub = await nc.subscribe(streams.request("market-data", "instruments"), cb=instruments)
-    try:
-        chain = await alice("options_chain", {"underlying": "BTC/USDT", "volatility": 0.5})
-        bad = await alice.error(
-            "options_chain", {"underlying": "BTC/USDT", "volatility": 0.5, "expiry": "2030-01-01"}
-        )
-    finally:
-        await sub.unsubscribe()
-    assert (chain["spot"], chain["expiries"], [r["strike"] for r in chain["items"]]) == (
-        90.0,
-        [chain["expiry"]],
-        [80.0, 100.0],
-    )
-    years = (datetime.fromisoformat(chain["expiry"]) - datetime.now(UTC)).total_seconds() / (365 * 86400)
-    call = chain["items"][0]["call"]
-    assert call["symbol"].endswith("-80-C") and call["implied_volatility"] is None
-    assert call["greeks"]["delta"] == pytest.approx(
-        float(bsm(True, 90.0, 80.0, years, 0, 0, 0.5).delta), rel=1e-4
-    )
-    assert chain["days_to_expiry"] == pytest.approx(10, abs=1)
-    assert (bad.code, field_of(bad)) == ("validation_error", "expiry")

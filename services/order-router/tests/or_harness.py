@@ -50,6 +50,10 @@ INSTRUMENTS = [
     # a linear perpetual settled in USDT (paper accounts only; leverage from risk-monitor)
     Instrument(venue="sim", symbol="BTC/USDT:USDT", kind="perpetual", base="BTC", quote="USDT", settle="USDT",
                tick_size=Decimal("0.5"), lot_size=Decimal("1"), min_notional=Decimal(5)),
+    # a synthetic option (test_option_orders.py quotes it)
+    Instrument(venue="sim", symbol="BTC/USDT:USDT-270129-65000-C", kind="option", base="BTC", quote="USDT",
+               settle="USDT", tick_size=Decimal("0.01"), lot_size=Decimal("0.01"), min_notional=Decimal(0),
+               underlying="BTC", strike=Decimal(65000), option_type="call"),
     # the stand-in Binance spot venue's market (tests/standin_venue), for exchange accounts
     Instrument(venue="binance", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
                tick_size=Decimal("0.01"), lot_size=Decimal("0.00001"), min_notional=Decimal(5)),

@@ -74,13 +74,17 @@ IDENTITIES: tuple[Identity, ...] = (
             "market-data.instruments",
             "market-data.order_book",
             "market-data.funding_rates",
+            "market-data.option_quotes",  # paper option orders
         ),
         publishes=("orders.evt.>",),
         consumes=("MD_TRADES", "RISK"),
     ),
     Identity(
         "risk-monitor",
-        requests=("order-router.accounts_get",),  # the owner of an account it has not seen yet
+        requests=(
+            "order-router.accounts_get",  # the owner of an account it has not seen yet
+            "market-data.option_quotes",  # option entries against max_net_delta / max_net_vega
+        ),
         publishes=("risk.evt.>",),
         consumes=("ORDERS", "MD_TRADES"),
     ),
@@ -99,6 +103,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "order-router.accounts_get",
             "order-router.accounts_list",
             "market-data.instruments",
+            "market-data.option_quotes",
             "strategy-runner.bots_get",
             "strategy-runner.bots_list",
             "strategy-runner.strategies_get",

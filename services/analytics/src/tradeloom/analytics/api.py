@@ -11,6 +11,7 @@ from tradeloom.analytics.api_chain import ChainApi
 from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_portfolio import PortfolioApi
+from tradeloom.analytics.api_portfolio_greeks import PortfolioGreeksApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.api_strategy import StrategyReportApi
@@ -34,6 +35,7 @@ def register(
     portfolio: PortfolioApi,
     strategy: StrategyReportApi,
     chain: ChainApi,
+    greeks: PortfolioGreeksApi,
 ) -> None:
     """Every operation declared in ``contracts.analytics``, ``analytics_propfirm`` and
     ``analytics_options``."""
@@ -59,6 +61,7 @@ def register(
         "balances": portfolio.balances,
         "strategy_report": strategy.report,
         "options_chain": chain.chain,
+        "options_portfolio_greeks": greeks.portfolio_greeks,
     }
     for contract in (
         *analytics.REQUESTS,

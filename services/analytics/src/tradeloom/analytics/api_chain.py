@@ -1,7 +1,9 @@
 """The option chain of an underlying and expiry: market-data's option instruments (asked as the
-caller), the underlying's latest price from analytics' marks, and per strike the call and the put
-with their Greeks (Black-Scholes-Merton at the request's volatility: no venue quotes options here
-yet, so bid/ask/last and the implied volatility are null)."""
+caller), market-data's synthetic quotes of them (``option_quotes``), and per strike the call and the
+put with bid/ask/mid, the implied volatility of each side (Black-Scholes-Merton, ``implied_vols``) and
+the Greeks at the mid's implied volatility. Where market-data has no quotes (no trade of the
+underlying yet) the spot is analytics' latest mark, the prices and volatilities are null and the Greeks
+are at the request's volatility."""
 
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.analytics.api_options import greeks_at
 from tradeloom.analytics.domain.options import expiry_label
 from tradeloom.analytics.store.equity_store import EquityStore
-from tradeloom.quant.options import bsm
+from tradeloom.quant.options import bsm, implied_vols
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.analytics_options import ChainReply, ChainRequest, ChainRow, ChainSide
 from tradeloom.shared.errors import NotFound, field_invalid, require_user
-from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.rpc import RemoteError, ServiceClient
 
 SECONDS_PER_YEAR = 365.0 * 86_400
 
@@ -57,9 +59,11 @@ class ChainApi:
         )
         if chosen is None:
             raise field_invalid("expiry", f"no {body.underlying} options expire on {body.expiry}")
-        async with self._engine().connect() as conn:
-            marks = await self.store.latest_marks(conn, [f"{base}/{quote}"])
-        spot = marks.get(f"{base}/{quote}")
+        quotes, spot = await self._quotes(caller, body, f"{base}/{quote}", chosen)
+        if spot is None:
+            async with self._engine().connect() as conn:
+                mark = (await self.store.latest_marks(conn, [f"{base}/{quote}"])).get(f"{base}/{quote}")
+            spot = None if mark is None else float(mark)
         if spot is None:
             raise field_invalid("underlying", f"no price of {body.underlying} seen yet")
         years = (chosen - now).total_seconds() / SECONDS_PER_YEAR
@@ -68,27 +72,67 @@ class ChainApi:
             expiry_label=expiry_label(chosen.date()),
             days_to_expiry=years * 365.0, expiries=expiries,
             items=self._rows(body, [o for o in options if datetime.fromisoformat(o["expiry"]) == chosen],
-                             float(spot), years),
+                             float(spot), years, quotes),
         )  # fmt: skip
 
+    async def _quotes(
+        self, caller: CallerContext, body: ChainRequest, underlying: str, expiry: datetime
+    ) -> tuple[dict[str, dict[str, Any]], float | None]:
+        """market-data's quotes of the expiry by symbol and their spot; none before a trade."""
+        try:
+            reply = await self._client().call_raw(
+                "market-data", "option_quotes",
+                {"underlying": underlying, "venue": body.venue, "expiry": expiry.date().isoformat()},
+                caller=caller, timeout_s=self.timeout_s,
+            )  # fmt: skip
+        except RemoteError as error:
+            if error.code == "not_found":
+                return {}, None
+            raise
+        return {q["symbol"]: q for q in reply["quotes"]}, float(reply["spot"])
+
     @staticmethod
-    def _rows(body: ChainRequest, options: list[dict[str, Any]], spot: float, years: float) -> list[ChainRow]:
+    def _rows(
+        body: ChainRequest, options: list[dict[str, Any]], spot: float, years: float,
+        quotes: dict[str, dict[str, Any]],
+    ) -> list[ChainRow]:  # fmt: skip
         strikes = sorted({float(o["strike"]) for o in options})
         by_key = {(float(o["strike"]), o["option_type"]): o for o in options}
-        g = bsm(
-            np.array([True] * len(strikes) + [False] * len(strikes)), spot, np.array(strikes * 2), years,
-            body.rate, body.dividend_yield, body.volatility,
-        )  # fmt: skip
+        n = len(strikes)
+        is_call = np.array([True] * n + [False] * n)
+        keys = [(k, "call") for k in strikes] + [(k, "put") for k in strikes]
+        sides = [quotes.get(by_key[key]["symbol"], {}) if key in by_key else {} for key in keys]
+        bid, ask = (np.array([_price(q.get(name)) for q in sides]) for name in ("bid", "ask"))
+        mid = (bid + ask) / 2  # NaN unless both sides are quoted
+
+        def ivs(prices: np.ndarray) -> np.ndarray:
+            vols, _ = implied_vols(prices, is_call, spot, np.array(strikes * 2), years, body.rate,
+                                   body.dividend_yield)  # fmt: skip
+            return np.asarray(vols)
+
+        iv_bid, iv_ask, iv_mid = ivs(bid), ivs(ask), ivs(mid)
+        sigma = np.where(np.isfinite(iv_mid), iv_mid, body.volatility)
+        g = bsm(is_call, spot, np.array(strikes * 2), years, body.rate, body.dividend_yield, sigma)
 
         def side(strike: float, kind: str, index: int) -> ChainSide | None:
             option = by_key.get((strike, kind))
             if option is None:
                 return None
-            return ChainSide(symbol=option["symbol"], bid=None, ask=None, last=None, implied_volatility=None,
-                             greeks=greeks_at(g, index))  # fmt: skip
+            return ChainSide(
+                symbol=option["symbol"], bid=_or_none(bid[index]), ask=_or_none(ask[index]),
+                mid=_or_none(mid[index]), last=None, implied_volatility=_or_none(iv_mid[index]),
+                bid_iv=_or_none(iv_bid[index]), ask_iv=_or_none(iv_ask[index]), greeks=greeks_at(g, index),
+            )  # fmt: skip
 
-        n = len(strikes)
         return [
             ChainRow(strike=k, call=side(k, "call", i), put=side(k, "put", n + i))
             for i, k in enumerate(strikes)
         ]
+
+
+def _price(value: str | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None

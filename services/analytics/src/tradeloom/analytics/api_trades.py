@@ -65,6 +65,11 @@ class TradesApi:
                 fills += (await self.store.fills(conn, kind, one))[0]
         return fills
 
+    async def held(self, caller: CallerContext, account_id: str) -> dict[str, Decimal]:
+        """The owner-checked account's non-zero positions by symbol (the fold of its fills)."""
+        positions, _ = fold(await self._fills(caller, "account", account_id))
+        return {symbol: p.quantity for symbol, p in positions.items() if p.quantity != 0}
+
     async def positions(self, caller: CallerContext, body: ScopeRef) -> PositionsReply:
         fills = await self._fills(caller, body.scope, body.id)
         positions, realised = fold(fills)

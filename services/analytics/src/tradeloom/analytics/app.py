@@ -5,6 +5,7 @@ from tradeloom.analytics.api_chain import ChainApi
 from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_portfolio import PortfolioApi
+from tradeloom.analytics.api_portfolio_greeks import PortfolioGreeksApi
 from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.api_strategy import StrategyReportApi
@@ -52,6 +53,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         portfolio=PortfolioApi(engine, client, store, settings.remote_timeout_s),
         strategy=StrategyReportApi(engine, store, owners, performance),
         chain=ChainApi(engine, client, store, settings.remote_timeout_s),
+        greeks=PortfolioGreeksApi(trades, client, settings.remote_timeout_s),
     )
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)

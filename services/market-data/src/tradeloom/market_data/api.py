@@ -8,6 +8,7 @@ from tradeloom.market_data.api_datasets import DatasetApi
 from tradeloom.market_data.api_funding import FundingApi
 from tradeloom.market_data.api_imports import ImportsApi
 from tradeloom.market_data.api_market import MarketApi
+from tradeloom.market_data.api_option_quotes import OptionQuotesApi
 from tradeloom.market_data.api_preprocess import PreprocessApi
 from tradeloom.market_data.api_subscriptions import SubscriptionsApi
 from tradeloom.market_data.api_trades import TradesRangeApi
@@ -40,6 +41,13 @@ def register(runtime: ServiceRuntime, settings: MarketDataSettings, wake: asynci
     }
     funding = FundingApi(lambda: runtime.engine, settings.db_schema, settings.default_venue)
     handlers.update({"funding_rates": funding.funding_rates, "mark_price": funding.mark_price})
+    handlers["option_quotes"] = OptionQuotesApi(
+        lambda: runtime.engine,
+        settings.db_schema,
+        settings.default_venue,
+        settings.sim_seed,
+        settings.sim_volatility,
+    ).option_quotes
     datasets = DatasetApi(lambda: runtime.engine, settings.db_schema, settings.dataset_max_bytes)
     handlers.update(datasets.handlers())
     handlers.update(PreprocessApi(lambda: runtime.engine, settings.db_schema).handlers())

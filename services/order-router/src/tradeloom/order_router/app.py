@@ -11,6 +11,7 @@ from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.metrics import OrderMetrics
+from tradeloom.order_router.option_orders import OptionQuotes
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
 from tradeloom.order_router.perp_funding import PerpFunding
@@ -65,6 +66,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
         perps=PerpSettingsSource(client, settings.perp_settings_timeout_s),
         metrics=metrics,
+        options=OptionQuotes(client, timeout_s=settings.market_data_timeout_s),
     )
     api.register(
         runtime,

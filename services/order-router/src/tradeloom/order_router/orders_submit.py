@@ -30,6 +30,13 @@ from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.metrics import OrderMetrics
+from tradeloom.order_router.option_orders import (
+    OptionQuotes,
+    fill_against_quote,
+    held_as_itself,
+    is_option,
+    option_problems,
+)
 from tradeloom.order_router.perp_orders import PerpSettingsSource, perp_order_problems, perp_reduce_only
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
@@ -85,6 +92,7 @@ class OrderSubmitter:
         queue: QueuePosition | None = None,
         perps: PerpSettingsSource | None = None,
         metrics: OrderMetrics | None = None,
+        options: OptionQuotes | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -97,6 +105,7 @@ class OrderSubmitter:
         self.queue = queue
         self.perps = perps
         self.metrics = metrics or OrderMetrics(None)
+        self.options = options
 
     async def submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         """Submit one order, counted by its outcome (``tl_orders_submitted``)."""
@@ -127,12 +136,18 @@ class OrderSubmitter:
             self.venue_orders.admit(account, body)
         instrument = await self.instruments.get(account.venue, body.symbol)
         perp = await self._perp_terms(caller, account, body, instrument)
+        paper_option = is_option(instrument) and account.kind == "paper" and self.options is not None
+        instrument, option_quote = await self._option_quote(caller, body, instrument, paper_option)
         async with self._engine().begin() as conn:
             halted = await self.ledger.orders.halt_reason(conn, user_id, account.id)
             if halted is not None:
                 raise Conflict(f"trading is halted ({halted})", details={"reason": "trading_halted"})
             symbol = instrument.symbol if instrument is not None else body.symbol
-            last_price = await self.ledger.orders.last_price(conn, account.venue, symbol)
+            last_price = (
+                option_quote
+                if paper_option
+                else await self.ledger.orders.last_price(conn, account.venue, symbol)
+            )
             free = {
                 row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
             }
@@ -140,6 +155,9 @@ class OrderSubmitter:
                 position = await self.ledger.perp_positions.get(conn, account.id, symbol)
                 perp = replace(perp, position=position)
             body, problems = self._reduce_only(body, instrument, free=free, perp=perp)
+            problems += (
+                option_problems(body, instrument, free, option_quote) if paper_option and instrument else []
+            )
             if problems:
                 raise refused(problems)
             problems, lock = validate_order(
@@ -229,6 +247,15 @@ class OrderSubmitter:
             return perp_reduce_only(body, perp.position)
         return apply_reduce_only(body, instrument, free)
 
+    async def _option_quote(
+        self, caller: CallerContext, body: OrderSubmit, instrument: Instrument | None, paper_option: bool
+    ) -> tuple[Instrument | None, Decimal | None]:
+        """A paper option order: the option held as itself and its side's quote (``option_orders``)."""
+        if not paper_option or instrument is None or self.options is None:
+            return instrument, None
+        held = held_as_itself(instrument)
+        return held, await self.options.side_price(held, body.side, caller)
+
     async def _resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:
         if row.status != states.PENDING_NEW:
             return order_info(row)
@@ -283,6 +310,8 @@ class OrderSubmitter:
                         conn, current, (states.NEW,), {"accepted_ns": time.time_ns(), **accepted}
                     )
                     await self.execution.place(conn, done)
+                    if account.kind == "paper" and done.base_asset == done.symbol:  # an option
+                        done = await fill_against_quote(self.ledger, conn, done, account_costs(account))
         if to_venue and done.status == states.PENDING_NEW:
             done = await self.venue_orders.send(done, account)
         return order_info(done)

@@ -27,7 +27,14 @@ from tradeloom.shared.contracts.risk_monitor import (
 )
 from tradeloom.shared.errors import NotFound, field_invalid, require_user
 
-BOT_UNSUPPORTED = ("max_leverage", "max_drawdown", "starting_balance", "max_daily_loss_hard")
+BOT_UNSUPPORTED = (
+    "max_leverage",
+    "max_drawdown",
+    "starting_balance",
+    "max_daily_loss_hard",
+    "max_net_delta",
+    "max_net_vega",
+)
 
 
 def limits_info(
@@ -45,6 +52,8 @@ def limits_info(
         max_leverage=limits.max_leverage,
         max_daily_loss_hard=limits.max_daily_loss_hard,
         max_drawdown=limits.max_drawdown,
+        max_net_delta=limits.max_net_delta,
+        max_net_vega=limits.max_net_vega,
         starting_balance=limits.starting_balance,
         alert_threshold_pct=limits.alert_threshold_pct,
         day_boundary_tz=limits.day_boundary_tz,

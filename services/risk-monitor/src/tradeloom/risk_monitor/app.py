@@ -14,6 +14,7 @@ from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.folding import OrderEvents
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.metrics import RiskMetrics
+from tradeloom.risk_monitor.option_check import OptionGreeksCheck
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
@@ -44,7 +45,15 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
     api.register(
         runtime,
-        check=PreTradeCheck(engine, cache, positions, pending, perps, metrics=metrics),
+        check=PreTradeCheck(
+            engine,
+            cache,
+            positions,
+            pending,
+            perps,
+            metrics=metrics,
+            options=OptionGreeksCheck(client, settings.market_data_timeout_s),
+        ),
         positions=PositionsApi(engine, positions, cache, owners, perps),
         limits=LimitsApi(engine, store, cache, owners),
         halts=HaltsApi(

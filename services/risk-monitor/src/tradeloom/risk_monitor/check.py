@@ -11,6 +11,8 @@ An order on a perpetual counts ``contracts × contract size`` base units: its no
 position, gross exposure and leverage (gross / equity) limits like a spot order's. With a
 ``starting_balance`` (equity known), an entry on a perpetual must also fit its initial margin
 (notional / the account's leverage for the symbol) in the free margin (``perp_margin``).
+
+An option entry is also measured against ``max_net_delta`` / ``max_net_vega`` (``option_check.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from tradeloom.risk_monitor.domain.limits import Exposure, Limits, OrderCheck, r
 from tradeloom.risk_monitor.domain.perps import DEFAULT_LEVERAGE, PerpConfig, is_perpetual, margin_refusal
 from tradeloom.risk_monitor.domain.positions import Position
 from tradeloom.risk_monitor.metrics import RiskMetrics, check_result
+from tradeloom.risk_monitor.option_check import OptionGreeksCheck, needs_greeks
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
@@ -51,6 +54,7 @@ class PreTradeCheck:
         perps: PerpConfig,
         *,
         metrics: RiskMetrics | None = None,
+        options: OptionGreeksCheck | None = None,
     ) -> None:
         self.metrics = metrics or RiskMetrics(None)
         self._engine = engine
@@ -58,6 +62,7 @@ class PreTradeCheck:
         self.positions = positions
         self.pending = pending
         self.perps = perps
+        self.options = options
 
     async def check(self, caller: CallerContext, request: RiskCheckRequest) -> RiskCheckReply:
         """The check, counted by result and timed (``tl_risk_checks``, ``tl_risk_check_seconds``)."""
@@ -85,6 +90,7 @@ class PreTradeCheck:
         scopes = [(prefix, scoped) for prefix, scoped in (("", limits), ("bot ", bot_limits)) if scoped]
         measured: list[tuple[str, Limits, Exposure]] = []
         perps: list[Row[Any]] | None = None
+        held: list[Row[Any]] | None = None
         try:
             async with self._engine().connect() as conn:
                 for prefix, scoped in scopes:
@@ -104,6 +110,8 @@ class PreTradeCheck:
                     and is_perpetual(request.symbol)
                 ):
                     perps = await self.positions.positions(conn, request.user_id, request.account_id)
+                if self.options is not None and needs_greeks(request, limits):
+                    held = await self.positions.positions(conn, request.user_id, request.account_id)
         except BaseException:
             self.pending.release(request.account_id, request.order_id)
             raise
@@ -121,6 +129,8 @@ class PreTradeCheck:
         if perps is not None and limits is not None and limits.starting_balance is not None:
             refused = self._margin(perps, request.symbol, order, measured[0][2], limits.starting_balance)
             reasons += [] if refused is None else [refused]
+        if held is not None and limits is not None and self.options is not None:
+            reasons += await self.options.refusals(request, limits, held)
         if reasons:
             self.pending.release(request.account_id, request.order_id)
             return RiskCheckReply(approved=False, reason="; ".join(reasons)[:MAX_REASON])

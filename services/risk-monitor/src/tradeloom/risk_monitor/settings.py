@@ -20,6 +20,7 @@ class RiskMonitorSettings(ServiceSettings):
     mark_interval_s: float = Field(default=1.0, gt=0, le=60)
     pending_order_ttl_s: float = Field(default=10.0, gt=0, le=600)
     order_router_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    market_data_timeout_s: float = Field(default=0.5, gt=0, le=30)  # option quotes (option entries)
     eod_interval_s: float = Field(default=60.0, gt=0, le=3600)
     # perpetuals (``BTC/USDT:USDT``): base units per contract (market-data's ``multiplier``; 1 when
     # absent) and maintenance-margin rates (0.005 when absent), JSON objects by symbol

@@ -166,10 +166,19 @@ class ChainRequest(_Request):
 
 class ChainSide(_Reply):
     symbol: str
-    bid: float | None = Field(description="null: no quote known")
+    bid: float | None = Field(
+        description="null: no quote known (the synthetic venue's quotes are model quotes)"
+    )
     ask: float | None
+    mid: float | None = Field(default=None, description="(bid + ask) / 2 when both are quoted")
     last: float | None
-    implied_volatility: float | None = Field(description="from the mid or last price when known")
+    implied_volatility: float | None = Field(description="from the mid price when known")
+    bid_iv: float | None = Field(
+        default=None, description="implied volatility of the bid (null: none or no solution)"
+    )
+    ask_iv: float | None = Field(
+        default=None, description="implied volatility of the ask (null: none or no solution)"
+    )
     greeks: Greeks = Field(description="at the implied volatility when known, else the request's")
 
 
@@ -182,12 +191,50 @@ class ChainRow(_Reply):
 class ChainReply(_Reply):
     underlying: str
     venue: str
-    spot: float = Field(description="the underlying's latest price seen by analytics")
+    spot: float = Field(
+        description="the spot the quotes were made at (market-data's last trade); unquoted: analytics' latest mark"
+    )
     expiry: dt.datetime
     expiry_label: Literal["weekly", "monthly", "quarterly"]
     days_to_expiry: float
     expiries: list[dt.datetime] = Field(description="every listed expiry of the underlying")
     items: list[ChainRow]
+
+
+class PortfolioGreeksRequest(_Request):
+    account_id: str = Field(min_length=1, max_length=64)
+    venue: str = Field(default="sim", min_length=1, max_length=32, description="where the options are quoted")
+
+
+class HeldOptionGreeks(_Reply):
+    symbol: str
+    quantity: float
+    mid: float | None = Field(description="of the quote (the bid or ask alone when one side is quoted)")
+    volatility: float = Field(description="the mid's implied volatility (the quote's model one: no solution)")
+    delta: float = Field(description="position Greeks: per unit × quantity")
+    gamma: float
+    vega: float
+    theta_day: float
+
+
+class UnderlyingGreeks(_Reply):
+    underlying: str = Field(examples=["BTC/USDT"])
+    spot: float
+    underlying_quantity: float = Field(description="of the underlying held (delta 1 each)")
+    delta: float = Field(description="options' delta + the underlying held, in units of the underlying")
+    delta_value: float = Field(description="delta × spot, in the quote asset")
+    gamma: float
+    vega: float = Field(description="per volatility point")
+    theta_day: float
+    options: list[HeldOptionGreeks]
+
+
+class PortfolioGreeksReply(_Reply):
+    account_id: str
+    delta_value: float = Field(description="Σ per underlying")
+    vega: float = Field(description="Σ per underlying")
+    theta_day: float = Field(description="Σ per underlying")
+    underlyings: list[UnderlyingGreeks]
 
 
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
@@ -199,4 +246,10 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("options_iv", IvRequest, IvReply, "Implied volatility (no_solution outside the bounds), batch."),
     _rq("options_strategy", StrategyRequest, StrategyReply, "Multi-leg option position: M2M and payoff."),
     _rq("options_chain", ChainRequest, ChainReply, "Option chain of an underlying and expiry with Greeks."),
+    _rq(
+        "options_portfolio_greeks",
+        PortfolioGreeksRequest,
+        PortfolioGreeksReply,
+        "Net delta, gamma, vega, theta of an account's held options (and underlying) at current quotes.",
+    ),  # fmt: skip
 )

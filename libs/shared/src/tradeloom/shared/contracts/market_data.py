@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts import market_data_funding as fd
+from tradeloom.shared.contracts import market_data_options as mo
 from tradeloom.shared.contracts.market_data_columns import TIMEFRAME, CandleColumnsReply, CandleColumnsRequest
 from tradeloom.shared.contracts.market_data_instruments import Instrument as Instrument
 from tradeloom.shared.contracts.market_data_instruments import InstrumentKind as InstrumentKind
@@ -229,8 +230,6 @@ class InstrumentsRequest(_Request):
     status: Literal["active", "inactive"] | None = None
 
 
-
-
 # ----------------------------------------------------------------------------- dataset requests
 class DatasetUploadBegin(_Request):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", examples=["btc-2023-1h"])
@@ -370,8 +369,13 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("order_book", OrderBookRequest, OrderBookReply, "The latest book with depth analytics."),
     _rq("stats_24h", SymbolRequest, Stats24hReply, "Rolling 24-hour statistics."),
     _rq("overview", OverviewRequest, OverviewReply, "Every symbol with change, volume, volatility."),
-    _rq("funding_rates", fd.FundingRatesRequest, fd.FundingRatesReply, "Funding-rate history of a perpetual."),
+    _rq(
+        "funding_rates", fd.FundingRatesRequest, fd.FundingRatesReply, "Funding-rate history of a perpetual."
+    ),
     _rq("mark_price", fd.MarkPriceRequest, fd.MarkPriceReply, "Mark price and next funding of a perpetual."),
+    _rq(
+        "option_quotes", mo.OptionQuotesRequest, mo.OptionQuotesReply, "Synthetic bid/ask of listed options."
+    ),
     _rq("instruments", InstrumentsRequest, InstrumentsReply, "The instrument registry."),
     _rq("datasets_upload_begin", DatasetUploadBegin, DatasetUploadStarted, "Start a CSV upload."),
     _rq("datasets_upload_chunk", DatasetUploadChunk, DatasetUploadProgress, "Append a piece of CSV."),

@@ -149,6 +149,14 @@ class LimitsPut(Request):
     max_drawdown: Positive | None = Field(
         default=None, description="below the end-of-day high-water mark; the floor locks at starting_balance"
     )
+    max_net_delta: Positive | None = Field(
+        default=None,
+        description="option entries: |net delta| of the order's underlying (options + underlying, in its units)",
+    )
+    max_net_vega: Positive | None = Field(
+        default=None,
+        description="option entries: |net vega| of the order's underlying (quote asset per vol point)",
+    )
     starting_balance: Positive | None = Field(
         default=None,
         description="equity = this + PnL folded from fills; needed by max_leverage and max_drawdown",
@@ -178,6 +186,14 @@ class LimitsInfo(Reply):
     )
     max_drawdown: Positive | None = Field(
         default=None, description="below the end-of-day high-water mark; the floor locks at starting_balance"
+    )
+    max_net_delta: Positive | None = Field(
+        default=None,
+        description="option entries: |net delta| of the order's underlying (options + underlying, in its units)",
+    )
+    max_net_vega: Positive | None = Field(
+        default=None,
+        description="option entries: |net vega| of the order's underlying (quote asset per vol point)",
     )
     starting_balance: Positive | None = Field(
         default=None,

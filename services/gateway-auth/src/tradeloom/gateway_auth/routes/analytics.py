@@ -44,6 +44,8 @@ from tradeloom.shared.contracts.analytics_options import (
     GreeksRequest,
     IvReply,
     IvRequest,
+    PortfolioGreeksReply,
+    PortfolioGreeksRequest,
     StrategyReply,
     StrategyRequest,
 )
@@ -240,6 +242,18 @@ ROUTES = (
             Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
         ),
         summary="Option chain of an underlying and expiry: every strike's call and put with their Greeks",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/greeks", READ, SERVICE, "options_portfolio_greeks",
+        PortfolioGreeksRequest, PortfolioGreeksReply, name="account_portfolio_greeks", errors=ERRORS,
+        path_params=(
+            Param("account_id", str,
+                  Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="an account id")),
+        ),
+        query=(Param("venue", str, Query(min_length=1, max_length=32, description="where options are quoted"),
+                     "sim"),),
+        summary="Net delta, gamma, vega and theta of an account's held options (and underlying) per "
+        "underlying, at the current synthetic option quotes",
     ),
     Forward(
         "POST", "/options/greeks", READ, SERVICE, "options_greeks", GreeksRequest, GreeksReply,

@@ -107,7 +107,8 @@ def _instrument_problems(order: OrderSubmit, instrument: Instrument | None, perp
         return [Problem("symbol", "unknown_symbol", f"{order.symbol} is not listed on this venue")]
     if instrument.status != "active":
         return [Problem("symbol", "not_trading", f"{order.symbol} is not trading")]
-    if instrument.kind != ("perpetual" if perp else "spot"):
+    paper_option = instrument.kind == "option" and instrument.base == instrument.symbol  # option_orders.py
+    if instrument.kind != ("perpetual" if perp else "spot") and not paper_option:
         return [Problem("symbol", "unsupported_kind", f"{instrument.kind} instruments are not supported yet")]
     return []
 

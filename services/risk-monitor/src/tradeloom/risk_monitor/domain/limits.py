@@ -27,6 +27,8 @@ LIMIT_NAMES = (
     "max_leverage",
     "max_daily_loss_hard",
     "max_drawdown",
+    "max_net_delta",
+    "max_net_vega",
 )
 
 
@@ -41,6 +43,8 @@ class Limits:
     max_leverage: Decimal | None = None
     max_daily_loss_hard: Decimal | None = None  # breached: entries refused and positions flattened
     max_drawdown: Decimal | None = None  # trails the end-of-day high-water mark, locks at the start
+    max_net_delta: Decimal | None = None  # |net delta| of an underlying, in its units (option entries)
+    max_net_vega: Decimal | None = None  # |net vega| of an underlying, quote asset per vol point
     starting_balance: Decimal | None = None  # equity = this + PnL folded from fills (leverage, drawdown)
     alert_threshold_pct: Decimal = Decimal(80)
     day_boundary_tz: str = "UTC"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from tradeloom.risk_monitor.domain.option_limits import underlying_of
 from tradeloom.risk_monitor.domain.positions import CONTEXT, PLACES
 
 MarginMode = Literal["isolated", "cross"]
@@ -39,8 +40,9 @@ DEFAULT_MAINTENANCE_MARGIN_RATE = Decimal("0.005")
 
 
 def is_perpetual(symbol: str) -> bool:
-    """``BTC/USDT:USDT`` (a settle asset after the colon) is a perpetual; ``BTC/USDT`` is spot."""
-    return ":" in symbol
+    """``BTC/USDT:USDT`` (a settle asset after the colon) is a perpetual; ``BTC/USDT`` is spot, and
+    ``BTC/USDT:USDT-271206-65000-C`` (an expiry, strike and right after it) an option."""
+    return ":" in symbol and underlying_of(symbol) is None
 
 
 def contract_size(symbol: str, sizes: Mapping[str, Decimal]) -> Decimal:

@@ -1,0 +1,124 @@
+"""The option chain through a started analytics: a stand-in market-data lists and quotes options
+(called from ``test_performance_ops``, which shares its stack)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from an_scenario import settled
+from nats.aio.client import Client
+
+from tradeloom.quant.options import bsm
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import eventually
+
+
+async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None:
+    """A stand-in market-data lists BTC options (two strikes, one expiry ahead, one expired) and quotes
+    three of them at spot 91: the chain has both strikes with call and put, each quoted side's implied
+    volatility (bid's < mid's < ask's), Greeks at the mid's; the unquoted put at the request's."""
+    ahead = (datetime.now(UTC) + timedelta(days=10)).replace(hour=8, minute=0, second=0, microsecond=0)
+    past = datetime.now(UTC) - timedelta(days=1)
+
+    def option(when: datetime, strike: int, kind: str) -> dict[str, Any]:
+        letter = kind[0].upper()
+        symbol = f"BTC/USDT:USDT-{when:%y%m%d}-{strike}-{letter}"
+        return {"symbol": symbol, "kind": "option", "underlying": "BTC", "strike": str(strike),
+                "option_type": kind, "expiry": when.isoformat()}  # fmt: skip
+
+    listed = [option(ahead, k, c) for k in (80, 100) for c in ("call", "put")] + [option(past, 90, "call")]
+
+    async def instruments(msg: Any) -> None:
+        assert json.loads(msg.data)["kind"] == "option"
+        await msg.respond(json.dumps({"data": {"instruments": listed}}).encode())
+
+    quoted = {
+        o["symbol"]: b_a
+        for o, b_a in zip(listed[:3], [("11.9", "12.3"), ("0.6", "0.8"), ("2.1", "2.4")], strict=True)
+    }
+
+    async def option_quotes(msg: Any) -> None:
+        asked = json.loads(msg.data)
+        assert (asked["underlying"], asked["expiry"]) == ("BTC/USDT", ahead.date().isoformat())
+        quotes = [{"symbol": symbol, "bid": bid, "ask": ask} for symbol, (bid, ask) in quoted.items()]
+        await msg.respond(json.dumps({"data": {"spot": "91", "quotes": quotes}}).encode())
+
+    subs = [
+        await nc.subscribe(streams.request("market-data", "instruments"), cb=instruments),
+        await nc.subscribe(streams.request("market-data", "option_quotes"), cb=option_quotes),
+    ]
+    try:
+        chain = await alice("options_chain", {"underlying": "BTC/USDT", "volatility": 0.5})
+        bad = await alice.error(
+            "options_chain", {"underlying": "BTC/USDT", "volatility": 0.5, "expiry": "2030-01-01"}
+        )
+    finally:
+        for sub in subs:
+            await sub.unsubscribe()
+    assert (chain["spot"], chain["expiries"], [r["strike"] for r in chain["items"]]) == (
+        91.0,
+        [chain["expiry"]],
+        [80.0, 100.0],
+    )
+    years = (datetime.fromisoformat(chain["expiry"]) - datetime.now(UTC)).total_seconds() / (365 * 86400)
+    call = chain["items"][0]["call"]
+    assert call["symbol"].endswith("-80-C") and (call["bid"], call["ask"]) == (11.9, 12.3)
+    assert call["mid"] == pytest.approx(12.1, rel=1e-12)
+    for side, price in (("bid_iv", 11.9), ("implied_volatility", 12.1), ("ask_iv", 12.3)):
+        assert float(bsm(True, 91.0, 80.0, years, 0, 0, call[side]).price) == pytest.approx(price, rel=1e-4)
+    assert call["bid_iv"] < call["implied_volatility"] < call["ask_iv"]
+    assert call["greeks"]["delta"] == pytest.approx(
+        float(bsm(True, 91.0, 80.0, years, 0, 0, call["implied_volatility"]).delta), rel=1e-4
+    )
+    put = chain["items"][1]["put"]
+    assert put["symbol"].endswith("-100-P") and (put["bid"], put["implied_volatility"]) == (None, None)
+    assert put["greeks"]["delta"] == pytest.approx(
+        float(bsm(False, 91.0, 100.0, years, 0, 0, 0.5).delta), rel=1e-4
+    )
+    assert chain["days_to_expiry"] == pytest.approx(10, abs=1)
+    assert (bad.code, bad.details["fields"][0]["field"]) == ("validation_error", "expiry")
+
+
+async def check_portfolio_greeks(alice: Any, bob: Any, market: Any, nc: Client, streams: Subjects) -> None:
+    """alice's acc-opt holds a long ATM straddle (1 call + 1 put, K = 100, one year) and 0.5 BTC; the
+    stand-in quotes both around 7.965567 at spot 100 (the hand-worked example of
+    ``test_domain_portfolio_greeks``): delta 0.5796556, gamma 0.0396953, vega 0.7939051 per point."""
+    expiry = datetime.now(UTC) + timedelta(days=365)
+    call, put = (f"BTC/USDT:USDT-{expiry:%y%m%d}-100-{c}" for c in ("C", "P"))
+    now = datetime.now(UTC)
+    for fill_id, symbol, quantity in (
+        ("opt-1", call, "1"),
+        ("opt-2", put, "1"),
+        ("opt-3", "BTC/USDT", "0.5"),
+    ):
+        await market.fill("alice", "acc-opt", fill_id, "buy", "8", quantity, now, symbol=symbol)
+    await eventually(lambda: settled(nc, streams), "analytics consumed the option fills")
+    asked: list[dict[str, Any]] = []
+
+    async def option_quotes(msg: Any) -> None:
+        asked.append(json.loads(msg.data))
+        quotes = [
+            {"symbol": s, "option_type": kind, "strike": "100", "expiry": expiry.isoformat(),
+             "bid": "7.465567", "ask": "8.465567", "model_volatility": 0.5}
+            for s, kind in ((call, "call"), (put, "put"))
+        ]  # fmt: skip
+        await msg.respond(json.dumps({"data": {"spot": "100", "quotes": quotes}}).encode())
+
+    sub = await nc.subscribe(streams.request("market-data", "option_quotes"), cb=option_quotes)
+    try:
+        got = await alice("options_portfolio_greeks", {"account_id": "acc-opt"})
+        missing = await bob.error("options_portfolio_greeks", {"account_id": "acc-opt"})
+    finally:
+        await sub.unsubscribe()
+    assert asked == [{"underlying": "BTC/USDT", "venue": "sim", "symbols": sorted([call, put])}]
+    [row] = got["underlyings"]
+    assert (row["underlying"], row["spot"], row["underlying_quantity"]) == ("BTC/USDT", 100.0, 0.5)
+    assert [leg["volatility"] for leg in row["options"]] == pytest.approx([0.2, 0.2], abs=1e-6)
+    assert row["delta"] == pytest.approx(0.5796556, abs=1e-6)
+    assert row["gamma"] == pytest.approx(0.03969525, abs=1e-7)
+    assert row["vega"] == pytest.approx(0.7939051, abs=1e-6)
+    assert got["delta_value"] == pytest.approx(57.96556, abs=1e-4) and got["vega"] == row["vega"]
+    assert missing.code == "not_found"

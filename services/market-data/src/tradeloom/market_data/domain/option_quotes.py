@@ -1,0 +1,80 @@
+"""Synthetic quotes of the synthetic venue's options (pure; NOT a real market).
+
+Model volatility of a strike ``K`` (the smile), with ``x = ln(K / S)`` and ``σ₀`` the underlying's
+realised volatility clipped to [``VOL_FLOOR``, ``VOL_CAP``]::
+
+    σ(K) = max(VOL_FLOOR, σ₀ · (1 + SKEW · x + CURVATURE · x²))
+
+so out-of-the-money puts are dearer than calls (``SKEW`` < 0) and both wings rise (``CURVATURE``).
+The model price is Black-Scholes-Merton at ``σ(K)``, rate and yield 0. Each option gets a half
+spread of ``spread_fraction × model price`` (at least one tick), ``spread_fraction`` drawn once per
+(seed, symbol) uniformly in [``SPREAD_MIN``, ``SPREAD_MAX``]: the same seed gives the same quotes for
+the same spot, realised volatility and time. The bid is rounded down and the ask up to the tick; a
+bid below one tick is no bid (null).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+import numpy as np
+
+from tradeloom.quant.options import bsm
+
+SKEW = -0.5
+CURVATURE = 2.0
+VOL_FLOOR = 0.05
+VOL_CAP = 5.0
+SPREAD_MIN = 0.01
+SPREAD_MAX = 0.03
+SECONDS_PER_YEAR = 365.0 * 86_400
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    symbol: str
+    option_type: str  # call | put
+    strike: Decimal
+    expiry: datetime
+    tick: Decimal
+
+
+@dataclass(frozen=True)
+class Quote:
+    spec: OptionSpec
+    bid: Decimal | None
+    ask: Decimal
+    model_price: float
+    model_volatility: float
+
+
+def smile(spot: float, strike: float, realised: float) -> float:
+    base = min(max(realised, VOL_FLOOR), VOL_CAP)
+    x = np.log(strike / spot)
+    return float(max(VOL_FLOOR, base * (1.0 + SKEW * x + CURVATURE * x * x)))
+
+
+def spread_fraction(seed: int, symbol: str) -> float:
+    rng = np.random.default_rng([seed, zlib.crc32(symbol.encode())])
+    return float(rng.uniform(SPREAD_MIN, SPREAD_MAX))
+
+
+def quote(spec: OptionSpec, spot: float, realised: float, now: datetime, seed: int) -> Quote | None:
+    """The option's bid/ask now; None once expired."""
+    years = (spec.expiry - now).total_seconds() / SECONDS_PER_YEAR
+    if years <= 0 or spot <= 0:
+        return None
+    sigma = smile(spot, float(spec.strike), realised)
+    price = float(bsm(spec.option_type == "call", spot, float(spec.strike), years, 0.0, 0.0, sigma).price)
+    half = Decimal(repr(price * spread_fraction(seed, spec.symbol)))
+    mid = Decimal(repr(price))
+    ticks_bid = ((mid - half) / spec.tick).to_integral_value(ROUND_FLOOR)
+    ticks_ask = ((mid + half) / spec.tick).to_integral_value(ROUND_CEILING)
+    ask = max(ticks_ask, Decimal(1)) * spec.tick
+    bid = ticks_bid * spec.tick if ticks_bid >= 1 else None
+    if bid is not None and bid >= ask:  # a spread narrower than a tick
+        bid = ask - spec.tick if ask > spec.tick else None
+    return Quote(spec, bid, ask, price, sigma)
