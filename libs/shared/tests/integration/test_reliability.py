@@ -315,8 +315,10 @@ async def test_runtime_consumers_pause_while_postgres_is_down(
                 await asyncio.sleep(0.05)
 
         value = runtime.registry.get_sample_value
+        async with asyncio.timeout(15):  # counted after the commit and ack, a moment after applied
+            while value("tl_consumer_processed_total", {"consumer": "fills_paused"}) != 6:
+                await asyncio.sleep(0.05)
         assert value("tl_consumer_dead_letters_total", {"consumer": "fills_paused"}) in (None, 0.0)
-        assert value("tl_consumer_processed_total", {"consumer": "fills_paused"}) == 6
         assert (await js.stream_info(subjects.stream("DEAD_LETTERS"))).state.messages == 0
     for spec in wanted:
         await js.delete_stream(subjects.stream(spec.name))

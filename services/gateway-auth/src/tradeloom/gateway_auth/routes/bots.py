@@ -7,11 +7,11 @@ an unknown one.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.bot_ledger import (
     BotLedgerPage,
@@ -36,11 +36,7 @@ from tradeloom.shared.contracts.bots import (
 
 router = APIRouter(prefix="/v1/bots", tags=["bots"])
 READ, TRADE = Scope.READ, Scope.TRADE
-BOT_ID = Param(
-    "bot_id", str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a bot id")
-)
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+BOT_ID = id_param("bot_id", "a bot id")
 
 
 def _lifecycle(op: str, summary: str) -> Forward:

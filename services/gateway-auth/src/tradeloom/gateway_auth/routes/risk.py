@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.params import ID_PATTERN, READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.risk_monitor import (
     HH_MM,
@@ -52,16 +52,14 @@ from tradeloom.shared.contracts.wire import Positive
 
 router = APIRouter(prefix="/v1/risk", tags=["risk"])
 READ, TRADE = Scope.READ, Scope.TRADE
-ID = r"^[A-Za-z0-9_\-]+$"
-ACCOUNT_ID = Param(
-    "account_id", str, Path(min_length=1, max_length=64, pattern=ID, description="an account id")
-)
-BOT_ID = Param("bot_id", str, Path(min_length=1, max_length=64, pattern=ID, description="a bot id"))
+ACCOUNT_ID = id_param("account_id", "an account id")
+BOT_ID = id_param("bot_id", "a bot id")
 ACCOUNT_FILTER = Param(
-    "account_id", str | None, Query(min_length=1, max_length=64, pattern=ID, description="one account"), None
+    "account_id",
+    str | None,
+    Query(min_length=1, max_length=64, pattern=ID_PATTERN, description="one account"),
+    None,
 )
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
 
 
 class LimitsBody(BaseModel):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.params import ID_PATTERN, READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.orders import (
     MAX_STATUS_FILTER,
@@ -50,13 +50,8 @@ from tradeloom.shared.contracts.wire import Positive
 
 router = APIRouter(prefix="/v1", tags=["trading"])
 READ, TRADE, ADMIN = Scope.READ, Scope.TRADE, Scope.ADMIN
-ID = r"^[A-Za-z0-9_\-]+$"
-ACCOUNT_ID = Param(
-    "account_id", str, Path(min_length=1, max_length=64, pattern=ID, description="an account id")
-)
-ORDER_ID = Param("order_id", str, Path(min_length=1, max_length=64, pattern=ID, description="an order id"))
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+ACCOUNT_ID = id_param("account_id", "an account id")
+ORDER_ID = id_param("order_id", "an order id")
 
 
 def _q(annotation: object, **spec: object) -> Param:
@@ -64,7 +59,8 @@ def _q(annotation: object, **spec: object) -> Param:
     return Param(name, annotation, Query(**spec), None)  # type: ignore[arg-type]
 
 
-ACCOUNT_FILTER = _q(str | None, name="account_id", min_length=1, max_length=64, pattern=ID)
+ACCOUNT_FILTER = _q(str | None, name="account_id", min_length=1, max_length=64, pattern=ID_PATTERN)
+ORDER_FILTER = _q(str | None, name="order_id", min_length=1, max_length=64, pattern=ID_PATTERN)
 SYMBOL_FILTER = _q(str | None, name="symbol", min_length=3, max_length=64, examples=["BTC/USDT"])
 SINCE = _q(datetime | None, name="since", description="created at or after (RFC 3339)")
 UNTIL = _q(datetime | None, name="until", description="created before (RFC 3339)")
@@ -182,8 +178,7 @@ ROUTES = (
     Forward(
         "GET", "/fills", READ, SERVICE, "fills_list", FillListRequest, FillList,
         name="list_fills", page=True, cursor="fill_list", errors=READ_ERRORS,
-        query=(ACCOUNT_FILTER, _q(str | None, name="order_id", min_length=1, max_length=64, pattern=ID),
-               SYMBOL_FILTER),
+        query=(ACCOUNT_FILTER, ORDER_FILTER, SYMBOL_FILTER),
         summary="The caller's fills, newest first",
     ),
 )  # fmt: skip
