@@ -88,8 +88,11 @@ async def test_private_channels_carry_only_the_callers_data(servers: Servers, nc
         await publish_raw(nc, prefix, "orders", "order_placed", {"order_id": "nobody"})
         await publish_raw(nc, prefix, "orders", "order_placed", {"user_id": alice_id, "order_id": "a1"})
         await publish_raw(nc, prefix, "orders", "fill_recorded", {"user_id": alice_id, "fill_id": "f1"})
-        order = await receive(ws, "event")
-        fill = await receive(ws, "event")
+        # the two channels are fed by separate subscriptions: either event may come first
+        received = {
+            event["channel"]: event for event in [await receive(ws, "event"), await receive(ws, "event")]
+        }
+        order, fill = received["orders"], received["fills"]
         assert (order["channel"], order["event"]["data"]["order_id"]) == ("orders", "a1")
         assert (fill["channel"], fill["event"]["data"]["fill_id"]) == ("fills", "f1")
         with pytest.raises(TimeoutError):  # nothing of Bob's, nothing unowned
