@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from tradeloom.quant.fills.models import Costs
+from tradeloom.quant.optimise.summary_fold import finish_returns, finish_trades, fold_return, start_returns
 from tradeloom.quant.simulator.config import END_OF_DATA_EXIT, SimulationConfig
 from tradeloom.quant.simulator.kernel import simulate
 from tradeloom.quant.strategies import signals as k
@@ -37,36 +38,23 @@ def builtin_signals(
 
 
 @njit(cache=True)
-def _ratio(numerator: float, denominator: float, n: int) -> float:
-    """numerator / denominator with the metrics module's edge cases: NaN below two returns or for 0/0,
-    ±inf for a non-zero numerator over zero."""
-    if n < 2 or (denominator == 0.0 and numerator == 0.0):
-        return np.nan
-    if denominator == 0.0:
-        return np.inf if numerator > 0.0 else -np.inf
-    return numerator / denominator
-
-
-@njit(cache=True)
-def _trade_summary(trades: FloatArray) -> tuple[float, float, float]:
-    """(closed trades, win rate, profit factor); the still-open last trade is left out."""
-    closed = 0
-    wins = 0
+def _trade_summary(trades: FloatArray, out: FloatArray) -> None:
+    """Trades, win rate and profit factor (columns 6–8); the still-open last trade is left out."""
+    closed = 0.0
+    wins = 0.0
     gross_win = 0.0
     gross_loss = 0.0
     for row in range(trades.shape[0]):
         if trades[row, 11] == END_OF_DATA_EXIT:
             continue
-        closed += 1
+        closed += 1.0
         pnl = trades[row, 6]
         if pnl > 0.0:
-            wins += 1
+            wins += 1.0
             gross_win += pnl
         elif pnl < 0.0:
             gross_loss -= pnl
-    win_rate = wins / closed if closed else np.nan
-    factor = gross_win / gross_loss if gross_loss > 0.0 else (np.inf if gross_win > 0.0 else np.nan)
-    return float(closed), win_rate, factor
+    finish_trades(closed, wins, gross_win, gross_loss, out)
 
 
 @njit(cache=True)
@@ -78,51 +66,13 @@ def summary_metrics(
     n = equity.shape[0]
     if n == 0:
         return out
-    shift = equity[0] / initial - 1.0  # shifted sums keep the one-pass variance accurate
-    total = 0.0
-    total_sq = 0.0
-    down_sq = 0.0
-    previous = initial
-    peak = initial
-    worst = 0.0
-    floor = initial  # equity below this deepens the worst drawdown (avoids a division per bar)
+    acc = start_returns(initial, equity[0])
     exposed = 0
-    growth = 1.0
-    lowest = np.inf
-    highest = -np.inf
     for i in range(n):
-        value = equity[i]
-        r = value / previous - 1.0
-        previous = value
-        growth *= 1.0 + r
-        d = r - shift
-        total += d
-        total_sq += d * d
-        lowest = min(lowest, r)
-        highest = max(highest, r)
-        if r < 0.0:
-            down_sq += r * r
-        if value > peak:
-            peak = value
-            floor = peak * (1.0 + worst)
-        elif value < floor:
-            worst = value / peak - 1.0
-            floor = value
+        acc = fold_return(acc, equity[i])
         exposed += position[i] != 0.0
-    mean = shift + total / n
-    variance = (total_sq - total * total / n) / (n - 1) if n > 1 else np.nan
-    std = np.sqrt(max(variance, 0.0)) if n > 1 else np.nan
-    cagr = growth ** (periods_per_year / n) - 1.0 if growth > 0.0 else -1.0
-    out[0] = equity[n - 1] / initial - 1.0
-    out[1] = cagr
-    if lowest == highest:  # identical returns: exactly no dispersion (as empyrical)
-        std = 0.0
-    out[2] = _ratio(mean, std, n) * np.sqrt(periods_per_year)
-    downside = np.sqrt(down_sq / n) * np.sqrt(periods_per_year)
-    out[3] = _ratio(mean * periods_per_year, downside, n)
-    out[4] = worst
-    out[5] = cagr / -worst if worst < 0.0 else np.nan
-    out[6], out[7], out[8] = _trade_summary(trades)
+    finish_returns(acc, n, initial, periods_per_year, out)
+    _trade_summary(trades, out)
     out[9] = exposed / n
     return out
 

@@ -22,7 +22,8 @@ import numpy as np
 from numba import njit
 
 from tradeloom.quant.fills.models import Costs
-from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS, _ratio
+from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
+from tradeloom.quant.optimise.summary_fold import finish_returns, finish_trades, fold_return, start_returns
 from tradeloom.quant.simulator.config import SIGNAL_EXIT, TRADE_COLUMNS, SimulationConfig
 from tradeloom.quant.simulator.state import (
     CASH,
@@ -86,20 +87,8 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
     pending_exit = False
     pending_side = 0
     pending_volatility = np.nan
-    # summary_metrics' running sums
-    shift = 0.0
-    total = 0.0
-    total_sq = 0.0
-    down_sq = 0.0
-    previous = initial
-    peak = initial
-    worst = 0.0
-    floor = initial
+    acc = start_returns(initial, initial)  # shifted by the first bar's return once it is marked
     exposed = 0
-    growth = 1.0
-    lowest = np.inf
-    highest = -np.inf
-    value = initial
     for t in range(n):
         o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
         if pending_exit and state[POSITION] != 0.0:
@@ -141,41 +130,12 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
             pending_volatility = bar_volatility
         value = state[CASH] + state[POSITION] * c
         if t == 0:
-            shift = value / initial - 1.0
-        r = value / previous - 1.0
-        previous = value
-        growth *= 1.0 + r
-        d = r - shift
-        total += d
-        total_sq += d * d
-        lowest = min(lowest, r)
-        highest = max(highest, r)
-        if r < 0.0:
-            down_sq += r * r
-        if value > peak:
-            peak = value
-            floor = peak * (1.0 + worst)
-        elif value < floor:
-            worst = value / peak - 1.0
-            floor = value
+            acc = start_returns(initial, value)
+        acc = fold_return(acc, value)
         exposed += state[POSITION] != 0.0
-    mean = shift + total / n
-    variance = (total_sq - total * total / n) / (n - 1) if n > 1 else np.nan
-    std = np.sqrt(max(variance, 0.0)) if n > 1 else np.nan
-    cagr = growth ** (periods_per_year / n) - 1.0 if growth > 0.0 else -1.0
-    out[0] = value / initial - 1.0
-    out[1] = cagr
-    if lowest == highest:
-        std = 0.0
-    out[2] = _ratio(mean, std, n) * np.sqrt(periods_per_year)
-    downside = np.sqrt(down_sq / n) * np.sqrt(periods_per_year)
-    out[3] = _ratio(mean * periods_per_year, downside, n)
-    out[4] = worst
-    out[5] = cagr / -worst if worst < 0.0 else np.nan
-    closed = trade_figures[CLOSED]
-    gross_win, gross_loss = trade_figures[GROSS_WIN], trade_figures[GROSS_LOSS]
-    out[6] = closed
-    out[7] = trade_figures[WINS] / closed if closed else np.nan
-    out[8] = gross_win / gross_loss if gross_loss > 0.0 else (np.inf if gross_win > 0.0 else np.nan)
+    finish_returns(acc, n, initial, periods_per_year, out)
+    finish_trades(
+        trade_figures[CLOSED], trade_figures[WINS], trade_figures[GROSS_WIN], trade_figures[GROSS_LOSS], out
+    )
     out[9] = exposed / n
     return out
