@@ -4,10 +4,14 @@ quotes, validated at the API (422 naming venue, underlying, expiry), re-imported
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +21,18 @@ from standin_binance_options import StandinOption
 
 from tradeloom.market_data.app import build
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.quant.options import bsm
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.plugin import fresh_schema
 from tradeloom.shared.testing.polling import eventually
+from tradeloom.shared.testing.postgres_server import PostgresServer
+from tradeloom.shared.testing.processes import ServiceProcess, settings_env
 
 ADMIN = CallerContext(user_id="root", roles=frozenset({"admin"}))
+ALICE = CallerContext(user_id="alice")
 NEAR = (datetime.now(UTC) + timedelta(days=9)).replace(hour=8, minute=0, second=0, microsecond=0)
 FAR = NEAR + timedelta(days=28)
 D = Decimal
@@ -57,12 +66,39 @@ async def standin() -> AsyncIterator[StandinBinance]:
     await server.stop()
 
 
-async def test_a_venue_chain_is_imported_periodically_and_on_demand_and_refused_by_field(
+@pytest.fixture
+async def analytics(
+    pg_server: PostgresServer, database_url: str, nats_url: str, nats_prefix: str, tmp_path: Path
+) -> AsyncIterator[asyncio.Task[None]]:
+    """analytics as a real process on its own schema, migrated and started in the background (it
+    takes seconds) while the test imports the chain; stopped after the test."""
+    with fresh_schema(pg_server) as schema:
+        settings: dict[str, object] = {
+            "database_url": database_url, "nats_url": nats_url, "nats_prefix": nats_prefix,
+            "db_schema": schema, "environment": "test",
+        }  # fmt: skip
+        process = ServiceProcess("analytics", settings, tmp_path)
+
+        def start() -> None:
+            migrate = [sys.executable, "-m", "tradeloom.analytics", "migrate"]
+            subprocess.run(migrate, env=settings_env("analytics", settings), check=True, capture_output=True)
+            process.start()
+
+        task = asyncio.create_task(asyncio.to_thread(start))
+        try:
+            yield task
+        finally:
+            await asyncio.gather(task, return_exceptions=True)
+            process.close()
+
+
+async def test_a_venue_chain_is_imported_periodically_and_on_demand_and_read_through_analytics(
     standin: StandinBinance,
     md_schema: str,
     md_settings: Callable[..., MarketDataSettings],
     nc: Client,
     nats_prefix: str,
+    analytics: asyncio.Task[None],
 ) -> None:
     subjects = Subjects(nats_prefix)
     await ensure_streams(nc.jetstream(), subjects)
@@ -133,5 +169,28 @@ async def test_a_venue_chain_is_imported_periodically_and_on_demand_and_refused_
         with pytest.raises(RemoteError) as unknown:
             await call("venue_option_quotes", {"venue": "binance", "underlying": "ETH/USDT"})
         assert unknown.value.code == "not_found"
+        await analytics  # started meanwhile
+        await chain_through_analytics(client)
     finally:
         await runtime.stop()
+
+
+async def chain_through_analytics(client: ServiceClient) -> None:
+    """analytics (a real process) serves the imported chain: the venue's bid/ask/last, our IV from
+    the venue's mid at its underlying price, the venue's own mark and IV beside it."""
+    body = {"underlying": "BTC/USDT", "venue": "binance", "volatility": 0.5}
+    chain = await client.call_raw("analytics", "options_chain", body, caller=ALICE, timeout_s=20)
+    assert (chain["quotes"], chain["spot"]) == ("venue", 64250.5)
+    assert [datetime.fromisoformat(e) for e in chain["expiries"]] == [NEAR, FAR]
+    assert [row["strike"] for row in chain["items"]] == [60000.0, 65000.0]
+    call60, put60 = chain["items"][0]["call"], chain["items"][0]["put"]
+    assert (call60["bid"], call60["ask"], call60["last"], call60["mid"]) == (4885.0, 4935.0, 4930.0, 4910.0)
+    years = (NEAR - datetime.now(UTC)).total_seconds() / (365 * 86_400)
+    ours = float(bsm(True, 64250.5, 60000.0, years, 0, 0, call60["implied_volatility"]).price)
+    assert ours == pytest.approx(4910.0, rel=1e-3)
+    assert (call60["venue"]["mark"], call60["venue"]["mark_iv"], call60["venue"]["delta"]) == (
+        4890.0,
+        0.53,
+        0.42,
+    )
+    assert (put60["ask"], put60["implied_volatility"]) == (None, None) and put60["bid_iv"] is not None
