@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 from nats.aio.client import Client
+from sqlalchemy.ext.asyncio import AsyncEngine
 from standin_binance import ScriptTrade, StandinBinance
 from standin_binance_options import StandinOption
 
 from tradeloom.market_data.app import build
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.sources.option_chain_import import OptionChainImporter
 from tradeloom.quant.options import bsm
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.rpc import RemoteError, ServiceClient
@@ -99,6 +101,7 @@ async def test_a_venue_chain_is_imported_periodically_and_on_demand_and_read_thr
     nc: Client,
     nats_prefix: str,
     analytics: asyncio.Task[None],
+    db_engine: AsyncEngine,
 ) -> None:
     subjects = Subjects(nats_prefix)
     await ensure_streams(nc.jetstream(), subjects)
@@ -164,6 +167,12 @@ async def test_a_venue_chain_is_imported_periodically_and_on_demand_and_read_thr
         assert [datetime.fromisoformat(e) for e in imported["expiries"]] == [FAR]
         far = await call("venue_option_quotes", span)
         assert [(q["bid"], q["ask"]) for q in far["quotes"]] == [("3410", "3480")]  # replaced in place
+        venues = {c.venue_name: c for c in settings.live_sources}
+        replica = OptionChainImporter(lambda: db_engine, md_schema, venues, chains=[("binance", "BTC/USDT")])
+        asked = len(standin.requests)
+        assert await replica.round() == 0 and len(standin.requests) == asked  # fresh: another replica's
+        replica.interval_s = 1e-9
+        assert await replica.round() == 1 and "/eapi/v1/mark" in standin.requests[asked:]
         again = await call("venue_option_quotes", {"venue": "binance", "underlying": "BTC/USDT"})
         assert len(again["quotes"]) == 5
         with pytest.raises(RemoteError) as unknown:

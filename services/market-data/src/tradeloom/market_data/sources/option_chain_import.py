@@ -2,8 +2,9 @@
 instrument registry, and its current quotes of them (``fetch_tickers`` with ``type=option``: bid,
 ask, last; ``fetch_all_greeks`` where the venue has it: mark, implied volatilities, Greeks) into
 ``venue_option_quotes``. Both are upserts, so a rerun, a second replica or a periodic round
-writes each row again rather than twice; the periodic rounds (``TL_MARKET_DATA_OPTION_CHAINS``)
-need no lease for that reason.
+writes each row again rather than twice. The periodic rounds (``TL_MARKET_DATA_OPTION_CHAINS``)
+skip a chain whose newest stored quote is younger than the interval, so replicas share them; a
+replica that dies mid-import leaves the previous snapshot, and the next round imports again.
 
 The venue's exchange is built from its ``LIVE_SOURCES`` entry (urls, options) with only its
 option markets loaded.
@@ -26,7 +27,7 @@ from tradeloom.market_data.domain.venue_options import chain_markets, market_exp
 from tradeloom.market_data.source_settings import LiveSourceSettings
 from tradeloom.market_data.sources.ccxt_exchange import make_exchange
 from tradeloom.market_data.store.instruments_store import upsert_instruments
-from tradeloom.market_data.store.venue_option_quotes_store import store_venue_quotes
+from tradeloom.market_data.store.venue_option_quotes_store import newest_quote_ns, store_venue_quotes
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data_option_chain import OptionChainImported
 
@@ -110,12 +111,24 @@ class OptionChainImporter:
             imported_at_ns=now,
         )  # fmt: skip
 
+    async def round(self) -> int:
+        """Import each configured chain whose newest stored quote is older than ``interval_s`` (so
+        replicas share the rounds instead of each calling the venue); how many were imported."""
+        imported = 0
+        for venue, underlying in self.chains:
+            try:
+                async with self._engine().connect() as connection:
+                    newest = await newest_quote_ns(connection, self.schema, venue, underlying)
+                if newest is not None and time.time_ns() - newest < self.interval_s * 1e9:
+                    continue
+                await self.import_chain(venue, underlying, None)
+                imported += 1
+            except Exception as error:  # the venue or the database may be away: next round
+                log.warning("option chain %s %s not imported: %r", venue, underlying, error)
+        return imported
+
     async def run(self, stop: asyncio.Event) -> None:
         """Re-import the configured chains every ``interval_s`` (nothing when none is configured)."""
         while self.chains and not stop.is_set():
-            for venue, underlying in self.chains:
-                try:
-                    await self.import_chain(venue, underlying, None)
-                except Exception as error:  # the venue or the database may be away: next round
-                    log.warning("option chain %s %s not imported: %r", venue, underlying, error)
+            await self.round()
             await wait_for_stop(stop, self.interval_s)

@@ -49,3 +49,15 @@ async def venue_quotes(
         {"v": venue, "u": underlying},
     )
     return list(result)
+
+
+async def newest_quote_ns(
+    connection: AsyncConnection, schema: str, venue: str, underlying: str
+) -> int | None:
+    s = check_schema_name(schema)
+    result = await connection.execute(
+        text(f'SELECT max(ts_ns) FROM "{s}".venue_option_quotes WHERE venue = :v AND underlying = :u'),
+        {"v": venue, "u": underlying},
+    )
+    newest = result.scalar_one()
+    return None if newest is None else int(newest)
