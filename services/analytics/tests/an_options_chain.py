@@ -46,18 +46,37 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         quotes = [{"symbol": symbol, "bid": bid, "ask": ask} for symbol, (bid, ask) in quoted.items()]
         await msg.respond(json.dumps({"data": {"spot": "91", "quotes": quotes}}).encode())
 
+    async def venue_option_quotes(msg: Any) -> None:
+        asked = json.loads(msg.data)
+        if asked["venue"] != "binance":
+            error = {"code": "not_found", "message": "no imported option quotes"}
+            await msg.respond(json.dumps({"error": error}).encode())
+            return
+        assert (asked["underlying"], asked["expiry"]) == ("BTC/USDT", ahead.date().isoformat())
+        quotes = [{"symbol": listed[0]["symbol"], "bid": "12", "ask": "12.4", "last": "12.2",
+                   "mark": "12.1", "mark_iv": 0.61, "bid_iv": 0.6, "ask_iv": 0.63, "delta": 0.8,
+                   "gamma": 0.01, "theta": -0.05, "vega": 0.07}]  # fmt: skip
+        reply = {"underlying_price": "91.5", "imported_at_ns": 17, "quotes": quotes}
+        await msg.respond(json.dumps({"data": reply}).encode())
+
     subs = [
         await nc.subscribe(streams.request("market-data", "instruments"), cb=instruments),
         await nc.subscribe(streams.request("market-data", "option_quotes"), cb=option_quotes),
+        await nc.subscribe(streams.request("market-data", "venue_option_quotes"), cb=venue_option_quotes),
     ]
     try:
         chain = await alice("options_chain", {"underlying": "BTC/USDT", "volatility": 0.5})
         bad = await alice.error(
             "options_chain", {"underlying": "BTC/USDT", "volatility": 0.5, "expiry": "2030-01-01"}
         )
+        venue = await alice(
+            "options_chain", {"underlying": "BTC/USDT", "venue": "binance", "volatility": 0.5}
+        )
     finally:
         for sub in subs:
             await sub.unsubscribe()
+    check_venue_chain(venue)
+    assert chain["quotes"] == "synthetic" and chain["items"][0]["call"]["venue"] is None
     assert (chain["spot"], chain["expiries"], [r["strike"] for r in chain["items"]]) == (
         91.0,
         [chain["expiry"]],
@@ -80,6 +99,22 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
     )
     assert chain["days_to_expiry"] == pytest.approx(10, abs=1)
     assert (bad.code, bad.details["fields"][0]["field"]) == ("validation_error", "expiry")
+
+
+def check_venue_chain(chain: dict[str, Any]) -> None:
+    """A ccxt venue's imported quotes: bid/ask/last from the venue, our IVs and Greeks computed from
+    them at the venue's underlying price, the venue's own figures beside ours."""
+    assert (chain["quotes"], chain["quotes_ts_ns"], chain["spot"]) == ("venue", 17, 91.5)
+    years = (datetime.fromisoformat(chain["expiry"]) - datetime.now(UTC)).total_seconds() / (365 * 86400)
+    call = chain["items"][0]["call"]
+    assert (call["bid"], call["ask"], call["last"]) == (12.0, 12.4, 12.2)
+    assert float(bsm(True, 91.5, 80.0, years, 0, 0, call["implied_volatility"]).price) == pytest.approx(
+        12.2, rel=1e-4
+    )
+    assert call["venue"] == {"mark": 12.1, "mark_iv": 0.61, "bid_iv": 0.6, "ask_iv": 0.63, "delta": 0.8,
+                             "gamma": 0.01, "theta": -0.05, "vega": 0.07}  # fmt: skip
+    put = chain["items"][0]["put"]
+    assert (put["bid"], put["last"], put["venue"]) == (None, None, None)
 
 
 async def check_portfolio_greeks(alice: Any, bob: Any, market: Any, nc: Client, streams: Subjects) -> None:

@@ -51,6 +51,7 @@ FORWARDED: dict[tuple[str, str], tuple[str, str, dict[str, str | None]]] = {
     ("DELETE", "/v1/market/subscriptions"): (MD, "subscriptions_stop", {}),
     ("POST", "/v1/market/imports"): (MD, "imports_start", {}),
     ("GET", "/v1/market/imports"): (MD, "imports_list", {}),
+    ("POST", "/v1/market/option-chains"): (MD, "option_chain_import", {}),
     ("GET", "/v1/datasets/{dataset_id}"): (MD, "datasets_inspect", {}),
     ("DELETE", "/v1/datasets/{dataset_id}"): (MD, "datasets_delete", {}),
     ("POST", "/v1/datasets/{dataset_id}/resample"): (MD, "datasets_resample", {}),

@@ -62,3 +62,9 @@ async def test_admin_starts_lists_and_stops_a_subscription(md_api: Api) -> None:
     assert (imports.status_code, imports.json()) == (200, {"imports": []})
     unknown_id = await api.http.get("/v1/market/imports", headers=user, params={"import_id": "nope"})
     assert (unknown_id.status_code, fields(unknown_id)) == (422, ["query.import_id"])
+
+    # option chains: admin only; the synthetic venue is no ccxt venue
+    chain = {"venue": "sim", "underlying": "BTC/USDT"}
+    assert (await api.http.post("/v1/market/option-chains", headers=user, json=chain)).status_code == 403
+    not_ccxt = await api.http.post("/v1/market/option-chains", headers=admin, json=chain)
+    assert (not_ccxt.status_code, fields(not_ccxt)) == (422, ["body.venue"])

@@ -2,7 +2,9 @@
 
 REST (``/api/v3``): ``exchangeInfo`` (load_markets), ``aggTrades`` and ``trades`` (fetch_trades),
 ``depth`` (fetch_order_book and ccxt.pro's book snapshot), ``klines`` (fetch_ohlcv, built from the
-same scripted trades). Websocket (any path, as ccxt appends ``/<stream index>``): ``SUBSCRIBE``
+same scripted trades). Options (``/eapi/v1``: ``exchangeInfo``, ``ticker``, ``mark``) of the
+``options`` listed, shaped as in ``standin_binance_options.py``. Websocket (any path, as ccxt
+appends ``/<stream index>``): ``SUBSCRIBE``
 answered ``{"result": null, "id": …}``, then raw ``trade``/``aggTrade`` events and ``depthUpdate``
 diffs (consecutive update ids after the snapshot's ``lastUpdateId``).
 
@@ -27,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from standin_binance_options import StandinOption, exchange_info, marks, tickers
 
 MINUTE_MS = 60_000
 
@@ -60,6 +63,7 @@ class StandinBinance:
     kline_starts: list[int] = field(default_factory=list)  # startTime of each klines request
     klines_open: int | None = None  # klines requests after this many wait for ``klines_gate``
     klines_gate: asyncio.Event = field(default_factory=asyncio.Event)
+    options: list[StandinOption] = field(default_factory=list)  # listed on eapi (options)
     _to_refuse: dict[str, int] = field(default_factory=dict)
     _per_path: dict[str, int] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -164,6 +168,15 @@ class StandinBinance:
                 )  # fmt: skip
         return web.json_response(rows[: int(q.get("limit", 500))])
 
+    async def option_info(self, _: web.Request) -> web.Response:
+        return web.json_response(exchange_info(self.options, self.trades[-1].ts_ms))
+
+    async def option_tickers(self, _: web.Request) -> web.Response:
+        return web.json_response(tickers(self.options))
+
+    async def option_marks(self, _: web.Request) -> web.Response:
+        return web.json_response(marks(self.options))
+
     # ------------------------------------------------------------------------ websocket
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         path = request.path  # ccxt opens one connection per stream index (trades, books apart)
@@ -255,6 +268,9 @@ class StandinBinance:
             ("/api/v3/trades", self.recent_trades),
             ("/api/v3/depth", self.depth),
             ("/api/v3/klines", self.klines),
+            ("/eapi/v1/exchangeInfo", self.option_info),
+            ("/eapi/v1/ticker", self.option_tickers),
+            ("/eapi/v1/mark", self.option_marks),
         ):
             app.router.add_get(path, self._logged(path, handler))
         app.router.add_get("/stream/{tail:.*}", self.websocket)
@@ -279,4 +295,10 @@ class StandinBinance:
     def urls(self) -> dict[str, Any]:
         """What to merge into ``exchange.urls``: REST and websocket endpoints of this stand-in."""
         host = f"127.0.0.1:{self.port}"
-        return {"api": {"public": f"http://{host}/api/v3", "ws": {"spot": f"ws://{host}/stream/ws"}}}
+        return {
+            "api": {
+                "public": f"http://{host}/api/v3",
+                "eapiPublic": f"http://{host}/eapi/v1",
+                "ws": {"spot": f"ws://{host}/stream/ws"},
+            }
+        }

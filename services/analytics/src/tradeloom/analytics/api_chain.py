@@ -1,15 +1,17 @@
 """The option chain of an underlying and expiry: market-data's option instruments (asked as the
-caller), market-data's synthetic quotes of them (``option_quotes``), and per strike the call and the
-put with bid/ask/mid, the implied volatility of each side (Black-Scholes-Merton, ``implied_vols``) and
-the Greeks at the mid's implied volatility. Where market-data has no quotes (no trade of the
-underlying yet) the spot is analytics' latest mark, the prices and volatilities are null and the Greeks
-are at the request's volatility."""
+caller), their quotes — a ccxt venue's imported ones (``venue_option_quotes``: bid/ask/last, with
+the venue's own mark, IVs and Greeks shown beside ours), else the synthetic venue's model quotes
+(``option_quotes``) — and per strike the call and the put with bid/ask/mid/last, the implied
+volatility of each side (Black-Scholes-Merton, ``implied_vols``) and the Greeks at the mid's implied
+volatility. Where market-data has no quotes (no trade of the underlying yet) the spot is analytics'
+latest mark, the prices and volatilities are null and the Greeks are at the request's volatility."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,7 +21,13 @@ from tradeloom.analytics.domain.options import expiry_label
 from tradeloom.analytics.store.equity_store import EquityStore
 from tradeloom.quant.options import bsm, implied_vols
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.analytics_options import ChainReply, ChainRequest, ChainRow, ChainSide
+from tradeloom.shared.contracts.analytics_options import (
+    ChainReply,
+    ChainRequest,
+    ChainRow,
+    ChainSide,
+    VenueFigures,
+)
 from tradeloom.shared.errors import NotFound, field_invalid, require_user
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 
@@ -59,7 +67,8 @@ class ChainApi:
         )
         if chosen is None:
             raise field_invalid("expiry", f"no {body.underlying} options expire on {body.expiry}")
-        quotes, spot = await self._quotes(caller, body, f"{base}/{quote}", chosen)
+        quoted = await self._quotes(caller, body, f"{base}/{quote}", chosen)
+        quotes, spot = quoted.by_symbol, quoted.spot
         if spot is None:
             async with self._engine().connect() as conn:
                 mark = (await self.store.latest_marks(conn, [f"{base}/{quote}"])).get(f"{base}/{quote}")
@@ -72,29 +81,38 @@ class ChainApi:
             expiry_label=expiry_label(chosen.date()),
             days_to_expiry=years * 365.0, expiries=expiries,
             items=self._rows(body, [o for o in options if datetime.fromisoformat(o["expiry"]) == chosen],
-                             float(spot), years, quotes),
+                             float(spot), years, quotes, venue=quoted.source == "venue"),
+            quotes=quoted.source, quotes_ts_ns=quoted.ts_ns,
         )  # fmt: skip
 
     async def _quotes(
         self, caller: CallerContext, body: ChainRequest, underlying: str, expiry: datetime
-    ) -> tuple[dict[str, dict[str, Any]], float | None]:
-        """market-data's quotes of the expiry by symbol and their spot; none before a trade."""
-        try:
-            reply = await self._client().call_raw(
-                "market-data", "option_quotes",
-                {"underlying": underlying, "venue": body.venue, "expiry": expiry.date().isoformat()},
-                caller=caller, timeout_s=self.timeout_s,
-            )  # fmt: skip
-        except RemoteError as error:
-            if error.code == "not_found":
-                return {}, None
-            raise
-        return {q["symbol"]: q for q in reply["quotes"]}, float(reply["spot"])
+    ) -> Quotes:
+        """The expiry's quotes by symbol: a ccxt venue's imported ones where market-data has them,
+        else the synthetic model's; none before a trade of the underlying."""
+        asked = {"underlying": underlying, "venue": body.venue, "expiry": expiry.date().isoformat()}
+        for op in ("venue_option_quotes", "option_quotes"):
+            try:
+                reply = await self._client().call_raw(
+                    "market-data", op, asked, caller=caller, timeout_s=self.timeout_s
+                )
+            except RemoteError as error:
+                if error.code == "not_found":
+                    continue
+                raise
+            by_symbol = {q["symbol"]: q for q in reply["quotes"]}
+            if op == "option_quotes":
+                return Quotes(by_symbol, float(reply["spot"]), "synthetic", None)
+            spot = reply.get("underlying_price")
+            return Quotes(
+                by_symbol, None if spot is None else float(spot), "venue", reply.get("imported_at_ns")
+            )
+        return Quotes({}, None, "none", None)
 
     @staticmethod
     def _rows(
         body: ChainRequest, options: list[dict[str, Any]], spot: float, years: float,
-        quotes: dict[str, dict[str, Any]],
+        quotes: dict[str, dict[str, Any]], *, venue: bool,
     ) -> list[ChainRow]:  # fmt: skip
         strikes = sorted({float(o["strike"]) for o in options})
         by_key = {(float(o["strike"]), o["option_type"]): o for o in options}
@@ -120,14 +138,33 @@ class ChainApi:
                 return None
             return ChainSide(
                 symbol=option["symbol"], bid=_or_none(bid[index]), ask=_or_none(ask[index]),
-                mid=_or_none(mid[index]), last=None, implied_volatility=_or_none(iv_mid[index]),
-                bid_iv=_or_none(iv_bid[index]), ask_iv=_or_none(iv_ask[index]), greeks=greeks_at(g, index),
+                mid=_or_none(mid[index]), last=_or_none(_price(sides[index].get("last"))),
+                implied_volatility=_or_none(iv_mid[index]), bid_iv=_or_none(iv_bid[index]),
+                ask_iv=_or_none(iv_ask[index]), greeks=greeks_at(g, index),
+                venue=_venue_figures(sides[index]) if venue and sides[index] else None,
             )  # fmt: skip
 
         return [
             ChainRow(strike=k, call=side(k, "call", i), put=side(k, "put", n + i))
             for i, k in enumerate(strikes)
         ]
+
+
+@dataclass(frozen=True)
+class Quotes:
+    by_symbol: dict[str, dict[str, Any]]
+    spot: float | None
+    source: Literal["venue", "synthetic", "none"]
+    ts_ns: int | None
+
+
+def _venue_figures(quote: dict[str, Any]) -> VenueFigures:
+    """The venue's own figures of a ``venue_option_quotes`` quote."""
+    mark = quote.get("mark")
+    return VenueFigures(
+        mark=None if mark is None else float(mark),
+        **{k: quote.get(k) for k in ("mark_iv", "bid_iv", "ask_iv", "delta", "gamma", "theta", "vega")},
+    )
 
 
 def _price(value: str | None) -> float:

@@ -46,7 +46,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     md = cast(MarketDataSettings, settings)  # service_main builds it from MarketDataSettings
     runtime = ServiceRuntime(md, service=SERVICE, version=__version__, description=__doc__ or "")
     wake_subscriptions = asyncio.Event()
-    api.register(runtime, md, wake_subscriptions)
+    chains = api.register(runtime, md, wake_subscriptions)
 
     async def store_book(connection, envelope):  # type: ignore[no-untyped-def]
         await save_book(connection, md.db_schema, envelope.unwrap(BookSnapshot))
@@ -143,7 +143,16 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         interval_s=md.subscriptions_sync_s,
         wake=wake_subscriptions,
     )
-    for task in (load_instruments, persist_trades, synthetic, replays, live, funding.run, supervisor.run):
+    for task in (
+        load_instruments,
+        persist_trades,
+        synthetic,
+        replays,
+        live,
+        funding.run,
+        supervisor.run,
+        chains.run,
+    ):
         runtime.add_task(task)
     pruner = UploadPruner(
         lambda: runtime.engine,

@@ -6,7 +6,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.market_data.domain.symbols import normalise_symbol
-from tradeloom.market_data.source_settings import LiveSourceSettings, ReplaySourceSettings
+from tradeloom.market_data.source_settings import (
+    LiveSourceSettings,
+    OptionChainSettings,
+    ReplaySourceSettings,
+)
 from tradeloom.shared.settings import ServiceSettings
 
 
@@ -69,6 +73,12 @@ class MarketDataSettings(ServiceSettings):
     import_backoff_max_s: float = Field(default=60.0, gt=0)
     import_max_retries: int = Field(default=8, ge=0, description="rate-limit/network retries of one page")
     import_max_days: int = Field(default=3660, ge=1, description="longest range one import may span")
+    option_chains: list[OptionChainSettings] = Field(
+        default_factory=list, description='JSON list of {"venue", "underlying"} re-imported periodically'
+    )
+    option_chain_interval_s: float = Field(
+        default=60, gt=0, description="how often option_chains are imported"
+    )
     funding_check_interval_s: float = Field(
         default=60,
         gt=0,

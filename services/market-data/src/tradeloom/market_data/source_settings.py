@@ -66,3 +66,17 @@ class LiveSourceSettings(BaseModel):
     @property
     def venue_name(self) -> str:
         return self.venue or self.exchange
+
+
+class OptionChainSettings(BaseModel):
+    """A ccxt venue's option chain re-imported periodically (the venue: a ``LIVE_SOURCES`` entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    venue: str = Field(pattern=VENUE_PATTERN)
+    underlying: str = Field(description="the spot pair, e.g. BTC/USDT")
+
+    @field_validator("underlying")
+    @classmethod
+    def _normalise_underlying(cls, value: str) -> str:
+        return normalise_symbol(value)

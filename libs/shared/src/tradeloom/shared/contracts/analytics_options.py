@@ -164,6 +164,20 @@ class ChainRequest(_Request):
     dividend_yield: float = Field(default=0.0, ge=-1, le=1)
 
 
+class VenueFigures(_Reply):
+    """What a ccxt venue publishes itself for an option (Binance: ``/eapi/v1/mark``); null where it
+    does not. The Greeks are in the venue's units (Binance: theta per day, vega per volatility point)."""
+
+    mark: float | None
+    mark_iv: float | None
+    bid_iv: float | None
+    ask_iv: float | None
+    delta: float | None
+    gamma: float | None
+    theta: float | None
+    vega: float | None
+
+
 class ChainSide(_Reply):
     symbol: str
     bid: float | None = Field(
@@ -180,6 +194,9 @@ class ChainSide(_Reply):
         default=None, description="implied volatility of the ask (null: none or no solution)"
     )
     greeks: Greeks = Field(description="at the implied volatility when known, else the request's")
+    venue: VenueFigures | None = Field(
+        default=None, description="the venue's own mark, IVs and Greeks beside ours (null: synthetic quotes)"
+    )
 
 
 class ChainRow(_Reply):
@@ -199,6 +216,11 @@ class ChainReply(_Reply):
     days_to_expiry: float
     expiries: list[dt.datetime] = Field(description="every listed expiry of the underlying")
     items: list[ChainRow]
+    quotes: Literal["venue", "synthetic", "none"] | None = Field(
+        default=None,
+        description="where bid/ask/last come from: a ccxt venue's imported quotes, the synthetic model, or none yet",
+    )
+    quotes_ts_ns: int | None = Field(default=None, description="when the venue's quotes were imported")
 
 
 class PortfolioGreeksRequest(_Request):

@@ -22,6 +22,7 @@ from tradeloom.gateway_auth.routes.forwarding import CURSOR, FROM, QUERY_NAMES, 
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts import market_data_funding as fd
 from tradeloom.shared.contracts import market_data_imports as im
+from tradeloom.shared.contracts import market_data_option_chain as oc
 from tradeloom.shared.contracts import market_data_subscriptions as sb
 from tradeloom.shared.contracts.market_data import (
     CandlesReply,
@@ -179,6 +180,16 @@ ROUTES = (
         description="Paged `fetchOHLCV`, rate-limit aware, resumable from its stored cursor, never "
         "overwriting a stored candle (a re-run stores nothing new); follow it with `GET /imports`. "
         "Unknown venue → 422 `venue`; not one of its markets → 422 `symbol`.",
+    ),
+    Forward(
+        "POST", "/option-chains", ADMIN, SERVICE, "option_chain_import", oc.OptionChainImport,
+        oc.OptionChainImported, name="import_option_chain", body=oc.OptionChainImport, errors=ADMIN_ERRORS,
+        summary="Admin: import a ccxt venue's option chain of an underlying now",
+        description="The venue's option markets of the underlying (of one expiry if given) go into the "
+        "instrument registry and its current bid/ask/last, mark, IVs and Greeks are stored (replacing the "
+        "previous import's); read them through `GET /v1/analytics/options/chain?venue=…`. Unknown venue → "
+        "422 `venue`; no options on the underlying → 422 `underlying`; none expiring that day → 422 "
+        "`expiry`; the venue not answering → 503.",
     ),
     Forward(
         "GET", "/imports", READ, SERVICE, "imports_list", im.ImportsListRequest, im.ImportsReply,

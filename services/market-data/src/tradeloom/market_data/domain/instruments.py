@@ -58,6 +58,11 @@ def instruments_from_file_text(text: str) -> list[Instrument]:
     return [instrument_from_record(venue, record) for venue, records in venues.items() for record in records]
 
 
+def _plain(number: Decimal) -> Decimal:
+    """ccxt's floats as the venue wrote them: 1.0 → 1 (never an exponent such as 1E+2)."""
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+
+
 def _precision_step(value: Any, mode: int | None) -> Decimal:
     """ccxt precision: a step size (TICK_SIZE mode, 4) or a number of decimals (DECIMAL_PLACES, 2)."""
     if value is None:
@@ -86,10 +91,10 @@ def instrument_from_ccxt(venue: str, market: dict[str, Any], precision_mode: int
         "min_notional": _decimal((limits.get("cost") or {}).get("min"), "0"),
         "status": "active" if market.get("active", True) is not False else "inactive",
         "expiry": datetime.fromtimestamp(expiry_ms / 1000, UTC) if expiry_ms else None,
-        "strike": market.get("strike"),
+        "strike": None if market.get("strike") is None else _plain(_decimal(market["strike"], "0")),
         "option_type": market.get("optionType"),
         "underlying": market.get("base") if kind == "option" else None,
-        "multiplier": _decimal(market.get("contractSize"), "1"),
+        "multiplier": _plain(_decimal(market.get("contractSize"), "1")),
         "price_band_pct": percent_price_band(market.get("info")),
     }
     return instrument_from_record(venue, record)
