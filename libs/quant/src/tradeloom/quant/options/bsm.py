@@ -1,5 +1,6 @@
 # ruff: noqa: PLR0917 (the textbook order: kind, S, K, T, r, q, σ, as positional arrays)
-"""Black-Scholes-Merton price and Greeks of European options, vectorised in plain numpy float64.
+"""Black-Scholes-Merton price and Greeks of European options in plain numpy float64: the reference
+the compiled kernels (``kernels.py``) are tested against.
 
 Inputs broadcast together: ``is_call`` (bool), spot ``s``, strike ``k``, time to expiry ``t`` in
 years (> 0), continuously compounded rate ``r``, dividend or carry yield ``q`` and volatility
@@ -50,7 +51,7 @@ class Greeks:
     rho: F64  # per rate point
 
 
-def _checked(is_call: ArrayLike, *arrays: ArrayLike) -> tuple[np.ndarray, list[F64]]:
+def checked_inputs(is_call: ArrayLike, *arrays: ArrayLike) -> tuple[np.ndarray, list[F64]]:
     """The option kind and the inputs broadcast together, as float64 (``ValueError`` naming a bad one)."""
     call, *rest = np.broadcast_arrays(
         np.asarray(is_call, dtype=bool), *(np.asarray(a, dtype=np.float64) for a in arrays)
@@ -74,8 +75,8 @@ def d1_d2(s: F64, k: F64, t: F64, r: F64, q: F64, sigma: F64) -> tuple[F64, F64]
 
 def bsm_price(is_call: ArrayLike, s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike,
               sigma: ArrayLike) -> F64:  # fmt: skip
-    """The price alone (what the implied-volatility solver iterates on)."""
-    call, (s_, k_, t_, r_, q_, v_) = _checked(is_call, s, k, t, r, q, sigma)
+    """The price alone (what the reference implied-volatility solver iterates on)."""
+    call, (s_, k_, t_, r_, q_, v_) = checked_inputs(is_call, s, k, t, r, q, sigma)
     d1, d2 = d1_d2(s_, k_, t_, r_, q_, v_)
     sign = np.where(call, 1.0, -1.0)
     fwd = s_ * np.exp(-q_ * t_)
@@ -86,7 +87,7 @@ def bsm_price(is_call: ArrayLike, s: ArrayLike, k: ArrayLike, t: ArrayLike, r: A
 def bsm(is_call: ArrayLike, s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike,
         sigma: ArrayLike) -> Greeks:  # fmt: skip
     """Price and the five Greeks in one pass."""
-    call, (s_, k_, t_, r_, q_, v_) = _checked(is_call, s, k, t, r, q, sigma)
+    call, (s_, k_, t_, r_, q_, v_) = checked_inputs(is_call, s, k, t, r, q, sigma)
     d1, d2 = d1_d2(s_, k_, t_, r_, q_, v_)
     sign = np.where(call, 1.0, -1.0)
     eq, er = np.exp(-q_ * t_), np.exp(-r_ * t_)

@@ -93,15 +93,3 @@ def _solve(target: F64, call: np.ndarray, s: F64, k: F64, t: F64, r: F64, q: F64
         x[a] = np.where(exact, x[a], nxt)
         active[a[done]] = False
     return x, found
-
-
-def implied_vol(price: float, is_call: bool, s: float, k: float, t: float, r: float, q: float = 0.0) -> float:
-    """σ of one option; ``NoSolution`` saying why when there is none."""
-    sigma, ok = implied_vols(price, is_call, s, k, t, r, q)
-    if not bool(ok):
-        lower, upper = price_bounds(is_call, s, k, t, r, q)
-        raise NoSolution(
-            f"no volatility gives the price {price}: it must lie strictly between {float(lower):.10g} and "
-            f"{float(upper):.10g} and need σ ≤ {SIGMA_MAX:g}"
-        )
-    return float(sigma)
