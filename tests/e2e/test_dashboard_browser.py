@@ -3,25 +3,39 @@ the whole stack (eight service processes, market-data's synthetic BTC/USDT marke
 
 One walk through what a trader does: log in, watch BTC/USDT candles update from the WebSocket,
 see an order's validation error next to its field, place a paper market order and see its fill and
-the position, create and start a bot, run a backtest (over an uploaded dataset: a fresh stack has
-no market history yet) and see its equity chart, trip the emergency stop; then the market page at
-a phone's width. A screenshot of each step is kept in ``<pytest basetemp>/artifacts/dashboard-browser``
+the position, add an exchange connection, create and start a bot, run a backtest (over an uploaded
+dataset: a fresh stack has no market history yet) and see its equity chart, trip the emergency
+stop; then the market page at a phone's width. The connection's venue is order-router's stand-in
+Binance (a real process speaking Binance's signed REST API to the real ccxt; order-router's
+``binance`` endpoints point at it): a key that may withdraw is refused until the box is ticked,
+then only its last four characters show, its test answers with the latency, its venue balances
+show, and it is deleted. A screenshot of each step is kept in
+``<pytest basetemp>/artifacts/dashboard-browser``
 (or ``$TL_TEST_ARTIFACTS/dashboard-browser``). Skipped only when ``/usr/bin/chromium`` is absent
 (``tools/system_deps.sh`` installs it as root); the browser is never downloaded.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import importlib.util
+import json
 import os
 import re
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import ccxt
 import httpx
 import pytest
 
-from tests.e2e.conftest import ROOT, Stack
+from tests.e2e.conftest import ROOT, Stack, running_stack
+from tradeloom.shared.testing.nats_server import NatsServer
+from tradeloom.shared.testing.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,6 +58,17 @@ if not (ROOT / "dashboard" / "dist" / "index.html").exists():
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+STANDIN = ROOT / "services" / "order-router" / "tests" / "standin_venue" / "launcher.py"
+
+
+def _standin_launcher() -> Any:
+    """order-router's stand-in venue launcher, loaded by path (its tests are not a package)."""
+    spec = importlib.util.spec_from_file_location("standin_launcher", STANDIN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 def bars_csv(n: int = 400) -> str:
     """Hourly bars with a wave in them, so an SMA cross trades."""
@@ -64,6 +89,37 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = root / "dashboard-browser"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def venue(tmp_path: Path) -> Iterator[Any]:
+    """The stand-in Binance spot venue: one process on a free port, killed afterwards."""
+    launcher = _standin_launcher()
+    standin = launcher.StandinVenue(tmp_path / "venue.json", launcher.API_KEY, launcher.SECRET)
+    asyncio.run(standin.start())
+    try:
+        yield standin
+    finally:
+        standin.kill()
+
+
+@pytest.fixture
+def stack(
+    nats_server: NatsServer, pg_server: PostgresServer, nats_prefix: str, tmp_path: Path, venue: Any
+) -> Iterator[Stack]:
+    """All eight services (the e2e ``stack``), order-router with credential keys and its ``binance``
+    endpoints at the stand-in venue (``TL_ORDER_ROUTER_VENUE_API_URLS``, as for a regional host)."""
+    urls = venue.ccxt_api_urls(ccxt.binance().urls["api"])
+    extra = {
+        "TL_ORDER_ROUTER_CREDENTIAL_KEYS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "TL_ORDER_ROUTER_VENUE_API_URLS": json.dumps({"binance": urls}),
+        "TL_ORDER_ROUTER_VENUE_OPTIONS": json.dumps({"binance": {"fetchMarkets": {"types": ["spot"]}}}),
+        # a key is checked live with the venue before the reply: on a busy 2-core box that takes
+        # longer than the 2 s production deadline (as in the journey test)
+        "TL_GATEWAY_AUTH_PROXY_TIMEOUT_S": "10",
+    }
+    with running_stack(nats_server, pg_server, nats_prefix, tmp_path, extra_env=extra) as running:
+        yield running
 
 
 @pytest.fixture
@@ -98,7 +154,9 @@ def page(stack: Stack) -> Iterator[Page]:
 
 # the stack's start (setup) counts in pytest-timeout's 180 s; on a loaded box it alone takes ~2 min
 @pytest.mark.timeout(420)
-def test_a_trader_walks_through_the_dashboard(stack: Stack, user: str, page: Page, artifacts: Path) -> None:
+def test_a_trader_walks_through_the_dashboard(
+    stack: Stack, venue: Any, user: str, page: Page, artifacts: Path
+) -> None:
     dataset_id = user
     errors: list[str] = []  # uncaught exceptions in the page (an API error shown on the page is not one)
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -144,6 +202,15 @@ def test_a_trader_walks_through_the_dashboard(stack: Stack, user: str, page: Pag
     expect(page.get_by_test_id("positions").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_test_id("positions")).to_contain_text("BTC/USDT")
     page.screenshot(path=artifacts / "3-order-filled-position.png", full_page=True)
+
+    # keys: a key left empty is named next to its field (the gateway's 422)
+    page.get_by_test_id("nav-setup").click()
+    page.get_by_test_id("conn-venue").fill("binance")
+    page.get_by_test_id("conn-secret").fill("not-shown-again")
+    page.get_by_test_id("conn-submit").click()
+    expect(page.get_by_test_id("conn-error-api_key")).not_to_be_empty()
+    expect(page.get_by_test_id("conn-error-venue")).to_be_empty()
+    add_test_and_delete_a_connection(page, venue, artifacts)
 
     # a bot from the SMA-cross template, started
     page.get_by_test_id("nav-bots").click()
@@ -191,14 +258,8 @@ def test_a_trader_walks_through_the_dashboard(stack: Stack, user: str, page: Pag
     expect(page.get_by_test_id("limit-error-max_open_orders")).to_be_empty()
     expect(page.get_by_test_id("limit-max_open_orders")).to_have_value("50")
 
-    # keys and data: a key left empty is named next to its field (the gateway's 422: no venue is
-    # reachable from here, so no connection is made); a CSV uploaded from a file becomes a dataset
+    # data: a CSV uploaded from a file becomes a dataset
     page.get_by_test_id("nav-setup").click()
-    page.get_by_test_id("conn-venue").fill("binance")
-    page.get_by_test_id("conn-secret").fill("not-shown-again")
-    page.get_by_test_id("conn-submit").click()
-    expect(page.get_by_test_id("conn-error-api_key")).not_to_be_empty()
-    expect(page.get_by_test_id("conn-error-venue")).to_be_empty()
     page.get_by_test_id("ds-name").fill("wave two")
     page.get_by_test_id("ds-file").set_input_files(
         files=[{"name": "wave.csv", "mimeType": "text/csv", "buffer": bars_csv(120).encode()}]
@@ -206,7 +267,7 @@ def test_a_trader_walks_through_the_dashboard(stack: Stack, user: str, page: Pag
     page.get_by_test_id("ds-submit").click()
     expect(page.get_by_test_id("ds-status")).to_contain_text("120 bars")
     expect(page.get_by_test_id("datasets")).to_contain_text("wave two")
-    page.screenshot(path=artifacts / "6-keys-and-data.png", full_page=True)
+    page.screenshot(path=artifacts / "6-data.png", full_page=True)
 
     # the emergency stop, confirmed
     page.get_by_test_id("nav-risk").click()
@@ -226,3 +287,40 @@ def test_a_trader_walks_through_the_dashboard(stack: Stack, user: str, page: Pag
         expect(page.locator(f"main[data-page={name}] section").first).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 400, name
     assert errors == [], errors
+
+
+def add_test_and_delete_a_connection(page: Page, venue: Any, artifacts: Path) -> None:
+    """On the setup page: the stand-in's key (which may withdraw) refused, then confirmed and added;
+    only its last four characters shown; tested live; its venue balances; deleted."""
+    httpx.post(f"{venue.base_url}/_control/set_permissions", json={"withdraw": True}).raise_for_status()
+    page.get_by_test_id("conn-sandbox").uncheck()  # the stand-in serves binance's live endpoints
+    page.get_by_test_id("conn-api_key").fill(venue.api_key)
+    page.get_by_test_id("conn-secret").fill(venue.secret)
+    page.get_by_test_id("conn-submit").click()
+    expect(page.get_by_test_id("conn-error-allow_withdrawal_permission")).to_contain_text("withdraw")
+    expect(page.get_by_test_id("conn-error-api_key")).to_be_empty()
+    expect(page.get_by_test_id("connections")).to_have_text("no exchange connections")
+
+    page.get_by_test_id("conn-allow_withdrawal_permission").check()
+    page.get_by_test_id("conn-submit").click()
+    last4 = venue.api_key[-4:]
+    expect(page.get_by_test_id("conn-status")).to_contain_text(f"added (key ****{last4})")
+    expect(page.get_by_test_id("conn-error-allow_withdrawal_permission")).to_be_empty()
+    expect(page.get_by_test_id("connections").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("connections")).to_contain_text(f"****{last4}")
+    assert venue.api_key not in page.content() and venue.secret not in page.content()
+    assert page.get_by_test_id("conn-api_key").input_value() == ""
+
+    page.get_by_test_id("conn-test").click()
+    expect(page.get_by_test_id("conn-test-result")).to_have_text(re.compile(r": ok in [0-9,]+ ms$"))
+    page.get_by_test_id("conn-balances-show").click()
+    rows = page.get_by_test_id("conn-balance-rows")
+    expect(rows.locator("tr", has_text="USDT")).to_contain_text("10,000")  # the stand-in's balances
+    expect(rows.locator("tr", has_text="BTC")).to_be_visible()
+    page.screenshot(path=artifacts / "3-connection-tested.png", full_page=True)
+
+    page.once("dialog", lambda dialog: dialog.accept())  # the "delete the connection?" confirm
+    page.get_by_test_id("conn-delete").click()
+    expect(page.get_by_test_id("conn-test-result")).to_contain_text("deleted")
+    expect(page.get_by_test_id("connections")).to_have_text("no exchange connections")
+    expect(page.get_by_test_id("conn-balances")).to_be_empty()

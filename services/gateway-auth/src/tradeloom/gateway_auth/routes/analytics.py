@@ -16,8 +16,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.analytics import (
     SERVICE,
@@ -75,6 +75,7 @@ from tradeloom.shared.contracts.wire import Positive
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 READ, TRADE = Scope.READ, Scope.TRADE
+# wider than routes.params.ID_PATTERN (also "." and ":"); kept, so no id accepted today is refused
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
 # (path segment, path parameter, the request's scope)
 SCOPES = (
@@ -92,8 +93,6 @@ RANGE = (
         None,
     ),
 )
-ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
 RULE_SET_ID = Param(
     "rule_set_id", str,
     Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="a rule set id"),
@@ -144,7 +143,7 @@ def _scoped() -> list[Forward]:
             routes.append(
                 Forward(
                     "GET", f"/{segment}/{{{param}}}/{op}", READ, SERVICE, op, request, reply,
-                    name=f"{scope}_{op}", path_params=(path_param,), query=query, errors=ERRORS,
+                    name=f"{scope}_{op}", path_params=(path_param,), query=query, errors=READ_ERRORS,
                     prepare=_as_scope(scope, param), names={"id": f"path.{param}"},
                     summary=f"{summary} of {article} {scope}",
                 )
@@ -154,7 +153,7 @@ def _scoped() -> list[Forward]:
                 "GET", f"/{segment}/{{{param}}}/prop-firm/{{rule_set_id}}", READ, SERVICE, "prop_evaluate",
                 EvaluateRequest, EvaluationReply,
                 name=f"{scope}_prop_evaluation", path_params=(path_param, RULE_SET_ID), query=RANGE[:2],
-                errors=ERRORS, prepare=_as_scope(scope, param), names={"id": f"path.{param}"},
+                errors=READ_ERRORS, prepare=_as_scope(scope, param), names={"id": f"path.{param}"},
                 summary=f"Evaluate {article} {scope} against a prop-firm rule set: passed, failed or in "
                 "progress, breaches and the distance to each limit",
             )
@@ -165,12 +164,12 @@ def _scoped() -> list[Forward]:
 ROUTES = (
     Forward(
         "GET", "/summary", READ, SERVICE, "summary", SummaryRequest, PortfolioSummary,
-        name="portfolio_summary", errors=ERRORS,
+        name="portfolio_summary", errors=READ_ERRORS,
         summary="Net PnL, day PnL and exposure across the caller's accounts",
     ),
     Forward(
         "GET", "/balances", READ, SERVICE, "balances", BalancesRequest, PortfolioBalances,
-        name="portfolio_balances", errors=ERRORS,
+        name="portfolio_balances", errors=READ_ERRORS,
         query=(Param("include_archived", bool, Query(description="archived accounts too"), False),),
         summary="Balances of every account of the caller (paper and exchange), valued; a service not "
         "answering is named in unavailable",
@@ -178,7 +177,7 @@ ROUTES = (
     *_scoped(),
     Forward(
         "GET", "/strategies/{strategy_id}/report", READ, SERVICE, "strategy_report", StrategyReportRequest,
-        StrategyReport, name="strategy_report", errors=ERRORS,
+        StrategyReport, name="strategy_report", errors=READ_ERRORS,
         path_params=(
             Param("strategy_id", str,
                   Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="a strategy id")),
@@ -193,7 +192,7 @@ ROUTES = (
     ),
     Forward(
         "GET", "/prop-firm/rule-sets", READ, SERVICE, "prop_rule_sets_list", RuleSetListRequest, RuleSetList,
-        name="list_prop_rule_sets", errors=ERRORS,
+        name="list_prop_rule_sets", errors=READ_ERRORS,
         summary="Prop-firm rule sets: presets and the caller's own",
     ),
     Forward(
@@ -214,7 +213,7 @@ ROUTES = (
     ),
     Forward(
         "GET", "/prop-firm/watches", READ, SERVICE, "prop_watches_list", WatchListRequest, WatchList,
-        name="list_prop_watches", errors=ERRORS, summary="The caller's watched evaluations",
+        name="list_prop_watches", errors=READ_ERRORS, summary="The caller's watched evaluations",
     ),
     Forward(
         "DELETE", "/prop-firm/watches/{evaluation_id}", TRADE, SERVICE, "prop_unwatch", WatchRef,
@@ -227,12 +226,12 @@ ROUTES = (
     ),
     Forward(
         "POST", "/compare", READ, SERVICE, "compare", CompareRequest, CompareReply,
-        name="compare_performance", body=CompareRequest, errors=ERRORS,
+        name="compare_performance", body=CompareRequest, errors=READ_ERRORS,
         summary="Bots (or strategies) side by side on the same range and capital",
     ),
     Forward(
         "GET", "/options/chain", READ, SERVICE, "options_chain", ChainRequest, ChainReply,
-        name="option_chain", errors=ERRORS,
+        name="option_chain", errors=READ_ERRORS,
         query=(
             Param("underlying", str, Query(min_length=3, max_length=64, description="spot symbol: BTC/USDT")),
             Param("venue", str, Query(min_length=1, max_length=32, description="venue"), "sim"),
@@ -245,7 +244,7 @@ ROUTES = (
     ),
     Forward(
         "GET", "/accounts/{account_id}/greeks", READ, SERVICE, "options_portfolio_greeks",
-        PortfolioGreeksRequest, PortfolioGreeksReply, name="account_portfolio_greeks", errors=ERRORS,
+        PortfolioGreeksRequest, PortfolioGreeksReply, name="account_portfolio_greeks", errors=READ_ERRORS,
         path_params=(
             Param("account_id", str,
                   Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="an account id")),
@@ -257,17 +256,17 @@ ROUTES = (
     ),
     Forward(
         "POST", "/options/greeks", READ, SERVICE, "options_greeks", GreeksRequest, GreeksReply,
-        name="option_greeks", body=GreeksRequest, errors=ERRORS,
+        name="option_greeks", body=GreeksRequest, errors=READ_ERRORS,
         summary="Price and Greeks of European options (Black-Scholes-Merton or Black-76), one or a batch",
     ),
     Forward(
         "POST", "/options/implied-volatility", READ, SERVICE, "options_iv", IvRequest, IvReply,
-        name="option_implied_volatility", body=IvRequest, errors=ERRORS,
+        name="option_implied_volatility", body=IvRequest, errors=READ_ERRORS,
         summary="Implied volatility and Greeks of option prices; no_solution outside the no-arbitrage bounds",
     ),
     Forward(
         "POST", "/options/strategy", READ, SERVICE, "options_strategy", StrategyRequest, StrategyReply,
-        name="option_strategy_m2m", body=StrategyRequest, errors=ERRORS,
+        name="option_strategy_m2m", body=StrategyRequest, errors=READ_ERRORS,
         summary="Mark-to-market, PnL and Greeks of a multi-leg option position, and its payoff curves",
     ),
 )  # fmt: skip

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from nats.js.errors import ObjectNotFoundError
 from nats.js.object_store import OBJ_CHUNKS_PRE_TEMPLATE, OBJ_DIGEST_TYPE
@@ -28,6 +28,7 @@ from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.forwarding import FROM, QUERY_NAMES, TO, forward_named, time_inputs
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.backtest import (
     SERVICE,
@@ -69,15 +70,10 @@ from tradeloom.shared.errors import Unavailable
 router = APIRouter(prefix="/v1/backtests", tags=["backtests"])
 READ, TRADE = Scope.READ, Scope.TRADE
 MAX_COMPARE = 10
-ID_PATTERN = r"^[A-Za-z0-9_\-]+$"
-BACKTEST_ID = Param(
-    "backtest_id",
-    str,
-    Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="a backtest id from submit"),
-)
+BACKTEST_ID = id_param("backtest_id", "a backtest id from submit")
 PATH_NAMES = {"backtest_id": "path.backtest_id"}
-READ_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
+# a run's results, trades, curves and tables: 409 while it is not completed (or is the other kind)
+RESULT_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
 CHUNK_WAIT_S = 5.0
 
 
@@ -145,12 +141,12 @@ ROUTES = (
     ),
     Forward(
         "GET", "/{backtest_id}/results", READ, SERVICE, "results", BacktestRef, BacktestResults,
-        name="results", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        name="results", path_params=(BACKTEST_ID,), errors=RESULT_ERRORS,
         summary="Metrics of a completed backtest (409 until then)",
     ),
     Forward(
         "GET", "/{backtest_id}/trades", READ, SERVICE, "trades", TradesRequest, TradesPage,
-        name="trades", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        name="trades", path_params=(BACKTEST_ID,), errors=RESULT_ERRORS,
         summary="Trade records, filtered and sorted, paginated",
         description="Filters combine: `side`, `outcome` (winners: PnL > 0, losers: < 0), entry time "
         "`from`/`to` (ISO 8601 or ns), `min_pnl`/`max_pnl`, `exit_reason`; `sort_by` (ties by entry "
@@ -173,31 +169,31 @@ ROUTES = (
     ),
     Forward(
         "GET", "/{backtest_id}/equity", READ, SERVICE, "equity", EquityRequest, EquityCurves,
-        name="equity", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        name="equity", path_params=(BACKTEST_ID,), errors=RESULT_ERRORS,
         summary="Equity and drawdown, LTTB-downsampled to at most max_points",
         query=(Param("max_points", int, Query(ge=3, le=2000), 2000),),
     ),
     Forward(
         "GET", "/{backtest_id}/positions", READ, SERVICE, "positions", PositionsRequest, PositionSeries,
-        name="positions", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        name="positions", path_params=(BACKTEST_ID,), errors=RESULT_ERRORS,
         summary="Position, open trades and gross exposure per bar, LTTB-downsampled to at most max_points",
         query=(Param("max_points", int, Query(ge=3, le=2000), 2000),),
     ),
     Forward(
         "GET", "/{backtest_id}/daily-pnl", READ, SERVICE, "daily_pnl", DailyPnlRequest, DailyPnl,
-        name="daily_pnl", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        name="daily_pnl", path_params=(BACKTEST_ID,), errors=RESULT_ERRORS,
         summary="PnL per UTC day, oldest first, with % profitable days and the best and worst day",
         page=True, cursor="bt_daily:{backtest_id}",
     ),
     Forward(
         "GET", "/{backtest_id}/optimisation", READ, SERVICE, "optimisation", BacktestRef, OptimisationResults,
-        name="optimisation", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        name="optimisation", path_params=(BACKTEST_ID,), errors=RESULT_ERRORS,
         summary="Best parameters of a search, or a walk-forward's folds (409 for a plain backtest)",
     ),
     Forward(
         "GET", "/{backtest_id}/optimisation/rows", READ, SERVICE, "optimisation_rows",
         OptimisationRowsRequest, OptimisationRows,
-        name="optimisation_rows", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        name="optimisation_rows", path_params=(BACKTEST_ID,), errors=RESULT_ERRORS,
         summary="A search's whole table, sortable by a metric, paginated",
         query=(
             Param("sort_by", MetricName | None, Query(description="default: evaluation order"), None),
@@ -209,7 +205,7 @@ ROUTES = (
     Forward(
         "GET", "/{backtest_id}/optimisation/heatmap", READ, SERVICE, "optimisation_heatmap",
         HeatmapRequest, Heatmap,
-        name="optimisation_heatmap", path_params=(BACKTEST_ID,), errors=READ_ERRORS,
+        name="optimisation_heatmap", path_params=(BACKTEST_ID,), errors=RESULT_ERRORS,
         summary="A metric over two parameters of a search (best over the others)",
         query=(
             Param("x", str, Query(min_length=1, max_length=64, examples=["fast"])),
@@ -226,7 +222,7 @@ READ_CALLER = require(Scope.READ)
     "/{backtest_id}/export.csv",
     response_class=StreamingResponse,
     summary="The full equity (time_ns,equity,drawdown), trades or daily PnL (day,day_ns,pnl) as CSV",
-    responses={200: {"content": {"text/csv": {}}}, **READ_ERRORS},
+    responses={200: {"content": {"text/csv": {}}}, **RESULT_ERRORS},
 )
 async def export_csv(
     backtest_id: Annotated[str, BACKTEST_ID.spec],

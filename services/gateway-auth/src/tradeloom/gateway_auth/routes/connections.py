@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
-from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
+from tradeloom.gateway_auth.routes.table import Forward
 from tradeloom.shared.contracts.exchange_connections import (
     SERVICE,
     ExchangeAccountCreate,
@@ -36,13 +37,10 @@ from tradeloom.shared.contracts.orders_accounts import AccountInfo
 
 router = APIRouter(prefix="/v1", tags=["exchange connections"])
 READ, TRADE = Scope.READ, Scope.TRADE
-CONNECTION_ID = Param(
-    "connection_id",
-    str,
-    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a connection id"),
-)
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 502, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 502, 503, 504)
+CONNECTION_ID = id_param("connection_id", "a connection id")
+# the shared sets plus 502: these calls reach the venue (its unexpected answer is a bad gateway)
+VENUE_READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 502, 503, 504)
+VENUE_WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 502, 503, 504)
 WRITE_ONLY: dict[str, Any] = {"writeOnly": True}
 
 
@@ -74,7 +72,7 @@ ROUTES = (
     Forward(
         "POST", "/connections", TRADE, SERVICE, "exchange_connections_create", ExchangeConnectionCreate,
         ExchangeConnectionInfo,
-        name="create_connection", status=201, body=ExchangeConnectionCreate, errors=WRITE_ERRORS,
+        name="create_connection", status=201, body=ExchangeConnectionCreate, errors=VENUE_WRITE_ERRORS,
         summary="Add a venue API key (checked live, stored encrypted, never shown again)",
         description="The venue must accept the key (`venue_auth_failed` naming `api_key` otherwise); a "
         "key that may withdraw funds needs `allow_withdrawal_permission: true`.",
@@ -93,7 +91,7 @@ ROUTES = (
     Forward(
         "PATCH", "/connections/{connection_id}", TRADE, SERVICE, "exchange_connections_update",
         ExchangeConnectionUpdate, ExchangeConnectionInfo,
-        name="update_connection", path_params=(CONNECTION_ID,), body=UpdateBody, errors=WRITE_ERRORS,
+        name="update_connection", path_params=(CONNECTION_ID,), body=UpdateBody, errors=VENUE_WRITE_ERRORS,
         summary="Relabel a connection or replace its key (a new key is checked live)",
     ),
     Forward(
@@ -105,20 +103,20 @@ ROUTES = (
     Forward(
         "POST", "/connections/{connection_id}/test", TRADE, SERVICE, "exchange_connections_test",
         ExchangeConnectionRef, ExchangeConnectionTestResult,
-        name="test_connection", path_params=(CONNECTION_ID,), errors=WRITE_ERRORS,
+        name="test_connection", path_params=(CONNECTION_ID,), errors=VENUE_WRITE_ERRORS,
         summary="A live authenticated call with the stored key: its answer and latency",
     ),
     Forward(
         "GET", "/connections/{connection_id}/balances", READ, SERVICE, "exchange_connections_balances",
         ExchangeConnectionRef, ExchangeConnectionBalances,
-        name="get_connection_balances", path_params=(CONNECTION_ID,), errors=READ_ERRORS,
+        name="get_connection_balances", path_params=(CONNECTION_ID,), errors=VENUE_READ_ERRORS,
         summary="Balances as the venue reports them now",
     ),
     Forward(
         "POST", "/connections/{connection_id}/accounts", TRADE, SERVICE, "exchange_accounts_create",
         ExchangeAccountCreate, AccountInfo,
         name="create_exchange_account", status=201, path_params=(CONNECTION_ID,), body=AccountBody,
-        errors=WRITE_ERRORS,
+        errors=VENUE_WRITE_ERRORS,
         summary="Open an exchange account: its orders go to the connection's venue",
     ),
 )  # fmt: skip

@@ -29,7 +29,7 @@ import contextlib
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +40,7 @@ from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.forwarding import CURSOR, FROM, QUERY_NAMES, TO, forward_named, time_inputs
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts.market_data import (
     DatasetBarsReply,
@@ -79,16 +80,12 @@ CSV_TYPES = ("text/csv", "text/plain", "application/octet-stream")
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
 PARQUET_PIECE_BYTES = 3 * 170_000  # whole base64 quartets: 680,000 characters per chunk
 NAME_PATTERN = r"^[\w.\- ]+$"
-DATASET_ID = Param(
-    "dataset_id",
-    str,
-    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$", description="a dataset id"),
-)
+DATASET_ID = id_param("dataset_id", "a dataset id")
 PATH_NAMES = {"dataset_id": "path.dataset_id"}
 UPLOAD_NAMES = {"data": "body", "upload_id": "body", "seq": "body"}
 BEGIN_NAMES = {"request_key": "header.Idempotency-Key"}
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 429, 503, 504)
+# the upload's streamed file: too large (413) or neither CSV nor Parquet (415)
+UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 429, 503, 504)
 CSV_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -261,7 +258,7 @@ async def _send_and_commit(
     "`columns` (JSON). Times: ISO 8601 "
     "(an offset wins, else `timezone`) or epoch s/ms/µs/ns. Bad rows → 422 with `details.rows` "
     "and nothing stored. Scope `trade`; takes `Idempotency-Key`.",
-    responses=WRITE_ERRORS,
+    responses=UPLOAD_ERRORS,
     openapi_extra=CSV_BODY,
 )
 async def upload_dataset(

@@ -16,9 +16,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from tradeloom.gateway_auth.domain.scopes import Scope
-from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.forwarding import CURSOR, FROM, QUERY_NAMES, TO, time_inputs
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS
 from tradeloom.gateway_auth.routes.table import Forward, Param
 from tradeloom.shared.contracts import market_data_funding as fd
 from tradeloom.shared.contracts import market_data_imports as im
@@ -44,8 +44,6 @@ from tradeloom.shared.contracts.market_data_trades import TradesRangeReply, Trad
 SERVICE = "market-data"
 router = APIRouter(prefix="/v1/market", tags=["market"])
 READ, ADMIN = Scope.READ, Scope.ADMIN
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
-ADMIN_ERRORS = problem_responses(401, 403, 404, 409, 422, 429, 503, 504)
 
 SYMBOL = Param(
     "symbol",
@@ -157,7 +155,7 @@ ROUTES = (
     Forward(
         "POST", "/subscriptions", ADMIN, SERVICE, "subscriptions_start", sb.SubscriptionStart,
         sb.Subscription,
-        name="start_subscription", body=sb.SubscriptionStart, errors=ADMIN_ERRORS,
+        name="start_subscription", body=sb.SubscriptionStart, errors=WRITE_ERRORS,
         summary="Admin: start ingesting a venue's symbol (persisted, no restart)",
         description="Venues: the synthetic one (any symbol is simulated) and the ccxt venues the service "
         "is configured for (the symbol must be one of the venue's markets: else 422 `symbol`). Unknown "
@@ -166,7 +164,7 @@ ROUTES = (
     ),
     Forward(
         "DELETE", "/subscriptions", ADMIN, SERVICE, "subscriptions_stop", sb.SubscriptionRef, sb.Subscription,
-        name="stop_subscription", errors=ADMIN_ERRORS,
+        name="stop_subscription", errors=WRITE_ERRORS,
         summary="Admin: stop ingesting a symbol started through the API (it stays listed, stopped)",
         query=(
             Param("venue", str, Query(min_length=1, max_length=32, examples=["sim"])),
@@ -175,7 +173,7 @@ ROUTES = (
     ),
     Forward(
         "POST", "/imports", ADMIN, SERVICE, "imports_start", im.ImportStart, im.ImportJob,
-        name="start_import", body=im.ImportStart, status=202, errors=ADMIN_ERRORS,
+        name="start_import", body=im.ImportStart, status=202, errors=WRITE_ERRORS,
         summary="Admin: import a symbol's 1m candles of a time range from a ccxt venue (a job)",
         description="Paged `fetchOHLCV`, rate-limit aware, resumable from its stored cursor, never "
         "overwriting a stored candle (a re-run stores nothing new); follow it with `GET /imports`. "

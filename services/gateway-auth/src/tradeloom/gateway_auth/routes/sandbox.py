@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from tradeloom.gateway_auth import proxy
 from tradeloom.gateway_auth.auth import CallContext, gateway_of, limit_ip, require
@@ -23,7 +23,8 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.errors import field_error
 from tradeloom.gateway_auth.problems import problem_responses
 from tradeloom.gateway_auth.routes.builder import add_forwarded
-from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.gateway_auth.routes.params import READ_ERRORS, id_param
+from tradeloom.gateway_auth.routes.table import Forward
 from tradeloom.gateway_auth.schemas import Page, SandboxLimits
 from tradeloom.shared.context import CallerContext, request_id_var
 from tradeloom.shared.contracts.sandbox import (
@@ -45,18 +46,8 @@ router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
 READ = require(Scope.READ)
 EXECUTE_MARGIN_S = 15.0  # beyond the code's own time limit: start-up, queueing, recording
 MAX_HISTORY_PAGE = 100
-EXECUTION_ID = Param(
-    "execution_id",
-    str,
-    Path(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_\-]+$",
-        description="an execution id from execute/submit",
-    ),
-)
+EXECUTION_ID = id_param("execution_id", "an execution id from execute/submit")
 RUN_ERRORS = problem_responses(400, 401, 403, 408, 413, 422, 429, 500, 503, 504, 507)
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503, 504)
 
 
 def execute_deadline(request: ExecuteRequest) -> float:
