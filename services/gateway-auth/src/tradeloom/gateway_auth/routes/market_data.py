@@ -181,7 +181,7 @@ ROUTES = (
     ),
     Forward(
         "POST", "/option-chains", ADMIN, SERVICE, "option_chain_import", oc.OptionChainImport,
-        oc.OptionChainImported, name="import_option_chain", body=oc.OptionChainImport, errors=ADMIN_ERRORS,
+        oc.OptionChainImported, name="import_option_chain", body=oc.OptionChainImport, errors=WRITE_ERRORS,
         summary="Admin: import a ccxt venue's option chain of an underlying now",
         description="The venue's option markets of the underlying (of one expiry if given) go into the "
         "instrument registry and its current bid/ask/last, mark, IVs and Greeks are stored (replacing the "
