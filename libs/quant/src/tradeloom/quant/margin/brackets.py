@@ -60,7 +60,7 @@ def check_brackets(brackets: Sequence[Bracket]) -> str | None:
             return f"bracket {index}: rate must be in [0, 1) and not below the previous bracket's"
         expected = amount + floor * (bracket.rate - rate)
         if bracket.amount != expected:
-            return f"bracket {index}: amount must be {expected} (continuous maintenance margin)"
+            return f"bracket {index}: amount must be {expected.normalize():f} (continuous maintenance margin)"
         floor = bracket.notional_cap if bracket.notional_cap is not None else floor
         rate, amount = bracket.rate, bracket.amount
     return None
