@@ -46,16 +46,19 @@ class PerpPositionsStore:
         opened_ns: int | None,
     ) -> None:
         """Store ``position`` and add ``realised`` to the symbol's realised PnL; ``opened_ns``: the
-        position opened from flat then (funding is owed for funding times after it)."""
+        position opened from flat then (funding is owed for funding times after it; it is also the
+        position's id, the liquidation's idempotency key)."""
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".perp_positions AS p (account_id, symbol, settle_asset, '
-                "contract_size, quantity, entry_price, margin, realised_pnl, funded_through_ns) VALUES "
-                "(:account, :symbol, :settle, :size, :qty, :entry, :margin, :realised, "
-                "COALESCE(CAST(:opened AS bigint), 0)) ON CONFLICT (account_id, symbol) DO UPDATE SET "
+                "contract_size, quantity, entry_price, margin, realised_pnl, funded_through_ns, opened_ns) "
+                "VALUES (:account, :symbol, :settle, :size, :qty, :entry, :margin, :realised, "
+                "COALESCE(CAST(:opened AS bigint), 0), COALESCE(CAST(:opened AS bigint), 0)) "
+                "ON CONFLICT (account_id, symbol) DO UPDATE SET "
                 "quantity = :qty, entry_price = :entry, margin = :margin, "
                 "realised_pnl = p.realised_pnl + :realised, "
                 "funded_through_ns = COALESCE(CAST(:opened AS bigint), p.funded_through_ns), "
+                "opened_ns = COALESCE(CAST(:opened AS bigint), p.opened_ns), "
                 "updated_at = now()"
             ),
             {
