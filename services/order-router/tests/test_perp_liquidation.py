@@ -7,13 +7,23 @@ buy 10 @ 100 → fee 1, margin 100 (free 9,899, locked 100). A resting buy 1 @ 5
 is cancelled (5.05 back to free), the long closes at 90.452261306532663317, PnL 10 × (90.45… − 100)
 = −95.47738693467336683, fee = the equity left 4.52261306532663317: the 100 of margin is lost,
 free stays 9,899, locked 0.
+
+Cross (10× cross, the whole USDT balance behind it): buy 900 @ 100 → fee 90, margin 9,000 (free 910,
+locked 9,000), wallet 9,910. Cross liquidation, bracket 2 (1 %, 250): (90,000 − 9,910 − 250) /
+(900 × 0.99) = 89.607182940516273850; a trade at 89.5 crosses it: closed there, PnL
+900 × (89.607… − 100) = −9,353.535353535353535, fee the equity left 556.464646464646465:
+the wallet ends at exactly 0.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 from or_harness import Caller, Neighbours, eventually
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -79,3 +89,47 @@ async def test_a_crossed_liquidation_price_closes_the_position_once(
             )
         ).scalars()
         assert [s.rsplit(".", 1)[-1] for s in subjects] == [account_id]
+
+
+@pytest.fixture
+async def cross_10(nc: Client, neighbours: Neighbours) -> AsyncIterator[None]:
+    """risk-monitor's ``perp_settings_list`` stand-in: 10× cross on the perpetual."""
+
+    async def answer(msg: Msg) -> None:
+        account_id = json.loads(msg.data)["account_id"]
+        item = {"account_id": account_id, "symbol": PERP, "leverage": "10", "margin_mode": "cross",
+                "maintenance_margin_rate": "0.005", "updated_at": None}  # fmt: skip
+        await msg.respond(json.dumps({"data": {"items": [item]}}).encode())
+
+    sub = await nc.subscribe(neighbours.subjects.request("risk-monitor", "perp_settings_list"), cb=answer)
+    try:
+        yield
+    finally:
+        await sub.unsubscribe()
+
+
+@pytest.mark.usefixtures("cross_10")
+async def test_a_cross_account_below_its_maintenance_margin_is_liquidated_to_zero(
+    alice: Caller, neighbours: Neighbours, db_engine: AsyncEngine, or_schema: str
+) -> None:
+    account_id = await open_account(alice)
+    await perp_priced(neighbours, db_engine, or_schema, "100")
+    base = {"account_id": account_id, "symbol": PERP}
+    long = await alice("orders_submit", {**base, "type": "market", "side": "buy", "quantity": "900"})
+    await neighbours.trade("100", "1000", symbol=PERP)
+    await wait_status(alice, long["order_id"], "filled")
+    assert (await balances(alice, account_id))["USDT"] == (D(910), D(9000))
+    await perp_priced(neighbours, db_engine, or_schema, "92")  # pool equity 2,710 > maintenance 578
+    assert await liquidations(db_engine, or_schema) == []
+    await neighbours.trade("89.5", "1", symbol=PERP)
+
+    async def closed() -> bool:
+        return bool(await liquidations(db_engine, or_schema))
+
+    await eventually(closed)
+    price = D("89.607182940516273850")
+    assert await liquidations(db_engine, or_schema) == [
+        (price, D("-9353.535353535353535"), D("556.464646464646465"))
+    ]
+    assert (await balances(alice, account_id))["USDT"] == (D(0), D(0))
+    assert await position(db_engine, or_schema, account_id) == (0, 0, 0, D("-9353.535353535353535"), 0)

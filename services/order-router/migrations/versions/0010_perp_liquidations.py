@@ -1,5 +1,6 @@
 """Liquidations of paper perp positions, once per account, symbol and position (the primary key),
-and the time each position opened from flat (``perp_positions.opened_ns``: the position's id).
+the time each position opened from flat (``perp_positions.opened_ns``: the position's id) and the
+margin mode (risk-monitor's ``perp_settings``, read at submit) on orders and positions.
 
 Revision ID: 0010
 Revises: 0009
@@ -20,6 +21,13 @@ def upgrade() -> None:
     s = current_schema()
     op.execute(f'ALTER TABLE "{s}".perp_positions ADD COLUMN opened_ns bigint NOT NULL DEFAULT 0')
     op.execute(
+        f"ALTER TABLE \"{s}\".perp_positions ADD COLUMN margin_mode text NOT NULL DEFAULT 'isolated' "
+        "CHECK (margin_mode IN ('isolated', 'cross'))"
+    )
+    op.execute(
+        f"ALTER TABLE \"{s}\".orders ADD COLUMN margin_mode text CHECK (margin_mode IN ('isolated', 'cross'))"
+    )
+    op.execute(
         f"""CREATE TABLE "{s}".perp_liquidations (
             account_id uuid NOT NULL REFERENCES "{s}".accounts (id),
             symbol text NOT NULL,
@@ -39,4 +47,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     s = current_schema()
     op.execute(f'DROP TABLE "{s}".perp_liquidations')
+    op.execute(f'ALTER TABLE "{s}".orders DROP COLUMN margin_mode')
+    op.execute(f'ALTER TABLE "{s}".perp_positions DROP COLUMN margin_mode')
     op.execute(f'ALTER TABLE "{s}".perp_positions DROP COLUMN opened_ns')

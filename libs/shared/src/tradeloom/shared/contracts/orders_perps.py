@@ -15,7 +15,7 @@ margin, ``realised_pnl`` + ``fee`` = −``margin``. risk-monitor folds it as the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -62,6 +62,9 @@ class PerpLiquidated(Event):
     contract_size: Positive
     entry_price: Positive
     margin: NonNegative = Field(description="the position's margin, lost (settle asset)")
+    margin_mode: Literal["isolated", "cross"] = Field(
+        default="isolated", description="cross: the account's whole cross wallet stood behind it, and is lost"
+    )
     liquidation_price: NonNegative = Field(description="the price it was closed at")
     mark_price: Positive = Field(description="the market price that crossed the liquidation price")
     realised_pnl: Signed = Field(description="quantity × contract size × (liquidation − entry) price")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, text
@@ -12,7 +13,7 @@ from tradeloom.shared.db import check_schema_name
 
 COLUMNS = (
     "p.account_id, p.symbol, p.settle_asset, p.contract_size, p.quantity, p.entry_price, p.margin, "
-    "p.opened_ns, a.venue, a.user_id"
+    "p.opened_ns, p.margin_mode, a.venue, a.user_id"
 )
 
 
@@ -42,6 +43,25 @@ class PerpLiquidationsStore:
             {"account": account_id, "symbol": symbol},
         )
         return result.first()
+
+    async def account_positions(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
+        """Every non-flat perp position of the account, locked (in symbol order: no deadlock)."""
+        result = await conn.execute(
+            text(
+                f'SELECT {COLUMNS} FROM "{self.s}".perp_positions p JOIN "{self.s}".accounts a '
+                "ON a.id = p.account_id WHERE p.account_id = :account AND p.quantity <> 0 "
+                "ORDER BY p.symbol FOR UPDATE OF p"
+            ),
+            {"account": account_id},
+        )
+        return list(result.all())
+
+    async def last_prices(self, conn: AsyncConnection, venue: str, symbols: list[str]) -> dict[str, Decimal]:
+        result = await conn.execute(
+            text(f'SELECT symbol, price FROM "{self.s}".last_prices WHERE venue = :v AND symbol = ANY(:s)'),
+            {"v": venue, "s": symbols},
+        )
+        return {row.symbol: Decimal(row.price) for row in result}
 
     async def record(self, conn: AsyncConnection, values: dict[str, Any]) -> bool:
         """Store the liquidation; False when this position (account, symbol, opened_ns) already was."""
