@@ -5,8 +5,12 @@ bracket 1 (0.5 %): (−4,000 − 200) / (−2 × 1.005) = 2,089.5522388059701492
 
 from decimal import Decimal
 
+import pytest
+from pydantic import ValidationError
+
 from tradeloom.order_router.domain.liquidation import crossed, liquidate, position_liquidation_price
 from tradeloom.order_router.domain.perps import PerpPosition
+from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.quant.margin import DEFAULT_BRACKETS
 
 D = Decimal
@@ -35,3 +39,12 @@ def test_an_overdrawn_position_loses_no_more_than_its_margin_in_fee() -> None:
     thin = PerpPosition(D(10), D(100), D(1))
     outcome = liquidate(thin, D(1), D(99))
     assert (outcome.realised_pnl, outcome.fee, outcome.free_change(D(1))) == (D(-10), D(0), D(-9))
+
+
+def test_bracket_tables_from_the_settings_are_checked() -> None:
+    base = {"database_url": "postgresql+asyncpg://u:p@localhost:1/db", "environment": "test"}
+    table = [{"notional_cap": "100", "rate": "0.01"}, {"rate": "0.02", "amount": "1"}]
+    settings = OrderRouterSettings(**base, perp_maintenance_brackets={"X/USDT:USDT": table})
+    assert settings.maintenance_brackets()["X/USDT:USDT"][1].amount == 1
+    with pytest.raises(ValidationError, match="amount must be 1"):
+        OrderRouterSettings(**base, perp_maintenance_brackets={"X/USDT:USDT": [table[0], {"rate": "0.02"}]})

@@ -92,7 +92,11 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             flattens=VenueFlatten(engine, ledger, venue_orders, flattener),
         )
         runtime.add_task(sync.run)
-    matcher = PaperMatcher(ledger, settings.db_schema, PerpLiquidator(ledger, settings.db_schema))
+    matcher = PaperMatcher(
+        ledger,
+        settings.db_schema,
+        PerpLiquidator(ledger, settings.db_schema, settings.maintenance_brackets()),
+    )
     runtime.add_batch_consumer(consumer_spec("order_router_paper"), matcher.on_trades)
     runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger, flattener).on_event)
     housekeeping = Housekeeping(

@@ -12,9 +12,10 @@ lowest tier of most venues' BTC and ETH perpetuals, to 10 % above 5,000,000 of n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 ZERO = Decimal(0)
 
@@ -64,6 +65,19 @@ def check_brackets(brackets: Sequence[Bracket]) -> str | None:
         floor = bracket.notional_cap if bracket.notional_cap is not None else floor
         rate, amount = bracket.rate, bracket.amount
     return None
+
+
+def brackets_from(rows: Sequence[Mapping[str, Any]]) -> Brackets:
+    """A table from plain data (settings JSON): ``notional_cap`` (absent or null: the last),
+    ``rate`` and ``amount`` (0 when absent), each a decimal string or number."""
+    return tuple(
+        Bracket(
+            None if row.get("notional_cap") is None else Decimal(str(row["notional_cap"])),
+            Decimal(str(row["rate"])),
+            Decimal(str(row.get("amount", 0))),
+        )
+        for row in rows
+    )
 
 
 def bracket_for(notional: Decimal, brackets: Sequence[Bracket]) -> Bracket:
