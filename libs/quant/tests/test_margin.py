@@ -113,7 +113,7 @@ prices = st.decimals(min_value=D(1), max_value=D(100_000), places=2)
 leverages = st.integers(min_value=1, max_value=125)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(quantity=amounts, long=st.booleans(), entry=prices, leverage=leverages)
 def test_liquidation_price_is_where_equity_meets_maintenance(
     quantity: Decimal, long: bool, entry: Decimal, leverage: int
