@@ -189,6 +189,9 @@ async def test_equity_values_the_routers_balances_at_the_last_trade_price(
     await eventually(with_perp)
     reply = await risk("equity", {"account_id": account})
     assert (reply["equity"], reply["margin_used"], reply["margin_free"]) == ("10230", "330", "9900")
+    # tiered maintenance 330 × 0.5 % = 1.65 of the cross pool's equity 10,230; a 1× long: never liquidated
+    assert (reply["maintenance_margin"], reply["liquidation_prices"]) == ("1.65", {"BTC/USDT:USDT": "0"})
+    assert Decimal(reply["margin_ratio"]) == (Decimal("1.65") / 10230).quantize(Decimal("1e-18"))
 
 
 async def test_an_emergency_stop_with_flatten_closes_the_position_through_the_router(

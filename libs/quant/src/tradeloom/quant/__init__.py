@@ -4,8 +4,19 @@ Subpackages: ``indicators`` (compiled indicator kernels), ``fills`` (fill, slipp
 sizing rules shared with the paper exchange), ``simulator`` (the bar-by-bar backtest kernel and
 trade records), ``metrics`` (performance metrics), ``strategies`` (built-in signal kernels and
 parameter schemas), ``optimise`` (grid/random search and walk-forward), ``options`` (Black-Scholes-
-Merton and Black-76 prices, Greeks and implied volatility), ``reference`` (plain implementations the
+Merton and Black-76 prices, Greeks and implied volatility), ``margin`` (perpetuals' tiered maintenance
+margin and isolated/cross liquidation prices), ``reference`` (plain implementations the
 kernels are tested against).
 """
 
-__all__ = ["fills", "indicators", "metrics", "optimise", "options", "reference", "simulator", "strategies"]
+__all__ = [
+    "fills",
+    "indicators",
+    "margin",
+    "metrics",
+    "optimise",
+    "options",
+    "reference",
+    "simulator",
+    "strategies",
+]

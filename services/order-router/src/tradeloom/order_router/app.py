@@ -15,6 +15,7 @@ from tradeloom.order_router.option_orders import OptionQuotes
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
 from tradeloom.order_router.perp_funding import PerpFunding
+from tradeloom.order_router.perp_liquidation import PerpLiquidator
 from tradeloom.order_router.perp_orders import PerpSettingsSource
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
@@ -91,7 +92,11 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             flattens=VenueFlatten(engine, ledger, venue_orders, flattener),
         )
         runtime.add_task(sync.run)
-    matcher = PaperMatcher(ledger, settings.db_schema)
+    matcher = PaperMatcher(
+        ledger,
+        settings.db_schema,
+        PerpLiquidator(ledger, settings.db_schema, settings.maintenance_brackets()),
+    )
     runtime.add_batch_consumer(consumer_spec("order_router_paper"), matcher.on_trades)
     runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger, flattener).on_event)
     housekeeping = Housekeeping(

@@ -208,6 +208,7 @@ class OrderSubmitter:
                     "locked": lock,
                     "accepted_ns": time.time_ns(),
                     "leverage": perp.leverage if perp else None,
+                    "margin_mode": perp.margin_mode if perp else None,
                     "contract_size": perp.contract_size if perp else None,
                     "traceparent": inject_trace({}).get("traceparent"),
                 },

@@ -28,6 +28,7 @@ from tradeloom.order_router.domain.matching import Outcome, PaperOrder, Trade, m
 from tradeloom.order_router.flatten import Flattener
 from tradeloom.order_router.ledger import FillSource, Ledger
 from tradeloom.order_router.orders_submit import account_costs
+from tradeloom.order_router.perp_liquidation import PerpLiquidator, PriceRange
 from tradeloom.order_router.store.paper_book import PaperBook
 from tradeloom.order_router.store.rows import paper_order
 from tradeloom.shared.aio import wait_for_stop
@@ -93,9 +94,10 @@ class PaperMatcher:
     cannot reach are skipped (``may_match``), then each trade in stream order meets each remaining
     order in time order; an order a trade changes is locked and read again before it changes."""
 
-    def __init__(self, ledger: Ledger, schema: str) -> None:
+    def __init__(self, ledger: Ledger, schema: str, liquidator: PerpLiquidator | None = None) -> None:
         self.ledger = ledger
         self.book = PaperBook(schema)
+        self.liquidator = liquidator
 
     async def on_trades(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
         events: list[TradesIngested] = []
@@ -120,6 +122,8 @@ class PaperMatcher:
             for tick in event.trades if book is not None else ():
                 assert book is not None
                 await self._on_trade(conn, (event.venue, event.symbol), book, tick, costs)
+        if self.liquidator is not None:  # after the batch's fills, in its transaction
+            await self.liquidator.on_prices(conn, _ranges(events))
 
     @staticmethod
     def _books(events: list[TradesIngested], resting: dict[Key, list[Row[Any]]]) -> dict[Key, _Resting]:
@@ -209,6 +213,20 @@ class PaperMatcher:
         if outcome.reason is not None:
             fields["reject_reason"] = outcome.reason
         return await self.ledger.move(conn, row, outcome.statuses, fields)
+
+
+def _ranges(events: list[TradesIngested]) -> dict[Key, PriceRange]:
+    """Each symbol's lowest and highest trade price in the batch, and its last trade time."""
+    ranges: dict[Key, PriceRange] = {}
+    for event in events:
+        for tick in event.trades:
+            low, high, last = ranges.get((event.venue, event.symbol), (tick.price, tick.price, tick.ts_ns))
+            ranges[(event.venue, event.symbol)] = (
+                min(low, tick.price),
+                max(high, tick.price),
+                max(last, tick.ts_ns),
+            )
+    return ranges
 
 
 ACCOUNT_SCOPE = "account"

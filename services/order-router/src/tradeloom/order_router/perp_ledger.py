@@ -68,5 +68,6 @@ async def settle_perp_fill(
         realised=outcome.realised_pnl,
         contract_size=Decimal(row.contract_size),
         opened_ns=opened_ns if position.is_flat and not outcome.position.is_flat else None,
+        margin_mode=row.margin_mode or "cross",
     )
     return outcome

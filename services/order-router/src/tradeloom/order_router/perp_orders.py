@@ -6,7 +6,9 @@ checked 1..125 and audited there): the router reads it at submit time (``perp_se
 the caller) and stores it on the order, so the margin it locks and risk-monitor's margin used and
 liquidation estimate agree, and a later change of the setting applies to new orders only. A
 router-owned copy would need a second writer and could drift. No answer fails the order closed
-(503/504), like the instrument lookup. A symbol never set has risk-monitor's default, 1×.
+(503/504), like the instrument lookup. A symbol never set has risk-monitor's default, 1× cross.
+The margin mode is read and stored the same way; the position takes it from its opening fill
+(``perp_liquidation``: isolated positions are liquidated on their own margin, cross ones together).
 """
 
 from __future__ import annotations
@@ -39,11 +41,12 @@ class PerpSettingsSource:
             caller=caller,
             timeout_s=self.timeout_s,
         )
-        leverage = next((i.leverage for i in reply.items if i.symbol == instrument.symbol), DEFAULT_LEVERAGE)
+        setting = next((i for i in reply.items if i.symbol == instrument.symbol), None)
         return PerpTerms(
             contract_size=instrument.multiplier,
-            leverage=leverage,
+            leverage=DEFAULT_LEVERAGE if setting is None else setting.leverage,
             settle=instrument.settle or instrument.quote,
+            margin_mode="cross" if setting is None else setting.margin_mode,
         )
 
 

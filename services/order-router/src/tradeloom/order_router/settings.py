@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.order_router.credentials import Keyring, KeyringInvalid
+from tradeloom.quant.margin import Brackets, brackets_from, check_brackets
 from tradeloom.shared.settings import ServiceSettings
 
 
@@ -34,6 +35,11 @@ class OrderRouterSettings(ServiceSettings):
     market_data_timeout_s: float = Field(default=2.0, gt=0)
     perp_funding_interval_s: float = Field(
         default=60.0, gt=0, description="how often funding times passed are paid on paper perp positions"
+    )
+    perp_maintenance_brackets: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="tiered maintenance margin by perpetual for the paper liquidation (risk-monitor's "
+        "PERP_MAINTENANCE_BRACKETS, the same JSON); else tradeloom.quant.margin.DEFAULT_BRACKETS",
     )
     perp_settings_timeout_s: float = Field(
         default=2.0, gt=0, description="reading an account's perp leverage from risk-monitor at submit"
@@ -90,6 +96,20 @@ class OrderRouterSettings(ServiceSettings):
         elif self.credential_key_version is not None:
             raise ValueError("credential_key_version: set without credential_keys")
         return self
+
+    @model_validator(mode="after")
+    def _check_brackets(self) -> Self:
+        for symbol, table in self.perp_maintenance_brackets.items():
+            try:
+                error = check_brackets(brackets_from(table))
+            except (KeyError, ArithmeticError, ValueError) as bad:
+                error = f"not a bracket table ({bad!r})"
+            if error is not None:
+                raise ValueError(f"perp_maintenance_brackets[{symbol}]: {error}")
+        return self
+
+    def maintenance_brackets(self) -> dict[str, Brackets]:
+        return {symbol: brackets_from(table) for symbol, table in self.perp_maintenance_brackets.items()}
 
     def keyring(self) -> Keyring | None:
         """The credential keyring, or ``None`` when no keys are configured (checked at load)."""

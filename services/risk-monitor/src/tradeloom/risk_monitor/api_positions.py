@@ -2,7 +2,8 @@
 
 A perpetual's position also shows its contracts, the account's leverage and margin mode for it, the
 margin it uses and (isolated) its liquidation price estimate; the equity adds the perpetuals' PnL
-(order-router's balances do not carry it: it does not trade them) and their margin used and free.
+and their margin used and free, their tiered maintenance margin, the worst margin pool's ratio and
+every perpetual's liquidation price, cross ones included (``margins``, ``domain.margin``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tradeloom.risk_monitor.domain.perps import (
     perp_equity,
     perp_margin,
 )
+from tradeloom.risk_monitor.margins import margin_of
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
@@ -168,6 +170,7 @@ class PositionsApi:
             ],
         )
         equity = with_perps.equity
+        margin = margin_of(equity, rows, self.perps)
         gross = summarise(holdings(rows)).gross
         return EquityInfo(
             account_id=body.account_id,
@@ -182,4 +185,7 @@ class PositionsApi:
             perp_pnl=with_perps.perp_pnl,
             margin_used=with_perps.margin_used,
             margin_free=with_perps.margin_free,
+            maintenance_margin=margin.maintenance_margin,
+            margin_ratio=margin.margin_ratio,
+            liquidation_prices=margin.liquidation_prices,
         )

@@ -12,6 +12,7 @@ from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.folding import OrderEvents
+from tradeloom.risk_monitor.margin_alerts import MarginAlerts
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.metrics import RiskMetrics
 from tradeloom.risk_monitor.option_check import OptionGreeksCheck
@@ -40,7 +41,11 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     cache = RiskCache(engine, store, settings.cache_refresh_s)
     pending = PendingOrders(ttl_s=settings.pending_order_ttl_s)
     eod = EodStore(settings.db_schema)
-    perps = PerpConfig(settings.perp_contract_sizes, settings.perp_maintenance_margin_rates)
+    perps = PerpConfig(
+        settings.perp_contract_sizes,
+        settings.perp_maintenance_margin_rates,
+        settings.maintenance_brackets(),
+    )
     metrics = RiskMetrics(runtime.registry)
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
     api.register(
@@ -67,7 +72,16 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         consumer_spec("risk_monitor_orders"),
         OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event,
     )
-    marks = Marks(engine, positions, alerter, settings.mark_interval_s)
+    margin_alerts = MarginAlerts(
+        cache,
+        positions,
+        store,
+        runtime.outbox,
+        perps,
+        alert_ratio=settings.margin_alert_ratio,
+        metrics=metrics,
+    )
+    marks = Marks(engine, positions, alerter, settings.mark_interval_s, margin_alerts)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
     runtime.add_task(marks.run)
     runtime.add_task(cache.run)

@@ -30,8 +30,8 @@ from tradeloom.risk_monitor.domain.positions import Fill, Position, apply, fold,
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.funding_store import FundingStore
 from tradeloom.risk_monitor.store.positions_store import OrderRef, PositionKey, PositionsStore
-from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
-from tradeloom.shared.contracts.orders_perps import FundingPaid
+from tradeloom.shared.contracts.orders import FillInfo, FillRecorded, OrderUpdated
+from tradeloom.shared.contracts.orders_perps import FundingPaid, PerpLiquidated
 from tradeloom.shared.contracts.risk_monitor import PositionInfo, RiskPositionChanged
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
@@ -58,6 +58,31 @@ def position_changed(
             venue=venue or None,
         ),
     )
+
+
+def liquidation_fill(event: PerpLiquidated) -> FillRecorded:
+    """order-router's liquidation of a paper perp position as the fill that closes the account's
+    position at the liquidation price with the liquidation fee (folded once: its id is the
+    router's idempotency key). Bots' shares of the position are not closed by it."""
+    key = f"liq:{event.position_opened_ns}:{event.account_id}:{event.symbol}"
+    info = FillInfo(
+        fill_id=key,
+        order_id=key[:64],
+        account_id=event.account_id,
+        venue=event.venue,
+        venue_fill_id=key,
+        symbol=event.symbol,
+        side="sell" if event.quantity > 0 else "buy",
+        price=event.liquidation_price,
+        quantity=abs(event.quantity),
+        fee=event.fee,
+        fee_asset=event.settle_asset,
+        liquidity="taker",
+        trade_id="liquidation",
+        filled_at=event.liquidated_at,
+        contract_size=event.contract_size,
+    )
+    return FillRecorded(user_id=event.user_id, fill=info)
 
 
 class OrderEvents:
@@ -90,6 +115,8 @@ class OrderEvents:
                 await self._order(conn, envelope.unwrap(OrderUpdated))
             elif envelope.type == FundingPaid.event_type():
                 await self._funding(conn, envelope.unwrap(FundingPaid))
+            elif envelope.type == PerpLiquidated.event_type():
+                await self._fill(conn, liquidation_fill(envelope.unwrap(PerpLiquidated)))
         except ValueError as error:
             raise PermanentError(str(error)) from error
 

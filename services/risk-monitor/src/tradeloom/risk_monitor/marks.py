@@ -4,7 +4,8 @@ alerts re-evaluated as prices move, coalesced per account to a bounded rate.
 One upsert per ingested batch whatever its size (only the newest trade counts, and an older batch
 never overwrites a newer price). The symbol is then marked dirty in memory; every
 ``MARK_INTERVAL_S`` the accounts holding a dirty symbol are measured against their limits once each
-(``Alerter``), however many trades came in between, so a busy market cannot flood the service.
+(``Alerter``), and their perpetual margin pools once per account (``MarginAlerts``), however many
+trades came in between, so a busy market cannot flood the service.
 A dirty mark lost in a crash is set again by the next trade.
 """
 
@@ -18,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.risk_monitor.alerts import Alerter
+from tradeloom.risk_monitor.margin_alerts import MarginAlerts
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data import TradesIngested
@@ -34,11 +36,13 @@ class Marks:
         positions: PositionsStore,
         alerter: Alerter,
         interval_s: float,
+        margin_alerts: MarginAlerts | None = None,
     ) -> None:
         self._engine = engine
         self.positions = positions
         self.alerter = alerter
         self.interval_s = interval_s
+        self.margin_alerts = margin_alerts
         self._dirty: dict[str, Decimal] = {}
 
     async def on_trades(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -61,6 +65,9 @@ class Marks:
             holders = await self.positions.holders(conn, list(dirty))
             for user_id, account_id, symbol in holders:
                 await self.alerter.evaluate(conn, user_id, account_id, symbol, dirty[symbol])
+            if self.margin_alerts is not None:  # once per account, however many of its symbols moved
+                for user_id, account_id in dict.fromkeys((user, account) for user, account, _ in holders):
+                    await self.margin_alerts.evaluate(conn, user_id, account_id)
         return len(holders)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -3,10 +3,19 @@
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from tradeloom.quant.margin import Bracket, Brackets, check_brackets
 from tradeloom.shared.settings import ServiceSettings
+
+
+class BracketSetting(BaseModel):
+    """One maintenance-margin tier (``tradeloom.quant.margin.Bracket``); ``notional_cap`` null: the last."""
+
+    notional_cap: Annotated[Decimal, Field(gt=0)] | None = None
+    rate: Annotated[Decimal, Field(ge=0, lt=1)]
+    amount: Annotated[Decimal, Field(ge=0)] = Decimal(0)
 
 
 class RiskMonitorSettings(ServiceSettings):
@@ -28,3 +37,24 @@ class RiskMonitorSettings(ServiceSettings):
     perp_maintenance_margin_rates: dict[str, Annotated[Decimal, Field(gt=0, lt=1)]] = Field(
         default_factory=dict
     )
+    # tiered maintenance margin by perpetual (JSON ``{"BTC/USDT:USDT": [{"notional_cap": "50000",
+    # "rate": "0.005", "amount": "0"}, …]}``); beats the flat rate; else quant's DEFAULT_BRACKETS
+    perp_maintenance_brackets: dict[str, list[BracketSetting]] = Field(default_factory=dict)
+    # an alert (warning) when a margin pool's maintenance / equity reaches this; critical at 1
+    margin_alert_ratio: Decimal = Field(default=Decimal("0.8"), gt=0, lt=1)
+
+    @field_validator("perp_maintenance_brackets")
+    @classmethod
+    def _valid_tables(cls, value: dict[str, list[BracketSetting]]) -> dict[str, list[BracketSetting]]:
+        for symbol, table in value.items():
+            error = check_brackets(brackets_of(table))
+            if error is not None:
+                raise ValueError(f"perp_maintenance_brackets[{symbol}]: {error}")
+        return value
+
+    def maintenance_brackets(self) -> dict[str, Brackets]:
+        return {symbol: brackets_of(table) for symbol, table in self.perp_maintenance_brackets.items()}
+
+
+def brackets_of(table: list[BracketSetting]) -> Brackets:
+    return tuple(Bracket(item.notional_cap, item.rate, item.amount) for item in table)

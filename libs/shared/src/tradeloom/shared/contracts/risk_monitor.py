@@ -112,6 +112,18 @@ class EquityInfo(Reply):
     )
     margin_used: NonNegative = Field(default=Decimal(0), description="initial margin of the perpetuals held")
     margin_free: Signed = Field(default=Decimal(0), description="equity − margin_used")
+    maintenance_margin: NonNegative = Field(
+        default=Decimal(0), description="perpetuals: the sum of their tiered maintenance margins at the marks"
+    )
+    margin_ratio: NonNegative | None = Field(
+        default=None,
+        description="perpetuals: the worst margin pool's (cross, each isolated position) maintenance / equity; "
+        "1 = liquidation; null: no perpetual, or a pool's equity ≤ 0",
+    )
+    liquidation_prices: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="perpetuals, isolated and cross (the other cross positions at their marks); 0: never",
+    )
 
 
 class LimitsRef(Request):

@@ -130,6 +130,7 @@ class PerpTerms:
     leverage: Decimal
     settle: str
     position: PerpPosition = PerpPosition()
+    margin_mode: str = "cross"
 
     def lock(
         self, order: OrderSubmit, last_price: Decimal | None, costs: AccountCosts, buffer: Decimal

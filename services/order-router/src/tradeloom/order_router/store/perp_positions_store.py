@@ -44,18 +44,25 @@ class PerpPositionsStore:
         realised: Decimal,
         contract_size: Decimal,
         opened_ns: int | None,
+        margin_mode: str | None = None,
     ) -> None:
         """Store ``position`` and add ``realised`` to the symbol's realised PnL; ``opened_ns``: the
-        position opened from flat then (funding is owed for funding times after it)."""
+        position opened from flat then (funding is owed for funding times after it; it is also the
+        position's id, the liquidation's idempotency key)."""
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".perp_positions AS p (account_id, symbol, settle_asset, '
-                "contract_size, quantity, entry_price, margin, realised_pnl, funded_through_ns) VALUES "
-                "(:account, :symbol, :settle, :size, :qty, :entry, :margin, :realised, "
-                "COALESCE(CAST(:opened AS bigint), 0)) ON CONFLICT (account_id, symbol) DO UPDATE SET "
+                "contract_size, quantity, entry_price, margin, realised_pnl, funded_through_ns, opened_ns, "
+                "margin_mode) VALUES (:account, :symbol, :settle, :size, :qty, :entry, :margin, :realised, "
+                "COALESCE(CAST(:opened AS bigint), 0), COALESCE(CAST(:opened AS bigint), 0), "
+                "COALESCE(CAST(:mode AS text), 'isolated')) "
+                "ON CONFLICT (account_id, symbol) DO UPDATE SET "
                 "quantity = :qty, entry_price = :entry, margin = :margin, "
                 "realised_pnl = p.realised_pnl + :realised, "
                 "funded_through_ns = COALESCE(CAST(:opened AS bigint), p.funded_through_ns), "
+                "opened_ns = COALESCE(CAST(:opened AS bigint), p.opened_ns), "
+                "margin_mode = CASE WHEN CAST(:opened AS bigint) IS NULL THEN p.margin_mode "
+                "ELSE COALESCE(CAST(:mode AS text), p.margin_mode) END, "
                 "updated_at = now()"
             ),
             {
@@ -68,5 +75,6 @@ class PerpPositionsStore:
                 "realised": realised,
                 "size": contract_size,
                 "opened": opened_ns,
+                "mode": margin_mode,
             },
         )

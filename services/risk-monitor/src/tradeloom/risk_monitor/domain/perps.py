@@ -14,20 +14,25 @@ special case. What a perpetual adds is margin:
   short: ``entry × (1 + 1/leverage) / (1 + mmr)``
 
   (Binance's USDⓈ-M formula for a single isolated position with maintenance amount 0, fees and
-  funding ignored: an estimate). A cross position's liquidation depends on the whole account and is
-  not estimated (null).
+  funding ignored: an estimate) with one flat rate; with a bracket table the rate and the
+  maintenance amount are the bracket's at the liquidation price (``tradeloom.quant.margin``). A
+  cross position's liquidation depends on the whole account: ``domain.margin`` computes it for the
+  equity overview; here it is null.
 
-The maintenance-margin rate is data per symbol (setting ``PERP_MAINTENANCE_MARGIN_RATES``), else
-``DEFAULT_MAINTENANCE_MARGIN_RATE`` (0.5 %, the lowest tier of most venues' BTC and ETH perpetuals).
+The maintenance margin is data per symbol: a bracket table (setting ``PERP_MAINTENANCE_BRACKETS``),
+else one flat rate (``PERP_MAINTENANCE_MARGIN_RATES``), else ``quant.margin.DEFAULT_BRACKETS`` (the
+synthetic venue's tiers, from 0.5 %). ``PerpTerms`` built without brackets keeps its flat rate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Literal
 
+from tradeloom.quant.margin import DEFAULT_BRACKETS, Brackets, flat_brackets
+from tradeloom.quant.margin import liquidation_price as tiered_liquidation_price
 from tradeloom.risk_monitor.domain.option_limits import underlying_of
 from tradeloom.risk_monitor.domain.positions import CONTEXT, PLACES
 
@@ -69,23 +74,37 @@ class PerpTerms:
     leverage: Decimal = DEFAULT_LEVERAGE
     margin_mode: MarginMode = "cross"
     maintenance_margin_rate: Decimal = DEFAULT_MAINTENANCE_MARGIN_RATE
+    brackets: Brackets | None = None  # None: one flat bracket at maintenance_margin_rate
+
+    @property
+    def tiers(self) -> Brackets:
+        return self.brackets if self.brackets is not None else flat_brackets(self.maintenance_margin_rate)
 
 
 @dataclass(frozen=True)
 class PerpConfig:
-    """The deployment's data per perpetual: contract sizes and maintenance-margin rates."""
+    """The deployment's data per perpetual: contract sizes and maintenance-margin tiers."""
 
     contract_sizes: Mapping[str, Decimal] = field(default_factory=dict)
     maintenance_margin_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    maintenance_brackets: Mapping[str, Brackets] = field(default_factory=dict)
 
     def size(self, symbol: str) -> Decimal:
         return contract_size(symbol, self.contract_sizes)
 
     def mmr(self, symbol: str) -> Decimal:
-        return self.maintenance_margin_rates.get(symbol, DEFAULT_MAINTENANCE_MARGIN_RATE)
+        """The first tier's rate (the whole rate for a flat symbol)."""
+        return self.brackets(symbol)[0].rate
+
+    def brackets(self, symbol: str) -> Brackets:
+        if symbol in self.maintenance_brackets:
+            return self.maintenance_brackets[symbol]
+        if symbol in self.maintenance_margin_rates:
+            return flat_brackets(self.maintenance_margin_rates[symbol])
+        return DEFAULT_BRACKETS
 
     def terms(self, symbol: str, leverage: Decimal, margin_mode: MarginMode) -> PerpTerms:
-        return PerpTerms(leverage, margin_mode, self.mmr(symbol))
+        return PerpTerms(leverage, margin_mode, self.mmr(symbol), self.brackets(symbol))
 
 
 @dataclass(frozen=True)
@@ -113,11 +132,15 @@ def liquidation_price(quantity: Decimal, entry: Decimal, leverage: Decimal, mmr:
 
 
 def perp_margin(quantity: Decimal, entry: Decimal, mark: Decimal | None, terms: PerpTerms) -> PerpMargin:
-    """Margin used and, for an isolated position, the liquidation price estimate."""
+    """Margin used and, for an isolated position, the liquidation price estimate (its collateral
+    the margin ``|quantity| × entry / leverage``, its tiers ``terms.tiers``)."""
     notional = _round(abs(quantity) * (entry if mark is None else mark))
     liquidation = None
-    if terms.margin_mode == "isolated":
-        liquidation = liquidation_price(quantity, entry, terms.leverage, terms.maintenance_margin_rate)
+    if terms.margin_mode == "isolated" and quantity != 0:
+        with localcontext(CONTEXT):
+            collateral = abs(quantity) * entry / terms.leverage
+            price = tiered_liquidation_price(quantity, entry, collateral, terms.tiers)
+        liquidation = None if price is None else _round(price)
     return PerpMargin(notional, _round(CONTEXT.divide(notional, terms.leverage)), liquidation)
 
 
