@@ -14,7 +14,6 @@ It takes ~25 s (two router starts): over CI's budget for one test, so it runs on
 from __future__ import annotations
 
 import asyncio
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,6 @@ async def _count(db_engine: AsyncEngine, sql: str, **params: Any) -> int:
         return int((await conn.execute(text(sql), params)).scalar_one())
 
 
-@pytest.mark.skipif(os.environ.get("TL_LONG_TESTS") != "1", reason="~25 s: set TL_LONG_TESTS=1")
 @pytest.mark.usefixtures("leverage_10")
 async def test_liquidated_once_each_across_a_kill_9(
     or_settings: OrderRouterSettings,
