@@ -3,7 +3,8 @@
 Every ``tick_s`` each replica locks the due schedules (``FOR UPDATE SKIP LOCKED``: another
 replica's are left to it), claims each firing by inserting its run (primary key schedule + firing
 time: a firing is claimed once, whatever the replicas), moves ``next_run_at`` on and commits; then
-runs the claimed actions and records their outcome. Firings missed past ``grace_s`` follow the
+runs the claimed actions concurrently (a followed import does not hold up the others) and records
+their outcome. Firings missed past ``grace_s`` follow the
 schedule's policy (``domain.schedule_times.due``): one ``skipped`` run records them, ``run_once``
 also runs the newest. A replica that dies between the claim and the outcome leaves that run
 ``running``; after ``stale_s`` (far longer than an action may take) a live replica takes it over
@@ -77,11 +78,15 @@ class Scheduler:
                     conn, self.owner, stale_s=self.stale_s, max_attempts=self.max_attempts, limit=BATCH
                 )
             ]
-        for row, scheduled_for, note in claimed:
-            result = await self.actions.run(row.user_id, row.action, scheduled_for)
-            async with self._engine().begin() as conn:
-                await self.store.finish_run(
-                    conn, row.id, scheduled_for, outcome=result.outcome, detail=note + result.detail,
-                    backtest_id=result.backtest_id, import_id=result.import_id, report=result.report,
-                )  # fmt: skip
+        await asyncio.gather(
+            *(self._run_one(row, scheduled_for, note) for row, scheduled_for, note in claimed)
+        )
         return len(claimed)
+
+    async def _run_one(self, row: Row[Any], scheduled_for: datetime, note: str) -> None:
+        result = await self.actions.run(row.user_id, row.action, scheduled_for)
+        async with self._engine().begin() as conn:
+            await self.store.finish_run(
+                conn, row.id, scheduled_for, outcome=result.outcome, detail=note + result.detail,
+                backtest_id=result.backtest_id, import_id=result.import_id, report=result.report,
+            )  # fmt: skip
