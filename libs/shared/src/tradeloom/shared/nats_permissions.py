@@ -128,6 +128,10 @@ IDENTITIES: tuple[Identity, ...] = (
             "market-data.datasets_bars",
             "market-data.instruments",
             "market-data.latest_price",
+            "market-data.imports_start",  # scheduled imports, as their admin owner
+            "market-data.imports_list",  # a scheduled import followed until it ends
+            "analytics.metrics",  # scheduled performance reports, as their owner
+            "analytics.equity",
         ),
         publishes=("strategy.evt.>",),
         consumes=("MD_CANDLES", "ORDERS", "RISK"),

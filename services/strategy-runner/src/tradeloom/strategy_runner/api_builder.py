@@ -36,10 +36,11 @@ class BuilderApi:
         self.strategies = strategies
 
     async def validate(self, caller: CallerContext, body: GraphValidateRequest) -> GraphValidation:
-        """Answers without saving (any caller: nothing is read or written)."""
-        require_user(caller)
+        """Answers without saving (nothing is written; the caller's user indicators are read)."""
+        user_id = require_user(caller)
+        graph = await self.strategies.graph_indicators.inlined(user_id, body.graph)
         try:
-            return validation(body.graph)
+            return validation(graph)
         except GraphRefused as error:
             raise graph_refused(error) from None
 

@@ -30,6 +30,7 @@ from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
+from tradeloom.strategy_runner.catalogs.graph_indicators import GraphIndicators
 from tradeloom.strategy_runner.domain.graph import GraphRefused, compiled
 from tradeloom.strategy_runner.domain.templates import TemplateError, checked_params
 from tradeloom.strategy_runner.domain.user_code import CodeRefused, check_code, check_code_params
@@ -134,9 +135,12 @@ class StrategiesApi:
         self._engine = engine
         self.store = StrategiesStore(schema)
         self.max_versions = max_versions
+        self.graph_indicators = GraphIndicators(engine, schema)
 
     async def create(self, caller: CallerContext, body: StrategyCreate) -> StrategyInfo:
         user_id = require_user(caller)
+        if body.kind == "graph":  # user_indicator nodes inlined: what is saved compiles alone
+            body = body.model_copy(update={"graph": await self.graph_indicators.checked(user_id, body.graph)})
         template, params, graph = checked_content(body)
         async with self._engine().begin() as conn:
             row = await self.store.create(
@@ -205,7 +209,7 @@ class StrategiesApi:
                 raise field_invalid("graph", "only for a strategy of kind graph")
             params: dict[str, Any] = checked_code(body.code, body.params)
         elif current.kind == "graph":
-            graph = checked_graph(body.graph, body.params)
+            graph = checked_graph(await self.graph_indicators.checked(user_id, body.graph), body.params)
             params = {}
         elif body.graph is not None:
             raise field_invalid("graph", "only for a strategy of kind graph")

@@ -18,6 +18,7 @@ from tradeloom.strategy_runner.catalogs.api_user_indicators import UserIndicator
 from tradeloom.strategy_runner.catalogs.bars import BarsSource
 from tradeloom.strategy_runner.catalogs.user_indicator_runs import UserIndicatorRuns
 from tradeloom.strategy_runner.jobs.api_jobs import JobsApi
+from tradeloom.strategy_runner.schedules.actions import ActionTimeouts, ScheduleActions
 from tradeloom.strategy_runner.schedules.api_schedules import SchedulesApi
 from tradeloom.strategy_runner.schedules.scheduler import Scheduler
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
@@ -44,12 +45,16 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
     api.register(
         runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,
-        schedules=SchedulesApi(engine, schema),
+        schedules=SchedulesApi(engine, client, schema),
         jobs=JobsApi(engine, client, schema, settings.backtest_timeout_s), user_indicators=user_indicators,
     )  # fmt: skip
+    timeouts = ActionTimeouts(
+        backtest_s=settings.backtest_timeout_s, import_wait_s=settings.schedule_import_wait_s,
+        analytics_s=settings.analytics_timeout_s, market_data_s=settings.market_data_timeout_s,
+    )  # fmt: skip
     scheduler = Scheduler(
-        engine, client, bots, schema=schema, owner=runtime.instance_id, tick_s=settings.schedule_tick_s,
-        grace_s=settings.schedule_grace_s, backtest_timeout_s=settings.backtest_timeout_s,
+        engine, ScheduleActions(client, bots, timeouts), schema=schema, owner=runtime.instance_id,
+        tick_s=settings.schedule_tick_s, grace_s=settings.schedule_grace_s,
         stale_s=settings.schedule_stale_s, max_attempts=settings.schedule_max_attempts,
     )  # fmt: skip
     api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))

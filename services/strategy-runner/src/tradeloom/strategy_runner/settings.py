@@ -37,3 +37,6 @@ class StrategyRunnerSettings(ServiceSettings):
     schedule_stale_s: float = Field(default=300.0, ge=1, le=86_400)
     schedule_max_attempts: int = Field(default=2, ge=1, le=10)
     backtest_timeout_s: float = Field(default=5.0, gt=0, le=60, description="deadline of backtest submit")
+    # A market_import firing follows its import job this long (then records it as still going).
+    schedule_import_wait_s: float = Field(default=30.0, ge=0, le=3600)
+    analytics_timeout_s: float = Field(default=5.0, gt=0, le=60, description="a report's analytics calls")

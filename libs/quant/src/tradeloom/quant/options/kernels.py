@@ -28,6 +28,7 @@ SIGMA_MIN = 1e-9
 SIGMA_MAX = 10.0
 MAX_ITERATIONS = 100
 SIGMA_TOL = 1e-15
+PRICE_TOL = 2.0**-52  # relative: one unit in the last place of the target price
 PRICE, DELTA, GAMMA, VEGA, THETA, THETA_DAY, RHO = range(7)
 
 
@@ -87,26 +88,41 @@ def _start(target: float, sign: float, fwd: float, disc: float, t: float) -> flo
 @njit(cache=True)
 def _solve_one(target: float, sign: float, fwd: float, disc: float, t: float) -> float:
     """σ of one option already known to lie inside the no-arbitrage bounds; NaN if it needs
-    σ > SIGMA_MAX."""
+    σ > SIGMA_MAX. An in-the-money option is solved as its out-of-the-money twin (put-call parity:
+    the same σ), whose price is all time value; the steps are Halley's on log(price) − log(target),
+    which converges in a few steps even far out of the money, where the price is tiny."""
+    intrinsic = sign * (fwd - disc)
+    if intrinsic > 0.0:
+        target -= intrinsic
+        sign = -sign
+    if not target > 0.0:  # all intrinsic value to the last bit: no volatility is implied
+        return np.nan
     root_t = math.sqrt(t)
     log_fk = math.log(fwd / disc)
+    log_target = math.log(target)
     lo, hi = SIGMA_MIN, SIGMA_MAX
     x = _start(target, sign, fwd, disc, t)
     for _ in range(MAX_ITERATIONS):
         root = x * root_t
         d1 = log_fk / root + 0.5 * root
         d2 = d1 - root
-        diff = sign * (fwd * _ncdf(sign * d1) - disc * _ncdf(sign * d2)) - target
-        if diff == 0.0:
+        p = sign * (fwd * _ncdf(sign * d1) - disc * _ncdf(sign * d2))
+        diff = p - target
+        if abs(diff) <= PRICE_TOL * target:  # the price is matched to rounding: σ cannot improve
             return x
         if diff < 0.0:
             lo = x
         else:
             hi = x
-        vega = fwd * INV_SQRT_2PI * math.exp(-0.5 * d1 * d1) * root_t
-        vomma = vega * d1 * d2 / x
-        denominator = vega * vega - 0.5 * diff * vomma
-        step = x - diff * vega / denominator if denominator != 0.0 else np.nan
+        step = np.nan
+        if p > 0.0:
+            vega = fwd * INV_SQRT_2PI * math.exp(-0.5 * d1 * d1) * root_t
+            g = math.log(p) - log_target
+            g1 = vega / p
+            g2 = vega * d1 * d2 / x / p - g1 * g1
+            denominator = g1 * g1 - 0.5 * g * g2
+            if denominator != 0.0:
+                step = x - g * g1 / denominator
         nxt = step if (math.isfinite(step) and lo < step < hi) else 0.5 * (lo + hi)
         if abs(nxt - x) <= SIGMA_TOL * max(x, 1.0) or hi - lo <= SIGMA_TOL * x:
             x = nxt

@@ -2,29 +2,33 @@
 
 A schedule fires on a cron expression (5 fields, evaluated in its IANA ``timezone``, so "09:00
 every weekday" follows daylight saving) or every ``interval_s`` seconds, and then runs its action
-as its owner: submit a backtest (the body of ``POST /v1/backtests``), or start or stop one of the
-owner's bots. Each firing is a run, claimed in Postgres, so several replicas never run one firing
+as its owner: submit a backtest (the body of ``POST /v1/backtests``), start or stop one of the
+owner's bots, import (or refresh) a symbol's candles of the window before the firing from a ccxt
+venue (market-data's resumable import job; admins only, as imports are), or store a performance
+report (analytics' metrics and equity of one of the owner's accounts or bots over the last days). Each firing is a run, claimed in Postgres, so several replicas never run one firing
 twice; its outcome (succeeded, failed with the reason, skipped) is kept. Firings missed while no
 replica ran are either skipped (one ``skipped`` run records them) or run once (``missed``).
 
 Error codes: ``validation_error`` 422 naming the field (``cron``, ``timezone``, ``action.bot_id``,
-``action.backtest.<field>``…), ``unauthorized`` 401, ``not_found`` 404 (unknown or another user's
-schedule or bot).
+``action.backtest.<field>``, ``action.market_import.<field>``, ``action.report.<field>``…),
+``unauthorized`` 401, ``forbidden`` 403 (an import schedule by a non-admin), ``not_found`` 404
+(unknown or another user's schedule, bot or account).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.contracts.spec import RequestContract
+from tradeloom.shared.contracts.wire import Positive, Signed
 
 SERVICE = "strategy-runner"
 ID = Field(min_length=1, max_length=64, examples=["0190f0a0-0000-7000-8000-000000000001"])
-ACTION = Literal["backtest", "bot_start", "bot_stop"]
+ACTION = Literal["backtest", "bot_start", "bot_stop", "market_import", "report"]
 MISSED = Literal["skip", "run_once"]
 OUTCOME = Literal["running", "succeeded", "failed", "skipped"]
 
@@ -37,12 +41,36 @@ class _Reply(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+class MarketImportAction(_Request):
+    """Import the candles of ``[firing − lookback_s, firing)``; already stored minutes stay as they are."""
+
+    venue: str = Field(
+        min_length=1, max_length=32, examples=["binance"], description="a configured ccxt venue"
+    )
+    symbol: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
+    lookback_s: int = Field(
+        ge=60, le=366 * 86_400, examples=[86_400], description="the window before the firing"
+    )
+
+
+class ReportAction(_Request):
+    """Analytics' metrics and equity of an account or bot over the ``days`` UTC days up to the firing's."""
+
+    scope: Literal["account", "bot"] = "account"
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$", examples=["acc-1"])
+    days: int = Field(default=30, ge=1, le=3660)
+    capital: Positive | None = Field(default=None, description="equity before the first fill; a bot needs it")
+
+
 class ScheduleAction(_Request):
-    """What a firing does: ``backtest`` takes ``backtest``; ``bot_start``/``bot_stop`` take ``bot_id``."""
+    """What a firing does: ``backtest`` takes ``backtest``; ``bot_start``/``bot_stop`` take ``bot_id``;
+    ``market_import`` takes ``market_import``; ``report`` takes ``report``."""
 
     kind: ACTION
     bot_id: str | None = Field(default=None, min_length=1, max_length=64)
     backtest: SubmitBacktest | None = None
+    market_import: MarketImportAction | None = None
+    report: ReportAction | None = None
 
 
 class ScheduleCreate(_Request):
@@ -101,11 +129,32 @@ class ScheduleDeleted(_Reply):
     deleted: bool
 
 
+class EquitySummary(_Reply):
+    start_equity: Signed = Field(description="equity at the end of the first day")
+    end_equity: Signed
+    net_pnl: Signed = Field(description="end − start equity")
+    min_drawdown_pct: float = Field(description="the deepest drawdown / running peak (≤ 0)")
+    trades: int = Field(ge=0)
+    days: int = Field(ge=0, description="daily points in the range")
+
+
+class PerformanceReport(_Reply):
+    scope: Literal["account", "bot"]
+    id: str
+    start: date
+    end: date
+    capital: Positive
+    metrics: dict[str, float | None] = Field(description="analytics' metrics of the range; null = undefined")
+    equity: EquitySummary | None = Field(default=None, description="none when the range has no daily row")
+
+
 class ScheduleRun(_Reply):
     scheduled_for: datetime = Field(description="the firing time this run is for")
     outcome: OUTCOME
     detail: str = Field(default="", description="why it failed or was skipped; the backtest id it queued")
     backtest_id: str | None = None
+    import_id: str | None = Field(default=None, description="market-data's import job a market_import queued")
+    report: PerformanceReport | None = Field(default=None, description="what a report action stored")
     started_at: datetime
     finished_at: datetime | None = None
 

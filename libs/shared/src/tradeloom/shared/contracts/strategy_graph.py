@@ -4,7 +4,10 @@ A node has an ``id`` (unique in the graph), a ``type`` from the node catalog
 (``svc.strategy-runner.strategy_graph_nodes``: inputs such as ``input.close``, indicators such as
 ``indicator.sma``, ``const.number``, ``math.*``, ``compare.*``, ``cross.*``, ``window.*``,
 ``logic.*``, ``state.bars_since``, sinks such as ``sink.enter_long`` or ``sink.stop_loss``) and
-parameters checked against the type's schema. An edge feeds ``source``'s output ``source_port``
+parameters checked against the type's schema. A node of type ``user_indicator`` names one of the
+caller's builder-graph indicators and its version in ``indicator``; its output ports are the
+indicator's outputs, and strategy-runner inlines the indicator's nodes (ids ``<node>.<inner id>``)
+into the graph it validates and saves. An edge feeds ``source``'s output ``source_port``
 into ``target``'s input ``target_port``. Structure is checked here (sizes, ids); meaning (types,
 ports, cycles, reachability, parameter ranges) by strategy-runner and backtest-engine, which answer
 ``validation_error`` with ``details.issues``: one ``GraphIssueInfo`` per problem, naming the node
@@ -34,6 +37,13 @@ class GraphPosition(_Model):
     y: float = Field(ge=-1e9, le=1e9)
 
 
+class GraphIndicatorRef(_Model):
+    """The user indicator a ``user_indicator`` node stands for: one of the caller's, at one version."""
+
+    indicator_id: str = Field(min_length=1, max_length=64, examples=["0190a5f2-7c1e-7b3a-9d4e-2f6a1b3c4d5e"])
+    version: int = Field(ge=1, le=1_000_000)
+
+
 class GraphNode(_Model):
     id: str = NODE_ID
     type: str = Field(min_length=1, max_length=64, examples=["indicator.sma"])
@@ -41,6 +51,12 @@ class GraphNode(_Model):
         default_factory=dict, max_length=16, examples=[{"window": 10}]
     )
     position: GraphPosition | None = None
+    indicator: GraphIndicatorRef | None = Field(
+        default=None,
+        description="only for type user_indicator: the caller's builder-graph indicator whose outputs "
+        "(its sink.output node ids) are this node's output ports; strategy-runner inlines it when it "
+        "saves or validates the graph",
+    )
 
 
 class GraphEdge(_Model):

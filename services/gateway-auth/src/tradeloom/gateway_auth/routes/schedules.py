@@ -1,7 +1,8 @@
 """``/v1/schedules``: the caller's cron and interval schedules and their runs, each route one
 ``svc.strategy-runner.schedules_<op>``.
 
-A schedule submits a backtest or starts/stops one of the caller's bots when it fires. Writes take
+A schedule submits a backtest, starts/stops one of the caller's bots, imports market data (admins)
+or stores a performance report when it fires. Writes take
 scope ``trade`` (a schedule can start a bot that sends orders); reads take ``read``. Another
 user's schedule answers 404, like an unknown one.
 """
@@ -44,9 +45,11 @@ ROUTES = (
     Forward(
         "POST", "", TRADE, SERVICE, "schedules_create", ScheduleCreate, ScheduleInfo,
         name="create_schedule", status=201, body=ScheduleCreate, idempotent=True, errors=WRITE_ERRORS,
-        summary="Create a cron (time-zone aware) or interval schedule: a backtest, or a bot start/stop",
+        summary="Create a cron (time-zone aware) or interval schedule: a backtest, a bot start/stop, "
+        "a market-data import or a performance report",
         description="Scope `trade`; takes `Idempotency-Key`. A bad cron expression or time zone → 422 "
-        "naming it; an unknown (or another user's) bot → 404 naming `action.bot_id`.",
+        "naming it; an unknown (or another user's) bot → 404 naming `action.bot_id`, account or bot of "
+        "a report → 404 naming `action.report.id`; a `market_import` by a non-admin → 403.",
     ),
     Forward(
         "GET", "", READ, SERVICE, "schedules_list", ScheduleListRequest, ScheduleList,

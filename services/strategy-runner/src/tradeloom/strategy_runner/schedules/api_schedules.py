@@ -1,7 +1,8 @@
 """Schedule operations: create, list, get, enable/disable, delete, runs.
 
 Every schedule belongs to the caller; an unknown id, a malformed one and another user's get the
-same not_found. A bot action must name one of the caller's bots.
+same not_found. A bot action must name one of the caller's bots, a report one of the caller's
+accounts or bots; only an admin may schedule a market-data import.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.schedules import (
+    ScheduleAction,
     ScheduleCreate,
     ScheduleDeleted,
     ScheduleEnable,
@@ -27,9 +29,10 @@ from tradeloom.shared.contracts.schedules import (
     ScheduleRunList,
     ScheduleRunsRequest,
 )
-from tradeloom.shared.errors import NotFound, field_invalid, require_user
+from tradeloom.shared.errors import NotFound, ServiceError, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
+from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.domain.schedule_times import Timing, checked_timing, next_after
 from tradeloom.strategy_runner.domain.templates import TemplateError
 from tradeloom.strategy_runner.store.bots_store import BotsStore
@@ -51,27 +54,44 @@ def schedule_info(row: Row[Any]) -> ScheduleInfo:
 def run_info(row: Row[Any]) -> ScheduleRun:
     return ScheduleRun(
         scheduled_for=row.scheduled_for, outcome=row.outcome, detail=row.detail, backtest_id=row.backtest_id,
-        started_at=row.started_at, finished_at=row.finished_at,
+        import_id=row.import_id, report=row.report, started_at=row.started_at, finished_at=row.finished_at,
     )  # fmt: skip
 
 
-def _check_action(body: ScheduleCreate) -> None:
-    action = body.action
-    if action.kind == "backtest":
-        if action.backtest is None:
-            raise field_invalid("action.backtest", "a backtest action takes the backtest to submit")
-        if action.bot_id is not None:
-            raise field_invalid("action.bot_id", "a backtest action takes no bot_id")
-    else:
-        if action.bot_id is None:
-            raise field_invalid("action.bot_id", f"a {action.kind} action names one of your bots")
-        if action.backtest is not None:
-            raise field_invalid("action.backtest", f"a {action.kind} action takes no backtest")
+# The field each action kind takes; every other action field must be absent.
+ACTION_FIELDS = {
+    "backtest": "backtest", "bot_start": "bot_id", "bot_stop": "bot_id",
+    "market_import": "market_import", "report": "report",
+}  # fmt: skip
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"
+    status = 403
+
+
+def check_action(caller: CallerContext, action: ScheduleAction) -> None:
+    """The action carries exactly the field its kind takes (422 naming it); imports are admins'."""
+    wanted = ACTION_FIELDS[action.kind]
+    for name in sorted(set(ACTION_FIELDS.values())):
+        given = getattr(action, name) is not None
+        if name == wanted and not given:
+            raise field_invalid(f"action.{name}", f"a {action.kind} action takes {name}")
+        if name != wanted and given:
+            raise field_invalid(f"action.{name}", f"a {action.kind} action takes no {name}")
+    if action.kind == "market_import" and "admin" not in caller.roles:
+        raise Forbidden("only an admin may schedule market-data imports (the data is shared)")
+    report = action.report
+    if report is not None and report.scope == "bot" and report.capital is None:
+        raise field_invalid("action.report.capital", "a bot's report needs the capital it trades")
 
 
 class SchedulesApi:
-    def __init__(self, engine: Callable[[], AsyncEngine], schema: str) -> None:
+    def __init__(
+        self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient], schema: str
+    ) -> None:
         self._engine = engine
+        self._client = client
         self.store = SchedulesStore(schema)
         self.bots = BotsStore(schema)
 
@@ -82,15 +102,17 @@ class SchedulesApi:
             timing = checked_timing(body.cron, body.interval_s, body.timezone, now)
         except TemplateError as error:
             raise field_invalid(error.field, error.message) from None
-        _check_action(body)
+        check_action(caller, body.action)
+        report = body.action.report
+        if report is not None and report.scope == "account":
+            await self._check_account(caller, report.id)
+        bot_id, bot_field = body.action.bot_id, "action.bot_id"
+        if report is not None and report.scope == "bot":
+            bot_id, bot_field = report.id, "action.report.id"
         async with self._engine().begin() as conn:
-            if (
-                body.action.bot_id is not None
-                and await self.bots.get(conn, body.action.bot_id, user_id) is None
-            ):
+            if bot_id is not None and await self.bots.get(conn, bot_id, user_id) is None:
                 raise NotFound(
-                    f"no bot {body.action.bot_id}",
-                    details={"fields": [{"field": "action.bot_id", "message": "not found"}]},
+                    f"no bot {bot_id}", details={"fields": [{"field": bot_field, "message": "not found"}]}
                 )
             values = {
                 "user_id": user_id, "name": body.name, "cron": body.cron, "interval_s": body.interval_s,
@@ -100,6 +122,20 @@ class SchedulesApi:
             }  # fmt: skip
             row = await self.store.create(conn, new_event_id(), values)
         return schedule_info(row)
+
+    async def _check_account(self, caller: CallerContext, account_id: str) -> None:
+        """A report's account must be the caller's (order-router answers not_found otherwise)."""
+        try:
+            await self._client().call_raw(
+                "order-router", "accounts_get", {"account_id": account_id}, caller=caller
+            )
+        except RemoteError as error:
+            if error.code != "not_found":
+                raise
+            raise NotFound(
+                f"no account {account_id}",
+                details={"fields": [{"field": "action.report.id", "message": "not found"}]},
+            ) from None
 
     async def get(self, caller: CallerContext, body: ScheduleRef) -> ScheduleInfo:
         user_id = require_user(caller)

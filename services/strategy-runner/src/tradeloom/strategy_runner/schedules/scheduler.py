@@ -3,7 +3,8 @@
 Every ``tick_s`` each replica locks the due schedules (``FOR UPDATE SKIP LOCKED``: another
 replica's are left to it), claims each firing by inserting its run (primary key schedule + firing
 time: a firing is claimed once, whatever the replicas), moves ``next_run_at`` on and commits; then
-runs the claimed actions and records their outcome. Firings missed past ``grace_s`` follow the
+runs the claimed actions concurrently (a followed import does not hold up the others) and records
+their outcome. Firings missed past ``grace_s`` follow the
 schedule's policy (``domain.schedule_times.due``): one ``skipped`` run records them, ``run_once``
 also runs the newest. A replica that dies between the claim and the outcome leaves that run
 ``running``; after ``stale_s`` (far longer than an action may take) a live replica takes it over
@@ -22,13 +23,8 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.backtest import BacktestAccepted, SubmitBacktest
-from tradeloom.shared.contracts.bots import BotRef
-from tradeloom.shared.errors import ServiceError
-from tradeloom.shared.rpc import ServiceClient
-from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.domain.schedule_times import Timing, due
+from tradeloom.strategy_runner.schedules.actions import ScheduleActions
 from tradeloom.strategy_runner.store.schedules_store import SchedulesStore
 
 log = logging.getLogger(__name__)
@@ -37,18 +33,15 @@ BATCH = 50
 
 class Scheduler:
     def __init__(
-        self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient], bots: BotsApi, *,
-        schema: str, owner: str, tick_s: float, grace_s: float, backtest_timeout_s: float,
-        stale_s: float = 300.0, max_attempts: int = 2,
+        self, engine: Callable[[], AsyncEngine], actions: ScheduleActions, *,
+        schema: str, owner: str, tick_s: float, grace_s: float, stale_s: float = 300.0, max_attempts: int = 2,
     ) -> None:  # fmt: skip
         self._engine = engine
-        self._client = client
-        self._bots = bots
+        self.actions = actions
         self.store = SchedulesStore(schema)
         self.owner = owner
         self.tick_s = tick_s
         self.grace = timedelta(seconds=grace_s)
-        self.backtest_timeout_s = backtest_timeout_s
         self.stale_s = stale_s
         self.max_attempts = max_attempts
 
@@ -85,31 +78,15 @@ class Scheduler:
                     conn, self.owner, stale_s=self.stale_s, max_attempts=self.max_attempts, limit=BATCH
                 )
             ]
-        for row, scheduled_for, note in claimed:
-            outcome, detail, backtest_id = await self._execute(row)
-            detail = note + detail
-            async with self._engine().begin() as conn:
-                await self.store.finish_run(
-                    conn, row.id, scheduled_for, outcome=outcome, detail=detail, backtest_id=backtest_id
-                )
+        await asyncio.gather(
+            *(self._run_one(row, scheduled_for, note) for row, scheduled_for, note in claimed)
+        )
         return len(claimed)
 
-    async def _execute(self, row: Row[Any]) -> tuple[str, str, str | None]:
-        """(outcome, detail, backtest id) of the schedule's action, run as its owner."""
-        caller = CallerContext(user_id=row.user_id)
-        action = row.action
-        try:
-            if action["kind"] == "backtest":
-                accepted = await self._client().call(
-                    "backtest-engine", "submit", SubmitBacktest.model_validate(action["backtest"]),
-                    BacktestAccepted, caller=caller, timeout_s=self.backtest_timeout_s,
-                )  # fmt: skip
-                return "succeeded", f"backtest {accepted.backtest_id} queued", accepted.backtest_id
-            ref = BotRef(bot_id=action["bot_id"])
-            bot = await (self._bots.start if action["kind"] == "bot_start" else self._bots.stop)(caller, ref)
-            return "succeeded", f"bot {bot.bot_id} {bot.status}", None
-        except ServiceError as error:
-            return "failed", f"{error.code}: {error}", None
-        except Exception as error:  # an action's bug must not stop the loop; the run says what failed
-            log.exception("schedule %s failed", row.id)
-            return "failed", f"internal: {type(error).__name__}", None
+    async def _run_one(self, row: Row[Any], scheduled_for: datetime, note: str) -> None:
+        result = await self.actions.run(row.user_id, row.action, scheduled_for)
+        async with self._engine().begin() as conn:
+            await self.store.finish_run(
+                conn, row.id, scheduled_for, outcome=result.outcome, detail=note + result.detail,
+                backtest_id=result.backtest_id, import_id=result.import_id, report=result.report,
+            )  # fmt: skip

@@ -17,7 +17,7 @@ COLUMNS = (
     "id, user_id, name, cron, interval_s, timezone, action, missed, enabled, anchor, next_run_at, "
     "created_at, updated_at"
 )
-RUN_COLUMNS = "scheduled_for, outcome, detail, backtest_id, started_at, finished_at"
+RUN_COLUMNS = "scheduled_for, outcome, detail, backtest_id, import_id, report, started_at, finished_at"
 
 
 class SchedulesStore:
@@ -152,15 +152,19 @@ class SchedulesStore:
 
     async def finish_run(
         self, conn: AsyncConnection, key: uuid.UUID, scheduled_for: datetime, *, outcome: str, detail: str,
-        backtest_id: str | None,
+        backtest_id: str | None, import_id: str | None = None, report: dict[str, Any] | None = None,
     ) -> None:  # fmt: skip
         await conn.execute(
             text(
                 f'UPDATE "{self.s}".schedule_runs SET outcome = :outcome, detail = :detail, '
-                "backtest_id = :bt, finished_at = now() WHERE schedule_id = :id AND scheduled_for = :at"
+                "backtest_id = :bt, import_id = :imp, report = CAST(:report AS jsonb), finished_at = now() "
+                "WHERE schedule_id = :id AND scheduled_for = :at"
             ),
-            {"id": key, "at": scheduled_for, "outcome": outcome, "detail": detail, "bt": backtest_id},
-        )
+            {
+                "id": key, "at": scheduled_for, "outcome": outcome, "detail": detail, "bt": backtest_id,
+                "imp": import_id, "report": None if report is None else json.dumps(report),
+            },
+        )  # fmt: skip
 
     async def runs(
         self, conn: AsyncConnection, key: uuid.UUID, limit: int, before: datetime | None
