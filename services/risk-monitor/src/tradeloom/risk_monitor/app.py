@@ -11,6 +11,7 @@ from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.eod import EodRoller
+from tradeloom.risk_monitor.flatten_results import FlattenResults
 from tradeloom.risk_monitor.folding import OrderEvents
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.metrics import RiskMetrics
@@ -43,6 +44,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     perps = PerpConfig(settings.perp_contract_sizes, settings.perp_maintenance_margin_rates)
     metrics = RiskMetrics(runtime.registry)
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
+    flatten_results = FlattenResults(engine, settings.db_schema, owners)
     api.register(
         runtime,
         check=PreTradeCheck(
@@ -61,11 +63,12 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         ),
         history=HistoryApi(engine, eod, store, owners),
         perps=PerpsApi(engine, PerpsStore(settings.db_schema), owners, perps),
+        flattens=flatten_results,
     )
     alerter = Alerter(cache, positions, store, runtime.outbox, metrics)
     runtime.add_consumer(
         consumer_spec("risk_monitor_orders"),
-        OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event,
+        flatten_results.around(OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event),
     )
     marks = Marks(engine, positions, alerter, settings.mark_interval_s)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
