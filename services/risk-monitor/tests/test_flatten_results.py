@@ -30,9 +30,16 @@ async def test_flatten_results_list_the_closes_and_the_dust_once_for_the_owner(r
         reason="emergency stop: runaway",
         outcome="partial",
         orders=[
-            FlattenOrder(symbol="BTC/USDT", order_id="o-1", client_order_id="flat-1", side="sell",
-                         status="filled", quantity=D(2), filled_quantity=D(2)),
-        ],  # fmt: skip
+            FlattenOrder(
+                symbol="BTC/USDT",
+                order_id="o-1",
+                client_order_id="flat-1",
+                side="sell",
+                status="filled",
+                quantity=D(2),
+                filled_quantity=D(2),
+            ),
+        ],
         left=[FlattenLeft(symbol="ETH/USDT", quantity=D("0.06"), reason="below_min_notional")],
     )
     publisher = EventPublisher(risk.nc.jetstream(), risk.subjects, "tradeloom/order-router")
