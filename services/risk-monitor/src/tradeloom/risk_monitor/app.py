@@ -13,8 +13,10 @@ from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.flatten_results import FlattenResults
 from tradeloom.risk_monitor.folding import OrderEvents
+from tradeloom.risk_monitor.greek_alerts import GreekAlerts
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.metrics import RiskMetrics
+from tradeloom.risk_monitor.option_book import OptionQuoteBook
 from tradeloom.risk_monitor.option_check import OptionGreeksCheck
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.pending import PendingOrders
@@ -45,6 +47,17 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     metrics = RiskMetrics(runtime.registry)
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
     flatten_results = FlattenResults(engine, settings.db_schema, owners)
+    book = OptionQuoteBook(
+        client,
+        timeout_s=settings.market_data_timeout_s,
+        refresh_s=settings.option_quotes_refresh_s,
+        max_age_s=settings.option_quotes_max_age_s,
+    )
+    greek_alerts = GreekAlerts(
+        engine, settings.db_schema, cache=cache, store=store, outbox=runtime.outbox, metrics=metrics
+    )
+    book.sources.append(greek_alerts.held_underlyings)
+    book.listeners.append(greek_alerts.on_quotes)
     api.register(
         runtime,
         check=PreTradeCheck(
@@ -54,7 +67,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             pending,
             perps,
             metrics=metrics,
-            options=OptionGreeksCheck(client, settings.market_data_timeout_s),
+            options=OptionGreeksCheck(book),
         ),
         positions=PositionsApi(engine, positions, cache, owners, perps),
         limits=LimitsApi(engine, store, cache, owners),
@@ -73,6 +86,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     marks = Marks(engine, positions, alerter, settings.mark_interval_s)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
     runtime.add_task(marks.run)
+    runtime.add_task(book.run)
     runtime.add_task(cache.run)
     runtime.add_task(EodRoller(engine, cache, eod, settings.eod_interval_s).run)
     return runtime
