@@ -88,6 +88,9 @@ async def test_limits_alerts_and_the_kill_switch_through_the_gateway(risk_api: A
     assert (
         await api.http.get(f"/v1/risk/accounts/{account_id}/eod-balances", headers=eve)
     ).status_code == 404
+    flattens = await api.http.get(f"/v1/risk/accounts/{account_id}/flattens", headers=session)
+    assert flattens.status_code == 200 and flattens.json()["items"] == [], flattens.text
+    assert (await api.http.get(f"/v1/risk/accounts/{account_id}/flattens", headers=eve)).status_code == 404
     bot_limits = f"/v1/risk/accounts/{account_id}/bots/b-1/limits"
     bot_put = await api.http.put(bot_limits, headers=session, json={"max_position_notional": "50"})
     assert bot_put.status_code == 200 and bot_put.json()["bot_id"] == "b-1", bot_put.text

@@ -39,6 +39,8 @@ def rm_settings(rm_schema: str, database_url: str, nats_url: str, nats_prefix: s
         cache_refresh_s=0.5,
         mark_interval_s=0.2,
         eod_interval_s=0.3,
+        option_quotes_refresh_s=0.2,
+        option_quotes_max_age_s=2,
     )
 
 

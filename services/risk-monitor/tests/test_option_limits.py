@@ -19,6 +19,8 @@ from nats.aio.subscription import Subscription
 from nats.errors import BadSubscriptionError
 from rm_harness import RiskCaller, eventually
 
+from tradeloom.shared.testing.polling import eventually as eventually_value
+
 ACCOUNT = "acc-options"
 EXPIRY = datetime.now(UTC) + timedelta(days=365)
 CALL = f"BTC/USDT:USDT-{EXPIRY:%y%m%d}-100-C"
@@ -36,7 +38,8 @@ async def quotes(risk: RiskCaller) -> AsyncIterator[Subscription]:
     async def answer(msg: Msg) -> None:
         body = json.loads(msg.data)
         reply = {"venue": "sim", "underlying": body["underlying"], "spot": "100", "spot_ts_ns": 1,
-                 "realised_volatility": 0.2, "quotes": [quote(s) for s in body["symbols"]]}  # fmt: skip
+                 "realised_volatility": 0.2,
+                 "quotes": [quote(s) for s in body.get("symbols") or (CALL, PUT)]}  # fmt: skip
         await msg.respond(json.dumps({"data": reply}).encode())
 
     sub = await risk.nc.subscribe(risk.subjects.request("market-data", "option_quotes"), cb=answer)
@@ -70,14 +73,39 @@ async def test_delta_limit_refuses_entries_passes_reductions_and_fails_closed(
     changes = (await risk("limit_changes", {"account_id": ACCOUNT}))["items"]
     assert changes[0]["new_values"]["max_net_delta"] == "1.5"
 
-    # 2 calls: delta 1.079656; 3 more: 2.699140 > 1.5 (1 more: 1.619484 > 1.5 too)
-    refused = await risk("check", check(CALL, "buy", "3"))
-    assert refused == {"approved": False, "reason": "max_net_delta_exceeded: net 2.6991 > 1.5"}
+    # 2 calls: delta 1.079656; 3 more: 2.699140 > 1.5 (1 more: 1.619484 > 1.5 too). The check reads
+    # the quote book, which the held calls keep refreshed in the background: poll past its first fill.
+    async def refused_over_delta() -> bool:
+        reply = await risk("check", check(CALL, "buy", "3"))
+        return reply == {"approved": False, "reason": "max_net_delta_exceeded: net 2.6991 > 1.5"}
+
+    await eventually(refused_over_delta)
     assert (await risk("check", check(CALL, "sell", "1")))["approved"] is True  # only reduces
     assert (await risk("check", check(PUT, "buy", "1")))["approved"] is True  # delta 0.619484
     assert (await risk("check", check("BTC/USDT", "sell", "1")))["approved"] is True  # not an option
 
-    await quotes.unsubscribe()
-    closed = await risk("check", check(CALL, "buy", "1"))
-    assert closed["approved"] is False and closed["reason"].startswith("option_quotes_unavailable: ")
+    # alerts as the quotes refresh: delta 1.079656 ≥ 1 breached; vega 2 × 0.396953 = 0.793906 ≥ 80 % of 0.9
+    await risk("limits_put", {"account_id": ACCOUNT, "max_net_delta": "1", "max_net_vega": "0.9"})
+
+    async def alerted() -> list[tuple[str, str, str]] | None:
+        items = (await risk("alerts_list", {"account_id": ACCOUNT}))["items"]
+        found = sorted((a["limit_name"], a["level"], a["severity"]) for a in items)
+        return found if len(found) >= 2 else None
+
+    assert await eventually_value(alerted) == [
+        ("max_net_delta", "breached", "critical"),
+        ("max_net_vega", "approaching", "warning"),
+    ]
+    values = {a["limit_name"]: Decimal(a["value"]) for a in (await risk("alerts_list", {}))["items"]}
+    assert abs(values["max_net_delta"] - Decimal("1.079656")) < Decimal("0.001")
+    assert abs(values["max_net_vega"] - Decimal("0.793906")) < Decimal("0.001")
+
+    await quotes.unsubscribe()  # no more refreshes: the book goes stale and entries are refused
+
+    async def stale() -> bool:
+        reply = await risk("check", check(CALL, "buy", "1"))
+        return reply["approved"] is False and reply["reason"].startswith("option_quotes_stale: ")
+
+    await eventually(stale)
     assert (await risk("check", check(CALL, "sell", "2")))["approved"] is True  # reduces: no quotes needed
+    assert len((await risk("alerts_list", {"account_id": ACCOUNT}))["items"]) == 2  # once per episode

@@ -49,10 +49,13 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         options=settings.venue_options,
     )
     venue_orders = VenueOrders(engine, ledger, settings.db_schema, access)
-    flattener = Flattener(ledger)
     execution = RoutedExecution(PaperExecution(), venue_orders, ledger)
     instruments = InstrumentDirectory(
         client, ttl_s=settings.instruments_ttl_s, timeout_s=settings.market_data_timeout_s
+    )
+    options = OptionQuotes(client, timeout_s=settings.market_data_timeout_s)
+    flattener = Flattener(
+        ledger, market_buffer=settings.market_buy_buffer, instruments=instruments, options=options
     )
     bands = PriceBands(instruments, settings.price_bands)
     submitter = OrderSubmitter(
@@ -67,7 +70,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         queue=QueuePosition(client, timeout_s=settings.market_data_timeout_s),
         perps=PerpSettingsSource(client, settings.perp_settings_timeout_s),
         metrics=metrics,
-        options=OptionQuotes(client, timeout_s=settings.market_data_timeout_s),
+        options=options,
     )
     api.register(
         runtime,

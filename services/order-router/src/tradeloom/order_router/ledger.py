@@ -27,7 +27,13 @@ from tradeloom.order_router.store.flattens_store import FlattensStore
 from tradeloom.order_router.store.orders_store import OrdersStore
 from tradeloom.order_router.store.perp_positions_store import PerpPositionsStore
 from tradeloom.order_router.store.rows import fill_info, order_info
-from tradeloom.shared.contracts.orders import FillRecorded, FlattenCompleted, FlattenOrder, OrderUpdated
+from tradeloom.shared.contracts.orders import (
+    FillRecorded,
+    FlattenCompleted,
+    FlattenLeft,
+    FlattenOrder,
+    OrderUpdated,
+)
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 
@@ -112,7 +118,11 @@ class Ledger:
     async def complete_flatten(
         self, conn: AsyncConnection, flatten_id: str, outcome: str, orders: list[Row[Any]]
     ) -> None:
-        """Mark the flatten completed, audit it and announce ``orders.evt.flatten_completed`` (once)."""
+        """Mark the flatten completed, audit it and announce ``orders.evt.flatten_completed`` (once).
+        What it left open (``flattens.left_open``) is reported and makes the outcome ``partial``."""
+        left = [FlattenLeft.model_validate(item) for item in await self.flattens.left_of(conn, flatten_id)]
+        if left and outcome != "partial":
+            outcome = "partial"
         done = await self.flattens.complete(conn, flatten_id, outcome)
         if done is None:
             return
@@ -135,9 +145,15 @@ class Ledger:
             reason=done.reason,
             outcome=outcome,
             orders=closed,
+            left=left,
         )
         await self.outbox.add(conn, event, str(done.account_id))
-        details = {"flatten_id": flatten_id, "outcome": outcome, "orders": [str(o.id) for o in orders]}
+        details = {
+            "flatten_id": flatten_id,
+            "outcome": outcome,
+            "orders": [str(o.id) for o in orders],
+            "left": [item.model_dump(mode="json") for item in left],
+        }
         await self.accounts.audit(conn, done.account_id, "order-router", "flatten_completed", details)
 
     async def finish(

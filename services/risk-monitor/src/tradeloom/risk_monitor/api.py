@@ -13,6 +13,7 @@ from tradeloom.risk_monitor.api_limits import LimitsApi
 from tradeloom.risk_monitor.api_perps import PerpsApi
 from tradeloom.risk_monitor.api_positions import PositionsApi
 from tradeloom.risk_monitor.check import PreTradeCheck
+from tradeloom.risk_monitor.flatten_results import FlattenResults
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import risk, risk_monitor, risk_perps
 from tradeloom.shared.rpc import Operation
@@ -28,6 +29,7 @@ def register(
     halts: HaltsApi,
     history: HistoryApi,
     perps: PerpsApi,
+    flattens: FlattenResults,
 ) -> None:
     """Every operation declared in ``contracts.risk``, ``contracts.risk_monitor`` and ``risk_perps``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
@@ -46,6 +48,7 @@ def register(
         "resume": halts.resume,
         "perp_settings_list": perps.list,
         "perp_settings_put": perps.put,
+        "flattens_list": flattens.list,
     }
     for contract in (*risk.REQUESTS, *risk_monitor.REQUESTS, *risk_perps.REQUESTS):
         runtime.add_operation(

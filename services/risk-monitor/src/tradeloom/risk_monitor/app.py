@@ -11,10 +11,13 @@ from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.eod import EodRoller
+from tradeloom.risk_monitor.flatten_results import FlattenResults
 from tradeloom.risk_monitor.folding import OrderEvents
+from tradeloom.risk_monitor.greek_alerts import GreekAlerts
 from tradeloom.risk_monitor.margin_alerts import MarginAlerts
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.metrics import RiskMetrics
+from tradeloom.risk_monitor.option_book import OptionQuoteBook
 from tradeloom.risk_monitor.option_check import OptionGreeksCheck
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.pending import PendingOrders
@@ -48,6 +51,18 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     )
     metrics = RiskMetrics(runtime.registry)
     owners = Owners(engine, client, positions, settings.order_router_timeout_s)
+    flatten_results = FlattenResults(engine, settings.db_schema, owners)
+    book = OptionQuoteBook(
+        client,
+        timeout_s=settings.market_data_timeout_s,
+        refresh_s=settings.option_quotes_refresh_s,
+        max_age_s=settings.option_quotes_max_age_s,
+    )
+    greek_alerts = GreekAlerts(
+        engine, settings.db_schema, cache=cache, store=store, outbox=runtime.outbox, metrics=metrics
+    )
+    book.sources.append(greek_alerts.held_underlyings)
+    book.listeners.append(greek_alerts.on_quotes)
     api.register(
         runtime,
         check=PreTradeCheck(
@@ -57,7 +72,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             pending,
             perps,
             metrics=metrics,
-            options=OptionGreeksCheck(client, settings.market_data_timeout_s),
+            options=OptionGreeksCheck(book),
         ),
         positions=PositionsApi(engine, positions, cache, owners, perps),
         limits=LimitsApi(engine, store, cache, owners),
@@ -66,11 +81,12 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         ),
         history=HistoryApi(engine, eod, store, owners),
         perps=PerpsApi(engine, PerpsStore(settings.db_schema), owners, perps),
+        flattens=flatten_results,
     )
     alerter = Alerter(cache, positions, store, runtime.outbox, metrics)
     runtime.add_consumer(
         consumer_spec("risk_monitor_orders"),
-        OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event,
+        flatten_results.around(OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event),
     )
     margin_alerts = MarginAlerts(
         cache,
@@ -84,6 +100,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     marks = Marks(engine, positions, alerter, settings.mark_interval_s, margin_alerts)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
     runtime.add_task(marks.run)
+    runtime.add_task(book.run)
     runtime.add_task(cache.run)
     runtime.add_task(EodRoller(engine, cache, eod, settings.eod_interval_s).run)
     return runtime

@@ -2,18 +2,18 @@
 ``max_net_vega`` (the maths: ``domain/option_limits.py``).
 
 The account's held options of the order's underlying and the order itself are valued at market-data's
-synthetic quotes (``svc.market-data.option_quotes``). An order that only shrinks the option position
-passes without quotes; for an entry, quotes that cannot be had refuse the order (fail closed).
+synthetic quotes, read from the quote book kept fresh in the background (``option_book.py``), so a
+check makes no request on the way and fits order-router's deadline. An order that only shrinks the
+option position passes without quotes; for an entry, a chain older than the book's ``max_age_s``
+(or none yet: the check makes the underlying wanted) refuses the order (``option_quotes_stale``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Row
 
 from tradeloom.risk_monitor.domain.limits import Limits
@@ -24,11 +24,9 @@ from tradeloom.risk_monitor.domain.option_limits import (
     underlying_of,
 )
 from tradeloom.risk_monitor.domain.positions import Position
-from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.market_data_options import OptionQuote, OptionQuotesReply
+from tradeloom.risk_monitor.option_book import OptionQuoteBook
+from tradeloom.shared.contracts.market_data_options import OptionQuote
 from tradeloom.shared.contracts.risk import RiskCheckRequest
-from tradeloom.shared.errors import ServiceError
-from tradeloom.shared.rpc import ServiceClient
 
 SECONDS_PER_YEAR = 365.0 * 86_400
 
@@ -41,7 +39,7 @@ def needs_greeks(request: RiskCheckRequest, limits: Limits | None) -> bool:
     )
 
 
-def _leg(quote: OptionQuote, quantity: float, now: datetime) -> OptionLeg:
+def quote_leg(quote: OptionQuote, quantity: float, now: datetime) -> OptionLeg:
     return OptionLeg(
         is_call=quote.option_type == "call",
         strike=float(quote.strike),
@@ -54,9 +52,10 @@ def _leg(quote: OptionQuote, quantity: float, now: datetime) -> OptionLeg:
 
 
 class OptionGreeksCheck:
-    def __init__(self, client: Callable[[], ServiceClient], timeout_s: float) -> None:
-        self._client = client
-        self.timeout_s = timeout_s
+    """Values the order at the quote book's chain (``option_book.py``): no request on the way."""
+
+    def __init__(self, book: OptionQuoteBook) -> None:
+        self.book = book
 
     async def refusals(self, request: RiskCheckRequest, limits: Limits, rows: list[Row[Any]]) -> list[str]:
         """``rows``: the account's positions (``PositionsStore.positions``)."""
@@ -66,28 +65,19 @@ class OptionGreeksCheck:
         if Position(quantity=held.get(request.symbol, Decimal(0))).reduces(request.side, request.quantity):
             return []
         options = {s: q for s, q in held.items() if underlying_of(s) == underlying}
-        try:
-            reply = await self._client().call_raw(
-                "market-data",
-                "option_quotes",
-                {
-                    "underlying": underlying,
-                    "venue": request.venue,
-                    "symbols": sorted({*options, request.symbol}),
-                },
-                caller=CallerContext(user_id=request.user_id),
-                timeout_s=self.timeout_s,
-            )
-            quoted = OptionQuotesReply.model_validate(reply)
-        except (ServiceError, ValidationError) as error:  # cannot value the order: refuse it
-            return [f"option_quotes_unavailable: {type(error).__name__}: {error}"]
+        quoted = self.book.fresh(request.venue, underlying)
+        if quoted is None:  # cannot value the order at current quotes: refuse it
+            return [
+                f"option_quotes_stale: no quotes of {underlying} on {request.venue} from the last "
+                f"{self.book.max_age_s:g} s (refreshed in the background)"
+            ]
         quotes = {q.symbol: q for q in quoted.quotes}
         if request.symbol not in quotes or not options.keys() <= quotes.keys():
             return [f"option_quotes_unavailable: no quote for {request.symbol} or a held option"]
         now, spot = datetime.now(UTC), float(quoted.spot)
-        legs = [_leg(quotes[s], float(q), now) for s, q in options.items()]
+        legs = [quote_leg(quotes[s], float(q), now) for s, q in options.items()]
         signed = request.quantity if request.side == "buy" else -request.quantity
-        order = _leg(quotes[request.symbol], float(signed), now)
+        order = quote_leg(quotes[request.symbol], float(signed), now)
         underlying_quantity = float(held.get(underlying, Decimal(0)))
         before = net_greeks(legs, underlying_quantity, spot)
         after = net_greeks([*legs, order], underlying_quantity, spot)

@@ -131,7 +131,8 @@ class FillInfo(Reply):
     trade_id: str = Field(description="the market trade that filled it")
     filled_at: datetime
     contract_size: Positive | None = Field(
-        default=None, description="a perpetual's base units per contract (market-data's multiplier); null: spot"
+        default=None,
+        description="a perpetual's base units per contract (market-data's multiplier); null: spot",
     )
 
 
@@ -247,11 +248,23 @@ class FlattenOrder(Reply):
     filled_quantity: NonNegative
 
 
+class FlattenLeft(Reply):
+    """A position (or the part of one) a flatten did not close, and why: ``below_min_quantity``
+    (under one lot), ``below_min_notional`` (a spot close under the venue's minimum notional),
+    ``not_free`` (held but not free), ``no_market_price``, ``no_option_quote``,
+    ``insufficient_funds`` (a spot buy back the free quote cannot pay)."""
+
+    symbol: str = SYMBOL
+    quantity: Positive = Field(description="what stays open (base, contracts or options)")
+    reason: str = Field(max_length=64, examples=["below_min_notional"])
+
+
 class FlattenCompleted(Event):
     """Every close order of a flatten (``risk.evt.flatten``) has ended, on
     ``orders.evt.flatten_completed.v1.<account_id>``: once per flatten event. ``outcome``:
     ``closed`` (every order filled), ``partial`` (one ended unfilled or part filled),
-    ``nothing_held`` (no position to close)."""
+    ``nothing_held`` (no position to close). ``left``: the positions, or parts, not closed (dust
+    and the like), each with its reason; any makes the outcome ``partial``."""
 
     domain: ClassVar[str] = "orders"
     name: ClassVar[str] = "flatten_completed"
@@ -263,6 +276,7 @@ class FlattenCompleted(Event):
     reason: str = Field(max_length=500)
     outcome: Literal["closed", "partial", "nothing_held"]
     orders: list[FlattenOrder] = Field(max_length=1000)
+    left: list[FlattenLeft] = Field(default_factory=list, max_length=1000)
 
 
 def _rq(op: str, request: type[Request], reply: type[Reply], description: str) -> RequestContract:

@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from tradeloom.shared.contracts.orders import FlattenLeft, FlattenOrder
 from tradeloom.shared.contracts.orders_common import LIMIT, Reply, Request
 from tradeloom.shared.contracts.risk import HaltScope
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
@@ -333,6 +334,28 @@ class RiskPositionChanged(Event):
     position: PositionInfo
 
 
+class FlattensRequest(Request):
+    account_id: str = Field(min_length=1, max_length=64)
+    limit: int = LIMIT
+
+
+class FlattenResult(Reply):
+    """How a flatten of the account ended (order-router's ``orders.evt.flatten_completed``): each
+    close order, and what could not be closed (dust and the like), per position with its reason."""
+
+    flatten_id: str = Field(max_length=64, description="the id of the risk.evt.flatten event")
+    account_id: str
+    reason: str
+    outcome: Literal["closed", "partial", "nothing_held"]
+    orders: list[FlattenOrder]
+    left: list[FlattenLeft] = Field(description="positions, or parts, left open, each with why")
+    completed_at: datetime
+
+
+class FlattenResultList(Reply):
+    items: list[FlattenResult] = Field(description="newest first")
+
+
 def _rq(op: str, request: type[Request], reply: type[Reply], description: str) -> RequestContract:
     return RequestContract(SERVICE, op, request, reply, description)
 
@@ -361,4 +384,5 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("alerts_ack", AlertRef, AlertInfo, "Acknowledge an alert."),
     _rq("emergency_stop", HaltRequest, HaltInfo, "Halt trading of the caller (or everyone: admin)."),
     _rq("resume", HaltRequest, HaltInfo, "Lift a halt of the same scope."),
+    _rq("flattens_list", FlattensRequest, FlattenResultList, "How the flattens of an account ended."),
 )

@@ -29,6 +29,8 @@ from tradeloom.shared.contracts.risk_monitor import (
     EquityInfo,
     EquityRequest,
     ExposureInfo,
+    FlattenResultList,
+    FlattensRequest,
     HaltInfo,
     HaltRequest,
     LimitChangeList,
@@ -195,6 +197,12 @@ ROUTES = (
         name="emergency_stop", body=HaltRequest, errors=WRITE_ERRORS,
         summary="Halt trading: open orders cancelled, new ones refused until resumed",
         description="Scope `user` (default) halts the caller; `global` (admins only) halts everyone.",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/flattens", READ, SERVICE, "flattens_list", FlattensRequest,
+        FlattenResultList, name="list_flattens", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
+        query=(Param("limit", int, Query(ge=1, le=200), 50),),
+        summary="How the account's flattens ended: close orders and what was left open (dust), newest first",
     ),
     Forward(
         "POST", "/resume", TRADE, SERVICE, "resume", HaltRequest, HaltInfo,

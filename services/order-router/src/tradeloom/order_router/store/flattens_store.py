@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -44,6 +45,36 @@ class FlattensStore:
             {"account": account_id},
         )
         return list(result.all())
+
+    async def perps_held(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
+        """The account's open perp positions, with the venue, assets, lot and leverage of the last
+        order on each symbol."""
+        result = await conn.execute(
+            text(
+                "SELECT p.symbol, p.quantity AS net, p.contract_size, p.settle_asset, o.venue, "
+                "o.base_asset, o.quote_asset, o.lot_size, o.leverage "
+                f'FROM "{self.s}".perp_positions p JOIN LATERAL (SELECT venue, base_asset, quote_asset, '
+                f'lot_size, leverage FROM "{self.s}".orders WHERE account_id = p.account_id '
+                "AND symbol = p.symbol ORDER BY created_at DESC LIMIT 1) o ON true "
+                "WHERE p.account_id = :account AND p.quantity <> 0 ORDER BY p.symbol"
+            ),
+            {"account": account_id},
+        )
+        return list(result.all())
+
+    async def set_left(self, conn: AsyncConnection, flatten_id: str, left: list[dict[str, str]]) -> None:
+        """What the flatten leaves open (``FlattenLeft`` as plain JSON), reported on completion."""
+        await conn.execute(
+            text(f'UPDATE "{self.s}".flattens SET left_open = CAST(:left AS jsonb) WHERE id = :id'),
+            {"id": flatten_id, "left": json.dumps(left)},
+        )
+
+    async def left_of(self, conn: AsyncConnection, flatten_id: str) -> list[dict[str, str]]:
+        result = await conn.execute(
+            text(f'SELECT left_open FROM "{self.s}".flattens WHERE id = :id'), {"id": flatten_id}
+        )
+        value = result.scalar_one_or_none()
+        return list(value) if value else []
 
     async def orders_of(self, conn: AsyncConnection, flatten_id: str) -> list[Row[Any]]:
         result = await conn.execute(

@@ -1,0 +1,96 @@
+"""The positions a flatten closes, gathered from the account's fills, perp positions and balances.
+
+Spot: the fill fold per symbol (an option is held as an asset named by its symbol, so its fold is
+the options bought minus sold). Perpetuals: the ``perp_positions`` rows. Each with its price (the
+last trade; the bid for an option, from market-data's option quotes) and the venue's minimum
+notional (market-data's registry; when it does not answer the close is sent unchecked and the
+venue decides, rather than leaving the position open).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.order_router.domain.flatten_plan import Holding
+from tradeloom.order_router.instruments import InstrumentDirectory
+from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.option_orders import OptionQuotes, held_as_itself
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.market_data import Instrument
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Held:
+    """A holding and what its close order stores: its row (venue, assets, lot; perps: contract
+    size, settle asset and leverage)."""
+
+    holding: Holding
+    row: Row[Any]
+
+
+class HoldingsReader:
+    def __init__(
+        self, ledger: Ledger, instruments: InstrumentDirectory | None, options: OptionQuotes | None
+    ) -> None:
+        self.ledger = ledger
+        self.instruments = instruments
+        self.options = options
+
+    async def read(self, conn: AsyncConnection, account: Row[Any], free: dict[str, Decimal]) -> list[Held]:
+        held: list[Held] = []
+        for row in await self.ledger.flattens.held(conn, account.id):
+            instrument = await self._instrument(row.venue, row.symbol)
+            if row.base_asset == row.symbol:  # an option, held as itself
+                bid = await self._bid(account, instrument) if account.kind == "paper" else None
+                holding = Holding(row.symbol, "option", Decimal(row.net), Decimal(row.lot_size),
+                                  free=free.get(row.symbol, Decimal(0)), price=bid)  # fmt: skip
+            else:
+                holding = Holding(
+                    row.symbol,
+                    "spot",
+                    Decimal(row.net),
+                    Decimal(row.lot_size),
+                    free=free.get(row.base_asset, Decimal(0)),
+                    price=await self.ledger.orders.last_price(conn, row.venue, row.symbol),
+                    min_notional=instrument.min_notional if instrument else None,
+                )
+            held.append(Held(holding, row))
+        for row in await self.ledger.flattens.perps_held(conn, account.id):
+            holding = Holding(
+                row.symbol,
+                "perp",
+                Decimal(row.net),
+                Decimal(row.lot_size),
+                price=await self.ledger.orders.last_price(conn, row.venue, row.symbol),
+                contract_size=Decimal(row.contract_size),
+            )
+            held.append(Held(holding, row))
+        return held
+
+    async def _instrument(self, venue: str, symbol: str) -> Instrument | None:
+        if self.instruments is None:
+            return None
+        try:
+            return await self.instruments.get(venue, symbol)
+        except Exception as error:  # market-data away: the close goes unchecked (see the docstring)
+            log.warning("flatten: no instrument for %s %s: %r", venue, symbol, error)
+            return None
+
+    async def _bid(self, account: Row[Any], instrument: Instrument | None) -> Decimal | None:
+        """The option's bid now, or ``None`` (no quote, or market-data not answering)."""
+        if self.options is None or instrument is None:
+            return None
+        try:
+            caller = CallerContext(user_id=account.user_id)
+            return await self.options.side_price(held_as_itself(instrument), "sell", caller)
+        except Exception as error:  # reported as left open (``no_option_quote``), never retried blind
+            log.warning("flatten: no bid for %s: %r", instrument.symbol, error)
+            return None
