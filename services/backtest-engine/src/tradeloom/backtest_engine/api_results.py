@@ -36,6 +36,7 @@ from tradeloom.shared.contracts.backtest import (
     ExportRequest,
     MaxDrawdownInfo,
 )
+from tradeloom.shared.contracts.backtest_portfolio import PortfolioBreakdown
 from tradeloom.shared.contracts.backtest_results import (
     Annualisation,
     DailyPnl,
@@ -74,6 +75,7 @@ def trade_record(row: Row[Any]) -> TradeRecord:
         mae=row.mae,
         mfe=row.mfe,
         exit_reason=EXIT_REASONS[int(row.exit_reason)],
+        symbol=row.symbol,
     )
 
 
@@ -160,8 +162,9 @@ class ResultsApi:
             metrics=row.metrics,
             max_drawdown=drawdown,
             annualisation=None if row.annualisation is None else Annualisation(**row.annualisation),
-            open_trades=open_trades,
+            open_trades=None if row.portfolio is not None else open_trades,
             counters=row.counters,
+            portfolio=None if row.portfolio is None else PortfolioBreakdown(**row.portfolio),
         )
 
     async def trades(self, caller: CallerContext, body: TradesRequest) -> TradesPage:
@@ -304,6 +307,7 @@ def trades_csv(rows: list[Row[Any]]) -> bytes:
                 record["direction"],
                 *(getattr(row, f) for f in fields[2:14]),
                 record["exit_reason"],
+                record["symbol"] or "",
             ]
         )
     return out.getvalue().encode()
