@@ -177,6 +177,10 @@ async def test_basket_through_the_service_equals_quant_portfolio(harness: Any, b
     daily = await harness.call("daily_pnl", {"backtest_id": backtest_id})
     assert sum(float(d["pnl"]) for d in daily["items"]) == pytest.approx(direct.equity[-1] - 10_000.0)
 
+    with pytest.raises(RemoteError) as no_positions:  # no single position series for a basket
+        await harness.call("positions", {"backtest_id": backtest_id})
+    assert no_positions.value.code == "conflict"
+
     with pytest.raises(RemoteError) as other:  # ownership: another user's run does not exist for them
         await harness.call("results", {"backtest_id": backtest_id}, user="bob")
     assert other.value.code == "not_found"

@@ -199,8 +199,10 @@ class ResultsApi:
 
     async def positions(self, caller: CallerContext, body: PositionsRequest) -> PositionSeries:
         async with self._engine().connect() as conn:
-            await self._completed(conn, caller, body.backtest_id)
+            run = await self._completed(conn, caller, body.backtest_id)
             stored = await self.results.positions(conn, body.backtest_id)
+        if run.kind == "portfolio":
+            raise Conflict("a portfolio run keeps no single position series: see its trades per symbol")
         if stored is None:
             raise Conflict(
                 f"backtest {body.backtest_id} was stored before position series were kept: run it again"
