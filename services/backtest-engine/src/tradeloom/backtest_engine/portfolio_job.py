@@ -2,8 +2,9 @@
 as single runs (``worker.py``): claimed in the inbox transaction, progress in short transactions,
 every member's bars fetched like a single run's (retries, cancel checks, ``too_many_bars``), then
 ``tradeloom.quant.portfolio`` in a thread, and the results, final status and event committed with
-the inbox claim. Fetch progress runs from 0 to 60 % over the members (each member's own fetch
-reports within its share only through its cancel checks)."""
+the inbox claim. Progress reaches ``60 × (i + 1) / members`` % once member ``i`` is fetched; a
+member spanning many candle blocks also reports its own fetch as a single run would (0–60 %), so
+the percent can step back at the start of the next member."""
 
 from __future__ import annotations
 
