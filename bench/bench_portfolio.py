@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tradeloom.quant.memory import keep_large_allocations_on_heap
 from tradeloom.quant.portfolio.kernel import (
     ENTRY_BAR,
     ENTRY_PRICE,
@@ -31,7 +32,6 @@ from tradeloom.quant.portfolio.kernel import (
     simulate_portfolio,
 )
 from tradeloom.quant.strategies.signals import sma_cross
-from tradeloom.shared.allocator import keep_large_allocations_on_heap
 
 SYMBOLS, BARS, ROUNDS = 10, 100_000, 7
 CASH, FEE = 100_000.0, 0.001

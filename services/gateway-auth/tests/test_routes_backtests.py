@@ -257,6 +257,27 @@ async def test_user_b_gets_404_on_every_backtest_object_route(bt_api: Api) -> No
     mine = await api.http.get(f"/v1/backtests/{bobs}/optimisation", headers=bob)
     assert mine.status_code == 200 and mine.json()["evaluated"] == 4
 
+    # a portfolio over two of bob's datasets: his own run; alice can neither use them nor see it
+    second = await upload(api, bob, "walk-2")
+    basket = {"strategy": "sma_cross", "params": {"fast": 5, "slow": 20}, "weights": ["0.6", "0.4"],
+              "symbols": [{"dataset_id": dataset_id}, {"dataset_id": second}]}  # fmt: skip
+    taken = await api.http.post("/v1/backtests/portfolio", headers=alice, json=basket)
+    assert taken.status_code == 422 and fields(taken) == ["body.symbols.0.dataset_id"], taken.text
+    heavy = await api.http.post(
+        "/v1/backtests/portfolio", headers=bob, json=basket | {"weights": ["0.6", "0.5"]}
+    )
+    assert heavy.status_code == 422 and fields(heavy) == ["body.weights"], heavy.text
+    accepted = await api.http.post("/v1/backtests/portfolio", headers=bob, json=basket)
+    assert accepted.status_code == 202, accepted.text
+    portfolio_id = accepted.json()["backtest_id"]
+    assert (await finished(api, bob, portfolio_id))["kind"] == "portfolio"
+    results = (await api.http.get(f"/v1/backtests/{portfolio_id}/results", headers=bob)).json()
+    assert [m["symbol"] for m in results["portfolio"]["symbols"]] == [dataset_id, second]
+    trades = (await api.http.get(f"/v1/backtests/{portfolio_id}/trades", headers=bob)).json()["items"]
+    assert trades and {t["symbol"] for t in trades} <= {dataset_id, second}
+    hidden = await api.http.get(f"/v1/backtests/{portfolio_id}/results", headers=alice)
+    assert hidden.status_code == 404
+
 
 async def test_backtest_engine_down_is_503_and_slow_is_504(
     make_api: ApiFactory, nc: NatsClient, nats_prefix: str

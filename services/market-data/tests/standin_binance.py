@@ -61,6 +61,7 @@ class StandinBinance:
     klines_status: int = 200
     klines_rate_limited: int = 0  # the next this many klines requests answer 429 (rate limit)
     kline_starts: list[int] = field(default_factory=list)  # startTime of each klines request
+    agg_windows: list[tuple[int, int]] = field(default_factory=list)  # (startTime, endTime) of aggTrades
     klines_open: int | None = None  # klines requests after this many wait for ``klines_gate``
     klines_gate: asyncio.Event = field(default_factory=asyncio.Event)
     options: list[StandinOption] = field(default_factory=list)  # listed on eapi (options)
@@ -110,7 +111,10 @@ class StandinBinance:
         }
 
     async def agg_trades(self, request: web.Request) -> web.Response:
+        """``/api/v3/aggTrades`` paged as Binance does: ``startTime``..``endTime`` (inclusive, ms),
+        ``fromId``, ``limit`` (oldest first); every request's window is recorded."""
         q = request.query
+        self.agg_windows.append((int(q.get("startTime", 0)), int(q.get("endTime", 2**62))))
         start, end = int(q.get("startTime", 0)), int(q.get("endTime", 2**62))
         chosen = [t for t in self._history() if start <= t.ts_ms <= end and t.id >= int(q.get("fromId", 0))]
         return web.json_response([self._agg(t) for t in chosen[: int(q.get("limit", 500))]])

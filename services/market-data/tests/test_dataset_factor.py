@@ -50,7 +50,7 @@ def test_adjust_by_a_factor_column_relative_to_the_last_bar_filled_bars_take_the
     effects = run_steps(
         frame, [{"op": "fill_gaps"}, {"op": "adjust", "factor_column": "factor", "actions": []}]
     )
-    assert effects[1] == {"factor_column": "factor", "bars_adjusted": 2}
+    assert effects[1]["bars_adjusted"] == 2 and effects[1]["unclassified_changes"] == 0
     assert [b.close for b in frame.bars] == [
         Decimal(25),
         Decimal(50),
@@ -59,7 +59,9 @@ def test_adjust_by_a_factor_column_relative_to_the_last_bar_filled_bars_take_the
         Decimal(100),
     ]
     assert [b.high for b in frame.bars][:2] == [Decimal("25.5"), Decimal(51)]
-    assert {b.volume for b in frame.bars[:3]} == {Decimal(10)}  # volumes as they were
+    # each factor step is a 2-for-1 split: volumes before it doubled (the filled bar had none)
+    assert [b.volume for b in frame.bars] == [Decimal(40), Decimal(20), Decimal(10), Decimal(0), Decimal(10)]
+    assert effects[1]["splits"] == [{"ts_ns": H, "ratio": "2"}, {"ts_ns": 2 * H, "ratio": "2"}]
     assert frame.columns["adj_factor"] == [0.25, 0.5, 1.0, 1.0, 1.0]
     for step, field in (
         ({"op": "adjust", "actions": []}, "steps[0].actions"),
@@ -92,9 +94,15 @@ async def test_an_uploaded_factor_column_is_kept_and_adjusts_a_preprocessed_copy
     made = await api.preprocess(
         ALICE, DatasetPreprocess.model_validate({"dataset_id": source.dataset_id, "steps": [step]})
     )
-    assert made.steps[0].effect == {"factor_column": "factor", "bars_adjusted": 2}
+    assert made.steps[0].effect == {
+        "factor_column": "factor",
+        "bars_adjusted": 2,
+        "splits": [{"ts_ns": 2 * H, "ratio": "2"}],
+        "unclassified_changes": 0,
+    }
     page = await datasets.bars(ALICE, DatasetBarsRequest(dataset_id=made.dataset.dataset_id))
     assert [str(c.close) for c in page.candles] == ["50", "50", "100", "100"]
+    assert [str(c.volume) for c in page.candles] == ["10", "10", "5", "5"]  # the 2-for-1 split
     with pytest.raises(ValidationFailed) as caught:
         await api.preprocess(
             ALICE,

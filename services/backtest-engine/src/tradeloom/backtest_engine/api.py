@@ -27,6 +27,7 @@ def register(
     """Every operation declared in ``contracts.backtest.REQUESTS``, and the run consumer."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "submit": runs.submit,
+        "submit_portfolio": runs.submit_portfolio,
         "status": runs.status,
         "list": runs.list,
         "cancel": runs.cancel,

@@ -36,6 +36,7 @@ from tradeloom.shared.contracts.backtest import (
     ExportRequest,
     MaxDrawdownInfo,
 )
+from tradeloom.shared.contracts.backtest_portfolio import PortfolioBreakdown
 from tradeloom.shared.contracts.backtest_results import (
     Annualisation,
     DailyPnl,
@@ -74,6 +75,7 @@ def trade_record(row: Row[Any]) -> TradeRecord:
         mae=row.mae,
         mfe=row.mfe,
         exit_reason=EXIT_REASONS[int(row.exit_reason)],
+        symbol=row.symbol,
     )
 
 
@@ -160,8 +162,9 @@ class ResultsApi:
             metrics=row.metrics,
             max_drawdown=drawdown,
             annualisation=None if row.annualisation is None else Annualisation(**row.annualisation),
-            open_trades=open_trades,
+            open_trades=None if row.portfolio is not None else open_trades,
             counters=row.counters,
+            portfolio=None if row.portfolio is None else PortfolioBreakdown(**row.portfolio),
         )
 
     async def trades(self, caller: CallerContext, body: TradesRequest) -> TradesPage:
@@ -196,8 +199,10 @@ class ResultsApi:
 
     async def positions(self, caller: CallerContext, body: PositionsRequest) -> PositionSeries:
         async with self._engine().connect() as conn:
-            await self._completed(conn, caller, body.backtest_id)
+            run = await self._completed(conn, caller, body.backtest_id)
             stored = await self.results.positions(conn, body.backtest_id)
+        if run.kind == "portfolio":
+            raise Conflict("a portfolio run keeps no single position series: see its trades per symbol")
         if stored is None:
             raise Conflict(
                 f"backtest {body.backtest_id} was stored before position series were kept: run it again"
@@ -304,6 +309,7 @@ def trades_csv(rows: list[Row[Any]]) -> bytes:
                 record["direction"],
                 *(getattr(row, f) for f in fields[2:14]),
                 record["exit_reason"],
+                record["symbol"] or "",
             ]
         )
     return out.getvalue().encode()

@@ -10,6 +10,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.backtest_engine.domain.graph_plan import GraphPlanError
+from tradeloom.backtest_engine.domain.portfolio_plan import plan_portfolio
 from tradeloom.backtest_engine.domain.run_plan import PlanError, plan_run
 from tradeloom.backtest_engine.owned_dataset import check_dataset_owned
 from tradeloom.backtest_engine.saved_strategies import resolve_saved_strategy
@@ -26,6 +27,7 @@ from tradeloom.shared.contracts.backtest import (
     RunCommand,
     SubmitBacktest,
 )
+from tradeloom.shared.contracts.backtest_portfolio import PortfolioRunCommand, SubmitPortfolioBacktest
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
@@ -98,6 +100,27 @@ class RunsApi:
         subject = self.subjects.command(command.domain, command.name, command.major)
         async with self._engine().begin() as conn:
             await self.runs.insert(conn, backtest_id, user_id, body, plan)
+            envelope = make_envelope(command, self.source, event_id=backtest_id, subject=backtest_id)
+            await self.outbox.add_envelope(conn, subject, envelope)
+        return BacktestAccepted(backtest_id=backtest_id, status="queued")
+
+    async def submit_portfolio(
+        self, caller: CallerContext, body: SubmitPortfolioBacktest
+    ) -> BacktestAccepted:
+        """A basket run: validated like single runs (members' fields ``symbols.<i>.<field>``, the
+        ``weights``), queued with its ``backtest.cmd.portfolio.v1`` command in one transaction."""
+        user_id = require_user(caller)
+        try:
+            plan = plan_portfolio(body)
+        except PlanError as error:
+            raise field_invalid(error.field, error.message) from None
+        for i, leg in enumerate(plan.legs):
+            await check_dataset_owned(self._client(), caller, leg.dataset_id, f"symbols.{i}.dataset_id")
+        backtest_id = new_event_id()
+        command = PortfolioRunCommand(backtest_id=backtest_id, user_id=user_id, request=body)
+        subject = self.subjects.command(command.domain, command.name, command.major)
+        async with self._engine().begin() as conn:
+            await self.runs.insert_portfolio(conn, backtest_id, user_id, body, plan)
             envelope = make_envelope(command, self.source, event_id=backtest_id, subject=backtest_id)
             await self.outbox.add_envelope(conn, subject, envelope)
         return BacktestAccepted(backtest_id=backtest_id, status="queued")

@@ -16,8 +16,11 @@ from tradeloom.shared.errors import ServiceError, field_invalid
 from tradeloom.shared.rpc import ServiceClient
 
 
-async def check_dataset_owned(client: ServiceClient, caller: CallerContext, dataset_id: str | None) -> None:
-    """Refuse ``dataset_id`` unless it is one of the caller's datasets (nothing to check for None)."""
+async def check_dataset_owned(
+    client: ServiceClient, caller: CallerContext, dataset_id: str | None, field: str = "dataset_id"
+) -> None:
+    """Refuse ``dataset_id`` (422 naming ``field``) unless it is one of the caller's datasets
+    (nothing to check for None)."""
     if dataset_id is None:
         return
     probe = DatasetBarsRequest(dataset_id=dataset_id, limit=1)  # owner-checked, and the cheapest read
@@ -26,4 +29,4 @@ async def check_dataset_owned(client: ServiceClient, caller: CallerContext, data
     except ServiceError as error:
         if error.code != "not_found":
             raise  # market-data down or slow: unavailable/timeout, never a wrong 422
-        raise field_invalid("dataset_id", "no such dataset of yours") from None
+        raise field_invalid(field, "no such dataset of yours") from None

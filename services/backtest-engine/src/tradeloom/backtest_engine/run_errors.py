@@ -1,4 +1,5 @@
-"""How a run stops early: shared by the run worker and the distributed sweep's chunk handler."""
+"""How a run stops early (shared by the run worker, the distributed sweep and portfolio runs) and
+how long it waits before asking an unavailable market-data again."""
 
 from __future__ import annotations
 
@@ -14,3 +15,8 @@ class RunFailure(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def retry_delays(retries: int, first_s: float, max_s: float) -> list[float]:
+    """``retries`` waits doubling from ``first_s``, each capped at ``max_s``."""
+    return [min(first_s * 2**attempt, max_s) for attempt in range(retries)]

@@ -46,7 +46,8 @@ from tradeloom.backtest_engine.domain.simulation import (
 )
 from tradeloom.backtest_engine.domain.sweep import plan_chunks
 from tradeloom.backtest_engine.optimise_job import Completion, OptimisationFailure, OptimisationJob
-from tradeloom.backtest_engine.run_errors import Cancelled, RunFailure
+from tradeloom.backtest_engine.portfolio_job import PortfolioJob
+from tradeloom.backtest_engine.run_errors import Cancelled, RunFailure, retry_delays
 from tradeloom.backtest_engine.run_metrics import RunMetrics
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.store.results_store import ResultsStore
@@ -63,6 +64,7 @@ from tradeloom.shared.contracts.backtest import (
     RunCommand,
     metric_or_none,
 )
+from tradeloom.shared.contracts.backtest_portfolio import PortfolioRunCommand
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError, TransientError, Unavailable
 from tradeloom.shared.outbox import Outbox
@@ -76,7 +78,7 @@ RUNS_CONSUMER = consumer_spec("backtest_engine_runs")
 FETCH_SHARE = 60.0  # percent of the progress bar spent fetching candles
 CANCEL_CHECK_S = 0.2  # while fetching, look at the cancel flag at most this often
 Fault = Callable[[str], Awaitable[None]]
-AnyCommand = RunCommand | RunChunkCommand
+AnyCommand = RunCommand | RunChunkCommand | PortfolioRunCommand
 
 
 def simulate(plan: RunPlan, bars: BarArrays, signals: SignalArrays | None = None) -> BacktestOutcome:
@@ -87,11 +89,6 @@ def simulate(plan: RunPlan, bars: BarArrays, signals: SignalArrays | None = None
         raise
     except ValueError as error:
         raise RunFailure("simulation_rejected", str(error)) from error
-
-
-def retry_delays(retries: int, first_s: float, max_s: float) -> list[float]:
-    """``retries`` waits doubling from ``first_s``, each capped at ``max_s``."""
-    return [min(first_s * 2**attempt, max_s) for attempt in range(retries)]
 
 
 class BacktestWorker:
@@ -117,6 +114,7 @@ class BacktestWorker:
             settings.db_schema, settings.optimise_chunk_bar_evaluations, settings.max_bar_evaluations
         )
         self.sweeps = DistributedSweep(self)
+        self.portfolios = PortfolioJob(self)
         # Fault-injection points for tests: awaited at the start of every phase; heartbeats on/off.
         self.fault: Fault | None = None
         self.beats = True
@@ -124,7 +122,7 @@ class BacktestWorker:
         self.last_phases: dict[str, float] = {}
         self.metrics = RunMetrics(None)  # app.py gives it the runtime's registry
 
-    async def _progress(self, command: AnyCommand, phase: str, percent: float) -> None:
+    async def progress(self, command: AnyCommand, phase: str, percent: float) -> None:
         """Commit progress and its event now; raises ``Cancelled`` if the owner asked to cancel."""
         async with self.engine().begin() as conn:
             cancel = await self.runs.progress(conn, command.backtest_id, phase, percent)
@@ -147,10 +145,11 @@ class BacktestWorker:
             return await self.runs.cancel_requested(conn, backtest_id)
 
     async def handle(self, conn: AsyncConnection, envelope: Envelope) -> None:
-        """The durable consumer's handler for ``backtest.cmd.run.v1`` and ``backtest.cmd.chunk.v1``."""
-        if envelope.type == RunChunkCommand.event_type():
-            await self.sweeps.handle(conn, envelope)
-            return
+        """The durable consumer's handler for ``backtest.cmd.run.v1``, ``.chunk.v1`` and ``.portfolio.v1``."""
+        other = {RunChunkCommand.event_type(): self.sweeps.handle,
+                 PortfolioRunCommand.event_type(): self.portfolios.handle}.get(envelope.type)  # fmt: skip
+        if other is not None:
+            return await other(conn, envelope)
         try:
             command = envelope.unwrap(RunCommand)
         except ValueError as error:
@@ -160,7 +159,7 @@ class BacktestWorker:
             run = await self.runs.start(progress, command.backtest_id)
         if run is None:
             return  # deleted, cancelled while queued, already finished, or swept as worker_lost
-        beat = asyncio.create_task(self._beat(command.backtest_id))
+        beat = asyncio.create_task(self.beat(command.backtest_id))
         try:
             await self._run(conn, command, final_attempt=run.attempts >= self.spec.max_deliver)
             self.last_phases["handled"] = time.perf_counter()
@@ -170,13 +169,13 @@ class BacktestWorker:
 
     async def _run(self, conn: AsyncConnection, command: RunCommand, *, final_attempt: bool) -> None:
         try:
-            await self._progress(command, "fetching", 0.0)
+            await self.progress(command, "fetching", 0.0)
             plan = plan_run(command.request)
             self.last_phases["started"] = time.perf_counter()
             bars, plan = await self.fetch_retrying(command, plan)
             self.last_phases["fetched"] = time.perf_counter()
             if plan.search is None:
-                await self._progress(command, "simulating", FETCH_SHARE)
+                await self.progress(command, "simulating", FETCH_SHARE)
                 signals = None
                 if plan.code is not None:  # a user-code strategy: its signals from the sandbox
                     signals = await user_code_signals(
@@ -184,21 +183,21 @@ class BacktestWorker:
                     )
                 outcome = await asyncio.to_thread(simulate, plan, bars, signals)
                 self.last_phases["simulated"] = time.perf_counter()
-                await self._progress(command, "storing", 90.0)
-                if not await self._still_running(conn, command):
+                await self.progress(command, "storing", 90.0)
+                if not await self.still_running(conn, command):
                     return
                 await self.results.save(conn, command.backtest_id, outcome, command.request.initial_cash)
                 completion = optimise_job.completion_of(outcome, command.request.initial_cash)
             else:
-                await self._progress(command, "optimising", FETCH_SHARE)
+                await self.progress(command, "optimising", FETCH_SHARE)
                 if await self._spread(conn, command, plan, bars):
                     return
                 async with conn.begin_nested() as stored:  # the search's rows: kept if still running
                     completion = await self.optimiser.run(
                         conn, command.backtest_id, plan, bars, self._checkpoint(command)
                     )
-                    await self._progress(command, "storing", 90.0)
-                    if not await self._still_running(conn, command):
+                    await self.progress(command, "storing", 90.0)
+                    if not await self.still_running(conn, command):
                         await stored.rollback()
                         return
             await self.complete(conn, command, completion)
@@ -232,7 +231,7 @@ class BacktestWorker:
         self.sweeps.keep(command.backtest_id, bars, plan)
         return True
 
-    async def _still_running(self, conn: AsyncConnection, command: RunCommand) -> bool:
+    async def still_running(self, conn: AsyncConnection, command: AnyCommand) -> bool:
         """Lock the run in the storing transaction (no progress update may follow); False when it
         became final meanwhile (swept as ``worker_lost``): then nothing is stored or announced."""
         if await self.runs.lock_running(conn, command.backtest_id):
@@ -240,7 +239,7 @@ class BacktestWorker:
         log.warning("backtest %s became final while it ran; its results are dropped", command.backtest_id)
         return False
 
-    async def _beat(self, backtest_id: str) -> None:
+    async def beat(self, backtest_id: str) -> None:
         """Stamp the run as alive every ``HEARTBEAT_INTERVAL_S`` until cancelled (see sweeper.py)."""
         while True:
             await asyncio.sleep(self.settings.heartbeat_interval_s)
@@ -259,7 +258,7 @@ class BacktestWorker:
         async def checkpoint(percent: float) -> None:
             if percent - reported[0] >= 5.0:
                 reported[0] = percent
-                await self._progress(command, "optimising", percent)
+                await self.progress(command, "optimising", percent)
             elif await self._cancel_requested(command.backtest_id):
                 raise Cancelled
 
@@ -331,7 +330,7 @@ class BacktestWorker:
                     if done - reported >= 10.0:
                         reported = done
                         checked = time.monotonic()
-                        await self._progress(command, "fetching", done)
+                        await self.progress(command, "fetching", done)
                     elif time.monotonic() - checked >= CANCEL_CHECK_S:
                         checked = time.monotonic()
                         if await self._cancel_requested(command.backtest_id):

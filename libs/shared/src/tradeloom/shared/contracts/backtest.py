@@ -31,6 +31,7 @@ from tradeloom.shared.contracts.backtest_optimise import (
     OptimisationRowsRequest,
     OptimiseSpec,
 )
+from tradeloom.shared.contracts.backtest_portfolio import PortfolioBreakdown, SubmitPortfolioBacktest
 from tradeloom.shared.contracts.backtest_results import (
     MAX_PERIODS_PER_YEAR,
     Annualisation,
@@ -48,7 +49,7 @@ from tradeloom.shared.envelope import Event
 SERVICE = "backtest-engine"
 Status = Literal["queued", "running", "completed", "failed", "cancelled"]
 Phase = Literal["queued", "fetching", "simulating", "optimising", "metrics", "storing", "done"]
-Kind = Literal["backtest", "search", "walk_forward"]
+Kind = Literal["backtest", "search", "walk_forward", "portfolio"]
 ID = Field(min_length=1, max_length=64, examples=["0190f0a0-0000-7000-8000-000000000000"])
 MONEY = Field(examples=["10000"], allow_inf_nan=False)
 FRACTION = Field(default=None, gt=0, allow_inf_nan=False, examples=["0.05"])
@@ -242,8 +243,11 @@ class BacktestResults(_Reply):
     )  # fmt: skip
     open_trades: int | None = Field(
         default=None, ge=0, le=1, description="trades open at the end (exit_reason end_of_data, marked at "
-        "the last close): trade_count − open_trades = metrics.trades",
+        "the last close): trade_count − open_trades = metrics.trades; a portfolio's are in `portfolio`",
     )  # fmt: skip
+    portfolio: PortfolioBreakdown | None = Field(
+        default=None, description="a portfolio run's per-symbol results"
+    )
 
 
 class EquityRequest(_Request):
@@ -370,6 +374,7 @@ EVENTS: tuple[EventContract, ...] = (
 )
 REQUESTS: tuple[RequestContract, ...] = (
     _rq("submit", SubmitBacktest, BacktestAccepted, "Validate and queue a backtest (202 with its id)."),
+    _rq("submit_portfolio", SubmitPortfolioBacktest, BacktestAccepted, "Queue a basket backtest (one cash)."),
     _rq("status", BacktestRef, BacktestSummary, "One of the caller's backtests."),
     _rq("list", ListBacktests, BacktestList, "The caller's backtests, newest first, filtered, paginated."),
     _rq("cancel", BacktestRef, BacktestSummary, "Cancel a queued or running backtest."),

@@ -63,6 +63,7 @@ class TradeRecord(_Reply):
     mae: float
     mfe: float
     exit_reason: ExitReasonName
+    symbol: str | None = Field(default=None, description="a portfolio run's trade: its symbol")
 
 
 class TradesPage(_Reply):

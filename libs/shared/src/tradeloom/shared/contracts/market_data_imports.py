@@ -1,7 +1,9 @@
 """Historical imports (``svc.market-data.imports_*``; part of the market-data contracts).
 
-An import backfills a symbol's 1-minute candles for a time range from a ccxt venue the service is
-configured for, page by page (``fetchOHLCV``), as a job: its cursor is stored with each page, so a
+An import backfills a symbol's 1-minute candles (``kind`` ``candles``, ``fetchOHLCV``) or its
+trades (``kind`` ``trades``, ``fetchTrades`` in windows of at most an hour, deduplicated on the
+venue's trade id and merged into the candles like live trades) for a time range from a ccxt venue
+the service is configured for, page by page, as a job: its cursor is stored with each page, so a
 killed service resumes where it stopped, and a candle already stored (built from trades, or by an
 earlier import) is never overwritten, so re-running a range changes nothing. Minutes the venue has
 no candle for are reported as ``gaps``. Starting one is for admins (the data is shared).
@@ -25,7 +27,9 @@ class _Model(BaseModel):
 class ImportStart(_Model):
     venue: str = VENUE
     symbol: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
-    kind: Literal["candles"] = Field(default="candles", description="1-minute OHLCV candles")
+    kind: Literal["candles", "trades"] = Field(
+        default="candles", description="1-minute OHLCV candles, or trades (the candles are built from them)"
+    )
     from_ns: int = Field(ge=0, examples=[1_704_067_200_000_000_000], description="inclusive")
     to_ns: int = Field(ge=0, examples=[1_704_153_600_000_000_000], description="exclusive")
 
@@ -45,17 +49,19 @@ class ImportJob(_Model):
     import_id: str
     venue: str
     symbol: str
-    kind: Literal["candles"]
+    kind: Literal["candles", "trades"]
     from_ns: int
     to_ns: int
     cursor_ns: int = Field(description="everything before this is imported")
     status: Literal["queued", "running", "done", "failed"]
     progress: float = Field(ge=0, le=1, description="share of the range imported")
     pages: int
-    fetched: int = Field(description="candles the venue sent")
-    stored: int = Field(description="candles newly stored (the rest were already there)")
+    fetched: int = Field(description="candles (or trades) the venue sent")
+    stored: int = Field(description="candles (or trades) newly stored (the rest were already there)")
     retries: int = Field(description="pages retried after a rate limit or network error")
-    gaps: list[ImportGap]
+    gaps: list[ImportGap] = Field(
+        description="minutes without a candle (candles) or without a trade (trades)"
+    )
     error: str | None = None
     created_by: str
     created_at_ns: int

@@ -59,14 +59,22 @@ class Adjust(_Model):
     dataset (``factor_column``; exactly one of the two). Actions: every bar before an ex-date is
     multiplied by 1/split, or by (1 − dividend / the last close before the ex-date); volumes by split.
     A factor column (e.g. the ``factor`` column of an upload; a multiplier per bar, the newest bar's
-    being the reference): each bar's prices are multiplied by its factor / the last bar's factor,
-    volumes are left as they are; a bar added by ``fill_gaps`` takes the factor of the bar before it.
+    being the reference): each bar's prices are multiplied by its factor / the last bar's factor;
+    with ``volume`` ``splits`` (default) each change of the factor is read as a split (a simple
+    ratio such as 2, 3/2 or 1/10, within a dividend of < 20 %) and volumes before it are multiplied
+    by that split, the rest of the change being a cash dividend, which leaves volume alone (shares
+    traded do not change with a dividend); ``unchanged`` keeps volumes as they are. A bar added by
+    ``fill_gaps`` takes the factor of the bar before it.
     The cumulative multiplier of each bar is stored as the factor column ``adj_factor``."""
 
     op: Literal["adjust"]
     actions: list[CorporateAction] = Field(default_factory=list, max_length=1000)
     factor_column: str | None = Field(
         default=None, min_length=1, max_length=40, examples=["factor"], description="a column of the dataset"
+    )
+    volume: Literal["splits", "unchanged"] = Field(
+        default="splits",
+        description="factor_column only: volumes × the splits after each bar, or as they are",
     )
 
 

@@ -30,7 +30,7 @@ from tradeloom.shared.db import check_schema_name
 
 TRADE_FIELDS = (
     "seq, direction, entry_index, exit_index, entry_ns, exit_ns, entry_price, exit_price, size, pnl, "
-    "trade_return, fees, mae, mfe, exit_reason"
+    "trade_return, fees, mae, mfe, exit_reason, symbol"
 )
 
 
@@ -128,7 +128,7 @@ class ResultsStore:
         row = await conn.execute(
             text(
                 "SELECT bar_count, trade_count, initial_cash, final_equity, metrics, max_drawdown, "
-                "annualisation, counters "
+                "annualisation, counters, portfolio "
                 f'FROM "{self.s}".results WHERE backtest_id = :id'
             ),
             {"id": backtest_id},

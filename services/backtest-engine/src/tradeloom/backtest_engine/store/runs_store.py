@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tradeloom.backtest_engine.domain.portfolio_plan import PortfolioPlan
 from tradeloom.backtest_engine.domain.run_plan import RunPlan
 from tradeloom.shared.contracts.backtest import SubmitBacktest
+from tradeloom.shared.contracts.backtest_portfolio import SubmitPortfolioBacktest
 from tradeloom.shared.db import check_schema_name
 
 ACTIVE = ("queued", "running")
@@ -53,6 +55,32 @@ class RunsStore:
                 "dataset": plan.dataset_id,
                 "strategy_id": request.strategy_id,
                 "strategy_version": request.strategy_version,
+            },
+        )
+
+    async def insert_portfolio(
+        self,
+        conn: AsyncConnection,
+        backtest_id: str,
+        user_id: str,
+        request: SubmitPortfolioBacktest,
+        plan: PortfolioPlan,
+    ) -> None:
+        """A queued portfolio run (``kind`` portfolio; no single symbol: the basket is in ``request``)."""
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".runs (backtest_id, user_id, name, status, strategy, params, '
+                "timeframe, request, kind) VALUES (:id, :user, :name, 'queued', :strategy, "
+                "CAST(:params AS jsonb), :timeframe, CAST(:request AS jsonb), 'portfolio')"
+            ),
+            {
+                "id": backtest_id,
+                "user": user_id,
+                "name": request.name,
+                "strategy": plan.strategy,
+                "params": json.dumps(plan.params),
+                "timeframe": plan.timeframe,
+                "request": request.model_dump_json(),
             },
         )
 

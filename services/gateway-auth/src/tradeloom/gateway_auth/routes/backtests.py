@@ -58,6 +58,7 @@ from tradeloom.shared.contracts.backtest_optimise import (
     OptimisationRows,
     OptimisationRowsRequest,
 )
+from tradeloom.shared.contracts.backtest_portfolio import SubmitPortfolioBacktest
 from tradeloom.shared.contracts.backtest_results import (
     DailyPnl,
     DailyPnlRequest,
@@ -97,6 +98,16 @@ ROUTES = (
         description="Answers at once with the id and status `queued`; follow it with "
         "`GET /v1/backtests/{backtest_id}` or `GET /v1/backtests/{backtest_id}/events` (SSE). Scope "
         "`trade`, the per-user `backtests` bucket (not charged for a request refused as invalid); takes "
+        "`Idempotency-Key`.",
+        errors=WRITE_ERRORS,
+    ),
+    Forward(
+        "POST", "/portfolio", TRADE, SERVICE, "submit_portfolio", SubmitPortfolioBacktest, BacktestAccepted,
+        name="submit_portfolio", bucket=ratelimit.BACKTESTS, status=202, body=SubmitPortfolioBacktest,
+        idempotent=True, summary="Validate and queue a portfolio backtest: one strategy over several symbols",
+        description="One cash balance over 1–20 symbols (candles or datasets), equal or given `weights`; "
+        "a backtest job like `POST /v1/backtests` (status, events, cancel, results with `portfolio`, "
+        "trades with their `symbol`, equity). Scope `trade`, the `backtests` bucket; takes "
         "`Idempotency-Key`.",
         errors=WRITE_ERRORS,
     ),

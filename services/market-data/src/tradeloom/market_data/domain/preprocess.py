@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tradeloom.market_data.domain.candles import Bar
+from tradeloom.market_data.domain.factor_splits import volume_multipliers
 from tradeloom.quant.indicators.catalog import checked_indicator_params, compute_indicator, indicator_spec
 from tradeloom.quant.strategies.schema import InvalidParameters
 
@@ -143,8 +144,9 @@ def adjust(frame: Frame, actions: list[dict[str, Any]]) -> dict[str, Any]:
     return {"actions_applied": applied}
 
 
-def adjust_by_column(frame: Frame, name: str, index: int) -> dict[str, Any]:
-    """Prices × (the bar's factor / the last bar's); a bar without one takes the previous bar's."""
+def adjust_by_column(frame: Frame, name: str, index: int, volume: str = "splits") -> dict[str, Any]:
+    """Prices × (the bar's factor / the last bar's); a bar without one takes the previous bar's.
+    ``volume`` ``splits``: volumes × the splits after the bar (``factor_splits``), else unchanged."""
     where = f"steps[{index}].factor_column"
     column = frame.source_columns.get(name)
     if column is None:
@@ -158,13 +160,21 @@ def adjust_by_column(frame: Frame, name: str, index: int) -> dict[str, Any]:
             raise StepError(where, f"{name} has no value at the first bar ({bar.open_ns})")
         factors.append(Decimal(repr(value)) if value is not None else factors[-1])
     relative = [f / factors[-1] for f in factors]
+    multipliers, splits, unclassified = volume_multipliers(factors)
+    if volume != "splits":
+        multipliers, splits, unclassified = [Decimal(1)] * len(factors), [], 0
     frame.bars = [
         Bar(bar.open_ns, _round(bar.open * f), _round(bar.high * f), _round(bar.low * f),
-            _round(bar.close * f), bar.volume, bar.trade_count)
-        for bar, f in zip(frame.bars, relative, strict=True)
+            _round(bar.close * f), _round(bar.volume * v), bar.trade_count)
+        for bar, f, v in zip(frame.bars, relative, multipliers, strict=True)
     ]  # fmt: skip
     frame.columns["adj_factor"] = [float(f) for f in relative]
-    return {"factor_column": name, "bars_adjusted": sum(1 for f in relative if f != 1)}
+    return {
+        "factor_column": name,
+        "bars_adjusted": sum(1 for f in relative if f != 1),
+        "splits": [{"ts_ns": frame.bars[k].open_ns, "ratio": str(s)} for k, s in splits],
+        "unclassified_changes": unclassified,
+    }
 
 
 def _floats(values: np.ndarray) -> list[float | None]:
@@ -206,7 +216,7 @@ def _adjust(frame: Frame, step: dict[str, Any], index: int) -> dict[str, Any]:
     if bool(step.get("actions")) == bool(step.get("factor_column")):
         raise StepError(f"steps[{index}].actions", "give either actions or factor_column")
     if step.get("factor_column"):
-        return adjust_by_column(frame, step["factor_column"], index)
+        return adjust_by_column(frame, step["factor_column"], index, step.get("volume") or "splits")
     return adjust(frame, step["actions"])
 
 

@@ -1,6 +1,7 @@
 """Runs historical imports: claims a job (``store/imports_store.py``), pages through the venue's
-1-minute OHLCV from the job's stored cursor with ccxt ``fetch_ohlcv``, and stores each page's
-missing candles together with the advanced cursor in one transaction. So a killed replica loses
+1-minute OHLCV (``fetch_ohlcv``) or trades (``fetch_trades`` with ``since``/``until`` windows) from
+the job's stored cursor, and stores each page's missing candles or new trades together with the
+advanced cursor in one transaction. So a killed replica loses
 at most the page in flight: once its lease runs out, the job is claimed again (by any replica)
 and resumes from the cursor; candles already there are left alone (stored trades win).
 
@@ -23,10 +24,11 @@ import ccxt.async_support as ccxt
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.domain.history_import import import_page
+from tradeloom.market_data.domain.trades_import import trades_page, window_end
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.source_settings import LiveSourceSettings
-from tradeloom.market_data.sources.ccxt_exchange import make_exchange, ohlcv_bar
-from tradeloom.market_data.store.backfill_store import store_backfill_candles
+from tradeloom.market_data.sources.ccxt_exchange import make_exchange, ohlcv_bar, trade_tick
+from tradeloom.market_data.store.backfill_store import store_backfill_candles, store_imported_trades
 from tradeloom.market_data.store.imports_store import (
     claim_import,
     fail_import,
@@ -95,8 +97,12 @@ class HistoryImporter:
         return True
 
     async def _import(self, exchange: Any, job: Any, stop: asyncio.Event) -> None:
-        log.info("import %s: %s %s from cursor %d", job.import_id, job.venue, job.symbol, job.cursor_ns)
+        log.info("import %s: %s %s %s from cursor %d", job.import_id, job.kind, job.venue, job.symbol,
+                 job.cursor_ns)  # fmt: skip
         await self._retrying(exchange.load_markets, job.import_id, stop)
+        if job.kind == "trades":
+            await self._import_trades(exchange, job, stop)
+            return
         cursor = job.cursor_ns
         while not stop.is_set():
             rows = await self._retrying(
@@ -115,6 +121,37 @@ class HistoryImporter:
                 )
                 await record_page(
                     connection, self.schema, job.import_id, cursor_ns=page.cursor_ns, fetched=len(page.bars),
+                    stored=stored, gaps=page.gaps, done=page.done, lease_s=self.lease_s,
+                )  # fmt: skip
+            cursor = page.cursor_ns
+            if page.done:
+                log.info("import %s: done", job.import_id)
+                return
+
+    async def _import_trades(self, exchange: Any, job: Any, stop: asyncio.Event) -> None:
+        """Trades page by page (``domain/trades_import.py``), each page stored like live trades
+        (``store_trades``: new ones only, merged into the 1m candles, coarser ones rolled up) with
+        the advanced cursor in one transaction."""
+        cursor = job.cursor_ns
+        while not stop.is_set():
+            until_ms = window_end(cursor, job.to_ns) // 1_000_000
+            rows = await self._retrying(
+                functools.partial(exchange.fetch_trades, job.symbol, cursor // 1_000_000, self.page_limit,
+                                  {"until": until_ms}),
+                job.import_id,
+                stop,
+            )  # fmt: skip
+            if rows is None:  # stopped while backing off
+                return
+            page = trades_page(
+                cursor, job.to_ns, [trade_tick(row) for row in rows], full=len(rows) >= self.page_limit
+            )
+            async with self._engine().begin() as connection:
+                stored = await store_imported_trades(
+                    connection, self.schema, job.venue, job.symbol, page.trades
+                )
+                await record_page(
+                    connection, self.schema, job.import_id, cursor_ns=page.cursor_ns, fetched=len(rows),
                     stored=stored, gaps=page.gaps, done=page.done, lease_s=self.lease_s,
                 )  # fmt: skip
             cursor = page.cursor_ns
