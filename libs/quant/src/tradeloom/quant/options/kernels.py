@@ -28,7 +28,7 @@ SIGMA_MIN = 1e-9
 SIGMA_MAX = 10.0
 MAX_ITERATIONS = 100
 SIGMA_TOL = 1e-15
-PRICE_TOL = 2.0**-52  # relative: one unit in the last place of the target price
+PRICE_TOL = 8 * 2.0**-52  # relative: a few units in the last place of the target price
 PRICE, DELTA, GAMMA, VEGA, THETA, THETA_DAY, RHO = range(7)
 
 
@@ -123,8 +123,10 @@ def _solve_one(target: float, sign: float, fwd: float, disc: float, t: float) ->
             denominator = g1 * g1 - 0.5 * g * g2
             if denominator != 0.0:
                 step = x - g * g1 / denominator
+        if abs(step - x) <= SIGMA_TOL * max(x, 1.0):  # converged (a NaN step compares False)
+            return step
         nxt = step if (math.isfinite(step) and lo < step < hi) else 0.5 * (lo + hi)
-        if abs(nxt - x) <= SIGMA_TOL * max(x, 1.0) or hi - lo <= SIGMA_TOL * x:
+        if hi - lo <= SIGMA_TOL * x:
             x = nxt
             break
         x = nxt
