@@ -8,8 +8,10 @@ from tradeloom.shared.streams import consumer_spec
 from tradeloom.shared.user_code import SandboxLimits
 from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
+from tradeloom.strategy_runner.bots import api_grid_bots
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
+from tradeloom.strategy_runner.bots.api_grid_bots import GridBotsApi
 from tradeloom.strategy_runner.bots.bot_states import BotStates
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
@@ -53,6 +55,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         stale_s=settings.schedule_stale_s, max_attempts=settings.schedule_max_attempts,
     )  # fmt: skip
     api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))
+    grid_bots = GridBotsApi(engine, client, outbox, schema, settings.market_data_timeout_s)
+    api_grid_bots.register(runtime, grid_bots)
     runner = BotRunner(
         engine,
         client,

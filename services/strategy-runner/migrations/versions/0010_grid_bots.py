@@ -1,0 +1,52 @@
+"""Grid bots: a row of ``bots`` with ``kind = 'grid'``, no strategy, sizing or timeframe.
+
+The strategy columns become nullable (a strategy bot still always fills them: ``bots_create``
+requires them and ``bots_get``/``bots_list`` answer only ``kind = 'strategy'`` rows). ``grid`` holds
+the configuration and the ladder's prices (tick-rounded at create), ``grid_lots`` each lot's state
+(holding, cycle), changed only under the bot's row lock. A grid order is a limit order:
+``bot_orders`` gains ``order_type`` and ``price``; its ``bar_ns`` is a negative key per
+(lot, side, cycle), so the (bot, symbol, bar) uniqueness keeps each grid order once.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-06
+"""
+
+from alembic import op
+
+from tradeloom.shared.migrations import current_schema
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+LOOSENED = ("strategy_id", "strategy_version", "template", "params", "timeframe", "sizing", "max_position")
+
+
+def upgrade() -> None:
+    s = current_schema()
+    loosen = ", ".join(f"ALTER COLUMN {column} DROP NOT NULL" for column in LOOSENED)
+    op.execute(f'ALTER TABLE "{s}".bots {loosen}')
+    op.execute(
+        f"ALTER TABLE \"{s}\".bots ADD COLUMN kind text NOT NULL DEFAULT 'strategy', "
+        "ADD COLUMN grid jsonb, ADD COLUMN grid_lots jsonb, ADD CONSTRAINT bots_kind_shape CHECK "
+        "((kind = 'strategy' AND strategy_id IS NOT NULL AND sizing IS NOT NULL AND timeframe IS NOT NULL) "
+        "OR (kind = 'grid' AND grid IS NOT NULL AND grid_lots IS NOT NULL))"
+    )
+    op.execute(
+        f"ALTER TABLE \"{s}\".bot_orders ADD COLUMN order_type text NOT NULL DEFAULT 'market', "
+        "ADD COLUMN price numeric"
+    )
+
+
+def downgrade() -> None:
+    s = current_schema()
+    op.execute(f"DELETE FROM \"{s}\".bots WHERE kind <> 'strategy'")
+    op.execute(f'ALTER TABLE "{s}".bot_orders DROP COLUMN price, DROP COLUMN order_type')
+    op.execute(
+        f'ALTER TABLE "{s}".bots DROP CONSTRAINT bots_kind_shape, DROP COLUMN grid_lots, '
+        "DROP COLUMN grid, DROP COLUMN kind"
+    )
+    restore = ", ".join(f"ALTER COLUMN {column} SET NOT NULL" for column in LOOSENED)
+    op.execute(f'ALTER TABLE "{s}".bots {restore}')
