@@ -1,10 +1,11 @@
-"""A grid order's key in the bot's order book and a restart's new generation (pure)."""
+"""A grid or DCA order's key in the bot's order book and a grid restart's new generation (pure)."""
 
 from __future__ import annotations
 
 import uuid
 from decimal import Decimal
 
+from tradeloom.strategy_runner.domain.dca_fills import dca_order_key
 from tradeloom.strategy_runner.domain.grid_bot import (
     MAX_LEVELS,
     GridConfig,
@@ -42,3 +43,10 @@ def test_a_new_generation_gives_every_resting_order_a_new_client_id_and_ignores_
     assert not {o.client_order_id for o in after} & {o.client_order_id for o in before}
     late, order = on_fill(BOT, CONFIG, levels, renewed, before[0].client_order_id)  # a cancelled one's
     assert (late, order) == (renewed, None)
+
+
+def test_each_dca_cycle_and_step_has_its_own_negative_key() -> None:
+    steps = ["b", *(f"s{k}" for k in range(1, 51)), *(f"t{n}" for n in range(1, 52))]
+    keys = [dca_order_key(cycle, step) for cycle in range(4) for step in steps]
+    assert len(set(keys)) == len(keys)
+    assert max(keys) < 0
