@@ -71,7 +71,13 @@ async def test_a_dca_cycle_buys_its_base_rests_safeties_and_moves_the_take_profi
     async def orders_are(expected: list[tuple[str, str, str, str]]) -> bool:
         return await ladder(env, account_id) == sorted(expected)
 
-    await eventually(lambda: orders_are(first))
+    async def wait_for(expected: list[tuple[str, str, str, str]]) -> None:
+        try:
+            await eventually(lambda: orders_are(expected))
+        except AssertionError:  # say what the account holds instead
+            raise AssertionError(f"orders {await ladder(env, account_id)} != {sorted(expected)}") from None
+
+    await wait_for(first)
     await env.market.trade_now(float(entry * Decimal("0.94")))  # fills safety 1 only
 
     async def averaged() -> bool:
@@ -82,7 +88,7 @@ async def test_a_dca_cycle_buys_its_base_rests_safeties_and_moves_the_take_profi
     tp = plain(Decimal(info["take_profit_price"]))
     moved = [("0b", "filled", "0", "0.1"), ("0s1", "filled", s1, "0.1"), ("0s2", "new", s2, "0.1"),
              ("0t1", "canceled", first[3][2], "0.1"), ("0t2", "new", tp, "0.2")]  # fmt: skip
-    await eventually(lambda: orders_are(moved))
+    await wait_for(moved)
     assert Decimal(info["take_profit_price"]) > Decimal(info["average_entry"]) * Decimal("1.02") - Decimal(
         "0.01"
     )

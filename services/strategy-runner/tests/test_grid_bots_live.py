@@ -74,7 +74,13 @@ async def test_a_grid_bot_rests_its_ladder_replaces_each_fill_once_and_cancels_o
     async def resting(expected: list[tuple[str, str, str]]) -> bool:
         return await orders_of(env.orders, account_id) == expected
 
-    await eventually(lambda: resting(ladder))
+    async def wait_for(expected: list[tuple[str, str, str]]) -> None:
+        try:
+            await eventually(lambda: resting(expected))
+        except AssertionError:  # say what the account holds instead
+            raise AssertionError(f"orders {await orders_of(env.orders, account_id)} != {expected}") from None
+
+    await wait_for(ladder)
     await env.market.trade_now(89)  # crosses both buys
     replaced = [
         ("buy", "90", "filled"),
@@ -82,7 +88,7 @@ async def test_a_grid_bot_rests_its_ladder_replaces_each_fill_once_and_cancels_o
         ("sell", "100", "new"),
         ("sell", "95", "new"),
     ]
-    await eventually(lambda: resting(sorted(replaced)))
+    await wait_for(sorted(replaced))
     info = await env.sr("grid_bots_get", ref)
     assert info["position"] == "0.2"
     assert [(lot["holding"], lot["cycle"]) for lot in info["lots"]] == [
@@ -106,4 +112,4 @@ async def test_a_grid_bot_rests_its_ladder_replaces_each_fill_once_and_cancels_o
     assert (await env.sr("grid_bots_stop", ref))["status"] == "stopped"
     cancelled = [("buy", "90", "filled"), ("buy", "95", "filled"), ("sell", "100", "canceled"),
                  ("sell", "95", "canceled")]  # fmt: skip
-    await eventually(lambda: resting(sorted(cancelled)))
+    await wait_for(sorted(cancelled))
