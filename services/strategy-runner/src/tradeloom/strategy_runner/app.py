@@ -8,10 +8,14 @@ from tradeloom.shared.streams import consumer_spec
 from tradeloom.shared.user_code import SandboxLimits
 from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
+from tradeloom.strategy_runner.bots import api_dca_bots, api_grid_bots
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
+from tradeloom.strategy_runner.bots.api_dca_bots import DcaBotsApi
+from tradeloom.strategy_runner.bots.api_grid_bots import GridBotsApi
 from tradeloom.strategy_runner.bots.bot_states import BotStates
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
+from tradeloom.strategy_runner.bots.order_cancels import OrderCancels
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
 from tradeloom.strategy_runner.catalogs.api_user_indicators import UserIndicatorsApi
@@ -58,6 +62,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         stale_s=settings.schedule_stale_s, max_attempts=settings.schedule_max_attempts,
     )  # fmt: skip
     api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))
+    grid_bots = GridBotsApi(engine, client, outbox, schema, settings.market_data_timeout_s)
+    api_grid_bots.register(runtime, grid_bots)
+    api_dca_bots.register(runtime, DcaBotsApi(engine, client, outbox, schema, settings.market_data_timeout_s))
     runner = BotRunner(
         engine,
         client,
@@ -78,6 +85,11 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_consumer(consumer_spec("strategy_runner_orders"), ledger_events.on_order)
     runtime.add_consumer(consumer_spec("strategy_runner_halts"), ledger_events.on_risk)
     runtime.add_task(runner.run)
+    cancels = OrderCancels(
+        engine, client, schema=schema, owner=runtime.instance_id, tick_s=settings.bot_tick_s,
+        timeout_s=settings.order_timeout_s,
+    )  # fmt: skip
+    runtime.add_task(cancels.run)
     runtime.add_task(catalogs.warm_up)
     runtime.add_task(scheduler.run)
     runtime.add_task(BotStates(engine, schema, runtime.registry, settings.bot_states_interval_s).run)

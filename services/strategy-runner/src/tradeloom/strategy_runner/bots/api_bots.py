@@ -131,7 +131,7 @@ class BotsApi:
         user_id = require_user(caller)
         async with self._engine().connect() as conn:
             row = await self.bots.get(conn, body.bot_id, user_id)
-        if row is None:
+        if row is None or row.kind != "strategy":  # a grid bot is one of grid_bots_*
             raise no_bot(body.bot_id)
         return bot_info(row)
 
@@ -160,7 +160,7 @@ class BotsApi:
         allowed, status, from_mark = TRANSITIONS[op]
         async with self._engine().begin() as conn:
             row = await self.bots.get(conn, bot_id, user_id, lock=True)
-            if row is None:
+            if row is None or row.kind != "strategy":  # a grid bot is one of grid_bots_*
                 raise no_bot(bot_id)
             if row.status not in allowed:
                 raise Conflict(f"cannot {op} a {row.status} bot", details={"status": row.status})

@@ -2,7 +2,8 @@
 
 Order updates keep each bot's sub-ledger: the status, filled quantity, average fill price and
 fees of every order whose ``client_order_id`` marks it as a bot's (``bot-<bot>-<bar>``); its
-position is the sum of its filled buys minus sells. A halt (``risk.evt.halt``) stops the user's
+position is the sum of its filled buys minus sells; a grid or DCA bot's filled order moves its lot or
+cycle (``bots.grid_fills``, ``bots.dca_fills``). A halt (``risk.evt.halt``) stops the user's
 (or, global, everyone's) running and paused bots with status ``halted``; a resume does not
 restart them: starting a bot again is the owner's decision.
 """
@@ -19,7 +20,9 @@ from tradeloom.shared.contracts.risk import RiskAccountHalt, RiskHalt
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
 from tradeloom.shared.outbox import Outbox
+from tradeloom.strategy_runner.bots.dca_fills import DcaFills
 from tradeloom.strategy_runner.bots.events import status_changed
+from tradeloom.strategy_runner.bots.grid_fills import GridFills
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bot_views_store import BotViewsStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
@@ -30,6 +33,8 @@ class BotLedgerEvents:
         self.bots = BotsStore(schema)
         self.ledger = BotLedgerStore(schema)
         self.views = BotViewsStore(schema)
+        self.grid_fills = GridFills(schema)
+        self.dca_fills = DcaFills(schema)
         self._outbox = outbox
 
     async def on_order(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -46,6 +51,9 @@ class BotLedgerEvents:
         await self.ledger.order_answered(
             conn, order.client_order_id, order.status, order.order_id, order.filled_quantity
         )
+        if order.status == "filled":  # a grid lot / DCA cycle moves, its follow-up orders are recorded
+            await self.grid_fills.on_filled(conn, order.client_order_id)
+            await self.dca_fills.on_filled(conn, order.client_order_id, order.average_price)
 
     async def on_risk(self, conn: AsyncConnection, envelope: Envelope) -> None:
         """A halt of a user or everyone, or one account's emergency stop, halts the bots it covers.

@@ -74,6 +74,7 @@ class OrderToSend:
     client_id: str
     side: str
     quantity: Decimal
+    price: Decimal | None = None  # a limit order's (a grid bot's); None: market
 
 
 class BotRunner:
@@ -143,7 +144,7 @@ class BotRunner:
                 await self.send(
                     OrderToSend(
                         bot.user_id, bot.account_id, order.symbol, order.client_order_id, order.side,
-                        Decimal(order.quantity),
+                        Decimal(order.quantity), None if order.price is None else Decimal(order.price),
                     )
                 )  # fmt: skip
 
@@ -292,6 +293,7 @@ class BotRunner:
                 "account_id": order.account_id, "client_order_id": order.client_id, "symbol": order.symbol,
                 "side": order.side, "type": "market", "quantity": order.quantity,
             }
+            | ({} if order.price is None else {"type": "limit", "price": order.price, "time_in_force": "gtc"})
         )  # fmt: skip
         try:
             info = await self._client().call(

@@ -79,3 +79,10 @@ def dca_on_fill(
             if order.client_order_id not in after_ids and order.client_order_id != client_order_id
         ],
     )
+
+
+def dca_order_key(cycle: int, step: str) -> int:
+    """The order's ``bar_ns`` in the bot's order book: negative (no bar is), one per (cycle, step)
+    (``b``; ``s<k>``, k ≤ 50; ``t<n>``, n ≤ 51)."""
+    code = 0 if step == "b" else int(step[1:]) + (0 if step[0] == "s" else 100)
+    return -(cycle * 200 + code + 1)

@@ -169,3 +169,15 @@ def on_fill(
     next_side, price = ("sell", levels[index + 1]) if moved.holding else ("buy", levels[index])
     cid = grid_client_order_id(bot_id, index, next_side, moved.cycle)
     return current, GridOrder(cid, index, next_side, price, config.quantity_per_level)
+
+
+def grid_order_key(lot: int, side: str, cycle: int) -> int:
+    """The order's ``bar_ns`` in the bot's order book: negative (no bar is), one per (lot, side,
+    cycle), so the (bot, symbol, bar) uniqueness of bot orders keeps each grid order once."""
+    return -(cycle * 2 * MAX_LEVELS + lot * 2 + (side == "sell") + 1)
+
+
+def next_generation(lots: Sequence[Lot]) -> list[Lot]:
+    """On a start after a stop (which cancelled every resting order): a new client id generation
+    per lot, so a cancelled order's id is never reused and a late fill of one changes nothing."""
+    return [replace(lot, cycle=lot.cycle + 1) for lot in lots]

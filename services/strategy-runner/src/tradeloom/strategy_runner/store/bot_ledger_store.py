@@ -51,13 +51,20 @@ class BotLedgerStore:
         )
 
     async def unsent_orders(self, conn: AsyncConnection, owner: str, older_than_s: float) -> list[Row[Any]]:
-        """Orders recorded but never answered (a crash or a timeout), of bots we hold the lease of."""
+        """Orders recorded but never answered (a crash or a timeout), of bots we hold the lease of.
+        A grid or DCA bot's orders (negative ``bar_ns``) at once: only this loop sends them (a
+        bar's market order is sent after its decision commits, so the loop waits ``age`` for it),
+        after the bot's pending cancels (a moved take-profit needs the old one's quantity freed)."""
         result = await conn.execute(
             text(
-                "SELECT o.bot_id, o.bar_ns, o.client_order_id, o.side, o.quantity, o.symbol "
+                "SELECT o.bot_id, o.bar_ns, o.client_order_id, o.side, o.quantity, o.symbol, o.price "
                 f'FROM "{self.s}".bot_orders o JOIN "{self.s}".bot_leases l ON l.bot_id = o.bot_id '
                 "WHERE o.status = 'sending' AND l.owner = :owner AND l.expires_at > now() "
-                "AND o.created_at < now() - make_interval(secs => :age) ORDER BY o.created_at LIMIT 50"
+                "AND (o.bar_ns < 0 OR o.created_at < now() - make_interval(secs => :age)) "
+                f'AND NOT EXISTS (SELECT 1 FROM "{self.s}".bot_orders c WHERE c.bot_id = o.bot_id '
+                "AND c.cancel_requested AND c.order_id IS NOT NULL "
+                "AND c.status NOT IN ('filled', 'canceled', 'rejected', 'expired')) "
+                "ORDER BY o.created_at LIMIT 50"
             ),
             {"owner": owner, "age": older_than_s},
         )

@@ -29,7 +29,8 @@ OPEN_ORDERS = (
 COLUMNS = (
     "b.id, b.user_id, b.name, b.strategy_id, b.strategy_version, b.template, b.params, b.account_id, "
     "b.venue, b.symbol, b.timeframe, b.sizing, b.max_position, b.status, b.status_reason, "
-    "b.last_bar_ns, b.created_at, b.updated_at, b.graph, b.code"
+    "b.last_bar_ns, b.created_at, b.updated_at, b.graph, b.code, b.kind, b.grid, b.grid_lots, "
+    "b.dca, b.dca_state"
 )
 
 
@@ -92,7 +93,7 @@ class BotsStore:
         result = await conn.execute(
             text(
                 f'SELECT {self.columns} FROM "{self.s}".bots b WHERE b.user_id = :user '
-                "AND (CAST(:status AS text) IS NULL OR b.status = :status) "
+                "AND b.kind = 'strategy' AND (CAST(:status AS text) IS NULL OR b.status = :status) "
                 "AND (CAST(:after AS uuid) IS NULL OR b.id < :after) ORDER BY b.id DESC LIMIT :n"
             ),
             {"user": user_id, "status": status, "after": after, "n": limit},

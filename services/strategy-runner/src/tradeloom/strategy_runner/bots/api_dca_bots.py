@@ -1,0 +1,184 @@
+"""DCA bot operations: create (checked against the market), get, start (a new cycle's market
+base), stop (its open orders cancelled). A DCA bot is a ``bots`` row of kind ``dca``: it shares
+the leases, the resend loop, the sub-ledger views, the halts and the status events of the bots.
+
+A start after a stop begins a new cycle (fresh client ids): what the stopped cycle bought stays in
+the bot's position and is not part of the new cycle's take-profit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.bots import BotRef
+from tradeloom.shared.contracts.dca_bots import REQUESTS, DcaBotCreate, DcaBotInfo, DcaFillInfo
+from tradeloom.shared.contracts.orders import OrderInfo, OrderRef
+from tradeloom.shared.contracts.wire import plain
+from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
+from tradeloom.shared.ids import new_event_id
+from tradeloom.shared.outbox import Outbox
+from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient
+from tradeloom.shared.runtime import ServiceRuntime
+from tradeloom.strategy_runner.bots.api_bots import TRANSITIONS, no_bot
+from tradeloom.strategy_runner.bots.events import status_changed
+from tradeloom.strategy_runner.bots.grid_market import GridMarketSource
+from tradeloom.strategy_runner.domain.dca_bot import (
+    DcaConfig,
+    average_entry,
+    cycle_orders,
+    dca_problems,
+    take_profit_price,
+)
+from tradeloom.strategy_runner.domain.dca_fills import DcaState
+from tradeloom.strategy_runner.store.bots_store import BotsStore
+from tradeloom.strategy_runner.store.dca_bots_store import DcaBotsStore, config_of, state_of, units_of
+from tradeloom.strategy_runner.store.grid_bots_store import GridBotsStore
+
+
+def dca_bot_info(row: Row[Any]) -> DcaBotInfo:
+    config, state = config_of(row), state_of(row)
+    tick, _ = units_of(row)
+    fills = [DcaFillInfo(step=f.step, price=f.price, quantity=f.quantity) for f in state.fills]
+    return DcaBotInfo(
+        bot_id=str(row.id), name=row.name, account_id=row.account_id, venue=row.venue, symbol=row.symbol,
+        base_quantity=config.base_quantity, safety_quantity=config.safety_quantity,
+        price_deviation=config.price_deviation, max_safety_orders=config.max_safety_orders,
+        take_profit=config.take_profit, step_scale=config.step_scale, volume_scale=config.volume_scale,
+        status=row.status, status_reason=row.status_reason, position=plain(Decimal(row.position)),
+        cycle=state.cycle, fills=fills, average_entry=average_entry(state.fills) if state.fills else None,
+        take_profit_price=take_profit_price(config, state.fills, tick) if state.fills else None,
+        created_at=row.created_at, updated_at=row.updated_at,
+    )  # fmt: skip
+
+
+class DcaBotsApi:
+    def __init__(
+        self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient],
+        outbox: Callable[[], Outbox], schema: str, timeout_s: float,
+    ) -> None:  # fmt: skip
+        self._engine = engine
+        self._client = client
+        self._outbox = outbox
+        self.bots = BotsStore(schema)
+        self.dca = DcaBotsStore(schema)
+        self.orders = GridBotsStore(schema)  # has_orders, withdraw_unsent: any bot's
+        self.market = GridMarketSource(client, timeout_s)
+
+    async def create(self, caller: CallerContext, body: DcaBotCreate) -> DcaBotInfo:
+        user_id = require_user(caller)
+        config = DcaConfig(
+            body.base_quantity, body.safety_quantity, body.price_deviation, body.max_safety_orders,
+            body.take_profit, body.step_scale, body.volume_scale,
+        )  # fmt: skip
+        market = await self.market.market(caller, body.account_id, body.venue, body.symbol)
+        problems = dca_problems(
+            config, tick=market.tick, lot_size=market.lot_size, price=market.price,
+            free_quote=market.free_quote,
+        )  # fmt: skip
+        if problems:
+            raise ValidationFailed(
+                "; ".join(f"{p.field}: {p.message}" for p in problems),
+                details={
+                    "fields": [{"field": p.field, "message": p.message, "rule": p.rule} for p in problems]
+                },
+            )
+        bot_id = new_event_id()
+        async with self._engine().begin() as conn:
+            await self.dca.create(
+                conn, bot_id, user_id=user_id, name=body.name, account_id=body.account_id, venue=body.venue,
+                symbol=body.symbol, config=config, tick=market.tick, lot_size=market.lot_size,
+            )  # fmt: skip
+            await status_changed(
+                conn, self._outbox(), bot_id, user_id=user_id, status="stopped", previous=None,
+                reason="created",
+            )  # fmt: skip
+            row = await self._row(conn, bot_id, user_id)
+        return dca_bot_info(row)
+
+    async def get(self, caller: CallerContext, body: BotRef) -> DcaBotInfo:
+        user_id = require_user(caller)
+        async with self._engine().connect() as conn:
+            row = await self._row(conn, body.bot_id, user_id)
+        return dca_bot_info(row)
+
+    async def start(self, caller: CallerContext, body: BotRef) -> DcaBotInfo:
+        """Running, with a cycle's base (market) recorded for the resend loop."""
+        user_id = require_user(caller)
+        async with self._engine().begin() as conn:
+            row = await self._row(conn, body.bot_id, user_id, lock=True)
+            self._allowed(row, "start")
+            state = state_of(row)
+            if await self.orders.has_orders(conn, row.id):
+                state = DcaState(state.cycle + 1)
+                await self.dca.set_state(conn, row.id, state)
+            tick, lot_size = units_of(row)
+            for order in cycle_orders(
+                body.bot_id, config_of(row), state.cycle, state.fills, tick=tick, lot_size=lot_size
+            ):
+                await self.dca.add_order(conn, row.id, row.symbol, order)
+            row = await self._set_status(conn, row, user_id, "running", "start")
+        return dca_bot_info(row)
+
+    async def stop(self, caller: CallerContext, body: BotRef) -> DcaBotInfo:
+        user_id = require_user(caller)
+        async with self._engine().begin() as conn:
+            row = await self._row(conn, body.bot_id, user_id, lock=True)
+            self._allowed(row, "stop")
+            open_ids = await self.orders.withdraw_unsent(conn, row.id)
+            row = await self._set_status(conn, row, user_id, "stopped", "stop")
+        for order_id in open_ids:
+            try:
+                await self._client().call(
+                    "order-router", "orders_cancel", OrderRef(order_id=order_id), OrderInfo, caller=caller
+                )
+            except RemoteError as error:
+                if error.code not in ("not_found", "conflict"):  # gone or already done: nothing rests
+                    raise
+        async with self._engine().connect() as conn:
+            row = await self._row(conn, body.bot_id, user_id)
+        return dca_bot_info(row)
+
+    async def _row(self, conn: AsyncConnection, bot_id: str, user_id: str, *, lock: bool = False) -> Row[Any]:
+        row = await self.bots.get(conn, bot_id, user_id, lock=lock)
+        if row is None or row.kind != "dca":
+            raise no_bot(bot_id)
+        return row
+
+    @staticmethod
+    def _allowed(row: Row[Any], op: str) -> None:
+        if row.status not in TRANSITIONS[op][0]:
+            raise Conflict(f"cannot {op} a {row.status} bot", details={"status": row.status})
+
+    async def _set_status(
+        self, conn: AsyncConnection, row: Row[Any], user_id: str, status: str, op: str
+    ) -> Row[Any]:
+        if row.status != status:
+            await self.bots.set_status(conn, row.id, status, "", from_mark=False)
+            await status_changed(
+                conn, self._outbox(), str(row.id), user_id=user_id, status=status, previous=row.status,
+                reason=op,
+            )  # fmt: skip
+        return await self._row(conn, str(row.id), user_id)
+
+
+def register(runtime: ServiceRuntime, api: DcaBotsApi) -> None:
+    """Every operation of ``contracts.dca_bots.REQUESTS``."""
+    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
+        "dca_bots_create": api.create,
+        "dca_bots_get": api.get,
+        "dca_bots_start": api.start,
+        "dca_bots_stop": api.stop,
+    }
+    for contract in REQUESTS:
+        runtime.add_operation(
+            Operation(
+                contract.op, contract.request, contract.reply, handlers[contract.op], contract.description
+            )
+        )
