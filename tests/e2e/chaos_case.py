@@ -1,6 +1,6 @@
 """The short chaos case of ``make test`` (issue 17, "Faults"; the long runs are bench/bench_chaos.py):
-two users stream a few hundred market orders through the gateway while order-router is killed -9
-and started again; every submission is retried with its ``client_order_id`` until answered, so a
+two users stream 150 market orders (75 each, 4 at a time) through the gateway while order-router
+is killed -9 and started again; every submission is retried with its ``client_order_id`` until answered, so a
 request cut by the kill is sent again. Then the exactly-once audit of tests/e2e/chaos_kit.py:
 every client id answered 201 exists exactly once, every fill exactly once, each order's filled
 quantity equals its fills, and balances and risk-monitor's position equal a fold of the fills.
@@ -17,9 +17,9 @@ from tests.e2e.chaos_kit import Audit, User, audit, sign_up, submit
 from tests.e2e.conftest import Stack
 from tradeloom.shared.testing.polling import eventually
 
-ORDERS_PER_USER = 100
-SENDERS_PER_USER = 3  # concurrent submissions per user
-KILL_AFTER = 50  # answered orders (both users) before the kill
+ORDERS_PER_USER = 75
+SENDERS_PER_USER = 4  # concurrent submissions per user
+KILL_AFTER = 40  # answered orders (both users) before the kill
 WAIT_S = 120.0  # a deadline for a loaded CI box, not the expected time
 
 

@@ -12,7 +12,7 @@ Two users run it at once on one stack; neither can reach the other's objects (40
 no message on one's socket names the other's user, account, bot or orders.
 
 The same stack (module-scoped: one start for both, CI time) then runs the short chaos case
-(tests/e2e/chaos_case.py): a few hundred orders from two users while order-router is killed -9 and
+(tests/e2e/chaos_case.py): 150 orders from two users while order-router is killed -9 and
 restarted, then the exactly-once audit. The long fault runs are bench/bench_chaos.py.
 """
 
@@ -331,7 +331,7 @@ def test_two_traders_journeys_at_once(stack: Stack, receiver: OtlpReceiver) -> N
 
 
 def test_orders_exactly_once_through_an_order_router_kill(stack: Stack) -> None:
-    """tests/e2e/chaos_case.py: a few hundred orders from two users, order-router killed -9 and
+    """tests/e2e/chaos_case.py: 150 orders from two users, order-router killed -9 and
     restarted among them; every accepted order once, every fill once, books = the fold of fills."""
     users, audits = asyncio.run(order_router_kill(stack))
     assert all(not u.unanswered for u in users), [sorted(u.unanswered) for u in users]
