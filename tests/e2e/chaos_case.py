@@ -1,9 +1,10 @@
 """The short chaos case of ``make test`` (issue 17, "Faults"; the long runs are bench/bench_chaos.py):
 two users stream 150 market orders (75 each, 4 at a time) through the gateway while order-router
 is killed -9 and started again; every submission is retried with its ``client_order_id`` until
-answered, so a request cut by the kill is sent again. Then the exactly-once audit of tests/e2e/chaos_kit.py:
-every client id answered 201 exists exactly once, every fill exactly once, each order's filled
-quantity equals its fills, and balances and risk-monitor's position equal a fold of the fills.
+answered, so a request cut by the kill is sent again. Then the exactly-once audit of
+tests/e2e/chaos_kit.py: every client id answered 201 exists exactly once, every fill exactly once,
+each order's filled quantity equals its fills, and balances and risk-monitor's position equal a
+fold of the fills.
 """
 
 from __future__ import annotations
