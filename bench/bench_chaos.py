@@ -9,9 +9,13 @@ risk-monitor for longer than its consumer's ack wait, then SIGCONT. After each: 
 every account settles, and the books are audited: every client id answered 201 exists exactly
 once (lost, duplicates), every fill exactly once and each order's filled quantity equals its
 fills, balances equal an independent fold of the fills, risk-monitor's position equals the fold,
-and the halted user is still refused (409). Printed as a table: fault, orders in flight at the
-fault, lost, duplicates, time to recover (from the kill or restart, or from SIGCONT, until a probe
-order is accepted and filled).
+and the halted user is still refused (409). Alerts too: before each fault a fresh user buys a
+position and opens an ``alerts`` socket; during the fault its ``max_position_notional`` limit is
+driven through approaching and breached (tests/e2e/alert_kit.py), and each (limit, level, episode)
+alert must be in risk-monitor's store exactly once and have arrived exactly once on the socket
+(which reconnects and resumes from its last stream sequence). Printed as a table: fault, orders in
+flight at the fault, lost, duplicates, alerts lost, alerts doubled, time to recover (from the kill
+or restart, or from SIGCONT, until a probe order is accepted and filled).
 
 ``BENCH_CHAOS_USERS`` (default 3) direct-order users, ``BENCH_CHAOS_BOTS`` (default 2) bot users,
 ``BENCH_CHAOS_STREAM_S`` (default 15) seconds of orders before each fault, ``BENCH_CHAOS_FAULTS``
@@ -31,8 +35,9 @@ from pathlib import Path
 import httpx
 
 from bench.bench_orders import exported
-from bench.chaos_kit import User, audit, log_in, sign_up, stream, submit
 from bench.harness import header
+from tests.e2e.alert_kit import Alerter, audit_alerts
+from tests.e2e.chaos_kit import User, audit, log_in, sign_up, stream, submit
 from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.journey_kit import FAST_MARKET, SYMBOL, UP_DOWN_GRAPH
 from tradeloom.shared.streams import consumer_spec
@@ -55,6 +60,8 @@ class Row:
     in_flight: int
     lost: int
     duplicates: int
+    alerts_lost: int
+    alerts_doubled: int
     recover_s: float | None
     notes: str
 
@@ -136,7 +143,24 @@ class Chaos:
             await asyncio.sleep(0.3)
         return False
 
-    async def settle_and_audit(self, fault: str, in_flight: int, recover_s: float | None) -> Row:
+    async def alerts_audited(self, alerter: Alerter, failed: list[str], notes: list[str]) -> tuple[int, int]:
+        """(lost, doubled) alerts, store and socket together, once both agree or the deadline."""
+        deadline = time.monotonic() + RECOVER_S
+        while True:
+            result = await audit_alerts(self.http, alerter)
+            if result.clean or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1.0)
+        if failed:
+            notes.append(f"limit not driven to {', '.join(failed)}")
+        if not result.clean:
+            notes.append(result.note())
+        notes.append(f"alerts socket connects {alerter.watch.connects}")
+        return result.store_lost + result.ws_lost, result.store_doubled + result.ws_doubled
+
+    async def settle_and_audit(
+        self, fault: str, in_flight: int, recover_s: float | None, alerter: Alerter, failed: list[str]
+    ) -> Row:
         everyone = [*self.users, *self.bot_users, *([self.probe] if self.probe else [])]
         for user in [*everyone, *([self.halted] if self.halted else [])]:
             await log_in(self.http, user)
@@ -161,8 +185,9 @@ class Chaos:
             notes.append(f"{fill_faults} fill duplicates/mismatches")
         if not settled:
             notes.append("not settled")
+        alerts_lost, alerts_doubled = await self.alerts_audited(alerter, failed, notes)
         return Row(fault, in_flight, sum(a.lost for a in audits), sum(a.duplicates for a in audits),
-                   recover_s, "; ".join(notes)[:200] or "ok")  # fmt: skip
+                   alerts_lost, alerts_doubled, recover_s, "; ".join(notes)[:240])  # fmt: skip
 
 
 async def run(stack: Stack, nats: NatsServer, pg: PostgresServer) -> list[Row]:
@@ -180,10 +205,13 @@ async def run(stack: Stack, nats: NatsServer, pg: PostgresServer) -> list[Row]:
         await chaos.set_up()
         running, stop = asyncio.Event(), asyncio.Event()
         streams = [asyncio.create_task(stream(http, user, running, stop)) for user in chaos.users]
-        for fault in faults:
+        ws_url = stack.gateway_url.replace("http://", "ws://") + "/v1/ws"
+        for index, fault in enumerate(faults):
+            alerter = await Alerter.start(http, ws_url, f"alerts{index}", RECOVER_S)
             running.set()
             await asyncio.sleep(STREAM_S)
             in_flight = sum(u.in_flight for u in chaos.users)
+            driving = asyncio.create_task(alerter.drive(http, RECOVER_S))  # through the fault
             if fault.startswith("SIGSTOP"):
                 await chaos.pause(PAUSED)
                 started = time.monotonic()  # recovery counts from SIGCONT
@@ -191,10 +219,12 @@ async def run(stack: Stack, nats: NatsServer, pg: PostgresServer) -> list[Row]:
                 started = time.monotonic()
                 await asyncio.to_thread(chaos.inject, fault)
             recover_s = await chaos.recovered(started)
+            failed = await driving
             await asyncio.sleep(STREAM_S / 3)
             running.clear()
             await eventually(lambda: not any(u.in_flight for u in chaos.users), "answers", timeout=RECOVER_S)
-            rows.append(await chaos.settle_and_audit(fault, in_flight, recover_s))
+            rows.append(await chaos.settle_and_audit(fault, in_flight, recover_s, alerter, failed))
+            await alerter.watch.close()
             print(f"   {rows[-1]}", flush=True)
         stop.set()
         await asyncio.gather(*streams)
@@ -207,13 +237,12 @@ async def run(stack: Stack, nats: NatsServer, pg: PostgresServer) -> list[Row]:
 
 
 def report(rows: list[Row]) -> None:
-    print(f"   {'fault':28} {'in flight':>9} {'lost':>5} {'dups':>5} {'recover s':>9}  notes", flush=True)
+    print(f"   {'fault':28} {'in flight':>9} {'lost':>5} {'dups':>5} {'alerts lost':>11} "
+          f"{'alerts dup':>10} {'recover s':>9}  notes", flush=True)  # fmt: skip
     for r in rows:
         recover = "never" if r.recover_s is None else f"{r.recover_s:.1f}"
-        print(
-            f"   {r.fault:28} {r.in_flight:>9} {r.lost:>5} {r.duplicates:>5} {recover:>9}  {r.notes}",
-            flush=True,
-        )
+        print(f"   {r.fault:28} {r.in_flight:>9} {r.lost:>5} {r.duplicates:>5} {r.alerts_lost:>11} "
+              f"{r.alerts_doubled:>10} {recover:>9}  {r.notes}", flush=True)  # fmt: skip
 
 
 def main() -> None:

@@ -10,21 +10,26 @@ manual order is one OTLP trace across the services, and each service's /metrics 
 
 Two users run it at once on one stack; neither can reach the other's objects (404 on each id) and
 no message on one's socket names the other's user, account, bot or orders.
+
+The same stack (module-scoped: one start for both, CI time) then runs the short chaos case
+(tests/e2e/chaos_case.py): 150 orders from two users while order-router is killed -9 and
+restarted, then the exactly-once audit. The long fault runs are bench/bench_chaos.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.chaos_case import order_router_kill
 from tests.e2e.conftest import Stack
 from tests.e2e.journey_kit import (
     SYMBOL,
@@ -60,23 +65,24 @@ class Trader:
     socket_messages: list[dict[str, Any]] = field(default_factory=list)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def receiver() -> Any:
     running = OtlpReceiver()
     yield running
     running.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def stack(
     nats_server: NatsServer,
     pg_server: PostgresServer,
-    nats_prefix: str,
-    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
     receiver: OtlpReceiver,
 ) -> Any:
+    """One stack for this file: the journey, then the order-router kill (CI time)."""
     observed = receiver.environment() | {"TL_STRATEGY_RUNNER_BOT_STATES_INTERVAL_S": "1"}
-    with journey_stack(nats_server, pg_server, nats_prefix, tmp_path, observed) as running:
+    prefix, logs = f"j{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("journey")
+    with journey_stack(nats_server, pg_server, prefix, logs, observed) as running:
         running.wait_all_up(timeout_s=120)
         yield running
 
@@ -322,3 +328,16 @@ def test_two_traders_journeys_at_once(stack: Stack, receiver: OtlpReceiver) -> N
         await trading_metrics(stack, bots=2, timeout_s=WAIT_S)
 
     asyncio.run(both())
+
+
+def test_orders_exactly_once_through_an_order_router_kill(stack: Stack) -> None:
+    """tests/e2e/chaos_case.py: 150 orders from two users, order-router killed -9 and
+    restarted among them; every accepted order once, every fill once, books = the fold of fills."""
+    users, audits = asyncio.run(order_router_kill(stack))
+    assert all(not u.unanswered for u in users), [sorted(u.unanswered) for u in users]
+    assert sum(len(u.accepted) for u in users) > 0
+    for user, books in zip(users, audits, strict=True):
+        assert (books.lost, books.duplicates) == (0, 0), (user.name, books)
+        assert (books.fill_duplicates, books.fill_mismatches) == (0, 0), (user.name, books)
+        assert not (books.balance_off or books.position_off), (user.name, books.notes)
+        assert books.open_orders == 0, (user.name, books)

@@ -1,6 +1,7 @@
-"""The chaos bench's clients and its books: users streaming orders through the gateway (retrying a
-submission with the same ``client_order_id`` until it is answered), and the independent fold of
-each account's fills that its balances and risk-monitor's positions must equal.
+"""The chaos clients and books, shared by the chaos bench (bench/bench_chaos.py) and the journey
+file's order-router kill: users streaming orders through the gateway (retrying a submission with
+the same ``client_order_id`` until it is answered), and the independent fold of each account's
+fills that its balances and risk-monitor's positions must equal.
 """
 
 from __future__ import annotations
