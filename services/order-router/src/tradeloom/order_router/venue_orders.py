@@ -85,6 +85,8 @@ class VenueOrders:
         self.access = access
         self._adapters: dict[uuid.UUID, tuple[datetime, CcxtVenue]] = {}
         self.ready: set[uuid.UUID] = set()
+        # set by VenueSync: an order refused for an account not reconciled yet asks for a pass now
+        self.want_reconcile: Callable[[], None] = lambda: None
 
     async def adapter(self, account: Row[Any]) -> CcxtVenue:
         async with self._engine().connect() as conn:
@@ -106,6 +108,7 @@ class VenueOrders:
         if account.connection_id is None:
             raise Conflict(f"the exchange connection of account {account.id} was deleted")
         if account.id not in self.ready:
+            self.want_reconcile()
             raise Unavailable(f"account {account.id} is being reconciled with its venue; retry shortly")
 
     def lost(self, account_id: uuid.UUID, why: BaseException) -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import ccxt.async_support as ccxt
+import ccxt.pro as ccxt_pro
 
 from tradeloom.order_router.credentials import ApiCredentials
 from tradeloom.order_router.venues.catalog import is_supported
@@ -37,8 +38,11 @@ T = TypeVar("T")
 class CcxtVenue:
     """One venue account through ccxt: rate limits on, a deadline on every call, our errors out.
 
-    ``api_urls`` replaces entries of the exchange's ``urls['api']`` (a local stand-in venue in
-    tests, a regional host in production); ``options`` is merged into ccxt's exchange options."""
+    The exchange object is ccxt pro's where ccxt pro has the venue (its REST calls are the same;
+    it adds the websocket ``watch_*`` calls), else ccxt's async one. ``api_urls`` replaces entries
+    of the exchange's ``urls['api']`` (a local stand-in venue in tests, a regional host in
+    production); a dotted name (``ws.ws-api.spot``) replaces a nested entry. ``options`` is merged
+    into ccxt's exchange options."""
 
     def __init__(
         self,
@@ -66,11 +70,11 @@ class CcxtVenue:
         }
         if credentials.passphrase:
             config["password"] = credentials.passphrase
-        self._exchange: Any = getattr(ccxt, venue)(config)
+        self._exchange: Any = getattr(ccxt_pro if hasattr(ccxt_pro, venue) else ccxt, venue)(config)
         if sandbox:
             self._exchange.set_sandbox_mode(True)
-        if api_urls:
-            self._exchange.urls["api"] = {**self._exchange.urls["api"], **api_urls}
+        for name, url in (api_urls or {}).items():
+            _replace_url(self._exchange.urls, ["api", *name.split(".")], url)
         self._markets_loaded = False
         self.fill_page_size = fill_page_size
         self.max_fill_pages = max_fill_pages
@@ -78,6 +82,24 @@ class CcxtVenue:
     @property
     def supports_amend(self) -> bool:
         return bool(self._exchange.has.get("editOrder"))
+
+    @property
+    def supports_fill_stream(self) -> bool:
+        """True when ccxt pro pushes this venue's own trades (``watchMyTrades``)."""
+        return isinstance(self._exchange, ccxt_pro.Exchange) and bool(self._exchange.has.get("watchMyTrades"))
+
+    async def watch_fills(self) -> list[VenueFill]:
+        """The account's next fills pushed over the venue's websocket (ccxt pro subscribes on the
+        first call and reconnects on a later one). No deadline: it waits for the next fill; a lost
+        socket raises (``VenueUnavailable``), and what it missed is for reconciliation to find."""
+        if not self.supports_fill_stream:
+            raise NotSupported(f"{self.venue} pushes no fills through ccxt pro; poll them")
+        await self._load_markets()
+        try:
+            raws = await self._exchange.watch_my_trades()
+        except ccxt.BaseError as error:
+            raise map_ccxt_error(error) from None
+        return [parse_fill(raw) for raw in raws]
 
     async def _load_markets(self) -> None:
         if not self._markets_loaded:
@@ -214,3 +236,15 @@ class CcxtVenue:
         if self._exchange.session is not None:
             # a request ccxt had queued behind its rate limiter reopened the session while closing
             await self._exchange.close()
+
+
+def _replace_url(urls: dict[str, Any], path: list[str], url: str) -> None:
+    """Set ``urls[path[0]]...[path[-1]] = url``, copying each nested dict on the way (ccxt shares
+    them between instances of one exchange class)."""
+    head, *rest = path
+    if not rest:
+        urls[head] = url
+        return
+    nested = dict(urls.get(head) or {})
+    _replace_url(nested, rest, url)
+    urls[head] = nested

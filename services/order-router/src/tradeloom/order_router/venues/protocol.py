@@ -25,6 +25,13 @@ class VenueAdapter(Protocol):
     def supports_amend(self) -> bool:
         """True when the venue amends price or quantity (in place, or by cancel-and-replace)."""
 
+    @property
+    def supports_fill_stream(self) -> bool:
+        """True when the venue pushes the account's fills over a websocket (``watch_fills``)."""
+
+    async def watch_fills(self) -> list[VenueFill]:
+        """The next fills the venue pushes; raises when the socket is lost (then reconcile)."""
+
     async def place(self, order: PlaceOrder) -> VenueOrder:
         """Send one order. ``OutcomeUnknown`` when it may have reached the venue without an answer."""
 
