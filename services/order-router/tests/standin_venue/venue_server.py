@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
+from fapi_routes import Futures
 from user_stream import UserStreams
 from venue_book import MARKETS, ORDER_TYPES, Book, VenueReject, fmt, now_ms, order_view
 from venue_replies import cancel_reply, new_order_reply
@@ -318,6 +319,7 @@ def build_app(book: Book) -> web.Application:
     for path in ("capital/config/getall", "margin/allPairs", "margin/isolated/allPairs"):
         app.router.add_get("/sapi/v1/" + path, empty_list)
     app.router.add_get("/ws-api/v3", app[STREAMS].handler)
+    Futures(book, signed_params).add_routes(app)  # USDⓈ-M perpetuals (fapi_routes.py)
     app.router.add_post("/_control/{action}", control)
     return app
 

@@ -76,6 +76,8 @@ class CcxtVenue:
         for name, url in (api_urls or {}).items():
             _replace_url(self._exchange.urls, ["api", *name.split(".")], url)
         self._markets_loaded = False
+        self._perp_settings: dict[str, tuple[int, str]] = {}  # symbol -> (leverage, margin mode) set
+        self._one_way_checked = False
         self.fill_page_size = fill_page_size
         self.max_fill_pages = max_fill_pages
 
@@ -136,6 +138,11 @@ class CcxtVenue:
             params["timeInForce"] = order.time_in_force
         if order.post_only:
             params["postOnly"] = True
+        if order.reduce_only:
+            params["reduceOnly"] = True
+        await self._load_markets()
+        if self._exchange.market(order.symbol).get("contract"):
+            await self.prepare_perp(order.symbol, leverage=order.leverage or 1, margin_mode=order.margin_mode)
         price = str(order.price) if order.is_limit else None
         kind = "limit" if order.is_limit else "market"
         raw = await self._call(
@@ -145,6 +152,22 @@ class CcxtVenue:
             placing=True,
         )
         return parse_order(raw)
+
+    async def prepare_perp(self, symbol: str, *, leverage: int, margin_mode: str) -> None:
+        """Before the first order on a perpetual (and when its leverage or margin mode changes):
+        one-way position mode (checked once per adapter: hedge mode is not supported), the margin
+        mode, then the leverage. Each is sent once, not with every order."""
+        if not self._one_way_checked:
+            mode = await self._call(lambda: self._exchange.fetch_position_mode(symbol))
+            if mode.get("hedged"):
+                await self._call(lambda: self._exchange.set_position_mode(False, symbol))
+            self._one_way_checked = True
+        if self._perp_settings.get(symbol) == (leverage, margin_mode):
+            return
+        # ccxt answers "no need to change" (Binance -4046) as success
+        await self._call(lambda: self._exchange.set_margin_mode(margin_mode, symbol))
+        await self._call(lambda: self._exchange.set_leverage(leverage, symbol))
+        self._perp_settings[symbol] = (leverage, margin_mode)
 
     async def cancel(
         self, symbol: str, *, venue_order_id: str | None = None, client_order_id: str | None = None
