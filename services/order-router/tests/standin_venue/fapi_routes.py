@@ -218,6 +218,17 @@ class Futures:
         trades = [t for t in _state(self.book)["trades"] if t["symbol"] == symbol and t["time"] >= start]
         return web.json_response(trades[: min(int(params.get("limit", "500")), 1000)])
 
+    async def control_fill(self, request: web.Request) -> web.Response:
+        """Test hook: fill a resting futures order in full at its limit price (``clientOrderId``)."""
+        body = await request.json()
+        state = _state(self.book)
+        order = self._find({"symbol": body["symbol"], "origClientOrderId": body["clientOrderId"]})
+        if order["status"] != "NEW":
+            raise VenueReject(400, -2011, "Unknown order sent.")
+        self._fill(state, order, Decimal(order["price"]))
+        self.book.save()
+        return web.json_response(state["trades"][-1])
+
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/fapi/v1/exchangeInfo", self.exchange_info)
         app.router.add_post("/fapi/v1/leverage", self.leverage)
@@ -229,3 +240,4 @@ class Futures:
         app.router.add_delete("/fapi/v1/order", self.cancel_order)
         app.router.add_get("/fapi/v1/openOrders", self.open_orders)
         app.router.add_get("/fapi/v1/userTrades", self.user_trades)
+        app.router.add_post("/_control/fapi_fill", self.control_fill)

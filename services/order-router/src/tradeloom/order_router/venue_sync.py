@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
+from tradeloom.order_router.domain.perps import lock_share
 from tradeloom.order_router.ledger import FillSource, Ledger
 from tradeloom.order_router.venue_flatten import VenueFlatten
 from tradeloom.order_router.venue_orders import VenueOrders
@@ -207,8 +208,11 @@ class VenueSync:
 
     async def _apply_fill(self, conn: Any, account: Row[Any], row: Row[Any], fill: VenueFill) -> None:
         fee = quote_fee(row, fill)
-        spend = settle_fill(row.side, fill.price, fill.quantity, fee).lock_spent
         locked = Decimal(row.locked)
+        if row.contract_size is not None:  # a perpetual: its share of the margin lock (perp_ledger)
+            spend = lock_share(locked, fill.quantity, Decimal(row.quantity) - Decimal(row.filled_quantity))
+        else:
+            spend = settle_fill(row.side, fill.price, fill.quantity, fee).lock_spent
         if spend > locked:  # the venue's price beat our lock (a market order): take the rest from free
             extra = spend - locked
             if not await self.ledger.accounts.lock(conn, account.id, row.lock_asset, extra):
