@@ -1,5 +1,6 @@
 """A perpetual on an exchange account: open and close through the router, the real ccxt library
-and the stand-in's Binance USDⓈ-M routes; the venue's leverage set once from risk-monitor's setting.
+and the stand-in's Binance USDⓈ-M routes; the venue's leverage set once from risk-monitor's setting;
+the fills pushed over the futures user data stream (listenKey + ``ORDER_TRADE_UPDATE``).
 
 By hand (leverage 5, venue fee 0.04 % in USDT): buy 0.01 at 50,000 (fee 0.2), reduce-only sell
 0.01 at 51,000 (fee 0.204): PnL 10, so USDT ends at 10,000 + 10 − 0.404 = 10,009.596, nothing locked.
@@ -47,7 +48,9 @@ async def perp_trader(
 ) -> AsyncIterator[Caller]:
     settings = venue_settings(or_settings, standin_venue)
     options = {"binance": {"fetchMarkets": {"types": ["spot", "linear"]}}}
-    runtime = app.build(settings.model_copy(update={"venue_options": options}))
+    # fills over the futures user data stream; polling as good as off (one pass at start)
+    update = {"venue_options": options, "venue_fill_streams": True, "venue_poll_interval_s": 3600.0}
+    runtime = app.build(settings.model_copy(update=update))
     await runtime.start()
     try:
         yield Caller(ServiceClient(nc, neighbours.subjects), "alice")
@@ -66,7 +69,11 @@ async def test_open_and_close_a_perp_position_leverage_set_once(
     trader = perp_trader
     account_id = await exchange_account(trader, standin_venue)
 
+    async def streaming() -> bool:
+        return bool((await standin_venue.control("state"))["futures_streams"])
+
     async def filled_at_venue(client_id: str, order_id: str) -> None:
+        await eventually(streaming, DEADLINE_S)
         await standin_venue.control("fapi_fill", symbol="BTCUSDT", clientOrderId=client_id)
 
         async def filled() -> bool:
@@ -90,7 +97,9 @@ async def test_open_and_close_a_perp_position_leverage_set_once(
     assert closing["status"] == "new"
     await filled_at_venue("perp-close", closing["order_id"])
 
-    futures = (await standin_venue.control("state"))["fapi"]
+    state = await standin_venue.control("state")
+    assert state["user_trades_calls"] == 0  # both fills pushed over the futures stream, none polled
+    futures = state["fapi"]
     assert Decimal(futures["positions"]["BTCUSDT"]["amt"]) == 0
     assert futures["leverage"] == {"BTCUSDT": 5}
     assert futures["changes"] == {"leverage": 1, "margin_type": 1, "position_mode": 0}

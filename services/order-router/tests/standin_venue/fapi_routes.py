@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
+from fapi_stream import FuturesStreams
 from venue_book import MARKETS, Book, VenueReject, fmt, now_ms
 
 Signed = Callable[[web.Request, frozenset[str] | None], Awaitable[dict[str, str]]]
@@ -62,6 +63,8 @@ def _order_view(order: dict[str, Any]) -> dict[str, Any]:
 class Futures:
     def __init__(self, book: Book, signed: Signed) -> None:
         self.book, self.signed = book, signed
+        self.streams = FuturesStreams(book)
+        self.user_trades_calls = 0  # polls, for tests
 
     async def exchange_info(self, request: web.Request) -> web.Response:
         return web.json_response({
@@ -149,6 +152,8 @@ class Futures:
         if kind == "MARKET":
             self._fill(state, order, Decimal(self.book.data["prices"][symbol]))
         self.book.save()
+        if kind == "MARKET":
+            await self.streams.publish_trade(order, state["trades"][-1])
         return web.json_response(_order_view(order))
 
     def _fill(self, state: dict[str, Any], order: dict[str, Any], price: Decimal) -> None:
@@ -214,6 +219,7 @@ class Futures:
     async def user_trades(self, request: web.Request) -> web.Response:
         allowed = frozenset({"symbol", "orderId", "startTime", "endTime", "fromId", "limit"})
         params = await self.signed(request, allowed)
+        self.user_trades_calls += 1
         symbol, start = self._symbol(params), int(params.get("startTime", "0"))
         trades = [t for t in _state(self.book)["trades"] if t["symbol"] == symbol and t["time"] >= start]
         return web.json_response(trades[: min(int(params.get("limit", "500")), 1000)])
@@ -227,6 +233,7 @@ class Futures:
             raise VenueReject(400, -2011, "Unknown order sent.")
         self._fill(state, order, Decimal(order["price"]))
         self.book.save()
+        await self.streams.publish_trade(order, state["trades"][-1])
         return web.json_response(state["trades"][-1])
 
     def add_routes(self, app: web.Application) -> None:
@@ -241,3 +248,4 @@ class Futures:
         app.router.add_get("/fapi/v1/openOrders", self.open_orders)
         app.router.add_get("/fapi/v1/userTrades", self.user_trades)
         app.router.add_post("/_control/fapi_fill", self.control_fill)
+        self.streams.add_routes(app)

@@ -32,6 +32,7 @@ from venue_replies import cancel_reply, new_order_reply
 BOOK = web.AppKey("book", Book)
 BOOT_ID = web.AppKey("boot_id", str)
 STREAMS = web.AppKey("streams", UserStreams)
+FUTURES = web.AppKey("futures", Futures)
 
 
 def error(status: int, code: int, msg: str) -> web.Response:
@@ -287,8 +288,9 @@ async def control(request: web.Request) -> web.Response:
         book.data["permissions"].update({k: bool(v) for k, v in body.items()})
     elif action == "drop_user_streams":
         await request.app[STREAMS].drop()
+        await request.app[FUTURES].streams.drop()
     elif action == "resume_user_streams":
-        request.app[STREAMS].down = False
+        request.app[STREAMS].down = request.app[FUTURES].streams.down = False
     elif action == "restart":
         # answer, then replace this process by a fresh one on the same state file (same port)
         asyncio.get_running_loop().call_later(0.05, os.execv, sys.executable, [sys.executable, *sys.argv])
@@ -296,7 +298,13 @@ async def control(request: web.Request) -> web.Response:
         return error(404, -1, f"unknown control {action}")
     book.save()
     streams = request.app[STREAMS]
-    counts = {"user_streams": len(streams.sockets), "my_trades_calls": streams.my_trades_calls}
+    futures_streams = len(request.app[FUTURES].streams.sockets)
+    counts = {
+        "user_streams": len(streams.sockets),
+        "my_trades_calls": streams.my_trades_calls,
+        "futures_streams": futures_streams,
+        "user_trades_calls": request.app[FUTURES].user_trades_calls,
+    }
     return web.json_response(book.data | {"boot_id": request.app[BOOT_ID]} | counts)
 
 
@@ -305,6 +313,7 @@ def build_app(book: Book) -> web.Application:
     app[BOOK] = book
     app[BOOT_ID] = uuid.uuid4().hex
     app[STREAMS] = UserStreams(book)
+    app[FUTURES] = Futures(book, signed_params)  # USDⓈ-M perpetuals (fapi_routes.py)
     app.router.add_get("/api/v3/ping", ping)
     app.router.add_get("/api/v3/time", server_time)
     app.router.add_get("/api/v3/exchangeInfo", exchange_info)
@@ -319,7 +328,7 @@ def build_app(book: Book) -> web.Application:
     for path in ("capital/config/getall", "margin/allPairs", "margin/isolated/allPairs"):
         app.router.add_get("/sapi/v1/" + path, empty_list)
     app.router.add_get("/ws-api/v3", app[STREAMS].handler)
-    Futures(book, signed_params).add_routes(app)  # USDⓈ-M perpetuals (fapi_routes.py)
+    app[FUTURES].add_routes(app)
     app.router.add_post("/_control/{action}", control)
     return app
 

@@ -44,37 +44,39 @@ class VenueFillStreams:
         self.venue_orders = venue_orders
         self._apply_fills = apply_fills
         self._wake = wake_reconcile
-        self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._tasks: dict[tuple[uuid.UUID, str], asyncio.Task[None]] = {}
         self._reconciled: dict[uuid.UUID, asyncio.Event] = {}
 
-    def reconciled(self, account: Row[Any], adapter: VenueAdapter) -> None:
-        """A reconcile pass of ``account`` succeeded: (re)start its stream if its venue pushes fills."""
+    async def reconciled(self, account: Row[Any], adapter: VenueAdapter) -> None:
+        """A reconcile pass of ``account`` succeeded: (re)start its streams (one per market type
+        whose fills the venue pushes: spot, linear futures)."""
         if not adapter.supports_fill_stream:
             return
         self._reconciled.setdefault(account.id, asyncio.Event()).set()
-        task = self._tasks.get(account.id)
-        if task is None or task.done():
-            self._tasks[account.id] = asyncio.create_task(
-                self._run(account), name=f"venue-fills-{account.id}"
-            )
+        for kind in await adapter.fill_stream_kinds():
+            task = self._tasks.get((account.id, kind))
+            if task is None or task.done():
+                self._tasks[(account.id, kind)] = asyncio.create_task(
+                    self._run(account, kind), name=f"venue-fills-{account.id}-{kind}"
+                )
 
     async def retain(self, account_ids: Iterable[uuid.UUID]) -> None:
         """Stop the streams of accounts no longer active (archived, connection deleted)."""
         keep = set(account_ids)
-        for account_id in [a for a in self._tasks if a not in keep]:
-            await self._stop(account_id)
+        await self._stop([key for key in self._tasks if key[0] not in keep])
 
     async def close(self) -> None:
-        for account_id in list(self._tasks):
-            await self._stop(account_id)
+        await self._stop(list(self._tasks))
 
-    async def _stop(self, account_id: uuid.UUID) -> None:
-        task = self._tasks.pop(account_id)
-        self._reconciled.pop(account_id, None)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    async def _stop(self, keys: list[tuple[uuid.UUID, str]]) -> None:
+        tasks = [self._tasks.pop(key) for key in keys]
+        for account_id, _ in keys:
+            self._reconciled.pop(account_id, None)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _run(self, account: Row[Any]) -> None:
+    async def _run(self, account: Row[Any], kind: str) -> None:
         pause = FIRST_PAUSE_S
         reconciled = self._reconciled[account.id]
         while True:
@@ -82,13 +84,13 @@ class VenueFillStreams:
             try:
                 adapter = await self.venue_orders.adapter(account)
                 while True:
-                    fills = await adapter.watch_fills()
+                    fills = await adapter.watch_fills(kind)
                     pause = FIRST_PAUSE_S  # the socket works: a later loss starts from a short pause
                     await self._apply_fills(account, fills)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the socket lost (or a fill not applied): reconcile first
-                log.warning("venue fill stream of account %s lost: %r", account.id, error)
+                log.warning("venue %s fill stream of account %s lost: %r", kind, account.id, error)
                 reconciled.clear()
                 self.venue_orders.lost(account.id, error)
                 self._wake()

@@ -142,7 +142,7 @@ class VenueSync:
         await self.flattens.run(account)
         self.venue_orders.ready.add(account.id)
         if self.streams is not None:
-            self.streams.reconciled(account, adapter)
+            await self.streams.reconciled(account, adapter)
 
     async def apply_pushed_fills(self, account: Row[Any], fills: Sequence[VenueFill]) -> None:
         """Fills the venue pushed: each one we do not hold, through the same actions as polled

@@ -66,7 +66,12 @@ class CcxtVenue:
             "enableRateLimit": True,
             "timeout": int(timeout_s * 1000),
             # asking for all open orders is deliberate (reconciliation); do not refuse it
-            "options": {"warnOnFetchOpenOrdersWithoutSymbol": False, **(options or {})},
+            "options": {
+                "warnOnFetchOpenOrdersWithoutSymbol": False,
+                # fill streams only: no position snapshot behind a futures subscription
+                "watchPositions": {"fetchPositionsSnapshot": False},
+                **(options or {}),
+            },
         }
         if credentials.passphrase:
             config["password"] = credentials.passphrase
@@ -90,15 +95,26 @@ class CcxtVenue:
         """True when ccxt pro pushes this venue's own trades (``watchMyTrades``)."""
         return isinstance(self._exchange, ccxt_pro.Exchange) and bool(self._exchange.has.get("watchMyTrades"))
 
-    async def watch_fills(self) -> list[VenueFill]:
-        """The account's next fills pushed over the venue's websocket (ccxt pro subscribes on the
-        first call and reconnects on a later one). No deadline: it waits for the next fill; a lost
-        socket raises (``VenueUnavailable``), and what it missed is for reconciliation to find."""
+    async def fill_stream_kinds(self) -> list[str]:
+        """The streams that push this account's fills: ``spot`` and, when linear contracts are
+        among the loaded markets, ``future`` (ccxt's market type names)."""
+        if not self.supports_fill_stream:
+            return []
+        await self._load_markets()
+        markets = self._exchange.markets.values()
+        kinds = ["spot"] if any(m.get("spot") for m in markets) else []
+        return kinds + (["future"] if any(m.get("linear") for m in markets) else [])
+
+    async def watch_fills(self, kind: str = "spot") -> list[VenueFill]:
+        """The account's next fills of one market type (``fill_stream_kinds``) pushed over the
+        venue's websocket (ccxt pro subscribes on the first call and reconnects on a later one).
+        No deadline: it waits for the next fill; a lost socket raises (``VenueUnavailable``), and
+        what it missed is for reconciliation to find."""
         if not self.supports_fill_stream:
             raise NotSupported(f"{self.venue} pushes no fills through ccxt pro; poll them")
         await self._load_markets()
         try:
-            raws = await self._exchange.watch_my_trades()
+            raws = await self._exchange.watch_my_trades(None, None, None, {"type": kind})
         except ccxt.BaseError as error:
             raise map_ccxt_error(error) from None
         return [parse_fill(raw) for raw in raws]
