@@ -47,7 +47,7 @@ INSTRUMENTS = [
     Instrument(venue="sim", symbol="SOL/USDT", kind="spot", base="SOL", quote="USDT",
                tick_size=Decimal("0.01"), lot_size=Decimal("0.01"), min_notional=Decimal(5),
                price_band_pct=Decimal(5)),
-    # a linear perpetual settled in USDT (paper accounts only; leverage from risk-monitor)
+    # a linear perpetual settled in USDT (paper; leverage from risk-monitor)
     Instrument(venue="sim", symbol="BTC/USDT:USDT", kind="perpetual", base="BTC", quote="USDT", settle="USDT",
                tick_size=Decimal("0.5"), lot_size=Decimal("1"), min_notional=Decimal(5)),
     # a synthetic option (test_option_orders.py quotes it)
@@ -57,6 +57,9 @@ INSTRUMENTS = [
     # the stand-in Binance spot venue's market (tests/standin_venue), for exchange accounts
     Instrument(venue="binance", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
                tick_size=Decimal("0.01"), lot_size=Decimal("0.00001"), min_notional=Decimal(5)),
+    # its USDⓈ-M perpetual (the stand-in's fapi routes)
+    Instrument(venue="binance", symbol="BTC/USDT:USDT", kind="perpetual", base="BTC", quote="USDT",
+               settle="USDT", tick_size=Decimal("0.01"), lot_size=Decimal("0.001"), min_notional=Decimal(5)),
 ]  # fmt: skip
 
 

@@ -24,6 +24,7 @@ def venue_settings(settings: OrderRouterSettings, standin: Any) -> OrderRouterSe
         "venue_options": {"binance": SPOT_ONLY},
         "venue_timeout_s": VENUE_TIMEOUT_S,
         "venue_poll_interval_s": 0.2,
+        "venue_fill_streams": False,  # polling only here (test_exchange_fill_stream.py: the socket)
         # far below how long an unanswered venue order waits for reconcile: proves the sweep of
         # interrupted paper submissions leaves exchange orders alone
         "pending_new_timeout_s": 0.5,

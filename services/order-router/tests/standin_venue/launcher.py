@@ -38,12 +38,16 @@ class StandinVenue:
         return f"http://{LOOPBACK}:{self.port}"
 
     def ccxt_api_urls(self, real_urls: dict[str, Any]) -> dict[str, str]:
-        """ccxt's ``urls['api']`` with every host replaced by this process (paths kept)."""
-        return {
+        """ccxt's ``urls['api']`` with every host replaced by this process (paths kept), and the
+        spot WebSocket API and the futures stream base (ccxt pro's user data streams) as the dotted
+        entries ``ws.ws-api.spot`` and ``ws.future``."""
+        urls = {
             name: self.base_url + urlsplit(url).path
             for name, url in real_urls.items()
             if isinstance(url, str)
         }
+        ws = f"ws://{LOOPBACK}:{self.port}"
+        return urls | {"ws.ws-api.spot": f"{ws}/ws-api/v3", "ws.future": f"{ws}/ws"}
 
     async def start(self) -> None:
         command = [sys.executable, str(SERVER), "--port", str(self.port), "--state", str(self.state_file)]

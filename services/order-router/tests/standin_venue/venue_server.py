@@ -4,7 +4,9 @@ Run as a process: ``python venue_server.py --port P --state FILE --api-key K --s
 Private routes check ``X-MBX-APIKEY``, the HMAC-SHA256 ``signature`` over the query string plus body
 (as Binance defines it) and ``timestamp``/``recvWindow``; errors are Binance's ``{"code","msg"}``.
 Routes under ``/_control/`` (unsigned, for tests) reject or hang the next order, simulate fills and
-restart the process (re-exec on the same state file).
+restart the process (re-exec on the same state file), and drop/resume the user data stream.
+``/ws-api/v3`` is the user data stream ccxt pro subscribes to (``user_stream.py``): every fill is
+pushed there as an ``executionReport``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
+from fapi_routes import Futures
+from user_stream import UserStreams
 from venue_book import MARKETS, ORDER_TYPES, Book, VenueReject, fmt, now_ms, order_view
 from venue_replies import cancel_reply, new_order_reply
 
 BOOK = web.AppKey("book", Book)
 BOOT_ID = web.AppKey("boot_id", str)
+STREAMS = web.AppKey("streams", UserStreams)
+FUTURES = web.AppKey("futures", Futures)
 
 
 def error(status: int, code: int, msg: str) -> web.Response:
@@ -183,6 +189,8 @@ async def create_order(request: web.Request) -> web.Response:
     order = book.create(params)
     hang = controls.pop("hang_next_order", None)
     book.save()
+    for trade in [t for t in book.data["trades"] if t["orderId"] == order["orderId"]]:
+        await request.app[STREAMS].publish_trade(order, trade)
     if hang is not None:
         await asyncio.sleep(float(hang))  # accepted and stored; the answer comes after the client gave up
     return web.json_response(new_order_reply(book, order))
@@ -238,6 +246,7 @@ async def open_orders(request: web.Request) -> web.Response:
 
 
 async def my_trades(request: web.Request) -> web.Response:
+    request.app[STREAMS].my_trades_calls += 1  # tests tell a pushed fill from a polled one
     allowed = frozenset({"symbol", "orderId", "startTime", "endTime", "fromId", "limit"})
     params = await signed_params(request, allowed)
     if params.get("symbol") not in MARKETS:
@@ -253,7 +262,8 @@ async def my_trades(request: web.Request) -> web.Response:
 
 
 async def control(request: web.Request) -> web.Response:
-    """Test hooks: reject_next_order, hang_next_order, fill, set_price, set_permissions, state."""
+    """Test hooks: reject_next_order, hang_next_order, fill, set_price, set_permissions, state,
+    drop_user_streams, resume_user_streams, restart."""
     book = request.app[BOOK]
     action = request.match_info["action"]
     body = await request.json() if request.can_read_body else {}
@@ -270,24 +280,40 @@ async def control(request: web.Request) -> web.Response:
         qty = Decimal(body.get("qty") or Decimal(order["origQty"]) - Decimal(order["executedQty"]))
         trade = book.fill(order, qty, price)
         book.save()
+        await request.app[STREAMS].publish_trade(order, trade)
         return web.json_response(trade)
     elif action == "set_price":
         book.data["prices"][body["symbol"]] = str(body["price"])
     elif action == "set_permissions":
         book.data["permissions"].update({k: bool(v) for k, v in body.items()})
+    elif action == "drop_user_streams":
+        await request.app[STREAMS].drop()
+        await request.app[FUTURES].streams.drop()
+    elif action == "resume_user_streams":
+        request.app[STREAMS].down = request.app[FUTURES].streams.down = False
     elif action == "restart":
         # answer, then replace this process by a fresh one on the same state file (same port)
         asyncio.get_running_loop().call_later(0.05, os.execv, sys.executable, [sys.executable, *sys.argv])
     elif action != "state":
         return error(404, -1, f"unknown control {action}")
     book.save()
-    return web.json_response(book.data | {"boot_id": request.app[BOOT_ID]})
+    streams = request.app[STREAMS]
+    futures_streams = len(request.app[FUTURES].streams.sockets)
+    counts = {
+        "user_streams": len(streams.sockets),
+        "my_trades_calls": streams.my_trades_calls,
+        "futures_streams": futures_streams,
+        "user_trades_calls": request.app[FUTURES].user_trades_calls,
+    }
+    return web.json_response(book.data | {"boot_id": request.app[BOOT_ID]} | counts)
 
 
 def build_app(book: Book) -> web.Application:
     app = web.Application(middlewares=[venue_errors])
     app[BOOK] = book
     app[BOOT_ID] = uuid.uuid4().hex
+    app[STREAMS] = UserStreams(book)
+    app[FUTURES] = Futures(book, signed_params)  # USDⓈ-M perpetuals (fapi_routes.py)
     app.router.add_get("/api/v3/ping", ping)
     app.router.add_get("/api/v3/time", server_time)
     app.router.add_get("/api/v3/exchangeInfo", exchange_info)
@@ -301,6 +327,8 @@ def build_app(book: Book) -> web.Application:
     app.router.add_get("/sapi/v1/account/apiRestrictions", api_restrictions)
     for path in ("capital/config/getall", "margin/allPairs", "margin/isolated/allPairs"):
         app.router.add_get("/sapi/v1/" + path, empty_list)
+    app.router.add_get("/ws-api/v3", app[STREAMS].handler)
+    app[FUTURES].add_routes(app)
     app.router.add_post("/_control/{action}", control)
     return app
 

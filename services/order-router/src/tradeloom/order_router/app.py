@@ -93,6 +93,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             interval_s=settings.venue_poll_interval_s,
             pending_grace_s=2 * settings.venue_timeout_s + settings.risk_check_timeout_s,
             flattens=VenueFlatten(engine, ledger, venue_orders, flattener),
+            fill_streams=settings.venue_fill_streams,
         )
         runtime.add_task(sync.run)
     matcher = PaperMatcher(

@@ -132,9 +132,10 @@ class OrderSubmitter:
             return await self._resume(caller, existing)
         if account.status != "active":
             raise Conflict(f"account {body.account_id} is archived", details={"reason": "account_archived"})
-        if account.kind == "exchange":
-            self.venue_orders.admit(account, body)
         instrument = await self.instruments.get(account.venue, body.symbol)
+        if account.kind == "exchange":
+            perpetual = instrument is not None and instrument.kind == "perpetual"
+            self.venue_orders.admit(account, body, perpetual=perpetual)
         perp = await self._perp_terms(caller, account, body, instrument)
         paper_option = is_option(instrument) and account.kind == "paper" and self.options is not None
         instrument, option_quote = await self._option_quote(caller, body, instrument, paper_option)

@@ -51,9 +51,8 @@ class PerpSettingsSource:
 
 
 def perp_order_problems(account_kind: str, order: OrderSubmit) -> list[Problem]:
-    """What a perp order may not do (yet): trade on an exchange account, carry bracket exits."""
-    if account_kind != "paper":
-        return [Problem("symbol", "unsupported_kind", "perpetuals trade on paper accounts only")]
+    """What a perp order may not do (yet): carry bracket exits. Paper and exchange accounts
+    (through ccxt, the venue's leverage set from the same setting) both trade perpetuals."""
     for field, value in (
         ("stop_loss_price", order.stop_loss_price),
         ("take_profit_price", order.take_profit_price),

@@ -69,6 +69,11 @@ class OrderRouterSettings(ServiceSettings):
     venue_poll_interval_s: float = Field(
         default=2.0, gt=0, description="how often exchange accounts are reconciled and their fills polled"
     )
+    venue_fill_streams: bool = Field(
+        default=True,
+        description="take fills from the venue's websocket where ccxt pro offers it (polling stays on "
+        "as the fallback); false: polling only",
+    )
     price_bands: dict[str, Decimal] = Field(
         default_factory=dict,
         description="per venue id, the default limit price band as a fraction of the last price either "

@@ -45,15 +45,16 @@ VENUE_KINDS = frozenset(
 DEFINITE_REFUSALS = (InvalidOrder, InsufficientFunds, NotSupported, VenueAuthFailed, ValidationFailed)
 
 
-def check_venue_order(body: OrderSubmit) -> None:
-    """What an exchange account cannot send (yet): 422 naming the field."""
+def check_venue_order(body: OrderSubmit, *, perpetual: bool = False) -> None:
+    """What an exchange account cannot send (yet): 422 naming the field. Reduce-only is for
+    perpetuals (the venue checks it against its position too)."""
     if body.type not in VENUE_KINDS:
         raise field_invalid("type", f"{body.type} orders are paper-only; venues take {sorted(VENUE_KINDS)}")
     if body.time_in_force == "gtd":
         raise field_invalid("time_in_force", "gtd is paper-only; use gtc, ioc or fok")
     if body.stop_loss_price is not None or body.take_profit_price is not None:
         raise field_invalid("stop_loss_price", "bracket orders are paper-only")
-    if body.reduce_only:
+    if body.reduce_only and not perpetual:
         raise field_invalid("reduce_only", "spot venues have no reduce-only orders")
 
 
@@ -69,6 +70,9 @@ def place_order(row: Row[Any]) -> PlaceOrder:
         time_in_force=tif,
         post_only=row.post_only,
         trigger_price=None if row.stop_price is None else Decimal(row.stop_price),
+        reduce_only=row.reduce_only,
+        # a perpetual: risk-monitor's leverage stored on the order, set on the venue before it
+        leverage=None if row.leverage is None else int(Decimal(row.leverage)),
     )
 
 
@@ -85,6 +89,8 @@ class VenueOrders:
         self.access = access
         self._adapters: dict[uuid.UUID, tuple[datetime, CcxtVenue]] = {}
         self.ready: set[uuid.UUID] = set()
+        # set by VenueSync: an order refused for an account not reconciled yet asks for a pass now
+        self.want_reconcile: Callable[[], None] = lambda: None
 
     async def adapter(self, account: Row[Any]) -> CcxtVenue:
         async with self._engine().connect() as conn:
@@ -100,12 +106,13 @@ class VenueOrders:
         self._adapters[account.id] = (connection.updated_at, adapter)
         return adapter
 
-    def admit(self, account: Row[Any], body: OrderSubmit) -> None:
+    def admit(self, account: Row[Any], body: OrderSubmit, *, perpetual: bool = False) -> None:
         """Before anything is stored: the order is one a venue takes, and the account is reconciled."""
-        check_venue_order(body)
+        check_venue_order(body, perpetual=perpetual)
         if account.connection_id is None:
             raise Conflict(f"the exchange connection of account {account.id} was deleted")
         if account.id not in self.ready:
+            self.want_reconcile()
             raise Unavailable(f"account {account.id} is being reconciled with its venue; retry shortly")
 
     def lost(self, account_id: uuid.UUID, why: BaseException) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,9 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
+from tradeloom.order_router.domain.perps import lock_share
 from tradeloom.order_router.ledger import FillSource, Ledger
 from tradeloom.order_router.venue_flatten import VenueFlatten
 from tradeloom.order_router.venue_orders import VenueOrders
+from tradeloom.order_router.venue_stream import VenueFillStreams
 from tradeloom.order_router.venues import (
     Action,
     ApplyFill,
@@ -33,10 +35,10 @@ from tradeloom.order_router.venues import (
     MarkVanished,
     UpdateStatus,
     VenueFill,
+    VenueView,
     gather_venue_view,
     reconcile,
 )
-from tradeloom.shared.aio import wait_for_stop
 
 log = logging.getLogger(__name__)
 FIRST_PASS_MARGIN_MS = 60_000  # fills asked for from this long before the oldest order we hold
@@ -62,6 +64,7 @@ class VenueSync:
         interval_s: float,
         pending_grace_s: float,
         flattens: VenueFlatten,
+        fill_streams: bool = True,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -69,14 +72,31 @@ class VenueSync:
         self.interval_s = interval_s
         self.pending_grace_s = pending_grace_s
         self.flattens = flattens
+        self.wake = asyncio.Event()  # a lost fill stream, or an order for an unready account: a pass now
+        venue_orders.want_reconcile = self.wake.set
+        self.streams = (
+            VenueFillStreams(venue_orders, self.apply_pushed_fills, self.wake.set) if fill_streams else None
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
             while not stop.is_set():
+                self.wake.clear()
                 await self.pass_once()
-                await wait_for_stop(stop, self.interval_s)
+                await self._pause(stop)
         finally:
+            if self.streams is not None:
+                await self.streams.close()
             await self.venue_orders.close()
+
+    async def _pause(self, stop: asyncio.Event) -> None:
+        """``interval_s``, or less when stopped or woken."""
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def pass_once(self) -> None:
         try:
@@ -85,6 +105,8 @@ class VenueSync:
         except Exception as error:  # the database may be restarting: try again next round
             log.warning("venue sync: accounts not readable: %r", error)
             return
+        if self.streams is not None:
+            await self.streams.retain(account.id for account in accounts)
         for account in accounts:
             try:
                 await self.sync(account)
@@ -119,6 +141,24 @@ class VenueSync:
         await self._cancel_if_halted(account)
         await self.flattens.run(account)
         self.venue_orders.ready.add(account.id)
+        if self.streams is not None:
+            await self.streams.reconciled(account, adapter)
+
+    async def apply_pushed_fills(self, account: Row[Any], fills: Sequence[VenueFill]) -> None:
+        """Fills the venue pushed: each one we do not hold, through the same actions as polled
+        ones. A fill of an order not known by its venue id yet asks for a reconcile pass."""
+        async with self._engine().connect() as conn:
+            rows = await self.ledger.orders.unfinished(conn, account.id)
+            known = await self.ledger.orders.venue_fill_ids(conn, account.id)
+        ours = [
+            LocalOrder(r.client_order_id, r.symbol, r.status, r.venue_order_id, Decimal(r.filled_quantity))
+            for r in rows
+        ]
+        for action in reconcile(ours, VenueView(orders={}, fills=fills), known):
+            await self.apply(account, action)
+        placed = {r.venue_order_id for r in rows if r.venue_order_id is not None}
+        if any(f.venue_order_id not in placed and f.venue_fill_id not in known for f in fills):
+            self.wake.set()
 
     async def _cancel_if_halted(self, account: Row[Any]) -> None:
         """The kill switch: a halted user's or account's open venue orders are cancelled at the venue."""
@@ -168,8 +208,11 @@ class VenueSync:
 
     async def _apply_fill(self, conn: Any, account: Row[Any], row: Row[Any], fill: VenueFill) -> None:
         fee = quote_fee(row, fill)
-        spend = settle_fill(row.side, fill.price, fill.quantity, fee).lock_spent
         locked = Decimal(row.locked)
+        if row.contract_size is not None:  # a perpetual: its share of the margin lock (perp_ledger)
+            spend = lock_share(locked, fill.quantity, Decimal(row.quantity) - Decimal(row.filled_quantity))
+        else:
+            spend = settle_fill(row.side, fill.price, fill.quantity, fee).lock_spent
         if spend > locked:  # the venue's price beat our lock (a market order): take the rest from free
             extra = spend - locked
             if not await self.ledger.accounts.lock(conn, account.id, row.lock_asset, extra):

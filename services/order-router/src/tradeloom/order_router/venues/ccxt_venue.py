@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import ccxt.async_support as ccxt
+import ccxt.pro as ccxt_pro
 
 from tradeloom.order_router.credentials import ApiCredentials
 from tradeloom.order_router.venues.catalog import is_supported
@@ -37,8 +38,11 @@ T = TypeVar("T")
 class CcxtVenue:
     """One venue account through ccxt: rate limits on, a deadline on every call, our errors out.
 
-    ``api_urls`` replaces entries of the exchange's ``urls['api']`` (a local stand-in venue in
-    tests, a regional host in production); ``options`` is merged into ccxt's exchange options."""
+    The exchange object is ccxt pro's where ccxt pro has the venue (its REST calls are the same;
+    it adds the websocket ``watch_*`` calls), else ccxt's async one. ``api_urls`` replaces entries
+    of the exchange's ``urls['api']`` (a local stand-in venue in tests, a regional host in
+    production); a dotted name (``ws.ws-api.spot``) replaces a nested entry. ``options`` is merged
+    into ccxt's exchange options."""
 
     def __init__(
         self,
@@ -62,22 +66,58 @@ class CcxtVenue:
             "enableRateLimit": True,
             "timeout": int(timeout_s * 1000),
             # asking for all open orders is deliberate (reconciliation); do not refuse it
-            "options": {"warnOnFetchOpenOrdersWithoutSymbol": False, **(options or {})},
+            "options": {
+                "warnOnFetchOpenOrdersWithoutSymbol": False,
+                # fill streams only: no position snapshot behind a futures subscription
+                "watchPositions": {"fetchPositionsSnapshot": False},
+                **(options or {}),
+            },
         }
         if credentials.passphrase:
             config["password"] = credentials.passphrase
-        self._exchange: Any = getattr(ccxt, venue)(config)
+        self._exchange: Any = getattr(ccxt_pro if hasattr(ccxt_pro, venue) else ccxt, venue)(config)
         if sandbox:
             self._exchange.set_sandbox_mode(True)
-        if api_urls:
-            self._exchange.urls["api"] = {**self._exchange.urls["api"], **api_urls}
+        for name, url in (api_urls or {}).items():
+            _replace_url(self._exchange.urls, ["api", *name.split(".")], url)
         self._markets_loaded = False
+        self._perp_settings: dict[str, tuple[int, str]] = {}  # symbol -> (leverage, margin mode) set
+        self._one_way_checked = False
         self.fill_page_size = fill_page_size
         self.max_fill_pages = max_fill_pages
 
     @property
     def supports_amend(self) -> bool:
         return bool(self._exchange.has.get("editOrder"))
+
+    @property
+    def supports_fill_stream(self) -> bool:
+        """True when ccxt pro pushes this venue's own trades (``watchMyTrades``)."""
+        return isinstance(self._exchange, ccxt_pro.Exchange) and bool(self._exchange.has.get("watchMyTrades"))
+
+    async def fill_stream_kinds(self) -> list[str]:
+        """The streams that push this account's fills: ``spot`` and, when linear contracts are
+        among the loaded markets, ``future`` (ccxt's market type names)."""
+        if not self.supports_fill_stream:
+            return []
+        await self._load_markets()
+        markets = self._exchange.markets.values()
+        kinds = ["spot"] if any(m.get("spot") for m in markets) else []
+        return kinds + (["future"] if any(m.get("linear") for m in markets) else [])
+
+    async def watch_fills(self, kind: str = "spot") -> list[VenueFill]:
+        """The account's next fills of one market type (``fill_stream_kinds``) pushed over the
+        venue's websocket (ccxt pro subscribes on the first call and reconnects on a later one).
+        No deadline: it waits for the next fill; a lost socket raises (``VenueUnavailable``), and
+        what it missed is for reconciliation to find."""
+        if not self.supports_fill_stream:
+            raise NotSupported(f"{self.venue} pushes no fills through ccxt pro; poll them")
+        await self._load_markets()
+        try:
+            raws = await self._exchange.watch_my_trades(None, None, None, {"type": kind})
+        except ccxt.BaseError as error:
+            raise map_ccxt_error(error) from None
+        return [parse_fill(raw) for raw in raws]
 
     async def _load_markets(self) -> None:
         if not self._markets_loaded:
@@ -114,6 +154,11 @@ class CcxtVenue:
             params["timeInForce"] = order.time_in_force
         if order.post_only:
             params["postOnly"] = True
+        if order.reduce_only:
+            params["reduceOnly"] = True
+        await self._load_markets()
+        if self._exchange.market(order.symbol).get("contract"):
+            await self.prepare_perp(order.symbol, leverage=order.leverage or 1, margin_mode=order.margin_mode)
         price = str(order.price) if order.is_limit else None
         kind = "limit" if order.is_limit else "market"
         raw = await self._call(
@@ -123,6 +168,22 @@ class CcxtVenue:
             placing=True,
         )
         return parse_order(raw)
+
+    async def prepare_perp(self, symbol: str, *, leverage: int, margin_mode: str) -> None:
+        """Before the first order on a perpetual (and when its leverage or margin mode changes):
+        one-way position mode (checked once per adapter: hedge mode is not supported), the margin
+        mode, then the leverage. Each is sent once, not with every order."""
+        if not self._one_way_checked:
+            mode = await self._call(lambda: self._exchange.fetch_position_mode(symbol))
+            if mode.get("hedged"):
+                await self._call(lambda: self._exchange.set_position_mode(False, symbol))
+            self._one_way_checked = True
+        if self._perp_settings.get(symbol) == (leverage, margin_mode):
+            return
+        # ccxt answers "no need to change" (Binance -4046) as success
+        await self._call(lambda: self._exchange.set_margin_mode(margin_mode, symbol))
+        await self._call(lambda: self._exchange.set_leverage(leverage, symbol))
+        self._perp_settings[symbol] = (leverage, margin_mode)
 
     async def cancel(
         self, symbol: str, *, venue_order_id: str | None = None, client_order_id: str | None = None
@@ -214,3 +275,15 @@ class CcxtVenue:
         if self._exchange.session is not None:
             # a request ccxt had queued behind its rate limiter reopened the session while closing
             await self._exchange.close()
+
+
+def _replace_url(urls: dict[str, Any], path: list[str], url: str) -> None:
+    """Set ``urls[path[0]]...[path[-1]] = url``, copying each nested dict on the way (ccxt shares
+    them between instances of one exchange class)."""
+    head, *rest = path
+    if not rest:
+        urls[head] = url
+        return
+    nested = dict(urls.get(head) or {})
+    _replace_url(nested, rest, url)
+    urls[head] = nested

@@ -26,6 +26,9 @@ class PlaceOrder:
     time_in_force: TimeInForce | None = None
     post_only: bool = False
     trigger_price: Decimal | None = None  # stop_* and take_profit_* orders
+    reduce_only: bool = False  # perpetuals: only reduce the (one-way) position
+    leverage: int | None = None  # perpetuals: set on the venue before the first order (default 1)
+    margin_mode: Literal["isolated", "cross"] = "isolated"  # perpetuals
 
     @property
     def is_limit(self) -> bool:

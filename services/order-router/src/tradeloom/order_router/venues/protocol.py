@@ -25,6 +25,16 @@ class VenueAdapter(Protocol):
     def supports_amend(self) -> bool:
         """True when the venue amends price or quantity (in place, or by cancel-and-replace)."""
 
+    @property
+    def supports_fill_stream(self) -> bool:
+        """True when the venue pushes the account's fills over a websocket (``watch_fills``)."""
+
+    async def fill_stream_kinds(self) -> list[str]:
+        """The market types whose fills the venue pushes (``spot``, ``future``), or none."""
+
+    async def watch_fills(self, kind: str = "spot") -> list[VenueFill]:
+        """The next fills of one kind the venue pushes; raises when the socket is lost (then reconcile)."""
+
     async def place(self, order: PlaceOrder) -> VenueOrder:
         """Send one order. ``OutcomeUnknown`` when it may have reached the venue without an answer."""
 
