@@ -9,6 +9,7 @@ from tradeloom.market_data.domain.symbols import normalise_symbol
 from tradeloom.market_data.source_settings import (
     LiveSourceSettings,
     OptionChainSettings,
+    PerpetualsSettings,
     ReplaySourceSettings,
 )
 from tradeloom.shared.settings import ServiceSettings
@@ -78,6 +79,16 @@ class MarketDataSettings(ServiceSettings):
     )
     option_chain_interval_s: float = Field(
         default=60, gt=0, description="how often option_chains are imported"
+    )
+    perpetuals: list[PerpetualsSettings] = Field(
+        default_factory=list,
+        description='JSON list of {"venue", "symbols", "history_days"}: ccxt perpetuals\' funding imported',
+    )
+    perp_funding_interval_s: float = Field(
+        default=300, gt=0, description="how often the perpetuals' funding history and mark are fetched"
+    )
+    perp_funding_page_limit: int = Field(
+        default=1000, ge=1, le=1000, description="entries per fetch_funding_rate_history page"
     )
     funding_check_interval_s: float = Field(
         default=60,
