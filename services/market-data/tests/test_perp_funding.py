@@ -67,6 +67,12 @@ def test_rows_keep_the_venues_exact_numbers_and_refuse_what_is_missing() -> None
     assert funding_interval_s([]) == 28_800 and funding_interval_s([0, 4 * 3600 * 10**9]) == 14_400
 
 
+def test_perpetuals_must_name_a_live_venue(md_settings: Callable[..., MarketDataSettings]) -> None:
+    with pytest.raises(ValueError, match="perpetuals") as refused:
+        md_settings("md", perpetuals=[{"venue": "binance", "symbols": ["BTC/USDT:USDT"]}])
+    assert "not a LIVE_SOURCES venue" in str(refused.value)
+
+
 @pytest.fixture
 async def standin() -> AsyncIterator[StandinBinance]:
     trades = [ScriptTrade(1, NOW_MS, D(300), D(1), False)]

@@ -2,7 +2,7 @@
 
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.market_data.domain.symbols import normalise_symbol
@@ -100,3 +100,15 @@ class MarketDataSettings(ServiceSettings):
     @classmethod
     def _normalise(cls, value: list[str]) -> list[str]:
         return [normalise_symbol(symbol) for symbol in value]
+
+    @field_validator("perpetuals")
+    @classmethod
+    def _perpetuals_of_live_venues(
+        cls, value: list[PerpetualsSettings], info: ValidationInfo
+    ) -> list[PerpetualsSettings]:
+        venues = {live.venue_name for live in info.data.get("live_sources", [])}
+        for entry in value:
+            if entry.venue not in venues:
+                known = ", ".join(sorted(venues)) or "none configured"
+                raise ValueError(f"venue {entry.venue!r} is not a LIVE_SOURCES venue (known: {known})")
+        return value
