@@ -51,6 +51,8 @@ def check_venue_order(body: OrderSubmit, *, perpetual: bool = False, option: boo
     limit orders only (Binance's eapi has no other kind; ccxt refuses a market one too)."""
     if option and body.type != "limit":
         raise field_invalid("type", f"{body.type} orders are not taken on venue options; use limit")
+    if option and body.post_only:  # ccxt would send Binance's futures GTX, which eapi does not take
+        raise field_invalid("post_only", "post-only is not supported on venue options")
     if body.type not in VENUE_KINDS:
         raise field_invalid("type", f"{body.type} orders are paper-only; venues take {sorted(VENUE_KINDS)}")
     if body.time_in_force == "gtd":
