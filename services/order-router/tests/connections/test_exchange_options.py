@@ -100,9 +100,9 @@ async def test_buy_then_sell_an_option_on_a_venue_each_fill_once(
     }
     assert balances["USDT"] == (Decimal("10009.938"), 0)
     assert balances.get(CALL, (0, 0)) == (0, 0)
-    options = (await standin_venue.control("state"))["eapi"]
+    options = (await standin_venue.control("state"))["eapi"]  # each order sent once
     assert [(o["clientOrderId"], o["reduceOnly"]) for o in options["orders"].values()] == [
         ("opt-buy", False),
         ("opt-sell", True),
-    ]  # fmt: skip — each sent once
+    ]  # fmt: skip
     assert Decimal(options["wallet"]) == Decimal("10009.938")  # the venue's options wallet agrees
