@@ -2,7 +2,8 @@
 
 Exchange info (``optionSymbols``), orders (LIMIT only, like Binance: ``type`` MARKET is -1116;
 they rest as ``ACCEPTED`` until ``/_control/eapi_fill`` fills one at its limit price), one order
-(by ``orderId`` or ``clientOrderId``), cancel, open orders and user trades. ``reduceOnly`` is
+(by ``orderId`` or ``clientOrderId``), cancel, open orders and user trades; the spot routes'
+``hang_next_order`` control holds the answer to the next option order too. ``reduceOnly`` is
 checked against the option position (-2022 when it would open or grow one). The options account
 is its own USDT wallet (premium paid or received, fee ``FEE_RATE`` of the premium) under ``eapi``
 in the book. Shapes as Binance documents them and ccxt's ``binance.parse_order``/``parse_trade``
@@ -11,6 +12,7 @@ read them (a sell's trade ``quantity`` is negative).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -110,7 +112,10 @@ class Options:
             "quoteAsset": "USDT", "mmp": False,
         }  # fmt: skip
         state["orders"][str(order_id)] = order
+        hang = self.book.data["controls"].pop("hang_next_order", None)
         self.book.save()
+        if hang is not None:  # accepted and stored; the answer comes after the client gave up
+            await asyncio.sleep(float(hang))
         return web.json_response(_order_view(order))
 
     def _find(self, params: dict[str, str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 
 from tradeloom.order_router.credentials import ApiCredentials
 from tradeloom.order_router.venues import CcxtVenue, PlaceOrder
-from tradeloom.order_router.venues.errors import VenueError
+from tradeloom.order_router.venues.errors import OutcomeUnknown, VenueError
 from tradeloom.shared.errors import ValidationFailed
 
 SPOT_AND_OPTIONS = {"fetchMarkets": {"types": ["spot", "option"]}}
@@ -30,7 +30,7 @@ def limit(side: str, quantity: str, price: str, *, client_id: str, reduce_only: 
 async def test_buy_and_sell_an_option_limit_only_fills_polled(standin_venue: Any) -> None:
     creds = ApiCredentials(standin_venue.api_key, standin_venue.secret)
     urls = standin_venue.ccxt_api_urls(ccxt.binance().urls["api"])
-    venue = CcxtVenue("binance", creds, timeout_s=10.0, api_urls=urls, options=SPOT_AND_OPTIONS)
+    venue = CcxtVenue("binance", creds, timeout_s=3.0, api_urls=urls, options=SPOT_AND_OPTIONS)
     try:
         assert await venue.fill_stream_kinds() == ["spot"]  # no options user stream in ccxt pro
         with pytest.raises(ValidationFailed, match="type"):
@@ -50,7 +50,11 @@ async def test_buy_and_sell_an_option_limit_only_fills_polled(standin_venue: Any
             ("buy", Decimal(1500), Decimal("0.1"), Decimal("0.03"), "USDT"),
             ("sell", Decimal(1600), Decimal("0.1"), Decimal("0.032"), "USDT"),
         ]
-        resting = await venue.place(limit("buy", "0.1", "1000", client_id="opt-3"))
+        await standin_venue.control("hang_next_order", seconds=6)
+        with pytest.raises(OutcomeUnknown):  # accepted, but no answer within the deadline
+            await venue.place(limit("buy", "0.1", "1000", client_id="opt-3"))
+        resting = await venue.fetch_order_by_client_id(CALL, "opt-3")  # what reconcile asks
+        assert resting is not None and resting.status == "new"
         canceled = await venue.cancel(CALL, client_order_id="opt-3")
         assert (canceled.venue_order_id, canceled.status) == (resting.venue_order_id, "canceled")
         options = (await standin_venue.control("state"))["eapi"]
