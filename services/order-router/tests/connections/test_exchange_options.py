@@ -78,6 +78,8 @@ async def test_buy_then_sell_an_option_on_a_venue_each_fill_once(
 
     bought = await submit_when_ready(trader, option_order(account_id, "opt-buy", "buy", "1500"))
     assert bought["status"] == "new"
+    off_grid = await trader.error("orders_submit", option_order(account_id, "opt-g", "buy", "1502"))
+    assert [f for f, _ in fields(off_grid)] == ["price"]  # the registry's tick (5), never sent
     await standin_venue.control("eapi_fill", symbol=VENUE_CALL, clientOrderId="opt-buy")
     await reaches(bought["order_id"], "filled")
 
