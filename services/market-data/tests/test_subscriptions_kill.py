@@ -33,7 +33,7 @@ from tradeloom.shared.testing.processes import ServiceProcess
 pytestmark = pytest.mark.timeout(600)  # two service start-ups on a loaded machine
 
 ADMIN = CallerContext(user_id="root", roles=frozenset({"admin"}))
-SCRIPT = [  # (op, symbol): the kill comes once three subscriptions run, around the fifth call
+SCRIPT = [  # (op, symbol): the kill comes once three subscriptions run, after the fourth call
     ("start", "SOL/USDT"), ("start", "ADA/USDT"), ("start", "XRP/USDT"), ("start", "DOT/USDT"),
     ("stop", "ADA/USDT"), ("stop", "SOL/USDT"), ("start", "SOL/USDT"), ("stop", "DOT/USDT"),
     ("start", "ADA/USDT"), ("stop", "ADA/USDT"), ("stop", "XRP/USDT"), ("start", "XRP/USDT"),
@@ -79,17 +79,21 @@ async def test_subscriptions_honoured_exactly_after_a_kill_9(
         await asyncio.to_thread(service.start)
         answered: list[str] = []
         restarted_ms: list[int] = []
+        armed = asyncio.Event()
+
+        async def three_running() -> bool:
+            return sum(status == "running" for _, status in (await table()).values()) >= 3
 
         async def admin() -> None:
-            for op, symbol in SCRIPT:
+            for n, (op, symbol) in enumerate(SCRIPT):
+                if n == 4:  # the four starts are ingesting: the kill comes during the calls that follow
+                    await eventually(three_running, "three subscriptions running", timeout=60)
+                    armed.set()
                 await call_until_answered(client, f"subscriptions_{op}", symbol)
                 answered.append(symbol)
 
         async def crash() -> None:
-            async def three_running() -> bool:
-                return sum(status == "running" for _, status in (await table()).values()) >= 3
-
-            await eventually(three_running, "three subscriptions running", timeout=60)
+            await armed.wait()
             assert await asyncio.to_thread(service.kill) == -signal.SIGKILL
             assert len(answered) < len(SCRIPT)  # the kill came mid-script
             restarted_ms.append(time.time_ns() // 1_000_000)
