@@ -3,7 +3,9 @@
 REST (``/api/v3``): ``exchangeInfo`` (load_markets), ``aggTrades`` and ``trades`` (fetch_trades),
 ``depth`` (fetch_order_book and ccxt.pro's book snapshot), ``klines`` (fetch_ohlcv, built from the
 same scripted trades). Options (``/eapi/v1``: ``exchangeInfo``, ``ticker``, ``mark``) of the
-``options`` listed, shaped as in ``standin_binance_options.py``. Websocket (any path, as ccxt
+``options`` listed, shaped as in ``standin_binance_options.py``; USDⓈ-M perpetuals (``/fapi/v1``:
+``exchangeInfo``, ``fundingRate``, ``premiumIndex``) of the ``perps`` listed, with the ``funding``
+history, shaped as in ``standin_binance_perps.py``. Websocket (any path, as ccxt
 appends ``/<stream index>``): ``SUBSCRIBE``
 answered ``{"result": null, "id": …}``, then raw ``trade``/``aggTrade`` events and ``depthUpdate``
 diffs (consecutive update ids after the snapshot's ``lastUpdateId``).
@@ -30,6 +32,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 from standin_binance_options import StandinOption, exchange_info, marks, tickers
+from standin_binance_perps import StandinFunding, StandinPerp, funding_rates, premium_index
+from standin_binance_perps import exchange_info as perp_exchange_info
 
 MINUTE_MS = 60_000
 
@@ -65,6 +69,9 @@ class StandinBinance:
     klines_open: int | None = None  # klines requests after this many wait for ``klines_gate``
     klines_gate: asyncio.Event = field(default_factory=asyncio.Event)
     options: list[StandinOption] = field(default_factory=list)  # listed on eapi (options)
+    perps: list[StandinPerp] = field(default_factory=list)  # listed on fapi (USDⓈ-M perpetuals)
+    funding: list[StandinFunding] = field(default_factory=list)  # fapi funding-rate history
+    funding_queries: list[dict[str, str]] = field(default_factory=list)  # each fundingRate query
     _to_refuse: dict[str, int] = field(default_factory=dict)
     _per_path: dict[str, int] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -181,6 +188,16 @@ class StandinBinance:
     async def option_marks(self, _: web.Request) -> web.Response:
         return web.json_response(marks(self.options))
 
+    async def perp_info(self, _: web.Request) -> web.Response:
+        return web.json_response(perp_exchange_info(self.perps, self.trades[-1].ts_ms))
+
+    async def perp_funding(self, request: web.Request) -> web.Response:
+        self.funding_queries.append(dict(request.query))
+        return web.json_response(funding_rates(self.funding, dict(request.query)))
+
+    async def perp_premium(self, request: web.Request) -> web.Response:
+        return web.json_response(premium_index(self.perps, dict(request.query)))
+
     # ------------------------------------------------------------------------ websocket
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         path = request.path  # ccxt opens one connection per stream index (trades, books apart)
@@ -275,6 +292,9 @@ class StandinBinance:
             ("/eapi/v1/exchangeInfo", self.option_info),
             ("/eapi/v1/ticker", self.option_tickers),
             ("/eapi/v1/mark", self.option_marks),
+            ("/fapi/v1/exchangeInfo", self.perp_info),
+            ("/fapi/v1/fundingRate", self.perp_funding),
+            ("/fapi/v1/premiumIndex", self.perp_premium),
         ):
             app.router.add_get(path, self._logged(path, handler))
         app.router.add_get("/stream/{tail:.*}", self.websocket)
@@ -303,6 +323,7 @@ class StandinBinance:
             "api": {
                 "public": f"http://{host}/api/v3",
                 "eapiPublic": f"http://{host}/eapi/v1",
+                "fapiPublic": f"http://{host}/fapi/v1",
                 "ws": {"spot": f"ws://{host}/stream/ws"},
             }
         }

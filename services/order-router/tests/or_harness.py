@@ -60,6 +60,10 @@ INSTRUMENTS = [
     # its USDⓈ-M perpetual (the stand-in's fapi routes)
     Instrument(venue="binance", symbol="BTC/USDT:USDT", kind="perpetual", base="BTC", quote="USDT",
                settle="USDT", tick_size=Decimal("0.01"), lot_size=Decimal("0.001"), min_notional=Decimal(5)),
+    # its Binance option (the stand-in's eapi routes), as market-data imports Binance's chain
+    Instrument(venue="binance", symbol="BTC/USDT:USDT-270129-65000-C", kind="option", base="BTC",
+               quote="USDT", settle="USDT", tick_size=Decimal(5), lot_size=Decimal("0.01"),
+               min_notional=Decimal(0), underlying="BTC", strike=Decimal(65000), option_type="call"),
 ]  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
+from eapi_routes import Options
 from fapi_routes import Futures
 from user_stream import UserStreams
 from venue_book import MARKETS, ORDER_TYPES, Book, VenueReject, fmt, now_ms, order_view
@@ -329,6 +330,7 @@ def build_app(book: Book) -> web.Application:
         app.router.add_get("/sapi/v1/" + path, empty_list)
     app.router.add_get("/ws-api/v3", app[STREAMS].handler)
     app[FUTURES].add_routes(app)
+    Options(book, signed_params).add_routes(app)  # European options (eapi_routes.py)
     app.router.add_post("/_control/{action}", control)
     return app
 

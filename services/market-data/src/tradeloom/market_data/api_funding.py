@@ -11,6 +11,7 @@ from tradeloom.market_data.domain.funding import FUNDING_INTERVAL_S, next_fundin
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.store.funding_store import funding_history, last_funding, price_at
 from tradeloom.market_data.store.instruments_store import list_instruments
+from tradeloom.market_data.store.perp_marks_store import venue_mark_row
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data_funding import (
     FundingRate,
@@ -50,19 +51,27 @@ class FundingApi:
             rows = await funding_history(
                 conn, self.schema, venue, symbol, from_ns=lo, to_ns=hi, limit=body.limit
             )
+            venue_mark = await venue_mark_row(conn, self.schema, venue, symbol)
         items = [
             FundingRate(funding_time_ns=r.funding_time_ns, rate=r.rate, mark_price=r.mark_price) for r in rows
         ]
-        return FundingRatesReply(
-            venue=venue, symbol=symbol, funding_interval_s=FUNDING_INTERVAL_S, items=items
-        )
+        interval = FUNDING_INTERVAL_S if venue_mark is None else venue_mark.funding_interval_s
+        return FundingRatesReply(venue=venue, symbol=symbol, funding_interval_s=interval, items=items)
 
     async def mark_price(self, _: CallerContext, body: MarkPriceRequest) -> MarkPriceReply:
         venue, symbol = await self._perpetual(body.symbol, body.venue)
         now = time.time_ns()
         async with self._engine().connect() as conn:
+            venue_mark = await venue_mark_row(conn, self.schema, venue, symbol)
             mark = await price_at(conn, self.schema, venue, symbol, now)
             last = await last_funding(conn, self.schema, venue, symbol)
+        if venue_mark is not None:  # a ccxt venue's perpetual: the venue's own mark and schedule
+            return MarkPriceReply(
+                venue=venue, symbol=symbol, mark_price=venue_mark.mark_price, ts_ns=venue_mark.ts_ns,
+                last_funding_rate=venue_mark.last_funding_rate,
+                next_funding_time_ns=venue_mark.next_funding_time_ns,
+                funding_interval_s=venue_mark.funding_interval_s,
+            )  # fmt: skip
         if mark is None:
             raise NotFound(f"no trade of {symbol} on {venue} yet: no mark price", details={"symbol": symbol})
         return MarkPriceReply(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.market_data.domain.instruments import default_sim_instruments
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.store.gaps_store import gaps_by_symbol
 from tradeloom.market_data.store.instruments_store import instrument_exists, upsert_instruments
 from tradeloom.market_data.store.subscriptions_store import (
     last_trades,
@@ -30,6 +31,7 @@ from tradeloom.market_data.store.subscriptions_store import (
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data_subscriptions import (
     Subscription,
+    SubscriptionGap,
     SubscriptionRef,
     SubscriptionsListRequest,
     SubscriptionsReply,
@@ -126,12 +128,13 @@ class SubscriptionsApi:
         async with self._engine().connect() as connection:
             rows = await list_subscriptions(connection, self.schema, body.venue)
             stored = await last_trades(connection, self.schema)
+            gaps = await gaps_by_symbol(connection, self.schema)
         items = [
             Subscription(
                 venue=venue, symbol=symbol, books=books, source="settings", desired="running",
                 status="running", last_trade_ts_ns=trade.last_ts_ns if trade else None,
                 last_price=trade.last_price if trade else None,
-                lag_s=_lag(trade.last_ts_ns if trade else None, now),
+                lag_s=_lag(trade.last_ts_ns if trade else None, now), **_gaps(gaps.get((venue, symbol))),
             )
             for (venue, symbol), books in settings_symbols(self.settings).items()
             if body.venue is None or venue == body.venue
@@ -142,8 +145,19 @@ class SubscriptionsApi:
                 venue=r.venue, symbol=r.symbol, books=r.books, source="api", desired=r.desired,
                 status=r.status, error=r.error, created_by=r.created_by, created_at_ns=r.created_at_ns,
                 status_at_ns=r.status_at_ns, last_trade_ts_ns=r.last_ts_ns, last_price=r.last_price,
-                lag_s=_lag(r.last_ts_ns, now),
+                lag_s=_lag(r.last_ts_ns, now), **_gaps(gaps.get((r.venue, r.symbol))),
             )
             for r in rows
         ]  # fmt: skip
         return SubscriptionsReply(subscriptions=items)
+
+
+def _gaps(row: Any) -> dict[str, Any]:
+    """The gap fields of a listed subscription from its ``subscription_gaps`` row (none: defaults)."""
+    if row is None:
+        return {}
+    last = SubscriptionGap(
+        from_ns=row.last_gap_from_ns, to_ns=row.last_gap_to_ns, reason=row.last_gap_reason,
+        missing_trades=row.last_gap_missing,
+    )  # fmt: skip
+    return {"gap_count": row.gap_count, "missing_trades": row.missing_trades, "last_gap": last}

@@ -17,6 +17,7 @@ from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.sources.history_import import history_importer
 from tradeloom.market_data.sources.live_metrics import LiveSourceMetrics
 from tradeloom.market_data.sources.live_wiring import run_live_source
+from tradeloom.market_data.sources.perp_funding_import import perp_funding_importer
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.market_data.sources.replay import run_replay
 from tradeloom.market_data.sources.sim_markets import synthetic_markets
@@ -152,6 +153,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         funding.run,
         supervisor.run,
         chains.run,
+        perp_funding_importer(runtime, md).run,
     ):
         runtime.add_task(task)
     pruner = UploadPruner(

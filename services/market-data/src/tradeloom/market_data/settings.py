@@ -2,13 +2,14 @@
 
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from tradeloom.market_data.domain.symbols import normalise_symbol
 from tradeloom.market_data.source_settings import (
     LiveSourceSettings,
     OptionChainSettings,
+    PerpetualsSettings,
     ReplaySourceSettings,
 )
 from tradeloom.shared.settings import ServiceSettings
@@ -79,6 +80,16 @@ class MarketDataSettings(ServiceSettings):
     option_chain_interval_s: float = Field(
         default=60, gt=0, description="how often option_chains are imported"
     )
+    perpetuals: list[PerpetualsSettings] = Field(
+        default_factory=list,
+        description='JSON list of {"venue", "symbols", "history_days"}: ccxt perpetuals\' funding imported',
+    )
+    perp_funding_interval_s: float = Field(
+        default=300, gt=0, description="how often the perpetuals' funding history and mark are fetched"
+    )
+    perp_funding_page_limit: int = Field(
+        default=1000, ge=1, le=1000, description="entries per fetch_funding_rate_history page"
+    )
     funding_check_interval_s: float = Field(
         default=60,
         gt=0,
@@ -89,3 +100,15 @@ class MarketDataSettings(ServiceSettings):
     @classmethod
     def _normalise(cls, value: list[str]) -> list[str]:
         return [normalise_symbol(symbol) for symbol in value]
+
+    @field_validator("perpetuals")
+    @classmethod
+    def _perpetuals_of_live_venues(
+        cls, value: list[PerpetualsSettings], info: ValidationInfo
+    ) -> list[PerpetualsSettings]:
+        venues = {live.venue_name for live in info.data.get("live_sources", [])}
+        for entry in value:
+            if entry.venue not in venues:
+                known = ", ".join(sorted(venues)) or "none configured"
+                raise ValueError(f"venue {entry.venue!r} is not a LIVE_SOURCES venue (known: {known})")
+        return value

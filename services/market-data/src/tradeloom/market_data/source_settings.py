@@ -80,3 +80,19 @@ class OptionChainSettings(BaseModel):
     @classmethod
     def _normalise_underlying(cls, value: str) -> str:
         return normalise_symbol(value)
+
+
+class PerpetualsSettings(BaseModel):
+    """A ccxt venue's linear perpetuals whose funding history and mark are imported periodically
+    (the venue: a ``LIVE_SOURCES`` entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    venue: str = Field(pattern=VENUE_PATTERN)
+    symbols: list[str] = Field(min_length=1, description="perpetuals, e.g. BTC/USDT:USDT")
+    history_days: int = Field(default=30, ge=1, le=3660, description="history fetched when none is stored")
+
+    @field_validator("symbols")
+    @classmethod
+    def _normalise_symbols(cls, value: list[str]) -> list[str]:
+        return [normalise_symbol(symbol) for symbol in value]

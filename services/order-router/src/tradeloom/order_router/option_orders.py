@@ -52,6 +52,19 @@ def option_problems(
     problems: list[Problem] = []
     if body.type not in ("market", "limit"):
         problems.append(Problem("type", "option_order_type", "options take market and limit orders only"))
+    problems += holding_problems(body, instrument, free)
+    if quote is None and not problems:
+        side = "ask" if body.side == "buy" else "bid"
+        problems.append(
+            Problem("side", "no_option_quote", f"no {side} is quoted for {instrument.symbol} now")
+        )
+    return problems
+
+
+def holding_problems(body: OrderSubmit, instrument: Instrument, free: dict[str, Decimal]) -> list[Problem]:
+    """What paper and exchange accounts both refuse on an option: a multiplier other than 1, and
+    a sell of more than the options held (no short options)."""
+    problems: list[Problem] = []
     if instrument.multiplier != 1:
         problems.append(
             Problem(
@@ -68,11 +81,6 @@ def option_problems(
                 f"options are not sold short here (no margin): at most the {held.normalize():f} held",
             )
         )  # fmt: skip
-    if quote is None and not problems:
-        side = "ask" if body.side == "buy" else "bid"
-        problems.append(
-            Problem("side", "no_option_quote", f"no {side} is quoted for {instrument.symbol} now")
-        )
     return problems
 
 

@@ -34,6 +34,7 @@ from tradeloom.order_router.option_orders import (
     OptionQuotes,
     fill_against_quote,
     held_as_itself,
+    holding_problems,
     is_option,
     option_problems,
 )
@@ -133,12 +134,15 @@ class OrderSubmitter:
         if account.status != "active":
             raise Conflict(f"account {body.account_id} is archived", details={"reason": "account_archived"})
         instrument = await self.instruments.get(account.venue, body.symbol)
+        venue_option = is_option(instrument) and account.kind == "exchange"
         if account.kind == "exchange":
             perpetual = instrument is not None and instrument.kind == "perpetual"
-            self.venue_orders.admit(account, body, perpetual=perpetual)
+            self.venue_orders.admit(account, body, perpetual=perpetual, option=venue_option)
         perp = await self._perp_terms(caller, account, body, instrument)
         paper_option = is_option(instrument) and account.kind == "paper" and self.options is not None
-        instrument, option_quote = await self._option_quote(caller, body, instrument, paper_option)
+        instrument, option_quote = await self._option_quote(
+            caller, body, instrument, paper_option, venue_option
+        )
         async with self._engine().begin() as conn:
             halted = await self.ledger.orders.halt_reason(conn, user_id, account.id)
             if halted is not None:
@@ -156,8 +160,8 @@ class OrderSubmitter:
                 position = await self.ledger.perp_positions.get(conn, account.id, symbol)
                 perp = replace(perp, position=position)
             body, problems = self._reduce_only(body, instrument, free=free, perp=perp)
-            problems += (
-                option_problems(body, instrument, free, option_quote) if paper_option and instrument else []
+            problems += self._option_rules(
+                body, instrument, free, option_quote, paper_option=paper_option, venue_option=venue_option
             )
             if problems:
                 raise refused(problems)
@@ -249,10 +253,35 @@ class OrderSubmitter:
             return perp_reduce_only(body, perp.position)
         return apply_reduce_only(body, instrument, free)
 
+    @staticmethod
+    def _option_rules(
+        body: OrderSubmit,
+        instrument: Instrument | None,
+        free: dict[str, Decimal],
+        quote: Decimal | None,
+        *,
+        paper_option: bool,
+        venue_option: bool,
+    ) -> list[Problem]:
+        """Option rules: paper ones need the side's quote; both refuse shorts (``option_orders``)."""
+        if instrument is None or not (paper_option or venue_option):
+            return []
+        if paper_option:
+            return option_problems(body, instrument, free, quote)
+        return holding_problems(body, instrument, free)
+
     async def _option_quote(
-        self, caller: CallerContext, body: OrderSubmit, instrument: Instrument | None, paper_option: bool
+        self,
+        caller: CallerContext,
+        body: OrderSubmit,
+        instrument: Instrument | None,
+        paper_option: bool,
+        venue_option: bool,
     ) -> tuple[Instrument | None, Decimal | None]:
-        """A paper option order: the option held as itself and its side's quote (``option_orders``)."""
+        """A paper option order: the option held as itself and its side's quote (``option_orders``).
+        A venue option order: held as itself too, no quote (the venue's book prices it)."""
+        if venue_option and instrument is not None:
+            return held_as_itself(instrument), None
         if not paper_option or instrument is None or self.options is None:
             return instrument, None
         held = held_as_itself(instrument)

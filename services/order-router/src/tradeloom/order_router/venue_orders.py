@@ -45,16 +45,21 @@ VENUE_KINDS = frozenset(
 DEFINITE_REFUSALS = (InvalidOrder, InsufficientFunds, NotSupported, VenueAuthFailed, ValidationFailed)
 
 
-def check_venue_order(body: OrderSubmit, *, perpetual: bool = False) -> None:
+def check_venue_order(body: OrderSubmit, *, perpetual: bool = False, option: bool = False) -> None:
     """What an exchange account cannot send (yet): 422 naming the field. Reduce-only is for
-    perpetuals (the venue checks it against its position too)."""
+    perpetuals and options (the venue checks it against its position too). Options on a venue are
+    limit orders only (Binance's eapi has no other kind; ccxt refuses a market one too)."""
+    if option and body.type != "limit":
+        raise field_invalid("type", f"{body.type} orders are not taken on venue options; use limit")
+    if option and body.post_only:  # ccxt would send Binance's futures GTX, which eapi does not take
+        raise field_invalid("post_only", "post-only is not supported on venue options")
     if body.type not in VENUE_KINDS:
         raise field_invalid("type", f"{body.type} orders are paper-only; venues take {sorted(VENUE_KINDS)}")
     if body.time_in_force == "gtd":
         raise field_invalid("time_in_force", "gtd is paper-only; use gtc, ioc or fok")
     if body.stop_loss_price is not None or body.take_profit_price is not None:
         raise field_invalid("stop_loss_price", "bracket orders are paper-only")
-    if body.reduce_only and not perpetual:
+    if body.reduce_only and not (perpetual or option):
         raise field_invalid("reduce_only", "spot venues have no reduce-only orders")
 
 
@@ -106,9 +111,11 @@ class VenueOrders:
         self._adapters[account.id] = (connection.updated_at, adapter)
         return adapter
 
-    def admit(self, account: Row[Any], body: OrderSubmit, *, perpetual: bool = False) -> None:
+    def admit(
+        self, account: Row[Any], body: OrderSubmit, *, perpetual: bool = False, option: bool = False
+    ) -> None:
         """Before anything is stored: the order is one a venue takes, and the account is reconciled."""
-        check_venue_order(body, perpetual=perpetual)
+        check_venue_order(body, perpetual=perpetual, option=option)
         if account.connection_id is None:
             raise Conflict(f"the exchange connection of account {account.id} was deleted")
         if account.id not in self.ready:

@@ -39,6 +39,15 @@ class SubscriptionsListRequest(_Model):
     venue: str | None = Field(default=None, min_length=1, max_length=32, description="all venues if omitted")
 
 
+class SubscriptionGap(_Model):
+    from_ns: int = Field(description="time of the last trade received before the gap")
+    to_ns: int = Field(description="time of the first trade received after it")
+    reason: Literal["id sequence", "time"] = Field(
+        description="the venue's trade ids jumped, or the feed was silent too long after a reconnect"
+    )
+    missing_trades: int | None = Field(default=None, description="by the venue's ids (null: not numbered)")
+
+
 class Subscription(_Model):
     venue: str
     symbol: str
@@ -55,6 +64,11 @@ class Subscription(_Model):
     last_trade_ts_ns: int | None = Field(default=None, description="newest stored trade")
     last_price: WireDecimal | None = None
     lag_s: float | None = Field(default=None, description="seconds since the newest stored trade")
+    gap_count: int = Field(
+        default=0, ge=0, description="gaps the live source detected (while running, or since the last stored trade)"
+    )
+    missing_trades: int = Field(default=0, ge=0, description="trades missing by the venue's ids, over all gaps")
+    last_gap: SubscriptionGap | None = Field(default=None, description="the newest gap; null: none yet")
 
 
 class SubscriptionsReply(_Model):

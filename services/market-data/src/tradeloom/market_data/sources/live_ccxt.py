@@ -51,6 +51,7 @@ from tradeloom.shared.contracts.market_data import Instrument, TradeTick
 log = logging.getLogger(__name__)
 
 Backfill = Callable[[str, str, list[Bar]], Awaitable[int]]  # venue, symbol, 1m bars → stored
+GapSink = Callable[[str, Gap], Awaitable[None]]  # venue, gap → recorded (per-subscription gaps)
 
 
 class Backoff:
@@ -81,8 +82,10 @@ class LiveCcxtSource:
         backfill: Backfill | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         metrics: LiveSourceMetrics | None = None,
+        gap_sink: GapSink | None = None,
     ) -> None:
         self.exchange = exchange
+        self.gap_sink = gap_sink
         self.config = config
         self.venue = config.venue_name
         self.publisher = publisher
@@ -241,6 +244,11 @@ class LiveCcxtSource:
             gap.reason, gap.last_id, gap.last_ts_ns, gap.next_id, gap.next_ts_ns,
             "?" if gap.missing_ids is None else gap.missing_ids, (gap.next_ts_ns - gap.last_ts_ns) / 1e9,
         )  # fmt: skip
+        if self.gap_sink is not None:
+            try:
+                await self.gap_sink(self.venue, gap)
+            except Exception as error:  # the database away: the gap stays logged and counted
+                log.error("%s %s: gap not recorded: %r", self.venue, gap.symbol, error)
         minutes = gap.interior_minutes()
         if self.backfill is None or minutes is None:
             return

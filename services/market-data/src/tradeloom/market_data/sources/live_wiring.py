@@ -9,13 +9,14 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.domain.candles import Bar
-from tradeloom.market_data.domain.gaps import is_newer
+from tradeloom.market_data.domain.gaps import Gap, is_newer
 from tradeloom.market_data.source_settings import LiveSourceSettings
 from tradeloom.market_data.sources.ccxt_exchange import LiveSourceError, make_exchange
 from tradeloom.market_data.sources.live_ccxt import LiveCcxtSource
 from tradeloom.market_data.sources.live_metrics import LiveSourceMetrics
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.market_data.store.backfill_store import store_backfill_candles
+from tradeloom.market_data.store.gaps_store import record_gap
 from tradeloom.market_data.store.instruments_store import upsert_instruments
 from tradeloom.market_data.store.last_trades_store import last_stored_trades
 
@@ -28,6 +29,14 @@ def backfill_writer(engine: AsyncEngine, schema: str):  # type: ignore[no-untype
             return await store_backfill_candles(connection, schema, venue, symbol, bars)
 
     return write
+
+
+def gap_recorder(engine: AsyncEngine, schema: str):  # type: ignore[no-untyped-def]
+    async def record(venue: str, gap: Gap) -> None:
+        async with engine.begin() as connection:
+            await record_gap(connection, schema, venue, gap)
+
+    return record
 
 
 async def start_live_source(
@@ -47,6 +56,7 @@ async def start_live_source(
         websocket=websocket,
         backfill=backfill_writer(engine, schema),
         metrics=metrics,
+        gap_sink=gap_recorder(engine, schema),
     )
     try:
         instruments = await source.load()

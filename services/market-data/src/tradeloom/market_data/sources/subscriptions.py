@@ -4,7 +4,10 @@ ones no longer wanted, and writes what it did back as each row's ``status``.
 
 A row is started when it wants to run and its status is ``pending`` (new or restarted through the
 API) or ``running`` (so a restarted service resumes what was running); a source that ends on its
-own is ``failed`` and stays so until started again through the API.
+own is ``failed`` and stays so until started again through the API. A status is written only if
+the row still wants what the supervisor acted on (``set_status``): an API call racing a sync is
+acted on at the next one, never overwritten. A row stopped and started again before a sync saw
+it (its source never stopped) goes from ``pending`` back to ``running``.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class SubscriptionSupervisor:
         """One reconciliation of the running sources with the table."""
         async with self._engine().connect() as connection:
             rows = await list_subscriptions(connection, self.schema)
+        statuses = {(r.venue, r.symbol): r.status for r in rows}
         wanted = {
             (r.venue, r.symbol): r.books
             for r in rows
@@ -82,10 +86,12 @@ class SubscriptionSupervisor:
                 del self.running[key]
                 error = _failure(entry.task)
                 log.error("subscription %s %s ended: %s", *key, error)
-                await self._status(key, "failed", error)
+                await self._status(key, "failed", error, books=entry.books)
                 wanted.pop(key, None)
             elif key not in wanted or wanted[key] != entry.books:
                 await self._stop(key)
+            elif statuses[key] == "pending":  # stopped and started again between two syncs
+                await self._status(key, "running", None, books=entry.books)
         for key in stopped:
             await self._status(key, "stopped", None)
         for key, books in wanted.items():
@@ -94,7 +100,7 @@ class SubscriptionSupervisor:
                 task = asyncio.create_task(self.ingest(key[0], key[1], books, stop))
                 self.running[key] = _Running(books, stop, task)
                 log.info("subscription %s %s started (books %s)", key[0], key[1], books)
-                await self._status(key, "running", None)
+                await self._status(key, "running", None, books=books)
 
     async def _stop(self, key: Key) -> None:
         entry = self.running.pop(key)
@@ -103,9 +109,9 @@ class SubscriptionSupervisor:
             await asyncio.wait_for(entry.task, timeout=30)
         log.info("subscription %s %s stopped", *key)
 
-    async def _status(self, key: Key, status: str, error: str | None) -> None:
+    async def _status(self, key: Key, status: str, error: str | None, *, books: bool | None = None) -> None:
         async with self._engine().begin() as connection:
-            await set_status(connection, self.schema, key[0], key[1], status=status, error=error)
+            await set_status(connection, self.schema, key[0], key[1], status=status, error=error, books=books)
 
 
 def _failure(task: asyncio.Task[None]) -> str:

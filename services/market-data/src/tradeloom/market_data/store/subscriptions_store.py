@@ -49,16 +49,33 @@ async def stop_subscription(connection: AsyncConnection, schema: str, venue: str
 
 
 async def set_status(
-    connection: AsyncConnection, schema: str, venue: str, symbol: str, *, status: str, error: str | None
-) -> None:
+    connection: AsyncConnection,
+    schema: str,
+    venue: str,
+    symbol: str,
+    *,
+    status: str,
+    error: str | None,
+    books: bool | None = None,
+) -> bool:
+    """Report what the supervisor did, unless the row was asked otherwise meanwhile (False then).
+
+    ``stopped`` is written only while the row still wants to stop, ``running``/``failed`` only
+    while it still wants to run with ``books``: a start (or stop) committed between the
+    supervisor's read and this write keeps its ``pending`` status and is acted on at the next sync,
+    instead of being overwritten (a stop followed at once by a start stayed ``stopped``, never ran).
+    """
     s = check_schema_name(schema)
-    await connection.execute(
+    desired = "stopped" if status == "stopped" else "running"
+    result = await connection.execute(
         text(
             f'UPDATE "{s}".subscriptions SET status = :st, error = :e, status_at = now() '
-            "WHERE venue = :v AND symbol = :s"
+            "WHERE venue = :v AND symbol = :s AND desired = :d "
+            "AND (CAST(:b AS boolean) IS NULL OR books = :b)"
         ),
-        {"v": venue, "s": symbol, "st": status, "e": error},
+        {"v": venue, "s": symbol, "st": status, "e": error, "d": desired, "b": books},
     )
+    return bool(result.rowcount)
 
 
 async def list_subscriptions(

@@ -96,14 +96,15 @@ class CcxtVenue:
         return isinstance(self._exchange, ccxt_pro.Exchange) and bool(self._exchange.has.get("watchMyTrades"))
 
     async def fill_stream_kinds(self) -> list[str]:
-        """The streams that push this account's fills: ``spot`` and, when linear contracts are
-        among the loaded markets, ``future`` (ccxt's market type names)."""
+        """The streams that push this account's fills: ``spot`` and, when linear perpetuals are
+        among the loaded markets, ``future`` (ccxt's market type names). Options have none."""
         if not self.supports_fill_stream:
             return []
         await self._load_markets()
         markets = self._exchange.markets.values()
         kinds = ["spot"] if any(m.get("spot") for m in markets) else []
-        return kinds + (["future"] if any(m.get("linear") for m in markets) else [])
+        # ccxt pro has no user stream for Binance options (eapi): their fills are polled
+        return kinds + (["future"] if any(m.get("linear") and m.get("swap") for m in markets) else [])
 
     async def watch_fills(self, kind: str = "spot") -> list[VenueFill]:
         """The account's next fills of one market type (``fill_stream_kinds``) pushed over the
@@ -140,7 +141,7 @@ class CcxtVenue:
 
     async def place(self, order: PlaceOrder) -> VenueOrder:
         """Market and limit orders; stop and take-profit ones as ccxt's ``triggerPrice`` and
-        ``takeProfitPrice`` (the venue's own conditional order types)."""
+        ``takeProfitPrice`` (the venue's own conditional order types). Options: limit only."""
         if order.is_limit and order.price is None:
             raise field_invalid("price", f"a {order.kind} order needs a price")
         conditional = order.kind.startswith(("stop", "take_profit"))
@@ -157,7 +158,10 @@ class CcxtVenue:
         if order.reduce_only:
             params["reduceOnly"] = True
         await self._load_markets()
-        if self._exchange.market(order.symbol).get("contract"):
+        market = self._exchange.market(order.symbol)
+        if market.get("option") and not order.is_limit:  # Binance options are limit-only (ccxt agrees)
+            raise field_invalid("type", f"{order.kind} orders are not taken on options; use limit")
+        if market.get("swap"):
             await self.prepare_perp(order.symbol, leverage=order.leverage or 1, margin_mode=order.margin_mode)
         price = str(order.price) if order.is_limit else None
         kind = "limit" if order.is_limit else "market"
