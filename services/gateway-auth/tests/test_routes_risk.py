@@ -91,6 +91,15 @@ async def test_limits_alerts_and_the_kill_switch_through_the_gateway(risk_api: A
     flattens = await api.http.get(f"/v1/risk/accounts/{account_id}/flattens", headers=session)
     assert flattens.status_code == 200 and flattens.json()["items"] == [], flattens.text
     assert (await api.http.get(f"/v1/risk/accounts/{account_id}/flattens", headers=eve)).status_code == 404
+    var_url = f"/v1/risk/accounts/{account_id}/var"
+    var = await api.http.get(var_url, headers=session, params={"lookback": 20})  # no position: zeros
+    assert var.status_code == 200 and var.json()["historical_99"]["var"] == "0", var.text
+    assert (var.json()["bars"], var.json()["lookback"], var.json()["timeframe"]) == (0, 20, "1d")
+    short = await api.http.get(var_url, headers=session, params={"lookback": 1})
+    assert short.status_code == 422 and "lookback" in short.text
+    assert (await api.http.get(var_url, headers=eve)).status_code == 404
+    score = await api.http.get(f"/v1/risk/accounts/{account_id}/risk-score", headers=session)
+    assert score.status_code == 200 and score.json()["score"] == 1, score.text
     bot_limits = f"/v1/risk/accounts/{account_id}/bots/b-1/limits"
     bot_put = await api.http.put(bot_limits, headers=session, json={"max_position_notional": "50"})
     assert bot_put.status_code == 200 and bot_put.json()["bot_id"] == "b-1", bot_put.text

@@ -84,6 +84,7 @@ IDENTITIES: tuple[Identity, ...] = (
         requests=(
             "order-router.accounts_get",  # the owner of an account it has not seen yet
             "market-data.option_quotes",  # option entries against max_net_delta / max_net_vega
+            "market-data.candles",  # returns of the held symbols for VaR/CVaR (asked as the caller)
         ),
         publishes=("risk.evt.>",),
         consumes=("ORDERS", "MD_TRADES"),

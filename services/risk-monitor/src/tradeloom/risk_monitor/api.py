@@ -12,10 +12,11 @@ from tradeloom.risk_monitor.api_history import HistoryApi
 from tradeloom.risk_monitor.api_limits import LimitsApi
 from tradeloom.risk_monitor.api_perps import PerpsApi
 from tradeloom.risk_monitor.api_positions import PositionsApi
+from tradeloom.risk_monitor.api_var import VarApi
 from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.risk_monitor.flatten_results import FlattenResults
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts import risk, risk_monitor, risk_perps
+from tradeloom.shared.contracts import risk, risk_monitor, risk_perps, risk_var
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
@@ -30,8 +31,9 @@ def register(
     history: HistoryApi,
     perps: PerpsApi,
     flattens: FlattenResults,
+    var: VarApi,
 ) -> None:
-    """Every operation declared in ``contracts.risk``, ``contracts.risk_monitor`` and ``risk_perps``."""
+    """Every operation of ``contracts.risk``, ``risk_monitor``, ``risk_perps`` and ``risk_var``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "check": check.check,
         "positions_list": positions.list,
@@ -49,8 +51,10 @@ def register(
         "perp_settings_list": perps.list,
         "perp_settings_put": perps.put,
         "flattens_list": flattens.list,
+        "var": var.var,
+        "risk_score": var.score,
     }
-    for contract in (*risk.REQUESTS, *risk_monitor.REQUESTS, *risk_perps.REQUESTS):
+    for contract in (*risk.REQUESTS, *risk_monitor.REQUESTS, *risk_perps.REQUESTS, *risk_var.REQUESTS):
         runtime.add_operation(
             Operation(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description

@@ -7,6 +7,7 @@ from tradeloom.risk_monitor.api_history import HistoryApi
 from tradeloom.risk_monitor.api_limits import LimitsApi
 from tradeloom.risk_monitor.api_perps import PerpsApi
 from tradeloom.risk_monitor.api_positions import PositionsApi
+from tradeloom.risk_monitor.api_var import VarApi
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.risk_monitor.domain.perps import PerpConfig
@@ -82,6 +83,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         history=HistoryApi(engine, eod, store, owners),
         perps=PerpsApi(engine, PerpsStore(settings.db_schema), owners, perps),
         flattens=flatten_results,
+        var=VarApi(engine, positions, cache, owners, client=client, timeout_s=settings.candles_timeout_s),
     )
     alerter = Alerter(cache, positions, store, runtime.outbox, metrics)
     runtime.add_consumer(

@@ -30,6 +30,7 @@ class RiskMonitorSettings(ServiceSettings):
     pending_order_ttl_s: float = Field(default=10.0, gt=0, le=600)
     order_router_timeout_s: float = Field(default=2.0, gt=0, le=30)
     market_data_timeout_s: float = Field(default=0.5, gt=0, le=30)  # option quotes (option entries)
+    candles_timeout_s: float = Field(default=5.0, gt=0, le=60)  # market-data candles (VaR/CVaR, score)
     # option quotes kept for the Greeks check and alerts (``option_book.py``): refreshed every
     # ``option_quotes_refresh_s``; older than ``option_quotes_max_age_s`` they are stale (entries refused)
     option_quotes_refresh_s: float = Field(default=1.0, gt=0, le=60)

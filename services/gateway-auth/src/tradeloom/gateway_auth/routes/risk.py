@@ -1,5 +1,5 @@
-"""``/v1/risk``: positions, exposure, limits, alerts and the kill switch, each route one
-``svc.risk-monitor.<op>``.
+"""``/v1/risk``: positions, exposure, limits, alerts, the kill switch, VaR/CVaR and the risk score, each
+route one ``svc.risk-monitor.<op>``.
 
 Reads take scope ``read``; limit changes, alert acknowledgements and the emergency stop/resume take
 ``trade`` (a global stop or resume is refused with 403 unless the caller is an admin). Another
@@ -50,12 +50,24 @@ from tradeloom.shared.contracts.risk_perps import (
     PerpSettingsPut,
     PerpSettingsRequest,
 )
+from tradeloom.shared.contracts.risk_var import (
+    MAX_LOOKBACK,
+    MIN_LOOKBACK,
+    RiskScoreReply,
+    VarReply,
+    VarRequest,
+    VarTimeframe,
+)
 from tradeloom.shared.contracts.wire import Positive
 
 router = APIRouter(prefix="/v1/risk", tags=["risk"])
 READ, TRADE = Scope.READ, Scope.TRADE
 ACCOUNT_ID = id_param("account_id", "an account id")
 BOT_ID = id_param("bot_id", "a bot id")
+VAR_QUERY = (
+    Param("timeframe", VarTimeframe, Query(description="candles of the returns (one per bar)"), "1d"),
+    Param("lookback", int, Query(ge=MIN_LOOKBACK, le=MAX_LOOKBACK, description="returns used"), 250),
+)
 ACCOUNT_FILTER = Param(
     "account_id",
     str | None,
@@ -203,6 +215,18 @@ ROUTES = (
         FlattenResultList, name="list_flattens", path_params=(ACCOUNT_ID,), errors=READ_ERRORS,
         query=(Param("limit", int, Query(ge=1, le=200), 50),),
         summary="How the account's flattens ended: close orders and what was left open (dust), newest first",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/var", READ, SERVICE, "var", VarRequest, VarReply,
+        name="get_var", path_params=(ACCOUNT_ID,), query=VAR_QUERY, errors=READ_ERRORS,
+        summary="Portfolio VaR and CVaR (historical, parametric; 95 % and 99 %) of an account",
+        description="Positions at the marks, returns from market-data's candles; symbols with too "
+        "short a history are named in `insufficient_history` and left out.",
+    ),
+    Forward(
+        "GET", "/accounts/{account_id}/risk-score", READ, SERVICE, "risk_score", VarRequest,
+        RiskScoreReply, name="get_risk_score", path_params=(ACCOUNT_ID,), query=VAR_QUERY,
+        errors=READ_ERRORS, summary="Risk score 1..100 of an account with its weighted components",
     ),
     Forward(
         "POST", "/resume", TRADE, SERVICE, "resume", HaltRequest, HaltInfo,
