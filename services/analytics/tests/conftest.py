@@ -38,6 +38,7 @@ def an_settings(an_schema: str, database_url: str, nats_url: str, nats_prefix: s
         environment="test",
         health_port=free_port(),
         roll_interval_s=0.2,
+        option_mark_interval_s=0.2,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,15 @@ async def test_user_a_gets_404_on_user_b_objects(
             json={"id": account.json()["account_id"], "rule_set_id": rule_set.json()["rule_set_id"]},
         )
         assert watch.status_code == 201, watch.text
+        expiry = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        option_strategy = await api.http.post(
+            "/v1/analytics/options/strategies",
+            headers=bob_session,
+            json={"name": "bobs", "underlying": "BTC/USDT",
+                  "legs": [{"type": "call", "quantity": 1, "entry_price": 100, "strike": 90000,
+                            "expiry": expiry, "volatility": 0.5}]},
+        )  # fmt: skip
+        assert option_strategy.status_code == 201, option_strategy.text
         schedule = await api.http.post(
             "/v1/schedules",
             headers=bob_session,
@@ -154,6 +164,7 @@ async def test_user_a_gets_404_on_user_b_objects(
         assert indicator.status_code == 201, indicator.text
         bobs = {
             "evaluation_id": watch.json()["evaluation_id"],
+            "option_strategy_id": option_strategy.json()["option_strategy_id"],
             "rule_set_id": rule_set.json()["rule_set_id"],
             "key_id": key.json()["id"],
             "session_id": sessions[0]["id"],

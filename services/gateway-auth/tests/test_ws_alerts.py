@@ -1,6 +1,7 @@
 """The ``alerts`` channel is fed by two streams: risk-monitor's RISK events and analytics'
 prop-firm evaluation status changes (ANALYTICS), each checked for ownership per message, and a
-client resumes each stream after its own last sequence."""
+client resumes each stream after its own last sequence. ``positions`` also carries analytics'
+saved option strategies' revaluations (the owner's only)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import UTC, datetime
 from nats.aio.client import Client as NatsClient
 from stream_testkit import new_user, open_socket, publish_raw, receive, served_gateway, subscribe
 
+from tradeloom.shared.contracts.analytics_option_strategies import OptionStrategyMarked, Valuation
+from tradeloom.shared.contracts.analytics_options import Greeks
 from tradeloom.shared.contracts.analytics_propfirm import EvaluationStatusChanged, Status, WatchInfo
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.subjects import Subjects
@@ -27,6 +30,20 @@ async def publish_evaluation(
     return int(ack.seq)
 
 
+async def publish_mark(nc: NatsClient, prefix: str, user_id: str, strategy_id: str) -> int:
+    greeks = Greeks(price=10, delta=0.1, gamma=0.01, vega=0.2, theta=-3, theta_day=-0.01, rho=0.05)
+    valuation = Valuation(
+        spot=91000, as_of=datetime.now(UTC), value=10, cost=8, pnl=2, greeks=greeks, legs=[]
+    )
+    event = OptionStrategyMarked(
+        user_id=user_id, option_strategy_id=strategy_id, underlying="BTC/USDT", venue="sim",
+        valuation=valuation,
+    )  # fmt: skip
+    publisher = EventPublisher(nc.jetstream(), Subjects(prefix), "tradeloom/analytics")
+    _, ack = await publisher.publish(event, strategy_id)
+    return int(ack.seq)
+
+
 async def test_alerts_carry_risk_and_evaluation_events_of_the_caller_only(
     database_url: str, nats_url: str, db_schema: str, nats_prefix: str, nc: NatsClient
 ) -> None:
@@ -38,7 +55,7 @@ async def test_alerts_carry_risk_and_evaluation_events_of_the_caller_only(
         subscribed = await subscribe(ws, "alerts")
         assert subscribed["type"] == "subscribed" and subscribed["streams"] == ["RISK", "ANALYTICS"]
         positions = await subscribe(ws, "positions")
-        assert positions["streams"] == ["RISK"]
+        assert positions["streams"] == ["RISK", "ANALYTICS"]
 
         await publish_evaluation(nc, prefix, bob_id, "e-bob", "failed")  # another user's: never shown
         await publish_raw(nc, prefix, "risk", "limit_breached", {"user_id": bob_id, "limit": "x"})
@@ -54,11 +71,16 @@ async def test_alerts_carry_risk_and_evaluation_events_of_the_caller_only(
         evaluation = by_stream["ANALYTICS"]["event"]["data"]
         assert evaluation["evaluation"]["evaluation_id"] == "e-alice"
         assert evaluation["evaluation"]["status"] == "failed"
+        await publish_mark(nc, prefix, bob_id, "os-" + "b" * 32)  # Bob's: never shown
+        mark_seq = await publish_mark(nc, prefix, alice_id, "os-" + "a" * 32)
+        marked = await receive(ws, "event")
+        assert (marked["channel"], marked["stream"], marked["seq"]) == ("positions", "ANALYTICS", mark_seq)
+        assert marked["event"]["data"]["option_strategy_id"] == "os-" + "a" * 32
         try:
             extra = await receive(ws, "event", timeout_s=0.5)
         except TimeoutError:
             extra = None
-        assert extra is None, extra  # nothing of Bob's; an evaluation is not a position
+        assert extra is None, extra  # nothing of Bob's; an evaluation is not a position, a mark no alert
         await ws.close()
 
         missed = await publish_evaluation(nc, prefix, alice_id, "e-alice", "passed")

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tradeloom.analytics.api_chain import ChainApi
+from tradeloom.analytics.api_option_strategies import OptionStrategiesApi
 from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_portfolio import PortfolioApi
@@ -18,7 +19,13 @@ from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.watches import Watches
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts import analytics, analytics_options, analytics_portfolio, analytics_propfirm
+from tradeloom.shared.contracts import (
+    analytics,
+    analytics_option_strategies,
+    analytics_options,
+    analytics_portfolio,
+    analytics_propfirm,
+)
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
@@ -36,6 +43,7 @@ def register(
     strategy: StrategyReportApi,
     chain: ChainApi,
     greeks: PortfolioGreeksApi,
+    saved: OptionStrategiesApi,
 ) -> None:
     """Every operation declared in ``contracts.analytics``, ``analytics_propfirm`` and
     ``analytics_options``."""
@@ -62,12 +70,17 @@ def register(
         "strategy_report": strategy.report,
         "options_chain": chain.chain,
         "options_portfolio_greeks": greeks.portfolio_greeks,
+        "option_strategies_create": saved.create,
+        "option_strategies_list": saved.list,
+        "option_strategies_get": saved.get,
+        "option_strategies_delete": saved.delete,
     }
     for contract in (
         *analytics.REQUESTS,
         *analytics_propfirm.REQUESTS,
         *analytics_options.REQUESTS,
         *analytics_portfolio.REQUESTS,
+        *analytics_option_strategies.REQUESTS,
     ):
         runtime.add_operation(
             Operation(

@@ -2,6 +2,7 @@
 
 from tradeloom.analytics import SERVICE, __version__, api
 from tradeloom.analytics.api_chain import ChainApi
+from tradeloom.analytics.api_option_strategies import OptionStrategiesApi
 from tradeloom.analytics.api_options import OptionsApi
 from tradeloom.analytics.api_performance import PerformanceApi
 from tradeloom.analytics.api_portfolio import PortfolioApi
@@ -11,11 +12,13 @@ from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.ledger import Ledger
+from tradeloom.analytics.option_marker import OptionMarker
 from tradeloom.analytics.owners import Owners
 from tradeloom.analytics.settings import AnalyticsSettings
 from tradeloom.analytics.store.equity_store import EquityStore
 from tradeloom.analytics.store.evaluations_store import EvaluationsStore
 from tradeloom.analytics.store.intraday_store import IntradayStore
+from tradeloom.analytics.store.option_strategies_store import OptionStrategiesStore
 from tradeloom.analytics.store.rule_sets_store import RuleSetsStore
 from tradeloom.analytics.watches import Watches
 from tradeloom.shared.cli import service_main
@@ -33,11 +36,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     store = EquityStore(settings.db_schema)
     client = lambda: runtime.client  # noqa: E731
     intraday = IntradayStore(settings.db_schema)
-    ledger = Ledger(engine, store, intraday, settings.roll_interval_s)
+    outbox = lambda: runtime.outbox  # noqa: E731
+    marker = OptionMarker(
+        engine, OptionStrategiesStore(settings.db_schema), outbox, interval_s=settings.option_mark_interval_s
+    )
+    ledger = Ledger(engine, store, intraday, settings.roll_interval_s, on_price=marker.note)
     owners = Owners(engine, client, store, settings.remote_timeout_s)
     performance = PerformanceApi(engine, store, owners)
     prop = PropFirmApi(engine, RuleSetsStore(settings.db_schema), performance, intraday)
-    outbox = lambda: runtime.outbox  # noqa: E731
     evaluations = EvaluationsStore(settings.db_schema)
     watches = Watches(engine, store, evaluations, prop, outbox, interval_s=settings.roll_interval_s)
     risk = RiskApi(engine, store, performance)
@@ -54,12 +60,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         strategy=StrategyReportApi(engine, store, owners, performance),
         chain=ChainApi(engine, client, store, settings.remote_timeout_s),
         greeks=PortfolioGreeksApi(trades, client, settings.remote_timeout_s),
+        saved=OptionStrategiesApi(engine, marker.store, marker),
     )
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)
     runtime.add_consumer(consumer_spec("analytics_trades"), ledger.on_trades)
     runtime.add_task(ledger.run)
     runtime.add_task(watches.run)
+    runtime.add_task(marker.run)
     return runtime
 
 

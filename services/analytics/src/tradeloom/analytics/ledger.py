@@ -55,6 +55,8 @@ class Ledger:
         intraday: IntradayStore,
         interval_s: float,
         today: Callable[[], date] = utc_today,
+        *,
+        on_price: Callable[[str, str, Decimal, int], None] | None = None,
     ) -> None:
         self._engine = engine
         self.store = store
@@ -63,6 +65,7 @@ class Ledger:
         self.today = today
         self._dirty: set[str] = set()
         self._all = True  # the first round rewrites every scope
+        self._on_price = on_price  # (venue, symbol, price, ts_ns) of each trade batch's newest
 
     async def recompute(self, conn: AsyncConnection, scope: str, scope_id: str) -> None:
         """Rewrite one scope's rows from its stored fills and the marks of its symbols."""
@@ -128,6 +131,8 @@ class Ledger:
         latest = max(event.trades, key=lambda trade: trade.ts_ns)
         await self.store.set_mark(conn, event.symbol, day_of_ns(latest.ts_ns), latest.price, latest.ts_ns)
         self._dirty.add(event.symbol)
+        if self._on_price is not None:
+            self._on_price(event.venue, event.symbol, latest.price, latest.ts_ns)
 
     async def roll(self) -> int:
         """One round: rewrite the scopes a dirty symbol or a new day touches; how many."""

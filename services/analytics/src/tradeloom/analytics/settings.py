@@ -19,3 +19,6 @@ class AnalyticsSettings(ServiceSettings):
         default=5.0, gt=0, description="how often moved prices and a new UTC day rewrite daily equity"
     )
     remote_timeout_s: float = Field(default=2.0, gt=0, description="deadline of requests to other services")
+    option_mark_interval_s: float = Field(
+        default=1.0, gt=0, description="at most one revaluation of a saved option strategy per this interval"
+    )

@@ -7,7 +7,7 @@ channel, and whose data it may carry.
 | ``candles.<symbol>.<tf>`` | MD_CANDLES | ``md.evt.candle_closed.v1.<venue>.<SYMBOL-TOKEN>.<tf>`` | no |
 | ``book.<symbol>`` | MD_BOOKS | ``md.evt.book.v1.<venue>.<SYMBOL-TOKEN>`` | no |
 | ``orders`` / ``fills`` | ORDERS | ``orders.evt.>`` (fills: event names starting ``fill``) | yes |
-| ``positions`` | RISK | ``risk.evt.>`` (names starting ``position``) | yes |
+| ``positions`` | RISK, ANALYTICS | ``risk.evt.>`` (``position…``) and option strategy marks | yes |
 | ``alerts`` | RISK, ANALYTICS | ``risk.evt.>`` (not ``position…``) and evaluation statuses | yes |
 | ``backtests.<id>`` | BACKTEST_EVENTS | ``backtest.evt.<name>.v1.<id>`` for every backtest event | yes |
 | ``bots.<id>`` | STRATEGY | ``strategy.evt.<name>.v1.<id>`` for every bot event | yes |
@@ -15,7 +15,9 @@ channel, and whose data it may carry.
 **Ownership of an envelope** (private channels): ``data.user_id``. An event without a
 ``user_id`` is never delivered on a private channel; one with another user's id never reaches
 this caller, whichever stream it comes from. ``alerts`` also carries analytics'
-``analytics.evt.evaluation_status.v1.<evaluation_id>`` (prop-firm evaluations). Market channels use
+``analytics.evt.evaluation_status.v1.<evaluation_id>`` (prop-firm evaluations), ``positions`` also
+``analytics.evt.option_strategy_marked.v1.<option_strategy_id>`` (saved option strategies revalued).
+Market channels use
 ``venue`` (setting ``WS_VENUE``) for the subject.
 
 **Several streams**: a channel may be fed by more than one stream (``Channel.also``); each is
@@ -79,6 +81,12 @@ def _event_name(event_type: str) -> str:
     return parts[2] if len(parts) == 4 else ""
 
 
+def _on_positions(event_type: str) -> bool:
+    """Risk's ``position…`` events and analytics' saved option strategies' revaluations."""
+    name = _event_name(event_type)
+    return name.startswith("position") or name == "option_strategy_marked"
+
+
 def _symbol(text: str) -> str:
     if not _SYMBOL.fullmatch(text):
         raise BadChannel(f"invalid symbol {text!r}: e.g. BTC/USDT")
@@ -125,10 +133,11 @@ def parse_channel(name: str, subjects: Subjects, venue: str) -> Channel:  # noqa
     if rest == "" and kind in ("positions", "alerts"):
         positions = kind == "positions"
         evaluations = Feed("ANALYTICS", (subjects.event_filter("analytics", "evaluation_status", 1),))
+        marks = Feed("ANALYTICS", (subjects.event_filter("analytics", "option_strategy_marked", 1),))
         return Channel(
             name, "RISK", (subjects.event_filter("risk"),), True,
-            accepts=lambda t, _d: _event_name(t).startswith("position") == positions,
-            also=() if positions else (evaluations,),
+            accepts=lambda t, _d: _on_positions(t) == positions,
+            also=(marks,) if positions else (evaluations,),
         )  # fmt: skip
     if kind == "backtests" and rest:
         backtest_id = _object_id(rest, "backtest")

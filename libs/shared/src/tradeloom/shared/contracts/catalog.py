@@ -12,6 +12,7 @@ from tradeloom.shared.contracts import (
     analytics,
     analytics_options,
     analytics_portfolio,
+    analytics_option_strategies,
     analytics_propfirm,
     auth,
     backtest,
@@ -80,6 +81,7 @@ EVENTS: tuple[EventContract, ...] = (
     *risk_monitor.EVENTS,
     *bots.EVENTS,
     *analytics_propfirm.EVENTS,
+    *analytics_option_strategies.EVENTS,
 )
 
 REQUESTS: tuple[RequestContract, ...] = (
@@ -113,6 +115,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *analytics_propfirm.REQUESTS,
     *analytics_options.REQUESTS,
     *analytics_portfolio.REQUESTS,
+    *analytics_option_strategies.REQUESTS,
 )
 
 SHARED_MODELS: tuple[type[BaseModel], ...] = (Envelope, ErrorReply)

@@ -37,6 +37,15 @@ from tradeloom.shared.contracts.analytics import (
     ScopeRef,
     SummaryRequest,
 )
+from tradeloom.shared.contracts.analytics_option_strategies import (
+    STRATEGY_ID,
+    OptionStrategyCreate,
+    OptionStrategyDeleted,
+    OptionStrategyInfo,
+    OptionStrategyList,
+    OptionStrategyListRequest,
+    OptionStrategyRef,
+)
 from tradeloom.shared.contracts.analytics_options import (
     ChainReply,
     ChainRequest,
@@ -97,6 +106,10 @@ RULE_SET_ID = Param(
     "rule_set_id", str,
     Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="a rule set id"),
 )  # fmt: skip
+
+OPTION_STRATEGY_ID = Param(
+    "option_strategy_id", str, Path(pattern=STRATEGY_ID, description="a saved option strategy (os-…)")
+)
 
 RISK_QUERY = (
     *RANGE,
@@ -268,6 +281,29 @@ ROUTES = (
         "POST", "/options/strategy", READ, SERVICE, "options_strategy", StrategyRequest, StrategyReply,
         name="option_strategy_m2m", body=StrategyRequest, errors=READ_ERRORS,
         summary="Mark-to-market, PnL and Greeks of a multi-leg option position, and its payoff curves",
+    ),
+    Forward(
+        "POST", "/options/strategies", TRADE, SERVICE, "option_strategies_create", OptionStrategyCreate,
+        OptionStrategyInfo, name="save_option_strategy", status=201, body=OptionStrategyCreate,
+        errors=WRITE_ERRORS,
+        summary="Save a multi-leg option position: revalued whenever a trade moves its underlying "
+        "(analytics.evt.option_strategy_marked, also on the positions WebSocket channel)",
+    ),
+    Forward(
+        "GET", "/options/strategies", READ, SERVICE, "option_strategies_list", OptionStrategyListRequest,
+        OptionStrategyList, name="list_option_strategies", errors=READ_ERRORS,
+        summary="The caller's saved option strategies with their latest valuation",
+    ),
+    Forward(
+        "GET", "/options/strategies/{option_strategy_id}", READ, SERVICE, "option_strategies_get",
+        OptionStrategyRef, OptionStrategyInfo, name="get_option_strategy", errors=READ_ERRORS,
+        path_params=(OPTION_STRATEGY_ID,),
+        summary="A saved option strategy and its latest valuation (value, PnL, Greeks, as-of price and time)",
+    ),
+    Forward(
+        "DELETE", "/options/strategies/{option_strategy_id}", TRADE, SERVICE, "option_strategies_delete",
+        OptionStrategyRef, OptionStrategyDeleted, name="delete_option_strategy", errors=WRITE_ERRORS,
+        path_params=(OPTION_STRATEGY_ID,), summary="Delete a saved option strategy",
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)

@@ -1,0 +1,174 @@
+"""A chain of 2,000 strikes through the gateway (issue 14: p99 < 50 ms).
+
+Three real processes started by ``tests.e2e.conftest.running_stack`` (gateway-auth, analytics,
+market-data on a fresh Postgres database and NATS): market-data's registry holds, from an
+instruments file, ``STRIKES`` strikes (a call and a put each) of one BTC/USDT expiry on the synthetic
+venue (a Wednesday, so the sim's own Friday chains are not in it), and its synthetic source trades
+BTC/USDT, so the options have market-data's synthetic quotes (``option_quotes``). Each request is
+``GET /v1/analytics/options/chain?underlying=BTC/USDT&expiry=…`` as one user: gateway (JWT, rate
+limits raised out of the way) → ``svc.analytics.options_chain`` → market-data's ``instruments`` and
+``option_quotes`` → every strike's quotes, the implied volatility of bid, ask and mid and the
+Greeks. ``CONNECTIONS`` concurrent clients send ``REQUESTS`` requests a round for ``ROUNDS``
+rounds; each round's p50 and the p99 over all rounds' requests (only from >= 10,000 requests,
+else "max of N"). ``BENCH_CHAIN_REQUESTS`` scales a round (2,000: 10,000 in all),
+``BENCH_CHAIN_STRIKES`` the chain.
+
+Found by this bench (2026-12-06): with 2,000 strikes the chain cannot be served at all: market-data's
+``instruments`` reply (every option of the venue, > 4,000 records) exceeds NATS's 1 MB
+``max_payload`` (market-data logs ``MaxPayloadError``; the gateway answers 504), and the chain's own
+reply would too. The bench then prints the goal as NOT met with that reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+
+import httpx
+
+from bench.bench_orders import exported
+from bench.harness import MIN_ROUNDS, P99_MIN_SAMPLES, header, loadavg
+from tests.e2e.conftest import running_stack
+from tradeloom.shared.testing.nats_server import NatsServer
+from tradeloom.shared.testing.postgres_server import PostgresServer
+
+STRIKES = int(os.environ.get("BENCH_CHAIN_STRIKES", "2000"))  # the goal's 2,000; fewer only to compare
+ROUNDS = MIN_ROUNDS
+REQUESTS = int(os.environ.get("BENCH_CHAIN_REQUESTS", "2000"))
+CONNECTIONS = int(os.environ.get("BENCH_CHAIN_CONNECTIONS", "4"))
+GOAL_P99_S = 0.050
+SPOT = 60_000
+PASSWORD = "violet-harbor-kettle-42"
+
+
+def wednesday_expiry(today: date) -> datetime:
+    """The second Wednesday after today at 08:00 UTC (the sim lists Fridays only)."""
+    ahead = today + timedelta(days=(2 - today.weekday()) % 7 or 7) + timedelta(weeks=1)
+    return datetime.combine(ahead, dtime(8, 0, tzinfo=UTC))
+
+
+def instruments_file(path: Path, expiry: datetime) -> None:
+    """``STRIKES`` strikes 50 apart around the start price, a call and a put each."""
+    low = SPOT - STRIKES // 2 * 50
+    records = [
+        {"symbol": f"BTC/USDT:USDT-{expiry:%y%m%d}-{low + 50 * n}-{kind[0].upper()}", "kind": "option",
+         "tick_size": "0.1", "lot_size": "0.01", "min_notional": "0", "expiry": expiry.isoformat(),
+         "underlying": "BTC", "strike": str(low + 50 * n), "option_type": kind}
+        for n in range(STRIKES) for kind in ("call", "put")
+    ]  # fmt: skip
+    path.write_text(json.dumps({"venues": {"sim": records}}))
+
+
+async def token(http: httpx.AsyncClient) -> dict[str, str]:
+    body = {"email": "chain@example.com", "password": PASSWORD}
+    assert (await http.post("/v1/auth/register", json=body)).status_code == 201
+    answer = await http.post("/v1/auth/login", json=body, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+async def one(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> float:
+    started = time.perf_counter()
+    answer = await http.get(url, headers=headers, timeout=60)
+    elapsed = time.perf_counter() - started
+    assert answer.status_code == 200, answer.text[:500]
+    return elapsed
+
+
+async def round_of(http: httpx.AsyncClient, url: str, headers: dict[str, str], n: int) -> list[float]:
+    left = iter(range(n))
+    samples: list[float] = []
+
+    async def client() -> None:
+        for _ in left:
+            samples.append(await one(http, url, headers))
+
+    await asyncio.gather(*(client() for _ in range(CONNECTIONS)))
+    return samples
+
+
+async def drive(base: str, expiry: datetime) -> None:
+    url = f"/v1/analytics/options/chain?underlying=BTC/USDT&expiry={expiry.date()}&volatility=0.6"
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(base_url=base, limits=limits) as http:
+        headers = await token(http)
+        deadline = time.monotonic() + 180
+        while True:  # market-data loading the file and the sim's first trade: quotes exist
+            answer = await http.get(url, headers=headers, timeout=60)
+            if answer.status_code == 200 and answer.json()["quotes"] == "synthetic":
+                break
+            if time.monotonic() > deadline:
+                print(
+                    f"   goal (p99 < 50 ms): NOT met: no chain of {STRIKES} strikes in 180 s, last answer "
+                    f"{answer.status_code} {answer.text[:300]} (see market-data's log: MaxPayloadError?)"
+                )
+                return
+            await asyncio.sleep(1)
+        chain = answer.json()
+        assert len(chain["items"]) == STRIKES, len(chain["items"])
+        cold = await one(http, url, headers)
+        await round_of(http, url, headers, 2 * CONNECTIONS)  # warm-up, untimed
+        header(
+            f"option chain through the gateway, {ROUNDS} rounds x {REQUESTS} requests, {CONNECTIONS} clients",
+            f"{STRIKES} strikes (call + put) of BTC/USDT {expiry:%Y-%m-%d} on the sim venue, synthetic "
+            f"quotes; reply {len(answer.content) / 1e6:.1f} MB; gateway + analytics + market-data processes",
+        )
+        print(f"   cold (first timed request after readiness): {cold * 1000:.1f} ms", flush=True)
+        everything: list[float] = []
+        for r in range(ROUNDS):
+            started = time.perf_counter()
+            samples = await round_of(http, url, headers, REQUESTS)
+            wall = time.perf_counter() - started
+            everything += samples
+            p50_ms, max_ms = statistics.median(samples) * 1000, max(samples) * 1000
+            rate = len(samples) / wall
+            print(f"   round {r + 1}: {rate:6.1f} req/s  p50 {p50_ms:7.1f} ms  max {max_ms:7.1f} ms  "
+                  f"({len(samples)} requests; load {loadavg()})", flush=True)  # fmt: skip
+    ordered = sorted(everything)
+    p50 = statistics.median(ordered)
+    if len(ordered) >= P99_MIN_SAMPLES:
+        tail, label = ordered[int(0.99 * len(ordered))], "p99"
+    else:
+        tail, label = ordered[-1], f"max of {len(ordered)}"
+    met = tail < GOAL_P99_S
+    path = "GET /v1/analytics/options/chain (gateway -> analytics -> market-data)"
+    print(f"   all rounds: p50 {p50 * 1000:.1f} ms, {label} {tail * 1000:.1f} ms  path: {path}", flush=True)
+    print(f"   goal (p99 < 50 ms): {'met' if met else 'NOT met'} ({label}; load {loadavg()} on 2 cores)")
+
+
+def main() -> None:
+    expiry = wednesday_expiry(datetime.now(UTC).date())
+    with (
+        NatsServer() as nats,
+        PostgresServer() as pg,
+        tempfile.TemporaryDirectory() as logs,
+        exported(nats.environment()),
+    ):
+        path = Path(logs) / "instruments.json"
+        instruments_file(path, expiry)
+        env = {
+            "TL_MARKET_DATA_INSTRUMENTS_FILE": str(path),
+            "TL_MARKET_DATA_SIM_SYMBOLS": '["BTC/USDT"]',
+            "TL_MARKET_DATA_SIM_START_PRICES": f"[{SPOT}]",
+            "TL_GATEWAY_AUTH_PROXY_TIMEOUT_S": "30",
+            "TL_ANALYTICS_REMOTE_TIMEOUT_S": "30",
+            "TL_GATEWAY_AUTH_RATE_USER_CAPACITY": "1000000000",
+            "TL_GATEWAY_AUTH_RATE_USER_PER_S": "1000000000",
+            "TL_GATEWAY_AUTH_RATE_IP_CAPACITY": "1000000000",
+            "TL_GATEWAY_AUTH_RATE_IP_PER_S": "1000000000",
+        }
+        services = ("gateway-auth", "analytics", "market-data")
+        with running_stack(nats, pg, "chain", Path(logs), env, services=services) as stack:
+            stack.wait_ready(timeout_s=180)
+            asyncio.run(drive(stack.gateway_url, expiry))
+
+
+if __name__ == "__main__":
+    main()
