@@ -25,8 +25,10 @@ async def bot_orders(env: BotsEnv, bot_id: str) -> list[dict[str, Any]]:
 
 
 async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(bots_env: BotsEnv) -> None:
+    """And a second bot, stopped while its exits rest, has them cancelled (its holding stays)."""
     env = bots_env
     account = await env.orders("accounts_create", {"name": "exit bots"})
+    other = await env.orders("accounts_create", {"name": "stopped bot"})
     body = {"name": "exit bot", "strategy_version": 1, "account_id": account["account_id"],
             "symbol": "BTC/USDT", "timeframe": "1m", "sizing": {"kind": "fixed", "quantity": "1"},
             "max_position": "20"}  # fmt: skip
@@ -37,12 +39,16 @@ async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(bots_env:
         assert fields(refused) == ["strategy_id"] and named in refused.message
     strategy = await env.sr("strategies_create", {"name": "bracket", "kind": "graph", "graph": with_exits()})
     bot_id = (await env.sr("bots_create", {**body, "strategy_id": strategy["strategy_id"]}))["bot_id"]
-    assert (await env.sr("bots_start", {"bot_id": bot_id}))["status"] == "running"
+    second = {**body, "strategy_id": strategy["strategy_id"], "account_id": other["account_id"]}
+    stopped_id = (await env.sr("bots_create", second))["bot_id"]
+    for bot in (bot_id, stopped_id):
+        assert (await env.sr("bots_start", {"bot_id": bot}))["status"] == "running"
     cross = crossing_bar()
     await env.market.bars(0, cross + 1)
 
     async def ordered() -> bool:
-        return any(d["action"] == "buy" and d["order_id"] for d in await decisions(env.sr, bot_id))
+        logs = [await decisions(env.sr, bot) for bot in (bot_id, stopped_id)]
+        return all(any(d["action"] == "buy" and d["order_id"] for d in log) for log in logs)
 
     await eventually(ordered)
     entry = (await bot_orders(env, bot_id))[0]
@@ -53,12 +59,16 @@ async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(bots_env:
 
     await env.market.trade_now(PRICES[cross + 1])  # the entry fills: the OCO exits open
 
-    async def resting() -> bool:
-        return [(o["side"], o["status"]) for o in await bot_orders(env, bot_id)] == [
-            ("sell", "new"), ("sell", "new"), ("buy", "filled"),
+    async def resting(bot: str, exits: str = "new") -> bool:
+        return [(o["side"], o["status"]) for o in await bot_orders(env, bot)] == [
+            ("sell", exits), ("sell", exits), ("buy", "filled"),
         ]  # fmt: skip
 
-    await eventually(resting)
+    await eventually(lambda: resting(bot_id))
+    await eventually(lambda: resting(stopped_id))
+    assert (await env.sr("bots_stop", {"bot_id": stopped_id}))["status"] == "stopped"
+    await eventually(lambda: resting(stopped_id, "canceled"))
+    assert (await env.sr("bots_get", {"bot_id": stopped_id}))["position"] == "1"
     assert (await env.sr("bots_positions", {"bot_id": bot_id}))["items"][0]["quantity"] == "1"
     stop_price = Decimal(routed["stop_loss_price"])
     await env.market.trade_now(float(stop_price) - 3)  # through the stop
