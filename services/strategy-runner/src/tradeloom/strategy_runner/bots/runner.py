@@ -56,6 +56,7 @@ from tradeloom.strategy_runner.store.bots_store import BotsStore
 log = logging.getLogger(__name__)
 RETRYABLE = frozenset({"unavailable", "timeout", "internal"})
 DEFAULT_SANDBOX = SandboxLimits(time_limit_s=10.0, memory_mb=256)
+CANDLE_CONCURRENCY = 4  # a candle's bots decided at once (each takes up to two pooled connections)
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,21 @@ class BotRunner:
         async with self._engine().begin() as lease_conn:
             market = (candle.venue, candle.symbol, candle.timeframe)
             held = await self.bots.take_leases(lease_conn, self.owner, self.config.lease_ttl_s, market)
-        for bot_id in held:
-            await self.evaluate(bot_id, candle.open_ns, bar)
+        await self._evaluate_all(held, candle.open_ns, bar)
+
+    async def _evaluate_all(self, held: list[uuid.UUID], upto_ns: int, bar: Bar | None) -> None:
+        """The market's bots side by side (each its own transactions), ``CANDLE_CONCURRENCY`` at
+        once; a failure is raised after all ran (a redelivery decides the bots still behind)."""
+        slots = asyncio.Semaphore(CANDLE_CONCURRENCY)
+
+        async def one(bot_id: uuid.UUID) -> None:
+            async with slots:
+                await self.evaluate(bot_id, upto_ns, bar)
+
+        results = await asyncio.gather(*(one(bot_id) for bot_id in held), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     # ------------------------------------------------------------------------------- the loop
     async def run(self, stop: asyncio.Event) -> None:
@@ -147,12 +161,13 @@ class BotRunner:
         for order in unsent:
             async with self._engine().connect() as conn:
                 bot = await self.bots.get(conn, str(order.bot_id), None)
-            if bot is not None:
+            if bot is not None:  # a limit price and a bracket's levels, if any, sent again as recorded
+                levels = (order.price, order.stop_loss_price, order.take_profit_price)
+                price, sl, tp = (None if p is None else Decimal(p) for p in levels)
                 await self.send(
                     OrderToSend(
                         bot.user_id, bot.account_id, order.symbol, order.client_order_id, order.side,
-                        Decimal(order.quantity), _decimal(order.price), _decimal(order.stop_loss_price),
-                        _decimal(order.take_profit_price),
+                        Decimal(order.quantity), price, sl, tp,
                     )
                 )  # fmt: skip
 
@@ -372,10 +387,6 @@ class BotRunner:
                 conn, self._outbox(), bot_id, user_id=row.user_id, status="error", previous=row.status,
                 reason=reason,
             )  # fmt: skip
-
-
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
 
 
 def _unusable_account(error: RemoteError) -> str | None:
