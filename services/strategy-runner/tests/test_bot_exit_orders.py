@@ -11,6 +11,9 @@ from bots_harness import PARAMS, PRICES, BotsEnv, crossing_bar, decisions, event
 from sr_caller import fields
 from test_graph_strategies import sma_cross
 
+from tradeloom.shared.contracts.orders import OrderUpdated
+from tradeloom.shared.publish import EventPublisher
+
 STOP, TARGET = Decimal("0.05"), Decimal("0.2")
 
 
@@ -22,6 +25,19 @@ def with_exits(*extra: dict[str, Any]) -> dict[str, Any]:
 
 async def bot_orders(env: BotsEnv, bot_id: str) -> list[dict[str, Any]]:
     return list((await env.sr("bots_orders", {"bot_id": bot_id}))["items"])
+
+
+async def republish(env: BotsEnv, account_id: str, order_id: str) -> None:
+    order = (await env.orders("orders_get", {"order_id": order_id}))["order"]
+    event = OrderUpdated.model_validate({"user_id": "alice", "previous_status": "new", "order": order})
+    publisher = EventPublisher(env.market.nc.jetstream(), env.market.subjects, "tradeloom/order-router")
+    await publisher.publish(event, account_id)
+
+
+async def orders_consumed(env: BotsEnv) -> bool:
+    stream = env.market.subjects.stream("ORDERS")
+    info = await env.market.nc.jetstream().consumer_info(stream, "strategy_runner_orders")
+    return info.num_pending == 0 and info.num_ack_pending == 0
 
 
 async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(bots_env: BotsEnv) -> None:
@@ -83,6 +99,9 @@ async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(bots_env:
     buy, sl, tp = orders[cid], orders[f"{cid}-sl"], orders[f"{cid}-tp"]
     assert sl["filled_quantity"] == "1" and tp["filled_quantity"] == "0"
     assert sl["bar_ns"] == buy["bar_ns"] + 1 and tp["bar_ns"] == buy["bar_ns"] + 2
+    for order in (sl, tp):  # order-router's updates once more, as new events: nothing changes
+        await republish(env, account["account_id"], order["order_id"])
+    await eventually(lambda: orders_consumed(env))
     exits = [d for d in await decisions(env.sr, bot_id) if d["signal"] in ("stop_loss", "take_profit")]
     assert [(d["signal"], d["action"], d["quantity"], d["client_order_id"]) for d in exits] == [
         ("stop_loss", "sell", "1", sl["client_order_id"])
