@@ -35,6 +35,7 @@ from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
 from tradeloom.strategy_runner.domain.graph import live_sizing_issue, not_live
+from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
@@ -75,6 +76,7 @@ class BotsApi:
         self._client = client
         self._outbox = outbox
         self.bots = BotsStore(schema)
+        self.exit_rows = BotExitsStore(schema)
         self.ledger = BotLedgerStore(schema)
         self.strategies = StrategiesStore(schema)
 
@@ -166,6 +168,8 @@ class BotsApi:
                 raise Conflict(f"cannot {op} a {row.status} bot", details={"status": row.status})
             if row.status != status:
                 await self.bots.set_status(conn, row.id, status, "", from_mark=from_mark)
+                if op == "stop":  # its resting bracket exits: the cancel loop cancels them
+                    await self.exit_rows.flag_open_exits(conn, row.id)
                 await status_changed(
                     conn,
                     self._outbox(),

@@ -3,7 +3,9 @@
 Order updates keep each bot's sub-ledger: the status, filled quantity, average fill price and
 fees of every order whose ``client_order_id`` marks it as a bot's (``bot-<bot>-<bar>``); its
 position is the sum of its filled buys minus sells; a grid or DCA bot's filled order moves its lot or
-cycle (``bots.grid_fills``, ``bots.dca_fills``). A halt (``risk.evt.halt``) stops the user's
+cycle (``bots.grid_fills``, ``bots.dca_fills``); a strategy bot's bracket exits (``<entry>-sl``,
+``<entry>-tp``, opened by order-router) join its sub-ledger on their first update, and a filled
+one is logged once as the bot's exit. A halt (``risk.evt.halt``) stops the user's
 (or, global, everyone's) running and paused bots with status ``halted``; a resume does not
 restart them: starting a bot again is the owner's decision.
 """
@@ -11,6 +13,7 @@ restart them: starting a bot again is the owner's decision.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,8 +24,9 @@ from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
 from tradeloom.shared.outbox import Outbox
 from tradeloom.strategy_runner.bots.dca_fills import DcaFills
-from tradeloom.strategy_runner.bots.events import status_changed
+from tradeloom.strategy_runner.bots.events import decision_made, status_changed
 from tradeloom.strategy_runner.bots.grid_fills import GridFills
+from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bot_views_store import BotViewsStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
@@ -35,6 +39,7 @@ class BotLedgerEvents:
         self.views = BotViewsStore(schema)
         self.grid_fills = GridFills(schema)
         self.dca_fills = DcaFills(schema)
+        self.exits = BotExitsStore(schema)
         self._outbox = outbox
 
     async def on_order(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -45,6 +50,9 @@ class BotLedgerEvents:
         order = event.order
         if bot_of_client_order_id(order.client_order_id) is None:
             return  # not a bot's order
+        await self.exits.record_exit(  # a bracket's exit: first seen here (order-router opened it)
+            conn, order.client_order_id, order.status, order.order_id, order.quantity
+        )
         await self.views.record_fills(  # before order_answered raises filled_quantity
             conn, order.client_order_id, order.filled_quantity, order.average_price, order.fees
         )
@@ -54,6 +62,20 @@ class BotLedgerEvents:
         if order.status == "filled":  # a grid lot / DCA cycle moves, its follow-up orders are recorded
             await self.grid_fills.on_filled(conn, order.client_order_id)
             await self.dca_fills.on_filled(conn, order.client_order_id, order.average_price)
+            await self._exit_filled(conn, order.client_order_id)
+
+    async def _exit_filled(self, conn: AsyncConnection, client_id: str) -> None:
+        """A bracket exit filled: the bot's exit, in its decision log once."""
+        row = await self.exits.filled_exit_to_log(conn, client_id)
+        if row is None:
+            return
+        name = "stop_loss" if row.exit_kind == "sl" else "take_profit"
+        logged = await self.ledger.add_decision(
+            conn, row.bot_id, row.bar_ns, signal=name, action="sell",
+            reason=f"{name.replace('_', '-')} filled {row.filled_quantity} at {row.average_price}",
+            quantity=Decimal(row.filled_quantity), client_id=client_id, order_id=row.order_id,
+        )  # fmt: skip
+        await decision_made(conn, self._outbox(), row.user_id, logged)
 
     async def on_risk(self, conn: AsyncConnection, envelope: Envelope) -> None:
         """A halt of a user or everyone, or one account's emergency stop, halts the bots it covers.

@@ -40,6 +40,7 @@ from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
 from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.bots.events import decision_made, status_changed
+from tradeloom.strategy_runner.bots.exit_orders import ExitOrders
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_decision import (
     TIMEFRAME_NS,
@@ -48,12 +49,14 @@ from tradeloom.strategy_runner.domain.bot_decision import (
     decide,
     last_signal,
 )
+from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 
 log = logging.getLogger(__name__)
 RETRYABLE = frozenset({"unavailable", "timeout", "internal"})
 DEFAULT_SANDBOX = SandboxLimits(time_limit_s=10.0, memory_mb=256)
+CANDLE_CONCURRENCY = 4  # a candle's bots decided at once (each takes up to two pooled connections)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class OrderToSend:
     side: str
     quantity: Decimal
     price: Decimal | None = None  # a limit order's (a grid bot's); None: market
+    stop_loss: Decimal | None = None  # a bracket entry's exits (both or neither)
+    take_profit: Decimal | None = None
+    cancel_first: tuple[tuple[str, str], ...] = ()  # resting exits (client id, order id) a sell frees
 
 
 class BotRunner:
@@ -97,6 +103,8 @@ class BotRunner:
         self.config = config
         self.sizer = Sizer(client, config.market_data_timeout_s)
         self.code = CodeSignals(client, config.sandbox)
+        self.exits = ExitOrders(engine, client, schema=schema, timeout_s=config.order_timeout_s)
+        self.exit_rows = BotExitsStore(schema)
 
     # ----------------------------------------------------------------------------- the candle
     async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -110,8 +118,21 @@ class BotRunner:
         async with self._engine().begin() as lease_conn:
             market = (candle.venue, candle.symbol, candle.timeframe)
             held = await self.bots.take_leases(lease_conn, self.owner, self.config.lease_ttl_s, market)
-        for bot_id in held:
-            await self.evaluate(bot_id, candle.open_ns, bar)
+        await self._evaluate_all(held, candle.open_ns, bar)
+
+    async def _evaluate_all(self, held: list[uuid.UUID], upto_ns: int, bar: Bar | None) -> None:
+        """The market's bots side by side (each its own transactions), ``CANDLE_CONCURRENCY`` at
+        once; a failure is raised after all ran (a redelivery decides the bots still behind)."""
+        slots = asyncio.Semaphore(CANDLE_CONCURRENCY)
+
+        async def one(bot_id: uuid.UUID) -> None:
+            async with slots:
+                await self.evaluate(bot_id, upto_ns, bar)
+
+        results = await asyncio.gather(*(one(bot_id) for bot_id in held), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     # ------------------------------------------------------------------------------- the loop
     async def run(self, stop: asyncio.Event) -> None:
@@ -140,11 +161,13 @@ class BotRunner:
         for order in unsent:
             async with self._engine().connect() as conn:
                 bot = await self.bots.get(conn, str(order.bot_id), None)
-            if bot is not None:
+            if bot is not None:  # a limit price and a bracket's levels, if any, sent again as recorded
+                levels = (order.price, order.stop_loss_price, order.take_profit_price)
+                price, sl, tp = (None if p is None else Decimal(p) for p in levels)
                 await self.send(
                     OrderToSend(
                         bot.user_id, bot.account_id, order.symbol, order.client_order_id, order.side,
-                        Decimal(order.quantity), None if order.price is None else Decimal(order.price),
+                        Decimal(order.quantity), price, sl, tp,
                     )
                 )  # fmt: skip
 
@@ -241,6 +264,10 @@ class BotRunner:
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
         client_id = client_order_id(str(row.id), bar_ns)
+        bracket = None
+        if decision.action == "buy":  # its stop-loss and take-profit ride with it
+            bracket = await self.exits.bracket(row, Decimal(str(bars[-1].close)))
+        stop_loss, take_profit = bracket or (None, None)
         if not await self.ledger.add_order(
             conn,
             bot_id=row.id,
@@ -249,8 +276,15 @@ class BotRunner:
             client_id=client_id,
             side=decision.action,
             quantity=decision.quantity,
+            stop_loss=stop_loss,
+            take_profit=take_profit,
         ):
             return None  # this bar already has its order
+        resting = []
+        if decision.action == "sell":  # the strategy's exit: the bracket's exits go first
+            resting = [
+                (r.client_order_id, r.order_id) for r in await self.exit_rows.flag_open_exits(conn, row.id)
+            ]
         await self.ledger.add_decision(
             conn,
             row.id,
@@ -262,8 +296,9 @@ class BotRunner:
             client_id=client_id,
         )
         return OrderToSend(
-            row.user_id, row.account_id, row.symbol, client_id, decision.action, decision.quantity
-        )
+            row.user_id, row.account_id, row.symbol, client_id, decision.action, decision.quantity,
+            stop_loss=stop_loss, take_profit=take_profit, cancel_first=tuple(resting),
+        )  # fmt: skip
 
     async def _history(self, row: Row[Any], bar_ns: int, bar: Bar | None) -> list[Bar]:
         """The closed bars up to ``bar_ns`` (market-data ``candles``); the candle's own bar is
@@ -287,13 +322,18 @@ class BotRunner:
 
     # ------------------------------------------------------------------------------- the order
     async def send(self, order: OrderToSend) -> None:
-        """Submit as the bot's owner; a retry of the same client id gets the original order."""
+        """Submit as the bot's owner; a retry of the same client id gets the original order.
+        A sell whose bracket exits rest cancels them first (not done: the loops finish it)."""
+        if order.cancel_first and not await self.exits.cancel(order.user_id, order.cancel_first):
+            return
+        bracket = {"stop_loss_price": order.stop_loss, "take_profit_price": order.take_profit}
         submit = OrderSubmit.model_validate(
             {
                 "account_id": order.account_id, "client_order_id": order.client_id, "symbol": order.symbol,
                 "side": order.side, "type": "market", "quantity": order.quantity,
             }
             | ({} if order.price is None else {"type": "limit", "price": order.price, "time_in_force": "gtc"})
+            | ({} if order.stop_loss is None else bracket)
         )  # fmt: skip
         try:
             info = await self._client().call(

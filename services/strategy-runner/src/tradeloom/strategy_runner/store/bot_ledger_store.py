@@ -22,17 +22,23 @@ class BotLedgerStore:
 
     async def add_order(
         self, conn: AsyncConnection, *, bot_id: uuid.UUID, symbol: str, bar_ns: int, client_id: str,
-        side: str, quantity: Decimal,
+        side: str, quantity: Decimal, stop_loss: Decimal | None = None, take_profit: Decimal | None = None,
     ) -> bool:  # fmt: skip
-        """Record an order about to be sent; False when this (bot, symbol, bar) already has one."""
+        """Record an order about to be sent (with its bracket's levels, if any); False when this
+        (bot, symbol, bar) already has one."""
         result = await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".bot_orders '
-                "(bot_id, symbol, bar_ns, client_order_id, side, quantity) "
-                "VALUES (:bot, :symbol, :bar, :cid, :side, :qty) ON CONFLICT DO NOTHING RETURNING bar_ns"
+                "(bot_id, symbol, bar_ns, client_order_id, side, quantity, stop_loss_price, "
+                "take_profit_price) "
+                "VALUES (:bot, :symbol, :bar, :cid, :side, :qty, :sl, :tp) "
+                "ON CONFLICT DO NOTHING RETURNING bar_ns"
             ),
-            {"bot": bot_id, "symbol": symbol, "bar": bar_ns, "cid": client_id, "side": side, "qty": quantity},
-        )
+            {
+                "bot": bot_id, "symbol": symbol, "bar": bar_ns, "cid": client_id, "side": side,
+                "qty": quantity, "sl": stop_loss, "tp": take_profit,
+            },
+        )  # fmt: skip
         return result.first() is not None
 
     async def order_answered(
@@ -57,7 +63,8 @@ class BotLedgerStore:
         after the bot's pending cancels (a moved take-profit needs the old one's quantity freed)."""
         result = await conn.execute(
             text(
-                "SELECT o.bot_id, o.bar_ns, o.client_order_id, o.side, o.quantity, o.symbol, o.price "
+                "SELECT o.bot_id, o.bar_ns, o.client_order_id, o.side, o.quantity, o.symbol, o.price, "
+                "o.stop_loss_price, o.take_profit_price "
                 f'FROM "{self.s}".bot_orders o JOIN "{self.s}".bot_leases l ON l.bot_id = o.bot_id '
                 "WHERE o.status = 'sending' AND l.owner = :owner AND l.expires_at > now() "
                 "AND (o.bar_ns < 0 OR o.created_at < now() - make_interval(secs => :age)) "

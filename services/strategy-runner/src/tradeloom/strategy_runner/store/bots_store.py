@@ -24,8 +24,9 @@ POSITION = (
 )
 OPEN_ORDERS = (
     '(SELECT count(*) FROM "{s}".bot_orders o WHERE o.bot_id = b.id '
-    "AND o.status NOT IN ('filled', 'canceled', 'rejected', 'expired')) AS open_orders"
-)
+    "AND o.exit_kind IS NULL AND o.status NOT IN ('filled', 'canceled', 'rejected', 'expired')) "
+    "AS open_orders"
+)  # a resting exit of the bracket is not an open order: the bot decides on while it rests
 COLUMNS = (
     "b.id, b.user_id, b.name, b.strategy_id, b.strategy_version, b.template, b.params, b.account_id, "
     "b.venue, b.symbol, b.timeframe, b.sizing, b.max_position, b.status, b.status_reason, "

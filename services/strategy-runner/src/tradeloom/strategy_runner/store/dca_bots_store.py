@@ -105,14 +105,17 @@ class DcaBotsStore:
 
     async def cancels_due(self, conn: AsyncConnection, owner: str) -> list[Row[Any]]:
         """Flagged orders order-router holds, of bots we hold the lease of (an unsent one is sent
-        first by the resend loop, then cancelled here: never a race with a send in flight)."""
+        first by the resend loop, then cancelled here: never a race with a send in flight), or of
+        stopped bots (no lease, nothing sent any more: any replica cancels; a second cancel of a
+        done order is a harmless conflict)."""
         result = await conn.execute(
             text(
                 f'SELECT o.client_order_id, o.order_id, b.user_id FROM "{self.s}".bot_orders o '
                 f'JOIN "{self.s}".bots b ON b.id = o.bot_id '
-                f'JOIN "{self.s}".bot_leases l ON l.bot_id = o.bot_id '
-                "WHERE o.cancel_requested AND o.order_id IS NOT NULL AND l.owner = :owner "
-                "AND l.expires_at > now() AND o.status NOT IN ('filled', 'canceled', 'rejected', 'expired') "
+                f'LEFT JOIN "{self.s}".bot_leases l ON l.bot_id = o.bot_id '
+                "WHERE o.cancel_requested AND o.order_id IS NOT NULL "
+                "AND (b.status = 'stopped' OR (l.owner = :owner AND l.expires_at > now())) "
+                "AND o.status NOT IN ('filled', 'canceled', 'rejected', 'expired') "
                 "ORDER BY o.created_at LIMIT 50"
             ),
             {"owner": owner},

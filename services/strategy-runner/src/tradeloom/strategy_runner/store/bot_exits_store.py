@@ -1,0 +1,88 @@
+"""A strategy bot's bracket exits in its sub-ledger (``bot_orders`` rows with ``exit_kind``).
+
+order-router opens a filled bracket entry's stop-loss and take-profit itself, with the client ids
+``<entry>-sl`` and ``<entry>-tp``; the first order update of each records it here under the key
+``entry bar + 1`` (stop-loss) or ``+ 2`` (take-profit) (bar opens are whole seconds apart, so no
+bar's order has these keys), so its fills count in the bot's position and PnL like any order.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradeloom.shared.db import check_schema_name
+
+EXIT_SUFFIXES = {"-sl": ("sl", 1, "stop_market"), "-tp": ("tp", 2, "take_profit_market")}
+TERMINAL = "('filled', 'canceled', 'rejected', 'expired')"
+
+
+def exit_of(client_id: str) -> tuple[str, str, int, str] | None:
+    """(entry client id, ``sl``/``tp``, key offset, order type) of a bracket exit's client id."""
+    shape = EXIT_SUFFIXES.get(client_id[-3:])
+    return None if shape is None else (client_id[:-3], *shape)
+
+
+class BotExitsStore:
+    def __init__(self, schema: str) -> None:
+        self.s = check_schema_name(schema)
+
+    async def record_exit(
+        self, conn: AsyncConnection, client_id: str, status: str, order_id: str, quantity: Decimal
+    ) -> None:
+        """The exit's row, once, beside its entry's (nothing if the entry is not a bot's order);
+        flagged for the cancel loop when the bot was stopped before its entry filled."""
+        shape = exit_of(client_id)
+        if shape is None:
+            return
+        entry, kind, offset, order_type = shape
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".bot_orders (bot_id, symbol, bar_ns, client_order_id, side, '
+                "quantity, status, order_id, order_type, exit_kind, cancel_requested) "
+                "SELECT e.bot_id, e.symbol, e.bar_ns + :offset, :cid, 'sell', :qty, :status, :oid, :type, "
+                f":kind, b.status = 'stopped' FROM \"{self.s}\".bot_orders e "
+                f'JOIN "{self.s}".bots b ON b.id = e.bot_id '
+                "WHERE e.client_order_id = :entry AND e.exit_kind IS NULL "
+                "ON CONFLICT DO NOTHING"
+            ),
+            {
+                "offset": offset, "cid": client_id, "qty": quantity, "status": status, "oid": order_id,
+                "type": order_type, "kind": kind, "entry": entry,
+            },
+        )  # fmt: skip
+
+    async def filled_exit_to_log(self, conn: AsyncConnection, client_id: str) -> Row[Any] | None:
+        """A filled exit whose fill the decision log does not show yet. The exit's row is locked
+        first and the log read after (a fresh snapshot), so two updates of it log it once."""
+        result = await conn.execute(
+            text(
+                "SELECT o.bot_id, o.bar_ns, o.exit_kind, o.filled_quantity, o.average_price, o.order_id, "
+                f'b.user_id FROM "{self.s}".bot_orders o JOIN "{self.s}".bots b ON b.id = o.bot_id '
+                "WHERE o.client_order_id = :cid AND o.exit_kind IS NOT NULL AND o.status = 'filled' "
+                "FOR UPDATE OF o"
+            ),
+            {"cid": client_id},
+        )
+        row = result.first()
+        if row is None:
+            return None
+        logged = await conn.execute(
+            text(f'SELECT 1 FROM "{self.s}".bot_decisions WHERE client_order_id = :cid'), {"cid": client_id}
+        )
+        return None if logged.first() is not None else row
+
+    async def flag_open_exits(self, conn: AsyncConnection, bot_id: Any) -> list[Row[Any]]:
+        """The bot's resting exits, flagged for the cancel loop: (client id, order id)."""
+        result = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".bot_orders SET cancel_requested = true WHERE bot_id = :bot '
+                f"AND exit_kind IS NOT NULL AND order_id IS NOT NULL AND status NOT IN {TERMINAL} "
+                "RETURNING client_order_id, order_id"
+            ),
+            {"bot": bot_id},
+        )
+        return list(result)
