@@ -111,3 +111,25 @@ def test_no_solution_outside_the_bounds_and_beyond_the_largest_volatility() -> N
     assert implied_vol(
         float(bsm(False, s, 80.0, t, r, q, 0.35).price), False, s, 80.0, t, r, q
     ) == pytest.approx(0.35, abs=1e-12)
+
+
+def test_the_serial_kernels_equal_the_parallel_ones_bit_for_bit() -> None:
+    from tradeloom.quant.options.kernels import (
+        greeks_into,
+        greeks_into_serial,
+        implied_into,
+        implied_into_serial,
+    )
+
+    b = random_book(5_000, seed=13)
+    args = (b["is_call"], b["s"], b["k"], b["t"], b["r"], b["q"], b["sigma"])
+    parallel, serial = np.empty((7, 5_000)), np.empty((7, 5_000))
+    greeks_into(*args, parallel)
+    greeks_into_serial(*args, serial)
+    assert np.array_equal(parallel, serial)
+    price = parallel[0].copy()
+    solved = [(np.empty(5_000), np.empty(5_000, dtype=np.bool_)) for _ in range(2)]
+    implied_into(price, *args[:-1], *solved[0])
+    implied_into_serial(price, *args[:-1], *solved[1])
+    assert np.array_equal(solved[0][0], solved[1][0], equal_nan=True)
+    assert np.array_equal(solved[0][1], solved[1][1])

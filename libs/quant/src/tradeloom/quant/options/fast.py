@@ -20,8 +20,14 @@ from tradeloom.quant.options.kernels import (
     THETA_DAY,
     VEGA,
     greeks_into,
+    greeks_into_serial,
     implied_into,
+    implied_into_serial,
 )
+
+# Below this many options the calling thread does the work: waking Numba's worker threads costs more
+# than the options (and stalls for milliseconds on a loaded machine).
+PARALLEL_FROM = 2_048
 
 
 def _flat(a: np.ndarray, dtype: type) -> np.ndarray:
@@ -35,7 +41,8 @@ def bsm(is_call: ArrayLike, s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLi
     shape = call.shape
     s_, k_, t_, r_, q_, v_ = (_flat(a, np.float64) for a in arrays)
     out = np.empty((7, call.size))
-    greeks_into(_flat(call, np.bool_), s_, k_, t_, r_, q_, v_, out)
+    kernel = greeks_into if call.size >= PARALLEL_FROM else greeks_into_serial
+    kernel(_flat(call, np.bool_), s_, k_, t_, r_, q_, v_, out)
     rows = [out[i].reshape(shape) for i in (PRICE, DELTA, GAMMA, VEGA, THETA, THETA_DAY, RHO)]
     return Greeks(*rows)
 
@@ -60,7 +67,8 @@ def implied_vols(price: ArrayLike, is_call: ArrayLike, s: ArrayLike, k: ArrayLik
     sigma = np.empty(target.size)
     ok = np.empty(target.size, dtype=np.bool_)
     s_, k_, t_, r_, q_ = (_flat(a, np.float64) for a in rest)
-    implied_into(_flat(target, np.float64), _flat(call, np.bool_), s_, k_, t_, r_, q_, sigma, ok)
+    solver = implied_into if target.size >= PARALLEL_FROM else implied_into_serial
+    solver(_flat(target, np.float64), _flat(call, np.bool_), s_, k_, t_, r_, q_, sigma, ok)
     return sigma.reshape(shape), ok.reshape(shape)
 
 

@@ -40,35 +40,54 @@ def _ncdf(x: float) -> float:
     return 0.5 * math.erfc(-x * SQRT1_2)
 
 
+@njit(cache=True, inline="always")
+def _greeks_at(
+    i: int, call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
+    sigma: FloatArray, out: FloatArray,
+) -> None:  # fmt: skip
+    sign = 1.0 if call[i] else -1.0
+    root_t = math.sqrt(t[i])
+    root = sigma[i] * root_t
+    d1 = (math.log(s[i] / k[i]) + (r[i] - q[i] + 0.5 * sigma[i] * sigma[i]) * t[i]) / root
+    d2 = d1 - root
+    eq = math.exp(-q[i] * t[i])
+    er = math.exp(-r[i] * t[i])
+    n1 = _ncdf(sign * d1)
+    n2 = _ncdf(sign * d2)
+    pdf = INV_SQRT_2PI * math.exp(-0.5 * d1 * d1)
+    theta = (
+        -s[i] * eq * pdf * sigma[i] / (2.0 * root_t)
+        - sign * r[i] * k[i] * er * n2
+        + sign * q[i] * s[i] * eq * n1
+    )
+    out[PRICE, i] = sign * (s[i] * eq * n1 - k[i] * er * n2)
+    out[DELTA, i] = sign * eq * n1
+    out[GAMMA, i] = eq * pdf / (s[i] * sigma[i] * root_t)
+    out[VEGA, i] = s[i] * eq * pdf * root_t * PER_POINT
+    out[THETA, i] = theta
+    out[THETA_DAY, i] = theta / DAYS_PER_YEAR
+    out[RHO, i] = sign * k[i] * t[i] * er * n2 * PER_POINT
+
+
 @njit(cache=True, parallel=True)
 def greeks_into(
     call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
     sigma: FloatArray, out: FloatArray,
 ) -> None:  # fmt: skip
-    """``out[PRICE..RHO, i]`` for every option i (the units of ``bsm.Greeks``)."""
+    """``out[PRICE..RHO, i]`` for every option i (the units of ``bsm.Greeks``), options in parallel."""
     for i in prange(s.shape[0]):
-        sign = 1.0 if call[i] else -1.0
-        root_t = math.sqrt(t[i])
-        root = sigma[i] * root_t
-        d1 = (math.log(s[i] / k[i]) + (r[i] - q[i] + 0.5 * sigma[i] * sigma[i]) * t[i]) / root
-        d2 = d1 - root
-        eq = math.exp(-q[i] * t[i])
-        er = math.exp(-r[i] * t[i])
-        n1 = _ncdf(sign * d1)
-        n2 = _ncdf(sign * d2)
-        pdf = INV_SQRT_2PI * math.exp(-0.5 * d1 * d1)
-        theta = (
-            -s[i] * eq * pdf * sigma[i] / (2.0 * root_t)
-            - sign * r[i] * k[i] * er * n2
-            + sign * q[i] * s[i] * eq * n1
-        )
-        out[PRICE, i] = sign * (s[i] * eq * n1 - k[i] * er * n2)
-        out[DELTA, i] = sign * eq * n1
-        out[GAMMA, i] = eq * pdf / (s[i] * sigma[i] * root_t)
-        out[VEGA, i] = s[i] * eq * pdf * root_t * PER_POINT
-        out[THETA, i] = theta
-        out[THETA_DAY, i] = theta / DAYS_PER_YEAR
-        out[RHO, i] = sign * k[i] * t[i] * er * n2 * PER_POINT
+        _greeks_at(i, call, s, k, t, r, q, sigma, out)
+
+
+@njit(cache=True)
+def greeks_into_serial(
+    call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
+    sigma: FloatArray, out: FloatArray,
+) -> None:  # fmt: skip
+    """``greeks_into`` in the calling thread: for a few options, where waking the worker threads costs
+    more than the work (and stalls on a loaded machine)."""
+    for i in range(s.shape[0]):
+        _greeks_at(i, call, s, k, t, r, q, sigma, out)
 
 
 @njit(cache=True, inline="always")
@@ -138,26 +157,44 @@ def _solve_one(target: float, sign: float, fwd: float, disc: float, t: float) ->
     return x
 
 
+@njit(cache=True, inline="always")
+def _implied_at(
+    i: int, price: FloatArray, call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
+    q: FloatArray, sigma: FloatArray, ok: np.ndarray,
+) -> None:  # fmt: skip
+    sigma[i] = np.nan
+    ok[i] = False
+    if not (s[i] > 0.0 and k[i] > 0.0 and t[i] > 0.0 and math.isfinite(price[i])):
+        return
+    fwd = s[i] * math.exp(-q[i] * t[i])
+    disc = k[i] * math.exp(-r[i] * t[i])
+    sign = 1.0 if call[i] else -1.0
+    lower = max(sign * (fwd - disc), 0.0)
+    upper = fwd if call[i] else disc
+    if not (lower < price[i] < upper):
+        return
+    x = _solve_one(price[i], sign, fwd, disc, t[i])
+    if math.isfinite(x):
+        sigma[i] = x
+        ok[i] = True
+
+
 @njit(cache=True, parallel=True)
 def implied_into(
     price: FloatArray, call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
     q: FloatArray, sigma: FloatArray, ok: np.ndarray,
 ) -> None:  # fmt: skip
-    """``sigma[i]`` and ``ok[i]`` of every option: NaN and False outside the no-arbitrage bounds, for
-    a non-positive spot, strike or time, or where σ would exceed SIGMA_MAX."""
+    """``sigma[i]`` and ``ok[i]`` of every option, in parallel: NaN and False outside the
+    no-arbitrage bounds, for a non-positive spot, strike or time, or where σ would exceed SIGMA_MAX."""
     for i in prange(price.shape[0]):
-        sigma[i] = np.nan
-        ok[i] = False
-        if not (s[i] > 0.0 and k[i] > 0.0 and t[i] > 0.0 and math.isfinite(price[i])):
-            continue
-        fwd = s[i] * math.exp(-q[i] * t[i])
-        disc = k[i] * math.exp(-r[i] * t[i])
-        sign = 1.0 if call[i] else -1.0
-        lower = max(sign * (fwd - disc), 0.0)
-        upper = fwd if call[i] else disc
-        if not (lower < price[i] < upper):
-            continue
-        x = _solve_one(price[i], sign, fwd, disc, t[i])
-        if math.isfinite(x):
-            sigma[i] = x
-            ok[i] = True
+        _implied_at(i, price, call, s, k, t, r, q, sigma, ok)
+
+
+@njit(cache=True)
+def implied_into_serial(
+    price: FloatArray, call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
+    q: FloatArray, sigma: FloatArray, ok: np.ndarray,
+) -> None:  # fmt: skip
+    """``implied_into`` in the calling thread (a few options)."""
+    for i in range(price.shape[0]):
+        _implied_at(i, price, call, s, k, t, r, q, sigma, ok)
