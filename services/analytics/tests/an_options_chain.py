@@ -31,9 +31,22 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
 
     listed = [option(ahead, k, c) for k in (80, 100) for c in ("call", "put")] + [option(past, 90, "call")]
 
-    async def instruments(msg: Any) -> None:
-        assert json.loads(msg.data)["kind"] == "option"
-        await msg.respond(json.dumps({"data": {"instruments": listed}}).encode())
+    async def expiries(msg: Any) -> None:  # the chain's expiries, without the options' records
+        assert json.loads(msg.data)["underlying"] == "BTC/USDT"
+        listing = [{"expiry": past.isoformat(), "options": 1}, {"expiry": ahead.isoformat(), "options": 4}]
+        await msg.respond(
+            json.dumps({"data": {"venue": "sim", "underlying": "BTC/USDT", "expiries": listing}}).encode()
+        )
+
+    async def instruments(msg: Any) -> None:  # only the chosen expiry's options are asked for
+        asked = json.loads(msg.data)
+        assert (asked["kind"], asked["underlying"], asked["expiry"]) == (
+            "option",
+            "BTC/USDT",
+            ahead.date().isoformat(),
+        )
+        chosen = [o for o in listed if o["expiry"] == ahead.isoformat()]
+        await msg.respond(json.dumps({"data": {"instruments": chosen}}).encode())
 
     quoted = {
         o["symbol"]: b_a
@@ -60,6 +73,7 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         await msg.respond(json.dumps({"data": reply}).encode())
 
     subs = [
+        await nc.subscribe(streams.request("market-data", "option_expiries"), cb=expiries),
         await nc.subscribe(streams.request("market-data", "instruments"), cb=instruments),
         await nc.subscribe(streams.request("market-data", "option_quotes"), cb=option_quotes),
         await nc.subscribe(streams.request("market-data", "venue_option_quotes"), cb=venue_option_quotes),

@@ -47,17 +47,13 @@ class ChainApi:
     async def chain(self, caller: CallerContext, body: ChainRequest) -> ChainReply:
         require_user(caller)
         base, _, quote = body.underlying.upper().partition("/")
-        listed = await self._client().call_raw(
-            "market-data", "instruments", {"venue": body.venue, "kind": "option", "status": "active"},
+        underlying = f"{base}/{quote}"
+        listing = await self._client().call_raw(
+            "market-data", "option_expiries", {"underlying": underlying, "venue": body.venue},
             caller=caller, timeout_s=self.timeout_s,
         )  # fmt: skip
         now = datetime.now(UTC)
-        options = [
-            item for item in listed["instruments"]
-            if item.get("underlying") == base and item["symbol"].startswith(f"{base}/{quote}:")
-            and item.get("expiry") and datetime.fromisoformat(item["expiry"]) > now
-        ]  # fmt: skip
-        expiries = sorted({datetime.fromisoformat(item["expiry"]) for item in options})
+        expiries = [e for e in (datetime.fromisoformat(x["expiry"]) for x in listing["expiries"]) if e > now]
         if not expiries:
             raise NotFound(f"no listed options on {body.underlying} at {body.venue}")
         chosen = (
@@ -67,6 +63,13 @@ class ChainApi:
         )
         if chosen is None:
             raise field_invalid("expiry", f"no {body.underlying} options expire on {body.expiry}")
+        listed = await self._client().call_raw(
+            "market-data", "instruments",
+            {"venue": body.venue, "kind": "option", "status": "active", "underlying": underlying,
+             "expiry": chosen.date().isoformat()},
+            caller=caller, timeout_s=self.timeout_s,
+        )  # fmt: skip
+        options = [item for item in listed["instruments"] if datetime.fromisoformat(item["expiry"]) == chosen]
         quoted = await self._quotes(caller, body, f"{base}/{quote}", chosen)
         quotes, spot = quoted.by_symbol, quoted.spot
         if spot is None:
@@ -80,8 +83,7 @@ class ChainApi:
             underlying=body.underlying, venue=body.venue, spot=float(spot), expiry=chosen,
             expiry_label=expiry_label(chosen.date()),
             days_to_expiry=years * 365.0, expiries=expiries,
-            items=self._rows(body, [o for o in options if datetime.fromisoformat(o["expiry"]) == chosen],
-                             float(spot), years, quotes, venue=quoted.source == "venue"),
+            items=self._rows(body, options, float(spot), years, quotes, venue=quoted.source == "venue"),
             quotes=quoted.source, quotes_ts_ns=quoted.ts_ns,
         )  # fmt: skip
 

@@ -57,13 +57,14 @@ class OptionChainApi:
         except SymbolError as error:
             raise field_invalid("underlying", str(error)) from None
         async with self._engine().connect() as conn:
-            listed = await list_instruments(conn, self.schema, body.venue, "option", None)
+            listed = await list_instruments(
+                conn, self.schema, body.venue, "option", None, underlying=underlying, expiry=body.expiry
+            )
             rows = {r.symbol: r for r in await venue_quotes(conn, self.schema, body.venue, underlying)}
         options = [
             i for i in listed
             if i.symbol in rows and i.expiry is not None and i.strike is not None
             and i.option_type is not None
-            and (body.expiry is None or i.expiry.date() == body.expiry)
         ]  # fmt: skip
         if not options:
             raise NotFound(

@@ -37,20 +37,19 @@ class OptionQuotesApi:
         except SymbolError as error:
             raise field_invalid("underlying", str(error)) from None
         venue = body.venue or self.default_venue
-        base = underlying.partition("/")[0]
         wanted = None if body.symbols is None else set(body.symbols)
         now_ns = time.time_ns()
         async with self._engine().connect() as conn:
-            listed = await list_instruments(conn, self.schema, venue, "option", "active")
+            listed = await list_instruments(
+                conn, self.schema, venue, "option", "active", underlying=underlying, expiry=body.expiry
+            )
             state = await q.market_state(conn, self.schema, venue, underlying)
             stats = await q.window_stats(
                 conn, self.schema, venue, underlying, from_ns=now_ns - DAY_NS, to_ns=now_ns
             )
         options = [
             i for i in listed
-            if i.underlying == base and i.symbol.startswith(f"{underlying}:") and i.expiry is not None
-            and i.strike is not None and i.option_type is not None
-            and (body.expiry is None or i.expiry.date() == body.expiry)
+            if i.expiry is not None and i.strike is not None and i.option_type is not None
             and (wanted is None or i.symbol in wanted)
         ]  # fmt: skip
         if not options:
