@@ -83,6 +83,10 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         bad = await alice.error(
             "options_chain", {"underlying": "BTC/USDT", "volatility": 0.5, "expiry": "2030-01-01"}
         )
+        bad_range = await alice.error(
+            "options_chain",
+            {"underlying": "BTC/USDT", "volatility": 0.5, "strike_from": 100, "strike_to": 80},
+        )
         venue = await alice(
             "options_chain", {"underlying": "BTC/USDT", "venue": "binance", "volatility": 0.5}
         )
@@ -113,6 +117,8 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
     )
     assert chain["days_to_expiry"] == pytest.approx(10, abs=1)
     assert (bad.code, bad.details["fields"][0]["field"]) == ("validation_error", "expiry")
+    assert (bad_range.code, bad_range.details["fields"][0]["field"]) == ("validation_error", "strike_to")
+    assert chain["next_strike_from"] is None  # two strikes: one reply
 
 
 def check_venue_chain(chain: dict[str, Any]) -> None:

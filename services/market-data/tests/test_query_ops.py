@@ -56,6 +56,18 @@ async def check_option_series(client: ServiceClient, every: list[dict[str, Any]]
         i["symbol"] for i in btc if i["expiry"] == expected[1]
     )
     assert len(series["instruments"]) == listing["expiries"][1]["options"] > 0
+    strikes = sorted({Decimal(i["strike"]) for i in series["instruments"]})
+    paged = await call(
+        client, "instruments",
+        {"underlying": "BTC/USDT", "expiry": day, "strike_from": str(strikes[1]),
+         "strike_to": str(strikes[-2]), "limit": 3},
+    )  # fmt: skip
+    assert [(Decimal(i["strike"]), i["option_type"]) for i in paged["instruments"]] == [
+        (strikes[1], "call"), (strikes[1], "put"), (strikes[2], "call")
+    ]  # fmt: skip
+    await expect_error(
+        client, "instruments", {"strike_from": "2", "strike_to": "1"}, "validation_error", "strike_to"
+    )
     assert (await call(client, "instruments", {"underlying": "DOGE/USDT"}))["instruments"] == []
     await expect_error(client, "instruments", {"underlying": "B T C"}, "validation_error", "underlying")
     await expect_error(client, "instruments", {"expiry": "soon"}, "validation_error", "expiry")

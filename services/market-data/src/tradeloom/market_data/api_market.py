@@ -15,7 +15,12 @@ from tradeloom.market_data.domain.book import analyse
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.domain.timeframes import TimeframeError, check_timeframe
 from tradeloom.market_data.store import market_queries as q
-from tradeloom.market_data.store.instruments_store import instrument_exists, list_instruments, option_expiries
+from tradeloom.market_data.store.instruments_store import (
+    Strikes,
+    instrument_exists,
+    list_instruments,
+    option_expiries,
+)
 from tradeloom.market_data.store.timescale import candle_views
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import (
@@ -223,10 +228,13 @@ class MarketApi:
 
     async def instruments(self, _: CallerContext, body: InstrumentsRequest) -> InstrumentsReply:
         underlying = None if body.underlying is None else _underlying(body.underlying)
+        if body.strike_from is not None and body.strike_to is not None and body.strike_from > body.strike_to:
+            raise field_invalid("strike_to", "must not be below strike_from")
+        strikes = Strikes(body.strike_from, body.strike_to, body.limit)
         async with self.engine.connect() as connection:
             found = await list_instruments(
                 connection, self.schema, body.venue, body.kind, body.status,
-                underlying=underlying, expiry=body.expiry,
+                underlying=underlying, expiry=body.expiry, strikes=strikes,
             )  # fmt: skip
         return InstrumentsReply(instruments=found)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.market_data.domain.option_quotes import OptionSpec, quote
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.store import market_queries as q
-from tradeloom.market_data.store.instruments_store import list_instruments
+from tradeloom.market_data.store.instruments_store import Strikes, list_instruments
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data_options import OptionQuote, OptionQuotesReply, OptionQuotesRequest
 from tradeloom.shared.errors import NotFound, field_invalid
@@ -41,7 +41,14 @@ class OptionQuotesApi:
         now_ns = time.time_ns()
         async with self._engine().connect() as conn:
             listed = await list_instruments(
-                conn, self.schema, venue, "option", "active", underlying=underlying, expiry=body.expiry
+                conn,
+                self.schema,
+                venue,
+                "option",
+                "active",
+                underlying=underlying,
+                expiry=body.expiry,
+                strikes=Strikes(body.strike_from, body.strike_to),
             )
             state = await q.market_state(conn, self.schema, venue, underlying)
             stats = await q.window_stats(

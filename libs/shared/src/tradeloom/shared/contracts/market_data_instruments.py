@@ -41,6 +41,11 @@ class InstrumentsRequest(_Request):
     status: Literal["active", "inactive"] | None = None
     underlying: str | None = _UNDERLYING
     expiry: dt.date | None = Field(default=None, description="instruments expiring on this UTC day only")
+    strike_from: WireDecimal | None = Field(default=None, ge=0, examples=["50000"], description="strike >= this")
+    strike_to: WireDecimal | None = Field(default=None, ge=0, examples=["70000"], description="strike <= this")
+    limit: int | None = Field(
+        default=None, ge=1, le=20_000, description="at most this many, by strike then symbol (default: all)"
+    )
 
 
 class OptionExpiriesRequest(_Request):
