@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tradeloom.market_data.domain.option_quotes import OptionSpec, quote
+from tradeloom.market_data.domain.option_quotes import OptionSpec
+from tradeloom.market_data.domain.option_quotes import quotes as model_quotes
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.store import market_queries as q
 from tradeloom.market_data.store.instruments_store import Strikes, list_instruments
@@ -69,18 +70,19 @@ class OptionQuotesApi:
             )
         realised = q.annualised(float(stats.sd) if stats.sd is not None else None) or self.fallback_vol
         spot, now = float(state.last_price), datetime.now(UTC)
-        quotes = []
-        for i in options:
-            spec = OptionSpec(i.symbol, i.option_type, i.strike, i.expiry, i.tick_size)  # type: ignore[arg-type]
-            made = quote(spec, spot, realised, now, self.seed)
-            if made is not None:
-                quotes.append(
-                    OptionQuote(
-                        symbol=i.symbol, option_type=i.option_type, strike=i.strike, expiry=i.expiry,
-                        bid=made.bid, ask=made.ask, model_price=made.model_price,
-                        model_volatility=made.model_volatility,
-                    )
-                )  # fmt: skip
+        specs = [
+            OptionSpec(i.symbol, i.option_type, i.strike, i.expiry, i.tick_size)  # type: ignore[arg-type]
+            for i in options
+        ]
+        made = [m for m in model_quotes(specs, spot, realised, now, self.seed) if m is not None]
+        quotes = [
+            OptionQuote(
+                symbol=m.spec.symbol, option_type=m.spec.option_type, strike=m.spec.strike,
+                expiry=m.spec.expiry, bid=m.bid, ask=m.ask, model_price=m.model_price,
+                model_volatility=m.model_volatility,
+            )
+            for m in made
+        ]  # fmt: skip
         return OptionQuotesReply(
             venue=venue, underlying=underlying, spot=state.last_price, spot_ts_ns=state.last_ts_ns,
             realised_volatility=realised, quotes=quotes,
