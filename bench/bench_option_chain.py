@@ -13,10 +13,10 @@ rounds; each round's p50 and the p99 over all rounds' requests (only from >= 10,
 else "max of N"). ``BENCH_CHAIN_REQUESTS`` scales a round (2,000: 10,000 in all),
 ``BENCH_CHAIN_STRIKES`` the chain.
 
-Found by this bench (2026-12-06): with 2,000 strikes the chain cannot be served at all: market-data's
-``instruments`` reply (every option of the venue, > 4,000 records) exceeds NATS's 1 MB
-``max_payload`` (market-data logs ``MaxPayloadError``; the gateway answers 504), and the chain's own
-reply would too. The bench then prints the goal as NOT met with that reason.
+A chain reply holds at most 1,000 strikes (NATS's 1 MB ``max_payload``): a sample is the whole
+chain, its pages (``next_strike_from``) fetched in turn. Before 2026-12-06 (branch chainfix) a
+2,000-strike chain could not be served at all (market-data's unfiltered ``instruments`` reply and
+the chain's own reply were over 1 MB); see bench/README.md.
 """
 
 from __future__ import annotations
@@ -77,12 +77,12 @@ async def token(http: httpx.AsyncClient) -> dict[str, str]:
 async def whole_chain(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> list[httpx.Response]:
     """Every page of the chain (a reply holds at most 1,000 strikes: ``next_strike_from``)."""
     pages = [await http.get(url, headers=headers, timeout=60)]
+    start = -1.0
     while pages[-1].status_code == 200 and pages[-1].json()["next_strike_from"] is not None:
-        pages.append(
-            await http.get(
-                f"{url}&strike_from={pages[-1].json()['next_strike_from']}", headers=headers, timeout=60
-            )
-        )
+        following = pages[-1].json()["next_strike_from"]
+        assert following > start, f"the pages do not advance: next_strike_from {following} after {start}"
+        start = following
+        pages.append(await http.get(f"{url}&strike_from={start}", headers=headers, timeout=60))
     return pages
 
 
