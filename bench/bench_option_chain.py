@@ -13,10 +13,10 @@ rounds; each round's p50 and the p99 over all rounds' requests (only from >= 10,
 else "max of N"). ``BENCH_CHAIN_REQUESTS`` scales a round (2,000: 10,000 in all),
 ``BENCH_CHAIN_STRIKES`` the chain.
 
-Found by this bench (2026-12-06): with 2,000 strikes the chain cannot be served at all: market-data's
-``instruments`` reply (every option of the venue, > 4,000 records) exceeds NATS's 1 MB
-``max_payload`` (market-data logs ``MaxPayloadError``; the gateway answers 504), and the chain's own
-reply would too. The bench then prints the goal as NOT met with that reason.
+A chain reply holds at most 1,000 strikes (NATS's 1 MB ``max_payload``): a sample is the whole
+chain, its pages (``next_strike_from``) fetched in turn. Before 2026-12-06 (branch chainfix) a
+2,000-strike chain could not be served at all (market-data's unfiltered ``instruments`` reply and
+the chain's own reply were over 1 MB); see bench/README.md.
 """
 
 from __future__ import annotations
@@ -74,11 +74,23 @@ async def token(http: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
+async def whole_chain(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> list[httpx.Response]:
+    """Every page of the chain (a reply holds at most 1,000 strikes: ``next_strike_from``)."""
+    pages = [await http.get(url, headers=headers, timeout=60)]
+    start = -1.0
+    while pages[-1].status_code == 200 and pages[-1].json()["next_strike_from"] is not None:
+        following = pages[-1].json()["next_strike_from"]
+        assert following > start, f"the pages do not advance: next_strike_from {following} after {start}"
+        start = following
+        pages.append(await http.get(f"{url}&strike_from={start}", headers=headers, timeout=60))
+    return pages
+
+
 async def one(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> float:
     started = time.perf_counter()
-    answer = await http.get(url, headers=headers, timeout=60)
+    pages = await whole_chain(http, url, headers)
     elapsed = time.perf_counter() - started
-    assert answer.status_code == 200, answer.text[:500]
+    assert pages[-1].status_code == 200, pages[-1].text[:500]
     return elapsed
 
 
@@ -101,7 +113,8 @@ async def drive(base: str, expiry: datetime) -> None:
         headers = await token(http)
         deadline = time.monotonic() + 180
         while True:  # market-data loading the file and the sim's first trade: quotes exist
-            answer = await http.get(url, headers=headers, timeout=60)
+            pages = await whole_chain(http, url, headers)
+            answer = pages[-1]
             if answer.status_code == 200 and answer.json()["quotes"] == "synthetic":
                 break
             if time.monotonic() > deadline:
@@ -111,14 +124,15 @@ async def drive(base: str, expiry: datetime) -> None:
                 )
                 return
             await asyncio.sleep(1)
-        chain = answer.json()
-        assert len(chain["items"]) == STRIKES, len(chain["items"])
+        assert sum(len(page.json()["items"]) for page in pages) == STRIKES
+        size_mb = max(len(page.content) for page in pages) / 1e6
         cold = await one(http, url, headers)
         await round_of(http, url, headers, 2 * CONNECTIONS)  # warm-up, untimed
         header(
             f"option chain through the gateway, {ROUNDS} rounds x {REQUESTS} requests, {CONNECTIONS} clients",
             f"{STRIKES} strikes (call + put) of BTC/USDT {expiry:%Y-%m-%d} on the sim venue, synthetic "
-            f"quotes; reply {len(answer.content) / 1e6:.1f} MB; gateway + analytics + market-data processes",
+            f"quotes; {len(pages)} pages (<= 1,000 strikes) (largest {size_mb:.2f} MB); gateway, analytics, "
+            "market-data processes; a sample = the whole chain, its pages in turn",
         )
         print(f"   cold (first timed request after readiness): {cold * 1000:.1f} ms", flush=True)
         everything: list[float] = []

@@ -31,9 +31,22 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
 
     listed = [option(ahead, k, c) for k in (80, 100) for c in ("call", "put")] + [option(past, 90, "call")]
 
-    async def instruments(msg: Any) -> None:
-        assert json.loads(msg.data)["kind"] == "option"
-        await msg.respond(json.dumps({"data": {"instruments": listed}}).encode())
+    async def expiries(msg: Any) -> None:  # the chain's expiries, without the options' records
+        assert json.loads(msg.data)["underlying"] == "BTC/USDT"
+        listing = [{"expiry": past.isoformat(), "options": 1}, {"expiry": ahead.isoformat(), "options": 4}]
+        await msg.respond(
+            json.dumps({"data": {"venue": "sim", "underlying": "BTC/USDT", "expiries": listing}}).encode()
+        )
+
+    async def instruments(msg: Any) -> None:  # only the chosen expiry's options are asked for
+        asked = json.loads(msg.data)
+        assert (asked["kind"], asked["underlying"], asked["expiry"]) == (
+            "option",
+            "BTC/USDT",
+            ahead.date().isoformat(),
+        )
+        chosen = [o for o in listed if o["expiry"] == ahead.isoformat()]
+        await msg.respond(json.dumps({"data": {"instruments": chosen}}).encode())
 
     quoted = {
         o["symbol"]: b_a
@@ -60,6 +73,7 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         await msg.respond(json.dumps({"data": reply}).encode())
 
     subs = [
+        await nc.subscribe(streams.request("market-data", "option_expiries"), cb=expiries),
         await nc.subscribe(streams.request("market-data", "instruments"), cb=instruments),
         await nc.subscribe(streams.request("market-data", "option_quotes"), cb=option_quotes),
         await nc.subscribe(streams.request("market-data", "venue_option_quotes"), cb=venue_option_quotes),
@@ -68,6 +82,10 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         chain = await alice("options_chain", {"underlying": "BTC/USDT", "volatility": 0.5})
         bad = await alice.error(
             "options_chain", {"underlying": "BTC/USDT", "volatility": 0.5, "expiry": "2030-01-01"}
+        )
+        bad_range = await alice.error(
+            "options_chain",
+            {"underlying": "BTC/USDT", "volatility": 0.5, "strike_from": 100, "strike_to": 80},
         )
         venue = await alice(
             "options_chain", {"underlying": "BTC/USDT", "venue": "binance", "volatility": 0.5}
@@ -99,6 +117,8 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
     )
     assert chain["days_to_expiry"] == pytest.approx(10, abs=1)
     assert (bad.code, bad.details["fields"][0]["field"]) == ("validation_error", "expiry")
+    assert (bad_range.code, bad_range.details["fields"][0]["field"]) == ("validation_error", "strike_to")
+    assert chain["next_strike_from"] is None  # two strikes: one reply
 
 
 def check_venue_chain(chain: dict[str, Any]) -> None:

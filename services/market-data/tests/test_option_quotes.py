@@ -14,6 +14,7 @@ from tradeloom.market_data.domain.option_quotes import (
     SPREAD_MIN,
     OptionSpec,
     quote,
+    quotes,
     smile,
     spread_fraction,
 )
@@ -66,3 +67,16 @@ def test_no_bid_below_a_tick_and_nothing_once_expired() -> None:
     far = quote(spec(200, "call", tick="1"), 100.0, 0.2, NOW, seed=42)  # worth ~1e-30
     assert far is not None and far.bid is None and far.ask == Decimal(1)
     assert quote(spec(100), 100.0, 0.5, EXPIRY, seed=42) is None
+
+
+def test_a_chain_is_quoted_in_one_pass_exactly_as_option_by_option() -> None:
+    """``quotes`` (one vectorised pricing pass for a whole chain) equals ``quote`` per option."""
+    specs = [
+        OptionSpec(f"BTC/USDT:USDT-270105-{k}-{t[0].upper()}", t, Decimal(k), expiry, Decimal("0.1"))
+        for k in range(40_000, 80_001, 5_000) for t in ("call", "put")
+        for expiry in (EXPIRY, NOW - timedelta(days=1))
+    ]  # fmt: skip
+    made = quotes(specs, 60_000.0, 0.6, NOW, 7)
+    assert made == [quote(spec, 60_000.0, 0.6, NOW, 7) for spec in specs]
+    assert sum(m is None for m in made) == len(specs) // 2  # the expired half
+    assert quotes([], 60_000.0, 0.6, NOW, 7) == []

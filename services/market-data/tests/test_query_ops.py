@@ -40,6 +40,40 @@ async def call(client: ServiceClient, op: str, body: dict[str, Any]) -> dict[str
     return await client.call_raw("market-data", op, body, timeout_s=5)
 
 
+async def check_option_series(client: ServiceClient, every: list[dict[str, Any]]) -> None:
+    """One underlying's expiries (with counts) and one expiry's options, filtered in market-data."""
+    btc = [i for i in every if i["symbol"].startswith("BTC/USDT:")]
+    listing = await call(client, "option_expiries", {"underlying": "btc-usdt"})
+    assert (listing["venue"], listing["underlying"]) == ("sim", "BTC/USDT")
+    expected = sorted({i["expiry"] for i in btc})
+    assert [e["expiry"] for e in listing["expiries"]] == expected
+    assert sum(e["options"] for e in listing["expiries"]) == len(btc)
+    day = expected[1][:10]
+    series = await call(
+        client, "instruments", {"venue": "sim", "kind": "option", "underlying": "BTC/USDT", "expiry": day}
+    )
+    assert sorted(i["symbol"] for i in series["instruments"]) == sorted(
+        i["symbol"] for i in btc if i["expiry"] == expected[1]
+    )
+    assert len(series["instruments"]) == listing["expiries"][1]["options"] > 0
+    strikes = sorted({Decimal(i["strike"]) for i in series["instruments"]})
+    paged = await call(
+        client, "instruments",
+        {"underlying": "BTC/USDT", "expiry": day, "strike_from": str(strikes[1]),
+         "strike_to": str(strikes[-2]), "limit": 3},
+    )  # fmt: skip
+    assert [(Decimal(i["strike"]), i["option_type"]) for i in paged["instruments"]] == [
+        (strikes[1], "call"), (strikes[1], "put"), (strikes[2], "call")
+    ]  # fmt: skip
+    await expect_error(
+        client, "instruments", {"strike_from": "2", "strike_to": "1"}, "validation_error", "strike_to"
+    )
+    assert (await call(client, "instruments", {"underlying": "DOGE/USDT"}))["instruments"] == []
+    await expect_error(client, "instruments", {"underlying": "B T C"}, "validation_error", "underlying")
+    await expect_error(client, "instruments", {"expiry": "soon"}, "validation_error", "expiry")
+    await expect_error(client, "option_expiries", {"underlying": "B T C"}, "validation_error", "underlying")
+
+
 async def test_query_operations(
     md_schema: str, md_settings: Callable[..., MarketDataSettings], nc: Client, nats_prefix: str
 ) -> None:
@@ -119,6 +153,7 @@ async def test_query_operations(
         assert [i["symbol"] for i in instruments["instruments"]] == ["BTC/USDT", "ETH/USDT"]
         options = await call(client, "instruments", {"venue": "sim", "kind": "option"})
         assert {i["underlying"] for i in options["instruments"]} == {"BTC", "ETH"}  # the sim's own chains
+        await check_option_series(client, options["instruments"])
 
         await expect_error(client, "candles", {"symbol": "DOGE/USDT"}, "not_found")
         await expect_error(client, "latest_price", {"symbol": "BTC/USDT", "venue": "other"}, "not_found")

@@ -104,6 +104,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "order-router.accounts_get",
             "order-router.accounts_list",
             "market-data.instruments",
+            "market-data.option_expiries",  # a chain's expiries without every option's record
             "market-data.option_quotes",
             "market-data.venue_option_quotes",  # a ccxt venue's imported chain
             "strategy-runner.bots_get",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +33,10 @@ from tradeloom.shared.errors import NotFound, field_invalid, require_user
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 
 SECONDS_PER_YEAR = 365.0 * 86_400
+# Strikes per reply, so that it stays well under NATS's 1 MB max_payload (measured: ~0.85 kB a strike
+# with synthetic quotes, ~1.3 kB with a venue's own figures); more: ``next_strike_from``.
+MAX_STRIKES = 1_000
+MAX_VENUE_STRIKES = 600
 
 
 class ChainApi:
@@ -47,17 +52,13 @@ class ChainApi:
     async def chain(self, caller: CallerContext, body: ChainRequest) -> ChainReply:
         require_user(caller)
         base, _, quote = body.underlying.upper().partition("/")
-        listed = await self._client().call_raw(
-            "market-data", "instruments", {"venue": body.venue, "kind": "option", "status": "active"},
+        underlying = f"{base}/{quote}"
+        listing = await self._client().call_raw(
+            "market-data", "option_expiries", {"underlying": underlying, "venue": body.venue},
             caller=caller, timeout_s=self.timeout_s,
         )  # fmt: skip
         now = datetime.now(UTC)
-        options = [
-            item for item in listed["instruments"]
-            if item.get("underlying") == base and item["symbol"].startswith(f"{base}/{quote}:")
-            and item.get("expiry") and datetime.fromisoformat(item["expiry"]) > now
-        ]  # fmt: skip
-        expiries = sorted({datetime.fromisoformat(item["expiry"]) for item in options})
+        expiries = [e for e in (datetime.fromisoformat(x["expiry"]) for x in listing["expiries"]) if e > now]
         if not expiries:
             raise NotFound(f"no listed options on {body.underlying} at {body.venue}")
         chosen = (
@@ -67,7 +68,24 @@ class ChainApi:
         )
         if chosen is None:
             raise field_invalid("expiry", f"no {body.underlying} options expire on {body.expiry}")
-        quoted = await self._quotes(caller, body, f"{base}/{quote}", chosen)
+        if body.strike_from is not None and body.strike_to is not None and body.strike_from > body.strike_to:
+            raise field_invalid("strike_to", "must not be below strike_from")
+        page = {"strike_from": _wire(body.strike_from), "strike_to": _wire(body.strike_to)}
+        listed = await self._client().call_raw(
+            "market-data", "instruments",
+            {"venue": body.venue, "kind": "option", "status": "active", "underlying": underlying,
+             "expiry": chosen.date().isoformat(), **page, "limit": 2 * MAX_STRIKES + 1},
+            caller=caller, timeout_s=self.timeout_s,
+        )  # fmt: skip
+        options = [item for item in listed["instruments"] if datetime.fromisoformat(item["expiry"]) == chosen]
+        options, next_from = _page(options, MAX_STRIKES)
+        if options:  # the quotes of this page's strikes only
+            strikes = [Decimal(o["strike"]) for o in options]
+            page = {"strike_from": _wire(min(strikes)), "strike_to": _wire(max(strikes))}
+        quoted = await self._quotes(caller, body, underlying, chosen, page)
+        if quoted.source == "venue":  # the venue's own figures make each side larger
+            options, next_venue = _page(options, MAX_VENUE_STRIKES)
+            next_from = next_venue if next_venue is not None else next_from
         quotes, spot = quoted.by_symbol, quoted.spot
         if spot is None:
             async with self._engine().connect() as conn:
@@ -80,17 +98,17 @@ class ChainApi:
             underlying=body.underlying, venue=body.venue, spot=float(spot), expiry=chosen,
             expiry_label=expiry_label(chosen.date()),
             days_to_expiry=years * 365.0, expiries=expiries,
-            items=self._rows(body, [o for o in options if datetime.fromisoformat(o["expiry"]) == chosen],
-                             float(spot), years, quotes, venue=quoted.source == "venue"),
-            quotes=quoted.source, quotes_ts_ns=quoted.ts_ns,
+            items=self._rows(body, options, float(spot), years, quotes, venue=quoted.source == "venue"),
+            quotes=quoted.source, quotes_ts_ns=quoted.ts_ns, next_strike_from=next_from,
         )  # fmt: skip
 
     async def _quotes(
-        self, caller: CallerContext, body: ChainRequest, underlying: str, expiry: datetime
-    ) -> Quotes:
+        self, caller: CallerContext, body: ChainRequest, underlying: str, expiry: datetime,
+        page: dict[str, str | None],
+    ) -> Quotes:  # fmt: skip
         """The expiry's quotes by symbol: a ccxt venue's imported ones where market-data has them,
         else the synthetic model's; none before a trade of the underlying."""
-        asked = {"underlying": underlying, "venue": body.venue, "expiry": expiry.date().isoformat()}
+        asked = {"underlying": underlying, "venue": body.venue, "expiry": expiry.date().isoformat(), **page}
         for op in ("venue_option_quotes", "option_quotes"):
             try:
                 reply = await self._client().call_raw(
@@ -165,6 +183,21 @@ def _venue_figures(quote: dict[str, Any]) -> VenueFigures:
         mark=None if mark is None else float(mark),
         **{k: quote.get(k) for k in ("mark_iv", "bid_iv", "ask_iv", "delta", "gamma", "theta", "vega")},
     )
+
+
+def _page(options: list[dict[str, Any]], most: int) -> tuple[list[dict[str, Any]], float | None]:
+    """The options (ordered by strike) of the first ``most`` strikes, and the next strike if any."""
+    strikes = sorted({Decimal(o["strike"]) for o in options})
+    if len(strikes) <= most:
+        return options, None
+    return [o for o in options if Decimal(o["strike"]) < strikes[most]], float(strikes[most])
+
+
+def _wire(value: float | Decimal | None) -> str | None:
+    """A decimal string for the wire (``"60000"``, never ``"6E+4"``)."""
+    if value is None:
+        return None
+    return format(Decimal(repr(value) if isinstance(value, float) else value).normalize(), "f")
 
 
 def _price(value: str | None) -> float:

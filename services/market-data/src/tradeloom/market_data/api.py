@@ -43,6 +43,7 @@ def register(
         "stats_24h": market.stats_24h,
         "overview": market.overview,
         "instruments": market.instruments,
+        "option_expiries": market.option_expiries,
         "trades_range": TradesRangeApi(market).trades_range,
     }
     funding = FundingApi(lambda: runtime.engine, settings.db_schema, settings.default_venue)

@@ -15,7 +15,12 @@ from tradeloom.market_data.domain.book import analyse
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.domain.timeframes import TimeframeError, check_timeframe
 from tradeloom.market_data.store import market_queries as q
-from tradeloom.market_data.store.instruments_store import instrument_exists, list_instruments
+from tradeloom.market_data.store.instruments_store import (
+    Strikes,
+    instrument_exists,
+    list_instruments,
+    option_expiries,
+)
 from tradeloom.market_data.store.timescale import candle_views
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import (
@@ -38,6 +43,11 @@ from tradeloom.shared.contracts.market_data import (
     TradeTick,
 )
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_instruments import (
+    OptionExpiries,
+    OptionExpiriesReply,
+    OptionExpiriesRequest,
+)
 from tradeloom.shared.errors import NotFound, field_invalid
 
 DAY_NS = 86_400 * 1_000_000_000
@@ -217,6 +227,31 @@ class MarketApi:
         return OverviewReply(items=[await self._stats(venue, symbol, now_ns) for venue, symbol in symbols])
 
     async def instruments(self, _: CallerContext, body: InstrumentsRequest) -> InstrumentsReply:
+        underlying = None if body.underlying is None else _underlying(body.underlying)
+        if body.strike_from is not None and body.strike_to is not None and body.strike_from > body.strike_to:
+            raise field_invalid("strike_to", "must not be below strike_from")
+        strikes = Strikes(body.strike_from, body.strike_to, body.limit)
         async with self.engine.connect() as connection:
-            found = await list_instruments(connection, self.schema, body.venue, body.kind, body.status)
+            found = await list_instruments(
+                connection, self.schema, body.venue, body.kind, body.status,
+                underlying=underlying, expiry=body.expiry, strikes=strikes,
+            )  # fmt: skip
         return InstrumentsReply(instruments=found)
+
+    async def option_expiries(self, _: CallerContext, body: OptionExpiriesRequest) -> OptionExpiriesReply:
+        """The expiries of an underlying's listed options, without their records (a chain's
+        expiry picker: a venue may list thousands of options)."""
+        underlying, venue = _underlying(body.underlying), body.venue or self.default_venue
+        async with self.engine.connect() as connection:
+            found = await option_expiries(connection, self.schema, venue, underlying, body.status)
+        return OptionExpiriesReply(
+            venue=venue, underlying=underlying,
+            expiries=[OptionExpiries(expiry=expiry, options=n) for expiry, n in found],
+        )  # fmt: skip
+
+
+def _underlying(symbol: str) -> str:
+    try:
+        return normalise_symbol(symbol)
+    except SymbolError as error:
+        raise field_invalid("underlying", str(error)) from None

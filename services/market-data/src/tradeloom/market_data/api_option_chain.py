@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.market_data.api_subscriptions import Forbidden
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
 from tradeloom.market_data.sources.option_chain_import import ChainImportError, OptionChainImporter
-from tradeloom.market_data.store.instruments_store import list_instruments
+from tradeloom.market_data.store.instruments_store import Strikes, list_instruments
 from tradeloom.market_data.store.venue_option_quotes_store import venue_quotes
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument
@@ -57,13 +57,21 @@ class OptionChainApi:
         except SymbolError as error:
             raise field_invalid("underlying", str(error)) from None
         async with self._engine().connect() as conn:
-            listed = await list_instruments(conn, self.schema, body.venue, "option", None)
+            listed = await list_instruments(
+                conn,
+                self.schema,
+                body.venue,
+                "option",
+                None,
+                underlying=underlying,
+                expiry=body.expiry,
+                strikes=Strikes(body.strike_from, body.strike_to),
+            )
             rows = {r.symbol: r for r in await venue_quotes(conn, self.schema, body.venue, underlying)}
         options = [
             i for i in listed
             if i.symbol in rows and i.expiry is not None and i.strike is not None
             and i.option_type is not None
-            and (body.expiry is None or i.expiry.date() == body.expiry)
         ]  # fmt: skip
         if not options:
             raise NotFound(

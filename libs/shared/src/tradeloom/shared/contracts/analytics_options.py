@@ -162,6 +162,8 @@ class ChainRequest(_Request):
     )
     rate: float = Field(default=0.0, ge=-1, le=1)
     dividend_yield: float = Field(default=0.0, ge=-1, le=1)
+    strike_from: float | None = Field(default=None, ge=0, description="strikes >= this only (a page's start)")
+    strike_to: float | None = Field(default=None, ge=0, description="strikes <= this only")
 
 
 class VenueFigures(_Reply):
@@ -221,6 +223,11 @@ class ChainReply(_Reply):
         description="where bid/ask/last come from: a ccxt venue's imported quotes, the synthetic model, or none yet",
     )
     quotes_ts_ns: int | None = Field(default=None, description="when the venue's quotes were imported")
+    next_strike_from: float | None = Field(
+        default=None,
+        description="more strikes in the range than one reply holds (1,000; 500 with a venue's own figures): "
+        "ask again with strike_from = this; null: the range is complete",
+    )
 
 
 class PortfolioGreeksRequest(_Request):

@@ -18,6 +18,8 @@ from tradeloom.shared.contracts.market_data_columns import TIMEFRAME, CandleColu
 from tradeloom.shared.contracts.market_data_instruments import Instrument as Instrument
 from tradeloom.shared.contracts.market_data_instruments import InstrumentKind as InstrumentKind
 from tradeloom.shared.contracts.market_data_instruments import InstrumentsReply as InstrumentsReply
+from tradeloom.shared.contracts.market_data_instruments import InstrumentsRequest as InstrumentsRequest
+from tradeloom.shared.contracts.market_data_instruments import OptionExpiriesReply, OptionExpiriesRequest
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import WireDecimal
 from tradeloom.shared.envelope import Event
@@ -224,12 +226,6 @@ class OverviewReply(_Reply):
     items: list[OverviewItem]
 
 
-class InstrumentsRequest(_Request):
-    venue: str | None = VENUE
-    kind: InstrumentKind | None = None
-    status: Literal["active", "inactive"] | None = None
-
-
 # ----------------------------------------------------------------------------- dataset requests
 class DatasetUploadBegin(_Request):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", examples=["btc-2023-1h"])
@@ -377,6 +373,7 @@ REQUESTS: tuple[RequestContract, ...] = (
         "option_quotes", mo.OptionQuotesRequest, mo.OptionQuotesReply, "Synthetic bid/ask of listed options."
     ),
     _rq("instruments", InstrumentsRequest, InstrumentsReply, "The instrument registry."),
+    _rq("option_expiries", OptionExpiriesRequest, OptionExpiriesReply, "Listed expiries of an underlying."),
     _rq("datasets_upload_begin", DatasetUploadBegin, DatasetUploadStarted, "Start a CSV upload."),
     _rq("datasets_upload_chunk", DatasetUploadChunk, DatasetUploadProgress, "Append a piece of CSV."),
     _rq("datasets_upload_commit", DatasetUploadCommit, DatasetInfo, "Validate and store, all or nothing."),

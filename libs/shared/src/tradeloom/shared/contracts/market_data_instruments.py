@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -15,6 +16,53 @@ InstrumentKind = Literal["spot", "perpetual", "future", "option"]
 
 class _Reply(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+_VENUE = Field(
+    default=None, min_length=1, max_length=32, examples=["sim"], description="default venue if omitted"
+)
+_UNDERLYING = Field(
+    default=None,
+    min_length=3,
+    max_length=64,
+    examples=["BTC/USDT"],
+    description="options/futures of this spot symbol only (base = the instrument's underlying, "
+    "symbol prefixed by it: BTC/USDT:USDT-…)",
+)
+
+
+class InstrumentsRequest(_Request):
+    venue: str | None = _VENUE
+    kind: InstrumentKind | None = None
+    status: Literal["active", "inactive"] | None = None
+    underlying: str | None = _UNDERLYING
+    expiry: dt.date | None = Field(default=None, description="instruments expiring on this UTC day only")
+    strike_from: WireDecimal | None = Field(default=None, ge=0, examples=["50000"], description="strike >= this")
+    strike_to: WireDecimal | None = Field(default=None, ge=0, examples=["70000"], description="strike <= this")
+    limit: int | None = Field(
+        default=None, ge=1, le=20_000, description="at most this many, by strike then symbol (default: all)"
+    )
+
+
+class OptionExpiriesRequest(_Request):
+    underlying: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"], description="spot symbol")
+    venue: str | None = _VENUE
+    status: Literal["active", "inactive"] | None = Field(default="active", description="null: any")
+
+
+class OptionExpiries(_Reply):
+    expiry: datetime
+    options: int = Field(ge=0, description="listed options (calls and puts) of this expiry")
+
+
+class OptionExpiriesReply(_Reply):
+    venue: str
+    underlying: str
+    expiries: list[OptionExpiries] = Field(description="ascending; past expiries included")
 
 
 class Instrument(_Reply):

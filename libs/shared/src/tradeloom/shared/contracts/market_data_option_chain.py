@@ -45,6 +45,8 @@ class VenueOptionQuotesRequest(_Model):
     venue: str = VENUE
     underlying: str = UNDERLYING
     expiry: dt.date | None = Field(default=None, description="UTC day of the expiry; default: every expiry")
+    strike_from: WireDecimal | None = Field(default=None, ge=0, examples=["50000"], description="strike >= this")
+    strike_to: WireDecimal | None = Field(default=None, ge=0, examples=["70000"], description="strike <= this")
 
 
 class VenueOptionQuote(_Model):

@@ -26,6 +26,8 @@ class OptionQuotesRequest(_Model):
     symbols: list[str] | None = Field(
         default=None, max_length=500, description="only these option symbols (default: all of the underlying)"
     )
+    strike_from: WireDecimal | None = Field(default=None, ge=0, examples=["50000"], description="strike >= this")
+    strike_to: WireDecimal | None = Field(default=None, ge=0, examples=["70000"], description="strike <= this")
 
 
 class OptionQuote(_Model):

@@ -252,8 +252,11 @@ ROUTES = (
             Param("volatility", float, Query(ge=1e-4, le=10, description="for the Greeks (0.5 = 50 %)")),
             Param("rate", float, Query(ge=-1, le=1, description="risk-free rate"), 0.0),
             Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
+            Param("strike_from", float | None, Query(ge=0, description="strikes >= this"), None),
+            Param("strike_to", float | None, Query(ge=0, description="strikes <= this"), None),
         ),
-        summary="Option chain of an underlying and expiry: every strike's call and put with their Greeks",
+        summary="Option chain of an underlying and expiry: every strike's call and put with their Greeks "
+        "(at most 1,000 strikes a reply: next_strike_from)",
     ),
     Forward(
         "GET", "/accounts/{account_id}/greeks", READ, SERVICE, "options_portfolio_greeks",

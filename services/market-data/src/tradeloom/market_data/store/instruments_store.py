@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,19 +39,72 @@ async def upsert_instruments(
 
 
 async def list_instruments(
-    connection: AsyncConnection, schema: str, venue: str | None, kind: str | None, status: str | None
-) -> list[Instrument]:
+    connection: AsyncConnection, schema: str, venue: str | None, kind: str | None, status: str | None,
+    *, underlying: str | None = None, expiry: date | None = None, strikes: Strikes | None = None,
+) -> list[Instrument]:  # fmt: skip
+    """``underlying`` is a normalised spot symbol (``BTC/USDT``): its base is the instrument's
+    ``underlying`` and the instrument's symbol starts with ``BTC/USDT:``; ``expiry`` a UTC day;
+    ``strikes`` a strike range and a limit (then ordered by strike, then symbol)."""
+    strikes = strikes or Strikes()
     s = check_schema_name(schema)
+    base = None if underlying is None else underlying.partition("/")[0]
+    prefix = None if underlying is None else f"{_like_escaped(underlying)}:%"
+    day_from = None if expiry is None else datetime.combine(expiry, time(0), tzinfo=UTC)
     rows = await connection.execute(
         text(
             f'SELECT {", ".join(_COLUMNS)} FROM "{s}".instruments '
             "WHERE (CAST(:venue AS text) IS NULL OR venue = :venue) "
             "AND (CAST(:kind AS text) IS NULL OR kind = :kind) "
-            "AND (CAST(:status AS text) IS NULL OR status = :status) ORDER BY venue, symbol"
+            "AND (CAST(:status AS text) IS NULL OR status = :status) "
+            "AND (CAST(:base AS text) IS NULL OR (underlying = :base AND symbol LIKE :prefix)) "
+            "AND (CAST(:day_from AS timestamptz) IS NULL "
+            "     OR (expiry >= :day_from AND expiry < :day_to)) "
+            "AND (CAST(:lo AS numeric) IS NULL OR strike >= :lo) "
+            "AND (CAST(:hi AS numeric) IS NULL OR strike <= :hi) "
+            f"ORDER BY venue, {'strike, ' if strikes.ordered else ''}symbol LIMIT :limit"
         ),
-        {"venue": venue, "kind": kind, "status": status},
-    )
+        {
+            "lo": strikes.low, "hi": strikes.high, "limit": strikes.limit,
+            "venue": venue, "kind": kind, "status": status, "base": base, "prefix": prefix,
+            "day_from": day_from, "day_to": None if day_from is None else day_from + timedelta(days=1),
+        },
+    )  # fmt: skip
     return [Instrument.model_validate(dict(row._mapping)) for row in rows]
+
+
+async def option_expiries(
+    connection: AsyncConnection, schema: str, venue: str, underlying: str, status: str | None
+) -> list[tuple[datetime, int]]:
+    """Each expiry of ``underlying``'s options (see ``list_instruments``) with its count, ascending."""
+    s = check_schema_name(schema)
+    rows = await connection.execute(
+        text(
+            f'SELECT expiry, count(*) AS n FROM "{s}".instruments '
+            "WHERE venue = :venue AND kind = 'option' AND expiry IS NOT NULL "
+            "AND (CAST(:status AS text) IS NULL OR status = :status) "
+            "AND underlying = :base AND symbol LIKE :prefix GROUP BY expiry ORDER BY expiry"
+        ),
+        {
+            "venue": venue, "status": status, "base": underlying.partition("/")[0],
+            "prefix": f"{_like_escaped(underlying)}:%",
+        },
+    )  # fmt: skip
+    return [(row.expiry, int(row.n)) for row in rows]
+
+
+@dataclass(frozen=True)
+class Strikes:
+    low: Decimal | None = None
+    high: Decimal | None = None
+    limit: int | None = None
+
+    @property
+    def ordered(self) -> bool:
+        return self.low is not None or self.high is not None or self.limit is not None
+
+
+def _like_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def instrument_exists(connection: AsyncConnection, schema: str, venue: str, symbol: str) -> bool:
