@@ -133,3 +133,12 @@ def test_the_serial_kernels_equal_the_parallel_ones_bit_for_bit() -> None:
     implied_into_serial(price, *args[:-1], *solved[1])
     assert np.array_equal(solved[0][0], solved[1][0], equal_nan=True)
     assert np.array_equal(solved[0][1], solved[1][1])
+
+
+def test_prices_needing_more_than_the_largest_volatility_have_no_solution() -> None:
+    s, k, t, r, q = 100.0, np.array([60.0, 100.0, 150.0]), 2.0, 0.01, 0.0
+    for sigma in (10.5, 15.0, 40.0):
+        prices = bsm(True, s, k, t, r, q, sigma).price
+        solved, ok = implied_vols(prices, True, s, k, t, r, q)
+        inside = prices < s - 1e-9  # else the price is the upper bound to the last bit
+        assert not ok[inside].any() and np.isnan(solved[inside]).all(), (sigma, solved)

@@ -145,7 +145,8 @@ def _solve_one(target: float, sign: float, fwd: float, disc: float, t: float) ->
             denominator = g1 * g1 - 0.5 * g * g2
             if denominator != 0.0:
                 step = x - g * g1 / denominator
-        if abs(step - x) <= STEP_DONE * x:  # converged (a NaN step compares False)
+        # converged (a NaN step compares False); never beyond what the bracket or SIGMA_MAX allows
+        if abs(step - x) <= STEP_DONE * x and lo <= step <= hi and step < SIGMA_MAX:
             return step
         nxt = step if (math.isfinite(step) and lo < step < hi) else 0.5 * (lo + hi)
         if hi - lo <= SIGMA_TOL * x:
