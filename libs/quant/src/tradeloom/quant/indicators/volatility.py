@@ -67,18 +67,26 @@ def donchian(
 def rolling_zscore(x: FloatArray, window: int) -> FloatArray:
     """(x − SMA) / population std over each full window.
 
-    A flat window (std at most 1e-12 of the mean's magnitude, i.e. rounding noise) gives 0.
+    A flat window (std at most 1e-12 of the mean's magnitude, i.e. rounding noise) gives 0. Each
+    window's mean is summed afresh, not taken from a running sum: the running sum's rounding drift
+    is amplified by 1/std when the window is nearly flat (a window of 2 gave 1.000000004 for ±1).
     """
     check_window(window)
-    mean = rolling_mean(x, window)
-    std = rolling_std(x, window, 0)
     n = x.shape[0]
     out = np.full(n, np.nan)
-    for i in range(n):
-        if np.isnan(std[i]):
+    for i in range(window - 1, n):
+        total = 0.0
+        for j in range(i - window + 1, i + 1):
+            total += x[j]
+        if np.isnan(total):
             continue
-        flat = std[i] <= FLAT_TOLERANCE * abs(mean[i])
-        out[i] = 0.0 if flat else (x[i] - mean[i]) / std[i]
+        mean = total / window
+        acc = 0.0
+        for j in range(i - window + 1, i + 1):
+            d = x[j] - mean
+            acc += d * d
+        std = np.sqrt(acc / window)
+        out[i] = 0.0 if std <= FLAT_TOLERANCE * abs(mean) else (x[i] - mean) / std
     return out
 
 
