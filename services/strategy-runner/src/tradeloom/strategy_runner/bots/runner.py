@@ -41,6 +41,7 @@ from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
 from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.bots.events import decision_made, status_changed
 from tradeloom.strategy_runner.bots.exit_orders import ExitOrders
+from tradeloom.strategy_runner.bots.refusals import send_again_later, unusable_account
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_decision import (
     TIMEFRAME_NS,
@@ -54,7 +55,6 @@ from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 
 log = logging.getLogger(__name__)
-RETRYABLE = frozenset({"unavailable", "timeout", "internal"})
 DEFAULT_SANDBOX = SandboxLimits(time_limit_s=10.0, memory_mb=256)
 CANDLE_CONCURRENCY = 4  # a candle's bots decided at once (each takes up to two pooled connections)
 
@@ -341,12 +341,12 @@ class BotRunner:
                 caller=CallerContext(user_id=order.user_id), timeout_s=self.config.order_timeout_s,
             )  # fmt: skip
         except RemoteError as error:
-            if error.code in RETRYABLE:  # still 'sending': the loop resends it
+            if send_again_later(error):  # still 'sending': the loop resends it
                 log.warning("order %s not sent yet: %s", order.client_id, error)
                 return
             await self._settle(
                 order, "rejected", order_id=None, action="refused", reason=f"{error.code}: {error}",
-                stop_reason=_unusable_account(error),
+                stop_reason=unusable_account(error),
             )  # fmt: skip
             return
         except Unavailable as error:  # still 'sending': the loop resends it
@@ -387,12 +387,3 @@ class BotRunner:
                 conn, self._outbox(), bot_id, user_id=row.user_id, status="error", previous=row.status,
                 reason=reason,
             )  # fmt: skip
-
-
-def _unusable_account(error: RemoteError) -> str | None:
-    """A refusal no later bar can change: the account is gone or archived."""
-    if error.code == "not_found":
-        return "the account no longer exists"
-    if error.code == "conflict" and (error.details or {}).get("reason") == "account_archived":
-        return "the account is archived"
-    return None
