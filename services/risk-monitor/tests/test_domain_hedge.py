@@ -5,6 +5,7 @@ gross adding the two sides and net netting them, and a closing order passing the
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -14,6 +15,8 @@ from test_domain_positions import fills_strategy, ingest
 from tradeloom.risk_monitor.domain.exposure import Holding, summarise
 from tradeloom.risk_monitor.domain.limits import Exposure, Limits, OrderCheck, refusals
 from tradeloom.risk_monitor.domain.positions import Fill, Position, fold
+from tradeloom.risk_monitor.folding import liquidation_fill
+from tradeloom.shared.contracts.orders_perps import PerpLiquidated
 
 D = Decimal
 
@@ -26,7 +29,7 @@ def by_side(delivered: list[tuple[str, Fill]]) -> dict[str, Position]:
     return {side: ingest(items) for side, items in routed.items()}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(fills=fills_strategy, data=st.data())
 def test_each_side_is_the_fold_of_its_own_fills_whatever_the_delivery(
     fills: list[Fill], data: st.DataObject
@@ -66,3 +69,16 @@ def test_a_hedge_closing_order_passes_the_limits_an_opening_one_is_measured() ->
     assert refusals(closing, exposure, limits) == []
     opening = OrderCheck("buy", D(2), D(100), D(200))
     assert refusals(opening, exposure, limits) == ["max_order_notional: 200 > 100"]
+
+
+def test_a_liquidated_side_closes_that_side_only() -> None:
+    event = PerpLiquidated(user_id="u", account_id="a1", venue="sim", symbol="BTC/USDT:USDT",
+                           settle_asset="USDT", position_opened_ns=7, quantity=D(1), contract_size=D(1),
+                           entry_price=D(100), margin=D(10), liquidation_price=D("90.5"), mark_price=D(90),
+                           realised_pnl=D("-9.5"), fee=D("0.5"),
+                           liquidated_at=datetime(2026, 12, 6, tzinfo=UTC),
+                           position_side="long")  # fmt: skip
+    fill = liquidation_fill(event).fill
+    assert (fill.position_side, fill.side, fill.fill_id) == ("long", "sell", "liq:7:a1:BTC/USDT:USDT:long")
+    one_way = liquidation_fill(event.model_copy(update={"position_side": None})).fill
+    assert (one_way.position_side, one_way.fill_id) == (None, "liq:7:a1:BTC/USDT:USDT")
