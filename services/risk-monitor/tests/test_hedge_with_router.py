@@ -19,6 +19,8 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from rm_harness import RiskCaller, eventually
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from test_with_order_router import or_db_schema, orders  # noqa: F401  (the fixture is used by name)
 
 from tradeloom.order_router import app as router_app
@@ -105,7 +107,7 @@ async def filled(risk: RiskCaller, order_id: str) -> bool:
 
 
 async def test_long_and_short_side_by_side_the_short_closed_reduce_only_the_long_stays(
-    risk: RiskCaller, perp_router: None
+    risk: RiskCaller, perp_router: None, db_engine: AsyncEngine, rm_schema: str
 ) -> None:
     balances = [{"asset": "USDT", "amount": "100000"}]
     account = (await orders(risk, "accounts_create", {"name": "hedge", "balances": balances}))["account_id"]
@@ -115,8 +117,19 @@ async def test_long_and_short_side_by_side_the_short_closed_reduce_only_the_long
     kept = await risk("perp_settings_put", setting | {"leverage": "5"})  # null position_mode: unchanged
     assert kept["position_mode"] == "hedge"
     await risk("perp_settings_put", setting)
-
+    async with db_engine.connect() as conn:
+        audited = await conn.execute(
+            text(f'SELECT old_values, new_values FROM "{rm_schema}".perp_settings_changes ORDER BY id')
+        )
+        modes = [
+            (r.old_values and r.old_values["position_mode"], r.new_values["position_mode"]) for r in audited
+        ]
+    assert modes == [(None, "hedge"), ("hedge", "hedge"), ("hedge", "hedge")]  # every put, audited
     assert await refusal(risk, perp_order(account, "buy", "1", None)) == [("position_side", "required")]
+    await risk("perp_settings_put", setting | {"position_mode": "one_way"})
+    one_way = perp_order(account, "buy", "1", "long")
+    assert await refusal(risk, one_way) == [("position_side", "not_hedge_mode")]
+    await risk("perp_settings_put", setting | {"position_mode": "hedge"})
 
     placed: list[dict[str, Any]] = []
 

@@ -1,5 +1,5 @@
 """Hedge position mode: ``perp_settings.position_mode`` (one_way | hedge) per account and perpetual,
-and its changes audited in ``limit_changes`` (action ``perp_settings``).
+and every change of a perpetual's settings audited in ``perp_settings_changes``.
 
 Revision ID: 0010
 Revises: 0009
@@ -22,19 +22,20 @@ def upgrade() -> None:
         f"ALTER TABLE \"{s}\".perp_settings ADD COLUMN position_mode text NOT NULL DEFAULT 'one_way' "
         "CHECK (position_mode IN ('one_way', 'hedge'))"
     )
-    op.execute(f'ALTER TABLE "{s}".limit_changes DROP CONSTRAINT limit_changes_action_check')
     op.execute(
-        f'ALTER TABLE "{s}".limit_changes ADD CONSTRAINT limit_changes_action_check '
-        "CHECK (action IN ('put', 'delete', 'perp_settings'))"
+        f"""CREATE TABLE "{s}".perp_settings_changes (
+            id bigserial PRIMARY KEY,
+            user_id text NOT NULL,
+            account_id text NOT NULL,
+            symbol text NOT NULL,
+            changed_by text NOT NULL,
+            old_values jsonb,
+            new_values jsonb NOT NULL,
+            changed_at timestamptz NOT NULL DEFAULT now())"""
     )
 
 
 def downgrade() -> None:
     s = current_schema()
-    op.execute(f"DELETE FROM \"{s}\".limit_changes WHERE action = 'perp_settings'")
-    op.execute(f'ALTER TABLE "{s}".limit_changes DROP CONSTRAINT limit_changes_action_check')
-    op.execute(
-        f'ALTER TABLE "{s}".limit_changes ADD CONSTRAINT limit_changes_action_check '
-        "CHECK (action IN ('put', 'delete'))"
-    )
+    op.execute(f'DROP TABLE "{s}".perp_settings_changes')
     op.execute(f'ALTER TABLE "{s}".perp_settings DROP COLUMN position_mode')

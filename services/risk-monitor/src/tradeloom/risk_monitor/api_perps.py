@@ -1,5 +1,5 @@
 """Leverage, margin mode and position mode per account and perpetual: list and put, owner-checked,
-every put audited (``limit_changes``, action ``perp_settings``).
+every put audited (``perp_settings_changes``: old and new values).
 
 The position mode is per account and symbol, like the leverage and margin mode it sits with (and
 ccxt's ``set_position_mode(hedged, symbol)``, which takes a symbol: Bybit sets it per symbol;

@@ -72,16 +72,17 @@ class PerpsStore:
     async def audit(
         self, conn: AsyncConnection, user_id: str, account_id: str, old: Row[Any] | None, new: Row[Any]
     ) -> None:
-        """One ``limit_changes`` row (action ``perp_settings``) with the values before and after."""
+        """One ``perp_settings_changes`` row with the values before and after."""
         await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".limit_changes (user_id, account_id, bot_id, changed_by, action, '
-                "old_values, new_values) VALUES (:user, :account, '', :user, 'perp_settings', "
-                "CAST(:old AS jsonb), CAST(:new AS jsonb))"
+                f'INSERT INTO "{self.s}".perp_settings_changes (user_id, account_id, symbol, changed_by, '
+                "old_values, new_values) VALUES (:user, :account, :symbol, :user, CAST(:old AS jsonb), "
+                "CAST(:new AS jsonb))"
             ),
             {
                 "user": user_id,
                 "account": account_id,
+                "symbol": new.symbol,
                 "old": None if old is None else json.dumps(_values(old)),
                 "new": json.dumps(_values(new)),
             },
