@@ -37,6 +37,7 @@ from tradeloom.shared.contracts.analytics import (
     ScopeRef,
     SummaryRequest,
 )
+from tradeloom.shared.contracts.analytics_chain import ChainColumnsReply
 from tradeloom.shared.contracts.analytics_option_strategies import (
     STRATEGY_ID,
     OptionStrategyCreate,
@@ -174,6 +175,17 @@ def _scoped() -> list[Forward]:
     return routes
 
 
+CHAIN_QUERY = (
+    Param("underlying", str, Query(min_length=3, max_length=64, description="spot symbol: BTC/USDT")),
+    Param("venue", str, Query(min_length=1, max_length=32, description="venue"), "sim"),
+    Param("expiry", dt.date | None, Query(description="its UTC day (default: nearest)"), None),
+    Param("volatility", float, Query(ge=1e-4, le=10, description="for the Greeks (0.5 = 50 %)")),
+    Param("rate", float, Query(ge=-1, le=1, description="risk-free rate"), 0.0),
+    Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
+    Param("strike_from", float | None, Query(ge=0, description="strikes >= this"), None),
+    Param("strike_to", float | None, Query(ge=0, description="strikes <= this"), None),
+)  # fmt: skip
+
 ROUTES = (
     Forward(
         "GET", "/summary", READ, SERVICE, "summary", SummaryRequest, PortfolioSummary,
@@ -245,18 +257,15 @@ ROUTES = (
     Forward(
         "GET", "/options/chain", READ, SERVICE, "options_chain", ChainRequest, ChainReply,
         name="option_chain", errors=READ_ERRORS,
-        query=(
-            Param("underlying", str, Query(min_length=3, max_length=64, description="spot symbol: BTC/USDT")),
-            Param("venue", str, Query(min_length=1, max_length=32, description="venue"), "sim"),
-            Param("expiry", dt.date | None, Query(description="its UTC day (default: nearest)"), None),
-            Param("volatility", float, Query(ge=1e-4, le=10, description="for the Greeks (0.5 = 50 %)")),
-            Param("rate", float, Query(ge=-1, le=1, description="risk-free rate"), 0.0),
-            Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
-            Param("strike_from", float | None, Query(ge=0, description="strikes >= this"), None),
-            Param("strike_to", float | None, Query(ge=0, description="strikes <= this"), None),
-        ),
+        query=CHAIN_QUERY,
         summary="Option chain of an underlying and expiry: every strike's call and put with their Greeks "
         "(at most 1,000 strikes a reply: next_strike_from)",
+    ),
+    Forward(
+        "GET", "/options/chain/columns", READ, SERVICE, "options_chain_columns", ChainRequest,
+        ChainColumnsReply, name="option_chain_columns", errors=READ_ERRORS, query=CHAIN_QUERY,
+        summary="The option chain as plain columns (one list per field, index i = strikes[i]): the same "
+        "figures and paging as /options/chain, for large chains",
     ),
     Forward(
         "GET", "/accounts/{account_id}/greeks", READ, SERVICE, "options_portfolio_greeks",
