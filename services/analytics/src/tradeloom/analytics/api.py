@@ -76,6 +76,7 @@ def register(
         "option_strategies_list": saved.list,
         "option_strategies_get": saved.get,
         "option_strategies_delete": saved.delete,
+        "option_strategies_payoff": saved.payoff,
     }
     for contract in (
         *analytics.REQUESTS,

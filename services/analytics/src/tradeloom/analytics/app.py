@@ -12,6 +12,7 @@ from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.ledger import Ledger
+from tradeloom.analytics.leg_quotes import LegQuotes
 from tradeloom.analytics.option_marker import OptionMarker
 from tradeloom.analytics.owners import Owners
 from tradeloom.analytics.settings import AnalyticsSettings
@@ -60,7 +61,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         strategy=StrategyReportApi(engine, store, owners, performance),
         chain=ChainApi(engine, client, store, settings.remote_timeout_s),
         greeks=PortfolioGreeksApi(trades, client, settings.remote_timeout_s),
-        saved=OptionStrategiesApi(engine, marker.store, marker),
+        saved=OptionStrategiesApi(
+            engine, marker.store, marker, LegQuotes(client, settings.remote_timeout_s), store
+        ),
     )
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)

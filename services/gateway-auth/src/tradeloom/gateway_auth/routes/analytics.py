@@ -45,6 +45,8 @@ from tradeloom.shared.contracts.analytics_option_strategies import (
     OptionStrategyInfo,
     OptionStrategyList,
     OptionStrategyListRequest,
+    OptionStrategyPayoff,
+    OptionStrategyPayoffRequest,
     OptionStrategyRef,
 )
 from tradeloom.shared.contracts.analytics_options import (
@@ -311,6 +313,20 @@ ROUTES = (
         OptionStrategyRef, OptionStrategyInfo, name="get_option_strategy", errors=READ_ERRORS,
         path_params=(OPTION_STRATEGY_ID,),
         summary="A saved option strategy and its latest valuation (value, PnL, Greeks, as-of price and time)",
+    ),
+    Forward(
+        "GET", "/options/strategies/{option_strategy_id}/payoff", READ, SERVICE, "option_strategies_payoff",
+        OptionStrategyPayoffRequest, OptionStrategyPayoff, name="option_strategy_payoff", errors=READ_ERRORS,
+        path_params=(OPTION_STRATEGY_ID,),
+        query=(
+            Param("price_from", float | None,
+                  Query(gt=0, le=1e12, description="lowest price (default 0.7 x the latest)"), None),
+            Param("price_to", float | None,
+                  Query(gt=0, le=1e12, description="highest price (default 1.3 x the latest)"), None),
+            Param("steps", int, Query(ge=2, le=1001, description="prices in the range, ends included"), 101),
+        ),
+        summary="Payoff at the first expiry and today's value curve of a saved option strategy over a price "
+        "range; each leg's volatility given or implied from its latest mid quote (and which)",
     ),
     Forward(
         "DELETE", "/options/strategies/{option_strategy_id}", TRADE, SERVICE, "option_strategies_delete",
