@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from tradeloom.analytics.domain.option_marks import YEAR_S
 from tradeloom.quant.options import bsm
 from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import eventually
 
 
 def field_of(error: Any) -> str:
@@ -41,24 +42,30 @@ async def check_payoff(
         error = {"code": "not_found", "message": "no imported option quotes"}
         await msg.respond(json.dumps({"error": error}).encode())
 
-    leg = {"type": "call", "quantity": 1, "entry_price": 5000, "expiry": expiry.isoformat()}
-    implied = await alice(
-        "option_strategies_create",
-        {"name": "implied", "underlying": "BTC/USDT", "rate": 0.01, "legs": [leg | {"strike": 90000}]},
-    )
-    unquoted = await alice(
-        "option_strategies_create",
-        {
-            "name": "unquoted",
-            "underlying": "BTC/USDT",
-            "legs": [leg | {"strike": 91000}, leg | {"strike": 90000}],
-        },
-    )
     subs = [
         await nc.subscribe(streams.request("market-data", "option_quotes"), cb=option_quotes),
         await nc.subscribe(streams.request("market-data", "venue_option_quotes"), cb=venue_option_quotes),
     ]
     try:
+        leg = {"type": "call", "quantity": 1, "entry_price": 5000, "expiry": expiry.isoformat()}
+        implied = await alice(
+            "option_strategies_create",
+            {"name": "implied", "underlying": "BTC/USDT", "rate": 0.01, "legs": [leg | {"strike": 90000}]},
+        )
+        unquoted = await alice(
+            "option_strategies_create",
+            {
+                "name": "unquoted",
+                "underlying": "BTC/USDT",
+                "legs": [leg | {"strike": 91000}, leg | {"strike": 90000}],
+            },
+        )
+
+        async def valued() -> dict[str, Any] | None:  # by the M2M worker, at the implied volatility
+            got = await alice("option_strategies_get", {"option_strategy_id": implied["option_strategy_id"]})
+            return got["valuation"]
+
+        valuation = await eventually(valued, "the strategy with an implied leg volatility valued")
         ranged = {"option_strategy_id": sid, "price_from": 80000, "price_to": 100000, "steps": 3}
         straddle = await alice("option_strategies_payoff", ranged)
         default = await alice("option_strategies_payoff", {"option_strategy_id": sid})
@@ -75,7 +82,11 @@ async def check_payoff(
         for sub in subs:
             await sub.unsubscribe()
     book = {"underlying": "BTC/USDT", "venue": "sim", "expiry": expiry.date().isoformat()}
-    assert asked == [book | {"strike_from": "90000", "strike_to": k} for k in ("90000", "91000")]
+    wanted = [book | {"strike_from": "90000", "strike_to": k} for k in ("90000", "91000")]
+    assert all(a in wanted for a in asked) and all(w in asked for w in wanted)  # the worker's and payoff's
+    assert (valuation["spot"], valuation["value"]) == (95000.0, pytest.approx(mid, rel=1e-3))
+    unvalued = await alice("option_strategies_get", {"option_strategy_id": unquoted["option_strategy_id"]})
+    assert unvalued["valuation"] is None  # one leg has no volatility: not revalued
     assert straddle["prices"] == [80000.0, 90000.0, 100000.0] and straddle["cost"] == 16000
     at_expiry, today = straddle["curves"]
     assert (at_expiry["label"], at_expiry["value"], at_expiry["pnl"]) == (
