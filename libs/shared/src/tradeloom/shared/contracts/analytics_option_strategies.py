@@ -7,7 +7,8 @@ so ``get`` answers without recomputing, and announced on
 Legs are those of ``options_strategy`` with an absolute ``expiry`` (UTC) instead of
 ``expiry_years``: at each valuation the time to expiry is ``(expiry − as_of) / 365.25 days``, where
 ``as_of`` is the time of the trade that gave the price. A leg's volatility is given, or (omitted)
-implied from the leg's latest mid quote (``option_strategies_payoff``; see ``LegVolatility``). Model numbers
+implied from the leg's latest mid quote (M2M worker and ``option_strategies_payoff``, whose
+``LegVolatility`` says which was used). Model numbers
 are float64 (a model's values, not ledger amounts); units as in ``analytics_options``.
 
 Error codes: ``validation_error`` 422 naming the field (``legs.0.expiry``…), ``not_found`` 404 (an
@@ -45,7 +46,7 @@ class SavedLeg(_Request):
     expiry: dt.datetime | None = Field(default=None, description="the option's expiry (UTC)")
     volatility: float | None = Field(
         default=None, ge=1e-4, le=10,
-        description="null on an option leg: implied from the leg's latest mid quote where it is needed (payoff)",
+        description="null on an option leg: implied from the leg's latest mid quote (M2M worker, payoff)",
     )  # fmt: skip
 
     @model_validator(mode="after")
