@@ -27,6 +27,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -46,6 +47,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CHAIN_CONNECTIONS", "4"))
 GOAL_P99_S = 0.050
 SPOT = 60_000
 PASSWORD = "violet-harbor-kettle-42"
+FORMATS = {"rows": "", "columns": "/columns"}  # the published row reply and the columnar one
 
 
 def wednesday_expiry(today: date) -> datetime:
@@ -106,8 +108,25 @@ async def round_of(http: httpx.AsyncClient, url: str, headers: dict[str, str], n
     return samples
 
 
-async def drive(base: str, expiry: datetime) -> None:
-    url = f"/v1/analytics/options/chain?underlying=BTC/USDT&expiry={expiry.date()}&volatility=0.6"
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time so far of these processes (``/proc/<pid>/stat``)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the line)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def strikes_of(page: httpx.Response) -> int:
+    """A page's strikes: ``items`` of the row reply, ``strikes`` of the columnar one."""
+    body = page.json()
+    return len(body["items"] if "items" in body else body["strikes"])
+
+
+async def drive(base: str, expiry: datetime, stack_cpu_s: Callable[[], float]) -> None:
+    query = f"?underlying=BTC/USDT&expiry={expiry.date()}&volatility=0.6"
+    urls = {fmt: f"/v1/analytics/options/chain{path}{query}" for fmt, path in FORMATS.items()}
+    url = urls["rows"]
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with httpx.AsyncClient(base_url=base, limits=limits) as http:
         headers = await token(http)
@@ -124,27 +143,50 @@ async def drive(base: str, expiry: datetime) -> None:
                 )
                 return
             await asyncio.sleep(1)
-        assert sum(len(page.json()["items"]) for page in pages) == STRIKES
-        size_mb = max(len(page.content) for page in pages) / 1e6
+        sizes = {}
+        for fmt, each in urls.items():
+            pages = await whole_chain(http, each, headers)
+            assert sum(strikes_of(page) for page in pages) == STRIKES, fmt
+            sizes[fmt] = (
+                f"{fmt} {len(pages)} pages, largest {max(len(p.content) for p in pages) / 1e6:.2f} MB"
+            )
         cold = await one(http, url, headers)
-        await round_of(http, url, headers, 2 * CONNECTIONS)  # warm-up, untimed
+        for each in urls.values():
+            await round_of(http, each, headers, 2 * CONNECTIONS)  # warm-up, untimed
         header(
-            f"option chain through the gateway, {ROUNDS} rounds x {REQUESTS} requests, {CONNECTIONS} clients",
+            f"option chain through the gateway, {ROUNDS} rounds x {REQUESTS} requests per format "
+            f"(rows, columns interleaved), {CONNECTIONS} clients",
             f"{STRIKES} strikes (call + put) of BTC/USDT {expiry:%Y-%m-%d} on the sim venue, synthetic "
-            f"quotes; {len(pages)} pages (<= 1,000 strikes) (largest {size_mb:.2f} MB); gateway, analytics, "
+            f"quotes; {'; '.join(sizes.values())} (<= 1,000 strikes a page); gateway, analytics, "
             "market-data processes; a sample = the whole chain, its pages in turn",
         )
         print(f"   cold (first timed request after readiness): {cold * 1000:.1f} ms", flush=True)
-        everything: list[float] = []
+        everything: dict[str, list[float]] = {fmt: [] for fmt in urls}
+        cpu: dict[str, float] = dict.fromkeys(urls, 0.0)
         for r in range(ROUNDS):
-            started = time.perf_counter()
-            samples = await round_of(http, url, headers, REQUESTS)
-            wall = time.perf_counter() - started
-            everything += samples
-            p50_ms, max_ms = statistics.median(samples) * 1000, max(samples) * 1000
-            rate = len(samples) / wall
-            print(f"   round {r + 1}: {rate:6.1f} req/s  p50 {p50_ms:7.1f} ms  max {max_ms:7.1f} ms  "
-                  f"({len(samples)} requests; load {loadavg()})", flush=True)  # fmt: skip
+            order = list(urls) if r % 2 == 0 else list(reversed(urls))  # neither always goes first
+            for fmt in order:
+                started, cpu_started = time.perf_counter(), stack_cpu_s()
+                samples = await round_of(http, urls[fmt], headers, REQUESTS)
+                wall = time.perf_counter() - started
+                cpu[fmt] += stack_cpu_s() - cpu_started
+                everything[fmt] += samples
+                p50_ms, max_ms = statistics.median(samples) * 1000, max(samples) * 1000
+                rate = len(samples) / wall
+                line = (
+                    f"   round {r + 1} {fmt:7}: {rate:6.1f} req/s  p50 {p50_ms:7.1f} ms  max {max_ms:7.1f} ms"
+                )
+                print(f"{line}  ({len(samples)} requests; load {loadavg()})", flush=True)
+    for fmt, samples in everything.items():
+        per = cpu[fmt] / len(samples) * 1000
+        print(f"   {fmt}: CPU of the three services {per:.1f} ms per chain", flush=True)
+    rows, columns = statistics.median(everything["rows"]), statistics.median(everything["columns"])
+    print(f"   median ratio rows / columns: {rows / columns:.2f}x (same run)", flush=True)
+    report(everything["rows"], "GET /v1/analytics/options/chain (rows)")
+    report(everything["columns"], "GET /v1/analytics/options/chain/columns")
+
+
+def report(everything: list[float], route: str) -> None:
     ordered = sorted(everything)
     p50 = statistics.median(ordered)
     if len(ordered) >= P99_MIN_SAMPLES:
@@ -152,7 +194,7 @@ async def drive(base: str, expiry: datetime) -> None:
     else:
         tail, label = ordered[-1], f"max of {len(ordered)}"
     met = tail < GOAL_P99_S
-    path = "GET /v1/analytics/options/chain (gateway -> analytics -> market-data)"
+    path = f"{route} (gateway -> analytics -> market-data)"
     print(f"   all rounds: p50 {p50 * 1000:.1f} ms, {label} {tail * 1000:.1f} ms  path: {path}", flush=True)
     print(f"   goal (p99 < 50 ms): {'met' if met else 'NOT met'} ({label}; load {loadavg()} on 2 cores)")
 
@@ -181,7 +223,8 @@ def main() -> None:
         services = ("gateway-auth", "analytics", "market-data")
         with running_stack(nats, pg, "chain", Path(logs), env, services=services) as stack:
             stack.wait_ready(timeout_s=180)
-            asyncio.run(drive(stack.gateway_url, expiry))
+            pids = [process.pid for process in stack.processes.values()]
+            asyncio.run(drive(stack.gateway_url, expiry, lambda: cpu_seconds(pids)))
 
 
 if __name__ == "__main__":

@@ -90,10 +90,20 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         venue = await alice(
             "options_chain", {"underlying": "BTC/USDT", "venue": "binance", "volatility": 0.5}
         )
+        columns = await alice("options_chain_columns", {"underlying": "BTC/USDT", "volatility": 0.5})
+        venue_columns = await alice(
+            "options_chain_columns", {"underlying": "BTC/USDT", "venue": "binance", "volatility": 0.5}
+        )
+        bad_columns = await alice.error(
+            "options_chain_columns", {"underlying": "BTC/USDT", "volatility": 0.5, "expiry": "2030-01-01"}
+        )
     finally:
         for sub in subs:
             await sub.unsubscribe()
     check_venue_chain(venue)
+    same_as_rows(chain, columns)
+    same_as_rows(venue, venue_columns)
+    assert (bad_columns.code, bad_columns.details["fields"][0]["field"]) == ("validation_error", "expiry")
     assert chain["quotes"] == "synthetic" and chain["items"][0]["call"]["venue"] is None
     assert (chain["spot"], chain["expiries"], [r["strike"] for r in chain["items"]]) == (
         91.0,
@@ -119,6 +129,21 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
     assert (bad.code, bad.details["fields"][0]["field"]) == ("validation_error", "expiry")
     assert (bad_range.code, bad_range.details["fields"][0]["field"]) == ("validation_error", "strike_to")
     assert chain["next_strike_from"] is None  # two strikes: one reply
+
+
+def same_as_rows(rows: dict[str, Any], columns: dict[str, Any]) -> None:
+    """The columnar reply (``options_chain_columns``) holds the row reply's figures, index i = strike i
+    (the Greeks within float noise: the expiry's time left moved between the two requests)."""
+    assert (columns["format"], columns["version"], columns["quotes"]) == ("columns", 1, rows["quotes"])
+    assert columns["strikes"] == [row["strike"] for row in rows["items"]]
+    for i, row in enumerate(rows["items"]):
+        for kind in ("call", "put"):
+            side, col = row[kind], columns[kind]
+            assert col["symbol"][i] == side["symbol"]
+            assert (col["bid"][i], col["ask"][i], col["last"][i]) == (side["bid"], side["ask"], side["last"])
+            assert col["greeks"]["delta"][i] == pytest.approx(side["greeks"]["delta"], rel=1e-6)
+            if side["venue"] is not None:
+                assert {name: values[i] for name, values in col["venue"].items()} == side["venue"]
 
 
 def check_venue_chain(chain: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from an_harness import Market
+from an_payoff import check_payoff
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
@@ -111,6 +112,7 @@ async def test_saved_straddle_revalued_as_the_underlying_moves(
     await check_equals_stateless(alice, legs, moved)
     assert moved["greeks"]["delta"] > valuation["greeks"]["delta"]  # long gamma: delta rose with spot
     assert [s["option_strategy_id"] for s in (await alice("option_strategies_list", {}))["items"]] == [sid]
+    await check_payoff(alice, bob, nc, streams, sid, expiry)
 
     # ownership: Bob sees nothing of Alice's
     ref = {"option_strategy_id": sid}

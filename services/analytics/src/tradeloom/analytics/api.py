@@ -21,6 +21,7 @@ from tradeloom.analytics.watches import Watches
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import (
     analytics,
+    analytics_chain,
     analytics_option_strategies,
     analytics_options,
     analytics_portfolio,
@@ -69,16 +70,19 @@ def register(
         "balances": portfolio.balances,
         "strategy_report": strategy.report,
         "options_chain": chain.chain,
+        "options_chain_columns": chain.columns,
         "options_portfolio_greeks": greeks.portfolio_greeks,
         "option_strategies_create": saved.create,
         "option_strategies_list": saved.list,
         "option_strategies_get": saved.get,
         "option_strategies_delete": saved.delete,
+        "option_strategies_payoff": saved.payoff,
     }
     for contract in (
         *analytics.REQUESTS,
         *analytics_propfirm.REQUESTS,
         *analytics_options.REQUESTS,
+        *analytics_chain.REQUESTS,
         *analytics_portfolio.REQUESTS,
         *analytics_option_strategies.REQUESTS,
     ):

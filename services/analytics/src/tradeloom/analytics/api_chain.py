@@ -18,10 +18,23 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.analytics.api_options import greeks_at
+from tradeloom.analytics.domain.chain_columns import (
+    GREEK_NAMES,
+    VENUE_NAMES,
+    ChainColumns,
+    chain_columns,
+    nullable,
+    number,
+)
 from tradeloom.analytics.domain.options import expiry_label
 from tradeloom.analytics.store.equity_store import EquityStore
-from tradeloom.quant.options import bsm, implied_vols
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.analytics_chain import (
+    ChainColumnsReply,
+    GreeksColumns,
+    SideColumns,
+    VenueColumns,
+)
 from tradeloom.shared.contracts.analytics_options import (
     ChainReply,
     ChainRequest,
@@ -50,6 +63,24 @@ class ChainApi:
         self.timeout_s = timeout_s
 
     async def chain(self, caller: CallerContext, body: ChainRequest) -> ChainReply:
+        page = await self._page(caller, body)
+        return ChainReply(
+            **page.header(), items=_rows(page.columns, venue=page.quotes == "venue"),
+            next_strike_from=page.next_strike_from,
+        )  # fmt: skip
+
+    async def columns(self, caller: CallerContext, body: ChainRequest) -> ChainColumnsReply:
+        """The same page as ``chain`` as plain columns: built without a model per strike and not
+        validated again (its lists come from float arrays), serialised once."""
+        page = await self._page(caller, body)
+        c = page.columns
+        return ChainColumnsReply.model_construct(
+            **page.header(), strikes=c.strikes, call=_side_columns(c, 0, page.quotes == "venue"),
+            put=_side_columns(c, c.n, page.quotes == "venue"), next_strike_from=page.next_strike_from,
+            format="columns", version=1,
+        )  # fmt: skip
+
+    async def _page(self, caller: CallerContext, body: ChainRequest) -> Page:
         require_user(caller)
         base, _, quote = body.underlying.upper().partition("/")
         underlying = f"{base}/{quote}"
@@ -70,37 +101,36 @@ class ChainApi:
             raise field_invalid("expiry", f"no {body.underlying} options expire on {body.expiry}")
         if body.strike_from is not None and body.strike_to is not None and body.strike_from > body.strike_to:
             raise field_invalid("strike_to", "must not be below strike_from")
-        page = {"strike_from": _wire(body.strike_from), "strike_to": _wire(body.strike_to)}
+        window = {"strike_from": _wire(body.strike_from), "strike_to": _wire(body.strike_to)}
         listed = await self._client().call_raw(
             "market-data", "instruments",
             {"venue": body.venue, "kind": "option", "status": "active", "underlying": underlying,
-             "expiry": chosen.date().isoformat(), **page, "limit": 2 * MAX_STRIKES + 1},
+             "expiry": chosen.date().isoformat(), **window, "limit": 2 * MAX_STRIKES + 1},
             caller=caller, timeout_s=self.timeout_s,
         )  # fmt: skip
         options = [item for item in listed["instruments"] if datetime.fromisoformat(item["expiry"]) == chosen]
         options, next_from = _page(options, MAX_STRIKES)
         if options:  # the quotes of this page's strikes only
             strikes = [Decimal(o["strike"]) for o in options]
-            page = {"strike_from": _wire(min(strikes)), "strike_to": _wire(max(strikes))}
-        quoted = await self._quotes(caller, body, underlying, chosen, page)
+            window = {"strike_from": _wire(min(strikes)), "strike_to": _wire(max(strikes))}
+        quoted = await self._quotes(caller, body, underlying, chosen, window)
         if quoted.source == "venue":  # the venue's own figures make each side larger
             options, next_venue = _page(options, MAX_VENUE_STRIKES)
             next_from = next_venue if next_venue is not None else next_from
-        quotes, spot = quoted.by_symbol, quoted.spot
+        spot = quoted.spot
         if spot is None:
             async with self._engine().connect() as conn:
-                mark = (await self.store.latest_marks(conn, [f"{base}/{quote}"])).get(f"{base}/{quote}")
+                mark = (await self.store.latest_marks(conn, [underlying])).get(underlying)
             spot = None if mark is None else float(mark)
         if spot is None:
             raise field_invalid("underlying", f"no price of {body.underlying} seen yet")
         years = (chosen - now).total_seconds() / SECONDS_PER_YEAR
-        return ChainReply(
-            underlying=body.underlying, venue=body.venue, spot=float(spot), expiry=chosen,
-            expiry_label=expiry_label(chosen.date()),
-            days_to_expiry=years * 365.0, expiries=expiries,
-            items=self._rows(body, options, float(spot), years, quotes, venue=quoted.source == "venue"),
-            quotes=quoted.source, quotes_ts_ns=quoted.ts_ns, next_strike_from=next_from,
-        )  # fmt: skip
+        columns = chain_columns(
+            options, quoted.by_symbol, float(spot), years, body.rate, body.dividend_yield, body.volatility
+        )
+        return Page(
+            body, float(spot), chosen, expiries, years, quoted.source, quoted.ts_ns, columns, next_from
+        )
 
     async def _quotes(
         self, caller: CallerContext, body: ChainRequest, underlying: str, expiry: datetime,
@@ -127,45 +157,28 @@ class ChainApi:
             )
         return Quotes({}, None, "none", None)
 
-    @staticmethod
-    def _rows(
-        body: ChainRequest, options: list[dict[str, Any]], spot: float, years: float,
-        quotes: dict[str, dict[str, Any]], *, venue: bool,
-    ) -> list[ChainRow]:  # fmt: skip
-        strikes = sorted({float(o["strike"]) for o in options})
-        by_key = {(float(o["strike"]), o["option_type"]): o for o in options}
-        n = len(strikes)
-        is_call = np.array([True] * n + [False] * n)
-        keys = [(k, "call") for k in strikes] + [(k, "put") for k in strikes]
-        sides = [quotes.get(by_key[key]["symbol"], {}) if key in by_key else {} for key in keys]
-        bid, ask = (np.array([_price(q.get(name)) for q in sides]) for name in ("bid", "ask"))
-        mid = (bid + ask) / 2  # NaN unless both sides are quoted
 
-        def ivs(prices: np.ndarray) -> np.ndarray:
-            vols, _ = implied_vols(prices, is_call, spot, np.array(strikes * 2), years, body.rate,
-                                   body.dividend_yield)  # fmt: skip
-            return np.asarray(vols)
+@dataclass(frozen=True)
+class Page:
+    """One page of a chain: what both replies carry."""
 
-        iv_bid, iv_ask, iv_mid = ivs(bid), ivs(ask), ivs(mid)
-        sigma = np.where(np.isfinite(iv_mid), iv_mid, body.volatility)
-        g = bsm(is_call, spot, np.array(strikes * 2), years, body.rate, body.dividend_yield, sigma)
+    body: ChainRequest
+    spot: float
+    expiry: datetime
+    expiries: list[datetime]
+    years: float
+    quotes: Literal["venue", "synthetic", "none"]
+    quotes_ts_ns: int | None
+    columns: ChainColumns
+    next_strike_from: float | None
 
-        def side(strike: float, kind: str, index: int) -> ChainSide | None:
-            option = by_key.get((strike, kind))
-            if option is None:
-                return None
-            return ChainSide(
-                symbol=option["symbol"], bid=_or_none(bid[index]), ask=_or_none(ask[index]),
-                mid=_or_none(mid[index]), last=_or_none(_price(sides[index].get("last"))),
-                implied_volatility=_or_none(iv_mid[index]), bid_iv=_or_none(iv_bid[index]),
-                ask_iv=_or_none(iv_ask[index]), greeks=greeks_at(g, index),
-                venue=_venue_figures(sides[index]) if venue and sides[index] else None,
-            )  # fmt: skip
-
-        return [
-            ChainRow(strike=k, call=side(k, "call", i), put=side(k, "put", n + i))
-            for i, k in enumerate(strikes)
-        ]
+    def header(self) -> dict[str, Any]:
+        return {
+            "underlying": self.body.underlying, "venue": self.body.venue, "spot": self.spot,
+            "expiry": self.expiry, "expiry_label": expiry_label(self.expiry.date()),
+            "days_to_expiry": self.years * 365.0, "expiries": self.expiries, "quotes": self.quotes,
+            "quotes_ts_ns": self.quotes_ts_ns,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -200,8 +213,52 @@ def _wire(value: float | Decimal | None) -> str | None:
     return format(Decimal(repr(value) if isinstance(value, float) else value).normalize(), "f")
 
 
-def _price(value: str | None) -> float:
-    return float("nan") if value is None else float(value)
+def _rows(c: ChainColumns, *, venue: bool) -> list[ChainRow]:
+    """The published reply's rows: a model per strike and side."""
+
+    def side(index: int) -> ChainSide | None:
+        option = c.options[index]
+        if option is None:
+            return None
+        return ChainSide(
+            symbol=option["symbol"], bid=_or_none(c.bid[index]), ask=_or_none(c.ask[index]),
+            mid=_or_none(c.mid[index]), last=_or_none(c.last[index]),
+            implied_volatility=_or_none(c.iv_mid[index]), bid_iv=_or_none(c.iv_bid[index]),
+            ask_iv=_or_none(c.iv_ask[index]), greeks=greeks_at(c.greeks, index),
+            venue=_venue_figures(c.quotes[index]) if venue and c.quotes[index] else None,
+        )  # fmt: skip
+
+    return [ChainRow(strike=k, call=side(i), put=side(c.n + i)) for i, k in enumerate(c.strikes)]
+
+
+def _side_columns(c: ChainColumns, start: int, venue: bool) -> SideColumns:
+    """The calls (``start`` 0) or the puts (``start`` n) as lists, each built in one numpy pass."""
+    part = slice(start, start + c.n)
+    options = c.options[part]
+    present = np.array([o is not None for o in options], dtype=bool)
+    g = c.greeks
+    greeks = GreeksColumns.model_construct(
+        None,
+        **{
+            name: nullable(np.asarray(getattr(g, name), dtype=np.float64)[part], present)
+            for name in GREEK_NAMES
+        },
+    )
+    figures = None
+    if venue:
+        quotes = c.quotes[part]
+        figures = VenueColumns.model_construct(
+            None,
+            **{name: nullable(np.array([number(q.get(name)) for q in quotes], dtype=np.float64), present)
+               for name in VENUE_NAMES}
+        )  # fmt: skip
+    return SideColumns.model_construct(
+        symbol=[None if o is None else o["symbol"] for o in options],
+        bid=nullable(c.bid[part], present), ask=nullable(c.ask[part], present),
+        mid=nullable(c.mid[part], present), last=nullable(c.last[part], present),
+        implied_volatility=nullable(c.iv_mid[part], present), bid_iv=nullable(c.iv_bid[part], present),
+        ask_iv=nullable(c.iv_ask[part], present), greeks=greeks, venue=figures,
+    )  # fmt: skip
 
 
 def _or_none(value: float) -> float | None:

@@ -12,6 +12,7 @@ from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
 from tradeloom.analytics.ledger import Ledger
+from tradeloom.analytics.leg_quotes import LegQuotes
 from tradeloom.analytics.option_marker import OptionMarker
 from tradeloom.analytics.owners import Owners
 from tradeloom.analytics.settings import AnalyticsSettings
@@ -37,9 +38,11 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     client = lambda: runtime.client  # noqa: E731
     intraday = IntradayStore(settings.db_schema)
     outbox = lambda: runtime.outbox  # noqa: E731
+    quotes = LegQuotes(client, settings.remote_timeout_s)
     marker = OptionMarker(
-        engine, OptionStrategiesStore(settings.db_schema), outbox, interval_s=settings.option_mark_interval_s
-    )
+        engine, OptionStrategiesStore(settings.db_schema), outbox, interval_s=settings.option_mark_interval_s,
+        quotes=quotes,
+    )  # fmt: skip
     ledger = Ledger(engine, store, intraday, settings.roll_interval_s, on_price=marker.note)
     owners = Owners(engine, client, store, settings.remote_timeout_s)
     performance = PerformanceApi(engine, store, owners)
@@ -60,7 +63,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         strategy=StrategyReportApi(engine, store, owners, performance),
         chain=ChainApi(engine, client, store, settings.remote_timeout_s),
         greeks=PortfolioGreeksApi(trades, client, settings.remote_timeout_s),
-        saved=OptionStrategiesApi(engine, marker.store, marker),
+        saved=OptionStrategiesApi(engine, marker.store, marker, quotes, store),
     )
     runtime.add_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)

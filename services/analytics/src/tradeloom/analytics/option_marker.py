@@ -7,7 +7,9 @@ one of them not yet valued at a price that new, stores the valuation and writes
 ``analytics.evt.option_strategy_marked.v1.<option_strategy_id>`` to the outbox in the same
 transaction. So a strategy is revalued at most once a round however many trades arrive (coalesced to
 the newest price), and the update is conditional on the stored price time being older, so two
-replicas never announce the same price twice.
+replicas never announce the same price twice. A leg saved without a volatility is valued at the one
+implied from its latest mid quote (``leg_quotes``, asked as the owner before the write transaction);
+a strategy with a leg that has none (no quote, no solution) is not revalued this round (logged).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,10 +25,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.analytics.domain import option_marks, options
+from tradeloom.analytics.domain.payoff import leg_vols
+from tradeloom.analytics.leg_quotes import LegQuotes
 from tradeloom.analytics.store.option_strategies_store import OptionStrategiesStore
 from tradeloom.shared.aio import wait_for_stop
+from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.analytics_option_strategies import OptionStrategyMarked, SavedLeg, Valuation
 from tradeloom.shared.contracts.analytics_options import Greeks, LegValue
+from tradeloom.shared.errors import ServiceError
 from tradeloom.shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -45,11 +52,15 @@ def domain_legs(legs: list[SavedLeg]) -> list[option_marks.SavedLeg]:
     ]
 
 
-def valuation_of(row: Any, spot: float, as_of: datetime) -> Valuation:
-    """The strategy stored in ``row`` valued at ``spot`` seen at ``as_of`` (``ValueError``: no finite
-    model value)."""
+def valuation_of(
+    row: Any, spot: float, as_of: datetime, legs: list[option_marks.SavedLeg] | None = None
+) -> Valuation:
+    """The strategy stored in ``row`` (or these ``legs`` of it, volatilities filled in) valued at
+    ``spot`` seen at ``as_of`` (``ValueError``: no finite model value, or a leg has no volatility)."""
     market = options.Market(spot, row.rate, row.dividend_yield, row.model)
-    legs = domain_legs([SavedLeg.model_validate(leg) for leg in row.legs])
+    legs = legs or domain_legs([SavedLeg.model_validate(leg) for leg in row.legs])
+    if any(leg.volatility is None and leg.expiry is not None and leg.expiry > as_of for leg in legs):
+        raise ValueError("a leg has no volatility (none given, none implied from a quote)")
     m = option_marks.mark(market, legs, as_of)
     return Valuation(
         spot=spot, as_of=as_of, value=m.value, cost=m.cost, pnl=m.pnl, greeks=Greeks(**m.greeks),
@@ -65,11 +76,13 @@ class OptionMarker:
         outbox: Callable[[], Outbox],
         *,
         interval_s: float,
+        quotes: LegQuotes | None = None,
     ) -> None:
         self._engine = engine
         self.store = store
         self._outbox = outbox
         self.interval_s = interval_s
+        self.quotes = quotes
         self._latest: dict[Key, tuple[float, int]] = {}
         self._moved: set[Key] = set()
 
@@ -101,10 +114,13 @@ class OptionMarker:
 
     async def _mark_symbol(self, venue: str, symbol: str, spot: float, ts_ns: int) -> int:
         as_of, marked = from_ns(ts_ns), 0
+        async with self._engine().connect() as conn:
+            rows = await self.store.on_underlying(conn, venue, symbol, ts_ns)
+        legs = {row.option_strategy_id: await self._legs(row, spot, as_of) for row in rows}
         async with self._engine().begin() as conn:
-            for row in await self.store.on_underlying(conn, venue, symbol, ts_ns):
+            for row in rows:
                 try:
-                    valuation = valuation_of(row, spot, as_of)
+                    valuation = valuation_of(row, spot, as_of, legs[row.option_strategy_id])
                 except ValueError as error:
                     log.warning("option strategy %s not valued: %s", row.option_strategy_id, error)
                     continue
@@ -118,6 +134,23 @@ class OptionMarker:
                 await self._outbox().add(conn, event, row.option_strategy_id)
                 marked += 1
         return marked
+
+    async def _legs(self, row: Any, spot: float, as_of: datetime) -> list[option_marks.SavedLeg]:
+        """The row's legs, a leg saved without a volatility given the one implied from its quote
+        (left None when there is none: the strategy is then not valued)."""
+        legs = domain_legs([SavedLeg.model_validate(leg) for leg in row.legs])
+        if self.quotes is None or all(leg.kind == "underlying" or leg.volatility is not None for leg in legs):
+            return legs
+        try:
+            quoted = await self.quotes.latest(
+                CallerContext(user_id=row.user_id), row.venue, row.underlying, legs
+            )
+        except ServiceError as error:  # market-data away: valued in a later round
+            log.warning("option strategy %s: no quotes for its volatility: %s", row.option_strategy_id, error)
+            return legs
+        market = options.Market(spot, row.rate, row.dividend_yield, row.model)
+        vols = leg_vols(market, legs, quoted, as_of)
+        return [replace(leg, volatility=v.volatility) for leg, v in zip(legs, vols, strict=True)]
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

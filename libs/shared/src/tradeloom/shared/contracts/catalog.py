@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from tradeloom.shared.contracts import (
     analytics,
+    analytics_chain,
     analytics_options,
     analytics_portfolio,
     analytics_option_strategies,
@@ -114,6 +115,7 @@ REQUESTS: tuple[RequestContract, ...] = (
     *analytics.REQUESTS,
     *analytics_propfirm.REQUESTS,
     *analytics_options.REQUESTS,
+    *analytics_chain.REQUESTS,
     *analytics_portfolio.REQUESTS,
     *analytics_option_strategies.REQUESTS,
 )

@@ -37,6 +37,7 @@ from tradeloom.shared.contracts.analytics import (
     ScopeRef,
     SummaryRequest,
 )
+from tradeloom.shared.contracts.analytics_chain import ChainColumnsReply
 from tradeloom.shared.contracts.analytics_option_strategies import (
     STRATEGY_ID,
     OptionStrategyCreate,
@@ -44,6 +45,8 @@ from tradeloom.shared.contracts.analytics_option_strategies import (
     OptionStrategyInfo,
     OptionStrategyList,
     OptionStrategyListRequest,
+    OptionStrategyPayoff,
+    OptionStrategyPayoffRequest,
     OptionStrategyRef,
 )
 from tradeloom.shared.contracts.analytics_options import (
@@ -174,6 +177,17 @@ def _scoped() -> list[Forward]:
     return routes
 
 
+CHAIN_QUERY = (
+    Param("underlying", str, Query(min_length=3, max_length=64, description="spot symbol: BTC/USDT")),
+    Param("venue", str, Query(min_length=1, max_length=32, description="venue"), "sim"),
+    Param("expiry", dt.date | None, Query(description="its UTC day (default: nearest)"), None),
+    Param("volatility", float, Query(ge=1e-4, le=10, description="for the Greeks (0.5 = 50 %)")),
+    Param("rate", float, Query(ge=-1, le=1, description="risk-free rate"), 0.0),
+    Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
+    Param("strike_from", float | None, Query(ge=0, description="strikes >= this"), None),
+    Param("strike_to", float | None, Query(ge=0, description="strikes <= this"), None),
+)  # fmt: skip
+
 ROUTES = (
     Forward(
         "GET", "/summary", READ, SERVICE, "summary", SummaryRequest, PortfolioSummary,
@@ -245,18 +259,15 @@ ROUTES = (
     Forward(
         "GET", "/options/chain", READ, SERVICE, "options_chain", ChainRequest, ChainReply,
         name="option_chain", errors=READ_ERRORS,
-        query=(
-            Param("underlying", str, Query(min_length=3, max_length=64, description="spot symbol: BTC/USDT")),
-            Param("venue", str, Query(min_length=1, max_length=32, description="venue"), "sim"),
-            Param("expiry", dt.date | None, Query(description="its UTC day (default: nearest)"), None),
-            Param("volatility", float, Query(ge=1e-4, le=10, description="for the Greeks (0.5 = 50 %)")),
-            Param("rate", float, Query(ge=-1, le=1, description="risk-free rate"), 0.0),
-            Param("dividend_yield", float, Query(ge=-1, le=1, description="dividend or carry yield"), 0.0),
-            Param("strike_from", float | None, Query(ge=0, description="strikes >= this"), None),
-            Param("strike_to", float | None, Query(ge=0, description="strikes <= this"), None),
-        ),
+        query=CHAIN_QUERY,
         summary="Option chain of an underlying and expiry: every strike's call and put with their Greeks "
         "(at most 1,000 strikes a reply: next_strike_from)",
+    ),
+    Forward(
+        "GET", "/options/chain/columns", READ, SERVICE, "options_chain_columns", ChainRequest,
+        ChainColumnsReply, name="option_chain_columns", errors=READ_ERRORS, query=CHAIN_QUERY,
+        summary="The option chain as plain columns (one list per field, index i = strikes[i]): the same "
+        "figures and paging as /options/chain, for large chains",
     ),
     Forward(
         "GET", "/accounts/{account_id}/greeks", READ, SERVICE, "options_portfolio_greeks",
@@ -302,6 +313,20 @@ ROUTES = (
         OptionStrategyRef, OptionStrategyInfo, name="get_option_strategy", errors=READ_ERRORS,
         path_params=(OPTION_STRATEGY_ID,),
         summary="A saved option strategy and its latest valuation (value, PnL, Greeks, as-of price and time)",
+    ),
+    Forward(
+        "GET", "/options/strategies/{option_strategy_id}/payoff", READ, SERVICE, "option_strategies_payoff",
+        OptionStrategyPayoffRequest, OptionStrategyPayoff, name="option_strategy_payoff", errors=READ_ERRORS,
+        path_params=(OPTION_STRATEGY_ID,),
+        query=(
+            Param("price_from", float | None,
+                  Query(gt=0, le=1e12, description="lowest price (default 0.7 x the latest)"), None),
+            Param("price_to", float | None,
+                  Query(gt=0, le=1e12, description="highest price (default 1.3 x the latest)"), None),
+            Param("steps", int, Query(ge=2, le=1001, description="prices in the range, ends included"), 101),
+        ),
+        summary="Payoff at the first expiry and today's value curve of a saved option strategy over a price "
+        "range; each leg's volatility given or implied from its latest mid quote (and which)",
     ),
     Forward(
         "DELETE", "/options/strategies/{option_strategy_id}", TRADE, SERVICE, "option_strategies_delete",

@@ -1,0 +1,75 @@
+"""The columnar chain page carries exactly the published rows' figures, one list per field."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from tradeloom.analytics.api_chain import Page, _rows, _side_columns
+from tradeloom.analytics.domain.chain_columns import chain_columns
+from tradeloom.shared.contracts.analytics_chain import ChainColumnsReply
+from tradeloom.shared.contracts.analytics_options import ChainRequest
+
+EXPIRY = datetime(2030, 1, 4, 8, tzinfo=UTC)
+
+
+def listed() -> list[dict[str, Any]]:
+    """Strikes 80, 100 and 120 (no 120 put: a strike may have one side only)."""
+    return [
+        {"symbol": f"BTC/USDT:USDT-300104-{k}-{t[0].upper()}", "strike": str(k), "option_type": t}
+        for k in (80, 100, 120) for t in ("call", "put") if (k, t) != (120, "put")
+    ]  # fmt: skip
+
+
+QUOTES = {
+    "BTC/USDT:USDT-300104-80-C": {"bid": "11.9", "ask": "12.3", "last": "12.0", "mark": "12.1", "delta": 0.8},
+    "BTC/USDT:USDT-300104-100-P": {"bid": "10.1", "ask": None},
+    "BTC/USDT:USDT-300104-120-C": {"bid": "95", "ask": "96"},  # above the spot: no solution
+}
+
+
+def page(venue: bool) -> tuple[ChainRequest, Any]:
+    body = ChainRequest(underlying="BTC/USDT", volatility=0.5)
+    columns = chain_columns(listed(), QUOTES, 91.0, 10 / 365, 0.01, 0.0, 0.5)
+    source = "venue" if venue else "synthetic"
+    return body, Page(body, 91.0, EXPIRY, [EXPIRY], 10 / 365, source, None, columns, None)
+
+
+def test_columns_hold_the_rows_figures() -> None:
+    for venue in (False, True):
+        _, p = page(venue)
+        c = p.columns
+        rows = [row.model_dump() for row in _rows(c, venue=venue)]
+        reply = ChainColumnsReply.model_construct(
+            **p.header(), strikes=c.strikes, call=_side_columns(c, 0, venue),
+            put=_side_columns(c, c.n, venue), next_strike_from=None, format="columns", version=1,
+        )  # fmt: skip
+        wire = json.loads(reply.model_dump_json())
+        ChainColumnsReply.model_validate(wire)  # what the gateway checks: a valid reply
+        assert wire["strikes"] == [r["strike"] for r in rows] == [80.0, 100.0, 120.0]
+        for kind in ("call", "put"):
+            side = wire[kind]
+            for i, row in enumerate(rows):
+                expected = row[kind]
+                if expected is None:
+                    assert side["symbol"][i] is None and side["greeks"]["delta"][i] is None
+                    continue
+                for name in ("symbol", "bid", "ask", "mid", "last", "implied_volatility", "bid_iv", "ask_iv"):
+                    assert side[name][i] == expected[name], (kind, i, name)
+                for name, value in expected["greeks"].items():
+                    assert side["greeks"][name][i] == value, (kind, i, name)
+                if venue:
+                    for name, value in (expected["venue"] or {}).items():
+                        assert side["venue"][name][i] == value
+        assert (wire["call"]["venue"] is None) is not venue
+
+
+def test_a_price_outside_the_bounds_is_null_not_a_number() -> None:
+    _, p = page(False)
+    calls = _side_columns(p.columns, 0, False)
+    assert calls.bid[2] == 95.0 and calls.implied_volatility[2] is None and calls.bid_iv[2] is None
+    assert calls.greeks.delta[2] is not None  # at the request's volatility
+    assert _side_columns(p.columns, p.columns.n, False).symbol == [
+        "BTC/USDT:USDT-300104-80-P", "BTC/USDT:USDT-300104-100-P", None,
+    ]  # fmt: skip
