@@ -68,22 +68,17 @@ class WorkerPool(Generic[W]):
 
     def acquire(self) -> tuple[int, W | None]:
         """A ready worker (with its uid), else a free uid to start one cold; blocks while neither."""
-        dead: list[W] = []
-        try:
+        while True:
             with self._cond:
-                while True:
-                    while self._ready:
-                        worker = self._ready.popleft()
-                        if worker.alive():
-                            return worker.uid, worker
-                        dead.append(worker)  # died while idle: discarded below, its uid refilled
-                    if self._free:
-                        return self._free.popleft(), None
+                while not self._ready and not self._free:
                     self._cond.wait()
-        finally:
-            for worker in dead:
-                self._discard(worker)
-                self.release(worker.uid)
+                if not self._ready:
+                    return self._free.popleft(), None
+                worker = self._ready.popleft()
+                if worker.alive():
+                    return worker.uid, worker
+            self._discard(worker)  # it died while idle: killed and reaped before its uid is reused
+            self.release(worker.uid)
 
     def release(self, uid: int) -> None:
         """A run (or a dead worker) gave ``uid`` back: start a fresh worker on it, or free it."""

@@ -119,6 +119,7 @@ class SandboxRunner:
             self.isolation = self._prepare()
         except SandboxUnavailable as error:
             self.isolation = Isolation(False, str(error), self.isolation.features)
+            self._pool.close()  # no ready workers behind a refusal
         return self.isolation
 
     def _prepare(self) -> Isolation:
