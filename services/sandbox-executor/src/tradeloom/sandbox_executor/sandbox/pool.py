@@ -1,6 +1,6 @@
 """Single-use sandbox workers started ahead of time, so an execution does not wait for one to start.
 
-Each uid slot is in exactly one place: free, being spawned (by the refiller thread), held by a
+Each uid slot is in exactly one place: free, being spawned (by a refill thread), held by a
 ready worker, or in a run. A ready worker is a complete sandbox (namespaces, mounts, seccomp,
 cgroups, rlimits, the unprivileged uid, the interpreter and the bootstrap loaded) blocked reading
 its job on stdin; it has never run code. It runs exactly one job and is then killed with its
@@ -54,7 +54,7 @@ class WorkerPool(Generic[W]):
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start the refiller and fill the pool up to its size."""
+        """Start the refill threads and fill the pool up to its size."""
         if self.size == 0 or self._threads:
             return
         for index in range(self.size):
