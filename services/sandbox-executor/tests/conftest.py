@@ -29,10 +29,13 @@ TEST_UID_BASE = uid_base(210_000)  # apart from the service default, so tests ne
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[SandboxRunner]:
-    """A runner whose isolation is verified (the probe passed), with small test limits; where the OS
-    cannot isolate, its refusal is asserted and the tests that need a sandbox are skipped."""
+    """A runner whose isolation is verified (the probe passed), with small test limits and the
+    service's default pool of ready workers (the path production runs take); where the OS cannot
+    isolate, its refusal is asserted and the tests that need a sandbox are skipped."""
     sandbox = SandboxRunner(
-        SandboxConfig(uid_base=TEST_UID_BASE, slots=2, tmpfs_mb=8, max_processes=24, stdout_max_bytes=4096),
+        SandboxConfig(
+            uid_base=TEST_UID_BASE, slots=2, tmpfs_mb=8, max_processes=24, stdout_max_bytes=4096, pool_size=2
+        ),
         discover_layout(),
     )
     isolation = sandbox.prepare()

@@ -36,8 +36,11 @@ def attempts(run: Run, body: str, **limits: object) -> list[list[object]]:
     return answer.result
 
 
-def no_sandbox_processes() -> bool:
-    return not any(processes_of_uid(TEST_UID_BASE + slot) for slot in range(2))
+def no_sandbox_processes(runner: SandboxRunner) -> bool:
+    """Nothing runs under the sandbox uids but the ready workers (which have run nothing yet)."""
+    assert runner.wait_pool_settled()
+    idle = runner.idle_pids()
+    return not any(set(processes_of_uid(TEST_UID_BASE + slot)) - idle for slot in range(2))
 
 
 def test_network_is_unreachable(run: Run) -> None:
@@ -116,11 +119,11 @@ def test_filling_the_tmpfs_stops_at_its_size(run: Run) -> None:
     )
 
 
-def test_fork_bomb_is_contained(run: Run) -> None:
+def test_fork_bomb_is_contained(run: Run, runner: SandboxRunner) -> None:
     answer = run("import os\nwhile True:\n    os.fork()\n", time_limit_s=2)
     assert answer.outcome in (Outcome.ERROR, Outcome.TIME_LIMIT)
     assert answer.wall_s < 4
-    assert no_sandbox_processes()
+    assert no_sandbox_processes(runner)
 
 
 @pytest.mark.parametrize(
@@ -149,7 +152,7 @@ def test_sleeping_past_the_wall_limit(run: Run) -> None:
     assert answer.stdout == "start\n" and answer.wall_s < 2.5 and answer.cpu_s < 0.9
 
 
-def test_daemonised_grandchild_does_not_outlive_the_run(run: Run) -> None:
+def test_daemonised_grandchild_does_not_outlive_the_run(run: Run, runner: SandboxRunner) -> None:
     code = (
         "import os, time\n"
         "if os.fork() == 0:\n"
@@ -165,7 +168,7 @@ def test_daemonised_grandchild_does_not_outlive_the_run(run: Run) -> None:
     answer = run(code, time_limit_s=5)
     assert answer.outcome == Outcome.OK and answer.result == "parent done"
     assert answer.wall_s < 2
-    assert no_sandbox_processes()
+    assert no_sandbox_processes(runner)
 
 
 def test_stdout_flood_is_capped(run: Run) -> None:
@@ -202,19 +205,23 @@ def test_dangerous_syscalls_fail_even_through_ctypes(run: Run) -> None:
 
 
 def test_many_runs_leak_nothing(run: Run, runner: SandboxRunner) -> None:
+    assert runner.wait_pool_settled()  # the same number of ready workers (and their fds) before and after
     fds_before = len(os.listdir("/proc/self/fd"))
     for index in range(15):
         answer = run(f"print({index})")
         assert answer.outcome == Outcome.OK and answer.stdout == f"{index}\n"
-    assert no_sandbox_processes()
+    assert no_sandbox_processes(runner)
     assert len(os.listdir("/proc/self/fd")) <= fds_before
     zombies = [
         pid for pid in os.listdir("/proc") if pid.isdigit() and _ppid_and_state(pid) == (os.getpid(), "Z")
     ]
     assert zombies == []
+    idle_groups = runner.idle_group_names()
     for base in (runner._pids_base, runner._memory_base, runner._cpuacct_base):
-        assert base is None or [p.name for p in base.iterdir() if p.is_dir()] == []  # per-run groups removed
-    assert runner._uids.qsize() == 2  # every uid slot returned
+        # per-run groups removed: only the ready workers' own remain
+        assert base is None or {p.name for p in base.iterdir() if p.is_dir()} == idle_groups
+    counts = runner.pool_counts()
+    assert counts["free"] + counts["ready"] == 2 and counts["spawning"] == 0  # every uid slot returned
 
 
 def _ppid_and_state(pid: str) -> tuple[int, str] | None:

@@ -110,6 +110,7 @@ async def test_execute_audit_history_and_ownership(
     service: Any, db_engine: AsyncEngine, db_schema: str
 ) -> None:
     _, call = await service()
+    assert (await call("health"))["features"]["pool"] == "2 ready single-use workers"  # the default path
     ok = await call("execute", {"code": "print(2)\nresult = input_data * 2", "input": 21, "time_limit_s": 5})
     assert ok["success"] and ok["stdout"] == "2\n" and ok["result"] == 42
     failed = await call("execute", {"code": "raise KeyError('k')"})

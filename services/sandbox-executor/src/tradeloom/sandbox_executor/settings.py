@@ -30,6 +30,9 @@ class SandboxExecutorSettings(ServiceSettings):
     stderr_max_bytes: int = Field(default=65_536, ge=1024, le=262_144)
     result_max_bytes: int = Field(default=262_144, ge=1024, le=524_288)
     require_cgroups: bool = False
+    pool_size: int = Field(
+        default=2, ge=0, le=64, description="ready single-use sandbox workers (at most slots; 0 = off)"
+    )
     quota_concurrent: int = Field(default=2, ge=1, le=100, description="running executions per user")
     quota_cpu_seconds_per_day: float = Field(default=3600, gt=0)
     rate_per_minute: int = Field(default=30, ge=1, description="executions started per user per minute")
@@ -46,4 +49,5 @@ class SandboxExecutorSettings(ServiceSettings):
             stderr_max_bytes=self.stderr_max_bytes,
             result_max_bytes=self.result_max_bytes,
             require_cgroups=self.require_cgroups,
+            pool_size=self.pool_size,
         )

@@ -1,19 +1,20 @@
 """Runs INSIDE the sandbox: compile and execute the user's code, report on the fd named by argv[1].
 
 Standard library only: this file is bind-mounted read-only into the sandbox and must not import
-anything of the platform. Protocol: the job arrives as JSON on stdin
-(``{"code", "input", "capture_variables", "result_max_bytes"}``); the report is one JSON object
-written to that fd (``{"syntax_error"}`` or ``{"error", "result", "result_error", "variables"}``).
+anything of the platform. Protocol: once loaded it writes one READY byte to that fd, then reads
+the job as JSON on stdin (``{"code", "input", "capture_variables", "result_max_bytes", "rlimits"}``),
+lowers its rlimits to the job's, and writes the report as one JSON object to that fd
+(``{"syntax_error"}`` or ``{"error", "result", "result_error", "variables"}``).
 """
 
 import json
 import os
+import resource
 import sys
-import traceback
-import types
 
 REPORT_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 FILENAME = "<user_code>"
+READY = b"\x06"  # the first byte on the report fd (process.READY), before the job is read
 
 
 def _report(payload: dict[str, object]) -> None:
@@ -36,6 +37,8 @@ def _json_or_none(value: object, max_bytes: int) -> tuple[str | None, str | None
 
 
 def _variables(scope: dict[str, object], max_bytes: int) -> dict[str, object]:
+    import types  # only when variables are captured: a faster start for every run
+
     captured: dict[str, object] = {}
     budget = max_bytes
     for name, value in scope.items():
@@ -52,6 +55,8 @@ def _variables(scope: dict[str, object], max_bytes: int) -> dict[str, object]:
 
 def _user_traceback(error: BaseException) -> str:
     """The traceback without this bootstrap's own frames."""
+    import traceback  # only on an error: a faster start for every run
+
     tb = error.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != FILENAME:
         tb = tb.tb_next
@@ -59,10 +64,13 @@ def _user_traceback(error: BaseException) -> str:
 
 
 def main() -> None:
+    os.write(REPORT_FD, READY)  # loaded: a worker started ahead of its job may now be handed one
     job = json.loads(sys.stdin.buffer.read())
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
+    for which, soft, hard in job.get("rlimits", ()):  # only ever lowered: no capability to raise
+        resource.setrlimit(which, (soft, hard))
     max_bytes = int(job.get("result_max_bytes", 262_144))
     try:
         code = compile(job["code"], FILENAME, "exec")

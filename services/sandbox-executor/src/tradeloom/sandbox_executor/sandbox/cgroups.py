@@ -88,15 +88,26 @@ class RunGroups:
             if memory_base is not None:
                 groups.memory_dir = memory_base / name
                 groups.memory_dir.mkdir()
-                (groups.memory_dir / "memory.limit_in_bytes").write_text(str(memory_bytes))
-                swap = groups.memory_dir / "memory.memsw.limit_in_bytes"
-                if swap.exists():
-                    with contextlib.suppress(OSError):
-                        swap.write_text(str(memory_bytes))
+                groups.set_memory_limit(memory_bytes)
         except OSError:
             groups.remove()
             raise
         return groups
+
+    def set_memory_limit(self, memory_bytes: int) -> None:
+        """Memory (and memory+swap, where accounted) limit; memsw may never be below memory, so
+        a raise writes memsw first and a cut writes memory first."""
+        if self.memory_dir is None:
+            return
+        memory = self.memory_dir / "memory.limit_in_bytes"
+        swap = self.memory_dir / "memory.memsw.limit_in_bytes"
+        raising = memory_bytes > (_read_int(self.memory_dir, "memory.limit_in_bytes") or 0)
+        for path in (swap, memory) if raising else (memory, swap):
+            if path is memory:
+                memory.write_text(str(memory_bytes))
+            elif swap.exists():
+                with contextlib.suppress(OSError):
+                    swap.write_text(str(memory_bytes))
 
     def open_procs_fds(self) -> list[int]:
         """Write-only fds of ``cgroup.procs``; the child writes ``0`` to each to join."""

@@ -1,4 +1,5 @@
-"""Spawn one sandboxed process and supervise it: stdin, capped output, report, pidfd, wall limit.
+"""Spawn one sandboxed process (``start``; possibly ahead of its job, see ``pool.py``) and supervise
+it once its job is handed over (``supervise``): stdin, capped output, report, pidfd, wall limit.
 
 Synchronous on purpose (called in a worker thread): one ``selectors`` loop over the pipes and a
 pidfd, so the exit is seen the moment it happens (no ``Popen.wait(timeout=...)`` polling), and
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import select
 import selectors
 import signal
 import subprocess
@@ -19,6 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 DRAIN_AFTER_EXIT_S = 0.5
+READY = b"\x06"  # the bootstrap's first byte on the report fd: loaded, about to read its job
 DISCARD_BUDGET_FACTOR = 64  # keep draining (and discarding) this many times the cap, then hang up
 
 
@@ -58,27 +61,52 @@ class ProcessOutcome:
     max_rss_bytes: int
 
 
-def supervise(  # noqa: PLR0912, PLR0915 - one event loop over pipes and a pidfd reads best whole
+@dataclass
+class Started:
+    """A spawned sandbox process, not yet given its job (it blocks reading stdin until then)."""
+
+    process: subprocess.Popen[bytes]
+    pidfd: int
+    report_fd_read: int
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Block until the bootstrap signals it is loaded (consuming that byte); False if it
+        exited or took longer than ``timeout_s``."""
+        if not select.select([self.report_fd_read], [], [], timeout_s)[0]:
+            return False
+        return os.read(self.report_fd_read, 1) == READY
+
+    def alive(self) -> bool:
+        """False once the process has exited (its pidfd is readable)."""
+        return not select.select([self.pidfd], [], [], 0)[0]
+
+    def discard(self, kill_tree: Callable[[int], None]) -> None:
+        """Kill it (it never ran a job), reap it and close its descriptors."""
+        kill_tree(self.process.pid)
+        os.wait4(self.process.pid, 0)
+        self.process.returncode = -9
+        for fd in (self.pidfd, self.report_fd_read):
+            os.close(fd)
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()
+
+
+def start(
     argv: list[str],
     *,
-    stdin_data: bytes,
     report_fd_write: int,
     report_fd_read: int,
     extra_fds: tuple[int, ...],
     preexec: Callable[[], None],
-    wall_limit_s: float,
-    stdout_cap: int,
-    stderr_cap: int,
-    report_cap: int,
-    kill_tree: Callable[[int], None],
     on_spawn: Callable[[int], None] = lambda pid: None,
     spawn_guard: AbstractContextManager[object] | None = None,
-) -> ProcessOutcome:
-    """Run ``argv`` to completion or to the wall limit, then kill whatever is left.
+) -> Started:
+    """Spawn ``argv``; the caller's descriptors for the child are closed here (on failure too).
 
     ``spawn_guard`` is held from before the fork until ``on_spawn`` has recorded the pid, so a
     concurrent reaper holding it never sees this child unrecorded (and never steals its status)."""
-    started = time.monotonic()
     with spawn_guard if spawn_guard is not None else contextlib.nullcontext():
         try:
             process = subprocess.Popen(  # noqa: S603 - argv is built by the runner, never from user input
@@ -99,7 +127,27 @@ def supervise(  # noqa: PLR0912, PLR0915 - one event loop over pipes and a pidfd
     os.close(report_fd_write)
     for fd in extra_fds:
         os.close(fd)
-    pidfd = os.pidfd_open(process.pid)
+    return Started(process, os.pidfd_open(process.pid), report_fd_read)
+
+
+def supervise(  # noqa: PLR0912, PLR0915 - one event loop over pipes and a pidfd reads best whole
+    started_process: Started,
+    *,
+    stdin_data: bytes,
+    wall_limit_s: float,
+    stdout_cap: int,
+    stderr_cap: int,
+    report_cap: int,
+    kill_tree: Callable[[int], None],
+) -> ProcessOutcome:
+    """Hand the job to a started process and run it to completion or to the wall limit (counted
+    from the hand-off), then kill whatever is left."""
+    started = time.monotonic()
+    process, pidfd, report_fd_read = (
+        started_process.process,
+        started_process.pidfd,
+        started_process.report_fd_read,
+    )
     assert process.stdin and process.stdout and process.stderr
     stdout, stderr, report = Capture(stdout_cap), Capture(stderr_cap), Capture(report_cap)
     streams = {process.stdout.fileno(): stdout, process.stderr.fileno(): stderr, report_fd_read: report}
@@ -165,7 +213,7 @@ def supervise(  # noqa: PLR0912, PLR0915 - one event loop over pipes and a pidfd
     return ProcessOutcome(
         stdout=stdout,
         stderr=stderr,
-        report=bytes(report.data) if not report.truncated else b"",
+        report=bytes(report.data).removeprefix(READY) if not report.truncated else b"",
         wall_s=time.monotonic() - started,
         killed_by_wall=killed_by_wall,
         exit_code=exit_code,

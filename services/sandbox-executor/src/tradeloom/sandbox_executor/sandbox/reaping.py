@@ -34,11 +34,22 @@ def _stat(pid: str) -> tuple[str, str, int] | None:
     return comm, state, int(ppid)
 
 
+def _children() -> list[str]:
+    """This process's children (every thread's ``children`` list; a scan of /proc without it)."""
+    if not os.path.exists(f"/proc/self/task/{os.getpid()}/children"):  # no CONFIG_PROC_CHILDREN
+        return [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    found: list[str] = []
+    for task in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError):  # a thread that just ended
+            found += Path(f"/proc/self/task/{task}/children").read_text().split()
+    return found
+
+
 def reap_orphans(own_spawned: set[int]) -> int:
     """Reap zombie ``bwrap`` children this process adopted; returns how many."""
     me, reaped = os.getpid(), 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in own_spawned:
+    for entry in _children():
+        if int(entry) in own_spawned:
             continue
         stat = _stat(entry)
         if stat and stat[2] == me and stat[0] == "bwrap":

@@ -3,17 +3,17 @@
 Domain-free adapter: it knows processes, namespaces, cgroups and rlimits, not users or quotas.
 ``prepare()`` checks every layer once (bwrap, setpriv, the seccomp program, the uid pool, cgroups)
 and runs a probe inside a real sandbox; until it passes, ``run()`` refuses with the reason
-(``SandboxUnavailable``) and never runs code unsandboxed.
+(``SandboxUnavailable``) and never runs code unsandboxed. With ``pool_size`` > 0 each uid slot
+keeps one single-use worker started ahead of its job (``pool.py``); a run takes one, fits the
+request's limits to it, hands over the job, and the worker is killed after that one run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import pwd
-import queue
 import resource
 import threading
 import uuid
@@ -23,37 +23,27 @@ from typing import Any
 
 from tradeloom.sandbox_executor.domain.limits import Outcome, RunEvidence, classify
 from tradeloom.sandbox_executor.sandbox.cgroups import RunGroups, find_controller_dir
-from tradeloom.sandbox_executor.sandbox.layout import (
-    BOOT_SCRIPT_IN_SANDBOX,
-    SANDBOX_ENV,
-    SANDBOX_TMP,
-    SandboxLayout,
+from tradeloom.sandbox_executor.sandbox.command import MB, SandboxConfig, bwrap_argv, rlimits
+from tradeloom.sandbox_executor.sandbox.layout import SandboxLayout
+from tradeloom.sandbox_executor.sandbox.pool import WorkerPool
+from tradeloom.sandbox_executor.sandbox.probe import PROBE, probe_problems
+from tradeloom.sandbox_executor.sandbox.process import (
+    ProcessOutcome,
+    Started,
+    rlimit_preexec,
+    start,
+    supervise,
 )
-from tradeloom.sandbox_executor.sandbox.process import ProcessOutcome, rlimit_preexec, supervise
 from tradeloom.sandbox_executor.sandbox.reaping import become_subreaper, kill_uid, reap_orphans
 from tradeloom.sandbox_executor.sandbox.seccomp_filter import build_filter_bpf
 
-MB = 1024 * 1024
+READY_TIMEOUT_S = 60  # a ready worker's start (bwrap, setpriv, the interpreter) on a loaded box
+
+__all__ = ["RunRequest", "RunResult", "SandboxConfig", "SandboxRunner", "SandboxUnavailable"]
 
 
 class SandboxUnavailable(Exception):
     """Isolation could not be set up; the message says which layer and why."""
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    bwrap: str = "/usr/bin/bwrap"
-    setpriv: str = "/usr/bin/setpriv"
-    uid_base: int = 200_000  # uids uid_base..uid_base+slots-1, no passwd entry, one per concurrent run
-    slots: int = 2
-    tmpfs_mb: int = 16
-    max_processes: int = 32
-    max_open_files: int = 128
-    stdout_max_bytes: int = 65_536
-    stderr_max_bytes: int = 65_536
-    result_max_bytes: int = 262_144
-    address_space_headroom_mb: int = 1024  # RLIMIT_AS above the memory limit when a memory cgroup enforces it
-    require_cgroups: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,18 +85,16 @@ class Isolation:
     features: dict[str, str] = field(default_factory=dict)
 
 
-PROBE = """
-import os, socket
-status = dict(line.split(':', 1) for line in open('/proc/self/status').read().splitlines() if ':' in line)
-try:
-    socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    inet = 'allowed'
-except OSError as error:
-    inet = type(error).__name__
-result = {'uid': os.getuid(), 'seccomp': status['Seccomp'].strip(),
-          'no_new_privs': status['NoNewPrivs'].strip(), 'cap_eff': status['CapEff'].strip(),
-          'inet': inet, 'env': sorted(os.environ)}
-"""
+@dataclass
+class Worker:
+    """One sandbox process with its uid and per-run cgroups, used for exactly one run."""
+
+    uid: int
+    groups: RunGroups
+    process: Started
+
+    def alive(self) -> bool:
+        return self.process.alive()
 
 
 class SandboxRunner:
@@ -120,7 +108,7 @@ class SandboxRunner:
         self._pids_base: Path | None = None
         self._memory_base: Path | None = None
         self._cpuacct_base: Path | None = None
-        self._uids: queue.Queue[int] = queue.Queue()
+        self._pool: WorkerPool[Worker] = WorkerPool([], 0, self._start_worker, self._discard)
         self._active: set[int] = set()  # bwrap pids of runs in flight (never reaped as orphans)
         self._reap_lock = threading.Lock()  # spawn+record vs orphan reaping (see reaping.py)
 
@@ -131,6 +119,7 @@ class SandboxRunner:
             self.isolation = self._prepare()
         except SandboxUnavailable as error:
             self.isolation = Isolation(False, str(error), self.isolation.features)
+            self._pool.close()  # no ready workers behind a refusal
         return self.isolation
 
     def _prepare(self) -> Isolation:
@@ -149,14 +138,13 @@ class SandboxRunner:
         except Exception as error:
             raise SandboxUnavailable(f"cannot build the seccomp filter: {error!r}") from error
         features["seccomp"] = f"{len(self._bpf)} bytes of BPF"
-        for slot in range(self.config.slots):
-            uid = self.config.uid_base + slot
+        uids = [self.config.uid_base + slot for slot in range(self.config.slots)]
+        for uid in uids:
             try:
                 pwd.getpwuid(uid)
                 raise SandboxUnavailable(f"sandbox uid {uid} has a passwd entry; choose another uid_base")
             except KeyError:
                 pass
-            self._uids.put(uid)
         features["uids"] = f"{self.config.uid_base}..{self.config.uid_base + self.config.slots - 1}"
         name = f"tradeloom-sandbox-{os.getpid()}-{uuid.uuid4().hex[:6]}"  # this runner's own parent
         self._pids_base, pids_state = find_controller_dir("pids", name)
@@ -178,28 +166,52 @@ class SandboxRunner:
                 f"cgroups required but {features['cgroup_pids']}; {features['cgroup_memory']}"
             )
         features["subreaper"] = "ok" if become_subreaper() else "failed"
+        pool_size = min(self.config.pool_size, self.config.slots) if self._pids_base else 0
+        self._pool = WorkerPool(uids, pool_size, self._start_worker, self._discard)
+        features["pool"] = (
+            f"{pool_size} ready single-use workers"
+            if pool_size
+            else ("off: every run starts its sandbox" if self._pids_base or not self.config.pool_size
+                  else "off: needs the pids cgroup")
+        )  # fmt: skip
         self.isolation = Isolation(True, "probing", features)
-        probe = self.run(RunRequest(code=PROBE, time_limit_s=20, memory_mb=256))
+        probe = self.run(RunRequest(code=PROBE, time_limit_s=20, memory_mb=256))  # a cold start
         self._check_probe(probe)
+        if pool_size:
+            self._pool.start()
+            if not self._pool.wait_settled(60) or not self._pool.counts()["ready"]:
+                raise SandboxUnavailable(f"the worker pool did not fill: {self._pool.counts()}")
+            self._check_probe(self.run(RunRequest(code=PROBE, time_limit_s=20, memory_mb=256)))
         return Isolation(True, "ok", features)
 
     def _check_probe(self, probe: RunResult) -> None:
-        found = probe.result if isinstance(probe.result, dict) else {}
-        problems = []
-        if probe.outcome != Outcome.OK:
-            problems.append(f"probe ended {probe.outcome}: {probe.stderr[-500:]} {probe.error}")
-        elif found.get("uid") in (None, 0) or found.get("seccomp") != "2" or found.get("no_new_privs") != "1":
-            problems.append(f"probe ran without uid drop, seccomp or no_new_privs: {found}")
-        elif int(str(found.get("cap_eff", "1")), 16) != 0 or found.get("inet") == "allowed":
-            problems.append(f"probe kept capabilities or network sockets: {found}")
-        elif unexpected := set(found.get("env", [])) - set(SANDBOX_ENV) - {"PWD"}:
-            problems.append(f"probe saw unexpected environment variables: {sorted(unexpected)}")
-        if problems:
+        if problems := probe_problems(probe.outcome, probe.result, probe.stderr, probe.error):
             raise SandboxUnavailable("; ".join(problems))
 
+    def pool_counts(self) -> dict[str, int]:
+        """Uid slots that are free, held by ready workers, or being spawned (runs hold the rest)."""
+        return self._pool.counts()
+
+    def wait_pool_settled(self, timeout_s: float = 60) -> bool:
+        return self._pool.wait_settled(timeout_s)
+
+    def idle_pids(self) -> set[int]:
+        """Processes of the ready workers (which have run nothing yet)."""
+        return {pid for worker in self._pool.ready() for pid in worker.groups.pids()}
+
+    def idle_group_names(self) -> set[str]:
+        """The per-run cgroup names the ready workers hold."""
+        return {
+            directory.name
+            for worker in self._pool.ready()
+            for directory in (worker.groups.pids_dir, worker.groups.memory_dir, worker.groups.cpuacct_dir)
+            if directory is not None
+        }
+
     def close(self) -> None:
-        """Refuse further runs and remove this runner's (empty) parent cgroups."""
+        """Refuse further runs, kill ready workers and remove this runner's (empty) parent cgroups."""
         self.isolation = Isolation(False, "stopped", self.isolation.features)
+        self._pool.close()
         for base in (self._pids_base, self._memory_base, self._cpuacct_base):
             if base is not None:
                 with contextlib.suppress(OSError):
@@ -209,107 +221,138 @@ class SandboxRunner:
     def run(self, request: RunRequest) -> RunResult:
         if not self.isolation.ready:
             raise SandboxUnavailable(self.isolation.reason)
-        uid = self._uids.get()
-        groups = RunGroups(None, None)
+        uid, worker = self._pool.acquire()
+        handed_over = False
         try:
-            groups = RunGroups.create(
-                pids_base=self._pids_base,
-                memory_base=self._memory_base,
-                name=f"run-{uuid.uuid4().hex[:12]}",
-                max_pids=self.config.max_processes,
-                memory_bytes=request.memory_mb * MB,
-                cpuacct_base=self._cpuacct_base,
-            )
-            outcome = self._spawn(request, uid, groups)
-            return self._result(request, outcome, groups)
+            if worker is not None and not self._fits(request):
+                self._discard(worker)  # beyond a ready worker's ceiling: this run starts its own
+                worker = None
+            if worker is None:
+                worker = self._start_worker(uid, request)
+            else:
+                worker.groups.set_memory_limit(request.memory_mb * MB)
+            handed_over = True
+            outcome = self._execute(worker, request)
+            return self._result(request, outcome, worker.groups)
         except OSError as error:
             raise SandboxUnavailable(f"cannot set up the run: {error!r}") from error
         finally:
-            groups.kill_all()
-            if groups.pids_dir is None:
+            if worker is not None and not handed_over:
+                self._discard(worker)  # it never got the job: kill and reap it, close its descriptors
+            elif worker is not None:
+                worker.groups.kill_all()
+            if worker is None or worker.groups.pids_dir is None:
                 kill_uid(uid)
-            groups.remove()
+            if worker is not None:
+                worker.groups.remove()
             with self._reap_lock:
                 reap_orphans(self._active)
-            self._uids.put(uid)
+            self._pool.release(uid)
 
-    def _argv(self, uid: int, report_fd: int, seccomp_fd: int) -> list[str]:
-        env_args = ["--clearenv"]
-        for key, value in SANDBOX_ENV.items():
-            env_args += ["--setenv", key, value]
-        return [
-            self.config.bwrap,
-            *("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup"),
-            *("--die-with-parent", "--new-session", "--hostname", "sandbox"),
-            *("--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"),
-            *self.layout.mount_args(self.config.tmpfs_mb * MB),
-            *env_args,
-            *("--chdir", SANDBOX_TMP, "--seccomp", str(seccomp_fd)),
-            self.config.setpriv,
-            *("--reuid", str(uid), "--regid", str(uid), "--clear-groups"),
-            *("--inh-caps", "-all", "--bounding-set", "-all", "--"),
-            self.layout.python,
-            *("-I", "-B", "-u", BOOT_SCRIPT_IN_SANDBOX, str(report_fd)),
-        ]
+    def _start_worker(self, uid: int, request: RunRequest | None = None) -> Worker:
+        """A sandbox for ``uid`` blocked before its job: a cold one for ``request``, or (no request)
+        a ready one with the pool's ceiling, returned once its bootstrap is loaded."""
+        limits = request or RunRequest(
+            code="",
+            time_limit_s=self.config.pool_spawn_time_limit_s,
+            memory_mb=self.config.pool_spawn_memory_mb,
+        )
+        groups = RunGroups.create(
+            pids_base=self._pids_base,
+            memory_base=self._memory_base,
+            name=f"run-{uuid.uuid4().hex[:12]}",
+            max_pids=self.config.max_processes,
+            memory_bytes=limits.memory_mb * MB,
+            cpuacct_base=self._cpuacct_base,
+        )
+        try:
+            worker = Worker(uid, groups, self._spawn(uid, limits, groups))
+        except BaseException:
+            groups.kill_all()
+            groups.remove()
+            raise
+        if request is None and not worker.process.wait_ready(READY_TIMEOUT_S):
+            self._discard(worker)
+            raise SandboxUnavailable(f"a ready worker did not start within {READY_TIMEOUT_S} s")
+        return worker
 
-    def _limits(self, request: RunRequest, groups: RunGroups) -> list[tuple[int, int, int]]:
-        cpu = math.ceil(request.time_limit_s)
-        memory = request.memory_mb * MB
-        address_space = memory + self.config.address_space_headroom_mb * MB if groups.memory_dir else memory
-        tmpfs = self.config.tmpfs_mb * MB
-        return [
-            (resource.RLIMIT_CPU, cpu, cpu + 1),
-            (resource.RLIMIT_AS, address_space, address_space),
-            (resource.RLIMIT_FSIZE, tmpfs, tmpfs),
-            (resource.RLIMIT_NOFILE, self.config.max_open_files, self.config.max_open_files),
-            (resource.RLIMIT_NPROC, self.config.max_processes, self.config.max_processes),
-            (resource.RLIMIT_CORE, 0, 0),
-        ]
+    def _fits(self, request: RunRequest) -> bool:
+        """Whether a ready worker's rlimits can be lowered to the request's (they cannot be raised:
+        the executor needs no CAP_SYS_RESOURCE, and the bootstrap lowers them itself)."""
+        return (
+            request.time_limit_s <= self.config.pool_spawn_time_limit_s
+            and request.memory_mb <= self.config.pool_spawn_memory_mb
+        )
 
-    def _spawn(self, request: RunRequest, uid: int, groups: RunGroups) -> ProcessOutcome:
+    def _discard(self, worker: Worker) -> None:
+        """Kill a worker that never ran (pool closing, or it died while idle)."""
+        try:
+            worker.process.discard(lambda pid: self._kill_tree(worker.groups, pid))
+        finally:
+            worker.groups.remove()
+            with self._reap_lock:
+                self._active.discard(worker.process.process.pid)
+
+    @staticmethod
+    def _kill_tree(groups: RunGroups, pid: int) -> None:
+        if not groups.kill_all():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+
+    def _spawn(self, uid: int, limits: RunRequest, groups: RunGroups) -> Started:
         report_read, report_write = os.pipe2(os.O_CLOEXEC)
         seccomp_read, seccomp_write = os.pipe2(os.O_CLOEXEC)
         os.write(seccomp_write, self._bpf)
         os.close(seccomp_write)
         join_fds = groups.open_procs_fds()
-        job = {
-            "code": request.code,
-            "input": request.input,
-            "capture_variables": request.capture_variables,
-            "result_max_bytes": self.config.result_max_bytes,
-        }
-
-        def kill_tree(pid: int) -> None:
-            if not groups.kill_all():
-                os.kill(pid, 9)
-
-        spawned: list[int] = []
-
-        def track(pid: int) -> None:
-            spawned.append(pid)
-            self._active.add(pid)
-
         try:
-            return supervise(
-                self._argv(uid, report_write, seccomp_read),
-                stdin_data=json.dumps(job).encode(),
+            return start(
+                bwrap_argv(self.config, self.layout, uid, report_write, seccomp_read),
                 report_fd_write=report_write,
                 report_fd_read=report_read,
                 extra_fds=(seccomp_read,),
-                preexec=rlimit_preexec(self._limits(request, groups), join_fds),
-                wall_limit_s=request.time_limit_s,
-                stdout_cap=self.config.stdout_max_bytes,
-                stderr_cap=self.config.stderr_max_bytes,
-                report_cap=4 * self.config.result_max_bytes + 65_536,
-                kill_tree=kill_tree,
-                on_spawn=track,
+                preexec=rlimit_preexec(
+                    rlimits(
+                        self.config, limits.time_limit_s, limits.memory_mb, groups.memory_dir is not None
+                    ),
+                    join_fds,
+                ),
+                on_spawn=self._active.add,
                 spawn_guard=self._reap_lock,
             )
         finally:
             for fd in join_fds:
                 os.close(fd)
+
+    def _execute(self, worker: Worker, request: RunRequest) -> ProcessOutcome:
+        job = {
+            "code": request.code,
+            "input": request.input,
+            "capture_variables": request.capture_variables,
+            "result_max_bytes": self.config.result_max_bytes,
+            # the request's CPU and address-space rlimits, set by the bootstrap before the code runs
+            # (a ready worker started with the pool's ceiling; a cold one already has them)
+            "rlimits": [
+                limit
+                for limit in rlimits(
+                    self.config, request.time_limit_s, request.memory_mb, worker.groups.memory_dir is not None
+                )
+                if limit[0] in (resource.RLIMIT_CPU, resource.RLIMIT_AS)
+            ],
+        }
+        try:
+            return supervise(
+                worker.process,
+                stdin_data=json.dumps(job).encode(),
+                wall_limit_s=request.time_limit_s,
+                stdout_cap=self.config.stdout_max_bytes,
+                stderr_cap=self.config.stderr_max_bytes,
+                report_cap=4 * self.config.result_max_bytes + 65_536,
+                kill_tree=lambda pid: self._kill_tree(worker.groups, pid),
+            )
+        finally:
             with self._reap_lock:
-                self._active.difference_update(spawned)
+                self._active.discard(worker.process.process.pid)
 
     def _result(self, request: RunRequest, raw: ProcessOutcome, groups: RunGroups) -> RunResult:
         cpu_s = groups.cpu_seconds() or raw.cpu_s
