@@ -33,7 +33,7 @@ from tradeloom.shared.testing.ports import free_port
 from tradeloom.shared.testing.sandbox_uids import uid_base
 from tradeloom.shared.testing.schemas import migrate_service
 
-UID_BASE = uid_base(241_000)  # apart from the service default and the other sandbox tests
+UID_BASE = uid_base(243_000)  # apart from the service default and the other sandbox tests
 # two moving averages written by a user, with plain Python loops
 INDICATOR = """import math
 

@@ -1,0 +1,127 @@
+"""A Python user indicator as a ``user_indicator`` graph node, through real NATS, Postgres and a real
+sandbox-executor: its outputs are learned by one probe run, a port it does not give, an unknown
+indicator and another user's are issues naming the node, an error in its code names the node and
+the line, and the saved version keeps the node with the source copied in. Bots refuse it for now."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+from sr_caller import Caller, fields
+
+from tradeloom.sandbox_executor import app as sandbox_app
+from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
+from tradeloom.shared.contracts.strategy_graph import StrategyGraph
+from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import eventually
+from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.testing.sandbox_uids import uid_base
+from tradeloom.shared.testing.schemas import migrate_service
+from tradeloom.strategy_runner.domain.graph import not_live
+
+UID_BASE = uid_base(244_000)  # apart from the service default and the other sandbox tests
+INDICATOR = """import numpy as np
+
+
+def compute(bars, params):
+    close = bars["close"]
+    n = int(params["window"])
+    mean = np.convolve(close, np.ones(n) / n, mode="full")[: len(close)]
+    mean[: n - 1] = np.nan
+    return {"mean": mean, "spread": close - mean}
+"""
+FAILING = "def compute(bars, params):\n    return {'mean': len(bars) / 0}\n"
+
+
+def graph(ref: dict[str, Any], port: str = "spread") -> dict[str, Any]:
+    """Enter when the indicator's ``port`` goes above 0, exit when it goes below."""
+    return {
+        "nodes": [
+            {"id": "ind", "type": "user_indicator", "indicator": ref},
+            {"id": "zero", "type": "const.number", "params": {"value": 0}},
+            {"id": "up", "type": "cross.above"},
+            {"id": "down", "type": "cross.below"},
+            {"id": "enter", "type": "sink.enter_long"},
+            {"id": "exit", "type": "sink.exit_long"},
+        ],
+        "edges": [
+            {"source": "ind", "source_port": port, "target": "up", "target_port": "a"},
+            {"source": "zero", "target": "up", "target_port": "b"},
+            {"source": "ind", "source_port": port, "target": "down", "target_port": "a"},
+            {"source": "zero", "target": "down", "target_port": "b"},
+            {"source": "up", "target": "enter", "target_port": "when"},
+            {"source": "down", "target": "exit", "target_port": "when"},
+        ],
+    }
+
+
+@pytest.fixture
+async def sandbox(
+    pg_server: Any, database_url: str, nats_url: str, nats_prefix: str, nc: Client
+) -> AsyncIterator[None]:
+    """A real sandbox-executor on its own migrated schema."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.execute(f'CREATE SCHEMA "{schema}"')
+    await migrate_service(sandbox_app, database_url, schema)
+    settings = SandboxExecutorSettings(
+        database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=schema,
+        environment="test", health_port=free_port(), uid_base=UID_BASE, rate_per_minute=600,
+    )  # fmt: skip
+    runtime = sandbox_app.build(settings)
+    await runtime.start()
+    client = ServiceClient(nc, Subjects(nats_prefix))
+
+    async def ready() -> bool:  # its isolation probe passed: runs are not refused as unavailable
+        return bool((await client.call_raw("sandbox-executor", "health", {}, timeout_s=10))["ready"])
+
+    try:
+        await eventually(ready, "the sandbox is ready", timeout=120)
+        yield
+    finally:
+        await runtime.stop()
+        pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+async def test_a_python_indicator_node_is_validated_by_its_outputs_and_saved_with_its_source(
+    alice: Caller, sandbox: None
+) -> None:
+    made = await alice("user_indicators_create", {"name": "mean", "code": INDICATOR, "params": {"window": 5}})
+    ref = {"indicator_id": made["indicator_id"], "version": 1}
+    valid = await alice("strategies_validate", {"graph": graph(ref)})
+    assert valid["valid"] and valid["sinks"] == ["sink.enter_long", "sink.exit_long"]
+
+    wrong = await alice.error("strategies_validate", {"graph": graph(ref, "slow")})
+    assert set(fields(wrong)) == {"graph.nodes.ind.slow"}  # both edges reading it
+    assert wrong.details["issues"][0]["code"] == "unknown_port"
+    assert "(its outputs: mean, spread)" in wrong.details["issues"][0]["message"]
+    for bad in ({**ref, "version": 2}, {**ref, "indicator_id": str(uuid.uuid4())}):
+        unknown = await alice.error("strategies_validate", {"graph": graph(bad)})
+        assert fields(unknown) == ["graph.nodes.ind.indicator"]
+        assert [i["code"] for i in unknown.details["issues"]] == ["unknown_user_indicator"]
+    foreign = await alice.as_user("mallory").error(
+        "strategies_create", {"name": "x", "kind": "graph", "graph": graph(ref)}
+    )
+    assert [i["code"] for i in foreign.details["issues"]] == ["unknown_user_indicator"]
+    assert fields(foreign) == ["graph.nodes.ind.indicator"]
+
+    failing = await alice("user_indicators_create", {"name": "failing", "code": FAILING})
+    broken = await alice.error(
+        "strategies_validate",
+        {"graph": graph({"indicator_id": failing["indicator_id"], "version": 1}, "mean")},
+    )
+    assert broken.code == "validation_error" and fields(broken) == ["graph.nodes.ind.indicator"]
+    assert broken.details["line"] == 2 and "node ind: line 2: compute raised ZeroDivisionError" in str(broken)
+
+    sent = graph({**ref, "code": "def compute(bars, params):\n    return {}\n", "params": {"window": 99}})
+    saved = await alice("strategies_create", {"name": "spread", "kind": "graph", "graph": sent})
+    version = await alice("strategy_versions_get", {"strategy_id": saved["strategy_id"]})
+    node = version["graph"]["nodes"][0]
+    assert node["type"] == "user_indicator"  # kept, not inlined: it runs in the sandbox
+    assert node["indicator"] == {**ref, "code": INDICATOR, "params": {"window": 5}}  # the stored ones
+    refused = not_live(StrategyGraph.model_validate(version["graph"]))
+    assert refused is not None and refused.startswith("node ind: a bot does not compute Python")
