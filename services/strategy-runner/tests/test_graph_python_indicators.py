@@ -1,7 +1,8 @@
 """A Python user indicator as a ``user_indicator`` graph node, through real NATS, Postgres and a real
 sandbox-executor: its outputs are learned by one probe run, a port it does not give, an unknown
 indicator and another user's are issues naming the node, an error in its code names the node and
-the line, and the saved version keeps the node with the source copied in. Bots refuse it for now."""
+the line, and the saved version keeps the node with the source copied in. (A bot of such a graph
+trades like its backtest in test_bot_parity.)"""
 
 from __future__ import annotations
 
@@ -9,20 +10,22 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 import pytest
 from nats.aio.client import Client
 from sr_caller import Caller, fields
 
+from tradeloom.quant.indicators import sma
 from tradeloom.sandbox_executor import app as sandbox_app
 from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
-from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.ports import free_port
 from tradeloom.shared.testing.sandbox_uids import uid_base
 from tradeloom.shared.testing.schemas import migrate_service
-from tradeloom.strategy_runner.domain.graph import not_live
+from tradeloom.strategy_runner.domain.bot_decision import Bar, last_signal
+from tradeloom.strategy_runner.domain.graph_bot_signals import graph_signal_names, python_outputs
 
 UID_BASE = uid_base(244_000)  # apart from the service default and the other sandbox tests
 INDICATOR = """import numpy as np
@@ -123,5 +126,31 @@ async def test_a_python_indicator_node_is_validated_by_its_outputs_and_saved_wit
     node = version["graph"]["nodes"][0]
     assert node["type"] == "user_indicator"  # kept, not inlined: it runs in the sandbox
     assert node["indicator"] == {**ref, "code": INDICATOR, "params": {"window": 5}}  # the stored ones
-    refused = not_live(StrategyGraph.model_validate(version["graph"]))
-    assert refused is not None and refused.startswith("node ind: a bot does not compute Python")
+
+
+def test_a_bots_signals_of_the_graph_fed_the_indicators_series_are_the_builtins() -> None:
+    """Fed two SMAs (as its Python indicator would give them), the graph's signal on every bar is
+    the built-in sma_cross's on the bars up to it."""
+    prices = (
+        [120 - 2 * i for i in range(10)]
+        + [100 + 3 * i for i in range(1, 11)]
+        + [125 - 4 * i for i in range(8)]
+    )
+    bars = [Bar(i, p, p, p, p) for i, p in enumerate(prices)]
+    close = np.array(prices, dtype=np.float64)
+    quick, calm = (sma(close, n) for n in (3, 5))
+    crossing = graph({"indicator_id": "x", "version": 1}, "quick")
+    crossing["edges"] = [
+        {**edge, "source_port": "quick"} if edge["target_port"] == "a" else
+        {"source": "ind", "source_port": "calm", "target": edge["target"], "target_port": "b"}
+        if edge["target_port"] == "b" else edge
+        for edge in crossing["edges"]
+    ]  # fmt: skip
+    crossing["nodes"] = [node for node in crossing["nodes"] if node["id"] != "zero"]
+    assert python_outputs(crossing) == {"ind": ("calm", "quick")}
+    series = {"ind": {"quick": [None if np.isnan(x) else float(x) for x in quick], "calm": list(calm)}}
+    names = graph_signal_names(crossing, bars, series)
+    assert names == [
+        last_signal("sma_cross", {"fast": 3, "slow": 5}, bars[: i + 1]) for i in range(len(bars))
+    ]
+    assert {"entry_long", "exit_long"} <= set(names)

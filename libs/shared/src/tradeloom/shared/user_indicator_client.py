@@ -4,6 +4,8 @@ protocol), as its owner, so their quotas and audit apply: one execution over all
 What the code did wrong (an exception, the time or memory limit, no quota left, an unusable
 answer) is ``IndicatorCodeFailed`` with the user's ``line`` where one is known (the same bars would
 fail the same way); the sandbox not answering, busy or not ready is ``Unavailable`` (try again).
+``graph_indicator_outputs`` runs the Python indicator nodes a saved strategy graph keeps (their
+source copied in by strategy-runner), for backtests and bots alike.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.sandbox import ExecuteReply, ExecuteRequest
+from tradeloom.shared.contracts.strategy_graph import GraphIndicatorRef, StrategyGraph
 from tradeloom.shared.errors import Unavailable
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.user_code import (
@@ -24,6 +27,8 @@ from tradeloom.shared.user_code import (
     error_line,
 )
 from tradeloom.shared.user_indicator_code import IndicatorFailed, checked_outputs, indicator_program
+
+NODE_TYPE = "user_indicator"
 
 
 class IndicatorCodeFailed(UserCodeFailed):
@@ -72,3 +77,44 @@ async def sandbox_outputs(  # noqa: PLR0917 - the run's whole description
         return checked_outputs(count, reply.result)
     except IndicatorFailed as error:
         raise IndicatorCodeFailed(str(error)) from None
+
+
+def python_indicator_nodes(graph: StrategyGraph) -> dict[str, GraphIndicatorRef]:
+    """Node id → the Python indicator, with its copied source, of each ``user_indicator`` node a
+    saved graph keeps (a builder-graph indicator is inlined when saved)."""
+    return {
+        node.id: node.indicator
+        for node in graph.nodes
+        if node.type == NODE_TYPE and node.indicator is not None and node.indicator.code is not None
+    }
+
+
+async def graph_indicator_outputs(  # noqa: PLR0917 - the run's whole description
+    client: ServiceClient,
+    user_id: str,
+    graph: StrategyGraph,
+    wanted: Mapping[str, Sequence[str]],
+    columns: Mapping[str, Sequence[float] | Sequence[int]],
+    limits: SandboxLimits,
+) -> dict[str, dict[str, list[float | None]]]:
+    """For each node of ``wanted`` (node id → the outputs the graph reads), its Python indicator's
+    outputs over ``columns``: one sandbox execution per node. ``UserCodeFailed`` names the node
+    (and the user's line), also for an output the code did not give; ``Unavailable`` as above."""
+    nodes = python_indicator_nodes(graph)
+    series: dict[str, dict[str, list[float | None]]] = {}
+    for node, names in wanted.items():
+        ref = nodes.get(node)
+        if ref is None or ref.code is None:
+            raise UserCodeFailed(f"node {node}: no indicator source in the graph (save the graph first)")
+        try:
+            found = await sandbox_outputs(client, user_id, ref.code, ref.params or {}, columns, limits)
+        except IndicatorCodeFailed as error:
+            raise UserCodeFailed(f"node {node}: {error}") from None
+        for name in names:
+            if name not in found:
+                given = ", ".join(sorted(found)) or "none"
+                raise UserCodeFailed(
+                    f"node {node}: the indicator gave no output {name!r} (its outputs: {given})"
+                )
+        series[node] = {name: found[name] for name in names}
+    return series

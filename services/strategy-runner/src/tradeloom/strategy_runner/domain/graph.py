@@ -11,7 +11,6 @@ import math
 from decimal import Decimal
 
 from tradeloom.quant.graph import (
-    EXTERNAL,
     NODE_TYPES,
     CompiledGraph,
     CompiledIndicator,
@@ -79,15 +78,8 @@ BRACKET_SINKS = frozenset({"sink.stop_loss", "sink.take_profit"})
 def not_live(graph: StrategyGraph) -> str | None:
     """Why a bot cannot run ``graph``, or ``None``. A bot rests a stop-loss and a take-profit as
     order-router's bracket of its entry (one OCO pair: both or neither); a trailing stop, or only
-    one of the two, has no order that rests it yet. A Python user indicator's node (computed in the
-    sandbox) is not run by bots yet."""
+    one of the two, has no order that rests it yet."""
     types = {node.type for node in graph.nodes}
-    python = sorted(node.id for node in graph.nodes if node.type == EXTERNAL)
-    if python:
-        return (
-            f"node {python[0]}: a bot does not compute Python user indicators yet "
-            "(backtests do): use a builder-graph indicator"
-        )
     if "sink.trailing_stop" in types:
         return "a bot does not place sink.trailing_stop orders yet: use a graph without"
     if len(types & BRACKET_SINKS) == 1:
