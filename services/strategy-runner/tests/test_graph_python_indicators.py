@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -18,12 +19,16 @@ from sr_caller import Caller, fields
 from tradeloom.quant.indicators import sma
 from tradeloom.sandbox_executor import app as sandbox_app
 from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
-from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.contracts.sandbox import ExecuteReply, UserError
+from tradeloom.shared.errors import Unavailable
+from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.ports import free_port
 from tradeloom.shared.testing.sandbox_uids import uid_base
 from tradeloom.shared.testing.schemas import migrate_service
+from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
+from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.domain.bot_decision import Bar, last_signal
 from tradeloom.strategy_runner.domain.graph_bot_signals import graph_signal_names, python_outputs
 
@@ -154,3 +159,44 @@ def test_a_bots_signals_of_the_graph_fed_the_indicators_series_are_the_builtins(
         last_signal("sma_cross", {"fast": 3, "slow": 5}, bars[: i + 1]) for i in range(len(bars))
     ]
     assert {"entry_long", "exit_long"} <= set(names)
+
+
+def _reply(**fields: Any) -> ExecuteReply:
+    base = {"execution_id": "x", "success": True, "stdout": "", "stderr": "", "stdout_truncated": False,
+            "stderr_truncated": False, "wall_s": 0.1, "cpu_s": 0.1, "peak_memory_mb": 10.0}  # fmt: skip
+    return ExecuteReply.model_validate(base | fields)
+
+
+class _Answering:
+    """A ServiceClient stand-in: every sandbox call answers ``reply`` or raises ``error``."""
+
+    def __init__(self, reply: ExecuteReply | None = None, error: RemoteError | None = None) -> None:
+        self.reply, self.error = reply, error
+
+    async def call(self, *_args: Any, **_kwargs: Any) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.reply
+
+
+async def test_a_bots_indicator_faults_name_the_node_and_the_sandboxs_are_retried() -> None:
+    saved = graph({"indicator_id": "x", "version": 1, "code": FAILING, "params": {}}, "mean")
+    row = SimpleNamespace(code=None, graph=saved, user_id="u", params={})
+    bars = [Bar(i, 1.0, 1.0, 1.0, 1.0) for i in range(3)]
+    traceback = 'File "<user_code>", line 2, in compute\nZeroDivisionError: division by zero'
+    error = UserError(type="ZeroDivisionError", message="division by zero", traceback=traceback)
+    cases: list[tuple[Any, str]] = [
+        (
+            _Answering(_reply(success=False, error=error)),
+            "node ind: line 2: compute raised ZeroDivisionError",
+        ),
+        (_Answering(_reply(result={"other": [1.0, 2.0, 3.0]})), "gave no output 'mean'"),
+    ]
+    for client, message in cases:
+        with pytest.raises(UserCodeFailed, match=message):
+            await CodeSignals(lambda c=client: c, SandboxLimits(1.0, 64)).of_bot(row, bars)
+    busy = _Answering(error=RemoteError("rate_limited", "busy"))
+    with pytest.raises(Unavailable):
+        await CodeSignals(lambda: busy, SandboxLimits(1.0, 64)).of_bot(row, bars)  # type: ignore[arg-type, return-value]
+    plain = SimpleNamespace(code=None, graph=None, user_id="u", params={})
+    assert await CodeSignals(lambda: busy, SandboxLimits(1.0, 64)).of_bot(plain, bars) is None  # type: ignore[arg-type, return-value]
