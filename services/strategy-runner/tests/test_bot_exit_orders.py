@@ -40,7 +40,26 @@ async def orders_consumed(env: BotsEnv) -> bool:
     return info.num_pending == 0 and info.num_ack_pending == 0
 
 
-async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(bots_env: BotsEnv) -> None:
+async def decision_learns_its_order_late(
+    env: BotsEnv, db: tuple[Any, str], bot_id: str, entry: dict[str, Any], account_id: str
+) -> None:
+    """A submit whose answer was lost (a timeout) leaves the decision without its order id and the
+    order no longer 'sending' once order-router reports it: the order update gives it the id."""
+    (pg_server, schema), cid = db, entry["client_order_id"]
+    sql = f"UPDATE \"{schema}\".bot_decisions SET order_id = NULL, reason = 'lost' WHERE client_order_id = "
+    pg_server.execute(f"{sql}'{cid}'")
+    await republish(env, account_id, entry["order_id"])
+
+    async def learnt() -> bool:
+        logged = [d for d in await decisions(env.sr, bot_id) if d["client_order_id"] == cid]
+        return [(d["order_id"], d["reason"]) for d in logged] == [(entry["order_id"], "order sent")]
+
+    await eventually(learnt)
+
+
+async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(
+    bots_env: BotsEnv, pg_server: Any, sr_schema: str
+) -> None:
     """And a second bot, stopped while its exits rest, has them cancelled (its holding stays)."""
     env = bots_env
     account = await env.orders("accounts_create", {"name": "exit bots"})
@@ -68,6 +87,7 @@ async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(bots_env:
 
     await eventually(ordered)
     entry = (await bot_orders(env, bot_id))[0]
+    await decision_learns_its_order_late(env, (pg_server, sr_schema), bot_id, entry, account["account_id"])
     routed = (await env.orders("orders_get", {"order_id": entry["order_id"]}))["order"]
     close = Decimal(str(PRICES[cross]))  # the levels of the decided bar's close, on the 0.01 tick
     assert Decimal(routed["stop_loss_price"]) == (close * (1 - STOP)).quantize(Decimal("0.01"))

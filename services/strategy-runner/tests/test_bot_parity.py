@@ -1,6 +1,7 @@
 """Parity: bots replayed over recorded candles (real market-data, order-router's paper exchange,
 sandbox-executor) make the same trades as backtest-engine's backtest of the same strategy on the
-same candles, for a built-in, its builder graph and the user's code of it; a failing code stops
+same candles, for a built-in, its builder graph (also with its SMAs from a Python user indicator
+run in the sandbox) and the user's code of it; a failing code stops
 its bot with a decision naming the error and line, and the others trade on. A user indicator run
 by the same sandbox over the same stored candles equals the built-in's."""
 
@@ -41,6 +42,19 @@ def compute(bars, params):
     out = np.full(len(bars["close"]), np.nan)
     out[n - 1 :] = (c[n:] - c[:-n]) / n
     return {"sma": out}
+"""
+TWO_SMAS = """import numpy as np
+
+
+def sma(x, n):
+    c = np.cumsum(np.insert(x, 0, 0.0))
+    out = np.full(len(x), np.nan)
+    out[n - 1 :] = (c[n:] - c[:-n]) / n
+    return out
+
+
+def compute(bars, params):
+    return {"quick": sma(bars["close"], int(params["fast"])), "calm": sma(bars["close"], int(params["slow"]))}
 """
 FAILING_INDICATOR = "def compute(bars, params):\n    n = len(bars['close'])\n    return n / 0\n"
 
@@ -90,15 +104,37 @@ async def parity_env(
         yield bots_env
 
 
+def python_sma_graph(indicator_id: str) -> dict[str, Any]:
+    """sma_cross as a graph whose two SMAs come from the user's Python indicator ``TWO_SMAS``."""
+    ref = {"indicator_id": indicator_id, "version": 1}
+    quick, calm = ({"source": "ind", "source_port": port} for port in ("quick", "calm"))
+    return {
+        "nodes": [
+            {"id": "ind", "type": "user_indicator", "indicator": ref},
+            *({"id": i, "type": t} for i, t in (("up", "cross.above"), ("down", "cross.below"))),
+            *({"id": i, "type": t} for i, t in (("enter", "sink.enter_long"), ("exit", "sink.exit_long"))),
+        ],
+        "edges": [
+            {**quick, "target": "up", "target_port": "a"}, {**calm, "target": "up", "target_port": "b"},
+            {**quick, "target": "down", "target_port": "a"}, {**calm, "target": "down", "target_port": "b"},
+            {"source": "up", "target": "enter", "target_port": "when"},
+            {"source": "down", "target": "exit", "target_port": "when"},
+        ],
+    }  # fmt: skip
+
+
 async def new_bots(env: BotsEnv) -> dict[str, str]:
-    """Stopped bots on one paper account: the built-in, its builder graph, the user's code of it,
-    and a user code that always fails: name → bot id."""
+    """Stopped bots on one paper account: the built-in, its builder graph, the same graph with the
+    SMAs from a Python user indicator, the user's code of it, and a user code that always fails:
+    name → bot id."""
     account = await env.orders("accounts_create", {"name": "parity"})
     graph = sma_graph(PARAMS["fast"], PARAMS["slow"])
     graph["nodes"] = [node for node in graph["nodes"] if node["type"] != "sink.stop_loss"]
+    two = await env.sr("user_indicators_create", {"name": "two smas", "code": TWO_SMAS, "params": PARAMS})
     kinds = {
         "builtin": {"template": "sma_cross", "params": PARAMS},
         "graph": {"kind": "graph", "graph": graph},
+        "pygraph": {"kind": "graph", "graph": python_sma_graph(two["indicator_id"])},
         "code": {"kind": "code", "code": SMA_CROSS, "params": PARAMS},
         "failing": {"kind": "code", "code": FAILING},
     }
@@ -123,7 +159,7 @@ async def test_replayed_bots_of_every_kind_trade_like_the_backtest(parity_env: B
     # bars a few minutes ahead: the paper exchange fills an order on trades stamped after it
     market = Market(env.market.nc, env.market.subjects, now - now % MINUTE_NS + 5 * MINUTE_NS)
     bots = await new_bots(env)
-    trading = [bots[name] for name in ("builtin", "graph", "code")]
+    trading = [bots[name] for name in ("builtin", "graph", "pygraph", "code")]
     for index in range(FIRST_DECIDED):
         await market.trade(index, PRICES[index])
     for bot_id in bots.values():

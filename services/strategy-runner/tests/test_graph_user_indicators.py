@@ -99,8 +99,8 @@ def issues(graph: dict[str, Any], found: dict[tuple[str, int], IndicatorVersion]
 def test_each_bad_user_indicator_node_is_named_with_its_port() -> None:
     graph = crossing(REF)
     assert issues(graph, {}) == {("unknown_user_indicator", "ind", None, "indicator")}
-    code = {(REF["indicator_id"], REF["version"]): IndicatorVersion("code", None)}
-    assert issues(graph, code) == {("unsupported_user_indicator", "ind", None, "indicator")}
+    code = {(REF["indicator_id"], REF["version"]): IndicatorVersion("code", None, "src", {}, ("quick",))}
+    assert issues(graph, code) == {("unknown_port", "ind", "calm", None)}  # its compute gave only quick
     unnamed = crossing(REF)
     del unnamed["nodes"][0]["indicator"]
     unnamed["nodes"][1]["indicator"] = REF

@@ -14,9 +14,10 @@ from tradeloom.shared.contracts.sandbox import ExecuteReply, UserError
 from tradeloom.shared.errors import Unavailable, ValidationFailed
 from tradeloom.shared.rpc import RemoteError
 from tradeloom.shared.user_code import FILENAME, SandboxLimits
+from tradeloom.shared.user_indicator_code import indicator_program
 from tradeloom.strategy_runner.catalogs.user_indicator_runs import UserIndicatorRuns
 from tradeloom.strategy_runner.domain.user_code import CodeRefused
-from tradeloom.strategy_runner.domain.user_indicator import check_indicator_code, indicator_program
+from tradeloom.strategy_runner.domain.user_indicator import check_indicator_code
 
 MIDPOINT = """import numpy as np
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from tradeloom.backtest_engine.domain.graph_plan import GRAPH_STRATEGY
 from tradeloom.backtest_engine.domain.run_plan import CODE_STRATEGY
+from tradeloom.quant.graph import EXTERNAL
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.contracts.strategy import SERVICE as STRATEGY_SERVICE
@@ -26,6 +27,10 @@ def check_strategy_choice(body: SubmitBacktest) -> None:
     if body.code is not None:
         raise field_invalid("code", "only from a saved user-code strategy: give its strategy_id")
     if body.graph is not None:
+        for node in body.graph.nodes:
+            if node.type == EXTERNAL:
+                message = "a user indicator node runs only in a saved graph strategy: save the graph first"
+                raise field_invalid(f"graph.nodes.{node.id}.indicator", message)
         for field in ("strategy", "strategy_id", "strategy_version"):
             if getattr(body, field) is not None:
                 raise field_invalid(field, "give either a graph or a strategy, not both")

@@ -29,7 +29,7 @@ from tradeloom.backtest_engine.adapters.candles_source import (
     concat,
     dataset_pages,
 )
-from tradeloom.backtest_engine.code_runs import user_code_signals
+from tradeloom.backtest_engine.code_runs import SandboxUnavailable, sandboxed_signals
 from tradeloom.backtest_engine.domain.run_plan import (
     TIMEFRAME_SECONDS,
     PlanError,
@@ -176,11 +176,8 @@ class BacktestWorker:
             self.last_phases["fetched"] = time.perf_counter()
             if plan.search is None:
                 await self.progress(command, "simulating", FETCH_SHARE)
-                signals = None
-                if plan.code is not None:  # a user-code strategy: its signals from the sandbox
-                    signals = await user_code_signals(
-                        self._client(), command.user_id, plan, bars, self.settings
-                    )
+                # user code, or a graph's Python indicators: computed in the sandbox (None: here)
+                signals = await sandboxed_signals(self._client(), command, plan, bars, self.settings)
                 outcome = await asyncio.to_thread(simulate, plan, bars, signals)
                 self.last_phases["simulated"] = time.perf_counter()
                 await self.progress(command, "storing", 90.0)
@@ -211,9 +208,13 @@ class BacktestWorker:
             code = error.code if isinstance(error, RunFailure | OptimisationFailure) else "bad_market_data"
             await self.finish(conn, command, "failed", code, str(error))
         except Unavailable as error:
+            sandbox = isinstance(error, SandboxUnavailable)
             if not final_attempt:
-                raise TransientError(f"market-data unavailable: {error}") from error
-            await self.finish(conn, command, "failed", "market_data_unavailable", str(error))
+                raise TransientError(
+                    str(error) if sandbox else f"market-data unavailable: {error}"
+                ) from error
+            code = "sandbox_unavailable" if sandbox else "market_data_unavailable"
+            await self.finish(conn, command, "failed", code, str(error))
 
     async def _spread(
         self, conn: AsyncConnection, command: RunCommand, plan: RunPlan, bars: BarArrays

@@ -31,6 +31,7 @@ from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_u
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.strategy_runner.catalogs.graph_indicators import GraphIndicators
+from tradeloom.strategy_runner.catalogs.user_indicator_runs import UserIndicatorRuns
 from tradeloom.strategy_runner.domain.graph import GraphRefused, compiled
 from tradeloom.strategy_runner.domain.templates import TemplateError, checked_params
 from tradeloom.strategy_runner.domain.user_code import CodeRefused, check_code, check_code_params
@@ -131,11 +132,13 @@ def checked_content(body: StrategyCreate) -> tuple[str, dict[str, Any], dict[str
 
 
 class StrategiesApi:
-    def __init__(self, engine: Callable[[], AsyncEngine], schema: str, max_versions: int) -> None:
+    def __init__(
+        self, engine: Callable[[], AsyncEngine], schema: str, max_versions: int, runs: UserIndicatorRuns
+    ) -> None:
         self._engine = engine
         self.store = StrategiesStore(schema)
         self.max_versions = max_versions
-        self.graph_indicators = GraphIndicators(engine, schema)
+        self.graph_indicators = GraphIndicators(engine, schema, runs)
 
     async def create(self, caller: CallerContext, body: StrategyCreate) -> StrategyInfo:
         user_id = require_user(caller)

@@ -37,13 +37,12 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     client = lambda: runtime.client  # noqa: E731
     outbox = lambda: runtime.outbox  # noqa: E731
     schema = settings.db_schema
-    strategies = StrategiesApi(engine, schema, settings.max_versions_per_strategy)
     sandbox = SandboxLimits(settings.sandbox_time_limit_s, settings.sandbox_memory_mb)
+    indicator_runs = UserIndicatorRuns(client, sandbox)
+    strategies = StrategiesApi(engine, schema, settings.max_versions_per_strategy, indicator_runs)
     user_indicators = UserIndicatorsApi(engine, schema, settings.max_versions_per_strategy)
     catalogs = CatalogsApi(
-        BarsSource(client, settings.market_data_timeout_s),
-        user_indicators,
-        UserIndicatorRuns(client, sandbox),
+        BarsSource(client, settings.market_data_timeout_s), user_indicators, indicator_runs
     )
     bots = BotsApi(engine, client, outbox, schema)
     views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)

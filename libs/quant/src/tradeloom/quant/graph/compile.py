@@ -9,6 +9,7 @@ position size (``GraphSettings``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,8 @@ from tradeloom.quant.graph.validate import CheckedNode, Wire, after_position, ch
 from tradeloom.quant.simulator import Bars
 from tradeloom.quant.strategies.signals import SignalArrays
 
+External = Mapping[str, Mapping[str, np.ndarray]]  # external node id → output name → series
+
 
 @dataclass(frozen=True)
 class GraphSettings:
@@ -33,10 +36,21 @@ class GraphSettings:
     position_size: float = math.nan  # fraction of equity per entry
 
 
-def run_step(step: CheckedNode, values: dict[Wire, np.ndarray], bars: Bars) -> None:
-    inputs = {port: values[wire] for port, wire in step.inputs.items()}
-    assert step.spec.compute is not None  # sinks are not steps
-    outputs = step.spec.compute(inputs, step.params, bars)
+def run_step(
+    step: CheckedNode, values: dict[Wire, np.ndarray], bars: Bars, external: External | None = None
+) -> None:
+    if step.spec.external:
+        given = (external or {}).get(step.id, {})
+        missing = [port.name for port in step.spec.outputs if port.name not in given]
+        if missing:
+            raise ValueError(f"{step.id}: no series given for its output {missing[0]!r}")
+        outputs: tuple[np.ndarray, ...] = tuple(given[port.name] for port in step.spec.outputs)
+        if any(np.shape(value) != np.shape(bars.close) for value in outputs):
+            raise ValueError(f"{step.id}: a given series is not one value per bar")
+    else:
+        inputs = {port: values[wire] for port, wire in step.inputs.items()}
+        assert step.spec.compute is not None  # sinks are not steps
+        outputs = step.spec.compute(inputs, step.params, bars)
     for port, value in zip(step.spec.outputs, outputs, strict=True):
         dtype = np.bool_ if port.kind == BOOL else np.float64
         values[(step.id, port.name)] = np.ascontiguousarray(value, dtype=dtype)
@@ -53,12 +67,23 @@ class CompiledGraph:
     def allows_short(self) -> bool:
         return "sink.enter_short" in self.sinks
 
-    def signals(self, bars: Bars) -> SignalArrays:
-        """(entry_long, exit_long, entry_short, exit_short, entry_level) like a built-in strategy's."""
+    @property
+    def external(self) -> dict[str, tuple[str, ...]]:
+        """The external nodes the sinks need (node id → the outputs read): their series must be
+        given to ``signals``."""
+        return {
+            step.id: tuple(port.name for port in step.spec.outputs)
+            for step in self.steps
+            if step.spec.external
+        }
+
+    def signals(self, bars: Bars, external: External | None = None) -> SignalArrays:
+        """(entry_long, exit_long, entry_short, exit_short, entry_level) like a built-in strategy's;
+        ``external``: the series of each external node (see ``external``), float64 one per bar."""
         n = int(np.shape(bars.close)[0])
         values: dict[Wire, np.ndarray] = {}
         for step in self.steps:
-            run_step(step, values, bars)
+            run_step(step, values, bars, external)
         if not self.after_position:
             flags = self._flags(values, n)
             return flags[0], flags[1], flags[2], flags[3], np.empty(0)

@@ -15,9 +15,14 @@ ParamInput = int | float | bool
 
 @dataclass(frozen=True)
 class Node:
+    """``outputs``: only for an external node (type ``user_indicator``), the names of the number
+    series it gives (empty: the ports its edges read); they are computed outside the graph and
+    handed to ``CompiledGraph.signals``."""
+
     id: str
     type: str
     params: Mapping[str, ParamInput] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class NodeSpec:
     params: tuple[ParamSpec, ...] = ()
     compute: Compute | None = None  # None: a sink
     market: bool = False  # reads the bars: a source of reachability
+    external: bool = False  # its series are computed outside the graph (``external_spec``)
 
     @property
     def category(self) -> str:
@@ -52,6 +53,22 @@ class NodeSpec:
             "outputs": [{"name": p.name, "kind": p.kind} for p in self.outputs],
             "params": [p.as_dict() for p in self.params],
         }
+
+
+EXTERNAL = "user_indicator"  # a user's Python indicator, computed in the sandbox before the kernels
+
+
+def external_spec(outputs: tuple[str, ...]) -> NodeSpec:
+    """A node whose number series (``outputs``) are given to ``CompiledGraph.signals`` by the caller:
+    no inputs, no parameters; it reads the bars (so it reaches sinks) and its values are not computed
+    here."""
+    return NodeSpec(
+        EXTERNAL,
+        "a user's indicator computed before the graph",
+        outputs=tuple(Port(name, NUMBER) for name in outputs),
+        market=True,
+        external=True,
+    )
 
 
 def n_port(name: str) -> Port:

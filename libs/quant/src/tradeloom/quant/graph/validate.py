@@ -11,7 +11,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from tradeloom.quant.graph.model import Edge, Graph, GraphInvalid, GraphIssue, IssueCode, Node
-from tradeloom.quant.graph.node_spec import NodeSpec
+from tradeloom.quant.graph.node_spec import EXTERNAL, NodeSpec, external_spec
 from tradeloom.quant.graph.nodes import (
     AFTER_POSITION,
     ENTRY_SINKS,
@@ -66,6 +66,9 @@ def _nodes(
             continue
         seen.add(node.id)
         spec = (INDICATOR_NODE_TYPES if indicator else NODE_TYPES).get(node.type)
+        if node.type == EXTERNAL and not indicator:  # its outputs: as given, else those read
+            read = sorted({edge.source_port for edge in graph.edges if edge.source == node.id})
+            spec = external_spec(node.outputs or tuple(read))
         if spec is None:
             issues.append(
                 GraphIssue(IssueCode.UNKNOWN_NODE_TYPE, f"unknown node type {node.type!r}", node.id)

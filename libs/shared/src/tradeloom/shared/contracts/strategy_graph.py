@@ -5,9 +5,10 @@ A node has an ``id`` (unique in the graph), a ``type`` from the node catalog
 ``indicator.sma``, ``const.number``, ``math.*``, ``compare.*``, ``cross.*``, ``window.*``,
 ``logic.*``, ``state.bars_since``, sinks such as ``sink.enter_long`` or ``sink.stop_loss``) and
 parameters checked against the type's schema. A node of type ``user_indicator`` names one of the
-caller's builder-graph indicators and its version in ``indicator``; its output ports are the
-indicator's outputs, and strategy-runner inlines the indicator's nodes (ids ``<node>.<inner id>``)
-into the graph it validates and saves. An edge feeds ``source``'s output ``source_port``
+caller's indicators and its version in ``indicator``; its output ports are the indicator's outputs.
+strategy-runner inlines a builder-graph indicator's nodes (ids ``<node>.<inner id>``) into the
+graph it validates and saves; a Python indicator's node stays, its source copied in, and its
+series are computed in sandbox-executor before the compiled graph runs. An edge feeds ``source``'s output ``source_port``
 into ``target``'s input ``target_port``. Structure is checked here (sizes, ids); meaning (types,
 ports, cycles, reachability, parameter ranges) by strategy-runner and backtest-engine, which answer
 ``validation_error`` with ``details.issues``: one ``GraphIssueInfo`` per problem, naming the node
@@ -38,10 +39,19 @@ class GraphPosition(_Model):
 
 
 class GraphIndicatorRef(_Model):
-    """The user indicator a ``user_indicator`` node stands for: one of the caller's, at one version."""
+    """The user indicator a ``user_indicator`` node stands for: one of the caller's, at one version.
+    A Python indicator's node stays in the saved graph with its source and parameters copied in
+    (``code``, ``params``, set by strategy-runner when it saves: what a caller sends there is
+    replaced), so the saved version runs alone."""
 
     indicator_id: str = Field(min_length=1, max_length=64, examples=["0190a5f2-7c1e-7b3a-9d4e-2f6a1b3c4d5e"])
     version: int = Field(ge=1, le=1_000_000)
+    code: str | None = Field(
+        default=None, max_length=65_536, description="a saved Python indicator's source at that version"
+    )
+    params: dict[str, int | float | bool] | None = Field(
+        default=None, max_length=32, description="a saved Python indicator's parameters at that version"
+    )
 
 
 class GraphNode(_Model):
@@ -53,9 +63,10 @@ class GraphNode(_Model):
     position: GraphPosition | None = None
     indicator: GraphIndicatorRef | None = Field(
         default=None,
-        description="only for type user_indicator: the caller's builder-graph indicator whose outputs "
-        "(its sink.output node ids) are this node's output ports; strategy-runner inlines it when it "
-        "saves or validates the graph",
+        description="only for type user_indicator: the caller's indicator whose outputs (a graph "
+        "one's sink.output node ids, a Python one's output names) are this node's output ports; "
+        "strategy-runner inlines a graph one when it saves or validates the graph, and keeps a Python "
+        "one as this node (computed in the sandbox before the kernels)",
     )
 
 

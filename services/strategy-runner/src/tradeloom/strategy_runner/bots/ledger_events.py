@@ -59,6 +59,10 @@ class BotLedgerEvents:
         await self.ledger.order_answered(
             conn, order.client_order_id, order.status, order.order_id, order.filled_quantity
         )
+        if order.status != "rejected":  # its submit timed out: the decision learns its order here
+            seen = await self.ledger.decision_order_seen(conn, order.client_order_id, order.order_id)
+            if seen is not None:
+                await decision_made(conn, self._outbox(), event.user_id, seen)
         if order.status == "filled":  # a grid lot / DCA cycle moves, its follow-up orders are recorded
             await self.grid_fills.on_filled(conn, order.client_order_id)
             await self.dca_fills.on_filled(conn, order.client_order_id, order.average_price)

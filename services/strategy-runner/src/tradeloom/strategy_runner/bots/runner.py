@@ -186,9 +186,9 @@ class BotRunner:
             log.warning("bot %s: no history up to bar %s: %s", bot_id, upto_ns, error)
             return  # not decided: the loop tries again from the bar mark
         names = None
-        if row.code is not None and bars:  # user code: every bar's signal from one sandbox run
+        if bars:  # user code, a graph's Python indicators: every bar's signal from one sandbox run
             try:
-                names = await self.code.signals(row.user_id, row.code, row.params, bars)
+                names = await self.code.of_bot(row, bars)
             except UserCodeFailed as error:
                 await self._code_failed(bot_id, bars[-1].open_ns, str(error))
                 return

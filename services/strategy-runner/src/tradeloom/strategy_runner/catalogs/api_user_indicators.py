@@ -31,9 +31,10 @@ from tradeloom.shared.contracts.user_indicators import (
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
+from tradeloom.shared.user_indicator_code import MAX_OUTPUTS
 from tradeloom.strategy_runner.domain.graph import GraphRefused, compiled_indicator
 from tradeloom.strategy_runner.domain.user_code import CodeRefused, check_code_params
-from tradeloom.strategy_runner.domain.user_indicator import MAX_OUTPUTS, check_indicator_code
+from tradeloom.strategy_runner.domain.user_indicator import check_indicator_code
 from tradeloom.strategy_runner.graph_errors import graph_refused
 from tradeloom.strategy_runner.store.user_indicators_store import Content, UserIndicatorsStore
 

@@ -1,18 +1,20 @@
 """``user_indicator`` nodes of a strategy graph: checked, then the builder-graph indicator each one
-names inlined, so what is saved and compiled is a plain graph of catalog nodes.
+names inlined, so what is saved and compiled is a plain graph of catalog nodes, and each Python
+indicator's node kept with its source and parameters copied in.
 
 Pure: no NATS, SQL or HTTP. A ``user_indicator`` node has no inputs and no ``params``; its output
-ports are the indicator version's outputs (the ids of its ``sink.output`` nodes). Inlining copies
-the indicator's other nodes as ``<node id>.<inner id>`` and wires each edge out of an output port
-from what fed that ``sink.output``. An unknown indicator, an unknown version and another user's
-answer the same issue; a Python (kind ``code``) indicator is refused naming the node (it would
-have to run in the sandbox before the kernels: not built).
+ports are the indicator version's outputs (a graph one's ``sink.output`` node ids; a Python one's
+output names, as its ``compute`` answered over probe bars in the sandbox). Inlining copies a graph
+indicator's other nodes as ``<node id>.<inner id>`` and wires each edge out of an output port from
+what fed that ``sink.output``. A Python (kind ``code``) indicator's node stays: its series are
+computed in the sandbox before the compiled graph runs (``tradeloom.quant.graph.EXTERNAL``). An
+unknown indicator, an unknown version and another user's answer the same issue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tradeloom.quant.graph import GraphIssue
@@ -29,16 +31,20 @@ from tradeloom.strategy_runner.domain.graph import GraphRefused
 NODE_TYPE = "user_indicator"
 OUTPUT = "sink.output"
 UNKNOWN_INDICATOR = "unknown_user_indicator"
-UNSUPPORTED_INDICATOR = "unsupported_user_indicator"
 MAX_ID = 64
+MAX_CODE_NODES = 4  # each is one sandbox execution per backtest, its source copied into the graph
 
 
 @dataclass(frozen=True)
 class IndicatorVersion:
-    """One version of one of the caller's indicators, as stored."""
+    """One version of one of the caller's indicators, as stored; a Python one with the output names
+    its ``compute`` gave over probe bars."""
 
     kind: str  # code or graph
     graph: Mapping[str, Any] | None
+    code: str | None = None
+    params: Mapping[str, int | float | bool] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
 
 
 def references(graph: StrategyGraph) -> list[tuple[str, int]]:
@@ -81,10 +87,27 @@ def _node_issues(node: GraphNode, found: Mapping[tuple[str, int], IndicatorVersi
     if version is None:
         message = f"no indicator {ref.indicator_id} version {ref.version} of yours"
         issues.append(_issue(UNKNOWN_INDICATOR, message, node.id, param="indicator"))
-    elif version.kind != "graph":
-        message = "a Python user indicator cannot be a graph node yet: use a builder-graph indicator"
-        issues.append(_issue(UNSUPPORTED_INDICATOR, message, node.id, param="indicator"))
     return issues
+
+
+def _code_nodes(
+    graph: StrategyGraph, found: Mapping[tuple[str, int], IndicatorVersion]
+) -> dict[str, IndicatorVersion]:
+    """Node id → the Python indicator version it names."""
+    nodes = {}
+    for node in graph.nodes:
+        if node.type == NODE_TYPE and node.indicator is not None:
+            version = found[(node.indicator.indicator_id, node.indicator.version)]
+            if version.kind == "code":
+                nodes[node.id] = version
+    return nodes
+
+
+def _kept(node: GraphNode, version: IndicatorVersion) -> GraphNode:
+    """A Python indicator's node as saved: its source and parameters copied in."""
+    assert node.indicator is not None
+    indicator = node.indicator.model_copy(update={"code": version.code, "params": dict(version.params)})
+    return node.model_copy(update={"indicator": indicator})
 
 
 def _outputs(inner: StrategyGraph) -> dict[str, GraphEdge]:
@@ -93,7 +116,7 @@ def _outputs(inner: StrategyGraph) -> dict[str, GraphEdge]:
     return {edge.target: edge for edge in inner.edges if edge.target in sinks}
 
 
-def _edge_issues(graph: StrategyGraph, outputs: Mapping[str, Mapping[str, GraphEdge]]) -> list[GraphIssue]:
+def _edge_issues(graph: StrategyGraph, outputs: Mapping[str, Collection[str]]) -> list[GraphIssue]:
     """Edges into a user_indicator node, and out of a port its indicator does not have."""
     issues = []
     for edge in graph.edges:
@@ -136,18 +159,28 @@ def inline(graph: StrategyGraph, found: Mapping[tuple[str, int], IndicatorVersio
     issues = [issue for node in graph.nodes for issue in _node_issues(node, found)]
     if issues:
         raise GraphRefused(tuple(issues))
+    coded = _code_nodes(graph, found)
+    if len(coded) > MAX_CODE_NODES:
+        message = f"a graph has at most {MAX_CODE_NODES} Python indicator nodes (each runs in the sandbox)"
+        raise GraphRefused(
+            tuple(_issue(IssueCode.PARAM_INVALID, message, n, param="indicator") for n in coded)
+        )
     inners = {
         node.id: StrategyGraph.model_validate(
             found[(node.indicator.indicator_id, node.indicator.version)].graph
         )
         for node in graph.nodes
-        if node.type == NODE_TYPE and node.indicator is not None
+        if node.type == NODE_TYPE and node.indicator is not None and node.id not in coded
     }
-    if not inners:
+    if not inners and not coded:
         return graph
     outputs = {node_id: _outputs(inner) for node_id, inner in inners.items()}
-    issues = _edge_issues(graph, outputs)
-    nodes = [node for node in graph.nodes if node.id not in inners]
+    issues = _edge_issues(graph, {**outputs, **{node_id: v.outputs for node_id, v in coded.items()}})
+    nodes = [
+        _kept(node, coded[node.id]) if node.id in coded else node
+        for node in graph.nodes
+        if node.id not in inners
+    ]
     taken = {node.id for node in nodes}
     edges: list[GraphEdge] = []
     for node_id, inner in inners.items():

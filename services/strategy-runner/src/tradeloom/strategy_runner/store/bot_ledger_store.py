@@ -114,6 +114,21 @@ class BotLedgerStore:
         )
         return result.first()
 
+    async def decision_order_seen(
+        self, conn: AsyncConnection, client_id: str, order_id: str
+    ) -> Row[Any] | None:
+        """A decision whose submit got no answer (a timeout) but whose order order-router then
+        reported: its order id, once (the resend loop only resends orders still 'sending')."""
+        result = await conn.execute(
+            text(
+                f'UPDATE "{self.s}".bot_decisions SET order_id = :oid, reason = :reason '
+                "WHERE client_order_id = :cid AND order_id IS NULL AND action IN ('buy', 'sell') "
+                f"RETURNING {DECISION_COLUMNS}"
+            ),
+            {"cid": client_id, "oid": order_id, "reason": "order sent"},
+        )
+        return result.first()
+
     async def decisions(
         self, conn: AsyncConnection, bot_id: uuid.UUID, limit: int, before: int | None
     ) -> list[Row[Any]]:
