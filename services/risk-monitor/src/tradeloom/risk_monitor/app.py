@@ -10,6 +10,7 @@ from tradeloom.risk_monitor.api_positions import PositionsApi
 from tradeloom.risk_monitor.api_var import VarApi
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.check import PreTradeCheck
+from tradeloom.risk_monitor.check_state import CheckState
 from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.flatten_results import FlattenResults
@@ -23,6 +24,7 @@ from tradeloom.risk_monitor.option_check import OptionGreeksCheck
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
+from tradeloom.risk_monitor.store.check_store import CheckStore
 from tradeloom.risk_monitor.store.eod_store import EodStore
 from tradeloom.risk_monitor.store.perps_store import PerpsStore
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
@@ -44,6 +46,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     store = RiskStore(settings.db_schema)
     cache = RiskCache(engine, store, settings.cache_refresh_s)
     pending = PendingOrders(ttl_s=settings.pending_order_ttl_s)
+    state = CheckState(engine, CheckStore(settings.db_schema), settings.check_state_refresh_s)
     eod = EodStore(settings.db_schema)
     perps = PerpConfig(
         settings.perp_contract_sizes,
@@ -72,6 +75,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             positions,
             pending,
             perps,
+            state=state,
             metrics=metrics,
             options=OptionGreeksCheck(book),
         ),
@@ -88,7 +92,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     alerter = Alerter(cache, positions, store, runtime.outbox, metrics)
     runtime.add_consumer(
         consumer_spec("risk_monitor_orders"),
-        flatten_results.around(OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event),
+        flatten_results.around(
+            OrderEvents(positions, alerter, pending, perps, runtime.outbox, state=state).on_event
+        ),
     )
     margin_alerts = MarginAlerts(
         cache,
@@ -99,11 +105,12 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         alert_ratio=settings.margin_alert_ratio,
         metrics=metrics,
     )
-    marks = Marks(engine, positions, alerter, settings.mark_interval_s, margin_alerts)
+    marks = Marks(engine, positions, alerter, settings.mark_interval_s, margin_alerts, state=state)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
     runtime.add_task(marks.run)
     runtime.add_task(book.run)
     runtime.add_task(cache.run)
+    runtime.add_task(state.run)
     runtime.add_task(EodRoller(engine, cache, eod, settings.eod_interval_s).run)
     return runtime
 
