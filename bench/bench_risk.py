@@ -4,16 +4,20 @@ risk-monitor runs in-process against a real nats-server and Postgres with 100 ac
 every limit set (ten each, user and account level) and a position in two symbols. Checks spread over
 the accounts are offered open-loop at ``BENCH_RISK_RATE`` (1,000) per second over NATS, as
 order-router sends them (a request is sent on schedule whether or not the earlier ones were
-answered), in rotating rounds of two contenders:
+answered), in rotating rounds of three contenders:
 
 - ``memory``: the check as it runs (the account's state in memory, kept current by events);
-- ``read``: the same check made to read the account from Postgres each time (``CheckState.forget``
-  before each request: the path of a check after a fill, and of every check before the memory).
+- ``frozen``: the same after ``gc.collect()`` and ``gc.freeze()`` (the heap built so far is never
+  scanned again by the collector: shorter pauses);
+- ``read``: the check made to read the account from Postgres each time (``CheckState.known``
+  answering None: the path of a check right after a fill), at a fifth of the rate (at the full rate
+  its database pool saturates on a loaded box and the backlog spills into the other rounds).
 
 Timed per check: inside the service, from ``handle_request``'s entry (JSON and pydantic decoding
-included) to the encoded reply, and the NATS round trip. Printed: p50, p99 (>= 10,000 samples per
-contender) and max of each, the CPU time per check of the whole process (service and sender) and the
-garbage collections (count, longest pause) of each contender, with the load average.
+included) to the encoded reply, with the CPU time the thread spent over that span (the rest is
+waiting for a core, a collection or the database), and the NATS round trip. Printed: p50, p99
+(>= 10,000 samples per contender) and max of each, the service process's CPU time per check and
+its garbage collections (count, longest pause) per contender, with the load average.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ from tradeloom.risk_monitor import app
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
 from tradeloom.shared import rpc
 from tradeloom.shared.contracts.risk import RiskCheckReply, RiskCheckRequest
+from tradeloom.shared.errors import ServiceError
 from tradeloom.shared.migrations import find_migrations, migrate
-from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.nats_server import NatsServer
@@ -53,7 +58,7 @@ WARMUP = 1000
 SCHEMA = "bench_risk"
 PREFIX = "benchrisk"
 PENDING_TTL_S = 1.0  # no order events in the bench: an approved order stops counting as open after it
-CONTENDERS = ("memory", "read")
+CONTENDERS = ("memory", "frozen", "read")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -98,13 +103,15 @@ class Recorder:
 
     def __init__(self) -> None:
         self.inside: list[float] = []
+        self.cpu: list[float] = []  # the thread's CPU time over the same span
         self.original = rpc.handle_request
 
     async def handle(self, operation: rpc.Operation[Any, Any], service: str, request: Any) -> bytes:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         reply = await self.original(operation, service, request)
         if operation.name == "check":
             self.inside.append(time.perf_counter() - started)
+            self.cpu.append(time.thread_time() - cpu)
         return reply
 
 
@@ -121,8 +128,8 @@ class GcWatch:
             self.pauses.append(time.perf_counter() - self._started)
 
 
-async def offer(nats_url: str, first: int, count: int) -> tuple[list[float], list[str]]:
-    """Send ``count`` checks open-loop at ``RATE`` per second; their round trips (s), the errors."""
+async def offer(nats_url: str, first: int, count: int, rate: float) -> tuple[list[float], list[str]]:
+    """Send ``count`` checks open-loop at ``rate`` per second; their round trips (s), the errors."""
     nc = await nats.connect(nats_url)
     client = ServiceClient(nc, Subjects(PREFIX))
     round_trip: list[float] = []
@@ -133,7 +140,7 @@ async def offer(nats_url: str, first: int, count: int) -> tuple[list[float], lis
         started = time.perf_counter()
         try:
             await client.call("risk-monitor", "check", request(n), RiskCheckReply, timeout_s=10)
-        except RemoteError as error:  # the service overwhelmed (e.g. its database pool): counted
+        except ServiceError as error:  # the service overwhelmed (e.g. its database pool): counted
             failed.append(error.code)
             return
         round_trip.append(time.perf_counter() - started)
@@ -142,7 +149,7 @@ async def offer(nats_url: str, first: int, count: int) -> tuple[list[float], lis
     start = loop.time()
     tasks: list[asyncio.Task[None]] = []
     for i in range(count):
-        delay = start + i / RATE - loop.time()
+        delay = start + i / rate - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(send(first + i)))
@@ -151,13 +158,13 @@ async def offer(nats_url: str, first: int, count: int) -> tuple[list[float], lis
     return round_trip, failed
 
 
-def sender(nats_url: str, first: int, count: int) -> None:
+def sender(nats_url: str, first: int, count: int, rate: float) -> None:
     """The child process sending a round (as order-router would, apart from the service)."""
-    print(json.dumps(asyncio.run(offer(nats_url, first, count))))
+    print(json.dumps(asyncio.run(offer(nats_url, first, count, rate))))
 
 
-async def send_round(nats_url: str, first: int, count: int) -> tuple[list[float], list[str]]:
-    code = f"from bench.bench_risk import sender; sender({nats_url!r}, {first}, {count})"
+async def send_round(nats_url: str, first: int, count: int, rate: float) -> tuple[list[float], list[str]]:
+    code = f"from bench.bench_risk import sender; sender({nats_url!r}, {first}, {count}, {rate})"
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-c", code, cwd=ROOT, stdout=asyncio.subprocess.PIPE
     )
@@ -171,13 +178,20 @@ async def send_round(nats_url: str, first: int, count: int) -> tuple[list[float]
 def show(results: dict[str, dict[str, list[float]]], errors: dict[str, list[str]]) -> None:
     for name, path in (
         ("memory", "the account from memory (CheckState), no query"),
-        ("read", "the account read from Postgres by each check (CheckState.known answering None)"),
+        ("frozen", "as memory, after gc.collect() and gc.freeze() (the heap out of every collection)"),
+        (
+            "read",
+            "at a fifth of the rate: the account read from Postgres by each check (CheckState.known "
+            "answering None)",
+        ),
     ):
         got = results[name]
         failed = Counter(errors[name])
         print(f"   {name}: {path}; errors: {dict(failed) or 'none'}")
         print(f"     inside the service (handle_request): {percentile_line(got['inside'])}, "
               f"max {max(got['inside']) * 1e3:.2f} ms")  # fmt: skip
+        print(f"     its CPU time (thread_time; the rest is waiting for a core or the database): "
+              f"{percentile_line(got['inside_cpu'])}, max {max(got['inside_cpu']) * 1e3:.2f} ms")  # fmt: skip
         print(f"     NATS round trip (ServiceClient.call): {percentile_line(got['round_trip'])}, "
               f"max {max(got['round_trip']) * 1e3:.2f} ms")  # fmt: skip
         cpu = sorted(got["cpu"])
@@ -207,9 +221,10 @@ async def run(nats_url: str, pg: PostgresServer) -> None:
         handler = next(op for op in runtime.operations if op.name == "check").handler
         state = handler.__self__.state  # type: ignore[attr-defined]
         known = state.known
-        await send_round(nats_url, 0, WARMUP)  # pools, caches, the accounts read once
+        await send_round(nats_url, 0, WARMUP, RATE)  # pools, caches, the accounts read once
         results: dict[str, dict[str, list[float]]] = {
-            name: {"inside": [], "round_trip": [], "cpu": [], "gc": []} for name in CONTENDERS
+            name: {"inside": [], "inside_cpu": [], "round_trip": [], "cpu": [], "gc": []}
+            for name in CONTENDERS
         }
         errors: dict[str, list[str]] = {name: [] for name in CONTENDERS}
         reads_before, approved_before = state.reads, checks_approved(runtime)
@@ -217,23 +232,31 @@ async def run(nats_url: str, pg: PostgresServer) -> None:
         for r in range(ROUNDS):
             for name in CONTENDERS[r % len(CONTENDERS) :] + CONTENDERS[: r % len(CONTENDERS)]:
                 state.known = (lambda *_: None) if name == "read" else known
+                gc.unfreeze()
+                if name == "frozen":  # the heap built so far left out of every collection
+                    gc.collect()
+                    gc.freeze()
+                count, rate = (PER_ROUND // 5, RATE / 5) if name == "read" else (PER_ROUND, RATE)
                 recorder.inside.clear()
+                recorder.cpu.clear()
                 watch = GcWatch()
                 cpu = time.process_time()
-                samples, failed = await send_round(nats_url, first, PER_ROUND)
+                samples, failed = await send_round(nats_url, first, count, rate)
                 results[name]["round_trip"] += samples
                 errors[name] += failed
-                results[name]["cpu"].append((time.process_time() - cpu) / PER_ROUND)
+                results[name]["cpu"].append((time.process_time() - cpu) / count)
                 gc.callbacks.remove(watch.on_gc)
                 results[name]["gc"] += watch.pauses
                 results[name]["inside"] += recorder.inside
-                first += PER_ROUND
+                results[name]["inside_cpu"] += recorder.cpu
+                first += count
         approved = checks_approved(runtime) - approved_before
         header(
             "risk-monitor pre-trade check",
             f"{ACCOUNTS} accounts with 10 limits each at two levels and 2 positions; {RATE:,.0f} checks/s "
             f"offered open-loop over NATS by a child process, {ROUNDS} rotating rounds of {PER_ROUND:,} "
-            f"per contender; {approved:,.0f} approved (pending orders expire after {PENDING_TTL_S} s); "
+            f"per contender (read: {RATE / 5:,.0f}/s, {PER_ROUND // 5:,}); {approved:,.0f} approved "
+            f"(pending orders expire after {PENDING_TTL_S} s); "
             f"{state.reads - reads_before:,} account reads from Postgres",
         )
         show(results, errors)
