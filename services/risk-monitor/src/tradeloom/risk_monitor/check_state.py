@@ -5,9 +5,10 @@ end-of-day high-water mark (``store/check_store.py``), plus the last price of ev
 account unknown to memory (first check, a fill just folded, a new trading day) is read from Postgres
 by the check itself; after that the orders consumer keeps it current at each commit: order updates
 are applied as stored (``order_stored``), a fill, funding payment, liquidation or bot assignment
-makes the account unknown again (``forget``: its positions are folded again in Postgres). Marks
-update the prices. Every ``refresh_s`` the known accounts and the prices are read again in the
-background (what another instance or the end-of-day roll wrote).
+makes the account unknown again (``forget``: its positions are folded again in Postgres; it is read
+again at once, the read waiting for the commit). Marks update the prices. Every ``refresh_s`` the
+known accounts and the prices are read again in the background (what another instance or the
+end-of-day roll wrote).
 
 A read is versioned: an event applied to the account while it ran makes it be used once and not
 kept, and it takes the account's advisory lock shared (``CheckStore``), so it never reads the
@@ -64,12 +65,7 @@ class CheckState:
         snap = self.known(account_id, day_start)
         if snap is not None:
             return snap
-        key = (account_id, day_start)
-        task = self._loading.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._read(account_id, day_start))
-            self._loading[key] = task
-            task.add_done_callback(lambda _: self._loading.pop(key, None))
+        task = self._loading.get((account_id, day_start)) or self._start_read(account_id, day_start)
         return await asyncio.shield(task)
 
     async def _read(self, account_id: str, day_start: datetime) -> AccountSnapshot:
@@ -100,8 +96,28 @@ class CheckState:
         self._versions[account_id] = self._versions.get(account_id, 0) + 1
 
     def forget(self, account_id: str) -> None:
+        """The account is read again, at once if it was known (the read waits for the commit)."""
         self.touch(account_id)
-        self._accounts.pop(account_id, None)
+        snap = self._accounts.pop(account_id, None)
+        if snap is not None:
+            self._prefetch(account_id, snap.day_start)
+
+    def _prefetch(self, account_id: str, day_start: datetime) -> None:
+        if (account_id, day_start) not in self._loading:  # else started before: not kept
+            self._start_read(account_id, day_start)
+
+    def _start_read(self, account_id: str, day_start: datetime) -> asyncio.Task[AccountSnapshot]:
+        key = (account_id, day_start)
+        task = asyncio.ensure_future(self._read(account_id, day_start))
+        self._loading[key] = task
+        task.add_done_callback(lambda done: self._read_done(key, done))
+        return task
+
+    def _read_done(self, key: tuple[str, datetime], task: asyncio.Task[AccountSnapshot]) -> None:
+        if self._loading.get(key) is task:
+            del self._loading[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("check state read of %s failed: %r", key[0], task.exception())
 
     def order_stored(self, account_id: str, order_id: str, order: OrderSeen) -> None:
         self.touch(account_id)
