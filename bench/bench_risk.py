@@ -190,7 +190,7 @@ def show(results: dict[str, dict[str, list[float]]], errors: dict[str, list[str]
         print(f"   {name}: {path}; errors: {dict(failed) or 'none'}")
         print(f"     inside the service (handle_request): {percentile_line(got['inside'])}, "
               f"max {max(got['inside']) * 1e3:.2f} ms")  # fmt: skip
-        print(f"     its CPU time (thread_time; the rest is waiting for a core or the database): "
+        print(f"     its CPU time (thread_time; with an await, other tasks' too): "
               f"{percentile_line(got['inside_cpu'])}, max {max(got['inside_cpu']) * 1e3:.2f} ms")  # fmt: skip
         print(f"     NATS round trip (ServiceClient.call): {percentile_line(got['round_trip'])}, "
               f"max {max(got['round_trip']) * 1e3:.2f} ms")  # fmt: skip
