@@ -1,12 +1,13 @@
 """Market orders on a paper account, from ``POST /v1/orders`` at the gateway to the ``filled``
 message on the user's WebSocket (issue 11, "Performance").
 
-The path that runs: gateway-auth and order-router as real processes (``python -m tradeloom.<svc>
-run``, default settings except the gateway's rate limits and socket buffer, raised so the bench
-measures the pipeline, not the throttle) on a nats-server and a Postgres started here; one
-*neighbours* process (``bench/order_load.py``) standing in for market-data (instrument registry
-and a SYNTHETIC TRADE PUBLISHER at TRADES_PER_S one-trade messages per second, price 30000) and
-for risk-monitor (a MINIMAL RISK RESPONDER approving everything: risk-monitor has no check yet);
+The path that runs: gateway-auth, risk-monitor and order-router as real processes (``python -m
+tradeloom.<svc> run``, default settings except the gateway's rate limits and socket buffer, raised
+so the bench measures the pipeline, not the throttle) on a nats-server and a Postgres started here;
+one *neighbours* process (``bench/order_load.py``) standing in for market-data (instrument registry
+and a SYNTHETIC TRADE PUBLISHER at TRADES_PER_S one-trade messages per second, price 30000).
+``BENCH_RISK=stub`` replaces risk-monitor by a MINIMAL RESPONDER in the neighbours that approves
+everything (the router's side of the check alone; the default runs the real check, no limits set);
 ``BENCH_TRADES_PER_S`` sets the trade rate (default 20, as when order-router's paper consumer applied
 one trade message per transaction and saturated at 25-50/s, so figures compare; it now applies each
 fetched batch in one transaction);
@@ -48,7 +49,7 @@ import httpx
 from bench.harness import P99_MIN_SAMPLES, percentile_line
 from bench.http_load import percentile
 from bench.order_load import PRICE, OrderLoad, RateResult
-from tests.e2e.order_stack import register, trading_stack
+from tests.e2e.order_stack import RUNNING, WITH_RISK, register, trading_stack
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
@@ -56,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 PREFIX = "bench"
 TRADES_PER_S = float(os.environ.get("BENCH_TRADES_PER_S", "20"))
+RISK = os.environ.get("BENCH_RISK", "real")  # "stub": the neighbours' approving responder
 ROUNDS = 5
 ROUND_S = 2.0 if QUICK else 12.0
 PROBE_S = 2.0 if QUICK else 10.0
@@ -200,10 +202,12 @@ def exported(variables: dict[str, str]) -> Iterator[None]:
 
 
 def main() -> None:
+    stub = RISK == "stub"
+    risk = "MINIMAL RISK RESPONDER (approves all) in the neighbours" if stub else "risk-monitor process"
     print(
-        "  path: gateway-auth + order-router processes, real NATS + Postgres; neighbours process = "
-        f"instrument registry, MINIMAL RISK RESPONDER (approves all), SYNTHETIC TRADE PUBLISHER "
-        f"{TRADES_PER_S:.0f} trades/s at {PRICE}; client: aiohttp open loop + one WebSocket"
+        f"  path: gateway-auth + order-router processes, {risk}, real NATS + Postgres; neighbours "
+        f"process = instrument registry, SYNTHETIC TRADE PUBLISHER {TRADES_PER_S:.0f} trades/s at "
+        f"{PRICE}; client: aiohttp open loop + one WebSocket"
         + (" [BENCH_QUICK=1 smoke run]" if QUICK else ""),
         flush=True,
     )
@@ -213,11 +217,16 @@ def main() -> None:
         tempfile.TemporaryDirectory() as logs,
         exported(nats_server.environment()),  # NATS passwords: the streams CLI and the neighbours
         trading_stack(
-            pg, nats_server.url, PREFIX, Path(logs), GATEWAY_ENV | nats_server.environment()
+            pg,
+            nats_server.url,
+            PREFIX,
+            Path(logs),
+            GATEWAY_ENV | nats_server.environment(),
+            running=RUNNING if stub else WITH_RISK,
         ) as stack,
     ):
         stack.wait_ready()
-        module = [sys.executable, "-m", "bench.order_load", nats_server.url, PREFIX, str(TRADES_PER_S)]
+        module = [sys.executable, "-m", "bench.order_load", nats_server.url, PREFIX, str(TRADES_PER_S), RISK]
         stand_ins = subprocess.Popen(module, cwd=ROOT)
         try:
             with httpx.Client(base_url=stack.gateway_url, timeout=10) as http:

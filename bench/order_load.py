@@ -1,8 +1,9 @@
 """The order bench's two halves besides the services: the neighbours process and the load generator.
 
-``neighbours``: one process standing in for market-data and risk-monitor (risk-monitor has no
-``check`` yet): it answers ``svc.market-data.instruments`` (BTC/USDT on ``sim``), answers every
-``svc.risk-monitor.check`` with *approved* (a MINIMAL RESPONDER, no risk rules), and publishes a
+``neighbours``: one process standing in for market-data (and for risk-monitor only when the bench
+runs with ``BENCH_RISK=stub``): it answers ``svc.market-data.instruments`` (BTC/USDT on ``sim``),
+with the stub answers every ``svc.risk-monitor.check`` with *approved* (a MINIMAL RESPONDER, no
+risk rules; by default the real risk-monitor process answers), and publishes a
 synthetic BTC/USDT trade stream at a fixed rate (one trade per message, price 30000, size 1000).
 
 ``run_rate``: an open-loop generator: order *i* is sent at ``start + i / rate`` (never waiting for
@@ -32,7 +33,7 @@ PRICE = "30000"
 DRAIN_S = 5.0  # after the last send: how long every filled update may still take to arrive
 
 
-def neighbours(nats_url: str, prefix: str, trades_per_s: float) -> None:
+def neighbours(nats_url: str, prefix: str, trades_per_s: float, answer_risk: bool) -> None:
     """The stand-in process (see the module docstring), until killed."""
     import nats
 
@@ -41,7 +42,8 @@ def neighbours(nats_url: str, prefix: str, trades_per_s: float) -> None:
     from tradeloom.shared.subjects import Subjects
 
     async def main() -> None:
-        stand_ins = Neighbours(await nats.connect(nats_url, **admin_options()), Subjects(prefix))
+        nc = await nats.connect(nats_url, **admin_options())
+        stand_ins = Neighbours(nc, Subjects(prefix), answer_risk=answer_risk)
         await stand_ins.start()
         started, sent = time.monotonic(), 0
         while True:
@@ -221,4 +223,4 @@ class OrderLoad:
 
 
 if __name__ == "__main__":
-    neighbours(sys.argv[1], sys.argv[2], float(sys.argv[3]))
+    neighbours(sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4] == "stub")

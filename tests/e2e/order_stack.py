@@ -4,7 +4,9 @@ stand-ins over real NATS for their other neighbours (imported by the order-strea
 
 - market-data's instrument registry (``svc.market-data.instruments``: BTC/USDT on ``sim``) and its
   trade stream (``TradesIngested`` on MD_TRADES, published here as market-data would);
-- risk-monitor's ``svc.risk-monitor.check`` (risk-monitor has no check yet): approves every order.
+- risk-monitor's ``svc.risk-monitor.check``: approves every order, unless ``trading_stack`` runs the
+  real risk-monitor (``running=WITH_RISK``, as the order bench does) and the neighbours leave the
+  check to it (``answer_risk=False``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from tradeloom.shared.testing.ports import free_ports
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
 RUNNING = ("order-router", "gateway-auth")
+WITH_RISK = ("risk-monitor", *RUNNING)
 PASSWORD = "violet-harbor-kettle-42"
 BTC = Instrument(
     venue="sim", symbol="BTC/USDT", kind="spot", base="BTC", quote="USDT",
@@ -75,9 +78,14 @@ class TradingStack:
 
 @contextmanager
 def trading_stack(
-    pg: PostgresServer, nats_url: str, prefix: str, log_dir: Path, extra_env: dict[str, str] | None = None
+    pg: PostgresServer,
+    nats_url: str,
+    prefix: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    running: tuple[str, ...] = RUNNING,
 ) -> Iterator[TradingStack]:
-    """A fresh database, both schemas migrated with their own CLIs, both services running."""
+    """A fresh database, each running service's schema migrated with its own CLI, the services up."""
     database = f"orders_{uuid.uuid4().hex[:10]}"
     pg.execute(f"CREATE DATABASE {database}")
     ports = free_ports(len(SERVICES) + 1)
@@ -87,15 +95,15 @@ def trading_stack(
          "--prefix", prefix],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
-    for service in RUNNING:
+    for service in running:
         subprocess.run(
             [sys.executable, "-m", f"tradeloom.{package(service)}", "migrate"],
             env=env, cwd=ROOT, check=True, capture_output=True, timeout=120,
         )  # fmt: skip
     stack = Stack(env=env, gateway_url=f"http://127.0.0.1:{ports[len(SERVICES)]}")
-    health = {s: f"http://127.0.0.1:{ports[SERVICES.index(s)]}" for s in RUNNING}
+    health = {s: f"http://127.0.0.1:{ports[SERVICES.index(s)]}" for s in running}
     try:
-        for service in RUNNING:
+        for service in running:
             stack.start(service, log_dir)
         yield TradingStack(stack, health)
     finally:
@@ -111,10 +119,12 @@ def trading_stack(
 
 @dataclass
 class Neighbours:
-    """The instrument registry, an approving risk check and a trade publisher, on one connection."""
+    """The instrument registry, an approving risk check (unless ``answer_risk`` is off: the real
+    risk-monitor answers) and a trade publisher, on one connection."""
 
     nc: Client
     subjects: Subjects
+    answer_risk: bool = True
     risk_checks: int = 0
     _subs: list[Subscription] = field(default_factory=list)
     _trade_seq: int = 0
@@ -123,8 +133,9 @@ class Neighbours:
     async def start(self) -> None:
         registry = self.subjects.request("market-data", "instruments")
         self._subs.append(await self.nc.subscribe(registry, cb=self._instruments))
-        check = self.subjects.request("risk-monitor", "check")
-        self._subs.append(await self.nc.subscribe(check, cb=self._risk))
+        if self.answer_risk:
+            check = self.subjects.request("risk-monitor", "check")
+            self._subs.append(await self.nc.subscribe(check, cb=self._risk))
 
     async def stop(self) -> None:
         for sub in self._subs:

@@ -6,38 +6,26 @@ nothing new."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from import_harness import ADMIN, T0, ImportService, M, import_service, minute_candles, standin
 from nats.aio.client import Client
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from standin_binance import ScriptTrade, StandinBinance
+from standin_binance import StandinBinance
 
-from tradeloom.market_data.app import build
 from tradeloom.market_data.domain.candles import Bar
 from tradeloom.market_data.domain.history_import import import_page, merge_gaps
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.sources.history_import import HistoryImporter
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.rpc import RemoteError, ServiceClient
-from tradeloom.shared.streams import ensure_streams
-from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.rpc import RemoteError
 from tradeloom.shared.testing.polling import eventually
 
-M = 60 * 10**9
-T0 = 1_704_153_600 * 10**9  # 2024-01-02 00:00 UTC
-ADMIN = CallerContext(user_id="root", roles=frozenset({"admin"}))
-EMPTY = {5, 6}  # minutes the venue did not trade
-SCRIPT = [
-    ScriptTrade(
-        1000 + i, T0 // 10**6 + i * 15_000, Decimal(300) + Decimal(i % 9) / 4, Decimal("0.5"), i % 3 == 0
-    )
-    for i in range(48)
-    if i // 4 not in EMPTY
-]  # four trades a minute for minutes 0..11 but 5 and 6
+__all__ = ["standin"]  # the stand-in fixture, used by name
 
 
 def bar(minute: int) -> Bar:
@@ -61,14 +49,6 @@ def test_a_page_keeps_its_range_reports_holes_and_moves_the_cursor() -> None:
     assert merge_gaps([(5, 7), (1, 2), (2, 3), (6, 9)]) == [(1, 3), (5, 9)]
 
 
-@pytest.fixture
-async def standin() -> AsyncIterator[StandinBinance]:
-    server = StandinBinance("BTCUSDT", "BTC", "USDT", SCRIPT, segments=[(0, len(SCRIPT))])
-    await server.start()
-    yield server
-    await server.stop()
-
-
 async def candles(engine: AsyncEngine, schema: str) -> list[tuple[Any, ...]]:
     async with engine.connect() as connection:
         result = await connection.execute(
@@ -80,15 +60,6 @@ async def candles(engine: AsyncEngine, schema: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in result]
 
 
-def expected_candles() -> list[tuple[Any, ...]]:
-    rows = []
-    for minute in sorted({t.ts_ms // 60_000 for t in SCRIPT}):
-        group = [t for t in SCRIPT if t.ts_ms // 60_000 == minute]
-        prices = [t.price for t in group]
-        rows.append((minute * M, prices[0], max(prices), min(prices), prices[-1], sum(t.qty for t in group)))
-    return rows
-
-
 async def test_import_retries_rate_limits_resumes_after_a_crash_and_reruns_idempotently(
     standin: StandinBinance,
     md_schema: str,
@@ -97,39 +68,15 @@ async def test_import_retries_rate_limits_resumes_after_a_crash_and_reruns_idemp
     nats_prefix: str,
     db_engine: AsyncEngine,
 ) -> None:
-    subjects = Subjects(nats_prefix)
-    await ensure_streams(nc.jetstream(), subjects)
-    live = {
-        "exchange": "binance", "symbols": ["ETH/USDT"], "transport": "rest", "urls": standin.urls(),
-        "options": {"fetchMarkets": {"types": ["spot"]}}, "backoff_initial_s": 0.05,
-    }  # fmt: skip  # ETH/USDT is not listed: markets load, nothing is streamed
-    settings = md_settings(md_schema, live_sources=[live], import_poll_s=3600)  # its own importer idles
-    runtime = build(settings)
-    await runtime.start()
-    client = ServiceClient(nc, subjects)
+    async with import_service(standin, md_schema, md_settings, nc, nats_prefix, db_engine) as service:
+        call = service.call
 
-    async def call(op: str, body: dict[str, Any], caller: CallerContext = ADMIN) -> dict[str, Any]:
-        return await client.call_raw("market-data", op, body, caller=caller, timeout_s=10)
+        async def refused(body: dict[str, Any], caller: CallerContext = ADMIN) -> tuple[str, list[str]]:
+            with pytest.raises(RemoteError) as caught:
+                await call("imports_start", body, caller)
+            return caught.value.code, [f["field"] for f in caught.value.details.get("fields", [])]
 
-    async def refused(body: dict[str, Any], caller: CallerContext = ADMIN) -> tuple[str, list[str]]:
-        with pytest.raises(RemoteError) as caught:
-            await call("imports_start", body, caller)
-        return caught.value.code, [f["field"] for f in caught.value.details.get("fields", [])]
-
-    async def job(import_id: str) -> dict[str, Any]:
-        return (await call("imports_list", {"import_id": import_id}))["imports"][0]
-
-    def importer() -> HistoryImporter:
-        venues = {c.venue_name: c for c in settings.live_sources}
-        return HistoryImporter(
-            lambda: db_engine, md_schema, venues, page_limit=3, lease_s=0.5, backoff_initial_s=0.05
-        )
-
-    stop = asyncio.Event()
-    try:
-        await eventually(
-            lambda: call("instruments", {"venue": "binance"}), "the stand-in's markets loaded", timeout=60
-        )
+        stop = asyncio.Event()
         span = {"venue": "binance", "symbol": "btc-usdt", "from_ns": T0 + 1, "to_ns": T0 + 12 * M}
         assert (await refused(span, CallerContext(user_id="alice")))[0] == "forbidden"
         assert await refused(span | {"venue": "sim"}) == ("validation_error", ["venue"])
@@ -144,34 +91,27 @@ async def test_import_retries_rate_limits_resumes_after_a_crash_and_reruns_idemp
         standin.klines_rate_limited = 2
         started = await call("imports_start", span)
         assert (started["status"], started["cursor_ns"], started["progress"]) == ("queued", T0, 0)
-        first = asyncio.create_task(importer().run_one(stop))
-
-        async def two_pages() -> dict[str, Any] | None:
-            row = await job(started["import_id"])
-            return row if row["pages"] >= 2 else None
-
-        await eventually(two_pages, "two pages imported", timeout=60)
-        first.cancel()  # the replica dies between (or inside) page transactions
-        await asyncio.gather(first, return_exceptions=True)
-        crashed = await job(started["import_id"])
+        crashed = await service.crash_after_two_pages(started["import_id"], importer(service))
         assert crashed["status"] == "running" and 0 < crashed["progress"] < 1 and crashed["retries"] == 2
         asked = len(standin.kline_starts)
 
-        second = importer()
+        second = importer(service)
         await eventually(lambda: second.run_one(stop), "the job taken up once its lease ran out", timeout=60)
         assert standin.kline_starts[asked] == crashed["cursor_ns"] // 10**6  # resumed from the stored cursor
-        done = await job(started["import_id"])
+        done = await service.job(started["import_id"])
         assert (done["status"], done["progress"], done["fetched"], done["stored"]) == ("done", 1, 10, 10)
         assert done["gaps"] == [{"from_ns": T0 + 5 * M, "to_ns": T0 + 7 * M}]
-        assert await candles(db_engine, md_schema) == expected_candles()
+        assert await candles(db_engine, md_schema) == minute_candles(with_count=False)
 
         again = await call("imports_start", span)
-        assert await importer().run_one(stop)
-        rerun = await job(again["import_id"])
+        assert await importer(service).run_one(stop)
+        rerun = await service.job(again["import_id"])
         assert (rerun["status"], rerun["fetched"], rerun["stored"]) == ("done", 10, 0)
-        assert await candles(db_engine, md_schema) == expected_candles()
+        assert await candles(db_engine, md_schema) == minute_candles(with_count=False)
         listed = await call("imports_list", {"venue": "binance"}, CallerContext(user_id="alice"))
         assert [i["import_id"] for i in listed["imports"]] == [again["import_id"], started["import_id"]]
-    finally:
-        stop.set()
-        await runtime.stop()
+
+
+def importer(service: ImportService) -> HistoryImporter:
+    """Three candles a page, quick retries of the stand-in's rate limits."""
+    return service.importer(3, backoff_initial_s=0.05)

@@ -6,38 +6,22 @@ storing nothing new."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import pytest
+from import_harness import MS, SCRIPT, T0, M, import_service, minute_candles, standin
 from nats.aio.client import Client
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from standin_binance import ScriptTrade, StandinBinance
+from standin_binance import StandinBinance
 
-from tradeloom.market_data.app import build
 from tradeloom.market_data.domain.trades_import import WINDOW_NS, trades_page
 from tradeloom.market_data.settings import MarketDataSettings
-from tradeloom.market_data.sources.history_import import HistoryImporter
-from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import TradeTick
-from tradeloom.shared.rpc import ServiceClient
-from tradeloom.shared.streams import ensure_streams
-from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import eventually
 
-M = 60 * 10**9
-MS = 10**6
-T0 = 1_704_153_600 * 10**9  # 2024-01-02 00:00 UTC
-ADMIN = CallerContext(user_id="root", roles=frozenset({"admin"}))
-SCRIPT = [
-    ScriptTrade(
-        1000 + i, T0 // MS + i * 15_000, Decimal(300) + Decimal(i % 9) / 4, Decimal("0.5"), i % 3 == 0
-    )
-    for i in range(48)
-    if i // 4 not in {5, 6}
-]  # four trades a minute for minutes 0..11 but 5 and 6
+__all__ = ["standin"]  # the stand-in fixture, used by name
 
 
 def tick(trade_id: int, ts_ns: int) -> TradeTick:
@@ -66,14 +50,6 @@ def test_pages_follow_the_last_trade_or_the_window_and_report_empty_minutes() ->
     assert (last.cursor_ns, last.done) == (T0 + 12 * M, True)
 
 
-@pytest.fixture
-async def standin() -> AsyncIterator[StandinBinance]:
-    server = StandinBinance("BTCUSDT", "BTC", "USDT", SCRIPT, segments=[(0, len(SCRIPT))])
-    await server.start()
-    yield server
-    await server.stop()
-
-
 async def stored(engine: AsyncEngine, schema: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     async with engine.connect() as connection:
         ids = await connection.execute(
@@ -88,16 +64,6 @@ async def stored(engine: AsyncEngine, schema: str) -> tuple[list[str], list[tupl
         return [row[0] for row in ids], [tuple(row) for row in bars]
 
 
-def expected_candles() -> list[tuple[Any, ...]]:
-    rows = []
-    for minute in sorted({t.ts_ms // 60_000 for t in SCRIPT}):
-        group = [t for t in SCRIPT if t.ts_ms // 60_000 == minute]
-        prices = [t.price for t in group]
-        volume = sum(t.qty for t in group)
-        rows.append((minute * M, prices[0], max(prices), min(prices), prices[-1], volume, len(group)))
-    return rows
-
-
 async def test_trades_import_pages_resumes_dedups_and_builds_candles(
     standin: StandinBinance,
     md_schema: str,
@@ -106,32 +72,8 @@ async def test_trades_import_pages_resumes_dedups_and_builds_candles(
     nats_prefix: str,
     db_engine: AsyncEngine,
 ) -> None:
-    subjects = Subjects(nats_prefix)
-    await ensure_streams(nc.jetstream(), subjects)
-    live = {
-        "exchange": "binance", "symbols": ["ETH/USDT"], "transport": "rest", "urls": standin.urls(),
-        "options": {"fetchMarkets": {"types": ["spot"]}}, "backoff_initial_s": 0.05,
-    }  # fmt: skip  # ETH/USDT is not listed: markets load, nothing is streamed
-    settings = md_settings(md_schema, live_sources=[live], import_poll_s=3600)  # its own importer idles
-    runtime = build(settings)
-    await runtime.start()
-    client = ServiceClient(nc, subjects)
-
-    async def call(op: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await client.call_raw("market-data", op, body, caller=ADMIN, timeout_s=10)
-
-    async def job(import_id: str) -> dict[str, Any]:
-        return (await call("imports_list", {"import_id": import_id}))["imports"][0]
-
-    def importer() -> HistoryImporter:
-        venues = {c.venue_name: c for c in settings.live_sources}
-        return HistoryImporter(lambda: db_engine, md_schema, venues, page_limit=7, lease_s=0.5)
-
-    stop = asyncio.Event()
-    try:
-        await eventually(
-            lambda: call("instruments", {"venue": "binance"}), "the stand-in's markets loaded", timeout=60
-        )
+    async with import_service(standin, md_schema, md_settings, nc, nats_prefix, db_engine) as service:
+        stop = asyncio.Event()
         span = {
             "venue": "binance",
             "symbol": "BTC/USDT",
@@ -139,37 +81,25 @@ async def test_trades_import_pages_resumes_dedups_and_builds_candles(
             "from_ns": T0,
             "to_ns": T0 + 12 * M,
         }
-        started = await call("imports_start", span)
+        started = await service.call("imports_start", span)
         assert (started["kind"], started["status"], started["cursor_ns"]) == ("trades", "queued", T0)
-        first = asyncio.create_task(importer().run_one(stop))
-
-        async def two_pages() -> dict[str, Any] | None:
-            row = await job(started["import_id"])
-            return row if row["pages"] >= 2 else None
-
-        await eventually(two_pages, "two pages imported", timeout=60)
-        first.cancel()  # the replica dies between (or inside) page transactions
-        await asyncio.gather(first, return_exceptions=True)
-        crashed = await job(started["import_id"])
+        crashed = await service.crash_after_two_pages(started["import_id"], service.importer(7))
         asked = len(standin.agg_windows)
 
-        second = importer()
+        second = service.importer(7)
         await eventually(lambda: second.run_one(stop), "the job taken up once its lease ran out", timeout=60)
         assert standin.agg_windows[asked][0] == crashed["cursor_ns"] // MS  # resumed from the stored cursor
         assert all(end - start < WINDOW_NS // MS for start, end in standin.agg_windows)  # ≤ 1 h windows
-        done = await job(started["import_id"])
+        done = await service.job(started["import_id"])
         assert (done["status"], done["progress"], done["stored"]) == ("done", 1, len(SCRIPT))
         assert done["fetched"] >= len(SCRIPT)  # a full page's last millisecond comes again
         assert done["gaps"] == [{"from_ns": T0 + 5 * M, "to_ns": T0 + 7 * M}]
         ids, bars = await stored(db_engine, md_schema)
         assert ids == [str(t.id) for t in SCRIPT]  # each once
-        assert bars == expected_candles()  # the 1m candles built from the imported trades
+        assert bars == minute_candles(with_count=True)  # the 1m candles built from the imported trades
 
-        again = await call("imports_start", span)
-        assert await importer().run_one(stop)
-        rerun = await job(again["import_id"])
+        again = await service.call("imports_start", span)
+        assert await service.importer(7).run_one(stop)
+        rerun = await service.job(again["import_id"])
         assert (rerun["status"], rerun["stored"]) == ("done", 0)
         assert await stored(db_engine, md_schema) == (ids, bars)
-    finally:
-        stop.set()
-        await runtime.stop()

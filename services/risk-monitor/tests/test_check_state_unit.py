@@ -29,7 +29,7 @@ def snapshot() -> AccountSnapshot:
         PositionRow("BTC/USDT", "bot1", D(-1), D(110), D(0), D("0.5")),
         PositionRow("ETH/USDT", "bot1", D(3), D(10), D(-2), D(0)),
     ):
-        snap.positions[(row.symbol, row.bot_id)] = row
+        snap.positions[(row.symbol, row.bot_id, row.position_side)] = row
     snap.orders = {
         "o-open": OrderSeen("", open=True, created_at=NOW - timedelta(minutes=10)),
         "o-new": OrderSeen("bot1", open=True, created_at=NOW - timedelta(seconds=5)),
@@ -77,3 +77,15 @@ async def test_a_fill_forgets_the_account_and_starts_reading_it_again() -> None:
     read = state._loading[("a", DAY)]  # started at once; here without a database it fails
     with pytest.raises(AttributeError):
         await read
+
+
+def test_hedge_sides_are_two_positions_gross_adds_them() -> None:
+    snap = AccountSnapshot(day_start=DAY)
+    for row in (
+        PositionRow("BTC/USDT:USDT", "", D(2), D(100), D(0), D(0), "long"),
+        PositionRow("BTC/USDT:USDT", "", D(-1), D(100), D(0), D(0), "short"),
+    ):
+        snap.positions[(row.symbol, row.bot_id, row.position_side)] = row
+    state = state_with(snap)
+    got = state.exposure(snap, "BTC/USDT:USDT", set(), NOW - timedelta(minutes=1))
+    assert (got.symbol_quantity, got.gross_exposure) == (D(1), D(300))  # net 1; gross 200 + 100

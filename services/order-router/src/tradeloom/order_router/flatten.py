@@ -3,15 +3,16 @@
 Runs inside the halts consumer's transaction, together with its inbox claim, so the whole effect
 happens once: the account's open paper orders are cancelled, then every position gets one market
 close order (``domain.flatten_plan``): a spot long is sold, a spot short bought back, a perpetual
-closed reduce-only (either side), a long option sold at the bid. Each is accepted at once (no risk
-check: the order comes from risk-monitor, and goes through an account halt) and then fills like
-any order of the account: the paper matcher fills spot and perp closes on the next trades, an
-option close fills at once at its quote (``option_orders.fill_against_quote``). Each close order's
-client id derives from the flatten event's id and the symbol, and the ``flattens`` row is keyed
-by the event id, so a redelivery or a replay after a restart finds the flatten already acted on
-and cannot double a close. What cannot be closed (dust under a lot or the minimum notional, no
-price, no funds) is stored on the flatten (``left_open``). When the last close order ends,
-``Ledger.complete_flatten`` announces ``orders.evt.flatten_completed`` with it.
+closed reduce-only (either side; in hedge mode the long and the short each by its own order), a
+long option sold at the bid. Each is accepted at once (no risk check: the order comes from
+risk-monitor, and goes through an account halt) and then fills like any order of the account: the paper
+matcher fills spot and perp closes on the next trades, an option close fills at once at its quote
+(``option_orders.fill_against_quote``). Each close order's client id derives from the flatten
+event's id and the symbol, and the ``flattens`` row is keyed by the event id, so a redelivery or a
+replay after a restart finds the flatten already acted on and cannot double a close. What cannot be
+closed (dust under a lot or the minimum notional, no price, no funds) is stored on the flatten
+(``left_open``). When the last close order ends, ``Ledger.complete_flatten`` announces
+``orders.evt.flatten_completed`` with it.
 
 Exchange accounts: the flatten is recorded here and carried out by venue_sync
 (``venue_flatten.py``): cancels at the venue, then the same close orders, sent through ccxt.
@@ -47,10 +48,12 @@ log = logging.getLogger(__name__)
 ACTOR = "risk-monitor"
 
 
-def close_client_id(flatten_id: str, symbol: str) -> str:
-    """The close order's client id: the same flatten event and symbol always give the same id."""
+def close_client_id(flatten_id: str, symbol: str, position_side: str = "") -> str:
+    """The close order's client id: the same flatten event, symbol (and, in hedge mode, position
+    side) always give the same id."""
     event = hashlib.sha256(flatten_id.encode()).hexdigest()[:24]
-    return f"flat-{event}-{hashlib.sha256(symbol.encode()).hexdigest()[:8]}"
+    position = f"{symbol}#{position_side}" if position_side else symbol
+    return f"flat-{event}-{hashlib.sha256(position.encode()).hexdigest()[:8]}"
 
 
 class Flattener:
@@ -142,7 +145,7 @@ class Flattener:
             "id": uuid.UUID(new_event_id()),
             "account_id": account.id,
             "user_id": account.user_id,
-            "client_order_id": close_client_id(flatten_id, h.symbol),
+            "client_order_id": close_client_id(flatten_id, h.symbol, getattr(row, "position_side", "")),
             "venue": row.venue,
             "symbol": h.symbol,
             "base_asset": row.base_asset,
@@ -161,7 +164,11 @@ class Flattener:
             "flatten_id": flatten_id,
         }
         if h.kind == "perp":
-            values |= {"contract_size": h.contract_size, "leverage": row.leverage}
+            values |= {
+                "contract_size": h.contract_size,
+                "leverage": row.leverage,
+                "position_side": row.position_side or None,  # hedge mode: closes that side only
+            }
         order = await self.ledger.orders.insert(conn, values)
         assert order is not None, "a flatten's close ids are new while its flattens row is"
         locked = await self.ledger.accounts.lock(conn, account.id, lock_asset, lock)

@@ -208,7 +208,9 @@ class Ledger:
         if row.contract_size is not None:
             at_ns = int(source.at.timestamp() * 1_000_000) * 1_000
             await settle_perp_fill(conn, self.accounts, self.perp_positions, row, fill, opened_ns=at_ns)
-            info = fill_info(stored).model_copy(update={"contract_size": Decimal(row.contract_size)})
+            info = fill_info(stored).model_copy(
+                update={"contract_size": Decimal(row.contract_size), "position_side": row.position_side}
+            )
             event = FillRecorded(user_id=row.user_id, fill=info)
             await self.outbox.add(conn, event, str(row.account_id), subject=str(row.id))
             return True

@@ -18,11 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.order_router.api_accounts import no_account
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts
+from tradeloom.order_router.domain.hedge import hedge_close
 from tradeloom.order_router.domain.perps import PerpTerms
 from tradeloom.order_router.domain.reduce_only import apply_reduce_only
 from tradeloom.order_router.domain.validation import Problem, validate_order
@@ -38,7 +39,12 @@ from tradeloom.order_router.option_orders import (
     is_option,
     option_problems,
 )
-from tradeloom.order_router.perp_orders import PerpSettingsSource, perp_order_problems, perp_reduce_only
+from tradeloom.order_router.perp_orders import (
+    PerpSettingsSource,
+    hedge_problems,
+    perp_order_problems,
+    perp_reduce_only,
+)
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
@@ -156,10 +162,8 @@ class OrderSubmitter:
             free = {
                 row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
             }
-            if perp is not None:
-                position = await self.ledger.perp_positions.get(conn, account.id, symbol)
-                perp = replace(perp, position=position)
-            body, problems = self._reduce_only(body, instrument, free=free, perp=perp)
+            perp, closing = await self._perp_position(conn, account.id, symbol, body, perp)
+            body, problems = self._reduce_only(body, instrument, free=free, perp=perp, closing=closing)
             problems += self._option_rules(
                 body, instrument, free, option_quote, paper_option=paper_option, venue_option=venue_option
             )
@@ -215,6 +219,7 @@ class OrderSubmitter:
                     "leverage": perp.leverage if perp else None,
                     "margin_mode": perp.margin_mode if perp else None,
                     "contract_size": perp.contract_size if perp else None,
+                    "position_side": body.position_side,
                     "traceparent": inject_trace({}).get("traceparent"),
                 },
             )
@@ -242,13 +247,44 @@ class OrderSubmitter:
         problems = perp_order_problems(account.kind, body)
         if problems:
             raise refused(problems)
-        return await self.perps.terms(caller, body.account_id, instrument)
+        terms = await self.perps.terms(caller, body.account_id, instrument)
+        problems = hedge_problems(account.kind, terms, body)
+        if problems:
+            raise refused(problems)
+        return terms
+
+    async def _perp_position(
+        self,
+        conn: AsyncConnection,
+        account_id: uuid.UUID,
+        symbol: str,
+        body: OrderSubmit,
+        perp: PerpTerms | None,
+    ) -> tuple[PerpTerms | None, Decimal]:
+        """The terms with the position the order names (its side's in hedge mode), and what the
+        account's other open orders already close of it (hedge mode only; else 0)."""
+        if perp is None:
+            return None, Decimal(0)
+        side = body.position_side or ""
+        position = await self.ledger.perp_positions.get(conn, account_id, symbol, position_side=side)
+        closing = Decimal(0)
+        if side:
+            closing = await self.ledger.orders.closing_open(conn, account_id, symbol, side, body.side)
+        return replace(perp, position=position), closing
 
     @staticmethod
     def _reduce_only(
-        body: OrderSubmit, instrument: Instrument | None, *, free: dict[str, Decimal], perp: PerpTerms | None
+        body: OrderSubmit,
+        instrument: Instrument | None,
+        *,
+        free: dict[str, Decimal],
+        perp: PerpTerms | None,
+        closing: Decimal,
     ) -> tuple[OrderSubmit, list[Problem]]:
-        """Reduce-only against the perp position, or against the spot holding."""
+        """Reduce-only against the perp position (hedge mode: every closing order against its
+        named side, less ``closing``, what other open orders already close), or the spot holding."""
+        if perp is not None and body.position_side is not None:
+            return hedge_close(body, perp.position, closing)
         if perp is not None:
             return perp_reduce_only(body, perp.position)
         return apply_reduce_only(body, instrument, free)
@@ -311,6 +347,7 @@ class OrderSubmitter:
             reference_price=row.reference_price,
             notional=row.quantity * price if price is not None else Decimal(0),
             contract_size=row.contract_size,
+            position_side=row.position_side,
         )
         verdict = await self.risk.check(request, caller, fail_open=account.risk_fail_open)
         to_venue = verdict.approved and account.kind == "exchange"

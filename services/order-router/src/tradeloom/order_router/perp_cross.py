@@ -33,6 +33,12 @@ from tradeloom.quant.margin import (
 Close = tuple[Row[Any], Liquidation, Decimal]  # (position row, outcome, mark)
 
 
+def label(row: Row[Any]) -> str:
+    """A position's name in the pool: its symbol, with ``#long``/``#short`` in hedge mode (two
+    positions on one symbol)."""
+    return f"{row.symbol}#{row.position_side}" if row.position_side else str(row.symbol)
+
+
 def cross_closes(
     wallet: Decimal,
     rows: Sequence[Row[Any]],
@@ -42,19 +48,21 @@ def cross_closes(
     prices: tuple[Decimal, Decimal],
     tiers: Callable[[str], Sequence[Bracket]],
 ) -> list[Close] | None:
-    """The closes when the pool is below its maintenance margin; None when it is not."""
+    """The closes when the pool is below its maintenance margin; None when it is not.
+    ``trigger``: the label of the position the batch's trade reached; every position on its
+    symbol (both sides in hedge mode) is marked at the batch's worst price for it."""
     low, high = prices
     positions, held = [], {}
     for row in rows:
         quantity = Decimal(row.quantity) * Decimal(row.contract_size)
-        if row.symbol == trigger:
+        if row.symbol == trigger.split("#", maxsplit=1)[0]:
             mark = low if quantity > 0 else high
         else:
             mark = marks.get(row.symbol, Decimal(row.entry_price))
         positions.append(
-            CrossPosition(row.symbol, quantity, Decimal(row.entry_price), mark, tiers(row.symbol))
+            CrossPosition(label(row), quantity, Decimal(row.entry_price), mark, tiers(row.symbol))
         )
-        held[row.symbol] = row
+        held[label(row)] = row
     if not cross_margin(wallet, positions).liquidating:
         return None
     at_liquidation = cross_liquidation_prices(wallet, positions).get(trigger)
@@ -66,8 +74,8 @@ def cross_closes(
         pnl = money(position.quantity * (price - position.entry))
         fee = money(maintenance_margin(abs(position.quantity) * price, position.brackets))
         closes.append((held[position.symbol], Liquidation(price, pnl, fee), position.mark))
-    left = wallet + sum((o.realised_pnl - o.fee for r, o, _ in closes if r.symbol != trigger), Decimal(0))
+    left = wallet + sum((o.realised_pnl - o.fee for r, o, _ in closes if label(r) != trigger), Decimal(0))
     return [
-        (r, replace(o, fee=max(left + o.realised_pnl, Decimal(0))) if r.symbol == trigger else o, mark)
+        (r, replace(o, fee=max(left + o.realised_pnl, Decimal(0))) if label(r) == trigger else o, mark)
         for r, o, mark in closes
     ]

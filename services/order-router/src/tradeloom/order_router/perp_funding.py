@@ -3,7 +3,8 @@
 Every ``interval_s`` the router asks market-data (``funding_rates``, the history it records every
 8 h) for the funding times after the last one each open position settled, and pays each in its own
 transaction with its ``orders.evt.funding_paid`` event (outbox). The ``perp_fundings`` primary key
-(account + symbol + funding time) is the idempotency key: a repeated answer, a second sweep, a
+(account + symbol + funding time + position side: hedge mode funds the long and the short each)
+is the idempotency key: a repeated answer, a second sweep, a
 restart or a second replica pays nothing twice.
 A long pays ``quantity × contract size × mark × rate`` into its settle asset's free balance when the
 rate is positive, a short receives it (``domain.perps.funding_payment``). A payment larger than the
@@ -73,7 +74,7 @@ class PerpFunding:
 
     async def pay(self, conn: AsyncConnection, owner: Row[Any], rate: FundingRate) -> bool:
         """Pay one funding time on one position (once); False when already paid or not owed."""
-        position = await self.store.position(conn, owner.account_id, owner.symbol)
+        position = await self.store.position(conn, owner.account_id, owner.symbol, owner.position_side)
         if position is None or position.quantity == 0 or rate.funding_time_ns <= position.funded_through_ns:
             return False
         quantity = Decimal(position.quantity)
@@ -86,6 +87,7 @@ class PerpFunding:
             "rate": rate.rate,
             "mark_price": rate.mark_price,
             "amount": amount,
+            "position_side": owner.position_side,
         }
         if not await self.store.record(conn, values):
             return False
@@ -100,6 +102,7 @@ class PerpFunding:
             conn,
             owner.account_id,
             owner.symbol,
+            position_side=owner.position_side,
             funding_time_ns=rate.funding_time_ns,
             amount=amount,
             margin_taken=taken,
@@ -116,6 +119,7 @@ class PerpFunding:
             mark_price=rate.mark_price,
             rate=rate.rate,
             amount=amount,
+            position_side=owner.position_side or None,
         )
         await self.outbox.add(conn, event, str(owner.account_id))
         return True

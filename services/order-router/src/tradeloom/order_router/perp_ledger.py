@@ -8,6 +8,7 @@ position's margin and its realised PnL to free. Net, for the settle balance:
 ``free += spent − fee − margin_added + margin_released + realised_pnl``.
 The margin taken never exceeds what the lock paid for (``spent − fee``): a sell limit filled above
 its price keeps its margin at the locked amount rather than drawing on free funds.
+In hedge mode the order's ``position_side`` names the position (row) it opens or closes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tradeloom.order_router.domain.hedge import hedge_fill_quantity
 from tradeloom.order_router.domain.matching import Fill
 from tradeloom.order_router.domain.perps import PerpFill, apply_fill, lock_share
 from tradeloom.order_router.store.accounts_store import AccountsStore
@@ -36,14 +38,15 @@ async def settle_perp_fill(
 ) -> PerpFill:
     """Apply one perp fill of order ``row`` (read before the fill, at ``opened_ns``) to its
     position and balance."""
-    position = await positions.get(conn, row.account_id, row.symbol, for_update=True)
+    side = row.position_side or ""
+    position = await positions.get(conn, row.account_id, row.symbol, for_update=True, position_side=side)
     spent = lock_share(
         Decimal(row.locked), fill.quantity, Decimal(row.quantity) - Decimal(row.filled_quantity)
     )
     outcome = apply_fill(
         position,
         row.side,
-        fill.quantity,
+        hedge_fill_quantity(position, side, row.side, fill.quantity),
         fill.price,
         contract_size=Decimal(row.contract_size),
         leverage=Decimal(row.leverage),
@@ -69,5 +72,6 @@ async def settle_perp_fill(
         contract_size=Decimal(row.contract_size),
         opened_ns=opened_ns if position.is_flat and not outcome.position.is_flat else None,
         margin_mode=row.margin_mode or "cross",
+        position_side=side,
     )
     return outcome

@@ -35,7 +35,7 @@ from tradeloom.order_router.domain.liquidation import (
 )
 from tradeloom.order_router.domain.perps import PerpPosition
 from tradeloom.order_router.ledger import Ledger
-from tradeloom.order_router.perp_cross import cross_closes
+from tradeloom.order_router.perp_cross import cross_closes, label
 from tradeloom.order_router.store.perp_liquidations_store import PerpLiquidationsStore
 from tradeloom.quant.margin import DEFAULT_BRACKETS, Bracket
 from tradeloom.shared.contracts.orders_perps import PerpLiquidated
@@ -81,7 +81,7 @@ class PerpLiquidator:
         price = position_liquidation_price(position_of(seen), size, self.tiers(seen.symbol))
         if not crossed(position_of(seen), price, low, high):
             return 0
-        row = await self.store.lock(conn, seen.account_id, seen.symbol)
+        row = await self.store.lock(conn, seen.account_id, seen.symbol, seen.position_side)
         if row is None or row.opened_ns != seen.opened_ns:
             return 0  # closed or reopened meanwhile: the next batch measures the new one
         position = position_of(row)
@@ -108,7 +108,7 @@ class PerpLiquidator:
     ) -> int:
         rows = await self.store.account_positions(conn, seen.account_id)
         cross = [r for r in rows if r.margin_mode == "cross" and r.settle_asset == seen.settle_asset]
-        trigger = next((r for r in cross if r.symbol == seen.symbol), None)
+        trigger = next((r for r in cross if label(r) == label(seen)), None)
         if trigger is None or trigger.opened_ns != seen.opened_ns:
             return 0
         marks = await self.store.last_prices(conn, seen.venue, [r.symbol for r in cross])
@@ -122,7 +122,7 @@ class PerpLiquidator:
             Decimal(0),
         )
         closes = cross_closes(
-            total - isolated, cross, marks, trigger=trigger.symbol, prices=prices, tiers=self.tiers
+            total - isolated, cross, marks, trigger=label(trigger), prices=prices, tiers=self.tiers
         )
         if closes is None:
             return 0
@@ -167,6 +167,7 @@ class PerpLiquidator:
                 "account_id": row.account_id,
                 "symbol": row.symbol,
                 "opened_ns": row.opened_ns,
+                "position_side": row.position_side,
                 "quantity": position.quantity,
                 "entry_price": position.entry_price,
                 "margin": position.margin,
@@ -208,6 +209,7 @@ class PerpLiquidator:
             realised=outcome.realised_pnl,
             contract_size=size,
             opened_ns=None,
+            position_side=row.position_side,
         )
         event = PerpLiquidated(
             user_id=row.user_id,
@@ -227,5 +229,6 @@ class PerpLiquidator:
             fee=outcome.fee,
             liquidated_at=at,
             canceled_order_ids=canceled,
+            position_side=row.position_side or None,
         )
         await self.ledger.outbox.add(conn, event, str(row.account_id))

@@ -9,6 +9,9 @@ router-owned copy would need a second writer and could drift. No answer fails th
 (503/504), like the instrument lookup. A symbol never set has risk-monitor's default, 1× cross.
 The margin mode is read and stored the same way; the position takes it from its opening fill
 (``perp_liquidation``: isolated positions are liquidated on their own margin, cross ones together).
+So is the position mode (``one_way`` | ``hedge``, ``domain/hedge.py``): hedge mode on an exchange
+account is refused (422 ``position_mode``, ``unsupported_on_venue``): the stand-in venue the ccxt
+tests run against serves one-way mode only, so ``positionSide`` on a venue is not tested.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from tradeloom.order_router.domain.hedge import HEDGE, position_side_problems
 from tradeloom.order_router.domain.perps import PerpPosition, PerpTerms, reduce_only_quantity
 from tradeloom.order_router.domain.validation import Problem
 from tradeloom.shared.context import CallerContext
@@ -47,7 +51,16 @@ class PerpSettingsSource:
             leverage=DEFAULT_LEVERAGE if setting is None else setting.leverage,
             settle=instrument.settle or instrument.quote,
             margin_mode="cross" if setting is None else setting.margin_mode,
+            position_mode="one_way" if setting is None else setting.position_mode,
         )
+
+
+def hedge_problems(account_kind: str, terms: PerpTerms, order: OrderSubmit) -> list[Problem]:
+    """``position_side`` against the symbol's position mode; hedge mode on paper accounts only."""
+    if terms.position_mode == HEDGE and account_kind != "paper":
+        message = "hedge position mode is supported on paper accounts only; set the symbol to one_way"
+        return [Problem("position_mode", "unsupported_on_venue", message)]
+    return position_side_problems(terms.position_mode, order)
 
 
 def perp_order_problems(account_kind: str, order: OrderSubmit) -> list[Problem]:

@@ -43,6 +43,45 @@ def alert_info(row: Row[Any]) -> AlertInfo:
     )
 
 
+async def record_alert(
+    conn: AsyncConnection,
+    store: RiskStore,
+    outbox: Outbox,
+    metrics: RiskMetrics,
+    *,
+    user_id: str,
+    account_id: str,
+    name: str,
+    level: str,
+    episode: str,
+    value: Decimal,
+    threshold: Decimal,
+    message: str,
+) -> AlertInfo | None:
+    """Store the alert of (account, limit, level, episode) and publish it, only if it is new."""
+    row = await store.add_alert(
+        conn,
+        {
+            "id": f"{account_id}:{name}:{level}:{episode}",
+            "user_id": user_id,
+            "account_id": account_id,
+            "limit_name": name,
+            "level": level,
+            "severity": SEVERITY[level],
+            "episode": episode,
+            "value": value,
+            "threshold": threshold,
+            "message": message,
+        },
+    )
+    if row is None:
+        return None
+    info = alert_info(row)
+    await outbox.add(conn, RiskAlert(user_id=user_id, alert=info), account_id)
+    metrics.alerts.labels(name, level).inc()
+    return info
+
+
 class Alerter:
     def __init__(
         self,
@@ -76,26 +115,13 @@ class Alerter:
             level = alert_level(value, limit, limits.alert_threshold_pct)
             if level is None:
                 continue
-            episode = day.isoformat()
-            row = await self.store.add_alert(
-                conn,
-                {
-                    "id": f"{account_id}:{name}:{level}:{episode}",
-                    "user_id": user_id,
-                    "account_id": account_id,
-                    "limit_name": name,
-                    "level": level,
-                    "severity": SEVERITY[level],
-                    "episode": episode,
-                    "value": value,
-                    "threshold": limit,
-                    "message": f"{name} {level}: {value.normalize():f} of {limit.normalize():f}",
-                },
-            )
-            if row is not None:
-                info = alert_info(row)
-                await self.outbox.add(conn, RiskAlert(user_id=user_id, alert=info), account_id)
-                self.metrics.alerts.labels(name, level).inc()
+            info = await record_alert(
+                conn, self.store, self.outbox, self.metrics, user_id=user_id, account_id=account_id,
+                name=name,
+                level=level, episode=day.isoformat(), value=value, threshold=limit,
+                message=f"{name} {level}: {value.normalize():f} of {limit.normalize():f}",
+            )  # fmt: skip
+            if info is not None:
                 raised.append(info)
                 if name == "max_daily_loss_hard" and level == "breached":
                     await flatten(

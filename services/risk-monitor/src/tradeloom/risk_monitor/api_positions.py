@@ -53,6 +53,7 @@ def position_info(row: Row[Any], perps: PerpConfig) -> PositionInfo:
         account_id=row.account_id,
         symbol=row.symbol,
         bot_id=row.bot_id or None,
+        position_side=row.position_side or None,
         quantity=quantity,
         average_entry=entry,
         realised_pnl=Decimal(row.realised_pnl),
@@ -85,6 +86,7 @@ def holdings(rows: list[Row[Any]]) -> list[Holding]:
             row.venue,
             Decimal(row.quantity),
             Decimal(row.average_entry) if row.mark is None else Decimal(row.mark),
+            row.position_side,
         )
         for row in rows
     ]

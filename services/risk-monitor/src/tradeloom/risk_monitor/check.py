@@ -35,7 +35,6 @@ from tradeloom.risk_monitor.check_state import CheckState
 from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
 from tradeloom.risk_monitor.domain.limits import Exposure, OrderCheck, refusals, trading_day
 from tradeloom.risk_monitor.domain.perps import DEFAULT_LEVERAGE, PerpConfig, is_perpetual, margin_refusal
-from tradeloom.risk_monitor.domain.positions import Position
 from tradeloom.risk_monitor.metrics import RiskMetrics, check_result
 from tradeloom.risk_monitor.option_check import OptionGreeksCheck, needs_greeks
 from tradeloom.risk_monitor.pending import PendingOrders
@@ -123,7 +122,10 @@ class PreTradeCheck:
         ]
         price = request.price or request.reference_price or (request.notional / request.quantity)
         size = request.contract_size or self.perps.size(request.symbol)  # the registry's, else the setting
-        order = OrderCheck(request.side, request.quantity * size, price, request.notional * size)
+        closing = request.position_side is not None and (request.side == "sell") == (
+            request.position_side == "long"
+        )
+        order = OrderCheck(request.side, request.quantity * size, price, request.notional * size, closing)
         reasons: list[str] = []
         for prefix, scoped, exposure in measured:
             pending = replace(
@@ -146,7 +148,7 @@ class PreTradeCheck:
         self, rows: list[Row[Any]], symbol: str, order: OrderCheck, exposure: Exposure, starting: Decimal
     ) -> str | None:
         """The perpetual entry's margin against the free margin (equity − every perpetual's margin)."""
-        if Position(quantity=exposure.symbol_quantity).reduces(order.side, order.quantity):
+        if order.reduces(exposure.symbol_quantity):
             return None
         used, leverage = Decimal(0), DEFAULT_LEVERAGE
         for row in rows:

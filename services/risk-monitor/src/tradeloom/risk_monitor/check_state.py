@@ -151,8 +151,8 @@ class CheckState:
         """What ``PositionsStore.exposure`` answers from Postgres, from memory (a test compares them)."""
         with localcontext(EXACT):
             quantity, total_pnl, unrealised = Decimal(0), Decimal(0), Decimal(0)
-            net: dict[str, Decimal] = {}
-            for (sym, bot), row in snap.positions.items():
+            net: dict[tuple[str, str], Decimal] = {}  # per (symbol, position side): hedge sides add up
+            for (sym, bot, side), row in snap.positions.items():
                 total_pnl += row.realised_pnl - row.fees
                 mark = self.prices.get(sym)
                 if mark is not None:
@@ -162,7 +162,7 @@ class CheckState:
                 if sym == symbol:
                     quantity += row.quantity
                 price = row.average_entry if mark is None else mark[0]
-                net[sym] = net.get(sym, Decimal(0)) + row.quantity * price
+                net[(sym, side)] = net.get((sym, side), Decimal(0)) + row.quantity * price
             gross = sum((abs(value) for value in net.values()), Decimal(0))
         open_orders = recent = 0
         for order_id, seen in snap.orders.items():

@@ -4,9 +4,11 @@ Runs in the durable consumer's transaction with the message's inbox claim. A fil
 stored is skipped; a fill after every folded one extends the position; an older one (out-of-order
 delivery) makes the position be folded again from its stored fills (``domain.positions``).
 
-Positions are per (account, symbol, bot): a fill belongs to its order's bot (the client order id
-of a bot's order names it). A fill seen before its order's event is folded under no bot; when the
-order's event then names a bot, its fills move there and both positions are folded again.
+Positions are per (account, symbol, bot, position side): a fill belongs to its order's bot (the
+client order id of a bot's order names it). A fill seen before its order's event is folded under no
+bot; when the order's event then names a bot, its fills move there and both positions are folded
+again. The position side is '' in one-way mode; in hedge mode a fill names the ``long`` or
+``short`` position it belongs to (``FillInfo.position_side``) and each side folds on its own.
 
 Every change is announced as ``risk.evt.position_changed.v1.<account>`` through the outbox, in the
 same transaction (the ``positions`` WebSocket channel carries it to the owner).
@@ -54,6 +56,7 @@ def position_changed(
             account_id=key.account_id,
             symbol=key.symbol,
             bot_id=key.bot_id or None,
+            position_side=key.position_side or None,
             quantity=position.quantity,
             average_entry=position.average_entry,
             realised_pnl=position.realised_pnl,
@@ -70,7 +73,8 @@ def liquidation_fill(event: PerpLiquidated) -> FillRecorded:
     """order-router's liquidation of a paper perp position as the fill that closes the account's
     position at the liquidation price with the liquidation fee (folded once: its id is the
     router's idempotency key). Bots' shares of the position are not closed by it."""
-    key = f"liq:{event.position_opened_ns}:{event.account_id}:{event.symbol}"
+    side = f":{event.position_side}" if event.position_side else ""
+    key = f"liq:{event.position_opened_ns}:{event.account_id}:{event.symbol}{side}"
     info = FillInfo(
         fill_id=key,
         order_id=key[:64],
@@ -87,6 +91,7 @@ def liquidation_fill(event: PerpLiquidated) -> FillRecorded:
         trade_id="liquidation",
         filled_at=event.liquidated_at,
         contract_size=event.contract_size,
+        position_side=event.position_side,
     )
     return FillRecorded(user_id=event.user_id, fill=info)
 
@@ -180,9 +185,9 @@ class OrderEvents:
             moved = await self.positions.assign_bot(conn, order.order_id, bot)
             if moved:
                 await self._changing(conn, order.account_id)
-            for symbol in moved:
+            for symbol, side in moved:
                 for bot_id in ("", bot):
-                    key = PositionKey(order.account_id, event.user_id, symbol, bot_id)
+                    key = PositionKey(order.account_id, event.user_id, symbol, bot_id, side)
                     await self.positions.position(conn, key)  # lock the row before folding it again
                     await self._refold(conn, key, order.venue)
 
@@ -198,7 +203,7 @@ class OrderEvents:
         await self.positions.set_realised(conn, folded.realised_by_fill)
         position = folded.position
         if key.bot_id == "":  # funding is paid on the account's position, not a bot's share
-            funding = await self.funding.total(conn, key.account_id, key.symbol)
+            funding = await self.funding.total(conn, key.account_id, key.symbol, key.position_side)
             position = replace(position, realised_pnl=position.realised_pnl + funding)
         await self._save(conn, key, venue, position, price)
 
@@ -207,7 +212,7 @@ class OrderEvents:
         the stored payments again, so a refold keeps it)."""
         if not await self.funding.add(conn, event):
             return
-        key = PositionKey(event.account_id, event.user_id, event.symbol, "")
+        key = PositionKey(event.account_id, event.user_id, event.symbol, "", event.position_side or "")
         position = await self.positions.position(conn, key)
         if position.last_key is None:
             return  # no fill folded yet: the payment is kept and counted at the next refold
@@ -221,7 +226,8 @@ class OrderEvents:
         )  # registry, else setting
         fill = Fill(info.fill_id, info.side, info.price, quantity, info.fee, info.filled_at)
         seen = await self.positions.order_ref(conn, info.order_id)
-        key = PositionKey(info.account_id, event.user_id, info.symbol, "" if seen is None else seen[0])
+        bot = "" if seen is None else seen[0]
+        key = PositionKey(info.account_id, event.user_id, info.symbol, bot, info.position_side or "")
         if not await self.positions.add_fill(conn, fill, key, OrderRef(info.order_id, info.venue)):
             return
         position = await self.positions.position(conn, key)

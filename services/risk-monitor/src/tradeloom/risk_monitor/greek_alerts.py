@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tradeloom.risk_monitor.alerts import SEVERITY, alert_info
+from tradeloom.risk_monitor.alerts import record_alert
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.limits import Limits, alert_level, trading_day
 from tradeloom.risk_monitor.domain.option_limits import NetGreeks, net_greeks, underlying_of
@@ -27,7 +27,7 @@ from tradeloom.risk_monitor.metrics import RiskMetrics
 from tradeloom.risk_monitor.option_check import quote_leg
 from tradeloom.risk_monitor.store.risk_store import RiskStore
 from tradeloom.shared.contracts.market_data_options import OptionQuotesReply
-from tradeloom.shared.contracts.risk_monitor import AlertInfo, RiskAlert
+from tradeloom.shared.contracts.risk_monitor import AlertInfo
 from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.outbox import Outbox
 
@@ -120,25 +120,11 @@ class GreekAlerts:
             level = alert_level(value, limit, limits.alert_threshold_pct)
             if level is None:
                 continue
-            episode = day.isoformat()
-            row = await self.store.add_alert(
-                conn,
-                {
-                    "id": f"{account}:{name}:{level}:{episode}",
-                    "user_id": user,
-                    "account_id": account,
-                    "limit_name": name,
-                    "level": level,
-                    "severity": SEVERITY[level],
-                    "episode": episode,
-                    "value": value,
-                    "threshold": limit,
-                    "message": f"{name} {level}: {value.normalize():f} of {limit.normalize():f}",
-                },
-            )
-            if row is not None:
-                info = alert_info(row)
-                await self.outbox.add(conn, RiskAlert(user_id=user, alert=info), account)
-                self.metrics.alerts.labels(name, level).inc()
+            info = await record_alert(
+                conn, self.store, self.outbox, self.metrics, user_id=user, account_id=account, name=name,
+                level=level, episode=day.isoformat(), value=value, threshold=limit,
+                message=f"{name} {level}: {value.normalize():f} of {limit.normalize():f}",
+            )  # fmt: skip
+            if info is not None:
                 raised.append(info)
         return raised

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tradeloom.risk_monitor.alerts import SEVERITY, alert_info
+from tradeloom.risk_monitor.alerts import record_alert
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.domain.limits import Limits, trading_day
 from tradeloom.risk_monitor.domain.margin import MarginPool
@@ -30,7 +30,7 @@ from tradeloom.risk_monitor.margins import margin_of
 from tradeloom.risk_monitor.metrics import RiskMetrics
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
-from tradeloom.shared.contracts.risk_monitor import AlertInfo, RiskAlert
+from tradeloom.shared.contracts.risk_monitor import AlertInfo
 from tradeloom.shared.outbox import Outbox
 
 NAME = "margin_ratio"
@@ -89,26 +89,14 @@ class MarginAlerts:
             level = pool_level(pool, self.alert_ratio)
             if level is None:
                 continue
-            episode = f"{day.isoformat()}:{pool.name}"
-            row = await self.store.add_alert(
-                conn,
-                {
-                    "id": f"{account_id}:{NAME}:{level}:{episode}",
-                    "user_id": user_id,
-                    "account_id": account_id,
-                    "limit_name": NAME,
-                    "level": level,
-                    "severity": SEVERITY[level],
-                    "episode": episode,
-                    "value": pool.maintenance,
-                    "threshold": pool.equity,
-                    "message": f"{NAME} {pool.name} {level}: maintenance margin {_plain(pool.maintenance)} "
-                    f"of equity {_plain(pool.equity)}",
-                },
-            )
-            if row is not None:
-                info = alert_info(row)
-                await self.outbox.add(conn, RiskAlert(user_id=user_id, alert=info), account_id)
-                self.metrics.alerts.labels(NAME, level).inc()
+            info = await record_alert(
+                conn, self.store, self.outbox, self.metrics, user_id=user_id, account_id=account_id,
+                name=NAME,
+                level=level, episode=f"{day.isoformat()}:{pool.name}", value=pool.maintenance,
+                threshold=pool.equity,
+                message=f"{NAME} {pool.name} {level}: maintenance margin {_plain(pool.maintenance)} "
+                f"of equity {_plain(pool.equity)}",
+            )  # fmt: skip
+            if info is not None:
                 raised.append(info)
         return raised

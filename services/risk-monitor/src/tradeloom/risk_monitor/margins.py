@@ -14,7 +14,9 @@ from tradeloom.risk_monitor.domain.perps import DEFAULT_LEVERAGE, MarginMode, Pe
 
 def perp_holdings(rows: Iterable[Row[Any]], perps: PerpConfig) -> list[PerpHolding]:
     """The perpetual positions of ``positions_store.positions`` rows (bots' rows of one symbol summed
-    would share one entry: each row is its own holding, as the margin used is counted today)."""
+        would share one entry: each row is its own holding, as the margin used is counted today). In hedge
+    mode the long and the short are named ``<symbol>#long`` and ``<symbol>#short`` (pools and
+    liquidation prices per side)."""
     holdings = []
     for row in rows:
         if not is_perpetual(row.symbol):
@@ -22,7 +24,7 @@ def perp_holdings(rows: Iterable[Row[Any]], perps: PerpConfig) -> list[PerpHoldi
         mode: MarginMode = "isolated" if row.margin_mode == "isolated" else "cross"
         holdings.append(
             PerpHolding(
-                symbol=row.symbol,
+                symbol=f"{row.symbol}#{row.position_side}" if row.position_side else row.symbol,
                 quantity=Decimal(row.quantity),
                 entry=Decimal(row.average_entry),
                 mark=None if row.mark is None else Decimal(row.mark),

@@ -27,6 +27,7 @@ from tradeloom.shared.contracts.orders_common import (
     LIQUIDITY,
     ORDER_STATUS,
     ORDER_TYPE,
+    POSITION_SIDE,
     SERVICE,
     SIDE,
     SYMBOL,
@@ -75,6 +76,11 @@ class OrderSubmit(Request):
     take_profit_price: Positive | None = Field(
         default=None, description="…and a take-profit exit at this one, the two an OCO pair"
     )
+    position_side: POSITION_SIDE | None = Field(
+        default=None,
+        description="perpetuals in hedge position mode only (required there, refused otherwise): the "
+        "position the order opens (buy long, sell short) or closes (sell long, buy short)",
+    )
 
 
 class OrderInfo(Reply):
@@ -113,6 +119,9 @@ class OrderInfo(Reply):
         default=None,
         description="queue position (accounts with queue_position): volume still ahead at its price",
     )
+    position_side: POSITION_SIDE | None = Field(
+        default=None, description="hedge position mode: the position it opens or closes; null: one-way or spot"
+    )
 
 
 class FillInfo(Reply):
@@ -133,6 +142,9 @@ class FillInfo(Reply):
     contract_size: Positive | None = Field(
         default=None,
         description="a perpetual's base units per contract (market-data's multiplier); null: spot",
+    )
+    position_side: POSITION_SIDE | None = Field(
+        default=None, description="hedge position mode: the position it opened or closed; null: one-way or spot"
     )
 
 

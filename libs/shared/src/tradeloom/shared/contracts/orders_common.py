@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 SERVICE = "order-router"
 
 SIDE = Literal["buy", "sell"]
+# hedge position mode: which of the two positions on a perpetual an order or fill belongs to
+POSITION_SIDE = Literal["long", "short"]
 ORDER_TYPE = Literal[
     "market",
     "limit",

@@ -19,7 +19,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from tradeloom.shared.contracts.orders_common import ID, SYMBOL
+from tradeloom.shared.contracts.orders_common import ID, POSITION_SIDE, SYMBOL
 from tradeloom.shared.contracts.spec import EventContract
 from tradeloom.shared.contracts.wire import NonNegative, Positive, Signed
 from tradeloom.shared.envelope import Event
@@ -43,6 +43,9 @@ class FundingPaid(Event):
     mark_price: Positive
     rate: Signed = Field(description="fraction of the notional, per interval")
     amount: Signed = Field(description="> 0 received, < 0 paid (settle asset)")
+    position_side: POSITION_SIDE | None = Field(
+        default=None, description="hedge position mode: the long or the short position; null: one-way"
+    )
 
 
 class PerpLiquidated(Event):
@@ -71,6 +74,9 @@ class PerpLiquidated(Event):
     fee: NonNegative = Field(description="liquidation fee: what was left of the margin at the price")
     liquidated_at: datetime = Field(description="the time of the last trade of the batch that crossed it")
     canceled_order_ids: list[str] = Field(default_factory=list, description="its open orders on the symbol")
+    position_side: POSITION_SIDE | None = Field(
+        default=None, description="hedge position mode: the long or the short position; null: one-way"
+    )
 
 
 EVENTS: tuple[EventContract, ...] = (

@@ -41,6 +41,11 @@ class RiskCheckRequest(BaseModel):
     contract_size: Positive | None = Field(
         default=None, description="a perpetual's base units per contract (market-data's multiplier); null: spot"
     )
+    position_side: Literal["long", "short"] | None = Field(
+        default=None,
+        description="hedge position mode: the position the order opens or closes (a closing order, "
+        "sell long or buy short, only reduces: it passes like a reduce-only one); null: one-way or spot",
+    )
 
 
 class RiskCheckReply(BaseModel):

@@ -55,6 +55,10 @@ class PositionInfo(Reply):
     liquidation_price: NonNegative | None = Field(
         default=None, description="isolated perpetuals: estimate (see risk-monitor README, Perpetuals)"
     )
+    position_side: Literal["long", "short"] | None = Field(
+        default=None,
+        description="hedge position mode: the long or the short position on the symbol; null: one-way or spot",
+    )
 
 
 class PositionList(Reply):

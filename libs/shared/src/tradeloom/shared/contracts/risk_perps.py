@@ -19,6 +19,7 @@ from tradeloom.shared.contracts.wire import Positive
 
 SERVICE = "risk-monitor"
 MarginMode = Literal["isolated", "cross"]
+PositionMode = Literal["one_way", "hedge"]
 PERP_SYMBOL = r"^[A-Z0-9]+/[A-Z0-9]+:[A-Z0-9]+$"
 
 
@@ -31,6 +32,12 @@ class PerpSettingsPut(Request):
     symbol: str = Field(max_length=64, pattern=PERP_SYMBOL, examples=["BTC/USDT:USDT"])
     leverage: Positive = Field(description="1..125 (checked by the service: 422 `leverage`)")
     margin_mode: MarginMode = "cross"
+    position_mode: PositionMode | None = Field(
+        default=None,
+        description="one_way (one signed position) or hedge (a long and a short side by side); only "
+        "while the symbol has no open position or order (422 `position_mode`); null: unchanged "
+        "(one_way when first set)",
+    )
 
 
 class PerpSettingsInfo(Reply):
@@ -38,6 +45,7 @@ class PerpSettingsInfo(Reply):
     symbol: str
     leverage: Positive
     margin_mode: MarginMode
+    position_mode: PositionMode = "one_way"
     maintenance_margin_rate: Positive = Field(description="of the symbol (setting), else the default 0.005")
     updated_at: datetime | None = Field(default=None, description="null: never set (the defaults)")
 

@@ -49,6 +49,7 @@ from tradeloom.shared.contracts.risk_perps import (
     PerpSettingsList,
     PerpSettingsPut,
     PerpSettingsRequest,
+    PositionMode,
 )
 from tradeloom.shared.contracts.risk_var import (
     MAX_LOOKBACK,
@@ -101,12 +102,17 @@ class AckBody(BaseModel):
 
 
 class PerpSettingsBody(BaseModel):
-    """Leverage (1..125) and margin mode of one perpetual on the account."""
+    """Leverage (1..125), margin mode and position mode of one perpetual on the account."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     symbol: str = Field(max_length=64, pattern=PERP_SYMBOL, examples=["BTC/USDT:USDT"])
     leverage: Positive
     margin_mode: MarginMode = "cross"
+    position_mode: PositionMode | None = Field(
+        default=None,
+        description="one_way or hedge, only while the symbol has no open position or order (422 "
+        "`position_mode`); null: unchanged (one_way when first set)",
+    )
 
 
 ROUTES = (

@@ -34,7 +34,8 @@ def lock_share(locked: Decimal, quantity: Decimal, remaining: Decimal) -> Decima
 
 @dataclass(frozen=True)
 class PerpPosition:
-    """One account's position in one perp symbol (one-way mode)."""
+    """One account's position in one perp symbol (one-way mode), or one side of it (hedge mode:
+    the long ≥ 0, the short ≤ 0)."""
 
     quantity: Decimal = ZERO
     entry_price: Decimal = ZERO
@@ -131,6 +132,7 @@ class PerpTerms:
     settle: str
     position: PerpPosition = PerpPosition()
     margin_mode: str = "cross"
+    position_mode: str = "one_way"
 
     def lock(
         self, order: OrderSubmit, last_price: Decimal | None, costs: AccountCosts, buffer: Decimal

@@ -47,16 +47,16 @@ class FlattensStore:
         return list(result.all())
 
     async def perps_held(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
-        """The account's open perp positions, with the venue, assets, lot and leverage of the last
-        order on each symbol."""
+        """The account's open perp positions (both sides in hedge mode), with the venue, assets, lot
+        and leverage of the last order on each symbol."""
         result = await conn.execute(
             text(
-                "SELECT p.symbol, p.quantity AS net, p.contract_size, p.settle_asset, o.venue, "
-                "o.base_asset, o.quote_asset, o.lot_size, o.leverage "
+                "SELECT p.symbol, p.position_side, p.quantity AS net, p.contract_size, p.settle_asset, "
+                "o.venue, o.base_asset, o.quote_asset, o.lot_size, o.leverage "
                 f'FROM "{self.s}".perp_positions p JOIN LATERAL (SELECT venue, base_asset, quote_asset, '
                 f'lot_size, leverage FROM "{self.s}".orders WHERE account_id = p.account_id '
                 "AND symbol = p.symbol ORDER BY created_at DESC LIMIT 1) o ON true "
-                "WHERE p.account_id = :account AND p.quantity <> 0 ORDER BY p.symbol"
+                "WHERE p.account_id = :account AND p.quantity <> 0 ORDER BY p.symbol, p.position_side"
             ),
             {"account": account_id},
         )

@@ -25,7 +25,7 @@ ORDER_COLUMNS = (
     "trailing_percent, trail_extreme, triggered, time_in_force, expire_at, post_only, reduce_only, "
     "reference_price, lock_asset, locked, fees, reject_reason, accepted_ns, created_at, updated_at, "
     "stop_loss_price, take_profit_price, parent_id, oco_group, venue_order_id, queue_ahead, flatten_id, "
-    "leverage, contract_size, traceparent, margin_mode"
+    "leverage, contract_size, traceparent, margin_mode, position_side"
 )
 FILL_COLUMNS = (
     "id, order_id, account_id, user_id, venue, venue_fill_id, symbol, side, price, quantity, fee, fee_asset, "
@@ -146,6 +146,27 @@ class OrdersStore:
             {"open": list(OPEN), "venue": venue, "symbol": symbol, "account": account_id, "user": user_id},
         )
         return list(result.all())
+
+    async def closing_open(
+        self, conn: AsyncConnection, account_id: uuid.UUID, symbol: str, position_side: str, side: str
+    ) -> Decimal:
+        """Contracts still to fill on the account's unfinished orders on ``side`` of ``symbol``
+        naming ``position_side`` (hedge mode: the other orders already closing that position)."""
+        result = await conn.execute(
+            text(
+                f'SELECT coalesce(sum(quantity - filled_quantity), 0) FROM "{self.s}".orders '
+                "WHERE account_id = :account AND symbol = :symbol AND position_side = :ps AND side = :side "
+                "AND status = ANY(:open)"
+            ),
+            {
+                "account": account_id,
+                "symbol": symbol,
+                "ps": position_side,
+                "side": side,
+                "open": [*OPEN, states.PENDING_NEW],
+            },
+        )
+        return Decimal(result.scalar_one())
 
     async def unfinished(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
         """Orders of the account that are not final (pending_new included), oldest first."""

@@ -13,7 +13,7 @@ from tradeloom.shared.db import check_schema_name
 
 COLUMNS = (
     "p.account_id, p.symbol, p.settle_asset, p.contract_size, p.quantity, p.entry_price, p.margin, "
-    "p.opened_ns, p.margin_mode, a.venue, a.user_id"
+    "p.opened_ns, p.margin_mode, p.position_side, a.venue, a.user_id"
 )
 
 
@@ -27,20 +27,23 @@ class PerpLiquidationsStore:
             text(
                 f'SELECT {COLUMNS} FROM "{self.s}".perp_positions p JOIN "{self.s}".accounts a '
                 "ON a.id = p.account_id WHERE p.symbol = :symbol AND a.venue = :venue AND p.quantity <> 0 "
-                "ORDER BY p.account_id"
+                "ORDER BY p.account_id, p.position_side"
             ),
             {"symbol": symbol, "venue": venue},
         )
         return list(result.all())
 
-    async def lock(self, conn: AsyncConnection, account_id: uuid.UUID, symbol: str) -> Row[Any] | None:
+    async def lock(
+        self, conn: AsyncConnection, account_id: uuid.UUID, symbol: str, position_side: str
+    ) -> Row[Any] | None:
         """The position, read again under its row lock."""
         result = await conn.execute(
             text(
                 f'SELECT {COLUMNS} FROM "{self.s}".perp_positions p JOIN "{self.s}".accounts a '
-                "ON a.id = p.account_id WHERE p.account_id = :account AND p.symbol = :symbol FOR UPDATE OF p"
+                "ON a.id = p.account_id WHERE p.account_id = :account AND p.symbol = :symbol "
+                "AND p.position_side = :ps FOR UPDATE OF p"
             ),
-            {"account": account_id, "symbol": symbol},
+            {"account": account_id, "symbol": symbol, "ps": position_side},
         )
         return result.first()
 
@@ -50,7 +53,7 @@ class PerpLiquidationsStore:
             text(
                 f'SELECT {COLUMNS} FROM "{self.s}".perp_positions p JOIN "{self.s}".accounts a '
                 "ON a.id = p.account_id WHERE p.account_id = :account AND p.quantity <> 0 "
-                "ORDER BY p.symbol FOR UPDATE OF p"
+                "ORDER BY p.symbol, p.position_side FOR UPDATE OF p"
             ),
             {"account": account_id},
         )
@@ -64,12 +67,13 @@ class PerpLiquidationsStore:
         return {row.symbol: Decimal(row.price) for row in result}
 
     async def record(self, conn: AsyncConnection, values: dict[str, Any]) -> bool:
-        """Store the liquidation; False when this position (account, symbol, opened_ns) already was."""
+        """Store the liquidation; False when this position (account, symbol, opened_ns, side) already was."""
         result = await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".perp_liquidations (account_id, symbol, opened_ns, quantity, '
-                "entry_price, margin, price, mark_price, realised_pnl, fee) VALUES (:account_id, :symbol, "
-                ":opened_ns, :quantity, :entry_price, :margin, :price, :mark_price, :realised_pnl, :fee) "
+                "entry_price, margin, price, mark_price, realised_pnl, fee, position_side) VALUES ("
+                ":account_id, :symbol, :opened_ns, :quantity, :entry_price, :margin, :price, :mark_price, "
+                ":realised_pnl, :fee, :position_side) "
                 "ON CONFLICT DO NOTHING RETURNING account_id"
             ),
             values,

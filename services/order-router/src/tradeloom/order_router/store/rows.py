@@ -54,6 +54,7 @@ def order_info(row: Row[Any]) -> OrderInfo:
         created_at=row.created_at,
         updated_at=row.updated_at,
         queue_ahead=row.queue_ahead,
+        position_side=row.position_side,
     )
 
 

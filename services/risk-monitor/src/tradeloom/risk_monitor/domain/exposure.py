@@ -34,6 +34,7 @@ class Holding:
     venue: str
     quantity: Decimal
     price: Decimal
+    position_side: str = ""  # hedge mode: 'long' or 'short', a position of its own
 
     @property
     def notional(self) -> Decimal:
@@ -48,7 +49,8 @@ class Split:
 
 @dataclass
 class ExposureSummary:
-    per_symbol: dict[str, Decimal] = field(default_factory=dict)
+    per_symbol: dict[str, Decimal] = field(default_factory=dict)  # net per symbol
+    per_position: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # net per (symbol, side)
     per_asset: dict[str, Split] = field(default_factory=dict)
     per_venue: dict[str, Split] = field(default_factory=dict)
     long: Decimal = ZERO
@@ -56,7 +58,7 @@ class ExposureSummary:
 
     @property
     def gross(self) -> Decimal:
-        return sum((abs(value) for value in self.per_symbol.values()), ZERO)
+        return sum((abs(value) for value in self.per_position.values()), ZERO)
 
     @property
     def net(self) -> Decimal:
@@ -70,19 +72,22 @@ class ExposureSummary:
 
 def summarise(holdings: Iterable[Holding]) -> ExposureSummary:
     """Positions of several bots in one symbol net out first: gross is ``Σ |net per symbol|``, and an
-    asset's or venue's gross sums the absolute net of its symbols."""
+    asset's or venue's gross sums the absolute net of its symbols. In hedge mode the long and the
+    short of one symbol are two positions: gross adds both, net (``per_symbol``) nets them."""
     summary = ExposureSummary()
     venue_of: dict[str, str] = {}
     for holding in holdings:
+        position = (holding.symbol, holding.position_side)
+        summary.per_position[position] = summary.per_position.get(position, ZERO) + holding.notional
         summary.per_symbol[holding.symbol] = summary.per_symbol.get(holding.symbol, ZERO) + holding.notional
         if holding.venue:
             venue_of[holding.symbol] = holding.venue
-    for symbol, net in summary.per_symbol.items():
-        for key, table in (
+    for (symbol, _side), net in summary.per_position.items():
+        for name, table in (
             (base_asset(symbol), summary.per_asset),
             (venue_of.get(symbol, ""), summary.per_venue),
         ):
-            split = table.setdefault(key, Split())
+            split = table.setdefault(name, Split())
             split.gross += abs(net)
             split.net += net
         if net > 0:

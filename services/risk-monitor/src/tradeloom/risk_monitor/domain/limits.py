@@ -82,6 +82,12 @@ class OrderCheck:
     quantity: Decimal
     price: Decimal  # limit price, else the reference price
     notional: Decimal
+    closing: bool = False  # hedge mode: a sell on the long or a buy on the short (only reduces)
+
+    def reduces(self, symbol_quantity: Decimal) -> bool:
+        """The order only shrinks a position: a hedge-mode closing order (order-router trims it to
+        its side), or one against the net position no larger than it."""
+        return self.closing or Position(quantity=symbol_quantity).reduces(self.side, self.quantity)
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class Exposure:
 
 def refusals(order: OrderCheck, exposure: Exposure, limits: Limits) -> list[str]:
     """Every limit the order would break, each as ``<limit>: <value> > <limit value>``."""
-    if Position(quantity=exposure.symbol_quantity).reduces(order.side, order.quantity):
+    if order.reduces(exposure.symbol_quantity):
         return []
     reasons: list[str] = []
     signed = order.quantity if order.side == "buy" else -order.quantity

@@ -28,6 +28,7 @@ class PositionRow:
     average_entry: Decimal
     realised_pnl: Decimal
     fees: Decimal
+    position_side: str = ""  # hedge mode: 'long' or 'short', a position of its own
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class AccountSnapshot:
     mark of one account, as of ``day_start`` (a new trading day needs a new snapshot)."""
 
     day_start: datetime
-    positions: dict[tuple[str, str], PositionRow] = field(default_factory=dict)  # (symbol, bot)
+    positions: dict[tuple[str, str, str], PositionRow] = field(default_factory=dict)  # symbol, bot, side
     orders: dict[str, OrderSeen] = field(default_factory=dict)  # open, or created after ``since``
     day_pnl: dict[str, Decimal] = field(default_factory=dict)  # bot ('' none) → realised − fees
     high_water: Decimal | None = None
@@ -69,15 +70,15 @@ class CheckStore:
         snap = AccountSnapshot(day_start=day_start)
         rows = await conn.execute(
             text(
-                "SELECT symbol, bot_id, quantity, average_entry, realised_pnl, fees "
+                "SELECT symbol, bot_id, quantity, average_entry, realised_pnl, fees, position_side "
                 f'FROM "{s}".positions WHERE account_id = :account'
             ),
             params,
         )
         for r in rows:
-            snap.positions[(r.symbol, r.bot_id)] = PositionRow(
+            snap.positions[(r.symbol, r.bot_id, r.position_side)] = PositionRow(
                 r.symbol, r.bot_id, Decimal(r.quantity), Decimal(r.average_entry),
-                Decimal(r.realised_pnl), Decimal(r.fees),
+                Decimal(r.realised_pnl), Decimal(r.fees), r.position_side,
             )  # fmt: skip
         rows = await conn.execute(
             text(

@@ -24,6 +24,7 @@ class PositionKey:
     user_id: str
     symbol: str
     bot_id: str = ""
+    position_side: str = ""  # hedge position mode: 'long' or 'short'; '' in one-way mode
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,9 @@ class PositionsStore:
         result = await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".fills (fill_id, account_id, user_id, symbol, bot_id, order_id, '
-                "venue, side, price, quantity, fee, filled_at) "
+                "venue, side, price, quantity, fee, filled_at, position_side) "
                 "VALUES (:id, :account, :user, :symbol, :bot, :order, :venue, :side, :price, :quantity, "
-                ":fee, :at) ON CONFLICT DO NOTHING RETURNING 1"
+                ":fee, :at, :ps) ON CONFLICT DO NOTHING RETURNING 1"
             ),
             {
                 "bot": key.bot_id,
@@ -71,6 +72,7 @@ class PositionsStore:
                 "quantity": fill.quantity,
                 "fee": fill.fee,
                 "at": fill.filled_at,
+                "ps": key.position_side,
             },
         )
         return result.first() is not None
@@ -79,10 +81,10 @@ class PositionsStore:
         rows = await conn.execute(
             text(
                 f'SELECT fill_id, side, price, quantity, fee, filled_at FROM "{self.s}".fills '
-                "WHERE account_id = :account AND symbol = :symbol AND bot_id = :bot "
+                "WHERE account_id = :account AND symbol = :symbol AND bot_id = :bot AND position_side = :ps "
                 'ORDER BY filled_at, fill_id COLLATE "C"'
             ),
-            {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id},
+            {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id, "ps": key.position_side},
         )
         return [
             Fill(r.fill_id, r.side, Decimal(r.price), Decimal(r.quantity), Decimal(r.fee), r.filled_at)
@@ -101,9 +103,9 @@ class PositionsStore:
             await conn.execute(
                 text(
                     f'SELECT * FROM "{self.s}".positions WHERE account_id = :account AND symbol = :symbol '
-                    "AND bot_id = :bot FOR UPDATE"
+                    "AND bot_id = :bot AND position_side = :ps FOR UPDATE"
                 ),
-                {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id},
+                {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id, "ps": key.position_side},
             )
         ).first()
         return position_of(row)
@@ -112,9 +114,9 @@ class PositionsStore:
         await conn.execute(
             text(
                 f'DELETE FROM "{self.s}".positions WHERE account_id = :account AND symbol = :symbol '
-                "AND bot_id = :bot"
+                "AND bot_id = :bot AND position_side = :ps"
             ),
-            {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id},
+            {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id, "ps": key.position_side},
         )
 
     async def save_position(
@@ -124,10 +126,10 @@ class PositionsStore:
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".positions (account_id, symbol, bot_id, venue, user_id, quantity, '
-                "average_entry, realised_pnl, fees, fill_count, last_filled_at, last_fill_id) "
+                "average_entry, realised_pnl, fees, fill_count, last_filled_at, last_fill_id, position_side) "
                 "VALUES (:account, :symbol, :bot, :venue, :user, :quantity, :entry, :realised, :fees, "
-                ":count, :at, :fill) "
-                "ON CONFLICT (account_id, symbol, bot_id) DO UPDATE SET quantity = :quantity, "
+                ":count, :at, :fill, :ps) "
+                "ON CONFLICT (account_id, symbol, bot_id, position_side) DO UPDATE SET quantity = :quantity, "
                 "average_entry = :entry, realised_pnl = :realised, fees = :fees, fill_count = :count, "
                 "last_filled_at = :at, last_fill_id = :fill, updated_at = now(), venue = :venue"
             ),
@@ -144,6 +146,7 @@ class PositionsStore:
                 "count": position.fill_count,
                 "at": position.last_key[0],
                 "fill": position.last_key[1],
+                "ps": key.position_side,
             },
         )
 
@@ -155,7 +158,7 @@ class PositionsStore:
                 f'LEFT JOIN "{self.s}".perp_settings ps ON ps.account_id = p.account_id '
                 "AND ps.symbol = p.symbol WHERE p.user_id = :user "
                 "AND (CAST(:account AS text) IS NULL OR p.account_id = :account) "
-                "ORDER BY p.account_id, p.symbol"
+                "ORDER BY p.account_id, p.symbol, p.position_side"
             ),
             {"user": user_id, "account": account_id},
         )
@@ -202,16 +205,17 @@ class PositionsStore:
         ).first()
         return None if row is None else (str(row.bot_id), str(row.venue))
 
-    async def assign_bot(self, conn: AsyncConnection, order_id: str, bot_id: str) -> list[str]:
-        """Fills of the order folded before its bot was known move to the bot: their symbols."""
+    async def assign_bot(self, conn: AsyncConnection, order_id: str, bot_id: str) -> list[tuple[str, str]]:
+        """Fills of the order folded before its bot was known move to the bot: their (symbol,
+        position side) pairs."""
         rows = await conn.execute(
             text(
                 f"UPDATE \"{self.s}\".fills SET bot_id = :bot WHERE order_id = :id AND bot_id = '' "
-                "RETURNING symbol"
+                "RETURNING symbol, position_side"
             ),
             {"id": order_id, "bot": bot_id},
         )
-        return sorted({str(row.symbol) for row in rows})
+        return sorted({(str(row.symbol), str(row.position_side)) for row in rows})
 
     async def account_owner(self, conn: AsyncConnection, account_id: str) -> str | None:
         row = (
@@ -287,7 +291,8 @@ class PositionsStore:
                     " (SELECT sum(p.quantity * coalesce(lp.price, p.average_entry)) AS net "
                     f' FROM "{s}".positions p LEFT JOIN "{s}".last_prices lp '
                     " ON lp.symbol = p.symbol WHERE p.account_id = :account "
-                    " AND (CAST(:bot AS text) IS NULL OR p.bot_id = :bot) GROUP BY p.symbol) n) AS gross, "
+                    " AND (CAST(:bot AS text) IS NULL OR p.bot_id = :bot) "
+                    " GROUP BY p.symbol, p.position_side) n) AS gross, "
                     "(SELECT coalesce(sum(p.realised_pnl - p.fees), 0) "
                     f' FROM "{s}".positions p WHERE p.account_id = :account) AS total_pnl, '
                     "(SELECT coalesce(sum(p.quantity * (lp.price - p.average_entry)), 0) "

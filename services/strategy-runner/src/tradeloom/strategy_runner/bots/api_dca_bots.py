@@ -8,27 +8,23 @@ the bot's position and is not part of the new cycle's take-profit.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.bots import BotRef
 from tradeloom.shared.contracts.dca_bots import REQUESTS, DcaBotCreate, DcaBotInfo, DcaFillInfo
-from tradeloom.shared.contracts.orders import OrderInfo, OrderRef
 from tradeloom.shared.contracts.wire import plain
-from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
+from tradeloom.shared.errors import require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
-from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient
+from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
-from tradeloom.strategy_runner.bots.api_bots import TRANSITIONS, no_bot
-from tradeloom.strategy_runner.bots.events import status_changed
-from tradeloom.strategy_runner.bots.grid_market import GridMarketSource
+from tradeloom.strategy_runner.bots.kind_bots_api import KindBotsApi, refuse_problems, register_kind
 from tradeloom.strategy_runner.domain.dca_bot import (
     DcaConfig,
     average_entry,
@@ -37,9 +33,7 @@ from tradeloom.strategy_runner.domain.dca_bot import (
     take_profit_price,
 )
 from tradeloom.strategy_runner.domain.dca_fills import DcaState
-from tradeloom.strategy_runner.store.bots_store import BotsStore
 from tradeloom.strategy_runner.store.dca_bots_store import DcaBotsStore, config_of, state_of, units_of
-from tradeloom.strategy_runner.store.grid_bots_store import GridBotsStore
 
 
 def dca_bot_info(row: Row[Any]) -> DcaBotInfo:
@@ -58,18 +52,18 @@ def dca_bot_info(row: Row[Any]) -> DcaBotInfo:
     )  # fmt: skip
 
 
-class DcaBotsApi:
+class DcaBotsApi(KindBotsApi):
+    kind = "dca"
+
     def __init__(
         self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient],
         outbox: Callable[[], Outbox], schema: str, timeout_s: float,
     ) -> None:  # fmt: skip
-        self._engine = engine
-        self._client = client
-        self._outbox = outbox
-        self.bots = BotsStore(schema)
+        super().__init__(engine, client, outbox, schema, timeout_s)
         self.dca = DcaBotsStore(schema)
-        self.orders = GridBotsStore(schema)  # has_orders, withdraw_unsent: any bot's
-        self.market = GridMarketSource(client, timeout_s)
+
+    def info(self, row: Row[Any]) -> DcaBotInfo:
+        return dca_bot_info(row)
 
     async def create(self, caller: CallerContext, body: DcaBotCreate) -> DcaBotInfo:
         user_id = require_user(caller)
@@ -78,35 +72,19 @@ class DcaBotsApi:
             body.take_profit, body.step_scale, body.volume_scale,
         )  # fmt: skip
         market = await self.market.market(caller, body.account_id, body.venue, body.symbol)
-        problems = dca_problems(
-            config, tick=market.tick, lot_size=market.lot_size, price=market.price,
-            free_quote=market.free_quote,
-        )  # fmt: skip
-        if problems:
-            raise ValidationFailed(
-                "; ".join(f"{p.field}: {p.message}" for p in problems),
-                details={
-                    "fields": [{"field": p.field, "message": p.message, "rule": p.rule} for p in problems]
-                },
+        refuse_problems(
+            dca_problems(
+                config, tick=market.tick, lot_size=market.lot_size, price=market.price,
+                free_quote=market.free_quote,
             )
+        )  # fmt: skip
         bot_id = new_event_id()
         async with self._engine().begin() as conn:
             await self.dca.create(
                 conn, bot_id, user_id=user_id, name=body.name, account_id=body.account_id, venue=body.venue,
                 symbol=body.symbol, config=config, tick=market.tick, lot_size=market.lot_size,
             )  # fmt: skip
-            await status_changed(
-                conn, self._outbox(), bot_id, user_id=user_id, status="stopped", previous=None,
-                reason="created",
-            )  # fmt: skip
-            row = await self._row(conn, bot_id, user_id)
-        return dca_bot_info(row)
-
-    async def get(self, caller: CallerContext, body: BotRef) -> DcaBotInfo:
-        user_id = require_user(caller)
-        async with self._engine().connect() as conn:
-            row = await self._row(conn, body.bot_id, user_id)
-        return dca_bot_info(row)
+            return dca_bot_info(await self._created_row(conn, bot_id, user_id))
 
     async def start(self, caller: CallerContext, body: BotRef) -> DcaBotInfo:
         """Running, with a cycle's base (market) recorded for the resend loop."""
@@ -126,59 +104,11 @@ class DcaBotsApi:
             row = await self._set_status(conn, row, user_id, "running", "start")
         return dca_bot_info(row)
 
-    async def stop(self, caller: CallerContext, body: BotRef) -> DcaBotInfo:
-        user_id = require_user(caller)
-        async with self._engine().begin() as conn:
-            row = await self._row(conn, body.bot_id, user_id, lock=True)
-            self._allowed(row, "stop")
-            open_ids = await self.orders.withdraw_unsent(conn, row.id)
-            row = await self._set_status(conn, row, user_id, "stopped", "stop")
-        for order_id in open_ids:
-            try:
-                await self._client().call(
-                    "order-router", "orders_cancel", OrderRef(order_id=order_id), OrderInfo, caller=caller
-                )
-            except RemoteError as error:
-                if error.code not in ("not_found", "conflict"):  # gone or already done: nothing rests
-                    raise
-        async with self._engine().connect() as conn:
-            row = await self._row(conn, body.bot_id, user_id)
-        return dca_bot_info(row)
-
-    async def _row(self, conn: AsyncConnection, bot_id: str, user_id: str, *, lock: bool = False) -> Row[Any]:
-        row = await self.bots.get(conn, bot_id, user_id, lock=lock)
-        if row is None or row.kind != "dca":
-            raise no_bot(bot_id)
-        return row
-
-    @staticmethod
-    def _allowed(row: Row[Any], op: str) -> None:
-        if row.status not in TRANSITIONS[op][0]:
-            raise Conflict(f"cannot {op} a {row.status} bot", details={"status": row.status})
-
-    async def _set_status(
-        self, conn: AsyncConnection, row: Row[Any], user_id: str, status: str, op: str
-    ) -> Row[Any]:
-        if row.status != status:
-            await self.bots.set_status(conn, row.id, status, "", from_mark=False)
-            await status_changed(
-                conn, self._outbox(), str(row.id), user_id=user_id, status=status, previous=row.status,
-                reason=op,
-            )  # fmt: skip
-        return await self._row(conn, str(row.id), user_id)
-
 
 def register(runtime: ServiceRuntime, api: DcaBotsApi) -> None:
     """Every operation of ``contracts.dca_bots.REQUESTS``."""
-    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
-        "dca_bots_create": api.create,
-        "dca_bots_get": api.get,
-        "dca_bots_start": api.start,
-        "dca_bots_stop": api.stop,
-    }
-    for contract in REQUESTS:
-        runtime.add_operation(
-            Operation(
-                contract.op, contract.request, contract.reply, handlers[contract.op], contract.description
-            )
-        )
+    register_kind(
+        runtime, REQUESTS,
+        {"dca_bots_create": api.create, "dca_bots_get": api.get, "dca_bots_start": api.start,
+         "dca_bots_stop": api.stop},
+    )  # fmt: skip
