@@ -16,6 +16,7 @@ from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.flatten_results import FlattenResults
 from tradeloom.risk_monitor.folding import OrderEvents
 from tradeloom.risk_monitor.greek_alerts import GreekAlerts
+from tradeloom.risk_monitor.heap import freeze_heap
 from tradeloom.risk_monitor.margin_alerts import MarginAlerts
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.metrics import RiskMetrics
@@ -115,11 +116,18 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     return runtime
 
 
+def build_process(settings: ServiceSettings) -> ServiceRuntime:
+    """``build`` for the service's own process: its heap is also frozen after start-up (``heap.py``)."""
+    runtime = build(settings)
+    runtime.add_task(freeze_heap)
+    return runtime
+
+
 def main(argv: list[str] | None = None) -> int:
     return service_main(
         service=SERVICE,
         settings_cls=RiskMonitorSettings,
-        build=build,
+        build=build_process,
         migrations_dir=find_migrations(__file__),
         argv=argv,
     )
