@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -72,4 +73,11 @@ def current_trace_ids() -> tuple[str | None, str | None]:
 
 def tracer() -> trace.Tracer:
     """The tracer of whichever provider is installed (a no-op one before set-up)."""
-    return trace.get_tracer("tradeloom")
+    return _tracer_of(trace.get_tracer_provider())
+
+
+@functools.lru_cache(maxsize=8)
+def _tracer_of(provider: trace.TracerProvider) -> trace.Tracer:
+    """One tracer per provider: the SDK's ``get_tracer`` builds a new one on every call (a third of
+    the CPU of risk-monitor's pre-trade check went there, every request and message asks for it)."""
+    return provider.get_tracer("tradeloom")

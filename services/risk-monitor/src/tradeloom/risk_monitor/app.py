@@ -10,11 +10,13 @@ from tradeloom.risk_monitor.api_positions import PositionsApi
 from tradeloom.risk_monitor.api_var import VarApi
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.check import PreTradeCheck
+from tradeloom.risk_monitor.check_state import CheckState
 from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.eod import EodRoller
 from tradeloom.risk_monitor.flatten_results import FlattenResults
 from tradeloom.risk_monitor.folding import OrderEvents
 from tradeloom.risk_monitor.greek_alerts import GreekAlerts
+from tradeloom.risk_monitor.heap import freeze_heap
 from tradeloom.risk_monitor.margin_alerts import MarginAlerts
 from tradeloom.risk_monitor.marks import Marks
 from tradeloom.risk_monitor.metrics import RiskMetrics
@@ -23,6 +25,7 @@ from tradeloom.risk_monitor.option_check import OptionGreeksCheck
 from tradeloom.risk_monitor.owners import Owners
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
+from tradeloom.risk_monitor.store.check_store import CheckStore
 from tradeloom.risk_monitor.store.eod_store import EodStore
 from tradeloom.risk_monitor.store.perps_store import PerpsStore
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
@@ -44,6 +47,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     store = RiskStore(settings.db_schema)
     cache = RiskCache(engine, store, settings.cache_refresh_s)
     pending = PendingOrders(ttl_s=settings.pending_order_ttl_s)
+    state = CheckState(engine, CheckStore(settings.db_schema), settings.check_state_refresh_s)
     eod = EodStore(settings.db_schema)
     perps = PerpConfig(
         settings.perp_contract_sizes,
@@ -72,6 +76,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             positions,
             pending,
             perps,
+            state=state,
             metrics=metrics,
             options=OptionGreeksCheck(book),
         ),
@@ -88,7 +93,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     alerter = Alerter(cache, positions, store, runtime.outbox, metrics)
     runtime.add_consumer(
         consumer_spec("risk_monitor_orders"),
-        flatten_results.around(OrderEvents(positions, alerter, pending, perps, runtime.outbox).on_event),
+        flatten_results.around(
+            OrderEvents(positions, alerter, pending, perps, runtime.outbox, state=state).on_event
+        ),
     )
     margin_alerts = MarginAlerts(
         cache,
@@ -99,12 +106,20 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         alert_ratio=settings.margin_alert_ratio,
         metrics=metrics,
     )
-    marks = Marks(engine, positions, alerter, settings.mark_interval_s, margin_alerts)
+    marks = Marks(engine, positions, alerter, settings.mark_interval_s, margin_alerts, state=state)
     runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
     runtime.add_task(marks.run)
     runtime.add_task(book.run)
     runtime.add_task(cache.run)
+    runtime.add_task(state.run)
     runtime.add_task(EodRoller(engine, cache, eod, settings.eod_interval_s).run)
+    return runtime
+
+
+def build_process(settings: ServiceSettings) -> ServiceRuntime:
+    """``build`` for the service's own process: its heap is also frozen after start-up (``heap.py``)."""
+    runtime = build(settings)
+    runtime.add_task(freeze_heap)
     return runtime
 
 
@@ -112,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     return service_main(
         service=SERVICE,
         settings_cls=RiskMonitorSettings,
-        build=build,
+        build=build_process,
         migrations_dir=find_migrations(__file__),
         argv=argv,
     )

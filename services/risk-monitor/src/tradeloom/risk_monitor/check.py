@@ -1,11 +1,13 @@
 """``svc.risk-monitor.check``: the pre-trade check order-router waits for (50 ms deadline).
 
-Limits and halts come from memory (``RiskCache``); the account's position in the symbol, its open
-orders, gross exposure and trading-day PnL come from one query on indexed keys, and only when the
-account has limits at all. Orders approved but not yet seen in an event count as open
-(``PendingOrders``). The reply names every limit the order would break. A bot's order (its client
-order id names the bot) is also measured against the bot's own limits on the account, on the bot's
-positions, orders and fills only; those reasons start with ``bot ``.
+Limits and halts come from memory (``RiskCache``); the account's positions, open and recent orders,
+trading-day PnL and high-water mark from memory too (``CheckState``: read from Postgres once when
+unknown, then kept current by the orders consumer), and only when the account has limits at all; so
+does the last price of each symbol. Orders approved but not yet seen in an event count as open
+(``PendingOrders``): the order is reserved before the account is read. The reply names every limit
+the order would break. A bot's order (its client order id names the bot) is also measured against
+the bot's own limits on the account, on the bot's positions, orders and fills only; those reasons
+start with ``bot ``.
 
 An order on a perpetual counts ``contracts × contract size`` base units: its notional enters the
 position, gross exposure and leverage (gross / equity) limits like a spot order's. With a
@@ -29,8 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.risk_monitor.api_positions import position_info
 from tradeloom.risk_monitor.cache import RiskCache
+from tradeloom.risk_monitor.check_state import CheckState
 from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
-from tradeloom.risk_monitor.domain.limits import Exposure, Limits, OrderCheck, refusals, trading_day
+from tradeloom.risk_monitor.domain.limits import Exposure, OrderCheck, refusals, trading_day
 from tradeloom.risk_monitor.domain.perps import DEFAULT_LEVERAGE, PerpConfig, is_perpetual, margin_refusal
 from tradeloom.risk_monitor.metrics import RiskMetrics, check_result
 from tradeloom.risk_monitor.option_check import OptionGreeksCheck, needs_greeks
@@ -52,9 +55,11 @@ class PreTradeCheck:
         pending: PendingOrders,
         perps: PerpConfig,
         *,
+        state: CheckState,
         metrics: RiskMetrics | None = None,
         options: OptionGreeksCheck | None = None,
     ) -> None:
+        self.state = state
         self.metrics = metrics or RiskMetrics(None)
         self._engine = engine
         self.cache = cache
@@ -87,33 +92,34 @@ class PreTradeCheck:
         _, day_start = trading_day(now, day_limits.day_boundary_tz, day_limits.day_boundary_time)
         exclude, earlier = self.pending.reserve(request.account_id, request.order_id)
         scopes = [(prefix, scoped) for prefix, scoped in (("", limits), ("bot ", bot_limits)) if scoped]
-        measured: list[tuple[str, Limits, Exposure]] = []
         perps: list[Row[Any]] | None = None
         held: list[Row[Any]] | None = None
         try:
-            async with self._engine().connect() as conn:
-                for prefix, scoped in scopes:
-                    exposure = await self.positions.exposure(
-                        conn,
-                        request.account_id,
-                        request.symbol,
-                        exclude,
-                        day_start=day_start,
-                        minute_ago=now - MINUTE,
-                        bot_id=bot if prefix else None,
-                    )
-                    measured.append((prefix, scoped, exposure))
-                if (
-                    limits is not None
-                    and limits.starting_balance is not None
-                    and is_perpetual(request.symbol)
-                ):
-                    perps = await self.positions.positions(conn, request.user_id, request.account_id)
-                if self.options is not None and needs_greeks(request, limits):
-                    held = await self.positions.positions(conn, request.user_id, request.account_id)
+            snap = self.state.known(request.account_id, day_start)
+            if snap is None:
+                snap = await self.state.snapshot(request.account_id, day_start)
+            wants_margin = limits is not None and limits.starting_balance is not None
+            if (wants_margin and is_perpetual(request.symbol)) or (
+                self.options is not None and needs_greeks(request, limits)
+            ):  # perpetual margins and option Greeks: the positions with their settings
+                async with self._engine().connect() as conn:
+                    rows = await self.positions.positions(conn, request.user_id, request.account_id)
+                perps = rows if wants_margin and is_perpetual(request.symbol) else None
+                held = rows if self.options is not None and needs_greeks(request, limits) else None
         except BaseException:
             self.pending.release(request.account_id, request.order_id)
             raise
+        excluded = set(exclude)
+        measured = [
+            (
+                prefix,
+                scoped,
+                self.state.exposure(
+                    snap, request.symbol, excluded, now - MINUTE, bot_id=bot if prefix else None
+                ),
+            )
+            for prefix, scoped in scopes
+        ]
         price = request.price or request.reference_price or (request.notional / request.quantity)
         size = request.contract_size or self.perps.size(request.symbol)  # the registry's, else the setting
         closing = request.position_side is not None and (request.side == "sell") == (

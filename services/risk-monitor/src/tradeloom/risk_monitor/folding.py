@@ -13,6 +13,10 @@ again. The position side is '' in one-way mode; in hedge mode a fill names the `
 Every change is announced as ``risk.evt.position_changed.v1.<account>`` through the outbox, in the
 same transaction (the ``positions`` WebSocket channel carries it to the owner).
 
+The check's memory (``check_state.py``) follows at each commit: an order as stored, and the account
+forgotten (read again) after a fill, funding payment, liquidation or bot assignment. Each event
+takes the account's advisory lock first, so a read of the account for the check waits for it.
+
 A perpetual's fill counts contracts: it is stored and folded in base units, ``contracts × contract
 size`` (``PerpConfig``), so the fold, PnL and exposure are the same as spot's.
 """
@@ -26,10 +30,12 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.alerts import Alerter
+from tradeloom.risk_monitor.check_state import CheckState, on_commit
 from tradeloom.risk_monitor.domain.exposure import bot_of_client_order_id
 from tradeloom.risk_monitor.domain.perps import PerpConfig
 from tradeloom.risk_monitor.domain.positions import Fill, Position, apply, fold, needs_refold
 from tradeloom.risk_monitor.pending import PendingOrders
+from tradeloom.risk_monitor.store.check_store import CheckStore
 from tradeloom.risk_monitor.store.funding_store import FundingStore
 from tradeloom.risk_monitor.store.positions_store import OrderRef, PositionKey, PositionsStore
 from tradeloom.shared.contracts.orders import FillInfo, FillRecorded, OrderUpdated
@@ -98,8 +104,12 @@ class OrderEvents:
         pending: PendingOrders,
         perps: PerpConfig,
         outbox: Outbox,
+        *,
+        state: CheckState | None = None,
     ) -> None:
         self.positions = positions
+        self.state = state
+        self.check_store = CheckStore(positions.s)
         self.alerter = alerter
         self.pending = pending
         self.perps = perps
@@ -115,21 +125,40 @@ class OrderEvents:
     async def on_event(self, conn: AsyncConnection, envelope: Envelope) -> None:
         try:
             if envelope.type == FillRecorded.event_type():
-                await self._fill(conn, envelope.unwrap(FillRecorded))
+                fill = envelope.unwrap(FillRecorded)
+                await self._changing(conn, fill.fill.account_id)
+                await self._fill(conn, fill)
             elif envelope.type == OrderUpdated.event_type():
                 await self._order(conn, envelope.unwrap(OrderUpdated))
             elif envelope.type == FundingPaid.event_type():
-                await self._funding(conn, envelope.unwrap(FundingPaid))
+                funding = envelope.unwrap(FundingPaid)
+                await self._changing(conn, funding.account_id)
+                await self._funding(conn, funding)
             elif envelope.type == PerpLiquidated.event_type():
-                await self._fill(conn, liquidation_fill(envelope.unwrap(PerpLiquidated)))
+                liquidation = liquidation_fill(envelope.unwrap(PerpLiquidated))
+                await self._changing(conn, liquidation.fill.account_id)
+                await self._fill(conn, liquidation)
         except ValueError as error:
             raise PermanentError(str(error)) from error
+
+    async def _lock(self, conn: AsyncConnection, account_id: str) -> None:
+        """Reads of the account for the check wait for this transaction; one running is not kept."""
+        if self.state is not None:
+            self.state.touch(account_id)
+            await self.check_store.lock_account(conn, account_id)
+
+    async def _changing(self, conn: AsyncConnection, account_id: str) -> None:
+        """The account's positions or PnL change: the check reads it again after the commit."""
+        await self._lock(conn, account_id)
+        state = self.state
+        if state is not None:
+            on_commit(conn, lambda: state.forget(account_id))
 
     async def _order(self, conn: AsyncConnection, event: OrderUpdated) -> None:
         order = event.order
         bot = bot_of_client_order_id(order.client_order_id)
-        self.pending.release(order.account_id, order.order_id)  # stored below: counted from now on
-        await self.positions.track_order(
+        await self._lock(conn, order.account_id)
+        stored = await self.positions.track_order(
             conn,
             {
                 "id": order.order_id,
@@ -145,8 +174,18 @@ class OrderEvents:
                 "created": order.created_at,
             },
         )
+
+        def counted() -> None:  # stored: counted in memory from now on, no longer as pending
+            if stored is not None and self.state is not None:
+                self.state.order_stored(order.account_id, order.order_id, stored)
+            self.pending.release(order.account_id, order.order_id)
+
+        on_commit(conn, counted)
         if bot:
-            for symbol, side in await self.positions.assign_bot(conn, order.order_id, bot):
+            moved = await self.positions.assign_bot(conn, order.order_id, bot)
+            if moved:
+                await self._changing(conn, order.account_id)
+            for symbol, side in moved:
                 for bot_id in ("", bot):
                     key = PositionKey(order.account_id, event.user_id, symbol, bot_id, side)
                     await self.positions.position(conn, key)  # lock the row before folding it again

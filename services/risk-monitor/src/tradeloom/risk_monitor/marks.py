@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.risk_monitor.alerts import Alerter
+from tradeloom.risk_monitor.check_state import CheckState, on_commit
 from tradeloom.risk_monitor.margin_alerts import MarginAlerts
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.aio import wait_for_stop
@@ -37,7 +38,10 @@ class Marks:
         alerter: Alerter,
         interval_s: float,
         margin_alerts: MarginAlerts | None = None,
+        *,
+        state: CheckState | None = None,
     ) -> None:
+        self.state = state
         self._engine = engine
         self.positions = positions
         self.alerter = alerter
@@ -54,6 +58,9 @@ class Marks:
             return
         latest = max(event.trades, key=lambda trade: trade.ts_ns)
         await self.positions.set_last_price(conn, event.symbol, latest.price, latest.ts_ns)
+        state = self.state
+        if state is not None:  # the check's marks
+            on_commit(conn, lambda: state.set_price(event.symbol, latest.price, latest.ts_ns))
         self._dirty[event.symbol] = latest.price
 
     async def revalue(self) -> int:

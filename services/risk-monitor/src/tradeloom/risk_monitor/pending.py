@@ -3,7 +3,8 @@
 Two orders sent at once must not both slip under ``max_open_orders``: each check reserves its order
 here before it reads the account, and counts the account's orders reserved before it on top of
 the open orders stored (which exclude every reserved id, so none is counted twice). A refused order
-is released at once; an approved one when its first event is consumed, or after ``ttl_s``.
+is released at once; an approved one when the transaction storing its first event commits (it is
+then counted in the check's memory, ``check_state.py``), or after ``ttl_s``.
 Per instance: checks of one account spread over several instances are not serialised.
 """
 

@@ -26,6 +26,8 @@ class RiskMonitorSettings(ServiceSettings):
 
     health_port: int = 9104
     cache_refresh_s: float = Field(default=1.0, gt=0, le=60)
+    # the check's accounts and marks in memory are read again in the background this often
+    check_state_refresh_s: float = Field(default=10.0, gt=0, le=600)
     mark_interval_s: float = Field(default=1.0, gt=0, le=60)
     pending_order_ttl_s: float = Field(default=10.0, gt=0, le=600)
     order_router_timeout_s: float = Field(default=2.0, gt=0, le=30)

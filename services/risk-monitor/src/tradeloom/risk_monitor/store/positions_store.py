@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.domain.limits import Exposure
 from tradeloom.risk_monitor.domain.positions import Fill, Position
+from tradeloom.risk_monitor.store.check_store import OrderSeen
 from tradeloom.shared.db import check_schema_name
 
 OPEN_STATUSES = ("pending_new", "new", "partially_filled", "pending_cancel")
@@ -176,9 +177,10 @@ class PositionsStore:
         )
         return [(row.user_id, row.account_id, row.symbol) for row in rows]
 
-    async def track_order(self, conn: AsyncConnection, order: dict[str, Any]) -> None:
-        """The newest state of an order wins; a terminal state is never reopened by an older event."""
-        await conn.execute(
+    async def track_order(self, conn: AsyncConnection, order: dict[str, Any]) -> OrderSeen | None:
+        """The newest state of an order wins; a terminal state is never reopened by an older event.
+        The order as stored, None when the event changed nothing."""
+        result = await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".orders (order_id, account_id, user_id, symbol, side, status, open, '
                 "updated_at, client_order_id, bot_id, venue, created_at) "
@@ -186,10 +188,13 @@ class PositionsStore:
                 ":created) "
                 "ON CONFLICT (order_id) DO UPDATE SET status = :status, open = :open, updated_at = :at, "
                 "client_order_id = :client, bot_id = :bot, venue = :venue, created_at = :created "
-                f'WHERE "{self.s}".orders.updated_at <= :at AND "{self.s}".orders.open'
+                f'WHERE "{self.s}".orders.updated_at <= :at AND "{self.s}".orders.open '
+                "RETURNING bot_id, open, created_at"
             ),
             order | {"open": order["status"] in OPEN_STATUSES},
         )
+        row = result.first()
+        return None if row is None else OrderSeen(str(row.bot_id), bool(row.open), row.created_at)
 
     async def order_ref(self, conn: AsyncConnection, order_id: str) -> tuple[str, str] | None:
         """(bot, venue) of an order seen, or None."""
