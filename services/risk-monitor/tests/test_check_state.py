@@ -23,6 +23,7 @@ from tradeloom.shared.testing.polling import consumer_settled, eventually
 ACCOUNT = "acc-state"
 BOT = uuid.uuid4()
 BOT_ORDER = f"bot-{BOT.hex}-1"
+BOT_ORDER_3 = f"bot-{BOT.hex}-3"  # not BOT_ORDER.replace("-1", …): a bot id may start with 1
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ async def test_memory_equals_postgres_after_fills_orders_and_marks(risk_slow_ref
     # order updates and marks only: applied to memory, the account is not read again
     recent = (datetime.now(UTC) - T0).total_seconds()
     await risk.order(ACCOUNT, "o2", "manual-2", seconds=recent)
-    await risk.order(ACCOUNT, "o3", BOT_ORDER.replace("-1", "-3"), seconds=recent)
+    await risk.order(ACCOUNT, "o3", BOT_ORDER_3, seconds=recent)
     await risk.order(ACCOUNT, "o1", "manual-1", status="filled", seconds=6)
     await risk.order(ACCOUNT, "o1", "manual-1", status="new", seconds=5.5)  # older: never reopens
     await risk.trade("125")
