@@ -1,45 +1,58 @@
 """backtest-engine through its API: a 100,000-bar backtest, submit → completed event, warm.
 
 Real NATS and Postgres (started here, stopped after), the service in-process, and a stand-in
-market-data answering ``svc.market-data.candles_columns`` over NATS from memory (aligned blocks of
-up to 10,000 candles as base64 float64/int64 columns; its replies are built once, so the figure is
+market-data answering ``svc.market-data.candles_packed`` (one binary frame of raw columns per
+aligned block of up to 10,000 candles) and ``candles_columns`` (the same blocks as base64 JSON,
+for comparison) over NATS from memory (its replies are built once, so the figure is
 backtest-engine's cost, not market-data's database). Measured: the time from sending ``submit`` to
-receiving ``backtest.evt.completed`` (median, min and max over several warm runs; goal p50 < 100 ms) with the
-phases inside it (the worker's ``last_phases`` stamps), first with the candle cache off (every run
-fetches every block: the figure the goal is held to) and then on (the same range again: only the
-two partial edge blocks are fetched), against floors in the same run: the same backtest computed
-in-process by tradeloom.quant on arrays already in memory; fetching the blocks alone over NATS
-(the worker's path, ``BlockSource``); and, for comparison, the same bars as the JSON ``candles``
-op's 5,000-candle pages decoded the way backtest-engine used to (``page_arrays``).
+receiving ``backtest.evt.completed`` (median, min and max over several warm runs; goal p50 < 100 ms)
+with the phases inside it (the worker's ``last_phases`` stamps), first with the candle cache off
+(every run fetches every block: the figure the goal is held to) and then on (the same range again:
+only the two partial edge blocks are fetched), against floors in the same run: the same backtest
+computed in-process by tradeloom.quant on arrays already in memory; fetching the blocks alone over
+NATS (the worker's path, ``BlockSource``), and the same blocks as base64 ``candles_columns`` JSON;
+storing the same results alone (``ResultsStore.save`` in one transaction); and, for comparison,
+the same bars as the JSON ``candles`` op's 5,000-candle pages decoded the way backtest-engine used
+to (``page_arrays``). The process' CPU time per run is printed beside the wall time.
+
+One line: ``python -m bench bench_backtest_api``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import binascii
 import statistics
 import time
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import nats
 import numpy as np
+from sqlalchemy import text
 
+from bench.backtest_api_market import MINUTE_NS, MemoryMarketData, random_walk
 from bench.harness import header
 from tradeloom.backtest_engine import app
-from tradeloom.backtest_engine.adapters.candle_blocks import BlockSource
+from tradeloom.backtest_engine.adapters.candle_blocks import BlockSource, blocks_of
 from tradeloom.backtest_engine.adapters.candles_source import MARKET_DATA, page_arrays
 from tradeloom.backtest_engine.domain.run_plan import plan_run, with_bars
-from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
+from tradeloom.backtest_engine.domain.simulation import BacktestOutcome, BarArrays, run_backtest
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
+from tradeloom.backtest_engine.store.results_store import ResultsStore
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.contracts.market_data import (
-    Candle,
     CandlesReply,
     CandlesRequest,
 )
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_packed import (
+    PACKED_COLUMNS,
+    CandlesPackedHeader,
+)
+from tradeloom.shared.db import create_engine
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.rpc import Operation, ServiceClient, serve
@@ -50,8 +63,6 @@ from tradeloom.shared.testing.ports import free_port
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
 BARS = 100_000
-MINUTE_NS = 60 * 10**9
-START_NS = 1_704_067_200 * 10**9
 WARMUP, RUNS = 2, 9
 SCHEMA = "bench_backtest_api"
 # phase: (from stamp, to stamp); stamps from the worker's ``last_phases`` and this process' clock
@@ -65,76 +76,6 @@ PHASES = {
 }
 PREFIX = "benchbt"
 CACHE_BLOCKS = BacktestEngineSettings.model_fields["candle_cache_pages"].default
-
-
-def random_walk(n: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(42)
-    close = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.002, n))), 2)
-    open_ = np.round(np.concatenate([[100.0], close[:-1]]), 2)
-    high = np.round(np.maximum(open_, close) * 1.001, 2)
-    low = np.round(np.minimum(open_, close) * 0.999, 2)
-    volume = np.round(rng.uniform(1, 100, n), 3)
-    time_ns = START_NS + np.arange(n, dtype=np.int64) * MINUTE_NS
-    return {"time": time_ns, "open": open_, "high": high, "low": low, "close": close, "volume": volume}
-
-
-class MemoryMarketData:
-    """Candles pages (JSON and columns) built once; answered through the real rpc layer with the
-    contract models."""
-
-    def __init__(self, bars: dict[str, np.ndarray]) -> None:
-        self.bars = bars
-        self.candles = [
-            Candle(
-                open_ns=int(bars["time"][i]),
-                **{k: Decimal(repr(float(bars[k][i]))) for k in ("open", "high", "low", "close", "volume")},
-                trade_count=1,
-            )
-            for i in range(len(bars["time"]))
-        ]
-        self.pages: dict[tuple[int, int], CandlesReply] = {}
-        self.column_pages: dict[tuple[int, int], CandleColumnsReply] = {}
-
-    async def answer(self, _: CallerContext, body: CandlesRequest) -> CandlesReply:
-        times = self.bars["time"]
-        lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
-        key = (lo, body.limit)
-        if key not in self.pages:
-            hi = int(np.searchsorted(times, body.to_ns or times[-1], side="right"))
-            page = self.candles[lo : min(hi, lo + body.limit)]
-            more = lo + body.limit < hi
-            self.pages[key] = CandlesReply(
-                venue="sim",
-                symbol=body.symbol,
-                timeframe=body.timeframe,
-                candles=page,
-                next_cursor=str(page[-1].open_ns) if more and page else None,
-            )
-        return self.pages[key]
-
-    async def answer_columns(self, _: CallerContext, body: CandleColumnsRequest) -> CandleColumnsReply:
-        times = self.bars["time"]
-        lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
-        hi = int(np.searchsorted(times, body.to_ns or times[-1], side="right"))
-        key = (lo, hi)
-        if key not in self.column_pages:
-            end = max(min(hi, lo + body.limit), lo)
-
-            def b64(values: np.ndarray, dtype: str) -> str:
-                return base64.b64encode(np.ascontiguousarray(values[lo:end], dtype=dtype).tobytes()).decode()
-
-            b = self.bars
-            self.column_pages[key] = CandleColumnsReply(
-                venue="sim",
-                symbol=body.symbol,
-                timeframe=body.timeframe,
-                count=end - lo,
-                **{k: b64(b[k], "<f8") for k in ("open", "high", "low", "close", "volume")},
-                open_ns=b64(times, "<i8"),
-                trade_count=b64(np.ones(len(times)), "<i8"),
-                next_cursor=str(int(times[end - 1])) if lo + body.limit < hi and end > lo else None,
-            )
-        return self.column_pages[key]
 
 
 def request_body() -> dict[str, Any]:
@@ -179,6 +120,49 @@ async def fetch_floor(client: ServiceClient, caller: CallerContext, concurrency:
     return fetch
 
 
+async def columns_floor(client: ServiceClient, caller: CallerContext) -> list[float]:
+    """Seconds to fetch the same blocks as base64 ``candles_columns`` JSON, one at a time, decoded
+    as backtest-engine did before ``candles_packed`` (base64 + ``numpy.frombuffer``), five times."""
+    plan = plan_run(SubmitBacktest.model_validate(request_body()))
+    assert plan.start_ns is not None and plan.end_ns is not None
+    size = BacktestEngineSettings.model_fields["candle_block_size"].default
+    fetch: list[float] = []
+    for _ in range(5):
+        began = time.perf_counter()
+        for block in blocks_of(plan.start_ns, plan.end_ns, size * MINUTE_NS):
+            body = CandleColumnsRequest(symbol="BTC/USDT", timeframe="1m", from_ns=block.lo_ns,
+                                        to_ns=block.hi_ns, limit=size)  # fmt: skip
+            data = await client.call_raw(MARKET_DATA, "candles_columns", body, caller=caller, timeout_s=10)
+            for name, dtype in PACKED_COLUMNS:
+                np.frombuffer(binascii.a2b_base64(data[name], strict_mode=True), dtype=dtype)
+        fetch.append(time.perf_counter() - began)
+    return fetch
+
+
+async def store_floor(database_url: str, outcome: BacktestOutcome) -> list[float]:
+    """Seconds to store the run's results alone (``ResultsStore.save``: metrics, series, trades)
+    in one transaction, as the worker does, five times (each on a run row of its own)."""
+    engine = create_engine(database_url)
+    store = ResultsStore(SCHEMA)
+    seconds: list[float] = []
+    try:
+        for _ in range(6):
+            backtest_id = str(uuid.uuid4())
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(f"INSERT INTO {SCHEMA}.runs (backtest_id, user_id, kind, status, strategy, params, "
+                         "request) VALUES (:id, 'bench', 'backtest', 'running', 'sma_cross', '{}', '{}')"),
+                    {"id": backtest_id},
+                )  # fmt: skip
+            began = time.perf_counter()
+            async with engine.begin() as conn:
+                await store.save(conn, backtest_id, outcome, Decimal("10000"))
+            seconds.append(time.perf_counter() - began)
+    finally:
+        await engine.dispose()
+    return seconds[1:]
+
+
 async def json_floor(client: ServiceClient, caller: CallerContext) -> list[float]:
     """Seconds to fetch the same bars as JSON ``candles`` pages of 5,000, one at a time, decoded as
     backtest-engine did before ``candles_columns`` (``page_arrays``), five times."""
@@ -206,8 +190,9 @@ async def timed_runs(
     """Submit → completed event of WARMUP + RUNS runs one after another; the warm ones' seconds and
     phase durations."""
     samples: list[float] = []
-    phases: dict[str, list[float]] = {name: [] for name in PHASES}
+    phases: dict[str, list[float]] = {name: [] for name in PHASES | {"CPU": ("", "")}}
     for i in range(WARMUP + RUNS):
+        cpu = time.process_time()
         sent = time.perf_counter()
         reply = await client.call_raw(
             "backtest-engine", "submit", request_body(), caller=caller, timeout_s=10
@@ -218,6 +203,7 @@ async def timed_runs(
             stamps = {"sent": sent, **parts.worker.last_phases, "event": done}
             for name, (first, last) in PHASES.items():
                 phases[name].append(stamps[last] - stamps[first])
+            phases["CPU"].append(time.process_time() - cpu)
     return samples, phases
 
 
@@ -227,7 +213,10 @@ def report(title: str, samples: list[float], phases: dict[str, list[float]]) -> 
     print(f"  {title}: median {p50 * 1000:.0f} ms (min {low:.0f}, max {high:.0f}, "
           f"{len(samples)} warm runs; too few for a p95/p99) (goal p50 < 100 ms)")  # fmt: skip
     for name, values in phases.items():
-        print(f"    {name:<62} median {statistics.median(values) * 1000:6.1f} ms")
+        if name != "CPU":
+            print(f"    {name:<62} median {statistics.median(values) * 1000:6.1f} ms")
+    cpu = statistics.median(phases["CPU"]) * 1000
+    print(f"    CPU time of this process per run (worker, stand-in market-data, client): median {cpu:.0f} ms")
     return p50
 
 
@@ -244,6 +233,7 @@ async def measure(nats_url: str, database_url: str) -> None:
         operations=[
             Operation("candles", CandlesRequest, CandlesReply, market.answer),
             Operation("candles_columns", CandleColumnsRequest, CandleColumnsReply, market.answer_columns),
+            Operation("candles_packed", CandleColumnsRequest, CandlesPackedHeader, market.answer_packed),
         ],
     )
     finished: dict[str, tuple[float, Envelope]] = {}
@@ -276,6 +266,7 @@ async def measure(nats_url: str, database_url: str) -> None:
             client, caller, BacktestEngineSettings.model_fields["candles_concurrency"].default
         )
         fetch_serial = await fetch_floor(client, caller, 1)
+        fetch_columns = await columns_floor(client, caller)
         fetch_json = await json_floor(client, caller)
     finally:
         await md.stop()
@@ -284,26 +275,44 @@ async def measure(nats_url: str, database_url: str) -> None:
     b = market.bars
     arrays = BarArrays(b["time"], b["open"], b["high"], b["low"], b["close"], b["volume"])
     plan = with_bars(plan_run(SubmitBacktest.model_validate(request_body())), arrays.time, MINUTE_NS)
-    run_backtest(plan, arrays)
+    outcome = run_backtest(plan, arrays)
+    store = await store_floor(database_url, outcome)
     compute: list[float] = []
     for _ in range(5):
         began = time.perf_counter()
         run_backtest(plan, arrays)
         compute.append(time.perf_counter() - began)
 
+    floors = {"compute": compute, "fetch": fetch, "store": store, "fetch_serial": fetch_serial,
+              "columns": fetch_columns, "json": fetch_json}  # fmt: skip
+    print_figures(results, floors, outcome)
+
+
+def print_figures(
+    results: dict[str, tuple[list[float], dict[str, list[float]]]], floors: dict[str, list[float]],
+    outcome: BacktestOutcome,
+) -> None:  # fmt: skip
+    """The runs with their phases, then the floors (seconds per sample) and ratios."""
+    compute, fetch, store = floors["compute"], floors["fetch"], floors["store"]
+    fetch_serial, fetch_columns, fetch_json = floors["fetch_serial"], floors["columns"], floors["json"]
     header(f"backtest-engine API, {BARS:,} bars SMA(10,20), submit -> completed event",
            f"{RUNS} warm runs each after {WARMUP} warm-up runs")  # fmt: skip
     p50 = {label: report(label, *found) for label, found in results.items()}
-    compute_s, fetch_s = statistics.median(compute), statistics.median(fetch)
+    compute_s, fetch_s, store_s = (statistics.median(x) for x in (compute, fetch, store))
     print(f"  floor 1, tradeloom.quant in-process on arrays in memory: median {compute_s * 1000:.1f} ms")
-    print(f"  floor 2, the candle blocks alone over NATS (candles_columns, ≤ 10,000 a block): median "
+    print(f"  floor 2, the candle blocks alone over NATS (candles_packed frames, ≤ 10,000 a block): median "
           f"{fetch_s * 1000:.0f} ms ({statistics.median(fetch_serial) * 1000:.0f} ms one request at a time; "
-          f"the JSON candles op's 20 pages of 5,000 one at a time, decoded as before: "
-          f"{statistics.median(fetch_json) * 1000:.0f} ms)")  # fmt: skip
+          f"the same blocks as base64 candles_columns JSON one at a time, decoded as before: "
+          f"{statistics.median(fetch_columns) * 1000:.0f} ms; the JSON candles op's 20 pages of 5,000 "
+          f"one at a time: {statistics.median(fetch_json) * 1000:.0f} ms)")  # fmt: skip
+    print(f"  floor 3, storing the results alone (ResultsStore.save, one transaction): median "
+          f"{store_s * 1000:.1f} ms (min {min(store) * 1000:.1f}, max {max(store) * 1000:.1f}; "
+          f"{outcome.trades.shape[0]:,} trades, {outcome.equity.size:,} bars)")  # fmt: skip
     uncached = p50["no candle cache"]
+    floors = compute_s + fetch_s + store_s
     print(
-        f"  ratio API/(compute+fetch) {uncached / (compute_s + fetch_s):.2f} without the cache; service "
-        f"overhead (queue, outbox, progress, storing) ≈ {(uncached - compute_s - fetch_s) * 1000:.0f} ms"
+        f"  ratio API/(compute+fetch+store) {uncached / floors:.2f} without the cache; service overhead "
+        f"(queue, outbox, progress, commit) ≈ {(uncached - floors) * 1000:.0f} ms"
     )
 
 

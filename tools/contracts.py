@@ -247,6 +247,7 @@ def _request_files(contract: RequestContract, files: dict[str, Any]) -> RequestS
         reply_file=f"requests/{stem}.reply.schema.json",
         request_example=examples["request"],
         reply_example=examples["reply"],
+        binary_reply=contract.binary_reply,
     )
 
 

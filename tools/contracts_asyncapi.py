@@ -122,6 +122,7 @@ class RequestSpec:
     reply_file: str
     request_example: dict[str, Any]
     reply_example: dict[str, Any]
+    binary_reply: bool = False  # the reply file is the header of a binary frame (see the op)
 
 
 def _ref(pointer: str) -> dict[str, str]:
@@ -204,6 +205,9 @@ def _request_parts(spec: RequestSpec, messages: dict[str, Any]) -> None:
         "payload": _ref(f"./{spec.request_file}"),
         "examples": [{"name": "example", "payload": spec.request_example}],
     }
+    if spec.binary_reply:
+        messages[f"{spec.stem}.reply"] = _binary_reply(spec)
+        return
     messages[f"{spec.stem}.reply"] = {
         "name": spec.reply_title,
         "title": f"reply: {{data: {spec.reply_title}}} or {{error}}",
@@ -220,6 +224,26 @@ def _request_parts(spec: RequestSpec, messages: dict[str, Any]) -> None:
             ]
         },
         "examples": [{"name": "example", "payload": {"data": spec.reply_example}}],
+    }
+
+
+def _binary_reply(spec: RequestSpec) -> dict[str, Any]:
+    """A reply that is one binary frame (magic, uint32 header length, the JSON header, columns) or
+    the JSON ``{error}``; the frame's layout is in the operation's description and schema module."""
+    return {
+        "name": spec.reply_title,
+        "title": f"reply: binary frame with a {spec.reply_title} header, or {{error}}",
+        "contentType": "application/octet-stream",
+        "description": "b'TLC1', a little-endian uint32 header length, the header (JSON, padded to 8 "
+        "bytes), then the header's columns of `count` little-endian 8-byte values each; an error "
+        "is the JSON {error} reply",
+        "payload": {
+            "oneOf": [
+                {"type": "string", "format": "binary", "x-header": _ref(f"./{spec.reply_file}")},
+                _ref("./shared/error-reply.schema.json"),
+            ]
+        },
+        "examples": [{"name": "header", "payload": spec.reply_example}],
     }
 
 

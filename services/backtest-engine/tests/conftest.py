@@ -2,14 +2,13 @@
 
 ``market`` is the real market-data service fed through its own ingest (``real_market.py``).
 ``gated_market`` is a NATS responder (``tradeloom.shared.rpc.serve``) answering
-``svc.market-data.candles_columns`` from a deterministic random walk only once its gate opens, for
+``svc.market-data.candles_packed`` from a deterministic random walk only once its gate opens, for
 the tests that must hold a worker mid-run; everything else (NATS, JetStream, Postgres) is real.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,11 +27,12 @@ from tradeloom.backtest_engine import app
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.backtest_engine.worker import RUNS_CONSUMER
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_columns import CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_packed import CandlesPackedHeader
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import NotFound
 from tradeloom.shared.nats_auth import admin_options
-from tradeloom.shared.rpc import Operation, ServiceClient, serve
+from tradeloom.shared.rpc import Operation, RawReply, ServiceClient, serve
 from tradeloom.shared.streams import ConsumerSpec, ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.polling import consumer_settled, eventually
@@ -41,6 +41,7 @@ from tradeloom.shared.testing.schemas import migrate_service
 
 # test helpers next to the tests are imported by their module name
 sys.path.insert(0, str(Path(__file__).parent))
+from fake_candles import packed_page
 from real_market import RealMarketData, real_market_data
 
 HOUR_NS = 3_600 * 1_000_000_000
@@ -61,18 +62,8 @@ def random_walk(n: int, seed: int = 7) -> dict[str, np.ndarray]:
     return {"time": time, "open": open_, "high": high, "low": low, "close": close, "volume": volume}
 
 
-def column_page(bars: dict[str, np.ndarray], lo: int, hi: int) -> dict[str, str]:
-    """Bars ``lo:hi`` as the base64 columns of a ``CandleColumnsReply`` (trade_count 1 each)."""
-
-    def b64(values: np.ndarray, dtype: str) -> str:
-        return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode()
-
-    columns = {"open_ns": b64(bars["time"][lo:hi], "<i8"), "trade_count": b64(np.ones(hi - lo), "<i8")}
-    return columns | {k: b64(bars[k][lo:hi], "<f8") for k in ("open", "high", "low", "close", "volume")}
-
-
 class FakeMarketData:
-    """``svc.market-data.candles_columns`` over real NATS, paged by ``open_ns`` cursors like the real one."""
+    """``svc.market-data.candles_packed`` over real NATS, paged by ``open_ns`` cursors like the real one."""
 
     def __init__(self, bars: dict[str, np.ndarray], symbol: str = "BTC/USDT"):
         self.bars = bars
@@ -80,28 +71,16 @@ class FakeMarketData:
         self.calls = 0
         self.gate: asyncio.Event | None = None  # when set to an Event, requests wait for it
 
-    async def candles_columns_op(self, _: CallerContext, body: CandleColumnsRequest) -> CandleColumnsReply:
+    async def candles_packed_op(self, _: CallerContext, body: CandleColumnsRequest) -> RawReply:
         self.calls += 1
         if body.symbol != self.symbol:
             raise NotFound(f"unknown symbol {body.symbol} on venue sim", details={"symbol": body.symbol})
         if self.gate is not None:
             await self.gate.wait()
-        times = self.bars["time"]
-        lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
-        hi = int(np.searchsorted(times, body.to_ns if body.to_ns is not None else times[-1], side="right"))
-        end = min(hi, lo + body.limit)
-        more = lo + body.limit < hi
-        return CandleColumnsReply(
-            venue="sim",
-            symbol=body.symbol,
-            timeframe=body.timeframe,
-            count=max(end - lo, 0),
-            next_cursor=str(int(times[end - 1])) if more and end > lo else None,
-            **column_page(self.bars, lo, max(end, lo)),
-        )
+        return packed_page(self.bars, body)
 
     async def start(self, nc: Client, subjects: Subjects) -> Service:
-        op = Operation("candles_columns", CandleColumnsRequest, CandleColumnsReply, self.candles_columns_op)
+        op = Operation("candles_packed", CandleColumnsRequest, CandlesPackedHeader, self.candles_packed_op)
         return await serve(nc, service="market-data", version="0.0.0", subjects=subjects, operations=[op])
 
 

@@ -1,7 +1,7 @@
 """The REAL market-data service for backtest-engine's tests: its own runtime (``build()``) on a fresh
 migrated schema, same NATS prefix, fed through its real ingest (a replay source of an OHLCV bars
 file: four trades per bar → persistence → 1m candles → 1h roll-ups), answering the real
-``svc.market-data.candles_columns``.
+``svc.market-data.candles_columns`` (readiness) and ``candles_packed`` (what the worker asks; counted).
 
 ``bars`` are the file's values as the service stores them (decimal strings parsed to float), so a
 test can compute the same backtest directly; ``calls`` counts the candle requests the service
@@ -102,7 +102,7 @@ async def real_market_data(
             return int(reply["count"]) == len(walk["time"])
 
         await eventually(all_candles, "market-data serves every replayed bar as a 1h candle", timeout=120)
-        counter = await nc.subscribe(subjects.request("market-data", "candles_columns"), cb=market.count)
+        counter = await nc.subscribe(subjects.request("market-data", "candles_packed"), cb=market.count)
         try:
             yield market
         finally:

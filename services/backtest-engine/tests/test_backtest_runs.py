@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
 from tradeloom.quant.fills import CommissionModel, Costs
 from tradeloom.quant.metrics import compute_metrics
@@ -134,6 +135,12 @@ async def test_list_filters_paginates_and_compare_sets_runs_side_by_side(harness
     assert "sharpe" in comparison["metric_names"]
     assert comparison["items"][0]["metrics"]["trades"] != comparison["items"][1]["metrics"]["trades"]
 
+    stored = f'SELECT count(*) FROM "{harness.schema}".trades WHERE backtest_id = :id'
+    async with harness.engine.connect() as conn:
+        assert await conn.scalar(text(stored), {"id": first}) > 0
     assert (await harness.call("delete", {"backtest_id": first}))["deleted"] is True
     with pytest.raises(Exception, match="no backtest"):
         await harness.call("status", {"backtest_id": first})
+    async with harness.engine.connect() as conn:  # trades go with their run (trigger, migration 0013)
+        assert await conn.scalar(text(stored), {"id": first}) == 0
+        assert await conn.scalar(text(stored), {"id": second}) > 0

@@ -4,7 +4,6 @@ a bound and a TTL, open ones never; a columns page decoded, a malformed one refu
 
 from __future__ import annotations
 
-import base64
 import itertools
 from typing import Any
 
@@ -15,11 +14,17 @@ from hypothesis import strategies as st
 
 from tradeloom.backtest_engine.adapters.candle_blocks import BlockSource, blocks_of
 from tradeloom.backtest_engine.adapters.candle_cache import BlockKey, CandleCache
-from tradeloom.backtest_engine.adapters.candles_source import MalformedCandles, column_arrays, concat
+from tradeloom.backtest_engine.adapters.candles_source import MalformedCandles, concat, packed_arrays
 from tradeloom.backtest_engine.domain.simulation import BarArrays
 from tradeloom.backtest_engine.settings import BacktestEngineSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_packed import (
+    PACKED_COLUMNS,
+    CandlesPackedHeader,
+    default_columns,
+    pack_frame,
+)
 from tradeloom.shared.testing.polling import eventually
 
 HOUR_NS = 3_600 * 1_000_000_000
@@ -124,7 +129,7 @@ async def test_blocks_that_have_not_closed_are_never_cached(harness: Any, market
 
 
 async def test_default_blocks_of_ten_thousand_candles(harness: Any, market: Any) -> None:
-    """The default block is one full ``candles_columns`` page; 100,000 minutes are 10–11 blocks."""
+    """The default block is one full ``candles_packed`` page; 100,000 minutes are 10–11 blocks."""
     size = BacktestEngineSettings.model_fields["candle_block_size"].default
     assert size == 10_000 == CandleColumnsRequest.model_fields["limit"].default
     minute = 60 * 10**9
@@ -139,25 +144,24 @@ async def test_default_blocks_of_ten_thousand_candles(harness: Any, market: Any)
     await _requests(market, len(blocks_of(int(bars["time"][0]), int(bars["time"][-1]), size * HOUR_NS)))
 
 
-def _columns(n: int) -> dict[str, Any]:
-    def b64(dtype: str) -> str:
-        return base64.b64encode(np.arange(n, dtype=dtype).tobytes()).decode()
+def _frame(n: int, names: tuple[str, ...] = tuple(name for name, _ in PACKED_COLUMNS)) -> bytes:
+    chosen = [c for c in default_columns() if c.name in names]
+    header = CandlesPackedHeader(venue="sim", symbol="BTC/USDT", timeframe="1h", count=n, columns=chosen,
+                                 next_cursor="7" if n else None)  # fmt: skip
+    return pack_frame(header, [np.arange(n, dtype=c.dtype).tobytes() for c in chosen])
 
-    names = ("open", "high", "low", "close", "volume")
-    return {"count": n, "open_ns": b64("<i8"), "trade_count": b64("<i8")} | {k: b64("<f8") for k in names}
 
-
-def test_a_columns_page_is_decoded_and_a_malformed_one_refused() -> None:
-    bars = column_arrays(_columns(3))
-    assert bars.time.dtype == np.int64 and bars.close.dtype == np.float64
+def test_a_candles_frame_is_decoded_and_a_malformed_one_refused() -> None:
+    bars, cursor = packed_arrays(_frame(3))
+    assert bars.time.dtype == np.int64 and bars.close.dtype == np.float64 and cursor == "7"
     assert bars.time.tolist() == [0, 1, 2] and bars.volume.tolist() == [0.0, 1.0, 2.0]
-    assert len(column_arrays(_columns(0))) == 0
+    assert len(packed_arrays(_frame(0))[0]) == 0 and packed_arrays(_frame(0))[1] is None
+    assert len(packed_arrays(_frame(2, ("open_ns", "open", "high", "low", "close", "volume")))[0]) == 2
     for broken in (
-        _columns(3) | {"count": 4},  # columns shorter than the count
-        _columns(3) | {"count": "3"},
-        {k: v for k, v in _columns(3).items() if k != "close"},
-        _columns(3) | {"open": "not base64!"},
-        _columns(3) | {"high": _columns(2)["high"]},
+        _frame(3)[:-8],  # a column short
+        _frame(3, ("open_ns", "open", "high", "low", "volume", "trade_count")),  # no close
+        b'{"data": {}}',
+        b"TLC1" + b"\x05\x00\x00\x00" + b"{bad}",
     ):
         with pytest.raises(MalformedCandles):
-            column_arrays(broken)
+            packed_arrays(broken)

@@ -4,13 +4,13 @@ with weights, run as a job, and the stored trades, equity and metrics equal
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 import pytest
+from fake_candles import packed_page
 
 from tradeloom.quant.portfolio import SymbolBars, run_portfolio
 from tradeloom.quant.portfolio.kernel import (
@@ -23,44 +23,27 @@ from tradeloom.quant.portfolio.kernel import (
     SYMBOL,
 )
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_columns import CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_packed import CandlesPackedHeader
 from tradeloom.shared.errors import NotFound
-from tradeloom.shared.rpc import Operation, RemoteError, serve
+from tradeloom.shared.rpc import Operation, RawReply, RemoteError, serve
 
 SYMBOLS = ("AAA/USDT", "BBB/USDT", "CCC/USDT")
 WEIGHTS = ["0.5", "0.3", "0.2"]
 PARAMS = {"fast": 5, "slow": 20}
 
 
-def b64(values: np.ndarray, dtype: str) -> str:
-    return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode()
-
-
 class BasketMarket:
-    """``svc.market-data.candles_columns`` for several symbols (one page per request, cursors)."""
+    """``svc.market-data.candles_packed`` for several symbols (one page per request, cursors)."""
 
     def __init__(self, bars: dict[str, dict[str, np.ndarray]]) -> None:
         self.bars = bars
 
-    async def columns(self, _: CallerContext, body: CandleColumnsRequest) -> CandleColumnsReply:
+    async def columns(self, _: CallerContext, body: CandleColumnsRequest) -> RawReply:
         bars = self.bars.get(body.symbol)
         if bars is None:
             raise NotFound(f"unknown symbol {body.symbol}", details={"symbol": body.symbol})
-        times = bars["time"]
-        lo = int(np.searchsorted(times, max(body.from_ns or 0, int(body.cursor or -1) + 1)))
-        hi = int(np.searchsorted(times, body.to_ns if body.to_ns is not None else times[-1], side="right"))
-        end = min(hi, lo + body.limit)
-        columns = {"open_ns": b64(times[lo:end], "<i8"), "trade_count": b64(np.ones(end - lo), "<i8")}
-        columns |= {k: b64(bars[k][lo:end], "<f8") for k in ("open", "high", "low", "close", "volume")}
-        more = str(int(times[end - 1])) if end < hi else None
-        return CandleColumnsReply(
-            venue="sim",
-            symbol=body.symbol,
-            timeframe=body.timeframe,
-            count=end - lo,
-            next_cursor=more,
-            **columns,
-        )
+        return packed_page(bars, body)
 
 
 @pytest.fixture
@@ -71,7 +54,7 @@ async def basket(harness: Any, make_walk: Any) -> AsyncIterator[dict[str, dict[s
     keep[200:230] = False
     bars[SYMBOLS[2]] = {k: v[keep] for k, v in bars[SYMBOLS[2]].items()}
     market = BasketMarket(bars)
-    op = Operation("candles_columns", CandleColumnsRequest, CandleColumnsReply, market.columns)
+    op = Operation("candles_packed", CandleColumnsRequest, CandlesPackedHeader, market.columns)
     service = await serve(harness.nc, service="market-data", version="0.0.0", subjects=harness.subjects,
                           operations=[op])  # fmt: skip
     try:

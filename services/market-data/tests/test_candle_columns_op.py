@@ -1,6 +1,6 @@
-"""``svc.market-data.candles_columns`` over real NATS and Postgres: the same candles as the ``candles``
-op (each decimal as its float64), the same cursors, errors naming the field, a full page well under
-NATS' 1 MiB."""
+"""``svc.market-data.candles_columns`` and ``candles_packed`` over real NATS and Postgres: the same
+candles as the ``candles`` op (each decimal as its float64), the same cursors, errors naming the
+field, a full page well under NATS' 1 MiB."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tradeloom.market_data.candle_columns import decode_columns, encode_columns
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.shared.contracts.market_data import CandlesRequest
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_packed import MAGIC, PACKED_COLUMNS, unpack_frame
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.streams import ensure_streams
@@ -85,6 +86,29 @@ def binary_columns(pages: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     for page, columns in zip(pages, decoded, strict=True):
         assert CandleColumnsReply.model_validate(page).count == len(columns["open_ns"])
     return {name: np.concatenate([d[name] for d in decoded]) for name in decoded[0]}
+
+
+async def packed_pages(
+    client: ServiceClient, body: dict[str, Any]
+) -> list[tuple[Any, dict[str, np.ndarray]]]:
+    """Every ``candles_packed`` frame of ``body`` (header, arrays), following the cursor."""
+    pages = []
+    cursor = None
+    while True:
+        frame = await client.call_binary(
+            "market-data", "candles_packed", body | {"cursor": cursor}, timeout_s=10
+        )
+        header, views = unpack_frame(frame)
+        assert [(c.name, c.dtype) for c in header.columns] == list(PACKED_COLUMNS)
+        arrays = {c.name: np.frombuffer(v, dtype=c.dtype) for c, v in zip(header.columns, views, strict=True)}
+        pages.append((header, arrays))
+        cursor = header.next_cursor
+        if cursor is None:
+            return pages
+
+
+def packed_columns(pages: list[tuple[Any, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([arrays[name] for _, arrays in pages]) for name, _ in PACKED_COLUMNS}
 
 
 def assert_same(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> None:
@@ -155,6 +179,21 @@ async def test_candles_columns_equal_the_candles_op(
                                                        "from_ns": 0, "to_ns": START - 1})  # fmt: skip
         assert (empty["count"], empty["open"], empty["next_cursor"]) == (0, "", None)
 
+        # candles_packed: the same pages, cursors and values as one binary frame each
+        packed = await packed_pages(client, {"symbol": "BTC/USDT"})
+        assert [h.count for h, _ in packed] == [10_000, N - 10_000]
+        assert_same(packed_columns(packed), exact)
+        packed_window = await packed_pages(client, window)
+        assert [h.next_cursor for h, _ in packed_window] == [p["next_cursor"] for p in json_pages]
+        assert_same(packed_columns(packed_window), json_columns(json_pages))
+        (none, arrays), *_ = await packed_pages(client, {"symbol": "BTC/USDT", "timeframe": "1h",
+                                                         "from_ns": 0, "to_ns": START - 1})  # fmt: skip
+        assert none.count == 0 and none.next_cursor is None and len(arrays["open"]) == 0
+        frame = await nc.request(
+            subjects.request("market-data", "candles_packed"), b'{"symbol": "BTC/USDT"}', timeout=10
+        )
+        assert frame.data[:4] == MAGIC and len(frame.data) < 0.55 * MIB  # 7 × 80,000 bytes + header
+
         # the encoded reply of a full page, as NATS carries it
         message = await nc.request(
             subjects.request("market-data", "candles_columns"),
@@ -180,5 +219,8 @@ async def test_candles_columns_equal_the_candles_op(
             assert caught.value.code == code, (body, caught.value.message)
             if field:
                 assert field in [f["field"] for f in caught.value.details["fields"]], body
+            with pytest.raises(RemoteError) as packed_error:  # errors stay JSON
+                await client.call_binary("market-data", "candles_packed", body, timeout_s=10)
+            assert packed_error.value.code == code, body
     finally:
         await runtime.stop()

@@ -35,13 +35,22 @@ ReplyT = TypeVar("ReplyT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
+class RawReply:
+    """A binary reply sent as is instead of ``{"data": ...}`` (an op whose contract says so, e.g.
+    ``candles_packed``). Its first byte must not be ``{``: callers tell it from a JSON error that way."""
+
+    payload: bytes
+
+
+@dataclass(frozen=True)
 class Operation(Generic[RequestT, ReplyT]):
-    """One request/reply operation: its name, models and handler."""
+    """One request/reply operation: its name, models and handler (``reply_model`` documents the
+    reply; a handler of a binary op returns ``RawReply``)."""
 
     name: str
     request_model: type[RequestT]
     reply_model: type[ReplyT]
-    handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT]]
+    handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT | RawReply]]
     description: str = ""
     max_concurrency: int = 64
 
@@ -92,6 +101,8 @@ async def handle_request(operation: Operation[Any, Any], service: str, request: 
             except Exception:
                 log.exception("unhandled error in svc.%s.%s", service, operation.name)
                 return _error_reply("internal", "internal error", {"request_id": caller.request_id})
+            if isinstance(reply, RawReply):
+                return reply.payload
             reply_json: str = reply.model_dump_json()
             return b'{"data":' + reply_json.encode() + b"}"
     finally:
@@ -164,6 +175,33 @@ class ServiceClient:
         timeout_s: float = 2.0,
     ) -> dict[str, Any]:
         """The reply's ``data`` as a dict; raises ``RemoteError``, ``Unavailable`` or ``Timeout``."""
+        return self._data(service, await self._request(service, op, body, caller, timeout_s))
+
+    async def call_binary(
+        self,
+        service: str,
+        op: str,
+        body: BaseModel | dict[str, Any] | None = None,
+        *,
+        caller: CallerContext | None = None,
+        timeout_s: float = 2.0,
+    ) -> bytes:
+        """The raw reply of an op that answers ``RawReply``; an error reply (JSON, starting with
+        ``{``) raises ``RemoteError`` as ``call_raw`` does."""
+        data = await self._request(service, op, body, caller, timeout_s)
+        if data[:1] == b"{":
+            self._data(service, data)
+            raise RemoteError("internal", f"{service} sent JSON data where a binary reply was expected")
+        return data
+
+    async def _request(
+        self,
+        service: str,
+        op: str,
+        body: BaseModel | dict[str, Any] | None,
+        caller: CallerContext | None,
+        timeout_s: float,
+    ) -> bytes:
         if isinstance(body, BaseModel):
             payload = body.model_dump_json().encode()
         else:
@@ -178,8 +216,12 @@ class ServiceClient:
             raise Timeout(f"{service} did not answer within {timeout_s}s") from error
         except nats.errors.ConnectionClosedError as error:
             raise Unavailable("NATS connection closed") from error
+        return message.data
+
+    @staticmethod
+    def _data(service: str, raw: bytes) -> dict[str, Any]:
         try:
-            reply = json.loads(message.data)
+            reply = json.loads(raw)
         except ValueError as error:
             raise RemoteError("internal", f"{service} sent a reply that is not JSON") from error
         if "error" in reply:

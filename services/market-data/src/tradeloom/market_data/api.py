@@ -37,6 +37,7 @@ def register(
     handlers: dict[str, object] = {
         "candles": market.candles,
         "candles_columns": market.candles_columns,
+        "candles_packed": market.candles_packed,
         "latest_price": market.latest_price,
         "trades": market.trades,
         "order_book": market.order_book,

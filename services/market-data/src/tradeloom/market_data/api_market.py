@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tradeloom.market_data.candle_columns import columns_reply
+from tradeloom.market_data.candle_columns import columns_reply, packed_reply
 from tradeloom.market_data.candles_encoding import EncodedCandlesReply
 from tradeloom.market_data.domain.book import analyse
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
@@ -49,6 +49,7 @@ from tradeloom.shared.contracts.market_data_instruments import (
     OptionExpiriesRequest,
 )
 from tradeloom.shared.errors import NotFound, field_invalid
+from tradeloom.shared.rpc import RawReply
 
 DAY_NS = 86_400 * 1_000_000_000
 # How often the candles query re-checks whether TimescaleDB continuous aggregates exist (they are
@@ -142,6 +143,17 @@ class MarketApi:
         """The same page as ``candles`` (same cursor), as base64 int64/float64 columns."""
         venue, symbol, rows = await self._candle_rows(body, as_float=True)
         return columns_reply(
+            venue=venue,
+            symbol=symbol,
+            timeframe=body.timeframe,
+            rows=rows[: body.limit],
+            next_cursor=self._next_cursor(rows, body.limit),
+        )
+
+    async def candles_packed(self, _: CallerContext, body: CandleColumnsRequest) -> RawReply:
+        """The same page as ``candles_columns`` as one binary frame (``contracts.market_data_packed``)."""
+        venue, symbol, rows = await self._candle_rows(body, as_float=True)
+        return packed_reply(
             venue=venue,
             symbol=symbol,
             timeframe=body.timeframe,

@@ -1,4 +1,5 @@
-"""A candles page as base64 columns (``CandleColumnsReply``), built with numpy from the rows.
+"""A candles page as base64 columns (``CandleColumnsReply``) or one binary frame (``candles_packed``),
+built with numpy from the rows.
 
 The store returns ``(open_ns, open, high, low, close, volume, trade_count)`` with the numbers
 already cast by Postgres (float8, bigint), so no ``Decimal`` or model is built per candle: the rows
@@ -15,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply
+from tradeloom.shared.contracts.market_data_packed import CandlesPackedHeader, default_columns, pack_frame
+from tradeloom.shared.rpc import RawReply
 
 # column name, little-endian dtype, in the row order of ``store.candle_aggregates.CANDLE_FLOAT_COLUMNS``
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -48,6 +51,20 @@ def columns_reply(
         next_cursor=next_cursor,
         **encode_columns(rows),
     )
+
+
+def packed_reply(
+    *, venue: str, symbol: str, timeframe: str, rows: Sequence[Sequence[Any]], next_cursor: str | None
+) -> RawReply:
+    """The same page as one ``candles_packed`` frame: the raw little-endian columns, no base64."""
+    transposed: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
+    header = CandlesPackedHeader(venue=venue, symbol=symbol, timeframe=timeframe, count=len(rows),
+                                 columns=default_columns(), next_cursor=next_cursor)  # fmt: skip
+    columns = [
+        np.asarray(values, dtype=dtype).tobytes()
+        for (_, dtype), values in zip(COLUMNS, transposed, strict=True)
+    ]
+    return RawReply(pack_frame(header, columns))
 
 
 def decode_columns(reply: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tradeloom.shared.contracts import market_data_funding as fd
 from tradeloom.shared.contracts import market_data_options as mo
 from tradeloom.shared.contracts.market_data_columns import TIMEFRAME, CandleColumnsReply, CandleColumnsRequest
+from tradeloom.shared.contracts.market_data_packed import CandlesPackedHeader
 from tradeloom.shared.contracts.market_data_instruments import Instrument as Instrument
 from tradeloom.shared.contracts.market_data_instruments import InstrumentKind as InstrumentKind
 from tradeloom.shared.contracts.market_data_instruments import InstrumentsReply as InstrumentsReply
@@ -359,6 +360,14 @@ REQUESTS: tuple[RequestContract, ...] = (
         CandleColumnsRequest,
         CandleColumnsReply,
         "Candles as base64 int64/float64 columns (for numerics, not money), paginated.",
+    ),
+    RequestContract(
+        "market-data",
+        "candles_packed",
+        CandleColumnsRequest,
+        CandlesPackedHeader,
+        "Candles as one binary frame of int64/float64 columns (for numerics, not money), paginated.",
+        binary_reply=True,
     ),
     _rq("latest_price", SymbolRequest, LatestPriceReply, "The last trade's price."),
     _rq("trades", TradesRequest, TradesReply, "Recent trades, newest first."),

@@ -28,3 +28,6 @@ class RequestContract:
     request: type[BaseModel]
     reply: type[BaseModel]
     description: str = ""
+    # True: a successful reply is a binary frame (``rpc.RawReply``) whose header ``reply`` describes;
+    # errors stay JSON ``{error}``
+    binary_reply: bool = False

@@ -1,7 +1,7 @@
 """Candles of a symbol in epoch-aligned blocks, several requests in flight, closed blocks cached.
 
-Each block is one ``svc.market-data.candles_columns`` call (base64 float64/int64 columns, up to
-10,000 candles: ``candles_source.column_arrays`` decodes them without a Python object per candle).
+Each block is one ``svc.market-data.candles_packed`` call (one binary frame of float64/int64
+columns, up to 10,000 candles: ``candles_source.packed_arrays`` views them without a copy).
 
 A block is ``page_size × timeframe`` of time starting at a multiple of that span, so it holds at
 most one page of candles and the same block has the same key in every run, whatever its range.
@@ -24,8 +24,8 @@ from tradeloom.backtest_engine.adapters.candle_cache import BlockKey, CandleCach
 from tradeloom.backtest_engine.adapters.candles_source import (
     MARKET_DATA,
     CandlePage,
-    column_arrays,
     concat,
+    packed_arrays,
 )
 from tradeloom.backtest_engine.domain.simulation import BarArrays
 from tradeloom.shared.context import CallerContext
@@ -99,15 +99,14 @@ class BlockSource:
             body = CandleColumnsRequest(symbol=self.symbol, venue=self.venue, timeframe=self.timeframe,
                                         from_ns=block.lo_ns, to_ns=block.hi_ns, limit=self.page_size,
                                         cursor=cursor)  # fmt: skip
-            data = await self.client.call_raw(
-                MARKET_DATA, "candles_columns", body, caller=self.caller, timeout_s=self.timeout_s
+            frame = await self.client.call_binary(
+                MARKET_DATA, "candles_packed", body, caller=self.caller, timeout_s=self.timeout_s
             )
-            page = column_arrays(data)
+            page, next_cursor = packed_arrays(frame)
             pages.append(page)
-            next_cursor = data.get("next_cursor")
             if next_cursor is None or not len(page):
                 break
-            cursor = str(next_cursor)
+            cursor = next_cursor
         bars = pages[0] if len(pages) == 1 else concat(pages)
         if cacheable:
             assert self.cache is not None

@@ -1,17 +1,16 @@
-"""Bars from market-data, page by page, as float64/int64 arrays: the decoding of a columns page
-(``svc.market-data.candles_columns``, fetched in aligned blocks by ``candle_blocks``) and of the
+"""Bars from market-data, page by page, as float64/int64 arrays: the decoding of a candles frame
+(``svc.market-data.candles_packed``, fetched in aligned blocks by ``candle_blocks``) and of the
 JSON pages of an uploaded dataset (``svc.market-data.datasets_bars``, followed cursor by cursor here).
 
-A columns page is seven base64 strings of little-endian arrays: each becomes a numpy array by one
-base64 decode and ``numpy.frombuffer`` (no Python object per candle; 10,000 bars in well under a
-millisecond of decoding). Dataset pages are decoded without a pydantic model per candle: the
-decimal strings go straight into numpy arrays (the simulator works in float64).
+A frame holds raw little-endian columns after a small JSON header: each becomes a numpy array by
+``numpy.frombuffer`` over the reply's bytes (no base64, no JSON of the arrays, no copy). Dataset
+pages are decoded without a pydantic model per candle: the decimal strings go straight into numpy
+arrays (the simulator works in float64).
 """
 
 from __future__ import annotations
 
 import asyncio
-import binascii
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +21,11 @@ from pydantic import BaseModel
 from tradeloom.backtest_engine.domain.simulation import BarArrays
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import DatasetBarsRequest
+from tradeloom.shared.contracts.market_data_packed import MalformedFrame, unpack_frame
 from tradeloom.shared.rpc import ServiceClient
 
 MARKET_DATA = "market-data"
+BAR_FIELDS = ("time", "open", "high", "low", "close", "volume")
 
 
 class MalformedCandles(ValueError):
@@ -53,35 +54,36 @@ def page_arrays(candles: list[dict[str, Any]]) -> BarArrays:
     return BarArrays(time, *columns)
 
 
-# BarArrays field ← CandleColumnsReply column, with its little-endian dtype (trade_count is not used)
-_COLUMNS = (
-    ("time", "open_ns", "<i8"),
-    ("open", "open", "<f8"),
-    ("high", "high", "<f8"),
-    ("low", "low", "<f8"),
-    ("close", "close", "<f8"),
-    ("volume", "volume", "<f8"),
-)
+# BarArrays field ← candles_packed column (trade_count is not used)
+_FIELDS = {
+    "open_ns": "time",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "volume": "volume",
+}
 
 
-def column_arrays(data: dict[str, Any]) -> BarArrays:
-    """A ``CandleColumnsReply`` (as JSON-decoded) as arrays: read-only views of the decoded bytes."""
-    count = data.get("count")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise MalformedCandles("market-data sent a columns page without a count")
-    arrays = []
-    for _, name, dtype in _COLUMNS:
-        text = data.get(name)
-        try:
-            raw = binascii.a2b_base64(text, strict_mode=True) if isinstance(text, str) else None
-        except binascii.Error as error:
-            raise MalformedCandles(f"market-data sent a malformed column {name}: {error}") from error
-        if raw is None or len(raw) != 8 * count:
-            raise MalformedCandles(f"market-data sent a column {name} that does not hold {count} values")
-        wire = np.dtype(dtype)
-        # a no-op view on little-endian machines; a native copy elsewhere (the kernels want native)
-        arrays.append(np.frombuffer(raw, dtype=wire).astype(wire.newbyteorder("="), copy=False))
-    return BarArrays(*arrays)
+def packed_arrays(frame: bytes) -> tuple[BarArrays, str | None]:
+    """A ``candles_packed`` frame as arrays (read-only views of the frame's bytes, no copy) and its
+    ``next_cursor``."""
+    try:
+        header, views = unpack_frame(frame)
+    except MalformedFrame as error:
+        raise MalformedCandles(f"market-data sent a malformed candles frame: {error}") from error
+    arrays: dict[str, np.ndarray] = {}
+    for column, view in zip(header.columns, views, strict=True):
+        if column.name in _FIELDS:
+            wire = np.dtype(column.dtype)
+            # a no-op view on little-endian machines; a native copy elsewhere (the kernels want native)
+            arrays[_FIELDS[column.name]] = np.frombuffer(view, dtype=wire).astype(
+                wire.newbyteorder("="), copy=False
+            )
+    missing = set(_FIELDS.values()) - set(arrays)
+    if missing:
+        raise MalformedCandles(f"market-data sent a candles frame without {', '.join(sorted(missing))}")
+    return BarArrays(*(arrays[name] for name in BAR_FIELDS)), header.next_cursor
 
 
 def dataset_pages(

@@ -13,12 +13,17 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.backtest_engine.domain.series import (
+    COMPACT,
     FloatArray,
     IntArray,
     pack_floats,
+    pack_floats_compact,
     pack_ints,
+    pack_times_compact,
+    unpack_compact_floats,
     unpack_floats,
     unpack_ints,
+    unpack_times,
 )
 from tradeloom.backtest_engine.domain.simulation import BacktestOutcome
 from tradeloom.backtest_engine.store.binary_copy import Column, binary_copy
@@ -68,15 +73,16 @@ class ResultsStore:
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".series (backtest_id, time_ns, equity, daily_ns, daily_pnl, '
-                "position, exposure) VALUES (:id, :time, :equity, :days, :pnl, :position, :exposure)"
+                "position, exposure, codec) VALUES (:id, :time, :equity, :days, :pnl, :position, :exposure, "
+                f"{COMPACT})"
             ),
             {
                 "id": backtest_id,
-                "time": pack_ints(outcome.time),
+                "time": pack_times_compact(outcome.time),
                 "equity": pack_floats(outcome.equity),
                 "days": pack_ints(days),
                 "pnl": pack_floats(pnl),
-                "position": None if outcome.position is None else pack_floats(outcome.position),
+                "position": None if outcome.position is None else pack_floats_compact(outcome.position),
                 "exposure": None if outcome.exposure is None else pack_floats(outcome.exposure),
             },
         )
@@ -181,13 +187,13 @@ class ResultsStore:
     async def series(self, conn: AsyncConnection, backtest_id: str) -> tuple[IntArray, FloatArray] | None:
         row = (
             await conn.execute(
-                text(f'SELECT time_ns, equity FROM "{self.s}".series WHERE backtest_id = :id'),
+                text(f'SELECT time_ns, equity, codec FROM "{self.s}".series WHERE backtest_id = :id'),
                 {"id": backtest_id},
             )
         ).first()
         if row is None:
             return None
-        return unpack_ints(bytes(row.time_ns)), unpack_floats(bytes(row.equity))
+        return unpack_times(bytes(row.time_ns), row.codec), unpack_floats(bytes(row.equity))
 
     async def daily(
         self, conn: AsyncConnection, backtest_id: str, initial: float
@@ -196,7 +202,7 @@ class ResultsStore:
         row = (
             await conn.execute(
                 text(
-                    "SELECT time_ns, equity, daily_ns, daily_pnl "
+                    "SELECT time_ns, equity, daily_ns, daily_pnl, codec "
                     f'FROM "{self.s}".series WHERE backtest_id = :id'
                 ),
                 {"id": backtest_id},
@@ -205,7 +211,9 @@ class ResultsStore:
         if row is None:
             return None
         if row.daily_ns is None:
-            return daily_pnl(unpack_floats(bytes(row.equity)), unpack_ints(bytes(row.time_ns)), initial)
+            return daily_pnl(
+                unpack_floats(bytes(row.equity)), unpack_times(bytes(row.time_ns), row.codec), initial
+            )
         return unpack_ints(bytes(row.daily_ns)), unpack_floats(bytes(row.daily_pnl))
 
     async def positions(
@@ -214,14 +222,17 @@ class ResultsStore:
         """(times, signed position, gross exposure) per bar; None for runs stored before 0009."""
         row = (
             await conn.execute(
-                text(f'SELECT time_ns, position, exposure FROM "{self.s}".series WHERE backtest_id = :id'),
+                text(
+                    "SELECT time_ns, position, exposure, codec "
+                    f'FROM "{self.s}".series WHERE backtest_id = :id'
+                ),
                 {"id": backtest_id},
             )
         ).first()
         if row is None or row.position is None or row.exposure is None:
             return None
         return (
-            unpack_ints(bytes(row.time_ns)),
-            unpack_floats(bytes(row.position)),
+            unpack_times(bytes(row.time_ns), row.codec),
+            unpack_compact_floats(bytes(row.position), row.codec),
             unpack_floats(bytes(row.exposure)),
         )
