@@ -20,6 +20,7 @@ from tradeloom.gateway_auth.domain.cursors import CursorCodec
 from tradeloom.gateway_auth.domain.passwords import PasswordHashing
 from tradeloom.gateway_auth.domain.ratelimit import BucketSpec, LockoutPolicy
 from tradeloom.gateway_auth.domain.tokens import AccessClaims, AccessTokens
+from tradeloom.gateway_auth.feed import Envelopes
 from tradeloom.gateway_auth.leases import LeasedLimiter
 from tradeloom.gateway_auth.live_sockets import LiveSockets
 from tradeloom.gateway_auth.settings import GatewayAuthSettings
@@ -147,6 +148,7 @@ class Gateway:
         }
         self.key_last_used: dict[str, float] = {}
         self.live_sockets = LiveSockets()
+        self.envelopes = Envelopes()  # events decoded once for every socket following them
 
     def access_changed(self, user_id: str | None) -> None:
         """A user's access may have changed (``None``: someone's, unknown whose, which wakes every
