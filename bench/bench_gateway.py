@@ -16,6 +16,7 @@ Goal (issue 16): the proxied read >= 0.75x the bare route's req/s in the same ru
 """
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import aiohttp
 
 from bench.harness import header
 from bench.http_load import LoadResult, load
+from bench.loop_probe import LoopProbe
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.ports import free_port, port_is_open
 from tradeloom.shared.testing.postgres_server import PostgresServer
@@ -173,6 +175,8 @@ def serve(database_url: str, nats_url: str, port: int) -> None:
         held["nc"] = await nats.connect(nats_url)
         server: uvicorn.Server = http_server(app, "127.0.0.1", port)  # the services' own server setup
         freeze_startup_heap()  # as ServiceRuntime.run_forever does once started
+        if os.environ.get("BENCH_PROBE"):
+            held["probe"] = asyncio.create_task(LoopProbe().run())
         await server.serve()
 
     run_main(main())

@@ -40,7 +40,7 @@ from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
 SIGN_UP_CONCURRENCY = 20
-CLASSES = ("login", "ws_connect", "market", "portfolio", "orders_read", "order_submit")
+CLASSES = ("login", "ws_connect", "market", "portfolio", "orders_read", "order_submit", "ws_fanout")
 
 
 def service_processes(pids: dict[str, int] | None) -> dict[str, psutil.Process]:
@@ -117,7 +117,7 @@ async def drive(url: str, args: argparse.Namespace, processes: dict[str, psutil.
 
 
 def report(figures: Figures, elapsed: float, users: int) -> None:
-    calls = sum(len(v) for k, v in figures.latencies.items() if k not in ("login", "ws_connect"))
+    calls = sum(len(v) for k, v in figures.latencies.items() if k not in ("login", "ws_connect", "ws_fanout"))
     print(f"   sustained {elapsed:.0f} s, {users} users: {calls:,} REST calls ({calls / elapsed:.0f}/s); "
           f"load now {Path('/proc/loadavg').read_text().split()[:3]}", flush=True)  # fmt: skip
     for kind in CLASSES:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -121,8 +123,16 @@ class SimUser:
         async for message in ws:
             if message.type == aiohttp.WSMsgType.TEXT and '"type":"event"' in message.data:
                 self.figures.ws_events += 1
+                self._fan_out_delay(message.data)
         if self.figures.recording:
             self.figures.ws_lost[ws.close_code] += 1
+
+    def _fan_out_delay(self, text: str) -> None:
+        """``ws_fanout``: from the event's creation (its envelope ``time``, same host clock) to this
+        socket receiving it: outbox relay or publisher, NATS, the gateway's fan-out and this client."""
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            created = datetime.fromisoformat(json.loads(text)["event"]["time"].replace("Z", "+00:00"))
+            self.figures.add("ws_fanout", time.time() - created.timestamp())
 
     async def step(self) -> None:
         kind = random.choices([k for k, _ in MIX], [w for _, w in MIX])[0]

@@ -32,6 +32,31 @@ from tradeloom.shared.telemetry import extract_trace, tracer
 
 log = logging.getLogger(__name__)
 PENDING_MSGS = 10_000  # per subscription in the NATS client; the per-socket bound is the gateway's
+COMPACT = (",", ":")
+
+
+class Envelopes:
+    """Each event decoded and re-encoded once per gateway process, not once per socket.
+
+    Every socket's subscription receives its own copy of an event (one ordered consumer each), so
+    a price followed by 500 sockets was parsed 500 times and its reply serialised 500 times. Keyed
+    by the raw bytes (equal events, equal bytes); the newest ``max_entries`` are kept. The decoded
+    envelope is shared: readers must not change it."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._items: dict[bytes, tuple[dict[str, Any], str]] = {}
+
+    def decode(self, raw: bytes) -> tuple[dict[str, Any], str]:
+        """The envelope and its compact JSON text; raises ``ValueError`` for bytes that are not JSON."""
+        found = self._items.get(raw)
+        if found is None:
+            envelope = json.loads(raw)
+            found = (envelope, json.dumps(envelope, separators=COMPACT))
+            if len(self._items) >= self.max_entries:
+                self._items.clear()
+            self._items[raw] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -40,10 +65,17 @@ class StreamItem:
     stream: str
     seq: int
     event: dict[str, Any]  # the envelope (CloudEvents attributes + data)
+    event_text: str = ""  # the envelope as compact JSON, when already made (Envelopes)
 
     def message(self) -> dict[str, Any]:
         return {"type": "event", "channel": self.channel, "stream": self.stream, "seq": self.seq,
                 "event": self.event}  # fmt: skip
+
+    def text(self) -> str:
+        """``message()`` as compact JSON, reusing the envelope's text (the same bytes as dumping it)."""
+        head = json.dumps({"type": "event", "channel": self.channel, "stream": self.stream, "seq": self.seq},
+                          separators=COMPACT)  # fmt: skip
+        return f'{head[:-1]},"event":{self.event_text or json.dumps(self.event, separators=COMPACT)}}}'
 
 
 async def follow(
@@ -55,11 +87,13 @@ async def follow(
     after_seq: int | None,
     deliver: Callable[[StreamItem], None],
     feed: Feed | None = None,
+    envelopes: Envelopes | None = None,
 ) -> Subscription:
     """Subscribe to one feed of the channel (its first by default); ``deliver`` is called
     (synchronously, in stream order) with each item the caller may see. ``after_seq`` None means
-    live only."""
+    live only. ``envelopes``: the process's shared decoder (a private one when not given)."""
     feed = feed or channel.feeds()[0]
+    decoder = envelopes or Envelopes(max_entries=16)
     stream = subjects.stream(feed.stream)
     config = ConsumerConfig(
         filter_subjects=list(feed.filters) if len(feed.filters) > 1 else None,
@@ -69,7 +103,7 @@ async def follow(
 
     async def on_message(msg: Msg) -> None:
         try:
-            envelope = json.loads(msg.data)
+            envelope, text = decoder.decode(msg.data)
             event_type, data = str(envelope["type"]), envelope["data"]
         except (ValueError, KeyError, TypeError):
             log.warning("skipping a malformed envelope on %s", msg.subject)
@@ -82,7 +116,8 @@ async def follow(
                 kind=trace.SpanKind.CONSUMER,
                 attributes={"event.type": event_type},
             ):
-                deliver(StreamItem(channel.name, feed.stream, msg.metadata.sequence.stream, envelope))
+                seq = msg.metadata.sequence.stream
+                deliver(StreamItem(channel.name, feed.stream, seq, envelope, text))
 
     return await js.subscribe(
         feed.filters[0], stream=stream, config=config, ordered_consumer=True, cb=on_message,
@@ -98,6 +133,7 @@ async def follow_all(
     *,
     after_seqs: dict[str, int],
     deliver: Callable[[StreamItem], None],
+    envelopes: Envelopes | None = None,
 ) -> list[Subscription]:
     """One ordered consumer per feed of the channel: a stream named in ``after_seqs`` resumes after
     that sequence, the others are live only. If one subscription fails, those made are undone."""
@@ -113,6 +149,7 @@ async def follow_all(
                     after_seq=after_seqs.get(feed.stream),
                     deliver=deliver,
                     feed=feed,
+                    envelopes=envelopes,
                 )
             )
     except BaseException:

@@ -11,6 +11,7 @@ from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.json_text import JsonTextGuard
 from tradeloom.gateway_auth.middleware import RequestContextMiddleware
 from tradeloom.gateway_auth.problems import install_error_handlers
+from tradeloom.gateway_auth.route_index import include_flat, install_route_index
 from tradeloom.gateway_auth.routes import (
     admin,
     analytics,
@@ -88,7 +89,8 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         ws.router,
         dashboard.router,
     ):
-        app.include_router(router)
+        include_flat(app, router)  # one flat table, dispatched through RouteIndex (route_index.py)
+    install_route_index(app)
     settings = gateway.settings
     upload = ("POST", datasets.UPLOAD_PATH)
     app.add_middleware(JsonTextGuard, passthrough={upload})  # innermost: CORS headers reach its 422

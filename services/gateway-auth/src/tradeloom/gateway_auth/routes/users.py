@@ -35,12 +35,10 @@ ERRORS = problem_responses(401, 403, 429)
 @router.get("", response_model=UserOut, summary="The caller's profile", responses=ERRORS)
 async def get_me(request: Request, ctx: Annotated[CallContext, Depends(READ)]) -> UserOut:
     gw = gateway_of(request)
-    user = gw.auth_cache.get(("profile", ctx.user_id))  # as stale as the auth state at most
+    # as stale as the auth state at most; one read per user at a time, refreshed ahead
+    user = await gw.auth_cache.get_or_load(("profile", ctx.user_id), lambda: gw.users.get(ctx.user_id))
     if not isinstance(user, UserRow):
-        user = await gw.users.get(ctx.user_id)
-        if user is None:
-            raise Unauthorized("the account no longer exists")
-        gw.auth_cache.put(("profile", ctx.user_id), user)
+        raise Unauthorized("the account no longer exists")
     return user_out(user)
 
 

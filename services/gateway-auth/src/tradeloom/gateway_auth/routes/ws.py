@@ -64,7 +64,7 @@ class WsSession:
         self.ws = ws
         self.gw = gateway
         self.settings = gateway.settings
-        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[str] = asyncio.Queue()  # messages as JSON text
         self.subscriptions: dict[str, list[Subscription]] = {}
         self.overflowed = False
         self.wake_up = asyncio.Event()  # set on overflow and when the caller's access may have changed
@@ -159,7 +159,7 @@ class WsSession:
 
     async def _write(self) -> None:
         while True:
-            await self.ws.send_text(json.dumps(await self.outbox.get(), separators=(",", ":")))
+            await self.ws.send_text(await self.outbox.get())
 
     async def _watch(self) -> None:
         """Heartbeats, expiry, a re-check of the caller's state (each heartbeat, and at once when
@@ -193,6 +193,7 @@ class WsSession:
             self.subscriptions[name] = await follow_all(
                 self.gw.js, self.gw.subjects, channel, self.principal.user_id if self.principal else "",
                 after_seqs=_after_seqs(channel, after_seq), deliver=self._deliver,
+                envelopes=self.gw.envelopes,
             )  # fmt: skip
         except Refused as refused:
             return self._error(refused.code, refused.message, name)
@@ -242,10 +243,10 @@ class WsSession:
             self.wake_up.set()
             return
         if not self.overflowed:
-            self.outbox.put_nowait(item.message())
+            self.outbox.put_nowait(item.text())  # the envelope's text is shared by every socket
 
     def _send(self, message: dict[str, Any]) -> None:
-        self.outbox.put_nowait(message)
+        self.outbox.put_nowait(json.dumps(message, separators=(",", ":")))
 
     def _error(self, code: str, message: str, channel: str | None = None) -> None:
         self._send({"type": "error", "code": code, "message": message, "channel": channel})
