@@ -123,7 +123,11 @@ class BotRunner:
             held = await self.bots.take_leases(lease_conn, self.owner, self.config.lease_ttl_s, market)
         if not held:
             return
-        await self.history.bars(market, upto_ns, bar)  # one fetch (or none) for the market's bots
+        try:
+            await self.history.bars(market, upto_ns, bar)  # one fetch (or none) for the market's bots
+        except (RemoteError, Unavailable) as error:
+            log.warning("no history of %s up to bar %s: %s", market, upto_ns, error)
+            return  # not decided: the loop tries again from the bar mark
         memo: dict[tuple[Any, ...], str] = {}
         results = await asyncio.gather(
             *(self.evaluate(bot_id, upto_ns, bar, memo) for bot_id in held), return_exceptions=True
