@@ -34,6 +34,11 @@ class MarketHistory:
         if window is not None:
             window.push(bar)
 
+    def newest(self, venue: str, symbol: str, timeframe: str, bar_ns: int) -> list[Bar] | None:
+        """The window's bars if it answers for ``bar_ns`` (no fetch), else None."""
+        window = self._windows.get((venue, symbol, timeframe))
+        return None if window is None else window.bars_for(bar_ns)
+
     async def bars(self, market: Market, bar_ns: int, bar: Bar | None) -> list[Bar]:
         """The closed bars up to ``bar_ns``; the candle's own ``bar`` is added when market-data
         does not list it yet. Raises ``RemoteError``/``Unavailable`` as the fetch does."""

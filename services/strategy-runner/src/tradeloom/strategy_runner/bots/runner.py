@@ -21,7 +21,6 @@ the bot (status ``error``) with a ``failed`` decision naming it, and never reach
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -49,19 +48,16 @@ from tradeloom.strategy_runner.bots.market_history import Market, MarketHistory
 from tradeloom.strategy_runner.bots.market_tasks import MarketTasks
 from tradeloom.strategy_runner.bots.order_to_send import OrderToSend
 from tradeloom.strategy_runner.bots.refusals import send_again_later, unusable_account
+from tradeloom.strategy_runner.bots.signal_memo import Memo, may_trade, memo_signal
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
-from tradeloom.strategy_runner.domain.bot_decision import (
-    Bar,
-    client_order_id,
-    decide,
-    last_signal,
-)
+from tradeloom.strategy_runner.domain.bot_decision import Bar, client_order_id, decide
 from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 
 log = logging.getLogger(__name__)
 DEFAULT_SANDBOX = SandboxLimits(time_limit_s=10.0, memory_mb=256)
+DECISION_SLOTS = 6  # decisions in the database at once: the pool (5 + 5) keeps room for the consumers
 
 
 @dataclass(frozen=True)
@@ -100,6 +96,7 @@ class BotRunner:
             client, count=config.history_bars, timeout_s=config.market_data_timeout_s
         )
         self.markets = MarketTasks()
+        self._slots = asyncio.Semaphore(DECISION_SLOTS)
 
     # ----------------------------------------------------------------------------- the candle
     async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -128,13 +125,19 @@ class BotRunner:
         except (RemoteError, Unavailable) as error:
             log.warning("no history of %s up to bar %s: %s", market, upto_ns, error)
             return  # not decided: the loop tries again from the bar mark
-        memo: dict[tuple[Any, ...], str] = {}
-        results = await asyncio.gather(
-            *(self.evaluate(bot_id, upto_ns, bar, memo) for bot_id in held), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, Exception):
-                log.warning("a bot of %s not decided on bar %s: %r", market, upto_ns, result)
+        async with self._slots, self._engine().connect() as conn:
+            rows = await self.bots.get_many(conn, held)
+        memo: Memo = {}
+        bars = self.history.newest(*market, upto_ns)
+        first = {row.id for row in rows if may_trade(row, bars, upto_ns, memo)}
+        trading, holding = [r for r in rows if r.id in first], [r for r in rows if r.id not in first]
+        for group in (trading, holding):  # the orders first: the holds' bookkeeping waits for them
+            results = await asyncio.gather(
+                *(self.evaluate(row.id, upto_ns, bar, memo, row) for row in group), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, Exception):
+                    log.warning("a bot of %s not decided on bar %s: %r", market, upto_ns, result)
 
     # ------------------------------------------------------------------------------- the loop
     async def run(self, stop: asyncio.Event) -> None:
@@ -171,13 +174,15 @@ class BotRunner:
 
     # ---------------------------------------------------------------------------- the decision
     async def evaluate(
-        self, bot_id: uuid.UUID, upto_ns: int, bar: Bar | None, memo: dict[tuple[Any, ...], str] | None = None
-    ) -> None:
+        self, bot_id: uuid.UUID, upto_ns: int, bar: Bar | None, memo: Memo | None = None,
+        row: Row[Any] | None = None,
+    ) -> None:  # fmt: skip
         """Decide, in order and once each, every closed bar of the bot after its last decided one
         up to ``upto_ns`` (a bot that never decided starts at ``upto_ns``); each order is sent
         after its decision commits."""
-        async with self._engine().connect() as conn:
-            row = await self.bots.get(conn, str(bot_id), None)
+        if row is None:
+            async with self._slots, self._engine().connect() as conn:
+                row = await self.bots.get(conn, str(bot_id), None)
         if row is None or row.status != "running" or (row.last_bar_ns or -1) >= upto_ns:
             return
         try:
@@ -220,19 +225,19 @@ class BotRunner:
 
     async def _decide_locked(
         self, bot_id: uuid.UUID, bars: list[Bar], upto_ns: int, signal: str | None = None,
-        memo: dict[tuple[Any, ...], str] | None = None,
+        memo: Memo | None = None,
     ) -> OrderToSend | None:  # fmt: skip
         """One bar's decision under the bot's row lock; re-checked there (status, lease, bar)."""
         bar_ns = bars[-1].open_ns if bars else upto_ns
         try:
-            async with self._engine().begin() as conn:
+            async with self._slots, self._engine().begin() as conn:
                 row = await self.bots.get(conn, str(bot_id), None, lock=True)
                 if row is None or row.status != "running" or (row.last_bar_ns or -1) >= bar_ns:
                     return None
                 if not await self.bots.holds_lease(conn, bot_id, self.owner):
                     return None
                 if signal is None and bars:
-                    signal = self._signal(row, bars, memo)
+                    signal = memo_signal(row, bars, memo)
                 return await self._decide(conn, row, bar_ns, bars, signal)
         except SizingUnavailable as error:  # rolled back, bar not decided: the loop retries
             log.warning("bot %s: cannot size bar %s yet: %s", bot_id, bar_ns, error)
@@ -301,19 +306,6 @@ class BotRunner:
             row.user_id, row.account_id, row.symbol, client_id, decision.action, decision.quantity,
             stop_loss=stop_loss, take_profit=take_profit, cancel_first=tuple(resting),
         )  # fmt: skip
-
-    @staticmethod
-    def _signal(row: Row[Any], bars: list[Bar], memo: dict[tuple[Any, ...], str] | None) -> str:
-        """The newest bar's signal; bots of one strategy on one candle's bars compute it once."""
-        if memo is None:
-            return last_signal(row.template, row.params, bars, row.graph)
-        key = (
-            row.template, json.dumps(row.params, sort_keys=True), json.dumps(row.graph, sort_keys=True),
-            bars[0].open_ns, bars[-1].open_ns, len(bars),
-        )  # fmt: skip
-        if key not in memo:
-            memo[key] = last_signal(row.template, row.params, bars, row.graph)
-        return memo[key]
 
     # ------------------------------------------------------------------------------- the order
     async def send(self, order: OrderToSend) -> None:
