@@ -101,7 +101,7 @@ class Recorder:
     def latencies(self, since: float, until: float) -> list[float]:
         samples = []
         for client_id, (seen, symbol) in self.orders.items():
-            if not since <= seen < until or client_id.endswith(("-sl", "-tp")):
+            if not since <= seen < until or client_id.endswith(("-sl", "-tp", "-ts")):
                 continue
             closed = self.candles.get((symbol, int(client_id.rsplit("-", 1)[1])))
             if closed is not None:

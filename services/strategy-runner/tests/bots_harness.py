@@ -116,9 +116,11 @@ class Market:
         for index in range(first, last + 1):
             await self.trade(index, PRICES[index] if index < len(PRICES) else PRICES[-1] + index)
 
-    async def candle_again(self, index: int) -> None:
-        """The closed candle of bar ``index`` once more (as after a market-data replay)."""
-        price = PRICES[index]
+    async def candle_again(self, index: int, price: float | None = None) -> None:
+        """The closed candle of bar ``index`` once more (as after a market-data replay), or with
+        ``price`` a bar's candle straight on the stream (after a ``trade_now``, market-data drops
+        trades of bars in the past)."""
+        price = PRICES[index] if price is None else price
         event = CandleClosed.model_validate(
             {
                 "venue": "sim", "symbol": SYMBOL, "timeframe": "1m", "open_ns": self.bar_ns(index),

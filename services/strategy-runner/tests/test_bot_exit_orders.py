@@ -68,7 +68,9 @@ async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(
             "symbol": "BTC/USDT", "timeframe": "1m", "sizing": {"kind": "fixed", "quantity": "1"},
             "max_position": "20"}  # fmt: skip
     trail = {"id": "trail", "type": "sink.trailing_stop", "params": {"fraction": 0.1}}
-    for graph, named in ((with_exits(trail), "sink.trailing_stop"), (sma_cross(3, 5), "sink.take_profit")):
+    plain = sma_cross(PARAMS["fast"], PARAMS["slow"])  # its stop-loss 0.05 tighter than the trail 0.1
+    tighter = {**plain, "nodes": [*plain["nodes"], trail]}
+    for graph, named in ((with_exits(trail), "sink.trailing_stop"), (tighter, "sink.stop_loss")):
         saved = await env.sr("strategies_create", {"name": named, "kind": "graph", "graph": graph})
         refused = await env.sr.error("bots_create", {**body, "strategy_id": saved["strategy_id"]})
         assert fields(refused) == ["strategy_id"] and named in refused.message

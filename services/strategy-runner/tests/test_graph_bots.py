@@ -40,7 +40,9 @@ async def test_a_graph_bot_buys_on_the_cross(bots_env: BotsEnv) -> None:
     body = {"name": "graph bot", "strategy_version": 1, "account_id": account["account_id"],
             "symbol": "BTC/USDT", "timeframe": "1m", "sizing": {"kind": "fixed", "quantity": "1"},
             "max_position": "20"}  # fmt: skip
-    stopped = await env.sr("strategies_create", {"name": "with stop", "kind": "graph", "graph": with_stop})
+    trail = {"id": "trail", "type": "sink.trailing_stop", "params": {"fraction": 0.1}}
+    two_sells = {**with_stop, "nodes": [*with_stop["nodes"], trail]}  # a stop tighter than the trail
+    stopped = await env.sr("strategies_create", {"name": "two sells", "kind": "graph", "graph": two_sells})
     refused = await env.sr.error("bots_create", {**body, "strategy_id": stopped["strategy_id"]})
     assert refused.code == "validation_error" and fields(refused) == ["strategy_id"]
     assert "sink.stop_loss" in refused.message

@@ -34,7 +34,9 @@ from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
-from tradeloom.strategy_runner.domain.graph import live_sizing_issue, not_live
+from tradeloom.strategy_runner.domain.bot_exits import exit_settings
+from tradeloom.strategy_runner.domain.exit_plan import not_live as exits_not_live
+from tradeloom.strategy_runner.domain.graph import live_sizing_issue
 from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
@@ -92,7 +94,7 @@ class BotsApi:
                 )
             if version.graph is not None:
                 graph = StrategyGraph.model_validate(version.graph)
-                refused = not_live(graph)
+                refused = exits_not_live(exit_settings(version.graph))
                 if refused is not None:
                     raise field_invalid("strategy_id", refused)
                 mismatch = live_sizing_issue(graph, body.sizing.kind, body.sizing.percent)

@@ -4,10 +4,11 @@ Order updates keep each bot's sub-ledger: the status, filled quantity, average f
 fees of every order whose ``client_order_id`` marks it as a bot's (``bot-<bot>-<bar>``); its
 position is the sum of its filled buys minus sells; a grid or DCA bot's filled order moves its lot or
 cycle (``bots.grid_fills``, ``bots.dca_fills``); a strategy bot's bracket exits (``<entry>-sl``,
-``<entry>-tp``, opened by order-router) join its sub-ledger on their first update, and a filled
-one is logged once as the bot's exit. A halt (``risk.evt.halt``) stops the user's
-(or, global, everyone's) running and paused bots with status ``halted``; a resume does not
-restart them: starting a bot again is the owner's decision.
+``<entry>-tp``, opened by order-router) join its sub-ledger on their first update; a filled entry
+of a bot with a lone exit (trailing stop, lone stop-loss or take-profit) records that exit for the
+resend loop to place; a filled exit is logged once as the bot's exit. A halt (``risk.evt.halt``)
+stops the user's (or, global, everyone's) running and paused bots with status ``halted``; a
+resume does not restart them: starting a bot again is the owner's decision.
 """
 
 from __future__ import annotations
@@ -26,10 +27,14 @@ from tradeloom.shared.outbox import Outbox
 from tradeloom.strategy_runner.bots.dca_fills import DcaFills
 from tradeloom.strategy_runner.bots.events import decision_made, status_changed
 from tradeloom.strategy_runner.bots.grid_fills import GridFills
+from tradeloom.strategy_runner.domain.bot_exits import exit_settings
+from tradeloom.strategy_runner.domain.exit_plan import EXIT_SIGNALS, lone_exit
 from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bot_views_store import BotViewsStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
+
+ENTRY_DONE = frozenset({"filled", "canceled", "expired"})
 
 
 class BotLedgerEvents:
@@ -67,13 +72,25 @@ class BotLedgerEvents:
             await self.grid_fills.on_filled(conn, order.client_order_id)
             await self.dca_fills.on_filled(conn, order.client_order_id, order.average_price)
             await self._exit_filled(conn, order.client_order_id)
+        if order.status in ENTRY_DONE and order.filled_quantity > 0:
+            await self._entry_done(conn, order.client_order_id, order.filled_quantity)
+
+    async def _entry_done(self, conn: AsyncConnection, client_id: str, filled: Decimal) -> None:
+        """A strategy bot's entry is done with something filled: its lone exit (a trailing stop,
+        or a stop-loss or take-profit without the other), recorded once for the resend loop."""
+        entry = await self.exits.filled_entry(conn, client_id)
+        if entry is None:
+            return
+        exit = lone_exit(exit_settings(entry.graph), entry.stop_loss_price, entry.take_profit_price)
+        if exit is not None:
+            await self.exits.add_lone_exit(conn, entry, exit, filled)
 
     async def _exit_filled(self, conn: AsyncConnection, client_id: str) -> None:
-        """A bracket exit filled: the bot's exit, in its decision log once."""
+        """An exit filled: the bot's exit, in its decision log once."""
         row = await self.exits.filled_exit_to_log(conn, client_id)
         if row is None:
             return
-        name = "stop_loss" if row.exit_kind == "sl" else "take_profit"
+        name = EXIT_SIGNALS[row.exit_kind]
         logged = await self.ledger.add_decision(
             conn, row.bot_id, row.bar_ns, signal=name, action="sell",
             reason=f"{name.replace('_', '-')} filled {row.filled_quantity} at {row.average_price}",

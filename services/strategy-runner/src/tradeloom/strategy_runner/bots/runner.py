@@ -1,7 +1,10 @@
 """The bot runner: closed candles → each running bot's decision → an order to order-router.
 
-A closed candle marks its market's newest bar (``bar_marks``) and is decided at once for the bots
-of that market whose lease this replica holds or can take. A loop renews and takes over leases
+A closed candle marks its market's newest bar (``bar_marks``) and is decided at once, in a task
+of its market (``bots.market_tasks``), for the bots of that market whose lease this replica holds
+or can take: their bars are read once for all of them (``bots.market_history``: a window per
+market kept from the candle stream), the signal computed once per strategy, and every bot's
+decision and order run side by side. A loop renews and takes over leases
 (a dead replica's bots come to a live one when their lease expires), catches leased bots up to
 their market's newest bar (a candle another replica consumed, one missed while down) and resends
 orders recorded but never answered (same ``client_order_id``: order-router answers the original).
@@ -31,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.bot_orders import bot_of_client_order_id
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.market_data import CandleClosed, CandlesReply, CandlesRequest
-from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
+from tradeloom.shared.contracts.market_data import CandleClosed
+from tradeloom.shared.contracts.orders import OrderInfo
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError, Unavailable
 from tradeloom.shared.outbox import Outbox
@@ -41,22 +44,20 @@ from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
 from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.bots.events import decision_made, status_changed
 from tradeloom.strategy_runner.bots.exit_orders import ExitOrders
+from tradeloom.strategy_runner.bots.market_history import Market, MarketHistory
+from tradeloom.strategy_runner.bots.market_tasks import MarketTasks
+from tradeloom.strategy_runner.bots.order_to_send import OrderToSend
 from tradeloom.strategy_runner.bots.refusals import send_again_later, unusable_account
+from tradeloom.strategy_runner.bots.signal_memo import Memo, may_trade, memo_signal
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
-from tradeloom.strategy_runner.domain.bot_decision import (
-    TIMEFRAME_NS,
-    Bar,
-    client_order_id,
-    decide,
-    last_signal,
-)
+from tradeloom.strategy_runner.domain.bot_decision import Bar, client_order_id, decide
 from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 
 log = logging.getLogger(__name__)
 DEFAULT_SANDBOX = SandboxLimits(time_limit_s=10.0, memory_mb=256)
-CANDLE_CONCURRENCY = 4  # a candle's bots decided at once (each takes up to two pooled connections)
+DECISION_SLOTS = 6  # decisions in the database at once: the pool (5 + 5) keeps room for the consumers
 
 
 @dataclass(frozen=True)
@@ -67,20 +68,6 @@ class RunnerConfig:
     market_data_timeout_s: float
     order_timeout_s: float
     sandbox: SandboxLimits = DEFAULT_SANDBOX
-
-
-@dataclass(frozen=True)
-class OrderToSend:
-    user_id: str
-    account_id: str
-    symbol: str
-    client_id: str
-    side: str
-    quantity: Decimal
-    price: Decimal | None = None  # a limit order's (a grid bot's); None: market
-    stop_loss: Decimal | None = None  # a bracket entry's exits (both or neither)
-    take_profit: Decimal | None = None
-    cancel_first: tuple[tuple[str, str], ...] = ()  # resting exits (client id, order id) a sell frees
 
 
 class BotRunner:
@@ -105,9 +92,15 @@ class BotRunner:
         self.code = CodeSignals(client, config.sandbox)
         self.exits = ExitOrders(engine, client, schema=schema, timeout_s=config.order_timeout_s)
         self.exit_rows = BotExitsStore(schema)
+        self.history = MarketHistory(
+            client, count=config.history_bars, timeout_s=config.market_data_timeout_s
+        )
+        self.markets = MarketTasks()
+        self._slots = asyncio.Semaphore(DECISION_SLOTS)
 
     # ----------------------------------------------------------------------------- the candle
     async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        """Mark the market's newest bar (with the inbox claim) and queue its decisions."""
         try:
             candle = envelope.unwrap(CandleClosed)
         except ValueError as error:
@@ -115,24 +108,36 @@ class BotRunner:
         await self.ledger.mark_bar(conn, candle.venue, candle.symbol, candle.timeframe, candle.open_ns)
         prices = (candle.open, candle.high, candle.low, candle.close, candle.volume)
         bar = Bar(candle.open_ns, *(float(value) for value in prices))
+        market = (candle.venue, candle.symbol, candle.timeframe)
+        self.history.push(market, bar)
+        self.markets.schedule(market, lambda: self.decide_market(market, candle.open_ns, bar))
+
+    async def decide_market(self, market: Market, upto_ns: int, bar: Bar | None) -> None:
+        """The market's bots on one candle: their leases, the bars read once for all of them, the
+        signal computed once per strategy, then every bot decided and its order sent side by
+        side (each bot's decision is its own transaction under its row lock)."""
         async with self._engine().begin() as lease_conn:
-            market = (candle.venue, candle.symbol, candle.timeframe)
             held = await self.bots.take_leases(lease_conn, self.owner, self.config.lease_ttl_s, market)
-        await self._evaluate_all(held, candle.open_ns, bar)
-
-    async def _evaluate_all(self, held: list[uuid.UUID], upto_ns: int, bar: Bar | None) -> None:
-        """The market's bots side by side (each its own transactions), ``CANDLE_CONCURRENCY`` at
-        once; a failure is raised after all ran (a redelivery decides the bots still behind)."""
-        slots = asyncio.Semaphore(CANDLE_CONCURRENCY)
-
-        async def one(bot_id: uuid.UUID) -> None:
-            async with slots:
-                await self.evaluate(bot_id, upto_ns, bar)
-
-        results = await asyncio.gather(*(one(bot_id) for bot_id in held), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        if not held:
+            return
+        try:
+            await self.history.bars(market, upto_ns, bar)  # one fetch (or none) for the market's bots
+        except (RemoteError, Unavailable) as error:
+            log.warning("no history of %s up to bar %s: %s", market, upto_ns, error)
+            return  # not decided: the loop tries again from the bar mark
+        async with self._slots, self._engine().connect() as conn:
+            rows = await self.bots.get_many(conn, held)
+        memo: Memo = {}
+        bars = self.history.newest(*market, upto_ns)
+        first = {row.id for row in rows if may_trade(row, bars, upto_ns, memo)}
+        trading, holding = [r for r in rows if r.id in first], [r for r in rows if r.id not in first]
+        for group in (trading, holding):  # the orders first: the holds' bookkeeping waits for them
+            results = await asyncio.gather(
+                *(self.evaluate(row.id, upto_ns, bar, memo, row) for row in group), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, Exception):
+                    log.warning("a bot of %s not decided on bar %s: %r", market, upto_ns, result)
 
     # ------------------------------------------------------------------------------- the loop
     async def run(self, stop: asyncio.Event) -> None:
@@ -143,6 +148,7 @@ class BotRunner:
                 log.warning("bot runner tick failed: %s", error)
             if await wait_for_stop(stop, self.config.tick_s):
                 break
+        await self.markets.cancel_all()
         try:
             async with self._engine().begin() as conn:
                 await self.bots.release_leases(conn, self.owner)
@@ -153,35 +159,34 @@ class BotRunner:
         async with self._engine().begin() as conn:
             await self.bots.take_leases(conn, self.owner, self.config.lease_ttl_s)
             behind = await self.ledger.behind(conn, self.owner)
+            await self.exit_rows.withdraw_unsent_exits(conn, self.owner)
             unsent = await self.ledger.unsent_orders(
                 conn, self.owner, older_than_s=2 * self.config.order_timeout_s
             )
         for row in behind:
-            await self.evaluate(row.id, row.open_ns, None)
+            if not self.markets.busy((row.venue, row.symbol, row.timeframe)):  # else its task decides
+                await self.evaluate(row.id, row.open_ns, None)
         for order in unsent:
             async with self._engine().connect() as conn:
                 bot = await self.bots.get(conn, str(order.bot_id), None)
-            if bot is not None:  # a limit price and a bracket's levels, if any, sent again as recorded
-                levels = (order.price, order.stop_loss_price, order.take_profit_price)
-                price, sl, tp = (None if p is None else Decimal(p) for p in levels)
-                await self.send(
-                    OrderToSend(
-                        bot.user_id, bot.account_id, order.symbol, order.client_order_id, order.side,
-                        Decimal(order.quantity), price, sl, tp,
-                    )
-                )  # fmt: skip
+            if bot is not None:  # its type, prices and exit levels sent again as recorded
+                await self.send(OrderToSend.recorded(bot, order))
 
     # ---------------------------------------------------------------------------- the decision
-    async def evaluate(self, bot_id: uuid.UUID, upto_ns: int, bar: Bar | None) -> None:
+    async def evaluate(
+        self, bot_id: uuid.UUID, upto_ns: int, bar: Bar | None, memo: Memo | None = None,
+        row: Row[Any] | None = None,
+    ) -> None:  # fmt: skip
         """Decide, in order and once each, every closed bar of the bot after its last decided one
         up to ``upto_ns`` (a bot that never decided starts at ``upto_ns``); each order is sent
         after its decision commits."""
-        async with self._engine().connect() as conn:
-            row = await self.bots.get(conn, str(bot_id), None)
+        if row is None:
+            async with self._slots, self._engine().connect() as conn:
+                row = await self.bots.get(conn, str(bot_id), None)
         if row is None or row.status != "running" or (row.last_bar_ns or -1) >= upto_ns:
             return
         try:
-            bars = await self._history(row, upto_ns, bar)
+            bars = await self.history.bars((row.venue, row.symbol, row.timeframe), upto_ns, bar)
         except (RemoteError, Unavailable) as error:
             log.warning("bot %s: no history up to bar %s: %s", bot_id, upto_ns, error)
             return  # not decided: the loop tries again from the bar mark
@@ -199,7 +204,7 @@ class BotRunner:
         ends = [j + 1 for j, b in enumerate(bars) if b.open_ns > after] or [0]
         for end in ends:
             signal = None if names is None or end == 0 else names[end - 1]
-            order = await self._decide_locked(bot_id, bars[:end], upto_ns, signal)
+            order = await self._decide_locked(bot_id, bars[:end], upto_ns, signal, memo)
             if order is not None:
                 await self.send(order)
 
@@ -219,24 +224,27 @@ class BotRunner:
             await self._stop_in_error(conn, str(bot_id), reason)
 
     async def _decide_locked(
-        self, bot_id: uuid.UUID, bars: list[Bar], upto_ns: int, signal: str | None = None
-    ) -> OrderToSend | None:
+        self, bot_id: uuid.UUID, bars: list[Bar], upto_ns: int, signal: str | None = None,
+        memo: Memo | None = None,
+    ) -> OrderToSend | None:  # fmt: skip
         """One bar's decision under the bot's row lock; re-checked there (status, lease, bar)."""
         bar_ns = bars[-1].open_ns if bars else upto_ns
         try:
-            async with self._engine().begin() as conn:
+            async with self._slots, self._engine().begin() as conn:
                 row = await self.bots.get(conn, str(bot_id), None, lock=True)
                 if row is None or row.status != "running" or (row.last_bar_ns or -1) >= bar_ns:
                     return None
                 if not await self.bots.holds_lease(conn, bot_id, self.owner):
                     return None
+                if signal is None and bars:
+                    signal = memo_signal(row, bars, memo)
                 return await self._decide(conn, row, bar_ns, bars, signal)
         except SizingUnavailable as error:  # rolled back, bar not decided: the loop retries
             log.warning("bot %s: cannot size bar %s yet: %s", bot_id, bar_ns, error)
             return None
 
     async def _decide(
-        self, conn: AsyncConnection, row: Row[Any], bar_ns: int, bars: list[Bar], given: str | None
+        self, conn: AsyncConnection, row: Row[Any], bar_ns: int, bars: list[Bar], signal: str | None
     ) -> OrderToSend | None:
         await self.ledger.set_last_bar(conn, row.id, bar_ns)
         if not bars:
@@ -245,7 +253,7 @@ class BotRunner:
             )
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
-        signal = given if given is not None else last_signal(row.template, row.params, bars, row.graph)
+        signal = signal or "none"
         position = Decimal(row.position)
         quantity = Decimal(0)
         if signal == "entry_long" and position <= 0 and not row.open_orders:
@@ -264,10 +272,9 @@ class BotRunner:
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
         client_id = client_order_id(str(row.id), bar_ns)
-        bracket = None
-        if decision.action == "buy":  # its stop-loss and take-profit ride with it
-            bracket = await self.exits.bracket(row, Decimal(str(bars[-1].close)))
-        stop_loss, take_profit = bracket or (None, None)
+        stop_loss, take_profit = None, None
+        if decision.action == "buy":  # its exits' levels are recorded with it (a bracket: sent with it)
+            stop_loss, take_profit = await self.exits.levels(row, Decimal(str(bars[-1].close)))
         if not await self.ledger.add_order(
             conn,
             bot_id=row.id,
@@ -281,7 +288,7 @@ class BotRunner:
         ):
             return None  # this bar already has its order
         resting = []
-        if decision.action == "sell":  # the strategy's exit: the bracket's exits go first
+        if decision.action == "sell":  # the strategy's exit: the resting exits go first
             resting = [
                 (r.client_order_id, r.order_id) for r in await self.exit_rows.flag_open_exits(conn, row.id)
             ]
@@ -300,41 +307,13 @@ class BotRunner:
             stop_loss=stop_loss, take_profit=take_profit, cancel_first=tuple(resting),
         )  # fmt: skip
 
-    async def _history(self, row: Row[Any], bar_ns: int, bar: Bar | None) -> list[Bar]:
-        """The closed bars up to ``bar_ns`` (market-data ``candles``); the candle's own bar is
-        added when market-data does not list it yet."""
-        width = TIMEFRAME_NS[row.timeframe]
-        count = self.config.history_bars
-        request = CandlesRequest(
-            symbol=row.symbol, venue=row.venue, timeframe=row.timeframe,
-            from_ns=max(0, bar_ns - (count - 1) * width), to_ns=bar_ns, limit=count,
-        )  # fmt: skip
-        reply = await self._client().call(
-            "market-data", "candles", request, CandlesReply, timeout_s=self.config.market_data_timeout_s
-        )
-        bars = [
-            Bar(c.open_ns, float(c.open), float(c.high), float(c.low), float(c.close), float(c.volume))
-            for c in reply.candles
-        ]
-        if bar is not None and (not bars or bars[-1].open_ns < bar.open_ns):
-            bars.append(bar)
-        return bars
-
     # ------------------------------------------------------------------------------- the order
     async def send(self, order: OrderToSend) -> None:
         """Submit as the bot's owner; a retry of the same client id gets the original order.
         A sell whose bracket exits rest cancels them first (not done: the loops finish it)."""
         if order.cancel_first and not await self.exits.cancel(order.user_id, order.cancel_first):
             return
-        bracket = {"stop_loss_price": order.stop_loss, "take_profit_price": order.take_profit}
-        submit = OrderSubmit.model_validate(
-            {
-                "account_id": order.account_id, "client_order_id": order.client_id, "symbol": order.symbol,
-                "side": order.side, "type": "market", "quantity": order.quantity,
-            }
-            | ({} if order.price is None else {"type": "limit", "price": order.price, "time_in_force": "gtc"})
-            | ({} if order.stop_loss is None else bracket)
-        )  # fmt: skip
+        submit = order.submit()
         try:
             info = await self._client().call(
                 "order-router", "orders_submit", submit, OrderInfo,

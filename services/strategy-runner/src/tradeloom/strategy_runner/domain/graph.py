@@ -72,23 +72,6 @@ def node_catalog() -> GraphNodeCatalog:
     )
 
 
-BRACKET_SINKS = frozenset({"sink.stop_loss", "sink.take_profit"})
-
-
-def not_live(graph: StrategyGraph) -> str | None:
-    """Why a bot cannot run ``graph``, or ``None``. A bot rests a stop-loss and a take-profit as
-    order-router's bracket of its entry (one OCO pair: both or neither); a trailing stop, or only
-    one of the two, has no order that rests it yet."""
-    types = {node.type for node in graph.nodes}
-    if "sink.trailing_stop" in types:
-        return "a bot does not place sink.trailing_stop orders yet: use a graph without"
-    if len(types & BRACKET_SINKS) == 1:
-        return (
-            "a bot rests sink.stop_loss and sink.take_profit together (an OCO bracket): give both or neither"
-        )
-    return None
-
-
 def live_sizing_issue(graph: StrategyGraph, kind: str, percent: Decimal | None) -> str | None:
     """Why a bot's ``sizing`` does not match the graph's ``sink.position_size`` (a fraction of
     equity; for a long-only bot, entering flat: that share of the free quote balance), or ``None``.

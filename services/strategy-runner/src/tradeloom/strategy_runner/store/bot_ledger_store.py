@@ -58,16 +58,18 @@ class BotLedgerStore:
 
     async def unsent_orders(self, conn: AsyncConnection, owner: str, older_than_s: float) -> list[Row[Any]]:
         """Orders recorded but never answered (a crash or a timeout), of bots we hold the lease of.
-        A grid or DCA bot's orders (negative ``bar_ns``) at once: only this loop sends them (a
+        A grid or DCA bot's orders (negative ``bar_ns``) and a bot's lone exits at once: only this
+        loop sends them (a
         bar's market order is sent after its decision commits, so the loop waits ``age`` for it),
         after the bot's pending cancels (a moved take-profit needs the old one's quantity freed)."""
         result = await conn.execute(
             text(
                 "SELECT o.bot_id, o.bar_ns, o.client_order_id, o.side, o.quantity, o.symbol, o.price, "
-                "o.stop_loss_price, o.take_profit_price "
+                "o.stop_loss_price, o.take_profit_price, o.order_type, o.trailing_percent "
                 f'FROM "{self.s}".bot_orders o JOIN "{self.s}".bot_leases l ON l.bot_id = o.bot_id '
                 "WHERE o.status = 'sending' AND l.owner = :owner AND l.expires_at > now() "
-                "AND (o.bar_ns < 0 OR o.created_at < now() - make_interval(secs => :age)) "
+                "AND (o.bar_ns < 0 OR o.exit_kind IS NOT NULL "
+                "OR o.created_at < now() - make_interval(secs => :age)) "
                 f'AND NOT EXISTS (SELECT 1 FROM "{self.s}".bot_orders c WHERE c.bot_id = o.bot_id '
                 "AND c.cancel_requested AND c.order_id IS NOT NULL "
                 "AND c.status NOT IN ('filled', 'canceled', 'rejected', 'expired')) "
@@ -162,10 +164,10 @@ class BotLedgerStore:
 
     async def behind(self, conn: AsyncConnection, owner: str) -> list[Row[Any]]:
         """Running bots we hold the lease of whose last decided bar is older than their market's
-        newest closed bar: (bot id, that bar)."""
+        newest closed bar: (bot id, that bar, the market)."""
         result = await conn.execute(
             text(
-                f'SELECT b.id, m.open_ns FROM "{self.s}".bots b '
+                f'SELECT b.id, m.open_ns, b.venue, b.symbol, b.timeframe FROM "{self.s}".bots b '
                 f'JOIN "{self.s}".bot_leases l ON l.bot_id = b.id '
                 f'JOIN "{self.s}".bar_marks m ON m.venue = b.venue AND m.symbol = b.symbol '
                 "AND m.timeframe = b.timeframe WHERE b.status = 'running' AND l.owner = :owner "

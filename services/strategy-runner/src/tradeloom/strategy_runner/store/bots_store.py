@@ -88,6 +88,13 @@ class BotsStore:
         )
         return result.first()
 
+    async def get_many(self, conn: AsyncConnection, bot_ids: list[uuid.UUID]) -> list[Row[Any]]:
+        """Several bots at once (no lock: each decision reads its bot again under its lock)."""
+        result = await conn.execute(
+            text(f'SELECT {self.columns} FROM "{self.s}".bots b WHERE b.id = ANY(:ids)'), {"ids": bot_ids}
+        )
+        return list(result)
+
     async def list_bots(
         self, conn: AsyncConnection, user_id: str, status: str | None, limit: int, after: uuid.UUID | None
     ) -> list[Row[Any]]:

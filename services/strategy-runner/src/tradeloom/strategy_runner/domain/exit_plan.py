@@ -1,0 +1,122 @@
+"""Which orders rest a live bot's exits, and their bodies (pure, no I/O).
+
+A bot holds one long position and has one base quantity to sell, so at most one sell may rest
+for it, except order-router's **bracket**, whose stop-loss and take-profit share one lock as an
+OCO pair. So:
+
+- a stop-loss **and** a take-profit: the entry is sent as a bracket (order-router opens both);
+- a lone stop-loss: a ``stop_market`` sell at ``entry × (1 − stop_loss)``;
+- a lone take-profit: a ``take_profit_market`` sell at ``entry × (1 + take_profit)``;
+- a trailing stop: a ``trailing_stop`` sell trailing the highest trade since it rests by
+  ``trailing_stop × 100`` percent. With a stop-loss at least as wide it is the same order (the
+  trailing level starts at ``entry × (1 − trailing_stop)``, never below the stop-loss, and only
+  rises); a tighter stop-loss, or a take-profit beside it, would need two resting sells: refused.
+
+The entry is the decided bar's close (the backtest's reference), levels on the instrument's tick
+against the trader (``domain/bot_exits.exit_levels``). A lone exit is placed by the bot once its
+entry is done with something filled, for the filled quantity, keyed ``entry bar + offset``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from tradeloom.strategy_runner.domain.bot_exits import ExitSettings
+
+MAX_TRAILING = Decimal("0.5")  # order-router's trailing_percent is at most 50
+
+
+@dataclass(frozen=True)
+class LoneExit:
+    """The one exit order of a filled entry that is not a bracket."""
+
+    kind: str  # bot_orders.exit_kind: sl | tp | ts
+    order_type: str  # stop_market | take_profit_market | trailing_stop
+    offset: int  # its key: the entry's bar + offset (bar opens are whole seconds apart)
+    stop_price: Decimal | None = None
+    trailing_percent: Decimal | None = None
+
+    @property
+    def signal(self) -> str:
+        """Its name in the decision log once it fills."""
+        return EXIT_SIGNALS[self.kind]
+
+
+EXIT_SIGNALS = {"sl": "stop_loss", "tp": "take_profit", "ts": "trailing_stop"}
+
+
+def not_live(settings: ExitSettings) -> str | None:
+    """Why a bot cannot rest these exits as orders, or None."""
+    trailing = settings.trailing_stop
+    if trailing is None:
+        return None
+    if trailing > MAX_TRAILING:
+        return f"sink.trailing_stop of {trailing}: a bot's trailing stop is at most {MAX_TRAILING}"
+    if settings.take_profit is not None:
+        return (
+            "sink.trailing_stop with sink.take_profit would rest two sells of one position "
+            "(order-router pairs only a bracket's stop-loss and take-profit): use one of them"
+        )
+    if settings.stop_loss is not None and settings.stop_loss < trailing:
+        return (
+            "sink.stop_loss tighter than sink.trailing_stop would rest two sells of one position: "
+            "give a stop-loss at least as wide as the trailing stop, or none"
+        )
+    return None
+
+
+def is_bracket(settings: ExitSettings) -> bool:
+    return settings.trailing_stop is None and None not in (settings.stop_loss, settings.take_profit)
+
+
+def needs_levels(settings: ExitSettings) -> bool:
+    """The entry's decision fixes price levels (on the instrument's tick): any but a trailing stop."""
+    return settings.trailing_stop is None and (
+        settings.stop_loss is not None or settings.take_profit is not None
+    )
+
+
+def lone_exit(
+    settings: ExitSettings, stop_loss_price: Decimal | None, take_profit_price: Decimal | None
+) -> LoneExit | None:
+    """The exit a filled entry gets from the bot, given the levels its decision recorded;
+    None: none, or a bracket (order-router opens those)."""
+    if settings.trailing_stop is not None:
+        percent = (settings.trailing_stop * 100).normalize()
+        return LoneExit("ts", "trailing_stop", 3, trailing_percent=percent)
+    if is_bracket(settings):
+        return None
+    if stop_loss_price is not None:
+        return LoneExit("sl", "stop_market", 1, stop_price=stop_loss_price)
+    if take_profit_price is not None:
+        return LoneExit("tp", "take_profit_market", 2, stop_price=take_profit_price)
+    return None
+
+
+def exit_client_id(entry_client_id: str, kind: str) -> str:
+    """``<entry>-sl`` / ``-tp`` (as order-router names a bracket's) / ``-ts``."""
+    return f"{entry_client_id[:60]}-{kind}"
+
+
+def order_body(
+    *, account_id: str, symbol: str, client_id: str, side: str, quantity: Decimal,
+    order_type: str = "market", price: Decimal | None = None, stop_loss: Decimal | None = None,
+    take_profit: Decimal | None = None, trailing_percent: Decimal | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The ``orders_submit`` body of a bot's order: a market entry or exit (a bracket when both
+    levels ride with it), a grid's GTC limit, or a resting exit (its ``price`` the stop price)."""
+    body: dict[str, Any] = {
+        "account_id": account_id, "client_order_id": client_id, "symbol": symbol, "side": side,
+        "type": order_type, "quantity": quantity,
+    }  # fmt: skip
+    if order_type == "limit":
+        body |= {"price": price, "time_in_force": "gtc"}
+    elif order_type in ("stop_market", "take_profit_market"):
+        body |= {"stop_price": price, "time_in_force": "gtc"}
+    elif order_type == "trailing_stop":
+        body |= {"trailing_percent": trailing_percent, "time_in_force": "gtc"}
+    elif stop_loss is not None and take_profit is not None:
+        body |= {"stop_loss_price": stop_loss, "take_profit_price": take_profit}
+    return body

@@ -1,0 +1,95 @@
+"""Which orders rest a live bot's exits and their ``orders_submit`` bodies (``domain/exit_plan``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradeloom.shared.contracts.orders import OrderSubmit
+from tradeloom.strategy_runner.bots.order_to_send import OrderToSend
+from tradeloom.strategy_runner.domain.bot_exits import ExitSettings
+from tradeloom.strategy_runner.domain.exit_plan import (
+    LoneExit,
+    exit_client_id,
+    is_bracket,
+    lone_exit,
+    needs_levels,
+    not_live,
+    order_body,
+)
+
+D = Decimal
+SL, TP = D("95.00"), D("120.00")
+ACCOUNT = "0190a5c4-0000-7000-8000-000000000001"
+
+
+def test_both_levels_are_a_bracket_sent_with_the_entry_and_the_bot_places_nothing() -> None:
+    both = ExitSettings(stop_loss=D("0.05"), take_profit=D("0.2"))
+    assert is_bracket(both) and needs_levels(both) and not_live(both) is None
+    assert lone_exit(both, SL, TP) is None
+    body = order_body(
+        account_id=ACCOUNT, symbol="BTC/USDT", client_id="bot-x-1", side="buy", quantity=D(1),
+        stop_loss=SL, take_profit=TP,
+    )  # fmt: skip
+    submit = OrderSubmit.model_validate(body)
+    assert (submit.type, submit.stop_loss_price, submit.take_profit_price) == ("market", SL, TP)
+
+
+def test_a_lone_stop_loss_or_take_profit_rests_as_a_stop_or_take_profit_market_sell() -> None:
+    stop = ExitSettings(stop_loss=D("0.05"))
+    target = ExitSettings(take_profit=D("0.2"))
+    assert not is_bracket(stop) and needs_levels(stop) and not_live(stop) is None
+    assert lone_exit(stop, SL, None) == LoneExit("sl", "stop_market", 1, stop_price=SL)
+    assert lone_exit(target, None, TP) == LoneExit("tp", "take_profit_market", 2, stop_price=TP)
+    assert lone_exit(ExitSettings(), None, None) is None
+    entry = order_body(
+        account_id=ACCOUNT, symbol="BTC/USDT", client_id="bot-x-1", side="buy", quantity=D(1), stop_loss=SL
+    )
+    assert "stop_loss_price" not in entry  # a lone level never rides with the entry
+    exit = lone_exit(stop, SL, None)
+    assert exit is not None
+    sell = OrderToSend(
+        "alice", ACCOUNT, "BTC/USDT", exit_client_id("bot-x-1", exit.kind), "sell", D("0.5"),
+        price=exit.stop_price, order_type=exit.order_type,
+    ).submit()  # fmt: skip
+    assert (sell.client_order_id, sell.type, sell.stop_price, sell.time_in_force) == (
+        "bot-x-1-sl", "stop_market", SL, "gtc",
+    )  # fmt: skip
+    assert sell.side == "sell" and sell.quantity == D("0.5") and sell.price is None
+
+
+def test_a_trailing_stop_rests_as_a_trailing_percent_sell_and_needs_no_level() -> None:
+    trail = ExitSettings(trailing_stop=D("0.04"))
+    wide_stop = ExitSettings(stop_loss=D("0.05"), trailing_stop=D("0.04"))  # never binds first
+    for settings in (trail, wide_stop):
+        assert not_live(settings) is None and not needs_levels(settings) and not is_bracket(settings)
+        assert lone_exit(settings, None, None) == LoneExit("ts", "trailing_stop", 3, trailing_percent=D(4))
+    exit = lone_exit(trail, None, None)
+    assert exit is not None and exit.signal == "trailing_stop"
+    sell = OrderToSend(
+        "alice", ACCOUNT, "BTC/USDT", exit_client_id("bot-x-1", "ts"), "sell", D(1),
+        order_type="trailing_stop", trailing_percent=exit.trailing_percent,
+    ).submit()  # fmt: skip
+    assert (sell.type, sell.trailing_percent, sell.trailing_amount, sell.stop_price) == (
+        "trailing_stop", D(4), None, None,
+    )  # fmt: skip
+
+
+def test_exits_needing_two_resting_sells_are_refused_naming_the_sinks() -> None:
+    refused = {
+        "take_profit": ExitSettings(take_profit=D("0.2"), trailing_stop=D("0.04")),
+        "tighter": ExitSettings(stop_loss=D("0.02"), trailing_stop=D("0.04")),
+        "wide": ExitSettings(trailing_stop=D("0.6")),
+    }
+    assert "sink.take_profit" in (not_live(refused["take_profit"]) or "")
+    assert "sink.stop_loss tighter" in (not_live(refused["tighter"]) or "")
+    assert "at most 0.5" in (not_live(refused["wide"]) or "")
+
+
+def test_a_grid_limit_and_a_recorded_resend_keep_their_body() -> None:
+    limit = OrderToSend(
+        "alice", ACCOUNT, "BTC/USDT", "bot-x--5", "buy", D(1), price=D(99), order_type="limit"
+    )
+    submit = limit.submit()
+    assert (submit.type, submit.price, submit.time_in_force) == ("limit", D(99), "gtc")
+    long_id = "bot-" + "a" * 60
+    assert exit_client_id(long_id, "ts") == long_id[:60] + "-ts"
