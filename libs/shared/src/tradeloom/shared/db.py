@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from tradeloom.shared.db_liveness import watch_liveness
+
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -68,8 +70,10 @@ def create_engine(
     pool_size: int = 5,
     pooled: bool = True,
     connect_timeout_s: float = 5.0,
+    idle_ping_s: float = 10.0,
 ) -> AsyncEngine:
-    """An engine that survives a Postgres restart: pre-ping drops dead connections from the pool."""
+    """An engine that survives a Postgres restart: a connection the server closed, or one idle for
+    longer than ``idle_ping_s`` that fails a ping, is replaced on checkout (``db_liveness``)."""
     url, ssl_arg = split_ssl(url)
     connect_args: dict[str, Any] = {
         "server_settings": {"application_name": application_name},
@@ -80,15 +84,16 @@ def create_engine(
         connect_args["ssl"] = ssl_arg
     if not pooled:
         return create_async_engine(asyncpg_url(url), poolclass=NullPool, connect_args=connect_args)
-    return create_async_engine(
+    engine = create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_recycle=1800,
         pool_timeout=5,
         connect_args=connect_args,
     )
+    watch_liveness(engine, idle_ping_s=idle_ping_s)
+    return engine
 
 
 async def ping(engine: AsyncEngine, timeout_s: float = 1.0) -> bool:

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tradeloom.shared.group_commit import GroupCommit
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -39,8 +41,13 @@ class AuditStore:
     def __init__(self, engine: AsyncEngine, schema: str) -> None:
         self.engine = engine
         self.s = schema
+        self._group: GroupCommit[AuditEntry] = GroupCommit(self._write)
 
     async def add(self, conn: AsyncConnection, entry: AuditEntry) -> None:
+        """Write ``entry`` in the caller's transaction (with the change it records)."""
+        await self._insert(conn, [entry])
+
+    async def _insert(self, conn: AsyncConnection, entries: list[AuditEntry]) -> None:
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".audit_log '
@@ -48,21 +55,30 @@ class AuditStore:
                 "VALUES (CAST(:user_id AS uuid), CAST(:actor_id AS uuid), :action, :outcome, :ip, :rid, "
                 "CAST(:details AS jsonb))"
             ),
-            {
-                "user_id": entry.user_id,
-                "actor_id": entry.actor_id,
-                "action": entry.action,
-                "outcome": entry.outcome,
-                "ip": entry.ip,
-                "rid": entry.request_id,
-                "details": json.dumps(entry.details or {}, default=str),
-            },
+            [
+                {
+                    "user_id": entry.user_id,
+                    "actor_id": entry.actor_id,
+                    "action": entry.action,
+                    "outcome": entry.outcome,
+                    "ip": entry.ip,
+                    "rid": entry.request_id,
+                    "details": json.dumps(entry.details or {}, default=str),
+                }
+                for entry in entries
+            ],
         )
 
-    async def record(self, entry: AuditEntry) -> None:
-        """Write one entry in its own transaction (for outcomes that must persist on failure too)."""
+    async def _write(self, entries: list[AuditEntry]) -> None:
         async with self.engine.begin() as conn:
-            await self.add(conn, entry)
+            await self._insert(conn, entries)
+
+    async def record(self, entry: AuditEntry) -> None:
+        """Write one entry in a transaction of its own (for outcomes that must persist on failure
+        too, and for every proxied state change): returns once it is written. Entries recorded
+        while a write is in flight share the next one (``GroupCommit``): one transaction for many
+        requests under load, none of them answered before its entry is stored."""
+        await self._group.record(entry)
 
     async def page(self, user_id: str | None, after: int | None, limit: int) -> list[AuditRow]:
         """Newest first; ``user_id=None`` reads everyone's entries (admins)."""
