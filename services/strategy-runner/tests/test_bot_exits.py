@@ -59,6 +59,7 @@ def simulated_exit(bars: list[Bar], settings: ExitSettings) -> tuple[int, float,
         ExitSettings(take_profit=Decimal("0.05")),
         ExitSettings(trailing_stop=Decimal("0.04")),
         ExitSettings(Decimal("0.05"), Decimal("0.08"), Decimal("0.03")),
+        ExitSettings(take_profit=Decimal("0.06"), trailing_stop=Decimal("0.03")),  # a trailing bracket
     ],
 )
 def test_the_bots_exit_levels_fill_where_the_backtest_exits(settings: ExitSettings) -> None:

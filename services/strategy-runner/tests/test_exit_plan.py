@@ -9,6 +9,7 @@ from tradeloom.strategy_runner.bots.order_to_send import OrderToSend
 from tradeloom.strategy_runner.domain.bot_exits import ExitSettings
 from tradeloom.strategy_runner.domain.exit_plan import (
     LoneExit,
+    bracket_trailing_percent,
     exit_client_id,
     is_bracket,
     lone_exit,
@@ -74,13 +75,30 @@ def test_a_trailing_stop_rests_as_a_trailing_percent_sell_and_needs_no_level() -
     )  # fmt: skip
 
 
+def test_a_trailing_stop_and_a_take_profit_are_a_bracket_with_a_trailing_leg() -> None:
+    trail_tp = ExitSettings(take_profit=D("0.2"), trailing_stop=D("0.04"))
+    wide_too = ExitSettings(stop_loss=D("0.05"), take_profit=D("0.2"), trailing_stop=D("0.04"))
+    for settings in (trail_tp, wide_too):  # a stop-loss at least as wide never binds first: left out
+        assert not_live(settings) is None and is_bracket(settings) and needs_levels(settings)
+        assert bracket_trailing_percent(settings) == D(4) and lone_exit(settings, None, TP) is None
+    assert bracket_trailing_percent(ExitSettings(trailing_stop=D("0.04"))) is None  # a lone one
+    assert bracket_trailing_percent(ExitSettings(stop_loss=D("0.05"), take_profit=D("0.2"))) is None
+    entry = OrderToSend(
+        "alice", ACCOUNT, "BTC/USDT", "bot-x-1", "buy", D(1), take_profit=TP, trailing_percent=D(4)
+    ).submit()
+    assert (entry.type, entry.stop_loss_price, entry.trailing_stop_percent, entry.take_profit_price) == (
+        "market", None, D(4), TP,
+    )  # fmt: skip
+    assert entry.trailing_percent is None and entry.trailing_stop_amount is None
+
+
 def test_exits_needing_two_resting_sells_are_refused_naming_the_sinks() -> None:
     refused = {
-        "take_profit": ExitSettings(take_profit=D("0.2"), trailing_stop=D("0.04")),
+        "three": ExitSettings(stop_loss=D("0.02"), take_profit=D("0.2"), trailing_stop=D("0.04")),
         "tighter": ExitSettings(stop_loss=D("0.02"), trailing_stop=D("0.04")),
         "wide": ExitSettings(trailing_stop=D("0.6")),
     }
-    assert "sink.take_profit" in (not_live(refused["take_profit"]) or "")
+    assert "three exits (with sink.take_profit)" in (not_live(refused["three"]) or "")
     assert "sink.stop_loss tighter" in (not_live(refused["tighter"]) or "")
     assert "at most 0.5" in (not_live(refused["wide"]) or "")
 

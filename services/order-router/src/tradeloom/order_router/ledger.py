@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
-from tradeloom.order_router.exits import open_exits
+from tradeloom.order_router.exits import is_bracket_entry, open_exits
 from tradeloom.order_router.metrics import OrderMetrics
 from tradeloom.order_router.perp_ledger import settle_perp_fill
 from tradeloom.order_router.store.accounts_store import AccountsStore
@@ -97,11 +97,7 @@ class Ledger:
                     await self.move(
                         conn, sibling, (states.CANCELED,), {"reject_reason": "oco_pair_done"}, cascade=False
                     )
-            if (
-                updated.stop_loss_price is not None
-                and updated.parent_id is None
-                and updated.filled_quantity > 0
-            ):
+            if is_bracket_entry(updated) and updated.filled_quantity > 0:
                 await open_exits(self, conn, updated)
             if updated.flatten_id is not None:
                 await self.flatten_order_ended(conn, updated.flatten_id)

@@ -212,6 +212,8 @@ class OrderSubmitter:
                     "reduce_only": body.reduce_only,
                     "stop_loss_price": body.stop_loss_price,
                     "take_profit_price": body.take_profit_price,
+                    "trailing_stop_amount": body.trailing_stop_amount,
+                    "trailing_stop_percent": body.trailing_stop_percent,
                     "reference_price": last_price,
                     "lock_asset": lock_asset,
                     "locked": lock,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.matching import Outcome, PaperOrder, Trade, match, may_match
+from tradeloom.order_router.exits import is_bracket_entry
 from tradeloom.order_router.flatten import Flattener
 from tradeloom.order_router.ledger import FillSource, Ledger
 from tradeloom.order_router.orders_submit import account_costs
@@ -180,9 +181,7 @@ class PaperMatcher:
             with order_span(row):
                 row = await self._apply(conn, row, outcome, tick.trade_id, tick.ts_ns)
             book.orders[order_id] = (row, paper_order(row))
-            if row.oco_group is not None or (
-                row.stop_loss_price is not None and row.status in states.TERMINAL
-            ):
+            if row.oco_group is not None or (is_bracket_entry(row) and row.status in states.TERMINAL):
                 # an OCO pair changed or a bracket entry ended (its exits opened): read the book again
                 book.keep((await self.book.resting(conn, [key])).get(key, []))
 

@@ -69,6 +69,8 @@ def perp_order_problems(account_kind: str, order: OrderSubmit) -> list[Problem]:
     for field, value in (
         ("stop_loss_price", order.stop_loss_price),
         ("take_profit_price", order.take_profit_price),
+        ("trailing_stop_percent", order.trailing_stop_percent),
+        ("trailing_stop_amount", order.trailing_stop_amount),
     ):
         if value is not None:
             return [Problem(field, "unsupported_on_perp", "bracket exits are not supported on perpetuals")]

@@ -57,6 +57,10 @@ def check_venue_order(body: OrderSubmit, *, perpetual: bool = False, option: boo
         raise field_invalid("type", f"{body.type} orders are paper-only; venues take {sorted(VENUE_KINDS)}")
     if body.time_in_force == "gtd":
         raise field_invalid("time_in_force", "gtd is paper-only; use gtc, ioc or fok")
+    if body.trailing_stop_percent is not None or body.trailing_stop_amount is not None:
+        field = "trailing_stop_percent" if body.trailing_stop_percent is not None else "trailing_stop_amount"
+        # brackets are paper-only; a venue has no OCO of a trailing stop and a take-profit either
+        raise field_invalid(field, "bracket orders (a trailing stop leg too) are paper-only")
     if body.stop_loss_price is not None or body.take_profit_price is not None:
         raise field_invalid("stop_loss_price", "bracket orders are paper-only")
     if body.reduce_only and not (perpetual or option):

@@ -76,6 +76,15 @@ class OrderSubmit(Request):
     take_profit_price: Positive | None = Field(
         default=None, description="…and a take-profit exit at this one, the two an OCO pair"
     )
+    trailing_stop_percent: Positive | None = Field(
+        default=None,
+        le=50,
+        description="bracket: the stop leg as a trailing stop sell trailing by this % instead of "
+        "stop_loss_price (exclusive with it and trailing_stop_amount)",
+    )
+    trailing_stop_amount: Positive | None = Field(
+        default=None, description="bracket: the stop leg as a trailing stop by this distance in price units"
+    )
     position_side: POSITION_SIDE | None = Field(
         default=None,
         description="perpetuals in hedge position mode only (required there, refused otherwise): the "
@@ -109,6 +118,10 @@ class OrderInfo(Reply):
     reject_reason: str | None = None
     stop_loss_price: Positive | None = None
     take_profit_price: Positive | None = None
+    trailing_stop_percent: Positive | None = Field(default=None, description="bracket: trailing stop leg, %")
+    trailing_stop_amount: Positive | None = Field(
+        default=None, description="bracket: trailing stop leg, price units"
+    )
     parent_order_id: str | None = Field(default=None, description="the bracket entry this exit belongs to")
     oco_group: str | None = Field(
         default=None, description="exits of one bracket: the first fill cancels the other"

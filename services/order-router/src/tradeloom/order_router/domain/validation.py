@@ -64,18 +64,38 @@ def _shape_problems(order: OrderSubmit, now: datetime) -> list[Problem]:
         problems.append(Problem("time_in_force", "not_allowed", f"{order.time_in_force} for a {order.type}"))
     if order.post_only and (order.type != "limit" or order.time_in_force in ("ioc", "fok")):
         problems.append(Problem("post_only", "not_allowed", "only for gtc or gtd limit orders"))
-    if order.stop_loss_price is not None or order.take_profit_price is not None:
+    if is_bracket(order):
         problems += _bracket_shape(order)
     return problems
 
 
+def trailing_leg(order: OrderSubmit) -> bool:
+    """The bracket's stop leg is a trailing stop (``trailing_stop_percent`` or ``_amount``)."""
+    return order.trailing_stop_percent is not None or order.trailing_stop_amount is not None
+
+
+def is_bracket(order: OrderSubmit) -> bool:
+    """Any bracket field given: a stop leg (a price or a trailing stop) or a take-profit."""
+    return order.stop_loss_price is not None or order.take_profit_price is not None or trailing_leg(order)
+
+
 def _bracket_shape(order: OrderSubmit) -> list[Problem]:
-    """A bracket on spot: a buy entry (market or limit) with both exits; the exits sell what it bought."""
+    """A bracket on spot: a buy entry (market or limit) with both exits, the stop leg either a
+    ``stop_loss_price`` or a trailing stop (one of its distances); the exits sell what it bought."""
     field = "stop_loss_price" if order.stop_loss_price is not None else "take_profit_price"
+    if order.take_profit_price is None and trailing_leg(order):
+        field = "trailing_stop_percent" if order.trailing_stop_percent is not None else "trailing_stop_amount"
     if order.side != "buy" or order.type not in ("market", "limit"):
         return [Problem(field, "not_allowed", "a bracket needs a market or limit buy entry on spot")]
-    if order.stop_loss_price is None or order.take_profit_price is None:
-        missing = "stop_loss_price" if order.stop_loss_price is None else "take_profit_price"
+    if order.trailing_stop_percent is not None and order.trailing_stop_amount is not None:
+        return [
+            Problem("trailing_stop_amount", "one_of", "give trailing_stop_percent or trailing_stop_amount")
+        ]
+    if order.stop_loss_price is not None and trailing_leg(order):
+        trail = "trailing_stop_percent" if order.trailing_stop_percent is not None else "trailing_stop_amount"
+        return [Problem(trail, "not_allowed", "a bracket's stop leg is stop_loss_price or a trailing stop")]
+    if order.take_profit_price is None or not (order.stop_loss_price is not None or trailing_leg(order)):
+        missing = "take_profit_price" if order.take_profit_price is None else "stop_loss_price"
         return [Problem(missing, "required", "a bracket needs both exits")]
     if order.time_in_force in ("ioc", "fok"):
         return [Problem(field, "not_allowed", f"a bracket with time_in_force {order.time_in_force}")]
@@ -98,6 +118,15 @@ def _bracket_levels(order: OrderSubmit, entry: Decimal, tick: Decimal) -> list[P
     if order.take_profit_price is not None and order.take_profit_price <= entry:
         problems.append(
             Problem("take_profit_price", "not_above_entry", f"must be above the entry price {entry}")
+        )
+    amount = order.trailing_stop_amount
+    if amount is not None and not _on_grid(amount, tick):
+        problems.append(
+            Problem("trailing_stop_amount", "off_tick", f"not a multiple of the tick size {tick}")
+        )
+    elif amount is not None and amount >= entry:
+        problems.append(
+            Problem("trailing_stop_amount", "not_below_entry", f"must be below the entry price {entry}")
         )
     return problems
 

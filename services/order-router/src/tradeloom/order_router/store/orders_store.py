@@ -25,7 +25,8 @@ ORDER_COLUMNS = (
     "trailing_percent, trail_extreme, triggered, time_in_force, expire_at, post_only, reduce_only, "
     "reference_price, lock_asset, locked, fees, reject_reason, accepted_ns, created_at, updated_at, "
     "stop_loss_price, take_profit_price, parent_id, oco_group, venue_order_id, queue_ahead, flatten_id, "
-    "leverage, contract_size, traceparent, margin_mode, position_side"
+    "leverage, contract_size, traceparent, margin_mode, position_side, trailing_stop_amount, "
+    "trailing_stop_percent"
 )
 FILL_COLUMNS = (
     "id, order_id, account_id, user_id, venue, venue_fill_id, symbol, side, price, quantity, fee, fee_asset, "

@@ -49,6 +49,8 @@ def order_info(row: Row[Any]) -> OrderInfo:
         reject_reason=row.reject_reason,
         stop_loss_price=row.stop_loss_price,
         take_profit_price=row.take_profit_price,
+        trailing_stop_percent=row.trailing_stop_percent,
+        trailing_stop_amount=row.trailing_stop_amount,
         parent_order_id=None if row.parent_id is None else str(row.parent_id),
         oco_group=None if row.oco_group is None else str(row.oco_group),
         created_at=row.created_at,

@@ -1,8 +1,9 @@
 """A strategy bot's protective exits as orders (``domain/exit_plan.py``): the stop-loss and
 take-profit levels of ``domain/bot_exits.py`` at the decided bar's close, on the instrument's tick,
-recorded with the entry. With both, the entry goes to order-router as a bracket, which opens both
-exits as one OCO pair once the entry fills; a lone exit (or a trailing stop) is placed by the bot
-once the entry fills. A sell on the strategy's exit signal cancels the resting exits first
+recorded with the entry. With both (or a trailing stop and a take-profit: the bracket's stop leg
+is then a trailing stop), the entry goes to order-router as a bracket, which opens both exits as
+one OCO pair once the entry fills; a lone exit (or a lone trailing stop) is placed by the bot once
+the entry fills. A sell on the strategy's exit signal cancels the resting exits first
 (cancelling one of a pair cancels both), so the base they lock is free for the sell."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tradeloom.shared.errors import Unavailable
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.bots.sizing import SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_exits import exit_levels, exit_settings
-from tradeloom.strategy_runner.domain.exit_plan import needs_levels
+from tradeloom.strategy_runner.domain.exit_plan import bracket_trailing_percent, needs_levels
 from tradeloom.strategy_runner.store.dca_bots_store import DcaBotsStore
 
 log = logging.getLogger(__name__)
@@ -38,13 +39,17 @@ class ExitOrders:
         self.cancels = DcaBotsStore(schema)
         self.timeout_s = timeout_s
 
-    async def levels(self, row: Row[Any], close: Decimal) -> tuple[Decimal | None, Decimal | None]:
-        """(stop-loss, take-profit) prices of an entry at ``close`` (None: that exit is off, or
-        a trailing stop's: it needs no level). The instrument not answering raises
-        ``SizingUnavailable`` (the bar is decided later)."""
+    async def levels(
+        self, row: Row[Any], close: Decimal
+    ) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        """(stop-loss, take-profit, bracket trailing percent) of an entry at ``close`` (None: that
+        exit is off, or a trailing stop's: it needs no level, and a trailing stop replaces the
+        stop-loss). The instrument not answering raises ``SizingUnavailable`` (the bar is decided
+        later)."""
         settings = exit_settings(row.graph)
+        trailing = bracket_trailing_percent(settings)
         if not needs_levels(settings):
-            return None, None
+            return None, None, trailing
         try:
             listed = await self._client().call(
                 "market-data", "instruments", InstrumentsRequest(venue=row.venue), InstrumentsReply,
@@ -54,9 +59,10 @@ class ExitOrders:
             raise SizingUnavailable(str(error)) from error
         instrument = next((i for i in listed.instruments if i.symbol == row.symbol), None)
         if instrument is None:
-            return None, None  # not listed: the entry is refused by order-router anyway
+            return None, None, trailing  # not listed: the entry is refused by order-router anyway
         levels = exit_levels(settings, close, close, instrument.tick_size)
-        return levels.stop_price, levels.take_profit_price
+        stop = None if settings.trailing_stop is not None else levels.stop_price
+        return stop, levels.take_profit_price, trailing
 
     async def cancel(self, user_id: str, exits: Sequence[tuple[str, str]]) -> bool:
         """Cancel the resting exits ((client id, order id)) as the owner; False: not all done

@@ -26,7 +26,7 @@ class OrderToSend:
     take_profit: Decimal | None = None
     cancel_first: tuple[tuple[str, str], ...] = ()  # resting exits (client id, order id) a sell frees
     order_type: str = "market"  # limit (a grid's), stop_market | take_profit_market | trailing_stop
-    trailing_percent: Decimal | None = None
+    trailing_percent: Decimal | None = None  # a trailing stop exit's, or a bracket entry's stop leg
 
     def submit(self) -> OrderSubmit:
         return OrderSubmit.model_validate(

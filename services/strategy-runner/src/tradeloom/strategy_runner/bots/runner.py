@@ -272,9 +272,9 @@ class BotRunner:
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
         client_id = client_order_id(str(row.id), bar_ns)
-        stop_loss, take_profit = None, None
+        stop_loss, take_profit, trailing = None, None, None
         if decision.action == "buy":  # its exits' levels are recorded with it (a bracket: sent with it)
-            stop_loss, take_profit = await self.exits.levels(row, Decimal(str(bars[-1].close)))
+            stop_loss, take_profit, trailing = await self.exits.levels(row, Decimal(str(bars[-1].close)))
         if not await self.ledger.add_order(
             conn,
             bot_id=row.id,
@@ -285,6 +285,7 @@ class BotRunner:
             quantity=decision.quantity,
             stop_loss=stop_loss,
             take_profit=take_profit,
+            trailing_percent=trailing,
         ):
             return None  # this bar already has its order
         resting = []
@@ -305,6 +306,7 @@ class BotRunner:
         return OrderToSend(
             row.user_id, row.account_id, row.symbol, client_id, decision.action, decision.quantity,
             stop_loss=stop_loss, take_profit=take_profit, cancel_first=tuple(resting),
+            trailing_percent=trailing,
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------- the order

@@ -1,16 +1,19 @@
 """Which orders rest a live bot's exits, and their bodies (pure, no I/O).
 
 A bot holds one long position and has one base quantity to sell, so at most one sell may rest
-for it, except order-router's **bracket**, whose stop-loss and take-profit share one lock as an
-OCO pair. So:
+for it, except order-router's **bracket**, whose stop leg (a stop-loss or a trailing stop) and
+take-profit share one lock as an OCO pair. So:
 
 - a stop-loss **and** a take-profit: the entry is sent as a bracket (order-router opens both);
+- a trailing stop **and** a take-profit: the entry is sent as a bracket whose stop leg is the
+  trailing stop (``trailing_stop_percent`` = ``trailing_stop × 100``; a stop-loss at least as wide
+  beside it never binds first, so it is left out);
 - a lone stop-loss: a ``stop_market`` sell at ``entry × (1 − stop_loss)``;
 - a lone take-profit: a ``take_profit_market`` sell at ``entry × (1 + take_profit)``;
 - a trailing stop: a ``trailing_stop`` sell trailing the highest trade since it rests by
   ``trailing_stop × 100`` percent. With a stop-loss at least as wide it is the same order (the
   trailing level starts at ``entry × (1 − trailing_stop)``, never below the stop-loss, and only
-  rises); a tighter stop-loss, or a take-profit beside it, would need two resting sells: refused.
+  rises); a tighter stop-loss would need two resting sells (three legs with a take-profit): refused.
 
 The entry is the decided bar's close (the backtest's reference), levels on the instrument's tick
 against the trader (``domain/bot_exits.exit_levels``). A lone exit is placed by the bot once its
@@ -54,28 +57,33 @@ def not_live(settings: ExitSettings) -> str | None:
         return None
     if trailing > MAX_TRAILING:
         return f"sink.trailing_stop of {trailing}: a bot's trailing stop is at most {MAX_TRAILING}"
-    if settings.take_profit is not None:
-        return (
-            "sink.trailing_stop with sink.take_profit would rest two sells of one position "
-            "(order-router pairs only a bracket's stop-loss and take-profit): use one of them"
-        )
     if settings.stop_loss is not None and settings.stop_loss < trailing:
+        legs = "three exits (with sink.take_profit)" if settings.take_profit is not None else "two sells"
         return (
-            "sink.stop_loss tighter than sink.trailing_stop would rest two sells of one position: "
+            f"sink.stop_loss tighter than sink.trailing_stop would rest {legs} of one position: "
             "give a stop-loss at least as wide as the trailing stop, or none"
         )
     return None
 
 
 def is_bracket(settings: ExitSettings) -> bool:
-    return settings.trailing_stop is None and None not in (settings.stop_loss, settings.take_profit)
+    """The entry goes as order-router's bracket: a take-profit with a stop-loss or a trailing stop."""
+    return settings.take_profit is not None and settings.has_stop
 
 
 def needs_levels(settings: ExitSettings) -> bool:
-    """The entry's decision fixes price levels (on the instrument's tick): any but a trailing stop."""
-    return settings.trailing_stop is None and (
-        settings.stop_loss is not None or settings.take_profit is not None
+    """The entry's decision fixes price levels (on the instrument's tick): a take-profit's, a
+    stop-loss's unless a trailing stop replaces it (that needs none)."""
+    return settings.take_profit is not None or (
+        settings.stop_loss is not None and settings.trailing_stop is None
     )
+
+
+def bracket_trailing_percent(settings: ExitSettings) -> Decimal | None:
+    """The trailing stop leg of a bracket entry (``trailing_stop_percent``), or None."""
+    if settings.trailing_stop is None or not is_bracket(settings):
+        return None
+    return (settings.trailing_stop * 100).normalize()
 
 
 def lone_exit(
@@ -83,11 +91,11 @@ def lone_exit(
 ) -> LoneExit | None:
     """The exit a filled entry gets from the bot, given the levels its decision recorded;
     None: none, or a bracket (order-router opens those)."""
+    if is_bracket(settings):
+        return None
     if settings.trailing_stop is not None:
         percent = (settings.trailing_stop * 100).normalize()
         return LoneExit("ts", "trailing_stop", 3, trailing_percent=percent)
-    if is_bracket(settings):
-        return None
     if stop_loss_price is not None:
         return LoneExit("sl", "stop_market", 1, stop_price=stop_loss_price)
     if take_profit_price is not None:
@@ -105,8 +113,9 @@ def order_body(
     order_type: str = "market", price: Decimal | None = None, stop_loss: Decimal | None = None,
     take_profit: Decimal | None = None, trailing_percent: Decimal | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The ``orders_submit`` body of a bot's order: a market entry or exit (a bracket when both
-    levels ride with it), a grid's GTC limit, or a resting exit (its ``price`` the stop price)."""
+    """The ``orders_submit`` body of a bot's order: a market entry or exit (a bracket when a
+    take-profit rides with a stop-loss or a trailing percent), a grid's GTC limit, or a resting
+    exit (its ``price`` the stop price)."""
     body: dict[str, Any] = {
         "account_id": account_id, "client_order_id": client_id, "symbol": symbol, "side": side,
         "type": order_type, "quantity": quantity,
@@ -119,4 +128,6 @@ def order_body(
         body |= {"trailing_percent": trailing_percent, "time_in_force": "gtc"}
     elif stop_loss is not None and take_profit is not None:
         body |= {"stop_loss_price": stop_loss, "take_profit_price": take_profit}
+    elif trailing_percent is not None and take_profit is not None:
+        body |= {"trailing_stop_percent": trailing_percent, "take_profit_price": take_profit}
     return body

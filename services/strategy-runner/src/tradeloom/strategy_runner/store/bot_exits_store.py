@@ -1,8 +1,9 @@
 """A strategy bot's exits in its sub-ledger (``bot_orders`` rows with ``exit_kind``).
 
-order-router opens a filled bracket entry's stop-loss and take-profit itself, with the client ids
-``<entry>-sl`` and ``<entry>-tp``; the first order update of each records it here under the key
-``entry bar + 1`` (stop-loss) or ``+ 2`` (take-profit) (bar opens are whole seconds apart, so no
+order-router opens a filled bracket entry's stop-loss (or trailing stop) and take-profit itself,
+with the client ids ``<entry>-sl`` (``-ts``) and ``<entry>-tp``; the first order update of each
+records it here under the key ``entry bar + 1`` (stop-loss), ``+ 3`` (trailing stop) or ``+ 2``
+(take-profit) (bar opens are whole seconds apart, so no
 bar's order has these keys), so its fills count in the bot's position and PnL like any order.
 A lone exit (``domain/exit_plan.py``) is recorded by the bot itself when its entry fills, keyed
 ``entry bar + 1``, ``+ 2`` or ``+ 3`` (trailing stop), and sent by the resend loop.
@@ -19,12 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.shared.db import check_schema_name
 from tradeloom.strategy_runner.domain.exit_plan import LoneExit, exit_client_id
 
-EXIT_SUFFIXES = {"-sl": ("sl", 1, "stop_market"), "-tp": ("tp", 2, "take_profit_market")}
+EXIT_SUFFIXES = {
+    "-sl": ("sl", 1, "stop_market"),
+    "-tp": ("tp", 2, "take_profit_market"),
+    "-ts": ("ts", 3, "trailing_stop"),
+}
 TERMINAL = "('filled', 'canceled', 'rejected', 'expired')"
 
 
 def exit_of(client_id: str) -> tuple[str, str, int, str] | None:
-    """(entry client id, ``sl``/``tp``, key offset, order type) of a bracket exit's client id."""
+    """(entry client id, ``sl``/``tp``/``ts``, key offset, order type) of a bracket exit's client id."""
     shape = EXIT_SUFFIXES.get(client_id[-3:])
     return None if shape is None else (client_id[:-3], *shape)
 

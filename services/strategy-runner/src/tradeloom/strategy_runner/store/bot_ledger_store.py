@@ -23,6 +23,7 @@ class BotLedgerStore:
     async def add_order(
         self, conn: AsyncConnection, *, bot_id: uuid.UUID, symbol: str, bar_ns: int, client_id: str,
         side: str, quantity: Decimal, stop_loss: Decimal | None = None, take_profit: Decimal | None = None,
+        trailing_percent: Decimal | None = None,
     ) -> bool:  # fmt: skip
         """Record an order about to be sent (with its bracket's levels, if any); False when this
         (bot, symbol, bar) already has one."""
@@ -30,13 +31,13 @@ class BotLedgerStore:
             text(
                 f'INSERT INTO "{self.s}".bot_orders '
                 "(bot_id, symbol, bar_ns, client_order_id, side, quantity, stop_loss_price, "
-                "take_profit_price) "
-                "VALUES (:bot, :symbol, :bar, :cid, :side, :qty, :sl, :tp) "
+                "take_profit_price, trailing_percent) "
+                "VALUES (:bot, :symbol, :bar, :cid, :side, :qty, :sl, :tp, :trail) "
                 "ON CONFLICT DO NOTHING RETURNING bar_ns"
             ),
             {
                 "bot": bot_id, "symbol": symbol, "bar": bar_ns, "cid": client_id, "side": side,
-                "qty": quantity, "sl": stop_loss, "tp": take_profit,
+                "qty": quantity, "sl": stop_loss, "tp": take_profit, "trail": trailing_percent,
             },
         )  # fmt: skip
         return result.first() is not None
