@@ -5,7 +5,8 @@ owner's paper accounts, for one or more symbols (``symbols``, at most 20) and a 
 closed candle of one of its symbols a running bot evaluates the strategy's signals on that
 symbol's closed bars and sends a market order to order-router with a ``client_order_id`` derived
 from (bot, symbol, bar), so a redelivered candle or a restart never sends a second order. Each
-symbol is traded independently: its own position, signals, orders, sizing and ``max_position``. Bots trade long only (spot): a short entry of the strategy means flat.
+symbol is traded independently: its own position, signals, orders, sizing and ``max_position``.
+Bots trade long only (spot): a short entry of the strategy means flat.
 
 Error codes: ``validation_error`` 422 naming the field, ``unauthorized`` 401, ``not_found`` 404
 (unknown or another user's bot, strategy version or account), ``conflict`` 409 (a transition the
