@@ -109,7 +109,7 @@ async def _bot_body(env: BotsEnv, **symbols: Any) -> dict[str, Any]:
 
 async def test_a_bot_on_two_symbols_trades_each_from_its_own_candles_once(multi_env: BotsEnv) -> None:
     env = multi_env
-    body = await _bot_body(env, symbols=[SYMBOL, ETH])
+    body = await _bot_body(env, symbols=[SYMBOL, ETH]) | {"max_position": "1"}  # per symbol: 1 each
     bot = await env.sr("bots_create", body)
     assert (bot["symbol"], bot["symbols"]) == (SYMBOL, [SYMBOL, ETH])
     bot_id, account_id = bot["bot_id"], body["account_id"]
