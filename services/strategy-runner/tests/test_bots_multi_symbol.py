@@ -26,6 +26,7 @@ from bots_harness import (
 )
 from nats.aio.client import Client
 from sr_caller import Caller, fields
+from test_bot_exit_orders import with_exits
 
 from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested, TradeTick
 from tradeloom.shared.ids import market_data_id, new_event_id
@@ -186,3 +187,57 @@ async def test_bad_symbol_lists_are_422s_naming_the_field_and_write_nothing(mult
     }  # fmt: skip
     refused = await env.sr.error("grid_bots_create", grid)  # a ladder is one symbol's
     assert (refused.code, fields(refused)) == ("validation_error", ["symbols"])
+
+
+async def test_an_exit_signal_on_one_symbol_cancels_only_that_symbols_resting_exits(
+    multi_env: BotsEnv,
+) -> None:
+    env = multi_env
+    account = await env.orders("accounts_create", {"name": "brackets"})
+    strategy = await env.sr("strategies_create", {"name": "b", "kind": "graph", "graph": with_exits()})
+    bot = await env.sr(
+        "bots_create",
+        {"name": "two brackets", "strategy_id": strategy["strategy_id"], "strategy_version": 1,
+         "account_id": account["account_id"], "symbols": [SYMBOL, ETH], "timeframe": "1m",
+         "sizing": {"kind": "fixed", "quantity": "1"}, "max_position": "20"},
+    )  # fmt: skip
+    bot_id = bot["bot_id"]
+    assert (await env.sr("bots_start", {"bot_id": bot_id}))["status"] == "running"
+    cross = crossing_bar()
+    await env.market.bars(0, cross + 1)
+    for index in range(cross + 2):
+        await eth_trade(env.market, index, PRICES[index] * SCALE)
+
+    async def orders() -> dict[tuple[str, str], dict[str, Any]]:
+        """The bot's orders by (symbol, ``buy``/``sell`` or the exit's suffix)."""
+        found = {}
+        for order in (await env.sr("bots_orders", {"bot_id": bot_id, "limit": 50}))["items"]:
+            cid = order["client_order_id"]
+            found[order["symbol"], cid[-3:] if cid[-3:] in ("-sl", "-tp") else order["side"]] = order
+        return found
+
+    async def both_bought() -> bool:
+        held = await orders()
+        return all(held.get((s, "buy"), {}).get("order_id") for s in (SYMBOL, ETH))
+
+    await eventually(both_bought)
+    await env.market.trade_now(PRICES[cross + 1])  # each entry fills: its bracket's exits rest
+    await eth_trade(env.market, -1, PRICES[cross + 1] * SCALE, ts=time.time_ns())
+
+    async def all_resting() -> bool:
+        held = await orders()
+        return all(held.get((s, k), {}).get("status") == "new" for s in (SYMBOL, ETH) for k in ("-sl", "-tp"))
+
+    await eventually(all_resting)
+    for bar, price in ((cross + 2, 108.0), (cross + 3, 104.0), (cross + 4, 100.0)):  # BTC's exit signal
+        await env.market.candle_again(bar, price)
+
+    async def btc_sold() -> bool:
+        return bool((await orders()).get((SYMBOL, "sell"), {}).get("order_id"))
+
+    await eventually(btc_sold)  # sent only once its own exits were cancelled
+    held = await orders()
+    assert [held[SYMBOL, k]["status"] for k in ("-sl", "-tp")] == ["canceled", "canceled"]
+    assert [held[ETH, k]["status"] for k in ("-sl", "-tp")] == ["new", "new"]  # ETH's still rest
+    assert held[ETH, "-sl"]["client_order_id"] == f"{held[ETH, 'buy']['client_order_id']}-sl"
+    assert (ETH, "sell") not in held
