@@ -64,9 +64,11 @@ async def service_runtime(
 
 
 @asynccontextmanager
-async def trading_stack(pg_server: Any, database_url: str, nats_url: str, prefix: str) -> AsyncIterator[None]:
-    """market-data listing BTC/USDT on ``sim`` with no synthetic trades, and order-router."""
-    quiet = {"sim_symbols": [SYMBOL], "sim_trades_per_s": 0, "candle_tolerance_s": 0}
+async def trading_stack(
+    pg_server: Any, database_url: str, nats_url: str, prefix: str, symbols: tuple[str, ...] = (SYMBOL,)
+) -> AsyncIterator[None]:
+    """market-data listing ``symbols`` (BTC/USDT) on ``sim`` with no synthetic trades, and order-router."""
+    quiet = {"sim_symbols": list(symbols), "sim_trades_per_s": 0, "candle_tolerance_s": 0}
     async with (
         service_runtime(md_app, MarketDataSettings, pg_server, database_url, nats_url, prefix, **quiet),
         service_runtime(

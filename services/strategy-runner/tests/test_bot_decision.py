@@ -91,3 +91,12 @@ def test_client_order_id_is_deterministic_and_names_its_bot() -> None:
     assert bot_of_client_order_id(first) == bot
     assert bot_of_client_order_id("manual-1") is None
     assert bot_of_client_order_id("bot-nothex-1") is None
+
+
+def test_a_bots_other_symbols_have_their_own_client_order_ids() -> None:
+    bot, bar = str(uuid.uuid4()), 1_704_067_200_000_000_000
+    first = client_order_id(bot, bar)
+    assert client_order_id(bot, bar, 0) == first  # the first symbol's, as before several symbols
+    others = [client_order_id(bot, bar, index) for index in range(1, 20)]
+    assert others[0] == f"{first}-m1" and len({first, *others}) == 20
+    assert all(bot_of_client_order_id(cid) == bot and len(f"{cid}-sl") <= 64 for cid in others)

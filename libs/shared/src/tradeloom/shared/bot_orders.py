@@ -1,7 +1,8 @@
 """Which bot placed an order. strategy-runner derives a bot order's ``client_order_id`` from
-(bot, bar) as ``bot-<bot uuid hex>-<bar open ns>``: deterministic, so a restart or a redelivered
-candle never sends an order twice. risk-monitor and analytics read the bot back from it to keep
-each bot's positions and equity apart. One rule, here, for every service."""
+(bot, bar) as ``bot-<bot uuid hex>-<bar open ns>`` (a bot's further symbols add ``-m<index>``):
+deterministic, so a restart or a redelivered candle never sends an order twice. risk-monitor and
+analytics read the bot back from it to keep each bot's positions and equity apart. One rule, here,
+for every service."""
 
 from __future__ import annotations
 

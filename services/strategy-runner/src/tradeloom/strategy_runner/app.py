@@ -44,7 +44,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     catalogs = CatalogsApi(
         BarsSource(client, settings.market_data_timeout_s), user_indicators, indicator_runs
     )
-    bots = BotsApi(engine, client, outbox, schema)
+    bots = BotsApi(engine, client, outbox, schema, settings.market_data_timeout_s)
     views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
     api.register(
         runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,

@@ -1,10 +1,12 @@
 """Live bots of strategy-runner (``svc.strategy-runner.bots_*``, ``strategy.evt.bot_*``).
 
 A bot runs one pinned strategy version (a built-in template with its parameters) on one of the
-owner's paper accounts, for one symbol and timeframe. On each closed candle a running bot
-evaluates the strategy's signals on closed bars and sends a market order to order-router with a
-``client_order_id`` derived from (bot, symbol, bar), so a redelivered candle or a restart never
-sends a second order. Bots trade long only (spot): a short entry of the strategy means flat.
+owner's paper accounts, for one or more symbols (``symbols``, at most 20) and a timeframe. On each
+closed candle of one of its symbols a running bot evaluates the strategy's signals on that
+symbol's closed bars and sends a market order to order-router with a ``client_order_id`` derived
+from (bot, symbol, bar), so a redelivered candle or a restart never sends a second order. Each
+symbol is traded independently: its own position, signals, orders, sizing and ``max_position``.
+Bots trade long only (spot): a short entry of the strategy means flat.
 
 Error codes: ``validation_error`` 422 naming the field, ``unauthorized`` 401, ``not_found`` 404
 (unknown or another user's bot, strategy version or account), ``conflict`` 409 (a transition the
@@ -14,15 +16,17 @@ bot's status does not allow, e.g. delete while running).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import Positive
 from tradeloom.shared.envelope import Event
 
 SERVICE = "strategy-runner"
+MAX_BOT_SYMBOLS = 20
+BotSymbol = Annotated[str, Field(min_length=3, max_length=64)]
 BOT_STATUS = Literal["stopped", "running", "paused", "halted", "error"]
 DECISION_ACTION = Literal["hold", "buy", "sell", "refused", "failed"]
 ID = Field(min_length=1, max_length=64, examples=["0190f0a0-0000-7000-8000-000000000001"])
@@ -62,11 +66,29 @@ class BotCreate(_Request):
     strategy_id: str = ID
     strategy_version: int = Field(ge=1, le=1_000_000)
     account_id: str = ID
-    symbol: str = Field(min_length=3, max_length=64, examples=["BTC/USDT"])
+    symbol: str | None = Field(
+        default=None, min_length=3, max_length=64, examples=["BTC/USDT"],
+        description="the bot's symbol (or its first one: then it must be the first of symbols)",
+    )  # fmt: skip
+    symbols: list[BotSymbol] | None = Field(
+        default=None, min_length=1, max_length=MAX_BOT_SYMBOLS, examples=[["BTC/USDT", "ETH/USDT"]],
+        description="several symbols, each traded independently (1-20, unique); symbol, if also "
+        "given, must be the first",
+    )  # fmt: skip
     venue: str = Field(default="sim", min_length=1, max_length=32, pattern=r"^[a-z0-9_\-]+$")
     timeframe: TIMEFRAME = "1m"
     sizing: BotSizing
-    max_position: Positive = Field(description="the bot never holds more than this quantity")
+    max_position: Positive = Field(description="the bot never holds more than this quantity (per symbol)")
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        repeated = sorted({s for s in value if value.count(s) > 1})
+        if repeated:
+            raise ValueError(f"duplicate symbol {', '.join(repeated)}")
+        return value
 
 
 class BotRef(_Request):
@@ -94,13 +116,17 @@ class BotInfo(_Reply):
     params: dict[str, int | float | bool]
     account_id: str
     venue: str
-    symbol: str
+    symbol: str = Field(description="its first symbol")
+    symbols: list[str] = Field(default_factory=list, description="every symbol it trades, the first first")
     timeframe: str
     sizing: BotSizing
     max_position: Positive
     status: BOT_STATUS
     status_reason: str = ""
-    position: str = Field(description="the bot's own filled quantity (its sub-ledger), decimal string")
+    position: str = Field(
+        description="the bot's own filled quantity of its first symbol (its sub-ledger), decimal string; "
+        "every symbol's in bots_positions"
+    )
     last_bar_ns: int | None = Field(default=None, description="open time of the last bar it decided on")
     created_at: datetime
     updated_at: datetime
@@ -120,6 +146,7 @@ class BotDecision(_Reply):
     decision_id: int
     bot_id: str
     bar_ns: int = Field(description="open time of the closed bar decided on")
+    symbol: str | None = Field(default=None, description="the symbol of the bar (null on older entries)")
     signal: str = Field(
         examples=["entry_long"], description="entry_long, exit_long, entry_short, exit_short, none"
     )

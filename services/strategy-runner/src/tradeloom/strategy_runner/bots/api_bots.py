@@ -33,6 +33,7 @@ from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.strategy_runner.bots.bot_symbols import check_listed, requested_symbols
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
 from tradeloom.strategy_runner.domain.bot_exits import exit_settings
 from tradeloom.strategy_runner.domain.exit_plan import not_live as exits_not_live
@@ -59,7 +60,8 @@ def bot_info(row: Row[Any]) -> BotInfo:
     return BotInfo(
         bot_id=str(row.id), name=row.name, strategy_id=str(row.strategy_id),
         strategy_version=row.strategy_version, template=row.template, params=row.params,
-        account_id=row.account_id, venue=row.venue, symbol=row.symbol, timeframe=row.timeframe,
+        account_id=row.account_id, venue=row.venue, symbol=row.symbol, symbols=list(row.symbols),
+        timeframe=row.timeframe,
         sizing=BotSizing.model_validate(row.sizing), max_position=Decimal(row.max_position),
         status=row.status, status_reason=row.status_reason, position=str(Decimal(row.position).normalize()),
         last_bar_ns=row.last_bar_ns, created_at=row.created_at, updated_at=row.updated_at,
@@ -73,8 +75,10 @@ class BotsApi:
         client: Callable[[], ServiceClient],
         outbox: Callable[[], Outbox],
         schema: str,
+        market_data_timeout_s: float = 2.0,
     ) -> None:
         self._engine = engine
+        self.market_data_timeout_s = market_data_timeout_s
         self._client = client
         self._outbox = outbox
         self.bots = BotsStore(schema)
@@ -84,6 +88,9 @@ class BotsApi:
 
     async def create(self, caller: CallerContext, body: BotCreate) -> BotInfo:
         user_id = require_user(caller)
+        symbols = requested_symbols(body)
+        if body.symbols is not None:  # a list is checked against market-data's registry
+            await check_listed(self._client, body.venue, symbols, self.market_data_timeout_s)
         await self._check_account(caller, body.account_id)
         async with self._engine().begin() as conn:
             version = await self.strategies.version(conn, body.strategy_id, user_id, body.strategy_version)
@@ -103,7 +110,7 @@ class BotsApi:
             values = body.model_dump(mode="json") | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
                 "params": version.params, "max_position": body.max_position, "graph": version.graph,
-                "code": version.code,
+                "code": version.code, "symbol": symbols[0], "symbols": symbols,
             }  # fmt: skip
             row = await self.bots.create(conn, new_event_id(), values)
             await status_changed(

@@ -16,6 +16,7 @@ def decision_of(row: Row[Any]) -> BotDecision:
         decision_id=row.id,
         bot_id=str(row.bot_id),
         bar_ns=row.bar_ns,
+        symbol=row.symbol,
         signal=row.signal,
         action=row.action,
         reason=row.reason,

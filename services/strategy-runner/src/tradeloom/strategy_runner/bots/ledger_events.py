@@ -95,6 +95,7 @@ class BotLedgerEvents:
             conn, row.bot_id, row.bar_ns, signal=name, action="sell",
             reason=f"{name.replace('_', '-')} filled {row.filled_quantity} at {row.average_price}",
             quantity=Decimal(row.filled_quantity), client_id=client_id, order_id=row.order_id,
+            symbol=row.symbol,
         )  # fmt: skip
         await decision_made(conn, self._outbox(), row.user_id, logged)
 

@@ -1,10 +1,11 @@
 """The bot runner: closed candles → each running bot's decision → an order to order-router.
 
 A closed candle marks its market's newest bar (``bar_marks``) and is decided at once, in a task
-of its market (``bots.market_tasks``), for the bots of that market whose lease this replica holds
-or can take: their bars are read once for all of them (``bots.market_history``: a window per
-market kept from the candle stream), the signal computed once per strategy, and every bot's
-decision and order run side by side. A loop renews and takes over leases
+of its market (``bots.market_tasks``), for the bots trading that market (one of their symbols:
+each symbol of a bot is decided on its own) whose lease this replica holds or can take: their
+bars are read once for all of them (``bots.market_history``: a window per market kept from the
+candle stream), the signal computed once per strategy, and every bot's decision and order run
+side by side. A loop renews and takes over leases
 (a dead replica's bots come to a live one when their lease expires), catches leased bots up to
 their market's newest bar (a candle another replica consumed, one missed while down) and resends
 orders recorded but never answered (same ``client_order_id``: order-router answers the original).
@@ -126,14 +127,15 @@ class BotRunner:
             log.warning("no history of %s up to bar %s: %s", market, upto_ns, error)
             return  # not decided: the loop tries again from the bar mark
         async with self._slots, self._engine().connect() as conn:
-            rows = await self.bots.get_many(conn, held)
+            rows = await self.bots.get_many(conn, held, market[1])  # each bot's row of this symbol
         memo: Memo = {}
         bars = self.history.newest(*market, upto_ns)
         first = {row.id for row in rows if may_trade(row, bars, upto_ns, memo)}
         trading, holding = [r for r in rows if r.id in first], [r for r in rows if r.id not in first]
         for group in (trading, holding):  # the orders first: the holds' bookkeeping waits for them
             results = await asyncio.gather(
-                *(self.evaluate(row.id, upto_ns, bar, memo, row) for row in group), return_exceptions=True
+                *(self.evaluate(row.id, row.symbol, upto_ns, bar, memo=memo, row=row) for row in group),
+                return_exceptions=True,
             )
             for result in results:
                 if isinstance(result, Exception):
@@ -165,7 +167,7 @@ class BotRunner:
             )
         for row in behind:
             if not self.markets.busy((row.venue, row.symbol, row.timeframe)):  # else its task decides
-                await self.evaluate(row.id, row.open_ns, None)
+                await self.evaluate(row.id, row.symbol, row.open_ns, None)
         for order in unsent:
             async with self._engine().connect() as conn:
                 bot = await self.bots.get(conn, str(order.bot_id), None)
@@ -174,15 +176,16 @@ class BotRunner:
 
     # ---------------------------------------------------------------------------- the decision
     async def evaluate(
-        self, bot_id: uuid.UUID, upto_ns: int, bar: Bar | None, memo: Memo | None = None,
-        row: Row[Any] | None = None,
+        self, bot_id: uuid.UUID, symbol: str, upto_ns: int, bar: Bar | None, *,
+        memo: Memo | None = None, row: Row[Any] | None = None,
     ) -> None:  # fmt: skip
-        """Decide, in order and once each, every closed bar of the bot after its last decided one
-        up to ``upto_ns`` (a bot that never decided starts at ``upto_ns``); each order is sent
-        after its decision commits."""
+        """Decide, in order and once each, every closed bar of the bot's ``symbol`` after its last
+        decided one up to ``upto_ns`` (a symbol never decided starts at ``upto_ns``); each order
+        is sent after its decision commits. Each symbol of a bot is decided on its own: its row
+        (``bots.get(symbol=…)``) carries that symbol's last bar, position and open orders."""
         if row is None:
             async with self._slots, self._engine().connect() as conn:
-                row = await self.bots.get(conn, str(bot_id), None)
+                row = await self.bots.get(conn, str(bot_id), None, symbol=symbol)
         if row is None or row.status != "running" or (row.last_bar_ns or -1) >= upto_ns:
             return
         try:
@@ -195,7 +198,7 @@ class BotRunner:
             try:
                 names = await self.code.of_bot(row, bars)
             except UserCodeFailed as error:
-                await self._code_failed(bot_id, bars[-1].open_ns, str(error))
+                await self._code_failed(bot_id, symbol, bars[-1].open_ns, str(error))
                 return
             except (RemoteError, Unavailable) as error:
                 log.warning("bot %s: no signals from the sandbox for bar %s: %s", bot_id, upto_ns, error)
@@ -204,34 +207,34 @@ class BotRunner:
         ends = [j + 1 for j, b in enumerate(bars) if b.open_ns > after] or [0]
         for end in ends:
             signal = None if names is None or end == 0 else names[end - 1]
-            order = await self._decide_locked(bot_id, bars[:end], upto_ns, signal, memo)
+            order = await self._decide_locked(bot_id, symbol, bars[:end], upto_ns, signal=signal, memo=memo)
             if order is not None:
                 await self.send(order)
 
-    async def _code_failed(self, bot_id: uuid.UUID, bar_ns: int, reason: str) -> None:
+    async def _code_failed(self, bot_id: uuid.UUID, symbol: str, bar_ns: int, reason: str) -> None:
         """The user's code failed on this bar: log it as the bar's decision and stop the bot."""
         reason = reason[:1000]
         async with self._engine().begin() as conn:
-            row = await self.bots.get(conn, str(bot_id), None, lock=True)
+            row = await self.bots.get(conn, str(bot_id), None, lock=True, symbol=symbol)
             if row is None or row.status != "running" or (row.last_bar_ns or -1) >= bar_ns:
                 return
             if not await self.bots.holds_lease(conn, bot_id, self.owner):
                 return
             logged = await self.ledger.add_decision(
-                conn, row.id, bar_ns, signal="none", action="failed", reason=reason
+                conn, row.id, bar_ns, signal="none", action="failed", reason=reason, symbol=symbol
             )
             await decision_made(conn, self._outbox(), row.user_id, logged)
             await self._stop_in_error(conn, str(bot_id), reason)
 
     async def _decide_locked(
-        self, bot_id: uuid.UUID, bars: list[Bar], upto_ns: int, signal: str | None = None,
-        memo: Memo | None = None,
+        self, bot_id: uuid.UUID, symbol: str, bars: list[Bar], upto_ns: int, *,
+        signal: str | None = None, memo: Memo | None = None,
     ) -> OrderToSend | None:  # fmt: skip
         """One bar's decision under the bot's row lock; re-checked there (status, lease, bar)."""
         bar_ns = bars[-1].open_ns if bars else upto_ns
         try:
             async with self._slots, self._engine().begin() as conn:
-                row = await self.bots.get(conn, str(bot_id), None, lock=True)
+                row = await self.bots.get(conn, str(bot_id), None, lock=True, symbol=symbol)
                 if row is None or row.status != "running" or (row.last_bar_ns or -1) >= bar_ns:
                     return None
                 if not await self.bots.holds_lease(conn, bot_id, self.owner):
@@ -246,11 +249,12 @@ class BotRunner:
     async def _decide(
         self, conn: AsyncConnection, row: Row[Any], bar_ns: int, bars: list[Bar], signal: str | None
     ) -> OrderToSend | None:
-        await self.ledger.set_last_bar(conn, row.id, bar_ns)
+        await self.ledger.set_last_bar(conn, row.id, row.symbol, bar_ns)
         if not bars:
             logged = await self.ledger.add_decision(
-                conn, row.id, bar_ns, signal="none", action="failed", reason="bar not in history"
-            )
+                conn, row.id, bar_ns, signal="none", action="failed", reason="bar not in history",
+                symbol=row.symbol,
+            )  # fmt: skip
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
         signal = signal or "none"
@@ -267,11 +271,11 @@ class BotRunner:
         )
         if decision.action == "hold" or decision.quantity is None:
             logged = await self.ledger.add_decision(
-                conn, row.id, bar_ns, signal=signal, action="hold", reason=decision.reason
+                conn, row.id, bar_ns, signal=signal, action="hold", reason=decision.reason, symbol=row.symbol
             )
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
-        client_id = client_order_id(str(row.id), bar_ns)
+        client_id = client_order_id(str(row.id), bar_ns, row.symbol_index)
         stop_loss, take_profit, trailing = None, None, None
         if decision.action == "buy":  # its exits' levels are recorded with it (a bracket: sent with it)
             stop_loss, take_profit, trailing = await self.exits.levels(row, Decimal(str(bars[-1].close)))
@@ -291,7 +295,8 @@ class BotRunner:
         resting = []
         if decision.action == "sell":  # the strategy's exit: the resting exits go first
             resting = [
-                (r.client_order_id, r.order_id) for r in await self.exit_rows.flag_open_exits(conn, row.id)
+                (r.client_order_id, r.order_id)
+                for r in await self.exit_rows.flag_open_exits(conn, row.id, row.symbol)
             ]
         await self.ledger.add_decision(
             conn,
@@ -302,6 +307,7 @@ class BotRunner:
             reason=decision.reason,
             quantity=decision.quantity,
             client_id=client_id,
+            symbol=row.symbol,
         )
         return OrderToSend(
             row.user_id, row.account_id, row.symbol, client_id, decision.action, decision.quantity,

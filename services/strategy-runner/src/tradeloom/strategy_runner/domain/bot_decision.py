@@ -3,8 +3,8 @@
 Pure (no I/O). The signals are ``tradeloom.quant``'s built-in strategy kernels or a compiled
 builder graph, the very ones the backtest runs, over closed bars only; the decision looks at the
 signal of the newest bar. Bots trade long only (spot): a short entry means "be flat".
-``client_order_id`` is a function of the bot and the bar, so deciding the same bar twice can never
-make a second order.
+``client_order_id`` is a function of the bot, the symbol and the bar, so deciding the same bar
+twice can never make a second order.
 """
 
 from __future__ import annotations
@@ -49,9 +49,12 @@ class Decision:
     quantity: Decimal | None = None
 
 
-def client_order_id(bot_id: str, bar_ns: int) -> str:
-    """Deterministic per (bot, bar); the bot has one symbol (``tradeloom.shared.bot_orders``)."""
-    return bot_client_order_id(bot_id, bar_ns)
+def client_order_id(bot_id: str, bar_ns: int, symbol_index: int = 0) -> str:
+    """Deterministic per (bot, symbol, bar): ``bot-<bot hex>-<bar ns>`` on the bot's first symbol
+    (``tradeloom.shared.bot_orders``, as before several symbols), ``…-m<index>`` on its others
+    (at most 59 characters, 62 with an exit's ``-sl``: order-router's limit is 64)."""
+    base = bot_client_order_id(bot_id, bar_ns)
+    return base if symbol_index == 0 else f"{base}-m{symbol_index}"
 
 
 def equity_size(free_quote: Decimal, percent: Decimal, price: Decimal, lot: Decimal) -> Decimal:

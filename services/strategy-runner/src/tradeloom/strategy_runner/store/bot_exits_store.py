@@ -69,7 +69,7 @@ class BotExitsStore:
         result = await conn.execute(
             text(
                 "SELECT o.bot_id, o.bar_ns, o.exit_kind, o.filled_quantity, o.average_price, o.order_id, "
-                f'b.user_id FROM "{self.s}".bot_orders o JOIN "{self.s}".bots b ON b.id = o.bot_id '
+                f'o.symbol, b.user_id FROM "{self.s}".bot_orders o JOIN "{self.s}".bots b ON b.id = o.bot_id '
                 "WHERE o.client_order_id = :cid AND o.exit_kind IS NOT NULL AND o.status = 'filled' "
                 "FOR UPDATE OF o"
             ),
@@ -83,16 +83,20 @@ class BotExitsStore:
         )
         return None if logged.first() is not None else row
 
-    async def flag_open_exits(self, conn: AsyncConnection, bot_id: Any) -> list[Row[Any]]:
-        """The bot's exits not done, flagged: the ones order-router holds are returned (client id,
-        order id) for the cancel loop; a lone exit not sent yet is withdrawn by the resend loop."""
+    async def flag_open_exits(
+        self, conn: AsyncConnection, bot_id: Any, symbol: str | None = None
+    ) -> list[Row[Any]]:
+        """The bot's exits not done (only ``symbol``'s if given), flagged: the ones order-router
+        holds are returned (client id, order id) for the cancel loop; a lone exit not sent yet is
+        withdrawn by the resend loop."""
         result = await conn.execute(
             text(
                 f'UPDATE "{self.s}".bot_orders SET cancel_requested = true WHERE bot_id = :bot '
                 f"AND exit_kind IS NOT NULL AND status NOT IN {TERMINAL} "
+                "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
                 "RETURNING client_order_id, order_id"
             ),
-            {"bot": bot_id},
+            {"bot": bot_id, "symbol": symbol},
         )
         return [row for row in result if row.order_id is not None]
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.shared.db import check_schema_name
 
 DECISION_COLUMNS = (
-    "id, bot_id, bar_ns, signal, action, reason, quantity, client_order_id, order_id, created_at"
+    "id, bot_id, bar_ns, symbol, signal, action, reason, quantity, client_order_id, order_id, created_at"
 )
 
 
@@ -83,16 +83,17 @@ class BotLedgerStore:
     async def add_decision(
         self, conn: AsyncConnection, bot_id: uuid.UUID, bar_ns: int, *, signal: str, action: str,
         reason: str, quantity: Decimal | None = None, client_id: str | None = None,
-        order_id: str | None = None,
+        order_id: str | None = None, symbol: str | None = None,
     ) -> Row[Any]:  # fmt: skip
         result = await conn.execute(
             text(
-                f'INSERT INTO "{self.s}".bot_decisions (bot_id, bar_ns, signal, action, reason, quantity, '
-                "client_order_id, order_id) VALUES (:bot, :bar, :signal, :action, :reason, :qty, :cid, :oid) "
-                f"RETURNING {DECISION_COLUMNS}"
+                f'INSERT INTO "{self.s}".bot_decisions (bot_id, bar_ns, symbol, signal, action, reason, '
+                "quantity, client_order_id, order_id) VALUES (:bot, :bar, :symbol, :signal, :action, "
+                f":reason, :qty, :cid, :oid) RETURNING {DECISION_COLUMNS}"
             ),
             {
                 "bot": bot_id,
+                "symbol": symbol,
                 "bar": bar_ns,
                 "signal": signal,
                 "action": action,
@@ -144,9 +145,20 @@ class BotLedgerStore:
         )
         return list(result)
 
-    async def set_last_bar(self, conn: AsyncConnection, bot_id: uuid.UUID, bar_ns: int) -> None:
+    async def set_last_bar(self, conn: AsyncConnection, bot_id: uuid.UUID, symbol: str, bar_ns: int) -> None:
+        """The bar decided on ``symbol``; the bot's ``last_bar_ns`` is the newest of its symbols'."""
         await conn.execute(
-            text(f'UPDATE "{self.s}".bots SET last_bar_ns = :bar, updated_at = now() WHERE id = :id'),
+            text(
+                f'UPDATE "{self.s}".bot_symbols SET last_bar_ns = :bar '
+                "WHERE bot_id = :id AND symbol = :symbol"
+            ),
+            {"id": bot_id, "bar": bar_ns, "symbol": symbol},
+        )
+        await conn.execute(
+            text(
+                f'UPDATE "{self.s}".bots SET last_bar_ns = GREATEST(last_bar_ns, :bar), updated_at = now() '
+                "WHERE id = :id"
+            ),
             {"id": bot_id, "bar": bar_ns},
         )
 
@@ -164,15 +176,16 @@ class BotLedgerStore:
         )
 
     async def behind(self, conn: AsyncConnection, owner: str) -> list[Row[Any]]:
-        """Running bots we hold the lease of whose last decided bar is older than their market's
-        newest closed bar: (bot id, that bar, the market)."""
+        """Running bots we hold the lease of whose last decided bar on one of their symbols is
+        older than that market's newest closed bar: (bot id, that bar, the market)."""
         result = await conn.execute(
             text(
-                f'SELECT b.id, m.open_ns, b.venue, b.symbol, b.timeframe FROM "{self.s}".bots b '
+                f'SELECT b.id, m.open_ns, b.venue, s.symbol, b.timeframe FROM "{self.s}".bots b '
                 f'JOIN "{self.s}".bot_leases l ON l.bot_id = b.id '
-                f'JOIN "{self.s}".bar_marks m ON m.venue = b.venue AND m.symbol = b.symbol '
+                f'JOIN "{self.s}".bot_symbols s ON s.bot_id = b.id '
+                f'JOIN "{self.s}".bar_marks m ON m.venue = b.venue AND m.symbol = s.symbol '
                 "AND m.timeframe = b.timeframe WHERE b.status = 'running' AND l.owner = :owner "
-                "AND l.expires_at > now() AND (b.last_bar_ns IS NULL OR b.last_bar_ns < m.open_ns)"
+                "AND l.expires_at > now() AND (s.last_bar_ns IS NULL OR s.last_bar_ns < m.open_ns)"
             ),
             {"owner": owner},
         )

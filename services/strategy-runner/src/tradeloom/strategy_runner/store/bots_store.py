@@ -18,27 +18,37 @@ from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.ids import parse_uuid
 
 TERMINAL = ("filled", "canceled", "rejected", "expired")
+# position and open orders are per symbol ({sym}: the bot's first, or the one a runner row is of)
 POSITION = (
     "COALESCE((SELECT sum(CASE o.side WHEN 'buy' THEN o.filled_quantity ELSE -o.filled_quantity END) "
-    'FROM "{s}".bot_orders o WHERE o.bot_id = b.id), 0) AS position'
+    'FROM "{s}".bot_orders o WHERE o.bot_id = b.id AND o.symbol = {sym}), 0) AS position'
 )
 OPEN_ORDERS = (
-    '(SELECT count(*) FROM "{s}".bot_orders o WHERE o.bot_id = b.id '
+    '(SELECT count(*) FROM "{s}".bot_orders o WHERE o.bot_id = b.id AND o.symbol = {sym} '
     "AND o.exit_kind IS NULL AND o.status NOT IN ('filled', 'canceled', 'rejected', 'expired')) "
     "AS open_orders"
 )  # a resting exit of the bracket is not an open order: the bot decides on while it rests
+SYMBOLS = 'ARRAY(SELECT y.symbol FROM "{s}".bot_symbols y WHERE y.bot_id = b.id ORDER BY y.ord) AS symbols'
 COLUMNS = (
     "b.id, b.user_id, b.name, b.strategy_id, b.strategy_version, b.template, b.params, b.account_id, "
     "b.venue, b.symbol, b.timeframe, b.sizing, b.max_position, b.status, b.status_reason, "
     "b.last_bar_ns, b.created_at, b.updated_at, b.graph, b.code, b.kind, b.grid, b.grid_lots, "
-    "b.dca, b.dca_state"
+    "b.dca, b.dca_state, 0 AS symbol_index"
+)
+# a runner's row of one of the bot's symbols (bot_symbols s): that symbol, its last bar, its index
+MARKET_COLUMNS = (
+    COLUMNS.replace("b.symbol,", "s.symbol,")
+    .replace("b.last_bar_ns,", "s.last_bar_ns,")
+    .replace("0 AS symbol_index", "s.ord AS symbol_index")
 )
 
 
 class BotsStore:
     def __init__(self, schema: str) -> None:
         self.s = check_schema_name(schema)
-        self.columns = f"{COLUMNS}, {POSITION.format(s=self.s)}, {OPEN_ORDERS.format(s=self.s)}"
+        per_symbol = f"{SYMBOLS}, {POSITION}, {OPEN_ORDERS}"
+        self.columns = f"{COLUMNS}, {per_symbol.format(s=self.s, sym='b.symbol')}"
+        self.market_columns = f"{MARKET_COLUMNS}, {per_symbol.format(s=self.s, sym='s.symbol')}"
 
     async def create(self, conn: AsyncConnection, bot_id: str, values: Mapping[str, Any]) -> Row[Any]:
         await conn.execute(
@@ -58,14 +68,23 @@ class BotsStore:
                 "code": values.get("code"),
             },
         )
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".bot_symbols (bot_id, symbol, ord) SELECT :id, symbol, ord - 1 '
+                "FROM unnest(CAST(:symbols AS text[])) WITH ORDINALITY AS u(symbol, ord) WHERE ord > 1"
+            ),
+            {"id": uuid.UUID(bot_id), "symbols": values.get("symbols") or []},
+        )  # the first symbol's row comes from the trigger on bots (migration 0014)
         row = await self.get(conn, bot_id, values["user_id"])
         assert row is not None
         return row
 
     async def get(
-        self, conn: AsyncConnection, bot_id: str, user_id: str | None, *, lock: bool = False
-    ) -> Row[Any] | None:
-        """The bot (``user_id`` None: whoever owns it); ``lock`` takes its row lock."""
+        self, conn: AsyncConnection, bot_id: str, user_id: str | None, *, lock: bool = False,
+        symbol: str | None = None,
+    ) -> Row[Any] | None:  # fmt: skip
+        """The bot (``user_id`` None: whoever owns it); ``lock`` takes its row lock; ``symbol``:
+        the row of that symbol of the bot (its last bar, position, open orders), None if not one."""
         key = parse_uuid(bot_id)
         if key is None:
             return None
@@ -79,6 +98,16 @@ class BotsStore:
             )
             if found.first() is None:
                 return None
+        if symbol is not None:
+            result = await conn.execute(
+                text(
+                    f'SELECT {self.market_columns} FROM "{self.s}".bots b JOIN "{self.s}".bot_symbols s '
+                    "ON s.bot_id = b.id AND s.symbol = :symbol WHERE b.id = :id "
+                    "AND (CAST(:user AS text) IS NULL OR b.user_id = :user)"
+                ),
+                {"id": key, "user": user_id, "symbol": symbol},
+            )
+            return result.first()
         result = await conn.execute(
             text(
                 f'SELECT {self.columns} FROM "{self.s}".bots b WHERE b.id = :id '
@@ -88,10 +117,15 @@ class BotsStore:
         )
         return result.first()
 
-    async def get_many(self, conn: AsyncConnection, bot_ids: list[uuid.UUID]) -> list[Row[Any]]:
-        """Several bots at once (no lock: each decision reads its bot again under its lock)."""
+    async def get_many(self, conn: AsyncConnection, bot_ids: list[uuid.UUID], symbol: str) -> list[Row[Any]]:
+        """Several bots' rows of ``symbol`` at once (no lock: each decision reads its bot again
+        under its lock)."""
         result = await conn.execute(
-            text(f'SELECT {self.columns} FROM "{self.s}".bots b WHERE b.id = ANY(:ids)'), {"ids": bot_ids}
+            text(
+                f'SELECT {self.market_columns} FROM "{self.s}".bots b JOIN "{self.s}".bot_symbols s '
+                "ON s.bot_id = b.id AND s.symbol = :symbol WHERE b.id = ANY(:ids)"
+            ),
+            {"ids": bot_ids, "symbol": symbol},
         )
         return list(result)
 
@@ -122,6 +156,16 @@ class BotsStore:
             ),
             {"id": bot_id, "status": status, "reason": reason, "from_mark": from_mark},
         )
+        if from_mark:  # each of its symbols from its own market's newest bar
+            await conn.execute(
+                text(
+                    f'UPDATE "{self.s}".bot_symbols s SET last_bar_ns = GREATEST(s.last_bar_ns, '
+                    f'(SELECT m.open_ns FROM "{self.s}".bots b JOIN "{self.s}".bar_marks m '
+                    "ON m.venue = b.venue AND m.symbol = s.symbol AND m.timeframe = b.timeframe "
+                    "WHERE b.id = s.bot_id)) WHERE s.bot_id = :id"
+                ),
+                {"id": bot_id},
+            )
 
     async def delete(self, conn: AsyncConnection, bot_id: uuid.UUID) -> None:
         await conn.execute(text(f'DELETE FROM "{self.s}".bots WHERE id = :id'), {"id": bot_id})
@@ -148,15 +192,17 @@ class BotsStore:
     async def take_leases(
         self, conn: AsyncConnection, owner: str, ttl_s: float, market: tuple[str, str, str] | None = None
     ) -> list[uuid.UUID]:
-        """Take or renew the leases of running bots (all, or one market's) that are free, expired
-        or already ours; the ids of the running bots whose lease we now hold."""
+        """Take or renew the leases of running bots (all, or those trading one market: its venue,
+        timeframe and one of their symbols) that are free, expired or already ours; the ids of
+        the running bots whose lease we now hold."""
         venue, symbol, timeframe = market or (None, None, None)
         result = await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".bot_leases AS l (bot_id, owner, expires_at) '
                 f'SELECT id, :owner, now() + make_interval(secs => :ttl) FROM "{self.s}".bots '
                 "WHERE status = 'running' AND (CAST(:venue AS text) IS NULL OR "
-                "(venue = :venue AND symbol = :symbol AND timeframe = :tf)) "
+                "(venue = :venue AND timeframe = :tf AND EXISTS (SELECT 1 FROM "
+                f'"{self.s}".bot_symbols y WHERE y.bot_id = bots.id AND y.symbol = :symbol))) '
                 "ON CONFLICT (bot_id) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at "
                 "WHERE l.owner = EXCLUDED.owner OR l.expires_at < now() RETURNING bot_id"
             ),
