@@ -13,6 +13,7 @@ from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.bots.api_dca_bots import DcaBotsApi
 from tradeloom.strategy_runner.bots.api_grid_bots import GridBotsApi
+from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient
 from tradeloom.strategy_runner.bots.bot_states import BotStates
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.order_cancels import OrderCancels
@@ -44,7 +45,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     catalogs = CatalogsApi(
         BarsSource(client, settings.market_data_timeout_s), user_indicators, indicator_runs
     )
-    bots = BotsApi(engine, client, outbox, schema)
+    bots = BotsApi(
+        engine, client, outbox, schema, BotRiskLimitsClient(client, settings.risk_monitor_timeout_s)
+    )
     views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
     api.register(
         runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,
