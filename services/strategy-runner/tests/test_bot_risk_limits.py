@@ -28,7 +28,7 @@ from tradeloom.risk_monitor import app as rm_app
 from tradeloom.risk_monitor.settings import RiskMonitorSettings
 from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.contracts.risk_monitor import LimitsPut
-from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
@@ -221,3 +221,47 @@ async def test_risk_monitor_not_answering_fails_the_create_with_503_and_leaves_n
     plain = await env.sr("bots_create", bot_body(account_id, strategy_id))  # no limits: no call
     assert plain["risk_limits"] is None
     assert (await env.sr("bots_delete", {"bot_id": plain["bot_id"]}))["deleted"] is True
+
+
+GRID = {"lower": "90", "upper": "110", "levels": 5, "quantity_per_level": "0.1"}
+DCA = {
+    "base_quantity": "0.1", "safety_quantity": "0.1", "price_deviation": "0.05", "max_safety_orders": 2,
+    "take_profit": "0.02",
+}  # fmt: skip
+
+
+async def test_grid_and_dca_bots_register_their_limits_the_same_way(risk_env: RiskEnv) -> None:
+    env = risk_env
+    account_id = (await env.orders("accounts_create", {"name": "kinds"}))["account_id"]
+    await env.market.trade_now(100)
+
+    async def priced() -> bool:  # market-data has applied the trade
+        try:
+            await env.orders.client.call_raw(
+                "market-data", "latest_price", {"symbol": "BTC/USDT"}, timeout_s=10
+            )
+        except RemoteError:
+            return False
+        return True
+
+    await eventually(priced)
+    common = {"account_id": account_id, "symbol": "BTC/USDT", "risk_limits": LIMITS}
+    grid = await env.sr("grid_bots_create", {"name": "grid", **GRID, **common})
+    assert grid["risk_limits"]["max_order_notional"] == "50"
+    assert (await env.sr("grid_bots_get", {"bot_id": grid["bot_id"]}))["risk_limits"] == grid["risk_limits"]
+    assert (await risk_limits(env, account_id, grid["bot_id"]))["max_open_orders"] == 3
+    dca = await env.sr("dca_bots_create", {"name": "dca", **DCA, **common})
+    assert (await env.sr("dca_bots_get", {"bot_id": dca["bot_id"]}))["risk_limits"] == dca["risk_limits"]
+    assert (await risk_limits(env, account_id, dca["bot_id"]))["max_order_notional"] == "50"
+    refused = await env.sr.error(
+        "dca_bots_create",
+        {"name": "mars", **DCA, **common, "risk_limits": LIMITS | {"day_boundary_tz": "Mars/Base"}},
+    )
+    assert fields(refused) == ["risk_limits.day_boundary_tz"]
+    for bot in (grid, dca):
+        assert (await env.sr("bots_delete", {"bot_id": bot["bot_id"]}))["deleted"] is True
+        assert (await risk_limits(env, account_id, bot["bot_id"]))["updated_at"] is None
+    changes = (await env.risk("limit_changes", {"account_id": account_id}))["items"]
+    assert sorted((c["bot_id"], c["action"]) for c in changes) == sorted(
+        (bot["bot_id"], action) for bot in (grid, dca) for action in ("put", "delete")
+    )  # the refused DCA bot stored nothing

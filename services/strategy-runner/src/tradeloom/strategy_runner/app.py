@@ -45,9 +45,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     catalogs = CatalogsApi(
         BarsSource(client, settings.market_data_timeout_s), user_indicators, indicator_runs
     )
-    bots = BotsApi(
-        engine, client, outbox, schema, BotRiskLimitsClient(client, settings.risk_monitor_timeout_s)
-    )
+    risk_limits = BotRiskLimitsClient(client, settings.risk_monitor_timeout_s)
+    bots = BotsApi(engine, client, outbox, schema, risk_limits)
     views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
     api.register(
         runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,
@@ -64,9 +63,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         stale_s=settings.schedule_stale_s, max_attempts=settings.schedule_max_attempts,
     )  # fmt: skip
     api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))
-    grid_bots = GridBotsApi(engine, client, outbox, schema, settings.market_data_timeout_s)
+    grid_bots = GridBotsApi(
+        engine, client, outbox, schema, settings.market_data_timeout_s, risk_limits=risk_limits
+    )
     api_grid_bots.register(runtime, grid_bots)
-    api_dca_bots.register(runtime, DcaBotsApi(engine, client, outbox, schema, settings.market_data_timeout_s))
+    dca_bots = DcaBotsApi(
+        engine, client, outbox, schema, settings.market_data_timeout_s, risk_limits=risk_limits
+    )
+    api_dca_bots.register(runtime, dca_bots)
     runner = BotRunner(
         engine,
         client,

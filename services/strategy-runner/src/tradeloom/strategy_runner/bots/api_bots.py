@@ -16,7 +16,6 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.contracts.bots import (
     BotCreate,
     BotDecisionList,
@@ -34,7 +33,7 @@ from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.shared.rpc import RemoteError, ServiceClient
-from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient
+from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient, risk_limits_of
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
 from tradeloom.strategy_runner.domain.bot_exits import exit_settings
 from tradeloom.strategy_runner.domain.exit_plan import not_live as exits_not_live
@@ -65,7 +64,7 @@ def bot_info(row: Row[Any]) -> BotInfo:
         sizing=BotSizing.model_validate(row.sizing), max_position=Decimal(row.max_position),
         status=row.status, status_reason=row.status_reason, position=str(Decimal(row.position).normalize()),
         last_bar_ns=row.last_bar_ns, created_at=row.created_at, updated_at=row.updated_at,
-        risk_limits=None if row.risk_limits is None else BotRiskLimits.model_validate(row.risk_limits),
+        risk_limits=risk_limits_of(row),
     )  # fmt: skip
 
 

@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import Row
+
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.errors import Timeout, Unavailable, ValidationFailed
@@ -36,6 +38,11 @@ def _renamed(error: RemoteError) -> ValidationFailed:
     ] or [{"field": PREFIX, "message": error.message}]
     message = "; ".join(f"{item['field']}: {item.get('message', '')}" for item in fields)
     return ValidationFailed(f"risk-monitor refused the bot's limits: {message}", details={"fields": fields})
+
+
+def risk_limits_of(row: Row[Any]) -> BotRiskLimits | None:
+    """The copy of a bot's registered limits (``bots.risk_limits``), as its view shows them."""
+    return None if row.risk_limits is None else BotRiskLimits.model_validate(row.risk_limits)
 
 
 class BotRiskLimitsClient:
