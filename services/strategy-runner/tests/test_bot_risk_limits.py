@@ -1,11 +1,13 @@
 """A bot's own risk limits, registered with the real risk-monitor (with real market-data and
 order-router, over real NATS and Postgres): create → risk-monitor holds them → the bot's order
 breaching them is refused by the pre-trade check; refused limits → 422 naming the field, no bot;
-an insert failing after the put → the limits removed; risk-monitor not answering → 503, no bot;
-delete → the limits gone."""
+an insert failing after the put → the limits removed; risk-monitor not answering → 503 (or a
+timeout: 504, the put undone), no bot; delete → the limits gone, or the bot kept while risk-monitor
+does not answer; grid and DCA bots alike."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,7 @@ from bots_harness import (
     trading_stack,
 )
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from sr_caller import Caller, fields
 
 from tradeloom.risk_monitor import app as rm_app
@@ -265,3 +268,52 @@ async def test_grid_and_dca_bots_register_their_limits_the_same_way(risk_env: Ri
     assert sorted((c["bot_id"], c["action"]) for c in changes) == sorted(
         (bot["bot_id"], action) for bot in (grid, dca) for action in ("put", "delete")
     )  # the refused DCA bot stored nothing
+
+
+async def test_risk_monitor_timing_out_fails_the_create_with_504_and_leaves_no_bot(bots_env: BotsEnv) -> None:
+    """A risk-monitor that takes the request and never answers: ``timeout``, no bot, and the
+    limits it may have stored are deleted again (the delete is asked too)."""
+    env = bots_env
+    account_id, strategy_id = await setup(env)
+    asked: list[str] = []
+
+    async def silent(msg: Msg) -> None:
+        asked.append(msg.subject.rsplit(".", 1)[-1])
+
+    nc, subjects = env.market.nc, env.market.subjects
+    subs = [
+        await nc.subscribe(subjects.request("risk-monitor", op), cb=silent)
+        for op in ("limits_put", "limits_delete")
+    ]
+    try:
+        error = await env.sr.error("bots_create", bot_body(account_id, strategy_id, risk_limits=LIMITS))
+    finally:
+        for sub in subs:
+            await sub.unsubscribe()
+    assert error.code == "timeout"
+    assert "risk limits could not be registered" in error.message
+    assert asked == ["limits_put", "limits_delete"]
+    assert (await env.sr("bots_list"))["items"] == []
+
+
+async def test_a_delete_risk_monitor_does_not_answer_keeps_the_bot_and_its_limits(bots_env: BotsEnv) -> None:
+    """risk-monitor (a stand-in answering limits_put) gone before the delete: 503, the bot stays."""
+    env = bots_env
+    account_id, strategy_id = await setup(env)
+
+    async def stored(msg: Msg) -> None:
+        await msg.respond(json.dumps({"data": {"account_id": account_id}}).encode())
+
+    nc, subjects = env.market.nc, env.market.subjects
+    sub = await nc.subscribe(subjects.request("risk-monitor", "limits_put"), cb=stored)
+    try:
+        bot_id = (await env.sr("bots_create", bot_body(account_id, strategy_id, risk_limits=LIMITS)))[
+            "bot_id"
+        ]
+    finally:
+        await sub.unsubscribe()
+    error = await env.sr.error("bots_delete", {"bot_id": bot_id})
+    assert error.code == "unavailable"
+    assert "so the bot was kept" in error.message
+    kept = await env.sr("bots_get", {"bot_id": bot_id})
+    assert kept["risk_limits"]["max_order_notional"] == "50"
