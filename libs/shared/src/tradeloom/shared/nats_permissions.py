@@ -134,6 +134,8 @@ IDENTITIES: tuple[Identity, ...] = (
             "market-data.imports_list",  # a scheduled import followed until it ends
             "analytics.metrics",  # scheduled performance reports, as their owner
             "analytics.equity",
+            "risk-monitor.limits_put",  # a bot's own risk limits, as its owner (create)
+            "risk-monitor.limits_delete",  # and gone with the bot
         ),
         publishes=("strategy.evt.>",),
         consumes=("MD_CANDLES", "ORDERS", "RISK"),

@@ -13,6 +13,7 @@ from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.bots.api_dca_bots import DcaBotsApi
 from tradeloom.strategy_runner.bots.api_grid_bots import GridBotsApi
+from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient
 from tradeloom.strategy_runner.bots.bot_states import BotStates
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
 from tradeloom.strategy_runner.bots.order_cancels import OrderCancels
@@ -44,7 +45,10 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     catalogs = CatalogsApi(
         BarsSource(client, settings.market_data_timeout_s), user_indicators, indicator_runs
     )
-    bots = BotsApi(engine, client, outbox, schema, settings.market_data_timeout_s)
+    risk_limits = BotRiskLimitsClient(client, settings.risk_monitor_timeout_s)
+    bots = BotsApi(
+        engine, client, outbox, schema, risk_limits, market_data_timeout_s=settings.market_data_timeout_s
+    )
     views = BotViewsApi(engine, client, schema, settings.market_data_timeout_s)
     api.register(
         runtime, strategies=strategies, bots=bots, views=views, catalogs=catalogs,
@@ -61,9 +65,14 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         stale_s=settings.schedule_stale_s, max_attempts=settings.schedule_max_attempts,
     )  # fmt: skip
     api_builder.register(runtime, api_builder.BuilderApi(engine, strategies))
-    grid_bots = GridBotsApi(engine, client, outbox, schema, settings.market_data_timeout_s)
+    grid_bots = GridBotsApi(
+        engine, client, outbox, schema, settings.market_data_timeout_s, risk_limits=risk_limits
+    )
     api_grid_bots.register(runtime, grid_bots)
-    api_dca_bots.register(runtime, DcaBotsApi(engine, client, outbox, schema, settings.market_data_timeout_s))
+    dca_bots = DcaBotsApi(
+        engine, client, outbox, schema, settings.market_data_timeout_s, risk_limits=risk_limits
+    )
+    api_dca_bots.register(runtime, dca_bots)
     runner = BotRunner(
         engine,
         client,

@@ -40,3 +40,5 @@ class StrategyRunnerSettings(ServiceSettings):
     # A market_import firing follows its import job this long (then records it as still going).
     schedule_import_wait_s: float = Field(default=30.0, ge=0, le=3600)
     analytics_timeout_s: float = Field(default=5.0, gt=0, le=60, description="a report's analytics calls")
+    # A bot's own risk limits: limits_put / limits_delete at risk-monitor (no answer: 503, no bot).
+    risk_monitor_timeout_s: float = Field(default=2.0, gt=0, le=30)

@@ -20,6 +20,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.contracts.spec import EventContract, RequestContract
 from tradeloom.shared.contracts.wire import Positive
 from tradeloom.shared.envelope import Event
@@ -79,6 +80,11 @@ class BotCreate(_Request):
     timeframe: TIMEFRAME = "1m"
     sizing: BotSizing
     max_position: Positive = Field(description="the bot never holds more than this quantity (per symbol)")
+    risk_limits: BotRiskLimits | None = Field(
+        default=None,
+        description="the bot's own limits, registered with risk-monitor (limits_put with the bot's id); "
+        "refused there: 422 naming risk_limits.<field> and no bot; risk-monitor not answering: 503, no bot",
+    )
 
     @field_validator("symbols")
     @classmethod
@@ -130,6 +136,9 @@ class BotInfo(_Reply):
     last_bar_ns: int | None = Field(default=None, description="open time of the last bar it decided on")
     created_at: datetime
     updated_at: datetime
+    risk_limits: BotRiskLimits | None = Field(
+        default=None, description="the limits registered with risk-monitor at create; null: none"
+    )
 
 
 class BotList(_Reply):

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.contracts.bots import BOT_STATUS, ID, SERVICE, BotRef
 from tradeloom.shared.contracts.spec import RequestContract
 from tradeloom.shared.contracts.wire import Positive, WireDecimal
@@ -44,6 +45,11 @@ class DcaBotCreate(_Model):
     take_profit: Positive = Field(le=10, examples=["0.015"], description="fraction above the average entry")
     step_scale: Positive = Field(default=Decimal(1), le=10, description="each safety step × this")
     volume_scale: Positive = Field(default=Decimal(1), le=10, description="each safety size × this")
+    risk_limits: BotRiskLimits | None = Field(
+        default=None,
+        description="the bot's own limits, registered with risk-monitor (limits_put with the bot's id); "
+        "refused there: 422 naming risk_limits.<field> and no bot; risk-monitor not answering: 503, no bot",
+    )
 
 
 class DcaFillInfo(_Model):
@@ -74,6 +80,9 @@ class DcaBotInfo(_Model):
     take_profit_price: WireDecimal | None = Field(default=None, description="where the take-profit rests")
     created_at: datetime
     updated_at: datetime
+    risk_limits: BotRiskLimits | None = Field(
+        default=None, description="the limits registered with risk-monitor at create; null: none"
+    )
 
 
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.contracts.bots import BOT_STATUS, ID, SERVICE, BotRef
 from tradeloom.shared.contracts.spec import RequestContract
 from tradeloom.shared.contracts.wire import Positive, WireDecimal
@@ -40,6 +41,11 @@ class GridBotCreate(_Model):
     upper: Positive = Field(examples=["110000"], description="the highest level (a multiple of the tick)")
     levels: int = Field(ge=2, le=200, examples=[11], description="prices from lower to upper, both included")
     quantity_per_level: Positive = Field(examples=["0.001"], description="each lot's quantity")
+    risk_limits: BotRiskLimits | None = Field(
+        default=None,
+        description="the bot's own limits, registered with risk-monitor (limits_put with the bot's id); "
+        "refused there: 422 naming risk_limits.<field> and no bot; risk-monitor not answering: 503, no bot",
+    )
 
 
 class GridLotInfo(_Model):
@@ -66,6 +72,9 @@ class GridBotInfo(_Model):
     lots: list[GridLotInfo] = Field(description="the ladder's lots, lowest first")
     created_at: datetime
     updated_at: datetime
+    risk_limits: BotRiskLimits | None = Field(
+        default=None, description="the limits registered with risk-monitor at create; null: none"
+    )
 
 
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:

@@ -33,6 +33,7 @@ from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient, risk_limits_of
 from tradeloom.strategy_runner.bots.bot_symbols import check_listed, requested_symbols
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
 from tradeloom.strategy_runner.domain.bot_exits import exit_settings
@@ -65,6 +66,7 @@ def bot_info(row: Row[Any]) -> BotInfo:
         sizing=BotSizing.model_validate(row.sizing), max_position=Decimal(row.max_position),
         status=row.status, status_reason=row.status_reason, position=str(Decimal(row.position).normalize()),
         last_bar_ns=row.last_bar_ns, created_at=row.created_at, updated_at=row.updated_at,
+        risk_limits=risk_limits_of(row),
     )  # fmt: skip
 
 
@@ -75,12 +77,15 @@ class BotsApi:
         client: Callable[[], ServiceClient],
         outbox: Callable[[], Outbox],
         schema: str,
+        risk_limits: BotRiskLimitsClient,
+        *,
         market_data_timeout_s: float = 2.0,
     ) -> None:
         self._engine = engine
         self.market_data_timeout_s = market_data_timeout_s
         self._client = client
         self._outbox = outbox
+        self.risk_limits = risk_limits
         self.bots = BotsStore(schema)
         self.exit_rows = BotExitsStore(schema)
         self.ledger = BotLedgerStore(schema)
@@ -92,6 +97,8 @@ class BotsApi:
         if body.symbols is not None:  # a list is checked against market-data's registry
             await check_listed(self._client, body.venue, symbols, self.market_data_timeout_s)
         await self._check_account(caller, body.account_id)
+        bot_id = new_event_id()
+        limits = body.risk_limits
         async with self._engine().begin() as conn:
             version = await self.strategies.version(conn, body.strategy_id, user_id, body.strategy_version)
             if version is None:
@@ -107,21 +114,25 @@ class BotsApi:
                 mismatch = live_sizing_issue(graph, body.sizing.kind, body.sizing.percent)
                 if mismatch is not None:
                     raise field_invalid("sizing", mismatch)
-            values = body.model_dump(mode="json") | {
+            values = body.model_dump(mode="json", exclude={"risk_limits"}) | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
                 "params": version.params, "max_position": body.max_position, "graph": version.graph,
                 "code": version.code, "symbol": symbols[0], "symbols": symbols,
             }  # fmt: skip
-            row = await self.bots.create(conn, new_event_id(), values)
+        # the limits first (a refusal leaves nothing), removed again if the bot is not committed
+        async with (
+            self.risk_limits.registered(caller, bot_id, body.account_id, limits),
+            self._engine().begin() as conn,
+        ):
+            await self.bots.create(conn, bot_id, values)
+            if limits is not None:
+                await self.bots.set_risk_limits(conn, uuid.UUID(bot_id), limits.model_dump(mode="json"))
             await status_changed(
-                conn,
-                self._outbox(),
-                str(row.id),
-                user_id=user_id,
-                status="stopped",
-                previous=None,
+                conn, self._outbox(), bot_id, user_id=user_id, status="stopped", previous=None,
                 reason="created",
-            )
+            )  # fmt: skip
+            row = await self.bots.get(conn, bot_id, user_id)
+            assert row is not None
         return bot_info(row)
 
     async def _check_account(self, caller: CallerContext, account_id: str) -> None:
@@ -200,7 +211,11 @@ class BotsApi:
                 raise no_bot(body.bot_id)
             if row.status != "stopped":
                 raise Conflict("stop the bot before deleting it", details={"status": row.status})
+            if row.risk_limits is not None:  # registered: gone first, or the bot stays (503)
+                await self.risk_limits.delete(caller, str(row.id), row.account_id)
             await self.bots.delete(conn, row.id)
+        if row.risk_limits is None:  # any set at risk-monitor directly for this bot: best effort
+            await self.risk_limits.remove_quietly(caller, str(row.id), row.account_id)
         return BotDeleted(bot_id=body.bot_id, deleted=True)
 
     async def decisions(self, caller: CallerContext, body: BotDecisionsRequest) -> BotDecisionList:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.bots import BotRef
@@ -24,6 +24,7 @@ from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
+from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient, risk_limits_of
 from tradeloom.strategy_runner.bots.kind_bots_api import KindBotsApi, refuse_problems, register_kind
 from tradeloom.strategy_runner.domain.dca_bot import (
     DcaConfig,
@@ -48,7 +49,7 @@ def dca_bot_info(row: Row[Any]) -> DcaBotInfo:
         status=row.status, status_reason=row.status_reason, position=plain(Decimal(row.position)),
         cycle=state.cycle, fills=fills, average_entry=average_entry(state.fills) if state.fills else None,
         take_profit_price=take_profit_price(config, state.fills, tick) if state.fills else None,
-        created_at=row.created_at, updated_at=row.updated_at,
+        created_at=row.created_at, updated_at=row.updated_at, risk_limits=risk_limits_of(row),
     )  # fmt: skip
 
 
@@ -57,9 +58,9 @@ class DcaBotsApi(KindBotsApi):
 
     def __init__(
         self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient],
-        outbox: Callable[[], Outbox], schema: str, timeout_s: float,
+        outbox: Callable[[], Outbox], schema: str, timeout_s: float, *, risk_limits: BotRiskLimitsClient,
     ) -> None:  # fmt: skip
-        super().__init__(engine, client, outbox, schema, timeout_s)
+        super().__init__(engine, client, outbox, schema, timeout_s, risk_limits=risk_limits)
         self.dca = DcaBotsStore(schema)
 
     def info(self, row: Row[Any]) -> DcaBotInfo:
@@ -79,12 +80,14 @@ class DcaBotsApi(KindBotsApi):
             )
         )  # fmt: skip
         bot_id = new_event_id()
-        async with self._engine().begin() as conn:
+
+        async def insert(conn: AsyncConnection) -> None:
             await self.dca.create(
                 conn, bot_id, user_id=user_id, name=body.name, account_id=body.account_id, venue=body.venue,
                 symbol=body.symbol, config=config, tick=market.tick, lot_size=market.lot_size,
             )  # fmt: skip
-            return dca_bot_info(await self._created_row(conn, bot_id, user_id))
+
+        return dca_bot_info(await self._create(caller, bot_id, body.account_id, body.risk_limits, insert))
 
     async def start(self, caller: CallerContext, body: BotRef) -> DcaBotInfo:
         """Running, with a cycle's base (market) recorded for the resend loop."""

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.bots import BotRef
@@ -22,6 +23,7 @@ from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.runtime import ServiceRuntime
+from tradeloom.strategy_runner.bots.bot_risk_limits import risk_limits_of
 from tradeloom.strategy_runner.bots.kind_bots_api import KindBotsApi, refuse_problems, register_kind
 from tradeloom.strategy_runner.domain.grid_bot import (
     GridConfig,
@@ -49,7 +51,7 @@ def grid_bot_info(row: Row[Any]) -> GridBotInfo:
         lower=config.lower, upper=config.upper, levels=config.levels,
         quantity_per_level=config.quantity_per_level, status=row.status, status_reason=row.status_reason,
         position=plain(Decimal(row.position)), lots=lots, created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=row.updated_at, risk_limits=risk_limits_of(row),
     )  # fmt: skip
 
 
@@ -70,13 +72,15 @@ class GridBotsApi(KindBotsApi):
             )
         )  # fmt: skip
         bot_id = new_event_id()
-        async with self._engine().begin() as conn:
+
+        async def insert(conn: AsyncConnection) -> None:
             await self.orders.create(
                 conn, bot_id, user_id=user_id, name=body.name, account_id=body.account_id,
                 venue=body.venue, symbol=body.symbol, config=config, prices=grid_levels(config, market.tick),
                 lots=new_lots(config),
             )  # fmt: skip
-            return grid_bot_info(await self._created_row(conn, bot_id, user_id))
+
+        return grid_bot_info(await self._create(caller, bot_id, body.account_id, body.risk_limits, insert))
 
     async def start(self, caller: CallerContext, body: BotRef) -> GridBotInfo:
         """Running, with the ladder at the last trade's price recorded for the resend loop."""

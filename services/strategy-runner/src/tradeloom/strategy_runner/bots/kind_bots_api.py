@@ -9,6 +9,7 @@ the row), ``create`` and ``start``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.contracts.bots import BotRef
 from tradeloom.shared.contracts.orders import OrderInfo, OrderRef
 from tradeloom.shared.errors import Conflict, ValidationFailed, require_user
@@ -24,6 +26,7 @@ from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.api_bots import TRANSITIONS, no_bot
+from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient
 from tradeloom.strategy_runner.bots.events import status_changed
 from tradeloom.strategy_runner.bots.grid_market import GridMarketSource
 from tradeloom.strategy_runner.domain.grid_bot import Problem
@@ -47,11 +50,12 @@ class KindBotsApi:
 
     def __init__(
         self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient],
-        outbox: Callable[[], Outbox], schema: str, timeout_s: float,
+        outbox: Callable[[], Outbox], schema: str, timeout_s: float, *, risk_limits: BotRiskLimitsClient,
     ) -> None:  # fmt: skip
         self._engine = engine
         self._client = client
         self._outbox = outbox
+        self.risk_limits = risk_limits
         self.bots = BotsStore(schema)
         self.orders = GridBotsStore(schema)  # has_orders, withdraw_unsent, add_order: any bot's
         self.market = GridMarketSource(client, timeout_s)
@@ -84,6 +88,23 @@ class KindBotsApi:
         async with self._engine().connect() as conn:
             row = await self._row(conn, body.bot_id, user_id)
         return self.info(row)
+
+    async def _create(
+        self, caller: CallerContext, bot_id: str, account_id: str, limits: BotRiskLimits | None,
+        insert: Callable[[AsyncConnection], Awaitable[None]],
+    ) -> Row[Any]:  # fmt: skip
+        """The new bot's row: ``limits`` registered with risk-monitor first, then ``insert`` with
+        their copy in one transaction (``bots/bot_risk_limits.py``: a failure leaves neither)."""
+        user_id = require_user(caller)
+        async with (
+            self.risk_limits.registered(caller, bot_id, account_id, limits),
+            self._engine().begin() as conn,
+        ):
+            await insert(conn)
+            if limits is not None:
+                await self.bots.set_risk_limits(conn, uuid.UUID(bot_id), limits.model_dump(mode="json"))
+            row = await self._created_row(conn, bot_id, user_id)
+        return row
 
     async def _created_row(self, conn: AsyncConnection, bot_id: str, user_id: str) -> Row[Any]:
         """The new bot's row, after its status event (in the create's transaction)."""

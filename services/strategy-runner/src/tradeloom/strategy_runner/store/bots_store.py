@@ -33,7 +33,7 @@ COLUMNS = (
     "b.id, b.user_id, b.name, b.strategy_id, b.strategy_version, b.template, b.params, b.account_id, "
     "b.venue, b.symbol, b.timeframe, b.sizing, b.max_position, b.status, b.status_reason, "
     "b.last_bar_ns, b.created_at, b.updated_at, b.graph, b.code, b.kind, b.grid, b.grid_lots, "
-    "b.dca, b.dca_state, 0 AS symbol_index"
+    "b.dca, b.dca_state, b.risk_limits, 0 AS symbol_index"
 )
 # a runner's row of one of the bot's symbols (bot_symbols s): that symbol, its last bar, its index
 MARKET_COLUMNS = (
@@ -78,6 +78,13 @@ class BotsStore:
         row = await self.get(conn, bot_id, values["user_id"])
         assert row is not None
         return row
+
+    async def set_risk_limits(self, conn: AsyncConnection, bot_id: uuid.UUID, limits: dict[str, Any]) -> None:
+        """The copy of the limits registered with risk-monitor (``bots/bot_risk_limits.py``)."""
+        await conn.execute(
+            text(f'UPDATE "{self.s}".bots SET risk_limits = CAST(:limits AS jsonb) WHERE id = :id'),
+            {"id": bot_id, "limits": json.dumps(limits)},
+        )
 
     async def get(
         self, conn: AsyncConnection, bot_id: str, user_id: str | None, *, lock: bool = False,
