@@ -85,6 +85,18 @@ class BotDecisionsRequest(_Request):
     cursor: str | None = Field(default=None, max_length=64, description="next_cursor of the previous page")
 
 
+class BotPendingConfig(_Reply):
+    """A configuration stored by ``bots_update`` while the bot runs or is paused: it takes effect
+    at the bot's next start (``bot_config``)."""
+
+    strategy_version: int
+    template: str
+    params: dict[str, int | float | bool]
+    timeframe: str
+    sizing: BotSizing
+    max_position: Positive
+
+
 class BotInfo(_Reply):
     bot_id: str
     name: str
@@ -104,6 +116,9 @@ class BotInfo(_Reply):
     last_bar_ns: int | None = Field(default=None, description="open time of the last bar it decided on")
     created_at: datetime
     updated_at: datetime
+    pending_config: BotPendingConfig | None = Field(
+        default=None, description="the configuration its next start runs, when it differs from the current"
+    )
 
 
 class BotList(_Reply):
@@ -149,6 +164,8 @@ class BotStatusChanged(Event):
     status: BOT_STATUS
     previous_status: BOT_STATUS | None = None
     reason: str = ""
+    account_id: str | None = Field(default=None, description="the bot's account (set when it stops in error)")
+    bot_name: str | None = Field(default=None, description="the bot's name (set when it stops in error)")
 
 
 class BotDecisionMade(Event):

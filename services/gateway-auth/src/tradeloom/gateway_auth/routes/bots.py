@@ -13,6 +13,7 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts.bot_config import BotConfigChange, BotUpdate
 from tradeloom.shared.contracts.bot_ledger import (
     BotLedgerPage,
     BotLedgerRef,
@@ -64,6 +65,14 @@ ROUTES = (
         "GET", "/{bot_id}", READ, SERVICE, "bots_get", BotRef, BotInfo,
         name="get_bot", path_params=(BOT_ID,), errors=READ_ERRORS,
         summary="One bot with its status and position",
+    ),
+    Forward(
+        "PATCH", "/{bot_id}", TRADE, SERVICE, "bots_update", BotUpdate, BotInfo,
+        name="update_bot", path_params=(BOT_ID,), body=BotConfigChange, errors=WRITE_ERRORS,
+        summary="Change a bot's configuration (version, timeframe, sizing, max position, name)",
+        description="Stored at once; a running or paused bot keeps trading with its current "
+        "configuration until it is stopped and started again (`pending_config` shows the new one). "
+        "An unknown version, bad sizing or an unknown field (symbol, account: a new bot) → 422 naming it.",
     ),
     Forward(
         "DELETE", "/{bot_id}", TRADE, SERVICE, "bots_delete", BotRef, BotDeleted,
