@@ -64,9 +64,9 @@ async def test_a_bot_in_error_raises_one_alert_per_episode(
         # started again, then in error again: a new episode, a new alert
         assert (await env.sr("bots_start", {"bot_id": bot_id}))["status"] == "running"
 
-        async def started_seen() -> bool:
-            running = await js.get_last_msg(stream, event_subject(subjects, BotStatusChanged, bot_id))
-            return b'"running"' in (running.data or b"") and await consumer_settled(
+        async def started_seen() -> bool:  # the start's own event, consumed
+            status = await env.market.last_event(BotStatusChanged, bot_id)
+            return bool(status and status["status"] == "running") and await consumer_settled(
                 js, stream, "risk_monitor_bots"
             )
 
