@@ -7,27 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from bots_harness import PARAMS, BotsEnv, crossing_bar, decisions, eventually
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from sr_caller import fields
 from test_graph_strategies import sma_cross
 
 
-async def audit(database_url: str, schema: str, bot_id: str) -> list[tuple[dict[str, Any], str]]:
-    """The bot's ``bot_config_changes`` (changes, effective), oldest first."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = await conn.execute(
-                text(
-                    f'SELECT changes, effective FROM "{schema}".bot_config_changes '
-                    "WHERE bot_id = CAST(:id AS uuid) ORDER BY id"
-                ),
-                {"id": bot_id},
-            )
-            return [(row.changes, row.effective) for row in rows]
-    finally:
-        await engine.dispose()
+async def audit(env: BotsEnv, bot_id: str) -> list[tuple[dict[str, Any], str]]:
+    """The bot's configuration changes (changes, effective), oldest first."""
+    page = await env.sr("bots_config_changes", {"bot_id": bot_id, "limit": 200})
+    return [(item["changes"], item["effective"]) for item in reversed(page["items"])]
 
 
 async def _bot(env: BotsEnv, strategy_id: str, account_id: str, name: str, **extra: Any) -> dict[str, Any]:
@@ -40,7 +27,7 @@ async def _bot(env: BotsEnv, strategy_id: str, account_id: str, name: str, **ext
 
 
 async def test_a_stopped_bots_update_runs_at_its_start_a_running_bots_at_its_next_start(
-    bots_env: BotsEnv, database_url: str, sr_schema: str
+    bots_env: BotsEnv,
 ) -> None:
     env = bots_env
     account = (await env.orders("accounts_create", {"name": "config"}))["account_id"]
@@ -86,18 +73,18 @@ async def test_a_stopped_bots_update_runs_at_its_start_a_running_bots_at_its_nex
     restarted = await env.sr("bots_start", {"bot_id": running["bot_id"]})
     assert (restarted["sizing"]["quantity"], restarted["max_position"]) == ("3", "5")
     assert restarted["pending_config"] is None
-    assert await audit(database_url, sr_schema, stopped["bot_id"]) == [
+    assert await audit(env, stopped["bot_id"]) == [
         ({"sizing": {"old": {"kind": "fixed", "quantity": "1", "percent": None},
                      "new": {"kind": "fixed", "quantity": "2", "percent": None}}}, "now"),
     ]  # fmt: skip
-    assert [effective for _, effective in await audit(database_url, sr_schema, running["bot_id"])] == [
+    assert [effective for _, effective in await audit(env, running["bot_id"])] == [
         "next_start",
         "started",
     ]
 
 
 async def test_bad_updates_name_the_field_and_change_nothing(
-    bots_env: BotsEnv, database_url: str, sr_schema: str
+    bots_env: BotsEnv,
 ) -> None:
     env = bots_env
     account = (await env.orders("accounts_create", {"name": "config"}))["account_id"]
@@ -118,9 +105,11 @@ async def test_bad_updates_name_the_field_and_change_nothing(
         assert error.code == "validation_error", change
         assert any(f == field or f.startswith(field + ".") for f in fields(error)), (change, fields(error))
     assert await env.sr("bots_get", {"bot_id": bot_id}) == before
-    assert await audit(database_url, sr_schema, bot_id) == []
+    assert await audit(env, bot_id) == []
     other = await env.sr.as_user("bob").error("bots_update", {"bot_id": bot_id, "name": "bobs"})
     assert other.code == "not_found"
+    hidden = await env.sr.as_user("bob").error("bots_config_changes", {"bot_id": bot_id})
+    assert hidden.code == "not_found"
     unknown = await env.sr.error("bots_update", {"bot_id": "0190f0a0-0000-7000-8000-000000000009"})
     assert unknown.code == "not_found"
 
@@ -148,3 +137,7 @@ async def test_bad_updates_name_the_field_and_change_nothing(
         "bots_update", {"bot_id": graph_bot["bot_id"], "strategy_version": 2, "sizing": quarter}
     )
     assert ok["strategy_version"] == 2 and ok["sizing"]["percent"] == "25"
+    changes = await env.sr("bots_config_changes", {"bot_id": graph_bot["bot_id"], "limit": 1})
+    [latest] = changes["items"]
+    assert latest["effective"] == "now" and latest["changes"]["strategy_version"] == {"old": 1, "new": 2}
+    assert changes["next_cursor"] is None

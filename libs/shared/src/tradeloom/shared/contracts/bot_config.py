@@ -11,6 +11,9 @@ pinned graph does not allow, an unknown field), ``not_found`` 404 (unknown or an
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.contracts.bots import ID, SERVICE, TIMEFRAME, BotInfo, BotSizing
@@ -38,9 +41,48 @@ class BotUpdate(BotConfigChange):
     bot_id: str = ID
 
 
+class BotConfigChangesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    bot_id: str = ID
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=64, description="next_cursor of the previous page")
+
+
+class BotFieldChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    old: Any = None
+    new: Any = None
+
+
+class BotConfigChangeEntry(BaseModel):
+    """One update of the bot's configuration (a new version by its number)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    change_id: int
+    changes: dict[str, BotFieldChange] = Field(description="field → its old and new value")
+    effective: Literal["now", "next_start", "started"] = Field(
+        description="now; next_start: stored while it ran (pending); started: a pending one applied by a start"
+    )
+    created_at: datetime
+
+
+class BotConfigChangeList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[BotConfigChangeEntry] = Field(description="newest first")
+    next_cursor: str | None = None
+
+
 REQUESTS: tuple[RequestContract, ...] = (
     RequestContract(
         SERVICE, "bots_update", BotUpdate, BotInfo,
         "Change a bot's configuration: stored at once, run from its next start.",
+    ),
+    RequestContract(
+        SERVICE, "bots_config_changes", BotConfigChangesRequest, BotConfigChangeList,
+        "A bot's configuration changes, newest first.",
     ),
 )  # fmt: skip

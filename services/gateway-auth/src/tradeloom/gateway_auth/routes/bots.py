@@ -13,7 +13,12 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
-from tradeloom.shared.contracts.bot_config import BotConfigChange, BotUpdate
+from tradeloom.shared.contracts.bot_config import (
+    BotConfigChange,
+    BotConfigChangeList,
+    BotConfigChangesRequest,
+    BotUpdate,
+)
 from tradeloom.shared.contracts.bot_ledger import (
     BotLedgerPage,
     BotLedgerRef,
@@ -87,6 +92,13 @@ ROUTES = (
         "GET", "/{bot_id}/decisions", READ, SERVICE, "bots_decisions", BotDecisionsRequest, BotDecisionList,
         name="list_bot_decisions", path_params=(BOT_ID,), page=True, cursor="bot_decisions:{bot_id}",
         errors=READ_ERRORS, summary="A bot's decision log, newest first: signal, action, reason, order",
+    ),
+    Forward(
+        "GET", "/{bot_id}/config-changes", READ, SERVICE, "bots_config_changes", BotConfigChangesRequest,
+        BotConfigChangeList,
+        name="list_bot_config_changes", path_params=(BOT_ID,), page=True,
+        cursor="bot_config_changes:{bot_id}", errors=READ_ERRORS,
+        summary="A bot's configuration changes, newest first: field, old and new, when it applies",
     ),
     Forward(
         "GET", "/{bot_id}/orders", READ, SERVICE, "bots_orders", BotLedgerPage, BotOrderList,

@@ -7,7 +7,8 @@ checks (``bot_settings.check_live``); the request model forbids other fields (sy
 another market or account is a new bot). A stopped, halted or errored bot takes it at once (its
 next start runs it); a running or paused one keeps its configuration and gets it as
 ``pending_config``, applied by its next start. The name applies at once (it changes no trading).
-Every change is written to ``bot_config_changes`` in the same transaction.
+Every change is written to ``bot_config_changes`` in the same transaction; ``bots_config_changes``
+lists them, newest first.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.bot_config import REQUESTS, BotUpdate
+from tradeloom.shared.contracts.bot_config import (
+    REQUESTS,
+    BotConfigChangeEntry,
+    BotConfigChangeList,
+    BotConfigChangesRequest,
+    BotUpdate,
+)
 from tradeloom.shared.contracts.bots import BotInfo, BotSizing
 from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import field_invalid, require_user
+from tradeloom.shared.paging import fetch_size, page_of
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.api_bots import bot_info, no_bot
 from tradeloom.strategy_runner.bots.bot_settings import changes_between, check_live, config_of, pinned_of
@@ -85,7 +93,28 @@ class BotConfigApi:
             assert updated is not None
         return bot_info(updated)
 
+    async def changes(self, caller: CallerContext, body: BotConfigChangesRequest) -> BotConfigChangeList:
+        user_id = require_user(caller)
+        before = None
+        if body.cursor is not None:
+            if not body.cursor.isdigit():
+                raise field_invalid("cursor", "not a cursor this service returned")
+            before = int(body.cursor)
+        async with self._engine().connect() as conn:
+            row = await self.bots.get(conn, body.bot_id, user_id)
+            if row is None or row.kind != "strategy":
+                raise no_bot(body.bot_id)
+            rows = await self.config.history(conn, uuid.UUID(str(row.id)), fetch_size(body.limit), before)
+        items, next_cursor = page_of(rows, body.limit, _entry, lambda entry: str(entry.change_id))
+        return BotConfigChangeList(items=items, next_cursor=next_cursor)
+
+
+def _entry(row: Any) -> BotConfigChangeEntry:
+    return BotConfigChangeEntry(
+        change_id=row.id, changes=row.changes, effective=row.effective, created_at=row.created_at
+    )
+
 
 def register(runtime: ServiceRuntime, api: BotConfigApi) -> None:
     """Every operation of ``contracts.bot_config.REQUESTS``."""
-    register_kind(runtime, REQUESTS, {"bots_update": api.update})
+    register_kind(runtime, REQUESTS, {"bots_update": api.update, "bots_config_changes": api.changes})

@@ -74,13 +74,16 @@ class BotConfigStore:
             {"id": bot_id, "user": user_id, "changes": json.dumps(changes), "effective": effective},
         )
 
-    async def history(self, conn: AsyncConnection, bot_id: uuid.UUID) -> list[Any]:
-        """Every change of the bot, oldest first."""
+    async def history(
+        self, conn: AsyncConnection, bot_id: uuid.UUID, limit: int, before: int | None
+    ) -> list[Any]:
+        """The bot's changes, newest first, older than the change ``before`` when given."""
         result = await conn.execute(
             text(
-                f'SELECT changes, effective, user_id, created_at FROM "{self.s}".bot_config_changes '
-                "WHERE bot_id = :id ORDER BY id"
+                f'SELECT id, changes, effective, created_at FROM "{self.s}".bot_config_changes '
+                "WHERE bot_id = :id AND (CAST(:before AS bigint) IS NULL OR id < :before) "
+                "ORDER BY id DESC LIMIT :n"
             ),
-            {"id": bot_id},
+            {"id": bot_id, "before": before, "n": limit},
         )
         return list(result)
