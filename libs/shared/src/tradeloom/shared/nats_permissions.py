@@ -87,7 +87,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "market-data.candles",  # returns of the held symbols for VaR/CVaR (asked as the caller)
         ),
         publishes=("risk.evt.>",),
-        consumes=("ORDERS", "MD_TRADES"),
+        consumes=("ORDERS", "MD_TRADES", "STRATEGY"),  # STRATEGY: bots stopped in error (alerts)
     ),
     Identity(
         "backtest-engine",

@@ -126,6 +126,16 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         max_ack_pending=5_000,
         deliver_new=True,
     ),
+    # risk-monitor: an alert when a bot stops in error (new status changes only: no old episodes).
+    ConsumerSpec(
+        "STRATEGY",
+        "risk_monitor_bots",
+        "strategy.evt.bot_status.>",
+        "risk-monitor alerts: a bot stopped in error",
+        max_deliver=8,
+        backoff_s=(5.0, 15.0, 60.0),
+        deliver_new=True,
+    ),
     # strategy-runner's bots: a closed candle marks its market's newest bar; lease holders decide.
     ConsumerSpec(
         "MD_CANDLES",

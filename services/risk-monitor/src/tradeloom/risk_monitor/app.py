@@ -8,6 +8,7 @@ from tradeloom.risk_monitor.api_limits import LimitsApi
 from tradeloom.risk_monitor.api_perps import PerpsApi
 from tradeloom.risk_monitor.api_positions import PositionsApi
 from tradeloom.risk_monitor.api_var import VarApi
+from tradeloom.risk_monitor.bot_alerts import BotAlerts
 from tradeloom.risk_monitor.cache import RiskCache
 from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.risk_monitor.check_state import CheckState
@@ -97,6 +98,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             OrderEvents(positions, alerter, pending, perps, runtime.outbox, state=state).on_event
         ),
     )
+    bot_alerts = BotAlerts(settings.db_schema, store, runtime.outbox, metrics)
+    runtime.add_consumer(consumer_spec("risk_monitor_bots"), bot_alerts.on_status)
     margin_alerts = MarginAlerts(
         cache,
         positions,

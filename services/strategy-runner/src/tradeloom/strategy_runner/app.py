@@ -8,7 +8,7 @@ from tradeloom.shared.streams import consumer_spec
 from tradeloom.shared.user_code import SandboxLimits
 from tradeloom.strategy_runner import SERVICE, __version__, api, api_builder
 from tradeloom.strategy_runner.api_strategies import StrategiesApi
-from tradeloom.strategy_runner.bots import api_dca_bots, api_grid_bots
+from tradeloom.strategy_runner.bots import api_bot_config, api_dca_bots, api_grid_bots
 from tradeloom.strategy_runner.bots.api_bot_views import BotViewsApi
 from tradeloom.strategy_runner.bots.api_bots import BotsApi
 from tradeloom.strategy_runner.bots.api_dca_bots import DcaBotsApi
@@ -73,6 +73,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         engine, client, outbox, schema, settings.market_data_timeout_s, risk_limits=risk_limits
     )
     api_dca_bots.register(runtime, dca_bots)
+    api_bot_config.register(runtime, api_bot_config.BotConfigApi(engine, schema))
     runner = BotRunner(
         engine,
         client,

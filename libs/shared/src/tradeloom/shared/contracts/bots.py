@@ -113,6 +113,18 @@ class BotDecisionsRequest(_Request):
     cursor: str | None = Field(default=None, max_length=64, description="next_cursor of the previous page")
 
 
+class BotPendingConfig(_Reply):
+    """A configuration stored by ``bots_update`` while the bot runs or is paused: it takes effect
+    at the bot's next start (``bot_config``)."""
+
+    strategy_version: int
+    template: str
+    params: dict[str, int | float | bool]
+    timeframe: str
+    sizing: BotSizing
+    max_position: Positive
+
+
 class BotInfo(_Reply):
     bot_id: str
     name: str
@@ -138,6 +150,9 @@ class BotInfo(_Reply):
     updated_at: datetime
     risk_limits: BotRiskLimits | None = Field(
         default=None, description="the limits registered with risk-monitor at create; null: none"
+    )
+    pending_config: BotPendingConfig | None = Field(
+        default=None, description="the configuration its next start runs, when it differs from the current"
     )
 
 
@@ -185,6 +200,8 @@ class BotStatusChanged(Event):
     status: BOT_STATUS
     previous_status: BOT_STATUS | None = None
     reason: str = ""
+    account_id: str | None = Field(default=None, description="the bot's account (set when it stops in error)")
+    bot_name: str | None = Field(default=None, description="the bot's name (set when it stops in error)")
 
 
 class BotDecisionMade(Event):

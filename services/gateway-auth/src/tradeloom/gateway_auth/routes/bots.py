@@ -13,6 +13,12 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward, Param
+from tradeloom.shared.contracts.bot_config import (
+    BotConfigChange,
+    BotConfigChangeList,
+    BotConfigChangesRequest,
+    BotUpdate,
+)
 from tradeloom.shared.contracts.bot_ledger import (
     BotLedgerPage,
     BotLedgerRef,
@@ -66,6 +72,14 @@ ROUTES = (
         summary="One bot with its status and position",
     ),
     Forward(
+        "PATCH", "/{bot_id}", TRADE, SERVICE, "bots_update", BotUpdate, BotInfo,
+        name="update_bot", path_params=(BOT_ID,), body=BotConfigChange, errors=WRITE_ERRORS,
+        summary="Change a bot's configuration (version, timeframe, sizing, max position, name)",
+        description="Stored at once; a running or paused bot keeps trading with its current "
+        "configuration until it is stopped and started again (`pending_config` shows the new one). "
+        "An unknown version, bad sizing or an unknown field (symbol, account: a new bot) → 422 naming it.",
+    ),
+    Forward(
         "DELETE", "/{bot_id}", TRADE, SERVICE, "bots_delete", BotRef, BotDeleted,
         name="delete_bot", path_params=(BOT_ID,), errors=WRITE_ERRORS,
         summary="Delete a stopped bot and its decision log (409 unless stopped)",
@@ -78,6 +92,13 @@ ROUTES = (
         "GET", "/{bot_id}/decisions", READ, SERVICE, "bots_decisions", BotDecisionsRequest, BotDecisionList,
         name="list_bot_decisions", path_params=(BOT_ID,), page=True, cursor="bot_decisions:{bot_id}",
         errors=READ_ERRORS, summary="A bot's decision log, newest first: signal, action, reason, order",
+    ),
+    Forward(
+        "GET", "/{bot_id}/config-changes", READ, SERVICE, "bots_config_changes", BotConfigChangesRequest,
+        BotConfigChangeList,
+        name="list_bot_config_changes", path_params=(BOT_ID,), page=True,
+        cursor="bot_config_changes:{bot_id}", errors=READ_ERRORS,
+        summary="A bot's configuration changes, newest first: field, old and new, when it applies",
     ),
     Forward(
         "GET", "/{bot_id}/orders", READ, SERVICE, "bots_orders", BotLedgerPage, BotOrderList,

@@ -27,18 +27,16 @@ from tradeloom.shared.contracts.bots import (
     BotRef,
     BotSizing,
 )
-from tradeloom.shared.contracts.strategy_graph import StrategyGraph
 from tradeloom.shared.errors import Conflict, NotFound, field_invalid, require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.paging import fetch_size, page_of, uuid_cursor
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient, risk_limits_of
+from tradeloom.strategy_runner.bots.bot_settings import apply_pending, check_live, pending_view
 from tradeloom.strategy_runner.bots.bot_symbols import check_listed, requested_symbols
 from tradeloom.strategy_runner.bots.events import decision_of, status_changed
-from tradeloom.strategy_runner.domain.bot_exits import exit_settings
-from tradeloom.strategy_runner.domain.exit_plan import not_live as exits_not_live
-from tradeloom.strategy_runner.domain.graph import live_sizing_issue
+from tradeloom.strategy_runner.store.bot_config_store import BotConfigStore
 from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
@@ -67,6 +65,7 @@ def bot_info(row: Row[Any]) -> BotInfo:
         status=row.status, status_reason=row.status_reason, position=str(Decimal(row.position).normalize()),
         last_bar_ns=row.last_bar_ns, created_at=row.created_at, updated_at=row.updated_at,
         risk_limits=risk_limits_of(row),
+        pending_config=pending_view(row),
     )  # fmt: skip
 
 
@@ -87,6 +86,7 @@ class BotsApi:
         self._outbox = outbox
         self.risk_limits = risk_limits
         self.bots = BotsStore(schema)
+        self.config = BotConfigStore(schema)
         self.exit_rows = BotExitsStore(schema)
         self.ledger = BotLedgerStore(schema)
         self.strategies = StrategiesStore(schema)
@@ -106,14 +106,7 @@ class BotsApi:
                     f"no version {body.strategy_version} of strategy {body.strategy_id}",
                     details={"fields": [{"field": "strategy_id", "message": "not found"}]},
                 )
-            if version.graph is not None:
-                graph = StrategyGraph.model_validate(version.graph)
-                refused = exits_not_live(exit_settings(version.graph))
-                if refused is not None:
-                    raise field_invalid("strategy_id", refused)
-                mismatch = live_sizing_issue(graph, body.sizing.kind, body.sizing.percent)
-                if mismatch is not None:
-                    raise field_invalid("sizing", mismatch)
+            check_live(version.graph, body.sizing, version_field="strategy_id")
             values = body.model_dump(mode="json", exclude={"risk_limits"}) | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
                 "params": version.params, "max_position": body.max_position, "graph": version.graph,
@@ -187,6 +180,8 @@ class BotsApi:
             if row.status not in allowed:
                 raise Conflict(f"cannot {op} a {row.status} bot", details={"status": row.status})
             if row.status != status:
+                if op == "start":  # a configuration stored while it ran takes effect now
+                    await apply_pending(conn, self.config, row)
                 await self.bots.set_status(conn, row.id, status, "", from_mark=from_mark)
                 if op == "stop":  # its resting bracket exits: the cancel loop cancels them
                     await self.exit_rows.flag_open_exits(conn, row.id)

@@ -36,8 +36,9 @@ async def decision_made(conn: AsyncConnection, outbox: Outbox, user_id: str, row
 
 async def status_changed(
     conn: AsyncConnection, outbox: Outbox, bot_id: str, *, user_id: str, status: str, previous: str | None,
-    reason: str,
+    reason: str, account_id: str | None = None, bot_name: str | None = None,
 ) -> None:  # fmt: skip
+    """``account_id`` and ``bot_name`` go with an ``error`` (risk-monitor's alert names them)."""
     event = BotStatusChanged.model_validate(
         {
             "bot_id": bot_id,
@@ -45,6 +46,8 @@ async def status_changed(
             "status": status,
             "previous_status": previous,
             "reason": reason,
+            "account_id": account_id,
+            "bot_name": bot_name,
         }
     )
     await outbox.add(conn, event, bot_id)

@@ -372,5 +372,5 @@ class BotRunner:
             await self.bots.set_status(conn, row.id, "error", reason, from_mark=False)
             await status_changed(
                 conn, self._outbox(), bot_id, user_id=row.user_id, status="error", previous=row.status,
-                reason=reason,
+                reason=reason, account_id=row.account_id, bot_name=row.name,
             )  # fmt: skip

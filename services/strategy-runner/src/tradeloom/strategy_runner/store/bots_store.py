@@ -33,7 +33,7 @@ COLUMNS = (
     "b.id, b.user_id, b.name, b.strategy_id, b.strategy_version, b.template, b.params, b.account_id, "
     "b.venue, b.symbol, b.timeframe, b.sizing, b.max_position, b.status, b.status_reason, "
     "b.last_bar_ns, b.created_at, b.updated_at, b.graph, b.code, b.kind, b.grid, b.grid_lots, "
-    "b.dca, b.dca_state, b.risk_limits, 0 AS symbol_index"
+    "b.dca, b.dca_state, b.risk_limits, b.pending_config, 0 AS symbol_index"
 )
 # a runner's row of one of the bot's symbols (bot_symbols s): that symbol, its last bar, its index
 MARKET_COLUMNS = (

@@ -1,0 +1,120 @@
+"""``bots_update``: a strategy bot's configuration changed, stored at once, run from its next start.
+
+Under the bot's row lock: the new configuration is the pending one (or the current one) with the
+request's fields; a new ``strategy_version`` is read like ``bots_create`` reads the pinned one (the
+caller's strategy; its template, params, graph and code copied), and the result passes create's
+checks (``bot_settings.check_live``); the request model forbids other fields (symbol, account:
+another market or account is a new bot). A stopped, halted or errored bot takes it at once (its
+next start runs it); a running or paused one keeps its configuration and gets it as
+``pending_config``, applied by its next start. The name applies at once (it changes no trading).
+Every change is written to ``bot_config_changes`` in the same transaction; ``bots_config_changes``
+lists them, newest first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.bot_config import (
+    REQUESTS,
+    BotConfigChangeEntry,
+    BotConfigChangeList,
+    BotConfigChangesRequest,
+    BotUpdate,
+)
+from tradeloom.shared.contracts.bots import BotInfo, BotSizing
+from tradeloom.shared.contracts.wire import plain
+from tradeloom.shared.errors import field_invalid, require_user
+from tradeloom.shared.paging import fetch_size, page_of
+from tradeloom.shared.runtime import ServiceRuntime
+from tradeloom.strategy_runner.bots.api_bots import bot_info, no_bot
+from tradeloom.strategy_runner.bots.bot_settings import changes_between, check_live, config_of, pinned_of
+from tradeloom.strategy_runner.bots.kind_bots_api import register_kind
+from tradeloom.strategy_runner.store.bot_config_store import BotConfigStore
+from tradeloom.strategy_runner.store.bots_store import BotsStore
+from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
+
+RUNNING = frozenset({"running", "paused"})
+
+
+class BotConfigApi:
+    def __init__(self, engine: Callable[[], AsyncEngine], schema: str) -> None:
+        self._engine = engine
+        self.bots = BotsStore(schema)
+        self.config = BotConfigStore(schema)
+        self.strategies = StrategiesStore(schema)
+
+    async def update(self, caller: CallerContext, body: BotUpdate) -> BotInfo:
+        user_id = require_user(caller)
+        async with self._engine().begin() as conn:
+            row = await self.bots.get(conn, body.bot_id, user_id, lock=True)
+            if row is None or row.kind != "strategy":  # grid and DCA bots: not built yet
+                raise no_bot(body.bot_id)
+            current = config_of(row)
+            base: dict[str, Any] = dict(row.pending_config or current)
+            target = dict(base)
+            if body.strategy_version is not None and body.strategy_version != base["strategy_version"]:
+                version = await self.strategies.version(
+                    conn, str(row.strategy_id), user_id, body.strategy_version
+                )
+                if version is None:
+                    raise field_invalid(
+                        "strategy_version",
+                        f"no version {body.strategy_version} of strategy {row.strategy_id}",
+                    )
+                target |= pinned_of(version)
+            if body.timeframe is not None:
+                target["timeframe"] = body.timeframe
+            if body.sizing is not None:
+                target["sizing"] = body.sizing.model_dump(mode="json")
+            if body.max_position is not None:
+                target["max_position"] = plain(body.max_position)
+            sizing = BotSizing.model_validate(target["sizing"])
+            check_live(target["graph"], sizing, version_field="strategy_version")
+            running = row.status in RUNNING  # it trades on with its own until stopped and started
+            changes = changes_between(base if running else current, target)
+            bot_id = uuid.UUID(str(row.id))
+            effective = "next_start" if running and changes else "now"
+            if running and changes:
+                await self.config.set_pending(conn, bot_id, None if target == current else target)
+            elif changes or row.pending_config is not None:
+                await self.config.apply(conn, bot_id, target)
+            if body.name is not None and body.name != row.name:
+                changes["name"] = {"old": row.name, "new": body.name}
+                await self.config.rename(conn, bot_id, body.name)
+            if changes:
+                await self.config.audit(conn, bot_id, user_id, changes, effective)
+            updated = await self.bots.get(conn, body.bot_id, user_id)
+            assert updated is not None
+        return bot_info(updated)
+
+    async def changes(self, caller: CallerContext, body: BotConfigChangesRequest) -> BotConfigChangeList:
+        user_id = require_user(caller)
+        before = None
+        if body.cursor is not None:
+            if not body.cursor.isdigit():
+                raise field_invalid("cursor", "not a cursor this service returned")
+            before = int(body.cursor)
+        async with self._engine().connect() as conn:
+            row = await self.bots.get(conn, body.bot_id, user_id)
+            if row is None or row.kind != "strategy":
+                raise no_bot(body.bot_id)
+            rows = await self.config.history(conn, uuid.UUID(str(row.id)), fetch_size(body.limit), before)
+        items, next_cursor = page_of(rows, body.limit, _entry, lambda entry: str(entry.change_id))
+        return BotConfigChangeList(items=items, next_cursor=next_cursor)
+
+
+def _entry(row: Any) -> BotConfigChangeEntry:
+    return BotConfigChangeEntry(
+        change_id=row.id, changes=row.changes, effective=row.effective, created_at=row.created_at
+    )
+
+
+def register(runtime: ServiceRuntime, api: BotConfigApi) -> None:
+    """Every operation of ``contracts.bot_config.REQUESTS``."""
+    register_kind(runtime, REQUESTS, {"bots_update": api.update, "bots_config_changes": api.changes})
