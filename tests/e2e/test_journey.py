@@ -47,7 +47,9 @@ from tradeloom.shared.testing.otlp_receiver import OtlpReceiver
 from tradeloom.shared.testing.polling import eventually
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
-pytestmark = pytest.mark.e2e
+# the whole stack (eight services) starts inside the first test's time: 25 s on a quiet box, 150 s
+# at load 15; the journey itself ~50 s
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(360)]
 CHANNELS = ("orders", "fills", "alerts", "positions", f"prices.{SYMBOL}")
 CAPITAL = Decimal(10_000)
 WAIT_S = 120.0  # a deadline for a loaded CI box, not the expected time
