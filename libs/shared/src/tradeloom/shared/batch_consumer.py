@@ -33,6 +33,20 @@ from tradeloom.shared.telemetry import extract_trace, tracer
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[AsyncConnection, list[Envelope]], Awaitable[None]]
+Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+
+def in_turn(handler: Handler) -> BatchHandler:
+    """A per-message handler as a batch handler: the batch's messages in stream order, in the one
+    transaction. For a handler whose in-memory effects wait for the commit (so a batch rolled back
+    and applied again one by one changes nothing twice): under load, N events cost one commit and
+    one inbox statement instead of N of each."""
+
+    async def each(connection: AsyncConnection, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            await handler(connection, envelope)
+
+    return each
 
 
 class BatchConsumer(DurableConsumer):

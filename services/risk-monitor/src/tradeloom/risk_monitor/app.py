@@ -31,6 +31,7 @@ from tradeloom.risk_monitor.store.eod_store import EodStore
 from tradeloom.risk_monitor.store.perps_store import PerpsStore
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.risk_monitor.store.risk_store import RiskStore
+from tradeloom.shared.batch_consumer import in_turn
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
@@ -92,10 +93,12 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         var=VarApi(engine, positions, cache, owners, client=client, timeout_s=settings.candles_timeout_s),
     )
     alerter = Alerter(cache, positions, store, runtime.outbox, metrics)
-    runtime.add_consumer(
+    runtime.add_batch_consumer(  # a fetched batch in one transaction; memory follows the commit
         consumer_spec("risk_monitor_orders"),
-        flatten_results.around(
-            OrderEvents(positions, alerter, pending, perps, runtime.outbox, state=state).on_event
+        in_turn(
+            flatten_results.around(
+                OrderEvents(positions, alerter, pending, perps, runtime.outbox, state=state).on_event
+            )
         ),
     )
     bot_alerts = BotAlerts(settings.db_schema, store, runtime.outbox, metrics)
@@ -110,7 +113,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         metrics=metrics,
     )
     marks = Marks(engine, positions, alerter, settings.mark_interval_s, margin_alerts, state=state)
-    runtime.add_consumer(consumer_spec("risk_monitor_marks"), marks.on_trades)
+    runtime.add_batch_consumer(consumer_spec("risk_monitor_marks"), in_turn(marks.on_trades))
     runtime.add_task(marks.run)
     runtime.add_task(book.run)
     runtime.add_task(cache.run)
