@@ -72,3 +72,15 @@ async def test_a_cancelled_caller_s_row_is_still_written() -> None:
     sink.gate.set()
     await asyncio.sleep(0.01)
     assert sink.writes == [["a"]]
+
+
+async def test_a_cancelled_writer_leaves_no_caller_waiting() -> None:
+    sink = Sink()
+    group = GroupCommit(sink.write)
+    sink.gate.clear()
+    callers = [asyncio.create_task(group.record(x)) for x in "ab"]
+    await asyncio.sleep(0)
+    assert group._writer is not None
+    group._writer.cancel()
+    results = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)

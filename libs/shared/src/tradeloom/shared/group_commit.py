@@ -30,7 +30,15 @@ class GroupCommit(Generic[Row]):
         self._queued.append((row, done))
         if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
             self._writer = asyncio.create_task(self._drain(), name="group-commit")
+            self._writer.add_done_callback(self._writer_done)
         await asyncio.shield(done)  # a cancelled caller's row is still written with its batch
+
+    def _writer_done(self, writer: asyncio.Task[None]) -> None:
+        """A writer cancelled (shutdown), even before it ran: the rows still queued are not written."""
+        if writer.cancelled() and writer is self._writer:
+            queued, self._queued = self._queued, []
+            for _, done in queued:
+                done.cancel()
 
     async def _drain(self) -> None:
         while self._queued:
@@ -41,6 +49,10 @@ class GroupCommit(Generic[Row]):
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(error)
+            except BaseException:  # the writer cancelled (shutdown): no caller waits forever
+                for _, done in batch:
+                    done.cancel()
+                raise
             else:
                 for _, done in batch:
                     if not done.done():
