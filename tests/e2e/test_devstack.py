@@ -1,5 +1,6 @@
 """`make run`'s stack: up with all eight services healthy, stopped by SIGINT (to its pid or its
-group), a restart keeps the data, and it works from a checkout in a private (0700) directory."""
+group), a restart keeps the data (and an emergency stop: it holds after every service, NATS and
+Postgres restarted, until resumed), and it works from a checkout in a private (0700) directory."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import nats
 import nats.errors
 import pytest
 
+from tests.e2e import halt_kit
 from tests.e2e.devstack_kit import (
     remove_devstack,
     stack_env,
@@ -73,6 +75,9 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
         await nats_refuses_anonymous(
             int(env["TL_DEV_NATS_PORT"])
         )  # the services above connected as their own users
+        headers = halt_kit.login(gateway, email, password)
+        account_id = halt_kit.demo_account(gateway, headers)
+        halt_kit.halt_with_a_resting_order(gateway, headers, account_id)
     finally:
         assert stop(first, "SIGINT") == 0  # to make run's own pid, not its group
     assert "devstack: stopped" in log.read_text()
@@ -82,6 +87,8 @@ async def test_make_run_stack_survives_restart(tmp_path: Path, devstack_dir: Pat
         wait_up(second, gateway, log)
         # Each start writes a ServiceStarted event to the outbox: the first run's row is still there.
         assert await count_started_events(devstack_dir, pg_port) >= 2
+        # the emergency stop holds after every service, NATS and Postgres restarted, until resumed
+        halt_kit.still_halted_then_resumed(gateway, halt_kit.login(gateway, email, password), account_id)
     finally:
         assert stop(second, "group") == 0  # a terminal's Ctrl-C
 
