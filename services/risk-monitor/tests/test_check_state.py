@@ -62,6 +62,15 @@ async def settled(risk: RiskCaller) -> bool:
     ) and await consumer_settled(js, risk.subjects.stream("MD_TRADES"), "risk_monitor_marks")
 
 
+async def owner_known(risk: RiskCaller) -> bool:
+    """The effect itself, not the consumer's counters (a consumer's pending count can lag a publish
+    on a loaded server: the test once asked for limits before the order event was folded)."""
+    assert risk.runtime is not None
+    async with risk.runtime.engine.connect() as conn:
+        store = PositionsStore(risk.runtime.settings.db_schema)
+        return await store.account_owner(conn, ACCOUNT) is not None
+
+
 async def compare(risk: RiskCaller) -> list[tuple[Exposure, Exposure]]:
     """(memory, Postgres) for each symbol and scope (the account, the bot); the account must be known."""
     assert risk.runtime is not None
@@ -86,6 +95,7 @@ async def compare(risk: RiskCaller) -> list[tuple[Exposure, Exposure]]:
 async def test_memory_equals_postgres_after_fills_orders_and_marks(risk_slow_refresh: RiskCaller) -> None:
     risk = risk_slow_refresh
     await risk.order(ACCOUNT, "o1", "manual-1", seconds=1)  # the account's owner is known from it
+    await eventually(lambda: owner_known(risk), "the order event folded", timeout=30)
     await eventually(lambda: settled(risk), "events consumed", timeout=30)
     await risk("limits_put", {"account_id": ACCOUNT, "max_order_notional": "1000000"})
     await risk("limits_put", {"account_id": ACCOUNT, "bot_id": str(BOT), "max_open_orders": 100})
