@@ -2,8 +2,8 @@
 order-router, over real NATS and Postgres): create → risk-monitor holds them → the bot's order
 breaching them is refused by the pre-trade check; refused limits → 422 naming the field, no bot;
 an insert failing after the put → the limits removed; risk-monitor not answering → 503 (or a
-timeout: 504, the put undone), no bot; delete → the limits gone, or the bot kept while risk-monitor
-does not answer; grid and DCA bots alike."""
+timeout: 504, the put undone), no bot; delete → the limits gone, or (risk-monitor not answering)
+removed by the sweep later; grid and DCA bots alike."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from bots_harness import (
 )
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from sqlalchemy.ext.asyncio import create_async_engine
 from sr_caller import Caller, fields
 
 from tradeloom.risk_monitor import app as rm_app
@@ -36,7 +37,10 @@ from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
 from tradeloom.strategy_runner import app
+from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient
+from tradeloom.strategy_runner.bots.limit_removals import LimitRemovals
 from tradeloom.strategy_runner.settings import StrategyRunnerSettings
+from tradeloom.strategy_runner.store.limit_removals_store import LimitRemovalsStore
 
 LIMITS = {"max_order_notional": "50", "max_open_orders": 3, "day_boundary_tz": "Europe/Paris"}
 
@@ -296,8 +300,12 @@ async def test_risk_monitor_timing_out_fails_the_create_with_504_and_leaves_no_b
     assert (await env.sr("bots_list"))["items"] == []
 
 
-async def test_a_delete_risk_monitor_does_not_answer_keeps_the_bot_and_its_limits(bots_env: BotsEnv) -> None:
-    """risk-monitor (a stand-in answering limits_put) gone before the delete: 503, the bot stays."""
+async def test_a_delete_risk_monitor_does_not_answer_deletes_the_bot_and_the_sweep_removes_its_limits(
+    bots_env: BotsEnv, database_url: str, sr_schema: str
+) -> None:
+    """risk-monitor (a stand-in answering limits_put) gone before the delete: the bot is deleted
+    (never left without its limits), its limits stay to remove; the sweep removes them, as the
+    bot's owner, once risk-monitor answers."""
     env = bots_env
     account_id, strategy_id = await setup(env)
 
@@ -312,8 +320,27 @@ async def test_a_delete_risk_monitor_does_not_answer_keeps_the_bot_and_its_limit
         ]
     finally:
         await sub.unsubscribe()
-    error = await env.sr.error("bots_delete", {"bot_id": bot_id})
-    assert error.code == "unavailable"
-    assert "so the bot was kept" in error.message
-    kept = await env.sr("bots_get", {"bot_id": bot_id})
-    assert kept["risk_limits"]["max_order_notional"] == "50"
+    assert (await env.sr("bots_delete", {"bot_id": bot_id}))["deleted"] is True
+    assert (await env.sr.error("bots_get", {"bot_id": bot_id})).code == "not_found"
+    engine = create_async_engine(database_url)
+    removals = LimitRemovalsStore(sr_schema)
+    asked: list[tuple[dict[str, Any], str | None]] = []
+
+    async def deleted(msg: Msg) -> None:
+        asked.append((json.loads(msg.data), (msg.headers or {}).get("tl-user-id")))
+        await msg.respond(json.dumps({"data": {"account_id": account_id}}).encode())
+
+    try:
+        async with engine.connect() as conn:
+            assert await removals.count(conn) == 1
+        limits = BotRiskLimitsClient(lambda: env.orders.client, 5, lambda: engine, sr_schema)
+        sub = await nc.subscribe(subjects.request("risk-monitor", "limits_delete"), cb=deleted)
+        try:
+            await LimitRemovals(lambda: engine, limits, 1).sweep()
+        finally:
+            await sub.unsubscribe()
+        async with engine.connect() as conn:
+            assert await removals.count(conn) == 0
+    finally:
+        await engine.dispose()
+    assert asked == [({"account_id": account_id, "bot_id": bot_id}, "alice")]

@@ -5,9 +5,6 @@ closed meanwhile, and the crossing bar's order reaches order-router exactly once
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +22,7 @@ from bots_harness import (
     trading_stack,
 )
 from nats.aio.client import Client
+from runner_process import RunnerProcess
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sr_caller import Caller
@@ -34,37 +32,6 @@ from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.ports import free_port
-
-
-class RunnerProcess:
-    """``python -m tradeloom.strategy_runner run`` with the test's settings (lease 3 s)."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tradeloom.strategy_runner", "run"],
-                env=self.env,
-                stdout=out,
-                stderr=out,
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 @dataclass

@@ -16,6 +16,7 @@ from tradeloom.strategy_runner.bots.api_grid_bots import GridBotsApi
 from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient
 from tradeloom.strategy_runner.bots.bot_states import BotStates
 from tradeloom.strategy_runner.bots.ledger_events import BotLedgerEvents
+from tradeloom.strategy_runner.bots.limit_removals import LimitRemovals
 from tradeloom.strategy_runner.bots.order_cancels import OrderCancels
 from tradeloom.strategy_runner.bots.runner import BotRunner, RunnerConfig
 from tradeloom.strategy_runner.catalogs.api_catalogs import CatalogsApi
@@ -45,7 +46,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     catalogs = CatalogsApi(
         BarsSource(client, settings.market_data_timeout_s), user_indicators, indicator_runs
     )
-    risk_limits = BotRiskLimitsClient(client, settings.risk_monitor_timeout_s)
+    risk_limits = BotRiskLimitsClient(client, settings.risk_monitor_timeout_s, engine, schema)
     bots = BotsApi(
         engine, client, outbox, schema, risk_limits, market_data_timeout_s=settings.market_data_timeout_s
     )
@@ -101,6 +102,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_task(cancels.run)
     runtime.add_task(catalogs.warm_up)
     runtime.add_task(scheduler.run)
+    runtime.add_task(LimitRemovals(engine, risk_limits, settings.risk_limits_sweep_s).run)
     runtime.add_task(BotStates(engine, schema, runtime.registry, settings.bot_states_interval_s).run)
     return runtime
 

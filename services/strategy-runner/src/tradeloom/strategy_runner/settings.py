@@ -42,3 +42,6 @@ class StrategyRunnerSettings(ServiceSettings):
     analytics_timeout_s: float = Field(default=5.0, gt=0, le=60, description="a report's analytics calls")
     # A bot's own risk limits: limits_put / limits_delete at risk-monitor (no answer: 503, no bot).
     risk_monitor_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    risk_limits_sweep_s: float = Field(
+        default=30.0, gt=0, le=3600, description="orphan bot limits removed every (bot_limit_removals)"
+    )

@@ -113,10 +113,7 @@ class BotsApi:
                 "code": version.code, "symbol": symbols[0], "symbols": symbols,
             }  # fmt: skip
         # the limits first (a refusal leaves nothing), removed again if the bot is not committed
-        async with (
-            self.risk_limits.registered(caller, bot_id, body.account_id, limits),
-            self._engine().begin() as conn,
-        ):
+        async with self.risk_limits.registered(caller, bot_id, body.account_id, limits) as conn:
             await self.bots.create(conn, bot_id, values)
             if limits is not None:
                 await self.bots.set_risk_limits(conn, uuid.UUID(bot_id), limits.model_dump(mode="json"))
@@ -206,11 +203,10 @@ class BotsApi:
                 raise no_bot(body.bot_id)
             if row.status != "stopped":
                 raise Conflict("stop the bot before deleting it", details={"status": row.status})
-            if row.risk_limits is not None:  # registered: gone first, or the bot stays (503)
-                await self.risk_limits.delete(caller, str(row.id), row.account_id)
             await self.bots.delete(conn, row.id)
-        if row.risk_limits is None:  # any set at risk-monitor directly for this bot: best effort
-            await self.risk_limits.remove_quietly(caller, str(row.id), row.account_id)
+            # its limits (a copy or any set at risk-monitor directly): now, or by the sweep
+            await self.risk_limits.deleted(conn, str(row.id), user_id, row.account_id)
+        await self.risk_limits.remove_quietly(caller, str(row.id), row.account_id)
         return BotDeleted(bot_id=body.bot_id, deleted=True)
 
     async def decisions(self, caller: CallerContext, body: BotDecisionsRequest) -> BotDecisionList:

@@ -3,12 +3,19 @@
 risk-monitor owns them (its ``limits`` keyed by user, account and bot) and measures the bot's
 orders against them; strategy-runner puts them when the bot is created and deletes them with the
 bot, always as the bot's owner (the caller's ``tl-user-id``), and keeps a copy in
-``bots.risk_limits`` for the bot's view. Nothing is left half-written:
+``bots.risk_limits`` for the bot's view. Exactly once in effect, whatever is killed when:
 
+- a ``bot_limit_removals`` row for the new bot id is committed before the put and deleted in the
+  bot's insert transaction, which holds its row lock from before the put (the sweep skips a
+  held row): limits put for a bot that was never committed always leave a row, and the sweep
+  (``bots/limit_removals.py``) removes them; a committed bot never has one, so a bot exists (and
+  can start) only with its limits in force;
 - risk-monitor refusing them (422) fails the create with 422 naming ``risk_limits.<field>``;
-- risk-monitor not answering fails it with ``unavailable`` (503); a timeout may still have stored
-  them, so they are deleted again (best effort);
-- the bot's insert failing after the put deletes them again (``BotsApi.create``).
+- risk-monitor not answering fails it with ``unavailable`` (503) or ``timeout`` (504); the put,
+  or the bot's insert, failing deletes the limits again at once, or (risk-monitor still silent)
+  leaves the row to the sweep;
+- a delete removes the bot's row and writes the removal row in one transaction, then removes the
+  limits (or leaves them to the sweep): no bot is ever left without its limits.
 """
 
 from __future__ import annotations
@@ -19,11 +26,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.bot_risk import BotRiskLimits
-from tradeloom.shared.errors import Timeout, Unavailable, ValidationFailed
+from tradeloom.shared.errors import Timeout, Unavailable, ValidationFailed, require_user
 from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.strategy_runner.store.limit_removals_store import LimitRemovalsStore
 
 log = logging.getLogger(__name__)
 RISK = "risk-monitor"
@@ -48,25 +57,46 @@ def risk_limits_of(row: Row[Any]) -> BotRiskLimits | None:
 class BotRiskLimitsClient:
     """Puts and deletes one bot's limits at risk-monitor, as the bot's owner."""
 
-    def __init__(self, client: Callable[[], ServiceClient], timeout_s: float) -> None:
+    def __init__(
+        self, client: Callable[[], ServiceClient], timeout_s: float, engine: Callable[[], AsyncEngine],
+        schema: str,
+    ) -> None:  # fmt: skip
         self._client = client
         self.timeout_s = timeout_s
+        self._engine = engine
+        self.removals = LimitRemovalsStore(schema)
 
     @asynccontextmanager
     async def registered(
         self, caller: CallerContext, bot_id: str, account_id: str, limits: BotRiskLimits | None
-    ) -> AsyncIterator[None]:
-        """``limits`` put for the bot for the block (nothing when None); removed again if the
-        block raises, so a bot that was not created leaves no limits behind."""
+    ) -> AsyncIterator[AsyncConnection]:
+        """The bot's insert transaction, with ``limits`` put for the bot first (nothing when
+        None); a block or commit that fails removes them again (or leaves them to the sweep)."""
         if limits is None:
-            yield
+            async with self._engine().begin() as conn:
+                yield conn
             return
-        await self.put(caller, bot_id, account_id, limits)
+        user_id = require_user(caller)
+        async with self._engine().begin() as conn:
+            await self.removals.add(conn, bot_id, user_id, account_id, "create")
         try:
-            yield
+            async with self._engine().begin() as conn:
+                if not await self.removals.hold(conn, bot_id):  # the sweep took it: nothing put yet
+                    raise Unavailable("the bot's risk limits could not be registered: try again")
+                await self.put(caller, bot_id, account_id, limits)
+                yield conn
+                await self.removals.drop(conn, bot_id)  # committed with the bot: its limits now
+        except ValidationFailed:  # refused: nothing stored
+            await self._dropped(bot_id)
+            raise
         except BaseException:
             await self.remove_quietly(caller, bot_id, account_id)
             raise
+
+    async def deleted(self, conn: AsyncConnection, bot_id: str, user_id: str, account_id: str) -> None:
+        """In the transaction deleting the bot: its limits are to go (``remove_quietly`` after the
+        commit, or the sweep)."""
+        await self.removals.add(conn, bot_id, user_id, account_id, "delete")
 
     async def put(self, caller: CallerContext, bot_id: str, account_id: str, limits: BotRiskLimits) -> None:
         body = {"account_id": account_id, "bot_id": bot_id, **limits.model_dump(mode="json")}
@@ -76,8 +106,7 @@ class BotRiskLimitsClient:
             if error.code == "validation_error":
                 raise _renamed(error) from None
             raise
-        except Timeout:
-            await self.remove_quietly(caller, bot_id, account_id)  # it may have stored them
+        except Timeout:  # it may have stored them: ``registered`` removes them again
             raise Timeout(
                 f"risk-monitor did not answer within {self.timeout_s}s: the bot's risk limits could not be "
                 "registered, so the bot was not created"
@@ -98,15 +127,25 @@ class BotRiskLimitsClient:
         except Unavailable as error:
             raise type(error)(
                 f"risk-monitor is not answering ({error.message}): the bot's risk limits could not be "
-                "deleted, so the bot was kept"
+                "deleted yet"
             ) from None
 
     async def remove_quietly(self, caller: CallerContext, bot_id: str, account_id: str) -> None:
-        """Best effort (undoing a put): a failure is logged, the caller's own error stands."""
+        """Best effort: the limits removed and the bot's removal row with them; a failure is
+        logged (the sweep tries again), the caller's own error stands."""
         try:
             await self.delete(caller, bot_id, account_id)
         except Exception:
             log.warning("could not delete the risk limits of bot %s on %s", bot_id, account_id, exc_info=True)
+            return
+        await self._dropped(bot_id)
+
+    async def _dropped(self, bot_id: str) -> None:
+        try:
+            async with self._engine().begin() as conn:
+                await self.removals.drop(conn, bot_id)
+        except Exception:  # the database away: the sweep's removal finds nothing and drops it
+            log.warning("could not drop the limit removal of bot %s", bot_id, exc_info=True)
 
     async def _call(self, op: str, body: dict[str, Any], caller: CallerContext) -> None:
         await self._client().call_raw(RISK, op, body, caller=caller, timeout_s=self.timeout_s)

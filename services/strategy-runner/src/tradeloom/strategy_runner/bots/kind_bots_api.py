@@ -96,10 +96,7 @@ class KindBotsApi:
         """The new bot's row: ``limits`` registered with risk-monitor first, then ``insert`` with
         their copy in one transaction (``bots/bot_risk_limits.py``: a failure leaves neither)."""
         user_id = require_user(caller)
-        async with (
-            self.risk_limits.registered(caller, bot_id, account_id, limits),
-            self._engine().begin() as conn,
-        ):
+        async with self.risk_limits.registered(caller, bot_id, account_id, limits) as conn:
             await insert(conn)
             if limits is not None:
                 await self.bots.set_risk_limits(conn, uuid.UUID(bot_id), limits.model_dump(mode="json"))
