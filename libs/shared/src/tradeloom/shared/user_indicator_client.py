@@ -13,19 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts.sandbox import ExecuteReply, ExecuteRequest
 from tradeloom.shared.contracts.strategy_graph import GraphIndicatorRef, StrategyGraph
-from tradeloom.shared.errors import Unavailable
-from tradeloom.shared.rpc import RemoteError, ServiceClient
-from tradeloom.shared.user_code import (
-    COLUMNS,
-    SANDBOX,
-    USER_FAULTS,
-    SandboxLimits,
-    UserCodeFailed,
-    error_line,
-)
+from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed, error_line
+from tradeloom.shared.user_code_client import SandboxUserFault, execute_user_program
 from tradeloom.shared.user_indicator_code import IndicatorFailed, checked_outputs, indicator_program
 
 NODE_TYPE = "user_indicator"
@@ -50,24 +41,12 @@ async def sandbox_outputs(  # noqa: PLR0917 - the run's whole description
 ) -> dict[str, list[float | None]]:
     """Each output of the user's ``compute`` per bar of ``columns`` (oldest first; None: no value)."""
     count = len(columns["close"])
-    request = ExecuteRequest(
-        code=indicator_program(code),
-        input={"bars": {name: list(columns[name]) for name in COLUMNS}, "params": dict(params)},
-        time_limit_s=limits.time_limit_s,
-        memory_mb=limits.memory_mb,
-    )
     try:
-        reply = await client.call(
-            SANDBOX, "execute", request, ExecuteReply,
-            caller=CallerContext(user_id=user_id), timeout_s=limits.time_limit_s + 10,
-        )  # fmt: skip
-    except RemoteError as error:
-        if error.code in USER_FAULTS:
-            line = (error.details or {}).get("line")
-            raise IndicatorCodeFailed(f"the indicator's code: {error.code}: {error}", line) from None
-        raise Unavailable(
-            f"sandbox-executor refused to run the indicator now: {error.code}: {error}"
-        ) from None
+        reply = await execute_user_program(
+            client, user_id, indicator_program(code), params, columns, limits, what="the indicator"
+        )
+    except SandboxUserFault as fault:
+        raise IndicatorCodeFailed(f"the indicator's code: {fault.code}: {fault.detail}", fault.line) from None
     if not reply.success and reply.error is not None:
         line = error_line(reply.error.traceback, code)
         raise IndicatorCodeFailed(f"compute raised {reply.error.type}: {reply.error.message}", line)
