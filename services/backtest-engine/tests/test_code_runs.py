@@ -3,25 +3,18 @@ and a user's sma_cross trades exactly like the built-in; a failing code fails th
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from nats.aio.client import Client
+from saved_kit import real_sandbox, saved_body, saved_versions
 
-from tradeloom.sandbox_executor import app as sandbox_app
-from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
-from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import BacktestCompleted, BacktestFailed
 from tradeloom.shared.contracts.strategy import StrategyVersionInfo, StrategyVersionRef
-from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient, serve
-from tradeloom.shared.subjects import Subjects
-from tradeloom.shared.testing.polling import eventually
-from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.rpc import RemoteError
 from tradeloom.shared.testing.sandbox_uids import uid_base
-from tradeloom.shared.testing.schemas import migrate_service
 
 UID_BASE = uid_base(239_000)  # apart from the service default and the other services' sandbox tests
 # sma_cross written by a user: the kernel's running sums and strict crosses
@@ -55,45 +48,24 @@ SOURCES = {"s-code": SMA_CROSS, "s-failing": FAILING}
 async def sandbox(
     pg_server: Any, database_url: str, nats_url: str, nats_prefix: str, nc: Client
 ) -> AsyncIterator[None]:
-    """A real sandbox-executor on its own migrated schema."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    await migrate_service(sandbox_app, database_url, schema)
-    settings = SandboxExecutorSettings(
-        database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=schema,
-        environment="test", health_port=free_port(), uid_base=UID_BASE, rate_per_minute=600,
-    )  # fmt: skip
-    runtime = sandbox_app.build(settings)
-    await runtime.start()
-    client = ServiceClient(nc, Subjects(nats_prefix))
-
-    async def ready() -> bool:  # its isolation probe passed: runs are not refused as unavailable
-        return bool((await client.call_raw("sandbox-executor", "health", {}, timeout_s=10))["ready"])
-
-    try:
-        await eventually(ready, "the sandbox is ready", timeout=120)
+    async with real_sandbox(pg_server, database_url, nats_url, nats_prefix, nc, UID_BASE):
         yield
-    finally:
-        await runtime.stop()
-        pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def code_version(body: StrategyVersionRef) -> StrategyVersionInfo:
+    return StrategyVersionInfo(
+        strategy_id=body.strategy_id, version=1, kind="code", template="code", params={"fast": 5, "slow": 20},
+        code=SOURCES[body.strategy_id], created_at=datetime.now(UTC),
+    )  # fmt: skip
 
 
 async def test_a_code_backtest_trades_like_the_builtin(
     harness: Any, start_market: Any, sandbox: None
 ) -> None:
     await start_market()
-
-    async def version(_: CallerContext, body: StrategyVersionRef) -> StrategyVersionInfo:
-        return StrategyVersionInfo(strategy_id=body.strategy_id, version=1, kind="code", template="code",
-                                   params={"fast": 5, "slow": 20}, code=SOURCES[body.strategy_id],
-                                   created_at=datetime.now(UTC))  # fmt: skip
-
-    op = Operation("strategy_versions_get", StrategyVersionRef, StrategyVersionInfo, version)
-    runner = await serve(harness.nc, service="strategy-runner", version="0.0.0", subjects=harness.subjects,
-                         operations=[op])  # fmt: skip
-    try:
+    async with saved_versions(harness, code_version):
         await harness.start_service()
-        saved = {k: v for k, v in harness.body().items() if k not in ("strategy", "params")}
+        saved = saved_body(harness)
         code_run = (await harness.call("submit", saved | {"strategy_id": "s-code"}))["backtest_id"]
         failing_run = (await harness.call("submit", saved | {"strategy_id": "s-failing"}))["backtest_id"]
         builtin_run = await harness.submit()
@@ -113,5 +85,3 @@ async def test_a_code_backtest_trades_like_the_builtin(
             await harness.call("submit", harness.body(code=SMA_CROSS))
         assert direct.value.details["fields"][0]["field"] == "code"
         await harness.settled()
-    finally:
-        await runner.stop()

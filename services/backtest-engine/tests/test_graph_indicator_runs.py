@@ -7,7 +7,6 @@ the line; an output the code does not give names the node and port; the sandbox 
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,22 +15,16 @@ from typing import Any
 import numpy as np
 import pytest
 from nats.aio.client import Client
+from saved_kit import real_sandbox, saved_body, saved_versions
 
 from tradeloom.backtest_engine.domain.run_plan import plan_run
 from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
 from tradeloom.backtest_engine.worker import RUNS_CONSUMER
 from tradeloom.quant.simulator import Bars
-from tradeloom.sandbox_executor import app as sandbox_app
-from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
-from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import BacktestCompleted, BacktestFailed, SubmitBacktest
 from tradeloom.shared.contracts.strategy import StrategyVersionInfo, StrategyVersionRef
-from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient, serve
-from tradeloom.shared.subjects import Subjects
-from tradeloom.shared.testing.polling import eventually
-from tradeloom.shared.testing.ports import free_port
+from tradeloom.shared.rpc import RemoteError
 from tradeloom.shared.testing.sandbox_uids import uid_base
-from tradeloom.shared.testing.schemas import migrate_service
 
 UID_BASE = uid_base(243_000)  # apart from the service default and the other sandbox tests
 # two moving averages written by a user, with plain Python loops
@@ -91,45 +84,20 @@ GRAPHS = {
 }
 
 
-async def serve_versions(harness: Any) -> Any:
-    """A stand-in for strategy-runner's ``strategy_versions_get``: saved graph versions."""
-
-    async def version(_: CallerContext, body: StrategyVersionRef) -> StrategyVersionInfo:
-        return StrategyVersionInfo(
-            strategy_id=body.strategy_id, version=1, kind="graph", template="graph", params={},
-            graph=GRAPHS[body.strategy_id], created_at=datetime.now(UTC),
-        )  # fmt: skip
-
-    op = Operation("strategy_versions_get", StrategyVersionRef, StrategyVersionInfo, version)
-    return await serve(harness.nc, service="strategy-runner", version="0.0.0", subjects=harness.subjects,
-                       operations=[op])  # fmt: skip
+def graph_version(body: StrategyVersionRef) -> StrategyVersionInfo:
+    """strategy-runner's saved graph versions, as its ``strategy_versions_get`` answers them."""
+    return StrategyVersionInfo(
+        strategy_id=body.strategy_id, version=1, kind="graph", template="graph", params={},
+        graph=GRAPHS[body.strategy_id], created_at=datetime.now(UTC),
+    )  # fmt: skip
 
 
 @pytest.fixture
 async def sandbox(
     pg_server: Any, database_url: str, nats_url: str, nats_prefix: str, nc: Client
 ) -> AsyncIterator[None]:
-    """A real sandbox-executor on its own migrated schema."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    await migrate_service(sandbox_app, database_url, schema)
-    settings = SandboxExecutorSettings(
-        database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=schema,
-        environment="test", health_port=free_port(), uid_base=UID_BASE, rate_per_minute=600,
-    )  # fmt: skip
-    runtime = sandbox_app.build(settings)
-    await runtime.start()
-    client = ServiceClient(nc, Subjects(nats_prefix))
-
-    async def ready() -> bool:  # its isolation probe passed: runs are not refused as unavailable
-        return bool((await client.call_raw("sandbox-executor", "health", {}, timeout_s=10))["ready"])
-
-    try:
-        await eventually(ready, "the sandbox is ready", timeout=120)
+    async with real_sandbox(pg_server, database_url, nats_url, nats_prefix, nc, UID_BASE):
         yield
-    finally:
-        await runtime.stop()
-        pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def direct_trades(body: dict[str, Any], walk: dict[str, np.ndarray]) -> np.ndarray:
@@ -149,10 +117,9 @@ async def test_a_graph_with_a_python_indicator_trades_like_the_function_run_here
     harness: Any, start_market: Any, sandbox: None
 ) -> None:
     market = await start_market()
-    runner = await serve_versions(harness)
-    try:
+    async with saved_versions(harness, graph_version):
         await harness.start_service()
-        saved = {k: v for k, v in harness.body().items() if k not in ("strategy", "params")}
+        saved = saved_body(harness)
         runs = {
             sid: (await harness.call("submit", saved | {"strategy_id": sid}))["backtest_id"] for sid in GRAPHS
         }
@@ -178,19 +145,14 @@ async def test_a_graph_with_a_python_indicator_trades_like_the_function_run_here
             await harness.call("submit", saved | {"graph": GRAPHS["s-py"]})
         assert direct.value.details["fields"][0]["field"] == "graph.nodes.ind.indicator"
         await harness.settled()
-    finally:
-        await runner.stop()
 
 
 async def test_the_sandbox_down_fails_the_run_on_its_last_delivery(harness: Any, start_market: Any) -> None:
     await start_market()
-    runner = await serve_versions(harness)
-    try:
+    async with saved_versions(harness, graph_version):
         await harness.start_service(runs_consumer=LAST_DELIVERY)
-        saved = {k: v for k, v in harness.body().items() if k not in ("strategy", "params")}
+        saved = saved_body(harness)
         run = (await harness.call("submit", saved | {"strategy_id": "s-py"}))["backtest_id"]
         failed = (await harness.events.wait_for(run, "failed", 60)).unwrap(BacktestFailed)
         assert failed.error_code == "sandbox_unavailable"
         assert "sandbox-executor" in failed.error
-    finally:
-        await runner.stop()

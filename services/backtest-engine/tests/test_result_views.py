@@ -8,15 +8,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from saved_kit import saved_body, saved_versions
 
 from tradeloom.backtest_engine.domain.run_plan import plan_run, with_bars
 from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
 from tradeloom.quant.metrics import daily_pnl
 from tradeloom.quant.simulator import ExitReason, TradeColumn
-from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 from tradeloom.shared.contracts.strategy import StrategyVersionInfo, StrategyVersionRef
-from tradeloom.shared.rpc import Operation, RemoteError, serve
+from tradeloom.shared.rpc import RemoteError
 
 HOUR_NS = 3_600 * 1_000_000_000
 REASONS = {int(r): r.name.lower() for r in ExitReason}
@@ -137,17 +137,14 @@ async def test_daily_pnl_positions_trade_filters_counters_and_the_open_trade(
 async def test_backtests_of_a_saved_strategy_are_listed_and_counted(harness: Any, start_market: Any) -> None:
     await start_market()
 
-    async def version(_: CallerContext, body: StrategyVersionRef) -> StrategyVersionInfo:
+    def version(body: StrategyVersionRef) -> StrategyVersionInfo:
         return StrategyVersionInfo(strategy_id=body.strategy_id, version=body.version or 1,
                                    template="sma_cross", params={"fast": 5, "slow": 20},
                                    created_at=datetime.now(UTC))  # fmt: skip
 
-    op = Operation("strategy_versions_get", StrategyVersionRef, StrategyVersionInfo, version)
-    runner = await serve(harness.nc, service="strategy-runner", version="0.0.0", subjects=harness.subjects,
-                         operations=[op])  # fmt: skip
-    try:
+    async with saved_versions(harness, version):
         await harness.start_service()
-        saved = {k: v for k, v in harness.body().items() if k not in ("strategy", "params")}
+        saved = saved_body(harness)
         mine = [await harness.call("submit", saved | {"strategy_id": "s-1"}) for _ in range(3)]
         await harness.call("submit", saved | {"strategy_id": "s-2"})
         await harness.submit()
@@ -164,5 +161,3 @@ async def test_backtests_of_a_saved_strategy_are_listed_and_counted(harness: Any
             "total": 0,
         }
         await harness.settled()
-    finally:
-        await runner.stop()

@@ -9,7 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -182,6 +182,9 @@ class BotsEnv:
     sr: Caller
     orders: Caller
     market: Market
+
+
+MakeBotsEnv = Callable[..., AbstractAsyncContextManager[BotsEnv]]  # conftest's ``make_bots_env``
 
 
 PARAMS = {"fast": 3, "slow": 5}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from tradeloom.strategy_runner.settings import StrategyRunnerSettings
 # test helpers next to the tests are imported by their module name
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bots_harness import BotsEnv, Market, approve_risk, trading_stack
+from bots_harness import SYMBOL, BotsEnv, MakeBotsEnv, Market, approve_risk, trading_stack
 from sr_caller import Caller
 
 
@@ -57,25 +58,43 @@ async def alice(
 
 
 @pytest.fixture
-async def bots_env(
+def make_bots_env(
     sr_schema: str, database_url: str, nats_url: str, nats_prefix: str, nc: Client, pg_server: Any
-) -> AsyncIterator[BotsEnv]:
-    subjects = Subjects(nats_prefix)
-    await ensure_streams(nc.jetstream(), subjects)
-    risk = await approve_risk(nc, subjects)
-    settings = StrategyRunnerSettings(
-        database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=sr_schema,
-        environment="test", health_port=free_port(), bot_lease_ttl_s=3, bot_tick_s=0.2,
-    )  # fmt: skip
-    async with trading_stack(pg_server, database_url, nats_url, nats_prefix):
-        runtime = app.build(settings)
-        await runtime.start()
-        client = ServiceClient(nc, subjects)
+) -> MakeBotsEnv:
+    """The bots' world with market-data listing ``symbols`` (BTC/USDT by default), as a context:
+    ``async with make_bots_env((SYMBOL, ETH)) as env``."""
+
+    @asynccontextmanager
+    async def make(symbols: tuple[str, ...] = (SYMBOL,)) -> AsyncIterator[BotsEnv]:
+        subjects = Subjects(nats_prefix)
+        await ensure_streams(nc.jetstream(), subjects)
+        risk = await approve_risk(nc, subjects)
+        settings = StrategyRunnerSettings(
+            database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=sr_schema,
+            environment="test", health_port=free_port(), bot_lease_ttl_s=3, bot_tick_s=0.2,
+        )  # fmt: skip
         try:
-            yield BotsEnv(
-                Caller(client, "alice"), Caller(client, "alice", "order-router"),
-                Market.recent(nc, subjects),
-            )  # fmt: skip
+            async with trading_stack(pg_server, database_url, nats_url, nats_prefix, symbols):
+                runtime = app.build(settings)
+                await runtime.start()
+                client = ServiceClient(nc, subjects)
+                try:
+                    yield BotsEnv(
+                        Caller(client, "alice"), Caller(client, "alice", "order-router"),
+                        Market.recent(nc, subjects),
+                    )  # fmt: skip
+                finally:
+                    await runtime.stop()
         finally:
-            await runtime.stop()
             await risk.unsubscribe()
+
+    return make
+
+
+@pytest.fixture
+async def bots_env(
+    make_bots_env: MakeBotsEnv,
+) -> AsyncIterator[BotsEnv]:
+    """strategy-runner with real market-data (BTC/USDT) and order-router, risk approving."""
+    async with make_bots_env() as env:
+        yield env

@@ -5,7 +5,6 @@ next process's sweep removes them, once, and nothing is left (``bots/limit_remov
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +14,7 @@ import pytest
 from bots_harness import PARAMS, approve_risk, eventually, service_runtime, trading_stack
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from runner_process import RunnerProcess
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from runner_process import RunnerProcess, runner_env, scalar
 from sr_caller import Caller
 from test_bot_risk_limits import LIMITS, bot_body
 
@@ -47,15 +44,7 @@ class World:
         return runner
 
     async def count(self, table: str) -> int:
-        engine = create_async_engine(self.env["TL_STRATEGY_RUNNER_DATABASE_URL"])
-        schema = self.env["TL_STRATEGY_RUNNER_DB_SCHEMA"]
-        try:
-            async with engine.connect() as conn:
-                return int(
-                    (await conn.execute(text(f'SELECT count(*) FROM "{schema}".{table}'))).scalar_one()
-                )
-        finally:
-            await engine.dispose()
+        return int(await scalar(self.env, f'SELECT count(*) FROM "{{s}}".{table}'))
 
 
 @pytest.fixture
@@ -66,13 +55,9 @@ async def world(
     subjects = Subjects(nats_prefix)
     await ensure_streams(nc.jetstream(), subjects)
     check = await approve_risk(nc, subjects)
-    env = {
-        **os.environ,
-        "TL_STRATEGY_RUNNER_DATABASE_URL": database_url, "TL_STRATEGY_RUNNER_NATS_URL": nats_url,
-        "TL_STRATEGY_RUNNER_NATS_PREFIX": nats_prefix, "TL_STRATEGY_RUNNER_DB_SCHEMA": sr_schema,
-        "TL_STRATEGY_RUNNER_ENVIRONMENT": "test", "TL_STRATEGY_RUNNER_LOG_JSON": "false",
-        "TL_STRATEGY_RUNNER_RISK_MONITOR_TIMEOUT_S": "10", "TL_STRATEGY_RUNNER_RISK_LIMITS_SWEEP_S": "0.5",
-    }  # fmt: skip
+    env = runner_env(
+        database_url, nats_url, nats_prefix, sr_schema, RISK_MONITOR_TIMEOUT_S="10", RISK_LIMITS_SWEEP_S="0.5"
+    )
     client = ServiceClient(nc, subjects)
     risk = service_runtime(rm_app, RiskMonitorSettings, pg_server, database_url, nats_url, nats_prefix)
     async with trading_stack(pg_server, database_url, nats_url, nats_prefix), risk:

@@ -15,15 +15,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from bots_harness import MINUTE_NS, BotsEnv, Market, decisions, eventually, service_runtime
+from bots_harness import MINUTE_NS, BotsEnv, Market, decisions, eventually
+from sandbox_kit import real_sandbox
 from test_code_bots import FAILING, SMA_CROSS, UID_BASE
 from test_graph_strategies import sma_cross as sma_graph
 
 from tradeloom.backtest_engine.domain.run_plan import plan_run, with_bars
 from tradeloom.backtest_engine.domain.simulation import BarArrays, run_backtest
 from tradeloom.quant.simulator import ExitReason, TradeColumn
-from tradeloom.sandbox_executor import app as sandbox_app
-from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
 from tradeloom.shared.contracts.backtest import SubmitBacktest
 
 # sma_cross 3/5 over these closes: a cross down at bar 13 (flat: nothing to do), the entry at 19
@@ -91,16 +90,9 @@ async def parity_env(
     bots_env: BotsEnv, pg_server: Any, database_url: str, nats_url: str, nats_prefix: str
 ) -> AsyncIterator[BotsEnv]:
     """The bots' world plus a real sandbox-executor (quotas wide enough for a replay)."""
-    async with service_runtime(
-        sandbox_app, SandboxExecutorSettings, pg_server, database_url, nats_url, nats_prefix,
-        uid_base=UID_BASE, rate_per_minute=600, quota_concurrent=4,
-    ):  # fmt: skip
-
-        async def ready() -> bool:  # its isolation probe passed: runs are not refused as unavailable
-            health = await bots_env.sr.client.call_raw("sandbox-executor", "health", {}, timeout_s=10)
-            return bool(health["ready"])
-
-        await eventually(ready, timeout_s=120)
+    async with real_sandbox(
+        pg_server, database_url, nats_url, nats_prefix, bots_env.sr.client, UID_BASE, quota_concurrent=4
+    ):
         yield bots_env
 
 

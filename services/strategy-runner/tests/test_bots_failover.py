@@ -4,7 +4,6 @@ closed meanwhile, and the crossing bar's order reaches order-router exactly once
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,7 @@ from bots_harness import (
     trading_stack,
 )
 from nats.aio.client import Client
-from runner_process import RunnerProcess
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from runner_process import RunnerProcess, runner_env, scalar
 from sr_caller import Caller
 
 from tradeloom.shared.errors import ServiceError
@@ -52,14 +49,8 @@ class World:
         return runner
 
     async def lease_owner(self, bot_id: str) -> str:
-        engine = create_async_engine(self.env["TL_STRATEGY_RUNNER_DATABASE_URL"])
-        schema = self.env["TL_STRATEGY_RUNNER_DB_SCHEMA"]
-        try:
-            async with engine.connect() as conn:
-                query = text(f'SELECT owner FROM "{schema}".bot_leases WHERE bot_id::text = :b')
-                return str((await conn.execute(query, {"b": bot_id})).scalar_one())
-        finally:
-            await engine.dispose()
+        query = 'SELECT owner FROM "{s}".bot_leases WHERE bot_id::text = :b'
+        return str(await scalar(self.env, query, b=bot_id))
 
 
 @pytest.fixture
@@ -70,13 +61,7 @@ async def world(
     subjects = Subjects(nats_prefix)
     await ensure_streams(nc.jetstream(), subjects)
     risk = await approve_risk(nc, subjects)
-    env = {
-        **os.environ,
-        "TL_STRATEGY_RUNNER_DATABASE_URL": database_url, "TL_STRATEGY_RUNNER_NATS_URL": nats_url,
-        "TL_STRATEGY_RUNNER_NATS_PREFIX": nats_prefix, "TL_STRATEGY_RUNNER_DB_SCHEMA": sr_schema,
-        "TL_STRATEGY_RUNNER_ENVIRONMENT": "test", "TL_STRATEGY_RUNNER_LOG_JSON": "false",
-        "TL_STRATEGY_RUNNER_BOT_LEASE_TTL_S": "3", "TL_STRATEGY_RUNNER_BOT_TICK_S": "0.2",
-    }  # fmt: skip
+    env = runner_env(database_url, nats_url, nats_prefix, sr_schema, BOT_LEASE_TTL_S="3", BOT_TICK_S="0.2")
     client = ServiceClient(nc, subjects)
     world = World(
         Caller(client, "alice"),

@@ -17,26 +17,19 @@ from bots_harness import (
     PRICES,
     SYMBOL,
     BotsEnv,
+    MakeBotsEnv,
     Market,
-    approve_risk,
     crossing_bar,
     decisions,
     eventually,
-    trading_stack,
 )
-from nats.aio.client import Client
-from sr_caller import Caller, fields
+from sr_caller import fields
 from test_bot_exit_orders import with_exits
 
 from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested, TradeTick
 from tradeloom.shared.ids import market_data_id, new_event_id
 from tradeloom.shared.publish import EventPublisher
-from tradeloom.shared.rpc import ServiceClient
-from tradeloom.shared.streams import ensure_streams
-from tradeloom.shared.subjects import Subjects, symbol_token
-from tradeloom.shared.testing.ports import free_port
-from tradeloom.strategy_runner import app
-from tradeloom.strategy_runner.settings import StrategyRunnerSettings
+from tradeloom.shared.subjects import symbol_token
 
 ETH = "ETH/USDT"
 SCALE = 0.1  # ETH's bars are BTC's a tenth: the same crossing bar, other prices
@@ -44,27 +37,11 @@ SCALE = 0.1  # ETH's bars are BTC's a tenth: the same crossing bar, other prices
 
 @pytest.fixture
 async def multi_env(
-    sr_schema: str, database_url: str, nats_url: str, nats_prefix: str, nc: Client, pg_server: Any
+    make_bots_env: MakeBotsEnv,
 ) -> AsyncIterator[BotsEnv]:
     """``bots_env`` with market-data listing BTC/USDT and ETH/USDT."""
-    subjects = Subjects(nats_prefix)
-    await ensure_streams(nc.jetstream(), subjects)
-    await approve_risk(nc, subjects)
-    settings = StrategyRunnerSettings(
-        database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=sr_schema,
-        environment="test", health_port=free_port(), bot_lease_ttl_s=3, bot_tick_s=0.2,
-    )  # fmt: skip
-    async with trading_stack(pg_server, database_url, nats_url, nats_prefix, (SYMBOL, ETH)):
-        runtime = app.build(settings)
-        await runtime.start()
-        client = ServiceClient(nc, subjects)
-        try:
-            yield BotsEnv(
-                Caller(client, "alice"), Caller(client, "alice", "order-router"),
-                Market.recent(nc, subjects),
-            )  # fmt: skip
-        finally:
-            await runtime.stop()
+    async with make_bots_env((SYMBOL, ETH)) as env:
+        yield env
 
 
 def _publisher(market: Market) -> EventPublisher:

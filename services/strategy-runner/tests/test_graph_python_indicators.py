@@ -14,19 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 from nats.aio.client import Client
+from sandbox_kit import real_sandbox
 from sr_caller import Caller, fields
 
 from tradeloom.quant.indicators import sma
-from tradeloom.sandbox_executor import app as sandbox_app
-from tradeloom.sandbox_executor.settings import SandboxExecutorSettings
 from tradeloom.shared.contracts.sandbox import ExecuteReply, UserError
 from tradeloom.shared.errors import Unavailable
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.subjects import Subjects
-from tradeloom.shared.testing.polling import eventually
-from tradeloom.shared.testing.ports import free_port
 from tradeloom.shared.testing.sandbox_uids import uid_base
-from tradeloom.shared.testing.schemas import migrate_service
 from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
 from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.domain.bot_decision import Bar, last_signal
@@ -72,27 +68,9 @@ def graph(ref: dict[str, Any], port: str = "spread") -> dict[str, Any]:
 async def sandbox(
     pg_server: Any, database_url: str, nats_url: str, nats_prefix: str, nc: Client
 ) -> AsyncIterator[None]:
-    """A real sandbox-executor on its own migrated schema."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    pg_server.execute(f'CREATE SCHEMA "{schema}"')
-    await migrate_service(sandbox_app, database_url, schema)
-    settings = SandboxExecutorSettings(
-        database_url=database_url, nats_url=nats_url, nats_prefix=nats_prefix, db_schema=schema,
-        environment="test", health_port=free_port(), uid_base=UID_BASE, rate_per_minute=600,
-    )  # fmt: skip
-    runtime = sandbox_app.build(settings)
-    await runtime.start()
     client = ServiceClient(nc, Subjects(nats_prefix))
-
-    async def ready() -> bool:  # its isolation probe passed: runs are not refused as unavailable
-        return bool((await client.call_raw("sandbox-executor", "health", {}, timeout_s=10))["ready"])
-
-    try:
-        await eventually(ready, "the sandbox is ready", timeout=120)
+    async with real_sandbox(pg_server, database_url, nats_url, nats_prefix, client, UID_BASE):
         yield
-    finally:
-        await runtime.stop()
-        pg_server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 async def test_a_python_indicator_node_is_validated_by_its_outputs_and_saved_with_its_source(
