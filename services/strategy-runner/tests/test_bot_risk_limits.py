@@ -100,6 +100,16 @@ async def risk_limits(env: RiskEnv, account_id: str, bot_id: str) -> dict[str, A
     return await env.risk("limits_get", {"account_id": account_id, "bot_id": bot_id})
 
 
+async def removal_rows(database_url: str, schema: str) -> int:
+    """The rows of ``bot_limit_removals`` (limits the sweep is still to remove)."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return await LimitRemovalsStore(schema).count(conn)
+    finally:
+        await engine.dispose()
+
+
 def test_a_bots_limits_are_fields_of_risk_monitors_limits() -> None:
     """The bot's model is risk-monitor's ``LimitsPut`` minus the scope and the account-only limits."""
     put = LimitsPut.model_fields
@@ -151,7 +161,7 @@ async def test_created_limits_are_risk_monitors_and_refuse_the_bots_breaching_or
 
 
 async def test_limits_risk_monitor_refuses_fail_the_create_naming_the_field_and_leave_no_bot(
-    risk_env: RiskEnv,
+    risk_env: RiskEnv, database_url: str, sr_schema: str
 ) -> None:
     env = risk_env
     account_id, strategy_id = await setup(env)
@@ -171,6 +181,7 @@ async def test_limits_risk_monitor_refuses_fail_the_create_naming_the_field_and_
     assert (await env.sr("bots_list"))["items"] == []
     changes = await env.risk("limit_changes", {"account_id": account_id})
     assert changes["items"] == []  # risk-monitor stored nothing either
+    assert await removal_rows(database_url, sr_schema) == 0  # nor anything left to sweep
 
 
 async def test_a_bot_insert_failing_after_the_put_removes_the_limits_again(
@@ -198,7 +209,9 @@ async def test_a_bot_insert_failing_after_the_put_removes_the_limits_again(
     assert (await risk_limits(env, account_id, bot_id))["updated_at"] is None
 
 
-async def test_deleting_the_bot_deletes_its_limits(risk_env: RiskEnv) -> None:
+async def test_deleting_the_bot_deletes_its_limits(
+    risk_env: RiskEnv, database_url: str, sr_schema: str
+) -> None:
     env = risk_env
     account_id, strategy_id = await setup(env)
     bot_id = (await env.sr("bots_create", bot_body(account_id, strategy_id, risk_limits=LIMITS)))["bot_id"]
@@ -213,6 +226,7 @@ async def test_deleting_the_bot_deletes_its_limits(risk_env: RiskEnv) -> None:
     ]
     assert actions == [(bot_id, "delete"), (bot_id, "put")]
     assert (await env.sr("bots_delete", {"bot_id": plain}))["deleted"] is True
+    assert await removal_rows(database_url, sr_schema) == 0  # both removed at once: nothing to sweep
 
 
 async def test_risk_monitor_not_answering_fails_the_create_with_503_and_leaves_no_bot(
@@ -334,9 +348,10 @@ async def test_a_delete_risk_monitor_does_not_answer_deletes_the_bot_and_the_swe
         async with engine.connect() as conn:
             assert await removals.count(conn) == 1
         limits = BotRiskLimitsClient(lambda: env.orders.client, 5, lambda: engine, sr_schema)
+        assert await LimitRemovals(lambda: engine, limits, 1).sweep() == 0  # still no risk-monitor: kept
         sub = await nc.subscribe(subjects.request("risk-monitor", "limits_delete"), cb=deleted)
         try:
-            await LimitRemovals(lambda: engine, limits, 1).sweep()
+            assert await LimitRemovals(lambda: engine, limits, 1).sweep() == 1
         finally:
             await sub.unsubscribe()
         async with engine.connect() as conn:

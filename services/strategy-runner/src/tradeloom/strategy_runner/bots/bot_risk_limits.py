@@ -79,18 +79,23 @@ class BotRiskLimitsClient:
         user_id = require_user(caller)
         async with self._engine().begin() as conn:
             await self.removals.add(conn, bot_id, user_id, account_id, "create")
+        refused = False
         try:
             async with self._engine().begin() as conn:
                 if not await self.removals.hold(conn, bot_id):  # the sweep took it: nothing put yet
                     raise Unavailable("the bot's risk limits could not be registered: try again")
-                await self.put(caller, bot_id, account_id, limits)
+                try:
+                    await self.put(caller, bot_id, account_id, limits)
+                except ValidationFailed:
+                    refused = True
+                    raise
                 yield conn
                 await self.removals.drop(conn, bot_id)  # committed with the bot: its limits now
-        except ValidationFailed:  # refused: nothing stored
-            await self._dropped(bot_id)
-            raise
         except BaseException:
-            await self.remove_quietly(caller, bot_id, account_id)
+            if refused:  # risk-monitor stored nothing
+                await self._dropped(bot_id)
+            else:
+                await self.remove_quietly(caller, bot_id, account_id)
             raise
 
     async def deleted(self, conn: AsyncConnection, bot_id: str, user_id: str, account_id: str) -> None:

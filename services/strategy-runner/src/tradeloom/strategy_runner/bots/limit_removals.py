@@ -5,9 +5,10 @@ killed (or failing while risk-monitor was silent) between the put and the bot's 
 delete whose removal risk-monitor did not answer. Every replica runs the sweep at start and every
 ``interval_s``: it takes the rows no one holds (``FOR UPDATE SKIP LOCKED``: a create in flight
 holds its own), deletes each one's limits at risk-monitor as the bot's owner (``limits_delete``;
-none there is fine) and drops the row in the same transaction; risk-monitor not answering keeps
-the row for the next round. A row whose bot exists (not written by this code, kept for safety)
-is only dropped: those limits are the bot's.
+none there is fine) and drops the row in the same transaction; risk-monitor not answering ends
+the round (the transaction holding the rows stays short), the rows kept for the next one. A row
+whose bot exists (never written by this code, handled for safety) is only dropped: those limits
+are the bot's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.errors import Unavailable
+from tradeloom.shared.rpc import RemoteError
 from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,10 @@ class LimitRemovals:
                 if not row.bot_exists:
                     try:
                         await self.limits.delete(CallerContext(user_id=row.user_id), bot_id, row.account_id)
-                    except Exception as error:
+                    except Unavailable as error:  # risk-monitor away (or timing out): next round
+                        log.warning("risk limits of bot %s not removed yet: %s", bot_id, error)
+                        break
+                    except RemoteError as error:
                         log.warning("risk limits of bot %s not removed yet: %s", bot_id, error)
                         continue
                     log.info("removed the risk limits of bot %s (left by a %s)", bot_id, row.reason)
