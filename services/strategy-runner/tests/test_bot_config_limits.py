@@ -14,6 +14,8 @@ from sr_caller import fields
 from test_bot_config import audit
 from test_bot_risk_limits import LIMITS, RiskEnv, bot_body, risk_env, risk_limits, setup  # noqa: F401
 
+from tradeloom.shared.rpc import RemoteError
+
 LOOSE = {"max_order_notional": "1000"}
 TIGHT = {"max_order_notional": "50"}
 
@@ -109,3 +111,35 @@ async def test_risk_monitor_silent_or_timing_out_changes_nothing(bots_env: BotsE
     assert asked == ["limits_put", "limits_delete"]
     assert await env.sr("bots_get", {"bot_id": bot_id}) == before
     assert await audit(env, bot_id) == []
+
+
+async def test_a_grid_bots_limits_change_at_once_while_it_runs(risk_env: RiskEnv) -> None:  # noqa: F811
+    """Grid and DCA bots share the update (``kind_bot_config.py``): the limits apply at once."""
+    env = risk_env
+    account_id = (await env.orders("accounts_create", {"name": "grid"}))["account_id"]
+    await env.market.trade_now(100)
+
+    async def priced() -> bool:
+        try:
+            await env.orders.client.call_raw(
+                "market-data", "latest_price", {"symbol": "BTC/USDT"}, timeout_s=10
+            )
+        except RemoteError:
+            return False
+        return True
+
+    await eventually(priced)
+    grid = await env.sr(
+        "grid_bots_create",
+        {"name": "grid", "account_id": account_id, "symbol": "BTC/USDT", "lower": "90", "upper": "110",
+         "levels": 5, "quantity_per_level": "0.1", "risk_limits": LOOSE},
+    )  # fmt: skip
+    ref = {"bot_id": grid["bot_id"]}
+    await env.sr("grid_bots_start", ref)
+    refused = await env.sr.error("grid_bots_update", ref | {"risk_limits": {"day_boundary_tz": "UTC"}})
+    assert refused.code == "validation_error" and fields(refused)[0].startswith("risk_limits")
+    updated = await env.sr("grid_bots_update", ref | {"risk_limits": TIGHT})
+    assert updated["risk_limits"]["max_order_notional"] == "50" and updated["status"] == "running"
+    assert (await risk_limits(env, account_id, grid["bot_id"]))["max_order_notional"] == "50"
+    [entry] = (await env.sr("grid_bots_config_changes", ref))["items"]
+    assert entry["effective"] == "now" and set(entry["changes"]) == {"risk_limits"}
