@@ -58,6 +58,25 @@ async def test_a_stopped_bot_trades_its_new_symbols_a_running_one_from_its_next_
     hex_id = uuid.UUID(stopped["bot_id"]).hex
     assert [o["client_order_id"] for o in listed["items"]] == [f"bot-{hex_id}-{bar}-m1"]
 
+    # the lists swapped: BTC takes ETH's place (ord 1, client ids `-m1`), so it starts after the
+    # newest bar the bot decided: BTC's own cross on that bar would reuse ETH's client id
+    await env.sr("bots_stop", {"bot_id": stopped["bot_id"]})
+    swapped = await env.sr("bots_update", {"bot_id": stopped["bot_id"], "symbols": [ETH, SYMBOL]})
+    assert (swapped["symbol"], swapped["symbols"]) == (ETH, [ETH, SYMBOL])
+    await env.sr("bots_start", {"bot_id": stopped["bot_id"]})
+    await env.market.bars(0, cross + 1)  # BTC's candles, its cross on the bar ETH bought on
+
+    async def btc_decided(bot_id: str) -> bool:  # the other bot, still on [BTC, ETH], decided it
+        log = await decisions(env.sr, bot_id)
+        return any(d["symbol"] == SYMBOL and d["bar_ns"] == bar and d["order_id"] for d in log)
+
+    await eventually(lambda: btc_decided(running["bot_id"]))
+    await eventually(lambda: env.market.drained("strategy_runner_candles"))
+    btc = [d for d in await decisions(env.sr, stopped["bot_id"]) if d["symbol"] == SYMBOL]
+    assert btc == []  # none of those bars is newer than the bot's newest decided bar
+    listed = await env.orders("orders_list", {"account_id": stopped["account_id"]})
+    assert [o["symbol"] for o in listed["items"]] == [ETH]
+
     await env.sr("bots_stop", {"bot_id": running["bot_id"]})
     restarted = await env.sr("bots_start", {"bot_id": running["bot_id"]})
     assert (restarted["symbol"], restarted["symbols"], restarted["pending_config"]) == (ETH, [ETH], None)
