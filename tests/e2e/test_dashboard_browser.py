@@ -3,7 +3,8 @@ the whole stack (eight service processes, market-data's synthetic BTC/USDT marke
 
 One walk through what a trader does: log in, watch BTC/USDT candles update from the WebSocket,
 see an order's validation error next to its field, place a paper market order and see its fill and
-the position, add an exchange connection, create and start a bot, run a backtest (over an uploaded
+the position, add an exchange connection, create and start a bot (and change its symbols: a
+running bot's new list shows as waiting for its next start), run a backtest (over an uploaded
 dataset: a fresh stack has no market history yet) and see its equity chart, trip the emergency
 stop; then the market page at a phone's width. The connection's venue is order-router's stand-in
 Binance (a real process speaking Binance's signed REST API to the real ccxt; order-router's
@@ -221,7 +222,17 @@ def test_a_trader_walks_through_the_dashboard(
     page.get_by_test_id("bot-name-link").click()  # its chart: candles, its trades as markers
     expect(page.get_by_test_id("bot-chart")).to_have_attribute("data-candles", NONZERO)
     expect(page.get_by_test_id("bot-chart")).to_have_attribute("data-markers", re.compile(r"^[0-9]+$"))
+    expect(page.get_by_test_id("bot-symbols")).to_have_text("BTC/USDT 1m")
     page.screenshot(path=artifacts / "4-bot-running.png", full_page=True)
+    # its symbols changed: an unlisted one is named; a running bot's new list waits for its next start
+    expect(page.get_by_test_id("bot-edit-symbols")).to_have_value("BTC/USDT")
+    page.get_by_test_id("bot-edit-symbols").fill("BTC/USDT, DOGE/USDT")
+    page.get_by_test_id("bot-save-symbols").click()
+    expect(page.get_by_test_id("bot-edit-message")).to_contain_text("DOGE/USDT is not listed")
+    page.get_by_test_id("bot-edit-symbols").fill("BTC/USDT, ETH/USDT")
+    page.get_by_test_id("bot-save-symbols").click()
+    expect(page.get_by_test_id("bot-pending-symbols")).to_contain_text("next start: BTC/USDT, ETH/USDT")
+    expect(page.get_by_test_id("bot-symbols")).to_contain_text("BTC/USDT 1m")
 
     # a backtest over the dataset: live progress, then its equity chart and metrics
     page.get_by_test_id("nav-backtests").click()

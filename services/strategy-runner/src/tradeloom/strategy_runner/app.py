@@ -74,7 +74,11 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         engine, client, outbox, schema, settings.market_data_timeout_s, risk_limits=risk_limits
     )
     api_dca_bots.register(runtime, dca_bots)
-    api_bot_config.register(runtime, api_bot_config.BotConfigApi(engine, schema))
+    bot_config = api_bot_config.BotConfigApi(
+        engine, schema, client, market_data_timeout_s=settings.market_data_timeout_s,
+        risk_monitor_timeout_s=settings.risk_monitor_timeout_s,
+    )  # fmt: skip
+    api_bot_config.register(runtime, bot_config)
     runner = BotRunner(
         engine,
         client,

@@ -2,11 +2,14 @@
 
 A change is stored at once and audited; a running or paused bot keeps trading with its current
 configuration until it is stopped and started again (``BotInfo.pending_config`` shows the one its
-next start runs). The symbol and account are not configuration: another market or account is a
-new bot (an unknown field is a 422 naming it).
+next start runs); that includes its ``symbols``. Its ``risk_limits`` are put at risk-monitor and
+apply at once, whatever its status (risk-monitor checks them on each order). The account is not
+configuration: another account is a new bot (an unknown field, ``symbol`` too, is a 422 naming it).
 
 Error codes: ``validation_error`` 422 naming the field (an unknown strategy version, sizing the
-pinned graph does not allow, an unknown field), ``not_found`` 404 (unknown or another user's bot).
+pinned graph does not allow, a symbol not listed: ``symbols.<index>``, limits risk-monitor refuses:
+``risk_limits.<field>``, an unknown field), ``not_found`` 404 (unknown or another user's bot),
+``unavailable`` 503 / ``timeout`` 504 (risk-monitor not answering a limits change: nothing changed).
 """
 
 from __future__ import annotations
@@ -14,9 +17,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tradeloom.shared.contracts.bots import ID, SERVICE, TIMEFRAME, BotInfo, BotSizing
+from tradeloom.shared.contracts.bot_risk import BotRiskLimits
+from tradeloom.shared.contracts.bots import (
+    ID,
+    MAX_BOT_SYMBOLS,
+    SERVICE,
+    TIMEFRAME,
+    BotInfo,
+    BotSizing,
+    BotSymbol,
+    unique_symbols,
+)
 from tradeloom.shared.contracts.spec import RequestContract
 from tradeloom.shared.contracts.wire import Positive
 
@@ -35,6 +48,22 @@ class BotConfigChange(BaseModel):
     timeframe: TIMEFRAME | None = None
     sizing: BotSizing | None = None
     max_position: Positive | None = None
+    symbols: list[BotSymbol] | None = Field(
+        default=None, min_length=1, max_length=MAX_BOT_SYMBOLS, examples=[["BTC/USDT", "ETH/USDT"]],
+        description="the whole new list (1-20, unique, listed on the bot's venue), the first first; "
+        "a running bot trades it from its next start",
+    )  # fmt: skip
+    risk_limits: BotRiskLimits | None = Field(
+        default=None,
+        description="the whole new set of the bot's own limits, put at risk-monitor: applies at once "
+        "(a running bot's next order is checked against it); refused there: 422 naming "
+        "risk_limits.<field>, nothing changed",
+    )
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str] | None) -> list[str] | None:
+        return unique_symbols(value)
 
 
 class BotUpdate(BotConfigChange):

@@ -89,12 +89,17 @@ class BotCreate(_Request):
     @field_validator("symbols")
     @classmethod
     def _symbols(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        repeated = sorted({s for s in value if value.count(s) > 1})
-        if repeated:
-            raise ValueError(f"duplicate symbol {', '.join(repeated)}")
-        return value
+        return unique_symbols(value)
+
+
+def unique_symbols(value: list[str] | None) -> list[str] | None:
+    """A bot's symbols each once (``BotCreate.symbols``, ``BotConfigChange.symbols``)."""
+    if value is None:
+        return None
+    repeated = sorted({s for s in value if value.count(s) > 1})
+    if repeated:
+        raise ValueError(f"duplicate symbol {', '.join(repeated)}")
+    return value
 
 
 class BotRef(_Request):
@@ -123,6 +128,9 @@ class BotPendingConfig(_Reply):
     timeframe: str
     sizing: BotSizing
     max_position: Positive
+    symbols: list[str] | None = Field(
+        default=None, description="the symbols its next start trades (null: a change stored before symbols could change)"
+    )
 
 
 class BotInfo(_Reply):
@@ -149,7 +157,8 @@ class BotInfo(_Reply):
     created_at: datetime
     updated_at: datetime
     risk_limits: BotRiskLimits | None = Field(
-        default=None, description="the limits registered with risk-monitor at create; null: none"
+        default=None,
+        description="the limits registered with risk-monitor (at create, or by bots_update); null: none",
     )
     pending_config: BotPendingConfig | None = Field(
         default=None, description="the configuration its next start runs, when it differs from the current"

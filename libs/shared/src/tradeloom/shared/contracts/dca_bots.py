@@ -11,7 +11,13 @@ unfilled safeties are cancelled and the next cycle's base is bought. Client orde
 
 Error codes: ``validation_error`` 422 naming the field (quantities off the lot, ranges, the cycle's
 budget over the free balance, an unlisted symbol or one without a price), ``unauthorized`` 401,
-``not_found`` 404, ``conflict`` 409 (a transition its status does not allow).
+``not_found`` 404, ``conflict`` 409 (a transition its status does not allow; a cycle setting
+changed while it runs or is paused: stop it first).
+
+``dca_bots_update`` changes a DCA bot: ``name`` and ``risk_limits`` (put at risk-monitor) at once
+whatever its status; the cycle's settings only while it is not running or paused, checked against
+the market as at create: its next start begins a new cycle with them (what the stopped cycle holds
+stays in the bot's position). Each change is listed by ``dca_bots_config_changes``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
 from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.contracts.bots import BOT_STATUS, ID, SERVICE, BotRef
 from tradeloom.shared.contracts.spec import RequestContract
@@ -52,6 +59,26 @@ class DcaBotCreate(_Model):
     )
 
 
+class DcaBotConfigChange(_Model):
+    """What to change; a field left out stays (the body of ``PATCH /v1/dca-bots/{bot_id}``)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[\w.\- ]+$")
+    base_quantity: Positive | None = None
+    safety_quantity: Positive | None = None
+    price_deviation: Positive | None = Field(default=None, lt=1)
+    max_safety_orders: int | None = Field(default=None, ge=0, le=50)
+    take_profit: Positive | None = Field(default=None, le=10)
+    step_scale: Positive | None = Field(default=None, le=10)
+    volume_scale: Positive | None = Field(default=None, le=10)
+    risk_limits: BotRiskLimits | None = Field(
+        default=None, description="the whole new set, put at risk-monitor: applies at once"
+    )
+
+
+class DcaBotUpdate(DcaBotConfigChange):
+    bot_id: str = ID
+
+
 class DcaFillInfo(_Model):
     step: int = Field(description="0: the base, k: safety order k")
     price: WireDecimal
@@ -81,7 +108,8 @@ class DcaBotInfo(_Model):
     created_at: datetime
     updated_at: datetime
     risk_limits: BotRiskLimits | None = Field(
-        default=None, description="the limits registered with risk-monitor at create; null: none"
+        default=None,
+        description="the limits registered with risk-monitor (at create, or by an update); null: none",
     )
 
 
@@ -94,4 +122,16 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("dca_bots_get", BotRef, DcaBotInfo, "One of the caller's DCA bots with its cycle."),
     _rq("dca_bots_start", BotRef, DcaBotInfo, "Start a DCA bot: a new cycle's base is bought."),
     _rq("dca_bots_stop", BotRef, DcaBotInfo, "Stop a DCA bot: its open orders are cancelled."),
+    _rq(
+        "dca_bots_update",
+        DcaBotUpdate,
+        DcaBotInfo,
+        "Change a DCA bot: its name and limits at once, its cycle's settings while it is stopped.",
+    ),
+    _rq(
+        "dca_bots_config_changes",
+        BotConfigChangesRequest,
+        BotConfigChangeList,
+        "A DCA bot's configuration changes, newest first.",
+    ),
 )

@@ -11,7 +11,14 @@ events (``strategy.evt.bot_status``), their orders/trades/positions views and th
 Error codes: ``validation_error`` 422 naming the field (``upper`` not above ``lower``, ``levels``
 out of range or denser than the tick, ``lower``/``upper`` off the tick, ``quantity_per_level`` off
 the lot or over the free balance), ``unauthorized`` 401, ``not_found`` 404 (unknown or another
-user's bot or account, an unlisted symbol), ``conflict`` 409 (a transition its status does not allow).
+user's bot or account, an unlisted symbol), ``conflict`` 409 (a transition its status does not allow;
+a ladder change of a running or paused bot: stop it first).
+
+``grid_bots_update`` changes a grid bot: ``name`` and ``risk_limits`` (put at risk-monitor) at once
+whatever its status; the ladder (``lower``, ``upper``, ``levels``, ``quantity_per_level``) only
+while it is not running or paused, checked against the market as at create, and it starts new lots
+(a new client id generation): what the old lots held stays in the bot's position, outside the new
+ladder. Each change is listed by ``grid_bots_config_changes``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
 from tradeloom.shared.contracts.bot_risk import BotRiskLimits
 from tradeloom.shared.contracts.bots import BOT_STATUS, ID, SERVICE, BotRef
 from tradeloom.shared.contracts.spec import RequestContract
@@ -48,6 +56,23 @@ class GridBotCreate(_Model):
     )
 
 
+class GridBotConfigChange(_Model):
+    """What to change; a field left out stays (the body of ``PATCH /v1/grid-bots/{bot_id}``)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[\w.\- ]+$")
+    lower: Positive | None = None
+    upper: Positive | None = None
+    levels: int | None = Field(default=None, ge=2, le=200)
+    quantity_per_level: Positive | None = None
+    risk_limits: BotRiskLimits | None = Field(
+        default=None, description="the whole new set, put at risk-monitor: applies at once"
+    )
+
+
+class GridBotUpdate(GridBotConfigChange):
+    bot_id: str = ID
+
+
 class GridLotInfo(_Model):
     index: int = Field(description="lot k buys at level k and sells at level k + 1")
     buy_price: WireDecimal
@@ -73,7 +98,8 @@ class GridBotInfo(_Model):
     created_at: datetime
     updated_at: datetime
     risk_limits: BotRiskLimits | None = Field(
-        default=None, description="the limits registered with risk-monitor at create; null: none"
+        default=None,
+        description="the limits registered with risk-monitor (at create, or by an update); null: none",
     )
 
 
@@ -91,4 +117,16 @@ REQUESTS: tuple[RequestContract, ...] = (
     _rq("grid_bots_get", BotRef, GridBotInfo, "One of the caller's grid bots with its lots."),
     _rq("grid_bots_start", BotRef, GridBotInfo, "Start a grid bot: its resting ladder is placed."),
     _rq("grid_bots_stop", BotRef, GridBotInfo, "Stop a grid bot: its open orders are cancelled."),
+    _rq(
+        "grid_bots_update",
+        GridBotUpdate,
+        GridBotInfo,
+        "Change a grid bot: its name and limits at once, its ladder while it is stopped.",
+    ),
+    _rq(
+        "grid_bots_config_changes",
+        BotConfigChangesRequest,
+        BotConfigChangeList,
+        "A grid bot's configuration changes, newest first.",
+    ),
 )

@@ -14,8 +14,9 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward
+from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
 from tradeloom.shared.contracts.bots import SERVICE, BotRef
-from tradeloom.shared.contracts.dca_bots import DcaBotCreate, DcaBotInfo
+from tradeloom.shared.contracts.dca_bots import DcaBotConfigChange, DcaBotCreate, DcaBotInfo, DcaBotUpdate
 
 router = APIRouter(prefix="/v1/dca-bots", tags=["bots"])
 READ, TRADE = Scope.READ, Scope.TRADE
@@ -44,6 +45,22 @@ ROUTES = (
         "POST", "/{bot_id}/stop", TRADE, SERVICE, "dca_bots_stop", BotRef, DcaBotInfo,
         name="stop_dca_bot", path_params=(BOT_ID,), errors=WRITE_ERRORS,
         summary="Stop a DCA bot: its open orders are cancelled",
+    ),
+    Forward(
+        "PATCH", "/{bot_id}", TRADE, SERVICE, "dca_bots_update", DcaBotUpdate, DcaBotInfo,
+        name="update_dca_bot", path_params=(BOT_ID,), body=DcaBotConfigChange, errors=WRITE_ERRORS,
+        summary="Change a DCA bot: its name and risk limits at once, its configuration while stopped",
+        description="The cycle's settings: its next start's cycle runs them. "
+        "A running or paused bot's settings → 409 (stop it first); "
+        "checked against the market as at create → 422 naming the field; `risk_limits` put at "
+        "risk-monitor (refused: 422 `risk_limits.<field>`, no answer: 503/504, nothing changed).",
+    ),
+    Forward(
+        "GET", "/{bot_id}/config-changes", READ, SERVICE, "dca_bots_config_changes",
+        BotConfigChangesRequest, BotConfigChangeList,
+        name="list_dca_bot_config_changes", path_params=(BOT_ID,), page=True,
+        cursor="bot_config_changes:{bot_id}", errors=READ_ERRORS,
+        summary="A DCA bot's configuration changes, newest first: field, old and new",
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)

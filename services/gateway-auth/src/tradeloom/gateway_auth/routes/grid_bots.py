@@ -14,8 +14,14 @@ from tradeloom.gateway_auth.domain.scopes import Scope
 from tradeloom.gateway_auth.routes.builder import add_forwarded
 from tradeloom.gateway_auth.routes.params import READ_ERRORS, WRITE_ERRORS, id_param
 from tradeloom.gateway_auth.routes.table import Forward
+from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
 from tradeloom.shared.contracts.bots import SERVICE, BotRef
-from tradeloom.shared.contracts.grid_bots import GridBotCreate, GridBotInfo
+from tradeloom.shared.contracts.grid_bots import (
+    GridBotConfigChange,
+    GridBotCreate,
+    GridBotInfo,
+    GridBotUpdate,
+)
 
 router = APIRouter(prefix="/v1/grid-bots", tags=["bots"])
 READ, TRADE = Scope.READ, Scope.TRADE
@@ -44,6 +50,22 @@ ROUTES = (
         "POST", "/{bot_id}/stop", TRADE, SERVICE, "grid_bots_stop", BotRef, GridBotInfo,
         name="stop_grid_bot", path_params=(BOT_ID,), errors=WRITE_ERRORS,
         summary="Stop a grid bot: its open orders are cancelled",
+    ),
+    Forward(
+        "PATCH", "/{bot_id}", TRADE, SERVICE, "grid_bots_update", GridBotUpdate, GridBotInfo,
+        name="update_grid_bot", path_params=(BOT_ID,), body=GridBotConfigChange, errors=WRITE_ERRORS,
+        summary="Change a grid bot: its name and risk limits at once, its configuration while stopped",
+        description="The ladder (`lower`, `upper`, `levels`, `quantity_per_level`): new lots; what the "
+        "old ones held stays in the bot's position. A running or paused bot's ladder → 409 (stop it first); "
+        "checked against the market as at create → 422 naming the field; `risk_limits` put at "
+        "risk-monitor (refused: 422 `risk_limits.<field>`, no answer: 503/504, nothing changed).",
+    ),
+    Forward(
+        "GET", "/{bot_id}/config-changes", READ, SERVICE, "grid_bots_config_changes",
+        BotConfigChangesRequest, BotConfigChangeList,
+        name="list_grid_bot_config_changes", path_params=(BOT_ID,), page=True,
+        cursor="bot_config_changes:{bot_id}", errors=READ_ERRORS,
+        summary="A grid bot's configuration changes, newest first: field, old and new",
     ),
 )  # fmt: skip
 add_forwarded(router, ROUTES)

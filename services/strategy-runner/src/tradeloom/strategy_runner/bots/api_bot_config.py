@@ -4,20 +4,26 @@ Under the bot's row lock: the new configuration is the pending one (or the curre
 request's fields; a new ``strategy_version`` is read like ``bots_create`` reads the pinned one (the
 caller's strategy; its template, params, graph and code copied), and the result passes create's
 checks (``bot_settings.check_live``); the request model forbids other fields (symbol, account:
-another market or account is a new bot). A stopped, halted or errored bot takes it at once (its
-next start runs it); a running or paused one keeps its configuration and gets it as
-``pending_config``, applied by its next start. The name applies at once (it changes no trading).
-Every change is written to ``bot_config_changes`` in the same transaction; ``bots_config_changes``
-lists them, newest first.
+another account is a new bot). ``symbols`` (the whole list) are checked against market-data's
+listing as at create. A stopped, halted or errored bot takes it at once (its next start runs
+it); a running or paused one keeps its configuration and gets it as ``pending_config``, applied by
+its next start. The name applies at once (it changes no trading), and so do ``risk_limits``
+whatever the status: they only bound what the bot may send, risk-monitor checks each order
+against the set it holds, and a tighter limit waiting for a restart would leave a running bot
+over the owner's chosen bound (``bot_limits_update.py`` keeps risk-monitor's set and the copy in
+step). Every change is written to ``bot_config_changes`` in the same transaction
+(``next_start`` for a pending one, ``now`` otherwise); ``bots_config_changes`` lists them, newest
+first.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.bot_config import (
@@ -31,9 +37,18 @@ from tradeloom.shared.contracts.bots import BotInfo, BotSizing
 from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import field_invalid, require_user
 from tradeloom.shared.paging import fetch_size, page_of
+from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.api_bots import bot_info, no_bot
-from tradeloom.strategy_runner.bots.bot_settings import changes_between, check_live, config_of, pinned_of
+from tradeloom.strategy_runner.bots.bot_limits_update import limits_replaced
+from tradeloom.strategy_runner.bots.bot_settings import (
+    changes_between,
+    check_live,
+    config_of,
+    pending_of,
+    pinned_of,
+)
+from tradeloom.strategy_runner.bots.bot_symbols import check_listed
 from tradeloom.strategy_runner.bots.kind_bots_api import register_kind
 from tradeloom.strategy_runner.store.bot_config_store import BotConfigStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
@@ -43,55 +58,85 @@ RUNNING = frozenset({"running", "paused"})
 
 
 class BotConfigApi:
-    def __init__(self, engine: Callable[[], AsyncEngine], schema: str) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], AsyncEngine],
+        schema: str,
+        client: Callable[[], ServiceClient],
+        *,
+        market_data_timeout_s: float = 2.0,
+        risk_monitor_timeout_s: float = 2.0,
+    ) -> None:
         self._engine = engine
+        self._client = client
+        self.market_data_timeout_s = market_data_timeout_s
+        self.risk_monitor_timeout_s = risk_monitor_timeout_s
         self.bots = BotsStore(schema)
         self.config = BotConfigStore(schema)
         self.strategies = StrategiesStore(schema)
 
     async def update(self, caller: CallerContext, body: BotUpdate) -> BotInfo:
         user_id = require_user(caller)
-        async with self._engine().begin() as conn:
+        async with AsyncExitStack() as undo, self._engine().begin() as conn:
             row = await self.bots.get(conn, body.bot_id, user_id, lock=True)
             if row is None or row.kind != "strategy":  # grid and DCA bots: not built yet
                 raise no_bot(body.bot_id)
+            if body.symbols is not None:  # checked as at create (the venue's listed symbols)
+                await check_listed(self._client, row.venue, list(body.symbols), self.market_data_timeout_s)
             current = config_of(row)
-            base: dict[str, Any] = dict(row.pending_config or current)
-            target = dict(base)
-            if body.strategy_version is not None and body.strategy_version != base["strategy_version"]:
-                version = await self.strategies.version(
-                    conn, str(row.strategy_id), user_id, body.strategy_version
-                )
-                if version is None:
-                    raise field_invalid(
-                        "strategy_version",
-                        f"no version {body.strategy_version} of strategy {row.strategy_id}",
-                    )
-                target |= pinned_of(version)
-            if body.timeframe is not None:
-                target["timeframe"] = body.timeframe
-            if body.sizing is not None:
-                target["sizing"] = body.sizing.model_dump(mode="json")
-            if body.max_position is not None:
-                target["max_position"] = plain(body.max_position)
-            sizing = BotSizing.model_validate(target["sizing"])
-            check_live(target["graph"], sizing, version_field="strategy_version")
+            base: dict[str, Any] = pending_of(row) or current
+            target = await self._target(conn, row, user_id, body, base)
             running = row.status in RUNNING  # it trades on with its own until stopped and started
             changes = changes_between(base if running else current, target)
             bot_id = uuid.UUID(str(row.id))
-            effective = "next_start" if running and changes else "now"
             if running and changes:
                 await self.config.set_pending(conn, bot_id, None if target == current else target)
-            elif changes or row.pending_config is not None:
+                await self.config.audit(conn, bot_id, user_id, changes, "next_start")
+                changes = {}
+            elif not running and (changes or row.pending_config is not None):
                 await self.config.apply(conn, bot_id, target)
             if body.name is not None and body.name != row.name:
                 changes["name"] = {"old": row.name, "new": body.name}
                 await self.config.rename(conn, bot_id, body.name)
+            new_limits = body.risk_limits
+            limits = {} if new_limits is None else new_limits.model_dump(mode="json")
+            if new_limits is not None and limits != row.risk_limits:  # at once, whatever the status
+                await undo.enter_async_context(
+                    limits_replaced(self._client, self.risk_monitor_timeout_s, caller, row, new_limits)
+                )
+                await self.bots.set_risk_limits(conn, bot_id, limits)
+                changes["risk_limits"] = {"old": row.risk_limits, "new": limits}
             if changes:
-                await self.config.audit(conn, bot_id, user_id, changes, effective)
+                await self.config.audit(conn, bot_id, user_id, changes, "now")
             updated = await self.bots.get(conn, body.bot_id, user_id)
             assert updated is not None
         return bot_info(updated)
+
+    async def _target(
+        self, conn: AsyncConnection, row: Any, user_id: str, body: BotUpdate, base: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``base`` with the request's configuration fields, checked as at create."""
+        target = dict(base)
+        if body.strategy_version is not None and body.strategy_version != base["strategy_version"]:
+            version = await self.strategies.version(
+                conn, str(row.strategy_id), user_id, body.strategy_version
+            )
+            if version is None:
+                raise field_invalid(
+                    "strategy_version", f"no version {body.strategy_version} of strategy {row.strategy_id}"
+                )
+            target |= pinned_of(version)
+        if body.timeframe is not None:
+            target["timeframe"] = body.timeframe
+        if body.sizing is not None:
+            target["sizing"] = body.sizing.model_dump(mode="json")
+        if body.max_position is not None:
+            target["max_position"] = plain(body.max_position)
+        if body.symbols is not None:
+            target["symbols"] = list(body.symbols)
+        sizing = BotSizing.model_validate(target["sizing"])
+        check_live(target["graph"], sizing, version_field="strategy_version")
+        return target
 
     async def changes(self, caller: CallerContext, body: BotConfigChangesRequest) -> BotConfigChangeList:
         user_id = require_user(caller)

@@ -9,6 +9,7 @@ the bot's position and is not part of the new cycle's take-profit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +17,9 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
 from tradeloom.shared.contracts.bots import BotRef
-from tradeloom.shared.contracts.dca_bots import REQUESTS, DcaBotCreate, DcaBotInfo, DcaFillInfo
+from tradeloom.shared.contracts.dca_bots import REQUESTS, DcaBotCreate, DcaBotInfo, DcaBotUpdate, DcaFillInfo
 from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import require_user
 from tradeloom.shared.ids import new_event_id
@@ -25,6 +27,8 @@ from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient, risk_limits_of
+from tradeloom.strategy_runner.bots.grid_market import GridMarket
+from tradeloom.strategy_runner.bots.kind_bot_config import KindBotConfig, field_changes
 from tradeloom.strategy_runner.bots.kind_bots_api import KindBotsApi, refuse_problems, register_kind
 from tradeloom.strategy_runner.domain.dca_bot import (
     DcaConfig,
@@ -35,6 +39,11 @@ from tradeloom.strategy_runner.domain.dca_bot import (
 )
 from tradeloom.strategy_runner.domain.dca_fills import DcaState
 from tradeloom.strategy_runner.store.dca_bots_store import DcaBotsStore, config_of, state_of, units_of
+
+CYCLE = (
+    "base_quantity", "safety_quantity", "price_deviation", "max_safety_orders", "take_profit", "step_scale",
+    "volume_scale",
+)  # fmt: skip
 
 
 def dca_bot_info(row: Row[Any]) -> DcaBotInfo:
@@ -107,11 +116,45 @@ class DcaBotsApi(KindBotsApi):
             row = await self._set_status(conn, row, user_id, "running", "start")
         return dca_bot_info(row)
 
+    def _config(self) -> KindBotConfig:
+        return KindBotConfig(self, self.bots.s, self.risk_limits.timeout_s)
+
+    async def update(self, caller: CallerContext, body: DcaBotUpdate) -> DcaBotInfo:
+        """``kind_bot_config.py``: the cycle's settings while stopped (the next start's cycle runs
+        them, on the instrument's tick and lot read again), the name and limits at once."""
+        fields = {name: getattr(body, name) for name in CYCLE if getattr(body, name) is not None}
+
+        async def apply(conn: AsyncConnection, row: Row[Any], market: GridMarket) -> dict[str, Any]:
+            old = config_of(row)
+            new = replace(old, **fields)
+            changes = field_changes(old, new, CYCLE)
+            if not changes:
+                return {}
+            refuse_problems(
+                dca_problems(
+                    new, tick=market.tick, lot_size=market.lot_size, price=market.price,
+                    free_quote=market.free_quote,
+                )
+            )  # fmt: skip
+            await self.dca.set_config(conn, row.id, new, market.tick, market.lot_size)
+            return changes
+
+        row = await self._config().update(
+            caller, body.bot_id, name=body.name, limits=body.risk_limits, changing=list(fields), apply=apply
+        )
+        return dca_bot_info(row)
+
+    async def config_changes(
+        self, caller: CallerContext, body: BotConfigChangesRequest
+    ) -> BotConfigChangeList:
+        return await self._config().changes(caller, body)
+
 
 def register(runtime: ServiceRuntime, api: DcaBotsApi) -> None:
     """Every operation of ``contracts.dca_bots.REQUESTS``."""
     register_kind(
         runtime, REQUESTS,
         {"dca_bots_create": api.create, "dca_bots_get": api.get, "dca_bots_start": api.start,
-         "dca_bots_stop": api.stop},
+         "dca_bots_stop": api.stop, "dca_bots_update": api.update,
+         "dca_bots_config_changes": api.config_changes},
     )  # fmt: skip

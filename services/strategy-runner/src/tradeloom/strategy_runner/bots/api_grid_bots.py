@@ -10,6 +10,7 @@ repeatable: stopping a stopped bot cancels what is still open).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,16 +18,26 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
 from tradeloom.shared.contracts.bots import BotRef
-from tradeloom.shared.contracts.grid_bots import REQUESTS, GridBotCreate, GridBotInfo, GridLotInfo
+from tradeloom.shared.contracts.grid_bots import (
+    REQUESTS,
+    GridBotCreate,
+    GridBotInfo,
+    GridBotUpdate,
+    GridLotInfo,
+)
 from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import require_user
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.bot_risk_limits import risk_limits_of
+from tradeloom.strategy_runner.bots.grid_market import GridMarket
+from tradeloom.strategy_runner.bots.kind_bot_config import KindBotConfig, field_changes
 from tradeloom.strategy_runner.bots.kind_bots_api import KindBotsApi, refuse_problems, register_kind
 from tradeloom.strategy_runner.domain.grid_bot import (
     GridConfig,
+    Lot,
     grid_levels,
     grid_problems,
     new_lots,
@@ -34,6 +45,8 @@ from tradeloom.strategy_runner.domain.grid_bot import (
     resting_orders,
 )
 from tradeloom.strategy_runner.store.grid_bots_store import config_of, lots_of, prices_of
+
+LADDER = ("lower", "upper", "levels", "quantity_per_level")
 
 
 def grid_bot_info(row: Row[Any]) -> GridBotInfo:
@@ -100,11 +113,47 @@ class GridBotsApi(KindBotsApi):
             row = await self._set_status(conn, row, user_id, "running", "start")
         return grid_bot_info(row)
 
+    def _config(self) -> KindBotConfig:
+        return KindBotConfig(self, self.bots.s, self.risk_limits.timeout_s)
+
+    async def update(self, caller: CallerContext, body: GridBotUpdate) -> GridBotInfo:
+        """``kind_bot_config.py``: the ladder while stopped (new lots, a new client id generation:
+        what the old lots held stays in the bot's position), the name and limits at once."""
+        fields = {name: getattr(body, name) for name in LADDER if getattr(body, name) is not None}
+
+        async def apply(conn: AsyncConnection, row: Row[Any], market: GridMarket) -> dict[str, Any]:
+            old = config_of(row)
+            new = replace(old, **fields)
+            changes = field_changes(old, new, LADDER)
+            if not changes:
+                return {}
+            refuse_problems(
+                grid_problems(
+                    new, tick=market.tick, lot_size=market.lot_size, price=market.price,
+                    free_quote=market.free_quote,
+                )
+            )  # fmt: skip
+            generation = max((lot.cycle for lot in lots_of(row)), default=-1) + 1
+            lots = [Lot(lot.index, cycle=generation) for lot in new_lots(new)]
+            await self.orders.set_ladder(conn, row.id, new, grid_levels(new, market.tick), lots)
+            return changes
+
+        row = await self._config().update(
+            caller, body.bot_id, name=body.name, limits=body.risk_limits, changing=list(fields), apply=apply
+        )
+        return grid_bot_info(row)
+
+    async def config_changes(
+        self, caller: CallerContext, body: BotConfigChangesRequest
+    ) -> BotConfigChangeList:
+        return await self._config().changes(caller, body)
+
 
 def register(runtime: ServiceRuntime, api: GridBotsApi) -> None:
     """Every operation of ``contracts.grid_bots.REQUESTS``."""
     register_kind(
         runtime, REQUESTS,
         {"grid_bots_create": api.create, "grid_bots_get": api.get, "grid_bots_start": api.start,
-         "grid_bots_stop": api.stop},
+         "grid_bots_stop": api.stop, "grid_bots_update": api.update,
+         "grid_bots_config_changes": api.config_changes},
     )  # fmt: skip

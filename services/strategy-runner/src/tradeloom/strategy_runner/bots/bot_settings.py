@@ -2,7 +2,7 @@
 configuration, and a pending one applied by a start.
 
 The configuration is what the runner reads from the bot's row at each decision (pinned version
-with its template, params, graph, code; timeframe, sizing, max_position). ``bots_update`` of a
+with its template, params, graph, code; timeframe, sizing, max_position; its symbols). ``bots_update`` of a
 running or paused bot stores the new one in ``bots.pending_config``, so the running bot keeps its
 own; a start applies it (``apply_pending``) in the start's transaction, before the bot runs.
 """
@@ -28,7 +28,7 @@ from tradeloom.strategy_runner.store.bot_config_store import BotConfigStore
 
 # what a version pins, copied into the bot (the strategy's later changes do not change it)
 PINNED = ("strategy_version", "template", "params", "graph", "code")
-CONFIG = (*PINNED, "timeframe", "sizing", "max_position")
+CONFIG = (*PINNED, "timeframe", "sizing", "max_position", "symbols")
 
 
 def check_live(graph: Mapping[str, Any] | None, sizing: BotSizing, *, version_field: str) -> None:
@@ -58,8 +58,13 @@ def config_of(row: Row[Any]) -> dict[str, Any]:
         "strategy_version": row.strategy_version, "template": row.template, "params": row.params,
         "graph": row.graph, "code": row.code, "timeframe": row.timeframe,
         "sizing": BotSizing.model_validate(row.sizing).model_dump(mode="json"),
-        "max_position": plain(Decimal(row.max_position)),
+        "max_position": plain(Decimal(row.max_position)), "symbols": list(row.symbols),
     }  # fmt: skip
+
+
+def pending_of(row: Row[Any]) -> dict[str, Any] | None:
+    """The pending configuration, whole (one stored before symbols could change has the current)."""
+    return None if row.pending_config is None else config_of(row) | dict(row.pending_config)
 
 
 def changes_between(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,18 +78,17 @@ def changes_between(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str,
 
 def pending_view(row: Row[Any]) -> BotPendingConfig | None:
     """The configuration the bot's next start runs, when one is pending."""
-    pending = row.pending_config
+    pending = pending_of(row)
     if pending is None:
         return None
-    return BotPendingConfig.model_validate({key: pending[key] for key in BotPendingConfig.model_fields})
+    return BotPendingConfig.model_validate({key: pending.get(key) for key in BotPendingConfig.model_fields})
 
 
 async def apply_pending(conn: AsyncConnection, store: BotConfigStore, row: Row[Any]) -> None:
     """At a start (under the bot's row lock): a pending configuration becomes the bot's, audited."""
-    if row.pending_config is None:
+    pending = pending_of(row)
+    if pending is None:
         return
     bot_id = uuid.UUID(str(row.id))
-    await store.apply(conn, bot_id, row.pending_config)
-    await store.audit(
-        conn, bot_id, row.user_id, changes_between(config_of(row), row.pending_config), "started"
-    )
+    await store.apply(conn, bot_id, pending)
+    await store.audit(conn, bot_id, row.user_id, changes_between(config_of(row), pending), "started")

@@ -40,6 +40,46 @@ class BotConfigStore:
                 "max_position": config["max_position"],
             },
         )
+        if config.get("symbols"):  # a change stored before symbols could change has none
+            await self.set_symbols(conn, bot_id, config["symbols"])
+
+    async def set_symbols(self, conn: AsyncConnection, bot_id: uuid.UUID, symbols: list[str]) -> None:
+        """The bot's symbols become ``symbols`` (``bots.symbol`` its first), when they differ.
+
+        A symbol's ``ord`` is its place (0: the first) and names its orders' client ids
+        (``bot-<hex>-<bar>`` or ``…-m<ord>``), so a symbol keeping its place keeps its last bar,
+        while one new to its place (added, moved, or a removed one's place) starts after the
+        newest bar the bot decided on any symbol: its bars are newer than every bar of every
+        client id the bot ever used, so no client id or (bot, symbol, bar) key is reused.
+        """
+        old = {
+            row.symbol: (row.ord, row.last_bar_ns)
+            for row in await conn.execute(
+                text(f'SELECT symbol, ord, last_bar_ns FROM "{self.s}".bot_symbols WHERE bot_id = :id'),
+                {"id": bot_id},
+            )
+        }
+        if sorted(old, key=lambda symbol: old[symbol][0]) == symbols:
+            return
+        floor = max((bar for _, bar in old.values() if bar is not None), default=None)
+        rows = []
+        for place, symbol in enumerate(symbols):
+            was_place, last = old.get(symbol, (None, None))
+            if was_place != place and floor is not None:
+                last = floor if last is None else max(last, floor)
+            rows.append({"id": bot_id, "symbol": symbol, "ord": place, "last": last})
+        await conn.execute(text(f'DELETE FROM "{self.s}".bot_symbols WHERE bot_id = :id'), {"id": bot_id})
+        await conn.execute(
+            text(
+                f'INSERT INTO "{self.s}".bot_symbols (bot_id, symbol, ord, last_bar_ns) '
+                "VALUES (:id, :symbol, :ord, :last)"
+            ),
+            rows,
+        )
+        await conn.execute(
+            text(f'UPDATE "{self.s}".bots SET symbol = :symbol WHERE id = :id'),
+            {"id": bot_id, "symbol": symbols[0]},
+        )
 
     async def set_pending(
         self, conn: AsyncConnection, bot_id: uuid.UUID, config: Mapping[str, Any] | None

@@ -35,6 +35,12 @@ def state_of(row: Row[Any]) -> DcaState:
     return DcaState(int(state["cycle"]), fills)
 
 
+def dca_json(config: DcaConfig, tick: Decimal, lot_size: Decimal) -> dict[str, Any]:
+    return {name: str(getattr(config, name)) for name in FIELDS} | {
+        "max_safety_orders": config.max_safety_orders, "tick": str(tick), "lot_size": str(lot_size),
+    }  # fmt: skip
+
+
 def _state_json(state: DcaState) -> str:
     fills = [{"step": f.step, "price": str(f.price), "quantity": str(f.quantity)} for f in state.fills]
     return json.dumps({"cycle": state.cycle, "fills": fills})
@@ -48,9 +54,7 @@ class DcaBotsStore:
         self, conn: AsyncConnection, bot_id: str, *, user_id: str, name: str, account_id: str, venue: str,
         symbol: str, config: DcaConfig, tick: Decimal, lot_size: Decimal,
     ) -> None:  # fmt: skip
-        dca = {name: str(getattr(config, name)) for name in FIELDS} | {
-            "max_safety_orders": config.max_safety_orders, "tick": str(tick), "lot_size": str(lot_size),
-        }  # fmt: skip
+        dca = dca_json(config, tick, lot_size)
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".bots (id, user_id, name, account_id, venue, symbol, kind, dca, '
@@ -62,6 +66,15 @@ class DcaBotsStore:
                 "venue": venue, "symbol": symbol, "dca": json.dumps(dca), "state": _state_json(DcaState()),
             },
         )  # fmt: skip
+
+    async def set_config(
+        self, conn: AsyncConnection, bot_id: uuid.UUID, config: DcaConfig, tick: Decimal, lot_size: Decimal
+    ) -> None:
+        """New cycle settings (``dca_bots_update`` of a stopped bot; its next start's cycle runs them)."""
+        await conn.execute(
+            text(f'UPDATE "{self.s}".bots SET dca = CAST(:dca AS jsonb), updated_at = now() WHERE id = :id'),
+            {"id": bot_id, "dca": json.dumps(dca_json(config, tick, lot_size))},
+        )
 
     async def set_state(self, conn: AsyncConnection, bot_id: uuid.UUID, state: DcaState) -> None:
         await conn.execute(

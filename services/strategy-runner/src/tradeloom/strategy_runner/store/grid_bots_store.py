@@ -33,6 +33,13 @@ def prices_of(row: Row[Any]) -> list[Decimal]:
     return [Decimal(price) for price in row.grid["prices"]]
 
 
+def grid_json(config: GridConfig, prices: Sequence[Decimal]) -> dict[str, Any]:
+    return {
+        "lower": str(config.lower), "upper": str(config.upper), "levels": config.levels,
+        "quantity_per_level": str(config.quantity_per_level), "prices": [str(p) for p in prices],
+    }  # fmt: skip
+
+
 def _lots_json(lots: Sequence[Lot]) -> str:
     return json.dumps([{"holding": lot.holding, "cycle": lot.cycle} for lot in lots])
 
@@ -45,10 +52,7 @@ class GridBotsStore:
         self, conn: AsyncConnection, bot_id: str, *, user_id: str, name: str, account_id: str, venue: str,
         symbol: str, config: GridConfig, prices: Sequence[Decimal], lots: Sequence[Lot],
     ) -> None:  # fmt: skip
-        grid = {
-            "lower": str(config.lower), "upper": str(config.upper), "levels": config.levels,
-            "quantity_per_level": str(config.quantity_per_level), "prices": [str(p) for p in prices],
-        }  # fmt: skip
+        grid = grid_json(config, prices)
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".bots (id, user_id, name, account_id, venue, symbol, kind, grid, '
@@ -60,6 +64,19 @@ class GridBotsStore:
                 "venue": venue, "symbol": symbol, "grid": json.dumps(grid), "lots": _lots_json(lots),
             },
         )  # fmt: skip
+
+    async def set_ladder(
+        self, conn: AsyncConnection, bot_id: uuid.UUID, config: GridConfig, prices: Sequence[Decimal],
+        lots: Sequence[Lot],
+    ) -> None:  # fmt: skip
+        """A new ladder (``grid_bots_update`` of a stopped bot) with its new lots."""
+        await conn.execute(
+            text(
+                f'UPDATE "{self.s}".bots SET grid = CAST(:grid AS jsonb), grid_lots = CAST(:lots AS jsonb), '
+                "updated_at = now() WHERE id = :id"
+            ),
+            {"id": bot_id, "grid": json.dumps(grid_json(config, prices)), "lots": _lots_json(lots)},
+        )
 
     async def set_lots(self, conn: AsyncConnection, bot_id: uuid.UUID, lots: Sequence[Lot]) -> None:
         await conn.execute(
