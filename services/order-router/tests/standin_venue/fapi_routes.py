@@ -1,10 +1,11 @@
 """Binance USDⓈ-M futures (``/fapi``): the subset ccxt calls to trade linear perpetuals.
 
-Exchange info (``contractType`` PERPETUAL), leverage, margin type, position mode, orders (market
-fills at once at the venue's price; limit orders rest; ``reduceOnly`` checked against the
-one-way position like Binance: -2022), open orders, one order, cancel, user trades. State lives in
-the book under ``fapi`` (positions, leverage and margin type per symbol, how often each setting
-was changed: tests check leverage is set once). Shapes as Binance documents and ccxt parses them.
+Exchange info (``contractType`` PERPETUAL), the mark price (``premiumIndex``: the venue's price,
+``/_control/set_price``), leverage, margin type, position mode, orders (market fills at once at
+the venue's price; limit orders rest; ``reduceOnly`` checked against the one-way position like
+Binance: -2022), open orders, one order, cancel, user trades. State lives in the book under
+``fapi`` (positions, leverage and margin type per symbol, how often each setting was changed:
+tests check leverage is set once). Shapes as Binance documents and ccxt parses them.
 """
 
 from __future__ import annotations
@@ -224,6 +225,16 @@ class Futures:
         trades = [t for t in _state(self.book)["trades"] if t["symbol"] == symbol and t["time"] >= start]
         return web.json_response(trades[: min(int(params.get("limit", "500")), 1000)])
 
+    async def premium_index(self, request: web.Request) -> web.Response:
+        """The mark price (public): the venue's price of the symbol (``/_control/set_price``)."""
+        symbol = self._symbol(dict(request.query))
+        price = fmt(Decimal(self.book.data["prices"][symbol]))
+        return web.json_response({
+            "symbol": symbol, "markPrice": price, "indexPrice": price, "estimatedSettlePrice": price,
+            "lastFundingRate": "0.00010000", "interestRate": "0.00010000", "nextFundingTime": 0,
+            "time": now_ms(),
+        })  # fmt: skip
+
     async def control_fill(self, request: web.Request) -> web.Response:
         """Test hook: fill a resting futures order in full at its limit price (``clientOrderId``)."""
         body = await request.json()
@@ -242,6 +253,7 @@ class Futures:
         app.router.add_post("/fapi/v1/marginType", self.margin_type)
         app.router.add_get("/fapi/v1/positionSide/dual", self.get_position_mode)
         app.router.add_post("/fapi/v1/positionSide/dual", self.set_position_mode)
+        app.router.add_get("/fapi/v1/premiumIndex", self.premium_index)
         app.router.add_post("/fapi/v1/order", self.create_order)
         app.router.add_get("/fapi/v1/order", self.get_order)
         app.router.add_delete("/fapi/v1/order", self.cancel_order)

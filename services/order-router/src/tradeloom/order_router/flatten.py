@@ -34,7 +34,7 @@ from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.flatten_plan import Close, Holding, plan_close
 from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.perps import money
-from tradeloom.order_router.flatten_holdings import Held, HoldingsReader
+from tradeloom.order_router.flatten_holdings import Held, HoldingsReader, VenuePrice
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.option_orders import OptionQuotes, fill_against_quote
@@ -87,17 +87,20 @@ class Flattener:
             await self.ledger.finish(conn, row, states.CANCELED, "flatten")
         await self.place_closes(conn, account, envelope.id)
 
-    async def place_closes(self, conn: AsyncConnection, account: Row[Any], flatten_id: str) -> list[Row[Any]]:
+    async def place_closes(
+        self, conn: AsyncConnection, account: Row[Any], flatten_id: str, venue_price: VenuePrice | None = None
+    ) -> list[Row[Any]]:
         """One close order per position (the account has no open order left): accepted at once
         on a paper account, ``pending_new`` (to be sent) on an exchange account; a paper option
         close fills at the bid once every close is stored. What is left open is kept for the
         completion event. With nothing to close the flatten completes (``nothing_held``, or
-        ``partial`` when something was left)."""
+        ``partial`` when something was left). ``venue_price``: an exchange account's prices
+        from its venue (``flatten_holdings.VenuePrice``)."""
         costs = account_costs(account)
         free = {row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)}
         placed: list[Row[Any]] = []
         left: list[FlattenLeft] = []
-        for held in await self.holdings.read(conn, account, free):
+        for held in await self.holdings.read(conn, account, free, venue_price):
             plan = plan_close(held.holding)
             if plan is None:
                 continue
@@ -163,6 +166,9 @@ class Flattener:
             "accepted_ns": time.time_ns(),
             "flatten_id": flatten_id,
         }
+        if h.kind == "option" and account.kind != "paper":
+            # venue options take limit orders only: a sell at the venue's best bid (marketable)
+            values |= {"type": "limit", "price": h.price}
         if h.kind == "perp":
             values |= {
                 "contract_size": h.contract_size,
