@@ -15,7 +15,8 @@ closed (dust under a lot or the minimum notional, no price, no funds) is stored 
 ``orders.evt.flatten_completed`` with it.
 
 Exchange accounts: the flatten is recorded here and carried out by venue_sync
-(``venue_flatten.py``): cancels at the venue, then the same close orders, sent through ccxt.
+(``venue_flatten.py``): cancels at the venue, then the same close orders, sent through ccxt,
+priced by the venue (a perp's mark; an option is sold by a limit order at the venue's best bid).
 """
 
 from __future__ import annotations
@@ -134,9 +135,10 @@ class Flattener:
         costs: AccountCosts,
         free: dict[str, Decimal],
     ) -> Row[Any] | None:
-        """One market order closing ``held``, its funds locked (``None``: they are not free); a
-        paper one accepted (``new``) at once. A spot sell is reduce-only on paper only (a spot
-        venue has no reduce-only orders: there it is a plain sell)."""
+        """One market order (a venue option: a limit at the venue's bid) closing ``held``, its
+        funds locked (``None``: they are not free); a paper one accepted (``new``) at once. A spot
+        sell is reduce-only on paper only (a spot venue has no reduce-only orders: there it is a
+        plain sell)."""
         h, row = held.holding, held.row
         lock_asset, lock = close_lock(h, close, costs, self.market_buffer, row)
         if h.kind == "perp":
