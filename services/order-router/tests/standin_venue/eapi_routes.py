@@ -1,16 +1,16 @@
 """Binance options (``/eapi``): the subset ccxt calls to trade European options.
 
-Exchange info (``optionSymbols``), orders (LIMIT only, like Binance: ``type`` MARKET is -1116;
-they rest as ``ACCEPTED`` until ``/_control/eapi_fill`` fills one at its limit price), one order
-(by ``orderId`` or ``clientOrderId``), cancel, open orders and user trades; the spot routes'
-``hang_next_order`` control holds the answer to the next option order too. ``reduceOnly`` is
-checked against the option position (-2022 when it would open or grow one). The options account
-is its own USDT wallet (premium paid or received, fee ``FEE_RATE`` of the premium) under ``eapi``
-in the book. Shapes as Binance documents them and ccxt's ``binance.parse_order``/``parse_trade``
-read them (a sell's trade ``quantity`` is negative). The public order book (``/eapi/v1/depth``) is
-what ``/_control/eapi_book`` set (empty otherwise); a limit order that crosses it (a sell at or
-below the best bid, a buy at or above the best ask) fills at once at that level, as a marketable
-limit does at Binance.
+Exchange info (``optionSymbols``), the options wallet (``marginAccount``), orders (LIMIT only, like
+Binance: ``type`` MARKET is -1116; they rest as ``ACCEPTED`` until ``/_control/eapi_fill`` fills one
+at its limit price), one order (by ``orderId`` or ``clientOrderId``), cancel, open orders and user
+trades; the spot routes' ``hang_next_order`` control holds the answer to the next option order too.
+``reduceOnly`` is checked against the option position (-2022 when it would open or grow one). The
+options account is its own USDT wallet (premium paid or received, fee ``FEE_RATE`` of the premium)
+under ``eapi`` in the book. Shapes as Binance documents them and ccxt's
+``binance.parse_order``/``parse_trade`` read them (a sell's trade ``quantity`` is negative). The
+public order book (``/eapi/v1/depth``) is what ``/_control/eapi_book`` set (empty otherwise); a
+limit order that crosses it (a sell at or below the best bid, a buy at or above the best ask) fills
+at once at that level, as a marketable limit does at Binance.
 """
 
 from __future__ import annotations
@@ -182,6 +182,23 @@ class Options:
             {"T": now_ms(), "u": 1, "bids": book.get("bids", []), "asks": book.get("asks", [])}
         )
 
+    async def margin_account(self, request: web.Request) -> web.Response:
+        """The options wallet (``/eapi/v1/marginAccount``, ccxt's ``eapiPrivateGetMarginAccount``):
+        its USDT, all of it available (long options hold no margin)."""
+        await self.signed(request, frozenset())
+        wallet = fmt(Decimal(_state(self.book)["wallet"]))
+        usdt = {
+            "asset": "USDT", "marginBalance": wallet, "equity": wallet, "available": wallet,
+            "initialMargin": "0", "maintMargin": "0", "unrealizedPNL": "0", "lpProfit": "0",
+        }  # fmt: skip
+        return web.json_response({"asset": [usdt], "greek": [], "time": now_ms()})
+
+    async def control_wallet(self, request: web.Request) -> web.Response:
+        """Test hook: the options wallet's USDT (``{"amount": "7000"}``)."""
+        _state(self.book)["wallet"] = str((await request.json())["amount"])
+        self.book.save()
+        return web.json_response({"wallet": _state(self.book)["wallet"]})
+
     async def control_book(self, request: web.Request) -> web.Response:
         """Test hook: the option's order book, ``{symbol, bids: [[price, qty]], asks: [...]}``."""
         body = await request.json()
@@ -235,5 +252,7 @@ class Options:
         app.router.add_get("/eapi/v1/openOrders", self.open_orders)
         app.router.add_get("/eapi/v1/userTrades", self.user_trades)
         app.router.add_get("/eapi/v1/depth", self.depth)
+        app.router.add_get("/eapi/v1/marginAccount", self.margin_account)
+        app.router.add_post("/_control/eapi_wallet", self.control_wallet)
         app.router.add_post("/_control/eapi_fill", self.control_fill)
         app.router.add_post("/_control/eapi_book", self.control_book)

@@ -30,6 +30,7 @@ from tradeloom.order_router.venues.models import (
     VenueOrder,
 )
 from tradeloom.order_router.venues.permissions import read_permissions
+from tradeloom.order_router.venues.venue_wallets import Wallet, read_wallets
 from tradeloom.shared.errors import field_invalid
 
 T = TypeVar("T")
@@ -268,6 +269,11 @@ class CcxtVenue:
         book = await self._call(lambda: self._exchange.fetch_order_book(symbol))
         bids = book.get("bids") or []
         return Decimal(str(bids[0][0])) if bids else None
+
+    async def fetch_wallets(self) -> list[Wallet]:
+        """The venue's separate wallets (spot, futures, options: ``venue_wallets``)."""
+        await self._load_markets()
+        return await read_wallets(self._exchange, self._call)
 
     async def fetch_permissions(self) -> Permissions:
         return await self._call(lambda: read_permissions(self._exchange))
