@@ -3,13 +3,15 @@
 Exchange info (``contractType`` PERPETUAL), the mark price (``premiumIndex``: the venue's price,
 ``/_control/set_price``), the wallet (``/fapi/v3/account``), leverage, margin type, position mode,
 orders (market fills at once at the venue's price; limit orders rest; ``reduceOnly`` checked against
-the one-way position like Binance: -2022), open orders, one order, cancel, user trades. State lives
+the one-way position like Binance: -2022; the spot routes' ``hang_next_order`` holds the answer to the
+next futures order too), open orders, one order, cancel, user trades. State lives
 in the book under ``fapi`` (positions, leverage and margin type per symbol, how often each setting
 was changed: tests check leverage is set once). Shapes as Binance documents and ccxt parses them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -152,9 +154,12 @@ class Futures:
         state["orders"][str(order_id)] = order
         if kind == "MARKET":
             self._fill(state, order, Decimal(self.book.data["prices"][symbol]))
+        hang = self.book.data["controls"].pop("hang_next_order", None)
         self.book.save()
         if kind == "MARKET":
             await self.streams.publish_trade(order, state["trades"][-1])
+        if hang is not None:  # taken (and filled) already; the answer comes after the client gave up
+            await asyncio.sleep(float(hang))
         return web.json_response(_order_view(order))
 
     def _fill(self, state: dict[str, Any], order: dict[str, Any], price: Decimal) -> None:
