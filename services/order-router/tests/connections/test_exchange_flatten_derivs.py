@@ -93,7 +93,7 @@ async def test_a_flatten_sells_a_venue_option_at_the_venues_bid_or_leaves_it_wit
 ) -> None:
     """By hand (fee 0.02 % of the premium): bought 0.1 at 1,500 (fee 0.03); no bid at the venue:
     the first flatten leaves it (``no_option_quote``, nothing sent); with a bid of 1,605 the second
-    sells it there with a reduce-only limit order (premium 160.5, fee 0.0321): USDT ends at
+    sells it there with a reduce-only IOC limit order (premium 160.5, fee 0.0321): USDT ends at
     10,000 − 150.03 + 160.4679 = 10,010.4379, equal to the venue's options wallet."""
     trader = deriv_trader
     account_id = await exchange_account(trader, standin_venue)
@@ -123,9 +123,9 @@ async def test_a_flatten_sells_a_venue_option_at_the_venues_bid_or_leaves_it_wit
     ]
     options = (await standin_venue.control("state"))["eapi"]
     closes = [o for o in options["orders"].values() if o["clientOrderId"] == close_id]
-    assert [(o["side"], o["type"], o["price"], o["reduceOnly"], o["status"]) for o in closes] == [
-        ("SELL", "LIMIT", "1605.00000000", True, "FILLED")
-    ]
+    assert [
+        (o["side"], o["type"], o["price"], o["timeInForce"], o["reduceOnly"], o["status"]) for o in closes
+    ] == [("SELL", "LIMIT", "1605.00000000", "IOC", True, "FILLED")]
     fills = (await trader("fills_list", {"account_id": account_id}))["items"]
     assert sorted((f["side"], f["price"], f["quantity"], f["fee"]) for f in fills) == [
         ("buy", "1500", "0.1", "0.03"), ("sell", "1605", "0.1", "0.0321"),

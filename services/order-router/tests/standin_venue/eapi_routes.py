@@ -10,7 +10,8 @@ under ``eapi`` in the book. Shapes as Binance documents them and ccxt's
 ``binance.parse_order``/``parse_trade`` read them (a sell's trade ``quantity`` is negative). The
 public order book (``/eapi/v1/depth``) is what ``/_control/eapi_book`` set (empty otherwise); a
 limit order that crosses it (a sell at or below the best bid, a buy at or above the best ask) fills
-at once at that level, as a marketable limit does at Binance.
+at once at that level, as a marketable limit does at Binance; an IOC or FOK one that does not is
+cancelled at once.
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ class Options:
         level = self._crossed(state, symbol, side, price)
         if level is not None:
             self._fill(state, order, level)
+        elif order["timeInForce"] in ("IOC", "FOK"):  # nothing to meet at once: gone
+            order.update(status="CANCELLED")
         hang = self.book.data["controls"].pop("hang_next_order", None)
         self.book.save()
         if hang is not None:  # accepted and stored; the answer comes after the client gave up

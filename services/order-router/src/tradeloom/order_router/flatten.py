@@ -169,8 +169,9 @@ class Flattener:
             "flatten_id": flatten_id,
         }
         if h.kind == "option" and account.kind != "paper":
-            # venue options take limit orders only: a sell at the venue's best bid (marketable)
-            values |= {"type": "limit", "price": h.price}
+            # venue options take limit orders only: a sell at the venue's best bid, immediate or
+            # cancel (a bid gone meanwhile leaves no resting close behind: the flatten ends partial)
+            values |= {"type": "limit", "price": h.price, "time_in_force": "ioc"}
         if h.kind == "perp":
             values |= {
                 "contract_size": h.contract_size,
