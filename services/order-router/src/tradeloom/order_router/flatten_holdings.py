@@ -37,12 +37,13 @@ VenuePrice = Callable[[str, str], Awaitable[Decimal | None]]
 the venue has none). A venue that does not answer raises: the flatten is tried again next pass."""
 
 
-def on_tick(price: Decimal | None, instrument: Instrument | None) -> Decimal | None:
-    """``price`` floored to the instrument's tick (a sell there stays marketable)."""
-    if price is None or instrument is None:
+def on_tick(price: Decimal | None, tick: Decimal | None) -> Decimal | None:
+    """``price`` floored to ``tick`` (a sell there stays marketable); ``None`` when nothing above
+    zero is left (a bid under one tick is no price to sell at)."""
+    if price is None or tick is None:
         return price
-    tick = Decimal(instrument.tick_size)
-    return (price / tick).to_integral_value(rounding=ROUND_DOWN) * tick
+    floored = (price / tick).to_integral_value(rounding=ROUND_DOWN) * tick
+    return floored if floored > 0 else None
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,8 @@ class HoldingsReader:
                 if account.kind == "paper":
                     bid = await self._bid(account, instrument)
                 else:
-                    bid = (
-                        on_tick(await venue_price("option", row.symbol), instrument) if venue_price else None
-                    )
+                    tick = Decimal(instrument.tick_size) if instrument else None
+                    bid = on_tick(await venue_price("option", row.symbol), tick) if venue_price else None
                 holding = Holding(row.symbol, "option", Decimal(row.net), Decimal(row.lot_size),
                                   free=free.get(row.symbol, Decimal(0)), price=bid)  # fmt: skip
             else:
