@@ -9,6 +9,7 @@ import pytest
 from tradeloom.order_router.domain.flatten_plan import Close, Holding, Plan, plan_close
 from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.flatten import close_client_id, close_lock
+from tradeloom.order_router.flatten_holdings import on_tick
 from tradeloom.shared.contracts.orders_common import CLIENT_ORDER_ID_PATTERN
 
 D = Decimal
@@ -92,3 +93,11 @@ def test_close_ids_are_deterministic_per_event_and_symbol() -> None:
     assert first != close_client_id("0190f0a0-0000-7000-8000-000000000001", "ETH/USDT")
     assert first != close_client_id("0190f0a0-0000-7000-8000-000000000001", "BTC/USDT:USDT")
     assert re.fullmatch(CLIENT_ORDER_ID_PATTERN, first) and len(first) <= 64 and first.startswith("flat-")
+
+
+def test_a_venue_bid_is_floored_to_the_tick_and_under_one_tick_is_no_price() -> None:
+    assert on_tick(Decimal("1607"), Decimal(5)) == Decimal(1605)
+    assert on_tick(Decimal("1605"), Decimal(5)) == Decimal(1605)
+    assert on_tick(Decimal("1607"), None) == Decimal(1607)  # no registry entry: the venue's own
+    assert on_tick(Decimal("4"), Decimal(5)) is None
+    assert on_tick(None, Decimal(5)) is None

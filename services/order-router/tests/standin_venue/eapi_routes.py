@@ -1,13 +1,17 @@
 """Binance options (``/eapi``): the subset ccxt calls to trade European options.
 
-Exchange info (``optionSymbols``), orders (LIMIT only, like Binance: ``type`` MARKET is -1116;
-they rest as ``ACCEPTED`` until ``/_control/eapi_fill`` fills one at its limit price), one order
-(by ``orderId`` or ``clientOrderId``), cancel, open orders and user trades; the spot routes'
-``hang_next_order`` control holds the answer to the next option order too. ``reduceOnly`` is
-checked against the option position (-2022 when it would open or grow one). The options account
-is its own USDT wallet (premium paid or received, fee ``FEE_RATE`` of the premium) under ``eapi``
-in the book. Shapes as Binance documents them and ccxt's ``binance.parse_order``/``parse_trade``
-read them (a sell's trade ``quantity`` is negative).
+Exchange info (``optionSymbols``), the options wallet (``marginAccount``), orders (LIMIT only, like
+Binance: ``type`` MARKET is -1116; they rest as ``ACCEPTED`` until ``/_control/eapi_fill`` fills one
+at its limit price), one order (by ``orderId`` or ``clientOrderId``), cancel, open orders and user
+trades; the spot routes' ``hang_next_order`` control holds the answer to the next option order too.
+``reduceOnly`` is checked against the option position (-2022 when it would open or grow one). The
+options account is its own USDT wallet (premium paid or received, fee ``FEE_RATE`` of the premium)
+under ``eapi`` in the book. Shapes as Binance documents them and ccxt's
+``binance.parse_order``/``parse_trade`` read them (a sell's trade ``quantity`` is negative). The
+public order book (``/eapi/v1/depth``) is what ``/_control/eapi_book`` set (empty otherwise); a
+limit order that crosses it (a sell at or below the best bid, a buy at or above the best ask) fills
+at once at that level, as a marketable limit does at Binance; an IOC or FOK one that does not is
+cancelled at once.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ LOOKUP_PARAMS = frozenset({"symbol", "orderId", "clientOrderId"})
 
 
 def _state(book: Book) -> dict[str, Any]:
-    return book.data.setdefault("eapi", {"wallet": "10000", "positions": {}, "orders": {}, "trades": []})
+    return book.data.setdefault(
+        "eapi", {"wallet": "10000", "positions": {}, "orders": {}, "trades": [], "books": {}}
+    )
 
 
 def _symbol_info(symbol: str) -> dict[str, Any]:
@@ -112,6 +118,11 @@ class Options:
             "quoteAsset": "USDT", "mmp": False,
         }  # fmt: skip
         state["orders"][str(order_id)] = order
+        level = self._crossed(state, symbol, side, price)
+        if level is not None:
+            self._fill(state, order, level)
+        elif order["timeInForce"] in ("IOC", "FOK"):  # nothing to meet at once: gone
+            order.update(status="CANCELLED")
         hang = self.book.data["controls"].pop("hang_next_order", None)
         self.book.save()
         if hang is not None:  # accepted and stored; the answer comes after the client gave up
@@ -157,9 +168,53 @@ class Options:
         ]  # fmt: skip
         return web.json_response(trades[: min(int(params.get("limit", "100")), 1000)])
 
-    def _fill(self, state: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
-        """The whole order at its limit price: premium and fee on the options wallet."""
-        qty, price = Decimal(order["quantity"]), Decimal(order["price"])
+    @staticmethod
+    def _crossed(state: dict[str, Any], symbol: str, side: str, price: Decimal) -> Decimal | None:
+        """The book level a new limit order meets at once (``None``: it rests)."""
+        book = state.setdefault("books", {}).get(symbol, {})
+        if side == "SELL" and book.get("bids") and price <= Decimal(book["bids"][0][0]):
+            return Decimal(book["bids"][0][0])
+        if side == "BUY" and book.get("asks") and price >= Decimal(book["asks"][0][0]):
+            return Decimal(book["asks"][0][0])
+        return None
+
+    async def depth(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(dict(request.query))
+        book = _state(self.book).setdefault("books", {}).get(symbol, {})
+        return web.json_response(
+            {"T": now_ms(), "u": 1, "bids": book.get("bids", []), "asks": book.get("asks", [])}
+        )
+
+    async def margin_account(self, request: web.Request) -> web.Response:
+        """The options wallet (``/eapi/v1/marginAccount``, ccxt's ``eapiPrivateGetMarginAccount``):
+        its USDT, all of it available (long options hold no margin)."""
+        await self.signed(request, frozenset())
+        wallet = fmt(Decimal(_state(self.book)["wallet"]))
+        usdt = {
+            "asset": "USDT", "marginBalance": wallet, "equity": wallet, "available": wallet,
+            "initialMargin": "0", "maintMargin": "0", "unrealizedPNL": "0", "lpProfit": "0",
+        }  # fmt: skip
+        return web.json_response({"asset": [usdt], "greek": [], "time": now_ms()})
+
+    async def control_wallet(self, request: web.Request) -> web.Response:
+        """Test hook: the options wallet's USDT (``{"amount": "7000"}``)."""
+        _state(self.book)["wallet"] = str((await request.json())["amount"])
+        self.book.save()
+        return web.json_response({"wallet": _state(self.book)["wallet"]})
+
+    async def control_book(self, request: web.Request) -> web.Response:
+        """Test hook: the option's order book, ``{symbol, bids: [[price, qty]], asks: [...]}``."""
+        body = await request.json()
+        book = {"bids": body.get("bids", []), "asks": body.get("asks", [])}
+        _state(self.book).setdefault("books", {})[self._symbol(body)] = book
+        self.book.save()
+        return web.json_response(book)
+
+    def _fill(
+        self, state: dict[str, Any], order: dict[str, Any], at: Decimal | None = None
+    ) -> dict[str, Any]:
+        """The whole order at ``at`` (default its limit price): premium and fee on the options wallet."""
+        qty, price = Decimal(order["quantity"]), Decimal(order["price"]) if at is None else at
         buy = order["side"] == "BUY"
         premium, fee = qty * price, qty * price * FEE_RATE
         state["wallet"] = fmt(Decimal(state["wallet"]) + (-premium if buy else premium) - fee)
@@ -199,4 +254,8 @@ class Options:
         app.router.add_delete("/eapi/v1/order", self.cancel_order)
         app.router.add_get("/eapi/v1/openOrders", self.open_orders)
         app.router.add_get("/eapi/v1/userTrades", self.user_trades)
+        app.router.add_get("/eapi/v1/depth", self.depth)
+        app.router.add_get("/eapi/v1/marginAccount", self.margin_account)
+        app.router.add_post("/_control/eapi_wallet", self.control_wallet)
         app.router.add_post("/_control/eapi_fill", self.control_fill)
+        app.router.add_post("/_control/eapi_book", self.control_book)

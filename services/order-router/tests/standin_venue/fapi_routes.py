@@ -1,14 +1,17 @@
 """Binance USDⓈ-M futures (``/fapi``): the subset ccxt calls to trade linear perpetuals.
 
-Exchange info (``contractType`` PERPETUAL), leverage, margin type, position mode, orders (market
-fills at once at the venue's price; limit orders rest; ``reduceOnly`` checked against the
-one-way position like Binance: -2022), open orders, one order, cancel, user trades. State lives in
-the book under ``fapi`` (positions, leverage and margin type per symbol, how often each setting
+Exchange info (``contractType`` PERPETUAL), the mark price (``premiumIndex``: the venue's price,
+``/_control/set_price``), the wallet (``/fapi/v3/account``), leverage, margin type, position mode,
+orders (market fills at once at the venue's price; limit orders rest; ``reduceOnly`` checked against
+the one-way position like Binance: -2022; the spot routes' ``hang_next_order`` holds the answer to the
+next futures order too), open orders, one order, cancel, user trades. State lives
+in the book under ``fapi`` (positions, leverage and margin type per symbol, how often each setting
 was changed: tests check leverage is set once). Shapes as Binance documents and ccxt parses them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -151,9 +154,12 @@ class Futures:
         state["orders"][str(order_id)] = order
         if kind == "MARKET":
             self._fill(state, order, Decimal(self.book.data["prices"][symbol]))
+        hang = self.book.data["controls"].pop("hang_next_order", None)
         self.book.save()
         if kind == "MARKET":
             await self.streams.publish_trade(order, state["trades"][-1])
+        if hang is not None:  # taken (and filled) already; the answer comes after the client gave up
+            await asyncio.sleep(float(hang))
         return web.json_response(_order_view(order))
 
     def _fill(self, state: dict[str, Any], order: dict[str, Any], price: Decimal) -> None:
@@ -224,6 +230,46 @@ class Futures:
         trades = [t for t in _state(self.book)["trades"] if t["symbol"] == symbol and t["time"] >= start]
         return web.json_response(trades[: min(int(params.get("limit", "500")), 1000)])
 
+    async def premium_index(self, request: web.Request) -> web.Response:
+        """The mark price (public): the venue's price of the symbol (``/_control/set_price``)."""
+        symbol = self._symbol(dict(request.query))
+        price = fmt(Decimal(self.book.data["prices"][symbol]))
+        return web.json_response({
+            "symbol": symbol, "markPrice": price, "indexPrice": price, "estimatedSettlePrice": price,
+            "lastFundingRate": "0.00010000", "interestRate": "0.00010000", "nextFundingTime": 0,
+            "time": now_ms(),
+        })  # fmt: skip
+
+    async def account(self, request: web.Request) -> web.Response:
+        """The futures wallet (``/fapi/v3/account``, what ccxt's ``fetchBalance`` with ``type: swap``
+        reads): its USDT, the isolated margin of the open positions as ``initialMargin``."""
+        await self.signed(request, frozenset())
+        state = _state(self.book)
+        wallet = Decimal(state["wallet"])
+        margin = sum(
+            (abs(Decimal(p["amt"])) * Decimal(p["entry"]) / state["leverage"].get(s, 1)
+             for s, p in state["positions"].items()),
+            Decimal(0),
+        )  # fmt: skip
+        usdt = {
+            "asset": "USDT", "walletBalance": fmt(wallet), "unrealizedProfit": "0",
+            "marginBalance": fmt(wallet), "maintMargin": "0", "initialMargin": fmt(margin),
+            "positionInitialMargin": fmt(margin), "openOrderInitialMargin": "0",
+            "crossWalletBalance": fmt(wallet), "crossUnPnl": "0", "availableBalance": fmt(wallet - margin),
+            "maxWithdrawAmount": fmt(wallet - margin), "updateTime": now_ms(),
+        }  # fmt: skip
+        return web.json_response({
+            "totalInitialMargin": fmt(margin), "totalWalletBalance": fmt(wallet),
+            "totalMarginBalance": fmt(wallet), "availableBalance": fmt(wallet - margin),
+            "assets": [usdt], "positions": [],
+        })  # fmt: skip
+
+    async def control_wallet(self, request: web.Request) -> web.Response:
+        """Test hook: the futures wallet's USDT (``{"amount": "25000"}``)."""
+        _state(self.book)["wallet"] = str((await request.json())["amount"])
+        self.book.save()
+        return web.json_response({"wallet": _state(self.book)["wallet"]})
+
     async def control_fill(self, request: web.Request) -> web.Response:
         """Test hook: fill a resting futures order in full at its limit price (``clientOrderId``)."""
         body = await request.json()
@@ -242,10 +288,13 @@ class Futures:
         app.router.add_post("/fapi/v1/marginType", self.margin_type)
         app.router.add_get("/fapi/v1/positionSide/dual", self.get_position_mode)
         app.router.add_post("/fapi/v1/positionSide/dual", self.set_position_mode)
+        app.router.add_get("/fapi/v1/premiumIndex", self.premium_index)
         app.router.add_post("/fapi/v1/order", self.create_order)
         app.router.add_get("/fapi/v1/order", self.get_order)
         app.router.add_delete("/fapi/v1/order", self.cancel_order)
         app.router.add_get("/fapi/v1/openOrders", self.open_orders)
         app.router.add_get("/fapi/v1/userTrades", self.user_trades)
+        app.router.add_get("/fapi/v3/account", self.account)
         app.router.add_post("/_control/fapi_fill", self.control_fill)
+        app.router.add_post("/_control/fapi_wallet", self.control_wallet)
         self.streams.add_routes(app)

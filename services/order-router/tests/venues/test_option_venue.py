@@ -62,3 +62,37 @@ async def test_buy_and_sell_an_option_limit_only_fills_polled(standin_venue: Any
         assert Decimal(options["wallet"]) == Decimal("10009.938")  # −150 −0.03 +160 −0.032
     finally:
         await venue.close()
+
+
+async def test_the_best_bid_and_an_ioc_sell_there_or_above(standin_venue: Any) -> None:
+    """What a flatten of a venue option does: the venue's best bid, then a reduce-only IOC limit
+    sell; above the bid nothing meets it and it is cancelled at once, at the bid it fills there."""
+    creds = ApiCredentials(standin_venue.api_key, standin_venue.secret)
+    urls = standin_venue.ccxt_api_urls(ccxt.binance().urls["api"])
+    venue = CcxtVenue("binance", creds, timeout_s=3.0, api_urls=urls, options=SPOT_AND_OPTIONS)
+    try:
+        assert await venue.fetch_best_bid(CALL) is None  # nobody bids
+        await venue.place(limit("buy", "0.1", "1500", client_id="b-1"))
+        await standin_venue.control("eapi_fill", symbol="BTC-270129-65000-C", clientOrderId="b-1")
+        await standin_venue.control(
+            "eapi_book",
+            symbol="BTC-270129-65000-C",
+            bids=[["1605", "2"], ["1600", "5"]],
+            asks=[["1650", "1"]],
+        )
+        assert await venue.fetch_best_bid(CALL) == Decimal(1605)
+
+        def ioc_sell(price: str, client_id: str) -> PlaceOrder:
+            return PlaceOrder(client_id, CALL, "sell", "limit", Decimal("0.1"), Decimal(price),
+                              time_in_force="IOC", reduce_only=True)  # fmt: skip
+
+        missed = await venue.place(ioc_sell("1610", "s-1"))
+        assert missed.status == "canceled"
+        sold = await venue.place(ioc_sell("1605", "s-2"))
+        assert (sold.status, sold.filled) == ("filled", Decimal("0.1"))
+        sent = (await standin_venue.control("state"))["eapi"]["orders"].values()
+        assert [(o["clientOrderId"], o["timeInForce"], o["reduceOnly"]) for o in sent][1:] == [
+            ("s-1", "IOC", True), ("s-2", "IOC", True),
+        ]  # fmt: skip
+    finally:
+        await venue.close()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.store.rows import account_info, balance_list
+from tradeloom.order_router.venue_wallets import VenueWallets
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.orders_accounts import (
     AccountInfo,
@@ -54,10 +55,13 @@ def balances_map(balances: list[BalanceIn], field: str) -> dict[str, Decimal]:
 
 
 class AccountsApi:
-    def __init__(self, engine: Callable[[], AsyncEngine], ledger: Ledger) -> None:
+    def __init__(
+        self, engine: Callable[[], AsyncEngine], ledger: Ledger, wallets: VenueWallets | None = None
+    ) -> None:
         self._engine = engine
         self.ledger = ledger
         self.store = ledger.accounts
+        self.wallets = wallets  # exchange accounts: the venue's wallets as last read
 
     async def _info(self, conn: AsyncConnection, row: Row[Any]) -> AccountInfo:
         return account_info(row, await self.store.balances(conn, row.id))
@@ -99,7 +103,8 @@ class AccountsApi:
         async with self._engine().connect() as conn:
             row = await self._owned(conn, body.account_id, user_id)
             rows = await self.store.balances(conn, row.id)
-        return BalancesReply(account_id=str(row.id), balances=balance_list(rows))
+        wallets = self.wallets.of(row.id) if self.wallets is not None and row.kind == "exchange" else None
+        return BalancesReply(account_id=str(row.id), balances=balance_list(rows), wallets=wallets)
 
     async def list(self, caller: CallerContext, body: AccountListRequest) -> AccountList:
         user_id = require_user(caller)

@@ -26,6 +26,7 @@ from tradeloom.order_router.venue_access import VenueAccess
 from tradeloom.order_router.venue_flatten import VenueFlatten
 from tradeloom.order_router.venue_orders import RoutedExecution, VenueOrders
 from tradeloom.order_router.venue_sync import VenueSync
+from tradeloom.order_router.venue_wallets import VenueWallets
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
@@ -72,9 +73,10 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         metrics=metrics,
         options=options,
     )
+    wallets = VenueWallets(settings.venue_wallets_interval_s)
     api.register(
         runtime,
-        AccountsApi(engine, ledger),
+        AccountsApi(engine, ledger, wallets),
         OrdersApi(engine, ledger, execution, settings.market_buy_buffer, bands),
         submitter,
         ConnectionsApi(engine, settings.db_schema, access),
@@ -94,6 +96,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             pending_grace_s=2 * settings.venue_timeout_s + settings.risk_check_timeout_s,
             flattens=VenueFlatten(engine, ledger, venue_orders, flattener),
             fill_streams=settings.venue_fill_streams,
+            wallets=wallets,
         )
         runtime.add_task(sync.run)
     matcher = PaperMatcher(

@@ -15,7 +15,8 @@ closed (dust under a lot or the minimum notional, no price, no funds) is stored 
 ``orders.evt.flatten_completed`` with it.
 
 Exchange accounts: the flatten is recorded here and carried out by venue_sync
-(``venue_flatten.py``): cancels at the venue, then the same close orders, sent through ccxt.
+(``venue_flatten.py``): cancels at the venue, then the same close orders, sent through ccxt,
+priced by the venue (a perp's mark; an option is sold by a limit order at the venue's best bid).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.flatten_plan import Close, Holding, plan_close
 from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.perps import money
-from tradeloom.order_router.flatten_holdings import Held, HoldingsReader
+from tradeloom.order_router.flatten_holdings import Held, HoldingsReader, VenuePrice
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.option_orders import OptionQuotes, fill_against_quote
@@ -87,17 +88,20 @@ class Flattener:
             await self.ledger.finish(conn, row, states.CANCELED, "flatten")
         await self.place_closes(conn, account, envelope.id)
 
-    async def place_closes(self, conn: AsyncConnection, account: Row[Any], flatten_id: str) -> list[Row[Any]]:
+    async def place_closes(
+        self, conn: AsyncConnection, account: Row[Any], flatten_id: str, venue_price: VenuePrice | None = None
+    ) -> list[Row[Any]]:
         """One close order per position (the account has no open order left): accepted at once
         on a paper account, ``pending_new`` (to be sent) on an exchange account; a paper option
         close fills at the bid once every close is stored. What is left open is kept for the
         completion event. With nothing to close the flatten completes (``nothing_held``, or
-        ``partial`` when something was left)."""
+        ``partial`` when something was left). ``venue_price``: an exchange account's prices
+        from its venue (``flatten_holdings.VenuePrice``)."""
         costs = account_costs(account)
         free = {row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)}
         placed: list[Row[Any]] = []
         left: list[FlattenLeft] = []
-        for held in await self.holdings.read(conn, account, free):
+        for held in await self.holdings.read(conn, account, free, venue_price):
             plan = plan_close(held.holding)
             if plan is None:
                 continue
@@ -131,9 +135,10 @@ class Flattener:
         costs: AccountCosts,
         free: dict[str, Decimal],
     ) -> Row[Any] | None:
-        """One market order closing ``held``, its funds locked (``None``: they are not free); a
-        paper one accepted (``new``) at once. A spot sell is reduce-only on paper only (a spot
-        venue has no reduce-only orders: there it is a plain sell)."""
+        """One market order (a venue option: a limit at the venue's bid) closing ``held``, its
+        funds locked (``None``: they are not free); a paper one accepted (``new``) at once. A spot
+        sell is reduce-only on paper only (a spot venue has no reduce-only orders: there it is a
+        plain sell)."""
         h, row = held.holding, held.row
         lock_asset, lock = close_lock(h, close, costs, self.market_buffer, row)
         if h.kind == "perp":
@@ -163,6 +168,10 @@ class Flattener:
             "accepted_ns": time.time_ns(),
             "flatten_id": flatten_id,
         }
+        if h.kind == "option" and account.kind != "paper":
+            # venue options take limit orders only: a sell at the venue's best bid, immediate or
+            # cancel (a bid gone meanwhile leaves no resting close behind: the flatten ends partial)
+            values |= {"type": "limit", "price": h.price, "time_in_force": "ioc"}
         if h.kind == "perp":
             values |= {
                 "contract_size": h.contract_size,

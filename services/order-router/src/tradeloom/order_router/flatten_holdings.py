@@ -5,13 +5,19 @@ the options bought minus sold). Perpetuals: the ``perp_positions`` rows. Each wi
 last trade; the bid for an option, from market-data's option quotes) and the venue's minimum
 notional (market-data's registry; when it does not answer the close is sent unchecked and the
 venue decides, rather than leaving the position open).
+
+An exchange account's positions are priced by its venue (``VenuePrice``, from ``venue_flatten``):
+a perpetual at the venue's mark (our last trade when the venue has none), an option at the best bid
+of the venue's own order book, floored to the option's tick (market-data's synthetic quotes price
+paper options only). No bid: left open, ``no_option_quote``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlalchemy import Row
@@ -25,6 +31,19 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument
 
 log = logging.getLogger(__name__)
+
+VenuePrice = Callable[[str, str], Awaitable[Decimal | None]]
+"""``(kind, symbol)`` → the venue's own price: ``perp`` the mark, ``option`` the best bid (``None``:
+the venue has none). A venue that does not answer raises: the flatten is tried again next pass."""
+
+
+def on_tick(price: Decimal | None, tick: Decimal | None) -> Decimal | None:
+    """``price`` floored to ``tick`` (a sell there stays marketable); ``None`` when nothing above
+    zero is left (a bid under one tick is no price to sell at)."""
+    if price is None or tick is None:
+        return price
+    floored = (price / tick).to_integral_value(rounding=ROUND_DOWN) * tick
+    return floored if floored > 0 else None
 
 
 @dataclass(frozen=True)
@@ -44,12 +63,22 @@ class HoldingsReader:
         self.instruments = instruments
         self.options = options
 
-    async def read(self, conn: AsyncConnection, account: Row[Any], free: dict[str, Decimal]) -> list[Held]:
+    async def read(
+        self,
+        conn: AsyncConnection,
+        account: Row[Any],
+        free: dict[str, Decimal],
+        venue_price: VenuePrice | None = None,
+    ) -> list[Held]:
         held: list[Held] = []
         for row in await self.ledger.flattens.held(conn, account.id):
             instrument = await self._instrument(row.venue, row.symbol)
             if row.base_asset == row.symbol:  # an option, held as itself
-                bid = await self._bid(account, instrument) if account.kind == "paper" else None
+                if account.kind == "paper":
+                    bid = await self._bid(account, instrument)
+                else:
+                    tick = Decimal(instrument.tick_size) if instrument else None
+                    bid = on_tick(await venue_price("option", row.symbol), tick) if venue_price else None
                 holding = Holding(row.symbol, "option", Decimal(row.net), Decimal(row.lot_size),
                                   free=free.get(row.symbol, Decimal(0)), price=bid)  # fmt: skip
             else:
@@ -64,12 +93,15 @@ class HoldingsReader:
                 )
             held.append(Held(holding, row))
         for row in await self.ledger.flattens.perps_held(conn, account.id):
+            mark = await venue_price("perp", row.symbol) if venue_price and account.kind != "paper" else None
             holding = Holding(
                 row.symbol,
                 "perp",
                 Decimal(row.net),
                 Decimal(row.lot_size),
-                price=await self.ledger.orders.last_price(conn, row.venue, row.symbol),
+                price=mark
+                if mark is not None
+                else await self.ledger.orders.last_price(conn, row.venue, row.symbol),
                 contract_size=Decimal(row.contract_size),
             )
             held.append(Held(holding, row))

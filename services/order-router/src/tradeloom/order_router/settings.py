@@ -90,6 +90,12 @@ class OrderRouterSettings(ServiceSettings):
     credential_rotation_interval_s: float = Field(
         default=300.0, gt=0, description="how often credentials sealed with an older key are re-sealed"
     )
+    venue_wallets_interval_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="how often the venue's separate wallets (spot, futures, options) of an exchange "
+        "account are read again, at a venue sync pass (0: every pass)",
+    )
 
     @model_validator(mode="after")
     def _check_credential_keys(self) -> Self:

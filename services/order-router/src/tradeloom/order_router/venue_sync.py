@@ -27,6 +27,7 @@ from tradeloom.order_router.ledger import FillSource, Ledger
 from tradeloom.order_router.venue_flatten import VenueFlatten
 from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.order_router.venue_stream import VenueFillStreams
+from tradeloom.order_router.venue_wallets import VenueWallets
 from tradeloom.order_router.venues import (
     Action,
     ApplyFill,
@@ -65,6 +66,7 @@ class VenueSync:
         pending_grace_s: float,
         flattens: VenueFlatten,
         fill_streams: bool = True,
+        wallets: VenueWallets | None = None,
     ) -> None:
         self._engine = engine
         self.ledger = ledger
@@ -72,6 +74,7 @@ class VenueSync:
         self.interval_s = interval_s
         self.pending_grace_s = pending_grace_s
         self.flattens = flattens
+        self.wallets = wallets  # the venue's separate wallets, mirrored (``venue_wallets.py``)
         self.wake = asyncio.Event()  # a lost fill stream, or an order for an unready account: a pass now
         venue_orders.want_reconcile = self.wake.set
         self.streams = (
@@ -141,6 +144,8 @@ class VenueSync:
         await self._cancel_if_halted(account)
         await self.flattens.run(account)
         self.venue_orders.ready.add(account.id)
+        if self.wallets is not None:
+            await self.wallets.refresh(account, adapter)
         if self.streams is not None:
             await self.streams.reconciled(account, adapter)
 

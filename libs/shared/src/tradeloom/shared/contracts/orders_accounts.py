@@ -106,6 +106,21 @@ class AccountList(Reply):
     next_cursor: str | None = None
 
 
+class WalletBalances(Reply):
+    """One of the venue's separate wallets of an exchange account (Binance keeps spot, USDⓈ-M
+    futures and options apart), as the venue last reported it: a mirror, refreshed by order-router's
+    venue sync; the account's own ``balances`` stay our books of the account."""
+
+    wallet: str = Field(max_length=32, description="spot | futures | options", examples=["futures"])
+    balances: list[Balance]
+    as_of: datetime = Field(description="when the venue was read")
+
+
 class BalancesReply(Reply):
     account_id: str
     balances: list[Balance]
+    wallets: list[WalletBalances] | None = Field(
+        default=None,
+        description="exchange accounts: the venue's wallets, each as last read (null: a paper "
+        "account, or not read yet)",
+    )

@@ -30,6 +30,7 @@ from tradeloom.order_router.venues.models import (
     VenueOrder,
 )
 from tradeloom.order_router.venues.permissions import read_permissions
+from tradeloom.order_router.venues.venue_wallets import Wallet, read_wallets
 from tradeloom.shared.errors import field_invalid
 
 T = TypeVar("T")
@@ -255,6 +256,24 @@ class CcxtVenue:
 
     async def fetch_balances(self) -> list[Balance]:
         return parse_balances(await self._call(self._exchange.fetch_balance))
+
+    async def fetch_mark_price(self, symbol: str) -> Decimal | None:
+        """A perpetual's mark price at the venue (Binance USDⓈ-M: ``premiumIndex``); ``None``: none."""
+        ticker = await self._call(lambda: self._exchange.fetch_mark_price(symbol))
+        mark = ticker.get("markPrice") or ticker.get("last")
+        return None if mark is None else Decimal(str(mark))
+
+    async def fetch_best_bid(self, symbol: str) -> Decimal | None:
+        """The best bid of the venue's order book of ``symbol`` (an option: Binance's ``eapi``
+        depth); ``None``: nobody bids."""
+        book = await self._call(lambda: self._exchange.fetch_order_book(symbol))
+        bids = book.get("bids") or []
+        return Decimal(str(bids[0][0])) if bids else None
+
+    async def fetch_wallets(self) -> list[Wallet]:
+        """The venue's separate wallets (spot, futures, options: ``venue_wallets``)."""
+        await self._load_markets()
+        return await read_wallets(self._exchange, self._call)
 
     async def fetch_permissions(self) -> Permissions:
         return await self._call(lambda: read_permissions(self._exchange))
