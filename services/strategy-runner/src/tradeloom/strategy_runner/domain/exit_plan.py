@@ -66,6 +66,19 @@ def not_live(settings: ExitSettings) -> str | None:
     return None
 
 
+def not_on_venue(settings: ExitSettings) -> str | None:
+    """Why a bot on an exchange (venue) account cannot rest these exits, or None: order-router
+    sends no trailing stop to a venue (ccxt has no unified one), nor a bracket yet."""
+    if settings.trailing_stop is not None:
+        return "sink.trailing_stop: an exchange account takes no trailing stop (paper accounts only)"
+    if is_bracket(settings):
+        return (
+            "sink.stop_loss with sink.take_profit: an exchange account takes no bracket yet "
+            "(paper accounts only); keep one of them"
+        )
+    return None
+
+
 def is_bracket(settings: ExitSettings) -> bool:
     """The entry goes as order-router's bracket: a take-profit with a stop-loss or a trailing stop."""
     return settings.take_profit is not None and settings.has_stop
