@@ -144,6 +144,7 @@ class OrderSubmitter:
         if account.kind == "exchange":
             perpetual = instrument is not None and instrument.kind == "perpetual"
             self.venue_orders.admit(account, body, perpetual=perpetual, option=venue_option)
+            await self.venue_orders.admit_bracket(account, body)
         perp = await self._perp_terms(caller, account, body, instrument)
         paper_option = is_option(instrument) and account.kind == "paper" and self.options is not None
         instrument, option_quote = await self._option_quote(

@@ -87,6 +87,13 @@ class CcxtVenue:
         self.max_fill_pages = max_fill_pages
 
     @property
+    def supports_bracket(self) -> bool:
+        """A bracket's two exits can rest at this venue as its own conditional orders (ccxt's
+        ``createStopLossOrder`` and ``createTakeProfitOrder``); order-router pairs them (OCO)."""
+        has = self._exchange.has
+        return bool(has.get("createStopLossOrder")) and bool(has.get("createTakeProfitOrder"))
+
+    @property
     def supports_amend(self) -> bool:
         return bool(self._exchange.has.get("editOrder"))
 

@@ -68,14 +68,11 @@ def not_live(settings: ExitSettings) -> str | None:
 
 def not_on_venue(settings: ExitSettings) -> str | None:
     """Why a bot on an exchange (venue) account cannot rest these exits, or None: order-router
-    sends no trailing stop to a venue (ccxt has no unified one), nor a bracket yet."""
+    sends no trailing stop to a venue (ccxt has no unified one), alone or as a bracket's leg; a
+    stop-loss with a take-profit goes as its venue bracket (whether the venue takes one is
+    order-router's answer when the entry is sent)."""
     if settings.trailing_stop is not None:
         return "sink.trailing_stop: an exchange account takes no trailing stop (paper accounts only)"
-    if is_bracket(settings):
-        return (
-            "sink.stop_loss with sink.take_profit: an exchange account takes no bracket yet "
-            "(paper accounts only); keep one of them"
-        )
     return None
 
 
