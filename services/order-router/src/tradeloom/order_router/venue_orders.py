@@ -91,6 +91,7 @@ def place_order(row: Row[Any]) -> PlaceOrder:
         reduce_only=row.reduce_only,
         # a perpetual: risk-monitor's leverage stored on the order, set on the venue before it
         leverage=None if row.leverage is None else int(Decimal(row.leverage)),
+        position_side=row.position_side or None,  # '' on one-way orders
     )
 
 
@@ -140,6 +141,10 @@ class VenueOrders:
         (the emulated OCO pair, ``exits.py``); otherwise 422 naming the field, nothing sent."""
         if body.stop_loss_price is not None or body.take_profit_price is not None:
             check_venue_bracket(body, account.venue, (await self.adapter(account)).supports_bracket)
+
+    async def supports_hedge(self, account: Row[Any]) -> bool:
+        """The account's venue can be put in hedge position mode through ccxt."""
+        return (await self.adapter(account)).supports_hedge
 
     async def cancel_oco_leftovers(self, account: Row[Any]) -> None:
         """The other exit of a venue OCO pair whose first exit filled or ended waits in
