@@ -187,3 +187,47 @@ async def _body(env: BotsEnv, graph: dict[str, Any]) -> dict[str, Any]:
         "sizing": {"kind": "fixed", "quantity": "0.1"},
         "max_position": "1",
     }
+
+
+async def test_a_bots_stop_loss_and_take_profit_rest_at_the_venue_as_one_oco_pair(
+    venue_bots_env: BotsEnv, standin_venue: Any
+) -> None:
+    env = venue_bots_env
+    cross = crossing_bar()
+    await standin_venue.control("set_price", symbol="BTCUSDT", price=str(PRICES[cross]))
+    account_id = await exchange_account(env.orders, standin_venue)
+    graph = sma_cross(PARAMS["fast"], PARAMS["slow"])
+    target = {"id": "target", "type": "sink.take_profit", "params": {"fraction": 0.2}}
+    bot_id = (await new_venue_bot(env, account_id, {**graph, "nodes": [*graph["nodes"], target]}))["bot_id"]
+    assert (await env.sr("bots_start", {"bot_id": bot_id}))["status"] == "running"
+    await env.market.bars(0, cross + 1)
+
+    async def state() -> dict[str, tuple[str, str]]:
+        orders = (await standin_venue.control("state"))["orders"].values()
+        return {o["clientOrderId"][-3:]: (o["type"], o["status"]) for o in orders}
+
+    async def pair_rests() -> bool:
+        return {k: v for k, v in (await state()).items() if k in ("-sl", "-tp")} == {
+            "-sl": ("STOP_LOSS", "NEW"), "-tp": ("TAKE_PROFIT", "NEW")
+        }  # fmt: skip
+
+    await eventually(pair_rests, DEADLINE_S)
+    assert len(await state()) == 3  # the entry (filled) and its two exits, each sent once
+    listed = (await env.orders("orders_list", {"account_id": account_id}))["items"]
+    entry = next(o for o in listed if o["type"] == "market")
+    assert (entry["status"], entry["client_order_id"].startswith("bot-")) == ("filled", True)
+    take = next(o for o in listed if o["type"] == "take_profit_market")
+    await standin_venue.control(
+        "fill", symbol="BTCUSDT", clientOrderId=take["client_order_id"], price=take["stop_price"]
+    )
+
+    async def flat() -> bool:
+        return (await env.sr("bots_get", {"bot_id": bot_id}))["position"] == "0"
+
+    await eventually(flat, DEADLINE_S)
+
+    async def stop_cancelled() -> bool:  # the other leg's cancel follows the fill at the venue
+        return (await state())["-sl"] == ("STOP_LOSS", "CANCELED")
+
+    await eventually(stop_cancelled, DEADLINE_S)
+    assert len([d for d in await decisions(env.sr, bot_id) if d["signal"] == "take_profit"]) == 1
