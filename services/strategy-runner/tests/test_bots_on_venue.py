@@ -172,6 +172,13 @@ async def test_a_bot_an_exchange_account_cannot_run_is_refused_at_create(
     assert (refused.code, fields(refused)) == ("validation_error", ["strategy_id"])
     assert "trailing" in refused.message
     assert (await env.sr("bots_list", {}))["items"] == []
+    # bots_update to a version with a trailing stop: refused the same way, the bot unchanged
+    body = (await _body(env, graph)) | {"account_id": account_id}
+    bot = await env.sr("bots_create", body)
+    await env.sr("strategy_versions_add", {"strategy_id": body["strategy_id"], "graph": trailing})
+    moved = await env.sr.error("bots_update", {"bot_id": bot["bot_id"], "strategy_version": 2})
+    assert (moved.code, fields(moved)) == ("validation_error", ["strategy_version"])
+    assert (await env.sr("bots_get", {"bot_id": bot["bot_id"]}))["strategy_version"] == 1
 
 
 async def _body(env: BotsEnv, graph: dict[str, Any]) -> dict[str, Any]:

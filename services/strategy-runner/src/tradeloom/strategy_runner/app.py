@@ -73,7 +73,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         engine, client, outbox, schema, settings.market_data_timeout_s, risk_limits=risk_limits
     )
     api_dca_bots.register(runtime, dca_bots)
-    api_bot_config.register(runtime, api_bot_config.BotConfigApi(engine, schema))
+    api_bot_config.register(runtime, api_bot_config.BotConfigApi(engine, schema, client))
     runner = BotRunner(
         engine,
         client,
