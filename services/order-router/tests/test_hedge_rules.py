@@ -50,10 +50,13 @@ def test_position_side_required_in_hedge_mode_and_refused_in_one_way() -> None:
     assert position_side_problems("one_way", order("sell", "1")) == []
 
 
-def test_hedge_mode_is_refused_on_exchange_accounts() -> None:
+def test_hedge_mode_on_exchange_accounts_only_where_ccxt_sets_the_venues_position_mode() -> None:
     terms = PerpTerms(ONE, Dec(10), "USDT", position_mode="hedge")
     refused = hedge_problems("exchange", terms, order("buy", "1", "long"))
     assert [(p.field, p.rule) for p in refused] == [("position_mode", "unsupported_on_venue")]
+    assert hedge_problems("exchange", terms, order("buy", "1", "long"), venue_hedge=True) == []
+    missing = hedge_problems("exchange", terms, order("buy", "1"), venue_hedge=True)
+    assert [(p.field, p.rule) for p in missing] == [("position_side", "required")]
     assert hedge_problems("paper", terms, order("buy", "1", "long")) == []
 
 

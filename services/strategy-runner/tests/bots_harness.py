@@ -65,15 +65,17 @@ async def service_runtime(
 
 @asynccontextmanager
 async def trading_stack(
-    pg_server: Any, database_url: str, nats_url: str, prefix: str, symbols: tuple[str, ...] = (SYMBOL,)
-) -> AsyncIterator[None]:
-    """market-data listing ``symbols`` (BTC/USDT) on ``sim`` with no synthetic trades, and order-router."""
-    quiet = {"sim_symbols": list(symbols), "sim_trades_per_s": 0, "candle_tolerance_s": 0}
+    pg_server: Any, database_url: str, nats_url: str, prefix: str, symbols: tuple[str, ...] = (SYMBOL,),
+    *, venue: str = "sim", router: dict[str, Any] | None = None,
+) -> AsyncIterator[None]:  # fmt: skip
+    """market-data listing ``symbols`` (BTC/USDT) on ``venue`` (its synthetic venue, named so) with
+    no synthetic trades, and order-router (``router``: more of its settings, e.g. a venue's URLs)."""
+    quiet = {"sim_symbols": list(symbols), "sim_trades_per_s": 0, "candle_tolerance_s": 0, "sim_venue": venue}
+    more = {"risk_check_timeout_s": 2} | (router or {})
     async with (
         service_runtime(md_app, MarketDataSettings, pg_server, database_url, nats_url, prefix, **quiet),
-        service_runtime(
-            or_app, OrderRouterSettings, pg_server, database_url, nats_url, prefix, risk_check_timeout_s=2
-        ),  # the loaded test box, not the 50 ms risk deadline, is what the 2 s keeps out
+        # the loaded test box, not the 50 ms risk deadline, is what the 2 s keeps out
+        service_runtime(or_app, OrderRouterSettings, pg_server, database_url, nats_url, prefix, **more),
     ):
         yield
 
@@ -85,12 +87,13 @@ class Market:
     nc: Client
     subjects: Subjects
     start_ns: int
+    venue: str = "sim"
 
     @classmethod
-    def recent(cls, nc: Client, subjects: Subjects) -> Market:
+    def recent(cls, nc: Client, subjects: Subjects, venue: str = "sim") -> Market:
         """Bars from 40 minutes ago: the scripted ones all lie in the past."""
         now = time.time_ns()
-        return cls(nc, subjects, now - now % MINUTE_NS - 40 * MINUTE_NS)
+        return cls(nc, subjects, now - now % MINUTE_NS - 40 * MINUTE_NS, venue)
 
     def bar_ns(self, index: int) -> int:
         return self.start_ns + index * MINUTE_NS
@@ -108,10 +111,10 @@ class Market:
         tick = TradeTick.model_validate(
             {"trade_id": trade_id, "ts_ns": ts, "price": str(price), "amount": amount, "side": "buy"}
         )
-        event = TradesIngested(venue="sim", symbol=SYMBOL, trades=[tick])
+        event = TradesIngested(venue=self.venue, symbol=SYMBOL, trades=[tick])
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/market-data")
         await publisher.publish(
-            event, "sim", symbol_token(SYMBOL), event_id=market_data_id("sim", SYMBOL, trade_id)
+            event, self.venue, symbol_token(SYMBOL), event_id=market_data_id(self.venue, SYMBOL, trade_id)
         )
 
     async def bars(self, first: int, last: int) -> None:
@@ -125,13 +128,13 @@ class Market:
         price = PRICES[index] if price is None else price
         event = CandleClosed.model_validate(
             {
-                "venue": "sim", "symbol": SYMBOL, "timeframe": "1m", "open_ns": self.bar_ns(index),
+                "venue": self.venue, "symbol": SYMBOL, "timeframe": "1m", "open_ns": self.bar_ns(index),
                 "close_ns": self.bar_ns(index + 1) - 1, "open": price, "high": price, "low": price,
                 "close": price, "volume": "0.5", "trade_count": 1,
             }
         )  # fmt: skip
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/market-data")
-        await publisher.publish(event, "sim", symbol_token(SYMBOL), "1m", event_id=new_event_id())
+        await publisher.publish(event, self.venue, symbol_token(SYMBOL), "1m", event_id=new_event_id())
 
     async def drained(self, durable: str) -> bool:
         """The durable consumer has applied everything published to its stream so far."""

@@ -15,6 +15,7 @@ from tradeloom.strategy_runner.domain.exit_plan import (
     lone_exit,
     needs_levels,
     not_live,
+    not_on_venue,
     order_body,
 )
 
@@ -111,3 +112,20 @@ def test_a_grid_limit_and_a_recorded_resend_keep_their_body() -> None:
     assert (submit.type, submit.price, submit.time_in_force) == ("limit", D(99), "gtc")
     long_id = "bot-" + "a" * 60
     assert exit_client_id(long_id, "ts") == long_id[:60] + "-ts"
+
+
+def test_an_exchange_account_takes_lone_stops_targets_and_brackets_but_no_trailing_stop() -> None:
+    bracket = ExitSettings(stop_loss=D("0.05"), take_profit=D("0.2"))
+    for takes in (
+        ExitSettings(),
+        ExitSettings(stop_loss=D("0.05")),
+        ExitSettings(take_profit=D("0.2")),
+        bracket,
+    ):
+        assert not_on_venue(takes) is None
+    for trailing in (
+        ExitSettings(trailing_stop=D("0.1")),
+        ExitSettings(trailing_stop=D("0.1"), take_profit=D("0.2")),
+    ):
+        refused = not_on_venue(trailing)
+        assert refused is not None and "sink.trailing_stop" in refused

@@ -127,3 +127,43 @@ async def test_kill_9_while_the_venue_holds_a_flatten_close_closes_the_perp_once
         assert (done.outcome, [o.client_order_id for o in done.orders]) == ("closed", [close_id])
     finally:
         router.close()
+
+
+async def test_a_bracket_entry_filled_while_down_opens_each_exit_once_across_kill_9(
+    or_settings: OrderRouterSettings, neighbours: Neighbours, nc: Client, standin_venue: Any, tmp_path: Path
+) -> None:
+    router = router_process(venue_settings(or_settings, standin_venue), tmp_path)
+    await asyncio.to_thread(router.start)
+    trader = Caller(ServiceClient(nc, neighbours.subjects), "alice")
+    try:
+        await eventually(lambda: answers(trader), DEADLINE_S)
+        account_id = await exchange_account(trader, standin_venue)
+        body = limit_buy(account_id, "kb-1") | {"stop_loss_price": "35000", "take_profit_price": "45000"}
+        entry = await submit_when_ready(trader, body)
+        router.kill()
+        await standin_venue.control("fill", symbol="BTCUSDT", clientOrderId="kb-1")
+        await asyncio.to_thread(router.start)  # reconcile applies the fill: the exits are stored and sent
+
+        async def exits_stored() -> bool:
+            if not await answers(trader):
+                return False
+            items = (await trader("orders_list", {"account_id": account_id}))["items"]
+            return len([o for o in items if o["parent_order_id"] == entry["order_id"]]) == 2
+
+        await eventually(exits_stored, DEADLINE_S)
+        router.kill()  # maybe before an exit was sent, maybe after: either way each is sent once
+        await asyncio.to_thread(router.start)
+
+        async def both_rest() -> bool:
+            if not await answers(trader):
+                return False
+            items = (await trader("orders_list", {"account_id": account_id}))["items"]
+            exits = [o["status"] for o in items if o["parent_order_id"] == entry["order_id"]]
+            return exits == ["new", "new"]
+
+        await eventually(both_rest, DEADLINE_S)
+        state = await standin_venue.control("state")
+        at_venue = sorted((o["clientOrderId"], o["status"]) for o in state["orders"].values())
+        assert at_venue == [("kb-1", "FILLED"), ("kb-1-sl", "NEW"), ("kb-1-tp", "NEW")]
+    finally:
+        router.close()

@@ -31,6 +31,11 @@ def _state(book: Book) -> dict[str, Any]:
     })  # fmt: skip
 
 
+def _position_key(symbol: str, position_side: str) -> str:
+    """One-way mode: one position per symbol; hedge (dual-side) mode: ``BTCUSDT:LONG`` / ``:SHORT``."""
+    return symbol if position_side == "BOTH" else f"{symbol}:{position_side}"
+
+
 def _market(symbol: str) -> dict[str, Any]:
     base, quote, tick, _step, min_notional = MARKETS[symbol]
     return {
@@ -133,7 +138,12 @@ class Futures:
         qty = Decimal(params.get("quantity", "0"))
         if qty <= 0 or qty % Decimal("0.001") != 0:
             raise VenueReject(400, -1111, "Precision is over the maximum defined for this asset.")
-        position = Decimal(state["positions"].get(symbol, {}).get("amt", "0"))
+        position_side = params.get("positionSide", "BOTH")
+        if position_side not in (("LONG", "SHORT") if state["dual"] else ("BOTH",)):
+            raise VenueReject(400, -4061, "Order's position side does not match user's setting.")
+        if state["dual"] and "reduceOnly" in params:  # hedge mode: the side says what closes
+            raise VenueReject(400, -1106, "Parameter 'reduceonly' sent when not required.")
+        position = Decimal(state["positions"].get(_position_key(symbol, position_side), {}).get("amt", "0"))
         reduce_only = params.get("reduceOnly") == "true"
         signed_qty = qty if side == "BUY" else -qty
         if reduce_only and (position == 0 or (position > 0) == (signed_qty > 0) or qty > abs(position)):
@@ -147,7 +157,7 @@ class Futures:
             "price": params.get("price", "0") if kind == "LIMIT" else "0", "avgPrice": "0.00",
             "origQty": fmt(qty), "executedQty": "0", "cumQty": "0", "cumQuote": "0",
             "timeInForce": params.get("timeInForce", "GTC"), "type": kind, "reduceOnly": reduce_only,
-            "closePosition": False, "side": side, "positionSide": "BOTH", "stopPrice": "0",
+            "closePosition": False, "side": side, "positionSide": position_side, "stopPrice": "0",
             "workingType": "CONTRACT_PRICE", "priceProtect": False, "origType": kind, "priceMatch": "NONE",
             "selfTradePreventionMode": "EXPIRE_MAKER", "goodTillDate": 0, "time": stamp, "updateTime": stamp,
         }  # fmt: skip
@@ -166,7 +176,8 @@ class Futures:
         """The whole order at ``price``: one-way position, realised PnL and commission on the wallet."""
         qty = Decimal(order["origQty"])
         signed_qty = qty if order["side"] == "BUY" else -qty
-        position = state["positions"].setdefault(order["symbol"], {"amt": "0", "entry": "0"})
+        key = _position_key(order["symbol"], order["positionSide"])
+        position = state["positions"].setdefault(key, {"amt": "0", "entry": "0"})
         amt, entry = Decimal(position["amt"]), Decimal(position["entry"])
         closed = min(abs(amt), qty) if amt and (amt > 0) != (signed_qty > 0) else Decimal(0)
         pnl = closed * (price - entry) * (1 if amt > 0 else -1)
@@ -187,7 +198,7 @@ class Futures:
             "buyer": order["side"] == "BUY", "commission": fmt(commission), "commissionAsset": "USDT",
             "id": trade_id, "maker": False, "orderId": order["orderId"], "price": fmt(price),
             "qty": fmt(qty), "quoteQty": fmt(qty * price), "realizedPnl": fmt(pnl), "side": order["side"],
-            "positionSide": "BOTH", "symbol": order["symbol"], "time": stamp,
+            "positionSide": order["positionSide"], "symbol": order["symbol"], "time": stamp,
         })  # fmt: skip
         order.update(status="FILLED", executedQty=fmt(qty), cumQty=fmt(qty), cumQuote=fmt(qty * price),
                      avgPrice=fmt(price), updateTime=stamp)  # fmt: skip

@@ -55,8 +55,8 @@ class FuturesStreams:
             "z": order["executedQty"], "L": trade["price"], "N": trade["commissionAsset"],
             "n": trade["commission"], "T": trade["time"], "t": trade["id"], "b": "0", "a": "0",
             "m": trade["maker"], "R": order["reduceOnly"], "wt": "CONTRACT_PRICE", "ot": order["origType"],
-            "ps": "BOTH", "cp": False, "rp": trade["realizedPnl"], "pP": False, "si": 0, "ss": 0,
-            "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0,
+            "ps": order["positionSide"], "cp": False, "rp": trade["realizedPnl"], "pP": False, "si": 0,
+            "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0,
         }}  # fmt: skip
         for ws in list(self.sockets):
             if not ws.closed:

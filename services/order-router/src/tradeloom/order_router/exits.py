@@ -45,7 +45,12 @@ def _stop_leg(entry: Row[Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def open_exits(ledger: Ledger, conn: AsyncConnection, entry: Row[Any]) -> None:
+async def open_exits(
+    ledger: Ledger, conn: AsyncConnection, entry: Row[Any], *, on_venue: bool = False
+) -> None:
+    """Store the pair; on paper both rest at once (``new``), at a venue (``on_venue``) both stay
+    ``pending_new`` until ``VenueSync`` has sent them after this transaction (reconcile sends one
+    the venue never received again, never a second one: the client ids derive from the entry's)."""
     if (
         entry.reject_reason in NO_EXITS
         or await ledger.orders.halt_reason(conn, entry.user_id, entry.account_id) is not None
@@ -79,4 +84,5 @@ async def open_exits(ledger: Ledger, conn: AsyncConnection, entry: Row[Any]) -> 
         )  # fmt: skip
         assert row is not None, "an exit's client id is derived from its entry's, which is unique"
         await ledger.announce(conn, row, None, states.PENDING_NEW)
-        await ledger.move(conn, row, (states.NEW,), {})
+        if not on_venue:
+            await ledger.move(conn, row, (states.NEW,), {})

@@ -93,12 +93,9 @@ class Ledger:
             previous = status
         if current in states.TERMINAL and row.status not in states.TERMINAL:
             if cascade and updated.oco_group is not None:
-                for sibling in await self.orders.open_siblings(conn, updated):
-                    await self.move(
-                        conn, sibling, (states.CANCELED,), {"reject_reason": "oco_pair_done"}, cascade=False
-                    )
+                await self._end_siblings(conn, updated, "oco_pair_done", take_locks=False)
             if is_bracket_entry(updated) and updated.filled_quantity > 0:
-                await open_exits(self, conn, updated)
+                await open_exits(self, conn, updated, on_venue=await self.on_venue(conn, updated))
             if updated.flatten_id is not None:
                 await self.flatten_order_ended(conn, updated.flatten_id)
         return updated
@@ -162,16 +159,35 @@ class Ledger:
             return current if current is not None else row
         return await self.move(conn, current, (status,), {"reject_reason": reason}, cascade=cascade)
 
+    async def on_venue(self, conn: AsyncConnection, row: Row[Any]) -> bool:
+        """The order is an exchange account's (its OCO cancels go to the venue)."""
+        account = await self.accounts.get(conn, str(row.account_id), None)
+        return account is not None and account.kind == "exchange"
+
+    async def _end_siblings(
+        self, conn: AsyncConnection, row: Row[Any], reason: str, *, take_locks: bool
+    ) -> Decimal:
+        """End the other open exits of ``row``'s OCO pair, taking their locks when ``take_locks``
+        (returned; else a cancel releases them): on paper they are cancelled here; at a venue they
+        wait in ``pending_cancel`` until the venue confirms the cancel
+        ``VenueOrders.cancel_oco_leftovers`` sends."""
+        venue = await self.on_venue(conn, row)
+        moved = Decimal(0)
+        for sibling in await self.orders.open_siblings(conn, row):
+            emptied = sibling
+            if take_locks:
+                moved += Decimal(sibling.locked)
+                emptied = await self.orders.update(conn, sibling.id, {"locked": Decimal(0)})
+            if not venue:
+                await self.move(conn, emptied, (states.CANCELED,), {"reject_reason": reason}, cascade=False)
+            elif emptied.status != states.PENDING_CANCEL:
+                await self.move(conn, emptied, (states.PENDING_CANCEL,), {}, cascade=False)
+        return moved
+
     async def take_oco_lock(self, conn: AsyncConnection, row: Row[Any]) -> Row[Any]:
         """Before the first fill of an OCO exit: the pair's shared lock moves to it and the other
         exit is cancelled (one lock for the two, since both sell the same quantity)."""
-        moved = Decimal(0)
-        for sibling in await self.orders.open_siblings(conn, row):
-            moved += Decimal(sibling.locked)
-            emptied = await self.orders.update(conn, sibling.id, {"locked": Decimal(0)})
-            await self.move(
-                conn, emptied, (states.CANCELED,), {"reject_reason": "oco_other_filled"}, cascade=False
-            )
+        moved = await self._end_siblings(conn, row, "oco_other_filled", take_locks=True)
         if moved == 0:
             return row
         return await self.orders.update(conn, row.id, {"locked": Decimal(row.locked) + moved})

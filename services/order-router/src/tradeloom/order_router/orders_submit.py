@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeloom.order_router.api_accounts import no_account
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import AccountCosts
-from tradeloom.order_router.domain.hedge import hedge_close
+from tradeloom.order_router.domain.hedge import HEDGE, hedge_close
 from tradeloom.order_router.domain.perps import PerpTerms
 from tradeloom.order_router.domain.reduce_only import apply_reduce_only
 from tradeloom.order_router.domain.validation import Problem, validate_order
@@ -144,6 +144,7 @@ class OrderSubmitter:
         if account.kind == "exchange":
             perpetual = instrument is not None and instrument.kind == "perpetual"
             self.venue_orders.admit(account, body, perpetual=perpetual, option=venue_option)
+            await self.venue_orders.admit_bracket(account, body)
         perp = await self._perp_terms(caller, account, body, instrument)
         paper_option = is_option(instrument) and account.kind == "paper" and self.options is not None
         instrument, option_quote = await self._option_quote(
@@ -250,7 +251,11 @@ class OrderSubmitter:
         if problems:
             raise refused(problems)
         terms = await self.perps.terms(caller, body.account_id, instrument)
-        problems = hedge_problems(account.kind, terms, body)
+        venue_hedge = (
+            account.kind == "exchange" and terms.position_mode == HEDGE
+            and await self.venue_orders.supports_hedge(account)
+        )  # fmt: skip
+        problems = hedge_problems(account.kind, terms, body, venue_hedge=venue_hedge)
         if problems:
             raise refused(problems)
         return terms

@@ -55,10 +55,13 @@ class PerpSettingsSource:
         )
 
 
-def hedge_problems(account_kind: str, terms: PerpTerms, order: OrderSubmit) -> list[Problem]:
-    """``position_side`` against the symbol's position mode; hedge mode on paper accounts only."""
-    if terms.position_mode == HEDGE and account_kind != "paper":
-        message = "hedge position mode is supported on paper accounts only; set the symbol to one_way"
+def hedge_problems(
+    account_kind: str, terms: PerpTerms, order: OrderSubmit, *, venue_hedge: bool = False
+) -> list[Problem]:
+    """``position_side`` against the symbol's position mode; hedge mode on paper accounts and on
+    exchange accounts whose venue ccxt can put in hedge mode (``venue_hedge``)."""
+    if terms.position_mode == HEDGE and account_kind != "paper" and not venue_hedge:
+        message = "this venue has no hedge position mode through ccxt; set the symbol to one_way"
         return [Problem("position_mode", "unsupported_on_venue", message)]
     return position_side_problems(terms.position_mode, order)
 

@@ -59,12 +59,21 @@ def check_venue_order(body: OrderSubmit, *, perpetual: bool = False, option: boo
         raise field_invalid("time_in_force", "gtd is paper-only; use gtc, ioc or fok")
     if body.trailing_stop_percent is not None or body.trailing_stop_amount is not None:
         field = "trailing_stop_percent" if body.trailing_stop_percent is not None else "trailing_stop_amount"
-        # brackets are paper-only; a venue has no OCO of a trailing stop and a take-profit either
-        raise field_invalid(field, "bracket orders (a trailing stop leg too) are paper-only")
-    if body.stop_loss_price is not None or body.take_profit_price is not None:
-        raise field_invalid("stop_loss_price", "bracket orders are paper-only")
+        # ccxt has no unified trailing stop to rest a trailing leg at the venue
+        raise field_invalid(field, "a bracket's trailing stop leg is paper-only; use stop_loss_price")
+    if (body.stop_loss_price is not None or body.take_profit_price is not None) and (perpetual or option):
+        raise field_invalid("stop_loss_price", "brackets on a venue are spot only")
     if body.reduce_only and not (perpetual or option):
         raise field_invalid("reduce_only", "spot venues have no reduce-only orders")
+
+
+def check_venue_bracket(body: OrderSubmit, venue: str, supported: bool) -> None:
+    """A bracket entry at a venue whose stop-loss and take-profit orders ccxt cannot place: 422
+    naming the field (nothing is stored or sent)."""
+    if supported or (body.stop_loss_price is None and body.take_profit_price is None):
+        return
+    field = "stop_loss_price" if body.stop_loss_price is not None else "take_profit_price"
+    raise field_invalid(field, f"{venue} takes no stop-loss and take-profit orders through ccxt: no brackets")
 
 
 def place_order(row: Row[Any]) -> PlaceOrder:
@@ -82,6 +91,7 @@ def place_order(row: Row[Any]) -> PlaceOrder:
         reduce_only=row.reduce_only,
         # a perpetual: risk-monitor's leverage stored on the order, set on the venue before it
         leverage=None if row.leverage is None else int(Decimal(row.leverage)),
+        position_side=row.position_side or None,  # '' on one-way orders
     )
 
 
@@ -125,6 +135,27 @@ class VenueOrders:
         if account.id not in self.ready:
             self.want_reconcile()
             raise Unavailable(f"account {account.id} is being reconciled with its venue; retry shortly")
+
+    async def admit_bracket(self, account: Row[Any], body: OrderSubmit) -> None:
+        """A bracket entry needs a venue whose stop-loss and take-profit orders ccxt can place
+        (the emulated OCO pair, ``exits.py``); otherwise 422 naming the field, nothing sent."""
+        if body.stop_loss_price is not None or body.take_profit_price is not None:
+            check_venue_bracket(body, account.venue, (await self.adapter(account)).supports_bracket)
+
+    async def supports_hedge(self, account: Row[Any]) -> bool:
+        """The account's venue can be put in hedge position mode through ccxt."""
+        return (await self.adapter(account)).supports_hedge
+
+    async def cancel_oco_leftovers(self, account: Row[Any]) -> None:
+        """The other exit of a venue OCO pair whose first exit filled or ended waits in
+        ``pending_cancel`` (``Ledger.move``): its cancel is sent (again) at each pass until the
+        venue confirms it (then it is canceled here) or reconcile sees it end otherwise."""
+        async with self._engine().connect() as conn:
+            rows = await self.ledger.orders.oco_pending_cancels(conn, account.id)
+        for row in rows:
+            if await self.cancel(account, row):
+                async with self._engine().begin() as conn:
+                    await self.ledger.finish(conn, row, states.CANCELED, "oco_pair_done")
 
     def lost(self, account_id: uuid.UUID, why: BaseException) -> None:
         """No definite answer from the venue: reconcile before the next order."""

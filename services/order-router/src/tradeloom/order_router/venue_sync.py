@@ -23,6 +23,7 @@ from tradeloom.order_router.domain import states
 from tradeloom.order_router.domain.funds import settle_fill
 from tradeloom.order_router.domain.matching import Fill
 from tradeloom.order_router.domain.perps import lock_share
+from tradeloom.order_router.exits import is_bracket_entry
 from tradeloom.order_router.ledger import FillSource, Ledger
 from tradeloom.order_router.venue_flatten import VenueFlatten
 from tradeloom.order_router.venue_orders import VenueOrders
@@ -141,6 +142,7 @@ class VenueSync:
             if newest != account.venue_fills_since_ms:
                 async with self._engine().begin() as conn:
                     await self.ledger.accounts.update(conn, account.id, venue_fills_since_ms=newest)
+        await self.venue_orders.cancel_oco_leftovers(account)
         await self._cancel_if_halted(account)
         await self.flattens.run(account)
         self.venue_orders.ready.add(account.id)
@@ -179,19 +181,35 @@ class VenueSync:
                     await self.ledger.move(conn, row, (states.PENDING_CANCEL,), {})
 
     async def apply(self, account: Row[Any], action: Action) -> None:
-        resend = await self._apply(account, action)
-        if resend is not None:
-            await self.venue_orders.send(resend, account)
+        for row in await self._apply(account, action):
+            if await self._still_wanted(row):
+                await self.venue_orders.send(row, account)
+        await self.venue_orders.cancel_oco_leftovers(account)
 
-    async def _apply(self, account: Row[Any], action: Action) -> Row[Any] | None:
-        """Apply ``action`` in one transaction; a flatten's close order the venue never received
-        is returned, to be sent again (a flatten must not be given up)."""
+    async def _still_wanted(self, row: Row[Any]) -> bool:
+        """An unsent exit whose other exit ended meanwhile (refused by the venue, cancelled) is not
+        sent: rejected here (``oco_pair_done``; it never reached the venue)."""
+        if row.oco_group is None:
+            return True
+        async with self._engine().begin() as conn:
+            current = await self.ledger.orders.get(conn, str(row.id), None, for_update=True)
+            if current is None or current.status != states.PENDING_NEW:
+                return False
+            if not await self.ledger.orders.pair_ended(conn, current):
+                return True
+            await self.ledger.finish(conn, current, states.REJECTED, "oco_pair_done", cascade=False)
+            return False
+
+    async def _apply(self, account: Row[Any], action: Action) -> list[Row[Any]]:
+        """Apply ``action`` in one transaction; what to send after it: a flatten's close order or a
+        bracket's exit the venue never received (neither may be given up), or the exits a bracket
+        entry's last fill opened."""
         async with self._engine().begin() as conn:
             row = await self.ledger.orders.by_client_id(conn, account.id, action.client_order_id)
             if row is None or row.status in states.TERMINAL:
                 if isinstance(action, ApplyFill):
                     log.warning("venue fill %s of a finished order skipped", action.fill.venue_fill_id)
-                return None
+                return []
             if isinstance(action, MarkAccepted):
                 fields = {"venue_order_id": action.venue_order.venue_order_id}
                 if row.status == states.PENDING_NEW:
@@ -203,15 +221,17 @@ class VenueSync:
             elif isinstance(action, UpdateStatus):
                 await self._update_status(conn, row, action.status)
             elif isinstance(action, MarkVanished):
-                if action.never_reached and row.flatten_id is not None:
-                    return row
+                if action.never_reached and (row.flatten_id is not None or row.parent_id is not None):
+                    return [row]
                 if action.never_reached:
                     await self.ledger.finish(conn, row, states.REJECTED, "venue_never_received")
                 else:
                     await self.ledger.finish(conn, row, states.CANCELED, "venue_lost_order")
-        return None
+            return list(await self.ledger.orders.pending_legs(conn, row.id)) if is_bracket_entry(row) else []
 
     async def _apply_fill(self, conn: Any, account: Row[Any], row: Row[Any], fill: VenueFill) -> None:
+        if row.oco_group is not None and row.status != states.PENDING_CANCEL:  # an exit's first fill
+            row = await self.ledger.take_oco_lock(conn, row)
         fee = quote_fee(row, fill)
         locked = Decimal(row.locked)
         if row.contract_size is not None:  # a perpetual: its share of the margin lock (perp_ledger)

@@ -180,6 +180,40 @@ class OrdersStore:
         )
         return list(result.all())
 
+    async def pending_legs(self, conn: AsyncConnection, parent_id: uuid.UUID) -> list[Row[Any]]:
+        """A bracket entry's exits not sent to the venue yet (``pending_new``)."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE parent_id = :parent '
+                "AND status = :pending ORDER BY id"
+            ),
+            {"parent": parent_id, "pending": states.PENDING_NEW},
+        )
+        return list(result.all())
+
+    async def pair_ended(self, conn: AsyncConnection, row: Row[Any]) -> bool:
+        """The other exit of ``row``'s OCO pair has ended or is being cancelled."""
+        result = await conn.execute(
+            text(
+                f'SELECT 1 FROM "{self.s}".orders WHERE oco_group = :group AND id <> :id '
+                "AND (status = ANY(:final) OR status = :pending) LIMIT 1"
+            ),
+            {"group": row.oco_group, "id": row.id, "final": sorted(states.TERMINAL),
+             "pending": states.PENDING_CANCEL},
+        )  # fmt: skip
+        return result.first() is not None
+
+    async def oco_pending_cancels(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
+        """The account's OCO exits waiting for the venue to confirm their cancel."""
+        result = await conn.execute(
+            text(
+                f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
+                "AND status = :pending AND oco_group IS NOT NULL ORDER BY id"
+            ),
+            {"account": account_id, "pending": states.PENDING_CANCEL},
+        )
+        return list(result.all())
+
     async def by_client_id(
         self, conn: AsyncConnection, account_id: uuid.UUID, client_order_id: str
     ) -> Row[Any] | None:

@@ -83,9 +83,21 @@ class CcxtVenue:
             _replace_url(self._exchange.urls, ["api", *name.split(".")], url)
         self._markets_loaded = False
         self._perp_settings: dict[str, tuple[int, str]] = {}  # symbol -> (leverage, margin mode) set
-        self._one_way_checked = False
+        self._position_mode: bool | None = None  # hedged? as last checked or set at the venue
         self.fill_page_size = fill_page_size
         self.max_fill_pages = max_fill_pages
+
+    @property
+    def supports_bracket(self) -> bool:
+        """A bracket's two exits can rest at this venue as its own conditional orders (ccxt's
+        ``createStopLossOrder`` and ``createTakeProfitOrder``); order-router pairs them (OCO)."""
+        has = self._exchange.has
+        return bool(has.get("createStopLossOrder")) and bool(has.get("createTakeProfitOrder"))
+
+    @property
+    def supports_hedge(self) -> bool:
+        """ccxt can switch this venue's position mode (``setPositionMode``): hedge mode possible."""
+        return bool(self._exchange.has.get("setPositionMode"))
 
     @property
     def supports_amend(self) -> bool:
@@ -156,14 +168,19 @@ class CcxtVenue:
             params["timeInForce"] = order.time_in_force
         if order.post_only:
             params["postOnly"] = True
-        if order.reduce_only:
+        if order.position_side is not None:  # hedge mode: the side names the position; no reduceOnly
+            params["positionSide"] = order.position_side.upper()
+        elif order.reduce_only:
             params["reduceOnly"] = True
         await self._load_markets()
         market = self._exchange.market(order.symbol)
         if market.get("option") and not order.is_limit:  # Binance options are limit-only (ccxt agrees)
             raise field_invalid("type", f"{order.kind} orders are not taken on options; use limit")
         if market.get("swap"):
-            await self.prepare_perp(order.symbol, leverage=order.leverage or 1, margin_mode=order.margin_mode)
+            await self.prepare_perp(
+                order.symbol, leverage=order.leverage or 1, margin_mode=order.margin_mode,
+                hedged=order.position_side is not None,
+            )  # fmt: skip
         price = str(order.price) if order.is_limit else None
         kind = "limit" if order.is_limit else "market"
         raw = await self._call(
@@ -174,15 +191,20 @@ class CcxtVenue:
         )
         return parse_order(raw)
 
-    async def prepare_perp(self, symbol: str, *, leverage: int, margin_mode: str) -> None:
-        """Before the first order on a perpetual (and when its leverage or margin mode changes):
-        one-way position mode (checked once per adapter: hedge mode is not supported), the margin
+    async def prepare_perp(
+        self, symbol: str, *, leverage: int, margin_mode: str, hedged: bool = False
+    ) -> None:
+        """Before the first order on a perpetual (and when its leverage, margin mode or position
+        mode changes): the position mode the order needs (one-way, or hedge when it names a
+        ``position_side``; checked once per adapter and mode, switched if the venue is in the
+        other: at Binance it is account-wide, so a one-way and a hedge symbol of one account
+        conflict, and the venue refuses the switch while a position or order is open), the margin
         mode, then the leverage. Each is sent once, not with every order."""
-        if not self._one_way_checked:
+        if self._position_mode is not hedged:
             mode = await self._call(lambda: self._exchange.fetch_position_mode(symbol))
-            if mode.get("hedged"):
-                await self._call(lambda: self._exchange.set_position_mode(False, symbol))
-            self._one_way_checked = True
+            if bool(mode.get("hedged")) is not hedged:
+                await self._call(lambda: self._exchange.set_position_mode(hedged, symbol))
+            self._position_mode = hedged
         if self._perp_settings.get(symbol) == (leverage, margin_mode):
             return
         # ccxt answers "no need to change" (Binance -4046) as success

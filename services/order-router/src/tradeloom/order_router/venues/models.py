@@ -29,6 +29,7 @@ class PlaceOrder:
     reduce_only: bool = False  # perpetuals: only reduce the (one-way) position
     leverage: int | None = None  # perpetuals: set on the venue before the first order (default 1)
     margin_mode: Literal["isolated", "cross"] = "isolated"  # perpetuals
+    position_side: Literal["long", "short"] | None = None  # perpetuals in hedge mode: which position
 
     @property
     def is_limit(self) -> bool:

@@ -37,7 +37,7 @@ from tradeloom.shared.contracts.bots import BotInfo, BotSizing
 from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import field_invalid, require_user
 from tradeloom.shared.paging import fetch_size, page_of
-from tradeloom.shared.rpc import ServiceClient
+from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.api_bots import bot_info, no_bot
 from tradeloom.strategy_runner.bots.bot_limits_update import limits_replaced
@@ -50,6 +50,8 @@ from tradeloom.strategy_runner.bots.bot_settings import (
 )
 from tradeloom.strategy_runner.bots.bot_symbols import check_listed
 from tradeloom.strategy_runner.bots.kind_bots_api import register_kind
+from tradeloom.strategy_runner.domain.bot_exits import exit_settings
+from tradeloom.strategy_runner.domain.exit_plan import not_on_venue
 from tradeloom.strategy_runner.store.bot_config_store import BotConfigStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 from tradeloom.strategy_runner.store.strategies_store import StrategiesStore
@@ -75,8 +77,33 @@ class BotConfigApi:
         self.config = BotConfigStore(schema)
         self.strategies = StrategiesStore(schema)
 
+    async def _on_venue_account(self, caller: CallerContext, body: BotUpdate, user_id: str) -> bool:
+        """A new version whose exits an exchange account cannot rest (a trailing stop), for a bot
+        on an exchange account: asked of order-router only then, before the transaction."""
+        if body.strategy_version is None:
+            return False
+        async with self._engine().connect() as conn:
+            row = await self.bots.get(conn, body.bot_id, user_id)
+            if row is None or row.kind != "strategy":
+                return False
+            version = await self.strategies.version(
+                conn, str(row.strategy_id), user_id, body.strategy_version
+            )
+        if version is None or version.graph is None or not_on_venue(exit_settings(version.graph)) is None:
+            return False
+        try:
+            account = await self._client().call_raw(
+                "order-router", "accounts_get", {"account_id": row.account_id}, caller=caller
+            )
+        except RemoteError as error:
+            if error.code == "not_found":
+                return False  # the account is gone: the bot stops on its next order
+            raise
+        return account.get("kind") == "exchange"
+
     async def update(self, caller: CallerContext, body: BotUpdate) -> BotInfo:
         user_id = require_user(caller)
+        venue_account = await self._on_venue_account(caller, body, user_id)
         async with AsyncExitStack() as undo, self._engine().begin() as conn:
             row = await self.bots.get(conn, body.bot_id, user_id, lock=True)
             if row is None or row.kind != "strategy":  # grid and DCA bots: not built yet
@@ -85,7 +112,7 @@ class BotConfigApi:
                 await check_listed(self._client, row.venue, list(body.symbols), self.market_data_timeout_s)
             current = config_of(row)
             base: dict[str, Any] = pending_of(row) or current
-            target = await self._target(conn, row, user_id, body, base)
+            target = await self._target(conn, row, user_id, body, base, venue_account)
             running = row.status in RUNNING  # it trades on with its own until stopped and started
             changes = changes_between(base if running else current, target)
             bot_id = uuid.UUID(str(row.id))
@@ -113,7 +140,13 @@ class BotConfigApi:
         return bot_info(updated)
 
     async def _target(
-        self, conn: AsyncConnection, row: Any, user_id: str, body: BotUpdate, base: dict[str, Any]
+        self,
+        conn: AsyncConnection,
+        row: Any,
+        user_id: str,
+        body: BotUpdate,
+        base: dict[str, Any],
+        venue_account: bool,
     ) -> dict[str, Any]:
         """``base`` with the request's configuration fields, checked as at create."""
         target = dict(base)
@@ -135,7 +168,7 @@ class BotConfigApi:
         if body.symbols is not None:
             target["symbols"] = list(body.symbols)
         sizing = BotSizing.model_validate(target["sizing"])
-        check_live(target["graph"], sizing, version_field="strategy_version")
+        check_live(target["graph"], sizing, version_field="strategy_version", venue_account=venue_account)
         return target
 
     async def changes(self, caller: CallerContext, body: BotConfigChangesRequest) -> BotConfigChangeList:

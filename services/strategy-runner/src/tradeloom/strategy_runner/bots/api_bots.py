@@ -96,7 +96,13 @@ class BotsApi:
         symbols = requested_symbols(body)
         if body.symbols is not None:  # a list is checked against market-data's registry
             await check_listed(self._client, body.venue, symbols, self.market_data_timeout_s)
-        await self._check_account(caller, body.account_id)
+        account = await self._check_account(caller, body.account_id)
+        venue_account = account.get("kind") == "exchange"
+        if venue_account and account.get("venue") != body.venue:
+            # the bot decides on the venue's candles and the account trades at its own venue
+            raise field_invalid(
+                "venue", f"the exchange account trades on {account.get('venue')}; the bot's venue must be it"
+            )
         bot_id = new_event_id()
         limits = body.risk_limits
         async with self._engine().begin() as conn:
@@ -106,7 +112,7 @@ class BotsApi:
                     f"no version {body.strategy_version} of strategy {body.strategy_id}",
                     details={"fields": [{"field": "strategy_id", "message": "not found"}]},
                 )
-            check_live(version.graph, body.sizing, version_field="strategy_id")
+            check_live(version.graph, body.sizing, version_field="strategy_id", venue_account=venue_account)
             values = body.model_dump(mode="json", exclude={"risk_limits"}) | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
                 "params": version.params, "max_position": body.max_position, "graph": version.graph,
@@ -125,10 +131,11 @@ class BotsApi:
             assert row is not None
         return bot_info(row)
 
-    async def _check_account(self, caller: CallerContext, account_id: str) -> None:
-        """The account must be one of the caller's (order-router answers not_found otherwise)."""
+    async def _check_account(self, caller: CallerContext, account_id: str) -> dict[str, Any]:
+        """The account must be one of the caller's (order-router answers not_found otherwise);
+        its ``AccountInfo`` (kind, venue)."""
         try:
-            await self._client().call_raw(
+            return await self._client().call_raw(
                 "order-router", "accounts_get", {"account_id": account_id}, caller=caller
             )
         except RemoteError as error:

@@ -23,6 +23,7 @@ from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import field_invalid
 from tradeloom.strategy_runner.domain.bot_exits import exit_settings
 from tradeloom.strategy_runner.domain.exit_plan import not_live as exits_not_live
+from tradeloom.strategy_runner.domain.exit_plan import not_on_venue
 from tradeloom.strategy_runner.domain.graph import live_sizing_issue
 from tradeloom.strategy_runner.store.bot_config_store import BotConfigStore
 
@@ -31,12 +32,16 @@ PINNED = ("strategy_version", "template", "params", "graph", "code")
 CONFIG = (*PINNED, "timeframe", "sizing", "max_position", "symbols")
 
 
-def check_live(graph: Mapping[str, Any] | None, sizing: BotSizing, *, version_field: str) -> None:
-    """A graph's exits must be ones a live bot can rest, and its ``sink.position_size`` must be
-    the bot's sizing: 422 on ``version_field`` (the exits) or ``sizing``."""
+def check_live(
+    graph: Mapping[str, Any] | None, sizing: BotSizing, *, version_field: str, venue_account: bool = False
+) -> None:
+    """A graph's exits must be ones a live bot can rest (on an exchange account when
+    ``venue_account``), and its ``sink.position_size`` must be the bot's sizing: 422 on
+    ``version_field`` (the exits) or ``sizing``."""
     if graph is None:
         return
-    refused = exits_not_live(exit_settings(graph))
+    exits = exit_settings(graph)
+    refused = exits_not_live(exits) or (not_on_venue(exits) if venue_account else None)
     if refused is not None:
         raise field_invalid(version_field, refused)
     mismatch = live_sizing_issue(StrategyGraph.model_validate(graph), sizing.kind, sizing.percent)

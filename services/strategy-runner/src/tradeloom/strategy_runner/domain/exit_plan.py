@@ -66,6 +66,16 @@ def not_live(settings: ExitSettings) -> str | None:
     return None
 
 
+def not_on_venue(settings: ExitSettings) -> str | None:
+    """Why a bot on an exchange (venue) account cannot rest these exits, or None: order-router
+    sends no trailing stop to a venue (ccxt has no unified one), alone or as a bracket's leg; a
+    stop-loss with a take-profit goes as its venue bracket (whether the venue takes one is
+    order-router's answer when the entry is sent)."""
+    if settings.trailing_stop is not None:
+        return "sink.trailing_stop: an exchange account takes no trailing stop (paper accounts only)"
+    return None
+
+
 def is_bracket(settings: ExitSettings) -> bool:
     """The entry goes as order-router's bracket: a take-profit with a stop-loss or a trailing stop."""
     return settings.take_profit is not None and settings.has_stop
