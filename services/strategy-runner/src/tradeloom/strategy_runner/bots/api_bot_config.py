@@ -112,7 +112,7 @@ class BotConfigApi:
                 await check_listed(self._client, row.venue, list(body.symbols), self.market_data_timeout_s)
             current = config_of(row)
             base: dict[str, Any] = pending_of(row) or current
-            target = await self._target(conn, row, user_id, body, base, venue_account)
+            target = await self._target(conn, row, user_id, body, base, venue_account=venue_account)
             running = row.status in RUNNING  # it trades on with its own until stopped and started
             changes = changes_between(base if running else current, target)
             bot_id = uuid.UUID(str(row.id))
@@ -146,6 +146,7 @@ class BotConfigApi:
         user_id: str,
         body: BotUpdate,
         base: dict[str, Any],
+        *,
         venue_account: bool,
     ) -> dict[str, Any]:
         """``base`` with the request's configuration fields, checked as at create."""
