@@ -1,6 +1,8 @@
 # ruff: noqa: PLR0917 (compiled kernels take positional arguments: Numba has no keyword-only ones)
 """Compiled (Numba, parallel) Black-Scholes-Merton: price and the five Greeks in one fused pass, and
-implied volatility, over 1-D float64 arrays of equal length (``fast.py`` broadcasts and checks).
+the implied-volatility solver for one option (``implied_kernels.py`` runs it on many), over 1-D
+float64 arrays of equal length (``fast.py`` broadcasts and checks). exp, log and the normal CDF come
+from ``vecmath.py`` (branch-free arithmetic, no libm calls), so the loops over options vectorise.
 
 They compute what the plain numpy reference (``bsm.py``, ``implied.py``) computes, with the same
 conventions; ``tests/test_options_kernels.py`` compares them on random books and on the edge cases.
@@ -20,7 +22,6 @@ from numba import njit, prange
 from tradeloom.quant.options import vecmath as vm
 from tradeloom.quant.types import FloatArray
 
-SQRT1_2 = 1.0 / math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 PER_POINT = 0.01
