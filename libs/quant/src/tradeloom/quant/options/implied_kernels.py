@@ -33,7 +33,7 @@ from tradeloom.quant.options.kernels import (
 )
 from tradeloom.quant.types import FloatArray
 
-BLOCK = 256
+BLOCK = 1024
 MAX_SWEEPS = 8
 NONE, ACTIVE, SOLVED, SCALAR = 0, 1, 2, 3  # an option's state in a block
 
