@@ -2,7 +2,8 @@
 
 Data: one random book (seed 7) — calls and puts, spot and strike 20–200, expiry 0.02–3 years, rate
 −1 %–8 %, yield 0–5 %, volatility 5–120 % — the same arrays for every contender. Contenders:
-- ``tradeloom.quant.options`` (the compiled kernels: one fused parallel pass; a Halley solver);
+- ``tradeloom.quant.options`` (the compiled, vectorised kernels: one fused parallel pass; a Halley
+  solver in lockstep sweeps);
 - a straightforward numpy/scipy vectorised implementation (``scipy.special.ndtr``, the fastest
   normal CDF scipy has; every Greek from the shared d1/d2) and a numpy Newton solver on it;
 - py_vollib_vectorized 0.1.1 (its documented vectorised calls, ``return_as="numpy"``; its Greeks
@@ -125,7 +126,7 @@ def main() -> None:
             greek(*common, **kw)
 
     greeks = interleaved([
-        Contender("tradeloom", lambda: bsm(**b), "tradeloom.quant.options.bsm: fused Numba kernel, prange"),
+        Contender("tradeloom", lambda: bsm(**b), "tradeloom.quant.options.bsm: vectorised Numba, prange"),
         Contender("numpy/scipy", lambda: numpy_greeks(b), "numpy + scipy.special.ndtr, vectorised"),
         Contender("py_vollib_vectorized", vollib_greeks, "py_vollib_vectorized 0.1.1, BSM, return_as=numpy"),
     ], ROUNDS)  # fmt: skip
@@ -137,7 +138,7 @@ def main() -> None:
     solver_args = (b["is_call"], b["s"], b["k"], b["t"], b["r"], b["q"])
     ivs = interleaved([
         Contender("tradeloom", lambda: implied_vols(price, *solver_args),
-                  "tradeloom.quant.options.implied_vols: Numba prange, Corrado-Miller start, Halley"),
+                  "tradeloom.quant.options.implied_vols: Numba prange, vectorised Halley sweeps"),
         Contender("numpy Newton", lambda: numpy_newton(price, b), "numpy Newton from 0.5, vectorised"),
         Contender("py_vollib_vectorized", lambda: pvv.vectorized_implied_volatility(
             *flags, model="black_scholes_merton", return_as="numpy", on_error="ignore"),

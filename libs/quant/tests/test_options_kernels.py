@@ -114,12 +114,8 @@ def test_no_solution_outside_the_bounds_and_beyond_the_largest_volatility() -> N
 
 
 def test_the_serial_kernels_equal_the_parallel_ones_bit_for_bit() -> None:
-    from tradeloom.quant.options.kernels import (
-        greeks_into,
-        greeks_into_serial,
-        implied_into,
-        implied_into_serial,
-    )
+    from tradeloom.quant.options.implied_kernels import implied_into, implied_into_serial
+    from tradeloom.quant.options.kernels import greeks_into, greeks_into_serial
 
     b = random_book(5_000, seed=13)
     args = (b["is_call"], b["s"], b["k"], b["t"], b["r"], b["q"], b["sigma"])

@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 
 from tradeloom.quant.options.bsm import F64, PER_POINT, Greeks, checked_inputs
 from tradeloom.quant.options.implied import SIGMA_MAX, NoSolution, price_bounds
+from tradeloom.quant.options.implied_kernels import implied_into, implied_into_serial
 from tradeloom.quant.options.kernels import (
     DELTA,
     GAMMA,
@@ -21,8 +22,6 @@ from tradeloom.quant.options.kernels import (
     VEGA,
     greeks_into,
     greeks_into_serial,
-    implied_into,
-    implied_into_serial,
 )
 
 # Below this many options the calling thread does the work: waking Numba's worker threads costs more

@@ -1,6 +1,8 @@
 # ruff: noqa: PLR0917 (compiled kernels take positional arguments: Numba has no keyword-only ones)
 """Compiled (Numba, parallel) Black-Scholes-Merton: price and the five Greeks in one fused pass, and
-implied volatility, over 1-D float64 arrays of equal length (``fast.py`` broadcasts and checks).
+the implied-volatility solver for one option (``implied_kernels.py`` runs it on many), over 1-D
+float64 arrays of equal length (``fast.py`` broadcasts and checks). exp, log and the normal CDF come
+from ``vecmath.py`` (branch-free arithmetic, no libm calls), so the loops over options vectorise.
 
 They compute what the plain numpy reference (``bsm.py``, ``implied.py``) computes, with the same
 conventions; ``tests/test_options_kernels.py`` compares them on random books and on the edge cases.
@@ -17,9 +19,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from tradeloom.quant.options import vecmath as vm
 from tradeloom.quant.types import FloatArray
 
-SQRT1_2 = 1.0 / math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 PER_POINT = 0.01
@@ -32,51 +34,81 @@ PRICE_TOL = 8 * 2.0**-52  # relative: a few units in the last place of the targe
 # A Halley step this small (relative) is the last one needed: the error after a step is of the order
 # of the cube of the step, here ~1e-15 (2.7 evaluations per option on average instead of 3.8).
 STEP_DONE = 1e-5
+BLOCK = 512  # options per vectorised loop (7 output rows of 4 KB: in L1/L2 while written)
 PRICE, DELTA, GAMMA, VEGA, THETA, THETA_DAY, RHO = range(7)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _ncdf(x: float) -> float:
-    return 0.5 * math.erfc(-x * SQRT1_2)
+    return vm.ncdf(x)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _greeks_at(
     i: int, call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
-    sigma: FloatArray, out: FloatArray,
+    sigma: FloatArray, price: FloatArray, delta: FloatArray, gamma: FloatArray, vega: FloatArray,
+    theta: FloatArray, theta_day: FloatArray, rho: FloatArray,
 ) -> None:  # fmt: skip
+    """Option i, with no call and no branch (``vecmath``): a loop of these is vectorised by LLVM."""
     sign = 1.0 if call[i] else -1.0
     root_t = math.sqrt(t[i])
     root = sigma[i] * root_t
-    d1 = (math.log(s[i] / k[i]) + (r[i] - q[i] + 0.5 * sigma[i] * sigma[i]) * t[i]) / root
+    d1 = (vm.log(s[i] / k[i]) + (r[i] - q[i] + 0.5 * sigma[i] * sigma[i]) * t[i]) / root
     d2 = d1 - root
-    eq = math.exp(-q[i] * t[i])
-    er = math.exp(-r[i] * t[i])
-    n1 = _ncdf(sign * d1)
-    n2 = _ncdf(sign * d2)
-    pdf = INV_SQRT_2PI * math.exp(-0.5 * d1 * d1)
-    theta = (
+    eq = vm.exp(-q[i] * t[i])
+    er = vm.exp(-r[i] * t[i])
+    n1 = vm.ncdf(sign * d1)
+    n2 = vm.ncdf(sign * d2)
+    pdf = INV_SQRT_2PI * vm.exp(-0.5 * d1 * d1)
+    th = (
         -s[i] * eq * pdf * sigma[i] / (2.0 * root_t)
         - sign * r[i] * k[i] * er * n2
         + sign * q[i] * s[i] * eq * n1
     )
-    out[PRICE, i] = sign * (s[i] * eq * n1 - k[i] * er * n2)
-    out[DELTA, i] = sign * eq * n1
-    out[GAMMA, i] = eq * pdf / (s[i] * sigma[i] * root_t)
-    out[VEGA, i] = s[i] * eq * pdf * root_t * PER_POINT
-    out[THETA, i] = theta
-    out[THETA_DAY, i] = theta / DAYS_PER_YEAR
-    out[RHO, i] = sign * k[i] * t[i] * er * n2 * PER_POINT
+    price[i] = sign * (s[i] * eq * n1 - k[i] * er * n2)
+    delta[i] = sign * eq * n1
+    gamma[i] = eq * pdf / (s[i] * sigma[i] * root_t)
+    vega[i] = s[i] * eq * pdf * root_t * PER_POINT
+    theta[i] = th
+    theta_day[i] = th / DAYS_PER_YEAR
+    rho[i] = sign * k[i] * t[i] * er * n2 * PER_POINT
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
+def _greeks_rows(
+    call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
+    sigma: FloatArray, price: FloatArray, delta: FloatArray, gamma: FloatArray, vega: FloatArray,
+    theta: FloatArray, theta_day: FloatArray, rho: FloatArray,
+) -> None:  # fmt: skip
+    """Blocks of ``BLOCK`` options in parallel, each one vectorised loop (``_greeks_range``). Every
+    output row is passed as its own 1-D array: unit-stride streams whose overlap LLVM checks once per
+    loop at run time (it allows at most 128 such pointer pairs; here 7 outputs × 8 inputs + 21)."""
+    n = s.shape[0]
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        _greeks_range(b * BLOCK, min(b * BLOCK + BLOCK, n), call, s, k, t, r, q, sigma, price, delta, gamma,
+                      vega, theta, theta_day, rho)  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def _greeks_range(
+    lo: int, hi: int, call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
+    q: FloatArray, sigma: FloatArray, price: FloatArray, delta: FloatArray, gamma: FloatArray,
+    vega: FloatArray, theta: FloatArray, theta_day: FloatArray, rho: FloatArray,
+) -> None:  # fmt: skip
+    # An unsigned index: Numba adds no wraparound select for negative indices, which would keep LLVM
+    # from vectorising (a loop from a literal 0 is proven non-negative; one from ``lo`` is not).
+    for i in range(np.uint64(lo), np.uint64(hi)):
+        _greeks_at(i, call, s, k, t, r, q, sigma, price, delta, gamma, vega, theta, theta_day, rho)
+
+
+@njit(cache=True)
 def greeks_into(
     call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
     sigma: FloatArray, out: FloatArray,
 ) -> None:  # fmt: skip
     """``out[PRICE..RHO, i]`` for every option i (the units of ``bsm.Greeks``), options in parallel."""
-    for i in prange(s.shape[0]):
-        _greeks_at(i, call, s, k, t, r, q, sigma, out)
+    _greeks_rows(call, s, k, t, r, q, sigma, out[PRICE], out[DELTA], out[GAMMA], out[VEGA], out[THETA],
+                 out[THETA_DAY], out[RHO])  # fmt: skip
 
 
 @njit(cache=True)
@@ -85,9 +117,10 @@ def greeks_into_serial(
     sigma: FloatArray, out: FloatArray,
 ) -> None:  # fmt: skip
     """``greeks_into`` in the calling thread: for a few options, where waking the worker threads costs
-    more than the work (and stalls on a loaded machine)."""
-    for i in range(s.shape[0]):
-        _greeks_at(i, call, s, k, t, r, q, sigma, out)
+    more than the work (and stalls on a loaded machine). No reassociation, explicit FMAs: the same
+    results as the parallel kernel, bit for bit."""
+    _greeks_range(0, s.shape[0], call, s, k, t, r, q, sigma, out[PRICE], out[DELTA], out[GAMMA], out[VEGA],
+                        out[THETA], out[THETA_DAY], out[RHO])  # fmt: skip
 
 
 @njit(cache=True, inline="always")
@@ -102,9 +135,11 @@ def _start(target: float, sign: float, fwd: float, disc: float, t: float) -> flo
     """Corrado-Miller's approximation of σ (on the call price: a put through parity), clamped."""
     c = target if sign > 0.0 else target + fwd - disc
     half = 0.5 * (fwd - disc)
-    inner = (c - half) ** 2 - (fwd - disc) ** 2 / math.pi
-    guess = SQRT_2PI / math.sqrt(t) / (fwd + disc) * (c - half + math.sqrt(max(inner, 0.0)))
-    return min(max(guess, 0.01), 3.0) if math.isfinite(guess) else 0.5
+    inner = (c - half) * (c - half) - (fwd - disc) * (fwd - disc) / math.pi
+    inner = inner if inner > 0.0 else 0.0  # selects, not calls: the vectorised solver inlines this
+    guess = SQRT_2PI / math.sqrt(t) / (fwd + disc) * (c - half + math.sqrt(inner))
+    clamped = 3.0 if guess > 3.0 else (guess if guess > 0.01 else 0.01)
+    return clamped if abs(guess) < math.inf else 0.5
 
 
 @njit(cache=True)
@@ -120,8 +155,8 @@ def _solve_one(target: float, sign: float, fwd: float, disc: float, t: float) ->
     if not target > 0.0:  # all intrinsic value to the last bit: no volatility is implied
         return np.nan
     root_t = math.sqrt(t)
-    log_fk = math.log(fwd / disc)
-    log_target = math.log(target)
+    log_fk = vm.log(fwd / disc)
+    log_target = vm.log(target)
     lo, hi = SIGMA_MIN, SIGMA_MAX
     x = _start(target, sign, fwd, disc, t)
     for _ in range(MAX_ITERATIONS):
@@ -138,8 +173,8 @@ def _solve_one(target: float, sign: float, fwd: float, disc: float, t: float) ->
             hi = x
         step = np.nan
         if p > 0.0:
-            vega = fwd * INV_SQRT_2PI * math.exp(-0.5 * d1 * d1) * root_t
-            g = math.log(p) - log_target
+            vega = fwd * INV_SQRT_2PI * vm.exp(-0.5 * d1 * d1) * root_t
+            g = vm.log(p) - log_target
             g1 = vega / p
             g2 = vega * d1 * d2 / x / p - g1 * g1
             denominator = g1 * g1 - 0.5 * g * g2
@@ -167,8 +202,8 @@ def _implied_at(
     ok[i] = False
     if not (s[i] > 0.0 and k[i] > 0.0 and t[i] > 0.0 and math.isfinite(price[i])):
         return
-    fwd = s[i] * math.exp(-q[i] * t[i])
-    disc = k[i] * math.exp(-r[i] * t[i])
+    fwd = s[i] * vm.exp(-q[i] * t[i])
+    disc = k[i] * vm.exp(-r[i] * t[i])
     sign = 1.0 if call[i] else -1.0
     lower = max(sign * (fwd - disc), 0.0)
     upper = fwd if call[i] else disc
@@ -178,24 +213,3 @@ def _implied_at(
     if math.isfinite(x):
         sigma[i] = x
         ok[i] = True
-
-
-@njit(cache=True, parallel=True)
-def implied_into(
-    price: FloatArray, call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-    q: FloatArray, sigma: FloatArray, ok: np.ndarray,
-) -> None:  # fmt: skip
-    """``sigma[i]`` and ``ok[i]`` of every option, in parallel: NaN and False outside the
-    no-arbitrage bounds, for a non-positive spot, strike or time, or where σ would exceed SIGMA_MAX."""
-    for i in prange(price.shape[0]):
-        _implied_at(i, price, call, s, k, t, r, q, sigma, ok)
-
-
-@njit(cache=True)
-def implied_into_serial(
-    price: FloatArray, call: np.ndarray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-    q: FloatArray, sigma: FloatArray, ok: np.ndarray,
-) -> None:  # fmt: skip
-    """``implied_into`` in the calling thread (a few options)."""
-    for i in range(price.shape[0]):
-        _implied_at(i, price, call, s, k, t, r, q, sigma, ok)
