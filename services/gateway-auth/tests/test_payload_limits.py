@@ -14,7 +14,9 @@ from backends import analytics_runtime
 from gateway_testkit import Api, build_api, make_settings, migrated
 from nats.aio.client import Client as NatsClient
 
-from tradeloom.shared.contracts.analytics_options import MAX_BATCH
+from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.analytics_options import MAX_BATCH, Greeks, GreeksReply, GreeksRequest
+from tradeloom.shared.rpc import Operation, serve
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.nats_server import NatsServer
@@ -34,6 +36,12 @@ def greeks_items(count: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+async def many_greeks(_: CallerContext, body: GreeksRequest) -> GreeksReply:
+    """Stands in for analytics: 100 results per item asked, so a small request has a big reply."""
+    one = Greeks(price=1.0, delta=0.5, gamma=0.01, vega=0.2, theta=-0.1, theta_day=-0.0003, rho=0.05)
+    return GreeksReply(model=body.model, items=[one] * (100 * len(body.items)))
+
+
 @pytest_asyncio.fixture
 async def small_nats_api(database_url: str, db_schema: str, nats_prefix: str) -> AsyncIterator[Api]:
     """A gateway whose NATS server allows 16 KiB messages (the platform allows 8 MiB)."""
@@ -41,9 +49,17 @@ async def small_nats_api(database_url: str, db_schema: str, nats_prefix: str) ->
     with NatsServer(max_payload=SMALL) as server:
         nc = await nats.connect(server.url, **server.client_options())
         api = build_api(make_settings(database_url, server.url, db_schema, nats_prefix), nc)
+        service = await serve(
+            nc,
+            service="analytics",
+            version="0.0.0",
+            subjects=Subjects(nats_prefix),
+            operations=[Operation("options_greeks", GreeksRequest, GreeksReply, many_greeks)],
+        )
         try:
             yield api
         finally:
+            await service.stop()
             await api.http.aclose()
             await api.engine.dispose()
             await nc.close()
@@ -61,7 +77,19 @@ async def test_a_request_over_nats_max_payload_is_a_413_problem(small_nats_api: 
     assert problem["details"]["max_payload_bytes"] == SMALL
     assert problem["details"]["size_bytes"] > SMALL
     small = await small_nats_api.http.post(GREEKS, headers=session, json={"items": greeks_items(1)})
-    assert small.status_code != 413  # the gateway's connection is fine (nobody serves analytics: 503)
+    assert small.status_code == 200, small.text  # nothing was sent: the connection is fine
+    assert len(small.json()["items"]) == 100
+
+
+async def test_a_reply_over_nats_max_payload_is_a_413_problem_at_once(small_nats_api: Api) -> None:
+    _, session = await small_nats_api.user()
+    response = await small_nats_api.http.post(GREEKS, headers=session, json={"items": greeks_items(5)})
+    assert response.status_code == 413, response.text  # not a 504 after the deadline
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["code"] == "reply_too_large"
+    assert "fewer items" in problem["detail"] and str(SMALL) in problem["detail"]
+    assert problem["details"]["max_payload_bytes"] == SMALL
 
 
 async def test_ten_thousand_item_option_batches_answer(
