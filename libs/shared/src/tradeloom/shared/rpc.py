@@ -91,8 +91,11 @@ def message_size(payload: bytes, headers: Mapping[str, str] | None = None) -> in
 def fit_reply(payload: bytes, headers: Mapping[str, str] | None, max_payload: int, what: str) -> bytes:
     """``payload``, or a small ``reply_too_large`` error when it (with headers) exceeds ``max_payload``."""
     size = message_size(payload, headers)
-    if size <= max_payload:
-        return payload
+    return payload if size <= max_payload else reply_too_large(what, size, max_payload)
+
+
+def reply_too_large(what: str, size: int, max_payload: int) -> bytes:
+    """The error reply sent instead of a reply of ``size`` bytes that NATS would refuse."""
     log.warning(
         "the reply of %s is %d bytes, over max_payload %d: answered reply_too_large", what, size, max_payload
     )
@@ -174,7 +177,10 @@ async def serve(
                 try:
                     await request.respond(payload, headers=headers or None)
                 except nats.errors.MaxPayloadError:  # the limit shrank under us (a reconnect)
-                    await request.respond(fit_reply(payload, headers, 0, what), headers=headers or None)
+                    size = message_size(payload, headers)
+                    await request.respond(
+                        reply_too_large(what, size, nc.max_payload), headers=headers or None
+                    )
             except Exception:  # the caller times out; never let a task die silently
                 log.exception("could not answer svc.%s.%s", service, operation.name)
             finally:
