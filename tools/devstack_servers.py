@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from tools.devstack_supervisor import Program
+from tradeloom.shared.nats_config import render_limits
 from tradeloom.shared.testing._pg_local import find_embedded_bindir, find_local_bindir
 from tradeloom.shared.testing.nats_server import find_nats_server
 from tradeloom.shared.testing.pg_reach import reachable_by, runnable_bindir
@@ -58,6 +59,7 @@ class DevNats:
             "# Written by tools/devstack.py\n"
             f"host: 127.0.0.1\nport: {self.port}\nhttp: 127.0.0.1:{self.monitor_port}\n"
             f'jetstream {{\n  store_dir: "{self.root / "store"}"\n  sync_interval: always\n}}\n'
+            + render_limits()
             + self.authorization
         )
         config.chmod(0o600)  # it holds the users' passwords

@@ -23,6 +23,8 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
+from tradeloom.shared.nats_config import MAX_PAYLOAD
+
 ROOT = Path(__file__).resolve().parents[1]
 K8S_DIR = ROOT / "infra" / "k8s"
 OVERLAYS = ("dev", "prod")
@@ -316,6 +318,9 @@ def platform_violations(objs: list[Obj], overlay: str) -> list[Violation]:
         found.append(
             Violation("ConfigMap/nats-config", "nats-durability", "needs jetstream sync_interval: always")
         )
+    limit = f"max_payload: {MAX_PAYLOAD}"
+    if not all(re.search(rf"^{limit}$", c, re.MULTILINE) for c in confs):
+        found.append(Violation("ConfigMap/nats-config", "nats-max-payload", f"needs {limit} (nats_config)"))
     if not kinds.get("StatefulSet", {}).get("nats", {}).get("spec", {}).get("volumeClaimTemplates"):
         found.append(
             Violation("StatefulSet/nats", "nats-durability", "JetStream needs a volumeClaimTemplate")

@@ -77,6 +77,14 @@ class Timeout(Unavailable):
     status = 504
 
 
+class PayloadTooLarge(ServiceError):
+    """A request (or a reply) over the NATS connection's ``max_payload`` (the server's limit, from
+    its INFO): it cannot be sent at all, so the caller asks for fewer items or a page instead."""
+
+    code = "payload_too_large"
+    status = 413
+
+
 class TransientError(Exception):
     """Raised by consumer handlers for failures worth retrying (the message is nak'ed with backoff)."""
 
@@ -96,5 +104,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "rate_limited": 429,
     "unavailable": 503,
     "timeout": 504,
+    "payload_too_large": 413,
+    "reply_too_large": 413,
     "internal": 500,
 }

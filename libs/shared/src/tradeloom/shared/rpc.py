@@ -4,6 +4,10 @@ Server side: ``serve()`` registers typed operations ``svc.<service>.<op>`` in a 
 each reply is ``{"data": ...}`` or ``{"error": {"code", "message", "details"}}``. Client side:
 ``ServiceClient.call()`` carries the caller's identity and trace in headers and turns "nobody
 answered" into ``Unavailable`` at once and a deadline into ``Timeout``, never a hang.
+
+Both sides respect the connection's ``max_payload`` (the server's, from its INFO): a request over
+it is ``PayloadTooLarge`` (413 ``payload_too_large``) before it is sent, and a reply over it is
+replaced by a small 413 ``reply_too_large`` error, so the caller hears at once instead of timing out.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -24,7 +28,7 @@ from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
 from tradeloom.shared.context import HEADER_REQUEST_ID, CallerContext, request_id_var
-from tradeloom.shared.errors import ServiceError, Timeout, Unavailable
+from tradeloom.shared.errors import PayloadTooLarge, ServiceError, Timeout, Unavailable
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.telemetry import extract_trace, inject_trace, tracer
 
@@ -73,6 +77,34 @@ def validation_details(error: ValidationError) -> dict[str, Any]:
 
 def _error_reply(code: str, message: str, details: dict[str, Any] | None = None) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": details or {}}}).encode()
+
+
+def message_size(payload: bytes, headers: Mapping[str, str] | None = None) -> int:
+    """The bytes nats-server counts against ``max_payload``: the payload and the ``NATS/1.0`` header
+    block (nats-py checks the payload alone, but the server closes a connection that sends more)."""
+    if not headers:
+        return len(payload)
+    lines = sum(len(key.encode()) + len(str(value).encode()) + 4 for key, value in headers.items())
+    return len(payload) + len(b"NATS/1.0\r\n") + lines + 2
+
+
+def fit_reply(payload: bytes, headers: Mapping[str, str] | None, max_payload: int, what: str) -> bytes:
+    """``payload``, or a small ``reply_too_large`` error when it (with headers) exceeds ``max_payload``."""
+    size = message_size(payload, headers)
+    return payload if size <= max_payload else reply_too_large(what, size, max_payload)
+
+
+def reply_too_large(what: str, size: int, max_payload: int) -> bytes:
+    """The error reply sent instead of a reply of ``size`` bytes that NATS would refuse."""
+    log.warning(
+        "the reply of %s is %d bytes, over max_payload %d: answered reply_too_large", what, size, max_payload
+    )
+    return _error_reply(
+        "reply_too_large",
+        f"the reply of {what} would be {size} bytes, over the message bus limit (max_payload) of "
+        f"{max_payload} bytes: ask for fewer items or a page",
+        {"size_bytes": size, "max_payload_bytes": max_payload},
+    )
 
 
 async def handle_request(operation: Operation[Any, Any], service: str, request: Request) -> bytes:
@@ -140,7 +172,15 @@ async def serve(
                 request_id = (request.headers or {}).get(HEADER_REQUEST_ID)
                 if request_id:
                     headers[HEADER_REQUEST_ID] = request_id
-                await request.respond(payload, headers=headers or None)
+                what = f"svc.{service}.{operation.name}"
+                payload = fit_reply(payload, headers, nc.max_payload, what)
+                try:
+                    await request.respond(payload, headers=headers or None)
+                except nats.errors.MaxPayloadError:  # the limit shrank under us (a reconnect)
+                    size = message_size(payload, headers)
+                    await request.respond(
+                        reply_too_large(what, size, nc.max_payload), headers=headers or None
+                    )
             except Exception:  # the caller times out; never let a task die silently
                 log.exception("could not answer svc.%s.%s", service, operation.name)
             finally:
@@ -156,6 +196,14 @@ async def serve(
 
         await group.add_endpoint(name=operation.name, handler=endpoint)
     return micro
+
+
+def _request_too_large(service: str, op: str, size: int, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the request to {service}.{op} is {size} bytes, over the message bus limit (max_payload) of "
+        f"{limit} bytes: send fewer items",
+        details={"size_bytes": size, "max_payload_bytes": limit},
+    )
 
 
 class ServiceClient:
@@ -208,6 +256,9 @@ class ServiceClient:
             payload = json.dumps(body or {}).encode()
         headers = inject_trace((caller or CallerContext()).headers())
         subject = self.subjects.request(service, op)
+        size, limit = message_size(payload, headers), self.nc.max_payload
+        if size > limit:
+            raise _request_too_large(service, op, size, limit)
         try:
             message = await self.nc.request(subject, payload, timeout=timeout_s, headers=headers)
         except nats.errors.NoRespondersError as error:
@@ -216,6 +267,8 @@ class ServiceClient:
             raise Timeout(f"{service} did not answer within {timeout_s}s") from error
         except nats.errors.ConnectionClosedError as error:
             raise Unavailable("NATS connection closed") from error
+        except nats.errors.MaxPayloadError as error:
+            raise _request_too_large(service, op, size, self.nc.max_payload) from error
         return message.data
 
     @staticmethod

@@ -108,7 +108,10 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         # the upload route streams the file on and enforces market-data's own limit as it reads
-        body_limits={upload: settings.dataset_upload_max_bytes},
+        body_limits={
+            upload: settings.dataset_upload_max_bytes,
+            **{("POST", path): settings.option_batch_max_bytes for path in analytics.BATCH_PATHS},
+        },
     )
     # outermost: everything inside (limits, sessions, audit) sees the client behind trusted proxies
     app.add_middleware(

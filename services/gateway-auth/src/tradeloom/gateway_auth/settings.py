@@ -45,6 +45,12 @@ class GatewayAuthSettings(ServiceSettings):
         ge=1024,
         description="body limit of POST /v1/datasets (streamed CSV) instead of max_body_bytes",
     )
+    option_batch_max_bytes: int = Field(
+        default=4 * 1024 * 1024,  # 10,000 items (MAX_BATCH) are ~1.5 MB; under NATS's 8 MiB max_payload
+        ge=1024,
+        description="body limit of the option batch routes (POST /v1/analytics/options/greeks and "
+        "/implied-volatility) instead of max_body_bytes",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="comma-separated CIDRs of reverse proxies whose forwarded header names the client",

@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import IO, Any, Self
 
 from tradeloom.shared.nats_auth import connect_options
-from tradeloom.shared.nats_config import ANY_PREFIX, render_authorization
+from tradeloom.shared.nats_config import ANY_PREFIX, MAX_PAYLOAD, render_authorization, render_limits
 from tradeloom.shared.nats_permissions import ADMIN, IDENTITIES, password_variable
 from tradeloom.shared.testing._util import TestServerError, log_tail, wait_until
 from tradeloom.shared.testing.ports import LOOPBACK, free_ports
@@ -94,16 +94,20 @@ class NatsServer:
         stop_timeout: float = 10.0,
         auth: bool = True,
         sync_always: bool = True,
+        max_payload: int = MAX_PAYLOAD,
     ) -> None:
         """Prepare a server; ``store_dir`` defaults to a fresh temporary directory.
 
         ``auth=False`` runs without users (only for tests of the tooling itself).
         ``sync_always=False`` leaves fsync to the server's default interval instead of before every
         ack (only for benches that show what the fsync costs; production syncs always).
+        ``max_payload`` is the platform's (``tradeloom.shared.nats_config.MAX_PAYLOAD``) unless a
+        test of the limit itself wants a small one.
         """
         self.passwords = {identity.name: secrets.token_urlsafe(18) for identity in IDENTITIES} if auth else {}
         self._binary = binary
         self._sync_always = sync_always
+        self._max_payload = max_payload
         self._given_store_dir = store_dir
         self._startup_timeout = startup_timeout
         self._stop_timeout = stop_timeout
@@ -255,7 +259,7 @@ class NatsServer:
         users = render_authorization(self.passwords, prefix=ANY_PREFIX) if self.passwords else ""
         config = self._base_dir / "nats-server.conf"
         base = _CONFIG if self._sync_always else _CONFIG.replace("  sync_interval: always\n", "")
-        config.write_text(base + users, encoding="utf-8")
+        config.write_text(base + render_limits(self._max_payload) + users, encoding="utf-8")
         config.chmod(0o600)
         atexit.register(self.close)
         self._atexit_registered = True
