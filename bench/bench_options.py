@@ -112,7 +112,9 @@ def main() -> None:
     b = book()
     data = "random book (seed 7): calls/puts, S,K 20-200, T 0.02-3 y, r -1..8 %, q 0..5 %, sigma 5-120 %"
     header("options: price + 5 Greeks and implied volatility, 1,000,000 options", data)
-    accuracy(b)
+    accuracy(b)  # its first bsm() keeps large arrays on the malloc heap: every contender runs with it
+    print("   allocator: large arrays on the malloc heap for the whole process (tradeloom.quant.memory),",
+          "peers included")  # fmt: skip
     import py_vollib_vectorized as pvv  # it patches py_vollib on import: after the check
 
     flag = np.where(b["is_call"], "c", "p")

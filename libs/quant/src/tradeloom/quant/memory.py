@@ -8,7 +8,8 @@ backtest measured 12 ms with the heap reused and 19-22 ms with fresh maps, while
 it is compared with stayed at 10 ms. Raising the mmap and trim thresholds keeps freed arrays in the
 heap for reuse. The price is resident memory that is not handed back below the trim threshold.
 
-The library applies it itself (``heap_reuse_once`` at ``run_simulation`` and ``evaluate``), so a
+The library applies it itself (``heap_reuse_once`` at ``run_simulation``, ``evaluate`` and the compiled
+option functions ``bsm``/``black76``/``implied_vols``), so a
 caller of tradeloom.quant gets the same speed as backtest-engine without knowing about it.
 """
 
