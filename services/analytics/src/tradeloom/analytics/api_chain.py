@@ -18,11 +18,13 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.analytics.api_options import greeks_at
+from tradeloom.analytics.chain_quotes import ListedQuotes, chain_quotes
 from tradeloom.analytics.domain.chain_columns import (
     GREEK_NAMES,
     VENUE_NAMES,
     ChainColumns,
     chain_columns,
+    chain_columns_of,
     nullable,
     number,
 )
@@ -72,7 +74,7 @@ class ChainApi:
     async def columns(self, caller: CallerContext, body: ChainRequest) -> ChainColumnsReply:
         """The same page as ``chain`` as plain columns: built without a model per strike and not
         validated again (its lists come from float arrays), serialised once."""
-        page = await self._page(caller, body)
+        page = await self._page(caller, body, columnar=True)
         c = page.columns
         return ChainColumnsReply.model_construct(
             **page.header(), strikes=c.strikes, call=_side_columns(c, 0, page.quotes == "venue"),
@@ -80,7 +82,9 @@ class ChainApi:
             format="columns", version=1,
         )  # fmt: skip
 
-    async def _page(self, caller: CallerContext, body: ChainRequest) -> Page:
+    async def _page(self, caller: CallerContext, body: ChainRequest, *, columnar: bool = False) -> Page:
+        """One page of the chain; ``columnar``: from ``option_chain_quotes`` where market-data
+        serves it (the synthetic quotes), else as the rows are, from the listing and quote ops."""
         require_user(caller)
         base, _, quote = body.underlying.upper().partition("/")
         underlying = f"{base}/{quote}"
@@ -102,6 +106,12 @@ class ChainApi:
         if body.strike_from is not None and body.strike_to is not None and body.strike_from > body.strike_to:
             raise field_invalid("strike_to", "must not be below strike_from")
         window = {"strike_from": _wire(body.strike_from), "strike_to": _wire(body.strike_to)}
+        if columnar:
+            found = await chain_quotes(
+                self._client(), caller, body.venue, underlying, chosen, window, MAX_STRIKES, self.timeout_s
+            )
+            if found is not None:
+                return await self._columnar_page(body, underlying, chosen, expiries, found)
         listed = await self._client().call_raw(
             "market-data", "instruments",
             {"venue": body.venue, "kind": "option", "status": "active", "underlying": underlying,
@@ -117,13 +127,7 @@ class ChainApi:
         if quoted.source == "venue":  # the venue's own figures make each side larger
             options, next_venue = _page(options, MAX_VENUE_STRIKES)
             next_from = next_venue if next_venue is not None else next_from
-        spot = quoted.spot
-        if spot is None:
-            async with self._engine().connect() as conn:
-                mark = (await self.store.latest_marks(conn, [underlying])).get(underlying)
-            spot = None if mark is None else float(mark)
-        if spot is None:
-            raise field_invalid("underlying", f"no price of {body.underlying} seen yet")
+        spot = await self._spot(body, underlying, quoted.spot)
         years = (chosen - now).total_seconds() / SECONDS_PER_YEAR
         columns = chain_columns(
             options, quoted.by_symbol, float(spot), years, body.rate, body.dividend_yield, body.volatility
@@ -131,6 +135,29 @@ class ChainApi:
         return Page(
             body, float(spot), chosen, expiries, years, quoted.source, quoted.ts_ns, columns, next_from
         )
+
+    async def _columnar_page(
+        self, body: ChainRequest, underlying: str, chosen: datetime, expiries: list[datetime],
+        found: ListedQuotes,
+    ) -> Page:  # fmt: skip
+        spot = await self._spot(body, underlying, found.spot)
+        years = (chosen - datetime.now(UTC)).total_seconds() / SECONDS_PER_YEAR
+        columns = chain_columns_of(
+            found.symbols, found.is_call, found.strike, found.bid, found.ask, spot, years, body.rate,
+            body.dividend_yield, body.volatility,
+        )  # fmt: skip
+        source: Literal["synthetic", "none"] = "none" if found.spot is None else "synthetic"
+        return Page(body, spot, chosen, expiries, years, source, None, columns, found.next_strike_from)
+
+    async def _spot(self, body: ChainRequest, underlying: str, quoted: float | None) -> float:
+        """The quotes' spot, else analytics' latest mark of the underlying (422 if none)."""
+        if quoted is not None:
+            return quoted
+        async with self._engine().connect() as conn:
+            mark = (await self.store.latest_marks(conn, [underlying])).get(underlying)
+        if mark is None:
+            raise field_invalid("underlying", f"no price of {body.underlying} seen yet")
+        return float(mark)
 
     async def _quotes(
         self, caller: CallerContext, body: ChainRequest, underlying: str, expiry: datetime,
