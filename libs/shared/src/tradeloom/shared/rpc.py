@@ -177,6 +177,22 @@ class ServiceClient:
         """The reply's ``data`` as a dict; raises ``RemoteError``, ``Unavailable`` or ``Timeout``."""
         return self._data(service, await self._request(service, op, body, caller, timeout_s))
 
+    async def call_json(
+        self,
+        service: str,
+        op: str,
+        body: BaseModel | dict[str, Any] | None = None,
+        *,
+        caller: CallerContext | None = None,
+        timeout_s: float = 2.0,
+    ) -> bytes:
+        """The reply's ``data`` as the JSON text the service wrote, not parsed (a large reply passed
+        on as it is); raises as ``call_raw`` does."""
+        raw = await self._request(service, op, body, caller, timeout_s)
+        if raw.startswith(b'{"data":{') and raw.endswith(b"}"):  # what ``_reply`` writes
+            return raw[len(b'{"data":') : -1]
+        return json.dumps(self._data(service, raw)).encode()
+
     async def call_binary(
         self,
         service: str,
