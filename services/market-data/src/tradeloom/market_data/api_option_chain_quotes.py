@@ -88,9 +88,8 @@ class OptionChainQuotesApi:
             state = await q.market_state(conn, self.schema, venue, underlying)
             imported = await newest_quote_ns(conn, self.schema, venue, underlying)
             realised = None if state is None else await self._realised(conn, venue, underlying)
-        symbols = [r.symbol for r in rows]
-        expiries = [r.expiry for r in rows]
-        strikes = [r.strike for r in rows]
+        # the listing's columns (in option_listing's column order), without an attribute lookup per row
+        symbols, types, strikes, expiries, ticks = (list(column) for column in zip(*rows, strict=True))
         n = len(rows)
         bid: list[Decimal | None] = [None] * n
         ask: list[Decimal | None] = [None] * n
@@ -98,9 +97,8 @@ class OptionChainQuotesApi:
         vol: list[float | None] = [None] * n
         if state is not None and realised is not None:
             made = quote_columns(
-                symbols, [r.option_type == "call" for r in rows], strikes, expiries,
-                [r.tick_size for r in rows], float(state.last_price), realised, datetime.now(UTC),
-                self._fraction,
+                symbols, [t == "call" for t in types], strikes, expiries, ticks, float(state.last_price),
+                realised, datetime.now(UTC), self._fraction,
             )  # fmt: skip
             bid, ask, price, vol = made.bid, made.ask, made.model_price, made.model_volatility
         return OptionChainQuotesReply.model_construct(
@@ -108,7 +106,7 @@ class OptionChainQuotesApi:
             spot=None if state is None else state.last_price,
             spot_ts_ns=None if state is None else state.last_ts_ns,
             realised_volatility=realised, venue_quotes=imported is not None, symbol=symbols,
-            option_type=[r.option_type for r in rows], strike=strikes, expiry=expiries, bid=bid, ask=ask,
+            option_type=types, strike=strikes, expiry=expiries, bid=bid, ask=ask,
             model_price=price, model_volatility=vol,
         )  # fmt: skip
 
