@@ -8,7 +8,9 @@ BTC/USDT, so the options have market-data's synthetic quotes (``option_quotes``)
 ``GET /v1/analytics/options/chain?underlying=BTC/USDT&expiry=…`` as one user: gateway (JWT, rate
 limits raised out of the way) → ``svc.analytics.options_chain`` → market-data's ``instruments`` and
 ``option_quotes`` → every strike's quotes, the implied volatility of bid, ask and mid and the
-Greeks. ``CONNECTIONS`` concurrent clients send ``REQUESTS`` requests a round for ``ROUNDS``
+Greeks (``…/options/chain/columns``: ``svc.analytics.options_chain_columns`` → market-data's
+``option_chain_quotes``, the listing with its quotes in one columnar reply). ``CONNECTIONS``
+concurrent clients send ``REQUESTS`` requests a round for ``ROUNDS``
 rounds; each round's p50 and the p99 over all rounds' requests (only from >= 10,000 requests,
 else "max of N"). ``BENCH_CHAIN_REQUESTS`` scales a round (2,000: 10,000 in all),
 ``BENCH_CHAIN_STRIKES`` the chain.
