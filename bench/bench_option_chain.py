@@ -159,8 +159,9 @@ async def drive(base: str, expiry: datetime, stack_cpu_s: Callable[[], float]) -
             f"option chain through the gateway, {ROUNDS} rounds x {REQUESTS} requests per format "
             f"(rows, columns interleaved), {CONNECTIONS} clients",
             f"{STRIKES} strikes (call + put) of BTC/USDT {expiry:%Y-%m-%d} on the sim venue, synthetic "
-            f"quotes; {'; '.join(sizes.values())} (<= 1,000 strikes a page); gateway, analytics, "
-            "market-data processes; a sample = the whole chain, its pages in turn",
+            f"quotes; {'; '.join(sizes.values())} (rows <= 1,000 strikes a page, columns <= 2,000 "
+            "under max_payload); gateway, analytics, market-data processes; a sample = the whole chain, "
+            "its pages in turn",
         )
         print(f"   cold (first timed request after readiness): {cold * 1000:.1f} ms", flush=True)
         everything: dict[str, list[float]] = {fmt: [] for fmt in urls}

@@ -118,7 +118,7 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         for sub in subs:
             await sub.unsubscribe()
     check_venue_chain(venue)
-    assert [(a["venue"], a["limit"]) for a in columnar] == [("sim", 2001), ("binance", 2001)]
+    assert [(a["venue"], a["limit"]) for a in columnar] == [("sim", 4001), ("binance", 4001)]
     same_as_rows(chain, columns)  # the rows from instruments + option_quotes, the columns from one op
     same_as_rows(venue, venue_columns)
     assert (bad_columns.code, bad_columns.details["fields"][0]["field"]) == ("validation_error", "expiry")

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tradeloom.analytics.api_chain import Page, _rows, _side_columns
+from tradeloom.analytics.api_chain import Page, _rows, _side_columns, fitted
 from tradeloom.analytics.chain_quotes import listed_page
 from tradeloom.analytics.domain.chain_columns import GREEK_NAMES, chain_columns, chain_columns_of
 from tradeloom.shared.contracts.analytics_chain import ChainColumnsReply
@@ -110,3 +110,26 @@ def test_a_listing_in_columns_gives_the_same_figures_as_the_records() -> None:
         [], np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0), np.zeros(0), 91.0, 0.1, 0, 0, 0.5
     )
     assert (empty.n, empty.options) == (0, [])
+
+
+def test_a_columns_page_over_its_budget_is_cut_to_the_fallback_strikes() -> None:
+    """``fitted``: the whole page when its JSON fits the budget, else its first strikes with
+    ``next_strike_from`` the next one, every figure the same as the whole page's."""
+    _, p = page(False)
+    whole = json.loads(fitted(p, 10**6, 2).json)
+    assert (whole["strikes"], whole["next_strike_from"]) == ([80.0, 100.0, 120.0], None)
+    cut = json.loads(fitted(p, 100, 2).json)
+    ChainColumnsReply.model_validate(cut)
+    assert (cut["strikes"], cut["next_strike_from"]) == ([80.0, 100.0], 120.0)
+    for kind in ("call", "put"):
+        for name, values in cut[kind].items():
+            if name == "greeks":
+                assert values == {g: v[:2] for g, v in whole[kind]["greeks"].items()}
+            elif values is not None:
+                assert values == whole[kind][name][:2], (kind, name)
+    assert json.loads(fitted(p, 100, 3).json)["strikes"] == [
+        80.0,
+        100.0,
+        120.0,
+    ]  # no more strikes than the fallback: whole
+    assert p.head(5) is p

@@ -43,6 +43,14 @@ class RawReply:
 
 
 @dataclass(frozen=True)
+class JsonReply:
+    """A reply its handler has already serialised (its reply model's JSON text, e.g. to measure it
+    against ``max_payload``), sent as ``{"data": …}`` without serialising it a second time."""
+
+    json: bytes
+
+
+@dataclass(frozen=True)
 class Operation(Generic[RequestT, ReplyT]):
     """One request/reply operation: its name, models and handler (``reply_model`` documents the
     reply; a handler of a binary op returns ``RawReply``)."""
@@ -50,7 +58,7 @@ class Operation(Generic[RequestT, ReplyT]):
     name: str
     request_model: type[RequestT]
     reply_model: type[ReplyT]
-    handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT | RawReply]]
+    handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT | RawReply | JsonReply]]
     description: str = ""
     max_concurrency: int = 64
 
@@ -101,12 +109,16 @@ async def handle_request(operation: Operation[Any, Any], service: str, request: 
             except Exception:
                 log.exception("unhandled error in svc.%s.%s", service, operation.name)
                 return _error_reply("internal", "internal error", {"request_id": caller.request_id})
-            if isinstance(reply, RawReply):
-                return reply.payload
-            reply_json: str = reply.model_dump_json()
-            return b'{"data":' + reply_json.encode() + b"}"
+            return _encoded(reply)
     finally:
         request_id_var.reset(request_token)
+
+
+def _encoded(reply: BaseModel | RawReply | JsonReply) -> bytes:
+    if isinstance(reply, RawReply):
+        return reply.payload
+    data = reply.json if isinstance(reply, JsonReply) else reply.model_dump_json().encode()
+    return b'{"data":' + data + b"}"
 
 
 async def serve(
