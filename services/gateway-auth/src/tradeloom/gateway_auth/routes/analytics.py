@@ -267,7 +267,7 @@ ROUTES = (
         "GET", "/options/chain/columns", READ, SERVICE, "options_chain_columns", ChainRequest,
         ChainColumnsReply, name="option_chain_columns", errors=READ_ERRORS, query=CHAIN_QUERY, raw_reply=True,
         summary="The option chain as plain columns (one list per field, index i = strikes[i]): the same "
-        "figures and paging as /options/chain, for large chains",
+        "figures as /options/chain, paged the same way (up to 2,000 strikes a reply), for large chains",
     ),
     Forward(
         "GET", "/accounts/{account_id}/greeks", READ, SERVICE, "options_portfolio_greeks",
