@@ -8,7 +8,9 @@ BTC/USDT, so the options have market-data's synthetic quotes (``option_quotes``)
 ``GET /v1/analytics/options/chain?underlying=BTC/USDT&expiry=…`` as one user: gateway (JWT, rate
 limits raised out of the way) → ``svc.analytics.options_chain`` → market-data's ``instruments`` and
 ``option_quotes`` → every strike's quotes, the implied volatility of bid, ask and mid and the
-Greeks. ``CONNECTIONS`` concurrent clients send ``REQUESTS`` requests a round for ``ROUNDS``
+Greeks (``…/options/chain/columns``: ``svc.analytics.options_chain_columns`` → market-data's
+``option_chain_quotes``, the listing with its quotes in one columnar reply). ``CONNECTIONS``
+concurrent clients send ``REQUESTS`` requests a round for ``ROUNDS``
 rounds; each round's p50 and the p99 over all rounds' requests (only from >= 10,000 requests,
 else "max of N"). ``BENCH_CHAIN_REQUESTS`` scales a round (2,000: 10,000 in all),
 ``BENCH_CHAIN_STRIKES`` the chain.
@@ -157,8 +159,9 @@ async def drive(base: str, expiry: datetime, stack_cpu_s: Callable[[], float]) -
             f"option chain through the gateway, {ROUNDS} rounds x {REQUESTS} requests per format "
             f"(rows, columns interleaved), {CONNECTIONS} clients",
             f"{STRIKES} strikes (call + put) of BTC/USDT {expiry:%Y-%m-%d} on the sim venue, synthetic "
-            f"quotes; {'; '.join(sizes.values())} (<= 1,000 strikes a page); gateway, analytics, "
-            "market-data processes; a sample = the whole chain, its pages in turn",
+            f"quotes; {'; '.join(sizes.values())} (rows <= 1,000 strikes a page, columns <= 2,000 "
+            "under max_payload); gateway, analytics, market-data processes; a sample = the whole chain, "
+            "its pages in turn",
         )
         print(f"   cold (first timed request after readiness): {cold * 1000:.1f} ms", flush=True)
         everything: dict[str, list[float]] = {fmt: [] for fmt in urls}

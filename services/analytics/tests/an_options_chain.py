@@ -72,7 +72,24 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         reply = {"underlying_price": "91.5", "imported_at_ns": 17, "quotes": quotes}
         await msg.respond(json.dumps({"data": reply}).encode())
 
+    columnar: list[dict[str, Any]] = []
+
+    async def option_chain_quotes(msg: Any) -> None:  # the listing with its quotes, as columns
+        asked = json.loads(msg.data)
+        columnar.append(asked)
+        chosen = sorted(
+            (o for o in listed if o["expiry"] == ahead.isoformat()),
+            key=lambda o: (int(o["strike"]), o["symbol"]),
+        )
+        sides = [quoted.get(o["symbol"], (None, None)) for o in chosen]
+        names = ("symbol", "option_type", "strike", "expiry")
+        reply = {"spot": "91", "venue_quotes": asked["venue"] == "binance",
+                 **{name: [o[name] for o in chosen] for name in names},
+                 "bid": [b for b, _ in sides], "ask": [a for _, a in sides]}  # fmt: skip
+        await msg.respond(json.dumps({"data": reply}).encode())
+
     subs = [
+        await nc.subscribe(streams.request("market-data", "option_chain_quotes"), cb=option_chain_quotes),
         await nc.subscribe(streams.request("market-data", "option_expiries"), cb=expiries),
         await nc.subscribe(streams.request("market-data", "instruments"), cb=instruments),
         await nc.subscribe(streams.request("market-data", "option_quotes"), cb=option_quotes),
@@ -101,7 +118,8 @@ async def check_options_chain(alice: Any, nc: Client, streams: Subjects) -> None
         for sub in subs:
             await sub.unsubscribe()
     check_venue_chain(venue)
-    same_as_rows(chain, columns)
+    assert [(a["venue"], a["limit"]) for a in columnar] == [("sim", 4001), ("binance", 4001)]
+    same_as_rows(chain, columns)  # the rows from instruments + option_quotes, the columns from one op
     same_as_rows(venue, venue_columns)
     assert (bad_columns.code, bad_columns.details["fields"][0]["field"]) == ("validation_error", "expiry")
     assert chain["quotes"] == "synthetic" and chain["items"][0]["call"]["venue"] is None

@@ -6,8 +6,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from tradeloom.analytics.api_chain import Page, _rows, _side_columns
-from tradeloom.analytics.domain.chain_columns import chain_columns
+import numpy as np
+
+from tradeloom.analytics.api_chain import Page, _rows, _side_columns, fitted
+from tradeloom.analytics.chain_quotes import listed_page
+from tradeloom.analytics.domain.chain_columns import GREEK_NAMES, chain_columns, chain_columns_of
 from tradeloom.shared.contracts.analytics_chain import ChainColumnsReply
 from tradeloom.shared.contracts.analytics_options import ChainRequest
 
@@ -73,3 +76,60 @@ def test_a_price_outside_the_bounds_is_null_not_a_number() -> None:
     assert _side_columns(p.columns, p.columns.n, False).symbol == [
         "BTC/USDT:USDT-300104-80-P", "BTC/USDT:USDT-300104-100-P", None,
     ]  # fmt: skip
+
+
+def test_a_listing_in_columns_gives_the_same_figures_as_the_records() -> None:
+    """market-data's ``option_chain_quotes`` columns (``listed_page`` → ``chain_columns_of``) give
+    exactly ``chain_columns``' figures of the same options and quotes; paging as the rows page."""
+    options = sorted(listed(), key=lambda o: (int(o["strike"]), o["symbol"]))
+    other = {"symbol": "BTC/USDT:USDT-300105-90-C", "strike": "90", "option_type": "call"}  # another expiry
+    reply = {
+        "spot": "91", "symbol": [o["symbol"] for o in options] + [other["symbol"]],
+        "option_type": [o["option_type"] for o in options] + ["call"],
+        "strike": [o["strike"] for o in options] + ["90"],
+        "expiry": [EXPIRY.isoformat()] * len(options) + ["2030-01-05T08:00:00+00:00"],
+        "bid": [QUOTES.get(o["symbol"], {}).get("bid") for o in options] + ["1"],
+        "ask": [QUOTES.get(o["symbol"], {}).get("ask") for o in options] + ["2"],
+    }  # fmt: skip
+    found = listed_page(reply, EXPIRY, 1_000)
+    assert (found.spot, found.next_strike_from) == (91.0, None)
+    no_last = {s: {k: v for k, v in q.items() if k != "last"} for s, q in QUOTES.items()}
+    want = chain_columns(listed(), no_last, 91.0, 10 / 365, 0.01, 0.0, 0.5)
+    got = chain_columns_of(
+        found.symbols, found.is_call, found.strike, found.bid, found.ask, 91.0, 10 / 365, 0.01, 0.0, 0.5
+    )
+    assert got.strikes == want.strikes and got.n == 3
+    assert [o and o["symbol"] for o in got.options] == [o and o["symbol"] for o in want.options]
+    for name in ("bid", "ask", "mid", "last", "iv_mid", "iv_bid", "iv_ask"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    for name in GREEK_NAMES:
+        np.testing.assert_array_equal(getattr(got.greeks, name), getattr(want.greeks, name), err_msg=name)
+    paged = listed_page(reply, EXPIRY, 2)
+    assert (paged.next_strike_from, paged.strike.tolist()) == (120.0, [80.0, 80.0, 100.0, 100.0])
+    empty = chain_columns_of(
+        [], np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0), np.zeros(0), 91.0, 0.1, 0, 0, 0.5
+    )
+    assert (empty.n, empty.options) == (0, [])
+
+
+def test_a_columns_page_over_its_budget_is_cut_to_the_fallback_strikes() -> None:
+    """``fitted``: the whole page when its JSON fits the budget, else its first strikes with
+    ``next_strike_from`` the next one, every figure the same as the whole page's."""
+    _, p = page(False)
+    whole = json.loads(fitted(p, 10**6, 2).json)
+    assert (whole["strikes"], whole["next_strike_from"]) == ([80.0, 100.0, 120.0], None)
+    cut = json.loads(fitted(p, 100, 2).json)
+    ChainColumnsReply.model_validate(cut)
+    assert (cut["strikes"], cut["next_strike_from"]) == ([80.0, 100.0], 120.0)
+    for kind in ("call", "put"):
+        for name, values in cut[kind].items():
+            if name == "greeks":
+                assert values == {g: v[:2] for g, v in whole[kind]["greeks"].items()}
+            elif values is not None:
+                assert values == whole[kind][name][:2], (kind, name)
+    assert json.loads(fitted(p, 100, 3).json)["strikes"] == [
+        80.0,
+        100.0,
+        120.0,
+    ]  # no more strikes than the fallback: whole
+    assert p.head(5) is p

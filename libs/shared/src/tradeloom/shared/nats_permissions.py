@@ -107,6 +107,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "market-data.option_expiries",  # a chain's expiries without every option's record
             "market-data.option_quotes",
             "market-data.venue_option_quotes",  # a ccxt venue's imported chain
+            "market-data.option_chain_quotes",  # the columnar chain: listing + quotes in one reply
             "strategy-runner.bots_get",
             "strategy-runner.bots_list",
             "strategy-runner.strategies_get",

@@ -47,6 +47,14 @@ class RawReply:
 
 
 @dataclass(frozen=True)
+class JsonReply:
+    """A reply its handler has already serialised (its reply model's JSON text, e.g. to measure it
+    against ``max_payload``), sent as ``{"data": …}`` without serialising it a second time."""
+
+    json: bytes
+
+
+@dataclass(frozen=True)
 class Operation(Generic[RequestT, ReplyT]):
     """One request/reply operation: its name, models and handler (``reply_model`` documents the
     reply; a handler of a binary op returns ``RawReply``)."""
@@ -54,7 +62,7 @@ class Operation(Generic[RequestT, ReplyT]):
     name: str
     request_model: type[RequestT]
     reply_model: type[ReplyT]
-    handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT | RawReply]]
+    handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT | RawReply | JsonReply]]
     description: str = ""
     max_concurrency: int = 64
 
@@ -133,12 +141,16 @@ async def handle_request(operation: Operation[Any, Any], service: str, request: 
             except Exception:
                 log.exception("unhandled error in svc.%s.%s", service, operation.name)
                 return _error_reply("internal", "internal error", {"request_id": caller.request_id})
-            if isinstance(reply, RawReply):
-                return reply.payload
-            reply_json: str = reply.model_dump_json()
-            return b'{"data":' + reply_json.encode() + b"}"
+            return _encoded(reply)
     finally:
         request_id_var.reset(request_token)
+
+
+def _encoded(reply: BaseModel | RawReply | JsonReply) -> bytes:
+    if isinstance(reply, RawReply):
+        return reply.payload
+    data = reply.json if isinstance(reply, JsonReply) else reply.model_dump_json().encode()
+    return b'{"data":' + data + b"}"
 
 
 async def serve(
@@ -224,6 +236,22 @@ class ServiceClient:
     ) -> dict[str, Any]:
         """The reply's ``data`` as a dict; raises ``RemoteError``, ``Unavailable`` or ``Timeout``."""
         return self._data(service, await self._request(service, op, body, caller, timeout_s))
+
+    async def call_json(
+        self,
+        service: str,
+        op: str,
+        body: BaseModel | dict[str, Any] | None = None,
+        *,
+        caller: CallerContext | None = None,
+        timeout_s: float = 2.0,
+    ) -> bytes:
+        """The reply's ``data`` as the JSON text the service wrote, not parsed (a large reply passed
+        on as it is); raises as ``call_raw`` does."""
+        raw = await self._request(service, op, body, caller, timeout_s)
+        if raw.startswith(b'{"data":{') and raw.endswith(b"}"):  # what ``_reply`` writes
+            return raw[len(b'{"data":') : -1]
+        return json.dumps(self._data(service, raw)).encode()
 
     async def call_binary(
         self,

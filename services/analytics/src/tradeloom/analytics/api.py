@@ -27,7 +27,7 @@ from tradeloom.shared.contracts import (
     analytics_portfolio,
     analytics_propfirm,
 )
-from tradeloom.shared.rpc import Operation
+from tradeloom.shared.rpc import JsonReply, Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
 
@@ -48,7 +48,7 @@ def register(
 ) -> None:
     """Every operation declared in ``contracts.analytics``, ``analytics_propfirm`` and
     ``analytics_options``."""
-    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
+    handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel | JsonReply]]] = {
         "equity": performance.equity,
         "pnl": performance.pnl,
         "metrics": performance.metrics,

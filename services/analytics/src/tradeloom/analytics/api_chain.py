@@ -9,7 +9,7 @@ latest mark, the prices and volatilities are null and the Greeks are at the requ
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -18,16 +18,20 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.analytics.api_options import greeks_at
+from tradeloom.analytics.chain_quotes import ListedQuotes, chain_quotes
 from tradeloom.analytics.domain.chain_columns import (
     GREEK_NAMES,
     VENUE_NAMES,
     ChainColumns,
     chain_columns,
+    chain_columns_of,
     nullable,
     number,
 )
 from tradeloom.analytics.domain.options import expiry_label
 from tradeloom.analytics.store.equity_store import EquityStore
+from tradeloom.quant.options import Greeks
+from tradeloom.quant.options.bsm import F64
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.analytics_chain import (
     ChainColumnsReply,
@@ -43,13 +47,17 @@ from tradeloom.shared.contracts.analytics_options import (
     VenueFigures,
 )
 from tradeloom.shared.errors import NotFound, field_invalid, require_user
-from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.rpc import JsonReply, RemoteError, ServiceClient
 
 SECONDS_PER_YEAR = 365.0 * 86_400
 # Strikes per reply, so that it stays well under NATS's 1 MB max_payload (measured: ~0.85 kB a strike
 # with synthetic quotes, ~1.3 kB with a venue's own figures); more: ``next_strike_from``.
 MAX_STRIKES = 1_000
 MAX_VENUE_STRIKES = 600
+# A columns page from option_chain_quotes: ~0.5 kB a strike, so 2,000 strikes are ~1.0 MB, just under
+# 1 MiB; a reply over max_payload - PAYLOAD_MARGIN (headers, envelope) is cut to MAX_STRIKES instead.
+COLUMN_STRIKES = 2_000
+PAYLOAD_MARGIN = 16 * 1024
 
 
 class ChainApi:
@@ -69,18 +77,18 @@ class ChainApi:
             next_strike_from=page.next_strike_from,
         )  # fmt: skip
 
-    async def columns(self, caller: CallerContext, body: ChainRequest) -> ChainColumnsReply:
-        """The same page as ``chain`` as plain columns: built without a model per strike and not
-        validated again (its lists come from float arrays), serialised once."""
-        page = await self._page(caller, body)
-        c = page.columns
-        return ChainColumnsReply.model_construct(
-            **page.header(), strikes=c.strikes, call=_side_columns(c, 0, page.quotes == "venue"),
-            put=_side_columns(c, c.n, page.quotes == "venue"), next_strike_from=page.next_strike_from,
-            format="columns", version=1,
-        )  # fmt: skip
+    async def columns(self, caller: CallerContext, body: ChainRequest) -> JsonReply:
+        """The same figures as ``chain`` as plain columns: built without a model per strike and not
+        validated again (its lists come from float arrays). From ``option_chain_quotes`` a page holds
+        up to ``COLUMN_STRIKES`` (a whole 2,000-strike chain in one round trip) when it fits NATS's
+        ``max_payload``, else ``MAX_STRIKES`` as the rows do; serialised here, to be measured."""
+        page = await self._page(caller, body, columnar=True)
+        budget = self._client().nc.max_payload - PAYLOAD_MARGIN
+        return fitted(page, budget, MAX_STRIKES)
 
-    async def _page(self, caller: CallerContext, body: ChainRequest) -> Page:
+    async def _page(self, caller: CallerContext, body: ChainRequest, *, columnar: bool = False) -> Page:
+        """One page of the chain; ``columnar``: from ``option_chain_quotes`` where market-data
+        serves it (the synthetic quotes), else as the rows are, from the listing and quote ops."""
         require_user(caller)
         base, _, quote = body.underlying.upper().partition("/")
         underlying = f"{base}/{quote}"
@@ -102,6 +110,12 @@ class ChainApi:
         if body.strike_from is not None and body.strike_to is not None and body.strike_from > body.strike_to:
             raise field_invalid("strike_to", "must not be below strike_from")
         window = {"strike_from": _wire(body.strike_from), "strike_to": _wire(body.strike_to)}
+        if columnar:
+            found = await chain_quotes(
+                self._client(), caller, body.venue, underlying, chosen, window, COLUMN_STRIKES, self.timeout_s
+            )
+            if found is not None:
+                return await self._columnar_page(body, underlying, chosen, expiries, found)
         listed = await self._client().call_raw(
             "market-data", "instruments",
             {"venue": body.venue, "kind": "option", "status": "active", "underlying": underlying,
@@ -117,13 +131,7 @@ class ChainApi:
         if quoted.source == "venue":  # the venue's own figures make each side larger
             options, next_venue = _page(options, MAX_VENUE_STRIKES)
             next_from = next_venue if next_venue is not None else next_from
-        spot = quoted.spot
-        if spot is None:
-            async with self._engine().connect() as conn:
-                mark = (await self.store.latest_marks(conn, [underlying])).get(underlying)
-            spot = None if mark is None else float(mark)
-        if spot is None:
-            raise field_invalid("underlying", f"no price of {body.underlying} seen yet")
+        spot = await self._spot(body, underlying, quoted.spot)
         years = (chosen - now).total_seconds() / SECONDS_PER_YEAR
         columns = chain_columns(
             options, quoted.by_symbol, float(spot), years, body.rate, body.dividend_yield, body.volatility
@@ -131,6 +139,29 @@ class ChainApi:
         return Page(
             body, float(spot), chosen, expiries, years, quoted.source, quoted.ts_ns, columns, next_from
         )
+
+    async def _columnar_page(
+        self, body: ChainRequest, underlying: str, chosen: datetime, expiries: list[datetime],
+        found: ListedQuotes,
+    ) -> Page:  # fmt: skip
+        spot = await self._spot(body, underlying, found.spot)
+        years = (chosen - datetime.now(UTC)).total_seconds() / SECONDS_PER_YEAR
+        columns = chain_columns_of(
+            found.symbols, found.is_call, found.strike, found.bid, found.ask, spot, years, body.rate,
+            body.dividend_yield, body.volatility,
+        )  # fmt: skip
+        source: Literal["synthetic", "none"] = "none" if found.spot is None else "synthetic"
+        return Page(body, spot, chosen, expiries, years, source, None, columns, found.next_strike_from)
+
+    async def _spot(self, body: ChainRequest, underlying: str, quoted: float | None) -> float:
+        """The quotes' spot, else analytics' latest mark of the underlying (422 if none)."""
+        if quoted is not None:
+            return quoted
+        async with self._engine().connect() as conn:
+            mark = (await self.store.latest_marks(conn, [underlying])).get(underlying)
+        if mark is None:
+            raise field_invalid("underlying", f"no price of {body.underlying} seen yet")
+        return float(mark)
 
     async def _quotes(
         self, caller: CallerContext, body: ChainRequest, underlying: str, expiry: datetime,
@@ -172,6 +203,23 @@ class Page:
     columns: ChainColumns
     next_strike_from: float | None
 
+    def head(self, most: int) -> Page:
+        """This page cut to its first ``most`` strikes (``next_strike_from`` the next one)."""
+        c, n = self.columns, self.columns.n
+        if n <= most:
+            return self
+
+        def cut(values: F64) -> F64:
+            return np.concatenate([values[:most], values[n : n + most]])
+
+        greeks = Greeks(**{name: cut(np.asarray(getattr(c.greeks, name))) for name in GREEK_NAMES})
+        columns = ChainColumns(
+            c.strikes[:most], c.options[:most] + c.options[n : n + most],
+            c.quotes[:most] + c.quotes[n : n + most], cut(c.bid), cut(c.ask), cut(c.mid), cut(c.last),
+            cut(c.iv_mid), cut(c.iv_bid), cut(c.iv_ask), greeks,
+        )  # fmt: skip
+        return replace(self, columns=columns, next_strike_from=c.strikes[most])
+
     def header(self) -> dict[str, Any]:
         return {
             "underlying": self.body.underlying, "venue": self.body.venue, "spot": self.spot,
@@ -179,6 +227,24 @@ class Page:
             "days_to_expiry": self.years * 365.0, "expiries": self.expiries, "quotes": self.quotes,
             "quotes_ts_ns": self.quotes_ts_ns,
         }  # fmt: skip
+
+
+def fitted(page: Page, budget: int, fallback: int) -> JsonReply:
+    """The page's columns reply, serialised, if it is within ``budget`` bytes (or holds at most
+    ``fallback`` strikes), else the reply of its first ``fallback`` strikes."""
+    data = _columns_reply(page).model_dump_json().encode()
+    if page.columns.n > fallback and len(data) > budget:
+        data = _columns_reply(page.head(fallback)).model_dump_json().encode()
+    return JsonReply(data)
+
+
+def _columns_reply(page: Page) -> ChainColumnsReply:
+    c = page.columns
+    return ChainColumnsReply.model_construct(
+        **page.header(), strikes=c.strikes, call=_side_columns(c, 0, page.quotes == "venue"),
+        put=_side_columns(c, c.n, page.quotes == "venue"), next_strike_from=page.next_strike_from,
+        format="columns", version=1,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

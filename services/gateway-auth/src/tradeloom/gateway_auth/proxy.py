@@ -8,17 +8,22 @@ State-changing calls are written to the audit log with their outcome.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from tradeloom.gateway_auth.auth import CallContext, gateway_of
 from tradeloom.gateway_auth.budgets import charged
 from tradeloom.gateway_auth.store.audit import AuditEntry
 from tradeloom.shared.context import CallerContext, request_id_var
 from tradeloom.shared.errors import ServiceError
+from tradeloom.shared.rpc import RemoteError, ServiceClient
 
+log = logging.getLogger(__name__)
 ReplyT = TypeVar("ReplyT", bound=BaseModel)
+T = TypeVar("T")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -32,13 +37,51 @@ async def forward(
     timeout_s: float | None = None,
 ) -> ReplyT:
     """Call ``svc.<service>.<op>`` as the caller; the reply validated into ``reply_model``."""
+
+    async def call(client: ServiceClient, caller: CallerContext, deadline: float) -> ReplyT:
+        return await client.call(service, op, body, reply_model, caller=caller, timeout_s=deadline)
+
+    return await _forwarded(ctx, service, op, call, timeout_s)
+
+
+async def forward_json(
+    ctx: CallContext,
+    service: str,
+    op: str,
+    body: BaseModel | dict[str, Any] | None,
+    reply_model: type[BaseModel],
+    *,
+    timeout_s: float | None = None,
+) -> bytes:
+    """``forward`` for a large reply: validated against ``reply_model`` from its JSON (in
+    pydantic-core) and returned as the service's own bytes, not rebuilt and serialised again."""
+
+    async def call(client: ServiceClient, caller: CallerContext, deadline: float) -> bytes:
+        data = await client.call_json(service, op, body, caller=caller, timeout_s=deadline)
+        try:
+            reply_model.model_validate_json(data)
+        except ValidationError as error:  # never pass on what does not fit the contract
+            log.error("svc.%s.%s replied outside its contract: %s", service, op, error)
+            raise RemoteError("internal", f"{service} sent a reply that does not fit its contract") from None
+        return data
+
+    return await _forwarded(ctx, service, op, call, timeout_s)
+
+
+async def _forwarded(
+    ctx: CallContext,
+    service: str,
+    op: str,
+    call: Callable[[ServiceClient, CallerContext, float], Awaitable[T]],
+    timeout_s: float | None,
+) -> T:
     gw = gateway_of(ctx.request)
     caller = CallerContext(user_id=ctx.user_id, roles=ctx.principal.roles, request_id=request_id_var.get())
     deadline = timeout_s or gw.settings.proxy_timeout_s
     state_changing = ctx.request.method not in READ_METHODS
     async with charged(ctx):  # the route's budget, if it has one: the request is valid by now
         try:
-            reply = await gw.client.call(service, op, body, reply_model, caller=caller, timeout_s=deadline)
+            reply = await call(gw.client, caller, deadline)
         except ServiceError as error:
             if state_changing:
                 await _audit(ctx, service, op, error.code)

@@ -9,6 +9,7 @@ from tradeloom.market_data.api_funding import FundingApi
 from tradeloom.market_data.api_imports import ImportsApi
 from tradeloom.market_data.api_market import MarketApi
 from tradeloom.market_data.api_option_chain import OptionChainApi
+from tradeloom.market_data.api_option_chain_quotes import OptionChainQuotesApi, VolatilityCache
 from tradeloom.market_data.api_option_quotes import OptionQuotesApi
 from tradeloom.market_data.api_preprocess import PreprocessApi
 from tradeloom.market_data.api_subscriptions import SubscriptionsApi
@@ -16,6 +17,7 @@ from tradeloom.market_data.api_trades import TradesRangeApi
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.sources.option_chain_import import OptionChainImporter
 from tradeloom.shared.contracts import (
+    market_data_chain_quotes,
     market_data_imports,
     market_data_option_chain,
     market_data_preprocess,
@@ -56,6 +58,14 @@ def register(
         settings.sim_seed,
         settings.sim_volatility,
     ).option_quotes
+    handlers["option_chain_quotes"] = OptionChainQuotesApi(
+        lambda: runtime.engine,
+        settings.db_schema,
+        settings.default_venue,
+        settings.sim_seed,
+        settings.sim_volatility,
+        VolatilityCache(settings.option_volatility_cache_s),
+    ).option_chain_quotes
     datasets = DatasetApi(lambda: runtime.engine, settings.db_schema, settings.dataset_max_bytes)
     handlers.update(datasets.handlers())
     handlers.update(PreprocessApi(lambda: runtime.engine, settings.db_schema).handlers())
@@ -74,6 +84,7 @@ def register(
         *market_data_subscriptions.REQUESTS,
         *market_data_imports.REQUESTS,
         *market_data_option_chain.REQUESTS,
+        *market_data_chain_quotes.REQUESTS,
     )
     for contract in contracts:
         handler = handlers.get(contract.op)

@@ -30,6 +30,12 @@ class MarketDataSettings(ServiceSettings):
     sim_seed: int = 42
     sim_drift: float = 0.0
     sim_volatility: float = Field(default=0.8, ge=0, le=20)
+    option_volatility_cache_s: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="option_chain_quotes keeps an underlying's realised volatility",
+    )
     sim_trades_per_s: float = Field(default=5.0, ge=0, le=100_000)
     sim_mean_size: float = Field(default=0.05, gt=0)
     # a fast market for tests only: start this far in the past and run this many times faster

@@ -1,6 +1,7 @@
 """The option chain as plain columns (``svc.analytics.options_chain_columns``, version 1).
 
-Same request as ``options_chain`` (``ChainRequest``), same paging (``next_strike_from``), same
+Same request as ``options_chain`` (``ChainRequest``), same paging (``next_strike_from``; up to
+2,000 strikes a reply where it fits NATS's payload limit, else 1,000 as ``options_chain``), same
 figures; the reply carries one list per field instead of a model per strike: ``strikes[i]``'s call
 is index ``i`` of every list of ``call``, its put index ``i`` of ``put``. ``null`` in a list: not
 listed (``symbol`` null), not quoted, or no solution (an implied volatility outside the

@@ -53,14 +53,62 @@ def chain_columns(  # noqa: PLR0917
     and the Greeks at the mid's implied volatility (else at ``volatility``) of every listed option."""
     strikes = sorted({float(o["strike"]) for o in options})
     by_key = {(float(o["strike"]), o["option_type"]): o for o in options}
-    n = len(strikes)
-    is_call = np.concatenate([np.ones(n, dtype=bool), np.zeros(n, dtype=bool)])
     keys = [(k, "call") for k in strikes] + [(k, "put") for k in strikes]
     listed = [by_key.get(key) for key in keys]
     sides = [quotes.get(o["symbol"], {}) if o is not None else {} for o in listed]
     bid, ask, last = (
         np.array([number(q.get(name)) for q in sides], dtype=np.float64) for name in ("bid", "ask", "last")
     )
+    return _figures(strikes, listed, sides, (bid, ask, last), spot, years, (rate, dividend_yield, volatility))
+
+
+def chain_columns_of(  # noqa: PLR0917
+    symbols: list[str],
+    is_call: np.ndarray[Any, np.dtype[np.bool_]],
+    strike: F64,
+    bid: F64,
+    ask: F64,
+    spot: float,
+    years: float,
+    rate: float,
+    dividend_yield: float,
+    volatility: float,
+) -> ChainColumns:
+    """``chain_columns`` of a listing already in columns (market-data's ``option_chain_quotes``:
+    one entry per option, ordered by strike then symbol, no last price): the same figures without
+    a dict per option; a strike and type listed twice keeps the later option, as there."""
+    strikes = np.unique(strike)
+    n = len(strikes)
+    slot = np.full(2 * n, -1, dtype=np.int64)
+    slot[np.searchsorted(strikes, strike) + np.where(is_call, 0, n)] = np.arange(len(strike))
+    present = slot >= 0
+    take = np.where(present, slot, 0)
+
+    def pick(values: F64) -> F64:
+        return np.where(present, values[take], np.nan) if len(values) else np.full(2 * n, np.nan)
+
+    listed: list[dict[str, Any] | None] = [None if j < 0 else {"symbol": symbols[j]} for j in slot.tolist()]
+    prices = (pick(bid), pick(ask), np.full(2 * n, np.nan))
+    return _figures(
+        strikes.tolist(), listed, [{}] * (2 * n), prices, spot, years, (rate, dividend_yield, volatility)
+    )
+
+
+def _figures(  # noqa: PLR0917
+    strikes: list[float],
+    listed: list[dict[str, Any] | None],
+    sides: list[dict[str, Any]],
+    prices: tuple[F64, F64, F64],
+    spot: float,
+    years: float,
+    model: tuple[float, float, float],
+) -> ChainColumns:
+    """The implied volatilities and Greeks of the calls then the puts of ``strikes`` from their
+    bid/ask/last (``model``: rate, dividend yield, the volatility where no mid gives one)."""
+    bid, ask, last = prices
+    rate, dividend_yield, volatility = model
+    n = len(strikes)
+    is_call = np.concatenate([np.ones(n, dtype=bool), np.zeros(n, dtype=bool)])
     mid = (bid + ask) / 2  # NaN unless both sides are quoted
     k = np.array(strikes * 2, dtype=np.float64)
 

@@ -272,15 +272,15 @@ ROUTES = (
     Forward(
         "GET", "/options/chain", READ, SERVICE, "options_chain", ChainRequest, ChainReply,
         name="option_chain", errors=READ_ERRORS,
-        query=CHAIN_QUERY,
+        query=CHAIN_QUERY, raw_reply=True,
         summary="Option chain of an underlying and expiry: every strike's call and put with their Greeks "
         "(at most 1,000 strikes a reply: next_strike_from)",
     ),
     Forward(
         "GET", "/options/chain/columns", READ, SERVICE, "options_chain_columns", ChainRequest,
-        ChainColumnsReply, name="option_chain_columns", errors=READ_ERRORS, query=CHAIN_QUERY,
+        ChainColumnsReply, name="option_chain_columns", errors=READ_ERRORS, query=CHAIN_QUERY, raw_reply=True,
         summary="The option chain as plain columns (one list per field, index i = strikes[i]): the same "
-        "figures and paging as /options/chain, for large chains",
+        "figures as /options/chain, paged the same way (up to 2,000 strikes a reply), for large chains",
     ),
     Forward(
         "GET", "/accounts/{account_id}/greeks", READ, SERVICE, "options_portfolio_greeks",

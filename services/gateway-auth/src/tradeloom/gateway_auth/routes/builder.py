@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ValidationError
 
 from tradeloom.gateway_auth.auth import CallContext, require
@@ -23,6 +23,7 @@ from tradeloom.gateway_auth.idempotency import idempotency_key, run_idempotent
 from tradeloom.gateway_auth.pagination import PageQuery, page_query
 from tradeloom.gateway_auth.routes.forwarding import (
     forward_named,
+    forward_named_json,
     no_nul,
     public_name,
     unwrap_cursor,
@@ -60,6 +61,8 @@ def check_line(route: Forward) -> None:
     clash = RESERVED & inputs
     if clash:
         raise ValueError(f"{where}: parameter names {sorted(clash)} are reserved")
+    if route.raw_reply and (route.cursor or route.idempotent):
+        raise ValueError(f"{where}: raw_reply cannot go with a cursor or Idempotency-Key")
     if route.prepare is not None or (route.body is route.request and not inputs):
         return  # prepare decides the fields; a body forwarded as it is is the request
     inputs |= set(route.body.model_fields) if route.body is not None else set()
@@ -93,9 +96,15 @@ def endpoint(route: Forward) -> Any:
             inputs["cursor"] = unwrap_cursor(ctx, kind, inputs.get("cursor"))
         request = build_request(route, route.prepare(inputs) if route.prepare else inputs, body, names)
 
-        async def call() -> tuple[int, BaseModel]:
+        async def call() -> tuple[int, BaseModel | Response]:
             deadline = route.deadline(request) if route.deadline else None
             prefix = "body." if route.body is not None else "query."
+            if route.raw_reply:
+                data = await forward_named_json(
+                    ctx, route.service, route.op, request, route.reply,
+                    names=names, prefix=prefix, timeout_s=deadline,
+                )  # fmt: skip
+                return route.status, Response(data, route.status, media_type="application/json")
             reply = await forward_named(
                 ctx, route.service, route.op, request, route.reply,
                 names=names, prefix=prefix, timeout_s=deadline,

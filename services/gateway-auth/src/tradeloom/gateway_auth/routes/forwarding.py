@@ -8,7 +8,8 @@ means UTC) or integer nanoseconds since the epoch and become ``from_ns``/``to_ns
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -52,8 +53,33 @@ async def forward_named(
     """``proxy.forward``, with the service's validation errors renamed to the public inputs: a field
     the service calls ``from_ns`` is the query parameter ``from`` here (``names``), the rest get
     ``prefix`` (``query.``, ``body.``, ``path.``). Other details (e.g. a CSV's bad rows) are kept."""
-    try:
+    with renamed_errors(names, prefix):
         return await proxy.forward(ctx, service, op, body, reply_model, timeout_s=timeout_s)
+    raise AssertionError("unreachable")  # pragma: no cover  (mypy: the context manager may swallow)
+
+
+async def forward_named_json(
+    ctx: CallContext,
+    service: str,
+    op: str,
+    body: BaseModel,
+    reply_model: type[BaseModel],
+    *,
+    names: Mapping[str, str] | None = None,
+    prefix: str = "query.",
+    timeout_s: float | None = None,
+) -> bytes:
+    """``forward_named`` with ``proxy.forward_json``: the validated reply's own JSON bytes."""
+    with renamed_errors(names, prefix):
+        return await proxy.forward_json(ctx, service, op, body, reply_model, timeout_s=timeout_s)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def renamed_errors(names: Mapping[str, str] | None, prefix: str) -> Iterator[None]:
+    """A service's ``validation_error`` raised again with its fields' public names."""
+    try:
+        yield
     except RemoteError as error:
         if error.code != "validation_error":
             raise

@@ -57,6 +57,9 @@ class Forward:
       ``names``: the request's fields → the public names its errors are reported under.
     * ``idempotent``: takes ``Idempotency-Key``; ``deadline``: seconds to wait for the reply,
       from the request (default: the gateway's proxy timeout).
+    * ``raw_reply``: the service's reply, validated against ``reply``, is sent as the service wrote
+      it (no model rebuilt, no second serialisation; for large read replies such as the option
+      chain). Not with ``cursor`` or ``idempotent``, which rewrite or store the reply.
     """
 
     method: str
@@ -81,3 +84,4 @@ class Forward:
     prepare: Callable[[Inputs], Inputs] | None = None
     names: Mapping[str, str] = field(default_factory=dict)
     deadline: Callable[[Any], float] | None = None
+    raw_reply: bool = False

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.shared.contracts.market_data import Instrument
@@ -16,6 +17,7 @@ _COLUMNS = (
     "venue", "symbol", "kind", "base", "quote", "settle", "tick_size", "lot_size", "min_notional", "status",
     "expiry", "underlying", "strike", "option_type", "multiplier", "price_band_pct",
 )  # fmt: skip
+_OPTION_COLUMNS = ("symbol", "option_type", "strike", "expiry", "tick_size")
 
 
 async def upsert_instruments(
@@ -45,14 +47,45 @@ async def list_instruments(
     """``underlying`` is a normalised spot symbol (``BTC/USDT``): its base is the instrument's
     ``underlying`` and the instrument's symbol starts with ``BTC/USDT:``; ``expiry`` a UTC day;
     ``strikes`` a strike range and a limit (then ordered by strike, then symbol)."""
+    rows = await _select(
+        connection, schema, _COLUMNS, venue=venue, kind=kind, status=status, underlying=underlying,
+        expiry=expiry, strikes=strikes,
+    )  # fmt: skip
+    return [Instrument.model_validate(dict(row._mapping)) for row in rows]
+
+
+async def option_listing(
+    connection: AsyncConnection, schema: str, venue: str, *, underlying: str, expiry: date, strikes: Strikes
+) -> list[Row[Any]]:
+    """The active options of ``list_instruments(…, "option", "active", …)`` as plain rows of
+    ``symbol, option_type, strike, expiry, tick_size`` (no model per option: a chain has thousands),
+    ordered by strike then symbol; rows missing a strike, type or expiry are left out."""
+    rows = await _select(
+        connection, schema, _OPTION_COLUMNS, venue=venue, kind="option", status="active",
+        underlying=underlying, expiry=expiry,
+        strikes=Strikes(strikes.low, strikes.high, strikes.limit, complete=True),
+    )  # fmt: skip
+    return list(rows)
+
+
+async def _select(
+    connection: AsyncConnection, schema: str, columns: tuple[str, ...], *, venue: str | None,
+    kind: str | None, status: str | None, underlying: str | None, expiry: date | None,
+    strikes: Strikes | None,
+) -> Any:  # fmt: skip
     strikes = strikes or Strikes()
     s = check_schema_name(schema)
     base = None if underlying is None else underlying.partition("/")[0]
     prefix = None if underlying is None else f"{_like_escaped(underlying)}:%"
     day_from = None if expiry is None else datetime.combine(expiry, time(0), tzinfo=UTC)
-    rows = await connection.execute(
+    complete = (
+        "AND strike IS NOT NULL AND option_type IS NOT NULL AND expiry IS NOT NULL "
+        if strikes.complete
+        else ""
+    )
+    return await connection.execute(
         text(
-            f'SELECT {", ".join(_COLUMNS)} FROM "{s}".instruments '
+            f'SELECT {", ".join(columns)} FROM "{s}".instruments '
             "WHERE (CAST(:venue AS text) IS NULL OR venue = :venue) "
             "AND (CAST(:kind AS text) IS NULL OR kind = :kind) "
             "AND (CAST(:status AS text) IS NULL OR status = :status) "
@@ -60,7 +93,7 @@ async def list_instruments(
             "AND (CAST(:day_from AS timestamptz) IS NULL "
             "     OR (expiry >= :day_from AND expiry < :day_to)) "
             "AND (CAST(:lo AS numeric) IS NULL OR strike >= :lo) "
-            "AND (CAST(:hi AS numeric) IS NULL OR strike <= :hi) "
+            f"AND (CAST(:hi AS numeric) IS NULL OR strike <= :hi) {complete}"
             f"ORDER BY venue, {'strike, ' if strikes.ordered else ''}symbol LIMIT :limit"
         ),
         {
@@ -69,7 +102,6 @@ async def list_instruments(
             "day_from": day_from, "day_to": None if day_from is None else day_from + timedelta(days=1),
         },
     )  # fmt: skip
-    return [Instrument.model_validate(dict(row._mapping)) for row in rows]
 
 
 async def option_expiries(
@@ -97,6 +129,7 @@ class Strikes:
     low: Decimal | None = None
     high: Decimal | None = None
     limit: int | None = None
+    complete: bool = False  # options with a strike, a type and an expiry only
 
     @property
     def ordered(self) -> bool:

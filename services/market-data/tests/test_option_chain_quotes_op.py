@@ -1,0 +1,114 @@
+"""``option_chain_quotes`` through a started market-data (real NATS and Postgres): the listing of
+``instruments`` with the quotes of ``option_quotes`` as columns (null quotes before a trade), the
+strike range and limit, an unknown underlying or expiry 404 like ``option_quotes``, bad input 422
+naming the field."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+
+from tradeloom.market_data.app import build
+from tradeloom.market_data.domain.sim_options import expiries
+from tradeloom.market_data.settings import MarketDataSettings
+from tradeloom.market_data.sources.publisher import MarketPublisher
+from tradeloom.shared.contracts.market_data import TradeTick
+from tradeloom.shared.contracts.market_data_chain_quotes import OptionChainQuotesReply
+from tradeloom.shared.publish import EventPublisher
+from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.streams import ensure_streams
+from tradeloom.shared.subjects import Subjects
+from tradeloom.shared.testing.polling import eventually
+
+
+async def test_option_chain_quotes_of_the_synthetic_venue(
+    md_schema: str, md_settings: Callable[..., MarketDataSettings], nc: Client, nats_prefix: str
+) -> None:
+    subjects = Subjects(nats_prefix)
+    await ensure_streams(nc.jetstream(), subjects)
+    settings = md_settings(md_schema, sim_symbols=["BTC/USDT"], sim_trades_per_s=0, sim_volatility=0.6)
+    runtime = build(settings)
+    await runtime.start()
+    client = ServiceClient(nc, subjects)
+    expiry = expiries(datetime.now(UTC).date())[1]
+    body = {"underlying": "btc/usdt", "expiry": expiry.date().isoformat()}
+
+    async def ask(**extra: Any) -> dict[str, Any]:
+        return await client.call_raw("market-data", "option_chain_quotes", {**body, **extra}, timeout_s=5)
+
+    try:
+
+        async def listed() -> dict[str, Any] | None:
+            try:
+                return await ask()
+            except RemoteError:
+                return None
+
+        before = await eventually(listed, "options listed")
+        assert (before["spot"], before["realised_volatility"], before["venue_quotes"]) == (None, None, False)
+        assert len(before["symbol"]) == 13 * 2 and set(before["bid"]) == set(before["ask"]) == {None}
+        trade = TradeTick(
+            trade_id="t", ts_ns=time.time_ns(), price=Decimal(64000), amount=Decimal(1), side="buy"
+        )
+        await MarketPublisher(EventPublisher(nc.jetstream(), subjects, "test"), 25).publish_trades(
+            "sim", "BTC/USDT", [trade]
+        )
+
+        async def quoted() -> dict[str, Any] | None:
+            reply = await ask()
+            return reply if reply["spot"] is not None else None
+
+        reply = await eventually(quoted, "quotes after the first trade")
+        OptionChainQuotesReply.model_validate(reply)
+        assert (reply["underlying"], reply["spot"], reply["realised_volatility"]) == (
+            "BTC/USDT",
+            "64000",
+            0.6,
+        )
+        instruments = await client.call_raw(
+            "market-data", "instruments",
+            {"kind": "option", "status": "active", "underlying": "BTC/USDT", "expiry": body["expiry"],
+             "limit": 100},
+            timeout_s=5,
+        )  # fmt: skip
+        assert reply["symbol"] == [i["symbol"] for i in instruments["instruments"]]
+        assert reply["strike"] == [i["strike"] for i in instruments["instruments"]]
+        assert reply["option_type"] == [i["option_type"] for i in instruments["instruments"]]
+        old = await client.call_raw("market-data", "option_quotes", body, timeout_s=5)
+        by_symbol = {q["symbol"]: q for q in old["quotes"]}
+        assert reply["model_volatility"] == [by_symbol[s]["model_volatility"] for s in reply["symbol"]]
+        for bid, ask_ in zip(reply["bid"], reply["ask"], strict=True):
+            assert ask_ is not None and (bid is None or Decimal(bid) < Decimal(ask_))
+
+        strikes = sorted({Decimal(k) for k in reply["strike"]})
+        ranged = await ask(strike_from=str(strikes[2]), strike_to=str(strikes[5]), limit=5)
+        assert [Decimal(k) for k in ranged["strike"]] == [
+            strikes[2],
+            strikes[2],
+            strikes[3],
+            strikes[3],
+            strikes[4],
+        ]
+        assert ranged["symbol"] == reply["symbol"][4:9]
+
+        for extra, op_body in (({}, {"underlying": "DOGE/USDT"}), ({}, {"expiry": "2020-01-03"})):
+            with pytest.raises(RemoteError) as missing:
+                await ask(**extra, **op_body)
+            assert missing.value.code == "not_found"
+        for bad, field in (
+            ({"underlying": "BTC-"}, "underlying"), ({"limit": 0}, "limit"), ({"expiry": "soon"}, "expiry"),
+            ({"strike_from": "-1"}, "strike_from"),
+            ({"strike_from": "70000", "strike_to": "60000"}, "strike_to"),
+        ):  # fmt: skip
+            with pytest.raises(RemoteError) as refused:
+                await ask(**bad)
+            assert refused.value.code == "validation_error"
+            assert refused.value.details["fields"][0]["field"] == field
+    finally:
+        await runtime.stop()
