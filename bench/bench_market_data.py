@@ -4,11 +4,12 @@
   batches of ``PUBLISH_BATCH`` trades per message by a publisher in its OWN PROCESS (as the source
   and the store would be separate replicas; sharing one GIL measured the publisher's CPU, not the
   store's), stored by the batched persistence consumer in this process (inbox claim + one
-  insert-and-merge statement + roll-ups + candle closing, one transaction per fetch of
+  insert-and-merge statement for every timeframe + candle closing, one transaction per fetch of
   ``FETCH_MESSAGES``). Two runs: a full-speed burst of 300,000 trades (trades/s = all trades / time
   from the first publish to the last commit; a burst, not "sustained"; its lag is the backlog a
   producer faster than the store builds), and a sustained run: SUSTAINED_RATE trades/s offered for
-  SUSTAIN_S (>= 60) seconds, generated as they go, SUSTAINED_BATCH trades a message so that the
+  SUSTAIN_S (>= 60) seconds (every message generated and encoded before the clock starts, only its
+  time written when published: ``md_publisher``), SUSTAINED_BATCH trades a message so that the
   publish-to-stored lag has >= 10,000 samples (one per message), while a reader asks for the latest
   1m candles in a loop (``store.market_queries.candles``, the ``candles`` op's query).
   Peer: the burst's rows COPYed by asyncpg into a plain table (no broker, no dedupe, no candles).
@@ -31,26 +32,24 @@ import statistics
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
-from multiprocessing.connection import Connection
 
 import nats
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.harness import header, percentile_line, require_sustained
+from bench.md_publisher import TRADES_PER_SYMBOL, publisher_process, sim_batches
 from tradeloom.market_data import app as md_app
 from tradeloom.market_data.app import build
 from tradeloom.market_data.domain.simulator import SimConfig, SimTrade, SyntheticMarket
 from tradeloom.market_data.persistence import Parsed, TradePersistence
 from tradeloom.market_data.settings import MarketDataSettings
-from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.market_data.store.market_queries import candles
 from tradeloom.market_data.store.trades_store import TouchedRange, rollup
 from tradeloom.shared.aio import freeze_startup_heap
 from tradeloom.shared.db import create_engine
 from tradeloom.shared.migrations import find_migrations, migrate
 from tradeloom.shared.outbox import Outbox
-from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
@@ -58,7 +57,6 @@ from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.ports import free_port
 from tradeloom.shared.testing.postgres_server import PostgresServer
 
-TRADES_PER_SYMBOL = 150_000
 PUBLISH_BATCH = 1000
 FETCH_MESSAGES = 50
 MINUTE = 60 * 10**9
@@ -67,7 +65,6 @@ QUERY_REPEATS = 21
 SUSTAIN_S = 60.0
 SUSTAINED_RATE = 75_000
 SUSTAINED_BATCH = 250  # 300 messages/s at 75,000 trades/s: >= 18,000 lag samples in 60 s
-SPACING_NS = 20_000  # simulated time between a symbol's trades
 
 
 def migrate_schema(pg: PostgresServer, schema: str) -> None:
@@ -89,56 +86,6 @@ async def copy_peer(engine: AsyncEngine, schema: str, batches: list[tuple[str, l
                 records=[("sim", symbol, t.ts_ns, t.trade_id, t.price, t.amount, t.side) for t in trades],
             )
     return time.perf_counter() - peer_began
-
-
-def sim_batches(run: str, start_ns: int) -> list[tuple[str, list[SimTrade]]]:
-    """The bench's trades (deterministic: the publisher process and the peer build the same)."""
-    batches = []
-    for symbol, price in (("BTC/USDT", 65000.0), ("ETH/USDT", 3500.0)):
-        market = SyntheticMarket(SimConfig(symbol, start_price=price), seed=1, run_id=f"bench{run}")
-        batches.append((symbol, market.trades([start_ns + i * SPACING_NS for i in range(TRADES_PER_SYMBOL)])))
-    return batches
-
-
-async def publish_all(  # noqa: PLR0917
-    url: str, run: str, start_ns: int, rate: float | None, report: Connection, per_symbol: int, batch: int
-) -> None:
-    nc = await nats.connect(url)
-    subjects = Subjects(f"benchmd{run}")
-    generated = time.perf_counter()
-    # full speed: generated up front, so generation is not timed; paced: generated as it goes
-    ready = dict(sim_batches(run, start_ns)) if rate is None else {}
-    generated = time.perf_counter() - generated
-    markets = [
-        (symbol, SyntheticMarket(SimConfig(symbol, start_price=price), seed=1, run_id=f"bench{run}"))
-        for symbol, price in (("BTC/USDT", 65000.0), ("ETH/USDT", 3500.0))
-    ]
-    publisher = MarketPublisher(
-        EventPublisher(nc.jetstream(), subjects, "bench"), batch_max=batch, concurrency=16
-    )
-    report.send(("ready", generated))
-    report.recv()  # go
-    began_wall, began = time.time(), time.perf_counter()
-    slice_size = 2_000 if rate else 10_000  # interleave the two symbols, as a live feed would
-    for offset in range(0, per_symbol, slice_size):
-        if rate is not None:  # 2 symbols × slice_size trades per step
-            await asyncio.sleep(max(0.0, began + offset * 2 / rate - time.perf_counter()))
-        size = min(slice_size, per_symbol - offset)
-        for symbol, market in markets:
-            trades = ready[symbol][offset : offset + size] if ready else market.trades(
-                [start_ns + (offset + i) * SPACING_NS for i in range(size)]
-            )  # fmt: skip
-            await publisher.publish_trades("sim", symbol, trades)
-    report.send(("published", began_wall, time.perf_counter() - began))
-    await nc.close()
-
-
-def publisher_process(  # noqa: PLR0917
-    url: str, run: str, start_ns: int, rate: float | None, report: Connection, per_symbol: int, batch: int
-) -> None:
-    """The synthetic source in its own process (its own GIL and core), as in production where the
-    source and the persistence consumer are separate tasks that could run in separate replicas."""
-    asyncio.run(publish_all(url, run, start_ns, rate, report, per_symbol, batch))
 
 
 async def bench_ingest(url: str, pg: PostgresServer, rate: float | None = None) -> None:  # noqa: PLR0915
@@ -207,7 +154,8 @@ async def bench_ingest(url: str, pg: PostgresServer, rate: float | None = None) 
         title = (
             f"ingest sustained: {rate:,.0f} trades/s offered for {total / rate:.0f} s, candle reads running"
         )
-        header(title, f"{total:,} synthetic trades, 2 symbols, {batch} a message, generated as published")
+        data = f"{total:,} synthetic trades, 2 symbols, {batch} a message, encoded first ({generated:.0f} s)"
+        header(title, data)
         offered, stored_rate = total / published, total / elapsed
         print(f"   published in {published:.1f} s ({offered:,.0f}/s really offered); "
         f"stored {stored_rate:,.0f} trades/s in {elapsed:.1f} s (goal >= 75,000 for 60 s)")  # fmt: skip

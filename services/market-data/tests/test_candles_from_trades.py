@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.domain.candles import Bar, TradePoint, candles_from_trades, rollup
 from tradeloom.market_data.domain.timeframes import ALL_TIMEFRAMES, WEEK_ORIGIN_NS
+from tradeloom.market_data.store.trades_store import TouchedRange, store_trades
 from tradeloom.market_data.store.trades_store import rollup as store_rollup
-from tradeloom.market_data.store.trades_store import store_trades
 from tradeloom.market_data.trade_batch import TradeColumns
 
 BASE_NS = 1_704_067_200_000_000_000 + 3 * 86_400 * 10**9  # 2024-01-04 00:00 UTC, a Thursday
@@ -123,8 +123,7 @@ async def test_store_candles_equal_independent_computation(
             for part in (chunk[:half], chunk[half:])
         ]
         async with db_engine.begin() as connection:
-            for touched in await store_trades(connection, md_schema, columns):
-                await store_rollup(connection, md_schema, touched)
+            await store_trades(connection, md_schema, columns)  # every timeframe, no roll-up
 
     assert await stored(db_engine, md_schema, venue, "1m") == pandas_candles(trades, "1min")
     assert await stored(db_engine, md_schema, venue, "1m") == as_tuples(candles_from_trades(trades, "1m"))
@@ -141,3 +140,9 @@ async def test_store_candles_equal_independent_computation(
         ).scalar_one()
     assert count == len(trades)
     assert {tf for tf, _ in RULES} | {"1m"} == set(ALL_TIMEFRAMES)
+    # the merged coarse candles are what a roll-up from the 1m ones rebuilds
+    merged = {tf: await stored(db_engine, md_schema, venue, tf) for tf in ALL_TIMEFRAMES}
+    opens = [t.ts_ns - t.ts_ns % MINUTE for t in trades]
+    async with db_engine.begin() as connection:
+        await store_rollup(connection, md_schema, TouchedRange(venue, "BTC/USDT", min(opens), max(opens)))
+    assert {tf: await stored(db_engine, md_schema, venue, tf) for tf in ALL_TIMEFRAMES} == merged

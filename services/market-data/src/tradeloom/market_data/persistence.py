@@ -2,11 +2,12 @@
 
 The shared ``DurableConsumer`` applies one message per transaction, too slow for tens of
 thousands of trades a second. This consumer keeps the same guarantees for a batch: it claims the
-batch's message ids in ``inbox`` (skipping ids already claimed), inserts the trades, merges candles,
-rolls them up and closes candles (outbox) in ONE transaction, commits, and only then acks. A crash
-before the commit leaves nothing (JetStream redelivers); after it, the redelivery finds every id
-claimed and is acked without effect. Trades are also unique by (venue, symbol, ts_ns, trade_id),
-so a restarted source re-sending under new message ids still stores each trade once.
+batch's message ids in ``inbox`` (skipping ids already claimed), inserts the trades, merges them
+into the candles of every timeframe and closes candles (outbox) in ONE transaction, commits, and
+only then acks. A crash before the commit leaves nothing (JetStream redelivers); after it, the
+redelivery finds every id claimed and is acked without effect. Trades are also unique by (venue,
+symbol, ts_ns, trade_id), so a restarted source re-sending under new message ids still stores each
+trade once.
 
 A batch that fails is retried message by message, so one poison message cannot block the rest;
 a message that fails on its last delivery (or cannot be parsed) goes to ``dlq.<subject>``. Binding,
@@ -30,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.store.candle_close import close_candles
-from tradeloom.market_data.store.trades_store import rollup, store_trades
+from tradeloom.market_data.store.trades_store import store_trades
 from tradeloom.market_data.trade_batch import TradeColumns, columns_from_payload
 from tradeloom.shared.contracts.market_data import TradesIngested
 from tradeloom.shared.db import check_schema_name
@@ -204,9 +205,7 @@ class TradePersistence:
                     continue
                 claimed.discard(item.envelope.id)  # the same id twice in one batch counts once
                 batches.append(item.trades)
-            touched = await store_trades(connection, s, batches)
-            for touched_range in touched:
-                await rollup(connection, s, touched_range)
+            touched = await store_trades(connection, s, batches)  # every timeframe, in one statement
             for touched_range in touched:
                 self.metrics.closed.inc(
                     await close_candles(

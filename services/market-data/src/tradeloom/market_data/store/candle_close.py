@@ -45,55 +45,59 @@ async def close_candles(
             )
         ).all()
     )
-    for timeframe in ALL_TIMEFRAMES:
-        # The SQL keeps what may have closed (a month is at least 28 days); bucket_end decides.
-        width = TIMEFRAMES.get(timeframe, SHORTEST_MONTH_NS)
-        after = states.get(timeframe, -1)
-        rows = (
-            await connection.execute(
-                text(
-                    "SELECT open_ns, open, high, low, close, volume, trade_count "
-                    f'FROM "{s}".candles WHERE venue = :v AND symbol = :s AND tf = :tf '
-                    "AND open_ns > :after AND open_ns + :width + :tol <= :wm ORDER BY open_ns"
-                ),
-                {
-                    "v": venue,
-                    "s": symbol,
-                    "tf": timeframe,
-                    "after": after,
-                    "width": width,
-                    "tol": tolerance_ns,
-                    "wm": watermark,
-                },
-            )
-        ).all()
-        rows = [row for row in rows if bucket_end(row.open_ns, timeframe) + tolerance_ns <= watermark]
-        if not rows:
+    # Every timeframe's candidates in ONE statement (the SQL keeps what may have closed: a month is
+    # at least 28 days; bucket_end decides), in timeframe order then open time.
+    candidates = (
+        await connection.execute(
+            text(
+                "SELECT w.tf, c.open_ns, c.open, c.high, c.low, c.close, c.volume, c.trade_count "
+                "FROM unnest(CAST(:tfs AS text[]), CAST(:afters AS bigint[]), CAST(:widths AS bigint[])) "
+                "WITH ORDINALITY AS w(tf, after, width, n) "
+                f'JOIN "{s}".candles AS c ON c.venue = :v AND c.symbol = :s AND c.tf = w.tf '
+                "AND c.open_ns > w.after AND c.open_ns + w.width + :tol <= :wm ORDER BY w.n, c.open_ns"
+            ),
+            {
+                "tfs": list(ALL_TIMEFRAMES),
+                "afters": [states.get(timeframe, -1) for timeframe in ALL_TIMEFRAMES],
+                "widths": [TIMEFRAMES.get(timeframe, SHORTEST_MONTH_NS) for timeframe in ALL_TIMEFRAMES],
+                "v": venue,
+                "s": symbol,
+                "tol": tolerance_ns,
+                "wm": watermark,
+            },
+        )
+    ).all()
+    closed_through: dict[str, int] = {}
+    token = symbol_token(token_form(symbol))
+    for row in candidates:
+        timeframe = row.tf
+        close_ns = bucket_end(row.open_ns, timeframe)
+        if close_ns + tolerance_ns > watermark:
             continue
-        for row in rows:
-            event = CandleClosed(
-                venue=venue,
-                symbol=symbol,
-                timeframe=timeframe,
-                open_ns=row.open_ns,
-                close_ns=bucket_end(row.open_ns, timeframe),
-                open=row.open,
-                high=row.high,
-                low=row.low,
-                close=row.close,
-                volume=row.volume,
-                trade_count=row.trade_count,
-            )
-            event_id = market_data_id(venue, symbol, f"candle:{timeframe}:{row.open_ns}")
-            token = symbol_token(token_form(symbol))
-            await outbox.add(connection, event, venue, token, timeframe, event_id=event_id)
+        event = CandleClosed(
+            venue=venue,
+            symbol=symbol,
+            timeframe=timeframe,
+            open_ns=row.open_ns,
+            close_ns=close_ns,
+            open=row.open,
+            high=row.high,
+            low=row.low,
+            close=row.close,
+            volume=row.volume,
+            trade_count=row.trade_count,
+        )
+        event_id = market_data_id(venue, symbol, f"candle:{timeframe}:{row.open_ns}")
+        await outbox.add(connection, event, venue, token, timeframe, event_id=event_id)
+        closed_through[timeframe] = row.open_ns
+        emitted += 1
+    if closed_through:
         await connection.execute(
             text(
                 f'INSERT INTO "{s}".candle_close_state (venue, symbol, tf, closed_through_ns) '
-                "VALUES (:v, :s, :tf, :t) ON CONFLICT (venue, symbol, tf) "
-                "DO UPDATE SET closed_through_ns = EXCLUDED.closed_through_ns"
+                "SELECT :v, :s, tf, t FROM unnest(CAST(:tfs AS text[]), CAST(:ts AS bigint[])) AS u(tf, t) "
+                "ON CONFLICT (venue, symbol, tf) DO UPDATE SET closed_through_ns = EXCLUDED.closed_through_ns"
             ),
-            {"v": venue, "s": symbol, "tf": timeframe, "t": rows[-1].open_ns},
+            {"v": venue, "s": symbol, "tfs": list(closed_through), "ts": list(closed_through.values())},
         )
-        emitted += len(rows)
     return emitted

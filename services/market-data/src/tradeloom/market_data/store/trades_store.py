@@ -2,10 +2,14 @@
 
 ``store_trades`` sends a batch as seven column arrays (prices and amounts as decimal strings that
 Postgres parses into ``numeric``), inserts them into ``trades`` skipping duplicates (key venue,
-symbol, ts_ns, trade_id), and merges only the newly inserted trades into 1-minute candles and the
-market state, all in ONE statement (one round trip, no temp table): a redelivered or re-sent trade
-never counts twice. Open/close follow (ts_ns, trade_id) order, so a late trade lands where it belongs.
-``rollup`` then rebuilds the touched buckets of each coarser timeframe from the next finer one.
+symbol, ts_ns, trade_id), and merges only the newly inserted trades into the candles of EVERY
+timeframe (1m from the trades; 3m…1M from those few 1m aggregates, bucketed as ``bucket_sql``) and
+the market state, all in ONE statement (one round trip, no temp table): a redelivered or re-sent
+trade never counts twice. Open/close follow (ts_ns, trade_id) order, so a late trade lands where it
+belongs. Candle fields merge exactly (first/last by (ts_ns, trade_id), max, min, numeric sums), so
+the merged coarse candles equal a roll-up of the 1m ones, without the 14 roll-up statements per
+symbol a batch used to cost. ``rollup`` rebuilds the touched buckets of each coarser timeframe from
+the next finer one: for 1m candles written otherwise (backfilled bars, or a minute replaced).
 """
 
 from __future__ import annotations
@@ -61,11 +65,25 @@ WITH ins AS (
         last_tid = CASE WHEN (EXCLUDED.last_ts_ns, EXCLUDED.last_tid) > (m.last_ts_ns, m.last_tid)
                    THEN EXCLUDED.last_tid ELSE m.last_tid END,
         last_ts_ns = greatest(m.last_ts_ns, EXCLUDED.last_ts_ns)
+), coarse AS (  -- the same new trades per coarser bucket, from their (few) 1m aggregates
+    SELECT venue, symbol, tf, b AS open_ns,
+        (array_agg(open ORDER BY first_ts_ns, first_tid))[1] AS open, max(high) AS high,
+        min(low) AS low, (array_agg(close ORDER BY last_ts_ns DESC, last_tid DESC))[1] AS close,
+        sum(volume) AS volume, sum(trade_count) AS trade_count,
+        min(first_ts_ns) AS first_ts_ns,
+        (array_agg(first_tid ORDER BY first_ts_ns, first_tid))[1] AS first_tid,
+        max(last_ts_ns) AS last_ts_ns,
+        (array_agg(last_tid ORDER BY last_ts_ns DESC, last_tid DESC))[1] AS last_tid
+    FROM ({_coarse_buckets_sql()}) AS x
+    GROUP BY venue, symbol, tf, b
 ), merged AS (
     INSERT INTO "{s}".candles AS c (venue, symbol, tf, open_ns, open, high, low, close, volume,
         trade_count, first_ts_ns, first_tid, last_ts_ns, last_tid)
     SELECT venue, symbol, '1m', open_ns, open, high, low, close, volume, trade_count,
         first_ts_ns, first_tid, last_ts_ns, last_tid FROM agg
+    UNION ALL
+    SELECT venue, symbol, tf, open_ns, open, high, low, close, volume, trade_count,
+        first_ts_ns, first_tid, last_ts_ns, last_tid FROM coarse
     ON CONFLICT (venue, symbol, tf, open_ns) DO UPDATE SET
         open = CASE WHEN (EXCLUDED.first_ts_ns, EXCLUDED.first_tid) < (c.first_ts_ns, c.first_tid)
                THEN EXCLUDED.open ELSE c.open END,
@@ -81,10 +99,18 @@ WITH ins AS (
         low = least(c.low, EXCLUDED.low),
         volume = c.volume + EXCLUDED.volume,
         trade_count = c.trade_count + EXCLUDED.trade_count
-    RETURNING venue, symbol, open_ns
+    RETURNING venue, symbol, tf, open_ns
 )
 SELECT venue, symbol, min(open_ns) AS lo, max(open_ns) AS hi
-FROM merged GROUP BY venue, symbol ORDER BY venue, symbol"""
+FROM merged WHERE tf = '1m' GROUP BY venue, symbol ORDER BY venue, symbol"""
+
+
+def _coarse_buckets_sql() -> str:
+    """Every 1m aggregate of ``agg`` once per coarser timeframe, with that timeframe's bucket."""
+    return "\n    UNION ALL ".join(
+        f"SELECT *, '{timeframe}' AS tf, {bucket_sql(timeframe, 'open_ns')} AS b FROM agg"
+        for timeframe in ROLLUP_SOURCE
+    )
 
 
 def _rollup_sql(s: str, timeframe: str) -> str:
@@ -108,7 +134,8 @@ ON CONFLICT (venue, symbol, tf, open_ns) DO UPDATE SET
 async def store_trades(
     connection: AsyncConnection, schema: str, batches: Sequence[TradeColumns]
 ) -> list[TouchedRange]:
-    """Insert new trades and merge them into 1m candles and market state; returns touched ranges.
+    """Insert new trades and merge them into every timeframe's candles and the market state; returns
+    the touched 1m ranges.
 
     ``batches`` must already be validated (``trade_batch.columns_from_payload`` or
     ``TradeColumns.from_trades``): decimal strings here are finite by contract."""
