@@ -91,6 +91,8 @@ def place_order(row: Row[Any]) -> PlaceOrder:
         reduce_only=row.reduce_only,
         # a perpetual: risk-monitor's leverage stored on the order, set on the venue before it
         leverage=None if row.leverage is None else int(Decimal(row.leverage)),
+        # and its margin mode (risk-monitor's, stored on the order; not set: cross, as on paper)
+        margin_mode="isolated" if row.margin_mode == "isolated" else "cross",
         position_side=row.position_side or None,  # '' on one-way orders
     )
 

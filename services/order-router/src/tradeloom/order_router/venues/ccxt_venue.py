@@ -207,7 +207,10 @@ class CcxtVenue:
             self._position_mode = hedged
         if self._perp_settings.get(symbol) == (leverage, margin_mode):
             return
-        # ccxt answers "no need to change" (Binance -4046) as success
+        if not self._exchange.has.get("setMarginMode"):  # the order is rejected, never sent
+            raise NotSupported(f"margin_mode: {self.venue} has no margin mode switch through ccxt")
+        # risk-monitor's margin mode (cross or isolated); ccxt answers "no need to change"
+        # (Binance -4046) as success
         await self._call(lambda: self._exchange.set_margin_mode(margin_mode, symbol))
         await self._call(lambda: self._exchange.set_leverage(leverage, symbol))
         self._perp_settings[symbol] = (leverage, margin_mode)

@@ -28,7 +28,7 @@ class PlaceOrder:
     trigger_price: Decimal | None = None  # stop_* and take_profit_* orders
     reduce_only: bool = False  # perpetuals: only reduce the (one-way) position
     leverage: int | None = None  # perpetuals: set on the venue before the first order (default 1)
-    margin_mode: Literal["isolated", "cross"] = "isolated"  # perpetuals
+    margin_mode: Literal["isolated", "cross"] = "cross"  # perpetuals (risk-monitor's default)
     position_side: Literal["long", "short"] | None = None  # perpetuals in hedge mode: which position
 
     @property
