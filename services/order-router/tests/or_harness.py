@@ -123,16 +123,18 @@ class Neighbours:
             reply = {"data": {"approved": approved, "reason": None if approved else "limit"}}
         await msg.respond(json.dumps(reply).encode())
 
-    async def trade(self, price: str, amount: str, symbol: str = "BTC/USDT", side: str = "buy") -> None:
+    async def trade(
+        self, price: str, amount: str, symbol: str = "BTC/USDT", side: str = "buy", venue: str = "sim"
+    ) -> None:
         """Publish one market trade as market-data does (now, a new trade id)."""
         self._trade_seq += 1
         trade_id = f"{time.time_ns()}-{self._trade_seq}"
         tick = TradeTick.model_validate(
             {"trade_id": trade_id, "ts_ns": time.time_ns(), "price": price, "amount": amount, "side": side}
         )
-        event = TradesIngested(venue="sim", symbol=symbol, trades=[tick])
+        event = TradesIngested(venue=venue, symbol=symbol, trades=[tick])
         publisher = EventPublisher(self.nc.jetstream(), self.subjects, "tradeloom/market-data")
-        event_id = market_data_id("sim", symbol, trade_id)
+        event_id = market_data_id(venue, symbol, trade_id)
         # Like market-data's own publisher, keep trying through a NATS restart with the same message
         # id: the stream's duplicate window keeps a retried trade from counting twice.
         deadline = time.monotonic() + 60

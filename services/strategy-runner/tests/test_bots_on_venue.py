@@ -120,8 +120,11 @@ async def test_a_bot_on_an_exchange_account_orders_at_the_venue_and_sees_its_fil
         state = await standin_venue.control("state")
         return [(o["clientOrderId"], o["status"], o["type"]) for o in state["orders"].values()]
 
-    async def stop_resting() -> bool:
-        return any(kind == "STOP_LOSS" and status == "NEW" for _, status, kind in await at_venue())
+    async def stop_resting() -> bool:  # at the venue, and here once the venue's answer is applied
+        if not any(kind == "STOP_LOSS" and status == "NEW" for _, status, kind in await at_venue()):
+            return False
+        listed = (await env.orders("orders_list", {"account_id": account_id}))["items"]
+        return any(o["type"] == "stop_market" and o["status"] == "new" for o in listed)
 
     await eventually(stop_resting, DEADLINE_S)
     assert (await env.sr("bots_get", {"bot_id": bot_id}))["position"] == "0.1"
@@ -167,18 +170,56 @@ async def test_a_bot_an_exchange_account_cannot_run_is_refused_at_create(
         "bots_create", (await _body(env, graph)) | {"account_id": account_id, "venue": "sim"}
     )
     assert (other_venue.code, fields(other_venue)) == ("validation_error", ["venue"])
-    trailing = {**graph, "nodes": [*(n for n in graph["nodes"] if n["id"] != "stop"), TRAIL]}
+    # a trailing stop as a bracket's leg (with a take-profit) rests at no venue
+    target = {"id": "target", "type": "sink.take_profit", "params": {"fraction": 0.2}}
+    trailing = {**graph, "nodes": [*(n for n in graph["nodes"] if n["id"] != "stop"), TRAIL, target]}
     refused = await env.sr.error("bots_create", (await _body(env, trailing)) | {"account_id": account_id})
     assert (refused.code, fields(refused)) == ("validation_error", ["strategy_id"])
     assert "trailing" in refused.message
     assert (await env.sr("bots_list", {}))["items"] == []
-    # bots_update to a version with a trailing stop: refused the same way, the bot unchanged
+    # bots_update to a version with a trailing bracket leg: refused the same way, the bot unchanged
     body = (await _body(env, graph)) | {"account_id": account_id}
     bot = await env.sr("bots_create", body)
     await env.sr("strategy_versions_add", {"strategy_id": body["strategy_id"], "graph": trailing})
     moved = await env.sr.error("bots_update", {"bot_id": bot["bot_id"], "strategy_version": 2})
     assert (moved.code, fields(moved)) == ("validation_error", ["strategy_version"])
     assert (await env.sr("bots_get", {"bot_id": bot["bot_id"]}))["strategy_version"] == 1
+
+
+async def test_a_bots_lone_trailing_stop_rests_at_the_venue_natively(
+    venue_bots_env: BotsEnv, standin_venue: Any
+) -> None:
+    """Issue 13: a lone 10 % trailing stop exit on an exchange account at Binance is order-router's
+    native venue trailing stop (spot ``STOP_LOSS`` with ``trailingDelta`` 1000 bips); its fill
+    at the venue makes the bot flat, the exit logged once."""
+    env = venue_bots_env
+    cross = crossing_bar()
+    await standin_venue.control("set_price", symbol="BTCUSDT", price=str(PRICES[cross]))
+    account_id = await exchange_account(env.orders, standin_venue)
+    graph = sma_cross(PARAMS["fast"], PARAMS["slow"])
+    trailing = {**graph, "nodes": [*(n for n in graph["nodes"] if n["id"] != "stop"), TRAIL]}
+    bot_id = (await new_venue_bot(env, account_id, trailing))["bot_id"]
+    assert (await env.sr("bots_start", {"bot_id": bot_id}))["status"] == "running"
+    await env.market.bars(0, cross + 1)
+
+    async def trailing_at_venue() -> list[dict[str, Any]]:
+        orders = (await standin_venue.control("state"))["orders"].values()
+        return [o for o in orders if o["clientOrderId"].endswith("-ts")]
+
+    async def rests() -> bool:
+        return [(o["type"], o["status"], o.get("trailingDelta")) for o in await trailing_at_venue()] == [
+            ("STOP_LOSS", "NEW", 1000)
+        ]
+
+    await eventually(rests, DEADLINE_S)
+    [stop] = await trailing_at_venue()
+    await standin_venue.control("fill", symbol="BTCUSDT", clientOrderId=stop["clientOrderId"], price="90")
+
+    async def flat() -> bool:
+        return (await env.sr("bots_get", {"bot_id": bot_id}))["position"] == "0"
+
+    await eventually(flat, DEADLINE_S)
+    assert len([d for d in await decisions(env.sr, bot_id) if d["signal"] == "trailing_stop"]) == 1
 
 
 async def _body(env: BotsEnv, graph: dict[str, Any]) -> dict[str, Any]:

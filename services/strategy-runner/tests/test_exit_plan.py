@@ -114,7 +114,7 @@ def test_a_grid_limit_and_a_recorded_resend_keep_their_body() -> None:
     assert exit_client_id(long_id, "ts") == long_id[:60] + "-ts"
 
 
-def test_an_exchange_account_takes_lone_stops_targets_and_brackets_but_no_trailing_stop() -> None:
+def test_an_exchange_account_takes_lone_stops_targets_brackets_and_a_binance_lone_trailing_stop() -> None:
     bracket = ExitSettings(stop_loss=D("0.05"), take_profit=D("0.2"))
     for takes in (
         ExitSettings(),
@@ -122,10 +122,18 @@ def test_an_exchange_account_takes_lone_stops_targets_and_brackets_but_no_traili
         ExitSettings(take_profit=D("0.2")),
         bracket,
     ):
-        assert not_on_venue(takes) is None
-    for trailing in (
-        ExitSettings(trailing_stop=D("0.1")),
-        ExitSettings(trailing_stop=D("0.1"), take_profit=D("0.2")),
+        assert not_on_venue(takes, "binance") is None and not_on_venue(takes, "kraken") is None
+    # a lone trailing stop: Binance's native one (0.1..20 % in whole bips), no other venue
+    for fraction in ("0.1", "0.001", "0.2", "0.0125"):
+        assert not_on_venue(ExitSettings(trailing_stop=D(fraction)), "binance") is None
+    for fraction, venue in (
+        ("0.1", "kraken"),
+        ("0.0005", "binance"),
+        ("0.25", "binance"),
+        ("0.00015", "binance"),
     ):
-        refused = not_on_venue(trailing)
+        refused = not_on_venue(ExitSettings(trailing_stop=D(fraction)), venue)
         assert refused is not None and "sink.trailing_stop" in refused
+    # a bracket's trailing leg (with a take-profit): paper only
+    refused = not_on_venue(ExitSettings(trailing_stop=D("0.1"), take_profit=D("0.2")), "binance")
+    assert refused is not None and "sink.trailing_stop" in refused

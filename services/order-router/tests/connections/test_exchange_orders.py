@@ -37,8 +37,10 @@ async def test_order_reaches_the_venue_and_its_fill_is_applied_once(
         b["asset"]: b for b in (await trader("accounts_balances", {"account_id": account_id}))["balances"]
     }
     assert balances["USDT"]["locked"] == "0"
-    error = await trader.error("orders_submit", limit_buy(account_id, "ex-3") | {"type": "trailing_stop"})
-    assert error.details["fields"][0]["field"] in ("type", "trailing_amount")
+    # a trailing stop by price distance: venues trail by percent (test_exchange_trailing.py)
+    by_amount = {"type": "trailing_stop", "price": None, "trailing_amount": "500"}
+    error = await trader.error("orders_submit", limit_buy(account_id, "ex-3") | by_amount)
+    assert error.details["fields"][0]["field"] == "trailing_amount"
 
 
 async def test_an_unanswered_order_is_found_by_client_id_never_sent_twice(

@@ -26,25 +26,32 @@ PERP = "BTC/USDT:USDT"
 
 
 @pytest.fixture
-async def leverage_5(nc: Client, neighbours: Neighbours) -> AsyncIterator[None]:
-    """risk-monitor's ``perp_settings_list`` stand-in: 5× isolated on the perpetual."""
+async def leverage_5(nc: Client, neighbours: Neighbours) -> AsyncIterator[dict[str, str]]:
+    """risk-monitor's ``perp_settings_list`` stand-in: 5× isolated on the perpetual (a test may
+    change the margin mode in the yielded dict, as a user would through risk-monitor)."""
+    setting = {"margin_mode": "isolated"}
 
     async def answer(msg: Msg) -> None:
         account_id = json.loads(msg.data)["account_id"]
-        item = {"account_id": account_id, "symbol": PERP, "leverage": "5", "margin_mode": "isolated",
-                "maintenance_margin_rate": "0.005", "updated_at": None}  # fmt: skip
+        item = {"account_id": account_id, "symbol": PERP, "leverage": "5",
+                "margin_mode": setting["margin_mode"], "maintenance_margin_rate": "0.005",
+                "updated_at": None}  # fmt: skip
         await msg.respond(json.dumps({"data": {"items": [item]}}).encode())
 
     sub = await nc.subscribe(neighbours.subjects.request("risk-monitor", "perp_settings_list"), cb=answer)
     try:
-        yield
+        yield setting
     finally:
         await sub.unsubscribe()
 
 
 @pytest_asyncio.fixture
 async def perp_trader(
-    or_settings: OrderRouterSettings, neighbours: Neighbours, nc: Client, standin_venue: Any, leverage_5: None
+    or_settings: OrderRouterSettings,
+    neighbours: Neighbours,
+    nc: Client,
+    standin_venue: Any,
+    leverage_5: dict[str, str],
 ) -> AsyncIterator[Caller]:
     settings = venue_settings(or_settings, standin_venue)
     options = {"binance": {"fetchMarkets": {"types": ["spot", "linear"]}}}
@@ -112,3 +119,50 @@ async def test_open_and_close_a_perp_position_leverage_set_once(
     usdt = next(b for b in balances if b["asset"] == "USDT")
     assert (Decimal(usdt["free"]), Decimal(usdt["locked"])) == (Decimal("10009.596"), 0)
     assert Decimal(futures["wallet"]) == Decimal("10009.596")  # the venue agrees
+
+
+async def test_a_perp_trailing_stop_is_refused_naming_the_type(
+    perp_trader: Caller, standin_venue: Any, neighbours: Neighbours
+) -> None:
+    """ccxt sends Binance USDⓈ-M conditional orders through the algo-order API
+    (``/fapi/v1/algoOrder``: its own ids, lookups and fills), which order-router does not follow
+    yet: a trailing stop on a venue perpetual is 422 ``type``, nothing sent."""
+    trader = perp_trader
+    account_id = await exchange_account(trader, standin_venue)
+    await neighbours.trade("50000", "0.1", symbol=PERP, venue="binance")
+    await submit_when_ready(trader, perp_limit(account_id, "tp-ready", "buy", "40000"))
+    trail = {"account_id": account_id, "symbol": PERP, "side": "sell", "type": "trailing_stop",
+             "quantity": "0.01", "client_order_id": "tp-trail", "trailing_percent": "1.5"}  # fmt: skip
+    refused = await trader.error("orders_submit", trail)
+    assert (refused.code, refused.details["fields"][0]["field"]) == ("validation_error", "type")
+    orders = (await standin_venue.control("state"))["fapi"]["orders"].values()
+    assert [o["clientOrderId"] for o in orders] == ["tp-ready"]
+
+
+async def test_cross_margin_from_risk_monitor_reaches_the_venue_once(
+    perp_trader: Caller, standin_venue: Any, leverage_5: dict[str, str]
+) -> None:
+    """Issue 11: risk-monitor's margin mode is set at the venue (isolated, then cross once the
+    user changes it), once per symbol and mode; the order in cross margin then trades."""
+    trader = perp_trader
+    account_id = await exchange_account(trader, standin_venue)
+    first = await submit_when_ready(trader, perp_limit(account_id, "iso-1", "buy", "50000"))
+    assert first["status"] == "new"
+    futures = (await standin_venue.control("state"))["fapi"]
+    assert futures["margin_type"] == {"BTCUSDT": "ISOLATED"}
+    leverage_5["margin_mode"] = "cross"
+    for client_id in ("cross-1", "cross-2"):
+        placed = await trader("orders_submit", perp_limit(account_id, client_id, "buy", "49000"))
+        assert placed["status"] == "new"
+    futures = (await standin_venue.control("state"))["fapi"]
+    assert futures["margin_type"] == {"BTCUSDT": "CROSSED"}
+    assert futures["changes"]["margin_type"] == 2  # isolated once, cross once: not with every order
+    await standin_venue.control("fapi_fill", symbol="BTCUSDT", clientOrderId="cross-2")
+
+    async def filled() -> bool:
+        return await order_status(trader, placed["order_id"]) == "filled"
+
+    await eventually(filled, DEADLINE_S)
+    assert Decimal((await standin_venue.control("state"))["fapi"]["positions"]["BTCUSDT"]["amt"]) == Decimal(
+        "0.01"
+    )

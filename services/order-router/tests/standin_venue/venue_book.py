@@ -131,7 +131,8 @@ class Book:
         limit = kind in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
         if limit and mandatory(p, "timeInForce") not in ("GTC", "IOC", "FOK"):
             raise VenueReject(400, -1115, "Invalid timeInForce.")
-        stop = number(p, "stopPrice") if kind.startswith(("STOP", "TAKE")) else Decimal(0)
+        trailing = self.trailing_delta(p, kind)
+        stop = number(p, "stopPrice") if kind.startswith(("STOP", "TAKE")) and not trailing else Decimal(0)
         qty = number(p, "quantity")
         if qty <= 0 or qty % Decimal(step) != 0:
             raise VenueReject(400, -1013, "Filter failure: LOT_SIZE")
@@ -159,6 +160,7 @@ class Book:
             "timeInForce": p.get("timeInForce", "GTC") if limit else "GTC",
             "type": kind, "side": side, "time": stamp, "updateTime": stamp, "workingTime": stamp,
             "lockAsset": lock_asset, "locked": str(lock_amount), "lockPrice": str(price),
+            **({"trailingDelta": trailing} if trailing else {}),
         }  # fmt: skip
         self.data["orders"][str(order_id)] = order
         if kind == "MARKET":
@@ -170,6 +172,22 @@ class Book:
             self.cancel(order)
             order["status"] = "EXPIRED"
         return order
+
+    @staticmethod
+    def trailing_delta(p: dict[str, str], kind: str) -> int:
+        """Binance spot's trailing stop: ``trailingDelta`` in bips (10..2000, an integer) on a
+        STOP_LOSS or TAKE_PROFIT order, alone (trails from the price at placement); 0: none."""
+        if "trailingDelta" not in p:
+            return 0
+        text = p["trailingDelta"]
+        if (
+            kind not in ("STOP_LOSS", "TAKE_PROFIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+            or not text.isdigit()
+        ):
+            raise VenueReject(400, -1013, "Filter failure: TRAILING_DELTA")
+        if not 10 <= int(text) <= 2000:
+            raise VenueReject(400, -1013, "Filter failure: TRAILING_DELTA")
+        return int(text)
 
     def cancel(self, order: dict[str, Any]) -> dict[str, Any]:
         if order["status"] not in OPEN:

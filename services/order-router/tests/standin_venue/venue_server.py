@@ -53,6 +53,7 @@ def _strip_signature(raw: str) -> tuple[str, str | None]:
 ORDER_PARAMS = frozenset({
     "symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price", "newClientOrderId",
     "newOrderRespType", "stopPrice", "icebergQty", "selfTradePreventionMode", "strategyId", "strategyType",
+    "trailingDelta",
 })  # fmt: skip
 REPLACE_PARAMS = ORDER_PARAMS | {
     "cancelReplaceMode", "cancelOrderId", "cancelOrigClientOrderId", "cancelNewClientOrderId",

@@ -39,7 +39,15 @@ from tradeloom.shared.errors import Conflict, Unavailable, ValidationFailed, fie
 log = logging.getLogger(__name__)
 
 VENUE_KINDS = frozenset(
-    {"market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit"}
+    {
+        "market",
+        "limit",
+        "stop_market",
+        "stop_limit",
+        "take_profit_market",
+        "take_profit_limit",
+        "trailing_stop",
+    }
 )
 # answers that prove the venue did not take the order: safe to reject it here
 DEFINITE_REFUSALS = (InvalidOrder, InsufficientFunds, NotSupported, VenueAuthFailed, ValidationFailed)
@@ -55,6 +63,10 @@ def check_venue_order(body: OrderSubmit, *, perpetual: bool = False, option: boo
         raise field_invalid("post_only", "post-only is not supported on venue options")
     if body.type not in VENUE_KINDS:
         raise field_invalid("type", f"{body.type} orders are paper-only; venues take {sorted(VENUE_KINDS)}")
+    if body.type == "trailing_stop" and body.trailing_amount is not None:
+        # the venues' native trailing orders trail by a percentage (Binance: callbackRate,
+        # trailingDelta); a price distance is no fixed percentage of a moving price
+        raise field_invalid("trailing_amount", "venues trail by percent only; use trailing_percent")
     if body.time_in_force == "gtd":
         raise field_invalid("time_in_force", "gtd is paper-only; use gtc, ioc or fok")
     if body.trailing_stop_percent is not None or body.trailing_stop_amount is not None:
@@ -91,7 +103,10 @@ def place_order(row: Row[Any]) -> PlaceOrder:
         reduce_only=row.reduce_only,
         # a perpetual: risk-monitor's leverage stored on the order, set on the venue before it
         leverage=None if row.leverage is None else int(Decimal(row.leverage)),
+        # and its margin mode (risk-monitor's, stored on the order; not set: cross, as on paper)
+        margin_mode="isolated" if row.margin_mode == "isolated" else "cross",
         position_side=row.position_side or None,  # '' on one-way orders
+        trailing_percent=None if row.trailing_percent is None else Decimal(row.trailing_percent),
     )
 
 
@@ -138,9 +153,15 @@ class VenueOrders:
 
     async def admit_bracket(self, account: Row[Any], body: OrderSubmit) -> None:
         """A bracket entry needs a venue whose stop-loss and take-profit orders ccxt can place
-        (the emulated OCO pair, ``exits.py``); otherwise 422 naming the field, nothing sent."""
+        (the emulated OCO pair, ``exits.py``); a trailing stop, the venue's native trailing order
+        for that market and percentage (``CcxtVenue.trailing_problem``); otherwise 422 naming
+        the field, nothing sent."""
         if body.stop_loss_price is not None or body.take_profit_price is not None:
             check_venue_bracket(body, account.venue, (await self.adapter(account)).supports_bracket)
+        if body.type == "trailing_stop" and body.trailing_percent is not None:
+            problem = await (await self.adapter(account)).trailing_problem(body.symbol, body.trailing_percent)
+            if problem is not None:
+                raise field_invalid(*problem)
 
     async def supports_hedge(self, account: Row[Any]) -> bool:
         """The account's venue can be put in hedge position mode through ccxt."""

@@ -34,6 +34,7 @@ from tradeloom.order_router.venues.venue_wallets import Wallet, read_wallets
 from tradeloom.shared.errors import field_invalid
 
 T = TypeVar("T")
+TRAILING_VENUES = frozenset({"binance"})  # native trailing stops (trailing_problem)
 
 
 class CcxtVenue:
@@ -174,6 +175,9 @@ class CcxtVenue:
             params["reduceOnly"] = True
         await self._load_markets()
         market = self._exchange.market(order.symbol)
+        if order.kind == "trailing_stop":  # Binance spot (trailing_problem): STOP_LOSS, trailingDelta
+            params["trailingPercent"] = str(order.trailing_percent)
+            params["stopLossOrTakeProfit"] = "stopLoss"
         if market.get("option") and not order.is_limit:  # Binance options are limit-only (ccxt agrees)
             raise field_invalid("type", f"{order.kind} orders are not taken on options; use limit")
         if market.get("swap"):
@@ -191,6 +195,25 @@ class CcxtVenue:
         )
         return parse_order(raw)
 
+    async def trailing_problem(self, symbol: str, percent: Decimal) -> tuple[str, str] | None:
+        """(field, why) when this venue cannot rest a trailing stop of ``percent`` on ``symbol``
+        natively, else None. Binance spot only (ccxt's ``trailingPercent`` param is mapped per
+        venue, and the stand-in the tests run against is Binance): ``STOP_LOSS`` with
+        ``trailingDelta`` in bips, 0.1..20 % in steps of 0.01; a percentage off those steps is
+        refused, never rounded. Not Binance USDⓈ-M: ccxt sends its conditional orders
+        (``TRAILING_STOP_MARKET``) through the algo-order API (``/fapi/v1/algoOrder``), whose ids,
+        lookups and fills order-router does not follow yet."""
+        if self.venue not in TRAILING_VENUES:
+            return "type", f"{self.venue}: no native trailing stop through order-router (Binance spot only)"
+        await self._load_markets()
+        market = self._exchange.market(symbol) if symbol in self._exchange.markets else {}
+        if not market.get("spot"):
+            return "type", f"{symbol}: no native trailing stop on this market here (Binance spot only)"
+        low, high, step = Decimal("0.1"), Decimal(20), Decimal("0.01")
+        if not low <= percent <= high or percent % step != 0:
+            return "trailing_percent", f"{self.venue} trails {symbol} by {low}..{high} % in steps of {step}"
+        return None
+
     async def prepare_perp(
         self, symbol: str, *, leverage: int, margin_mode: str, hedged: bool = False
     ) -> None:
@@ -207,7 +230,10 @@ class CcxtVenue:
             self._position_mode = hedged
         if self._perp_settings.get(symbol) == (leverage, margin_mode):
             return
-        # ccxt answers "no need to change" (Binance -4046) as success
+        if not self._exchange.has.get("setMarginMode"):  # the order is rejected, never sent
+            raise NotSupported(f"margin_mode: {self.venue} has no margin mode switch through ccxt")
+        # risk-monitor's margin mode (cross or isolated); ccxt answers "no need to change"
+        # (Binance -4046) as success
         await self._call(lambda: self._exchange.set_margin_mode(margin_mode, symbol))
         await self._call(lambda: self._exchange.set_leverage(leverage, symbol))
         self._perp_settings[symbol] = (leverage, margin_mode)

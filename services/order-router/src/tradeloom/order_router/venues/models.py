@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Literal
 
 Side = Literal["buy", "sell"]
-OrderKind = Literal["market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit"]
+OrderKind = Literal[
+    "market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit", "trailing_stop"
+]
 TimeInForce = Literal["GTC", "IOC", "FOK"]
 
 OPEN_STATUSES = frozenset({"new", "partially_filled"})
@@ -28,8 +30,9 @@ class PlaceOrder:
     trigger_price: Decimal | None = None  # stop_* and take_profit_* orders
     reduce_only: bool = False  # perpetuals: only reduce the (one-way) position
     leverage: int | None = None  # perpetuals: set on the venue before the first order (default 1)
-    margin_mode: Literal["isolated", "cross"] = "isolated"  # perpetuals
+    margin_mode: Literal["isolated", "cross"] = "cross"  # perpetuals (risk-monitor's default)
     position_side: Literal["long", "short"] | None = None  # perpetuals in hedge mode: which position
+    trailing_percent: Decimal | None = None  # trailing_stop: the venue's native trailing order
 
     @property
     def is_limit(self) -> bool:

@@ -89,7 +89,11 @@ class BotConfigApi:
             version = await self.strategies.version(
                 conn, str(row.strategy_id), user_id, body.strategy_version
             )
-        if version is None or version.graph is None or not_on_venue(exit_settings(version.graph)) is None:
+        if (
+            version is None
+            or version.graph is None
+            or not_on_venue(exit_settings(version.graph), row.venue) is None
+        ):
             return False
         try:
             account = await self._client().call_raw(
@@ -169,7 +173,12 @@ class BotConfigApi:
         if body.symbols is not None:
             target["symbols"] = list(body.symbols)
         sizing = BotSizing.model_validate(target["sizing"])
-        check_live(target["graph"], sizing, version_field="strategy_version", venue_account=venue_account)
+        check_live(
+            target["graph"],
+            sizing,
+            version_field="strategy_version",
+            venue=row.venue if venue_account else None,
+        )
         return target
 
     async def changes(self, caller: CallerContext, body: BotConfigChangesRequest) -> BotConfigChangeList:

@@ -112,7 +112,12 @@ class BotsApi:
                     f"no version {body.strategy_version} of strategy {body.strategy_id}",
                     details={"fields": [{"field": "strategy_id", "message": "not found"}]},
                 )
-            check_live(version.graph, body.sizing, version_field="strategy_id", venue_account=venue_account)
+            check_live(
+                version.graph,
+                body.sizing,
+                version_field="strategy_id",
+                venue=body.venue if venue_account else None,
+            )
             values = body.model_dump(mode="json", exclude={"risk_limits"}) | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,
                 "params": version.params, "max_position": body.max_position, "graph": version.graph,

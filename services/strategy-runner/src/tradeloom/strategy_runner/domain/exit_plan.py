@@ -66,13 +66,30 @@ def not_live(settings: ExitSettings) -> str | None:
     return None
 
 
-def not_on_venue(settings: ExitSettings) -> str | None:
-    """Why a bot on an exchange (venue) account cannot rest these exits, or None: order-router
-    sends no trailing stop to a venue (ccxt has no unified one), alone or as a bracket's leg; a
-    stop-loss with a take-profit goes as its venue bracket (whether the venue takes one is
-    order-router's answer when the entry is sent)."""
-    if settings.trailing_stop is not None:
-        return "sink.trailing_stop: an exchange account takes no trailing stop (paper accounts only)"
+# order-router rests a trailing stop natively at these venues (Binance spot: STOP_LOSS with
+# trailingDelta, whole bips from 0.1 to 20 %); anything else it refuses (422)
+NATIVE_TRAILING_VENUES = frozenset({"binance"})
+VENUE_TRAILING_PERCENT = (Decimal("0.1"), Decimal(20), Decimal("0.01"))  # low, high, step
+
+
+def not_on_venue(settings: ExitSettings, venue: str | None = None) -> str | None:
+    """Why a bot on an exchange account at ``venue`` cannot rest these exits, or None. A lone
+    trailing stop goes as the venue's native trailing order where order-router sends one
+    (``NATIVE_TRAILING_VENUES``, its percentage on the venue's steps: checked here, before the
+    bot runs, because the exit is only placed once the entry filled); a bracket's trailing leg
+    is paper-only. A stop-loss with a take-profit goes as its venue bracket (whether the venue
+    takes one is order-router's answer when the entry is sent)."""
+    trailing = settings.trailing_stop
+    if trailing is None:
+        return None
+    if settings.take_profit is not None:
+        return "sink.trailing_stop with sink.take_profit: an exchange account takes no trailing bracket leg"
+    if venue not in NATIVE_TRAILING_VENUES:
+        return f"sink.trailing_stop: order-router rests no trailing stop at {venue} (binance spot only)"
+    percent = trailing * 100
+    low, high, step = VENUE_TRAILING_PERCENT
+    if not low <= percent <= high or percent % step != 0:
+        return f"sink.trailing_stop of {trailing}: {venue} trails by {low}..{high} % in steps of {step}"
     return None
 
 
