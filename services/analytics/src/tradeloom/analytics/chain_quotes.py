@@ -7,6 +7,8 @@ listed."""
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +21,34 @@ from tradeloom.shared.errors import Timeout, Unavailable
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_EXPIRY_KEYS = 10_000  # (underlying, venue) pairs kept (then forgotten at once)
+
+
+class ExpiriesCache:
+    """market-data's ``option_expiries`` replies per (underlying, venue), kept ``ttl_s`` seconds of
+    ``clock`` (monotonic by default; 0: not kept). A chain asks for its expiries on every request,
+    several times a second, while a venue lists a new expiry at most a few times a day: a reply
+    may be ``ttl_s`` old (a new expiry shows, an expired one is dropped by the chain's own clock).
+    The reply does not depend on the caller (the listing is public), so one entry serves everyone."""
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._replies: dict[tuple[str, str | None], tuple[float, dict[str, Any]]] = {}
+
+    async def get(
+        self, key: tuple[str, str | None], fetch: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """The kept reply while fresh, else ``fetch()``'s (an error is raised, never kept)."""
+        found = self._replies.get(key)
+        if found is not None and self.clock() < found[0]:
+            return found[1]
+        reply = await fetch()
+        if self.ttl_s > 0:
+            if len(self._replies) >= MAX_EXPIRY_KEYS:
+                self._replies.clear()
+            self._replies[key] = (self.clock() + self.ttl_s, reply)
+        return reply
 
 
 @dataclass(frozen=True)

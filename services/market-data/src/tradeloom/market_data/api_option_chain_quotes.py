@@ -106,13 +106,15 @@ def decimal_reply(chain: Chain) -> OptionChainQuotesReply:
 def f64_reply(chain: Chain) -> OptionChainQuotesF64Reply:
     """``option_chain_quotes_f64``'s reply: the same figures as base64 binary columns (NaN for
     null), each the nearest float64 of its decimal: what a reader parses from the JSON op."""
+    ns = {e: _ns(e) for e in set(chain.expiries)}  # a chain has one expiry, a strike two options:
+    strike = {k: float(k) for k in set(chain.strikes)}  # each converted once
     return OptionChainQuotesF64Reply.model_construct(
         venue=chain.venue, underlying=chain.underlying, spot=chain.spot, spot_ts_ns=chain.spot_ts_ns,
         realised_volatility=chain.realised, venue_quotes=chain.venue_quotes, count=len(chain.symbols),
         symbol=chain.symbols,
         is_call=_b64(np.array([t == "call" for t in chain.types], dtype="<u1")),
-        strike=_b64(_f64(chain.strikes)),
-        expiry_ns=_b64(np.array([_ns(e) for e in chain.expiries], dtype="<i8")),
+        strike=_b64(np.array([strike[k] for k in chain.strikes], dtype="<f8")),
+        expiry_ns=_b64(np.array([ns[e] for e in chain.expiries], dtype="<i8")),
         bid=_b64(_f64(chain.bid)), ask=_b64(_f64(chain.ask)),
         model_price=_b64(_f64(chain.price)), model_volatility=_b64(_f64(chain.vol)),
     )  # fmt: skip
