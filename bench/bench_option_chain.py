@@ -163,7 +163,7 @@ async def drive(base: str, expiry: datetime, stack_cpu_s: Callable[[], dict[str,
             await round_of(http, each, headers, 2 * CONNECTIONS)  # warm-up, untimed
         header(
             f"option chain through the gateway, {ROUNDS} rounds x {REQUESTS} requests per format "
-            f"(rows, columns interleaved), {CONNECTIONS} clients",
+            f"({', '.join(urls)}{' interleaved' if len(urls) > 1 else ''}), {CONNECTIONS} clients",
             f"{STRIKES} strikes (call + put) of BTC/USDT {expiry:%Y-%m-%d} on the sim venue, synthetic "
             f"quotes; {'; '.join(sizes.values())} (rows <= 1,000 strikes a page, columns <= 2,000 "
             "under max_payload); gateway, analytics, market-data processes; a sample = the whole chain, "
