@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tradeloom.analytics.api_chain import Page, _rows, _side_columns, fitted
-from tradeloom.analytics.chain_quotes import listed_page
+from tradeloom.analytics.chain_quotes import listed_page, packed_page
 from tradeloom.analytics.domain.chain_columns import GREEK_NAMES, chain_columns, chain_columns_of
 from tradeloom.shared.contracts.analytics_chain import ChainColumnsReply
 from tradeloom.shared.contracts.analytics_options import ChainRequest
@@ -133,3 +134,42 @@ def test_a_columns_page_over_its_budget_is_cut_to_the_fallback_strikes() -> None
         120.0,
     ]  # no more strikes than the fallback: whole
     assert p.head(5) is p
+
+
+def _b64(values: list[Any], dtype: str) -> str:
+    return base64.b64encode(np.array(values, dtype=dtype).tobytes()).decode()
+
+
+def test_the_binary_listing_gives_the_json_listings_page() -> None:
+    """``packed_page`` of ``option_chain_quotes_f64`` (NaN for null, expiry in ns) is ``listed_page``
+    of ``option_chain_quotes``' same options, figure for figure, paged the same."""
+    options = sorted(listed(), key=lambda o: (int(o["strike"]), o["symbol"]))
+    other_ns = int(datetime(2030, 1, 5, 8, tzinfo=UTC).timestamp()) * 10**9  # another expiry
+    bids = [QUOTES.get(o["symbol"], {}).get("bid") for o in options] + ["1"]
+    asks = [QUOTES.get(o["symbol"], {}).get("ask") for o in options] + ["2"]
+    plain = {
+        "spot": "91", "symbol": [o["symbol"] for o in options] + ["BTC/USDT:USDT-300105-90-C"],
+        "option_type": [o["option_type"] for o in options] + ["call"],
+        "strike": [o["strike"] for o in options] + ["90"],
+        "expiry": [EXPIRY.isoformat()] * len(options) + ["2030-01-05T08:00:00+00:00"],
+        "bid": bids, "ask": asks,
+    }  # fmt: skip
+    floats = {
+        name: [np.nan if v is None else float(v) for v in plain[name]] for name in ("strike", "bid", "ask")
+    }
+    packed = {
+        "spot": "91", "symbol": plain["symbol"],
+        "is_call": _b64([t == "call" for t in plain["option_type"]], "<u1"),
+        "expiry_ns": _b64([int(EXPIRY.timestamp()) * 10**9] * len(options) + [other_ns], "<i8"),
+        **{name: _b64(values, "<f8") for name, values in floats.items()},
+    }  # fmt: skip
+    for most in (1_000, 2):
+        want, got = listed_page(plain, EXPIRY, most), packed_page(packed, EXPIRY, most)
+        assert (got.symbols, got.spot, got.next_strike_from) == (
+            want.symbols,
+            want.spot,
+            want.next_strike_from,
+        )
+        for name in ("is_call", "strike", "bid", "ask"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    assert len(packed_page(packed, EXPIRY, 1_000).symbols) == len(options)  # the other expiry left out

@@ -1,14 +1,18 @@
 """``option_chain_quotes``' pure parts: its columns are exactly ``quotes``' figures (its float64 tick
-counts too), and the realised volatility cache forgets a value after its time-to-live on an injected clock."""
+counts too), the binary op's figures are the JSON op's, and the realised volatility cache forgets a
+value after its time-to-live on an injected clock."""
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 
-from tradeloom.market_data.api_option_chain_quotes import VolatilityCache
+from tradeloom.market_data.api_option_chain_quotes import Chain, VolatilityCache, decimal_reply, f64_reply
 from tradeloom.market_data.domain.option_quotes import (
     OptionSpec,
     _bid_ask_columns,
@@ -17,6 +21,7 @@ from tradeloom.market_data.domain.option_quotes import (
     quotes,
     spread_fraction,
 )
+from tradeloom.shared.contracts.market_data_chain_quotes import OptionChainQuotesF64Reply
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 
@@ -96,3 +101,45 @@ def test_volatility_cache_keeps_a_value_for_its_time_to_live() -> None:
     off = VolatilityCache(0.0, clock=lambda: now[0])
     off.put(key, 0.55)
     assert off.get(key) is None
+
+
+def test_the_f64_reply_carries_the_json_replys_figures_exactly() -> None:
+    """``option_chain_quotes_f64`` is ``option_chain_quotes`` figure for figure: each binary value is
+    the float64 a reader parses from the JSON op's decimal string, NaN where it has null."""
+    made = quote_columns(
+        [f"BTC/USDT:USDT-270105-{k}-C" for k in (30_000, 64_000, 250_000)], [True, True, True],
+        [Decimal(30_000), Decimal("64000.5"), Decimal(250_000)], [NOW + timedelta(days=30)] * 3,
+        [Decimal("0.1")] * 3, 64_123.4, 0.6, NOW, lambda s: spread_fraction(7, s),
+    )  # fmt: skip
+    expiry = NOW + timedelta(days=30, microseconds=1)
+    chain = Chain(
+        "sim", "BTC/USDT", Decimal("64123.4"), 5, 0.6, False,
+        ["A-C", "B-P", "C-C", "D-P"], ["call", "put", "call", "put"],
+        [Decimal(30_000), Decimal("64000.5"), Decimal(250_000), Decimal("1E+5")], [expiry] * 4,
+        [*made.bid, None], [*made.ask, Decimal("0.1")], [*made.model_price, None],
+        [*made.model_volatility, None],  # the last: no bid, no model figures (NaN in the binary reply)
+    )  # fmt: skip
+    plain = json.loads(decimal_reply(chain).model_dump_json())
+    packed = json.loads(f64_reply(chain).model_dump_json())
+    OptionChainQuotesF64Reply.model_validate(packed)
+    for name in (
+        "venue",
+        "underlying",
+        "spot",
+        "spot_ts_ns",
+        "realised_volatility",
+        "venue_quotes",
+        "symbol",
+    ):
+        assert packed[name] == plain[name], name
+    assert packed["count"] == 4
+
+    def column(name: str, dtype: str) -> list[float]:
+        return np.frombuffer(base64.b64decode(packed[name]), dtype=dtype).tolist()
+
+    for name in ("strike", "bid", "ask", "model_price", "model_volatility"):
+        want = [math.nan if v is None else float(v) for v in plain[name]]
+        np.testing.assert_array_equal(column(name, "<f8"), want, err_msg=name)  # NaN equals NaN here
+    assert column("is_call", "<u1") == [1, 0, 1, 0]
+    want_ns = [int(datetime.fromisoformat(e).timestamp()) * 10**9 + 1_000 for e in plain["expiry"]]
+    assert column("expiry_ns", "<i8") == want_ns

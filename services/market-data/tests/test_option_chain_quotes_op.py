@@ -1,16 +1,18 @@
 """``option_chain_quotes`` through a started market-data (real NATS and Postgres): the listing of
 ``instruments`` with the quotes of ``option_quotes`` as columns (null quotes before a trade), the
 strike range and limit, an unknown underlying or expiry 404 like ``option_quotes``, bad input 422
-naming the field."""
+naming the field; ``option_chain_quotes_f64`` the same listing with its numbers binary."""
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 from nats.aio.client import Client
 
@@ -19,7 +21,10 @@ from tradeloom.market_data.domain.sim_options import expiries
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.shared.contracts.market_data import TradeTick
-from tradeloom.shared.contracts.market_data_chain_quotes import OptionChainQuotesReply
+from tradeloom.shared.contracts.market_data_chain_quotes import (
+    OptionChainQuotesF64Reply,
+    OptionChainQuotesReply,
+)
 from tradeloom.shared.publish import EventPublisher
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.streams import ensure_streams
@@ -85,6 +90,23 @@ async def test_option_chain_quotes_of_the_synthetic_venue(
         assert reply["model_volatility"] == [by_symbol[s]["model_volatility"] for s in reply["symbol"]]
         for bid, ask_ in zip(reply["bid"], reply["ask"], strict=True):
             assert ask_ is not None and (bid is None or Decimal(bid) < Decimal(ask_))
+
+        packed = await client.call_raw("market-data", "option_chain_quotes_f64", body, timeout_s=5)
+        OptionChainQuotesF64Reply.model_validate(packed)  # the same listing, its numbers binary
+
+        def column(name: str, dtype: str) -> list[float]:
+            return np.frombuffer(base64.b64decode(packed[name]), dtype=dtype).tolist()
+
+        assert (packed["symbol"], packed["spot"], packed["count"]) == (reply["symbol"], "64000", 26)
+        assert column("strike", "<f8") == [float(k) for k in reply["strike"]]
+        assert column("is_call", "<u1") == [int(t == "call") for t in reply["option_type"]]
+        assert column("model_volatility", "<f8") == reply["model_volatility"]  # no time in it
+        assert not np.isnan(column("ask", "<f8")).any()
+        with pytest.raises(RemoteError) as unknown:
+            await client.call_raw(
+                "market-data", "option_chain_quotes_f64", {**body, "underlying": "DOGE/USDT"}, timeout_s=5
+            )
+        assert unknown.value.code == "not_found"
 
         strikes = sorted({Decimal(k) for k in reply["strike"]})
         ranged = await ask(strike_from=str(strikes[2]), strike_to=str(strikes[5]), limit=5)

@@ -3,15 +3,19 @@ column, the request's bounds."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from tradeloom.shared.contracts.market_data_chain_quotes import (
+    F64_COLUMNS,
     MAX_OPTIONS,
+    OptionChainQuotesF64Reply,
     OptionChainQuotesReply,
     OptionChainQuotesRequest,
 )
@@ -64,3 +68,27 @@ def test_a_bad_request_names_its_field(changed: dict[str, object], field: str) -
         OptionChainQuotesRequest.model_validate({"underlying": "BTC/USDT", "expiry": "2026-12-25"}).limit
         == MAX_OPTIONS
     )
+
+
+def test_the_f64_reply_examples_are_one_call_and_every_column_holds_count_values() -> None:
+    """``OptionChainQuotesF64Reply``: the field examples decode to the documented call; a column of
+    the wrong length (or a symbol too many) is refused, naming the column."""
+    fields = OptionChainQuotesF64Reply.model_fields
+    example = {name: fields[name].examples[0] for name in ("symbol", "is_call", *F64_COLUMNS)}
+    header = {"venue": "sim", "underlying": "BTC/USDT", "spot": "64000", "spot_ts_ns": 1,
+              "realised_volatility": 0.6, "venue_quotes": False, "count": 1}  # fmt: skip
+    model = OptionChainQuotesF64Reply.model_validate({**header, **example})
+    decoded = {
+        name: np.frombuffer(base64.b64decode(getattr(model, name)), dtype=dtype).tolist()
+        for name, dtype in (("is_call", "<u1"), ("strike", "<f8"), ("expiry_ns", "<i8"), ("bid", "<f8"),
+                            ("ask", "<f8"), ("model_price", "<f8"), ("model_volatility", "<f8"))
+    }  # fmt: skip
+    assert decoded == {
+        "is_call": [1], "strike": [60000.0], "expiry_ns": [int(EXPIRY.timestamp()) * 10**9],
+        "bid": [4100.5], "ask": [4180.0], "model_price": [4140.25], "model_volatility": [0.625],
+    }  # fmt: skip
+    for name in ("is_call", "bid"):
+        with pytest.raises(ValidationError, match=name):
+            OptionChainQuotesF64Reply.model_validate({**header, **example, name: example[name] + "AAAA"})
+    with pytest.raises(ValidationError, match="symbol"):
+        OptionChainQuotesF64Reply.model_validate({**header, **example, "symbol": ["A", "B"]})

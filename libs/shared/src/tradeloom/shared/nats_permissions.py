@@ -108,6 +108,7 @@ IDENTITIES: tuple[Identity, ...] = (
             "market-data.option_quotes",
             "market-data.venue_option_quotes",  # a ccxt venue's imported chain
             "market-data.option_chain_quotes",  # the columnar chain: listing + quotes in one reply
+            "market-data.option_chain_quotes_f64",  # the same, its numbers as base64 binary columns
             "strategy-runner.bots_get",
             "strategy-runner.bots_list",
             "strategy-runner.strategies_get",

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.analytics.api_options import greeks_at
-from tradeloom.analytics.chain_quotes import ListedQuotes, chain_quotes
+from tradeloom.analytics.chain_quotes import ExpiriesCache, ListedQuotes, chain_quotes
 from tradeloom.analytics.domain.chain_columns import (
     GREEK_NAMES,
     VENUE_NAMES,
@@ -63,12 +63,13 @@ PAYLOAD_MARGIN = 16 * 1024
 class ChainApi:
     def __init__(
         self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient], store: EquityStore,
-        timeout_s: float,
+        timeout_s: float, expiries: ExpiriesCache | None = None,
     ) -> None:  # fmt: skip
         self._engine = engine
         self._client = client
         self.store = store
         self.timeout_s = timeout_s
+        self.expiries = expiries or ExpiriesCache(0)
 
     async def chain(self, caller: CallerContext, body: ChainRequest) -> ChainReply:
         page = await self._page(caller, body)
@@ -92,9 +93,12 @@ class ChainApi:
         require_user(caller)
         base, _, quote = body.underlying.upper().partition("/")
         underlying = f"{base}/{quote}"
-        listing = await self._client().call_raw(
-            "market-data", "option_expiries", {"underlying": underlying, "venue": body.venue},
-            caller=caller, timeout_s=self.timeout_s,
+        listing = await self.expiries.get(
+            (underlying, body.venue),
+            lambda: self._client().call_raw(
+                "market-data", "option_expiries", {"underlying": underlying, "venue": body.venue},
+                caller=caller, timeout_s=self.timeout_s,
+            ),
         )  # fmt: skip
         now = datetime.now(UTC)
         expiries = [e for e in (datetime.fromisoformat(x["expiry"]) for x in listing["expiries"]) if e > now]

@@ -1,12 +1,16 @@
-"""One chain page's listing with its quotes from market-data's ``option_chain_quotes`` (one
-request, plain columns) for the columnar chain; ``None`` where the old ops must serve it: a ccxt
-venue's imported quotes (``venue_quotes``), a market-data without the op (no responders), no
-option of the expiry listed."""
+"""One chain page's listing with its quotes from market-data's ``option_chain_quotes_f64`` (one
+request, binary columns; ``option_chain_quotes``' plain columns from a market-data without it) for
+the columnar chain; ``None`` where the old ops must serve it: a ccxt venue's imported quotes
+(``venue_quotes``), a market-data without either op (no responders), no option of the expiry
+listed."""
 
 from __future__ import annotations
 
+import base64
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -15,6 +19,36 @@ from tradeloom.quant.options.bsm import F64
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.errors import Timeout, Unavailable
 from tradeloom.shared.rpc import RemoteError, ServiceClient
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_EXPIRY_KEYS = 10_000  # (underlying, venue) pairs kept (then forgotten at once)
+
+
+class ExpiriesCache:
+    """market-data's ``option_expiries`` replies per (underlying, venue), kept ``ttl_s`` seconds of
+    ``clock`` (monotonic by default; 0: not kept). A chain asks for its expiries on every request,
+    several times a second, while a venue lists a new expiry at most a few times a day: a reply
+    may be ``ttl_s`` old (a new expiry shows, an expired one is dropped by the chain's own clock).
+    The reply does not depend on the caller (the listing is public), so one entry serves everyone."""
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._replies: dict[tuple[str, str | None], tuple[float, dict[str, Any]]] = {}
+
+    async def get(
+        self, key: tuple[str, str | None], fetch: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """The kept reply while fresh, else ``fetch()``'s (an error is raised, never kept)."""
+        found = self._replies.get(key)
+        if found is not None and self.clock() < found[0]:
+            return found[1]
+        reply = await fetch()
+        if self.ttl_s > 0:
+            if len(self._replies) >= MAX_EXPIRY_KEYS:
+                self._replies.clear()
+            self._replies[key] = (self.clock() + self.ttl_s, reply)
+        return reply
 
 
 @dataclass(frozen=True)
@@ -40,40 +74,71 @@ async def chain_quotes(  # noqa: PLR0917
     most: int,
     timeout_s: float,
 ) -> ListedQuotes | None:
+    """From ``option_chain_quotes_f64`` (binary columns: no decimal strings to write and parse),
+    else ``option_chain_quotes`` from a market-data without it."""
     asked = {"underlying": underlying, "venue": venue, "expiry": expiry.date().isoformat(), **window,
              "limit": 2 * most + 1}  # fmt: skip
-    try:
-        reply = await client.call_raw(
-            "market-data", "option_chain_quotes", asked, caller=caller, timeout_s=timeout_s
-        )
-    except Timeout:
-        raise
-    except Unavailable:
-        return None
-    except RemoteError as error:
-        if error.code == "not_found":
+    for op in ("option_chain_quotes_f64", "option_chain_quotes"):
+        try:
+            reply = await client.call_raw("market-data", op, asked, caller=caller, timeout_s=timeout_s)
+        except Timeout:
+            raise
+        except Unavailable:
+            continue
+        except RemoteError as error:
+            if error.code == "not_found":
+                return None
+            raise
+        if reply["venue_quotes"]:
             return None
-        raise
-    if reply["venue_quotes"]:
-        return None
-    return listed_page(reply, expiry, most)
+        return packed_page(reply, expiry, most) if op.endswith("_f64") else listed_page(reply, expiry, most)
+    return None
 
 
 def listed_page(reply: dict[str, Any], expiry: datetime, most: int) -> ListedQuotes:
-    """The reply's options of ``expiry`` (to the second, as the row chain keeps them) within the
-    first ``most`` strikes, and the next strike if there are more."""
+    """``option_chain_quotes``' options of ``expiry`` (to the second, as the row chain keeps them)
+    within the first ``most`` strikes, and the next strike if there are more."""
     keep = np.array([datetime.fromisoformat(e) == expiry for e in reply["expiry"]], dtype=bool)
-    strike = np.array(reply["strike"], dtype=np.float64)[keep]
+    return _first_strikes(
+        reply["symbol"], np.array(reply["option_type"], dtype=object) == "call",
+        np.array(reply["strike"], dtype=np.float64), keep, np.array(reply["bid"], dtype=np.float64),
+        np.array(reply["ask"], dtype=np.float64), reply["spot"], most,
+    )  # fmt: skip
+
+
+def packed_page(reply: dict[str, Any], expiry: datetime, most: int) -> ListedQuotes:
+    """The same from ``option_chain_quotes_f64``'s binary columns (NaN where the JSON has null)."""
+    expiry_ns = (expiry - EPOCH) // timedelta(microseconds=1) * 1_000
+    return _first_strikes(
+        reply["symbol"], _column(reply["is_call"], "<u1") == 1, _column(reply["strike"], "<f8"),
+        _column(reply["expiry_ns"], "<i8") == expiry_ns, _column(reply["bid"], "<f8"),
+        _column(reply["ask"], "<f8"), reply["spot"], most,
+    )  # fmt: skip
+
+
+def _column(text: str, dtype: str) -> np.ndarray[Any, Any]:
+    return np.frombuffer(base64.b64decode(text), dtype=dtype)
+
+
+def _first_strikes(  # noqa: PLR0917
+    symbol: list[str],
+    is_call: np.ndarray[Any, np.dtype[np.bool_]],
+    all_strikes: F64,
+    keep: np.ndarray[Any, np.dtype[np.bool_]],
+    bid: F64,
+    ask: F64,
+    spot: str | None,
+    most: int,
+) -> ListedQuotes:
+    """The ``keep`` options within the first ``most`` distinct strikes, and the next strike."""
+    strike = all_strikes[keep]
     distinct = np.unique(strike)
     next_from = None
     if len(distinct) > most:
         next_from = float(distinct[most])
-        keep &= np.array(reply["strike"], dtype=np.float64) < distinct[most]
-        strike = np.array(reply["strike"], dtype=np.float64)[keep]
-    symbols = [s for s, k in zip(reply["symbol"], keep.tolist(), strict=True) if k]
-    spot = reply["spot"]
+        keep = keep & (all_strikes < distinct[most])
+        strike = all_strikes[keep]
+    symbols = [s for s, k in zip(symbol, keep.tolist(), strict=True) if k]
     return ListedQuotes(
-        symbols, np.array(reply["option_type"], dtype=object)[keep] == "call", strike,
-        np.array(reply["bid"], dtype=np.float64)[keep], np.array(reply["ask"], dtype=np.float64)[keep],
-        None if spot is None else float(spot), next_from,
-    )  # fmt: skip
+        symbols, is_call[keep], strike, bid[keep], ask[keep], None if spot is None else float(spot), next_from
+    )

@@ -22,3 +22,8 @@ class AnalyticsSettings(ServiceSettings):
     option_mark_interval_s: float = Field(
         default=1.0, gt=0, description="at most one revaluation of a saved option strategy per this interval"
     )
+    chain_expiries_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="an option chain's expiries (market-data option_expiries) kept this long",
+    )

@@ -58,14 +58,16 @@ def register(
         settings.sim_seed,
         settings.sim_volatility,
     ).option_quotes
-    handlers["option_chain_quotes"] = OptionChainQuotesApi(
+    chain_quotes = OptionChainQuotesApi(
         lambda: runtime.engine,
         settings.db_schema,
         settings.default_venue,
         settings.sim_seed,
         settings.sim_volatility,
         VolatilityCache(settings.option_volatility_cache_s),
-    ).option_chain_quotes
+    )
+    handlers["option_chain_quotes"] = chain_quotes.option_chain_quotes
+    handlers["option_chain_quotes_f64"] = chain_quotes.option_chain_quotes_f64
     datasets = DatasetApi(lambda: runtime.engine, settings.db_schema, settings.dataset_max_bytes)
     handlers.update(datasets.handlers())
     handlers.update(PreprocessApi(lambda: runtime.engine, settings.db_schema).handlers())

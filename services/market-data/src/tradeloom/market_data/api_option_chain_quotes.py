@@ -10,11 +10,15 @@ pure function of the seed and the symbol, ~30 µs to draw).
 
 from __future__ import annotations
 
+import base64
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any, Literal
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.market_data.domain.option_quotes import quote_columns, spread_fraction
@@ -24,12 +28,15 @@ from tradeloom.market_data.store.instruments_store import Strikes, option_listin
 from tradeloom.market_data.store.venue_option_quotes_store import newest_quote_ns
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data_chain_quotes import (
+    OptionChainQuotesF64Reply,
     OptionChainQuotesReply,
     OptionChainQuotesRequest,
 )
 from tradeloom.shared.errors import NotFound, field_invalid
 
 DAY_NS = 86_400 * 1_000_000_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAN = float("nan")
 MAX_FRACTIONS = 200_000  # symbols whose spread fraction is remembered (then forgotten at once)
 
 
@@ -52,6 +59,67 @@ class VolatilityCache:
             self._values[key] = (self.clock() + self.ttl_s, value)
 
 
+@dataclass
+class Chain:
+    """What both replies carry, as lists (index ``i``: the option ``symbols[i]``)."""
+
+    venue: str
+    underlying: str
+    spot: Decimal | None
+    spot_ts_ns: int | None
+    realised: float | None
+    venue_quotes: bool
+    symbols: list[str]
+    types: list[Literal["call", "put"]]
+    strikes: list[Decimal]
+    expiries: list[datetime]
+    bid: list[Decimal | None]
+    ask: list[Decimal | None]
+    price: list[float | None]
+    vol: list[float | None]
+
+
+def _f64(values: Sequence[Decimal | float | None]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The nearest float64 of each value (as ``float()`` of its decimal string), NaN for None."""
+    return np.array([NAN if v is None else float(v) for v in values], dtype="<f8")
+
+
+def _ns(moment: datetime) -> int:
+    """UTC nanoseconds, exactly (no float seconds in between)."""
+    return (moment - EPOCH) // timedelta(microseconds=1) * 1_000
+
+
+def _b64(array: np.ndarray[Any, Any]) -> str:
+    return base64.b64encode(array.tobytes()).decode("ascii")
+
+
+def decimal_reply(chain: Chain) -> OptionChainQuotesReply:
+    """``option_chain_quotes``' reply: the decimals as decimal strings."""
+    return OptionChainQuotesReply.model_construct(
+        venue=chain.venue, underlying=chain.underlying, spot=chain.spot, spot_ts_ns=chain.spot_ts_ns,
+        realised_volatility=chain.realised, venue_quotes=chain.venue_quotes, symbol=chain.symbols,
+        option_type=chain.types, strike=chain.strikes, expiry=chain.expiries, bid=chain.bid,
+        ask=chain.ask, model_price=chain.price, model_volatility=chain.vol,
+    )  # fmt: skip
+
+
+def f64_reply(chain: Chain) -> OptionChainQuotesF64Reply:
+    """``option_chain_quotes_f64``'s reply: the same figures as base64 binary columns (NaN for
+    null), each the nearest float64 of its decimal: what a reader parses from the JSON op."""
+    ns = {e: _ns(e) for e in set(chain.expiries)}  # a chain has one expiry, a strike two options:
+    strike = {k: float(k) for k in set(chain.strikes)}  # each converted once
+    return OptionChainQuotesF64Reply.model_construct(
+        venue=chain.venue, underlying=chain.underlying, spot=chain.spot, spot_ts_ns=chain.spot_ts_ns,
+        realised_volatility=chain.realised, venue_quotes=chain.venue_quotes, count=len(chain.symbols),
+        symbol=chain.symbols,
+        is_call=_b64(np.array([t == "call" for t in chain.types], dtype="<u1")),
+        strike=_b64(np.array([strike[k] for k in chain.strikes], dtype="<f8")),
+        expiry_ns=_b64(np.array([ns[e] for e in chain.expiries], dtype="<i8")),
+        bid=_b64(_f64(chain.bid)), ask=_b64(_f64(chain.ask)),
+        model_price=_b64(_f64(chain.price)), model_volatility=_b64(_f64(chain.vol)),
+    )  # fmt: skip
+
+
 class OptionChainQuotesApi:
     def __init__(  # noqa: PLR0917
         self, engine: Callable[[], AsyncEngine], schema: str, default_venue: str, seed: int,
@@ -68,6 +136,15 @@ class OptionChainQuotesApi:
     async def option_chain_quotes(
         self, _: CallerContext, body: OptionChainQuotesRequest
     ) -> OptionChainQuotesReply:
+        return decimal_reply(await self._chain(body))
+
+    async def option_chain_quotes_f64(
+        self, _: CallerContext, body: OptionChainQuotesRequest
+    ) -> OptionChainQuotesF64Reply:
+        return f64_reply(await self._chain(body))
+
+    async def _chain(self, body: OptionChainQuotesRequest) -> Chain:
+        """The listing in the request's strike range and its quotes (the figures of both ops)."""
         try:
             underlying = normalise_symbol(body.underlying)
         except SymbolError as error:
@@ -91,24 +168,23 @@ class OptionChainQuotesApi:
         # the listing's columns (in option_listing's column order), without an attribute lookup per row
         symbols, types, strikes, expiries, ticks = (list(column) for column in zip(*rows, strict=True))
         n = len(rows)
-        bid: list[Decimal | None] = [None] * n
-        ask: list[Decimal | None] = [None] * n
-        price: list[float | None] = [None] * n
-        vol: list[float | None] = [None] * n
+        chain = Chain(
+            venue, underlying, None if state is None else state.last_price,
+            None if state is None else state.last_ts_ns, realised, imported is not None, symbols, types,
+            strikes, expiries, [None] * n, [None] * n, [None] * n, [None] * n,
+        )  # fmt: skip
         if state is not None and realised is not None:
             made = quote_columns(
                 symbols, [t == "call" for t in types], strikes, expiries, ticks, float(state.last_price),
                 realised, datetime.now(UTC), self._fraction,
             )  # fmt: skip
-            bid, ask, price, vol = made.bid, made.ask, made.model_price, made.model_volatility
-        return OptionChainQuotesReply.model_construct(
-            venue=venue, underlying=underlying,
-            spot=None if state is None else state.last_price,
-            spot_ts_ns=None if state is None else state.last_ts_ns,
-            realised_volatility=realised, venue_quotes=imported is not None, symbol=symbols,
-            option_type=types, strike=strikes, expiry=expiries, bid=bid, ask=ask,
-            model_price=price, model_volatility=vol,
-        )  # fmt: skip
+            chain.bid, chain.ask, chain.price, chain.vol = (
+                made.bid,
+                made.ask,
+                made.model_price,
+                made.model_volatility,
+            )
+        return chain
 
     async def _realised(self, conn: AsyncConnection, venue: str, underlying: str) -> float:
         """As ``option_quotes`` computes it, from the cache while it is fresh."""
