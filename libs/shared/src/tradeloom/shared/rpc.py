@@ -207,6 +207,7 @@ async def serve(
             task.add_done_callback(running.discard)
 
         await group.add_endpoint(name=operation.name, handler=endpoint)
+    await nc.flush()  # the subscriptions are at the server: a request right after finds a responder
     return micro
 
 

@@ -118,7 +118,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     runtime.add_task(book.run)
     runtime.add_task(cache.run)
     runtime.add_task(state.run)
-    runtime.add_task(EodRoller(engine, cache, eod, settings.eod_interval_s).run)
+    runtime.add_task(EodRoller(engine, cache, eod, settings.eod_interval_s, state=state).run)
     return runtime
 
 

@@ -95,6 +95,16 @@ class CheckState:
         """An event of the account is being applied: a read running now is not kept."""
         self._versions[account_id] = self._versions.get(account_id, 0) + 1
 
+    def eod_rolled(self, account_id: str, high_water: Decimal) -> None:
+        """The end-of-day roll stored the account's latest high-water mark (the trailing drawdown's
+        anchor): a snapshot holding another one, or a read that may predate the roll, is read again."""
+        snap = self._accounts.get(account_id)
+        if snap is None:
+            if any(key[0] == account_id for key in self._loading):
+                self.touch(account_id)
+        elif snap.high_water != high_water:
+            self.forget(account_id)
+
     def forget(self, account_id: str) -> None:
         """The account is read again, at once if it was known (the read waits for the commit)."""
         self.touch(account_id)

@@ -19,9 +19,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.risk_monitor.cache import RiskCache
+from tradeloom.risk_monitor.check_state import CheckState, on_commit
 from tradeloom.risk_monitor.domain.drawdown import eod_history
 from tradeloom.risk_monitor.domain.eod_marks import unrealised_by_day
 from tradeloom.risk_monitor.domain.limits import Limits, trading_day
@@ -33,12 +34,18 @@ log = logging.getLogger(__name__)
 
 class EodRoller:
     def __init__(
-        self, engine: Callable[[], AsyncEngine], cache: RiskCache, store: EodStore, interval_s: float
+        self,
+        engine: Callable[[], AsyncEngine],
+        cache: RiskCache,
+        store: EodStore,
+        interval_s: float,
+        state: CheckState | None = None,
     ) -> None:
         self._engine = engine
         self.cache = cache
         self.store = store
         self.interval_s = interval_s
+        self.state = state  # the pre-trade check's memory: told the new high-water marks at commit
 
     async def roll(self, now: datetime | None = None) -> int:
         """Bring every account's history up to the last ended day; the number of accounts rolled."""
@@ -62,8 +69,15 @@ class EodRoller:
                 starting = limits.starting_balance or Decimal(0)
                 rows = eod_history(first, last, pnl, starting, limits.max_drawdown, unrealised=unrealised)
                 await self.store.save(conn, user_id, account_id, rows)
+                if rows and self.state is not None:
+                    self._tell_state(conn, account_id, rows[-1].high_water)
                 rolled += 1
         return rolled
+
+    def _tell_state(self, conn: AsyncConnection, account_id: str, high_water: Decimal) -> None:
+        state = self.state
+        assert state is not None
+        on_commit(conn, lambda: state.eod_rolled(account_id, high_water))
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
