@@ -78,22 +78,24 @@ class BotConfigApi:
         self.strategies = StrategiesStore(schema)
 
     async def _on_venue_account(self, caller: CallerContext, body: BotUpdate, user_id: str) -> bool:
-        """A new version whose exits an exchange account cannot rest (a trailing stop), for a bot
-        on an exchange account: asked of order-router only then, before the transaction."""
-        if body.strategy_version is None:
+        """A new version or new symbols whose exits an exchange account cannot rest (a trailing
+        stop; on a perpetual), for a bot on an exchange account: asked of order-router only then,
+        before the transaction."""
+        if body.strategy_version is None and body.symbols is None:
             return False
         async with self._engine().connect() as conn:
             row = await self.bots.get(conn, body.bot_id, user_id)
             if row is None or row.kind != "strategy":
                 return False
-            version = await self.strategies.version(
-                conn, str(row.strategy_id), user_id, body.strategy_version
-            )
-        if (
-            version is None
-            or version.graph is None
-            or not_on_venue(exit_settings(version.graph), row.venue) is None
-        ):
+            base = pending_of(row) or config_of(row)  # what the update starts from
+            graph = base["graph"]
+            if body.strategy_version is not None:
+                version = await self.strategies.version(
+                    conn, str(row.strategy_id), user_id, body.strategy_version
+                )
+                graph = None if version is None else version.graph
+        symbols = body.symbols if body.symbols is not None else base.get("symbols") or row.symbols
+        if graph is None or not_on_venue(exit_settings(graph), row.venue, symbols) is None:
             return False
         try:
             account = await self._client().call_raw(
@@ -178,6 +180,7 @@ class BotConfigApi:
             sizing,
             version_field="strategy_version",
             venue=row.venue if venue_account else None,
+            symbols=target["symbols"],
         )
         return target
 

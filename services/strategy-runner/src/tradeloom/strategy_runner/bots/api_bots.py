@@ -117,6 +117,7 @@ class BotsApi:
                 body.sizing,
                 version_field="strategy_id",
                 venue=body.venue if venue_account else None,
+                symbols=symbols,
             )
             values = body.model_dump(mode="json", exclude={"risk_limits"}) | {
                 "user_id": user_id, "strategy_id": version.strategy_id, "template": version.template,

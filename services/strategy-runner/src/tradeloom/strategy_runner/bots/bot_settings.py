@@ -10,7 +10,7 @@ own; a start applies it (``apply_pending``) in the start's transaction, before t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -33,15 +33,20 @@ CONFIG = (*PINNED, "timeframe", "sizing", "max_position", "symbols")
 
 
 def check_live(
-    graph: Mapping[str, Any] | None, sizing: BotSizing, *, version_field: str, venue: str | None = None
+    graph: Mapping[str, Any] | None,
+    sizing: BotSizing,
+    *,
+    version_field: str,
+    venue: str | None = None,
+    symbols: Sequence[str] = (),
 ) -> None:
     """A graph's exits must be ones a live bot can rest (on an exchange account at ``venue``
-    when given; None: a paper account), and its ``sink.position_size`` must be the bot's sizing: 422 on
-    ``version_field`` (the exits) or ``sizing``."""
+    trading ``symbols`` when given; None: a paper account), and its ``sink.position_size`` must be
+    the bot's sizing: 422 on ``version_field`` (the exits) or ``sizing``."""
     if graph is None:
         return
     exits = exit_settings(graph)
-    refused = exits_not_live(exits) or (not_on_venue(exits, venue) if venue is not None else None)
+    refused = exits_not_live(exits) or (not_on_venue(exits, venue, symbols) if venue is not None else None)
     if refused is not None:
         raise field_invalid(version_field, refused)
     mismatch = live_sizing_issue(StrategyGraph.model_validate(graph), sizing.kind, sizing.percent)

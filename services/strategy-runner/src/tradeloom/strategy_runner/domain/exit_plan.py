@@ -22,6 +22,7 @@ entry is done with something filled, for the filled quantity, keyed ``entry bar 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -72,13 +73,14 @@ NATIVE_TRAILING_VENUES = frozenset({"binance"})
 VENUE_TRAILING_PERCENT = (Decimal("0.1"), Decimal(20), Decimal("0.01"))  # low, high, step
 
 
-def not_on_venue(settings: ExitSettings, venue: str | None = None) -> str | None:
-    """Why a bot on an exchange account at ``venue`` cannot rest these exits, or None. A lone
-    trailing stop goes as the venue's native trailing order where order-router sends one
-    (``NATIVE_TRAILING_VENUES``, its percentage on the venue's steps: checked here, before the
-    bot runs, because the exit is only placed once the entry filled); a bracket's trailing leg
-    is paper-only. A stop-loss with a take-profit goes as its venue bracket (whether the venue
-    takes one is order-router's answer when the entry is sent)."""
+def not_on_venue(settings: ExitSettings, venue: str | None = None, symbols: Sequence[str] = ()) -> str | None:
+    """Why a bot on an exchange account at ``venue`` trading ``symbols`` cannot rest these exits, or
+    None. A lone trailing stop goes as the venue's native trailing order where order-router sends
+    one (``NATIVE_TRAILING_VENUES``, spot symbols only, its percentage on the venue's steps: checked
+    here, before the bot runs, because the exit is only placed once the entry filled, and a refused
+    exit would leave the position without it); a bracket's trailing leg is paper-only. A stop-loss
+    with a take-profit goes as its venue bracket (whether the venue takes one is order-router's
+    answer when the entry is sent)."""
     trailing = settings.trailing_stop
     if trailing is None:
         return None
@@ -86,6 +88,11 @@ def not_on_venue(settings: ExitSettings, venue: str | None = None) -> str | None
         return "sink.trailing_stop with sink.take_profit: an exchange account takes no trailing bracket leg"
     if venue not in NATIVE_TRAILING_VENUES:
         return f"sink.trailing_stop: order-router rests no trailing stop at {venue} (binance spot only)"
+    derivative = next((symbol for symbol in symbols if ":" in symbol), None)  # ccxt: BTC/USDT:USDT
+    if derivative is not None:
+        return (
+            f"sink.trailing_stop: {venue} takes a native trailing stop on spot symbols only, not {derivative}"
+        )
     percent = trailing * 100
     low, high, step = VENUE_TRAILING_PERCENT
     if not low <= percent <= high or percent % step != 0:
