@@ -134,13 +134,18 @@ def test_an_exchange_account_takes_lone_stops_targets_brackets_and_a_binance_lon
     ):
         refused = not_on_venue(ExitSettings(trailing_stop=D(fraction)), venue)
         assert refused is not None and "sink.trailing_stop" in refused
-    # Binance's native trailing stop is a spot order: a bot also trading a perpetual is refused at
-    # create (its exit would be refused only once the entry filled, leaving the position without it)
+    # order-router takes no conditional order on a Binance perpetual (ccxt's algo-order API): a bot
+    # with any exit and a perpetual among its symbols is refused at create (its exit would be refused
+    # only once the entry filled, leaving the position without it); spot symbols, other venues pass
     lone = ExitSettings(trailing_stop=D("0.1"))
     assert not_on_venue(lone, "binance", ["BTC/USDT", "ETH/USDT"]) is None
     refused = not_on_venue(lone, "binance", ["BTC/USDT", "ETH/USDT:USDT"])
     assert refused is not None and "sink.trailing_stop" in refused and "ETH/USDT:USDT" in refused
-    assert not_on_venue(ExitSettings(stop_loss=D("0.05")), "binance", ["BTC/USDT:USDT"]) is None
+    for exits in (ExitSettings(stop_loss=D("0.05")), ExitSettings(take_profit=D("0.1"))):
+        refused = not_on_venue(exits, "binance", ["BTC/USDT:USDT"])
+        assert refused is not None and "algo-order" in refused
+        assert not_on_venue(exits, "kraken", ["BTC/USD:USD"]) is None
+    assert not_on_venue(ExitSettings(), "binance", ["BTC/USDT:USDT"]) is None
     # a bracket's trailing leg (with a take-profit): paper only
     refused = not_on_venue(ExitSettings(trailing_stop=D("0.1"), take_profit=D("0.2")), "binance")
     assert refused is not None and "sink.trailing_stop" in refused

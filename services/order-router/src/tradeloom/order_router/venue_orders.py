@@ -49,14 +49,29 @@ VENUE_KINDS = frozenset(
         "trailing_stop",
     }
 )
+# ccxt's Binance sends every conditional order of a USDⓈ-M or COIN-M market (a trigger, stop-loss,
+# take-profit or trailing price) to the algo-order API (``/fapi/v1/algoOrder``: ids, lookups, open
+# orders and fills of its own), which reconcile does not follow: such an order could not be found
+# by its client id after a lost answer. Refused on those perpetuals until that path is built.
+CONDITIONAL_KINDS = VENUE_KINDS - {"market", "limit"}
+ALGO_ORDER_VENUES = frozenset({"binance", "binanceusdm", "binancecoinm"})
 # answers that prove the venue did not take the order: safe to reject it here
 DEFINITE_REFUSALS = (InvalidOrder, InsufficientFunds, NotSupported, VenueAuthFailed, ValidationFailed)
 
 
-def check_venue_order(body: OrderSubmit, *, perpetual: bool = False, option: bool = False) -> None:
+def check_venue_order(
+    body: OrderSubmit, *, perpetual: bool = False, option: bool = False, venue: str | None = None
+) -> None:
     """What an exchange account cannot send (yet): 422 naming the field. Reduce-only is for
     perpetuals and options (the venue checks it against its position too). Options on a venue are
-    limit orders only (Binance's eapi has no other kind; ccxt refuses a market one too)."""
+    limit orders only (Binance's eapi has no other kind; ccxt refuses a market one too). Conditional
+    orders on a Binance perpetual are refused (``ALGO_ORDER_VENUES``)."""
+    if perpetual and venue in ALGO_ORDER_VENUES and body.type in CONDITIONAL_KINDS:
+        raise field_invalid(
+            "type",
+            f"{body.type} orders on {venue} perpetuals go through its algo-order API, which order-router "
+            "does not reconcile yet; use market or limit",
+        )
     if option and body.type != "limit":
         raise field_invalid("type", f"{body.type} orders are not taken on venue options; use limit")
     if option and body.post_only:  # ccxt would send Binance's futures GTX, which eapi does not take
@@ -144,7 +159,7 @@ class VenueOrders:
         self, account: Row[Any], body: OrderSubmit, *, perpetual: bool = False, option: bool = False
     ) -> None:
         """Before anything is stored: the order is one a venue takes, and the account is reconciled."""
-        check_venue_order(body, perpetual=perpetual, option=option)
+        check_venue_order(body, perpetual=perpetual, option=option, venue=account.venue)
         if account.connection_id is None:
             raise Conflict(f"the exchange connection of account {account.id} was deleted")
         if account.id not in self.ready:

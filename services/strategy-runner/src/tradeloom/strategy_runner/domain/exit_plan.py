@@ -71,16 +71,27 @@ def not_live(settings: ExitSettings) -> str | None:
 # trailingDelta, whole bips from 0.1 to 20 %); anything else it refuses (422)
 NATIVE_TRAILING_VENUES = frozenset({"binance"})
 VENUE_TRAILING_PERCENT = (Decimal("0.1"), Decimal(20), Decimal("0.01"))  # low, high, step
+# order-router refuses conditional orders (every lone exit: stop_market, take_profit_market,
+# trailing_stop) on these venues' perpetuals: ccxt sends them to an algo-order API it does not follow
+ALGO_EXIT_VENUES = frozenset({"binance", "binanceusdm", "binancecoinm"})
 
 
 def not_on_venue(settings: ExitSettings, venue: str | None = None, symbols: Sequence[str] = ()) -> str | None:
     """Why a bot on an exchange account at ``venue`` trading ``symbols`` cannot rest these exits, or
-    None. A lone trailing stop goes as the venue's native trailing order where order-router sends
-    one (``NATIVE_TRAILING_VENUES``, spot symbols only, its percentage on the venue's steps: checked
-    here, before the bot runs, because the exit is only placed once the entry filled, and a refused
-    exit would leave the position without it); a bracket's trailing leg is paper-only. A stop-loss
-    with a take-profit goes as its venue bracket (whether the venue takes one is order-router's
-    answer when the entry is sent)."""
+    None (checked before the bot runs: an exit is only placed once the entry filled, and a refused
+    one would leave the position without it). No exit on a perpetual of ``ALGO_EXIT_VENUES``. A
+    lone trailing stop goes as the venue's native trailing order where order-router sends one
+    (``NATIVE_TRAILING_VENUES``, its percentage on the venue's steps); a bracket's trailing leg is
+    paper-only. A stop-loss with a take-profit goes as its venue bracket (whether the venue takes
+    one is order-router's answer when the entry is sent)."""
+    derivative = next((symbol for symbol in symbols if ":" in symbol), None)  # ccxt: BTC/USDT:USDT
+    if derivative is not None and venue in ALGO_EXIT_VENUES and settings.active:
+        sinks = [f"sink.{name}" for name in ("stop_loss", "take_profit", "trailing_stop")
+                 if getattr(settings, name) is not None]  # fmt: skip
+        return (
+            f"{', '.join(sinks)} on {derivative}: {venue} takes a perpetual's stop, take-profit and "
+            "trailing orders through its algo-order API, which order-router does not follow yet"
+        )
     trailing = settings.trailing_stop
     if trailing is None:
         return None
@@ -88,11 +99,6 @@ def not_on_venue(settings: ExitSettings, venue: str | None = None, symbols: Sequ
         return "sink.trailing_stop with sink.take_profit: an exchange account takes no trailing bracket leg"
     if venue not in NATIVE_TRAILING_VENUES:
         return f"sink.trailing_stop: order-router rests no trailing stop at {venue} (binance spot only)"
-    derivative = next((symbol for symbol in symbols if ":" in symbol), None)  # ccxt: BTC/USDT:USDT
-    if derivative is not None:
-        return (
-            f"sink.trailing_stop: {venue} takes a native trailing stop on spot symbols only, not {derivative}"
-        )
     percent = trailing * 100
     low, high, step = VENUE_TRAILING_PERCENT
     if not low <= percent <= high or percent % step != 0:
