@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tradeloom.analytics.api_chain import Page, _rows, _side_columns, fitted
+from tradeloom.analytics.api_chain import Page, _rows, columns_json, fitted
 from tradeloom.analytics.chain_quotes import listed_page, packed_page
 from tradeloom.analytics.domain.chain_columns import GREEK_NAMES, chain_columns, chain_columns_of
 from tradeloom.shared.contracts.analytics_chain import ChainColumnsReply
@@ -45,12 +45,12 @@ def test_columns_hold_the_rows_figures() -> None:
         _, p = page(venue)
         c = p.columns
         rows = [row.model_dump() for row in _rows(c, venue=venue)]
-        reply = ChainColumnsReply.model_construct(
-            **p.header(), strikes=c.strikes, call=_side_columns(c, 0, venue),
-            put=_side_columns(c, c.n, venue), next_strike_from=None, format="columns", version=1,
-        )  # fmt: skip
-        wire = json.loads(reply.model_dump_json())
-        ChainColumnsReply.model_validate(wire)  # what the gateway checks: a valid reply
+        data = columns_json(p)
+        wire = json.loads(data)
+        valid = ChainColumnsReply.model_validate_json(data)  # what the gateway checks: a valid reply
+        assert json.loads(valid.model_dump_json()) == wire  # as pydantic writes it, field for field
+        assert list(wire) == list(ChainColumnsReply.model_fields)
+        assert b'"expiry":"2030-01-04T08:00:00Z"' in data
         assert wire["strikes"] == [r["strike"] for r in rows] == [80.0, 100.0, 120.0]
         for kind in ("call", "put"):
             side = wire[kind]
@@ -71,10 +71,11 @@ def test_columns_hold_the_rows_figures() -> None:
 
 def test_a_price_outside_the_bounds_is_null_not_a_number() -> None:
     _, p = page(False)
-    calls = _side_columns(p.columns, 0, False)
+    wire = ChainColumnsReply.model_validate_json(columns_json(p))
+    calls = wire.call
     assert calls.bid[2] == 95.0 and calls.implied_volatility[2] is None and calls.bid_iv[2] is None
     assert calls.greeks.delta[2] is not None  # at the request's volatility
-    assert _side_columns(p.columns, p.columns.n, False).symbol == [
+    assert wire.put.symbol == [
         "BTC/USDT:USDT-300104-80-P", "BTC/USDT:USDT-300104-100-P", None,
     ]  # fmt: skip
 

@@ -1,7 +1,9 @@
 """``option_chain_quotes`` through a started market-data (real NATS and Postgres): the listing of
 ``instruments`` with the quotes of ``option_quotes`` as columns (null quotes before a trade), the
 strike range and limit, an unknown underlying or expiry 404 like ``option_quotes``, bad input 422
-naming the field; ``option_chain_quotes_f64`` the same listing with its numbers binary."""
+naming the field; ``option_chain_quotes_f64`` the same listing with its numbers binary; a change of
+the registry (an option delisted, one listed, one listed again) shows in the next reply of both ops
+although the listing is kept between requests."""
 
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 from nats.aio.client import Client
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.app import build
 from tradeloom.market_data.domain.sim_options import expiries
 from tradeloom.market_data.settings import MarketDataSettings
 from tradeloom.market_data.sources.publisher import MarketPublisher
-from tradeloom.shared.contracts.market_data import TradeTick
+from tradeloom.market_data.store.instruments_store import upsert_instruments
+from tradeloom.shared.contracts.market_data import Instrument, TradeTick
 from tradeloom.shared.contracts.market_data_chain_quotes import (
     OptionChainQuotesF64Reply,
     OptionChainQuotesReply,
@@ -33,8 +37,9 @@ from tradeloom.shared.testing.polling import eventually
 
 
 async def test_option_chain_quotes_of_the_synthetic_venue(
-    md_schema: str, md_settings: Callable[..., MarketDataSettings], nc: Client, nats_prefix: str
-) -> None:
+    md_schema: str, md_settings: Callable[..., MarketDataSettings], nc: Client, nats_prefix: str,
+    db_engine: AsyncEngine,
+) -> None:  # fmt: skip
     subjects = Subjects(nats_prefix)
     await ensure_streams(nc.jetstream(), subjects)
     settings = md_settings(md_schema, sim_symbols=["BTC/USDT"], sim_trades_per_s=0, sim_volatility=0.6)
@@ -102,6 +107,23 @@ async def test_option_chain_quotes_of_the_synthetic_venue(
         assert column("is_call", "<u1") == [int(t == "call") for t in reply["option_type"]]
         assert column("model_volatility", "<f8") == reply["model_volatility"]  # no time in it
         assert not np.isnan(column("ask", "<f8")).any()
+        # the registry changes under the kept listing: one option delisted, one strike listed
+        gone = Instrument.model_validate({**instruments["instruments"][0], "status": "inactive"})
+        new_symbol = gone.symbol.rsplit("-", 2)[0] + "-123456-C"
+        added = gone.model_copy(update={"symbol": new_symbol, "strike": Decimal(123456), "status": "active",
+                                        "option_type": "call"})  # fmt: skip
+        async with db_engine.begin() as connection:
+            await upsert_instruments(connection, md_schema, [gone, added], "file")
+        again = await client.call_raw("market-data", "option_chain_quotes_f64", body, timeout_s=5)
+        assert again["symbol"] == [*reply["symbol"][1:], new_symbol]
+        assert again["count"] == 26 and again["is_call"] != packed["is_call"]
+        plain_again = await ask()
+        assert plain_again["symbol"] == again["symbol"] and plain_again["strike"][-1] == "123456"
+        async with db_engine.begin() as connection:  # listed again: back in the next reply
+            await upsert_instruments(
+                connection, md_schema, [gone.model_copy(update={"status": "active"})], "file"
+            )
+        assert (await ask())["symbol"][0] == reply["symbol"][0]
         with pytest.raises(RemoteError) as unknown:
             await client.call_raw(
                 "market-data", "option_chain_quotes_f64", {**body, "underlying": "DOGE/USDT"}, timeout_s=5

@@ -15,17 +15,17 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
+import orjson
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.analytics.api_options import greeks_at
 from tradeloom.analytics.chain_quotes import ExpiriesCache, ListedQuotes, chain_quotes
 from tradeloom.analytics.domain.chain_columns import (
     GREEK_NAMES,
-    VENUE_NAMES,
     ChainColumns,
     chain_columns,
     chain_columns_of,
-    nullable,
     number,
 )
 from tradeloom.analytics.domain.options import expiry_label
@@ -36,7 +36,6 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.analytics_chain import (
     ChainColumnsReply,
     GreeksColumns,
-    SideColumns,
     VenueColumns,
 )
 from tradeloom.shared.contracts.analytics_options import (
@@ -236,19 +235,52 @@ class Page:
 def fitted(page: Page, budget: int, fallback: int) -> JsonReply:
     """The page's columns reply, serialised, if it is within ``budget`` bytes (or holds at most
     ``fallback`` strikes), else the reply of its first ``fallback`` strikes."""
-    data = _columns_reply(page).model_dump_json().encode()
+    data = columns_json(page)
     if page.columns.n > fallback and len(data) > budget:
-        data = _columns_reply(page.head(fallback)).model_dump_json().encode()
+        data = columns_json(page.head(fallback))
     return JsonReply(data)
 
 
-def _columns_reply(page: Page) -> ChainColumnsReply:
+def columns_json(page: Page) -> bytes:
+    """``ChainColumnsReply``'s JSON: the head fields as pydantic writes them (``to_jsonable_python``:
+    its datetime format), the columns written from their float arrays by orjson (``null`` for NaN
+    and infinities, as ``nullable`` gives; no Python float or model per figure), in the model's
+    field order. ``test_chain_columns`` checks it against the model."""
     c = page.columns
-    return ChainColumnsReply.model_construct(
-        **page.header(), strikes=c.strikes, call=_side_columns(c, 0, page.quotes == "venue"),
-        put=_side_columns(c, c.n, page.quotes == "venue"), next_strike_from=page.next_strike_from,
-        format="columns", version=1,
-    )  # fmt: skip
+    fields: dict[str, Any] = to_jsonable_python(
+        {**page.header(), "next_strike_from": page.next_strike_from, "format": "columns", "version": 1}
+    )
+    fields["strikes"] = np.asarray(c.strikes, dtype=np.float64)
+    fields["call"] = _side_arrays(c, 0, page.quotes == "venue")
+    fields["put"] = _side_arrays(c, c.n, page.quotes == "venue")
+    ordered = {name: fields[name] for name in ChainColumnsReply.model_fields}
+    return orjson.dumps(ordered, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _side_arrays(c: ChainColumns, start: int, venue: bool) -> dict[str, Any]:
+    """``SideColumns`` of the calls (``start`` 0) or the puts (``start`` n) as float arrays, NaN
+    where the strike has no such option listed (``null`` on the wire), in the model's field order."""
+    part = slice(start, start + c.n)
+    options = c.options[part]
+    absent = np.array([o is None for o in options], dtype=bool)
+
+    def masked(values: F64) -> F64:
+        return masked_all(absent, np.asarray(values, dtype=np.float64)[part])
+
+    figures = None
+    if venue:
+        quotes = c.quotes[part]
+        figures = {
+            name: masked_all(absent, np.array([number(q.get(name)) for q in quotes], dtype=np.float64))
+            for name in VenueColumns.model_fields
+        }
+    return {
+        "symbol": [None if o is None else o["symbol"] for o in options],
+        "bid": masked(c.bid), "ask": masked(c.ask), "mid": masked(c.mid), "last": masked(c.last),
+        "implied_volatility": masked(c.iv_mid), "bid_iv": masked(c.iv_bid), "ask_iv": masked(c.iv_ask),
+        "greeks": {name: masked(getattr(c.greeks, name)) for name in GreeksColumns.model_fields},
+        "venue": figures,
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -301,34 +333,8 @@ def _rows(c: ChainColumns, *, venue: bool) -> list[ChainRow]:
     return [ChainRow(strike=k, call=side(i), put=side(c.n + i)) for i, k in enumerate(c.strikes)]
 
 
-def _side_columns(c: ChainColumns, start: int, venue: bool) -> SideColumns:
-    """The calls (``start`` 0) or the puts (``start`` n) as lists, each built in one numpy pass."""
-    part = slice(start, start + c.n)
-    options = c.options[part]
-    present = np.array([o is not None for o in options], dtype=bool)
-    g = c.greeks
-    greeks = GreeksColumns.model_construct(
-        None,
-        **{
-            name: nullable(np.asarray(getattr(g, name), dtype=np.float64)[part], present)
-            for name in GREEK_NAMES
-        },
-    )
-    figures = None
-    if venue:
-        quotes = c.quotes[part]
-        figures = VenueColumns.model_construct(
-            None,
-            **{name: nullable(np.array([number(q.get(name)) for q in quotes], dtype=np.float64), present)
-               for name in VENUE_NAMES}
-        )  # fmt: skip
-    return SideColumns.model_construct(
-        symbol=[None if o is None else o["symbol"] for o in options],
-        bid=nullable(c.bid[part], present), ask=nullable(c.ask[part], present),
-        mid=nullable(c.mid[part], present), last=nullable(c.last[part], present),
-        implied_volatility=nullable(c.iv_mid[part], present), bid_iv=nullable(c.iv_bid[part], present),
-        ask_iv=nullable(c.iv_ask[part], present), greeks=greeks, venue=figures,
-    )  # fmt: skip
+def masked_all(absent: np.ndarray[Any, np.dtype[np.bool_]], values: F64) -> F64:
+    return np.where(absent, np.nan, values)
 
 
 def _or_none(value: float) -> float | None:

@@ -2,30 +2,33 @@
 one read of the registry (the listing of ``instruments`` and the quotes of ``option_quotes``
 together; the quoting model is ``domain/option_quotes.py``).
 
-Two things are remembered between requests, because a chain asks for thousands of options several
-times a second: the underlying's realised volatility (a 24 h aggregate over up to 1,440 candles)
-for ``option_volatility_cache_s`` per (venue, underlying), and each symbol's spread fraction (a
-pure function of the seed and the symbol, ~30 µs to draw).
+Three things are remembered between requests, because a chain asks for thousands of options
+several times a second: the expiry's listing while the registry's fingerprint of it is unchanged
+(``option_listing_cache.py``; the fingerprint, the underlying's last trade and the newest imported
+quote are one statement a request), the underlying's realised volatility (a 24 h aggregate over up
+to 1,440 candles) for ``option_volatility_cache_s`` per (venue, underlying), and each symbol's
+spread fraction (a pure function of the seed and the symbol, ~30 µs to draw).
 """
 
 from __future__ import annotations
 
-import base64
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tradeloom.market_data.domain.option_quote_floats import quote_floats
 from tradeloom.market_data.domain.option_quotes import quote_columns, spread_fraction
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
+from tradeloom.market_data.option_listing_cache import Listing, ListingCache, b64, epoch_us, listing_of
 from tradeloom.market_data.store import market_queries as q
+from tradeloom.market_data.store.chain_state_store import chain_state
 from tradeloom.market_data.store.instruments_store import Strikes, option_listing
-from tradeloom.market_data.store.venue_option_quotes_store import newest_quote_ns
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data_chain_quotes import (
     OptionChainQuotesF64Reply,
@@ -35,7 +38,6 @@ from tradeloom.shared.contracts.market_data_chain_quotes import (
 from tradeloom.shared.errors import NotFound, field_invalid
 
 DAY_NS = 86_400 * 1_000_000_000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NAN = float("nan")
 MAX_FRACTIONS = 200_000  # symbols whose spread fraction is remembered (then forgotten at once)
 
@@ -59,64 +61,63 @@ class VolatilityCache:
             self._values[key] = (self.clock() + self.ttl_s, value)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Chain:
-    """What both replies carry, as lists (index ``i``: the option ``symbols[i]``)."""
+    """What both replies carry: the listing, and what is known of the underlying now."""
 
     venue: str
     underlying: str
     spot: Decimal | None
     spot_ts_ns: int | None
-    realised: float | None
+    realised: float | None  # None: no trade of the underlying yet, so no quotes
     venue_quotes: bool
-    symbols: list[str]
-    types: list[Literal["call", "put"]]
-    strikes: list[Decimal]
-    expiries: list[datetime]
-    bid: list[Decimal | None]
-    ask: list[Decimal | None]
-    price: list[float | None]
-    vol: list[float | None]
+    listing: Listing
+    now: datetime
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "venue": self.venue, "underlying": self.underlying, "spot": self.spot,
+            "spot_ts_ns": self.spot_ts_ns, "realised_volatility": self.realised,
+            "venue_quotes": self.venue_quotes,
+        }  # fmt: skip
 
 
-def _f64(values: Sequence[Decimal | float | None]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """The nearest float64 of each value (as ``float()`` of its decimal string), NaN for None."""
-    return np.array([NAN if v is None else float(v) for v in values], dtype="<f8")
-
-
-def _ns(moment: datetime) -> int:
-    """UTC nanoseconds, exactly (no float seconds in between)."""
-    return (moment - EPOCH) // timedelta(microseconds=1) * 1_000
-
-
-def _b64(array: np.ndarray[Any, Any]) -> str:
-    return base64.b64encode(array.tobytes()).decode("ascii")
-
-
-def decimal_reply(chain: Chain) -> OptionChainQuotesReply:
+def decimal_reply(chain: Chain, fraction: Callable[[str], float]) -> OptionChainQuotesReply:
     """``option_chain_quotes``' reply: the decimals as decimal strings."""
+    listing, n = chain.listing, len(chain.listing.symbols)
+    bid: list[Decimal | None] = [None] * n
+    ask: list[Decimal | None] = [None] * n
+    price: list[float | None] = [None] * n
+    vol: list[float | None] = [None] * n
+    if chain.spot is not None and chain.realised is not None:
+        made = quote_columns(
+            listing.symbols, listing.is_call.tolist(), listing.strikes, listing.expiries, listing.ticks,
+            float(chain.spot), chain.realised, chain.now, fraction,
+        )  # fmt: skip
+        bid, ask, price, vol = made.bid, made.ask, made.model_price, made.model_volatility
     return OptionChainQuotesReply.model_construct(
-        venue=chain.venue, underlying=chain.underlying, spot=chain.spot, spot_ts_ns=chain.spot_ts_ns,
-        realised_volatility=chain.realised, venue_quotes=chain.venue_quotes, symbol=chain.symbols,
-        option_type=chain.types, strike=chain.strikes, expiry=chain.expiries, bid=chain.bid,
-        ask=chain.ask, model_price=chain.price, model_volatility=chain.vol,
+        **chain.header(), symbol=listing.symbols, option_type=listing.types, strike=listing.strikes,
+        expiry=listing.expiries, bid=bid, ask=ask, model_price=price, model_volatility=vol,
     )  # fmt: skip
 
 
 def f64_reply(chain: Chain) -> OptionChainQuotesF64Reply:
     """``option_chain_quotes_f64``'s reply: the same figures as base64 binary columns (NaN for
     null), each the nearest float64 of its decimal: what a reader parses from the JSON op."""
-    ns = {e: _ns(e) for e in set(chain.expiries)}  # a chain has one expiry, a strike two options:
-    strike = {k: float(k) for k in set(chain.strikes)}  # each converted once
+    listing, n = chain.listing, len(chain.listing.symbols)
+    if chain.spot is not None and chain.realised is not None:
+        made = quote_floats(
+            listing.is_call, listing.strike, listing.expiry_us, listing.fractions, listing.grid,
+            float(chain.spot), chain.realised, epoch_us(chain.now),
+        )  # fmt: skip
+        bid, ask, price, vol = made.bid, made.ask, made.model_price, made.model_volatility
+    else:
+        bid = ask = price = vol = np.full(n, NAN)
     return OptionChainQuotesF64Reply.model_construct(
-        venue=chain.venue, underlying=chain.underlying, spot=chain.spot, spot_ts_ns=chain.spot_ts_ns,
-        realised_volatility=chain.realised, venue_quotes=chain.venue_quotes, count=len(chain.symbols),
-        symbol=chain.symbols,
-        is_call=_b64(np.array([t == "call" for t in chain.types], dtype="<u1")),
-        strike=_b64(np.array([strike[k] for k in chain.strikes], dtype="<f8")),
-        expiry_ns=_b64(np.array([ns[e] for e in chain.expiries], dtype="<i8")),
-        bid=_b64(_f64(chain.bid)), ask=_b64(_f64(chain.ask)),
-        model_price=_b64(_f64(chain.price)), model_volatility=_b64(_f64(chain.vol)),
+        **chain.header(), count=n, symbol=listing.symbols, is_call=listing.packed.is_call,
+        strike=listing.packed.strike, expiry_ns=listing.packed.expiry_ns, bid=b64(bid.astype("<f8")),
+        ask=b64(ask.astype("<f8")), model_price=b64(price.astype("<f8")),
+        model_volatility=b64(vol.astype("<f8")),
     )  # fmt: skip
 
 
@@ -131,12 +132,13 @@ class OptionChainQuotesApi:
         self.seed = seed
         self.fallback_vol = fallback_vol
         self.volatility = volatility
+        self.listings = ListingCache()
         self._fractions: dict[str, float] = {}
 
     async def option_chain_quotes(
         self, _: CallerContext, body: OptionChainQuotesRequest
     ) -> OptionChainQuotesReply:
-        return decimal_reply(await self._chain(body))
+        return decimal_reply(await self._chain(body), self._fraction)
 
     async def option_chain_quotes_f64(
         self, _: CallerContext, body: OptionChainQuotesRequest
@@ -144,7 +146,8 @@ class OptionChainQuotesApi:
         return f64_reply(await self._chain(body))
 
     async def _chain(self, body: OptionChainQuotesRequest) -> Chain:
-        """The listing in the request's strike range and its quotes (the figures of both ops)."""
+        """The listing in the request's strike range (kept while the registry's fingerprint of the
+        expiry holds) and what is known of the underlying now."""
         try:
             underlying = normalise_symbol(body.underlying)
         except SymbolError as error:
@@ -152,39 +155,28 @@ class OptionChainQuotesApi:
         if body.strike_from is not None and body.strike_to is not None and body.strike_from > body.strike_to:
             raise field_invalid("strike_to", "must not be below strike_from")
         venue = body.venue or self.default_venue
-        window = Strikes(body.strike_from, body.strike_to, body.limit)
+        key = (venue, underlying, body.expiry, body.strike_from, body.strike_to, body.limit)
         async with self._engine().connect() as conn:
-            rows = await option_listing(
-                conn, self.schema, venue, underlying=underlying, expiry=body.expiry, strikes=window
-            )
-            if not rows:
+            state = await chain_state(conn, self.schema, venue, underlying, body.expiry)
+            listing = self.listings.get(key, state.listing)
+            if listing is None:  # read after the fingerprint (option_listing_cache.py says why)
+                window = Strikes(body.strike_from, body.strike_to, body.limit)
+                rows = await option_listing(
+                    conn, self.schema, venue, underlying=underlying, expiry=body.expiry, strikes=window
+                )
+                listing = listing_of(rows, self._fraction)
+                self.listings.put(key, state.listing, listing)
+            if not listing.symbols:
                 raise NotFound(
                     f"no listed options on {underlying} at {venue} expiring {body.expiry}",
                     details={"underlying": underlying},
                 )
-            state = await q.market_state(conn, self.schema, venue, underlying)
-            imported = await newest_quote_ns(conn, self.schema, venue, underlying)
-            realised = None if state is None else await self._realised(conn, venue, underlying)
-        # the listing's columns (in option_listing's column order), without an attribute lookup per row
-        symbols, types, strikes, expiries, ticks = (list(column) for column in zip(*rows, strict=True))
-        n = len(rows)
-        chain = Chain(
-            venue, underlying, None if state is None else state.last_price,
-            None if state is None else state.last_ts_ns, realised, imported is not None, symbols, types,
-            strikes, expiries, [None] * n, [None] * n, [None] * n, [None] * n,
+            traded = state.last_price is not None
+            realised = await self._realised(conn, venue, underlying) if traded else None
+        return Chain(
+            venue, underlying, state.last_price, state.last_ts_ns, realised,
+            state.newest_quote_ns is not None, listing, datetime.now(UTC),
         )  # fmt: skip
-        if state is not None and realised is not None:
-            made = quote_columns(
-                symbols, [t == "call" for t in types], strikes, expiries, ticks, float(state.last_price),
-                realised, datetime.now(UTC), self._fraction,
-            )  # fmt: skip
-            chain.bid, chain.ask, chain.price, chain.vol = (
-                made.bid,
-                made.ask,
-                made.model_price,
-                made.model_volatility,
-            )
-        return chain
 
     async def _realised(self, conn: AsyncConnection, venue: str, underlying: str) -> float:
         """As ``option_quotes`` computes it, from the cache while it is fresh."""

@@ -25,6 +25,10 @@ from typing import Any
 import numpy as np
 
 from tradeloom.quant.options import bsm
+from tradeloom.quant.options.bsm import F64
+
+Int64s = np.ndarray[Any, np.dtype[np.int64]]
+Bools = np.ndarray[Any, np.dtype[np.bool_]]
 
 SKEW = -0.5
 CURVATURE = 2.0
@@ -137,16 +141,9 @@ def quote_columns(  # noqa: PLR0917
     if not symbols:
         return QuoteColumns([], [], [], [])
     years = np.array([(e - now).total_seconds() for e in expiries]) / SECONDS_PER_YEAR
-    live = (years > 0) & (spot > 0)
     k = np.array([float(s) for s in strikes])
-    if spot > 0:
-        base = min(max(realised, VOL_FLOOR), VOL_CAP)
-        x = np.log(k / spot)
-        sigmas = np.maximum(VOL_FLOOR, base * (1.0 + SKEW * x + CURVATURE * x * x))
-    else:
-        sigmas = np.full(len(k), VOL_FLOOR)
-    priced = bsm(np.array(is_call), spot, k, np.where(live, years, 1.0), 0.0, 0.0, sigmas)
-    prices: list[float] = np.asarray(priced.price, dtype=np.float64).tolist()
+    priced, sigmas, live = model_prices(np.array(is_call), k, years, spot, realised)
+    prices: list[float] = priced.tolist()
     sigma_list: list[float] = sigmas.tolist()
     fractions = [fraction(symbol) for symbol in symbols]
     bids, asks = _bid_ask_columns(prices, fractions, ticks, live)
@@ -157,20 +154,30 @@ def quote_columns(  # noqa: PLR0917
     )  # fmt: skip
 
 
-def _bid_ask_columns(
-    prices: list[float],
-    fractions: list[float],
-    ticks: list[Decimal],
-    live: np.ndarray[Any, np.dtype[np.bool_]],
-) -> tuple[list[Decimal | None], list[Decimal | None]]:
-    """``bid_ask`` of every live option, the tick counts found in float64: the same as the Decimal
-    arithmetic wherever the quotient is not within 1e-6 of a whole tick (float's error there is
-    ~1e-9 at most), and those few (and any huge count) done in Decimal by ``bid_ask`` itself."""
-    tick_of: dict[Decimal, float] = {}
-    tick_f = np.array([tick_of.setdefault(t, float(t)) for t in ticks])
-    price = np.array(prices)
-    half = price * np.array(fractions)
-    x_bid, x_ask = (price - half) / tick_f, (price + half) / tick_f
+def model_prices(
+    is_call: Bools, strikes: F64, years: F64, spot: float, realised: float
+) -> tuple[F64, F64, Bools]:
+    """The model price and the smile's volatility of each option (``years`` to expiry), and which
+    are live (not expired, a positive spot): the one pricing pass of both quote paths."""
+    live = (years > 0) & (spot > 0)
+    if spot > 0:
+        base = min(max(realised, VOL_FLOOR), VOL_CAP)
+        x = np.log(strikes / spot)
+        sigmas = np.maximum(VOL_FLOOR, base * (1.0 + SKEW * x + CURVATURE * x * x))
+    else:
+        sigmas = np.full(len(strikes), VOL_FLOOR)
+    priced = bsm(is_call, spot, strikes, np.where(live, years, 1.0), 0.0, 0.0, sigmas)
+    return np.asarray(priced.price, dtype=np.float64), sigmas, live
+
+
+def tick_counts(price: F64, fraction: F64, tick: F64) -> tuple[Int64s, Int64s, Bools]:
+    """Each option's bid and ask as whole ticks, found in float64 (``bid_ask``'s rule: the bid
+    rounded down, the ask up, at least one tick; a spread narrower than a tick puts the bid one
+    tick under the ask; a bid under one tick is none, ``< 1`` here), and which counts must be found
+    in Decimal by ``bid_ask`` instead (``exact``): a quotient within 1e-6 of a whole tick, where
+    float's error (~1e-9 at most) could round it the other way, or a huge or non-finite one."""
+    half = price * fraction
+    x_bid, x_ask = (price - half) / tick, (price + half) / tick
     exact = (
         (np.abs(x_bid - np.round(x_bid)) < EXACT_WITHIN) | (np.abs(x_ask - np.round(x_ask)) < EXACT_WITHIN)
         | ~np.isfinite(x_bid) | ~np.isfinite(x_ask) | (np.abs(x_ask) > MAX_FLOAT_TICKS)
@@ -178,6 +185,21 @@ def _bid_ask_columns(
     with np.errstate(invalid="ignore"):
         ask_n = np.where(exact, 1, np.maximum(np.ceil(x_ask), 1)).astype(np.int64)
         bid_n = np.where(exact, 0, np.floor(x_bid)).astype(np.int64)
+    bid_n = np.where(bid_n >= ask_n, ask_n - 1, bid_n)
+    return bid_n, ask_n, exact
+
+
+def _bid_ask_columns(
+    prices: list[float],
+    fractions: list[float],
+    ticks: list[Decimal],
+    live: Bools,
+) -> tuple[list[Decimal | None], list[Decimal | None]]:
+    """``bid_ask`` of every live option from ``tick_counts``: the same as the Decimal arithmetic,
+    whose own ``bid_ask`` finds the few counts ``tick_counts`` leaves to it."""
+    tick_of: dict[Decimal, float] = {}
+    tick_f = np.array([tick_of.setdefault(t, float(t)) for t in ticks])
+    bid_n, ask_n, exact = tick_counts(np.array(prices), np.array(fractions), tick_f)
     bids: list[Decimal | None] = []
     asks: list[Decimal | None] = []
     rows = zip(
@@ -192,7 +214,6 @@ def _bid_ask_columns(
             bids.append(bid)
             asks.append(ask)
         else:
-            n_bid = a - 1 if b >= a else b  # b >= a: a spread narrower than a tick
-            bids.append(Decimal(n_bid) * tick if n_bid >= 1 else None)
+            bids.append(Decimal(b) * tick if b >= 1 else None)
             asks.append(Decimal(a) * tick)
     return bids, asks

@@ -76,7 +76,7 @@ async def _select(
     strikes = strikes or Strikes()
     s = check_schema_name(schema)
     base = None if underlying is None else underlying.partition("/")[0]
-    prefix = None if underlying is None else f"{_like_escaped(underlying)}:%"
+    prefix = None if underlying is None else f"{like_escaped(underlying)}:%"
     day_from = None if expiry is None else datetime.combine(expiry, time(0), tzinfo=UTC)
     complete = (
         "AND strike IS NOT NULL AND option_type IS NOT NULL AND expiry IS NOT NULL "
@@ -118,7 +118,7 @@ async def option_expiries(
         ),
         {
             "venue": venue, "status": status, "base": underlying.partition("/")[0],
-            "prefix": f"{_like_escaped(underlying)}:%",
+            "prefix": f"{like_escaped(underlying)}:%",
         },
     )  # fmt: skip
     return [(row.expiry, int(row.n)) for row in rows]
@@ -136,7 +136,7 @@ class Strikes:
         return self.low is not None or self.high is not None or self.limit is not None
 
 
-def _like_escaped(value: str) -> str:
+def like_escaped(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
