@@ -101,7 +101,7 @@ def test_a_listing_in_columns_gives_the_same_figures_as_the_records() -> None:
         found.symbols, found.is_call, found.strike, found.bid, found.ask, 91.0, 10 / 365, 0.01, 0.0, 0.5
     )
     assert got.strikes == want.strikes and got.n == 3
-    assert [o and o["symbol"] for o in got.options] == [o and o["symbol"] for o in want.options]
+    assert got.symbols == want.symbols
     for name in ("bid", "ask", "mid", "last", "iv_mid", "iv_bid", "iv_ask"):
         np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
     for name in GREEK_NAMES:
@@ -111,7 +111,7 @@ def test_a_listing_in_columns_gives_the_same_figures_as_the_records() -> None:
     empty = chain_columns_of(
         [], np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0), np.zeros(0), 91.0, 0.1, 0, 0, 0.5
     )
-    assert (empty.n, empty.options) == (0, [])
+    assert (empty.n, empty.symbols) == (0, [])
 
 
 def test_a_columns_page_over_its_budget_is_cut_to_the_fallback_strikes() -> None:

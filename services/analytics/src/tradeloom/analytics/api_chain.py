@@ -217,7 +217,7 @@ class Page:
 
         greeks = Greeks(**{name: cut(np.asarray(getattr(c.greeks, name))) for name in GREEK_NAMES})
         columns = ChainColumns(
-            c.strikes[:most], c.options[:most] + c.options[n : n + most],
+            c.strikes[:most], c.symbols[:most] + c.symbols[n : n + most],
             c.quotes[:most] + c.quotes[n : n + most], cut(c.bid), cut(c.ask), cut(c.mid), cut(c.last),
             cut(c.iv_mid), cut(c.iv_bid), cut(c.iv_ask), greeks,
         )  # fmt: skip
@@ -261,8 +261,8 @@ def _side_arrays(c: ChainColumns, start: int, venue: bool) -> dict[str, Any]:
     """``SideColumns`` of the calls (``start`` 0) or the puts (``start`` n) as float arrays, NaN
     where the strike has no such option listed (``null`` on the wire), in the model's field order."""
     part = slice(start, start + c.n)
-    options = c.options[part]
-    absent = np.array([o is None for o in options], dtype=bool)
+    symbols = c.symbols[part]
+    absent = np.array([s is None for s in symbols], dtype=bool)
 
     def masked(values: F64) -> F64:
         return masked_all(absent, np.asarray(values, dtype=np.float64)[part])
@@ -275,7 +275,7 @@ def _side_arrays(c: ChainColumns, start: int, venue: bool) -> dict[str, Any]:
             for name in VenueColumns.model_fields
         }
     return {
-        "symbol": [None if o is None else o["symbol"] for o in options],
+        "symbol": symbols,
         "bid": masked(c.bid), "ask": masked(c.ask), "mid": masked(c.mid), "last": masked(c.last),
         "implied_volatility": masked(c.iv_mid), "bid_iv": masked(c.iv_bid), "ask_iv": masked(c.iv_ask),
         "greeks": {name: masked(getattr(c.greeks, name)) for name in GreeksColumns.model_fields},
@@ -319,11 +319,11 @@ def _rows(c: ChainColumns, *, venue: bool) -> list[ChainRow]:
     """The published reply's rows: a model per strike and side."""
 
     def side(index: int) -> ChainSide | None:
-        option = c.options[index]
-        if option is None:
+        symbol = c.symbols[index]
+        if symbol is None:
             return None
         return ChainSide(
-            symbol=option["symbol"], bid=_or_none(c.bid[index]), ask=_or_none(c.ask[index]),
+            symbol=symbol, bid=_or_none(c.bid[index]), ask=_or_none(c.ask[index]),
             mid=_or_none(c.mid[index]), last=_or_none(c.last[index]),
             implied_volatility=_or_none(c.iv_mid[index]), bid_iv=_or_none(c.iv_bid[index]),
             ask_iv=_or_none(c.iv_ask[index]), greeks=greeks_at(c.greeks, index),

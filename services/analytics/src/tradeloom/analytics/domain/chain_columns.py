@@ -24,7 +24,7 @@ class ChainColumns:
     """The calls then the puts of ``strikes``; ``quotes`` the raw quote of each (``{}``: none)."""
 
     strikes: list[float]
-    options: list[dict[str, Any] | None]  # the instrument record (None: no such option listed)
+    symbols: list[str | None]  # None: no such option listed
     quotes: list[dict[str, Any]]
     bid: F64
     ask: F64
@@ -59,7 +59,10 @@ def chain_columns(  # noqa: PLR0917
     bid, ask, last = (
         np.array([number(q.get(name)) for q in sides], dtype=np.float64) for name in ("bid", "ask", "last")
     )
-    return _figures(strikes, listed, sides, (bid, ask, last), spot, years, (rate, dividend_yield, volatility))
+    symbols = [None if o is None else str(o["symbol"]) for o in listed]
+    return _figures(
+        strikes, symbols, sides, (bid, ask, last), spot, years, (rate, dividend_yield, volatility)
+    )
 
 
 def chain_columns_of(  # noqa: PLR0917
@@ -87,7 +90,9 @@ def chain_columns_of(  # noqa: PLR0917
     def pick(values: F64) -> F64:
         return np.where(present, values[take], np.nan) if len(values) else np.full(2 * n, np.nan)
 
-    listed: list[dict[str, Any] | None] = [None if j < 0 else {"symbol": symbols[j]} for j in slot.tolist()]
+    named = np.array(symbols, dtype=object)[take] if len(symbols) else np.full(2 * n, None, dtype=object)
+    named[~present] = None
+    listed: list[str | None] = named.tolist()
     prices = (pick(bid), pick(ask), np.full(2 * n, np.nan))
     return _figures(
         strikes.tolist(), listed, [{}] * (2 * n), prices, spot, years, (rate, dividend_yield, volatility)
@@ -96,7 +101,7 @@ def chain_columns_of(  # noqa: PLR0917
 
 def _figures(  # noqa: PLR0917
     strikes: list[float],
-    listed: list[dict[str, Any] | None],
+    listed: list[str | None],
     sides: list[dict[str, Any]],
     prices: tuple[F64, F64, F64],
     spot: float,
