@@ -1,8 +1,9 @@
-"""Grid and DCA bots' configuration updates (``grid_bots_update``, ``dca_bots_update``) over real
-NATS and Postgres with real market-data and order-router: a stopped bot's ladder or cycle settings
-change (checked against the market as at create) and its next start runs them; a running one's
-are refused (409) while its name changes at once; bad input is a 422 naming the field with
-nothing written; every change is in the bot's history; another user's bot is not found."""
+"""Grid and DCA bots' configuration updates (``grid_bots_update``, ``dca_bots_update``) over real NATS
+and Postgres with real market-data and order-router: a stopped bot's ladder or cycle settings
+change (checked against the market as at create) and its next start runs them; a running one's wait
+for its next start (``test_kind_bot_pending.py``) while its name changes at once; bad input is a
+422 naming the field with nothing written; every change is in the bot's history; another user's bot
+is not found."""
 
 from __future__ import annotations
 
@@ -79,11 +80,15 @@ async def test_a_stopped_grids_ladder_changes_and_its_start_rests_the_new_one(bo
         return await orders_of(env.orders, account_id) == [("buy", "92", "new")]  # below 100: 92 only
 
     await eventually(rests_new_ladder)
-    running = await env.sr.error("grid_bots_update", ref | {"levels": 4})
-    assert running.code == "conflict" and "stop it first" in running.message
+    running = await env.sr("grid_bots_update", ref | {"levels": 4})  # at its next start
+    assert (running["levels"], running["pending_config"]["levels"]) == (3, 4)
     renamed = await env.sr("grid_bots_update", ref | {"name": "renamed"})
     assert (renamed["name"], renamed["levels"], renamed["status"]) == ("renamed", 3, "running")
-    assert [e for _, e in await history(env, "grid_bots_config_changes", bot["bot_id"])] == ["now", "now"]
+    assert [e for _, e in await history(env, "grid_bots_config_changes", bot["bot_id"])] == [
+        "now",
+        "next_start",
+        "now",
+    ]
 
 
 async def test_a_stopped_dca_bots_cycle_settings_change(bots_env: BotsEnv) -> None:
@@ -108,6 +113,6 @@ async def test_a_stopped_dca_bots_cycle_settings_change(bots_env: BotsEnv) -> No
         ({"take_profit": {"old": "0.02", "new": "0.03"}, "max_safety_orders": {"old": 2, "new": 1}}, "now")
     ]
     assert (await env.sr("dca_bots_start", ref))["status"] == "running"
-    running = await env.sr.error("dca_bots_update", ref | {"take_profit": "0.05"})
-    assert running.code == "conflict"
+    running = await env.sr("dca_bots_update", ref | {"take_profit": "0.05"})  # at its next start
+    assert (running["take_profit"], running["pending_config"]["take_profit"]) == ("0.03", "0.05")
     assert (await env.sr("dca_bots_get", ref))["take_profit"] == "0.03"

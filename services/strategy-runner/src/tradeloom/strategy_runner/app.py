@@ -75,9 +75,8 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     )
     api_dca_bots.register(runtime, dca_bots)
     bot_config = api_bot_config.BotConfigApi(
-        engine, schema, client, market_data_timeout_s=settings.market_data_timeout_s,
-        risk_monitor_timeout_s=settings.risk_monitor_timeout_s,
-    )  # fmt: skip
+        engine, schema, client, risk_limits=risk_limits, market_data_timeout_s=settings.market_data_timeout_s
+    )
     api_bot_config.register(runtime, bot_config)
     runner = BotRunner(
         engine,

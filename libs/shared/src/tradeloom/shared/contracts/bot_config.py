@@ -3,12 +3,13 @@
 A change is stored at once and audited; a running or paused bot keeps trading with its current
 configuration until it is stopped and started again (``BotInfo.pending_config`` shows the one its
 next start runs); that includes its ``symbols``. Its ``risk_limits`` are put at risk-monitor and
-apply at once, whatever its status (risk-monitor checks them on each order). The account is not
+apply at once, whatever its status (risk-monitor checks them on each order); ``remove_risk_limits``
+removes them there at once (``risk_limits`` null or left out keeps them, an empty object is a 422). The account is not
 configuration: another account is a new bot (an unknown field, ``symbol`` too, is a 422 naming it).
 
 Error codes: ``validation_error`` 422 naming the field (an unknown strategy version, sizing the
 pinned graph does not allow, a symbol not listed: ``symbols.<index>``, limits risk-monitor refuses:
-``risk_limits.<field>``, an unknown field), ``not_found`` 404 (unknown or another user's bot),
+``risk_limits.<field>``, ``remove_risk_limits`` with ``risk_limits``, an unknown field), ``not_found`` 404 (unknown or another user's bot),
 ``unavailable`` 503 / ``timeout`` 504 (risk-monitor not answering a limits change: nothing changed).
 """
 
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tradeloom.shared.contracts.bot_risk import BotRiskLimits
+from tradeloom.shared.contracts.bot_risk import REMOVE_RISK_LIMITS, BotRiskLimits, check_remove_risk_limits
 from tradeloom.shared.contracts.bots import (
     ID,
     MAX_BOT_SYMBOLS,
@@ -59,6 +60,9 @@ class BotConfigChange(BaseModel):
         "(a running bot's next order is checked against it); refused there: 422 naming "
         "risk_limits.<field>, nothing changed",
     )
+    remove_risk_limits: bool = Field(default=False, description=REMOVE_RISK_LIMITS)
+
+    _remove = field_validator("remove_risk_limits")(check_remove_risk_limits)
 
     @field_validator("symbols")
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from tradeloom.shared.contracts.wire import Positive
 
@@ -53,3 +53,18 @@ class BotRiskLimits(BaseModel):
         if all(getattr(self, name) is None for name in LIMIT_FIELDS):
             raise ValueError(f"set at least one limit ({', '.join(LIMIT_FIELDS)})")
         return self
+
+
+REMOVE_RISK_LIMITS = (
+    "true: the bot's own limits are removed (deleted at risk-monitor, at once, whatever the bot's "
+    "status; none set: nothing changes). ``risk_limits`` left out or null keeps them (a PATCH cannot "
+    "tell a null from a field left out once forwarded) and an empty object is a 422 (no limit in it); "
+    "with ``risk_limits`` set too: 422 naming remove_risk_limits"
+)
+
+
+def check_remove_risk_limits(value: bool, info: ValidationInfo) -> bool:
+    """``remove_risk_limits`` of an update: not with a new ``risk_limits`` set in the same request."""
+    if value and info.data.get("risk_limits") is not None:
+        raise ValueError("remove the limits or set new ones (risk_limits), not both")
+    return value

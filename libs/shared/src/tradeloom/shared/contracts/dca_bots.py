@@ -11,13 +11,13 @@ unfilled safeties are cancelled and the next cycle's base is bought. Client orde
 
 Error codes: ``validation_error`` 422 naming the field (quantities off the lot, ranges, the cycle's
 budget over the free balance, an unlisted symbol or one without a price), ``unauthorized`` 401,
-``not_found`` 404, ``conflict`` 409 (a transition its status does not allow; a cycle setting
-changed while it runs or is paused: stop it first).
+``not_found`` 404, ``conflict`` 409 (a transition its status does not allow).
 
-``dca_bots_update`` changes a DCA bot: ``name`` and ``risk_limits`` (put at risk-monitor) at once
-whatever its status; the cycle's settings only while it is not running or paused, checked against
-the market as at create: its next start begins a new cycle with them (what the stopped cycle holds
-stays in the bot's position). Each change is listed by ``dca_bots_config_changes``.
+``dca_bots_update`` changes a DCA bot: ``name`` and ``risk_limits`` (put at risk-monitor; removed by
+``remove_risk_limits``) at once whatever its status; the cycle's settings are checked against the
+market as at create and the next start begins a new cycle with them (what the stopped cycle holds
+stays in the bot's position). A running or paused bot keeps its cycle and orders and shows them as
+``pending_config`` until then. Each change is listed by ``dca_bots_config_changes``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
-from tradeloom.shared.contracts.bot_risk import BotRiskLimits
+from tradeloom.shared.contracts.bot_risk import REMOVE_RISK_LIMITS, BotRiskLimits, check_remove_risk_limits
 from tradeloom.shared.contracts.bots import BOT_STATUS, ID, SERVICE, BotRef
 from tradeloom.shared.contracts.spec import RequestContract
 from tradeloom.shared.contracts.wire import Positive, WireDecimal
@@ -73,6 +73,9 @@ class DcaBotConfigChange(_Model):
     risk_limits: BotRiskLimits | None = Field(
         default=None, description="the whole new set, put at risk-monitor: applies at once"
     )
+    remove_risk_limits: bool = Field(default=False, description=REMOVE_RISK_LIMITS)
+
+    _remove = field_validator("remove_risk_limits")(check_remove_risk_limits)
 
 
 class DcaBotUpdate(DcaBotConfigChange):
@@ -83,6 +86,19 @@ class DcaFillInfo(_Model):
     step: int = Field(description="0: the base, k: safety order k")
     price: WireDecimal
     quantity: WireDecimal
+
+
+class DcaPendingConfig(_Model):
+    """Cycle settings stored by ``dca_bots_update`` while the bot ran or was paused: its next
+    start's cycle runs them; until then the bot keeps its own (``DcaBotInfo``'s fields)."""
+
+    base_quantity: WireDecimal
+    safety_quantity: WireDecimal
+    price_deviation: WireDecimal
+    max_safety_orders: int
+    take_profit: WireDecimal
+    step_scale: WireDecimal
+    volume_scale: WireDecimal
 
 
 class DcaBotInfo(_Model):
@@ -111,6 +127,11 @@ class DcaBotInfo(_Model):
         default=None,
         description="the limits registered with risk-monitor (at create, or by an update); null: none",
     )
+    pending_config: DcaPendingConfig | None = Field(
+        default=None,
+        description="the cycle settings its next start runs (an update while it ran or was paused); null: "
+        "none pending, the settings above are what it runs",
+    )
 
 
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
@@ -126,7 +147,7 @@ REQUESTS: tuple[RequestContract, ...] = (
         "dca_bots_update",
         DcaBotUpdate,
         DcaBotInfo,
-        "Change a DCA bot: its name and limits at once, its cycle's settings while it is stopped.",
+        "Change a DCA bot: its name and limits at once, its cycle's settings from its next start.",
     ),
     _rq(
         "dca_bots_config_changes",

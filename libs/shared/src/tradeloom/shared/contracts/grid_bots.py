@@ -11,24 +11,25 @@ events (``strategy.evt.bot_status``), their orders/trades/positions views and th
 Error codes: ``validation_error`` 422 naming the field (``upper`` not above ``lower``, ``levels``
 out of range or denser than the tick, ``lower``/``upper`` off the tick, ``quantity_per_level`` off
 the lot or over the free balance), ``unauthorized`` 401, ``not_found`` 404 (unknown or another
-user's bot or account, an unlisted symbol), ``conflict`` 409 (a transition its status does not allow;
-a ladder change of a running or paused bot: stop it first).
+user's bot or account, an unlisted symbol), ``conflict`` 409 (a transition its status does not allow).
 
-``grid_bots_update`` changes a grid bot: ``name`` and ``risk_limits`` (put at risk-monitor) at once
-whatever its status; the ladder (``lower``, ``upper``, ``levels``, ``quantity_per_level``) only
-while it is not running or paused, checked against the market as at create, and it starts new lots
-(a new client id generation): what the old lots held stays in the bot's position, outside the new
-ladder. Each change is listed by ``grid_bots_config_changes``.
+``grid_bots_update`` changes a grid bot: ``name`` and ``risk_limits`` (put at risk-monitor; removed
+by ``remove_risk_limits``) at once whatever its status; the ladder (``lower``, ``upper``, ``levels``,
+``quantity_per_level``) is checked against the market as at create and starts new lots (a new client
+id generation): what the old lots held stays in the bot's position, outside the new ladder. A
+stopped bot takes it at once; a running or paused one keeps its ladder and orders and gets it as
+``pending_config``, placed by its next start. Each change is listed by ``grid_bots_config_changes``
+(``next_start`` for a pending one, ``started`` when a start applies it).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
-from tradeloom.shared.contracts.bot_risk import BotRiskLimits
+from tradeloom.shared.contracts.bot_risk import REMOVE_RISK_LIMITS, BotRiskLimits, check_remove_risk_limits
 from tradeloom.shared.contracts.bots import BOT_STATUS, ID, SERVICE, BotRef
 from tradeloom.shared.contracts.spec import RequestContract
 from tradeloom.shared.contracts.wire import Positive, WireDecimal
@@ -67,6 +68,9 @@ class GridBotConfigChange(_Model):
     risk_limits: BotRiskLimits | None = Field(
         default=None, description="the whole new set, put at risk-monitor: applies at once"
     )
+    remove_risk_limits: bool = Field(default=False, description=REMOVE_RISK_LIMITS)
+
+    _remove = field_validator("remove_risk_limits")(check_remove_risk_limits)
 
 
 class GridBotUpdate(GridBotConfigChange):
@@ -79,6 +83,16 @@ class GridLotInfo(_Model):
     sell_price: WireDecimal
     holding: bool = Field(description="bought: its sell rests; else its buy rests (when the price is above)")
     cycle: int = Field(description="completed buy-sell round trips")
+
+
+class GridPendingConfig(_Model):
+    """A ladder stored by ``grid_bots_update`` while the bot ran or was paused: its next start
+    places it (new lots); until then the bot keeps its own (``GridBotInfo``'s fields)."""
+
+    lower: WireDecimal
+    upper: WireDecimal
+    levels: int
+    quantity_per_level: WireDecimal
 
 
 class GridBotInfo(_Model):
@@ -101,6 +115,11 @@ class GridBotInfo(_Model):
         default=None,
         description="the limits registered with risk-monitor (at create, or by an update); null: none",
     )
+    pending_config: GridPendingConfig | None = Field(
+        default=None,
+        description="the ladder its next start places (an update while it ran or was paused); null: none "
+        "pending, the ladder above is what it runs",
+    )
 
 
 def _rq(op: str, request: type[BaseModel], reply: type[BaseModel], description: str) -> RequestContract:
@@ -121,7 +140,7 @@ REQUESTS: tuple[RequestContract, ...] = (
         "grid_bots_update",
         GridBotUpdate,
         GridBotInfo,
-        "Change a grid bot: its name and limits at once, its ladder while it is stopped.",
+        "Change a grid bot: its name and limits at once, its ladder at once or (running) at its next start.",
     ),
     _rq(
         "grid_bots_config_changes",

@@ -77,7 +77,9 @@ ROUTES = (
         summary="Change a bot's configuration (version, timeframe, sizing, max position, name)",
         description="Stored at once; a running or paused bot keeps trading with its current "
         "configuration until it is stopped and started again (`pending_config` shows the new one). "
-        "An unknown version, bad sizing or an unknown field (symbol, account: a new bot) → 422 naming it.",
+        "An unknown version, bad sizing or an unknown field (symbol, account: a new bot) → 422 naming it. "
+        "`risk_limits` apply at once; `remove_risk_limits: true` removes them at risk-monitor at once "
+        "(`risk_limits` null or left out keeps them).",
     ),
     Forward(
         "DELETE", "/{bot_id}", TRADE, SERVICE, "bots_delete", BotRef, BotDeleted,

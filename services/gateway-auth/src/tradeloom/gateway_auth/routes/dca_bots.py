@@ -49,11 +49,12 @@ ROUTES = (
     Forward(
         "PATCH", "/{bot_id}", TRADE, SERVICE, "dca_bots_update", DcaBotUpdate, DcaBotInfo,
         name="update_dca_bot", path_params=(BOT_ID,), body=DcaBotConfigChange, errors=WRITE_ERRORS,
-        summary="Change a DCA bot: its name and risk limits at once, its configuration while stopped",
-        description="The cycle's settings: its next start's cycle runs them. "
-        "A running or paused bot's settings → 409 (stop it first); "
-        "checked against the market as at create → 422 naming the field; `risk_limits` put at "
-        "risk-monitor (refused: 422 `risk_limits.<field>`, no answer: 503/504, nothing changed).",
+        summary="Change a DCA bot: its name and risk limits at once, its cycle settings from its next start",
+        description="The cycle's settings: its next start's cycle runs them; a running or paused bot "
+        "keeps its cycle and orders until then (`pending_config` shows the new settings). "
+        "Checked against the market as at create → 422 naming the field; `risk_limits` put at "
+        "risk-monitor (refused: 422 `risk_limits.<field>`, no answer: 503/504, nothing changed); "
+        "`remove_risk_limits: true` removes them there at once (`risk_limits` null or left out keeps them).",
     ),
     Forward(
         "GET", "/{bot_id}/config-changes", READ, SERVICE, "dca_bots_config_changes",

@@ -54,11 +54,13 @@ ROUTES = (
     Forward(
         "PATCH", "/{bot_id}", TRADE, SERVICE, "grid_bots_update", GridBotUpdate, GridBotInfo,
         name="update_grid_bot", path_params=(BOT_ID,), body=GridBotConfigChange, errors=WRITE_ERRORS,
-        summary="Change a grid bot: its name and risk limits at once, its configuration while stopped",
+        summary="Change a grid bot: its name and risk limits at once, its ladder now or at its next start",
         description="The ladder (`lower`, `upper`, `levels`, `quantity_per_level`): new lots; what the "
-        "old ones held stays in the bot's position. A running or paused bot's ladder → 409 (stop it first); "
-        "checked against the market as at create → 422 naming the field; `risk_limits` put at "
-        "risk-monitor (refused: 422 `risk_limits.<field>`, no answer: 503/504, nothing changed).",
+        "old ones held stays in the bot's position. A running or paused bot keeps its ladder, lots and "
+        "orders until its next start (`pending_config` shows the new ladder). Checked against the market "
+        "as at create → 422 naming the field; `risk_limits` put at risk-monitor (refused: 422 "
+        "`risk_limits.<field>`, no answer: 503/504, nothing changed); `remove_risk_limits: true` removes "
+        "them there at once (`risk_limits` null or left out keeps them).",
     ),
     Forward(
         "GET", "/{bot_id}/config-changes", READ, SERVICE, "grid_bots_config_changes",

@@ -10,8 +10,9 @@ it); a running or paused one keeps its configuration and gets it as ``pending_co
 its next start. The name applies at once (it changes no trading), and so do ``risk_limits``
 whatever the status: they only bound what the bot may send, risk-monitor checks each order
 against the set it holds, and a tighter limit waiting for a restart would leave a running bot
-over the owner's chosen bound (``bot_limits_update.py`` keeps risk-monitor's set and the copy in
-step). Every change is written to ``bot_config_changes`` in the same transaction
+over the owner's chosen bound; ``remove_risk_limits`` removes them at once the same way
+(``bot_limits_update.py`` keeps risk-monitor's set and the copy in step, shared with grid and
+DCA bots). Every change is written to ``bot_config_changes`` in the same transaction
 (``next_start`` for a pending one, ``now`` otherwise); ``bots_config_changes`` lists them, newest
 first.
 """
@@ -40,7 +41,8 @@ from tradeloom.shared.paging import fetch_size, page_of
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.api_bots import bot_info, no_bot
-from tradeloom.strategy_runner.bots.bot_limits_update import limits_replaced
+from tradeloom.strategy_runner.bots.bot_limits_update import limits_changed
+from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient
 from tradeloom.strategy_runner.bots.bot_settings import (
     changes_between,
     check_live,
@@ -66,13 +68,13 @@ class BotConfigApi:
         schema: str,
         client: Callable[[], ServiceClient],
         *,
+        risk_limits: BotRiskLimitsClient,
         market_data_timeout_s: float = 2.0,
-        risk_monitor_timeout_s: float = 2.0,
     ) -> None:
         self._engine = engine
         self._client = client
         self.market_data_timeout_s = market_data_timeout_s
-        self.risk_monitor_timeout_s = risk_monitor_timeout_s
+        self.risk_limits = risk_limits
         self.bots = BotsStore(schema)
         self.config = BotConfigStore(schema)
         self.strategies = StrategiesStore(schema)
@@ -131,14 +133,12 @@ class BotConfigApi:
             if body.name is not None and body.name != row.name:
                 changes["name"] = {"old": row.name, "new": body.name}
                 await self.config.rename(conn, bot_id, body.name)
-            new_limits = body.risk_limits
-            limits = {} if new_limits is None else new_limits.model_dump(mode="json")
-            if new_limits is not None and limits != row.risk_limits:  # at once, whatever the status
-                await undo.enter_async_context(
-                    limits_replaced(self._client, self.risk_monitor_timeout_s, caller, row, new_limits)
-                )
-                await self.bots.set_risk_limits(conn, bot_id, limits)
-                changes["risk_limits"] = {"old": row.risk_limits, "new": limits}
+            limits = await limits_changed(  # at once, whatever the status
+                undo, conn, self.risk_limits, self.bots, caller=caller, row=row, new=body.risk_limits,
+                remove=body.remove_risk_limits,
+            )  # fmt: skip
+            if limits is not None:
+                changes["risk_limits"] = limits
             if changes:
                 await self.config.audit(conn, bot_id, user_id, changes, "now")
             updated = await self.bots.get(conn, body.bot_id, user_id)

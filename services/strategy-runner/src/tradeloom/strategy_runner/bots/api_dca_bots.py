@@ -2,14 +2,15 @@
 base), stop (its open orders cancelled). A DCA bot is a ``bots`` row of kind ``dca``: it shares
 the leases, the resend loop, the sub-ledger views, the halts and the status events of the bots.
 
-A start after a stop begins a new cycle (fresh client ids): what the stopped cycle bought stays in
-the bot's position and is not part of the new cycle's take-profit.
+An update of a running or paused bot's cycle settings waits in ``pending_config`` (its cycle
+untouched); the start runs it (``kind_bot_config.py``). A start after a stop begins a new cycle
+(fresh client ids): what the stopped cycle bought stays in the bot's position and is not part of
+the new cycle's take-profit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.bot_config import BotConfigChangeList, BotConfigChangesRequest
 from tradeloom.shared.contracts.bots import BotRef
-from tradeloom.shared.contracts.dca_bots import REQUESTS, DcaBotCreate, DcaBotInfo, DcaBotUpdate, DcaFillInfo
+from tradeloom.shared.contracts.dca_bots import (
+    REQUESTS,
+    DcaBotCreate,
+    DcaBotInfo,
+    DcaBotUpdate,
+    DcaFillInfo,
+    DcaPendingConfig,
+)
 from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import require_user
 from tradeloom.shared.ids import new_event_id
@@ -28,7 +36,7 @@ from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.bot_risk_limits import BotRiskLimitsClient, risk_limits_of
 from tradeloom.strategy_runner.bots.grid_market import GridMarket
-from tradeloom.strategy_runner.bots.kind_bot_config import KindBotConfig, field_changes
+from tradeloom.strategy_runner.bots.kind_bot_config import KindBotConfig, KindConfig
 from tradeloom.strategy_runner.bots.kind_bots_api import KindBotsApi, refuse_problems, register_kind
 from tradeloom.strategy_runner.domain.dca_bot import (
     DcaConfig,
@@ -38,12 +46,19 @@ from tradeloom.strategy_runner.domain.dca_bot import (
     take_profit_price,
 )
 from tradeloom.strategy_runner.domain.dca_fills import DcaState
+from tradeloom.strategy_runner.domain.grid_bot import Problem
 from tradeloom.strategy_runner.store.dca_bots_store import DcaBotsStore, config_of, state_of, units_of
 
 CYCLE = (
     "base_quantity", "safety_quantity", "price_deviation", "max_safety_orders", "take_profit", "step_scale",
     "volume_scale",
 )  # fmt: skip
+
+
+def _problems(config: DcaConfig, market: GridMarket) -> list[Problem]:
+    return dca_problems(
+        config, tick=market.tick, lot_size=market.lot_size, price=market.price, free_quote=market.free_quote
+    )
 
 
 def dca_bot_info(row: Row[Any]) -> DcaBotInfo:
@@ -59,6 +74,9 @@ def dca_bot_info(row: Row[Any]) -> DcaBotInfo:
         cycle=state.cycle, fills=fills, average_entry=average_entry(state.fills) if state.fills else None,
         take_profit_price=take_profit_price(config, state.fills, tick) if state.fills else None,
         created_at=row.created_at, updated_at=row.updated_at, risk_limits=risk_limits_of(row),
+        pending_config=None if row.pending_config is None else DcaPendingConfig.model_validate(
+            {name: row.pending_config[name] for name in CYCLE}
+        ),
     )  # fmt: skip
 
 
@@ -82,12 +100,7 @@ class DcaBotsApi(KindBotsApi):
             body.take_profit, body.step_scale, body.volume_scale,
         )  # fmt: skip
         market = await self.market.market(caller, body.account_id, body.venue, body.symbol)
-        refuse_problems(
-            dca_problems(
-                config, tick=market.tick, lot_size=market.lot_size, price=market.price,
-                free_quote=market.free_quote,
-            )
-        )  # fmt: skip
+        refuse_problems(_problems(config, market))
         bot_id = new_event_id()
 
         async def insert(conn: AsyncConnection) -> None:
@@ -104,6 +117,7 @@ class DcaBotsApi(KindBotsApi):
         async with self._engine().begin() as conn:
             row = await self._row(conn, body.bot_id, user_id, lock=True)
             self._allowed(row, "start")
+            row = await self._config().apply_pending(conn, row, self._kind())
             state = state_of(row)
             if await self.orders.has_orders(conn, row.id):
                 state = DcaState(state.cycle + 1)
@@ -117,32 +131,20 @@ class DcaBotsApi(KindBotsApi):
         return dca_bot_info(row)
 
     def _config(self) -> KindBotConfig:
-        return KindBotConfig(self, self.bots.s, self.risk_limits.timeout_s)
+        return KindBotConfig(self, self.bots.s)
+
+    def _kind(self) -> KindConfig:
+        return KindConfig(CYCLE, config_of, _problems, self._store_cycle)
+
+    async def _store_cycle(
+        self, conn: AsyncConnection, row: Row[Any], new: DcaConfig, tick: Decimal, lot_size: Decimal
+    ) -> None:
+        await self.dca.set_config(conn, row.id, new, tick, lot_size)
 
     async def update(self, caller: CallerContext, body: DcaBotUpdate) -> DcaBotInfo:
-        """``kind_bot_config.py``: the cycle's settings while stopped (the next start's cycle runs
-        them, on the instrument's tick and lot read again), the name and limits at once."""
-        fields = {name: getattr(body, name) for name in CYCLE if getattr(body, name) is not None}
-
-        async def apply(conn: AsyncConnection, row: Row[Any], market: GridMarket) -> dict[str, Any]:
-            old = config_of(row)
-            new = replace(old, **fields)
-            changes = field_changes(old, new, CYCLE)
-            if not changes:
-                return {}
-            refuse_problems(
-                dca_problems(
-                    new, tick=market.tick, lot_size=market.lot_size, price=market.price,
-                    free_quote=market.free_quote,
-                )
-            )  # fmt: skip
-            await self.dca.set_config(conn, row.id, new, market.tick, market.lot_size)
-            return changes
-
-        row = await self._config().update(
-            caller, body.bot_id, name=body.name, limits=body.risk_limits, changing=list(fields), apply=apply
-        )
-        return dca_bot_info(row)
+        """``kind_bot_config.py``: the cycle's settings at once while stopped, at the next start
+        while running or paused (its cycle untouched until then); the name and limits at once."""
+        return dca_bot_info(await self._config().update(caller, body, self._kind()))
 
     async def config_changes(
         self, caller: CallerContext, body: BotConfigChangesRequest

@@ -2,15 +2,16 @@
 stop (its open orders cancelled). A grid bot is a ``bots`` row of kind ``grid``: it shares the
 leases, the resend loop, the sub-ledger views, the halts and the status events of the bots.
 
-Start and stop change the status under the bot's row lock with the orders in the same
-transaction: start records the ladder's limit orders (``sending``; the runner's resend loop sends
-them), stop withdraws the unsent ones and then cancels at order-router those it holds (a stop is
-repeatable: stopping a stopped bot cancels what is still open).
+An update of a running or paused bot's ladder waits in ``pending_config`` (its orders and lots
+untouched); the start places it (``kind_bot_config.py``). Start and stop change the status under
+the bot's row lock with the orders in the same transaction: start records the ladder's limit orders
+(``sending``; the runner's resend loop sends them), stop withdraws the unsent ones and then cancels
+at order-router those it holds (a stop is repeatable: stopping a stopped bot cancels what is still
+open).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from tradeloom.shared.contracts.grid_bots import (
     GridBotInfo,
     GridBotUpdate,
     GridLotInfo,
+    GridPendingConfig,
 )
 from tradeloom.shared.contracts.wire import plain
 from tradeloom.shared.errors import require_user
@@ -33,11 +35,12 @@ from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.runtime import ServiceRuntime
 from tradeloom.strategy_runner.bots.bot_risk_limits import risk_limits_of
 from tradeloom.strategy_runner.bots.grid_market import GridMarket
-from tradeloom.strategy_runner.bots.kind_bot_config import KindBotConfig, field_changes
+from tradeloom.strategy_runner.bots.kind_bot_config import KindBotConfig, KindConfig
 from tradeloom.strategy_runner.bots.kind_bots_api import KindBotsApi, refuse_problems, register_kind
 from tradeloom.strategy_runner.domain.grid_bot import (
     GridConfig,
     Lot,
+    Problem,
     grid_levels,
     grid_problems,
     new_lots,
@@ -47,6 +50,12 @@ from tradeloom.strategy_runner.domain.grid_bot import (
 from tradeloom.strategy_runner.store.grid_bots_store import config_of, lots_of, prices_of
 
 LADDER = ("lower", "upper", "levels", "quantity_per_level")
+
+
+def _problems(config: GridConfig, market: GridMarket) -> list[Problem]:
+    return grid_problems(
+        config, tick=market.tick, lot_size=market.lot_size, price=market.price, free_quote=market.free_quote
+    )
 
 
 def grid_bot_info(row: Row[Any]) -> GridBotInfo:
@@ -65,6 +74,9 @@ def grid_bot_info(row: Row[Any]) -> GridBotInfo:
         quantity_per_level=config.quantity_per_level, status=row.status, status_reason=row.status_reason,
         position=plain(Decimal(row.position)), lots=lots, created_at=row.created_at,
         updated_at=row.updated_at, risk_limits=risk_limits_of(row),
+        pending_config=None if row.pending_config is None else GridPendingConfig.model_validate(
+            {name: row.pending_config[name] for name in LADDER}
+        ),
     )  # fmt: skip
 
 
@@ -78,12 +90,7 @@ class GridBotsApi(KindBotsApi):
         user_id = require_user(caller)
         config = GridConfig(body.lower, body.upper, body.levels, body.quantity_per_level)
         market = await self.market.market(caller, body.account_id, body.venue, body.symbol)
-        refuse_problems(
-            grid_problems(
-                config, tick=market.tick, lot_size=market.lot_size, price=market.price,
-                free_quote=market.free_quote,
-            )
-        )  # fmt: skip
+        refuse_problems(_problems(config, market))
         bot_id = new_event_id()
 
         async def insert(conn: AsyncConnection) -> None:
@@ -104,6 +111,7 @@ class GridBotsApi(KindBotsApi):
         async with self._engine().begin() as conn:
             row = await self._row(conn, body.bot_id, user_id, lock=True)
             self._allowed(row, "start")
+            row = await self._config().apply_pending(conn, row, self._kind())
             lots = lots_of(row)
             if await self.orders.has_orders(conn, row.id):
                 lots = next_generation(lots)
@@ -114,34 +122,23 @@ class GridBotsApi(KindBotsApi):
         return grid_bot_info(row)
 
     def _config(self) -> KindBotConfig:
-        return KindBotConfig(self, self.bots.s, self.risk_limits.timeout_s)
+        return KindBotConfig(self, self.bots.s)
+
+    def _kind(self) -> KindConfig:
+        return KindConfig(LADDER, config_of, _problems, self._store_ladder)
+
+    async def _store_ladder(
+        self, conn: AsyncConnection, row: Row[Any], new: GridConfig, tick: Decimal, lot_size: Decimal
+    ) -> None:
+        """New lots of a new client id generation: what the old lots held stays in the position."""
+        generation = max((lot.cycle for lot in lots_of(row)), default=-1) + 1
+        lots = [Lot(lot.index, cycle=generation) for lot in new_lots(new)]
+        await self.orders.set_ladder(conn, row.id, new, grid_levels(new, tick), lots)
 
     async def update(self, caller: CallerContext, body: GridBotUpdate) -> GridBotInfo:
-        """``kind_bot_config.py``: the ladder while stopped (new lots, a new client id generation:
-        what the old lots held stays in the bot's position), the name and limits at once."""
-        fields = {name: getattr(body, name) for name in LADDER if getattr(body, name) is not None}
-
-        async def apply(conn: AsyncConnection, row: Row[Any], market: GridMarket) -> dict[str, Any]:
-            old = config_of(row)
-            new = replace(old, **fields)
-            changes = field_changes(old, new, LADDER)
-            if not changes:
-                return {}
-            refuse_problems(
-                grid_problems(
-                    new, tick=market.tick, lot_size=market.lot_size, price=market.price,
-                    free_quote=market.free_quote,
-                )
-            )  # fmt: skip
-            generation = max((lot.cycle for lot in lots_of(row)), default=-1) + 1
-            lots = [Lot(lot.index, cycle=generation) for lot in new_lots(new)]
-            await self.orders.set_ladder(conn, row.id, new, grid_levels(new, market.tick), lots)
-            return changes
-
-        row = await self._config().update(
-            caller, body.bot_id, name=body.name, limits=body.risk_limits, changing=list(fields), apply=apply
-        )
-        return grid_bot_info(row)
+        """``kind_bot_config.py``: the ladder at once while stopped, at the next start while
+        running or paused (its orders and lots untouched until then); the name and limits at once."""
+        return grid_bot_info(await self._config().update(caller, body, self._kind()))
 
     async def config_changes(
         self, caller: CallerContext, body: BotConfigChangesRequest

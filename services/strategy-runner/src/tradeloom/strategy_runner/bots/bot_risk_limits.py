@@ -15,7 +15,11 @@ bot, always as the bot's owner (the caller's ``tl-user-id``), and keeps a copy i
   or the bot's insert, failing deletes the limits again at once, or (risk-monitor still silent)
   leaves the row to the sweep;
 - a delete removes the bot's row and writes the removal row in one transaction, then removes the
-  limits (or leaves them to the sweep): no bot is ever left without its limits.
+  limits (or leaves them to the sweep): no bot is ever left without its limits;
+- an update removing them (``remove_risk_limits``) clears the copy and writes the removal row
+  (``update``) in one transaction, then removes them (or leaves them to the sweep, which removes
+  the limits of a bot with no copy): a crash between the two steps leaves no orphan limits
+  (``bot_limits_update.py``).
 """
 
 from __future__ import annotations
@@ -102,6 +106,26 @@ class BotRiskLimitsClient:
         """In the transaction deleting the bot: its limits are to go (``remove_quietly`` after the
         commit, or the sweep)."""
         await self.removals.add(conn, bot_id, user_id, account_id, "delete")
+
+    async def removed_by_update(self, conn: AsyncConnection, bot: Any) -> None:
+        """In the update's transaction clearing the bot's copy: its limits are to go
+        (``remove_held`` after the commit, or the sweep, which keeps a bot's limits only while
+        the bot has a copy)."""
+        await self.removals.add(conn, str(bot.id), bot.user_id, bot.account_id, "update")
+
+    async def remove_held(self, caller: CallerContext, bot_id: str, account_id: str) -> None:
+        """After that update's commit: the limits deleted at risk-monitor while the removal row
+        is held (an update setting limits again waits for it, so its put follows this delete),
+        then the row dropped; nothing when the row is gone (the sweep did it, or limits were set
+        again); a failure is logged and leaves the row to the sweep."""
+        try:
+            async with self._engine().begin() as conn:
+                if not await self.removals.hold(conn, bot_id):
+                    return
+                await self.delete(caller, bot_id, account_id)
+                await self.removals.drop(conn, bot_id)
+        except Exception:
+            log.warning("could not delete the risk limits of bot %s on %s", bot_id, account_id, exc_info=True)
 
     async def put(self, caller: CallerContext, bot_id: str, account_id: str, limits: BotRiskLimits) -> None:
         body = {"account_id": account_id, "bot_id": bot_id, **limits.model_dump(mode="json")}

@@ -1,14 +1,16 @@
 """The sweep of ``bot_limit_removals``: limits at risk-monitor whose bot does not exist.
 
-A row left behind names limits that may be at risk-monitor with no bot to own them: a create
-killed (or failing while risk-monitor was silent) between the put and the bot's commit, or a
-delete whose removal risk-monitor did not answer. Every replica runs the sweep at start and every
-``interval_s``: it takes the rows no one holds (``FOR UPDATE SKIP LOCKED``: a create in flight
-holds its own), deletes each one's limits at risk-monitor as the bot's owner (``limits_delete``;
-none there is fine) and drops the row in the same transaction; risk-monitor not answering ends
-the round (the transaction holding the rows stays short), the rows kept for the next one. A row
-whose bot exists (never written by this code, handled for safety) is only dropped: those limits
-are the bot's.
+A row left behind names limits that may be at risk-monitor with no bot to own them: a create killed
+(or failing while risk-monitor was silent) between the put and the bot's commit, a delete whose
+removal risk-monitor did not answer, or an update removing the bot's limits
+(``remove_risk_limits``) killed or unanswered after its commit. Every replica runs the sweep at
+start and every ``interval_s``: it takes the rows no one holds (``FOR UPDATE SKIP LOCKED``: a
+create in flight holds its own), deletes each one's limits at risk-monitor as the bot's owner
+(``limits_delete``; none there is fine) and drops the row in the same transaction; risk-monitor not
+answering ends the round (the transaction holding the rows stays short), the rows kept for the next
+one. A row whose bot exists with limits of its own is only dropped: those limits are the bot's (an
+update setting limits again drops the row in its own transaction, waiting for a sweep holding it,
+so its put always follows the sweep's delete).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class LimitRemovals:
         async with self._engine().begin() as conn:
             for row in await removals.due(conn, BATCH):
                 bot_id = str(row.bot_id)
-                if not row.bot_exists:
+                if not row.bot_has_limits:
                     try:
                         await self.limits.delete(CallerContext(user_id=row.user_id), bot_id, row.account_id)
                     except Unavailable as error:  # risk-monitor away (or timing out): next round

@@ -79,11 +79,14 @@ class BotsStore:
         assert row is not None
         return row
 
-    async def set_risk_limits(self, conn: AsyncConnection, bot_id: uuid.UUID, limits: dict[str, Any]) -> None:
-        """The copy of the limits registered with risk-monitor (``bots/bot_risk_limits.py``)."""
+    async def set_risk_limits(
+        self, conn: AsyncConnection, bot_id: uuid.UUID, limits: dict[str, Any] | None
+    ) -> None:
+        """The copy of the limits registered with risk-monitor (``bots/bot_risk_limits.py``);
+        None: none (SQL NULL, as a bot created without limits)."""
         await conn.execute(
             text(f'UPDATE "{self.s}".bots SET risk_limits = CAST(:limits AS jsonb) WHERE id = :id'),
-            {"id": bot_id, "limits": json.dumps(limits)},
+            {"id": bot_id, "limits": None if limits is None else json.dumps(limits)},
         )
 
     async def get(

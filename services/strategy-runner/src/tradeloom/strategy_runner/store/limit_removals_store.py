@@ -42,12 +42,14 @@ class LimitRemovalsStore:
         )
 
     async def due(self, conn: AsyncConnection, limit: int) -> list[Row[Any]]:
-        """Rows no one holds, oldest first, locked for the transaction; ``bot_exists`` is whether
-        the bot's row is there (its limits are then its own: only the row goes)."""
+        """Rows no one holds, oldest first, locked for the transaction; ``bot_has_limits`` is
+        whether the bot's row is there with limits of its own (they are then the bot's: only the
+        row goes); a bot whose limits an update removed (``reason`` ``update``) has none."""
         result = await conn.execute(
             text(
                 "SELECT r.bot_id, r.user_id, r.account_id, r.reason, "
-                f'EXISTS (SELECT 1 FROM "{self.s}".bots b WHERE b.id = r.bot_id) AS bot_exists '
+                f'EXISTS (SELECT 1 FROM "{self.s}".bots b WHERE b.id = r.bot_id '
+                "AND b.risk_limits IS NOT NULL) AS bot_has_limits "
                 f'FROM "{self.s}".bot_limit_removals r ORDER BY r.created_at LIMIT :limit '
                 "FOR UPDATE OF r SKIP LOCKED"
             ),
