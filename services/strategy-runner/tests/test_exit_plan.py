@@ -134,17 +134,32 @@ def test_an_exchange_account_takes_lone_stops_targets_brackets_and_a_binance_lon
     ):
         refused = not_on_venue(ExitSettings(trailing_stop=D(fraction)), venue)
         assert refused is not None and "sink.trailing_stop" in refused
-    # order-router takes no conditional order on a Binance perpetual (ccxt's algo-order API): a bot
-    # with any exit and a perpetual among its symbols is refused at create (its exit would be refused
-    # only once the entry filled, leaving the position without it); spot symbols, other venues pass
+    # on a perpetual order-router takes lone stops, take-profits and trailing stops at Binance
+    # USDⓈ-M only (its algo-order API; a trailing stop by 0.1..10 % in steps of 0.1), no bracket: a
+    # bot whose exit it would refuse is refused at create (the exit would be refused only once the
+    # entry filled, leaving the position without it)
     lone = ExitSettings(trailing_stop=D("0.1"))
-    assert not_on_venue(lone, "binance", ["BTC/USDT", "ETH/USDT"]) is None
-    refused = not_on_venue(lone, "binance", ["BTC/USDT", "ETH/USDT:USDT"])
-    assert refused is not None and "sink.trailing_stop" in refused and "ETH/USDT:USDT" in refused
-    for exits in (ExitSettings(stop_loss=D("0.05")), ExitSettings(take_profit=D("0.1"))):
-        refused = not_on_venue(exits, "binance", ["BTC/USDT:USDT"])
-        assert refused is not None and "algo-order" in refused
-        assert not_on_venue(exits, "kraken", ["BTC/USD:USD"]) is None
+    assert not_on_venue(lone, "binance", ["BTC/USDT", "ETH/USDT:USDT"]) is None
+    for exits in (ExitSettings(stop_loss=D("0.05")), ExitSettings(take_profit=D("0.1")), lone):
+        assert not_on_venue(exits, "binance", ["BTC/USDT:USDT"]) is None
+        assert not_on_venue(exits, "binanceusdm", ["BTC/USDT:USDT"]) is None
+        for venue, symbol in (
+            ("kraken", "BTC/USD:USD"),
+            ("binance", "BTC/USD:BTC"),
+            ("binance", "BTC/USDT:USDT-261225"),
+        ):
+            refused = not_on_venue(exits, venue, [symbol])
+            assert refused is not None and symbol in refused and "Binance USDⓈ-M" in refused, (venue, symbol)
+    refused = not_on_venue(bracket, "binance", ["BTC/USDT:USDT"])
+    assert refused is not None and "brackets on spot only" in refused
+    # a spot symbol takes whole bips, a perpetual tenths of a percent: a bot trading both, both
+    assert not_on_venue(ExitSettings(trailing_stop=D("0.0125")), "binance", ["BTC/USDT"]) is None
+    for symbols in (["BTC/USDT:USDT"], ["BTC/USDT", "BTC/USDT:USDT"]):
+        refused = not_on_venue(ExitSettings(trailing_stop=D("0.0125")), "binance", symbols)
+        assert refused is not None and "0.1..10 % in steps of 0.1" in refused
+        assert not_on_venue(ExitSettings(trailing_stop=D("0.015")), "binance", symbols) is None
+        refused = not_on_venue(ExitSettings(trailing_stop=D("0.15")), "binance", symbols)  # 15 % > 10 %
+        assert refused is not None and "sink.trailing_stop" in refused
     assert not_on_venue(ExitSettings(), "binance", ["BTC/USDT:USDT"]) is None
     # a bracket's trailing leg (with a take-profit): paper only
     refused = not_on_venue(ExitSettings(trailing_stop=D("0.1"), take_profit=D("0.2")), "binance")

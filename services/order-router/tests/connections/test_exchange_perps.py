@@ -121,32 +121,6 @@ async def test_open_and_close_a_perp_position_leverage_set_once(
     assert Decimal(futures["wallet"]) == Decimal("10009.596")  # the venue agrees
 
 
-async def test_perp_conditional_orders_are_refused_naming_the_type(
-    perp_trader: Caller, standin_venue: Any, neighbours: Neighbours
-) -> None:
-    """ccxt sends Binance USDⓈ-M conditional orders through the algo-order API
-    (``/fapi/v1/algoOrder``: its own ids, lookups and fills), which order-router does not follow
-    yet: a trailing stop, stop or take-profit on a venue perpetual is 422 ``type``, nothing sent."""
-    trader = perp_trader
-    account_id = await exchange_account(trader, standin_venue)
-    await neighbours.trade("50000", "0.1", symbol=PERP, venue="binance")
-    await submit_when_ready(trader, perp_limit(account_id, "tp-ready", "buy", "40000"))
-    base = {"account_id": account_id, "symbol": PERP, "side": "sell", "quantity": "0.01"}
-    conditional = [
-        {"type": "trailing_stop", "trailing_percent": "1.5"},
-        {"type": "stop_market", "stop_price": "45000"},
-        {"type": "stop_limit", "stop_price": "45000", "price": "44900"},
-        {"type": "take_profit_market", "stop_price": "55000"},
-        {"type": "take_profit_limit", "stop_price": "55000", "price": "55100"},
-    ]
-    for n, order in enumerate(conditional):
-        refused = await trader.error("orders_submit", base | order | {"client_order_id": f"tp-c{n}"})
-        assert (refused.code, refused.details["fields"][0]["field"]) == ("validation_error", "type"), order
-        assert "algo-order" in refused.message or "trailing" in refused.message, refused.message
-    orders = (await standin_venue.control("state"))["fapi"]["orders"].values()
-    assert [o["clientOrderId"] for o in orders] == ["tp-ready"]
-
-
 async def test_cross_margin_from_risk_monitor_reaches_the_venue_once(
     perp_trader: Caller, standin_venue: Any, leverage_5: dict[str, str]
 ) -> None:

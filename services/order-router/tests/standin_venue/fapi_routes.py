@@ -54,7 +54,8 @@ def _market(symbol: str) -> dict[str, Any]:
             {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500",
              "multiplierDecimal": "4"},
         ],
-        "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"],
+        "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
+                       "TRAILING_STOP_MARKET"],
         "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
     }  # fmt: skip
 
@@ -84,7 +85,7 @@ class Futures:
 
     async def leverage(self, request: web.Request) -> web.Response:
         params = await self.signed(request, frozenset({"symbol", "leverage"}))
-        state, symbol = _state(self.book), self._symbol(params)
+        state, symbol = _state(self.book), self.symbol(params)
         leverage = int(params.get("leverage", "0"))
         if not 1 <= leverage <= 125:
             raise VenueReject(400, -4028, f"Leverage {leverage} is not valid")
@@ -95,7 +96,7 @@ class Futures:
 
     async def margin_type(self, request: web.Request) -> web.Response:
         params = await self.signed(request, frozenset({"symbol", "marginType"}))
-        state, symbol = _state(self.book), self._symbol(params)
+        state, symbol = _state(self.book), self.symbol(params)
         wanted = params.get("marginType")
         if wanted not in ("ISOLATED", "CROSSED"):
             raise VenueReject(400, -1116, "Invalid marginType.")
@@ -120,7 +121,10 @@ class Futures:
         self.book.save()
         return web.json_response({"code": 200, "msg": "success"})
 
-    def _symbol(self, params: dict[str, str]) -> str:
+    def state(self) -> dict[str, Any]:
+        return _state(self.book)
+
+    def symbol(self, params: dict[str, str]) -> str:
         if params.get("symbol") not in MARKETS:
             raise VenueReject(400, -1121, "Invalid symbol.")
         return params["symbol"]
@@ -131,7 +135,7 @@ class Futures:
             "positionSide", "stopPrice", "newOrderRespType",
         })  # fmt: skip
         params = await self.signed(request, allowed)
-        state, symbol = _state(self.book), self._symbol(params)
+        state, symbol = _state(self.book), self.symbol(params)
         side, kind = params.get("side"), params.get("type")
         if side not in ("BUY", "SELL") or kind not in ("LIMIT", "MARKET"):
             raise VenueReject(400, -1116, "Invalid orderType.")
@@ -148,22 +152,13 @@ class Futures:
         signed_qty = qty if side == "BUY" else -qty
         if reduce_only and (position == 0 or (position > 0) == (signed_qty > 0) or qty > abs(position)):
             raise VenueReject(400, -2022, "ReduceOnly Order is rejected.")
-        client_id = params.get("newClientOrderId") or f"standin-f-{self.book.data['next_order_id']}"
-        order_id = self.book.data["next_order_id"]
-        self.book.data["next_order_id"] += 1
-        stamp = now_ms()
-        order = {
-            "orderId": order_id, "symbol": symbol, "status": "NEW", "clientOrderId": client_id,
-            "price": params.get("price", "0") if kind == "LIMIT" else "0", "avgPrice": "0.00",
-            "origQty": fmt(qty), "executedQty": "0", "cumQty": "0", "cumQuote": "0",
-            "timeInForce": params.get("timeInForce", "GTC"), "type": kind, "reduceOnly": reduce_only,
-            "closePosition": False, "side": side, "positionSide": position_side, "stopPrice": "0",
-            "workingType": "CONTRACT_PRICE", "priceProtect": False, "origType": kind, "priceMatch": "NONE",
-            "selfTradePreventionMode": "EXPIRE_MAKER", "goodTillDate": 0, "time": stamp, "updateTime": stamp,
-        }  # fmt: skip
-        state["orders"][str(order_id)] = order
+        order = self.new_order(
+            symbol, side, kind, qty, params.get("price", "0"), client_id=params.get("newClientOrderId"),
+            reduce_only=reduce_only, position_side=position_side,
+            time_in_force=params.get("timeInForce", "GTC"),
+        )  # fmt: skip
         if kind == "MARKET":
-            self._fill(state, order, Decimal(self.book.data["prices"][symbol]))
+            self.fill(state, order, Decimal(self.book.data["prices"][symbol]))
         hang = self.book.data["controls"].pop("hang_next_order", None)
         self.book.save()
         if kind == "MARKET":
@@ -172,7 +167,30 @@ class Futures:
             await asyncio.sleep(float(hang))
         return web.json_response(_order_view(order))
 
-    def _fill(self, state: dict[str, Any], order: dict[str, Any], price: Decimal) -> None:
+    def new_order(
+        self, symbol: str, side: str, kind: str, qty: Decimal, price: str, *, client_id: str | None,
+        reduce_only: bool, position_side: str, time_in_force: str = "GTC",
+    ) -> dict[str, Any]:  # fmt: skip
+        """A new order in the book (``NEW``; the caller fills a market one): from ``POST
+        /fapi/v1/order``, or an algo order's triggered one (``fapi_algo.py``)."""
+        state = _state(self.book)
+        client_id = client_id or f"standin-f-{self.book.data['next_order_id']}"
+        order_id = self.book.data["next_order_id"]
+        self.book.data["next_order_id"] += 1
+        stamp = now_ms()
+        order = {
+            "orderId": order_id, "symbol": symbol, "status": "NEW", "clientOrderId": client_id,
+            "price": price if kind == "LIMIT" else "0", "avgPrice": "0.00",
+            "origQty": fmt(qty), "executedQty": "0", "cumQty": "0", "cumQuote": "0",
+            "timeInForce": time_in_force, "type": kind, "reduceOnly": reduce_only,
+            "closePosition": False, "side": side, "positionSide": position_side, "stopPrice": "0",
+            "workingType": "CONTRACT_PRICE", "priceProtect": False, "origType": kind, "priceMatch": "NONE",
+            "selfTradePreventionMode": "EXPIRE_MAKER", "goodTillDate": 0, "time": stamp, "updateTime": stamp,
+        }  # fmt: skip
+        state["orders"][str(order_id)] = order
+        return order
+
+    def fill(self, state: dict[str, Any], order: dict[str, Any], price: Decimal) -> None:
         """The whole order at ``price``: one-way position, realised PnL and commission on the wallet."""
         qty = Decimal(order["origQty"])
         signed_qty = qty if order["side"] == "BUY" else -qty
@@ -237,13 +255,13 @@ class Futures:
         allowed = frozenset({"symbol", "orderId", "startTime", "endTime", "fromId", "limit"})
         params = await self.signed(request, allowed)
         self.user_trades_calls += 1
-        symbol, start = self._symbol(params), int(params.get("startTime", "0"))
+        symbol, start = self.symbol(params), int(params.get("startTime", "0"))
         trades = [t for t in _state(self.book)["trades"] if t["symbol"] == symbol and t["time"] >= start]
         return web.json_response(trades[: min(int(params.get("limit", "500")), 1000)])
 
     async def premium_index(self, request: web.Request) -> web.Response:
         """The mark price (public): the venue's price of the symbol (``/_control/set_price``)."""
-        symbol = self._symbol(dict(request.query))
+        symbol = self.symbol(dict(request.query))
         price = fmt(Decimal(self.book.data["prices"][symbol]))
         return web.json_response({
             "symbol": symbol, "markPrice": price, "indexPrice": price, "estimatedSettlePrice": price,
@@ -282,13 +300,15 @@ class Futures:
         return web.json_response({"wallet": _state(self.book)["wallet"]})
 
     async def control_fill(self, request: web.Request) -> web.Response:
-        """Test hook: fill a resting futures order in full at its limit price (``clientOrderId``)."""
+        """Test hook: fill a resting futures order in full at its limit price (``clientOrderId``
+        or ``orderId``: an algo order's triggered one has an id of its own)."""
         body = await request.json()
         state = _state(self.book)
-        order = self._find({"symbol": body["symbol"], "origClientOrderId": body["clientOrderId"]})
+        order = self._find({"symbol": body["symbol"], "origClientOrderId": body.get("clientOrderId", ""),
+                            "orderId": str(body.get("orderId", ""))})  # fmt: skip
         if order["status"] != "NEW":
             raise VenueReject(400, -2011, "Unknown order sent.")
-        self._fill(state, order, Decimal(order["price"]))
+        self.fill(state, order, Decimal(order["price"]))
         self.book.save()
         await self.streams.publish_trade(order, state["trades"][-1])
         return web.json_response(state["trades"][-1])

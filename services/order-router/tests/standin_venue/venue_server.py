@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 from eapi_routes import Options
+from fapi_algo import AlgoOrders
 from fapi_routes import Futures
 from user_stream import UserStreams
 from venue_book import MARKETS, ORDER_TYPES, Book, VenueReject, fmt, now_ms, order_view
@@ -34,6 +35,7 @@ BOOK = web.AppKey("book", Book)
 BOOT_ID = web.AppKey("boot_id", str)
 STREAMS = web.AppKey("streams", UserStreams)
 FUTURES = web.AppKey("futures", Futures)
+ALGO = web.AppKey("algo", AlgoOrders)
 
 
 def error(status: int, code: int, msg: str) -> web.Response:
@@ -286,6 +288,7 @@ async def control(request: web.Request) -> web.Response:
         return web.json_response(trade)
     elif action == "set_price":
         book.data["prices"][body["symbol"]] = str(body["price"])
+        await request.app[ALGO].on_price(body["symbol"])  # USDⓈ-M algo orders trigger (fapi_algo.py)
     elif action == "set_permissions":
         book.data["permissions"].update({k: bool(v) for k, v in body.items()})
     elif action == "drop_user_streams":
@@ -331,6 +334,8 @@ def build_app(book: Book) -> web.Application:
         app.router.add_get("/sapi/v1/" + path, empty_list)
     app.router.add_get("/ws-api/v3", app[STREAMS].handler)
     app[FUTURES].add_routes(app)
+    app[ALGO] = AlgoOrders(app[FUTURES])  # USDⓈ-M conditional orders (fapi_algo.py)
+    app[ALGO].add_routes(app)
     Options(book, signed_params).add_routes(app)  # European options (eapi_routes.py)
     app.router.add_post("/_control/{action}", control)
     return app

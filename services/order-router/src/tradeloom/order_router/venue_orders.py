@@ -25,6 +25,7 @@ from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.store.connections_store import ConnectionsStore
 from tradeloom.order_router.venue_access import VenueAccess
 from tradeloom.order_router.venues import CcxtVenue, PlaceOrder
+from tradeloom.order_router.venues.algo_orders import CONDITIONAL_KINDS
 from tradeloom.order_router.venues.errors import (
     InsufficientFunds,
     InvalidOrder,
@@ -49,29 +50,15 @@ VENUE_KINDS = frozenset(
         "trailing_stop",
     }
 )
-# ccxt's Binance sends every conditional order of a USDⓈ-M or COIN-M market (a trigger, stop-loss,
-# take-profit or trailing price) to the algo-order API (``/fapi/v1/algoOrder``: ids, lookups, open
-# orders and fills of its own), which reconcile does not follow: such an order could not be found
-# by its client id after a lost answer. Refused on those perpetuals until that path is built.
-CONDITIONAL_KINDS = VENUE_KINDS - {"market", "limit"}
-ALGO_ORDER_VENUES = frozenset({"binance", "binanceusdm", "binancecoinm"})
 # answers that prove the venue did not take the order: safe to reject it here
 DEFINITE_REFUSALS = (InvalidOrder, InsufficientFunds, NotSupported, VenueAuthFailed, ValidationFailed)
 
 
-def check_venue_order(
-    body: OrderSubmit, *, perpetual: bool = False, option: bool = False, venue: str | None = None
-) -> None:
-    """What an exchange account cannot send (yet): 422 naming the field. Reduce-only is for
-    perpetuals and options (the venue checks it against its position too). Options on a venue are
-    limit orders only (Binance's eapi has no other kind; ccxt refuses a market one too). Conditional
-    orders on a Binance perpetual are refused (``ALGO_ORDER_VENUES``)."""
-    if perpetual and venue in ALGO_ORDER_VENUES and body.type in CONDITIONAL_KINDS:
-        raise field_invalid(
-            "type",
-            f"{body.type} orders on {venue} perpetuals go through its algo-order API, which order-router "
-            "does not reconcile yet; use market or limit",
-        )
+def check_venue_order(body: OrderSubmit, *, perpetual: bool = False, option: bool = False) -> None:
+    """What no exchange account can send: 422 naming the field. Reduce-only is for perpetuals and
+    options (the venue checks it against its position too). Options on a venue are limit orders
+    only (Binance's eapi has no other kind; ccxt refuses a market one too). Which conditional
+    orders a venue market takes is the adapter's answer (``CcxtVenue.conditional_problem``)."""
     if option and body.type != "limit":
         raise field_invalid("type", f"{body.type} orders are not taken on venue options; use limit")
     if option and body.post_only:  # ccxt would send Binance's futures GTX, which eapi does not take
@@ -159,7 +146,7 @@ class VenueOrders:
         self, account: Row[Any], body: OrderSubmit, *, perpetual: bool = False, option: bool = False
     ) -> None:
         """Before anything is stored: the order is one a venue takes, and the account is reconciled."""
-        check_venue_order(body, perpetual=perpetual, option=option, venue=account.venue)
+        check_venue_order(body, perpetual=perpetual, option=option)
         if account.connection_id is None:
             raise Conflict(f"the exchange connection of account {account.id} was deleted")
         if account.id not in self.ready:
@@ -168,13 +155,15 @@ class VenueOrders:
 
     async def admit_bracket(self, account: Row[Any], body: OrderSubmit) -> None:
         """A bracket entry needs a venue whose stop-loss and take-profit orders ccxt can place
-        (the emulated OCO pair, ``exits.py``); a trailing stop, the venue's native trailing order
-        for that market and percentage (``CcxtVenue.trailing_problem``); otherwise 422 naming
-        the field, nothing sent."""
+        (the emulated OCO pair, ``exits.py``); a conditional order (stop, take-profit, trailing
+        stop), one the venue rests natively on that market through order-router, a trailing stop
+        by a percentage on the venue's steps (``CcxtVenue.conditional_problem``); otherwise 422
+        naming the field, nothing stored or sent."""
         if body.stop_loss_price is not None or body.take_profit_price is not None:
             check_venue_bracket(body, account.venue, (await self.adapter(account)).supports_bracket)
-        if body.type == "trailing_stop" and body.trailing_percent is not None:
-            problem = await (await self.adapter(account)).trailing_problem(body.symbol, body.trailing_percent)
+        if body.type in CONDITIONAL_KINDS:
+            adapter = await self.adapter(account)
+            problem = await adapter.conditional_problem(body.symbol, body.type, body.trailing_percent)
             if problem is not None:
                 raise field_invalid(*problem)
 
@@ -224,7 +213,10 @@ class VenueOrders:
         """Cancel at the venue; True when the venue confirms it at once."""
         adapter = await self.adapter(account)
         try:
-            answer = await adapter.cancel(row.symbol, client_order_id=row.client_order_id)
+            conditional = row.type in CONDITIONAL_KINDS  # maybe an algo order (``venues.algo_orders``)
+            answer = await adapter.cancel(
+                row.symbol, client_order_id=row.client_order_id, conditional=conditional
+            )
         except OrderNotFound:
             return False  # filled or gone meanwhile: reconciliation tells which
         return answer.status == states.CANCELED

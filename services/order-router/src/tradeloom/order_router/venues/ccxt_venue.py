@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -13,7 +14,17 @@ import ccxt.async_support as ccxt
 import ccxt.pro as ccxt_pro
 
 from tradeloom.order_router.credentials import ApiCredentials
+from tradeloom.order_router.venues.algo_orders import (
+    CONDITIONAL_KINDS,
+    algo_info,
+    conditional_problem,
+    is_algo_market,
+    is_waiting_algo,
+    parse_any,
+    triggered_order_id,
+)
 from tradeloom.order_router.venues.catalog import is_supported
+from tradeloom.order_router.venues.ccxt_params import create_params
 from tradeloom.order_router.venues.ccxt_parse import parse_balances, parse_fill, parse_order
 from tradeloom.order_router.venues.errors import (
     NotSupported,
@@ -31,10 +42,8 @@ from tradeloom.order_router.venues.models import (
 )
 from tradeloom.order_router.venues.permissions import read_permissions
 from tradeloom.order_router.venues.venue_wallets import Wallet, read_wallets
-from tradeloom.shared.errors import field_invalid
 
 T = TypeVar("T")
-TRAILING_VENUES = frozenset({"binance"})  # native trailing stops (trailing_problem)
 
 
 class CcxtVenue:
@@ -155,31 +164,12 @@ class CcxtVenue:
 
     async def place(self, order: PlaceOrder) -> VenueOrder:
         """Market and limit orders; stop and take-profit ones as ccxt's ``triggerPrice`` and
-        ``takeProfitPrice`` (the venue's own conditional order types). Options: limit only."""
-        if order.is_limit and order.price is None:
-            raise field_invalid("price", f"a {order.kind} order needs a price")
-        conditional = order.kind.startswith(("stop", "take_profit"))
-        if conditional and order.trigger_price is None:
-            raise field_invalid("trigger_price", f"a {order.kind} order needs a trigger price")
-        params: dict[str, Any] = {"clientOrderId": order.client_order_id}
-        if order.trigger_price is not None and conditional:
-            trigger_param = "takeProfitPrice" if order.kind.startswith("take_profit") else "triggerPrice"
-            params[trigger_param] = str(order.trigger_price)
-        if order.time_in_force:
-            params["timeInForce"] = order.time_in_force
-        if order.post_only:
-            params["postOnly"] = True
-        if order.position_side is not None:  # hedge mode: the side names the position; no reduceOnly
-            params["positionSide"] = order.position_side.upper()
-        elif order.reduce_only:
-            params["reduceOnly"] = True
+        ``takeProfitPrice``, trailing stops as its ``trailingPercent`` (the venue's own conditional
+        order types: on a Binance USDⓈ-M perpetual an algo order, ``algo_orders``). Options:
+        limit only. What ``conditional_problem`` refuses is for the caller to refuse first."""
         await self._load_markets()
         market = self._exchange.market(order.symbol)
-        if order.kind == "trailing_stop":  # Binance spot (trailing_problem): STOP_LOSS, trailingDelta
-            params["trailingPercent"] = str(order.trailing_percent)
-            params["stopLossOrTakeProfit"] = "stopLoss"
-        if market.get("option") and not order.is_limit:  # Binance options are limit-only (ccxt agrees)
-            raise field_invalid("type", f"{order.kind} orders are not taken on options; use limit")
+        params = create_params(order, market)
         if market.get("swap"):
             await self.prepare_perp(
                 order.symbol, leverage=order.leverage or 1, margin_mode=order.margin_mode,
@@ -193,26 +183,22 @@ class CcxtVenue:
             ),
             placing=True,
         )
-        return parse_order(raw)
+        return parse_any(raw)
 
-    async def trailing_problem(self, symbol: str, percent: Decimal) -> tuple[str, str] | None:
-        """(field, why) when this venue cannot rest a trailing stop of ``percent`` on ``symbol``
-        natively, else None. Binance spot only (ccxt's ``trailingPercent`` param is mapped per
-        venue, and the stand-in the tests run against is Binance): ``STOP_LOSS`` with
-        ``trailingDelta`` in bips, 0.1..20 % in steps of 0.01; a percentage off those steps is
-        refused, never rounded. Not Binance USDⓈ-M: ccxt sends its conditional orders
-        (``TRAILING_STOP_MARKET``) through the algo-order API (``/fapi/v1/algoOrder``), whose ids,
-        lookups and fills order-router does not follow yet."""
-        if self.venue not in TRAILING_VENUES:
-            return "type", f"{self.venue}: no native trailing stop through order-router (Binance spot only)"
+    async def conditional_problem(
+        self, symbol: str, kind: str, trailing_percent: Decimal | None = None
+    ) -> tuple[str, str] | None:
+        """(field, why) when this venue cannot rest a ``kind`` order on ``symbol`` through
+        order-router, else None: where ccxt routes each venue's conditional orders is known here
+        (``algo_orders.conditional_problem``)."""
+        if kind not in CONDITIONAL_KINDS:
+            return None
         await self._load_markets()
-        market = self._exchange.market(symbol) if symbol in self._exchange.markets else {}
-        if not market.get("spot"):
-            return "type", f"{symbol}: no native trailing stop on this market here (Binance spot only)"
-        low, high, step = Decimal("0.1"), Decimal(20), Decimal("0.01")
-        if not low <= percent <= high or percent % step != 0:
-            return "trailing_percent", f"{self.venue} trails {symbol} by {low}..{high} % in steps of {step}"
-        return None
+        market = self._exchange.markets.get(symbol) or {}
+        return conditional_problem(self.venue, symbol, market, kind, trailing_percent)
+
+    def _algo_market(self, symbol: str) -> bool:
+        return is_algo_market(self.venue, self._exchange.markets.get(symbol) or {})
 
     async def prepare_perp(
         self, symbol: str, *, leverage: int, margin_mode: str, hedged: bool = False
@@ -239,10 +225,30 @@ class CcxtVenue:
         self._perp_settings[symbol] = (leverage, margin_mode)
 
     async def cancel(
-        self, symbol: str, *, venue_order_id: str | None = None, client_order_id: str | None = None
+        self,
+        symbol: str,
+        *,
+        venue_order_id: str | None = None,
+        client_order_id: str | None = None,
+        conditional: bool = False,
     ) -> VenueOrder:
+        """Cancel by venue id or client id (one of them). ``conditional`` (by client id): the
+        order may be a Binance USDⓈ-M algo order; one not triggered is cancelled through the
+        algo-order API (its answer carries no status: success is canceled), a triggered one as
+        the normal order it became."""
         if (venue_order_id is None) == (client_order_id is None):
             raise ValueError("cancel needs exactly one of venue_order_id and client_order_id")
+        await self._load_markets()
+        if conditional and client_order_id is not None and self._algo_market(symbol):
+            found = await self.fetch_order_by_client_id(symbol, client_order_id)
+            if found is None:
+                raise OrderNotFound(f"{symbol}: no order {client_order_id!r} at {self.venue}")
+            if is_waiting_algo(found):
+                params = {"clientOrderId": client_order_id, "trigger": True}
+                await self._call(lambda: self._exchange.cancel_order("", symbol, params))
+                return dataclasses.replace(found, status="canceled")
+            raw = await self._call(lambda: self._exchange.cancel_order(found.venue_order_id, symbol))
+            return dataclasses.replace(parse_order(raw), client_order_id=client_order_id)
         params = {} if client_order_id is None else {"clientOrderId": client_order_id}
         raw = await self._call(lambda: self._exchange.cancel_order(venue_order_id or "", symbol, params))
         return parse_order(raw)
@@ -273,17 +279,42 @@ class CcxtVenue:
         return parse_order(raw)
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
+        """Open orders; of a Binance USDⓈ-M perpetual also its algo orders waiting to trigger."""
         raws = await self._call(lambda: self._exchange.fetch_open_orders(symbol))
-        return [parse_order(raw) for raw in raws]
+        orders = [parse_order(raw) for raw in raws]
+        if symbol is not None and self._algo_market(symbol):
+            algos = await self._call(
+                lambda: self._exchange.fetch_open_orders(symbol, None, None, {"trigger": True})
+            )
+            orders += [parse_any(raw) for raw in algos]
+        return orders
 
     async def fetch_order_by_client_id(self, symbol: str, client_order_id: str) -> VenueOrder | None:
+        """The order under this client id; on a Binance USDⓈ-M perpetual, when there is no normal
+        one, the algo order (``clientAlgoId``), followed to the order it became once triggered
+        (that order under our client id: its fills are ours)."""
         try:
             raw = await self._call(
                 lambda: self._exchange.fetch_order_with_client_order_id(client_order_id, symbol)
             )
         except OrderNotFound:
-            return None
+            if not self._algo_market(symbol):
+                return None
+            return await self._fetch_algo(symbol, client_order_id)
         return parse_order(raw)
+
+    async def _fetch_algo(self, symbol: str, client_order_id: str) -> VenueOrder | None:
+        params = {"clientOrderId": client_order_id, "trigger": True}
+        try:
+            raw = await self._call(lambda: self._exchange.fetch_order("", symbol, params))
+        except OrderNotFound:
+            return None
+        info = algo_info(raw) or {}
+        actual = triggered_order_id(info)
+        if actual is None:
+            return parse_any(raw)
+        triggered = await self._call(lambda: self._exchange.fetch_order(actual, symbol))
+        return dataclasses.replace(parse_order(triggered), client_order_id=client_order_id)
 
     async def fetch_fills_since(self, symbol: str, since_ms: int | None) -> list[VenueFill]:
         """Every fill from ``since_ms`` on, page by page (a page restarts at the newest timestamp

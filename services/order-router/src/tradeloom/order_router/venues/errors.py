@@ -13,7 +13,8 @@ import ccxt.async_support as ccxt
 from tradeloom.shared.errors import ServiceError
 
 # venues whose ccxt class reports a reused client order id as a plain InvalidOrder (Binance: -2010)
-DUPLICATE_MESSAGES = ("Duplicate order sent",)
+# or BadRequest (Binance USDⓈ-M algo orders: -20132)
+DUPLICATE_MESSAGES = ("Duplicate order sent", "client algo id is duplicated")
 _QUERY = re.compile(r"\?\S*")  # signed query strings (timestamp, signature) stay out of messages
 
 
@@ -107,7 +108,8 @@ def map_ccxt_error(
         (ccxt.DDoSProtection, VenueUnavailable),
         (ccxt.InvalidNonce, VenueUnavailable),
     )
-    if placing and isinstance(error, ccxt.InvalidOrder) and any(m in message for m in DUPLICATE_MESSAGES):
+    duplicate = isinstance(error, ccxt.InvalidOrder | ccxt.BadRequest)
+    if placing and duplicate and any(m in message for m in DUPLICATE_MESSAGES):
         return DuplicateClientOrderId(message, details=info)
     for ccxt_type, ours in known:
         if isinstance(error, ccxt_type):

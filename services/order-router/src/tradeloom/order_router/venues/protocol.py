@@ -39,9 +39,15 @@ class VenueAdapter(Protocol):
         """Send one order. ``OutcomeUnknown`` when it may have reached the venue without an answer."""
 
     async def cancel(
-        self, symbol: str, *, venue_order_id: str | None = None, client_order_id: str | None = None
+        self,
+        symbol: str,
+        *,
+        venue_order_id: str | None = None,
+        client_order_id: str | None = None,
+        conditional: bool = False,
     ) -> VenueOrder:
-        """Cancel by venue id or client id (one of them)."""
+        """Cancel by venue id or client id (one of them); ``conditional``: a stop, take-profit or
+        trailing order, which some venues keep apart (Binance USDⓈ-M algo orders)."""
 
     async def amend(
         self, order: VenueOrder, *, quantity: Decimal | None = None, price: Decimal | None = None
@@ -52,7 +58,8 @@ class VenueAdapter(Protocol):
         """Open orders, of one symbol or all."""
 
     async def fetch_order_by_client_id(self, symbol: str, client_order_id: str) -> VenueOrder | None:
-        """The order the venue holds under this client id, or ``None`` if it never got it."""
+        """The order the venue holds under this client id, or ``None`` if it never got it (a
+        conditional order that triggered: the order it became, under this client id)."""
 
     async def fetch_fills_since(self, symbol: str, since_ms: int | None) -> list[VenueFill]:
         """The account's fills in ``symbol`` from ``since_ms`` (inclusive) on, oldest first."""

@@ -68,41 +68,67 @@ def not_live(settings: ExitSettings) -> str | None:
 
 
 # order-router rests a trailing stop natively at these venues (Binance spot: STOP_LOSS with
-# trailingDelta, whole bips from 0.1 to 20 %); anything else it refuses (422)
+# trailingDelta, whole bips from 0.1 to 20 %; a USDⓈ-M perpetual: TRAILING_STOP_MARKET with
+# callbackRate, 0.1 to 10 % in steps of 0.1); anything else it refuses (422)
 NATIVE_TRAILING_VENUES = frozenset({"binance"})
 VENUE_TRAILING_PERCENT = (Decimal("0.1"), Decimal(20), Decimal("0.01"))  # low, high, step
-# order-router refuses conditional orders (every lone exit: stop_market, take_profit_market,
-# trailing_stop) on these venues' perpetuals: ccxt sends them to an algo-order API it does not follow
-ALGO_EXIT_VENUES = frozenset({"binance", "binanceusdm", "binancecoinm"})
+PERP_TRAILING_PERCENT = (Decimal("0.1"), Decimal(10), Decimal("0.1"))
+# mirrors order-router's ``venues.algo_orders.conditional_problem`` (services never import each
+# other): conditional orders (every lone exit: stop_market, take_profit_market, trailing_stop) on a
+# perpetual are taken on Binance USDⓈ-M only (linear: settled in its quote asset), through its
+# algo-order API; and ``venue_orders.check_venue_order``: brackets on a venue are spot only
+ALGO_EXIT_VENUES = frozenset({"binance", "binanceusdm"})
+
+
+def is_linear_perp(symbol: str) -> bool:
+    """ccxt's ``BTC/USDT:USDT``: a perpetual settled in its quote (not ``BTC/USD:BTC``, COIN-M,
+    nor a dated future or option, ``BTC/USDT:USDT-250328``)."""
+    pair, _, settle = symbol.partition(":")
+    return "-" not in settle and settle == pair.partition("/")[2]
 
 
 def not_on_venue(settings: ExitSettings, venue: str | None = None, symbols: Sequence[str] = ()) -> str | None:
     """Why a bot on an exchange account at ``venue`` trading ``symbols`` cannot rest these exits, or
     None (checked before the bot runs: an exit is only placed once the entry filled, and a refused
-    one would leave the position without it). No exit on a perpetual of ``ALGO_EXIT_VENUES``. A
-    lone trailing stop goes as the venue's native trailing order where order-router sends one
-    (``NATIVE_TRAILING_VENUES``, its percentage on the venue's steps); a bracket's trailing leg is
-    paper-only. A stop-loss with a take-profit goes as its venue bracket (whether the venue takes
-    one is order-router's answer when the entry is sent)."""
-    derivative = next((symbol for symbol in symbols if ":" in symbol), None)  # ccxt: BTC/USDT:USDT
-    if derivative is not None and venue in ALGO_EXIT_VENUES and settings.active:
-        sinks = [f"sink.{name}" for name in ("stop_loss", "take_profit", "trailing_stop")
-                 if getattr(settings, name) is not None]  # fmt: skip
-        return (
-            f"{', '.join(sinks)} on {derivative}: {venue} takes a perpetual's stop, take-profit and "
-            "trailing orders through its algo-order API, which order-router does not follow yet"
-        )
+    one would leave the position without it). On a perpetual: lone exits on a Binance USDⓈ-M
+    one only (``ALGO_EXIT_VENUES``), no bracket. A lone trailing stop goes as the venue's native
+    trailing order where order-router sends one (``NATIVE_TRAILING_VENUES``, its percentage on the
+    steps of every market the bot trades); a bracket's trailing leg is paper-only. A stop-loss with
+    a take-profit goes as its venue bracket on spot (whether the venue takes one is order-router's
+    answer when the entry is sent)."""
+    derivatives = [symbol for symbol in symbols if ":" in symbol]  # ccxt: BTC/USDT:USDT
+    if derivatives and settings.active:
+        refused = _perp_problem(settings, venue, derivatives)
+        if refused is not None:
+            return refused
     trailing = settings.trailing_stop
     if trailing is None:
         return None
     if settings.take_profit is not None:
         return "sink.trailing_stop with sink.take_profit: an exchange account takes no trailing bracket leg"
-    if venue not in NATIVE_TRAILING_VENUES:
-        return f"sink.trailing_stop: order-router rests no trailing stop at {venue} (binance spot only)"
+    spot = len(derivatives) < len(symbols) or not symbols
+    if venue not in (NATIVE_TRAILING_VENUES if spot else ALGO_EXIT_VENUES):
+        return f"sink.trailing_stop: order-router rests no trailing stop at {venue} (binance only)"
     percent = trailing * 100
-    low, high, step = VENUE_TRAILING_PERCENT
-    if not low <= percent <= high or percent % step != 0:
-        return f"sink.trailing_stop of {trailing}: {venue} trails by {low}..{high} % in steps of {step}"
+    grids = [VENUE_TRAILING_PERCENT] if spot else []
+    grids += [PERP_TRAILING_PERCENT] if derivatives else []
+    for low, high, step in grids:
+        if not low <= percent <= high or percent % step != 0:
+            return f"sink.trailing_stop of {trailing}: {venue} trails by {low}..{high} % in steps of {step}"
+    return None
+
+
+def _perp_problem(settings: ExitSettings, venue: str | None, derivatives: Sequence[str]) -> str | None:
+    sinks = [f"sink.{name}" for name in ("stop_loss", "take_profit", "trailing_stop")
+             if getattr(settings, name) is not None]  # fmt: skip
+    other = next((s for s in derivatives if venue not in ALGO_EXIT_VENUES or not is_linear_perp(s)), None)
+    if other is not None:
+        return (
+            f"{', '.join(sinks)} on {other}: order-router takes a derivative's stop, take-profit and "
+            "trailing orders on Binance USDⓈ-M perpetuals only"
+        )
+    if is_bracket(settings):
+        return f"{', '.join(sinks)} on {derivatives[0]}: an exchange account takes brackets on spot only"
     return None
 
 
