@@ -24,7 +24,8 @@ from tradeloom.market_data.domain.option_quotes import Bools, Int64s
 from tradeloom.quant.options.bsm import F64
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_LISTINGS = 64  # (venue, underlying, expiry, strike window, limit) kept, the oldest dropped first
+MAX_LISTINGS = 16  # (venue, underlying, expiry, strike window, limit) kept, the oldest dropped first
+# (a 4,000-option listing holds ~2 MB of Python objects: 16 are ~32 MB at most)
 
 
 def b64(array: np.ndarray[Any, Any]) -> str:
