@@ -27,6 +27,7 @@ from tradeloom.order_router.store.flattens_store import FlattensStore
 from tradeloom.order_router.store.orders_store import OrdersStore
 from tradeloom.order_router.store.perp_positions_store import PerpPositionsStore
 from tradeloom.order_router.store.rows import fill_info, order_info
+from tradeloom.order_router.store.submit_reads import SubmitReads
 from tradeloom.shared.contracts.orders import (
     FillRecorded,
     FlattenCompleted,
@@ -54,6 +55,7 @@ class Ledger:
         self.accounts = AccountsStore(schema)
         self.flattens = FlattensStore(schema)
         self.perp_positions = PerpPositionsStore(schema)
+        self.submit_reads = SubmitReads(schema)
         self.outbox = outbox
 
     async def announce(self, conn: AsyncConnection, row: Row[Any], previous: str | None, status: str) -> None:
@@ -227,17 +229,12 @@ class Ledger:
             await self.outbox.add(conn, event, str(row.account_id), subject=str(row.id))
             return True
         settlement = settle_fill(row.side, fill.price, fill.quantity, fill.fee)
-        await self.accounts.apply(
-            conn, row.account_id, row.lock_asset, free=Decimal(0), locked=-settlement.lock_spent
-        )
-        if settlement.base_free:
-            await self.accounts.apply(
-                conn, row.account_id, row.base_asset, free=settlement.base_free, locked=Decimal(0)
-            )
-        if settlement.quote_free:
-            await self.accounts.apply(
-                conn, row.account_id, row.quote_asset, free=settlement.quote_free, locked=Decimal(0)
-            )
+        changes = {row.lock_asset: (Decimal(0), -settlement.lock_spent)}  # asset → (free, locked)
+        for asset, free in ((row.base_asset, settlement.base_free), (row.quote_asset, settlement.quote_free)):
+            if free:
+                before_free, before_locked = changes.get(asset, (Decimal(0), Decimal(0)))
+                changes[asset] = (before_free + free, before_locked)
+        await self.accounts.apply_many(conn, row.account_id, changes)  # one statement
         event = FillRecorded(user_id=row.user_id, fill=fill_info(stored))
         await self.outbox.add(conn, event, str(row.account_id), subject=str(row.id))
         self.metrics.fills.labels(row.venue, row.side).inc()
