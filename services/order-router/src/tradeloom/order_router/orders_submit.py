@@ -49,7 +49,7 @@ from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.store.rows import order_info
-from tradeloom.order_router.store.submit_reads import SubmitView
+from tradeloom.order_router.store.submit_reads import SubmitView, autocommit
 from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument
@@ -223,7 +223,7 @@ class OrderSubmitter:
                     )
                 await self.ledger.announce(conn, row, None, states.PENDING_NEW)
         if row is None:  # a concurrent retry inserted it first (nothing was written): answer that one
-            async with self._engine().connect() as conn:
+            async with autocommit(self._engine()) as conn:
                 existing = await self.ledger.orders.find_existing(
                     conn, account.id, client_order_id, body.idempotency_key
                 )
@@ -237,7 +237,7 @@ class OrderSubmitter:
         """The caller's account with its halt, last price and balances (``store.submit_reads``: one
         statement), and the order an earlier submission stored, if any."""
         account = parse_uuid(body.account_id)
-        async with self._engine().connect() as conn:
+        async with autocommit(self._engine()) as conn:
             reads, idem = self.ledger.submit_reads, body.idempotency_key
             view = account and await reads.view(
                 conn, account, user_id, cid=client_order_id, key=idem, symbol=body.symbol
@@ -341,7 +341,7 @@ class OrderSubmitter:
     async def _resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:
         if row.status != states.PENDING_NEW:
             return order_info(row)
-        async with self._engine().connect() as conn:
+        async with autocommit(self._engine()) as conn:
             account = await self.ledger.accounts.get(conn, str(row.account_id), None)
         assert account is not None
         return await self._check_and_accept(caller, row, account)

@@ -9,22 +9,34 @@
 - ``insert_locked``: the order row (``ON CONFLICT DO NOTHING``) and its funds lock in one statement
   (a lock that does not fit leaves the caller to raise, rolling the insert back).
 - ``for_accept``: the pending order ``FOR UPDATE`` with the halt that applies to it now.
+
+``autocommit``: a connection for the reads outside the writing transactions, each one statement
+(its own snapshot), so they need no BEGIN and ROLLBACK round trips.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.order_router.store.accounts_store import ACCOUNT_COLUMNS
 from tradeloom.order_router.store.orders_store import ORDER_COLUMNS
 from tradeloom.order_router.store.sql import sql
 from tradeloom.shared.db import check_schema_name
+
+
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection outside any transaction (asyncpg sends no BEGIN in AUTOCOMMIT)."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def halt_sql(schema: str, user: str, account: str) -> str:
