@@ -28,6 +28,10 @@ Measured:
   crossing NATS to order-router's consumer and its transaction), event fan-out (outbox →
   JetStream → gateway → the socket).
 Goal on 2 cores: p50 < 10 ms and p99 < 50 ms at 200 orders/s, >= 1,000 orders/s sustained.
+- CPU per order (first, right after the warm-up): each service process's user + system CPU
+  (``/proc/<pid>/stat``) over CPU_ROUNDS rounds of CPU_ROUND_S s at ``BENCH_CPU_RATE`` orders/s
+  (default 20), printed raw and net of the idle cost (an idle window first: the trade stream and
+  the housekeeping loops cost CPU without any order). ``BENCH_CPU_ONLY=1`` stops after this step.
 ``BENCH_QUICK=1``: a smoke run (2 s rounds, two probes, a 5 s "sustained" step): not the figures.
 """
 
@@ -46,7 +50,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import P99_MIN_SAMPLES, percentile_line
+from bench.harness import P99_MIN_SAMPLES, loadavg, percentile_line
 from bench.http_load import percentile
 from bench.order_load import PRICE, OrderLoad, RateResult
 from tests.e2e.order_stack import RUNNING, WITH_RISK, register, trading_stack
@@ -63,6 +67,9 @@ ROUND_S = 2.0 if QUICK else 12.0
 PROBE_S = 2.0 if QUICK else 10.0
 SUSTAIN_S = 5.0 if QUICK else 60.0
 PROBES = (10.0, 25.0) if QUICK else (10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 700.0, 1000.0, 1300.0)
+CPU_RATE = float(os.environ.get("BENCH_CPU_RATE", "20"))
+CPU_ONLY = os.environ.get("BENCH_CPU_ONLY") == "1"
+CPU_ROUNDS, CPU_ROUND_S, IDLE_S = 3, (3.0 if QUICK else 10.0), (3.0 if QUICK else 5.0)
 QUIET_S, SETTLE_LIMIT_S = 2.0, 60.0  # between steps: until the socket is quiet (a backlog drained)
 GATEWAY_ENV = {
     f"TL_GATEWAY_AUTH_RATE_{bucket}_{kind}": "1000000000"
@@ -102,8 +109,54 @@ def first_order(base: str, headers: dict[str, str], account_id: str) -> None:
     raise RuntimeError(f"no order accepted: {answer.text}")
 
 
-async def measure(base: str, token: str, account_id: str) -> tuple[list[RateResult], ...]:
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU time so far of each of these processes (``/proc/<pid>/stat``)."""
+    spent = {}
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        spent[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return spent
+
+
+async def cpu_per_order(load: OrderLoad, pids: dict[str, int]) -> None:
+    """CPU of each service process per order at CPU_RATE orders/s, raw and net of its idle cost."""
+    before, started = cpu_seconds(pids), time.monotonic()
+    await asyncio.sleep(IDLE_S)
+    after, idle_wall = cpu_seconds(pids), time.monotonic() - started
+    idle = {name: (after[name] - before[name]) / idle_wall for name in pids}  # CPU s per s
+    raw: dict[str, float] = dict.fromkeys(pids, 0.0)
+    net: dict[str, float] = dict.fromkeys(pids, 0.0)
+    orders = 0
+    for index in range(CPU_ROUNDS):
+        before, started = cpu_seconds(pids), time.monotonic()
+        result = await load.rate(CPU_RATE, CPU_ROUND_S)
+        after, wall = cpu_seconds(pids), time.monotonic() - started
+        orders += len(result.samples)
+        for name in pids:
+            raw[name] += after[name] - before[name]
+            net[name] += after[name] - before[name] - idle[name] * wall
+        print(f"    cpu round {index + 1}: {line(result)} (load {loadavg()})", flush=True)
+        await settle(load)
+    for label, spent in (("raw", raw), ("net of idle", net)):
+        each = ", ".join(f"{name} {1000 * value / orders:.1f}" for name, value in spent.items())
+        print(
+            f"  CPU per order at {CPU_RATE:.0f}/s, {label}: {1000 * sum(spent.values()) / orders:.1f} ms "
+            f"({each} ms; {orders} orders)",
+            flush=True,
+        )
+    each = ", ".join(f"{name} {1000 * value:.0f}" for name, value in idle.items())
+    print(f"  idle CPU: {each} ms per s; load {loadavg()} on {os.cpu_count()} cores", flush=True)
+
+
+async def measure(
+    base: str, token: str, account_id: str, pids: dict[str, int]
+) -> tuple[list[RateResult], list[RateResult], list[RateResult]] | None:
     async with OrderLoad(base, token, account_id) as load:
+        await load.rate(5.0, 2.0)  # warm-up: connections, caches, lazy imports, the first fill's JIT
+        await settle(load)
+        await cpu_per_order(load, pids)
+        if CPU_ONLY:
+            return None
         return await _measure(load)
 
 
@@ -117,8 +170,6 @@ async def _measure(load: OrderLoad) -> tuple[list[RateResult], list[RateResult],
     """Rising probes first (an overloaded step leaves order-router a backlog for minutes: the
     gateway gives up with 504 but the queued submissions still run), then the best clean rate held,
     then the 200 orders/s rounds."""
-    await load.rate(5.0, 2.0)  # warm-up: connections, caches, lazy imports, the first fill's JIT
-    await settle(load)
     probes: list[RateResult] = []
     for rate in PROBES:
         probes.append(await load.rate(rate, PROBE_S))
@@ -238,10 +289,10 @@ def main() -> None:
                 assert made.status_code == 201, made.text
             account_id = str(made.json()["account_id"])
             first_order(stack.gateway_url, headers, account_id)
-            rounds, probes, sustained = asyncio.run(
-                measure(stack.gateway_url, headers["Authorization"][7:], account_id)
-            )
-            report(rounds, probes, sustained)
+            pids = {name: process.pid for name, process in stack.stack.processes.items()}
+            measured = asyncio.run(measure(stack.gateway_url, headers["Authorization"][7:], account_id, pids))
+            if measured is not None:
+                report(*measured)
         finally:
             stand_ins.terminate()
             stand_ins.wait(timeout=10)

@@ -74,6 +74,7 @@ class Neighbours:
     risk_mode: str = "approve"  # approve | reject | slow | error
     risk_seen: list[RiskCheckRequest] = field(default_factory=list)
     bids: list[tuple[str, str]] = field(default_factory=list)  # market-data's book: (price, amount)
+    before_risk_answer: Callable[[], Awaitable[None]] | None = None  # runs while the check is open
     _subs: list[Subscription] = field(default_factory=list)
     _trade_seq: int = 0
 
@@ -116,6 +117,8 @@ class Neighbours:
         self.risk_seen.append(RiskCheckRequest.model_validate_json(msg.data))
         if self.risk_mode == "slow":
             await asyncio.sleep(0.5)  # well past the router's 50 ms deadline
+        if self.before_risk_answer is not None:
+            await self.before_risk_answer()
         if self.risk_mode == "error":
             reply: dict[str, Any] = {"error": {"code": "internal", "message": "boom", "details": {}}}
         else:

@@ -156,6 +156,28 @@ async def test_committed_events_published_in_order_with_msg_id(box: Box) -> None
     assert (message.headers or {})["tl-type"] == "tradeloom.risk.breach.v1"
 
 
+async def test_add_many_writes_its_events_in_one_statement_in_order(box: Box) -> None:
+    """``add_many``: the events of one call publish in the order given, each with its own keys,
+    subject attribute and message id, after those added before; nothing when it rolls back."""
+    with pytest.raises(RuntimeError):
+        async with box.engine.begin() as connection:
+            await box.outbox.add_many(connection, [(Breach(n=99), ("acct-1",), {})])
+            raise RuntimeError("the business change failed")
+    first = await box.add(1)
+    async with box.engine.begin() as connection:
+        items = [(Breach(n=n), (f"acct-{n}",), {"subject": f"order-{n}"}) for n in (2, 3, 4)]
+        many = await box.outbox.add_many(connection, items)
+        assert await box.outbox.add_many(connection, []) == []
+    relay = box.relay()
+    assert await relay.relay_once() == 4
+    contents = await box.stream_contents()
+    assert [msg_id for msg_id, _ in contents] == [e.id for e in first + many]
+    assert [Envelope.from_bytes(data).unwrap(Breach).n for _, data in contents] == [1, 2, 3, 4]
+    assert [e.subject for e in many] == ["order-2", "order-3", "order-4"]
+    message = await box.js.get_msg(box.stream, 4)
+    assert message.subject == box.subjects.event("risk", "breach", 1, "acct-4")
+
+
 async def test_failed_publish_keeps_order_and_is_retried(box: Box) -> None:
     first = await box.add(1)
     orphan = Envelope.wrap(Breach(n=2), source="tradeloom/tests")

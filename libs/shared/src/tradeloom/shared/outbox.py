@@ -13,13 +13,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import Row, text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.aio import wait_for_stop
@@ -59,6 +60,32 @@ class Outbox:
                 "headers": json.dumps(publish_headers(envelope)),
             },
         )
+
+    async def add_many(
+        self, connection: AsyncConnection, items: Sequence[tuple[Event, Sequence[str], dict[str, Any]]]
+    ) -> list[Envelope]:
+        """``add`` of each (event, keys, attributes) in one INSERT; rows (so publications) keep
+        this order (a multi-row VALUES list is inserted, and numbered by ``seq``, in order)."""
+        envelopes = [make_envelope(event, self.source, **attributes) for event, _, attributes in items]
+        params: dict[str, Any] = {}
+        for index, ((event, keys, _), envelope) in enumerate(zip(items, envelopes, strict=True)):
+            params |= {
+                f"event_id{index}": envelope.id,
+                f"subject{index}": event_subject(self.subjects, event, *keys),
+                f"payload{index}": envelope.to_bytes(),
+                f"headers{index}": json.dumps(publish_headers(envelope)),
+            }
+        if envelopes:
+            await connection.execute(_insert_many(self.schema, len(envelopes)), params)
+        return envelopes
+
+
+@lru_cache(maxsize=64)
+def _insert_many(schema: str, count: int) -> TextClause:
+    rows = ", ".join(
+        f"(:event_id{i}, :subject{i}, :payload{i}, CAST(:headers{i} AS jsonb))" for i in range(count)
+    )
+    return text(f'INSERT INTO "{schema}".outbox (event_id, subject, payload, headers) VALUES {rows}')
 
 
 class OutboxRelay:

@@ -8,6 +8,7 @@ here, so each status change is checked by the state machine, announced once thro
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +28,7 @@ from tradeloom.order_router.store.flattens_store import FlattensStore
 from tradeloom.order_router.store.orders_store import OrdersStore
 from tradeloom.order_router.store.perp_positions_store import PerpPositionsStore
 from tradeloom.order_router.store.rows import fill_info, order_info
+from tradeloom.order_router.store.submit_reads import SubmitReads
 from tradeloom.shared.contracts.orders import (
     FillRecorded,
     FlattenCompleted,
@@ -34,8 +36,12 @@ from tradeloom.shared.contracts.orders import (
     FlattenOrder,
     OrderUpdated,
 )
+from tradeloom.shared.envelope import Event
 from tradeloom.shared.ids import new_event_id
 from tradeloom.shared.outbox import Outbox
+
+# an outbox item: the event, its subject keys and its envelope attributes (``Outbox.add_many``)
+Announcement = tuple[Event, tuple[str, ...], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -54,15 +60,12 @@ class Ledger:
         self.accounts = AccountsStore(schema)
         self.flattens = FlattensStore(schema)
         self.perp_positions = PerpPositionsStore(schema)
+        self.submit_reads = SubmitReads(schema)
         self.outbox = outbox
 
     async def announce(self, conn: AsyncConnection, row: Row[Any], previous: str | None, status: str) -> None:
         """One ``order_updated`` event showing the order in ``status``."""
-        info = order_info(row)
-        if info.status != status:
-            info = info.model_copy(update={"status": status})
-        event = OrderUpdated(user_id=row.user_id, previous_status=previous, order=info)
-        await self.outbox.add(conn, event, str(row.account_id), subject=info.order_id)
+        await self.outbox.add_many(conn, [announcement(row, previous, status)])
 
     async def move(
         self,
@@ -72,10 +75,12 @@ class Ledger:
         fields: dict[str, Any],
         *,
         cascade: bool = True,
+        before: Sequence[Announcement] = (),
     ) -> Row[Any]:
         """Store ``fields`` and walk the order through ``statuses`` (each checked and announced);
         a terminal status releases what is left of the order's lock, cancels the other exit of an
-        OCO pair (``cascade``) and opens the exits of a bracket entry that filled."""
+        OCO pair (``cascade``) and opens the exits of a bracket entry that filled. ``before``:
+        events to write ahead of the status events, in the same outbox statement (a fill's)."""
         current = row.status
         for status in statuses:
             current = states.transition(current, status)
@@ -87,10 +92,11 @@ class Ledger:
                 await self.accounts.apply(conn, row.account_id, row.lock_asset, free=locked, locked=-locked)
             fields["locked"] = Decimal(0)
         updated = await self.orders.update(conn, row.id, fields) if fields else row
-        previous = row.status
+        previous, events = row.status, list(before)
         for status in statuses:
-            await self.announce(conn, updated, previous, status)
+            events.append(announcement(updated, previous, status))
             previous = status
+        await self.outbox.add_many(conn, events)
         if current in states.TERMINAL and row.status not in states.TERMINAL:
             if cascade and updated.oco_group is not None:
                 await self._end_siblings(conn, updated, "oco_pair_done", take_locks=False)
@@ -192,9 +198,17 @@ class Ledger:
             return row
         return await self.orders.update(conn, row.id, {"locked": Decimal(row.locked) + moved})
 
-    async def record_fill(self, conn: AsyncConnection, row: Row[Any], fill: Fill, source: FillSource) -> bool:
-        """Store the fill once (``(venue, venue_fill_id)``), settle balances, announce it; False
-        when this venue fill was already recorded (nothing changes)."""
+    async def record_fill(
+        self,
+        conn: AsyncConnection,
+        row: Row[Any],
+        fill: Fill,
+        source: FillSource,
+        deferred: list[Announcement] | None = None,
+    ) -> bool:
+        """Store the fill once (``(venue, venue_fill_id)``), settle balances, announce it (or
+        append its event to ``deferred``, for the caller's ``move(before=...)``); False when this
+        venue fill was already recorded (nothing changes)."""
         stored = await self.orders.insert_fill(
             conn,
             {
@@ -223,22 +237,35 @@ class Ledger:
             info = fill_info(stored).model_copy(
                 update={"contract_size": Decimal(row.contract_size), "position_side": row.position_side}
             )
-            event = FillRecorded(user_id=row.user_id, fill=info)
-            await self.outbox.add(conn, event, str(row.account_id), subject=str(row.id))
+            await self._fill_recorded(conn, row, FillRecorded(user_id=row.user_id, fill=info), deferred)
             return True
         settlement = settle_fill(row.side, fill.price, fill.quantity, fill.fee)
-        await self.accounts.apply(
-            conn, row.account_id, row.lock_asset, free=Decimal(0), locked=-settlement.lock_spent
+        changes = {row.lock_asset: (Decimal(0), -settlement.lock_spent)}  # asset → (free, locked)
+        for asset, free in ((row.base_asset, settlement.base_free), (row.quote_asset, settlement.quote_free)):
+            if free:
+                before_free, before_locked = changes.get(asset, (Decimal(0), Decimal(0)))
+                changes[asset] = (before_free + free, before_locked)
+        await self.accounts.apply_many(conn, row.account_id, changes)  # one statement
+        await self._fill_recorded(
+            conn, row, FillRecorded(user_id=row.user_id, fill=fill_info(stored)), deferred
         )
-        if settlement.base_free:
-            await self.accounts.apply(
-                conn, row.account_id, row.base_asset, free=settlement.base_free, locked=Decimal(0)
-            )
-        if settlement.quote_free:
-            await self.accounts.apply(
-                conn, row.account_id, row.quote_asset, free=settlement.quote_free, locked=Decimal(0)
-            )
-        event = FillRecorded(user_id=row.user_id, fill=fill_info(stored))
-        await self.outbox.add(conn, event, str(row.account_id), subject=str(row.id))
         self.metrics.fills.labels(row.venue, row.side).inc()
         return True
+
+    async def _fill_recorded(
+        self, conn: AsyncConnection, row: Row[Any], event: FillRecorded, deferred: list[Announcement] | None
+    ) -> None:
+        item: Announcement = (event, (str(row.account_id),), {"subject": str(row.id)})
+        if deferred is None:
+            await self.outbox.add_many(conn, [item])
+        else:
+            deferred.append(item)
+
+
+def announcement(row: Row[Any], previous: str | None, status: str) -> Announcement:
+    """The ``order_updated`` event showing the order in ``status``, as an outbox item."""
+    info = order_info(row)
+    if info.status != status:
+        info = info.model_copy(update={"status": status})
+    event = OrderUpdated(user_id=row.user_id, previous_status=previous, order=info)
+    return event, (str(row.account_id),), {"subject": info.order_id}

@@ -49,6 +49,7 @@ from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
 from tradeloom.order_router.risk_gate import RiskGate
 from tradeloom.order_router.store.rows import order_info
+from tradeloom.order_router.store.submit_reads import SubmitView, autocommit
 from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument
@@ -126,17 +127,11 @@ class OrderSubmitter:
 
     async def _submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
         user_id = require_user(caller)
-        account_key = parse_uuid(body.account_id)
         client_order_id = client_id_for(body)
-        async with self._engine().connect() as conn:
-            account = await self.ledger.accounts.get(conn, body.account_id, user_id)
-            if account is None or account_key is None:
-                raise no_account(body.account_id)
-            existing = await self.ledger.orders.find_existing(
-                conn, account.id, client_order_id, body.idempotency_key
-            )
+        view, existing = await self._view(body, user_id, client_order_id)
         if existing is not None:
             return await self._resume(caller, existing)
+        account = view.account
         if account.status != "active":
             raise Conflict(f"account {body.account_id} is archived", details={"reason": "account_archived"})
         instrument = await self.instruments.get(account.venue, body.symbol)
@@ -150,19 +145,14 @@ class OrderSubmitter:
         instrument, option_quote = await self._option_quote(
             caller, body, instrument, paper_option, venue_option
         )
+        if view.halted is not None:  # read again under the order's lock before it is accepted
+            raise Conflict(f"trading is halted ({view.halted})", details={"reason": "trading_halted"})
         async with self._engine().begin() as conn:
-            halted = await self.ledger.orders.halt_reason(conn, user_id, account.id)
-            if halted is not None:
-                raise Conflict(f"trading is halted ({halted})", details={"reason": "trading_halted"})
             symbol = instrument.symbol if instrument is not None else body.symbol
-            last_price = (
-                option_quote
-                if paper_option
-                else await self.ledger.orders.last_price(conn, account.venue, symbol)
-            )
-            free = {
-                row.asset: Decimal(row.free) for row in await self.ledger.accounts.balances(conn, account.id)
-            }
+            last_price = option_quote if paper_option else view.last_price
+            if not paper_option and symbol != body.symbol:  # the view read the symbol as submitted
+                last_price = await self.ledger.orders.last_price(conn, account.venue, symbol)
+            free = view.free  # the lock below checks the free amount itself
             perp, closing = await self._perp_position(conn, account.id, symbol, body, perp)
             body, problems = self._reduce_only(body, instrument, free=free, perp=perp, closing=closing)
             problems += self._option_rules(
@@ -186,7 +176,7 @@ class OrderSubmitter:
             lock_asset = instrument.quote if body.side == "buy" else instrument.base
             if perp is not None:
                 lock_asset = perp.settle
-            row = await self.ledger.orders.insert(
+            row, lock_taken = await self.ledger.submit_reads.insert_locked(
                 conn,
                 {
                     "id": uuid.UUID(new_event_id()),
@@ -227,19 +217,37 @@ class OrderSubmitter:
                 },
             )
             if row is not None:
-                if not await self.ledger.accounts.lock(conn, account.id, lock_asset, lock):
+                if not lock_taken:  # raising rolls the insert back
                     raise refused(
                         [Problem("quantity", "insufficient_funds", f"not enough {lock_asset} is free")]
                     )
                 await self.ledger.announce(conn, row, None, states.PENDING_NEW)
         if row is None:  # a concurrent retry inserted it first (nothing was written): answer that one
-            async with self._engine().connect() as conn:
+            async with autocommit(self._engine()) as conn:
                 existing = await self.ledger.orders.find_existing(
                     conn, account.id, client_order_id, body.idempotency_key
                 )
             assert existing is not None
             return await self._resume(caller, existing)
         return await self._check_and_accept(caller, row, account)
+
+    async def _view(
+        self, body: OrderSubmit, user_id: str, client_order_id: str
+    ) -> tuple[SubmitView, Row[Any] | None]:
+        """The caller's account with its halt, last price and balances (``store.submit_reads``: one
+        statement), and the order an earlier submission stored, if any."""
+        account = parse_uuid(body.account_id)
+        async with autocommit(self._engine()) as conn:
+            reads, idem = self.ledger.submit_reads, body.idempotency_key
+            view = account and await reads.view(
+                conn, account, user_id, cid=client_order_id, key=idem, symbol=body.symbol
+            )
+            if not view:
+                raise no_account(body.account_id)
+            existing = view.existing and await self.ledger.orders.find_existing(
+                conn, view.account.id, client_order_id, idem
+            )
+        return view, existing or None
 
     async def _perp_terms(
         self, caller: CallerContext, account: Row[Any], body: OrderSubmit, instrument: Instrument | None
@@ -333,7 +341,7 @@ class OrderSubmitter:
     async def _resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:
         if row.status != states.PENDING_NEW:
             return order_info(row)
-        async with self._engine().connect() as conn:
+        async with autocommit(self._engine()) as conn:
             account = await self.ledger.accounts.get(conn, str(row.account_id), None)
         assert account is not None
         return await self._check_and_accept(caller, row, account)
@@ -364,11 +372,10 @@ class OrderSubmitter:
             ahead = await self.queue.volume_ahead(row.venue, row.symbol, row.side, Decimal(row.price))
             accepted["queue_ahead"] = ahead
         async with self._engine().begin() as conn:
-            current = await self.ledger.orders.get(conn, str(row.id), None, for_update=True)
+            current, halted = await self.ledger.submit_reads.for_accept(conn, row.id)
             assert current is not None
             if current.status != states.PENDING_NEW:  # resolved meanwhile (a retry, the sweeper)
                 return order_info(current)
-            halted = await self.ledger.orders.halt_reason(conn, row.user_id, row.account_id)
             if halted is not None:
                 done = await self.ledger.finish(conn, current, states.REJECTED, "trading_halted")
             elif not verdict.approved:

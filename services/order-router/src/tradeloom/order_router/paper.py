@@ -27,7 +27,7 @@ from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.matching import Outcome, PaperOrder, Trade, match, may_match
 from tradeloom.order_router.exits import is_bracket_entry
 from tradeloom.order_router.flatten import Flattener
-from tradeloom.order_router.ledger import FillSource, Ledger
+from tradeloom.order_router.ledger import Announcement, FillSource, Ledger
 from tradeloom.order_router.orders_submit import account_costs
 from tradeloom.order_router.perp_liquidation import PerpLiquidator, PriceRange
 from tradeloom.order_router.store.paper_book import PaperBook
@@ -188,13 +188,14 @@ class PaperMatcher:
     async def _apply(
         self, conn: AsyncConnection, row: Row[Any], outcome: Outcome, trade_id: str, ts_ns: int
     ) -> Row[Any]:
+        fill_event: list[Announcement] = []  # written with the status events in one statement
         if outcome.fill is not None:
             source = FillSource(
                 venue_fill_id=f"paper:{row.id}:{trade_id}",
                 trade_id=trade_id,
                 at=datetime.fromtimestamp(ts_ns / 1e9, UTC),
             )
-            if not await self.ledger.record_fill(conn, row, outcome.fill, source):
+            if not await self.ledger.record_fill(conn, row, outcome.fill, source, fill_event):
                 return row  # this trade already filled this order (a replayed batch)
         order = outcome.order
         fields: dict[str, Any] = {
@@ -211,7 +212,7 @@ class PaperMatcher:
             fields["fees"] = Decimal(row.fees) + outcome.fill.fee
         if outcome.reason is not None:
             fields["reject_reason"] = outcome.reason
-        return await self.ledger.move(conn, row, outcome.statuses, fields)
+        return await self.ledger.move(conn, row, outcome.statuses, fields, before=fill_event)
 
 
 def _ranges(events: list[TradesIngested]) -> dict[Key, PriceRange]:

@@ -11,9 +11,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tradeloom.order_router.store.sql import sql
 from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.ids import parse_uuid
 
@@ -39,7 +40,7 @@ class AccountsStore:
     ) -> Row[Any]:
         row = (
             await conn.execute(
-                text(
+                sql(
                     f'INSERT INTO "{self.s}".accounts (id, user_id, name, venue, maker_fee_rate, '
                     "taker_fee_rate, slippage_model, slippage, queue_position, initial_balances) VALUES "
                     "(:id, :user, :name, :venue, :maker, :taker, :slippage_model, :slippage, "
@@ -72,7 +73,7 @@ class AccountsStore:
         venue charges), balances as the venue reported them."""
         row = (
             await conn.execute(
-                text(
+                sql(
                     f'INSERT INTO "{self.s}".accounts (id, user_id, name, kind, venue, connection_id, '
                     "maker_fee_rate, taker_fee_rate, slippage_model, slippage, initial_balances) VALUES "
                     "(:id, :user, :name, 'exchange', :venue, :connection, 0, 0, 'none', 0, "
@@ -94,7 +95,7 @@ class AccountsStore:
     async def exchange_accounts(self, conn: AsyncConnection) -> list[Row[Any]]:
         """Active exchange accounts whose connection still exists."""
         result = await conn.execute(
-            text(
+            sql(
                 f"SELECT {ACCOUNT_COLUMNS} FROM \"{self.s}\".accounts WHERE kind = 'exchange' "
                 "AND status = 'active' AND connection_id IS NOT NULL ORDER BY id"
             )
@@ -105,12 +106,10 @@ class AccountsStore:
         self, conn: AsyncConnection, account_id: uuid.UUID, balances: dict[str, Decimal]
     ) -> None:
         """Replace every balance of the account (free = amount, nothing locked)."""
-        await conn.execute(
-            text(f'DELETE FROM "{self.s}".balances WHERE account_id = :id'), {"id": account_id}
-        )
+        await conn.execute(sql(f'DELETE FROM "{self.s}".balances WHERE account_id = :id'), {"id": account_id})
         for asset, amount in balances.items():
             await conn.execute(
-                text(
+                sql(
                     f'INSERT INTO "{self.s}".balances (account_id, asset, free, locked) '
                     "VALUES (:id, :asset, :amount, 0)"
                 ),
@@ -126,7 +125,7 @@ class AccountsStore:
             return None
         lock = " FOR UPDATE" if for_update else ""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ACCOUNT_COLUMNS} FROM "{self.s}".accounts WHERE id = :id '
                 f"AND (CAST(:user AS text) IS NULL OR user_id = :user){lock}"
             ),
@@ -144,7 +143,7 @@ class AccountsStore:
         before: uuid.UUID | None,
     ) -> list[Row[Any]]:
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ACCOUNT_COLUMNS} FROM "{self.s}".accounts WHERE user_id = :user '
                 "AND (:archived OR status = 'active') "
                 "AND (CAST(:before AS uuid) IS NULL OR id < :before) ORDER BY id DESC LIMIT :limit"
@@ -156,15 +155,13 @@ class AccountsStore:
     async def update(self, conn: AsyncConnection, account_id: uuid.UUID, **fields: Any) -> None:
         sets = ", ".join([*(f"{name} = :{name}" for name in fields), "updated_at = now()"])
         await conn.execute(
-            text(f'UPDATE "{self.s}".accounts SET {sets} WHERE id = :id'),
+            sql(f'UPDATE "{self.s}".accounts SET {sets} WHERE id = :id'),
             {"id": account_id, **fields},
         )
 
     async def balances(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
         result = await conn.execute(
-            text(
-                f'SELECT asset, free, locked FROM "{self.s}".balances WHERE account_id = :id ORDER BY asset'
-            ),
+            sql(f'SELECT asset, free, locked FROM "{self.s}".balances WHERE account_id = :id ORDER BY asset'),
             {"id": account_id},
         )
         return list(result.all())
@@ -172,7 +169,7 @@ class AccountsStore:
     async def lock(self, conn: AsyncConnection, account_id: uuid.UUID, asset: str, amount: Decimal) -> bool:
         """Move ``amount`` from free to locked; False (nothing changed) when not enough is free."""
         result = await conn.execute(
-            text(
+            sql(
                 f'UPDATE "{self.s}".balances SET free = free - :amount, locked = locked + :amount '
                 "WHERE account_id = :id AND asset = :asset AND free >= :amount RETURNING 1"
             ),
@@ -189,7 +186,7 @@ class AccountsStore:
         proposed (negative) row before it finds the conflict."""
         params = {"id": account_id, "asset": asset, "free": free, "locked": locked}
         updated = await conn.execute(
-            text(
+            sql(
                 f'UPDATE "{self.s}".balances SET free = free + :free, locked = locked + :locked '
                 "WHERE account_id = :id AND asset = :asset RETURNING 1"
             ),
@@ -197,18 +194,42 @@ class AccountsStore:
         )
         if updated.first() is None:
             await conn.execute(
-                text(
+                sql(
                     f'INSERT INTO "{self.s}".balances (account_id, asset, free, locked) '
                     "VALUES (:id, :asset, :free, :locked)"
                 ),
                 params,
             )
 
+    async def apply_many(
+        self, conn: AsyncConnection, account_id: uuid.UUID, changes: dict[str, tuple[Decimal, Decimal]]
+    ) -> None:
+        """``apply`` of several assets (asset → (free, locked) to add) in one UPDATE; a balance
+        that does not exist yet is inserted after it (as ``apply`` does)."""
+        if len(changes) == 1:
+            ((asset, (free, locked)),) = changes.items()
+            await self.apply(conn, account_id, asset, free=free, locked=locked)
+            return
+        assets = list(changes)
+        updated = await conn.execute(
+            sql(
+                f'UPDATE "{self.s}".balances AS b SET free = b.free + c.free, locked = b.locked + c.locked '
+                "FROM unnest(CAST(:assets AS text[]), CAST(:frees AS numeric[]), "
+                "CAST(:lockeds AS numeric[])) AS c(asset, free, locked) "
+                "WHERE b.account_id = :id AND b.asset = c.asset RETURNING b.asset"
+            ),
+            {"id": account_id, "assets": assets, "frees": [changes[a][0] for a in assets],
+             "lockeds": [changes[a][1] for a in assets]},
+        )  # fmt: skip
+        for asset in set(assets) - {row.asset for row in updated.all()}:
+            free, locked = changes[asset]
+            await self.apply(conn, account_id, asset, free=free, locked=locked)
+
     async def audit(
         self, conn: AsyncConnection, account_id: uuid.UUID, actor: str, action: str, details: dict[str, Any]
     ) -> None:
         await conn.execute(
-            text(
+            sql(
                 f'INSERT INTO "{self.s}".account_audit (account_id, actor, action, details) '
                 "VALUES (:id, :actor, :action, CAST(:details AS jsonb))"
             ),

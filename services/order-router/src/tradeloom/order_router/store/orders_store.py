@@ -11,10 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.order_router.domain import states
+from tradeloom.order_router.store.sql import sql
 from tradeloom.shared.db import check_schema_name
 from tradeloom.shared.ids import parse_uuid
 
@@ -87,7 +88,7 @@ class OrdersStore:
         columns = ", ".join(values)
         params = ", ".join(f":{name}" for name in values)
         result = await conn.execute(
-            text(
+            sql(
                 f'INSERT INTO "{self.s}".orders ({columns}) VALUES ({params}) '
                 f"ON CONFLICT DO NOTHING RETURNING {ORDER_COLUMNS}"
             ),
@@ -100,7 +101,7 @@ class OrdersStore:
     ) -> Row[Any] | None:
         """The order an earlier submission made with the same client id or idempotency key."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
                 "AND (client_order_id = :cid OR idempotency_key = :key) ORDER BY id LIMIT 1"
             ),
@@ -116,7 +117,7 @@ class OrdersStore:
             return None
         lock = " FOR UPDATE" if for_update else ""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE id = :id '
                 f"AND (CAST(:user AS text) IS NULL OR user_id = :user){lock}"
             ),
@@ -137,7 +138,7 @@ class OrdersStore:
         """Open orders (locked FOR UPDATE, oldest first) matching every filter given."""
         paper = f" AND {PAPER_ONLY.format(s=self.s)}" if paper_only else ""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = ANY(:open){paper} '
                 "AND (CAST(:venue AS text) IS NULL OR venue = :venue) "
                 "AND (CAST(:symbol AS text) IS NULL OR symbol = :symbol) "
@@ -154,7 +155,7 @@ class OrdersStore:
         """Contracts still to fill on the account's unfinished orders on ``side`` of ``symbol``
         naming ``position_side`` (hedge mode: the other orders already closing that position)."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT coalesce(sum(quantity - filled_quantity), 0) FROM "{self.s}".orders '
                 "WHERE account_id = :account AND symbol = :symbol AND position_side = :ps AND side = :side "
                 "AND status = ANY(:open)"
@@ -172,7 +173,7 @@ class OrdersStore:
     async def unfinished(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
         """Orders of the account that are not final (pending_new included), oldest first."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
                 "AND status <> ALL(:final) ORDER BY id"
             ),
@@ -183,7 +184,7 @@ class OrdersStore:
     async def pending_legs(self, conn: AsyncConnection, parent_id: uuid.UUID) -> list[Row[Any]]:
         """A bracket entry's exits not sent to the venue yet (``pending_new``)."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE parent_id = :parent '
                 "AND status = :pending ORDER BY id"
             ),
@@ -194,7 +195,7 @@ class OrdersStore:
     async def pair_ended(self, conn: AsyncConnection, row: Row[Any]) -> bool:
         """The other exit of ``row``'s OCO pair has ended or is being cancelled."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT 1 FROM "{self.s}".orders WHERE oco_group = :group AND id <> :id '
                 "AND (status = ANY(:final) OR status = :pending) LIMIT 1"
             ),
@@ -206,7 +207,7 @@ class OrdersStore:
     async def oco_pending_cancels(self, conn: AsyncConnection, account_id: uuid.UUID) -> list[Row[Any]]:
         """The account's OCO exits waiting for the venue to confirm their cancel."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
                 "AND status = :pending AND oco_group IS NOT NULL ORDER BY id"
             ),
@@ -219,7 +220,7 @@ class OrdersStore:
     ) -> Row[Any] | None:
         """The account's order with this client id, locked FOR UPDATE."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE account_id = :account '
                 "AND client_order_id = :cid FOR UPDATE"
             ),
@@ -229,7 +230,7 @@ class OrdersStore:
 
     async def venue_fill_ids(self, conn: AsyncConnection, account_id: uuid.UUID) -> set[str]:
         result = await conn.execute(
-            text(f'SELECT venue_fill_id FROM "{self.s}".fills WHERE account_id = :account'),
+            sql(f'SELECT venue_fill_id FROM "{self.s}".fills WHERE account_id = :account'),
             {"account": account_id},
         )
         return {row.venue_fill_id for row in result.all()}
@@ -237,7 +238,7 @@ class OrdersStore:
     async def open_siblings(self, conn: AsyncConnection, row: Row[Any]) -> list[Row[Any]]:
         """The other open orders of ``row``'s OCO group."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE oco_group = :group AND id <> :id '
                 "AND status = ANY(:open) ORDER BY id FOR UPDATE"
             ),
@@ -247,7 +248,7 @@ class OrdersStore:
 
     async def stale_pending(self, conn: AsyncConnection, older_than: datetime) -> list[Row[Any]]:
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = :pending '
                 f"AND created_at < :older AND {PAPER_ONLY.format(s=self.s)} "
                 "ORDER BY id FOR UPDATE SKIP LOCKED"
@@ -259,7 +260,7 @@ class OrdersStore:
     async def expired_open(self, conn: AsyncConnection, now: datetime) -> list[Row[Any]]:
         """Open GTD orders whose expiry has passed (skipping rows another transaction holds)."""
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status = ANY(:open) '
                 f"AND expire_at IS NOT NULL AND expire_at <= :now AND {PAPER_ONLY.format(s=self.s)} "
                 "ORDER BY id FOR UPDATE SKIP LOCKED"
@@ -274,7 +275,7 @@ class OrdersStore:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         sets = ", ".join(f"{name} = :{name}" for name in fields)
         result = await conn.execute(
-            text(
+            sql(
                 f'UPDATE "{self.s}".orders SET {sets}, updated_at = now() WHERE id = :id '
                 f"RETURNING {ORDER_COLUMNS}"
             ),
@@ -286,9 +287,9 @@ class OrdersStore:
         self, conn: AsyncConnection, user_id: str, filters: dict[str, Any], limit: int
     ) -> list[Row[Any]]:
         """Newest first; ``filters``: account, symbol, statuses, side, type, since, until, before."""
-        sql = newest_first(self.s, "orders", ORDER_COLUMNS, ORDER_FILTERS)
+        statement = newest_first(self.s, "orders", ORDER_COLUMNS, ORDER_FILTERS)
         params = dict.fromkeys(ORDER_FILTERS) | filters
-        result = await conn.execute(text(sql), {"user": user_id, "limit": limit, **params})
+        result = await conn.execute(sql(statement), {"user": user_id, "limit": limit, **params})
         return list(result.all())
 
     async def insert_fill(self, conn: AsyncConnection, values: dict[str, Any]) -> Row[Any] | None:
@@ -296,7 +297,7 @@ class OrdersStore:
         columns = ", ".join(values)
         params = ", ".join(f":{name}" for name in values)
         result = await conn.execute(
-            text(
+            sql(
                 f'INSERT INTO "{self.s}".fills ({columns}) VALUES ({params}) '
                 f"ON CONFLICT (venue, venue_fill_id) DO NOTHING RETURNING {FILL_COLUMNS}"
             ),
@@ -316,9 +317,9 @@ class OrdersStore:
         limit: int = 1000,
     ) -> list[Row[Any]]:
         """Newest first, filtered by whichever of account, order, symbol and cursor are given."""
-        sql = newest_first(self.s, "fills", FILL_COLUMNS, FILL_FILTERS)
+        statement = newest_first(self.s, "fills", FILL_COLUMNS, FILL_FILTERS)
         params = {"account": account_id, "order": order_id, "symbol": symbol, "before": before}
-        result = await conn.execute(text(sql), {"user": user_id, "limit": limit, **params})
+        result = await conn.execute(sql(statement), {"user": user_id, "limit": limit, **params})
         return list(result.all())
 
     async def stats_rows(
@@ -327,7 +328,7 @@ class OrdersStore:
         """Per (status, type): count, quantity, filled quantity, filled notional, fees and the
         reference-priced notional of the filled part (for slippage), with the quote asset."""
         result = await conn.execute(
-            text(
+            sql(
                 "SELECT status, type, side, quote_asset, count(*) AS n, sum(quantity) AS qty, "
                 "sum(filled_quantity) AS filled, sum(filled_notional) AS notional, sum(fees) AS fees, "
                 f"sum(filled_quantity * reference_price) FILTER (WHERE {SLIPPAGE_ROWS}) AS ref_notional, "
@@ -345,7 +346,7 @@ class OrdersStore:
         self, conn: AsyncConnection, scope: str, user: str, reason: str, event_id: str
     ) -> None:
         await conn.execute(
-            text(
+            sql(
                 f'INSERT INTO "{self.s}".halts (scope, user_key, reason, event_id) '
                 "VALUES (:scope, :user, :reason, :event) ON CONFLICT (scope, user_key) "
                 "DO UPDATE SET reason = :reason, event_id = :event, created_at = now()"
@@ -355,7 +356,7 @@ class OrdersStore:
 
     async def clear_halt(self, conn: AsyncConnection, scope: str, user: str) -> None:
         await conn.execute(
-            text(f'DELETE FROM "{self.s}".halts WHERE scope = :scope AND user_key = :user'),
+            sql(f'DELETE FROM "{self.s}".halts WHERE scope = :scope AND user_key = :user'),
             {"scope": scope, "user": user},
         )
 
@@ -365,7 +366,7 @@ class OrdersStore:
         """Why ``user_id`` may not trade now on ``account_id`` (a global halt, their own, or the
         account's emergency stop), or ``None``."""
         result = await conn.execute(
-            text(
+            sql(
                 f"SELECT scope, reason FROM \"{self.s}\".halts WHERE scope = 'global' "
                 "OR (scope = 'user' AND user_key = :user) "
                 "OR (scope = 'account' AND user_key = :account) ORDER BY scope LIMIT 1"
@@ -377,7 +378,7 @@ class OrdersStore:
 
     async def last_price(self, conn: AsyncConnection, venue: str, symbol: str) -> Decimal | None:
         result = await conn.execute(
-            text(f'SELECT price FROM "{self.s}".last_prices WHERE venue = :venue AND symbol = :symbol'),
+            sql(f'SELECT price FROM "{self.s}".last_prices WHERE venue = :venue AND symbol = :symbol'),
             {"venue": venue, "symbol": symbol},
         )
         value = result.scalar_one_or_none()

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.order_router.domain import states
 from tradeloom.order_router.store.orders_store import ORDER_COLUMNS, PAPER_ONLY
+from tradeloom.order_router.store.sql import sql
 from tradeloom.shared.db import check_schema_name
 
 # the literal list of the partial index's predicate, so the planner can use the index
@@ -33,7 +34,7 @@ class PaperBook:
         """Store (venue, symbol, price, ts_ns) unless a newer trade's price is already there."""
         venues, symbols, prices, stamps = (list(column) for column in zip(*latest, strict=True))
         await conn.execute(
-            text(
+            sql(
                 f'INSERT INTO "{self.s}".last_prices AS p (venue, symbol, price, ts_ns) '
                 "SELECT * FROM unnest(CAST(:venues AS text[]), CAST(:symbols AS text[]), "
                 "CAST(:prices AS numeric[]), CAST(:stamps AS bigint[])) "
@@ -49,7 +50,7 @@ class PaperBook:
         """Open paper orders per (venue, symbol) of ``keys``, oldest first (not locked)."""
         wanted = set(keys)
         result = await conn.execute(
-            text(
+            sql(
                 f'SELECT {ORDER_COLUMNS} FROM "{self.s}".orders WHERE status IN ({OPEN_LITERAL}) '
                 "AND venue = ANY(CAST(:venues AS text[])) AND symbol = ANY(CAST(:symbols AS text[])) "
                 f"AND {PAPER_ONLY.format(s=self.s)} ORDER BY id"

@@ -1,0 +1,142 @@
+"""The submit path's statements, each folding what used to be several round trips into one.
+
+- ``view``: before any transaction, the caller's account with its halt, the id of an order an
+  earlier submission made with the same client id or idempotency key, the symbol's last trade
+  price and the free balances (was: account, existing order, then halt, last price and balances in
+  the writing transaction). Halt, price and balances read a few milliseconds early change nothing
+  the writing transaction relies on: the accepting transaction reads the halt again under the
+  order's lock, and the lock statement checks the free amount itself.
+- ``insert_locked``: the order row (``ON CONFLICT DO NOTHING``) and its funds lock in one statement
+  (a lock that does not fit leaves the caller to raise, rolling the insert back).
+- ``for_accept``: the pending order ``FOR UPDATE`` with the halt that applies to it now.
+
+``autocommit``: a connection for the reads outside the writing transactions, each one statement
+(its own snapshot), so they need no BEGIN and ROLLBACK round trips.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradeloom.order_router.store.accounts_store import ACCOUNT_COLUMNS
+from tradeloom.order_router.store.orders_store import ORDER_COLUMNS
+from tradeloom.order_router.store.sql import sql
+from tradeloom.shared.db import check_schema_name
+
+
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection outside any transaction (asyncpg sends no BEGIN in AUTOCOMMIT)."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def halt_sql(schema: str, user: str, account: str) -> str:
+    """A scalar subquery: ``"<scope> halt: <reason>"`` of the halt that stops ``user`` on
+    ``account`` (global, the user's own, the account's emergency stop; ``OrdersStore.halt_reason``'s
+    order), or NULL. ``user`` and ``account`` are SQL expressions of text."""
+    return (
+        f"(SELECT h.scope || ' halt: ' || h.reason FROM \"{schema}\".halts h WHERE h.scope = 'global' "
+        f"OR (h.scope = 'user' AND h.user_key = {user}) "
+        f"OR (h.scope = 'account' AND h.user_key = {account}) ORDER BY h.scope LIMIT 1)"
+    )
+
+
+def halt_text(value: str | None) -> str | None:
+    """The halt reason as ``OrdersStore.halt_reason`` words it (no trailing ": " for no reason)."""
+    return None if value is None else value.rstrip(": ")
+
+
+@dataclass(frozen=True)
+class SubmitView:
+    account: Row[Any]
+    halted: str | None
+    existing: bool  # an earlier submission stored an order with this client id or key
+    last_price: Decimal | None  # of the symbol as submitted, on the account's venue
+    free: dict[str, Decimal]
+
+
+class SubmitReads:
+    def __init__(self, schema: str) -> None:
+        self.s = s = check_schema_name(schema)
+        account_columns = ", ".join(f"a.{name}" for name in ACCOUNT_COLUMNS.split(", "))
+        self._view = text(
+            f"SELECT {account_columns}, {halt_sql(s, ':user', ':account_text')} AS halted, "
+            f'EXISTS (SELECT 1 FROM "{s}".orders o WHERE o.account_id = a.id '
+            "AND (o.client_order_id = :cid OR o.idempotency_key = :key)) AS existing, "
+            f'(SELECT p.price FROM "{s}".last_prices p WHERE p.venue = a.venue AND p.symbol = :symbol) '
+            "AS last_price, "
+            f'ARRAY(SELECT b.asset FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
+            "AS balance_assets, "
+            f'ARRAY(SELECT b.free FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
+            "AS balance_free "
+            f'FROM "{s}".accounts a WHERE a.id = :account AND a.user_id = :user'
+        )
+        self._for_accept = text(
+            f"SELECT {ORDER_COLUMNS}, "
+            f"{halt_sql(s, 'o.user_id', 'CAST(o.account_id AS text)')} AS halted "
+            f'FROM "{s}".orders o WHERE o.id = :id FOR UPDATE OF o'
+        )
+
+    async def view(
+        self,
+        conn: AsyncConnection,
+        account_id: uuid.UUID,
+        user_id: str,
+        *,
+        cid: str,
+        key: str | None,
+        symbol: str,
+    ) -> SubmitView | None:
+        """The account if it is ``user_id``'s, with what the submit needs of it (one statement)."""
+        params = {"account": account_id, "account_text": str(account_id), "user": user_id,
+                  "cid": cid, "key": key, "symbol": symbol}  # fmt: skip
+        row = (await conn.execute(self._view, params)).first()
+        if row is None:
+            return None
+        return SubmitView(
+            account=row,
+            halted=halt_text(row.halted),
+            existing=row.existing,
+            last_price=None if row.last_price is None else Decimal(row.last_price),
+            free={
+                asset: Decimal(free) for asset, free in zip(row.balance_assets, row.balance_free, strict=True)
+            },
+        )
+
+    async def insert_locked(
+        self, conn: AsyncConnection, values: dict[str, Any]
+    ) -> tuple[Row[Any] | None, bool]:
+        """Insert the order (``None`` when its client id or key exists: nothing written) and move
+        ``values["locked"]`` of ``values["lock_asset"]`` from free to locked; the flag is False
+        when not enough was free (the caller raises, so the transaction rolls the insert back)."""
+        columns = ", ".join(values)
+        params = ", ".join(f":{name}" for name in values)
+        result = await conn.execute(
+            sql(
+                f'WITH ins AS (INSERT INTO "{self.s}".orders ({columns}) VALUES ({params}) '
+                f"ON CONFLICT DO NOTHING RETURNING {ORDER_COLUMNS}), "
+                f'lk AS (UPDATE "{self.s}".balances SET free = free - :locked, locked = locked + :locked '
+                "WHERE account_id = :account_id AND asset = :lock_asset AND free >= :locked "
+                "AND EXISTS (SELECT 1 FROM ins) RETURNING 1) "
+                "SELECT ins.*, EXISTS (SELECT 1 FROM lk) AS lock_taken FROM ins"
+            ),
+            values,
+        )
+        row = result.first()
+        return (None, False) if row is None else (row, bool(row.lock_taken))
+
+    async def for_accept(
+        self, conn: AsyncConnection, order_id: uuid.UUID
+    ) -> tuple[Row[Any] | None, str | None]:
+        """The order locked ``FOR UPDATE`` and the halt that stops its user on its account now."""
+        row = (await conn.execute(self._for_accept, {"id": order_id})).first()
+        return (None, None) if row is None else (row, halt_text(row.halted))
