@@ -26,6 +26,7 @@ from tradeloom.quant.simulator.config import (
     TRADE_COLUMNS,
     SimulationConfig,
 )
+from tradeloom.quant.simulator.market_kernel import entry_capacity, simulate_market
 from tradeloom.quant.simulator.state import (
     CASH,
     POSITION,
@@ -41,7 +42,7 @@ from tradeloom.quant.types import BoolArray, FloatArray, IntArray
 
 
 @njit(cache=True)
-def simulate(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positional arrays)
+def simulate(  # noqa: PLR0917 (compiled: positional arrays)
     open_: FloatArray,
     high: FloatArray,
     low: FloatArray,
@@ -63,13 +64,45 @@ def simulate(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positio
 
     ``entry_level`` and ``volatility`` are either one value per bar or empty (no limit/stop levels;
     no volatility target), which saves two full-length arrays on the common path.
+
+    Runs with market entries only, no stop-loss/take-profit/trailing stop and no daily entry limit
+    (the common configuration) take ``simulate_market``, the same loop without those branches and
+    with its state in registers; the rest take ``simulate_general``. Both return identical results.
     """
     n = close.shape[0]
+    has_exits = not (
+        np.isnan(config.stop_loss) and np.isnan(config.take_profit) and np.isnan(config.trailing_stop)
+    )
+    has_levels = entry_level.shape[0] == n and config.entry_order_type != MARKET_ORDER
+    has_limit = config.max_entries_per_day > 0 and day.shape[0] == n
+    if not (has_exits or has_levels or has_limit):
+        return simulate_market(open_, high, low, close, volume, entry_long, exit_long, entry_short,
+                               exit_short, volatility, config, costs)  # fmt: skip
+    return simulate_general(open_, high, low, close, volume, entry_long, exit_long, entry_short, exit_short,
+                            entry_level, volatility, day, config, costs)  # fmt: skip
+
+
+@njit(cache=True)
+def simulate_general(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over positional arrays)
+    open_: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    entry_long: BoolArray,
+    exit_long: BoolArray,
+    entry_short: BoolArray,
+    exit_short: BoolArray,
+    entry_level: FloatArray,
+    volatility: FloatArray,
+    day: IntArray,
+    config: SimulationConfig,
+    costs: Costs,
+) -> tuple[FloatArray, FloatArray, FloatArray, int, FloatArray]:
+    """``simulate`` for every configuration: the loop that handles all order types, exits and limits."""
+    n = close.shape[0]
     state = new_state(config.initial_cash)
-    capacity = 1
-    for t in range(n):  # every trade needs an entry signal: size the record table by them
-        capacity += int(entry_long[t]) + int(entry_short[t])
-    trades = np.empty((min(capacity, n + 1), TRADE_COLUMNS))
+    trades = np.empty((entry_capacity(entry_long, entry_short, n), TRADE_COLUMNS))
     equity = np.empty(n)
     position = np.empty(n)
     pending_exit = False
