@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from quant_testkit import assert_series_close, costs, random_walk_bars
 
-from tradeloom.quant.fills.models import Costs, OrderType, SizingMode
+from tradeloom.quant.fills.models import CommissionModel, Costs, OrderType, SizingMode
 from tradeloom.quant.indicators import rolling_volatility
 from tradeloom.quant.reference.simulator import reference_simulate
 from tradeloom.quant.simulator import SimulationConfig, simulate
@@ -59,10 +60,11 @@ def test_fast_path_is_bit_identical_to_general_loop_and_matches_reference(
 ) -> None:
     *arrays, volatility = _inputs(n, seed, density, with_volatility)
     config = normalized_config(config)
-    fast = simulate_market(*arrays, volatility, config, cost)
     general = simulate_general(*arrays, NO_LEVELS, volatility, NO_DAYS, config, cost)
+    fast = simulate(*arrays, NO_LEVELS, volatility, NO_DAYS, config, cost)  # TIERED: the general loop
     _assert_identical(fast, general)
-    _assert_identical(simulate(*arrays, NO_LEVELS, volatility, NO_DAYS, config, cost), general)
+    if cost.commission_model != CommissionModel.TIERED:
+        _assert_identical(simulate_market(*arrays, volatility, config, cost), general)
     full_volatility = volatility if with_volatility else np.full(n, np.nan)  # the reference reads every bar
     want_trades, want_equity, want_position, want_bad, want_counters = reference_simulate(
         *arrays, np.full(n, np.nan), full_volatility, np.zeros(n, dtype=np.int64), config, cost
@@ -88,7 +90,7 @@ def test_invalid_bar_stops_both_paths_alike(
     if series == 4 and arrays[series][bad] == 0.0:  # a zero volume is valid
         arrays[series][bad] = -1.0
     config = normalized_config(config)
-    fast = simulate_market(*arrays, volatility, config, Costs())
+    fast = simulate(*arrays, NO_LEVELS, volatility, NO_DAYS, config, Costs())
     general = simulate_general(*arrays, NO_LEVELS, volatility, NO_DAYS, config, Costs())
     assert fast[3] == general[3] == bad
     _assert_identical(fast, general)
@@ -107,12 +109,21 @@ def test_dispatch_takes_the_fast_path_only_for_what_it_covers() -> None:
         (SimulationConfig(trailing_stop=0.02), NO_LEVELS, NO_DAYS),
         (SimulationConfig(max_entries_per_day=1), NO_LEVELS, days),
     ]
-    for config, level, day in cases:
-        config = normalized_config(config)
-        routed = simulate(*arrays, level, volatility, day, config, Costs())
-        _assert_identical(routed, simulate_general(*arrays, level, volatility, day, config, Costs()))
+    tiered = Costs(
+        commission_model=int(CommissionModel.TIERED),
+        tier_thresholds=np.array([0.0, 5e3]),
+        tier_maker_rates=np.array([0.001, 0.0005]),
+        tier_taker_rates=np.array([0.002, 0.001]),
+    )
+    for raw, level, day in cases:
+        config = normalized_config(raw)
+        for cost in (Costs(), tiered):
+            routed = simulate(*arrays, level, volatility, day, config, cost)
+            _assert_identical(routed, simulate_general(*arrays, level, volatility, day, config, cost))
     limited = normalized_config(SimulationConfig(max_entries_per_day=1))
     assert simulate(*arrays, NO_LEVELS, volatility, days, limited, Costs())[4][1] > 0  # the limit applied
+    with pytest.raises(ValueError, match="TIERED"):
+        simulate_market(*arrays, volatility, normalized_config(SimulationConfig()), tiered)
 
 
 def test_entry_capacity_counts_entry_signals() -> None:

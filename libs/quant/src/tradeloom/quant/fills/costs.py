@@ -2,6 +2,9 @@
 
 Slippage always moves the price against the trader: a buy pays more, a sell receives less. Limit
 fills are passive (maker) and take no slippage; market and stop fills are aggressive (taker).
+
+The helpers taking ``costs`` are inlined into their compiled callers (``inline="always"``): a call
+passing ``costs`` reference-counts its three tier arrays with atomic instructions on every fill.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from tradeloom.quant.fills.models import CommissionModel, Costs, SlippageModel
 from tradeloom.quant.types import FloatArray
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fillable_quantity(costs: Costs, quantity: float, bar_volume: float) -> float:
     """Quantity that can fill in this bar: under VOLUME_SHARE at most ``volume_cap`` × bar volume."""
     if costs.slippage_model == SlippageModel.VOLUME_SHARE:
@@ -20,7 +23,7 @@ def fillable_quantity(costs: Costs, quantity: float, bar_volume: float) -> float
     return quantity
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def slipped_price(  # noqa: PLR0917 (compiled: Numba has no keyword-only arguments)
     costs: Costs, side: int, price: float, quantity: float, bar_volume: float, draw: float = 0.0
 ) -> float:
@@ -55,7 +58,7 @@ def tier_rate(thresholds: FloatArray, rates: FloatArray, traded_notional: float)
     return float(rate)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def commission_rate(costs: Costs, is_maker: bool, traded_notional: float) -> float:
     """Proportional rate of the next fill (0 for NONE and FIXED)."""
     model = costs.commission_model
@@ -67,7 +70,7 @@ def commission_rate(costs: Costs, is_maker: bool, traded_notional: float) -> flo
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def commission(costs: Costs, notional: float, is_maker: bool, traded_notional: float) -> float:
     """Commission in cash for one fill of ``notional``; ``traded_notional`` (before it) picks the tier."""
     if costs.commission_model == CommissionModel.NONE or notional == 0.0:

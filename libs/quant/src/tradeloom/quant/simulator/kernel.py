@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradeloom.quant.fills.models import Costs
+from tradeloom.quant.fills.models import CommissionModel, Costs
 from tradeloom.quant.fills.prices import order_fill_price
 from tradeloom.quant.simulator.config import (
     END_OF_DATA_EXIT,
@@ -65,9 +65,10 @@ def simulate(  # noqa: PLR0917 (compiled: positional arrays)
     ``entry_level`` and ``volatility`` are either one value per bar or empty (no limit/stop levels;
     no volatility target), which saves two full-length arrays on the common path.
 
-    Runs with market entries only, no stop-loss/take-profit/trailing stop and no daily entry limit
-    (the common configuration) take ``simulate_market``, the same loop without those branches and
-    with its state in registers; the rest take ``simulate_general``. Both return identical results.
+    Runs with market entries only, no stop-loss/take-profit/trailing stop, no daily entry limit and
+    no TIERED commission (the common configuration) take ``simulate_market``: the same loop without
+    those branches, its state in registers and no reference-counted arrays in its fills. The rest
+    take ``simulate_general``. Both return identical results.
     """
     n = close.shape[0]
     has_exits = not (
@@ -75,11 +76,11 @@ def simulate(  # noqa: PLR0917 (compiled: positional arrays)
     )
     has_levels = entry_level.shape[0] == n and config.entry_order_type != MARKET_ORDER
     has_limit = config.max_entries_per_day > 0 and day.shape[0] == n
-    if not (has_exits or has_levels or has_limit):
-        return simulate_market(open_, high, low, close, volume, entry_long, exit_long, entry_short,
-                               exit_short, volatility, config, costs)  # fmt: skip
-    return simulate_general(open_, high, low, close, volume, entry_long, exit_long, entry_short, exit_short,
-                            entry_level, volatility, day, config, costs)  # fmt: skip
+    if has_exits or has_levels or has_limit or costs.commission_model == CommissionModel.TIERED:
+        return simulate_general(open_, high, low, close, volume, entry_long, exit_long, entry_short,
+                                exit_short, entry_level, volatility, day, config, costs)  # fmt: skip
+    return simulate_market(open_, high, low, close, volume, entry_long, exit_long, entry_short, exit_short,
+                           volatility, config, costs)  # fmt: skip
 
 
 @njit(cache=True)

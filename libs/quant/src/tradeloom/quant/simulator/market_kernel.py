@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradeloom.quant.fills.models import Costs
+from tradeloom.quant.fills.models import CommissionModel, Costs
 from tradeloom.quant.simulator.config import END_OF_DATA_EXIT, SIGNAL_EXIT, TRADE_COLUMNS, SimulationConfig
 from tradeloom.quant.simulator.state import (
     CASH,
@@ -29,6 +29,24 @@ from tradeloom.quant.simulator.state import (
     record_trade,
 )
 from tradeloom.quant.types import BoolArray, FloatArray
+
+# A compiled-in constant: its arrays carry no reference count (see ``tierless_costs``).
+_NO_TIERS = np.zeros(1)
+
+
+@njit(cache=True, inline="always")
+def tierless_costs(costs: Costs) -> Costs:
+    """``costs`` with constant placeholder tier arrays, for any commission model but TIERED (the only
+    one that reads them; TIERED runs take the general loop).
+
+    Every helper a fill calls takes ``costs``, and each array passed in is reference-counted with
+    atomic instructions, which on x86 wait for all pending stores to drain: in the streaming loop
+    (equity and position written every bar) that stalled every fill. A compiled-in constant array
+    has no reference count, so with these the fills run without the atomics.
+    """
+    model, slippage, cap, commission, fixed, maker, taker = costs[:7]
+    return Costs(model, slippage, cap, commission, fixed, maker, taker, _NO_TIERS, _NO_TIERS, _NO_TIERS,
+                 costs.slippage_seed)  # fmt: skip
 
 
 @njit(cache=True)
@@ -55,7 +73,11 @@ def simulate_market(  # noqa: PLR0912, PLR0915 (one compiled loop over positiona
     config: SimulationConfig,
     costs: Costs,
 ) -> tuple[FloatArray, FloatArray, FloatArray, int, FloatArray]:
-    """``simulate``'s results for a run with market entries only, no exits and no daily limit."""
+    """``simulate``'s results for a run with market entries only, no exits, no daily limit and any
+    commission model but TIERED."""
+    if costs.commission_model == CommissionModel.TIERED:
+        raise ValueError("simulate_market: TIERED commission takes the general loop")
+    costs = tierless_costs(costs)
     n = close.shape[0]
     state = new_state(config.initial_cash)
     trades = np.empty((entry_capacity(entry_long, entry_short, n), TRADE_COLUMNS))

@@ -2,6 +2,8 @@
 """Position bookkeeping for the compiled simulator: enter, exit, stops, trade records.
 
 The running state lives in one small float64 array (indices below) so helpers can update it in place.
+The fill helpers are inlined into the simulator loops (``inline="always"``): a call that passes an
+array reference-counts it with atomic instructions, which wait for the loop's pending stores to drain.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def new_state(initial_cash: float) -> FloatArray:
     return state
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fill_draw(state: FloatArray, costs: Costs) -> float:
     """The next fill's uniform draw under RANDOM slippage (0 otherwise): draw number = fills so far."""
     if costs.slippage_model != SlippageModel.RANDOM:
@@ -41,7 +43,7 @@ def fill_draw(state: FloatArray, costs: Costs) -> float:
     return uniform_draw(costs.slippage_seed, int(state[FILLS]))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def enter(
     state: FloatArray,
     direction: int,
@@ -83,7 +85,7 @@ def enter(
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_trade(
     state: FloatArray, trades: FloatArray, price: float, fee: float, index: int, reason: int
 ) -> None:
@@ -112,7 +114,7 @@ def record_trade(
     state[TRADES] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def exit_position(
     state: FloatArray,
     trades: FloatArray,
