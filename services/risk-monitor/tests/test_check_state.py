@@ -175,10 +175,10 @@ async def test_an_end_of_day_roll_reaches_the_checks_memory(
         await risk.fill(ACCOUNT, "f2", "sell", "110", "2", fee="0.5", seconds=3, order_id="o1")
         await eventually(lambda: settled(risk), "events consumed", timeout=30)
 
-        async def rolled() -> bool:
-            return await latest_high_water(risk) is not None
+        async def rolled() -> bool:  # both fills in: a roll between the two (every 0.3 s) holds
+            return await latest_high_water(risk) == Decimal("19")  # the first alone until the next
 
-        await eventually(rolled, "the ended day rolled", timeout=30)
+        await eventually(rolled, "the ended day rolled with both fills", timeout=30)
         assert (await risk("check", check("o-after")))["approved"] is True
 
         async def remembered() -> bool:

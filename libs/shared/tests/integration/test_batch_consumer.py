@@ -139,3 +139,31 @@ async def test_a_failing_batch_is_applied_one_by_one_and_only_the_bad_message_is
     assert await bench.count("effects") == 2
     assert await bench.count("inbox") == 2
     assert bench.metric("processed") == 2
+
+
+async def test_with_gather_s_a_trickle_joins_the_first_messages_batch(bench: Bench) -> None:
+    """``gather_s``: messages published after the first was fetched still join its batch (the fetch
+    returns as soon as the batch is full, so the long window costs nothing here)."""
+    bench.consumer.gather_s = 30.0
+    bench.consumer.batch_size = 3
+    js = bench.nc.jetstream()
+    stop = asyncio.Event()
+    task = asyncio.create_task(bench.consumer.run(stop))
+    try:
+        await bench.publish(BatchProbe(n=1))
+
+        async def first_taken() -> bool:
+            try:
+                info = await js.consumer_info(bench.subjects.stream("RISK"), bench.spec.durable)
+            except Exception:  # the consumer is not created yet
+                return False
+            return info.num_ack_pending == 1
+
+        await eventually(first_taken, "the first message fetched, not yet applied")
+        await bench.publish(BatchProbe(n=2), BatchProbe(n=3))
+        await eventually(bench.settled, "the consumer settled")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert bench.batches == [3]
+    assert await bench.count("effects") == 3

@@ -9,6 +9,11 @@ When the batch cannot be applied together (a payload that is not an envelope, a 
 transient error of the handler), nothing of it was committed and it is applied again one message
 at a time with ``DurableConsumer``'s rules, so only the offending message is retried or
 dead-lettered while the others go through.
+
+``gather_s`` (0 by default): after a first message, wait up to that long for more to join the
+batch. A trickle (a quiet market's 20 trades/s) then costs one transaction, one inbox statement
+and one commit per ``gather_s`` instead of per message, each message handled at most ``gather_s``
+later.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import nats.errors
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from opentelemetry import trace
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -52,12 +60,25 @@ def in_turn(handler: Handler) -> BatchHandler:
 class BatchConsumer(DurableConsumer):
     """Runs ``batch_handler`` once per fetched batch, over the messages not applied before."""
 
-    def __init__(self, *, batch_handler: BatchHandler, **kwargs: Any) -> None:
+    def __init__(self, *, batch_handler: BatchHandler, gather_s: float = 0.0, **kwargs: Any) -> None:
         async def one(connection: AsyncConnection, envelope: Envelope) -> None:
             await batch_handler(connection, [envelope])
 
         super().__init__(handler=one, **kwargs)
         self.batch_handler = batch_handler
+        self.gather_s = gather_s
+
+    async def _next_batch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        messages = await super()._next_batch(subscription)
+        if self.gather_s <= 0 or not messages:
+            return messages
+        deadline = time.monotonic() + self.gather_s
+        while (wanted := self.batch_size - len(messages)) > 0 and (left := deadline - time.monotonic()) > 0:
+            try:  # returns at once with what is there, else waits for more until the deadline
+                messages += await subscription.fetch(wanted, timeout=left)
+            except (nats.errors.TimeoutError, TimeoutError):
+                break
+        return messages
 
     async def process_fetched(self, messages: list[Msg]) -> None:
         if len(messages) > 1:

@@ -73,6 +73,7 @@ class ServiceRuntime:
         self.consumers: list[DurableConsumer] = []
         self._consumer_specs: list[tuple[ConsumerSpec, Handler | None, BatchHandler | None]] = []
         self._batch_sizes: dict[str, int] = {}  # durable -> messages fetched at once (default 50)
+        self._gathers: dict[str, float] = {}  # durable -> seconds a batch consumer waits for more
         self._tasks: list[Task] = []
         self._http_apps: list[tuple[Any, str, int, str]] = []
         self._running: list[asyncio.Task[Any]] = []
@@ -98,9 +99,12 @@ class ServiceRuntime:
         if batch_size is not None:
             self._batch_sizes[spec.durable] = batch_size
 
-    def add_batch_consumer(self, spec: ConsumerSpec, handler: BatchHandler) -> None:
-        """A consumer applying each fetched batch in one transaction (``batch_consumer``)."""
+    def add_batch_consumer(self, spec: ConsumerSpec, handler: BatchHandler, *, gather_s: float = 0.0) -> None:
+        """A consumer applying each fetched batch in one transaction (``batch_consumer``); with
+        ``gather_s`` it waits that long after a first message for more to join its batch."""
         self._consumer_specs.append((spec, None, handler))
+        if gather_s > 0:
+            self._gathers[spec.durable] = gather_s
 
     def add_task(self, task: Task) -> None:
         self._tasks.append(task)
@@ -300,7 +304,9 @@ class ServiceRuntime:
             if spec.durable in self._batch_sizes:
                 common["batch_size"] = self._batch_sizes[spec.durable]
             if batch_handler is not None:
-                consumer: DurableConsumer = BatchConsumer(batch_handler=batch_handler, **common)
+                consumer: DurableConsumer = BatchConsumer(
+                    batch_handler=batch_handler, gather_s=self._gathers.get(spec.durable, 0.0), **common
+                )
             else:
                 assert handler is not None
                 consumer = DurableConsumer(handler=handler, **common)

@@ -113,7 +113,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         metrics=metrics,
     )
     marks = Marks(engine, positions, alerter, settings.mark_interval_s, margin_alerts, state=state)
-    runtime.add_batch_consumer(consumer_spec("risk_monitor_marks"), in_turn(marks.on_trades))
+    runtime.add_batch_consumer(
+        consumer_spec("risk_monitor_marks"), marks.on_batch, gather_s=settings.marks_gather_s
+    )
     runtime.add_task(marks.run)
     runtime.add_task(book.run)
     runtime.add_task(cache.run)

@@ -22,8 +22,10 @@ import logging
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, localcontext
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
+from sqlalchemy.engine import RootTransaction
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.risk_monitor.domain.limits import Exposure
@@ -35,12 +37,33 @@ RECENT = timedelta(minutes=2)  # orders created this recently are kept (``max_or
 EXACT = Context(prec=80)  # as Postgres' numeric: no rounding of products of stored decimals
 
 
+# effects waiting for each open transaction's commit; an entry goes with its transaction
+_ON_COMMIT: WeakKeyDictionary[RootTransaction, list[Callable[[], None]]] = WeakKeyDictionary()
+
+
 def on_commit(conn: AsyncConnection, effect: Callable[[], None]) -> None:
     """Run ``effect`` when the transaction of ``conn`` commits (just before the COMMIT is sent:
-    readers of the database that must not run ahead of it take the account's advisory lock)."""
+    readers of the database that must not run ahead of it take the account's advisory lock).
+
+    Effects run in the order given, from one listener per transaction (registering a SQLAlchemy
+    listener is not cheap, and a batch's transaction registers one or more effects per event)."""
     sync = conn.sync_connection
     assert sync is not None
-    event.listen(sync, "commit", lambda _conn: effect())
+    transaction = sync.get_transaction()
+    if transaction is None:  # not in a transaction: the next commit
+        event.listen(sync, "commit", lambda _conn: effect(), once=True)
+        return
+    effects = _ON_COMMIT.get(transaction)
+    if effects is None:
+        effects = _ON_COMMIT[transaction] = []
+
+        def run(_conn: object, waiting: list[Callable[[], None]] = effects) -> None:
+            ready, waiting[:] = list(waiting), []
+            for each in ready:
+                each()
+
+        event.listen(sync, "commit", run)
+    effects.append(effect)
 
 
 class CheckState:

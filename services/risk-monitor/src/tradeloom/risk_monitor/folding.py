@@ -26,7 +26,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from weakref import WeakKeyDictionary
 
+from sqlalchemy.engine import RootTransaction
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.risk_monitor.alerts import Alerter
@@ -115,6 +117,8 @@ class OrderEvents:
         self.perps = perps
         self.outbox = outbox
         self.funding = FundingStore(positions.s)
+        # accounts whose advisory lock each open transaction holds (forgotten with the transaction)
+        self._locked: WeakKeyDictionary[RootTransaction, set[str]] = WeakKeyDictionary()
 
     async def _save(
         self, conn: AsyncConnection, key: PositionKey, venue: str, position: Position, price: Decimal | None
@@ -142,10 +146,17 @@ class OrderEvents:
             raise PermanentError(str(error)) from error
 
     async def _lock(self, conn: AsyncConnection, account_id: str) -> None:
-        """Reads of the account for the check wait for this transaction; one running is not kept."""
+        """Reads of the account for the check wait for this transaction; one running is not kept.
+        The lock is held to the transaction's end: taken once per account in a batch's transaction."""
         if self.state is not None:
             self.state.touch(account_id)
+            transaction = conn.sync_connection.get_transaction() if conn.sync_connection else None
+            locked = None if transaction is None else self._locked.setdefault(transaction, set())
+            if locked is not None and account_id in locked:
+                return
             await self.check_store.lock_account(conn, account_id)
+            if locked is not None:
+                locked.add(account_id)
 
     async def _changing(self, conn: AsyncConnection, account_id: str) -> None:
         """The account's positions or PnL change: the check reads it again after the commit."""
@@ -228,13 +239,15 @@ class OrderEvents:
         seen = await self.positions.order_ref(conn, info.order_id)
         bot = "" if seen is None else seen[0]
         key = PositionKey(info.account_id, event.user_id, info.symbol, bot, info.position_side or "")
-        if not await self.positions.add_fill(conn, fill, key, OrderRef(info.order_id, info.venue)):
-            return
-        position = await self.positions.position(conn, key)
+        ref = OrderRef(info.order_id, info.venue)
+        position = await self.positions.position(conn, key)  # locked: the fold below is the last
         if needs_refold(position, fill):
+            if not await self.positions.add_fill(conn, fill, key, ref):
+                return
             await self._refold(conn, key, info.venue, info.price)
-        else:
+        else:  # the usual case: the fill extends the position, stored with what it realised
             position, realised = apply(position, fill)
-            await self.positions.set_realised(conn, {fill.fill_id: realised})
+            if not await self.positions.add_fill(conn, fill, key, ref, realised):
+                return
             await self._save(conn, key, info.venue, position, info.price)
         await self.alerter.evaluate(conn, event.user_id, info.account_id, info.symbol, info.price)

@@ -1,11 +1,17 @@
 """Marks from market trades: the last price per symbol (``md.evt.trade.>``, new trades only), and
 alerts re-evaluated as prices move, coalesced per account to a bounded rate.
 
-One upsert per ingested batch whatever its size (only the newest trade counts, and an older batch
-never overwrites a newer price). The symbol is then marked dirty in memory; every
+One upsert per fetched batch of messages whatever its size: the consumer applies a batch in one
+transaction (``on_batch``, waiting ``MARKS_GATHER_S`` after a first message for more), and only the
+newest trade of each symbol in it counts (an older one never overwrites a newer price, in Postgres
+or in memory), so the batch's marks of one symbol coalesce to its last. What the marks feed needs
+only the last price: the check's prices, ``last_prices`` (exposure, equity, the end-of-day roll's
+``eod_marks``) and the mark-to-market round. The symbol is then marked dirty in memory; every
 ``MARK_INTERVAL_S`` the accounts holding a dirty symbol are measured against their limits once each
-(``Alerter``), and their perpetual margin pools once per account (``MarginAlerts``), however many
-trades came in between, so a busy market cannot flood the service.
+(``Alerter``, at the newest price: the round never saw a price overtaken within its interval, so
+coalescing a batch loses no breach it could find), and their perpetual margin pools once per
+account (``MarginAlerts``), however many trades came in between, so a busy market cannot flood the
+service.
 A dirty mark lost in a crash is set again by the next trade.
 """
 
@@ -49,19 +55,33 @@ class Marks:
         self.margin_alerts = margin_alerts
         self._dirty: dict[str, Decimal] = {}
 
-    async def on_trades(self, conn: AsyncConnection, envelope: Envelope) -> None:
-        try:
-            event = envelope.unwrap(TradesIngested)
-        except ValueError as error:
-            raise PermanentError(str(error)) from error
-        if not event.trades:
+    async def on_batch(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+        """The newest trade of each symbol in ``envelopes``, stored in one statement."""
+        newest: dict[str, tuple[Decimal, int]] = {}
+        for envelope in envelopes:
+            try:
+                event = envelope.unwrap(TradesIngested)
+            except ValueError as error:  # the batch is applied again one by one: only this one fails
+                raise PermanentError(str(error)) from error
+            if not event.trades:
+                continue
+            latest = max(event.trades, key=lambda trade: trade.ts_ns)
+            known = newest.get(event.symbol)
+            if known is None or known[1] < latest.ts_ns:
+                newest[event.symbol] = (latest.price, latest.ts_ns)
+        if not newest:
             return
-        latest = max(event.trades, key=lambda trade: trade.ts_ns)
-        await self.positions.set_last_price(conn, event.symbol, latest.price, latest.ts_ns)
+        await self.positions.set_last_prices(conn, newest)
         state = self.state
         if state is not None:  # the check's marks
-            on_commit(conn, lambda: state.set_price(event.symbol, latest.price, latest.ts_ns))
-        self._dirty[event.symbol] = latest.price
+
+            def remember() -> None:
+                for symbol, (price, ts_ns) in newest.items():
+                    state.set_price(symbol, price, ts_ns)
+
+            on_commit(conn, remember)
+        for symbol, (price, _) in newest.items():
+            self._dirty[symbol] = price
 
     async def revalue(self) -> int:
         """Measure every account holding a symbol whose price moved; the number of accounts."""

@@ -29,6 +29,8 @@ class RiskMonitorSettings(ServiceSettings):
     # the check's accounts and marks in memory are read again in the background this often
     check_state_refresh_s: float = Field(default=10.0, gt=0, le=600)
     mark_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # the marks consumer waits this long after a trade message for more to share its transaction
+    marks_gather_s: float = Field(default=0.2, ge=0, le=5)
     pending_order_ttl_s: float = Field(default=10.0, gt=0, le=600)
     order_router_timeout_s: float = Field(default=2.0, gt=0, le=30)
     market_data_timeout_s: float = Field(default=0.5, gt=0, le=30)  # option quotes (option entries)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.shared.db import check_schema_name
 
 LOCK_CLASS = 52_114  # the advisory lock space of risk-monitor's account snapshots
+LOCK_ACCOUNT = text("SELECT pg_advisory_xact_lock(:cls, hashtext(:account))")  # built once
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,7 @@ class CheckStore:
 
     async def lock_account(self, conn: AsyncConnection, account_id: str) -> None:
         """Held until the caller's transaction ends: snapshot reads of the account wait for it."""
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(:cls, hashtext(:account))"),
-            {"cls": LOCK_CLASS, "account": account_id},
-        )
+        await conn.execute(LOCK_ACCOUNT, {"cls": LOCK_CLASS, "account": account_id})
 
     async def snapshot(
         self, conn: AsyncConnection, account_id: str, day_start: datetime, since: datetime

@@ -48,18 +48,60 @@ def position_of(row: Row[Any] | None) -> Position:
 
 class PositionsStore:
     def __init__(self, schema: str) -> None:
-        self.s = check_schema_name(schema)
+        self.s = s = check_schema_name(schema)
+        # the statements of every fill, order update and mark, built once
+        self._add_fill = text(
+            f'INSERT INTO "{s}".fills (fill_id, account_id, user_id, symbol, bot_id, order_id, '
+            "venue, side, price, quantity, fee, filled_at, position_side, realised_pnl) "
+            "VALUES (:id, :account, :user, :symbol, :bot, :order, :venue, :side, :price, :quantity, "
+            ":fee, :at, :ps, :realised) ON CONFLICT DO NOTHING RETURNING 1"
+        )
+        self._position = text(
+            f'SELECT * FROM "{s}".positions WHERE account_id = :account AND symbol = :symbol '
+            "AND bot_id = :bot AND position_side = :ps FOR UPDATE"
+        )
+        self._save_position = text(
+            f'INSERT INTO "{s}".positions (account_id, symbol, bot_id, venue, user_id, quantity, '
+            "average_entry, realised_pnl, fees, fill_count, last_filled_at, last_fill_id, position_side) "
+            "VALUES (:account, :symbol, :bot, :venue, :user, :quantity, :entry, :realised, :fees, "
+            ":count, :at, :fill, :ps) "
+            "ON CONFLICT (account_id, symbol, bot_id, position_side) DO UPDATE SET quantity = :quantity, "
+            "average_entry = :entry, realised_pnl = :realised, fees = :fees, fill_count = :count, "
+            "last_filled_at = :at, last_fill_id = :fill, updated_at = now(), venue = :venue"
+        )
+        self._track_order = text(
+            f'INSERT INTO "{s}".orders (order_id, account_id, user_id, symbol, side, status, open, '
+            "updated_at, client_order_id, bot_id, venue, created_at) "
+            "VALUES (:id, :account, :user, :symbol, :side, :status, :open, :at, :client, :bot, :venue, "
+            ":created) "
+            "ON CONFLICT (order_id) DO UPDATE SET status = :status, open = :open, updated_at = :at, "
+            "client_order_id = :client, bot_id = :bot, venue = :venue, created_at = :created "
+            f'WHERE "{s}".orders.updated_at <= :at AND "{s}".orders.open '
+            "RETURNING bot_id, open, created_at"
+        )
+        self._order_ref = text(f'SELECT bot_id, venue FROM "{s}".orders WHERE order_id = :id')
+        self._set_last_prices = text(
+            f'INSERT INTO "{s}".last_prices AS lp (symbol, price, ts_ns) '
+            "SELECT * FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]), "
+            "CAST(:ts AS bigint[])) "
+            "ON CONFLICT (symbol) DO UPDATE SET price = excluded.price, ts_ns = excluded.ts_ns "
+            "WHERE lp.ts_ns < excluded.ts_ns"
+        )
 
-    async def add_fill(self, conn: AsyncConnection, fill: Fill, key: PositionKey, order: OrderRef) -> bool:
-        """Store a fill once; False when its id is already stored."""
+    async def add_fill(
+        self,
+        conn: AsyncConnection,
+        fill: Fill,
+        key: PositionKey,
+        order: OrderRef,
+        realised: Decimal = Decimal(0),
+    ) -> bool:
+        """Store a fill once, with the PnL it realised in the fold (when known); False when its id
+        is already stored."""
         result = await conn.execute(
-            text(
-                f'INSERT INTO "{self.s}".fills (fill_id, account_id, user_id, symbol, bot_id, order_id, '
-                "venue, side, price, quantity, fee, filled_at, position_side) "
-                "VALUES (:id, :account, :user, :symbol, :bot, :order, :venue, :side, :price, :quantity, "
-                ":fee, :at, :ps) ON CONFLICT DO NOTHING RETURNING 1"
-            ),
+            self._add_fill,
             {
+                "realised": realised,
                 "bot": key.bot_id,
                 "order": order.order_id,
                 "venue": order.venue,
@@ -101,10 +143,7 @@ class PositionsStore:
     async def position(self, conn: AsyncConnection, key: PositionKey) -> Position:
         row = (
             await conn.execute(
-                text(
-                    f'SELECT * FROM "{self.s}".positions WHERE account_id = :account AND symbol = :symbol '
-                    "AND bot_id = :bot AND position_side = :ps FOR UPDATE"
-                ),
+                self._position,
                 {"account": key.account_id, "symbol": key.symbol, "bot": key.bot_id, "ps": key.position_side},
             )
         ).first()
@@ -124,15 +163,7 @@ class PositionsStore:
     ) -> None:
         assert position.last_key is not None
         await conn.execute(
-            text(
-                f'INSERT INTO "{self.s}".positions (account_id, symbol, bot_id, venue, user_id, quantity, '
-                "average_entry, realised_pnl, fees, fill_count, last_filled_at, last_fill_id, position_side) "
-                "VALUES (:account, :symbol, :bot, :venue, :user, :quantity, :entry, :realised, :fees, "
-                ":count, :at, :fill, :ps) "
-                "ON CONFLICT (account_id, symbol, bot_id, position_side) DO UPDATE SET quantity = :quantity, "
-                "average_entry = :entry, realised_pnl = :realised, fees = :fees, fill_count = :count, "
-                "last_filled_at = :at, last_fill_id = :fill, updated_at = now(), venue = :venue"
-            ),
+            self._save_position,
             {
                 "account": key.account_id,
                 "symbol": key.symbol,
@@ -181,16 +212,7 @@ class PositionsStore:
         """The newest state of an order wins; a terminal state is never reopened by an older event.
         The order as stored, None when the event changed nothing."""
         result = await conn.execute(
-            text(
-                f'INSERT INTO "{self.s}".orders (order_id, account_id, user_id, symbol, side, status, open, '
-                "updated_at, client_order_id, bot_id, venue, created_at) "
-                "VALUES (:id, :account, :user, :symbol, :side, :status, :open, :at, :client, :bot, :venue, "
-                ":created) "
-                "ON CONFLICT (order_id) DO UPDATE SET status = :status, open = :open, updated_at = :at, "
-                "client_order_id = :client, bot_id = :bot, venue = :venue, created_at = :created "
-                f'WHERE "{self.s}".orders.updated_at <= :at AND "{self.s}".orders.open '
-                "RETURNING bot_id, open, created_at"
-            ),
+            self._track_order,
             order | {"open": order["status"] in OPEN_STATUSES},
         )
         row = result.first()
@@ -198,11 +220,7 @@ class PositionsStore:
 
     async def order_ref(self, conn: AsyncConnection, order_id: str) -> tuple[str, str] | None:
         """(bot, venue) of an order seen, or None."""
-        row = (
-            await conn.execute(
-                text(f'SELECT bot_id, venue FROM "{self.s}".orders WHERE order_id = :id'), {"id": order_id}
-            )
-        ).first()
+        row = (await conn.execute(self._order_ref, {"id": order_id})).first()
         return None if row is None else (str(row.bot_id), str(row.venue))
 
     async def assign_bot(self, conn: AsyncConnection, order_id: str, bot_id: str) -> list[tuple[str, str]]:
@@ -229,14 +247,15 @@ class PositionsStore:
         ).first()
         return None if row is None else str(row.user_id)
 
-    async def set_last_price(self, conn: AsyncConnection, symbol: str, price: Decimal, ts_ns: int) -> None:
+    async def set_last_prices(self, conn: AsyncConnection, prices: dict[str, tuple[Decimal, int]]) -> None:
+        """Each symbol's (price, ts_ns) in one statement; an older price never overwrites a newer one."""
         await conn.execute(
-            text(
-                f'INSERT INTO "{self.s}".last_prices (symbol, price, ts_ns) VALUES (:symbol, :price, :ts) '
-                "ON CONFLICT (symbol) DO UPDATE SET price = :price, ts_ns = :ts "
-                f'WHERE "{self.s}".last_prices.ts_ns < :ts'
-            ),
-            {"symbol": symbol, "price": price, "ts": ts_ns},
+            self._set_last_prices,
+            {
+                "symbols": list(prices),
+                "prices": [price for price, _ in prices.values()],
+                "ts": [ts for _, ts in prices.values()],
+            },
         )
 
     async def day_high_water(self, conn: AsyncConnection, account_id: str, day_start: datetime) -> Decimal:
