@@ -102,7 +102,8 @@ class EventWatcher:
             if e.data.get("backtest_id") == backtest_id and (name is None or e.type.split(".")[2] == name)
         ]
 
-    async def wait_for(self, backtest_id: str, name: str, timeout_s: float = 15.0) -> Envelope:
+    async def wait_for(self, backtest_id: str, name: str, timeout_s: float = 90.0) -> Envelope:
+        # 90 s: the first backtest of a fresh checkout compiles the simulator (~21 s on a quiet box)
         async def until() -> Envelope:
             while True:
                 found = self.of(backtest_id, name)
