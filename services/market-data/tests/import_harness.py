@@ -113,11 +113,12 @@ async def import_service(
     await runtime.start()
     service = ImportService(settings, ServiceClient(nc, subjects), engine, schema)
     try:
-        await eventually(
-            lambda: service.call("instruments", {"venue": "binance"}),
-            "the stand-in's markets loaded",
-            timeout=60,
-        )
+
+        async def listed() -> bool:  # the reply is a dict, truthy even with no instrument in it yet
+            reply = await service.call("instruments", {"venue": "binance"})
+            return any(item["symbol"] == "BTC/USDT" for item in reply["instruments"])
+
+        await eventually(listed, "the stand-in's markets loaded", timeout=60)
         yield service
     finally:
         await runtime.stop()
