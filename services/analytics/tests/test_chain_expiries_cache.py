@@ -1,7 +1,7 @@
-"""The option chain's expiries cache (``ExpiriesCache``) on an injected clock: one market-data
-``option_expiries`` request per (underlying, venue) while the reply is fresh, a new one after its
-time-to-live, none kept with a time-to-live of 0 or when the request fails, and a reply refreshed
-in the background in the second half of its life."""
+"""The option chain's expiries cache (``expiries_cache``, a shared ``TtlCache``) on an injected
+clock: one market-data ``option_expiries`` request per (underlying, venue) while the reply is
+fresh, a new one after its time-to-live, none kept with a time-to-live of 0 or when the request
+fails, and a reply refreshed in the background in the second half of its life."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tradeloom.analytics.chain_quotes import ExpiriesCache
+from tradeloom.analytics.chain_quotes import expiries_cache
 from tradeloom.shared.errors import Unavailable
 
 
@@ -32,19 +32,19 @@ async def test_a_reply_is_kept_for_its_time_to_live_per_underlying_and_venue() -
 
         return call
 
-    cache = ExpiriesCache(5.0, clock)
+    cache = expiries_cache(5.0, clock)
     btc, eth = ("BTC/USDT", None), ("ETH/USDT", "sim")
-    first = await cache.get(btc, fetch(btc))
+    first = await cache.get_or_load(btc, fetch(btc))
     clock.now += 2.4
-    assert await cache.get(btc, fetch(btc)) == first  # fresh: not asked again
-    assert await cache.get(eth, fetch(eth)) != first  # another underlying: its own entry
+    assert await cache.get_or_load(btc, fetch(btc)) == first  # fresh: not asked again
+    assert await cache.get_or_load(eth, fetch(eth)) != first  # another underlying: its own entry
     clock.now += 2.6  # 5 s after the first reply: stale, asked at once
-    assert await cache.get(btc, fetch(btc)) == {"expiries": [{"expiry": "3"}]}
+    assert await cache.get_or_load(btc, fetch(btc)) == {"expiries": [{"expiry": "3"}]}
     assert asked == [btc, eth, btc]
 
-    off = ExpiriesCache(0, clock)
-    await off.get(btc, fetch(btc))
-    await off.get(btc, fetch(btc))
+    off = expiries_cache(0, clock)
+    await off.get_or_load(btc, fetch(btc))
+    await off.get_or_load(btc, fetch(btc))
     assert asked[3:] == [btc, btc]  # 0: every request asks market-data
 
 
@@ -61,30 +61,30 @@ async def test_a_reply_is_refreshed_ahead_in_the_second_half_of_its_life() -> No
             raise Unavailable("market-data is not answering")
         return {"n": len(asked)}
 
-    cache = ExpiriesCache(5.0, clock)
+    cache = expiries_cache(5.0, clock)
     key = ("BTC/USDT", None)
-    assert await cache.get(key, fetch) == {"n": 1}
+    assert await cache.get_or_load(key, fetch) == {"n": 1}
     clock.now += 2.6
-    assert [await cache.get(key, fetch) for _ in range(3)] == [{"n": 1}] * 3  # at once, the kept one
+    assert [await cache.get_or_load(key, fetch) for _ in range(3)] == [{"n": 1}] * 3  # at once, the kept one
     for _ in range(3):
         await asyncio.sleep(0)  # the one background refresh runs
     assert len(asked) == 2
     clock.now = 105.0  # the first reply would be stale by now; the refreshed one (to 107.6) is not
-    assert await cache.get(key, fetch) == {"n": 2}
+    assert await cache.get_or_load(key, fetch) == {"n": 2}
     fail[0] = True
     clock.now = 106.0  # second half of the refreshed reply's life: a refresh that fails
-    assert await cache.get(key, fetch) == {"n": 2}
+    assert await cache.get_or_load(key, fetch) == {"n": 2}
     for _ in range(3):
         await asyncio.sleep(0)
     assert len(asked) == 3
     clock.now = 107.7  # expired: the request asks itself, and its error is the caller's
     with pytest.raises(Unavailable):
-        await cache.get(key, fetch)
+        await cache.get_or_load(key, fetch)
     assert len(asked) == 4
 
 
 async def test_a_failed_request_is_not_kept() -> None:
-    cache, calls = ExpiriesCache(5.0, Clock()), []
+    cache, calls = expiries_cache(5.0, Clock()), []
 
     async def failing() -> dict[str, Any]:
         calls.append(1)
@@ -92,5 +92,5 @@ async def test_a_failed_request_is_not_kept() -> None:
 
     for _ in range(2):
         with pytest.raises(Unavailable):
-            await cache.get(("BTC/USDT", None), failing)
+            await cache.get_or_load(("BTC/USDT", None), failing)
     assert len(calls) == 2

@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradeloom.market_data.api_option_chain_quotes import Chain, VolatilityCache, decimal_reply, f64_reply
+from tradeloom.market_data.api_option_chain_quotes import Chain, decimal_reply, f64_reply, volatility_cache
 from tradeloom.market_data.domain.option_quote_floats import nearest_floats, quote_floats, tick_grid
 from tradeloom.market_data.domain.option_quotes import (
     OptionSpec,
@@ -96,7 +96,7 @@ def test_quote_columns_equal_bid_ask_on_many_prices_and_ticks() -> None:
 
 def test_volatility_cache_keeps_a_value_for_its_time_to_live() -> None:
     now = [100.0]
-    cache = VolatilityCache(60.0, clock=lambda: now[0])
+    cache = volatility_cache(60.0, clock=lambda: now[0])
     key = ("sim", "BTC/USDT")
     assert cache.get(key) is None
     cache.put(key, 0.55)
@@ -104,7 +104,7 @@ def test_volatility_cache_keeps_a_value_for_its_time_to_live() -> None:
     assert cache.get(key) == 0.55 and cache.get(("sim", "ETH/USDT")) is None
     now[0] = 160.0
     assert cache.get(key) is None
-    off = VolatilityCache(0.0, clock=lambda: now[0])
+    off = volatility_cache(0.0, clock=lambda: now[0])
     off.put(key, 0.55)
     assert off.get(key) is None
 

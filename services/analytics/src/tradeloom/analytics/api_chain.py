@@ -20,7 +20,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.analytics.api_options import greeks_at
-from tradeloom.analytics.chain_quotes import ExpiriesCache, ListedQuotes, chain_quotes
+from tradeloom.analytics.chain_quotes import ExpiriesKey, ListedQuotes, chain_quotes, expiries_cache
 from tradeloom.analytics.domain.chain_columns import (
     GREEK_NAMES,
     ChainColumns,
@@ -47,6 +47,7 @@ from tradeloom.shared.contracts.analytics_options import (
 )
 from tradeloom.shared.errors import NotFound, field_invalid, require_user
 from tradeloom.shared.rpc import JsonReply, RemoteError, ServiceClient
+from tradeloom.shared.ttl_cache import TtlCache
 
 SECONDS_PER_YEAR = 365.0 * 86_400
 # Strikes per reply, so that it stays well under NATS's 1 MB max_payload (measured: ~0.85 kB a strike
@@ -62,13 +63,13 @@ PAYLOAD_MARGIN = 16 * 1024
 class ChainApi:
     def __init__(
         self, engine: Callable[[], AsyncEngine], client: Callable[[], ServiceClient], store: EquityStore,
-        timeout_s: float, expiries: ExpiriesCache | None = None,
+        timeout_s: float, expiries: TtlCache[ExpiriesKey, dict[str, Any]] | None = None,
     ) -> None:  # fmt: skip
         self._engine = engine
         self._client = client
         self.store = store
         self.timeout_s = timeout_s
-        self.expiries = expiries or ExpiriesCache(0)
+        self.expiries = expiries or expiries_cache(0)
 
     async def chain(self, caller: CallerContext, body: ChainRequest) -> ChainReply:
         page = await self._page(caller, body)
@@ -92,7 +93,7 @@ class ChainApi:
         require_user(caller)
         base, _, quote = body.underlying.upper().partition("/")
         underlying = f"{base}/{quote}"
-        listing = await self.expiries.get(
+        listing = await self.expiries.get_or_load(
             (underlying, body.venue),
             lambda: self._client().call_raw(
                 "market-data", "option_expiries", {"underlying": underlying, "venue": body.venue},

@@ -11,7 +11,7 @@ from tradeloom.analytics.api_propfirm import PropFirmApi
 from tradeloom.analytics.api_risk import RiskApi
 from tradeloom.analytics.api_strategy import StrategyReportApi
 from tradeloom.analytics.api_trades import TradesApi
-from tradeloom.analytics.chain_quotes import ExpiriesCache
+from tradeloom.analytics.chain_quotes import expiries_cache
 from tradeloom.analytics.ledger import Ledger
 from tradeloom.analytics.leg_quotes import LegQuotes
 from tradeloom.analytics.option_marker import OptionMarker
@@ -63,7 +63,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         portfolio=PortfolioApi(engine, client, store, settings.remote_timeout_s),
         strategy=StrategyReportApi(engine, store, owners, performance),
         chain=ChainApi(
-            engine, client, store, settings.remote_timeout_s, ExpiriesCache(settings.chain_expiries_cache_s)
+            engine, client, store, settings.remote_timeout_s, expiries_cache(settings.chain_expiries_cache_s)
         ),
         greeks=PortfolioGreeksApi(trades, client, settings.remote_timeout_s),
         saved=OptionStrategiesApi(engine, marker.store, marker, quotes, store),

@@ -6,11 +6,10 @@ listed."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,60 +21,30 @@ from tradeloom.quant.options.bsm import F64
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.errors import Timeout, Unavailable
 from tradeloom.shared.rpc import RemoteError, ServiceClient
+from tradeloom.shared.ttl_cache import TtlCache
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 log = logging.getLogger(__name__)
 MAX_EXPIRY_KEYS = 10_000  # (underlying, venue) pairs kept (then forgotten at once)
 
 
-class ExpiriesCache:
+ExpiriesKey = tuple[str, str | None]  # (underlying, venue)
+
+
+def expiries_cache(
+    ttl_s: float, clock: Callable[[], float] = time.monotonic
+) -> TtlCache[ExpiriesKey, dict[str, Any]]:
     """market-data's ``option_expiries`` replies per (underlying, venue), kept ``ttl_s`` seconds of
-    ``clock`` (monotonic by default; 0: not kept). A chain asks for its expiries on every request,
-    several times a second, while a venue lists a new expiry at most a few times a day: a reply
-    may be ``ttl_s`` old (a new expiry shows, an expired one is dropped by the chain's own clock).
-    The reply does not depend on the caller (the listing is public), so one entry serves everyone.
+    ``clock`` (0: not kept). A chain asks for its expiries on every request, several times a
+    second, while a venue lists a new expiry at most a few times a day: a reply may be ``ttl_s`` old
+    (a new expiry shows, an expired one is dropped by the chain's own clock). The reply does not
+    depend on the caller (the listing is public), so one entry serves everyone.
 
-    Refreshed ahead: a request in the second half of a reply's life gets it at once and starts one
-    background request for the next, so a steady stream of chains never waits for market-data's
-    expiries (one request in every ``ttl_s`` seconds did, adding a round trip to that chain). A
-    failed refresh is logged and leaves the kept reply to expire; the next request after that asks
+    Refreshed ahead in the second half of a reply's life, so a steady stream of chains never waits
+    for market-data's expiries (one request in every ``ttl_s`` seconds did, adding a round trip to
+    that chain). A failed refresh leaves the kept reply to expire; the next request after that asks
     market-data itself."""
-
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl_s = ttl_s
-        self.clock = clock
-        self._replies: dict[tuple[str, str | None], tuple[float, dict[str, Any]]] = {}
-        self._refreshing: dict[tuple[str, str | None], asyncio.Task[None]] = {}
-
-    async def get(
-        self, key: tuple[str, str | None], fetch: Callable[[], Awaitable[dict[str, Any]]]
-    ) -> dict[str, Any]:
-        """The kept reply while fresh, else ``fetch()``'s (an error is raised, never kept)."""
-        found = self._replies.get(key)
-        now = self.clock()
-        if found is not None and now < found[0]:
-            if now >= found[0] - self.ttl_s / 2 and key not in self._refreshing:
-                self._refreshing[key] = asyncio.create_task(self._refresh(key, fetch))
-            return found[1]
-        reply = await fetch()
-        self._keep(key, reply)
-        return reply
-
-    async def _refresh(
-        self, key: tuple[str, str | None], fetch: Callable[[], Awaitable[dict[str, Any]]]
-    ) -> None:
-        try:
-            self._keep(key, await fetch())
-        except Exception as error:
-            log.warning("option expiries of %s not refreshed ahead: %s", key, error)
-        finally:
-            self._refreshing.pop(key, None)
-
-    def _keep(self, key: tuple[str, str | None], reply: dict[str, Any]) -> None:
-        if self.ttl_s > 0:
-            if len(self._replies) >= MAX_EXPIRY_KEYS:
-                self._replies.clear()
-            self._replies[key] = (self.clock() + self.ttl_s, reply)
+    return TtlCache(ttl_s, max_entries=MAX_EXPIRY_KEYS, clock=clock, refresh_ahead=0.5)
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,8 @@ client exist only after the runtime starts, so stores are created on first use.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import cached_property
-from typing import Generic, TypeVar
 
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,86 +30,7 @@ from tradeloom.gateway_auth.store.users import UserStore
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import ServiceClient
 from tradeloom.shared.subjects import Subjects
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class TtlCache(Generic[K, V]):
-    """A tiny per-instance cache with a short lifetime (user status; at most ``ttl_s`` stale).
-
-    ``get_or_load`` refreshes ahead: an entry used in the last ``REFRESH_AHEAD`` of its life is
-    reloaded in the background while it is still served, so a key in steady use never makes a
-    request wait for the database (a 1 s user cache otherwise stalled every request of that user
-    once a second). Nothing older than ``ttl_s`` is ever served."""
-
-    REFRESH_AHEAD = 0.25
-
-    def __init__(
-        self, ttl_s: float, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl_s = ttl_s
-        self.max_entries = max_entries
-        self.clock = clock
-        self._items: dict[K, tuple[float, V]] = {}
-        self._loading: dict[K, asyncio.Future[V]] = {}
-        self._generation = 0
-
-    def get(self, key: K) -> V | None:
-        if self.ttl_s <= 0:
-            return None
-        item = self._items.get(key)
-        if item is None or item[0] < self.clock():
-            return None
-        return item[1]
-
-    def put(self, key: K, value: V) -> None:
-        if self.ttl_s <= 0:
-            return
-        if len(self._items) >= self.max_entries:
-            self._items.clear()
-        self._items[key] = (self.clock() + self.ttl_s, value)
-
-    def clear(self) -> None:
-        self._items.clear()
-        self._loading.clear()  # loads started before an invalidation are not shared or kept
-        self._generation += 1
-
-    def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> asyncio.Future[V]:
-        """The key's one load in flight; its value is stored when it ends (unless cleared since)."""
-        pending = self._loading.get(key)
-        if pending is not None:
-            return pending
-        generation = self._generation
-        pending = asyncio.ensure_future(load())
-        self._loading[key] = pending
-
-        def done(future: asyncio.Future[V]) -> None:
-            if self._loading.get(key) is future:
-                del self._loading[key]
-            if future.cancelled() or future.exception() is not None:
-                return  # the waiting callers see it; a refresh ahead retries on the next use
-            value = future.result()
-            if value is not None and generation == self._generation:
-                self.put(key, value)
-
-        pending.add_done_callback(done)
-        return pending
-
-    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        """The cached value, or ``load()``'s — one load per key at a time: when an entry expires
-        under load, concurrent requests share one database read instead of each making their own."""
-        item = self._items.get(key) if self.ttl_s > 0 else None
-        now = self.clock()
-        if item is not None and item[0] >= now:
-            if item[0] - now < self.ttl_s * self.REFRESH_AHEAD:
-                self._load(key, load)  # in the background; this request is served now
-            return item[1]
-        generation = self._generation
-        value = await asyncio.shield(self._load(key, load))
-        if value is not None and generation == self._generation and self.ttl_s > 0:
-            self.put(key, value)
-        return value
+from tradeloom.shared.ttl_cache import TtlCache
 
 
 class Gateway:

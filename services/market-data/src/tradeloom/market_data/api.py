@@ -9,7 +9,7 @@ from tradeloom.market_data.api_funding import FundingApi
 from tradeloom.market_data.api_imports import ImportsApi
 from tradeloom.market_data.api_market import MarketApi
 from tradeloom.market_data.api_option_chain import OptionChainApi
-from tradeloom.market_data.api_option_chain_quotes import OptionChainQuotesApi, VolatilityCache
+from tradeloom.market_data.api_option_chain_quotes import OptionChainQuotesApi, volatility_cache
 from tradeloom.market_data.api_option_quotes import OptionQuotesApi
 from tradeloom.market_data.api_preprocess import PreprocessApi
 from tradeloom.market_data.api_subscriptions import SubscriptionsApi
@@ -64,7 +64,7 @@ def register(
         settings.default_venue,
         settings.sim_seed,
         settings.sim_volatility,
-        VolatilityCache(settings.option_volatility_cache_s),
+        volatility_cache(settings.option_volatility_cache_s),
     )
     handlers["option_chain_quotes"] = chain_quotes.option_chain_quotes
     handlers["option_chain_quotes_f64"] = chain_quotes.option_chain_quotes_f64

@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tradeloom.market_data.domain.b64_columns import b64
 from tradeloom.market_data.domain.option_quote_floats import quote_floats
 from tradeloom.market_data.domain.option_quotes import quote_columns, spread_fraction
 from tradeloom.market_data.domain.symbols import SymbolError, normalise_symbol
-from tradeloom.market_data.option_listing_cache import Listing, ListingCache, b64, epoch_us, listing_of
+from tradeloom.market_data.option_listing_cache import Listing, ListingCache, epoch_us, listing_of
 from tradeloom.market_data.store import market_queries as q
 from tradeloom.market_data.store.chain_state_store import chain_state
 from tradeloom.market_data.store.instruments_store import Strikes, option_listing
@@ -36,29 +37,18 @@ from tradeloom.shared.contracts.market_data_chain_quotes import (
     OptionChainQuotesRequest,
 )
 from tradeloom.shared.errors import NotFound, field_invalid
+from tradeloom.shared.ttl_cache import TtlCache
 
 DAY_NS = 86_400 * 1_000_000_000
 NAN = float("nan")
 MAX_FRACTIONS = 200_000  # symbols whose spread fraction is remembered (then forgotten at once)
 
 
-class VolatilityCache:
-    """Realised volatility per key, kept ``ttl_s`` seconds of ``clock`` (monotonic by default)."""
-
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl_s = ttl_s
-        self.clock = clock
-        self._values: dict[tuple[str, str], tuple[float, float]] = {}
-
-    def get(self, key: tuple[str, str]) -> float | None:
-        found = self._values.get(key)
-        if found is None or self.clock() >= found[0]:
-            return None
-        return found[1]
-
-    def put(self, key: tuple[str, str], value: float) -> None:
-        if self.ttl_s > 0:
-            self._values[key] = (self.clock() + self.ttl_s, value)
+def volatility_cache(
+    ttl_s: float, clock: Callable[[], float] = time.monotonic
+) -> TtlCache[tuple[str, str], float]:
+    """Realised volatility per (venue, symbol), kept ``ttl_s`` seconds of ``clock``."""
+    return TtlCache(ttl_s, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,7 @@ def f64_reply(chain: Chain) -> OptionChainQuotesF64Reply:
 class OptionChainQuotesApi:
     def __init__(  # noqa: PLR0917
         self, engine: Callable[[], AsyncEngine], schema: str, default_venue: str, seed: int,
-        fallback_vol: float, volatility: VolatilityCache,
+        fallback_vol: float, volatility: TtlCache[tuple[str, str], float],
     ) -> None:  # fmt: skip
         self._engine = engine
         self.schema = schema

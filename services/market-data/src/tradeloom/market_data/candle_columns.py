@@ -9,12 +9,12 @@ base64 string. Timestamps stay int64 all the way (a float64 would round nanoseco
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from tradeloom.market_data.domain.b64_columns import b64, from_b64
 from tradeloom.shared.contracts.market_data_columns import CandleColumnsReply
 from tradeloom.shared.contracts.market_data_packed import CandlesPackedHeader, default_columns, pack_frame
 from tradeloom.shared.rpc import RawReply
@@ -35,7 +35,7 @@ def encode_columns(rows: Sequence[Sequence[Any]]) -> dict[str, str]:
     """Each column of ``rows`` as the base64 of its little-endian array."""
     transposed: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
     return {
-        name: base64.b64encode(np.asarray(values, dtype=dtype).tobytes()).decode("ascii")
+        name: b64(np.asarray(values, dtype=dtype))
         for (name, dtype), values in zip(COLUMNS, transposed, strict=True)
     }
 
@@ -69,4 +69,4 @@ def packed_reply(
 
 def decode_columns(reply: dict[str, Any]) -> dict[str, np.ndarray]:
     """The arrays of a reply as JSON-decoded (for tests and in-process readers)."""
-    return {name: np.frombuffer(base64.b64decode(reply[name]), dtype=dtype) for name, dtype in COLUMNS}
+    return {name: from_b64(reply[name], dtype) for name, dtype in COLUMNS}

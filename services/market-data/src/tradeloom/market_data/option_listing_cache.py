@@ -10,7 +10,6 @@ keeps a stale listing.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tradeloom.market_data.domain.b64_columns import b64
 from tradeloom.market_data.domain.option_quote_floats import TickGrid, tick_grid
 from tradeloom.market_data.domain.option_quotes import Bools, Int64s
 from tradeloom.quant.options.bsm import F64
@@ -26,10 +26,6 @@ from tradeloom.quant.options.bsm import F64
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_LISTINGS = 16  # (venue, underlying, expiry, strike window, limit) kept, the oldest dropped first
 # (a 4,000-option listing holds ~2 MB of Python objects: 16 are ~32 MB at most)
-
-
-def b64(array: np.ndarray[Any, Any]) -> str:
-    return base64.b64encode(array.tobytes()).decode("ascii")
 
 
 def epoch_us(moment: datetime) -> int:

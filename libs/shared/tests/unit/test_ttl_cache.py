@@ -1,11 +1,11 @@
-"""The gateway's per-instance cache (gateway.TtlCache): one load per key, refreshed ahead of expiry
+"""The per-process cache (tradeloom.shared.ttl_cache.TtlCache): one load per key, refreshed ahead of expiry
 in the background while still fresh, never serving anything older than its lifetime."""
 
 from __future__ import annotations
 
 import asyncio
 
-from tradeloom.gateway_auth.gateway import TtlCache
+from tradeloom.shared.ttl_cache import TtlCache
 
 
 class Clock:
