@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.order_router.orders_submit import OrderSubmitter
@@ -32,6 +33,7 @@ from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.orders_batch import OrderBatchResult, OrderSubmitBatch, OrderSubmitBatchReply
 from tradeloom.shared.contracts.system import ErrorBody
+from tradeloom.shared.db import connection_lost
 from tradeloom.shared.errors import ServiceError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -153,11 +155,17 @@ class BatchSubmitter:
 
     @staticmethod
     async def _one(step: Awaitable[OrderInfo]) -> Outcome:
-        """One order's step; its service error is its result (others go on)."""
+        """One order's step; its service error, or a database error of its own, is its result
+        (the others go on); a lost database connection fails the batch (the caller retries)."""
         try:
             return await step
         except ServiceError as error:
             return error
+        except DBAPIError as error:
+            if connection_lost(error):
+                raise
+            log.warning("an order of a batch failed: %r", error)
+            return ServiceError("the order could not be stored")
 
 
 def result_of(outcome: Outcome) -> OrderBatchResult:
