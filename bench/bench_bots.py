@@ -10,12 +10,15 @@ one per paper account, spread over the symbols, each running the journey's up/do
 an up bar, sell on a down bar: a bot trades on about every other bar), 0.1 a trade.
 
 Measured over ``BENCH_BOTS_S`` wall seconds after the first orders (default 120):
-- latency: from the ``candle_closed`` message (as this process receives it) to the first
-  ``order_updated`` of the bot's order for that bar (the order row created at order-router,
-  its ``pending_new``; client id ``bot-<bot>-<bar>``), both on this process's clock;
-  p50 and p99 (p99 only from >= 10,000 samples, else ``max of N``);
+- latency, from the ``candle_closed`` message (as this process receives it) to the bot order's
+  first ``order_updated`` (its ``pending_new`` row) and to its ``new`` ``order_updated`` (accepted
+  by order-router: the issue's measure); p50 and p99 (p99 only from >= 10,000 samples, else
+  ``max of N``); client id ``bot-<bot>-<bar>``;
+- each hop's median and max (``bench.bots_hops``: NATS, strategy-runner's decision, the submit,
+  order-router's store, the risk answer and acceptance, the outbox relay);
 - orders per second (bot orders created in the window / window);
-- strategy-runner's CPU (user + system, from /proc) per wall second, and per bot.
+- strategy-runner's and order-router's CPU (user + system, from /proc) per wall second.
+The risk responder answers ``check`` and ``check_batch`` (approving every order).
 The real target load (1-minute candles) is 100 decisions a minute; the scale multiplies it.
 """
 
