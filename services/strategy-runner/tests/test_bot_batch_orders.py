@@ -1,6 +1,6 @@
 """A candle's orders of one owner's bots on a market go to order-router as one
 ``orders_submit_batch`` (issue 13), each answer recorded on its bot; a redelivered candle sends
-none again, and an order-router that refuses the batch as a whole gets the orders one by one."""
+none again (the fallbacks of a batch refused or unanswered: ``test_order_sender.py``)."""
 
 from __future__ import annotations
 
