@@ -10,12 +10,15 @@ one per paper account, spread over the symbols, each running the journey's up/do
 an up bar, sell on a down bar: a bot trades on about every other bar), 0.1 a trade.
 
 Measured over ``BENCH_BOTS_S`` wall seconds after the first orders (default 120):
-- latency: from the ``candle_closed`` message (as this process receives it) to the first
-  ``order_updated`` of the bot's order for that bar (the order row created at order-router,
-  its ``pending_new``; client id ``bot-<bot>-<bar>``), both on this process's clock;
-  p50 and p99 (p99 only from >= 10,000 samples, else ``max of N``);
+- latency, from the ``candle_closed`` message (as this process receives it) to the bot order's
+  first ``order_updated`` (its ``pending_new`` row) and to its ``new`` ``order_updated`` (accepted
+  by order-router: the issue's measure); p50 and p99 (p99 only from >= 10,000 samples, else
+  ``max of N``); client id ``bot-<bot>-<bar>``;
+- each hop's median and max (``bench.bots_hops``: NATS, strategy-runner's decision, the submit,
+  order-router's store, the risk answer and acceptance, the outbox relay);
 - orders per second (bot orders created in the window / window);
-- strategy-runner's CPU (user + system, from /proc) per wall second, and per bot.
+- strategy-runner's and order-router's CPU (user + system, from /proc) per wall second.
+The risk responder answers ``check`` and ``check_batch`` (approving every order).
 The real target load (1-minute candles) is 100 decisions a minute; the scale multiplies it.
 """
 
@@ -24,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import tempfile
 import time
 import uuid
@@ -32,13 +34,16 @@ from pathlib import Path
 
 import nats
 from nats.aio.msg import Msg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.bench_orders import exported
-from bench.harness import header, percentile_line
+from bench.bots_hops import Recorder, report
+from bench.harness import header, loadavg
 from tests.e2e.conftest import running_stack
 from tests.e2e.journey_kit import UP_DOWN_GRAPH
-from tradeloom.shared.bot_orders import bot_of_client_order_id
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.bots import BotDecisionMade
 from tradeloom.shared.contracts.market_data import CandleClosed
 from tradeloom.shared.contracts.orders import OrderUpdated
 from tradeloom.shared.publish import event_subject
@@ -56,6 +61,14 @@ USERS = 10
 PREFIX = "benchbots"
 NAMES = ["BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "DOT", "LTC", "LINK", "AVAX", "ATOM", "NEAR"]
 RUNNING = ("market-data", "order-router", "strategy-runner")
+APPROVED = b'{"data":{"approved":true,"reason":null}}'
+
+
+def approve_batch(data: bytes) -> bytes:
+    """An approving answer to a batch check: one approval per check asked."""
+    raw = json.loads(data)
+    checks = raw.get("data", raw)["checks"]
+    return json.dumps({"data": {"results": [{"approved": True, "reason": None} for _ in checks]}}).encode()
 
 
 def market_env(symbols: list[str]) -> dict[str, str]:
@@ -75,38 +88,6 @@ def cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process (``/proc/<pid>/stat``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Recorder:
-    """Candle arrival times per (symbol, bar) and the first update time of each bot order."""
-
-    def __init__(self) -> None:
-        self.candles: dict[tuple[str, int], float] = {}
-        self.orders: dict[str, tuple[float, str]] = {}  # client id → (first seen, symbol)
-        self.bot_symbol: dict[str, str] = {}
-
-    async def on_candle(self, msg: Msg) -> None:
-        seen = time.monotonic()
-        data = json.loads(msg.data)["data"]
-        if data["timeframe"] == "1m":
-            self.candles.setdefault((data["symbol"], int(data["open_ns"])), seen)
-
-    async def on_order(self, msg: Msg) -> None:
-        seen = time.monotonic()
-        order = json.loads(msg.data)["data"]["order"]
-        client_id = order["client_order_id"]
-        if bot_of_client_order_id(client_id) is not None and client_id not in self.orders:
-            self.orders[client_id] = (seen, order["symbol"])
-
-    def latencies(self, since: float, until: float) -> list[float]:
-        samples = []
-        for client_id, (seen, symbol) in self.orders.items():
-            if not since <= seen < until or client_id.endswith(("-sl", "-tp", "-ts")):
-                continue
-            closed = self.candles.get((symbol, int(client_id.rsplit("-", 1)[1])))
-            if closed is not None:
-                samples.append(seen - closed)
-        return samples
 
 
 async def start_bots(client: ServiceClient, symbols: list[str]) -> None:
@@ -137,17 +118,32 @@ async def start_bots(client: ServiceClient, symbols: list[str]) -> None:
         )
 
 
-async def measure(nats_server: NatsServer, runner_pid: int, symbols: list[str]) -> None:
+async def row_times(database_url: str, sql: str) -> dict[str, float]:
+    """``client_order_id`` → its row's ``created_at`` (the writing transaction's start), wall clock."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return {r[0]: r[1].timestamp() for r in await conn.execute(text(sql))}
+    finally:
+        await engine.dispose()
+
+
+async def measure(
+    nats_server: NatsServer, pids: dict[str, int], symbols: list[str], env: dict[str, str]
+) -> None:
     nc = await nats.connect(nats_server.url, **nats_server.client_options())
     subjects = Subjects(PREFIX)
     recorder = Recorder()
 
     async def approve(msg: Msg) -> None:
-        await msg.respond(b'{"data":{"approved":true,"reason":null}}')
+        recorder.on_risk(msg.data)
+        await msg.respond(APPROVED if b'"checks"' not in msg.data else approve_batch(msg.data))
 
     subs = [
         await nc.subscribe(subjects.request("risk-monitor", "check"), cb=approve),
+        await nc.subscribe(subjects.request("risk-monitor", "check_batch"), cb=approve),
         await nc.subscribe(event_subject(subjects, CandleClosed) + ".>", cb=recorder.on_candle),
+        await nc.subscribe(event_subject(subjects, BotDecisionMade) + ".>", cb=recorder.on_decision),
         await nc.subscribe(event_subject(subjects, OrderUpdated) + ".>", cb=recorder.on_order),
     ]
     client = ServiceClient(nc, subjects)
@@ -158,27 +154,35 @@ async def measure(nats_server: NatsServer, runner_pid: int, symbols: list[str]) 
             return len(recorder.orders) if len(recorder.orders) >= min(BOTS, 10) else 0
 
         await eventually(trading, "the bots' first orders", timeout=300)
-        since, cpu0 = time.monotonic(), cpu_s(runner_pid)
+        since, cpu0 = time.time(), {name: cpu_s(pid) for name, pid in pids.items()}
         await asyncio.sleep(WINDOW_S)  # the measured window (a benchmark, not a test's synchronisation)
-        until, cpu1 = time.monotonic(), cpu_s(runner_pid)
+        until, cpu1 = time.time(), {name: cpu_s(pid) for name, pid in pids.items()}
     finally:
         for sub in subs:
             await sub.unsubscribe()
         await nc.close()
-    samples = recorder.latencies(since, until)
-    orders = sum(1 for seen, _ in recorder.orders.values() if since <= seen < until)
-    wall = until - since
-    runner_cpu = (cpu1 - cpu0) / wall
-    candles = sum(1 for seen in recorder.candles.values() if since <= seen < until)
-    print(f"  candles closed in the window: {candles} ({candles / wall:.1f}/s over {len(symbols)} symbols)")
-    print(f"  candle_closed → bot order at order-router: {percentile_line(samples)}")
-    if samples:
-        print(f"    mean {statistics.fmean(samples) * 1000:.1f} ms, max {max(samples) * 1000:.1f} ms")
-    print(f"  bot orders: {orders} in {wall:.0f} s = {orders / wall:.1f} orders/s")
-    print(
-        f"  strategy-runner CPU: {runner_cpu * 100:.1f}% of one core = "
-        f"{runner_cpu / BOTS * 1000:.2f} ms CPU per bot per wall second"
+    decided = await row_times(
+        env["TL_STRATEGY_RUNNER_DATABASE_URL"],
+        "SELECT client_order_id, created_at FROM strategy_runner.bot_orders",
     )
+    stored = await row_times(
+        env["TL_ORDER_ROUTER_DATABASE_URL"],
+        "SELECT client_order_id, created_at FROM order_router.orders WHERE client_order_id LIKE 'bot-%'",
+    )
+    recorder.add_rows(decided=decided, stored=stored)
+    rows = recorder.window(since, until)
+    orders = recorder.first_orders(since, until)
+    wall = until - since
+    candles = sum(1 for c in recorder.candles.values() if since <= c["candle_rx"] < until)
+    print(f"  load at the end: {loadavg()}")
+    print(f"  candles closed in the window: {candles} ({candles / wall:.1f}/s over {len(symbols)} symbols)")
+    report(rows)
+    print(f"  bot orders: {orders} in {wall:.0f} s = {orders / wall:.1f} orders/s")
+    for name in pids:
+        used = (cpu1[name] - cpu0[name]) / wall
+        print(f"  {name} CPU: {used * 100:.1f}% of one core")
+    runner_cpu = (cpu1["strategy-runner"] - cpu0["strategy-runner"]) / wall
+    print(f"    strategy-runner: {runner_cpu / BOTS * 1000:.2f} ms CPU per bot per wall second")
     print("  goal (issue 13): p99 < 100 ms for 100 bots on 1m candles of 10 symbols, 2 cores")
 
 
@@ -200,7 +204,8 @@ def main() -> None:
         ) as stack,
     ):
         stack.wait_ready()
-        asyncio.run(measure(nats_server, stack.processes["strategy-runner"].pid, symbols))
+        pids = {name: stack.processes[name].pid for name in ("strategy-runner", "order-router")}
+        asyncio.run(measure(nats_server, pids, symbols, stack.env))
 
 
 if __name__ == "__main__":

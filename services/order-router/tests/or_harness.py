@@ -25,6 +25,7 @@ from nats.aio.subscription import Subscription
 from tradeloom.order_router.settings import OrderRouterSettings
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument, TradesIngested, TradeTick
+from tradeloom.shared.contracts.orders_batch import RiskCheckBatchRequest
 from tradeloom.shared.contracts.risk import (
     RiskAccountHalt,
     RiskAccountResume,
@@ -75,6 +76,7 @@ class Neighbours:
     risk_seen: list[RiskCheckRequest] = field(default_factory=list)
     bids: list[tuple[str, str]] = field(default_factory=list)  # market-data's book: (price, amount)
     before_risk_answer: Callable[[], Awaitable[None]] | None = None  # runs while the check is open
+    risk_batches: list[int] = field(default_factory=list)  # the size of each check_batch request
     _subs: list[Subscription] = field(default_factory=list)
     _trade_seq: int = 0
 
@@ -85,8 +87,11 @@ class Neighbours:
         self._subs.append(
             await self.nc.subscribe(self.subjects.request("market-data", "order_book"), cb=self._book)
         )
-        self._subs.append(  # last: drop_risk removes it
+        self._subs.append(  # the last two: drop_risk / drop_risk_batch remove them
             await self.nc.subscribe(self.subjects.request("risk-monitor", "check"), cb=self._risk)
+        )
+        self._subs.append(
+            await self.nc.subscribe(self.subjects.request("risk-monitor", "check_batch"), cb=self._risk_batch)
         )
 
     async def stop(self) -> None:
@@ -95,8 +100,14 @@ class Neighbours:
         self._subs.clear()
 
     async def drop_risk(self) -> None:
-        """risk-monitor goes away: nobody answers ``svc.risk-monitor.check`` any more."""
+        """risk-monitor goes away: nobody answers ``svc.risk-monitor.check`` (or check_batch) any more."""
+        await self.drop_risk_batch()
         await self._subs.pop().unsubscribe()
+
+    async def drop_risk_batch(self) -> None:
+        """An older risk-monitor: nobody answers ``svc.risk-monitor.check_batch`` (single checks do)."""
+        if self._subs and self._subs[-1].subject.endswith(".check_batch"):
+            await self._subs.pop().unsubscribe()
 
     async def _instruments(self, msg: Msg) -> None:
         venue = json.loads(msg.data or b"{}").get("venue")
@@ -124,6 +135,23 @@ class Neighbours:
         else:
             approved = self.risk_mode != "reject"
             reply = {"data": {"approved": approved, "reason": None if approved else "limit"}}
+        await msg.respond(json.dumps(reply).encode())
+
+    async def _risk_batch(self, msg: Msg) -> None:
+        """``check_batch`` as risk-monitor answers it: each check as ``_risk`` would, one reply each."""
+        checks = RiskCheckBatchRequest.model_validate_json(msg.data).checks
+        self.risk_seen.extend(checks)
+        self.risk_batches.append(len(checks))
+        if self.risk_mode == "slow":
+            await asyncio.sleep(0.5)
+        if self.before_risk_answer is not None:
+            await self.before_risk_answer()
+        if self.risk_mode == "error":
+            reply: dict[str, Any] = {"error": {"code": "internal", "message": "boom", "details": {}}}
+        else:
+            approved = self.risk_mode != "reject"
+            one = {"approved": approved, "reason": None if approved else "limit"}
+            reply = {"data": {"results": [one for _ in checks]}}
         await msg.respond(json.dumps(reply).encode())
 
     async def trade(

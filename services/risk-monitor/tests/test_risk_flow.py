@@ -210,3 +210,18 @@ async def test_two_orders_checked_at_once_cannot_both_slip_under_max_open_orders
     assert refused["reason"] == "max_open_orders: 2 > 1"
     again = await risk("check", check_body("buy", "1", order_id="o-a" if first["approved"] else "o-b"))
     assert again["approved"] is True  # a retry of the approved order is not counted twice
+
+
+async def test_check_batch_checks_each_order_in_turn_an_earlier_one_pending_for_the_next(
+    risk: RiskCaller,
+) -> None:
+    await risk.fill(ACCOUNT, "f1", "buy", "100", "1")
+    await eventually(lambda: _has_positions(risk))
+    await risk("limits_put", {"account_id": ACCOUNT, "max_open_orders": 1, "max_order_notional": "1000"})
+    checks = [check_body("buy", "1", order_id="b-a"), check_body("buy", "20", order_id="b-big"),
+              check_body("buy", "1", order_id="b-b")]  # fmt: skip
+    reply = await risk("check_batch", {"checks": checks})
+    answers = [(r["approved"], r["reason"]) for r in reply["results"]]
+    assert answers[0] == (True, None)
+    assert answers[1][0] is False and "max_order_notional" in answers[1][1]
+    assert answers[2] == (False, "max_open_orders: 2 > 1")  # b-a, approved just before, is pending

@@ -70,6 +70,7 @@ IDENTITIES: tuple[Identity, ...] = (
         "order-router",
         requests=(
             "risk-monitor.check",
+            "risk-monitor.check_batch",  # the checks of an orders_submit_batch, in one request
             "risk-monitor.perp_settings_list",
             "market-data.instruments",
             "market-data.order_book",

@@ -11,9 +11,10 @@ from sqlalchemy.exc import DBAPIError
 from tradeloom.order_router.api_accounts import AccountsApi
 from tradeloom.order_router.api_connections import ConnectionsApi
 from tradeloom.order_router.api_orders import OrdersApi
+from tradeloom.order_router.orders_batch import BatchSubmitter
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts import exchange_connections, orders
+from tradeloom.shared.contracts import exchange_connections, orders, orders_batch
 from tradeloom.shared.db import connection_lost
 from tradeloom.shared.errors import Unavailable
 from tradeloom.shared.rpc import Operation
@@ -26,9 +27,11 @@ def register(
     orders_api: OrdersApi,
     submitter: OrderSubmitter,
     connections: ConnectionsApi,
+    *,
+    batches: BatchSubmitter,
 ) -> None:
-    """Every operation declared in ``contracts.orders.REQUESTS`` and
-    ``contracts.exchange_connections.REQUESTS``."""
+    """Every operation declared in ``contracts.orders.REQUESTS``,
+    ``contracts.orders_batch.ORDER_REQUESTS`` and ``contracts.exchange_connections.REQUESTS``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "accounts_create": accounts.create,
         "accounts_get": accounts.get,
@@ -38,6 +41,7 @@ def register(
         "accounts_archive": accounts.archive,
         "accounts_risk_fail_open": accounts.risk_fail_open,
         "orders_submit": submitter.submit,
+        "orders_submit_batch": batches.submit_batch,
         "orders_get": orders_api.get,
         "orders_list": orders_api.list,
         "orders_cancel": orders_api.cancel,
@@ -55,7 +59,7 @@ def register(
         "exchange_connections_balances": connections.balances,
         "exchange_accounts_create": connections.create_account,
     }
-    for contract in (*orders.REQUESTS, *exchange_connections.REQUESTS):
+    for contract in (*orders.REQUESTS, *orders_batch.ORDER_REQUESTS, *exchange_connections.REQUESTS):
         handler = database_unavailable_is_503(handlers[contract.op])
         runtime.add_operation(
             Operation(contract.op, contract.request, contract.reply, handler, contract.description)

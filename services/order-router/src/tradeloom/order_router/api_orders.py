@@ -21,9 +21,9 @@ from tradeloom.order_router.domain.funds import required_lock
 from tradeloom.order_router.domain.validation import Problem, band_problems
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.ledger import Ledger
-from tradeloom.order_router.orders_submit import account_costs, refused
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.store.rows import fill_info, order_info
+from tradeloom.order_router.submit_values import account_costs, refused
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.orders import (
     CancelAllReply,

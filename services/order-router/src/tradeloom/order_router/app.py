@@ -12,6 +12,7 @@ from tradeloom.order_router.key_rotation import KeyRotation
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.metrics import OrderMetrics
 from tradeloom.order_router.option_orders import OptionQuotes
+from tradeloom.order_router.orders_batch import BatchSubmitter
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
 from tradeloom.order_router.perp_funding import PerpFunding
@@ -80,6 +81,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         OrdersApi(engine, ledger, execution, settings.market_buy_buffer, bands),
         submitter,
         ConnectionsApi(engine, settings.db_schema, access),
+        batches=BatchSubmitter(submitter, engine),
     )
     if keyring is not None:
         rotation = KeyRotation(

@@ -39,7 +39,7 @@ from tradeloom.order_router.flatten_holdings import Held, HoldingsReader, VenueP
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.option_orders import OptionQuotes, fill_against_quote
-from tradeloom.order_router.orders_submit import account_costs
+from tradeloom.order_router.submit_values import account_costs
 from tradeloom.shared.contracts.orders import FlattenLeft
 from tradeloom.shared.contracts.risk import RiskFlatten
 from tradeloom.shared.envelope import Envelope

@@ -3,12 +3,12 @@
 Idempotent per account: the order is found again by ``client_order_id`` or ``idempotency_key``
 (database unique constraints, so also after a restart or a concurrent retry). A retry of an order
 still ``pending_new`` (the first attempt was interrupted) runs the risk check again; a retry of
-any other order answers it as it is now.
+any other order answers it as it is now. The steps (``prepare``, ``store``, ``accept``) are shared
+with ``orders_batch``, which runs those of several orders in one transaction each.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.order_router.api_accounts import no_account
 from tradeloom.order_router.domain import states
-from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.hedge import HEDGE, hedge_close
 from tradeloom.order_router.domain.perps import PerpTerms
 from tradeloom.order_router.domain.reduce_only import apply_reduce_only
@@ -47,42 +46,23 @@ from tradeloom.order_router.perp_orders import (
 )
 from tradeloom.order_router.price_bands import PriceBands
 from tradeloom.order_router.queue_position import QueuePosition
-from tradeloom.order_router.risk_gate import RiskGate
+from tradeloom.order_router.risk_gate import RiskGate, RiskVerdict
 from tradeloom.order_router.store.rows import order_info
 from tradeloom.order_router.store.submit_reads import SubmitView, autocommit
+from tradeloom.order_router.submit_values import (
+    Prepared,
+    account_costs,
+    client_id_for,
+    order_values,
+    refused,
+    risk_request,
+)
 from tradeloom.order_router.venue_orders import VenueOrders
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
-from tradeloom.shared.contracts.risk import RiskCheckRequest
-from tradeloom.shared.errors import Conflict, ServiceError, ValidationFailed, require_user
-from tradeloom.shared.ids import new_event_id, parse_uuid
-from tradeloom.shared.telemetry import inject_trace
-
-
-def refused(problems: list[Problem]) -> ValidationFailed:
-    first = problems[0]
-    return ValidationFailed(
-        f"{first.field}: {first.message}", details={"fields": [p.as_detail() for p in problems]}
-    )
-
-
-def client_id_for(body: OrderSubmit) -> str:
-    """The client id given, or one derived from the idempotency key, or a fresh one."""
-    if body.client_order_id is not None:
-        return body.client_order_id
-    if body.idempotency_key is not None:
-        return "idem-" + hashlib.sha256(body.idempotency_key.encode()).hexdigest()[:40]
-    return "tl-" + uuid.UUID(new_event_id()).hex
-
-
-def account_costs(account: Row[Any]) -> AccountCosts:
-    return AccountCosts(
-        maker_rate=Decimal(account.maker_fee_rate),
-        taker_rate=Decimal(account.taker_fee_rate),
-        slippage_model=account.slippage_model,
-        slippage=Decimal(account.slippage),
-    )
+from tradeloom.shared.errors import Conflict, ServiceError, require_user
+from tradeloom.shared.ids import parse_uuid
 
 
 class OrderSubmitter:
@@ -126,11 +106,28 @@ class OrderSubmitter:
         return info
 
     async def _submit(self, caller: CallerContext, body: OrderSubmit) -> OrderInfo:
+        prepared = await self.prepare(caller, body)
+        if not isinstance(prepared, Prepared):  # stored by an earlier submission: answer that one
+            return await self.resume(caller, prepared)
+        return await self.submit_prepared(caller, prepared)
+
+    async def submit_prepared(self, caller: CallerContext, prepared: Prepared) -> OrderInfo:
+        """A prepared order stored in its own transaction, checked and accepted (not counted)."""
+        async with self._engine().begin() as conn:
+            row = await self.store(conn, prepared)
+        if row is None:  # a concurrent retry inserted it first (nothing was written): answer that one
+            return await self.resume_first(caller, prepared)
+        return await self._check_and_accept(caller, row, prepared.account)
+
+    async def prepare(self, caller: CallerContext, body: OrderSubmit) -> Prepared | Row[Any]:
+        """Everything before the order's transaction: the caller's account (with its halt, price
+        and balances), the instrument, a perpetual's terms, an option's quote; or the order an
+        earlier submission stored (its row). Raises the order's refusal."""
         user_id = require_user(caller)
         client_order_id = client_id_for(body)
         view, existing = await self._view(body, user_id, client_order_id)
         if existing is not None:
-            return await self._resume(caller, existing)
+            return existing
         account = view.account
         if account.status != "active":
             raise Conflict(f"account {body.account_id} is archived", details={"reason": "account_archived"})
@@ -147,89 +144,68 @@ class OrderSubmitter:
         )
         if view.halted is not None:  # read again under the order's lock before it is accepted
             raise Conflict(f"trading is halted ({view.halted})", details={"reason": "trading_halted"})
-        async with self._engine().begin() as conn:
-            symbol = instrument.symbol if instrument is not None else body.symbol
-            last_price = option_quote if paper_option else view.last_price
-            if not paper_option and symbol != body.symbol:  # the view read the symbol as submitted
-                last_price = await self.ledger.orders.last_price(conn, account.venue, symbol)
-            free = view.free  # the lock below checks the free amount itself
-            perp, closing = await self._perp_position(conn, account.id, symbol, body, perp)
-            body, problems = self._reduce_only(body, instrument, free=free, perp=perp, closing=closing)
-            problems += self._option_rules(
-                body, instrument, free, option_quote, paper_option=paper_option, venue_option=venue_option
+        return Prepared(
+            body, user_id, client_order_id, view, instrument, perp, paper_option, venue_option, option_quote
+        )
+
+    async def store(self, conn: AsyncConnection, p: Prepared) -> Row[Any] | None:
+        """The order's rules, then its ``pending_new`` row, funds lock and event in ``conn``'s
+        transaction (``None``: a concurrent submission stored it first, nothing written). A refusal
+        raises and leaves nothing of this order in the transaction (several orders may share it)."""
+        account, body, instrument = p.account, p.body, p.instrument
+        symbol = instrument.symbol if instrument is not None else body.symbol
+        last_price = p.option_quote if p.paper_option else p.view.last_price
+        if not p.paper_option and symbol != body.symbol:  # the view read the symbol as submitted
+            last_price = await self.ledger.orders.last_price(conn, account.venue, symbol)
+        free = p.view.free  # the lock below checks the free amount itself
+        perp, closing = await self._perp_position(conn, account.id, symbol, body, p.perp)
+        body, problems = self._reduce_only(body, instrument, free=free, perp=perp, closing=closing)
+        problems += self._option_rules(
+            body, instrument, free, p.option_quote, paper_option=p.paper_option, venue_option=p.venue_option
+        )
+        if problems:
+            raise refused(problems)
+        problems, lock = validate_order(
+            body,
+            instrument,
+            last_price=last_price,
+            free=free,
+            costs=account_costs(account),
+            market_buffer=self.market_buffer,
+            now=datetime.now(UTC),
+            price_band=self.price_bands.of(account.venue, instrument),
+            perp=perp,
+        )
+        if problems or instrument is None:
+            raise refused(problems)
+        lock_asset = instrument.quote if body.side == "buy" else instrument.base
+        if perp is not None:
+            lock_asset = perp.settle
+        values = order_values(
+            replace(p, body=body),
+            instrument,
+            last_price=last_price,
+            lock=lock,
+            lock_asset=lock_asset,
+            perp=perp,
+        )
+        row, lock_taken = await self.ledger.submit_reads.insert_locked(conn, values)
+        if row is None:
+            return None
+        if not lock_taken:  # undone here, not by a rollback: other orders may share the transaction
+            await self.ledger.submit_reads.drop(conn, row.id)
+            raise refused([Problem("quantity", "insufficient_funds", f"not enough {lock_asset} is free")])
+        await self.ledger.announce(conn, row, None, states.PENDING_NEW)
+        return row
+
+    async def resume_first(self, caller: CallerContext, p: Prepared) -> OrderInfo:
+        """The order a concurrent submission of the same client id or key stored first, answered."""
+        async with autocommit(self._engine()) as conn:
+            existing = await self.ledger.orders.find_existing(
+                conn, p.account.id, p.client_order_id, p.body.idempotency_key
             )
-            if problems:
-                raise refused(problems)
-            problems, lock = validate_order(
-                body,
-                instrument,
-                last_price=last_price,
-                free=free,
-                costs=account_costs(account),
-                market_buffer=self.market_buffer,
-                now=datetime.now(UTC),
-                price_band=self.price_bands.of(account.venue, instrument),
-                perp=perp,
-            )
-            if problems or instrument is None:
-                raise refused(problems)
-            lock_asset = instrument.quote if body.side == "buy" else instrument.base
-            if perp is not None:
-                lock_asset = perp.settle
-            row, lock_taken = await self.ledger.submit_reads.insert_locked(
-                conn,
-                {
-                    "id": uuid.UUID(new_event_id()),
-                    "account_id": account.id,
-                    "user_id": user_id,
-                    "client_order_id": client_order_id,
-                    "idempotency_key": body.idempotency_key,
-                    "venue": account.venue,
-                    "symbol": instrument.symbol,
-                    "base_asset": instrument.base,
-                    "quote_asset": instrument.quote,
-                    "lot_size": instrument.lot_size,
-                    "side": body.side,
-                    "type": body.type,
-                    "status": states.PENDING_NEW,
-                    "quantity": body.quantity,
-                    "price": body.price,
-                    "stop_price": body.stop_price,
-                    "trailing_amount": body.trailing_amount,
-                    "trailing_percent": body.trailing_percent,
-                    "time_in_force": body.time_in_force,
-                    "expire_at": body.expire_at,
-                    "post_only": body.post_only,
-                    "reduce_only": body.reduce_only,
-                    "stop_loss_price": body.stop_loss_price,
-                    "take_profit_price": body.take_profit_price,
-                    "trailing_stop_amount": body.trailing_stop_amount,
-                    "trailing_stop_percent": body.trailing_stop_percent,
-                    "reference_price": last_price,
-                    "lock_asset": lock_asset,
-                    "locked": lock,
-                    "accepted_ns": time.time_ns(),
-                    "leverage": perp.leverage if perp else None,
-                    "margin_mode": perp.margin_mode if perp else None,
-                    "contract_size": perp.contract_size if perp else None,
-                    "position_side": body.position_side,
-                    "traceparent": inject_trace({}).get("traceparent"),
-                },
-            )
-            if row is not None:
-                if not lock_taken:  # raising rolls the insert back
-                    raise refused(
-                        [Problem("quantity", "insufficient_funds", f"not enough {lock_asset} is free")]
-                    )
-                await self.ledger.announce(conn, row, None, states.PENDING_NEW)
-        if row is None:  # a concurrent retry inserted it first (nothing was written): answer that one
-            async with autocommit(self._engine()) as conn:
-                existing = await self.ledger.orders.find_existing(
-                    conn, account.id, client_order_id, body.idempotency_key
-                )
-            assert existing is not None
-            return await self._resume(caller, existing)
-        return await self._check_and_accept(caller, row, account)
+        assert existing is not None
+        return await self.resume(caller, existing)
 
     async def _view(
         self, body: OrderSubmit, user_id: str, client_order_id: str
@@ -338,7 +314,7 @@ class OrderSubmitter:
         held = held_as_itself(instrument)
         return held, await self.options.side_price(held, body.side, caller)
 
-    async def _resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:
+    async def resume(self, caller: CallerContext, row: Row[Any]) -> OrderInfo:
         if row.status != states.PENDING_NEW:
             return order_info(row)
         async with autocommit(self._engine()) as conn:
@@ -347,53 +323,53 @@ class OrderSubmitter:
         return await self._check_and_accept(caller, row, account)
 
     async def _check_and_accept(self, caller: CallerContext, row: Row[Any], account: Row[Any]) -> OrderInfo:
-        price = row.price or row.stop_price or row.reference_price
-        request = RiskCheckRequest(
-            user_id=row.user_id,
-            account_id=str(row.account_id),
-            order_id=str(row.id),
-            client_order_id=row.client_order_id,
-            venue=row.venue,
-            symbol=row.symbol,
-            side=row.side,
-            type=row.type,
-            quantity=row.quantity,
-            price=row.price,
-            reference_price=row.reference_price,
-            notional=row.quantity * price if price is not None else Decimal(0),
-            contract_size=row.contract_size,
-            position_side=row.position_side,
-        )
-        verdict = await self.risk.check(request, caller, fail_open=account.risk_fail_open)
+        verdict = await self.risk.check(risk_request(row), caller, fail_open=account.risk_fail_open)
+        extra = await self.accept_extra(row, account, verdict)
+        async with self._engine().begin() as conn:
+            done = await self.accept(conn, row, account, verdict, extra)
+        return order_info(await self.after_accept(done, account, verdict))
+
+    async def accept_extra(self, row: Row[Any], account: Row[Any], verdict: RiskVerdict) -> dict[str, Any]:
+        """What an approved paper order stores as it is accepted: the volume ahead of a resting limit."""
         to_venue = verdict.approved and account.kind == "exchange"
-        accepted: dict[str, Any] = {}
         resting = row.type == "limit" and row.time_in_force in ("gtc", "gtd")  # they wait their turn
         if verdict.approved and not to_venue and resting and account.queue_position and self.queue:
             ahead = await self.queue.volume_ahead(row.venue, row.symbol, row.side, Decimal(row.price))
-            accepted["queue_ahead"] = ahead
-        async with self._engine().begin() as conn:
-            current, halted = await self.ledger.submit_reads.for_accept(conn, row.id)
-            assert current is not None
-            if current.status != states.PENDING_NEW:  # resolved meanwhile (a retry, the sweeper)
-                return order_info(current)
-            if halted is not None:
-                done = await self.ledger.finish(conn, current, states.REJECTED, "trading_halted")
-            elif not verdict.approved:
-                done = await self.ledger.finish(conn, current, states.REJECTED, verdict.reason)
-            else:
-                if verdict.bypassed:
-                    await self.ledger.accounts.audit(
-                        conn, row.account_id, "order-router", "risk_check_bypassed", {"order_id": str(row.id)}
-                    )
-                if to_venue:  # stays pending_new until the venue answers (sent after this commit)
-                    done = current
-                else:
-                    done = await self.ledger.move(
-                        conn, current, (states.NEW,), {"accepted_ns": time.time_ns(), **accepted}
-                    )
-                    await self.execution.place(conn, done)
-                    if account.kind == "paper" and done.base_asset == done.symbol:  # an option
-                        done = await fill_against_quote(self.ledger, conn, done, account_costs(account))
-        if to_venue and done.status == states.PENDING_NEW:
-            done = await self.venue_orders.send(done, account)
-        return order_info(done)
+            return {"queue_ahead": ahead}
+        return {}
+
+    async def accept(
+        self,
+        conn: AsyncConnection,
+        row: Row[Any],
+        account: Row[Any],
+        verdict: RiskVerdict,
+        extra: dict[str, Any],
+    ) -> Row[Any]:
+        """The risk verdict applied in ``conn``'s transaction: ``new`` (placed) or ``rejected``; an
+        order to a venue stays ``pending_new`` (``after_accept`` sends it once this commits)."""
+        current, halted = await self.ledger.submit_reads.for_accept(conn, row.id)
+        assert current is not None
+        if current.status != states.PENDING_NEW:  # resolved meanwhile (a retry, the sweeper)
+            return current
+        if halted is not None:
+            return await self.ledger.finish(conn, current, states.REJECTED, "trading_halted")
+        if not verdict.approved:
+            return await self.ledger.finish(conn, current, states.REJECTED, verdict.reason)
+        if verdict.bypassed:
+            await self.ledger.accounts.audit(
+                conn, row.account_id, "order-router", "risk_check_bypassed", {"order_id": str(row.id)}
+            )
+        if account.kind == "exchange":  # stays pending_new until the venue answers (sent after this commit)
+            return current
+        done = await self.ledger.move(conn, current, (states.NEW,), {"accepted_ns": time.time_ns(), **extra})
+        await self.execution.place(conn, done)
+        if account.kind == "paper" and done.base_asset == done.symbol:  # an option
+            done = await fill_against_quote(self.ledger, conn, done, account_costs(account))
+        return done
+
+    async def after_accept(self, done: Row[Any], account: Row[Any], verdict: RiskVerdict) -> Row[Any]:
+        """After the accepting commit: an approved venue order is sent to its venue."""
+        if verdict.approved and account.kind == "exchange" and done.status == states.PENDING_NEW:
+            return await self.venue_orders.send(done, account)
+        return done

@@ -28,10 +28,10 @@ from tradeloom.order_router.domain.matching import Outcome, PaperOrder, Trade, m
 from tradeloom.order_router.exits import is_bracket_entry
 from tradeloom.order_router.flatten import Flattener
 from tradeloom.order_router.ledger import Announcement, FillSource, Ledger
-from tradeloom.order_router.orders_submit import account_costs
 from tradeloom.order_router.perp_liquidation import PerpLiquidator, PriceRange
 from tradeloom.order_router.store.paper_book import PaperBook
 from tradeloom.order_router.store.rows import paper_order
+from tradeloom.order_router.submit_values import account_costs
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data import TradesIngested, TradeTick
 from tradeloom.shared.contracts.risk import (

@@ -16,7 +16,7 @@ from tradeloom.risk_monitor.api_var import VarApi
 from tradeloom.risk_monitor.check import PreTradeCheck
 from tradeloom.risk_monitor.flatten_results import FlattenResults
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.contracts import risk, risk_monitor, risk_perps, risk_var
+from tradeloom.shared.contracts import orders_batch, risk, risk_monitor, risk_perps, risk_var
 from tradeloom.shared.rpc import Operation
 from tradeloom.shared.runtime import ServiceRuntime
 
@@ -33,9 +33,11 @@ def register(
     flattens: FlattenResults,
     var: VarApi,
 ) -> None:
-    """Every operation of ``contracts.risk``, ``risk_monitor``, ``risk_perps`` and ``risk_var``."""
+    """Every operation of ``contracts.risk``, ``orders_batch.RISK_REQUESTS``, ``risk_monitor``,
+    ``risk_perps`` and ``risk_var``."""
     handlers: dict[str, Callable[[CallerContext, Any], Awaitable[BaseModel]]] = {
         "check": check.check,
+        "check_batch": check.check_batch,
         "positions_list": positions.list,
         "exposure": positions.exposure,
         "equity": positions.equity,
@@ -54,7 +56,8 @@ def register(
         "var": var.var,
         "risk_score": var.score,
     }
-    for contract in (*risk.REQUESTS, *risk_monitor.REQUESTS, *risk_perps.REQUESTS, *risk_var.REQUESTS):
+    contracts = (*risk.REQUESTS, *orders_batch.RISK_REQUESTS, *risk_monitor.REQUESTS, *risk_perps.REQUESTS)
+    for contract in (*contracts, *risk_var.REQUESTS):
         runtime.add_operation(
             Operation(
                 contract.op, contract.request, contract.reply, handlers[contract.op], contract.description

@@ -1,4 +1,5 @@
-"""``svc.risk-monitor.check``: the pre-trade check order-router waits for (50 ms deadline).
+"""``svc.risk-monitor.check``: the pre-trade check order-router waits for (50 ms deadline), and
+``check_batch``: several orders' checks in one request (order-router's ``orders_submit_batch``).
 
 Limits and halts come from memory (``RiskCache``); the account's positions, open and recent orders,
 trading-day PnL and high-water mark from memory too (``CheckState``: read from Postgres once when
@@ -40,6 +41,7 @@ from tradeloom.risk_monitor.option_check import OptionGreeksCheck, needs_greeks
 from tradeloom.risk_monitor.pending import PendingOrders
 from tradeloom.risk_monitor.store.positions_store import PositionsStore
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.orders_batch import RiskCheckBatchReply, RiskCheckBatchRequest
 from tradeloom.shared.contracts.risk import RiskCheckReply, RiskCheckRequest
 
 MAX_REASON = 500
@@ -75,6 +77,13 @@ class PreTradeCheck:
         self.metrics.check_seconds.observe(time.perf_counter() - started)
         self.metrics.checks.labels(check_result(reply.approved, reply.reason)).inc()
         return reply
+
+    async def check_batch(self, caller: CallerContext, request: RiskCheckBatchRequest) -> RiskCheckBatchReply:
+        """``check_batch``: each order checked as ``check`` checks it, one after the other in the order
+        given (an order the batch approved earlier counts as pending for the next); one reply each.
+        A check that fails (the database away) fails the whole request: order-router then fails
+        every order of it closed, as it would each single check."""
+        return RiskCheckBatchReply(results=[await self.check(caller, one) for one in request.checks])
 
     async def _check(self, caller: CallerContext, request: RiskCheckRequest) -> RiskCheckReply:
         del caller  # order-router asks on behalf of the user named in the request

@@ -9,6 +9,8 @@
 - ``insert_locked``: the order row (``ON CONFLICT DO NOTHING``) and its funds lock in one statement
   (a lock that does not fit leaves the caller to raise, rolling the insert back).
 - ``for_accept``: the pending order ``FOR UPDATE`` with the halt that applies to it now.
+- ``drop``: an order just inserted whose lock did not fit, deleted in its transaction (a batch's
+  orders share one transaction, so one order's refusal cannot roll it back).
 
 ``autocommit``: a connection for the reads outside the writing transactions, each one statement
 (its own snapshot), so they need no BEGIN and ROLLBACK round trips.
@@ -140,3 +142,7 @@ class SubmitReads:
         """The order locked ``FOR UPDATE`` and the halt that stops its user on its account now."""
         row = (await conn.execute(self._for_accept, {"id": order_id})).first()
         return (None, None) if row is None else (row, halt_text(row.halted))
+
+    async def drop(self, conn: AsyncConnection, order_id: uuid.UUID) -> None:
+        """Delete an order inserted in this transaction (its lock was not taken: nothing else to undo)."""
+        await conn.execute(text(f'DELETE FROM "{self.s}".orders WHERE id = :id'), {"id": order_id})

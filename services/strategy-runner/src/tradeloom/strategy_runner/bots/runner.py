@@ -9,6 +9,8 @@ side by side. A loop renews and takes over leases
 (a dead replica's bots come to a live one when their lease expires), catches leased bots up to
 their market's newest bar (a candle another replica consumed, one missed while down) and resends
 orders recorded but never answered (same ``client_order_id``: order-router answers the original).
+A market's orders of one candle go to order-router together, one batch per owner
+(``bots.order_sender``).
 
 A decision is one transaction under the bot's row lock: the bar is checked against
 ``last_bar_ns`` and the order row is unique per (bot, symbol, bar), so a redelivered candle, two
@@ -33,22 +35,19 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.aio import wait_for_stop
-from tradeloom.shared.bot_orders import bot_of_client_order_id
-from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import CandleClosed
-from tradeloom.shared.contracts.orders import OrderInfo
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
 from tradeloom.strategy_runner.bots.code_signals import CodeSignals
-from tradeloom.strategy_runner.bots.events import decision_made, status_changed
+from tradeloom.strategy_runner.bots.events import decision_made
 from tradeloom.strategy_runner.bots.exit_orders import ExitOrders
 from tradeloom.strategy_runner.bots.market_history import Market, MarketHistory
 from tradeloom.strategy_runner.bots.market_tasks import MarketTasks
+from tradeloom.strategy_runner.bots.order_sender import OrderSender
 from tradeloom.strategy_runner.bots.order_to_send import OrderToSend
-from tradeloom.strategy_runner.bots.refusals import send_again_later, unusable_account
 from tradeloom.strategy_runner.bots.signal_memo import Memo, may_trade, memo_signal
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
 from tradeloom.strategy_runner.domain.bot_decision import Bar, client_order_id, decide
@@ -98,6 +97,10 @@ class BotRunner:
         )
         self.markets = MarketTasks()
         self._slots = asyncio.Semaphore(DECISION_SLOTS)
+        self.sender = OrderSender(
+            engine, client, outbox, bots=self.bots, ledger=self.ledger, exits=self.exits,
+            timeout_s=config.order_timeout_s,
+        )  # fmt: skip
 
     # ----------------------------------------------------------------------------- the candle
     async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
@@ -133,13 +136,19 @@ class BotRunner:
         first = {row.id for row in rows if may_trade(row, bars, upto_ns, memo)}
         trading, holding = [r for r in rows if r.id in first], [r for r in rows if r.id not in first]
         for group in (trading, holding):  # the orders first: the holds' bookkeeping waits for them
+            orders: list[OrderToSend] = []  # the group's orders, sent together once all are decided
             results = await asyncio.gather(
-                *(self.evaluate(row.id, row.symbol, upto_ns, bar, memo=memo, row=row) for row in group),
+                *(
+                    self.evaluate(row.id, row.symbol, upto_ns, bar, memo=memo, row=row, batch=orders)
+                    for row in group
+                ),
                 return_exceptions=True,
             )
             for result in results:
                 if isinstance(result, Exception):
                     log.warning("a bot of %s not decided on bar %s: %r", market, upto_ns, result)
+            if orders:
+                await self.sender.send_batch(orders)
 
     # ------------------------------------------------------------------------------- the loop
     async def run(self, stop: asyncio.Event) -> None:
@@ -172,17 +181,19 @@ class BotRunner:
             async with self._engine().connect() as conn:
                 bot = await self.bots.get(conn, str(order.bot_id), None)
             if bot is not None:  # its type, prices and exit levels sent again as recorded
-                await self.send(OrderToSend.recorded(bot, order))
+                await self.sender.send(OrderToSend.recorded(bot, order))
 
     # ---------------------------------------------------------------------------- the decision
     async def evaluate(
         self, bot_id: uuid.UUID, symbol: str, upto_ns: int, bar: Bar | None, *,
-        memo: Memo | None = None, row: Row[Any] | None = None,
+        memo: Memo | None = None, row: Row[Any] | None = None, batch: list[OrderToSend] | None = None,
     ) -> None:  # fmt: skip
         """Decide, in order and once each, every closed bar of the bot's ``symbol`` after its last
         decided one up to ``upto_ns`` (a symbol never decided starts at ``upto_ns``); each order
-        is sent after its decision commits. Each symbol of a bot is decided on its own: its row
-        (``bots.get(symbol=…)``) carries that symbol's last bar, position and open orders."""
+        is sent after its decision commits (the last one added to ``batch`` instead, given one: the
+        caller sends it with its market's other orders, ``OrderSender.send_batch``). Each symbol of
+        a bot is decided on its own: its row (``bots.get(symbol=…)``) carries that symbol's last
+        bar, position and open orders."""
         if row is None:
             async with self._slots, self._engine().connect() as conn:
                 row = await self.bots.get(conn, str(bot_id), None, symbol=symbol)
@@ -208,8 +219,10 @@ class BotRunner:
         for end in ends:
             signal = None if names is None or end == 0 else names[end - 1]
             order = await self._decide_locked(bot_id, symbol, bars[:end], upto_ns, signal=signal, memo=memo)
-            if order is not None:
-                await self.send(order)
+            if order is not None and batch is not None and end == ends[-1]:
+                batch.append(order)
+            elif order is not None:
+                await self.sender.send(order)
 
     async def _code_failed(self, bot_id: uuid.UUID, symbol: str, bar_ns: int, reason: str) -> None:
         """The user's code failed on this bar: log it as the bar's decision and stop the bot."""
@@ -224,7 +237,7 @@ class BotRunner:
                 conn, row.id, bar_ns, signal="none", action="failed", reason=reason, symbol=symbol
             )
             await decision_made(conn, self._outbox(), row.user_id, logged)
-            await self._stop_in_error(conn, str(bot_id), reason)
+            await self.sender.stop_in_error(conn, str(bot_id), reason)
 
     async def _decide_locked(
         self, bot_id: uuid.UUID, symbol: str, bars: list[Bar], upto_ns: int, *,
@@ -314,63 +327,3 @@ class BotRunner:
             stop_loss=stop_loss, take_profit=take_profit, cancel_first=tuple(resting),
             trailing_percent=trailing,
         )  # fmt: skip
-
-    # ------------------------------------------------------------------------------- the order
-    async def send(self, order: OrderToSend) -> None:
-        """Submit as the bot's owner; a retry of the same client id gets the original order.
-        A sell whose bracket exits rest cancels them first (not done: the loops finish it)."""
-        if order.cancel_first and not await self.exits.cancel(order.user_id, order.cancel_first):
-            return
-        submit = order.submit()
-        try:
-            info = await self._client().call(
-                "order-router", "orders_submit", submit, OrderInfo,
-                caller=CallerContext(user_id=order.user_id), timeout_s=self.config.order_timeout_s,
-            )  # fmt: skip
-        except RemoteError as error:
-            if send_again_later(error):  # still 'sending': the loop resends it
-                log.warning("order %s not sent yet: %s", order.client_id, error)
-                return
-            await self._settle(
-                order, "rejected", order_id=None, action="refused", reason=f"{error.code}: {error}",
-                stop_reason=unusable_account(error),
-            )  # fmt: skip
-            return
-        except Unavailable as error:  # still 'sending': the loop resends it
-            log.warning("order %s not sent yet: %s", order.client_id, error)
-            return
-        reason = (
-            "order rejected: " + (info.reject_reason or "") if info.status == "rejected" else "order sent"
-        )
-        action = "refused" if info.status == "rejected" else order.side
-        await self._settle(
-            order,
-            info.status,
-            order_id=info.order_id,
-            action=action,
-            reason=reason,
-            filled=info.filled_quantity,
-        )
-
-    async def _settle(
-        self, order: OrderToSend, status: str, *, order_id: str | None, action: str, reason: str,
-        filled: Decimal = Decimal(0), stop_reason: str | None = None,
-    ) -> None:  # fmt: skip
-        """Record order-router's answer; ``stop_reason``: the bot cannot trade any more (status error)."""
-        async with self._engine().begin() as conn:
-            await self.ledger.order_answered(conn, order.client_id, status, order_id, filled)
-            logged = await self.ledger.settle_decision(conn, order.client_id, action, reason, order_id)
-            if logged is not None:
-                await decision_made(conn, self._outbox(), order.user_id, logged)
-            bot_id = bot_of_client_order_id(order.client_id)
-            if stop_reason is not None and bot_id is not None:
-                await self._stop_in_error(conn, bot_id, stop_reason)
-
-    async def _stop_in_error(self, conn: AsyncConnection, bot_id: str, reason: str) -> None:
-        row = await self.bots.get(conn, bot_id, None, lock=True)
-        if row is not None and row.status in ("running", "paused"):
-            await self.bots.set_status(conn, row.id, "error", reason, from_mark=False)
-            await status_changed(
-                conn, self._outbox(), bot_id, user_id=row.user_id, status="error", previous=row.status,
-                reason=reason, account_id=row.account_id, bot_name=row.name,
-            )  # fmt: skip
