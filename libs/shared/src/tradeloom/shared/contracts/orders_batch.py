@@ -33,7 +33,29 @@ class OrderSubmitBatch(Request):
 
 
 class OrderBatchResult(Reply):
-    """One order's outcome: ``order`` as ``orders_submit`` answers it, or its ``error``."""
+    """One order's outcome: ``order`` as ``orders_submit`` answers it, or its ``error`` (exactly one:
+    the schema says so with ``oneOf``, and its example is a refused order)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            # exactly one of the two is set: the other absent or null
+            "oneOf": [
+                {"properties": {"error": {"type": "null"}}},
+                {"properties": {"order": {"type": "null"}}},
+            ],
+            "examples": [
+                {
+                    "error": {
+                        "code": "validation_error",
+                        "message": "quantity: 0.0001 is below the minimum quantity 0.001",
+                        "details": {"field": "quantity"},
+                    }
+                }
+            ],
+        },
+    )
 
     order: OrderInfo | None = None
     error: ErrorBody | None = Field(default=None, description="this order's error reply body")
