@@ -97,9 +97,9 @@ def test_shared_rows_equal_single_runs_from_reference_signals(strategy: str) -> 
 @pytest.mark.parametrize(
     ("windows_in_budget", "path"),
     [
-        (7, "shared_averages"),
-        (4, "shared_averages_tiled(2)"),
-        (2, "shared_averages_tiled(6)"),
+        (7, "shared_averages+market_rows"),
+        (4, "shared_averages_tiled(2)+market_rows"),
+        (2, "shared_averages_tiled(6)+market_rows"),
         (1, "per_row"),
     ],
 )
