@@ -1,6 +1,6 @@
 """Pure numerics for Tradeloom: no I/O, no platform imports (see libs/quant/README.md).
 
-Subpackages: ``indicators`` (compiled indicator kernels), ``fills`` (fill, slippage, commission and
+Subpackages: ``backtest`` (a built-in strategy's whole backtest in one call), ``indicators`` (compiled indicator kernels), ``fills`` (fill, slippage, commission and
 sizing rules shared with the paper exchange), ``simulator`` (the bar-by-bar backtest kernel and
 trade records), ``metrics`` (performance metrics), ``strategies`` (built-in signal kernels and
 parameter schemas), ``optimise`` (grid/random search and walk-forward), ``options`` (Black-Scholes-
@@ -10,6 +10,7 @@ kernels are tested against).
 """
 
 __all__ = [
+    "backtest",
     "fills",
     "indicators",
     "margin",
