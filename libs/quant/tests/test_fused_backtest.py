@@ -37,13 +37,17 @@ def _assert_same(bars: Bars, params: dict[str, object], config: SimulationConfig
     np.testing.assert_array_equal(fused.simulation.position, reference.simulation.position)
     assert fused.simulation.counters == reference.simulation.counters
     assert fused.events == reference.events
-    np.testing.assert_array_equal(np.array(list(fused.summary.values())), np.array(list(reference.summary.values())))
+    np.testing.assert_array_equal(
+        np.array(list(fused.summary.values())), np.array(list(reference.summary.values()))
+    )
     assert list(fused.summary) == list(reference.summary)
     return fused.path
 
 
 def _without_exits_or_limit(config: SimulationConfig) -> SimulationConfig:
-    return config._replace(stop_loss=math.nan, take_profit=math.nan, trailing_stop=math.nan, max_entries_per_day=0)
+    return config._replace(
+        stop_loss=math.nan, take_profit=math.nan, trailing_stop=math.nan, max_entries_per_day=0
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -66,7 +70,9 @@ def test_fused_equals_the_three_pass_path_exactly(
 @pytest.mark.parametrize("on_close", [False, True])
 @pytest.mark.parametrize("short", [False, True])
 @pytest.mark.parametrize(("fast", "slow"), [(2, 3), (10, 20), (30, 200)])
-def test_fused_on_a_long_walk_with_fees_and_slippage(on_close: bool, short: bool, fast: int, slow: int) -> None:
+def test_fused_on_a_long_walk_with_fees_and_slippage(
+    on_close: bool, short: bool, fast: int, slow: int
+) -> None:
     bars = _bars(30_000, 5)  # crosses the every-1024-bars resynchronisation of the running sums
     cost = Costs(slippage_model=int(SlippageModel.PERCENT), slippage=0.0005,
                  commission_model=int(CommissionModel.PERCENT), taker_rate=0.001)  # fmt: skip

@@ -109,7 +109,9 @@ def test_market_row_equals_simulate_then_summary_exactly(
         else np.empty(0)
     )
     expected = _full_path(f, s, short, bars, volatility, config, cost, 365.0)
-    actual = cross_row_market(f, s, short, bars.open, bars.close, bars.volume, volatility, config, cost, 365.0)
+    actual = cross_row_market(
+        f, s, short, bars.open, bars.close, bars.volume, volatility, config, cost, 365.0
+    )
     np.testing.assert_array_equal(actual, expected)
 
 
@@ -124,11 +126,15 @@ def test_market_row_qualifies_only_without_exits_and_tiers() -> None:
 
 def test_market_row_on_a_long_trading_walk_with_fees_and_slippage() -> None:
     bars = random_walk_bars(20_000, 4)
-    cost = normalized_costs(Costs(slippage_model=int(SlippageModel.PERCENT), slippage=0.0005,
-                                  commission_model=int(CommissionModel.PERCENT), taker_rate=0.001))  # fmt: skip
+    cost = normalized_costs(
+        Costs(slippage_model=int(SlippageModel.PERCENT), slippage=0.0005,
+              commission_model=int(CommissionModel.PERCENT), taker_rate=0.001)
+    )  # fmt: skip
     f, s = sma(bars.close, 10), sma(bars.close, 20)
     for on_close in (False, True):
-        config = normalized_config(SimulationConfig(initial_cash=1e6, whole_units=True, fill_on_close=on_close))
+        config = normalized_config(
+            SimulationConfig(initial_cash=1e6, whole_units=True, fill_on_close=on_close)
+        )
         for short in (False, True):
             expected = _full_path(f, s, short, bars, np.empty(0), config, cost, 252.0)
             assert expected[6] > 500  # trades throughout

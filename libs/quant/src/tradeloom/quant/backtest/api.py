@@ -36,7 +36,8 @@ from tradeloom.quant.strategies.schema import OhlcArrays, validate_params
 from tradeloom.quant.strategies.signals import SignalArrays
 
 FUSED = "fused_sma_cross"  # one pass: signals, market fast path and summary in one loop
-THREE_PASS = "three_pass"  # strategy_signals, run_simulation, summary_metrics
+# strategy_signals, run_simulation, summary_metrics (a path name, not a secret)
+THREE_PASS = "three_pass"  # noqa: S105
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def sma_cross_backtest(  # noqa: PLR0912, PLR0915 (signals, simulator and summar
     for t in range(n):
         o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
         # the simulator's bar check, without a branch per test (a NaN fails ``isfinite``)
-        if not ((min(min(o, h), min(lo, c)) > 0.0) & (v >= 0.0) & np.isfinite(o + h + lo + c + v)):
+        if not ((min(o, h, lo, c) > 0.0) & (v >= 0.0) & np.isfinite(o + h + lo + c + v)):
             counters[0] = entries
             return trades[:0], equity[:0], position[:0], t, counters, figures, events
         # sma_cross's running sums (``_sma_crosses_finite``), term by term
@@ -154,7 +154,9 @@ def sma_cross_backtest(  # noqa: PLR0912, PLR0915 (signals, simulator and summar
             downs += down
             go_long = up
             go_short = allow_short and down
-            wants_exit = (held > 0.0 and (down or go_short)) or (held < 0.0 and ((allow_short and up) or go_long))
+            wants_exit = (held > 0.0 and (down or go_short)) or (
+                held < 0.0 and ((allow_short and up) or go_long)
+            )
             side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
             bar_volatility = volatility[t] if has_volatility else np.nan
             if fill_on_close:

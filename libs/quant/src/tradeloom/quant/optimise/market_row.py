@@ -99,7 +99,9 @@ def cross_row_market(  # noqa: PLR0912, PLR0915 (the market loop and the summary
         if up or down:
             go_long = up and not down
             go_short = allow_short and down and not up
-            wants_exit = (held > 0.0 and (down or go_short)) or (held < 0.0 and ((allow_short and up) or go_long))
+            wants_exit = (held > 0.0 and (down or go_short)) or (
+                held < 0.0 and ((allow_short and up) or go_long)
+            )
             side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
             bar_volatility = volatility[t] if has_volatility else np.nan
             if fill_on_close:

@@ -30,8 +30,8 @@ from tradeloom.quant.indicators.moving_averages import ema, sma
 from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
 from tradeloom.quant.optimise.market_row import cross_row_market, market_row_qualifies
 from tradeloom.quant.optimise.running import cross_row_figures
-from tradeloom.quant.strategies.signals import any_nan
 from tradeloom.quant.simulator.config import SimulationConfig
+from tradeloom.quant.strategies.signals import any_nan
 from tradeloom.quant.types import FloatArray, IntArray
 
 # strategy id (compiled.STRATEGY_IDS) → whether its averages are exponential
@@ -63,8 +63,9 @@ def plan_tiles(pairs: IntArray, max_windows: int) -> list[IntArray]:
 
 @njit(cache=True)
 def sma_into(close: FloatArray, window: int, out: FloatArray) -> None:
-    """``sma(close, window)`` written into ``out``, for closes without NaN: ``rolling_mean``'s running sum with its NaN counts always zero, so the same sums in the
-    same order (identical averages) without a temporary array or four NaN tests a bar."""
+    """``sma(close, window)`` written into ``out``, for closes without NaN: ``rolling_mean``'s running
+    sum with its NaN counts always zero, so the same sums in the same order (identical averages)
+    without a temporary array or four NaN tests a bar."""
     check_window(window)
     total = 0.0
     for i in range(close.shape[0]):
@@ -116,8 +117,8 @@ def run_cross_grid(
     if market_row_qualifies(config, costs):  # chosen once per grid: the market fast path
         for r in prange(rows):
             out[r] = cross_row_market(
-                table[fast_rows[r]], table[slow_rows[r]], allow_short[r] != 0, open_, close, volume, volatility,
-                config, costs, periods_per_year,
+                table[fast_rows[r]], table[slow_rows[r]], allow_short[r] != 0, open_, close, volume,
+                volatility, config, costs, periods_per_year,
             )  # fmt: skip
         return out
     for r in prange(rows):

@@ -175,7 +175,9 @@ def price_arrays(bars: Bars) -> list[FloatArray]:
     return [_as_float(name, getattr(bars, name), n) for name in ("open", "high", "low", "close", "volume")]
 
 
-def volatility_for(config: SimulationConfig, close: FloatArray, window: int, periods_per_year: float) -> FloatArray:
+def volatility_for(
+    config: SimulationConfig, close: FloatArray, window: int, periods_per_year: float
+) -> FloatArray:
     """The volatility target's annualised rolling volatility, or empty when not sizing by it."""
     if config.sizing_mode == SizingMode.VOLATILITY_TARGET:
         return rolling_volatility(close, window, periods_per_year)
