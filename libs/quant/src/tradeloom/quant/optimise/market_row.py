@@ -27,12 +27,11 @@ from tradeloom.quant.simulator.state import CASH, POSITION, TRADES, enter, exit_
 from tradeloom.quant.types import FloatArray
 
 
-@njit(cache=True)
 def market_row_qualifies(config: SimulationConfig, costs: Costs) -> bool:
     """Whether a grid's rows may take ``cross_row_market`` (grid rows never have entry levels or a
     daily limit): no stop-loss, take-profit or trailing stop, and no TIERED commission."""
-    no_exits = np.isnan(config.stop_loss) and np.isnan(config.take_profit) and np.isnan(config.trailing_stop)
-    return no_exits and costs.commission_model != CommissionModel.TIERED
+    no_exits = all(np.isnan(v) for v in (config.stop_loss, config.take_profit, config.trailing_stop))
+    return bool(no_exits and costs.commission_model != CommissionModel.TIERED)
 
 
 @njit(cache=True)

@@ -114,17 +114,36 @@ def run_cross_grid(
     ``table[slow_rows[r]]``, out (or short, when ``allow_short[r]``) on the cross below."""
     rows = fast_rows.shape[0]
     out = np.empty((rows, len(SUMMARY_COLUMNS)))
-    if market_row_qualifies(config, costs):  # chosen once per grid: the market fast path
-        for r in prange(rows):
-            out[r] = cross_row_market(
-                table[fast_rows[r]], table[slow_rows[r]], allow_short[r] != 0, open_, close, volume,
-                volatility, config, costs, periods_per_year,
-            )  # fmt: skip
-        return out
     for r in prange(rows):
         out[r] = cross_row_figures(
             table[fast_rows[r]], table[slow_rows[r]], allow_short[r] != 0, open_, high, low, close, volume,
             volatility, config, costs, periods_per_year,
+        )  # fmt: skip
+    return out
+
+
+@njit(cache=True, parallel=True)
+def run_market_cross_grid(
+    fast_rows: IntArray,
+    slow_rows: IntArray,
+    allow_short: IntArray,
+    table: FloatArray,
+    open_: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    volatility: FloatArray,
+    config: SimulationConfig,
+    costs: Costs,
+    periods_per_year: float,
+) -> FloatArray:
+    """``run_cross_grid`` for a grid whose rows ``market_row_qualifies``: each row on the market fast
+    path. A kernel of its own, so a grid compiles only the row loop it runs."""
+    rows = fast_rows.shape[0]
+    out = np.empty((rows, len(SUMMARY_COLUMNS)))
+    for r in prange(rows):
+        out[r] = cross_row_market(
+            table[fast_rows[r]], table[slow_rows[r]], allow_short[r] != 0, open_, close, volume, volatility,
+            config, costs, periods_per_year,
         )  # fmt: skip
     return out
 
@@ -175,7 +194,9 @@ def _tile(
     windows, index = np.unique(pairs, return_inverse=True)
     index = index.reshape(-1, 2).astype(np.int64)
     table = average_table(close, windows, exponential)
-    return run_cross_grid(
-        np.ascontiguousarray(index[:, 0]), np.ascontiguousarray(index[:, 1]), flags, table,
-        open_, high, low, close, volume, volatility, config, costs, periods_per_year,
-    )  # fmt: skip
+    fast_rows, slow_rows = np.ascontiguousarray(index[:, 0]), np.ascontiguousarray(index[:, 1])
+    if market_row_qualifies(config, costs):  # chosen once per grid: the market fast path
+        return run_market_cross_grid(fast_rows, slow_rows, flags, table, open_, close, volume, volatility,
+                                     config, costs, periods_per_year)  # fmt: skip
+    return run_cross_grid(fast_rows, slow_rows, flags, table, open_, high, low, close, volume, volatility,
+                          config, costs, periods_per_year)  # fmt: skip
