@@ -5,10 +5,12 @@ strategy keeps trading to the last bar (asserted: an entry in the last 10 % of b
 old 10,000-cash 0.1 %-fee data on which it went broke and stopped trading at bar 539,236. Every
 contender runs on the same arrays, and their figures are checked against each other before timing.
 
-1. One SMA(10, 20) backtest at 100k, 1M and 10M bars: tradeloom.quant called directly (signals,
-   simulation with trade records and equity, summary figures) against ``bare_minimal`` (final equity
-   and trade count only) and ``bare_full`` (trade records, equity curve, the same figures); vectorbt
-   on its Rust engine at 100k and 1M.
+1. One SMA(10, 20) backtest at 100k, 1M and 10M bars: tradeloom.quant called directly through its
+   public entry point ``run_template_backtest`` (``ours``: the fused one-pass path; trade records,
+   equity, position and the summary figures) and as the three passes (``three_pass``: ``sma_cross``,
+   ``run_simulation``, ``summary_metrics``), against ``bare_minimal`` (final equity and trade count
+   only) and ``bare_full`` (trade records, equity curve, the same figures); vectorbt on its Rust
+   engine at 100k and 1M.
 2. Grids of 10, 100 and 1,000 SMA-cross combinations (every one valid: fast < slow) on 1M bars
    against the bare parallel loop that shares the averages; vectorbt's grid at 10 and 100, interleaved.
 3. Cold start: import + first backtest in a fresh process, with an empty and with a filled Numba cache.
@@ -28,6 +30,7 @@ import pandas as pd
 
 from bench.backtest_peers import bare_full, bare_minimal, bare_shared_grid, vectorbt_grid
 from bench.harness import Contender, header, interleaved, ratio, report
+from tradeloom.quant.backtest import run_template_backtest
 from tradeloom.quant.fills.models import Costs
 from tradeloom.quant.optimise import SUMMARY_COLUMNS, evaluate, grid_candidates, summary_metrics
 from tradeloom.quant.simulator import Bars, Signals, SimulationConfig, run_simulation
@@ -47,7 +50,8 @@ GRIDS = {
 VECTORBT_GRIDS = (10, 100)
 VECTORBT_CHUNK = 25  # columns per vectorbt call: 25 × 1M floats = 200 MB per 2-D array
 PATHS = {
-    "ours": "tradeloom.quant sma_cross + run_simulation + summary_metrics",
+    "ours": "tradeloom.quant run_template_backtest",
+    "three_pass": "tradeloom.quant sma_cross + run_simulation + summary_metrics",
     "bare_min": "bench.backtest_peers.bare_minimal: final equity + trade count",
     "bare_full": "bench.backtest_peers.bare_full: trade records + equity curve + 10 figures",
     "vbt": "vectorbt 1.2 MA.run + from_signals, engine='rust', raw order records + final value",
@@ -66,8 +70,15 @@ def make_bars(n: int, seed: int = 1) -> Bars:
     return Bars(open_, high, low, close, np.full(n, 1e6))
 
 
+def ours_template(bars: Bars, fast: int = 10, slow: int = 20) -> object:
+    """tradeloom.quant's public entry point for a template backtest (its ``path`` says which ran)."""
+    config = SimulationConfig(initial_cash=CASH, whole_units=True)
+    return run_template_backtest("sma_cross", {"fast": fast, "slow": slow}, bars, config, Costs(),
+                                 periods_per_year=365.0)  # fmt: skip
+
+
 def ours_single(bars: Bars, fast: int = 10, slow: int = 20) -> tuple[object, np.ndarray]:
-    """tradeloom.quant as a library user calls it: (the run, its SUMMARY_COLUMNS figures)."""
+    """tradeloom.quant's three passes: (the run, its SUMMARY_COLUMNS figures)."""
     signals = sma_cross(bars.close, fast, slow, False)
     run = run_simulation(
         bars, Signals(*signals), SimulationConfig(initial_cash=CASH, whole_units=True), Costs()
@@ -78,7 +89,11 @@ def ours_single(bars: Bars, fast: int = 10, slow: int = 20) -> tuple[object, np.
 def check_single(bars: Bars) -> int:
     """The contenders agree (trades, final equity) and the strategy trades to the end; trade count."""
     n = bars.close.shape[0]
-    run, _ = ours_single(bars)
+    run, figures = ours_single(bars)
+    template = ours_template(bars)
+    assert np.array_equal(template.simulation.trades.table, run.trades.table)  # type: ignore[attr-defined]
+    assert np.array_equal(template.simulation.equity, run.equity)  # type: ignore[attr-defined]
+    assert np.array_equal(np.array(list(template.summary.values())), figures)  # type: ignore[attr-defined]
     final, count, last_entry = bare_minimal(bars.open, bars.close, 10, 20, CASH, FEE)
     _, equity, _ = bare_full(bars.open, bars.close, 10, 20, CASH, FEE)
     assert len(run.trades) == count, (len(run.trades), count)  # type: ignore[attr-defined]
@@ -95,8 +110,10 @@ def single(n: int, vbt: object | None) -> None:
         f"single SMA(10,20) backtest, {n:,} bars", f"{DATA}; {count:,} trades, last entry in the final 10 %"
     )
     o, c = bars.open, bars.close
+    path = ours_template(bars).path  # type: ignore[attr-defined]
     contenders = [
-        Contender("ours", lambda: ours_single(bars), PATHS["ours"]),
+        Contender("ours", lambda: ours_template(bars), f"{PATHS['ours']}, path {path}"),
+        Contender("three_pass", lambda: ours_single(bars), f"{PATHS['three_pass']}, path three_pass"),
         Contender("bare_min", lambda: bare_minimal(o, c, 10, 20, CASH, FEE), PATHS["bare_min"]),
         Contender("bare_full", lambda: bare_full(o, c, 10, 20, CASH, FEE), PATHS["bare_full"]),
     ]
@@ -111,6 +128,7 @@ def single(n: int, vbt: object | None) -> None:
     report(timings, base="bare_min")
     ours = timings["ours"]
     print(f"   ours/bare_full = {ratio(ours, timings['bare_full'])}  (goal: ours/bare_min <= 1.25x)")
+    print(f"   three_pass/ours = {ratio(timings['three_pass'], ours)}")
     if "vectorbt" in timings:
         print(f"   vectorbt/ours = {ratio(timings['vectorbt'], ours)}  (goal >= 5x)")
     else:
@@ -173,8 +191,8 @@ def _chunk(windows: np.ndarray, fast_rows: np.ndarray, slow_rows: np.ndarray) ->
 
 def cold_start() -> None:
     """Seconds for import + a first 1,000-bar backtest in a fresh process: empty, then filled cache."""
-    code = ("import time; t=time.perf_counter(); from bench.bench_backtest import make_bars, ours_single; "
-            "ours_single(make_bars(1000)); print(time.perf_counter()-t)")  # fmt: skip
+    code = ("import time; t=time.perf_counter(); from bench.bench_backtest import make_bars, ours_template; "
+            "ours_template(make_bars(1000)); print(time.perf_counter()-t)")  # fmt: skip
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}

@@ -97,9 +97,9 @@ def test_shared_rows_equal_single_runs_from_reference_signals(strategy: str) -> 
 @pytest.mark.parametrize(
     ("windows_in_budget", "path"),
     [
-        (7, "shared_averages"),
-        (4, "shared_averages_tiled(2)"),
-        (2, "shared_averages_tiled(6)"),
+        (7, "shared_averages+market_rows"),
+        (4, "shared_averages_tiled(2)+market_rows"),
+        (2, "shared_averages_tiled(6)+market_rows"),
         (1, "per_row"),
     ],
 )
@@ -129,3 +129,24 @@ def test_tiles_cover_every_row_once_within_the_window_budget(
     np.testing.assert_array_equal(np.sort(np.concatenate(tiles)), np.arange(len(pairs)))
     for rows in tiles:
         assert rows.size > 0 and np.unique(array[rows]).size <= limit
+
+
+@pytest.mark.parametrize(
+    ("config", "costs", "rows"),
+    [
+        (SimulationConfig(), COSTS, "+market_rows"),
+        (SimulationConfig(stop_loss=0.01, trailing_stop=0.02), COSTS, "+general_rows"),
+        (SimulationConfig(take_profit=0.03, fill_on_close=True), COSTS, "+general_rows"),
+        (SimulationConfig(), Costs(commission_model=int(CommissionModel.TIERED)), "+general_rows"),
+    ],
+)
+def test_the_rows_loop_is_chosen_once_per_grid_and_named(
+    config: SimulationConfig, costs: Costs, rows: str
+) -> None:
+    bars = _bars(600, 3)
+    candidates = grid_candidates({"fast": [3, 5], "slow": [13, 21], "allow_short": [False, True]})
+    per_row = evaluate("sma_cross", candidates, bars, config, costs, shared_average_bytes=0)
+    shared = evaluate("sma_cross", candidates, bars, config, costs)
+    assert shared.path == "shared_averages" + rows
+    for name in SUMMARY_COLUMNS:
+        np.testing.assert_array_equal(per_row.metrics[name], shared.metrics[name])

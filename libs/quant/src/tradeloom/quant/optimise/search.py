@@ -31,7 +31,8 @@ class SearchResults:
     params: dict[str, FloatArray]
     metrics: dict[str, FloatArray]
     skipped: int  # combinations refused by the schema (e.g. fast ≥ slow)
-    # the compiled loop that ran: "per_row", "shared_averages" or "shared_averages_tiled(<tiles>)"
+    # the compiled loop that ran: "per_row", or "shared_averages" / "shared_averages_tiled(<tiles>)"
+    # followed by the rows' loop, "+market_rows" (market fast path) or "+general_rows"
     path: str = PER_ROW
 
     def __len__(self) -> int:

@@ -14,7 +14,9 @@ metrics, equal the per-row loop's exactly (tests compare both, and against singl
 The table costs windows × bars × 8 bytes. Over the byte budget the rows are cut into tiles, each
 needing at most ``budget // (bars × 8)`` windows (rows ordered by slow then fast window, so a
 product grid's fast averages are recomputed once per tile, its slow ones never); only a budget
-below two averages leaves the per-row loop. The caller is told which path ran (``GridPath``).
+below two averages leaves the per-row loop. Rows without exits or TIERED commission run on the
+market fast path (``market_row``), the others on the general row; the choice is made once per grid.
+The caller is told which path ran (``SearchResults.path``, e.g. ``shared_averages+market_rows``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ import numpy as np
 from numba import njit, prange
 
 from tradeloom.quant.fills.models import Costs
+from tradeloom.quant.indicators._core import RESYNC_EVERY, check_window
 from tradeloom.quant.indicators.moving_averages import ema, sma
 from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
+from tradeloom.quant.optimise.market_row import cross_row_market, market_row_qualifies
 from tradeloom.quant.optimise.running import cross_row_figures
 from tradeloom.quant.simulator.config import SimulationConfig
+from tradeloom.quant.strategies.signals import any_nan
 from tradeloom.quant.types import FloatArray, IntArray
 
 # strategy id (compiled.STRATEGY_IDS) → whether its averages are exponential
@@ -34,6 +39,8 @@ SHARED_AVERAGE_STRATEGIES = {0: False, 1: True}
 PER_ROW = "per_row"  # compiled.run_grid: every row computes its own averages
 SHARED = "shared_averages"  # one table of every distinct average
 TILED = "shared_averages_tiled"  # tiles of rows, each with its own table within the budget
+MARKET_ROWS = "+market_rows"  # rows on the market fast path (market_row.cross_row_market)
+GENERAL_ROWS = "+general_rows"  # rows on the general simulator state (running.cross_row_figures)
 
 
 def plan_tiles(pairs: IntArray, max_windows: int) -> list[IntArray]:
@@ -54,12 +61,36 @@ def plan_tiles(pairs: IntArray, max_windows: int) -> list[IntArray]:
     return tiles
 
 
+@njit(cache=True)
+def sma_into(close: FloatArray, window: int, out: FloatArray) -> None:
+    """``sma(close, window)`` written into ``out``, for closes without NaN: ``rolling_mean``'s running
+    sum with its NaN counts always zero, so the same sums in the same order (identical averages)
+    without a temporary array or four NaN tests a bar."""
+    check_window(window)
+    total = 0.0
+    for i in range(close.shape[0]):
+        total += close[i]
+        if i >= window:
+            total -= close[i - window]
+        if (i & (RESYNC_EVERY - 1)) == 0 and i >= window - 1:
+            total = 0.0
+            for j in range(i - window + 1, i + 1):
+                total += close[j]
+        out[i] = total / window if i >= window - 1 else np.nan
+
+
 @njit(cache=True, parallel=True)
 def average_table(close: FloatArray, windows: IntArray, exponential: bool) -> FloatArray:
     """Row ``j``: the SMA (or EMA) of ``close`` over ``windows[j]``; rows built in parallel."""
     out = np.empty((windows.shape[0], close.shape[0]))
+    finite = not any_nan(close)  # always, for validated bars: the SMA rows need no NaN counts
     for j in prange(windows.shape[0]):
-        out[j] = ema(close, windows[j]) if exponential else sma(close, windows[j])
+        if exponential:
+            out[j] = ema(close, windows[j])
+        elif finite:
+            sma_into(close, windows[j], out[j])
+        else:
+            out[j] = sma(close, windows[j])
     return out
 
 
@@ -87,6 +118,32 @@ def run_cross_grid(
         out[r] = cross_row_figures(
             table[fast_rows[r]], table[slow_rows[r]], allow_short[r] != 0, open_, high, low, close, volume,
             volatility, config, costs, periods_per_year,
+        )  # fmt: skip
+    return out
+
+
+@njit(cache=True, parallel=True)
+def run_market_cross_grid(
+    fast_rows: IntArray,
+    slow_rows: IntArray,
+    allow_short: IntArray,
+    table: FloatArray,
+    open_: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    volatility: FloatArray,
+    config: SimulationConfig,
+    costs: Costs,
+    periods_per_year: float,
+) -> FloatArray:
+    """``run_cross_grid`` for a grid whose rows ``market_row_qualifies``: each row on the market fast
+    path. A kernel of its own, so a grid compiles only the row loop it runs."""
+    rows = fast_rows.shape[0]
+    out = np.empty((rows, len(SUMMARY_COLUMNS)))
+    for r in prange(rows):
+        out[r] = cross_row_market(
+            table[fast_rows[r]], table[slow_rows[r]], allow_short[r] != 0, open_, close, volume, volatility,
+            config, costs, periods_per_year,
         )  # fmt: skip
     return out
 
@@ -119,7 +176,8 @@ def shared_average_grid(
     for rows in tiles:
         out[rows] = _tile(pairs[rows], flags[rows], exponential, prices, volatility, config, costs,
                           periods_per_year)  # fmt: skip
-    return out, SHARED if len(tiles) == 1 else f"{TILED}({len(tiles)})"
+    rows_kind = MARKET_ROWS if market_row_qualifies(config, costs) else GENERAL_ROWS
+    return out, (SHARED if len(tiles) == 1 else f"{TILED}({len(tiles)})") + rows_kind
 
 
 def _tile(
@@ -136,7 +194,9 @@ def _tile(
     windows, index = np.unique(pairs, return_inverse=True)
     index = index.reshape(-1, 2).astype(np.int64)
     table = average_table(close, windows, exponential)
-    return run_cross_grid(
-        np.ascontiguousarray(index[:, 0]), np.ascontiguousarray(index[:, 1]), flags, table,
-        open_, high, low, close, volume, volatility, config, costs, periods_per_year,
-    )  # fmt: skip
+    fast_rows, slow_rows = np.ascontiguousarray(index[:, 0]), np.ascontiguousarray(index[:, 1])
+    if market_row_qualifies(config, costs):  # chosen once per grid: the market fast path
+        return run_market_cross_grid(fast_rows, slow_rows, flags, table, open_, close, volume, volatility,
+                                     config, costs, periods_per_year)  # fmt: skip
+    return run_cross_grid(fast_rows, slow_rows, flags, table, open_, high, low, close, volume, volatility,
+                          config, costs, periods_per_year)  # fmt: skip

@@ -168,6 +168,22 @@ def validate_config(config: SimulationConfig) -> None:
         raise ValueError("max_entries_per_day: must be 0 (no limit) or more")
 
 
+def price_arrays(bars: Bars) -> list[FloatArray]:
+    """open, high, low, close, volume as contiguous float64 arrays of one length (ValueError naming
+    the field otherwise)."""
+    n = int(np.asarray(bars.close).shape[0])
+    return [_as_float(name, getattr(bars, name), n) for name in ("open", "high", "low", "close", "volume")]
+
+
+def volatility_for(
+    config: SimulationConfig, close: FloatArray, window: int, periods_per_year: float
+) -> FloatArray:
+    """The volatility target's annualised rolling volatility, or empty when not sizing by it."""
+    if config.sizing_mode == SizingMode.VOLATILITY_TARGET:
+        return rolling_volatility(close, window, periods_per_year)
+    return np.empty(0)
+
+
 def run_simulation(  # noqa: PLR0917
     bars: Bars,
     signals: Signals,
@@ -182,17 +198,14 @@ def run_simulation(  # noqa: PLR0917
     config = normalized_config(config or SimulationConfig())
     costs = normalized_costs(costs or Costs())
     validate_config(config)
-    n = int(np.asarray(bars.close).shape[0])
-    prices = [_as_float(name, getattr(bars, name), n) for name in ("open", "high", "low", "close", "volume")]
+    prices = price_arrays(bars)
+    n = prices[3].shape[0]
     flags = [
         _as_bool(name, getattr(signals, name), n)
         for name in ("entry_long", "exit_long", "entry_short", "exit_short")
     ]
     level = _levels(signals.entry_level, n)
-    if config.sizing_mode == SizingMode.VOLATILITY_TARGET:
-        volatility = rolling_volatility(prices[3], volatility_window, periods_per_year)
-    else:
-        volatility = np.empty(0)
+    volatility = volatility_for(config, prices[3], volatility_window, periods_per_year)
     open_, high, low, close, volume = prices
     entry_long, exit_long, entry_short, exit_short = flags
     table, equity, position, bad, counters = simulate(

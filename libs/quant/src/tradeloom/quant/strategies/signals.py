@@ -137,7 +137,7 @@ def _sma_crosses_finite(close: FloatArray, fast: int, slow: int) -> tuple[BoolAr
 
 
 @njit(cache=True)
-def _any_nan(values: FloatArray) -> bool:
+def any_nan(values: FloatArray) -> bool:
     for i in range(values.shape[0]):  # noqa: SIM110 (a plain loop: stops at the first NaN, compiled)
         if np.isnan(values[i]):
             return True
@@ -150,7 +150,7 @@ def sma_cross(close: FloatArray, fast: int, slow: int, allow_short: bool) -> Sig
     ``window_step``), never materialised; closes without NaN take the loop without NaN counts."""
     check_window(fast)
     check_window(slow)
-    if _any_nan(close):
+    if any_nan(close):
         up, down = _sma_crosses_with_nans(close, fast, slow)
     else:
         up, down = _sma_crosses_finite(close, fast, slow)

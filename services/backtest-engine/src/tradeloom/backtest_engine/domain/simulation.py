@@ -1,5 +1,9 @@
 """One backtest on arrays: strategy signals, the compiled simulator and the metrics, via tradeloom.quant.
 
+A template strategy runs through ``run_template_backtest`` (one fused pass for an SMA cross on the
+market fast path, signals then simulation otherwise); a graph or user-code strategy's signals go to
+``run_simulation``.
+
 Pure and synchronous (the worker runs it in a thread). ``BarArrays`` is what the data fetch
 assembles; ``BacktestOutcome`` is what the store persists.
 """
@@ -14,9 +18,10 @@ import numpy as np
 from tradeloom.backtest_engine.domain.annualisation import Annualisation
 from tradeloom.backtest_engine.domain.run_plan import RunPlan
 from tradeloom.backtest_engine.domain.series import FloatArray, IntArray
+from tradeloom.quant.backtest import run_template_backtest
 from tradeloom.quant.metrics import MaxDrawdown, compute_metrics
 from tradeloom.quant.simulator import Bars, Signals, run_simulation
-from tradeloom.quant.strategies import OhlcArrays, strategy_counters, strategy_signals
+from tradeloom.quant.strategies import strategy_counters
 from tradeloom.quant.strategies.signals import SignalArrays
 from tradeloom.shared.user_code import SIGNALS
 
@@ -78,16 +83,19 @@ def run_backtest(plan: RunPlan, bars: BarArrays, signals: SignalArrays | None = 
     quant_bars = Bars(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.time)
     if signals is None and plan.graph is not None:
         signals = plan.graph.signals(quant_bars)
-    elif signals is None:
-        ohlc = OhlcArrays(bars.open, bars.high, bars.low, bars.close, bars.time)
-        signals = strategy_signals(plan.strategy, ohlc, plan.params)
-    result = run_simulation(
-        quant_bars,
-        Signals(*signals),
-        plan.config,
-        plan.costs,
-        periods_per_year=plan.periods_per_year,
-    )
+    if signals is None:  # a template strategy: tradeloom.quant's one-call backtest
+        template = run_template_backtest(plan.strategy, plan.params, quant_bars, plan.config, plan.costs,
+                                         periods_per_year=plan.periods_per_year)  # fmt: skip
+        result, events = template.simulation, template.events
+    else:
+        result = run_simulation(
+            quant_bars,
+            Signals(*signals),
+            plan.config,
+            plan.costs,
+            periods_per_year=plan.periods_per_year,
+        )
+        events = strategy_counters(plan.strategy, signals)
     report = compute_metrics(
         result,
         bars.close,
@@ -97,7 +105,7 @@ def run_backtest(plan: RunPlan, bars: BarArrays, signals: SignalArrays | None = 
         years=None if plan.annualisation is None else plan.annualisation.years,
     )
     exposure = np.abs(result.position) * bars.close
-    counters = strategy_counters(plan.strategy, signals) | result.counters
+    counters = events | result.counters
     return BacktestOutcome(bars.time, result.equity, result.trades.table, report.metrics, report.max_drawdown,
                            plan.annualisation, result.position, exposure, counters)  # fmt: skip
 
