@@ -45,8 +45,9 @@ COMPACT = (",", ":")
 class Envelopes:
     """Each event decoded and re-encoded once per gateway process, not once per socket.
 
-    Every socket's subscription receives its own copy of an event (one ordered consumer each), so
-    a price followed by 500 sockets was parsed 500 times and its reply serialised 500 times. Keyed
+    For the subscriptions that have a consumer of their own (resumed WebSocket channels, SSE),
+    each receives its own copy of an event; this keeps them from parsing and serialising it once
+    each (live sockets share one consumer per feed and one decode: ``live_hub``). Keyed
     by the raw bytes (equal events, equal bytes); the newest ``max_entries`` are kept. The decoded
     envelope is shared: readers must not change it."""
 
