@@ -4,7 +4,9 @@ orders) against the whole stack, for a sustained window (>= 60 s). Printed: p50 
 class (the p99 only from >= 10,000 samples, else "max of N"), errors (5xx and transport), 4xx by
 status, WebSocket events received and sockets lost, and for each service process its memory (RSS)
 and open TCP connections before the users, when they are all connected, at the end, and after
-they left: flat memory and connections back to the baseline show no leak.
+they left: flat memory and connections back to the baseline show no leak. Also each process's CPU
+seconds over the measured window (nats-server's too when the bench started it) and the number of
+JetStream consumers on the server at each of those points (its monitoring ``/jsz``).
 
 By default the stack is started here as ``make run`` runs it (all eight services, real NATS and
 Postgres, the default synthetic market) on free ports, with the gateway trusting the local
@@ -22,9 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -56,6 +61,37 @@ def service_processes(pids: dict[str, int] | None) -> dict[str, psutil.Process]:
     return found
 
 
+@dataclass
+class Servers:
+    """What the bench knows of the stack: the services' pids, and nats-server's when it started it."""
+
+    url: str
+    pids: dict[str, int] | None
+    nats_monitor: str = ""  # nats-server's monitoring URL (consumer counts)
+
+
+def jetstream_consumers(monitor_url: str) -> int | None:
+    """Every JetStream consumer on the server (durables and the gateway's ephemeral ones)."""
+    if not monitor_url:
+        return None
+    with (
+        contextlib.suppress(OSError, ValueError, KeyError),
+        urllib.request.urlopen(f"{monitor_url}/jsz", timeout=5) as answer,
+    ):
+        return int(json.load(answer)["consumers"])
+    return None
+
+
+def cpu_seconds(processes: dict[str, psutil.Process]) -> dict[str, float]:
+    """User + system CPU seconds used so far, per process."""
+    used = {}
+    for name, process in processes.items():
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            used[name] = times.user + times.system
+    return used
+
+
 def snapshot(processes: dict[str, psutil.Process]) -> dict[str, tuple[float, int]]:
     """(RSS MiB, open TCP connections) per process."""
     figures = {}
@@ -76,11 +112,13 @@ def show_processes(snapshots: dict[str, dict[str, tuple[float, int]]]) -> None:
         print(f"   {name:18} " + "  ".join(f"{t:>22}" for t in text), flush=True)
 
 
-async def drive(url: str, args: argparse.Namespace, processes: dict[str, psutil.Process]) -> None:
+async def drive(stack: Servers, args: argparse.Namespace, processes: dict[str, psutil.Process]) -> None:
+    url = stack.url
     seconds = args.soak or args.seconds
     require_sustained(seconds)
     figures = Figures(recording=True)  # sign-up latencies count under "login" and "ws_connect"
     snapshots = {"before users": snapshot(processes)}
+    consumers = {"before users": jetstream_consumers(stack.nats_monitor)}
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(base_url=url, connector=connector, timeout=timeout) as http:
@@ -96,9 +134,11 @@ async def drive(url: str, args: argparse.Namespace, processes: dict[str, psutil.
         print(f"   signed up and connected: {len(ready)} of {args.users} users in "
               f"{time.monotonic() - started:.0f} s", flush=True)  # fmt: skip
         snapshots["users connected"] = snapshot(processes)
+        consumers["users connected"] = jetstream_consumers(stack.nats_monitor)
         stop = asyncio.Event()
         runs = [asyncio.create_task(u.run(stop)) for u in ready]
         started = time.monotonic()
+        cpu_before = cpu_seconds(processes)
         while time.monotonic() - started < seconds:
             await asyncio.sleep(min(60.0, seconds - (time.monotonic() - started)))
             if args.soak:
@@ -107,13 +147,19 @@ async def drive(url: str, args: argparse.Namespace, processes: dict[str, psutil.
         stop.set()
         await asyncio.gather(*runs)
         elapsed = time.monotonic() - started
+        cpu = {n: used - cpu_before.get(n, 0.0) for n, used in cpu_seconds(processes).items()}
         snapshots["end"] = snapshot(processes)
+        consumers["end"] = jetstream_consumers(stack.nats_monitor)
         for user in ready:
             await user.close()
     await asyncio.sleep(2.0)  # the gateway notices the closed sockets
     snapshots["users gone"] = snapshot(processes)
+    consumers["users gone"] = jetstream_consumers(stack.nats_monitor)
     report(figures, elapsed, len(ready))
     show_processes(snapshots)
+    shares = [f"{name} {used:.1f} ({100 * used / elapsed:.0f} %)" for name, used in cpu.items()]
+    print("   CPU s over the window (% of one core): " + ", ".join(shares), flush=True)
+    print(f"   JetStream consumers on the server: {consumers}", flush=True)
 
 
 def report(figures: Figures, elapsed: float, users: int) -> None:
@@ -129,7 +175,7 @@ def report(figures: Figures, elapsed: float, users: int) -> None:
 
 
 @contextlib.contextmanager
-def own_stack() -> Iterator[tuple[str, dict[str, int]]]:
+def own_stack() -> Iterator[tuple[Servers, psutil.Process | None]]:
     """The stack ``make run`` runs (its default synthetic market: BTC/USDT and ETH/USDT, 5 trades a
     second each), on free ports; the gateway trusts the local proxy, and the deadlines between
     services are the journey's for a loaded 2-core box."""
@@ -143,7 +189,12 @@ def own_stack() -> Iterator[tuple[str, dict[str, int]]]:
         running_stack(nats, pg, "load", Path(logs), deadlines | trusted) as stack,
     ):
         stack.wait_all_up(timeout_s=180)
-        yield stack.gateway_url, {name: p.pid for name, p in stack.processes.items()}
+        pids = {name: p.pid for name, p in stack.processes.items()}
+        server = nats._proc  # the bench's own server: its CPU is part of the figures
+        yield (
+            Servers(stack.gateway_url, pids, nats.monitor_url),
+            psutil.Process(server.pid) if server else None,
+        )
 
 
 def main() -> None:
@@ -159,10 +210,13 @@ def main() -> None:
            f"{args.users} users, think {args.think} s (offered ~{args.users / args.think:.0f} calls/s), "
            f"{args.soak or args.seconds:.0f} s; {where}")  # fmt: skip
     if args.url:
-        asyncio.run(drive(args.url, args, service_processes(None)))
+        asyncio.run(drive(Servers(args.url, None), args, service_processes(None)))
         return
-    with own_stack() as (url, pids):
-        asyncio.run(drive(url, args, service_processes(pids)))
+    with own_stack() as (stack, nats_process):
+        processes = service_processes(stack.pids)
+        if nats_process is not None:
+            processes["nats-server"] = nats_process
+        asyncio.run(drive(stack, args, processes))
 
 
 if __name__ == "__main__":

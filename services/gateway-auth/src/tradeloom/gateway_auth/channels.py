@@ -21,7 +21,9 @@ Market channels use
 ``venue`` (setting ``WS_VENUE``) for the subject.
 
 **Several streams**: a channel may be fed by more than one stream (``Channel.also``); each is
-followed by its own ordered consumer and every item names its ``stream``, whose sequence it carries.
+followed on its own (live: the process's shared consumer of that feed, ``live_hub``; resumed: an
+ordered consumer of the subscription's own) and every item names its ``stream``, whose sequence
+it carries.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """Follow a channel on JetStream: replay from a stream sequence, then live, with no gap in between.
 
-Each subscription is an *ordered consumer* (ephemeral, in-memory, flow-controlled, no acks): it
-starts at ``after_seq + 1`` when the client resumes (``DeliverPolicy.BY_START_SEQUENCE``) or
-with new messages only, and then simply keeps going — replayed and live messages come through
-the same consumer, in stream order, so nothing is lost or doubled at the switch-over. Every
-item carries its stream sequence; the client resumes with the last one it saw. A channel fed by
-several streams (``Channel.feeds``) gets one such consumer per stream (``follow_all``); items name
-their stream, and a client resumes each stream after its own last sequence.
+A subscription that resumes (``after_seq``) is an *ordered consumer* of its own (ephemeral,
+in-memory, flow-controlled, no acks) starting at ``after_seq + 1``
+(``DeliverPolicy.BY_START_SEQUENCE``), which then simply keeps going — replayed and live messages
+come through the same consumer, in stream order, so nothing is lost or doubled at the switch-over.
+A live-only subscription joins the process's shared consumer of its feed instead (``live_hub``),
+when ``follow_all`` is given the hub (the WebSocket's channels); ``follow`` alone (the backtest
+SSE) always makes its own. Every item carries its stream sequence; the client resumes with the
+last one it saw. A channel fed by several streams (``Channel.feeds``) is followed once per stream
+(``follow_all``); items name their stream, and a client resumes each stream after its own last
+sequence.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -30,6 +34,9 @@ from tradeloom.gateway_auth.channels import Channel, Feed, backtest_subjects
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.telemetry import extract_trace, tracer
 
+if TYPE_CHECKING:
+    from tradeloom.gateway_auth.live_hub import LiveHub
+
 log = logging.getLogger(__name__)
 PENDING_MSGS = 10_000  # per subscription in the NATS client; the per-socket bound is the gateway's
 COMPACT = (",", ":")
@@ -38,8 +45,9 @@ COMPACT = (",", ":")
 class Envelopes:
     """Each event decoded and re-encoded once per gateway process, not once per socket.
 
-    Every socket's subscription receives its own copy of an event (one ordered consumer each), so
-    a price followed by 500 sockets was parsed 500 times and its reply serialised 500 times. Keyed
+    For the subscriptions that have a consumer of their own (resumed WebSocket channels, SSE),
+    each receives its own copy of an event; this keeps them from parsing and serialising it once
+    each (live sockets share one consumer per feed and one decode: ``live_hub``). Keyed
     by the raw bytes (equal events, equal bytes); the newest ``max_entries`` are kept. The decoded
     envelope is shared: readers must not change it."""
 
@@ -72,10 +80,21 @@ class StreamItem:
                 "event": self.event}  # fmt: skip
 
     def text(self) -> str:
-        """``message()`` as compact JSON, reusing the envelope's text (the same bytes as dumping it)."""
+        """``message()`` as compact JSON, reusing the envelope's text (the same bytes as dumping it);
+        made once per item, which the live hub hands to every socket of a channel."""
+        return self.wire_text
+
+    @cached_property
+    def wire_text(self) -> str:
         head = json.dumps({"type": "event", "channel": self.channel, "stream": self.stream, "seq": self.seq},
                           separators=COMPACT)  # fmt: skip
         return f'{head[:-1]},"event":{self.event_text or json.dumps(self.event, separators=COMPACT)}}}'
+
+
+class Following(Protocol):
+    """A subscription of a socket to one feed: its own consumer or its place in a live feed."""
+
+    async def unsubscribe(self) -> Any: ...
 
 
 async def follow(
@@ -134,12 +153,17 @@ async def follow_all(
     after_seqs: dict[str, int],
     deliver: Callable[[StreamItem], None],
     envelopes: Envelopes | None = None,
-) -> list[Subscription]:
-    """One ordered consumer per feed of the channel: a stream named in ``after_seqs`` resumes after
-    that sequence, the others are live only. If one subscription fails, those made are undone."""
-    made: list[Subscription] = []
+    hub: LiveHub | None = None,
+) -> list[Following]:
+    """Each feed of the channel followed: a stream named in ``after_seqs`` resumes after that
+    sequence on its own ordered consumer, the others are live only (on ``hub``'s shared consumer
+    when given). If one subscription fails, those made are undone."""
+    made: list[Following] = []
     try:
         for feed in channel.feeds():
+            if hub is not None and feed.stream not in after_seqs:
+                made.append(await hub.join(js, subjects, channel, feed, user_id=caller_id, deliver=deliver))
+                continue
             made.append(
                 await follow(
                     js,

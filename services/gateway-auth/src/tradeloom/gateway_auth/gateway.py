@@ -19,6 +19,7 @@ from tradeloom.gateway_auth.domain.ratelimit import BucketSpec, LockoutPolicy
 from tradeloom.gateway_auth.domain.tokens import AccessClaims, AccessTokens
 from tradeloom.gateway_auth.feed import Envelopes
 from tradeloom.gateway_auth.leases import LeasedLimiter
+from tradeloom.gateway_auth.live_hub import LiveHub
 from tradeloom.gateway_auth.live_sockets import LiveSockets
 from tradeloom.gateway_auth.settings import GatewayAuthSettings
 from tradeloom.gateway_auth.store.api_keys import ApiKeyStore
@@ -67,6 +68,7 @@ class Gateway:
         self.key_last_used: dict[str, float] = {}
         self.live_sockets = LiveSockets()
         self.envelopes = Envelopes()  # events decoded once for every socket following them
+        self.live_hub = LiveHub()  # one consumer per live feed, shared by the sockets following it
 
     def access_changed(self, user_id: str | None) -> None:
         """A user's access may have changed (``None``: someone's, unknown whose, which wakes every

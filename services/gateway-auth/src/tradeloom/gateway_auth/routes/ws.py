@@ -27,7 +27,6 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from nats.aio.subscription import Subscription
 
 from tradeloom.gateway_auth.auth import gateway_of_app, principal_for, token_expires_at
 from tradeloom.gateway_auth.backtest_access import may_follow_backtest
@@ -35,7 +34,7 @@ from tradeloom.gateway_auth.bot_access import may_follow_bot
 from tradeloom.gateway_auth.channels import BadChannel, Channel, parse_channel
 from tradeloom.gateway_auth.domain import ratelimit
 from tradeloom.gateway_auth.domain.scopes import Principal, Scope
-from tradeloom.gateway_auth.feed import StreamItem, follow_all
+from tradeloom.gateway_auth.feed import Following, StreamItem, follow_all
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.shared.errors import ServiceError, Unauthorized
 
@@ -65,7 +64,7 @@ class WsSession:
         self.gw = gateway
         self.settings = gateway.settings
         self.outbox: asyncio.Queue[str] = asyncio.Queue()  # messages as JSON text
-        self.subscriptions: dict[str, list[Subscription]] = {}
+        self.subscriptions: dict[str, list[Following]] = {}
         self.overflowed = False
         self.wake_up = asyncio.Event()  # set on overflow and when the caller's access may have changed
         self.credential = ""
@@ -193,7 +192,7 @@ class WsSession:
             self.subscriptions[name] = await follow_all(
                 self.gw.js, self.gw.subjects, channel, self.principal.user_id if self.principal else "",
                 after_seqs=_after_seqs(channel, after_seq), deliver=self._deliver,
-                envelopes=self.gw.envelopes,
+                envelopes=self.gw.envelopes, hub=self.gw.live_hub,
             )  # fmt: skip
         except Refused as refused:
             return self._error(refused.code, refused.message, name)
