@@ -224,3 +224,26 @@ async def test_live_followers_survive_a_nats_server_restart(
         third = await order(nc, prefix, alice_id, "a-3")
         assert (await receive(ws, "event"))["seq"] == third
         await ws.close()
+
+
+async def test_a_resumed_subscription_with_nothing_new_does_not_replay_after_a_nats_server_restart(
+    servers: Servers, nc: NatsClient, nats_server: NatsServer
+) -> None:
+    """A resumed subscription keeps its own consumer; reset before its first message, it must start
+    again after the client's sequence, not at the stream's first (nats-py's default)."""
+    prefix = servers[3]
+    async with served_gateway(*servers, nc) as base:
+        alice_id, alice = await new_user(base, "alice@example.com")
+        old = [await position(nc, prefix, alice_id, f"OLD{i}/USDT") for i in range(3)]
+        ws = await open_socket(base, alice)
+        early: list[dict[str, Any]] = []
+        await subscribed(ws, "positions", {"RISK": old[-1]}, early)
+        assert early == []
+        reconnects = nc.stats["reconnects"]
+        await asyncio.to_thread(nats_server.restart, kill=True)
+        await eventually(lambda: nc.stats["reconnects"] > reconnects, "the test's client reconnected")
+        new_position = await publish_retrying(lambda: position(nc, prefix, alice_id, "BTC/USDT"))
+        got = await events(ws, 1, timeout_s=45)
+        assert [item["seq"] for item in got] == [new_position], got
+        await nothing_more(ws, 1.0)
+        await ws.close()

@@ -110,17 +110,29 @@ async def follow(
 ) -> Subscription:
     """Subscribe to one feed of the channel (its first by default); ``deliver`` is called
     (synchronously, in stream order) with each item the caller may see. ``after_seq`` None means
-    live only. ``envelopes``: the process's shared decoder (a private one when not given)."""
+    live only. ``envelopes``: the process's shared decoder (a private one when not given).
+
+    The start is always an explicit stream sequence (live only: the stream's last + 1), and nats-py
+    is told it (``resume_after``): its ordered consumer, reset before its first message (a
+    nats-server restart), would otherwise be recreated at sequence 1 and replay the stream; any
+    message at or below the last one delivered is dropped."""
     feed = feed or channel.feeds()[0]
     decoder = envelopes or Envelopes(max_entries=16)
     stream = subjects.stream(feed.stream)
+    if after_seq is None:
+        after_seq = int((await js.stream_info(stream)).state.last_seq)
     config = ConsumerConfig(
         filter_subjects=list(feed.filters) if len(feed.filters) > 1 else None,
-        deliver_policy=DeliverPolicy.NEW if after_seq is None else DeliverPolicy.BY_START_SEQUENCE,
-        opt_start_seq=None if after_seq is None else after_seq + 1,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=after_seq + 1,
     )
+    last = [after_seq]
 
     async def on_message(msg: Msg) -> None:
+        seq = msg.metadata.sequence.stream
+        if seq <= last[0]:
+            return  # a reset consumer's repeat
+        last[0] = seq
         try:
             envelope, text = decoder.decode(msg.data)
             event_type, data = str(envelope["type"]), envelope["data"]
@@ -135,13 +147,23 @@ async def follow(
                 kind=trace.SpanKind.CONSUMER,
                 attributes={"event.type": event_type},
             ):
-                seq = msg.metadata.sequence.stream
                 deliver(StreamItem(channel.name, feed.stream, seq, envelope, text))
 
-    return await js.subscribe(
+    subscription = await js.subscribe(
         feed.filters[0], stream=stream, config=config, ordered_consumer=True, cb=on_message,
         idle_heartbeat=5.0, pending_msgs_limit=PENDING_MSGS,
     )  # fmt: skip
+    resume_after(subscription, after_seq)
+    return subscription
+
+
+def resume_after(subscription: Subscription, seq: int) -> None:
+    """Make nats-py recreate a reset consumer after ``seq`` rather than at 1 if it is reset before
+    its first message (its ordered consumer tracks the last stream sequence received, 0 at first).
+    A private attribute of nats-py (pinned); without it the callers' drop of repeats still holds."""
+    state = getattr(getattr(subscription, "_sub", None), "_jsi", None)
+    if state is not None and getattr(state, "_sseq", None) == 0:
+        state._sseq = seq
 
 
 async def follow_all(

@@ -47,7 +47,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from opentelemetry import trace
 
 from tradeloom.gateway_auth.channels import Channel, Feed
-from tradeloom.gateway_auth.feed import COMPACT, StreamItem
+from tradeloom.gateway_auth.feed import COMPACT, StreamItem, resume_after
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.telemetry import extract_trace, tracer
 
@@ -118,7 +118,7 @@ class LiveFeed:
             self.filters[0], stream=stream, config=config, ordered_consumer=True, cb=self._on_message,
             idle_heartbeat=IDLE_HEARTBEAT_S, pending_msgs_limit=HUB_PENDING_MSGS,
         )  # fmt: skip
-        _resume_after(self.subscription, self.last_seq)
+        resume_after(self.subscription, self.last_seq)
 
     async def _on_message(self, msg: Msg) -> None:
         seq = msg.metadata.sequence.stream
@@ -174,15 +174,6 @@ class LiveFeed:
         with contextlib.suppress(Exception):
             info = await subscription.consumer_info()  # type: ignore[attr-defined]
             await js.delete_consumer(info.stream_name, info.name)
-
-
-def _resume_after(subscription: Subscription, seq: int) -> None:
-    """Make nats-py recreate a reset consumer after ``seq`` rather than at 1 if it is reset before
-    its first message (its ordered consumer tracks the last stream sequence received, 0 at first).
-    A private attribute of nats-py (pinned); without it the hub's drop of repeats still holds."""
-    state = getattr(getattr(subscription, "_sub", None), "_jsi", None)
-    if state is not None and getattr(state, "_sseq", None) == 0:
-        state._sseq = seq
 
 
 class Joined:
