@@ -40,6 +40,7 @@ from tools.contracts_asyncapi import (  # noqa: E402
     stream_for,
 )
 from tools.contracts_compat import compat_against_git  # noqa: E402
+from tools.contracts_examples import EXAMPLE_TIME, model_example, reply_example  # noqa: E402
 from tradeloom.shared.contracts.catalog import EVENTS, REQUESTS, SHARED_MODELS  # noqa: E402
 from tradeloom.shared.contracts.spec import EventContract, RequestContract  # noqa: E402
 from tradeloom.shared.envelope import SCHEMA_BASE  # noqa: E402
@@ -49,7 +50,6 @@ CONTRACTS_DIR = ROOT / "contracts"
 CONTRACTS_BASE = SCHEMA_BASE.rsplit("/", 1)[0]  # https://tradeloom.dev/contracts
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MANAGED = ("events", "requests", "shared", "asyncapi.json", "openapi.json")  # README.md is hand-written
-EXAMPLE_TIME = "2024-01-02T03:04:05Z"
 EXAMPLE_MS = 1_704_164_645_000  # EXAMPLE_TIME in milliseconds, for example UUIDv7s
 EXAMPLE_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 ANY_SERVICE_FILE = "any"
@@ -62,102 +62,6 @@ def example_uuid7(seed: str) -> str:
     bits = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:10], "big")
     rand_a, rand_b = (bits >> 68) & 0xFFF, bits & ((1 << 62) - 1)
     return str(uuid.UUID(int=(EXAMPLE_MS << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b))
-
-
-_FORMATS = {
-    "date-time": EXAMPLE_TIME,
-    "date": EXAMPLE_TIME[:10],
-    "time": EXAMPLE_TIME[11:],
-    "duration": "PT1M",
-    "email": "trader@example.com",
-    "uri": "https://example.com/",
-    "uuid": "01890a5d-ac96-774b-bcce-b302099a8057",
-    "ipv4": "192.0.2.1",
-    "ipv6": "2001:db8::1",
-}
-_MISSING = object()  # a branch the builder cannot satisfy (e.g. an unmatched pattern)
-
-
-def _resolve(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node and str(node["$ref"]).startswith("#/"):
-        target: Any = root
-        for part in str(node["$ref"])[2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
-def _example_string(node: dict[str, Any], hint: str) -> object:
-    if node.get("format") in _FORMATS:
-        return _FORMATS[node["format"]]
-    candidates = [f"example-{hint}" if hint else "example", "1.5", "1", "BTC-USDT", "a", "A", "0"]
-    pattern = node.get("pattern")
-    for candidate in candidates:
-        value = candidate.ljust(int(node.get("minLength", 0)), "x")[: int(node.get("maxLength", 1 << 30))]
-        if pattern is None or re.search(pattern, value):
-            return value
-    return _MISSING
-
-
-def _example_number(node: dict[str, Any], integer: bool) -> float | int:
-    value: float = node.get("multipleOf", 1 if integer else 1.5)
-    if "minimum" in node and value < node["minimum"]:
-        value = node["minimum"]
-    if "exclusiveMinimum" in node and value <= node["exclusiveMinimum"]:
-        value = node["exclusiveMinimum"] + 1
-    if "maximum" in node and value > node["maximum"]:
-        value = node["maximum"]
-    if "exclusiveMaximum" in node and value >= node["exclusiveMaximum"]:
-        value = node["exclusiveMaximum"] - (1 if integer else 0.5)
-    return int(value) if integer else value
-
-
-def example_for(root: dict[str, Any], node: dict[str, Any], hint: str = "") -> Any:
-    """A deterministic value valid against ``node``: ``examples``/``const``/``enum`` first, else built."""
-    node = _resolve(root, node)
-    for key in ("examples", "enum"):
-        if node.get(key):
-            return node[key][0]
-    if "const" in node:
-        return node["const"]
-    branches = node.get("anyOf") or node.get("oneOf")
-    if branches:
-        ordered = [b for b in branches if _resolve(root, b).get("type") != "null"] + [{"type": "null"}]
-        for branch in ordered:
-            value = example_for(root, branch, hint)
-            if value is not _MISSING:
-                return value
-        return _MISSING
-    if node.get("allOf"):
-        merged: dict[str, Any] = {}
-        for part in node["allOf"]:
-            value = example_for(root, part, hint)
-            if not isinstance(value, dict):
-                return value
-            merged.update(value)
-        return merged
-    kind = node.get("type", "object" if "properties" in node else "string")
-    kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
-    if kind == "object":
-        return {name: example_for(root, prop, name) for name, prop in node.get("properties", {}).items()}
-    if kind == "array":
-        count = max(1, int(node.get("minItems", 1))) if node.get("maxItems", 1) > 0 else 0
-        return [example_for(root, node.get("items", {}), hint) for _ in range(count)]
-    if kind in ("number", "integer"):
-        return _example_number(node, kind == "integer")
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    return _example_string(node, hint)
-
-
-def model_example(schema: dict[str, Any]) -> dict[str, Any]:
-    """An example object for a model schema; refuses one the builder cannot satisfy."""
-    value = example_for(schema, schema)
-    if not isinstance(value, dict) or _MISSING in value.values():
-        raise ValueError(f"cannot build an example for {schema.get('title')}: add Field(examples=[...])")
-    return value
 
 
 # --------------------------------------------------------------------------- schemas
@@ -235,7 +139,8 @@ def _request_files(contract: RequestContract, files: dict[str, Any]) -> RequestS
         description = schema.get("description") or contract.description
         document = _document(schema, f"{CONTRACTS_BASE}/{name}.schema.json", model.__name__, description)
         files[f"{name}.schema.json"] = {**document, "x-tradeloom": {"subject": subject, "part": part}}
-        examples[part] = files[f"{name}.example.json"] = model_example(schema)
+        example = model_example(schema) if part == "request" else reply_example(model)
+        examples[part] = files[f"{name}.example.json"] = example
     return RequestSpec(
         service=contract.service,
         op=contract.op,

@@ -129,7 +129,11 @@ class _Differ:
             if not isinstance(branch, dict):
                 continue
             where = f"{pointer}/{keyword}/{index}" if keyword else pointer
-            match = next((b for b in new if isinstance(b, dict) and self.matches(branch, b)), None)
+            # an unchanged branch first, then the one at the same place: untyped branches (a oneOf
+            # of property rules) all "match", and the first of them is not necessarily the successor
+            order = sorted(range(len(new)), key=lambda i: (new[i] != branch, i != index))
+            candidates = (new[i] for i in order if isinstance(new[i], dict))
+            match = next((b for b in candidates if self.matches(branch, b)), None)
             if match is None:
                 self.report(where, f"type narrowed: {_describe(branch)} no longer accepted")
             else:

@@ -131,6 +131,22 @@ def test_removed_file_is_reported_and_new_file_is_fine() -> None:
     assert compare_trees(old, {**old, "requests/any.op.reply.schema.json": BASE}) == []
 
 
+def test_untyped_one_of_branches_are_paired_with_their_successors() -> None:
+    """``oneOf`` of property rules (exactly one of two fields): every branch "matches" by type."""
+    one_of = {
+        "type": "object",
+        "properties": {"order": {"type": "string"}, "error": {"type": "string"}},
+        "oneOf": [{"properties": {"error": {"type": "null"}}}, {"properties": {"order": {"type": "null"}}}],
+    }
+    assert compare_schemas(one_of, copy.deepcopy(one_of)) == []
+    widened = copy.deepcopy(one_of)
+    widened["oneOf"][1]["properties"]["note"] = {"type": "string"}
+    assert compare_schemas(one_of, widened) == []
+    narrowed = copy.deepcopy(one_of)
+    del narrowed["oneOf"][1]["properties"]["order"]
+    assert [v.message for v in compare_schemas(one_of, narrowed)] == ["property 'order' removed"]
+
+
 def test_recursive_refs_terminate() -> None:
     node = {"$defs": {"N": {"type": "object", "properties": {"next": {"$ref": "#/$defs/N"}}}}}
     schema = {**node, "$ref": "#/$defs/N"}

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from pydantic import BaseModel, ValidationError
 
-from tools.contracts import CONTRACTS_DIR, build_contracts, check, example_for, generate, render
+from tools.contracts import ANY_SERVICE_FILE, CONTRACTS_DIR, build_contracts, check, generate, render
 from tools.contracts_asyncapi import publishers, subject_matches
+from tools.contracts_examples import example_for
 from tradeloom.shared.contracts.catalog import EVENTS, REQUESTS, SERVICES
 from tradeloom.shared.envelope import Envelope
 
@@ -35,6 +37,46 @@ def test_every_example_validates_against_its_schema(generated: dict[str, Any]) -
             assert example["dataschema"] == schema["$id"]
         else:
             validate(schema, example)
+
+
+def _example_models() -> list[tuple[str, type[BaseModel]]]:
+    """Every example file with the model that must accept it (an event's: its ``data``)."""
+    pairs: list[tuple[str, type[BaseModel]]] = []
+    for request in REQUESTS:
+        stem = f"{ANY_SERVICE_FILE if request.service == '*' else request.service}.{request.op}"
+        pairs += [(f"requests/{stem}.request{SUFFIX}", request.request)]
+        pairs += [(f"requests/{stem}.reply{SUFFIX}", request.reply)]
+    for event in EVENTS:
+        model = event.model
+        pairs.append((f"events/{model.domain}.{model.name}.v{model.major}{SUFFIX}", model))
+    return pairs
+
+
+def test_every_example_is_a_value_its_model_accepts(generated: dict[str, Any]) -> None:
+    """The schema says less than the model (cross-field rules, Decimal strings): ask the model."""
+    pairs = _example_models()
+    assert len(pairs) == len({name for name, _ in pairs}) == len(EVENTS) + 2 * len(REQUESTS)
+    refused: list[str] = []
+    for name, model in pairs:
+        example = generated[name]
+        try:
+            model.model_validate(example["data"] if name.startswith("events/") else example)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '<model>'}: {e['msg']}" for e in error.errors()
+            )
+            refused.append(f"contracts/{name} ({model.__name__}): {problems}")
+    assert not refused, f"{len(refused)} example(s) refused by their model:\n" + "\n".join(refused)
+
+
+def test_a_reply_example_is_the_models_wire_form(generated: dict[str, Any]) -> None:
+    """A reply's Decimal is a decimal string (the serialization schema only says ``string``)."""
+    for request in REQUESTS:
+        stem = f"{ANY_SERVICE_FILE if request.service == '*' else request.service}.{request.op}"
+        example = generated[f"requests/{stem}.reply{SUFFIX}"]
+        assert request.reply.model_validate(example).model_dump(mode="json") == example, stem
+    mark = generated["requests/market-data.mark_price.reply.example.json"]
+    assert mark["last_funding_rate"] == "1.5"
 
 
 def test_event_schemas_carry_id_title_and_description(generated: dict[str, Any]) -> None:
@@ -159,6 +201,22 @@ def test_example_builder_satisfies_constraints_without_examples() -> None:
     assert example_for(schema, schema) == value
     assert value["legs"][0] == {"side": "buy", "qty": 5}
     assert json.dumps(value)
+
+
+def test_a_number_or_string_union_is_built_as_a_decimal_string() -> None:
+    """How pydantic writes a Decimal (validation mode): the example is a decimal string, not a name."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "price": {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}]},
+            "rate": {"anyOf": [{"type": "number", "minimum": 1e-08, "maximum": 1e-08}, {"type": "string"}]},
+            "fee": {"anyOf": [{"type": "number", "maximum": 1}, {"type": "string"}, {"type": "null"}]},
+            "id": {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^id-"}]},
+        },
+    }
+    value = example_for(schema, schema)
+    assert value == {"price": "1.5", "rate": "0.00000001", "fee": "1", "id": 1}
+    validate(schema, value)
 
 
 def test_an_event_domain_without_an_owner_is_refused() -> None:

@@ -109,6 +109,35 @@ class Leg(_Request):
 
 
 class StrategyRequest(_Market):
+    # range_low must be below range_high (and their defaults follow spot): the schema cannot say so
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "spot": 65000.0,
+                    "rate": 0.03,
+                    "dividend_yield": 0.0,
+                    "model": "bsm",
+                    "legs": [
+                        {
+                            "type": "call",
+                            "quantity": 1.0,
+                            "entry_price": 2500.0,
+                            "strike": 70000.0,
+                            "expiry_years": 0.25,
+                            "volatility": 0.6,
+                        },
+                        {"type": "underlying", "quantity": -0.5, "entry_price": 65000.0},
+                    ],
+                    "range_low": 45000.0,
+                    "range_high": 85000.0,
+                    "points": 101,
+                    "horizons_years": [0.125],
+                }
+            ]
+        }
+    )
+
     model: Model = "bsm"
     legs: list[Leg] = Field(min_length=1, max_length=20)
     range_low: float | None = Field(default=None, ge=1e-8, le=1e12, description="default: 0.7 × spot")

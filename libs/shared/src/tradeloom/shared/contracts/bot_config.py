@@ -60,7 +60,8 @@ class BotConfigChange(BaseModel):
         "(a running bot's next order is checked against it); refused there: 422 naming "
         "risk_limits.<field>, nothing changed",
     )
-    remove_risk_limits: bool = Field(default=False, description=REMOVE_RISK_LIMITS)
+    # the example of the whole change sets risk_limits: this one must not remove them too
+    remove_risk_limits: bool = Field(default=False, examples=[False], description=REMOVE_RISK_LIMITS)
 
     _remove = field_validator("remove_risk_limits")(check_remove_risk_limits)
 

@@ -47,6 +47,9 @@ class BotSizing(_Request):
     base asset; ``equity_pct``, ``percent`` of the account's free quote balance at the bar's close,
     rounded down to the instrument's lot."""
 
+    # kind picks the one amount that is set: the schema cannot say so, the example must
+    model_config = ConfigDict(json_schema_extra={"examples": [{"kind": "fixed", "quantity": "0.25"}]})
+
     kind: Literal["fixed", "equity_pct"] = "fixed"
     quantity: Positive | None = None
     percent: Positive | None = Field(default=None, le=100)

@@ -68,7 +68,8 @@ class GridBotConfigChange(_Model):
     risk_limits: BotRiskLimits | None = Field(
         default=None, description="the whole new set, put at risk-monitor: applies at once"
     )
-    remove_risk_limits: bool = Field(default=False, description=REMOVE_RISK_LIMITS)
+    # the example of the whole change sets risk_limits: this one must not remove them too
+    remove_risk_limits: bool = Field(default=False, examples=[False], description=REMOVE_RISK_LIMITS)
 
     _remove = field_validator("remove_risk_limits")(check_remove_risk_limits)
 
