@@ -38,6 +38,7 @@ import psutil
 from bench.bench_orders import exported
 from bench.harness import header, percentile_line, require_sustained
 from bench.load_users import Figures, SimUser
+from bench.soak_report import SoakMinutes
 from tests.e2e.conftest import running_stack
 from tests.e2e.journey_kit import FAST_MARKET
 from tradeloom.shared.contracts.catalog import SERVICES
@@ -139,11 +140,12 @@ async def drive(stack: Servers, args: argparse.Namespace, processes: dict[str, p
         runs = [asyncio.create_task(u.run(stop)) for u in ready]
         started = time.monotonic()
         cpu_before = cpu_seconds(processes)
+        minutes = SoakMinutes(figures.latencies)
         while time.monotonic() - started < seconds:
             await asyncio.sleep(min(60.0, seconds - (time.monotonic() - started)))
             if args.soak:
-                rss = ", ".join(f"{n} {r:.0f}" for n, (r, _) in snapshot(processes).items())
-                print(f"   {time.monotonic() - started:6.0f} s: RSS MiB {rss}", flush=True)
+                rss = {n: r for n, (r, _) in snapshot(processes).items()}
+                print(minutes.line(time.monotonic() - started, rss, stack.nats_monitor), flush=True)
         stop.set()
         await asyncio.gather(*runs)
         elapsed = time.monotonic() - started
@@ -160,6 +162,8 @@ async def drive(stack: Servers, args: argparse.Namespace, processes: dict[str, p
     shares = [f"{name} {used:.1f} ({100 * used / elapsed:.0f} %)" for name, used in cpu.items()]
     print("   CPU s over the window (% of one core): " + ", ".join(shares), flush=True)
     print(f"   JetStream consumers on the server: {consumers}", flush=True)
+    if args.soak:
+        print(minutes.summary(), flush=True)
 
 
 def report(figures: Figures, elapsed: float, users: int) -> None:
