@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from tradeloom.gateway_auth.auth import authenticate
 from tradeloom.gateway_auth.gateway import Gateway
 from tradeloom.gateway_auth.http_api import create_http_app
-from tradeloom.gateway_auth.runtime_dependencies import runtime_dependant, use_runtime_dependencies
+from tradeloom.gateway_auth.runtime_dependencies import PREPARED, runtime_dependant, use_runtime_dependencies
 from tradeloom.gateway_auth.settings import GatewayAuthSettings
 
 
@@ -40,7 +40,8 @@ def test_protected_routes_solve_the_caller_in_one_dependency_and_document_the_sc
         runtime = runtime_dependant(route.dependant)
         assert authenticate not in calls(runtime), route.path
         assert len(calls(runtime)) <= len(calls(route.dependant)) - 4, route.path  # the schemes too
-        assert use_runtime_dependencies(route)
+        use_runtime_dependencies(route)  # True unless another app of this process did it already:
+        assert getattr(route, PREPARED)  # the routers' route objects are module-level, shared
         assert not use_runtime_dependencies(route)  # once
         assert authenticate in calls(route.dependant)  # the declared tree is kept
     public = [route for route in routes if route not in protected]

@@ -11,7 +11,8 @@ rate-limit leases together, and ~0.09 ms of a proxied read's ~0.25 ms (bench/REA
 in which every dependency carrying a ``solved_at_once`` equivalent (``auth.require``'s: the same
 schemes and checks, called directly) is that one dependency taking only the request. The route's
 declared ``dependant`` stays as it was, so the OpenAPI document is unchanged, and the same
-functions run in the same order: 401/403/429 and their bodies are the same.
+functions run in the same order: 401/403/429 and their bodies are the same. The routers (and so
+their route objects) are module-level, shared by every app a process builds: a route is rebuilt once.
 """
 
 from __future__ import annotations
