@@ -13,6 +13,8 @@ schemes and checks, called directly) is that one dependency taking only the requ
 declared ``dependant`` stays as it was, so the OpenAPI document is unchanged, and the same
 functions run in the same order: 401/403/429 and their bodies are the same. The routers (and so
 their route objects) are module-level, shared by every app a process builds: a route is rebuilt once.
+``app.dependency_overrides`` keyed by ``authenticate``, a scheme or a ``require`` dependency do not
+reach the rebuilt tree (none are used: the gateway's tests authenticate with real credentials).
 """
 
 from __future__ import annotations
