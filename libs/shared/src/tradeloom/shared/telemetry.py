@@ -26,7 +26,7 @@ class Telemetry:
     def __init__(self, service: str, version: str, registry: CollectorRegistry, otlp_endpoint: str | None):
         resource = Resource.create({"service.name": service, "service.version": version})
         self.tracer_provider = TracerProvider(resource=resource)
-        if otlp_endpoint or any(os.environ.get(name) for name in OTEL_ENDPOINT_VARS):
+        if exports_traces(otlp_endpoint):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             # the service's own setting wins; else the exporter reads the standard OTEL_* variables
@@ -50,6 +50,13 @@ class Telemetry:
         else:
             self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
+
+
+def exports_traces(otlp_endpoint: str | None) -> bool:
+    """Whether spans leave the process: the service's OTLP endpoint or a standard OTEL_* one is set.
+    Without it spans still give logs and NATS headers their trace ids, but nobody sees them, so
+    optional detail spans (the gateway's FastAPI per-operation spans) are not worth their CPU."""
+    return bool(otlp_endpoint or any(os.environ.get(name) for name in OTEL_ENDPOINT_VARS))
 
 
 def inject_trace(headers: dict[str, str]) -> dict[str, str]:

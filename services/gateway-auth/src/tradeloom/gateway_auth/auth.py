@@ -1,7 +1,10 @@
 """Who is calling: bearer JWT or API key, re-checked against the user's current state per request.
 
 ``require(scope)`` is the dependency every protected route uses: authenticate, rate-limit by IP
-and by user (buckets shared by all replicas), then enforce the scope.
+and by user (buckets shared by all replicas), then enforce the scope. Declared through
+``authenticate`` and the three security schemes (what the OpenAPI documents), it is solved at run time
+as one dependency (``solved_at_once``, installed by ``runtime_dependencies``): FastAPI's dependency
+machinery cost ~60 us per request for those five, more than the authentication itself.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="/v1/auth/token", auto_error=False, description="log in with email and password"
 )
 KEY_TOUCH_EVERY_S = 60.0
+SOLVED_AT_ONCE = "solved_at_once"  # a dependency's equivalent taking only the request (see require)
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -132,6 +136,11 @@ async def authenticate(
     return await principal_for(gateway, credential)
 
 
+async def authenticate_request(request: Request) -> Principal:
+    """``authenticate`` with the credentials read by the same security schemes, called directly."""
+    return await authenticate(request, await bearer_scheme(request), await api_key_scheme(request), None)
+
+
 async def principal_for(gateway: Gateway, credential: str) -> Principal:
     """The caller a bearer credential (access JWT or API key) names, checked against current state."""
     if parse_api_key(credential) is not None:
@@ -180,4 +189,8 @@ def require(
             raise Forbidden(f"this route needs the {scope.value!r} scope", details={"scope": scope.value})
         return CallContext(principal, ip, request, budget=bucket)
 
+    async def solved_at_once(request: Request) -> CallContext:
+        return await dependency(request, await authenticate_request(request))
+
+    setattr(dependency, SOLVED_AT_ONCE, solved_at_once)
     return dependency

@@ -38,6 +38,8 @@ from tradeloom.gateway_auth.routes import (
     users,
     ws,
 )
+from tradeloom.gateway_auth.runtime_dependencies import use_runtime_dependencies
+from tradeloom.shared.telemetry import exports_traces
 
 DESCRIPTION = """The public REST API of Tradeloom.
 
@@ -59,6 +61,9 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         docs_url="/v1/docs",
         swagger_ui_oauth2_redirect_url="/v1/docs/oauth2-redirect",  # everything public under /v1
         redoc_url=None,
+        # FastAPI's three spans per request (dependencies, endpoint, serialisation) cost ~0.1-0.25
+        # ms of CPU a request with the SDK installed: only when traces are exported at all
+        telemetry={"operation_spans": exports_traces(gateway.settings.otlp_endpoint)},
     )
     app.state.gateway = gateway
     install_error_handlers(app)
@@ -90,7 +95,9 @@ def create_http_app(gateway: Gateway) -> FastAPI:
         dashboard.router,
     ):
         include_flat(app, router)  # one flat table, dispatched through RouteIndex (route_index.py)
-    install_route_index(app)
+    # each route's caller check solved as one dependency (runtime_dependencies.py); routes added
+    # later (tests, benches) get it when the route index is rebuilt
+    install_route_index(app, prepare=use_runtime_dependencies)
     settings = gateway.settings
     upload = ("POST", datasets.UPLOAD_PATH)
     app.add_middleware(JsonTextGuard, passthrough={upload})  # innermost: CORS headers reach its 422

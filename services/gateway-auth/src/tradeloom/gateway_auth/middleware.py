@@ -76,7 +76,7 @@ def route_template(scope: Scope) -> str | None:
 
 
 @contextmanager
-def _server_span(scope: Scope, headers: dict[str, str]) -> Iterator[tuple[trace.Span, bool]]:
+def _server_span(scope: Scope) -> Iterator[tuple[trace.Span, bool]]:
     """The request's one server span, and whether this middleware owns it: FastAPI's own (native
     telemetry, already current and continuing the caller's ``traceparent``) when there is one, so a
     request is one trace with one server span; else one started here from the caller's context,
@@ -86,6 +86,7 @@ def _server_span(scope: Scope, headers: dict[str, str]) -> Iterator[tuple[trace.
     if current.is_recording():
         yield current, False
         return
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
     with tracer().start_as_current_span(
         scope["method"], context=extract_trace(headers), kind=trace.SpanKind.SERVER
     ) as span:
@@ -137,8 +138,7 @@ class RequestContextMiddleware:
                         raise BodyTooLarge
                 return message
 
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            with _server_span(scope, headers) as (span, owned):
+            with _server_span(scope) as (span, owned):
                 span.set_attribute("tl.request_id", rid)
                 try:
                     await self.app(scope, limited_receive, send_with_headers)

@@ -21,6 +21,7 @@ Two changes, behaviour kept:
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -49,8 +50,9 @@ def literal_prefix(route: BaseRoute) -> str:
 class RouteIndex:
     """The router's dispatch, over the routes a path can match (see the module docstring)."""
 
-    def __init__(self, router: APIRouter) -> None:
+    def __init__(self, router: APIRouter, prepare: Callable[[BaseRoute], object] | None = None) -> None:
         self.router = router
+        self.prepare = prepare  # called for every route when the index is (re)built
         self._built_for: list[BaseRoute] | None = None
         self._prefixes: list[tuple[str, int]] = []
         self._longest = 0
@@ -59,6 +61,9 @@ class RouteIndex:
 
     def _build(self) -> None:
         routes = list(self.router.routes)
+        if self.prepare is not None:
+            for route in routes:
+                self.prepare(route)
         self._prefixes = [(literal_prefix(route), i) for i, route in enumerate(routes)]
         self._longest = max((len(prefix) for prefix, _ in self._prefixes), default=0)
         self._by_start = {}
@@ -99,11 +104,12 @@ class RouteIndex:
         await self.candidates(scope["path"]).app(scope, receive, send)
 
 
-def install_route_index(app: FastAPI) -> RouteIndex:
-    """Dispatch ``app``'s requests through a ``RouteIndex`` (built on the first request)."""
+def install_route_index(app: FastAPI, prepare: Callable[[BaseRoute], object] | None = None) -> RouteIndex:
+    """Dispatch ``app``'s requests through a ``RouteIndex`` (built on the first request, and again
+    when routes were added; ``prepare`` sees every route each time it is built)."""
     router: Any = app.router
     if router.middleware_stack != router.app:
         raise RuntimeError("the app router has its own middleware: RouteIndex would drop it")
-    index = RouteIndex(app.router)
+    index = RouteIndex(app.router, prepare)
     router.middleware_stack = index
     return index
