@@ -85,6 +85,12 @@ async def test_a_compact_run_reads_back_as_the_same_run_stored_raw(
     async with db_engine.connect() as conn:
         codecs = (await conn.execute(text(f'SELECT backtest_id, codec FROM "{bt_schema}".series'))).all()
         assert {compact: COMPACT, raw: RAW}.items() <= dict(codecs).items()
+        methods = await conn.execute(  # migration 0015: lz4, and the bytes read back unchanged below
+            text(f"SELECT pg_column_compression(equity), pg_column_compression(exposure) "
+                 f'FROM "{bt_schema}".series WHERE backtest_id = :id'),
+            {"id": compact},
+        )  # fmt: skip
+        assert methods.one() == ("lz4", "lz4")
         read = {}
         for backtest_id in (compact, raw):
             series = await store.series(conn, backtest_id)
