@@ -32,6 +32,7 @@ Goal on 2 cores: p50 < 10 ms and p99 < 50 ms at 200 orders/s, >= 1,000 orders/s 
   (``/proc/<pid>/stat``) over CPU_ROUNDS rounds of CPU_ROUND_S s at ``BENCH_CPU_RATE`` orders/s
   (default 20), printed raw and net of the idle cost (an idle window first: the trade stream and
   the housekeeping loops cost CPU without any order). ``BENCH_CPU_ONLY=1`` stops after this step.
+``BENCH_ORDERS_ROUNDS`` (5) sets the number of 200 orders/s rounds (0: none, for A/B runs of the rate).
 ``BENCH_QUICK=1``: a smoke run (2 s rounds, two probes, a 5 s "sustained" step): not the figures.
 """
 
@@ -62,7 +63,7 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 PREFIX = "bench"
 TRADES_PER_S = float(os.environ.get("BENCH_TRADES_PER_S", "20"))
 RISK = os.environ.get("BENCH_RISK", "real")  # "stub": the neighbours' approving responder
-ROUNDS = 5
+ROUNDS = int(os.environ.get("BENCH_ORDERS_ROUNDS", "5"))  # 0: stop after the sustained rate
 ROUND_S = 2.0 if QUICK else 12.0
 PROBE_S = 2.0 if QUICK else 10.0
 SUSTAIN_S = 5.0 if QUICK else 60.0

@@ -1,5 +1,5 @@
 """kill -9 of order-router (a real subprocess), or a NATS or Postgres restart, in the middle of a
-stream of orders and trades.
+stream of orders (in bursts, so the router groups them: ``orders_coalesce``) and trades.
 
 Afterwards: every order the client saw accepted exists once, every fill once, filled
 quantities agree with the fills, and every balance equals an independent recomputation from the
@@ -65,17 +65,20 @@ async def test_a_fault_mid_stream_loses_and_duplicates_nothing(
 
         accepted: dict[str, dict[str, Any]] = {}
 
+        async def one(n: int) -> None:
+            side = "buy" if n % 2 == 0 else "sell"
+            body: dict[str, Any] = {"account_id": account_id, "client_order_id": f"c{n}",
+                                    "symbol": "BTC/USDT", "side": side, "type": "market",
+                                    "quantity": "0.06"}  # fmt: skip
+            if n % 3 == 0:
+                body.update(type="limit", price="101" if side == "buy" else "99")
+            reply = await submit_until_answered(alice, body)
+            if reply["status"] != "rejected":
+                accepted[body["client_order_id"]] = reply
+
         async def client() -> None:
-            for n in range(30):
-                side = "buy" if n % 2 == 0 else "sell"
-                body: dict[str, Any] = {"account_id": account_id, "client_order_id": f"c{n}",
-                                        "symbol": "BTC/USDT", "side": side, "type": "market",
-                                        "quantity": "0.06"}  # fmt: skip
-                if n % 3 == 0:
-                    body.update(type="limit", price="101" if side == "buy" else "99")
-                reply = await submit_until_answered(alice, body)
-                if reply["status"] != "rejected":
-                    accepted[body["client_order_id"]] = reply
+            for first in range(0, 30, 3):  # bursts of three: the router submits them as a group
+                await asyncio.gather(*(one(n) for n in range(first, first + 3)))
                 await asyncio.sleep(0.02)
 
         async def market() -> None:

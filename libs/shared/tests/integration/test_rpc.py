@@ -263,3 +263,42 @@ async def test_a_full_operation_applies_backpressure(nc: NatsClient, nats_prefix
     finally:
         await service.stop()
     assert peak == 1
+
+
+async def test_a_request_whose_caller_gave_up_is_dropped_unworked(nc: NatsClient, nats_prefix: str) -> None:
+    """One slot, held past the second request's deadline: the second is never handled (its caller
+    timed out; working it would only make the requests behind it late too); the next one is."""
+    subjects = Subjects(nats_prefix)
+    release = asyncio.Event()
+    seen: list[str] = []
+
+    async def handler(_: CallerContext, body: QuoteRequest) -> QuoteReply:
+        seen.append(body.symbol)
+        if body.symbol == "HOLD":
+            await asyncio.wait_for(release.wait(), timeout=5)
+        return QuoteReply(symbol=body.symbol, depth=1)
+
+    operation = Operation("q", QuoteRequest, QuoteReply, handler, max_concurrency=1)
+    service = await serve(
+        nc,
+        service="deadlines",
+        version="1.0.0",
+        subjects=subjects,
+        operations=[operation],
+        deadline_grace_s=0,
+    )
+    try:
+        client = ServiceClient(nc, subjects)
+        held = asyncio.create_task(client.call("deadlines", "q", {"symbol": "HOLD"}, QuoteReply, timeout_s=5))
+        while seen != ["HOLD"]:
+            await asyncio.sleep(0.01)
+        with pytest.raises(Timeout):
+            await client.call("deadlines", "q", {"symbol": "LATE"}, QuoteReply, timeout_s=0.2)
+        release.set()
+        assert (await held).symbol == "HOLD"
+        assert (
+            await client.call("deadlines", "q", {"symbol": "NEXT"}, QuoteReply, timeout_s=5)
+        ).symbol == "NEXT"
+    finally:
+        await service.stop()
+    assert seen == ["HOLD", "NEXT"]

@@ -5,6 +5,13 @@ each reply is ``{"data": ...}`` or ``{"error": {"code", "message", "details"}}``
 ``ServiceClient.call()`` carries the caller's identity and trace in headers and turns "nobody
 answered" into ``Unavailable`` at once and a deadline into ``Timeout``, never a hang.
 
+Every request carries its caller's deadline (``tl-deadline``, epoch seconds). A request that only
+gets a handler slot after that deadline (and ``deadline_grace_s`` for clocks apart) is dropped
+unanswered: its caller has already given up (a 504 at the gateway, whose client retries with the
+same idempotency key), so working it would only push every request behind it past its own deadline
+too. Under overload a service then answers what it can in time instead of working a backlog of
+abandoned requests and answering almost nothing in time (congestion collapse).
+
 Both sides respect the connection's ``max_payload`` (the server's, from its INFO): a request over
 it is ``PayloadTooLarge`` (413 ``payload_too_large``) before it is sent, and a reply over it is
 replaced by a small 413 ``reply_too_large`` error, so the caller hears at once instead of timing out.
@@ -29,6 +36,13 @@ from pydantic import BaseModel, ValidationError
 
 from tradeloom.shared.context import HEADER_REQUEST_ID, CallerContext, request_id_var
 from tradeloom.shared.errors import PayloadTooLarge, ServiceError, Timeout, Unavailable
+from tradeloom.shared.rpc_deadline import (
+    DEADLINE_GRACE_S,
+    HEADER_DEADLINE,
+    DroppedRequests,
+    abandoned,
+    deadline_header,
+)
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.telemetry import extract_trace, inject_trace, tracer
 
@@ -165,6 +179,7 @@ async def serve(
     subjects: Subjects,
     operations: list[Operation[Any, Any]],
     description: str = "",
+    deadline_grace_s: float = DEADLINE_GRACE_S,
 ) -> Service:
     """Start a micro service answering ``svc.<service>.<op>`` for every operation."""
     micro = await add_service(
@@ -176,6 +191,7 @@ async def serve(
     )
     group = micro.add_group(name=subjects.request_group(service))
     running: set[asyncio.Task[None]] = set()
+    dropped = DroppedRequests()
     for operation in operations:
         # nats.micro awaits each handler before taking the next message of its subscription, so
         # requests are handed to tasks (bounded per operation: a full semaphore is backpressure).
@@ -183,6 +199,9 @@ async def serve(
 
         async def answer(request: Request, operation: Operation[Any, Any], slots: asyncio.Semaphore) -> None:
             try:
+                if abandoned(request.headers, deadline_grace_s):
+                    dropped.note(service, operation.name)
+                    return
                 payload = await handle_request(operation, service, request)
                 headers = {}
                 request_id = (request.headers or {}).get(HEADER_REQUEST_ID)
@@ -288,6 +307,7 @@ class ServiceClient:
         else:
             payload = json.dumps(body or {}).encode()
         headers = inject_trace((caller or CallerContext()).headers())
+        headers[HEADER_DEADLINE] = deadline_header(timeout_s)
         subject = self.subjects.request(service, op)
         size, limit = message_size(payload, headers), self.nc.max_payload
         if size > limit:

@@ -65,17 +65,13 @@ class RiskGate:
             )  # fmt: skip
             if len(reply.results) != len(requests):
                 raise ValueError(f"{len(reply.results)} answers to {len(requests)} checks")
-        except Timeout as error:  # too late for every order: fail closed (or open) each
-            log.warning("risk check of %d orders timed out: %r", len(requests), error)
-            return [unavailable(f) for f in fail_open]
-        except Unavailable as error:  # no check_batch here (or no risk-monitor): the single checks
-            log.info("risk check_batch unavailable (%s): single checks", error)
-            return list(
-                await asyncio.gather(
-                    *(self.check(r, caller, fail_open=f) for r, f in zip(requests, fail_open, strict=True))
-                )
-            )
-        except (ServiceError, ValueError) as error:  # timeout, error reply, bad reply: every order
+        except (ServiceError, ValueError) as error:  # time-out, error reply, bad reply: every order
+            if isinstance(error, Unavailable) and not isinstance(error, Timeout):
+                # no check_batch here (or no risk-monitor): the single checks. A time-out is an
+                # Unavailable too, but by then it is too late for every order of the batch.
+                log.info("risk check_batch unavailable (%s): single checks", error)
+                pairs = zip(requests, fail_open, strict=True)
+                return list(await asyncio.gather(*(self.check(r, caller, fail_open=f) for r, f in pairs)))
             log.warning("risk check of %d orders failed: %r", len(requests), error)
             return [unavailable(f) for f in fail_open]
         return [verdict_of(answer) for answer in reply.results]
