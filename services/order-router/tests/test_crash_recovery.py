@@ -1,5 +1,5 @@
 """kill -9 of order-router (a real subprocess), or a NATS or Postgres restart, in the middle of a
-stream of orders (in bursts, so the router groups them: ``orders_coalesce``) and trades.
+stream of orders (in bursts of three, so submissions overlap) and trades.
 
 Afterwards: every order the client saw accepted exists once, every fill once, filled
 quantities agree with the fills, and every balance equals an independent recomputation from the
@@ -77,7 +77,7 @@ async def test_a_fault_mid_stream_loses_and_duplicates_nothing(
                 accepted[body["client_order_id"]] = reply
 
         async def client() -> None:
-            for first in range(0, 30, 3):  # bursts of three: the router submits them as a group
+            for first in range(0, 30, 3):  # bursts of three: submissions in flight side by side
                 await asyncio.gather(*(one(n) for n in range(first, first + 3)))
                 await asyncio.sleep(0.02)
 

@@ -12,6 +12,7 @@ from tradeloom.order_router.api_accounts import AccountsApi
 from tradeloom.order_router.api_connections import ConnectionsApi
 from tradeloom.order_router.api_orders import OrdersApi
 from tradeloom.order_router.orders_batch import BatchSubmitter
+from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts import exchange_connections, orders, orders_batch
 from tradeloom.shared.db import connection_lost
@@ -24,7 +25,7 @@ def register(
     runtime: ServiceRuntime,
     accounts: AccountsApi,
     orders_api: OrdersApi,
-    submit: Callable[[CallerContext, orders.OrderSubmit], Awaitable[orders.OrderInfo]],
+    submitter: OrderSubmitter,
     connections: ConnectionsApi,
     *,
     batches: BatchSubmitter,
@@ -39,7 +40,7 @@ def register(
         "accounts_reset": accounts.reset,
         "accounts_archive": accounts.archive,
         "accounts_risk_fail_open": accounts.risk_fail_open,
-        "orders_submit": submit,
+        "orders_submit": submitter.submit,
         "orders_submit_batch": batches.submit_batch,
         "orders_get": orders_api.get,
         "orders_list": orders_api.list,

@@ -13,7 +13,6 @@ from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.metrics import OrderMetrics
 from tradeloom.order_router.option_orders import OptionQuotes
 from tradeloom.order_router.orders_batch import BatchSubmitter
-from tradeloom.order_router.orders_coalesce import SubmitCoalescer
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.paper import HaltKeeper, Housekeeping, PaperMatcher
 from tradeloom.order_router.perp_funding import PerpFunding
@@ -76,18 +75,13 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         options=options,
     )
     wallets = VenueWallets(settings.venue_wallets_interval_s)
-    batches = BatchSubmitter(submitter, engine)
     api.register(
         runtime,
         AccountsApi(engine, ledger, wallets),
         OrdersApi(engine, ledger, execution, settings.market_buy_buffer, bands),
-        (
-            SubmitCoalescer(submitter, batches, max_batch=settings.submit_group_max).submit
-            if settings.submit_group_max > 1
-            else submitter.submit
-        ),
+        submitter,
         ConnectionsApi(engine, settings.db_schema, access),
-        batches=batches,
+        batches=BatchSubmitter(submitter, engine),
     )
     if keyring is not None:
         rotation = KeyRotation(

@@ -53,20 +53,17 @@ class BatchSubmitter:
         self._engine = engine
 
     async def submit_batch(self, caller: CallerContext, body: OrderSubmitBatch) -> OrderSubmitBatchReply:
-        outcomes = await self.submit_each(caller, body.orders)
-        return OrderSubmitBatchReply(results=[result_of(outcome) for outcome in outcomes])
-
-    async def submit_each(self, caller: CallerContext, orders: list[OrderSubmit]) -> list[Outcome]:
-        """Each order's outcome, in the order given, counted (``tl_orders_submitted``); raises
-        when the database or NATS is away (nothing to answer: the caller retries them all)."""
         outcomes: dict[int, Outcome] = {}
-        await self._run(caller, orders, outcomes)
+        try:
+            await self._run(caller, body.orders, outcomes)
+        except (OSError, Unavailable):
+            raise  # the database or NATS away: the caller retries the batch
         for outcome in outcomes.values():
             if isinstance(outcome, ServiceError):
                 self.one.metrics.refused(outcome.code, outcome.details.get("reason"))
             else:
                 self.one.metrics.submitted(outcome.status, outcome.reject_reason)
-        return [outcomes[i] for i in range(len(orders))]
+        return OrderSubmitBatchReply(results=[result_of(outcomes[i]) for i in range(len(body.orders))])
 
     async def _run(
         self, caller: CallerContext, orders: list[OrderSubmit], outcomes: dict[int, Outcome]

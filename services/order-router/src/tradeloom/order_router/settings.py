@@ -23,12 +23,6 @@ class OrderRouterSettings(ServiceSettings):
     risk_check_timeout_s: float = Field(
         default=0.05, gt=0, le=5, description="deadline of the pre-trade check"
     )
-    submit_group_max: int = Field(
-        default=100,
-        ge=1,
-        le=100,
-        description="most of one user's queued orders submitted together (1: every order on its own)",
-    )
     market_buy_buffer: Decimal = Field(
         default=Decimal("0.05"),
         ge=0,
