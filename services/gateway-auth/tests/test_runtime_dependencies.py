@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from fastapi import FastAPI
@@ -49,3 +50,15 @@ def test_protected_routes_solve_the_caller_in_one_dependency_and_document_the_sc
     assert api.openapi() == documented
     security = documented["paths"]["/v1/users/me"]["get"]["security"]
     assert security == [{"HTTPBearer": []}, {"APIKeyHeader": []}, {"OAuth2PasswordBearer": []}]
+
+
+def test_no_route_runs_a_plain_function_in_a_thread_per_request() -> None:
+    """FastAPI runs a ``def`` endpoint or dependency in its thread pool on every request (a thread
+    hand-off and the GIL back and forth); every endpoint and dependency of the gateway's routes is
+    ``async def`` (or a security scheme, whose ``__call__`` is async)."""
+    routes = [route for route in app().router.routes if isinstance(route, APIRoute)]
+    assert len(routes) > 150
+    for route in routes:
+        for call in calls(route.dependant):
+            target = call if inspect.isfunction(call) else type(call).__call__
+            assert inspect.iscoroutinefunction(target), f"{route.path}: {call!r} is not async"

@@ -20,7 +20,7 @@ from tradeloom.shared.errors import Conflict
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 
 
-def idempotency_key(
+async def idempotency_key(  # async: FastAPI runs a plain def dependency in a thread per request
     idempotency_key: str | None = Header(
         None,
         alias="Idempotency-Key",

@@ -22,7 +22,7 @@ class PageQuery:
     cursor: str | None
 
 
-def page_query(
+async def page_query(  # async: FastAPI runs a plain def dependency in a thread per request
     limit: int = Query(50, ge=1, le=MAX_PAGE, description=f"items per page (1..{MAX_PAGE})"),
     cursor: str | None = Query(
         None, min_length=1, max_length=MAX_CURSOR_CHARS, description="next_cursor of the previous page"
