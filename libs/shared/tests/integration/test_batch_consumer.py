@@ -167,3 +167,29 @@ async def test_with_gather_s_a_trickle_joins_the_first_messages_batch(bench: Ben
         await asyncio.wait_for(task, timeout=10)
     assert bench.batches == [3]
     assert await bench.count("effects") == 3
+
+
+async def test_a_probe_takes_the_batches_it_can_without_a_transaction_and_hands_on_the_rest(
+    bench: Bench,
+) -> None:
+    """Even probes are taken by the probe (no inbox claim, no handler); odd ones it declines, and
+    a probe that raises declines too: both go down the transaction path, each once."""
+    probed: list[int] = []
+
+    async def probe(connection: AsyncConnection, envelopes: list[Envelope]) -> bool:
+        numbers = [envelope.unwrap(BatchProbe).n for envelope in envelopes]
+        if any(n == 3 for n in numbers):
+            raise RuntimeError("the probe's database call failed")
+        if all(n % 2 == 0 for n in numbers):
+            probed.extend(numbers)
+            return True
+        return False
+
+    bench.consumer.probe = probe
+    await bench.publish(BatchProbe(n=0))
+    await run_until(bench, bench.settled)
+    await bench.publish(*(BatchProbe(n=i) for i in (1, 2, 3)))
+    await run_until(bench, bench.settled)
+    assert probed == [0]  # taken without a transaction
+    assert await bench.count("inbox") == 3 and await bench.count("effects") == 3  # 1, 2, 3 once each
+    assert bench.metric("processed") == 4.0

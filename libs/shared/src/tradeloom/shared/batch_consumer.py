@@ -14,6 +14,14 @@ dead-lettered while the others go through.
 batch. A trickle (a quiet market's 20 trades/s) then costs one transaction, one inbox statement
 and one commit per ``gather_s`` instead of per message, each message handled at most ``gather_s``
 later.
+
+``probe`` (optional) first offers a fetched batch to a handler that may take it **without a
+transaction or inbox claims**, on an autocommit connection: it returns True when it did the
+batch's whole effect, which must then be idempotent and order-insensitive (e.g. a last price
+stored unless a newer one is there), so a redelivery or a batch taken again repeats nothing
+harmful; False (having done at most such idempotent writes) sends the batch down the transaction
+path as usual. For a busy stream whose messages usually change nothing but such a value (a market
+nobody has an order on), it saves the transaction, the inbox statement and the commit.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from tradeloom.shared.telemetry import extract_trace, tracer
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[AsyncConnection, list[Envelope]], Awaitable[None]]
+Probe = Callable[[AsyncConnection, list[Envelope]], Awaitable[bool]]
 Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 
 
@@ -60,13 +69,16 @@ def in_turn(handler: Handler) -> BatchHandler:
 class BatchConsumer(DurableConsumer):
     """Runs ``batch_handler`` once per fetched batch, over the messages not applied before."""
 
-    def __init__(self, *, batch_handler: BatchHandler, gather_s: float = 0.0, **kwargs: Any) -> None:
+    def __init__(
+        self, *, batch_handler: BatchHandler, gather_s: float = 0.0, probe: Probe | None = None, **kwargs: Any
+    ) -> None:
         async def one(connection: AsyncConnection, envelope: Envelope) -> None:
             await batch_handler(connection, [envelope])
 
         super().__init__(handler=one, **kwargs)
         self.batch_handler = batch_handler
         self.gather_s = gather_s
+        self.probe = probe
 
     async def _next_batch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
         messages = await super()._next_batch(subscription)
@@ -81,6 +93,8 @@ class BatchConsumer(DurableConsumer):
         return messages
 
     async def process_fetched(self, messages: list[Msg]) -> None:
+        if self.probe is not None and await self._probed(messages):
+            return
         if len(messages) > 1:
             try:
                 if await self._process_together(messages):
@@ -88,6 +102,32 @@ class BatchConsumer(DurableConsumer):
             except Exception as error:  # nothing was committed: apply them one by one
                 log.info("consumer %s applies a batch one by one: %r", self.name, error)
         await super().process_fetched(messages)
+
+    async def _probed(self, messages: list[Msg]) -> bool:
+        """True when ``probe`` took the whole batch without a transaction; its messages are acked."""
+        assert self.probe is not None
+        try:
+            envelopes = [Envelope.from_bytes(message.data) for message in messages]
+        except ValidationError:
+            return False
+        try:
+            async with self.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                if not await self.probe(autocommit, envelopes):
+                    return False
+        except Exception as error:  # the transaction path decides, retries or dead-letters as usual
+            log.info("consumer %s: the probe of %d messages failed: %r", self.name, len(messages), error)
+            return False
+        self.metrics.processed.labels(self.name).inc(len(messages))
+        if self.after_commit is not None:
+            for envelope in envelopes:
+                await self.after_commit(envelope)
+        try:  # not waiting for the server's confirmation: a lost ack is a harmless redelivery
+            for message in messages:
+                await message.ack()
+        except Exception as error:
+            log.warning("consumer %s could not ack a probed batch: %r", self.name, error)
+        return True
 
     async def _process_together(self, messages: list[Msg]) -> bool:
         """Apply ``messages`` in one transaction and ack them; False if one is not an envelope."""

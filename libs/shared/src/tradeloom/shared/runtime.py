@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.shared.aio import freeze_startup_heap, wait_for_stop
-from tradeloom.shared.batch_consumer import BatchConsumer, BatchHandler
+from tradeloom.shared.batch_consumer import BatchConsumer, BatchHandler, Probe
 from tradeloom.shared.consumer import ConsumerMetrics, DurableConsumer, Handler
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.system import PingReply, PingRequest, ServiceStarted
@@ -73,7 +73,7 @@ class ServiceRuntime:
         self.consumers: list[DurableConsumer] = []
         self._consumer_specs: list[tuple[ConsumerSpec, Handler | None, BatchHandler | None]] = []
         self._batch_sizes: dict[str, int] = {}  # durable -> messages fetched at once (default 50)
-        self._gathers: dict[str, float] = {}  # durable -> seconds a batch consumer waits for more
+        self._batch_options: dict[str, dict[str, Any]] = {}  # durable -> gather_s, probe
         self._tasks: list[Task] = []
         self._http_apps: list[tuple[Any, str, int, str]] = []
         self._running: list[asyncio.Task[Any]] = []
@@ -99,12 +99,14 @@ class ServiceRuntime:
         if batch_size is not None:
             self._batch_sizes[spec.durable] = batch_size
 
-    def add_batch_consumer(self, spec: ConsumerSpec, handler: BatchHandler, *, gather_s: float = 0.0) -> None:
+    def add_batch_consumer(
+        self, spec: ConsumerSpec, handler: BatchHandler, *, gather_s: float = 0.0, probe: Probe | None = None
+    ) -> None:
         """A consumer applying each fetched batch in one transaction (``batch_consumer``); with
-        ``gather_s`` it waits that long after a first message for more to join its batch."""
+        ``gather_s`` it waits that long after a first message for more to join its batch; a
+        ``probe`` may take a batch that needs no transaction first (``BatchConsumer``)."""
         self._consumer_specs.append((spec, None, handler))
-        if gather_s > 0:
-            self._gathers[spec.durable] = gather_s
+        self._batch_options[spec.durable] = {"gather_s": gather_s, "probe": probe}
 
     def add_task(self, task: Task) -> None:
         self._tasks.append(task)
@@ -305,7 +307,7 @@ class ServiceRuntime:
                 common["batch_size"] = self._batch_sizes[spec.durable]
             if batch_handler is not None:
                 consumer: DurableConsumer = BatchConsumer(
-                    batch_handler=batch_handler, gather_s=self._gathers.get(spec.durable, 0.0), **common
+                    batch_handler=batch_handler, **self._batch_options[spec.durable], **common
                 )
             else:
                 assert handler is not None

@@ -106,7 +106,9 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         settings.db_schema,
         PerpLiquidator(ledger, settings.db_schema, settings.maintenance_brackets()),
     )
-    runtime.add_batch_consumer(consumer_spec("order_router_paper"), matcher.on_trades)
+    runtime.add_batch_consumer(
+        consumer_spec("order_router_paper"), matcher.on_trades, probe=matcher.without_orders
+    )
     runtime.add_consumer(consumer_spec("order_router_halts"), HaltKeeper(ledger, flattener).on_event)
     housekeeping = Housekeeping(
         engine,

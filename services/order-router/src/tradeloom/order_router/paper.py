@@ -74,6 +74,17 @@ class _Resting:
         self.orders = kept
 
 
+def _latest(events: list[TradesIngested]) -> dict[Key, TradeTick]:
+    """The newest trade of each (venue, symbol) of a batch."""
+    latest: dict[Key, TradeTick] = {}
+    for event in events:
+        for tick in event.trades:
+            seen = latest.get((event.venue, event.symbol))
+            if seen is None or tick.ts_ns >= seen.ts_ns:
+                latest[(event.venue, event.symbol)] = tick
+    return latest
+
+
 @contextlib.contextmanager
 def order_span(row: Row[Any]) -> Iterator[None]:
     """A match continues its order's own trace (kept from the submit), linked to the trade's, so
@@ -100,6 +111,27 @@ class PaperMatcher:
         self.book = PaperBook(schema)
         self.liquidator = liquidator
 
+    async def without_orders(self, conn: AsyncConnection, envelopes: list[Envelope]) -> bool:
+        """The consumer's probe (``BatchConsumer``, an autocommit connection): a batch of spot
+        trades on symbols no paper order rests on only moves their last prices, an idempotent
+        write (a newer price is never overwritten), so it is taken here in one statement, without
+        a transaction or inbox claims: True. Anything else (an order resting there, a perpetual,
+        whose positions may be liquidated, a message that is not a trade event) is False, for
+        ``on_trades``. An order accepted meanwhile is no different from one accepted just after
+        ``on_trades``' own read of the book: the next trade meets it."""
+        try:
+            events = [envelope.unwrap(TradesIngested) for envelope in envelopes]
+        except ValueError:
+            return False
+        latest = _latest(events)
+        if any(":" in symbol for _, symbol in latest) and self.liquidator is not None:
+            return False
+        if not latest:
+            return True
+        return await self.book.set_last_prices_if_idle(
+            conn, [(*key, t.price, t.ts_ns) for key, t in latest.items()]
+        )
+
     async def on_trades(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
         events: list[TradesIngested] = []
         for envelope in envelopes:
@@ -107,12 +139,7 @@ class PaperMatcher:
                 events.append(envelope.unwrap(TradesIngested))
             except ValueError as error:
                 raise PermanentError(str(error)) from error
-        latest: dict[Key, TradeTick] = {}
-        for event in events:
-            for tick in event.trades:
-                seen = latest.get((event.venue, event.symbol))
-                if seen is None or tick.ts_ns >= seen.ts_ns:
-                    latest[(event.venue, event.symbol)] = tick
+        latest = _latest(events)
         if not latest:
             return
         await self.book.set_last_prices(conn, [(*key, t.price, t.ts_ns) for key, t in latest.items()])

@@ -1,5 +1,6 @@
 """What the paper exchange reads and writes per batch of market trades, in one statement each:
-the last prices of the batch's symbols and the open paper orders resting on them.
+the last prices of the batch's symbols and the open paper orders resting on them (or, for a batch
+on symbols nobody has an order on, both in one statement outside any transaction).
 
 The open orders come through the partial index ``orders_open_idx`` (venue, symbol, id) of open
 orders, so a batch of trades on a symbol nobody has an order on costs one index probe. They are
@@ -43,6 +44,27 @@ class PaperBook:
             ),
             {"venues": venues, "symbols": symbols, "prices": prices, "stamps": stamps},
         )
+
+    async def set_last_prices_if_idle(
+        self, conn: AsyncConnection, latest: Iterable[tuple[str, str, Decimal, int]]
+    ) -> bool:
+        """``set_last_prices`` and whether any open paper order rests on those symbols, in one
+        statement (a data-modifying CTE runs whether or not it is read)."""
+        venues, symbols, prices, stamps = (list(column) for column in zip(*latest, strict=True))
+        result = await conn.execute(
+            sql(
+                f'WITH stored AS (INSERT INTO "{self.s}".last_prices AS p (venue, symbol, price, ts_ns) '
+                "SELECT * FROM unnest(CAST(:venues AS text[]), CAST(:symbols AS text[]), "
+                "CAST(:prices AS numeric[]), CAST(:stamps AS bigint[])) "
+                "ON CONFLICT (venue, symbol) DO UPDATE SET price = EXCLUDED.price, ts_ns = EXCLUDED.ts_ns "
+                "WHERE p.ts_ns <= EXCLUDED.ts_ns RETURNING 1) "
+                f'SELECT NOT EXISTS (SELECT 1 FROM "{self.s}".orders WHERE status IN ({OPEN_LITERAL}) '
+                "AND venue = ANY(CAST(:venues AS text[])) AND symbol = ANY(CAST(:symbols AS text[])) "
+                f"AND {PAPER_ONLY.format(s=self.s)}) AS idle"
+            ),
+            {"venues": venues, "symbols": symbols, "prices": prices, "stamps": stamps},
+        )
+        return bool(result.scalar_one())
 
     async def resting(
         self, conn: AsyncConnection, keys: Iterable[tuple[str, str]]
