@@ -4,15 +4,23 @@ balance, a catch-up, user code) each on its own; every order once, a redelivered
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
 from bots_harness import PRICES, BotsEnv, crossing_bar, decisions, eventually, new_bot
+from nats.aio.msg import Msg
 
+from tradeloom.shared.contracts.bots import BotDecisionMade
+from tradeloom.shared.publish import event_subject
 from tradeloom.strategy_runner.bots.candle_batch import batchable, entry_needs_io
 from tradeloom.strategy_runner.domain.bot_decision import Bar
 
 BARS = [Bar(n * 60, 1.0, 1.0, 1.0, 1.0) for n in range(1, 6)]  # opens 60 .. 300
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 def row(**fields: Any) -> Any:
@@ -49,6 +57,16 @@ async def test_a_candles_bots_decide_in_one_transaction_and_each_order_goes_once
         return all(any(d["bar_ns"] == before for d in log) for log in logs)
 
     await eventually(caught_up)
+    settled: dict[str, dict[str, Any]] = {}  # envelope id → decision published once answered
+
+    async def published(msg: Msg) -> None:  # a core subscription: a relay's retry arrives twice
+        envelope = json.loads(msg.data)
+        if envelope["data"]["decision"]["action"] == "buy":
+            settled[envelope["id"]] = envelope["data"]["decision"]
+
+    watch = await env.market.nc.subscribe(
+        event_subject(env.market.subjects, BotDecisionMade) + ".>", cb=published
+    )
     await env.market.trade(cross + 1, PRICES[cross + 1])  # closes the crossing bar: four buys
 
     found: list[dict[str, Any]] = []
@@ -65,6 +83,10 @@ async def test_a_candles_bots_decide_in_one_transaction_and_each_order_goes_once
     assert found[3]["created_at"] not in together  # the balance-sized entry: its own transaction
     await env.market.candle_again(cross)
     await eventually(lambda: env.market.drained("strategy_runner_candles"))
+    await eventually(lambda: _true(len(settled) >= 4))
+    await watch.unsubscribe()
+    ids = sorted(d["order_id"] for d in settled.values())
+    assert ids == sorted(d["order_id"] for d in found)  # each once
     for bot_id, account_id in [*fixed, sized]:
         listed = await env.orders("orders_list", {"account_id": account_id})
         assert [o["side"] for o in listed["items"]] == ["buy"]  # once, also after the redelivery
