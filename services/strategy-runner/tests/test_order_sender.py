@@ -60,7 +60,12 @@ def sender(router: Router) -> tuple[OrderSender, list[tuple[str, str]]]:
     async def refused(order: OrderToSend, error: RemoteError) -> None:
         recorded.append((order.client_id, error.code))
 
+    async def answered_many(pairs: list[tuple[OrderToSend, OrderInfo]]) -> None:  # a batch's, together
+        for order, info in pairs:
+            await answered(order, info)
+
     made._answered = answered  # type: ignore[method-assign]
+    made._answered_many = answered_many  # type: ignore[method-assign]
     made._refused = refused  # type: ignore[method-assign]
     return made, recorded
 

@@ -1,10 +1,11 @@
 """``orders_submit_batch``: several orders of one caller at once (issue 13: a candle's bot orders).
 
 Each order runs the rules of ``orders_submit`` (``OrderSubmitter.prepare`` / ``store`` /
-``accept``), but the batch shares the work: the orders' ``pending_new`` rows, funds locks and
-events in one transaction, their risk checks in one request (``RiskGate.check_many``: one verdict
-per order, failing closed per order), their acceptances (``new`` | ``rejected``, placement) in one
-transaction. One result per order, in the order asked: the order, or that order's error.
+``accept``), but the batch shares the work: the orders' account views in one statement
+(``SubmitReads.views``, answered to ``prepare`` from memory), their ``pending_new`` rows, funds
+locks and events in one transaction, their risk checks in one request (``RiskGate.check_many``:
+one verdict per order, failing closed per order), their acceptances (``new`` | ``rejected``,
+placement) in one transaction. One result per order, in the order asked: the order, or that order's error.
 
 Exactly-once as for one order: every order is found again by its ``client_order_id`` or
 ``idempotency_key`` (unique per account), so a retried batch (a time-out, order-router restarted
@@ -28,13 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.risk_gate import RiskVerdict
 from tradeloom.order_router.store.rows import order_info
-from tradeloom.order_router.submit_values import Prepared, risk_request
+from tradeloom.order_router.store.submit_reads import SubmitView, ViewKey, autocommit
+from tradeloom.order_router.submit_values import Prepared, client_id_for, risk_request
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.orders_batch import OrderBatchResult, OrderSubmitBatch, OrderSubmitBatchReply
 from tradeloom.shared.contracts.system import ErrorBody
 from tradeloom.shared.db import connection_lost
 from tradeloom.shared.errors import ServiceError, Unavailable
+from tradeloom.shared.ids import parse_uuid
 
 log = logging.getLogger(__name__)
 Outcome = OrderInfo | ServiceError
@@ -70,20 +73,37 @@ class BatchSubmitter:
     ) -> None:
         prepared: list[tuple[int, Prepared]] = []
         earlier: list[tuple[int, Row[Any]]] = []  # stored by an earlier submission (a retry)
-        for index, order in enumerate(orders):
-            try:
-                ready = await self.one.prepare(caller, order)
-            except ServiceError as error:
-                outcomes[index] = error
-                continue
-            if isinstance(ready, Prepared):
-                prepared.append((index, ready))
-            else:
-                earlier.append((index, ready))
+        reads = self.one.ledger.submit_reads
+        with reads.prefetched(await self._views(caller, orders)):  # one statement, not one an order
+            for index, order in enumerate(orders):
+                try:
+                    ready = await self.one.prepare(caller, order)
+                except ServiceError as error:
+                    outcomes[index] = error
+                    continue
+                if isinstance(ready, Prepared):
+                    prepared.append((index, ready))
+                else:
+                    earlier.append((index, ready))
         stored = await self._store(caller, prepared, outcomes)
         await self._check_and_accept(caller, stored, outcomes)
         for index, row in earlier:  # a retried batch: answered as orders_submit answers a retry
             outcomes[index] = await self._one(self.one.resume(caller, row))
+
+    async def _views(
+        self, caller: CallerContext, orders: list[OrderSubmit]
+    ) -> dict[ViewKey, SubmitView | None]:
+        """The account views of the orders that name their client id or idempotency key (the rest,
+        given a fresh client id by ``prepare``, read theirs there), in one statement."""
+        wanted = []
+        for order in orders:
+            account = parse_uuid(order.account_id)
+            if account is not None and (order.client_order_id or order.idempotency_key):
+                wanted.append((account, client_id_for(order), order.idempotency_key, order.symbol))
+        if not wanted or caller.user_id is None:
+            return {}
+        async with autocommit(self._engine()) as conn:
+            return await self.one.ledger.submit_reads.views(conn, caller.user_id, wanted)
 
     async def _store(
         self, caller: CallerContext, prepared: list[tuple[int, Prepared]], outcomes: dict[int, Outcome]

@@ -12,6 +12,10 @@
 - ``drop``: an order just inserted whose lock did not fit, deleted in its transaction (a batch's
   orders share one transaction, so one order's refusal cannot roll it back).
 
+- ``views``: the views of a batch's orders (``orders_batch``) in one statement; ``prefetched``
+  makes ``view`` answer from them inside the batch (the submit path reads its view as for one
+  order, without a statement each).
+
 ``autocommit``: a connection for the reads outside the writing transactions, each one statement
 (its own snapshot), so they need no BEGIN and ROLLBACK round trips.
 """
@@ -19,8 +23,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -57,6 +62,11 @@ def halt_text(value: str | None) -> str | None:
     return None if value is None else value.rstrip(": ")
 
 
+ViewKey = tuple[uuid.UUID, str, str, str | None, str]  # account, user, client id, idempotency key, symbol
+Views = dict[ViewKey, "SubmitView | None"]
+_PREFETCHED: ContextVar[Views | None] = ContextVar("prefetched_views", default=None)
+
+
 @dataclass(frozen=True)
 class SubmitView:
     account: Row[Any]
@@ -64,6 +74,18 @@ class SubmitView:
     existing: bool  # an earlier submission stored an order with this client id or key
     last_price: Decimal | None  # of the symbol as submitted, on the account's venue
     free: dict[str, Decimal]
+
+
+def view_of(row: Row[Any] | None) -> SubmitView | None:
+    if row is None:
+        return None
+    return SubmitView(
+        account=row,
+        halted=halt_text(row.halted),
+        existing=row.existing,
+        last_price=None if row.last_price is None else Decimal(row.last_price),
+        free={asset: Decimal(free) for asset, free in zip(row.balance_assets, row.balance_free, strict=True)},
+    )
 
 
 class SubmitReads:
@@ -82,6 +104,21 @@ class SubmitReads:
             "AS balance_free "
             f'FROM "{s}".accounts a WHERE a.id = :account AND a.user_id = :user'
         )
+        self._views = text(
+            f"SELECT w.n, {account_columns}, "
+            f"{halt_sql(s, ':user', 'CAST(w.account AS text)')} AS halted, "
+            f'EXISTS (SELECT 1 FROM "{s}".orders o WHERE o.account_id = a.id '
+            "AND (o.client_order_id = w.cid OR o.idempotency_key = w.key)) AS existing, "
+            f'(SELECT p.price FROM "{s}".last_prices p WHERE p.venue = a.venue AND p.symbol = w.symbol) '
+            "AS last_price, "
+            f'ARRAY(SELECT b.asset FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
+            "AS balance_assets, "
+            f'ARRAY(SELECT b.free FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
+            "AS balance_free "
+            "FROM unnest(CAST(:accounts AS uuid[]), CAST(:cids AS text[]), CAST(:keys AS text[]), "
+            "CAST(:symbols AS text[])) WITH ORDINALITY AS w(account, cid, key, symbol, n) "
+            f'JOIN "{s}".accounts a ON a.id = w.account AND a.user_id = :user'
+        )
         self._for_accept = text(
             f"SELECT {ORDER_COLUMNS}, "
             f"{halt_sql(s, 'o.user_id', 'CAST(o.account_id AS text)')} AS halted "
@@ -99,20 +136,39 @@ class SubmitReads:
         symbol: str,
     ) -> SubmitView | None:
         """The account if it is ``user_id``'s, with what the submit needs of it (one statement)."""
+        prefetched = _PREFETCHED.get()
+        wanted: ViewKey = (account_id, user_id, cid, key, symbol)
+        if prefetched is not None and wanted in prefetched:
+            return prefetched[wanted]
         params = {"account": account_id, "account_text": str(account_id), "user": user_id,
                   "cid": cid, "key": key, "symbol": symbol}  # fmt: skip
-        row = (await conn.execute(self._view, params)).first()
-        if row is None:
-            return None
-        return SubmitView(
-            account=row,
-            halted=halt_text(row.halted),
-            existing=row.existing,
-            last_price=None if row.last_price is None else Decimal(row.last_price),
-            free={
-                asset: Decimal(free) for asset, free in zip(row.balance_assets, row.balance_free, strict=True)
-            },
-        )
+        return view_of((await conn.execute(self._view, params)).first())
+
+    async def views(
+        self, conn: AsyncConnection, user_id: str, wanted: Sequence[tuple[uuid.UUID, str, str | None, str]]
+    ) -> dict[ViewKey, SubmitView | None]:
+        """``view`` of several orders of ``user_id`` ((account, client id, key, symbol) each) in one
+        statement; an account that is not the user's is ``None``, as ``view`` answers it."""
+        if not wanted:
+            return {}
+        accounts, cids, keys, symbols = (list(column) for column in zip(*wanted, strict=True))
+        params = {"user": user_id, "accounts": accounts, "cids": cids, "keys": keys, "symbols": symbols}
+        result = await conn.execute(self._views, params)
+        found = {row.n: view_of(row) for row in result}
+        return {
+            (account, user_id, cid, key, symbol): found.get(n)
+            for n, (account, cid, key, symbol) in enumerate(wanted, start=1)
+        }
+
+    @staticmethod
+    @contextmanager
+    def prefetched(views: dict[ViewKey, SubmitView | None]) -> Iterator[None]:
+        """Within this block (this task and those it starts), ``view`` answers these from memory."""
+        token = _PREFETCHED.set(views)
+        try:
+            yield
+        finally:
+            _PREFETCHED.reset(token)
 
     async def insert_locked(
         self, conn: AsyncConnection, values: dict[str, Any]

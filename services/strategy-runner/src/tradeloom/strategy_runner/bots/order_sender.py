@@ -2,7 +2,8 @@
 
 ``send``: one order (``orders_submit``). ``send_batch``: the orders a market's candle made, one
 ``orders_submit_batch`` request per owner (the caller is the bot's owner; order-router stores,
-risk-checks and accepts them together: issue 13), each answer recorded as ``send`` records it.
+risk-checks and accepts them together: issue 13), the answers recorded as ``send`` records each,
+in one transaction for the batch.
 A batch order-router could not take as a whole (not answering, an older version without the op)
 is sent again order by order. Every order keeps its client id, so a resend — by the batch's
 fallback or by the runner's loop — gets the original order, never a second one.
@@ -14,17 +15,20 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.bot_orders import bot_of_client_order_id
 from tradeloom.shared.context import CallerContext
+from tradeloom.shared.contracts.bots import BotDecisionMade
 from tradeloom.shared.contracts.orders import OrderInfo
 from tradeloom.shared.contracts.orders_batch import MAX_BATCH, OrderSubmitBatch, OrderSubmitBatchReply
+from tradeloom.shared.envelope import Event
 from tradeloom.shared.errors import Timeout, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
-from tradeloom.strategy_runner.bots.events import decision_made, status_changed
+from tradeloom.strategy_runner.bots.events import decision_made, decision_of, status_changed
 from tradeloom.strategy_runner.bots.exit_orders import ExitOrders
 from tradeloom.strategy_runner.bots.order_to_send import OrderToSend
 from tradeloom.strategy_runner.bots.refusals import send_again_later, unusable_account
@@ -32,6 +36,13 @@ from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
 
 log = logging.getLogger(__name__)
+
+
+def answer_of(order: OrderToSend, info: OrderInfo) -> tuple[str, str]:
+    """The decision's action and reason once order-router answered with the order."""
+    if info.status == "rejected":
+        return "refused", "order rejected: " + (info.reject_reason or "")
+    return order.side, "order sent"
 
 
 class OrderSender:
@@ -105,10 +116,10 @@ class OrderSender:
             log.warning("batch of %d orders not taken (%s): one by one", len(orders), error)
             await asyncio.gather(*(self.send(order) for order in orders))
             return
+        answered = [(o, r.order) for o, r in zip(orders, reply.results, strict=True) if r.order is not None]
+        await self._answered_many(answered)
         for order, result in zip(orders, reply.results, strict=True):
-            if result.order is not None:
-                await self._answered(order, result.order)
-            elif result.error is not None:
+            if result.order is None and result.error is not None:
                 body = result.error
                 await self._refused(order, RemoteError(body.code, body.message, dict(body.details)))
 
@@ -122,14 +133,30 @@ class OrderSender:
         )  # fmt: skip
 
     async def _answered(self, order: OrderToSend, info: OrderInfo) -> None:
-        reason = (
-            "order rejected: " + (info.reject_reason or "") if info.status == "rejected" else "order sent"
-        )
-        action = "refused" if info.status == "rejected" else order.side
+        action, reason = answer_of(order, info)
         await self._settle(
             order, info.status, order_id=info.order_id, action=action, reason=reason,
             filled=info.filled_quantity,
         )  # fmt: skip
+
+    async def _answered_many(self, answered: Sequence[tuple[OrderToSend, OrderInfo]]) -> None:
+        """A batch's answers recorded as ``_answered`` records each, in one transaction of two
+        statements (orders and decisions) and one insert of their events."""
+        if not answered:
+            return
+        owner = {order.client_id: order.user_id for order, _ in answered}
+        rows = [
+            (order.client_id, info.status, info.order_id, info.filled_quantity, *answer_of(order, info))
+            for order, info in answered
+        ]
+        async with self._engine().begin() as conn:
+            logged = await self.ledger.answers_recorded(conn, rows)
+            events: list[tuple[Event, Sequence[str], dict[str, Any]]] = [
+                (BotDecisionMade(bot_id=str(d.bot_id), user_id=owner[d.client_order_id],
+                                 decision=decision_of(d)), (str(d.bot_id),), {})
+                for d in logged
+            ]  # fmt: skip
+            await self._outbox().add_many(conn, events)
 
     async def _settle(
         self, order: OrderToSend, status: str, *, order_id: str | None, action: str, reason: str,

@@ -32,15 +32,18 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data import CandleClosed
+from tradeloom.shared.db import connection_lost
 from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
+from tradeloom.strategy_runner.bots.candle_batch import CandleBatch
 from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.bots.events import decision_made
 from tradeloom.strategy_runner.bots.exit_orders import ExitOrders
@@ -97,6 +100,9 @@ class BotRunner:
         )
         self.markets = MarketTasks()
         self._slots = asyncio.Semaphore(DECISION_SLOTS)
+        self.candle = CandleBatch(
+            engine, outbox, schema=schema, bots=self.bots, owner=owner, slots=self._slots
+        )
         self.sender = OrderSender(
             engine, client, outbox, bots=self.bots, ledger=self.ledger, exits=self.exits,
             timeout_s=config.order_timeout_s,
@@ -118,8 +124,9 @@ class BotRunner:
 
     async def decide_market(self, market: Market, upto_ns: int, bar: Bar | None) -> None:
         """The market's bots on one candle: their leases, the bars read once for all of them, the
-        signal computed once per strategy, then every bot decided and its order sent side by
-        side (each bot's decision is its own transaction under its row lock)."""
+        signal computed once per strategy; the bots whose decision needs only the database decided
+        in one transaction (``bots.candle_batch``) and their orders sent, the others (user code, a
+        catch-up, an entry sized from the balance) side by side, each in its own transaction."""
         async with self._engine().begin() as lease_conn:
             held = await self.bots.take_leases(lease_conn, self.owner, self.config.lease_ttl_s, market)
         if not held:
@@ -129,13 +136,39 @@ class BotRunner:
         except (RemoteError, Unavailable) as error:
             log.warning("no history of %s up to bar %s: %s", market, upto_ns, error)
             return  # not decided: the loop tries again from the bar mark
-        async with self._slots, self._engine().connect() as conn:
-            rows = await self.bots.get_many(conn, held, market[1])  # each bot's row of this symbol
-        memo: Memo = {}
         bars = self.history.newest(*market, upto_ns)
+        memo: Memo = {}
+        sending: asyncio.Task[None] | None = None
+        rest: list[Row[Any]] = []
+        try:
+            if bars:  # else (the fetch did not list the bar) every bot on its own
+                orders, rest = await self.candle.decide(held, market[1], bars, memo)
+                if orders:
+                    sending = asyncio.create_task(self.sender.send_batch(orders))
+        except DBAPIError as error:  # a deadlock, a conflict: rolled back, each bot on its own
+            if connection_lost(error):
+                raise
+            log.warning("the bots of %s not decided together on bar %s: %r", market, upto_ns, error)
+            bars = None
+        if not bars:
+            async with self._slots, self._engine().connect() as conn:
+                rest = await self.bots.get_many(conn, held, market[1])  # each bot's row of this symbol
+        try:
+            await self._each_on_its_own(market, upto_ns, bar, rest, bars=bars, memo=memo)
+        finally:
+            if sending is not None:
+                await sending
+
+    async def _each_on_its_own(
+        self, market: Market, upto_ns: int, bar: Bar | None, rows: list[Row[Any]], *,
+        bars: list[Bar] | None, memo: Memo,
+    ) -> None:  # fmt: skip
+        """Bots decided each in its own transaction, side by side, those likely to trade first."""
         first = {row.id for row in rows if may_trade(row, bars, upto_ns, memo)}
         trading, holding = [r for r in rows if r.id in first], [r for r in rows if r.id not in first]
         for group in (trading, holding):  # the orders first: the holds' bookkeeping waits for them
+            if not group:
+                continue
             orders: list[OrderToSend] = []  # the group's orders, sent together once all are decided
             results = await asyncio.gather(
                 *(

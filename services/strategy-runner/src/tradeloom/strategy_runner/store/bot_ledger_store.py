@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -108,15 +109,46 @@ class BotLedgerStore:
     async def settle_decision(
         self, conn: AsyncConnection, client_id: str, action: str, reason: str, order_id: str | None
     ) -> Row[Any] | None:
-        """The answer to a decision's order: its id, or ``refused`` with order-router's reason."""
+        """The answer to a decision's order: its id, or ``refused`` with order-router's reason; None
+        when the row says so already (the orders consumer recorded the order first: no second
+        event)."""
         result = await conn.execute(
             text(
                 f'UPDATE "{self.s}".bot_decisions SET action = :action, reason = :reason, order_id = :oid '
-                f"WHERE client_order_id = :cid RETURNING {DECISION_COLUMNS}"
+                "WHERE client_order_id = :cid AND (action, reason, order_id) IS DISTINCT FROM "
+                f"(:action, :reason, CAST(:oid AS text)) RETURNING {DECISION_COLUMNS}"
             ),
             {"cid": client_id, "action": action, "reason": reason, "oid": order_id},
         )
         return result.first()
+
+    async def answers_recorded(
+        self, conn: AsyncConnection, answers: Sequence[tuple[str, str, str | None, Decimal, str, str]]
+    ) -> list[Row[Any]]:
+        """``order_answered`` and ``settle_decision`` of several orders in one statement: each
+        (client id, status, order id, filled, action, reason); the decision rows changed (one the
+        orders consumer already settled alike is not: its event went out then)."""
+        if not answers:
+            return []
+        cids, statuses, oids, filled, actions, reasons = (list(c) for c in zip(*answers, strict=True))
+        params = {"cids": cids, "statuses": statuses, "oids": oids, "filled": filled, "actions": actions}
+        result = await conn.execute(
+            text(
+                "WITH a AS (SELECT * FROM unnest(CAST(:cids AS text[]), CAST(:statuses AS text[]), "
+                "CAST(:oids AS text[]), CAST(:filled AS numeric[]), CAST(:actions AS text[]), "
+                "CAST(:reasons AS text[])) AS a(cid, status, oid, filled, action, reason)), "
+                f'o AS (UPDATE "{self.s}".bot_orders b SET order_id = COALESCE(b.order_id, a.oid), '
+                "filled_quantity = GREATEST(b.filled_quantity, a.filled), status = CASE WHEN b.status IN "
+                "('filled', 'canceled', 'rejected', 'expired') THEN b.status ELSE a.status END "
+                "FROM a WHERE b.client_order_id = a.cid RETURNING 1) "
+                f'UPDATE "{self.s}".bot_decisions d SET action = a.action, reason = a.reason, '
+                "order_id = a.oid FROM a WHERE d.client_order_id = a.cid AND (d.action, d.reason, "
+                "d.order_id) IS DISTINCT FROM (a.action, a.reason, a.oid) "
+                f"RETURNING {', '.join('d.' + c for c in DECISION_COLUMNS.split(', '))}"
+            ),
+            params | {"reasons": reasons},
+        )
+        return list(result)
 
     async def decision_order_seen(
         self, conn: AsyncConnection, client_id: str, order_id: str
