@@ -285,7 +285,6 @@ async def test_a_request_whose_caller_gave_up_is_dropped_unworked(nc: NatsClient
         version="1.0.0",
         subjects=subjects,
         operations=[operation],
-        deadline_grace_s=0,
     )
     try:
         client = ServiceClient(nc, subjects)
@@ -302,3 +301,32 @@ async def test_a_request_whose_caller_gave_up_is_dropped_unworked(nc: NatsClient
     finally:
         await service.stop()
     assert seen == ["HOLD", "NEXT"]
+
+
+async def test_past_max_waiting_a_request_is_refused_at_once_as_overloaded(
+    nc: NatsClient, nats_prefix: str
+) -> None:
+    """One slot held, one request waiting (max_waiting=1): the next is answered 503 at once."""
+    subjects = Subjects(nats_prefix)
+    release = asyncio.Event()
+
+    async def handler(_: CallerContext, body: QuoteRequest) -> QuoteReply:
+        if body.symbol == "HOLD":
+            await asyncio.wait_for(release.wait(), timeout=5)
+        return QuoteReply(symbol=body.symbol, depth=1)
+
+    operation = Operation("q", QuoteRequest, QuoteReply, handler, max_concurrency=1, max_waiting=1)
+    service = await serve(nc, service="crowded", version="1.0.0", subjects=subjects, operations=[operation])
+    try:
+        client = ServiceClient(nc, subjects)
+        held = asyncio.create_task(client.call("crowded", "q", {"symbol": "HOLD"}, QuoteReply, timeout_s=5))
+        await asyncio.sleep(0.1)
+        queued = asyncio.create_task(client.call("crowded", "q", {"symbol": "NEXT"}, QuoteReply, timeout_s=5))
+        await asyncio.sleep(0.1)
+        with pytest.raises(RemoteError) as refused:
+            await client.call("crowded", "q", {"symbol": "MORE"}, QuoteReply, timeout_s=1)
+        assert refused.value.code == "unavailable" and "overloaded" in str(refused.value)
+        release.set()
+        assert (await held).symbol == "HOLD" and (await queued).symbol == "NEXT"
+    finally:
+        await service.stop()

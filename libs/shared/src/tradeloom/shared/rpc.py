@@ -5,12 +5,14 @@ each reply is ``{"data": ...}`` or ``{"error": {"code", "message", "details"}}``
 ``ServiceClient.call()`` carries the caller's identity and trace in headers and turns "nobody
 answered" into ``Unavailable`` at once and a deadline into ``Timeout``, never a hang.
 
-Every request carries its caller's deadline (``tl-deadline``, epoch seconds). A request that only
-gets a handler slot after that deadline (and ``deadline_grace_s`` for clocks apart) is dropped
-unanswered: its caller has already given up (a 504 at the gateway, whose client retries with the
-same idempotency key), so working it would only push every request behind it past its own deadline
-too. Under overload a service then answers what it can in time instead of working a backlog of
-abandoned requests and answering almost nothing in time (congestion collapse).
+Every request carries how long its caller waits (``tl-timeout``, seconds). A request that waited
+longer than that in the serving process for a handler slot (the operation's ``max_concurrency``
+all busy) is dropped unanswered: its caller has already given up (a 504 at the gateway, whose
+client retries with the same idempotency key), so working it would only push every request behind
+it past its own deadline too. The wait is measured on the server's own clock from the request's
+arrival, so clocks of different hosts never matter. More than ``max_waiting`` requests waiting
+for a slot: the next is answered ``unavailable`` (503, "overloaded") at once. Under overload a
+service then answers what it can instead of working a backlog of abandoned requests.
 
 Both sides respect the connection's ``max_payload`` (the server's, from its INFO): a request over
 it is ``PayloadTooLarge`` (413 ``payload_too_large``) before it is sent, and a reply over it is
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -36,13 +39,7 @@ from pydantic import BaseModel, ValidationError
 
 from tradeloom.shared.context import HEADER_REQUEST_ID, CallerContext, request_id_var
 from tradeloom.shared.errors import PayloadTooLarge, ServiceError, Timeout, Unavailable
-from tradeloom.shared.rpc_deadline import (
-    DEADLINE_GRACE_S,
-    HEADER_DEADLINE,
-    DroppedRequests,
-    abandoned,
-    deadline_header,
-)
+from tradeloom.shared.rpc_deadline import HEADER_TIMEOUT, DroppedRequests, abandoned, overloaded_reply
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.telemetry import extract_trace, inject_trace, tracer
 
@@ -80,6 +77,7 @@ class Operation(Generic[RequestT, ReplyT]):
     handler: Callable[[CallerContext, RequestT], Awaitable[ReplyT | RawReply | JsonReply]]
     description: str = ""
     max_concurrency: int = 64
+    max_waiting: int = 1024  # requests waiting for a slot before the next is refused (503) at once
 
 
 class RemoteError(ServiceError):
@@ -179,7 +177,6 @@ async def serve(
     subjects: Subjects,
     operations: list[Operation[Any, Any]],
     description: str = "",
-    deadline_grace_s: float = DEADLINE_GRACE_S,
 ) -> Service:
     """Start a micro service answering ``svc.<service>.<op>`` for every operation."""
     micro = await add_service(
@@ -194,38 +191,55 @@ async def serve(
     dropped = DroppedRequests()
     for operation in operations:
         # nats.micro awaits each handler before taking the next message of its subscription, so
-        # requests are handed to tasks (bounded per operation: a full semaphore is backpressure).
+        # each request is handed to a task at once; the task waits for one of the operation's slots.
         slots = asyncio.Semaphore(operation.max_concurrency)
+        waiting = [0]  # requests of this operation waiting for a slot
 
-        async def answer(request: Request, operation: Operation[Any, Any], slots: asyncio.Semaphore) -> None:
+        async def answer(
+            request: Request, operation: Operation[Any, Any], slots: asyncio.Semaphore, waiting: list[int]
+        ) -> None:
+            arrived = time.monotonic()
             try:
-                if abandoned(request.headers, deadline_grace_s):
-                    dropped.note(service, operation.name)
-                    return
-                payload = await handle_request(operation, service, request)
-                headers = {}
-                request_id = (request.headers or {}).get(HEADER_REQUEST_ID)
-                if request_id:
-                    headers[HEADER_REQUEST_ID] = request_id
-                what = f"svc.{service}.{operation.name}"
-                payload = fit_reply(payload, headers, nc.max_payload, what)
                 try:
-                    await request.respond(payload, headers=headers or None)
-                except nats.errors.MaxPayloadError:  # the limit shrank under us (a reconnect)
-                    size = message_size(payload, headers)
-                    await request.respond(
-                        reply_too_large(what, size, nc.max_payload), headers=headers or None
-                    )
+                    await slots.acquire()
+                finally:
+                    waiting[0] -= 1
+                try:
+                    if abandoned(request.headers, time.monotonic() - arrived):
+                        dropped.note(service, operation.name)
+                        return
+                    await respond(request, operation)
+                finally:
+                    slots.release()
             except Exception:  # the caller times out; never let a task die silently
                 log.exception("could not answer svc.%s.%s", service, operation.name)
-            finally:
-                slots.release()
+
+        async def respond(request: Request, operation: Operation[Any, Any]) -> None:
+            payload = await handle_request(operation, service, request)
+            headers = {}
+            request_id = (request.headers or {}).get(HEADER_REQUEST_ID)
+            if request_id:
+                headers[HEADER_REQUEST_ID] = request_id
+            what = f"svc.{service}.{operation.name}"
+            payload = fit_reply(payload, headers, nc.max_payload, what)
+            try:
+                await request.respond(payload, headers=headers or None)
+            except nats.errors.MaxPayloadError:  # the limit shrank under us (a reconnect)
+                size = message_size(payload, headers)
+                await request.respond(reply_too_large(what, size, nc.max_payload), headers=headers or None)
 
         async def endpoint(
-            request: Request, operation: Operation[Any, Any] = operation, slots: asyncio.Semaphore = slots
+            request: Request,
+            operation: Operation[Any, Any] = operation,
+            slots: asyncio.Semaphore = slots,
+            waiting: list[int] = waiting,
         ) -> None:
-            await slots.acquire()
-            task = asyncio.create_task(answer(request, operation, slots))
+            if slots.locked() and waiting[0] >= operation.max_waiting:
+                dropped.note(service, operation.name)
+                await request.respond(overloaded_reply(service, operation.name, waiting[0]))
+                return
+            waiting[0] += 1
+            task = asyncio.create_task(answer(request, operation, slots, waiting))
             running.add(task)
             task.add_done_callback(running.discard)
 
@@ -307,7 +321,7 @@ class ServiceClient:
         else:
             payload = json.dumps(body or {}).encode()
         headers = inject_trace((caller or CallerContext()).headers())
-        headers[HEADER_DEADLINE] = deadline_header(timeout_s)
+        headers[HEADER_TIMEOUT] = f"{timeout_s:.3f}"
         subject = self.subjects.request(service, op)
         size, limit = message_size(payload, headers), self.nc.max_payload
         if size > limit:
