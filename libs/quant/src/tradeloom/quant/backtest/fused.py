@@ -4,11 +4,11 @@ summary figures fused into a single loop over the bars.
 
 The three-pass path reads the bars three times: ``sma_cross`` writes four signal arrays,
 ``simulate_market`` reads them back with the bars and writes the equity and position curves, and
-``summary_metrics`` reads those curves again. Here each bar's two averages are ``sma_cross``'s
-running sums (``_sma_crosses_finite``, resynchronised every ``RESYNC_EVERY`` bars: the same sums in
-the same order, so the same crosses), the crosses go straight into ``simulate_market``'s bar logic
-(state in locals, ``tierless_costs``, the fill helpers inlined), and the marked equity and each
-closed trade are folded into the summary as ``summary_metrics`` folds them (``summary_fold``).
+``summary_metrics`` reads those curves again. Here ``simulate_market``'s own loop
+(``market_kernel.market_loop``) finds each bar's two averages with ``sma_cross``'s running sums
+(``finite_pair_step``: the same sums in the same order, so the same crosses), takes the crosses
+straight into its bar logic, and folds the marked equity and each closed trade into the summary as
+``summary_metrics`` folds them (``summary_fold``): one loop, each rule written once.
 Trades, equity and position are still written, so a caller gets everything the three-pass path
 returns; ``tests/test_fused_backtest.py`` compares them bit for bit.
 
@@ -23,42 +23,15 @@ import numpy as np
 from numba import njit
 
 from tradeloom.quant.fills.models import CommissionModel, Costs
-from tradeloom.quant.indicators._core import RESYNC_EVERY
-from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
-from tradeloom.quant.optimise.summary_fold import finish_returns, finish_trades, fold_return, start_returns
-from tradeloom.quant.simulator.config import END_OF_DATA_EXIT, SIGNAL_EXIT, TRADE_COLUMNS, SimulationConfig
-from tradeloom.quant.simulator.market_kernel import tierless_costs
-from tradeloom.quant.simulator.state import (
-    CASH,
-    HIGHEST,
-    LOWEST,
-    POSITION,
-    TRADES,
-    enter,
-    exit_position,
-    new_state,
-    record_trade,
-)
+from tradeloom.quant.simulator.config import SimulationConfig
+from tradeloom.quant.simulator.market_kernel import market_loop
 from tradeloom.quant.types import FloatArray
 
 FusedRun = tuple[FloatArray, FloatArray, FloatArray, int, FloatArray, FloatArray, FloatArray]
 
 
-@njit(cache=True, inline="always")
-def _fold_closed(trades: FloatArray, row: int, sums: FloatArray) -> None:
-    """Fold the trade just closed (row ``row``) into closed, wins, gross win, gross loss (inlined: a
-    call passing arrays would reference-count them with atomics on every fill)."""
-    pnl = trades[row, 6]
-    sums[0] += 1.0
-    if pnl > 0.0:
-        sums[1] += 1.0
-        sums[2] += pnl
-    elif pnl < 0.0:
-        sums[3] -= pnl
-
-
 @njit(cache=True)
-def sma_cross_backtest(  # noqa: PLR0912, PLR0915 (signals, simulator and summary in one loop)
+def sma_cross_backtest(
     open_: FloatArray,
     high: FloatArray,
     low: FloatArray,
@@ -80,118 +53,12 @@ def sma_cross_backtest(  # noqa: PLR0912, PLR0915 (signals, simulator and summar
         raise ValueError("sma_cross_backtest: TIERED commission takes the three-pass path")
     if fast < 1 or slow < 1:
         raise ValueError("window is below the minimum for this indicator")
-    costs = tierless_costs(costs)
     n = close.shape[0]
-    initial = config.initial_cash
-    fill_on_close = config.fill_on_close
-    state = new_state(initial)
     # every trade has an entry on a cross and crosses alternate: at most one long entry per two bars
-    trades = np.empty(((n + 1 if allow_short else n // 2 + 1) + 1, TRADE_COLUMNS))
-    equity = np.empty(n)
-    position = np.empty(n)
-    figures = np.full(len(SUMMARY_COLUMNS), np.nan)
-    counters = np.zeros(2)  # entries, daily-limit hits (always 0 here)
-    events = np.zeros(2)  # crosses above, crosses below
-    sums = np.zeros(4)  # closed trades, wins, gross win, gross loss
-    has_volatility = volatility.shape[0] == n
-    entries = 0
-    ups = downs = 0
-    cash = initial
-    held = 0.0
-    lowest = highest = 0.0
-    pending_exit = False
-    pending_side = 0
-    pending_volatility = np.nan
-    f_total = s_total = 0.0
-    prev_f = prev_s = np.nan
-    acc = start_returns(initial, initial)
-    exposed = 0
-    for t in range(n):
-        o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
-        # the simulator's bar check, without a branch per test (a NaN fails ``isfinite``)
-        if not ((min(o, h, lo, c) > 0.0) & (v >= 0.0) & np.isfinite(o + h + lo + c + v)):
-            counters[0] = entries
-            return trades[:0], equity[:0], position[:0], t, counters, figures, events
-        # sma_cross's running sums (``_sma_crosses_finite``), term by term
-        f_total += c
-        s_total += c
-        if t >= fast:
-            f_total -= close[t - fast]
-        if t >= slow:
-            s_total -= close[t - slow]
-        if (t & (RESYNC_EVERY - 1)) == 0:
-            if t >= fast - 1:
-                f_total = 0.0
-                for j in range(t - fast + 1, t + 1):
-                    f_total += close[j]
-            if t >= slow - 1:
-                s_total = 0.0
-                for j in range(t - slow + 1, t + 1):
-                    s_total += close[j]
-        f = f_total / fast if t >= fast - 1 else np.nan
-        s = s_total / slow if t >= slow - 1 else np.nan
-        up = prev_f < prev_s and f > s
-        down = prev_f > prev_s and f < s
-        prev_f = f
-        prev_s = s
-        # simulate_market's bar, with entry_long = up, exit_long = down (and the short side mirrored)
-        if pending_exit and held != 0.0:
-            state[CASH], state[POSITION], state[LOWEST], state[HIGHEST] = cash, held, lowest, highest
-            exit_position(state, trades, o, False, v, t, SIGNAL_EXIT, costs)
-            _fold_closed(trades, int(state[TRADES]) - 1, sums)
-            cash, held = state[CASH], 0.0
-        pending_exit = False
-        if pending_side != 0:
-            if held == 0.0 and enter(state, pending_side, o, False, v, pending_volatility, t, config, costs):
-                entries += 1
-                cash, held, lowest, highest = state[CASH], state[POSITION], state[LOWEST], state[HIGHEST]
-            pending_side = 0
-        if held != 0.0:
-            lowest = min(lowest, lo)
-            highest = max(highest, h)
-        if up or down:
-            ups += up
-            downs += down
-            go_long = up
-            go_short = allow_short and down
-            wants_exit = (held > 0.0 and (down or go_short)) or (
-                held < 0.0 and ((allow_short and up) or go_long)
-            )
-            side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
-            bar_volatility = volatility[t] if has_volatility else np.nan
-            if fill_on_close:
-                if wants_exit:
-                    state[CASH], state[POSITION], state[LOWEST], state[HIGHEST] = cash, held, lowest, highest
-                    exit_position(state, trades, c, False, v, t, SIGNAL_EXIT, costs)
-                    _fold_closed(trades, int(state[TRADES]) - 1, sums)
-                    cash, held = state[CASH], 0.0
-                if side != 0:
-                    if enter(state, side, c, False, v, bar_volatility, t, config, costs):
-                        entries += 1
-                        cash, held = state[CASH], state[POSITION]
-                        lowest, highest = state[LOWEST], state[HIGHEST]
-                    side = 0
-            else:
-                pending_exit = wants_exit
-            if side != 0:
-                pending_side = side
-                pending_volatility = bar_volatility
-        value = cash + held * c
-        equity[t] = value
-        position[t] = held
-        # summary_metrics' fold of the marked bar
-        if t == 0:
-            acc = start_returns(initial, value)
-        acc = fold_return(acc, value)
-        exposed += held != 0.0
-    counters[0] = entries
-    events[0] = ups
-    events[1] = downs
-    if n > 0 and held != 0.0:
-        state[CASH], state[POSITION], state[LOWEST], state[HIGHEST] = cash, held, lowest, highest
-        record_trade(state, trades, close[n - 1], 0.0, n - 1, END_OF_DATA_EXIT)
-    if n > 0:
-        finish_returns(acc, n, initial, periods_per_year, figures)
-        finish_trades(sums[0], sums[1], sums[2], sums[3], figures)
-        figures[9] = exposed / n
-    return trades[: int(state[TRADES])].copy(), equity, position, -1, counters, figures, events
+    capacity = (n + 1 if allow_short else n // 2 + 1) + 1
+    none = np.zeros(0, dtype=np.bool_)
+    trades, equity, position, bad, counters, figures, events = market_loop(
+        open_, high, low, close, volume, (none, none, none, none), (fast, slow), allow_short, capacity,
+        periods_per_year, volatility, config, costs,
+    )  # fmt: skip
+    return trades.copy(), equity, position, bad, counters, figures, events
