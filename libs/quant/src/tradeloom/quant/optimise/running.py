@@ -24,6 +24,7 @@ from numba import njit
 from tradeloom.quant.fills.models import Costs
 from tradeloom.quant.indicators._core import cross
 from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
+from tradeloom.quant.simulator import summary_fold as fold
 from tradeloom.quant.simulator.config import SIGNAL_EXIT, TRADE_COLUMNS, SimulationConfig
 from tradeloom.quant.simulator.market_step import signal_orders
 from tradeloom.quant.simulator.state import (
@@ -36,25 +37,16 @@ from tradeloom.quant.simulator.state import (
     new_state,
     track_extremes,
 )
-from tradeloom.quant.simulator.summary_fold import (
-    NO_TRADES,
-    TradeFold,
-    finish_returns,
-    finish_trades,
-    fold_return,
-    fold_trade,
-    start_returns,
-)
 from tradeloom.quant.types import FloatArray
 
 
 @njit(cache=True, inline="always")
-def _fold_record(record: FloatArray, state: FloatArray, closed: TradeFold) -> TradeFold:
+def _fold_record(record: FloatArray, state: FloatArray, closed: fold.TradeFold) -> fold.TradeFold:
     """Fold the trade just recorded in ``record[0]`` (if any) into the trade figures; reuse the row."""
     if state[TRADES] == 0.0:
         return closed
     state[TRADES] = 0.0
-    return fold_trade(closed, record[0, 6])
+    return fold.fold_trade(closed, record[0, 6])
 
 
 @njit(cache=True)
@@ -80,7 +72,7 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
         return out
     state = new_state(config.initial_cash)
     record = np.empty((1, TRADE_COLUMNS))
-    closed = NO_TRADES
+    closed = fold.NO_TRADES
     has_exits = not (
         np.isnan(config.stop_loss) and np.isnan(config.take_profit) and np.isnan(config.trailing_stop)
     )
@@ -89,7 +81,7 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
     pending_exit = False
     pending_side = 0
     pending_volatility = np.nan
-    acc = start_returns(initial, initial)  # shifted by the first bar's return once it is marked
+    acc = fold.start_returns(initial, initial)  # shifted by the first bar's return once it is marked
     exposed = 0
     for t in range(n):
         o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
@@ -126,10 +118,10 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
             pending_volatility = bar_volatility
         value = state[CASH] + state[POSITION] * c
         if t == 0:
-            acc = start_returns(initial, value)
-        acc = fold_return(acc, value)
+            acc = fold.start_returns(initial, value)
+        acc = fold.fold_return(acc, value)
         exposed += state[POSITION] != 0.0
-    finish_returns(acc, n, initial, periods_per_year, out)
-    finish_trades(closed, out)
+    fold.finish_returns(acc, n, initial, periods_per_year, out)
+    fold.finish_trades(closed, out)
     out[9] = exposed / n
     return out
