@@ -1,16 +1,17 @@
 # ruff: noqa: PLR0917 (compiled kernels take positional arguments: Numba has no keyword-only ones)
 """The bar rules of the market fast path, written once and inlined into every loop that runs them.
 
-``market_kernel.market_loop`` (``simulate_market`` and the fused SMA-cross backtest) and the grid's
-market rows keep their per-bar state in local variables. Each helper here is ``inline="always"``
-and takes and returns that state as scalars (``Book``: a tuple of the new locals), so after
-inlining each loop compiles to the scalar code it had when the rules were written out in it.
+``simulate_market``, the fused SMA-cross backtest and the grid's market rows keep their per-bar
+state in local variables (``simulate_general`` and the general grid row share the signal rule and
+the bar check too). Each helper here is ``inline="always"`` and takes and returns scalars (the
+market row's ``Book``: a tuple of the new locals), so after inlining each loop compiles to the
+scalar code it had when the rules were written out in it.
 
 Measured, and the reason the bar itself is not a helper: an inlined helper that takes arrays copies
 their references, and on every bar that runs it each copy costs an atomic increment and decrement
 (about 4 ms per array per 1M bars here, as the atomics wait for the loop's streaming stores). So
-only the rare fills (``market_exit``, ``market_entry``) take the state and trade arrays; the rules
-every bar runs (``valid_bar``, ``signal_orders``) take scalars.
+only the rare fills (``market_exit``, ``market_entry``, used by the market row) take the state and
+trade arrays; the rules every bar runs (``valid_bar``, ``signal_orders``) take scalars.
 """
 
 from __future__ import annotations
