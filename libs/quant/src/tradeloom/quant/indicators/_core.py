@@ -41,11 +41,13 @@ def first_finite_all(a: FloatArray, b: FloatArray, c: FloatArray) -> int:
 RESYNC_EVERY = 1024
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def window_step(x: FloatArray, i: int, window: int, total: float, nans: int) -> tuple[float, int]:
     """Slide a running window sum to end at ``i``: add x[i], drop x[i − window], count NaNs instead
     of summing them. Every RESYNC_EVERY bars the sum is recomputed from the window itself, so
-    rounding drift stays bounded (as accurate as a compensated sum in practice, twice as fast)."""
+    rounding drift stays bounded (as accurate as a compensated sum in practice, twice as fast).
+    Inlined (``inline="always"``): the fused SMA-cross loop steps two windows a bar, and as calls
+    they cost it twice the time."""
     value = x[i]
     if np.isnan(value):
         nans += 1
@@ -62,6 +64,55 @@ def window_step(x: FloatArray, i: int, window: int, total: float, nans: int) -> 
         for j in range(i - window + 1, i + 1):
             total += x[j]
     return total, nans
+
+
+@njit(cache=True, inline="always")
+def finite_window_step(x: FloatArray, i: int, window: int, total: float) -> tuple[float, float]:
+    """(the running sum, the mean or NaN before the first full window) of ``window_step`` for ``x``
+    without NaN: its NaN count is always zero, so the same sums in the same order (identical means)
+    without two NaN tests a bar. The one running SMA of ``sma_cross``, the grid's average table and
+    the fused backtest."""
+    total += x[i]
+    if i >= window:
+        total -= x[i - window]
+    if (i & (RESYNC_EVERY - 1)) == 0 and i >= window - 1:
+        total = 0.0
+        for j in range(i - window + 1, i + 1):
+            total += x[j]
+    return total, (total / window if i >= window - 1 else np.nan)
+
+
+@njit(cache=True, inline="always")
+def finite_pair_step(  # noqa: PLR0917 (compiled: positional arguments)
+    x: FloatArray, i: int, fast: int, slow: int, f_total: float, s_total: float
+) -> tuple[float, float, float, float]:
+    """``finite_window_step`` for two windows at once: (fast sum, slow sum, fast mean, slow mean),
+    the same sums in the same order. One step a window here compiles to a loop four times slower
+    (measured): the two sums want one load of ``x[i]`` and one resync test."""
+    value = x[i]
+    f_total += value
+    s_total += value
+    if i >= fast:
+        f_total -= x[i - fast]
+    if i >= slow:
+        s_total -= x[i - slow]
+    if (i & (RESYNC_EVERY - 1)) == 0:  # the loops written out: an inlined helper holding one is slower
+        if i >= fast - 1:
+            f_total = 0.0
+            for j in range(i - fast + 1, i + 1):
+                f_total += x[j]
+        if i >= slow - 1:
+            s_total = 0.0
+            for j in range(i - slow + 1, i + 1):
+                s_total += x[j]
+    f = f_total / fast if i >= fast - 1 else np.nan
+    return f_total, s_total, f, s_total / slow if i >= slow - 1 else np.nan
+
+
+@njit(cache=True, inline="always")
+def cross(a_before: float, b_before: float, a: float, b: float) -> tuple[bool, bool]:
+    """(a crossed above b, a crossed below b) between two bars: strict on both sides, never with NaN."""
+    return a_before < b_before and a > b, a_before > b_before and a < b
 
 
 @njit(cache=True)

@@ -7,9 +7,17 @@ import numpy as np
 from numba import njit, prange
 
 from tradeloom.quant.fills.models import Costs
-from tradeloom.quant.optimise.summary_fold import finish_returns, finish_trades, fold_return, start_returns
 from tradeloom.quant.simulator.config import END_OF_DATA_EXIT, SimulationConfig
 from tradeloom.quant.simulator.kernel import simulate
+from tradeloom.quant.simulator.summary_fold import (
+    NO_TRADES,
+    SUMMARY_FIGURES,
+    finish_returns,
+    finish_trades,
+    fold_return,
+    fold_trade,
+    start_returns,
+)
 from tradeloom.quant.strategies import signals as k
 from tradeloom.quant.types import FloatArray
 
@@ -18,6 +26,7 @@ STRATEGY_IDS = {"sma_cross": 0, "ema_cross": 1, "macd": 2, "rsi_reversion": 3, "
                 "donchian_breakout": 5}  # fmt: skip
 SUMMARY_COLUMNS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar", "trades",
                    "win_rate", "profit_factor", "exposure")  # fmt: skip
+assert len(SUMMARY_COLUMNS) == SUMMARY_FIGURES
 
 
 @njit(cache=True)
@@ -40,21 +49,11 @@ def builtin_signals(
 @njit(cache=True)
 def _trade_summary(trades: FloatArray, out: FloatArray) -> None:
     """Trades, win rate and profit factor (columns 6–8); the still-open last trade is left out."""
-    closed = 0.0
-    wins = 0.0
-    gross_win = 0.0
-    gross_loss = 0.0
+    acc = NO_TRADES
     for row in range(trades.shape[0]):
-        if trades[row, 11] == END_OF_DATA_EXIT:
-            continue
-        closed += 1.0
-        pnl = trades[row, 6]
-        if pnl > 0.0:
-            wins += 1.0
-            gross_win += pnl
-        elif pnl < 0.0:
-            gross_loss -= pnl
-    finish_trades(closed, wins, gross_win, gross_loss, out)
+        if trades[row, 11] != END_OF_DATA_EXIT:
+            acc = fold_trade(acc, trades[row, 6])
+    finish_trades(acc, out)
 
 
 @njit(cache=True)

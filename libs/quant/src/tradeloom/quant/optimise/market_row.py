@@ -4,8 +4,8 @@ market entries, no stop-loss/take-profit/trailing stop, no daily limit and any c
 
 What ``simulate_market`` is to ``simulate_general``, this is to the general row: the per-bar state
 (cash, signed position, the two averages' previous values) lives in local variables and the state
-array is written only around the rare fills (``enter`` and ``exit_position`` keep their one
-definition, with ``tierless_costs``: no reference-counted arrays in a fill). Without exits nothing
+array is written only around the rare fills (``market_step``'s inlined entry, exit and signal rules,
+the simulator's own, with ``tierless_costs``: no reference-counted arrays in a fill). Without exits nothing
 reads a position's extremes or trailing peak, so highs and lows are never loaded; the open and the
 volume are read only on a bar that fills. A bar without a cross leaves no order pending, so the
 signal logic runs only on crosses. The figures are ``summary_fold``'s arithmetic in the same order,
@@ -19,11 +19,21 @@ import numpy as np
 from numba import njit
 
 from tradeloom.quant.fills.models import CommissionModel, Costs
+from tradeloom.quant.indicators._core import cross
 from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
-from tradeloom.quant.optimise.summary_fold import finish_returns, finish_trades, fold_return, start_returns
-from tradeloom.quant.simulator.config import SIGNAL_EXIT, TRADE_COLUMNS, SimulationConfig
+from tradeloom.quant.simulator.config import TRADE_COLUMNS, SimulationConfig
 from tradeloom.quant.simulator.market_kernel import tierless_costs
-from tradeloom.quant.simulator.state import CASH, POSITION, TRADES, enter, exit_position, new_state
+from tradeloom.quant.simulator.market_step import Book, market_entry, market_exit, signal_orders
+from tradeloom.quant.simulator.state import TRADES, new_state
+from tradeloom.quant.simulator.summary_fold import (
+    NO_TRADES,
+    TradeFold,
+    finish_returns,
+    finish_trades,
+    fold_return,
+    fold_trade,
+    start_returns,
+)
 from tradeloom.quant.types import FloatArray
 
 
@@ -34,8 +44,18 @@ def market_row_qualifies(config: SimulationConfig, costs: Costs) -> bool:
     return bool(no_exits and costs.commission_model != CommissionModel.TIERED)
 
 
+@njit(cache=True, inline="always")
+def _close_row(state: FloatArray, record: FloatArray, price: float, v: float, t: int, costs: Costs,
+               book: Book, closed: TradeFold) -> tuple[Book, TradeFold]:  # fmt: skip
+    """Close the position at ``price`` into the one reused record row and fold the trade: (the
+    book, the trade figures). Extremes are not tracked (no figure reads them)."""
+    book = market_exit(state, record, price, v, t, costs, book)
+    state[TRADES] = 0.0
+    return book, fold_trade(closed, record[0, 6])
+
+
 @njit(cache=True)
-def cross_row_market(  # noqa: PLR0912, PLR0915 (the market loop and the summary, fused)
+def cross_row_market(  # noqa: PLR0915 (the market loop and the summary, fused)
     fast: FloatArray,
     slow: FloatArray,
     allow_short: bool,
@@ -59,9 +79,8 @@ def cross_row_market(  # noqa: PLR0912, PLR0915 (the market loop and the summary
     state = new_state(initial)
     record = np.empty((1, TRADE_COLUMNS))
     has_volatility = volatility.shape[0] == n
-    cash = initial
-    held = 0.0
-    closed = wins = gross_win = gross_loss = 0.0
+    book = (initial, 0.0, 0.0, 0.0)  # cash, signed units held (extremes untracked)
+    closed = NO_TRADES
     pending_exit = False
     pending_side = 0
     pending_volatility = np.nan
@@ -72,65 +91,37 @@ def cross_row_market(  # noqa: PLR0912, PLR0915 (the market loop and the summary
         c = close[t]
         if pending_exit or pending_side != 0:
             o, v = open_[t], volume[t]
-            if pending_exit and held != 0.0:
-                state[CASH], state[POSITION] = cash, held
-                exit_position(state, record, o, False, v, t, SIGNAL_EXIT, costs)
-                state[TRADES] = 0.0
-                cash, held = state[CASH], 0.0
-                pnl = record[0, 6]
-                closed += 1.0
-                if pnl > 0.0:
-                    wins += 1.0
-                    gross_win += pnl
-                elif pnl < 0.0:
-                    gross_loss -= pnl
+            if pending_exit and book[1] != 0.0:
+                book, closed = _close_row(state, record, o, v, t, costs, book, closed)
             pending_exit = False
             if pending_side != 0:
-                if held == 0.0:
-                    state[CASH] = cash
-                    if enter(state, pending_side, o, False, v, pending_volatility, t, config, costs):
-                        cash, held = state[CASH], state[POSITION]
+                if book[1] == 0.0:
+                    side, volatility_then = pending_side, pending_volatility
+                    _, book = market_entry(state, side, o, v, volatility_then, t, config, costs, book)
                 pending_side = 0
         f, s = fast[t], slow[t]
-        up = previous_fast < previous_slow and f > s
-        down = previous_fast > previous_slow and f < s
+        up, down = cross(previous_fast, previous_slow, f, s)
         previous_fast, previous_slow = f, s
         if up or down:
-            go_long = up and not down
-            go_short = allow_short and down and not up
-            wants_exit = (held > 0.0 and (down or go_short)) or (
-                held < 0.0 and ((allow_short and up) or go_long)
-            )
-            side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
+            wants_exit, side = signal_orders(up, down, allow_short and down, allow_short and up, book[1])
             bar_volatility = volatility[t] if has_volatility else np.nan
             if fill_on_close:
                 v = volume[t]
                 if wants_exit:
-                    state[CASH], state[POSITION] = cash, held
-                    exit_position(state, record, c, False, v, t, SIGNAL_EXIT, costs)
-                    state[TRADES] = 0.0
-                    cash, held = state[CASH], 0.0
-                    pnl = record[0, 6]
-                    closed += 1.0
-                    if pnl > 0.0:
-                        wins += 1.0
-                        gross_win += pnl
-                    elif pnl < 0.0:
-                        gross_loss -= pnl
+                    book, closed = _close_row(state, record, c, v, t, costs, book, closed)
                 if side != 0:
-                    state[CASH] = cash
-                    if enter(state, side, c, False, v, bar_volatility, t, config, costs):
-                        cash, held = state[CASH], state[POSITION]
+                    _, book = market_entry(state, side, c, v, bar_volatility, t, config, costs, book)
             else:
                 pending_exit = wants_exit
                 pending_side = side
                 pending_volatility = bar_volatility
-        value = cash + held * c
+        held = book[1]
+        value = book[0] + held * c
         if t == 0:
             acc = start_returns(initial, value)
         acc = fold_return(acc, value)
         exposed += held != 0.0
     finish_returns(acc, n, initial, periods_per_year, out)
-    finish_trades(closed, wins, gross_win, gross_loss, out)
+    finish_trades(closed, out)
     out[9] = exposed / n
     return out

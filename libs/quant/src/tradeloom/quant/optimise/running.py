@@ -22,9 +22,11 @@ import numpy as np
 from numba import njit
 
 from tradeloom.quant.fills.models import Costs
+from tradeloom.quant.indicators._core import cross
 from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
-from tradeloom.quant.optimise.summary_fold import finish_returns, finish_trades, fold_return, start_returns
+from tradeloom.quant.simulator import summary_fold as fold
 from tradeloom.quant.simulator.config import SIGNAL_EXIT, TRADE_COLUMNS, SimulationConfig
+from tradeloom.quant.simulator.market_step import signal_orders
 from tradeloom.quant.simulator.state import (
     CASH,
     POSITION,
@@ -37,22 +39,14 @@ from tradeloom.quant.simulator.state import (
 )
 from tradeloom.quant.types import FloatArray
 
-CLOSED, WINS, GROSS_WIN, GROSS_LOSS = range(4)
 
-
-@njit(cache=True)
-def _fold_trade(record: FloatArray, state: FloatArray, figures: FloatArray) -> None:
+@njit(cache=True, inline="always")
+def _fold_record(record: FloatArray, state: FloatArray, closed: fold.TradeFold) -> fold.TradeFold:
     """Fold the trade just recorded in ``record[0]`` (if any) into the trade figures; reuse the row."""
     if state[TRADES] == 0.0:
-        return
+        return closed
     state[TRADES] = 0.0
-    figures[CLOSED] += 1.0
-    pnl = record[0, 6]
-    if pnl > 0.0:
-        figures[WINS] += 1.0
-        figures[GROSS_WIN] += pnl
-    elif pnl < 0.0:
-        figures[GROSS_LOSS] -= pnl
+    return fold.fold_trade(closed, record[0, 6])
 
 
 @njit(cache=True)
@@ -78,7 +72,7 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
         return out
     state = new_state(config.initial_cash)
     record = np.empty((1, TRADE_COLUMNS))
-    trade_figures = np.zeros(4)
+    closed = fold.NO_TRADES
     has_exits = not (
         np.isnan(config.stop_loss) and np.isnan(config.take_profit) and np.isnan(config.trailing_stop)
     )
@@ -87,13 +81,13 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
     pending_exit = False
     pending_side = 0
     pending_volatility = np.nan
-    acc = start_returns(initial, initial)  # shifted by the first bar's return once it is marked
+    acc = fold.start_returns(initial, initial)  # shifted by the first bar's return once it is marked
     exposed = 0
     for t in range(n):
         o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
         if pending_exit and state[POSITION] != 0.0:
             exit_position(state, record, o, False, v, t, SIGNAL_EXIT, costs)
-            _fold_trade(record, state, trade_figures)
+            closed = _fold_record(record, state, closed)
         pending_exit = False
         if pending_side != 0:
             if state[POSITION] == 0.0:
@@ -101,25 +95,19 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
             pending_side = 0
         if state[POSITION] != 0.0:  # market entries only: never an intrabar entry to mark at c
             if has_exits and check_exits(state, record, o, h, lo, v, t, config, costs):
-                _fold_trade(record, state, trade_figures)
+                closed = _fold_record(record, state, closed)
             else:
                 track_extremes(state, h, lo)
-        up = False
-        down = False
+        up = down = False
         if t > 0:
-            up = fast[t - 1] < slow[t - 1] and fast[t] > slow[t]
-            down = fast[t - 1] > slow[t - 1] and fast[t] < slow[t]
-        held = state[POSITION]
+            up, down = cross(fast[t - 1], slow[t - 1], fast[t], slow[t])
         # entry_long = up, exit_long = down; with shorts entry_short = down, exit_short = up
-        go_long = up and not down
-        go_short = allow_short and down and not up
-        wants_exit = (held > 0.0 and (down or go_short)) or (held < 0.0 and ((allow_short and up) or go_long))
-        side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
+        wants_exit, side = signal_orders(up, down, allow_short and down, allow_short and up, state[POSITION])
         bar_volatility = volatility[t] if has_volatility else np.nan
         if config.fill_on_close:
             if wants_exit:
                 exit_position(state, record, c, False, v, t, SIGNAL_EXIT, costs)
-                _fold_trade(record, state, trade_figures)
+                closed = _fold_record(record, state, closed)
             if side != 0:
                 enter(state, side, c, False, v, bar_volatility, t, config, costs)
                 side = 0
@@ -130,12 +118,10 @@ def cross_row_figures(  # noqa: PLR0912, PLR0915 (the simulator's loop and the s
             pending_volatility = bar_volatility
         value = state[CASH] + state[POSITION] * c
         if t == 0:
-            acc = start_returns(initial, value)
-        acc = fold_return(acc, value)
+            acc = fold.start_returns(initial, value)
+        acc = fold.fold_return(acc, value)
         exposed += state[POSITION] != 0.0
-    finish_returns(acc, n, initial, periods_per_year, out)
-    finish_trades(
-        trade_figures[CLOSED], trade_figures[WINS], trade_figures[GROSS_WIN], trade_figures[GROSS_LOSS], out
-    )
+    fold.finish_returns(acc, n, initial, periods_per_year, out)
+    fold.finish_trades(closed, out)
     out[9] = exposed / n
     return out

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit, prange
 
 from tradeloom.quant.fills.models import Costs
-from tradeloom.quant.indicators._core import RESYNC_EVERY, check_window
+from tradeloom.quant.indicators._core import check_window, finite_window_step
 from tradeloom.quant.indicators.moving_averages import ema, sma
 from tradeloom.quant.optimise.compiled import SUMMARY_COLUMNS
 from tradeloom.quant.optimise.market_row import cross_row_market, market_row_qualifies
@@ -69,14 +69,7 @@ def sma_into(close: FloatArray, window: int, out: FloatArray) -> None:
     check_window(window)
     total = 0.0
     for i in range(close.shape[0]):
-        total += close[i]
-        if i >= window:
-            total -= close[i - window]
-        if (i & (RESYNC_EVERY - 1)) == 0 and i >= window - 1:
-            total = 0.0
-            for j in range(i - window + 1, i + 1):
-                total += close[j]
-        out[i] = total / window if i >= window - 1 else np.nan
+        total, out[i] = finite_window_step(close, i, window, total)
 
 
 @njit(cache=True, parallel=True)

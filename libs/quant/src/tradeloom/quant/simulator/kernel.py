@@ -27,6 +27,7 @@ from tradeloom.quant.simulator.config import (
     SimulationConfig,
 )
 from tradeloom.quant.simulator.market_kernel import entry_capacity, simulate_market
+from tradeloom.quant.simulator.market_step import signal_orders, valid_bar
 from tradeloom.quant.simulator.state import (
     CASH,
     POSITION,
@@ -126,9 +127,7 @@ def simulate_general(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over
     today = 0  # entries filled on current_day
     for t in range(n):
         o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
-        if not (
-            o > 0.0 and h > 0.0 and lo > 0.0 and c > 0.0 and v >= 0.0 and np.isfinite(o + h + lo + c + v)
-        ):
+        if not valid_bar(o, h, lo, c, v):
             return trades[:0], equity[:0], position[:0], t, counters
         if has_limit and day[t] != current_day:
             current_day = day[t]
@@ -165,15 +164,8 @@ def simulate_general(  # noqa: PLR0917, PLR0912, PLR0915 (one compiled loop over
                 track_extremes(state, c, c)
             elif not (has_exits and check_exits(state, trades, o, h, lo, v, t, config, costs)):
                 track_extremes(state, h, lo)
-        held = state[POSITION]
-        go_long = entry_long[t] and not exit_long[t]
-        go_short = entry_short[t] and not exit_short[t]
-        if go_long and go_short:
-            go_long = go_short = False
-        wants_exit = (held > 0.0 and (exit_long[t] or go_short)) or (
-            held < 0.0 and (exit_short[t] or go_long)
-        )
-        side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
+        wants_exit, side = signal_orders(entry_long[t], exit_long[t], entry_short[t], exit_short[t],
+                                         state[POSITION])  # fmt: skip
         if (pending_side > 0 and exit_long[t]) or (pending_side < 0 and exit_short[t]):
             pending_side = 0
         order_type = config.entry_order_type if has_levels else MARKET_ORDER

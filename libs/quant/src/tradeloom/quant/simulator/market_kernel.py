@@ -6,8 +6,9 @@ the loop) and with the per-bar state in local variables: the general loop keeps 
 float array the helpers mutate, and as that array may alias the output arrays the compiler reloads
 and stores it on every bar. Here the array is written only around the rare fills (``enter`` and
 ``exit_position`` keep their one definition) and read back after them. The trailing-stop peak is not
-tracked (no exits read it); everything returned is bit for bit what the general loop returns
-(``tests/test_simulator_fast_path.py``).
+tracked (no exits read it). The bar check and the signal rule are ``market_step``'s (shared with
+the fused backtest, the grid rows and the general loop); everything returned is bit for bit what
+the general loop returns (``tests/test_simulator_fast_path.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from numba import njit
 
 from tradeloom.quant.fills.models import CommissionModel, Costs
 from tradeloom.quant.simulator.config import END_OF_DATA_EXIT, SIGNAL_EXIT, TRADE_COLUMNS, SimulationConfig
+from tradeloom.quant.simulator.market_step import signal_orders, valid_bar
 from tradeloom.quant.simulator.state import (
     CASH,
     HIGHEST,
@@ -95,9 +97,7 @@ def simulate_market(  # noqa: PLR0912, PLR0915 (one compiled loop over positiona
     pending_volatility = np.nan
     for t in range(n):
         o, h, lo, c, v = open_[t], high[t], low[t], close[t], volume[t]
-        if not (
-            o > 0.0 and h > 0.0 and lo > 0.0 and c > 0.0 and v >= 0.0 and np.isfinite(o + h + lo + c + v)
-        ):
+        if not valid_bar(o, h, lo, c, v):
             counters[0] = entries
             return trades[:0], equity[:0], position[:0], t, counters
         if pending_exit and held != 0.0:
@@ -115,12 +115,7 @@ def simulate_market(  # noqa: PLR0912, PLR0915 (one compiled loop over positiona
             highest = max(highest, h)
         el, xl, es, xs = entry_long[t], exit_long[t], entry_short[t], exit_short[t]
         if el or es or (held != 0.0 and (xl or xs)):
-            go_long = el and not xl
-            go_short = es and not xs
-            if go_long and go_short:
-                go_long = go_short = False
-            wants_exit = (held > 0.0 and (xl or go_short)) or (held < 0.0 and (xs or go_long))
-            side = 1 if go_long and held <= 0.0 else (-1 if go_short and held >= 0.0 else 0)
+            wants_exit, side = signal_orders(el, xl, es, xs, held)
             bar_volatility = volatility[t] if has_volatility else np.nan
             if fill_on_close:
                 if wants_exit:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradeloom.quant.indicators._core import RESYNC_EVERY, check_window
+from tradeloom.quant.indicators._core import check_window, cross, finite_pair_step, window_step
 from tradeloom.quant.indicators.momentum import macd, rsi
 from tradeloom.quant.indicators.moving_averages import ema
 from tradeloom.quant.indicators.volatility import bollinger, donchian
@@ -38,8 +38,7 @@ def crosses(a: FloatArray, b: FloatArray) -> tuple[BoolArray, BoolArray]:
     up = np.zeros(n, dtype=np.bool_)
     down = np.zeros(n, dtype=np.bool_)
     for t in range(1, n):
-        up[t] = a[t - 1] < b[t - 1] and a[t] > b[t]
-        down[t] = a[t - 1] > b[t - 1] and a[t] < b[t]
+        up[t], down[t] = cross(a[t - 1], b[t - 1], a[t], b[t])
     return up, down
 
 
@@ -55,47 +54,20 @@ def _directional(a: FloatArray, b: FloatArray, allow_short: bool) -> SignalArray
 
 
 @njit(cache=True)
-def _sma_crosses_with_nans(close: FloatArray, fast: int, slow: int) -> tuple[BoolArray, BoolArray]:  # noqa: PLR0912
-    """(up, down) with NaN closes counted out of the windows, as ``sma`` does."""
+def _sma_crosses_with_nans(close: FloatArray, fast: int, slow: int) -> tuple[BoolArray, BoolArray]:
+    """(up, down) with NaN closes counted out of the windows, as ``sma`` does (``window_step``)."""
     n = close.shape[0]
     up = np.zeros(n, dtype=np.bool_)
     down = np.zeros(n, dtype=np.bool_)
     f_total = s_total = 0.0
     f_nans = s_nans = 0
     prev_f = prev_s = np.nan
-    for i in range(n):  # window_step, written out twice: as a call it costs 2x here
-        value = close[i]
-        if np.isnan(value):
-            f_nans += 1
-            s_nans += 1
-        else:
-            f_total += value
-            s_total += value
-        if i >= fast:
-            old = close[i - fast]
-            if np.isnan(old):
-                f_nans -= 1
-            else:
-                f_total -= old
-        if i >= slow:
-            old = close[i - slow]
-            if np.isnan(old):
-                s_nans -= 1
-            else:
-                s_total -= old
-        if (i & (RESYNC_EVERY - 1)) == 0:
-            if f_nans == 0 and i >= fast - 1:
-                f_total = 0.0
-                for j in range(i - fast + 1, i + 1):
-                    f_total += close[j]
-            if s_nans == 0 and i >= slow - 1:
-                s_total = 0.0
-                for j in range(i - slow + 1, i + 1):
-                    s_total += close[j]
+    for i in range(n):
+        f_total, f_nans = window_step(close, i, fast, f_total, f_nans)
+        s_total, s_nans = window_step(close, i, slow, s_total, s_nans)
         f = f_total / fast if i >= fast - 1 and f_nans == 0 else np.nan
         s = s_total / slow if i >= slow - 1 and s_nans == 0 else np.nan
-        up[i] = prev_f < prev_s and f > s
-        down[i] = prev_f > prev_s and f < s
+        up[i], down[i] = cross(prev_f, prev_s, f, s)
         prev_f = f
         prev_s = s
     return up, down
@@ -103,34 +75,16 @@ def _sma_crosses_with_nans(close: FloatArray, fast: int, slow: int) -> tuple[Boo
 
 @njit(cache=True)
 def _sma_crosses_finite(close: FloatArray, fast: int, slow: int) -> tuple[BoolArray, BoolArray]:
-    """(up, down) when no close is NaN: the NaN-aware loop with its NaN counts always zero, so the
-    same sums in the same order (identical crosses) without four NaN tests a bar (~35 % faster)."""
+    """(up, down) when no close is NaN: ``finite_pair_step``'s sums (the NaN-aware loop's with its
+    NaN counts always zero: identical crosses) without four NaN tests a bar (~35 % faster)."""
     n = close.shape[0]
     up = np.zeros(n, dtype=np.bool_)
     down = np.zeros(n, dtype=np.bool_)
     f_total = s_total = 0.0
     prev_f = prev_s = np.nan
     for i in range(n):
-        value = close[i]
-        f_total += value
-        s_total += value
-        if i >= fast:
-            f_total -= close[i - fast]
-        if i >= slow:
-            s_total -= close[i - slow]
-        if (i & (RESYNC_EVERY - 1)) == 0:
-            if i >= fast - 1:
-                f_total = 0.0
-                for j in range(i - fast + 1, i + 1):
-                    f_total += close[j]
-            if i >= slow - 1:
-                s_total = 0.0
-                for j in range(i - slow + 1, i + 1):
-                    s_total += close[j]
-        f = f_total / fast if i >= fast - 1 else np.nan
-        s = s_total / slow if i >= slow - 1 else np.nan
-        up[i] = prev_f < prev_s and f > s
-        down[i] = prev_f > prev_s and f < s
+        f_total, s_total, f, s = finite_pair_step(close, i, fast, slow, f_total, s_total)
+        up[i], down[i] = cross(prev_f, prev_s, f, s)
         prev_f = f
         prev_s = s
     return up, down

@@ -1,5 +1,6 @@
 """The summary figures' one-pass arithmetic, shared by ``summary_metrics`` (which reads a finished
-equity curve) and the grid's running figures (which fold each bar as it is marked).
+equity curve), the market loop's figures (``market_kernel.market_loop``, for the fused backtest) and
+the grid's running figures (which fold each bar as it is marked).
 
 The running sums travel as a tuple and the helpers are inlined by Numba (``inline="always"``), so
 each caller compiles to the same scalar loop it had when the arithmetic was written out in both
@@ -13,8 +14,12 @@ from numba import njit
 
 from tradeloom.quant.types import FloatArray
 
+SUMMARY_FIGURES = 10  # len(optimise.SUMMARY_COLUMNS): the figures a fold writes, in that order
 # (shift, total, total_sq, down_sq, previous, peak, worst, floor, growth, lowest, highest)
 ReturnFold = tuple[float, float, float, float, float, float, float, float, float, float, float]
+# (closed trades, wins, gross win, gross loss)
+TradeFold = tuple[float, float, float, float]
+NO_TRADES: TradeFold = (0.0, 0.0, 0.0, 0.0)
 
 
 @njit(cache=True)
@@ -77,8 +82,30 @@ def finish_returns(acc: ReturnFold, n: int, initial: float, periods_per_year: fl
 
 
 @njit(cache=True, inline="always")
-def finish_trades(closed: float, wins: float, gross_win: float, gross_loss: float, out: FloatArray) -> None:
+def fold_trade(acc: TradeFold, pnl: float) -> TradeFold:
+    """Fold one closed trade's ``pnl`` into (closed, wins, gross win, gross loss)."""
+    closed, wins, gross_win, gross_loss = acc
+    closed += 1.0
+    if pnl > 0.0:
+        wins += 1.0
+        gross_win += pnl
+    elif pnl < 0.0:
+        gross_loss -= pnl
+    return (closed, wins, gross_win, gross_loss)
+
+
+@njit(cache=True, inline="always")
+def fold_trade_into(sums: FloatArray, pnl: float) -> None:
+    """``fold_trade`` on sums kept in a 4-float array: for a loop already holding many running
+    values in registers (the fused backtest), where four more loop-carried floats spill on every
+    bar (measured: 20 % slower) while trades close only now and then."""
+    sums[0], sums[1], sums[2], sums[3] = fold_trade((sums[0], sums[1], sums[2], sums[3]), pnl)
+
+
+@njit(cache=True, inline="always")
+def finish_trades(acc: TradeFold, out: FloatArray) -> None:
     """Write trades, win_rate and profit_factor (columns 6–8) from closed trades' sums."""
+    closed, wins, gross_win, gross_loss = acc
     out[6] = closed
     out[7] = wins / closed if closed else np.nan
     out[8] = gross_win / gross_loss if gross_loss > 0.0 else (np.inf if gross_win > 0.0 else np.nan)
