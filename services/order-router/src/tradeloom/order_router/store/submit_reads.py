@@ -92,29 +92,27 @@ class SubmitReads:
     def __init__(self, schema: str) -> None:
         self.s = s = check_schema_name(schema)
         account_columns = ", ".join(f"a.{name}" for name in ACCOUNT_COLUMNS.split(", "))
+
+        def view_columns(account: str, cid: str, key: str, symbol: str) -> str:
+            """What a submit needs of an account (``SubmitView``), the order's values as SQL."""
+            return (
+                f"{account_columns}, {halt_sql(s, ':user', account)} AS halted, "
+                f'EXISTS (SELECT 1 FROM "{s}".orders o WHERE o.account_id = a.id '
+                f"AND (o.client_order_id = {cid} OR o.idempotency_key = {key})) AS existing, "
+                f'(SELECT p.price FROM "{s}".last_prices p WHERE p.venue = a.venue AND p.symbol = {symbol}) '
+                "AS last_price, "
+                f'ARRAY(SELECT b.asset FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
+                "AS balance_assets, "
+                f'ARRAY(SELECT b.free FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
+                "AS balance_free "
+            )
+
         self._view = text(
-            f"SELECT {account_columns}, {halt_sql(s, ':user', ':account_text')} AS halted, "
-            f'EXISTS (SELECT 1 FROM "{s}".orders o WHERE o.account_id = a.id '
-            "AND (o.client_order_id = :cid OR o.idempotency_key = :key)) AS existing, "
-            f'(SELECT p.price FROM "{s}".last_prices p WHERE p.venue = a.venue AND p.symbol = :symbol) '
-            "AS last_price, "
-            f'ARRAY(SELECT b.asset FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
-            "AS balance_assets, "
-            f'ARRAY(SELECT b.free FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
-            "AS balance_free "
+            f"SELECT {view_columns(':account_text', ':cid', ':key', ':symbol')}"
             f'FROM "{s}".accounts a WHERE a.id = :account AND a.user_id = :user'
         )
         self._views = text(
-            f"SELECT w.n, {account_columns}, "
-            f"{halt_sql(s, ':user', 'CAST(w.account AS text)')} AS halted, "
-            f'EXISTS (SELECT 1 FROM "{s}".orders o WHERE o.account_id = a.id '
-            "AND (o.client_order_id = w.cid OR o.idempotency_key = w.key)) AS existing, "
-            f'(SELECT p.price FROM "{s}".last_prices p WHERE p.venue = a.venue AND p.symbol = w.symbol) '
-            "AS last_price, "
-            f'ARRAY(SELECT b.asset FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
-            "AS balance_assets, "
-            f'ARRAY(SELECT b.free FROM "{s}".balances b WHERE b.account_id = a.id ORDER BY b.asset) '
-            "AS balance_free "
+            f"SELECT w.n, {view_columns('CAST(w.account AS text)', 'w.cid', 'w.key', 'w.symbol')}"
             "FROM unnest(CAST(:accounts AS uuid[]), CAST(:cids AS text[]), CAST(:keys AS text[]), "
             "CAST(:symbols AS text[])) WITH ORDINALITY AS w(account, cid, key, symbol, n) "
             f'JOIN "{s}".accounts a ON a.id = w.account AND a.user_id = :user'
