@@ -30,10 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeloom.shared.contracts.bots import BotDecisionMade
 from tradeloom.shared.envelope import Event
 from tradeloom.shared.outbox import Outbox
+from tradeloom.strategy_runner.bots.bar_decision import decide_bar, wants_entry_size
 from tradeloom.strategy_runner.bots.events import decision_of
 from tradeloom.strategy_runner.bots.order_to_send import OrderToSend
 from tradeloom.strategy_runner.bots.signal_memo import Memo, memo_signal
-from tradeloom.strategy_runner.domain.bot_decision import Bar, client_order_id, decide
+from tradeloom.strategy_runner.domain.bot_decision import Bar
 from tradeloom.strategy_runner.domain.bot_exits import exit_settings
 from tradeloom.strategy_runner.domain.exit_plan import bracket_trailing_percent, needs_levels
 from tradeloom.strategy_runner.domain.graph_bot_signals import python_outputs
@@ -76,7 +77,7 @@ class CandleBatch:
         """Decide the bots on ``bars[-1]`` (their rows of ``symbol``): the orders to send once this
         returns (committed), and the rows left to the per-bot path (``deferred``). A bot not
         running, not leased here, or past the bar is neither."""
-        bar_ns, close = bars[-1].open_ns, Decimal(str(bars[-1].close))
+        bar_ns = bars[-1].open_ns
         async with self._slots, self._engine().begin() as conn:
             leased = await self.store.lock(conn, sorted(bot_ids), self.owner)
             rows = await self.bots.get_many(conn, sorted(leased), symbol)
@@ -88,7 +89,7 @@ class CandleBatch:
                 if not batchable(row, bars, bar_ns):
                     deferred.append(row)
                     continue
-                plan = self._plan(row, bars, memo, close)
+                plan = self._plan(row, bars, memo)
                 if plan is None:
                     deferred.append(row)
                 else:
@@ -116,27 +117,23 @@ class CandleBatch:
         return orders, deferred
 
     @staticmethod
-    def _plan(row: Row[Any], bars: list[Bar], memo: Memo, close: Decimal) -> Planned | None:
-        """The bot's decision (``BotRunner._decide``'s rules), or None: an entry that asks another
-        service (left to the per-bot path)."""
+    def _plan(row: Row[Any], bars: list[Bar], memo: Memo) -> Planned | None:
+        """The bot's decision (``decide_bar``, as on the per-bot path), or None: an entry that asks
+        another service for its size or exit levels (left to the per-bot path)."""
         signal = memo_signal(row, bars, memo)
-        position = Decimal(row.position)
         quantity = Decimal(0)
-        if signal == "entry_long" and position <= 0 and not row.open_orders:
+        if wants_entry_size(row, signal):
             if entry_needs_io(row):
                 return None
             quantity = Decimal(row.sizing["quantity"])
-        decision = decide(
-            signal, position=position, open_orders=row.open_orders, quantity=quantity,
-            max_position=Decimal(row.max_position),
-        )  # fmt: skip
-        if decision.action == "hold" or decision.quantity is None:
+        planned = decide_bar(row, signal, bars[-1].open_ns, quantity)
+        decision = planned.decision
+        if planned.client_id is None:
             return Planned(row.id, signal, "hold", decision.reason)
         trailing = bracket_trailing_percent(exit_settings(row.graph)) if decision.action == "buy" else None
         return Planned(
-            row.id, signal, decision.action, decision.reason, decision.quantity,
-            client_order_id(str(row.id), bars[-1].open_ns, row.symbol_index), decision.action,
-            trailing_percent=trailing,
+            row.id, signal, decision.action, decision.reason, decision.quantity, planned.client_id,
+            decision.action, trailing_percent=trailing,
         )  # fmt: skip
 
     @staticmethod

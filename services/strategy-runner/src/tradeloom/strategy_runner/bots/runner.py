@@ -43,6 +43,7 @@ from tradeloom.shared.errors import PermanentError, Unavailable
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.rpc import RemoteError, ServiceClient
 from tradeloom.shared.user_code import SandboxLimits, UserCodeFailed
+from tradeloom.strategy_runner.bots.bar_decision import decide_bar, wants_entry_size
 from tradeloom.strategy_runner.bots.candle_batch import CandleBatch
 from tradeloom.strategy_runner.bots.code_signals import CodeSignals
 from tradeloom.strategy_runner.bots.events import decision_made
@@ -53,7 +54,7 @@ from tradeloom.strategy_runner.bots.order_sender import OrderSender
 from tradeloom.strategy_runner.bots.order_to_send import OrderToSend
 from tradeloom.strategy_runner.bots.signal_memo import Memo, may_trade, memo_signal
 from tradeloom.strategy_runner.bots.sizing import Sizer, SizingUnavailable
-from tradeloom.strategy_runner.domain.bot_decision import Bar, client_order_id, decide
+from tradeloom.strategy_runner.domain.bot_decision import Bar
 from tradeloom.strategy_runner.store.bot_exits_store import BotExitsStore
 from tradeloom.strategy_runner.store.bot_ledger_store import BotLedgerStore
 from tradeloom.strategy_runner.store.bots_store import BotsStore
@@ -304,24 +305,17 @@ class BotRunner:
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
         signal = signal or "none"
-        position = Decimal(row.position)
         quantity = Decimal(0)
-        if signal == "entry_long" and position <= 0 and not row.open_orders:
+        if wants_entry_size(row, signal):
             quantity = await self.sizer.quantity(row, Decimal(str(bars[-1].close)))
-        decision = decide(
-            signal,
-            position=position,
-            open_orders=row.open_orders,
-            quantity=quantity,
-            max_position=Decimal(row.max_position),
-        )
-        if decision.action == "hold" or decision.quantity is None:
+        planned = decide_bar(row, signal, bar_ns, quantity)
+        decision, client_id = planned.decision, planned.client_id
+        if client_id is None or decision.quantity is None:
             logged = await self.ledger.add_decision(
                 conn, row.id, bar_ns, signal=signal, action="hold", reason=decision.reason, symbol=row.symbol
             )
             await decision_made(conn, self._outbox(), row.user_id, logged)
             return None
-        client_id = client_order_id(str(row.id), bar_ns, row.symbol_index)
         stop_loss, take_profit, trailing = None, None, None
         if decision.action == "buy":  # its exits' levels are recorded with it (a bracket: sent with it)
             stop_loss, take_profit, trailing = await self.exits.levels(row, Decimal(str(bars[-1].close)))
