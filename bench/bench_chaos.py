@@ -19,7 +19,8 @@ or restart, or from SIGCONT, until a probe order is accepted and filled).
 
 ``BENCH_CHAOS_USERS`` (default 3) direct-order users, ``BENCH_CHAOS_BOTS`` (default 2) bot users,
 ``BENCH_CHAOS_STREAM_S`` (default 15) seconds of orders before each fault, ``BENCH_CHAOS_FAULTS``
-(comma-separated words) only the faults naming one of them.
+(comma-separated words) only the faults naming one of them, ``BENCH_CHAOS_LOGS`` a folder that
+keeps every service's log.
 """
 
 from __future__ import annotations
@@ -51,7 +52,14 @@ STREAM_S = float(os.environ.get("BENCH_CHAOS_STREAM_S", "15"))
 KILLED = ("gateway-auth", "order-router", "risk-monitor", "strategy-runner", "market-data", "analytics")
 PAUSED = "risk-monitor"
 RECOVER_S = 180.0
+LOGS = os.environ.get("BENCH_CHAOS_LOGS", "")  # keep the services' logs in this folder (default: dropped)
 ONLY = os.environ.get("BENCH_CHAOS_FAULTS", "")  # e.g. "nats,postgres": the faults naming these words
+# every simulated user signs up, logs in and logs in again after each fault from this one address:
+# the per-address login bucket (10, then one per 5 s) is for one person's attempts, not for a crowd
+ONE_CLIENT_MANY_USERS = {
+    "TL_GATEWAY_AUTH_RATE_LOGIN_CAPACITY": "10000",
+    "TL_GATEWAY_AUTH_RATE_LOGIN_PER_S": "100",
+}
 
 
 @dataclass
@@ -252,9 +260,9 @@ def main() -> None:
     with (
         NatsServer() as nats,
         PostgresServer() as pg,
-        tempfile.TemporaryDirectory() as logs,
+        tempfile.TemporaryDirectory() as scratch,
         exported(nats.environment()),  # NATS passwords for the streams CLI the stack start runs
-        running_stack(nats, pg, "chaos", Path(logs), FAST_MARKET) as stack,
+        running_stack(nats, pg, "chaos", Path(LOGS or scratch), FAST_MARKET | ONE_CLIENT_MANY_USERS) as stack,
     ):
         stack.wait_all_up(timeout_s=180)
         report(asyncio.run(run(stack, nats, pg)))

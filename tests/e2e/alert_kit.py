@@ -133,14 +133,21 @@ class Alerter:
         body = {"account_id": user.account_id, "symbol": SYMBOL, "side": "buy", "type": "market",
                 "quantity": str(HOLDING), "client_order_id": f"{name}-holding"}  # fmt: skip
 
+        last = ["no answer"]  # the buy's last answer, for the failure's message
+
         async def bought() -> bool:
-            return _ok(await http.post("/v1/orders", json=body, headers=user.headers), 201, 200)
+            answer = await http.post("/v1/orders", json=body, headers=user.headers)
+            last[0] = f"{answer.status_code} {answer.text[:200]}"
+            return _ok(answer, 201, 200)
 
         async def seen() -> bool:  # the fill's position event: the floor the socket resumes from
             return watch.floor is not None
 
-        if not (await until(http, user, bought, deadline_s) and await until(http, user, seen, deadline_s)):
-            raise AssertionError(f"{name}: the holding was not bought and seen on the socket")
+        if not await until(http, user, bought, deadline_s):
+            raise AssertionError(f"{name}: the holding was not bought (last answer: {last[0]})")
+        if not await until(http, user, seen, deadline_s):
+            raise AssertionError(f"{name}: the holding was bought ({last[0]}) but its position never "
+                                 f"reached the socket (connects {watch.connects})")  # fmt: skip
         return cls(user, watch)
 
     async def drive(self, http: httpx.AsyncClient, deadline_s: float) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradeloom.market_data.app import build
 from tradeloom.market_data.settings import MarketDataSettings
-from tradeloom.market_data.store.last_trades_store import last_stored_prices
+from tradeloom.market_data.store.last_trades_store import MarketResume, synthetic_resume
 from tradeloom.shared.streams import ensure_streams
 from tradeloom.shared.subjects import Subjects
 
@@ -50,14 +50,17 @@ async def first_trade_after(engine: AsyncEngine, schema: str, ts_ns: int, timeou
     raise AssertionError("the synthetic market stored no new trade")
 
 
-async def test_last_stored_prices_takes_the_newest_trade_per_symbol(
+async def test_the_resume_takes_the_newest_trade_per_symbol_and_the_newest_time(
     md_schema: str, db_engine: AsyncEngine
 ) -> None:
     await store_trade(db_engine, md_schema, "ETH/USDT", 1_000, Decimal("3400.01"))
     await store_trade(db_engine, md_schema, "ETH/USDT", 2_000, STORED)
+    await store_trade(db_engine, md_schema, "SOL/USDT", 1_500, Decimal("150"))
     async with db_engine.connect() as connection:
-        prices = await last_stored_prices(connection, md_schema, "sim", ["ETH/USDT", "BTC/USDT"])
-    assert prices == {"ETH/USDT": STORED}
+        resume = await synthetic_resume(connection, md_schema, "sim", ["ETH/USDT", "BTC/USDT", "SOL/USDT"])
+        nothing = await synthetic_resume(connection, md_schema, "sim", ["BTC/USDT"])
+    assert resume == MarketResume({"ETH/USDT": STORED, "SOL/USDT": Decimal("150")}, 2_000)
+    assert nothing == MarketResume({}, None)
 
 
 async def test_restarted_synthetic_market_resumes_from_the_last_stored_price(

@@ -26,7 +26,7 @@ from tradeloom.market_data.sources.subscriptions import SubscriptionSupervisor
 from tradeloom.market_data.sources.synthetic import MarketClock, SyntheticSource
 from tradeloom.market_data.store.books_store import save_book
 from tradeloom.market_data.store.instruments_store import upsert_instruments
-from tradeloom.market_data.store.last_trades_store import last_stored_prices
+from tradeloom.market_data.store.last_trades_store import synthetic_resume
 from tradeloom.market_data.store.timescale import apply_timescale_policies, ensure_candle_aggregates
 from tradeloom.market_data.upload_prune import UploadPruner
 from tradeloom.shared.cli import service_main
@@ -99,10 +99,10 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         if not md.sim_symbols:
             return
         async with runtime.engine.connect() as connection:
-            resume = await last_stored_prices(connection, md.db_schema, md.sim_venue, md.sim_symbols)
-        if resume:
-            log.info("synthetic market resumes from the last stored prices: %s", resume)
-        markets = synthetic_markets(md, resume)
+            resume = await synthetic_resume(connection, md.db_schema, md.sim_venue, md.sim_symbols)
+        if resume.prices:
+            log.info("synthetic market resumes from the last stored prices: %s", resume.prices)
+        markets = synthetic_markets(md, resume.prices)
         publisher = MarketPublisher(
             EventPublisher(runtime.js, runtime.subjects, f"tradeloom/{SERVICE}"), md.publish_batch_max
         )
@@ -112,7 +112,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
             markets,
             book_interval_s=md.sim_book_interval_s,
             book_levels=md.sim_book_levels,
-            clock=MarketClock(md.sim_time_scale, md.sim_backdate_s),
+            clock=MarketClock(md.sim_time_scale, md.sim_backdate_s, resume.after_ns),
         )
         await source.run(stop)
 

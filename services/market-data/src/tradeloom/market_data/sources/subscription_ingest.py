@@ -12,7 +12,7 @@ from tradeloom.market_data.sources.publisher import MarketPublisher
 from tradeloom.market_data.sources.sim_markets import synthetic_markets
 from tradeloom.market_data.sources.subscriptions import Ingest
 from tradeloom.market_data.sources.synthetic import MarketClock, SyntheticSource
-from tradeloom.market_data.store.last_trades_store import last_stored_prices
+from tradeloom.market_data.store.last_trades_store import synthetic_resume
 from tradeloom.shared.runtime import ServiceRuntime
 
 
@@ -22,15 +22,15 @@ def subscription_ingest(
     async def ingest(venue: str, symbol: str, books: bool, stop: asyncio.Event) -> None:
         if venue == md.sim_venue:
             async with runtime.engine.connect() as connection:
-                resume = await last_stored_prices(connection, md.db_schema, venue, [symbol])
+                resume = await synthetic_resume(connection, md.db_schema, venue, [symbol])
             one = md.model_copy(update={"sim_symbols": [symbol], "sim_start_prices": []})
             source = SyntheticSource(
                 publisher(),
                 venue,
-                synthetic_markets(one, resume),
+                synthetic_markets(one, resume.prices),
                 book_interval_s=md.sim_book_interval_s,
                 book_levels=md.sim_book_levels,
-                clock=MarketClock(md.sim_time_scale, md.sim_backdate_s),
+                clock=MarketClock(md.sim_time_scale, md.sim_backdate_s, resume.after_ns),
             )
             await source.run(stop)
             return

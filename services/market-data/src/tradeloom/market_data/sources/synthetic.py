@@ -23,12 +23,15 @@ log = logging.getLogger(__name__)
 
 class MarketClock:
     """Market time in ns: ``backdate_s`` behind the wall clock at creation, running ``scale``× (scale 1
-    and no backdate: the wall clock)."""
+    and no backdate: the wall clock), and never at or before ``after_ns`` (the newest trade a
+    previous run stored: a restarted fast market carries on instead of trading in the past)."""
 
-    def __init__(self, scale: float = 1.0, backdate_s: float = 0.0) -> None:
+    def __init__(self, scale: float = 1.0, backdate_s: float = 0.0, after_ns: int | None = None) -> None:
         self.scale = scale
         self._wall_start = time.time_ns()
         self._market_start = self._wall_start - int(backdate_s * 1e9)
+        if after_ns is not None and after_ns >= self._market_start:
+            self._market_start = after_ns + 1  # a restart goes on after what the last run stored
 
     def now_ns(self) -> int:
         return self._market_start + int((time.time_ns() - self._wall_start) * self.scale)

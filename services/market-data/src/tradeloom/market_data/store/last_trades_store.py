@@ -1,7 +1,9 @@
-"""The last stored trade per symbol of a venue, where a restarted live source resumes gap checks."""
+"""The last stored trade per symbol of a venue: where a restarted live source resumes gap checks, and
+where a restarted synthetic market resumes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -38,24 +40,35 @@ async def last_stored_trades(
     return {symbol: (trade_id, int(ts_ns)) for symbol, trade_id, ts_ns in result.all()}
 
 
-async def last_stored_prices(
-    connection: AsyncConnection, schema: str, venue: str, symbols: list[str]
-) -> dict[str, Decimal]:
-    """symbol → price of its newest stored trade (by time); symbols with none are left out.
+@dataclass(frozen=True)
+class MarketResume:
+    """Where a restarted synthetic market picks up: each symbol's last stored price (not its seed
+    price), and the newest stored trade's time, which its clock never goes back behind (a fast,
+    backdated market restarted from its backdate would trade in the past: duplicate candle times,
+    and fills older than the ones risk-monitor already folded)."""
 
-    Where a restarted synthetic market resumes, instead of jumping back to its seed price.
-    """
+    prices: dict[str, Decimal]
+    after_ns: int | None
+
+
+async def synthetic_resume(
+    connection: AsyncConnection, schema: str, venue: str, symbols: list[str]
+) -> MarketResume:
+    """Each symbol's newest stored trade (by time): its price, and the newest time of them all."""
     s = check_schema_name(schema)
     if not symbols:
-        return {}
+        return MarketResume({}, None)
     result = await connection.execute(
         text(
-            "SELECT s.symbol, t.price FROM unnest(CAST(:symbols AS text[])) AS s(symbol) "
+            "SELECT s.symbol, t.price, t.ts_ns FROM unnest(CAST(:symbols AS text[])) AS s(symbol) "
             "CROSS JOIN LATERAL ("
-            f'  SELECT price FROM "{s}".trades WHERE venue = :venue AND symbol = s.symbol '
+            f'  SELECT price, ts_ns FROM "{s}".trades WHERE venue = :venue AND symbol = s.symbol '
             "  ORDER BY ts_ns DESC LIMIT 1"
             ") AS t"
         ),
         {"venue": venue, "symbols": symbols},
     )
-    return {symbol: Decimal(price) for symbol, price in result.all()}
+    rows = result.all()
+    return MarketResume(
+        {symbol: Decimal(price) for symbol, price, _ in rows}, max((int(ts) for *_, ts in rows), default=None)
+    )
