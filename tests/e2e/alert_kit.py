@@ -45,6 +45,9 @@ class AlertWatch:
         self.last_seq: int | None = None  # the last RISK seq seen on ``alerts``
         self.alerts: list[dict[str, Any]] = []  # every alert payload, in arrival order
         self.connects = 0
+        # set once the gateway confirmed ``positions``: that channel is live only, so an event
+        # published before it (the holding's fill, if the buy came first) would never arrive
+        self.following_positions = asyncio.Event()
         self.task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
@@ -75,6 +78,8 @@ class AlertWatch:
                 message = json.loads(raw)
                 if message.get("type") == "error":
                     return  # e.g. "unavailable" while NATS restarts: reconnect and resume
+                if message.get("type") == "subscribed" and message.get("channel") == "positions":
+                    self.following_positions.set()
                 if message.get("type") == "event":
                     self._on_event(message)
 
@@ -143,6 +148,11 @@ class Alerter:
         async def seen() -> bool:  # the fill's position event: the floor the socket resumes from
             return watch.floor is not None
 
+        async def following() -> bool:  # before the buy: its position event must not come first
+            return watch.following_positions.is_set()
+
+        if not await until(http, user, following, deadline_s):
+            raise AssertionError(f"{name}: the socket never followed positions (connects {watch.connects})")
         if not await until(http, user, bought, deadline_s):
             raise AssertionError(f"{name}: the holding was not bought (last answer: {last[0]})")
         if not await until(http, user, seen, deadline_s):
