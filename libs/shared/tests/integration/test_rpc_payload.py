@@ -15,11 +15,12 @@ from nats.aio.client import Client as NatsClient
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloom.shared.context import CallerContext
-from tradeloom.shared.errors import STATUS_BY_CODE, PayloadTooLarge
+from tradeloom.shared.errors import STATUS_BY_CODE, PayloadTooLarge, Unavailable
 from tradeloom.shared.nats_config import MAX_PAYLOAD
 from tradeloom.shared.rpc import Operation, RemoteError, ServiceClient, message_size, serve
 from tradeloom.shared.subjects import Subjects
 from tradeloom.shared.testing.nats_server import NatsServer
+from tradeloom.shared.testing.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -42,6 +43,14 @@ async def fill(_: CallerContext, body: Fill) -> Filled:
     return Filled(text="x" * body.reply_bytes if body.reply_bytes else body.text)
 
 
+async def answers(caller: ServiceClient) -> bool:
+    """The service answers (CI once saw no responders on the first request right after ``serve``)."""
+    try:
+        return await caller.call_raw(SERVICE, "fill", {"text": "ready"}) == {"text": "ready"}
+    except Unavailable:
+        return False
+
+
 @pytest.fixture(scope="module")
 def small_server() -> Iterator[NatsServer]:
     with NatsServer(max_payload=SMALL) as server:
@@ -62,8 +71,10 @@ async def client(
         subjects=subjects,
         operations=[Operation("fill", Fill, Filled, fill)],
     )
+    caller = ServiceClient(caller_nc, subjects)
+    await eventually(lambda: answers(caller), "the echo service answering")
     try:
-        yield service_nc, ServiceClient(caller_nc, subjects)
+        yield service_nc, caller
     finally:
         await micro.stop()
         await caller_nc.close()
