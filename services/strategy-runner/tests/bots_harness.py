@@ -226,3 +226,21 @@ async def new_bot(
 async def decisions(sr: Caller, bot_id: str) -> list[dict[str, Any]]:
     page = await sr("bots_decisions", {"bot_id": bot_id, "limit": 200})
     return list(page["items"])
+
+
+async def entries_accepted(env: BotsEnv, *bot_ids: str) -> None:
+    """Wait until order-router accepted every buy the bots' decision logs name (past
+    ``pending_new``). A decision learns its order id already from the ``pending_new`` update, and
+    the paper exchange fills an order only on a trade after its acceptance: a test's trade sent
+    before that would fill nothing (a slow risk check made that race visible)."""
+
+    async def accepted() -> bool:
+        for bot_id in bot_ids:
+            for decision in await decisions(env.sr, bot_id):
+                if decision["action"] == "buy" and decision["order_id"]:
+                    got = await env.orders("orders_get", {"order_id": decision["order_id"]})
+                    if got["order"]["status"] == "pending_new":
+                        return False
+        return True
+
+    await eventually(accepted)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bots_harness import PARAMS, PRICES, BotsEnv, crossing_bar, decisions, eventually
+from bots_harness import PARAMS, PRICES, BotsEnv, crossing_bar, decisions, entries_accepted, eventually
 from sr_caller import fields
 from test_graph_strategies import sma_cross
 
@@ -95,6 +95,7 @@ async def test_a_bots_stop_loss_fills_once_and_cancels_its_take_profit(
     assert Decimal(routed["stop_loss_price"]) == (close * (1 - STOP)).quantize(Decimal("0.01"))
     assert Decimal(routed["take_profit_price"]) == (close * (1 + TARGET)).quantize(Decimal("0.01"))
 
+    await entries_accepted(env, bot_id, stopped_id)
     await env.market.trade_now(PRICES[cross + 1])  # the entry fills: the OCO exits open
 
     async def resting(bot: str, exits: str = "new") -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bots_harness import PARAMS, PRICES, BotsEnv, crossing_bar, decisions, eventually
+from bots_harness import PARAMS, PRICES, BotsEnv, crossing_bar, decisions, entries_accepted, eventually
 from test_bot_exit_orders import bot_orders, orders_consumed, republish, with_exits
 from test_graph_strategies import sma_cross
 
@@ -73,6 +73,7 @@ async def test_a_trailing_stop_rests_and_fills_once_and_an_exit_signal_cancels_r
         return all(any(d["action"] == "buy" and d["order_id"] for d in log) for log in logs)
 
     await eventually(bought)
+    await entries_accepted(env, trail_id, signal_id)
     await env.market.trade_now(PRICES[cross + 1])  # both entries fill (and bar cross + 1 closes)
 
     async def resting() -> bool:

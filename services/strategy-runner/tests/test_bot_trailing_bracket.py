@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from bots_harness import PARAMS, PRICES, BotsEnv, crossing_bar, decisions, eventually
+from bots_harness import PARAMS, PRICES, BotsEnv, crossing_bar, decisions, entries_accepted, eventually
 from test_bot_exit_orders import orders_consumed, republish
 from test_bot_lone_exits import TRAIL, by_suffix, performance_is_the_round_trip, start_bot
 from test_graph_strategies import sma_cross
@@ -37,6 +37,7 @@ async def test_a_trailing_stop_and_a_take_profit_rest_as_one_oco_pair_and_one_ex
         return all(any(d["action"] == "buy" and d["order_id"] for d in log) for log in logs)
 
     await eventually(bought)
+    await entries_accepted(env, far_id, near_id)
     close = Decimal(str(PRICES[cross]))  # the decided bar's close: the target on the tick, upwards
     for bot, fraction in ((far_id, "0.25"), (near_id, "0.05")):
         entry = (await by_suffix(env, bot))["buy"]

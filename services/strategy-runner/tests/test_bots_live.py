@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
 
-from bots_harness import PRICES, BotsEnv, crossing_bar, decisions, eventually, new_bot
+from bots_harness import PRICES, BotsEnv, crossing_bar, decisions, entries_accepted, eventually, new_bot
 
 from tradeloom.shared.contracts.bots import BotDecisionMade, BotStatusChanged
 from tradeloom.shared.rpc import RemoteError
@@ -23,6 +23,7 @@ async def test_the_cross_sends_one_order_that_fills_and_a_redelivered_candle_sen
         return any(d["action"] == "buy" and d["order_id"] for d in await decisions(env.sr, bot_id))
 
     await eventually(ordered)
+    await entries_accepted(env, bot_id)
     await env.market.trade_now(PRICES[cross + 2])  # a trade after the order fills it
 
     async def long() -> bool:

@@ -21,6 +21,7 @@ from bots_harness import (
     Market,
     crossing_bar,
     decisions,
+    entries_accepted,
     eventually,
 )
 from sr_caller import fields
@@ -104,6 +105,7 @@ async def test_a_bot_on_two_symbols_trades_each_from_its_own_candles_once(multi_
     for index in range(cross + 2):  # now ETH's own candles: its own cross on the same bar
         await eth_trade(env.market, index, PRICES[index] * SCALE)
     await eventually(lambda: bought(ETH))
+    await entries_accepted(env, bot_id)
 
     await env.market.trade_now(PRICES[cross + 2])  # each order fills on a trade of its symbol
     await eth_trade(env.market, -1, PRICES[cross + 2] * SCALE, ts=time.time_ns())
@@ -198,6 +200,7 @@ async def test_an_exit_signal_on_one_symbol_cancels_only_that_symbols_resting_ex
         return all(held.get((s, "buy"), {}).get("order_id") for s in (SYMBOL, ETH))
 
     await eventually(both_bought)
+    await entries_accepted(env, bot_id)
     await env.market.trade_now(PRICES[cross + 1])  # each entry fills: its bracket's exits rest
     await eth_trade(env.market, -1, PRICES[cross + 1] * SCALE, ts=time.time_ns())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -133,10 +134,35 @@ async def test_domain_error_keeps_its_code(served: tuple[Harness, ServiceClient]
 async def test_no_responders_is_unavailable_at_once(nc: NatsClient, nats_prefix: str) -> None:
     """No responders is its own answer, not a timeout (how fast it comes: bench/bench_latencies.py)."""
     client = ServiceClient(nc, Subjects(nats_prefix))
+    started = time.monotonic()
     with pytest.raises(Unavailable) as caught:
         await client.call_raw("nobody-home", "ping", timeout_s=60.0)
     assert not isinstance(caught.value, Timeout)  # the 60 s timeout never ran out
     assert caught.value.code == "unavailable"
+    assert time.monotonic() - started < 2.0  # asked again twice (~70 ms), then given up
+
+
+async def test_a_responder_that_subscribes_a_moment_late_still_answers(
+    nc: NatsClient, nats_prefix: str
+) -> None:
+    """A replaced instance or a reconnect re-subscribes a moment after the request: not a 503."""
+    subjects = Subjects(nats_prefix)
+    harness = Harness()
+
+    async def serve_late() -> Service:
+        await asyncio.sleep(0.01)
+        return await serve(
+            nc,
+            service="late",
+            version="1.0.0",
+            subjects=subjects,
+            operations=[Operation("quote", QuoteRequest, QuoteReply, harness.quote)],
+        )
+
+    starting = asyncio.create_task(serve_late())
+    reply = await ServiceClient(nc, subjects).call_raw("late", "quote", {"symbol": "BTC-USDT"})
+    await (await starting).stop()
+    assert reply == {"symbol": "BTC-USDT", "depth": 1}
 
 
 async def test_slow_handler_is_a_timeout(served: tuple[Harness, ServiceClient]) -> None:

@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 
 import nats.errors
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.micro import add_service
 from nats.micro.request import Request
 from nats.micro.service import Service
@@ -45,6 +46,8 @@ from tradeloom.shared.telemetry import extract_trace, inject_trace, tracer
 
 log = logging.getLogger(__name__)
 
+# pauses before asking again while a subject has no responder (a reconnect, a restart): ~70 ms
+NO_RESPONDER_PAUSES_S = (0.02, 0.05)
 DATA_PREFIX = b'{"data":{'  # how a reply holding an object starts (``_encoded``)
 RequestT = TypeVar("RequestT", bound=BaseModel)
 ReplyT = TypeVar("ReplyT", bound=BaseModel)
@@ -327,7 +330,7 @@ class ServiceClient:
         if size > limit:
             raise _request_too_large(service, op, size, limit)
         try:
-            message = await self.nc.request(subject, payload, timeout=timeout_s, headers=headers)
+            message = await self._send(subject, payload, headers, timeout_s)
         except nats.errors.NoRespondersError as error:
             raise Unavailable(f"{service} is not answering (no responders)") from error
         except (nats.errors.TimeoutError, TimeoutError) as error:
@@ -337,6 +340,21 @@ class ServiceClient:
         except nats.errors.MaxPayloadError as error:
             raise _request_too_large(service, op, size, self.nc.max_payload) from error
         return message.data
+
+    async def _send(self, subject: str, payload: bytes, headers: dict[str, str], timeout_s: float) -> Msg:
+        """The request, asked again after a short pause while nobody answers its subject and time
+        remains: a responder re-subscribes after a reconnect, and a replaced instance subscribes a
+        moment after the old one left, and neither should fail a user's request."""
+        deadline = time.monotonic() + timeout_s
+        for pause in (*NO_RESPONDER_PAUSES_S, None):
+            try:
+                left = max(deadline - time.monotonic(), 0.001)
+                return await self.nc.request(subject, payload, timeout=left, headers=headers)
+            except nats.errors.NoRespondersError:
+                if pause is None or time.monotonic() + pause >= deadline:
+                    raise
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")  # the last pass returns or raises
 
     @staticmethod
     def _data(service: str, raw: bytes) -> dict[str, Any]:
