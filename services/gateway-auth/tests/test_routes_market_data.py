@@ -52,7 +52,9 @@ async def md_api(
     """Gateway (default body limit) + market-data with BTC/USDT (60 trades) and ETH/USDT (a book)."""
     subjects = Subjects(nats_prefix)
     await ensure_streams(nc.jetstream(), subjects)
-    api = await make_api()
+    # a forwarded call's deadline well above the default 2 s: CI's loaded box once took longer
+    # than that for a fresh market-data's first range query (the 504 path has its own test)
+    api = await make_api(proxy_timeout_s=10)
     async with market_data_runtime(
         pg_server,
         database_url,
