@@ -67,6 +67,25 @@ class Ledger:
         """One ``order_updated`` event showing the order in ``status``."""
         await self.outbox.add_many(conn, [announcement(row, previous, status)])
 
+    async def move_live(
+        self, conn: AsyncConnection, rows: Sequence[Row[Any]], status: str, fields: dict[str, Any]
+    ) -> list[Row[Any]]:
+        """``move`` of several orders to the same live (not terminal) ``status`` with the same
+        ``fields``, in one update and one outbox insert (a batch's acceptances). A live status
+        releases nothing and ends nothing, so none of ``move``'s follow-ups applies."""
+        if status in states.TERMINAL:
+            raise ValueError(f"move_live cannot end orders ({status}): use move")
+        if not rows:
+            return []
+        for row in rows:
+            states.transition(row.status, status)
+        ids = [row.id for row in rows]
+        updated = await self.submit_reads.update_many(conn, ids, {**fields, "status": status})
+        await self.outbox.add_many(
+            conn, [announcement(new, old.status, status) for old, new in zip(rows, updated, strict=True)]
+        )
+        return updated
+
     async def move(
         self,
         conn: AsyncConnection,

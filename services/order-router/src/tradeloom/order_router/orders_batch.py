@@ -3,9 +3,12 @@
 Each order runs the rules of ``orders_submit`` (``OrderSubmitter.prepare`` / ``store`` /
 ``accept``), but the batch shares the work: the orders' account views in one statement
 (``SubmitReads.views``, answered to ``prepare`` from memory), their ``pending_new`` rows, funds
-locks and events in one transaction, their risk checks in one request (``RiskGate.check_many``:
-one verdict per order, failing closed per order), their acceptances (``new`` | ``rejected``,
-placement) in one transaction. One result per order, in the order asked: the order, or that order's error.
+locks and events in one transaction (the events in one insert), their risk checks in one request
+(``RiskGate.check_many``: one verdict per order, failing closed per order), their acceptances
+(``new`` | ``rejected``, placement) in one transaction: the orders locked and read in one
+statement, those a paper account simply places moved to ``new`` in one update and one insert of
+their events, the others accepted each as ``orders_submit`` accepts it. One result per order, in
+the order asked: the order, or that order's error.
 
 Exactly-once as for one order: every order is found again by its ``client_order_id`` or
 ``idempotency_key`` (unique per account), so a retried batch (a time-out, order-router restarted
@@ -18,14 +21,17 @@ orders are then submitted one by one, so one bad order never fails the others.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tradeloom.order_router.domain import states
+from tradeloom.order_router.ledger import Announcement
 from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.risk_gate import RiskVerdict
 from tradeloom.order_router.store.rows import order_info
@@ -114,9 +120,10 @@ class BatchSubmitter:
         refusals: dict[int, ServiceError] = {}
         try:
             async with self._engine().begin() as conn:
+                announced: list[Announcement] = []  # the pending_new events, written together
                 for index, p in prepared:
                     try:
-                        row = await self.one.store(conn, p)
+                        row = await self.one.store(conn, p, announced)
                     except ServiceError as error:
                         refusals[index] = error
                         continue
@@ -124,6 +131,7 @@ class BatchSubmitter:
                         first.append((index, p))
                     else:
                         stored.append(Stored(index, row, p.account))
+                await self.one.ledger.outbox.add_many(conn, announced)
         except (OSError, Unavailable):
             raise
         except Exception as error:  # one order's database error: each on its own
@@ -150,11 +158,9 @@ class BatchSubmitter:
         extras = [
             await self.one.accept_extra(s.row, s.account, v) for s, v in zip(stored, verdicts, strict=True)
         ]
-        done: list[Row[Any]] = []
         try:
             async with self._engine().begin() as conn:
-                for s, verdict, extra in zip(stored, verdicts, extras, strict=True):
-                    done.append(await self.one.accept(conn, s.row, s.account, verdict, extra))
+                done = await self._accept_all(conn, stored, verdicts, extras)
         except (OSError, Unavailable):
             raise
         except Exception as error:  # one order's database error: each on its own
@@ -164,6 +170,34 @@ class BatchSubmitter:
             return
         for s, verdict, row in zip(stored, verdicts, done, strict=True):
             outcomes[s.index] = await self._one(self._after(s, verdict, row))
+
+    async def _accept_all(
+        self, conn: AsyncConnection, stored: list[Stored], verdicts: list[RiskVerdict],
+        extras: list[dict[str, Any]],
+    ) -> list[Row[Any]]:  # fmt: skip
+        """``accept`` of every stored order in ``conn``'s transaction, the rows in ``stored``'s
+        order. The orders locked and read in one statement; those a paper account simply places
+        (still pending_new, not halted, approved without a bypass, nothing extra to store, not an
+        option) moved to ``new`` in one update with one outbox insert; any other goes through
+        ``accept`` on its own (a halt, a refusal, a venue, a bypass audited, an option's fill)."""
+        current = await self.one.ledger.submit_reads.for_accept_many(conn, [s.row.id for s in stored])
+        done: dict[int, Row[Any]] = {}
+        plain: list[int] = []
+        for i, (s, verdict, extra) in enumerate(zip(stored, verdicts, extras, strict=True)):
+            row, halted = current[s.row.id]
+            if row.status != states.PENDING_NEW:  # resolved meanwhile (a retry, the sweeper)
+                done[i] = row
+            elif _places_plainly(row, s.account, verdict, extra, halted):
+                plain.append(i)
+            else:
+                done[i] = await self.one.accept(conn, s.row, s.account, verdict, extra)
+        placed = await self.one.ledger.move_live(
+            conn, [current[stored[i].row.id][0] for i in plain], states.NEW, {"accepted_ns": time.time_ns()}
+        )
+        for i, row in zip(plain, placed, strict=True):
+            await self.one.execution.place(conn, row)
+            done[i] = row
+        return [done[i] for i in range(len(stored))]
 
     async def _accept_one(self, s: Stored, verdict: RiskVerdict, extra: dict[str, Any]) -> OrderInfo:
         async with self._engine().begin() as conn:
@@ -186,6 +220,17 @@ class BatchSubmitter:
                 raise
             log.warning("an order of a batch failed: %r", error)
             return ServiceError("the order could not be stored")
+
+
+def _places_plainly(
+    row: Row[Any], account: Row[Any], verdict: RiskVerdict, extra: dict[str, Any], halted: str | None
+) -> bool:
+    """``OrderSubmitter.accept`` would only move this pending order to ``new`` and place it."""
+    is_option = row.base_asset == row.symbol
+    return (
+        halted is None and verdict.approved and not verdict.bypassed and account.kind == "paper"
+        and not extra and not is_option
+    )  # fmt: skip
 
 
 def result_of(outcome: Outcome) -> OrderBatchResult:

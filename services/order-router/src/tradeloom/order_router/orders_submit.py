@@ -28,7 +28,7 @@ from tradeloom.order_router.domain.reduce_only import apply_reduce_only
 from tradeloom.order_router.domain.validation import Problem, validate_order
 from tradeloom.order_router.execution import Execution
 from tradeloom.order_router.instruments import InstrumentDirectory
-from tradeloom.order_router.ledger import Ledger
+from tradeloom.order_router.ledger import Announcement, Ledger, announcement
 from tradeloom.order_router.metrics import OrderMetrics
 from tradeloom.order_router.option_orders import (
     OptionQuotes,
@@ -148,10 +148,13 @@ class OrderSubmitter:
             body, user_id, client_order_id, view, instrument, perp, paper_option, venue_option, option_quote
         )
 
-    async def store(self, conn: AsyncConnection, p: Prepared) -> Row[Any] | None:
+    async def store(
+        self, conn: AsyncConnection, p: Prepared, announced: list[Announcement] | None = None
+    ) -> Row[Any] | None:
         """The order's rules, then its ``pending_new`` row, funds lock and event in ``conn``'s
         transaction (``None``: a concurrent submission stored it first, nothing written). A refusal
-        raises and leaves nothing of this order in the transaction (several orders may share it)."""
+        raises and leaves nothing of this order in the transaction (several orders may share it).
+        ``announced``: the event is added there, for the caller to write with others', not written."""
         account, body, instrument = p.account, p.body, p.instrument
         symbol = instrument.symbol if instrument is not None else body.symbol
         last_price = p.option_quote if p.paper_option else p.view.last_price
@@ -195,7 +198,10 @@ class OrderSubmitter:
         if not lock_taken:  # undone here, not by a rollback: other orders may share the transaction
             await self.ledger.submit_reads.drop(conn, row.id)
             raise refused([Problem("quantity", "insufficient_funds", f"not enough {lock_asset} is free")])
-        await self.ledger.announce(conn, row, None, states.PENDING_NEW)
+        if announced is None:
+            await self.ledger.announce(conn, row, None, states.PENDING_NEW)
+        else:
+            announced.append(announcement(row, None, states.PENDING_NEW))
         return row
 
     async def resume_first(self, caller: CallerContext, p: Prepared) -> OrderInfo:

@@ -9,6 +9,8 @@
 - ``insert_locked``: the order row (``ON CONFLICT DO NOTHING``) and its funds lock in one statement
   (a lock that does not fit leaves the caller to raise, rolling the insert back).
 - ``for_accept``: the pending order ``FOR UPDATE`` with the halt that applies to it now.
+- ``for_accept_many`` / ``update_many``: a batch's acceptance (``orders_batch``): its orders
+  locked and read in one statement, those accepted alike moved in one.
 - ``drop``: an order just inserted whose lock did not fit, deleted in its transaction (a batch's
   orders share one transaction, so one order's refusal cannot roll it back).
 
@@ -34,7 +36,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.order_router.store.accounts_store import ACCOUNT_COLUMNS
-from tradeloom.order_router.store.orders_store import ORDER_COLUMNS
+from tradeloom.order_router.store.orders_store import ORDER_COLUMNS, UPDATABLE
 from tradeloom.order_router.store.sql import sql
 from tradeloom.shared.db import check_schema_name
 
@@ -122,6 +124,11 @@ class SubmitReads:
             f"{halt_sql(s, 'o.user_id', 'CAST(o.account_id AS text)')} AS halted "
             f'FROM "{s}".orders o WHERE o.id = :id FOR UPDATE OF o'
         )
+        self._for_accept_many = text(
+            f"SELECT {ORDER_COLUMNS}, "
+            f"{halt_sql(s, 'o.user_id', 'CAST(o.account_id AS text)')} AS halted "
+            f'FROM "{s}".orders o WHERE o.id = ANY(CAST(:ids AS uuid[])) ORDER BY o.id FOR UPDATE OF o'
+        )
 
     async def view(
         self,
@@ -196,6 +203,33 @@ class SubmitReads:
         """The order locked ``FOR UPDATE`` and the halt that stops its user on its account now."""
         row = (await conn.execute(self._for_accept, {"id": order_id})).first()
         return (None, None) if row is None else (row, halt_text(row.halted))
+
+    async def for_accept_many(
+        self, conn: AsyncConnection, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[Row[Any], str | None]]:
+        """``for_accept`` of a batch's orders in one statement, locked in id order (as every
+        writer locks several orders), each with the halt that applies to it now."""
+        result = await conn.execute(self._for_accept_many, {"ids": list(order_ids)})
+        return {row.id: (row, halt_text(row.halted)) for row in result}
+
+    async def update_many(
+        self, conn: AsyncConnection, order_ids: Sequence[uuid.UUID], fields: dict[str, Any]
+    ) -> list[Row[Any]]:
+        """``OrdersStore.update`` of several orders with the same ``fields`` in one statement; the
+        rows in the order of ``order_ids``."""
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        sets = ", ".join(f"{name} = :{name}" for name in fields)
+        result = await conn.execute(
+            sql(
+                f'UPDATE "{self.s}".orders SET {sets}, updated_at = now() '
+                f"WHERE id = ANY(CAST(:ids AS uuid[])) RETURNING {ORDER_COLUMNS}"
+            ),
+            {"ids": list(order_ids), **fields},
+        )
+        by_id = {row.id: row for row in result}
+        return [by_id[order_id] for order_id in order_ids]
 
     async def drop(self, conn: AsyncConnection, order_id: uuid.UUID) -> None:
         """Delete an order inserted in this transaction (its lock was not taken: nothing else to undo)."""
