@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, TextClause
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradeloom.order_router.domain import states
@@ -77,6 +77,18 @@ UPDATABLE = frozenset(
     {"status", "filled_quantity", "filled_notional", "locked", "fees", "reject_reason", "triggered",
      "trail_extreme", "price", "stop_price", "quantity", "accepted_ns", "venue_order_id", "queue_ahead"}
 )  # fmt: skip
+
+
+def order_update(schema: str, fields: dict[str, Any], where: str) -> TextClause:
+    """``UPDATE`` of the orders ``where`` selects: ``fields`` (``UPDATABLE`` columns only, bound by
+    name) and ``updated_at``, returning each order's columns."""
+    unknown = set(fields) - UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    sets = ", ".join(f"{name} = :{name}" for name in fields)
+    return sql(
+        f'UPDATE "{schema}".orders SET {sets}, updated_at = now() WHERE {where} RETURNING {ORDER_COLUMNS}'
+    )
 
 
 class OrdersStore:
@@ -270,17 +282,7 @@ class OrdersStore:
         return list(result.all())
 
     async def update(self, conn: AsyncConnection, order_id: uuid.UUID, fields: dict[str, Any]) -> Row[Any]:
-        unknown = set(fields) - UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        sets = ", ".join(f"{name} = :{name}" for name in fields)
-        result = await conn.execute(
-            sql(
-                f'UPDATE "{self.s}".orders SET {sets}, updated_at = now() WHERE id = :id '
-                f"RETURNING {ORDER_COLUMNS}"
-            ),
-            {"id": order_id, **fields},
-        )
+        result = await conn.execute(order_update(self.s, fields, "id = :id"), {"id": order_id, **fields})
         return result.one()
 
     async def page(

@@ -36,7 +36,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.order_router.store.accounts_store import ACCOUNT_COLUMNS
-from tradeloom.order_router.store.orders_store import ORDER_COLUMNS, UPDATABLE
+from tradeloom.order_router.store.orders_store import ORDER_COLUMNS, order_update
 from tradeloom.order_router.store.sql import sql
 from tradeloom.shared.db import check_schema_name
 
@@ -217,17 +217,8 @@ class SubmitReads:
     ) -> list[Row[Any]]:
         """``OrdersStore.update`` of several orders with the same ``fields`` in one statement; the
         rows in the order of ``order_ids``."""
-        unknown = set(fields) - UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        sets = ", ".join(f"{name} = :{name}" for name in fields)
-        result = await conn.execute(
-            sql(
-                f'UPDATE "{self.s}".orders SET {sets}, updated_at = now() '
-                f"WHERE id = ANY(CAST(:ids AS uuid[])) RETURNING {ORDER_COLUMNS}"
-            ),
-            {"ids": list(order_ids), **fields},
-        )
+        update = order_update(self.s, fields, "id = ANY(CAST(:ids AS uuid[]))")
+        result = await conn.execute(update, {"ids": list(order_ids), **fields})
         by_id = {row.id: row for row in result}
         return [by_id[order_id] for order_id in order_ids]
 
