@@ -1,6 +1,5 @@
 """Wiring: the one place strategy-runner builds its concrete objects."""
 
-from tradeloom.shared.batch_consumer import in_turn
 from tradeloom.shared.cli import service_main
 from tradeloom.shared.migrations import find_migrations
 from tradeloom.shared.runtime import ServiceRuntime
@@ -97,7 +96,7 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
     ledger_events = BotLedgerEvents(schema, outbox)
     runtime.add_consumer(consumer_spec("strategy_runner_candles"), runner.on_candle)
     # a fetched batch of order updates in one transaction (a candle's burst: ~3 per bot order)
-    runtime.add_batch_consumer(consumer_spec("strategy_runner_orders"), in_turn(ledger_events.on_order))
+    runtime.add_batch_consumer(consumer_spec("strategy_runner_orders"), ledger_events.on_orders)
     runtime.add_consumer(consumer_spec("strategy_runner_halts"), ledger_events.on_risk)
     runtime.add_task(runner.run)
     cancels = OrderCancels(

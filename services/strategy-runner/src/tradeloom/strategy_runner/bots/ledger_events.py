@@ -37,6 +37,16 @@ from tradeloom.strategy_runner.store.bots_store import BotsStore
 ENTRY_DONE = frozenset({"filled", "canceled", "expired"})
 
 
+def _bot_client_id(envelope: Envelope) -> str | None:
+    """The client id of a bot's order an ``order_updated`` envelope names (read without
+    validating: ``on_order`` validates and refuses a bad one)."""
+    if envelope.type != OrderUpdated.event_type():
+        return None
+    order = envelope.data.get("order")
+    cid = order.get("client_order_id") if isinstance(order, dict) else None
+    return cid if isinstance(cid, str) and bot_of_client_order_id(cid) is not None else None
+
+
 class BotLedgerEvents:
     def __init__(self, schema: str, outbox: Callable[[], Outbox]) -> None:
         self.bots = BotsStore(schema)
@@ -46,6 +56,14 @@ class BotLedgerEvents:
         self.dca_fills = DcaFills(schema)
         self.exits = BotExitsStore(schema)
         self._outbox = outbox
+
+    async def on_orders(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+        """A fetched batch of updates in one transaction (``BatchConsumer``): the bots' order and
+        decision rows they name locked first, in client id order (``BotLedgerStore.lock_rows``, as
+        a batch's answers lock them), then each update in stream order (``on_order``)."""
+        await self.ledger.lock_rows(conn, [cid for cid in map(_bot_client_id, envelopes) if cid])
+        for envelope in envelopes:
+            await self.on_order(conn, envelope)
 
     async def on_order(self, conn: AsyncConnection, envelope: Envelope) -> None:
         try:

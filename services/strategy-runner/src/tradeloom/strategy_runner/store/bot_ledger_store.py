@@ -122,6 +122,24 @@ class BotLedgerStore:
         )
         return result.first()
 
+    async def lock_rows(self, conn: AsyncConnection, client_ids: Sequence[str]) -> None:
+        """Lock the bot orders, then the decisions, of ``client_ids``, each in client id order.
+        Every transaction that updates those of several orders (a batch's answers, a batch of the
+        orders consumer) takes them so first, so none waits on another in a cycle (a single
+        statement updating both tables locks rows in no fixed order: such a cycle cost a second,
+        Postgres' ``deadlock_timeout``, now and then)."""
+        ids = sorted(set(client_ids))
+        if not ids:
+            return
+        for table, order in (("bot_orders", "client_order_id"), ("bot_decisions", "client_order_id, id")):
+            await conn.execute(
+                text(
+                    f'SELECT 1 FROM "{self.s}".{table} WHERE client_order_id = ANY(CAST(:cids AS text[])) '
+                    f"ORDER BY {order} FOR UPDATE"
+                ),
+                {"cids": ids},
+            )
+
     async def answers_recorded(
         self, conn: AsyncConnection, answers: Sequence[tuple[str, str, str | None, Decimal, str, str]]
     ) -> list[Row[Any]]:
@@ -131,6 +149,7 @@ class BotLedgerStore:
         if not answers:
             return []
         cids, statuses, oids, filled, actions, reasons = (list(c) for c in zip(*answers, strict=True))
+        await self.lock_rows(conn, cids)
         params = {"cids": cids, "statuses": statuses, "oids": oids, "filled": filled, "actions": actions}
         result = await conn.execute(
             text(
