@@ -38,7 +38,7 @@ from tradeloom.order_router.domain.perps import money
 from tradeloom.order_router.flatten_holdings import Held, HoldingsReader, VenuePrice
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
-from tradeloom.order_router.option_orders import OptionQuotes, fill_against_quote
+from tradeloom.order_router.option_orders import OptionQuotes, fill_against_quote, held_as_option
 from tradeloom.order_router.submit_values import account_costs
 from tradeloom.shared.contracts.orders import FlattenLeft
 from tradeloom.shared.contracts.risk import RiskFlatten
@@ -120,7 +120,7 @@ class Flattener:
         if not placed:
             await self.ledger.complete_flatten(conn, flatten_id, "nothing_held", [])
         for row in placed:
-            if account.kind == "paper" and row.base_asset == row.symbol:  # an option: at the bid
+            if account.kind == "paper" and held_as_option(row):  # at the bid
                 await fill_against_quote(self.ledger, conn, row, costs)
         return placed
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeloom.order_router.domain.flatten_plan import Holding
 from tradeloom.order_router.instruments import InstrumentDirectory
 from tradeloom.order_router.ledger import Ledger
-from tradeloom.order_router.option_orders import OptionQuotes, held_as_itself
+from tradeloom.order_router.option_orders import OptionQuotes, held_as_itself, held_as_option
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.market_data import Instrument
 
@@ -73,7 +73,7 @@ class HoldingsReader:
         held: list[Held] = []
         for row in await self.ledger.flattens.held(conn, account.id):
             instrument = await self._instrument(row.venue, row.symbol)
-            if row.base_asset == row.symbol:  # an option, held as itself
+            if held_as_option(row):
                 if account.kind == "paper":
                     bid = await self._bid(account, instrument)
                 else:

@@ -41,6 +41,12 @@ def is_option(instrument: Instrument | None) -> bool:
     return instrument is not None and instrument.kind == "option"
 
 
+def held_as_option(row: Any) -> bool:
+    """An order or holding row of an option: an option is held as itself (its base asset is its
+    own symbol, ``held_as_itself``)."""
+    return bool(row.base_asset == row.symbol)
+
+
 def held_as_itself(instrument: Instrument) -> Instrument:
     """The option with its own symbol as the base asset (what a fill credits and a sell locks)."""
     return instrument.model_copy(update={"base": instrument.symbol})

@@ -36,7 +36,7 @@ from tradeloom.order_router.orders_submit import OrderSubmitter
 from tradeloom.order_router.risk_gate import RiskVerdict
 from tradeloom.order_router.store.rows import order_info
 from tradeloom.order_router.store.submit_reads import SubmitView, ViewKey, autocommit
-from tradeloom.order_router.submit_values import Prepared, client_id_for, risk_request
+from tradeloom.order_router.submit_values import Prepared, client_id_for, places_plainly, risk_request
 from tradeloom.shared.context import CallerContext
 from tradeloom.shared.contracts.orders import OrderInfo, OrderSubmit
 from tradeloom.shared.contracts.orders_batch import OrderBatchResult, OrderSubmitBatch, OrderSubmitBatchReply
@@ -179,18 +179,19 @@ class BatchSubmitter:
         order. The orders locked and read in one statement; those a paper account simply places
         (still pending_new, not halted, approved without a bypass, nothing extra to store, not an
         option) moved to ``new`` in one update with one outbox insert; any other goes through
-        ``accept`` on its own (a halt, a refusal, a venue, a bypass audited, an option's fill)."""
+        ``accept_locked`` on its own, from the row read here (a halt, a refusal, a venue, a bypass
+        audited, an option's fill)."""
         current = await self.one.ledger.submit_reads.for_accept_many(conn, [s.row.id for s in stored])
         done: dict[int, Row[Any]] = {}
         plain: list[int] = []
         for i, (s, verdict, extra) in enumerate(zip(stored, verdicts, extras, strict=True)):
             row, halted = current[s.row.id]
-            if row.status != states.PENDING_NEW:  # resolved meanwhile (a retry, the sweeper)
-                done[i] = row
-            elif _places_plainly(row, s.account, verdict, extra, halted):
+            if row.status == states.PENDING_NEW and places_plainly(row, s.account, verdict, extra, halted):
                 plain.append(i)
-            else:
-                done[i] = await self.one.accept(conn, s.row, s.account, verdict, extra)
+            else:  # also one resolved meanwhile (a retry, the sweeper): answered as it is
+                done[i] = await self.one.accept_locked(
+                    conn, row, halted, account=s.account, verdict=verdict, extra=extra
+                )
         placed = await self.one.ledger.move_live(
             conn, [current[stored[i].row.id][0] for i in plain], states.NEW, {"accepted_ns": time.time_ns()}
         )
@@ -220,17 +221,6 @@ class BatchSubmitter:
                 raise
             log.warning("an order of a batch failed: %r", error)
             return ServiceError("the order could not be stored")
-
-
-def _places_plainly(
-    row: Row[Any], account: Row[Any], verdict: RiskVerdict, extra: dict[str, Any], halted: str | None
-) -> bool:
-    """``OrderSubmitter.accept`` would only move this pending order to ``new`` and place it."""
-    is_option = row.base_asset == row.symbol
-    return (
-        halted is None and verdict.approved and not verdict.bypassed and account.kind == "paper"
-        and not extra and not is_option
-    )  # fmt: skip
 
 
 def result_of(outcome: Outcome) -> OrderBatchResult:

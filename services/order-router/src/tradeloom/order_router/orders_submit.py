@@ -34,6 +34,7 @@ from tradeloom.order_router.option_orders import (
     OptionQuotes,
     fill_against_quote,
     held_as_itself,
+    held_as_option,
     holding_problems,
     is_option,
     option_problems,
@@ -356,6 +357,13 @@ class OrderSubmitter:
         order to a venue stays ``pending_new`` (``after_accept`` sends it once this commits)."""
         current, halted = await self.ledger.submit_reads.for_accept(conn, row.id)
         assert current is not None
+        return await self.accept_locked(conn, current, halted, account=account, verdict=verdict, extra=extra)
+
+    async def accept_locked(
+        self, conn: AsyncConnection, current: Row[Any], halted: str | None, *, account: Row[Any],
+        verdict: RiskVerdict, extra: dict[str, Any],
+    ) -> Row[Any]:  # fmt: skip
+        """``accept`` of the order as read under its lock (``for_accept``) with its halt."""
         if current.status != states.PENDING_NEW:  # resolved meanwhile (a retry, the sweeper)
             return current
         if halted is not None:
@@ -364,13 +372,13 @@ class OrderSubmitter:
             return await self.ledger.finish(conn, current, states.REJECTED, verdict.reason)
         if verdict.bypassed:
             await self.ledger.accounts.audit(
-                conn, row.account_id, "order-router", "risk_check_bypassed", {"order_id": str(row.id)}
+                conn, current.account_id, "order-router", "risk_check_bypassed", {"order_id": str(current.id)}
             )
         if account.kind == "exchange":  # stays pending_new until the venue answers (sent after this commit)
             return current
         done = await self.ledger.move(conn, current, (states.NEW,), {"accepted_ns": time.time_ns(), **extra})
         await self.execution.place(conn, done)
-        if account.kind == "paper" and done.base_asset == done.symbol:  # an option
+        if account.kind == "paper" and held_as_option(done):
             done = await fill_against_quote(self.ledger, conn, done, account_costs(account))
         return done
 

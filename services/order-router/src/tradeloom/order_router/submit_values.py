@@ -1,4 +1,5 @@
-"""What the submit path computes from an order: its client id, the row it stores, its risk check.
+"""What the submit path computes from an order: its client id, the row it stores, its risk check,
+whether its acceptance is a plain placement (``places_plainly``).
 
 ``Prepared``: an order ready for its transaction (``OrderSubmitter.prepare``: the caller's account
 view, the instrument, a perpetual's terms, an option's quote), so that one order's transaction and
@@ -19,6 +20,8 @@ from sqlalchemy import Row
 from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.perps import PerpTerms
 from tradeloom.order_router.domain.validation import Problem
+from tradeloom.order_router.option_orders import held_as_option
+from tradeloom.order_router.risk_gate import RiskVerdict
 from tradeloom.order_router.store.submit_reads import SubmitView
 from tradeloom.shared.contracts.market_data import Instrument
 from tradeloom.shared.contracts.orders import OrderSubmit
@@ -139,3 +142,15 @@ def risk_request(row: Row[Any]) -> RiskCheckRequest:
         contract_size=row.contract_size,
         position_side=row.position_side,
     )
+
+
+def places_plainly(
+    current: Row[Any], account: Row[Any], verdict: RiskVerdict, extra: dict[str, Any], halted: str | None
+) -> bool:
+    """``OrderSubmitter.accept_locked`` would only move this pending order to ``new`` and place it
+    (none of its other branches: a halt, a refusal, a bypass audited, a venue, an option's fill,
+    a queue position to store); ``orders_batch`` moves such orders together."""
+    return (
+        halted is None and verdict.approved and not verdict.bypassed and account.kind == "paper"
+        and not extra and not held_as_option(current)
+    )  # fmt: skip

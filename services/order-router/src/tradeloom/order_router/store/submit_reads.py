@@ -119,15 +119,13 @@ class SubmitReads:
             "CAST(:symbols AS text[])) WITH ORDINALITY AS w(account, cid, key, symbol, n) "
             f'JOIN "{s}".accounts a ON a.id = w.account AND a.user_id = :user'
         )
-        self._for_accept = text(
-            f"SELECT {ORDER_COLUMNS}, "
-            f"{halt_sql(s, 'o.user_id', 'CAST(o.account_id AS text)')} AS halted "
-            f'FROM "{s}".orders o WHERE o.id = :id FOR UPDATE OF o'
+        order_halted = (
+            f"SELECT {ORDER_COLUMNS}, {halt_sql(s, 'o.user_id', 'CAST(o.account_id AS text)')} AS halted "
+            f'FROM "{s}".orders o '
         )
+        self._for_accept = text(f"{order_halted}WHERE o.id = :id FOR UPDATE OF o")
         self._for_accept_many = text(
-            f"SELECT {ORDER_COLUMNS}, "
-            f"{halt_sql(s, 'o.user_id', 'CAST(o.account_id AS text)')} AS halted "
-            f'FROM "{s}".orders o WHERE o.id = ANY(CAST(:ids AS uuid[])) ORDER BY o.id FOR UPDATE OF o'
+            f"{order_halted}WHERE o.id = ANY(CAST(:ids AS uuid[])) ORDER BY o.id FOR UPDATE OF o"
         )
 
     async def view(
