@@ -42,7 +42,7 @@ import httpx
 import orjson
 
 from bench.bench_orders import exported
-from bench.harness import MIN_ROUNDS, P99_MIN_SAMPLES, header, loadavg
+from bench.harness import MIN_ROUNDS, P99_MIN_SAMPLES, header, loadavg, p99
 from tests.e2e.conftest import running_stack
 from tradeloom.shared.testing.nats_server import NatsServer
 from tradeloom.shared.testing.postgres_server import PostgresServer
@@ -207,7 +207,7 @@ def report(everything: list[float], route: str) -> None:
     ordered = sorted(everything)
     p50 = statistics.median(ordered)
     if len(ordered) >= P99_MIN_SAMPLES:
-        tail, label = ordered[int(0.99 * len(ordered))], "p99"
+        tail, label = p99(ordered), "p99"
     else:
         tail, label = ordered[-1], f"max of {len(ordered)}"
     met = tail < GOAL_P99_S

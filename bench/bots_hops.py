@@ -32,7 +32,7 @@ from datetime import datetime
 
 from nats.aio.msg import Msg
 
-from bench.harness import percentile_line
+from bench.harness import P99_MIN_SAMPLES, p99, percentile_line
 from tradeloom.shared.bot_orders import bot_of_client_order_id
 
 HOPS = (
@@ -138,10 +138,6 @@ MEASURES = (
 )
 
 
-def _p99(ordered: list[float]) -> float:
-    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-
-
 def report(rows: list[dict[str, float]]) -> None:
     """The end-to-end measures, then each hop (median, p99 from >= 10,000 samples, max of N)."""
     for title, end in MEASURES:
@@ -153,8 +149,8 @@ def report(rows: list[dict[str, float]]) -> None:
     for title, start, end in HOPS:
         ordered = sorted(spans(rows, start, end))
         if ordered:
-            p99 = f"{_p99(ordered) * 1000:.1f} ms / " if len(ordered) >= 10_000 else ""
+            tail = f"{p99(ordered) * 1000:.1f} ms / " if len(ordered) >= P99_MIN_SAMPLES else ""
             print(
-                f"    {title}: {statistics.median(ordered) * 1000:.1f} ms / {p99}"
+                f"    {title}: {statistics.median(ordered) * 1000:.1f} ms / {tail}"
                 f"{ordered[-1] * 1000:.1f} ms of {len(ordered)}"
             )

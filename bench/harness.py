@@ -150,6 +150,11 @@ def report(timings: dict[str, Timing], base: str | None = None, scale: float = 1
         print(f"   {'':<{width}}   path: {t.path}", flush=True)
 
 
+def p99(ordered: Sequence[float]) -> float:
+    """The 99th percentile of sorted samples (nearest rank); meaningful from ``P99_MIN_SAMPLES``."""
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
 def percentile_line(samples: Sequence[float], scale: float = 1e3, unit: str = "ms") -> str:
     """p50 and p99 of ``samples`` — or p50 and "max of N" when there are fewer than 10,000."""
     if not samples:
@@ -158,8 +163,7 @@ def percentile_line(samples: Sequence[float], scale: float = 1e3, unit: str = "m
     n = len(ordered)
     p50 = ordered[n // 2] * scale
     if n >= P99_MIN_SAMPLES:
-        p99 = ordered[min(n - 1, int(0.99 * n))] * scale
-        return f"p50 {p50:.2f} {unit}, p99 {p99:.2f} {unit} ({n:,} samples)"
+        return f"p50 {p50:.2f} {unit}, p99 {p99(ordered) * scale:.2f} {unit} ({n:,} samples)"
     return f"p50 {p50:.2f} {unit}, max of {n:,} {ordered[-1] * scale:.2f} {unit} (too few for a p99)"
 
 
