@@ -100,16 +100,9 @@ class Ledger:
         a terminal status releases what is left of the order's lock, cancels the other exit of an
         OCO pair (``cascade``) and opens the exits of a bracket entry that filled. ``before``:
         events to write ahead of the status events, in the same outbox statement (a fill's)."""
-        current = row.status
-        for status in statuses:
-            current = states.transition(current, status)
-        if statuses:
-            fields = {**fields, "status": current}
-        if current in states.TERMINAL and row.status not in states.TERMINAL:
-            locked = Decimal(fields.get("locked", row.locked))
-            if locked > 0:
-                await self.accounts.apply(conn, row.account_id, row.lock_asset, free=locked, locked=-locked)
-            fields["locked"] = Decimal(0)
+        current, fields, released = walked(row, statuses, fields)
+        if released > 0:
+            await self.accounts.apply(conn, row.account_id, row.lock_asset, free=released, locked=-released)
         updated = await self.orders.update(conn, row.id, fields) if fields else row
         previous, events = row.status, list(before)
         for status in statuses:
@@ -228,26 +221,7 @@ class Ledger:
         """Store the fill once (``(venue, venue_fill_id)``), settle balances, announce it (or
         append its event to ``deferred``, for the caller's ``move(before=...)``); False when this
         venue fill was already recorded (nothing changes)."""
-        stored = await self.orders.insert_fill(
-            conn,
-            {
-                "id": uuid.UUID(new_event_id()),
-                "order_id": row.id,
-                "account_id": row.account_id,
-                "user_id": row.user_id,
-                "venue": row.venue,
-                "venue_fill_id": source.venue_fill_id,
-                "symbol": row.symbol,
-                "side": row.side,
-                "price": fill.price,
-                "quantity": fill.quantity,
-                "fee": fill.fee,
-                "fee_asset": row.quote_asset,
-                "liquidity": fill.liquidity,
-                "trade_id": source.trade_id,
-                "filled_at": source.at,
-            },
-        )
+        stored = await self.orders.insert_fill(conn, fill_values(row, fill, source))
         if stored is None:
             return False
         if row.contract_size is not None:
@@ -258,13 +232,7 @@ class Ledger:
             )
             await self._fill_recorded(conn, row, FillRecorded(user_id=row.user_id, fill=info), deferred)
             return True
-        settlement = settle_fill(row.side, fill.price, fill.quantity, fill.fee)
-        changes = {row.lock_asset: (Decimal(0), -settlement.lock_spent)}  # asset → (free, locked)
-        for asset, free in ((row.base_asset, settlement.base_free), (row.quote_asset, settlement.quote_free)):
-            if free:
-                before_free, before_locked = changes.get(asset, (Decimal(0), Decimal(0)))
-                changes[asset] = (before_free + free, before_locked)
-        await self.accounts.apply_many(conn, row.account_id, changes)  # one statement
+        await self.accounts.apply_many(conn, row.account_id, spot_fill_changes(row, fill))  # one statement
         await self._fill_recorded(
             conn, row, FillRecorded(user_id=row.user_id, fill=fill_info(stored)), deferred
         )
@@ -279,6 +247,55 @@ class Ledger:
             await self.outbox.add_many(conn, [item])
         else:
             deferred.append(item)
+
+
+def walked(
+    row: Row[Any], statuses: tuple[str, ...], fields: dict[str, Any]
+) -> tuple[str, dict[str, Any], Decimal]:
+    """``move``'s arithmetic: the status the order ends in (each step checked by the state
+    machine), the fields to store (with that status; no lock left once the order ends) and what
+    is left of its lock to return to free (0 unless this move ends it)."""
+    current = row.status
+    for status in statuses:
+        current = states.transition(current, status)
+    if statuses:
+        fields = {**fields, "status": current}
+    if current in states.TERMINAL and row.status not in states.TERMINAL:
+        released = Decimal(fields.get("locked", row.locked))
+        return current, {**fields, "locked": Decimal(0)}, released
+    return current, fields, Decimal(0)
+
+
+def fill_values(row: Row[Any], fill: Fill, source: FillSource) -> dict[str, Any]:
+    """The ``fills`` row of ``fill`` of order ``row`` (a new id)."""
+    return {
+        "id": uuid.UUID(new_event_id()),
+        "order_id": row.id,
+        "account_id": row.account_id,
+        "user_id": row.user_id,
+        "venue": row.venue,
+        "venue_fill_id": source.venue_fill_id,
+        "symbol": row.symbol,
+        "side": row.side,
+        "price": fill.price,
+        "quantity": fill.quantity,
+        "fee": fill.fee,
+        "fee_asset": row.quote_asset,
+        "liquidity": fill.liquidity,
+        "trade_id": source.trade_id,
+        "filled_at": source.at,
+    }
+
+
+def spot_fill_changes(row: Row[Any], fill: Fill) -> dict[str, tuple[Decimal, Decimal]]:
+    """What a spot fill adds to the account's balances: asset → (free, locked), the lock spent."""
+    settlement = settle_fill(row.side, fill.price, fill.quantity, fill.fee)
+    changes = {row.lock_asset: (Decimal(0), -settlement.lock_spent)}
+    for asset, free in ((row.base_asset, settlement.base_free), (row.quote_asset, settlement.quote_free)):
+        if free:
+            before_free, before_locked = changes.get(asset, (Decimal(0), Decimal(0)))
+            changes[asset] = (before_free + free, before_locked)
+    return changes
 
 
 def announcement(row: Row[Any], previous: str | None, status: str) -> Announcement:

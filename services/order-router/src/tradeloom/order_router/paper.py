@@ -3,7 +3,9 @@
 Each fetched batch of trade messages is applied in one transaction together with the inbox claims
 of all its messages (``BatchConsumer``; halts: ``DurableConsumer``, one per message), so fills,
 balances, order states and their events happen exactly once even when JetStream redelivers.
-A fill's venue id is ``paper:<order>:<trade>``, unique per trade.
+A fill's venue id is ``paper:<order>:<trade>``, unique per trade. A batch's fills of plain orders
+(``paper_fills``) are written together at its end; every other change goes through the ledger
+one order at a time, after the plain fills so far are written.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from tradeloom.order_router.domain.funds import AccountCosts
 from tradeloom.order_router.domain.matching import Outcome, PaperOrder, Trade, match, may_match
 from tradeloom.order_router.exits import is_bracket_entry
 from tradeloom.order_router.flatten import Flattener
-from tradeloom.order_router.ledger import Announcement, FillSource, Ledger
+from tradeloom.order_router.ledger import Announcement, Ledger
+from tradeloom.order_router.paper_fills import PlainFills, fill_source, is_plain, outcome_fields
 from tradeloom.order_router.perp_liquidation import PerpLiquidator, PriceRange
 from tradeloom.order_router.store.paper_book import PaperBook
 from tradeloom.order_router.store.rows import paper_order
@@ -108,6 +111,7 @@ class PaperMatcher:
 
     def __init__(self, ledger: Ledger, schema: str, liquidator: PerpLiquidator | None = None) -> None:
         self.ledger = ledger
+        self.schema = schema
         self.book = PaperBook(schema)
         self.liquidator = liquidator
 
@@ -144,14 +148,60 @@ class PaperMatcher:
             return
         await self.book.set_last_prices(conn, [(*key, t.price, t.ts_ns) for key, t in latest.items()])
         books = self._books(events, await self.book.resting(conn, latest))
-        costs: dict[Any, AccountCosts] = {}
+        plain = PlainFills(self.ledger, self.schema)
+        costs = await self._all_costs(conn, plain, books)
+        await self._lock_plain(conn, plain, books, events, costs)
         for event in events:
             book = books.get((event.venue, event.symbol))
             for tick in event.trades if book is not None else ():
                 assert book is not None
-                await self._on_trade(conn, (event.venue, event.symbol), book, tick, costs)
+                await self._on_trade(conn, (event.venue, event.symbol), book, tick, costs, plain=plain)
+        await plain.flush(conn)
         if self.liquidator is not None:  # after the batch's fills, in its transaction
             await self.liquidator.on_prices(conn, _ranges(events))
+
+    async def _all_costs(
+        self, conn: AsyncConnection, plain: PlainFills, books: dict[Key, _Resting]
+    ) -> dict[Any, AccountCosts]:
+        """The costs of every account with an order in the books, read in one statement."""
+        accounts = {row.account_id for book in books.values() for row, _ in book.orders.values()}
+        if not accounts:
+            return {}
+        return {key: account_costs(row) for key, row in (await plain.writes.accounts(conn, accounts)).items()}
+
+    @staticmethod
+    async def _lock_plain(
+        conn: AsyncConnection,
+        plain: PlainFills,
+        books: dict[Key, _Resting],
+        events: list[TradesIngested],
+        costs: dict[Any, AccountCosts],
+    ) -> None:
+        """Lock, together and in id order, the plain orders some trade of the batch changes (as
+        they were read), and put them in the books as they are now (``PlainFills``)."""
+        trades: dict[Key, list[Trade]] = {}
+        for event in events:
+            trades.setdefault((event.venue, event.symbol), []).extend(
+                Trade(t.price, t.amount, t.ts_ns) for t in event.trades
+            )
+        wanted = {
+            order_id: key
+            for key, book in books.items()
+            for order_id, (row, order) in book.orders.items()
+            if is_plain(row) and row.status in LIVE and row.account_id in costs
+            and any(match(order, t, costs[row.account_id], Decimal(row.lot_size)) for t in trades[key])
+        }  # fmt: skip
+        if not wanted:
+            return
+        trade_ids = sorted({t.trade_id for event in events for t in event.trades})
+        rows = await plain.lock(conn, list(wanted), trade_ids)
+        for order_id, key in wanted.items():
+            book = books[key]
+            book.locked.add(order_id)
+            if order_id in rows:
+                book.orders[order_id] = (rows[order_id], paper_order(rows[order_id]))
+            else:
+                del book.orders[order_id]
 
     @staticmethod
     def _books(events: list[TradesIngested], resting: dict[Key, list[Row[Any]]]) -> dict[Key, _Resting]:
@@ -179,8 +229,9 @@ class PaperMatcher:
         return cache[account_id]
 
     async def _on_trade(
-        self, conn: AsyncConnection, key: Key, book: _Resting, tick: TradeTick, cache: dict[Any, AccountCosts]
-    ) -> None:
+        self, conn: AsyncConnection, key: Key, book: _Resting, tick: TradeTick,
+        cache: dict[Any, AccountCosts], *, plain: PlainFills,
+    ) -> None:  # fmt: skip
         trade = Trade(tick.price, tick.amount, tick.ts_ns)
         for order_id in list(book.orders):
             if order_id not in book.orders:
@@ -188,8 +239,15 @@ class PaperMatcher:
             row, order = book.orders[order_id]
             costs = await self._costs(conn, row.account_id, cache)
             lot = Decimal(row.lot_size)
-            if row.status not in LIVE or match(order, trade, costs, lot) is None:
+            outcome = match(order, trade, costs, lot) if row.status in LIVE else None
+            if outcome is None:
                 continue
+            if order_id in book.locked and is_plain(row):  # locked with the batch's plain orders
+                with order_span(row):
+                    row = plain.take(row, outcome, tick.trade_id, tick.ts_ns)
+                book.orders[order_id] = (row, paper_order(row))
+                continue
+            await plain.flush(conn)  # what the plain fills changed, before anything else writes
             if order_id not in book.locked:  # read under lock: a cancel or amend may have won
                 current = await self.ledger.orders.get(conn, str(order_id), None, for_update=True)
                 book.locked.add(order_id)
@@ -217,28 +275,10 @@ class PaperMatcher:
     ) -> Row[Any]:
         fill_event: list[Announcement] = []  # written with the status events in one statement
         if outcome.fill is not None:
-            source = FillSource(
-                venue_fill_id=f"paper:{row.id}:{trade_id}",
-                trade_id=trade_id,
-                at=datetime.fromtimestamp(ts_ns / 1e9, UTC),
-            )
+            source = fill_source(row, trade_id, ts_ns)
             if not await self.ledger.record_fill(conn, row, outcome.fill, source, fill_event):
                 return row  # this trade already filled this order (a replayed batch)
-        order = outcome.order
-        fields: dict[str, Any] = {
-            "filled_quantity": order.filled_quantity,
-            "locked": order.locked,
-            "triggered": order.triggered,
-            "trail_extreme": order.trail_extreme,
-            "queue_ahead": order.queue_ahead,
-        }
-        if outcome.fill is not None:
-            fields["filled_notional"] = (
-                Decimal(row.filled_notional) + outcome.fill.price * outcome.fill.quantity
-            )
-            fields["fees"] = Decimal(row.fees) + outcome.fill.fee
-        if outcome.reason is not None:
-            fields["reject_reason"] = outcome.reason
+        fields = outcome_fields(row, outcome)
         return await self.ledger.move(conn, row, outcome.statuses, fields, before=fill_event)
 
 
