@@ -154,3 +154,32 @@ def report(rows: list[dict[str, float]]) -> None:
                 f"    {title}: {statistics.median(ordered) * 1000:.1f} ms / {tail}"
                 f"{ordered[-1] * 1000:.1f} ms of {len(ordered)}"
             )
+    slowest_turns(rows)
+
+
+def slowest_turns(rows: list[dict[str, float]], goal_s: float = 0.100, shown: int = 5) -> None:
+    """Per candle turn (the candles made within the same second: one burst of orders), its slowest
+    order (candle received → ``new`` committed): how many turns had one over ``goal_s``, and the
+    slowest turns with their time in the window and the hop that took longest in that order, so a
+    tail that comes back periodically shows as such."""
+    turns: dict[int, dict[str, float]] = {}
+    for row in rows:
+        if "new_evt" not in row:
+            continue
+        turn = int(row["candle_pub"])
+        if row["new_evt"] - row["candle_rx"] > turns.get(turn, {}).get("_total", -1.0):
+            turns[turn] = {**row, "_total": row["new_evt"] - row["candle_rx"]}
+    if not turns:
+        return
+    first = min(turns)
+    over = sum(1 for row in turns.values() if row["_total"] > goal_s)
+    print(f"  candle turns: {len(turns)}; with an order over {goal_s * 1000:.0f} ms: {over}")
+    for turn, row in sorted(turns.items(), key=lambda item: -item[1]["_total"])[:shown]:
+        hops = [
+            (row[end] - row[start], title) for title, start, end in HOPS[1:5] if start in row and end in row
+        ]
+        took, title = max(hops) if hops else (0.0, "-")
+        print(
+            f"    at +{turn - first:4d} s: {row['_total'] * 1000:6.1f} ms, "
+            f"longest hop {took * 1000:.1f} ms: {title}"
+        )
