@@ -18,6 +18,7 @@ from test_paper_batch import batch
 from tradeloom.order_router import paper
 from tradeloom.order_router.ledger import Ledger
 from tradeloom.order_router.paper import PaperMatcher
+from tradeloom.order_router.paper_fills import as_stored
 from tradeloom.shared.envelope import Envelope, Event
 from tradeloom.shared.outbox import Outbox
 from tradeloom.shared.subjects import Subjects
@@ -145,3 +146,14 @@ async def test_a_batch_seen_again_fills_nothing_more(
     again = await left(db_engine, or_schema, account, {}, [])
     assert again["balances"] == first["balances"]
     assert [o["filled_quantity"] for o in again["orders"]] == [o["filled_quantity"] for o in first["orders"]]
+
+
+def test_a_number_is_rounded_as_its_numeric_38_18_column_stores_it() -> None:
+    """18 places, a tie away from zero, up to 20 digits before the point (past Decimal's default
+    28-digit context, where quantize would raise)."""
+    assert as_stored(D("12345678901234567890.1234567890123456785")) == D(
+        "12345678901234567890.123456789012345679"
+    )
+    assert as_stored(D("0.0000000000000000005")) == D("1e-18")
+    assert as_stored(None) is None
+    assert as_stored("filled") == "filled"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -51,6 +51,7 @@ from tradeloom.shared.contracts.orders import FillRecorded
 from tradeloom.shared.telemetry import inject_trace
 
 STORED = Decimal("1e-18")  # the scale of the orders' and balances' numeric(38, 18) columns
+COLUMN = Context(prec=38)  # their precision: quantize would refuse a result over the default 28 digits
 NUMERIC = frozenset(name for name, kind in FILLED_COLUMNS.items() if kind == "numeric")
 
 
@@ -90,9 +91,13 @@ def fill_source(row: Any, trade_id: str, ts_ns: int) -> FillSource:
     )
 
 
-def _as_stored(value: Any) -> Any:
+def as_stored(value: Any) -> Any:
     """A number as its numeric(38, 18) column keeps it (Postgres rounds half away from zero)."""
-    return value.quantize(STORED, rounding=ROUND_HALF_UP) if isinstance(value, Decimal) else value
+    return (
+        value.quantize(STORED, rounding=ROUND_HALF_UP, context=COLUMN)
+        if isinstance(value, Decimal)
+        else value
+    )
 
 
 def _fields_of(row: Any) -> dict[str, Any]:
@@ -140,7 +145,7 @@ class PlainFills:
         _, fields, released = walked(row, outcome.statuses, outcome_fields(row, outcome))
         if released > 0:
             self._add(row.account_id, row.lock_asset, (released, -released))
-        after = SimpleNamespace(**{**_fields_of(row), **{k: _as_stored(v) for k, v in fields.items()}})
+        after = SimpleNamespace(**{**_fields_of(row), **{k: as_stored(v) for k, v in fields.items()}})
         self._orders[row.id] = after
         previous = row.status
         for status in outcome.statuses:
