@@ -166,7 +166,7 @@ class PlainFills:
         stored = await self.writes.insert_fills(conn, fills) if fills else {}
         if len(stored) != len(fills):  # cannot happen under the orders' locks: roll the batch back
             raise RuntimeError("a paper fill of this batch was recorded meanwhile")
-        existing = await self.writes.add_to_balances(conn, balances)
+        existing = await self.writes.add_to_balances(conn, balances) if balances else set()
         for (account_id, asset), (free, locked) in balances.items():
             if (account_id, asset) not in existing:
                 await self.ledger.accounts.apply(conn, account_id, asset, free=free, locked=locked)
