@@ -120,8 +120,9 @@ class PaperFillWrites:
         self, conn: AsyncConnection, changes: Mapping[tuple[uuid.UUID, str], tuple[Decimal, Decimal]]
     ) -> set[tuple[uuid.UUID, str]]:
         """Add (free, locked) to each (account, asset) balance; returns those that exist (the
-        caller creates the others, as ``AccountsStore.apply`` does)."""
-        keys = list(changes)
+        caller creates the others, as ``AccountsStore.apply`` does). The keys go in sorted, so the
+        rows are locked in one order (a small list is joined row by row through the primary key)."""
+        keys = sorted(changes)
         params = {
             "account_id": [account for account, _ in keys],
             "asset": [asset for _, asset in keys],
