@@ -149,7 +149,7 @@ class PaperMatcher:
         await self.book.set_last_prices(conn, [(*key, t.price, t.ts_ns) for key, t in latest.items()])
         books = self._books(events, await self.book.resting(conn, latest))
         plain = PlainFills(self.ledger, self.schema)
-        costs = await self._all_costs(conn, plain, books)
+        costs = await self._all_costs(conn, books)
         await self._lock_plain(conn, plain, books, events, costs)
         for event in events:
             book = books.get((event.venue, event.symbol))
@@ -160,14 +160,15 @@ class PaperMatcher:
         if self.liquidator is not None:  # after the batch's fills, in its transaction
             await self.liquidator.on_prices(conn, _ranges(events))
 
-    async def _all_costs(
-        self, conn: AsyncConnection, plain: PlainFills, books: dict[Key, _Resting]
-    ) -> dict[Any, AccountCosts]:
+    async def _all_costs(self, conn: AsyncConnection, books: dict[Key, _Resting]) -> dict[Any, AccountCosts]:
         """The costs of every account with an order in the books, read in one statement."""
         accounts = {row.account_id for book in books.values() for row, _ in book.orders.values()}
         if not accounts:
             return {}
-        return {key: account_costs(row) for key, row in (await plain.writes.accounts(conn, accounts)).items()}
+        return {
+            key: account_costs(row)
+            for key, row in (await self.ledger.accounts.get_many(conn, accounts)).items()
+        }
 
     @staticmethod
     async def _lock_plain(

@@ -52,7 +52,6 @@ from tradeloom.shared.telemetry import inject_trace
 
 STORED = Decimal("1e-18")  # the scale of the orders' and balances' numeric(38, 18) columns
 COLUMN = Context(prec=38)  # their precision: quantize would refuse a result over the default 28 digits
-NUMERIC = frozenset(name for name, kind in FILLED_COLUMNS.items() if kind == "numeric")
 
 
 def is_plain(row: Any) -> bool:

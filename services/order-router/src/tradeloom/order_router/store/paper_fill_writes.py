@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tradeloom.order_router.store.accounts_store import ACCOUNT_COLUMNS
 from tradeloom.order_router.store.orders_store import FILL_COLUMNS, ORDER_COLUMNS
 from tradeloom.order_router.store.sql import sql
 from tradeloom.shared.db import check_schema_name
@@ -59,7 +58,6 @@ class PaperFillWrites:
             f'SELECT venue_fill_id FROM "{s}".fills WHERE order_id = ANY(CAST(:orders AS uuid[])) '
             "AND trade_id = ANY(CAST(:trades AS text[]))"
         )
-        self._accounts = f'SELECT {ACCOUNT_COLUMNS} FROM "{s}".accounts WHERE id = ANY(CAST(:ids AS uuid[]))'
         columns = ", ".join(FILL_TYPES)
         self._insert_fills = (
             f'INSERT INTO "{s}".fills ({columns}) SELECT {columns} FROM {_unnest(FILL_TYPES)} '
@@ -90,12 +88,6 @@ class PaperFillWrites:
             sql(self._recorded), {"orders": list(order_ids), "trades": list(trade_ids)}
         )
         return {row.venue_fill_id for row in result}
-
-    async def accounts(
-        self, conn: AsyncConnection, account_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, Row[Any]]:
-        result = await conn.execute(sql(self._accounts), {"ids": sorted(set(account_ids))})
-        return {row.id: row for row in result}
 
     async def insert_fills(
         self, conn: AsyncConnection, fills: Sequence[Mapping[str, Any]]
