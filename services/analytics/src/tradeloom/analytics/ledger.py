@@ -14,20 +14,25 @@ Each rewrite of a scope also observes today's row: when its change since the pre
 lowest seen today, it is kept with the time of the newest price or fill it was measured at
 (``store.intraday_store``), so a prop-firm evaluation sees a dip that recovers by the close. The
 lows are sampled at each fill and each round (``interval_s``) at the newest marks.
+
+A batch of order events (``BatchConsumer``: one transaction) stores its fills and bot tags first,
+then rewrites each scope it touched once, in sorted order (``equity_rewrite.ScopeRewrite``: from
+the scope's carry, only the rows from the new fills' first day).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.analytics.domain.bots import bot_of_client_order_id
-from tradeloom.analytics.domain.equity import Fill, MarkBook, daily_equity, to_ns
+from tradeloom.analytics.equity_rewrite import ScopeRewrite
+from tradeloom.analytics.store.carry_store import CarryStore
 from tradeloom.analytics.store.equity_store import EquityStore
 from tradeloom.analytics.store.intraday_store import IntradayStore
 from tradeloom.shared.aio import wait_for_stop
@@ -37,6 +42,8 @@ from tradeloom.shared.envelope import Envelope
 from tradeloom.shared.errors import PermanentError
 
 log = logging.getLogger(__name__)
+
+Touched = dict[tuple[str, str], list[tuple[datetime, str]]]  # scope → its fills stored in this batch
 
 
 def day_of_ns(ts_ns: int) -> date:
@@ -60,35 +67,29 @@ class Ledger:
     ) -> None:
         self._engine = engine
         self.store = store
-        self.intraday = intraday
+        self.rewrite = ScopeRewrite(store, CarryStore(store.s), intraday, today)
         self.interval_s = interval_s
         self.today = today
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, date] = {}  # symbol → the first day whose mark changed
         self._all = True  # the first round rewrites every scope
         self._on_price = on_price  # (venue, symbol, price, ts_ns) of each trade batch's newest
 
-    async def recompute(self, conn: AsyncConnection, scope: str, scope_id: str) -> None:
-        """Rewrite one scope's rows from its stored fills and the marks of its symbols."""
-        await self.store.lock_scope(conn, scope, scope_id)
-        fills, user, account = await self.store.fills(conn, scope, scope_id)
-        marks = await self.store.marks(conn, sorted({fill.symbol for fill in fills}))
-        today = self.today()
-        rows = daily_equity(fills, MarkBook(marks), today)
-        await self.store.write_rows(conn, scope, scope_id, user=user, account=account, rows=rows)
-        seen_at = newest_seen(fills, marks, today)
-        if rows and rows[-1].day == today and seen_at is not None:
-            await self.intraday.observe(conn, scope, scope_id, today, rows[-1].pnl, seen_at)
+    async def on_orders(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+        """A batch of ``orders.evt`` events: fills and bot tags stored, each touched scope rewritten once."""
+        touched: Touched = {}
+        whole: set[tuple[str, str]] = set()
+        for envelope in envelopes:
+            try:
+                if envelope.type == FillRecorded.event_type():
+                    await self._fill(conn, envelope.unwrap(FillRecorded), touched)
+                elif envelope.type == OrderUpdated.event_type():
+                    await self._order(conn, envelope.unwrap(OrderUpdated), whole)
+            except ValueError as error:
+                raise PermanentError(str(error)) from error
+        for scope in sorted(touched.keys() | whole):  # one lock order for every batch
+            await self.rewrite.rewrite(conn, *scope, added=touched.get(scope, ()), whole=scope in whole)
 
-    async def on_orders(self, conn: AsyncConnection, envelope: Envelope) -> None:
-        try:
-            if envelope.type == FillRecorded.event_type():
-                await self._fill(conn, envelope.unwrap(FillRecorded))
-            elif envelope.type == OrderUpdated.event_type():
-                await self._order(conn, envelope.unwrap(OrderUpdated))
-        except ValueError as error:
-            raise PermanentError(str(error)) from error
-
-    async def _fill(self, conn: AsyncConnection, event: FillRecorded) -> None:
+    async def _fill(self, conn: AsyncConnection, event: FillRecorded, touched: Touched) -> None:
         info = event.fill
         fee = info.fee if info.fee_asset == quote_of(info.symbol) else info.fee * info.price
         row = {
@@ -98,19 +99,21 @@ class Ledger:
         }  # fmt: skip
         if not await self.store.add_fill(conn, row):
             return
-        await self.recompute(conn, "account", info.account_id)
+        key = (info.filled_at.astimezone(UTC), info.fill_id)
+        touched.setdefault(("account", info.account_id), []).append(key)
         bot = await self.store.bot_of_order(conn, info.order_id)
         if bot is not None:
-            await self.recompute(conn, "bot", bot)
+            touched.setdefault(("bot", bot), []).append(key)
 
-    async def _order(self, conn: AsyncConnection, event: OrderUpdated) -> None:
+    async def _order(self, conn: AsyncConnection, event: OrderUpdated, whole: set[tuple[str, str]]) -> None:
+        """A bot's order tagged after its fills were stored: the bot's fills gained older ones."""
         order = event.order
         bot = bot_of_client_order_id(order.client_order_id)
         if bot is None:
             return
         tagged = await self.store.tag_order(conn, order.order_id, order.account_id, event.user_id, bot)
         if tagged and await self.store.has_fills_of_order(conn, order.order_id):
-            await self.recompute(conn, "bot", bot)
+            whole.add(("bot", bot))
 
     async def on_candle(self, conn: AsyncConnection, envelope: Envelope) -> None:
         try:
@@ -118,10 +121,9 @@ class Ledger:
         except ValueError as error:
             raise PermanentError(str(error)) from error
         # the candle's last trade is before its end: its close is the price of the day it ends in
-        await self.store.set_mark(
-            conn, event.symbol, day_of_ns(event.close_ns - 1), event.close, event.close_ns - 1
-        )
-        self._dirty.add(event.symbol)
+        day = day_of_ns(event.close_ns - 1)
+        await self.store.set_mark(conn, event.symbol, day, event.close, event.close_ns - 1)
+        self._mark_dirty(event.symbol, day)
 
     async def on_trades(self, conn: AsyncConnection, envelope: Envelope) -> None:
         try:
@@ -129,14 +131,19 @@ class Ledger:
         except ValueError as error:
             raise PermanentError(str(error)) from error
         latest = max(event.trades, key=lambda trade: trade.ts_ns)
-        await self.store.set_mark(conn, event.symbol, day_of_ns(latest.ts_ns), latest.price, latest.ts_ns)
-        self._dirty.add(event.symbol)
+        day = day_of_ns(latest.ts_ns)
+        await self.store.set_mark(conn, event.symbol, day, latest.price, latest.ts_ns)
+        self._mark_dirty(event.symbol, day)
         if self._on_price is not None:
             self._on_price(event.venue, event.symbol, latest.price, latest.ts_ns)
 
+    def _mark_dirty(self, symbol: str, day: date) -> None:
+        known = self._dirty.get(symbol)
+        self._dirty[symbol] = day if known is None else min(known, day)
+
     async def roll(self) -> int:
         """One round: rewrite the scopes a dirty symbol or a new day touches; how many."""
-        dirty, self._dirty = self._dirty, set()
+        dirty, self._dirty = self._dirty, {}
         everything, self._all = self._all, False
         try:
             async with self._engine().connect() as conn:
@@ -145,11 +152,13 @@ class Ledger:
                 else:
                     scopes = set(await self.store.scopes_holding(conn, sorted(dirty))) if dirty else set()
                     scopes |= set(await self.store.stale_scopes(conn, self.today()))
+            marks_from = min(dirty.values(), default=None)
             for scope, scope_id in sorted(scopes):
                 async with self._engine().begin() as conn:
-                    await self.recompute(conn, scope, scope_id)
+                    await self.rewrite.rewrite(conn, scope, scope_id, marks_from=marks_from, whole=everything)
         except Exception:
-            self._dirty |= dirty  # try these again next round
+            for symbol, day in dirty.items():  # try these again next round
+                self._mark_dirty(symbol, day)
             self._all = self._all or everything
             raise
         return len(scopes)
@@ -161,20 +170,6 @@ class Ledger:
             except Exception as error:  # Postgres restarting: the next round tries again
                 log.warning("daily equity round failed: %r", error)
             await wait_for_stop(stop, self.interval_s)
-
-
-def newest_seen(
-    fills: Sequence[Fill], marks: Mapping[str, Sequence[tuple[date, int, Decimal]]], day: date
-) -> datetime | None:
-    """When the newest price of ``day`` was seen (a mark or a fill of the scope's symbols)."""
-    times = [to_ns(fill.filled_at) for fill in fills if fill.filled_at.date() == day]
-    times += [ts_ns for points in marks.values() for seen, ts_ns, _ in points if seen == day]
-    if not times:
-        return None
-    newest = max(times)
-    return datetime.fromtimestamp(newest // 1_000_000_000, UTC).replace(
-        microsecond=newest % 1_000_000_000 // 1000
-    )
 
 
 def quote_of(symbol: str) -> str:

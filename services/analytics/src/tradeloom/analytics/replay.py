@@ -1,10 +1,11 @@
 """Rebuild analytics from the streams: forget what was derived and replay.
 
 ``python -m tradeloom.analytics.replay`` (an operator's command, with analytics stopped) empties the
-fills, bot tags, marks, daily equity and the inbox claims of analytics's durable consumers, and
-deletes those durables (as the NATS admin identity: a service may not delete consumers). The next
-``python -m tradeloom.analytics run`` recreates the durables, which start at the beginning of
-ORDERS and MD_CANDLES (trades: new only), and the rows come back identical (test_replay).
+fills, bot tags, marks, daily equity (and its carries) and the inbox claims of analytics's durable
+consumers, and deletes those durables (as the NATS admin identity: a service may not delete
+consumers). The next ``python -m tradeloom.analytics run`` recreates the durables, which start at
+the beginning of ORDERS and MD_CANDLES (trades: new only), and the rows come back identical
+(test_replay).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tradeloom.shared.nats_auth import admin_options
 from tradeloom.shared.streams import CONSUMERS
 from tradeloom.shared.subjects import Subjects
 
-DERIVED = ("daily_equity", "marks", "order_bots", "fills")
+DERIVED = ("equity_carry", "daily_equity", "marks", "order_bots", "fills")
 DURABLES = tuple(spec for spec in CONSUMERS if spec.durable.startswith("analytics_"))
 
 

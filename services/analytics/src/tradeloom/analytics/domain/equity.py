@@ -63,21 +63,70 @@ class MarkBook:
         return None if index < 0 else self._points[symbol][index]
 
 
+@dataclass(frozen=True)
+class Carry:
+    """The fold's state after a scope's fills up to ``last`` (the newest ``(filled_at, fill_id)``):
+    enough to continue the rows from that fill's day with only the fills after it. The state does
+    not depend on marks, so it stays true when prices move; ``previous`` (the equity of the day
+    before ``day``, unrounded) does, and holds while no mark before ``day`` changes."""
+
+    last: tuple[datetime, str]
+    cash: Decimal
+    quantity: Mapping[str, Decimal]  # in the order the symbols were first filled (the sums' order)
+    fill_price: Mapping[str, tuple[datetime, Decimal]]  # each symbol's newest fill (time, price)
+    day_trades: int  # fills on the day of ``last``
+    previous: Decimal
+
+    @property
+    def day(self) -> date:
+        return self.last[0].date()
+
+
+def fill_key(fill: Fill) -> tuple[datetime, str]:
+    """The fold's order of fills (the time, then the id for fills at the same instant)."""
+    return (fill.filled_at, fill.fill_id)
+
+
 def daily_equity(fills: Sequence[Fill], marks: MarkBook, last_day: date) -> list[DayEquity]:
     """One row per UTC day from the first fill's day through ``last_day`` (none without fills)."""
-    ordered = sorted(fills, key=lambda fill: (fill.filled_at, fill.fill_id))
-    if not ordered:
-        return []
-    first = ordered[0].filled_at.date()
-    cash = ZERO
-    quantity: dict[str, Decimal] = {}
-    fill_price: dict[str, tuple[datetime, Decimal]] = {}
+    return equity_from(None, fills, marks, last_day)[0]
+
+
+def equity_from(
+    carry: Carry | None, fills: Sequence[Fill], marks: MarkBook, last_day: date, start: date | None = None
+) -> tuple[list[DayEquity], Carry | None]:
+    """The rows from ``start`` through ``last_day`` (or the newest fill's day), folding ``fills``
+    on top of ``carry``, and the carry after them.
+
+    Without a carry, ``fills`` are all of the scope's and the rows start at the first one's day
+    (``daily_equity``). With one, ``fills`` are exactly the scope's fills after ``carry.last``, and
+    ``start`` (default: the carry's day) is on or after the carry's day and on or before the first
+    of ``fills``' days. The rows are then those ``daily_equity`` gives over all the fills for the
+    same days, figure for figure (the same additions in the same order), as long as no mark
+    before ``start`` changed since the carry was made.
+    """
+    ordered = sorted(fills, key=fill_key)
+    if carry is None:
+        if not ordered:
+            return [], None
+        day, previous = ordered[0].filled_at.date(), ZERO
+        cash, quantity, fill_price = ZERO, {}, {}
+    else:
+        day = carry.day if start is None else start
+        if day < carry.day or (ordered and ordered[0].filled_at.date() < day):
+            raise ValueError("the rows must start between the carry's day and the first new fill's")
+        if ordered and fill_key(ordered[0]) <= carry.last:
+            raise ValueError("a fill at or before the carry's last one")
+        cash, quantity, fill_price = carry.cash, dict(carry.quantity), dict(carry.fill_price)
+        previous = carry.previous  # no fill between the carry's day and ``start``: its state held
+        if day > carry.day:
+            previous = _valued(cash, quantity, fill_price, marks, day - timedelta(days=1))[0]
     rows: list[DayEquity] = []
-    previous = ZERO
+    previous_of: dict[date, Decimal] = {}
     index = 0
-    day = first
-    while day <= max(last_day, ordered[-1].filled_at.date()):
-        trades = 0
+    end = max(last_day, ordered[-1].filled_at.date() if ordered else day, carry.day if carry else day)
+    while day <= end:
+        trades = carry.day_trades if carry is not None and day == carry.day else 0
         while index < len(ordered) and ordered[index].filled_at.date() == day:
             fill = ordered[index]
             signed = fill.quantity if fill.side == "buy" else -fill.quantity
@@ -86,19 +135,35 @@ def daily_equity(fills: Sequence[Fill], marks: MarkBook, last_day: date) -> list
             fill_price[fill.symbol] = (fill.filled_at, fill.price)
             trades += 1
             index += 1
-        value = ZERO
-        exposure = ZERO
-        for symbol, held in quantity.items():
-            if held == 0:
-                continue
-            price = _mark(marks, fill_price, symbol, day)
-            value += held * price
-            exposure += abs(held * price)
-        equity = cash + value
+        equity, exposure = _valued(cash, quantity, fill_price, marks, day)
         rows.append(DayEquity(day, equity, equity - previous, exposure, trades))
+        previous_of[day] = previous
         previous = equity
         day += timedelta(days=1)
-    return rows
+    if not ordered:
+        return rows, carry
+    last = fill_key(ordered[-1])
+    row = next(row for row in rows if row.day == last[0].date())
+    return rows, Carry(last, cash, quantity, fill_price, row.trades, previous_of[row.day])
+
+
+def _valued(
+    cash: Decimal,
+    quantity: Mapping[str, Decimal],
+    fill_price: Mapping[str, tuple[datetime, Decimal]],
+    marks: MarkBook,
+    day: date,
+) -> tuple[Decimal, Decimal]:
+    """Equity (cash plus the positions at the day's marks) and exposure at the end of ``day``."""
+    value = ZERO
+    exposure = ZERO
+    for symbol, held in quantity.items():
+        if held == 0:
+            continue
+        price = _mark(marks, fill_price, symbol, day)
+        value += held * price
+        exposure += abs(held * price)
+    return cash + value, exposure
 
 
 def _mark(

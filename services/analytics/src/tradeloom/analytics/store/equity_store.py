@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -56,18 +56,26 @@ class EquityStore:
         )
         return result.first() is not None
 
-    async def fills(self, conn: AsyncConnection, scope: str, scope_id: str) -> tuple[list[Fill], str, str]:
-        """The scope's fills and its (user, account); ('', '') when it has none."""
+    async def fills(
+        self, conn: AsyncConnection, scope: str, scope_id: str, after: tuple[datetime, str] | None = None
+    ) -> tuple[list[Fill], str, str]:
+        """The scope's fills (only those after ``after``, a ``(filled_at, fill_id)``, when given)
+        and its (user, account); ('', '') when there are none."""
         if scope == "account":
             where = "f.account_id = :id"
         else:
             where = f'f.order_id IN (SELECT order_id FROM "{self.s}".order_bots WHERE bot_id = :id)'
+        params: dict[str, Any] = {"id": scope_id}
+        if after is not None:
+            # byte order of the ids, as Python sorts them (a locale's collation may not)
+            where += ' AND (f.filled_at, f.fill_id COLLATE "C") > (:after_at, :after_id)'
+            params |= {"after_at": after[0], "after_id": after[1]}
         result = await conn.execute(
             text(
                 "SELECT f.fill_id, f.symbol, f.side, f.price, f.quantity, f.fee, f.filled_at, f.user_id, "
                 f'f.account_id FROM "{self.s}".fills f WHERE {where}'
             ),
-            {"id": scope_id},
+            params,
         )
         rows = result.all()
         fills = [
@@ -111,11 +119,14 @@ class EquityStore:
         user: str,
         account: str,
         rows: list[DayEquity],
+        start: date | None = None,
     ) -> None:
-        """Replace the scope's rows (the caller holds the scope's lock)."""
+        """Replace the scope's rows (from ``start`` on when given; the caller holds the scope's lock)."""
         params = {"scope": scope, "id": scope_id}
+        since = "" if start is None else " AND day >= :start"
         await conn.execute(
-            text(f'DELETE FROM "{self.s}".daily_equity WHERE scope = :scope AND scope_id = :id'), params
+            text(f'DELETE FROM "{self.s}".daily_equity WHERE scope = :scope AND scope_id = :id{since}'),
+            params if start is None else {**params, "start": start},
         )
         if not rows:
             return
@@ -139,6 +150,20 @@ class EquityStore:
                 for r in rows
             ],
         )
+
+    async def recent_rows(
+        self, conn: AsyncConnection, scope: str, scope_id: str, since: date
+    ) -> dict[date, Decimal]:
+        """The scope's stored equity by day from ``since`` on (a continued fold starts after one of
+        them: the row before its first day gives its ``previous``)."""
+        result = await conn.execute(
+            text(
+                f'SELECT day, equity FROM "{self.s}".daily_equity '
+                "WHERE scope = :scope AND scope_id = :id AND day >= :since"
+            ),
+            {"scope": scope, "id": scope_id, "since": since},
+        )
+        return {row.day: Decimal(row.equity) for row in result}
 
     async def lock_scope(self, conn: AsyncConnection, scope: str, scope_id: str) -> None:
         """Serialise rewrites of one scope until the transaction ends."""
