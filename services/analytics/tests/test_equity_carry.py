@@ -5,6 +5,7 @@ stored fills and marks, and the steps that can continue read only the fills afte
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -160,3 +161,37 @@ async def test_rows_continued_from_carries_equal_whole_folds(engine: AsyncEngine
         fill("b9", "buy", "112", "0.1", at(5, 1)), fill("B0", "sell", "112", "0.1", at(5, 2))
     )
     assert reads == [("account", (at(5, 1), "a9"))]
+
+
+async def test_a_fill_and_its_bot_tag_in_two_transactions_at_once(
+    engine: AsyncEngine, an_schema: str
+) -> None:
+    """As two replicas would: the tag's transaction waits for the fill's, then sees its fill."""
+    store = EquityStore(an_schema)
+    ledger = Ledger(lambda: engine, store, IntradayStore(an_schema), 1.0, today=lambda: DAY1)
+    async with engine.begin() as first:
+        await ledger.on_orders(first, [fill("r1", "buy", "100", "1", at(0, 9), order="or1")])
+        tagging = asyncio.create_task(_in_transaction(engine, ledger, bot_order("or1", at(0, 9))))
+        await asyncio.sleep(0.3)
+        assert not tagging.done()  # waiting for the order's lock
+    await asyncio.wait_for(tagging, 5)
+    await assert_rows_are_whole_folds(engine, an_schema, DAY1)
+    async with engine.connect() as conn:
+        fills, _, _ = await store.fills(conn, "bot", BOT)
+    assert [f.fill_id for f in fills] == ["r1"]
+    rows = await conn_rows(engine, an_schema, "bot", BOT)
+    assert len(rows) == 1
+
+
+async def _in_transaction(engine: AsyncEngine, ledger: Ledger, envelope: Envelope) -> None:
+    async with engine.begin() as conn:
+        await ledger.on_orders(conn, [envelope])
+
+
+async def conn_rows(engine: AsyncEngine, schema: str, scope: str, scope_id: str) -> list[tuple[Any, ...]]:
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            text(f'SELECT day, equity FROM "{schema}".daily_equity WHERE scope = :s AND scope_id = :i'),
+            {"s": scope, "i": scope_id},
+        )
+        return [tuple(row) for row in result]

@@ -76,16 +76,21 @@ class Ledger:
 
     async def on_orders(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
         """A batch of ``orders.evt`` events: fills and bot tags stored, each touched scope rewritten once."""
+        try:
+            events = [order_event(envelope) for envelope in envelopes]
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+        # A fill and its order's bot tag handled by two replicas at once would each miss the other's
+        # row (neither committed): the orders' locks make the second see the first.
+        orders = {order for event in events if (order := locked_order(event)) is not None}
+        await self.store.lock_orders(conn, sorted(orders))
         touched: Touched = {}
         whole: set[tuple[str, str]] = set()
-        for envelope in envelopes:
-            try:
-                if envelope.type == FillRecorded.event_type():
-                    await self._fill(conn, envelope.unwrap(FillRecorded), touched)
-                elif envelope.type == OrderUpdated.event_type():
-                    await self._order(conn, envelope.unwrap(OrderUpdated), whole)
-            except ValueError as error:
-                raise PermanentError(str(error)) from error
+        for event in events:
+            if isinstance(event, FillRecorded):
+                await self._fill(conn, event, touched)
+            elif isinstance(event, OrderUpdated):
+                await self._order(conn, event, whole)
         for scope in sorted(touched.keys() | whole):  # one lock order for every batch
             await self.rewrite.rewrite(conn, *scope, added=touched.get(scope, ()), whole=scope in whole)
 
@@ -170,6 +175,24 @@ class Ledger:
             except Exception as error:  # Postgres restarting: the next round tries again
                 log.warning("daily equity round failed: %r", error)
             await wait_for_stop(stop, self.interval_s)
+
+
+def order_event(envelope: Envelope) -> FillRecorded | OrderUpdated | None:
+    """The fill or order update an ``orders.evt`` envelope carries (None: another event)."""
+    if envelope.type == FillRecorded.event_type():
+        return envelope.unwrap(FillRecorded)
+    if envelope.type == OrderUpdated.event_type():
+        return envelope.unwrap(OrderUpdated)
+    return None
+
+
+def locked_order(event: FillRecorded | OrderUpdated | None) -> str | None:
+    """The order whose bot tag ``event`` reads or writes: a fill's, a bot's order's."""
+    if isinstance(event, FillRecorded):
+        return event.fill.order_id
+    if isinstance(event, OrderUpdated) and bot_of_client_order_id(event.order.client_order_id):
+        return event.order.order_id
+    return None
 
 
 def quote_of(symbol: str) -> str:

@@ -165,6 +165,18 @@ class EquityStore:
         )
         return {row.day: Decimal(row.equity) for row in result}
 
+    async def lock_orders(self, conn: AsyncConnection, order_ids: Sequence[str]) -> None:
+        """Serialise, until the transaction ends, the fills and bot tags of ``order_ids`` (in the
+        given order: callers sort them, so two transactions never wait for each other in a ring)."""
+        if order_ids:
+            await conn.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(:prefix || o, 0)) "
+                    "FROM unnest(CAST(:orders AS text[])) AS o"  # taken in the array's order
+                ),
+                {"prefix": f"{self.s}:order:", "orders": list(order_ids)},
+            )
+
     async def lock_scope(self, conn: AsyncConnection, scope: str, scope_id: str) -> None:
         """Serialise rewrites of one scope until the transaction ends."""
         await conn.execute(
