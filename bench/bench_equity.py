@@ -6,9 +6,10 @@ day that changes), on one real Postgres (``tradeloom.analytics.equity_rewrite``)
   fill stored and the account's rows rewritten in one transaction, as the orders consumer does.
   A sample is 10 fills one after the other; figures per fill.
 - **A price round** (``Ledger.roll`` after the market moved): 100 accounts of 500 fills each, every
-  one rewritten (one transaction each).
+  one rewritten: whole one transaction each, against ``equity_roll.PriceRound`` (a chunk of scopes
+  continued from their carries in one transaction).
 
-Both contenders run the same statements but the rewrite's mode; rounds interleaved, the order
+A fill's contenders run the same statements but the rewrite's mode; rounds interleaved, the order
 rotating. ``python -m bench bench_equity`` (≈ 2 minutes; its own Postgres).
 """
 
@@ -124,9 +125,12 @@ async def measure(url: str) -> None:
             await ledger.rewrite.rewrite(conn, "account", account, whole=True)
 
     async def price_round(whole: bool) -> None:
+        if not whole:
+            await ledger.price_round.run([("account", account) for account in accounts], TODAY)
+            return
         for account in accounts:
             async with engine.begin() as conn:
-                await ledger.rewrite.rewrite(conn, "account", account, marks_from=TODAY, whole=whole)
+                await ledger.rewrite.rewrite(conn, "account", account, whole=True)
 
     header(
         "a price round (the market moved today)",
@@ -134,8 +138,12 @@ async def measure(url: str) -> None:
     )
     timings = await interleaved_async(
         [
-            AsyncContender("whole", lambda: price_round(True), "every account folded again"),
-            AsyncContender("carry", lambda: price_round(False), "today's row from each carry"),
+            AsyncContender("whole", lambda: price_round(True), "every account folded again, one by one"),
+            AsyncContender(
+                "carry",
+                lambda: price_round(False),
+                "PriceRound: from the carries, 100 a transaction",
+            ),
         ],
         rounds=ROUNDS,
     )

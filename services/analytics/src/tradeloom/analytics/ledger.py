@@ -32,9 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.analytics.domain.bots import bot_of_client_order_id
 from tradeloom.analytics.equity_rewrite import ScopeRewrite
+from tradeloom.analytics.equity_roll import PriceRound
 from tradeloom.analytics.store.carry_store import CarryStore
 from tradeloom.analytics.store.equity_store import EquityStore
 from tradeloom.analytics.store.intraday_store import IntradayStore
+from tradeloom.analytics.store.roll_store import RollStore
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested
 from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
@@ -68,6 +70,7 @@ class Ledger:
         self._engine = engine
         self.store = store
         self.rewrite = ScopeRewrite(store, CarryStore(store.s), intraday, today)
+        self.price_round = PriceRound(engine, store, RollStore(store.s), self.rewrite, today)
         self.interval_s = interval_s
         self.today = today
         self._dirty: dict[str, date] = {}  # symbol → the first day whose mark changed
@@ -157,10 +160,12 @@ class Ledger:
                 else:
                     scopes = set(await self.store.scopes_holding(conn, sorted(dirty))) if dirty else set()
                     scopes |= set(await self.store.stale_scopes(conn, self.today()))
-            marks_from = min(dirty.values(), default=None)
-            for scope, scope_id in sorted(scopes):
-                async with self._engine().begin() as conn:
-                    await self.rewrite.rewrite(conn, scope, scope_id, marks_from=marks_from, whole=everything)
+            if everything:
+                for scope, scope_id in sorted(scopes):
+                    async with self._engine().begin() as conn:
+                        await self.rewrite.rewrite(conn, scope, scope_id, whole=True)
+            else:
+                await self.price_round.run(sorted(scopes), min(dirty.values(), default=None))
         except Exception:
             for symbol, day in dirty.items():  # try these again next round
                 self._mark_dirty(symbol, day)
