@@ -24,7 +24,7 @@ from tradeloom.analytics.store.intraday_store import IntradayStore
 from tradeloom.shared.contracts.orders import FillInfo, FillRecorded, OrderInfo, OrderUpdated
 from tradeloom.shared.envelope import Envelope
 
-ACCOUNT, USER = "acc-carry", "user-carry"
+ACCOUNT, FLAT, USER = "acc-carry", "acc-flat", "user-carry"
 BOT = str(uuid.uuid4())
 DAY1 = date(2026, 5, 1)
 
@@ -48,10 +48,16 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def fill(
-    fill_id: str, side: str, price: str, quantity: str, when: datetime, order: str | None = None
+    fill_id: str,
+    side: str,
+    price: str,
+    quantity: str,
+    when: datetime,
+    order: str | None = None,
+    account: str = ACCOUNT,
 ) -> Envelope:
     info = FillInfo(
-        fill_id=fill_id, order_id=order or f"o-{fill_id}", account_id=ACCOUNT, venue="sim",
+        fill_id=fill_id, order_id=order or f"o-{fill_id}", account_id=account, venue="sim",
         venue_fill_id=f"paper:{fill_id}", symbol="BTC/USDT", side=side,
         price=Decimal(price), quantity=Decimal(quantity), fee=Decimal("0.013"), fee_asset="USDT",
         liquidity="taker", trade_id=fill_id, filled_at=when,
@@ -82,7 +88,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def assert_rows_are_whole_folds(engine: AsyncEngine, schema: str, today: date) -> None:
     store = EquityStore(schema)
     async with engine.connect() as conn:
-        for scope, scope_id in (("account", ACCOUNT), ("bot", BOT)):
+        for scope, scope_id in await store.every_scope(conn):
             fills, _, _ = await store.fills(conn, scope, scope_id)
             marks = await store.marks(conn, ["BTC/USDT"])
             expected = [
@@ -119,9 +125,11 @@ async def test_rows_continued_from_carries_equal_whole_folds(engine: AsyncEngine
             await store.set_mark(conn, "BTC/USDT", day, Decimal(price), ns)
         ledger._mark_dirty("BTC/USDT", day)  # as on_trades / on_candle note it
 
+    rounds: list[int] = []  # how many scopes each round rewrote
+
     async def roll() -> list[tuple[str, Any]]:
         store.reads.clear()
-        await ledger.roll()
+        rounds.append(await ledger.roll())
         await assert_rows_are_whole_folds(engine, an_schema, today[0])
         return list(store.reads)
 
@@ -150,17 +158,28 @@ async def test_rows_continued_from_carries_equal_whole_folds(engine: AsyncEngine
     # a late mark of an old day (before the carries' days) → folded whole; a live mark → continued
     await mark(DAY1, "102", at(0, 23, 59))
     assert await roll() == [("account", None), ("bot", None)]
+    # a flat account (bought and sold the same): today's prices cannot change its rows
+    await orders(
+        fill("c1", "buy", "108", "1", at(3, 7), account=FLAT),
+        fill("c2", "sell", "109", "1", at(3, 8), account=FLAT),
+    )
     await mark(DAY1 + timedelta(days=3), "109.75", at(3, 11))
     assert await roll() == []
+    assert rounds[-1] == 2  # the account and the bot, not the flat account
     async with engine.connect() as conn:  # today's rows observed as intraday lows (the lowest kept)
         lows = await conn.execute(
-            text(f'SELECT scope FROM "{an_schema}".intraday_lows WHERE day = :d ORDER BY scope'),
+            text(f'SELECT scope, scope_id FROM "{an_schema}".intraday_lows WHERE day = :d'),
             {"d": today[0]},
         )
-        assert [row.scope for row in lows] == ["account", "bot"]
+        assert {("account", ACCOUNT), ("bot", BOT)} <= {tuple(row) for row in lows}
+    # an earlier day's price moved: every scope that filled the symbol (the flat one held it then),
+    # each folded whole (the day is before their carries')
+    await mark(DAY1 + timedelta(days=3), "109.5", at(3, 12))
+    await mark(DAY1 + timedelta(days=2), "106", at(2, 23))
+    assert await roll() == [("account", None), ("account", None), ("bot", None)] and rounds[-1] == 3
     # two days pass without a trade: the stale scopes get their rows continued to the new today
     today[0] = DAY1 + timedelta(days=5)
-    assert await roll() == []
+    assert await roll() == [] and rounds[-1] == 3
     # fills at one instant: the id orders them (byte order, whatever the database's collation)
     await orders(fill("Z9", "buy", "110", "0.25", at(5, 1)), fill("a9", "sell", "111", "0.25", at(5, 1)))
     reads = await orders(

@@ -2,7 +2,9 @@
 a moved price rewrites the rows from that fill's day on instead of folding every fill again.
 
 A cache like ``daily_equity``: derived from the fills, emptied by a replay, and a missing or
-unusable one only means one whole fold (``ledger.py``).
+unusable one only means one whole fold (``equity_rewrite.py``). ``symbols`` (every symbol the scope
+filled) and ``open_symbols`` (those it holds now) let a price round find the scopes a moved price
+changes without reading the fills.
 
 Revision ID: 0007
 Revises: 0006
@@ -30,6 +32,8 @@ def upgrade() -> None:
             last_at timestamptz NOT NULL,
             last_fill_id text NOT NULL,
             state text NOT NULL,
+            symbols text[] NOT NULL,
+            open_symbols text[] NOT NULL,
             PRIMARY KEY (scope, scope_id))"""
     )
 

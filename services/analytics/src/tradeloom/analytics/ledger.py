@@ -69,7 +69,8 @@ class Ledger:
     ) -> None:
         self._engine = engine
         self.store = store
-        self.rewrite = ScopeRewrite(store, CarryStore(store.s), intraday, today)
+        self.carries = CarryStore(store.s)
+        self.rewrite = ScopeRewrite(store, self.carries, intraday, today)
         self.price_round = PriceRound(engine, store, RollStore(store.s), self.rewrite, today)
         self.interval_s = interval_s
         self.today = today
@@ -154,12 +155,7 @@ class Ledger:
         dirty, self._dirty = self._dirty, {}
         everything, self._all = self._all, False
         try:
-            async with self._engine().connect() as conn:
-                if everything:
-                    scopes = set(await self.store.every_scope(conn))
-                else:
-                    scopes = set(await self.store.scopes_holding(conn, sorted(dirty))) if dirty else set()
-                    scopes |= set(await self.store.stale_scopes(conn, self.today()))
+            scopes = await self._round_scopes(dirty, everything)
             if everything:
                 for scope, scope_id in sorted(scopes):
                     async with self._engine().begin() as conn:
@@ -172,6 +168,19 @@ class Ledger:
             self._all = self._all or everything
             raise
         return len(scopes)
+
+    async def _round_scopes(self, dirty: dict[str, date], everything: bool) -> set[tuple[str, str]]:
+        """Every scope after a start; else those a new day or the moved prices change (from the
+        carries: no fill is read)."""
+        async with self._engine().connect() as conn:
+            if everything:
+                return set(await self.store.every_scope(conn))
+            today = self.today()
+            scopes = set(await self.carries.stale_scopes(conn, today))
+            if dirty:
+                first = min(dirty.values())
+                scopes |= set(await self.carries.scopes_to_mark(conn, sorted(dirty), first, today))
+            return scopes
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -7,6 +7,7 @@ for digit and in the same order (the rows continued from it must equal a whole f
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -81,16 +82,47 @@ class CarryStore:
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".equity_carry (scope, scope_id, user_id, account_id, last_at, '
-                "last_fill_id, state) VALUES (:scope, :id, :user, :account, :at, :fill, :state) "
-                "ON CONFLICT (scope, scope_id) DO UPDATE SET user_id = EXCLUDED.user_id, "
-                "account_id = EXCLUDED.account_id, last_at = EXCLUDED.last_at, "
-                "last_fill_id = EXCLUDED.last_fill_id, state = EXCLUDED.state"
+                "last_fill_id, state, symbols, open_symbols) VALUES (:scope, :id, :user, :account, :at, "
+                ":fill, :state, :symbols, :open) ON CONFLICT (scope, scope_id) DO UPDATE SET "
+                "user_id = EXCLUDED.user_id, account_id = EXCLUDED.account_id, last_at = EXCLUDED.last_at, "
+                "last_fill_id = EXCLUDED.last_fill_id, state = EXCLUDED.state, symbols = EXCLUDED.symbols, "
+                "open_symbols = EXCLUDED.open_symbols"
             ),
             {
                 "scope": scope, "id": scope_id, "user": user, "account": account,
                 "at": carry.last[0], "fill": carry.last[1], "state": carry_state(carry),
+                "symbols": sorted(carry.quantity),
+                "open": sorted(symbol for symbol, held in carry.quantity.items() if held != 0),
             },
         )  # fmt: skip
+
+    async def scopes_to_mark(
+        self, conn: AsyncConnection, symbols: Sequence[str], marks_from: date, today: date
+    ) -> list[tuple[str, str]]:
+        """The scopes whose rows prices of ``symbols`` from ``marks_from`` on can change: those
+        holding one now when only today's prices moved (a flat scope's equity is its cash), those
+        that ever filled one when an earlier day's did (they may have held it then)."""
+        column = "open_symbols" if marks_from >= today else "symbols"
+        result = await conn.execute(
+            text(
+                f'SELECT scope, scope_id FROM "{self.s}".equity_carry '
+                f"WHERE {column} && CAST(:symbols AS text[])"
+            ),
+            {"symbols": list(symbols)},
+        )
+        return [(row.scope, row.scope_id) for row in result]
+
+    async def stale_scopes(self, conn: AsyncConnection, today: date) -> list[tuple[str, str]]:
+        """Scopes with no row for ``today`` yet (the daily roll)."""
+        result = await conn.execute(
+            text(
+                f'SELECT scope, scope_id FROM "{self.s}".equity_carry c WHERE NOT EXISTS (SELECT 1 '
+                f'FROM "{self.s}".daily_equity d WHERE d.scope = c.scope AND d.scope_id = c.scope_id '
+                "AND d.day >= :today)"
+            ),
+            {"today": today},
+        )
+        return [(row.scope, row.scope_id) for row in result]
 
     async def drop(self, conn: AsyncConnection, scope: str, scope_id: str) -> None:
         await conn.execute(

@@ -184,19 +184,6 @@ class EquityStore:
             {"key": f"{self.s}:{scope}:{scope_id}"},
         )
 
-    async def scopes_holding(self, conn: AsyncConnection, symbols: Sequence[str]) -> list[tuple[str, str]]:
-        """Accounts and bots with fills in any of ``symbols``."""
-        result = await conn.execute(
-            text(
-                f"SELECT DISTINCT 'account' AS scope, account_id AS id FROM \"{self.s}\".fills "
-                "WHERE symbol = ANY(:symbols) UNION SELECT DISTINCT 'bot', b.bot_id "
-                f'FROM "{self.s}".fills f JOIN "{self.s}".order_bots b ON b.order_id = f.order_id '
-                "WHERE f.symbol = ANY(:symbols)"
-            ),
-            {"symbols": list(symbols)},
-        )
-        return [(row.scope, row.id) for row in result]
-
     async def every_scope(self, conn: AsyncConnection) -> list[tuple[str, str]]:
         result = await conn.execute(
             text(
@@ -205,17 +192,6 @@ class EquityStore:
             )
         )
         return [(row.scope, row.id) for row in result]
-
-    async def stale_scopes(self, conn: AsyncConnection, today: date) -> list[tuple[str, str]]:
-        """Scopes whose newest row is before ``today`` (the daily roll)."""
-        result = await conn.execute(
-            text(
-                f'SELECT scope, scope_id FROM "{self.s}".daily_equity GROUP BY scope, scope_id '
-                "HAVING max(day) < :today"
-            ),
-            {"today": today},
-        )
-        return [(row.scope, row.scope_id) for row in result]
 
     async def rows(
         self, conn: AsyncConnection, scope: str, ids: Sequence[str], start: date | None, end: date | None
