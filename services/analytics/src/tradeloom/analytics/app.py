@@ -68,9 +68,13 @@ def build(settings: ServiceSettings) -> ServiceRuntime:
         greeks=PortfolioGreeksApi(trades, client, settings.remote_timeout_s),
         saved=OptionStrategiesApi(engine, marker.store, marker, quotes, store),
     )
-    runtime.add_batch_consumer(consumer_spec("analytics_orders"), ledger.on_orders)
+    runtime.add_batch_consumer(
+        consumer_spec("analytics_orders"), ledger.on_orders, gather_s=settings.orders_gather_s
+    )
     runtime.add_consumer(consumer_spec("analytics_candles"), ledger.on_candle)
-    runtime.add_consumer(consumer_spec("analytics_trades"), ledger.on_trades)
+    runtime.add_batch_consumer(
+        consumer_spec("analytics_trades"), ledger.on_trades, gather_s=settings.trades_gather_s
+    )
     runtime.add_task(ledger.run)
     runtime.add_task(watches.run)
     runtime.add_task(marker.run)

@@ -134,17 +134,23 @@ class Ledger:
         await self.store.set_mark(conn, event.symbol, day, event.close, event.close_ns - 1)
         self._mark_dirty(event.symbol, day)
 
-    async def on_trades(self, conn: AsyncConnection, envelope: Envelope) -> None:
-        try:
-            event = envelope.unwrap(TradesIngested)
-        except ValueError as error:
-            raise PermanentError(str(error)) from error
-        latest = max(event.trades, key=lambda trade: trade.ts_ns)
-        day = day_of_ns(latest.ts_ns)
-        await self.store.set_mark(conn, event.symbol, day, latest.price, latest.ts_ns)
-        self._mark_dirty(event.symbol, day)
-        if self._on_price is not None:
-            self._on_price(event.venue, event.symbol, latest.price, latest.ts_ns)
+    async def on_trades(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+        """A batch of trade messages: each (venue, symbol, day)'s newest price stored once."""
+        newest: dict[tuple[str, str, date], tuple[int, Decimal]] = {}
+        for envelope in envelopes:
+            try:
+                event = envelope.unwrap(TradesIngested)
+            except ValueError as error:
+                raise PermanentError(str(error)) from error
+            latest = max(event.trades, key=lambda trade: trade.ts_ns)
+            key = (event.venue, event.symbol, day_of_ns(latest.ts_ns))
+            if key not in newest or latest.ts_ns > newest[key][0]:
+                newest[key] = (latest.ts_ns, latest.price)
+        for (venue, symbol, day), (ts_ns, price) in sorted(newest.items()):
+            await self.store.set_mark(conn, symbol, day, price, ts_ns)
+            self._mark_dirty(symbol, day)
+            if self._on_price is not None:
+                self._on_price(venue, symbol, price, ts_ns)
 
     def _mark_dirty(self, symbol: str, day: date) -> None:
         known = self._dirty.get(symbol)

@@ -18,6 +18,18 @@ class AnalyticsSettings(ServiceSettings):
     roll_interval_s: float = Field(
         default=5.0, gt=0, description="how often moved prices and a new UTC day rewrite daily equity"
     )
+    orders_gather_s: float = Field(
+        default=0.05,
+        ge=0,
+        le=5,
+        description="the orders consumer waits this long after an event for more to join its batch",
+    )
+    trades_gather_s: float = Field(
+        default=0.2,
+        ge=0,
+        le=5,
+        description="the trades consumer waits this long after a trade message for more",
+    )
     remote_timeout_s: float = Field(default=2.0, gt=0, description="deadline of requests to other services")
     option_mark_interval_s: float = Field(
         default=1.0, gt=0, description="at most one revaluation of a saved option strategy per this interval"
