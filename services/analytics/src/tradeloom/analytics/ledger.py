@@ -5,10 +5,11 @@
 Each handler runs in its durable consumer's transaction with the message's inbox claim. A fill
 rewrites its account's rows (and its bot's, when the order is tagged) at once; a mark only records
 the day's newest price and marks the symbol dirty. ``run`` then rewrites, every ``interval_s``, the
-scopes holding a dirty symbol, and the scopes whose newest row is before today (the daily roll at
-UTC midnight adds the days without trades); its first round after a start rewrites every scope, so a
-dirty mark lost in a crash is not lost. Rows are a pure function of the stored fills and marks
-(``domain.equity``), so a replay of the streams rebuilds identical rows.
+scopes a dirty symbol changes, and the scopes with no row for today (the daily roll at UTC midnight
+adds the days without trades), a chunk at a time (``equity_roll.PriceRound``); its first round
+after a start rewrites every scope whole, so a dirty mark lost in a crash is not lost. Rows are a
+pure function of the stored fills and marks (``domain.equity``), so a replay of the streams
+rebuilds identical rows.
 
 Each rewrite of a scope also observes today's row: when its change since the previous close is the
 lowest seen today, it is kept with the time of the newest price or fill it was measured at
@@ -106,9 +107,10 @@ class Ledger:
             "user_id": event.user_id, "symbol": info.symbol, "side": info.side, "price": info.price,
             "quantity": info.quantity, "fee": fee, "filled_at": info.filled_at,
         }  # fmt: skip
-        if not await self.store.add_fill(conn, row):
+        stored_at = await self.store.add_fill(conn, row)
+        if stored_at is None:
             return
-        key = (info.filled_at.astimezone(UTC), info.fill_id)
+        key = (stored_at, info.fill_id)  # as the carries and the fills' reads see it
         touched.setdefault(("account", info.account_id), []).append(key)
         bot = await self.store.bot_of_order(conn, info.order_id)
         if bot is not None:

@@ -20,17 +20,19 @@ class EquityStore:
     def __init__(self, schema: str) -> None:
         self.s = check_schema_name(schema)
 
-    async def add_fill(self, conn: AsyncConnection, row: dict[str, Any]) -> bool:
-        """Store a fill once (by ``fill_id``); False when it was already stored."""
+    async def add_fill(self, conn: AsyncConnection, row: dict[str, Any]) -> datetime | None:
+        """Store a fill once (by ``fill_id``): its time as stored (UTC), None when it already was."""
         result = await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".fills (fill_id, order_id, account_id, user_id, symbol, side, '
                 "price, quantity, fee, filled_at) VALUES (:fill_id, :order_id, :account_id, :user_id, "
-                ":symbol, :side, :price, :quantity, :fee, :filled_at) ON CONFLICT DO NOTHING RETURNING 1"
+                ":symbol, :side, :price, :quantity, :fee, :filled_at) "
+                "ON CONFLICT DO NOTHING RETURNING filled_at"
             ),
             row,
         )
-        return result.first() is not None
+        stored = result.scalar_one_or_none()
+        return None if stored is None else stored.astimezone(UTC)
 
     async def tag_order(
         self, conn: AsyncConnection, order_id: str, account: str, user: str, bot: str
