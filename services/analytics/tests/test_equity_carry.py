@@ -111,6 +111,7 @@ async def test_rows_continued_from_carries_equal_whole_folds(engine: AsyncEngine
     store = RecordingStore(an_schema)
     today = [DAY1 + timedelta(days=3)]
     ledger = Ledger(lambda: engine, store, IntradayStore(an_schema), 1.0, today=lambda: today[0])
+    ledger.price_round.chunk = 2  # three scopes: a round of two chunks
 
     async def orders(*envelopes: Envelope) -> list[tuple[str, Any]]:
         store.reads.clear()
