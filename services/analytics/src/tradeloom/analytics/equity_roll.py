@@ -20,26 +20,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradeloom.analytics.domain.equity import MarkBook, equity_from
 from tradeloom.analytics.equity_rewrite import ScopeRewrite, newest_seen
-from tradeloom.analytics.store.equity_store import EquityStore
-from tradeloom.analytics.store.roll_store import RollStore, Scope, ScopeRows
+from tradeloom.analytics.store.carry_store import CarryStore
+from tradeloom.analytics.store.equity_store import EquityStore, Scope, ScopeRows
+from tradeloom.analytics.store.intraday_store import IntradayStore
 
 
 class PriceRound:
     def __init__(
         self,
         engine: Callable[[], AsyncEngine],
-        store: EquityStore,
-        rolls: RollStore,
         rewrite: ScopeRewrite,
-        today: Callable[[], date],
         *,
         chunk: int = 100,
     ) -> None:
         self._engine = engine
-        self.store = store
-        self.rolls = rolls
         self.rewrite = rewrite
-        self.today = today
+        self.store: EquityStore = rewrite.store
+        self.carries: CarryStore = rewrite.carries
+        self.intraday: IntradayStore = rewrite.intraday
+        self.today = rewrite.today
         self.chunk = chunk
 
     async def run(self, scopes: Sequence[Scope], marks_from: date | None) -> None:
@@ -57,8 +56,8 @@ class PriceRound:
         self, conn: AsyncConnection, scopes: Sequence[Scope], marks_from: date | None
     ) -> list[Scope]:
         """The chunk's rows from its carries; the scopes it could not continue."""
-        await self.rolls.lock(conn, scopes)
-        carries = await self.rolls.carries(conn, scopes)
+        await self.store.lock_scopes(conn, scopes)
+        carries = await self.carries.get_many(conn, scopes)
         starts: dict[Scope, date] = {}
         for scope, stored in carries.items():
             changed = [day for day in (marks_from, stored.newest_day) if day is not None]
@@ -66,7 +65,8 @@ class PriceRound:
             if start >= stored.carry.day:
                 starts[scope] = start
         usable = {scope: carries[scope] for scope in starts}
-        for scope in await self.rolls.with_fills_after(conn, usable):
+        lasts = {scope: stored.carry.last for scope, stored in usable.items()}
+        for scope in await self.store.with_fills_after(conn, lasts):
             del usable[scope]
         symbols = sorted({symbol for stored in usable.values() for symbol in stored.carry.quantity})
         marks = await self.store.marks(conn, symbols) if symbols else {}
@@ -81,6 +81,6 @@ class PriceRound:
             seen_at = newest_seen([stored.carry.last[0]], own, today)
             if rows and rows[-1].day == today and seen_at is not None:
                 lows.append((scope, today, rows[-1].pnl, seen_at))
-        await self.rolls.replace_rows(conn, items)
-        await self.rolls.observe(conn, lows)
+        await self.store.replace_rows(conn, items)
+        await self.intraday.observe_many(conn, lows)
         return [scope for scope in scopes if scope not in usable]

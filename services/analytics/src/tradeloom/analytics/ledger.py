@@ -37,7 +37,6 @@ from tradeloom.analytics.equity_roll import PriceRound
 from tradeloom.analytics.store.carry_store import CarryStore
 from tradeloom.analytics.store.equity_store import EquityStore
 from tradeloom.analytics.store.intraday_store import IntradayStore
-from tradeloom.analytics.store.roll_store import RollStore
 from tradeloom.shared.aio import wait_for_stop
 from tradeloom.shared.contracts.market_data import CandleClosed, TradesIngested
 from tradeloom.shared.contracts.orders import FillRecorded, OrderUpdated
@@ -72,7 +71,7 @@ class Ledger:
         self.store = store
         self.carries = CarryStore(store.s)
         self.rewrite = ScopeRewrite(store, self.carries, intraday, today)
-        self.price_round = PriceRound(engine, store, RollStore(store.s), self.rewrite, today)
+        self.price_round = PriceRound(engine, self.rewrite)
         self.interval_s = interval_s
         self.today = today
         self._dirty: dict[str, date] = {}  # symbol → the first day whose mark changed

@@ -62,19 +62,27 @@ class CarryStore:
 
     async def get(self, conn: AsyncConnection, scope: str, scope_id: str) -> StoredCarry | None:
         """The scope's carry with its owner and newest row's day; None when it has none."""
+        return (await self.get_many(conn, [(scope, scope_id)])).get((scope, scope_id))
+
+    async def get_many(
+        self, conn: AsyncConnection, scopes: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredCarry]:
+        """``get`` of several scopes in one statement: those that have a carry."""
         result = await conn.execute(
             text(
-                "SELECT user_id, account_id, last_at, last_fill_id, state, (SELECT max(day) "
-                f'FROM "{self.s}".daily_equity d WHERE d.scope = c.scope AND d.scope_id = c.scope_id) '
-                f'AS newest_day FROM "{self.s}".equity_carry c WHERE scope = :scope AND scope_id = :id'
+                "SELECT c.scope, c.scope_id, c.user_id, c.account_id, c.last_at, c.last_fill_id, c.state, "
+                f'(SELECT max(day) FROM "{self.s}".daily_equity d WHERE d.scope = c.scope '
+                f'AND d.scope_id = c.scope_id) AS newest_day FROM "{self.s}".equity_carry c '
+                "JOIN unnest(CAST(:scopes AS text[]), CAST(:ids AS text[])) AS w(scope, id) "
+                "ON c.scope = w.scope AND c.scope_id = w.id"
             ),
-            {"scope": scope, "id": scope_id},
+            {"scopes": [scope for scope, _ in scopes], "ids": [scope_id for _, scope_id in scopes]},
         )
-        row = result.first()
-        if row is None:
-            return None
-        carry = carry_of(row.last_at, row.last_fill_id, row.state)
-        return StoredCarry(carry, row.user_id, row.account_id, row.newest_day)
+        out: dict[tuple[str, str], StoredCarry] = {}
+        for row in result:
+            carry = carry_of(row.last_at, row.last_fill_id, row.state)
+            out[(row.scope, row.scope_id)] = StoredCarry(carry, row.user_id, row.account_id, row.newest_day)
+        return out
 
     async def put(  # noqa: PLR0917 (one row's columns)
         self, conn: AsyncConnection, scope: str, scope_id: str, carry: Carry, user: str, account: str

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,19 @@ from tradeloom.analytics.domain.equity import DayEquity, Fill
 from tradeloom.shared.db import check_schema_name
 
 SCOPES = ("account", "bot")
+BYTE_ORDER = 'COLLATE "C"'  # fill ids compared in byte order, as Python sorts them (a locale may not)
+Scope = tuple[str, str]  # ("account" | "bot", id)
+
+
+@dataclass(frozen=True)
+class ScopeRows:
+    """A scope's rows from ``start`` on (those stored from that day are replaced)."""
+
+    scope: Scope
+    user: str
+    account: str
+    start: date
+    rows: Sequence[DayEquity]
 
 
 class EquityStore:
@@ -69,8 +83,7 @@ class EquityStore:
             where = f'f.order_id IN (SELECT order_id FROM "{self.s}".order_bots WHERE bot_id = :id)'
         params: dict[str, Any] = {"id": scope_id}
         if after is not None:
-            # byte order of the ids, as Python sorts them (a locale's collation may not)
-            where += ' AND (f.filled_at, f.fill_id COLLATE "C") > (:after_at, :after_id)'
+            where += f" AND (f.filled_at, f.fill_id {BYTE_ORDER}) > (:after_at, :after_id)"
             params |= {"after_at": after[0], "after_id": after[1]}
         result = await conn.execute(
             text(
@@ -120,52 +133,51 @@ class EquityStore:
         *,
         user: str,
         account: str,
-        rows: list[DayEquity],
+        rows: Sequence[DayEquity],
         start: date | None = None,
     ) -> None:
         """Replace the scope's rows (from ``start`` on when given; the caller holds the scope's lock)."""
-        params = {"scope": scope, "id": scope_id}
-        since = "" if start is None else " AND day >= :start"
+        await self.replace_rows(conn, [ScopeRows((scope, scope_id), user, account, start or date.min, rows)])
+
+    async def replace_rows(self, conn: AsyncConnection, items: Sequence[ScopeRows]) -> None:
+        """Each scope's rows from its start on replaced by its new ones (the caller holds the locks)."""
+        if not items:
+            return
         await conn.execute(
-            text(f'DELETE FROM "{self.s}".daily_equity WHERE scope = :scope AND scope_id = :id{since}'),
-            params if start is None else {**params, "start": start},
+            text(
+                f'DELETE FROM "{self.s}".daily_equity d USING unnest(CAST(:scopes AS text[]), '
+                "CAST(:ids AS text[]), CAST(:starts AS date[])) AS w(scope, id, start) "
+                "WHERE d.scope = w.scope AND d.scope_id = w.id AND d.day >= w.start"
+            ),
+            {
+                "scopes": [item.scope[0] for item in items],
+                "ids": [item.scope[1] for item in items],
+                "starts": [item.start for item in items],
+            },
         )
+        rows = [(item, row) for item in items for row in item.rows]
         if not rows:
             return
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".daily_equity (scope, scope_id, day, user_id, account_id, equity, '
-                "pnl, exposure, trades) VALUES (:scope, :id, :day, :user, :account, :equity, :pnl, "
-                ":exposure, :trades)"
+                "pnl, exposure, trades) SELECT * FROM unnest(CAST(:scopes AS text[]), CAST(:ids AS text[]), "
+                "CAST(:days AS date[]), CAST(:users AS text[]), CAST(:accounts AS text[]), "
+                "CAST(:equity AS numeric[]), CAST(:pnl AS numeric[]), CAST(:exposure AS numeric[]), "
+                "CAST(:trades AS integer[]))"
             ),
-            [
-                {
-                    **params,
-                    "day": r.day,
-                    "user": user,
-                    "account": account,
-                    "equity": r.equity,
-                    "pnl": r.pnl,
-                    "exposure": r.exposure,
-                    "trades": r.trades,
-                }
-                for r in rows
-            ],
+            {
+                "scopes": [item.scope[0] for item, _ in rows],
+                "ids": [item.scope[1] for item, _ in rows],
+                "days": [row.day for _, row in rows],
+                "users": [item.user for item, _ in rows],
+                "accounts": [item.account for item, _ in rows],
+                "equity": [row.equity for _, row in rows],
+                "pnl": [row.pnl for _, row in rows],
+                "exposure": [row.exposure for _, row in rows],
+                "trades": [row.trades for _, row in rows],
+            },
         )
-
-    async def recent_rows(
-        self, conn: AsyncConnection, scope: str, scope_id: str, since: date
-    ) -> dict[date, Decimal]:
-        """The scope's stored equity by day from ``since`` on (a continued fold starts after one of
-        them: the row before its first day gives its ``previous``)."""
-        result = await conn.execute(
-            text(
-                f'SELECT day, equity FROM "{self.s}".daily_equity '
-                "WHERE scope = :scope AND scope_id = :id AND day >= :since"
-            ),
-            {"scope": scope, "id": scope_id, "since": since},
-        )
-        return {row.day: Decimal(row.equity) for row in result}
 
     async def lock_orders(self, conn: AsyncConnection, order_ids: Sequence[str]) -> None:
         """Serialise, until the transaction ends, the fills and bot tags of ``order_ids`` (in the
@@ -181,10 +193,43 @@ class EquityStore:
 
     async def lock_scope(self, conn: AsyncConnection, scope: str, scope_id: str) -> None:
         """Serialise rewrites of one scope until the transaction ends."""
+        await self.lock_scopes(conn, [(scope, scope_id)])
+
+    async def lock_scopes(self, conn: AsyncConnection, scopes: Sequence[Scope]) -> None:
+        """``lock_scope`` for each of ``scopes``, in the given order (callers sort them)."""
         await conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"{self.s}:{scope}:{scope_id}"},
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+                "FROM unnest(CAST(:keys AS text[])) AS k"  # taken in the array's order
+            ),
+            {"keys": [f"{self.s}:{scope}:{scope_id}" for scope, scope_id in scopes]},
         )
+
+    async def with_fills_after(
+        self, conn: AsyncConnection, lasts: Mapping[Scope, tuple[datetime, str]]
+    ) -> set[Scope]:
+        """Those scopes with a fill after their ``(filled_at, fill_id)`` (as ``fills(after=…)``)."""
+        if not lasts:
+            return set()
+        after = f"(f.filled_at, f.fill_id {BYTE_ORDER}) > (w.at, w.fill)"
+        result = await conn.execute(
+            text(
+                "WITH w AS (SELECT * FROM unnest(CAST(:scopes AS text[]), CAST(:ids AS text[]), "
+                "CAST(:ats AS timestamptz[]), CAST(:fills AS text[])) AS w(scope, id, at, fill)) "
+                f"SELECT w.scope, w.id FROM w WHERE w.scope = 'account' AND EXISTS (SELECT 1 FROM "
+                f'"{self.s}".fills f WHERE f.account_id = w.id AND {after}) '
+                f"UNION SELECT w.scope, w.id FROM w WHERE w.scope = 'bot' AND EXISTS (SELECT 1 FROM "
+                f'"{self.s}".order_bots b JOIN "{self.s}".fills f ON f.order_id = b.order_id '
+                f"WHERE b.bot_id = w.id AND {after})"
+            ),
+            {
+                "scopes": [scope for scope, _ in lasts],
+                "ids": [scope_id for _, scope_id in lasts],
+                "ats": [at for at, _ in lasts.values()],
+                "fills": [fill for _, fill in lasts.values()],
+            },
+        )
+        return {(row.scope, row.id) for row in result}
 
     async def every_scope(self, conn: AsyncConnection) -> list[tuple[str, str]]:
         result = await conn.execute(

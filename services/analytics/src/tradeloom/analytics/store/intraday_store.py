@@ -22,14 +22,29 @@ class IntradayStore:
         self, conn: AsyncConnection, scope: str, scope_id: str, day: date, pnl: Decimal, at: datetime
     ) -> None:
         """Keep ``pnl`` as the day's low if it is lower than the one stored (ties keep the earlier)."""
+        await self.observe_many(conn, [((scope, scope_id), day, pnl, at)])
+
+    async def observe_many(
+        self, conn: AsyncConnection, lows: Sequence[tuple[tuple[str, str], date, Decimal, datetime]]
+    ) -> None:
+        """``observe`` of (scope, day, change since the close, when) for several scopes, one each."""
+        if not lows:
+            return
         await conn.execute(
             text(
                 f'INSERT INTO "{self.s}".intraday_lows AS l (scope, scope_id, day, low_pnl, low_at) '
-                "VALUES (:scope, :id, :day, :pnl, :at) ON CONFLICT (scope, scope_id, day) DO UPDATE "
-                "SET low_pnl = EXCLUDED.low_pnl, low_at = EXCLUDED.low_at "
-                "WHERE EXCLUDED.low_pnl < l.low_pnl"
+                "SELECT * FROM unnest(CAST(:scopes AS text[]), CAST(:ids AS text[]), CAST(:days AS date[]), "
+                "CAST(:pnl AS numeric[]), CAST(:ats AS timestamptz[])) "
+                "ON CONFLICT (scope, scope_id, day) DO UPDATE "
+                "SET low_pnl = EXCLUDED.low_pnl, low_at = EXCLUDED.low_at WHERE EXCLUDED.low_pnl < l.low_pnl"
             ),
-            {"scope": scope, "id": scope_id, "day": day, "pnl": pnl, "at": at},
+            {
+                "scopes": [scope for (scope, _), _, _, _ in lows],
+                "ids": [scope_id for (_, scope_id), _, _, _ in lows],
+                "days": [day for _, day, _, _ in lows],
+                "pnl": [pnl for _, _, pnl, _ in lows],
+                "ats": [at for _, _, _, at in lows],
+            },
         )
 
     async def lows(
